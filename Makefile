@@ -1,0 +1,140 @@
+# optbench — build, test and report.
+#
+#   make          build the library, the optbench command and the tests
+#   make test     build and run every Criterion suite
+#   make report   build, run the default suite and write the report
+#
+# Missing Debian packages are installed first (as root; otherwise the exact
+# apt-get line is printed).  Each instruction set is its own set of
+# translation units with its own -m flags; nothing is built with
+# -march=native.
+
+CC = gcc
+CXX = g++
+BUILD = build
+
+# Packages that `make` / `make test` need; the report also needs the data set.
+DEPS_BUILD = build-essential pkg-config libbenchmark-dev libbenchmark-tools \
+  libcriterion-dev gnuplot-nox libcjson-dev libopenblas-dev zlib1g-dev \
+  libgsl-dev liblinear-tools
+DEPS_REPORT = dataset-fashion-mnist
+
+# -ffp-contract=off: the compiler must never fuse a multiply and an add on
+# its own; every FMA is written out, which is what keeps the ISAs
+# bit-identical.
+WARN = -Wall -Wextra
+CFLAGS_BASE = -std=c11 -O2 -g $(WARN) -ffp-contract=off -fno-fast-math \
+  -D_GNU_SOURCE -fopenmp
+CXXFLAGS_BASE = -std=c++17 -O2 -g $(WARN) -ffp-contract=off
+SANITIZE =
+EXTRA_CFLAGS =
+
+# Flags for the scalar kernels: they must stay scalar.
+IS_CLANG := $(shell $(CC) --version 2>/dev/null | grep -qi clang && echo 1)
+ifeq ($(IS_CLANG),1)
+NOVEC = -fno-vectorize -fno-slp-vectorize
+else
+NOVEC = -fno-tree-vectorize
+endif
+
+AVX2_FLAGS = -mavx2 -mfma
+AVX512_FLAGS = -mavx512f
+# Build an ISA only if the compiler accepts its flags.
+cc_accepts = $(shell echo 'int x;' | $(CC) $(1) -x c -c - -o /dev/null 2>/dev/null && echo 1)
+HAVE_AVX2 := $(call cc_accepts,$(AVX2_FLAGS))
+HAVE_AVX512 := $(call cc_accepts,$(AVX512_FLAGS))
+
+ISA_DEFS =
+ifeq ($(HAVE_AVX2),1)
+ISA_DEFS += -DOB_BUILD_AVX2
+endif
+ifeq ($(HAVE_AVX512),1)
+ISA_DEFS += -DOB_BUILD_AVX512
+endif
+
+CFLAGS = $(CFLAGS_BASE) $(ISA_DEFS) $(SANITIZE) $(EXTRA_CFLAGS)
+CXXFLAGS = $(CXXFLAGS_BASE) $(SANITIZE)
+LDLIBS = -lcjson -lgsl -lopenblas -lz -lm
+LDFLAGS = -fopenmp $(SANITIZE)
+
+# ---- sources ---------------------------------------------------------------
+LIB_SRCS = $(wildcard kernels/*.c) $(wildcard reference/*.c) $(wildcard problems/*.c)
+SCALAR_SRCS = $(wildcard kernels/scalar/*.c)
+AVX2_SRCS = $(if $(HAVE_AVX2),$(wildcard kernels/avx2/*.c))
+AVX512_SRCS = $(if $(HAVE_AVX512),$(wildcard kernels/avx512/*.c))
+HARNESS_SRCS = $(filter-out harness/main.c,$(wildcard harness/*.c))
+HARNESS_MAIN = $(wildcard harness/main.c)
+TEST_COMMON = $(wildcard tests/common/*.c)
+TEST_SRCS = $(wildcard tests/test_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+LIB_OBJS = $(call obj,$(LIB_SRCS) $(SCALAR_SRCS) $(AVX2_SRCS) $(AVX512_SRCS))
+HARNESS_OBJS = $(call obj,$(HARNESS_SRCS))
+TEST_BINS = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+LIB = $(BUILD)/libob.a
+OPTBENCH = $(if $(HARNESS_MAIN),$(BUILD)/optbench)
+
+.PHONY: all deps deps-report test report clean
+all: deps
+	@$(MAKE) --no-print-directory build-all
+
+.PHONY: build-all
+build-all: $(LIB) $(OPTBENCH) $(TEST_BINS)
+
+deps:
+	@scripts/install-deps.sh $(DEPS_BUILD)
+
+deps-report:
+	@scripts/install-deps.sh $(DEPS_BUILD) $(DEPS_REPORT)
+
+# ---- compile rules -----------------------------------------------------------
+$(BUILD)/kernels/scalar/%.o: kernels/scalar/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(NOVEC) -c $< -o $@
+
+$(BUILD)/kernels/avx2/%.o: kernels/avx2/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(AVX2_FLAGS) -c $< -o $@
+
+$(BUILD)/kernels/avx512/%.o: kernels/avx512/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(AVX512_FLAGS) -c $< -o $@
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/%.o: %.cc
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
+# Header dependencies: every object depends on every header (the tree is
+# small; correctness of incremental builds matters more than speed).
+HEADERS = $(wildcard kernels/*.h kernels/*/*.h reference/*.h problems/*.h harness/*.h tests/common/*.h)
+$(LIB_OBJS) $(HARNESS_OBJS) $(call obj,$(HARNESS_MAIN) $(TEST_COMMON) $(TEST_SRCS)): $(HEADERS) Makefile
+
+$(BUILD)/optbench: $(call obj,$(HARNESS_MAIN)) $(HARNESS_OBJS) $(LIB)
+	$(CXX) $(LDFLAGS) $^ -o $@ $(LDLIBS) -lbenchmark -lpthread
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(call obj,$(TEST_COMMON)) $(HARNESS_OBJS) $(LIB)
+	$(CXX) $(LDFLAGS) $^ -o $@ $(LDLIBS) -lcriterion -lbenchmark -lpthread
+
+# Keep the test objects (make would delete them as intermediates).
+.SECONDARY:
+
+# ---- test --------------------------------------------------------------------
+test: deps
+	@$(MAKE) --no-print-directory build-all
+	@scripts/run-tests.sh $(TEST_BINS)
+
+report: deps-report
+	@$(MAKE) --no-print-directory build-all
+	@scripts/report.sh
+
+clean:
+	rm -rf $(BUILD)

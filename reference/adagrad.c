@@ -1,0 +1,30 @@
+/*
+ * Reference Adagrad, in double — torch.optim.Adagrad's documented algorithm
+ * (Duchi, Hazan & Singer 2011, diagonal form):
+ *   g_t = g_t + lambda * theta_{t-1}                   (weight_decay != 0)
+ *   gamma~ = gamma / (1 + (t - 1) * eta)               (eta = lr_decay)
+ *   state_sum_t = state_sum_{t-1} + g_t^2
+ *   theta_t = theta_{t-1} - gamma~ * g_t / (sqrt(state_sum_t) + eps)
+ */
+#include "ob_reference.h"
+#include "ref_scale.h"
+
+void ob_ref_adagrad_step(const ob_hparams *h, uint64_t t, size_t n, double *p,
+                         const double *g, double *const *state, double *const *scale)
+{
+    const double wd = h->weight_decay, eps = h->eps;
+    const double clr = h->lr / (1 + (double)(t - 1) * h->lr_decay);
+    double *sum = state[0];
+    for (size_t i = 0; i < n; i++) {
+        double d = g[i] + wd * p[i];
+        double sd = fabs(g[i]) + wd * fabs(p[i]);
+        double ssum = fabs(sum[i]) + sd * sd;
+        sum[i] = sum[i] + d * d;
+        double den = sqrt(sum[i]) + eps;
+        double q = d / den;
+        double sq = sd / den + fabs(q) * (1 + ref_root_scale(sum[i], ssum) / den);
+        ref_put_scale(scale, 1, i, ssum);
+        ref_put_scale(scale, 0, i, fabs(p[i]) + clr * sq);
+        p[i] = p[i] - clr * q;
+    }
+}

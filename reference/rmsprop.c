@@ -1,0 +1,50 @@
+/*
+ * Reference RMSprop, in double — torch.optim.RMSprop's documented algorithm:
+ *   g_t = g_t + lambda * theta_{t-1}                   (weight_decay != 0)
+ *   v_t = alpha * v_{t-1} + (1 - alpha) * g_t^2
+ *   v~_t = v_t - (g_ave_t)^2,  g_ave_t = alpha g_ave_{t-1} + (1 - alpha) g_t
+ *                                                       (centered)
+ *   b_t = mu * b_{t-1} + g_t / (sqrt(v~_t) + eps);  theta_t = theta_{t-1} - gamma b_t
+ *                                                       (momentum > 0)
+ *   theta_t = theta_{t-1} - gamma * g_t / (sqrt(v~_t) + eps)   (otherwise)
+ * Like the kernels (and unlike torch, which returns NaN), v~_t is clamped
+ * at 0 before the root.
+ */
+#include "ob_reference.h"
+#include "ref_scale.h"
+
+void ob_ref_rmsprop_step(const ob_hparams *h, uint64_t t, size_t n, double *p,
+                         const double *g, double *const *state, double *const *scale)
+{
+    (void)t;
+    const double lr = h->lr, wd = h->weight_decay, eps = h->eps;
+    const double a = h->alpha, mu = h->momentum;
+    double *sqa = state[0], *buf = state[1], *ga = state[2];
+    for (size_t i = 0; i < n; i++) {
+        double d = g[i] + wd * p[i];
+        double sd = fabs(g[i]) + wd * fabs(p[i]);
+        double ssq = a * fabs(sqa[i]) + (1 - a) * sd * sd;
+        sqa[i] = a * sqa[i] + (1 - a) * d * d;
+        ref_put_scale(scale, 1, i, ssq);
+        double r = sqa[i], sr = ssq;
+        if (h->centered) {
+            double sga = a * fabs(ga[i]) + (1 - a) * sd;
+            ga[i] = a * ga[i] + (1 - a) * d;
+            ref_put_scale(scale, 3, i, sga);
+            r = sqa[i] - ga[i] * ga[i];
+            if (!(r >= 0) && !isnan(r)) r = 0;
+            sr = ssq + 2 * sga * sga;
+        }
+        double den = sqrt(r) + eps;
+        double q = d / den;
+        double sq = sd / den + fabs(q) * (1 + ref_root_scale(r, sr) / den);
+        if (mu != 0) {
+            sq = mu * fabs(buf[i]) + sq;
+            buf[i] = mu * buf[i] + q;
+            ref_put_scale(scale, 2, i, sq);
+            q = buf[i];
+        }
+        ref_put_scale(scale, 0, i, fabs(p[i]) + lr * sq);
+        p[i] = p[i] - lr * q;
+    }
+}

@@ -1,0 +1,42 @@
+/*
+ * Reference SGD, in double — torch.optim.SGD's documented algorithm:
+ *   g_t = g_t + lambda * theta_{t-1}                   (weight_decay != 0)
+ *   b_t = g_t                       (t = 1)
+ *   b_t = mu * b_{t-1} + (1 - tau) * g_t               (t > 1)
+ *   g_t = g_t + mu * b_t  (nesterov)   else   g_t = b_t   (mu != 0)
+ *   theta_t = theta_{t-1} - gamma * g_t
+ */
+#include "ob_reference.h"
+#include "ref_scale.h"
+
+void ob_ref_sgd_step(const ob_hparams *h, uint64_t t, size_t n, double *p,
+                     const double *g, double *const *state, double *const *scale)
+{
+    const double lr = h->lr, wd = h->weight_decay, mu = h->momentum;
+    const double damp = h->dampening;
+    double *buf = mu != 0 ? state[0] : NULL;
+    for (size_t i = 0; i < n; i++) {
+        double d = g[i] + wd * p[i];
+        double sd = fabs(g[i]) + wd * fabs(p[i]);
+        if (mu != 0) {
+            double sb;
+            if (t == 1) {
+                buf[i] = d;
+                sb = sd;
+            } else {
+                sb = mu * fabs(buf[i]) + (1 - damp) * sd;
+                buf[i] = mu * buf[i] + (1 - damp) * d;
+            }
+            ref_put_scale(scale, 1, i, sb);
+            if (h->nesterov) {
+                d = d + mu * buf[i];
+                sd = sd + mu * sb;
+            } else {
+                d = buf[i];
+                sd = sb;
+            }
+        }
+        ref_put_scale(scale, 0, i, fabs(p[i]) + lr * sd);
+        p[i] = p[i] - lr * d;
+    }
+}
