@@ -8,10 +8,10 @@ failed_suites=""
 for bin in "$@"; do
     name=$(basename "$bin")
     log=$(mktemp)
-    "$bin" --color=never --timeout 600 >"$log" 2>&1
+    "$bin" --color=never --verbose --timeout 600 >"$log" 2>&1
     rc=$?
     # Criterion prints SKIPPED lines and the synthesis line on stderr.
-    grep -E '^\[SKIP\]|SKIPPED|\[FAIL\]|\[----\]|Synthesis' "$log" | grep -v '^\[----\] *$' | sed "s|^|$name: |"
+    grep -E "SKIP|\\[FAIL|\\[----\\]|Synthesis" "$log" | grep -v -e "^\\[----\\] *\$" -e "Criterion v" | sed "s|^|$name: |"
     synth=$(grep 'Synthesis' "$log" | tail -n 1)
     t=$(echo "$synth" | sed -n 's/.*Tested: \([0-9]*\).*/\1/p')
     p=$(echo "$synth" | sed -n 's/.*Passing: \([0-9]*\).*/\1/p')

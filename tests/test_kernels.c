@@ -1,0 +1,365 @@
+/*
+ * test_kernels.c — every instruction set against scalar, bit for bit.
+ *
+ * Order: the scalar kernel is checked against the reference first
+ * (test_reference.c); here each vector ISA must reproduce scalar exactly,
+ * in p and every state array, for every optimizer, every combination of
+ * options, lengths relative to the vector width (0, 1, W-1, W, W+1, 8W+3,
+ * 1000, 4099), start offsets of 0..3 floats, random states with +-0,
+ * subnormals, huge values, NaN and Inf, over 20 steps.  ISAs the CPU lacks
+ * are reported as SKIPPED with the reason.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../kernels/ob_optimizers.h"
+#include "common/ob_test.h"
+#include "common/ob_test_opt.h"
+
+#define STEPS 20
+#define CANARY 0x7fc0dead  /* a NaN payload no kernel produces */
+
+static void skip_unless_supported(ob_isa isa)
+{
+    if (!ob_isa_supported(isa))
+        cr_skip_test("%s: SKIPPED — %s", ob_isa_name(isa), ob_isa_unavailable_reason(isa));
+}
+
+/* A test buffer set: p, g and the state arrays, each allocated with `off`
+ * floats of misalignment and 16 canary floats after the end. */
+typedef struct {
+    float *base[2 + OB_MAX_STATE];
+    float *p, *g, *st[OB_MAX_STATE];
+} bufset;
+
+static void bufset_alloc(bufset *b, size_t n, size_t off)
+{
+    for (int k = 0; k < 2 + OB_MAX_STATE; k++) {
+        b->base[k] = aligned_alloc(64, ((n + off + 16) * sizeof(float) + 63) / 64 * 64);
+        cr_assert(b->base[k] != NULL);
+        float *a = b->base[k] + off;
+        uint32_t c = CANARY;
+        for (size_t i = 0; i < 16; i++) memcpy(&a[n + i], &c, 4);
+    }
+    b->p = b->base[0] + off;
+    b->g = b->base[1] + off;
+    for (int k = 0; k < OB_MAX_STATE; k++) b->st[k] = b->base[2 + k] + off;
+}
+
+static int bufset_canaries_intact(const bufset *b, size_t n, size_t off)
+{
+    for (int k = 0; k < 2 + OB_MAX_STATE; k++) {
+        const float *a = b->base[k] + off;
+        for (size_t i = 0; i < 16; i++) {
+            uint32_t c;
+            memcpy(&c, &a[n + i], 4);
+            if (c != CANARY) return 0;
+        }
+    }
+    return 1;
+}
+
+static void bufset_free(bufset *b)
+{
+    for (int k = 0; k < 2 + OB_MAX_STATE; k++) free(b->base[k]);
+}
+
+/* Runs STEPS steps of o/h on the scalar and `isa` kernels from the same
+ * random start, comparing everything after each step. */
+static void compare_run(const ob_optimizer *o, const ob_hparams *h, ob_isa isa,
+                        size_t n, size_t off, ob_rng *rng, const char *cfg)
+{
+    bufset a, b;
+    bufset_alloc(&a, n, off);
+    bufset_alloc(&b, n, off);
+    for (size_t i = 0; i < n; i++) {
+        a.p[i] = ob_rng_special_float(rng, 0);
+        for (size_t k = 0; k < o->n_state; k++)
+            a.st[k][i] = ob_rng_special_float(rng, ob_test_state_nonneg(o, k));
+    }
+    memcpy(b.p, a.p, n * sizeof(float));
+    for (size_t k = 0; k < o->n_state; k++) memcpy(b.st[k], a.st[k], n * sizeof(float));
+
+    for (uint64_t t = 1; t <= STEPS; t++) {
+        for (size_t i = 0; i < n; i++) a.g[i] = ob_rng_special_float(rng, 0);
+        memcpy(b.g, a.g, n * sizeof(float));
+        ob_step_scalars s;
+        o->prepare(h, t, &s);
+        o->kernel[OB_ISA_SCALAR](n, a.p, a.g, a.st, &s);
+        o->kernel[isa](n, b.p, b.g, b.st, &s);
+        size_t d = ob_first_diff(a.p, b.p, n);
+        if (d < n)
+            cr_assert_fail("%s %s n=%zu off=%zu: p differs from scalar at step %llu, element %zu "
+                     "(scalar %a, %s %a); seed %#llx",
+                     ob_isa_name(isa), cfg, n, off, (unsigned long long)t, d, (double)a.p[d],
+                     ob_isa_name(isa), (double)b.p[d], (unsigned long long)ob_test_seed());
+        unsigned mask = o->state_mask(h);
+        for (size_t k = 0; k < o->n_state; k++) {
+            if (!((mask >> k) & 1u)) continue;
+            d = ob_first_diff(a.st[k], b.st[k], n);
+            if (d < n)
+                cr_assert_fail("%s %s n=%zu off=%zu: state '%s' differs from scalar at step %llu, element %zu "
+                         "(scalar %a, %s %a); seed %#llx",
+                         ob_isa_name(isa), cfg, n, off, o->state_names[k], (unsigned long long)t, d,
+                         (double)a.st[k][d], ob_isa_name(isa), (double)b.st[k][d],
+                         (unsigned long long)ob_test_seed());
+        }
+        if (!bufset_canaries_intact(&b, n, off) || !bufset_canaries_intact(&a, n, off))
+            cr_assert_fail("%s %s n=%zu off=%zu: a kernel wrote past the end of an array at step %llu; seed %#llx",
+                     ob_isa_name(isa), cfg, n, off, (unsigned long long)t,
+                     (unsigned long long)ob_test_seed());
+    }
+    bufset_free(&a);
+    bufset_free(&b);
+}
+
+static void identity_suite(ob_isa isa)
+{
+    skip_unless_supported(isa);
+    const size_t W = ob_isa_width(isa);
+    const size_t lengths[] = {0, 1, W - 1, W, W + 1, 8 * W + 3, 1000, 4099};
+    ob_rng rng;
+    ob_rng_init(&rng, ob_test_seed() ^ (uint64_t)isa);
+    size_t cases = 0;
+    for (size_t oi = 0; oi < ob_optimizer_count; oi++) {
+        const ob_optimizer *o = ob_optimizer_table[oi];
+        cr_assert(o->kernel[isa] != NULL, "%s has no %s kernel", o->name, ob_isa_name(isa));
+        for (size_t c = 0; c < ob_test_config_count(o); c++) {
+            ob_hparams h;
+            if (ob_test_config(o, c, &h) != 0) continue;
+            char cfg[256];
+            ob_test_config_name(o, &h, cfg, sizeof cfg);
+            for (size_t li = 0; li < sizeof lengths / sizeof lengths[0]; li++)
+                for (size_t off = 0; off < 4; off++) {
+                    compare_run(o, &h, isa, lengths[li], off, &rng, cfg);
+                    cases++;
+                }
+        }
+    }
+    cr_log_info("%s: %zu cases x %d steps bit-identical to scalar (seed %#llx)", ob_isa_name(isa),
+                cases, STEPS, (unsigned long long)ob_test_seed());
+}
+
+Test(identity, avx2_vs_scalar, .timeout = 300) { identity_suite(OB_ISA_AVX2); }
+Test(identity, avx512_vs_scalar, .timeout = 300) { identity_suite(OB_ISA_AVX512); }
+
+/* Every variant, scalar included, with the end of every array against a
+ * PROT_NONE page: an over-read or over-write is a SIGSEGV, i.e. a crash
+ * that Criterion reports as a failure. */
+static void guard_suite(ob_isa isa)
+{
+    skip_unless_supported(isa);
+    const size_t W = ob_isa_width(isa);
+    const size_t lengths[] = {1, 2, 3, W - 1, W, W + 1, 2 * W - 1, 8 * W + 3, 1000, 4099};
+    ob_rng rng;
+    ob_rng_init(&rng, ob_test_seed() + 17);
+    for (size_t oi = 0; oi < ob_optimizer_count; oi++) {
+        const ob_optimizer *o = ob_optimizer_table[oi];
+        for (size_t c = 0; c < ob_test_config_count(o); c++) {
+            ob_hparams h;
+            if (ob_test_config(o, c, &h) != 0) continue;
+            for (size_t li = 0; li < sizeof lengths / sizeof lengths[0]; li++) {
+                size_t n = lengths[li];
+                ob_guarded gp, gg, gs[OB_MAX_STATE];
+                float *p = ob_guarded_alloc(&gp, n), *g = ob_guarded_alloc(&gg, n);
+                float *st[OB_MAX_STATE] = {0};
+                cr_assert(p && g);
+                for (size_t k = 0; k < o->n_state; k++) {
+                    st[k] = ob_guarded_alloc(&gs[k], n);
+                    cr_assert(st[k]);
+                }
+                for (size_t i = 0; i < n; i++) {
+                    p[i] = ob_rng_special_float(&rng, 0);
+                    g[i] = ob_rng_special_float(&rng, 0);
+                }
+                for (uint64_t t = 1; t <= 3; t++) {
+                    ob_step_scalars s;
+                    o->prepare(&h, t, &s);
+                    o->kernel[isa](n, p, g, st, &s);
+                }
+                ob_guarded_free(&gp);
+                ob_guarded_free(&gg);
+                for (size_t k = 0; k < o->n_state; k++) ob_guarded_free(&gs[k]);
+            }
+        }
+    }
+}
+
+Test(guard, scalar) { guard_suite(OB_ISA_SCALAR); }
+Test(guard, avx2) { guard_suite(OB_ISA_AVX2); }
+Test(guard, avx512) { guard_suite(OB_ISA_AVX512); }
+
+/* n = 0 is a no-op: nothing is read or written, NULL pointers are fine. */
+Test(edge, n_zero_is_noop)
+{
+    for (size_t oi = 0; oi < ob_optimizer_count; oi++) {
+        const ob_optimizer *o = ob_optimizer_table[oi];
+        ob_hparams h;
+        ob_hparams_default(o, &h);
+        for (int isa = 0; isa < OB_ISA_COUNT; isa++) {
+            if (!ob_isa_supported((ob_isa)isa)) continue;
+            char err[256];
+            cr_assert_eq(ob_step(o, (ob_isa)isa, &h, 1, 0, NULL, NULL, NULL, err, sizeof err), 0,
+                         "%s/%s: n = 0 must be a no-op, got: %s", o->name, ob_isa_name((ob_isa)isa), err);
+        }
+    }
+}
+
+/* A NaN or Inf in one gradient element changes only that element, in p
+ * and in every state array (torch behaves the same way). */
+Test(edge, nonfinite_gradient_stays_in_its_element)
+{
+    const size_t n = 67, bad = 33;
+    for (size_t oi = 0; oi < ob_optimizer_count; oi++) {
+        const ob_optimizer *o = ob_optimizer_table[oi];
+        for (int isa = 0; isa < OB_ISA_COUNT; isa++) {
+            if (!ob_isa_supported((ob_isa)isa)) continue;
+            for (int which = 0; which < 3; which++) {
+                float special = which == 0 ? NAN : which == 1 ? INFINITY : -INFINITY;
+                ob_hparams h;
+                ob_hparams_default(o, &h);
+                float p[2][67], g[2][67], st[2][OB_MAX_STATE][67];
+                for (int r = 0; r < 2; r++) {
+                    for (size_t i = 0; i < n; i++) {
+                        p[r][i] = 0.5f + (float)i / 64;
+                        g[r][i] = 0.25f - (float)i / 128;
+                        for (size_t k = 0; k < OB_MAX_STATE; k++) st[r][k][i] = 0.0f;
+                    }
+                }
+                g[1][bad] = special;
+                for (int r = 0; r < 2; r++) {
+                    float *sp[OB_MAX_STATE];
+                    for (size_t k = 0; k < OB_MAX_STATE; k++) sp[k] = st[r][k];
+                    char err[256];
+                    for (uint64_t t = 1; t <= 3; t++)
+                        cr_assert_eq(ob_step(o, (ob_isa)isa, &h, t, n, p[r], g[r], sp, err, sizeof err), 0, "%s", err);
+                }
+                for (size_t i = 0; i < n; i++) {
+                    if (i == bad) {
+                        cr_assert(!isfinite(p[1][i]) || p[1][i] != p[0][i],
+                                  "%s/%s: a non-finite gradient left its own element unchanged",
+                                  o->name, ob_isa_name((ob_isa)isa));
+                        continue;
+                    }
+                    cr_assert(memcmp(&p[0][i], &p[1][i], 4) == 0,
+                              "%s/%s: a non-finite gradient at %zu changed p[%zu]", o->name,
+                              ob_isa_name((ob_isa)isa), bad, i);
+                    for (size_t k = 0; k < o->n_state; k++)
+                        cr_assert(memcmp(&st[0][k][i], &st[1][k][i], 4) == 0,
+                                  "%s/%s: a non-finite gradient at %zu changed %s[%zu]", o->name,
+                                  ob_isa_name((ob_isa)isa), bad, o->state_names[k], i);
+                }
+            }
+        }
+    }
+}
+
+/* Results do not depend on the thread count: the arrays are split into
+ * chunks and every kernel is element-wise. */
+Test(threads, bit_identical_for_any_thread_count, .timeout = 300)
+{
+    const size_t n = 3 * OB_THREAD_MIN_CHUNK + 37;
+    const int counts[] = {1, 2, 3, 4};
+    ob_rng rng;
+    ob_rng_init(&rng, ob_test_seed() + 99);
+    float *g = malloc(n * sizeof(float)), *p0 = malloc(n * sizeof(float));
+    cr_assert(g && p0);
+    for (size_t i = 0; i < n; i++) {
+        g[i] = ob_rng_special_float(&rng, 0);
+        p0[i] = ob_rng_special_float(&rng, 0);
+    }
+    for (size_t oi = 0; oi < ob_optimizer_count; oi++) {
+        const ob_optimizer *o = ob_optimizer_table[oi];
+        ob_hparams h;
+        ob_test_config(o, ob_test_config_count(o) - 1, &h);
+        if (ob_validate(o, &h, (char[256]){0}, 256) != 0) ob_hparams_default(o, &h);
+        for (int isa = 0; isa < OB_ISA_COUNT; isa++) {
+            if (!ob_isa_supported((ob_isa)isa)) continue;
+            float *ref[1 + OB_MAX_STATE] = {0};
+            for (size_t ci = 0; ci < sizeof counts / sizeof counts[0]; ci++) {
+                float *p = malloc(n * sizeof(float)), *st[OB_MAX_STATE] = {0};
+                cr_assert(p);
+                memcpy(p, p0, n * sizeof(float));
+                for (size_t k = 0; k < o->n_state; k++) st[k] = calloc(n, sizeof(float));
+                char err[256];
+                for (uint64_t t = 1; t <= 3; t++)
+                    cr_assert_eq(ob_step_threaded(o, (ob_isa)isa, &h, t, n, p, g, st, counts[ci], err, sizeof err), 0,
+                                 "%s", err);
+                if (ci == 0) {
+                    ref[0] = p;
+                    for (size_t k = 0; k < o->n_state; k++) ref[1 + k] = st[k];
+                    continue;
+                }
+                size_t d = ob_first_diff(ref[0], p, n);
+                cr_assert_eq(d, n, "%s/%s: p with %d threads differs from 1 thread at element %zu",
+                             o->name, ob_isa_name((ob_isa)isa), counts[ci], d);
+                for (size_t k = 0; k < o->n_state; k++) {
+                    d = ob_first_diff(ref[1 + k], st[k], n);
+                    cr_assert_eq(d, n, "%s/%s: %s with %d threads differs at element %zu", o->name,
+                                 ob_isa_name((ob_isa)isa), o->state_names[k], counts[ci], d);
+                    free(st[k]);
+                }
+                free(p);
+            }
+            for (size_t k = 0; k < 1 + OB_MAX_STATE; k++) free(ref[k]);
+        }
+    }
+    free(g);
+    free(p0);
+}
+
+/* n above 2^31 elements indexes correctly (no int truncation anywhere).
+ * SGD without momentum has the fewest arrays (p and g): 2 x 8 GiB of
+ * address space.  g is mapped lazily and only its last pages are written,
+ * so it costs no memory; p is written in full (8 GiB), so the test is
+ * skipped when less than 12 GiB is available or OPTBENCH_SKIP_HUGE=1. */
+#include <sys/mman.h>
+
+static size_t mem_available_bytes(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[256];
+    size_t kb = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %zu kB", &kb) == 1) break;
+    if (f) fclose(f);
+    return kb * 1024;
+}
+
+Test(edge, n_above_2_pow_31, .timeout = 600)
+{
+    const char *skip = getenv("OPTBENCH_SKIP_HUGE");
+    if (skip && *skip && strcmp(skip, "0") != 0) cr_skip_test("n > 2^31: SKIPPED — OPTBENCH_SKIP_HUGE is set");
+    const size_t n = ((size_t)1 << 31) + 1003;
+    if (mem_available_bytes() < ((size_t)12 << 30))
+        cr_skip_test("n > 2^31: SKIPPED — needs 12 GiB of available memory, have %zu MiB",
+                     mem_available_bytes() >> 20);
+    const size_t bytes = n * sizeof(float);
+    float *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    float *g = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    cr_assert(p != MAP_FAILED && g != MAP_FAILED, "cannot map 2 x %zu bytes", bytes);
+    /* Huge pages cut the 2 million page faults of touching p to a few thousand. */
+    madvise(p, bytes, MADV_HUGEPAGE);
+    const size_t probe[] = {5, ((size_t)1 << 31) - 1, (size_t)1 << 31, ((size_t)1 << 31) + 1, n - 17, n - 1};
+    const size_t np = sizeof probe / sizeof probe[0];
+    const ob_optimizer *o = ob_optimizer_find("sgd");
+    ob_hparams h;
+    ob_hparams_default(o, &h);
+    h.lr = 0.5;
+    for (size_t k = 0; k < np; k++) g[probe[k]] = (float)(k + 1);
+    for (int isa = 0; isa < OB_ISA_COUNT; isa++) {
+        if (!ob_isa_supported((ob_isa)isa)) continue;
+        for (size_t k = 0; k < np; k++) p[probe[k]] = 100.0f;
+        char err[256];
+        cr_assert_eq(ob_step(o, (ob_isa)isa, &h, 1, n, p, g, NULL, err, sizeof err), 0, "%s", err);
+        for (size_t k = 0; k < np; k++)
+            cr_assert_eq(p[probe[k]], 100.0f - 0.5f * (float)(k + 1), "%s: p[%zu] = %g after a step with n = %zu",
+                         ob_isa_name((ob_isa)isa), probe[k], (double)p[probe[k]], n);
+        cr_assert_eq(p[probe[2] + 2], 0.0f, "%s: an element with g = 0 moved", ob_isa_name((ob_isa)isa));
+    }
+    munmap(p, bytes);
+    munmap(g, bytes);
+}
