@@ -127,6 +127,17 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(call obj,$(TEST_COMMON)) $(HARNESS_OBJS) 
 # Keep the test objects (make would delete them as intermediates).
 .SECONDARY:
 
+# Run metadata: the commit and flags are compiled into results.o; the stamp
+# changes (and results.o is rebuilt) only when the commit does.
+GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
+$(BUILD)/git-commit.stamp: FORCE
+	@mkdir -p $(@D)
+	@echo '$(GIT_COMMIT)' | cmp -s - $@ || echo '$(GIT_COMMIT)' > $@
+$(BUILD)/harness/results.o: $(BUILD)/git-commit.stamp
+$(BUILD)/harness/results.o: CFLAGS += -DOB_GIT_COMMIT='"$(GIT_COMMIT)"' -DOB_BUILD_FLAGS='"$(CFLAGS_BASE)"'
+.PHONY: FORCE
+FORCE:
+
 # ---- test --------------------------------------------------------------------
 test: deps
 	@$(MAKE) --no-print-directory build-all

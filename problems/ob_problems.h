@@ -91,6 +91,14 @@ void ob_problem_destroy(ob_problem *pb);
 /* Projects x onto the problem's box constraint, if it has one. */
 void ob_problem_project(const ob_problem *pb, double *x);
 
+/* Noisy quadratic model ("nqm"; Zhang et al., NeurIPS 2019, §3): the
+ * expected loss E[l(x_t)] = sum_i E[h_i x_{t,i}^2 / 2] after t steps of
+ * plain SGD, x <- x - lr * g, from the instance's x0, with its batch size.
+ * Lets a statistical test compare a stochastic run against theory.
+ * NaN if pb is not an "nqm" instance.  (Added to the API for issue
+ * "problem catalog".) */
+double ob_nqm_expected_loss_sgd(const ob_problem *pb, double lr, uint64_t t);
+
 #ifdef __cplusplus
 }
 #endif

@@ -17,14 +17,14 @@ void ob_ref_adagrad_step(const ob_hparams *h, uint64_t t, size_t n, double *p,
     double *sum = state[0];
     for (size_t i = 0; i < n; i++) {
         double d = g[i] + wd * p[i];
-        double sd = fabs(g[i]) + wd * fabs(p[i]);
-        double ssum = fabs(sum[i]) + sd * sd;
+        double sd = fabs(g[i]) + wd * fabs(p[i]) + OB_ETA;
+        double ssum = fabs(sum[i]) + sd * sd + OB_ETA;
         sum[i] = sum[i] + d * d;
         double den = sqrt(sum[i]) + eps;
         double q = d / den;
-        double sq = sd / den + fabs(q) * (1 + ref_root_scale(sum[i], ssum) / den);
+        double sq = sd / den + fabs(q) * (1 + ref_root_scale(sum[i], ssum) / den) + OB_ETA;
         ref_put_scale(scale, 1, i, ssum);
-        ref_put_scale(scale, 0, i, fabs(p[i]) + clr * sq);
+        ref_put_scale(scale, 0, i, fabs(p[i]) + clr * sq + OB_ETA);
         p[i] = p[i] - clr * q;
     }
 }

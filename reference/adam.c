@@ -28,9 +28,9 @@ void ob_ref_adam_step(const ob_hparams *h, uint64_t t, size_t n, double *p,
         if (h->decoupled_wd) p[i] = p[i] * (1 - lr * wd);
         double wl2 = h->decoupled_wd ? 0 : wd;
         double d = g[i] + wl2 * p[i];
-        double sd = fabs(g[i]) + wl2 * fabs(p[i]);
-        double sm = b1 * fabs(m[i]) + (1 - b1) * sd;
-        double sv = b2 * fabs(v[i]) + (1 - b2) * sd * sd;
+        double sd = fabs(g[i]) + wl2 * fabs(p[i]) + OB_ETA;
+        double sm = b1 * fabs(m[i]) + (1 - b1) * sd + OB_ETA;
+        double sv = b2 * fabs(v[i]) + (1 - b2) * sd * sd + OB_ETA;
         m[i] = b1 * m[i] + (1 - b1) * d;
         v[i] = b2 * v[i] + (1 - b2) * d * d;
         double vhat = v[i];
@@ -44,10 +44,10 @@ void ob_ref_adam_step(const ob_hparams *h, uint64_t t, size_t n, double *p,
         }
         double den = sqrt(vhat) / sbc2 + eps;
         double q = m[i] / den;
-        double sq = sm / den + fabs(q) * (1 + ref_root_scale(vhat, sv) / sbc2 / den);
+        double sq = sm / den + fabs(q) * (1 + ref_root_scale(vhat, sv) / sbc2 / den) + OB_ETA;
         ref_put_scale(scale, 1, i, sm);
         ref_put_scale(scale, 2, i, sv);
-        ref_put_scale(scale, 0, i, fabs(p[i]) + p0 * (h->decoupled_wd ? lr * wd : 0) + step * sq);
+        ref_put_scale(scale, 0, i, fabs(p[i]) + p0 * (h->decoupled_wd ? lr * wd : 0) + step * sq + 2 * OB_ETA);
         p[i] = p[i] - step * q;
     }
 }

@@ -11,6 +11,12 @@
 /* Unit roundoff of IEEE binary32. */
 #define OB_U32 0x1p-24
 
+/* With gradual underflow every fp32 operation returns x(1 + delta) + eta,
+ * |delta| <= u, |eta| <= 2^-150: the absolute part matters once results
+ * are subnormal.  In units of u, eta is 2^-150 / 2^-24 = 2^-126
+ * (FLT_MIN), so each operation adds OB_ETA to the scale of its result. */
+#define OB_ETA 0x1p-126
+
 /* Writes v to scale[k][i] when that array was asked for. */
 static inline void ref_put_scale(double *const *scale, size_t k, size_t i, double v)
 {

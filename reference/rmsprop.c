@@ -22,29 +22,29 @@ void ob_ref_rmsprop_step(const ob_hparams *h, uint64_t t, size_t n, double *p,
     double *sqa = state[0], *buf = state[1], *ga = state[2];
     for (size_t i = 0; i < n; i++) {
         double d = g[i] + wd * p[i];
-        double sd = fabs(g[i]) + wd * fabs(p[i]);
-        double ssq = a * fabs(sqa[i]) + (1 - a) * sd * sd;
+        double sd = fabs(g[i]) + wd * fabs(p[i]) + OB_ETA;
+        double ssq = a * fabs(sqa[i]) + (1 - a) * sd * sd + OB_ETA;
         sqa[i] = a * sqa[i] + (1 - a) * d * d;
         ref_put_scale(scale, 1, i, ssq);
         double r = sqa[i], sr = ssq;
         if (h->centered) {
-            double sga = a * fabs(ga[i]) + (1 - a) * sd;
+            double sga = a * fabs(ga[i]) + (1 - a) * sd + OB_ETA;
             ga[i] = a * ga[i] + (1 - a) * d;
             ref_put_scale(scale, 3, i, sga);
             r = sqa[i] - ga[i] * ga[i];
             if (!(r >= 0) && !isnan(r)) r = 0;
-            sr = ssq + 2 * sga * sga;
+            sr = ssq + 2 * sga * sga + OB_ETA;
         }
         double den = sqrt(r) + eps;
         double q = d / den;
-        double sq = sd / den + fabs(q) * (1 + ref_root_scale(r, sr) / den);
+        double sq = sd / den + fabs(q) * (1 + ref_root_scale(r, sr) / den) + OB_ETA;
         if (mu != 0) {
-            sq = mu * fabs(buf[i]) + sq;
+            sq = mu * fabs(buf[i]) + sq + OB_ETA;
             buf[i] = mu * buf[i] + q;
             ref_put_scale(scale, 2, i, sq);
             q = buf[i];
         }
-        ref_put_scale(scale, 0, i, fabs(p[i]) + lr * sq);
+        ref_put_scale(scale, 0, i, fabs(p[i]) + lr * sq + OB_ETA);
         p[i] = p[i] - lr * q;
     }
 }

@@ -17,26 +17,26 @@ void ob_ref_sgd_step(const ob_hparams *h, uint64_t t, size_t n, double *p,
     double *buf = mu != 0 ? state[0] : NULL;
     for (size_t i = 0; i < n; i++) {
         double d = g[i] + wd * p[i];
-        double sd = fabs(g[i]) + wd * fabs(p[i]);
+        double sd = fabs(g[i]) + wd * fabs(p[i]) + OB_ETA;
         if (mu != 0) {
             double sb;
             if (t == 1) {
                 buf[i] = d;
                 sb = sd;
             } else {
-                sb = mu * fabs(buf[i]) + (1 - damp) * sd;
+                sb = mu * fabs(buf[i]) + (1 - damp) * sd + OB_ETA;
                 buf[i] = mu * buf[i] + (1 - damp) * d;
             }
             ref_put_scale(scale, 1, i, sb);
             if (h->nesterov) {
                 d = d + mu * buf[i];
-                sd = sd + mu * sb;
+                sd = sd + mu * sb + OB_ETA;
             } else {
                 d = buf[i];
                 sd = sb;
             }
         }
-        ref_put_scale(scale, 0, i, fabs(p[i]) + lr * sd);
+        ref_put_scale(scale, 0, i, fabs(p[i]) + lr * sd + OB_ETA);
         p[i] = p[i] - lr * d;
     }
 }

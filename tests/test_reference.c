@@ -20,34 +20,11 @@
 #include "../kernels/ob_optimizers.h"
 #include "common/ob_test.h"
 #include "common/ob_test_opt.h"
+#include "../harness/ob_agree.h"
 
 #define U32 0x1p-24
 #define N 1031
 #define STEPS 20
-
-typedef struct {
-    double max_err;         /* in units of u * S */
-    const char *where;
-} worst;
-
-/* Error of one array, in units of u*S; +inf if it breaks the NaN/Inf
- * pattern or is nonzero where S is 0. */
-static double array_err(const float *k, const double *r, const double *S, size_t n, size_t *at)
-{
-    double m = 0;
-    for (size_t i = 0; i < n; i++) {
-        double e;
-        if (isnan(r[i]) || isnan((double)k[i])) e = isnan(r[i]) && isnan((double)k[i]) ? 0 : INFINITY;
-        else if (isinf(r[i]) || isinf((double)k[i])) e = (double)k[i] == r[i] ? 0 : INFINITY;
-        else if (S[i] == 0) e = (double)k[i] == r[i] ? 0 : INFINITY;
-        else e = fabs((double)k[i] - r[i]) / (U32 * S[i]);
-        if (e > m || isnan(e)) {
-            m = e;
-            *at = i;
-        }
-    }
-    return m;
-}
 
 /* Runs STEPS steps, comparing each kernel step with a reference step from
  * the same state.  Returns the worst error in units of u*S and describes
@@ -90,7 +67,7 @@ static double agreement_run(const ob_optimizer *o, const ob_hparams *h, ob_rng *
         o->prepare(h, t, &s);
         o->kernel[OB_ISA_SCALAR](N, p, g, stp, &s);
         size_t at = 0;
-        double e = array_err(p, pd, scale[0], N, &at);
+        double e = ob_agree_error(p, pd, scale[0], N, &at);
         if (e > worst_err) {
             worst_err = e;
             snprintf(where, wlen, "%s step %llu: p[%zu] = %.9g vs reference %.17g (S = %.6g)", cfg,
@@ -98,7 +75,7 @@ static double agreement_run(const ob_optimizer *o, const ob_hparams *h, ob_rng *
         }
         for (size_t k = 0; k < o->n_state; k++) {
             if (!((mask >> k) & 1u)) continue;
-            e = array_err(st[k], sd[k], scale[1 + k], N, &at);
+            e = ob_agree_error(st[k], sd[k], scale[1 + k], N, &at);
             if (e > worst_err) {
                 worst_err = e;
                 snprintf(where, wlen, "%s step %llu: %s[%zu] = %.9g vs reference %.17g (S = %.6g)", cfg,

@@ -61,9 +61,9 @@ OB_AVX2_INLINE void rmsprop_vec(size_t i, float *p, const float *g, float *sq,
     if (centered) {
         __m256 gan = _mm256_fmadd_ps(k->oma, d, _mm256_mul_ps(k->a, load8(ga + i, mask, masked)));
         store8(ga + i, gan, mask, masked);
-        /* fmaf(-gan, gan, sqn), then ob_maxps(0, .) */
-        __m256 neg_gan = _mm256_xor_ps(gan, k->sign);
-        r = _mm256_max_ps(_mm256_setzero_ps(), _mm256_fmadd_ps(neg_gan, gan, sqn));
+        /* t = fmaf(gan, gan, -sqn); r = fabsf(minps(0, t)) */
+        __m256 t = _mm256_fmadd_ps(gan, gan, _mm256_xor_ps(sqn, k->sign));
+        r = _mm256_andnot_ps(k->sign, _mm256_min_ps(_mm256_setzero_ps(), t));
     }
     __m256 q = _mm256_div_ps(d, _mm256_add_ps(_mm256_sqrt_ps(r), k->eps));
     if (momentum) {

@@ -60,9 +60,10 @@ OB_AVX512_INLINE void rmsprop_vec(size_t i, float *p, const float *g, float *sq,
     if (centered) {
         __m512 gan = _mm512_fmadd_ps(k->oma, d, _mm512_mul_ps(k->a, load16(ga + i, mask, masked)));
         store16(ga + i, gan, mask, masked);
-        /* fmaf(-gan, gan, sqn), then ob_maxps(0, .) */
-        __m512 neg_gan = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(gan), k->sign));
-        r = _mm512_max_ps(_mm512_setzero_ps(), _mm512_fmadd_ps(neg_gan, gan, sqn));
+        /* t = fmaf(gan, gan, -sqn); r = fabsf(minps(0, t)) */
+        __m512 nsqn = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(sqn), k->sign));
+        __m512 t = _mm512_fmadd_ps(gan, gan, nsqn);
+        r = _mm512_abs_ps(_mm512_min_ps(_mm512_setzero_ps(), t));
     }
     __m512 q = _mm512_div_ps(d, _mm512_add_ps(_mm512_sqrt_ps(r), k->eps));
     if (momentum) {

@@ -12,11 +12,16 @@
  * No bias correction.  Deviation from torch: in the centered form,
  * sq - ga*ga is clamped at 0 before the root, because fp32 rounding can
  * make it slightly negative where the exact value is >= 0 (torch returns
- * NaN there).  A NaN still propagates through the clamp.
+ * NaN there).  A NaN still propagates through the clamp.  The clamp is
+ * written as |min(0, ga*ga - sq)| rather than max(0, sq - ga*ga): the two
+ * agree bit for bit on every non-NaN input (eps > 0), but the first never
+ * multiplies two different NaNs (ga and -ga), whose order a compiler may
+ * swap, and ends in a sign-clearing operation, so the NaN it produces has
+ * the same bits in every ISA and with every compiler.
  *
  * fp32 operation order (identical in every ISA):
  *   d = fma(wd, p, g); sq = fma(1-alpha, d*d, alpha*sq);
- *   ga = fma(1-alpha, d, alpha*ga); r = maxps(0, fma(-ga, ga, sq));
+ *   ga = fma(1-alpha, d, alpha*ga); t = fma(ga, ga, -sq); r = |minps(0, t)|;
  *   den = sqrt(r) + eps; q = d / den;
  *   buf = fma(momentum, buf, q); p = fma(-lr, buf, p)   or   p = fma(-lr, q, p)
  */
@@ -39,7 +44,8 @@ OB_INLINE void rmsprop_body(size_t n, float *restrict p, const float *restrict g
         if (centered) {
             float gan = fmaf(oma, d, a * ga[i]);
             ga[i] = gan;
-            r = ob_maxps(0.0f, fmaf(-gan, gan, sqn));
+            float t = fmaf(gan, gan, -sqn);   /* ga^2 - sq */
+            r = fabsf(0.0f < t ? 0.0f : t);   /* |minps(0, t)| = max(0, sq - ga^2) */
         }
         float q = d / (sqrtf(r) + eps);
         if (momentum) {

@@ -52,6 +52,7 @@ float ob_rng_normal_float(ob_rng *r, int nonneg)
     unsigned k = (unsigned)(ob_rng_next(r) % 100);
     if (k < 3) return 0.0f;
     if (k < 6) return nonneg ? 0.0f : -0.0f;
+    if (k < 10) return (float)ob_rng_logmag(r, 1e-44, 1e-38, nonneg);  /* subnormal */
     return (float)ob_rng_logmag(r, 1e-6, 1e6, nonneg);
 }
 

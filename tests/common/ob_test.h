@@ -26,8 +26,9 @@ double ob_rng_logmag(ob_rng *r, double lo, double hi, int nonneg);
  * time, otherwise +-0, subnormals, huge values, NaN or +-Inf.  nonneg
  * keeps the value >= 0 (or NaN/+Inf) for state such as v. */
 float ob_rng_special_float(ob_rng *r, int nonneg);
-/* A float in the normal range [1e-6, 1e6] (or exactly +-0), as used for the
- * agreement tests, where subnormal intermediates are out of scope. */
+/* A finite float for the agreement tests: mostly in [1e-6, 1e6], with +-0
+ * and subnormals mixed in; never so large that fp32 overflows where double
+ * does not. */
 float ob_rng_normal_float(ob_rng *r, int nonneg);
 
 /* A buffer of n floats whose last element sits right before a PROT_NONE

@@ -1,0 +1,21 @@
+#include "ob_agree.h"
+
+#include <math.h>
+
+double ob_agree_error(const float *k, const double *r, const double *S, size_t n, size_t *at)
+{
+    double worst = 0;
+    *at = 0;
+    for (size_t i = 0; i < n; i++) {
+        double x = (double)k[i], e;
+        if (isnan(r[i]) || isnan(x)) e = isnan(r[i]) && isnan(x) ? 0 : INFINITY;
+        else if (isinf(r[i]) || isinf(x)) e = x == r[i] ? 0 : INFINITY;
+        else if (S[i] == 0) e = x == r[i] ? 0 : INFINITY;
+        else e = fabs(x - r[i]) / (0x1p-24 * S[i]);
+        if (e > worst) {
+            worst = e;
+            *at = i;
+        }
+    }
+    return worst;
+}

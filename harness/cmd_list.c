@@ -1,0 +1,287 @@
+/*
+ * cmd_list.c — `optbench list`: what this build knows — optimizers,
+ * instruction sets (and whether this CPU runs them), problems, schedules —
+ * each printed straight from its table.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "../problems/ob_problems.h"
+#include "ob_cli.h"
+
+static const ob_cmd_spec *const self = &ob_cmd_list_spec;
+
+/* ---- optimizers ------------------------------------------------------------- */
+
+static void hparam_range(const ob_hparam_spec *sp, char *buf, size_t len)
+{
+    if (sp->kind == OB_HP_BOOL) snprintf(buf, len, "0, 1, false or true");
+    else ob_format_interval(sp->lo, sp->hi, sp->lo_open, sp->hi_open, buf, len);
+}
+
+static void print_hparams(FILE *out, const ob_optimizer *o, const char *indent)
+{
+    for (size_t k = 0; k < o->n_hparams; k++) {
+        const ob_hparam_spec *sp = &o->hparams[k];
+        char range[64];
+        hparam_range(sp, range, sizeof range);
+        fprintf(out, "%s%-26s %-8g %-22s %s\n", indent, sp->name, sp->def, range, sp->doc);
+    }
+}
+
+/* Bytes of fp32 state per parameter with the defaults, and at most. */
+static void state_bytes(const ob_optimizer *o, size_t *def, size_t *max)
+{
+    ob_hparams h;
+    ob_hparams_default(o, &h);
+    *def = ob_state_bytes_per_param(o, &h);
+    *max = o->n_state * sizeof(float);
+}
+
+static void optimizers_all(FILE *out)
+{
+    fprintf(out, "optimizers (state: fp32 bytes per parameter with the defaults / at most)\n");
+    for (size_t i = 0; i < ob_optimizer_count; i++) {
+        const ob_optimizer *o = ob_optimizer_table[i];
+        size_t def, max;
+        state_bytes(o, &def, &max);
+        fprintf(out, "  %-10s state %zu/%zu B  %s\n", o->name, def, max, o->title);
+        print_hparams(out, o, "      ");
+    }
+}
+
+static int optimizers_one(const char *name, FILE *out, FILE *err)
+{
+    const ob_optimizer *o = ob_cli_optimizer(self, name, err);
+    if (!o) return OB_EXIT_USAGE;
+    size_t def, max;
+    state_bytes(o, &def, &max);
+    fprintf(out, "%s: %s\nsource: %s\n", o->name, o->title, o->source);
+    fprintf(out, "state: %zu B per parameter with the defaults, %zu at most; arrays:", def, max);
+    for (size_t k = 0; k < o->n_state; k++) fprintf(out, " %s", o->state_names[k]);
+    fprintf(out, "\nhyperparameters (key, default, valid range, meaning):\n");
+    print_hparams(out, o, "  ");
+    fprintf(out, "kernels:");
+    for (int isa = 0; isa < OB_ISA_COUNT; isa++)
+        fprintf(out, " %s%s", ob_isa_name((ob_isa)isa), o->kernel[isa] ? "" : "(not built)");
+    fprintf(out, "\nagreement bound vs reference: %g u * scale (u = 2^-24)\n", o->agree_bound);
+    return OB_EXIT_OK;
+}
+
+/* ---- instruction sets ---------------------------------------------------------- */
+
+static void isa_line(FILE *out, ob_isa isa)
+{
+    const int ok = ob_isa_supported(isa);
+    fprintf(out, "  %-8s %-6zu %-9s %s%s\n", ob_isa_name(isa), ob_isa_width(isa),
+            ob_isa_compiled(isa) ? "yes" : "no", ok ? "yes" : "no: ",
+            ok ? "" : ob_isa_unavailable_reason(isa));
+}
+
+static const char *isa_name_at(const void *ctx, size_t i)
+{
+    (void)ctx;
+    return ob_isa_name((ob_isa)i);
+}
+
+static void isas_all(FILE *out)
+{
+    fprintf(out, "instruction sets\n  %-8s %-6s %-9s %s\n", "name", "lanes", "compiled", "runs on this CPU");
+    for (int isa = 0; isa < OB_ISA_COUNT; isa++) isa_line(out, (ob_isa)isa);
+}
+
+static int isas_one(const char *name, FILE *out, FILE *err)
+{
+    ob_isa isa;
+    if (ob_isa_parse(name, &isa) != 0) {
+        char known[128];
+        ob_join_names(known, sizeof known, isa_name_at, NULL, OB_ISA_COUNT);
+        return ob_usage_error(self, err, "unknown instruction set '%s' (known: %s)", name, known);
+    }
+    isa_line(out, isa);
+    return OB_EXIT_OK;
+}
+
+/* ---- problems --------------------------------------------------------------------- */
+
+static void dimension(const ob_problem_spec *p, char *buf, size_t len)
+{
+    if (p->n_user) snprintf(buf, len, "%zu (n>=%zu)", p->default_n, p->min_n);
+    else snprintf(buf, len, "%zu", p->default_n);
+}
+
+static void problems_all(FILE *out)
+{
+    fprintf(out, "problems (f*: known minimum at the default configuration)\n");
+    fprintf(out, "  %-24s %-13s %-12s %-10s %-13s %s\n", "name", "family", "n", "stochastic",
+            "f*", "citation");
+    for (size_t i = 0; i < ob_problem_count; i++) {
+        const ob_problem_spec *p = ob_problem_table[i];
+        char n[32], fstar[32] = "-", msg[256];
+        ob_problem *pb = NULL;
+        dimension(p, n, sizeof n);
+        /* f* belongs to an instance; a problem whose data is missing shows
+         * "?" here and the reason in `optbench list problems NAME`. */
+        if (p->create(p, NULL, &pb, msg, sizeof msg) != 0) snprintf(fstar, sizeof fstar, "?");
+        else if (pb->has_fstar) snprintf(fstar, sizeof fstar, "%.6g", pb->fstar);
+        ob_problem_destroy(pb);
+        fprintf(out, "  %-24s %-13s %-12s %-10s %-13s %s\n", p->name, p->family, n,
+                p->stochastic ? "yes" : "no", fstar, p->citation);
+    }
+}
+
+/* First few entries of a vector, min, max and 2-norm. */
+static void print_vector(FILE *out, const char *label, const double *x, size_t n)
+{
+    double lo = INFINITY, hi = -INFINITY, ss = 0;
+    for (size_t i = 0; i < n; i++) {
+        lo = fmin(lo, x[i]);
+        hi = fmax(hi, x[i]);
+        ss += x[i] * x[i];
+    }
+    fprintf(out, "%s: (", label);
+    for (size_t i = 0; i < n && i < 6; i++) fprintf(out, "%s%.9g", i ? ", " : "", x[i]);
+    fprintf(out, "%s)  min %.9g  max %.9g  norm %.9g\n", n > 6 ? ", ..." : "", lo, hi, sqrt(ss));
+}
+
+static const char *problem_name_at(const void *ctx, size_t i)
+{
+    (void)ctx;
+    return ob_problem_table[i]->name;
+}
+
+static int problems_one(const char *name, FILE *out, FILE *err)
+{
+    const ob_problem_spec *p = ob_problem_find(name);
+    if (!p) {
+        char known[2048];
+        ob_join_names(known, sizeof known, problem_name_at, NULL, ob_problem_count);
+        return ob_usage_error(self, err, "unknown problem '%s' (known: %s)", name, known);
+    }
+    char n[32], msg[512];
+    dimension(p, n, sizeof n);
+    fprintf(out, "%s: %s\ncitation: %s\nfamily: %s\nn: %s\n", p->name, p->title, p->citation,
+            p->family, n);
+    if (p->stochastic) fprintf(out, "stochastic: yes (default batch %zu)\n", p->default_batch);
+    else fprintf(out, "stochastic: no\n");
+    fprintf(out, "config keys: %s\n", p->params_doc && *p->params_doc ? p->params_doc : "none");
+    fprintf(out, "defaults for a run: lr %g, %llu steps\n", p->default_lr,
+            (unsigned long long)p->default_steps);
+    ob_problem *pb = NULL;
+    if (p->create(p, NULL, &pb, msg, sizeof msg) != 0) {
+        /* The entry itself is known; only its instance is unavailable. */
+        fprintf(out, "instance: cannot create with the defaults: %s\n", msg);
+        return OB_EXIT_OK;
+    }
+    print_vector(out, "x0", pb->x0, pb->n);
+    fprintf(out, "f(x0): %.17g", pb->loss(pb, pb->x0, 1));
+    if (!isnan(pb->f0_published)) fprintf(out, " (published: %.17g)", pb->f0_published);
+    fputc('\n', out);
+    if (pb->has_fstar) fprintf(out, "f*: %.17g\n", pb->fstar);
+    else fprintf(out, "f*: unknown\n");
+    if (pb->xstar) print_vector(out, "x*", pb->xstar, pb->n);
+    fprintf(out, "target: f - f* <= %g\n", pb->tol);
+    if (pb->has_box) fprintf(out, "box: [%g, %g] (projected after every step)\n", pb->box_lo, pb->box_hi);
+    else fprintf(out, "box: none\n");
+    ob_problem_destroy(pb);
+    return OB_EXIT_OK;
+}
+
+/* ---- schedules ---------------------------------------------------------------------- */
+
+static void print_schedule(FILE *out, const ob_schedule_spec *s, const char *indent)
+{
+    for (size_t k = 0; k < s->n_keys; k++) {
+        char def[32], range[64];
+        ob_sched_key_default(&s->keys[k], def, sizeof def);
+        ob_sched_key_range(&s->keys[k], range, sizeof range);
+        fprintf(out, "%s%-18s %-10s %-22s %s\n", indent, s->keys[k].name, def, range, s->keys[k].doc);
+    }
+}
+
+static void schedules_all(FILE *out)
+{
+    fprintf(out, "schedules (e = step - 1; keys: name, default, valid range, meaning)\n");
+    for (size_t i = 0; i < ob_schedule_count; i++) {
+        const ob_schedule_spec *s = ob_schedule_table[i];
+        fprintf(out, "  %-16s %-28s %s\n", s->name, s->torch, s->formula);
+        print_schedule(out, s, "      ");
+    }
+}
+
+static int schedules_one(const char *name, FILE *out, FILE *err)
+{
+    const ob_schedule_spec *s = ob_schedule_find(name);
+    if (!s) {
+        ob_schedule tmp;
+        char msg[512];
+        ob_schedule_parse(name, NULL, 0, &tmp, msg, sizeof msg);  /* fails: names the known ones */
+        return ob_usage_error(self, err, "%s", msg);
+    }
+    fprintf(out, "%s: torch.optim.lr_scheduler.%s\nlr at step t (e = t - 1): %s\n", s->name,
+            s->torch, s->formula);
+    fprintf(out, "keys (name, default, valid range, meaning):%s\n", s->n_keys ? "" : " none");
+    print_schedule(out, s, "  ");
+    return OB_EXIT_OK;
+}
+
+/* ---- the sections ------------------------------------------------------------------- */
+
+static const struct section {
+    const char *name;
+    void (*all)(FILE *out);
+    int (*one)(const char *name, FILE *out, FILE *err);
+} sections[] = {
+    {"optimizers", optimizers_all, optimizers_one},
+    {"isas", isas_all, isas_one},
+    {"problems", problems_all, problems_one},
+    {"schedules", schedules_all, schedules_one},
+};
+#define N_SECTIONS (sizeof sections / sizeof sections[0])
+
+static const char *section_name_at(const void *ctx, size_t i)
+{
+    (void)ctx;
+    return sections[i].name;
+}
+
+const ob_cmd_spec ob_cmd_list_spec = {
+    "list",
+    "[optimizers|isas|problems|schedules [NAME]]",
+    "list optimizers, instruction sets, problems and schedules",
+    "Without arguments, every section.  With a section, that section; with a\n"
+    "section and a NAME, that entry in full (e.g. optbench list problems\n"
+    "mgh_rosenbrock: its config keys, x0, f(x0), f*, x*, target and box).\n",
+    NULL, 0, 0, 2,
+    ob_cmd_list,
+};
+
+int ob_cmd_list(int argc, char **argv, FILE *out, FILE *err)
+{
+    ob_args a;
+    int rc = ob_args_parse(self, argc, argv, &a, out, err);
+    if (rc == OB_ARGS_HELP) return OB_EXIT_OK;
+    if (rc != OB_EXIT_OK) return rc;
+    if (a.n_pos == 0) {
+        for (size_t i = 0; i < N_SECTIONS; i++) {
+            if (i) fputc('\n', out);
+            sections[i].all(out);
+        }
+        ob_args_free(&a);
+        return OB_EXIT_OK;
+    }
+    size_t i;
+    for (i = 0; i < N_SECTIONS; i++)
+        if (!strcmp(sections[i].name, a.pos[0])) break;
+    if (i == N_SECTIONS) {
+        char known[128];
+        ob_join_names(known, sizeof known, section_name_at, NULL, N_SECTIONS);
+        rc = ob_usage_error(self, err, "unknown section '%s' (known: %s)", a.pos[0], known);
+    } else if (a.n_pos == 1) {
+        sections[i].all(out);
+    } else {
+        rc = sections[i].one(a.pos[1], out, err);
+    }
+    ob_args_free(&a);
+    return rc;
+}

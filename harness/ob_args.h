@@ -1,0 +1,110 @@
+/*
+ * ob_args.h — the one small option parser every `optbench` subcommand uses.
+ *
+ * A subcommand describes itself once (ob_cmd_spec: name, synopsis, options,
+ * positional arguments, the function that runs it); ob_args_parse then
+ * handles --key value and --key=value, flags, repeatable and required
+ * options, "--" and --help / -h, and reports unknown options, missing
+ * values and missing required options with exit code 2.  The same spec
+ * prints the subcommand's --help and feeds the table of subcommands.
+ */
+#ifndef OB_ARGS_H
+#define OB_ARGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Exit codes of every subcommand. */
+enum {
+    OB_EXIT_OK = 0,
+    OB_EXIT_FAIL = 1,   /* the work itself failed (out of memory, write error) */
+    OB_EXIT_USAGE = 2   /* bad options, values, names or input files */
+};
+
+/* Option flags. */
+enum {
+    OB_OPT_REQUIRED = 1u,  /* must be given */
+    OB_OPT_REPEAT = 2u,    /* may be given more than once (values kept in order) */
+    OB_OPT_FLAG = 4u       /* takes no value */
+};
+
+typedef struct ob_opt {
+    const char *name;      /* long name without the dashes: "opt" for --opt */
+    const char *metavar;   /* "NAME" in the help; NULL for flags */
+    unsigned flags;
+    const char *help;
+} ob_opt;
+
+typedef struct ob_cmd_spec {
+    const char *name;      /* "trace" */
+    const char *synopsis;  /* what follows "optbench trace" in the usage line */
+    const char *summary;   /* one line, for `optbench --help` */
+    const char *details;   /* further --help text, or NULL */
+    const ob_opt *opts;
+    size_t n_opts;
+    size_t min_pos, max_pos;  /* how many positional arguments are allowed */
+    /* Runs the subcommand; argv[0] is the subcommand's name.  Returns the
+     * exit code. */
+    int (*run)(int argc, char **argv, FILE *out, FILE *err);
+} ob_cmd_spec;
+
+typedef struct ob_args {
+    const ob_cmd_spec *cmd;
+    size_t *count;            /* per option: how many times it was given */
+    const char ***values;     /* per option: its values, in order */
+    const char **pos;         /* positional arguments */
+    size_t n_pos;
+} ob_args;
+
+/* Result of ob_args_parse besides OB_EXIT_OK / OB_EXIT_USAGE / OB_EXIT_FAIL:
+ * --help was given and the usage has been printed to out (exit 0). */
+#define OB_ARGS_HELP (-1)
+
+/* Parses argv[1..argc) against c.  Returns OB_EXIT_OK, OB_ARGS_HELP,
+ * OB_EXIT_USAGE (message on err, naming the option and pointing at
+ * --help) or OB_EXIT_FAIL (out of memory).  On OB_EXIT_OK the caller frees
+ * a with ob_args_free; on every other result nothing is left to free. */
+int ob_args_parse(const ob_cmd_spec *c, int argc, char **argv, ob_args *a, FILE *out, FILE *err);
+void ob_args_free(ob_args *a);
+
+/* The last value of option `name` (NULL if not given), all its values and
+ * their number, and whether it (a flag, say) was given at all.  `name` must
+ * be one of the spec's options (anything else is a programming error and
+ * aborts). */
+const char *ob_args_get(const ob_args *a, const char *name);
+const char *const *ob_args_all(const ob_args *a, const char *name, size_t *n);
+int ob_args_has(const ob_args *a, const char *name);
+
+/* Prints the usage of c ("usage: optbench trace ...", the options, the
+ * details). */
+void ob_args_usage(const ob_cmd_spec *c, FILE *out);
+
+/* Prints "optbench <cmd>: <message>\n" to err and returns OB_EXIT_USAGE,
+ * so that a subcommand can `return ob_usage_error(...)`. */
+int ob_usage_error(const ob_cmd_spec *c, FILE *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Value parsers shared by the subcommands and the schedule table.  Each
+ * accepts only a whole string (no trailing characters) and returns 0 or -1. */
+int ob_parse_real(const char *s, double *out);      /* strtod syntax */
+int ob_parse_u64(const char *s, uint64_t *out);     /* decimal digits only */
+int ob_parse_bool(const char *s, int *out);         /* 0, 1, false, true (any case) */
+
+/* Formats an interval: "[0, 1)", "(0, inf)". */
+void ob_format_interval(double lo, double hi, int lo_open, int hi_open, char *buf, size_t len);
+
+/* Writes the names name_at(ctx, 0) .. name_at(ctx, n-1) joined by ", " into
+ * buf (for the "known: ..." part of an error), truncating if buf is too
+ * short; "none" when n == 0. */
+void ob_join_names(char *buf, size_t len, const char *(*name_at)(const void *ctx, size_t i),
+                   const void *ctx, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

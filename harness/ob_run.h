@@ -1,0 +1,103 @@
+/*
+ * ob_run.h — running one case: an optimizer with its hyperparameters and
+ * schedule, on one problem, on the fp64 reference path and on every chosen
+ * fp32 kernel variant, with agreement, bit-identity and convergence
+ * recorded at every step.
+ */
+#ifndef OB_RUN_H
+#define OB_RUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+#include "../kernels/ob_optimizers.h"
+#include "../problems/ob_problems.h"
+#include "ob_schedule.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Exit status of `optbench run` when an agreement check failed. */
+#define OB_EXIT_AGREEMENT 3
+
+#define OB_MAX_PROBLEM_PARAMS 8
+
+/* One case of a run. */
+typedef struct ob_case {
+    const ob_optimizer *opt;
+    ob_hparams h;                   /* base hyperparameters (lr before the schedule) */
+    ob_schedule sched;
+    const ob_problem_spec *problem;
+    size_t n;                       /* dimension (0: the problem's default) */
+    uint64_t seed;
+    size_t batch;                   /* 0: the problem's default */
+    char pparams[OB_MAX_PROBLEM_PARAMS][128];  /* problem "key=value" params */
+    size_t n_pparams;
+    uint64_t steps;
+    unsigned isa_mask;              /* bit i: run ob_isa i */
+    int threads;
+    /* Test hook: replaces the kernel of an fp32 path (NULL: the table's). */
+    ob_kernel_fn kernel_override[OB_ISA_COUNT];
+    /* Called after each recorded step (may be NULL). */
+    void (*progress)(void *ctx, uint64_t t, uint64_t steps);
+    void *progress_ctx;
+} ob_case;
+
+/* Figures for one path (the reference, or one ISA). */
+typedef struct ob_path_result {
+    int ran;
+    double final_loss;
+    double final_gap;               /* loss - f*, NaN when f* is unknown */
+    double final_dist;              /* ||x - x*||, NaN when x* is unknown */
+    uint64_t steps_to_target;       /* 0: target not reached (or no f*) */
+    double time_to_target_s;
+    uint64_t diverged_at;           /* 0: never; else the step whose loss was NaN/Inf */
+    double time_s;                  /* total wall time of this path */
+    /* fp32 paths only: */
+    double max_agree;               /* worst single-step error, in u*S */
+    uint64_t max_agree_step;
+    size_t max_agree_elem;
+    char max_agree_array[32];
+    int agree_ok;                   /* max_agree <= the optimizer's bound */
+    int identical;                  /* bit-identical to scalar at every step */
+    uint64_t first_diff_step;
+    size_t first_diff_elem;
+    char first_diff_array[32];
+    double max_dev;                 /* max relative deviation from the fp64 trajectory */
+    uint64_t dev_exceeds_step;      /* first step with deviation > OB_DEV_THRESHOLD; 0 never */
+} ob_path_result;
+
+#define OB_DEV_THRESHOLD 1e-3
+
+typedef struct ob_case_result {
+    char id[160];                   /* "<problem>.<opt>[.<n>]" , unique within a run */
+    size_t n;
+    size_t batch;
+    double fstar;
+    int has_fstar;
+    double tol;
+    ob_path_result ref;
+    ob_path_result isa[OB_ISA_COUNT];
+    int ok;                         /* every agreement check passed */
+} ob_case_result;
+
+/* Runs one case, writing the per-step series to csv_path (atomically; NULL
+ * to skip).  Returns 0 (check r->ok for agreement), or -1 with a message
+ * (bad configuration, out of memory, write failure). */
+int ob_run_case(const ob_case *c, const char *csv_path, ob_case_result *r, char *err, size_t errlen);
+
+/* The record of a case for results.json. */
+cJSON *ob_case_to_json(const ob_case *c, const ob_case_result *r);
+
+/* One line per path for the summary table, with a header. */
+void ob_case_summary_header(FILE *out);
+void ob_case_summary(FILE *out, const ob_case *c, const ob_case_result *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

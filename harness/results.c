@@ -1,0 +1,293 @@
+/*
+ * results.c — atomic file output, run folders and run metadata.
+ */
+#include "ob_results.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../kernels/ob_optimizers.h"
+
+#ifndef OB_GIT_COMMIT
+#define OB_GIT_COMMIT "unknown"
+#endif
+#ifndef OB_BUILD_FLAGS
+#define OB_BUILD_FLAGS "unknown"
+#endif
+
+int ob_atomic_open(ob_atomic_file *af, const char *path, char *err, size_t errlen)
+{
+    memset(af, 0, sizeof *af);
+    if (snprintf(af->path, sizeof af->path, "%s", path) >= (int)sizeof af->path ||
+        snprintf(af->tmp, sizeof af->tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof af->tmp) {
+        snprintf(err, errlen, "path too long: %s", path);
+        return -1;
+    }
+    int fd = mkstemp(af->tmp);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot create a file beside %s: %s", path, strerror(errno));
+        return -1;
+    }
+    fchmod(fd, 0644);
+    af->f = fdopen(fd, "w");
+    if (!af->f) {
+        snprintf(err, errlen, "cannot open %s: %s", af->tmp, strerror(errno));
+        close(fd);
+        unlink(af->tmp);
+        return -1;
+    }
+    return 0;
+}
+
+int ob_atomic_commit(ob_atomic_file *af, char *err, size_t errlen)
+{
+    int bad = ferror(af->f) || fflush(af->f) != 0 || fsync(fileno(af->f)) != 0;
+    int saved = errno;
+    if (fclose(af->f) != 0 && !bad) {
+        bad = 1;
+        saved = errno;
+    }
+    af->f = NULL;
+    if (bad) {
+        snprintf(err, errlen, "cannot write %s: %s", af->path, strerror(saved ? saved : EIO));
+        unlink(af->tmp);
+        return -1;
+    }
+    if (rename(af->tmp, af->path) != 0) {
+        snprintf(err, errlen, "cannot rename %s to %s: %s", af->tmp, af->path, strerror(errno));
+        unlink(af->tmp);
+        return -1;
+    }
+    return 0;
+}
+
+void ob_atomic_abort(ob_atomic_file *af)
+{
+    if (af->f) fclose(af->f);
+    af->f = NULL;
+    if (af->tmp[0]) unlink(af->tmp);
+}
+
+int ob_atomic_write(const char *path, const char *data, size_t len, char *err, size_t errlen)
+{
+    ob_atomic_file af;
+    if (ob_atomic_open(&af, path, err, errlen) != 0) return -1;
+    if (len && fwrite(data, 1, len, af.f) != len) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        ob_atomic_abort(&af);
+        return -1;
+    }
+    return ob_atomic_commit(&af, err, errlen);
+}
+
+int ob_json_write(const char *path, const cJSON *root, char *err, size_t errlen)
+{
+    char *text = cJSON_Print(root);
+    if (!text) {
+        snprintf(err, errlen, "out of memory formatting %s", path);
+        return -1;
+    }
+    size_t len = strlen(text);
+    text = realloc(text, len + 2);
+    text[len] = '\n';
+    text[len + 1] = '\0';
+    int rc = ob_atomic_write(path, text, len + 1, err, errlen);
+    free(text);
+    return rc;
+}
+
+cJSON *ob_json_read(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while (buf && (got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += got;
+        if (cap - len - 1 == 0) {
+            if (cap > ((size_t)1 << 30)) {
+                snprintf(err, errlen, "%s is larger than 1 GiB; not a results file", path);
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    int rd_err = ferror(f);
+    fclose(f);
+    if (!buf || rd_err) {
+        snprintf(err, errlen, "cannot read %s", path);
+        free(buf);
+        return NULL;
+    }
+    buf[len] = '\0';
+    if (len == 0) {
+        snprintf(err, errlen, "%s is empty", path);
+        free(buf);
+        return NULL;
+    }
+    if (memchr(buf, '\0', len)) {
+        snprintf(err, errlen, "%s is not a text file (it contains NUL bytes)", path);
+        free(buf);
+        return NULL;
+    }
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithOpts(buf, &end, 1);
+    if (!root) {
+        size_t off = end ? (size_t)(end - buf) : 0, line = 1, col = 1;
+        for (size_t i = 0; i < off && i < len; i++) {
+            if (buf[i] == '\n') {
+                line++;
+                col = 1;
+            } else col++;
+        }
+        snprintf(err, errlen, "%s: malformed JSON at line %zu, column %zu", path, line, col);
+    }
+    free(buf);
+    return root;
+}
+
+int ob_mkdirs(const char *path, char *err, size_t errlen)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp) {
+        snprintf(err, errlen, "path too long: %s", path);
+        return -1;
+    }
+    for (char *p = tmp + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(tmp, 0755) != 0 && errno != EEXIST) {
+                snprintf(err, errlen, "cannot create folder %s: %s", tmp, strerror(errno));
+                return -1;
+            }
+            struct stat st;
+            if (stat(tmp, &st) != 0 || !S_ISDIR(st.st_mode)) {
+                snprintf(err, errlen, "%s exists and is not a folder", tmp);
+                return -1;
+            }
+            *p = c;
+            if (c == '\0') break;
+        }
+    }
+    if (access(path, W_OK) != 0) {
+        snprintf(err, errlen, "folder %s is not writable: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int ob_run_dir_create(const char *root, char *dir, size_t dirlen, char *err, size_t errlen)
+{
+    if (!root) root = "results";
+    if (ob_mkdirs(root, err, errlen) != 0) return -1;
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    for (int attempt = 0; attempt < 100; attempt++) {
+        if (attempt == 0) snprintf(dir, dirlen, "%s/%s-%ld", root, stamp, (long)getpid());
+        else snprintf(dir, dirlen, "%s/%s-%ld-%d", root, stamp, (long)getpid(), attempt);
+        if (mkdir(dir, 0755) == 0) {
+            char cases[4096];
+            snprintf(cases, sizeof cases, "%s/cases", dir);
+            return ob_mkdirs(cases, err, errlen);
+        }
+        if (errno != EEXIST) {
+            snprintf(err, errlen, "cannot create run folder %s: %s", dir, strerror(errno));
+            return -1;
+        }
+    }
+    snprintf(err, errlen, "cannot find a free run folder name under %s", root);
+    return -1;
+}
+
+int ob_run_dir_mark_latest(const char *root, const char *dir, char *err, size_t errlen)
+{
+    if (!root) root = "results";
+    const char *base = strrchr(dir, '/');
+    base = base ? base + 1 : dir;
+    char link[4096], tmp[4096];
+    snprintf(link, sizeof link, "%s/latest", root);
+    snprintf(tmp, sizeof tmp, "%s/.latest.%ld", root, (long)getpid());
+    unlink(tmp);
+    if (symlink(base, tmp) != 0 || rename(tmp, link) != 0) {
+        snprintf(err, errlen, "cannot point %s at %s: %s", link, base, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+void ob_cpu_model(char *buf, size_t len)
+{
+    snprintf(buf, len, "unknown");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[512];
+    while (f && fgets(line, sizeof line, f)) {
+        if (strncmp(line, "model name", 10) == 0) {
+            char *c = strchr(line, ':');
+            if (c) {
+                c++;
+                while (*c == ' ' || *c == '\t') c++;
+                c[strcspn(c, "\n")] = '\0';
+                snprintf(buf, len, "%s", c);
+            }
+            break;
+        }
+    }
+    if (f) fclose(f);
+}
+
+cJSON *ob_run_metadata(int argc, char **argv, unsigned long long seed)
+{
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "git_commit", OB_GIT_COMMIT);
+#ifdef __VERSION__
+    cJSON_AddStringToObject(m, "compiler", __VERSION__);
+#endif
+    cJSON_AddStringToObject(m, "build_flags", OB_BUILD_FLAGS);
+    char cpu[256];
+    ob_cpu_model(cpu, sizeof cpu);
+    cJSON_AddStringToObject(m, "cpu_model", cpu);
+    cJSON *isas = cJSON_AddObjectToObject(m, "isa_supported");
+    for (int i = 0; i < OB_ISA_COUNT; i++) cJSON_AddBoolToObject(isas, ob_isa_name((ob_isa)i), ob_isa_supported((ob_isa)i));
+    struct utsname u;
+    if (uname(&u) == 0) {
+        char os[512];
+        snprintf(os, sizeof os, "%s %s %s", u.sysname, u.release, u.machine);
+        cJSON_AddStringToObject(m, "os", os);
+    }
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char date[64];
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    cJSON_AddStringToObject(m, "date", date);
+    char s[32];
+    snprintf(s, sizeof s, "%llu", seed);
+    cJSON_AddStringToObject(m, "seed", s);
+    cJSON *cmd = cJSON_AddArrayToObject(m, "command_line");
+    for (int i = 0; i < argc; i++) cJSON_AddItemToArray(cmd, cJSON_CreateString(argv[i]));
+    return m;
+}

@@ -1,0 +1,506 @@
+/*
+ * run.c — one case: the fp64 reference path and the fp32 kernel paths,
+ * stepped together.
+ *
+ * Per step t, for each fp32 path (one per ISA):
+ *   1. the gradient is evaluated in double at the path's own x (widened)
+ *      and rounded to fp32 (reused from another path whose x is bitwise
+ *      the same, which is every path while the ISAs agree);
+ *   2. the reference step is computed from the path's own state, widened
+ *      to double, with its error scales, and the kernel step is compared
+ *      with it (single-step agreement, README "Agreement bounds");
+ *   3. x and every state array are compared bit for bit with the scalar
+ *      path, and the first step/element/array that differs is recorded;
+ *   4. box constraints are applied (projection after every step).
+ * The reference path runs the reference alone from x0 in double; the
+ * deviation of each fp32 trajectory from it is recorded over time.
+ */
+#include "ob_run.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ob_agree.h"
+#include "ob_results.h"
+#include "ob_state.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double norm2(const double *x, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += x[i] * x[i];
+    return sqrt(s);
+}
+
+static double dist_to(const double *x, const double *y, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += (x[i] - y[i]) * (x[i] - y[i]);
+    return sqrt(s);
+}
+
+static void widen(const float *a, double *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) b[i] = (double)a[i];
+}
+
+/* Box projection of an fp32 path: the same clamp as the reference's. */
+static void project_f32(const ob_problem *pb, float *x, size_t n)
+{
+    if (!pb->has_box) return;
+    const float lo = (float)pb->box_lo, hi = (float)pb->box_hi;
+    for (size_t i = 0; i < n; i++) {
+        if (x[i] < lo) x[i] = lo;
+        else if (x[i] > hi) x[i] = hi;
+    }
+}
+
+/* Per-path working memory and figures. */
+typedef struct path {
+    int active;
+    float *x, *g, *st[OB_MAX_STATE];
+    double loss, gap, dist, gnorm, agree, dev;  /* at the last recorded step */
+    double clock;                                /* accumulated time */
+} path;
+
+typedef struct work {
+    size_t n;
+    double *xr, *gr, *str[OB_MAX_STATE];         /* reference path */
+    double *xd, *gd;                             /* widened x, double gradient */
+    double *xa, *ga, *sa[OB_MAX_STATE], *scale[1 + OB_MAX_STATE];  /* agreement */
+    path p[OB_ISA_COUNT];
+} work;
+
+static void work_free(work *w)
+{
+    free(w->xr);
+    free(w->gr);
+    free(w->xd);
+    free(w->gd);
+    free(w->xa);
+    free(w->ga);
+    ob_state_free_f64(w->str);
+    ob_state_free_f64(w->sa);
+    for (int k = 0; k < 1 + OB_MAX_STATE; k++) free(w->scale[k]);
+    for (int i = 0; i < OB_ISA_COUNT; i++) {
+        free(w->p[i].x);
+        free(w->p[i].g);
+        ob_state_free_f32(w->p[i].st);
+    }
+}
+
+static int work_alloc(work *w, const ob_case *c, size_t n)
+{
+    memset(w, 0, sizeof *w);
+    w->n = n;
+    size_t m = n ? n : 1;
+    const ob_optimizer *o = c->opt;
+    int bad = !(w->xr = malloc(m * sizeof(double))) || !(w->gr = calloc(m, sizeof(double))) ||
+              !(w->xd = malloc(m * sizeof(double))) || !(w->gd = calloc(m, sizeof(double))) ||
+              !(w->xa = malloc(m * sizeof(double))) || !(w->ga = malloc(m * sizeof(double))) ||
+              ob_state_alloc_f64(o, &c->h, n, w->str) != 0 || ob_state_alloc_f64(o, &c->h, n, w->sa) != 0;
+    for (size_t k = 0; !bad && k < 1 + o->n_state; k++) bad = !(w->scale[k] = calloc(m, sizeof(double)));
+    for (int i = 0; !bad && i < OB_ISA_COUNT; i++) {
+        if (!((c->isa_mask >> i) & 1u)) continue;
+        path *p = &w->p[i];
+        p->active = 1;
+        bad = !(p->x = malloc(m * sizeof(float))) || !(p->g = calloc(m, sizeof(float))) ||
+              ob_state_alloc_f32(o, &c->h, n, p->st) != 0;
+    }
+    if (bad) work_free(w);
+    return bad ? -1 : 0;
+}
+
+/* Compares path i's x and state with the scalar path's, bit for bit. */
+static void check_identical(const ob_case *c, work *w, int i, uint64_t t, ob_path_result *r)
+{
+    const path *a = &w->p[OB_ISA_SCALAR], *b = &w->p[i];
+    if (!r->identical) return;  /* the first difference is what matters */
+    size_t n = w->n;
+    for (size_t j = 0; j < n; j++) {
+        if (memcmp(&a->x[j], &b->x[j], sizeof(float)) != 0) {
+            r->identical = 0;
+            r->first_diff_step = t;
+            r->first_diff_elem = j;
+            snprintf(r->first_diff_array, sizeof r->first_diff_array, "p");
+            return;
+        }
+    }
+    unsigned mask = c->opt->state_mask(&c->h);
+    for (size_t k = 0; k < c->opt->n_state; k++) {
+        if (!((mask >> k) & 1u)) continue;
+        for (size_t j = 0; j < n; j++) {
+            if (memcmp(&a->st[k][j], &b->st[k][j], sizeof(float)) != 0) {
+                r->identical = 0;
+                r->first_diff_step = t;
+                r->first_diff_elem = j;
+                snprintf(r->first_diff_array, sizeof r->first_diff_array, "%s", c->opt->state_names[k]);
+                return;
+            }
+        }
+    }
+}
+
+/* One fp32 step of path i, with its agreement check.  Returns the step's
+ * worst agreement error (u*S) and where. */
+static double fp32_step(const ob_case *c, ob_problem *pb, work *w, int i, int lead,
+                        const ob_hparams *ht, uint64_t t, size_t *at, const char **array)
+{
+    const ob_optimizer *o = c->opt;
+    path *p = &w->p[i];
+    size_t n = w->n;
+    /* 1. gradient at this path's x, shared with the lead path when equal. */
+    if (lead >= 0 && memcmp(p->x, w->p[lead].x, n * sizeof(float)) == 0) {
+        memcpy(p->g, w->p[lead].g, n * sizeof(float));
+        p->gnorm = w->p[lead].gnorm;
+    } else {
+        widen(p->x, w->xd, n);
+        pb->eval(pb, w->xd, w->gd, t);
+        for (size_t j = 0; j < n; j++) p->g[j] = (float)w->gd[j];
+        p->gnorm = norm2(w->gd, n);
+    }
+    /* 2. the reference step from this path's own state. */
+    widen(p->x, w->xa, n);
+    widen(p->g, w->ga, n);
+    for (size_t k = 0; k < o->n_state; k++) widen(p->st[k], w->sa[k], n);
+    o->reference(ht, t, n, w->xa, w->ga, w->sa, w->scale);
+    ob_step_scalars s;
+    o->prepare(ht, t, &s);
+    ob_kernel_fn k = c->kernel_override[i] ? c->kernel_override[i] : o->kernel[i];
+    ob_run_kernel_threaded(k, n, p->x, p->g, p->st, o->n_state, &s, c->threads);
+    size_t where = 0;
+    double worst = ob_agree_error(p->x, w->xa, w->scale[0], n, &where);
+    *at = where;
+    *array = "p";
+    unsigned mask = o->state_mask(ht);
+    for (size_t j = 0; j < o->n_state; j++) {
+        if (!((mask >> j) & 1u)) continue;
+        double e = ob_agree_error(p->st[j], w->sa[j], w->scale[1 + j], n, &where);
+        if (e > worst) {
+            worst = e;
+            *at = where;
+            *array = o->state_names[j];
+        }
+    }
+    /* 4. feasibility. */
+    project_f32(pb, p->x, n);
+    return worst;
+}
+
+/* Loss, gap and distance to x* at x (double). */
+static void measure(ob_problem *pb, const double *x, uint64_t t, double *loss, double *gap, double *dist)
+{
+    *loss = pb->loss(pb, x, t);
+    *gap = pb->has_fstar ? *loss - pb->fstar : NAN;
+    *dist = pb->xstar ? dist_to(x, pb->xstar, pb->n) : NAN;
+}
+
+static void track_target(ob_problem *pb, ob_path_result *r, double gap, double loss, uint64_t t, double clock)
+{
+    if (!r->diverged_at && !isfinite(loss)) r->diverged_at = t;
+    if (pb->has_fstar && !r->steps_to_target && gap <= pb->tol && t > 0) {
+        r->steps_to_target = t;
+        r->time_to_target_s = clock;
+    }
+}
+
+static void csv_header(FILE *f, const ob_case *c, size_t n)
+{
+    fprintf(f, "step,ref_loss,ref_gap,ref_dist,ref_gnorm");
+    if (n == 2) fprintf(f, ",ref_x1,ref_x2");
+    for (int i = 0; i < OB_ISA_COUNT; i++) {
+        if (!((c->isa_mask >> i) & 1u)) continue;
+        const char *nm = ob_isa_name((ob_isa)i);
+        fprintf(f, ",%s_loss,%s_gap,%s_dist,%s_gnorm,%s_agree,%s_dev", nm, nm, nm, nm, nm, nm);
+        if (n == 2) fprintf(f, ",%s_x1,%s_x2", nm, nm);
+    }
+    fputc('\n', f);
+}
+
+static void csv_row(FILE *f, const ob_case *c, const work *w, uint64_t t, double rl, double rg,
+                    double rd, double rn)
+{
+    fprintf(f, "%llu,%.9g,%.9g,%.9g,%.9g", (unsigned long long)t, rl, rg, rd, rn);
+    if (w->n == 2) fprintf(f, ",%.9g,%.9g", w->xr[0], w->xr[1]);
+    for (int i = 0; i < OB_ISA_COUNT; i++) {
+        if (!((c->isa_mask >> i) & 1u)) continue;
+        const path *p = &w->p[i];
+        fprintf(f, ",%.9g,%.9g,%.9g,%.9g,%.9g,%.9g", p->loss, p->gap, p->dist, p->gnorm, p->agree, p->dev);
+        if (w->n == 2) fprintf(f, ",%.9g,%.9g", (double)p->x[0], (double)p->x[1]);
+    }
+    fputc('\n', f);
+}
+
+int ob_run_case(const ob_case *c, const char *csv_path, ob_case_result *r, char *err, size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    const ob_optimizer *o = c->opt;
+    ob_problem *pb = NULL;
+    const char *params[OB_MAX_PROBLEM_PARAMS];
+    for (size_t k = 0; k < c->n_pparams; k++) params[k] = c->pparams[k];
+    ob_problem_config cfg = {.n = c->n, .seed = c->seed, .batch = c->batch,
+                             .params = params, .n_params = c->n_pparams};
+    if (ob_problem_create(c->problem->name, &cfg, &pb, err, errlen) != 0) return -1;
+    size_t n = pb->n;
+    snprintf(r->id, sizeof r->id, "%s.%s", c->problem->name, o->name);
+    r->n = n;
+    r->fstar = pb->fstar;
+    r->has_fstar = pb->has_fstar;
+    r->tol = pb->tol;
+    r->batch = pb->batch;
+    work w;
+    if (work_alloc(&w, c, n) != 0) {
+        snprintf(err, errlen, "out of memory for %s with n = %zu", r->id, n);
+        ob_problem_destroy(pb);
+        return -1;
+    }
+    ob_atomic_file csv = {0};
+    if (csv_path && ob_atomic_open(&csv, csv_path, err, errlen) != 0) {
+        work_free(&w);
+        ob_problem_destroy(pb);
+        return -1;
+    }
+    memcpy(w.xr, pb->x0, n * sizeof(double));
+    for (int i = 0; i < OB_ISA_COUNT; i++) {
+        ob_path_result *pr = &r->isa[i];
+        pr->identical = 1;
+        if (!w.p[i].active) continue;
+        pr->ran = 1;
+        for (size_t j = 0; j < n; j++) w.p[i].x[j] = (float)pb->x0[j];
+    }
+    r->ref.ran = 1;
+
+    /* Convergence is measured every `every` steps (and at the last one):
+     * a full loss evaluation can cost far more than a step. */
+    uint64_t every = c->steps > 1000 ? c->steps / 1000 : 1;
+    if (c->problem->stochastic && c->steps > 50) every = c->steps / 50;
+    if (csv.f) csv_header(csv.f, c, n);
+    int rc = 0;
+    for (uint64_t t = 0; t <= c->steps; t++) {
+        double rl = NAN, rg = NAN, rd = NAN;
+        if (t > 0) {
+            ob_hparams ht;
+            if (ob_schedule_apply(&c->sched, o, &c->h, t, &ht, err, errlen) != 0 ||
+                ob_validate(o, &ht, err, errlen) != 0) {
+                rc = -1;
+                break;
+            }
+            if (!r->ref.diverged_at) {
+                double t0 = now_s();
+                pb->eval(pb, w.xr, w.gr, t);
+                o->reference(&ht, t, n, w.xr, w.gr, w.str, NULL);
+                ob_problem_project(pb, w.xr);
+                r->ref.time_s += now_s() - t0;
+            }
+            int lead = -1;
+            for (int i = 0; i < OB_ISA_COUNT; i++) {
+                path *p = &w.p[i];
+                ob_path_result *pr = &r->isa[i];
+                if (!p->active || pr->diverged_at) continue;
+                double t0 = now_s();
+                size_t at;
+                const char *array;
+                double e = fp32_step(c, pb, &w, i, lead, &ht, t, &at, &array);
+                p->clock += now_s() - t0;
+                p->agree = e;
+                if (e > pr->max_agree || (isnan(e) && !isnan(pr->max_agree))) {
+                    pr->max_agree = e;
+                    pr->max_agree_step = t;
+                    pr->max_agree_elem = at;
+                    snprintf(pr->max_agree_array, sizeof pr->max_agree_array, "%s", array);
+                }
+                if (i != OB_ISA_SCALAR && w.p[OB_ISA_SCALAR].active) check_identical(c, &w, i, t, pr);
+                if (lead < 0) lead = i;
+            }
+        }
+        if (t % every != 0 && t != c->steps) continue;
+        /* Record convergence at this step. */
+        if (!r->ref.diverged_at || t == r->ref.diverged_at) {
+            measure(pb, w.xr, t, &rl, &rg, &rd);
+            track_target(pb, &r->ref, rg, rl, t, r->ref.time_s);
+            r->ref.final_loss = rl;
+            r->ref.final_gap = rg;
+            r->ref.final_dist = rd;
+        }
+        double xr_norm = norm2(w.xr, n);
+        int lead = -1;
+        for (int i = 0; i < OB_ISA_COUNT; i++) {
+            path *p = &w.p[i];
+            ob_path_result *pr = &r->isa[i];
+            if (!p->active) continue;
+            if (pr->diverged_at && t != pr->diverged_at) {
+                p->loss = p->gap = p->dist = NAN;
+                continue;
+            }
+            if (lead >= 0 && memcmp(p->x, w.p[lead].x, n * sizeof(float)) == 0) {
+                p->loss = w.p[lead].loss;
+                p->gap = w.p[lead].gap;
+                p->dist = w.p[lead].dist;
+                p->dev = w.p[lead].dev;
+            } else {
+                widen(p->x, w.xd, n);
+                measure(pb, w.xd, t, &p->loss, &p->gap, &p->dist);
+                p->dev = dist_to(w.xd, w.xr, n) / (xr_norm > 1e-12 ? xr_norm : 1e-12);
+            }
+            if (lead < 0) lead = i;
+            track_target(pb, pr, p->gap, p->loss, t, p->clock);
+            pr->final_loss = p->loss;
+            pr->final_gap = p->gap;
+            pr->final_dist = p->dist;
+            if (p->dev > pr->max_dev) pr->max_dev = p->dev;
+            if (!pr->dev_exceeds_step && p->dev > OB_DEV_THRESHOLD) pr->dev_exceeds_step = t;
+        }
+        if (csv.f) csv_row(csv.f, c, &w, t, rl, rg, rd, norm2(w.gr, n));
+        if (t > 0 && c->progress) c->progress(c->progress_ctx, t, c->steps);
+    }
+    r->ok = 1;
+    for (int i = 0; i < OB_ISA_COUNT; i++) {
+        ob_path_result *pr = &r->isa[i];
+        if (!pr->ran) continue;
+        pr->time_s = w.p[i].clock;
+        pr->agree_ok = pr->max_agree <= o->agree_bound;
+        if (!pr->agree_ok || !pr->identical) r->ok = 0;
+    }
+    if (rc == 0 && csv.f) rc = ob_atomic_commit(&csv, err, errlen);
+    else if (csv.f) ob_atomic_abort(&csv);
+    work_free(&w);
+    ob_problem_destroy(pb);
+    return rc;
+}
+
+/* ---- reporting ------------------------------------------------------------ */
+
+static void add_num(cJSON *o, const char *k, double v)
+{
+    if (isfinite(v)) cJSON_AddNumberToObject(o, k, v);
+    else cJSON_AddNullToObject(o, k);
+}
+
+static cJSON *path_json(const ob_path_result *p, int fp32, double bound)
+{
+    cJSON *j = cJSON_CreateObject();
+    add_num(j, "final_loss", p->final_loss);
+    add_num(j, "final_gap", p->final_gap);
+    add_num(j, "final_dist", p->final_dist);
+    if (p->steps_to_target) {
+        cJSON_AddNumberToObject(j, "steps_to_target", (double)p->steps_to_target);
+        cJSON_AddNumberToObject(j, "time_to_target_s", p->time_to_target_s);
+    } else {
+        cJSON_AddNullToObject(j, "steps_to_target");
+        cJSON_AddNullToObject(j, "time_to_target_s");
+    }
+    if (p->diverged_at) cJSON_AddNumberToObject(j, "diverged_at", (double)p->diverged_at);
+    else cJSON_AddNullToObject(j, "diverged_at");
+    cJSON_AddNumberToObject(j, "time_s", p->time_s);
+    if (!fp32) return j;
+    cJSON *a = cJSON_AddObjectToObject(j, "agreement");
+    add_num(a, "max_error_u", p->max_agree);
+    cJSON_AddNumberToObject(a, "bound_u", bound);
+    cJSON_AddBoolToObject(a, "ok", p->agree_ok);
+    cJSON_AddNumberToObject(a, "step", (double)p->max_agree_step);
+    cJSON_AddNumberToObject(a, "element", (double)p->max_agree_elem);
+    cJSON_AddStringToObject(a, "array", p->max_agree_array);
+    cJSON_AddBoolToObject(j, "bit_identical", p->identical);
+    if (!p->identical) {
+        cJSON *d = cJSON_AddObjectToObject(j, "first_difference");
+        cJSON_AddNumberToObject(d, "step", (double)p->first_diff_step);
+        cJSON_AddNumberToObject(d, "element", (double)p->first_diff_elem);
+        cJSON_AddStringToObject(d, "array", p->first_diff_array);
+    } else {
+        cJSON_AddNullToObject(j, "first_difference");
+    }
+    add_num(j, "max_deviation", p->max_dev);
+    if (p->dev_exceeds_step) cJSON_AddNumberToObject(j, "deviation_exceeds_at", (double)p->dev_exceeds_step);
+    else cJSON_AddNullToObject(j, "deviation_exceeds_at");
+    return j;
+}
+
+cJSON *ob_case_to_json(const ob_case *c, const ob_case_result *r)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "id", r->id);
+    cJSON_AddStringToObject(j, "problem", c->problem->name);
+    cJSON_AddStringToObject(j, "optimizer", c->opt->name);
+    cJSON *hp = cJSON_AddObjectToObject(j, "hparams");
+    for (size_t k = 0; k < c->opt->n_hparams; k++)
+        cJSON_AddNumberToObject(hp, c->opt->hparams[k].name, ob_hparam_get(&c->h, &c->opt->hparams[k]));
+    cJSON *sc = cJSON_AddObjectToObject(j, "schedule");
+    cJSON_AddStringToObject(sc, "name", c->sched.spec->name);
+    for (size_t k = 0; k < c->sched.spec->n_keys; k++)
+        cJSON_AddNumberToObject(sc, c->sched.spec->keys[k].name, c->sched.v[k]);
+    cJSON *pc = cJSON_AddObjectToObject(j, "problem_config");
+    cJSON_AddNumberToObject(pc, "n", (double)r->n);
+    cJSON_AddNumberToObject(pc, "seed", (double)c->seed);
+    cJSON_AddNumberToObject(pc, "batch", (double)r->batch);
+    cJSON *pp = cJSON_AddArrayToObject(pc, "params");
+    for (size_t k = 0; k < c->n_pparams; k++) cJSON_AddItemToArray(pp, cJSON_CreateString(c->pparams[k]));
+    cJSON_AddNumberToObject(j, "steps", (double)c->steps);
+    if (r->has_fstar) cJSON_AddNumberToObject(j, "fstar", r->fstar);
+    else cJSON_AddNullToObject(j, "fstar");
+    add_num(j, "tol", r->tol);
+    char csv[256];
+    snprintf(csv, sizeof csv, "cases/%s.csv", r->id);
+    cJSON_AddStringToObject(j, "csv", csv);
+    cJSON_AddItemToObject(j, "reference", path_json(&r->ref, 0, 0));
+    cJSON *isa = cJSON_AddObjectToObject(j, "isa");
+    for (int i = 0; i < OB_ISA_COUNT; i++)
+        if (r->isa[i].ran)
+            cJSON_AddItemToObject(isa, ob_isa_name((ob_isa)i), path_json(&r->isa[i], 1, c->opt->agree_bound));
+    cJSON_AddBoolToObject(j, "ok", r->ok);
+    return j;
+}
+
+void ob_case_summary_header(FILE *out)
+{
+    fprintf(out, "%-34s %-9s %12s %11s %9s %9s %-10s %10s  %s\n", "case", "path", "final loss", "f - f*",
+            "to target", "agree u*S", "identical", "dev>1e-3", "status");
+}
+
+static void fmt_g(char *buf, size_t len, double v)
+{
+    if (isnan(v)) snprintf(buf, len, "-");
+    else snprintf(buf, len, "%.4g", v);
+}
+
+static void summary_line(FILE *out, const char *id, const char *path, const ob_path_result *p, int fp32,
+                         double bound)
+{
+    char loss[32], gap[32], tgt[32], agree[32], dev[32], status[160];
+    fmt_g(loss, sizeof loss, p->final_loss);
+    fmt_g(gap, sizeof gap, p->final_gap);
+    if (p->steps_to_target) snprintf(tgt, sizeof tgt, "%llu", (unsigned long long)p->steps_to_target);
+    else snprintf(tgt, sizeof tgt, "-");
+    snprintf(agree, sizeof agree, fp32 ? "%.2f" : "", p->max_agree);
+    if (fp32 && p->dev_exceeds_step) snprintf(dev, sizeof dev, "step %llu", (unsigned long long)p->dev_exceeds_step);
+    else snprintf(dev, sizeof dev, "%s", fp32 ? "never" : "");
+    status[0] = '\0';
+    if (p->diverged_at) snprintf(status, sizeof status, "diverged at step %llu ", (unsigned long long)p->diverged_at);
+    if (fp32 && !p->agree_ok) {
+        size_t l = strlen(status);
+        snprintf(status + l, sizeof status - l, "AGREEMENT VIOLATION: %.3g u*S > %g at step %llu, %s[%zu] ",
+                 p->max_agree, bound, (unsigned long long)p->max_agree_step, p->max_agree_array, p->max_agree_elem);
+    }
+    if (fp32 && !p->identical) {
+        size_t l = strlen(status);
+        snprintf(status + l, sizeof status - l, "NOT BIT-IDENTICAL to scalar: step %llu, %s[%zu]",
+                 (unsigned long long)p->first_diff_step, p->first_diff_array, p->first_diff_elem);
+    }
+    if (!status[0]) snprintf(status, sizeof status, "ok");
+    fprintf(out, "%-34s %-9s %12s %11s %9s %9s %-10s %10s  %s\n", id, path, loss, gap, tgt, agree,
+            fp32 ? (p->identical ? "yes" : "NO") : "", dev, status);
+}
+
+void ob_case_summary(FILE *out, const ob_case *c, const ob_case_result *r)
+{
+    summary_line(out, r->id, "reference", &r->ref, 0, 0);
+    for (int i = 0; i < OB_ISA_COUNT; i++)
+        if (r->isa[i].ran) summary_line(out, "", ob_isa_name((ob_isa)i), &r->isa[i], 1, c->opt->agree_bound);
+}

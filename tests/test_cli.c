@@ -1,0 +1,233 @@
+/*
+ * test_cli.c — the `optbench` command line: the subcommand table, --help
+ * and --version, exit code 2 with a clear message for unknown subcommands,
+ * options and names, the shared option parser, and `list`.  Everything
+ * runs in-process through ob_cli_capture; one test also runs the built
+ * binary (build/optbench, relative to the repository root) when present.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../harness/ob_cli.h"
+#include "../problems/ob_problems.h"
+
+#define ARGV(...) ((const char *const[]){"optbench", __VA_ARGS__, NULL})
+
+/* Runs the command line; checks the exit code; returns stdout and stderr. */
+static void run(const char *const *argv, int want_rc, char **out, char **err)
+{
+    int rc = ob_cli_capture(argv, out, err);
+    cr_assert_eq(rc, want_rc, "'%s %s ...': exit %d, expected %d; stderr: %s", argv[1] ? argv[1] : "",
+                 argv[1] && argv[2] ? argv[2] : "", rc, want_rc, *err);
+}
+
+static void expect(const char *const *argv, int want_rc, const char *where, const char *const *must)
+{
+    char *out, *err;
+    run(argv, want_rc, &out, &err);
+    const char *text = !strcmp(where, "out") ? out : err;
+    for (size_t i = 0; must[i]; i++)
+        cr_assert(strstr(text, must[i]), "std%s lacks '%s':\n%s", where, must[i], text);
+    free(out);
+    free(err);
+}
+
+#define MUST(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+Test(cli, no_arguments_prints_usage_and_exits_2)
+{
+    char *out, *err;
+    cr_assert_eq(ob_cli_capture((const char *const[]){"optbench", NULL}, &out, &err), 2);
+    cr_assert(strstr(err, "usage: optbench"), "%s", err);
+    free(out);
+    free(err);
+}
+
+Test(cli, help_and_version)
+{
+    char *out, *err;
+    run(ARGV("--help"), 0, &out, &err);
+    for (size_t i = 0; i < ob_command_count; i++)
+        cr_assert(strstr(out, ob_command_table[i]->name), "--help lacks %s", ob_command_table[i]->name);
+    free(out);
+    free(err);
+    expect(ARGV("-h"), 0, "out", MUST("usage: optbench"));
+    expect(ARGV("--version"), 0, "out", MUST("optbench ", OB_VERSION));
+}
+
+Test(cli, unknown_subcommand_lists_the_known_ones)
+{
+    expect(ARGV("frobnicate"), 2, "err", MUST("unknown command 'frobnicate'", "list", "schedule", "trace"));
+    expect(ARGV("--frobnicate"), 2, "err", MUST("unknown option '--frobnicate'"));
+}
+
+Test(cli, every_subcommand_has_help)
+{
+    for (size_t i = 0; i < ob_command_count; i++) {
+        const ob_cmd_spec *c = ob_command_table[i];
+        char *out, *err;
+        run(ARGV(c->name, "--help"), 0, &out, &err);
+        char usage[64];
+        snprintf(usage, sizeof usage, "usage: optbench %s", c->name);
+        cr_assert(strstr(out, usage), "%s --help:\n%s", c->name, out);
+        for (size_t k = 0; k < c->n_opts; k++)
+            cr_assert(strstr(out, c->opts[k].name), "%s --help lacks --%s", c->name, c->opts[k].name);
+        cr_assert_str_eq(err, "");
+        free(out);
+        free(err);
+        run(ARGV(c->name, "-h"), 0, &out, &err);
+        cr_assert(strstr(out, usage), "%s -h:\n%s", c->name, out);
+        free(out);
+        free(err);
+    }
+}
+
+Test(cli, every_subcommand_rejects_unknown_options)
+{
+    for (size_t i = 0; i < ob_command_count; i++) {
+        const char *name = ob_command_table[i]->name;
+        expect(ARGV(name, "--no-such-option", "1"), 2, "err",
+               MUST("unknown option '--no-such-option'", "--help"));
+        expect(ARGV(name, "-x"), 2, "err", MUST("unknown option '-x'"));
+    }
+}
+
+Test(cli, option_parser_forms_and_errors)
+{
+    /* --key=value and --key value give the same result. */
+    char *a, *b, *e1, *e2;
+    run(ARGV("schedule", "--schedule=step", "--sched-set=step_size=2", "--lr=0.5", "--steps=4"), 0, &a, &e1);
+    run(ARGV("schedule", "--schedule", "step", "--sched-set", "step_size=2", "--lr", "0.5", "--steps", "4"), 0, &b, &e2);
+    cr_assert_str_eq(a, b);
+    cr_assert_str_eq(a, "step,lr\n1,0.5\n2,0.5\n3,0.050000000000000003\n4,0.050000000000000003\n");
+    free(a);
+    free(b);
+    free(e1);
+    free(e2);
+    /* Missing value, repeated single option, missing required option,
+     * a value for a non-repeatable option given twice, a stray argument. */
+    expect(ARGV("schedule", "--schedule", "step", "--lr", "1", "--steps"), 2, "err",
+           MUST("--steps", "needs a value"));
+    expect(ARGV("schedule", "--schedule", "step", "--schedule", "cosine", "--lr", "1", "--steps", "1"), 2,
+           "err", MUST("--schedule", "more than once"));
+    expect(ARGV("schedule", "--schedule", "constant", "--lr", "1"), 2, "err",
+           MUST("missing required option --steps"));
+    expect(ARGV("schedule", "--schedule", "constant", "--lr", "1", "--steps", "2", "extra"), 2, "err",
+           MUST("unexpected argument 'extra'"));
+    /* Bad values name the option and the value. */
+    expect(ARGV("schedule", "--schedule", "constant", "--lr", "-1", "--steps", "2"), 2, "err",
+           MUST("--lr", "-1"));
+    expect(ARGV("schedule", "--schedule", "constant", "--lr", "1", "--steps", "2.5"), 2, "err",
+           MUST("--steps", "2.5"));
+    expect(ARGV("schedule", "--schedule", "constant", "--lr", "nan", "--steps", "2"), 2, "err",
+           MUST("--lr", "nan"));
+}
+
+Test(cli, args_parser_directly)
+{
+    static const ob_opt opts[] = {
+        {"name", "N", OB_OPT_REQUIRED, "a name"},
+        {"set", "KV", OB_OPT_REPEAT, "repeatable"},
+        {"verbose", NULL, OB_OPT_FLAG, "a flag"},
+    };
+    static const ob_cmd_spec spec = {"demo", "--name N", "demo", NULL, opts, 3, 0, 2, NULL};
+    char *argv[] = {"demo", "--set", "a=1", "--name=x", "--verbose", "--set=b=2", "--", "--pos", NULL};
+    ob_args a;
+    FILE *devnull = fopen("/dev/null", "w");
+    cr_assert_eq(ob_args_parse(&spec, 8, argv, &a, devnull, devnull), OB_EXIT_OK);
+    cr_assert_str_eq(ob_args_get(&a, "name"), "x");
+    size_t n;
+    const char *const *sets = ob_args_all(&a, "set", &n);
+    cr_assert_eq(n, 2);
+    cr_assert_str_eq(sets[0], "a=1");
+    cr_assert_str_eq(sets[1], "b=2");
+    cr_assert(ob_args_has(&a, "verbose"));
+    cr_assert_eq(a.n_pos, 1);
+    cr_assert_str_eq(a.pos[0], "--pos");
+    ob_args_free(&a);
+    char *bad[] = {"demo", "--name", "x", "--verbose=1", NULL};
+    cr_assert_eq(ob_args_parse(&spec, 4, bad, &a, devnull, devnull), OB_EXIT_USAGE);
+    char *help[] = {"demo", "--help", NULL};
+    cr_assert_eq(ob_args_parse(&spec, 2, help, &a, devnull, devnull), OB_ARGS_HELP);
+    fclose(devnull);
+}
+
+Test(cli, unknown_names_are_errors_listing_the_known_ones)
+{
+    expect(ARGV("trace", "--opt", "adamax", "--isa", "reference", "--x0", "x", "--grads", "g"), 2, "err",
+           MUST("unknown optimizer 'adamax'", "sgd", "adagrad", "rmsprop", "adam", "adamw", "amsgrad"));
+    expect(ARGV("schedule", "--schedule", "cosine", "--sched-set", "T_max=3", "--lr", "1", "--steps", "2",
+                "--opt", "lion"),
+           2, "err", MUST("unknown optimizer 'lion'"));
+    expect(ARGV("schedule", "--schedule", "warmup", "--lr", "1", "--steps", "2"), 2, "err",
+           MUST("unknown schedule 'warmup'", "onecycle"));
+    expect(ARGV("trace", "--opt", "adam", "--isa", "sse2", "--x0", "x", "--grads", "g"), 2, "err",
+           MUST("sse2", "reference", "scalar", "avx2", "avx512"));
+    expect(ARGV("trace", "--opt", "adam", "--set", "betas=0.9", "--isa", "reference", "--x0", "x", "--grads", "g"),
+           2, "err", MUST("betas", "beta1"));
+    expect(ARGV("trace", "--opt", "adam", "--set", "lr=-1", "--isa", "reference", "--x0", "x", "--grads", "g"),
+           2, "err", MUST("lr", "-1", "valid"));
+    expect(ARGV("list", "widgets"), 2, "err", MUST("unknown section 'widgets'", "optimizers", "problems"));
+    expect(ARGV("list", "optimizers", "lion"), 2, "err", MUST("unknown optimizer 'lion'"));
+    expect(ARGV("list", "problems", "no_such_problem"), 2, "err", MUST("unknown problem 'no_such_problem'"));
+    expect(ARGV("list", "schedules", "warmup"), 2, "err", MUST("unknown schedule 'warmup'"));
+    expect(ARGV("list", "isas", "neon"), 2, "err", MUST("unknown instruction set 'neon'"));
+}
+
+Test(cli, list_prints_every_optimizer_isa_schedule_and_problem)
+{
+    char *out, *err;
+    run(ARGV("list"), 0, &out, &err);
+    for (size_t i = 0; i < ob_optimizer_count; i++) {
+        const ob_optimizer *o = ob_optimizer_table[i];
+        cr_assert(strstr(out, o->name), "list lacks optimizer %s", o->name);
+        for (size_t k = 0; k < o->n_hparams; k++)
+            cr_assert(strstr(out, o->hparams[k].name), "list lacks %s's %s", o->name, o->hparams[k].name);
+    }
+    for (int isa = 0; isa < OB_ISA_COUNT; isa++) {
+        char line[64];
+        snprintf(line, sizeof line, "  %-8s", ob_isa_name((ob_isa)isa));
+        cr_assert(strstr(out, line), "list lacks ISA %s", ob_isa_name((ob_isa)isa));
+        /* Unsupported ISAs say why. */
+        if (!ob_isa_supported((ob_isa)isa))
+            cr_assert(strstr(out, ob_isa_unavailable_reason((ob_isa)isa)));
+    }
+    for (size_t i = 0; i < ob_schedule_count; i++)
+        cr_assert(strstr(out, ob_schedule_table[i]->name), "list lacks schedule %s", ob_schedule_table[i]->name);
+    for (size_t i = 0; i < ob_problem_count; i++)
+        cr_assert(strstr(out, ob_problem_table[i]->name), "list lacks problem %s", ob_problem_table[i]->name);
+    free(out);
+    free(err);
+}
+
+Test(cli, list_one_entry_in_full)
+{
+    expect(ARGV("list", "optimizers", "adam"), 0, "out",
+           MUST("Kingma", "exp_avg_sq", "beta2", "0.999", "[0, 1)", "scalar"));
+    expect(ARGV("list", "schedules", "onecycle"), 0, "out",
+           MUST("OneCycleLR", "max_lr", "required", "pct_start", "0.3", "cos | linear"));
+    expect(ARGV("list", "isas", "scalar"), 0, "out", MUST("scalar", "yes"));
+    const ob_problem_spec *p = ob_problem_table[0];
+    expect(ARGV("list", "problems", p->name), 0, "out", MUST(p->name, p->citation, "x0", "f*", "box", "config keys"));
+    if (ob_problem_find("mgh_rosenbrock"))
+        expect(ARGV("list", "problems", "mgh_rosenbrock"), 0, "out", MUST("x0: (-1.2, 1)", "f*: 0"));
+}
+
+Test(cli, built_binary_exit_codes)
+{
+    /* The tests run from the repository root (make test). */
+    if (access("build/optbench", X_OK) != 0) {
+        cr_log_warn("SKIPPED: build/optbench not built");
+        return;
+    }
+    int st = system("build/optbench --version >/dev/null");
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    st = system("build/optbench frobnicate 2>/dev/null");
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+    st = system("build/optbench trace --help >/dev/null");
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
