@@ -284,7 +284,7 @@ int ob_cmd_run(int argc, char **argv, FILE *out, FILE *err)
     ob_case_summary_header(out);
     for (size_t i = 0; i < s.n; i++)
         if (res[i].id[0]) ob_case_summary(out, &s.cases[i], &res[i]);
-    fprintf(out, "\n%zu cases, %d agreement violation%s, %d failure%s; results in %s\n", s.n, violations,
+    fprintf(out, "\n%zu case%s, %d agreement violation%s, %d failure%s; results in %s\n", s.n, s.n == 1 ? "" : "s", violations,
             violations == 1 ? "" : "s", failures, failures == 1 ? "" : "s", dir);
     cJSON_Delete(doc);
     free(ids);
