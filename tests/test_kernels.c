@@ -17,7 +17,7 @@
 
 #include "../kernels/ob_optimizers.h"
 #include "common/ob_test.h"
-#include "common/ob_test_opt.h"
+#include "../harness/ob_testdata.h"
 
 #define STEPS 20
 #define CANARY 0x7fc0dead  /* a NaN payload no kernel produces */
@@ -78,7 +78,7 @@ static void compare_run(const ob_optimizer *o, const ob_hparams *h, ob_isa isa,
     for (size_t i = 0; i < n; i++) {
         a.p[i] = ob_rng_special_float(rng, 0);
         for (size_t k = 0; k < o->n_state; k++)
-            a.st[k][i] = ob_rng_special_float(rng, ob_test_state_nonneg(o, k));
+            a.st[k][i] = ob_rng_special_float(rng, ob_state_nonneg(o, k));
     }
     memcpy(b.p, a.p, n * sizeof(float));
     for (size_t k = 0; k < o->n_state; k++) memcpy(b.st[k], a.st[k], n * sizeof(float));
@@ -127,11 +127,11 @@ static void identity_suite(ob_isa isa)
     for (size_t oi = 0; oi < ob_optimizer_count; oi++) {
         const ob_optimizer *o = ob_optimizer_table[oi];
         cr_assert(o->kernel[isa] != NULL, "%s has no %s kernel", o->name, ob_isa_name(isa));
-        for (size_t c = 0; c < ob_test_config_count(o); c++) {
+        for (size_t c = 0; c < ob_hp_config_count(o); c++) {
             ob_hparams h;
-            if (ob_test_config(o, c, &h) != 0) continue;
+            if (ob_hp_config(o, c, &h) != 0) continue;
             char cfg[256];
-            ob_test_config_name(o, &h, cfg, sizeof cfg);
+            ob_hp_config_name(o, &h, cfg, sizeof cfg);
             for (size_t li = 0; li < sizeof lengths / sizeof lengths[0]; li++)
                 for (size_t off = 0; off < 4; off++) {
                     compare_run(o, &h, isa, lengths[li], off, &rng, cfg);
@@ -158,9 +158,9 @@ static void guard_suite(ob_isa isa)
     ob_rng_init(&rng, ob_test_seed() + 17);
     for (size_t oi = 0; oi < ob_optimizer_count; oi++) {
         const ob_optimizer *o = ob_optimizer_table[oi];
-        for (size_t c = 0; c < ob_test_config_count(o); c++) {
+        for (size_t c = 0; c < ob_hp_config_count(o); c++) {
             ob_hparams h;
-            if (ob_test_config(o, c, &h) != 0) continue;
+            if (ob_hp_config(o, c, &h) != 0) continue;
             for (size_t li = 0; li < sizeof lengths / sizeof lengths[0]; li++) {
                 size_t n = lengths[li];
                 ob_guarded gp, gg, gs[OB_MAX_STATE];
@@ -274,7 +274,7 @@ Test(threads, bit_identical_for_any_thread_count, .timeout = 300)
     for (size_t oi = 0; oi < ob_optimizer_count; oi++) {
         const ob_optimizer *o = ob_optimizer_table[oi];
         ob_hparams h;
-        ob_test_config(o, ob_test_config_count(o) - 1, &h);
+        ob_hp_config(o, ob_hp_config_count(o) - 1, &h);
         if (ob_validate(o, &h, (char[256]){0}, 256) != 0) ob_hparams_default(o, &h);
         for (int isa = 0; isa < OB_ISA_COUNT; isa++) {
             if (!ob_isa_supported((ob_isa)isa)) continue;

@@ -19,73 +19,23 @@
 
 #include "../kernels/ob_optimizers.h"
 #include "common/ob_test.h"
-#include "common/ob_test_opt.h"
+#include "../harness/ob_testdata.h"
 #include "../harness/ob_agree.h"
 
 #define U32 0x1p-24
 #define N 1031
 #define STEPS 20
 
-/* Runs STEPS steps, comparing each kernel step with a reference step from
- * the same state.  Returns the worst error in units of u*S and describes
- * where it occurred in `where`. */
+/* Runs STEPS steps of N elements, comparing each kernel step with a
+ * reference step from the same state (ob_agree_measure); the worst error
+ * in units of u*S, described in `where`. */
 static double agreement_run(const ob_optimizer *o, const ob_hparams *h, ob_rng *rng, const char *cfg,
                             char *where, size_t wlen)
 {
-    /* On the heap: ~120 KB of arrays is too much for a test's stack. */
-    struct arrays {
-        float p[N], g[N], st[OB_MAX_STATE][N];
-        double pd[N], gd[N], sd[OB_MAX_STATE][N], scale[1 + OB_MAX_STATE][N];
-    } *A = malloc(sizeof *A);
-    cr_assert(A != NULL);
-    float *p = A->p, *g = A->g;
-    double *pd = A->pd, *gd = A->gd;
-    float(*st)[N] = A->st;
-    double(*sd)[N] = A->sd, (*scale)[N] = A->scale;
-    float *stp[OB_MAX_STATE];
-    double *sdp[OB_MAX_STATE], *scp[1 + OB_MAX_STATE];
-    for (size_t k = 0; k < OB_MAX_STATE; k++) {
-        stp[k] = st[k];
-        sdp[k] = sd[k];
-    }
-    for (size_t k = 0; k < 1 + OB_MAX_STATE; k++) scp[k] = scale[k];
-    for (size_t i = 0; i < N; i++) {
-        p[i] = ob_rng_normal_float(rng, 0);
-        for (size_t k = 0; k < OB_MAX_STATE; k++) st[k][i] = ob_rng_normal_float(rng, ob_test_state_nonneg(o, k));
-    }
-    unsigned mask = o->state_mask(h);
-    double worst_err = 0;
-    for (uint64_t t = 1; t <= STEPS; t++) {
-        for (size_t i = 0; i < N; i++) g[i] = ob_rng_normal_float(rng, 0);
-        for (size_t i = 0; i < N; i++) {
-            pd[i] = p[i];
-            gd[i] = g[i];
-            for (size_t k = 0; k < OB_MAX_STATE; k++) sd[k][i] = st[k][i];
-        }
-        o->reference(h, t, N, pd, gd, sdp, scp);
-        ob_step_scalars s;
-        o->prepare(h, t, &s);
-        o->kernel[OB_ISA_SCALAR](N, p, g, stp, &s);
-        size_t at = 0;
-        double e = ob_agree_error(p, pd, scale[0], N, &at);
-        if (e > worst_err) {
-            worst_err = e;
-            snprintf(where, wlen, "%s step %llu: p[%zu] = %.9g vs reference %.17g (S = %.6g)", cfg,
-                     (unsigned long long)t, at, (double)p[at], pd[at], scale[0][at]);
-        }
-        for (size_t k = 0; k < o->n_state; k++) {
-            if (!((mask >> k) & 1u)) continue;
-            e = ob_agree_error(st[k], sd[k], scale[1 + k], N, &at);
-            if (e > worst_err) {
-                worst_err = e;
-                snprintf(where, wlen, "%s step %llu: %s[%zu] = %.9g vs reference %.17g (S = %.6g)", cfg,
-                         (unsigned long long)t, o->state_names[k], at, (double)st[k][at], sd[k][at],
-                         scale[1 + k][at]);
-            }
-        }
-    }
-    free(A);
-    return worst_err;
+    (void)cfg;
+    double e = ob_agree_measure(o, h, NULL, ob_rng_next(rng), N, STEPS, where, wlen);
+    cr_assert(e >= 0, "out of memory");
+    return e;
 }
 
 Test(agreement, scalar_within_documented_bound, .timeout = 300)
@@ -96,11 +46,11 @@ Test(agreement, scalar_within_documented_bound, .timeout = 300)
         const ob_optimizer *o = ob_optimizer_table[oi];
         double m = 0;
         size_t configs = 0;
-        for (size_t c = 0; c < ob_test_config_count(o); c++) {
+        for (size_t c = 0; c < ob_hp_config_count(o); c++) {
             ob_hparams h;
-            if (ob_test_config(o, c, &h) != 0) continue;
+            if (ob_hp_config(o, c, &h) != 0) continue;
             char cfg[256];
-            ob_test_config_name(o, &h, cfg, sizeof cfg);
+            ob_hp_config_name(o, &h, cfg, sizeof cfg);
             char where[512] = "";
             double e = agreement_run(o, &h, &rng, cfg, where, sizeof where);
             cr_assert(e <= o->agree_bound, "%s: error %.3g u*S exceeds the bound %g; seed %#llx", where, e,
