@@ -17,6 +17,7 @@
 const ob_cmd_spec *const ob_command_table[] = {
     &ob_cmd_list_spec,
     &ob_cmd_run_spec,
+    &ob_cmd_ci_spec,
     &ob_cmd_schedule_spec,
     &ob_cmd_trace_spec,
 };

@@ -478,7 +478,8 @@ static void summary_line(FILE *out, const char *id, const char *path, const ob_p
     fmt_g(gap, sizeof gap, p->final_gap);
     if (p->steps_to_target) snprintf(tgt, sizeof tgt, "%llu", (unsigned long long)p->steps_to_target);
     else snprintf(tgt, sizeof tgt, "-");
-    snprintf(agree, sizeof agree, fp32 ? "%.2f" : "", p->max_agree);
+    if (fp32) snprintf(agree, sizeof agree, "%.2f", p->max_agree);
+    else agree[0] = '\0';
     if (fp32 && p->dev_exceeds_step) snprintf(dev, sizeof dev, "step %llu", (unsigned long long)p->dev_exceeds_step);
     else snprintf(dev, sizeof dev, "%s", fp32 ? "never" : "");
     status[0] = '\0';

@@ -1,0 +1,259 @@
+/*
+ * test_ci.c — `optbench ci`: each gate catches what it is meant to catch,
+ * an unchanged tree passes, baselines are read and written safely, JUnit
+ * output is well formed, and the exactness hashes are machine-independent.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../harness/ob_ci.h"
+#include "../harness/ob_cli.h"
+#include "../harness/ob_results.h"
+
+static cJSON *baseline;  /* measured once per test process, from the unmodified kernels */
+
+static cJSON *measure(const ob_ci_options *o)
+{
+    char err[512];
+    cJSON *m = ob_ci_measure(o, 0, NULL, NULL, err, sizeof err);
+    cr_assert(m != NULL, "%s", err);
+    return m;
+}
+
+static void setup(void)
+{
+    ob_ci_options o;
+    ob_ci_options_default(&o);
+    o.speed = 0;
+    baseline = measure(&o);
+}
+
+static void teardown(void) { cJSON_Delete(baseline); }
+
+static const ob_check *find_fail(const ob_check_list *l, const char *gate, const char *needle)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i].status == OB_CHECK_FAIL && !strcmp(l->v[i].gate, gate) &&
+            (!needle || strstr(l->v[i].name, needle) || strstr(l->v[i].detail, needle)))
+            return &l->v[i];
+    return NULL;
+}
+
+TestSuite(ci, .init = setup, .fini = teardown, .timeout = 120);
+
+Test(ci, an_unchanged_tree_passes)
+{
+    ob_ci_options o;
+    ob_ci_options_default(&o);
+    o.speed = 0;
+    cJSON *m = measure(&o);
+    ob_check_list l = {0};
+    ob_ci_compare(m, baseline, &o, &l);
+    cr_assert(l.n > 100, "only %zu checks", l.n);
+    cr_assert_eq(ob_checks_count(&l, OB_CHECK_FAIL), 0, "unchanged tree failed: %s", l.n ? l.v[0].detail : "");
+    ob_checks_free(&l);
+    cJSON_Delete(m);
+}
+
+/* One ULP in one element of one ISA's kernel. */
+static void adam_one_ulp(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s)
+{
+    ob_optimizer_find("adam")->kernel[OB_ISA_SCALAR](n, p, g, st, s);
+    if (n > 41) {
+        uint32_t b;
+        memcpy(&b, &p[41], 4);
+        b += 1;
+        memcpy(&p[41], &b, 4);
+    }
+}
+
+Test(ci, one_ulp_in_one_isa_trips_exactness_naming_isa_and_element)
+{
+    ob_isa isa = ob_isa_supported(OB_ISA_AVX512) ? OB_ISA_AVX512 : OB_ISA_AVX2;
+    if (!ob_isa_supported(isa)) cr_skip_test("no vector ISA on this CPU: SKIPPED");
+    ob_ci_options o;
+    ob_ci_options_default(&o);
+    o.speed = 0;
+    o.override_opt = "adam";
+    o.override_isa = isa;
+    o.override_kernel = adam_one_ulp;
+    cJSON *m = measure(&o);
+    ob_check_list l = {0};
+    ob_ci_compare(m, baseline, &o, &l);
+    const ob_check *c = find_fail(&l, "exactness", ob_isa_name(isa));
+    cr_assert(c != NULL, "the exactness gate missed a one-ulp change");
+    cr_assert(strstr(c->detail, "p[41]") && strstr(c->detail, "step 1"), "detail: %s", c->detail);
+    cr_assert(strstr(c->name, "adam{"), "name: %s", c->name);
+    /* The scalar path is untouched: it still matches the baseline. */
+    cr_assert_null(find_fail(&l, "exactness", "scalar-vs-baseline"));
+    ob_checks_free(&l);
+    cJSON_Delete(m);
+}
+
+Test(ci, one_ulp_in_scalar_trips_the_baseline_check)
+{
+    ob_ci_options o;
+    ob_ci_options_default(&o);
+    o.speed = 0;
+    o.override_opt = "adam";
+    o.override_isa = OB_ISA_SCALAR;
+    o.override_kernel = adam_one_ulp;
+    cJSON *m = measure(&o);
+    ob_check_list l = {0};
+    ob_ci_compare(m, baseline, &o, &l);
+    const ob_check *c = find_fail(&l, "exactness", "scalar-vs-baseline");
+    cr_assert(c != NULL, "a one-ulp scalar change went unnoticed");
+    cr_assert(strstr(c->detail, "p[41]") && strstr(c->detail, "step 1"), "detail: %s", c->detail);
+    ob_checks_free(&l);
+    cJSON_Delete(m);
+}
+
+static void prepare_wrong_bc(const ob_hparams *h, uint64_t t, ob_step_scalars *s)
+{
+    ob_optimizer_find("adam")->prepare(h, t, s);
+    s->inv_sqrt_bc2 *= 1.01f;  /* a bias correction that is off */
+}
+
+Test(ci, a_wrong_bias_correction_trips_agreement_and_convergence)
+{
+    ob_optimizer broken = *ob_optimizer_find("adam");
+    broken.prepare = prepare_wrong_bc;
+    const ob_optimizer *opts[] = {&broken};
+    ob_ci_options o;
+    ob_ci_options_default(&o);
+    o.speed = 0;
+    o.opts = opts;
+    o.n_opts = 1;
+    cJSON *m = measure(&o);
+    ob_check_list l = {0};
+    ob_ci_compare(m, baseline, &o, &l);
+    cr_assert(find_fail(&l, "agreement", "adam/bound"), "agreement gate missed it");
+    cr_assert(find_fail(&l, "convergence", "adam"), "convergence gate missed it");
+    ob_checks_free(&l);
+    cJSON_Delete(m);
+}
+
+static char *tmpfile_with(const char *text)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/optbench-ci-XXXXXX");
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    if (text) cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    return path;
+}
+
+Test(ci, malformed_missing_and_foreign_baselines_are_clear_errors)
+{
+    static const struct { const char *text, *needle; } bad[] = {
+        {"", "empty"},
+        {"{\"format\": \"optbench-ci-baseline\", \"version\": 1", "malformed JSON"},
+        {"{\"format\": \"optbench-results\", \"version\": 1}", "not an optbench CI baseline"},
+        {"{\"format\": \"optbench-ci-baseline\", \"version\": 2}", "version 2"},
+        {"{\"format\": \"optbench-ci-baseline\", \"version\": 1}", "lacks"},
+    };
+    char err[512];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *p = tmpfile_with(bad[i].text);
+        cr_assert_null(ob_ci_baseline_read(p, err, sizeof err), "baseline %zu accepted", i);
+        cr_assert(strstr(err, bad[i].needle) && strstr(err, p), "baseline %zu: %s", i, err);
+        unlink(p);
+    }
+    cr_assert_null(ob_ci_baseline_read("/nonexistent/ci.json", err, sizeof err));
+    cr_assert(strstr(err, "/nonexistent/ci.json") && strstr(err, "--update-baseline"), "%s", err);
+    /* Through the command line: exit 2 with the message. */
+    char *out = NULL, *msg = NULL;
+    const char *argv[] = {"optbench", "ci", "--baseline", "/nonexistent/ci.json", "--no-speed", NULL};
+    cr_assert_eq(ob_cli_capture(argv, &out, &msg), 2);
+    cr_assert(strstr(msg, "/nonexistent/ci.json"), "%s", msg);
+    free(out);
+    free(msg);
+}
+
+Test(ci, update_baseline_writes_atomically_and_round_trips)
+{
+    char dir[] = "/tmp/optbench-ci-dir-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/base.json", dir);
+    FILE *f = fopen(path, "w");
+    fputs("old baseline, kept until the new one is complete", f);
+    fclose(f);
+    char *out = NULL, *msg = NULL;
+    const char *up[] = {"optbench", "ci", "--baseline", path, "--update-baseline", "--no-speed", NULL};
+    cr_assert_eq(ob_cli_capture(up, &out, &msg), 0, "%s", msg);
+    free(out);
+    free(msg);
+    char err[512];
+    cJSON *b = ob_ci_baseline_read(path, err, sizeof err);
+    cr_assert(b != NULL, "%s", err);
+    cJSON_Delete(b);
+    /* No temporary files left beside it. */
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "ls %s | grep -c tmp", dir);
+    FILE *ls = popen(cmd, "r");
+    int n = -1;
+    cr_assert(fscanf(ls, "%d", &n) == 1);
+    pclose(ls);
+    cr_assert_eq(n, 0, "temporary files left in %s", dir);
+    const char *cmp[] = {"optbench", "ci", "--baseline", path, "--no-speed", NULL};
+    cr_assert_eq(ob_cli_capture(cmp, &out, &msg), 0, "%s\n%s", out, msg);
+    cr_assert(strstr(out, "ok:"), "%s", out);
+    free(out);
+    free(msg);
+}
+
+Test(ci, junit_has_one_testcase_per_check_and_escapes)
+{
+    ob_check_list l = {0};
+    ob_checks_add(&l, "exactness", "adam{}/avx2", OB_CHECK_PASS, "fine");
+    ob_checks_add(&l, "agreement", "a<b>&\"c\"", OB_CHECK_FAIL, "x < y & z > w");
+    ob_checks_add(&l, "speed", "adam/64Ki", OB_CHECK_SKIP, "CPU differs");
+    char *p = tmpfile_with(NULL);
+    char err[256];
+    cr_assert_eq(ob_checks_write_junit(&l, p, err, sizeof err), 0, "%s", err);
+    FILE *f = fopen(p, "r");
+    char buf[8192];
+    size_t len = fread(buf, 1, sizeof buf - 1, f);
+    buf[len] = '\0';
+    fclose(f);
+    unlink(p);
+    size_t open_tc = 0, close_tc = 0;
+    for (const char *s = buf; (s = strstr(s, "<testcase ")); s++) open_tc++;
+    for (const char *s = buf; (s = strstr(s, "</testcase>")); s++) close_tc++;
+    cr_assert_eq(open_tc, 3);
+    cr_assert_eq(close_tc, 3);
+    cr_assert(strstr(buf, "<?xml version=\"1.0\""));
+    cr_assert(strstr(buf, "a&lt;b&gt;&amp;&quot;c&quot;") && strstr(buf, "x &lt; y &amp; z &gt; w"), "%s", buf);
+    cr_assert(strstr(buf, "<failure ") && strstr(buf, "<skipped "));
+    cr_assert(strstr(buf, "tests=\"3\" failures=\"1\" skipped=\"1\""));
+    ob_checks_free(&l);
+}
+
+/* The exactness hashes are pure IEEE arithmetic: these values were
+ * recorded once and must come out identically on every machine, compiler
+ * and ISA that runs this test (a changed value is a portability bug or a
+ * changed kernel). */
+Test(ci, hashes_are_machine_independent)
+{
+    static const struct { const char *id, *hash; } golden[] = {
+        {"sgd{}", "7e5ed6622e9e31aa"},
+        {"adam{}", "06b48021fe7c4944"},
+        {"rmsprop{centered=1}", "678b2e34f89f458b"},
+    };
+    const cJSON *cases = cJSON_GetObjectItem(cJSON_GetObjectItem(baseline, "exactness"), "cases");
+    for (size_t i = 0; i < sizeof golden / sizeof golden[0]; i++) {
+        const cJSON *c, *hit = NULL;
+        cJSON_ArrayForEach(c, cases)
+            if (!strcmp(cJSON_GetObjectItem(c, "id")->valuestring, golden[i].id)) hit = c;
+        cr_assert(hit, "no case %s", golden[i].id);
+        const cJSON *isa = cJSON_GetObjectItem(hit, "isa"), *x;
+        cJSON_ArrayForEach(x, isa)
+            cr_assert_str_eq(cJSON_GetObjectItem(x, "hash")->valuestring, golden[i].hash, "%s on %s", golden[i].id,
+                             x->string);
+    }
+}
