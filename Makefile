@@ -69,7 +69,9 @@ TEST_SRCS = $(wildcard tests/test_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 LIB_OBJS = $(call obj,$(LIB_SRCS) $(SCALAR_SRCS) $(AVX2_SRCS) $(AVX512_SRCS))
-HARNESS_OBJS = $(call obj,$(HARNESS_SRCS))
+# The Google Benchmark shim (harness/bench_shim.cc) is the only C++ source.
+HARNESS_CXX_SRCS = $(wildcard harness/*.cc)
+HARNESS_OBJS = $(call obj,$(HARNESS_SRCS)) $(patsubst %.cc,$(BUILD)/%.o,$(HARNESS_CXX_SRCS))
 TEST_BINS = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 LIB = $(BUILD)/libob.a
 OPTBENCH = $(if $(HARNESS_MAIN),$(BUILD)/optbench)
@@ -134,6 +136,8 @@ $(BUILD)/git-commit.stamp: FORCE
 	@mkdir -p $(@D)
 	@echo '$(GIT_COMMIT)' | cmp -s - $@ || echo '$(GIT_COMMIT)' > $@
 $(BUILD)/harness/results.o: $(BUILD)/git-commit.stamp
+# Where `optbench bench --peer` finds its scripts (OPTBENCH_PEER_DIR overrides).
+$(BUILD)/harness/bench_peer.o: CFLAGS += -DOB_PEER_DIR='"$(CURDIR)/harness/peers"'
 $(BUILD)/harness/results.o: CFLAGS += -DOB_GIT_COMMIT='"$(GIT_COMMIT)"' -DOB_BUILD_FLAGS='"$(CFLAGS_BASE)"'
 .PHONY: FORCE
 FORCE:
@@ -149,3 +153,54 @@ report: deps-report
 
 clean:
 	rm -rf $(BUILD)
+
+# ---- reliability: fuzzing, sanitizers, valgrind --------------------------------
+# README "Sanitizers and fuzzing".  The fuzz targets (fuzz/fuzz_*.c) are
+# plain functions: `make test` replays their corpora and regressions through
+# tests/test_badinput_fuzz.c, built with the ordinary compiler.
+FUZZ_SRCS = $(wildcard fuzz/*.c)
+FUZZ_OBJS = $(call obj,$(FUZZ_SRCS))
+FUZZ_TARGETS = $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
+$(BUILD)/tests/test_badinput_fuzz: $(FUZZ_OBJS)
+$(FUZZ_OBJS): $(HEADERS) $(wildcard fuzz/*.h) Makefile
+$(BUILD)/fuzz/%.o: CFLAGS += $(FUZZ_DEFS)
+
+# make test-sanitize: everything again with ASan + UBSan in $(SAN_BUILD);
+# the runner fails a suite on any sanitizer report, leaks included, after
+# proving on deliberately broken code (fuzz/selfcheck/) that it would.
+SAN_BUILD = build-san
+SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+SAN_TESTS = $(patsubst $(BUILD)/%,$(SAN_BUILD)/%,$(TEST_BINS))
+.PHONY: test-sanitize test-valgrind fuzz fuzz-build
+test-sanitize: deps
+	@$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) SANITIZE="$(SAN_FLAGS)" build-all $(SAN_BUILD)/selfcheck/sanitizers
+	@scripts/run-sanitized-tests.sh $(SAN_BUILD)/selfcheck/sanitizers $(SAN_TESTS)
+
+$(BUILD)/selfcheck/sanitizers: fuzz/selfcheck/sanitizers.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $< -o $@ $(LDFLAGS) -lcriterion
+
+# make test-valgrind: the normal build under valgrind (scalar and AVX2 only:
+# valgrind cannot run AVX-512 and hides it from CPU detection).  Slow; not
+# part of CI.
+test-valgrind: deps
+	@scripts/install-deps.sh valgrind
+	@$(MAKE) --no-print-directory build-all
+	@scripts/run-valgrind-tests.sh $(TEST_BINS)
+
+# make fuzz FUZZ_SECONDS=N: each libFuzzer target for N seconds, built with
+# clang and ASan + UBSan in $(FUZZ_BUILD) (library objects included).
+FUZZ_SECONDS = 30
+FUZZ_BUILD = build-fuzz
+FUZZ_CC = clang-14
+FUZZ_CXX = clang++-14
+fuzz: deps
+	@scripts/install-deps.sh clang-14 libclang-rt-14-dev libomp-14-dev
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) CXX=$(FUZZ_CXX) \
+	  SANITIZE="$(SAN_FLAGS) -fsanitize=fuzzer-no-link" FUZZ_DEFS=-DOB_FUZZ_LIBFUZZER fuzz-build
+	@scripts/run-fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-build: $(patsubst %,$(BUILD)/fuzz/bin/%,$(FUZZ_TARGETS))
+$(BUILD)/fuzz/bin/%: $(BUILD)/fuzz/fuzz_%.o $(BUILD)/fuzz/common.o $(HARNESS_OBJS) $(LIB)
+	@mkdir -p $(@D)
+	$(CXX) $(LDFLAGS) -fsanitize=fuzzer $^ -o $@ $(LDLIBS) -lbenchmark -lpthread

@@ -34,7 +34,8 @@ const ob_cmd_spec ob_cmd_ci_spec = {
     "  speed        throughput: Mann-Whitney U test plus a minimum effect, only on\n"
     "               the CPU model the baseline was recorded on.\n"
     "Exit status: 0 no regression, 3 a regression (the table says what changed),\n"
-    "2 bad arguments or a missing/malformed baseline, 1 the suite itself failed.",
+    "2 bad arguments or a missing/malformed baseline, 1 the suite itself failed,\n"
+    "4 the baseline, --out or --junit file could not be written.",
     ci_opts, sizeof ci_opts / sizeof ci_opts[0], 0, 0, ob_cmd_ci,
 };
 
@@ -80,14 +81,15 @@ int ob_cmd_ci(int argc, char **argv, FILE *out, FILE *err)
     /* Even when updating, a run whose ISAs disagree or that breaks a bound
      * must not become the new baseline. */
     ob_ci_compare(m, baseline, &opt, &checks);
-    if (ob_args_get(&a, "out") && ob_json_write(ob_args_get(&a, "out"), m, msg, sizeof msg) != 0)
-        fprintf(err, "optbench ci: %s\n", msg);
+    /* A file that cannot be written is exit 4 (README "Exit codes"). */
+    int out_failed = ob_args_get(&a, "out") && ob_json_write(ob_args_get(&a, "out"), m, msg, sizeof msg) != 0;
+    if (out_failed) fprintf(err, "optbench ci: %s\n", msg);
     if (ob_args_has(&a, "markdown")) ob_checks_print_markdown(&checks, out);
     else ob_checks_print_text(&checks, out, ob_args_has(&a, "verbose"));
     size_t failed = ob_checks_count(&checks, OB_CHECK_FAIL);
     if (ob_args_get(&a, "junit") && ob_checks_write_junit(&checks, ob_args_get(&a, "junit"), msg, sizeof msg) != 0) {
         fprintf(err, "optbench ci: %s\n", msg);
-        rc = OB_EXIT_FAIL;
+        rc = OB_EXIT_IO;
     } else if (update) {
         if (failed) {
             fprintf(err, "optbench ci: not updating %s: %zu check%s failed within this run\n", path, failed,
@@ -97,7 +99,7 @@ int ob_cmd_ci(int argc, char **argv, FILE *out, FILE *err)
             strip_for_baseline(m);
             if (ob_json_write(path, m, msg, sizeof msg) != 0) {
                 fprintf(err, "optbench ci: %s\n", msg);
-                rc = OB_EXIT_FAIL;
+                rc = OB_EXIT_IO;
             } else {
                 fprintf(out, "baseline written to %s\n", path);
                 rc = OB_EXIT_OK;
@@ -108,6 +110,7 @@ int ob_cmd_ci(int argc, char **argv, FILE *out, FILE *err)
                 checks.n, failed, ob_checks_count(&checks, OB_CHECK_SKIP), path);
         rc = failed ? OB_EXIT_AGREEMENT : OB_EXIT_OK;
     }
+    if (out_failed && rc == OB_EXIT_OK) rc = OB_EXIT_IO;
     ob_checks_free(&checks);
     cJSON_Delete(m);
 done:

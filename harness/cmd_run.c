@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "ob_cli.h"
+#include "ob_interrupt.h"
 #include "ob_results.h"
 #include "ob_run.h"
 #include "ob_suite.h"
@@ -40,8 +41,10 @@ const ob_cmd_spec ob_cmd_run_spec = {
     "checks single-step agreement with the reference and bit-identity across\n"
     "ISAs at every step, and records convergence. Writes\n"
     "<out>/<run-id>/results.json and cases/<case>.csv; <out>/latest points at it.\n"
-    "Exit status: 0 all checks passed, 1 failure, 2 bad arguments,\n"
-    "3 an agreement or bit-identity check failed (named in the summary).",
+    "Exit status: 0 all checks passed, 1 failure, 2 bad arguments or input\n"
+    "files, 3 an agreement or bit-identity check failed (named in the summary),\n"
+    "4 results could not be written, 5 a data set is missing or corrupt,\n"
+    "130 / 143 stopped by SIGINT / SIGTERM (the finished cases are saved).",
     run_opts, sizeof run_opts / sizeof run_opts[0], 0, 0, ob_cmd_run,
 };
 
@@ -89,6 +92,7 @@ static int cases_from_args(const ob_args *a, ob_suite *s, FILE *err)
         snprintf(buf, sizeof buf, "%s", ol);
         for (char *sv = NULL, *t = strtok_r(buf, ",", &sv); t && nopt < 64; t = strtok_r(NULL, ",", &sv))
             if (!(opts[nopt++] = ob_cli_optimizer(c, t, err))) return OB_EXIT_USAGE;
+        if (nopt == 0) return ob_usage_error(c, err, "--opt '%s': empty list", ol);
     } else {
         for (size_t i = 0; i < ob_optimizer_count && nopt < 64; i++) opts[nopt++] = ob_optimizer_table[i];
     }
@@ -97,6 +101,10 @@ static int cases_from_args(const ob_args *a, ob_suite *s, FILE *err)
     const char *const *ssets = ob_args_all(a, "sched-set", &nss);
     const char *const *pp = ob_args_all(a, "param", &npp);
     if (npp > OB_MAX_PROBLEM_PARAMS) return ob_usage_error(c, err, "at most %d --param", OB_MAX_PROBLEM_PARAMS);
+    for (size_t k = 0; k < npp; k++)
+        if (strlen(pp[k]) >= sizeof s->cases[0].pparams[0])
+            return ob_usage_error(c, err, "--param '%.40s...' is too long (at most %zu characters)", pp[k],
+                                  sizeof s->cases[0].pparams[0] - 1);
     /* Every --set key must belong to at least one chosen optimizer. */
     for (size_t k = 0; k < nsets; k++) {
         char key[64];
@@ -140,9 +148,12 @@ static int cases_from_args(const ob_args *a, ob_suite *s, FILE *err)
                     return OB_EXIT_USAGE;
                 }
             }
-            if (ob_validate(cs.opt, &cs.h, msg, sizeof msg) != 0 ||
+            /* ob_cli_schedule prints its own message; msg is only set by a
+             * failed ob_validate. */
+            int bad_h = ob_validate(cs.opt, &cs.h, msg, sizeof msg) != 0;
+            if (bad_h) ob_usage_error(c, err, "%s", msg);
+            if (bad_h ||
                 ob_cli_schedule(c, ob_args_get(a, "schedule"), ssets, nss, cs.opt, &cs.sched, err) != OB_EXIT_OK) {
-                if (msg[0]) ob_usage_error(c, err, "%s", msg);
                 ob_suite_free(s);
                 return OB_EXIT_USAGE;
             }
@@ -151,6 +162,7 @@ static int cases_from_args(const ob_args *a, ob_suite *s, FILE *err)
             s->cases[s->n++] = cs;
         }
     }
+    if (s->n == 0) return ob_usage_error(c, err, "--problem '%s': empty list", ob_args_get(a, "problem"));
     return OB_EXIT_OK;
 }
 
@@ -218,21 +230,48 @@ int ob_cmd_run(int argc, char **argv, FILE *out, FILE *err)
         if (has_n) cs->n = (size_t)n;
         if (has_batch) cs->batch = (size_t)batch;
     }
+    /* Every case is checked before anything is written, so that a bad
+     * --param, a missing data set or a case too large for memory is an
+     * error with no output, not a results set that is partly missing. */
+    for (size_t i = 0; i < s.n; i++) {
+        const ob_case *ci = &s.cases[i];
+        int seen = 0;
+        for (size_t j = 0; j < i && !seen; j++) {
+            const ob_case *cj = &s.cases[j];
+            seen = cj->problem == ci->problem && cj->n == ci->n && cj->seed == ci->seed && cj->batch == ci->batch &&
+                   cj->opt->n_state == ci->opt->n_state && cj->n_pparams == ci->n_pparams &&
+                   !memcmp(cj->pparams, ci->pparams, sizeof ci->pparams);
+        }
+        if (!seen && (rc = ob_case_check(ci, msg, sizeof msg)) != OB_EXIT_OK) {
+            fprintf(err, "optbench run: %s.%s: %s\n", ci->problem->name, ci->opt->name, msg);
+            goto done;
+        }
+    }
     const char *root = ob_args_get(&a, "out") ? ob_args_get(&a, "out") : "results";
     char dir[4096];
+    /* From here on SIGINT and SIGTERM stop the run between steps, after
+     * saving the finished cases. */
+    ob_interrupt_install();
     if (ob_run_dir_create(root, dir, sizeof dir, msg, sizeof msg) != 0) {
         fprintf(err, "optbench run: %s\n", msg);
-        rc = OB_EXIT_FAIL;
+        rc = OB_EXIT_IO;
         goto done;
     }
     cJSON *doc = cJSON_CreateObject();
-    cJSON_AddStringToObject(doc, "format", "optbench-results");
-    cJSON_AddNumberToObject(doc, "version", 1);
+    cJSON_AddStringToObject(doc, "format", OB_RESULTS_FORMAT);
+    cJSON_AddNumberToObject(doc, "version", OB_RESULTS_VERSION);
+    /* "running" until the last write: a run killed outright (SIGKILL, a
+     * full disk) never leaves a results.json that claims to be complete. */
+    cJSON_AddStringToObject(doc, "status", "running");
+    cJSON_AddNumberToObject(doc, "cases_planned", (double)s.n);
     cJSON_AddItemToObject(doc, "meta", ob_run_metadata(argc, argv, (unsigned long long)seed));
     cJSON *cases = cJSON_AddArrayToObject(doc, "cases");
+    cJSON *failed = cJSON_AddArrayToObject(doc, "failed_cases");
     char json_path[4200];
     snprintf(json_path, sizeof json_path, "%s/results.json", dir);
-    int violations = 0, failures = 0;
+    /* stop: the exit code of an I/O error or a signal that ended the run;
+     * fail_code: that of the first case that failed (bad input, data, memory). */
+    int violations = 0, failures = 0, stop = 0, fail_code = OB_EXIT_OK;
     progress_ctx pc = {isatty(fileno(stderr)) && !ob_args_has(&a, "quiet"), 0, s.n, ""};
     int plain = !pc.tty && !ob_args_has(&a, "quiet");
     char (*ids)[160] = calloc(s.n ? s.n : 1, sizeof *ids);
@@ -245,15 +284,21 @@ int ob_cmd_run(int argc, char **argv, FILE *out, FILE *err)
         goto done;
     }
     for (size_t i = 0; i < s.n; i++) {
+        /* A unique case id: problem.optimizer, suffixed when repeated. */
+        int dup = 0;
+        for (size_t j = 0; j < i; j++) dup += s.cases[j].problem == s.cases[i].problem && s.cases[j].opt == s.cases[i].opt;
+        snprintf(ids[i], sizeof ids[i], "%s.%s", s.cases[i].problem->name, s.cases[i].opt->name);
+        if (dup) snprintf(ids[i] + strlen(ids[i]), sizeof ids[i] - strlen(ids[i]), ".%d", dup + 1);
+    }
+    size_t done_cases = 0;
+    for (size_t i = 0; i < s.n && !stop; i++) {
         ob_case *cs = &s.cases[i];
         ob_case_result *r = &res[i];
-        /* A unique case id: problem.optimizer, suffixed when repeated. */
-        char id[160];
-        snprintf(id, sizeof id, "%s.%s", cs->problem->name, cs->opt->name);
-        int dup = 0;
-        for (size_t j = 0; j < i; j++) dup += strncmp(ids[j], id, strlen(id)) == 0;
-        if (dup) snprintf(id + strlen(id), sizeof id - strlen(id), ".%d", dup + 1);
-        snprintf(ids[i], sizeof ids[i], "%s", id);
+        const char *id = ids[i];
+        if (ob_interrupted()) {
+            stop = ob_interrupt_exit_code(ob_interrupted());
+            break;
+        }
         pc.index = i + 1;
         pc.id = id;
         cs->progress = show_progress;
@@ -263,34 +308,70 @@ int ob_cmd_run(int argc, char **argv, FILE *out, FILE *err)
         snprintf(csv, sizeof csv, "%s/cases/%s.csv", dir, id);
         if (ob_run_case(cs, csv, r, msg, sizeof msg) != 0) {
             if (pc.tty) fprintf(stderr, "\n");
-            fprintf(err, "optbench run: %s: %s\n", id, msg);
-            failures++;
             r->id[0] = '\0';
-            continue;
+            if (r->exit_code >= 128) {
+                fprintf(err, "optbench run: %s; the case is not saved\n", msg);
+                stop = r->exit_code;
+                break;
+            }
+            fprintf(err, "optbench run: %s: %s\n", id, msg);
+            if (r->exit_code == OB_EXIT_IO) {
+                /* A full disk or a vanished folder: the next case would fail too. */
+                stop = OB_EXIT_IO;
+                break;
+            }
+            if (!failures++) fail_code = r->exit_code ? r->exit_code : OB_EXIT_FAIL;
+            cJSON *fc = cJSON_CreateObject();
+            cJSON_AddStringToObject(fc, "id", id);
+            cJSON_AddStringToObject(fc, "error", msg);
+            cJSON_AddItemToArray(failed, fc);
+        } else {
+            snprintf(r->id, sizeof r->id, "%s", id);
+            if (!r->ok) violations++;
+            cJSON_AddItemToArray(cases, ob_case_to_json(cs, r));
+            done_cases++;
         }
-        snprintf(r->id, sizeof r->id, "%s", id);
-        if (!r->ok) violations++;
-        cJSON_AddItemToArray(cases, ob_case_to_json(cs, r));
         /* Rewritten after every case: an interrupted run keeps what finished. */
         if (ob_json_write(json_path, doc, msg, sizeof msg) != 0) {
             fprintf(err, "optbench run: %s\n", msg);
-            failures++;
-            break;
+            stop = OB_EXIT_IO;
         }
     }
     if (pc.tty) fprintf(stderr, "\r%-80s\r", "");
-    if (s.n == 0 || cJSON_GetArraySize(cases) == 0) ob_json_write(json_path, doc, msg, sizeof msg);
-    ob_run_dir_mark_latest(root, dir, msg, sizeof msg);
+    if (!stop && ob_interrupted()) stop = ob_interrupt_exit_code(ob_interrupted());
+    /* The last write says how the run ended; after an I/O error it is still
+     * tried (it may fit), and if it fails the previous results.json stays,
+     * marked "running". */
+    cJSON_ReplaceItemInObject(doc, "status", cJSON_CreateString(stop >= 128 ? "interrupted" : stop ? "write_failed" : "complete"));
+    if (stop >= 128) cJSON_AddStringToObject(doc, "interrupted_by", ob_interrupt_name(stop - 128));
+    if (ob_json_write(json_path, doc, msg, sizeof msg) != 0) {
+        if (stop != OB_EXIT_IO) fprintf(err, "optbench run: %s\n", msg);
+        if (stop < 128) stop = OB_EXIT_IO;
+    }
+    /* latest points at complete runs only. */
+    if (!stop && ob_run_dir_mark_latest(root, dir, msg, sizeof msg) != 0) fprintf(err, "optbench run: %s\n", msg);
     ob_case_summary_header(out);
     for (size_t i = 0; i < s.n; i++)
         if (res[i].id[0]) ob_case_summary(out, &s.cases[i], &res[i]);
-    fprintf(out, "\n%zu case%s, %d agreement violation%s, %d failure%s; results in %s\n", s.n, s.n == 1 ? "" : "s", violations,
+    char count[64];
+    if (stop) snprintf(count, sizeof count, "%zu of %zu cases run", done_cases + (size_t)failures, s.n);
+    else snprintf(count, sizeof count, "%zu case%s", s.n, s.n == 1 ? "" : "s");
+    fprintf(out, "\n%s, %d agreement violation%s, %d failure%s; results in %s\n", count, violations,
             violations == 1 ? "" : "s", failures, failures == 1 ? "" : "s", dir);
+    if (stop >= 128)
+        fprintf(err, "optbench run: interrupted by %s: saved %zu finished case%s of %zu in %s\n",
+                ob_interrupt_name(stop - 128), done_cases, done_cases == 1 ? "" : "s", s.n, json_path);
+    else if (stop && access(json_path, F_OK) == 0)
+        fprintf(err, "optbench run: stopped: results could not be written; %s keeps the %zu case%s finished before, "
+                "marked as not complete\n", json_path, done_cases, done_cases == 1 ? "" : "s");
+    else if (stop)
+        fprintf(err, "optbench run: stopped: results could not be written; nothing was saved in %s\n", dir);
     cJSON_Delete(doc);
     free(ids);
     free(res);
-    rc = failures ? OB_EXIT_FAIL : violations ? OB_EXIT_AGREEMENT : OB_EXIT_OK;
+    rc = stop ? stop : failures ? fail_code : violations ? OB_EXIT_AGREEMENT : OB_EXIT_OK;
 done:
+    ob_interrupt_restore();
     ob_suite_free(&s);
     ob_args_free(&a);
     return rc;

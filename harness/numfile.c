@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* A position in the text, for messages. */
 typedef struct pos {
@@ -257,12 +258,26 @@ int ob_read_file(const char *path, char **text, size_t *len, char *err, size_t e
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return -1;
     }
+    /* A regular file's size is known: refuse a huge one before reading. */
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (unsigned long long)st.st_size > OB_READ_FILE_MAX) {
+        snprintf(err, errlen, "%s: too large: %lld bytes (at most %zu MiB)", path, (long long)st.st_size,
+                 (size_t)OB_READ_FILE_MAX >> 20);
+        fclose(f);
+        return -1;
+    }
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap);
     if (!buf) goto oom;
     for (;;) {
         if (cap - n < 2) {
-            if (cap > SIZE_MAX / 2) goto oom;
+            /* Devices and pipes have no size: stop at the same limit. */
+            if (cap >= OB_READ_FILE_MAX) {
+                free(buf);
+                fclose(f);
+                snprintf(err, errlen, "%s: too large: more than %zu MiB", path, (size_t)OB_READ_FILE_MAX >> 20);
+                return -1;
+            }
             char *b = realloc(buf, cap * 2);
             if (!b) goto oom;
             buf = b;

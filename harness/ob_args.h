@@ -19,11 +19,17 @@
 extern "C" {
 #endif
 
-/* Exit codes of every subcommand. */
+/* Exit codes of every subcommand (README "Exit codes").  Each kind of
+ * failure has its own code so that a script or CI job can tell a typo from
+ * a full disk; 3 (OB_EXIT_AGREEMENT, ob_run.h) is an agreement or
+ * bit-identity violation found by `run`. */
 enum {
     OB_EXIT_OK = 0,
-    OB_EXIT_FAIL = 1,   /* the work itself failed (out of memory, write error) */
-    OB_EXIT_USAGE = 2   /* bad options, values, names or input files */
+    OB_EXIT_FAIL = 1,         /* the work itself failed (out of memory, too large) */
+    OB_EXIT_USAGE = 2,        /* bad options, values, names or input files */
+    OB_EXIT_IO = 4,           /* results could not be written (unwritable folder, full disk) */
+    OB_EXIT_DATA = 5,         /* a data set is missing or corrupt */
+    OB_EXIT_INTERRUPTED = 130 /* stopped by SIGINT (128 + 2); SIGTERM gives 143 */
 };
 
 /* Option flags. */

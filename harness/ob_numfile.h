@@ -51,7 +51,10 @@ void ob_numrows_free(ob_numrows *r);
 
 /* Reads a whole file into a malloc'd buffer (NUL-terminated for
  * convenience; *len excludes that NUL).  Errors name the file and the
- * system's reason ("x0.txt: cannot open: No such file or directory"). */
+ * system's reason ("x0.txt: cannot open: No such file or directory").
+ * Files larger than OB_READ_FILE_MAX bytes are refused ("too large"),
+ * before reading when the file's size is known. */
+#define OB_READ_FILE_MAX ((size_t)1 << 30)
 int ob_read_file(const char *path, char **text, size_t *len, char *err, size_t errlen);
 
 /* ob_read_file + ob_numlist_parse / ob_numrows_parse. */

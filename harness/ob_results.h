@@ -22,12 +22,26 @@
 extern "C" {
 #endif
 
+/* The format name and version results.json carries; readers check both
+ * (ob_results_check) and reject other versions with a clear message. */
+#define OB_RESULTS_FORMAT "optbench-results"
+#define OB_RESULTS_VERSION 1
+
 /* An output file being written atomically. */
 typedef struct ob_atomic_file {
     FILE *f;
+    int fd;            /* f's descriptor, for fsync */
+    void *sink;        /* f's write state (results.c): the first write error */
     char path[4096];
     char tmp[4096];
 } ob_atomic_file;
+
+/* Test hook: with OPTBENCH_TEST_ENOSPC=N in the environment, every write
+ * through ob_atomic_* fails with ENOSPC once this process has written N
+ * bytes through them in all, as on a full disk (a partial write first,
+ * then failures).  Lets the tests prove that a full disk never leaves a
+ * partial file that looks complete, without root or a small file system. */
+#define OB_TEST_ENOSPC_ENV "OPTBENCH_TEST_ENOSPC"
 
 /* Opens a temporary file beside `path`; 0, or -1 with a message. */
 int ob_atomic_open(ob_atomic_file *af, const char *path, char *err, size_t errlen);
@@ -37,13 +51,28 @@ int ob_atomic_open(ob_atomic_file *af, const char *path, char *err, size_t errle
 int ob_atomic_commit(ob_atomic_file *af, char *err, size_t errlen);
 /* Abandons the file (removes the temporary). */
 void ob_atomic_abort(ob_atomic_file *af);
-/* Writes a whole buffer atomically. */
+/* Writes a whole buffer atomically.  SIGINT and SIGTERM are held back
+ * until the file is in place, so even a command without handlers leaves
+ * no temporary file when interrupted.  (A file kept open across long work
+ * with ob_atomic_open is the caller's: install ob_interrupt.h's handlers
+ * and ob_atomic_abort on a signal, as `run` does.) */
 int ob_atomic_write(const char *path, const char *data, size_t len, char *err, size_t errlen);
 /* Writes a cJSON tree atomically (pretty-printed). */
 int ob_json_write(const char *path, const cJSON *root, char *err, size_t errlen);
 /* Reads and parses a JSON file; NULL with a message naming the file and,
- * for a syntax error, the line and column. */
+ * for a syntax error, the line and column.  Files over OB_JSON_MAX_BYTES
+ * and files with NUL bytes are rejected before parsing. */
+#define OB_JSON_MAX_BYTES ((size_t)1 << 30)
 cJSON *ob_json_read(const char *path, char *err, size_t errlen);
+
+/* Checks that root is a results document this optbench can read: an
+ * object with "format": OB_RESULTS_FORMAT and "version":
+ * OB_RESULTS_VERSION.  Every reader of results.json (or of a baseline
+ * made from one) calls it before walking the document.  0, or -1 with a
+ * message naming `path`, what it holds and what is expected. */
+int ob_results_check(const cJSON *root, const char *path, char *err, size_t errlen);
+/* ob_json_read + ob_results_check; NULL with a message. */
+cJSON *ob_results_read(const char *path, char *err, size_t errlen);
 
 /* mkdir -p; 0 or -1 with a message. */
 int ob_mkdirs(const char *path, char *err, size_t errlen);

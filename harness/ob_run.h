@@ -83,12 +83,26 @@ typedef struct ob_case_result {
     ob_path_result ref;
     ob_path_result isa[OB_ISA_COUNT];
     int ok;                         /* every agreement check passed */
+    /* When ob_run_case fails: the exit code of that kind of failure
+     * (ob_args.h): OB_EXIT_USAGE a bad configuration, OB_EXIT_DATA a
+     * missing or corrupt data set, OB_EXIT_FAIL out of memory or too
+     * large, OB_EXIT_IO the CSV could not be written, 128 + signal when
+     * interrupted (ob_interrupt.h). */
+    int exit_code;
 } ob_case_result;
 
 /* Runs one case, writing the per-step series to csv_path (atomically; NULL
  * to skip).  Returns 0 (check r->ok for agreement), or -1 with a message
- * (bad configuration, out of memory, write failure). */
+ * and r->exit_code (bad configuration, missing data, out of memory, write
+ * failure, or a SIGINT/SIGTERM seen between steps: the CSV is then
+ * abandoned, never left half-written). */
 int ob_run_case(const ob_case *c, const char *csv_path, ob_case_result *r, char *err, size_t errlen);
+
+/* Checks a case before anything is written: that its memory fits (an
+ * estimate against the available memory and `ulimit -v`) and that its
+ * problem can be created (configuration and data files).  Returns
+ * OB_EXIT_OK, or the exit code of the failure with a message. */
+int ob_case_check(const ob_case *c, char *err, size_t errlen);
 
 /* The record of a case for results.json. */
 cJSON *ob_case_to_json(const ob_case *c, const ob_case_result *r);

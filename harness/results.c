@@ -4,6 +4,9 @@
 #include "ob_results.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +24,74 @@
 #define OB_BUILD_FLAGS "unknown"
 #endif
 
+/* ---- the output stream ------------------------------------------------ */
+
+/* Atomic files are written through a small cookie stream over the file
+ * descriptor rather than fdopen: it remembers the first write error, so a
+ * failure found at commit names its real cause (ENOSPC) even after stdio
+ * has dropped the data, and it carries the full-disk test hook
+ * (OB_TEST_ENOSPC_ENV): a byte budget shared by every atomic file of the
+ * process. */
+static unsigned long long hook_written;
+
+typedef struct sink {
+    int fd;
+    int first_errno;              /* 0 until a write fails */
+    unsigned long long budget;    /* ULLONG_MAX: no hook */
+} sink;
+
+static ssize_t sink_write(void *cookie, const char *buf, size_t len)
+{
+    sink *k = cookie;
+    size_t allowed = len, done = 0;
+    if (k->budget != ULLONG_MAX) {
+        unsigned long long left = hook_written >= k->budget ? 0 : k->budget - hook_written;
+        if (left < len) allowed = (size_t)left;
+    }
+    /* Loop here: stdio drops what a short write leaves, without calling
+     * again, so the error that stopped the write would never be seen. */
+    int e = ENOSPC;  /* what the hook's budget ends with */
+    while (done < allowed) {
+        ssize_t w = write(k->fd, buf + done, allowed - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            e = w < 0 ? errno : EIO;
+            break;
+        }
+        done += (size_t)w;
+    }
+    if (k->budget != ULLONG_MAX) hook_written += done;
+    if (done == len) return (ssize_t)len;
+    if (!k->first_errno) k->first_errno = e;
+    errno = e;
+    return done ? (ssize_t)done : -1;
+}
+
+static int sink_close(void *cookie)
+{
+    sink *k = cookie;
+    int rc = close(k->fd);
+    free(k);
+    return rc;
+}
+
+static FILE *open_sink(int fd, sink **out)
+{
+    sink *k = malloc(sizeof *k);
+    if (!k) return NULL;
+    const char *hook = getenv(OB_TEST_ENOSPC_ENV);
+    k->fd = fd;
+    k->first_errno = 0;
+    k->budget = hook && *hook ? strtoull(hook, NULL, 10) : ULLONG_MAX;
+    cookie_io_functions_t io = {.read = NULL, .write = sink_write, .seek = NULL, .close = sink_close};
+    FILE *f = fopencookie(k, "w", io);
+    if (!f) free(k);
+    *out = f ? k : NULL;
+    return f;
+}
+
+/* ---- atomic files ------------------------------------------------------- */
+
 int ob_atomic_open(ob_atomic_file *af, const char *path, char *err, size_t errlen)
 {
     memset(af, 0, sizeof *af);
@@ -35,7 +106,10 @@ int ob_atomic_open(ob_atomic_file *af, const char *path, char *err, size_t errle
         return -1;
     }
     fchmod(fd, 0644);
-    af->f = fdopen(fd, "w");
+    sink *k = NULL;
+    af->fd = fd;
+    af->f = open_sink(fd, &k);
+    af->sink = k;
     if (!af->f) {
         snprintf(err, errlen, "cannot open %s: %s", af->tmp, strerror(errno));
         close(fd);
@@ -47,8 +121,14 @@ int ob_atomic_open(ob_atomic_file *af, const char *path, char *err, size_t errle
 
 int ob_atomic_commit(ob_atomic_file *af, char *err, size_t errlen)
 {
-    int bad = ferror(af->f) || fflush(af->f) != 0 || fsync(fileno(af->f)) != 0;
-    int saved = errno;
+    /* A write may have failed long before (stdio then drops the data):
+     * the sink's first error is the cause to report, e.g. ENOSPC. */
+    int bad = fflush(af->f) != 0 || ferror(af->f);
+    int saved = ((sink *)af->sink)->first_errno;
+    if (!bad && fsync(af->fd) != 0) {
+        bad = 1;
+        saved = errno;
+    }
     if (fclose(af->f) != 0 && !bad) {
         bad = 1;
         saved = errno;
@@ -76,14 +156,25 @@ void ob_atomic_abort(ob_atomic_file *af)
 
 int ob_atomic_write(const char *path, const char *data, size_t len, char *err, size_t errlen)
 {
+    /* SIGINT and SIGTERM wait until the file is in place (or abandoned):
+     * a command that does not handle them (e.g. ci writing a baseline) then
+     * dies after the rename, never leaving a temporary file behind. */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
     ob_atomic_file af;
-    if (ob_atomic_open(&af, path, err, errlen) != 0) return -1;
-    if (len && fwrite(data, 1, len, af.f) != len) {
+    int rc = ob_atomic_open(&af, path, err, errlen);
+    if (rc == 0 && len && fwrite(data, 1, len, af.f) != len) {
         snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
         ob_atomic_abort(&af);
-        return -1;
+        rc = -1;
+    } else if (rc == 0) {
+        rc = ob_atomic_commit(&af, err, errlen);
     }
-    return ob_atomic_commit(&af, err, errlen);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
 }
 
 int ob_json_write(const char *path, const cJSON *root, char *err, size_t errlen)
@@ -94,7 +185,13 @@ int ob_json_write(const char *path, const cJSON *root, char *err, size_t errlen)
         return -1;
     }
     size_t len = strlen(text);
-    text = realloc(text, len + 2);
+    char *grown = realloc(text, len + 2);
+    if (!grown) {
+        free(text);
+        snprintf(err, errlen, "out of memory formatting %s", path);
+        return -1;
+    }
+    text = grown;
     text[len] = '\n';
     text[len + 1] = '\0';
     int rc = ob_atomic_write(path, text, len + 1, err, errlen);
@@ -109,43 +206,57 @@ cJSON *ob_json_read(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
         return NULL;
     }
+    /* A regular file's size is known up front: refuse a huge one before
+     * reading a byte of it. */
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (unsigned long long)st.st_size > OB_JSON_MAX_BYTES) {
+        snprintf(err, errlen, "%s is larger than %zu MiB (%lld bytes); not an optbench JSON file", path,
+                 OB_JSON_MAX_BYTES >> 20, (long long)st.st_size);
+        fclose(f);
+        return NULL;
+    }
     size_t cap = 1 << 16, len = 0;
     char *buf = malloc(cap);
     size_t got;
+    const char *why = NULL;
+    int rd_errno = 0;
     while (buf && (got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        /* NUL bytes end the read at once: /dev/zero or a binary file is
+         * answered in a moment, not after a gigabyte. */
+        if (memchr(buf + len, '\0', got)) {
+            why = "is not a text file (it contains NUL bytes)";
+            break;
+        }
         len += got;
         if (cap - len - 1 == 0) {
-            if (cap > ((size_t)1 << 30)) {
-                snprintf(err, errlen, "%s is larger than 1 GiB; not a results file", path);
-                free(buf);
-                fclose(f);
-                return NULL;
+            if (cap >= OB_JSON_MAX_BYTES) {
+                why = "is larger than 1 GiB; not an optbench JSON file";
+                break;
             }
             char *nb = realloc(buf, cap * 2);
             if (!nb) {
-                free(buf);
-                buf = NULL;
+                why = "does not fit in memory";
                 break;
             }
             buf = nb;
             cap *= 2;
         }
     }
-    int rd_err = ferror(f);
+    if (!buf) why = "does not fit in memory";
+    else if (!why && ferror(f)) {
+        rd_errno = errno;
+        why = "cannot be read";
+    }
     fclose(f);
-    if (!buf || rd_err) {
-        snprintf(err, errlen, "cannot read %s", path);
+    if (why) {
+        if (rd_errno) snprintf(err, errlen, "%s %s: %s", path, why, strerror(rd_errno));
+        else snprintf(err, errlen, "%s %s", path, why);
         free(buf);
         return NULL;
     }
     buf[len] = '\0';
     if (len == 0) {
         snprintf(err, errlen, "%s is empty", path);
-        free(buf);
-        return NULL;
-    }
-    if (memchr(buf, '\0', len)) {
-        snprintf(err, errlen, "%s is not a text file (it contains NUL bytes)", path);
         free(buf);
         return NULL;
     }
@@ -162,6 +273,40 @@ cJSON *ob_json_read(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: malformed JSON at line %zu, column %zu", path, line, col);
     }
     free(buf);
+    return root;
+}
+
+int ob_results_check(const cJSON *root, const char *path, char *err, size_t errlen)
+{
+    const cJSON *fmt = cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, "format") : NULL;
+    const cJSON *ver = cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, "version") : NULL;
+    if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, OB_RESULTS_FORMAT) != 0) {
+        snprintf(err, errlen, "%s is not an optbench results file (expected \"format\": \"%s\"%s%.40s%s)", path,
+                 OB_RESULTS_FORMAT, cJSON_IsString(fmt) ? ", found \"" : "", cJSON_IsString(fmt) ? fmt->valuestring : "",
+                 cJSON_IsString(fmt) ? "\"" : "");
+        return -1;
+    }
+    if (!cJSON_IsNumber(ver)) {
+        snprintf(err, errlen, "%s has no format version (expected \"version\": %d)", path, OB_RESULTS_VERSION);
+        return -1;
+    }
+    if (ver->valuedouble != OB_RESULTS_VERSION) {
+        snprintf(err, errlen,
+                 "%s is results format version %g; this optbench reads version %d only (rerun optbench run to "
+                 "regenerate it)",
+                 path, ver->valuedouble, OB_RESULTS_VERSION);
+        return -1;
+    }
+    return 0;
+}
+
+cJSON *ob_results_read(const char *path, char *err, size_t errlen)
+{
+    cJSON *root = ob_json_read(path, err, errlen);
+    if (root && ob_results_check(root, path, err, errlen) != 0) {
+        cJSON_Delete(root);
+        return NULL;
+    }
     return root;
 }
 

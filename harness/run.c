@@ -22,7 +22,11 @@
 #include <string.h>
 #include <time.h>
 
+#include <sys/resource.h>
+
 #include "ob_agree.h"
+#include "ob_args.h"
+#include "ob_interrupt.h"
 #include "ob_results.h"
 #include "ob_state.h"
 
@@ -239,16 +243,122 @@ static void csv_row(FILE *f, const ob_case *c, const work *w, uint64_t t, double
     fputc('\n', f);
 }
 
+/* ---- memory ----------------------------------------------------------------- */
+
+/* Bytes a case needs per element: work_alloc's double vectors (x, g, the
+ * widened copies, the agreement inputs: 6), the reference and agreement
+ * state and the error scales (3 per state array + 1), fp32 x, g and state
+ * per ISA, and about 4 doubles the problem keeps (x0, x*, data). */
+static double bytes_per_element(const ob_case *c)
+{
+    double ns = (double)c->opt->n_state, isas = 0;
+    for (int i = 0; i < OB_ISA_COUNT; i++) isas += (c->isa_mask >> i) & 1u;
+    return 8.0 * (6 + 3 * ns + 1 + 4) + 4.0 * (2 + ns) * isas;
+}
+
+/* Memory this process may still use, in bytes: MemAvailable + SwapFree,
+ * and no more than `ulimit -v` leaves.  INFINITY when unknown. */
+static double memory_available(void)
+{
+    double avail = INFINITY, kb_avail = -1, kb_swap = 0, kb_vm = 0, kb;
+    char line[256];
+    FILE *f = fopen("/proc/meminfo", "r");
+    while (f && fgets(line, sizeof line, f)) {
+        if (sscanf(line, "MemAvailable: %lf kB", &kb) == 1) kb_avail = kb;
+        else if (sscanf(line, "SwapFree: %lf kB", &kb) == 1) kb_swap = kb;
+    }
+    if (f) fclose(f);
+    if (kb_avail >= 0) avail = 1024.0 * (kb_avail + kb_swap);
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+        f = fopen("/proc/self/status", "r");
+        while (f && fgets(line, sizeof line, f))
+            if (sscanf(line, "VmSize: %lf kB", &kb) == 1) kb_vm = kb;
+        if (f) fclose(f);
+        double left = (double)rl.rlim_cur - 1024.0 * kb_vm;
+        if (left < avail) avail = left > 0 ? left : 0;
+    }
+    return avail;
+}
+
+static void fmt_bytes(char *buf, size_t len, double b)
+{
+    static const char *const unit[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    int k = 0;
+    while (b >= 1024 && k < 6) {
+        b /= 1024;
+        k++;
+    }
+    snprintf(buf, len, "%.1f %s", b, unit[k]);
+}
+
+/* A case too large for this machine is refused with a clear message
+ * before any allocation: the kernel's overcommit would otherwise let the
+ * mallocs succeed and the OOM killer end the run. */
+static int memory_check(const ob_case *c, char *err, size_t errlen)
+{
+    size_t n = c->n ? c->n : c->problem->default_n;
+    double need = bytes_per_element(c) * (double)n, avail = memory_available();
+    if (need <= avail) return 0;
+    char a[32], b[32];
+    fmt_bytes(a, sizeof a, need);
+    fmt_bytes(b, sizeof b, avail);
+    snprintf(err, errlen, "n = %zu is too large: the case needs about %s of memory, %s are available", n, a, b);
+    return -1;
+}
+
+static int problem_exit_code(ob_problem_error why)
+{
+    return why == OB_PROBLEM_EDATA ? OB_EXIT_DATA : why == OB_PROBLEM_ENOMEM ? OB_EXIT_FAIL : OB_EXIT_USAGE;
+}
+
+/* Creates the case's problem; -1 with a message and *code on failure. */
+static int create_problem(const ob_case *c, ob_problem **pb, int *code, char *err, size_t errlen)
+{
+    const char *params[OB_MAX_PROBLEM_PARAMS];
+    for (size_t k = 0; k < c->n_pparams; k++) params[k] = c->pparams[k];
+    ob_problem_error why = OB_PROBLEM_OK;
+    ob_problem_config cfg = {.n = c->n, .seed = c->seed, .batch = c->batch,
+                             .params = params, .n_params = c->n_pparams, .why = &why};
+    if (memory_check(c, err, errlen) != 0) {
+        *code = OB_EXIT_FAIL;
+        return -1;
+    }
+    if (ob_problem_create(c->problem->name, &cfg, pb, err, errlen) != 0) {
+        *code = problem_exit_code(why);
+        return -1;
+    }
+    return 0;
+}
+
+int ob_case_check(const ob_case *c, char *err, size_t errlen)
+{
+    /* The schedule at the first and the last step: a onecycle shorter than
+     * the run, or an lr that decays or grows out of range, is a bad input
+     * found now rather than a failure after hours.  (Every schedule is
+     * monotone or bounded between its ends.) */
+    uint64_t ends[2] = {1, c->steps};
+    for (int k = 0; k < 2; k++) {
+        ob_hparams ht;
+        char msg[512];
+        if (ob_schedule_apply(&c->sched, c->opt, &c->h, ends[k], &ht, msg, sizeof msg) != 0 ||
+            ob_validate(c->opt, &ht, msg, sizeof msg) != 0) {
+            snprintf(err, errlen, "step %llu of %llu: %s", (unsigned long long)ends[k], (unsigned long long)c->steps, msg);
+            return OB_EXIT_USAGE;
+        }
+    }
+    ob_problem *pb = NULL;
+    int code = OB_EXIT_OK;
+    if (create_problem(c, &pb, &code, err, errlen) == 0) ob_problem_destroy(pb);
+    return code;
+}
+
 int ob_run_case(const ob_case *c, const char *csv_path, ob_case_result *r, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
     const ob_optimizer *o = c->opt;
     ob_problem *pb = NULL;
-    const char *params[OB_MAX_PROBLEM_PARAMS];
-    for (size_t k = 0; k < c->n_pparams; k++) params[k] = c->pparams[k];
-    ob_problem_config cfg = {.n = c->n, .seed = c->seed, .batch = c->batch,
-                             .params = params, .n_params = c->n_pparams};
-    if (ob_problem_create(c->problem->name, &cfg, &pb, err, errlen) != 0) return -1;
+    if (create_problem(c, &pb, &r->exit_code, err, errlen) != 0) return -1;
     size_t n = pb->n;
     snprintf(r->id, sizeof r->id, "%s.%s", c->problem->name, o->name);
     r->n = n;
@@ -259,11 +369,13 @@ int ob_run_case(const ob_case *c, const char *csv_path, ob_case_result *r, char 
     work w;
     if (work_alloc(&w, c, n) != 0) {
         snprintf(err, errlen, "out of memory for %s with n = %zu", r->id, n);
+        r->exit_code = OB_EXIT_FAIL;
         ob_problem_destroy(pb);
         return -1;
     }
     ob_atomic_file csv = {0};
     if (csv_path && ob_atomic_open(&csv, csv_path, err, errlen) != 0) {
+        r->exit_code = OB_EXIT_IO;
         work_free(&w);
         ob_problem_destroy(pb);
         return -1;
@@ -286,10 +398,20 @@ int ob_run_case(const ob_case *c, const char *csv_path, ob_case_result *r, char 
     int rc = 0;
     for (uint64_t t = 0; t <= c->steps; t++) {
         double rl = NAN, rg = NAN, rd = NAN;
+        int sig = ob_interrupted();
+        if (sig) {
+            snprintf(err, errlen, "%s: interrupted by %s at step %llu of %llu", r->id, ob_interrupt_name(sig),
+                     (unsigned long long)t, (unsigned long long)c->steps);
+            r->exit_code = ob_interrupt_exit_code(sig);
+            rc = -1;
+            break;
+        }
         if (t > 0) {
             ob_hparams ht;
             if (ob_schedule_apply(&c->sched, o, &c->h, t, &ht, err, errlen) != 0 ||
                 ob_validate(o, &ht, err, errlen) != 0) {
+                /* e.g. a onecycle schedule shorter than the run */
+                r->exit_code = OB_EXIT_USAGE;
                 rc = -1;
                 break;
             }
@@ -369,7 +491,7 @@ int ob_run_case(const ob_case *c, const char *csv_path, ob_case_result *r, char 
         pr->agree_ok = pr->max_agree <= o->agree_bound;
         if (!pr->agree_ok || !pr->identical) r->ok = 0;
     }
-    if (rc == 0 && csv.f) rc = ob_atomic_commit(&csv, err, errlen);
+    if (rc == 0 && csv.f && (rc = ob_atomic_commit(&csv, err, errlen)) != 0) r->exit_code = OB_EXIT_IO;
     else if (csv.f) ob_atomic_abort(&csv);
     work_free(&w);
     ob_problem_destroy(pb);

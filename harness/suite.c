@@ -19,31 +19,43 @@
 const char ob_default_suite_json[] =
     "{\"cases\": ["
     "{\"problem\": \"mgh_rosenbrock\", \"steps\": 3000,"
-    " \"lr\": {\"sgd\": 1e-3, \"adagrad\": 0.5, \"rmsprop\": 1e-3, \"*\": 0.02},"
+    " \"lr\": {\"sgd\": 1e-3, \"adagrad\": 0.5, \"rmsprop\": 1e-3, \"*\": 0.02,"
+    "          \"nadam\": 0.03, \"radam\": 3e-3, \"adamax\": 0.3, \"lion\": 1e-3},"
     " \"set\": {\"sgd\": [\"momentum=0.9\"]}},"
     "{\"problem\": \"mgh_beale\", \"steps\": 2000,"
-    " \"lr\": {\"sgd\": 1e-3, \"adagrad\": 0.2, \"rmsprop\": 1e-3, \"*\": 0.01},"
+    " \"lr\": {\"sgd\": 1e-3, \"adagrad\": 0.2, \"rmsprop\": 1e-3, \"*\": 0.01,"
+    "          \"nadam\": 0.03, \"radam\": 0.03, \"adamax\": 0.1, \"lion\": 1e-3},"
     " \"set\": {\"sgd\": [\"momentum=0.9\"]}},"
     "{\"problem\": \"himmelblau\", \"steps\": 1000,"
-    " \"lr\": {\"sgd\": 5e-3, \"adagrad\": 0.5, \"rmsprop\": 0.01, \"*\": 0.05}},"
+    " \"lr\": {\"sgd\": 5e-3, \"adagrad\": 0.5, \"rmsprop\": 0.01, \"*\": 0.05,"
+    "          \"nadam\": 0.1, \"radam\": 0.03, \"adamax\": 0.1, \"lion\": 0.01}},"
     "{\"problem\": \"rastrigin\", \"steps\": 1000,"
     " \"lr\": {\"sgd\": 1e-3, \"adagrad\": 0.1, \"rmsprop\": 1e-3, \"*\": 0.01}},"
     "{\"problem\": \"quad_diag\", \"steps\": 2000, \"n\": 100, \"params\": [\"cond=100\"],"
-    " \"lr\": {\"sgd\": 0.009, \"adagrad\": 0.5, \"rmsprop\": 0.01, \"*\": 0.05},"
+    " \"lr\": {\"sgd\": 0.009, \"adagrad\": 0.5, \"rmsprop\": 0.01, \"*\": 0.05,"
+    "          \"nadam\": 0.03, \"radam\": 0.03, \"adamax\": 0.03, \"lion\": 0.01},"
     " \"set\": {\"sgd\": [\"momentum=0.9\"]}},"
     "{\"problem\": \"quadratic_deep\", \"steps\": 1000,"
-    " \"lr\": {\"sgd\": 0.01, \"adagrad\": 0.5, \"rmsprop\": 0.01, \"*\": 0.05}},"
+    " \"lr\": {\"sgd\": 0.01, \"adagrad\": 0.5, \"rmsprop\": 0.01, \"*\": 0.05,"
+    "          \"nadam\": 0.03, \"radam\": 0.03, \"adamax\": 0.1, \"lion\": 3e-3}},"
     "{\"problem\": \"nqm\", \"steps\": 1000,"
-    " \"lr\": {\"sgd\": 0.5, \"adagrad\": 0.1, \"rmsprop\": 1e-3, \"*\": 0.01}},"
+    " \"lr\": {\"sgd\": 0.5, \"adagrad\": 0.1, \"rmsprop\": 1e-3, \"*\": 0.01,"
+    "          \"nadam\": 0.01, \"radam\": 0.03, \"adamax\": 0.03, \"lion\": 3e-3}},"
     "{\"problem\": \"drifting_quadratic\", \"steps\": 2000,"
-    " \"lr\": {\"sgd\": 0.05, \"adagrad\": 0.5, \"rmsprop\": 0.01, \"*\": 0.05}},"
+    " \"lr\": {\"sgd\": 0.05, \"adagrad\": 0.5, \"rmsprop\": 0.01, \"*\": 0.05,"
+    "          \"nadam\": 0.03, \"radam\": 0.1, \"adamax\": 0.1, \"lion\": 0.01}},"
     "{\"problem\": \"sparse_logreg\", \"steps\": 500,"
-    " \"lr\": {\"sgd\": 0.5, \"adagrad\": 0.1, \"rmsprop\": 1e-3, \"*\": 0.01}},"
+    " \"lr\": {\"sgd\": 0.5, \"adagrad\": 0.1, \"rmsprop\": 1e-3, \"*\": 0.01,"
+    "          \"nadam\": 0.03, \"radam\": 0.1, \"adamax\": 0.3, \"lion\": 3e-3}},"
     "{\"problem\": \"heart_logreg\", \"steps\": 1000,"
-    " \"lr\": {\"sgd\": 0.1, \"adagrad\": 0.1, \"rmsprop\": 1e-3, \"*\": 0.01}},"
+    " \"lr\": {\"sgd\": 0.1, \"adagrad\": 0.1, \"rmsprop\": 1e-3, \"*\": 0.01,"
+    "          \"nadam\": 0.03, \"radam\": 0.1, \"adamax\": 0.3, \"lion\": 3e-3}},"
     "{\"problem\": \"amsgrad_thm1\", \"steps\": 3000,"
-    " \"lr\": 0.1, \"optimizers\": [\"adam\", \"amsgrad\", \"sgd\", \"adagrad\", \"rmsprop\", \"adamw\"],"
+    " \"lr\": 0.1, \"optimizers\": [\"adam\", \"amsgrad\", \"sgd\", \"adagrad\", \"rmsprop\", \"adamw\","
+    "                   \"nadam\", \"radam\", \"adamax\", \"lion\"],"
     " \"set\": {\"adam\": [\"beta1=0\", \"beta2=0.1\"], \"amsgrad\": [\"beta1=0\", \"beta2=0.1\"],"
+    "          \"nadam\": [\"beta1=0\", \"beta2=0.1\"], \"radam\": [\"beta1=0\", \"beta2=0.1\"],"
+    "          \"adamax\": [\"beta1=0\", \"beta2=0.1\"],"
     "          \"adamw\": [\"beta1=0\", \"beta2=0.1\", \"weight_decay=0\"]},"
     " \"schedule\": \"inv_sqrt\"}"
     "]}";
@@ -99,6 +111,10 @@ static int expand_entry(const cJSON *e, const char *where, ob_suite *s, char *er
         int ok = 0;
         for (size_t i = 0; known[i]; i++) ok |= !strcmp(k->string, known[i]);
         if (!ok) return fail(err, errlen, "%s: unknown key \"%s\"", where, k->string);
+        /* cJSON keeps duplicate keys and lookups find the first: a second
+         * "steps" would be silently ignored. */
+        for (const cJSON *d = e->child; d != k; d = d->next)
+            if (!strcmp(d->string, k->string)) return fail(err, errlen, "%s: \"%s\" is given twice", where, k->string);
     }
     const cJSON *pn = cJSON_GetObjectItemCaseSensitive(e, "problem");
     if (!cJSON_IsString(pn)) return fail(err, errlen, "%s: \"problem\" (a name) is required", where);

@@ -61,6 +61,7 @@ double ob_hparam_toggle_value(const ob_hparam_spec *sp)
         {"lr", 0.05}, {"beta1", 0.0}, {"beta2", 0.9}, {"eps", 1e-3},
         {"weight_decay", 0.1}, {"momentum", 0.9}, {"dampening", 0.25},
         {"alpha", 0.9}, {"lr_decay", 0.05}, {"initial_accumulator_value", 0.1},
+        {"momentum_decay", 0.0},  /* NAdam: mu_t = beta1/2 at every step */
     };
     if (sp->kind == OB_HP_BOOL) return sp->def != 0 ? 0 : 1;
     for (size_t i = 0; i < sizeof alt / sizeof alt[0]; i++)
@@ -99,7 +100,7 @@ int ob_state_nonneg(const ob_optimizer *o, size_t k)
     if (k >= o->n_state) return 0;
     const char *n = o->state_names[k];
     return !strcmp(n, "sum") || !strcmp(n, "square_avg") || !strcmp(n, "exp_avg_sq") ||
-           !strcmp(n, "max_exp_avg_sq");
+           !strcmp(n, "max_exp_avg_sq") || !strcmp(n, "exp_inf");
 }
 
 double ob_agree_measure(const ob_optimizer *o, const ob_hparams *h, ob_kernel_fn kernel, uint64_t seed,

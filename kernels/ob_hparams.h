@@ -25,12 +25,20 @@ typedef struct ob_hparams {
     double alpha;
     double lr_decay;
     double initial_accumulator_value;
+    double momentum_decay;  /* NAdam: psi in mu_t = beta1 (1 - 0.5 * 0.96^(t psi)) */
+    /* Gradient clipping, a generic option of every optimizer (not part of
+     * any optimizer's own key list; kernels/ob_reduce.h).  0 = off.
+     * clip_norm: torch.nn.utils.clip_grad_norm_(max_norm=clip_norm);
+     * clip_value: torch.nn.utils.clip_grad_value_(clip_value). */
+    double clip_norm;
+    double clip_value;
     int amsgrad;   /* bool */
     int nesterov;  /* bool */
     int centered;  /* bool */
-    /* Not a torch option: which weight decay the Adam family applies.
-     * 0 = L2 (Adam: g <- g + wd*p), 1 = decoupled (AdamW: p <- p*(1 - lr*wd)).
-     * Set by the optimizer's defaults, never by the user. */
+    /* Which weight decay the Adam family applies: 0 = L2 (Adam:
+     * g <- g + wd*p), 1 = decoupled (AdamW: p <- p*(1 - lr*wd)).  Fixed by
+     * the defaults of adam/adamw; NAdam and RAdam expose it as torch's
+     * `decoupled_weight_decay` key. */
     int decoupled_wd;
 } ob_hparams;
 

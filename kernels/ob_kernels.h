@@ -63,6 +63,16 @@ typedef struct ob_step_scalars {
     int centered;
     int has_momentum;
     int first_step;        /* SGD: momentum buffer is initialised to g */
+    /* NAdam: lr (1 - mu_t) / (1 - prod_{i<=t} mu_i), the coefficient of
+     * d/den (step_size holds that of m/den: lr mu_{t+1} / (1 - prod_{i<=t+1} mu_i)). */
+    float grad_step;
+    int rectified;         /* RAdam: rho_t > 5 (variance rectification on) */
+    /* Gradient clipping (every optimizer; kernels/ob_reduce.h).  Not read
+     * by the kernels: the step runner (ob_run_kernel_threaded) clips a copy
+     * of g before the kernel sees it.  0 = off. */
+    double clip_norm;      /* max global L2 norm; the scale
+                            * max_norm/(norm + 1e-6) is computed in double */
+    double clip_value;     /* clamp g to [-c, c], c = (float)clip_value */
 } ob_step_scalars;
 
 typedef void (*ob_kernel_fn)(size_t n, float *p, const float *g,
@@ -72,7 +82,11 @@ typedef void (*ob_kernel_fn)(size_t n, float *p, const float *g,
  *   sgd:      0 momentum_buffer
  *   adagrad:  0 sum
  *   rmsprop:  0 square_avg, 1 momentum_buffer, 2 grad_avg
- *   adam:     0 exp_avg (m), 1 exp_avg_sq (v), 2 max_exp_avg_sq (vmax)  */
+ *   adam:     0 exp_avg (m), 1 exp_avg_sq (v), 2 max_exp_avg_sq (vmax)
+ *   nadam:    0 exp_avg (m), 1 exp_avg_sq (v)
+ *   radam:    0 exp_avg (m), 1 exp_avg_sq (v)
+ *   adamax:   0 exp_avg (m), 1 exp_inf (u)
+ *   lion:     0 exp_avg (m)  */
 
 void ob_sgd_step_scalar(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s);
 void ob_sgd_step_avx2(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s);
@@ -91,6 +105,26 @@ void ob_rmsprop_step_avx512(size_t n, float *p, const float *g, float *const *st
 void ob_adam_step_scalar(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s);
 void ob_adam_step_avx2(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s);
 void ob_adam_step_avx512(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s);
+
+/* NAdam (torch.optim.NAdam, L2 or decoupled weight decay). */
+void ob_nadam_step_scalar(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s);
+void ob_nadam_step_avx2(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s);
+void ob_nadam_step_avx512(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s);
+
+/* RAdam (torch.optim.RAdam, L2 or decoupled weight decay). */
+void ob_radam_step_scalar(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s);
+void ob_radam_step_avx2(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s);
+void ob_radam_step_avx512(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s);
+
+/* Adamax (torch.optim.Adamax). */
+void ob_adamax_step_scalar(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s);
+void ob_adamax_step_avx2(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s);
+void ob_adamax_step_avx512(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s);
+
+/* Lion (Chen et al. 2023, Alg. 2). */
+void ob_lion_step_scalar(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s);
+void ob_lion_step_avx2(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s);
+void ob_lion_step_avx512(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s);
 
 #ifdef __cplusplus
 }

@@ -64,6 +64,10 @@ typedef struct ob_hparam_spec {
 /* ---- the table -------------------------------------------------------- */
 
 #define OB_MAX_STATE 4
+/* ob_optimizer.divides: n_sqrt square roots and n_div divisions. */
+#define OB_DIVIDER(n_sqrt, n_div) ((n_sqrt) << 4 | (n_div))
+#define OB_DIVIDER_SQRTS(d) ((d) >> 4)
+#define OB_DIVIDER_DIVS(d) ((d) & 15)
 #define OB_MAX_HPARAMS 12
 
 typedef void (*ob_ref_fn)(const ob_hparams *h, uint64_t t, size_t n,
@@ -91,8 +95,23 @@ typedef struct ob_optimizer {
      * u = 2^-24 times the per-element error scale the reference reports
      * (README, "Agreement bounds"). */
     double agree_bound;
-    int divides;                  /* uses sqrt/div per element */
+    /* Correctly rounded divider operations per element in the exact
+     * kernels, OB_DIVIDER(sqrts, divisions); 0 for none.  `optbench bench`
+     * measures the divider ceiling with the same operations. */
+    int divides;
+    /* Approximate variants (README "The approximate variant"), NULL where
+     * there is none.  Never chosen by dispatch or by `optbench run`;
+     * `optbench bench` reports them as variant=approx.  approx_bound is
+     * their agreement bound, in the same units as agree_bound. */
+    ob_kernel_fn approx_kernel[OB_ISA_COUNT];
+    double approx_bound;
 } ob_optimizer;
+
+/* Adam / AdamW / AMSGrad with rsqrt14/rcp14 and Newton steps in place of
+ * the correctly rounded sqrt and division (kernels/avx512/adam_approx.c).
+ * Required ISA: AVX-512F.  Not bit-identical to the exact kernels. */
+void ob_adam_step_avx512_approx(size_t n, float *p, const float *g, float *const *state,
+                                const ob_step_scalars *s);
 
 extern const ob_optimizer *const ob_optimizer_table[];
 extern const size_t ob_optimizer_count;
@@ -126,7 +145,10 @@ size_t ob_traffic_bytes_per_param(const ob_optimizer *o, const ob_hparams *h);
 /* Validates h, prepares the scalars for step t (t >= 1) and runs the kernel
  * of `isa` on one thread.  On invalid input returns -1 with a message and
  * touches nothing.  NaN/Inf in g are not errors: they stay in their own
- * element, as in torch. */
+ * element, as in torch (unless clip_norm is set: a non-finite norm reaches
+ * every element, as in torch's clip_grad_norm_).  Gradient clipping
+ * (h->clip_norm, h->clip_value; kernels/ob_reduce.h) works on a copy: g is
+ * never modified. */
 int ob_step(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, uint64_t t,
             size_t n, float *p, const float *g, float *const *state,
             char *err, size_t errlen);
@@ -138,10 +160,18 @@ int ob_step(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, uint64_t t,
 /* Runs a prepared kernel over [0, n) split into chunks across `threads`
  * threads (<= 0: OpenMP's default).  Chunk boundaries are multiples of 64
  * elements.  The kernels are element-wise, so the result is bit-identical
- * for any thread count. */
+ * for any thread count.  When s asks for gradient clipping, the gradient
+ * norm is reduced first in one fixed order and the kernel runs on clipped
+ * copies of g (ob_run_kernel_clipped, kernels/ob_reduce.h): still
+ * bit-identical for any thread count and ISA. */
 void ob_run_kernel_threaded(ob_kernel_fn k, size_t n, float *p, const float *g,
                             float *const *state, size_t n_state,
                             const ob_step_scalars *s, int threads);
+
+/* The number of threads ob_run_kernel_threaded uses for n elements when
+ * asked for `threads` (<= 0: OpenMP's default): at most one per
+ * OB_THREAD_MIN_CHUNK elements, at least 1. */
+int ob_thread_count(size_t n, int threads);
 
 /* The threaded form of ob_step. */
 int ob_step_threaded(const ob_optimizer *o, ob_isa isa, const ob_hparams *h,

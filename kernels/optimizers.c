@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "ob_optimizers.h"
+#include "ob_reduce.h"
 #include "../reference/ob_reference.h"
 
 #ifdef OB_BUILD_AVX2
@@ -28,6 +29,13 @@
 #define AVX512_KERNEL(opt) NULL
 #endif
 #define KERNELS(opt) {ob_##opt##_step_scalar, AVX2_KERNEL(opt), AVX512_KERNEL(opt)}
+/* Approximate variants and their bounds (README "The approximate variant"). */
+#define APPROX_NONE {NULL, NULL, NULL}, 0
+#ifdef OB_BUILD_AVX512
+#define APPROX_ADAM {NULL, NULL, ob_adam_step_avx512_approx}, 12
+#else
+#define APPROX_ADAM APPROX_NONE
+#endif
 
 #define HP(key, kind, def, lo, hi, lo_open, hi_open, doc) \
     {#key, offsetof(ob_hparams, key), kind, def, lo, hi, lo_open, hi_open, doc}
@@ -67,6 +75,7 @@ static void prepare_sgd(const ob_hparams *h, uint64_t t, ob_step_scalars *s)
     s->nesterov = h->nesterov != 0;
     s->first_step = t == 1;  /* torch: the buffer is created as a copy of d */
     s->decay_factor = 1.0f;
+    ob_prepare_clip(h, s);
 }
 
 static void prepare_adagrad(const ob_hparams *h, uint64_t t, ob_step_scalars *s)
@@ -79,6 +88,7 @@ static void prepare_adagrad(const ob_hparams *h, uint64_t t, ob_step_scalars *s)
     s->weight_decay = (float)h->weight_decay;
     s->l2 = h->weight_decay != 0.0;
     s->decay_factor = 1.0f;
+    ob_prepare_clip(h, s);
 }
 
 static void prepare_rmsprop(const ob_hparams *h, uint64_t t, ob_step_scalars *s)
@@ -95,6 +105,7 @@ static void prepare_rmsprop(const ob_hparams *h, uint64_t t, ob_step_scalars *s)
     s->has_momentum = h->momentum != 0.0;
     s->centered = h->centered != 0;
     s->decay_factor = 1.0f;
+    ob_prepare_clip(h, s);
 }
 
 static void prepare_adam(const ob_hparams *h, uint64_t t, ob_step_scalars *s)
@@ -117,6 +128,7 @@ static void prepare_adam(const ob_hparams *h, uint64_t t, ob_step_scalars *s)
     s->decoupled = has_wd && h->decoupled_wd;
     s->decay_factor = (float)(s->decoupled ? 1.0 - h->lr * h->weight_decay : 1.0);
     s->amsgrad = h->amsgrad != 0;
+    ob_prepare_clip(h, s);
 }
 
 static int check_adamw(const ob_hparams *h, char *err, size_t errlen)
@@ -130,6 +142,75 @@ static int check_adamw(const ob_hparams *h, char *err, size_t errlen)
         return -1;
     }
     return 0;
+}
+
+/* NAdam, RAdam: the AdamW rule when decoupled_weight_decay is on. */
+static int check_decoupled(const ob_hparams *h, char *err, size_t errlen)
+{
+    return h->decoupled_wd ? check_adamw(h, err, errlen) : 0;
+}
+
+static unsigned mask_two(const ob_hparams *h) { (void)h; return 3u; }
+
+/* Per-step scalars shared by NAdam, RAdam, Adamax and Lion: lr, betas,
+ * eps, weight decay (L2, or decoupled when h->decoupled_wd) and clipping. */
+static void prepare_moments(const ob_hparams *h, ob_step_scalars *s)
+{
+    memset(s, 0, sizeof *s);
+    s->lr = (float)h->lr;
+    s->beta1 = (float)h->beta1;
+    s->one_minus_beta1 = (float)(1.0 - h->beta1);
+    s->beta2 = (float)h->beta2;
+    s->one_minus_beta2 = (float)(1.0 - h->beta2);
+    s->eps = (float)h->eps;
+    s->weight_decay = (float)h->weight_decay;
+    const int has_wd = h->weight_decay != 0.0;
+    s->l2 = has_wd && !h->decoupled_wd;
+    s->decoupled = has_wd && h->decoupled_wd;
+    s->decay_factor = (float)(s->decoupled ? 1.0 - h->lr * h->weight_decay : 1.0);
+    ob_prepare_clip(h, s);
+}
+
+static void prepare_nadam(const ob_hparams *h, uint64_t t, ob_step_scalars *s)
+{
+    prepare_moments(h, s);
+    /* torch 2.x: the coefficient of d/den uses prod_{i<=t} mu_i, that of
+     * m/den prod_{i<=t+1} mu_i = P_t mu_{t+1} (torch 1.13's single-tensor
+     * path had P_t mu_t mu_{t+1}).  P_t is a pure function of (beta1, psi,
+     * t): the product over i = 1..t in double (ob_ref_nadam_mu_product). */
+    const double b1 = h->beta1, psi = h->momentum_decay;
+    const double mu = ob_ref_nadam_mu(b1, psi, t), mu_next = ob_ref_nadam_mu(b1, psi, t + 1);
+    const double prod = ob_ref_nadam_mu_product(b1, psi, t);
+    s->grad_step = (float)(h->lr * (1.0 - mu) / (1.0 - prod));
+    s->step_size = (float)(h->lr * mu_next / (1.0 - prod * mu_next));
+    s->inv_sqrt_bc2 = (float)(1.0 / sqrt(1.0 - pow(h->beta2, (double)t)));
+}
+
+static void prepare_radam(const ob_hparams *h, uint64_t t, ob_step_scalars *s)
+{
+    prepare_moments(h, s);
+    const double bc1 = 1.0 - pow(h->beta1, (double)t), bc2 = 1.0 - pow(h->beta2, (double)t);
+    /* rho_t as torch computes it, shared with the reference, so both switch
+     * to the rectified update at the same step. */
+    s->rectified = ob_ref_radam_rho(h->beta2, t) > 5.0;
+    s->step_size = (float)(s->rectified ? h->lr * ob_ref_radam_rect(h->beta2, t) * sqrt(bc2) / bc1
+                                        : h->lr / bc1);
+}
+
+static void prepare_adamax(const ob_hparams *h, uint64_t t, ob_step_scalars *s)
+{
+    prepare_moments(h, s);
+    s->step_size = (float)(h->lr / (1.0 - pow(h->beta1, (double)t)));
+}
+
+static void prepare_lion(const ob_hparams *h, uint64_t t, ob_step_scalars *s)
+{
+    (void)t;  /* no bias correction */
+    prepare_moments(h, s);
+    /* Lion's weight decay is always decoupled (Chen et al. 2023, Alg. 2). */
+    s->l2 = 0;
+    s->decoupled = h->weight_decay != 0.0;
+    s->decay_factor = (float)(s->decoupled ? 1.0 - h->lr * h->weight_decay : 1.0);
 }
 
 /* ---- the table -------------------------------------------------------- */
@@ -172,6 +253,27 @@ static const ob_hparam_spec adamw_hp[] = {
 static const ob_hparam_spec amsgrad_hp[] = {
     LR(1e-3), BETAS, EPS(1e-8), WD(0),
 };
+/* torch's key is decoupled_weight_decay; it sets ob_hparams.decoupled_wd. */
+#define DECOUPLED \
+    {"decoupled_weight_decay", offsetof(ob_hparams, decoupled_wd), OB_HP_BOOL, 0, 0, 1, 0, 0, \
+     "AdamW-style weight decay p <- p (1 - lr wd) instead of L2"}
+static const ob_hparam_spec nadam_hp[] = {
+    LR(2e-3), BETAS, EPS(1e-8), WD(0),
+    HP(momentum_decay, OB_HP_REAL, 4e-3, 0, INF, 0, 1, "psi in mu_t = beta1 (1 - 0.5 * 0.96^(t psi))"),
+    DECOUPLED,
+};
+static const ob_hparam_spec radam_hp[] = {
+    LR(1e-3), BETAS, EPS(1e-8), WD(0), DECOUPLED,
+};
+static const ob_hparam_spec adamax_hp[] = {
+    LR(2e-3), BETAS, EPS(1e-8), WD(0),
+};
+static const ob_hparam_spec lion_hp[] = {
+    LR(1e-4),
+    HP(beta1, OB_HP_REAL, 0.9, 0, 1, 0, 1, "interpolation of m and g inside the sign"),
+    HP(beta2, OB_HP_REAL, 0.99, 0, 1, 0, 1, "decay of the momentum m"),
+    WD(0),
+};
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -180,40 +282,79 @@ static const ob_optimizer opt_sgd = {
     "Robbins & Monro 1951; Sutskever et al. 2013; torch.optim.SGD",
     sgd_hp, COUNT(sgd_hp), 1, {"momentum_buffer"},
     mask_sgd, check_sgd, prepare_sgd, KERNELS(sgd), ob_ref_sgd_step, 6, 0,
+    APPROX_NONE,
 };
 static const ob_optimizer opt_adagrad = {
     "adagrad", "Adagrad",
     "Duchi, Hazan & Singer 2011; torch.optim.Adagrad",
     adagrad_hp, COUNT(adagrad_hp), 1, {"sum"},
-    mask_one, NULL, prepare_adagrad, KERNELS(adagrad), ob_ref_adagrad_step, 8, 1,
+    mask_one, NULL, prepare_adagrad, KERNELS(adagrad), ob_ref_adagrad_step, 8, OB_DIVIDER(1, 1),
+    APPROX_NONE,
 };
 static const ob_optimizer opt_rmsprop = {
     "rmsprop", "RMSprop (optionally centered, with momentum)",
     "Tieleman & Hinton 2012, lecture 6e; Graves 2013 (centered); torch.optim.RMSprop",
     rmsprop_hp, COUNT(rmsprop_hp), 3, {"square_avg", "momentum_buffer", "grad_avg"},
-    mask_rmsprop, NULL, prepare_rmsprop, KERNELS(rmsprop), ob_ref_rmsprop_step, 10, 1,
+    mask_rmsprop, NULL, prepare_rmsprop, KERNELS(rmsprop), ob_ref_rmsprop_step, 10, OB_DIVIDER(1, 1),
+    APPROX_NONE,
 };
 static const ob_optimizer opt_adam = {
     "adam", "Adam (L2 weight decay)",
     "Kingma & Ba 2015, Alg. 1; torch.optim.Adam",
     adam_hp, COUNT(adam_hp), 3, {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"},
-    mask_adam, NULL, prepare_adam, KERNELS(adam), ob_ref_adam_step, 10, 1,
+    mask_adam, NULL, prepare_adam, KERNELS(adam), ob_ref_adam_step, 10, OB_DIVIDER(1, 1),
+    APPROX_ADAM,
 };
 static const ob_optimizer opt_adamw = {
     "adamw", "AdamW (decoupled weight decay)",
     "Loshchilov & Hutter 2019, Alg. 2; torch.optim.AdamW",
     adamw_hp, COUNT(adamw_hp), 3, {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"},
-    mask_adam, check_adamw, prepare_adam, KERNELS(adam), ob_ref_adam_step, 10, 1,
+    mask_adam, check_adamw, prepare_adam, KERNELS(adam), ob_ref_adam_step, 10, OB_DIVIDER(1, 1),
+    APPROX_ADAM,
 };
 static const ob_optimizer opt_amsgrad = {
     "amsgrad", "AMSGrad (Adam with the running maximum of v)",
     "Reddi, Kale & Kumar 2018, Alg. 2; torch.optim.Adam(amsgrad=True)",
     amsgrad_hp, COUNT(amsgrad_hp), 3, {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"},
-    mask_adam, NULL, prepare_adam, KERNELS(adam), ob_ref_adam_step, 10, 1,
+    mask_adam, NULL, prepare_adam, KERNELS(adam), ob_ref_adam_step, 10, OB_DIVIDER(1, 1),
+    APPROX_ADAM,
+};
+
+/* Bounds B: README "Agreement bounds" (NAdam: Adam's path with a second
+ * quotient and fma, 10; RAdam: 9 rectified, 6 otherwise; Adamax: 6;
+ * Lion: 3 away from sign changes, kernels/scalar/lion.c). */
+static const ob_optimizer opt_nadam = {
+    "nadam", "NAdam (Adam with Nesterov momentum; L2 or decoupled weight decay)",
+    "Dozat 2016; torch.optim.NAdam (torch 2.x)",
+    nadam_hp, COUNT(nadam_hp), 2, {"exp_avg", "exp_avg_sq"},
+    mask_two, check_decoupled, prepare_nadam, KERNELS(nadam), ob_ref_nadam_step, 10, OB_DIVIDER(1, 2),
+    APPROX_NONE,
+};
+static const ob_optimizer opt_radam = {
+    "radam", "RAdam (rectified Adam; L2 or decoupled weight decay)",
+    "Liu et al. 2020, Alg. 2; torch.optim.RAdam",
+    radam_hp, COUNT(radam_hp), 2, {"exp_avg", "exp_avg_sq"},
+    mask_two, check_decoupled, prepare_radam, KERNELS(radam), ob_ref_radam_step, 9, OB_DIVIDER(1, 1),
+    APPROX_NONE,
+};
+static const ob_optimizer opt_adamax = {
+    "adamax", "Adamax (Adam with the infinity norm)",
+    "Kingma & Ba 2015, Sec. 7.1; torch.optim.Adamax",
+    adamax_hp, COUNT(adamax_hp), 2, {"exp_avg", "exp_inf"},
+    mask_two, NULL, prepare_adamax, KERNELS(adamax), ob_ref_adamax_step, 6, OB_DIVIDER(0, 1),
+    APPROX_NONE,
+};
+static const ob_optimizer opt_lion = {
+    "lion", "Lion (sign momentum, decoupled weight decay)",
+    "Chen et al. 2023, Alg. 2 (no torch class)",
+    lion_hp, COUNT(lion_hp), 1, {"exp_avg"},
+    mask_one, check_adamw, prepare_lion, KERNELS(lion), ob_ref_lion_step, 3, 0,
+    APPROX_NONE,
 };
 
 const ob_optimizer *const ob_optimizer_table[] = {
     &opt_sgd, &opt_adagrad, &opt_rmsprop, &opt_adam, &opt_adamw, &opt_amsgrad,
+    &opt_nadam, &opt_radam, &opt_adamax, &opt_lion,
 };
 const size_t ob_optimizer_count = COUNT(ob_optimizer_table);
 
@@ -253,6 +394,9 @@ const ob_hparam_spec *ob_hparam_find(const ob_optimizer *o, const char *key)
 {
     for (size_t i = 0; i < o->n_hparams; i++)
         if (strcmp(o->hparams[i].name, key) == 0) return &o->hparams[i];
+    /* Gradient clipping: every optimizer's (kernels/ob_reduce.h). */
+    for (size_t i = 0; i < ob_clip_hparam_count; i++)
+        if (strcmp(ob_clip_hparams[i].name, key) == 0) return &ob_clip_hparams[i];
     return NULL;
 }
 
@@ -300,6 +444,10 @@ int ob_hparam_set(const ob_optimizer *o, ob_hparams *h, const char *assignment,
             strncat(known, o->hparams[i].name, sizeof known - strlen(known) - 1);
             if (i + 1 < o->n_hparams) strncat(known, ", ", sizeof known - strlen(known) - 1);
         }
+        for (size_t i = 0; i < ob_clip_hparam_count; i++) {
+            strncat(known, ", ", sizeof known - strlen(known) - 1);
+            strncat(known, ob_clip_hparams[i].name, sizeof known - strlen(known) - 1);
+        }
         snprintf(err, errlen, "%s has no hyperparameter '%s' (known: %s)", o->name, key, known);
         return -1;
     }
@@ -329,6 +477,9 @@ int ob_validate(const ob_optimizer *o, const ob_hparams *h, char *err, size_t er
 {
     for (size_t i = 0; i < o->n_hparams; i++)
         if (check_one(o, &o->hparams[i], ob_hparam_get(h, &o->hparams[i]), err, errlen) != 0)
+            return -1;
+    for (size_t i = 0; i < ob_clip_hparam_count; i++)
+        if (check_one(o, &ob_clip_hparams[i], ob_hparam_get(h, &ob_clip_hparams[i]), err, errlen) != 0)
             return -1;
     if (o->check && o->check(h, err, errlen) != 0) {
         /* Prefix the optimizer's name, like the range messages. */

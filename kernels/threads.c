@@ -4,19 +4,36 @@
  * does not depend on the number of threads.
  */
 #include "ob_optimizers.h"
+#include "ob_reduce.h"
 
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
-void ob_run_kernel_threaded(ob_kernel_fn k, size_t n, float *p, const float *g,
-                            float *const *state, size_t n_state,
-                            const ob_step_scalars *s, int threads)
+int ob_thread_count(size_t n, int threads)
 {
 #ifdef _OPENMP
     size_t nt = threads > 0 ? (size_t)threads : (size_t)omp_get_max_threads();
     size_t by_size = n / OB_THREAD_MIN_CHUNK;  /* small arrays: one thread */
     if (nt > by_size) nt = by_size;
+    return nt > 1 ? (int)nt : 1;
+#else
+    (void)n;
+    (void)threads;
+    return 1;
+#endif
+}
+
+void ob_run_kernel_threaded(ob_kernel_fn k, size_t n, float *p, const float *g,
+                            float *const *state, size_t n_state,
+                            const ob_step_scalars *s, int threads)
+{
+    if (ob_clip_active(s)) {  /* gradient clipping: kernels/ob_reduce.h */
+        ob_run_kernel_clipped(ob_kernel_isa(k), k, n, p, g, state, n_state, s, threads);
+        return;
+    }
+#ifdef _OPENMP
+    size_t nt = (size_t)ob_thread_count(n, threads);
     if (nt > 1) {
         /* Chunks are whole multiples of 64 floats (one 256-byte block), so
          * no two threads write the same cache line. */

@@ -37,10 +37,22 @@ int ob_problem_create(const char *name, const ob_problem_config *cfg,
         return ob_pb_fail(err, errlen, "ob_problem_create: out is NULL");
     *out = NULL;
     const ob_problem_spec *spec = ob_problem_find(name);
-    if (!spec)
+    if (!spec) {
+        ob_pb_set_why(cfg, OB_PROBLEM_ECONFIG);
         return ob_pb_fail(err, errlen, "unknown problem '%s' (ob_problem_table lists the %zu known ones)",
                           name ? name : "(null)", ob_problem_count);
-    return spec->create(spec, cfg, out, err, errlen);
+    }
+    ob_pb_set_why(cfg, OB_PROBLEM_OK);
+    errno = 0;  /* a failed malloc leaves ENOMEM here */
+    int rc = spec->create(spec, cfg, out, err, errlen);
+    if (rc != 0 && cfg && cfg->why && *cfg->why == OB_PROBLEM_OK)
+        *cfg->why = errno == ENOMEM ? OB_PROBLEM_ENOMEM : OB_PROBLEM_ECONFIG;
+    return rc;
+}
+
+void ob_pb_set_why(const ob_problem_config *cfg, ob_problem_error why)
+{
+    if (cfg && cfg->why) *cfg->why = why;
 }
 
 void ob_problem_destroy(ob_problem *pb)

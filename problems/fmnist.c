@@ -372,6 +372,7 @@ static int create_fm(const ob_problem_spec *spec, const ob_problem_config *cfg, 
     }
     /* off == n by construction of the specs' default_n */
     if (fm_load(cfg, &net->data, err, errlen)) {
+        ob_pb_set_why(cfg, OB_PROBLEM_EDATA);
         destroy_fm(pb);
         return -1;
     }

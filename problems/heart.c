@@ -269,7 +269,12 @@ static int create_heart(const ob_problem_spec *spec, const ob_problem_config *cf
     pb->destroy = destroy_heart;
     pb->eval = eval_heart;
     d->l2 = v[1].num;
-    if (heart_load(v[0].str, d, err, errlen) || ob_pb_alloc_xstar(pb, err, errlen)) {
+    if (heart_load(v[0].str, d, err, errlen)) {
+        ob_pb_set_why(cfg, OB_PROBLEM_EDATA);
+        destroy_heart(pb);
+        return -1;
+    }
+    if (ob_pb_alloc_xstar(pb, err, errlen)) {
         destroy_heart(pb);
         return -1;
     }

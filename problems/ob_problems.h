@@ -18,6 +18,16 @@ extern "C" {
 
 typedef struct ob_problem ob_problem;
 
+/* Why ob_problem_create failed, so that a caller can tell the user's
+ * input (exit 2) from the installation's data files (exit 5) and the
+ * machine's memory (exit 1). */
+typedef enum ob_problem_error {
+    OB_PROBLEM_OK = 0,
+    OB_PROBLEM_ECONFIG,   /* bad name, n, batch or parameter */
+    OB_PROBLEM_EDATA,     /* a data file is missing, unreadable or corrupt */
+    OB_PROBLEM_ENOMEM     /* an allocation failed */
+} ob_problem_error;
+
 /* How a problem is built.  Zero fields mean "the spec's default". */
 typedef struct ob_problem_config {
     size_t n;               /* dimension, for problems where the user picks it */
@@ -30,6 +40,9 @@ typedef struct ob_problem_config {
     /* Folder of the Fashion-MNIST IDX files; NULL: OPTBENCH_FMNIST_DIR or
      * /usr/share/datasets/fashion-mnist.  Tests point it at small files. */
     const char *data_dir;
+    /* Optional: receives why ob_problem_create failed (OB_PROBLEM_OK on
+     * success).  NULL: not reported. */
+    ob_problem_error *why;
 } ob_problem_config;
 
 typedef struct ob_problem_spec {
@@ -83,7 +96,8 @@ extern const size_t ob_problem_count;
 const ob_problem_spec *ob_problem_find(const char *name);
 
 /* Creates an instance with a configuration (cfg may be NULL for defaults).
- * Returns 0, or -1 with a message naming what is wrong. */
+ * Returns 0, or -1 with a message naming what is wrong (and the kind of
+ * failure in *cfg->why when given). */
 int ob_problem_create(const char *name, const ob_problem_config *cfg,
                       ob_problem **out, char *err, size_t errlen);
 void ob_problem_destroy(ob_problem *pb);

@@ -18,6 +18,11 @@
 int ob_pb_fail(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Records why a create() failed in cfg->why (cfg may be NULL).  Only data
+ * loaders need it: ob_problem_create classifies the rest (a failed
+ * allocation by errno, everything else as a configuration error). */
+void ob_pb_set_why(const ob_problem_config *cfg, ob_problem_error why);
+
 /* ---- configuration ------------------------------------------------------ */
 
 /* The configuration with NULL replaced by all-defaults. */

@@ -7,6 +7,7 @@
  *   theta_t = theta_{t-1} - gamma~ * g_t / (sqrt(state_sum_t) + eps)
  */
 #include "ob_reference.h"
+#include "ref_clip.h"
 #include "ref_scale.h"
 
 void ob_ref_adagrad_step(const ob_hparams *h, uint64_t t, size_t n, double *p,
@@ -15,9 +16,12 @@ void ob_ref_adagrad_step(const ob_hparams *h, uint64_t t, size_t n, double *p,
     const double wd = h->weight_decay, eps = h->eps;
     const double clr = h->lr / (1 + (double)(t - 1) * h->lr_decay);
     double *sum = state[0];
+    ref_clip clip;
+    ob_ref_clip_prepare(h, n, g, &clip);
     for (size_t i = 0; i < n; i++) {
-        double d = g[i] + wd * p[i];
-        double sd = fabs(g[i]) + wd * fabs(p[i]) + OB_ETA;
+        double sg, gi = ref_clip_grad(&clip, g[i], &sg);
+        double d = gi + wd * p[i];
+        double sd = sg + wd * fabs(p[i]) + OB_ETA;
         double ssum = fabs(sum[i]) + sd * sd + OB_ETA;
         sum[i] = sum[i] + d * d;
         double den = sqrt(sum[i]) + eps;

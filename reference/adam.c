@@ -13,6 +13,7 @@
  * AMSGrad (the max is kept of the raw v_t).
  */
 #include "ob_reference.h"
+#include "ref_clip.h"
 #include "ref_scale.h"
 
 void ob_ref_adam_step(const ob_hparams *h, uint64_t t, size_t n, double *p,
@@ -23,12 +24,15 @@ void ob_ref_adam_step(const ob_hparams *h, uint64_t t, size_t n, double *p,
     const double bc1 = 1 - pow(b1, (double)t), bc2 = 1 - pow(b2, (double)t);
     const double step = lr / bc1, sbc2 = sqrt(bc2);
     double *m = state[0], *v = state[1], *vmax = state[2];
+    ref_clip clip;
+    ob_ref_clip_prepare(h, n, g, &clip);
     for (size_t i = 0; i < n; i++) {
         double p0 = fabs(p[i]);
         if (h->decoupled_wd) p[i] = p[i] * (1 - lr * wd);
         double wl2 = h->decoupled_wd ? 0 : wd;
-        double d = g[i] + wl2 * p[i];
-        double sd = fabs(g[i]) + wl2 * fabs(p[i]) + OB_ETA;
+        double sg, gi = ref_clip_grad(&clip, g[i], &sg);
+        double d = gi + wl2 * p[i];
+        double sd = sg + wl2 * fabs(p[i]) + OB_ETA;
         double sm = b1 * fabs(m[i]) + (1 - b1) * sd + OB_ETA;
         double sv = b2 * fabs(v[i]) + (1 - b2) * sd * sd + OB_ETA;
         m[i] = b1 * m[i] + (1 - b1) * d;

@@ -11,6 +11,7 @@
  * at 0 before the root.
  */
 #include "ob_reference.h"
+#include "ref_clip.h"
 #include "ref_scale.h"
 
 void ob_ref_rmsprop_step(const ob_hparams *h, uint64_t t, size_t n, double *p,
@@ -20,9 +21,12 @@ void ob_ref_rmsprop_step(const ob_hparams *h, uint64_t t, size_t n, double *p,
     const double lr = h->lr, wd = h->weight_decay, eps = h->eps;
     const double a = h->alpha, mu = h->momentum;
     double *sqa = state[0], *buf = state[1], *ga = state[2];
+    ref_clip clip;
+    ob_ref_clip_prepare(h, n, g, &clip);
     for (size_t i = 0; i < n; i++) {
-        double d = g[i] + wd * p[i];
-        double sd = fabs(g[i]) + wd * fabs(p[i]) + OB_ETA;
+        double sg, gi = ref_clip_grad(&clip, g[i], &sg);
+        double d = gi + wd * p[i];
+        double sd = sg + wd * fabs(p[i]) + OB_ETA;
         double ssq = a * fabs(sqa[i]) + (1 - a) * sd * sd + OB_ETA;
         sqa[i] = a * sqa[i] + (1 - a) * d * d;
         ref_put_scale(scale, 1, i, ssq);

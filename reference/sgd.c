@@ -7,6 +7,7 @@
  *   theta_t = theta_{t-1} - gamma * g_t
  */
 #include "ob_reference.h"
+#include "ref_clip.h"
 #include "ref_scale.h"
 
 void ob_ref_sgd_step(const ob_hparams *h, uint64_t t, size_t n, double *p,
@@ -15,9 +16,12 @@ void ob_ref_sgd_step(const ob_hparams *h, uint64_t t, size_t n, double *p,
     const double lr = h->lr, wd = h->weight_decay, mu = h->momentum;
     const double damp = h->dampening;
     double *buf = mu != 0 ? state[0] : NULL;
+    ref_clip clip;
+    ob_ref_clip_prepare(h, n, g, &clip);
     for (size_t i = 0; i < n; i++) {
-        double d = g[i] + wd * p[i];
-        double sd = fabs(g[i]) + wd * fabs(p[i]) + OB_ETA;
+        double sg, gi = ref_clip_grad(&clip, g[i], &sg);
+        double d = gi + wd * p[i];
+        double sd = sg + wd * fabs(p[i]) + OB_ETA;
         if (mu != 0) {
             double sb;
             if (t == 1) {

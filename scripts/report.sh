@@ -1,6 +1,88 @@
 #!/bin/sh
-# `make report`: the suite's main job.  Until the harness's run and report
-# commands exist, it runs the test bed and prints its tables.
-set -e
-bins=$(ls build/tests/test_* | grep -v '\.o$')
-exec scripts/run-tests.sh $bins
+# `make report`: the suite's main job.
+#   1. optbench run     the default suite (progress on stderr)
+#   2. optbench bench   a short throughput benchmark into the same run
+#                       folder, if this build has the bench command
+#   3. optbench report  the figures and report.html / report.md
+# and then where the report is.  A step that fails is named with its exit
+# status; nothing an earlier step wrote is removed, and the report is still
+# written from whatever the run folder holds (it names what is missing).
+#
+# Environment: OPTBENCH (the binary, default ./build/optbench),
+# OPTBENCH_RESULTS (the results folder, default results).
+OPTBENCH=${OPTBENCH:-./build/optbench}
+RESULTS=${OPTBENCH_RESULTS:-results}
+status=0
+start=$(date +%s)
+
+step() { echo "==> [$1/3] $2" >&2; }
+failed() {  # step, name, status, what it means
+    echo "make report: step $1 ($2) failed with exit status $3: $4" >&2
+}
+
+if [ ! -x "$OPTBENCH" ]; then
+    echo "make report: $OPTBENCH is missing; build it first (make build-all)" >&2
+    exit 1
+fi
+command -v gnuplot >/dev/null 2>&1 ||
+    echo "make report: warning: gnuplot is not on PATH; the figures will fail (apt-get install --no-install-recommends gnuplot-nox)" >&2
+
+# ---- 1. the default suite ----------------------------------------------------
+step 1 "optbench run --out $RESULTS (the default suite)"
+log=$(mktemp) || exit 1
+rcfile=$(mktemp) || exit 1
+trap 'rm -f "$log" "$rcfile"' EXIT
+# The summary goes to the terminal and to $log, from which the run folder is
+# read: results/latest could be moved by another run at the same time.
+{ "$OPTBENCH" run --out "$RESULTS"; echo $? >"$rcfile"; } | tee "$log"
+rc=$(cat "$rcfile")
+dir=$(sed -n 's/.*; results in \(.*\)$/\1/p' "$log" | tail -n 1)
+case "$rc" in
+    0) ;;
+    3) failed 1 "optbench run" 3 "an agreement or bit-identity check failed (see the summary above; the report shows it too)"
+       status=3 ;;
+    *) if [ -z "$dir" ] || [ ! -d "$dir" ]; then
+           failed 1 "optbench run" "$rc" "no results were written; nothing to report"
+           exit "$rc"
+       fi
+       failed 1 "optbench run" "$rc" "some cases failed (named above); the report covers the rest"
+       status=1 ;;
+esac
+if [ -z "$dir" ]; then
+    dir="$RESULTS/latest"
+    echo "make report: could not read the run folder from the summary; using $dir" >&2
+fi
+
+# ---- 2. a short benchmark ------------------------------------------------------
+step 2 "optbench bench --run $dir --quick (throughput)"
+if "$OPTBENCH" bench --help >/dev/null 2>&1; then
+    "$OPTBENCH" bench --run "$dir" --quick
+    rc=$?
+    if [ "$rc" != 0 ]; then
+        failed 2 "optbench bench" "$rc" "the report will say what throughput data is missing"
+        [ "$status" = 0 ] && status=1
+    fi
+else
+    echo "    skipped: this build of optbench has no 'bench' command; the report will have no throughput section" >&2
+fi
+
+# ---- 3. figures and report ----------------------------------------------------------
+step 3 "optbench report --run $dir (figures and report)"
+"$OPTBENCH" report --run "$dir"
+rc=$?
+if [ "$rc" != 0 ]; then
+    failed 3 "optbench report" "$rc" "see the messages above (the report is still written if it could be)"
+    [ "$status" = 0 ] && status=1
+fi
+
+end=$(date +%s)
+if [ -f "$dir/report.html" ]; then
+    abs=$(cd "$dir" && pwd -P)
+    echo
+    echo "Report ($((end - start)) s): $abs/report.html"
+    echo "          Markdown: $abs/report.md"
+else
+    echo "make report: no report was written in $dir" >&2
+    [ "$status" = 0 ] && status=1
+fi
+exit "$status"

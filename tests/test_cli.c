@@ -158,11 +158,11 @@ Test(cli, args_parser_directly)
 
 Test(cli, unknown_names_are_errors_listing_the_known_ones)
 {
-    expect(ARGV("trace", "--opt", "adamax", "--isa", "reference", "--x0", "x", "--grads", "g"), 2, "err",
-           MUST("unknown optimizer 'adamax'", "sgd", "adagrad", "rmsprop", "adam", "adamw", "amsgrad"));
+    expect(ARGV("trace", "--opt", "adamz", "--isa", "reference", "--x0", "x", "--grads", "g"), 2, "err",
+           MUST("unknown optimizer 'adamz'", "sgd", "adagrad", "rmsprop", "adam", "adamw", "amsgrad"));
     expect(ARGV("schedule", "--schedule", "cosine", "--sched-set", "T_max=3", "--lr", "1", "--steps", "2",
-                "--opt", "lion"),
-           2, "err", MUST("unknown optimizer 'lion'"));
+                "--opt", "nosuch"),
+           2, "err", MUST("unknown optimizer 'nosuch'"));
     expect(ARGV("schedule", "--schedule", "warmup", "--lr", "1", "--steps", "2"), 2, "err",
            MUST("unknown schedule 'warmup'", "onecycle"));
     expect(ARGV("trace", "--opt", "adam", "--isa", "sse2", "--x0", "x", "--grads", "g"), 2, "err",
@@ -172,7 +172,7 @@ Test(cli, unknown_names_are_errors_listing_the_known_ones)
     expect(ARGV("trace", "--opt", "adam", "--set", "lr=-1", "--isa", "reference", "--x0", "x", "--grads", "g"),
            2, "err", MUST("lr", "-1", "valid"));
     expect(ARGV("list", "widgets"), 2, "err", MUST("unknown section 'widgets'", "optimizers", "problems"));
-    expect(ARGV("list", "optimizers", "lion"), 2, "err", MUST("unknown optimizer 'lion'"));
+    expect(ARGV("list", "optimizers", "nosuch"), 2, "err", MUST("unknown optimizer 'nosuch'"));
     expect(ARGV("list", "problems", "no_such_problem"), 2, "err", MUST("unknown problem 'no_such_problem'"));
     expect(ARGV("list", "schedules", "warmup"), 2, "err", MUST("unknown schedule 'warmup'"));
     expect(ARGV("list", "isas", "neon"), 2, "err", MUST("unknown instruction set 'neon'"));

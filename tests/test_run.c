@@ -241,7 +241,7 @@ Test(run, malformed_suite_files_are_named)
         {"{\"cases\": [{\"steps\": 3}]}", "problem"},
         {"{\"cases\": [{\"problem\": \"booth\", \"stepz\": 3}]}", "stepz"},
         {"{\"cases\": [{\"problem\": \"booth\", \"steps\": -1}]}", "steps"},
-        {"{\"cases\": [{\"problem\": \"booth\", \"lr\": {\"nadam\": 1}}]}", "nadam"},
+        {"{\"cases\": [{\"problem\": \"booth\", \"lr\": {\"nosuch\": 1}}]}", "nosuch"},
         {"{\"cases\": [{\"problem\": \"booth\", \"set\": [\"beta1=2\"], \"optimizers\": [\"adam\"]}]}", "beta1"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

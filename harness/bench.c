@@ -1,0 +1,516 @@
+/*
+ * bench.c — the benchmarks of `optbench bench`: what is registered with
+ * Google Benchmark (through the C shim), the buffers they share and the
+ * functions that run them (README "Benchmarks").
+ *
+ * Measuring choices, and why:
+ *  - Each iteration is one step over n elements through
+ *    ob_run_kernel_threaded, the path ob_step_threaded uses, with scalars
+ *    prepared once (ob_step validates and prepares per call; that fixed
+ *    cost is not the kernel's).
+ *  - Bounded data (TOOLCHAIN.md, "Drift"): the gradient is fixed, so m, v
+ *    and the other state converge to fixed points of it; only p moves.
+ *    Iterations alternate between the step's scalars and the same scalars
+ *    with lr and step_size negated (the same work per element), so p
+ *    oscillates instead of drifting, and p is refilled before every
+ *    repetition (untimed), so whatever still drifts (e.g. NAdam's separate
+ *    gradient step) moves p by at most one repetition's steps of size ~lr.
+ *    No value reaches subnormals, overflow or NaN however long it runs.
+ *  - The memory probe of an optimizer and its kernels share the same
+ *    buffers and are registered next to each other, so the fraction of the
+ *    ceiling is a ratio of two measurements taken together.
+ *  - Buffers are allocated once per size, 2 MiB-aligned with
+ *    MADV_HUGEPAGE when large (fewer TLB misses, for probes and kernels
+ *    alike), and staggered by 832 bytes so that the arrays do not share
+ *    their offset within a 4 KiB page (4K aliasing of loads and stores).
+ */
+#include "ob_bench.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "ob_bench_shim.h"
+
+#define N_ARRAYS (2 + OB_MAX_STATE)
+#define STAGGER 832  /* 13 cache lines */
+
+/* ---- sizes ----------------------------------------------------------------- */
+
+int ob_bench_parse_size(const char *s, size_t *out)
+{
+    if (!s || *s < '0' || *s > '9') return -1;  /* no sign, no blank */
+    uint64_t v = 0;
+    const char *q = s;
+    for (; *q >= '0' && *q <= '9'; q++) {
+        if (v > (UINT64_C(1) << 40)) return -1;
+        v = v * 10 + (uint64_t)(*q - '0');
+    }
+    unsigned shift = 0;
+    if (!strcmp(q, "Ki")) shift = 10;
+    else if (!strcmp(q, "Mi")) shift = 20;
+    else if (!strcmp(q, "Gi")) shift = 30;
+    else if (*q) return -1;
+    if (v == 0 || v > (UINT64_C(1) << 40) >> shift) return -1;
+    *out = (size_t)(v << shift);
+    return 0;
+}
+
+void ob_bench_format_size(size_t n, char *buf, size_t len)
+{
+    static const char *const suffix[] = {"Gi", "Mi", "Ki"};
+    for (int i = 0; i < 3; i++) {
+        size_t unit = (size_t)1 << (30 - 10 * i);
+        if (n >= unit && n % unit == 0) {
+            snprintf(buf, len, "%zu%s", n / unit, suffix[i]);
+            return;
+        }
+    }
+    snprintf(buf, len, "%zu", n);
+}
+
+const char *ob_bench_kind_name(ob_bench_kind k)
+{
+    static const char *const names[] = {"kernel", "probe_mem", "probe_div", "triad", "peer"};
+    return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
+}
+
+/* ---- plan ------------------------------------------------------------------ */
+
+/* One registered benchmark. */
+typedef struct bench_case {
+    ob_bench_plan *plan;
+    size_t row;                   /* index into plan->rows */
+    ob_bench_kind kind;
+    ob_kernel_fn fn;
+    size_t n;
+    int threads;
+    int tag;                      /* data layout it needs (-1: any initialised data) */
+    unsigned slots;               /* bit k: state[k] points at a buffer */
+    ob_step_scalars s[2];         /* the step's scalars; lr and step_size negated */
+    float *st[OB_MAX_STATE];      /* set by the setup, the buffers may move */
+} bench_case;
+
+struct ob_bench_priv {
+    bench_case **cases;           /* each allocated alone: the shim keeps pointers */
+    size_t n_cases, cap_cases;
+    /* The shared buffers: p, g and the state arrays, cap elements each. */
+    void *mem[N_ARRAYS];
+    float *a[N_ARRAYS];
+    size_t cap;
+    size_t init_n;
+    int init_tag;
+    /* The divider probe's per-thread L1 arrays: q, m, v. */
+    void *div_mem[OB_BENCH_MAX_THREADS];
+    float *div[OB_BENCH_MAX_THREADS][3];
+    int div_threads;
+};
+
+void ob_bench_plan_init(ob_bench_plan *plan, const ob_bench_config *cfg)
+{
+    memset(plan, 0, sizeof *plan);
+    plan->cfg = *cfg;
+    /* Memory probes for every ISA up to the widest benchmarked: the
+     * ceiling of a kernel is the fastest probe its ISA could have run (its
+     * own or a narrower one: in L2, 256-bit loads and stores beat 512-bit
+     * ones on Sapphire Rapids), so in cache an AVX2 kernel is not held to
+     * what only 512-bit stores reach. */
+    plan->probe_isa = OB_ISA_SCALAR;
+    int top = 0;
+    for (int i = 0; i < OB_ISA_COUNT; i++)
+        if ((cfg->isa_mask >> i) & 1u) top = i;
+    for (int i = 0; i <= top; i++) {
+        if (!ob_isa_supported((ob_isa)i)) continue;
+        plan->probe_isa = (ob_isa)i;
+        plan->probe_mask |= 1u << i;
+    }
+}
+
+static void free_buffers(ob_bench_priv *pv)
+{
+    for (size_t j = 0; j < N_ARRAYS; j++) {
+        free(pv->mem[j]);
+        pv->mem[j] = NULL;
+        pv->a[j] = NULL;
+    }
+    pv->cap = pv->init_n = 0;
+    pv->init_tag = -2;
+}
+
+void ob_bench_plan_free(ob_bench_plan *plan)
+{
+    if (plan->priv) {
+        free_buffers(plan->priv);
+        for (int t = 0; t < OB_BENCH_MAX_THREADS; t++) free(plan->priv->div_mem[t]);
+        for (size_t i = 0; i < plan->priv->n_cases; i++) free(plan->priv->cases[i]);
+        free(plan->priv->cases);
+        free(plan->priv);
+    }
+    free(plan->rows);
+    memset(plan, 0, sizeof *plan);
+}
+
+ob_bench_row *ob_bench_plan_add(ob_bench_plan *plan, ob_bench_kind kind)
+{
+    if (plan->n_rows == plan->cap_rows) {
+        size_t cap = plan->cap_rows ? 2 * plan->cap_rows : 64;
+        ob_bench_row *r = realloc(plan->rows, cap * sizeof *r);
+        if (!r) return NULL;
+        plan->rows = r;
+        plan->cap_rows = cap;
+    }
+    ob_bench_row *r = &plan->rows[plan->n_rows++];
+    memset(r, 0, sizeof *r);
+    r->kind = kind;
+    r->isa = -1;
+    r->bound = "";
+    r->bytes_per_elem = r->ns_per_elem = r->elems_per_s = r->gb_per_s = NAN;
+    r->mem_ceiling_gb_per_s = r->frac_mem_ceiling = NAN;
+    r->div_ceiling_ns_per_elem = r->frac_div_ceiling = NAN;
+    r->speedup_vs_scalar = r->frac_bound = NAN;
+    return r;
+}
+
+/* ---- buffers ----------------------------------------------------------------- */
+
+static float *alloc_array(size_t n, size_t j, void **mem)
+{
+    const size_t huge = (size_t)2 << 20;
+    size_t bytes = n * sizeof(float) + N_ARRAYS * STAGGER + 64;
+    size_t align = bytes >= 2 * huge ? huge : 4096;
+    bytes = (bytes + align - 1) / align * align;
+    void *m = NULL;
+    if (posix_memalign(&m, align, bytes) != 0) return NULL;
+    if (align == huge) madvise(m, bytes, MADV_HUGEPAGE);  /* a hint; failure is harmless */
+    *mem = m;
+    return (float *)(void *)((char *)m + j * STAGGER);
+}
+
+/* A float in [0, 1) from (stream, i): a hash, so that any thread count
+ * fills the same values (splitmix64's finaliser, Steele et al. 2014). */
+static inline float unit_hash(uint64_t stream, uint64_t i)
+{
+    uint64_t z = i * UINT64_C(0x9E3779B97F4A7C15) + stream * UINT64_C(0xD1B54A32D192ED03);
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    z ^= z >> 31;
+    return (float)(z >> 40) * 0x1p-24f;
+}
+
+/* p in [-1, 1), g = +-[0.01, 0.1), every state array in [1e-4, 1e-2):
+ * valid for every optimizer (v, sums and maxima are positive).  With
+ * only_p, p alone is refilled. */
+static void fill(ob_bench_priv *pv, size_t n, int only_p)
+{
+    float *p = pv->a[0], *g = pv->a[1];
+    const ptrdiff_t nn = (ptrdiff_t)n;
+#pragma omp parallel for schedule(static)
+    for (ptrdiff_t i = 0; i < nn; i++) {
+        p[i] = 2.0f * unit_hash(1, (uint64_t)i) - 1.0f;
+        if (only_p) continue;
+        float u = unit_hash(2, (uint64_t)i);
+        g[i] = (u < 0.5f ? -1.0f : 1.0f) * (0.01f + 0.09f * unit_hash(3, (uint64_t)i));
+        for (size_t j = 2; j < N_ARRAYS; j++)
+            if (pv->a[j]) pv->a[j][i] = 1e-4f + 1e-2f * unit_hash(4 + j, (uint64_t)i);
+    }
+}
+
+static int ensure_buffers(ob_bench_priv *pv, size_t n, size_t n_arrays)
+{
+    if (pv->cap < n || (n_arrays > 0 && !pv->a[n_arrays - 1])) {
+        size_t cap = pv->cap > n ? pv->cap : n;
+        free_buffers(pv);
+        for (size_t j = 0; j < n_arrays; j++)
+            if (!(pv->a[j] = alloc_array(cap, j, &pv->mem[j]))) {
+                free_buffers(pv);
+                return -1;
+            }
+        pv->cap = cap;
+    }
+    return 0;
+}
+
+static int ensure_div(ob_bench_priv *pv, int threads)
+{
+    for (int t = pv->div_threads; t < threads; t++) {
+        void *m = NULL;
+        if (posix_memalign(&m, 4096, 3 * OB_BENCH_DIV_N * sizeof(float) + 3 * STAGGER) != 0) return -1;
+        pv->div_mem[t] = m;
+        for (int j = 0; j < 3; j++) {
+            float *a = (float *)(void *)((char *)m + (size_t)j * (OB_BENCH_DIV_N * sizeof(float) + STAGGER));
+            pv->div[t][j] = a;
+            for (size_t i = 0; i < OB_BENCH_DIV_N; i++) {
+                float u = unit_hash(16 + (uint64_t)j, i + (size_t)t * OB_BENCH_DIV_N);
+                a[i] = j == 1 ? (u < 0.5f ? -1.0f : 1.0f) * (0.5f + u) : 0.25f + 4.0f * u;
+            }
+        }
+        pv->div_threads = t + 1;
+    }
+    return 0;
+}
+
+/* ---- running ----------------------------------------------------------------- */
+
+static size_t plan_arrays(const ob_bench_plan *plan)
+{
+    size_t k = 1;  /* the triad needs one */
+    for (size_t i = 0; i < plan->cfg.n_opts; i++)
+        if (plan->cfg.opts[i]->n_state > k) k = plan->cfg.opts[i]->n_state;
+    return 2 + k;
+}
+
+/* Untimed, before every batch: buffers of the right size holding the data
+ * this case expects. */
+static int setup_case(void *ctx)
+{
+    bench_case *c = ctx;
+    ob_bench_priv *pv = c->plan->priv;
+    if (c->kind == OB_BENCH_PROBE_DIV) return ensure_div(pv, c->threads);
+    if (ensure_buffers(pv, c->n, plan_arrays(c->plan)) != 0) return -1;
+    if (pv->init_n != c->n || (c->tag >= 0 && pv->init_tag != c->tag)) {
+        fill(pv, c->n, 0);
+        pv->init_n = c->n;
+        pv->init_tag = c->tag;
+    } else if (c->kind == OB_BENCH_KERNEL) {
+        fill(pv, c->n, 1);
+    }
+    for (size_t k = 0; k < OB_MAX_STATE; k++) c->st[k] = (c->slots >> k) & 1u ? pv->a[2 + k] : NULL;
+    return 0;
+}
+
+static int run_case(void *ctx, uint64_t iterations)
+{
+    bench_case *c = ctx;
+    ob_bench_priv *pv = c->plan->priv;
+    float *p = pv->a[0];
+    const float *g = pv->a[1];
+    for (uint64_t i = 0; i < iterations; i++)
+        ob_run_kernel_threaded(c->fn, c->n, p, g, c->st, OB_MAX_STATE, &c->s[i & 1], c->threads);
+    ob_gb_clobber();
+    return 0;
+}
+
+/* Every thread runs the probe on its own L1-resident arrays, `iterations`
+ * times, inside one parallel region: the aggregate divider throughput of
+ * that many cores, without fork/join costs. */
+static int run_div(void *ctx, uint64_t iterations)
+{
+    bench_case *c = ctx;
+    ob_bench_priv *pv = c->plan->priv;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(c->threads) if (c->threads > 1)
+#endif
+    {
+#ifdef _OPENMP
+        int t = omp_get_thread_num();
+#else
+        int t = 0;
+#endif
+        float *st[OB_MAX_STATE] = {pv->div[t][2]};
+        for (uint64_t i = 0; i < iterations; i++) c->fn(OB_BENCH_DIV_N, pv->div[t][0], pv->div[t][1], st, &c->s[0]);
+    }
+    ob_gb_clobber();
+    return 0;
+}
+
+/* ---- registration ------------------------------------------------------------ */
+
+static bench_case *new_case(ob_bench_plan *plan, ob_bench_kind kind, const ob_optimizer *o, int isa,
+                            const char *variant, size_t n, int threads)
+{
+    ob_bench_priv *pv = plan->priv;
+    if (pv->n_cases == pv->cap_cases) {
+        size_t cap = pv->cap_cases ? 2 * pv->cap_cases : 64;
+        bench_case **cs = realloc(pv->cases, cap * sizeof *cs);
+        if (!cs) return NULL;
+        pv->cases = cs;
+        pv->cap_cases = cap;
+    }
+    bench_case *c = calloc(1, sizeof *c);
+    ob_bench_row *r = c ? ob_bench_plan_add(plan, kind) : NULL;
+    if (!r) {
+        free(c);
+        return NULL;
+    }
+    pv->cases[pv->n_cases++] = c;
+    c->plan = plan;
+    c->row = plan->n_rows - 1;
+    c->kind = kind;
+    c->n = n;
+    c->threads = threads;
+    c->tag = -1;
+    r->opt = o;
+    r->isa = isa;
+    snprintf(r->variant, sizeof r->variant, "%s", variant);
+    r->size = n;
+    r->threads = threads;
+    r->threads_used = kind == OB_BENCH_PROBE_DIV ? threads : ob_thread_count(n, threads);
+    return c;
+}
+
+/* Registers c (its row is the last one) with the shim: name, bytes and
+ * items per iteration, counters. */
+static int register_case(ob_bench_plan *plan, bench_case *c, double bytes_per_elem)
+{
+    ob_bench_row *r = &plan->rows[c->row];
+    r->bytes_per_elem = bytes_per_elem;
+    char size[32];
+    ob_bench_format_size(c->n, size, sizeof size);
+    switch (c->kind) {
+    case OB_BENCH_KERNEL:
+        snprintf(r->name, sizeof r->name, "kernel/%s/%s/%s/size:%s/threads:%d", r->opt->name,
+                 ob_isa_name((ob_isa)r->isa), r->variant, size, c->threads);
+        break;
+    case OB_BENCH_PROBE_MEM:
+        snprintf(r->name, sizeof r->name, "probe_mem/%s/%s/size:%s/threads:%d", r->opt->name,
+                 ob_isa_name((ob_isa)r->isa), size, c->threads);
+        break;
+    case OB_BENCH_PROBE_DIV:
+        snprintf(r->name, sizeof r->name, "probe_div/%s/%s/size:%s/threads:%d", ob_isa_name((ob_isa)r->isa),
+                 r->variant, size, c->threads);
+        break;
+    default:
+        snprintf(r->name, sizeof r->name, "%s/%s/size:%s/threads:%d", ob_bench_kind_name(c->kind),
+                 ob_isa_name((ob_isa)r->isa), size, c->threads);
+        break;
+    }
+    const double n = (double)c->n;
+    ob_gb_bench *b = ob_gb_register(r->name, c->kind == OB_BENCH_PROBE_DIV ? run_div : run_case, c,
+                                    bytes_per_elem * n, n);
+    if (!b) return -1;
+    ob_gb_set_setup(b, setup_case);
+    if (ob_gb_add_counter(b, "ns_per_elem", n * 1e-9, OB_GB_RATE | OB_GB_PER_ITERATION | OB_GB_INVERT) != 0 ||
+        ob_gb_add_counter(b, "bytes_per_elem", bytes_per_elem, 0) != 0 ||
+        ob_gb_add_counter(b, "threads_used", r->threads_used, 0) != 0)
+        return -1;
+    return 0;
+}
+
+/* The step's scalars and their sign-flipped twin (see the top comment). */
+static void prepare_pair(const ob_optimizer *o, const ob_hparams *h, ob_step_scalars s[2])
+{
+    o->prepare(h, OB_BENCH_STEP, &s[0]);
+    s[1] = s[0];
+    s[1].lr = -s[0].lr;
+    s[1].step_size = -s[0].step_size;
+}
+
+static int add_kernel(ob_bench_plan *plan, size_t oi, ob_isa isa, int approx, size_t n, int threads)
+{
+    const ob_optimizer *o = plan->cfg.opts[oi];
+    const ob_hparams *h = &plan->cfg.h[oi];
+    bench_case *c = new_case(plan, OB_BENCH_KERNEL, o, isa, approx ? "approx" : "exact", n, threads);
+    if (!c) return -1;
+    c->fn = approx ? o->approx_kernel[isa] : o->kernel[isa];
+    c->tag = (int)oi;
+    c->slots = o->state_mask(h);
+    prepare_pair(o, h, c->s);
+    return register_case(plan, c, (double)ob_traffic_bytes_per_param(o, h));
+}
+
+static int add_probe_mem(ob_bench_plan *plan, size_t oi, ob_isa isa, size_t n, int threads)
+{
+    const ob_optimizer *o = plan->cfg.opts[oi];
+    const ob_hparams *h = &plan->cfg.h[oi];
+    const size_t k = ob_state_count(o, h);
+    bench_case *c = new_case(plan, OB_BENCH_PROBE_MEM, o, isa, "", n, threads);
+    if (!c) return -1;
+    c->fn = ob_bench_probe_mem(isa, k);
+    c->tag = (int)oi;
+    c->slots = (1u << k) - 1u;
+    c->s[0].lr = 1e-3f;
+    c->s[1].lr = -1e-3f;
+    if (!c->fn) return -1;
+    return register_case(plan, c, (double)ob_traffic_bytes_per_param(o, h));
+}
+
+static int add_triad(ob_bench_plan *plan, size_t n, int threads)
+{
+    bench_case *c = new_case(plan, OB_BENCH_TRIAD, NULL, plan->probe_isa, "", n, threads);
+    if (!c) return -1;
+    c->fn = ob_bench_probe_triad(plan->probe_isa);
+    c->slots = 1u;
+    c->s[0].lr = c->s[1].lr = 0.5f;
+    if (!c->fn) return -1;
+    /* STREAM's count: two arrays read, one written (no write-allocate). */
+    return register_case(plan, c, 3.0 * sizeof(float));
+}
+
+void ob_bench_divider_name(int divides, char *buf, size_t len)
+{
+    snprintf(buf, len, "%dsqrt_%ddiv", OB_DIVIDER_SQRTS(divides), OB_DIVIDER_DIVS(divides));
+}
+
+static int add_probe_div(ob_bench_plan *plan, ob_isa isa, int threads, int divides)
+{
+    char variant[24];
+    ob_bench_divider_name(divides, variant, sizeof variant);
+    bench_case *c = new_case(plan, OB_BENCH_PROBE_DIV, NULL, isa, variant, (size_t)OB_BENCH_DIV_N * (size_t)threads,
+                             threads);
+    if (!c) return -1;
+    c->fn = ob_bench_probe_div(isa, OB_DIVIDER_SQRTS(divides), OB_DIVIDER_DIVS(divides));
+    if (!c->fn) return -1;
+    return register_case(plan, c, 3.0 * sizeof(float));
+}
+
+int ob_bench_plan_register(ob_bench_plan *plan, char *err, size_t errlen)
+{
+    const ob_bench_config *cfg = &plan->cfg;
+    if (!plan->priv && !(plan->priv = calloc(1, sizeof *plan->priv))) goto oom;
+    plan->priv->init_tag = -2;
+    /* Divider probes: per ISA, for every combination of divider
+     * operations an optimizer does and every thread count a case really
+     * uses. */
+    int divs[OB_BENCH_MAX_OPTS];
+    size_t n_divs = 0;
+    for (size_t i = 0; i < cfg->n_opts; i++) {
+        int d = cfg->opts[i]->divides, seen = d == 0;
+        for (size_t j = 0; j < n_divs; j++) seen |= divs[j] == d;
+        if (!seen) divs[n_divs++] = d;
+    }
+    unsigned used = 0;  /* bit t: t threads used by some case */
+    for (size_t si = 0; si < cfg->n_sizes; si++)
+        for (size_t ti = 0; ti < cfg->n_threads; ti++) {
+            int t = ob_thread_count(cfg->sizes[si], cfg->threads[ti]);
+            if (t < 32) used |= 1u << t;
+        }
+    for (int isa = 0; isa < OB_ISA_COUNT; isa++) {
+        if (!((cfg->isa_mask >> isa) & 1u)) continue;
+        for (size_t j = 0; j < n_divs; j++)
+            for (int t = 1; t <= OB_BENCH_MAX_THREADS; t++)
+                if (((used >> t) & 1u) && add_probe_div(plan, (ob_isa)isa, t, divs[j]) != 0) goto oom;
+    }
+    for (size_t si = 0; si < cfg->n_sizes; si++) {
+        const size_t n = cfg->sizes[si];
+        for (size_t oi = 0; oi < cfg->n_opts; oi++) {
+            const ob_optimizer *o = cfg->opts[oi];
+            /* One memory probe per access pattern (the number of state
+             * arrays), registered beside its first optimizer. */
+            int first = 1;
+            for (size_t oj = 0; oj < oi; oj++)
+                first &= ob_state_count(cfg->opts[oj], &cfg->h[oj]) != ob_state_count(o, &cfg->h[oi]);
+            for (size_t ti = 0; ti < cfg->n_threads; ti++) {
+                const int t = cfg->threads[ti];
+                for (int isa = 0; first && isa < OB_ISA_COUNT; isa++)
+                    if (((plan->probe_mask >> isa) & 1u) && add_probe_mem(plan, oi, (ob_isa)isa, n, t) != 0) goto oom;
+                for (int isa = 0; isa < OB_ISA_COUNT; isa++) {
+                    if (!((cfg->isa_mask >> isa) & 1u) || !o->kernel[isa]) continue;
+                    if (add_kernel(plan, oi, (ob_isa)isa, 0, n, t) != 0) goto oom;
+                    if (cfg->approx && o->approx_kernel[isa] && add_kernel(plan, oi, (ob_isa)isa, 1, n, t) != 0)
+                        goto oom;
+                }
+            }
+        }
+        for (size_t ti = 0; ti < cfg->n_threads; ti++)
+            if (add_triad(plan, n, cfg->threads[ti]) != 0) goto oom;
+    }
+    return 0;
+oom:
+    snprintf(err, errlen, "cannot register the benchmarks (out of memory)");
+    return -1;
+}

@@ -1,0 +1,90 @@
+/*
+ * avx2_ops.h — the loads, stores, tail masks and loop shape shared by the
+ * AVX2 + FMA kernels of nadam, radam, adamax, lion and the reductions.
+ * Internal to kernels/avx2 (every file including it is built with
+ * -mavx2 -mfma -ffp-contract=off).
+ */
+#ifndef OB_AVX2_OPS_H
+#define OB_AVX2_OPS_H
+
+#include <immintrin.h>
+#include <stddef.h>
+
+#include "../ob_kernels.h"
+
+#define OB_AVX2_INLINE static inline __attribute__((always_inline))
+
+/* Loads/stores 8 floats; with `masked`, only the lanes set in `mask`
+ * (the others read as 0 and are not written, so nothing outside the
+ * array is touched). */
+OB_AVX2_INLINE __m256 ob_load8(const float *a, __m256i mask, const int masked)
+{
+    return masked ? _mm256_maskload_ps(a, mask) : _mm256_loadu_ps(a);
+}
+
+OB_AVX2_INLINE void ob_store8(float *a, __m256 x, __m256i mask, const int masked)
+{
+    if (masked) _mm256_maskstore_ps(a, mask, x);
+    else _mm256_storeu_ps(a, x);
+}
+
+/* Lanes 0 .. rem-1 set (1 <= rem <= 7). */
+OB_AVX2_INLINE __m256i ob_tail_mask8(size_t rem)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)rem),
+                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+/* The element loop of every kernel: VEC(i, mask, masked) handles elements
+ * i .. i+7.  Two vectors per iteration, then one, then the last n % 8
+ * elements through the same VEC with a masked load/store, so the tail
+ * performs exactly the operations of the main loop. */
+#define OB_AVX2_FOR_EACH(n, VEC)                                       \
+    do {                                                               \
+        const __m256i all_ = _mm256_setzero_si256(); /* unused */     \
+        size_t i_ = 0;                                                 \
+        for (; (n) - i_ >= 16; i_ += 16) {                             \
+            VEC(i_, all_, 0);                                          \
+            VEC(i_ + 8, all_, 0);                                      \
+        }                                                              \
+        if ((n) - i_ >= 8) {                                           \
+            VEC(i_, all_, 0);                                          \
+            i_ += 8;                                                   \
+        }                                                              \
+        if (i_ < (n)) VEC(i_, ob_tail_mask8((n) - i_), 1);             \
+    } while (0)
+
+/* The Adam family's moment update, shared by the NAdam and RAdam kernels,
+ * in kernels/scalar/moments.h's order for elements i .. i+7:
+ *   p = p * decay_factor [decoupled];  d = fma(wd, p, g) [l2];
+ *   m = fma(1-beta1, d, beta1*m);  v = fma(1-beta2, d*d, beta2*v)
+ * m and v are stored; *pi (loaded p, decayed), *mi and *vi hold the new
+ * values; returns d. */
+typedef struct ob_moments8 {
+    __m256 wd, decay, b1, omb1, b2, omb2;
+} ob_moments8;
+
+OB_AVX2_INLINE ob_moments8 ob_moments8_of(const ob_step_scalars *s)
+{
+    const ob_moments8 k = {_mm256_set1_ps(s->weight_decay), _mm256_set1_ps(s->decay_factor),
+                           _mm256_set1_ps(s->beta1), _mm256_set1_ps(s->one_minus_beta1),
+                           _mm256_set1_ps(s->beta2), _mm256_set1_ps(s->one_minus_beta2)};
+    return k;
+}
+
+OB_AVX2_INLINE __m256 ob_moments8_step(const ob_moments8 *k, size_t i, float *p, const float *g, float *m,
+                                       float *v, __m256i mask, const int masked, const int l2,
+                                       const int decoupled, __m256 *pi, __m256 *mi, __m256 *vi)
+{
+    *pi = ob_load8(p + i, mask, masked);
+    if (decoupled) *pi = _mm256_mul_ps(*pi, k->decay);
+    __m256 d = ob_load8(g + i, mask, masked);
+    if (l2) d = _mm256_fmadd_ps(k->wd, *pi, d);
+    *mi = _mm256_fmadd_ps(k->omb1, d, _mm256_mul_ps(k->b1, ob_load8(m + i, mask, masked)));
+    *vi = _mm256_fmadd_ps(k->omb2, _mm256_mul_ps(d, d), _mm256_mul_ps(k->b2, ob_load8(v + i, mask, masked)));
+    ob_store8(m + i, *mi, mask, masked);
+    ob_store8(v + i, *vi, mask, masked);
+    return d;
+}
+
+#endif

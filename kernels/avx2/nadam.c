@@ -1,0 +1,60 @@
+/*
+ * NAdam / NAdamW — fp32, AVX2 + FMA (8 lanes).
+ *
+ * Formula, sources and the fp32 operation order: kernels/scalar/nadam.c.
+ * Every element goes through exactly the scalar kernel's IEEE binary32
+ * operations in the same order (explicit FMAs where it calls fmaf,
+ * correctly rounded sqrt and division, never rsqrt/rcp), so the output is
+ * bit-identical to it.
+ *
+ * Required ISA: AVX2 + FMA (built with -mavx2 -mfma -ffp-contract=off).
+ * The flags (l2, decoupled) are specialised outside the element loop;
+ * two vectors per iteration, masked tail (avx2_ops.h).
+ */
+#include "../ob_kernels.h"
+#include "avx2_ops.h"
+
+/* Per-step scalars, broadcast once per call. */
+typedef struct nadam_consts {
+    ob_moments8 mom;
+    __m256 rs, eps, neg_gstep, neg_mstep;
+} nadam_consts;
+
+/* Elements i .. i+7: the scalar loop body of kernels/scalar/nadam.c. */
+OB_AVX2_INLINE void nadam_vec(size_t i, float *p, const float *g, float *m, float *v,
+                              const nadam_consts *k, __m256i mask, const int masked,
+                              const int l2, const int decoupled)
+{
+    __m256 pi, mi, vi;
+    const __m256 d = ob_moments8_step(&k->mom, i, p, g, m, v, mask, masked, l2, decoupled, &pi, &mi, &vi);
+    const __m256 den = _mm256_fmadd_ps(_mm256_sqrt_ps(vi), k->rs, k->eps);
+    pi = _mm256_fmadd_ps(k->neg_gstep, _mm256_div_ps(d, den), pi);
+    ob_store8(p + i, _mm256_fmadd_ps(k->neg_mstep, _mm256_div_ps(mi, den), pi), mask, masked);
+}
+
+OB_AVX2_INLINE void nadam_body(size_t n, float *restrict p, const float *restrict g,
+                               float *restrict m, float *restrict v, const ob_step_scalars *s,
+                               const int l2, const int decoupled)
+{
+    const nadam_consts k = {
+        .mom = ob_moments8_of(s),
+        .rs = _mm256_set1_ps(s->inv_sqrt_bc2),
+        .eps = _mm256_set1_ps(s->eps),
+        .neg_gstep = _mm256_set1_ps(-s->grad_step),
+        .neg_mstep = _mm256_set1_ps(-s->step_size),
+    };
+#define VEC(i, mask, masked) nadam_vec(i, p, g, m, v, &k, mask, masked, l2, decoupled)
+    OB_AVX2_FOR_EACH(n, VEC);
+#undef VEC
+}
+
+void ob_nadam_step_avx2(size_t n, float *p, const float *g, float *const *state,
+                        const ob_step_scalars *s)
+{
+    float *m = state[0], *v = state[1];
+    switch ((s->l2 != 0) | (s->decoupled != 0) << 1) {
+    case 0: nadam_body(n, p, g, m, v, s, 0, 0); break;
+    case 1: nadam_body(n, p, g, m, v, s, 1, 0); break;
+    default: nadam_body(n, p, g, m, v, s, 0, 1); break;
+    }
+}

@@ -1,0 +1,89 @@
+/*
+ * avx512_ops.h — the loads, stores, tail masks and loop shape shared by
+ * the AVX-512F kernels of nadam, radam, adamax, lion and the reductions.
+ * Internal to kernels/avx512 (every file including it is built with
+ * -mavx512f -ffp-contract=off; nothing here needs more than AVX-512F).
+ */
+#ifndef OB_AVX512_OPS_H
+#define OB_AVX512_OPS_H
+
+#include <immintrin.h>
+#include <stddef.h>
+
+#include "../ob_kernels.h"
+
+#define OB_AVX512_INLINE static inline __attribute__((always_inline))
+
+/* Loads/stores 16 floats; with `masked`, only the lanes set in `mask`
+ * (the others read as 0 and are not written; masked-off lanes never
+ * fault). */
+OB_AVX512_INLINE __m512 ob_load16(const float *a, __mmask16 mask, const int masked)
+{
+    return masked ? _mm512_maskz_loadu_ps(mask, a) : _mm512_loadu_ps(a);
+}
+
+OB_AVX512_INLINE void ob_store16(float *a, __m512 x, __mmask16 mask, const int masked)
+{
+    if (masked) _mm512_mask_storeu_ps(a, mask, x);
+    else _mm512_storeu_ps(a, x);
+}
+
+/* Lanes 0 .. rem-1 set (1 <= rem <= 15). */
+OB_AVX512_INLINE __mmask16 ob_tail_mask16(size_t rem)
+{
+    return (__mmask16)((1u << rem) - 1u);
+}
+
+/* The element loop of every kernel: VEC(i, mask, masked) handles elements
+ * i .. i+15.  Two vectors per iteration, then one, then the last n % 16
+ * elements through the same VEC with a masked load/store, so the tail
+ * performs exactly the operations of the main loop. */
+#define OB_AVX512_FOR_EACH(n, VEC)                                     \
+    do {                                                               \
+        const __mmask16 all_ = 0xFFFF; /* unused when unmasked */      \
+        size_t i_ = 0;                                                 \
+        for (; (n) - i_ >= 32; i_ += 32) {                             \
+            VEC(i_, all_, 0);                                          \
+            VEC(i_ + 16, all_, 0);                                     \
+        }                                                              \
+        if ((n) - i_ >= 16) {                                          \
+            VEC(i_, all_, 0);                                          \
+            i_ += 16;                                                  \
+        }                                                              \
+        if (i_ < (n)) VEC(i_, ob_tail_mask16((n) - i_), 1);            \
+    } while (0)
+
+/* The Adam family's moment update, shared by the NAdam and RAdam kernels,
+ * in kernels/scalar/moments.h's order for elements i .. i+15:
+ *   p = p * decay_factor [decoupled];  d = fma(wd, p, g) [l2];
+ *   m = fma(1-beta1, d, beta1*m);  v = fma(1-beta2, d*d, beta2*v)
+ * m and v are stored; *pi (loaded p, decayed), *mi and *vi hold the new
+ * values; returns d. */
+typedef struct ob_moments16 {
+    __m512 wd, decay, b1, omb1, b2, omb2;
+} ob_moments16;
+
+OB_AVX512_INLINE ob_moments16 ob_moments16_of(const ob_step_scalars *s)
+{
+    const ob_moments16 k = {_mm512_set1_ps(s->weight_decay), _mm512_set1_ps(s->decay_factor),
+                            _mm512_set1_ps(s->beta1), _mm512_set1_ps(s->one_minus_beta1),
+                            _mm512_set1_ps(s->beta2), _mm512_set1_ps(s->one_minus_beta2)};
+    return k;
+}
+
+OB_AVX512_INLINE __m512 ob_moments16_step(const ob_moments16 *k, size_t i, float *p, const float *g, float *m,
+                                          float *v, __mmask16 mask, const int masked, const int l2,
+                                          const int decoupled, __m512 *pi, __m512 *mi, __m512 *vi)
+{
+    *pi = ob_load16(p + i, mask, masked);
+    if (decoupled) *pi = _mm512_mul_ps(*pi, k->decay);
+    __m512 d = ob_load16(g + i, mask, masked);
+    if (l2) d = _mm512_fmadd_ps(k->wd, *pi, d);
+    *mi = _mm512_fmadd_ps(k->omb1, d, _mm512_mul_ps(k->b1, ob_load16(m + i, mask, masked)));
+    *vi = _mm512_fmadd_ps(k->omb2, _mm512_mul_ps(d, d), _mm512_mul_ps(k->b2, ob_load16(v + i, mask, masked)));
+    ob_store16(m + i, *mi, mask, masked);
+    ob_store16(v + i, *vi, mask, masked);
+    return d;
+}
+
+#endif
