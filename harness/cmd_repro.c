@@ -39,7 +39,7 @@ const ob_cmd_spec ob_cmd_repro_spec = {
     "The kernels are checked on the way: bit-identity across ISAs at every\n"
     "step, agreement with the reference on a sampled subset of steps.\n"
     "Exit status: 0 every entry ran and drew its figure (whatever the verdicts),\n"
-    "1 an entry or a figure failed, 2 bad arguments, 3 a kernel check failed.",
+    "1 an entry or a figure failed, 2 bad arguments, 3 a kernel check failed.\n",
     repro_opts, sizeof repro_opts / sizeof repro_opts[0], 1, 64, ob_cmd_repro,
 };
 

@@ -282,6 +282,9 @@ int ob_cmd_sweep(int argc, char **argv, FILE *out, FILE *err)
     if (xrc >= 128) {
         fprintf(err, "optbench sweep: %s: %zu of %zu runs are recorded in %s/points; resume with: optbench sweep "
                 "--resume %s\n", emsg, done_runs, sw.n_runs, sweep_dir, dir);
+    } else if (xrc == OB_EXIT_IO) {
+        fprintf(err, "optbench sweep: stopped: a record could not be written (%s); %zu of %zu runs are recorded\n",
+                emsg, done_runs, sw.n_runs);
     } else if (xrc != OB_EXIT_OK) {
         fprintf(err, "optbench sweep: %zu run%s failed (first: %s)\n", failed ? failed : 1, failed == 1 ? "" : "s",
                 emsg);

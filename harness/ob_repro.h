@@ -72,6 +72,10 @@ typedef struct ob_repro_objective {
     void *ctx;
 } ob_repro_objective;
 
+struct ob_problem;
+/* A catalog problem as an engine objective: its eval, x0 and box. */
+ob_repro_objective ob_repro_problem_objective(struct ob_problem *pb);
+
 /* What an observer sees after one path took step t. */
 typedef struct ob_repro_step {
     int path;

@@ -25,6 +25,29 @@
  *   <problem>.png/.svg the sensitivity figure; data/<problem>.<opt>.csv
  *                      what it plots
  *
+ * sweep.json (OB_SWEEP_FORMAT, version OB_SWEEP_VERSION; README has the
+ * full table):
+ *   {"format": "optbench-sweep", "version": 1,
+ *    "status": "complete" | "interrupted" | "incomplete",
+ *    "meta": {...as results.json}, "spec": {...spec.json's},
+ *    "criterion": "loss" | "steps", "criterion_text": "...", "path": "scalar",
+ *    "axes": [{"key","spacing","lo","hi","n","values"}],
+ *    "runs_planned", "runs_done", "agreement_violations",
+ *    "problems": [{"problem","seeds","stochastic","fstar","tol","criterion"}],
+ *    "points": [{"problem","optimizer","hparams":{swept keys},"seeds","seeds_done",
+ *                "median","min","max", "final_loss":{"median","min","max"},
+ *                "steps_to_target":{"median","min","max","reached"},
+ *                "diverged","agreement_ok",
+ *                "runs":[{"seed","file","done","final_loss","steps_to_target","diverged_at"}]}],
+ *    "best": [{"problem","optimizer","hparams":{every key},"swept":{swept keys},
+ *              "criterion","median","min","max","seeds","final_loss_median",
+ *              "steps_to_target_median","reached","diverged","settings_tried","steps"}],
+ *    "figures": ["sweep/<problem>.png", ...], "figure_errors": ["..."],
+ *    "skipped": [{"problem","optimizer","hparams","reason"}], "notes": ["..."]}
+ * median/min/max are of the problem's criterion metric (final loss, or
+ * steps to target), over its seeds; null stands for +inf (diverged, never
+ * reached) and for unknown values.
+ *
  * Split over sweep.c (specification and plan), sweep_exec.c (running,
  * recording, resuming) and sweep_report.c (aggregation, sweep.json,
  * figures, the summary table).

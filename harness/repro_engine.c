@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../problems/ob_problems.h"
 #include "ob_agree.h"
 #include "ob_state.h"
 
@@ -44,6 +45,18 @@ int ob_repro_kernels_ok(const ob_repro_kernels *k)
     for (int p = 1; p < OB_REPRO_MAX_PATHS; p++)
         if (k->p[p].ran && (!k->p[p].agree_ok || !k->p[p].identical)) return 0;
     return 1;
+}
+
+static double problem_eval(void *ctx, const double *x, double *g, uint64_t t)
+{
+    ob_problem *pb = ctx;
+    return pb->eval(pb, x, g, t);
+}
+
+ob_repro_objective ob_repro_problem_objective(ob_problem *pb)
+{
+    ob_repro_objective obj = {pb->n, pb->x0, pb->has_box, pb->box_lo, pb->box_hi, problem_eval, pb};
+    return obj;
 }
 
 uint64_t ob_repro_next_sample(uint64_t t, uint64_t last, unsigned per_decade)

@@ -122,12 +122,6 @@ typedef struct ml_obs {
     double lead_loss;
 } ml_obs;
 
-static double ml_eval(void *ctx, const double *x, double *g, uint64_t t)
-{
-    ob_problem *pb = ctx;
-    return pb->eval(pb, x, g, t);
-}
-
 static void ml_observe(void *ctx, const ob_repro_step *s)
 {
     ml_obs *o = ctx;
@@ -179,7 +173,7 @@ static int ml_run_one(ob_problem *pb, const ml_method *mm, double lr, uint64_t s
     ml_obs o = {pb, every, (unsigned)(steps / every), loss, NAN};
     c.observe = ml_observe;
     c.ctx = &o;
-    ob_repro_objective obj = {pb->n, pb->x0, pb->has_box, pb->box_lo, pb->box_hi, ml_eval, pb};
+    ob_repro_objective obj = ob_repro_problem_objective(pb);
     return ob_repro_traj(&obj, &c, k, err, errlen);
 }
 

@@ -75,12 +75,6 @@ typedef struct nqm_obs {
     size_t next[OB_REPRO_MAX_PATHS];
 } nqm_obs;
 
-static double nqm_eval(void *ctx, const double *x, double *g, uint64_t t)
-{
-    ob_problem *pb = ctx;
-    return pb->eval(pb, x, g, t);
-}
-
 static void nqm_observe(void *ctx, const ob_repro_step *s)
 {
     nqm_obs *o = ctx;
@@ -131,7 +125,7 @@ static int nqm_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_ou
             for (size_t i = 0; i < m.n_checkpoints; i++) m.expected[i] = ob_nqm_expected_loss_sgd(pb, NQM_LR, m.t[i]);
         obs->pb = pb;
         memset(obs->next, 0, sizeof obs->next);
-        ob_repro_objective obj = {pb->n, pb->x0, 0, 0, 0, nqm_eval, pb};
+        ob_repro_objective obj = ob_repro_problem_objective(pb);
         ob_repro_traj_cfg c;
         memset(&c, 0, sizeof c);
         c.opt = sgd;

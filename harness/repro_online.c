@@ -97,12 +97,6 @@ typedef struct online_obs {
     ob_repro_online_path *out;
 } online_obs;
 
-static double online_eval(void *ctx, const double *x, double *g, uint64_t t)
-{
-    ob_problem *pb = ctx;
-    return pb->eval(pb, x, g, t);
-}
-
 static void online_observe(void *ctx, const ob_repro_step *s)
 {
     online_obs *o = ctx;
@@ -176,7 +170,7 @@ static int online_run(const ob_repro_entry *e, const online_spec *sp, const ob_r
             if (!o) snprintf(err, errlen, "optimizer %s missing from the table", names[k]);
             goto fail;
         }
-        ob_repro_objective obj = {pb->n, pb->x0, pb->has_box, pb->box_lo, pb->box_hi, online_eval, pb};
+        ob_repro_objective obj = ob_repro_problem_objective(pb);
         online_obs *ob = &obs[k];
         memset(ob, 0, sizeof *ob);
         /* The catalog's f* is -abar (problems/online.c). */

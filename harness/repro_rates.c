@@ -100,12 +100,6 @@ typedef struct rate_obs {
     double *obs[OB_REPRO_MAX_PATHS], *bound;  /* per sample: observed / e0 and bound / e0 */
 } rate_obs;
 
-static double rate_eval(void *ctx, const double *x, double *g, uint64_t t)
-{
-    ob_problem *pb = ctx;
-    return pb->eval(pb, x, g, t);
-}
-
 static double norm(const double *x, size_t n)
 {
     double s = 0;
@@ -211,7 +205,7 @@ static int rates_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_
         }
         double x0n = norm(pb->x0, pb->n), f0 = pb->loss(pb, pb->x0, 0);
         double q = (sqrt(L) - sqrt(mu)) / (sqrt(L) + sqrt(mu));
-        ob_repro_objective obj = {pb->n, pb->x0, 0, 0, 0, rate_eval, pb};
+        ob_repro_objective obj = ob_repro_problem_objective(pb);
         for (int r = 0; r < OB_RATE_METHODS; r++) {
             rate_obs o;
             memset(&o, 0, sizeof o);

@@ -581,7 +581,9 @@ static cJSON *normalise(const ob_sweep *sw, const cJSON *spec, const char *isa_n
         const ob_sweep_spec_key *key = &ob_sweep_spec_keys[k];
         if (!strcmp(key->name, "opt") || !strcmp(key->name, "problem")) continue;
         const cJSON *v = item(spec, key->name);
-        if (!strcmp(key->name, "random") && !sw->random) cJSON_AddNullToObject(n, key->name);
+        /* --random and --seed mean nothing to a grid search. */
+        if ((!strcmp(key->name, "random") || !strcmp(key->name, "seed")) && !sw->random)
+            cJSON_AddNullToObject(n, key->name);
         else if (!strcmp(key->name, "seed") || !strcmp(key->name, "seeds") || !strcmp(key->name, "random")) {
             snprintf(buf, sizeof buf, "%llu", (unsigned long long)(!strcmp(key->name, "seed")    ? sw->seed
                                                                    : !strcmp(key->name, "seeds") ? sw->seeds
@@ -722,6 +724,8 @@ static int plan(const cJSON *spec, ob_sweep *sw, char *err, size_t errlen)
             add_note(sw, "--grid %s applies only to the optimizers that have '%s' (not to %s)", grids[a],
                      sw->axes[a].key, lacking);
     }
+    if (!sw->random && sget(spec, "seed"))
+        add_note(sw, "--seed %s has no effect without --random (the grid is not drawn)", sget(spec, "seed"));
     if (cJSON_GetArraySize(sw->skipped) > 0)
         add_note(sw, "%d setting%s outside the valid ranges skipped (listed in sweep.json \"skipped\")",
                  cJSON_GetArraySize(sw->skipped), cJSON_GetArraySize(sw->skipped) == 1 ? "" : "s");

@@ -60,6 +60,12 @@ if (logy) { set logscale y; set format y "10^{%L}"; if (ylo > 0 && ytop/ylo > 1e
 set autoscale xfix
 set offsets graph 0.04, graph 0.04, 0, 0
 n = words(files)
+# Optimizers style.gp has no colour for get their own here, in order of
+# appearance, so that no two lines share the fallback grey.
+extra_colors = "#56B4E9 #8C564B #9467BD #BCBD22 #17BECF #7F7F7F"
+unknown_rank(i) = sum [k=1:i] (index_of(opt_names, word(names, k)) == 0 ? 1 : 0)
+lcol(i) = index_of(opt_names, word(names, i)) > 0 ? ocol(word(names, i)) \
+        : word(extra_colors, (unknown_rank(i) - 1) % words(extra_colors) + 1)
 ymark(i) = logy ? ytop * 1.3**(i - 1) : ytop + (i - 1) * ystep
 if (ytop != 0) { if (logy) { set yrange [*:ymark(n)*1.6] } else { set yrange [*:ymark(n) + ystep + 0.02*abs(ymark(n))] } }
 set key outside right top vertical Left reverse samplen 2.5 spacing 1.25 box lc rgb "#BBBBBB"
@@ -71,11 +77,11 @@ do for [fmt in formats] {
     eval term(fmt)
     set output out.".".fmt
     plot for [i=1:n] word(files, i) using "x":"median":"min":"max" with yerrorlines \
-            lw 2 pt (i % 7) + 4 ps 1.1 lc rgb ocol(word(names, i)) title word(names, i), \
+            lw 2 pt (i % 7) + 4 ps 1.1 lc rgb lcol(i) title word(names, i), \
          for [i=1:n] word(files, i) using "x":(column("best") > 0 && column("flag") == 0 ? column("median") : NaN) \
-            with points pt 6 ps 3 lw 2 lc rgb ocol(word(names, i)) notitle, \
+            with points pt 6 ps 3 lw 2 lc rgb lcol(i) notitle, \
          for [i=1:n] word(files, i) using "x":(column("flag") > 0 ? ymark(i) : NaN) \
-            with points pt 2 ps 1.4 lw 2 lc rgb ocol(word(names, i)) notitle, \
+            with points pt 2 ps 1.4 lw 2 lc rgb lcol(i) notitle, \
          NaN with points pt 6 ps 2 lw 2 lc rgb "#555555" title "best setting", \
          NaN with points pt 2 ps 1.4 lw 2 lc rgb "#555555" title (ytop != 0 ? nflabel : "")
     unset output
