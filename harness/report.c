@@ -603,8 +603,8 @@ static void section_repro(rp_doc *d, const rp_model *m)
         return;
     }
     rp_row h = {0};
-    rp_cells(&h, "reproduction", "source", "claim", "verdict", NULL);
-    rp_doc_table(d, &h, "llll");
+    rp_cells(&h, "reproduction", "source", "claim", "verdict", "measured", NULL);
+    rp_doc_table(d, &h, "lllll");
     cJSON_ArrayForEach(e, entries)
     {
         rp_row r = {0};
@@ -612,6 +612,7 @@ static void section_repro(rp_doc *d, const rp_model *m)
         rp_cell(&r, "%s", rp_str(e, "citation"));
         rp_cell(&r, "%s", rp_str(e, "claim"));
         rp_cell(&r, "%s", rp_str(e, "verdict"));
+        rp_cell(&r, "%s", rp_str(e, "summary"));
         rp_doc_row(d, &r);
     }
     rp_doc_table_end(d);
@@ -634,6 +635,68 @@ static void section_repro(rp_doc *d, const rp_model *m)
                      rp_str(e, "verdict"));
             rp_doc_figure(d, f->valuestring, NULL, rp_str(e, "name"), caption);
         }
+    }
+}
+
+/* A number of sweep.json, where null stands for +inf (diverged, never). */
+static void sweep_num(rp_row *r, const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (cJSON_IsNumber(v)) rp_cell(r, "%.4g", v->valuedouble);
+    else rp_cell(r, "∞");
+}
+
+/* The tuned comparison (`optbench sweep --run DIR`): each optimizer at its
+ * best setting per problem, with the spread over seeds. */
+static void section_sweep(rp_doc *d, const rp_model *m)
+{
+    if (!m->sweep) return;
+    rp_doc_heading(d, 2, "tuned", "Tuned comparison");
+    const cJSON *best = cJSON_GetObjectItemCaseSensitive(m->sweep, "best"), *b;
+    rp_doc_para(d, "Each optimizer at its best setting found by `optbench sweep` (criterion: %s); "
+                   "median, min and max over seeds. ∞ marks a setting that diverged or never reached the target.",
+                rp_str(m->sweep, "criterion_text")[0] ? rp_str(m->sweep, "criterion_text") : rp_str(m->sweep, "criterion"));
+    if (!cJSON_IsArray(best) || cJSON_GetArraySize(best) == 0) {
+        rp_doc_para(d, "sweep/sweep.json lists no best settings.");
+        return;
+    }
+    rp_row h = {0};
+    rp_cells(&h, "problem", "optimizer", "best setting", "median", "min", "max", "seeds", "steps to target", NULL);
+    rp_doc_table(d, &h, "lllrrrrr");
+    cJSON_ArrayForEach(b, best)
+    {
+        rp_row r = {0};
+        rp_cell(&r, "%s", rp_str(b, "problem"));
+        rp_cell(&r, "%s", rp_str(b, "optimizer"));
+        char set[512] = "";
+        const cJSON *kv;
+        cJSON_ArrayForEach(kv, cJSON_GetObjectItemCaseSensitive(b, "swept"))
+        {
+            size_t l = strlen(set);
+            snprintf(set + l, sizeof set - l, "%s%s=%.4g", l ? ", " : "", kv->string, cJSON_GetNumberValue(kv));
+        }
+        rp_cell(&r, "%s", set);
+        sweep_num(&r, b, "median");
+        sweep_num(&r, b, "min");
+        sweep_num(&r, b, "max");
+        rp_cell(&r, "%.0f", cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(b, "seeds")));
+        sweep_num(&r, b, "steps_to_target_median");
+        rp_doc_row(d, &r);
+    }
+    rp_doc_table_end(d);
+    const cJSON *f;
+    cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(m->sweep, "figures"))
+    {
+        if (!cJSON_IsString(f)) continue;
+        char path[4600];
+        snprintf(path, sizeof path, "%s/%s", m->dir, f->valuestring);
+        if (f->valuestring[0] == '/' || strstr(f->valuestring, "..") || !file_exists(path)) {
+            rp_doc_para(d, "Figure `%s` of the sweep is missing.", f->valuestring);
+            continue;
+        }
+        rp_doc_figure(d, f->valuestring, NULL, "sensitivity",
+                      "Sensitivity to the learning rate: the final loss (or f − f*) against lr, one line per "
+                      "optimizer, medians with min–max bars over seeds; the chosen setting is circled.");
     }
 }
 
@@ -680,6 +743,7 @@ int rp_write_documents(const rp_model *m, char *err, size_t errlen)
     section_throughput(&d, m);
     section_memory(&d, m);
     section_repro(&d, m);
+    section_sweep(&d, m);
     section_missing(&d, m);
     rp_doc_html(&d, "</body>\n</html>\n");
     fflush(d.md);

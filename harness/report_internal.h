@@ -64,6 +64,7 @@ typedef struct rp_model {
     } bc;
     cJSON *bench_json;                   /* bench.json, NULL if missing */
     cJSON *repro;                        /* repro/repro.json, NULL if missing */
+    cJSON *sweep;                        /* sweep/sweep.json, NULL if missing */
     ob_report_summary *sum;              /* where missing inputs are noted */
 } rp_model;
 

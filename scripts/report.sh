@@ -3,7 +3,9 @@
 #   1. optbench run     the default suite (progress on stderr)
 #   2. optbench bench   a short throughput benchmark into the same run
 #                       folder, if this build has the bench command
-#   3. optbench report  the figures and report.html / report.md
+#   3. optbench repro   every paper reproduction into the same run folder
+#   4. optbench sweep   a small learning-rate sweep (the tuned comparison)
+#   5. optbench report  the figures and report.html / report.md
 # and then where the report is.  A step that fails is named with its exit
 # status; nothing an earlier step wrote is removed, and the report is still
 # written from whatever the run folder holds (it names what is missing).
@@ -15,7 +17,7 @@ RESULTS=${OPTBENCH_RESULTS:-results}
 status=0
 start=$(date +%s)
 
-step() { echo "==> [$1/3] $2" >&2; }
+step() { echo "==> [$1/5] $2" >&2; }
 failed() {  # step, name, status, what it means
     echo "make report: step $1 ($2) failed with exit status $3: $4" >&2
 }
@@ -66,12 +68,30 @@ else
     echo "    skipped: this build of optbench has no 'bench' command; the report will have no throughput section" >&2
 fi
 
-# ---- 3. figures and report ----------------------------------------------------------
-step 3 "optbench report --run $dir (figures and report)"
+# ---- 3. paper reproductions -------------------------------------------------------
+step 3 "optbench repro all --run $dir (paper reproductions)"
+"$OPTBENCH" repro all --run "$dir"
+rc=$?
+if [ "$rc" != 0 ]; then
+    failed 3 "optbench repro" "$rc" "the entries that ran are kept; the report shows them"
+    [ "$status" = 0 ] && status=1
+fi
+
+# ---- 4. a small learning-rate sweep -----------------------------------------------
+step 4 "optbench sweep --run $dir (learning rate, every optimizer, two problems)"
+"$OPTBENCH" sweep --problem mgh_rosenbrock,quad_diag --grid 'lr=log:1e-4:1:9' --steps 1000 --run "$dir"
+rc=$?
+if [ "$rc" != 0 ]; then
+    failed 4 "optbench sweep" "$rc" "finished points are kept; the report shows what there is"
+    [ "$status" = 0 ] && status=1
+fi
+
+# ---- 5. figures and report ----------------------------------------------------------
+step 5 "optbench report --run $dir (figures and report)"
 "$OPTBENCH" report --run "$dir"
 rc=$?
 if [ "$rc" != 0 ]; then
-    failed 3 "optbench report" "$rc" "see the messages above (the report is still written if it could be)"
+    failed 5 "optbench report" "$rc" "see the messages above (the report is still written if it could be)"
     [ "$status" = 0 ] && status=1
 fi
 

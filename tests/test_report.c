@@ -479,3 +479,30 @@ Test(report, the_reproductions_hook_renders_repro_json, .timeout = 60)
     free(err);
     cleanup();
 }
+
+/* The tuned comparison: a real (tiny) sweep added to the run folder shows
+ * up with each optimizer's best setting and its figure. */
+Test(report, the_tuned_comparison_renders_sweep_json, .timeout = 120)
+{
+    char run[128];
+    generate_run("adam", "booth", "10", run, sizeof run);
+    const char *sw[] = {"optbench", "sweep", "--opt", "sgd,adam", "--problem", "booth", "--grid", "lr=0.01,0.1",
+                        "--steps", "50", "--jobs", "1", "--run", run, "--quiet", NULL};
+    char *out, *err;
+    int rc = ob_cli_capture(sw, &out, &err);
+    cr_assert_eq(rc, 0, "sweep failed (%d): %s", rc, err);
+    free(out);
+    free(err);
+    report_cli(run, "--quiet", NULL, 0, &out, &err);
+    char *md = slurp_in(run, "report.md");
+    cr_assert(strstr(md, "## Tuned comparison"), "%s", md);
+    cr_assert(strstr(md, "| booth | sgd | lr=") && strstr(md, "| booth | adam | lr="), "%s", md);
+    cr_assert(strstr(md, "](sweep/booth.png)"), "the sensitivity figure is not linked:\n%s", md);
+    free(md);
+    char path[512];
+    snprintf(path, sizeof path, "%s/report.html", run);
+    check_links(run, path, (const char *const[]){"src=\"", "href=\"", NULL});
+    free(out);
+    free(err);
+    cleanup();
+}
