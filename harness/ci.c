@@ -55,7 +55,7 @@ void ob_ci_options_default(ob_ci_options *o)
     memset(o, 0, sizeof *o);
     o->speed = 1;
     o->speed_alpha = 0.05;
-    o->speed_effect = 0.05;
+    o->speed_effect = 0.08;
     o->speed_reps = 9;
     o->speed_min_time = 0.02;
 }
@@ -329,6 +329,15 @@ cJSON *ob_ci_measure(const ob_ci_options *opt, int argc, char **argv, FILE *prog
         return NULL;
     }
     cJSON_AddItemToObject(m, "convergence", conv);
+    if (opt->speed) {
+        if (progress) fprintf(progress, "optbench ci: speed (%d repetitions per case)\n", opt->speed_reps);
+        cJSON *sp = ob_ci_speed_measure(opt, err, errlen);
+        if (!sp) {
+            cJSON_Delete(m);
+            return NULL;
+        }
+        cJSON_AddItemToObject(m, "speed", sp);
+    }
     return m;
 }
 
@@ -522,10 +531,10 @@ static void compare_convergence(const cJSON *m, const cJSON *b, ob_check_list *o
 
 void ob_ci_compare(const cJSON *measured, const cJSON *baseline, const ob_ci_options *opt, ob_check_list *out)
 {
-    (void)opt;
     compare_exactness(measured, baseline, out);
     compare_agreement(measured, baseline, out);
     compare_convergence(measured, baseline, out);
+    ob_ci_compare_speed(measured, baseline, opt, out);
 }
 
 cJSON *ob_ci_baseline_read(const char *path, char *err, size_t errlen)

@@ -21,6 +21,7 @@ const ob_cmd_spec *const ob_command_table[] = {
     &ob_cmd_report_spec,
     &ob_cmd_repro_spec,
     &ob_cmd_ci_spec,
+    &ob_cmd_compare_spec,
     &ob_cmd_schedule_spec,
     &ob_cmd_sweep_spec,
     &ob_cmd_trace_spec,

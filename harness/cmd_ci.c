@@ -18,6 +18,9 @@ static const ob_opt ci_opts[] = {
     {"no-speed", NULL, OB_OPT_FLAG, "skip the speed gate (shared CI machines)"},
     {"verbose", NULL, OB_OPT_FLAG, "list passing checks too"},
     {"out", "FILE", 0, "also write the measurement (baseline format) to FILE"},
+    {"speed-alpha", "P", 0, "significance level of the speed gate's U test (default 0.05)"},
+    {"speed-effect", "F", 0, "minimum relative slowdown that counts (default 0.08 = 8%)"},
+    {"speed-reps", "N", 0, "repetitions per speed case, >= 9 (default 9)"},
 };
 
 const ob_cmd_spec ob_cmd_ci_spec = {
@@ -65,8 +68,27 @@ int ob_cmd_ci(int argc, char **argv, FILE *out, FILE *err)
     ob_ci_options opt;
     ob_ci_options_default(&opt);
     opt.speed = !ob_args_has(&a, "no-speed");
-    char msg[1024];
     cJSON *baseline = NULL;
+    char msg[1024];
+    double v;
+    uint64_t reps;
+    const char *sa = ob_args_get(&a, "speed-alpha"), *se = ob_args_get(&a, "speed-effect");
+    const char *sr = ob_args_get(&a, "speed-reps");
+    if (sa && (ob_parse_real(sa, &v) != 0 || !(v > 0 && v < 1))) {
+        rc = ob_usage_error(c, err, "--speed-alpha: '%s' is not a probability in (0, 1)", sa);
+        goto done;
+    }
+    if (sa) opt.speed_alpha = v;
+    if (se && (ob_parse_real(se, &v) != 0 || !(v >= 0 && v < 10))) {
+        rc = ob_usage_error(c, err, "--speed-effect: '%s' is not a fraction in [0, 10)", se);
+        goto done;
+    }
+    if (se) opt.speed_effect = v;
+    if (sr && (ob_parse_u64(sr, &reps) != 0 || reps < 9 || reps > 60)) {
+        rc = ob_usage_error(c, err, "--speed-reps: '%s' is not an integer in [9, 60] (the U test needs at least 9)", sr);
+        goto done;
+    }
+    if (sr) opt.speed_reps = (int)reps;
     if (!update && !(baseline = ob_ci_baseline_read(path, msg, sizeof msg))) {
         rc = ob_usage_error(c, err, "%s", msg);
         goto done;

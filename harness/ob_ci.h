@@ -62,7 +62,7 @@ size_t ob_checks_count(const ob_check_list *l, ob_check_status st);
 typedef struct ob_ci_options {
     int speed;                      /* run the speed gate */
     double speed_alpha;             /* U-test significance level (default 0.05) */
-    double speed_effect;            /* minimum relative slowdown (default 0.05) */
+    double speed_effect;            /* minimum relative slowdown (default 0.08) */
     int speed_reps;                 /* repetitions per speed case (>= 9) */
     double speed_min_time;          /* seconds per repetition */
     /* Test hooks: replace one ISA's kernel of one optimizer, or slow every
@@ -83,6 +83,14 @@ cJSON *ob_ci_measure(const ob_ci_options *opt, int argc, char **argv, FILE *prog
 /* Checks a measurement on its own (every ISA equal to scalar, agreement
  * within bounds) and against a baseline (NULL: no baseline checks). */
 void ob_ci_compare(const cJSON *measured, const cJSON *baseline, const ob_ci_options *opt, ob_check_list *out);
+
+/* The speed gate (ci_speed.c): the measurement (baseline-shaped "speed"
+ * section, NULL with a message), its comparison, and the two-sided
+ * Mann-Whitney U test's p-value (normal approximation with tie and
+ * continuity corrections, as scipy's asymptotic method). */
+cJSON *ob_ci_speed_measure(const ob_ci_options *opt, char *err, size_t errlen);
+void ob_ci_compare_speed(const cJSON *measured, const cJSON *baseline, const ob_ci_options *opt, ob_check_list *out);
+double ob_mann_whitney_p(const double *a, size_t na, const double *b, size_t nb);
 
 /* Reads a baseline, checking its format and version; NULL with a message. */
 cJSON *ob_ci_baseline_read(const char *path, char *err, size_t errlen);

@@ -257,3 +257,104 @@ Test(ci, hashes_are_machine_independent)
                              x->string);
     }
 }
+
+/* ---- the speed gate ---------------------------------------------------- */
+
+Test(ci_speed, mann_whitney_separates_shifted_samples_and_not_equal_ones)
+{
+    double a[9] = {1.00, 1.01, 0.99, 1.02, 0.98, 1.00, 1.01, 0.99, 1.00};
+    double b[9], c[9];
+    for (int i = 0; i < 9; i++) {
+        b[i] = a[i] * 1.10;             /* 10% slower */
+        c[i] = a[(i + 4) % 9];          /* the same distribution */
+    }
+    cr_assert(ob_mann_whitney_p(b, 9, a, 9) < 0.001, "p = %g", ob_mann_whitney_p(b, 9, a, 9));
+    cr_assert(ob_mann_whitney_p(c, 9, a, 9) > 0.5, "p = %g", ob_mann_whitney_p(c, 9, a, 9));
+    /* All ties: no evidence either way. */
+    double t[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
+    cr_assert_eq(ob_mann_whitney_p(t, 9, t, 9), 1.0);
+}
+
+/* A kernel made slower by a delay loop after each call (the test build
+ * option of the speed gate, injected through ob_ci_options). */
+static void adam_delayed(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s)
+{
+    ob_isa isa = ob_isa_supported(OB_ISA_AVX512) ? OB_ISA_AVX512 : ob_isa_supported(OB_ISA_AVX2) ? OB_ISA_AVX2 : OB_ISA_SCALAR;
+    ob_optimizer_find("adam")->kernel[isa](n, p, g, st, s);
+    for (volatile size_t i = 0; i < n; i++) {
+    }
+}
+
+static int speed_fail_for(const ob_check_list *l, const char *needle)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (!strcmp(l->v[i].gate, "speed") && l->v[i].status == OB_CHECK_FAIL && strstr(l->v[i].name, needle)) return 1;
+    return 0;
+}
+
+Test(ci_speed, a_slowed_kernel_trips_the_gate_and_another_cpu_skips_it, .timeout = 300)
+{
+    ob_isa isa = ob_isa_supported(OB_ISA_AVX512) ? OB_ISA_AVX512 : ob_isa_supported(OB_ISA_AVX2) ? OB_ISA_AVX2 : OB_ISA_SCALAR;
+    ob_ci_options o;
+    ob_ci_options_default(&o);
+    o.speed_min_time = 0.01;
+    char err[512];
+    cJSON *base = cJSON_CreateObject(), *slow = cJSON_CreateObject();
+    cJSON *sb = ob_ci_speed_measure(&o, err, sizeof err);
+    cr_assert(sb != NULL, "%s", err);
+    cJSON_AddItemToObject(base, "speed", sb);
+    o.override_opt = "adam";
+    o.override_isa = isa;
+    o.override_kernel = adam_delayed;
+    cJSON *ss = ob_ci_speed_measure(&o, err, sizeof err);
+    cr_assert(ss != NULL, "%s", err);
+    cJSON_AddItemToObject(slow, "speed", ss);
+    ob_check_list l = {0};
+    ob_ci_compare_speed(slow, base, &o, &l);
+    char name[64];
+    snprintf(name, sizeof name, "adam/%s/64Ki", ob_isa_name(isa));
+    cr_assert(speed_fail_for(&l, name), "the speed gate missed a kernel slowed down several times over");
+    ob_checks_free(&l);
+    /* The same measurement against a baseline from another CPU: skipped,
+     * not failed. */
+    cJSON_ReplaceItemInObject(cJSON_GetObjectItem(base, "speed"), "cpu_model", cJSON_CreateString("Another CPU 9000"));
+    ob_ci_compare_speed(slow, base, &o, &l);
+    cr_assert_eq(l.n, 1);
+    cr_assert_eq(l.v[0].status, OB_CHECK_SKIP, "%s", l.v[0].detail);
+    cr_assert(strstr(l.v[0].detail, "Another CPU 9000"));
+    ob_checks_free(&l);
+    cJSON_Delete(base);
+    cJSON_Delete(slow);
+}
+
+/* `optbench compare`: identical results sets pass, a changed trajectory is
+ * flagged (exit 3), and two different kinds of file are a usage error. */
+Test(ci, compare_results_sets_and_kinds, .timeout = 120)
+{
+    char dir[] = "/tmp/optbench-cmp-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    char a[128], b[128];
+    snprintf(a, sizeof a, "%s/a", dir);
+    snprintf(b, sizeof b, "%s/b", dir);
+    const char *ra[] = {"optbench", "run", "--problem", "booth", "--opt", "adam", "--steps", "60", "--out", a, "--quiet", NULL};
+    const char *rb[] = {"optbench", "run", "--problem", "booth", "--opt", "adam", "--steps", "80", "--out", b, "--quiet", NULL};
+    char *out, *err;
+    cr_assert_eq(ob_cli_capture(ra, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    cr_assert_eq(ob_cli_capture(rb, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    char la[160], lb[160];
+    snprintf(la, sizeof la, "%s/latest", a);
+    snprintf(lb, sizeof lb, "%s/latest", b);
+    const char *same[] = {"optbench", "compare", la, la, NULL};
+    cr_assert_eq(ob_cli_capture(same, &out, &err), 0, "%s%s", out, err);
+    free(out), free(err);
+    const char *diff[] = {"optbench", "compare", la, lb, "--markdown", NULL};
+    cr_assert_eq(ob_cli_capture(diff, &out, &err), 3, "%s%s", out, err);
+    cr_assert(strstr(out, "| convergence | `booth.adam/scalar` | ❌ **FAIL**"), "%s", out);
+    free(out), free(err);
+    const char *kinds[] = {"optbench", "compare", la, "results/baseline/ci-baseline.json", NULL};
+    cr_assert_eq(ob_cli_capture(kinds, &out, &err), 2);
+    cr_assert(strstr(err, "a results set") && strstr(err, "a CI baseline"), "%s", err);
+    free(out), free(err);
+}
