@@ -183,10 +183,11 @@ $(BUILD)/selfcheck/sanitizers: fuzz/selfcheck/sanitizers.c
 # make test-valgrind: the normal build under valgrind (scalar and AVX2 only:
 # valgrind cannot run AVX-512 and hides it from CPU detection).  Slow; not
 # part of CI.
+VALGRIND_TESTS =
 test-valgrind: deps
 	@scripts/install-deps.sh valgrind
 	@$(MAKE) --no-print-directory build-all
-	@scripts/run-valgrind-tests.sh $(TEST_BINS)
+	@scripts/run-valgrind-tests.sh $(if $(VALGRIND_TESTS),$(addprefix $(BUILD)/tests/,$(VALGRIND_TESTS)),$(TEST_BINS))
 
 # make fuzz FUZZ_SECONDS=N: each libFuzzer target for N seconds, built with
 # clang and ASan + UBSan in $(FUZZ_BUILD) (library objects included).

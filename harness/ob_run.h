@@ -98,6 +98,10 @@ typedef struct ob_case_result {
  * abandoned, never left half-written). */
 int ob_run_case(const ob_case *c, const char *csv_path, ob_case_result *r, char *err, size_t errlen);
 
+/* Memory this process may still use, in bytes: MemAvailable + SwapFree,
+ * and no more than `ulimit -v` leaves.  INFINITY when unknown. */
+double ob_memory_available(void);
+
 /* Checks a case before anything is written: that its memory fits (an
  * estimate against the available memory and `ulimit -v`) and that its
  * problem can be created (configuration and data files).  Returns

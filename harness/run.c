@@ -256,9 +256,7 @@ static double bytes_per_element(const ob_case *c)
     return 8.0 * (6 + 3 * ns + 1 + 4) + 4.0 * (2 + ns) * isas;
 }
 
-/* Memory this process may still use, in bytes: MemAvailable + SwapFree,
- * and no more than `ulimit -v` leaves.  INFINITY when unknown. */
-static double memory_available(void)
+double ob_memory_available(void)
 {
     double avail = INFINITY, kb_avail = -1, kb_swap = 0, kb_vm = 0, kb;
     char line[256];
@@ -298,7 +296,7 @@ static void fmt_bytes(char *buf, size_t len, double b)
 static int memory_check(const ob_case *c, char *err, size_t errlen)
 {
     size_t n = c->n ? c->n : c->problem->default_n;
-    double need = bytes_per_element(c) * (double)n, avail = memory_available();
+    double need = bytes_per_element(c) * (double)n, avail = ob_memory_available();
     if (need <= avail) return 0;
     char a[32], b[32];
     fmt_bytes(a, sizeof a, need);

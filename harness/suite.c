@@ -163,6 +163,8 @@ static int expand_entry(const cJSON *e, const char *where, ob_suite *s, char *er
     if (ol) {
         const char *names[64];
         if (string_array(ol, names, 64, &nopt, where, "optimizers", err, errlen) != 0) return -1;
+        /* An empty list would expand to no case at all, silently. */
+        if (nopt == 0) return fail(err, errlen, "%s: \"optimizers\" is empty", where);
         for (size_t i = 0; i < nopt; i++)
             if (!(opts[i] = ob_optimizer_find(names[i])))
                 return fail(err, errlen, "%s: unknown optimizer '%s' (see optbench list)", where, names[i]);

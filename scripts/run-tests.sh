@@ -2,7 +2,8 @@
 # Runs every Criterion test binary given, prints each suite's synthesis line
 # and a total, and exits non-zero if any suite failed.
 # OPTBENCH_SEED overrides the tests' fixed random seed; OPTBENCH_TEST_TIMEOUT the
-# per-test timeout in seconds (600).
+# per-test timeout in seconds (600); OPTBENCH_TEST_JOBS the tests run at once
+# (default: Criterion's, one per CPU).
 # With OPTBENCH_SCAN_SANITIZERS=1 (scripts/run-sanitized-tests.sh) a suite
 # also fails when its output holds a sanitizer report: LeakSanitizer reports
 # at process exit, after Criterion has already counted the test as passed.
@@ -12,7 +13,7 @@ failed_suites=""
 for bin in "$@"; do
     name=$(basename "$bin")
     log=$(mktemp)
-    "$bin" --color=never --verbose --timeout "${OPTBENCH_TEST_TIMEOUT:-600}" >"$log" 2>&1
+    "$bin" --color=never --verbose --timeout "${OPTBENCH_TEST_TIMEOUT:-600}" ${OPTBENCH_TEST_JOBS:+--jobs "$OPTBENCH_TEST_JOBS"} >"$log" 2>&1
     rc=$?
     # Criterion prints SKIPPED lines and the synthesis line on stderr.
     grep -E "SKIP|\\[FAIL|\\[----\\]|Synthesis" "$log" | grep -v -e "^\\[----\\] *\$" -e "Criterion v" | sed "s|^|$name: |"

@@ -7,10 +7,17 @@
 # test-sanitize).  Valgrind's errors never fail a test, so each child's
 # log (--trace-children=yes: Criterion runs each test in its own process)
 # is read: a suite fails on any "ERROR SUMMARY: N errors" with N > 0 or a
-# definite leak.  The logs stay in build/valgrind/.  Slow (10-50x): not
-# part of CI.  OPTBENCH_SKIP_HUGE=1 (tens of GiB of mappings);
-# OPTBENCH_UNDER_VALGRIND=1 skips the ulimit -v test (valgrind needs the
-# address space itself).
+# definite leak.  The logs stay in build/valgrind/.
+#
+# Test failures under valgrind are listed but do not count: valgrind
+# emulates FMA with a double rounding (the exactness hashes of test_ci
+# differ) and runs 10-50x slower (the long sweeps of test_kernels and
+# test_problems exceed their timeouts); make test runs them natively.
+# Slow: not part of CI.  OPTBENCH_VALGRIND_TIMEOUT (default 3600) limits
+# each suite, in seconds; `make test-valgrind VALGRIND_TESTS="test_kill
+# test_run"` picks suites.  OPTBENCH_SKIP_HUGE=1 (tens of GiB of
+# mappings); OPTBENCH_UNDER_VALGRIND=1 skips the ulimit -v test (valgrind
+# needs the address space itself).
 logs=build/valgrind
 rm -rf "$logs"
 mkdir -p "$logs" || exit 1
@@ -20,18 +27,19 @@ failed=""
 for bin in "$@"; do
     name=$(basename "$bin")
     start=$(date +%s)
-    valgrind --tool=memcheck --trace-children=yes --leak-check=full --errors-for-leak-kinds=definite \
+    timeout "${OPTBENCH_VALGRIND_TIMEOUT:-3600}" valgrind --tool=memcheck --trace-children=yes --leak-check=full --errors-for-leak-kinds=definite \
         --show-leak-kinds=definite --num-callers=30 --log-file="$logs/$name.%p.log" \
         "$bin" --color=never --verbose --timeout 7200 >"$logs/$name.out" 2>&1
     rc=$?
     synth=$(grep 'Synthesis' "$logs/$name.out" | tail -n 1)
     bad=$(grep -l -E 'ERROR SUMMARY: [1-9]|definitely lost: [1-9]' "$logs/$name".*.log 2>/dev/null)
     nlogs=$(ls "$logs/$name".*.log 2>/dev/null | wc -l)
+    [ "$rc" = 124 ] && synth="not finished in ${OPTBENCH_VALGRIND_TIMEOUT:-3600} s; $synth"
     echo "$name: $synth ($nlogs processes, $(($(date +%s) - start)) s)"
-    if [ "$rc" != 0 ] || [ -n "$bad" ]; then
+    [ "$rc" != 0 ] && grep -E '\[FAIL' "$logs/$name.out" | head -n 10 | sed "s|^|$name: (not counted) |"
+    if [ -n "$bad" ]; then
         status=1
         failed="$failed $name"
-        [ "$rc" != 0 ] && grep -E '\[FAIL|Assert' "$logs/$name.out" | head -n 20 | sed "s|^|$name: |"
         for f in $bad; do
             echo "$name: valgrind errors in $f:"
             grep -E -A12 '^==[0-9]+== (Invalid|Conditional|Use of uninit|Syscall param|Mismatched|Source and dest|[0-9,]+ bytes in [0-9,]+ blocks are definitely)' "$f" | head -n 40

@@ -180,6 +180,7 @@ static const bad_row rows[] = {
     {.argv = {RUN, "--suite", "@F"}, 2, "\"lr\" names 'nadam', which is not an optimizer of this case",
      SUITE(", \"optimizers\": [\"adam\"], \"lr\": {\"nadam\": 1}")},
     {.argv = {RUN, "--suite", "@F"}, 2, "\"optimizers\" must be an array of strings", SUITE(", \"optimizers\": \"adam\"")},
+    {.argv = {RUN, "--suite", "@F"}, 2, "@F: case 1 (booth): \"optimizers\" is empty", SUITE(", \"optimizers\": []")},
     {.argv = {RUN, "--suite", "@F"}, 2, "adam: beta1 = 2 is out of range", SUITE(", \"optimizers\": [\"adam\"], \"set\": [\"beta1=2\"]")},
     {.argv = {RUN, "--suite", "@F"}, 2, "problem 'booth' has the fixed dimension n = 2", SUITE(", \"n\": 3")},
     {.argv = {RUN, "--suite", "@F"}, 2, "cosine: T_max is required", SUITE(", \"schedule\": \"cosine\"")},

@@ -16,8 +16,7 @@
 #include <immintrin.h>
 
 #include "../ob_kernels.h"
-
-#define OB_AVX512_INLINE static inline __attribute__((always_inline))
+#include "avx512_ops.h"
 
 /* Loads/stores 16 floats; with `masked`, only the lanes set in `mask`
  * (the others read as 0 and are not written). */
@@ -84,7 +83,15 @@ OB_AVX512_INLINE void adam_body(size_t n, float *restrict p, const float *restri
     };
     const __mmask16 all = 0xFFFF;  /* unused when unmasked */
     size_t i = 0;
+    const int pf = n >= OB_PREFETCH_MIN_N;
     for (; n - i >= 32; i += 32) {
+        if (pf) {
+            ob_prefetch_ahead(p, i);
+            ob_prefetch_ahead(g, i);
+            ob_prefetch_ahead(m, i);
+            ob_prefetch_ahead(v, i);
+            if (amsgrad) ob_prefetch_ahead(vmax, i);
+        }
         adam_vec(i, p, g, m, v, vmax, &k, all, 0, l2, decoupled, amsgrad);
         adam_vec(i + 16, p, g, m, v, vmax, &k, all, 0, l2, decoupled, amsgrad);
     }

@@ -35,19 +35,7 @@
 #include <immintrin.h>
 
 #include "../ob_optimizers.h"
-
-#define OB_AVX512_INLINE static inline __attribute__((always_inline))
-
-OB_AVX512_INLINE __m512 load16(const float *a, __mmask16 mask, const int masked)
-{
-    return masked ? _mm512_maskz_loadu_ps(mask, a) : _mm512_loadu_ps(a);
-}
-
-OB_AVX512_INLINE void store16(float *a, __m512 x, __mmask16 mask, const int masked)
-{
-    if (masked) _mm512_mask_storeu_ps(a, mask, x);
-    else _mm512_storeu_ps(a, x);
-}
+#include "avx512_ops.h"
 
 typedef struct adam_consts {
     __m512 wd, decay, b1, omb1, b2, omb2, rs, eps, neg_step;
@@ -80,20 +68,20 @@ OB_AVX512_INLINE void adam_vec(size_t i, float *p, const float *g, float *m, flo
                                const adam_consts *k, __mmask16 mask, const int masked, const int l2,
                                const int decoupled, const int amsgrad)
 {
-    __m512 pi = load16(p + i, mask, masked);
+    __m512 pi = ob_load16(p + i, mask, masked);
     if (decoupled) pi = _mm512_mul_ps(pi, k->decay);
-    __m512 d = load16(g + i, mask, masked);
+    __m512 d = ob_load16(g + i, mask, masked);
     if (l2) d = _mm512_fmadd_ps(k->wd, pi, d);
-    __m512 mi = _mm512_fmadd_ps(k->omb1, d, _mm512_mul_ps(k->b1, load16(m + i, mask, masked)));
-    __m512 vi = _mm512_fmadd_ps(k->omb2, _mm512_mul_ps(d, d), _mm512_mul_ps(k->b2, load16(v + i, mask, masked)));
-    store16(m + i, mi, mask, masked);
-    store16(v + i, vi, mask, masked);
+    __m512 mi = _mm512_fmadd_ps(k->omb1, d, _mm512_mul_ps(k->b1, ob_load16(m + i, mask, masked)));
+    __m512 vi = _mm512_fmadd_ps(k->omb2, _mm512_mul_ps(d, d), _mm512_mul_ps(k->b2, ob_load16(v + i, mask, masked)));
+    ob_store16(m + i, mi, mask, masked);
+    ob_store16(v + i, vi, mask, masked);
     if (amsgrad) {
-        vi = _mm512_max_ps(load16(vmax + i, mask, masked), vi);
-        store16(vmax + i, vi, mask, masked);
+        vi = _mm512_max_ps(ob_load16(vmax + i, mask, masked), vi);
+        ob_store16(vmax + i, vi, mask, masked);
     }
     const __m512 q = approx_quotient(mi, vi, k, masked ? mask : (__mmask16)0xFFFF);
-    store16(p + i, _mm512_fmadd_ps(k->neg_step, q, pi), mask, masked);
+    ob_store16(p + i, _mm512_fmadd_ps(k->neg_step, q, pi), mask, masked);
 }
 
 OB_AVX512_INLINE void adam_body(size_t n, float *restrict p, const float *restrict g, float *restrict m,
@@ -118,7 +106,15 @@ OB_AVX512_INLINE void adam_body(size_t n, float *restrict p, const float *restri
     };
     const __mmask16 all = 0xFFFF;
     size_t i = 0;
+    const int pf = n >= OB_PREFETCH_MIN_N;
     for (; n - i >= 32; i += 32) {
+        if (pf) {
+            ob_prefetch_ahead(p, i);
+            ob_prefetch_ahead(g, i);
+            ob_prefetch_ahead(m, i);
+            ob_prefetch_ahead(v, i);
+            if (amsgrad) ob_prefetch_ahead(vmax, i);
+        }
         adam_vec(i, p, g, m, v, vmax, &k, all, 0, l2, decoupled, amsgrad);
         adam_vec(i + 16, p, g, m, v, vmax, &k, all, 0, l2, decoupled, amsgrad);
     }

@@ -9,6 +9,7 @@
 
 #include <immintrin.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../ob_kernels.h"
 
@@ -26,6 +27,23 @@ OB_AVX512_INLINE void ob_store16(float *a, __m512 x, __mmask16 mask, const int m
 {
     if (masked) _mm512_mask_storeu_ps(a, mask, x);
     else _mm512_storeu_ps(a, x);
+}
+
+/* Software prefetch into L1 of the two cache lines (32 floats) that start
+ * OB_PREFETCH_BYTES after a + i.  From main memory the hardware
+ * prefetchers alone left the AVX-512 Adam loop ~6% below the bandwidth it
+ * reaches with it (Sapphire Rapids, 16Mi elements, `optbench bench`); in
+ * cache it is not needed, so kernels issue it from OB_PREFETCH_MIN_N
+ * elements up.  A prefetch never faults and changes no result, so running
+ * past the end is harmless; the address is formed as an integer (no
+ * pointer past the array). */
+#define OB_PREFETCH_BYTES 2048
+#define OB_PREFETCH_MIN_N ((size_t)1 << 18)
+OB_AVX512_INLINE void ob_prefetch_ahead(const float *a, size_t i)
+{
+    const uintptr_t at = (uintptr_t)(a + i) + OB_PREFETCH_BYTES;
+    _mm_prefetch((const char *)at, _MM_HINT_T0);
+    _mm_prefetch((const char *)(at + 64), _MM_HINT_T0);
 }
 
 /* Lanes 0 .. rem-1 set (1 <= rem <= 15). */
