@@ -381,7 +381,7 @@ static double valid_value(const ob_sched_key *k)
 }
 
 static bad_row *rows_all;
-static size_t n_rows_all, n_generated;
+static size_t n_rows_all, n_generated, n_hparam_rows;
 
 static void add_row(const bad_row *r)
 {
@@ -419,6 +419,7 @@ static void generate_rows(void)
             }
         }
     }
+    n_hparam_rows = n_generated;
     /* Every key of every schedule (the others set to valid values). */
     for (size_t si = 0; si < ob_schedule_count; si++) {
         const ob_schedule_spec *sp = ob_schedule_table[si];
@@ -458,12 +459,13 @@ Test(badinput, every_row_gets_its_exit_code_and_message, .timeout = 300)
     generate_rows();
     size_t ok = 0;
     for (size_t i = 0; i < n_rows_all; i++) ok += (size_t)run_row(&rows_all[i], i);
-    cr_log_info("bad inputs: %zu rows (%zu written out, %zu generated from the tables), %zu answered as required",
-                n_rows_all, n_rows_all - n_generated, n_generated, ok);
+    cr_log_info("bad inputs: %zu rows (%zu written out; generated from the tables: %zu hyperparameter values, %zu "
+                "schedule values), %zu answered as required",
+                n_rows_all, n_rows_all - n_generated, n_hparam_rows, n_generated - n_hparam_rows, ok);
     cr_expect_eq(ok, n_rows_all, "%zu of %zu bad inputs were not answered as required", n_rows_all - ok, n_rows_all);
     free(rows_all);
     rows_all = NULL;
-    n_rows_all = n_generated = 0;
+    n_rows_all = n_generated = n_hparam_rows = 0;
     free_owned();
 }
 
