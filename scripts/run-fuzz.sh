@@ -9,6 +9,7 @@
 # BUILD_DIR/artifacts/<target>/ and copied to fuzz/regressions/<target>/,
 # so that `make test` replays it from then on (tests/test_badinput_fuzz.c):
 # fix the bug, keep the file.  Exits 1 if any target found something.
+# libFuzzer seeds itself from the clock; OPTBENCH_FUZZ_SEED=N repeats a run.
 build=$1
 secs=$2
 shift 2
@@ -25,6 +26,7 @@ for t in "$@"; do
     rm -rf "$art"
     mkdir -p "$work" "$art" || exit 1
     "$bin" -max_total_time="$secs" -print_final_stats=1 -timeout=10 -rss_limit_mb=4096 \
+        ${OPTBENCH_FUZZ_SEED:+-seed="$OPTBENCH_FUZZ_SEED"} \
         -artifact_prefix="$art/" "$work" "fuzz/corpus/$t" >"$log" 2>&1
     rc=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
