@@ -42,13 +42,23 @@ void ob_ref_rmsprop_step(const ob_hparams *h, uint64_t t, size_t n, double *p,
         double den = sqrt(r) + eps;
         double q = d / den;
         double sq = sd / den + fabs(q) * (1 + ref_root_scale(r, sr) / den) + OB_ETA;
+        /* The scale above is first order in den's error.  Centered, the
+         * variance sq - ga^2 can lie within its own rounding error (at most
+         * B u S_r, B = 10 as for the whole step) of zero while eps is too
+         * small to carry den: once that error exceeds a quarter of den^2
+         * the fp32 den can be anything from eps to twice den, and q is not
+         * determined by fp32 arithmetic at all.  Such elements are outside
+         * the contract: an infinite scale accepts any value (README,
+         * "Agreement bounds"). */
+        int indeterminate = h->centered && 10 * OB_U32 * sr > 0.25 * den * den;
+        if (indeterminate) sq = INFINITY;
         if (mu != 0) {
             sq = mu * fabs(buf[i]) + sq + OB_ETA;
             buf[i] = mu * buf[i] + q;
             ref_put_scale(scale, 2, i, sq);
             q = buf[i];
         }
-        ref_put_scale(scale, 0, i, fabs(p[i]) + lr * sq + OB_ETA);
+        ref_put_scale(scale, 0, i, indeterminate ? INFINITY : fabs(p[i]) + lr * sq + OB_ETA);
         p[i] = p[i] - lr * q;
     }
 }

@@ -224,3 +224,33 @@ Test(closed_form, adam_bias_correction_scalars)
     cr_assert(ieee_ulp_eq(flt, s.step_size, (float)(1e-3 / (1 - pow(0.9, 10))), 0));
     cr_assert(ieee_ulp_eq(flt, s.inv_sqrt_bc2, (float)(1 / sqrt(1 - pow(0.999, 10))), 0));
 }
+
+/* Centered RMSprop: where the variance sq - ga^2 is within its own rounding
+ * error of zero and eps cannot carry the denominator, the reference says
+ * the quotient is not determined by fp32 arithmetic (S = inf); a variance
+ * well above its error keeps a finite scale. */
+Test(contract, centered_rmsprop_lost_variance_has_infinite_scale)
+{
+    const ob_optimizer *o = ob_optimizer_find("rmsprop");
+    ob_hparams h;
+    ob_hparams_default(o, &h);
+    h.centered = 1;
+    h.eps = 0x1p-60;
+    h.momentum = 0.5;
+    /* Element 0: sq = ga^2 exactly with g = ga: the new variance is 0 up
+     * to rounding.  Element 1: a large variance. */
+    double p[2] = {1, 1}, g[2] = {0.5, 3}, sq[2] = {0.25, 1}, buf[2] = {0, 0}, ga[2] = {0.5, 0};
+    double sp[2], ssq[2], sbuf[2], sga[2];
+    double *state[3] = {sq, buf, ga};
+    double *scale[4] = {sp, ssq, sbuf, sga};
+    o->reference(&h, 1, 2, p, g, state, scale);
+    cr_assert(isinf(sp[0]) && isinf(sbuf[0]), "lost variance: S_p = %g, S_buf = %g, expected inf", sp[0], sbuf[0]);
+    cr_assert(isfinite(sp[1]) && isfinite(sbuf[1]), "large variance: S_p = %g, S_buf = %g, expected finite", sp[1], sbuf[1]);
+    /* The same lost variance with an eps that carries the denominator is
+     * inside the contract. */
+    h.eps = 0.1;
+    double p2[1] = {1}, g2[1] = {0.5}, sq2[1] = {0.25}, buf2[1] = {0}, ga2[1] = {0.5};
+    double *state2[3] = {sq2, buf2, ga2};
+    o->reference(&h, 1, 1, p2, g2, state2, scale);
+    cr_assert(isfinite(sp[0]), "eps = 0.1 carries the denominator: S_p = %g, expected finite", sp[0]);
+}
