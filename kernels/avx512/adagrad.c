@@ -16,6 +16,7 @@
 #include <immintrin.h>
 
 #include "../ob_kernels.h"
+#include "avx512_ops.h"
 
 #define OB_AVX512_INLINE static inline __attribute__((always_inline))
 
@@ -68,7 +69,13 @@ OB_AVX512_INLINE void adagrad_body(size_t n, float *restrict p, const float *res
     };
     const __mmask16 all = 0xFFFF;  /* unused when unmasked */
     size_t i = 0;
+    const int pf = n >= OB_PREFETCH_MIN_N;
     for (; n - i >= 32; i += 32) {
+        if (pf) {
+            ob_prefetch_ahead(p, i);
+            ob_prefetch_ahead(g, i);
+            ob_prefetch_ahead(sum, i);
+        }
         adagrad_vec(i, p, g, sum, &k, all, 0, l2);
         adagrad_vec(i + 16, p, g, sum, &k, all, 0, l2);
     }

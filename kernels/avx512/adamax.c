@@ -49,7 +49,9 @@ OB_AVX512_INLINE void adamax_body(size_t n, float *restrict p, const float *rest
         .neg_step = _mm512_set1_ps(-s->step_size),
     };
 #define VEC(i, mask, masked) adamax_vec(i, p, g, m, u, &k, mask, masked, l2)
-    OB_AVX512_FOR_EACH(n, VEC);
+#define PREFETCH(i) do { ob_prefetch_ahead(p, i); ob_prefetch_ahead(g, i); ob_prefetch_ahead(m, i); ob_prefetch_ahead(u, i); } while (0)
+    OB_AVX512_FOR_EACH_PF(n, VEC, PREFETCH);
+#undef PREFETCH
 #undef VEC
 }
 

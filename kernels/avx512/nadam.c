@@ -44,7 +44,9 @@ OB_AVX512_INLINE void nadam_body(size_t n, float *restrict p, const float *restr
         .neg_mstep = _mm512_set1_ps(-s->step_size),
     };
 #define VEC(i, mask, masked) nadam_vec(i, p, g, m, v, &k, mask, masked, l2, decoupled)
-    OB_AVX512_FOR_EACH(n, VEC);
+#define PREFETCH(i) do { ob_prefetch_ahead(p, i); ob_prefetch_ahead(g, i); ob_prefetch_ahead(m, i); ob_prefetch_ahead(v, i); } while (0)
+    OB_AVX512_FOR_EACH_PF(n, VEC, PREFETCH);
+#undef PREFETCH
 #undef VEC
 }
 

@@ -16,6 +16,7 @@
 #include <immintrin.h>
 
 #include "../ob_kernels.h"
+#include "avx512_ops.h"
 
 #define OB_AVX512_INLINE static inline __attribute__((always_inline))
 
@@ -89,7 +90,15 @@ OB_AVX512_INLINE void rmsprop_body(size_t n, float *restrict p, const float *res
     };
     const __mmask16 all = 0xFFFF;  /* unused when unmasked */
     size_t i = 0;
+    const int pf = n >= OB_PREFETCH_MIN_N;
     for (; n - i >= 32; i += 32) {
+        if (pf) {
+            ob_prefetch_ahead(p, i);
+            ob_prefetch_ahead(g, i);
+            ob_prefetch_ahead(sq, i);
+            if (momentum) ob_prefetch_ahead(buf, i);
+            if (centered) ob_prefetch_ahead(ga, i);
+        }
         rmsprop_vec(i, p, g, sq, buf, ga, &k, all, 0, l2, centered, momentum);
         rmsprop_vec(i + 16, p, g, sq, buf, ga, &k, all, 0, l2, centered, momentum);
     }
