@@ -240,6 +240,10 @@ Test(ci, junit_has_one_testcase_per_check_and_escapes)
  * changed kernel). */
 Test(ci, hashes_are_machine_independent)
 {
+    /* The golden values hold for IEEE-754 hardware; valgrind emulates FMA
+     * with a double rounding (scripts/run-valgrind-tests.sh). */
+    if (getenv("OPTBENCH_UNDER_VALGRIND"))
+        cr_skip_test("golden hashes: SKIPPED under valgrind (its FMA emulation rounds twice)");
     static const struct { const char *id, *hash; } golden[] = {
         {"sgd{}", "7e5ed6622e9e31aa"},
         {"adam{}", "06b48021fe7c4944"},
