@@ -19,14 +19,22 @@ static void hparam_range(const ob_hparam_spec *sp, char *buf, size_t len)
     else ob_format_interval(sp->lo, sp->hi, sp->lo_open, sp->hi_open, buf, len);
 }
 
+static void print_hparam(FILE *out, const ob_hparam_spec *sp, const char *indent)
+{
+    char range[64];
+    hparam_range(sp, range, sizeof range);
+    fprintf(out, "%s%-26s %-8g %-22s %s\n", indent, sp->name, sp->def, range, sp->doc);
+}
+
 static void print_hparams(FILE *out, const ob_optimizer *o, const char *indent)
 {
-    for (size_t k = 0; k < o->n_hparams; k++) {
-        const ob_hparam_spec *sp = &o->hparams[k];
-        char range[64];
-        hparam_range(sp, range, sizeof range);
-        fprintf(out, "%s%-26s %-8g %-22s %s\n", indent, sp->name, sp->def, range, sp->doc);
-    }
+    for (size_t k = 0; k < o->n_hparams; k++) print_hparam(out, &o->hparams[k], indent);
+}
+
+/* The keys every optimizer takes: gradient clipping and SAM. */
+static void print_generic_hparams(FILE *out, const char *indent)
+{
+    for (size_t k = 0; k < ob_generic_hparam_count(); k++) print_hparam(out, ob_generic_hparam(k), indent);
 }
 
 /* Bytes of fp32 state per parameter with the defaults, and at most. */
@@ -48,6 +56,8 @@ static void optimizers_all(FILE *out)
         fprintf(out, "  %-10s state %zu/%zu B  %s\n", o->name, def, max, o->title);
         print_hparams(out, o, "      ");
     }
+    fprintf(out, "generic keys (every optimizer; README \"Gradient clipping\", \"SAM and ASAM\")\n");
+    print_generic_hparams(out, "      ");
 }
 
 static int optimizers_one(const char *name, FILE *out, FILE *err)
@@ -61,6 +71,8 @@ static int optimizers_one(const char *name, FILE *out, FILE *err)
     for (size_t k = 0; k < o->n_state; k++) fprintf(out, " %s", o->state_names[k]);
     fprintf(out, "\nhyperparameters (key, default, valid range, meaning):\n");
     print_hparams(out, o, "  ");
+    fprintf(out, "generic keys (every optimizer):\n");
+    print_generic_hparams(out, "  ");
     fprintf(out, "kernels:");
     for (int isa = 0; isa < OB_ISA_COUNT; isa++)
         fprintf(out, " %s%s", ob_isa_name((ob_isa)isa), o->kernel[isa] ? "" : "(not built)");

@@ -12,6 +12,7 @@
  */
 #include <stdlib.h>
 
+#include "../kernels/ob_sam.h"
 #include "ob_cli.h"
 #include "ob_numfile.h"
 #include "ob_state.h"
@@ -36,7 +37,8 @@ const ob_cmd_spec ob_cmd_trace_spec = {
     "the fp32 variants (x0 and gradients are rounded to float first).  State starts\n"
     "as in torch: zero, except Adagrad's sum = initial_accumulator_value.\n"
     "Everything is checked before the first step: a bad file or a step past a\n"
-    "onecycle schedule's total_steps prints an error and nothing else (exit 2).\n",
+    "onecycle schedule's total_steps prints an error and nothing else (exit 2).\n"
+    "SAM (sam_rho > 0) needs the gradient at a perturbed point and is refused (exit 2).\n",
     trace_opts, sizeof trace_opts / sizeof trace_opts[0], 0, 0,
     ob_cmd_trace,
 };
@@ -125,6 +127,13 @@ static int prepare(const ob_args *a, trace_job *j, FILE *err)
 
     if (!(j->o = ob_cli_optimizer(c, ob_args_get(a, "opt"), err))) return OB_EXIT_USAGE;
     if ((rc = ob_cli_hparams(c, j->o, sets, nsets, &j->base, err)) != OB_EXIT_OK) return rc;
+    /* SAM needs a second gradient at the perturbed point x_hat, which a
+     * fixed gradient stream does not have. */
+    if (ob_sam_active(&j->base))
+        return ob_usage_error(c, err,
+                              "sam_rho = %g: a trace replays fixed gradients and cannot evaluate the "
+                              "gradient at SAM's perturbed point; use sam_rho=0 (or optbench run)",
+                              j->base.sam_rho);
     rc = ob_cli_schedule(c, ob_args_get(a, "schedule"), ssets, nsched, j->o, &j->sched, err);
     if (rc != OB_EXIT_OK) return rc;
     rc = ob_cli_isa(c, "isa", ob_args_get(a, "isa"), 1, &j->isa, &j->reference, err);

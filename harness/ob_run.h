@@ -82,6 +82,7 @@ typedef struct ob_case_result {
     double tol;
     ob_path_result ref;
     ob_path_result isa[OB_ISA_COUNT];
+    unsigned grad_evals_per_step;   /* gradient evaluations per step and path: 2 with SAM, else 1 */
     int ok;                         /* every agreement check passed */
     /* When ob_run_case fails: the exit code of that kind of failure
      * (ob_args.h): OB_EXIT_USAGE a bad configuration, OB_EXIT_DATA a
@@ -107,6 +108,12 @@ double ob_memory_available(void);
  * problem can be created (configuration and data files).  Returns
  * OB_EXIT_OK, or the exit code of the failure with a message. */
 int ob_case_check(const ob_case *c, char *err, size_t errlen);
+
+/* The "hparams" object of results.json and the sweep records: the
+ * optimizer's own keys, then the generic keys in use (clip_norm and
+ * clip_value when not 0; sam_rho, sam_adaptive and sam_eta when
+ * sam_rho > 0). */
+cJSON *ob_hparams_json(const ob_optimizer *o, const ob_hparams *h);
 
 /* The record of a case for results.json. */
 cJSON *ob_case_to_json(const ob_case *c, const ob_case_result *r);

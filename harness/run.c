@@ -14,6 +14,15 @@
  *   4. box constraints are applied (projection after every step).
  * The reference path runs the reference alone from x0 in double; the
  * deviation of each fp32 trajectory from it is recorded over time.
+ *
+ * With SAM (sam_rho > 0, kernels/ob_sam.h) every path evaluates the
+ * gradient twice per step: at x, then at the perturbed point x_hat (the
+ * path's own ob_sam_perturb on its ISA, or ob_ref_sam_perturb on the
+ * reference path) with the same t, hence the same mini-batch (a problem's
+ * sample depends only on (seed, t)); the base step uses the second
+ * gradient.  Step 2 then measures the base step with that gradient, and
+ * step 3 also compares x_hat bit for bit.  Counts of gradient evaluations
+ * are recorded (grad_evals) so runs compare per evaluation.
  */
 #include "ob_run.h"
 
@@ -24,6 +33,8 @@
 
 #include <sys/resource.h>
 
+#include "../kernels/ob_sam.h"
+#include "../reference/ob_reference.h"
 #include "ob_agree.h"
 #include "ob_args.h"
 #include "ob_interrupt.h"
@@ -71,6 +82,7 @@ static void project_f32(const ob_problem *pb, float *x, size_t n)
 typedef struct path {
     int active;
     float *x, *g, *st[OB_MAX_STATE];
+    float *xhat, *gs;                            /* SAM: x_hat, gradient there */
     double loss, gap, dist, gnorm, agree, dev;  /* at the last recorded step */
     double clock;                                /* accumulated time */
 } path;
@@ -78,6 +90,7 @@ typedef struct path {
 typedef struct work {
     size_t n;
     double *xr, *gr, *str[OB_MAX_STATE];         /* reference path */
+    double *xhr, *gsr;                           /* its SAM x_hat and gradient */
     double *xd, *gd;                             /* widened x, double gradient */
     double *xa, *ga, *sa[OB_MAX_STATE], *scale[1 + OB_MAX_STATE];  /* agreement */
     path p[OB_ISA_COUNT];
@@ -91,12 +104,16 @@ static void work_free(work *w)
     free(w->gd);
     free(w->xa);
     free(w->ga);
+    free(w->xhr);
+    free(w->gsr);
     ob_state_free_f64(w->str);
     ob_state_free_f64(w->sa);
     for (int k = 0; k < 1 + OB_MAX_STATE; k++) free(w->scale[k]);
     for (int i = 0; i < OB_ISA_COUNT; i++) {
         free(w->p[i].x);
         free(w->p[i].g);
+        free(w->p[i].xhat);
+        free(w->p[i].gs);
         ob_state_free_f32(w->p[i].st);
     }
 }
@@ -111,6 +128,8 @@ static int work_alloc(work *w, const ob_case *c, size_t n)
               !(w->xd = malloc(m * sizeof(double))) || !(w->gd = calloc(m, sizeof(double))) ||
               !(w->xa = malloc(m * sizeof(double))) || !(w->ga = malloc(m * sizeof(double))) ||
               ob_state_alloc_f64(o, &c->h, n, w->str) != 0 || ob_state_alloc_f64(o, &c->h, n, w->sa) != 0;
+    const int sam = ob_sam_active(&c->h);
+    if (!bad && sam) bad = !(w->xhr = malloc(m * sizeof(double))) || !(w->gsr = malloc(m * sizeof(double)));
     for (size_t k = 0; !bad && k < 1 + o->n_state; k++) bad = !(w->scale[k] = calloc(m, sizeof(double)));
     for (int i = 0; !bad && i < OB_ISA_COUNT; i++) {
         if (!((c->isa_mask >> i) & 1u)) continue;
@@ -118,38 +137,42 @@ static int work_alloc(work *w, const ob_case *c, size_t n)
         p->active = 1;
         bad = !(p->x = malloc(m * sizeof(float))) || !(p->g = calloc(m, sizeof(float))) ||
               ob_state_alloc_f32(o, &c->h, n, p->st) != 0;
+        if (!bad && sam) bad = !(p->xhat = malloc(m * sizeof(float))) || !(p->gs = malloc(m * sizeof(float)));
     }
     if (bad) work_free(w);
     return bad ? -1 : 0;
 }
 
-/* Compares path i's x and state with the scalar path's, bit for bit. */
+/* Records the first element where a and b differ bit for bit (if any) as
+ * the path's first difference; returns nonzero if there is one. */
+static int first_diff(const float *a, const float *b, size_t n, uint64_t t, const char *array, ob_path_result *r)
+{
+    for (size_t j = 0; j < n; j++) {
+        if (memcmp(&a[j], &b[j], sizeof(float)) != 0) {
+            r->identical = 0;
+            r->first_diff_step = t;
+            r->first_diff_elem = j;
+            snprintf(r->first_diff_array, sizeof r->first_diff_array, "%s", array);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Compares path i's x_hat (with SAM), x and state with the scalar path's,
+ * bit for bit. */
 static void check_identical(const ob_case *c, work *w, int i, uint64_t t, ob_path_result *r)
 {
     const path *a = &w->p[OB_ISA_SCALAR], *b = &w->p[i];
     if (!r->identical) return;  /* the first difference is what matters */
     size_t n = w->n;
-    for (size_t j = 0; j < n; j++) {
-        if (memcmp(&a->x[j], &b->x[j], sizeof(float)) != 0) {
-            r->identical = 0;
-            r->first_diff_step = t;
-            r->first_diff_elem = j;
-            snprintf(r->first_diff_array, sizeof r->first_diff_array, "p");
-            return;
-        }
-    }
+    /* The SAM perturbation comes first in the step. */
+    if (a->xhat && first_diff(a->xhat, b->xhat, n, t, "x_hat", r)) return;
+    if (first_diff(a->x, b->x, n, t, "p", r)) return;
     unsigned mask = c->opt->state_mask(&c->h);
     for (size_t k = 0; k < c->opt->n_state; k++) {
         if (!((mask >> k) & 1u)) continue;
-        for (size_t j = 0; j < n; j++) {
-            if (memcmp(&a->st[k][j], &b->st[k][j], sizeof(float)) != 0) {
-                r->identical = 0;
-                r->first_diff_step = t;
-                r->first_diff_elem = j;
-                snprintf(r->first_diff_array, sizeof r->first_diff_array, "%s", c->opt->state_names[k]);
-                return;
-            }
-        }
+        if (first_diff(a->st[k], b->st[k], n, t, c->opt->state_names[k], r)) return;
     }
 }
 
@@ -171,15 +194,31 @@ static double fp32_step(const ob_case *c, ob_problem *pb, work *w, int i, int le
         for (size_t j = 0; j < n; j++) p->g[j] = (float)w->gd[j];
         p->gnorm = norm2(w->gd, n);
     }
+    /* 1b. SAM: x_hat on this path's ISA, and the gradient there with the
+     * same t (the same mini-batch), shared like the first.  The keys were
+     * validated and the ISA runs here, so the perturbation cannot fail. */
+    const float *gstep = p->g;
+    if (p->xhat) {
+        if (ob_sam_perturb((ob_isa)i, ht, n, p->x, p->g, p->xhat, c->threads) != 0)
+            memcpy(p->xhat, p->x, n * sizeof(float));
+        if (lead >= 0 && memcmp(p->xhat, w->p[lead].xhat, n * sizeof(float)) == 0) {
+            memcpy(p->gs, w->p[lead].gs, n * sizeof(float));
+        } else {
+            widen(p->xhat, w->xd, n);
+            pb->eval(pb, w->xd, w->gd, t);
+            for (size_t j = 0; j < n; j++) p->gs[j] = (float)w->gd[j];
+        }
+        gstep = p->gs;
+    }
     /* 2. the reference step from this path's own state. */
     widen(p->x, w->xa, n);
-    widen(p->g, w->ga, n);
+    widen(gstep, w->ga, n);
     for (size_t k = 0; k < o->n_state; k++) widen(p->st[k], w->sa[k], n);
     o->reference(ht, t, n, w->xa, w->ga, w->sa, w->scale);
     ob_step_scalars s;
     o->prepare(ht, t, &s);
     ob_kernel_fn k = c->kernel_override[i] ? c->kernel_override[i] : o->kernel[i];
-    ob_run_kernel_threaded(k, n, p->x, p->g, p->st, o->n_state, &s, c->threads);
+    ob_run_kernel_threaded(k, n, p->x, gstep, p->st, o->n_state, &s, c->threads);
     size_t where = 0;
     double worst = ob_agree_error(p->x, w->xa, w->scale[0], n, &where);
     *at = where;
@@ -226,7 +265,7 @@ static void csv_header(FILE *f, const ob_case *c, size_t n)
         fprintf(f, ",%s_loss,%s_gap,%s_dist,%s_gnorm,%s_agree,%s_dev", nm, nm, nm, nm, nm, nm);
         if (n == 2) fprintf(f, ",%s_x1,%s_x2", nm, nm);
     }
-    fputc('\n', f);
+    fprintf(f, ",grad_evals\n");
 }
 
 static void csv_row(FILE *f, const ob_case *c, const work *w, uint64_t t, double rl, double rg,
@@ -240,7 +279,8 @@ static void csv_row(FILE *f, const ob_case *c, const work *w, uint64_t t, double
         fprintf(f, ",%.9g,%.9g,%.9g,%.9g,%.9g,%.9g", p->loss, p->gap, p->dist, p->gnorm, p->agree, p->dev);
         if (w->n == 2) fprintf(f, ",%.9g,%.9g", (double)p->x[0], (double)p->x[1]);
     }
-    fputc('\n', f);
+    /* Gradient evaluations of each path up to step t. */
+    fprintf(f, ",%llu\n", (unsigned long long)(t * (w->xhr ? 2 : 1)));
 }
 
 /* ---- memory ----------------------------------------------------------------- */
@@ -248,12 +288,14 @@ static void csv_row(FILE *f, const ob_case *c, const work *w, uint64_t t, double
 /* Bytes a case needs per element: work_alloc's double vectors (x, g, the
  * widened copies, the agreement inputs: 6), the reference and agreement
  * state and the error scales (3 per state array + 1), fp32 x, g and state
- * per ISA, and about 4 doubles the problem keeps (x0, x*, data). */
+ * per ISA, SAM's x_hat and gradient (double and per ISA), and about 4
+ * doubles the problem keeps (x0, x*, data). */
 static double bytes_per_element(const ob_case *c)
 {
     double ns = (double)c->opt->n_state, isas = 0;
     for (int i = 0; i < OB_ISA_COUNT; i++) isas += (c->isa_mask >> i) & 1u;
-    return 8.0 * (6 + 3 * ns + 1 + 4) + 4.0 * (2 + ns) * isas;
+    const double sam = ob_sam_active(&c->h) ? 2 : 0;  /* x_hat and its gradient */
+    return 8.0 * (6 + 3 * ns + 1 + 4 + sam) + 4.0 * (2 + ns + sam) * isas;
 }
 
 double ob_memory_available(void)
@@ -364,6 +406,7 @@ int ob_run_case(const ob_case *c, const char *csv_path, ob_case_result *r, char 
     r->has_fstar = pb->has_fstar;
     r->tol = pb->tol;
     r->batch = pb->batch;
+    r->grad_evals_per_step = ob_sam_active(&c->h) ? 2 : 1;
     work w;
     if (work_alloc(&w, c, n) != 0) {
         snprintf(err, errlen, "out of memory for %s with n = %zu", r->id, n);
@@ -416,7 +459,14 @@ int ob_run_case(const ob_case *c, const char *csv_path, ob_case_result *r, char 
             if (!r->ref.diverged_at) {
                 double t0 = now_s();
                 pb->eval(pb, w.xr, w.gr, t);
-                o->reference(&ht, t, n, w.xr, w.gr, w.str, NULL);
+                const double *gstep = w.gr;
+                if (w.xhr) {
+                    /* SAM: the gradient at x_hat, same t, same mini-batch. */
+                    ob_ref_sam_perturb(&ht, n, w.xr, w.gr, w.xhr, NULL);
+                    pb->eval(pb, w.xhr, w.gsr, t);
+                    gstep = w.gsr;
+                }
+                o->reference(&ht, t, n, w.xr, gstep, w.str, NULL);
                 ob_problem_project(pb, w.xr);
                 r->ref.time_s += now_s() - t0;
             }
@@ -543,15 +593,29 @@ static cJSON *path_json(const ob_path_result *p, int fp32, double bound)
     return j;
 }
 
+cJSON *ob_hparams_json(const ob_optimizer *o, const ob_hparams *h)
+{
+    cJSON *hp = cJSON_CreateObject();
+    for (size_t k = 0; k < o->n_hparams; k++)
+        cJSON_AddNumberToObject(hp, o->hparams[k].name, ob_hparam_get(h, &o->hparams[k]));
+    /* Generic keys only when in use, so that records of runs without them
+     * stay as they were. */
+    for (size_t k = 0; k < ob_generic_hparam_count(); k++) {
+        const ob_hparam_spec *sp = ob_generic_hparam(k);
+        const int is_sam = !strncmp(sp->name, "sam_", 4);
+        if (is_sam ? ob_sam_active(h) : ob_hparam_get(h, sp) != 0)
+            cJSON_AddNumberToObject(hp, sp->name, ob_hparam_get(h, sp));
+    }
+    return hp;
+}
+
 cJSON *ob_case_to_json(const ob_case *c, const ob_case_result *r)
 {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "id", r->id);
     cJSON_AddStringToObject(j, "problem", c->problem->name);
     cJSON_AddStringToObject(j, "optimizer", c->opt->name);
-    cJSON *hp = cJSON_AddObjectToObject(j, "hparams");
-    for (size_t k = 0; k < c->opt->n_hparams; k++)
-        cJSON_AddNumberToObject(hp, c->opt->hparams[k].name, ob_hparam_get(&c->h, &c->opt->hparams[k]));
+    cJSON_AddItemToObject(j, "hparams", ob_hparams_json(c->opt, &c->h));
     cJSON *sc = cJSON_AddObjectToObject(j, "schedule");
     cJSON_AddStringToObject(sc, "name", c->sched.spec->name);
     for (size_t k = 0; k < c->sched.spec->n_keys; k++)
@@ -563,6 +627,9 @@ cJSON *ob_case_to_json(const ob_case *c, const ob_case_result *r)
     cJSON *pp = cJSON_AddArrayToObject(pc, "params");
     for (size_t k = 0; k < c->n_pparams; k++) cJSON_AddItemToArray(pp, cJSON_CreateString(c->pparams[k]));
     cJSON_AddNumberToObject(j, "steps", (double)c->steps);
+    /* Per path: SAM evaluates the gradient twice per step. */
+    cJSON_AddNumberToObject(j, "grad_evals_per_step", (double)r->grad_evals_per_step);
+    cJSON_AddNumberToObject(j, "grad_evals", (double)r->grad_evals_per_step * (double)c->steps);
     if (r->has_fstar) cJSON_AddNumberToObject(j, "fstar", r->fstar);
     else cJSON_AddNullToObject(j, "fstar");
     add_num(j, "tol", r->tol);

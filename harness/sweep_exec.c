@@ -61,9 +61,7 @@ static cJSON *run_record(const ob_sweep *sw, const ob_sweep_run *r, const ob_cas
     cJSON_AddStringToObject(j, "key", r->key);
     cJSON_AddStringToObject(j, "problem", c->problem->name);
     cJSON_AddStringToObject(j, "optimizer", c->opt->name);
-    cJSON *hp = cJSON_AddObjectToObject(j, "hparams");
-    for (size_t k = 0; k < c->opt->n_hparams; k++)
-        cJSON_AddNumberToObject(hp, c->opt->hparams[k].name, ob_hparam_get(&c->h, &c->opt->hparams[k]));
+    cJSON_AddItemToObject(j, "hparams", ob_hparams_json(c->opt, &c->h));
     cJSON_AddNumberToObject(j, "seed", (double)r->seed);
     cJSON_AddNumberToObject(j, "steps", (double)c->steps);
     cJSON_AddStringToObject(j, "path", sw->scored >= 0 ? ob_isa_name((ob_isa)sw->scored) : "reference");

@@ -248,9 +248,7 @@ static cJSON *best_json(const model *m, size_t p, size_t o)
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "problem", s->c.problem->name);
     cJSON_AddStringToObject(j, "optimizer", s->c.opt->name);
-    cJSON *hp = cJSON_AddObjectToObject(j, "hparams");
-    for (size_t k = 0; k < s->c.opt->n_hparams; k++)
-        cJSON_AddNumberToObject(hp, s->c.opt->hparams[k].name, ob_hparam_get(&s->c.h, &s->c.opt->hparams[k]));
+    cJSON_AddItemToObject(j, "hparams", ob_hparams_json(s->c.opt, &s->c.h));
     cJSON_AddItemToObject(j, "swept", swept_json(sw, s));
     cJSON_AddStringToObject(j, "criterion", crit_name(pi->crit));
     add_num(j, "median", a->crit[0]);

@@ -48,11 +48,10 @@ ob_isa ob_kernel_isa(ob_kernel_fn k)
     return OB_ISA_SCALAR;
 }
 
-double ob_sumsq(ob_isa isa, size_t n, const float *x, int threads)
+double ob_blocked_sum(size_t n, ob_block_sum_fn f, const void *ctx, int threads)
 {
-    const ob_sumsq_fn f = ob_sumsq_kernel(isa);
     const size_t nb = (n + OB_SUMSQ_BLOCK - 1) / OB_SUMSQ_BLOCK;
-    if (nb <= 1) return f(n, x);
+    if (nb <= 1) return f(ctx, 0, n);
     double total = 0;
     const int nt = ob_thread_count(n, threads);
     /* Threads compute block sums into an array; the sums are then added in
@@ -63,17 +62,34 @@ double ob_sumsq(ob_isa isa, size_t n, const float *x, int threads)
 #pragma omp parallel for num_threads(nt) schedule(static)
         for (size_t b = 0; b < nb; b++) {
             const size_t lo = b * OB_SUMSQ_BLOCK;
-            part[b] = f(n - lo < OB_SUMSQ_BLOCK ? n - lo : OB_SUMSQ_BLOCK, x + lo);
+            part[b] = f(ctx, lo, n - lo < OB_SUMSQ_BLOCK ? n - lo : OB_SUMSQ_BLOCK);
         }
         for (size_t b = 0; b < nb; b++) total = total + part[b];
         free(part);
     } else {
         for (size_t b = 0; b < nb; b++) {
             const size_t lo = b * OB_SUMSQ_BLOCK;
-            total = total + f(n - lo < OB_SUMSQ_BLOCK ? n - lo : OB_SUMSQ_BLOCK, x + lo);
+            total = total + f(ctx, lo, n - lo < OB_SUMSQ_BLOCK ? n - lo : OB_SUMSQ_BLOCK);
         }
     }
     return total != total ? (double)NAN : total;
+}
+
+typedef struct sumsq_ctx {
+    ob_sumsq_fn f;
+    const float *x;
+} sumsq_ctx;
+
+static double sumsq_block(const void *ctx, size_t lo, size_t len)
+{
+    const sumsq_ctx *c = ctx;
+    return c->f(len, c->x + lo);
+}
+
+double ob_sumsq(ob_isa isa, size_t n, const float *x, int threads)
+{
+    const sumsq_ctx c = {ob_sumsq_kernel(isa), x};
+    return ob_blocked_sum(n, sumsq_block, &c, threads);
 }
 
 double ob_clip_coef(double max_norm, double sumsq)
@@ -131,8 +147,8 @@ void ob_run_kernel_clipped(ob_isa isa, ob_kernel_fn k, size_t n, float *p, const
     const int scaled = s->clip_norm > 0;
     const float scale = scaled ? (float)ob_clip_coef(s->clip_norm, ob_sumsq(isa, n, g, threads)) : 1.0f;
     const size_t nt = (size_t)ob_thread_count(n, threads);
-    /* The chunks of ob_run_kernel_threaded: multiples of 64 elements. */
-    const size_t chunk = nt > 1 ? ((n + nt - 1) / nt + 63) & ~(size_t)63 : n;
+    /* The chunks of ob_run_kernel_threaded. */
+    const size_t chunk = ob_thread_chunk(n, nt);
 #pragma omp parallel for num_threads((int)nt) schedule(static, 1) if (nt > 1)
     for (size_t c = 0; c < nt; c++) {
         const size_t lo = c * chunk;

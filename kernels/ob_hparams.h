@@ -32,6 +32,13 @@ typedef struct ob_hparams {
      * clip_value: torch.nn.utils.clip_grad_value_(clip_value). */
     double clip_norm;
     double clip_value;
+    /* Sharpness-aware minimization, a generic option of every optimizer
+     * (kernels/ob_sam.h): the step's gradient is taken at x + eps_hat, the
+     * ascent step of Foret et al. 2021, Alg. 1 (sam_adaptive: ASAM, Kwon
+     * et al. 2021, with T = diag(|x| + sam_eta)).  sam_rho = 0: off. */
+    double sam_rho;
+    double sam_eta;
+    int sam_adaptive;  /* bool */
     int amsgrad;   /* bool */
     int nesterov;  /* bool */
     int centered;  /* bool */

@@ -119,8 +119,14 @@ extern const size_t ob_optimizer_count;
 /* Looks an optimizer up by name; NULL if unknown. */
 const ob_optimizer *ob_optimizer_find(const char *name);
 
-/* Fills h with the optimizer's defaults (fields it does not use are 0). */
+/* Fills h with the optimizer's defaults and those of the generic keys
+ * (other fields are 0). */
 void ob_hparams_default(const ob_optimizer *o, ob_hparams *h);
+/* The generic keys every optimizer takes besides its own, in this order:
+ * gradient clipping (clip_norm, clip_value; kernels/ob_reduce.h) and SAM
+ * (sam_rho, sam_adaptive, sam_eta; kernels/ob_sam.h).  i < count. */
+size_t ob_generic_hparam_count(void);
+const ob_hparam_spec *ob_generic_hparam(size_t i);
 const ob_hparam_spec *ob_hparam_find(const ob_optimizer *o, const char *key);
 double ob_hparam_get(const ob_hparams *h, const ob_hparam_spec *spec);
 void ob_hparam_put(ob_hparams *h, const ob_hparam_spec *spec, double v);
@@ -172,6 +178,10 @@ void ob_run_kernel_threaded(ob_kernel_fn k, size_t n, float *p, const float *g,
  * asked for `threads` (<= 0: OpenMP's default): at most one per
  * OB_THREAD_MIN_CHUNK elements, at least 1. */
 int ob_thread_count(size_t n, int threads);
+/* The chunk length for n elements on nt threads: ceil(n/nt) rounded up to
+ * a multiple of 64 floats (256 bytes, so no two threads write the same
+ * cache line); n when nt <= 1. */
+size_t ob_thread_chunk(size_t n, size_t nt);
 
 /* The threaded form of ob_step. */
 int ob_step_threaded(const ob_optimizer *o, ob_isa isa, const ob_hparams *h,

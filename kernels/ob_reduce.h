@@ -47,6 +47,7 @@
 #ifndef OB_REDUCE_H
 #define OB_REDUCE_H
 
+#include <math.h>
 #include <stddef.h>
 
 #include "ob_optimizers.h"
@@ -82,6 +83,25 @@ static inline double ob_sumsq_tree(double lane[OB_SUMSQ_LANES])
         for (int j = 0; j < h; j++) lane[j] = lane[j] + lane[j + h];
     return lane[0];
 }
+
+/* The end of every block kernel: the tree, and a NaN made canonical
+ * (which of two NaN operands an addition returns depends on the operand
+ * order the compiler chose). */
+static inline double ob_sumsq_finish(double lane[OB_SUMSQ_LANES])
+{
+    const double r = ob_sumsq_tree(lane);
+    return r != r ? (double)NAN : r;
+}
+
+/* The blocked order of every reduction here: f(ctx, lo, len) reduces the
+ * block [lo, lo + len) (len <= OB_SUMSQ_BLOCK, lo a multiple of it), on
+ * up to `threads` threads (<= 0: OpenMP's default; at most one per
+ * OB_THREAD_MIN_CHUNK elements); the block sums are added in block order
+ * from +0, so the result does not depend on the thread count.  A NaN
+ * total comes back as the canonical NaN.  (ob_sumsq, and ASAM's norm in
+ * kernels/ob_sam.h.) */
+typedef double (*ob_block_sum_fn)(const void *ctx, size_t lo, size_t len);
+double ob_blocked_sum(size_t n, ob_block_sum_fn f, const void *ctx, int threads);
 
 /* The whole reduction: blocks of OB_SUMSQ_BLOCK elements reduced with the
  * isa's kernel (on up to `threads` threads, <= 0: OpenMP's default; at

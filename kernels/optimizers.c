@@ -16,6 +16,7 @@
 
 #include "ob_optimizers.h"
 #include "ob_reduce.h"
+#include "ob_sam.h"
 #include "../reference/ob_reference.h"
 
 #ifdef OB_BUILD_AVX2
@@ -381,10 +382,21 @@ void ob_hparam_put(ob_hparams *h, const ob_hparam_spec *spec, double v)
     else *(double *)(void *)base = v;
 }
 
+size_t ob_generic_hparam_count(void) { return ob_clip_hparam_count + ob_sam_hparam_count; }
+
+const ob_hparam_spec *ob_generic_hparam(size_t i)
+{
+    if (i < ob_clip_hparam_count) return &ob_clip_hparams[i];
+    i -= ob_clip_hparam_count;
+    return i < ob_sam_hparam_count ? &ob_sam_hparams[i] : NULL;
+}
+
 void ob_hparams_default(const ob_optimizer *o, ob_hparams *h)
 {
     memset(h, 0, sizeof *h);
     for (size_t i = 0; i < o->n_hparams; i++) ob_hparam_put(h, &o->hparams[i], o->hparams[i].def);
+    for (size_t i = 0; i < ob_generic_hparam_count(); i++)
+        ob_hparam_put(h, ob_generic_hparam(i), ob_generic_hparam(i)->def);
     /* Fixed properties of an entry, not user options. */
     if (o == &opt_amsgrad) h->amsgrad = 1;
     if (o == &opt_adamw) h->decoupled_wd = 1;
@@ -394,9 +406,10 @@ const ob_hparam_spec *ob_hparam_find(const ob_optimizer *o, const char *key)
 {
     for (size_t i = 0; i < o->n_hparams; i++)
         if (strcmp(o->hparams[i].name, key) == 0) return &o->hparams[i];
-    /* Gradient clipping: every optimizer's (kernels/ob_reduce.h). */
-    for (size_t i = 0; i < ob_clip_hparam_count; i++)
-        if (strcmp(ob_clip_hparams[i].name, key) == 0) return &ob_clip_hparams[i];
+    /* Gradient clipping and SAM: every optimizer's (kernels/ob_reduce.h,
+     * kernels/ob_sam.h). */
+    for (size_t i = 0; i < ob_generic_hparam_count(); i++)
+        if (strcmp(ob_generic_hparam(i)->name, key) == 0) return ob_generic_hparam(i);
     return NULL;
 }
 
@@ -444,9 +457,9 @@ int ob_hparam_set(const ob_optimizer *o, ob_hparams *h, const char *assignment,
             strncat(known, o->hparams[i].name, sizeof known - strlen(known) - 1);
             if (i + 1 < o->n_hparams) strncat(known, ", ", sizeof known - strlen(known) - 1);
         }
-        for (size_t i = 0; i < ob_clip_hparam_count; i++) {
+        for (size_t i = 0; i < ob_generic_hparam_count(); i++) {
             strncat(known, ", ", sizeof known - strlen(known) - 1);
-            strncat(known, ob_clip_hparams[i].name, sizeof known - strlen(known) - 1);
+            strncat(known, ob_generic_hparam(i)->name, sizeof known - strlen(known) - 1);
         }
         snprintf(err, errlen, "%s has no hyperparameter '%s' (known: %s)", o->name, key, known);
         return -1;
@@ -478,8 +491,8 @@ int ob_validate(const ob_optimizer *o, const ob_hparams *h, char *err, size_t er
     for (size_t i = 0; i < o->n_hparams; i++)
         if (check_one(o, &o->hparams[i], ob_hparam_get(h, &o->hparams[i]), err, errlen) != 0)
             return -1;
-    for (size_t i = 0; i < ob_clip_hparam_count; i++)
-        if (check_one(o, &ob_clip_hparams[i], ob_hparam_get(h, &ob_clip_hparams[i]), err, errlen) != 0)
+    for (size_t i = 0; i < ob_generic_hparam_count(); i++)
+        if (check_one(o, ob_generic_hparam(i), ob_hparam_get(h, ob_generic_hparam(i)), err, errlen) != 0)
             return -1;
     if (o->check && o->check(h, err, errlen) != 0) {
         /* Prefix the optimizer's name, like the range messages. */

@@ -24,6 +24,11 @@ int ob_thread_count(size_t n, int threads)
 #endif
 }
 
+size_t ob_thread_chunk(size_t n, size_t nt)
+{
+    return nt > 1 ? ((n + nt - 1) / nt + 63) & ~(size_t)63 : n;
+}
+
 void ob_run_kernel_threaded(ob_kernel_fn k, size_t n, float *p, const float *g,
                             float *const *state, size_t n_state,
                             const ob_step_scalars *s, int threads)
@@ -35,9 +40,7 @@ void ob_run_kernel_threaded(ob_kernel_fn k, size_t n, float *p, const float *g,
 #ifdef _OPENMP
     size_t nt = (size_t)ob_thread_count(n, threads);
     if (nt > 1) {
-        /* Chunks are whole multiples of 64 floats (one 256-byte block), so
-         * no two threads write the same cache line. */
-        size_t chunk = ((n + nt - 1) / nt + 63) & ~(size_t)63;
+        const size_t chunk = ob_thread_chunk(n, nt);
 #pragma omp parallel for num_threads((int)nt) schedule(static, 1)
         for (size_t c = 0; c < nt; c++) {
             size_t lo = c * chunk;

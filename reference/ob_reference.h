@@ -69,6 +69,15 @@ double ob_ref_nadam_mu(double beta1, double momentum_decay, uint64_t t);
 double ob_ref_radam_rho(double beta2, uint64_t t);
 double ob_ref_radam_rect(double beta2, uint64_t t);
 
+/* The SAM / ASAM ascent step (kernels/ob_sam.h; Foret et al. 2021,
+ * Alg. 1; Kwon et al. 2021, §4): xhat = x + eps with h's sam_rho,
+ * sam_adaptive and sam_eta (sam_rho = 0: xhat = x).  If scale is not
+ * NULL it receives the per-element error scale S of the agreement bound
+ * (OB_SAM_AGREE_BOUND / OB_ASAM_AGREE_BOUND): +inf where the fp32 scale
+ * would not be a normal number or the norm is not finite. */
+void ob_ref_sam_perturb(const ob_hparams *h, size_t n, const double *x, const double *g, double *xhat,
+                        double *scale);
+
 /* Sum of squares of x, accurate to about 2^-53 relative (compensated;
  * reference/clip.c).  Inf and NaN propagate. */
 double ob_ref_sumsq(size_t n, const double *x);

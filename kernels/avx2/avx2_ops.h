@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "../ob_kernels.h"
+#include "../ob_reduce.h"
 
 #define OB_AVX2_INLINE static inline __attribute__((always_inline))
 
@@ -26,6 +27,19 @@ OB_AVX2_INLINE void ob_store8(float *a, __m256 x, __m256i mask, const int masked
 {
     if (masked) _mm256_maskstore_ps(a, mask, x);
     else _mm256_storeu_ps(a, x);
+}
+
+/* The 16 double lanes of the fixed-order reductions (kernels/ob_reduce.h),
+ * held as four 4-double accumulators (lanes 0-3, 4-7, 8-11, 12-15),
+ * added by the fixed tree; a NaN comes back canonical. */
+OB_AVX2_INLINE double ob_lanes16_finish(__m256d a0, __m256d a1, __m256d a2, __m256d a3)
+{
+    double lane[OB_SUMSQ_LANES];
+    _mm256_storeu_pd(lane, a0);
+    _mm256_storeu_pd(lane + 4, a1);
+    _mm256_storeu_pd(lane + 8, a2);
+    _mm256_storeu_pd(lane + 12, a3);
+    return ob_sumsq_finish(lane);
 }
 
 /* Lanes 0 .. rem-1 set (1 <= rem <= 7). */

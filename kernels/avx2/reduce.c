@@ -44,11 +44,5 @@ double ob_sumsq_avx2(size_t n, const float *x)
     } else if (rem > 0) {
         sumsq_half(i, x, &a0, &a1, ob_tail_mask8(rem), 1);
     }
-    double lane[OB_SUMSQ_LANES];
-    _mm256_storeu_pd(lane, a0);
-    _mm256_storeu_pd(lane + 4, a1);
-    _mm256_storeu_pd(lane + 8, a2);
-    _mm256_storeu_pd(lane + 12, a3);
-    const double r = ob_sumsq_tree(lane);
-    return r != r ? (double)NAN : r;
+    return ob_lanes16_finish(a0, a1, a2, a3);
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "../ob_kernels.h"
+#include "../ob_reduce.h"
 
 #define OB_AVX512_INLINE static inline __attribute__((always_inline))
 
@@ -44,6 +45,17 @@ OB_AVX512_INLINE void ob_prefetch_ahead(const float *a, size_t i)
     const uintptr_t at = (uintptr_t)(a + i) + OB_PREFETCH_BYTES;
     _mm_prefetch((const char *)at, _MM_HINT_T0);
     _mm_prefetch((const char *)(at + 64), _MM_HINT_T0);
+}
+
+/* The 16 double lanes of the fixed-order reductions (kernels/ob_reduce.h),
+ * held as two 8-double accumulators (lanes 0-7, 8-15), added by the fixed
+ * tree; a NaN comes back canonical. */
+OB_AVX512_INLINE double ob_lanes16_finish(__m512d lo, __m512d hi)
+{
+    double lane[OB_SUMSQ_LANES];
+    _mm512_storeu_pd(lane, lo);
+    _mm512_storeu_pd(lane + 8, hi);
+    return ob_sumsq_finish(lane);
 }
 
 /* Lanes 0 .. rem-1 set (1 <= rem <= 15). */

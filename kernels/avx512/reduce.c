@@ -34,9 +34,5 @@ double ob_sumsq_avx512(size_t n, const float *x)
 #define VEC(i, mask, masked) sumsq_row(i, x, &lo, &hi, mask, masked)
     OB_AVX512_FOR_EACH(n, VEC);
 #undef VEC
-    double lane[OB_SUMSQ_LANES];
-    _mm512_storeu_pd(lane, lo);
-    _mm512_storeu_pd(lane + 8, hi);
-    const double r = ob_sumsq_tree(lane);
-    return r != r ? (double)NAN : r;
+    return ob_lanes16_finish(lo, hi);
 }

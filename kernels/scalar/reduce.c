@@ -28,6 +28,5 @@ double ob_sumsq_scalar(size_t n, const float *x)
         const double xi = x[i + j];
         lane[j] = lane[j] + xi * xi;
     }
-    const double r = ob_sumsq_tree(lane);
-    return r != r ? (double)NAN : r;
+    return ob_sumsq_finish(lane);
 }
