@@ -14,6 +14,7 @@
 #define OB_RESULTS_H
 
 #include <stddef.h>
+#include <signal.h>
 #include <stdio.h>
 
 #include <cjson/cJSON.h>
@@ -34,6 +35,11 @@ typedef struct ob_atomic_file {
     void *sink;        /* f's write state (results.c): the first write error */
     char path[4096];
     char tmp[4096];
+    /* SIGINT and SIGTERM held back while the temporary exists (set when
+     * they would kill the process: no handler installed), and the mask
+     * to restore on commit or abort. */
+    int held;
+    sigset_t old_mask;
 } ob_atomic_file;
 
 /* Test hook: with OPTBENCH_TEST_ENOSPC=N in the environment, every write
@@ -43,7 +49,13 @@ typedef struct ob_atomic_file {
  * partial file that looks complete, without root or a small file system. */
 #define OB_TEST_ENOSPC_ENV "OPTBENCH_TEST_ENOSPC"
 
-/* Opens a temporary file beside `path`; 0, or -1 with a message. */
+/* Opens a temporary file beside `path`; 0, or -1 with a message.  When
+ * SIGINT or SIGTERM would kill the process (their default action: a
+ * command without ob_interrupt.h's handlers, such as bench or ci), both
+ * are held back until ob_atomic_commit or ob_atomic_abort, so that such a
+ * command, interrupted, dies after the rename and never leaves its
+ * temporary behind.  With handlers installed (run, sweep) nothing is held:
+ * the handler only sets a flag and the command aborts the file itself. */
 int ob_atomic_open(ob_atomic_file *af, const char *path, char *err, size_t errlen);
 /* Flushes, fsyncs and renames it over `path`; 0, or -1 with a message (the
  * temporary is removed and `path` is untouched).  A write error that

@@ -92,9 +92,30 @@ static FILE *open_sink(int fd, sink **out)
 
 /* ---- atomic files ------------------------------------------------------- */
 
+/* Nonzero if signal sig would terminate the process now (no handler, not
+ * ignored). */
+static int kills_by_default(int sig)
+{
+    struct sigaction sa;
+    return sigaction(sig, NULL, &sa) == 0 && !(sa.sa_flags & SA_SIGINFO) && sa.sa_handler == SIG_DFL;
+}
+
+static void release_signals(ob_atomic_file *af)
+{
+    if (af->held) pthread_sigmask(SIG_SETMASK, &af->old_mask, NULL);
+    af->held = 0;
+}
+
 int ob_atomic_open(ob_atomic_file *af, const char *path, char *err, size_t errlen)
 {
     memset(af, 0, sizeof *af);
+    if (kills_by_default(SIGINT) || kills_by_default(SIGTERM)) {
+        sigset_t block;
+        sigemptyset(&block);
+        sigaddset(&block, SIGINT);
+        sigaddset(&block, SIGTERM);
+        af->held = pthread_sigmask(SIG_BLOCK, &block, &af->old_mask) == 0;
+    }
     if (snprintf(af->path, sizeof af->path, "%s", path) >= (int)sizeof af->path ||
         snprintf(af->tmp, sizeof af->tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof af->tmp) {
         snprintf(err, errlen, "path too long: %s", path);
@@ -103,6 +124,7 @@ int ob_atomic_open(ob_atomic_file *af, const char *path, char *err, size_t errle
     int fd = mkstemp(af->tmp);
     if (fd < 0) {
         snprintf(err, errlen, "cannot create a file beside %s: %s", path, strerror(errno));
+        release_signals(af);
         return -1;
     }
     fchmod(fd, 0644);
@@ -114,6 +136,7 @@ int ob_atomic_open(ob_atomic_file *af, const char *path, char *err, size_t errle
         snprintf(err, errlen, "cannot open %s: %s", af->tmp, strerror(errno));
         close(fd);
         unlink(af->tmp);
+        release_signals(af);
         return -1;
     }
     return 0;
@@ -134,17 +157,19 @@ int ob_atomic_commit(ob_atomic_file *af, char *err, size_t errlen)
         saved = errno;
     }
     af->f = NULL;
+    int rc = 0;
     if (bad) {
         snprintf(err, errlen, "cannot write %s: %s", af->path, strerror(saved ? saved : EIO));
         unlink(af->tmp);
-        return -1;
-    }
-    if (rename(af->tmp, af->path) != 0) {
+        rc = -1;
+    } else if (rename(af->tmp, af->path) != 0) {
         snprintf(err, errlen, "cannot rename %s to %s: %s", af->tmp, af->path, strerror(errno));
         unlink(af->tmp);
-        return -1;
+        rc = -1;
     }
-    return 0;
+    af->tmp[0] = '\0';
+    release_signals(af);
+    return rc;
 }
 
 void ob_atomic_abort(ob_atomic_file *af)
@@ -152,13 +177,14 @@ void ob_atomic_abort(ob_atomic_file *af)
     if (af->f) fclose(af->f);
     af->f = NULL;
     if (af->tmp[0]) unlink(af->tmp);
+    af->tmp[0] = '\0';
+    release_signals(af);
 }
 
 int ob_atomic_write(const char *path, const char *data, size_t len, char *err, size_t errlen)
 {
-    /* SIGINT and SIGTERM wait until the file is in place (or abandoned):
-     * a command that does not handle them (e.g. ci writing a baseline) then
-     * dies after the rename, never leaving a temporary file behind. */
+    /* SIGINT and SIGTERM wait until the file is in place (or abandoned),
+     * handlers or not: the whole write is short. */
     sigset_t block, old;
     sigemptyset(&block);
     sigaddset(&block, SIGINT);
