@@ -284,10 +284,14 @@ int ob_cmd_run(int argc, char **argv, FILE *out, FILE *err)
         goto done;
     }
     for (size_t i = 0; i < s.n; i++) {
-        /* A unique case id: problem.optimizer, suffixed when repeated. */
+        /* A unique case id: problem.optimizer[+sam], suffixed when repeated. */
         int dup = 0;
-        for (size_t j = 0; j < i; j++) dup += s.cases[j].problem == s.cases[i].problem && s.cases[j].opt == s.cases[i].opt;
-        snprintf(ids[i], sizeof ids[i], "%s.%s", s.cases[i].problem->name, s.cases[i].opt->name);
+        ob_case_id(&s.cases[i], ids[i], sizeof ids[i]);
+        for (size_t j = 0; j < i; j++) {
+            char other[sizeof ids[i]];
+            ob_case_id(&s.cases[j], other, sizeof other);
+            dup += !strcmp(other, ids[i]);
+        }
         if (dup) snprintf(ids[i] + strlen(ids[i]), sizeof ids[i] - strlen(ids[i]), ".%d", dup + 1);
     }
     size_t done_cases = 0;

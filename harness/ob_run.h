@@ -92,6 +92,10 @@ typedef struct ob_case_result {
     int exit_code;
 } ob_case_result;
 
+/* The case's id: "<problem>.<optimizer>", with "+sam" or "+asam" when
+ * SAM is on (a run makes repeated ids unique with ".2", ".3", ...). */
+void ob_case_id(const ob_case *c, char *buf, size_t len);
+
 /* Runs one case, writing the per-step series to csv_path (atomically; NULL
  * to skip).  Returns 0 (check r->ok for agreement), or -1 with a message
  * and r->exit_code (bad configuration, missing data, out of memory, write

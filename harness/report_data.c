@@ -229,6 +229,16 @@ static int load_cases(rp_model *m, char *err, size_t errlen)
         rc->id = rp_str(c, "id");
         rc->problem = rp_str(c, "problem");
         rc->opt = rp_str(c, "optimizer");
+        /* A SAM case is its own series beside the base optimizer (same
+         * problem, same optimizer, twice the gradient evaluations). */
+        const cJSON *hp = cJSON_GetObjectItemCaseSensitive(c, "hparams");
+        const cJSON *rho = cJSON_GetObjectItemCaseSensitive(hp, "sam_rho");
+        if (rc->opt[0] && cJSON_IsNumber(rho) && rho->valuedouble > 0) {
+            const cJSON *ad = cJSON_GetObjectItemCaseSensitive(hp, "sam_adaptive");
+            int adaptive = cJSON_IsTrue(ad) || (cJSON_IsNumber(ad) && ad->valuedouble != 0);
+            snprintf(rc->label, sizeof rc->label, "%s+%s", rc->opt, adaptive ? "asam" : "sam");
+            rc->opt = rc->label;
+        }
         if (!rc->id[0] || !rc->problem[0] || !rc->opt[0]) {
             rp_missing(m->sum, "results.json: a case record without id, problem or optimizer was skipped");
             continue;

@@ -33,7 +33,8 @@ double rp_table_num(const rp_table *t, size_t row, int col);           /* NaN: e
 
 typedef struct rp_case {
     const cJSON *j;                      /* the record in results.json */
-    const char *id, *problem, *opt;
+    const char *id, *problem, *opt;      /* opt: the optimizer, or its label below */
+    char label[96];                      /* "adam+sam", "sgd+asam": SAM cases, drawn as their own series */
     char csv[4400];                      /* the per-step CSV */
     char csv_rel[300];                   /* the same, relative to the run folder */
     int has_csv;                         /* it exists */

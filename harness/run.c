@@ -393,6 +393,14 @@ int ob_case_check(const ob_case *c, char *err, size_t errlen)
     return code;
 }
 
+void ob_case_id(const ob_case *c, char *buf, size_t len)
+{
+    /* SAM cases say so ("quad_diag.adam+sam"): the same problem and
+     * optimizer usually run without it too. */
+    snprintf(buf, len, "%s.%s%s", c->problem->name, c->opt->name,
+             !ob_sam_active(&c->h) ? "" : c->h.sam_adaptive ? "+asam" : "+sam");
+}
+
 int ob_run_case(const ob_case *c, const char *csv_path, ob_case_result *r, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
@@ -400,7 +408,7 @@ int ob_run_case(const ob_case *c, const char *csv_path, ob_case_result *r, char 
     ob_problem *pb = NULL;
     if (create_problem(c, &pb, &r->exit_code, err, errlen) != 0) return -1;
     size_t n = pb->n;
-    snprintf(r->id, sizeof r->id, "%s.%s", c->problem->name, o->name);
+    ob_case_id(c, r->id, sizeof r->id);
     r->n = n;
     r->fstar = pb->fstar;
     r->has_fstar = pb->has_fstar;

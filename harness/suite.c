@@ -14,8 +14,10 @@
 /* The default suite: every optimizer on a representative set of problems
  * (a valley, a multi-modal function, ill-conditioned and rotated
  * quadratics, a noisy quadratic, a drifting optimum, sparse logistic
- * regression, a real data set and the AMSGrad counterexample).  Learning
- * rates are per optimizer where one rate does not suit all. */
+ * regression, a real data set and the AMSGrad counterexample), plus SGD
+ * and Adam with SAM (rho = 0.05) beside their plain runs on the DeepOBS
+ * quadratic.  Learning rates are per optimizer where one rate does not
+ * suit all. */
 const char ob_default_suite_json[] =
     "{\"cases\": ["
     "{\"problem\": \"mgh_rosenbrock\", \"steps\": 3000,"
@@ -38,6 +40,8 @@ const char ob_default_suite_json[] =
     "{\"problem\": \"quadratic_deep\", \"steps\": 1000,"
     " \"lr\": {\"sgd\": 0.01, \"adagrad\": 0.5, \"rmsprop\": 0.01, \"*\": 0.05,"
     "          \"nadam\": 0.03, \"radam\": 0.03, \"adamax\": 0.1, \"lion\": 3e-3}},"
+    "{\"problem\": \"quadratic_deep\", \"steps\": 1000, \"optimizers\": [\"sgd\", \"adam\"],"
+    " \"lr\": {\"sgd\": 0.01, \"*\": 0.05}, \"set\": {\"*\": [\"sam_rho=0.05\"]}},"
     "{\"problem\": \"nqm\", \"steps\": 1000,"
     " \"lr\": {\"sgd\": 0.5, \"adagrad\": 0.1, \"rmsprop\": 1e-3, \"*\": 0.01,"
     "          \"nadam\": 0.01, \"radam\": 0.03, \"adamax\": 0.03, \"lion\": 3e-3}},"
