@@ -39,10 +39,16 @@ endif
 
 AVX2_FLAGS = -mavx2 -mfma
 AVX512_FLAGS = -mavx512f
+# kernels/avx512bf16: VCVTNEPS2BF16 for the mixed-precision rounding; used
+# only on CPUs that have AVX512_BF16 (ob_bf16_native_supported).
+AVX512BF16_FLAGS = -mavx512f -mavx512bf16 -mavx512bw -mavx512vl
+# F16C (VCVTPH2PS) for the fp16 gradients of the AVX2 conversions only.
+F16C_FLAGS = -mf16c
 # Build an ISA only if the compiler accepts its flags.
 cc_accepts = $(shell echo 'int x;' | $(CC) $(1) -x c -c - -o /dev/null 2>/dev/null && echo 1)
 HAVE_AVX2 := $(call cc_accepts,$(AVX2_FLAGS))
 HAVE_AVX512 := $(call cc_accepts,$(AVX512_FLAGS))
+HAVE_AVX512BF16 := $(if $(HAVE_AVX512),$(call cc_accepts,$(AVX512BF16_FLAGS)))
 
 ISA_DEFS =
 ifeq ($(HAVE_AVX2),1)
@@ -50,6 +56,9 @@ ISA_DEFS += -DOB_BUILD_AVX2
 endif
 ifeq ($(HAVE_AVX512),1)
 ISA_DEFS += -DOB_BUILD_AVX512
+endif
+ifeq ($(HAVE_AVX512BF16),1)
+ISA_DEFS += -DOB_BUILD_AVX512BF16
 endif
 
 CFLAGS = $(CFLAGS_BASE) $(ISA_DEFS) $(SANITIZE) $(EXTRA_CFLAGS)
@@ -62,13 +71,14 @@ LIB_SRCS = $(wildcard kernels/*.c) $(wildcard reference/*.c) $(wildcard problems
 SCALAR_SRCS = $(wildcard kernels/scalar/*.c)
 AVX2_SRCS = $(if $(HAVE_AVX2),$(wildcard kernels/avx2/*.c))
 AVX512_SRCS = $(if $(HAVE_AVX512),$(wildcard kernels/avx512/*.c))
+AVX512BF16_SRCS = $(if $(HAVE_AVX512BF16),$(wildcard kernels/avx512bf16/*.c))
 HARNESS_SRCS = $(filter-out harness/main.c,$(wildcard harness/*.c))
 HARNESS_MAIN = $(wildcard harness/main.c)
 TEST_COMMON = $(wildcard tests/common/*.c)
 TEST_SRCS = $(wildcard tests/test_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
-LIB_OBJS = $(call obj,$(LIB_SRCS) $(SCALAR_SRCS) $(AVX2_SRCS) $(AVX512_SRCS))
+LIB_OBJS = $(call obj,$(LIB_SRCS) $(SCALAR_SRCS) $(AVX2_SRCS) $(AVX512_SRCS) $(AVX512BF16_SRCS))
 # The Google Benchmark shim (harness/bench_shim.cc) is the only C++ source.
 HARNESS_CXX_SRCS = $(wildcard harness/*.cc)
 HARNESS_OBJS = $(call obj,$(HARNESS_SRCS)) $(patsubst %.cc,$(BUILD)/%.o,$(HARNESS_CXX_SRCS))
@@ -101,6 +111,12 @@ $(BUILD)/kernels/avx2/%.o: kernels/avx2/%.c
 $(BUILD)/kernels/avx512/%.o: kernels/avx512/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(AVX512_FLAGS) -c $< -o $@
+
+$(BUILD)/kernels/avx512bf16/%.o: kernels/avx512bf16/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(AVX512BF16_FLAGS) -c $< -o $@
+
+$(BUILD)/kernels/avx2/convert.o: AVX2_FLAGS += $(F16C_FLAGS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../kernels/ob_mixed.h"
 #include "../kernels/ob_optimizers.h"
 
 #ifdef __cplusplus
@@ -55,6 +56,15 @@ int ob_state_nonneg(const ob_optimizer *o, size_t k);
  * allocation failure. */
 double ob_agree_measure(const ob_optimizer *o, const ob_hparams *h, ob_kernel_fn kernel, uint64_t seed,
                         size_t n, uint64_t steps, char *where, size_t wlen);
+
+/* The same for one mixed-precision step of format f on isa (harness/
+ * mixed_agree.c): fp32 outputs must meet B·u·S, bf16 outputs B·u·S plus
+ * half a bf16 ulp of the stored value (round to nearest) or one ulp
+ * (stochastic rounding of the parameters).  Returns the worst error as a
+ * fraction of that bound (<= 1 passes), or -1 on allocation failure.
+ * fp16 gradients use a loss scale of 2^8. */
+double ob_mixed_agree_measure(const ob_optimizer *o, const ob_hparams *h, const ob_format *f, ob_isa isa,
+                              uint64_t seed, size_t n, uint64_t steps, char *where, size_t wlen);
 
 #ifdef __cplusplus
 }

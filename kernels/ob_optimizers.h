@@ -159,6 +159,13 @@ int ob_step(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, uint64_t t,
             size_t n, float *p, const float *g, float *const *state,
             char *err, size_t errlen);
 
+/* The checks every step runs before it touches anything: isa supported,
+ * t >= 1, ob_validate, and for n > 0 the arrays (have_pg: p and g are not
+ * NULL; bit k of state_present: state[k] is not NULL).  0, or -1 with a
+ * message. */
+int ob_step_check(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, uint64_t t, size_t n,
+                  int have_pg, unsigned state_present, char *err, size_t errlen);
+
 /* Below this many elements per thread a step runs on one thread, so small
  * tensors never pay for thread start-up. */
 #define OB_THREAD_MIN_CHUNK ((size_t)1 << 15)

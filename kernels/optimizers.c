@@ -525,9 +525,8 @@ size_t ob_traffic_bytes_per_param(const ob_optimizer *o, const ob_hparams *h)
 
 /* ---- stepping --------------------------------------------------------- */
 
-static int step_checks(const ob_optimizer *o, ob_isa isa, const ob_hparams *h,
-                       uint64_t t, size_t n, const float *p, const float *g,
-                       float *const *state, char *err, size_t errlen)
+int ob_step_check(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, uint64_t t, size_t n,
+                  int have_pg, unsigned state_present, char *err, size_t errlen)
 {
     if (!ob_isa_supported(isa)) {
         snprintf(err, errlen, "%s kernels cannot run here: %s", ob_isa_name(isa),
@@ -541,12 +540,12 @@ static int step_checks(const ob_optimizer *o, ob_isa isa, const ob_hparams *h,
     if (ob_validate(o, h, err, errlen) != 0) return -1;
     if (n == 0) return 0;
     unsigned m = o->state_mask(h);
-    if (!p || !g) {
+    if (!have_pg) {
         snprintf(err, errlen, "%s: parameter or gradient array is NULL", o->name);
         return -1;
     }
     for (size_t k = 0; k < o->n_state; k++) {
-        if (((m >> k) & 1u) && (!state || !state[k])) {
+        if (((m >> k) & 1u) && !((state_present >> k) & 1u)) {
             snprintf(err, errlen, "%s: state array '%s' is needed with these hyperparameters but is NULL",
                      o->name, o->state_names[k]);
             return -1;
@@ -559,7 +558,10 @@ int ob_step_threaded(const ob_optimizer *o, ob_isa isa, const ob_hparams *h,
                      uint64_t t, size_t n, float *p, const float *g,
                      float *const *state, int threads, char *err, size_t errlen)
 {
-    if (step_checks(o, isa, h, t, n, p, g, state, err, errlen) != 0) return -1;
+    unsigned present = 0, used = o->state_mask(h);
+    for (size_t k = 0; state && k < o->n_state; k++)
+        if (((used >> k) & 1u) && state[k]) present |= 1u << k;
+    if (ob_step_check(o, isa, h, t, n, p && g, present, err, errlen) != 0) return -1;
     if (n == 0) return 0;
     ob_step_scalars s;
     o->prepare(h, t, &s);

@@ -38,9 +38,7 @@ OB_AVX512_INLINE __mmask16 tail_mask16(size_t rem)
 }
 
 /* Per-step scalars, broadcast once per call. */
-typedef struct adam_consts {
-    __m512 wd, decay, b1, omb1, b2, omb2, rs, eps, neg_step;
-} adam_consts;
+typedef ob_adam16 adam_consts;
 
 /* Elements i .. i+15: the scalar loop body of kernels/scalar/adam.c. */
 OB_AVX512_INLINE void adam_vec(size_t i, float *p, const float *g, float *m,
@@ -70,17 +68,7 @@ OB_AVX512_INLINE void adam_body(size_t n, float *restrict p, const float *restri
                                 float *restrict vmax, const ob_step_scalars *s,
                                 const int l2, const int decoupled, const int amsgrad)
 {
-    const adam_consts k = {
-        .wd = _mm512_set1_ps(s->weight_decay),
-        .decay = _mm512_set1_ps(s->decay_factor),
-        .b1 = _mm512_set1_ps(s->beta1),
-        .omb1 = _mm512_set1_ps(s->one_minus_beta1),
-        .b2 = _mm512_set1_ps(s->beta2),
-        .omb2 = _mm512_set1_ps(s->one_minus_beta2),
-        .rs = _mm512_set1_ps(s->inv_sqrt_bc2),
-        .eps = _mm512_set1_ps(s->eps),
-        .neg_step = _mm512_set1_ps(-s->step_size),
-    };
+    const adam_consts k = ob_adam16_of(s);
     const __mmask16 all = 0xFFFF;  /* unused when unmasked */
     size_t i = 0;
     const int pf = n >= OB_PREFETCH_MIN_N;

@@ -38,7 +38,7 @@
 #include "avx512_ops.h"
 
 typedef struct adam_consts {
-    __m512 wd, decay, b1, omb1, b2, omb2, rs, eps, neg_step;
+    ob_adam16 a;  /* the exact kernel's scalars (avx512_ops.h) */
     __m512 zero, half, one, den_lo, den_hi;
 } adam_consts;
 
@@ -52,12 +52,12 @@ OB_AVX512_INLINE __m512 approx_quotient(__m512 mi, __m512 vi, const adam_consts 
     __m512 s = _mm512_mul_ps(vi, y);
     const __m512 h = _mm512_mul_ps(k->half, y);
     s = _mm512_fmadd_ps(s, _mm512_fnmadd_ps(s, h, k->half), s);
-    const __m512 den = _mm512_fmadd_ps(s, k->rs, k->eps);
+    const __m512 den = _mm512_fmadd_ps(s, k->a.rs, k->a.eps);
     const __mmask16 ok = _mm512_mask_cmp_ps_mask(_mm512_cmp_ps_mask(den, k->den_lo, _CMP_GE_OQ), den,
                                                  k->den_hi, _CMP_LT_OQ);
     if (__builtin_expect((__mmask16)(ok & active) != active, 0)) {
         /* The exact kernel's operations (kernels/avx512/adam.c). */
-        return _mm512_div_ps(mi, _mm512_fmadd_ps(_mm512_sqrt_ps(vi), k->rs, k->eps));
+        return _mm512_div_ps(mi, _mm512_fmadd_ps(_mm512_sqrt_ps(vi), k->a.rs, k->a.eps));
     }
     __m512 r = _mm512_rcp14_ps(den);
     r = _mm512_fmadd_ps(r, _mm512_fnmadd_ps(den, r, k->one), r);
@@ -69,11 +69,11 @@ OB_AVX512_INLINE void adam_vec(size_t i, float *p, const float *g, float *m, flo
                                const int decoupled, const int amsgrad)
 {
     __m512 pi = ob_load16(p + i, mask, masked);
-    if (decoupled) pi = _mm512_mul_ps(pi, k->decay);
+    if (decoupled) pi = _mm512_mul_ps(pi, k->a.decay);
     __m512 d = ob_load16(g + i, mask, masked);
-    if (l2) d = _mm512_fmadd_ps(k->wd, pi, d);
-    __m512 mi = _mm512_fmadd_ps(k->omb1, d, _mm512_mul_ps(k->b1, ob_load16(m + i, mask, masked)));
-    __m512 vi = _mm512_fmadd_ps(k->omb2, _mm512_mul_ps(d, d), _mm512_mul_ps(k->b2, ob_load16(v + i, mask, masked)));
+    if (l2) d = _mm512_fmadd_ps(k->a.wd, pi, d);
+    __m512 mi = _mm512_fmadd_ps(k->a.omb1, d, _mm512_mul_ps(k->a.b1, ob_load16(m + i, mask, masked)));
+    __m512 vi = _mm512_fmadd_ps(k->a.omb2, _mm512_mul_ps(d, d), _mm512_mul_ps(k->a.b2, ob_load16(v + i, mask, masked)));
     ob_store16(m + i, mi, mask, masked);
     ob_store16(v + i, vi, mask, masked);
     if (amsgrad) {
@@ -81,7 +81,7 @@ OB_AVX512_INLINE void adam_vec(size_t i, float *p, const float *g, float *m, flo
         ob_store16(vmax + i, vi, mask, masked);
     }
     const __m512 q = approx_quotient(mi, vi, k, masked ? mask : (__mmask16)0xFFFF);
-    ob_store16(p + i, _mm512_fmadd_ps(k->neg_step, q, pi), mask, masked);
+    ob_store16(p + i, _mm512_fmadd_ps(k->a.neg_step, q, pi), mask, masked);
 }
 
 OB_AVX512_INLINE void adam_body(size_t n, float *restrict p, const float *restrict g, float *restrict m,
@@ -89,15 +89,7 @@ OB_AVX512_INLINE void adam_body(size_t n, float *restrict p, const float *restri
                                 const int l2, const int decoupled, const int amsgrad)
 {
     const adam_consts k = {
-        .wd = _mm512_set1_ps(s->weight_decay),
-        .decay = _mm512_set1_ps(s->decay_factor),
-        .b1 = _mm512_set1_ps(s->beta1),
-        .omb1 = _mm512_set1_ps(s->one_minus_beta1),
-        .b2 = _mm512_set1_ps(s->beta2),
-        .omb2 = _mm512_set1_ps(s->one_minus_beta2),
-        .rs = _mm512_set1_ps(s->inv_sqrt_bc2),
-        .eps = _mm512_set1_ps(s->eps),
-        .neg_step = _mm512_set1_ps(-s->step_size),
+        .a = ob_adam16_of(s),
         .zero = _mm512_setzero_ps(),
         .half = _mm512_set1_ps(0.5f),
         .one = _mm512_set1_ps(1.0f),

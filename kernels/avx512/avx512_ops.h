@@ -123,4 +123,26 @@ OB_AVX512_INLINE __m512 ob_moments16_step(const ob_moments16 *k, size_t i, float
     return d;
 }
 
+/* Adam's per-step scalars broadcast once per call (kernels/avx512/adam.c
+ * and the fused mixed-precision kernels, adam_mixed.h). */
+typedef struct ob_adam16 {
+    __m512 wd, decay, b1, omb1, b2, omb2, rs, eps, neg_step;
+} ob_adam16;
+
+OB_AVX512_INLINE ob_adam16 ob_adam16_of(const ob_step_scalars *s)
+{
+    const ob_adam16 k = {
+        .wd = _mm512_set1_ps(s->weight_decay),
+        .decay = _mm512_set1_ps(s->decay_factor),
+        .b1 = _mm512_set1_ps(s->beta1),
+        .omb1 = _mm512_set1_ps(s->one_minus_beta1),
+        .b2 = _mm512_set1_ps(s->beta2),
+        .omb2 = _mm512_set1_ps(s->one_minus_beta2),
+        .rs = _mm512_set1_ps(s->inv_sqrt_bc2),
+        .eps = _mm512_set1_ps(s->eps),
+        .neg_step = _mm512_set1_ps(-s->step_size),
+    };
+    return k;
+}
+
 #endif

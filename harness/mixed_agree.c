@@ -1,0 +1,140 @@
+/*
+ * mixed_agree.c — single-step agreement of a mixed-precision step with the
+ * double reference (ob_testdata.h, README "Mixed precision").
+ *
+ * The reference runs in double on the inputs exactly as the kernel sees
+ * them (bf16 and fp16 values widened, fp16 gradients unscaled, which is
+ * exact).  An output kept in fp32 must meet the optimizer's fp32 bound
+ * B·u·S; one stored in bf16 adds the final rounding: half a bf16 ulp of the
+ * stored value for round-to-nearest, one ulp for stochastic rounding.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ob_testdata.h"
+
+/* Unit in the last place of a bf16 value (8 significant bits): 2^(e-7)
+ * in its binade, 2^-133 below the normal range. */
+static double bf16_ulp(double x)
+{
+    int e;
+    if (fabs(x) < 0x1p-126 || !isfinite(x)) return 0x1p-133;
+    frexp(fabs(x), &e);  /* x = f * 2^e, f in [0.5, 1) */
+    return ldexp(1.0, e - 8);
+}
+
+/* Worst |x - r| / (B u S + k ulp(x)) of one output array. */
+static double worst_fraction(const double *x, const double *r, const double *S, size_t n, double B, double k,
+                             size_t *at)
+{
+    double worst = 0;
+    *at = 0;
+    for (size_t i = 0; i < n; i++) {
+        double e;
+        if (!(S[i] < INFINITY)) e = 0;  /* outside the contract (reference/ref_clip.h) */
+        else if (isnan(r[i]) || isnan(x[i])) e = isnan(r[i]) && isnan(x[i]) ? 0 : INFINITY;
+        else if (isinf(r[i]) || isinf(x[i])) e = x[i] == r[i] ? 0 : INFINITY;
+        else {
+            const double bound = B * 0x1p-24 * S[i] + k * (k > 0 ? bf16_ulp(x[i]) : 0);
+            e = bound > 0 ? fabs(x[i] - r[i]) / bound : (x[i] == r[i] ? 0 : INFINITY);
+        }
+        if (e > worst) {
+            worst = e;
+            *at = i;
+        }
+    }
+    return worst;
+}
+
+/* A stored array: n elements of type d, with the values widened to double. */
+static void widen(ob_dtype d, const void *a, size_t n, double scale, double *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (d == OB_DT_F32) out[i] = ((const float *)a)[i];
+        else if (d == OB_DT_BF16) out[i] = ob_bf16_to_f32(((const uint16_t *)a)[i]);
+        else out[i] = (double)ob_f16_to_f32(((const uint16_t *)a)[i]) * scale;
+    }
+}
+
+static void store(ob_dtype d, void *a, size_t i, float v)
+{
+    if (d == OB_DT_F32) ((float *)a)[i] = v;
+    else if (d == OB_DT_BF16) ((uint16_t *)a)[i] = ob_f32_to_bf16_rne(v);
+    else ((uint16_t *)a)[i] = ob_f32_to_f16_rne(v);
+}
+
+double ob_mixed_agree_measure(const ob_optimizer *o, const ob_hparams *h, const ob_format *f, ob_isa isa,
+                              uint64_t seed, size_t n, uint64_t steps, char *where, size_t wlen)
+{
+    const size_t ns = OB_MAX_STATE, m = n ? n : 1;
+    /* fp16 gradients carry a loss scale of 2^8. */
+    const float inv_scale = f->grad == OB_DT_F16 ? 0x1p-8f : 1.0f;
+    void *p = calloc(m, 4), *g = calloc(m, 4), *st[OB_MAX_STATE];
+    double *d = malloc((2 + 2 * ns + 1) * m * sizeof(double));
+    int ok = p && g && d;
+    for (size_t k = 0; k < ns; k++) ok &= (st[k] = calloc(m, 4)) != NULL;
+    double worst = ok ? 0 : -1;
+    if (!ok) goto done;
+    double *pd = d, *gd = d + m, *sd[OB_MAX_STATE], *scale[1 + OB_MAX_STATE];
+    for (size_t k = 0; k < ns; k++) sd[k] = d + (2 + k) * m;
+    for (size_t k = 0; k < 1 + ns; k++) scale[k] = d + (2 + ns + k) * m;
+    ob_rng rng;
+    ob_rng_init(&rng, seed);
+    for (size_t i = 0; i < n; i++) {
+        store(f->param, p, i, ob_rng_normal_float(&rng, 0));
+        for (size_t k = 0; k < ns; k++) store(f->state, st[k], i, ob_rng_normal_float(&rng, ob_state_nonneg(o, k)));
+    }
+    const unsigned mask = o->state_mask(h);
+    char cfg[256], fmt[128];
+    ob_hp_config_name(o, h, cfg, sizeof cfg);
+    ob_format_describe(f, fmt, sizeof fmt);
+    if (wlen) where[0] = '\0';
+    double *out = malloc(m * sizeof *out);
+    if (!out) {
+        worst = -1;
+        goto done;
+    }
+    for (uint64_t t = 1; t <= steps; t++) {
+        for (size_t i = 0; i < n; i++) {
+            /* fp16: |g| * 2^8 within [2^-24, 60000], zeros and fp16
+             * subnormals included; otherwise the usual spread. */
+            float v = f->grad == OB_DT_F16 ? (float)ob_rng_logmag(&rng, 1e-8, 60000, 0) * 0x1p-8f
+                                           : ob_rng_normal_float(&rng, 0);
+            store(f->grad, g, i, f->grad == OB_DT_F16 ? v / inv_scale : v);
+        }
+        widen(f->param, p, n, 1, pd);
+        widen(f->grad, g, n, inv_scale, gd);
+        for (size_t k = 0; k < ns; k++) widen(f->state, st[k], n, 1, sd[k]);
+        o->reference(h, t, n, pd, gd, sd, scale);
+        char err[256];
+        int skipped = 0;
+        if (ob_step_mixed(o, isa, h, t, f, inv_scale, n, p, g, st, 1, &skipped, err, sizeof err) != 0 || skipped) {
+            snprintf(where, wlen, "%s %s step %llu: %s", cfg, fmt, (unsigned long long)t, skipped ? "skipped" : err);
+            worst = INFINITY;
+            break;
+        }
+        for (size_t k = 0; k <= o->n_state; k++) {
+            if (k > 0 && !((mask >> (k - 1)) & 1u)) continue;
+            const ob_dtype dt = k ? f->state : f->param;
+            const double kulp = dt == OB_DT_F32 ? 0 : k == 0 && f->round == OB_ROUND_SR ? 1.0 : 0.5;
+            widen(dt, k ? st[k - 1] : p, n, 1, out);
+            size_t at = 0;
+            const double e = worst_fraction(out, k ? sd[k - 1] : pd, scale[k], n, o->agree_bound, kulp, &at);
+            if (e > worst || (isnan(e) && !isnan(worst))) {
+                worst = e;
+                snprintf(where, wlen, "%s %s step %llu: %s[%zu] = %.9g vs reference %.17g (S = %.6g)", cfg, fmt,
+                         (unsigned long long)t, k ? o->state_names[k - 1] : "p", at, out[at],
+                         k ? sd[k - 1][at] : pd[at], scale[k][at]);
+            }
+        }
+    }
+    free(out);
+done:
+    free(p);
+    free(g);
+    for (size_t k = 0; k < ns; k++) free(st[k]);
+    free(d);
+    return worst;
+}

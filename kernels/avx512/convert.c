@@ -1,0 +1,63 @@
+/*
+ * Mixed-precision array conversions — AVX-512F (ob_mixed.h, ob_cvt_ops):
+ * 16 elements per vector with kernels/avx512/avx512_cvt.h, the last
+ * n % 16 through the software definitions (kernels/convert_sw.h), which
+ * give the same bits.
+ *
+ * Required ISA: AVX-512F (built with -mavx512f -ffp-contract=off).
+ */
+#include "../mixed_isa.h"
+#include "../convert_sw.h"
+#include "avx512_cvt.h"
+
+static inline __m256i load_u16x16(const uint16_t *a) { return _mm256_loadu_si256((const __m256i *)(const void *)a); }
+static inline void store_u16x16(uint16_t *a, __m256i x) { _mm256_storeu_si256((__m256i *)(void *)a, x); }
+
+void ob_cvt_bf16_to_f32_avx512(size_t n, const uint16_t *src, float *dst)
+{
+    size_t i = 0;
+    for (; n - i >= 16; i += 16) _mm512_storeu_ps(dst + i, ob512_bf16_widen(load_u16x16(src + i)));
+    for (; i < n; i++) dst[i] = ob_sw_bf16_to_f32(src[i]);
+}
+
+void ob_cvt_f16_to_f32_avx512(size_t n, const uint16_t *src, float *dst, float scale)
+{
+    const __m512 k = _mm512_set1_ps(scale);
+    size_t i = 0;
+    for (; n - i >= 16; i += 16) _mm512_storeu_ps(dst + i, _mm512_mul_ps(ob512_f16_widen(load_u16x16(src + i)), k));
+    for (; i < n; i++) dst[i] = ob_sw_f16_to_f32(src[i]) * scale;
+}
+
+void ob_cvt_f32_to_bf16_rne_avx512(size_t n, const float *src, uint16_t *dst)
+{
+    size_t i = 0;
+    for (; n - i >= 16; i += 16) store_u16x16(dst + i, ob512_bf16_rne_sw(_mm512_loadu_ps(src + i)));
+    for (; i < n; i++) dst[i] = ob_sw_f32_to_bf16_rne(src[i]);
+}
+
+void ob_cvt_f32_to_bf16_sr_avx512(size_t n, const float *src, uint16_t *dst, uint32_t lokey, uint32_t hikey,
+                                  uint32_t lo)
+{
+    const __m512i lk = _mm512_set1_epi32((int)lokey), hk = _mm512_set1_epi32((int)hikey);
+    size_t i = 0;
+    for (; n - i >= 16; i += 16)
+        store_u16x16(dst + i, ob512_bf16_sr(_mm512_loadu_ps(src + i), ob512_sr_bits(lk, hk, lo + (uint32_t)i)));
+    for (; i < n; i++) dst[i] = ob_sw_f32_to_bf16_sr(src[i], ob_sw_sr_bits(lokey, hikey, lo + (uint32_t)i));
+}
+
+int ob_cvt_f16_all_finite_avx512(size_t n, const uint16_t *src)
+{
+    /* 32 halves per vector: a lane of 32 bits holds two; an exponent field
+     * of all ones in either half is Inf or NaN. */
+    const __m512i lo_exp = _mm512_set1_epi32(0x7c00), hi_exp = _mm512_set1_epi32(0x7c000000);
+    size_t i = 0;
+    for (; n - i >= 32; i += 32) {
+        const __m512i x = _mm512_loadu_si512((const void *)(src + i));
+        const __mmask16 bad = _mm512_cmpeq_epi32_mask(_mm512_and_si512(x, lo_exp), lo_exp) |
+                              _mm512_cmpeq_epi32_mask(_mm512_and_si512(x, hi_exp), hi_exp);
+        if (bad) return 0;
+    }
+    for (; i < n; i++)
+        if ((src[i] & 0x7c00u) == 0x7c00u) return 0;
+    return 1;
+}

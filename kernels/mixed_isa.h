@@ -1,0 +1,40 @@
+/*
+ * mixed_isa.h — the per-ISA mixed-precision functions behind ob_cvt_ops
+ * and ob_fused_kernels (ob_mixed.h).  Internal to kernels/: call them
+ * through those tables, which check the CPU.
+ *
+ * Required ISA: as the suffix (*_avx2: AVX2 + F16C; *_avx512: AVX-512F;
+ * *_avx512bf16: AVX-512F + AVX512_BF16 + AVX512BW/VL).
+ */
+#ifndef OB_MIXED_ISA_H
+#define OB_MIXED_ISA_H
+
+#include "ob_mixed.h"
+
+#define OB_CVT_DECLARE(isa)                                                                                  \
+    void ob_cvt_bf16_to_f32_##isa(size_t n, const uint16_t *src, float *dst);                                \
+    void ob_cvt_f16_to_f32_##isa(size_t n, const uint16_t *src, float *dst, float scale);                    \
+    void ob_cvt_f32_to_bf16_rne_##isa(size_t n, const float *src, uint16_t *dst);                            \
+    void ob_cvt_f32_to_bf16_sr_##isa(size_t n, const float *src, uint16_t *dst, uint32_t lokey, uint32_t hikey, \
+                                     uint32_t lo);                                                           \
+    int ob_cvt_f16_all_finite_##isa(size_t n, const uint16_t *src);
+
+OB_CVT_DECLARE(scalar)
+OB_CVT_DECLARE(avx2)
+OB_CVT_DECLARE(avx512)
+void ob_cvt_f32_to_bf16_rne_avx512bf16(size_t n, const float *src, uint16_t *dst);
+
+/* Fused AVX-512 Adam / AdamW / AMSGrad (kernels/avx512/adam_mixed.c and,
+ * with VCVTNEPS2BF16, kernels/avx512bf16/adam_mixed.c):
+ *   _bf16state  f32 parameters and gradients, bf16 state (20 B/param);
+ *   _bf16       bf16 parameters, gradients and state (14 B/param). */
+void ob_adam_step_avx512_bf16state(size_t n, void *p, const void *g, void *const *state, const ob_step_scalars *s,
+                                   int sr, uint32_t lokey, uint32_t hikey, uint32_t lo);
+void ob_adam_step_avx512_bf16(size_t n, void *p, const void *g, void *const *state, const ob_step_scalars *s,
+                              int sr, uint32_t lokey, uint32_t hikey, uint32_t lo);
+void ob_adam_step_avx512bf16_bf16state(size_t n, void *p, const void *g, void *const *state,
+                                       const ob_step_scalars *s, int sr, uint32_t lokey, uint32_t hikey, uint32_t lo);
+void ob_adam_step_avx512bf16_bf16(size_t n, void *p, const void *g, void *const *state, const ob_step_scalars *s,
+                                  int sr, uint32_t lokey, uint32_t hikey, uint32_t lo);
+
+#endif
