@@ -94,6 +94,13 @@ typedef struct bench_case {
     unsigned slots;               /* bit k: state[k] points at a buffer */
     ob_step_scalars s[2];         /* the step's scalars; lr and step_size negated */
     float *st[OB_MAX_STATE];      /* set by the setup, the buffers may move */
+    /* Mixed-precision formats (fmt >= 0: index into cfg.formats). */
+    int fmt;
+    const ob_optimizer *o;
+    const ob_hparams *h;
+    ob_isa isa;
+    ob_bench_mixed_probe_fn probe;  /* the format's memory probe */
+    size_t probe_k;               /* its number of state arrays */
 } bench_case;
 
 struct ob_bench_priv {
@@ -173,6 +180,8 @@ ob_bench_row *ob_bench_plan_add(ob_bench_plan *plan, ob_bench_kind kind)
     r->mem_ceiling_gb_per_s = r->frac_mem_ceiling = NAN;
     r->div_ceiling_ns_per_elem = r->frac_div_ceiling = NAN;
     r->speedup_vs_scalar = r->frac_bound = NAN;
+    r->format = -1;
+    r->speedup_vs_fp32 = NAN;
     return r;
 }
 
@@ -202,21 +211,35 @@ static inline float unit_hash(uint64_t stream, uint64_t i)
     return (float)(z >> 40) * 0x1p-24f;
 }
 
-/* p in [-1, 1), g = +-[0.01, 0.1), every state array in [1e-4, 1e-2):
- * valid for every optimizer (v, sums and maxima are positive).  With
- * only_p, p alone is refilled. */
-static void fill(ob_bench_priv *pv, size_t n, int only_p)
+/* Stores v as element i of an array of type d (a mixed format's arrays
+ * live in the same buffers, at 2 bytes per element where 16-bit). */
+static inline void put_elem(float *a, ob_dtype d, ptrdiff_t i, float v)
+{
+    if (d == OB_DT_F32) a[i] = v;
+    else {
+        const uint16_t h = d == OB_DT_BF16 ? ob_f32_to_bf16_rne(v) : ob_f32_to_f16_rne(v);
+        memcpy((char *)a + 2 * i, &h, 2);
+    }
+}
+
+/* p in [-1, 1), g = +-[0.01, 0.1) (fp16: times the loss scale), every
+ * state array in [1e-4, 1e-2): valid for every optimizer (v, sums and
+ * maxima are positive), stored in the types of format f (NULL: fp32).
+ * With only_p, p alone is refilled. */
+static void fill(ob_bench_priv *pv, size_t n, int only_p, const ob_format *f)
 {
     float *p = pv->a[0], *g = pv->a[1];
+    const ob_dtype dp = f ? f->param : OB_DT_F32, dg = f ? f->grad : OB_DT_F32, ds = f ? f->state : OB_DT_F32;
+    const float gs = dg == OB_DT_F16 ? 1.0f / OB_BENCH_INV_LOSS_SCALE : 1.0f;
     const ptrdiff_t nn = (ptrdiff_t)n;
 #pragma omp parallel for schedule(static)
     for (ptrdiff_t i = 0; i < nn; i++) {
-        p[i] = 2.0f * unit_hash(1, (uint64_t)i) - 1.0f;
+        put_elem(p, dp, i, 2.0f * unit_hash(1, (uint64_t)i) - 1.0f);
         if (only_p) continue;
         float u = unit_hash(2, (uint64_t)i);
-        g[i] = (u < 0.5f ? -1.0f : 1.0f) * (0.01f + 0.09f * unit_hash(3, (uint64_t)i));
+        put_elem(g, dg, i, gs * (u < 0.5f ? -1.0f : 1.0f) * (0.01f + 0.09f * unit_hash(3, (uint64_t)i)));
         for (size_t j = 2; j < N_ARRAYS; j++)
-            if (pv->a[j]) pv->a[j][i] = 1e-4f + 1e-2f * unit_hash(4 + j, (uint64_t)i);
+            if (pv->a[j]) put_elem(pv->a[j], ds, i, 1e-4f + 1e-2f * unit_hash(4 + j, (uint64_t)i));
     }
 }
 
@@ -272,15 +295,36 @@ static int setup_case(void *ctx)
     ob_bench_priv *pv = c->plan->priv;
     if (c->kind == OB_BENCH_PROBE_DIV) return ensure_div(pv, c->threads);
     if (ensure_buffers(pv, c->n, plan_arrays(c->plan)) != 0) return -1;
+    const ob_format *f = c->fmt >= 0 ? &c->plan->cfg.formats[c->fmt] : NULL;
     if (pv->init_n != c->n || (c->tag >= 0 && pv->init_tag != c->tag)) {
-        fill(pv, c->n, 0);
+        fill(pv, c->n, 0, f);
         pv->init_n = c->n;
         pv->init_tag = c->tag;
     } else if (c->kind == OB_BENCH_KERNEL) {
-        fill(pv, c->n, 1);
+        fill(pv, c->n, 1, f);
     }
     for (size_t k = 0; k < OB_MAX_STATE; k++) c->st[k] = (c->slots >> k) & 1u ? pv->a[2 + k] : NULL;
     return 0;
+}
+
+/* A mixed format's memory probe over the chunks ob_run_kernel_threaded
+ * would use (multiples of 64 elements). */
+static void run_mixed_probe(const bench_case *c, void *p, const void *g, float k)
+{
+    const size_t n = c->n, nt = (size_t)ob_thread_count(n, c->threads);
+    const size_t chunk = nt > 1 ? ((n + nt - 1) / nt + 63) & ~(size_t)63 : n;
+    const ob_format *f = &c->plan->cfg.formats[c->fmt];
+    const unsigned halves = ob_bench_probe_halves(f);
+    const size_t sp = ob_dtype_size(f->param), sg = ob_dtype_size(f->grad), ss = ob_dtype_size(f->state);
+#pragma omp parallel for num_threads((int)nt) schedule(static, 1) if (nt > 1)
+    for (size_t t = 0; t < nt; t++) {
+        const size_t lo = t * chunk;
+        if (lo >= n) continue;
+        void *st[OB_MAX_STATE] = {0};
+        for (size_t j = 0; j < c->probe_k; j++) st[j] = (char *)c->st[j] + lo * ss;
+        c->probe(n - lo < chunk ? n - lo : chunk, (char *)p + lo * sp, (const char *)g + lo * sg, st, c->probe_k,
+                 halves, k);
+    }
 }
 
 static int run_case(void *ctx, uint64_t iterations)
@@ -289,8 +333,19 @@ static int run_case(void *ctx, uint64_t iterations)
     ob_bench_priv *pv = c->plan->priv;
     float *p = pv->a[0];
     const float *g = pv->a[1];
-    for (uint64_t i = 0; i < iterations; i++)
-        ob_run_kernel_threaded(c->fn, c->n, p, g, c->st, OB_MAX_STATE, &c->s[i & 1], c->threads);
+    if (c->fmt >= 0) {
+        const ob_format *f = &c->plan->cfg.formats[c->fmt];
+        void *st[OB_MAX_STATE];
+        for (size_t k = 0; k < OB_MAX_STATE; k++) st[k] = c->st[k];
+        const float inv = f->grad == OB_DT_F16 ? OB_BENCH_INV_LOSS_SCALE : 1.0f;
+        for (uint64_t i = 0; i < iterations; i++) {
+            if (c->kind == OB_BENCH_PROBE_MEM) run_mixed_probe(c, p, g, c->s[i & 1].lr);
+            else ob_mixed_run(c->o, c->isa, c->h, f, &c->s[i & 1], OB_BENCH_STEP, inv, c->n, p, g, st, c->threads, 1);
+        }
+    } else {
+        for (uint64_t i = 0; i < iterations; i++)
+            ob_run_kernel_threaded(c->fn, c->n, p, g, c->st, OB_MAX_STATE, &c->s[i & 1], c->threads);
+    }
     ob_gb_clobber();
     return 0;
 }
@@ -344,6 +399,7 @@ static bench_case *new_case(ob_bench_plan *plan, ob_bench_kind kind, const ob_op
     c->n = n;
     c->threads = threads;
     c->tag = -1;
+    c->fmt = -1;
     r->opt = o;
     r->isa = isa;
     snprintf(r->variant, sizeof r->variant, "%s", variant);
@@ -367,8 +423,12 @@ static int register_case(ob_bench_plan *plan, bench_case *c, double bytes_per_el
                  ob_isa_name((ob_isa)r->isa), r->variant, size, c->threads);
         break;
     case OB_BENCH_PROBE_MEM:
-        snprintf(r->name, sizeof r->name, "probe_mem/%s/%s/size:%s/threads:%d", r->opt->name,
-                 ob_isa_name((ob_isa)r->isa), size, c->threads);
+        if (c->fmt >= 0)  /* a mixed format's probe: its name as the variant */
+            snprintf(r->name, sizeof r->name, "probe_mem/%s/%s/%s/size:%s/threads:%d", r->opt->name,
+                     ob_isa_name((ob_isa)r->isa), r->variant, size, c->threads);
+        else
+            snprintf(r->name, sizeof r->name, "probe_mem/%s/%s/size:%s/threads:%d", r->opt->name,
+                     ob_isa_name((ob_isa)r->isa), size, c->threads);
         break;
     case OB_BENCH_PROBE_DIV:
         snprintf(r->name, sizeof r->name, "probe_div/%s/%s/size:%s/threads:%d", ob_isa_name((ob_isa)r->isa),
@@ -427,6 +487,68 @@ static int add_probe_mem(ob_bench_plan *plan, size_t oi, ob_isa isa, size_t n, i
     c->s[1].lr = -1e-3f;
     if (!c->fn) return -1;
     return register_case(plan, c, (double)ob_traffic_bytes_per_param(o, h));
+}
+
+/* A mixed format's kernel (kind kernel) or memory probe (kind probe_mem),
+ * with the format's name as the variant. */
+static int add_mixed(ob_bench_plan *plan, ob_bench_kind kind, size_t oi, size_t fi, ob_isa isa, size_t n, int threads)
+{
+    const ob_optimizer *o = plan->cfg.opts[oi];
+    const ob_hparams *h = &plan->cfg.h[oi];
+    const ob_format *f = &plan->cfg.formats[fi];
+    bench_case *c = new_case(plan, kind, o, isa, f->name, n, threads);
+    if (!c) return -1;
+    plan->rows[c->row].format = (int)fi;
+    c->fmt = (int)fi;
+    c->o = o;
+    c->h = h;
+    c->isa = isa;
+    c->tag = (int)(oi + OB_BENCH_MAX_OPTS * (fi + 1));
+    if (kind == OB_BENCH_PROBE_MEM) {
+        c->probe_k = ob_state_count(o, h);
+        c->slots = (1u << c->probe_k) - 1u;
+        c->probe = ob_bench_probe_mem_mixed(isa);
+        c->s[0].lr = 1e-3f;
+        c->s[1].lr = -1e-3f;
+        if (!c->probe) return -1;
+    } else {
+        c->slots = o->state_mask(h);
+        prepare_pair(o, h, c->s);
+    }
+    return register_case(plan, c, (double)ob_mixed_traffic_bytes(o, h, f));
+}
+
+/* Nonzero if optimizer oi is the first of the plan with its access
+ * pattern (number of state arrays): its memory probes serve the others. */
+static int first_of_pattern(const ob_bench_config *cfg, size_t oi)
+{
+    for (size_t oj = 0; oj < oi; oj++)
+        if (ob_state_count(cfg->opts[oj], &cfg->h[oj]) == ob_state_count(cfg->opts[oi], &cfg->h[oi])) return 0;
+    return 1;
+}
+
+/* Per format: one memory probe per access pattern (the number of state
+ * arrays) for every probed ISA, and the kernels of every ISA asked for. */
+static int add_formats(ob_bench_plan *plan, size_t n)
+{
+    const ob_bench_config *cfg = &plan->cfg;
+    for (size_t fi = 0; fi < cfg->n_formats; fi++)
+        for (size_t oi = 0; oi < cfg->n_opts; oi++) {
+            const ob_optimizer *o = cfg->opts[oi];
+            const int first = first_of_pattern(cfg, oi);
+            for (size_t ti = 0; ti < cfg->n_threads; ti++) {
+                const int t = cfg->threads[ti];
+                for (int isa = 0; first && isa < OB_ISA_COUNT; isa++)
+                    if (((plan->probe_mask >> isa) & 1u) &&
+                        add_mixed(plan, OB_BENCH_PROBE_MEM, oi, fi, (ob_isa)isa, n, t) != 0)
+                        return -1;
+                for (int isa = 0; isa < OB_ISA_COUNT; isa++)
+                    if (((cfg->isa_mask >> isa) & 1u) && o->kernel[isa] &&
+                        add_mixed(plan, OB_BENCH_KERNEL, oi, fi, (ob_isa)isa, n, t) != 0)
+                        return -1;
+            }
+        }
+    return 0;
 }
 
 static int add_triad(ob_bench_plan *plan, size_t n, int threads)
@@ -491,9 +613,7 @@ int ob_bench_plan_register(ob_bench_plan *plan, char *err, size_t errlen)
             const ob_optimizer *o = cfg->opts[oi];
             /* One memory probe per access pattern (the number of state
              * arrays), registered beside its first optimizer. */
-            int first = 1;
-            for (size_t oj = 0; oj < oi; oj++)
-                first &= ob_state_count(cfg->opts[oj], &cfg->h[oj]) != ob_state_count(o, &cfg->h[oi]);
+            const int first = first_of_pattern(cfg, oi);
             for (size_t ti = 0; ti < cfg->n_threads; ti++) {
                 const int t = cfg->threads[ti];
                 for (int isa = 0; first && isa < OB_ISA_COUNT; isa++)
@@ -506,6 +626,7 @@ int ob_bench_plan_register(ob_bench_plan *plan, char *err, size_t errlen)
                 }
             }
         }
+        if (add_formats(plan, n) != 0) goto oom;
         for (size_t ti = 0; ti < cfg->n_threads; ti++)
             if (add_triad(plan, n, cfg->threads[ti]) != 0) goto oom;
     }

@@ -110,15 +110,18 @@ static const ob_bench_row *find_row(const ob_bench_plan *plan, ob_bench_kind kin
 }
 
 /* The memory ceiling of a case: the fastest memory probe of an ISA that
- * code for `isa` may use (that ISA or a narrower one; peers: any). */
-static const ob_bench_row *find_mem(const ob_bench_plan *plan, const ob_optimizer *o, int isa, size_t size,
-                                    int threads)
+ * code for `isa` may use (that ISA or a narrower one; peers: any), with
+ * the case's access pattern: a mixed format's rows (format >= 0) have
+ * their format's probes (same variant), the fp32 rows the fp32 ones. */
+static const ob_bench_row *find_mem(const ob_bench_plan *plan, const ob_bench_row *k)
 {
     const ob_bench_row *best = NULL;
+    const int isa = k->isa;
     for (size_t i = 0; i < plan->n_rows; i++) {
         const ob_bench_row *r = &plan->rows[i];
-        if (r->kind == OB_BENCH_PROBE_MEM && r->opt == o && (isa < 0 || r->isa <= isa) && r->size == size &&
-            r->threads == threads && isfinite(r->ns_per_elem) && (!best || r->ns_per_elem < best->ns_per_elem))
+        if (r->kind == OB_BENCH_PROBE_MEM && r->opt == k->opt && (isa < 0 || r->isa <= isa) && r->size == k->size &&
+            r->threads == k->threads && r->format == (k->kind == OB_BENCH_PEER ? -1 : k->format) &&
+            isfinite(r->ns_per_elem) && (!best || r->ns_per_elem < best->ns_per_elem))
             best = r;
     }
     return best;
@@ -149,17 +152,22 @@ static size_t pattern(const ob_bench_plan *plan, const ob_optimizer *o)
     return (size_t)-1;
 }
 
-/* probe_mem rows for the optimizers that share another one's probe. */
+/* probe_mem rows for the optimizers that share another one's probe (per
+ * format: the same number of state arrays). */
 static void alias_probes(ob_bench_plan *plan)
 {
     const size_t n = plan->n_rows;
     for (size_t oi = 0; oi < plan->cfg.n_opts; oi++) {
         const ob_optimizer *o = plan->cfg.opts[oi];
-        int own = 0;
-        for (size_t i = 0; i < n; i++) own |= plan->rows[i].kind == OB_BENCH_PROBE_MEM && plan->rows[i].opt == o;
-        if (own) continue;
         for (size_t i = 0; i < n; i++) {
-            if (plan->rows[i].kind != OB_BENCH_PROBE_MEM || pattern(plan, plan->rows[i].opt) != pattern(plan, o)) continue;
+            const ob_bench_row *src = &plan->rows[i];
+            if (src->kind != OB_BENCH_PROBE_MEM || src->opt == o || pattern(plan, src->opt) != pattern(plan, o))
+                continue;
+            int own = 0;
+            for (size_t j = 0; j < n; j++)
+                own |= plan->rows[j].kind == OB_BENCH_PROBE_MEM && plan->rows[j].opt == o &&
+                       plan->rows[j].format == src->format;
+            if (own) continue;
             ob_bench_row *r = ob_bench_plan_add(plan, OB_BENCH_PROBE_MEM);
             if (!r) return;
             *r = plan->rows[i];
@@ -184,7 +192,7 @@ void ob_bench_derive(ob_bench_plan *plan)
         }
         if (r->kind == OB_BENCH_TRIAD || !isfinite(r->ns_per_elem)) continue;
         const double ns = r->ns_per_elem;
-        const ob_bench_row *mem = find_mem(plan, r->opt, r->isa, r->size, r->threads);
+        const ob_bench_row *mem = find_mem(plan, r);
         double mem_ns = NAN, div_ns = NAN;
         if (mem) {
             mem_ns = mem->ns_per_elem;
@@ -207,8 +215,14 @@ void ob_bench_derive(ob_bench_plan *plan)
             r->bound = "memory";
             r->frac_bound = mem_ns / ns;
         }
-        const ob_bench_row *sc = find_row(plan, OB_BENCH_KERNEL, r->opt, OB_ISA_SCALAR, "exact", r->size, r->threads);
+        /* Against the scalar kernel of the same format. */
+        const ob_bench_row *sc = find_row(plan, OB_BENCH_KERNEL, r->opt, OB_ISA_SCALAR,
+                                          r->format >= 0 ? r->variant : "exact", r->size, r->threads);
         if (sc) r->speedup_vs_scalar = sc->ns_per_elem / ns;
+        if (r->format >= 0) {
+            const ob_bench_row *f32 = find_row(plan, OB_BENCH_KERNEL, r->opt, r->isa, "exact", r->size, r->threads);
+            if (f32) r->speedup_vs_fp32 = f32->ns_per_elem / ns;
+        }
     }
 }
 
@@ -275,6 +289,7 @@ cJSON *ob_bench_rows_json(const ob_bench_plan *plan)
         add_num(o, "speedup_vs_scalar", r->speedup_vs_scalar);
         cJSON_AddStringToObject(o, "bound", r->bound);
         add_num(o, "frac_bound", r->frac_bound);
+        if (r->format >= 0) add_num(o, "speedup_vs_fp32", r->speedup_vs_fp32);
         cJSON_AddStringToObject(o, "benchmark", r->name);
         cJSON_AddItemToArray(a, o);
     }
@@ -318,6 +333,16 @@ void ob_bench_print_memory(FILE *out, const ob_bench_plan *plan)
         }
         fprintf(out, "%-8s %-44s %12zu %14zu\n", o->name, names[0] ? names : "(none)",
                 ob_state_bytes_per_param(o, h), ob_traffic_bytes_per_param(o, h));
+    }
+    /* The mixed formats: the same arrays at the format's element sizes. */
+    for (size_t f = 0; f < plan->cfg.n_formats; f++) {
+        const ob_format *fm = &plan->cfg.formats[f];
+        if (!f) fprintf(out, "\nmemory per parameter by format (state B/param, traffic B/step)\n");
+        fprintf(out, "  %-24s", fm->name);
+        for (size_t i = 0; i < plan->cfg.n_opts; i++)
+            fprintf(out, " %s %zu/%zu", plan->cfg.opts[i]->name, ob_mixed_state_bytes(plan->cfg.opts[i], &plan->cfg.h[i], fm),
+                    ob_mixed_traffic_bytes(plan->cfg.opts[i], &plan->cfg.h[i], fm));
+        fputc('\n', out);
     }
 }
 
@@ -606,4 +631,80 @@ cJSON *ob_bench_targets_json(const ob_bench_plan *plan)
     }
     free(l.v);
     return a;
+}
+
+/* ---- mixed-precision formats -------------------------------------------------------- */
+
+/* Size from which a format must reach FORMAT_NEED of its own memory
+ * ceiling (README "Mixed precision"). */
+#define FORMAT_NEED 0.95
+
+static void format_row_json(cJSON *a, const ob_bench_plan *plan, const ob_bench_row *r)
+{
+    const ob_bench_row *f32 = find_row(plan, OB_BENCH_KERNEL, r->opt, r->isa, "exact", r->size, r->threads);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "opt", r->opt->name);
+    cJSON_AddStringToObject(o, "isa", ob_isa_name((ob_isa)r->isa));
+    cJSON_AddStringToObject(o, "format", r->variant);
+    cJSON_AddNumberToObject(o, "size", (double)r->size);
+    cJSON_AddNumberToObject(o, "threads", r->threads);
+    add_num(o, "bytes_per_elem", r->bytes_per_elem);
+    add_num(o, "ns_per_elem", r->ns_per_elem);
+    add_num(o, "mem_ceiling_gb_per_s", r->mem_ceiling_gb_per_s);
+    add_num(o, "frac_mem_ceiling", r->frac_mem_ceiling);
+    add_num(o, "speedup_vs_fp32", r->speedup_vs_fp32);
+    cJSON_AddStringToObject(o, "bound", r->bound);
+    add_num(o, "frac_bound", r->frac_bound);
+    add_num(o, "byte_ratio", f32 ? f32->bytes_per_elem / r->bytes_per_elem : NAN);
+    if (r->size >= SIZE_LARGE) cJSON_AddBoolToObject(o, "meets_ceiling_target", r->frac_mem_ceiling >= FORMAT_NEED);
+    cJSON_AddItemToArray(a, o);
+}
+
+static int is_format_row(const ob_bench_row *r)
+{
+    return r->kind == OB_BENCH_KERNEL && r->format >= 0 && isfinite(r->ns_per_elem);
+}
+
+cJSON *ob_bench_formats_json(const ob_bench_plan *plan)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < plan->n_rows; i++)
+        if (is_format_row(&plan->rows[i])) format_row_json(a, plan, &plan->rows[i]);
+    return a;
+}
+
+void ob_bench_print_formats(FILE *out, const ob_bench_plan *plan)
+{
+    if (!plan->cfg.n_formats) return;
+    fprintf(out, "\nformats (medians; f_mem = fraction of the same-run memory probe with the format's own bytes;\n"
+                 "x fp32 = speed-up over the fp32 kernel, bounded by the byte ratio B(fp32)/B; target f_mem >= %.2f "
+                 "from 16Mi)\n", FORMAT_NEED);
+    fprintf(out, "%-8s %-6s %-16s %6s %3s %4s %8s %8s %6s %7s %6s %-7s %6s %s\n", "opt", "isa", "format", "size", "thr",
+            "B/el", "ns/elem", "memGB/s", "f_mem", "x fp32", "B-rat", "bound", "f_bnd", "target");
+    size_t pass = 0, total = 0;
+    for (size_t i = 0; i < plan->n_rows; i++) {
+        const ob_bench_row *r = &plan->rows[i];
+        if (!is_format_row(r)) continue;
+        const ob_bench_row *f32 = find_row(plan, OB_BENCH_KERNEL, r->opt, r->isa, "exact", r->size, r->threads);
+        char size[32];
+        ob_bench_format_size(r->size, size, sizeof size);
+        fprintf(out, "%-8s %-6s %-16.16s %6s %3d", r->opt->name, ob_isa_name((ob_isa)r->isa), r->variant, size,
+                r->threads);
+        cell(out, 5, "%*.0f", r->bytes_per_elem);
+        cell(out, 9, "%*.3f", r->ns_per_elem);
+        cell(out, 9, "%*.1f", r->mem_ceiling_gb_per_s);
+        cell(out, 7, "%*.3f", r->frac_mem_ceiling);
+        cell(out, 8, "%*.2f", r->speedup_vs_fp32);
+        cell(out, 7, "%*.2f", f32 ? f32->bytes_per_elem / r->bytes_per_elem : NAN);
+        fprintf(out, " %-7s", r->bound[0] ? r->bound : "-");
+        cell(out, 7, "%*.3f", r->frac_bound);
+        if (r->size >= SIZE_LARGE && isfinite(r->frac_mem_ceiling)) {
+            const int ok = r->frac_mem_ceiling >= FORMAT_NEED;
+            pass += ok;
+            total++;
+            fprintf(out, " %s", ok ? "PASS" : "MISS");
+        }
+        fputc('\n', out);
+    }
+    fprintf(out, "%zu of %zu format cases from 16Mi reach %.2f of their memory ceiling\n", pass, total, FORMAT_NEED);
 }

@@ -28,14 +28,17 @@ static const ob_opt bench_opts[] = {
     {"run", "DIR", 0, "add bench.json and bench.csv to this existing run folder instead"},
     {"quick", NULL, OB_OPT_FLAG, "sizes 4Ki,64Ki,16Mi and 3 repetitions of >= 0.05 s"},
     {"exact-only", NULL, OB_OPT_FLAG, "leave out the approximate variants"},
+    {"format", "LIST", OB_OPT_REPEAT,
+     "mixed-precision formats besides fp32: preset names, comma-separated, or all; or one explicit format "
+     "(param=..,grad=..,state=..[,round=..,seed=..]) per --format (optbench list formats)"},
     {"peer", "NAME", 0, "also time a peer on the same cases: torch"},
     {"peer-optional", NULL, OB_OPT_FLAG, "skip a peer that is not installed (a warning) instead of failing"},
 };
 
 const ob_cmd_spec ob_cmd_bench_spec = {
     "bench",
-    "[--opt LIST] [--isa LIST] [--sizes LIST] [--threads LIST] [--out DIR | --run DIR] [--quick] "
-    "[--peer torch] [--benchmark_*=VALUE]...",
+    "[--opt LIST] [--isa LIST] [--sizes LIST] [--threads LIST] [--format LIST]... [--out DIR | --run DIR] "
+    "[--quick] [--peer torch] [--benchmark_*=VALUE]...",
     "throughput of the kernels against same-run memory and divider ceilings",
     "Every optimizer x ISA x size x thread count (and the approximate variants)\n"
     "runs through Google Benchmark, beside a memory probe with the optimizer's\n"
@@ -123,6 +126,46 @@ static int threads_item(list_parse *lp, const char *t)
     return OB_EXIT_OK;
 }
 
+static int add_format(list_parse *lp, const ob_format *f)
+{
+    if (ob_format_is_fp32(f)) return OB_EXIT_OK;  /* the fp32 rows always run */
+    for (size_t i = 0; i < lp->cfg->n_formats; i++)
+        if (!strcmp(lp->cfg->formats[i].name, f->name)) return OB_EXIT_OK;
+    if (lp->cfg->n_formats == OB_BENCH_MAX_FORMATS)
+        return ob_usage_error(lp->c, lp->err, "--format: at most %d formats", OB_BENCH_MAX_FORMATS);
+    lp->cfg->formats[lp->cfg->n_formats++] = *f;
+    return OB_EXIT_OK;
+}
+
+static int format_item(list_parse *lp, const char *t)
+{
+    ob_format f;
+    char msg[512];
+    if (!strcmp(t, "all")) {
+        for (size_t i = 0; i < ob_format_preset_count; i++) {
+            if (ob_format_parse(ob_format_presets[i].name, &f, msg, sizeof msg) != 0) return OB_EXIT_FAIL;
+            int rc = add_format(lp, &f);
+            if (rc != OB_EXIT_OK) return rc;
+        }
+        return OB_EXIT_OK;
+    }
+    if (ob_format_parse(t, &f, msg, sizeof msg) != 0) return ob_usage_error(lp->c, lp->err, "--format: %s", msg);
+    return add_format(lp, &f);
+}
+
+/* Each --format: one explicit format when it holds '=', else a list of
+ * presets (or all). */
+static int parse_formats(const ob_args *a, list_parse *lp)
+{
+    size_t n;
+    const char *const *v = ob_args_all(a, "format", &n);
+    for (size_t i = 0; i < n; i++) {
+        int rc = strchr(v[i], '=') ? format_item(lp, v[i]) : for_each_item("format", v[i], format_item, lp);
+        if (rc != OB_EXIT_OK) return rc;
+    }
+    return OB_EXIT_OK;
+}
+
 /* --set KEY=VALUE for every chosen optimizer that has KEY (as `run` does);
  * a key no chosen optimizer has is an error. */
 static int apply_sets(const ob_cmd_spec *c, const ob_args *a, ob_bench_config *cfg, FILE *err)
@@ -205,6 +248,7 @@ static int parse_config(const ob_cmd_spec *c, const ob_args *a, int quick, ob_be
         cfg->threads[cfg->n_threads++] = 1;
         if (ncpu > 1) cfg->threads[cfg->n_threads++] = ncpu < OB_BENCH_MAX_THREADS ? ncpu : OB_BENCH_MAX_THREADS;
     }
+    if ((rc = parse_formats(a, &lp)) != OB_EXIT_OK) return rc;
     return apply_sets(c, a, cfg, err);
 }
 
@@ -226,6 +270,7 @@ static int write_results(const ob_bench_plan *plan, cJSON *doc, const char *dir,
     cJSON_AddItemToObject(ours, "memory", ob_bench_memory_json(plan));
     cJSON_AddItemToObject(ours, "rows", ob_bench_rows_json(plan));
     cJSON_AddItemToObject(ours, "targets", ob_bench_targets_json(plan));
+    if (plan->cfg.n_formats) cJSON_AddItemToObject(ours, "formats", ob_bench_formats_json(plan));
     cJSON_AddItemToObject(doc, "optbench", ours);
     char json_path[4200], csv_path[4200];
     snprintf(json_path, sizeof json_path, "%s/bench.json", dir);
@@ -391,6 +436,7 @@ int ob_cmd_bench(int argc, char **argv, FILE *out, FILE *err)
     ob_bench_print_memory(out, &plan);
     ob_bench_print_summary(out, &plan);
     ob_bench_print_targets(out, &plan);
+    ob_bench_print_formats(out, &plan);
     fprintf(out, "\nload average (1 min) before the run %.2f, after %.2f\n", load_before, load_after);
     fprintf(out, "results in %s (bench.json, bench.csv)\n", dir);
 done:

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "../kernels/ob_mixed.h"
 #include "../problems/ob_problems.h"
 #include "ob_cli.h"
 
@@ -237,6 +238,55 @@ static int schedules_one(const char *name, FILE *out, FILE *err)
     return OB_EXIT_OK;
 }
 
+/* ---- mixed-precision formats -------------------------------------------------------- */
+
+/* Adam's bytes moved per parameter and step in format f (the headline
+ * figure: 28 in fp32). */
+static size_t adam_bytes(const ob_format *f)
+{
+    const ob_optimizer *o = ob_optimizer_find("adam");
+    ob_hparams h;
+    ob_hparams_default(o, &h);
+    return ob_mixed_traffic_bytes(o, &h, f);
+}
+
+static void formats_all(FILE *out)
+{
+    fprintf(out, "formats (Adam: bytes moved per parameter and step; param/grad/state storage; README \"Mixed "
+                 "precision\")\n");
+    for (size_t i = 0; i < ob_format_preset_count; i++) {
+        const ob_format_preset *p = &ob_format_presets[i];
+        ob_format f;
+        char err[256], d[128];
+        if (ob_format_parse(p->name, &f, err, sizeof err) != 0) continue;
+        ob_format_describe(&f, d, sizeof d);
+        fprintf(out, "  %-15s %2zu B  %-44s %s\n", p->name, adam_bytes(&f), d, p->doc);
+    }
+    fprintf(out, "  explicit: param=f32|bf16,grad=f32|bf16|f16,state=f32|bf16[,round=rne|sr][,seed=N]; "
+                 "a preset may be followed by ,seed=N\n");
+}
+
+static int formats_one(const char *name, FILE *out, FILE *err)
+{
+    ob_format f;
+    char msg[512], d[128];
+    if (ob_format_parse(name, &f, msg, sizeof msg) != 0) return ob_usage_error(self, err, "%s", msg);
+    ob_format_describe(&f, d, sizeof d);
+    fprintf(out, "%s: %s\nbytes per parameter and step (state bytes per parameter), defaults:\n", f.name, d);
+    for (size_t i = 0; i < ob_optimizer_count; i++) {
+        const ob_optimizer *o = ob_optimizer_table[i];
+        ob_hparams h;
+        ob_hparams_default(o, &h);
+        fprintf(out, "  %-10s %3zu B  (%zu B of state)\n", o->name, ob_mixed_traffic_bytes(o, &h, &f),
+                ob_mixed_state_bytes(o, &h, &f));
+    }
+    fprintf(out, "bf16 conversions: %s\n",
+            ob_bf16_native_supported() ? (ob_bf16_native_enabled() ? "AVX512_BF16 (VCVTNEPS2BF16) on AVX-512"
+                                                                  : "AVX-512F integer code (OPTBENCH_BF16_NATIVE=0)")
+                                       : "integer code (no AVX512_BF16 here)");
+    return OB_EXIT_OK;
+}
+
 /* ---- the sections ------------------------------------------------------------------- */
 
 static const struct section {
@@ -248,6 +298,7 @@ static const struct section {
     {"isas", isas_all, isas_one},
     {"problems", problems_all, problems_one},
     {"schedules", schedules_all, schedules_one},
+    {"formats", formats_all, formats_one},
 };
 #define N_SECTIONS (sizeof sections / sizeof sections[0])
 
@@ -259,8 +310,8 @@ static const char *section_name_at(const void *ctx, size_t i)
 
 const ob_cmd_spec ob_cmd_list_spec = {
     "list",
-    "[optimizers|isas|problems|schedules [NAME]]",
-    "list optimizers, instruction sets, problems and schedules",
+    "[optimizers|isas|problems|schedules|formats [NAME]]",
+    "list optimizers, instruction sets, problems, schedules and mixed-precision formats",
     "Without arguments, every section.  With a section, that section; with a\n"
     "section and a NAME, that entry in full (e.g. optbench list problems\n"
     "mgh_rosenbrock: its config keys, x0, f(x0), f*, x*, target and box).\n",

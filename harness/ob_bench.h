@@ -21,6 +21,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "../kernels/ob_mixed.h"
 #include "../kernels/ob_optimizers.h"
 
 #ifdef __cplusplus
@@ -30,6 +31,9 @@ extern "C" {
 #define OB_BENCH_MAX_OPTS 16
 #define OB_BENCH_MAX_SIZES 16
 #define OB_BENCH_MAX_THREADS 8
+#define OB_BENCH_MAX_FORMATS 16
+/* fp16 gradients in the benchmarks carry a loss scale of 2^10. */
+#define OB_BENCH_INV_LOSS_SCALE 0x1p-10f
 /* Elements per thread of the divider probe: 3 arrays of 2048 floats
  * (24 KiB) stay in a 32 KiB or larger L1 data cache. */
 #define OB_BENCH_DIV_N 2048
@@ -63,6 +67,11 @@ typedef struct ob_bench_config {
     int threads[OB_BENCH_MAX_THREADS];
     size_t n_threads;
     int approx;                       /* also run the approximate variants */
+    /* Mixed-precision formats besides fp32 (README "Mixed precision"):
+     * each adds kernel rows and its own memory probe, with the format's
+     * name as the variant.  None: fp32 only. */
+    ob_format formats[OB_BENCH_MAX_FORMATS];
+    size_t n_formats;
 } ob_bench_config;
 
 /* One row of bench.csv.  Every double is a median over the repetitions,
@@ -82,6 +91,8 @@ typedef struct ob_bench_row {
     double speedup_vs_scalar;
     const char *bound;        /* "memory", "divider" or "" */
     double frac_bound;
+    int format;               /* index into cfg.formats; -1: fp32 */
+    double speedup_vs_fp32;   /* format rows: the fp32 exact kernel's time / this one's */
     char name[128];           /* the Google Benchmark name ("" for peers) */
 } ob_bench_row;
 
@@ -143,6 +154,11 @@ cJSON *ob_bench_memory_json(const ob_bench_plan *plan);
 void ob_bench_print_memory(FILE *out, const ob_bench_plan *plan);
 void ob_bench_print_summary(FILE *out, const ob_bench_plan *plan);
 void ob_bench_print_targets(FILE *out, const ob_bench_plan *plan);
+/* The formats table (when cfg.n_formats > 0): per format row, bytes per
+ * element, the fraction of its own memory ceiling, the speed-up over fp32
+ * and the byte ratio that bounds it; and its JSON. */
+void ob_bench_print_formats(FILE *out, const ob_bench_plan *plan);
+cJSON *ob_bench_formats_json(const ob_bench_plan *plan);
 
 /* ---- probes (bench_probe.c), in the kernels' ob_kernel_fn shape --------- */
 
@@ -155,6 +171,15 @@ ob_kernel_fn ob_bench_probe_triad(ob_isa isa);
  * state[0], correctly rounded (the ISA's VSQRTPS/VDIVPS or sqrtss/divss).
  * NULL outside 0 <= n_sqrt <= 2, 1 <= n_div <= 2. */
 ob_kernel_fn ob_bench_probe_div(ob_isa isa, int n_sqrt, int n_div);
+
+/* Memory probe of a mixed format (bench_probe_mixed.c): p, g and k state
+ * arrays, 16-bit where bit 0 (p), 1 (g), 2 (state) of `halves` is set,
+ * else fp32; x = narrow(widen(x) + c*widen(g)).  NULL if the ISA is not
+ * compiled in. */
+typedef void (*ob_bench_mixed_probe_fn)(size_t n, void *p, const void *g, void *const *state, size_t k,
+                                        unsigned halves, float c);
+ob_bench_mixed_probe_fn ob_bench_probe_mem_mixed(ob_isa isa);
+unsigned ob_bench_probe_halves(const ob_format *f);
 
 /* ---- peers (bench_peer.c) ------------------------------------------------ */
 
