@@ -65,56 +65,34 @@ static void store(ob_dtype d, void *a, size_t i, float v)
     else ((uint16_t *)a)[i] = ob_f32_to_f16_rne(v);
 }
 
-double ob_mixed_agree_measure(const ob_optimizer *o, const ob_hparams *h, const ob_format *f, ob_isa isa,
-                              uint64_t seed, size_t n, uint64_t steps, char *where, size_t wlen)
+double ob_mixed_agree_step(const ob_optimizer *o, const ob_hparams *h, const ob_format *f, ob_isa isa, uint64_t t,
+                           float inv_scale, size_t n, void *p, const void *g, void *const *st, int *skipped,
+                           char *where, size_t wlen)
 {
     const size_t ns = OB_MAX_STATE, m = n ? n : 1;
-    /* fp16 gradients carry a loss scale of 2^8. */
-    const float inv_scale = f->grad == OB_DT_F16 ? 0x1p-8f : 1.0f;
-    void *p = calloc(m, 4), *g = calloc(m, 4), *st[OB_MAX_STATE];
-    double *d = malloc((2 + 2 * ns + 1) * m * sizeof(double));
-    int ok = p && g && d;
-    for (size_t k = 0; k < ns; k++) ok &= (st[k] = calloc(m, 4)) != NULL;
-    double worst = ok ? 0 : -1;
-    if (!ok) goto done;
-    double *pd = d, *gd = d + m, *sd[OB_MAX_STATE], *scale[1 + OB_MAX_STATE];
-    for (size_t k = 0; k < ns; k++) sd[k] = d + (2 + k) * m;
-    for (size_t k = 0; k < 1 + ns; k++) scale[k] = d + (2 + ns + k) * m;
-    ob_rng rng;
-    ob_rng_init(&rng, seed);
-    for (size_t i = 0; i < n; i++) {
-        store(f->param, p, i, ob_rng_normal_float(&rng, 0));
-        for (size_t k = 0; k < ns; k++) store(f->state, st[k], i, ob_rng_normal_float(&rng, ob_state_nonneg(o, k)));
-    }
+    double *d = malloc((3 + 2 * ns + 1) * m * sizeof(double));
+    if (wlen) where[0] = '\0';
+    *skipped = 0;
+    if (!d) return -1;
+    double *pd = d, *gd = d + m, *out = d + 2 * m, *sd[OB_MAX_STATE], *scale[1 + OB_MAX_STATE];
+    for (size_t k = 0; k < ns; k++) sd[k] = d + (3 + k) * m;
+    for (size_t k = 0; k < 1 + ns; k++) scale[k] = d + (3 + ns + k) * m;
     const unsigned mask = o->state_mask(h);
     char cfg[256], fmt[128];
     ob_hp_config_name(o, h, cfg, sizeof cfg);
     ob_format_describe(f, fmt, sizeof fmt);
-    if (wlen) where[0] = '\0';
-    double *out = malloc(m * sizeof *out);
-    if (!out) {
-        worst = -1;
-        goto done;
-    }
-    for (uint64_t t = 1; t <= steps; t++) {
-        for (size_t i = 0; i < n; i++) {
-            /* fp16: |g| * 2^8 within [2^-24, 60000], zeros and fp16
-             * subnormals included; otherwise the usual spread. */
-            float v = f->grad == OB_DT_F16 ? (float)ob_rng_logmag(&rng, 1e-8, 60000, 0) * 0x1p-8f
-                                           : ob_rng_normal_float(&rng, 0);
-            store(f->grad, g, i, f->grad == OB_DT_F16 ? v / inv_scale : v);
-        }
-        widen(f->param, p, n, 1, pd);
-        widen(f->grad, g, n, inv_scale, gd);
-        for (size_t k = 0; k < ns; k++) widen(f->state, st[k], n, 1, sd[k]);
-        o->reference(h, t, n, pd, gd, sd, scale);
-        char err[256];
-        int skipped = 0;
-        if (ob_step_mixed(o, isa, h, t, f, inv_scale, n, p, g, st, 1, &skipped, err, sizeof err) != 0 || skipped) {
-            snprintf(where, wlen, "%s %s step %llu: %s", cfg, fmt, (unsigned long long)t, skipped ? "skipped" : err);
-            worst = INFINITY;
-            break;
-        }
+    widen(f->param, p, n, 1, pd);
+    widen(f->grad, g, n, inv_scale, gd);
+    for (size_t k = 0; k < ns; k++)
+        if (k < o->n_state && st[k]) widen(f->state, st[k], n, 1, sd[k]);
+        else memset(sd[k], 0, m * sizeof(double));
+    o->reference(h, t, n, pd, gd, sd, scale);
+    char err[256];
+    double worst = 0;
+    if (ob_step_mixed(o, isa, h, t, f, inv_scale, n, p, g, st, 1, skipped, err, sizeof err) != 0) {
+        snprintf(where, wlen, "%s %s step %llu: %s", cfg, fmt, (unsigned long long)t, err);
+        worst = INFINITY;
+    } else if (!*skipped) {
         for (size_t k = 0; k <= o->n_state; k++) {
             if (k > 0 && !((mask >> (k - 1)) & 1u)) continue;
             const ob_dtype dt = k ? f->state : f->param;
@@ -130,11 +108,57 @@ double ob_mixed_agree_measure(const ob_optimizer *o, const ob_hparams *h, const 
             }
         }
     }
-    free(out);
+    free(d);
+    return worst;
+}
+
+double ob_mixed_agree_measure(const ob_optimizer *o, const ob_hparams *h, const ob_format *f, ob_isa isa,
+                              uint64_t seed, size_t n, uint64_t steps, char *where, size_t wlen)
+{
+    const size_t ns = OB_MAX_STATE, m = n ? n : 1;
+    /* fp16 gradients carry a loss scale of 2^8. */
+    const float inv_scale = f->grad == OB_DT_F16 ? 0x1p-8f : 1.0f;
+    void *p = calloc(m, 4), *g = calloc(m, 4), *st[OB_MAX_STATE];
+    int ok = p && g;
+    for (size_t k = 0; k < ns; k++) ok &= (st[k] = calloc(m, 4)) != NULL;
+    double worst = ok ? 0 : -1;
+    if (!ok) goto done;
+    ob_rng rng;
+    ob_rng_init(&rng, seed);
+    for (size_t i = 0; i < n; i++) {
+        store(f->param, p, i, ob_rng_normal_float(&rng, 0));
+        for (size_t k = 0; k < ns; k++) store(f->state, st[k], i, ob_rng_normal_float(&rng, ob_state_nonneg(o, k)));
+    }
+    if (wlen) where[0] = '\0';
+    for (uint64_t t = 1; t <= steps; t++) {
+        for (size_t i = 0; i < n; i++) {
+            /* fp16: |g| * 2^8 within [2^-24, 60000], zeros and fp16
+             * subnormals included; otherwise the usual spread. */
+            float v = f->grad == OB_DT_F16 ? (float)ob_rng_logmag(&rng, 1e-8, 60000, 0) * 0x1p-8f
+                                           : ob_rng_normal_float(&rng, 0);
+            store(f->grad, g, i, f->grad == OB_DT_F16 ? v / inv_scale : v);
+        }
+        char w[512];
+        int skipped = 0;
+        const double e = ob_mixed_agree_step(o, h, f, isa, t, inv_scale, n, p, g, st, &skipped, w, sizeof w);
+        if (e < 0) {
+            worst = -1;
+            break;
+        }
+        if (skipped) {
+            snprintf(where, wlen, "step %llu skipped: %s", (unsigned long long)t, w);
+            worst = INFINITY;
+            break;
+        }
+        if (e > worst || (isnan(e) && !isnan(worst))) {
+            worst = e;
+            snprintf(where, wlen, "%s", w);
+        }
+        if (!(e < INFINITY)) break;
+    }
 done:
     free(p);
     free(g);
     for (size_t k = 0; k < ns; k++) free(st[k]);
-    free(d);
     return worst;
 }

@@ -446,6 +446,34 @@ typedef struct ob_repro_nqm_measured {
  * (too few seeds to tell). */
 ob_repro_verdict ob_repro_check_nqm(const ob_repro_nqm_measured *m, char *why, size_t len);
 
+/* -- 10: bf16 storage and rounding (Gupta et al. 2015; Zamirai et al. 2020) -- */
+
+/* The formats the entry runs, in this order (harness/repro_bf16.c). */
+enum {
+    OB_BF16_FP32, OB_BF16_STATE, OB_BF16_FP16_GRADS, OB_BF16_PARAMS_RNE, OB_BF16_PARAMS_SR, OB_BF16_ALL_RNE,
+    OB_BF16_ALL_SR, OB_BF16_FORMATS
+};
+#define OB_BF16_PROBLEMS 2
+
+typedef struct ob_repro_bf16_measured {
+    uint64_t steps;
+    unsigned paths;                                      /* the ISAs that ran */
+    size_t n_problems;
+    char problem[OB_BF16_PROBLEMS][32];
+    double gap0[OB_BF16_PROBLEMS];                       /* f(x0) - f* */
+    double gap_fp64[OB_BF16_PROBLEMS];                   /* the fp64 reference's final f - f* */
+    double gap[OB_BF16_PROBLEMS][OB_BF16_FORMATS];       /* final f - f* (lead ISA) */
+    uint64_t skipped[OB_BF16_PROBLEMS][OB_BF16_FORMATS]; /* steps skipped on fp16 overflow */
+} ob_repro_bf16_measured;
+
+/* Claim: bf16 parameters with nearest rounding stall (final f - f* at
+ * least 10x fp32's) and stochastic rounding recovers (at most a tenth of
+ * nearest rounding's).  Per problem: NOT REPRODUCED when nearest rounding
+ * is within 2x of fp32, or stochastic rounding keeps at least half of
+ * nearest rounding's gap; INCONCLUSIVE in between or when a run
+ * diverged. */
+ob_repro_verdict ob_repro_check_bf16(const ob_repro_bf16_measured *m, char *why, size_t len);
+
 /* The subcommand (its spec, ob_cmd_repro_spec, is in ob_cli.h's list). */
 int ob_cmd_repro(int argc, char **argv, FILE *out, FILE *err);
 
@@ -460,6 +488,7 @@ extern const ob_repro_entry ob_repro_duchi;
 extern const ob_repro_entry ob_repro_adamw;
 extern const ob_repro_entry ob_repro_rates;
 extern const ob_repro_entry ob_repro_nqm;
+extern const ob_repro_entry ob_repro_bf16;
 
 #ifdef __cplusplus
 }

@@ -66,6 +66,15 @@ double ob_agree_measure(const ob_optimizer *o, const ob_hparams *h, ob_kernel_fn
 double ob_mixed_agree_measure(const ob_optimizer *o, const ob_hparams *h, const ob_format *f, ob_isa isa,
                               uint64_t seed, size_t n, uint64_t steps, char *where, size_t wlen);
 
+/* One such step from the caller's storage: the reference runs on p, g and
+ * state widened (g times inv_scale), then ob_step_mixed updates p and
+ * state in place (*skipped as it reports).  Returns the worst error as a
+ * fraction of the bound (0 when skipped; INFINITY if the step failed, with
+ * the message in where), or -1 on allocation failure. */
+double ob_mixed_agree_step(const ob_optimizer *o, const ob_hparams *h, const ob_format *f, ob_isa isa, uint64_t t,
+                           float inv_scale, size_t n, void *p, const void *g, void *const *st, int *skipped,
+                           char *where, size_t wlen);
+
 #ifdef __cplusplus
 }
 #endif

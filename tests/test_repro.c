@@ -84,6 +84,7 @@ Test(repro_short, duchi) { expect_short("duchi", OB_REPRO_REPRODUCED); }
 Test(repro_short, adamw) { expect_short("adamw", OB_REPRO_REPRODUCED); }
 Test(repro_short, rates) { expect_short("rates", OB_REPRO_REPRODUCED); }
 Test(repro_short, nqm) { expect_short("nqm", OB_REPRO_REPRODUCED); }
+Test(repro_short, bf16, .timeout = 120) { expect_short("bf16", OB_REPRO_REPRODUCED); }
 
 /* ---- Kingma & Ba on Fashion-MNIST: missing, and a small generated set ------------------ */
 
@@ -424,6 +425,38 @@ Test(repro_checks, nqm)
     m.mean[0][1] = m.expected[1];
     m.stderr_[0][2] = 0.1 * m.expected[2];  /* interval +-30% */
     cr_expect_eq(ob_repro_check_nqm(&m, why, sizeof why), OB_REPRO_INCONCLUSIVE, "%s", why);
+}
+
+/* bf16: nearest rounding must cost >= 10x and stochastic rounding recover
+ * >= 90% on every problem. */
+Test(repro_checks, bf16)
+{
+    char why[1024];
+    ob_repro_bf16_measured m;
+    memset(&m, 0, sizeof m);
+    cr_expect_eq(ob_repro_check_bf16(&m, why, sizeof why), OB_REPRO_INCONCLUSIVE, "no problem: %s", why);
+    m.n_problems = 2;
+    for (int q = 0; q < 2; q++) {
+        m.gap0[q] = 10;
+        m.gap[q][OB_BF16_FP32] = 1e-8;
+        m.gap[q][OB_BF16_PARAMS_RNE] = 1e-2;
+        m.gap[q][OB_BF16_PARAMS_SR] = 1e-6;
+    }
+    cr_expect_eq(ob_repro_check_bf16(&m, why, sizeof why), OB_REPRO_REPRODUCED, "%s", why);
+    m.gap[1][OB_BF16_PARAMS_RNE] = 1.5e-8;  /* nearest rounding costs nothing */
+    m.gap[1][OB_BF16_PARAMS_SR] = 1e-9;
+    cr_expect_eq(ob_repro_check_bf16(&m, why, sizeof why), OB_REPRO_NOT_REPRODUCED, "%s", why);
+    m.gap[1][OB_BF16_PARAMS_RNE] = 1e-2;
+    m.gap[1][OB_BF16_PARAMS_SR] = 0.6e-2;  /* stochastic rounding does not help */
+    cr_expect_eq(ob_repro_check_bf16(&m, why, sizeof why), OB_REPRO_NOT_REPRODUCED, "%s", why);
+    m.gap[1][OB_BF16_PARAMS_SR] = 0.2e-2;  /* it helps, not enough */
+    cr_expect_eq(ob_repro_check_bf16(&m, why, sizeof why), OB_REPRO_INCONCLUSIVE, "%s", why);
+    m.gap[1][OB_BF16_PARAMS_SR] = 1e-6;
+    m.gap[0][OB_BF16_PARAMS_RNE] = 5e-8;   /* 5x: in between */
+    m.gap[0][OB_BF16_PARAMS_SR] = 1e-9;
+    cr_expect_eq(ob_repro_check_bf16(&m, why, sizeof why), OB_REPRO_INCONCLUSIVE, "%s", why);
+    m.gap[0][OB_BF16_PARAMS_RNE] = NAN;    /* diverged */
+    cr_expect_eq(ob_repro_check_bf16(&m, why, sizeof why), OB_REPRO_INCONCLUSIVE, "%s", why);
 }
 
 Test(repro_checks, combine_and_names)
