@@ -527,15 +527,27 @@ static int first_of_pattern(const ob_bench_config *cfg, size_t oi)
     return 1;
 }
 
+/* Nonzero if optimizer oi runs the mixed formats (--format-opt). */
+static int runs_formats(const ob_bench_config *cfg, size_t oi)
+{
+    return !cfg->format_opt_mask || ((cfg->format_opt_mask >> oi) & 1u);
+}
+
 /* Per format: one memory probe per access pattern (the number of state
- * arrays) for every probed ISA, and the kernels of every ISA asked for. */
+ * arrays) among the optimizers that run the formats, for every probed
+ * ISA, and the kernels of every ISA asked for. */
 static int add_formats(ob_bench_plan *plan, size_t n)
 {
     const ob_bench_config *cfg = &plan->cfg;
     for (size_t fi = 0; fi < cfg->n_formats; fi++)
         for (size_t oi = 0; oi < cfg->n_opts; oi++) {
             const ob_optimizer *o = cfg->opts[oi];
-            const int first = first_of_pattern(cfg, oi);
+            if (!runs_formats(cfg, oi)) continue;
+            int first = 1;
+            for (size_t oj = 0; oj < oi; oj++)
+                if (runs_formats(cfg, oj) &&
+                    ob_state_count(cfg->opts[oj], &cfg->h[oj]) == ob_state_count(o, &cfg->h[oi]))
+                    first = 0;
             for (size_t ti = 0; ti < cfg->n_threads; ti++) {
                 const int t = cfg->threads[ti];
                 for (int isa = 0; first && isa < OB_ISA_COUNT; isa++)

@@ -31,6 +31,7 @@ static const ob_opt bench_opts[] = {
     {"format", "LIST", OB_OPT_REPEAT,
      "mixed-precision formats besides fp32: preset names, comma-separated, or all; or one explicit format "
      "(param=..,grad=..,state=..[,round=..,seed=..]) per --format (optbench list formats)"},
+    {"format-opt", "LIST", 0, "the optimizers that run the --format rows (default: every --opt)"},
     {"peer", "NAME", 0, "also time a peer on the same cases: torch"},
     {"peer-optional", NULL, OB_OPT_FLAG, "skip a peer that is not installed (a warning) instead of failing"},
 };
@@ -249,6 +250,19 @@ static int parse_config(const ob_cmd_spec *c, const ob_args *a, int quick, ob_be
         if (ncpu > 1) cfg->threads[cfg->n_threads++] = ncpu < OB_BENCH_MAX_THREADS ? ncpu : OB_BENCH_MAX_THREADS;
     }
     if ((rc = parse_formats(a, &lp)) != OB_EXIT_OK) return rc;
+    if ((v = ob_args_get(a, "format-opt"))) {
+        char buf[512];
+        snprintf(buf, sizeof buf, "%s", v);
+        for (char *sv = NULL, *tok = strtok_r(buf, ",", &sv); tok; tok = strtok_r(NULL, ",", &sv)) {
+            size_t oi = 0;
+            while (oi < cfg->n_opts && strcmp(cfg->opts[oi]->name, tok)) oi++;
+            if (oi == cfg->n_opts)
+                return ob_usage_error(c, err, "--format-opt: '%s' is not among the benchmarked optimizers (--opt)", tok);
+            cfg->format_opt_mask |= 1u << oi;
+        }
+        if (!cfg->format_opt_mask) return ob_usage_error(c, err, "--format-opt: empty list");
+        if (!cfg->n_formats) return ob_usage_error(c, err, "--format-opt needs --format");
+    }
     return apply_sets(c, a, cfg, err);
 }
 

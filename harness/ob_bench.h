@@ -72,6 +72,8 @@ typedef struct ob_bench_config {
      * name as the variant.  None: fp32 only. */
     ob_format formats[OB_BENCH_MAX_FORMATS];
     size_t n_formats;
+    /* Bit oi: optimizer opts[oi] runs the formats (0: every one). */
+    unsigned format_opt_mask;
 } ob_bench_config;
 
 /* One row of bench.csv.  Every double is a median over the repetitions,

@@ -18,6 +18,7 @@
 #include "../problems/ob_problems.h"
 #include "ob_cli.h"
 #include "ob_results.h"
+#include "../kernels/ob_mixed.h"
 #include "report_internal.h"
 
 static const char *const MARK_OK = "✓";
@@ -585,6 +586,74 @@ static void section_memory(rp_doc *d, const rp_model *m)
     figures_of(d, m, "memory");
 }
 
+/* Mixed precision (README "Mixed precision"): bytes per parameter of every
+ * storage format for Adam, and the measured rows of `optbench bench
+ * --format` (bench.json's optbench.formats) when the run has them. */
+static void section_formats(rp_doc *d, const rp_model *m)
+{
+    rp_doc_heading(d, 2, "formats", "Mixed precision");
+    const ob_optimizer *adam = ob_optimizer_find("adam");
+    ob_hparams hp;
+    ob_hparams_default(adam, &hp);
+    rp_doc_para(d, "Storage formats (`optbench list formats`): bytes moved per parameter and step by Adam, and "
+                   "bytes of state per parameter. bf16 parameters are the only copy (no fp32 master copy).");
+    rp_row h = {0};
+    rp_cells(&h, "format", "param", "grad", "state", "rounding", "traffic B/param", "state B/param", "meaning", NULL);
+    rp_doc_table(d, &h, "lllllrrl");
+    for (size_t i = 0; i < ob_format_preset_count; i++) {
+        const ob_format_preset *fp = &ob_format_presets[i];
+        ob_format f;
+        char msg[256];
+        if (ob_format_parse(fp->name, &f, msg, sizeof msg) != 0) continue;
+        rp_row r = {0};
+        rp_cell(&r, "%s", fp->name);
+        rp_cell(&r, "%s", ob_dtype_name(f.param));
+        rp_cell(&r, "%s", ob_dtype_name(f.grad));
+        rp_cell(&r, "%s", ob_dtype_name(f.state));
+        rp_cell(&r, "%s", f.param == OB_DT_BF16 ? (f.round == OB_ROUND_SR ? "stochastic" : "nearest even") : "–");
+        rp_cell(&r, "%zu", ob_mixed_traffic_bytes(adam, &hp, &f));
+        rp_cell(&r, "%zu", ob_mixed_state_bytes(adam, &hp, &f));
+        rp_cell(&r, "%s", fp->doc);
+        rp_doc_row(d, &r);
+    }
+    rp_doc_table_end(d);
+    const cJSON *ours = cJSON_GetObjectItemCaseSensitive(m->bench_json, "optbench");
+    const cJSON *rows = cJSON_GetObjectItemCaseSensitive(ours, "formats"), *x;
+    if (!cJSON_IsArray(rows) || cJSON_GetArraySize(rows) == 0) {
+        rp_doc_para(d, "No format was benchmarked in this run (`optbench bench --run DIR --format all --format-opt "
+                       "adam` adds them).");
+        return;
+    }
+    rp_doc_para(d, "Measured by `optbench bench --format` (medians): the fraction of the same-run memory probe that "
+                   "moves the format's own bytes (target ≥ 0.95 from 16 Mi elements), the speed-up over the fp32 "
+                   "kernel, bounded by the byte ratio, and the ceiling that bounds the case (memory or the exact "
+                   "sqrt/div units).");
+    rp_row hb = {0};
+    rp_cells(&hb, "optimizer", "ISA", "format", "n", "threads", "B/elem", "ns/elem", "of memory ceiling",
+             "× fp32", "byte ratio", "bound", "of bound", NULL);
+    rp_doc_table(d, &hb, "lllrrrrrrrlr");
+    cJSON_ArrayForEach(x, rows)
+    {
+        rp_row r = {0};
+        rp_cell(&r, "%s", rp_str(x, "opt"));
+        rp_cell(&r, "%s", rp_str(x, "isa"));
+        rp_cell(&r, "%s", rp_str(x, "format"));
+        double n = rp_num(x, "size");
+        if (n >= 1048576) rp_cell(&r, "%.0fMi", n / 1048576);
+        else rp_cell(&r, "%.0fKi", n / 1024);
+        rp_cell(&r, "%.0f", rp_num(x, "threads"));
+        rp_cell(&r, "%.0f", rp_num(x, "bytes_per_elem"));
+        rp_cell(&r, "%.3f", rp_num(x, "ns_per_elem"));
+        rp_cell(&r, "%.2f", rp_num(x, "frac_mem_ceiling"));
+        rp_cell(&r, "%.2f", rp_num(x, "speedup_vs_fp32"));
+        rp_cell(&r, "%.2f", rp_num(x, "byte_ratio"));
+        rp_cell(&r, "%s", rp_str(x, "bound"));
+        rp_cell(&r, "%.2f", rp_num(x, "frac_bound"));
+        rp_doc_row(d, &r);
+    }
+    rp_doc_table_end(d);
+}
+
 static int file_exists(const char *path)
 {
     struct stat st;
@@ -742,6 +811,7 @@ int rp_write_documents(const rp_model *m, char *err, size_t errlen)
     section_agreement(&d, m);
     section_throughput(&d, m);
     section_memory(&d, m);
+    section_formats(&d, m);
     section_repro(&d, m);
     section_sweep(&d, m);
     section_missing(&d, m);

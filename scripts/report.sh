@@ -2,7 +2,8 @@
 # `make report`: the suite's main job.
 #   1. optbench run     the default suite (progress on stderr)
 #   2. optbench bench   a short throughput benchmark into the same run
-#                       folder, if this build has the bench command
+#                       folder (with Adam in every mixed-precision format),
+#                       if this build has the bench command
 #   3. optbench repro   every paper reproduction into the same run folder
 #   4. optbench sweep   a small learning-rate sweep (the tuned comparison)
 #   5. optbench report  the figures and report.html / report.md
@@ -58,7 +59,7 @@ fi
 # ---- 2. a short benchmark ------------------------------------------------------
 step 2 "optbench bench --run $dir --quick (throughput)"
 if "$OPTBENCH" bench --help >/dev/null 2>&1; then
-    "$OPTBENCH" bench --run "$dir" --quick
+    "$OPTBENCH" bench --run "$dir" --quick --format all --format-opt adam
     rc=$?
     if [ "$rc" != 0 ]; then
         failed 2 "optbench bench" "$rc" "the report will say what throughput data is missing"

@@ -291,6 +291,11 @@ Test(bench, bad_arguments_exit_2_with_a_message)
     expect_usage(ARGV("--run", "/nonexistent/run"), "not an existing run folder");
     expect_usage(ARGV("--benchmark_out=x.json"), "bench writes bench.json itself");
     expect_usage(ARGV("--frobnicate"), "--frobnicate");
+    expect_usage(ARGV("--format", "bf17"), "--format:");
+    expect_usage(ARGV("--format", "param=bf16,grad=f64"), "grad");
+    expect_usage(ARGV("--format-opt", "adam"), "--format-opt needs --format");
+    expect_usage(ARGV("--opt", "sgd", "--format", "bf16", "--format-opt", "adam"),
+                 "--format-opt: 'adam' is not among the benchmarked optimizers");
     expect_usage(ARGV("--opt", "sgd", "--isa", "scalar", "--sizes", "1Ki", "--threads", "1", "--exact-only",
                       "--run", "/tmp", "--benchmark_no_such_flag=1"),
                  "unrecognized Google Benchmark argument '--benchmark_no_such_flag=1'");
@@ -606,4 +611,45 @@ Test(approx, special_values_follow_the_exact_kernel)
     }
     cr_log_info("approx special values: max |p_approx - p_exact| beyond the final rounding %.3f u*|update| (bound 8)",
                 worst);
+}
+
+/* Mixed formats: rows with the format as the variant and its own bytes,
+ * a memory probe per format, the formats section of bench.json, and only
+ * the optimizers --format-opt names. */
+Test(bench, formats_rows_probes_and_json, .timeout = 120)
+{
+    char dir[64];
+    temp_dir(dir, sizeof dir);
+    char *out, *err;
+    int rc = ob_cli_capture(ARGV("--opt", "sgd,adam", "--isa", "scalar", "--sizes", "2Ki", "--threads", "1",
+                                 "--format", "bf16,fp16-grads", "--format-opt", "adam", "--exact-only", "--run", dir,
+                                 "--benchmark_min_time=0.01", "--benchmark_repetitions=2"),
+                            &out, &err);
+    cr_assert_eq(rc, 0, "exit %d; stderr:\n%s", rc, err);
+    cr_assert(strstr(out, "formats (medians"), "no formats table:\n%s", out);
+    char path[128];
+    snprintf(path, sizeof path, "%s/bench.csv", dir);
+    char *csv = slurp(path);
+    cr_assert(strstr(csv, "kernel,adam,scalar,bf16,2048,1,14,"), "no bf16 Adam row (14 B):\n%s", csv);
+    cr_assert(strstr(csv, "kernel,adam,scalar,fp16-grads,2048,1,26,"), "no fp16-grads Adam row (26 B):\n%s", csv);
+    cr_assert(strstr(csv, "probe_mem,adam,scalar,bf16,2048,1,14,"), "no bf16 memory probe:\n%s", csv);
+    cr_assert(!strstr(csv, "kernel,sgd,scalar,bf16"), "sgd ran the formats despite --format-opt:\n%s", csv);
+    free(csv);
+    snprintf(path, sizeof path, "%s/bench.json", dir);
+    char msg[256];
+    cJSON *j = ob_json_read(path, msg, sizeof msg);
+    cr_assert(j, "%s", msg);
+    const cJSON *f = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "optbench"), "formats"), *x;
+    cr_assert_eq(cJSON_GetArraySize(f), 2, "formats: %s", cJSON_PrintUnformatted(f));
+    cJSON_ArrayForEach(x, f)
+    {
+        cr_assert_str_eq(cJSON_GetObjectItem(x, "opt")->valuestring, "adam");
+        const double br = cJSON_GetObjectItem(x, "byte_ratio")->valuedouble;
+        const char *name = cJSON_GetObjectItem(x, "format")->valuestring;
+        cr_assert(fabs(br - (!strcmp(name, "bf16") ? 2.0 : 28.0 / 26.0)) < 1e-9, "%s byte ratio %g", name, br);
+        cr_assert(cJSON_GetObjectItem(x, "ns_per_elem")->valuedouble > 0);
+    }
+    cJSON_Delete(j);
+    free(out);
+    free(err);
 }

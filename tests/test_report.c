@@ -330,6 +330,11 @@ Test(report, every_script_renders_and_the_report_links_every_figure, .timeout = 
     cr_assert(strstr(md, "| adam | avx512 | approx | 1 | 1048576 | 0.5622 | 49.8 | 122.6 | 41% |"),
               "the throughput table lacks the adam avx512 approx row:\n%s", strstr(md, "## Throughput"));
     cr_assert(strstr(md, "torch"), "the peer is missing");
+    /* Mixed precision: every storage format with Adam's bytes per parameter. */
+    cr_assert(strstr(md, "## Mixed precision"), "no mixed-precision section");
+    cr_assert(strstr(md, "| bf16 | bf16 | bf16 | bf16 | nearest even | 14 | 4 |") &&
+                  strstr(md, "| bf16-state | f32 | f32 | bf16 | – | 20 | 4 |"),
+              "the formats table:\n%s", strstr(md, "## Mixed precision"));
     cJSON_Delete(res);
     free(html);
     free(md);
