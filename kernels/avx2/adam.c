@@ -16,6 +16,7 @@
 #include <immintrin.h>
 
 #include "../ob_kernels.h"
+#include "../ob_prefetch.h"
 
 #define OB_AVX2_INLINE static inline __attribute__((always_inline))
 
@@ -85,7 +86,15 @@ OB_AVX2_INLINE void adam_body(size_t n, float *restrict p, const float *restrict
     };
     const __m256i all = _mm256_setzero_si256();  /* unused when unmasked */
     size_t i = 0;
+    const int pf = n >= OB_PREFETCH_MIN_N;
     for (; n - i >= 16; i += 16) {
+        if (pf) {
+            ob_prefetch_line(p, i);
+            ob_prefetch_line(g, i);
+            ob_prefetch_line(m, i);
+            ob_prefetch_line(v, i);
+            if (amsgrad) ob_prefetch_line(vmax, i);
+        }
         adam_vec(i, p, g, m, v, vmax, &k, all, 0, l2, decoupled, amsgrad);
         adam_vec(i + 8, p, g, m, v, vmax, &k, all, 0, l2, decoupled, amsgrad);
     }

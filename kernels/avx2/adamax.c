@@ -51,7 +51,9 @@ OB_AVX2_INLINE void adamax_body(size_t n, float *restrict p, const float *restri
         .sign = _mm256_set1_ps(-0.0f),
     };
 #define VEC(i, mask, masked) adamax_vec(i, p, g, m, u, &k, mask, masked, l2)
-    OB_AVX2_FOR_EACH(n, VEC);
+#define PREFETCH(i) do { ob_prefetch_line(p, i); ob_prefetch_line(g, i); ob_prefetch_line(m, i); ob_prefetch_line(u, i); } while (0)
+    OB_AVX2_FOR_EACH_PF(n, VEC, PREFETCH);
+#undef PREFETCH
 #undef VEC
 }
 

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "../ob_kernels.h"
+#include "../ob_prefetch.h"
 #include "../ob_reduce.h"
 
 #define OB_AVX2_INLINE static inline __attribute__((always_inline))
@@ -52,12 +53,19 @@ OB_AVX2_INLINE __m256i ob_tail_mask8(size_t rem)
 /* The element loop of every kernel: VEC(i, mask, masked) handles elements
  * i .. i+7.  Two vectors per iteration, then one, then the last n % 8
  * elements through the same VEC with a masked load/store, so the tail
- * performs exactly the operations of the main loop. */
-#define OB_AVX2_FOR_EACH(n, VEC)                                       \
+ * performs exactly the operations of the main loop.  PREFETCH(i) runs once
+ * per iteration (16 floats: one cache line per array) from
+ * OB_PREFETCH_MIN_N elements up: OB_AVX2_NO_PREFETCH, or a macro calling
+ * ob_prefetch_line (../ob_prefetch.h) for every array the kernel streams. */
+#define OB_AVX2_NO_PREFETCH(i) ((void)(i))
+#define OB_AVX2_FOR_EACH(n, VEC) OB_AVX2_FOR_EACH_PF(n, VEC, OB_AVX2_NO_PREFETCH)
+#define OB_AVX2_FOR_EACH_PF(n, VEC, PREFETCH)                          \
     do {                                                               \
         const __m256i all_ = _mm256_setzero_si256(); /* unused */     \
+        const int pf_ = (n) >= OB_PREFETCH_MIN_N;                      \
         size_t i_ = 0;                                                 \
         for (; (n) - i_ >= 16; i_ += 16) {                             \
+            if (pf_) PREFETCH(i_);                                     \
             VEC(i_, all_, 0);                                          \
             VEC(i_ + 8, all_, 0);                                      \
         }                                                              \

@@ -56,7 +56,9 @@ OB_AVX2_INLINE void lion_body(size_t n, float *restrict p, const float *restrict
         .nan = _mm256_set1_ps(NAN),
     };
 #define VEC(i, mask, masked) lion_vec(i, p, g, m, &k, mask, masked, decoupled)
-    OB_AVX2_FOR_EACH(n, VEC);
+#define PREFETCH(i) do { ob_prefetch_line(p, i); ob_prefetch_line(g, i); ob_prefetch_line(m, i); } while (0)
+    OB_AVX2_FOR_EACH_PF(n, VEC, PREFETCH);
+#undef PREFETCH
 #undef VEC
 }
 

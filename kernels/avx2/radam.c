@@ -42,7 +42,9 @@ OB_AVX2_INLINE void radam_body(size_t n, float *restrict p, const float *restric
         .neg_step = _mm256_set1_ps(-s->step_size),
     };
 #define VEC(i, mask, masked) radam_vec(i, p, g, m, v, &k, mask, masked, l2, decoupled, rectified)
-    OB_AVX2_FOR_EACH(n, VEC);
+#define PREFETCH(i) do { ob_prefetch_line(p, i); ob_prefetch_line(g, i); ob_prefetch_line(m, i); ob_prefetch_line(v, i); } while (0)
+    OB_AVX2_FOR_EACH_PF(n, VEC, PREFETCH);
+#undef PREFETCH
 #undef VEC
 }
 

@@ -16,6 +16,7 @@
 #include <immintrin.h>
 
 #include "../ob_kernels.h"
+#include "../ob_prefetch.h"
 
 #define OB_AVX2_INLINE static inline __attribute__((always_inline))
 
@@ -89,7 +90,15 @@ OB_AVX2_INLINE void rmsprop_body(size_t n, float *restrict p, const float *restr
     };
     const __m256i all = _mm256_setzero_si256();  /* unused when unmasked */
     size_t i = 0;
+    const int pf = n >= OB_PREFETCH_MIN_N;
     for (; n - i >= 16; i += 16) {
+        if (pf) {
+            ob_prefetch_line(p, i);
+            ob_prefetch_line(g, i);
+            ob_prefetch_line(sq, i);
+            if (momentum) ob_prefetch_line(buf, i);
+            if (centered) ob_prefetch_line(ga, i);
+        }
         rmsprop_vec(i, p, g, sq, buf, ga, &k, all, 0, l2, centered, momentum);
         rmsprop_vec(i + 8, p, g, sq, buf, ga, &k, all, 0, l2, centered, momentum);
     }

@@ -17,6 +17,7 @@
 #include <immintrin.h>
 
 #include "../ob_kernels.h"
+#include "../ob_prefetch.h"
 
 #define OB_AVX2_INLINE static inline __attribute__((always_inline))
 
@@ -77,7 +78,19 @@ OB_AVX2_INLINE void sgd_body(size_t n, float *restrict p, const float *restrict 
     };
     const __m256i all = _mm256_setzero_si256();  /* unused when unmasked */
     size_t i = 0;
+    const int pf = n >= OB_PREFETCH_MIN_N;
     for (; n - i >= 32; i += 32) {
+        if (pf) {
+            /* Two cache lines per array per iteration. */
+            ob_prefetch_line(p, i);
+            ob_prefetch_line(p, i + 16);
+            ob_prefetch_line(g, i);
+            ob_prefetch_line(g, i + 16);
+            if (momentum) {
+                ob_prefetch_line(buf, i);
+                ob_prefetch_line(buf, i + 16);
+            }
+        }
         sgd_vec(i, p, g, buf, &k, all, 0, l2, momentum, first, nesterov);
         sgd_vec(i + 8, p, g, buf, &k, all, 0, l2, momentum, first, nesterov);
         sgd_vec(i + 16, p, g, buf, &k, all, 0, l2, momentum, first, nesterov);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "../ob_kernels.h"
+#include "../ob_prefetch.h"
 #include "../ob_reduce.h"
 
 #define OB_AVX512_INLINE static inline __attribute__((always_inline))
@@ -30,21 +31,12 @@ OB_AVX512_INLINE void ob_store16(float *a, __m512 x, __mmask16 mask, const int m
     else _mm512_storeu_ps(a, x);
 }
 
-/* Software prefetch into L1 of the two cache lines (32 floats) that start
- * OB_PREFETCH_BYTES after a + i.  From main memory the hardware
- * prefetchers alone left the AVX-512 Adam loop ~6% below the bandwidth it
- * reaches with it (Sapphire Rapids, 16Mi elements, `optbench bench`); in
- * cache it is not needed, so kernels issue it from OB_PREFETCH_MIN_N
- * elements up.  A prefetch never faults and changes no result, so running
- * past the end is harmless; the address is formed as an integer (no
- * pointer past the array). */
-#define OB_PREFETCH_BYTES 2048
-#define OB_PREFETCH_MIN_N ((size_t)1 << 18)
+/* Software prefetch (../ob_prefetch.h) of the two cache lines (32 floats)
+ * that start OB_PREFETCH_BYTES after a + i: one loop iteration's worth. */
 OB_AVX512_INLINE void ob_prefetch_ahead(const float *a, size_t i)
 {
-    const uintptr_t at = (uintptr_t)(a + i) + OB_PREFETCH_BYTES;
-    _mm_prefetch((const char *)at, _MM_HINT_T0);
-    _mm_prefetch((const char *)(at + 64), _MM_HINT_T0);
+    ob_prefetch_line(a, i);
+    ob_prefetch_line(a, i + 16);
 }
 
 /* The 16 double lanes of the fixed-order reductions (kernels/ob_reduce.h),
