@@ -3,9 +3,13 @@
  */
 #include "ob_fuzz.h"
 
+#include <math.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include "../harness/ob_testdata.h"
+#include "../kernels/ob_optimizers.h"
 
 char *ob_fuzz_cstr(const uint8_t *data, size_t size)
 {
@@ -39,3 +43,67 @@ void ob_fuzz_check_msg(const char *msg, size_t len)
     OB_FUZZ_CHECK(n < len, "error message not NUL-terminated");
     OB_FUZZ_CHECK(n > 0, "failure without a message");
 }
+
+/* ---- reading an input as a stream of choices ---------------------------------- */
+
+uint64_t ob_fuzz_u64(ob_fuzz_reader *r)
+{
+    if (r->i < r->n) {
+        uint64_t v = 0;
+        for (int k = 0; k < 8 && r->i < r->n; k++) v |= (uint64_t)r->d[r->i++] << (8 * k);
+        return v;
+    }
+    uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+unsigned ob_fuzz_byte(ob_fuzz_reader *r) { return r->i < r->n ? r->d[r->i++] : (unsigned)(ob_fuzz_u64(r) & 0xff); }
+
+uint32_t ob_fuzz_u32(ob_fuzz_reader *r)
+{
+    uint32_t v = 0;
+    for (int k = 0; k < 4; k++) v |= (uint32_t)ob_fuzz_byte(r) << (8 * k);
+    return v;
+}
+
+static double unit(ob_fuzz_reader *r) { return (double)ob_fuzz_u32(r) / 4294967296.0; }
+
+double ob_fuzz_hp_value(ob_fuzz_reader *r, const ob_hparam_spec *sp)
+{
+    if (sp->kind == OB_HP_BOOL) return ob_fuzz_byte(r) & 1;
+    double lo = sp->lo, hi = sp->hi, v;
+    switch (ob_fuzz_byte(r) % 8) {
+    case 0: v = sp->lo_open ? nextafter(lo, INFINITY) : lo; break;
+    case 1: v = isinf(hi) ? 1e4 : sp->hi_open ? nextafter(hi, -INFINITY) : hi; break;
+    case 2: v = sp->def; break;
+    case 3: v = ob_hparam_toggle_value(sp); break;
+    default:
+        if (isfinite(hi)) v = lo + (hi - lo) * unit(r);
+        else v = exp(log(1e-8) + (log(1e4) - log(1e-8)) * unit(r)) + (lo > 0 ? lo : 0);
+    }
+    if (sp->lo_open && !(v > lo)) v = nextafter(lo, INFINITY);
+    if (sp->hi_open && !(v < hi)) v = nextafter(hi, -INFINITY);
+    return v;
+}
+
+float ob_fuzz_float(ob_fuzz_reader *r, int nonneg)
+{
+    unsigned mode = ob_fuzz_byte(r) % 20;
+    uint32_t bits = ob_fuzz_u32(r);
+    float sign = (bits >> 31) ? -1.0f : 1.0f, v;
+    double u = (double)(bits & 0x7fffffffu) / 2147483648.0;
+    if (mode < 12) v = sign * (float)exp(log(1e-6) + (log(1e6) - log(1e-6)) * u);
+    else if (mode == 12) v = sign * 0.0f;
+    else if (mode == 13) v = sign * (float)((bits & 0x7fffffu) + 1) * 0x1p-149f; /* subnormal */
+    else if (mode == 14) v = NAN;
+    else if (mode == 15) v = sign * INFINITY;
+    else if (mode == 16) v = sign * (float)exp(log(1e18) + (log(3.4e38) - log(1e18)) * u);
+    else if (mode == 17) memcpy(&v, &bits, sizeof v); /* any pattern, NaN payloads included */
+    else if (mode == 18) v = sign * (float)exp(log(1.2e-38) + (log(1e-30) - log(1.2e-38)) * u);
+    else v = sign * (float)(bits % 17);
+    if (nonneg && !isnan(v)) v = fabsf(v);
+    return v;
+}
+

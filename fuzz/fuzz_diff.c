@@ -44,74 +44,6 @@
 #define CONTRACT_REF 0x1p100
 #define CONTRACT_EPS 0x1p-60
 
-typedef struct reader {
-    const uint8_t *d;
-    size_t n, i;
-    uint64_t s;   /* splitmix64 state once the input is used up */
-} reader;
-
-static uint64_t next_u64(reader *r)
-{
-    if (r->i < r->n) {
-        uint64_t v = 0;
-        for (int k = 0; k < 8 && r->i < r->n; k++) v |= (uint64_t)r->d[r->i++] << (8 * k);
-        return v;
-    }
-    uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static unsigned next_byte(reader *r) { return r->i < r->n ? r->d[r->i++] : (unsigned)(next_u64(r) & 0xff); }
-
-static uint32_t next_u32(reader *r)
-{
-    uint32_t v = 0;
-    for (int k = 0; k < 4; k++) v |= (uint32_t)next_byte(r) << (8 * k);
-    return v;
-}
-
-static double unit(reader *r) { return (double)next_u32(r) / 4294967296.0; }
-
-/* A value inside [lo, hi] with its open ends excluded. */
-static double hp_value(reader *r, const ob_hparam_spec *sp)
-{
-    if (sp->kind == OB_HP_BOOL) return next_byte(r) & 1;
-    double lo = sp->lo, hi = sp->hi, v;
-    switch (next_byte(r) % 8) {
-    case 0: v = sp->lo_open ? nextafter(lo, INFINITY) : lo; break;
-    case 1: v = isinf(hi) ? 1e4 : sp->hi_open ? nextafter(hi, -INFINITY) : hi; break;
-    case 2: v = sp->def; break;
-    case 3: v = ob_hparam_toggle_value(sp); break;
-    default:
-        if (isfinite(hi)) v = lo + (hi - lo) * unit(r);
-        else v = exp(log(1e-8) + (log(1e4) - log(1e-8)) * unit(r)) + (lo > 0 ? lo : 0);
-    }
-    if (sp->lo_open && !(v > lo)) v = nextafter(lo, INFINITY);
-    if (sp->hi_open && !(v < hi)) v = nextafter(hi, -INFINITY);
-    return v;
-}
-
-static float float_value(reader *r, int nonneg)
-{
-    unsigned mode = next_byte(r) % 20;
-    uint32_t bits = next_u32(r);
-    float sign = (bits >> 31) ? -1.0f : 1.0f, v;
-    double u = (double)(bits & 0x7fffffffu) / 2147483648.0;
-    if (mode < 12) v = sign * (float)exp(log(1e-6) + (log(1e6) - log(1e-6)) * u);
-    else if (mode == 12) v = sign * 0.0f;
-    else if (mode == 13) v = sign * (float)((bits & 0x7fffffu) + 1) * 0x1p-149f; /* subnormal */
-    else if (mode == 14) v = NAN;
-    else if (mode == 15) v = sign * INFINITY;
-    else if (mode == 16) v = sign * (float)exp(log(1e18) + (log(3.4e38) - log(1e18)) * u);
-    else if (mode == 17) memcpy(&v, &bits, sizeof v); /* any pattern, NaN payloads included */
-    else if (mode == 18) v = sign * (float)exp(log(1.2e-38) + (log(1e-30) - log(1.2e-38)) * u);
-    else v = sign * (float)(bits % 17);
-    if (nonneg && !isnan(v)) v = fabsf(v);
-    return v;
-}
-
 static int in_contract_f(const float *x, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -165,23 +97,23 @@ ob_fuzz_diff_stats ob_fuzz_diff_counts;
 int ob_fuzz_diff(const uint8_t *data, size_t size)
 {
     ob_fuzz_diff_counts.inputs++;
-    reader r = {data, size, 0, 0x0b5eed};
+    ob_fuzz_reader r = {data, size, 0, 0x0b5eed};
     for (size_t i = 0; i < size; i++) r.s = (r.s ^ data[i]) * 0x100000001b3ull;
-    const ob_optimizer *o = ob_optimizer_table[next_byte(&r) % ob_optimizer_count];
+    const ob_optimizer *o = ob_optimizer_table[ob_fuzz_byte(&r) % ob_optimizer_count];
     ob_hparams h;
     ob_hparams_default(o, &h);
-    for (size_t k = 0; k < o->n_hparams; k++) ob_hparam_put(&h, &o->hparams[k], hp_value(&r, &o->hparams[k]));
+    for (size_t k = 0; k < o->n_hparams; k++) ob_hparam_put(&h, &o->hparams[k], ob_fuzz_hp_value(&r, &o->hparams[k]));
     char err[512];
     if (ob_validate(o, &h, err, sizeof err) != 0) return 0; /* a rule across keys, e.g. nesterov */
     ob_fuzz_diff_counts.valid++;
     /* t up to 2^20: NAdam's product of mu_i is computed step by step from
      * the last step seen (ob_ref_nadam_mu_product), so one cold call at
      * t = 2^32 loops 4e9 times (this fuzzer's first timeout, reported). */
-    unsigned ts = next_byte(&r) % 8;
-    uint64_t t = ts < 6 ? 1 + next_byte(&r) % 8 : ts == 6 ? 1 + (next_u32(&r) & 0xffff) : 1 + (next_u32(&r) & 0xfffff);
-    size_t n = (next_byte(&r) | (size_t)next_byte(&r) << 8) % (MAX_N + 1);
-    size_t off = next_byte(&r) % 16;
-    unsigned steps = 1 + next_byte(&r) % 3;
+    unsigned ts = ob_fuzz_byte(&r) % 8;
+    uint64_t t = ts < 6 ? 1 + ob_fuzz_byte(&r) % 8 : ts == 6 ? 1 + (ob_fuzz_u32(&r) & 0xffff) : 1 + (ob_fuzz_u32(&r) & 0xfffff);
+    size_t n = (ob_fuzz_byte(&r) | (size_t)ob_fuzz_byte(&r) << 8) % (MAX_N + 1);
+    size_t off = ob_fuzz_byte(&r) % 16;
+    unsigned steps = 1 + ob_fuzz_byte(&r) % 3;
     unsigned mask = o->state_mask(&h);
     char cfg[256];
     ob_hp_config_name(o, &h, cfg, sizeof cfg);
@@ -192,9 +124,9 @@ int ob_fuzz_diff(const uint8_t *data, size_t size)
     g = buf_alloc(&gb, n, off);
     for (size_t k = 0; k < o->n_state; k++) s0[k] = buf_alloc(&s0b[k], n, 0);
     for (size_t i = 0; i < n; i++) {
-        p0[i] = float_value(&r, 0);
-        g[i] = float_value(&r, 0);
-        for (size_t k = 0; k < o->n_state; k++) s0[k][i] = float_value(&r, ob_state_nonneg(o, k));
+        p0[i] = ob_fuzz_float(&r, 0);
+        g[i] = ob_fuzz_float(&r, 0);
+        for (size_t k = 0; k < o->n_state; k++) s0[k][i] = ob_fuzz_float(&r, ob_state_nonneg(o, k));
     }
     /* eps >= 2^-60 keeps every denominator away from 0: with eps = 0, a
      * gradient below 2^-75 squares to 0 in fp32 (not in double) and the

@@ -28,6 +28,7 @@ int ob_fuzz_suite(const uint8_t *data, size_t size);
 int ob_fuzz_numfile(const uint8_t *data, size_t size);
 int ob_fuzz_json(const uint8_t *data, size_t size);
 int ob_fuzz_diff(const uint8_t *data, size_t size);
+int ob_fuzz_mixed(const uint8_t *data, size_t size);
 
 /* What ob_fuzz_diff did, summed over its calls (for the replay's log). */
 typedef struct ob_fuzz_diff_stats {
@@ -45,6 +46,25 @@ typedef struct ob_fuzz_target {
 
 extern const ob_fuzz_target ob_fuzz_targets[];
 extern const size_t ob_fuzz_target_count;
+
+/* An input read as a stream of choices; once it is used up, the rest
+ * comes from splitmix64 seeded by it (set s from the whole input). */
+typedef struct ob_fuzz_reader {
+    const uint8_t *d;
+    size_t n, i;
+    uint64_t s;   /* splitmix64 state once the input is used up */
+} ob_fuzz_reader;
+uint64_t ob_fuzz_u64(ob_fuzz_reader *r);
+unsigned ob_fuzz_byte(ob_fuzz_reader *r);
+uint32_t ob_fuzz_u32(ob_fuzz_reader *r);
+struct ob_hparam_spec;
+/* A value of a hyperparameter inside [lo, hi] with its open ends excluded
+ * (the bounds, the default, the toggle value, or a log-spread draw). */
+double ob_fuzz_hp_value(ob_fuzz_reader *r, const struct ob_hparam_spec *sp);
+/* An fp32 value: log-uniform in [1e-6, 1e6] mostly, +-0, subnormals, NaN,
+ * +-Inf, huge and tiny normals, small integers or any bit pattern; |v|
+ * when nonneg (NaN kept). */
+float ob_fuzz_float(ob_fuzz_reader *r, int nonneg);
 
 /* A property that must hold: otherwise say which and abort. */
 #define OB_FUZZ_CHECK(cond, ...)                                                   \
