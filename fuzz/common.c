@@ -107,3 +107,21 @@ float ob_fuzz_float(ob_fuzz_reader *r, int nonneg)
     return v;
 }
 
+
+void ob_fuzz_reader_init(ob_fuzz_reader *r, const uint8_t *data, size_t size, uint64_t seed)
+{
+    r->d = data;
+    r->n = size;
+    r->i = 0;
+    r->s = seed;
+    for (size_t i = 0; i < size; i++) r->s = (r->s ^ data[i]) * 0x100000001b3ull;
+}
+
+const ob_optimizer *ob_fuzz_optimizer(ob_fuzz_reader *r, ob_hparams *h)
+{
+    const ob_optimizer *o = ob_optimizer_table[ob_fuzz_byte(r) % ob_optimizer_count];
+    ob_hparams_default(o, h);
+    for (size_t k = 0; k < o->n_hparams; k++) ob_hparam_put(h, &o->hparams[k], ob_fuzz_hp_value(r, &o->hparams[k]));
+    char err[512];
+    return ob_validate(o, h, err, sizeof err) == 0 ? o : NULL;
+}

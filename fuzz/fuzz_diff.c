@@ -97,14 +97,12 @@ ob_fuzz_diff_stats ob_fuzz_diff_counts;
 int ob_fuzz_diff(const uint8_t *data, size_t size)
 {
     ob_fuzz_diff_counts.inputs++;
-    ob_fuzz_reader r = {data, size, 0, 0x0b5eed};
-    for (size_t i = 0; i < size; i++) r.s = (r.s ^ data[i]) * 0x100000001b3ull;
-    const ob_optimizer *o = ob_optimizer_table[ob_fuzz_byte(&r) % ob_optimizer_count];
+    ob_fuzz_reader r;
+    ob_fuzz_reader_init(&r, data, size, 0x0b5eed);
     ob_hparams h;
-    ob_hparams_default(o, &h);
-    for (size_t k = 0; k < o->n_hparams; k++) ob_hparam_put(&h, &o->hparams[k], ob_fuzz_hp_value(&r, &o->hparams[k]));
+    const ob_optimizer *o = ob_fuzz_optimizer(&r, &h);
     char err[512];
-    if (ob_validate(o, &h, err, sizeof err) != 0) return 0; /* a rule across keys, e.g. nesterov */
+    if (!o) return 0; /* a rule across keys, e.g. nesterov */
     ob_fuzz_diff_counts.valid++;
     /* t up to 2^20: NAdam's product of mu_i is computed step by step from
      * the last step seen (ob_ref_nadam_mu_product), so one cold call at

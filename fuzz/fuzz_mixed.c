@@ -71,14 +71,12 @@ static void run_free(run *x)
 
 int ob_fuzz_mixed(const uint8_t *data, size_t size)
 {
-    ob_fuzz_reader r = {data, size, 0, 0x0b5eed16};
-    for (size_t i = 0; i < size; i++) r.s = (r.s ^ data[i]) * 0x100000001b3ull;
-    const ob_optimizer *o = ob_optimizer_table[ob_fuzz_byte(&r) % ob_optimizer_count];
+    ob_fuzz_reader r;
+    ob_fuzz_reader_init(&r, data, size, 0x0b5eed16);
     ob_hparams h;
-    ob_hparams_default(o, &h);
-    for (size_t k = 0; k < o->n_hparams; k++) ob_hparam_put(&h, &o->hparams[k], ob_fuzz_hp_value(&r, &o->hparams[k]));
+    const ob_optimizer *o = ob_fuzz_optimizer(&r, &h);
     char err[512];
-    if (ob_validate(o, &h, err, sizeof err) != 0) return 0;
+    if (!o) return 0;
     static const ob_dtype params[] = {OB_DT_F32, OB_DT_BF16}, grads[] = {OB_DT_F32, OB_DT_BF16, OB_DT_F16};
     unsigned fb = ob_fuzz_byte(&r);
     char spec[160];

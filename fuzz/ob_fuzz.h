@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "../kernels/ob_optimizers.h"
+
 int ob_fuzz_hparam(const uint8_t *data, size_t size);
 int ob_fuzz_schedule(const uint8_t *data, size_t size);
 int ob_fuzz_suite(const uint8_t *data, size_t size);
@@ -54,17 +56,23 @@ typedef struct ob_fuzz_reader {
     size_t n, i;
     uint64_t s;   /* splitmix64 state once the input is used up */
 } ob_fuzz_reader;
+/* Reads data (seed: the generator's base, mixed with every byte). */
+void ob_fuzz_reader_init(ob_fuzz_reader *r, const uint8_t *data, size_t size, uint64_t seed);
 uint64_t ob_fuzz_u64(ob_fuzz_reader *r);
 unsigned ob_fuzz_byte(ob_fuzz_reader *r);
 uint32_t ob_fuzz_u32(ob_fuzz_reader *r);
-struct ob_hparam_spec;
 /* A value of a hyperparameter inside [lo, hi] with its open ends excluded
  * (the bounds, the default, the toggle value, or a log-spread draw). */
-double ob_fuzz_hp_value(ob_fuzz_reader *r, const struct ob_hparam_spec *sp);
+double ob_fuzz_hp_value(ob_fuzz_reader *r, const ob_hparam_spec *sp);
 /* An fp32 value: log-uniform in [1e-6, 1e6] mostly, +-0, subnormals, NaN,
  * +-Inf, huge and tiny normals, small integers or any bit pattern; |v|
  * when nonneg (NaN kept). */
 float ob_fuzz_float(ob_fuzz_reader *r, int nonneg);
+
+/* An optimizer of the table and hyperparameters inside their ranges, in
+ * *h; NULL when a rule across keys rejects them (e.g. nesterov without
+ * momentum). */
+const ob_optimizer *ob_fuzz_optimizer(ob_fuzz_reader *r, ob_hparams *h);
 
 /* A property that must hold: otherwise say which and abort. */
 #define OB_FUZZ_CHECK(cond, ...)                                                   \
