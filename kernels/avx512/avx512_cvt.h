@@ -51,12 +51,12 @@ OB_AVX512_INLINE __m512i ob512_lowbias32(__m512i x)
     return _mm512_xor_si512(x, _mm512_srli_epi32(x, 16));
 }
 
-OB_AVX512_INLINE __m512i ob512_sr_bits(__m512i lokey, __m512i hikey, uint32_t lo)
+/* key: the call's key broadcast (ob_sw_sr_call_key). */
+OB_AVX512_INLINE __m512i ob512_sr_bits(__m512i key, uint32_t lo)
 {
     const __m512i idx = _mm512_add_epi32(_mm512_set1_epi32((int)lo),
                                          _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
-    const __m512i x = ob512_lowbias32(_mm512_xor_si512(ob512_lowbias32(_mm512_xor_si512(idx, lokey)), hikey));
-    return _mm512_srli_epi32(x, 16);
+    return _mm512_srli_epi32(ob512_lowbias32(_mm512_xor_si512(idx, key)), 16);
 }
 
 /* fp32 -> bf16, stochastic: (x + r) >> 16, NaN as with rne. */
