@@ -113,8 +113,14 @@ OB_CVT_INLINE uint32_t ob_sw_lowbias32(uint32_t x)
 OB_CVT_INLINE uint32_t ob_sw_sr_call_key(uint64_t key, uint32_t hi) { return (uint32_t)ob_sw_mix64(key ^ hi); }
 
 /* The 16 random bits of the element whose index has low 32 bits lo, with
- * ckey = ob_sw_sr_call_key(key, hi32(index)).  lowbias32 is a bijection of
- * 32 bits, so within one call distinct elements get distinct hashes. */
-OB_CVT_INLINE uint32_t ob_sw_sr_bits(uint32_t ckey, uint32_t lo) { return ob_sw_lowbias32(lo ^ ckey) >> 16; }
+ * ckey = ob_sw_sr_call_key(key, hi32(index)): one lowbias32 round serves
+ * the pair of elements 2j, 2j+1 (j = lo >> 1), the even one taking the
+ * low half of the hash, the odd one the high half, so a vector of 2w
+ * elements needs w hashes.  lowbias32 is a bijection of 32 bits, so the
+ * pairs of one call never share an input. */
+OB_CVT_INLINE uint32_t ob_sw_sr_bits(uint32_t ckey, uint32_t lo)
+{
+    return (ob_sw_lowbias32((lo >> 1) ^ ckey) >> ((lo & 1u) * 16)) & 0xffffu;
+}
 
 #endif

@@ -117,12 +117,15 @@ uint16_t ob_f32_to_f16_rne(float x);
  * the high 32 bits of their index i (the index in the whole array,
  * whatever the threads' chunks; callers split a run at multiples of 2^32):
  *   K = lo32(splitmix64(k ^ hi32(i)))                       (ob_sr_call_key)
- * Per element, one round of the 32-bit lowbias32 hash:
- *   r = lowbias32(lo32(i) ^ K) >> 16                        (ob_sr_bits)
+ * Per pair of elements 2j, 2j+1 (j = lo32(i) >> 1), one round of the
+ * 32-bit lowbias32 hash, whose low half goes to the even element and high
+ * half to the odd one:
+ *   x = lowbias32((lo32(i) >> 1) ^ K);  r = i even ? x & 0xffff : x >> 16
+ *                                                           (ob_sr_bits)
  * lowbias32 (C. Wellons, "Prospecting for hash functions", 2018):
  *   x ^= x >> 16; x *= 0x7feb352d; x ^= x >> 15; x *= 0x846ca68b; x ^= x >> 16.
- * Two 32-bit multiplies per element, lane by lane in every ISA; a bijection
- * of 32 bits, so the elements of one call never share an input. */
+ * One 32-bit multiply per element, 32-bit lanes in every ISA; a bijection
+ * of 32 bits, so the pairs of one call never share an input. */
 uint64_t ob_sr_key(uint64_t seed, uint64_t t);
 uint32_t ob_sr_call_key(uint64_t key, uint32_t hi);
 uint32_t ob_sr_bits(uint64_t key, uint64_t i);

@@ -287,8 +287,9 @@ Test(sr, unbiased_on_average)
 }
 
 /* The documented definition (ob_mixed.h), written out independently:
- * one lowbias32 round per element on lo32(i) ^ K, K = lo32(splitmix64(k ^
- * hi32(i))), k = splitmix64(seed ^ splitmix64(t)). */
+ * one lowbias32 round per pair of elements on (lo32(i) >> 1) ^ K, the even
+ * element taking the low half, K = lo32(splitmix64(k ^ hi32(i))), k =
+ * splitmix64(seed ^ splitmix64(t)). */
 static uint64_t ref_mix64(uint64_t z)
 {
     z += 0x9e3779b97f4a7c15ull;
@@ -300,13 +301,13 @@ static uint64_t ref_mix64(uint64_t z)
 static uint32_t ref_sr_bits(uint64_t seed, uint64_t t, uint64_t i)
 {
     const uint64_t k = ref_mix64(seed ^ ref_mix64(t));
-    uint32_t x = (uint32_t)i ^ (uint32_t)ref_mix64(k ^ (i >> 32));
+    uint32_t x = ((uint32_t)i >> 1) ^ (uint32_t)ref_mix64(k ^ (i >> 32));
     x ^= x >> 16;
     x *= 0x7feb352du;
     x ^= x >> 15;
     x *= 0x846ca68bu;
     x ^= x >> 16;
-    return x >> 16;
+    return i & 1 ? x >> 16 : x & 0xffff;
 }
 
 Test(sr, bits_follow_the_documented_hash)
@@ -326,9 +327,9 @@ Test(sr, bits_follow_the_documented_hash)
     /* Known answers of this definition (they change with the hash):
      * seed 0, step 1, indices 0, 1 and 2^32. */
     const uint64_t k0 = ob_sr_key(0, 1);
-    cr_assert_eq(ob_sr_bits(k0, 0), 0x2719, "%#x", ob_sr_bits(k0, 0));
-    cr_assert_eq(ob_sr_bits(k0, 1), 0x83b9, "%#x", ob_sr_bits(k0, 1));
-    cr_assert_eq(ob_sr_bits(k0, 0x100000000ull), 0x70a7, "%#x", ob_sr_bits(k0, 0x100000000ull));
+    cr_assert_eq(ob_sr_bits(k0, 0), 0xfd82, "%#x", ob_sr_bits(k0, 0));
+    cr_assert_eq(ob_sr_bits(k0, 1), 0x2719, "%#x", ob_sr_bits(k0, 1));
+    cr_assert_eq(ob_sr_bits(k0, 0x100000000ull), 0x2018, "%#x", ob_sr_bits(k0, 0x100000000ull));
     /* Within one call the 16-bit outputs are the top halves of a 32-bit
      * bijection's outputs: over 2^16 consecutive indices every value
      * appears about once (no short cycle in the index). */
@@ -561,6 +562,57 @@ Test(identity, scalar_fused_and_generic, .timeout = 300) { identity_suite(0); }
 Test(identity, avx2, .timeout = 300) { identity_suite(1); }
 Test(identity, avx512, .timeout = 300) { identity_suite(2); }
 Test(identity, avx512_bf16_instructions, .timeout = 300) { identity_suite(3); }
+
+/* The fused bf16-params-sr kernel called directly with an odd and an even
+ * index base (the step only passes even ones, where one hash serves a
+ * pair of elements): its parameters are the fp32 kernel's results rounded
+ * with the software definition's bits for those indices. */
+Test(sr, fused_kernel_any_index_base)
+{
+    if (!ob_isa_supported(OB_ISA_AVX512)) cr_skip_test("avx512: SKIPPED — %s", ob_isa_unavailable_reason(OB_ISA_AVX512));
+    const ob_optimizer *o = ob_optimizer_find("adam");
+    ob_hparams h;
+    ob_hparams_default(o, &h);
+    ob_step_scalars s;
+    o->prepare(&h, 1, &s);
+    ob_format f;
+    char err[256];
+    cr_assert_eq(ob_format_parse("bf16-params-sr", &f, err, sizeof err), 0);
+    enum { N = 75 };
+    const uint64_t key = ob_sr_key(ob_test_seed(), 1);
+    const uint32_t bases[] = {12345, 12346, 0xffffffffu - N};
+    ob_rng rng;
+    ob_rng_init(&rng, ob_test_seed() + 9);
+    for (int native = 0; native < 2; native++) {
+        if (native && !ob_bf16_native_supported()) continue;
+        ob_bf16_native_set(native);
+        const ob_fused_kernel *fk = ob_fused_find(o, OB_ISA_AVX512, &f);
+        cr_assert(fk);
+        for (size_t b = 0; b < 3; b++) {
+            uint16_t p16[N];
+            float pf[N], g[N], m[2][N], v[2][N];
+            for (size_t i = 0; i < N; i++) {
+                p16[i] = ob_f32_to_bf16_rne((float)ob_rng_logmag(&rng, 0.1, 10, 1));
+                pf[i] = ob_bf16_to_f32(p16[i]);
+                g[i] = (float)ob_rng_logmag(&rng, 1e-3, 1, 0);
+                m[0][i] = m[1][i] = (float)ob_rng_logmag(&rng, 1e-3, 1, 1);
+                v[0][i] = v[1][i] = (float)ob_rng_logmag(&rng, 1e-6, 1, 1);
+            }
+            float *st_ref[OB_MAX_STATE] = {m[0], v[0]};
+            void *st[OB_MAX_STATE] = {m[1], v[1]};
+            o->kernel[OB_ISA_SCALAR](N, pf, g, st_ref, &s);
+            fk->fn(N, p16, g, st, &s, 1.0f, 1, ob_sr_call_key(key, 0), bases[b]);
+            for (size_t i = 0; i < N; i++) {
+                const uint16_t want = ob_f32_to_bf16_sr(pf[i], ob_sr_bits(key, (uint64_t)bases[b] + i));
+                cr_assert_eq(p16[i], want, "%s: base %u element %zu: %#x, want %#x; seed %#llx",
+                             native ? "avx512+bf16" : "avx512", bases[b], i, p16[i], want, SEED);
+                cr_assert_eq(bits_of(m[1][i]), bits_of(m[0][i]));
+                cr_assert_eq(bits_of(v[1][i]), bits_of(v[0][i]));
+            }
+        }
+    }
+    ob_bf16_native_set(1);
+}
 
 /* The fused kernels are in the table the step uses (so the identity suite
  * exercises them), and the AVX512_BF16 ones are used only when enabled. */

@@ -77,7 +77,10 @@ void ob_cvt_f32_to_bf16_sr_avx2(size_t n, const float *src, uint16_t *dst, uint3
     size_t i = 0;
     for (; n - i >= 8; i += 8) {
         const __m256i idx = _mm256_add_epi32(_mm256_set1_epi32((int)(lo + (uint32_t)i)), lane);
-        const __m256i r = _mm256_srli_epi32(lowbias32(_mm256_xor_si256(idx, k)), 16);
+        /* ob_sw_sr_bits lane by lane: the pair's hash, the lane's half. */
+        const __m256i h = lowbias32(_mm256_xor_si256(_mm256_srli_epi32(idx, 1), k));
+        const __m256i shift = _mm256_slli_epi32(_mm256_and_si256(idx, _mm256_set1_epi32(1)), 4);
+        const __m256i r = _mm256_and_si256(_mm256_srlv_epi32(h, shift), _mm256_set1_epi32(0xffff));
         const __m256i u = _mm256_castps_si256(_mm256_loadu_ps(src + i));
         store_narrow(dst + i, nan_fix(_mm256_srli_epi32(_mm256_add_epi32(u, r), 16), u));
     }

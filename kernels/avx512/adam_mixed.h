@@ -56,11 +56,11 @@ OB_AVX512_INLINE void st_mx(void *a, size_t i, __m512 x, const int half)
     else _mm512_storeu_ps((float *)a + i, x);
 }
 
-/* Elements i .. i+15 in format fmt (MX_*).  lo: the low 32 bits of element
- * i's index in the whole array (stochastic rounding). */
+/* Elements i .. i+15 in format fmt (MX_*).  r: their stochastic rounding
+ * bits (used only with sr). */
 OB_AVX512_INLINE void adam_mixed_vec(size_t i, void *p, const void *g, void *m, void *v, void *vmax,
                                      const adam_mixed_consts *k, const int fmt, const int l2, const int decoupled,
-                                     const int amsgrad, const int sr, uint32_t lo)
+                                     const int amsgrad, const int sr, __m512i r)
 {
     const int p16 = fmt & MX_P16, s16 = fmt & MX_S16;
     __m512 pi = ld_mx(p, i, p16);
@@ -79,7 +79,7 @@ OB_AVX512_INLINE void adam_mixed_vec(size_t i, void *p, const void *g, void *m, 
     }
     const __m512 den = _mm512_fmadd_ps(_mm512_sqrt_ps(vi), k->a.rs, k->a.eps);
     const __m512 pn = _mm512_fmadd_ps(k->a.neg_step, _mm512_div_ps(mi, den), pi);
-    if (p16 && sr) st_u16((uint16_t *)p + i, ob512_bf16_sr(pn, ob512_sr_bits(k->key, lo)));
+    if (p16 && sr) st_u16((uint16_t *)p + i, ob512_bf16_sr(pn, r));
     else st_mx(p, i, pn, p16);
 }
 
@@ -108,7 +108,8 @@ OB_AVX512_INLINE void adam_mixed_tail(size_t i, size_t rem, void *p, const void 
     memcpy(mt, (const char *)m + i * ss, rem * ss);
     memcpy(vt, (const char *)v + i * ss, rem * ss);
     if (amsgrad) memcpy(xt, (const char *)vmax + i * ss, rem * ss);
-    adam_mixed_vec(0, pt, gt, mt, vt, xt, k, fmt, l2, decoupled, amsgrad, sr, lo);
+    adam_mixed_vec(0, pt, gt, mt, vt, xt, k, fmt, l2, decoupled, amsgrad, sr,
+                   sr ? ob512_sr_bits(k->key, lo) : _mm512_setzero_si512());
     memcpy((char *)p + i * ps, pt, rem * ps);
     memcpy((char *)m + i * ss, mt, rem * ss);
     memcpy((char *)v + i * ss, vt, rem * ss);
@@ -133,11 +134,21 @@ OB_AVX512_INLINE void adam_mixed_body(size_t n, void *p, const void *g, void *co
             prefetch_mixed(v, i, ss);
             if (amsgrad) prefetch_mixed(vmax, i, ss);
         }
-        adam_mixed_vec(i, p, g, m, v, vmax, &k, fmt, l2, decoupled, amsgrad, sr, lo + (uint32_t)i);
-        adam_mixed_vec(i + 16, p, g, m, v, vmax, &k, fmt, l2, decoupled, amsgrad, sr, lo + (uint32_t)i + 16);
+        /* One hash per pair of elements: 16 for the 32 (an odd lo, which
+         * the step never passes, takes the lane-by-lane form). */
+        __m512i r[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
+        if (sr && !(lo & 1u)) {
+            ob512_sr_bits32(k.key, lo + (uint32_t)i, r);
+        } else if (sr) {
+            r[0] = ob512_sr_bits(k.key, lo + (uint32_t)i);
+            r[1] = ob512_sr_bits(k.key, lo + (uint32_t)i + 16);
+        }
+        adam_mixed_vec(i, p, g, m, v, vmax, &k, fmt, l2, decoupled, amsgrad, sr, r[0]);
+        adam_mixed_vec(i + 16, p, g, m, v, vmax, &k, fmt, l2, decoupled, amsgrad, sr, r[1]);
     }
     if (n - i >= 16) {
-        adam_mixed_vec(i, p, g, m, v, vmax, &k, fmt, l2, decoupled, amsgrad, sr, lo + (uint32_t)i);
+        adam_mixed_vec(i, p, g, m, v, vmax, &k, fmt, l2, decoupled, amsgrad, sr,
+                       sr ? ob512_sr_bits(k.key, lo + (uint32_t)i) : _mm512_setzero_si512());
         i += 16;
     }
     if (i < n) adam_mixed_tail(i, n - i, p, g, m, v, vmax, &k, fmt, l2, decoupled, amsgrad, sr, lo + (uint32_t)i);

@@ -39,6 +39,13 @@ void ob_cvt_f32_to_bf16_sr_avx512(size_t n, const float *src, uint16_t *dst, uin
 {
     const __m512i k = _mm512_set1_epi32((int)key);
     size_t i = 0;
+    if (!(lo & 1u))
+        for (; n - i >= 32; i += 32) {
+            __m512i r[2];
+            ob512_sr_bits32(k, lo + (uint32_t)i, r);
+            store_u16x16(dst + i, ob512_bf16_sr(_mm512_loadu_ps(src + i), r[0]));
+            store_u16x16(dst + i + 16, ob512_bf16_sr(_mm512_loadu_ps(src + i + 16), r[1]));
+        }
     for (; n - i >= 16; i += 16)
         store_u16x16(dst + i, ob512_bf16_sr(_mm512_loadu_ps(src + i), ob512_sr_bits(k, lo + (uint32_t)i)));
     for (; i < n; i++) dst[i] = ob_sw_f32_to_bf16_sr(src[i], ob_sw_sr_bits(key, lo + (uint32_t)i));
