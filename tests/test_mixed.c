@@ -7,8 +7,12 @@
  *    both AVX-512 paths (AVX512_BF16 instructions and integer code) against
  *    the software definition, and the definition against an independent
  *    one (nearest value in double arithmetic);
- *  - stochastic rounding: bits and arrays identical in every ISA, same
- *    seed same result, another seed another, unbiased on average;
+ *  - the fp16 finiteness pass: every Inf/NaN pattern found at any lane,
+ *    loop or tail position, no finite pattern taken for one;
+ *  - stochastic rounding: the bits follow the documented hash (an
+ *    independent write-up and known answers), arrays identical in every
+ *    ISA, the fused kernel right for odd and even index bases, same seed
+ *    same result, another seed another, unbiased on average;
  *  - the mixed step: every format x every optimizer x every option
  *    combination x lengths around the vector widths x unaligned starts,
  *    bit-identical to the scalar generic path in every ISA (fused kernels
