@@ -106,11 +106,21 @@ OB_CVT_INLINE uint32_t ob_sw_lowbias32(uint32_t x)
     return x;
 }
 
-/* The 16 random bits of element lo (low 32 bits of its index); hikey =
- * hi32(index) ^ hi32(key). */
-OB_CVT_INLINE uint32_t ob_sw_sr_bits(uint32_t lokey, uint32_t hikey, uint32_t lo)
+/* Stochastic rounding's 32-bit key for a run of elements that share the
+ * high 32 bits `hi` of their index: the step key (ob_sr_key) and hi
+ * through splitmix64, once per call, so the per-element hash below needs
+ * one lowbias32 round (two 32-bit multiplies) instead of two. */
+OB_CVT_INLINE uint32_t ob_sw_sr_call_key(uint64_t key, uint32_t hi) { return (uint32_t)ob_sw_mix64(key ^ hi); }
+
+/* The 16 random bits of the element whose index has low 32 bits lo, with
+ * ckey = ob_sw_sr_call_key(key, hi32(index)): one lowbias32 round serves
+ * the pair of elements 2j, 2j+1 (j = lo >> 1), the even one taking the
+ * low half of the hash, the odd one the high half, so a vector of 2w
+ * elements needs w hashes.  lowbias32 is a bijection of 32 bits, so the
+ * pairs of one call never share an input. */
+OB_CVT_INLINE uint32_t ob_sw_sr_bits(uint32_t ckey, uint32_t lo)
 {
-    return ob_sw_lowbias32(ob_sw_lowbias32(lo ^ lokey) ^ hikey) >> 16;
+    return (ob_sw_lowbias32((lo >> 1) ^ ckey) >> ((lo & 1u) * 16)) & 0xffffu;
 }
 
 #endif

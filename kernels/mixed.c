@@ -224,10 +224,9 @@ uint16_t ob_f32_to_f16_rne(float x) { return ob_sw_f32_to_f16_rne(x); }
 
 uint64_t ob_sr_key(uint64_t seed, uint64_t t) { return ob_sw_mix64(seed ^ ob_sw_mix64(t)); }
 
-uint32_t ob_sr_bits(uint64_t key, uint64_t i)
-{
-    return ob_sw_sr_bits((uint32_t)key, (uint32_t)(key >> 32) ^ (uint32_t)(i >> 32), (uint32_t)i);
-}
+uint32_t ob_sr_call_key(uint64_t key, uint32_t hi) { return ob_sw_sr_call_key(key, hi); }
+
+uint32_t ob_sr_bits(uint64_t key, uint64_t i) { return ob_sw_sr_bits(ob_sw_sr_call_key(key, (uint32_t)(i >> 32)), (uint32_t)i); }
 
 #define CVT_OPS(isa, rne) \
     {#isa, ob_cvt_bf16_to_f32_##isa, ob_cvt_f16_to_f32_##isa, rne, ob_cvt_f32_to_bf16_sr_##isa, \
@@ -305,9 +304,12 @@ const ob_fused_kernel ob_fused_kernels[] = {
 #ifdef OB_BUILD_AVX512BF16
     {ob_adam_step_avx512, OB_ISA_AVX512, 1, F32, F32, BF16, ob_adam_step_avx512bf16_bf16state},
     {ob_adam_step_avx512, OB_ISA_AVX512, 1, BF16, BF16, BF16, ob_adam_step_avx512bf16_bf16},
+    {ob_adam_step_avx512, OB_ISA_AVX512, 1, BF16, F32, F32, ob_adam_step_avx512bf16_bf16params},
 #endif
     {ob_adam_step_avx512, OB_ISA_AVX512, 0, F32, F32, BF16, ob_adam_step_avx512_bf16state},
     {ob_adam_step_avx512, OB_ISA_AVX512, 0, BF16, BF16, BF16, ob_adam_step_avx512_bf16},
+    {ob_adam_step_avx512, OB_ISA_AVX512, 0, BF16, F32, F32, ob_adam_step_avx512_bf16params},
+    {ob_adam_step_avx512, OB_ISA_AVX512, 0, F32, F16, F32, ob_adam_step_avx512_fp16grads},
 #endif
     {NULL, OB_ISA_SCALAR, 0, F32, F32, F32, NULL},  /* end (keeps the array non-empty) */
 };
@@ -352,8 +354,7 @@ static void round_sr(const mixed_run *r, size_t n, const float *src, uint16_t *d
     while (n) {
         const uint64_t room = (UINT64_C(1) << 32) - (uint32_t)index;
         const size_t m = (uint64_t)n < room ? n : (size_t)room;
-        r->cv->f32_to_bf16_sr(m, src, dst, (uint32_t)r->key, (uint32_t)(r->key >> 32) ^ (uint32_t)(index >> 32),
-                              (uint32_t)index);
+        r->cv->f32_to_bf16_sr(m, src, dst, ob_sw_sr_call_key(r->key, (uint32_t)(index >> 32)), (uint32_t)index);
         n -= m;
         src += m;
         dst += m;
@@ -413,8 +414,8 @@ static void run_range(const mixed_run *r, size_t lo, size_t len, void *p, const 
             void *st[OB_MAX_STATE] = {0};
             for (size_t k = 0; k < r->n_state; k++)
                 if ((r->mask >> k) & 1u) st[k] = elem(state[k], f->state, i);
-            r->fused(m, elem(p, f->param, i), celem(g, f->grad, i), st, &r->s, f->round == OB_ROUND_SR,
-                     (uint32_t)r->key, (uint32_t)(r->key >> 32) ^ (uint32_t)((uint64_t)i >> 32), (uint32_t)i);
+            r->fused(m, elem(p, f->param, i), celem(g, f->grad, i), st, &r->s, r->inv_scale, f->round == OB_ROUND_SR,
+                     ob_sw_sr_call_key(r->key, (uint32_t)((uint64_t)i >> 32)), (uint32_t)i);
             done += m;
         }
         return;

@@ -15,8 +15,7 @@
     void ob_cvt_bf16_to_f32_##isa(size_t n, const uint16_t *src, float *dst);                                \
     void ob_cvt_f16_to_f32_##isa(size_t n, const uint16_t *src, float *dst, float scale);                    \
     void ob_cvt_f32_to_bf16_rne_##isa(size_t n, const float *src, uint16_t *dst);                            \
-    void ob_cvt_f32_to_bf16_sr_##isa(size_t n, const float *src, uint16_t *dst, uint32_t lokey, uint32_t hikey, \
-                                     uint32_t lo);                                                           \
+    void ob_cvt_f32_to_bf16_sr_##isa(size_t n, const float *src, uint16_t *dst, uint32_t key, uint32_t lo);  \
     int ob_cvt_f16_all_finite_##isa(size_t n, const uint16_t *src);
 
 OB_CVT_DECLARE(scalar)
@@ -25,16 +24,21 @@ OB_CVT_DECLARE(avx512)
 void ob_cvt_f32_to_bf16_rne_avx512bf16(size_t n, const float *src, uint16_t *dst);
 
 /* Fused AVX-512 Adam / AdamW / AMSGrad (kernels/avx512/adam_mixed.c and,
- * with VCVTNEPS2BF16, kernels/avx512bf16/adam_mixed.c):
- *   _bf16state  f32 parameters and gradients, bf16 state (20 B/param);
- *   _bf16       bf16 parameters, gradients and state (14 B/param). */
-void ob_adam_step_avx512_bf16state(size_t n, void *p, const void *g, void *const *state, const ob_step_scalars *s,
-                                   int sr, uint32_t lokey, uint32_t hikey, uint32_t lo);
-void ob_adam_step_avx512_bf16(size_t n, void *p, const void *g, void *const *state, const ob_step_scalars *s,
-                              int sr, uint32_t lokey, uint32_t hikey, uint32_t lo);
-void ob_adam_step_avx512bf16_bf16state(size_t n, void *p, const void *g, void *const *state,
-                                       const ob_step_scalars *s, int sr, uint32_t lokey, uint32_t hikey, uint32_t lo);
-void ob_adam_step_avx512bf16_bf16(size_t n, void *p, const void *g, void *const *state, const ob_step_scalars *s,
-                                  int sr, uint32_t lokey, uint32_t hikey, uint32_t lo);
+ * with VCVTNEPS2BF16, kernels/avx512bf16/adam_mixed.c), ob_fused_fn:
+ *   _bf16state   f32 parameters and gradients, bf16 state (20 B/param);
+ *   _bf16        bf16 parameters, gradients and state (14 B/param);
+ *   _bf16params  bf16 parameters, f32 gradients and state (24 B/param);
+ *   _fp16grads   f32 parameters and state, fp16 gradients (26 B/param;
+ *                AVX-512F only: it rounds nothing to bf16). */
+#define OB_FUSED_DECLARE(fn)                                                                                 \
+    void fn(size_t n, void *p, const void *g, void *const *state, const ob_step_scalars *s, float inv_scale, \
+            int sr, uint32_t key, uint32_t lo);
+OB_FUSED_DECLARE(ob_adam_step_avx512_bf16state)
+OB_FUSED_DECLARE(ob_adam_step_avx512_bf16)
+OB_FUSED_DECLARE(ob_adam_step_avx512_bf16params)
+OB_FUSED_DECLARE(ob_adam_step_avx512_fp16grads)
+OB_FUSED_DECLARE(ob_adam_step_avx512bf16_bf16state)
+OB_FUSED_DECLARE(ob_adam_step_avx512bf16_bf16)
+OB_FUSED_DECLARE(ob_adam_step_avx512bf16_bf16params)
 
 #endif

@@ -112,28 +112,35 @@ float ob_f16_to_f32(uint16_t h);
 uint16_t ob_f32_to_f16_rne(float x);
 
 /* Stochastic rounding's random bits.  Per step, a 64-bit key from (seed,
- * t): k = splitmix64(seed ^ splitmix64(t)).  Per element i (the index in
- * the whole array, whatever the threads' chunks):
- *   x = lowbias32(lo32(i) ^ lo32(k));  x = lowbias32(x ^ hi32(i) ^ hi32(k));
- *   r = x >> 16
+ * t): k = splitmix64(seed ^ splitmix64(t)).  Per call of a kernel (once,
+ * in scalar code), a 32-bit key for the elements it covers, which share
+ * the high 32 bits of their index i (the index in the whole array,
+ * whatever the threads' chunks; callers split a run at multiples of 2^32):
+ *   K = lo32(splitmix64(k ^ hi32(i)))                       (ob_sr_call_key)
+ * Per pair of elements 2j, 2j+1 (j = lo32(i) >> 1), one round of the
+ * 32-bit lowbias32 hash, whose low half goes to the even element and high
+ * half to the odd one:
+ *   x = lowbias32((lo32(i) >> 1) ^ K);  r = i even ? x & 0xffff : x >> 16
+ *                                                           (ob_sr_bits)
  * lowbias32 (C. Wellons, "Prospecting for hash functions", 2018):
  *   x ^= x >> 16; x *= 0x7feb352d; x ^= x >> 15; x *= 0x846ca68b; x ^= x >> 16.
- * 32-bit multiplies only, so every ISA computes it lane by lane. */
+ * One 32-bit multiply per element, 32-bit lanes in every ISA; a bijection
+ * of 32 bits, so the pairs of one call never share an input. */
 uint64_t ob_sr_key(uint64_t seed, uint64_t t);
+uint32_t ob_sr_call_key(uint64_t key, uint32_t hi);
 uint32_t ob_sr_bits(uint64_t key, uint64_t i);
 
 /* Array conversions of one ISA (ob_cvt_ops_for).  None needs alignment.
  * sr: element j of the call uses ob_sr_bits with i = base + j, where the
- * caller passes lo = lo32(base) and hikey = hi32(base) ^ hi32(key), and
- * guarantees that lo + n does not wrap past 2^32. */
+ * caller passes lo = lo32(base) and key = ob_sr_call_key(k, hi32(base)),
+ * and guarantees that lo + n does not wrap past 2^32. */
 typedef struct ob_cvt_ops {
     const char *name;  /* "scalar", "avx2", "avx512", "avx512bf16" */
     void (*bf16_to_f32)(size_t n, const uint16_t *src, float *dst);
     /* dst = f16_to_f32(src) * scale (one fp32 multiply). */
     void (*f16_to_f32)(size_t n, const uint16_t *src, float *dst, float scale);
     void (*f32_to_bf16_rne)(size_t n, const float *src, uint16_t *dst);
-    void (*f32_to_bf16_sr)(size_t n, const float *src, uint16_t *dst, uint32_t lokey, uint32_t hikey,
-                           uint32_t lo);
+    void (*f32_to_bf16_sr)(size_t n, const float *src, uint16_t *dst, uint32_t key, uint32_t lo);
     /* Nonzero if no element is Inf or NaN. */
     int (*f16_all_finite)(size_t n, const uint16_t *src);
 } ob_cvt_ops;
@@ -157,10 +164,11 @@ int ob_bf16_native_set(int on);
 /* Fused kernels: the whole step of one optimizer for one format in
  * registers (no block buffers).  They perform the fp32 kernel's operations
  * in the same order, so they are bit-identical to the generic path.
- * With sr, bf16 parameters are rounded stochastically, lokey/hikey/lo as
- * in ob_cvt_ops.f32_to_bf16_sr; else to nearest even. */
+ * fp16 gradients are multiplied by inv_scale (the step checked them all
+ * finite first).  With sr, bf16 parameters are rounded stochastically,
+ * key and lo as in ob_cvt_ops.f32_to_bf16_sr; else to nearest even. */
 typedef void (*ob_fused_fn)(size_t n, void *p, const void *g, void *const *state, const ob_step_scalars *s,
-                            int sr, uint32_t lokey, uint32_t hikey, uint32_t lo);
+                            float inv_scale, int sr, uint32_t key, uint32_t lo);
 
 typedef struct ob_fused_kernel {
     ob_kernel_fn base;            /* the fp32 kernel it fuses: every optimizer of

@@ -7,8 +7,12 @@
  *    both AVX-512 paths (AVX512_BF16 instructions and integer code) against
  *    the software definition, and the definition against an independent
  *    one (nearest value in double arithmetic);
- *  - stochastic rounding: bits and arrays identical in every ISA, same
- *    seed same result, another seed another, unbiased on average;
+ *  - the fp16 finiteness pass: every Inf/NaN pattern found at any lane,
+ *    loop or tail position, no finite pattern taken for one;
+ *  - stochastic rounding: the bits follow the documented hash (an
+ *    independent write-up and known answers), arrays identical in every
+ *    ISA, the fused kernel right for odd and even index bases, same seed
+ *    same result, another seed another, unbiased on average;
  *  - the mixed step: every format x every optimizer x every option
  *    combination x lengths around the vector widths x unaligned starts,
  *    bit-identical to the scalar generic path in every ISA (fused kernels
@@ -240,14 +244,13 @@ Test(sr, bits_and_arrays_identical_in_every_isa)
     ob_rng_init(&rng, ob_test_seed() + 3);
     for (size_t i = 0; i < n; i++) x[i] = ob_rng_special_float(&rng, 0);
     const uint64_t key = ob_sr_key(ob_test_seed(), 7);
-    /* Bases near 2^32 and past it: hikey carries the high half. */
+    /* Bases near 2^32 and past it: the call key carries the high half. */
     const uint64_t bases[] = {0, 12345, (UINT64_C(1) << 32) - 100000, (UINT64_C(1) << 32) + 5};
     for (size_t b = 0; b < 4; b++) {
         const uint64_t base = bases[b];
         for (size_t i = 0; i < n; i++) want[i] = ob_f32_to_bf16_sr(x[i], ob_sr_bits(key, base + i));
         FOR_EACH_PATH(k) {
-            ob_cvt_ops_for(paths[k].isa)->f32_to_bf16_sr(n, x, got, (uint32_t)key,
-                                                        (uint32_t)(key >> 32) ^ (uint32_t)(base >> 32),
+            ob_cvt_ops_for(paths[k].isa)->f32_to_bf16_sr(n, x, got, ob_sr_call_key(key, (uint32_t)(base >> 32)),
                                                         (uint32_t)base);
             for (size_t i = 0; i < n; i++)
                 cr_assert_eq(got[i], want[i], "%s: SR of %#x at index %llu: %#x, software %#x; seed %#llx",
@@ -285,6 +288,94 @@ Test(sr, unbiased_on_average)
         cr_assert(fabs(mean - (double)x) < 5 * sd, "SR mean of %a over %zu: %a, off by %.2f sd; seed %#llx",
                   (double)x, n, mean, fabs(mean - (double)x) / sd, SEED);
     }
+}
+
+/* The documented definition (ob_mixed.h), written out independently:
+ * one lowbias32 round per pair of elements on (lo32(i) >> 1) ^ K, the even
+ * element taking the low half, K = lo32(splitmix64(k ^ hi32(i))), k =
+ * splitmix64(seed ^ splitmix64(t)). */
+static uint64_t ref_mix64(uint64_t z)
+{
+    z += 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static uint32_t ref_sr_bits(uint64_t seed, uint64_t t, uint64_t i)
+{
+    const uint64_t k = ref_mix64(seed ^ ref_mix64(t));
+    uint32_t x = ((uint32_t)i >> 1) ^ (uint32_t)ref_mix64(k ^ (i >> 32));
+    x ^= x >> 16;
+    x *= 0x7feb352du;
+    x ^= x >> 15;
+    x *= 0x846ca68bu;
+    x ^= x >> 16;
+    return i & 1 ? x >> 16 : x & 0xffff;
+}
+
+Test(sr, bits_follow_the_documented_hash)
+{
+    const uint64_t seeds[] = {0, 1, 12345, ob_test_seed()};
+    const uint64_t idx[] = {0, 1, 2, 15, 16, 1000, 0xffffffffull, 0x100000000ull, 0x100000001ull, 0x123456789abcull};
+    for (size_t a = 0; a < 4; a++)
+        for (uint64_t t = 1; t <= 3; t++)
+            for (size_t b = 0; b < sizeof idx / sizeof idx[0]; b++) {
+                const uint64_t key = ob_sr_key(seeds[a], t);
+                cr_assert_eq(ob_sr_bits(key, idx[b]), ref_sr_bits(seeds[a], t, idx[b]),
+                             "seed %llu t %llu index %#llx", (unsigned long long)seeds[a], (unsigned long long)t,
+                             (unsigned long long)idx[b]);
+                cr_assert_eq(ob_sr_call_key(key, (uint32_t)(idx[b] >> 32)),
+                             (uint32_t)ref_mix64(key ^ (idx[b] >> 32)));
+            }
+    /* Known answers of this definition (they change with the hash):
+     * seed 0, step 1, indices 0, 1 and 2^32. */
+    const uint64_t k0 = ob_sr_key(0, 1);
+    cr_assert_eq(ob_sr_bits(k0, 0), 0xfd82, "%#x", ob_sr_bits(k0, 0));
+    cr_assert_eq(ob_sr_bits(k0, 1), 0x2719, "%#x", ob_sr_bits(k0, 1));
+    cr_assert_eq(ob_sr_bits(k0, 0x100000000ull), 0x2018, "%#x", ob_sr_bits(k0, 0x100000000ull));
+    /* Within one call the 16-bit outputs are the top halves of a 32-bit
+     * bijection's outputs: over 2^16 consecutive indices every value
+     * appears about once (no short cycle in the index). */
+    static unsigned count[65536];
+    memset(count, 0, sizeof count);
+    for (uint64_t i = 0; i < 65536; i++) count[ob_sr_bits(k0, 7 * 65536 + i)]++;
+    unsigned most = 0;
+    for (size_t v = 0; v < 65536; v++) most = count[v] > most ? count[v] : most;
+    cr_assert(most <= 12, "a 16-bit value came %u times in 65536 draws", most);
+}
+
+/* The finiteness check of fp16 gradients (a streaming pass): one Inf or
+ * NaN pattern anywhere — either half of a 32-bit lane, the main loop or
+ * the tail — is found; finite patterns never are. */
+Test(convert, f16_all_finite_finds_every_bad_pattern_anywhere)
+{
+    const char *why_;
+    const size_t n = 203;
+    const size_t at[] = {0, 1, 15, 16, 31, 32, 33, 63, 64, 127, 128, 129, 191, 192, 202};
+    uint16_t *a = malloc(65536 * 2 + 4);
+    cr_assert(a);
+    FOR_EACH_PATH(k) {
+        const ob_cvt_ops *cv = ob_cvt_ops_for(paths[k].isa);
+        /* Every finite pattern, at both lane parities. */
+        size_t m = 0;
+        for (uint32_t h = 0; h < 65536; h++)
+            if ((h & 0x7c00u) != 0x7c00u) a[1 + m++] = (uint16_t)h;
+        a[0] = 0x7bff;
+        cr_assert_eq(cv->f16_all_finite(m + 1, a), 1, "%s: a finite pattern was taken for Inf/NaN", paths[k].name);
+        cr_assert_eq(cv->f16_all_finite(m, a + 1), 1, "%s: a finite pattern was taken for Inf/NaN", paths[k].name);
+        for (uint32_t bad = 0x7c00; bad < 0x10000; bad++) {
+            if ((bad & 0x7c00u) != 0x7c00u) continue;
+            for (size_t w = 0; w < sizeof at / sizeof at[0]; w++) {
+                for (size_t i = 0; i < n; i++) a[i] = (uint16_t)(0x7bff - (i & 0x3ff));
+                a[at[w]] = (uint16_t)bad;
+                cr_assert_eq(cv->f16_all_finite(n, a), 0, "%s: fp16 %#x at %zu of %zu not found", paths[k].name, bad,
+                             at[w], n);
+            }
+        }
+    }
+    ob_bf16_native_set(1);
+    free(a);
 }
 
 /* ---- buffers for mixed steps ------------------------------------------------ */
@@ -476,6 +567,57 @@ Test(identity, avx2, .timeout = 300) { identity_suite(1); }
 Test(identity, avx512, .timeout = 300) { identity_suite(2); }
 Test(identity, avx512_bf16_instructions, .timeout = 300) { identity_suite(3); }
 
+/* The fused bf16-params-sr kernel called directly with an odd and an even
+ * index base (the step only passes even ones, where one hash serves a
+ * pair of elements): its parameters are the fp32 kernel's results rounded
+ * with the software definition's bits for those indices. */
+Test(sr, fused_kernel_any_index_base)
+{
+    if (!ob_isa_supported(OB_ISA_AVX512)) cr_skip_test("avx512: SKIPPED — %s", ob_isa_unavailable_reason(OB_ISA_AVX512));
+    const ob_optimizer *o = ob_optimizer_find("adam");
+    ob_hparams h;
+    ob_hparams_default(o, &h);
+    ob_step_scalars s;
+    o->prepare(&h, 1, &s);
+    ob_format f;
+    char err[256];
+    cr_assert_eq(ob_format_parse("bf16-params-sr", &f, err, sizeof err), 0);
+    enum { N = 75 };
+    const uint64_t key = ob_sr_key(ob_test_seed(), 1);
+    const uint32_t bases[] = {12345, 12346, 0xffffffffu - N};
+    ob_rng rng;
+    ob_rng_init(&rng, ob_test_seed() + 9);
+    for (int native = 0; native < 2; native++) {
+        if (native && !ob_bf16_native_supported()) continue;
+        ob_bf16_native_set(native);
+        const ob_fused_kernel *fk = ob_fused_find(o, OB_ISA_AVX512, &f);
+        cr_assert(fk);
+        for (size_t b = 0; b < 3; b++) {
+            uint16_t p16[N];
+            float pf[N], g[N], m[2][N], v[2][N];
+            for (size_t i = 0; i < N; i++) {
+                p16[i] = ob_f32_to_bf16_rne((float)ob_rng_logmag(&rng, 0.1, 10, 1));
+                pf[i] = ob_bf16_to_f32(p16[i]);
+                g[i] = (float)ob_rng_logmag(&rng, 1e-3, 1, 0);
+                m[0][i] = m[1][i] = (float)ob_rng_logmag(&rng, 1e-3, 1, 1);
+                v[0][i] = v[1][i] = (float)ob_rng_logmag(&rng, 1e-6, 1, 1);
+            }
+            float *st_ref[OB_MAX_STATE] = {m[0], v[0]};
+            void *st[OB_MAX_STATE] = {m[1], v[1]};
+            o->kernel[OB_ISA_SCALAR](N, pf, g, st_ref, &s);
+            fk->fn(N, p16, g, st, &s, 1.0f, 1, ob_sr_call_key(key, 0), bases[b]);
+            for (size_t i = 0; i < N; i++) {
+                const uint16_t want = ob_f32_to_bf16_sr(pf[i], ob_sr_bits(key, (uint64_t)bases[b] + i));
+                cr_assert_eq(p16[i], want, "%s: base %u element %zu: %#x, want %#x; seed %#llx",
+                             native ? "avx512+bf16" : "avx512", bases[b], i, p16[i], want, SEED);
+                cr_assert_eq(bits_of(m[1][i]), bits_of(m[0][i]));
+                cr_assert_eq(bits_of(v[1][i]), bits_of(v[0][i]));
+            }
+        }
+    }
+    ob_bf16_native_set(1);
+}
+
 /* The fused kernels are in the table the step uses (so the identity suite
  * exercises them), and the AVX512_BF16 ones are used only when enabled. */
 Test(identity, fused_kernels_are_found)
@@ -484,21 +626,33 @@ Test(identity, fused_kernels_are_found)
     char err[256];
     ob_format f;
     static const char *const names[] = {"adam", "adamw", "amsgrad"};
-    static const char *const fused[] = {"bf16-state", "bf16", "bf16-sr"};
-    for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 3; j++) {
+    static const char *const fused[] = {"bf16-state", "bf16", "bf16-sr", "bf16-params", "bf16-params-sr"};
+    for (int i = 0; i < 3; i++) {
+        for (int j = 0; j < 5; j++) {
             cr_assert_eq(ob_format_parse(fused[j], &f, err, sizeof err), 0);
             const ob_fused_kernel *a = (ob_bf16_native_set(0), ob_fused_find(ob_optimizer_find(names[i]), OB_ISA_AVX512, &f));
             cr_assert(a && !a->native_bf16, "%s/%s: no fused AVX-512 kernel", names[i], fused[j]);
             if (ob_bf16_native_supported()) {
                 ob_bf16_native_set(1);
                 const ob_fused_kernel *b = ob_fused_find(ob_optimizer_find(names[i]), OB_ISA_AVX512, &f);
-                cr_assert(b && b->native_bf16);
+                cr_assert(b && b->native_bf16, "%s/%s: no AVX512_BF16 twin", names[i], fused[j]);
             }
         }
-    cr_assert_eq(ob_format_parse("fp16-grads", &f, err, sizeof err), 0);
-    cr_assert_null(ob_fused_find(ob_optimizer_find("adam"), OB_ISA_AVX512, &f));
+        /* fp16-grads rounds nothing to bf16: one AVX-512F kernel for both
+         * settings. */
+        cr_assert_eq(ob_format_parse("fp16-grads", &f, err, sizeof err), 0);
+        for (int native = 0; native < 2; native++) {
+            ob_bf16_native_set(native);
+            const ob_fused_kernel *a = ob_fused_find(ob_optimizer_find(names[i]), OB_ISA_AVX512, &f);
+            cr_assert(a && !a->native_bf16, "%s/fp16-grads: no fused AVX-512 kernel", names[i]);
+        }
+    }
+    /* Not on other ISAs, other optimizers or formats without a kernel. */
     cr_assert_null(ob_fused_find(ob_optimizer_find("adam"), OB_ISA_SCALAR, &f));
+    cr_assert_null(ob_fused_find(ob_optimizer_find("adam"), OB_ISA_AVX2, &f));
+    cr_assert_null(ob_fused_find(ob_optimizer_find("sgd"), OB_ISA_AVX512, &f));
+    cr_assert_eq(ob_format_parse("param=bf16,grad=f16,state=bf16", &f, err, sizeof err), 0);
+    cr_assert_null(ob_fused_find(ob_optimizer_find("adam"), OB_ISA_AVX512, &f));
     ob_bf16_native_set(1);
 }
 
@@ -604,13 +758,17 @@ Test(fp16, overflow_skips_the_step)
     const char *why_;
     ob_format f;
     char err[256];
-    cr_assert_eq(ob_format_parse("param=bf16,grad=f16,state=bf16", &f, err, sizeof err), 0, "%s", err);
+    /* fp16-grads: the fused AVX-512 kernel for Adam; the other: the
+     * generic path. */
+    static const char *const specs[] = {"param=bf16,grad=f16,state=bf16", "fp16-grads"};
     const size_t n = 3 * OB_THREAD_MIN_CHUNK + 37;
     const size_t where[] = {0, 17, OB_THREAD_MIN_CHUNK + 5, n - 1};
     const uint16_t bad[] = {0x7c00, 0xfc00, 0x7e00, 0x7d01};
     ob_rng rng;
     ob_rng_init(&rng, ob_test_seed() + 8);
+    for (size_t fs = 0; fs < 2; fs++)
     FOR_EACH_PATH(k) {
+        cr_assert_eq(ob_format_parse(specs[fs], &f, err, sizeof err), 0, "%s", err);
         for (size_t oi = 0; oi < ob_optimizer_count; oi += 3) {
             const ob_optimizer *o = ob_optimizer_table[oi];
             ob_hparams h;

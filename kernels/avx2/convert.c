@@ -70,30 +70,37 @@ void ob_cvt_f32_to_bf16_rne_avx2(size_t n, const float *src, uint16_t *dst)
     for (; i < n; i++) dst[i] = ob_sw_f32_to_bf16_rne(src[i]);
 }
 
-void ob_cvt_f32_to_bf16_sr_avx2(size_t n, const float *src, uint16_t *dst, uint32_t lokey, uint32_t hikey,
-                                uint32_t lo)
+void ob_cvt_f32_to_bf16_sr_avx2(size_t n, const float *src, uint16_t *dst, uint32_t key, uint32_t lo)
 {
-    const __m256i lk = _mm256_set1_epi32((int)lokey), hk = _mm256_set1_epi32((int)hikey);
+    const __m256i k = _mm256_set1_epi32((int)key);
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     size_t i = 0;
     for (; n - i >= 8; i += 8) {
         const __m256i idx = _mm256_add_epi32(_mm256_set1_epi32((int)(lo + (uint32_t)i)), lane);
-        const __m256i r = _mm256_srli_epi32(lowbias32(_mm256_xor_si256(lowbias32(_mm256_xor_si256(idx, lk)), hk)), 16);
+        /* ob_sw_sr_bits lane by lane: the pair's hash, the lane's half. */
+        const __m256i h = lowbias32(_mm256_xor_si256(_mm256_srli_epi32(idx, 1), k));
+        const __m256i shift = _mm256_slli_epi32(_mm256_and_si256(idx, _mm256_set1_epi32(1)), 4);
+        const __m256i r = _mm256_and_si256(_mm256_srlv_epi32(h, shift), _mm256_set1_epi32(0xffff));
         const __m256i u = _mm256_castps_si256(_mm256_loadu_ps(src + i));
         store_narrow(dst + i, nan_fix(_mm256_srli_epi32(_mm256_add_epi32(u, r), 16), u));
     }
-    for (; i < n; i++) dst[i] = ob_sw_f32_to_bf16_sr(src[i], ob_sw_sr_bits(lokey, hikey, lo + (uint32_t)i));
+    for (; i < n; i++) dst[i] = ob_sw_f32_to_bf16_sr(src[i], ob_sw_sr_bits(key, lo + (uint32_t)i));
 }
 
 int ob_cvt_f16_all_finite_avx2(size_t n, const uint16_t *src)
 {
-    const __m256i e = _mm256_set1_epi16(0x7c00);
+    /* As the AVX-512 version (kernels/avx512/convert.c): e + 0x0400 sets
+     * bit 15 of a half iff its exponent field e is all ones; OR-ed over the
+     * array, tested once. */
+    const __m256i exp = _mm256_set1_epi32(0x7c007c00), one = _mm256_set1_epi32(0x04000400);
+    __m256i acc0 = _mm256_setzero_si256(), acc1 = _mm256_setzero_si256();
     size_t i = 0;
-    for (; n - i >= 16; i += 16) {
-        const __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(src + i));
-        if (_mm256_movemask_epi8(_mm256_cmpeq_epi16(_mm256_and_si256(x, e), e))) return 0;
+    for (; n - i >= 32; i += 32) {
+        const __m256i x0 = _mm256_loadu_si256((const __m256i *)(const void *)(src + i));
+        const __m256i x1 = _mm256_loadu_si256((const __m256i *)(const void *)(src + i + 16));
+        acc0 = _mm256_or_si256(acc0, _mm256_add_epi32(_mm256_and_si256(x0, exp), one));
+        acc1 = _mm256_or_si256(acc1, _mm256_add_epi32(_mm256_and_si256(x1, exp), one));
     }
-    for (; i < n; i++)
-        if ((src[i] & 0x7c00u) == 0x7c00u) return 0;
-    return 1;
+    if (!_mm256_testz_si256(_mm256_or_si256(acc0, acc1), _mm256_set1_epi32((int)0x80008000u))) return 0;
+    return ob_cvt_f16_all_finite_scalar(n - i, src + i);
 }

@@ -9,14 +9,8 @@
 #define OB_MIXED_RNE16 ob512_bf16_rne_sw
 #include "adam_mixed.h"
 
-void ob_adam_step_avx512_bf16state(size_t n, void *p, const void *g, void *const *state, const ob_step_scalars *s,
-                                   int sr, uint32_t lokey, uint32_t hikey, uint32_t lo)
-{
-    adam_mixed_dispatch(n, p, g, state, s, 0, sr, lokey, hikey, lo);
-}
-
-void ob_adam_step_avx512_bf16(size_t n, void *p, const void *g, void *const *state, const ob_step_scalars *s,
-                              int sr, uint32_t lokey, uint32_t hikey, uint32_t lo)
-{
-    adam_mixed_dispatch(n, p, g, state, s, 1, sr, lokey, hikey, lo);
-}
+OB_ADAM_MIXED_KERNEL(ob_adam_step_avx512_bf16state, MX_S16)
+OB_ADAM_MIXED_KERNEL(ob_adam_step_avx512_bf16, MX_P16 | MX_GBF | MX_S16)
+OB_ADAM_MIXED_KERNEL(ob_adam_step_avx512_bf16params, MX_P16)
+/* No bf16 rounding here, so no AVX512_BF16 twin. */
+OB_ADAM_MIXED_KERNEL(ob_adam_step_avx512_fp16grads, MX_GF16)

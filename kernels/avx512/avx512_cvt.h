@@ -51,12 +51,28 @@ OB_AVX512_INLINE __m512i ob512_lowbias32(__m512i x)
     return _mm512_xor_si512(x, _mm512_srli_epi32(x, 16));
 }
 
-OB_AVX512_INLINE __m512i ob512_sr_bits(__m512i lokey, __m512i hikey, uint32_t lo)
+/* Lanes lo .. lo+15 for any lo (ob_sw_sr_bits lane by lane; key: the
+ * call's key broadcast, ob_sw_sr_call_key). */
+OB_AVX512_INLINE __m512i ob512_sr_bits(__m512i key, uint32_t lo)
 {
     const __m512i idx = _mm512_add_epi32(_mm512_set1_epi32((int)lo),
                                          _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
-    const __m512i x = ob512_lowbias32(_mm512_xor_si512(ob512_lowbias32(_mm512_xor_si512(idx, lokey)), hikey));
-    return _mm512_srli_epi32(x, 16);
+    const __m512i h = ob512_lowbias32(_mm512_xor_si512(_mm512_srli_epi32(idx, 1), key));
+    const __m512i shift = _mm512_slli_epi32(_mm512_and_si512(idx, _mm512_set1_epi32(1)), 4);
+    return _mm512_and_si512(_mm512_srlv_epi32(h, shift), _mm512_set1_epi32(0xffff));
+}
+
+/* Lanes lo .. lo+31 for an even lo, into r[0] (lo .. lo+15) and r[1]:
+ * one hash per pair, 16 hashes in all, each split into its two halves by
+ * zero-extending its 16-bit words (the pair's even element takes the low
+ * word), which is ob_sw_sr_bits. */
+OB_AVX512_INLINE void ob512_sr_bits32(__m512i key, uint32_t lo, __m512i r[2])
+{
+    const __m512i j = _mm512_add_epi32(_mm512_set1_epi32((int)(lo >> 1)),
+                                       _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+    const __m512i h = ob512_lowbias32(_mm512_xor_si512(j, key));
+    r[0] = _mm512_cvtepu16_epi32(_mm512_castsi512_si256(h));
+    r[1] = _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(h, 1));
 }
 
 /* fp32 -> bf16, stochastic: (x + r) >> 16, NaN as with rne. */
