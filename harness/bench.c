@@ -316,10 +316,22 @@ static void run_mixed_probe(const bench_case *c, void *p, const void *g, float k
     const ob_format *f = &c->plan->cfg.formats[c->fmt];
     const unsigned halves = ob_bench_probe_halves(f);
     const size_t sp = ob_dtype_size(f->param), sg = ob_dtype_size(f->grad), ss = ob_dtype_size(f->state);
-#pragma omp parallel for num_threads((int)nt) schedule(static, 1) if (nt > 1)
+    /* fp16 gradients: the step's finiteness pass over g first (the same
+     * check, on the same chunks), then the update pass, as ob_step_mixed
+     * does; the ceiling then moves the same bytes. */
+    int finite = 1;
+    if (f->grad == OB_DT_F16) {
+        const ob_cvt_ops *cv = ob_cvt_ops_for(c->isa);
+#pragma omp parallel for num_threads((int)nt) schedule(static, 1) reduction(&& : finite) if (nt > 1)
+        for (size_t t = 0; t < nt; t++) {
+            const size_t lo = t * chunk;
+            if (lo < n) finite = finite && cv->f16_all_finite(n - lo < chunk ? n - lo : chunk, (const uint16_t *)g + lo);
+        }
+    }
+#pragma omp parallel for num_threads((int)nt) schedule(static, 1) if (nt > 1 && finite)
     for (size_t t = 0; t < nt; t++) {
         const size_t lo = t * chunk;
-        if (lo >= n) continue;
+        if (lo >= n || !finite) continue;
         void *st[OB_MAX_STATE] = {0};
         for (size_t j = 0; j < c->probe_k; j++) st[j] = (char *)c->st[j] + lo * ss;
         c->probe(n - lo < chunk ? n - lo : chunk, (char *)p + lo * sp, (const char *)g + lo * sg, st, c->probe_k,

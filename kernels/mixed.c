@@ -211,7 +211,11 @@ size_t ob_mixed_state_bytes(const ob_optimizer *o, const ob_hparams *h, const ob
 
 size_t ob_mixed_traffic_bytes(const ob_optimizer *o, const ob_hparams *h, const ob_format *f)
 {
-    return 2 * ob_dtype_size(f->param) + ob_dtype_size(f->grad) + 2 * ob_mixed_state_bytes(o, h, f);
+    /* fp16 gradients are read twice: the finiteness pass must finish
+     * before the step writes anything (the skip), as GradScaler's
+     * unscale_ reads them before the optimizer does. */
+    const size_t check = f->grad == OB_DT_F16 ? ob_dtype_size(f->grad) : 0;
+    return 2 * ob_dtype_size(f->param) + ob_dtype_size(f->grad) + check + 2 * ob_mixed_state_bytes(o, h, f);
 }
 
 /* ---- conversions ------------------------------------------------------------ */

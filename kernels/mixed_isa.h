@@ -28,7 +28,7 @@ void ob_cvt_f32_to_bf16_rne_avx512bf16(size_t n, const float *src, uint16_t *dst
  *   _bf16state   f32 parameters and gradients, bf16 state (20 B/param);
  *   _bf16        bf16 parameters, gradients and state (14 B/param);
  *   _bf16params  bf16 parameters, f32 gradients and state (24 B/param);
- *   _fp16grads   f32 parameters and state, fp16 gradients (26 B/param;
+ *   _fp16grads   f32 parameters and state, fp16 gradients (28 B/param with the finiteness pass;
  *                AVX-512F only: it rounds nothing to bf16). */
 #define OB_FUSED_DECLARE(fn)                                                                                 \
     void fn(size_t n, void *p, const void *g, void *const *state, const ob_step_scalars *s, float inv_scale, \

@@ -97,7 +97,8 @@ void ob_format_describe(const ob_format *f, char *buf, size_t len);
 
 /* Bytes of state per parameter (the arrays in use at the format's state
  * size) and of memory traffic per element and step (p read and written,
- * g read, each state array read and written). */
+ * g read — twice for fp16 gradients, whose finiteness pass precedes the
+ * step — each state array read and written). */
 size_t ob_mixed_state_bytes(const ob_optimizer *o, const ob_hparams *h, const ob_format *f);
 size_t ob_mixed_traffic_bytes(const ob_optimizer *o, const ob_hparams *h, const ob_format *f);
 
