@@ -101,6 +101,11 @@ static void isas_all(FILE *out)
 {
     fprintf(out, "instruction sets\n  %-8s %-6s %-9s %s\n", "name", "lanes", "compiled", "runs on this CPU");
     for (int isa = 0; isa < OB_ISA_COUNT; isa++) isa_line(out, (ob_isa)isa);
+    /* The mixed-precision conversions (README "Mixed precision"). */
+    fprintf(out, "  bf16 rounding on avx512: %s\n",
+            !ob_bf16_native_supported() ? "AVX-512F integer code (no AVX512_BF16 here)"
+            : ob_bf16_native_enabled()  ? "AVX512_BF16 vcvtneps2bf16 (OPTBENCH_BF16_NATIVE=0 turns it off)"
+                                        : "AVX-512F integer code (OPTBENCH_BF16_NATIVE=0)");
 }
 
 static int isas_one(const char *name, FILE *out, FILE *err)

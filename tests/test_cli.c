@@ -211,6 +211,8 @@ Test(cli, list_one_entry_in_full)
     expect(ARGV("list", "schedules", "onecycle"), 0, "out",
            MUST("OneCycleLR", "max_lr", "required", "pct_start", "0.3", "cos | linear"));
     expect(ARGV("list", "isas", "scalar"), 0, "out", MUST("scalar", "yes"));
+    /* The section says which bf16 rounding AVX-512 uses. */
+    expect(ARGV("list", "isas"), 0, "out", MUST("bf16 rounding on avx512: "));
     const ob_problem_spec *p = ob_problem_table[0];
     expect(ARGV("list", "problems", p->name), 0, "out", MUST(p->name, p->citation, "x0", "f*", "box", "config keys"));
     if (ob_problem_find("mgh_rosenbrock"))
