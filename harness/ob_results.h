@@ -36,10 +36,8 @@ typedef struct ob_atomic_file {
     char path[4096];
     char tmp[4096];
     /* SIGINT and SIGTERM held back while the temporary exists (set when
-     * they would kill the process: no handler installed), and the mask
-     * to restore on commit or abort. */
+     * they would kill the process: no handler installed). */
     int held;
-    sigset_t old_mask;
 } ob_atomic_file;
 
 /* Test hook: with OPTBENCH_TEST_ENOSPC=N in the environment, every write
@@ -52,9 +50,10 @@ typedef struct ob_atomic_file {
 /* Opens a temporary file beside `path`; 0, or -1 with a message.  When
  * SIGINT or SIGTERM would kill the process (their default action: a
  * command without ob_interrupt.h's handlers, such as bench or ci), both
- * are held back until ob_atomic_commit or ob_atomic_abort, so that such a
- * command, interrupted, dies after the rename and never leaves its
- * temporary behind.  With handlers installed (run, sweep) nothing is held:
+ * are held back until ob_atomic_commit or ob_atomic_abort (process-wide:
+ * a handler records them, and they are raised again once the last such
+ * file is done), so that such a command, interrupted from any thread,
+ * dies after the rename and never leaves its temporary behind.  With handlers installed (run, sweep) nothing is held:
  * the handler only sets a flag and the command aborts the file itself. */
 int ob_atomic_open(ob_atomic_file *af, const char *path, char *err, size_t errlen);
 /* Flushes, fsyncs and renames it over `path`; 0, or -1 with a message (the

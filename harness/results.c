@@ -92,6 +92,21 @@ static FILE *open_sink(int fd, sink **out)
 
 /* ---- atomic files ------------------------------------------------------- */
 
+/* Holding SIGINT/SIGTERM back while a temporary file exists, for commands
+ * without handlers.  A signal mask would not do: it is per thread, and a
+ * process-directed signal goes to any thread that does not block it (the
+ * OpenMP and benchmark threads), whose default action kills the process
+ * mid-write.  So the dispositions themselves (process-wide) are swapped
+ * for a handler that only records the signal; when the last such file is
+ * committed or abandoned the defaults come back and the recorded signal
+ * is raised again, killing the process after the rename. */
+static pthread_mutex_t hold_lock = PTHREAD_MUTEX_INITIALIZER;
+static int hold_depth;
+static struct sigaction hold_old_int, hold_old_term;
+static volatile sig_atomic_t hold_pending;
+
+static void hold_record(int sig) { hold_pending = sig; }
+
 /* Nonzero if signal sig would terminate the process now (no handler, not
  * ignored). */
 static int kills_by_default(int sig)
@@ -100,22 +115,43 @@ static int kills_by_default(int sig)
     return sigaction(sig, NULL, &sa) == 0 && !(sa.sa_flags & SA_SIGINFO) && sa.sa_handler == SIG_DFL;
 }
 
+static void hold_signals(ob_atomic_file *af)
+{
+    pthread_mutex_lock(&hold_lock);
+    if (hold_depth > 0 || kills_by_default(SIGINT) || kills_by_default(SIGTERM)) {
+        if (hold_depth++ == 0) {
+            struct sigaction sa;
+            memset(&sa, 0, sizeof sa);
+            sa.sa_handler = hold_record;
+            sigemptyset(&sa.sa_mask);
+            sigaction(SIGINT, &sa, &hold_old_int);
+            sigaction(SIGTERM, &sa, &hold_old_term);
+        }
+        af->held = 1;
+    }
+    pthread_mutex_unlock(&hold_lock);
+}
+
 static void release_signals(ob_atomic_file *af)
 {
-    if (af->held) pthread_sigmask(SIG_SETMASK, &af->old_mask, NULL);
+    if (!af->held) return;
     af->held = 0;
+    pthread_mutex_lock(&hold_lock);
+    int sig = 0;
+    if (--hold_depth == 0) {
+        sigaction(SIGINT, &hold_old_int, NULL);
+        sigaction(SIGTERM, &hold_old_term, NULL);
+        sig = hold_pending;
+        hold_pending = 0;
+    }
+    pthread_mutex_unlock(&hold_lock);
+    if (sig) raise(sig);
 }
 
 int ob_atomic_open(ob_atomic_file *af, const char *path, char *err, size_t errlen)
 {
     memset(af, 0, sizeof *af);
-    if (kills_by_default(SIGINT) || kills_by_default(SIGTERM)) {
-        sigset_t block;
-        sigemptyset(&block);
-        sigaddset(&block, SIGINT);
-        sigaddset(&block, SIGTERM);
-        af->held = pthread_sigmask(SIG_BLOCK, &block, &af->old_mask) == 0;
-    }
+    hold_signals(af);
     if (snprintf(af->path, sizeof af->path, "%s", path) >= (int)sizeof af->path ||
         snprintf(af->tmp, sizeof af->tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof af->tmp) {
         snprintf(err, errlen, "path too long: %s", path);
@@ -183,13 +219,6 @@ void ob_atomic_abort(ob_atomic_file *af)
 
 int ob_atomic_write(const char *path, const char *data, size_t len, char *err, size_t errlen)
 {
-    /* SIGINT and SIGTERM wait until the file is in place (or abandoned),
-     * handlers or not: the whole write is short. */
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
     ob_atomic_file af;
     int rc = ob_atomic_open(&af, path, err, errlen);
     if (rc == 0 && len && fwrite(data, 1, len, af.f) != len) {
@@ -199,7 +228,6 @@ int ob_atomic_write(const char *path, const char *data, size_t len, char *err, s
     } else if (rc == 0) {
         rc = ob_atomic_commit(&af, err, errlen);
     }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
     return rc;
 }
 

@@ -23,6 +23,7 @@
 #include <criterion/criterion.h>
 #include <ftw.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -256,8 +257,14 @@ Test(kill, random_kills_never_lose_finished_results, .timeout = 600)
 /* A command without handlers (bench, ci, report) interrupted while one of
  * its files is being written: SIGTERM and SIGINT wait for the rename, then
  * kill it, so the new file is whole and no temporary is left.  The window
- * is too short to hit reliably by timing, so the signal is raised inside
- * it. */
+ * is too short to hit reliably by timing, so the signal is sent inside
+ * it, from another thread. */
+static void *send_signal(void *sig)
+{
+    kill(getpid(), *(const int *)sig);
+    return NULL;
+}
+
 Test(kill, a_signal_during_an_atomic_write_waits_for_the_rename)
 {
     static const int sigs[] = {SIGTERM, SIGINT};
@@ -275,7 +282,12 @@ Test(kill, a_signal_during_an_atomic_write_waits_for_the_rename)
             ob_atomic_file af;
             if (ob_atomic_open(&af, path, err, sizeof err) != 0) _exit(3);
             fputs("a,b\n", af.f);
-            raise(sigs[k]);
+            /* From another thread, as a process-directed signal may land
+             * on any thread (OpenMP workers in bench): a per-thread mask
+             * would not hold it back. */
+            pthread_t th;
+            if (pthread_create(&th, NULL, send_signal, (void *)&sigs[k]) != 0) _exit(5);
+            pthread_join(th, NULL);
             fputs("1,2\n", af.f);
             ob_atomic_commit(&af, err, sizeof err);
             _exit(4); /* not reached: the held signal kills after the rename */
