@@ -530,19 +530,22 @@ static int add_mixed(ob_bench_plan *plan, ob_bench_kind kind, size_t oi, size_t 
     return register_case(plan, c, (double)ob_mixed_traffic_bytes(o, h, f));
 }
 
-/* Nonzero if optimizer oi is the first of the plan with its access
- * pattern (number of state arrays): its memory probes serve the others. */
-static int first_of_pattern(const ob_bench_config *cfg, size_t oi)
-{
-    for (size_t oj = 0; oj < oi; oj++)
-        if (ob_state_count(cfg->opts[oj], &cfg->h[oj]) == ob_state_count(cfg->opts[oi], &cfg->h[oi])) return 0;
-    return 1;
-}
-
 /* Nonzero if optimizer oi runs the mixed formats (--format-opt). */
 static int runs_formats(const ob_bench_config *cfg, size_t oi)
 {
     return !cfg->format_opt_mask || ((cfg->format_opt_mask >> oi) & 1u);
+}
+
+/* Nonzero if optimizer oi is the first of the plan with its access
+ * pattern (number of state arrays), among those that run the formats
+ * when `formats` is set: its memory probes serve the others. */
+static int first_of_pattern(const ob_bench_config *cfg, size_t oi, int formats)
+{
+    for (size_t oj = 0; oj < oi; oj++)
+        if ((!formats || runs_formats(cfg, oj)) &&
+            ob_state_count(cfg->opts[oj], &cfg->h[oj]) == ob_state_count(cfg->opts[oi], &cfg->h[oi]))
+            return 0;
+    return 1;
 }
 
 /* Per format: one memory probe per access pattern (the number of state
@@ -555,11 +558,7 @@ static int add_formats(ob_bench_plan *plan, size_t n)
         for (size_t oi = 0; oi < cfg->n_opts; oi++) {
             const ob_optimizer *o = cfg->opts[oi];
             if (!runs_formats(cfg, oi)) continue;
-            int first = 1;
-            for (size_t oj = 0; oj < oi; oj++)
-                if (runs_formats(cfg, oj) &&
-                    ob_state_count(cfg->opts[oj], &cfg->h[oj]) == ob_state_count(o, &cfg->h[oi]))
-                    first = 0;
+            const int first = first_of_pattern(cfg, oi, 1);
             for (size_t ti = 0; ti < cfg->n_threads; ti++) {
                 const int t = cfg->threads[ti];
                 for (int isa = 0; first && isa < OB_ISA_COUNT; isa++)
@@ -637,7 +636,7 @@ int ob_bench_plan_register(ob_bench_plan *plan, char *err, size_t errlen)
             const ob_optimizer *o = cfg->opts[oi];
             /* One memory probe per access pattern (the number of state
              * arrays), registered beside its first optimizer. */
-            const int first = first_of_pattern(cfg, oi);
+            const int first = first_of_pattern(cfg, oi, 0);
             for (size_t ti = 0; ti < cfg->n_threads; ti++) {
                 const int t = cfg->threads[ti];
                 for (int isa = 0; first && isa < OB_ISA_COUNT; isa++)

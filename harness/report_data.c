@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../kernels/ob_sam.h"
 #include "../problems/ob_problems.h"
 #include "ob_args.h"
 #include "ob_numfile.h"
@@ -232,11 +233,11 @@ static int load_cases(rp_model *m, char *err, size_t errlen)
         /* A SAM case is its own series beside the base optimizer (same
          * problem, same optimizer, twice the gradient evaluations). */
         const cJSON *hp = cJSON_GetObjectItemCaseSensitive(c, "hparams");
-        const cJSON *rho = cJSON_GetObjectItemCaseSensitive(hp, "sam_rho");
-        if (rc->opt[0] && cJSON_IsNumber(rho) && rho->valuedouble > 0) {
-            const cJSON *ad = cJSON_GetObjectItemCaseSensitive(hp, "sam_adaptive");
-            int adaptive = cJSON_IsTrue(ad) || (cJSON_IsNumber(ad) && ad->valuedouble != 0);
-            snprintf(rc->label, sizeof rc->label, "%s+%s", rc->opt, adaptive ? "asam" : "sam");
+        const cJSON *ad = cJSON_GetObjectItemCaseSensitive(hp, "sam_adaptive");
+        const char *sam = ob_sam_label(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(hp, "sam_rho")),
+                                       cJSON_IsTrue(ad) || (cJSON_IsNumber(ad) && ad->valuedouble != 0));
+        if (rc->opt[0] && sam[0]) {
+            snprintf(rc->label, sizeof rc->label, "%s%s", rc->opt, sam);
             rc->opt = rc->label;
         }
         if (!rc->id[0] || !rc->problem[0] || !rc->opt[0]) {

@@ -397,8 +397,7 @@ void ob_case_id(const ob_case *c, char *buf, size_t len)
 {
     /* SAM cases say so ("quad_diag.adam+sam"): the same problem and
      * optimizer usually run without it too. */
-    snprintf(buf, len, "%s.%s%s", c->problem->name, c->opt->name,
-             !ob_sam_active(&c->h) ? "" : c->h.sam_adaptive ? "+asam" : "+sam");
+    snprintf(buf, len, "%s.%s%s", c->problem->name, c->opt->name, ob_sam_label(c->h.sam_rho, c->h.sam_adaptive));
 }
 
 int ob_run_case(const ob_case *c, const char *csv_path, ob_case_result *r, char *err, size_t errlen)

@@ -117,6 +117,10 @@ extern const size_t ob_sam_hparam_count;
 /* Nonzero when h asks for the ascent step (sam_rho > 0). */
 int ob_sam_active(const ob_hparams *h);
 
+/* What a case with these keys adds to its optimizer's name in ids, CSV
+ * names and the report's series: "" (off), "+sam" or "+asam". */
+const char *ob_sam_label(double sam_rho, int sam_adaptive);
+
 /* rho / (sqrt(sumsq) + 1e-12) in double. */
 double ob_sam_scale(double rho, double sumsq);
 
