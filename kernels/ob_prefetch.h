@@ -20,11 +20,40 @@
 #define OB_PREFETCH_BYTES 2048
 #define OB_PREFETCH_MIN_N ((size_t)1 << 18)
 
+/* Two ways to issue them, chosen per kernel by A/B runs (alternated,
+ * Sapphire Rapids, 16Mi and 64Mi elements, 1 and 2 threads):
+ *  - ob_prefetch_line, one line per array per loop iteration: the Adam
+ *    family, Lion, AdaGrad and RMSprop (4-5 streams).  In blocks of four
+ *    lines they ran 2-5% slower (16-20 prefetches in a burst);
+ *  - ob_prefetch_block, four lines per array every OB_PREFETCH_BLOCK
+ *    elements, as the memory probes of `optbench bench` do: SGD (2-3
+ *    streams), where AVX2 ran 6-12% faster so, at the same prefetch
+ *    count (AVX-512 SGD, 64 elements per iteration, always did). */
+#define OB_PREFETCH_BLOCK 64
+
 /* Prefetches into L1 the cache line OB_PREFETCH_BYTES after a + i. */
 static inline __attribute__((always_inline)) void ob_prefetch_line(const float *a, size_t i)
 {
     const uintptr_t at = (uintptr_t)(a + i) + OB_PREFETCH_BYTES;
     _mm_prefetch((const char *)at, _MM_HINT_T0);
+}
+
+/* Whether the loop iteration at element i starts a prefetch block (loops
+ * start at 0 and step by a divisor of OB_PREFETCH_BLOCK). */
+static inline __attribute__((always_inline)) int ob_prefetch_due(size_t i)
+{
+    return i % OB_PREFETCH_BLOCK == 0;
+}
+
+/* Prefetches into L1 the OB_PREFETCH_BLOCK floats (four cache lines)
+ * starting OB_PREFETCH_BYTES after a + i. */
+static inline __attribute__((always_inline)) void ob_prefetch_block(const float *a, size_t i)
+{
+    const uintptr_t at = (uintptr_t)(a + i) + OB_PREFETCH_BYTES;
+    _mm_prefetch((const char *)at, _MM_HINT_T0);
+    _mm_prefetch((const char *)(at + 64), _MM_HINT_T0);
+    _mm_prefetch((const char *)(at + 128), _MM_HINT_T0);
+    _mm_prefetch((const char *)(at + 192), _MM_HINT_T0);
 }
 
 #endif

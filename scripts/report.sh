@@ -57,9 +57,9 @@ if [ -z "$dir" ]; then
 fi
 
 # ---- 2. a short benchmark ------------------------------------------------------
-step 2 "optbench bench --run $dir --quick (throughput)"
+step 2 "optbench bench --run $dir --quick (throughput; torch.optim beside it where python3-torch is installed)"
 if "$OPTBENCH" bench --help >/dev/null 2>&1; then
-    "$OPTBENCH" bench --run "$dir" --quick --format all --format-opt adam
+    "$OPTBENCH" bench --run "$dir" --quick --format all --format-opt adam --peer torch --peer-optional
     rc=$?
     if [ "$rc" != 0 ]; then
         failed 2 "optbench bench" "$rc" "the report will say what throughput data is missing"

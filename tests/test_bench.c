@@ -301,8 +301,8 @@ Test(bench, bad_arguments_exit_2_with_a_message)
                  "unrecognized Google Benchmark argument '--benchmark_no_such_flag=1'");
 }
 
-/* The peer: torch is not installed in the test environment; an
- * interpreter that does not exist makes "missing" certain either way. */
+/* The peer missing: an interpreter that does not exist makes it certain,
+ * whether or not torch is installed. */
 Test(bench, a_missing_peer_is_an_error_unless_optional)
 {
     setenv("OPTBENCH_PYTHON", "/nonexistent/python3", 1);
@@ -343,7 +343,7 @@ static void write_file(const char *dir, const char *name, const char *text)
 }
 
 /* The real harness/peers/torch_optim.py against a stand-in `torch` module
- * (torch itself is not installed here): the hyperparameters reach the
+ * (whether or not torch is installed): the hyperparameters reach the
  * torch classes under torch's names, optimizers torch lacks are skipped
  * with a message, and the figures come back as kind=peer rows. */
 static const char stub_torch[] =
@@ -395,6 +395,39 @@ Test(bench, the_torch_peer_script_with_a_stand_in_torch, .timeout = 120)
     cr_assert(strstr(csv, "\npeer,sgd,,torch,1000,1,12,"), "%s", csv);
     cr_assert(strstr(csv, "\npeer,amsgrad,,torch,1000,1,36,"), "%s", csv);
     cr_assert(!strstr(csv, "\npeer,lion,"), "%s", csv);
+    free(csv);
+    free(out);
+    free(err);
+}
+
+/* The real torch.optim, where Debian's python3-torch is installed (it is
+ * optional at run time: SKIPPED otherwise).  Adam comes back as a peer row
+ * with a positive, finite time; Lion, which torch lacks, is skipped by
+ * name. */
+Test(bench, the_torch_peer_with_the_real_torch, .timeout = 300)
+{
+    unsetenv("PYTHONPATH");
+    unsetenv("OPTBENCH_PYTHON");
+    char msg[512];
+    if (ob_bench_peer_check("torch", msg, sizeof msg) != 0) cr_skip_test("SKIPPED: %s", msg);
+    char dir[64];
+    temp_dir(dir, sizeof dir);
+    char *out, *err;
+    int rc = ob_cli_capture(ARGV("--opt", "adam,lion", "--isa", "scalar", "--sizes", "4Ki", "--threads", "1",
+                                 "--exact-only", "--peer", "torch", "--run", dir, "--benchmark_min_time=0.01",
+                                 "--benchmark_repetitions=1"),
+                            &out, &err);
+    cr_assert_eq(rc, 0, "exit %d; stderr:\n%s", rc, err);
+    cr_assert(strstr(err, "has no optimizer for 'lion'"), "%s", err);
+    char path[128];
+    snprintf(path, sizeof path, "%s/bench.csv", dir);
+    char *csv = slurp(path);
+    const char *row = strstr(csv, "\npeer,adam,,torch,4096,1,28,");
+    cr_assert(row != NULL, "%s", csv);
+    const double ns = strtod(row + strlen("\npeer,adam,,torch,4096,1,28,"), NULL);
+    cr_assert(isfinite(ns) && ns > 0.0, "torch Adam: %g ns per element\n%s", ns, csv);
+    cr_assert(!strstr(csv, "\npeer,lion,"), "%s", csv);
+    cr_assert(strstr(out, "torch"), "the summary names no peer:\n%s", out);
     free(csv);
     free(out);
     free(err);

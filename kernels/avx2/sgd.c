@@ -80,16 +80,10 @@ OB_AVX2_INLINE void sgd_body(size_t n, float *restrict p, const float *restrict 
     size_t i = 0;
     const int pf = n >= OB_PREFETCH_MIN_N;
     for (; n - i >= 32; i += 32) {
-        if (pf) {
-            /* Two cache lines per array per iteration. */
-            ob_prefetch_line(p, i);
-            ob_prefetch_line(p, i + 16);
-            ob_prefetch_line(g, i);
-            ob_prefetch_line(g, i + 16);
-            if (momentum) {
-                ob_prefetch_line(buf, i);
-                ob_prefetch_line(buf, i + 16);
-            }
+        if (pf && ob_prefetch_due(i)) {
+            ob_prefetch_block(p, i);
+            ob_prefetch_block(g, i);
+            if (momentum) ob_prefetch_block(buf, i);
         }
         sgd_vec(i, p, g, buf, &k, all, 0, l2, momentum, first, nesterov);
         sgd_vec(i + 8, p, g, buf, &k, all, 0, l2, momentum, first, nesterov);

@@ -79,17 +79,10 @@ OB_AVX512_INLINE void sgd_body(size_t n, float *restrict p, const float *restric
     size_t i = 0;
     const int pf = n >= OB_PREFETCH_MIN_N;
     for (; n - i >= 64; i += 64) {
-        if (pf) {
-            /* Four cache lines per array per iteration: two prefetches
-             * cover 32 elements. */
-            ob_prefetch_ahead(p, i);
-            ob_prefetch_ahead(p, i + 32);
-            ob_prefetch_ahead(g, i);
-            ob_prefetch_ahead(g, i + 32);
-            if (momentum) {
-                ob_prefetch_ahead(buf, i);
-                ob_prefetch_ahead(buf, i + 32);
-            }
+        if (pf && ob_prefetch_due(i)) {
+            ob_prefetch_block(p, i);
+            ob_prefetch_block(g, i);
+            if (momentum) ob_prefetch_block(buf, i);
         }
         sgd_vec(i, p, g, buf, &k, all, 0, l2, momentum, first, nesterov);
         sgd_vec(i + 16, p, g, buf, &k, all, 0, l2, momentum, first, nesterov);
