@@ -143,7 +143,10 @@ cJSON *ob_ci_speed_measure(const ob_ci_options *opt, char *err, size_t errlen)
     snprintf(mint, sizeof mint, "--benchmark_min_time=%g", opt->speed_min_time);
     snprintf(outf, sizeof outf, "--benchmark_out=%s", path);
     char *argv[] = {"optbench-ci", reps, mint, "--benchmark_report_aggregates_only=false",
-                    "--benchmark_display_aggregates_only=true", outf, "--benchmark_out_format=json"};
+                    "--benchmark_display_aggregates_only=true", outf, "--benchmark_out_format=json",
+                    /* Google Benchmark's flags are process-wide: not what an earlier bench set.
+                     * Back to back, as the baseline was recorded. */
+                    "--benchmark_enable_random_interleaving=false", "--benchmark_filter=all"};
     if (ob_bench_plan_register(&plan, err, errlen) != 0) goto done;
     if (ob_gb_run((int)(sizeof argv / sizeof argv[0]), argv, NULL, stderr, err, errlen) <= 0) {
         if (!err[0]) snprintf(err, errlen, "the speed benchmarks did not run");

@@ -21,7 +21,7 @@
 #define OB_PREFETCH_MIN_N ((size_t)1 << 18)
 
 /* Two ways to issue them, chosen per kernel by A/B runs (alternated,
- * Sapphire Rapids, 16Mi and 64Mi elements, 1 and 2 threads):
+ * AVX-512 Xeon, 16Mi and 64Mi elements, 1 and 2 threads):
  *  - ob_prefetch_line, one line per array per loop iteration: the Adam
  *    family, Lion, AdaGrad and RMSprop (4-5 streams).  In blocks of four
  *    lines they ran 2-5% slower (16-20 prefetches in a burst);
