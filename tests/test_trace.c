@@ -2,7 +2,8 @@
  * test_trace.c — `optbench trace` against three-step sequences worked out
  * here from torch.optim's documented update rules, independently of
  * reference/ and kernels/; its file errors (naming file, line and column);
- * boolean hyperparameters; and the number-file parsers themselves.
+ * boolean hyperparameters; the number-file parsers themselves; and, where
+ * torch is installed, the reference against torch.optim itself.
  *
  * Expected values are computed in double.  The reference path must agree
  * to 1e-15 relative.  The fp32 paths (x0, gradients and hyperparameters
@@ -16,10 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../harness/ob_cli.h"
 #include "../harness/ob_numfile.h"
+#include "common/ob_test.h"
 
 #define N 2
 #define STEPS 3
@@ -503,6 +506,39 @@ Test(trace, booleans_accept_0_1_false_true)
 }
 
 /* ---- the parsers directly (also the fuzz targets' entry points) ------------------ */
+
+/* The reference against the real torch.optim in float64, through `optbench
+ * trace` (harness/peers/torch_semantics.py), where Debian's python3-torch
+ * is installed: SKIPPED otherwise.  A tolerance below rounding must make
+ * the same comparison fail, so it cannot pass by comparing nothing. */
+static int run_semantics(uint64_t seed, const char *tol, char *out, size_t outlen)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 harness/peers/torch_semantics.py --seed %llu --tol %s 2>&1",
+             (unsigned long long)seed, tol);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p != NULL, "%s", cmd);
+    size_t n = fread(out, 1, outlen - 1, p);
+    out[n] = '\0';
+    const int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+Test(trace, the_reference_agrees_with_the_real_torch_optim, .timeout = 300)
+{
+    if (access("build/optbench", X_OK) != 0) cr_skip_test("SKIPPED: build/optbench not built");
+    if (access("/usr/bin/python3", X_OK) != 0 || system("/usr/bin/python3 -c 'import torch' 2>/dev/null") != 0)
+        cr_skip_test("SKIPPED: torch.optim is not installed (Debian python3-torch)");
+    const uint64_t seed = ob_test_seed() & 0x7fffffff;
+    static char out[8192];
+    int rc = run_semantics(seed, "1e-12", out, sizeof out);
+    cr_assert_eq(rc, 0, "seed %llu: exit %d\n%s", (unsigned long long)seed, rc, out);
+    cr_assert(strstr(out, "every case agrees with torch"), "%s", out);
+    cr_assert(strstr(out, "ok   adam ") && strstr(out, "ok   rmsprop ") && strstr(out, "ok   sgd "), "%s", out);
+    rc = run_semantics(seed, "1e-300", out, sizeof out);
+    cr_assert_eq(rc, 1, "a tolerance below rounding passed (exit %d)\n%s", rc, out);
+    cr_assert(strstr(out, "DIFF ") && strstr(out, "differ from torch"), "%s", out);
+}
 
 Test(numfile, list_separators_and_syntax)
 {
