@@ -28,6 +28,8 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "../kernels/ob_prefetch.h"
+
 #define OB_PROBE_INLINE static inline __attribute__((always_inline))
 #if defined(OB_BUILD_AVX512)
 #define OB_TARGET_AVX512 __attribute__((target("avx512f")))
@@ -70,32 +72,21 @@ static void triad_scalar(size_t n, float *p, const float *g, float *const *state
     for (size_t i = 0; i < n; i++) p[i] = g[i] + c * b[i];
 }
 
-/* Software prefetch, 2 KiB ahead, of the four cache lines of 64 floats,
- * when the arrays are past the L2 (n >= 512Ki): from main memory it
- * raised the probes' bandwidth by ~6% on Sapphire Rapids (and the AVX-512
- * Adam kernel's alike), so a ceiling without it could be beaten.  The
- * address is formed as an integer (no pointer past the array); prefetches
- * never fault. */
-#define PROBE_PREFETCH_MIN ((size_t)1 << 19)
-OB_PROBE_INLINE void prefetch64(const float *a, size_t i)
-{
-    const uintptr_t at = (uintptr_t)(a + i) + 2048;
-    _mm_prefetch((const char *)at, _MM_HINT_T0);
-    _mm_prefetch((const char *)(at + 64), _MM_HINT_T0);
-    _mm_prefetch((const char *)(at + 128), _MM_HINT_T0);
-    _mm_prefetch((const char *)(at + 192), _MM_HINT_T0);
-}
-
-/* prefetch64 of p, g and the k state arrays. */
+/* From main memory on (OB_PREFETCH_MIN_N, where the kernels start), a
+ * software prefetch of four lines per array every 64 elements
+ * (ob_prefetch_block, ../kernels/ob_prefetch.h), the faster of the
+ * kernels' two patterns for a plain stream: it raised the probes'
+ * bandwidth by ~6%, so a ceiling without it could be beaten. */
+/* ob_prefetch_block of p, g and the k state arrays. */
 OB_PROBE_INLINE void prefetch_arrays(size_t i, const float *p, const float *g, const float *s0, const float *s1,
                                      const float *s2, const float *s3, const int k)
 {
-    prefetch64(p, i);
-    prefetch64(g, i);
-    if (k > 0) prefetch64(s0, i);
-    if (k > 1) prefetch64(s1, i);
-    if (k > 2) prefetch64(s2, i);
-    if (k > 3) prefetch64(s3, i);
+    ob_prefetch_block(p, i);
+    ob_prefetch_block(g, i);
+    if (k > 0) ob_prefetch_block(s0, i);
+    if (k > 1) ob_prefetch_block(s1, i);
+    if (k > 2) ob_prefetch_block(s2, i);
+    if (k > 3) ob_prefetch_block(s3, i);
 }
 
 /* The vector probes: straight-line code, four vectors per iteration (a
@@ -121,10 +112,10 @@ OB_TARGET_AVX512 OB_PROBE_INLINE void mem_body512(size_t n, float *restrict p, c
     float *restrict s1 = k > 1 ? state[1] : NULL;
     float *restrict s2 = k > 2 ? state[2] : NULL;
     float *restrict s3 = k > 3 ? state[3] : NULL;
-    const int pf = n >= PROBE_PREFETCH_MIN;
+    const int pf = n >= OB_PREFETCH_MIN_N;
     size_t i = 0;
     for (; n - i >= 64; i += 64) {
-        if (pf) prefetch_arrays(i, p, g, s0, s1, s2, s3, k);
+        if (pf && ob_prefetch_due(i)) prefetch_arrays(i, p, g, s0, s1, s2, s3, k);
         mem_vec512(i, p, g, s0, s1, s2, s3, c, k);
         mem_vec512(i + 16, p, g, s0, s1, s2, s3, c, k);
         mem_vec512(i + 32, p, g, s0, s1, s2, s3, c, k);
@@ -181,11 +172,10 @@ OB_TARGET_AVX2 OB_PROBE_INLINE void mem_body256(size_t n, float *restrict p, con
     float *restrict s1 = k > 1 ? state[1] : NULL;
     float *restrict s2 = k > 2 ? state[2] : NULL;
     float *restrict s3 = k > 3 ? state[3] : NULL;
-    const int pf = n >= PROBE_PREFETCH_MIN;
+    const int pf = n >= OB_PREFETCH_MIN_N;
     size_t i = 0;
     for (; n - i >= 32; i += 32) {
-        /* 32 floats are two lines: prefetch 64 floats every other time. */
-        if (pf && !(i & 32)) prefetch_arrays(i, p, g, s0, s1, s2, s3, k);
+        if (pf && ob_prefetch_due(i)) prefetch_arrays(i, p, g, s0, s1, s2, s3, k);
         mem_vec256(i, p, g, s0, s1, s2, s3, c, k);
         mem_vec256(i + 8, p, g, s0, s1, s2, s3, c, k);
         mem_vec256(i + 16, p, g, s0, s1, s2, s3, c, k);

@@ -17,12 +17,12 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "../kernels/ob_prefetch.h"
+
 #define INL static inline __attribute__((always_inline))
 #define HALF_P 1u
 #define HALF_G 2u
 #define HALF_S 4u
-/* From main memory on: prefetch 2 KiB ahead, as the fp32 probes do. */
-#define PF_MIN ((size_t)1 << 19)
 
 /* ---- scalar --------------------------------------------------------------- */
 
@@ -68,15 +68,6 @@ static void probe_scalar(size_t n, void *p, const void *g, void *const *st, size
     sc_range(0, n, p, g, st, k, half, c);
 }
 
-/* Prefetch of the lines element i starts, 2 KiB ahead (integer address: no
- * pointer past the array; prefetches never fault). */
-INL void pf(const void *a, size_t i, const int half)
-{
-    const uintptr_t at = (uintptr_t)a + i * (half ? 2 : 4) + 2048;
-    _mm_prefetch((const char *)at, _MM_HINT_T0);
-    if (!half) _mm_prefetch((const char *)(at + 64), _MM_HINT_T0);
-}
-
 /* ---- AVX-512F ---------------------------------------------------------------- */
 
 #if defined(OB_BUILD_AVX512)
@@ -99,13 +90,13 @@ T512 INL void st512(void *a, size_t i, __m512 x, const int half)
 T512 INL void body512(size_t n, void *p, const void *g, void *const *st, size_t k, const unsigned half, float c)
 {
     const __m512 cv = _mm512_set1_ps(c);
-    const int hp = half & HALF_P, hg = half & HALF_G, hs = half & HALF_S, prefetch = n >= PF_MIN;
+    const int hp = half & HALF_P, hg = half & HALF_G, hs = half & HALF_S, prefetch = n >= OB_PREFETCH_MIN_N;
     size_t i = 0;
     for (; n - i >= 32; i += 32) {
         if (prefetch) {
-            pf(p, i, hp);
-            pf(g, i, hg);
-            for (size_t j = 0; j < k; j++) pf(st[j], i, hs);
+            ob_prefetch_span32(p, i, hp ? 2 : 4);
+            ob_prefetch_span32(g, i, hg ? 2 : 4);
+            for (size_t j = 0; j < k; j++) ob_prefetch_span32(st[j], i, hs ? 2 : 4);
         }
         for (size_t u = i; u < i + 32; u += 16) {
             const __m512 d = ld512(g, u, hg);
@@ -158,13 +149,13 @@ T256 INL void st256(void *a, size_t i, __m256 x, const int half)
 T256 INL void body256(size_t n, void *p, const void *g, void *const *st, size_t k, const unsigned half, float c)
 {
     const __m256 cv = _mm256_set1_ps(c);
-    const int hp = half & HALF_P, hg = half & HALF_G, hs = half & HALF_S, prefetch = n >= PF_MIN;
+    const int hp = half & HALF_P, hg = half & HALF_G, hs = half & HALF_S, prefetch = n >= OB_PREFETCH_MIN_N;
     size_t i = 0;
     for (; n - i >= 32; i += 32) {
         if (prefetch) {
-            pf(p, i, hp);
-            pf(g, i, hg);
-            for (size_t j = 0; j < k; j++) pf(st[j], i, hs);
+            ob_prefetch_span32(p, i, hp ? 2 : 4);
+            ob_prefetch_span32(g, i, hg ? 2 : 4);
+            for (size_t j = 0; j < k; j++) ob_prefetch_span32(st[j], i, hs ? 2 : 4);
         }
         for (size_t u = i; u < i + 32; u += 8) {
             const __m256 d = ld256(g, u, hg);

@@ -1,14 +1,16 @@
 /*
  * ob_prefetch.h — software prefetch for the vector kernels streaming from
- * main memory (internal to kernels/avx2 and kernels/avx512).
+ * main memory (kernels/avx2, kernels/avx512), and for the memory probes of
+ * `optbench bench` (harness/bench_probe*.c), which must prefetch exactly
+ * as the kernels they bound.
  *
  * From main memory the hardware prefetchers alone left the AVX-512 Adam
  * loop ~6% below the bandwidth it reaches with a software prefetch
- * (Sapphire Rapids, 16Mi elements, `optbench bench`); in cache it is not
- * needed, so kernels issue it from OB_PREFETCH_MIN_N elements up.  A
- * prefetch never faults and changes no result, so running past the end is
- * harmless; the address is formed as an integer (no pointer past the
- * array).  _mm_prefetch is SSE, part of every x86-64 target.
+ * (16Mi elements, `optbench bench`); in cache it is not needed, so loops
+ * issue it from OB_PREFETCH_MIN_N elements up.  A prefetch never faults
+ * and changes no result, so running past the end is harmless; the address
+ * is formed as an integer (no pointer past the array).  _mm_prefetch is
+ * SSE, part of every x86-64 target.
  */
 #ifndef OB_PREFETCH_H
 #define OB_PREFETCH_H
@@ -20,15 +22,16 @@
 #define OB_PREFETCH_BYTES 2048
 #define OB_PREFETCH_MIN_N ((size_t)1 << 18)
 
-/* Two ways to issue them, chosen per kernel by A/B runs (alternated,
- * AVX-512 Xeon, 16Mi and 64Mi elements, 1 and 2 threads):
+/* Two ways to issue them, chosen per kernel by A/B runs (alternated, 16Mi
+ * and 64Mi elements, 1 and 2 threads):
  *  - ob_prefetch_line, one line per array per loop iteration: the Adam
- *    family, Lion, AdaGrad and RMSprop (4-5 streams).  In blocks of four
- *    lines they ran 2-5% slower (16-20 prefetches in a burst);
+ *    family and Lion, which ran 2-5% slower in blocks of four lines (16-20
+ *    prefetches in a burst), and AdaGrad and RMSprop, where blocks made no
+ *    difference measurable above the noise;
  *  - ob_prefetch_block, four lines per array every OB_PREFETCH_BLOCK
- *    elements, as the memory probes of `optbench bench` do: SGD (2-3
- *    streams), where AVX2 ran 6-12% faster so, at the same prefetch
- *    count (AVX-512 SGD, 64 elements per iteration, always did). */
+ *    elements, as the fp32 memory probes do: SGD (2-3 streams), where AVX2
+ *    ran 6-12% faster so, at the same prefetch count (AVX-512 SGD, 64
+ *    elements per iteration, always did). */
 #define OB_PREFETCH_BLOCK 64
 
 /* Prefetches into L1 the cache line OB_PREFETCH_BYTES after a + i. */
@@ -54,6 +57,17 @@ static inline __attribute__((always_inline)) void ob_prefetch_block(const float 
     _mm_prefetch((const char *)(at + 64), _MM_HINT_T0);
     _mm_prefetch((const char *)(at + 128), _MM_HINT_T0);
     _mm_prefetch((const char *)(at + 192), _MM_HINT_T0);
+}
+
+/* Prefetches the lines that the 32 elements of `size` bytes (4: fp32, 2:
+ * bf16/fp16) starting at element i of a span OB_PREFETCH_BYTES ahead: two
+ * lines, or one.  For the mixed-precision loops, 32 elements per
+ * iteration. */
+static inline __attribute__((always_inline)) void ob_prefetch_span32(const void *a, size_t i, const size_t size)
+{
+    const uintptr_t at = (uintptr_t)a + i * size + OB_PREFETCH_BYTES;
+    _mm_prefetch((const char *)at, _MM_HINT_T0);
+    if (size == 4) _mm_prefetch((const char *)(at + 64), _MM_HINT_T0);
 }
 
 #endif

@@ -83,16 +83,6 @@ OB_AVX512_INLINE void adam_mixed_vec(size_t i, void *p, const void *g, void *m, 
     else st_mx(p, i, pn, p16);
 }
 
-/* Prefetch, OB_PREFETCH_BYTES ahead, of the lines 32 elements starting at
- * i span in an array of `size`-byte elements (address formed as an
- * integer: no pointer past the array; prefetches never fault). */
-OB_AVX512_INLINE void prefetch_mixed(const void *a, size_t i, const size_t size)
-{
-    const uintptr_t at = (uintptr_t)a + i * size + OB_PREFETCH_BYTES;
-    _mm_prefetch((const char *)at, _MM_HINT_T0);
-    if (size == 4) _mm_prefetch((const char *)(at + 64), _MM_HINT_T0);
-}
-
 /* The last n % 16 elements: copied into zero-padded vectors of 16 on the
  * stack (AVX-512F has no 16-bit masked loads; zeros are finite in every
  * format), run through the same adam_mixed_vec, and the first rem copied
@@ -128,11 +118,11 @@ OB_AVX512_INLINE void adam_mixed_body(size_t n, void *p, const void *g, void *co
     size_t i = 0;
     for (; n - i >= 32; i += 32) {
         if (pf) {
-            prefetch_mixed(p, i, ps);
-            prefetch_mixed(g, i, gs);
-            prefetch_mixed(m, i, ss);
-            prefetch_mixed(v, i, ss);
-            if (amsgrad) prefetch_mixed(vmax, i, ss);
+            ob_prefetch_span32(p, i, ps);
+            ob_prefetch_span32(g, i, gs);
+            ob_prefetch_span32(m, i, ss);
+            ob_prefetch_span32(v, i, ss);
+            if (amsgrad) ob_prefetch_span32(vmax, i, ss);
         }
         /* One hash per pair of elements: 16 for the 32 (an odd lo, which
          * the step never passes, takes the lane-by-lane form). */
