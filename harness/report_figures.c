@@ -641,7 +641,15 @@ static void free_series(series *s, size_t n)
     free(s);
 }
 
-/* Groups the kernel (and peer) rows of opt at `threads` threads into
+/* Nonzero for the variants of the fp32 kernels ("exact", "approx"); the
+ * other variants are mixed-precision formats, whose throughput and
+ * speed-up (over fp32) have their own section (section_formats). */
+static int fp32_variant(const char *variant)
+{
+    return !strcmp(variant, "exact") || !strcmp(variant, "approx");
+}
+
+/* Groups the fp32 kernel (and peer) rows of opt at `threads` threads into
  * series, each sorted by size.  NULL (and *n = 0) when there are none. */
 static series *collect_series(const rp_model *m, const char *opt, double threads, int with_peers, size_t *n)
 {
@@ -651,7 +659,8 @@ static series *collect_series(const rp_model *m, const char *opt, double threads
         const char *kind = B_STR(m, r, kind);
         int peer = !strcmp(kind, "peer");
         if ((strcmp(kind, "kernel") != 0 && !(with_peers && peer)) || strcmp(B_STR(m, r, opt), opt) != 0 ||
-            (!peer && row_threads(m, r) != threads) || !isfinite(B_NUM(m, r, size)))
+            (!peer && !fp32_variant(B_STR(m, r, variant))) || row_threads(m, r) != threads ||
+            !isfinite(B_NUM(m, r, size)))
             continue;
         const char *isa = peer ? "" : B_STR(m, r, isa), *var = B_STR(m, r, variant);
         size_t k = 0;
@@ -833,7 +842,7 @@ static int plan_speedup(rp_plan *p, const rp_model *m, char *err, size_t errlen)
             }
             opts[at] = opt;
         }
-        if (!strcmp(isa, "scalar") && !strcmp(var, "exact")) continue;
+        if ((!strcmp(isa, "scalar") && !strcmp(var, "exact")) || !fp32_variant(var)) continue;
         k = 0;
         while (k < nc && !(strcmp(cols[k].isa, isa) == 0 && strcmp(cols[k].variant, var) == 0)) k++;
         if (k == nc && nc < 32) cols[nc++] = (series){isa, var, 0, NULL, 0};

@@ -102,6 +102,8 @@ static const char bench_csv[] =
     "kernel,adam,avx2,exact,4096,2,28,0.91,1.09e+09,30.62,41.73,0.7338,0.366,0.4003,7.949,memory,0.7338\n"
     "peer,adam,,torch,4096,1,28,3.1,3.2e+08,9.03,51.92,0.174,,,,memory,0.174\n"
     "peer,adam,,torch,1048576,1,28,2.9,3.4e+08,9.655,122.6,0.0788,,,,memory,0.0788\n"
+    "peer,adam,,torch,4096,2,28,7.7,1.3e+08,3.636,41.73,0.087,,,,memory,0.087\n"
+    "kernel,adam,avx512,bf16,4096,1,14,0.6,1.7e+09,23.3,51.92,0.449,,,5.0,memory,0.449\n"
     "probe_mem,adam,avx512,,4096,1,28,0.54,1.85e+09,51.92,51.92,,,,,,\n"
     "probe_mem,adam,avx512,,1048576,1,28,0.23,4.38e+09,122.6,122.6,,,,,,\n"
     "triad,,avx512,,4096,1,12,0.0773,1.29e+10,155.3,,,,,,,\n";
@@ -226,6 +228,16 @@ Test(report, every_script_renders_and_the_report_links_every_figure, .timeout = 
     for (size_t k = 0; k < sizeof want / sizeof want[0]; k++)
         cr_assert(find_figure(&s, want[k]), "no figure %s", want[k]);
     cr_assert_null(find_figure(&s, "trajectory-quad_diag"), "a 100-d problem got a trajectory figure");
+    /* The 1-thread throughput figure draws the peer's 1-thread rows only. */
+    char *tp = slurp_in(run, "figures/data/throughput-adam.csv");
+    cr_assert(strstr(tp, "\n4096,9.03\n") && strstr(tp, "\n1048576,9.655\n"), "the peer's rows are missing:\n%s", tp);
+    cr_assert_null(strstr(tp, "3.636"), "the 2-thread peer row is in the 1-thread figure:\n%s", tp);
+    cr_assert_null(strstr(tp, "23.3"), "the bf16 format is in the fp32 throughput figure:\n%s", tp);
+    free(tp);
+    /* The speed-up bars: avx2, avx512 and avx512/approx, not the bf16 format. */
+    tp = slurp_in(run, "figures/data/speedup.csv");
+    cr_assert(!strncmp(tp, "optimizer,c1,c2,c3\n", 19), "%s", tp);
+    free(tp);
 
     /* Each figure: a PNG of the size asked for, and a non-empty SVG. */
     for (size_t i = 0; i < s.n_figures; i++) {
