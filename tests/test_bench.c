@@ -369,12 +369,28 @@ static const char stub_optim[] =
     "        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)\n"
     "class AdamW(Adam):\n    pass\n";
 
+/* `optbench bench --peer torch` of optimizers `opts` on the scalar kernels
+ * at one size, 1 thread and one short repetition, into a new run folder:
+ * asserts exit 0 and returns bench.csv; *out and *err get the output. */
+static char *run_torch_peer(const char *opts, const char *size, char **out, char **err)
+{
+    char dir[64];
+    temp_dir(dir, sizeof dir);
+    int rc = ob_cli_capture(ARGV("--opt", opts, "--isa", "scalar", "--sizes", size, "--threads", "1", "--exact-only",
+                                 "--peer", "torch", "--run", dir, "--benchmark_min_time=0.01",
+                                 "--benchmark_repetitions=1"),
+                            out, err);
+    cr_assert_eq(rc, 0, "exit %d; stderr:\n%s", rc, *err);
+    char path[128];
+    snprintf(path, sizeof path, "%s/bench.csv", dir);
+    return slurp(path);
+}
+
 Test(bench, the_torch_peer_script_with_a_stand_in_torch, .timeout = 120)
 {
     if (access("/usr/bin/python3", X_OK) != 0) cr_skip_test("SKIPPED: no /usr/bin/python3");
-    char stub[64], pkg[96], dir[64];
+    char stub[64], pkg[96];
     temp_dir(stub, sizeof stub);
-    temp_dir(dir, sizeof dir);
     snprintf(pkg, sizeof pkg, "%s/torch", stub);
     cr_assert(mkdir(pkg, 0755) == 0);
     write_file(pkg, "__init__.py", stub_torch);
@@ -383,15 +399,8 @@ Test(bench, the_torch_peer_script_with_a_stand_in_torch, .timeout = 120)
     setenv("PYTHONPATH", stub, 1);
     setenv("PYTHONDONTWRITEBYTECODE", "1", 1);
     char *out, *err;
-    int rc = ob_cli_capture(ARGV("--opt", "sgd,amsgrad,lion", "--isa", "scalar", "--sizes", "1000", "--threads", "1",
-                                 "--exact-only", "--peer", "torch", "--run", dir, "--benchmark_min_time=0.01",
-                                 "--benchmark_repetitions=1"),
-                            &out, &err);
-    cr_assert_eq(rc, 0, "exit %d; stderr:\n%s", rc, err);
+    char *csv = run_torch_peer("sgd,amsgrad,lion", "1000", &out, &err);
     cr_assert(strstr(err, "skipped: torch 0.0-stub has no optimizer for 'lion'"), "%s", err);
-    char path[128];
-    snprintf(path, sizeof path, "%s/bench.csv", dir);
-    char *csv = slurp(path);
     cr_assert(strstr(csv, "\npeer,sgd,,torch,1000,1,12,"), "%s", csv);
     cr_assert(strstr(csv, "\npeer,amsgrad,,torch,1000,1,36,"), "%s", csv);
     cr_assert(!strstr(csv, "\npeer,lion,"), "%s", csv);
@@ -410,18 +419,9 @@ Test(bench, the_torch_peer_with_the_real_torch, .timeout = 300)
     unsetenv("OPTBENCH_PYTHON");
     char msg[512];
     if (ob_bench_peer_check("torch", msg, sizeof msg) != 0) cr_skip_test("SKIPPED: %s", msg);
-    char dir[64];
-    temp_dir(dir, sizeof dir);
     char *out, *err;
-    int rc = ob_cli_capture(ARGV("--opt", "adam,lion", "--isa", "scalar", "--sizes", "4Ki", "--threads", "1",
-                                 "--exact-only", "--peer", "torch", "--run", dir, "--benchmark_min_time=0.01",
-                                 "--benchmark_repetitions=1"),
-                            &out, &err);
-    cr_assert_eq(rc, 0, "exit %d; stderr:\n%s", rc, err);
+    char *csv = run_torch_peer("adam,lion", "4Ki", &out, &err);
     cr_assert(strstr(err, "has no optimizer for 'lion'"), "%s", err);
-    char path[128];
-    snprintf(path, sizeof path, "%s/bench.csv", dir);
-    char *csv = slurp(path);
     const char *row = strstr(csv, "\npeer,adam,,torch,4096,1,28,");
     cr_assert(row != NULL, "%s", csv);
     const double ns = strtod(row + strlen("\npeer,adam,,torch,4096,1,28,"), NULL);
