@@ -24,8 +24,8 @@ DEPS_REPORT = dataset-fashion-mnist
 # bit-identical.
 WARN = -Wall -Wextra
 CFLAGS_BASE = -std=c11 -O2 -g $(WARN) -ffp-contract=off -fno-fast-math \
-  -D_GNU_SOURCE -fopenmp
-CXXFLAGS_BASE = -std=c++17 -O2 -g $(WARN) -ffp-contract=off
+  -D_GNU_SOURCE -fopenmp -I. -Iinclude
+CXXFLAGS_BASE = -std=c++17 -O2 -g $(WARN) -ffp-contract=off -I. -Iinclude
 SANITIZE =
 EXTRA_CFLAGS =
 
@@ -67,20 +67,20 @@ LDLIBS = -lcjson -lgsl -lopenblas -lz -lm
 LDFLAGS = -fopenmp $(SANITIZE)
 
 # ---- sources ---------------------------------------------------------------
-LIB_SRCS = $(wildcard kernels/*.c) $(wildcard reference/*.c) $(wildcard problems/*.c)
+LIB_SRCS = $(wildcard kernels/framework/*.c) $(wildcard reference/*.c) $(wildcard problems/*.c)
 SCALAR_SRCS = $(wildcard kernels/scalar/*.c)
 AVX2_SRCS = $(if $(HAVE_AVX2),$(wildcard kernels/avx2/*.c))
 AVX512_SRCS = $(if $(HAVE_AVX512),$(wildcard kernels/avx512/*.c))
 AVX512BF16_SRCS = $(if $(HAVE_AVX512BF16),$(wildcard kernels/avx512bf16/*.c))
-HARNESS_SRCS = $(filter-out harness/main.c,$(wildcard harness/*.c))
+HARNESS_SRCS = $(filter-out harness/main.c,$(wildcard harness/*.c harness/*/*.c))
 HARNESS_MAIN = $(wildcard harness/main.c)
 TEST_COMMON = $(wildcard tests/common/*.c)
 TEST_SRCS = $(wildcard tests/test_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 LIB_OBJS = $(call obj,$(LIB_SRCS) $(SCALAR_SRCS) $(AVX2_SRCS) $(AVX512_SRCS) $(AVX512BF16_SRCS))
-# The Google Benchmark shim (harness/bench_shim.cc) is the only C++ source.
-HARNESS_CXX_SRCS = $(wildcard harness/*.cc)
+# The Google Benchmark shim (harness/bench/bench_shim.cc) is the only C++ source.
+HARNESS_CXX_SRCS = $(wildcard harness/*/*.cc)
 HARNESS_OBJS = $(call obj,$(HARNESS_SRCS)) $(patsubst %.cc,$(BUILD)/%.o,$(HARNESS_CXX_SRCS))
 TEST_BINS = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 LIB = $(BUILD)/libob.a
@@ -133,7 +133,7 @@ $(LIB): $(LIB_OBJS)
 
 # Header dependencies: every object depends on every header (the tree is
 # small; correctness of incremental builds matters more than speed).
-HEADERS = $(wildcard kernels/*.h kernels/*/*.h reference/*.h problems/*.h harness/*.h tests/common/*.h)
+HEADERS = $(wildcard include/optbench/*.h kernels/*.h kernels/*/*.h reference/*.h problems/*.h harness/*.h harness/*/*.h tests/common/*.h)
 $(LIB_OBJS) $(HARNESS_OBJS) $(call obj,$(HARNESS_MAIN) $(TEST_COMMON) $(TEST_SRCS)): $(HEADERS) Makefile
 
 $(BUILD)/optbench: $(call obj,$(HARNESS_MAIN)) $(HARNESS_OBJS) $(LIB)
@@ -151,10 +151,10 @@ GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 $(BUILD)/git-commit.stamp: FORCE
 	@mkdir -p $(@D)
 	@echo '$(GIT_COMMIT)' | cmp -s - $@ || echo '$(GIT_COMMIT)' > $@
-$(BUILD)/harness/results.o: $(BUILD)/git-commit.stamp
+$(BUILD)/harness/core/results.o: $(BUILD)/git-commit.stamp
 # Where `optbench bench --peer` finds its scripts (OPTBENCH_PEER_DIR overrides).
-$(BUILD)/harness/bench_peer.o: CFLAGS += -DOB_PEER_DIR='"$(CURDIR)/harness/peers"'
-$(BUILD)/harness/results.o: CFLAGS += -DOB_GIT_COMMIT='"$(GIT_COMMIT)"' -DOB_BUILD_FLAGS='"$(CFLAGS_BASE)"'
+$(BUILD)/harness/bench/bench_peer.o: CFLAGS += -DOB_PEER_DIR='"$(CURDIR)/harness/bench/peers"'
+$(BUILD)/harness/core/results.o: CFLAGS += -DOB_GIT_COMMIT='"$(GIT_COMMIT)"' -DOB_BUILD_FLAGS='"$(CFLAGS_BASE)"'
 .PHONY: FORCE
 FORCE:
 

@@ -8,8 +8,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../harness/ob_testdata.h"
-#include "../kernels/ob_optimizers.h"
+#include "harness/testkit/ob_testdata.h"
+#include "optbench/optimizers.h"
 
 char *ob_fuzz_cstr(const uint8_t *data, size_t size)
 {

@@ -32,10 +32,10 @@
 #include <math.h>
 #include <string.h>
 
-#include "../harness/ob_agree.h"
-#include "../harness/ob_testdata.h"
-#include "../kernels/ob_optimizers.h"
-#include "../reference/ob_reference.h"
+#include "harness/core/ob_agree.h"
+#include "harness/testkit/ob_testdata.h"
+#include "optbench/optimizers.h"
+#include "optbench/reference.h"
 #include "ob_fuzz.h"
 
 #define MAX_N 600

@@ -9,7 +9,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "../kernels/ob_optimizers.h"
+#include "optbench/optimizers.h"
 #include "ob_fuzz.h"
 
 int ob_fuzz_hparam(const uint8_t *data, size_t size)

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../harness/ob_ci.h"
-#include "../harness/ob_results.h"
-#include "../harness/ob_suite.h"
+#include "harness/ci/ob_ci.h"
+#include "harness/core/ob_results.h"
+#include "harness/run/ob_suite.h"
 #include "ob_fuzz.h"
 
 static void read_results(const char *path, const cJSON *root)

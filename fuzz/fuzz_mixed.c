@@ -1,6 +1,6 @@
 /*
  * fuzz_mixed.c — differential fuzzer of the mixed-precision step
- * (kernels/ob_mixed.h, README "Mixed precision").
+ * (kernels/framework/ob_mixed.h, README "Mixed precision").
  *
  * Input: an optimizer, hyperparameters inside their valid ranges, a
  * storage format (every combination of param/grad/state types, nearest or
@@ -22,8 +22,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "../harness/ob_testdata.h"
-#include "../kernels/ob_mixed.h"
+#include "harness/testkit/ob_testdata.h"
+#include "kernels/framework/ob_mixed.h"
 #include "ob_fuzz.h"
 
 #define MAX_N 600

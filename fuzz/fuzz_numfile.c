@@ -1,5 +1,5 @@
 /*
- * fuzz_numfile.c — the number files of `optbench trace` (harness/numfile.c):
+ * fuzz_numfile.c — the number files of `optbench trace` (harness/core/numfile.c):
  * the list parser (x0), the row parser (gradients) and the file reader.
  *
  * Input: byte 0 picks the parser and, for rows, the expected width (0-7;
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../harness/ob_numfile.h"
+#include "harness/core/ob_numfile.h"
 #include "ob_fuzz.h"
 
 int ob_fuzz_numfile(const uint8_t *data, size_t size)

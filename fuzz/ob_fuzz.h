@@ -22,7 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../kernels/ob_optimizers.h"
+#include "optbench/optimizers.h"
 
 int ob_fuzz_hparam(const uint8_t *data, size_t size);
 int ob_fuzz_schedule(const uint8_t *data, size_t size);

@@ -6,8 +6,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "../kernels/ob_mixed.h"
-#include "../problems/ob_problems.h"
+#include "kernels/framework/ob_mixed.h"
+#include "optbench/problems.h"
 #include "ob_cli.h"
 
 static const ob_cmd_spec *const self = &ob_cmd_list_spec;

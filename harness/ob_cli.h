@@ -14,9 +14,9 @@
 
 #include <stdio.h>
 
-#include "../kernels/ob_optimizers.h"
-#include "ob_args.h"
-#include "ob_schedule.h"
+#include "optbench/optimizers.h"
+#include "harness/core/ob_args.h"
+#include "harness/core/ob_schedule.h"
 
 #ifdef __cplusplus
 extern "C" {

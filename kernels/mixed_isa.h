@@ -9,7 +9,7 @@
 #ifndef OB_MIXED_ISA_H
 #define OB_MIXED_ISA_H
 
-#include "ob_mixed.h"
+#include "kernels/framework/ob_mixed.h"
 
 #define OB_CVT_DECLARE(isa)                                                                                  \
     void ob_cvt_bf16_to_f32_##isa(size_t n, const uint16_t *src, float *dst);                                \

@@ -7,7 +7,7 @@
 # circle marks each optimizer's best setting.  Settings whose median is not
 # finite (diverged; target never reached) are crosses on the top edge.
 #
-# Written by `optbench sweep` (harness/sweep_report.c), one figure per
+# Written by `optbench sweep` (harness/sweep/sweep_report.c), one figure per
 # problem.  Parameters (besides out/formats/width/height, see style.gp):
 #   files    data CSVs (columns x,median,min,max,flag,best), space-separated
 #   names    the optimizer of each file, in the same order

@@ -1,7 +1,7 @@
 /*
  * pb_internal.h — helpers shared by the problem files of the catalog
  * (allocation, configuration checks, parameters, numerics).  Internal: not
- * part of the public API in ob_problems.h.
+ * part of the public API in optbench/problems.h.
  */
 #ifndef OB_PROBLEMS_INTERNAL_H
 #define OB_PROBLEMS_INTERNAL_H
@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ob_problems.h"
+#include "optbench/problems.h"
 #include "rng.h"
 
 /* Writes a message into err (which may be NULL) and returns -1, so that a

@@ -6,7 +6,7 @@
  *   state_sum_t = state_sum_{t-1} + g_t^2
  *   theta_t = theta_{t-1} - gamma~ * g_t / (sqrt(state_sum_t) + eps)
  */
-#include "ob_reference.h"
+#include "optbench/reference.h"
 #include "ref_clip.h"
 #include "ref_scale.h"
 

@@ -12,7 +12,7 @@
  * This is torch's placement of eps (after the bias correction) and torch's
  * AMSGrad (the max is kept of the raw v_t).
  */
-#include "ob_reference.h"
+#include "optbench/reference.h"
 #include "ref_clip.h"
 #include "ref_scale.h"
 

@@ -8,7 +8,7 @@
  * The maximum follows the kernels' rule on NaN (the new |g_t| + eps wins,
  * kernels/scalar/adamax.c); torch.maximum would keep a NaN already in u.
  */
-#include "ob_reference.h"
+#include "optbench/reference.h"
 #include "ref_clip.h"
 #include "ref_scale.h"
 

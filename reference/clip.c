@@ -7,7 +7,7 @@
  *   g <- g * clamp(clip_coef, max = 1)
  * torch.nn.utils.clip_grad_value_:  g <- clamp(g, -clip_value, clip_value)
  */
-#include "ob_reference.h"
+#include "optbench/reference.h"
 #include "ref_clip.h"
 
 /* Sum of x[i]^2 with error-free transformations (Ogita, Rump & Oishi 2005,
@@ -40,7 +40,7 @@ void ob_ref_clip_prepare(const ob_hparams *h, size_t n, const double *g, ref_cli
     const double coef = h->clip_norm / (norm + 1e-6);
     c->coef = coef < 1 || isnan(coef) ? coef : 1;
     /* The fp32 path's norm is a double sum in the fixed 16-lane, blocked
-     * order (kernels/ob_reduce.h): relative error <= K 2^-53 with
+     * order (kernels/framework/ob_reduce.h): relative error <= K 2^-53 with
      * K = elements per lane per block + 4 tree levels + blocks; the root,
      * the + 1e-6 and the division add 2^-53 each, and the root halves the
      * sum's error.  In units of u = 2^-24: */

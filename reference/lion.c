@@ -14,7 +14,7 @@
  * any B >= 1 accepts it.  Elsewhere theta's error is that of the decay and
  * the fma.
  */
-#include "ob_reference.h"
+#include "optbench/reference.h"
 #include "ref_clip.h"
 #include "ref_scale.h"
 

@@ -15,7 +15,7 @@
  * double (ob_ref_nadam_mu_product), which changes the step by O(t u) of
  * prod mu_i, i.e. nothing once the product has decayed.
  */
-#include "ob_reference.h"
+#include "optbench/reference.h"
 #include "ref_moments.h"
 
 double ob_ref_nadam_mu(double beta1, double momentum_decay, uint64_t t)

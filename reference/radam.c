@@ -16,7 +16,7 @@
  * Note eps: added to sqrt(v_t), before the bias correction (Adam adds it
  * to sqrt(v_t)/sqrt(1 - beta2^t)).
  */
-#include "ob_reference.h"
+#include "optbench/reference.h"
 #include "ref_moments.h"
 
 double ob_ref_radam_rho(double beta2, uint64_t t)

@@ -4,7 +4,7 @@
  * clipped gradient.  Internal to reference/.
  *
  * Every reference clips its gradient exactly as the fp32 step runner does
- * (kernels/ob_reduce.h): g <- g * min(clip_norm/(||g|| + 1e-6), 1), then
+ * (kernels/framework/ob_reduce.h): g <- g * min(clip_norm/(||g|| + 1e-6), 1), then
  * clamp(g, -clip_value, clip_value), in double, with the norm of the whole
  * n-element gradient.  The fp32 path computes the same in fp32, so its
  * clipped gradient carries an input error the kernels' bounds do not
@@ -31,7 +31,7 @@
 #include <math.h>
 #include <stddef.h>
 
-#include "../kernels/ob_hparams.h"
+#include "optbench/hparams.h"
 #include "ref_scale.h"
 
 typedef struct ref_clip {

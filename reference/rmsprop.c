@@ -10,7 +10,7 @@
  * Like the kernels (and unlike torch, which returns NaN), v~_t is clamped
  * at 0 before the root.
  */
-#include "ob_reference.h"
+#include "optbench/reference.h"
 #include "ref_clip.h"
 #include "ref_scale.h"
 

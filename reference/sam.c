@@ -7,13 +7,13 @@
  *   x_hat = x + eps
  *
  * with eta and rho exactly as given (no fp32 rounding) and the norm
- * compensated (ob_ref_sumsq).  The 1e-12: kernels/ob_sam.h.
+ * compensated (ob_ref_sumsq).  The 1e-12: kernels/framework/ob_sam.h.
  */
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
 
-#include "ob_reference.h"
+#include "optbench/reference.h"
 #include "ref_scale.h"
 
 void ob_ref_sam_perturb(const ob_hparams *h, size_t n, const double *x, const double *g, double *xhat,

@@ -6,7 +6,7 @@
  *   g_t = g_t + mu * b_t  (nesterov)   else   g_t = b_t   (mu != 0)
  *   theta_t = theta_{t-1} - gamma * g_t
  */
-#include "ob_reference.h"
+#include "optbench/reference.h"
 #include "ref_clip.h"
 #include "ref_scale.h"
 

@@ -34,9 +34,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../harness/ob_cli.h"
-#include "../harness/ob_results.h"
-#include "../harness/ob_schedule.h"
+#include "harness/ob_cli.h"
+#include "harness/core/ob_results.h"
+#include "harness/core/ob_schedule.h"
 #include "common/ob_test_proc.h"
 
 #define F_HUGE ((size_t)-1) /* @F is a sparse file of 2 GiB */

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../fuzz/ob_fuzz.h"
+#include "fuzz/ob_fuzz.h"
 #include "common/ob_test_proc.h"
 
 static const char *current;

@@ -18,13 +18,14 @@
 
 #include <cjson/cJSON.h>
 
-#include "../harness/ob_agree.h"
-#include "../harness/ob_bench.h"
-#include "../harness/ob_bench_shim.h"
-#include "../harness/ob_cli.h"
-#include "../harness/ob_results.h"
-#include "../harness/ob_testdata.h"
-#include "../kernels/ob_optimizers.h"
+#include "harness/core/ob_agree.h"
+#include "harness/bench/ob_bench.h"
+#include "harness/bench/ob_bench_shim.h"
+#include "harness/ob_cli.h"
+#include "harness/core/ob_results.h"
+#include "harness/testkit/ob_testdata.h"
+#include "optbench/optimizers.h"
+#include "kernels/ob_kernels.h"
 #include "common/ob_test.h"
 
 #define U32 0x1p-24
@@ -342,7 +343,7 @@ static void write_file(const char *dir, const char *name, const char *text)
     fclose(f);
 }
 
-/* The real harness/peers/torch_optim.py against a stand-in `torch` module
+/* The real harness/bench/peers/torch_optim.py against a stand-in `torch` module
  * (whether or not torch is installed): the hyperparameters reach the
  * torch classes under torch's names, optimizers torch lacks are skipped
  * with a message, and the figures come back as kind=peer rows. */

@@ -9,9 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../harness/ob_ci.h"
-#include "../harness/ob_cli.h"
-#include "../harness/ob_results.h"
+#include "harness/ci/ob_ci.h"
+#include "harness/ob_cli.h"
+#include "harness/core/ob_results.h"
 
 static cJSON *baseline;  /* measured once per test process, from the unmodified kernels */
 

@@ -12,8 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../harness/ob_cli.h"
-#include "../problems/ob_problems.h"
+#include "harness/ob_cli.h"
+#include "optbench/problems.h"
 
 #define ARGV(...) ((const char *const[]){"optbench", __VA_ARGS__, NULL})
 

@@ -1,6 +1,6 @@
 /*
  * test_clip.c — the fixed-order sum of squares and gradient clipping
- * (kernels/ob_reduce.h).
+ * (kernels/framework/ob_reduce.h).
  *
  *  - ob_sumsq_<isa>: bit-identical to the scalar kernel over lengths
  *    relative to the widths (0, 1, W-1, W, W+1, 8W+3 for W = 8 and 16,
@@ -23,9 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../kernels/ob_optimizers.h"
-#include "../kernels/ob_reduce.h"
-#include "../reference/ob_reference.h"
+#include "optbench/optimizers.h"
+#include "kernels/framework/ob_reduce.h"
+#include "optbench/reference.h"
 #include "common/ob_test.h"
 
 #define FOR_EACH_ISA(isa) \

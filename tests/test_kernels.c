@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../kernels/ob_optimizers.h"
+#include "optbench/optimizers.h"
 #include "common/ob_test.h"
-#include "../harness/ob_testdata.h"
+#include "harness/testkit/ob_testdata.h"
 
 #define STEPS 20
 #define CANARY 0x7fc0dead  /* a NaN payload no kernel produces */

@@ -1,5 +1,5 @@
 /*
- * test_mixed.c — mixed-precision storage (kernels/ob_mixed.h).
+ * test_mixed.c — mixed-precision storage (kernels/framework/ob_mixed.h).
  *
  *  - conversions: bf16 -> f32 and f16 -> f32 over all 2^16 inputs, f32 ->
  *    bf16 (round to nearest even) over every high half with edge low
@@ -29,7 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../kernels/ob_mixed.h"
+#include "kernels/framework/ob_mixed.h"
 #include "common/ob_test.h"
 
 #define SEED ((unsigned long long)ob_test_seed())

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../kernels/ob_optimizers.h"
-#include "../reference/ob_reference.h"
+#include "optbench/optimizers.h"
+#include "optbench/reference.h"
 #include "common/ob_test.h"
 
 /* Runs `steps` steps of optimizer `name` (hyperparameters "key=value") on

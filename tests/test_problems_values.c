@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "common/problems_testutil.h"
-#include "../problems/rng.h"
+#include "problems/rng.h"
 
 static ob_problem *create_n(const char *name, size_t n, const char *param)
 {

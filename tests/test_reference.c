@@ -17,10 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../kernels/ob_optimizers.h"
+#include "optbench/optimizers.h"
 #include "common/ob_test.h"
-#include "../harness/ob_testdata.h"
-#include "../harness/ob_agree.h"
+#include "harness/testkit/ob_testdata.h"
+#include "harness/core/ob_agree.h"
 
 #define U32 0x1p-24
 #define N 1031

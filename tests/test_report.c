@@ -19,9 +19,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../harness/ob_cli.h"
-#include "../harness/ob_report.h"
-#include "../harness/ob_results.h"
+#include "harness/ob_cli.h"
+#include "harness/report/ob_report.h"
+#include "harness/core/ob_results.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 

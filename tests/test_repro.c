@@ -15,9 +15,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../harness/ob_cli.h"
-#include "../harness/ob_repro.h"
-#include "../harness/ob_results.h"
+#include "harness/ob_cli.h"
+#include "harness/repro/ob_repro.h"
+#include "kernels/ob_kernels.h"
+#include "harness/core/ob_results.h"
 #include "common/problems_testutil.h"
 
 #define ARGV(...) ((const char *const[]){"optbench", __VA_ARGS__, NULL})

@@ -13,10 +13,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../harness/ob_cli.h"
-#include "../harness/ob_results.h"
-#include "../harness/ob_run.h"
-#include "../harness/ob_suite.h"
+#include "harness/ob_cli.h"
+#include "harness/core/ob_results.h"
+#include "harness/run/ob_run.h"
+#include "harness/run/ob_suite.h"
 #include "common/ob_test.h"
 
 /* A fresh scratch folder per test. */

@@ -1,5 +1,5 @@
 /*
- * test_sam.c — the SAM / ASAM ascent step (kernels/ob_sam.h).
+ * test_sam.c — the SAM / ASAM ascent step (kernels/framework/ob_sam.h).
  *
  *  - the perturbation x_hat and ASAM's fixed-order sum of squares are
  *    bit-identical to the scalar kernels on every ISA (lengths 0, 1, W-1,
@@ -25,14 +25,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../harness/ob_agree.h"
-#include "../harness/ob_cli.h"
-#include "../harness/ob_results.h"
-#include "../kernels/ob_optimizers.h"
-#include "../kernels/ob_reduce.h"
-#include "../kernels/ob_sam.h"
-#include "../problems/ob_problems.h"
-#include "../reference/ob_reference.h"
+#include "harness/core/ob_agree.h"
+#include "harness/ob_cli.h"
+#include "harness/core/ob_results.h"
+#include "optbench/optimizers.h"
+#include "kernels/framework/ob_reduce.h"
+#include "kernels/framework/ob_sam.h"
+#include "optbench/problems.h"
+#include "optbench/reference.h"
 #include "common/ob_test.h"
 
 #define FOR_EACH_ISA(isa) \

@@ -36,10 +36,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "../harness/ob_args.h"
-#include "../harness/ob_run.h"
-#include "../harness/ob_testdata.h"
-#include "../problems/ob_problems.h"
+#include "harness/core/ob_args.h"
+#include "harness/run/ob_run.h"
+#include "harness/testkit/ob_testdata.h"
+#include "optbench/problems.h"
 #include "common/ob_test_proc.h"
 
 #define M_SLOTS ((size_t)3 << 18)

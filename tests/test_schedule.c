@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../harness/ob_cli.h"
-#include "../harness/ob_schedule.h"
+#include "harness/ob_cli.h"
+#include "harness/core/ob_schedule.h"
 
 static const double PI = 3.14159265358979323846;
 

@@ -19,9 +19,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../harness/ob_report.h"
-#include "../harness/ob_results.h"
-#include "../harness/ob_sweep.h"
+#include "harness/report/ob_report.h"
+#include "harness/core/ob_results.h"
+#include "harness/sweep/ob_sweep.h"
 #include "common/ob_test_proc.h"
 
 /* A scratch folder for one test, and one for the captured output (so that

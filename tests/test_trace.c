@@ -20,8 +20,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../harness/ob_cli.h"
-#include "../harness/ob_numfile.h"
+#include "harness/ob_cli.h"
+#include "harness/core/ob_numfile.h"
 #include "common/ob_test.h"
 
 #define N 2
@@ -508,13 +508,13 @@ Test(trace, booleans_accept_0_1_false_true)
 /* ---- the parsers directly (also the fuzz targets' entry points) ------------------ */
 
 /* The reference against the real torch.optim in float64, through `optbench
- * trace` (harness/peers/torch_semantics.py), where Debian's python3-torch
+ * trace` (harness/bench/peers/torch_semantics.py), where Debian's python3-torch
  * is installed: SKIPPED otherwise.  A tolerance below rounding must make
  * the same comparison fail, so it cannot pass by comparing nothing. */
 static int run_semantics(uint64_t seed, const char *tol, char *out, size_t outlen)
 {
     char cmd[256];
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 harness/peers/torch_semantics.py --seed %llu --tol %s 2>&1",
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 harness/bench/peers/torch_semantics.py --seed %llu --tol %s 2>&1",
              (unsigned long long)seed, tol);
     FILE *p = popen(cmd, "r");
     cr_assert(p != NULL, "%s", cmd);

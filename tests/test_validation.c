@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../kernels/ob_optimizers.h"
+#include "optbench/optimizers.h"
 #include "common/ob_test.h"
 
 /* Values outside each spec's range: just below lo, just above hi (when

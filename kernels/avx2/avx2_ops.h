@@ -10,9 +10,9 @@
 #include <immintrin.h>
 #include <stddef.h>
 
-#include "../ob_kernels.h"
-#include "../ob_prefetch.h"
-#include "../ob_reduce.h"
+#include "kernels/ob_kernels.h"
+#include "kernels/ob_prefetch.h"
+#include "kernels/framework/ob_reduce.h"
 
 #define OB_AVX2_INLINE static inline __attribute__((always_inline))
 
@@ -30,7 +30,7 @@ OB_AVX2_INLINE void ob_store8(float *a, __m256 x, __m256i mask, const int masked
     else _mm256_storeu_ps(a, x);
 }
 
-/* The 16 double lanes of the fixed-order reductions (kernels/ob_reduce.h),
+/* The 16 double lanes of the fixed-order reductions (kernels/framework/ob_reduce.h),
  * held as four 4-double accumulators (lanes 0-3, 4-7, 8-11, 12-15),
  * added by the fixed tree; a NaN comes back canonical. */
 OB_AVX2_INLINE double ob_lanes16_finish(__m256d a0, __m256d a1, __m256d a2, __m256d a3)

@@ -9,8 +9,8 @@
  */
 #include <immintrin.h>
 
-#include "../mixed_isa.h"
-#include "../convert_sw.h"
+#include "kernels/mixed_isa.h"
+#include "kernels/convert_sw.h"
 
 #define INL static inline __attribute__((always_inline))
 

@@ -14,7 +14,7 @@
  */
 #include <math.h>
 
-#include "../ob_kernels.h"
+#include "kernels/ob_kernels.h"
 #include "avx2_ops.h"
 
 /* Per-step scalars and constants, broadcast once per call. */

@@ -1,7 +1,7 @@
 /*
  * Sum of squares in the fixed 16-lane order — AVX2 + FMA.
  *
- * The order is specified in kernels/ob_reduce.h and written out in
+ * The order is specified in kernels/framework/ob_reduce.h and written out in
  * kernels/scalar/reduce.c.  AVX2 has 8 float lanes, so the 16 lanes are
  * emulated: a row of 16 elements is two 8-float vectors, the first
  * accumulating into lanes 0-7 (a0: 0-3, a1: 4-7), the second into lanes
@@ -14,7 +14,7 @@
  */
 #include <math.h>
 
-#include "../ob_reduce.h"
+#include "kernels/framework/ob_reduce.h"
 #include "avx2_ops.h"
 
 /* Adds 8 elements x[i .. i+7] into the lanes (lo: first 4, hi: last 4). */

@@ -16,8 +16,8 @@
  */
 #include <immintrin.h>
 
-#include "../ob_kernels.h"
-#include "../ob_prefetch.h"
+#include "kernels/ob_kernels.h"
+#include "kernels/ob_prefetch.h"
 
 #define OB_AVX2_INLINE static inline __attribute__((always_inline))
 

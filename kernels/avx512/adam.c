@@ -15,7 +15,7 @@
  */
 #include <immintrin.h>
 
-#include "../ob_kernels.h"
+#include "kernels/ob_kernels.h"
 #include "avx512_ops.h"
 
 /* Loads/stores 16 floats; with `masked`, only the lanes set in `mask`

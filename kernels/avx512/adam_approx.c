@@ -34,7 +34,7 @@
  */
 #include <immintrin.h>
 
-#include "../ob_optimizers.h"
+#include "optbench/optimizers.h"
 #include "avx512_ops.h"
 
 typedef struct adam_consts {

@@ -4,7 +4,7 @@
  *
  * Required ISA: AVX-512F (built with -mavx512f -ffp-contract=off).
  */
-#include "../mixed_isa.h"
+#include "kernels/mixed_isa.h"
 
 #define OB_MIXED_RNE16 ob512_bf16_rne_sw
 #include "adam_mixed.h"

@@ -11,9 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../ob_kernels.h"
-#include "../ob_prefetch.h"
-#include "../ob_reduce.h"
+#include "kernels/ob_kernels.h"
+#include "kernels/ob_prefetch.h"
+#include "kernels/framework/ob_reduce.h"
 
 #define OB_AVX512_INLINE static inline __attribute__((always_inline))
 
@@ -39,7 +39,7 @@ OB_AVX512_INLINE void ob_prefetch_ahead(const float *a, size_t i)
     ob_prefetch_line(a, i + 16);
 }
 
-/* The 16 double lanes of the fixed-order reductions (kernels/ob_reduce.h),
+/* The 16 double lanes of the fixed-order reductions (kernels/framework/ob_reduce.h),
  * held as two 8-double accumulators (lanes 0-7, 8-15), added by the fixed
  * tree; a NaN comes back canonical. */
 OB_AVX512_INLINE double ob_lanes16_finish(__m512d lo, __m512d hi)

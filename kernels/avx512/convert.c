@@ -6,8 +6,8 @@
  *
  * Required ISA: AVX-512F (built with -mavx512f -ffp-contract=off).
  */
-#include "../mixed_isa.h"
-#include "../convert_sw.h"
+#include "kernels/mixed_isa.h"
+#include "kernels/convert_sw.h"
 #include "avx512_cvt.h"
 
 static inline __m256i load_u16x16(const uint16_t *a) { return _mm256_loadu_si256((const __m256i *)(const void *)a); }

@@ -11,7 +11,7 @@
  * The flags (l2, decoupled, rectified) are specialised outside the element
  * loop; two vectors per iteration, masked tail (avx512_ops.h).
  */
-#include "../ob_kernels.h"
+#include "kernels/ob_kernels.h"
 #include "avx512_ops.h"
 
 /* Per-step scalars, broadcast once per call. */

@@ -1,7 +1,7 @@
 /*
  * Sum of squares in the fixed 16-lane order — AVX-512F.
  *
- * The order is specified in kernels/ob_reduce.h and written out in
+ * The order is specified in kernels/framework/ob_reduce.h and written out in
  * kernels/scalar/reduce.c.  One 16-float vector is one row of the 16
  * lanes: its low 8 floats are widened to doubles in `lo` (lanes 0-7), its
  * high 8 in `hi` (lanes 8-15), and each lane accumulates with a double FMA
@@ -14,7 +14,7 @@
  */
 #include <math.h>
 
-#include "../ob_reduce.h"
+#include "kernels/framework/ob_reduce.h"
 #include "avx512_ops.h"
 
 /* Adds one row of 16 elements, x[i .. i+15], into lanes lo (0-7), hi (8-15). */

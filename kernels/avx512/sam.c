@@ -1,6 +1,6 @@
 /*
  * The SAM / ASAM ascent step, AVX-512F.  The operations and their order
- * are kernels/scalar/sam.c's (specified in kernels/ob_sam.h), lane by
+ * are kernels/scalar/sam.c's (specified in kernels/framework/ob_sam.h), lane by
  * lane: x_hat = fma(scale, g, x); ASAM t = |x| + eta, q = t*g,
  * e = scale*q, x_hat = fma(e, t, x).  |x| clears the sign bit, as fabsf.
  * The ASAM sum of squares keeps the 16 double lanes of ob_reduce.h in two
@@ -10,8 +10,8 @@
  */
 #include <math.h>
 
-#include "../ob_reduce.h"
-#include "../ob_sam.h"
+#include "kernels/framework/ob_reduce.h"
+#include "kernels/framework/ob_sam.h"
 #include "avx512_ops.h"
 
 /* |x| by clearing the sign bit (AVX-512F has no andnot_ps; the integer

@@ -16,7 +16,7 @@
  */
 #include <immintrin.h>
 
-#include "../ob_kernels.h"
+#include "kernels/ob_kernels.h"
 #include "avx512_ops.h"
 
 #define OB_AVX512_INLINE static inline __attribute__((always_inline))

@@ -7,11 +7,11 @@
  * Required ISA: AVX-512F + AVX512_BF16 + AVX512BW/VL (built with
  * -mavx512f -mavx512bf16 -mavx512bw -mavx512vl -ffp-contract=off).
  */
-#include "../mixed_isa.h"
+#include "kernels/mixed_isa.h"
 #include "bf16_cvt.h"
 
 #define OB_MIXED_RNE16 ob512_bf16_rne_native
-#include "../avx512/adam_mixed.h"
+#include "kernels/avx512/adam_mixed.h"
 
 OB_ADAM_MIXED_KERNEL(ob_adam_step_avx512bf16_bf16state, MX_S16)
 OB_ADAM_MIXED_KERNEL(ob_adam_step_avx512bf16_bf16, MX_P16 | MX_GBF | MX_S16)

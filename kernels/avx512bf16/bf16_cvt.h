@@ -6,7 +6,7 @@
 #ifndef OB_BF16_CVT_H
 #define OB_BF16_CVT_H
 
-#include "../avx512/avx512_cvt.h"
+#include "kernels/avx512/avx512_cvt.h"
 
 OB_AVX512_INLINE __m256i ob512_bf16_rne_native(__m512 x)
 {

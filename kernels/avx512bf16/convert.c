@@ -15,8 +15,8 @@
  * Required ISA: AVX-512F + AVX512_BF16 (built with -mavx512f -mavx512bf16
  * -mavx512bw -mavx512vl); used only where ob_bf16_native_supported().
  */
-#include "../mixed_isa.h"
-#include "../convert_sw.h"
+#include "kernels/mixed_isa.h"
+#include "kernels/convert_sw.h"
 #include "bf16_cvt.h"
 
 void ob_cvt_f32_to_bf16_rne_avx512bf16(size_t n, const float *src, uint16_t *dst)

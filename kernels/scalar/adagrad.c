@@ -11,7 +11,7 @@
  *   d = fma(wd, p, g); sum = fma(d, d, sum); den = sqrt(sum) + eps;
  *   p = fma(-clr, d / den, p)
  */
-#include "../ob_kernels.h"
+#include "kernels/ob_kernels.h"
 #include "scalar_ops.h"
 
 OB_INLINE void adagrad_body(size_t n, float *restrict p, const float *restrict g,

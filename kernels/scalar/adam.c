@@ -22,7 +22,7 @@
  * Multiplying by 1/sqrt(bc2) (computed in double) instead of dividing by
  * sqrt(bc2) leaves one correctly rounded sqrt and one division per element.
  */
-#include "../ob_kernels.h"
+#include "kernels/ob_kernels.h"
 #include "scalar_ops.h"
 
 OB_INLINE void adam_body(size_t n, float *restrict p, const float *restrict g,

@@ -23,7 +23,7 @@
  *   d = fma(wd, p, g) [l2];  m = fma(1-beta1, d, beta1*m);
  *   u = maxps(beta2*u, |d| + eps);  p = fma(-lr/bc1, m/u, p)
  */
-#include "../ob_kernels.h"
+#include "kernels/ob_kernels.h"
 #include "scalar_ops.h"
 
 OB_INLINE void adamax_body(size_t n, float *restrict p, const float *restrict g,

@@ -2,8 +2,8 @@
  * Mixed-precision array conversions — scalar: the software definitions of
  * kernels/convert_sw.h, one element at a time (ob_mixed.h, ob_cvt_ops).
  */
-#include "../mixed_isa.h"
-#include "../convert_sw.h"
+#include "kernels/mixed_isa.h"
+#include "kernels/convert_sw.h"
 
 void ob_cvt_bf16_to_f32_scalar(size_t n, const uint16_t *src, float *dst)
 {

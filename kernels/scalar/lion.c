@@ -26,7 +26,7 @@
  *   s = (c > 0) - (c < 0);  p = c is NaN ? NaN : fma(-lr, s, p);
  *   m = fma(1-beta2, g, beta2*m)
  */
-#include "../ob_kernels.h"
+#include "kernels/ob_kernels.h"
 #include "scalar_ops.h"
 
 OB_INLINE void lion_body(size_t n, float *restrict p, const float *restrict g,

@@ -9,7 +9,7 @@
 #ifndef OB_SCALAR_MOMENTS_H
 #define OB_SCALAR_MOMENTS_H
 
-#include "../ob_kernels.h"
+#include "kernels/ob_kernels.h"
 #include "scalar_ops.h"
 
 /* The per-step scalars of the update, copied out of ob_step_scalars once

@@ -14,7 +14,7 @@
  * with P_t = mu_1*...*mu_t.  torch 1.13's single-tensor path multiplied
  * mu_t into the second product twice (P_t*mu_t*mu_{t+1}); torch 2.x, and
  * this kernel, use P_t*mu_{t+1}.  mu_t, P_t and the two coefficients are
- * per-step scalars computed once in double (kernels/optimizers.c,
+ * per-step scalars computed once in double (kernels/framework/optimizers.c,
  * prepare_nadam; P_t by ob_ref_nadam_mu_product).
  *
  * fp32 operation order (identical in every ISA):
@@ -26,7 +26,7 @@
  * Adam's (kernels/scalar/adam.c): one correctly rounded sqrt, then the
  * multiplication by 1/sqrt(bc2) computed in double.
  */
-#include "../ob_kernels.h"
+#include "kernels/ob_kernels.h"
 #include "moments.h"
 
 OB_INLINE void nadam_body(size_t n, float *restrict p, const float *restrict g,

@@ -26,7 +26,7 @@
  *                with step_size = lr * r_t * sqrt(bc2) / bc1
  *   otherwise:   p = fma(-step_size, m, p)   with step_size = lr / bc1
  */
-#include "../ob_kernels.h"
+#include "kernels/ob_kernels.h"
 #include "moments.h"
 
 OB_INLINE void radam_body(size_t n, float *restrict p, const float *restrict g,

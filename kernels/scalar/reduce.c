@@ -1,6 +1,6 @@
 /*
  * Sum of squares in the fixed 16-lane order — fp32 input, double
- * accumulation, scalar.  The order is specified in kernels/ob_reduce.h:
+ * accumulation, scalar.  The order is specified in kernels/framework/ob_reduce.h:
  * lane j accumulates x[i]^2 for i = j (mod 16) in increasing i, from +0,
  * then the fixed pairwise tree.  The vector kernels (kernels/avx2/reduce.c,
  * kernels/avx512/reduce.c) perform the same double additions, lane by
@@ -12,7 +12,7 @@
  */
 #include <math.h>
 
-#include "../ob_reduce.h"
+#include "kernels/framework/ob_reduce.h"
 
 double ob_sumsq_scalar(size_t n, const float *x)
 {

@@ -25,7 +25,7 @@
  *   den = sqrt(r) + eps; q = d / den;
  *   buf = fma(momentum, buf, q); p = fma(-lr, buf, p)   or   p = fma(-lr, q, p)
  */
-#include "../ob_kernels.h"
+#include "kernels/ob_kernels.h"
 #include "scalar_ops.h"
 
 OB_INLINE void rmsprop_body(size_t n, float *restrict p, const float *restrict g,

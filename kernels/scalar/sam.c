@@ -1,6 +1,6 @@
 /*
  * The SAM / ASAM ascent step, scalar: the perturbed point x_hat and the
- * ASAM norm's sum of squares (kernels/ob_sam.h gives the equations and
+ * ASAM norm's sum of squares (kernels/framework/ob_sam.h gives the equations and
  * the operation order).  This file is the reference order; the AVX2 and
  * AVX-512 files perform the same operations lane by lane, so the results
  * are bit-identical.  fmaf/fma are the correctly rounded C functions, the
@@ -8,8 +8,8 @@
  */
 #include <math.h>
 
-#include "../ob_reduce.h"
-#include "../ob_sam.h"
+#include "kernels/framework/ob_reduce.h"
+#include "kernels/framework/ob_sam.h"
 
 void ob_sam_perturb_scalar(size_t n, const float *x, const float *g, float *xhat, const ob_sam_scalars *s)
 {

@@ -13,7 +13,7 @@
  *   d = fma(wd, p, g); buf = fma(momentum, buf, (1-dampening)*d);
  *   d = fma(momentum, buf, d) [nesterov]; p = fma(-lr, d, p)
  */
-#include "../ob_kernels.h"
+#include "kernels/ob_kernels.h"
 #include "scalar_ops.h"
 
 OB_INLINE void sgd_body(size_t n, float *restrict p, const float *restrict g,

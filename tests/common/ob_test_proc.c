@@ -10,8 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../harness/ob_cli.h"
-#include "../../harness/ob_results.h"
+#include "harness/ob_cli.h"
+#include "harness/core/ob_results.h"
 
 void ob_tp_scratch(char *dir, size_t len, const char *tag)
 {

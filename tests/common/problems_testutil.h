@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../problems/ob_problems.h"
+#include "optbench/problems.h"
 
 /* The tests' fixed seed, or OPTBENCH_SEED from the environment.  Every
  * assertion message that depends on it prints it. */

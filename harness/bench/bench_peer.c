@@ -1,0 +1,233 @@
+/*
+ * bench_peer.c — peers of `optbench bench`: other implementations timed on
+ * the same sizes and thread counts, reported beside ours as kind=peer
+ * (README "Benchmarks").
+ *
+ * The only peer is torch.optim, through harness/bench/peers/torch_optim.py and
+ * Debian's python3-torch.  The interpreter is OPTBENCH_PYTHON, else
+ * /usr/bin/python3 (Debian's packages are installed for it; a `python3`
+ * earlier on PATH may be another interpreter without them), else python3
+ * from PATH.  The scripts are found in OPTBENCH_PEER_DIR, else in the
+ * source tree the binary was built from (OB_PEER_DIR, set by the
+ * Makefile).  They run without a shell (fork + exec), so no argument is
+ * ever parsed as shell syntax.
+ */
+#include "ob_bench.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef OB_PEER_DIR
+#define OB_PEER_DIR "harness/bench/peers"
+#endif
+
+int ob_bench_peer_known(const char *name)
+{
+    return name && !strcmp(name, "torch");
+}
+
+static const char *python(void)
+{
+    const char *env = getenv("OPTBENCH_PYTHON");
+    if (env && *env) return env;
+    return access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+}
+
+static void script(char *buf, size_t len)
+{
+    const char *env = getenv("OPTBENCH_PEER_DIR");
+    snprintf(buf, len, "%s/torch_optim.py", env && *env ? env : OB_PEER_DIR);
+}
+
+typedef void (*line_fn)(void *ctx, const char *line);
+
+/* Runs argv with stdout and stderr on one pipe, calling on_line for each
+ * line.  Returns the exit status (127 if it could not be started, as a
+ * shell would), or -1 with a message. */
+static int run_lines(char *const argv[], line_fn on_line, void *ctx, char *msg, size_t msglen)
+{
+    int fd[2];
+    if (pipe(fd) != 0) {
+        snprintf(msg, msglen, "pipe: %s", strerror(errno));
+        return -1;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(msg, msglen, "fork: %s", strerror(errno));
+        close(fd[0]);
+        close(fd[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        dup2(fd[1], 1);
+        dup2(fd[1], 2);
+        close(fd[0]);
+        close(fd[1]);
+        execvp(argv[0], argv);
+        dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    close(fd[1]);
+    FILE *f = fdopen(fd[0], "r");
+    if (f) {
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t len;
+        while ((len = getline(&line, &cap, f)) >= 0) {
+            while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
+            on_line(ctx, line);
+        }
+        free(line);
+        fclose(f);
+    } else {
+        close(fd[0]);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) {
+            snprintf(msg, msglen, "waitpid: %s", strerror(errno));
+            return -1;
+        }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+/* Keeps the last line (the reason a check failed). */
+static void keep_line(void *ctx, const char *line)
+{
+    char *buf = ctx;
+    if (*line) snprintf(buf, 512, "%s", line);
+}
+
+int ob_bench_peer_check(const char *name, char *msg, size_t msglen)
+{
+    if (!ob_bench_peer_known(name)) {
+        snprintf(msg, msglen, "unknown peer '%s' (known: torch)", name ? name : "");
+        return -1;
+    }
+    char path[4096], last[512] = "", err[256];
+    script(path, sizeof path);
+    if (access(path, R_OK) != 0) {
+        snprintf(msg, msglen, "peer torch: cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char *argv[] = {(char *)python(), path, "--check", NULL};
+    int rc = run_lines(argv, keep_line, last, err, sizeof err);
+    if (rc == 0) return 0;
+    snprintf(msg, msglen, "peer torch is not available: %s (python3-torch; interpreter %s, set OPTBENCH_PYTHON to choose another)",
+             rc < 0 ? err : last[0] ? last : "the check failed", argv[0]);
+    return -1;
+}
+
+typedef struct peer_ctx {
+    ob_bench_plan *plan;
+    FILE *err;
+    const char *variant;
+    int bad;  /* out of memory or a malformed line */
+} peer_ctx;
+
+static void peer_line(void *vctx, const char *line)
+{
+    peer_ctx *c = vctx;
+    if (strncmp(line, "ROW,", 4) != 0) {
+        fprintf(c->err, "%s\n", line);
+        return;
+    }
+    char opt[64];
+    unsigned long long size;
+    int threads;
+    double ns;
+    if (sscanf(line + 4, "%63[^,],%llu,%d,%lf", opt, &size, &threads, &ns) != 4) {
+        fprintf(c->err, "peer: malformed line '%s'\n", line);
+        c->bad = 1;
+        return;
+    }
+    const ob_optimizer *o = NULL;
+    size_t oi = 0;
+    for (; oi < c->plan->cfg.n_opts; oi++)
+        if (!strcmp(c->plan->cfg.opts[oi]->name, opt)) {
+            o = c->plan->cfg.opts[oi];
+            break;
+        }
+    ob_bench_row *r = o ? ob_bench_plan_add(c->plan, OB_BENCH_PEER) : NULL;
+    if (!r) {
+        c->bad = 1;
+        return;
+    }
+    r->opt = o;
+    snprintf(r->variant, sizeof r->variant, "%s", c->variant);
+    r->size = (size_t)size;
+    r->threads = threads;
+    r->threads_used = ob_thread_count(r->size, threads);
+    r->bytes_per_elem = (double)ob_traffic_bytes_per_param(o, &c->plan->cfg.h[oi]);
+    r->ns_per_elem = ns;
+    r->elems_per_s = 1e9 / ns;
+    r->gb_per_s = r->bytes_per_elem / ns;
+}
+
+/* Appends "," or "" then the formatted text to buf. */
+static void append(char *buf, size_t len, const char *text)
+{
+    size_t used = strlen(buf);
+    snprintf(buf + used, len - used, "%s%s", used ? "," : "", text);
+}
+
+int ob_bench_peer_run(ob_bench_plan *plan, const char *name, int repetitions, double min_time, FILE *err,
+                      char *msg, size_t msglen)
+{
+    if (ob_bench_peer_check(name, msg, msglen) != 0) return -1;
+    const ob_bench_config *cfg = &plan->cfg;
+    char path[4096], sizes[1024] = "", threads[256] = "", reps[32], mt[32];
+    script(path, sizeof path);
+    for (size_t i = 0; i < cfg->n_sizes; i++) {
+        char s[32];
+        snprintf(s, sizeof s, "%zu", cfg->sizes[i]);
+        append(sizes, sizeof sizes, s);
+    }
+    for (size_t i = 0; i < cfg->n_threads; i++) {
+        char s[32];
+        snprintf(s, sizeof s, "%d", cfg->threads[i]);
+        append(threads, sizeof threads, s);
+    }
+    snprintf(reps, sizeof reps, "%d", repetitions);
+    snprintf(mt, sizeof mt, "%g", min_time);
+    /* argv: python script (--opt spec)* --sizes --threads --reps --min-time */
+    char specs[OB_BENCH_MAX_OPTS][1024];
+    char *argv[2 + 2 * OB_BENCH_MAX_OPTS + 9];
+    size_t k = 0;
+    argv[k++] = (char *)python();
+    argv[k++] = path;
+    for (size_t i = 0; i < cfg->n_opts; i++) {
+        const ob_optimizer *o = cfg->opts[i];
+        snprintf(specs[i], sizeof specs[i], "%s:", o->name);
+        for (size_t j = 0; j < o->n_hparams; j++) {
+            char kv[96];
+            snprintf(kv, sizeof kv, "%s%s=%.17g", j ? "," : "", o->hparams[j].name,
+                     ob_hparam_get(&cfg->h[i], &o->hparams[j]));
+            strncat(specs[i], kv, sizeof specs[i] - strlen(specs[i]) - 1);
+        }
+        argv[k++] = "--opt";
+        argv[k++] = specs[i];
+    }
+    argv[k++] = "--sizes";
+    argv[k++] = sizes;
+    argv[k++] = "--threads";
+    argv[k++] = threads;
+    argv[k++] = "--reps";
+    argv[k++] = reps;
+    argv[k++] = "--min-time";
+    argv[k++] = mt;
+    argv[k] = NULL;
+    peer_ctx c = {plan, err, name, 0};
+    int rc = run_lines(argv, peer_line, &c, msg, msglen);
+    if (rc < 0) return -1;
+    if (rc != 0 || c.bad) {
+        snprintf(msg, msglen, "peer %s failed (exit status %d%s)", name, rc, c.bad ? ", malformed output" : "");
+        return -1;
+    }
+    return 0;
+}

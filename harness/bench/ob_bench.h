@@ -1,0 +1,202 @@
+/*
+ * ob_bench.h — throughput benchmarks (`optbench bench`, README
+ * "Benchmarks"): kernels, the ceilings measured beside them (memory probes
+ * shaped like each optimizer, a STREAM triad, divider probes), peers, and
+ * the derived figures (bench.csv, the summary and targets tables).
+ *
+ * The measurements run through Google Benchmark via the C shim
+ * (ob_bench_shim.h).  A plan is built from a configuration, registered,
+ * run, then filled in from Google Benchmark's JSON:
+ *
+ *   ob_bench_plan_init(&plan, &cfg)  ->  ob_bench_plan_register(&plan)
+ *   ->  ob_gb_run(... --benchmark_out=FILE ...)  ->  ob_bench_collect(&plan, json)
+ *   ->  [ob_bench_peer_run]  ->  ob_bench_derive(&plan)  ->  write / print
+ */
+#ifndef OB_BENCH_H
+#define OB_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+#include "kernels/framework/ob_mixed.h"
+#include "optbench/optimizers.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define OB_BENCH_MAX_OPTS 16
+#define OB_BENCH_MAX_SIZES 16
+#define OB_BENCH_MAX_THREADS 8
+#define OB_BENCH_MAX_FORMATS 16
+/* fp16 gradients in the benchmarks carry a loss scale of 2^10. */
+#define OB_BENCH_INV_LOSS_SCALE 0x1p-10f
+/* Elements per thread of the divider probe: 3 arrays of 2048 floats
+ * (24 KiB) stay in a 32 KiB or larger L1 data cache. */
+#define OB_BENCH_DIV_N 2048
+/* The step whose scalars (bias corrections) the kernels receive. */
+#define OB_BENCH_STEP 10
+
+/* The header of bench.csv, in order (plot/ and the report read it). */
+#define OB_BENCH_CSV_HEADER                                                                           \
+    "kind,opt,isa,variant,size,threads,bytes_per_elem,ns_per_elem,elems_per_s,gb_per_s,"               \
+    "mem_ceiling_gb_per_s,frac_mem_ceiling,div_ceiling_ns_per_elem,frac_div_ceiling,speedup_vs_scalar," \
+    "bound,frac_bound"
+
+typedef enum ob_bench_kind {
+    OB_BENCH_KERNEL,
+    OB_BENCH_PROBE_MEM,
+    OB_BENCH_PROBE_DIV,
+    OB_BENCH_TRIAD,
+    OB_BENCH_PEER
+} ob_bench_kind;
+
+/* "kernel", "probe_mem", "probe_div", "triad", "peer". */
+const char *ob_bench_kind_name(ob_bench_kind k);
+
+typedef struct ob_bench_config {
+    const ob_optimizer *opts[OB_BENCH_MAX_OPTS];
+    ob_hparams h[OB_BENCH_MAX_OPTS];  /* validated hyperparameters per optimizer */
+    size_t n_opts;
+    unsigned isa_mask;                /* bit 1 << ob_isa: the kernels to run */
+    size_t sizes[OB_BENCH_MAX_SIZES]; /* elements */
+    size_t n_sizes;
+    int threads[OB_BENCH_MAX_THREADS];
+    size_t n_threads;
+    int approx;                       /* also run the approximate variants */
+    /* Mixed-precision formats besides fp32 (README "Mixed precision"):
+     * each adds kernel rows and its own memory probe, with the format's
+     * name as the variant.  None: fp32 only. */
+    ob_format formats[OB_BENCH_MAX_FORMATS];
+    size_t n_formats;
+    /* Bit oi: optimizer opts[oi] runs the formats (0: every one). */
+    unsigned format_opt_mask;
+} ob_bench_config;
+
+/* One row of bench.csv.  Every double is a median over the repetitions,
+ * or NaN when unknown (an empty field in the CSV). */
+typedef struct ob_bench_row {
+    ob_bench_kind kind;
+    const ob_optimizer *opt;  /* NULL for probe_div and triad */
+    int isa;                  /* ob_isa, or -1 (peers) */
+    char variant[24];         /* "exact", "approx", a peer's name, or "" */
+    size_t size;              /* elements per step */
+    int threads;              /* threads asked for */
+    int threads_used;         /* threads the step really uses (ob_thread_count) */
+    double bytes_per_elem;
+    double ns_per_elem, elems_per_s, gb_per_s;
+    double mem_ceiling_gb_per_s, frac_mem_ceiling;
+    double div_ceiling_ns_per_elem, frac_div_ceiling;
+    double speedup_vs_scalar;
+    const char *bound;        /* "memory", "divider" or "" */
+    double frac_bound;
+    int format;               /* index into cfg.formats; -1: fp32 */
+    double speedup_vs_fp32;   /* format rows: the fp32 exact kernel's time / this one's */
+    char name[128];           /* the Google Benchmark name ("" for peers) */
+} ob_bench_row;
+
+typedef struct ob_bench_priv ob_bench_priv;
+
+typedef struct ob_bench_plan {
+    ob_bench_config cfg;
+    ob_isa probe_isa;         /* the widest ISA probed: the triad's */
+    unsigned probe_mask;      /* the ISAs of the memory probes */
+    ob_bench_row *rows;
+    size_t n_rows, cap_rows;
+    ob_bench_priv *priv;      /* benchmark contexts and buffers */
+} ob_bench_plan;
+
+/* Parses a size: digits with an optional binary suffix Ki, Mi or Gi
+ * ("4Ki" = 4096).  Returns 0, or -1 for anything else, including 0,
+ * negative values and values above 2^40. */
+int ob_bench_parse_size(const char *s, size_t *out);
+/* Formats a size the way it was likely written: "4Ki", "1Mi", "1000". */
+void ob_bench_format_size(size_t n, char *buf, size_t len);
+
+/* The name of a combination of divider operations (ob_optimizer.divides),
+ * e.g. "1sqrt_1div": the variant of the probe_div rows. */
+void ob_bench_divider_name(int divides, char *buf, size_t len);
+
+/* A plan with no rows; cfg is copied.  ob_bench_plan_free releases it. */
+void ob_bench_plan_init(ob_bench_plan *plan, const ob_bench_config *cfg);
+void ob_bench_plan_free(ob_bench_plan *plan);
+/* Appends a row (values NaN, strings empty); NULL if out of memory.  The
+ * pointer is valid until the next append. */
+ob_bench_row *ob_bench_plan_add(ob_bench_plan *plan, ob_bench_kind kind);
+
+/* Registers every benchmark of the plan with the shim: the divider probes
+ * per ISA and thread count, then per size and optimizer the memory probe
+ * and the kernels (every ISA of cfg, exact and approximate), then the
+ * triad.  Returns 0, or -1 with a message (out of memory). */
+int ob_bench_plan_register(ob_bench_plan *plan, char *err, size_t errlen);
+
+/* Fills the measured fields of the registered rows from Google
+ * Benchmark's JSON report: the "median" aggregates when present, else the
+ * median of the repetitions.  Rows that did not run stay NaN.  Returns the
+ * number of rows filled. */
+size_t ob_bench_collect(ob_bench_plan *plan, const cJSON *gb_report);
+
+/* Computes the derived fields of every row: the ceilings of its case,
+ * the fractions, the bound and the speed-up over scalar.  Optimizers that
+ * share a memory probe (the same number of state arrays) get probe_mem
+ * rows of their own, copies of the shared one.  Call it once. */
+void ob_bench_derive(ob_bench_plan *plan);
+
+/* Writes bench.csv atomically.  0, or -1 with a message. */
+int ob_bench_write_csv(const ob_bench_plan *plan, const char *path, char *err, size_t errlen);
+/* The rows, targets and memory table as JSON (for bench.json). */
+cJSON *ob_bench_rows_json(const ob_bench_plan *plan);
+cJSON *ob_bench_targets_json(const ob_bench_plan *plan);
+cJSON *ob_bench_memory_json(const ob_bench_plan *plan);
+
+/* The tables printed at the end of a run. */
+void ob_bench_print_memory(FILE *out, const ob_bench_plan *plan);
+void ob_bench_print_summary(FILE *out, const ob_bench_plan *plan);
+void ob_bench_print_targets(FILE *out, const ob_bench_plan *plan);
+/* The formats table (when cfg.n_formats > 0): per format row, bytes per
+ * element, the fraction of its own memory ceiling, the speed-up over fp32
+ * and the byte ratio that bounds it; and its JSON. */
+void ob_bench_print_formats(FILE *out, const ob_bench_plan *plan);
+cJSON *ob_bench_formats_json(const ob_bench_plan *plan);
+
+/* ---- probes (bench_probe.c), in the kernels' ob_kernel_fn shape --------- */
+
+/* Memory probe with k state arrays (0 <= k <= OB_MAX_STATE): p += c*g and
+ * state[j] += c*g, c = s->lr.  NULL if the ISA is not compiled in. */
+ob_kernel_fn ob_bench_probe_mem(ob_isa isa, size_t k);
+/* STREAM triad: p = g + c*state[0]. */
+ob_kernel_fn ob_bench_probe_triad(ob_isa isa);
+/* Divider probe: p = g / den (n_div times), den = n_sqrt square roots of
+ * state[0], correctly rounded (the ISA's VSQRTPS/VDIVPS or sqrtss/divss).
+ * NULL outside 0 <= n_sqrt <= 2, 1 <= n_div <= 2. */
+ob_kernel_fn ob_bench_probe_div(ob_isa isa, int n_sqrt, int n_div);
+
+/* Memory probe of a mixed format (bench_probe_mixed.c): p, g and k state
+ * arrays, 16-bit where bit 0 (p), 1 (g), 2 (state) of `halves` is set,
+ * else fp32; x = narrow(widen(x) + c*widen(g)).  NULL if the ISA is not
+ * compiled in. */
+typedef void (*ob_bench_mixed_probe_fn)(size_t n, void *p, const void *g, void *const *state, size_t k,
+                                        unsigned halves, float c);
+ob_bench_mixed_probe_fn ob_bench_probe_mem_mixed(ob_isa isa);
+unsigned ob_bench_probe_halves(const ob_format *f);
+
+/* ---- peers (bench_peer.c) ------------------------------------------------ */
+
+/* Known peers: "torch" (torch.optim through harness/bench/peers/torch_optim.py). */
+int ob_bench_peer_known(const char *name);
+/* 0 if the peer can run here, else -1 with the reason in msg (e.g. "torch
+ * is not installed for /usr/bin/python3"). */
+int ob_bench_peer_check(const char *name, char *msg, size_t msglen);
+/* Runs the peer on the plan's optimizers, sizes and thread counts and
+ * appends kind=peer rows.  Its progress and messages go to err.  Returns
+ * 0, or -1 with a message. */
+int ob_bench_peer_run(ob_bench_plan *plan, const char *name, int repetitions, double min_time, FILE *err,
+                      char *msg, size_t msglen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,252 @@
+/*
+ * ci_speed.c — the speed gate of `optbench ci` (README "Use in CI").
+ *
+ * A fixed, small benchmark (Adam, divider-bound, and SGD, memory-bound; the
+ * scalar and the widest ISA; 64 Ki elements in cache and 4 Mi from memory;
+ * one thread) runs through the same plan as `optbench bench`, with at least
+ * 9 repetitions.  Against the baseline's samples of the same case a
+ * regression needs both significance and effect, as Google Benchmark's
+ * compare.py judges them: a two-sided Mann-Whitney U test below alpha AND a
+ * median slowdown above the minimum effect.  The same-run ratio to the
+ * memory ceiling (kernel over an optimizer-shaped memory probe measured in
+ * the same process) is compared too: it is the stable signal on a shared
+ * machine, and it gates when it drops by more than twice the effect.
+ * Timings only compare on the machine class they were recorded on, so a
+ * different CPU model skips the gate with a warning instead of failing.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness/bench/ob_bench.h"
+#include "harness/bench/ob_bench_shim.h"
+#include "ob_ci.h"
+#include "harness/core/ob_results.h"
+
+/* ---- Mann-Whitney U ------------------------------------------------------- */
+
+typedef struct { double v; int group; } ranked;
+
+static int cmp_ranked(const void *a, const void *b)
+{
+    double x = ((const ranked *)a)->v, y = ((const ranked *)b)->v;
+    return (x > y) - (x < y);
+}
+
+double ob_mann_whitney_p(const double *a, size_t na, const double *b, size_t nb)
+{
+    if (na == 0 || nb == 0) return 1.0;
+    size_t n = na + nb;
+    ranked *r = malloc(n * sizeof *r);
+    if (!r) return 1.0;
+    for (size_t i = 0; i < na; i++) r[i] = (ranked){a[i], 0};
+    for (size_t i = 0; i < nb; i++) r[na + i] = (ranked){b[i], 1};
+    qsort(r, n, sizeof *r, cmp_ranked);
+    /* Mid-ranks for ties, and the tie correction of the variance. */
+    double rank_a = 0, ties = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j + 1 < n && r[j + 1].v == r[i].v) j++;
+        double mid = (double)(i + j) / 2 + 1, t = (double)(j - i + 1);
+        for (size_t k = i; k <= j; k++)
+            if (r[k].group == 0) rank_a += mid;
+        ties += t * t * t - t;
+        i = j + 1;
+    }
+    free(r);
+    double u = rank_a - (double)na * (double)(na + 1) / 2;
+    double mu = (double)na * (double)nb / 2;
+    double var = (double)na * (double)nb / 12 * ((double)(n + 1) - ties / ((double)n * (double)(n - 1)));
+    if (var <= 0) return 1.0;
+    /* Normal approximation with continuity correction (scipy's
+     * mannwhitneyu, method="asymptotic"). */
+    double z = (fabs(u - mu) - 0.5) / sqrt(var);
+    if (z < 0) z = 0;
+    return erfc(z / sqrt(2.0));
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median_of(const double *x, size_t n)
+{
+    if (n == 0) return NAN;
+    double *c = malloc(n * sizeof *c);
+    if (!c) return NAN;
+    memcpy(c, x, n * sizeof *c);
+    qsort(c, n, sizeof *c, cmp_double);
+    double m = n % 2 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2;
+    free(c);
+    return m;
+}
+
+/* ---- measurement ---------------------------------------------------------- */
+
+/* Per-repetition ns per element of benchmark `name` in Google Benchmark's
+ * report. */
+static size_t samples_of(const cJSON *report, const char *name, double *out, size_t max)
+{
+    size_t k = 0;
+    const cJSON *b;
+    cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(report, "benchmarks"))
+    {
+        const cJSON *rt = cJSON_GetObjectItemCaseSensitive(b, "run_type");
+        const cJSON *rn = cJSON_GetObjectItemCaseSensitive(b, "run_name");
+        /* Google Benchmark appends suffixes such as "/real_time". */
+        size_t len = strlen(name);
+        if (!cJSON_IsString(rt) || strcmp(rt->valuestring, "iteration") || !cJSON_IsString(rn) ||
+            strncmp(rn->valuestring, name, len) || (rn->valuestring[len] && rn->valuestring[len] != '/'))
+            continue;
+        const cJSON *ns = cJSON_GetObjectItemCaseSensitive(b, "ns_per_elem");
+        const cJSON *ips = cJSON_GetObjectItemCaseSensitive(b, "items_per_second");
+        double v = cJSON_IsNumber(ns) ? ns->valuedouble
+                   : cJSON_IsNumber(ips) && ips->valuedouble > 0 ? 1e9 / ips->valuedouble : NAN;
+        if (isfinite(v) && k < max) out[k++] = v;
+    }
+    return k;
+}
+
+cJSON *ob_ci_speed_measure(const ob_ci_options *opt, char *err, size_t errlen)
+{
+    static const char *const names[] = {"adam", "sgd"};
+    ob_optimizer copies[2];
+    ob_bench_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    for (size_t i = 0; i < 2; i++) {
+        copies[i] = *ob_optimizer_find(names[i]);
+        /* Test hook: a slowed-down kernel (tests/test_ci.c). */
+        if (opt->override_kernel && opt->override_opt && !strcmp(opt->override_opt, names[i]))
+            copies[i].kernel[opt->override_isa] = opt->override_kernel;
+        cfg.opts[i] = &copies[i];
+        ob_hparams_default(&copies[i], &cfg.h[i]);
+    }
+    cfg.n_opts = 2;
+    ob_isa best = OB_ISA_SCALAR;
+    for (int i = 0; i < OB_ISA_COUNT; i++)
+        if (ob_isa_supported((ob_isa)i)) best = (ob_isa)i;
+    cfg.isa_mask = 1u << OB_ISA_SCALAR | 1u << best;
+    cfg.sizes[0] = (size_t)64 << 10;
+    cfg.sizes[1] = (size_t)4 << 20;
+    cfg.n_sizes = 2;
+    cfg.threads[0] = 1;
+    cfg.n_threads = 1;
+    ob_bench_plan plan;
+    ob_bench_plan_init(&plan, &cfg);
+    cJSON *out = NULL, *report = NULL;
+    char path[128], reps[64], mint[64], outf[200];
+    snprintf(path, sizeof path, "/tmp/optbench-ci-speed-%ld.json", (long)getpid());
+    snprintf(reps, sizeof reps, "--benchmark_repetitions=%d", opt->speed_reps < 9 ? 9 : opt->speed_reps);
+    snprintf(mint, sizeof mint, "--benchmark_min_time=%g", opt->speed_min_time);
+    snprintf(outf, sizeof outf, "--benchmark_out=%s", path);
+    char *argv[] = {"optbench-ci", reps, mint, "--benchmark_report_aggregates_only=false",
+                    "--benchmark_display_aggregates_only=true", outf, "--benchmark_out_format=json",
+                    /* Google Benchmark's flags are process-wide: not what an earlier bench set.
+                     * Back to back, as the baseline was recorded. */
+                    "--benchmark_enable_random_interleaving=false", "--benchmark_filter=all"};
+    if (ob_bench_plan_register(&plan, err, errlen) != 0) goto done;
+    if (ob_gb_run((int)(sizeof argv / sizeof argv[0]), argv, NULL, stderr, err, errlen) <= 0) {
+        if (!err[0]) snprintf(err, errlen, "the speed benchmarks did not run");
+        goto done;
+    }
+    if (!(report = ob_json_read(path, err, errlen))) goto done;
+    ob_bench_collect(&plan, report);
+    ob_bench_derive(&plan);
+    out = cJSON_CreateObject();
+    char cpu[256];
+    ob_cpu_model(cpu, sizeof cpu);
+    cJSON_AddStringToObject(out, "cpu_model", cpu);
+    cJSON *cases = cJSON_AddArrayToObject(out, "cases");
+    for (size_t i = 0; i < plan.n_rows; i++) {
+        const ob_bench_row *r = &plan.rows[i];
+        if (r->kind != OB_BENCH_KERNEL || strcmp(r->variant, "exact") != 0 || !r->opt) continue;
+        double s[64];
+        size_t ns = samples_of(report, r->name, s, 64);
+        if (ns == 0) continue;
+        char id[160], sz[32];
+        ob_bench_format_size(r->size, sz, sizeof sz);
+        snprintf(id, sizeof id, "%s/%s/%s", r->opt->name, ob_isa_name((ob_isa)r->isa), sz);
+        cJSON *c = cJSON_CreateObject();
+        cJSON_AddStringToObject(c, "id", id);
+        cJSON_AddItemToObject(c, "samples_ns_per_elem", cJSON_CreateDoubleArray(s, (int)ns));
+        cJSON_AddNumberToObject(c, "median_ns_per_elem", median_of(s, ns));
+        if (isfinite(r->frac_mem_ceiling)) cJSON_AddNumberToObject(c, "frac_mem_ceiling", r->frac_mem_ceiling);
+        if (isfinite(r->speedup_vs_scalar)) cJSON_AddNumberToObject(c, "speedup_vs_scalar", r->speedup_vs_scalar);
+        cJSON_AddItemToArray(cases, c);
+    }
+done:
+    cJSON_Delete(report);
+    unlink(path);
+    ob_bench_plan_free(&plan);
+    ob_gb_clear();
+    return out;
+}
+
+/* ---- comparison ------------------------------------------------------------- */
+
+static size_t doubles_of(const cJSON *arr, double *out, size_t max)
+{
+    size_t k = 0;
+    const cJSON *v;
+    cJSON_ArrayForEach(v, arr)
+        if (cJSON_IsNumber(v) && k < max) out[k++] = v->valuedouble;
+    return k;
+}
+
+void ob_ci_compare_speed(const cJSON *measured, const cJSON *baseline, const ob_ci_options *opt, ob_check_list *out)
+{
+    const cJSON *ms = cJSON_GetObjectItemCaseSensitive(measured, "speed");
+    const cJSON *bs = baseline ? cJSON_GetObjectItemCaseSensitive(baseline, "speed") : NULL;
+    if (!ms) return;
+    if (!baseline) return;
+    if (!bs) {
+        ob_checks_add(out, "speed", "all", OB_CHECK_SKIP,
+                      "the baseline has no speed section (record one with optbench ci --update-baseline on this machine class)");
+        return;
+    }
+    const cJSON *mc = cJSON_GetObjectItemCaseSensitive(ms, "cpu_model"), *bc = cJSON_GetObjectItemCaseSensitive(bs, "cpu_model");
+    if (!cJSON_IsString(mc) || !cJSON_IsString(bc) || strcmp(mc->valuestring, bc->valuestring) != 0) {
+        fprintf(stderr, "optbench ci: warning: the speed baseline was recorded on \"%s\", this is \"%s\"; speed gate skipped\n",
+                cJSON_IsString(bc) ? bc->valuestring : "?", cJSON_IsString(mc) ? mc->valuestring : "?");
+        ob_checks_add(out, "speed", "all", OB_CHECK_SKIP, "CPU model differs from the baseline's (%s): speed gate skipped",
+                      cJSON_IsString(bc) ? bc->valuestring : "?");
+        return;
+    }
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(ms, "cases"))
+    {
+        const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "id"));
+        const cJSON *b = NULL, *it;
+        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(bs, "cases"))
+        {
+            const char *bid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "id"));
+            if (bid && id && !strcmp(bid, id)) b = it;
+        }
+        if (!id) continue;
+        if (!b) {
+            ob_checks_add(out, "speed", id, OB_CHECK_SKIP, "no baseline samples for this case");
+            continue;
+        }
+        double x[64], y[64];
+        size_t nx = doubles_of(cJSON_GetObjectItemCaseSensitive(c, "samples_ns_per_elem"), x, 64);
+        size_t ny = doubles_of(cJSON_GetObjectItemCaseSensitive(b, "samples_ns_per_elem"), y, 64);
+        double mx = median_of(x, nx), my = median_of(y, ny);
+        double p = ob_mann_whitney_p(x, nx, y, ny), slow = mx / my - 1;
+        int time_regressed = p < opt->speed_alpha && slow > opt->speed_effect;
+        const cJSON *fx = cJSON_GetObjectItemCaseSensitive(c, "frac_mem_ceiling");
+        const cJSON *fy = cJSON_GetObjectItemCaseSensitive(b, "frac_mem_ceiling");
+        double drop = cJSON_IsNumber(fx) && cJSON_IsNumber(fy) && fy->valuedouble > 0
+                          ? 1 - fx->valuedouble / fy->valuedouble
+                          : NAN;
+        int ratio_regressed = isfinite(drop) && drop > 2 * opt->speed_effect;
+        ob_checks_add(out, "speed", id, time_regressed || ratio_regressed ? OB_CHECK_FAIL : OB_CHECK_PASS,
+                      "%.4g ns/elem vs %.4g (%+.1f%%, U-test p = %.3g%s); same-run fraction of the memory ceiling "
+                      "%.3f vs %.3f%s",
+                      mx, my, 100 * slow, p, time_regressed ? ": SLOWER" : "",
+                      cJSON_IsNumber(fx) ? fx->valuedouble : NAN, cJSON_IsNumber(fy) ? fy->valuedouble : NAN,
+                      ratio_regressed ? ": DROPPED" : "");
+    }
+}

@@ -1,0 +1,142 @@
+/*
+ * cmd_ci.c — `optbench ci`: the CI regression suite against a committed
+ * baseline (ob_ci.h, README "Use in CI").
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ob_ci.h"
+#include "harness/ob_cli.h"
+#include "harness/core/ob_results.h"
+#include "harness/run/ob_run.h"
+
+static const ob_opt ci_opts[] = {
+    {"baseline", "FILE", 0, "baseline to compare with (default " OB_CI_BASELINE_DEFAULT ")"},
+    {"update-baseline", NULL, OB_OPT_FLAG, "measure and (atomically) rewrite the baseline instead of comparing"},
+    {"junit", "FILE", 0, "also write JUnit XML, one testcase per check"},
+    {"markdown", NULL, OB_OPT_FLAG, "print the table as Markdown (for a pull request)"},
+    {"no-speed", NULL, OB_OPT_FLAG, "skip the speed gate (shared CI machines)"},
+    {"verbose", NULL, OB_OPT_FLAG, "list passing checks too"},
+    {"out", "FILE", 0, "also write the measurement (baseline format) to FILE"},
+    {"speed-alpha", "P", 0, "significance level of the speed gate's U test (default 0.05)"},
+    {"speed-effect", "F", 0, "minimum relative slowdown that counts (default 0.08 = 8%)"},
+    {"speed-reps", "N", 0, "repetitions per speed case, >= 9 (default 9)"},
+};
+
+const ob_cmd_spec ob_cmd_ci_spec = {
+    "ci",
+    "[--baseline FILE] [--update-baseline] [--junit FILE] [--markdown] [--no-speed]",
+    "regression check of the kernels against a committed baseline",
+    "Runs a fixed, fast suite and compares it with the baseline:\n"
+    "  exactness    hash of parameters and state after 30 steps on fixed inputs,\n"
+    "               per optimizer, option set and ISA: every ISA equal to scalar,\n"
+    "               scalar equal to the baseline (bit for bit);\n"
+    "  agreement    worst single-step error against the reference: within the\n"
+    "               documented bound and not above the baseline's;\n"
+    "  convergence  steps-to-target and final loss on the CI problems: unchanged;\n"
+    "  speed        throughput: Mann-Whitney U test plus a minimum effect, only on\n"
+    "               the CPU model the baseline was recorded on.\n"
+    "Exit status: 0 no regression, 3 a regression (the table says what changed),\n"
+    "2 bad arguments or a missing/malformed baseline, 1 the suite itself failed,\n"
+    "4 the baseline, --out or --junit file could not be written.",
+    ci_opts, sizeof ci_opts / sizeof ci_opts[0], 0, 0, ob_cmd_ci,
+};
+
+/* The baseline keeps the scalar exactness records only: the ISA checks
+ * compare ISAs with scalar within one run. */
+static void strip_for_baseline(cJSON *m)
+{
+    cJSON *cases = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "exactness"), "cases");
+    cJSON *c;
+    cJSON_ArrayForEach(c, cases)
+    {
+        cJSON *isa = cJSON_GetObjectItemCaseSensitive(c, "isa");
+        for (int i = 0; i < OB_ISA_COUNT; i++)
+            if (i != OB_ISA_SCALAR) cJSON_DeleteItemFromObjectCaseSensitive(isa, ob_isa_name((ob_isa)i));
+    }
+}
+
+int ob_cmd_ci(int argc, char **argv, FILE *out, FILE *err)
+{
+    const ob_cmd_spec *c = &ob_cmd_ci_spec;
+    ob_args a;
+    int rc = ob_args_parse(c, argc, argv, &a, out, err);
+    if (rc == OB_ARGS_HELP) return OB_EXIT_OK;
+    if (rc != OB_EXIT_OK) return rc;
+    const char *path = ob_args_get(&a, "baseline") ? ob_args_get(&a, "baseline") : OB_CI_BASELINE_DEFAULT;
+    int update = ob_args_has(&a, "update-baseline");
+    ob_ci_options opt;
+    ob_ci_options_default(&opt);
+    opt.speed = !ob_args_has(&a, "no-speed");
+    cJSON *baseline = NULL;
+    char msg[1024];
+    double v;
+    uint64_t reps;
+    const char *sa = ob_args_get(&a, "speed-alpha"), *se = ob_args_get(&a, "speed-effect");
+    const char *sr = ob_args_get(&a, "speed-reps");
+    if (sa && (ob_parse_real(sa, &v) != 0 || !(v > 0 && v < 1))) {
+        rc = ob_usage_error(c, err, "--speed-alpha: '%s' is not a probability in (0, 1)", sa);
+        goto done;
+    }
+    if (sa) opt.speed_alpha = v;
+    if (se && (ob_parse_real(se, &v) != 0 || !(v >= 0 && v < 10))) {
+        rc = ob_usage_error(c, err, "--speed-effect: '%s' is not a fraction in [0, 10)", se);
+        goto done;
+    }
+    if (se) opt.speed_effect = v;
+    if (sr && (ob_parse_u64(sr, &reps) != 0 || reps < 9 || reps > 60)) {
+        rc = ob_usage_error(c, err, "--speed-reps: '%s' is not an integer in [9, 60] (the U test needs at least 9)", sr);
+        goto done;
+    }
+    if (sr) opt.speed_reps = (int)reps;
+    if (!update && !(baseline = ob_ci_baseline_read(path, msg, sizeof msg))) {
+        rc = ob_usage_error(c, err, "%s", msg);
+        goto done;
+    }
+    cJSON *m = ob_ci_measure(&opt, argc, argv, err, msg, sizeof msg);
+    if (!m) {
+        fprintf(err, "optbench ci: %s\n", msg);
+        rc = OB_EXIT_FAIL;
+        goto done;
+    }
+    ob_check_list checks = {0};
+    /* Even when updating, a run whose ISAs disagree or that breaks a bound
+     * must not become the new baseline. */
+    ob_ci_compare(m, baseline, &opt, &checks);
+    /* A file that cannot be written is exit 4 (README "Exit codes"). */
+    int out_failed = ob_args_get(&a, "out") && ob_json_write(ob_args_get(&a, "out"), m, msg, sizeof msg) != 0;
+    if (out_failed) fprintf(err, "optbench ci: %s\n", msg);
+    if (ob_args_has(&a, "markdown")) ob_checks_print_markdown(&checks, out);
+    else ob_checks_print_text(&checks, out, ob_args_has(&a, "verbose"));
+    size_t failed = ob_checks_count(&checks, OB_CHECK_FAIL);
+    if (ob_args_get(&a, "junit") && ob_checks_write_junit(&checks, ob_args_get(&a, "junit"), msg, sizeof msg) != 0) {
+        fprintf(err, "optbench ci: %s\n", msg);
+        rc = OB_EXIT_IO;
+    } else if (update) {
+        if (failed) {
+            fprintf(err, "optbench ci: not updating %s: %zu check%s failed within this run\n", path, failed,
+                    failed == 1 ? "" : "s");
+            rc = OB_EXIT_AGREEMENT;
+        } else {
+            strip_for_baseline(m);
+            if (ob_json_write(path, m, msg, sizeof msg) != 0) {
+                fprintf(err, "optbench ci: %s\n", msg);
+                rc = OB_EXIT_IO;
+            } else {
+                fprintf(out, "baseline written to %s\n", path);
+                rc = OB_EXIT_OK;
+            }
+        }
+    } else {
+        fprintf(out, "%s: %zu checks, %zu failed, %zu skipped (baseline %s)\n", failed ? "REGRESSION" : "ok",
+                checks.n, failed, ob_checks_count(&checks, OB_CHECK_SKIP), path);
+        rc = failed ? OB_EXIT_AGREEMENT : OB_EXIT_OK;
+    }
+    if (out_failed && rc == OB_EXIT_OK) rc = OB_EXIT_IO;
+    ob_checks_free(&checks);
+    cJSON_Delete(m);
+done:
+    cJSON_Delete(baseline);
+    ob_args_free(&a);
+    return rc;
+}

@@ -1,0 +1,229 @@
+/*
+ * cmd_compare.c — `optbench compare A B`: the CI table for any two results.
+ *
+ * A and B may each be a results set (a run folder or its results.json), a
+ * benchmark report (bench.json, or any Google Benchmark JSON with
+ * repetitions), or a CI baseline / measurement (optbench ci --out).  B is
+ * compared against A (A is the "before").  Exit status 3 when something
+ * regressed, as for `optbench ci`.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ob_ci.h"
+#include "harness/ob_cli.h"
+#include "harness/core/ob_results.h"
+#include "harness/run/ob_run.h"
+
+static const ob_opt compare_opts[] = {
+    {"markdown", NULL, OB_OPT_FLAG, "print the table as Markdown"},
+    {"verbose", NULL, OB_OPT_FLAG, "list unchanged checks too"},
+    {"junit", "FILE", 0, "also write JUnit XML"},
+    {"speed-alpha", "P", 0, "U-test significance level for benchmark reports (default 0.05)"},
+    {"speed-effect", "F", 0, "minimum relative slowdown for benchmark reports (default 0.08)"},
+};
+
+const ob_cmd_spec ob_cmd_compare_spec = {
+    "compare",
+    "A B [--markdown] [--verbose] [--junit FILE]",
+    "compare two results sets, benchmark reports or CI baselines",
+    "A is the reference (before), B the candidate (after). Both must be of the\n"
+    "same kind: results sets (a run folder or results.json: final loss,\n"
+    "steps-to-target, agreement and bit-identity per case and ISA), benchmark\n"
+    "reports (bench.json or Google Benchmark JSON with repetitions: U test and\n"
+    "minimum effect per benchmark), or CI baselines (optbench ci --out).\n"
+    "Exit status: 0 nothing regressed, 3 something did, 2 bad input.",
+    compare_opts, sizeof compare_opts / sizeof compare_opts[0], 2, 2, ob_cmd_compare,
+};
+
+typedef enum { KIND_RESULTS, KIND_BENCH, KIND_CI, KIND_UNKNOWN } doc_kind;
+
+static cJSON *load(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    char p[4200];
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) snprintf(p, sizeof p, "%s/results.json", path);
+    else snprintf(p, sizeof p, "%s", path);
+    return ob_json_read(p, err, errlen);
+}
+
+static doc_kind kind_of(const cJSON *j)
+{
+    const char *f = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "format"));
+    if (f && !strcmp(f, "optbench-results")) return KIND_RESULTS;
+    if (f && !strcmp(f, OB_CI_FORMAT)) return KIND_CI;
+    if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(j, "benchmarks"))) return KIND_BENCH;
+    return KIND_UNKNOWN;
+}
+
+static const char *kind_name(doc_kind k)
+{
+    return k == KIND_RESULTS ? "a results set" : k == KIND_BENCH ? "a benchmark report" : k == KIND_CI ? "a CI baseline" : "unknown";
+}
+
+static double num(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+/* Results sets: per case and ISA, the deterministic figures must match. */
+static void compare_results(const cJSON *a, const cJSON *b, ob_check_list *out)
+{
+    const cJSON *cb;
+    cJSON_ArrayForEach(cb, cJSON_GetObjectItemCaseSensitive(b, "cases"))
+    {
+        const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cb, "id"));
+        if (!id) continue;
+        const cJSON *ca = NULL, *it;
+        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(a, "cases"))
+        {
+            const char *x = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "id"));
+            if (x && !strcmp(x, id)) ca = it;
+        }
+        if (!ca) {
+            ob_checks_add(out, "convergence", id, OB_CHECK_SKIP, "only in B");
+            continue;
+        }
+        const cJSON *ib = cJSON_GetObjectItemCaseSensitive(cb, "isa"), *pb;
+        cJSON_ArrayForEach(pb, ib)
+        {
+            const cJSON *pa = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ca, "isa"), pb->string);
+            char name[192];
+            snprintf(name, sizeof name, "%s/%s", id, pb->string);
+            if (!pa) {
+                ob_checks_add(out, "convergence", name, OB_CHECK_SKIP, "ISA only in B");
+                continue;
+            }
+            double la = num(pa, "final_loss"), lb = num(pb, "final_loss");
+            double sa = num(pa, "steps_to_target"), sb = num(pb, "steps_to_target");
+            int same = ((isnan(la) && isnan(lb)) || la == lb || fabs(la - lb) <= 1e-12 * fabs(la)) &&
+                       ((isnan(sa) && isnan(sb)) || sa == sb);
+            ob_checks_add(out, "convergence", name, same ? OB_CHECK_PASS : OB_CHECK_FAIL,
+                          "final loss %.9g -> %.9g, steps to target %.0f -> %.0f", la, lb, sa, sb);
+            const cJSON *aa = cJSON_GetObjectItemCaseSensitive(pa, "agreement");
+            const cJSON *ab = cJSON_GetObjectItemCaseSensitive(pb, "agreement");
+            double ea = num(aa, "max_error_u"), eb = num(ab, "max_error_u"), bound = num(ab, "bound_u");
+            int grew = !(eb <= bound) || (isfinite(ea) && eb > ea * (1 + 1e-6) + 1e-12);
+            ob_checks_add(out, "agreement", name, grew ? OB_CHECK_FAIL : OB_CHECK_PASS,
+                          "max error %.4g -> %.4g u*S (bound %g)", ea, eb, bound);
+            int idb = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(pb, "bit_identical"));
+            ob_checks_add(out, "exactness", name, idb ? OB_CHECK_PASS : OB_CHECK_FAIL,
+                          idb ? "bit-identical to scalar" : "not bit-identical to scalar in B");
+        }
+    }
+}
+
+/* Benchmark reports: per benchmark, the per-repetition times of A and B. */
+static size_t times_of(const cJSON *doc, const char *run_name, double *out, size_t max)
+{
+    size_t k = 0;
+    const cJSON *b;
+    cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(doc, "benchmarks"))
+    {
+        const char *rt = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "run_type"));
+        const char *rn = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "run_name"));
+        if (!rt || strcmp(rt, "iteration") || !rn || strcmp(rn, run_name)) continue;
+        double t = num(b, "real_time");
+        if (isfinite(t) && k < max) out[k++] = t;
+    }
+    return k;
+}
+
+static int cmp_d(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+static double med(double *x, size_t n)
+{
+    qsort(x, n, sizeof *x, cmp_d);
+    return n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
+}
+
+static void compare_bench(const cJSON *a, const cJSON *b, const ob_ci_options *opt, ob_check_list *out)
+{
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(b, "benchmarks"))
+    {
+        const char *rt = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "run_type"));
+        const char *rn = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "run_name"));
+        /* One check per benchmark: on its first repetition. */
+        if (!rt || strcmp(rt, "iteration") || !rn || num(e, "repetition_index") > 0) continue;
+        double xa[256], xb[256];
+        size_t na = times_of(a, rn, xa, 256), nb = times_of(b, rn, xb, 256);
+        if (na == 0) {
+            ob_checks_add(out, "speed", rn, OB_CHECK_SKIP, "only in B");
+            continue;
+        }
+        double p = ob_mann_whitney_p(xb, nb, xa, na);
+        double ma = med(xa, na), mb = med(xb, nb), slow = mb / ma - 1;
+        if (na < 9 || nb < 9) {
+            ob_checks_add(out, "speed", rn, OB_CHECK_SKIP,
+                          "%+.1f%% (median), but %zu and %zu repetitions: the U test needs at least 9 each", 100 * slow,
+                          na, nb);
+            continue;
+        }
+        int bad = p < opt->speed_alpha && slow > opt->speed_effect;
+        ob_checks_add(out, "speed", rn, bad ? OB_CHECK_FAIL : OB_CHECK_PASS, "%.4g -> %.4g (%+.1f%%, U-test p = %.3g)", ma,
+                      mb, 100 * slow, p);
+    }
+}
+
+int ob_cmd_compare(int argc, char **argv, FILE *out, FILE *err)
+{
+    const ob_cmd_spec *c = &ob_cmd_compare_spec;
+    ob_args a;
+    int rc = ob_args_parse(c, argc, argv, &a, out, err);
+    if (rc == OB_ARGS_HELP) return OB_EXIT_OK;
+    if (rc != OB_EXIT_OK) return rc;
+    ob_ci_options opt;
+    ob_ci_options_default(&opt);
+    double v;
+    const char *sa = ob_args_get(&a, "speed-alpha"), *se = ob_args_get(&a, "speed-effect");
+    char msg[1024];
+    cJSON *A = NULL, *B = NULL;
+    if (sa && (ob_parse_real(sa, &v) != 0 || !(v > 0 && v < 1))) {
+        rc = ob_usage_error(c, err, "--speed-alpha: '%s' is not a probability in (0, 1)", sa);
+        goto done;
+    }
+    if (sa) opt.speed_alpha = v;
+    if (se && (ob_parse_real(se, &v) != 0 || !(v >= 0 && v < 10))) {
+        rc = ob_usage_error(c, err, "--speed-effect: '%s' is not a fraction in [0, 10)", se);
+        goto done;
+    }
+    if (se) opt.speed_effect = v;
+    if (!(A = load(a.pos[0], msg, sizeof msg)) || !(B = load(a.pos[1], msg, sizeof msg))) {
+        rc = ob_usage_error(c, err, "%s", msg);
+        goto done;
+    }
+    doc_kind ka = kind_of(A), kb = kind_of(B);
+    if (ka == KIND_UNKNOWN || ka != kb) {
+        rc = ob_usage_error(c, err, "%s is %s and %s is %s: compare two results sets, two benchmark reports or two CI baselines",
+                            a.pos[0], kind_name(ka), a.pos[1], kind_name(kb));
+        goto done;
+    }
+    ob_check_list l = {0};
+    if (ka == KIND_RESULTS) compare_results(A, B, &l);
+    else if (ka == KIND_BENCH) compare_bench(A, B, &opt, &l);
+    else ob_ci_compare(B, A, &opt, &l);
+    if (ob_args_has(&a, "markdown")) ob_checks_print_markdown(&l, out);
+    else ob_checks_print_text(&l, out, ob_args_has(&a, "verbose"));
+    size_t failed = ob_checks_count(&l, OB_CHECK_FAIL);
+    rc = failed ? OB_EXIT_AGREEMENT : OB_EXIT_OK;
+    if (ob_args_get(&a, "junit") && ob_checks_write_junit(&l, ob_args_get(&a, "junit"), msg, sizeof msg) != 0) {
+        fprintf(err, "optbench compare: %s\n", msg);
+        rc = OB_EXIT_FAIL;
+    }
+    if (!ob_args_has(&a, "markdown"))
+        fprintf(out, "%s: %zu checks, %zu changed or regressed\n", failed ? "REGRESSION" : "ok", l.n, failed);
+    ob_checks_free(&l);
+done:
+    cJSON_Delete(A);
+    cJSON_Delete(B);
+    ob_args_free(&a);
+    return rc;
+}

@@ -1,0 +1,107 @@
+/*
+ * ob_ci.h — the CI regression suite: measure, compare with a committed
+ * baseline, report.
+ *
+ * Four gates (README "Use in CI"):
+ *   exactness    hashes of the final parameters and state after a fixed
+ *                number of steps on fixed inputs, per optimizer, option set
+ *                and ISA: every ISA equal to scalar, scalar equal to the
+ *                baseline (exact: every operation is IEEE);
+ *   agreement    the worst single-step error against the reference, per
+ *                optimizer: within the documented bound and not above the
+ *                baseline's value;
+ *   convergence  steps-to-target and final loss on the CI problems, equal
+ *                to the baseline's;
+ *   speed        throughput against the baseline's samples (Mann-Whitney U
+ *                test plus a minimum effect), only on the CPU model the
+ *                baseline was recorded on.
+ */
+#ifndef OB_CI_H
+#define OB_CI_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+#include "optbench/optimizers.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define OB_CI_BASELINE_DEFAULT "results/baseline/ci-baseline.json"
+#define OB_CI_FORMAT "optbench-ci-baseline"
+#define OB_CI_VERSION 1
+
+/* Exactness inputs: OB_CI_N elements (8W+3 for AVX2, 4W+3 for AVX-512:
+ * unrolled loops, single vectors and a masked tail), OB_CI_STEPS steps. */
+#define OB_CI_N 67
+#define OB_CI_STEPS 30
+
+typedef enum { OB_CHECK_PASS, OB_CHECK_FAIL, OB_CHECK_SKIP } ob_check_status;
+
+typedef struct ob_check {
+    char gate[16];          /* exactness | agreement | convergence | speed */
+    char name[192];         /* e.g. "adam{amsgrad=1}/avx512" */
+    ob_check_status status;
+    char detail[640];       /* what changed, or why skipped */
+} ob_check;
+
+typedef struct ob_check_list {
+    ob_check *v;
+    size_t n, cap;
+} ob_check_list;
+
+void ob_checks_add(ob_check_list *l, const char *gate, const char *name, ob_check_status st,
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void ob_checks_free(ob_check_list *l);
+size_t ob_checks_count(const ob_check_list *l, ob_check_status st);
+
+/* Options of a CI run. */
+typedef struct ob_ci_options {
+    int speed;                      /* run the speed gate */
+    double speed_alpha;             /* U-test significance level (default 0.05) */
+    double speed_effect;            /* minimum relative slowdown (default 0.08) */
+    int speed_reps;                 /* repetitions per speed case (>= 9) */
+    double speed_min_time;          /* seconds per repetition */
+    /* Test hooks: replace one ISA's kernel of one optimizer, or slow every
+     * kernel down (OPTBENCH_CI_DELAY_NS per element, test builds only). */
+    const char *override_opt;
+    ob_isa override_isa;
+    ob_kernel_fn override_kernel;
+    const ob_optimizer *const *opts;  /* NULL: the whole table */
+    size_t n_opts;
+} ob_ci_options;
+
+void ob_ci_options_default(ob_ci_options *o);
+
+/* Runs the CI suite and returns its measurements as a baseline-shaped JSON
+ * object (the caller owns it), or NULL with a message. */
+cJSON *ob_ci_measure(const ob_ci_options *opt, int argc, char **argv, FILE *progress, char *err, size_t errlen);
+
+/* Checks a measurement on its own (every ISA equal to scalar, agreement
+ * within bounds) and against a baseline (NULL: no baseline checks). */
+void ob_ci_compare(const cJSON *measured, const cJSON *baseline, const ob_ci_options *opt, ob_check_list *out);
+
+/* The speed gate (ci_speed.c): the measurement (baseline-shaped "speed"
+ * section, NULL with a message), its comparison, and the two-sided
+ * Mann-Whitney U test's p-value (normal approximation with tie and
+ * continuity corrections, as scipy's asymptotic method). */
+cJSON *ob_ci_speed_measure(const ob_ci_options *opt, char *err, size_t errlen);
+void ob_ci_compare_speed(const cJSON *measured, const cJSON *baseline, const ob_ci_options *opt, ob_check_list *out);
+double ob_mann_whitney_p(const double *a, size_t na, const double *b, size_t nb);
+
+/* Reads a baseline, checking its format and version; NULL with a message. */
+cJSON *ob_ci_baseline_read(const char *path, char *err, size_t errlen);
+
+/* Output: a plain-text table (failures and skips in full, a line per gate),
+ * Markdown, JUnit XML (one testcase per check). */
+void ob_checks_print_text(const ob_check_list *l, FILE *out, int verbose);
+void ob_checks_print_markdown(const ob_check_list *l, FILE *out);
+int ob_checks_write_junit(const ob_check_list *l, const char *path, char *err, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,69 @@
+/*
+ * cmd_report.c — `optbench report`: the figures and the report of a run
+ * folder (ob_report.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/ob_cli.h"
+#include "ob_report.h"
+
+static const ob_opt report_opts[] = {
+    {"run", "DIR", 0, "the run folder (default: results/latest)"},
+    {"plot-dir", "DIR", 0, "the gnuplot scripts (default: OPTBENCH_PLOT_DIR, ./plot, or beside the build)"},
+    {"gnuplot", "PROGRAM", 0, "the gnuplot to run (default: OPTBENCH_GNUPLOT, else gnuplot on PATH)"},
+    {"no-figures", NULL, OB_OPT_FLAG, "tables only; gnuplot is not needed"},
+    {"quiet", NULL, OB_OPT_FLAG, "no progress output"},
+};
+
+const ob_cmd_spec ob_cmd_report_spec = {
+    "report",
+    "[--run DIR] [--plot-dir DIR] [--gnuplot PROGRAM] [--no-figures] [--quiet]",
+    "render the figures of a run and write its report (report.html, report.md)",
+    "Renders every figure with the gnuplot scripts in plot/ (PNG and SVG under\n"
+    "<run>/figures/) and writes <run>/report.html and <run>/report.md, which open\n"
+    "straight from disk. Inputs that are missing (no bench.csv yet, a lost case\n"
+    "CSV) are named in the report, which is still written.\n"
+    "Exit status: 0 the report is complete (missing inputs are noted, not\n"
+    "errors), 1 some figures could not be rendered (e.g. no gnuplot; the report\n"
+    "is still written and names them) or the report could not be written,\n"
+    "2 bad arguments or no such run folder.",
+    report_opts, sizeof report_opts / sizeof report_opts[0], 0, 0, ob_cmd_report,
+};
+
+int ob_cmd_report(int argc, char **argv, FILE *out, FILE *err)
+{
+    const ob_cmd_spec *c = &ob_cmd_report_spec;
+    ob_args a;
+    int rc = ob_args_parse(c, argc, argv, &a, out, err);
+    if (rc == OB_ARGS_HELP) return OB_EXIT_OK;
+    if (rc != OB_EXIT_OK) return rc;
+    ob_report_opts o = {
+        .run_dir = ob_args_get(&a, "run") ? ob_args_get(&a, "run") : "results/latest",
+        .plot_dir = ob_args_get(&a, "plot-dir"),
+        .gnuplot = ob_args_get(&a, "gnuplot"),
+        .no_figures = ob_args_has(&a, "no-figures"),
+        .progress = ob_args_has(&a, "quiet") ? NULL : err,
+    };
+    ob_report_summary s;
+    char msg[2048];
+    if (ob_report_build(&o, &s, msg, sizeof msg) != 0) {
+        /* No folder at all is the caller's mistake; anything else is a failure. */
+        int usage = strncmp(msg, "no run folder", 13) == 0;
+        fprintf(err, "optbench report: %s\n", msg);
+        ob_report_summary_free(&s);
+        ob_args_free(&a);
+        return usage ? OB_EXIT_USAGE : OB_EXIT_FAIL;
+    }
+    for (size_t i = 0; i < s.n_missing; i++) fprintf(err, "optbench report: note: %s\n", s.missing[i]);
+    for (size_t i = 0; i < s.n_figures; i++)
+        if (!s.figures[i].ok)
+            fprintf(err, "optbench report: figure %s not rendered: %s\n", s.figures[i].name, s.figures[i].error);
+    fprintf(out, "report: %s\n        %s\n", s.html, s.md);
+    fprintf(out, "%zu figure%s rendered, %zu failed, %zu input%s missing\n", s.n_figures - s.n_failed,
+            s.n_figures - s.n_failed == 1 ? "" : "s", s.n_failed, s.n_missing, s.n_missing == 1 ? "" : "s");
+    rc = s.n_failed ? OB_EXIT_FAIL : OB_EXIT_OK;
+    ob_report_summary_free(&s);
+    ob_args_free(&a);
+    return rc;
+}

@@ -1,0 +1,105 @@
+/*
+ * ob_report.h — `optbench report`: figures and the published report of a
+ * run folder (README "The report").
+ *
+ * Inputs, all optional except the folder itself (a partial run still gets
+ * a report that says what is missing):
+ *   <run>/results.json        cases, agreement, bit-identity, convergence
+ *   <run>/cases/<case>.csv    per-step series (convergence, trajectories)
+ *   <run>/bench.csv           throughput (`optbench bench`)
+ *   <run>/bench.json          Google Benchmark's context (CPU, caches)
+ *   <run>/repro/repro.json    paper reproductions (see below)
+ * Outputs, each written atomically:
+ *   <run>/figures/<name>.png and .svg    rendered by the gnuplot scripts in
+ *                                       plot/ (one process per figure)
+ *   <run>/figures/data/<name>.csv       what the aggregate figures plot
+ *   <run>/report.html, <run>/report.md  self-contained; images are
+ *                                       relative files, no network needed
+ *
+ * The reproductions hook: if <run>/repro/repro.json exists it is read as
+ *   {"summary": "text",
+ *    "entries": [{"name": "...", "citation": "...", "claim": "...",
+ *                 "verdict": "reproduced|not reproduced|...",
+ *                 "figures": ["repro/fig.png", ...]}]}
+ * (figure paths relative to the run folder) and becomes the report's
+ * "Reproductions" section.
+ */
+#ifndef OB_REPORT_H
+#define OB_REPORT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "optbench/problems.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ob_report_opts {
+    const char *run_dir;   /* the run folder (required) */
+    const char *plot_dir;  /* the gnuplot scripts; NULL: OPTBENCH_PLOT_DIR, ./plot,
+                            * or plot/ beside the executable's build folder */
+    const char *gnuplot;   /* the program; NULL: OPTBENCH_GNUPLOT, else "gnuplot" on PATH */
+    int no_figures;        /* 1: tables only (no gnuplot needed) */
+    FILE *progress;        /* one line per step and per figure (NULL: quiet) */
+} ob_report_opts;
+
+typedef struct ob_report_figure {
+    char name[160];        /* file name without extension: "convergence-mgh_rosenbrock" */
+    char script[64];       /* "convergence.gp" */
+    char section[32];      /* "convergence", "trajectories", "agreement", ... */
+    char caption[768];     /* the one sentence shown under it */
+    int width, height;     /* the PNG's size in pixels */
+    int ok;                /* rendered and checked */
+    char error[1024];      /* why not, naming the script */
+} ob_report_figure;
+
+typedef struct ob_report_summary {
+    ob_report_figure *figures;
+    size_t n_figures;
+    size_t n_failed;       /* figures that were not rendered */
+    char **missing;        /* inputs that were missing or unreadable, one line each */
+    size_t n_missing;
+    char html[4400], md[4400];  /* where the report went */
+} ob_report_summary;
+
+/* Builds the report of opts->run_dir.  Returns 0 when report.html and
+ * report.md were written (check s->n_failed and s->n_missing for what is
+ * absent from them), or -1 with a message when they could not be (no such
+ * folder, a write error).  Always free s with ob_report_summary_free. */
+int ob_report_build(const ob_report_opts *opts, ob_report_summary *s, char *err, size_t errlen);
+void ob_report_summary_free(ob_report_summary *s);
+
+/* The plot/ scripts the report renders with (NULL-terminated); plot/ may
+ * hold others (e.g. the reproductions' own). */
+extern const char *const ob_report_scripts[];
+
+/* ---- pieces, public for the tests ---------------------------------------- */
+
+/* Reads the width and height from a PNG's IHDR chunk after checking the
+ * 8-byte signature.  0, or -1 if the file is not a PNG. */
+int ob_png_size(const char *path, unsigned *width, unsigned *height);
+
+/* Runs `gnuplot -e <assignments> <script>` in folder cwd (NULL: this one),
+ * with stdin from /dev/null and a time limit of timeout_s seconds.  The
+ * report runs every script in the run folder, so that the paths it hands
+ * over are short and relative ("cases/x.csv").  Returns 0; -1 with a
+ * message that names the script and quotes gnuplot's last output lines; or
+ * -2 when gnuplot cannot be started at all (the message says how to
+ * install it). */
+int ob_gnuplot_run(const char *gnuplot, const char *cwd, const char *script, const char *assignments,
+                   int timeout_s, char *err, size_t errlen);
+
+/* Evaluates a 2-D problem, configured as the case was (cfg; its n is taken
+ * as 2), on an nx x ny grid over [x0,x1] x [y0,y1] and writes "x,y,f,z"
+ * rows (a blank line after each x) for gnuplot's contours, with
+ * z = log10(1 + f - min f), what the contour lines follow.  0, or -1 with
+ * a message. */
+int ob_report_grid(const char *problem, const ob_problem_config *cfg, double x0, double x1, double y0,
+                   double y1, int nx, int ny, const char *path, char *err, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

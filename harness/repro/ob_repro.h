@@ -1,0 +1,496 @@
+/*
+ * ob_repro.h — `optbench repro`: published convergence results re-run on
+ * the optbench kernels, each claim given a verdict.
+ *
+ * Every reproduction is one entry of ob_repro_table: the citation, the
+ * claim in our own words (with the paper's equation, figure or table
+ * numbers), the setup with the cited hyperparameters, the rule that turns
+ * the measured figures into a verdict, and the gnuplot script of its
+ * figure.  An entry runs in three separable parts:
+ *
+ *   setup/run  ->  a measured-figures struct  ->  a pure check function
+ *                                                  -> verdict
+ *
+ * The check functions (ob_repro_check_*) read nothing but their struct,
+ * so the tests feed them figures that contradict a claim and require NOT
+ * REPRODUCED.  Every entry runs the fp64 reference and every chosen fp32
+ * instruction set through the trajectory engine below, which also checks
+ * the kernels (bit-identity across ISAs at every step, agreement with the
+ * reference on a sampled subset of steps).
+ *
+ * Output (README "Reproductions"): <run-dir>/repro/repro.json (format
+ * "optbench-repro", version 1), one CSV per entry and its PNG/SVG figures.
+ */
+#ifndef OB_REPRO_H
+#define OB_REPRO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+#include "optbench/optimizers.h"
+#include "harness/core/ob_schedule.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- verdicts ------------------------------------------------------------ */
+
+typedef enum ob_repro_verdict {
+    OB_REPRO_REPRODUCED = 0,
+    OB_REPRO_NOT_REPRODUCED = 1,
+    OB_REPRO_INCONCLUSIVE = 2
+} ob_repro_verdict;
+
+/* "REPRODUCED", "NOT REPRODUCED", "INCONCLUSIVE". */
+const char *ob_repro_verdict_name(ob_repro_verdict v);
+
+/* ---- paths ----------------------------------------------------------------- */
+
+/* Path 0 is the fp64 reference; path 1 + isa is the fp32 kernel of isa. */
+#define OB_REPRO_REF 0
+#define OB_REPRO_MAX_PATHS (1 + OB_ISA_COUNT)
+#define OB_REPRO_PATH_ISA(isa) (1 + (int)(isa))
+/* "reference", "scalar", "avx2", "avx512". */
+const char *ob_repro_path_name(int path);
+
+/* ---- the trajectory engine ------------------------------------------------ */
+
+/* An objective for the engine: f_t and its gradient in double.  The box,
+ * when set, is applied after every step (projection), as in Reddi et al.
+ * 2018 (feasible set [-1, 1]). */
+typedef struct ob_repro_objective {
+    size_t n;
+    const double *x0;
+    int has_box;
+    double lo, hi;
+    /* f_t(x); writes the gradient to g (length n). */
+    double (*eval)(void *ctx, const double *x, double *g, uint64_t t);
+    void *ctx;
+} ob_repro_objective;
+
+struct ob_problem;
+/* A catalog problem as an engine objective: its eval, x0 and box. */
+ob_repro_objective ob_repro_problem_objective(struct ob_problem *pb);
+
+/* What an observer sees after one path took step t. */
+typedef struct ob_repro_step {
+    int path;
+    uint64_t t;
+    size_t n;
+    const double *x_prev;  /* the point where step t's gradient was taken */
+    double f_prev;         /* f_t(x_prev) */
+    const double *g;       /* the gradient the step used (fp32-rounded on fp32 paths) */
+    const double *x;       /* the point after the step (and the projection) */
+    /* fp32 path only: 1 when x and every state array are bit-identical to
+     * the lead fp32 path's (which the observer saw just before), so that
+     * expensive measurements can be copied from it. */
+    int same_as_lead;
+} ob_repro_step;
+
+/* State handed to a probe before the kernel step (one of the two is set). */
+typedef struct ob_repro_probe {
+    int path;
+    uint64_t t;
+    size_t n;
+    const ob_hparams *h;   /* the hyperparameters in force at step t */
+    const float *x32, *g32;
+    float *const *st32;    /* the optimizer's state, must not be modified */
+    const double *x64, *g64;
+    double *const *st64;
+} ob_repro_probe;
+
+typedef struct ob_repro_traj_cfg {
+    const ob_optimizer *opt;
+    ob_hparams h;                 /* base hyperparameters (lr before the schedule) */
+    const ob_schedule *sched;     /* NULL: constant lr */
+    uint64_t steps;
+    unsigned paths;               /* bit p: run path p (bit 0 the reference) */
+    /* Agreement with the reference is checked on every step <= agree_dense
+     * and on every agree_every-th step after it (0: never after). */
+    uint64_t agree_dense, agree_every;
+    /* Called after every step of every path, in path order (may be NULL). */
+    void (*observe)(void *ctx, const ob_repro_step *s);
+    /* Called before the step on steps t with t % probe_every == 0 (may be
+     * NULL). */
+    void (*probe)(void *ctx, const ob_repro_probe *p);
+    uint64_t probe_every;
+    void *ctx;
+    /* Test hook: replaces the kernel of an fp32 path (NULL: the table's). */
+    ob_kernel_fn kernel_override[OB_ISA_COUNT];
+} ob_repro_traj_cfg;
+
+/* Kernel checks of one fp32 path, accumulated over every trajectory of an
+ * entry. */
+typedef struct ob_repro_kpath {
+    int ran;
+    uint64_t steps;               /* steps taken */
+    uint64_t agree_checked;       /* steps whose agreement was checked */
+    double max_agree;             /* worst single-step error, in u*S */
+    double bound;                 /* the optimizer's bound (largest seen) */
+    int agree_ok;
+    int identical;                /* bit-identical to the lead fp32 path at every step */
+    uint64_t first_diff_step;
+    double max_dev;               /* max |x32 - x64| / max(1, |x64|) over the run */
+} ob_repro_kpath;
+
+typedef struct ob_repro_kernels {
+    ob_repro_kpath p[OB_REPRO_MAX_PATHS];
+} ob_repro_kernels;
+
+void ob_repro_kernels_init(ob_repro_kernels *k);
+/* 1 when every fp32 path that ran kept agreement and bit-identity. */
+int ob_repro_kernels_ok(const ob_repro_kernels *k);
+
+/* Runs one trajectory of every path in cfg->paths from obj->x0, stepping
+ * the paths in lockstep: per step, path 0 takes a reference step in
+ * double, then each fp32 path evaluates its gradient (shared with the lead
+ * fp32 path while their x are bit-identical), steps with its ISA's kernel,
+ * and is compared with the lead bit for bit; sampled steps also compare
+ * the kernel step with a reference step from the same (widened) state.
+ * Returns 0, or -1 with a message (bad hyperparameters, out of memory). */
+int ob_repro_traj(const ob_repro_objective *obj, const ob_repro_traj_cfg *cfg, ob_repro_kernels *k,
+                  char *err, size_t errlen);
+
+/* Steps at which long runs record a sample: every step up to 10, then
+ * about `per_decade` log-spaced steps per decade, and always the last.
+ * Usage: for (t = 1; t; t = ob_repro_next_sample(t, T, per_decade)). */
+uint64_t ob_repro_next_sample(uint64_t t, uint64_t last, unsigned per_decade);
+
+/* ---- running entries --------------------------------------------------------- */
+
+typedef struct ob_repro_opts {
+    int short_mode;          /* fewer steps, same verdict logic (tests) */
+    unsigned paths;          /* bit 0 reference (always), bit 1 + isa */
+    const char *repro_dir;   /* <run-dir>/repro, created */
+    const char *data_dir;    /* Fashion-MNIST folder (NULL: the default) */
+    const char *plot_dir;    /* folder of the gnuplot scripts (NULL: found) */
+    int no_figures;          /* 1: skip gnuplot (tests) */
+    FILE *log;               /* progress lines (may be NULL) */
+} ob_repro_opts;
+
+#define OB_REPRO_MAX_FIGURES 4
+
+typedef struct ob_repro_outcome {
+    ob_repro_verdict verdict;
+    char summary[1024];      /* one line with the measured figures */
+    char why[1024];          /* the check's reasoning */
+    cJSON *measured;         /* object; owned by the outcome */
+    char figures[OB_REPRO_MAX_FIGURES][256];      /* relative to the run dir */
+    char figures_svg[OB_REPRO_MAX_FIGURES][256];
+    size_t n_figures;
+    char figure_error[512];  /* "" or why a figure could not be drawn */
+    char csv[256];           /* relative to the run dir */
+    ob_repro_kernels kernels;
+    double time_s;
+    int short_mode;          /* the mode it ran in */
+} ob_repro_outcome;
+
+void ob_repro_outcome_free(ob_repro_outcome *o);
+
+typedef struct ob_repro_entry ob_repro_entry;
+struct ob_repro_entry {
+    const char *name;        /* "reddi_thm1" */
+    const char *title;       /* short, for the table */
+    const char *citation;
+    const char *claim;
+    const char *setup;
+    const char *check;       /* the verdict rule in words */
+    const char *plot;        /* gnuplot script under plot/ */
+    /* Runs the setup and fills out (verdict, measured, CSV); the figures
+     * are drawn by ob_repro_run_entry.  0, or -1 with a message when the
+     * entry could not run (a missing data set is not an error: the verdict
+     * is then INCONCLUSIVE with the reason). */
+    int (*run)(const ob_repro_entry *e, const ob_repro_opts *o, ob_repro_outcome *out, char *err,
+               size_t errlen);
+    /* Draws the figures from the CSV (the gnuplot arguments); NULL: none. */
+    int (*figure)(const ob_repro_entry *e, const ob_repro_opts *o, ob_repro_outcome *out, char *err,
+                  size_t errlen);
+};
+
+extern const ob_repro_entry *const ob_repro_table[];
+extern const size_t ob_repro_count;
+const ob_repro_entry *ob_repro_find(const char *name);
+
+/* Runs one entry (setup, check, CSV, figures).  Returns 0 when the entry
+ * ran (whatever its verdict; a figure that could not be drawn is reported
+ * in out->figure_error), -1 with a message when it could not run. */
+int ob_repro_run_entry(const ob_repro_entry *e, const ob_repro_opts *o, ob_repro_outcome *out,
+                       char *err, size_t errlen);
+
+/* Writes <run-dir>/repro/repro.json atomically: the entries of this run,
+ * plus those of an earlier repro.json in the same folder that this run did
+ * not redo, in table order, and a one-line "summary" counting the
+ * verdicts.  meta (run metadata, may be NULL) is taken over by the
+ * document. */
+int ob_repro_write_json(const char *repro_dir, const ob_repro_entry *const *entries,
+                        const ob_repro_outcome *outs, size_t n, cJSON *meta, char *err, size_t errlen);
+
+/* The entry's record in repro.json. */
+cJSON *ob_repro_entry_json(const ob_repro_entry *e, const ob_repro_outcome *out);
+
+/* Draws one figure: runs gnuplot on <plot_dir>/<script> with `args` (gnuplot
+ * -e assignments, without out/formats) writing <repro_dir>/<stem>.png and
+ * .svg, and records both in out.  Returns 0, or -1 with a message naming
+ * the script (gnuplot missing or failing). */
+int ob_repro_plot(const ob_repro_opts *o, const char *script, const char *stem, const char *args,
+                  ob_repro_outcome *out, char *err, size_t errlen);
+
+/* The usual figure of an entry: ob_repro_plot of e->plot into <name>.png
+ * with "data='<name>.csv'; isa='<first fp32 ISA>'" and then `extra` (more
+ * gnuplot assignments, may be NULL). */
+int ob_repro_figure(const ob_repro_entry *e, const ob_repro_opts *o, ob_repro_outcome *out, const char *extra,
+                    char *err, size_t errlen);
+
+/* ---- helpers the entries share ----------------------------------------------- */
+
+/* Appends to a fixed buffer (printf style); never overflows. */
+void ob_repro_appendf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Combines per-part verdicts: any NOT REPRODUCED wins, then INCONCLUSIVE. */
+ob_repro_verdict ob_repro_combine(ob_repro_verdict a, ob_repro_verdict b);
+
+/* ===== the reproductions' measured figures and checks ======================== */
+
+/* -- 1, 2: Reddi, Kale & Kumar 2018 (online problems) ------------------------ */
+
+/* One optimizer on one path.  The regret rates are normalised by 2*abar,
+ * the rate of sitting at the worst point +1 (abar = the mean slope, the
+ * gap between f(+1) and f(-1) is 2*abar per step), so 1 means "stuck at
+ * +1" and 0 "at the optimum" on every problem. */
+typedef struct ob_repro_online_path {
+    double x_final;       /* x_{T+1} */
+    double x_tail_mean;   /* mean of x_t over the last 10% of the steps */
+    double regret_T;      /* average regret R_T / T (the paper's plotted figure) */
+    double regret_T10;    /* R_{T/10} / (T/10) */
+    double rate_early;    /* (R_{T/10} - R_{T/20}) / (T/20) / (2 abar) */
+    double rate_late;     /* (R_T - R_{T/2}) / (T/2) / (2 abar) */
+} ob_repro_online_path;
+
+typedef struct ob_repro_online_measured {
+    uint64_t steps;
+    double abar;          /* mean slope of f_t: f(x) averages abar*x */
+    unsigned paths;
+    ob_repro_online_path adam[OB_REPRO_MAX_PATHS];
+    ob_repro_online_path amsgrad[OB_REPRO_MAX_PATHS];
+} ob_repro_online_measured;
+
+/* Claim: Adam ends at the worst point +1 and its average regret does not
+ * go to 0; AMSGrad ends at the optimum -1 and its average regret goes to
+ * 0.  "Goes to 0" is judged on the rate at which regret accrues late in
+ * the run (R_T - R_{T/2} over T/2) against early (R_{T/10} - R_{T/20} over
+ * T/20), normalised by 2*abar.  Per path:
+ *   Adam reproduces with tail mean x >= 0.9 and a late rate >= 0.5; it
+ *   contradicts with x <= 0 or a late rate <= 0.1.
+ *   AMSGrad reproduces with tail mean x <= -0.9 and a late rate <= 0.01, or
+ *   <= 0.5 and <= 0.5 x the early rate; it contradicts with x >= 0, a late
+ *   rate >= 0.5, or >= 0.1 and >= 0.9 x the early rate.
+ * Anything else is INCONCLUSIVE (not converged yet). */
+ob_repro_verdict ob_repro_check_online(const ob_repro_online_measured *m, char *why, size_t len);
+
+/* -- 3: Wilson et al. 2017 §3.3 ---------------------------------------------- */
+
+enum { OB_WILSON_GD, OB_WILSON_ADAGRAD, OB_WILSON_RMSPROP, OB_WILSON_ADAM, OB_WILSON_METHODS };
+
+typedef struct ob_repro_wilson_run {
+    double w[3];          /* w1, w2, w3, averaged over the last 10% of the steps */
+    double train_loss;    /* mean squared loss / 2 */
+    double test_error;    /* fraction misclassified on the test set */
+} ob_repro_wilson_run;
+
+typedef struct ob_repro_wilson_measured {
+    size_t n_train, n_test;
+    double test_neg_frac;  /* P(y = -1) on the test set: the error of "always +1" */
+    unsigned paths;
+    ob_repro_wilson_run run[OB_WILSON_METHODS][OB_REPRO_MAX_PATHS];
+} ob_repro_wilson_measured;
+
+/* Claim: AdaGrad, RMSProp and Adam end with w1 = w2 = w3 (so they predict +1
+ * everywhere: test error = P(y = -1)), GD with zero test error.  Per path:
+ * every method has trained (train loss <= 1e-3, else INCONCLUSIVE); an
+ * adaptive method reproduces when max |w_k - w1| / |w1| <= 0.01 and its
+ * test error equals test_neg_frac, and contradicts when its test error is
+ * below half of it; GD reproduces with test error 0 and contradicts with
+ * test error >= test_neg_frac / 2. */
+ob_repro_verdict ob_repro_check_wilson(const ob_repro_wilson_measured *m, char *why, size_t len);
+
+/* Learning rates tuned on a half-decade grid (repro_ml.c), per method. */
+#define OB_REPRO_MAX_GRID 10
+
+typedef struct ob_repro_tuning {
+    size_t n;                          /* grid values tried, increasing */
+    double lr[OB_REPRO_MAX_GRID];
+    double loss[OB_REPRO_MAX_GRID];    /* final loss of each (fp64 reference) */
+    size_t best;                       /* index of the lowest */
+} ob_repro_tuning;
+
+/* 1 when the best value has a grid value on each side (the optimum is
+ * bracketed). */
+int ob_repro_tuning_bracketed(const ob_repro_tuning *t);
+
+/* -- 4: Kingma & Ba 2015 §6.1 (Fashion-MNIST) -------------------------------- */
+
+enum { OB_KB_ADAM, OB_KB_NESTEROV, OB_KB_ADAGRAD, OB_KB_METHODS };
+#define OB_KB_MAX_EPOCHS 16
+
+typedef struct ob_repro_kingma_measured {
+    int data_missing;            /* 1: Fashion-MNIST could not be loaded (reason in `reason`) */
+    char reason[512];
+    unsigned epochs;             /* epochs run */
+    ob_repro_tuning tuning[OB_KB_METHODS];
+    unsigned paths;
+    /* Training loss after each epoch, per method and path. */
+    double loss[OB_KB_METHODS][OB_REPRO_MAX_PATHS][OB_KB_MAX_EPOCHS];
+} ob_repro_kingma_measured;
+
+/* Claim: Adam converges about as fast as SGD with Nesterov momentum and
+ * both faster than AdaGrad (Figure 1, left).  Criterion, per path, on the
+ * training loss L after the last epoch: |L_adam - L_nesterov| <= 5% of the
+ * smaller, and L_adagrad >= 1.01 * max(L_adam, L_nesterov).  NOT
+ * REPRODUCED when Adam and Nesterov differ by more than 10% or AdaGrad is
+ * at least as low as either; INCONCLUSIVE in between, when a tuned
+ * learning rate is at an end of its grid, or when the data set is
+ * missing. */
+ob_repro_verdict ob_repro_check_kingma(const ob_repro_kingma_measured *m, char *why, size_t len);
+
+/* -- 5: Duchi, Hazan & Singer 2011 (sparse features) -------------------------- */
+
+enum { OB_DUCHI_ADAGRAD, OB_DUCHI_SGD, OB_DUCHI_METHODS };
+
+typedef struct ob_repro_duchi_measured {
+    ob_repro_tuning tuning[OB_DUCHI_METHODS];
+    unsigned paths;
+    double loss[OB_DUCHI_METHODS][OB_REPRO_MAX_PATHS];   /* final loss at the best lr, per path */
+} ob_repro_duchi_measured;
+
+/* Claim: on sparse power-law features, tuned AdaGrad reaches a lower loss
+ * than tuned SGD.  Per path: REPRODUCED when L_adagrad <= 0.99 * L_sgd;
+ * NOT REPRODUCED when L_adagrad >= L_sgd; INCONCLUSIVE in between, or when
+ * either optimum lies at an end of its grid (the tuning did not bracket
+ * it). */
+ob_repro_verdict ob_repro_check_duchi(const ob_repro_duchi_measured *m, char *why, size_t len);
+
+/* -- 6: Loshchilov & Hutter 2019 (AdamW) --------------------------------------- */
+
+/* Two groups of weights: A with a large gradient history (large noise),
+ * B with a small one.  [0] Adam with L2, [1] AdamW. */
+enum { OB_AW_L2, OB_AW_DECOUPLED, OB_AW_METHODS };
+enum { OB_AW_A, OB_AW_B, OB_AW_GROUPS };
+
+typedef struct ob_repro_adamw_measured {
+    double wd, lr;
+    double h[OB_AW_GROUPS], sigma[OB_AW_GROUPS];
+    unsigned paths;
+    /* Effective decay per step, relative to lr*wd, per group (mean over
+     * the probed steps and the group's weights): the measured change of
+     * the kernel's update when weight_decay is switched on, from the same
+     * state, divided by lr*wd*p. */
+    double decay[OB_AW_METHODS][OB_REPRO_MAX_PATHS][OB_AW_GROUPS];
+    /* Retained fraction x / c at the end (mean over the last half). */
+    double retained[OB_AW_METHODS][OB_REPRO_MAX_PATHS][OB_AW_GROUPS];
+    /* Gradient history sqrt(v_hat) per group at the end (reference path, L2 run). */
+    double rms[OB_AW_GROUPS];
+} ob_repro_adamw_measured;
+
+/* Claim: with L2 inside Adam the decay is divided by sqrt(v_hat), so the
+ * weights with a large gradient history are regularised less; decoupled
+ * decay is the same for every weight.  Per path: L2's effective decay of
+ * A is below 1/3 of B's; AdamW's are equal within 1% (and equal 1); and
+ * the ordering of the retained fractions differs: under L2 A keeps more
+ * than B, under AdamW less.  NOT REPRODUCED when L2 decays A at least as
+ * much as B, AdamW's decays differ by more than 10%, or the orderings
+ * agree; INCONCLUSIVE otherwise. */
+ob_repro_verdict ob_repro_check_adamw(const ob_repro_adamw_measured *m, char *why, size_t len);
+
+/* -- 7: rates on strongly convex quadratics --------------------------------------- */
+
+enum { OB_RATE_GD, OB_RATE_GD_1L, OB_RATE_HEAVY_BALL, OB_RATE_NESTEROV, OB_RATE_METHODS };
+#define OB_RATE_KAPPAS 3
+
+typedef struct ob_repro_rates_measured {
+    double kappa[OB_RATE_KAPPAS];
+    uint64_t steps[OB_RATE_KAPPAS][OB_RATE_METHODS];
+    double hb_constant[OB_RATE_KAPPAS];   /* C of the heavy-ball bound */
+    unsigned paths;
+    /* max over k >= 1 of observed / bound */
+    double worst[OB_RATE_KAPPAS][OB_RATE_METHODS][OB_REPRO_MAX_PATHS];
+} ob_repro_rates_measured;
+
+/* Claim: each method stays under its bound at every step.  REPRODUCED
+ * when every worst ratio is <= 1 (plus 1e-9 for rounding in the ratio
+ * itself); NOT REPRODUCED otherwise. */
+ob_repro_verdict ob_repro_check_rates(const ob_repro_rates_measured *m, char *why, size_t len);
+
+/* -- 8: the noisy quadratic model (Zhang et al. 2019) ---------------------------- */
+
+#define OB_NQM_MAX_CHECKPOINTS 32
+
+typedef struct ob_repro_nqm_measured {
+    size_t seeds;
+    size_t n_checkpoints;
+    uint64_t t[OB_NQM_MAX_CHECKPOINTS];
+    double expected[OB_NQM_MAX_CHECKPOINTS];                       /* closed form */
+    unsigned paths;
+    double mean[OB_REPRO_MAX_PATHS][OB_NQM_MAX_CHECKPOINTS];       /* over seeds */
+    double stderr_[OB_REPRO_MAX_PATHS][OB_NQM_MAX_CHECKPOINTS];    /* standard error of the mean */
+    double z_crit;                                                  /* half-width in standard errors */
+} ob_repro_nqm_measured;
+
+/* Claim: the mean loss of SGD over seeds matches the closed-form expected
+ * loss.  Per path and checkpoint, z = |mean - expected| / stderr:
+ * REPRODUCED when every z <= z_crit; NOT REPRODUCED when any z > z_crit;
+ * INCONCLUSIVE when some interval is wider than 20% of the expected loss
+ * (too few seeds to tell). */
+ob_repro_verdict ob_repro_check_nqm(const ob_repro_nqm_measured *m, char *why, size_t len);
+
+/* -- 10: bf16 storage and rounding (Gupta et al. 2015; Zamirai et al. 2020) -- */
+
+/* The formats the entry runs, in this order (harness/repro/repro_bf16.c). */
+enum {
+    OB_BF16_FP32, OB_BF16_STATE, OB_BF16_FP16_GRADS, OB_BF16_PARAMS_RNE, OB_BF16_PARAMS_SR, OB_BF16_ALL_RNE,
+    OB_BF16_ALL_SR, OB_BF16_FORMATS
+};
+#define OB_BF16_PROBLEMS 2
+
+typedef struct ob_repro_bf16_measured {
+    uint64_t steps;
+    unsigned paths;                                      /* the ISAs that ran */
+    size_t n_problems;
+    char problem[OB_BF16_PROBLEMS][32];
+    double gap0[OB_BF16_PROBLEMS];                       /* f(x0) - f* */
+    double gap_fp64[OB_BF16_PROBLEMS];                   /* the fp64 reference's final f - f* */
+    double gap[OB_BF16_PROBLEMS][OB_BF16_FORMATS];       /* final f - f* (lead ISA) */
+    uint64_t skipped[OB_BF16_PROBLEMS][OB_BF16_FORMATS]; /* steps skipped on fp16 overflow */
+} ob_repro_bf16_measured;
+
+/* Claim: bf16 parameters with nearest rounding stall (final f - f* at
+ * least 10x fp32's) and stochastic rounding recovers (at most a tenth of
+ * nearest rounding's).  Per problem: NOT REPRODUCED when nearest rounding
+ * is within 2x of fp32, or stochastic rounding keeps at least half of
+ * nearest rounding's gap; INCONCLUSIVE in between or when a run
+ * diverged. */
+ob_repro_verdict ob_repro_check_bf16(const ob_repro_bf16_measured *m, char *why, size_t len);
+
+/* The subcommand (its spec, ob_cmd_repro_spec, is in ob_cli.h's list). */
+int ob_cmd_repro(int argc, char **argv, FILE *out, FILE *err);
+
+/* ---- the entries --------------------------------------------------------------- */
+
+extern const ob_repro_entry ob_repro_reddi_thm1;
+extern const ob_repro_entry ob_repro_reddi_online;
+extern const ob_repro_entry ob_repro_reddi_stochastic;
+extern const ob_repro_entry ob_repro_wilson;
+extern const ob_repro_entry ob_repro_kingma;
+extern const ob_repro_entry ob_repro_duchi;
+extern const ob_repro_entry ob_repro_adamw;
+extern const ob_repro_entry ob_repro_rates;
+extern const ob_repro_entry ob_repro_nqm;
+extern const ob_repro_entry ob_repro_bf16;
+
+#ifdef __cplusplus
+}
+#endif
+#endif

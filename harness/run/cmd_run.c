@@ -1,0 +1,382 @@
+/*
+ * cmd_run.c — `optbench run`: runs a matrix of cases (or a suite) and
+ * writes a results set (README "Results").
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness/ob_cli.h"
+#include "harness/core/ob_interrupt.h"
+#include "harness/core/ob_results.h"
+#include "ob_run.h"
+#include "ob_suite.h"
+
+static const ob_opt run_opts[] = {
+    {"opt", "LIST", 0, "optimizers, comma-separated (default: all)"},
+    {"isa", "LIST", 0, "instruction sets, comma-separated (default: every one this CPU runs)"},
+    {"problem", "LIST", 0, "problems, comma-separated"},
+    {"set", "KEY=VALUE", OB_OPT_REPEAT, "hyperparameter for every optimizer that has the key"},
+    {"schedule", "NAME", 0, "learning-rate schedule (default: constant)"},
+    {"sched-set", "KEY=VALUE", OB_OPT_REPEAT, "schedule parameter"},
+    {"param", "KEY=VALUE", OB_OPT_REPEAT, "problem parameter (e.g. cond=1e4)"},
+    {"n", "N", 0, "dimension, for problems where it can be chosen"},
+    {"batch", "B", 0, "mini-batch size, for stochastic problems"},
+    {"steps", "N", 0, "steps per case (default: the problem's or the suite's)"},
+    {"seed", "S", 0, "seed for problems and mini-batches (default: 0)"},
+    {"threads", "T", 0, "threads per kernel step (default: 1)"},
+    {"suite", "FILE", 0, "run the cases of a JSON suite file"},
+    {"out", "DIR", 0, "results folder (default: results)"},
+    {"quiet", NULL, OB_OPT_FLAG, "no progress output"},
+};
+
+const ob_cmd_spec ob_cmd_run_spec = {
+    "run",
+    "[--opt LIST] [--isa LIST] [--problem LIST] [--set KEY=VALUE]... [--steps N] [--suite FILE] ...",
+    "run optimizers on problems against the reference; write a results set",
+    "With no --problem and no --suite, runs the built-in default suite: every\n"
+    "optimizer on every available ISA on a representative set of problems.\n"
+    "Each case runs the fp64 reference and the fp32 kernels side by side,\n"
+    "checks single-step agreement with the reference and bit-identity across\n"
+    "ISAs at every step, and records convergence. Writes\n"
+    "<out>/<run-id>/results.json and cases/<case>.csv; <out>/latest points at it.\n"
+    "Exit status: 0 all checks passed, 1 failure, 2 bad arguments or input\n"
+    "files, 3 an agreement or bit-identity check failed (named in the summary),\n"
+    "4 results could not be written, 5 a data set is missing or corrupt,\n"
+    "130 / 143 stopped by SIGINT / SIGTERM (the finished cases are saved).",
+    run_opts, sizeof run_opts / sizeof run_opts[0], 0, 0, ob_cmd_run,
+};
+
+/* Splits a comma list into a bit mask of names found by `lookup`. */
+static int parse_isa_list(const char *list, unsigned *mask, FILE *err)
+{
+    *mask = 0;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", list);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        ob_isa isa;
+        int is_ref;
+        if (ob_cli_isa(&ob_cmd_run_spec, "isa", tok, 0, &isa, &is_ref, err) != OB_EXIT_OK) return OB_EXIT_USAGE;
+        *mask |= 1u << isa;
+    }
+    if (!*mask) return ob_usage_error(&ob_cmd_run_spec, err, "--isa: empty list");
+    return OB_EXIT_OK;
+}
+
+typedef struct progress_ctx {
+    int tty;
+    size_t index, total;
+    const char *id;
+} progress_ctx;
+
+static void show_progress(void *ctx, uint64_t t, uint64_t steps)
+{
+    progress_ctx *p = ctx;
+    if (!p->tty) return;
+    fprintf(stderr, "\r[%zu/%zu] %-40s step %llu/%llu ", p->index, p->total, p->id, (unsigned long long)t,
+            (unsigned long long)steps);
+    fflush(stderr);
+}
+
+/* Builds the cases from --opt/--problem (the cross product). */
+static int cases_from_args(const ob_args *a, ob_suite *s, FILE *err)
+{
+    const ob_cmd_spec *c = &ob_cmd_run_spec;
+    memset(s, 0, sizeof *s);
+    const ob_optimizer *opts[64];
+    size_t nopt = 0;
+    const char *ol = ob_args_get(a, "opt");
+    if (ol) {
+        char buf[1024];
+        snprintf(buf, sizeof buf, "%s", ol);
+        for (char *sv = NULL, *t = strtok_r(buf, ",", &sv); t && nopt < 64; t = strtok_r(NULL, ",", &sv))
+            if (!(opts[nopt++] = ob_cli_optimizer(c, t, err))) return OB_EXIT_USAGE;
+        if (nopt == 0) return ob_usage_error(c, err, "--opt '%s': empty list", ol);
+    } else {
+        for (size_t i = 0; i < ob_optimizer_count && nopt < 64; i++) opts[nopt++] = ob_optimizer_table[i];
+    }
+    size_t nsets, nss, npp;
+    const char *const *sets = ob_args_all(a, "set", &nsets);
+    const char *const *ssets = ob_args_all(a, "sched-set", &nss);
+    const char *const *pp = ob_args_all(a, "param", &npp);
+    if (npp > OB_MAX_PROBLEM_PARAMS) return ob_usage_error(c, err, "at most %d --param", OB_MAX_PROBLEM_PARAMS);
+    for (size_t k = 0; k < npp; k++)
+        if (strlen(pp[k]) >= sizeof s->cases[0].pparams[0])
+            return ob_usage_error(c, err, "--param '%.40s...' is too long (at most %zu characters)", pp[k],
+                                  sizeof s->cases[0].pparams[0] - 1);
+    /* Every --set key must belong to at least one chosen optimizer. */
+    for (size_t k = 0; k < nsets; k++) {
+        char key[64];
+        snprintf(key, sizeof key, "%.*s", (int)strcspn(sets[k], "="), sets[k]);
+        int found = 0;
+        for (size_t i = 0; i < nopt; i++) found |= ob_hparam_find(opts[i], key) != NULL;
+        if (!found) return ob_usage_error(c, err, "--set %s: no chosen optimizer has a hyperparameter '%s'", sets[k], key);
+    }
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", ob_args_get(a, "problem"));
+    for (char *sv = NULL, *t = strtok_r(buf, ",", &sv); t; t = strtok_r(NULL, ",", &sv)) {
+        const ob_problem_spec *ps = ob_problem_find(t);
+        if (!ps) {
+            ob_usage_error(c, err, "unknown problem '%s' (see optbench list)", t);
+            ob_suite_free(s);
+            return OB_EXIT_USAGE;
+        }
+        ob_case *grown = realloc(s->cases, (s->n + nopt) * sizeof *grown);
+        if (!grown) {
+            ob_suite_free(s);
+            return OB_EXIT_FAIL;
+        }
+        s->cases = grown;
+        for (size_t i = 0; i < nopt; i++) {
+            ob_case cs;
+            memset(&cs, 0, sizeof cs);
+            cs.opt = opts[i];
+            cs.problem = ps;
+            cs.steps = ps->default_steps ? ps->default_steps : 1000;
+            cs.threads = 1;
+            ob_hparams_default(cs.opt, &cs.h);
+            if (ps->default_lr > 0) cs.h.lr = ps->default_lr;
+            char msg[512];
+            for (size_t k = 0; k < nsets; k++) {
+                char key[64];
+                snprintf(key, sizeof key, "%.*s", (int)strcspn(sets[k], "="), sets[k]);
+                if (!ob_hparam_find(cs.opt, key)) continue;
+                if (ob_hparam_set(cs.opt, &cs.h, sets[k], msg, sizeof msg) != 0) {
+                    ob_usage_error(c, err, "--set %s", msg);
+                    ob_suite_free(s);
+                    return OB_EXIT_USAGE;
+                }
+            }
+            /* ob_cli_schedule prints its own message; msg is only set by a
+             * failed ob_validate. */
+            int bad_h = ob_validate(cs.opt, &cs.h, msg, sizeof msg) != 0;
+            if (bad_h) ob_usage_error(c, err, "%s", msg);
+            if (bad_h ||
+                ob_cli_schedule(c, ob_args_get(a, "schedule"), ssets, nss, cs.opt, &cs.sched, err) != OB_EXIT_OK) {
+                ob_suite_free(s);
+                return OB_EXIT_USAGE;
+            }
+            for (size_t k = 0; k < npp; k++) snprintf(cs.pparams[k], sizeof cs.pparams[k], "%s", pp[k]);
+            cs.n_pparams = npp;
+            s->cases[s->n++] = cs;
+        }
+    }
+    if (s->n == 0) return ob_usage_error(c, err, "--problem '%s': empty list", ob_args_get(a, "problem"));
+    return OB_EXIT_OK;
+}
+
+static int parse_count(const ob_args *a, const char *name, uint64_t lo, uint64_t *v, int *given, FILE *err)
+{
+    const char *s = ob_args_get(a, name);
+    *given = s != NULL;
+    if (!s) return OB_EXIT_OK;
+    if (ob_parse_u64(s, v) != 0 || *v < lo)
+        return ob_usage_error(&ob_cmd_run_spec, err, "--%s: '%s' is not an integer >= %llu", name, s,
+                              (unsigned long long)lo);
+    return OB_EXIT_OK;
+}
+
+int ob_cmd_run(int argc, char **argv, FILE *out, FILE *err)
+{
+    const ob_cmd_spec *c = &ob_cmd_run_spec;
+    ob_args a;
+    int rc = ob_args_parse(c, argc, argv, &a, out, err);
+    if (rc == OB_ARGS_HELP) return OB_EXIT_OK;
+    if (rc != OB_EXIT_OK) return rc;
+    ob_suite s = {0};
+    unsigned isa_mask = 0;
+    for (int i = 0; i < OB_ISA_COUNT; i++)
+        if (ob_isa_supported((ob_isa)i)) isa_mask |= 1u << i;
+    uint64_t steps = 0, seed = 0, threads = 1, n = 0, batch = 0;
+    int has_steps, has_seed, has_threads, has_n, has_batch;
+    char msg[1024];
+    if ((rc = parse_count(&a, "steps", 1, &steps, &has_steps, err)) ||
+        (rc = parse_count(&a, "seed", 0, &seed, &has_seed, err)) ||
+        (rc = parse_count(&a, "threads", 1, &threads, &has_threads, err)) ||
+        (rc = parse_count(&a, "n", 1, &n, &has_n, err)) ||
+        (rc = parse_count(&a, "batch", 1, &batch, &has_batch, err)))
+        goto done;
+    if (ob_args_get(&a, "isa") && (rc = parse_isa_list(ob_args_get(&a, "isa"), &isa_mask, err))) goto done;
+    const char *suite = ob_args_get(&a, "suite");
+    if (suite && (ob_args_get(&a, "problem") || ob_args_get(&a, "opt") || ob_args_has(&a, "set") ||
+                  ob_args_get(&a, "schedule") || ob_args_has(&a, "param"))) {
+        rc = ob_usage_error(c, err, "--suite cannot be combined with --opt, --problem, --set, --schedule or --param");
+        goto done;
+    }
+    if (!ob_args_get(&a, "problem") && !suite &&
+        (ob_args_get(&a, "opt") || ob_args_has(&a, "set") || ob_args_has(&a, "param"))) {
+        rc = ob_usage_error(c, err, "--opt, --set and --param need --problem (or use --suite)");
+        goto done;
+    }
+    if (suite) {
+        if (ob_suite_load(suite, &s, msg, sizeof msg) != 0) {
+            rc = ob_usage_error(c, err, "%s", msg);
+            goto done;
+        }
+    } else if (ob_args_get(&a, "problem")) {
+        if ((rc = cases_from_args(&a, &s, err)) != OB_EXIT_OK) goto done;
+    } else if (ob_suite_default(&s, msg, sizeof msg) != 0) {
+        fprintf(err, "optbench run: %s\n", msg);
+        rc = OB_EXIT_FAIL;
+        goto done;
+    }
+    for (size_t i = 0; i < s.n; i++) {
+        ob_case *cs = &s.cases[i];
+        cs->isa_mask = isa_mask;
+        if (has_steps) cs->steps = steps;
+        if (has_seed) cs->seed = seed;
+        if (has_threads) cs->threads = (int)threads;
+        if (has_n) cs->n = (size_t)n;
+        if (has_batch) cs->batch = (size_t)batch;
+    }
+    /* Every case is checked before anything is written, so that a bad
+     * --param, a missing data set or a case too large for memory is an
+     * error with no output, not a results set that is partly missing. */
+    for (size_t i = 0; i < s.n; i++) {
+        const ob_case *ci = &s.cases[i];
+        int seen = 0;
+        for (size_t j = 0; j < i && !seen; j++) {
+            const ob_case *cj = &s.cases[j];
+            seen = cj->problem == ci->problem && cj->n == ci->n && cj->seed == ci->seed && cj->batch == ci->batch &&
+                   cj->opt->n_state == ci->opt->n_state && cj->n_pparams == ci->n_pparams &&
+                   !memcmp(cj->pparams, ci->pparams, sizeof ci->pparams);
+        }
+        if (!seen && (rc = ob_case_check(ci, msg, sizeof msg)) != OB_EXIT_OK) {
+            fprintf(err, "optbench run: %s.%s: %s\n", ci->problem->name, ci->opt->name, msg);
+            goto done;
+        }
+    }
+    const char *root = ob_args_get(&a, "out") ? ob_args_get(&a, "out") : "results";
+    char dir[4096];
+    /* From here on SIGINT and SIGTERM stop the run between steps, after
+     * saving the finished cases. */
+    ob_interrupt_install();
+    if (ob_run_dir_create(root, dir, sizeof dir, msg, sizeof msg) != 0) {
+        fprintf(err, "optbench run: %s\n", msg);
+        rc = OB_EXIT_IO;
+        goto done;
+    }
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "format", OB_RESULTS_FORMAT);
+    cJSON_AddNumberToObject(doc, "version", OB_RESULTS_VERSION);
+    /* "running" until the last write: a run killed outright (SIGKILL, a
+     * full disk) never leaves a results.json that claims to be complete. */
+    cJSON_AddStringToObject(doc, "status", "running");
+    cJSON_AddNumberToObject(doc, "cases_planned", (double)s.n);
+    cJSON_AddItemToObject(doc, "meta", ob_run_metadata(argc, argv, (unsigned long long)seed));
+    cJSON *cases = cJSON_AddArrayToObject(doc, "cases");
+    cJSON *failed = cJSON_AddArrayToObject(doc, "failed_cases");
+    char json_path[4200];
+    snprintf(json_path, sizeof json_path, "%s/results.json", dir);
+    /* stop: the exit code of an I/O error or a signal that ended the run;
+     * fail_code: that of the first case that failed (bad input, data, memory). */
+    int violations = 0, failures = 0, stop = 0, fail_code = OB_EXIT_OK;
+    progress_ctx pc = {isatty(fileno(stderr)) && !ob_args_has(&a, "quiet"), 0, s.n, ""};
+    int plain = !pc.tty && !ob_args_has(&a, "quiet");
+    char (*ids)[160] = calloc(s.n ? s.n : 1, sizeof *ids);
+    ob_case_result *res = calloc(s.n ? s.n : 1, sizeof *res);
+    if (!ids || !res) {
+        rc = OB_EXIT_FAIL;
+        free(ids);
+        free(res);
+        cJSON_Delete(doc);
+        goto done;
+    }
+    for (size_t i = 0; i < s.n; i++) {
+        /* A unique case id: problem.optimizer[+sam], suffixed when repeated. */
+        int dup = 0;
+        ob_case_id(&s.cases[i], ids[i], sizeof ids[i]);
+        for (size_t j = 0; j < i; j++) {
+            char other[sizeof ids[i]];
+            ob_case_id(&s.cases[j], other, sizeof other);
+            dup += !strcmp(other, ids[i]);
+        }
+        if (dup) snprintf(ids[i] + strlen(ids[i]), sizeof ids[i] - strlen(ids[i]), ".%d", dup + 1);
+    }
+    size_t done_cases = 0;
+    for (size_t i = 0; i < s.n && !stop; i++) {
+        ob_case *cs = &s.cases[i];
+        ob_case_result *r = &res[i];
+        const char *id = ids[i];
+        if (ob_interrupted()) {
+            stop = ob_interrupt_exit_code(ob_interrupted());
+            break;
+        }
+        pc.index = i + 1;
+        pc.id = id;
+        cs->progress = show_progress;
+        cs->progress_ctx = &pc;
+        if (plain) fprintf(err, "[%zu/%zu] %s (%llu steps)\n", i + 1, s.n, id, (unsigned long long)cs->steps);
+        char csv[4400];
+        snprintf(csv, sizeof csv, "%s/cases/%s.csv", dir, id);
+        if (ob_run_case(cs, csv, r, msg, sizeof msg) != 0) {
+            if (pc.tty) fprintf(stderr, "\n");
+            r->id[0] = '\0';
+            if (r->exit_code >= 128) {
+                fprintf(err, "optbench run: %s; the case is not saved\n", msg);
+                stop = r->exit_code;
+                break;
+            }
+            fprintf(err, "optbench run: %s: %s\n", id, msg);
+            if (r->exit_code == OB_EXIT_IO) {
+                /* A full disk or a vanished folder: the next case would fail too. */
+                stop = OB_EXIT_IO;
+                break;
+            }
+            if (!failures++) fail_code = r->exit_code ? r->exit_code : OB_EXIT_FAIL;
+            cJSON *fc = cJSON_CreateObject();
+            cJSON_AddStringToObject(fc, "id", id);
+            cJSON_AddStringToObject(fc, "error", msg);
+            cJSON_AddItemToArray(failed, fc);
+        } else {
+            snprintf(r->id, sizeof r->id, "%s", id);
+            if (!r->ok) violations++;
+            cJSON_AddItemToArray(cases, ob_case_to_json(cs, r));
+            done_cases++;
+        }
+        /* Rewritten after every case: an interrupted run keeps what finished. */
+        if (ob_json_write(json_path, doc, msg, sizeof msg) != 0) {
+            fprintf(err, "optbench run: %s\n", msg);
+            stop = OB_EXIT_IO;
+        }
+    }
+    if (pc.tty) fprintf(stderr, "\r%-80s\r", "");
+    if (!stop && ob_interrupted()) stop = ob_interrupt_exit_code(ob_interrupted());
+    /* The last write says how the run ended; after an I/O error it is still
+     * tried (it may fit), and if it fails the previous results.json stays,
+     * marked "running". */
+    cJSON_ReplaceItemInObject(doc, "status", cJSON_CreateString(stop >= 128 ? "interrupted" : stop ? "write_failed" : "complete"));
+    if (stop >= 128) cJSON_AddStringToObject(doc, "interrupted_by", ob_interrupt_name(stop - 128));
+    if (ob_json_write(json_path, doc, msg, sizeof msg) != 0) {
+        if (stop != OB_EXIT_IO) fprintf(err, "optbench run: %s\n", msg);
+        if (stop < 128) stop = OB_EXIT_IO;
+    }
+    /* latest points at complete runs only. */
+    if (!stop && ob_run_dir_mark_latest(root, dir, msg, sizeof msg) != 0) fprintf(err, "optbench run: %s\n", msg);
+    ob_case_summary_header(out);
+    for (size_t i = 0; i < s.n; i++)
+        if (res[i].id[0]) ob_case_summary(out, &s.cases[i], &res[i]);
+    char count[64];
+    if (stop) snprintf(count, sizeof count, "%zu of %zu cases run", done_cases + (size_t)failures, s.n);
+    else snprintf(count, sizeof count, "%zu case%s", s.n, s.n == 1 ? "" : "s");
+    fprintf(out, "\n%s, %d agreement violation%s, %d failure%s; results in %s\n", count, violations,
+            violations == 1 ? "" : "s", failures, failures == 1 ? "" : "s", dir);
+    if (stop >= 128)
+        fprintf(err, "optbench run: interrupted by %s: saved %zu finished case%s of %zu in %s\n",
+                ob_interrupt_name(stop - 128), done_cases, done_cases == 1 ? "" : "s", s.n, json_path);
+    else if (stop && access(json_path, F_OK) == 0)
+        fprintf(err, "optbench run: stopped: results could not be written; %s keeps the %zu case%s finished before, "
+                "marked as not complete\n", json_path, done_cases, done_cases == 1 ? "" : "s");
+    else if (stop)
+        fprintf(err, "optbench run: stopped: results could not be written; nothing was saved in %s\n", dir);
+    cJSON_Delete(doc);
+    free(ids);
+    free(res);
+    rc = stop ? stop : failures ? fail_code : violations ? OB_EXIT_AGREEMENT : OB_EXIT_OK;
+done:
+    ob_interrupt_restore();
+    ob_suite_free(&s);
+    ob_args_free(&a);
+    return rc;
+}

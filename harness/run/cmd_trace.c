@@ -1,0 +1,177 @@
+/*
+ * cmd_trace.c — `optbench trace`: replays a gradient stream through one
+ * optimizer and prints the parameters after every step.
+ *
+ * The gradient at step t is line t of the gradient file, whatever the
+ * parameters are, so a trace isolates the update rule from any problem.
+ * The reference path runs o->reference in double on double state; the fp32
+ * paths round x0 and the gradients to float once and run ob_step (which
+ * validates) on the requested instruction set.  Both start from torch's
+ * initial state (ob_state.h) and take the hyperparameters of step t from the
+ * schedule (ob_schedule_apply), computed in double once per step.
+ */
+#include <stdlib.h>
+
+#include "kernels/framework/ob_sam.h"
+#include "harness/ob_cli.h"
+#include "harness/core/ob_numfile.h"
+#include "harness/core/ob_state.h"
+
+static const ob_opt trace_opts[] = {
+    {"opt", "NAME", OB_OPT_REQUIRED, "optimizer (see optbench list optimizers)"},
+    {"set", "KEY=VALUE", OB_OPT_REPEAT, "set a hyperparameter (booleans: 0, 1, false, true)"},
+    {"schedule", "NAME", 0, "learning-rate schedule (default: constant)"},
+    {"sched-set", "KEY=VALUE", OB_OPT_REPEAT, "set a schedule key"},
+    {"isa", "VARIANT", OB_OPT_REQUIRED, "reference (double), scalar, avx2 or avx512 (fp32)"},
+    {"x0", "FILE", OB_OPT_REQUIRED, "starting point: n numbers separated by commas or white space"},
+    {"grads", "FILE", OB_OPT_REQUIRED, "one line per step, n comma-separated numbers"},
+};
+
+const ob_cmd_spec ob_cmd_trace_spec = {
+    "trace",
+    "--opt NAME [--set KEY=VALUE]... [--schedule NAME [--sched-set KEY=VALUE]...]\n"
+    "       --isa reference|scalar|avx2|avx512 --x0 FILE --grads FILE",
+    "replay a gradient stream and print the parameters after every step",
+    "Output: one line per step (line t of --grads is the gradient of step t), the\n"
+    "n parameters after that step, comma-separated: %.17g for reference, %.9g for\n"
+    "the fp32 variants (x0 and gradients are rounded to float first).  State starts\n"
+    "as in torch: zero, except Adagrad's sum = initial_accumulator_value.\n"
+    "Everything is checked before the first step: a bad file or a step past a\n"
+    "onecycle schedule's total_steps prints an error and nothing else (exit 2).\n"
+    "SAM (sam_rho > 0) needs the gradient at a perturbed point and is refused (exit 2).\n",
+    trace_opts, sizeof trace_opts / sizeof trace_opts[0], 0, 0,
+    ob_cmd_trace,
+};
+
+/* The inputs of a trace once every option has been checked. */
+typedef struct trace_job {
+    const ob_optimizer *o;
+    ob_hparams base;
+    ob_schedule sched;
+    int reference;
+    ob_isa isa;
+    double *x0;
+    size_t n;
+    ob_numrows grads;
+    ob_hparams *hp;   /* hyperparameters of every step, hp[t-1] */
+} trace_job;
+
+static void print_row_f64(FILE *out, const double *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) fprintf(out, "%s%.17g", i ? "," : "", p[i]);
+    fputc('\n', out);
+}
+
+static void print_row_f32(FILE *out, const float *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) fprintf(out, "%s%.9g", i ? "," : "", (double)p[i]);
+    fputc('\n', out);
+}
+
+static int run_reference(const trace_job *j, FILE *out, FILE *err)
+{
+    double *p = malloc(j->n * sizeof *p), *st[OB_MAX_STATE];
+    if (!p || ob_state_alloc_f64(j->o, &j->base, j->n, st) != 0) {
+        free(p);
+        fprintf(err, "optbench trace: out of memory\n");
+        return OB_EXIT_FAIL;
+    }
+    for (size_t i = 0; i < j->n; i++) p[i] = j->x0[i];
+    for (size_t t = 1; t <= j->grads.rows; t++) {
+        j->o->reference(&j->hp[t - 1], t, j->n, p, j->grads.v + (t - 1) * j->n, st, NULL);
+        print_row_f64(out, p, j->n);
+    }
+    ob_state_free_f64(st);
+    free(p);
+    return OB_EXIT_OK;
+}
+
+static int run_fp32(const trace_job *j, FILE *out, FILE *err)
+{
+    int rc = OB_EXIT_OK;
+    float *p = malloc(j->n * sizeof *p), *g = malloc(j->n * sizeof *g), *st[OB_MAX_STATE];
+    if (!p || !g || ob_state_alloc_f32(j->o, &j->base, j->n, st) != 0) {
+        free(p);
+        free(g);
+        fprintf(err, "optbench trace: out of memory\n");
+        return OB_EXIT_FAIL;
+    }
+    for (size_t i = 0; i < j->n; i++) p[i] = (float)j->x0[i];
+    for (size_t t = 1; t <= j->grads.rows && rc == OB_EXIT_OK; t++) {
+        const double *gd = j->grads.v + (t - 1) * j->n;
+        for (size_t i = 0; i < j->n; i++) g[i] = (float)gd[i];
+        char msg[512];
+        if (ob_step(j->o, j->isa, &j->hp[t - 1], t, j->n, p, g, st, msg, sizeof msg) != 0) {
+            /* Not expected: every step's hyperparameters were validated. */
+            rc = ob_usage_error(&ob_cmd_trace_spec, err, "step %zu: %s", t, msg);
+            break;
+        }
+        print_row_f32(out, p, j->n);
+    }
+    ob_state_free_f32(st);
+    free(p);
+    free(g);
+    return rc;
+}
+
+/* Checks the options and loads the files into j; OB_EXIT_OK or an exit code
+ * with the message printed. */
+static int prepare(const ob_args *a, trace_job *j, FILE *err)
+{
+    const ob_cmd_spec *c = &ob_cmd_trace_spec;
+    size_t nsets, nsched;
+    const char *const *sets = ob_args_all(a, "set", &nsets);
+    const char *const *ssets = ob_args_all(a, "sched-set", &nsched);
+    char msg[512];
+    int rc;
+
+    if (!(j->o = ob_cli_optimizer(c, ob_args_get(a, "opt"), err))) return OB_EXIT_USAGE;
+    if ((rc = ob_cli_hparams(c, j->o, sets, nsets, &j->base, err)) != OB_EXIT_OK) return rc;
+    /* SAM needs a second gradient at the perturbed point x_hat, which a
+     * fixed gradient stream does not have. */
+    if (ob_sam_active(&j->base))
+        return ob_usage_error(c, err,
+                              "sam_rho = %g: a trace replays fixed gradients and cannot evaluate the "
+                              "gradient at SAM's perturbed point; use sam_rho=0 (or optbench run)",
+                              j->base.sam_rho);
+    rc = ob_cli_schedule(c, ob_args_get(a, "schedule"), ssets, nsched, j->o, &j->sched, err);
+    if (rc != OB_EXIT_OK) return rc;
+    rc = ob_cli_isa(c, "isa", ob_args_get(a, "isa"), 1, &j->isa, &j->reference, err);
+    if (rc != OB_EXIT_OK) return rc;
+
+    if (ob_numlist_read(ob_args_get(a, "x0"), &j->x0, &j->n, msg, sizeof msg) != 0 ||
+        ob_numrows_read(ob_args_get(a, "grads"), j->n, &j->grads, msg, sizeof msg) != 0)
+        return ob_usage_error(c, err, "%s", msg);
+
+    /* Every step's hyperparameters, checked before the first step so that
+     * an error leaves no partial output. */
+    j->hp = malloc(j->grads.rows * sizeof *j->hp);
+    if (!j->hp) {
+        fprintf(err, "optbench trace: out of memory\n");
+        return OB_EXIT_FAIL;
+    }
+    for (size_t t = 1; t <= j->grads.rows; t++) {
+        if (ob_schedule_apply(&j->sched, j->o, &j->base, t, &j->hp[t - 1], msg, sizeof msg) != 0 ||
+            ob_validate(j->o, &j->hp[t - 1], msg, sizeof msg) != 0)
+            return ob_usage_error(c, err, "step %zu (line %zu of %s): %s", t, t,
+                                  ob_args_get(a, "grads"), msg);
+    }
+    return OB_EXIT_OK;
+}
+
+int ob_cmd_trace(int argc, char **argv, FILE *out, FILE *err)
+{
+    ob_args a;
+    int rc = ob_args_parse(&ob_cmd_trace_spec, argc, argv, &a, out, err);
+    if (rc == OB_ARGS_HELP) return OB_EXIT_OK;
+    if (rc != OB_EXIT_OK) return rc;
+
+    trace_job j = {0};
+    rc = prepare(&a, &j, err);
+    if (rc == OB_EXIT_OK) rc = j.reference ? run_reference(&j, out, err) : run_fp32(&j, out, err);
+    free(j.hp);
+    free(j.x0);
+    ob_numrows_free(&j.grads);
+    ob_args_free(&a);
+    return rc;
+}

@@ -1,0 +1,132 @@
+/*
+ * ob_run.h — running one case: an optimizer with its hyperparameters and
+ * schedule, on one problem, on the fp64 reference path and on every chosen
+ * fp32 kernel variant, with agreement, bit-identity and convergence
+ * recorded at every step.
+ */
+#ifndef OB_RUN_H
+#define OB_RUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+#include "optbench/optimizers.h"
+#include "optbench/problems.h"
+#include "harness/core/ob_schedule.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Exit status of `optbench run` when an agreement check failed. */
+#define OB_EXIT_AGREEMENT 3
+
+#define OB_MAX_PROBLEM_PARAMS 8
+
+/* One case of a run. */
+typedef struct ob_case {
+    const ob_optimizer *opt;
+    ob_hparams h;                   /* base hyperparameters (lr before the schedule) */
+    ob_schedule sched;
+    const ob_problem_spec *problem;
+    size_t n;                       /* dimension (0: the problem's default) */
+    uint64_t seed;
+    size_t batch;                   /* 0: the problem's default */
+    char pparams[OB_MAX_PROBLEM_PARAMS][128];  /* problem "key=value" params */
+    size_t n_pparams;
+    uint64_t steps;
+    unsigned isa_mask;              /* bit i: run ob_isa i */
+    int threads;
+    /* Test hook: replaces the kernel of an fp32 path (NULL: the table's). */
+    ob_kernel_fn kernel_override[OB_ISA_COUNT];
+    /* Called after each recorded step (may be NULL). */
+    void (*progress)(void *ctx, uint64_t t, uint64_t steps);
+    void *progress_ctx;
+} ob_case;
+
+/* Figures for one path (the reference, or one ISA). */
+typedef struct ob_path_result {
+    int ran;
+    double final_loss;
+    double final_gap;               /* loss - f*, NaN when f* is unknown */
+    double final_dist;              /* ||x - x*||, NaN when x* is unknown */
+    uint64_t steps_to_target;       /* 0: target not reached (or no f*) */
+    double time_to_target_s;
+    uint64_t diverged_at;           /* 0: never; else the step whose loss was NaN/Inf */
+    double time_s;                  /* total wall time of this path */
+    /* fp32 paths only: */
+    double max_agree;               /* worst single-step error, in u*S */
+    uint64_t max_agree_step;
+    size_t max_agree_elem;
+    char max_agree_array[32];
+    int agree_ok;                   /* max_agree <= the optimizer's bound */
+    int identical;                  /* bit-identical to scalar at every step */
+    uint64_t first_diff_step;
+    size_t first_diff_elem;
+    char first_diff_array[32];
+    double max_dev;                 /* max relative deviation from the fp64 trajectory */
+    uint64_t dev_exceeds_step;      /* first step with deviation > OB_DEV_THRESHOLD; 0 never */
+} ob_path_result;
+
+#define OB_DEV_THRESHOLD 1e-3
+
+typedef struct ob_case_result {
+    char id[160];                   /* "<problem>.<opt>[.<n>]" , unique within a run */
+    size_t n;
+    size_t batch;
+    double fstar;
+    int has_fstar;
+    double tol;
+    ob_path_result ref;
+    ob_path_result isa[OB_ISA_COUNT];
+    unsigned grad_evals_per_step;   /* gradient evaluations per step and path: 2 with SAM, else 1 */
+    int ok;                         /* every agreement check passed */
+    /* When ob_run_case fails: the exit code of that kind of failure
+     * (ob_args.h): OB_EXIT_USAGE a bad configuration, OB_EXIT_DATA a
+     * missing or corrupt data set, OB_EXIT_FAIL out of memory or too
+     * large, OB_EXIT_IO the CSV could not be written, 128 + signal when
+     * interrupted (ob_interrupt.h). */
+    int exit_code;
+} ob_case_result;
+
+/* The case's id: "<problem>.<optimizer>", with "+sam" or "+asam" when
+ * SAM is on (a run makes repeated ids unique with ".2", ".3", ...). */
+void ob_case_id(const ob_case *c, char *buf, size_t len);
+
+/* Runs one case, writing the per-step series to csv_path (atomically; NULL
+ * to skip).  Returns 0 (check r->ok for agreement), or -1 with a message
+ * and r->exit_code (bad configuration, missing data, out of memory, write
+ * failure, or a SIGINT/SIGTERM seen between steps: the CSV is then
+ * abandoned, never left half-written). */
+int ob_run_case(const ob_case *c, const char *csv_path, ob_case_result *r, char *err, size_t errlen);
+
+/* Memory this process may still use, in bytes: MemAvailable + SwapFree,
+ * and no more than `ulimit -v` leaves.  INFINITY when unknown. */
+double ob_memory_available(void);
+
+/* Checks a case before anything is written: that its memory fits (an
+ * estimate against the available memory and `ulimit -v`) and that its
+ * problem can be created (configuration and data files).  Returns
+ * OB_EXIT_OK, or the exit code of the failure with a message. */
+int ob_case_check(const ob_case *c, char *err, size_t errlen);
+
+/* The "hparams" object of results.json and the sweep records: the
+ * optimizer's own keys, then the generic keys in use (clip_norm and
+ * clip_value when not 0; sam_rho, sam_adaptive and sam_eta when
+ * sam_rho > 0). */
+cJSON *ob_hparams_json(const ob_optimizer *o, const ob_hparams *h);
+
+/* The record of a case for results.json. */
+cJSON *ob_case_to_json(const ob_case *c, const ob_case_result *r);
+
+/* One line per path for the summary table, with a header. */
+void ob_case_summary_header(FILE *out);
+void ob_case_summary(FILE *out, const ob_case *c, const ob_case_result *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,195 @@
+/*
+ * optbench/optimizers.h — the single table of optimizers and their variants.
+ *
+ * This table drives dispatch, the tests, the harness and the benchmarks.
+ * Adding an optimizer means adding one entry (kernels/framework/optimizers.c), its
+ * kernels (kernels/<isa>/), its reference (reference/) and its tests; no
+ * switch statement elsewhere names optimizers.
+ */
+#ifndef OB_OPTIMIZERS_H
+#define OB_OPTIMIZERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hparams.h"
+#include "step.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- instruction sets ------------------------------------------------- */
+
+typedef enum ob_isa {
+    OB_ISA_SCALAR = 0,
+    OB_ISA_AVX2 = 1,
+    OB_ISA_AVX512 = 2,
+    OB_ISA_COUNT
+} ob_isa;
+
+/* "scalar", "avx2", "avx512". */
+const char *ob_isa_name(ob_isa isa);
+/* Parses an ISA name; returns 0 on success, -1 for an unknown name. */
+int ob_isa_parse(const char *name, ob_isa *out);
+/* Vector width in fp32 lanes (1, 8, 16). */
+size_t ob_isa_width(ob_isa isa);
+/* Nonzero if this binary was built with the ISA's translation units. */
+int ob_isa_compiled(ob_isa isa);
+/* Nonzero if the ISA was compiled in and this CPU (and OS) can run it.
+ * Detection (CPUID + XGETBV through __builtin_cpu_supports) runs once. */
+int ob_isa_supported(ob_isa isa);
+/* Why an ISA is unavailable ("" when it is available). */
+const char *ob_isa_unavailable_reason(ob_isa isa);
+/* The ISA the dispatcher uses: OPTBENCH_ISA if set, else the best supported.
+ * Returns 0, or -1 with a message in err when OPTBENCH_ISA names an unknown
+ * ISA or one this CPU lacks (never a SIGILL).  With OPTBENCH_LOG_ISA=1 the
+ * choice is logged to stderr once. */
+int ob_isa_select(ob_isa *out, char *err, size_t errlen);
+
+/* ---- hyperparameter specs --------------------------------------------- */
+
+typedef enum ob_hp_kind { OB_HP_REAL, OB_HP_BOOL } ob_hp_kind;
+
+typedef struct ob_hparam_spec {
+    const char *name;        /* torch key: "lr", "beta1", ... */
+    size_t offset;           /* offsetof(ob_hparams, field) */
+    ob_hp_kind kind;
+    double def;              /* default (torch's) */
+    double lo, hi;           /* valid range */
+    int lo_open, hi_open;    /* 1 if the bound itself is excluded */
+    const char *doc;
+} ob_hparam_spec;
+
+/* ---- the table -------------------------------------------------------- */
+
+#define OB_MAX_STATE 4
+/* ob_optimizer.divides: n_sqrt square roots and n_div divisions. */
+#define OB_DIVIDER(n_sqrt, n_div) ((n_sqrt) << 4 | (n_div))
+#define OB_DIVIDER_SQRTS(d) ((d) >> 4)
+#define OB_DIVIDER_DIVS(d) ((d) & 15)
+#define OB_MAX_HPARAMS 12
+
+typedef void (*ob_ref_fn)(const ob_hparams *h, uint64_t t, size_t n,
+                          double *p, const double *g, double *const *state,
+                          double *const *scale);
+
+typedef struct ob_optimizer {
+    const char *name;             /* "adam" */
+    const char *title;            /* "Adam (Kingma & Ba 2015), L2 weight decay" */
+    const char *source;           /* paper and torch class */
+    const ob_hparam_spec *hparams;
+    size_t n_hparams;
+    size_t n_state;               /* state arrays the kernel may use */
+    const char *state_names[OB_MAX_STATE];
+    /* Bit k set: state array k is used with these hyperparameters. */
+    unsigned (*state_mask)(const ob_hparams *h);
+    /* Extra checks beyond the per-key ranges (e.g. nesterov needs momentum);
+     * 0 or -1 with a message. */
+    int (*check)(const ob_hparams *h, char *err, size_t errlen);
+    /* Per-step scalars for step t (1-based), in double, rounded once. */
+    void (*prepare)(const ob_hparams *h, uint64_t t, ob_step_scalars *s);
+    ob_kernel_fn kernel[OB_ISA_COUNT];  /* NULL where not compiled */
+    ob_ref_fn reference;
+    /* Single-step agreement bound against the reference, in units of
+     * u = 2^-24 times the per-element error scale the reference reports
+     * (README, "Agreement bounds"). */
+    double agree_bound;
+    /* Correctly rounded divider operations per element in the exact
+     * kernels, OB_DIVIDER(sqrts, divisions); 0 for none.  `optbench bench`
+     * measures the divider ceiling with the same operations. */
+    int divides;
+    /* Approximate variants (README "The approximate variant"), NULL where
+     * there is none.  Never chosen by dispatch or by `optbench run`;
+     * `optbench bench` reports them as variant=approx.  approx_bound is
+     * their agreement bound, in the same units as agree_bound. */
+    ob_kernel_fn approx_kernel[OB_ISA_COUNT];
+    double approx_bound;
+} ob_optimizer;
+
+extern const ob_optimizer *const ob_optimizer_table[];
+extern const size_t ob_optimizer_count;
+
+/* Looks an optimizer up by name; NULL if unknown. */
+const ob_optimizer *ob_optimizer_find(const char *name);
+
+/* Fills h with the optimizer's defaults and those of the generic keys
+ * (other fields are 0). */
+void ob_hparams_default(const ob_optimizer *o, ob_hparams *h);
+/* The generic keys every optimizer takes besides its own, in this order:
+ * gradient clipping (clip_norm, clip_value; kernels/framework/ob_reduce.h) and SAM
+ * (sam_rho, sam_adaptive, sam_eta; kernels/framework/ob_sam.h).  i < count. */
+size_t ob_generic_hparam_count(void);
+const ob_hparam_spec *ob_generic_hparam(size_t i);
+const ob_hparam_spec *ob_hparam_find(const ob_optimizer *o, const char *key);
+double ob_hparam_get(const ob_hparams *h, const ob_hparam_spec *spec);
+void ob_hparam_put(ob_hparams *h, const ob_hparam_spec *spec, double v);
+/* Parses "key=value" for this optimizer into h.  Booleans accept 0, 1,
+ * false, true.  Returns 0, or -1 with a message (h untouched). */
+int ob_hparam_set(const ob_optimizer *o, ob_hparams *h, const char *assignment,
+                  char *err, size_t errlen);
+/* Checks every hyperparameter against its range (NaN and Inf rejected) and
+ * the optimizer's extra rules.  The message names the parameter, its value
+ * and the valid range.  Returns 0 or -1. */
+int ob_validate(const ob_optimizer *o, const ob_hparams *h, char *err, size_t errlen);
+
+/* Number of state arrays in use and bytes of state per parameter. */
+size_t ob_state_count(const ob_optimizer *o, const ob_hparams *h);
+size_t ob_state_bytes_per_param(const ob_optimizer *o, const ob_hparams *h);
+/* Bytes of memory traffic per element and step: p, g, state read; p and
+ * state written (fp32). */
+size_t ob_traffic_bytes_per_param(const ob_optimizer *o, const ob_hparams *h);
+
+/* ---- stepping --------------------------------------------------------- */
+
+/* Validates h, prepares the scalars for step t (t >= 1) and runs the kernel
+ * of `isa` on one thread.  On invalid input returns -1 with a message and
+ * touches nothing.  NaN/Inf in g are not errors: they stay in their own
+ * element, as in torch (unless clip_norm is set: a non-finite norm reaches
+ * every element, as in torch's clip_grad_norm_).  Gradient clipping
+ * (h->clip_norm, h->clip_value; kernels/framework/ob_reduce.h) works on a copy: g is
+ * never modified. */
+int ob_step(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, uint64_t t,
+            size_t n, float *p, const float *g, float *const *state,
+            char *err, size_t errlen);
+
+/* The checks every step runs before it touches anything: isa supported,
+ * t >= 1, ob_validate, and for n > 0 the arrays (have_pg: p and g are not
+ * NULL; bit k of state_present: state[k] is not NULL).  0, or -1 with a
+ * message. */
+int ob_step_check(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, uint64_t t, size_t n,
+                  int have_pg, unsigned state_present, char *err, size_t errlen);
+
+/* Below this many elements per thread a step runs on one thread, so small
+ * tensors never pay for thread start-up. */
+#define OB_THREAD_MIN_CHUNK ((size_t)1 << 15)
+
+/* Runs a prepared kernel over [0, n) split into chunks across `threads`
+ * threads (<= 0: OpenMP's default).  Chunk boundaries are multiples of 64
+ * elements.  The kernels are element-wise, so the result is bit-identical
+ * for any thread count.  When s asks for gradient clipping, the gradient
+ * norm is reduced first in one fixed order and the kernel runs on clipped
+ * copies of g (ob_run_kernel_clipped, kernels/framework/ob_reduce.h): still
+ * bit-identical for any thread count and ISA. */
+void ob_run_kernel_threaded(ob_kernel_fn k, size_t n, float *p, const float *g,
+                            float *const *state, size_t n_state,
+                            const ob_step_scalars *s, int threads);
+
+/* The number of threads ob_run_kernel_threaded uses for n elements when
+ * asked for `threads` (<= 0: OpenMP's default): at most one per
+ * OB_THREAD_MIN_CHUNK elements, at least 1. */
+int ob_thread_count(size_t n, int threads);
+/* The chunk length for n elements on nt threads: ceil(n/nt) rounded up to
+ * a multiple of 64 floats (256 bytes, so no two threads write the same
+ * cache line); n when nt <= 1. */
+size_t ob_thread_chunk(size_t n, size_t nt);
+
+/* The threaded form of ob_step. */
+int ob_step_threaded(const ob_optimizer *o, ob_isa isa, const ob_hparams *h,
+                     uint64_t t, size_t n, float *p, const float *g,
+                     float *const *state, int threads, char *err, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,228 @@
+/*
+ * ob_mixed.h — mixed-precision storage: bf16 parameters, bf16 or fp16
+ * gradients, bf16 optimizer state (README "Mixed precision").
+ *
+ * A format says how each role is stored in memory:
+ *
+ *   param  f32 | bf16     the parameters, updated in place.  With bf16
+ *                         there is no fp32 master copy: the bf16 array is
+ *                         the only copy, and every step rounds the fp32
+ *                         result back to bf16, to nearest even (rne) or
+ *                         stochastically (sr, Gupta et al. 2015).
+ *   grad   f32 | bf16 | f16   read only.  fp16 gradients carry a loss
+ *                         scale (Micikevicius et al. 2018): the step
+ *                         multiplies them by inv_loss_scale and is skipped
+ *                         (nothing written) when any is Inf or NaN.
+ *   state  f32 | bf16     every state array of the optimizer, rounded to
+ *                         nearest even when stored.
+ *
+ * The arithmetic is always the fp32 kernel's: inputs are widened to fp32
+ * (exactly), the optimizer's fp32 kernel of the chosen ISA computes the
+ * update, and the results are rounded to the storage formats.  Every
+ * conversion is exact or correctly rounded and defined bit for bit (below),
+ * and stochastic rounding draws its bits from a counter-based hash of
+ * (seed, step, element index), so a mixed step is bit-identical in every
+ * ISA, with or without the CPU's bf16 conversion instructions, and for any
+ * thread count.
+ *
+ * Conversions (the software definitions; every ISA matches them):
+ *   bf16 -> f32   the 16 bits become the high half (exact).
+ *   f16  -> f32   exact, subnormals included; Inf stays Inf; a NaN keeps
+ *                 its sign and payload (shifted left 13) and is made quiet.
+ *   f32 -> bf16 rne   round to nearest, ties to even, on the bit pattern:
+ *                 (x + 0x7fff + ((x >> 16) & 1)) >> 16.  Subnormals are
+ *                 rounded like any other value (never flushed); a finite
+ *                 value past the largest bf16 rounds to Inf; a NaN keeps
+ *                 its sign and top 7 payload bits and is made quiet
+ *                 ((x >> 16) | 0x0040).
+ *   f32 -> bf16 sr    (x + r) >> 16 with r 16 random bits: rounds up with
+ *                 probability (low 16 bits of x) / 2^16, so the expected
+ *                 result is x.  Inf stays Inf, a finite value may round up
+ *                 to Inf past the largest bf16, a NaN as with rne.
+ *   f32 -> f16 rne    round to nearest even, subnormals kept, overflow to
+ *                 Inf, NaN quiet with the top 10 payload bits (used to make
+ *                 test and benchmark gradients).
+ */
+#ifndef OB_MIXED_H
+#define OB_MIXED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "optbench/optimizers.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum ob_dtype { OB_DT_F32 = 0, OB_DT_BF16 = 1, OB_DT_F16 = 2 } ob_dtype;
+typedef enum ob_rounding { OB_ROUND_RNE = 0, OB_ROUND_SR = 1 } ob_rounding;
+
+/* "f32", "bf16", "f16"; bytes per element (4 or 2). */
+const char *ob_dtype_name(ob_dtype d);
+size_t ob_dtype_size(ob_dtype d);
+
+typedef struct ob_format {
+    char name[64];        /* the preset's name, or the spec as written */
+    ob_dtype param;       /* f32 or bf16 */
+    ob_dtype grad;        /* f32, bf16 or f16 */
+    ob_dtype state;       /* f32 or bf16 */
+    ob_rounding round;    /* rounding of bf16 parameters */
+    uint64_t seed;        /* stochastic rounding's seed */
+} ob_format;
+
+/* The named formats. */
+typedef struct ob_format_preset {
+    const char *name;
+    ob_dtype param, grad, state;
+    ob_rounding round;
+    const char *doc;      /* one line */
+} ob_format_preset;
+
+extern const ob_format_preset ob_format_presets[];
+extern const size_t ob_format_preset_count;
+
+/* Parses a preset name ("bf16-sr"), a preset with options
+ * ("bf16-sr,seed=7") or the explicit form
+ * "param=bf16,grad=f16,state=bf16,round=sr,seed=7" (keys in any order;
+ * absent keys: f32, rne, seed 0).  Returns 0, or -1 with a message that
+ * names the offending part. */
+int ob_format_parse(const char *spec, ob_format *out, char *err, size_t errlen);
+/* The fp32 format (every role f32). */
+void ob_format_fp32(ob_format *out);
+/* Nonzero if every role is f32 (ob_step_mixed is then ob_step_threaded). */
+int ob_format_is_fp32(const ob_format *f);
+/* "param=bf16,grad=f32,state=bf16,round=sr,seed=7" */
+void ob_format_describe(const ob_format *f, char *buf, size_t len);
+
+/* Bytes of state per parameter (the arrays in use at the format's state
+ * size) and of memory traffic per element and step (p read and written,
+ * g read — twice for fp16 gradients, whose finiteness pass precedes the
+ * step — each state array read and written). */
+size_t ob_mixed_state_bytes(const ob_optimizer *o, const ob_hparams *h, const ob_format *f);
+size_t ob_mixed_traffic_bytes(const ob_optimizer *o, const ob_hparams *h, const ob_format *f);
+
+/* ---- conversions -------------------------------------------------------- */
+
+/* The software definitions (above), one element. */
+float ob_bf16_to_f32(uint16_t b);
+uint16_t ob_f32_to_bf16_rne(float x);
+/* r: the 16 random bits (0 .. 0xffff). */
+uint16_t ob_f32_to_bf16_sr(float x, uint32_t r);
+float ob_f16_to_f32(uint16_t h);
+uint16_t ob_f32_to_f16_rne(float x);
+
+/* Stochastic rounding's random bits.  Per step, a 64-bit key from (seed,
+ * t): k = splitmix64(seed ^ splitmix64(t)).  Per call of a kernel (once,
+ * in scalar code), a 32-bit key for the elements it covers, which share
+ * the high 32 bits of their index i (the index in the whole array,
+ * whatever the threads' chunks; callers split a run at multiples of 2^32):
+ *   K = lo32(splitmix64(k ^ hi32(i)))                       (ob_sr_call_key)
+ * Per pair of elements 2j, 2j+1 (j = lo32(i) >> 1), one round of the
+ * 32-bit lowbias32 hash, whose low half goes to the even element and high
+ * half to the odd one:
+ *   x = lowbias32((lo32(i) >> 1) ^ K);  r = i even ? x & 0xffff : x >> 16
+ *                                                           (ob_sr_bits)
+ * lowbias32 (C. Wellons, "Prospecting for hash functions", 2018):
+ *   x ^= x >> 16; x *= 0x7feb352d; x ^= x >> 15; x *= 0x846ca68b; x ^= x >> 16.
+ * One 32-bit multiply per element, 32-bit lanes in every ISA; a bijection
+ * of 32 bits, so the pairs of one call never share an input. */
+uint64_t ob_sr_key(uint64_t seed, uint64_t t);
+uint32_t ob_sr_call_key(uint64_t key, uint32_t hi);
+uint32_t ob_sr_bits(uint64_t key, uint64_t i);
+
+/* Array conversions of one ISA (ob_cvt_ops_for).  None needs alignment.
+ * sr: element j of the call uses ob_sr_bits with i = base + j, where the
+ * caller passes lo = lo32(base) and key = ob_sr_call_key(k, hi32(base)),
+ * and guarantees that lo + n does not wrap past 2^32. */
+typedef struct ob_cvt_ops {
+    const char *name;  /* "scalar", "avx2", "avx512", "avx512bf16" */
+    void (*bf16_to_f32)(size_t n, const uint16_t *src, float *dst);
+    /* dst = f16_to_f32(src) * scale (one fp32 multiply). */
+    void (*f16_to_f32)(size_t n, const uint16_t *src, float *dst, float scale);
+    void (*f32_to_bf16_rne)(size_t n, const float *src, uint16_t *dst);
+    void (*f32_to_bf16_sr)(size_t n, const float *src, uint16_t *dst, uint32_t key, uint32_t lo);
+    /* Nonzero if no element is Inf or NaN. */
+    int (*f16_all_finite)(size_t n, const uint16_t *src);
+} ob_cvt_ops;
+
+/* The conversions an ISA uses: on AVX-512, the AVX512_BF16 instructions
+ * (vcvtneps2bf16, with subnormal inputs fixed up in software) where the
+ * CPU has them and they are not switched off, else AVX-512F integer code.
+ * NULL where the ISA was not compiled in. */
+const ob_cvt_ops *ob_cvt_ops_for(ob_isa isa);
+/* Nonzero if this binary has the AVX512_BF16 code and this CPU runs it. */
+int ob_bf16_native_supported(void);
+/* Whether AVX-512 steps use the AVX512_BF16 instructions: on by default
+ * where supported, off when OPTBENCH_BF16_NATIVE=0.  ob_bf16_native_set
+ * switches it (tests compare both paths); returns the previous setting.
+ * Not thread-safe: switch it between steps. */
+int ob_bf16_native_enabled(void);
+int ob_bf16_native_set(int on);
+
+/* ---- the mixed step ------------------------------------------------------- */
+
+/* Fused kernels: the whole step of one optimizer for one format in
+ * registers (no block buffers).  They perform the fp32 kernel's operations
+ * in the same order, so they are bit-identical to the generic path.
+ * fp16 gradients are multiplied by inv_scale (the step checked them all
+ * finite first).  With sr, bf16 parameters are rounded stochastically,
+ * key and lo as in ob_cvt_ops.f32_to_bf16_sr; else to nearest even. */
+typedef void (*ob_fused_fn)(size_t n, void *p, const void *g, void *const *state, const ob_step_scalars *s,
+                            float inv_scale, int sr, uint32_t key, uint32_t lo);
+
+typedef struct ob_fused_kernel {
+    ob_kernel_fn base;            /* the fp32 kernel it fuses: every optimizer of
+                                   * the table whose kernel[isa] this is uses it */
+    ob_isa isa;
+    int native_bf16;              /* needs AVX512_BF16 (and is used only when enabled) */
+    ob_dtype param, grad, state;  /* the format it handles (either rounding) */
+    ob_fused_fn fn;
+} ob_fused_kernel;
+
+/* The fused kernels (kernels/framework/mixed.c); the step uses one where the
+ * optimizer's kernel, ISA and format match and no clipping is asked. */
+extern const ob_fused_kernel ob_fused_kernels[];
+extern const size_t ob_fused_kernel_count;
+/* The fused kernel a step of o/f on isa would use, or NULL (generic path). */
+const ob_fused_kernel *ob_fused_find(const ob_optimizer *o, ob_isa isa, const ob_format *f);
+
+/* Elements per block of the generic path: inputs are widened into fp32
+ * stack buffers of this many elements (in L1), the fp32 kernel runs on the
+ * block, and the results are rounded back. */
+#define OB_MIXED_BLOCK 512
+
+/* One step of o in format f.  p, g and state[k] point at arrays of the
+ * format's element types (float or uint16_t); state arrays the optimizer
+ * does not use with h may be NULL.  inv_loss_scale multiplies fp16
+ * gradients; it must be a power of two in [2^-64, 2^24] (so the multiply
+ * is exact) and 1 unless grad = f16.  With grad = f16, if any gradient is
+ * Inf or NaN the step is skipped: nothing is written, *skipped = 1 (the
+ * caller lowers its loss scale, as torch.cuda.amp.GradScaler does);
+ * otherwise *skipped = 0 (skipped may be NULL).  Gradient clipping:
+ * clip_value with every format, clip_norm only with f32 gradients (an
+ * error otherwise).  threads as in ob_step_threaded; the result is
+ * bit-identical for every ISA and thread count.  Returns 0, or -1 with a
+ * message (nothing written). */
+int ob_step_mixed(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, uint64_t t, const ob_format *f,
+                  float inv_loss_scale, size_t n, void *p, const void *g, void *const *state, int threads,
+                  int *skipped, char *err, size_t errlen);
+
+/* The step after its checks, with the scalars s already prepared for step
+ * t (t also keys stochastic rounding): what ob_step_mixed runs, for
+ * callers that prepare once and step many times (benchmarks).  No
+ * validation; allow_fused = 0 forces the generic path.  Returns 1 if the
+ * step was skipped (fp16 overflow), else 0. */
+int ob_mixed_run(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, const ob_format *f,
+                 const ob_step_scalars *s, uint64_t t, float inv_loss_scale, size_t n, void *p, const void *g,
+                 void *const *state, int threads, int allow_fused);
+
+/* The generic path alone (no fused kernel), for tests and benchmarks. */
+int ob_step_mixed_generic(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, uint64_t t,
+                          const ob_format *f, float inv_loss_scale, size_t n, void *p, const void *g,
+                          void *const *state, int threads, int *skipped, char *err, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
