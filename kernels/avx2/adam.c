@@ -9,36 +9,11 @@
  *
  * Required ISA: AVX2 + FMA (built with -mavx2 -mfma -ffp-contract=off).
  * The flags (l2, decoupled, amsgrad) are specialised outside the element
- * loop.  The loop handles 2 vectors per iteration; the last n % 8 elements
- * run through the same per-vector code with a masked load/store, so no
- * byte outside [0, n) is read or written.
+ * loop; two vectors per iteration, masked tail (avx2_ops.h), so no byte
+ * outside [0, n) is read or written.
  */
-#include <immintrin.h>
-
 #include "kernels/ob_kernels.h"
-#include "kernels/ob_prefetch.h"
-
-#define OB_AVX2_INLINE static inline __attribute__((always_inline))
-
-/* Loads/stores 8 floats; with `masked`, only the lanes set in `mask`
- * (the others read as 0 and are not written). */
-OB_AVX2_INLINE __m256 load8(const float *a, __m256i mask, const int masked)
-{
-    return masked ? _mm256_maskload_ps(a, mask) : _mm256_loadu_ps(a);
-}
-
-OB_AVX2_INLINE void store8(float *a, __m256 x, __m256i mask, const int masked)
-{
-    if (masked) _mm256_maskstore_ps(a, mask, x);
-    else _mm256_storeu_ps(a, x);
-}
-
-/* Lanes 0 .. rem-1 set (1 <= rem <= 7). */
-OB_AVX2_INLINE __m256i tail_mask8(size_t rem)
-{
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)rem),
-                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
+#include "avx2_ops.h"
 
 /* Per-step scalars, broadcast once per call. */
 typedef struct adam_consts {
@@ -51,21 +26,21 @@ OB_AVX2_INLINE void adam_vec(size_t i, float *p, const float *g, float *m,
                              __m256i mask, const int masked, const int l2,
                              const int decoupled, const int amsgrad)
 {
-    __m256 pi = load8(p + i, mask, masked);
+    __m256 pi = ob_load8(p + i, mask, masked);
     if (decoupled) pi = _mm256_mul_ps(pi, k->decay);
-    __m256 d = load8(g + i, mask, masked);
+    __m256 d = ob_load8(g + i, mask, masked);
     if (l2) d = _mm256_fmadd_ps(k->wd, pi, d);
-    __m256 mi = _mm256_fmadd_ps(k->omb1, d, _mm256_mul_ps(k->b1, load8(m + i, mask, masked)));
+    __m256 mi = _mm256_fmadd_ps(k->omb1, d, _mm256_mul_ps(k->b1, ob_load8(m + i, mask, masked)));
     __m256 vi = _mm256_fmadd_ps(k->omb2, _mm256_mul_ps(d, d),
-                                _mm256_mul_ps(k->b2, load8(v + i, mask, masked)));
-    store8(m + i, mi, mask, masked);
-    store8(v + i, vi, mask, masked);
+                                _mm256_mul_ps(k->b2, ob_load8(v + i, mask, masked)));
+    ob_store8(m + i, mi, mask, masked);
+    ob_store8(v + i, vi, mask, masked);
     if (amsgrad) {
-        vi = _mm256_max_ps(load8(vmax + i, mask, masked), vi);
-        store8(vmax + i, vi, mask, masked);
+        vi = _mm256_max_ps(ob_load8(vmax + i, mask, masked), vi);
+        ob_store8(vmax + i, vi, mask, masked);
     }
     __m256 den = _mm256_fmadd_ps(_mm256_sqrt_ps(vi), k->rs, k->eps);
-    store8(p + i, _mm256_fmadd_ps(k->neg_step, _mm256_div_ps(mi, den), pi), mask, masked);
+    ob_store8(p + i, _mm256_fmadd_ps(k->neg_step, _mm256_div_ps(mi, den), pi), mask, masked);
 }
 
 OB_AVX2_INLINE void adam_body(size_t n, float *restrict p, const float *restrict g,
@@ -84,26 +59,18 @@ OB_AVX2_INLINE void adam_body(size_t n, float *restrict p, const float *restrict
         .eps = _mm256_set1_ps(s->eps),
         .neg_step = _mm256_set1_ps(-s->step_size),
     };
-    const __m256i all = _mm256_setzero_si256();  /* unused when unmasked */
-    size_t i = 0;
-    const int pf = n >= OB_PREFETCH_MIN_N;
-    for (; n - i >= 16; i += 16) {
-        if (pf) {
-            ob_prefetch_line(p, i);
-            ob_prefetch_line(g, i);
-            ob_prefetch_line(m, i);
-            ob_prefetch_line(v, i);
-            if (amsgrad) ob_prefetch_line(vmax, i);
-        }
-        adam_vec(i, p, g, m, v, vmax, &k, all, 0, l2, decoupled, amsgrad);
-        adam_vec(i + 8, p, g, m, v, vmax, &k, all, 0, l2, decoupled, amsgrad);
-    }
-    if (n - i >= 8) {
-        adam_vec(i, p, g, m, v, vmax, &k, all, 0, l2, decoupled, amsgrad);
-        i += 8;
-    }
-    if (i < n)
-        adam_vec(i, p, g, m, v, vmax, &k, tail_mask8(n - i), 1, l2, decoupled, amsgrad);
+#define VEC(i, mask, masked) adam_vec(i, p, g, m, v, vmax, &k, mask, masked, l2, decoupled, amsgrad)
+#define PREFETCH(i)                                                 \
+    do {                                                            \
+        ob_prefetch_line(p, i);                                     \
+        ob_prefetch_line(g, i);                                     \
+        ob_prefetch_line(m, i);                                     \
+        ob_prefetch_line(v, i);                                     \
+        if (amsgrad) ob_prefetch_line(vmax, i);                     \
+    } while (0)
+    OB_AVX2_FOR_EACH_PF(n, VEC, PREFETCH);
+#undef PREFETCH
+#undef VEC
 }
 
 void ob_adam_step_avx2(size_t n, float *p, const float *g, float *const *state,

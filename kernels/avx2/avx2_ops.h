@@ -1,8 +1,8 @@
 /*
- * avx2_ops.h — the loads, stores, tail masks and loop shape shared by the
- * AVX2 + FMA kernels of nadam, radam, adamax, lion and the reductions.
- * Internal to kernels/avx2 (every file including it is built with
- * -mavx2 -mfma -ffp-contract=off).
+ * avx2_ops.h — the loads, stores, tail masks and loop shapes shared by
+ * the AVX2 + FMA kernels of kernels/avx2: every optimizer, SAM and the
+ * reductions.  Internal to kernels/avx2 (every file including it is built
+ * with -mavx2 -mfma -ffp-contract=off).
  */
 #ifndef OB_AVX2_OPS_H
 #define OB_AVX2_OPS_H
@@ -50,13 +50,14 @@ OB_AVX2_INLINE __m256i ob_tail_mask8(size_t rem)
                               _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-/* The element loop of every kernel: VEC(i, mask, masked) handles elements
- * i .. i+7.  Two vectors per iteration, then one, then the last n % 8
- * elements through the same VEC with a masked load/store, so the tail
- * performs exactly the operations of the main loop.  PREFETCH(i) runs once
- * per iteration (16 floats: one cache line per array) from
- * OB_PREFETCH_MIN_N elements up: OB_AVX2_NO_PREFETCH, or a macro calling
- * ob_prefetch_line (../ob_prefetch.h) for every array the kernel streams. */
+/* The element loop of the kernels (SGD's: the four-vector form below):
+ * VEC(i, mask, masked) handles elements i .. i+7.  Two vectors per
+ * iteration, then one, then the last n % 8 elements through the same VEC
+ * with a masked load/store, so the tail performs exactly the operations
+ * of the main loop.  PREFETCH(i) runs once per iteration (16 floats: one
+ * cache line per array) from OB_PREFETCH_MIN_N elements up:
+ * OB_AVX2_NO_PREFETCH, or a macro calling ob_prefetch_line
+ * (../ob_prefetch.h) for every array the kernel streams. */
 #define OB_AVX2_NO_PREFETCH(i) ((void)(i))
 #define OB_AVX2_FOR_EACH(n, VEC) OB_AVX2_FOR_EACH_PF(n, VEC, OB_AVX2_NO_PREFETCH)
 #define OB_AVX2_FOR_EACH_PF(n, VEC, PREFETCH)                          \
@@ -68,6 +69,35 @@ OB_AVX2_INLINE __m256i ob_tail_mask8(size_t rem)
             if (pf_) PREFETCH(i_);                                     \
             VEC(i_, all_, 0);                                          \
             VEC(i_ + 8, all_, 0);                                      \
+        }                                                              \
+        if ((n) - i_ >= 8) {                                           \
+            VEC(i_, all_, 0);                                          \
+            i_ += 8;                                                   \
+        }                                                              \
+        if (i_ < (n)) VEC(i_, ob_tail_mask8((n) - i_), 1);             \
+    } while (0)
+
+/* The same with four vectors per iteration, for SGD (purely memory-bound):
+ * PREFETCH(i) runs once per 32 elements (SGD's issues
+ * ob_prefetch_block when ob_prefetch_due(i)), then up to three whole
+ * vectors as straight-line code (as a loop, gcc would turn SGD's
+ * first-step copy buf = g into a memcpy call), then the masked tail. */
+#define OB_AVX2_FOR_EACH4_PF(n, VEC, PREFETCH)                         \
+    do {                                                               \
+        const __m256i all_ = _mm256_setzero_si256(); /* unused */     \
+        const int pf_ = (n) >= OB_PREFETCH_MIN_N;                      \
+        size_t i_ = 0;                                                 \
+        for (; (n) - i_ >= 32; i_ += 32) {                             \
+            if (pf_) PREFETCH(i_);                                     \
+            VEC(i_, all_, 0);                                          \
+            VEC(i_ + 8, all_, 0);                                      \
+            VEC(i_ + 16, all_, 0);                                     \
+            VEC(i_ + 24, all_, 0);                                     \
+        }                                                              \
+        if ((n) - i_ >= 16) {                                          \
+            VEC(i_, all_, 0);                                          \
+            VEC(i_ + 8, all_, 0);                                      \
+            i_ += 16;                                                  \
         }                                                              \
         if ((n) - i_ >= 8) {                                           \
             VEC(i_, all_, 0);                                          \

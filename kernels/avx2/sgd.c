@@ -9,37 +9,12 @@
  *
  * Required ISA: AVX2 + FMA (built with -mavx2 -mfma -ffp-contract=off).
  * The flags (l2, momentum, first step, nesterov) are specialised outside
- * the element loop.  The loop handles 4 vectors per iteration (SGD is
- * purely memory-bound); the last n % 8 elements run through the same
- * per-vector code with a masked load/store, so no byte outside [0, n) is
+ * the element loop.  Four vectors per iteration (SGD is purely
+ * memory-bound), masked tail (avx2_ops.h), so no byte outside [0, n) is
  * read or written.
  */
-#include <immintrin.h>
-
 #include "kernels/ob_kernels.h"
-#include "kernels/ob_prefetch.h"
-
-#define OB_AVX2_INLINE static inline __attribute__((always_inline))
-
-/* Loads/stores 8 floats; with `masked`, only the lanes set in `mask`
- * (the others read as 0 and are not written). */
-OB_AVX2_INLINE __m256 load8(const float *a, __m256i mask, const int masked)
-{
-    return masked ? _mm256_maskload_ps(a, mask) : _mm256_loadu_ps(a);
-}
-
-OB_AVX2_INLINE void store8(float *a, __m256 x, __m256i mask, const int masked)
-{
-    if (masked) _mm256_maskstore_ps(a, mask, x);
-    else _mm256_storeu_ps(a, x);
-}
-
-/* Lanes 0 .. rem-1 set (1 <= rem <= 7). */
-OB_AVX2_INLINE __m256i tail_mask8(size_t rem)
-{
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)rem),
-                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
+#include "avx2_ops.h"
 
 /* Per-step scalars, broadcast once per call. */
 typedef struct sgd_consts {
@@ -52,17 +27,17 @@ OB_AVX2_INLINE void sgd_vec(size_t i, float *p, const float *g, float *buf,
                             const int l2, const int momentum, const int first,
                             const int nesterov)
 {
-    __m256 pi = load8(p + i, mask, masked);
-    __m256 d = load8(g + i, mask, masked);
+    __m256 pi = ob_load8(p + i, mask, masked);
+    __m256 d = ob_load8(g + i, mask, masked);
     if (l2) d = _mm256_fmadd_ps(k->wd, pi, d);
     if (momentum) {
         __m256 b = first ? d
-                         : _mm256_fmadd_ps(k->mu, load8(buf + i, mask, masked),
+                         : _mm256_fmadd_ps(k->mu, ob_load8(buf + i, mask, masked),
                                            _mm256_mul_ps(k->omd, d));
-        store8(buf + i, b, mask, masked);
+        ob_store8(buf + i, b, mask, masked);
         d = nesterov ? _mm256_fmadd_ps(k->mu, b, d) : b;
     }
-    store8(p + i, _mm256_fmadd_ps(k->neg_lr, d, pi), mask, masked);
+    ob_store8(p + i, _mm256_fmadd_ps(k->neg_lr, d, pi), mask, masked);
 }
 
 OB_AVX2_INLINE void sgd_body(size_t n, float *restrict p, const float *restrict g,
@@ -76,33 +51,18 @@ OB_AVX2_INLINE void sgd_body(size_t n, float *restrict p, const float *restrict 
         .omd = _mm256_set1_ps(s->one_minus_dampening),
         .neg_lr = _mm256_set1_ps(-s->lr),
     };
-    const __m256i all = _mm256_setzero_si256();  /* unused when unmasked */
-    size_t i = 0;
-    const int pf = n >= OB_PREFETCH_MIN_N;
-    for (; n - i >= 32; i += 32) {
-        if (pf && ob_prefetch_due(i)) {
-            ob_prefetch_block(p, i);
-            ob_prefetch_block(g, i);
-            if (momentum) ob_prefetch_block(buf, i);
-        }
-        sgd_vec(i, p, g, buf, &k, all, 0, l2, momentum, first, nesterov);
-        sgd_vec(i + 8, p, g, buf, &k, all, 0, l2, momentum, first, nesterov);
-        sgd_vec(i + 16, p, g, buf, &k, all, 0, l2, momentum, first, nesterov);
-        sgd_vec(i + 24, p, g, buf, &k, all, 0, l2, momentum, first, nesterov);
-    }
-    /* Up to 3 whole vectors are left (straight-line code: as a loop, gcc
-     * would turn the first-step copy buf = g into a memcpy call). */
-    if (n - i >= 16) {
-        sgd_vec(i, p, g, buf, &k, all, 0, l2, momentum, first, nesterov);
-        sgd_vec(i + 8, p, g, buf, &k, all, 0, l2, momentum, first, nesterov);
-        i += 16;
-    }
-    if (n - i >= 8) {
-        sgd_vec(i, p, g, buf, &k, all, 0, l2, momentum, first, nesterov);
-        i += 8;
-    }
-    if (i < n)
-        sgd_vec(i, p, g, buf, &k, tail_mask8(n - i), 1, l2, momentum, first, nesterov);
+#define VEC(i, mask, masked) sgd_vec(i, p, g, buf, &k, mask, masked, l2, momentum, first, nesterov)
+#define PREFETCH(i)                                                 \
+    do {                                                            \
+        if (ob_prefetch_due(i)) {                                   \
+            ob_prefetch_block(p, i);                                \
+            ob_prefetch_block(g, i);                                \
+            if (momentum) ob_prefetch_block(buf, i);                \
+        }                                                           \
+    } while (0)
+    OB_AVX2_FOR_EACH4_PF(n, VEC, PREFETCH);
+#undef PREFETCH
+#undef VEC
 }
 
 void ob_sgd_step_avx2(size_t n, float *p, const float *g, float *const *state,

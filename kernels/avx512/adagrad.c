@@ -8,36 +8,12 @@
  * bit-identical to it.
  *
  * Required ISA: AVX-512F (built with -mavx512f -ffp-contract=off).
- * The l2 flag is specialised outside the element loop.  The loop handles
- * 2 vectors per iteration; the last n % 16 elements run through the same
- * per-vector code with a masked load/store, so no byte outside [0, n) is
+ * The l2 flag is specialised outside the element loop; two vectors per
+ * iteration, masked tail (avx512_ops.h), so no byte outside [0, n) is
  * read or written.
  */
-#include <immintrin.h>
-
 #include "kernels/ob_kernels.h"
 #include "avx512_ops.h"
-
-#define OB_AVX512_INLINE static inline __attribute__((always_inline))
-
-/* Loads/stores 16 floats; with `masked`, only the lanes set in `mask`
- * (the others read as 0 and are not written). */
-OB_AVX512_INLINE __m512 load16(const float *a, __mmask16 mask, const int masked)
-{
-    return masked ? _mm512_maskz_loadu_ps(mask, a) : _mm512_loadu_ps(a);
-}
-
-OB_AVX512_INLINE void store16(float *a, __m512 x, __mmask16 mask, const int masked)
-{
-    if (masked) _mm512_mask_storeu_ps(a, mask, x);
-    else _mm512_storeu_ps(a, x);
-}
-
-/* Lanes 0 .. rem-1 set (1 <= rem <= 15). */
-OB_AVX512_INLINE __mmask16 tail_mask16(size_t rem)
-{
-    return (__mmask16)((1u << rem) - 1u);
-}
 
 /* Per-step scalars, broadcast once per call. */
 typedef struct adagrad_consts {
@@ -49,13 +25,13 @@ OB_AVX512_INLINE void adagrad_vec(size_t i, float *p, const float *g, float *sum
                                   const adagrad_consts *k, __mmask16 mask,
                                   const int masked, const int l2)
 {
-    __m512 pi = load16(p + i, mask, masked);
-    __m512 d = load16(g + i, mask, masked);
+    __m512 pi = ob_load16(p + i, mask, masked);
+    __m512 d = ob_load16(g + i, mask, masked);
     if (l2) d = _mm512_fmadd_ps(k->wd, pi, d);
-    __m512 acc = _mm512_fmadd_ps(d, d, load16(sum + i, mask, masked));
-    store16(sum + i, acc, mask, masked);
+    __m512 acc = _mm512_fmadd_ps(d, d, ob_load16(sum + i, mask, masked));
+    ob_store16(sum + i, acc, mask, masked);
     __m512 den = _mm512_add_ps(_mm512_sqrt_ps(acc), k->eps);
-    store16(p + i, _mm512_fmadd_ps(k->neg_clr, _mm512_div_ps(d, den), pi), mask, masked);
+    ob_store16(p + i, _mm512_fmadd_ps(k->neg_clr, _mm512_div_ps(d, den), pi), mask, masked);
 }
 
 OB_AVX512_INLINE void adagrad_body(size_t n, float *restrict p, const float *restrict g,
@@ -67,23 +43,11 @@ OB_AVX512_INLINE void adagrad_body(size_t n, float *restrict p, const float *res
         .eps = _mm512_set1_ps(s->eps),
         .neg_clr = _mm512_set1_ps(-s->step_size),
     };
-    const __mmask16 all = 0xFFFF;  /* unused when unmasked */
-    size_t i = 0;
-    const int pf = n >= OB_PREFETCH_MIN_N;
-    for (; n - i >= 32; i += 32) {
-        if (pf) {
-            ob_prefetch_ahead(p, i);
-            ob_prefetch_ahead(g, i);
-            ob_prefetch_ahead(sum, i);
-        }
-        adagrad_vec(i, p, g, sum, &k, all, 0, l2);
-        adagrad_vec(i + 16, p, g, sum, &k, all, 0, l2);
-    }
-    if (n - i >= 16) {
-        adagrad_vec(i, p, g, sum, &k, all, 0, l2);
-        i += 16;
-    }
-    if (i < n) adagrad_vec(i, p, g, sum, &k, tail_mask16(n - i), 1, l2);
+#define VEC(i, mask, masked) adagrad_vec(i, p, g, sum, &k, mask, masked, l2)
+#define PREFETCH(i) do { ob_prefetch_ahead(p, i); ob_prefetch_ahead(g, i); ob_prefetch_ahead(sum, i); } while (0)
+    OB_AVX512_FOR_EACH_PF(n, VEC, PREFETCH);
+#undef PREFETCH
+#undef VEC
 }
 
 void ob_adagrad_step_avx512(size_t n, float *p, const float *g, float *const *state,

@@ -9,33 +9,11 @@
  *
  * Required ISA: AVX-512F (built with -mavx512f -ffp-contract=off).
  * The flags (l2, decoupled, amsgrad) are specialised outside the element
- * loop.  The loop handles 2 vectors per iteration; the last n % 16 elements
- * run through the same per-vector code with a masked load/store, so no
- * byte outside [0, n) is read or written.
+ * loop; two vectors per iteration, masked tail (avx512_ops.h), so no byte
+ * outside [0, n) is read or written.
  */
-#include <immintrin.h>
-
 #include "kernels/ob_kernels.h"
 #include "avx512_ops.h"
-
-/* Loads/stores 16 floats; with `masked`, only the lanes set in `mask`
- * (the others read as 0 and are not written). */
-OB_AVX512_INLINE __m512 load16(const float *a, __mmask16 mask, const int masked)
-{
-    return masked ? _mm512_maskz_loadu_ps(mask, a) : _mm512_loadu_ps(a);
-}
-
-OB_AVX512_INLINE void store16(float *a, __m512 x, __mmask16 mask, const int masked)
-{
-    if (masked) _mm512_mask_storeu_ps(a, mask, x);
-    else _mm512_storeu_ps(a, x);
-}
-
-/* Lanes 0 .. rem-1 set (1 <= rem <= 15). */
-OB_AVX512_INLINE __mmask16 tail_mask16(size_t rem)
-{
-    return (__mmask16)((1u << rem) - 1u);
-}
 
 /* Per-step scalars, broadcast once per call. */
 typedef ob_adam16 adam_consts;
@@ -46,21 +24,21 @@ OB_AVX512_INLINE void adam_vec(size_t i, float *p, const float *g, float *m,
                                __mmask16 mask, const int masked, const int l2,
                                const int decoupled, const int amsgrad)
 {
-    __m512 pi = load16(p + i, mask, masked);
+    __m512 pi = ob_load16(p + i, mask, masked);
     if (decoupled) pi = _mm512_mul_ps(pi, k->decay);
-    __m512 d = load16(g + i, mask, masked);
+    __m512 d = ob_load16(g + i, mask, masked);
     if (l2) d = _mm512_fmadd_ps(k->wd, pi, d);
-    __m512 mi = _mm512_fmadd_ps(k->omb1, d, _mm512_mul_ps(k->b1, load16(m + i, mask, masked)));
+    __m512 mi = _mm512_fmadd_ps(k->omb1, d, _mm512_mul_ps(k->b1, ob_load16(m + i, mask, masked)));
     __m512 vi = _mm512_fmadd_ps(k->omb2, _mm512_mul_ps(d, d),
-                                _mm512_mul_ps(k->b2, load16(v + i, mask, masked)));
-    store16(m + i, mi, mask, masked);
-    store16(v + i, vi, mask, masked);
+                                _mm512_mul_ps(k->b2, ob_load16(v + i, mask, masked)));
+    ob_store16(m + i, mi, mask, masked);
+    ob_store16(v + i, vi, mask, masked);
     if (amsgrad) {
-        vi = _mm512_max_ps(load16(vmax + i, mask, masked), vi);
-        store16(vmax + i, vi, mask, masked);
+        vi = _mm512_max_ps(ob_load16(vmax + i, mask, masked), vi);
+        ob_store16(vmax + i, vi, mask, masked);
     }
     __m512 den = _mm512_fmadd_ps(_mm512_sqrt_ps(vi), k->rs, k->eps);
-    store16(p + i, _mm512_fmadd_ps(k->neg_step, _mm512_div_ps(mi, den), pi), mask, masked);
+    ob_store16(p + i, _mm512_fmadd_ps(k->neg_step, _mm512_div_ps(mi, den), pi), mask, masked);
 }
 
 OB_AVX512_INLINE void adam_body(size_t n, float *restrict p, const float *restrict g,
@@ -69,26 +47,18 @@ OB_AVX512_INLINE void adam_body(size_t n, float *restrict p, const float *restri
                                 const int l2, const int decoupled, const int amsgrad)
 {
     const adam_consts k = ob_adam16_of(s);
-    const __mmask16 all = 0xFFFF;  /* unused when unmasked */
-    size_t i = 0;
-    const int pf = n >= OB_PREFETCH_MIN_N;
-    for (; n - i >= 32; i += 32) {
-        if (pf) {
-            ob_prefetch_ahead(p, i);
-            ob_prefetch_ahead(g, i);
-            ob_prefetch_ahead(m, i);
-            ob_prefetch_ahead(v, i);
-            if (amsgrad) ob_prefetch_ahead(vmax, i);
-        }
-        adam_vec(i, p, g, m, v, vmax, &k, all, 0, l2, decoupled, amsgrad);
-        adam_vec(i + 16, p, g, m, v, vmax, &k, all, 0, l2, decoupled, amsgrad);
-    }
-    if (n - i >= 16) {
-        adam_vec(i, p, g, m, v, vmax, &k, all, 0, l2, decoupled, amsgrad);
-        i += 16;
-    }
-    if (i < n)
-        adam_vec(i, p, g, m, v, vmax, &k, tail_mask16(n - i), 1, l2, decoupled, amsgrad);
+#define VEC(i, mask, masked) adam_vec(i, p, g, m, v, vmax, &k, mask, masked, l2, decoupled, amsgrad)
+#define PREFETCH(i)                                                 \
+    do {                                                            \
+        ob_prefetch_ahead(p, i);                                    \
+        ob_prefetch_ahead(g, i);                                    \
+        ob_prefetch_ahead(m, i);                                    \
+        ob_prefetch_ahead(v, i);                                    \
+        if (amsgrad) ob_prefetch_ahead(vmax, i);                    \
+    } while (0)
+    OB_AVX512_FOR_EACH_PF(n, VEC, PREFETCH);
+#undef PREFETCH
+#undef VEC
 }
 
 void ob_adam_step_avx512(size_t n, float *p, const float *g, float *const *state,

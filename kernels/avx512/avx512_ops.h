@@ -1,6 +1,7 @@
 /*
- * avx512_ops.h — the loads, stores, tail masks and loop shape shared by
- * the AVX-512F kernels of nadam, radam, adamax, lion and the reductions.
+ * avx512_ops.h — the loads, stores, tail masks and loop shapes shared by
+ * the AVX-512F kernels of kernels/avx512: every optimizer (the
+ * approximate and mixed-precision Adam too), SAM and the reductions.
  * Internal to kernels/avx512 (every file including it is built with
  * -mavx512f -ffp-contract=off; nothing here needs more than AVX-512F).
  */
@@ -56,13 +57,14 @@ OB_AVX512_INLINE __mmask16 ob_tail_mask16(size_t rem)
     return (__mmask16)((1u << rem) - 1u);
 }
 
-/* The element loop of every kernel: VEC(i, mask, masked) handles elements
- * i .. i+15.  Two vectors per iteration, then one, then the last n % 16
- * elements through the same VEC with a masked load/store, so the tail
- * performs exactly the operations of the main loop.  PREFETCH(i) is
- * called once per 32 elements (the two cache lines of each array) when n
- * is at least OB_PREFETCH_MIN_N: OB_AVX512_NO_PREFETCH, or a macro that
- * calls ob_prefetch_ahead for every array the kernel streams. */
+/* The element loop of the kernels (SGD's: the four-vector form below):
+ * VEC(i, mask, masked) handles elements i .. i+15.  Two vectors per
+ * iteration, then one, then the last n % 16 elements through the same
+ * VEC with a masked load/store, so the tail performs exactly the
+ * operations of the main loop.  PREFETCH(i) is called once per 32
+ * elements (the two cache lines of each array) when n is at least
+ * OB_PREFETCH_MIN_N: OB_AVX512_NO_PREFETCH, or a macro that calls
+ * ob_prefetch_ahead for every array the kernel streams. */
 #define OB_AVX512_NO_PREFETCH(i) ((void)(i))
 #define OB_AVX512_FOR_EACH(n, VEC) OB_AVX512_FOR_EACH_PF(n, VEC, OB_AVX512_NO_PREFETCH)
 #define OB_AVX512_FOR_EACH_PF(n, VEC, PREFETCH)                        \
@@ -74,6 +76,35 @@ OB_AVX512_INLINE __mmask16 ob_tail_mask16(size_t rem)
             if (pf_) PREFETCH(i_);                                     \
             VEC(i_, all_, 0);                                          \
             VEC(i_ + 16, all_, 0);                                     \
+        }                                                              \
+        if ((n) - i_ >= 16) {                                          \
+            VEC(i_, all_, 0);                                          \
+            i_ += 16;                                                  \
+        }                                                              \
+        if (i_ < (n)) VEC(i_, ob_tail_mask16((n) - i_), 1);            \
+    } while (0)
+
+/* The same with four vectors per iteration, for SGD (purely memory-bound):
+ * PREFETCH(i) runs once per 64 elements (SGD's issues ob_prefetch_block
+ * there), then up to three whole vectors as straight-line code (as a
+ * loop, gcc would turn SGD's first-step copy buf = g into a memcpy call),
+ * then the masked tail. */
+#define OB_AVX512_FOR_EACH4_PF(n, VEC, PREFETCH)                       \
+    do {                                                               \
+        const __mmask16 all_ = 0xFFFF; /* unused when unmasked */      \
+        const int pf_ = (n) >= OB_PREFETCH_MIN_N;                      \
+        size_t i_ = 0;                                                 \
+        for (; (n) - i_ >= 64; i_ += 64) {                             \
+            if (pf_) PREFETCH(i_);                                     \
+            VEC(i_, all_, 0);                                          \
+            VEC(i_ + 16, all_, 0);                                     \
+            VEC(i_ + 32, all_, 0);                                     \
+            VEC(i_ + 48, all_, 0);                                     \
+        }                                                              \
+        if ((n) - i_ >= 32) {                                          \
+            VEC(i_, all_, 0);                                          \
+            VEC(i_ + 16, all_, 0);                                     \
+            i_ += 32;                                                  \
         }                                                              \
         if ((n) - i_ >= 16) {                                          \
             VEC(i_, all_, 0);                                          \

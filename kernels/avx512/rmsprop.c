@@ -9,35 +9,11 @@
  *
  * Required ISA: AVX-512F (built with -mavx512f -ffp-contract=off).
  * The flags (l2, centered, momentum) are specialised outside the element
- * loop.  The loop handles 2 vectors per iteration; the last n % 16 elements
- * run through the same per-vector code with a masked load/store, so no
- * byte outside [0, n) is read or written.
+ * loop; two vectors per iteration, masked tail (avx512_ops.h), so no byte
+ * outside [0, n) is read or written.
  */
-#include <immintrin.h>
-
 #include "kernels/ob_kernels.h"
 #include "avx512_ops.h"
-
-#define OB_AVX512_INLINE static inline __attribute__((always_inline))
-
-/* Loads/stores 16 floats; with `masked`, only the lanes set in `mask`
- * (the others read as 0 and are not written). */
-OB_AVX512_INLINE __m512 load16(const float *a, __mmask16 mask, const int masked)
-{
-    return masked ? _mm512_maskz_loadu_ps(mask, a) : _mm512_loadu_ps(a);
-}
-
-OB_AVX512_INLINE void store16(float *a, __m512 x, __mmask16 mask, const int masked)
-{
-    if (masked) _mm512_mask_storeu_ps(a, mask, x);
-    else _mm512_storeu_ps(a, x);
-}
-
-/* Lanes 0 .. rem-1 set (1 <= rem <= 15). */
-OB_AVX512_INLINE __mmask16 tail_mask16(size_t rem)
-{
-    return (__mmask16)((1u << rem) - 1u);
-}
 
 /* Per-step scalars, broadcast once per call. */
 typedef struct rmsprop_consts {
@@ -51,16 +27,16 @@ OB_AVX512_INLINE void rmsprop_vec(size_t i, float *p, const float *g, float *sq,
                                   __mmask16 mask, const int masked, const int l2,
                                   const int centered, const int momentum)
 {
-    __m512 pi = load16(p + i, mask, masked);
-    __m512 d = load16(g + i, mask, masked);
+    __m512 pi = ob_load16(p + i, mask, masked);
+    __m512 d = ob_load16(g + i, mask, masked);
     if (l2) d = _mm512_fmadd_ps(k->wd, pi, d);
     __m512 sqn = _mm512_fmadd_ps(k->oma, _mm512_mul_ps(d, d),
-                                 _mm512_mul_ps(k->a, load16(sq + i, mask, masked)));
-    store16(sq + i, sqn, mask, masked);
+                                 _mm512_mul_ps(k->a, ob_load16(sq + i, mask, masked)));
+    ob_store16(sq + i, sqn, mask, masked);
     __m512 r = sqn;
     if (centered) {
-        __m512 gan = _mm512_fmadd_ps(k->oma, d, _mm512_mul_ps(k->a, load16(ga + i, mask, masked)));
-        store16(ga + i, gan, mask, masked);
+        __m512 gan = _mm512_fmadd_ps(k->oma, d, _mm512_mul_ps(k->a, ob_load16(ga + i, mask, masked)));
+        ob_store16(ga + i, gan, mask, masked);
         /* t = fmaf(gan, gan, -sqn); r = fabsf(minps(0, t)) */
         __m512 nsqn = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(sqn), k->sign));
         __m512 t = _mm512_fmadd_ps(gan, gan, nsqn);
@@ -68,10 +44,10 @@ OB_AVX512_INLINE void rmsprop_vec(size_t i, float *p, const float *g, float *sq,
     }
     __m512 q = _mm512_div_ps(d, _mm512_add_ps(_mm512_sqrt_ps(r), k->eps));
     if (momentum) {
-        q = _mm512_fmadd_ps(k->mu, load16(buf + i, mask, masked), q);
-        store16(buf + i, q, mask, masked);
+        q = _mm512_fmadd_ps(k->mu, ob_load16(buf + i, mask, masked), q);
+        ob_store16(buf + i, q, mask, masked);
     }
-    store16(p + i, _mm512_fmadd_ps(k->neg_lr, q, pi), mask, masked);
+    ob_store16(p + i, _mm512_fmadd_ps(k->neg_lr, q, pi), mask, masked);
 }
 
 OB_AVX512_INLINE void rmsprop_body(size_t n, float *restrict p, const float *restrict g,
@@ -88,26 +64,18 @@ OB_AVX512_INLINE void rmsprop_body(size_t n, float *restrict p, const float *res
         .mu = _mm512_set1_ps(s->momentum),
         .sign = _mm512_set1_epi32((int)0x80000000u),
     };
-    const __mmask16 all = 0xFFFF;  /* unused when unmasked */
-    size_t i = 0;
-    const int pf = n >= OB_PREFETCH_MIN_N;
-    for (; n - i >= 32; i += 32) {
-        if (pf) {
-            ob_prefetch_ahead(p, i);
-            ob_prefetch_ahead(g, i);
-            ob_prefetch_ahead(sq, i);
-            if (momentum) ob_prefetch_ahead(buf, i);
-            if (centered) ob_prefetch_ahead(ga, i);
-        }
-        rmsprop_vec(i, p, g, sq, buf, ga, &k, all, 0, l2, centered, momentum);
-        rmsprop_vec(i + 16, p, g, sq, buf, ga, &k, all, 0, l2, centered, momentum);
-    }
-    if (n - i >= 16) {
-        rmsprop_vec(i, p, g, sq, buf, ga, &k, all, 0, l2, centered, momentum);
-        i += 16;
-    }
-    if (i < n)
-        rmsprop_vec(i, p, g, sq, buf, ga, &k, tail_mask16(n - i), 1, l2, centered, momentum);
+#define VEC(i, mask, masked) rmsprop_vec(i, p, g, sq, buf, ga, &k, mask, masked, l2, centered, momentum)
+#define PREFETCH(i)                                                 \
+    do {                                                            \
+        ob_prefetch_ahead(p, i);                                    \
+        ob_prefetch_ahead(g, i);                                    \
+        ob_prefetch_ahead(sq, i);                                   \
+        if (momentum) ob_prefetch_ahead(buf, i);                    \
+        if (centered) ob_prefetch_ahead(ga, i);                     \
+    } while (0)
+    OB_AVX512_FOR_EACH_PF(n, VEC, PREFETCH);
+#undef PREFETCH
+#undef VEC
 }
 
 void ob_rmsprop_step_avx512(size_t n, float *p, const float *g, float *const *state,

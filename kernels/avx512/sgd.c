@@ -9,36 +9,12 @@
  *
  * Required ISA: AVX-512F (built with -mavx512f -ffp-contract=off).
  * The flags (l2, momentum, first step, nesterov) are specialised outside
- * the element loop.  The loop handles 4 vectors per iteration (SGD is
- * purely memory-bound); the last n % 16 elements run through the same
- * per-vector code with a masked load/store, so no byte outside [0, n) is
+ * the element loop.  Four vectors per iteration (SGD is purely
+ * memory-bound), masked tail (avx512_ops.h), so no byte outside [0, n) is
  * read or written.
  */
-#include <immintrin.h>
-
 #include "kernels/ob_kernels.h"
 #include "avx512_ops.h"
-
-#define OB_AVX512_INLINE static inline __attribute__((always_inline))
-
-/* Loads/stores 16 floats; with `masked`, only the lanes set in `mask`
- * (the others read as 0 and are not written). */
-OB_AVX512_INLINE __m512 load16(const float *a, __mmask16 mask, const int masked)
-{
-    return masked ? _mm512_maskz_loadu_ps(mask, a) : _mm512_loadu_ps(a);
-}
-
-OB_AVX512_INLINE void store16(float *a, __m512 x, __mmask16 mask, const int masked)
-{
-    if (masked) _mm512_mask_storeu_ps(a, mask, x);
-    else _mm512_storeu_ps(a, x);
-}
-
-/* Lanes 0 .. rem-1 set (1 <= rem <= 15). */
-OB_AVX512_INLINE __mmask16 tail_mask16(size_t rem)
-{
-    return (__mmask16)((1u << rem) - 1u);
-}
 
 /* Per-step scalars, broadcast once per call. */
 typedef struct sgd_consts {
@@ -51,17 +27,17 @@ OB_AVX512_INLINE void sgd_vec(size_t i, float *p, const float *g, float *buf,
                               const int l2, const int momentum, const int first,
                               const int nesterov)
 {
-    __m512 pi = load16(p + i, mask, masked);
-    __m512 d = load16(g + i, mask, masked);
+    __m512 pi = ob_load16(p + i, mask, masked);
+    __m512 d = ob_load16(g + i, mask, masked);
     if (l2) d = _mm512_fmadd_ps(k->wd, pi, d);
     if (momentum) {
         __m512 b = first ? d
-                         : _mm512_fmadd_ps(k->mu, load16(buf + i, mask, masked),
+                         : _mm512_fmadd_ps(k->mu, ob_load16(buf + i, mask, masked),
                                            _mm512_mul_ps(k->omd, d));
-        store16(buf + i, b, mask, masked);
+        ob_store16(buf + i, b, mask, masked);
         d = nesterov ? _mm512_fmadd_ps(k->mu, b, d) : b;
     }
-    store16(p + i, _mm512_fmadd_ps(k->neg_lr, d, pi), mask, masked);
+    ob_store16(p + i, _mm512_fmadd_ps(k->neg_lr, d, pi), mask, masked);
 }
 
 OB_AVX512_INLINE void sgd_body(size_t n, float *restrict p, const float *restrict g,
@@ -75,33 +51,18 @@ OB_AVX512_INLINE void sgd_body(size_t n, float *restrict p, const float *restric
         .omd = _mm512_set1_ps(s->one_minus_dampening),
         .neg_lr = _mm512_set1_ps(-s->lr),
     };
-    const __mmask16 all = 0xFFFF;  /* unused when unmasked */
-    size_t i = 0;
-    const int pf = n >= OB_PREFETCH_MIN_N;
-    for (; n - i >= 64; i += 64) {
-        if (pf && ob_prefetch_due(i)) {
-            ob_prefetch_block(p, i);
-            ob_prefetch_block(g, i);
-            if (momentum) ob_prefetch_block(buf, i);
-        }
-        sgd_vec(i, p, g, buf, &k, all, 0, l2, momentum, first, nesterov);
-        sgd_vec(i + 16, p, g, buf, &k, all, 0, l2, momentum, first, nesterov);
-        sgd_vec(i + 32, p, g, buf, &k, all, 0, l2, momentum, first, nesterov);
-        sgd_vec(i + 48, p, g, buf, &k, all, 0, l2, momentum, first, nesterov);
-    }
-    /* Up to 3 whole vectors are left (straight-line code: as a loop, gcc
-     * would turn the first-step copy buf = g into a memcpy call). */
-    if (n - i >= 32) {
-        sgd_vec(i, p, g, buf, &k, all, 0, l2, momentum, first, nesterov);
-        sgd_vec(i + 16, p, g, buf, &k, all, 0, l2, momentum, first, nesterov);
-        i += 32;
-    }
-    if (n - i >= 16) {
-        sgd_vec(i, p, g, buf, &k, all, 0, l2, momentum, first, nesterov);
-        i += 16;
-    }
-    if (i < n)
-        sgd_vec(i, p, g, buf, &k, tail_mask16(n - i), 1, l2, momentum, first, nesterov);
+#define VEC(i, mask, masked) sgd_vec(i, p, g, buf, &k, mask, masked, l2, momentum, first, nesterov)
+#define PREFETCH(i)                                                 \
+    do {                                                            \
+        if (ob_prefetch_due(i)) {                                   \
+            ob_prefetch_block(p, i);                                \
+            ob_prefetch_block(g, i);                                \
+            if (momentum) ob_prefetch_block(buf, i);                \
+        }                                                           \
+    } while (0)
+    OB_AVX512_FOR_EACH4_PF(n, VEC, PREFETCH);
+#undef PREFETCH
+#undef VEC
 }
 
 void ob_sgd_step_avx512(size_t n, float *p, const float *g, float *const *state,
