@@ -5,7 +5,8 @@
 #
 # Why a scan: Criterion runs each test in its own process, and
 # LeakSanitizer reports when that process exits, after Criterion has
-# counted the test as passed (TOOLCHAIN.md).  So scripts/run-tests.sh, with
+# counted the test as passed (README, "Sanitizers, valgrind and fuzzing").
+# So scripts/run-tests.sh, with
 # OPTBENCH_SCAN_SANITIZERS=1, fails any suite whose output holds
 # "ERROR: LeakSanitizer", "ERROR: AddressSanitizer" or "runtime error:".
 # The tests run one at a time (OPTBENCH_TEST_JOBS=1): with two at once,

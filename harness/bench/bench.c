@@ -8,7 +8,9 @@
  *    ob_run_kernel_threaded, the path ob_step_threaded uses, with scalars
  *    prepared once (ob_step validates and prepares per call; that fixed
  *    cost is not the kernel's).
- *  - Bounded data (TOOLCHAIN.md, "Drift"): the gradient is fixed, so m, v
+ *  - Bounded data (README "Benchmarks"; an in-place kernel rewrites its
+ *    own data every iteration, so over a long benchmark the state could
+ *    drift into subnormals or NaN): the gradient is fixed, so m, v
  *    and the other state converge to fixed points of it; only p moves.
  *    Iterations alternate between the step's scalars and the same scalars
  *    with lr and step_size negated (the same work per element), so p

@@ -4,7 +4,8 @@
 // types in its interface: C registers a function pointer and a context;
 // each benchmark becomes a RegisterBenchmark lambda that hands the whole
 // batch (KeepRunningBatch(state.max_iterations)) to the C function, which
-// loops over it itself (TOOLCHAIN.md, "C API").
+// loops over it itself (Google Benchmark 1.7.1: RegisterBenchmark takes a
+// lambda, KeepRunningBatch a batch size).
 #include "ob_bench_shim.h"
 
 #include <benchmark/benchmark.h>

@@ -5,8 +5,8 @@
  * project; this header is C only and includes nothing from C++, so C code
  * registers, configures and runs benchmarks without a C++ compiler.  The
  * shape follows IREE's ukernel benchmark API (a C benchmark-definition
- * struct over RegisterBenchmark with a lambda) and TOOLCHAIN.md, "Google
- * Benchmark 1.7.1".
+ * struct over RegisterBenchmark with a lambda, which Google Benchmark
+ * 1.7.1's benchmark::RegisterBenchmark accepts).
  *
  * Timing model: the C function receives the whole batch Google Benchmark
  * asks for (KeepRunningBatch(state.max_iterations)) and loops over it
@@ -59,7 +59,8 @@ void ob_gb_set_setup(ob_gb_bench *b, ob_gb_setup_fn setup);
 int ob_gb_add_counter(ob_gb_bench *b, const char *name, double value, unsigned flags);
 /* Per-benchmark repetitions and minimum time (seconds).  Set in code these
  * override the --benchmark_repetitions / --benchmark_min_time flags
- * (TOOLCHAIN.md, "Code overrides flags"). */
+ * (Google Benchmark 1.7.1: Repetitions() and MinTime() on a benchmark win
+ * over the command line). */
 void ob_gb_set_repetitions(ob_gb_bench *b, int repetitions);
 void ob_gb_set_min_time(ob_gb_bench *b, double seconds);
 
@@ -77,9 +78,9 @@ long ob_gb_run(int argc, char **argv, FILE *display, FILE *errors, char *msg, si
  * registry for the life of the process). */
 void ob_gb_clear(void);
 
-/* Optimisation barriers, as benchmark::DoNotOptimize / ClobberMemory do
- * (TOOLCHAIN.md): the compiler must assume *p is read and all memory may
- * have changed. */
+/* Optimisation barriers, empty inline asm with a "memory" clobber as
+ * benchmark::DoNotOptimize / ClobberMemory are in benchmark/benchmark.h:
+ * the compiler must assume *p is read and all memory may have changed. */
 static inline void ob_gb_escape(const void *p)
 {
     __asm__ __volatile__("" : : "r"(p) : "memory");
