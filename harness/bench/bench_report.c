@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "harness/core/ob_results.h"
+#include "harness/core/ob_util.h"
 
 /* ---- collecting medians ------------------------------------------------------ */
 
@@ -259,12 +260,6 @@ int ob_bench_write_csv(const ob_bench_plan *plan, const char *path, char *err, s
     return ob_atomic_commit(&af, err, errlen);
 }
 
-static void add_num(cJSON *o, const char *key, double v)
-{
-    if (isfinite(v)) cJSON_AddNumberToObject(o, key, v);
-    else cJSON_AddNullToObject(o, key);
-}
-
 cJSON *ob_bench_rows_json(const ob_bench_plan *plan)
 {
     cJSON *a = cJSON_CreateArray();
@@ -278,18 +273,18 @@ cJSON *ob_bench_rows_json(const ob_bench_plan *plan)
         cJSON_AddNumberToObject(o, "size", (double)r->size);
         cJSON_AddNumberToObject(o, "threads", r->threads);
         cJSON_AddNumberToObject(o, "threads_used", r->threads_used);
-        add_num(o, "bytes_per_elem", r->bytes_per_elem);
-        add_num(o, "ns_per_elem", r->ns_per_elem);
-        add_num(o, "elems_per_s", r->elems_per_s);
-        add_num(o, "gb_per_s", r->gb_per_s);
-        add_num(o, "mem_ceiling_gb_per_s", r->mem_ceiling_gb_per_s);
-        add_num(o, "frac_mem_ceiling", r->frac_mem_ceiling);
-        add_num(o, "div_ceiling_ns_per_elem", r->div_ceiling_ns_per_elem);
-        add_num(o, "frac_div_ceiling", r->frac_div_ceiling);
-        add_num(o, "speedup_vs_scalar", r->speedup_vs_scalar);
+        ob_json_add_num(o, "bytes_per_elem", r->bytes_per_elem);
+        ob_json_add_num(o, "ns_per_elem", r->ns_per_elem);
+        ob_json_add_num(o, "elems_per_s", r->elems_per_s);
+        ob_json_add_num(o, "gb_per_s", r->gb_per_s);
+        ob_json_add_num(o, "mem_ceiling_gb_per_s", r->mem_ceiling_gb_per_s);
+        ob_json_add_num(o, "frac_mem_ceiling", r->frac_mem_ceiling);
+        ob_json_add_num(o, "div_ceiling_ns_per_elem", r->div_ceiling_ns_per_elem);
+        ob_json_add_num(o, "frac_div_ceiling", r->frac_div_ceiling);
+        ob_json_add_num(o, "speedup_vs_scalar", r->speedup_vs_scalar);
         cJSON_AddStringToObject(o, "bound", r->bound);
-        add_num(o, "frac_bound", r->frac_bound);
-        if (r->format >= 0) add_num(o, "speedup_vs_fp32", r->speedup_vs_fp32);
+        ob_json_add_num(o, "frac_bound", r->frac_bound);
+        if (r->format >= 0) ob_json_add_num(o, "speedup_vs_fp32", r->speedup_vs_fp32);
         cJSON_AddStringToObject(o, "benchmark", r->name);
         cJSON_AddItemToArray(a, o);
     }
@@ -648,14 +643,14 @@ static void format_row_json(cJSON *a, const ob_bench_plan *plan, const ob_bench_
     cJSON_AddStringToObject(o, "format", r->variant);
     cJSON_AddNumberToObject(o, "size", (double)r->size);
     cJSON_AddNumberToObject(o, "threads", r->threads);
-    add_num(o, "bytes_per_elem", r->bytes_per_elem);
-    add_num(o, "ns_per_elem", r->ns_per_elem);
-    add_num(o, "mem_ceiling_gb_per_s", r->mem_ceiling_gb_per_s);
-    add_num(o, "frac_mem_ceiling", r->frac_mem_ceiling);
-    add_num(o, "speedup_vs_fp32", r->speedup_vs_fp32);
+    ob_json_add_num(o, "bytes_per_elem", r->bytes_per_elem);
+    ob_json_add_num(o, "ns_per_elem", r->ns_per_elem);
+    ob_json_add_num(o, "mem_ceiling_gb_per_s", r->mem_ceiling_gb_per_s);
+    ob_json_add_num(o, "frac_mem_ceiling", r->frac_mem_ceiling);
+    ob_json_add_num(o, "speedup_vs_fp32", r->speedup_vs_fp32);
     cJSON_AddStringToObject(o, "bound", r->bound);
-    add_num(o, "frac_bound", r->frac_bound);
-    add_num(o, "byte_ratio", f32 ? f32->bytes_per_elem / r->bytes_per_elem : NAN);
+    ob_json_add_num(o, "frac_bound", r->frac_bound);
+    ob_json_add_num(o, "byte_ratio", f32 ? f32->bytes_per_elem / r->bytes_per_elem : NAN);
     if (r->size >= SIZE_LARGE) cJSON_AddBoolToObject(o, "meets_ceiling_target", r->frac_mem_ceiling >= FORMAT_NEED);
     cJSON_AddItemToArray(a, o);
 }

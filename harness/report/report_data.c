@@ -15,7 +15,7 @@
 
 #include "kernels/framework/ob_sam.h"
 #include "optbench/problems.h"
-#include "harness/core/ob_args.h"
+#include "harness/core/ob_util.h"
 #include "harness/core/ob_numfile.h"
 #include "harness/core/ob_results.h"
 #include "report_internal.h"
