@@ -20,7 +20,6 @@
 #include <unistd.h>
 
 #include "harness/bench/ob_bench.h"
-#include "harness/bench/ob_bench_shim.h"
 #include "ob_ci.h"
 #include "harness/core/ob_results.h"
 
