@@ -1,6 +1,7 @@
 /*
- * sweep.c — the specification of a sweep and its plan: --grid axes, the
- * settings of every (problem, optimizer) and their runs (see ob_sweep.h).
+ * sweep.c — the specification of a sweep and its plan: the settings of
+ * every (problem, optimizer) and their runs (see ob_sweep.h; the --grid
+ * axes are parsed in sweep_axis.c).
  *
  * One parser serves the command line and spec.json: cmd_sweep.c turns the
  * options into the same JSON object that spec.json holds, so a resumed
@@ -27,121 +28,6 @@ const size_t ob_sweep_spec_key_count = sizeof ob_sweep_spec_keys / sizeof ob_swe
 /* Defaults that the normalised specification spells out. */
 #define DEFAULT_SEEDS 3
 #define DEFAULT_RANDOM_SEED 1
-
-/* ---- axes ------------------------------------------------------------------ */
-
-static const char grid_syntax[] = "KEY=log:LO:HI:N, KEY=lin:LO:HI:N or KEY=V1,V2,...";
-
-static int parse_range(const char *text, const char *val, ob_sweep_axis *ax, char *err, size_t errlen)
-{
-    char buf[512];
-    if (snprintf(buf, sizeof buf, "%s", val) >= (int)sizeof buf)
-        return ob_fail(err, errlen, "--grid '%.60s...': too long", text);
-    char *field[5] = {0};
-    int nf = 0;
-    for (char *p = buf; nf < 5; nf++) {
-        field[nf] = p;
-        char *c = strchr(p, ':');
-        if (!c) {
-            nf++;
-            break;
-        }
-        *c = '\0';
-        p = c + 1;
-    }
-    if (!strcmp(field[0], "log")) ax->spacing = OB_SWEEP_LOG;
-    else if (!strcmp(field[0], "lin")) ax->spacing = OB_SWEEP_LIN;
-    else
-        return ob_fail(err, errlen, "--grid '%s': unknown spacing '%s' (expected %s)", text, field[0], grid_syntax);
-    if (nf != 4)
-        return ob_fail(err, errlen, "--grid '%s': expected %s:LO:HI:N (three fields after '%s:')", text, field[0],
-                    field[0]);
-    uint64_t n;
-    if (ob_parse_real(field[1], &ax->lo) != 0 || !isfinite(ax->lo))
-        return ob_fail(err, errlen, "--grid '%s': LO '%s' is not a finite number", text, field[1]);
-    if (ob_parse_real(field[2], &ax->hi) != 0 || !isfinite(ax->hi))
-        return ob_fail(err, errlen, "--grid '%s': HI '%s' is not a finite number", text, field[2]);
-    if (ob_parse_u64(field[3], &n) != 0 || n < 1)
-        return ob_fail(err, errlen, "--grid '%s': N '%s' is not an integer >= 1", text, field[3]);
-    if (n > OB_SWEEP_MAX_VALUES)
-        return ob_fail(err, errlen, "--grid '%s': N = %llu is more than %d values", text, (unsigned long long)n,
-                    OB_SWEEP_MAX_VALUES);
-    if (ax->lo > ax->hi) return ob_fail(err, errlen, "--grid '%s': LO = %g is greater than HI = %g", text, ax->lo, ax->hi);
-    if (ax->spacing == OB_SWEEP_LOG && ax->lo <= 0)
-        return ob_fail(err, errlen, "--grid '%s': log spacing needs LO > 0, got %g", text, ax->lo);
-    ax->n = (size_t)n;
-    if (!(ax->values = malloc(ax->n * sizeof *ax->values))) return ob_fail(err, errlen, "out of memory");
-    /* Log spacing in powers of ten, so that the decades of 1e-5..1e1 come
-     * out as the round numbers the user typed; both ends are exact. */
-    double l0 = log10(ax->lo), l1 = log10(ax->hi);
-    for (size_t i = 0; i < ax->n; i++) {
-        double f = ax->n > 1 ? (double)i / (double)(ax->n - 1) : 0.0;
-        ax->values[i] = ax->spacing == OB_SWEEP_LOG ? pow(10.0, l0 + (l1 - l0) * f) : ax->lo + (ax->hi - ax->lo) * f;
-    }
-    ax->values[0] = ax->lo;
-    if (ax->n > 1) ax->values[ax->n - 1] = ax->hi;
-    return 0;
-}
-
-static int parse_list(const char *text, const char *val, ob_sweep_axis *ax, char *err, size_t errlen)
-{
-    ax->spacing = OB_SWEEP_LIST;
-    size_t cap = 1;
-    for (const char *p = val; *p; p++) cap += *p == ',';
-    if (cap > OB_SWEEP_MAX_VALUES)
-        return ob_fail(err, errlen, "--grid '%.60s...': more than %d values", text, OB_SWEEP_MAX_VALUES);
-    char *buf = strdup(val);
-    ax->values = malloc(cap * sizeof *ax->values);
-    if (!buf || !ax->values) {
-        free(buf);
-        return ob_fail(err, errlen, "out of memory");
-    }
-    int rc = 0;
-    char *p = buf;
-    for (size_t k = 0; k < cap && rc == 0; k++) {
-        char *c = strchr(p, ',');
-        if (c) *c = '\0';
-        double v;
-        if (!*p) rc = ob_fail(err, errlen, "--grid '%s': empty value at position %zu of the list", text, k + 1);
-        else if (!strcasecmp(p, "true")) v = 1;
-        else if (!strcasecmp(p, "false")) v = 0;
-        else if (ob_parse_real(p, &v) != 0 || !isfinite(v))
-            rc = ob_fail(err, errlen, "--grid '%s': '%s' is not a finite number", text, p);
-        if (rc == 0) {
-            ax->values[ax->n++] = v;
-            if (ax->n == 1 || v < ax->lo) ax->lo = v;
-            if (ax->n == 1 || v > ax->hi) ax->hi = v;
-        }
-        p = c ? c + 1 : p;
-    }
-    free(buf);
-    return rc;
-}
-
-int ob_sweep_axis_parse(const char *text, ob_sweep_axis *ax, char *err, size_t errlen)
-{
-    memset(ax, 0, sizeof *ax);
-    const char *eq = strchr(text, '=');
-    if (!eq || eq == text) return ob_fail(err, errlen, "--grid '%s': expected %s", text, grid_syntax);
-    size_t klen = (size_t)(eq - text);
-    if (klen >= sizeof ax->key) return ob_fail(err, errlen, "--grid '%.40s...': the key is too long", text);
-    memcpy(ax->key, text, klen);
-    ax->key[klen] = '\0';
-    const char *val = eq + 1;
-    int rc;
-    if (!*val) rc = ob_fail(err, errlen, "--grid '%s': empty list of values (expected %s)", text, grid_syntax);
-    else if (strchr(val, ':')) rc = parse_range(text, val, ax, err, errlen);
-    else rc = parse_list(text, val, ax, err, errlen);
-    if (rc) ob_sweep_axis_free(ax);
-    return rc;
-}
-
-void ob_sweep_axis_free(ob_sweep_axis *ax)
-{
-    free(ax->values);
-    ax->values = NULL;
-    ax->n = 0;
-}
 
 /* ---- reading the specification --------------------------------------------- */
 
@@ -303,7 +189,7 @@ static int check_axes(ob_sweep *sw, const char *const *grids, const char *const 
         for (size_t b = 0; b < a; b++)
             if (!strcmp(sw->axes[b].key, ax->key))
                 return ob_fail(err, errlen, "--grid '%s': '%s' is already swept by --grid '%s' (one --grid per key)",
-                            grids[a], ax->key, grids[b]);
+                               grids[a], ax->key, grids[b]);
         for (size_t k = 0; k < nsets; k++)
             if (!strncmp(sets[k], ax->key, strlen(ax->key)) && sets[k][strlen(ax->key)] == '=')
                 return ob_fail(err, errlen, "--grid '%s': '%s' is also fixed by --set %s", grids[a], ax->key, sets[k]);
@@ -313,7 +199,7 @@ static int check_axes(ob_sweep *sw, const char *const *grids, const char *const 
             char keys[1024];
             known_keys(sw, keys, sizeof keys);
             return ob_fail(err, errlen, "--grid '%s': unknown key '%s': no chosen optimizer has it (their keys: %s)",
-                        grids[a], ax->key, keys);
+                           grids[a], ax->key, keys);
         }
         if (sp->kind != OB_HP_BOOL) continue;
         if (ax->spacing != OB_SWEEP_LIST)
@@ -321,7 +207,7 @@ static int check_axes(ob_sweep *sw, const char *const *grids, const char *const 
         for (size_t i = 0; i < ax->n; i++)
             if (ax->values[i] != 0 && ax->values[i] != 1)
                 return ob_fail(err, errlen, "--grid '%s': %s is a boolean; %g is not 0, 1, false or true", grids[a],
-                            ax->key, ax->values[i]);
+                               ax->key, ax->values[i]);
     }
     return 0;
 }
@@ -499,7 +385,7 @@ static int expand(planner *pl, size_t pi, size_t oi, const ob_case *base, char *
     free(seen);
     if (sw->n_settings == first)
         return ob_fail(err, errlen, "every setting of %s on %s is out of range (e.g. %s)", o->name, sw->problems[pi]->name,
-                    first_reason);
+                       first_reason);
     return 0;
 }
 
@@ -589,6 +475,80 @@ static cJSON *normalise(const ob_sweep *sw, const cJSON *spec, const char *isa_n
     return n;
 }
 
+/* Random search: sw->random points of the whole space into pl->draws.
+ * 0, or -1 with a message. */
+static int draw_points(planner *pl, char *err, size_t errlen)
+{
+    ob_sweep *sw = pl->sw;
+    if (sw->random > OB_SWEEP_MAX_RUNS)
+        return ob_fail(err, errlen, "--random %llu: at most %d draws", (unsigned long long)sw->random, OB_SWEEP_MAX_RUNS);
+    if (!(pl->draws = malloc((size_t)sw->random * sw->n_axes * sizeof *pl->draws))) return ob_fail(err, errlen, "out of memory");
+    /* One draw is a point of the whole space; each optimizer uses the
+     * coordinates of the keys it has, so all share the same lrs. */
+    ob_rng r;
+    ob_rng_init(&r, sw->seed);
+    for (uint64_t d = 0; d < sw->random; d++) {
+        for (size_t a = 0; a < sw->n_axes; a++) {
+            const ob_sweep_axis *ax = &sw->axes[a];
+            double u = ob_rng_uniform(&r), v;
+            if (ax->spacing == OB_SWEEP_LOG) v = pow(10.0, log10(ax->lo) + (log10(ax->hi) - log10(ax->lo)) * u);
+            else if (ax->spacing == OB_SWEEP_LIN) v = ax->lo + (ax->hi - ax->lo) * u;
+            else v = ax->values[(size_t)(u * (double)ax->n) < ax->n ? (size_t)(u * (double)ax->n) : ax->n - 1];
+            pl->draws[d * sw->n_axes + a] = v;
+        }
+    }
+    return 0;
+}
+
+/* The runs of settings [before, n_settings) of problem pi: one per seed,
+ * each with its key and hash.  0, or -1 with a message. */
+static int add_runs(planner *pl, size_t pi, size_t before, char *err, size_t errlen)
+{
+    ob_sweep *sw = pl->sw;
+    for (size_t s = before; s < sw->n_settings; s++) {
+        ob_sweep_setting *st = &sw->settings[s];
+        st->first_run = sw->n_runs;
+        st->n_runs = (size_t)sw->problem_seeds[pi];
+        if (sw->n_runs + st->n_runs > OB_SWEEP_MAX_RUNS)
+            return ob_fail(err, errlen, "the sweep has more than %d runs", OB_SWEEP_MAX_RUNS);
+        if (grow((void **)&sw->runs, &pl->cap_runs, sw->n_runs + st->n_runs, sizeof *sw->runs) != 0)
+            return ob_fail(err, errlen, "out of memory");
+        for (uint64_t seed = 0; seed < st->n_runs; seed++) {
+            ob_sweep_run *r = &sw->runs[sw->n_runs];
+            memset(r, 0, sizeof *r);
+            r->setting = s;
+            r->seed = seed;
+            if (!(r->key = run_key(sw, &st->c, seed, pl->sets, pl->nsets))) return ob_fail(err, errlen, "out of memory");
+            sw->n_runs++;
+            snprintf(r->hash, sizeof r->hash, "%016llx", (unsigned long long)fnv1a(r->key));
+        }
+    }
+    return 0;
+}
+
+/* The notes of a planned sweep: grid axes that some optimizers lack,
+ * --seed without --random, skipped settings. */
+static void plan_notes(ob_sweep *sw, const cJSON *spec, const char *const *grids)
+{
+    for (size_t a = 0; a < sw->n_axes; a++) {
+        size_t users = 0;
+        char lacking[512] = "";
+        for (size_t i = 0; i < sw->n_opts; i++) {
+            if (key_spec(sw->opts[i], sw->axes[a].key)) users++;
+            else snprintf(lacking + strlen(lacking), sizeof lacking - strlen(lacking), "%s%s", lacking[0] ? ", " : "",
+                          sw->opts[i]->name);
+        }
+        if (users < sw->n_opts)
+            add_note(sw, "--grid %s applies only to the optimizers that have '%s' (not to %s)", grids[a],
+                     sw->axes[a].key, lacking);
+    }
+    if (!sw->random && sget(spec, "seed"))
+        add_note(sw, "--seed %s has no effect without --random (the grid is not drawn)", sget(spec, "seed"));
+    if (cJSON_GetArraySize(sw->skipped) > 0)
+        add_note(sw, "%d setting%s outside the valid ranges skipped (listed in sweep.json \"skipped\")",
+                 cJSON_GetArraySize(sw->skipped), cJSON_GetArraySize(sw->skipped) == 1 ? "" : "s");
+}
+
 static int plan(const cJSON *spec, ob_sweep *sw, char *err, size_t errlen)
 {
     if (check_types(spec, err, errlen) != 0) return -1;
@@ -642,25 +602,7 @@ static int plan(const cJSON *spec, ob_sweep *sw, char *err, size_t errlen)
     if (check_axes(sw, grids, sets, nsets, err, errlen) != 0) return -1;
 
     planner pl = {sw, sets, nsets, NULL, 0, 0};
-    if (sw->random) {
-        if (sw->random > OB_SWEEP_MAX_RUNS)
-            return ob_fail(err, errlen, "--random %llu: at most %d draws", (unsigned long long)sw->random, OB_SWEEP_MAX_RUNS);
-        if (!(pl.draws = malloc((size_t)sw->random * sw->n_axes * sizeof *pl.draws))) return ob_fail(err, errlen, "out of memory");
-        /* One draw is a point of the whole space; each optimizer uses the
-         * coordinates of the keys it has, so all share the same lrs. */
-        ob_rng r;
-        ob_rng_init(&r, sw->seed);
-        for (uint64_t d = 0; d < sw->random; d++) {
-            for (size_t a = 0; a < sw->n_axes; a++) {
-                const ob_sweep_axis *ax = &sw->axes[a];
-                double u = ob_rng_uniform(&r), v;
-                if (ax->spacing == OB_SWEEP_LOG) v = pow(10.0, log10(ax->lo) + (log10(ax->hi) - log10(ax->lo)) * u);
-                else if (ax->spacing == OB_SWEEP_LIN) v = ax->lo + (ax->hi - ax->lo) * u;
-                else v = ax->values[(size_t)(u * (double)ax->n) < ax->n ? (size_t)(u * (double)ax->n) : ax->n - 1];
-                pl.draws[d * sw->n_axes + a] = v;
-            }
-        }
-    }
+    if (sw->random && draw_points(&pl, err, errlen) != 0) return -1;
     int rc = 0;
     for (size_t pi = 0; pi < sw->n_problems && rc == 0; pi++) {
         const ob_problem_spec *ps = sw->problems[pi];
@@ -673,52 +615,12 @@ static int plan(const cJSON *spec, ob_sweep *sw, char *err, size_t errlen)
             size_t before = sw->n_settings;
             rc = base_case(sw, spec, pi, oi, &sched, sets, nsets, pp, npp, &base, err, errlen);
             if (rc == 0) rc = expand(&pl, pi, oi, &base, err, errlen);
-            for (size_t s = before; rc == 0 && s < sw->n_settings; s++) {
-                ob_sweep_setting *st = &sw->settings[s];
-                st->first_run = sw->n_runs;
-                st->n_runs = (size_t)sw->problem_seeds[pi];
-                if (sw->n_runs + st->n_runs > OB_SWEEP_MAX_RUNS) {
-                    rc = ob_fail(err, errlen, "the sweep has more than %d runs", OB_SWEEP_MAX_RUNS);
-                    break;
-                }
-                if (grow((void **)&sw->runs, &pl.cap_runs, sw->n_runs + st->n_runs, sizeof *sw->runs) != 0) {
-                    rc = ob_fail(err, errlen, "out of memory");
-                    break;
-                }
-                for (uint64_t seed = 0; seed < st->n_runs; seed++) {
-                    ob_sweep_run *r = &sw->runs[sw->n_runs];
-                    memset(r, 0, sizeof *r);
-                    r->setting = s;
-                    r->seed = seed;
-                    if (!(r->key = run_key(sw, &st->c, seed, sets, nsets))) {
-                        rc = ob_fail(err, errlen, "out of memory");
-                        break;
-                    }
-                    sw->n_runs++;
-                    snprintf(r->hash, sizeof r->hash, "%016llx", (unsigned long long)fnv1a(r->key));
-                }
-            }
+            if (rc == 0) rc = add_runs(&pl, pi, before, err, errlen);
         }
     }
     free(pl.draws);
     if (rc) return rc;
-    for (size_t a = 0; a < sw->n_axes; a++) {
-        size_t users = 0;
-        char lacking[512] = "";
-        for (size_t i = 0; i < sw->n_opts; i++) {
-            if (key_spec(sw->opts[i], sw->axes[a].key)) users++;
-            else snprintf(lacking + strlen(lacking), sizeof lacking - strlen(lacking), "%s%s", lacking[0] ? ", " : "",
-                          sw->opts[i]->name);
-        }
-        if (users < sw->n_opts)
-            add_note(sw, "--grid %s applies only to the optimizers that have '%s' (not to %s)", grids[a],
-                     sw->axes[a].key, lacking);
-    }
-    if (!sw->random && sget(spec, "seed"))
-        add_note(sw, "--seed %s has no effect without --random (the grid is not drawn)", sget(spec, "seed"));
-    if (cJSON_GetArraySize(sw->skipped) > 0)
-        add_note(sw, "%d setting%s outside the valid ranges skipped (listed in sweep.json \"skipped\")",
-                 cJSON_GetArraySize(sw->skipped), cJSON_GetArraySize(sw->skipped) == 1 ? "" : "s");
+    plan_notes(sw, spec, grids);
     if (!(sw->spec = normalise(sw, spec, isa_norm, sched.spec->name))) return ob_fail(err, errlen, "out of memory");
     return 0;
 }
