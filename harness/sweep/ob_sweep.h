@@ -49,9 +49,8 @@
  * reached) and for unknown values.
  *
  * Split over sweep_axis.c (one --grid axis), sweep.c (specification and
- * plan), sweep_exec.c (running,
- * recording, resuming) and sweep_report.c (aggregation, sweep.json,
- * figures, the summary table).
+ * plan), sweep_exec.c (running, recording, resuming) and sweep_report.c
+ * (aggregation, sweep.json, figures, the summary table).
  */
 #ifndef OB_SWEEP_H
 #define OB_SWEEP_H
