@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "ob_ci.h"
+#include "ci_internal.h"
 #include "harness/ob_cli.h"
 #include "harness/core/ob_results.h"
 #include "harness/run/ob_run.h"
@@ -182,20 +183,9 @@ int ob_cmd_compare(int argc, char **argv, FILE *out, FILE *err)
     if (rc != OB_EXIT_OK) return rc;
     ob_ci_options opt;
     ob_ci_options_default(&opt);
-    double v;
-    const char *sa = ob_args_get(&a, "speed-alpha"), *se = ob_args_get(&a, "speed-effect");
     char msg[1024];
     cJSON *A = NULL, *B = NULL;
-    if (sa && (ob_parse_real(sa, &v) != 0 || !(v > 0 && v < 1))) {
-        rc = ob_usage_error(c, err, "--speed-alpha: '%s' is not a probability in (0, 1)", sa);
-        goto done;
-    }
-    if (sa) opt.speed_alpha = v;
-    if (se && (ob_parse_real(se, &v) != 0 || !(v >= 0 && v < 10))) {
-        rc = ob_usage_error(c, err, "--speed-effect: '%s' is not a fraction in [0, 10)", se);
-        goto done;
-    }
-    if (se) opt.speed_effect = v;
+    if ((rc = ci_parse_speed_options(c, &a, &opt, err)) != OB_EXIT_OK) goto done;
     if (!(A = load(a.pos[0], msg, sizeof msg)) || !(B = load(a.pos[1], msg, sizeof msg))) {
         rc = ob_usage_error(c, err, "%s", msg);
         goto done;
