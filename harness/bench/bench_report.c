@@ -36,21 +36,13 @@ static int same_run(const char *run_name, const char *name)
     return strncmp(run_name, name, n) == 0 && (run_name[n] == '\0' || !strcmp(run_name + n, "/real_time"));
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* Median of the finite values (NaN if none). */
 static double median(double *v, size_t n)
 {
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
         if (isfinite(v[i])) v[k++] = v[i];
-    if (!k) return NAN;
-    qsort(v, k, sizeof *v, cmp_double);
-    return k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]);
+    return ob_median(v, k);
 }
 
 /* Elements/s and GB/s follow from the median ns/element (rather than

@@ -133,18 +133,6 @@ static size_t times_of(const cJSON *doc, const char *run_name, double *out, size
     return k;
 }
 
-static int cmp_d(const void *x, const void *y)
-{
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
-}
-
-static double med(double *x, size_t n)
-{
-    qsort(x, n, sizeof *x, cmp_d);
-    return n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
-}
-
 static void compare_bench(const cJSON *a, const cJSON *b, const ob_ci_options *opt, ob_check_list *out)
 {
     const cJSON *e;
@@ -161,7 +149,7 @@ static void compare_bench(const cJSON *a, const cJSON *b, const ob_ci_options *o
             continue;
         }
         double p = ob_mann_whitney_p(xb, nb, xa, na);
-        double ma = med(xa, na), mb = med(xb, nb), slow = mb / ma - 1;
+        double ma = ob_median(xa, na), mb = ob_median(xb, nb), slow = mb / ma - 1;
         if (na < 9 || nb < 9) {
             ob_checks_add(out, "speed", rn, OB_CHECK_SKIP,
                           "%+.1f%% (median), but %zu and %zu repetitions: the U test needs at least 9 each", 100 * slow,

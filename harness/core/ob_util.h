@@ -7,6 +7,7 @@
  *   - ob_json_add_num: a JSON number, or null where the value is not finite
  *     (JSON has no NaN or Inf, and cJSON would write them as null anyway,
  *     but silently);
+ *   - ob_median: the median of a sample (four commands take one);
  *   - ob_now_s: the monotonic clock, for durations.
  */
 #ifndef OB_UTIL_H
@@ -47,6 +48,11 @@ int ob_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((forma
 
 /* Adds key: v to object o, or key: null when v is NaN or infinite. */
 void ob_json_add_num(cJSON *o, const char *key, double v);
+
+/* Sorts v[0..n) in place (ascending) and returns its median: the middle
+ * value, or the mean of the two middle ones; NaN when n == 0.  Callers
+ * drop NaNs first where they may occur (they do not sort). */
+double ob_median(double *v, size_t n);
 
 /* Seconds on the monotonic clock (CLOCK_MONOTONIC), for measuring
  * durations; the origin is arbitrary. */

@@ -92,6 +92,19 @@ void ob_json_add_num(cJSON *o, const char *key, double v)
     else cJSON_AddNullToObject(o, key);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double ob_median(double *v, size_t n)
+{
+    if (n == 0) return NAN;
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
 double ob_now_s(void)
 {
     struct timespec ts;

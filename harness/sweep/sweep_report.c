@@ -60,12 +60,6 @@ typedef struct pinfo {
     ob_sweep_criterion crit;             /* the criterion used on this problem */
 } pinfo;
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* Median, min and max of n values (+inf allowed); sorts v. */
 static void stats(double *v, size_t n, double out[3])
 {
@@ -73,8 +67,7 @@ static void stats(double *v, size_t n, double out[3])
         out[0] = out[1] = out[2] = INFINITY;
         return;
     }
-    qsort(v, n, sizeof *v, cmp_double);
-    out[0] = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    out[0] = ob_median(v, n);
     out[1] = v[0];
     out[2] = v[n - 1];
 }
