@@ -16,6 +16,7 @@
 
 #include "optbench/optimizers.h"
 #include "harness/core/ob_args.h"
+#include "harness/core/ob_util.h"
 #include "harness/core/ob_schedule.h"
 
 #ifdef __cplusplus

@@ -6,6 +6,8 @@
  * binary (build/optbench, relative to the repository root) when present.
  */
 #include <criterion/criterion.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,6 +156,41 @@ Test(cli, args_parser_directly)
     char *help[] = {"demo", "--help", NULL};
     cr_assert_eq(ob_args_parse(&spec, 2, help, &a, devnull, devnull), OB_ARGS_HELP);
     fclose(devnull);
+}
+
+/* The shared helpers of ob_util.h: whole-string value parsers, intervals,
+ * ob_fail, JSON numbers and the clock (ob_join_names is exercised by the
+ * "known: ..." messages below). */
+Test(cli, shared_helpers)
+{
+    double d;
+    uint64_t u;
+    int b;
+    cr_assert(ob_parse_real("1e-3", &d) == 0 && d == 1e-3);
+    cr_assert_neq(ob_parse_real(" 1", &d), 0);
+    cr_assert_neq(ob_parse_real("1x", &d), 0);
+    cr_assert(ob_parse_u64("18446744073709551615", &u) == 0 && u == UINT64_MAX);
+    cr_assert_neq(ob_parse_u64("18446744073709551616", &u), 0);
+    cr_assert_neq(ob_parse_u64("-1", &u), 0);
+    cr_assert(ob_parse_bool("TRUE", &b) == 0 && b == 1);
+    cr_assert(ob_parse_bool("0", &b) == 0 && b == 0);
+    cr_assert_neq(ob_parse_bool("yes", &b), 0);
+    char buf[64];
+    ob_format_interval(0, INFINITY, 1, 1, buf, sizeof buf);
+    cr_assert_str_eq(buf, "(0, inf)");
+    ob_format_interval(-1, 1, 0, 1, buf, sizeof buf);
+    cr_assert_str_eq(buf, "[-1, 1)");
+    cr_assert_eq(ob_fail(buf, sizeof buf, "bad %s %d", "value", 3), -1);
+    cr_assert_str_eq(buf, "bad value 3");
+    cJSON *o = cJSON_CreateObject();
+    ob_json_add_num(o, "x", 2.5);
+    ob_json_add_num(o, "nan", NAN);
+    ob_json_add_num(o, "inf", -INFINITY);
+    cr_assert_eq(cJSON_GetObjectItem(o, "x")->valuedouble, 2.5);
+    cr_assert(cJSON_IsNull(cJSON_GetObjectItem(o, "nan")) && cJSON_IsNull(cJSON_GetObjectItem(o, "inf")));
+    cJSON_Delete(o);
+    double t0 = ob_now_s(), t1 = ob_now_s();
+    cr_assert(t0 > 0 && t1 >= t0);
 }
 
 Test(cli, unknown_names_are_errors_listing_the_known_ones)

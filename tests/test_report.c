@@ -189,19 +189,10 @@ static void check_png(const char *path, int w, int h)
 
 /* ---- the full report ----------------------------------------------------- */
 
-Test(report, every_script_renders_and_the_report_links_every_figure, .timeout = 120)
+/* Every script the report uses is in plot/ and made at least one figure;
+ * every figure comes from a script that ob_report_scripts lists. */
+static void check_scripts(const ob_report_summary *s)
 {
-    char run[128];
-    generate_run("adam,sgd", "booth,quad_diag,sparse_logreg", "40", run, sizeof run);
-    write_bench(run);
-    ob_report_summary s;
-    build(run, NULL, NULL, &s);
-    for (size_t i = 0; i < s.n_figures; i++)
-        cr_assert(s.figures[i].ok, "figure %s failed: %s", s.figures[i].name, s.figures[i].error);
-    cr_assert_eq(s.n_failed, 0);
-    cr_assert_eq(s.n_missing, 0, "unexpected missing input: %s", s.n_missing ? s.missing[0] : "");
-
-    /* Every script the report uses is in plot/ and made at least one figure. */
     const char *plot_dir = file_size("plot/style.gp") > 0 ? "plot" : "../plot";
     size_t scripts = 0;
     for (const char *const *sc = ob_report_scripts; *sc; sc++, scripts++) {
@@ -209,25 +200,29 @@ Test(report, every_script_renders_and_the_report_links_every_figure, .timeout = 
         snprintf(path, sizeof path, "%s/%s", plot_dir, *sc);
         cr_assert_gt(file_size(path), 0, "no %s", path);
         int used = 0;
-        for (size_t i = 0; i < s.n_figures; i++) used |= !strcmp(s.figures[i].script, *sc);
+        for (size_t i = 0; i < s->n_figures; i++) used |= !strcmp(s->figures[i].script, *sc);
         cr_assert(used, "plot/%s rendered no figure", *sc);
     }
     cr_assert_geq(scripts, 6);
-    for (size_t i = 0; i < s.n_figures; i++) {
+    for (size_t i = 0; i < s->n_figures; i++) {
         int listed = 0;
-        for (const char *const *sc = ob_report_scripts; *sc; sc++) listed |= !strcmp(s.figures[i].script, *sc);
-        cr_assert(listed, "%s comes from %s, which ob_report_scripts does not list", s.figures[i].name,
-                  s.figures[i].script);
+        for (const char *const *sc = ob_report_scripts; *sc; sc++) listed |= !strcmp(s->figures[i].script, *sc);
+        cr_assert(listed, "%s comes from %s, which ob_report_scripts does not list", s->figures[i].name,
+                  s->figures[i].script);
     }
+}
 
-    /* The figures a run of this shape must have. */
+/* The figures a run of this shape must have, and the rows the throughput
+ * figures plot. */
+static void check_figure_set(const ob_report_summary *s, const char *run)
+{
     static const char *const want[] = {"convergence-booth", "convergence-quad_diag", "convergence-sparse_logreg",
                                        "trajectory-booth", "agreement-error", "agreement-identity",
                                        "agreement-deviation", "throughput-adam", "throughput-sgd",
                                        "throughput-speedup", "memory"};
     for (size_t k = 0; k < sizeof want / sizeof want[0]; k++)
-        cr_assert(find_figure(&s, want[k]), "no figure %s", want[k]);
-    cr_assert_null(find_figure(&s, "trajectory-quad_diag"), "a 100-d problem got a trajectory figure");
+        cr_assert(find_figure(s, want[k]), "no figure %s", want[k]);
+    cr_assert_null(find_figure(s, "trajectory-quad_diag"), "a 100-d problem got a trajectory figure");
     /* The 1-thread throughput figure draws the peer's 1-thread rows only. */
     char *tp = slurp_in(run, "figures/data/throughput-adam.csv");
     cr_assert(strstr(tp, "\n4096,9.03\n") && strstr(tp, "\n1048576,9.655\n"), "the peer's rows are missing:\n%s", tp);
@@ -238,15 +233,18 @@ Test(report, every_script_renders_and_the_report_links_every_figure, .timeout = 
     tp = slurp_in(run, "figures/data/speedup.csv");
     cr_assert(!strncmp(tp, "optimizer,c1,c2,c3\n", 19), "%s", tp);
     free(tp);
+}
 
-    /* Each figure: a PNG of the size asked for, and a non-empty SVG. */
-    for (size_t i = 0; i < s.n_figures; i++) {
+/* Each figure: a PNG of the size asked for, and a non-empty SVG. */
+static void check_figure_files(const ob_report_summary *s, const char *run)
+{
+    for (size_t i = 0; i < s->n_figures; i++) {
         char png[512], svg[512];
-        snprintf(png, sizeof png, "%s/figures/%s.png", run, s.figures[i].name);
-        snprintf(svg, sizeof svg, "%s/figures/%s.svg", run, s.figures[i].name);
-        check_png(png, s.figures[i].width, s.figures[i].height);
-        cr_assert_eq(s.figures[i].width, 1000);
-        cr_assert_eq(s.figures[i].height, 600);
+        snprintf(png, sizeof png, "%s/figures/%s.png", run, s->figures[i].name);
+        snprintf(svg, sizeof svg, "%s/figures/%s.svg", run, s->figures[i].name);
+        check_png(png, s->figures[i].width, s->figures[i].height);
+        cr_assert_eq(s->figures[i].width, 1000);
+        cr_assert_eq(s->figures[i].height, 600);
         char *t = slurp(svg);
         cr_assert(strstr(t, "<svg"), "%s is not an SVG", svg);
         free(t);
@@ -254,29 +252,37 @@ Test(report, every_script_renders_and_the_report_links_every_figure, .timeout = 
         cr_assert_eq(ob_png_size(png, &w, &h), 0);
         cr_assert(w == 1000 && h == 600);
     }
-    cr_assert_neq(ob_png_size(s.html, &(unsigned){0}, &(unsigned){0}), 0, "an HTML file passed as a PNG");
+    cr_assert_neq(ob_png_size(s->html, &(unsigned){0}, &(unsigned){0}), 0, "an HTML file passed as a PNG");
+}
 
-    /* Links: every figure is linked from both documents, every link
-     * resolves, nothing points outside the folder. */
-    size_t html_links = check_links(run, s.html, (const char *const[]){"src=\"", "href=\"", NULL});
-    size_t md_links = check_links(run, s.md, (const char *const[]){"](", NULL});
-    cr_assert_eq(html_links, 2 * s.n_figures, "HTML: %zu links for %zu figures (img + svg link each)", html_links,
-                 s.n_figures);
-    cr_assert_eq(md_links, 2 * s.n_figures);
-    char *html = slurp(s.html), *md = slurp(s.md);
-    for (size_t i = 0; i < s.n_figures; i++) {
+/* Links: every figure is linked from both documents, every link resolves,
+ * nothing points outside the folder; the HTML needs no network. */
+static void check_document_links(const ob_report_summary *s, const char *run)
+{
+    size_t html_links = check_links(run, s->html, (const char *const[]){"src=\"", "href=\"", NULL});
+    size_t md_links = check_links(run, s->md, (const char *const[]){"](", NULL});
+    cr_assert_eq(html_links, 2 * s->n_figures, "HTML: %zu links for %zu figures (img + svg link each)", html_links,
+                 s->n_figures);
+    cr_assert_eq(md_links, 2 * s->n_figures);
+    char *html = slurp(s->html), *md = slurp(s->md);
+    for (size_t i = 0; i < s->n_figures; i++) {
         char src[256];
-        snprintf(src, sizeof src, "src=\"figures/%s.png\"", s.figures[i].name);
-        cr_assert(strstr(html, src), "report.html does not show %s", s.figures[i].name);
-        cr_assert(strstr(html, s.figures[i].caption) || strstr(md, s.figures[i].name),
-                  "no caption for %s", s.figures[i].name);
+        snprintf(src, sizeof src, "src=\"figures/%s.png\"", s->figures[i].name);
+        cr_assert(strstr(html, src), "report.html does not show %s", s->figures[i].name);
+        cr_assert(strstr(html, s->figures[i].caption) || strstr(md, s->figures[i].name),
+                  "no caption for %s", s->figures[i].name);
     }
     cr_assert(strstr(html, "<!DOCTYPE html>") && strstr(html, "</html>"));
     cr_assert_null(strstr(html, "http://"), "the report needs the network");
     cr_assert_null(strstr(html, "https://"), "the report needs the network");
+    free(html);
+    free(md);
+}
 
-    /* The tables carry results.json's numbers (formatted as the report
-     * formats them: %.4g) and bench.csv's. */
+/* The tables carry results.json's numbers (formatted as the report formats
+ * them: %.4g). */
+static void check_results_tables(const char *run, const char *md)
+{
     char path[512], msg[512];
     snprintf(path, sizeof path, "%s/results.json", run);
     cJSON *res = ob_json_read(path, msg, sizeof msg);
@@ -338,6 +344,12 @@ Test(report, every_script_renders_and_the_report_links_every_figure, .timeout = 
         cr_assert(strstr(md, num), "report.md lacks %s's agreement maximum %s", opts[k], num);
     }
     cr_assert(strstr(md, "✓"), "no bit-identity marks");
+    cJSON_Delete(res);
+}
+
+/* The tables carry bench.csv's numbers: throughput and mixed precision. */
+static void check_bench_tables(const char *md)
+{
     /* Throughput: GB/s and the ratio to the ceiling of a bench row. */
     cr_assert(strstr(md, "| adam | avx512 | approx | 1 | 1048576 | 0.5622 | 49.8 | 122.6 | 41% |"),
               "the throughput table lacks the adam avx512 approx row:\n%s", strstr(md, "## Throughput"));
@@ -347,8 +359,27 @@ Test(report, every_script_renders_and_the_report_links_every_figure, .timeout = 
     cr_assert(strstr(md, "| bf16 | bf16 | bf16 | bf16 | nearest even | 14 | 4 |") &&
                   strstr(md, "| bf16-state | f32 | f32 | bf16 | – | 20 | 4 |"),
               "the formats table:\n%s", strstr(md, "## Mixed precision"));
-    cJSON_Delete(res);
-    free(html);
+}
+
+Test(report, every_script_renders_and_the_report_links_every_figure, .timeout = 120)
+{
+    char run[128];
+    generate_run("adam,sgd", "booth,quad_diag,sparse_logreg", "40", run, sizeof run);
+    write_bench(run);
+    ob_report_summary s;
+    build(run, NULL, NULL, &s);
+    for (size_t i = 0; i < s.n_figures; i++)
+        cr_assert(s.figures[i].ok, "figure %s failed: %s", s.figures[i].name, s.figures[i].error);
+    cr_assert_eq(s.n_failed, 0);
+    cr_assert_eq(s.n_missing, 0, "unexpected missing input: %s", s.n_missing ? s.missing[0] : "");
+
+    check_scripts(&s);
+    check_figure_set(&s, run);
+    check_figure_files(&s, run);
+    check_document_links(&s, run);
+    char *md = slurp(s.md);
+    check_results_tables(run, md);
+    check_bench_tables(md);
     free(md);
 
     /* The command line gives the same result, with progress on stderr. */

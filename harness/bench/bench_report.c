@@ -1,16 +1,18 @@
 /*
  * bench_report.c — what `optbench bench` makes of Google Benchmark's
  * report: medians per case, the ceilings of each case and the fractions
- * of them, bench.csv, the tables and the speed targets (README
- * "Benchmarks").
+ * of them, bench.csv and the tables (README "Benchmarks"; the speed
+ * targets are bench_targets.c).
  */
 #include "ob_bench.h"
+#include "bench_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness/core/ob_results.h"
+#include "harness/core/ob_util.h"
 
 /* ---- collecting medians ------------------------------------------------------ */
 
@@ -34,21 +36,13 @@ static int same_run(const char *run_name, const char *name)
     return strncmp(run_name, name, n) == 0 && (run_name[n] == '\0' || !strcmp(run_name + n, "/real_time"));
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* Median of the finite values (NaN if none). */
 static double median(double *v, size_t n)
 {
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
         if (isfinite(v[i])) v[k++] = v[i];
-    if (!k) return NAN;
-    qsort(v, k, sizeof *v, cmp_double);
-    return k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]);
+    return ob_median(v, k);
 }
 
 /* Elements/s and GB/s follow from the median ns/element (rather than
@@ -94,9 +88,8 @@ size_t ob_bench_collect(ob_bench_plan *plan, const cJSON *gb_report)
 
 /* ---- derived figures ----------------------------------------------------------- */
 
-/* The measured row of that case; with isa < 0, the fastest of any ISA. */
-static const ob_bench_row *find_row(const ob_bench_plan *plan, ob_bench_kind kind, const ob_optimizer *o,
-                                    int isa, const char *variant, size_t size, int threads)
+const ob_bench_row *bn_find_row(const ob_bench_plan *plan, ob_bench_kind kind, const ob_optimizer *o, int isa,
+                                const char *variant, size_t size, int threads)
 {
     const ob_bench_row *best = NULL;
     for (size_t i = 0; i < plan->n_rows; i++) {
@@ -216,11 +209,11 @@ void ob_bench_derive(ob_bench_plan *plan)
             r->frac_bound = mem_ns / ns;
         }
         /* Against the scalar kernel of the same format. */
-        const ob_bench_row *sc = find_row(plan, OB_BENCH_KERNEL, r->opt, OB_ISA_SCALAR,
-                                          r->format >= 0 ? r->variant : "exact", r->size, r->threads);
+        const ob_bench_row *sc = bn_find_row(plan, OB_BENCH_KERNEL, r->opt, OB_ISA_SCALAR,
+                                             r->format >= 0 ? r->variant : "exact", r->size, r->threads);
         if (sc) r->speedup_vs_scalar = sc->ns_per_elem / ns;
         if (r->format >= 0) {
-            const ob_bench_row *f32 = find_row(plan, OB_BENCH_KERNEL, r->opt, r->isa, "exact", r->size, r->threads);
+            const ob_bench_row *f32 = bn_find_row(plan, OB_BENCH_KERNEL, r->opt, r->isa, "exact", r->size, r->threads);
             if (f32) r->speedup_vs_fp32 = f32->ns_per_elem / ns;
         }
     }
@@ -259,12 +252,6 @@ int ob_bench_write_csv(const ob_bench_plan *plan, const char *path, char *err, s
     return ob_atomic_commit(&af, err, errlen);
 }
 
-static void add_num(cJSON *o, const char *key, double v)
-{
-    if (isfinite(v)) cJSON_AddNumberToObject(o, key, v);
-    else cJSON_AddNullToObject(o, key);
-}
-
 cJSON *ob_bench_rows_json(const ob_bench_plan *plan)
 {
     cJSON *a = cJSON_CreateArray();
@@ -278,18 +265,18 @@ cJSON *ob_bench_rows_json(const ob_bench_plan *plan)
         cJSON_AddNumberToObject(o, "size", (double)r->size);
         cJSON_AddNumberToObject(o, "threads", r->threads);
         cJSON_AddNumberToObject(o, "threads_used", r->threads_used);
-        add_num(o, "bytes_per_elem", r->bytes_per_elem);
-        add_num(o, "ns_per_elem", r->ns_per_elem);
-        add_num(o, "elems_per_s", r->elems_per_s);
-        add_num(o, "gb_per_s", r->gb_per_s);
-        add_num(o, "mem_ceiling_gb_per_s", r->mem_ceiling_gb_per_s);
-        add_num(o, "frac_mem_ceiling", r->frac_mem_ceiling);
-        add_num(o, "div_ceiling_ns_per_elem", r->div_ceiling_ns_per_elem);
-        add_num(o, "frac_div_ceiling", r->frac_div_ceiling);
-        add_num(o, "speedup_vs_scalar", r->speedup_vs_scalar);
+        ob_json_add_num(o, "bytes_per_elem", r->bytes_per_elem);
+        ob_json_add_num(o, "ns_per_elem", r->ns_per_elem);
+        ob_json_add_num(o, "elems_per_s", r->elems_per_s);
+        ob_json_add_num(o, "gb_per_s", r->gb_per_s);
+        ob_json_add_num(o, "mem_ceiling_gb_per_s", r->mem_ceiling_gb_per_s);
+        ob_json_add_num(o, "frac_mem_ceiling", r->frac_mem_ceiling);
+        ob_json_add_num(o, "div_ceiling_ns_per_elem", r->div_ceiling_ns_per_elem);
+        ob_json_add_num(o, "frac_div_ceiling", r->frac_div_ceiling);
+        ob_json_add_num(o, "speedup_vs_scalar", r->speedup_vs_scalar);
         cJSON_AddStringToObject(o, "bound", r->bound);
-        add_num(o, "frac_bound", r->frac_bound);
-        if (r->format >= 0) add_num(o, "speedup_vs_fp32", r->speedup_vs_fp32);
+        ob_json_add_num(o, "frac_bound", r->frac_bound);
+        if (r->format >= 0) ob_json_add_num(o, "speedup_vs_fp32", r->speedup_vs_fp32);
         cJSON_AddStringToObject(o, "benchmark", r->name);
         cJSON_AddItemToArray(a, o);
     }
@@ -367,7 +354,7 @@ static int cmp_rows(const void *a, const void *b)
     return strcmp(x->variant, y->variant);
 }
 
-static void cell(FILE *out, int width, const char *fmt, double v)
+void bn_cell(FILE *out, int width, const char *fmt, double v)
 {
     if (isfinite(v)) fprintf(out, fmt, width, v);
     else fprintf(out, "%*s", width, "-");
@@ -396,241 +383,20 @@ void ob_bench_print_summary(FILE *out, const ob_bench_plan *plan)
         bar[10] = '\0';
         fprintf(out, "%-8s %-6s %-7s %6s %3d", r->opt->name, r->isa >= 0 ? ob_isa_name((ob_isa)r->isa) : "-",
                 r->variant, size, r->threads);
-        cell(out, 5, "%*.0f", r->bytes_per_elem);
-        cell(out, 9, "%*.3f", r->ns_per_elem);
-        cell(out, 9, "%*.3f", r->elems_per_s * 1e-9);
-        cell(out, 8, "%*.1f", r->gb_per_s);
-        cell(out, 9, "%*.1f", r->mem_ceiling_gb_per_s);
-        cell(out, 7, "%*.2f", r->frac_mem_ceiling);
-        cell(out, 8, "%*.3f", r->div_ceiling_ns_per_elem);
-        cell(out, 7, "%*.2f", r->frac_div_ceiling);
-        cell(out, 8, "%*.1f", r->speedup_vs_scalar);
+        bn_cell(out, 5, "%*.0f", r->bytes_per_elem);
+        bn_cell(out, 9, "%*.3f", r->ns_per_elem);
+        bn_cell(out, 9, "%*.3f", r->elems_per_s * 1e-9);
+        bn_cell(out, 8, "%*.1f", r->gb_per_s);
+        bn_cell(out, 9, "%*.1f", r->mem_ceiling_gb_per_s);
+        bn_cell(out, 7, "%*.2f", r->frac_mem_ceiling);
+        bn_cell(out, 8, "%*.3f", r->div_ceiling_ns_per_elem);
+        bn_cell(out, 7, "%*.2f", r->frac_div_ceiling);
+        bn_cell(out, 8, "%*.1f", r->speedup_vs_scalar);
         fprintf(out, " %-7s", r->bound[0] ? r->bound : "-");
-        cell(out, 7, "%*.2f", r->frac_bound);
+        bn_cell(out, 7, "%*.2f", r->frac_bound);
         fprintf(out, " %s\n", isfinite(r->frac_bound) ? bar : "");
     }
     free(rows);
-}
-
-/* ---- targets ----------------------------------------------------------------------- */
-
-typedef struct target_line {
-    const char *target;
-    const ob_optimizer *opt;
-    int isa;
-    const char *variant;
-    double ratio;        /* the worst case measured */
-    double need;
-    char at[48];         /* where the worst case is */
-} target_line;
-
-typedef struct target_list {
-    target_line *v;
-    size_t n, cap;
-} target_list;
-
-static void worst(target_line *t, double ratio, size_t size, int threads)
-{
-    if (!isfinite(ratio) || (isfinite(t->ratio) && ratio >= t->ratio)) return;
-    char s[32];
-    ob_bench_format_size(size, s, sizeof s);
-    t->ratio = ratio;
-    snprintf(t->at, sizeof t->at, "%s/t%d", s, threads);
-}
-
-static void push(target_list *l, const target_line *t)
-{
-    if (!isfinite(t->ratio)) return;  /* nothing measured for it */
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 32;
-        target_line *v = realloc(l->v, cap * sizeof *v);
-        if (!v) return;
-        l->v = v;
-        l->cap = cap;
-    }
-    l->v[l->n++] = *t;
-}
-
-#define SIZE_LARGE ((size_t)16 << 20)
-#define SIZE_SMALL ((size_t)64 << 10)
-/* "Never slower with 2 threads": the two runs of a small size are the same
- * single-threaded code, so their ratio scatters around 1 by the noise of
- * the measurement; 3% is allowed for it. */
-#define THREADS_NEED 0.97
-
-static target_list compute_targets(const ob_bench_plan *plan)
-{
-    target_list l = {0};
-    const ob_bench_config *cfg = &plan->cfg;
-    static const char *const variants[] = {"exact", "approx"};
-    for (size_t oi = 0; oi < cfg->n_opts; oi++) {
-        const ob_optimizer *o = cfg->opts[oi];
-        for (int isa = 0; isa < OB_ISA_COUNT; isa++) {
-            if (!((cfg->isa_mask >> isa) & 1u)) continue;
-            for (int vi = 0; vi < 2; vi++) {
-                target_line mem = {"memory ceiling, size >= 16Mi", o, isa, variants[vi], NAN, 0.95, ""};
-                /* The ceiling that bounds the case: the divider's where it is
-                 * the slower one (Adam: 0.43 ns against 0.22 in L2), else
-                 * memory (SGD, Lion; Adamax, whose one division is faster
-                 * than its loads and stores). */
-                target_line small = {"bounding ceiling, size <= 64Ki", o, isa, variants[vi], NAN, 0.9, ""};
-                target_line thr = {"T threads vs 1: ns(1)/ns(T)", o, isa, variants[vi], NAN, THREADS_NEED, ""};
-                for (size_t i = 0; i < plan->n_rows; i++) {
-                    const ob_bench_row *r = &plan->rows[i];
-                    if (r->kind != OB_BENCH_KERNEL || r->opt != o || r->isa != isa || strcmp(r->variant, variants[vi]))
-                        continue;
-                    if (r->size >= SIZE_LARGE) worst(&mem, r->frac_mem_ceiling, r->size, r->threads);
-                    if (r->size <= SIZE_SMALL && vi == 0) worst(&small, r->frac_bound, r->size, r->threads);
-                    if (r->threads > 1) {
-                        const ob_bench_row *one = find_row(plan, OB_BENCH_KERNEL, o, isa, r->variant, r->size, 1);
-                        if (one && isfinite(r->ns_per_elem)) worst(&thr, one->ns_per_elem / r->ns_per_elem, r->size, r->threads);
-                    }
-                }
-                push(&l, &mem);
-                push(&l, &small);
-                push(&l, &thr);
-            }
-        }
-        /* The approximate variant against the exact AVX-512 kernel. */
-        target_line ap = {"approx vs exact AVX-512, size <= 64Ki", o, OB_ISA_AVX512, "approx", NAN, 1.5, ""};
-        for (size_t i = 0; i < plan->n_rows; i++) {
-            const ob_bench_row *r = &plan->rows[i];
-            if (r->kind != OB_BENCH_KERNEL || r->opt != o || r->isa != OB_ISA_AVX512 || strcmp(r->variant, "approx") ||
-                r->size > SIZE_SMALL)
-                continue;
-            const ob_bench_row *ex = find_row(plan, OB_BENCH_KERNEL, o, OB_ISA_AVX512, "exact", r->size, r->threads);
-            if (ex && isfinite(r->ns_per_elem)) worst(&ap, ex->ns_per_elem / r->ns_per_elem, r->size, r->threads);
-        }
-        push(&l, &ap);
-    }
-    return l;
-}
-
-/* Anchors measured on this machine type (the issue's figures, 1 thread,
- * ns/element for an Adam step at 4Ki, 64Ki, 1Mi, 16Mi, 64Mi): DeepSpeed
- * cpu_adam AVX-512 and a plain scalar C loop.  Not measured in this run:
- * informational only. */
-static const size_t anchor_sizes[5] = {(size_t)4 << 10, (size_t)64 << 10, (size_t)1 << 20, (size_t)16 << 20,
-                                       (size_t)64 << 20};
-static const double anchor_deepspeed[5] = {0.56, 0.57, 0.83, 1.47, 1.29};
-static const double anchor_scalar[5] = {5.3, 5.0, 5.0, 6.0, 5.6};
-
-/* The targets as a matrix: one line per target and optimizer, one column
- * per ISA and variant; each cell is the worst ratio, PASS or MISS, and
- * where the worst case is. */
-void ob_bench_print_targets(FILE *out, const ob_bench_plan *plan)
-{
-    static const struct { int isa; const char *variant; } cols[] = {
-        {OB_ISA_SCALAR, "exact"}, {OB_ISA_AVX2, "exact"}, {OB_ISA_AVX512, "exact"}, {OB_ISA_AVX512, "approx"}};
-    const size_t ncols = sizeof cols / sizeof cols[0];
-    target_list l = compute_targets(plan);
-    fprintf(out, "\ntargets (informational: the exit status does not depend on them); each cell: the worst ratio "
-                 "over the cases, PASS/MISS, the worst case\n");
-    fprintf(out, "%-38s %-8s %4s", "target", "opt", "need");
-    for (size_t k = 0; k < ncols; k++) {
-        char h[32];
-        snprintf(h, sizeof h, "%s %s", ob_isa_name((ob_isa)cols[k].isa), cols[k].variant);
-        fprintf(out, "  %-19s", h);
-    }
-    fputc('\n', out);
-    size_t pass = 0;
-    unsigned char *done = calloc(l.n + 1, 1);
-    for (size_t i = 0; done && i < l.n; i++) {
-        if (done[i]) continue;
-        const target_line *t = &l.v[i];
-        fprintf(out, "%-38s %-8s %4.2f", t->target, t->opt->name, t->need);
-        for (size_t k = 0; k < ncols; k++) {
-            const target_line *cell = NULL;
-            for (size_t j = i; j < l.n && !cell; j++)
-                if (!done[j] && !strcmp(l.v[j].target, t->target) && l.v[j].opt == t->opt &&
-                    l.v[j].isa == cols[k].isa && !strcmp(l.v[j].variant, cols[k].variant)) {
-                    cell = &l.v[j];
-                    done[j] = 1;
-                }
-            if (!cell) {
-                fprintf(out, "  %6s %-12s", "-", "");
-                continue;
-            }
-            int ok = cell->ratio >= cell->need;
-            pass += ok;
-            fprintf(out, "  %6.3f %s %-7s", cell->ratio, ok ? "PASS" : "MISS", cell->at);
-        }
-        fputc('\n', out);
-    }
-    free(done);
-    fprintf(out, "%zu of %zu targets met\n", pass, l.n);
-    free(l.v);
-    /* A check on the machine itself: the divider probes of every thread run
-     * on their own L1 data, so T threads should be ~T times as fast as one.
-     * Less means the cores were not all free (other processes), and every
-     * T-thread figure of the run is disturbed. */
-    for (size_t i = 0; i < plan->n_rows; i++) {
-        const ob_bench_row *r = &plan->rows[i];
-        if (r->kind != OB_BENCH_PROBE_DIV || r->threads < 2 || !isfinite(r->ns_per_elem)) continue;
-        const ob_bench_row *one = NULL;
-        for (size_t j = 0; j < plan->n_rows && !one; j++) {
-            const ob_bench_row *q = &plan->rows[j];
-            if (q->kind == OB_BENCH_PROBE_DIV && q->threads == 1 && q->isa == r->isa && !strcmp(q->variant, r->variant) &&
-                isfinite(q->ns_per_elem))
-                one = q;
-        }
-        if (!one) continue;
-        const double scale = one->ns_per_elem / r->ns_per_elem;
-        fprintf(out, "check: the %s %s divider probe ran %.2fx faster on %d threads than on 1 (ideal %dx)%s\n",
-                ob_isa_name((ob_isa)r->isa), r->variant, scale, r->threads, r->threads,
-                scale < 0.75 * r->threads ? ": the cores were not all free, the multi-thread figures are disturbed" : "");
-    }
-    /* Anchors and peers: Adam, 1 thread. */
-    const ob_optimizer *adam = ob_optimizer_find("adam");
-    int header = 0;
-    for (int k = 0; k < 5; k++) {
-        const ob_bench_row *ours = find_row(plan, OB_BENCH_KERNEL, adam, OB_ISA_AVX512, "exact", anchor_sizes[k], 1);
-        const ob_bench_row *sc = find_row(plan, OB_BENCH_KERNEL, adam, OB_ISA_SCALAR, "exact", anchor_sizes[k], 1);
-        const ob_bench_row *peer = find_row(plan, OB_BENCH_PEER, adam, -1, NULL, anchor_sizes[k], 1);
-        if (!ours && !sc && !peer) continue;
-        if (!header) {
-            fprintf(out, "\nAdam, 1 thread, ns/element: anchors from the issue (not this run) and peers (this run);\n"
-                         "ratio = their time / ours (> 1: ours is faster)\n");
-            fprintf(out, "%6s %10s %10s %6s %10s %10s %6s %10s %6s\n", "size", "avx512", "DeepSpeed", "ratio",
-                    "scalar", "plain C", "ratio", "torch", "ratio");
-            header = 1;
-        }
-        char s[32];
-        ob_bench_format_size(anchor_sizes[k], s, sizeof s);
-        double o_ns = ours ? ours->ns_per_elem : NAN, s_ns = sc ? sc->ns_per_elem : NAN;
-        double t_ns = peer ? peer->ns_per_elem : NAN;
-        fprintf(out, "%6s", s);
-        cell(out, 11, "%*.3f", o_ns);
-        cell(out, 11, "%*.2f", anchor_deepspeed[k]);
-        cell(out, 7, "%*.2f", anchor_deepspeed[k] / o_ns);
-        cell(out, 11, "%*.3f", s_ns);
-        cell(out, 11, "%*.2f", anchor_scalar[k]);
-        cell(out, 7, "%*.2f", anchor_scalar[k] / s_ns);
-        cell(out, 11, "%*.3f", t_ns);
-        cell(out, 7, "%*.2f", t_ns / o_ns);
-        fputc('\n', out);
-    }
-}
-
-cJSON *ob_bench_targets_json(const ob_bench_plan *plan)
-{
-    target_list l = compute_targets(plan);
-    cJSON *a = cJSON_CreateArray();
-    for (size_t i = 0; a && i < l.n; i++) {
-        const target_line *t = &l.v[i];
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "target", t->target);
-        cJSON_AddStringToObject(o, "opt", t->opt->name);
-        cJSON_AddStringToObject(o, "isa", ob_isa_name((ob_isa)t->isa));
-        cJSON_AddStringToObject(o, "variant", t->variant);
-        cJSON_AddNumberToObject(o, "ratio", t->ratio);
-        cJSON_AddStringToObject(o, "worst_at", t->at);
-        cJSON_AddNumberToObject(o, "need", t->need);
-        cJSON_AddBoolToObject(o, "pass", t->ratio >= t->need);
-        cJSON_AddItemToArray(a, o);
-    }
-    free(l.v);
-    return a;
 }
 
 /* ---- mixed-precision formats -------------------------------------------------------- */
@@ -641,22 +407,22 @@ cJSON *ob_bench_targets_json(const ob_bench_plan *plan)
 
 static void format_row_json(cJSON *a, const ob_bench_plan *plan, const ob_bench_row *r)
 {
-    const ob_bench_row *f32 = find_row(plan, OB_BENCH_KERNEL, r->opt, r->isa, "exact", r->size, r->threads);
+    const ob_bench_row *f32 = bn_find_row(plan, OB_BENCH_KERNEL, r->opt, r->isa, "exact", r->size, r->threads);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "opt", r->opt->name);
     cJSON_AddStringToObject(o, "isa", ob_isa_name((ob_isa)r->isa));
     cJSON_AddStringToObject(o, "format", r->variant);
     cJSON_AddNumberToObject(o, "size", (double)r->size);
     cJSON_AddNumberToObject(o, "threads", r->threads);
-    add_num(o, "bytes_per_elem", r->bytes_per_elem);
-    add_num(o, "ns_per_elem", r->ns_per_elem);
-    add_num(o, "mem_ceiling_gb_per_s", r->mem_ceiling_gb_per_s);
-    add_num(o, "frac_mem_ceiling", r->frac_mem_ceiling);
-    add_num(o, "speedup_vs_fp32", r->speedup_vs_fp32);
+    ob_json_add_num(o, "bytes_per_elem", r->bytes_per_elem);
+    ob_json_add_num(o, "ns_per_elem", r->ns_per_elem);
+    ob_json_add_num(o, "mem_ceiling_gb_per_s", r->mem_ceiling_gb_per_s);
+    ob_json_add_num(o, "frac_mem_ceiling", r->frac_mem_ceiling);
+    ob_json_add_num(o, "speedup_vs_fp32", r->speedup_vs_fp32);
     cJSON_AddStringToObject(o, "bound", r->bound);
-    add_num(o, "frac_bound", r->frac_bound);
-    add_num(o, "byte_ratio", f32 ? f32->bytes_per_elem / r->bytes_per_elem : NAN);
-    if (r->size >= SIZE_LARGE) cJSON_AddBoolToObject(o, "meets_ceiling_target", r->frac_mem_ceiling >= FORMAT_NEED);
+    ob_json_add_num(o, "frac_bound", r->frac_bound);
+    ob_json_add_num(o, "byte_ratio", f32 ? f32->bytes_per_elem / r->bytes_per_elem : NAN);
+    if (r->size >= BN_SIZE_LARGE) cJSON_AddBoolToObject(o, "meets_ceiling_target", r->frac_mem_ceiling >= FORMAT_NEED);
     cJSON_AddItemToArray(a, o);
 }
 
@@ -685,20 +451,20 @@ void ob_bench_print_formats(FILE *out, const ob_bench_plan *plan)
     for (size_t i = 0; i < plan->n_rows; i++) {
         const ob_bench_row *r = &plan->rows[i];
         if (!is_format_row(r)) continue;
-        const ob_bench_row *f32 = find_row(plan, OB_BENCH_KERNEL, r->opt, r->isa, "exact", r->size, r->threads);
+        const ob_bench_row *f32 = bn_find_row(plan, OB_BENCH_KERNEL, r->opt, r->isa, "exact", r->size, r->threads);
         char size[32];
         ob_bench_format_size(r->size, size, sizeof size);
         fprintf(out, "%-8s %-6s %-16.16s %6s %3d", r->opt->name, ob_isa_name((ob_isa)r->isa), r->variant, size,
                 r->threads);
-        cell(out, 5, "%*.0f", r->bytes_per_elem);
-        cell(out, 9, "%*.3f", r->ns_per_elem);
-        cell(out, 9, "%*.1f", r->mem_ceiling_gb_per_s);
-        cell(out, 7, "%*.3f", r->frac_mem_ceiling);
-        cell(out, 8, "%*.2f", r->speedup_vs_fp32);
-        cell(out, 7, "%*.2f", f32 ? f32->bytes_per_elem / r->bytes_per_elem : NAN);
+        bn_cell(out, 5, "%*.0f", r->bytes_per_elem);
+        bn_cell(out, 9, "%*.3f", r->ns_per_elem);
+        bn_cell(out, 9, "%*.1f", r->mem_ceiling_gb_per_s);
+        bn_cell(out, 7, "%*.3f", r->frac_mem_ceiling);
+        bn_cell(out, 8, "%*.2f", r->speedup_vs_fp32);
+        bn_cell(out, 7, "%*.2f", f32 ? f32->bytes_per_elem / r->bytes_per_elem : NAN);
         fprintf(out, " %-7s", r->bound[0] ? r->bound : "-");
-        cell(out, 7, "%*.3f", r->frac_bound);
-        if (r->size >= SIZE_LARGE && isfinite(r->frac_mem_ceiling)) {
+        bn_cell(out, 7, "%*.3f", r->frac_bound);
+        if (r->size >= BN_SIZE_LARGE && isfinite(r->frac_mem_ceiling)) {
             const int ok = r->frac_mem_ceiling >= FORMAT_NEED;
             pass += ok;
             total++;

@@ -294,6 +294,117 @@ static int write_results(const ob_bench_plan *plan, cJSON *doc, const char *dir,
     return ob_bench_write_csv(plan, csv_path, msg, msglen);
 }
 
+/* Splits argv: Google Benchmark's --benchmark_* flags go to `user` (handed
+ * to it untouched), everything else to `ours`; *list_only is set by
+ * --benchmark_list_tests.  OB_EXIT_OK, or OB_EXIT_USAGE for a flag that
+ * bench sets itself. */
+static int split_gb_flags(const ob_cmd_spec *c, int argc, char **argv, char **ours, int *n_ours, char **user,
+                          size_t *n_user, int *list_only, FILE *err)
+{
+    for (int i = 0; i < argc; i++) {
+        if (i > 0 && !strncmp(argv[i], "--benchmark_", 12)) {
+            if (is_flag(argv[i], "--benchmark_out") || is_flag(argv[i], "--benchmark_out_format"))
+                return ob_usage_error(c, err, "%s: bench writes bench.json itself (use --out or --run)", argv[i]);
+            if (is_flag(argv[i], "--benchmark_list_tests")) *list_only = strcmp(argv[i], "--benchmark_list_tests=false") != 0;
+            user[(*n_user)++] = argv[i];
+        } else {
+            ours[(*n_ours)++] = argv[i];
+        }
+    }
+    return OB_EXIT_OK;
+}
+
+/* The output options: --out or --run (not both; --run an existing folder),
+ * --peer and --peer-optional (a known peer that is missing is then skipped
+ * with a warning: *peer becomes NULL).  OB_EXIT_OK or OB_EXIT_USAGE. */
+static int check_outputs(const ob_cmd_spec *c, const ob_args *a, const char **peer, FILE *err)
+{
+    const char *run_dir = ob_args_get(a, "run");
+    char msg[1024];
+    if (run_dir && ob_args_get(a, "out")) return ob_usage_error(c, err, "--out and --run cannot be combined");
+    struct stat sb;
+    if (run_dir && (stat(run_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)))
+        return ob_usage_error(c, err, "--run %s: not an existing run folder", run_dir);
+    if (ob_args_has(a, "peer-optional") && !*peer) return ob_usage_error(c, err, "--peer-optional needs --peer");
+    if (*peer && ob_bench_peer_check(*peer, msg, sizeof msg) != 0) {
+        if (!ob_bench_peer_known(*peer) || !ob_args_has(a, "peer-optional")) return ob_usage_error(c, err, "%s", msg);
+        fprintf(err, "optbench bench: warning: %s; skipping it (--peer-optional)\n", msg);
+        *peer = NULL;
+    }
+    return OB_EXIT_OK;
+}
+
+/* The run folder into dir: --run's, or a new one under --out (default
+ * "results"; *made is set).  OB_EXIT_OK or OB_EXIT_FAIL. */
+static int open_run_dir(const ob_args *a, char *dir, size_t dirlen, int *made, FILE *err)
+{
+    const char *run_dir = ob_args_get(a, "run");
+    if (run_dir) {
+        snprintf(dir, dirlen, "%s", run_dir);
+        return OB_EXIT_OK;
+    }
+    const char *root = ob_args_get(a, "out") ? ob_args_get(a, "out") : "results";
+    char msg[1024];
+    if (ob_run_dir_create(root, dir, dirlen, msg, sizeof msg) != 0) {
+        fprintf(err, "optbench bench: %s\n", msg);
+        return OB_EXIT_FAIL;
+    }
+    *made = 1;
+    char cases[4200];
+    snprintf(cases, sizeof cases, "%s/cases", dir);
+    rmdir(cases);  /* bench writes no per-case series */
+    return OB_EXIT_OK;
+}
+
+/* Google Benchmark's report at gb_path, read back into the plan; NULL
+ * (message on err) when it is unreadable or holds no result. */
+static cJSON *collect_report(ob_bench_plan *plan, const char *gb_path, FILE *err)
+{
+    char msg[1024];
+    cJSON *doc = ob_json_read(gb_path, msg, sizeof msg);
+    if (!doc) {
+        fprintf(err, "optbench bench: Google Benchmark's report: %s\n", msg);
+        return NULL;
+    }
+    if (ob_bench_collect(plan, doc) == 0) {
+        fprintf(err, "optbench bench: no benchmark produced a result (see the errors above)\n");
+        cJSON_Delete(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+/* Everything after the measured run: the peer (reps repetitions of
+ * min_time seconds), the derived figures, bench.json and bench.csv in dir,
+ * the tables on out.  OB_EXIT_OK, or OB_EXIT_FAIL when the peer or the
+ * results failed (the rest is still done). */
+static int finish_run(ob_bench_plan *plan, cJSON *doc, const char *dir, const char *peer, int reps, double min_time,
+                      int argc, char **argv, double load_before, double load_after, FILE *out, FILE *err)
+{
+    int rc = OB_EXIT_OK;
+    char msg[1024];
+    if (peer) {
+        fprintf(err, "optbench bench: running peer %s\n", peer);
+        if (ob_bench_peer_run(plan, peer, reps > 0 ? reps : 1, min_time > 0 ? min_time : 0.1, err, msg,
+                              sizeof msg) != 0) {
+            fprintf(err, "optbench bench: %s\n", msg);
+            rc = OB_EXIT_FAIL;
+        }
+    }
+    ob_bench_derive(plan);
+    if (write_results(plan, doc, dir, argc, argv, load_before, load_after, msg, sizeof msg) != 0) {
+        fprintf(err, "optbench bench: %s\n", msg);
+        rc = OB_EXIT_FAIL;
+    }
+    ob_bench_print_memory(out, plan);
+    ob_bench_print_summary(out, plan);
+    ob_bench_print_targets(out, plan);
+    ob_bench_print_formats(out, plan);
+    fprintf(out, "\nload average (1 min) before the run %.2f, after %.2f\n", load_before, load_after);
+    fprintf(out, "results in %s (bench.json, bench.csv)\n", dir);
+    return rc;
+}
+
 int ob_cmd_bench(int argc, char **argv, FILE *out, FILE *err)
 {
     const ob_cmd_spec *c = &ob_cmd_bench_spec;
@@ -308,21 +419,9 @@ int ob_cmd_bench(int argc, char **argv, FILE *out, FILE *err)
     size_t n_user = 0;
     char **user = gb + 8;  /* after the defaults, before --benchmark_out */
     int list_only = 0;
-    for (int i = 0; i < argc; i++) {
-        if (i > 0 && !strncmp(argv[i], "--benchmark_", 12)) {
-            if (is_flag(argv[i], "--benchmark_out") || is_flag(argv[i], "--benchmark_out_format")) {
-                free(ours);
-                free(gb);
-                return ob_usage_error(c, err, "%s: bench writes bench.json itself (use --out or --run)", argv[i]);
-            }
-            if (is_flag(argv[i], "--benchmark_list_tests")) list_only = strcmp(argv[i], "--benchmark_list_tests=false") != 0;
-            user[n_user++] = argv[i];
-        } else {
-            ours[n_ours++] = argv[i];
-        }
-    }
+    int rc = split_gb_flags(c, argc, argv, ours, &n_ours, user, &n_user, &list_only, err);
     ob_args a;
-    int rc = ob_args_parse(c, n_ours, ours, &a, out, err);
+    if (rc == OB_EXIT_OK) rc = ob_args_parse(c, n_ours, ours, &a, out, err);
     if (rc == OB_ARGS_HELP || rc != OB_EXIT_OK) {
         free(ours);
         free(gb);
@@ -335,44 +434,11 @@ int ob_cmd_bench(int argc, char **argv, FILE *out, FILE *err)
     char dir[4096] = "", gb_path[4200] = "", msg[1024];
     int made_dir = 0;
     if ((rc = parse_config(c, &a, quick, &cfg, err)) != OB_EXIT_OK) goto done;
-    const char *run_dir = ob_args_get(&a, "run"), *peer = ob_args_get(&a, "peer");
-    if (run_dir && ob_args_get(&a, "out")) {
-        rc = ob_usage_error(c, err, "--out and --run cannot be combined");
-        goto done;
-    }
-    struct stat sb;
-    if (run_dir && (stat(run_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
-        rc = ob_usage_error(c, err, "--run %s: not an existing run folder", run_dir);
-        goto done;
-    }
-    if (ob_args_has(&a, "peer-optional") && !peer) {
-        rc = ob_usage_error(c, err, "--peer-optional needs --peer");
-        goto done;
-    }
-    if (peer && ob_bench_peer_check(peer, msg, sizeof msg) != 0) {
-        if (!ob_bench_peer_known(peer) || !ob_args_has(&a, "peer-optional")) {
-            rc = ob_usage_error(c, err, "%s", msg);
-            goto done;
-        }
-        fprintf(err, "optbench bench: warning: %s; skipping it (--peer-optional)\n", msg);
-        peer = NULL;
-    }
+    const char *peer = ob_args_get(&a, "peer");
+    if ((rc = check_outputs(c, &a, &peer, err)) != OB_EXIT_OK) goto done;
     /* The run folder and Google Benchmark's own report inside it. */
     if (!list_only) {
-        if (run_dir) {
-            snprintf(dir, sizeof dir, "%s", run_dir);
-        } else {
-            const char *root = ob_args_get(&a, "out") ? ob_args_get(&a, "out") : "results";
-            if (ob_run_dir_create(root, dir, sizeof dir, msg, sizeof msg) != 0) {
-                fprintf(err, "optbench bench: %s\n", msg);
-                rc = OB_EXIT_FAIL;
-                goto done;
-            }
-            made_dir = 1;
-            char cases[4200];
-            snprintf(cases, sizeof cases, "%s/cases", dir);
-            rmdir(cases);  /* bench writes no per-case series */
-        }
+        if ((rc = open_run_dir(&a, dir, sizeof dir, &made_dir, err)) != OB_EXIT_OK) goto done;
         snprintf(gb_path, sizeof gb_path, "%s/.bench-gb-%ld.json.tmp", dir, (long)getpid());
     }
     ob_bench_plan_init(&plan, &cfg);
@@ -426,42 +492,16 @@ int ob_cmd_bench(int argc, char **argv, FILE *out, FILE *err)
         rc = OB_EXIT_OK;
         goto done;
     }
-    cJSON *doc = ob_json_read(gb_path, msg, sizeof msg);
+    cJSON *doc = collect_report(&plan, gb_path, err);
     if (!doc) {
-        fprintf(err, "optbench bench: Google Benchmark's report: %s\n", msg);
         rc = OB_EXIT_FAIL;
         goto done;
     }
-    if (ob_bench_collect(&plan, doc) == 0) {
-        fprintf(err, "optbench bench: no benchmark produced a result (see the errors above)\n");
-        cJSON_Delete(doc);
-        rc = OB_EXIT_FAIL;
-        goto done;
-    }
-    rc = OB_EXIT_OK;
-    if (peer) {
-        fprintf(err, "optbench bench: running peer %s\n", peer);
-        if (ob_bench_peer_run(&plan, peer, reps > 0 ? reps : 1, min_time > 0 ? min_time : 0.1, err, msg,
-                              sizeof msg) != 0) {
-            fprintf(err, "optbench bench: %s\n", msg);
-            rc = OB_EXIT_FAIL;
-        }
-    }
-    ob_bench_derive(&plan);
-    if (write_results(&plan, doc, dir, argc, argv, load_before, load_after, msg, sizeof msg) != 0) {
-        fprintf(err, "optbench bench: %s\n", msg);
-        rc = OB_EXIT_FAIL;
-    }
-    cJSON_Delete(doc);
     unlink(gb_path);
     gb_path[0] = '\0';
     made_dir = 0;  /* it holds the results now */
-    ob_bench_print_memory(out, &plan);
-    ob_bench_print_summary(out, &plan);
-    ob_bench_print_targets(out, &plan);
-    ob_bench_print_formats(out, &plan);
-    fprintf(out, "\nload average (1 min) before the run %.2f, after %.2f\n", load_before, load_after);
-    fprintf(out, "results in %s (bench.json, bench.csv)\n", dir);
+    rc = finish_run(&plan, doc, dir, peer, reps, min_time, argc, argv, load_before, load_after, out, err);
+    cJSON_Delete(doc);
 done:
     if (gb_path[0]) unlink(gb_path);
     if (made_dir) rmdir(dir);  /* only if nothing was written into it */

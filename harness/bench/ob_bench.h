@@ -5,7 +5,9 @@
  * the derived figures (bench.csv, the summary and targets tables).
  *
  * The measurements run through Google Benchmark via the C shim
- * (ob_bench_shim.h).  A plan is built from a configuration, registered,
+ * (ob_bench_shim.h, included here: it is part of this area's public
+ * interface, in a header of its own because the C++ shim compiles it and
+ * must not see the rest).  A plan is built from a configuration, registered,
  * run, then filled in from Google Benchmark's JSON:
  *
  *   ob_bench_plan_init(&plan, &cfg)  ->  ob_bench_plan_register(&plan)
@@ -23,6 +25,7 @@
 
 #include "kernels/framework/ob_mixed.h"
 #include "optbench/optimizers.h"
+#include "harness/bench/ob_bench_shim.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -20,9 +20,9 @@
 #include <unistd.h>
 
 #include "harness/bench/ob_bench.h"
-#include "harness/bench/ob_bench_shim.h"
 #include "ob_ci.h"
 #include "harness/core/ob_results.h"
+#include "harness/core/ob_util.h"
 
 /* ---- Mann-Whitney U ------------------------------------------------------- */
 
@@ -66,20 +66,13 @@ double ob_mann_whitney_p(const double *a, size_t na, const double *b, size_t nb)
     return erfc(z / sqrt(2.0));
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static double median_of(const double *x, size_t n)
 {
     if (n == 0) return NAN;
     double *c = malloc(n * sizeof *c);
     if (!c) return NAN;
     memcpy(c, x, n * sizeof *c);
-    qsort(c, n, sizeof *c, cmp_double);
-    double m = n % 2 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2;
+    double m = ob_median(c, n);
     free(c);
     return m;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ob_ci.h"
+#include "ci_internal.h"
 #include "harness/ob_cli.h"
 #include "harness/core/ob_results.h"
 #include "harness/run/ob_run.h"
@@ -56,6 +57,19 @@ static void strip_for_baseline(cJSON *m)
     }
 }
 
+int ci_parse_speed_options(const ob_cmd_spec *c, const ob_args *a, ob_ci_options *opt, FILE *err)
+{
+    double v;
+    const char *sa = ob_args_get(a, "speed-alpha"), *se = ob_args_get(a, "speed-effect");
+    if (sa && (ob_parse_real(sa, &v) != 0 || !(v > 0 && v < 1)))
+        return ob_usage_error(c, err, "--speed-alpha: '%s' is not a probability in (0, 1)", sa);
+    if (sa) opt->speed_alpha = v;
+    if (se && (ob_parse_real(se, &v) != 0 || !(v >= 0 && v < 10)))
+        return ob_usage_error(c, err, "--speed-effect: '%s' is not a fraction in [0, 10)", se);
+    if (se) opt->speed_effect = v;
+    return OB_EXIT_OK;
+}
+
 int ob_cmd_ci(int argc, char **argv, FILE *out, FILE *err)
 {
     const ob_cmd_spec *c = &ob_cmd_ci_spec;
@@ -70,20 +84,9 @@ int ob_cmd_ci(int argc, char **argv, FILE *out, FILE *err)
     opt.speed = !ob_args_has(&a, "no-speed");
     cJSON *baseline = NULL;
     char msg[1024];
-    double v;
     uint64_t reps;
-    const char *sa = ob_args_get(&a, "speed-alpha"), *se = ob_args_get(&a, "speed-effect");
     const char *sr = ob_args_get(&a, "speed-reps");
-    if (sa && (ob_parse_real(sa, &v) != 0 || !(v > 0 && v < 1))) {
-        rc = ob_usage_error(c, err, "--speed-alpha: '%s' is not a probability in (0, 1)", sa);
-        goto done;
-    }
-    if (sa) opt.speed_alpha = v;
-    if (se && (ob_parse_real(se, &v) != 0 || !(v >= 0 && v < 10))) {
-        rc = ob_usage_error(c, err, "--speed-effect: '%s' is not a fraction in [0, 10)", se);
-        goto done;
-    }
-    if (se) opt.speed_effect = v;
+    if ((rc = ci_parse_speed_options(c, &a, &opt, err)) != OB_EXIT_OK) goto done;
     if (sr && (ob_parse_u64(sr, &reps) != 0 || reps < 9 || reps > 60)) {
         rc = ob_usage_error(c, err, "--speed-reps: '%s' is not an integer in [9, 60] (the U test needs at least 9)", sr);
         goto done;

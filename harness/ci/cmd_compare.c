@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "ob_ci.h"
+#include "ci_internal.h"
 #include "harness/ob_cli.h"
 #include "harness/core/ob_results.h"
 #include "harness/run/ob_run.h"
@@ -132,18 +133,6 @@ static size_t times_of(const cJSON *doc, const char *run_name, double *out, size
     return k;
 }
 
-static int cmp_d(const void *x, const void *y)
-{
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
-}
-
-static double med(double *x, size_t n)
-{
-    qsort(x, n, sizeof *x, cmp_d);
-    return n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
-}
-
 static void compare_bench(const cJSON *a, const cJSON *b, const ob_ci_options *opt, ob_check_list *out)
 {
     const cJSON *e;
@@ -160,7 +149,7 @@ static void compare_bench(const cJSON *a, const cJSON *b, const ob_ci_options *o
             continue;
         }
         double p = ob_mann_whitney_p(xb, nb, xa, na);
-        double ma = med(xa, na), mb = med(xb, nb), slow = mb / ma - 1;
+        double ma = ob_median(xa, na), mb = ob_median(xb, nb), slow = mb / ma - 1;
         if (na < 9 || nb < 9) {
             ob_checks_add(out, "speed", rn, OB_CHECK_SKIP,
                           "%+.1f%% (median), but %zu and %zu repetitions: the U test needs at least 9 each", 100 * slow,
@@ -182,20 +171,9 @@ int ob_cmd_compare(int argc, char **argv, FILE *out, FILE *err)
     if (rc != OB_EXIT_OK) return rc;
     ob_ci_options opt;
     ob_ci_options_default(&opt);
-    double v;
-    const char *sa = ob_args_get(&a, "speed-alpha"), *se = ob_args_get(&a, "speed-effect");
     char msg[1024];
     cJSON *A = NULL, *B = NULL;
-    if (sa && (ob_parse_real(sa, &v) != 0 || !(v > 0 && v < 1))) {
-        rc = ob_usage_error(c, err, "--speed-alpha: '%s' is not a probability in (0, 1)", sa);
-        goto done;
-    }
-    if (sa) opt.speed_alpha = v;
-    if (se && (ob_parse_real(se, &v) != 0 || !(v >= 0 && v < 10))) {
-        rc = ob_usage_error(c, err, "--speed-effect: '%s' is not a fraction in [0, 10)", se);
-        goto done;
-    }
-    if (se) opt.speed_effect = v;
+    if ((rc = ci_parse_speed_options(c, &a, &opt, err)) != OB_EXIT_OK) goto done;
     if (!(A = load(a.pos[0], msg, sizeof msg)) || !(B = load(a.pos[1], msg, sizeof msg))) {
         rc = ob_usage_error(c, err, "%s", msg);
         goto done;

@@ -53,6 +53,7 @@ typedef struct ob_check_list {
     size_t n, cap;
 } ob_check_list;
 
+/* The check list (checks.c). */
 void ob_checks_add(ob_check_list *l, const char *gate, const char *name, ob_check_status st,
                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void ob_checks_free(ob_check_list *l);
@@ -95,7 +96,7 @@ double ob_mann_whitney_p(const double *a, size_t na, const double *b, size_t nb)
 /* Reads a baseline, checking its format and version; NULL with a message. */
 cJSON *ob_ci_baseline_read(const char *path, char *err, size_t errlen);
 
-/* Output: a plain-text table (failures and skips in full, a line per gate),
+/* Output (checks.c): a plain-text table (failures and skips in full, a line per gate),
  * Markdown, JUnit XML (one testcase per check). */
 void ob_checks_print_text(const ob_check_list *l, FILE *out, int verbose);
 void ob_checks_print_markdown(const ob_check_list *l, FILE *out);

@@ -1,6 +1,6 @@
 /*
- * args.c — the shared option parser of the `optbench` subcommands, and
- * the value parsers they share (see ob_args.h).
+ * args.c — the shared option parser of the `optbench` subcommands (see
+ * ob_args.h; the value parsers they share are in ob_util.h).
  *
  * Why not getopt_long: it permutes argv, prints its own messages in its own
  * words, knows nothing of required or repeatable options and would be
@@ -9,12 +9,9 @@
  */
 #include "ob_args.h"
 
-#include <errno.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 static const ob_opt *find_opt(const ob_cmd_spec *c, const char *name, size_t len, size_t *idx)
 {
@@ -185,66 +182,4 @@ void ob_args_usage(const ob_cmd_spec *c, FILE *out)
     }
     fprintf(out, "  %-24s %s\n", "-h, --help", "print this help and exit");
     if (c->details) fprintf(out, "\n%s", c->details);
-}
-
-/* ---- value parsers ------------------------------------------------------ */
-
-int ob_parse_real(const char *s, double *out)
-{
-    /* strtod skips leading white space; a value with it is a typo. */
-    if (!s || *s == '\0' || *s == ' ' || *s == '\t' || *s == '\n') return -1;
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end != '\0') return -1;
-    /* ERANGE: overflow gives +-HUGE_VAL (caught as Inf by the range
-     * checks); underflow gives a correctly rounded tiny value, kept. */
-    *out = v;
-    return 0;
-}
-
-int ob_parse_u64(const char *s, uint64_t *out)
-{
-    if (!s || *s == '\0') return -1;
-    uint64_t v = 0;
-    for (const char *p = s; *p; p++) {
-        if (*p < '0' || *p > '9') return -1;
-        unsigned d = (unsigned)(*p - '0');
-        if (v > (UINT64_MAX - d) / 10) return -1;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return 0;
-}
-
-int ob_parse_bool(const char *s, int *out)
-{
-    if (!s) return -1;
-    if (!strcmp(s, "1") || !strcasecmp(s, "true")) *out = 1;
-    else if (!strcmp(s, "0") || !strcasecmp(s, "false")) *out = 0;
-    else return -1;
-    return 0;
-}
-
-void ob_join_names(char *buf, size_t len, const char *(*name_at)(const void *ctx, size_t i),
-                   const void *ctx, size_t n)
-{
-    if (len == 0) return;
-    snprintf(buf, len, "%s", n ? "" : "none");
-    size_t used = 0;
-    for (size_t i = 0; i < n && used + 1 < len; i++) {
-        int w = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", name_at(ctx, i));
-        if (w < 0) break;
-        used += (size_t)w;
-    }
-}
-
-void ob_format_interval(double lo, double hi, int lo_open, int hi_open, char *buf, size_t len)
-{
-    char l[32], h[32];
-    if (isinf(lo)) snprintf(l, sizeof l, "%sinf", lo < 0 ? "-" : "");
-    else snprintf(l, sizeof l, "%g", lo);
-    if (isinf(hi)) snprintf(h, sizeof h, "%sinf", hi < 0 ? "-" : "");
-    else snprintf(h, sizeof h, "%g", hi);
-    snprintf(buf, len, "%c%s, %s%c", lo_open ? '(' : '[', l, h, hi_open ? ')' : ']');
 }

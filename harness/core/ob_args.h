@@ -95,21 +95,6 @@ void ob_args_usage(const ob_cmd_spec *c, FILE *out);
 int ob_usage_error(const ob_cmd_spec *c, FILE *err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Value parsers shared by the subcommands and the schedule table.  Each
- * accepts only a whole string (no trailing characters) and returns 0 or -1. */
-int ob_parse_real(const char *s, double *out);      /* strtod syntax */
-int ob_parse_u64(const char *s, uint64_t *out);     /* decimal digits only */
-int ob_parse_bool(const char *s, int *out);         /* 0, 1, false, true (any case) */
-
-/* Formats an interval: "[0, 1)", "(0, inf)". */
-void ob_format_interval(double lo, double hi, int lo_open, int hi_open, char *buf, size_t len);
-
-/* Writes the names name_at(ctx, 0) .. name_at(ctx, n-1) joined by ", " into
- * buf (for the "known: ..." part of an error), truncating if buf is too
- * short; "none" when n == 0. */
-void ob_join_names(char *buf, size_t len, const char *(*name_at)(const void *ctx, size_t i),
-                   const void *ctx, size_t n);
-
 #ifdef __cplusplus
 }
 #endif

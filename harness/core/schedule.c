@@ -20,7 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ob_args.h"
+#include "ob_util.h"
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846

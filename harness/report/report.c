@@ -1,7 +1,9 @@
 /*
  * report.c — `optbench report`'s documents: report.md and report.html of a
  * run folder, with the machine, the cases, the summary tables and the
- * figures, each figure under one sentence that says what it shows.
+ * figures, each figure under one sentence that says what it shows.  The
+ * sections on the run's own results are here; those on what bench, repro
+ * and sweep left in the folder are report_others.c.
  *
  * The report is built from whatever the folder holds.  A missing input (no
  * bench.csv yet, a lost case CSV) or a figure gnuplot could not render is
@@ -12,13 +14,11 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "optbench/problems.h"
 #include "harness/ob_cli.h"
 #include "harness/core/ob_results.h"
-#include "kernels/framework/ob_mixed.h"
 #include "report_internal.h"
 
 static const char *const MARK_OK = "✓";
@@ -34,23 +34,6 @@ static void fmt_steps(char *buf, size_t len, double v)
 }
 
 static const char *isa_label(int i) { return ob_isa_name((ob_isa)i); }
-
-static void figures_of(rp_doc *d, const rp_model *m, const char *section)
-{
-    const ob_report_summary *s = m->sum;
-    for (size_t i = 0; i < s->n_figures; i++) {
-        const ob_report_figure *f = &s->figures[i];
-        if (strcmp(f->section, section) != 0) continue;
-        if (!f->ok) {
-            rp_doc_para(d, "Figure `%s` is missing: %s", f->name, f->error[0] ? f->error : "not rendered");
-            continue;
-        }
-        char png[300], svg[300];
-        snprintf(png, sizeof png, "figures/%s.png", f->name);
-        snprintf(svg, sizeof svg, "figures/%s.svg", f->name);
-        rp_doc_figure(d, png, svg, f->name, f->caption);
-    }
-}
 
 /* ---- sections ----------------------------------------------------------------------- */
 
@@ -308,7 +291,7 @@ static void section_convergence(rp_doc *d, const rp_model *m)
         }
     }
     rp_doc_table_end(d);
-    figures_of(d, m, "convergence");
+    rp_doc_figures(d, m->sum, "convergence");
 }
 
 static void section_trajectories(rp_doc *d, const rp_model *m)
@@ -318,16 +301,13 @@ static void section_trajectories(rp_doc *d, const rp_model *m)
     if (!any) return;
     rp_doc_heading(d, 2, "trajectories", "Trajectories");
     rp_doc_para(d, "The 2-D problems, with the path each optimizer took over the contour lines of f.");
-    figures_of(d, m, "trajectories");
+    rp_doc_figures(d, m->sum, "trajectories");
 }
 
-static void section_agreement(rp_doc *d, const rp_model *m)
+/* The worst single-step error per optimizer and ISA, where it happened
+ * and whether it stayed within the bound. */
+static void agreement_error_table(rp_doc *d, const rp_model *m)
 {
-    rp_doc_heading(d, 2, "agreement", "Agreement");
-    if (!m->n_cases) {
-        rp_doc_para(d, "No cases to show.");
-        return;
-    }
     rp_doc_para(d, "Worst single-step error of the fp32 kernel against the fp64 reference, over every step and "
                    "element of every case, in units of u·S (u = 2^−24, S the per-element error scale; README "
                    "\"Agreement bounds\"):");
@@ -378,7 +358,12 @@ static void section_agreement(rp_doc *d, const rp_model *m)
         rp_doc_row(d, &r);
     }
     rp_doc_table_end(d);
+}
 
+/* Bit-identity with the scalar kernel per optimizer and ISA; where an ISA
+ * differs, the first case and element that did. */
+static void identity_table(rp_doc *d, const rp_model *m)
+{
     rp_doc_para(d, "Bit-identity with the scalar kernel (p and every state array, at every step of every case):");
     rp_row hi = {0};
     rp_cell(&hi, "optimizer");
@@ -416,9 +401,12 @@ static void section_agreement(rp_doc *d, const rp_model *m)
         rp_doc_row(d, &r);
     }
     rp_doc_table_end(d);
-    figures_of(d, m, "agreement");
+}
 
-    /* Trajectory deviation: the cases whose fp32 path parted from fp64. */
+/* Trajectory deviation: the cases whose fp32 path parted from fp64 (or,
+ * when none did, the largest deviation). */
+static void deviation_table(rp_doc *d, const rp_model *m)
+{
     rp_row hd = {0};
     rp_cells(&hd, "case", "path", "max relative deviation", "above 1e-3 from step", NULL);
     int any = 0;
@@ -460,313 +448,17 @@ static void section_agreement(rp_doc *d, const rp_model *m)
     }
 }
 
-/* One bench.csv row as a throughput table row. */
-static void bench_row(rp_doc *d, const rp_model *m, size_t r)
+static void section_agreement(rp_doc *d, const rp_model *m)
 {
-    const rp_table *b = &m->bench;
-    rp_row row = {0};
-    char v[64];
-    rp_cell(&row, "%s", rp_table_str(b, r, m->bc.opt));
-    rp_cell(&row, "%s", rp_table_str(b, r, m->bc.isa));
-    rp_cell(&row, "%s", rp_table_str(b, r, m->bc.variant));
-    rp_cell(&row, "%s", rp_table_str(b, r, m->bc.threads));
-    rp_cell(&row, "%s", rp_table_str(b, r, m->bc.size));
-    const int num_cols[] = {m->bc.ns, m->bc.gbps, m->bc.ceil};
-    for (size_t k = 0; k < 3; k++) {
-        rp_fmt(v, sizeof v, rp_table_num(b, r, num_cols[k]));
-        rp_cell(&row, "%s", v);
-    }
-    double frac = rp_table_num(b, r, m->bc.frac);
-    if (isnan(frac)) frac = rp_table_num(b, r, m->bc.gbps) / rp_table_num(b, r, m->bc.ceil);
-    if (isfinite(frac)) rp_cell(&row, "%.0f%%", 100 * frac);
-    else rp_cell(&row, "–");
-    double sp = rp_table_num(b, r, m->bc.speedup);
-    if (isfinite(sp)) rp_cell(&row, "%.2f×", sp);
-    else rp_cell(&row, "–");
-    double fb = rp_table_num(b, r, m->bc.frac_bound);
-    const char *bound = rp_table_str(b, r, m->bc.bound);
-    if (bound[0] && isfinite(fb)) rp_cell(&row, "%s (%.0f%%)", bound, 100 * fb);
-    else rp_cell(&row, "%s", bound[0] ? bound : "–");
-    rp_doc_row(d, &row);
-}
-
-static void bench_table(rp_doc *d, const rp_model *m, const char *kind_a, const char *kind_b)
-{
-    rp_row h = {0};
-    rp_cells(&h, "optimizer", "ISA", "variant", "threads", "n", "ns/elem", "GB/s", "ceiling GB/s", "of ceiling",
-             "speed-up", "bound (fraction)", NULL);
-    rp_doc_table(d, &h, "lllrrrrrrrl");
-    /* The run's optimizers in table order first, then whatever else was measured. */
-    for (size_t pass = 0; pass < 2; pass++) {
-        for (size_t r = 0; r < m->bench.nrows; r++) {
-            const char *kind = rp_table_str(&m->bench, r, m->bc.kind);
-            if (strcmp(kind, kind_a) != 0 && (!kind_b || strcmp(kind, kind_b) != 0)) continue;
-            const char *opt = rp_table_str(&m->bench, r, m->bc.opt);
-            int known = 0;
-            for (size_t k = 0; k < m->n_opts; k++) known |= !strcmp(m->opts[k], opt);
-            if (known != (pass == 0)) continue;
-            bench_row(d, m, r);
-        }
-    }
-    rp_doc_table_end(d);
-}
-
-static int bench_has(const rp_model *m, const char *kind)
-{
-    for (size_t r = 0; r < m->bench.nrows; r++)
-        if (!strcmp(rp_table_str(&m->bench, r, m->bc.kind), kind)) return 1;
-    return 0;
-}
-
-static void section_throughput(rp_doc *d, const rp_model *m)
-{
-    rp_doc_heading(d, 2, "throughput", "Throughput");
-    if (!m->has_bench) {
-        rp_doc_para(d, "Not measured: this run folder has no usable bench.csv. Add it with `optbench bench --run %s "
-                       "--quick` and run `optbench report --run %s` again.", m->dir, m->dir);
+    rp_doc_heading(d, 2, "agreement", "Agreement");
+    if (!m->n_cases) {
+        rp_doc_para(d, "No cases to show.");
         return;
     }
-    rp_doc_para(d, "Medians from bench.csv. GB/s counts the memory traffic of a step (p and g read, p and the state "
-                   "read and written); the ceiling is the memory bandwidth measured in the same run at the same size, "
-                   "and \"bound\" says which limit (memory or the divider) the kernel is closest to.");
-    bench_table(d, m, "kernel", NULL);
-    if (bench_has(m, "peer")) {
-        rp_doc_para(d, "Peer implementations measured the same way:");
-        bench_table(d, m, "peer", NULL);
-    }
-    if (bench_has(m, "probe_mem") || bench_has(m, "probe_div") || bench_has(m, "triad")) {
-        rp_doc_para(d, "The probes that set the ceilings (memory bandwidth, divider throughput, STREAM triad):");
-        rp_row h = {0};
-        rp_cells(&h, "probe", "ISA", "threads", "n", "GB/s", "ns/elem", NULL);
-        rp_doc_table(d, &h, "llrrrr");
-        for (size_t r = 0; r < m->bench.nrows; r++) {
-            const char *kind = rp_table_str(&m->bench, r, m->bc.kind);
-            if (strcmp(kind, "probe_mem") && strcmp(kind, "probe_div") && strcmp(kind, "triad")) continue;
-            rp_row row = {0};
-            char g[64], n[64];
-            rp_fmt(g, sizeof g, rp_table_num(&m->bench, r, m->bc.gbps));
-            rp_fmt(n, sizeof n, rp_table_num(&m->bench, r, m->bc.ns));
-            rp_cell(&row, "%s", kind);
-            rp_cell(&row, "%s", rp_table_str(&m->bench, r, m->bc.isa));
-            rp_cell(&row, "%s", rp_table_str(&m->bench, r, m->bc.threads));
-            rp_cell(&row, "%s", rp_table_str(&m->bench, r, m->bc.size));
-            rp_cell(&row, "%s", g);
-            rp_cell(&row, "%s", n);
-            rp_doc_row(d, &row);
-        }
-        rp_doc_table_end(d);
-    }
-    figures_of(d, m, "throughput");
-}
-
-static void section_memory(rp_doc *d, const rp_model *m)
-{
-    rp_doc_heading(d, 2, "memory", "Memory");
-    rp_doc_para(d, "fp32 state per parameter, from the optimizer table (`optbench list optimizers`):");
-    rp_row h = {0};
-    rp_cells(&h, "optimizer", "state arrays", "bytes/param (defaults)", "bytes/param (every option)",
-             "traffic bytes/param/step", NULL);
-    rp_doc_table(d, &h, "llrrr");
-    for (size_t k = 0; k < ob_optimizer_count; k++) {
-        const ob_optimizer *o = ob_optimizer_table[k];
-        ob_hparams hp;
-        ob_hparams_default(o, &hp);
-        char arrays[256] = "";
-        for (size_t s = 0; s < o->n_state; s++)
-            snprintf(arrays + strlen(arrays), sizeof arrays - strlen(arrays), "%s%s", s ? ", " : "", o->state_names[s]);
-        rp_row r = {0};
-        rp_cell(&r, "%s", o->name);
-        rp_cell(&r, "%s", arrays[0] ? arrays : "none");
-        rp_cell(&r, "%zu", ob_state_bytes_per_param(o, &hp));
-        rp_cell(&r, "%zu", o->n_state * sizeof(float));
-        rp_cell(&r, "%zu", ob_traffic_bytes_per_param(o, &hp));
-        rp_doc_row(d, &r);
-    }
-    rp_doc_table_end(d);
-    figures_of(d, m, "memory");
-}
-
-/* Mixed precision (README "Mixed precision"): bytes per parameter of every
- * storage format for Adam, and the measured rows of `optbench bench
- * --format` (bench.json's optbench.formats) when the run has them. */
-static void section_formats(rp_doc *d, const rp_model *m)
-{
-    rp_doc_heading(d, 2, "formats", "Mixed precision");
-    const ob_optimizer *adam = ob_optimizer_find("adam");
-    ob_hparams hp;
-    ob_hparams_default(adam, &hp);
-    rp_doc_para(d, "Storage formats (`optbench list formats`): bytes moved per parameter and step by Adam, and "
-                   "bytes of state per parameter. bf16 parameters are the only copy (no fp32 master copy).");
-    rp_row h = {0};
-    rp_cells(&h, "format", "param", "grad", "state", "rounding", "traffic B/param", "state B/param", "meaning", NULL);
-    rp_doc_table(d, &h, "lllllrrl");
-    for (size_t i = 0; i < ob_format_preset_count; i++) {
-        const ob_format_preset *fp = &ob_format_presets[i];
-        ob_format f;
-        char msg[256];
-        if (ob_format_parse(fp->name, &f, msg, sizeof msg) != 0) continue;
-        rp_row r = {0};
-        rp_cell(&r, "%s", fp->name);
-        rp_cell(&r, "%s", ob_dtype_name(f.param));
-        rp_cell(&r, "%s", ob_dtype_name(f.grad));
-        rp_cell(&r, "%s", ob_dtype_name(f.state));
-        rp_cell(&r, "%s", f.param == OB_DT_BF16 ? (f.round == OB_ROUND_SR ? "stochastic" : "nearest even") : "–");
-        rp_cell(&r, "%zu", ob_mixed_traffic_bytes(adam, &hp, &f));
-        rp_cell(&r, "%zu", ob_mixed_state_bytes(adam, &hp, &f));
-        rp_cell(&r, "%s", fp->doc);
-        rp_doc_row(d, &r);
-    }
-    rp_doc_table_end(d);
-    const cJSON *ours = cJSON_GetObjectItemCaseSensitive(m->bench_json, "optbench");
-    const cJSON *rows = cJSON_GetObjectItemCaseSensitive(ours, "formats"), *x;
-    if (!cJSON_IsArray(rows) || cJSON_GetArraySize(rows) == 0) {
-        rp_doc_para(d, "No format was benchmarked in this run (`optbench bench --run DIR --format all --format-opt "
-                       "adam` adds them).");
-        return;
-    }
-    rp_doc_para(d, "Measured by `optbench bench --format` (medians): the fraction of the same-run memory probe that "
-                   "moves the format's own bytes (target ≥ 0.95 from 16 Mi elements), the speed-up over the fp32 "
-                   "kernel, bounded by the byte ratio, and the ceiling that bounds the case (memory or the exact "
-                   "sqrt/div units).");
-    rp_row hb = {0};
-    rp_cells(&hb, "optimizer", "ISA", "format", "n", "threads", "B/elem", "ns/elem", "of memory ceiling",
-             "× fp32", "byte ratio", "bound", "of bound", NULL);
-    rp_doc_table(d, &hb, "lllrrrrrrrlr");
-    cJSON_ArrayForEach(x, rows)
-    {
-        rp_row r = {0};
-        rp_cell(&r, "%s", rp_str(x, "opt"));
-        rp_cell(&r, "%s", rp_str(x, "isa"));
-        rp_cell(&r, "%s", rp_str(x, "format"));
-        double n = rp_num(x, "size");
-        if (n >= 1048576) rp_cell(&r, "%.0fMi", n / 1048576);
-        else rp_cell(&r, "%.0fKi", n / 1024);
-        rp_cell(&r, "%.0f", rp_num(x, "threads"));
-        rp_cell(&r, "%.0f", rp_num(x, "bytes_per_elem"));
-        rp_cell(&r, "%.3f", rp_num(x, "ns_per_elem"));
-        rp_cell(&r, "%.2f", rp_num(x, "frac_mem_ceiling"));
-        rp_cell(&r, "%.2f", rp_num(x, "speedup_vs_fp32"));
-        rp_cell(&r, "%.2f", rp_num(x, "byte_ratio"));
-        rp_cell(&r, "%s", rp_str(x, "bound"));
-        rp_cell(&r, "%.2f", rp_num(x, "frac_bound"));
-        rp_doc_row(d, &r);
-    }
-    rp_doc_table_end(d);
-}
-
-static int file_exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-static void section_repro(rp_doc *d, const rp_model *m)
-{
-    if (!m->repro) return;
-    rp_doc_heading(d, 2, "reproductions", "Reproductions");
-    const char *summary = rp_str(m->repro, "summary");
-    if (summary[0]) rp_doc_para(d, "%s", summary);
-    const cJSON *entries = cJSON_GetObjectItemCaseSensitive(m->repro, "entries"), *e;
-    if (!cJSON_IsArray(entries) || cJSON_GetArraySize(entries) == 0) {
-        rp_doc_para(d, "repro/repro.json lists no entries.");
-        return;
-    }
-    rp_row h = {0};
-    rp_cells(&h, "reproduction", "source", "claim", "verdict", "measured", NULL);
-    rp_doc_table(d, &h, "lllll");
-    cJSON_ArrayForEach(e, entries)
-    {
-        rp_row r = {0};
-        rp_cell(&r, "%s", rp_str(e, "name"));
-        rp_cell(&r, "%s", rp_str(e, "citation"));
-        rp_cell(&r, "%s", rp_str(e, "claim"));
-        rp_cell(&r, "%s", rp_str(e, "verdict"));
-        rp_cell(&r, "%s", rp_str(e, "summary"));
-        rp_doc_row(d, &r);
-    }
-    rp_doc_table_end(d);
-    cJSON_ArrayForEach(e, entries)
-    {
-        const cJSON *f;
-        cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(e, "figures"))
-        {
-            if (!cJSON_IsString(f)) continue;
-            char path[4600];
-            snprintf(path, sizeof path, "%s/%s", m->dir, f->valuestring);
-            /* Only relative paths inside the run folder: the report must
-             * open from disk wherever the folder is copied. */
-            if (f->valuestring[0] == '/' || strstr(f->valuestring, "..") || !file_exists(path)) {
-                rp_doc_para(d, "Figure `%s` of %s is missing.", f->valuestring, rp_str(e, "name"));
-                continue;
-            }
-            char caption[512];
-            snprintf(caption, sizeof caption, "%s: %s (verdict: %s).", rp_str(e, "name"), rp_str(e, "claim"),
-                     rp_str(e, "verdict"));
-            rp_doc_figure(d, f->valuestring, NULL, rp_str(e, "name"), caption);
-        }
-    }
-}
-
-/* A number of sweep.json, where null stands for +inf (diverged, never). */
-static void sweep_num(rp_row *r, const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (cJSON_IsNumber(v)) rp_cell(r, "%.4g", v->valuedouble);
-    else rp_cell(r, "∞");
-}
-
-/* The tuned comparison (`optbench sweep --run DIR`): each optimizer at its
- * best setting per problem, with the spread over seeds. */
-static void section_sweep(rp_doc *d, const rp_model *m)
-{
-    if (!m->sweep) return;
-    rp_doc_heading(d, 2, "tuned", "Tuned comparison");
-    const cJSON *best = cJSON_GetObjectItemCaseSensitive(m->sweep, "best"), *b;
-    rp_doc_para(d, "Each optimizer at its best setting found by `optbench sweep` (criterion: %s); "
-                   "median, min and max over seeds. ∞ marks a setting that diverged or never reached the target.",
-                rp_str(m->sweep, "criterion_text")[0] ? rp_str(m->sweep, "criterion_text") : rp_str(m->sweep, "criterion"));
-    if (!cJSON_IsArray(best) || cJSON_GetArraySize(best) == 0) {
-        rp_doc_para(d, "sweep/sweep.json lists no best settings.");
-        return;
-    }
-    rp_row h = {0};
-    rp_cells(&h, "problem", "optimizer", "best setting", "median", "min", "max", "seeds", "steps to target", NULL);
-    rp_doc_table(d, &h, "lllrrrrr");
-    cJSON_ArrayForEach(b, best)
-    {
-        rp_row r = {0};
-        rp_cell(&r, "%s", rp_str(b, "problem"));
-        rp_cell(&r, "%s", rp_str(b, "optimizer"));
-        char set[512] = "";
-        const cJSON *kv;
-        cJSON_ArrayForEach(kv, cJSON_GetObjectItemCaseSensitive(b, "swept"))
-        {
-            size_t l = strlen(set);
-            snprintf(set + l, sizeof set - l, "%s%s=%.4g", l ? ", " : "", kv->string, cJSON_GetNumberValue(kv));
-        }
-        rp_cell(&r, "%s", set);
-        sweep_num(&r, b, "median");
-        sweep_num(&r, b, "min");
-        sweep_num(&r, b, "max");
-        rp_cell(&r, "%.0f", cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(b, "seeds")));
-        sweep_num(&r, b, "steps_to_target_median");
-        rp_doc_row(d, &r);
-    }
-    rp_doc_table_end(d);
-    const cJSON *f;
-    cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(m->sweep, "figures"))
-    {
-        if (!cJSON_IsString(f)) continue;
-        char path[4600];
-        snprintf(path, sizeof path, "%s/%s", m->dir, f->valuestring);
-        if (f->valuestring[0] == '/' || strstr(f->valuestring, "..") || !file_exists(path)) {
-            rp_doc_para(d, "Figure `%s` of the sweep is missing.", f->valuestring);
-            continue;
-        }
-        rp_doc_figure(d, f->valuestring, NULL, "sensitivity",
-                      "Sensitivity to the learning rate: the final loss (or f − f*) against lr, one line per "
-                      "optimizer, medians with min–max bars over seeds; the chosen setting is circled.");
-    }
+    agreement_error_table(d, m);
+    identity_table(d, m);
+    rp_doc_figures(d, m->sum, "agreement");
+    deviation_table(d, m);
 }
 
 static void section_missing(rp_doc *d, const rp_model *m)
@@ -809,11 +501,11 @@ int rp_write_documents(const rp_model *m, char *err, size_t errlen)
     section_convergence(&d, m);
     section_trajectories(&d, m);
     section_agreement(&d, m);
-    section_throughput(&d, m);
-    section_memory(&d, m);
-    section_formats(&d, m);
-    section_repro(&d, m);
-    section_sweep(&d, m);
+    rp_section_throughput(&d, m);
+    rp_section_memory(&d, m);
+    rp_section_formats(&d, m);
+    rp_section_repro(&d, m);
+    rp_section_sweep(&d, m);
     section_missing(&d, m);
     rp_doc_html(&d, "</body>\n</html>\n");
     fflush(d.md);
@@ -839,7 +531,7 @@ static int has_style(const char *dir)
 {
     char p[4400];
     snprintf(p, sizeof p, "%s/style.gp", dir);
-    return file_exists(p);
+    return rp_file_exists(p);
 }
 
 /* The plot scripts: --plot-dir, OPTBENCH_PLOT_DIR, ./plot, or plot/ beside

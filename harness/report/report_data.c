@@ -15,7 +15,7 @@
 
 #include "kernels/framework/ob_sam.h"
 #include "optbench/problems.h"
-#include "harness/core/ob_args.h"
+#include "harness/core/ob_util.h"
 #include "harness/core/ob_numfile.h"
 #include "harness/core/ob_results.h"
 #include "report_internal.h"
@@ -170,7 +170,7 @@ void rp_missing(ob_report_summary *s, const char *fmt, ...)
 
 /* ---- the run ----------------------------------------------------------------- */
 
-static int file_exists(const char *path)
+int rp_file_exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
@@ -262,7 +262,7 @@ static int load_cases(rp_model *m, char *err, size_t errlen)
         if (csv[0]) snprintf(rc->csv_rel, sizeof rc->csv_rel, "%s", csv);
         else snprintf(rc->csv_rel, sizeof rc->csv_rel, "cases/%s.csv", rc->id);
         snprintf(rc->csv, sizeof rc->csv, "%s/%s", m->dir, rc->csv_rel);
-        rc->has_csv = file_exists(rc->csv);
+        rc->has_csv = rp_file_exists(rc->csv);
         if (!rc->has_csv)
             rp_missing(m->sum, "%s: its per-step CSV (%s) is missing; its convergence and trajectory lines are "
                        "left out", rc->id, rc->csv_rel);
@@ -297,7 +297,7 @@ int rp_model_load(rp_model *m, const char *dir, ob_report_summary *sum, char *er
 
     char path[4400], msg[1024];
     snprintf(path, sizeof path, "%s/results.json", dir);
-    if (!file_exists(path)) {
+    if (!rp_file_exists(path)) {
         rp_missing(sum, "results.json is missing: no cases, convergence or agreement to show");
     } else if (!(m->results = ob_json_read(path, msg, sizeof msg))) {
         rp_missing(sum, "results.json could not be read (%s)", msg);
@@ -306,7 +306,7 @@ int rp_model_load(rp_model *m, const char *dir, ob_report_summary *sum, char *er
         if (load_cases(m, err, errlen) != 0) return -1;
     }
     snprintf(path, sizeof path, "%s/bench.csv", dir);
-    if (!file_exists(path)) {
+    if (!rp_file_exists(path)) {
         rp_missing(sum, "bench.csv is missing: no throughput figures or tables (add them with "
                         "`optbench bench --run %s --quick`)", dir);
     } else if (rp_table_read(path, &m->bench, msg, sizeof msg) != 0) {
@@ -337,13 +337,13 @@ int rp_model_load(rp_model *m, const char *dir, ob_report_summary *sum, char *er
         }
     }
     snprintf(path, sizeof path, "%s/bench.json", dir);
-    if (file_exists(path) && !(m->bench_json = ob_json_read(path, msg, sizeof msg)))
+    if (rp_file_exists(path) && !(m->bench_json = ob_json_read(path, msg, sizeof msg)))
         rp_missing(sum, "bench.json could not be read (%s)", msg);
     snprintf(path, sizeof path, "%s/repro/repro.json", dir);
-    if (file_exists(path) && !(m->repro = ob_json_read(path, msg, sizeof msg)))
+    if (rp_file_exists(path) && !(m->repro = ob_json_read(path, msg, sizeof msg)))
         rp_missing(sum, "repro/repro.json could not be read (%s)", msg);
     snprintf(path, sizeof path, "%s/sweep/sweep.json", dir);
-    if (file_exists(path) && !(m->sweep = ob_json_read(path, msg, sizeof msg)))
+    if (rp_file_exists(path) && !(m->sweep = ob_json_read(path, msg, sizeof msg)))
         rp_missing(sum, "sweep/sweep.json could not be read (%s)", msg);
     return 0;
 }

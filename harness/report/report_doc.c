@@ -234,3 +234,19 @@ void rp_doc_html(rp_doc *d, const char *fmt, ...)
     vfprintf(d->html, fmt, ap);
     va_end(ap);
 }
+
+void rp_doc_figures(rp_doc *d, const ob_report_summary *s, const char *section)
+{
+    for (size_t i = 0; i < s->n_figures; i++) {
+        const ob_report_figure *f = &s->figures[i];
+        if (strcmp(f->section, section) != 0) continue;
+        if (!f->ok) {
+            rp_doc_para(d, "Figure `%s` is missing: %s", f->name, f->error[0] ? f->error : "not rendered");
+            continue;
+        }
+        char png[300], svg[300];
+        snprintf(png, sizeof png, "figures/%s.png", f->name);
+        snprintf(svg, sizeof svg, "figures/%s.svg", f->name);
+        rp_doc_figure(d, png, svg, f->name, f->caption);
+    }
+}

@@ -88,6 +88,8 @@ double rp_num(const cJSON *o, const char *key);
 const char *rp_str(const cJSON *o, const char *key);  /* "" if absent */
 /* "%.4g", or "–" for NaN. */
 void rp_fmt(char *buf, size_t len, double v);
+/* 1 when path is an existing regular file. */
+int rp_file_exists(const char *path);
 
 /* ---- Markdown + HTML, written side by side ------------------------------ */
 
@@ -125,6 +127,9 @@ void rp_doc_table_end(rp_doc *d);
 void rp_doc_figure(rp_doc *d, const char *img, const char *link, const char *alt, const char *caption);
 /* Raw HTML only (the report's head and foot). */
 void rp_doc_html(rp_doc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Every figure of `section` in the summary, in order, each under its
+ * caption; a figure that was not rendered is named with its error. */
+void rp_doc_figures(rp_doc *d, const ob_report_summary *s, const char *section);
 
 /* ---- figures ----------------------------------------------------------- */
 
@@ -158,9 +163,38 @@ void rp_render(rp_plan *p, ob_report_summary *s, const char *plot_dir, const cha
 void rp_fig_fail(ob_report_summary *s, size_t f, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Plans every figure the loaded run allows, writing their data files. */
 int rp_plan_figures(rp_plan *p, const rp_model *m, char *err, size_t errlen);
+/* The throughput, speed-up and memory figures (report_figures_bench.c),
+ * planned by rp_plan_figures after the others.  0, or -1 (message in err,
+ * or empty when out of memory). */
+int rp_plan_bench_figures(rp_plan *p, const rp_model *m, char *err, size_t errlen);
+
+/* A growing string for word lists ("a b c") and figure data files. */
+typedef struct rp_sbuf {
+    FILE *f;
+    char *s;
+    size_t len;
+} rp_sbuf;
+
+int rp_sb_open(rp_sbuf *b);                 /* 0, or -1 when out of memory */
+/* Closes the stream; the text stays in b->s (free it). */
+const char *rp_sb_text(rp_sbuf *b);
+void rp_sb_word(rp_sbuf *b, const char *w);  /* appends w, space-separated */
+/* Writes a figure's data file (figures/data/<file>, in the run folder) and
+ * plans the figure with `data` pointing at it.  NULL (message in err) if
+ * either fails. */
+rp_job *rp_data_figure(rp_plan *p, const rp_model *m, const char *file, rp_sbuf *data, const char *section,
+                       const char *name, const char *script, const char *caption, char *err, size_t errlen);
 void rp_plan_free(rp_plan *p);
 
 /* Writes the report documents for the run and the rendered figures. */
 int rp_write_documents(const rp_model *m, char *err, size_t errlen);
+/* The sections on the other commands' outputs (report_others.c), in the
+ * order rp_write_documents writes them; each writes nothing (or a note)
+ * when its input is missing. */
+void rp_section_throughput(rp_doc *d, const rp_model *m);
+void rp_section_memory(rp_doc *d, const rp_model *m);
+void rp_section_formats(rp_doc *d, const rp_model *m);
+void rp_section_repro(rp_doc *d, const rp_model *m);
+void rp_section_sweep(rp_doc *d, const rp_model *m);
 
 #endif

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "report_internal.h"
+#include "harness/core/ob_util.h"
 
 extern char **environ;
 
@@ -42,13 +43,6 @@ int ob_png_size(const char *path, unsigned *width, unsigned *height)
 }
 
 /* ---- running gnuplot --------------------------------------------------------- */
-
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* The last `lines` lines of text, on one line ("a | b | c"). */
 static void tail_lines(const char *text, size_t len, int lines, char *out, size_t outlen)
@@ -110,10 +104,10 @@ int ob_gnuplot_run(const char *gnuplot, const char *cwd, const char *script, con
      * that hangs is killed after timeout_s. */
     char buf[8192];
     size_t len = 0;
-    double deadline = mono_now() + timeout_s;
+    double deadline = ob_now_s() + timeout_s;
     int timed_out = 0;
     for (;;) {
-        int left_ms = (int)((deadline - mono_now()) * 1000);
+        int left_ms = (int)((deadline - ob_now_s()) * 1000);
         if (left_ms <= 0) {
             timed_out = 1;
             kill(pid, SIGKILL);

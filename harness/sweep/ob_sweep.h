@@ -48,9 +48,9 @@
  * steps to target), over its seeds; null stands for +inf (diverged, never
  * reached) and for unknown values.
  *
- * Split over sweep.c (specification and plan), sweep_exec.c (running,
- * recording, resuming) and sweep_report.c (aggregation, sweep.json,
- * figures, the summary table).
+ * Split over sweep_axis.c (one --grid axis), sweep.c (specification and
+ * plan), sweep_exec.c (running, recording, resuming) and sweep_report.c
+ * (aggregation, sweep.json, figures, the summary table).
  */
 #ifndef OB_SWEEP_H
 #define OB_SWEEP_H

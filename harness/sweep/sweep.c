@@ -1,6 +1,7 @@
 /*
- * sweep.c — the specification of a sweep and its plan: --grid axes, the
- * settings of every (problem, optimizer) and their runs (see ob_sweep.h).
+ * sweep.c — the specification of a sweep and its plan: the settings of
+ * every (problem, optimizer) and their runs (see ob_sweep.h; the --grid
+ * axes are parsed in sweep_axis.c).
  *
  * One parser serves the command line and spec.json: cmd_sweep.c turns the
  * options into the same JSON object that spec.json holds, so a resumed
@@ -14,7 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "harness/core/ob_args.h"
+#include "harness/core/ob_util.h"
 #include "harness/testkit/ob_testdata.h"
 
 const ob_sweep_spec_key ob_sweep_spec_keys[] = {
@@ -27,131 +28,6 @@ const size_t ob_sweep_spec_key_count = sizeof ob_sweep_spec_keys / sizeof ob_swe
 /* Defaults that the normalised specification spells out. */
 #define DEFAULT_SEEDS 3
 #define DEFAULT_RANDOM_SEED 1
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-/* ---- axes ------------------------------------------------------------------ */
-
-static const char grid_syntax[] = "KEY=log:LO:HI:N, KEY=lin:LO:HI:N or KEY=V1,V2,...";
-
-static int parse_range(const char *text, const char *val, ob_sweep_axis *ax, char *err, size_t errlen)
-{
-    char buf[512];
-    if (snprintf(buf, sizeof buf, "%s", val) >= (int)sizeof buf)
-        return fail(err, errlen, "--grid '%.60s...': too long", text);
-    char *field[5] = {0};
-    int nf = 0;
-    for (char *p = buf; nf < 5; nf++) {
-        field[nf] = p;
-        char *c = strchr(p, ':');
-        if (!c) {
-            nf++;
-            break;
-        }
-        *c = '\0';
-        p = c + 1;
-    }
-    if (!strcmp(field[0], "log")) ax->spacing = OB_SWEEP_LOG;
-    else if (!strcmp(field[0], "lin")) ax->spacing = OB_SWEEP_LIN;
-    else
-        return fail(err, errlen, "--grid '%s': unknown spacing '%s' (expected %s)", text, field[0], grid_syntax);
-    if (nf != 4)
-        return fail(err, errlen, "--grid '%s': expected %s:LO:HI:N (three fields after '%s:')", text, field[0],
-                    field[0]);
-    uint64_t n;
-    if (ob_parse_real(field[1], &ax->lo) != 0 || !isfinite(ax->lo))
-        return fail(err, errlen, "--grid '%s': LO '%s' is not a finite number", text, field[1]);
-    if (ob_parse_real(field[2], &ax->hi) != 0 || !isfinite(ax->hi))
-        return fail(err, errlen, "--grid '%s': HI '%s' is not a finite number", text, field[2]);
-    if (ob_parse_u64(field[3], &n) != 0 || n < 1)
-        return fail(err, errlen, "--grid '%s': N '%s' is not an integer >= 1", text, field[3]);
-    if (n > OB_SWEEP_MAX_VALUES)
-        return fail(err, errlen, "--grid '%s': N = %llu is more than %d values", text, (unsigned long long)n,
-                    OB_SWEEP_MAX_VALUES);
-    if (ax->lo > ax->hi) return fail(err, errlen, "--grid '%s': LO = %g is greater than HI = %g", text, ax->lo, ax->hi);
-    if (ax->spacing == OB_SWEEP_LOG && ax->lo <= 0)
-        return fail(err, errlen, "--grid '%s': log spacing needs LO > 0, got %g", text, ax->lo);
-    ax->n = (size_t)n;
-    if (!(ax->values = malloc(ax->n * sizeof *ax->values))) return fail(err, errlen, "out of memory");
-    /* Log spacing in powers of ten, so that the decades of 1e-5..1e1 come
-     * out as the round numbers the user typed; both ends are exact. */
-    double l0 = log10(ax->lo), l1 = log10(ax->hi);
-    for (size_t i = 0; i < ax->n; i++) {
-        double f = ax->n > 1 ? (double)i / (double)(ax->n - 1) : 0.0;
-        ax->values[i] = ax->spacing == OB_SWEEP_LOG ? pow(10.0, l0 + (l1 - l0) * f) : ax->lo + (ax->hi - ax->lo) * f;
-    }
-    ax->values[0] = ax->lo;
-    if (ax->n > 1) ax->values[ax->n - 1] = ax->hi;
-    return 0;
-}
-
-static int parse_list(const char *text, const char *val, ob_sweep_axis *ax, char *err, size_t errlen)
-{
-    ax->spacing = OB_SWEEP_LIST;
-    size_t cap = 1;
-    for (const char *p = val; *p; p++) cap += *p == ',';
-    if (cap > OB_SWEEP_MAX_VALUES)
-        return fail(err, errlen, "--grid '%.60s...': more than %d values", text, OB_SWEEP_MAX_VALUES);
-    char *buf = strdup(val);
-    ax->values = malloc(cap * sizeof *ax->values);
-    if (!buf || !ax->values) {
-        free(buf);
-        return fail(err, errlen, "out of memory");
-    }
-    int rc = 0;
-    char *p = buf;
-    for (size_t k = 0; k < cap && rc == 0; k++) {
-        char *c = strchr(p, ',');
-        if (c) *c = '\0';
-        double v;
-        if (!*p) rc = fail(err, errlen, "--grid '%s': empty value at position %zu of the list", text, k + 1);
-        else if (!strcasecmp(p, "true")) v = 1;
-        else if (!strcasecmp(p, "false")) v = 0;
-        else if (ob_parse_real(p, &v) != 0 || !isfinite(v))
-            rc = fail(err, errlen, "--grid '%s': '%s' is not a finite number", text, p);
-        if (rc == 0) {
-            ax->values[ax->n++] = v;
-            if (ax->n == 1 || v < ax->lo) ax->lo = v;
-            if (ax->n == 1 || v > ax->hi) ax->hi = v;
-        }
-        p = c ? c + 1 : p;
-    }
-    free(buf);
-    return rc;
-}
-
-int ob_sweep_axis_parse(const char *text, ob_sweep_axis *ax, char *err, size_t errlen)
-{
-    memset(ax, 0, sizeof *ax);
-    const char *eq = strchr(text, '=');
-    if (!eq || eq == text) return fail(err, errlen, "--grid '%s': expected %s", text, grid_syntax);
-    size_t klen = (size_t)(eq - text);
-    if (klen >= sizeof ax->key) return fail(err, errlen, "--grid '%.40s...': the key is too long", text);
-    memcpy(ax->key, text, klen);
-    ax->key[klen] = '\0';
-    const char *val = eq + 1;
-    int rc;
-    if (!*val) rc = fail(err, errlen, "--grid '%s': empty list of values (expected %s)", text, grid_syntax);
-    else if (strchr(val, ':')) rc = parse_range(text, val, ax, err, errlen);
-    else rc = parse_list(text, val, ax, err, errlen);
-    if (rc) ob_sweep_axis_free(ax);
-    return rc;
-}
-
-void ob_sweep_axis_free(ob_sweep_axis *ax)
-{
-    free(ax->values);
-    ax->values = NULL;
-    ax->n = 0;
-}
 
 /* ---- reading the specification --------------------------------------------- */
 
@@ -175,19 +51,19 @@ static size_t sall(const cJSON *spec, const char *key, const char **out, size_t 
 /* Every key known and of its kind: spec.json may have been edited. */
 static int check_types(const cJSON *spec, char *err, size_t errlen)
 {
-    if (!cJSON_IsObject(spec)) return fail(err, errlen, "the specification is not an object");
+    if (!cJSON_IsObject(spec)) return ob_fail(err, errlen, "the specification is not an object");
     for (const cJSON *v = spec->child; v; v = v->next) {
         const ob_sweep_spec_key *k = NULL;
         for (size_t i = 0; i < ob_sweep_spec_key_count; i++)
             if (!strcmp(ob_sweep_spec_keys[i].name, v->string)) k = &ob_sweep_spec_keys[i];
-        if (!k) return fail(err, errlen, "unknown specification key \"%s\"", v->string);
+        if (!k) return ob_fail(err, errlen, "unknown specification key \"%s\"", v->string);
         int ok = cJSON_IsNull(v) || (k->kind == 0 && cJSON_IsString(v)) || (k->kind == 2 && cJSON_IsBool(v));
         if (k->kind == 1 && cJSON_IsArray(v)) {
             ok = 1;
             const cJSON *s;
             cJSON_ArrayForEach(s, v) ok &= cJSON_IsString(s);
         }
-        if (!ok) return fail(err, errlen, "specification key \"%s\" has the wrong type", v->string);
+        if (!ok) return ob_fail(err, errlen, "specification key \"%s\" has the wrong type", v->string);
     }
     return 0;
 }
@@ -198,7 +74,7 @@ static int get_count(const cJSON *spec, const char *key, uint64_t lo, uint64_t *
     const char *s = sget(spec, key);
     if (!s) return 0;
     if (ob_parse_u64(s, v) != 0 || *v < lo)
-        return fail(err, errlen, "--%s: '%s' is not an integer >= %llu", key, s, (unsigned long long)lo);
+        return ob_fail(err, errlen, "--%s: '%s' is not an integer >= %llu", key, s, (unsigned long long)lo);
     return 0;
 }
 
@@ -221,23 +97,23 @@ static int name_list(const char *list, const char *what, const void *(*find)(con
 {
     char buf[2048];
     *n = 0;
-    if (snprintf(buf, sizeof buf, "%s", list) >= (int)sizeof buf) return fail(err, errlen, "--%s: list too long", what);
+    if (snprintf(buf, sizeof buf, "%s", list) >= (int)sizeof buf) return ob_fail(err, errlen, "--%s: list too long", what);
     for (char *sv = NULL, *t = strtok_r(buf, ",", &sv); t; t = strtok_r(NULL, ",", &sv)) {
         const void *x = find(t);
         if (!x) {
             if (!strcmp(what, "opt")) {
                 char known[512];
                 ob_join_names(known, sizeof known, opt_name_at, NULL, ob_optimizer_count);
-                return fail(err, errlen, "unknown optimizer '%s' (known: %s)", t, known);
+                return ob_fail(err, errlen, "unknown optimizer '%s' (known: %s)", t, known);
             }
-            return fail(err, errlen, "unknown problem '%s' (see optbench list problems)", t);
+            return ob_fail(err, errlen, "unknown problem '%s' (see optbench list problems)", t);
         }
         for (size_t i = 0; i < *n; i++)
-            if (out[i] == x) return fail(err, errlen, "--%s: '%s' is listed twice", what, t);
-        if (*n >= OB_SWEEP_MAX_LIST) return fail(err, errlen, "--%s: more than %d names", what, OB_SWEEP_MAX_LIST);
+            if (out[i] == x) return ob_fail(err, errlen, "--%s: '%s' is listed twice", what, t);
+        if (*n >= OB_SWEEP_MAX_LIST) return ob_fail(err, errlen, "--%s: more than %d names", what, OB_SWEEP_MAX_LIST);
         out[(*n)++] = x;
     }
-    if (*n == 0) return fail(err, errlen, "--%s '%s': empty list", what, list);
+    if (*n == 0) return ob_fail(err, errlen, "--%s '%s': empty list", what, list);
     return 0;
 }
 
@@ -259,13 +135,13 @@ static int parse_isas(ob_sweep *sw, const char *list, char *norm, size_t normlen
         if (ob_isa_parse(t, &isa) != 0) {
             char known[128];
             ob_join_names(known, sizeof known, isa_name_at, NULL, OB_ISA_COUNT);
-            return fail(err, errlen, "unknown --isa '%s' (known: reference, %s)", t, known);
+            return ob_fail(err, errlen, "unknown --isa '%s' (known: reference, %s)", t, known);
         }
         if (!ob_isa_supported(isa))
-            return fail(err, errlen, "--isa %s cannot run here: %s", t, ob_isa_unavailable_reason(isa));
+            return ob_fail(err, errlen, "--isa %s cannot run here: %s", t, ob_isa_unavailable_reason(isa));
         sw->isa_mask |= 1u << isa;
     }
-    if (!sw->isa_mask && !reference) return fail(err, errlen, "--isa '%s': empty list", list);
+    if (!sw->isa_mask && !reference) return ob_fail(err, errlen, "--isa '%s': empty list", list);
     /* The scored path: the first fp32 ISA (the kernel under test), or the
      * reference when only it runs. */
     sw->scored = -1;
@@ -307,31 +183,31 @@ static int check_axes(ob_sweep *sw, const char *const *grids, const char *const 
                       size_t errlen)
 {
     if (sw->n_axes == 0)
-        return fail(err, errlen, "nothing to sweep: give at least one --grid (e.g. --grid 'lr=log:1e-5:1e1:25')");
+        return ob_fail(err, errlen, "nothing to sweep: give at least one --grid (e.g. --grid 'lr=log:1e-5:1e1:25')");
     for (size_t a = 0; a < sw->n_axes; a++) {
         const ob_sweep_axis *ax = &sw->axes[a];
         for (size_t b = 0; b < a; b++)
             if (!strcmp(sw->axes[b].key, ax->key))
-                return fail(err, errlen, "--grid '%s': '%s' is already swept by --grid '%s' (one --grid per key)",
-                            grids[a], ax->key, grids[b]);
+                return ob_fail(err, errlen, "--grid '%s': '%s' is already swept by --grid '%s' (one --grid per key)",
+                               grids[a], ax->key, grids[b]);
         for (size_t k = 0; k < nsets; k++)
             if (!strncmp(sets[k], ax->key, strlen(ax->key)) && sets[k][strlen(ax->key)] == '=')
-                return fail(err, errlen, "--grid '%s': '%s' is also fixed by --set %s", grids[a], ax->key, sets[k]);
+                return ob_fail(err, errlen, "--grid '%s': '%s' is also fixed by --set %s", grids[a], ax->key, sets[k]);
         const ob_hparam_spec *sp = NULL;
         for (size_t i = 0; i < sw->n_opts && !sp; i++) sp = key_spec(sw->opts[i], ax->key);
         if (!sp) {
             char keys[1024];
             known_keys(sw, keys, sizeof keys);
-            return fail(err, errlen, "--grid '%s': unknown key '%s': no chosen optimizer has it (their keys: %s)",
-                        grids[a], ax->key, keys);
+            return ob_fail(err, errlen, "--grid '%s': unknown key '%s': no chosen optimizer has it (their keys: %s)",
+                           grids[a], ax->key, keys);
         }
         if (sp->kind != OB_HP_BOOL) continue;
         if (ax->spacing != OB_SWEEP_LIST)
-            return fail(err, errlen, "--grid '%s': %s is a boolean; give a list (%s=0,1)", grids[a], ax->key, ax->key);
+            return ob_fail(err, errlen, "--grid '%s': %s is a boolean; give a list (%s=0,1)", grids[a], ax->key, ax->key);
         for (size_t i = 0; i < ax->n; i++)
             if (ax->values[i] != 0 && ax->values[i] != 1)
-                return fail(err, errlen, "--grid '%s': %s is a boolean; %g is not 0, 1, false or true", grids[a],
-                            ax->key, ax->values[i]);
+                return ob_fail(err, errlen, "--grid '%s': %s is a boolean; %g is not 0, 1, false or true", grids[a],
+                               ax->key, ax->values[i]);
     }
     return 0;
 }
@@ -453,10 +329,10 @@ static int expand(planner *pl, size_t pi, size_t oi, const ob_case *base, char *
     else
         for (size_t k = 0; k < nm; k++)
             if ((total *= sw->axes[mine[k]].n) > OB_SWEEP_MAX_RUNS)
-                return fail(err, errlen, "the grid has more than %d points for %s", OB_SWEEP_MAX_RUNS, o->name);
+                return ob_fail(err, errlen, "the grid has more than %d points for %s", OB_SWEEP_MAX_RUNS, o->name);
     size_t first = sw->n_settings, valid = 0;
     uint64_t *seen = malloc((size_t)total * sizeof *seen);
-    if (!seen) return fail(err, errlen, "out of memory");
+    if (!seen) return ob_fail(err, errlen, "out of memory");
     char first_reason[512] = "";
     for (uint64_t idx = 0; idx < total; idx++) {
         ob_sweep_setting s;
@@ -492,7 +368,7 @@ static int expand(planner *pl, size_t pi, size_t oi, const ob_case *base, char *
         }
         if (!text) {
             free(seen);
-            return fail(err, errlen, "out of memory");
+            return ob_fail(err, errlen, "out of memory");
         }
         uint64_t h = fnv1a(text);
         free(text);
@@ -502,14 +378,14 @@ static int expand(planner *pl, size_t pi, size_t oi, const ob_case *base, char *
         seen[valid++] = h;
         if (grow((void **)&sw->settings, &pl->cap_settings, sw->n_settings + 1, sizeof *sw->settings) != 0) {
             free(seen);
-            return fail(err, errlen, "out of memory");
+            return ob_fail(err, errlen, "out of memory");
         }
         sw->settings[sw->n_settings++] = s;
     }
     free(seen);
     if (sw->n_settings == first)
-        return fail(err, errlen, "every setting of %s on %s is out of range (e.g. %s)", o->name, sw->problems[pi]->name,
-                    first_reason);
+        return ob_fail(err, errlen, "every setting of %s on %s is out of range (e.g. %s)", o->name, sw->problems[pi]->name,
+                       first_reason);
     return 0;
 }
 
@@ -541,10 +417,10 @@ static int base_case(const ob_sweep *sw, const cJSON *spec, size_t pi, size_t oi
         char key[64];
         snprintf(key, sizeof key, "%.*s", (int)strcspn(sets[k], "="), sets[k]);
         if (key_spec(o, key) && ob_hparam_set(o, &c->h, sets[k], msg, sizeof msg) != 0)
-            return fail(err, errlen, "--set %s", msg);
+            return ob_fail(err, errlen, "--set %s", msg);
     }
     const ob_hparam_spec *cyc;
-    if (ob_schedule_cycled_key(sched, o, &cyc, msg, sizeof msg) != 0) return fail(err, errlen, "%s", msg);
+    if (ob_schedule_cycled_key(sched, o, &cyc, msg, sizeof msg) != 0) return ob_fail(err, errlen, "%s", msg);
     for (size_t k = 0; k < npp; k++) snprintf(c->pparams[k], sizeof c->pparams[k], "%s", pp[k]);
     c->n_pparams = npp;
     return 0;
@@ -599,119 +475,61 @@ static cJSON *normalise(const ob_sweep *sw, const cJSON *spec, const char *isa_n
     return n;
 }
 
-static int plan(const cJSON *spec, ob_sweep *sw, char *err, size_t errlen)
+/* Random search: sw->random points of the whole space into pl->draws.
+ * 0, or -1 with a message. */
+static int draw_points(planner *pl, char *err, size_t errlen)
 {
-    if (check_types(spec, err, errlen) != 0) return -1;
-    sw->skipped = cJSON_CreateArray();
-    sw->notes = cJSON_CreateArray();
-    if (!sw->skipped || !sw->notes) return fail(err, errlen, "out of memory");
-    const char *ol = sget(spec, "opt");
-    if (ol) {
-        if (name_list(ol, "opt", find_opt, (const void **)sw->opts, &sw->n_opts, err, errlen) != 0) return -1;
-    } else {
-        for (size_t i = 0; i < ob_optimizer_count && i < OB_SWEEP_MAX_LIST; i++) sw->opts[sw->n_opts++] = ob_optimizer_table[i];
+    ob_sweep *sw = pl->sw;
+    if (sw->random > OB_SWEEP_MAX_RUNS)
+        return ob_fail(err, errlen, "--random %llu: at most %d draws", (unsigned long long)sw->random, OB_SWEEP_MAX_RUNS);
+    if (!(pl->draws = malloc((size_t)sw->random * sw->n_axes * sizeof *pl->draws))) return ob_fail(err, errlen, "out of memory");
+    /* One draw is a point of the whole space; each optimizer uses the
+     * coordinates of the keys it has, so all share the same lrs. */
+    ob_rng r;
+    ob_rng_init(&r, sw->seed);
+    for (uint64_t d = 0; d < sw->random; d++) {
+        for (size_t a = 0; a < sw->n_axes; a++) {
+            const ob_sweep_axis *ax = &sw->axes[a];
+            double u = ob_rng_uniform(&r), v;
+            if (ax->spacing == OB_SWEEP_LOG) v = pow(10.0, log10(ax->lo) + (log10(ax->hi) - log10(ax->lo)) * u);
+            else if (ax->spacing == OB_SWEEP_LIN) v = ax->lo + (ax->hi - ax->lo) * u;
+            else v = ax->values[(size_t)(u * (double)ax->n) < ax->n ? (size_t)(u * (double)ax->n) : ax->n - 1];
+            pl->draws[d * sw->n_axes + a] = v;
+        }
     }
-    const char *pl_s = sget(spec, "problem");
-    if (!pl_s) return fail(err, errlen, "--problem LIST is required (see optbench list problems)");
-    if (name_list(pl_s, "problem", find_problem, (const void **)sw->problems, &sw->n_problems, err, errlen) != 0)
-        return -1;
-    sw->seed = DEFAULT_RANDOM_SEED;
-    sw->seeds = DEFAULT_SEEDS;
-    if (get_count(spec, "random", 1, &sw->random, err, errlen) || get_count(spec, "seed", 0, &sw->seed, err, errlen) ||
-        get_count(spec, "seeds", 1, &sw->seeds, err, errlen))
-        return -1;
-    if (sw->seeds > OB_SWEEP_MAX_SEEDS) return fail(err, errlen, "--seeds: at most %d", OB_SWEEP_MAX_SEEDS);
-    char isa_norm[128];
-    if (parse_isas(sw, sget(spec, "isa") ? sget(spec, "isa") : "scalar", isa_norm, sizeof isa_norm, err, errlen))
-        return -1;
-    const char *pp[OB_MAX_PROBLEM_PARAMS + 1], *sets[64], *ssets[64], *grids[OB_SWEEP_MAX_AXES + 1];
-    size_t npp = sall(spec, "param", pp, OB_MAX_PROBLEM_PARAMS + 1);
-    size_t nsets = sall(spec, "set", sets, 64), nss = sall(spec, "sched-set", ssets, 64);
-    size_t ngrid = sall(spec, "grid", grids, OB_SWEEP_MAX_AXES + 1);
-    if (npp > OB_MAX_PROBLEM_PARAMS) return fail(err, errlen, "at most %d --param", OB_MAX_PROBLEM_PARAMS);
-    if (nsets >= 64 || nss >= 64) return fail(err, errlen, "at most 63 --set and --sched-set");
-    if (ngrid > OB_SWEEP_MAX_AXES) return fail(err, errlen, "at most %d --grid", OB_SWEEP_MAX_AXES);
-    for (size_t k = 0; k < npp; k++)
-        if (strlen(pp[k]) >= sizeof sw->settings->c.pparams[0])
-            return fail(err, errlen, "--param '%.40s...' is too long", pp[k]);
-    for (size_t k = 0; k < nsets; k++) {
-        char key[64];
-        snprintf(key, sizeof key, "%.*s", (int)strcspn(sets[k], "="), sets[k]);
-        int found = 0;
-        for (size_t i = 0; i < sw->n_opts; i++) found |= key_spec(sw->opts[i], key) != NULL;
-        if (!found) return fail(err, errlen, "--set %s: no chosen optimizer has a hyperparameter '%s'", sets[k], key);
-    }
-    ob_schedule sched;
-    char msg[512];
-    if (ob_schedule_parse(sget(spec, "schedule"), ssets, nss, &sched, msg, sizeof msg) != 0)
-        return fail(err, errlen, "%s", msg);
-    for (size_t a = 0; a < ngrid; a++) {
-        if (ob_sweep_axis_parse(grids[a], &sw->axes[a], err, errlen) != 0) return -1;
-        sw->n_axes++;
-    }
-    if (check_axes(sw, grids, sets, nsets, err, errlen) != 0) return -1;
+    return 0;
+}
 
-    planner pl = {sw, sets, nsets, NULL, 0, 0};
-    if (sw->random) {
-        if (sw->random > OB_SWEEP_MAX_RUNS)
-            return fail(err, errlen, "--random %llu: at most %d draws", (unsigned long long)sw->random, OB_SWEEP_MAX_RUNS);
-        if (!(pl.draws = malloc((size_t)sw->random * sw->n_axes * sizeof *pl.draws))) return fail(err, errlen, "out of memory");
-        /* One draw is a point of the whole space; each optimizer uses the
-         * coordinates of the keys it has, so all share the same lrs. */
-        ob_rng r;
-        ob_rng_init(&r, sw->seed);
-        for (uint64_t d = 0; d < sw->random; d++) {
-            for (size_t a = 0; a < sw->n_axes; a++) {
-                const ob_sweep_axis *ax = &sw->axes[a];
-                double u = ob_rng_uniform(&r), v;
-                if (ax->spacing == OB_SWEEP_LOG) v = pow(10.0, log10(ax->lo) + (log10(ax->hi) - log10(ax->lo)) * u);
-                else if (ax->spacing == OB_SWEEP_LIN) v = ax->lo + (ax->hi - ax->lo) * u;
-                else v = ax->values[(size_t)(u * (double)ax->n) < ax->n ? (size_t)(u * (double)ax->n) : ax->n - 1];
-                pl.draws[d * sw->n_axes + a] = v;
-            }
+/* The runs of settings [before, n_settings) of problem pi: one per seed,
+ * each with its key and hash.  0, or -1 with a message. */
+static int add_runs(planner *pl, size_t pi, size_t before, char *err, size_t errlen)
+{
+    ob_sweep *sw = pl->sw;
+    for (size_t s = before; s < sw->n_settings; s++) {
+        ob_sweep_setting *st = &sw->settings[s];
+        st->first_run = sw->n_runs;
+        st->n_runs = (size_t)sw->problem_seeds[pi];
+        if (sw->n_runs + st->n_runs > OB_SWEEP_MAX_RUNS)
+            return ob_fail(err, errlen, "the sweep has more than %d runs", OB_SWEEP_MAX_RUNS);
+        if (grow((void **)&sw->runs, &pl->cap_runs, sw->n_runs + st->n_runs, sizeof *sw->runs) != 0)
+            return ob_fail(err, errlen, "out of memory");
+        for (uint64_t seed = 0; seed < st->n_runs; seed++) {
+            ob_sweep_run *r = &sw->runs[sw->n_runs];
+            memset(r, 0, sizeof *r);
+            r->setting = s;
+            r->seed = seed;
+            if (!(r->key = run_key(sw, &st->c, seed, pl->sets, pl->nsets))) return ob_fail(err, errlen, "out of memory");
+            sw->n_runs++;
+            snprintf(r->hash, sizeof r->hash, "%016llx", (unsigned long long)fnv1a(r->key));
         }
     }
-    int rc = 0;
-    for (size_t pi = 0; pi < sw->n_problems && rc == 0; pi++) {
-        const ob_problem_spec *ps = sw->problems[pi];
-        sw->problem_seeds[pi] = ps->stochastic || cJSON_IsTrue(item(spec, "all-seeds")) ? sw->seeds : 1;
-        if (sw->problem_seeds[pi] < sw->seeds)
-            add_note(sw, "%s is deterministic: it runs seed 0 only, not %llu seeds (--all-seeds runs them all)",
-                     ps->name, (unsigned long long)sw->seeds);
-        for (size_t oi = 0; oi < sw->n_opts && rc == 0; oi++) {
-            ob_case base;
-            size_t before = sw->n_settings;
-            rc = base_case(sw, spec, pi, oi, &sched, sets, nsets, pp, npp, &base, err, errlen);
-            if (rc == 0) rc = expand(&pl, pi, oi, &base, err, errlen);
-            for (size_t s = before; rc == 0 && s < sw->n_settings; s++) {
-                ob_sweep_setting *st = &sw->settings[s];
-                st->first_run = sw->n_runs;
-                st->n_runs = (size_t)sw->problem_seeds[pi];
-                if (sw->n_runs + st->n_runs > OB_SWEEP_MAX_RUNS) {
-                    rc = fail(err, errlen, "the sweep has more than %d runs", OB_SWEEP_MAX_RUNS);
-                    break;
-                }
-                if (grow((void **)&sw->runs, &pl.cap_runs, sw->n_runs + st->n_runs, sizeof *sw->runs) != 0) {
-                    rc = fail(err, errlen, "out of memory");
-                    break;
-                }
-                for (uint64_t seed = 0; seed < st->n_runs; seed++) {
-                    ob_sweep_run *r = &sw->runs[sw->n_runs];
-                    memset(r, 0, sizeof *r);
-                    r->setting = s;
-                    r->seed = seed;
-                    if (!(r->key = run_key(sw, &st->c, seed, sets, nsets))) {
-                        rc = fail(err, errlen, "out of memory");
-                        break;
-                    }
-                    sw->n_runs++;
-                    snprintf(r->hash, sizeof r->hash, "%016llx", (unsigned long long)fnv1a(r->key));
-                }
-            }
-        }
-    }
-    free(pl.draws);
-    if (rc) return rc;
+    return 0;
+}
+
+/* The notes of a planned sweep: grid axes that some optimizers lack,
+ * --seed without --random, skipped settings. */
+static void plan_notes(ob_sweep *sw, const cJSON *spec, const char *const *grids)
+{
     for (size_t a = 0; a < sw->n_axes; a++) {
         size_t users = 0;
         char lacking[512] = "";
@@ -729,7 +547,81 @@ static int plan(const cJSON *spec, ob_sweep *sw, char *err, size_t errlen)
     if (cJSON_GetArraySize(sw->skipped) > 0)
         add_note(sw, "%d setting%s outside the valid ranges skipped (listed in sweep.json \"skipped\")",
                  cJSON_GetArraySize(sw->skipped), cJSON_GetArraySize(sw->skipped) == 1 ? "" : "s");
-    if (!(sw->spec = normalise(sw, spec, isa_norm, sched.spec->name))) return fail(err, errlen, "out of memory");
+}
+
+static int plan(const cJSON *spec, ob_sweep *sw, char *err, size_t errlen)
+{
+    if (check_types(spec, err, errlen) != 0) return -1;
+    sw->skipped = cJSON_CreateArray();
+    sw->notes = cJSON_CreateArray();
+    if (!sw->skipped || !sw->notes) return ob_fail(err, errlen, "out of memory");
+    const char *ol = sget(spec, "opt");
+    if (ol) {
+        if (name_list(ol, "opt", find_opt, (const void **)sw->opts, &sw->n_opts, err, errlen) != 0) return -1;
+    } else {
+        for (size_t i = 0; i < ob_optimizer_count && i < OB_SWEEP_MAX_LIST; i++) sw->opts[sw->n_opts++] = ob_optimizer_table[i];
+    }
+    const char *pl_s = sget(spec, "problem");
+    if (!pl_s) return ob_fail(err, errlen, "--problem LIST is required (see optbench list problems)");
+    if (name_list(pl_s, "problem", find_problem, (const void **)sw->problems, &sw->n_problems, err, errlen) != 0)
+        return -1;
+    sw->seed = DEFAULT_RANDOM_SEED;
+    sw->seeds = DEFAULT_SEEDS;
+    if (get_count(spec, "random", 1, &sw->random, err, errlen) || get_count(spec, "seed", 0, &sw->seed, err, errlen) ||
+        get_count(spec, "seeds", 1, &sw->seeds, err, errlen))
+        return -1;
+    if (sw->seeds > OB_SWEEP_MAX_SEEDS) return ob_fail(err, errlen, "--seeds: at most %d", OB_SWEEP_MAX_SEEDS);
+    char isa_norm[128];
+    if (parse_isas(sw, sget(spec, "isa") ? sget(spec, "isa") : "scalar", isa_norm, sizeof isa_norm, err, errlen))
+        return -1;
+    const char *pp[OB_MAX_PROBLEM_PARAMS + 1], *sets[64], *ssets[64], *grids[OB_SWEEP_MAX_AXES + 1];
+    size_t npp = sall(spec, "param", pp, OB_MAX_PROBLEM_PARAMS + 1);
+    size_t nsets = sall(spec, "set", sets, 64), nss = sall(spec, "sched-set", ssets, 64);
+    size_t ngrid = sall(spec, "grid", grids, OB_SWEEP_MAX_AXES + 1);
+    if (npp > OB_MAX_PROBLEM_PARAMS) return ob_fail(err, errlen, "at most %d --param", OB_MAX_PROBLEM_PARAMS);
+    if (nsets >= 64 || nss >= 64) return ob_fail(err, errlen, "at most 63 --set and --sched-set");
+    if (ngrid > OB_SWEEP_MAX_AXES) return ob_fail(err, errlen, "at most %d --grid", OB_SWEEP_MAX_AXES);
+    for (size_t k = 0; k < npp; k++)
+        if (strlen(pp[k]) >= sizeof sw->settings->c.pparams[0])
+            return ob_fail(err, errlen, "--param '%.40s...' is too long", pp[k]);
+    for (size_t k = 0; k < nsets; k++) {
+        char key[64];
+        snprintf(key, sizeof key, "%.*s", (int)strcspn(sets[k], "="), sets[k]);
+        int found = 0;
+        for (size_t i = 0; i < sw->n_opts; i++) found |= key_spec(sw->opts[i], key) != NULL;
+        if (!found) return ob_fail(err, errlen, "--set %s: no chosen optimizer has a hyperparameter '%s'", sets[k], key);
+    }
+    ob_schedule sched;
+    char msg[512];
+    if (ob_schedule_parse(sget(spec, "schedule"), ssets, nss, &sched, msg, sizeof msg) != 0)
+        return ob_fail(err, errlen, "%s", msg);
+    for (size_t a = 0; a < ngrid; a++) {
+        if (ob_sweep_axis_parse(grids[a], &sw->axes[a], err, errlen) != 0) return -1;
+        sw->n_axes++;
+    }
+    if (check_axes(sw, grids, sets, nsets, err, errlen) != 0) return -1;
+
+    planner pl = {sw, sets, nsets, NULL, 0, 0};
+    if (sw->random && draw_points(&pl, err, errlen) != 0) return -1;
+    int rc = 0;
+    for (size_t pi = 0; pi < sw->n_problems && rc == 0; pi++) {
+        const ob_problem_spec *ps = sw->problems[pi];
+        sw->problem_seeds[pi] = ps->stochastic || cJSON_IsTrue(item(spec, "all-seeds")) ? sw->seeds : 1;
+        if (sw->problem_seeds[pi] < sw->seeds)
+            add_note(sw, "%s is deterministic: it runs seed 0 only, not %llu seeds (--all-seeds runs them all)",
+                     ps->name, (unsigned long long)sw->seeds);
+        for (size_t oi = 0; oi < sw->n_opts && rc == 0; oi++) {
+            ob_case base;
+            size_t before = sw->n_settings;
+            rc = base_case(sw, spec, pi, oi, &sched, sets, nsets, pp, npp, &base, err, errlen);
+            if (rc == 0) rc = expand(&pl, pi, oi, &base, err, errlen);
+            if (rc == 0) rc = add_runs(&pl, pi, before, err, errlen);
+        }
+    }
+    free(pl.draws);
+    if (rc) return rc;
+    plan_notes(sw, spec, grids);
+    if (!(sw->spec = normalise(sw, spec, isa_norm, sched.spec->name))) return ob_fail(err, errlen, "out of memory");
     return 0;
 }
 
@@ -792,7 +684,7 @@ int ob_sweep_spec_compare(const cJSON *recorded, const cJSON *given, char *err, 
         char rt[1024], gt[1024];
         value_text(r, name, rt, sizeof rt);
         value_text(g, name, gt, sizeof gt);
-        return fail(err, errlen, "recorded with %s, now %s", rt, gt);
+        return ob_fail(err, errlen, "recorded with %s, now %s", rt, gt);
     }
     return 0;
 }

@@ -30,16 +30,11 @@
 #include <unistd.h>
 
 #include "harness/core/ob_args.h"
+#include "harness/core/ob_util.h"
 #include "harness/core/ob_interrupt.h"
 #include "harness/core/ob_results.h"
 
 /* ---- records ------------------------------------------------------------------ */
-
-static void add_num(cJSON *o, const char *k, double v)
-{
-    if (isfinite(v)) cJSON_AddNumberToObject(o, k, v);
-    else cJSON_AddNullToObject(o, k);
-}
 
 static void add_count(cJSON *o, const char *k, uint64_t v)
 {
@@ -65,11 +60,11 @@ static cJSON *run_record(const ob_sweep *sw, const ob_sweep_run *r, const ob_cas
     cJSON_AddNumberToObject(j, "seed", (double)r->seed);
     cJSON_AddNumberToObject(j, "steps", (double)c->steps);
     cJSON_AddStringToObject(j, "path", sw->scored >= 0 ? ob_isa_name((ob_isa)sw->scored) : "reference");
-    add_num(j, "final_loss", p->final_loss);
-    add_num(j, "final_gap", p->final_gap);
+    ob_json_add_num(j, "final_loss", p->final_loss);
+    ob_json_add_num(j, "final_gap", p->final_gap);
     add_count(j, "steps_to_target", p->steps_to_target);
     add_count(j, "diverged_at", p->diverged_at);
-    add_num(j, "reference_final_loss", res->ref.final_loss);
+    ob_json_add_num(j, "reference_final_loss", res->ref.final_loss);
     int agree = 1, identical = 1;
     double time_s = res->ref.time_s;
     for (int i = 0; i < OB_ISA_COUNT; i++) {
@@ -84,7 +79,7 @@ static cJSON *run_record(const ob_sweep *sw, const ob_sweep_run *r, const ob_cas
     cJSON_AddBoolToObject(j, "bit_identical", identical);
     if (res->has_fstar) cJSON_AddNumberToObject(j, "fstar", res->fstar);
     else cJSON_AddNullToObject(j, "fstar");
-    add_num(j, "tol", res->tol);
+    ob_json_add_num(j, "tol", res->tol);
     cJSON_AddNumberToObject(j, "time_s", time_s);
     return j;
 }

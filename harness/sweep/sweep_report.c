@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "harness/core/ob_args.h"
+#include "harness/core/ob_util.h"
 #include "harness/report/ob_report.h"
 #include "harness/core/ob_results.h"
 
@@ -59,12 +60,6 @@ typedef struct pinfo {
     ob_sweep_criterion crit;             /* the criterion used on this problem */
 } pinfo;
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* Median, min and max of n values (+inf allowed); sorts v. */
 static void stats(double *v, size_t n, double out[3])
 {
@@ -72,8 +67,7 @@ static void stats(double *v, size_t n, double out[3])
         out[0] = out[1] = out[2] = INFINITY;
         return;
     }
-    qsort(v, n, sizeof *v, cmp_double);
-    out[0] = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    out[0] = ob_median(v, n);
     out[1] = v[0];
     out[2] = v[n - 1];
 }
@@ -178,12 +172,6 @@ static void crit_text(const ob_sweep *sw, ob_sweep_criterion c, char *buf, size_
 
 /* ---- sweep.json ---------------------------------------------------------------------- */
 
-static void add_num(cJSON *o, const char *k, double v)
-{
-    if (isfinite(v)) cJSON_AddNumberToObject(o, k, v);
-    else cJSON_AddNullToObject(o, k);
-}
-
 static cJSON *swept_json(const ob_sweep *sw, const ob_sweep_setting *s)
 {
     cJSON *j = cJSON_CreateObject();
@@ -195,9 +183,9 @@ static cJSON *swept_json(const ob_sweep *sw, const ob_sweep_setting *s)
 static cJSON *triple(const double v[3])
 {
     cJSON *j = cJSON_CreateObject();
-    add_num(j, "median", v[0]);
-    add_num(j, "min", v[1]);
-    add_num(j, "max", v[2]);
+    ob_json_add_num(j, "median", v[0]);
+    ob_json_add_num(j, "min", v[1]);
+    ob_json_add_num(j, "max", v[2]);
     return j;
 }
 
@@ -212,9 +200,9 @@ static cJSON *point_json(const model *m, size_t i)
     cJSON_AddItemToObject(j, "hparams", swept_json(sw, s));
     cJSON_AddNumberToObject(j, "seeds", (double)s->n_runs);
     cJSON_AddNumberToObject(j, "seeds_done", (double)a->done);
-    add_num(j, "median", a->crit[0]);
-    add_num(j, "min", a->crit[1]);
-    add_num(j, "max", a->crit[2]);
+    ob_json_add_num(j, "median", a->crit[0]);
+    ob_json_add_num(j, "min", a->crit[1]);
+    ob_json_add_num(j, "max", a->crit[2]);
     cJSON_AddItemToObject(j, "final_loss", triple(a->loss));
     cJSON *st = triple(a->steps);
     cJSON_AddNumberToObject(st, "reached", (double)a->reached);
@@ -230,9 +218,9 @@ static cJSON *point_json(const model *m, size_t i)
         cJSON_AddNumberToObject(rj, "seed", (double)r->seed);
         cJSON_AddStringToObject(rj, "file", file);
         cJSON_AddBoolToObject(rj, "done", r->done);
-        add_num(rj, "final_loss", r->done ? r->final_loss : NAN);
-        add_num(rj, "steps_to_target", r->steps_to_target ? (double)r->steps_to_target : NAN);
-        add_num(rj, "diverged_at", r->diverged_at ? (double)r->diverged_at : NAN);
+        ob_json_add_num(rj, "final_loss", r->done ? r->final_loss : NAN);
+        ob_json_add_num(rj, "steps_to_target", r->steps_to_target ? (double)r->steps_to_target : NAN);
+        ob_json_add_num(rj, "diverged_at", r->diverged_at ? (double)r->diverged_at : NAN);
         cJSON_AddItemToArray(runs, rj);
     }
     return j;
@@ -251,12 +239,12 @@ static cJSON *best_json(const model *m, size_t p, size_t o)
     cJSON_AddItemToObject(j, "hparams", ob_hparams_json(s->c.opt, &s->c.h));
     cJSON_AddItemToObject(j, "swept", swept_json(sw, s));
     cJSON_AddStringToObject(j, "criterion", crit_name(pi->crit));
-    add_num(j, "median", a->crit[0]);
-    add_num(j, "min", a->crit[1]);
-    add_num(j, "max", a->crit[2]);
+    ob_json_add_num(j, "median", a->crit[0]);
+    ob_json_add_num(j, "min", a->crit[1]);
+    ob_json_add_num(j, "max", a->crit[2]);
     cJSON_AddNumberToObject(j, "seeds", (double)s->n_runs);
-    add_num(j, "final_loss_median", a->loss[0]);
-    add_num(j, "steps_to_target_median", a->steps[0]);
+    ob_json_add_num(j, "final_loss_median", a->loss[0]);
+    ob_json_add_num(j, "steps_to_target_median", a->steps[0]);
     cJSON_AddNumberToObject(j, "reached", (double)a->reached);
     cJSON_AddNumberToObject(j, "diverged", (double)a->diverged);
     cJSON_AddNumberToObject(j, "settings_tried", (double)m->tried[cell]);
@@ -633,7 +621,7 @@ int ob_sweep_report(const ob_sweep *sw, const char *sweep_dir, const ob_sweep_re
         cJSON_AddBoolToObject(j, "stochastic", sw->problems[p]->stochastic);
         if (m.info[p].has_fstar) cJSON_AddNumberToObject(j, "fstar", m.info[p].fstar);
         else cJSON_AddNullToObject(j, "fstar");
-        add_num(j, "tol", m.info[p].tol);
+        ob_json_add_num(j, "tol", m.info[p].tol);
         cJSON_AddStringToObject(j, "criterion", crit_name(m.info[p].crit));
         cJSON_AddItemToArray(probs, j);
     }
