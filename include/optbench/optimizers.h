@@ -105,6 +105,12 @@ typedef struct ob_optimizer {
      * their agreement bound, in the same units as agree_bound. */
     ob_kernel_fn approx_kernel[OB_ISA_COUNT];
     double approx_bound;
+    /* Fixed properties of the entry, not user options: ob_hparams_default
+     * sets ob_hparams.decoupled_wd (AdamW) and ob_hparams.amsgrad
+     * (AMSGrad) to 1 where these are 1, and the entry offers no key that
+     * switches them off.  An entry copied from AdamW keeps AdamW's rule. */
+    int decoupled_wd;
+    int amsgrad;
 } ob_optimizer;
 
 extern const ob_optimizer *const ob_optimizer_table[];
