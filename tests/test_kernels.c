@@ -88,8 +88,8 @@ static void compare_run(const ob_optimizer *o, const ob_hparams *h, ob_isa isa,
         memcpy(b.g, a.g, n * sizeof(float));
         ob_step_scalars s;
         o->prepare(h, t, &s);
-        o->kernel[OB_ISA_SCALAR](n, a.p, a.g, a.st, &s);
-        o->kernel[isa](n, b.p, b.g, b.st, &s);
+        ob_optimizer_kernel(o, OB_ISA_SCALAR)(n, a.p, a.g, a.st, &s);
+        ob_optimizer_kernel(o, isa)(n, b.p, b.g, b.st, &s);
         size_t d = ob_first_diff(a.p, b.p, n);
         if (d < n)
             cr_assert_fail("%s %s n=%zu off=%zu: p differs from scalar at step %llu, element %zu "
@@ -126,7 +126,7 @@ static void identity_suite(ob_isa isa)
     size_t cases = 0;
     for (size_t oi = 0; oi < ob_optimizer_count; oi++) {
         const ob_optimizer *o = ob_optimizer_table[oi];
-        cr_assert(o->kernel[isa] != NULL, "%s has no %s kernel", o->name, ob_isa_name(isa));
+        cr_assert(ob_optimizer_kernel(o, isa) != NULL, "%s has no %s kernel", o->name, ob_isa_name(isa));
         for (size_t c = 0; c < ob_hp_config_count(o); c++) {
             ob_hparams h;
             if (ob_hp_config(o, c, &h) != 0) continue;
@@ -178,7 +178,7 @@ static void guard_suite(ob_isa isa)
                 for (uint64_t t = 1; t <= 3; t++) {
                     ob_step_scalars s;
                     o->prepare(&h, t, &s);
-                    o->kernel[isa](n, p, g, st, &s);
+                    ob_optimizer_kernel(o, isa)(n, p, g, st, &s);
                 }
                 ob_guarded_free(&gp);
                 ob_guarded_free(&gg);

@@ -201,7 +201,7 @@ static cJSON *measure_exactness(const ob_ci_options *opt, const ob_optimizer *co
             cJSON *isa = cJSON_AddObjectToObject(cj, "isa");
             for (int i = 0; i < OB_ISA_COUNT; i++) {
                 if (!ob_isa_supported((ob_isa)i)) continue;
-                ob_kernel_fn k = o->kernel[i];
+                ob_kernel_fn k = ob_optimizer_kernel(o, (ob_isa)i);
                 if (opt->override_kernel && opt->override_opt && !strcmp(opt->override_opt, o->name) &&
                     opt->override_isa == (ob_isa)i)
                     k = opt->override_kernel;

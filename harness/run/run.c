@@ -217,8 +217,8 @@ static double fp32_step(const ob_case *c, ob_problem *pb, work *w, int i, int le
     o->reference(ht, t, n, w->xa, w->ga, w->sa, w->scale);
     ob_step_scalars s;
     o->prepare(ht, t, &s);
-    ob_kernel_fn k = c->kernel_override[i] ? c->kernel_override[i] : o->kernel[i];
-    ob_run_kernel_threaded(k, n, p->x, gstep, p->st, o->n_state, &s, c->threads);
+    ob_kernel_fn k = c->kernel_override[i] ? c->kernel_override[i] : ob_optimizer_kernel(o, (ob_isa)i);
+    ob_run_kernel_threaded((ob_isa)i, k, n, p->x, gstep, p->st, o->n_state, &s, c->threads);
     size_t where = 0;
     double worst = ob_agree_error(p->x, w->xa, w->scale[0], n, &where);
     *at = where;

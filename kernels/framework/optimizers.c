@@ -1,8 +1,10 @@
 /*
- * optimizers.c — the table of optimizers and variants, hyperparameter
- * handling, validation and the per-step scalars.
+ * optimizers.c — the table of optimizers, hyperparameter handling,
+ * validation and the per-step scalars.
  *
- * Each optimizer is one ob_optimizer entry below.  Defaults and key names
+ * Each optimizer is one ob_optimizer entry below; its kernels are the
+ * steps each ISA's table lists under its kernel_key (step.c,
+ * kernels/ob_isa.h).  Defaults and key names
  * are torch.optim's (torch 2.x).  Valid ranges follow torch's own checks,
  * plus the ones torch is missing (marked "added"): NaN and Inf are rejected
  * everywhere, momentum and dampening must lie in [0, 1), alpha in [0, 1].
@@ -15,29 +17,9 @@
 #include <strings.h>
 
 #include "optbench/optimizers.h"
-#include "kernels/ob_kernels.h"
 #include "ob_reduce.h"
 #include "ob_sam.h"
 #include "optbench/reference.h"
-
-#ifdef OB_BUILD_AVX2
-#define AVX2_KERNEL(opt) ob_##opt##_step_avx2
-#else
-#define AVX2_KERNEL(opt) NULL
-#endif
-#ifdef OB_BUILD_AVX512
-#define AVX512_KERNEL(opt) ob_##opt##_step_avx512
-#else
-#define AVX512_KERNEL(opt) NULL
-#endif
-#define KERNELS(opt) .kernel = {ob_##opt##_step_scalar, AVX2_KERNEL(opt), AVX512_KERNEL(opt)}
-/* Approximate variants and their bounds (README "The approximate variant"). */
-#define APPROX_NONE .approx_bound = 0
-#ifdef OB_BUILD_AVX512
-#define APPROX_ADAM .approx_kernel = {NULL, NULL, ob_adam_step_avx512_approx}, .approx_bound = 12
-#else
-#define APPROX_ADAM APPROX_NONE
-#endif
 
 #define HP(key, kind, def, lo, hi, lo_open, hi_open, doc) \
     {#key, offsetof(ob_hparams, key), kind, def, lo, hi, lo_open, hi_open, doc}
@@ -290,11 +272,10 @@ static const ob_optimizer opt_sgd = {
     .state_mask = mask_sgd,
     .check = check_sgd,
     .prepare = prepare_sgd,
-    KERNELS(sgd),
+    .kernel_key = "sgd",
     .reference = ob_ref_sgd_step,
     .agree_bound = 6,
     .divides = 0,
-    APPROX_NONE,
 };
 static const ob_optimizer opt_adagrad = {
     .name = "adagrad",
@@ -306,11 +287,10 @@ static const ob_optimizer opt_adagrad = {
     .state_names = {"sum"},
     .state_mask = mask_one,
     .prepare = prepare_adagrad,
-    KERNELS(adagrad),
+    .kernel_key = "adagrad",
     .reference = ob_ref_adagrad_step,
     .agree_bound = 8,
     .divides = OB_DIVIDER(1, 1),
-    APPROX_NONE,
 };
 static const ob_optimizer opt_rmsprop = {
     .name = "rmsprop",
@@ -322,11 +302,10 @@ static const ob_optimizer opt_rmsprop = {
     .state_names = {"square_avg", "momentum_buffer", "grad_avg"},
     .state_mask = mask_rmsprop,
     .prepare = prepare_rmsprop,
-    KERNELS(rmsprop),
+    .kernel_key = "rmsprop",
     .reference = ob_ref_rmsprop_step,
     .agree_bound = 10,
     .divides = OB_DIVIDER(1, 1),
-    APPROX_NONE,
 };
 static const ob_optimizer opt_adam = {
     .name = "adam",
@@ -338,11 +317,11 @@ static const ob_optimizer opt_adam = {
     .state_names = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"},
     .state_mask = mask_adam,
     .prepare = prepare_adam,
-    KERNELS(adam),
+    .kernel_key = "adam",
     .reference = ob_ref_adam_step,
     .agree_bound = 10,
     .divides = OB_DIVIDER(1, 1),
-    APPROX_ADAM,
+    .approx_bound = 12, /* README "The approximate variant" */
 };
 /* AdamW and AMSGrad are Adam's kernel with a fixed flag: the entry's
  * decoupled_wd / amsgrad field, not a user option (no hyperparameter key
@@ -358,11 +337,11 @@ static const ob_optimizer opt_adamw = {
     .state_mask = mask_adam,
     .check = check_adamw,
     .prepare = prepare_adam,
-    KERNELS(adam),
+    .kernel_key = "adam",
     .reference = ob_ref_adam_step,
     .agree_bound = 10,
     .divides = OB_DIVIDER(1, 1),
-    APPROX_ADAM,
+    .approx_bound = 12, /* README "The approximate variant" */
     .decoupled_wd = 1,
 };
 static const ob_optimizer opt_amsgrad = {
@@ -375,11 +354,11 @@ static const ob_optimizer opt_amsgrad = {
     .state_names = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"},
     .state_mask = mask_adam,
     .prepare = prepare_adam,
-    KERNELS(adam),
+    .kernel_key = "adam",
     .reference = ob_ref_adam_step,
     .agree_bound = 10,
     .divides = OB_DIVIDER(1, 1),
-    APPROX_ADAM,
+    .approx_bound = 12, /* README "The approximate variant" */
     .amsgrad = 1,
 };
 
@@ -397,11 +376,10 @@ static const ob_optimizer opt_nadam = {
     .state_mask = mask_two,
     .check = check_decoupled,
     .prepare = prepare_nadam,
-    KERNELS(nadam),
+    .kernel_key = "nadam",
     .reference = ob_ref_nadam_step,
     .agree_bound = 10,
     .divides = OB_DIVIDER(1, 2),
-    APPROX_NONE,
 };
 static const ob_optimizer opt_radam = {
     .name = "radam",
@@ -414,11 +392,10 @@ static const ob_optimizer opt_radam = {
     .state_mask = mask_two,
     .check = check_decoupled,
     .prepare = prepare_radam,
-    KERNELS(radam),
+    .kernel_key = "radam",
     .reference = ob_ref_radam_step,
     .agree_bound = 9,
     .divides = OB_DIVIDER(1, 1),
-    APPROX_NONE,
 };
 static const ob_optimizer opt_adamax = {
     .name = "adamax",
@@ -430,11 +407,10 @@ static const ob_optimizer opt_adamax = {
     .state_names = {"exp_avg", "exp_inf"},
     .state_mask = mask_two,
     .prepare = prepare_adamax,
-    KERNELS(adamax),
+    .kernel_key = "adamax",
     .reference = ob_ref_adamax_step,
     .agree_bound = 6,
     .divides = OB_DIVIDER(0, 1),
-    APPROX_NONE,
 };
 static const ob_optimizer opt_lion = {
     .name = "lion",
@@ -447,11 +423,10 @@ static const ob_optimizer opt_lion = {
     .state_mask = mask_one,
     .check = check_adamw,
     .prepare = prepare_lion,
-    KERNELS(lion),
+    .kernel_key = "lion",
     .reference = ob_ref_lion_step,
     .agree_bound = 3,
     .divides = 0,
-    APPROX_NONE,
 };
 
 const ob_optimizer *const ob_optimizer_table[] = {
@@ -622,57 +597,4 @@ size_t ob_traffic_bytes_per_param(const ob_optimizer *o, const ob_hparams *h)
 {
     /* p read + written, g read, each state array read + written. */
     return 3 * sizeof(float) + 2 * ob_state_bytes_per_param(o, h);
-}
-
-/* ---- stepping --------------------------------------------------------- */
-
-int ob_step_check(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, uint64_t t, size_t n,
-                  int have_pg, unsigned state_present, char *err, size_t errlen)
-{
-    if (!ob_isa_supported(isa)) {
-        snprintf(err, errlen, "%s kernels cannot run here: %s", ob_isa_name(isa),
-                 ob_isa_unavailable_reason(isa));
-        return -1;
-    }
-    if (t == 0) {
-        snprintf(err, errlen, "%s: step t must be >= 1", o->name);
-        return -1;
-    }
-    if (ob_validate(o, h, err, errlen) != 0) return -1;
-    if (n == 0) return 0;
-    unsigned m = o->state_mask(h);
-    if (!have_pg) {
-        snprintf(err, errlen, "%s: parameter or gradient array is NULL", o->name);
-        return -1;
-    }
-    for (size_t k = 0; k < o->n_state; k++) {
-        if (((m >> k) & 1u) && !((state_present >> k) & 1u)) {
-            snprintf(err, errlen, "%s: state array '%s' is needed with these hyperparameters but is NULL",
-                     o->name, o->state_names[k]);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-int ob_step_threaded(const ob_optimizer *o, ob_isa isa, const ob_hparams *h,
-                     uint64_t t, size_t n, float *p, const float *g,
-                     float *const *state, int threads, char *err, size_t errlen)
-{
-    unsigned present = 0, used = o->state_mask(h);
-    for (size_t k = 0; state && k < o->n_state; k++)
-        if (((used >> k) & 1u) && state[k]) present |= 1u << k;
-    if (ob_step_check(o, isa, h, t, n, p && g, present, err, errlen) != 0) return -1;
-    if (n == 0) return 0;
-    ob_step_scalars s;
-    o->prepare(h, t, &s);
-    ob_run_kernel_threaded(o->kernel[isa], n, p, g, state, o->n_state, &s, threads);
-    return 0;
-}
-
-int ob_step(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, uint64_t t,
-            size_t n, float *p, const float *g, float *const *state,
-            char *err, size_t errlen)
-{
-    return ob_step_threaded(o, isa, h, t, n, p, g, state, 1, err, errlen);
 }
