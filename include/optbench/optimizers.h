@@ -190,9 +190,9 @@ int ob_step(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, uint64_t t,
             char *err, size_t errlen);
 
 /* The checks every step runs before it touches anything: isa supported
- * and o has a kernel for it (ob_optimizer_runs_on), t >= 1, ob_validate, and for n > 0 the arrays (have_pg: p and g are not
- * NULL; bit k of state_present: state[k] is not NULL).  0, or -1 with a
- * message. */
+ * and o has a kernel for it (ob_optimizer_runs_on), t >= 1, ob_validate,
+ * and for n > 0 the arrays (have_pg: p and g are not NULL; bit k of
+ * state_present: state[k] is not NULL).  0, or -1 with a message. */
 int ob_step_check(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, uint64_t t, size_t n,
                   int have_pg, unsigned state_present, char *err, size_t errlen);
 
