@@ -117,6 +117,10 @@ $(BUILD)/kernels/avx512bf16/%.o: kernels/avx512bf16/%.c
 	$(CC) $(CFLAGS) $(AVX512BF16_FLAGS) -c $< -o $@
 
 $(BUILD)/kernels/avx2/convert.o: AVX2_FLAGS += $(F16C_FLAGS)
+# The scalar bench probes are the portable fallback's ceilings, built with
+# the baseline flags as they always were (the memory probe may use SSE2;
+# the divider probe stays scalar by attribute): kernels/scalar/probe.c.
+$(BUILD)/kernels/scalar/probe.o: NOVEC =
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)

@@ -75,8 +75,12 @@ static int optimizers_one(const char *name, FILE *out, FILE *err)
     fprintf(out, "generic keys (every optimizer):\n");
     print_generic_hparams(out, "  ");
     fprintf(out, "kernels:");
-    for (int isa = 0; isa < OB_ISA_COUNT; isa++)
-        fprintf(out, " %s%s", ob_isa_name((ob_isa)isa), o->kernel[isa] ? "" : "(not built)");
+    for (int isa = 0; isa < OB_ISA_COUNT; isa++) {
+        const char *name = ob_isa_name((ob_isa)isa);
+        if (!ob_isa_compiled((ob_isa)isa)) fprintf(out, " %s(not built)", name);
+        else if (!ob_optimizer_kernel(o, (ob_isa)isa)) fprintf(out, " %s(SKIPPED: no %s kernel)", name, name);
+        else fprintf(out, " %s", name);
+    }
     fprintf(out, "\nagreement bound vs reference: %g u * scale (u = 2^-24)\n", o->agree_bound);
     return OB_EXIT_OK;
 }

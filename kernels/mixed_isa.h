@@ -1,7 +1,8 @@
 /*
  * mixed_isa.h — the per-ISA mixed-precision functions behind ob_cvt_ops
- * and ob_fused_kernels (ob_mixed.h).  Internal to kernels/: call them
- * through those tables, which check the CPU.
+ * and ob_fused_kernel (ob_mixed.h), listed in each folder's table
+ * (kernels/<isa>/table.c).  Internal to kernels/: call them through
+ * ob_cvt_ops_for and the mixed step, which check the CPU.
  *
  * Required ISA: as the suffix (*_avx2: AVX2 + F16C; *_avx512: AVX-512F;
  * *_avx512bf16: AVX-512F + AVX512_BF16 + AVX512BW/VL).

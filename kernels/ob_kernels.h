@@ -29,8 +29,10 @@
  * Required ISA: *_scalar any x86-64 (or any C11 target);
  *               *_avx2   AVX2 + FMA;
  *               *_avx512 AVX-512F.
- * Call them through the variant table (optbench/optimizers.h), which checks the
- * CPU; calling an AVX kernel directly on a CPU without it is SIGILL.
+ * Each folder lists its kernels in its ISA table (kernels/<isa>/table.c,
+ * kernels/ob_isa.h); call them through ob_step / ob_optimizer_kernel
+ * (optbench/optimizers.h), after ob_isa_supported() checked the CPU:
+ * calling an AVX kernel directly on a CPU without it is SIGILL.
  */
 #ifndef OB_KERNELS_H
 #define OB_KERNELS_H

@@ -1,7 +1,7 @@
 /*
  * ob_prefetch.h — software prefetch for the vector kernels streaming from
  * main memory (kernels/avx2, kernels/avx512), and for the memory probes of
- * `optbench bench` (harness/bench_probe*.c), which must prefetch exactly
+ * `optbench bench` (kernels/<isa>/probe.c), which must prefetch exactly
  * as the kernels they bound.
  *
  * From main memory the hardware prefetchers alone left the AVX-512 Adam

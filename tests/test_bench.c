@@ -541,12 +541,13 @@ Test(approx, never_the_exact_kernel_and_only_where_documented)
 {
     for (size_t i = 0; i < ob_optimizer_count; i++) {
         const ob_optimizer *o = ob_optimizer_table[i];
-        int adam_family = o->kernel[OB_ISA_SCALAR] == ob_adam_step_scalar;
+        int adam_family = ob_optimizer_kernel(o, OB_ISA_SCALAR) == ob_adam_step_scalar;
         for (int isa = 0; isa < OB_ISA_COUNT; isa++) {
-            cr_assert(!o->approx_kernel[isa] || o->approx_kernel[isa] != o->kernel[isa]);
-            if (isa != OB_ISA_AVX512 || !adam_family) cr_assert(o->approx_kernel[isa] == NULL, "%s", o->name);
+            const ob_kernel_fn ax = ob_optimizer_approx_kernel(o, (ob_isa)isa);
+            cr_assert(!ax || ax != ob_optimizer_kernel(o, (ob_isa)isa));
+            if (isa != OB_ISA_AVX512 || !adam_family) cr_assert(ax == NULL, "%s", o->name);
         }
-        if (o->approx_kernel[OB_ISA_AVX512]) cr_assert(o->approx_bound > o->agree_bound, "%s", o->name);
+        if (ob_optimizer_approx_kernel(o, OB_ISA_AVX512)) cr_assert(o->approx_bound > o->agree_bound, "%s", o->name);
     }
 }
 
@@ -558,7 +559,7 @@ Test(approx, within_its_bound_on_random_states, .timeout = 120)
     need_avx512();
     for (size_t oi = 0; oi < ob_optimizer_count; oi++) {
         const ob_optimizer *o = ob_optimizer_table[oi];
-        ob_kernel_fn approx = o->approx_kernel[OB_ISA_AVX512];
+        ob_kernel_fn approx = ob_optimizer_approx_kernel(o, OB_ISA_AVX512);
         if (!approx) continue;
         double worst = 0;
         size_t configs = 0;
@@ -594,7 +595,8 @@ Test(approx, special_values_follow_the_exact_kernel)
     double worst = 0;
     for (size_t oi = 0; oi < ob_optimizer_count; oi++) {
         const ob_optimizer *o = ob_optimizer_table[oi];
-        ob_kernel_fn approx = o->approx_kernel[OB_ISA_AVX512], exact = o->kernel[OB_ISA_AVX512];
+        ob_kernel_fn approx = ob_optimizer_approx_kernel(o, OB_ISA_AVX512);
+        ob_kernel_fn exact = ob_optimizer_kernel(o, OB_ISA_AVX512);
         if (!approx) continue;
         for (size_t c = 0; c < ob_hp_config_count(o); c++) {
             ob_hparams h;

@@ -61,7 +61,7 @@ Test(ci, an_unchanged_tree_passes)
 /* One ULP in one element of one ISA's kernel. */
 static void adam_one_ulp(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s)
 {
-    ob_optimizer_find("adam")->kernel[OB_ISA_SCALAR](n, p, g, st, s);
+    ob_optimizer_kernel(ob_optimizer_find("adam"), OB_ISA_SCALAR)(n, p, g, st, s);
     if (n > 41) {
         uint32_t b;
         memcpy(&b, &p[41], 4);
@@ -284,7 +284,7 @@ Test(ci_speed, mann_whitney_separates_shifted_samples_and_not_equal_ones)
 static void adam_delayed(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s)
 {
     ob_isa isa = ob_isa_supported(OB_ISA_AVX512) ? OB_ISA_AVX512 : ob_isa_supported(OB_ISA_AVX2) ? OB_ISA_AVX2 : OB_ISA_SCALAR;
-    ob_optimizer_find("adam")->kernel[isa](n, p, g, st, s);
+    ob_optimizer_kernel(ob_optimizer_find("adam"), isa)(n, p, g, st, s);
     for (volatile size_t i = 0; i < n; i++) {
     }
 }

@@ -25,6 +25,7 @@
 
 #include "optbench/optimizers.h"
 #include "kernels/framework/ob_reduce.h"
+#include "kernels/ob_isa.h"
 #include "optbench/reference.h"
 #include "common/ob_test.h"
 
@@ -338,7 +339,7 @@ Test(clip, independent_of_thread_count, .timeout = 300)
 static ob_kernel_fn current_kernel;
 static void clipped_scalar(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s)
 {
-    ob_run_kernel_threaded(current_kernel, n, p, g, st, OB_MAX_STATE, s, 1);
+    ob_run_kernel_threaded(OB_ISA_SCALAR, current_kernel, n, p, g, st, OB_MAX_STATE, s, 1);
 }
 
 /* A broken clip: the clip coefficient off by 2^-12 (max_norm mis-rounded). */
@@ -346,7 +347,7 @@ static void clipped_wrong(size_t n, float *p, const float *g, float *const *st, 
 {
     ob_step_scalars w = *s;
     w.clip_norm *= 1 + 0x1p-12;
-    ob_run_kernel_threaded(current_kernel, n, p, g, st, OB_MAX_STATE, &w, 1);
+    ob_run_kernel_threaded(OB_ISA_SCALAR, current_kernel, n, p, g, st, OB_MAX_STATE, &w, 1);
 }
 
 Test(clip, agrees_with_reference_within_bound, .timeout = 300)
@@ -355,7 +356,7 @@ Test(clip, agrees_with_reference_within_bound, .timeout = 300)
     ob_rng_init(&rng, ob_test_seed() + 34);
     for (size_t oi = 0; oi < ob_optimizer_count; oi++) {
         const ob_optimizer *o = ob_optimizer_table[oi];
-        current_kernel = o->kernel[OB_ISA_SCALAR];
+        current_kernel = ob_optimizer_kernel(o, OB_ISA_SCALAR);
         double worst = 0;
         size_t configs = 0;
         for (size_t c = 0; c < ob_hp_config_count(o); c++) {
@@ -378,7 +379,7 @@ Test(clip, agrees_with_reference_within_bound, .timeout = 300)
     }
     /* The check can fail: a clip coefficient off by 2^-12. */
     const ob_optimizer *adam = ob_optimizer_find("adam");
-    current_kernel = adam->kernel[OB_ISA_SCALAR];
+    current_kernel = ob_optimizer_kernel(adam, OB_ISA_SCALAR);
     ob_hparams h;
     ob_hparams_default(adam, &h);
     set_clip(adam, &h, 0);
@@ -419,12 +420,56 @@ Test(clip, keys_are_known_and_validated_for_every_optimizer)
     }
 }
 
-/* The reduction runs on the kernel's own ISA. */
-Test(clip, kernel_isa_lookup)
+/* The ISA is passed explicitly: each ISA's kernels and reductions come
+ * from that ISA's own table (NULL where it was not compiled in), and a
+ * clipped step reduces with the ISA its caller names; every ISA's
+ * reduction gives the scalar one's bits, so the choice changes nothing. */
+Test(clip, isa_is_passed_explicitly)
 {
-    for (size_t oi = 0; oi < ob_optimizer_count; oi++)
-        for (int isa = 0; isa < OB_ISA_COUNT; isa++)
-            if (ob_optimizer_table[oi]->kernel[isa])
-                cr_assert_eq(ob_kernel_isa(ob_optimizer_table[oi]->kernel[isa]), (ob_isa)isa);
-    cr_assert(ob_isa_supported(ob_kernel_isa(clipped_scalar)));
+    enum { N = 3001 };
+    const ob_optimizer *adam = ob_optimizer_find("adam");
+    ob_hparams h;
+    ob_hparams_default(adam, &h);
+    h.clip_norm = 0.5;
+    ob_step_scalars s;
+    adam->prepare(&h, 3, &s);
+    float *g = malloc(N * sizeof *g), *want = malloc(N * sizeof *want), *got = malloc(N * sizeof *got);
+    float *st[2][OB_MAX_STATE];
+    for (int k = 0; k < 2; k++)
+        for (int j = 0; j < OB_MAX_STATE; j++) st[k][j] = calloc(N, sizeof(float));
+    ob_rng rng;
+    ob_rng_init(&rng, ob_test_seed() + 35);
+    for (size_t i = 0; i < N; i++) {
+        g[i] = ob_rng_normal_float(&rng, 0);
+        want[i] = ob_rng_normal_float(&rng, 0);
+    }
+    ob_run_kernel_threaded(OB_ISA_SCALAR, ob_optimizer_kernel(adam, OB_ISA_SCALAR), N, want, g, st[0],
+                           OB_MAX_STATE, &s, 1);
+    for (int isa = 0; isa < OB_ISA_COUNT; isa++) {
+        const ob_isa_table *t = ob_isa_table_of((ob_isa)isa);
+        cr_assert_eq(t != NULL, ob_isa_compiled((ob_isa)isa) != 0, "%s", ob_isa_name((ob_isa)isa));
+        cr_assert(ob_sumsq_kernel((ob_isa)isa) == (t ? t->sumsq : NULL));
+        for (size_t oi = 0; oi < ob_optimizer_count; oi++) {
+            const ob_optimizer *o = ob_optimizer_table[oi];
+            const ob_isa_step *k = ob_isa_table_step(t, o->kernel_key);
+            cr_assert(ob_optimizer_kernel(o, (ob_isa)isa) == (k ? k->exact : NULL), "%s/%s", o->name,
+                      ob_isa_name((ob_isa)isa));
+        }
+        if (!ob_isa_supported((ob_isa)isa)) continue;
+        /* The scalar kernel with this ISA's reduction: the scalar result. */
+        ob_rng_init(&rng, ob_test_seed() + 35);
+        for (size_t i = 0; i < N; i++) {
+            (void)ob_rng_normal_float(&rng, 0);
+            got[i] = ob_rng_normal_float(&rng, 0);
+        }
+        for (int j = 0; j < OB_MAX_STATE; j++) memset(st[1][j], 0, N * sizeof(float));
+        ob_run_kernel_threaded((ob_isa)isa, ob_optimizer_kernel(adam, OB_ISA_SCALAR), N, got, g, st[1],
+                               OB_MAX_STATE, &s, 1);
+        cr_assert_eq(ob_first_diff(want, got, N), (size_t)N, "%s reduction", ob_isa_name((ob_isa)isa));
+    }
+    free(g);
+    free(want);
+    free(got);
+    for (int k = 0; k < 2; k++)
+        for (int j = 0; j < OB_MAX_STATE; j++) free(st[k][j]);
 }

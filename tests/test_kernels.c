@@ -7,17 +7,25 @@
  * options, lengths relative to the vector width (0, 1, W-1, W, W+1, 8W+3,
  * 1000, 4099), start offsets of 0..3 floats, random states with +-0,
  * subnormals, huge values, NaN and Inf, over 20 steps.  ISAs the CPU lacks
- * are reported as SKIPPED with the reason.
+ * are reported as SKIPPED with the reason.  An entry with a scalar kernel
+ * only steps on scalar and is SKIPPED ("no <isa> kernel") everywhere else,
+ * in ob_step, the run engine and ci, without a crash or a stray file.
  */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "optbench/optimizers.h"
 #include "common/ob_test.h"
+#include "harness/ci/ob_ci.h"
+#include "harness/core/ob_schedule.h"
+#include "harness/run/ob_run.h"
 #include "harness/testkit/ob_testdata.h"
+#include "kernels/framework/ob_mixed.h"
 
 #define STEPS 20
 #define CANARY 0x7fc0dead  /* a NaN payload no kernel produces */
@@ -88,8 +96,8 @@ static void compare_run(const ob_optimizer *o, const ob_hparams *h, ob_isa isa,
         memcpy(b.g, a.g, n * sizeof(float));
         ob_step_scalars s;
         o->prepare(h, t, &s);
-        o->kernel[OB_ISA_SCALAR](n, a.p, a.g, a.st, &s);
-        o->kernel[isa](n, b.p, b.g, b.st, &s);
+        ob_optimizer_kernel(o, OB_ISA_SCALAR)(n, a.p, a.g, a.st, &s);
+        ob_optimizer_kernel(o, isa)(n, b.p, b.g, b.st, &s);
         size_t d = ob_first_diff(a.p, b.p, n);
         if (d < n)
             cr_assert_fail("%s %s n=%zu off=%zu: p differs from scalar at step %llu, element %zu "
@@ -126,7 +134,7 @@ static void identity_suite(ob_isa isa)
     size_t cases = 0;
     for (size_t oi = 0; oi < ob_optimizer_count; oi++) {
         const ob_optimizer *o = ob_optimizer_table[oi];
-        cr_assert(o->kernel[isa] != NULL, "%s has no %s kernel", o->name, ob_isa_name(isa));
+        cr_assert(ob_optimizer_kernel(o, isa) != NULL, "%s has no %s kernel", o->name, ob_isa_name(isa));
         for (size_t c = 0; c < ob_hp_config_count(o); c++) {
             ob_hparams h;
             if (ob_hp_config(o, c, &h) != 0) continue;
@@ -178,7 +186,7 @@ static void guard_suite(ob_isa isa)
                 for (uint64_t t = 1; t <= 3; t++) {
                     ob_step_scalars s;
                     o->prepare(&h, t, &s);
-                    o->kernel[isa](n, p, g, st, &s);
+                    ob_optimizer_kernel(o, isa)(n, p, g, st, &s);
                 }
                 ob_guarded_free(&gp);
                 ob_guarded_free(&gg);
@@ -366,4 +374,155 @@ Test(edge, n_above_2_pow_31, .timeout = 600)
     }
     munmap(p, bytes);
     munmap(g, bytes);
+}
+
+/* ---- an entry with a scalar kernel only ------------------------------------ */
+
+/* AdamW as a new optimizer whose vector kernels are not written yet: the
+ * scalar kernel of its own, none for the vector ISAs. */
+static ob_kernel_set scalar_only_kernels;
+static ob_optimizer scalar_only_entry(void)
+{
+    const ob_optimizer *adamw = ob_optimizer_find("adamw");
+    ob_optimizer o = *adamw;
+    o.name = "adamw_scalar_only";
+    memset(&scalar_only_kernels, 0, sizeof scalar_only_kernels);
+    scalar_only_kernels.exact[OB_ISA_SCALAR] = ob_optimizer_kernel(adamw, OB_ISA_SCALAR);
+    o.own_kernels = &scalar_only_kernels;
+    return o;
+}
+
+Test(scalar_only, steps_on_scalar_and_is_skipped_elsewhere)
+{
+    const ob_optimizer o = scalar_only_entry();
+    const ob_optimizer *adamw = ob_optimizer_find("adamw");
+    enum { N = 37 };
+    ob_hparams h;
+    ob_hparams_default(&o, &h);
+    for (int isa = 0; isa < OB_ISA_COUNT; isa++) {
+        const char *name = ob_isa_name((ob_isa)isa);
+        float p[N], g[N], m[N] = {0}, v[N] = {0}, want[N], wm[N] = {0}, wv[N] = {0};
+        float *st[OB_MAX_STATE] = {m, v}, *wst[OB_MAX_STATE] = {wm, wv};
+        for (int i = 0; i < N; i++) {
+            p[i] = want[i] = 0.25f * (float)(i - 17);
+            g[i] = 0.125f * (float)(i % 7) - 0.3f;
+        }
+        char err[256], why[128];
+        const int rc = ob_step(&o, (ob_isa)isa, &h, 1, N, p, g, st, err, sizeof err);
+        const int runs = ob_optimizer_runs_on(&o, (ob_isa)isa, why, sizeof why);
+        if (isa == OB_ISA_SCALAR) {
+            cr_assert(runs && rc == 0, "%s", err);
+            cr_assert_eq(ob_step(adamw, OB_ISA_SCALAR, &h, 1, N, want, g, wst, err, sizeof err), 0, "%s", err);
+            cr_assert_eq(ob_first_diff(p, want, N), (size_t)N, "the scalar step is not AdamW's");
+            continue;
+        }
+        cr_assert_null(ob_optimizer_kernel(&o, (ob_isa)isa));
+        cr_assert_eq(rc, -1, "%s stepped without a kernel", name);
+        cr_assert_eq(runs, 0);
+        if (!ob_isa_supported((ob_isa)isa)) continue;  /* the CPU's reason comes first */
+        char want_why[64];
+        snprintf(want_why, sizeof want_why, "no %s kernel", name);
+        cr_assert(strstr(err, want_why), "%s: %s", name, err);
+        cr_assert_str_eq(why, want_why);
+        cr_assert_eq(memcmp(p, want, sizeof p), 0, "%s: p touched", name);
+        /* The mixed-precision step refuses the same way. */
+        ob_format f;
+        cr_assert_eq(ob_format_parse("bf16-state", &f, err, sizeof err), 0, "%s", err);
+        uint16_t bm[N] = {0}, bv[N] = {0};
+        void *bst[OB_MAX_STATE] = {bm, bv};
+        cr_assert_eq(ob_step_mixed(&o, (ob_isa)isa, &h, 1, &f, 1.0f, N, p, g, bst, 1, NULL, err, sizeof err), -1);
+        cr_assert(strstr(err, want_why), "%s", err);
+        cr_log_info("%s on %s: SKIPPED: %s", o.name, name, why);
+    }
+}
+
+/* Whether a file in dir has ".tmp" in its name (an atomic write left behind). */
+static int dir_has_tmp(const char *dir)
+{
+    DIR *d = opendir(dir);
+    cr_assert(d != NULL, "cannot open %s", dir);
+    int found = 0;
+    for (struct dirent *e; (e = readdir(d));) found |= strstr(e->d_name, ".tmp") != NULL;
+    closedir(d);
+    return found;
+}
+
+Test(scalar_only, the_run_engine_skips_the_vector_paths)
+{
+    ob_optimizer o = scalar_only_entry();
+    ob_case c;
+    memset(&c, 0, sizeof c);
+    c.opt = &o;
+    ob_hparams_default(&o, &c.h);
+    char msg[512];
+    cr_assert_eq(ob_schedule_parse(NULL, NULL, 0, &c.sched, msg, sizeof msg), 0, "%s", msg);
+    c.problem = ob_problem_find("quad_diag");
+    cr_assert(c.problem);
+    c.n = 20;
+    c.steps = 20;
+    c.threads = 1;
+    for (int i = 0; i < OB_ISA_COUNT; i++)
+        if (ob_isa_supported((ob_isa)i)) c.isa_mask |= 1u << i;
+    char dir[64], csv[128];
+    snprintf(dir, sizeof dir, "/tmp/optbench-test-scalar-only-XXXXXX");
+    cr_assert(mkdtemp(dir) != NULL);
+    snprintf(csv, sizeof csv, "%s/case.csv", dir);
+    ob_case_result r;
+    cr_assert_eq(ob_run_case(&c, csv, &r, msg, sizeof msg), 0, "%s", msg);
+    cr_assert(r.isa[OB_ISA_SCALAR].ran && r.ok);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ob_case_summary(f, &c, &r);
+    fclose(f);
+    cJSON *j = ob_case_to_json(&c, &r);
+    for (int i = 1; i < OB_ISA_COUNT; i++) {
+        if (!ob_isa_supported((ob_isa)i)) continue;
+        char want[64];
+        snprintf(want, sizeof want, "SKIPPED: no %s kernel", ob_isa_name((ob_isa)i));
+        cr_assert_eq(r.isa[i].ran, 0);
+        cr_assert_str_eq(r.isa[i].skipped, want + strlen("SKIPPED: "));
+        cr_assert(strstr(buf, want), "summary lacks '%s':\n%s", want, buf);
+        const cJSON *sk = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "skipped"),
+                                                           ob_isa_name((ob_isa)i));
+        cr_assert(cJSON_IsString(sk) && !strcmp(sk->valuestring, r.isa[i].skipped), "results.json lacks it");
+    }
+    cJSON_Delete(j);
+    free(buf);
+    FILE *in = fopen(csv, "r");
+    cr_assert(in != NULL, "no CSV written");
+    fclose(in);
+    cr_assert(!dir_has_tmp(dir), "a temporary file was left in %s", dir);
+    remove(csv);
+    rmdir(dir);
+}
+
+Test(scalar_only, ci_reports_the_vector_isas_as_skipped)
+{
+    const ob_optimizer o = scalar_only_entry();
+    const ob_optimizer *opts[] = {&o};
+    ob_ci_options opt;
+    ob_ci_options_default(&opt);
+    opt.speed = 0;
+    opt.opts = opts;
+    opt.n_opts = 1;
+    char err[512];
+    cJSON *m = ob_ci_measure(&opt, 0, NULL, NULL, err, sizeof err);
+    cr_assert(m != NULL, "%s", err);
+    ob_check_list l = {0};
+    ob_ci_compare(m, NULL, &opt, &l);
+    size_t skipped = 0, vector = 0;
+    for (int i = 1; i < OB_ISA_COUNT; i++) vector += ob_isa_supported((ob_isa)i) != 0;
+    for (size_t k = 0; k < l.n; k++) {
+        cr_assert_neq(l.v[k].status, OB_CHECK_FAIL, "%s %s: %s", l.v[k].gate, l.v[k].name, l.v[k].detail);
+        if (l.v[k].status != OB_CHECK_SKIP) continue;
+        cr_assert(strstr(l.v[k].detail, "no ") && strstr(l.v[k].detail, " kernel"), "%s", l.v[k].detail);
+        skipped++;
+    }
+    cr_assert_gt(ob_checks_count(&l, OB_CHECK_PASS), 0);
+    /* One exactness check per configuration and vector ISA, each SKIPPED. */
+    cr_assert_eq(skipped % (vector ? vector : 1), 0);
+    cr_assert_eq(skipped > 0, vector > 0, "%zu skipped checks for %zu vector ISAs", skipped, vector);
+    ob_checks_free(&l);
+    cJSON_Delete(m);
 }

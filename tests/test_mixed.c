@@ -604,7 +604,7 @@ Test(sr, fused_kernel_any_index_base)
             }
             float *st_ref[OB_MAX_STATE] = {m[0], v[0]};
             void *st[OB_MAX_STATE] = {m[1], v[1]};
-            o->kernel[OB_ISA_SCALAR](N, pf, g, st_ref, &s);
+            ob_optimizer_kernel(o, OB_ISA_SCALAR)(N, pf, g, st_ref, &s);
             fk->fn(N, p16, g, st, &s, 1.0f, 1, ob_sr_call_key(key, 0), bases[b]);
             for (size_t i = 0; i < N; i++) {
                 const uint16_t want = ob_f32_to_bf16_sr(pf[i], ob_sr_bits(key, (uint64_t)bases[b] + i));

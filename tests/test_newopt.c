@@ -253,3 +253,22 @@ Test(validation_new, decoupled_decay_factor_must_stay_positive)
     cr_assert_eq(ob_hparam_set(o, &h, "momentum_decay=-1", err, sizeof err), -1);
     cr_assert(strstr(err, "momentum_decay") && strstr(err, "valid"), "%s", err);
 }
+
+/* Fixed properties are fields of the entry: a copy of AdamW under another
+ * name still decays decoupled, a copy of AMSGrad still keeps the maximum
+ * (they once hung on the entry's address, and a copy ran as plain Adam). */
+Test(validation_new, fixed_properties_travel_with_a_copied_entry)
+{
+    ob_optimizer w = *ob_optimizer_find("adamw"), a = *ob_optimizer_find("amsgrad");
+    w.name = "adamw_copy";
+    a.name = "amsgrad_copy";
+    ob_hparams h;
+    ob_hparams_default(&w, &h);
+    cr_assert_eq(h.decoupled_wd, 1);
+    cr_assert_eq(h.amsgrad, 0);
+    ob_hparams_default(&a, &h);
+    cr_assert_eq(h.amsgrad, 1);
+    cr_assert_eq(h.decoupled_wd, 0);
+    ob_hparams_default(ob_optimizer_find("adam"), &h);
+    cr_assert(h.decoupled_wd == 0 && h.amsgrad == 0);
+}

@@ -74,7 +74,7 @@ static void prepare_adam_wrong_bc(const ob_hparams *h, uint64_t t, ob_step_scala
 
 static void adam_flip_one_bit(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s)
 {
-    ob_optimizer_find("adam")->kernel[OB_ISA_SCALAR](n, p, g, st, s);
+    ob_optimizer_kernel(ob_optimizer_find("adam"), OB_ISA_SCALAR)(n, p, g, st, s);
     if (n > 7) {
         uint32_t b;
         memcpy(&b, &p[7], 4);
@@ -87,7 +87,10 @@ Test(agreement, broken_kernels_are_caught)
 {
     ob_optimizer wrong_bc = *ob_optimizer_find("adam"), flipped = wrong_bc;
     wrong_bc.prepare = prepare_adam_wrong_bc;
-    flipped.kernel[OB_ISA_SCALAR] = adam_flip_one_bit;
+    ob_kernel_set flip;
+    ob_optimizer_kernels(&flipped, &flip);
+    flip.exact[OB_ISA_SCALAR] = adam_flip_one_bit;
+    flipped.own_kernels = &flip;
     ob_hparams h;
     ob_hparams_default(&wrong_bc, &h);
     ob_rng rng;

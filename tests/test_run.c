@@ -116,7 +116,7 @@ Test(run, small_matrix_writes_the_documented_files)
 static uint64_t flip_step_counter;
 static void adam_flipped(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s)
 {
-    ob_optimizer_find("adam")->kernel[OB_ISA_SCALAR](n, p, g, st, s);
+    ob_optimizer_kernel(ob_optimizer_find("adam"), OB_ISA_SCALAR)(n, p, g, st, s);
     if (++flip_step_counter >= 7 && n > 3) {
         uint32_t b;
         memcpy(&b, &p[3], 4);

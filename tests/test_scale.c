@@ -192,7 +192,7 @@ ParameterizedTest(size_t *oi, scale, every_kernel_above_2_pow_31, .timeout = 120
                 sv[k] = slot_init(o, 2 + k, j);
                 sp[k] = &sv[k];
             }
-            for (size_t r = 0; r < times; r++) o->kernel[OB_ISA_SCALAR](1, &p, &g, sp, &s);
+            for (size_t r = 0; r < times; r++) ob_optimizer_kernel(o, OB_ISA_SCALAR)(1, &p, &g, sp, &s);
             cr_assert(!memcmp(&p, &a[0].slots[j], sizeof p),
                       "%s/%s, n = %zu: p[%zu] = %.9g, expected %.9g (%zu updates of its slot)", cfg,
                       ob_isa_name((ob_isa)isa), n, probe[q], (double)a[0].slots[j], (double)p, times);

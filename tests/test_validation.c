@@ -166,7 +166,7 @@ Test(table, every_entry_is_complete)
     for (size_t oi = 0; oi < ob_optimizer_count; oi++) {
         const ob_optimizer *o = ob_optimizer_table[oi];
         cr_assert(o->name && o->title && o->source && o->prepare && o->reference && o->state_mask);
-        cr_assert(o->kernel[OB_ISA_SCALAR], "%s lacks a scalar kernel", o->name);
+        cr_assert(ob_optimizer_kernel(o, OB_ISA_SCALAR), "%s lacks a scalar kernel", o->name);
         cr_assert(o->agree_bound > 0);
         cr_assert_eq(ob_optimizer_find(o->name), o);
         ob_hparams h;
@@ -175,7 +175,7 @@ Test(table, every_entry_is_complete)
         cr_assert_eq(ob_validate(o, &h, err, sizeof err), 0, "%s defaults are invalid: %s", o->name, err);
         for (int isa = 0; isa < OB_ISA_COUNT; isa++)
             if (ob_isa_compiled((ob_isa)isa))
-                cr_assert(o->kernel[isa], "%s has no %s kernel", o->name, ob_isa_name((ob_isa)isa));
+                cr_assert(ob_optimizer_kernel(o, (ob_isa)isa), "%s has no %s kernel", o->name, ob_isa_name((ob_isa)isa));
     }
     const ob_optimizer *adam = ob_optimizer_find("adam");
     ob_hparams h;

@@ -358,7 +358,7 @@ static int run_case(void *ctx, uint64_t iterations)
         }
     } else {
         for (uint64_t i = 0; i < iterations; i++)
-            ob_run_kernel_threaded(c->fn, c->n, p, g, c->st, OB_MAX_STATE, &c->s[i & 1], c->threads);
+            ob_run_kernel_threaded(c->isa, c->fn, c->n, p, g, c->st, OB_MAX_STATE, &c->s[i & 1], c->threads);
     }
     ob_gb_clobber();
     return 0;
@@ -414,6 +414,7 @@ static bench_case *new_case(ob_bench_plan *plan, ob_bench_kind kind, const ob_op
     c->threads = threads;
     c->tag = -1;
     c->fmt = -1;
+    c->isa = (ob_isa)isa;
     r->opt = o;
     r->isa = isa;
     snprintf(r->variant, sizeof r->variant, "%s", variant);
@@ -480,7 +481,7 @@ static int add_kernel(ob_bench_plan *plan, size_t oi, ob_isa isa, int approx, si
     const ob_hparams *h = &plan->cfg.h[oi];
     bench_case *c = new_case(plan, OB_BENCH_KERNEL, o, isa, approx ? "approx" : "exact", n, threads);
     if (!c) return -1;
-    c->fn = approx ? o->approx_kernel[isa] : o->kernel[isa];
+    c->fn = approx ? ob_optimizer_approx_kernel(o, isa) : ob_optimizer_kernel(o, isa);
     c->tag = (int)oi;
     c->slots = o->state_mask(h);
     prepare_pair(o, h, c->s);
@@ -568,7 +569,7 @@ static int add_formats(ob_bench_plan *plan, size_t n)
                         add_mixed(plan, OB_BENCH_PROBE_MEM, oi, fi, (ob_isa)isa, n, t) != 0)
                         return -1;
                 for (int isa = 0; isa < OB_ISA_COUNT; isa++)
-                    if (((cfg->isa_mask >> isa) & 1u) && o->kernel[isa] &&
+                    if (((cfg->isa_mask >> isa) & 1u) && ob_optimizer_kernel(o, (ob_isa)isa) &&
                         add_mixed(plan, OB_BENCH_KERNEL, oi, fi, (ob_isa)isa, n, t) != 0)
                         return -1;
             }
@@ -644,9 +645,9 @@ int ob_bench_plan_register(ob_bench_plan *plan, char *err, size_t errlen)
                 for (int isa = 0; first && isa < OB_ISA_COUNT; isa++)
                     if (((plan->probe_mask >> isa) & 1u) && add_probe_mem(plan, oi, (ob_isa)isa, n, t) != 0) goto oom;
                 for (int isa = 0; isa < OB_ISA_COUNT; isa++) {
-                    if (!((cfg->isa_mask >> isa) & 1u) || !o->kernel[isa]) continue;
+                    if (!((cfg->isa_mask >> isa) & 1u) || !ob_optimizer_kernel(o, (ob_isa)isa)) continue;
                     if (add_kernel(plan, oi, (ob_isa)isa, 0, n, t) != 0) goto oom;
-                    if (cfg->approx && o->approx_kernel[isa] && add_kernel(plan, oi, (ob_isa)isa, 1, n, t) != 0)
+                    if (cfg->approx && ob_optimizer_approx_kernel(o, (ob_isa)isa) && add_kernel(plan, oi, (ob_isa)isa, 1, n, t) != 0)
                         goto oom;
                 }
             }

@@ -447,6 +447,11 @@ int ob_cmd_bench(int argc, char **argv, FILE *out, FILE *err)
         rc = OB_EXIT_FAIL;
         goto done;
     }
+    for (size_t i = 0; i < cfg.n_opts; i++)  /* what the plan left out */
+        for (int k = 0; k < OB_ISA_COUNT; k++)
+            if (((cfg.isa_mask >> k) & 1u) && !ob_optimizer_kernel(cfg.opts[i], (ob_isa)k))
+                fprintf(out, "%s/%s: SKIPPED: no %s kernel\n", cfg.opts[i]->name, ob_isa_name((ob_isa)k),
+                        ob_isa_name((ob_isa)k));
     /* Defaults first: later flags win, so the user's override them.
      * Random interleaving spreads every benchmark's repetitions over the
      * whole run, so the medians of a kernel and of its probes sample the

@@ -165,7 +165,7 @@ void ob_bench_print_targets(FILE *out, const ob_bench_plan *plan);
 void ob_bench_print_formats(FILE *out, const ob_bench_plan *plan);
 cJSON *ob_bench_formats_json(const ob_bench_plan *plan);
 
-/* ---- probes (bench_probe.c), in the kernels' ob_kernel_fn shape --------- */
+/* ---- probes (kernels/<isa>/probe.c, found by bench_probe.c) -------------- */
 
 /* Memory probe with k state arrays (0 <= k <= OB_MAX_STATE): p += c*g and
  * state[j] += c*g, c = s->lr.  NULL if the ISA is not compiled in. */
@@ -177,7 +177,7 @@ ob_kernel_fn ob_bench_probe_triad(ob_isa isa);
  * NULL outside 0 <= n_sqrt <= 2, 1 <= n_div <= 2. */
 ob_kernel_fn ob_bench_probe_div(ob_isa isa, int n_sqrt, int n_div);
 
-/* Memory probe of a mixed format (bench_probe_mixed.c): p, g and k state
+/* Memory probe of a mixed format: p, g and k state
  * arrays, 16-bit where bit 0 (p), 1 (g), 2 (state) of `halves` is set,
  * else fp32; x = narrow(widen(x) + c*widen(g)).  NULL if the ISA is not
  * compiled in. */

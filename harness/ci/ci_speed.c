@@ -107,13 +107,17 @@ cJSON *ob_ci_speed_measure(const ob_ci_options *opt, char *err, size_t errlen)
 {
     static const char *const names[] = {"adam", "sgd"};
     ob_optimizer copies[2];
+    ob_kernel_set hooked[2];
     ob_bench_config cfg;
     memset(&cfg, 0, sizeof cfg);
     for (size_t i = 0; i < 2; i++) {
         copies[i] = *ob_optimizer_find(names[i]);
         /* Test hook: a slowed-down kernel (tests/test_ci.c). */
-        if (opt->override_kernel && opt->override_opt && !strcmp(opt->override_opt, names[i]))
-            copies[i].kernel[opt->override_isa] = opt->override_kernel;
+        if (opt->override_kernel && opt->override_opt && !strcmp(opt->override_opt, names[i])) {
+            ob_optimizer_kernels(&copies[i], &hooked[i]);
+            hooked[i].exact[opt->override_isa] = opt->override_kernel;
+            copies[i].own_kernels = &hooked[i];
+        }
         cfg.opts[i] = &copies[i];
         ob_hparams_default(&copies[i], &cfg.h[i]);
     }

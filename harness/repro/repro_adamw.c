@@ -174,8 +174,8 @@ static void aw_probe(void *ctx, const ob_repro_probe *pr)
         ob_step_scalars sa, sb;
         opt->prepare(pr->h, pr->t, &sa);
         opt->prepare(&h0, pr->t, &sb);
-        opt->kernel[isa](AW_N, o->xa32, pr->g32, o->sa32, &sa);
-        opt->kernel[isa](AW_N, o->xb32, pr->g32, o->sb32, &sb);
+        ob_optimizer_kernel(opt, isa)(AW_N, o->xa32, pr->g32, o->sa32, &sa);
+        ob_optimizer_kernel(opt, isa)(AW_N, o->xb32, pr->g32, o->sb32, &sb);
         for (size_t i = 0; i < AW_N; i++) {
             diff[i] = (double)o->xb32[i] - (double)o->xa32[i];
             x[i] = pr->x32[i];

@@ -186,9 +186,9 @@ int ob_repro_traj(const ob_repro_objective *obj, const ob_repro_traj_cfg *c, ob_
     if (ob_validate(o, &c->h, err, errlen) != 0) return -1;
     for (int i = 0; i < OB_ISA_COUNT; i++) {
         if (!((c->paths >> OB_REPRO_PATH_ISA(i)) & 1u)) continue;
-        if (!o->kernel[i] || !ob_isa_supported((ob_isa)i)) {
-            snprintf(err, errlen, "%s cannot run on %s here: %s", o->name, ob_isa_name((ob_isa)i),
-                     o->kernel[i] ? ob_isa_unavailable_reason((ob_isa)i) : "no kernel in this build");
+        char why[128];
+        if (!ob_optimizer_runs_on(o, (ob_isa)i, why, sizeof why)) {
+            snprintf(err, errlen, "%s cannot run on %s here: %s", o->name, ob_isa_name((ob_isa)i), why);
             return -1;
         }
     }
@@ -244,7 +244,7 @@ int ob_repro_traj(const ob_repro_objective *obj, const ob_repro_traj_cfg *c, ob_
         for (int i = lead; i < OB_ISA_COUNT; i++) {
             epath *p = &e.p[i];
             if (!p->active) continue;
-            ob_kernel_fn kf = c->kernel_override[i] ? c->kernel_override[i] : o->kernel[i];
+            ob_kernel_fn kf = c->kernel_override[i] ? c->kernel_override[i] : ob_optimizer_kernel(o, (ob_isa)i);
             ob_repro_kpath *kp = &k->p[OB_REPRO_PATH_ISA(i)];
             widen(p->x, e.xprev, n);
             double f;

@@ -138,6 +138,9 @@ static int prepare(const ob_args *a, trace_job *j, FILE *err)
     if (rc != OB_EXIT_OK) return rc;
     rc = ob_cli_isa(c, "isa", ob_args_get(a, "isa"), 1, &j->isa, &j->reference, err);
     if (rc != OB_EXIT_OK) return rc;
+    if (!j->reference && !ob_optimizer_kernel(j->o, j->isa))
+        return ob_usage_error(c, err, "--isa %s: SKIPPED: no %s kernel for %s", ob_isa_name(j->isa),
+                              ob_isa_name(j->isa), j->o->name);
 
     if (ob_numlist_read(ob_args_get(a, "x0"), &j->x0, &j->n, msg, sizeof msg) != 0 ||
         ob_numrows_read(ob_args_get(a, "grads"), j->n, &j->grads, msg, sizeof msg) != 0)

@@ -50,6 +50,7 @@ typedef struct ob_case {
 /* Figures for one path (the reference, or one ISA). */
 typedef struct ob_path_result {
     int ran;
+    char skipped[32];               /* why an asked-for path did not run ("no avx2 kernel"), else "" */
     double final_loss;
     double final_gap;               /* loss - f*, NaN when f* is unknown */
     double final_dist;              /* ||x - x*||, NaN when x* is unknown */
@@ -100,7 +101,9 @@ void ob_case_id(const ob_case *c, char *buf, size_t len);
  * to skip).  Returns 0 (check r->ok for agreement), or -1 with a message
  * and r->exit_code (bad configuration, missing data, out of memory, write
  * failure, or a SIGINT/SIGTERM seen between steps: the CSV is then
- * abandoned, never left half-written). */
+ * abandoned, never left half-written).  An asked-for ISA on which the
+ * optimizer has no kernel (ob_optimizer_kernel NULL, no override) is not
+ * run: r->isa[i].skipped says why ("no avx2 kernel"). */
 int ob_run_case(const ob_case *c, const char *csv_path, ob_case_result *r, char *err, size_t errlen);
 
 /* Memory this process may still use, in bytes: MemAvailable + SwapFree,

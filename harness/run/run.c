@@ -217,8 +217,8 @@ static double fp32_step(const ob_case *c, ob_problem *pb, work *w, int i, int le
     o->reference(ht, t, n, w->xa, w->ga, w->sa, w->scale);
     ob_step_scalars s;
     o->prepare(ht, t, &s);
-    ob_kernel_fn k = c->kernel_override[i] ? c->kernel_override[i] : o->kernel[i];
-    ob_run_kernel_threaded(k, n, p->x, gstep, p->st, o->n_state, &s, c->threads);
+    ob_kernel_fn k = c->kernel_override[i] ? c->kernel_override[i] : ob_optimizer_kernel(o, (ob_isa)i);
+    ob_run_kernel_threaded((ob_isa)i, k, n, p->x, gstep, p->st, o->n_state, &s, c->threads);
     size_t where = 0;
     double worst = ob_agree_error(p->x, w->xa, w->scale[0], n, &where);
     *at = where;
@@ -400,9 +400,16 @@ void ob_case_id(const ob_case *c, char *buf, size_t len)
     snprintf(buf, len, "%s.%s%s", c->problem->name, c->opt->name, ob_sam_label(c->h.sam_rho, c->h.sam_adaptive));
 }
 
-int ob_run_case(const ob_case *c, const char *csv_path, ob_case_result *r, char *err, size_t errlen)
+int ob_run_case(const ob_case *asked, const char *csv_path, ob_case_result *r, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
+    ob_case runnable = *asked;  /* without the paths that have no kernel: SKIPPED */
+    const ob_case *c = &runnable;
+    for (int i = 0; i < OB_ISA_COUNT; i++)
+        if (((c->isa_mask >> i) & 1u) && !c->kernel_override[i] && !ob_optimizer_kernel(c->opt, (ob_isa)i)) {
+            runnable.isa_mask &= ~(1u << i);
+            snprintf(r->isa[i].skipped, sizeof r->isa[i].skipped, "no %s kernel", ob_isa_name((ob_isa)i));
+        }
     const ob_optimizer *o = c->opt;
     ob_problem *pb = NULL;
     if (create_problem(c, &pb, &r->exit_code, err, errlen) != 0) return -1;
@@ -645,9 +652,13 @@ cJSON *ob_case_to_json(const ob_case *c, const ob_case_result *r)
     cJSON_AddStringToObject(j, "csv", csv);
     cJSON_AddItemToObject(j, "reference", path_json(&r->ref, 0, 0));
     cJSON *isa = cJSON_AddObjectToObject(j, "isa");
-    for (int i = 0; i < OB_ISA_COUNT; i++)
+    cJSON *skipped = NULL;
+    for (int i = 0; i < OB_ISA_COUNT; i++) {
         if (r->isa[i].ran)
             cJSON_AddItemToObject(isa, ob_isa_name((ob_isa)i), path_json(&r->isa[i], 1, c->opt->agree_bound));
+        else if (r->isa[i].skipped[0] && (skipped || (skipped = cJSON_AddObjectToObject(j, "skipped"))))
+            cJSON_AddStringToObject(skipped, ob_isa_name((ob_isa)i), r->isa[i].skipped);
+    }
     cJSON_AddBoolToObject(j, "ok", r->ok);
     return j;
 }
@@ -696,6 +707,9 @@ static void summary_line(FILE *out, const char *id, const char *path, const ob_p
 void ob_case_summary(FILE *out, const ob_case *c, const ob_case_result *r)
 {
     summary_line(out, r->id, "reference", &r->ref, 0, 0);
-    for (int i = 0; i < OB_ISA_COUNT; i++)
+    for (int i = 0; i < OB_ISA_COUNT; i++) {
         if (r->isa[i].ran) summary_line(out, "", ob_isa_name((ob_isa)i), &r->isa[i], 1, c->opt->agree_bound);
+        else if (r->isa[i].skipped[0])
+            fprintf(out, "%-34s %-9s SKIPPED: %s\n", "", ob_isa_name((ob_isa)i), r->isa[i].skipped);
+    }
 }

@@ -437,6 +437,18 @@ static void add_note(ob_sweep *sw, const char *fmt, ...)
     cJSON_AddItemToArray(sw->notes, cJSON_CreateString(buf));
 }
 
+/* Whether opt has a kernel on every ISA of the sweep; if not, its
+ * settings are left out with a note, once (at the first problem). */
+static int has_kernels(ob_sweep *sw, const ob_optimizer *opt, size_t pi)
+{
+    for (int i = 0; i < OB_ISA_COUNT; i++)
+        if (((sw->isa_mask >> i) & 1u) && !ob_optimizer_kernel(opt, (ob_isa)i)) {
+            if (pi == 0) add_note(sw, "%s: SKIPPED: no %s kernel", opt->name, ob_isa_name((ob_isa)i));
+            return 0;
+        }
+    return 1;
+}
+
 /* The normalised specification: names resolved, defaults spelled out, so
  * that the same sweep asked for in different words compares equal. */
 static cJSON *normalise(const ob_sweep *sw, const cJSON *spec, const char *isa_norm, const char *sched_name)
@@ -613,6 +625,7 @@ static int plan(const cJSON *spec, ob_sweep *sw, char *err, size_t errlen)
         for (size_t oi = 0; oi < sw->n_opts && rc == 0; oi++) {
             ob_case base;
             size_t before = sw->n_settings;
+            if (!has_kernels(sw, sw->opts[oi], pi)) continue;
             rc = base_case(sw, spec, pi, oi, &sched, sets, nsets, pp, npp, &base, err, errlen);
             if (rc == 0) rc = expand(&pl, pi, oi, &base, err, errlen);
             if (rc == 0) rc = add_runs(&pl, pi, before, err, errlen);

@@ -565,7 +565,11 @@ static void summary(const model *m, FILE *out)
         for (size_t o = 0; o < sw->n_opts; o++) {
             size_t cell = p * sw->n_opts + o, i = m->best[cell];
             if (i == SIZE_MAX) {
-                fprintf(out, "%-22s %-9s %-28s\n", sw->problems[p]->name, sw->opts[o]->name, "(not finished)");
+                int kernels = 1;  /* else left out of the plan (a note says which ISA lacks one) */
+                for (int k = 0; k < OB_ISA_COUNT; k++)
+                    kernels &= !((sw->isa_mask >> k) & 1u) || ob_optimizer_kernel(sw->opts[o], (ob_isa)k) != NULL;
+                fprintf(out, "%-22s %-9s %-28s\n", sw->problems[p]->name, sw->opts[o]->name,
+                        kernels ? "(not finished)" : "(SKIPPED: no kernel)");
                 continue;
             }
             const agg *a = &m->aggs[i];

@@ -127,7 +127,7 @@ double ob_agree_measure(const ob_optimizer *o, const ob_hparams *h, ob_kernel_fn
         p[i] = ob_rng_normal_float(&rng, 0);
         for (size_t k = 0; k < ns; k++) st[k][i] = ob_rng_normal_float(&rng, ob_state_nonneg(o, k));
     }
-    if (!kernel) kernel = o->kernel[OB_ISA_SCALAR];
+    if (!kernel) kernel = ob_optimizer_kernel(o, OB_ISA_SCALAR);
     unsigned mask = o->state_mask(h);
     double worst = 0;
     char cfg[256];

@@ -3,8 +3,10 @@
  *
  * This table drives dispatch, the tests, the harness and the benchmarks.
  * Adding an optimizer means adding one entry (kernels/framework/optimizers.c), its
- * kernels (kernels/<isa>/), its reference (reference/) and its tests; no
- * switch statement elsewhere names optimizers.
+ * kernels (kernels/<isa>/, each listed under the entry's kernel_key in its
+ * ISA's table, kernels/<isa>/table.c), its reference (reference/) and its
+ * tests; no switch statement elsewhere names optimizers.  An ISA without
+ * the kernel yet is SKIPPED ("no <isa> kernel"), never a crash.
  */
 #ifndef OB_OPTIMIZERS_H
 #define OB_OPTIMIZERS_H
@@ -70,6 +72,15 @@ typedef struct ob_hparam_spec {
 #define OB_DIVIDER_DIVS(d) ((d) & 15)
 #define OB_MAX_HPARAMS 12
 
+/* Kernels per ISA (NULL: none), for an entry that brings its own
+ * (ob_optimizer.own_kernels).  approx: the approximate variants, never
+ * chosen by dispatch or by `optbench run`; `optbench bench` reports them
+ * as variant=approx. */
+typedef struct ob_kernel_set {
+    ob_kernel_fn exact[OB_ISA_COUNT];
+    ob_kernel_fn approx[OB_ISA_COUNT];
+} ob_kernel_set;
+
 typedef void (*ob_ref_fn)(const ob_hparams *h, uint64_t t, size_t n,
                           double *p, const double *g, double *const *state,
                           double *const *scale);
@@ -89,7 +100,16 @@ typedef struct ob_optimizer {
     int (*check)(const ob_hparams *h, char *err, size_t errlen);
     /* Per-step scalars for step t (1-based), in double, rounded once. */
     void (*prepare)(const ob_hparams *h, uint64_t t, ob_step_scalars *s);
-    ob_kernel_fn kernel[OB_ISA_COUNT];  /* NULL where not compiled */
+    /* The kernels: the step each ISA's table lists under this key
+     * (kernels/<isa>/table.c; adam, adamw and amsgrad share "adam").  An
+     * ISA that lists no such step has no kernel for the entry: its
+     * ob_optimizer_kernel is NULL and every command reports that ISA as
+     * SKIPPED ("no <isa> kernel").  Reach them through ob_optimizer_kernel. */
+    const char *kernel_key;
+    /* Kernels the entry brings itself, in place of kernel_key's (an entry
+     * built at run time: a test's broken or scalar-only copy, a benchmark's
+     * hook); NULL for the entries of the table. */
+    const ob_kernel_set *own_kernels;
     ob_ref_fn reference;
     /* Single-step agreement bound against the reference, in units of
      * u = 2^-24 times the per-element error scale the reference reports
@@ -99,12 +119,16 @@ typedef struct ob_optimizer {
      * kernels, OB_DIVIDER(sqrts, divisions); 0 for none.  `optbench bench`
      * measures the divider ceiling with the same operations. */
     int divides;
-    /* Approximate variants (README "The approximate variant"), NULL where
-     * there is none.  Never chosen by dispatch or by `optbench run`;
-     * `optbench bench` reports them as variant=approx.  approx_bound is
-     * their agreement bound, in the same units as agree_bound. */
-    ob_kernel_fn approx_kernel[OB_ISA_COUNT];
+    /* Agreement bound of the approximate variants (README "The
+     * approximate variant"; ob_optimizer_approx_kernel), in the same units
+     * as agree_bound; 0 where the kernel has none. */
     double approx_bound;
+    /* Fixed properties of the entry, not user options: ob_hparams_default
+     * sets ob_hparams.decoupled_wd (AdamW) and ob_hparams.amsgrad
+     * (AMSGrad) to 1 where these are 1, and the entry offers no key that
+     * switches them off.  An entry copied from AdamW keeps AdamW's rule. */
+    int decoupled_wd;
+    int amsgrad;
 } ob_optimizer;
 
 extern const ob_optimizer *const ob_optimizer_table[];
@@ -112,6 +136,18 @@ extern const size_t ob_optimizer_count;
 
 /* Looks an optimizer up by name; NULL if unknown. */
 const ob_optimizer *ob_optimizer_find(const char *name);
+
+/* The kernel of o for isa (its own_kernels, else the step its ISA table
+ * lists under o->kernel_key); NULL where that ISA has none or was not
+ * compiled in.  Does not check the CPU (ob_isa_supported does). */
+ob_kernel_fn ob_optimizer_kernel(const ob_optimizer *o, ob_isa isa);
+/* The approximate variant likewise; NULL where there is none. */
+ob_kernel_fn ob_optimizer_approx_kernel(const ob_optimizer *o, ob_isa isa);
+/* Every ISA's kernels of o, e.g. to build a copy with one replaced. */
+void ob_optimizer_kernels(const ob_optimizer *o, ob_kernel_set *out);
+/* Whether o can step on isa here: 1, or 0 with the reason in why ("no
+ * avx2 kernel", or ob_isa_unavailable_reason's). */
+int ob_optimizer_runs_on(const ob_optimizer *o, ob_isa isa, char *why, size_t len);
 
 /* Fills h with the optimizer's defaults and those of the generic keys
  * (other fields are 0). */
@@ -153,10 +189,10 @@ int ob_step(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, uint64_t t,
             size_t n, float *p, const float *g, float *const *state,
             char *err, size_t errlen);
 
-/* The checks every step runs before it touches anything: isa supported,
- * t >= 1, ob_validate, and for n > 0 the arrays (have_pg: p and g are not
- * NULL; bit k of state_present: state[k] is not NULL).  0, or -1 with a
- * message. */
+/* The checks every step runs before it touches anything: isa supported
+ * and o has a kernel for it (ob_optimizer_runs_on), t >= 1, ob_validate,
+ * and for n > 0 the arrays (have_pg: p and g are not NULL; bit k of
+ * state_present: state[k] is not NULL).  0, or -1 with a message. */
 int ob_step_check(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, uint64_t t, size_t n,
                   int have_pg, unsigned state_present, char *err, size_t errlen);
 
@@ -164,14 +200,15 @@ int ob_step_check(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, uint64
  * tensors never pay for thread start-up. */
 #define OB_THREAD_MIN_CHUNK ((size_t)1 << 15)
 
-/* Runs a prepared kernel over [0, n) split into chunks across `threads`
- * threads (<= 0: OpenMP's default).  Chunk boundaries are multiples of 64
- * elements.  The kernels are element-wise, so the result is bit-identical
- * for any thread count.  When s asks for gradient clipping, the gradient
- * norm is reduced first in one fixed order and the kernel runs on clipped
- * copies of g (ob_run_kernel_clipped, kernels/framework/ob_reduce.h): still
- * bit-identical for any thread count and ISA. */
-void ob_run_kernel_threaded(ob_kernel_fn k, size_t n, float *p, const float *g,
+/* Runs a prepared kernel k of ISA isa over [0, n) split into chunks
+ * across `threads` threads (<= 0: OpenMP's default).  Chunk boundaries
+ * are multiples of 64 elements.  The kernels are element-wise, so the
+ * result is bit-identical for any thread count.  When s asks for gradient
+ * clipping, the gradient norm is reduced first in one fixed order, with
+ * isa's reduction, and the kernel runs on clipped copies of g
+ * (ob_run_kernel_clipped, kernels/framework/ob_reduce.h): still
+ * bit-identical for any thread count and ISA.  isa must be supported. */
+void ob_run_kernel_threaded(ob_isa isa, ob_kernel_fn k, size_t n, float *p, const float *g,
                             float *const *state, size_t n_state,
                             const ob_step_scalars *s, int threads);
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "ob_reduce.h"
+#include "kernels/ob_isa.h"
 #include "kernels/scalar/scalar_ops.h"
 
 #ifdef _OPENMP
@@ -26,26 +27,8 @@ const size_t ob_clip_hparam_count = sizeof ob_clip_hparams / sizeof ob_clip_hpar
 
 ob_sumsq_fn ob_sumsq_kernel(ob_isa isa)
 {
-    switch (isa) {
-    case OB_ISA_SCALAR: return ob_sumsq_scalar;
-#ifdef OB_BUILD_AVX2
-    case OB_ISA_AVX2: return ob_sumsq_avx2;
-#endif
-#ifdef OB_BUILD_AVX512
-    case OB_ISA_AVX512: return ob_sumsq_avx512;
-#endif
-    default: return NULL;
-    }
-}
-
-ob_isa ob_kernel_isa(ob_kernel_fn k)
-{
-    for (size_t i = 0; i < ob_optimizer_count; i++)
-        for (int isa = 0; isa < OB_ISA_COUNT; isa++)
-            if (ob_optimizer_table[i]->kernel[isa] == k) return (ob_isa)isa;
-    for (int isa = OB_ISA_COUNT - 1; isa > 0; isa--)
-        if (ob_isa_supported((ob_isa)isa)) return (ob_isa)isa;
-    return OB_ISA_SCALAR;
+    const ob_isa_table *t = ob_isa_table_of(isa);
+    return t ? t->sumsq : NULL;
 }
 
 double ob_blocked_sum(size_t n, ob_block_sum_fn f, const void *ctx, int threads)

@@ -1,5 +1,9 @@
 /*
- * dispatch.c — CPU detection and the choice of variant.
+ * dispatch.c — the one dispatch point: which instruction-set folders were
+ * compiled in (their tables, kernels/ob_isa.h), CPU detection and the
+ * choice of variant.  No other file tests OB_BUILD_*: everything reaches
+ * an ISA's kernels, reductions, conversions and probes through
+ * ob_isa_table_of(), NULL for a folder the compiler could not build.
  *
  * Built with the baseline flags only: this file must never be compiled with
  * a global -mavx2/-mavx512f, or the compiler could emit those instructions
@@ -18,6 +22,7 @@
 #include <string.h>
 
 #include "optbench/optimizers.h"
+#include "kernels/ob_isa.h"
 
 static const char *const isa_names[OB_ISA_COUNT] = {"scalar", "avx2", "avx512"};
 static const size_t isa_widths[OB_ISA_COUNT] = {1, 8, 16};
@@ -43,19 +48,40 @@ int ob_isa_parse(const char *name, ob_isa *out)
     return -1;
 }
 
-int ob_isa_compiled(ob_isa isa)
-{
-    switch (isa) {
-    case OB_ISA_SCALAR: return 1;
+/* The tables of the folders the Makefile built (it defines OB_BUILD_<ISA>
+ * exactly when the compiler accepted the folder's flags). */
+static const ob_isa_table *const isa_tables[OB_ISA_COUNT] = {
+    [OB_ISA_SCALAR] = &ob_isa_table_scalar,
 #ifdef OB_BUILD_AVX2
-    case OB_ISA_AVX2: return 1;
+    [OB_ISA_AVX2] = &ob_isa_table_avx2,
 #endif
 #ifdef OB_BUILD_AVX512
-    case OB_ISA_AVX512: return 1;
+    [OB_ISA_AVX512] = &ob_isa_table_avx512,
 #endif
-    default: return 0;
-    }
+};
+
+const ob_isa_table *ob_isa_table_of(ob_isa isa)
+{
+    return (unsigned)isa < OB_ISA_COUNT ? isa_tables[isa] : NULL;
 }
+
+const ob_isa_table *ob_isa_table_avx512bf16_ext(void)
+{
+#if defined(OB_BUILD_AVX512) && defined(OB_BUILD_AVX512BF16)
+    return &ob_isa_table_avx512bf16;
+#else
+    return NULL;
+#endif
+}
+
+const ob_isa_step *ob_isa_table_step(const ob_isa_table *t, const char *key)
+{
+    for (size_t i = 0; t && key && i < t->n_steps; i++)
+        if (strcmp(t->steps[i].key, key) == 0) return &t->steps[i];
+    return NULL;
+}
+
+int ob_isa_compiled(ob_isa isa) { return ob_isa_table_of(isa) != NULL; }
 
 /* CPU features, detected once.  __builtin_cpu_supports checks CPUID and,
  * for AVX/AVX-512, that the OS saves the wider registers (XGETBV). */
@@ -90,6 +116,23 @@ static int cpu_has(ob_isa isa)
 int ob_isa_supported(ob_isa isa)
 {
     return (unsigned)isa < OB_ISA_COUNT && ob_isa_compiled(isa) && cpu_has(isa);
+}
+
+int ob_bf16_native_supported(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    static int known = 0, yes = 0;
+    if (!known) {
+        __builtin_cpu_init();
+        yes = ob_isa_table_avx512bf16_ext() && ob_isa_supported(OB_ISA_AVX512) &&
+              __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512bw") &&
+              __builtin_cpu_supports("avx512vl");
+        known = 1;
+    }
+    return yes;
+#else
+    return 0;
+#endif
 }
 
 const char *ob_isa_unavailable_reason(ob_isa isa)

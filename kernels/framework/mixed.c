@@ -1,10 +1,12 @@
 /*
- * mixed.c — mixed-precision formats, their parser, the conversion tables
- * per ISA and the mixed step (ob_mixed.h, README "Mixed precision").
+ * mixed.c — mixed-precision formats, their parser, the choice of an
+ * ISA's conversions and fused kernels, and the mixed step (ob_mixed.h,
+ * README "Mixed precision").
  *
  * Built with the baseline flags: the vector code lives in the ISA
- * directories and is reached only through the tables below, after the CPU
- * check.
+ * directories and is reached only through their tables (ob_cvt_ops and
+ * ob_fused_kernel in each kernels/<isa>/table.c; kernels/ob_isa.h), after
+ * the CPU check.
  */
 #include <errno.h>
 #include <math.h>
@@ -12,8 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernels/mixed_isa.h"
-#include "kernels/ob_kernels.h"
+#include "kernels/ob_isa.h"
 #include "kernels/convert_sw.h"
 #include "ob_reduce.h"
 
@@ -233,39 +234,6 @@ uint32_t ob_sr_call_key(uint64_t key, uint32_t hi) { return ob_sw_sr_call_key(ke
 
 uint32_t ob_sr_bits(uint64_t key, uint64_t i) { return ob_sw_sr_bits(ob_sw_sr_call_key(key, (uint32_t)(i >> 32)), (uint32_t)i); }
 
-#define CVT_OPS(isa, rne) \
-    {#isa, ob_cvt_bf16_to_f32_##isa, ob_cvt_f16_to_f32_##isa, rne, ob_cvt_f32_to_bf16_sr_##isa, \
-     ob_cvt_f16_all_finite_##isa}
-static const ob_cvt_ops cvt_scalar = CVT_OPS(scalar, ob_cvt_f32_to_bf16_rne_scalar);
-#ifdef OB_BUILD_AVX2
-static const ob_cvt_ops cvt_avx2 = CVT_OPS(avx2, ob_cvt_f32_to_bf16_rne_avx2);
-#endif
-#ifdef OB_BUILD_AVX512
-static const ob_cvt_ops cvt_avx512 = CVT_OPS(avx512, ob_cvt_f32_to_bf16_rne_avx512);
-#endif
-#ifdef OB_BUILD_AVX512BF16
-/* AVX-512F for everything but round to nearest even. */
-static const ob_cvt_ops cvt_avx512bf16 = {"avx512bf16", ob_cvt_bf16_to_f32_avx512, ob_cvt_f16_to_f32_avx512,
-                                          ob_cvt_f32_to_bf16_rne_avx512bf16, ob_cvt_f32_to_bf16_sr_avx512,
-                                          ob_cvt_f16_all_finite_avx512};
-#endif
-
-int ob_bf16_native_supported(void)
-{
-#if defined(OB_BUILD_AVX512BF16) && (defined(__x86_64__) || defined(__i386__))
-    static int known = 0, yes = 0;
-    if (!known) {
-        __builtin_cpu_init();
-        yes = ob_isa_supported(OB_ISA_AVX512) && __builtin_cpu_supports("avx512bf16") &&
-              __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
-        known = 1;
-    }
-    return yes;
-#else
-    return 0;
-#endif
-}
-
 static int native_on = -1;  /* -1: not decided yet (OPTBENCH_BF16_NATIVE) */
 
 int ob_bf16_native_enabled(void)
@@ -284,52 +252,37 @@ int ob_bf16_native_set(int on)
     return was;
 }
 
+/* The AVX512_BF16 extension of isa's table where the step uses it. */
+static const ob_isa_table *native_ext(ob_isa isa)
+{
+    return isa == OB_ISA_AVX512 && ob_bf16_native_enabled() ? ob_isa_table_avx512bf16_ext() : NULL;
+}
+
 const ob_cvt_ops *ob_cvt_ops_for(ob_isa isa)
 {
-    switch (isa) {
-    case OB_ISA_SCALAR: return &cvt_scalar;
-#ifdef OB_BUILD_AVX2
-    case OB_ISA_AVX2: return &cvt_avx2;
-#endif
-#ifdef OB_BUILD_AVX512
-    case OB_ISA_AVX512:
-#ifdef OB_BUILD_AVX512BF16
-        if (ob_bf16_native_enabled()) return &cvt_avx512bf16;
-#endif
-        return &cvt_avx512;
-#endif
-    default: return NULL;
-    }
+    const ob_isa_table *t = ob_isa_table_of(isa), *ext = t ? native_ext(isa) : NULL;
+    return ext ? ext->cvt : t ? t->cvt : NULL;
 }
 
 /* ---- fused kernels ------------------------------------------------------------ */
 
-const ob_fused_kernel ob_fused_kernels[] = {
-#ifdef OB_BUILD_AVX512
-#ifdef OB_BUILD_AVX512BF16
-    {ob_adam_step_avx512, OB_ISA_AVX512, 1, F32, F32, BF16, ob_adam_step_avx512bf16_bf16state},
-    {ob_adam_step_avx512, OB_ISA_AVX512, 1, BF16, BF16, BF16, ob_adam_step_avx512bf16_bf16},
-    {ob_adam_step_avx512, OB_ISA_AVX512, 1, BF16, F32, F32, ob_adam_step_avx512bf16_bf16params},
-#endif
-    {ob_adam_step_avx512, OB_ISA_AVX512, 0, F32, F32, BF16, ob_adam_step_avx512_bf16state},
-    {ob_adam_step_avx512, OB_ISA_AVX512, 0, BF16, BF16, BF16, ob_adam_step_avx512_bf16},
-    {ob_adam_step_avx512, OB_ISA_AVX512, 0, BF16, F32, F32, ob_adam_step_avx512_bf16params},
-    {ob_adam_step_avx512, OB_ISA_AVX512, 0, F32, F16, F32, ob_adam_step_avx512_fp16grads},
-#endif
-    {NULL, OB_ISA_SCALAR, 0, F32, F32, F32, NULL},  /* end (keeps the array non-empty) */
-};
-const size_t ob_fused_kernel_count = sizeof ob_fused_kernels / sizeof ob_fused_kernels[0] - 1;
+static const ob_fused_kernel *fused_in(const ob_isa_table *t, ob_kernel_fn base, const ob_format *f)
+{
+    for (size_t i = 0; t && i < t->n_fused; i++) {
+        const ob_fused_kernel *k = &t->fused[i];
+        if (k->base == base && k->param == f->param && k->grad == f->grad && k->state == f->state) return k;
+    }
+    return NULL;
+}
 
 const ob_fused_kernel *ob_fused_find(const ob_optimizer *o, ob_isa isa, const ob_format *f)
 {
-    const int native = ob_bf16_native_enabled();
-    for (size_t i = 0; i < ob_fused_kernel_count; i++) {
-        const ob_fused_kernel *k = &ob_fused_kernels[i];
-        if (k->isa == isa && o->kernel[isa] == k->base && k->param == f->param && k->grad == f->grad &&
-            k->state == f->state && (!k->native_bf16 || native))
-            return k;
-    }
-    return NULL;
+    const ob_isa_table *t = ob_isa_table_of(isa);
+    const ob_kernel_fn base = ob_optimizer_kernel(o, isa);
+    if (!t || !base) return NULL;
+    /* The AVX512_BF16 kernels first, where enabled; then the ISA's own. */
+    const ob_fused_kernel *k = fused_in(native_ext(isa), base, f);
+    return k ? k : fused_in(t, base, f);
 }
 
 /* ---- the step ----------------------------------------------------------------- */
@@ -505,14 +458,14 @@ int ob_mixed_run(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, const o
         float *st[OB_MAX_STATE] = {0};
         for (size_t k = 0; k < o->n_state; k++)
             if ((mask >> k) & 1u) st[k] = state[k];
-        ob_run_kernel_threaded(o->kernel[isa], n, p, g, st, o->n_state, s, threads);
+        ob_run_kernel_threaded(isa, ob_optimizer_kernel(o, isa), n, p, g, st, o->n_state, s, threads);
         return 0;
     }
     mixed_run r;
     memset(&r, 0, sizeof r);
     r.f = f;
     r.cv = ob_cvt_ops_for(isa);
-    r.kernel = o->kernel[isa];
+    r.kernel = ob_optimizer_kernel(o, isa);
     r.mask = mask;
     r.n_state = o->n_state < OB_MAX_STATE ? o->n_state : OB_MAX_STATE;
     r.inv_scale = inv_loss_scale;

@@ -172,19 +172,18 @@ typedef void (*ob_fused_fn)(size_t n, void *p, const void *g, void *const *state
                             float inv_scale, int sr, uint32_t key, uint32_t lo);
 
 typedef struct ob_fused_kernel {
-    ob_kernel_fn base;            /* the fp32 kernel it fuses: every optimizer of
-                                   * the table whose kernel[isa] this is uses it */
+    ob_kernel_fn base;            /* the fp32 kernel it fuses: every optimizer whose
+                                   * ob_optimizer_kernel(o, isa) this is uses it */
     ob_isa isa;
     int native_bf16;              /* needs AVX512_BF16 (and is used only when enabled) */
     ob_dtype param, grad, state;  /* the format it handles (either rounding) */
     ob_fused_fn fn;
 } ob_fused_kernel;
 
-/* The fused kernels (kernels/framework/mixed.c); the step uses one where the
- * optimizer's kernel, ISA and format match and no clipping is asked. */
-extern const ob_fused_kernel ob_fused_kernels[];
-extern const size_t ob_fused_kernel_count;
-/* The fused kernel a step of o/f on isa would use, or NULL (generic path). */
+/* The fused kernels are listed in the ISA tables (kernels/<isa>/table.c,
+ * kernels/ob_isa.h); the step uses one where the optimizer's kernel, ISA
+ * and format match and no clipping is asked.  The fused kernel a step of
+ * o/f on isa would use, or NULL (generic path). */
 const ob_fused_kernel *ob_fused_find(const ob_optimizer *o, ob_isa isa, const ob_format *f);
 
 /* Elements per block of the generic path: inputs are widened into fp32

@@ -66,8 +66,9 @@ extern "C" {
 /* Sum of x[i]^2 over one block in the fixed order above, in double.
  * n == 0 returns +0; x needs no alignment; n may be any size, but
  * ob_sumsq splits into blocks.  Required ISA: as the suffix (see
- * ob_kernels.h); call through ob_sumsq_kernel, which checks nothing, or
- * ob_sumsq, which needs a supported isa. */
+ * ob_kernels.h); call through ob_sumsq_kernel (the ISA table's,
+ * kernels/ob_isa.h), which checks nothing, or ob_sumsq, which needs a
+ * supported isa. */
 double ob_sumsq_scalar(size_t n, const float *x);
 double ob_sumsq_avx2(size_t n, const float *x);
 double ob_sumsq_avx512(size_t n, const float *x);
@@ -130,15 +131,12 @@ int ob_clip_active(const ob_step_scalars *s);
  * x = minps(c, maxps(-c, x)) with c = (float)clip_value (when clip_value
  * > 0); a NaN passes through both clamps, as in torch.clamp. */
 void ob_clip_grad(size_t n, const float *g, float *out, int scaled, float scale, double clip_value);
-/* The ISA whose column of the optimizer table holds kernel k (so that a
- * step's reduction runs on the kernel's own ISA); for a kernel not in the
- * table (an approximate or a test kernel), the best supported ISA.  The
- * reduction is bit-identical in every ISA, so this choice never changes a
- * result. */
-ob_isa ob_kernel_isa(ob_kernel_fn k);
 /* ob_run_kernel_threaded with s's clipping: the norm (if asked) with
- * isa's reduction, then the kernel over clipped blocks, chunked across
- * threads like ob_run_kernel_threaded.  g is not modified. */
+ * isa's reduction (the caller passes the ISA of k, so a step's reduction
+ * runs on the kernel's own ISA; the reduction is bit-identical in every
+ * ISA, so the choice never changes a result), then the kernel over
+ * clipped blocks, chunked across threads like ob_run_kernel_threaded.  g
+ * is not modified. */
 void ob_run_kernel_clipped(ob_isa isa, ob_kernel_fn k, size_t n, float *p, const float *g,
                            float *const *state, size_t n_state, const ob_step_scalars *s,
                            int threads);

@@ -1,8 +1,10 @@
 /*
- * optimizers.c — the table of optimizers and variants, hyperparameter
- * handling, validation and the per-step scalars.
+ * optimizers.c — the table of optimizers, hyperparameter handling,
+ * validation and the per-step scalars.
  *
- * Each optimizer is one ob_optimizer entry below.  Defaults and key names
+ * Each optimizer is one ob_optimizer entry below; its kernels are the
+ * steps each ISA's table lists under its kernel_key (step.c,
+ * kernels/ob_isa.h).  Defaults and key names
  * are torch.optim's (torch 2.x).  Valid ranges follow torch's own checks,
  * plus the ones torch is missing (marked "added"): NaN and Inf are rejected
  * everywhere, momentum and dampening must lie in [0, 1), alpha in [0, 1].
@@ -15,29 +17,9 @@
 #include <strings.h>
 
 #include "optbench/optimizers.h"
-#include "kernels/ob_kernels.h"
 #include "ob_reduce.h"
 #include "ob_sam.h"
 #include "optbench/reference.h"
-
-#ifdef OB_BUILD_AVX2
-#define AVX2_KERNEL(opt) ob_##opt##_step_avx2
-#else
-#define AVX2_KERNEL(opt) NULL
-#endif
-#ifdef OB_BUILD_AVX512
-#define AVX512_KERNEL(opt) ob_##opt##_step_avx512
-#else
-#define AVX512_KERNEL(opt) NULL
-#endif
-#define KERNELS(opt) {ob_##opt##_step_scalar, AVX2_KERNEL(opt), AVX512_KERNEL(opt)}
-/* Approximate variants and their bounds (README "The approximate variant"). */
-#define APPROX_NONE {NULL, NULL, NULL}, 0
-#ifdef OB_BUILD_AVX512
-#define APPROX_ADAM {NULL, NULL, ob_adam_step_avx512_approx}, 12
-#else
-#define APPROX_ADAM APPROX_NONE
-#endif
 
 #define HP(key, kind, def, lo, hi, lo_open, hi_open, doc) \
     {#key, offsetof(ob_hparams, key), kind, def, lo, hi, lo_open, hi_open, doc}
@@ -280,78 +262,171 @@ static const ob_hparam_spec lion_hp[] = {
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const ob_optimizer opt_sgd = {
-    "sgd", "SGD with momentum / Nesterov",
-    "Robbins & Monro 1951; Sutskever et al. 2013; torch.optim.SGD",
-    sgd_hp, COUNT(sgd_hp), 1, {"momentum_buffer"},
-    mask_sgd, check_sgd, prepare_sgd, KERNELS(sgd), ob_ref_sgd_step, 6, 0,
-    APPROX_NONE,
+    .name = "sgd",
+    .title = "SGD with momentum / Nesterov",
+    .source = "Robbins & Monro 1951; Sutskever et al. 2013; torch.optim.SGD",
+    .hparams = sgd_hp,
+    .n_hparams = COUNT(sgd_hp),
+    .n_state = 1,
+    .state_names = {"momentum_buffer"},
+    .state_mask = mask_sgd,
+    .check = check_sgd,
+    .prepare = prepare_sgd,
+    .kernel_key = "sgd",
+    .reference = ob_ref_sgd_step,
+    .agree_bound = 6,
+    .divides = 0,
 };
 static const ob_optimizer opt_adagrad = {
-    "adagrad", "Adagrad",
-    "Duchi, Hazan & Singer 2011; torch.optim.Adagrad",
-    adagrad_hp, COUNT(adagrad_hp), 1, {"sum"},
-    mask_one, NULL, prepare_adagrad, KERNELS(adagrad), ob_ref_adagrad_step, 8, OB_DIVIDER(1, 1),
-    APPROX_NONE,
+    .name = "adagrad",
+    .title = "Adagrad",
+    .source = "Duchi, Hazan & Singer 2011; torch.optim.Adagrad",
+    .hparams = adagrad_hp,
+    .n_hparams = COUNT(adagrad_hp),
+    .n_state = 1,
+    .state_names = {"sum"},
+    .state_mask = mask_one,
+    .prepare = prepare_adagrad,
+    .kernel_key = "adagrad",
+    .reference = ob_ref_adagrad_step,
+    .agree_bound = 8,
+    .divides = OB_DIVIDER(1, 1),
 };
 static const ob_optimizer opt_rmsprop = {
-    "rmsprop", "RMSprop (optionally centered, with momentum)",
-    "Tieleman & Hinton 2012, lecture 6e; Graves 2013 (centered); torch.optim.RMSprop",
-    rmsprop_hp, COUNT(rmsprop_hp), 3, {"square_avg", "momentum_buffer", "grad_avg"},
-    mask_rmsprop, NULL, prepare_rmsprop, KERNELS(rmsprop), ob_ref_rmsprop_step, 10, OB_DIVIDER(1, 1),
-    APPROX_NONE,
+    .name = "rmsprop",
+    .title = "RMSprop (optionally centered, with momentum)",
+    .source = "Tieleman & Hinton 2012, lecture 6e; Graves 2013 (centered); torch.optim.RMSprop",
+    .hparams = rmsprop_hp,
+    .n_hparams = COUNT(rmsprop_hp),
+    .n_state = 3,
+    .state_names = {"square_avg", "momentum_buffer", "grad_avg"},
+    .state_mask = mask_rmsprop,
+    .prepare = prepare_rmsprop,
+    .kernel_key = "rmsprop",
+    .reference = ob_ref_rmsprop_step,
+    .agree_bound = 10,
+    .divides = OB_DIVIDER(1, 1),
 };
 static const ob_optimizer opt_adam = {
-    "adam", "Adam (L2 weight decay)",
-    "Kingma & Ba 2015, Alg. 1; torch.optim.Adam",
-    adam_hp, COUNT(adam_hp), 3, {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"},
-    mask_adam, NULL, prepare_adam, KERNELS(adam), ob_ref_adam_step, 10, OB_DIVIDER(1, 1),
-    APPROX_ADAM,
+    .name = "adam",
+    .title = "Adam (L2 weight decay)",
+    .source = "Kingma & Ba 2015, Alg. 1; torch.optim.Adam",
+    .hparams = adam_hp,
+    .n_hparams = COUNT(adam_hp),
+    .n_state = 3,
+    .state_names = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"},
+    .state_mask = mask_adam,
+    .prepare = prepare_adam,
+    .kernel_key = "adam",
+    .reference = ob_ref_adam_step,
+    .agree_bound = 10,
+    .divides = OB_DIVIDER(1, 1),
+    .approx_bound = 12, /* README "The approximate variant" */
 };
+/* AdamW and AMSGrad are Adam's kernel with a fixed flag: the entry's
+ * decoupled_wd / amsgrad field, not a user option (no hyperparameter key
+ * switches it off). */
 static const ob_optimizer opt_adamw = {
-    "adamw", "AdamW (decoupled weight decay)",
-    "Loshchilov & Hutter 2019, Alg. 2; torch.optim.AdamW",
-    adamw_hp, COUNT(adamw_hp), 3, {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"},
-    mask_adam, check_adamw, prepare_adam, KERNELS(adam), ob_ref_adam_step, 10, OB_DIVIDER(1, 1),
-    APPROX_ADAM,
+    .name = "adamw",
+    .title = "AdamW (decoupled weight decay)",
+    .source = "Loshchilov & Hutter 2019, Alg. 2; torch.optim.AdamW",
+    .hparams = adamw_hp,
+    .n_hparams = COUNT(adamw_hp),
+    .n_state = 3,
+    .state_names = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"},
+    .state_mask = mask_adam,
+    .check = check_adamw,
+    .prepare = prepare_adam,
+    .kernel_key = "adam",
+    .reference = ob_ref_adam_step,
+    .agree_bound = 10,
+    .divides = OB_DIVIDER(1, 1),
+    .approx_bound = 12, /* README "The approximate variant" */
+    .decoupled_wd = 1,
 };
 static const ob_optimizer opt_amsgrad = {
-    "amsgrad", "AMSGrad (Adam with the running maximum of v)",
-    "Reddi, Kale & Kumar 2018, Alg. 2; torch.optim.Adam(amsgrad=True)",
-    amsgrad_hp, COUNT(amsgrad_hp), 3, {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"},
-    mask_adam, NULL, prepare_adam, KERNELS(adam), ob_ref_adam_step, 10, OB_DIVIDER(1, 1),
-    APPROX_ADAM,
+    .name = "amsgrad",
+    .title = "AMSGrad (Adam with the running maximum of v)",
+    .source = "Reddi, Kale & Kumar 2018, Alg. 2; torch.optim.Adam(amsgrad=True)",
+    .hparams = amsgrad_hp,
+    .n_hparams = COUNT(amsgrad_hp),
+    .n_state = 3,
+    .state_names = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"},
+    .state_mask = mask_adam,
+    .prepare = prepare_adam,
+    .kernel_key = "adam",
+    .reference = ob_ref_adam_step,
+    .agree_bound = 10,
+    .divides = OB_DIVIDER(1, 1),
+    .approx_bound = 12, /* README "The approximate variant" */
+    .amsgrad = 1,
 };
 
 /* Bounds B: README "Agreement bounds" (NAdam: Adam's path with a second
  * quotient and fma, 10; RAdam: 9 rectified, 6 otherwise; Adamax: 6;
  * Lion: 3 away from sign changes, kernels/scalar/lion.c). */
 static const ob_optimizer opt_nadam = {
-    "nadam", "NAdam (Adam with Nesterov momentum; L2 or decoupled weight decay)",
-    "Dozat 2016; torch.optim.NAdam (torch 2.x)",
-    nadam_hp, COUNT(nadam_hp), 2, {"exp_avg", "exp_avg_sq"},
-    mask_two, check_decoupled, prepare_nadam, KERNELS(nadam), ob_ref_nadam_step, 10, OB_DIVIDER(1, 2),
-    APPROX_NONE,
+    .name = "nadam",
+    .title = "NAdam (Adam with Nesterov momentum; L2 or decoupled weight decay)",
+    .source = "Dozat 2016; torch.optim.NAdam (torch 2.x)",
+    .hparams = nadam_hp,
+    .n_hparams = COUNT(nadam_hp),
+    .n_state = 2,
+    .state_names = {"exp_avg", "exp_avg_sq"},
+    .state_mask = mask_two,
+    .check = check_decoupled,
+    .prepare = prepare_nadam,
+    .kernel_key = "nadam",
+    .reference = ob_ref_nadam_step,
+    .agree_bound = 10,
+    .divides = OB_DIVIDER(1, 2),
 };
 static const ob_optimizer opt_radam = {
-    "radam", "RAdam (rectified Adam; L2 or decoupled weight decay)",
-    "Liu et al. 2020, Alg. 2; torch.optim.RAdam",
-    radam_hp, COUNT(radam_hp), 2, {"exp_avg", "exp_avg_sq"},
-    mask_two, check_decoupled, prepare_radam, KERNELS(radam), ob_ref_radam_step, 9, OB_DIVIDER(1, 1),
-    APPROX_NONE,
+    .name = "radam",
+    .title = "RAdam (rectified Adam; L2 or decoupled weight decay)",
+    .source = "Liu et al. 2020, Alg. 2; torch.optim.RAdam",
+    .hparams = radam_hp,
+    .n_hparams = COUNT(radam_hp),
+    .n_state = 2,
+    .state_names = {"exp_avg", "exp_avg_sq"},
+    .state_mask = mask_two,
+    .check = check_decoupled,
+    .prepare = prepare_radam,
+    .kernel_key = "radam",
+    .reference = ob_ref_radam_step,
+    .agree_bound = 9,
+    .divides = OB_DIVIDER(1, 1),
 };
 static const ob_optimizer opt_adamax = {
-    "adamax", "Adamax (Adam with the infinity norm)",
-    "Kingma & Ba 2015, Sec. 7.1; torch.optim.Adamax",
-    adamax_hp, COUNT(adamax_hp), 2, {"exp_avg", "exp_inf"},
-    mask_two, NULL, prepare_adamax, KERNELS(adamax), ob_ref_adamax_step, 6, OB_DIVIDER(0, 1),
-    APPROX_NONE,
+    .name = "adamax",
+    .title = "Adamax (Adam with the infinity norm)",
+    .source = "Kingma & Ba 2015, Sec. 7.1; torch.optim.Adamax",
+    .hparams = adamax_hp,
+    .n_hparams = COUNT(adamax_hp),
+    .n_state = 2,
+    .state_names = {"exp_avg", "exp_inf"},
+    .state_mask = mask_two,
+    .prepare = prepare_adamax,
+    .kernel_key = "adamax",
+    .reference = ob_ref_adamax_step,
+    .agree_bound = 6,
+    .divides = OB_DIVIDER(0, 1),
 };
 static const ob_optimizer opt_lion = {
-    "lion", "Lion (sign momentum, decoupled weight decay)",
-    "Chen et al. 2023, Alg. 2 (no torch class)",
-    lion_hp, COUNT(lion_hp), 1, {"exp_avg"},
-    mask_one, check_adamw, prepare_lion, KERNELS(lion), ob_ref_lion_step, 3, 0,
-    APPROX_NONE,
+    .name = "lion",
+    .title = "Lion (sign momentum, decoupled weight decay)",
+    .source = "Chen et al. 2023, Alg. 2 (no torch class)",
+    .hparams = lion_hp,
+    .n_hparams = COUNT(lion_hp),
+    .n_state = 1,
+    .state_names = {"exp_avg"},
+    .state_mask = mask_one,
+    .check = check_adamw,
+    .prepare = prepare_lion,
+    .kernel_key = "lion",
+    .reference = ob_ref_lion_step,
+    .agree_bound = 3,
+    .divides = 0,
 };
 
 const ob_optimizer *const ob_optimizer_table[] = {
@@ -398,9 +473,9 @@ void ob_hparams_default(const ob_optimizer *o, ob_hparams *h)
     for (size_t i = 0; i < o->n_hparams; i++) ob_hparam_put(h, &o->hparams[i], o->hparams[i].def);
     for (size_t i = 0; i < ob_generic_hparam_count(); i++)
         ob_hparam_put(h, ob_generic_hparam(i), ob_generic_hparam(i)->def);
-    /* Fixed properties of an entry, not user options. */
-    if (o == &opt_amsgrad) h->amsgrad = 1;
-    if (o == &opt_adamw) h->decoupled_wd = 1;
+    /* Fixed properties of the entry, not user options. */
+    if (o->amsgrad) h->amsgrad = 1;
+    if (o->decoupled_wd) h->decoupled_wd = 1;
 }
 
 const ob_hparam_spec *ob_hparam_find(const ob_optimizer *o, const char *key)
@@ -522,57 +597,4 @@ size_t ob_traffic_bytes_per_param(const ob_optimizer *o, const ob_hparams *h)
 {
     /* p read + written, g read, each state array read + written. */
     return 3 * sizeof(float) + 2 * ob_state_bytes_per_param(o, h);
-}
-
-/* ---- stepping --------------------------------------------------------- */
-
-int ob_step_check(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, uint64_t t, size_t n,
-                  int have_pg, unsigned state_present, char *err, size_t errlen)
-{
-    if (!ob_isa_supported(isa)) {
-        snprintf(err, errlen, "%s kernels cannot run here: %s", ob_isa_name(isa),
-                 ob_isa_unavailable_reason(isa));
-        return -1;
-    }
-    if (t == 0) {
-        snprintf(err, errlen, "%s: step t must be >= 1", o->name);
-        return -1;
-    }
-    if (ob_validate(o, h, err, errlen) != 0) return -1;
-    if (n == 0) return 0;
-    unsigned m = o->state_mask(h);
-    if (!have_pg) {
-        snprintf(err, errlen, "%s: parameter or gradient array is NULL", o->name);
-        return -1;
-    }
-    for (size_t k = 0; k < o->n_state; k++) {
-        if (((m >> k) & 1u) && !((state_present >> k) & 1u)) {
-            snprintf(err, errlen, "%s: state array '%s' is needed with these hyperparameters but is NULL",
-                     o->name, o->state_names[k]);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-int ob_step_threaded(const ob_optimizer *o, ob_isa isa, const ob_hparams *h,
-                     uint64_t t, size_t n, float *p, const float *g,
-                     float *const *state, int threads, char *err, size_t errlen)
-{
-    unsigned present = 0, used = o->state_mask(h);
-    for (size_t k = 0; state && k < o->n_state; k++)
-        if (((used >> k) & 1u) && state[k]) present |= 1u << k;
-    if (ob_step_check(o, isa, h, t, n, p && g, present, err, errlen) != 0) return -1;
-    if (n == 0) return 0;
-    ob_step_scalars s;
-    o->prepare(h, t, &s);
-    ob_run_kernel_threaded(o->kernel[isa], n, p, g, state, o->n_state, &s, threads);
-    return 0;
-}
-
-int ob_step(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, uint64_t t,
-            size_t n, float *p, const float *g, float *const *state,
-            char *err, size_t errlen)
-{
-    return ob_step_threaded(o, isa, h, t, n, p, g, state, 1, err, errlen);
 }

@@ -9,6 +9,7 @@
 
 #include "ob_reduce.h"
 #include "ob_sam.h"
+#include "kernels/ob_isa.h"
 
 #define INF HUGE_VAL
 
@@ -24,30 +25,14 @@ const size_t ob_sam_hparam_count = sizeof ob_sam_hparams / sizeof ob_sam_hparams
 
 ob_sam_perturb_fn ob_sam_perturb_kernel(ob_isa isa)
 {
-    switch (isa) {
-    case OB_ISA_SCALAR: return ob_sam_perturb_scalar;
-#ifdef OB_BUILD_AVX2
-    case OB_ISA_AVX2: return ob_sam_perturb_avx2;
-#endif
-#ifdef OB_BUILD_AVX512
-    case OB_ISA_AVX512: return ob_sam_perturb_avx512;
-#endif
-    default: return NULL;
-    }
+    const ob_isa_table *t = ob_isa_table_of(isa);
+    return t ? t->sam_perturb : NULL;
 }
 
 ob_sam_tgsq_fn ob_sam_tgsq_kernel(ob_isa isa)
 {
-    switch (isa) {
-    case OB_ISA_SCALAR: return ob_sam_tgsq_scalar;
-#ifdef OB_BUILD_AVX2
-    case OB_ISA_AVX2: return ob_sam_tgsq_avx2;
-#endif
-#ifdef OB_BUILD_AVX512
-    case OB_ISA_AVX512: return ob_sam_tgsq_avx512;
-#endif
-    default: return NULL;
-    }
+    const ob_isa_table *t = ob_isa_table_of(isa);
+    return t ? t->sam_tgsq : NULL;
 }
 
 int ob_sam_active(const ob_hparams *h) { return h->sam_rho > 0; }

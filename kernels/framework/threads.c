@@ -1,10 +1,12 @@
 /*
  * threads.c — multi-threaded steps.  The kernels are element-wise, so a
  * step split into chunks computes exactly what one call would: the result
- * does not depend on the number of threads.
+ * does not depend on the number of threads.  The step runner with
+ * clipping, ob_run_kernel_threaded, is in step.c (on top of this file
+ * and clip.c).
  */
 #include "optbench/optimizers.h"
-#include "ob_reduce.h"
+#include "ob_threads.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -29,14 +31,9 @@ size_t ob_thread_chunk(size_t n, size_t nt)
     return nt > 1 ? ((n + nt - 1) / nt + 63) & ~(size_t)63 : n;
 }
 
-void ob_run_kernel_threaded(ob_kernel_fn k, size_t n, float *p, const float *g,
-                            float *const *state, size_t n_state,
-                            const ob_step_scalars *s, int threads)
+void ob_run_kernel_chunked(ob_kernel_fn k, size_t n, float *p, const float *g, float *const *state,
+                           size_t n_state, const ob_step_scalars *s, int threads)
 {
-    if (ob_clip_active(s)) {  /* gradient clipping: kernels/framework/ob_reduce.h */
-        ob_run_kernel_clipped(ob_kernel_isa(k), k, n, p, g, state, n_state, s, threads);
-        return;
-    }
 #ifdef _OPENMP
     size_t nt = (size_t)ob_thread_count(n, threads);
     if (nt > 1) {

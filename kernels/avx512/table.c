@@ -1,0 +1,47 @@
+/*
+ * table.c — everything kernels/avx512/ provides, as one table
+ * (ob_isa_table_avx512; kernels/ob_isa.h).  The only way the rest of the
+ * tree reaches this folder's code is through kernels/framework/dispatch.c.
+ * Required ISA: AVX-512F.
+ */
+#include "kernels/ob_isa.h"
+#include "kernels/mixed_isa.h"
+#include "kernels/ob_kernels.h"
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Keys: ob_optimizer.kernel_key (kernels/framework/optimizers.c). */
+static const ob_isa_step steps[] = {
+    {"sgd", ob_sgd_step_avx512, NULL},
+    {"adagrad", ob_adagrad_step_avx512, NULL},
+    {"rmsprop", ob_rmsprop_step_avx512, NULL},
+    {"adam", ob_adam_step_avx512, ob_adam_step_avx512_approx},
+    {"nadam", ob_nadam_step_avx512, NULL},
+    {"radam", ob_radam_step_avx512, NULL},
+    {"adamax", ob_adamax_step_avx512, NULL},
+    {"lion", ob_lion_step_avx512, NULL},
+};
+
+static const ob_cvt_ops cvt = {"avx512", ob_cvt_bf16_to_f32_avx512, ob_cvt_f16_to_f32_avx512,
+                               ob_cvt_f32_to_bf16_rne_avx512, ob_cvt_f32_to_bf16_sr_avx512,
+                               ob_cvt_f16_all_finite_avx512};
+/* Fused Adam / AdamW / AMSGrad mixed steps (kernels/avx512/adam_mixed.c). */
+static const ob_fused_kernel fused[] = {
+    {ob_adam_step_avx512, OB_ISA_AVX512, 0, OB_DT_F32, OB_DT_F32, OB_DT_BF16, ob_adam_step_avx512_bf16state},
+    {ob_adam_step_avx512, OB_ISA_AVX512, 0, OB_DT_BF16, OB_DT_BF16, OB_DT_BF16, ob_adam_step_avx512_bf16},
+    {ob_adam_step_avx512, OB_ISA_AVX512, 0, OB_DT_BF16, OB_DT_F32, OB_DT_F32, ob_adam_step_avx512_bf16params},
+    {ob_adam_step_avx512, OB_ISA_AVX512, 0, OB_DT_F32, OB_DT_F16, OB_DT_F32, ob_adam_step_avx512_fp16grads},
+};
+
+const ob_isa_table ob_isa_table_avx512 = {
+    .name = "avx512",
+    .steps = steps,
+    .n_steps = COUNT(steps),
+    .sumsq = ob_sumsq_avx512,
+    .sam_perturb = ob_sam_perturb_avx512,
+    .sam_tgsq = ob_sam_tgsq_avx512,
+    .cvt = &cvt,
+    .fused = fused,
+    .n_fused = COUNT(fused),
+    .probes = &ob_isa_probes_avx512,
+};
