@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <dlfcn.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,11 +32,16 @@ const char *ob_plugin_status_name(int status)
     return names[status];
 }
 
-static int refuse(ob_plugin *pl, int status, const char *fmt, const char *a, const char *b, const char *c)
+/* Records the first refusal during registration; always -1. */
+static int refuse(ob_plugin *pl, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int refuse(ob_plugin *pl, int status, const char *fmt, ...)
 {
     if (pl->status == OB_PLUGIN_OK) {
+        va_list ap;
+        va_start(ap, fmt);
         pl->status = status;
-        snprintf(pl->err, sizeof pl->err, fmt, a, b, c);
+        vsnprintf(pl->err, sizeof pl->err, fmt, ap);
+        va_end(ap);
     }
     return -1;
 }
@@ -61,32 +67,28 @@ static void optimizer_names(char *buf, size_t len)
  * ABI 1 (the other dtypes are reserved). */
 static int check_layout(ob_plugin *pl, const ob_plugin_kernel_desc *d, const ob_optimizer *o)
 {
-    char num[64];
     if (d->n_state != o->n_state) {
         char names[160] = "";
         for (size_t k = 0; k < o->n_state; k++) {
             if (k) strncat(names, ", ", sizeof names - strlen(names) - 1);
             strncat(names, o->state_names[k], sizeof names - strlen(names) - 1);
         }
-        snprintf(num, sizeof num, "%zu state arrays; %s has %zu", d->n_state, o->name, o->n_state);
-        return refuse(pl, OB_PLUGIN_E_LAYOUT, "kernel '%s' declares %s (%s)", d->name, num, names);
+        return refuse(pl, OB_PLUGIN_E_LAYOUT, "kernel '%s' declares %zu state arrays; %s has %zu (%s)", d->name,
+                      d->n_state, o->name, o->n_state, names);
     }
-    for (size_t k = 0; k < o->n_state; k++) {
-        if (d->state_dtype[k] != OB_PLUGIN_FP32) {
-            snprintf(num, sizeof num, "%d", (int)d->state_dtype[k]);
+    for (size_t k = 0; k < o->n_state; k++)
+        if (d->state_dtype[k] != OB_PLUGIN_FP32)
             return refuse(pl, OB_PLUGIN_E_LAYOUT,
-                          "kernel '%s': state array '%s' has dtype %s; only fp32 (0) is supported", d->name,
-                          o->state_names[k], num);
-        }
-    }
+                          "kernel '%s': state array '%s' has dtype %d; only fp32 (0) is supported", d->name,
+                          o->state_names[k], (int)d->state_dtype[k]);
     return 0;
 }
 
 static int check_desc(ob_plugin *pl, const ob_plugin_kernel_desc *d, const ob_optimizer **opt)
 {
     if (!valid_name(d->name))
-        return refuse(pl, OB_PLUGIN_E_REGISTER, "a kernel has an invalid name '%s'%s%s",
-                      d->name ? d->name : "(null)", " (letters, digits, '_', '-', '.')", "");
+        return refuse(pl, OB_PLUGIN_E_REGISTER, "a kernel has an invalid name '%s' (letters, digits, '_', '-', '.')",
+                      d->name ? d->name : "(null)");
     const ob_optimizer *o = ob_optimizer_find(d->optimizer);
     if (!o) {
         char known[256];
@@ -95,14 +97,14 @@ static int check_desc(ob_plugin *pl, const ob_plugin_kernel_desc *d, const ob_op
                       d->name, d->optimizer ? d->optimizer : "(null)", known);
     }
     if (check_layout(pl, d, o) != 0) return -1;
-    if (!d->step) return refuse(pl, OB_PLUGIN_E_NO_STEP, "kernel '%s' has no step function%s%s", d->name, "", "");
+    if (!d->step) return refuse(pl, OB_PLUGIN_E_NO_STEP, "kernel '%s' has no step function", d->name);
     for (size_t i = 0; d->hparams && d->hparams[i]; i++)
         if (!ob_hparam_find(o, d->hparams[i]))
             return refuse(pl, OB_PLUGIN_E_HPARAM, "kernel '%s' honours '%s', which %s does not have", d->name,
                           d->hparams[i], o->name);
     for (size_t i = 0; i < pl->n; i++)
         if (strcmp(pl->k[i].desc.name, d->name) == 0)
-            return refuse(pl, OB_PLUGIN_E_DUPLICATE, "two kernels are named '%s'%s%s", d->name, "", "");
+            return refuse(pl, OB_PLUGIN_E_DUPLICATE, "two kernels are named '%s'", d->name);
     *opt = o;
     return 0;
 }
@@ -113,17 +115,16 @@ static int add_kernel(const ob_plugin_host *host, unsigned abi, const ob_plugin_
     ob_plugin *pl = host->host_ctx;
     if (pl->status != OB_PLUGIN_OK) return -1;
     if (abi != OPTBENCH_PLUGIN_ABI) {
-        char v[64];
-        snprintf(v, sizeof v, "%u; this optbench implements %u", abi, OPTBENCH_PLUGIN_ABI);
-        return refuse(pl, OB_PLUGIN_E_ABI, "built for plugin ABI %s%s%s", v, "", "");
+        return refuse(pl, OB_PLUGIN_E_ABI, "built for plugin ABI %u; this optbench implements %u", abi,
+                      OPTBENCH_PLUGIN_ABI);
     }
-    if (!d) return refuse(pl, OB_PLUGIN_E_REGISTER, "registered a NULL descriptor%s%s%s", "", "", "");
+    if (!d) return refuse(pl, OB_PLUGIN_E_REGISTER, "registered a NULL descriptor");
     const ob_optimizer *o = NULL;
     if (check_desc(pl, d, &o) != 0) return -1;
     if (pl->n == pl->cap) {
         size_t cap = pl->cap ? 2 * pl->cap : 8;
         ob_plugin_kernel *k = realloc(pl->k, cap * sizeof *k);
-        if (!k) return refuse(pl, OB_PLUGIN_E_REGISTER, "out of memory%s%s%s", "", "", "");
+        if (!k) return refuse(pl, OB_PLUGIN_E_REGISTER, "out of memory");
         pl->k = k;
         pl->cap = cap;
     }

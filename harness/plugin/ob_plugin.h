@@ -115,11 +115,15 @@ ob_plugin_case *ob_plugin_case_open(const ob_plugin_kernel *k, const ob_hparams 
                                     unsigned flags, char *err, size_t errlen);
 /* One step t (>= 1) of the case on n elements (at most the n it was
  * opened with), the shape of ob_step.  Checks like ob_step_check (t >= 1,
- * hyperparameters, the arrays the optimizer uses with h are not NULL),
- * then runs the kernel; guarded, on copies, with p and the state copied
- * back only when no out-of-bounds write was found.  Returns 0, or -1 with
- * a message: the check's, "kernel returned 3 at step 7", or
- * "out-of-bounds write at p[n+3] (n = 17) at step 2". */
+ * hyperparameters, the arrays the optimizer uses with h are not NULL)
+ * and ob_plugin_hparams_check, then runs the kernel; guarded, on copies,
+ * with p and the state copied back only when the kernel returned 0 and
+ * wrote nothing out of bounds (nor into g).  Returns 0, or -1 with a
+ * message: the check's, or one naming the kernel and the step,
+ * "<kernel>: kernel returned 3 at step 7", "<kernel>: out-of-bounds write
+ * at p[n+3] (n = 17) at step 2", "<kernel>: write to the read-only
+ * gradient at g[8] at step 1".  A crash in the kernel crashes the caller:
+ * run cases under ob_plugin_isolate to survive it. */
 int ob_plugin_case_step(ob_plugin_case *c, const ob_hparams *h, uint64_t t, size_t n, float *p,
                         const float *g, float *const *state, char *err, size_t errlen);
 /* Calls the kernel's free and unmaps the buffers.  NULL is a no-op. */
@@ -159,9 +163,10 @@ typedef int (*ob_plugin_body_fn)(void *arg, void *result, size_t result_len, cha
  * fault in a guard page is decoded to array and index.  timeout_s > 0
  * ends a child that runs longer (SIGALRM).  When the child returned 0 or
  * nonzero, result_len bytes of its result are copied to `result` (may be
- * NULL when result_len is 0).  Returns out->verdict.  The child ends with
- * _exit: stdio buffers it filled are not flushed, nothing registered with
- * atexit runs. */
+ * NULL when result_len is 0).  Returns out->verdict.  stdio is flushed
+ * before the fork (so nothing pending is written twice) and by the child
+ * when body returns; the child then ends with _exit, so nothing registered
+ * with atexit runs in it. */
 int ob_plugin_isolate(ob_plugin_body_fn body, void *arg, void *result, size_t result_len, unsigned timeout_s,
                       ob_plugin_outcome *out);
 
