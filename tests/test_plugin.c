@@ -189,6 +189,33 @@ Test(guard, write_past_the_end_and_before_the_start)
     ob_plugin_unload(pl);
 }
 
+/* ---- init and free ------------------------------------------------------------ */
+
+Test(lifecycle, init_step_free)
+{
+    ob_plugin *pl = load_ok("lifecycle.so");
+    const ob_plugin_kernel *k = kernel(pl, "with_init");
+    cr_expect_eq(k->desc.threads, 2);
+    ob_hparams h;
+    ob_hparams_default(k->opt, &h);
+    char err[512];
+    float p[5] = {1, 1, 1, 1, 1}, g[5] = {1, 1, 1, 1, 1}, mom[5] = {0}, *st[1] = {mom};
+    for (unsigned flags = 0; flags <= OB_PLUGIN_GUARDED; flags++) {
+        ob_plugin_case *c = ob_plugin_case_open(k, &h, 5, 3, flags, err, sizeof err);
+        cr_assert(c, "%s", err);
+        for (uint64_t t = 1; t <= 3; t++)
+            cr_expect_eq(ob_plugin_case_step(c, &h, t, t == 2 ? 4 : 5, p, g, st, err, sizeof err), 0, "%s", err);
+        cr_expect_eq(ob_plugin_case_step(c, &h, 4, 6, p, g, st, err, sizeof err), -1, "more than opened for");
+        cr_expect(strstr(err, "step on 6 elements in a case opened for 5"), "%s", err);
+        cr_expect_eq(ob_plugin_case_step(c, &h, 9, 5, p, g, st, err, sizeof err), -1);
+        cr_expect_str_eq(err, "with_init: kernel returned 23 at step 9");
+        ob_plugin_case_close(c);
+    }
+    cr_expect(ob_plugin_case_open(kernel(pl, "init_fails"), &h, 5, 0, 0, err, sizeof err) == NULL);
+    cr_expect_str_eq(err, "init_fails: init returned 5");
+    ob_plugin_unload(pl);
+}
+
 /* ---- crash isolation ---------------------------------------------------------- */
 
 typedef struct {
