@@ -225,3 +225,6 @@ fuzz-build: $(patsubst %,$(BUILD)/fuzz/bin/%,$(FUZZ_TARGETS))
 $(BUILD)/fuzz/bin/%: $(BUILD)/fuzz/fuzz_%.o $(BUILD)/fuzz/common.o $(HARNESS_OBJS) $(LIB)
 	@mkdir -p $(@D)
 	$(CXX) $(LDFLAGS) -fsanitize=fuzzer $^ -o $@ $(LDLIBS) -lbenchmark -lpthread
+
+# ---- plugins: optbench/plugin.h, examples/plugins/, tests/test_plugin.c ----
+include examples/plugins/plugins.mk

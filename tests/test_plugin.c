@@ -1,0 +1,544 @@
+/*
+ * test_plugin.c — the plugin ABI (optbench/plugin.h, harness/plugin/):
+ *  - every kind of bad plugin is refused with its own code and message;
+ *  - a kernel honours only the keys it lists;
+ *  - guarded steps name an out-of-bounds write by array and index, and a
+ *    write that reaches a guard page is decoded the same way;
+ *  - a crash in a kernel fails its case as "SIGSEGV at step 5" while the
+ *    caller and its other cases' results survive;
+ *  - optbench's own kernels exported as a plugin (the round trip) give
+ *    results bit-identical to ob_step on every ISA, for lengths 0, 1, 15,
+ *    16, 17 and 131 and unaligned pointers, guarded or not;
+ *  - a plain-C AdamW (fp32 bias corrections with powf) agrees with the
+ *    double reference within the bound derived in
+ *    examples/plugins/plain_adamw.c, and the measured figure is printed.
+ * The plugins are built by the Makefile into OB_PLUGIN_DIR.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/ob_test.h"
+#include "harness/core/ob_agree.h"
+#include "harness/plugin/ob_plugin.h"
+#include "harness/testkit/ob_testdata.h"
+#include "optbench/reference.h"
+
+#ifndef OB_PLUGIN_DIR
+#define OB_PLUGIN_DIR "build/plugins"
+#endif
+
+static ob_plugin *load_ok(const char *file)
+{
+    char path[512], err[512];
+    snprintf(path, sizeof path, "%s/%s", OB_PLUGIN_DIR, file);
+    ob_plugin *pl = NULL;
+    int rc = ob_plugin_load(path, &pl, err, sizeof err);
+    cr_assert_eq(rc, OB_PLUGIN_OK, "loading %s: %s", path, err);
+    return pl;
+}
+
+static const ob_plugin_kernel *kernel(const ob_plugin *pl, const char *name)
+{
+    const ob_plugin_kernel *k = ob_plugin_kernel_find(pl, name);
+    cr_assert(k != NULL, "no kernel %s", name);
+    return k;
+}
+
+/* ---- bad plugins ------------------------------------------------------------ */
+
+Test(load, each_bad_plugin_has_its_code_and_message)
+{
+    static const struct {
+        const char *file;
+        int code;
+        const char *msg;
+    } cases[] = {
+        {"does_not_exist.so", OB_PLUGIN_E_NOFILE, "no such file"},
+        {"not_a_plugin.so", OB_PLUGIN_E_NOT_SO, "not a loadable shared object"},
+        {"bad_no_symbol.so", OB_PLUGIN_E_NO_SYMBOL, "no symbol optbench_plugin_register"},
+        {"bad_wrong_abi.so", OB_PLUGIN_E_ABI, "built for plugin ABI 2; this optbench implements 1"},
+        {"bad_unknown_optimizer.so", OB_PLUGIN_E_OPTIMIZER, "kernel 'fixture' claims unknown optimizer 'adamx'"},
+        {"bad_bad_layout.so", OB_PLUGIN_E_LAYOUT,
+         "kernel 'fixture' declares 2 state arrays; adamw has 3 (exp_avg, exp_avg_sq, max_exp_avg_sq)"},
+        {"bad_bad_dtype.so", OB_PLUGIN_E_LAYOUT, "state array 'exp_avg_sq' has dtype 1; only fp32 (0)"},
+        {"bad_no_step.so", OB_PLUGIN_E_NO_STEP, "kernel 'fixture' has no step function"},
+        {"bad_duplicate.so", OB_PLUGIN_E_DUPLICATE, "two kernels are named 'fixture'"},
+        {"bad_unknown_hparam.so", OB_PLUGIN_E_HPARAM, "kernel 'fixture' honours 'momentum', which adamw does not"},
+        {"bad_register_fails.so", OB_PLUGIN_E_REGISTER, "optbench_plugin_register returned 3"},
+        {"bad_registers_nothing.so", OB_PLUGIN_E_REGISTER, "registered no kernels"},
+    };
+    int seen[16] = {0};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[512], err[512] = "";
+        snprintf(path, sizeof path, "%s/%s", OB_PLUGIN_DIR, cases[i].file);
+        ob_plugin *pl = (ob_plugin *)&seen;  /* must come back NULL */
+        int rc = ob_plugin_load(path, &pl, err, sizeof err);
+        cr_expect_eq(rc, cases[i].code, "%s: code %d (%s), expected %d (%s); message: %s", cases[i].file, rc,
+                     ob_plugin_status_name(rc), cases[i].code, ob_plugin_status_name(cases[i].code), err);
+        cr_expect(pl == NULL, "%s: a refused plugin came back", cases[i].file);
+        cr_expect(strstr(err, cases[i].msg) != NULL, "%s: message '%s' lacks '%s'", cases[i].file, err,
+                  cases[i].msg);
+        cr_expect(strncmp(err, path, strlen(path)) == 0, "%s: message '%s' does not start with the path",
+                  cases[i].file, err);
+        if (rc >= 0 && rc < 16) seen[rc]++;
+    }
+    /* Every code but OK is someone's answer. */
+    for (int c = 1; c <= OB_PLUGIN_E_REGISTER; c++)
+        cr_expect(seen[c] > 0, "no bad plugin gave code %d (%s)", c, ob_plugin_status_name(c));
+}
+
+Test(load, good_plugins_list_their_kernels)
+{
+    ob_plugin *pl = load_ok("optbench_kernels.so");
+    cr_assert_eq(ob_plugin_kernel_count(pl), ob_optimizer_count);
+    for (size_t i = 0; i < ob_optimizer_count; i++) {
+        const ob_plugin_kernel *k = ob_plugin_kernel_at(pl, i);
+        char want[64];
+        snprintf(want, sizeof want, "optbench.%s", ob_optimizer_table[i]->name);
+        cr_expect_str_eq(k->desc.name, want);
+        cr_expect(k->opt == ob_optimizer_table[i]);
+        cr_expect_eq(k->agree_bound, k->opt->agree_bound, "%s: the optimizer's bound", want);
+    }
+    ob_plugin_unload(pl);
+    pl = load_ok("plain_adamw.so");
+    const ob_plugin_kernel *k = kernel(pl, "plain_adamw");
+    cr_expect_str_eq(k->opt->name, "adamw");
+    cr_expect_eq(k->agree_bound, 221.0, "plain_adamw declares its own bound");
+    ob_plugin_unload(pl);
+}
+
+/* ---- hyperparameters -------------------------------------------------------- */
+
+Test(hparams, only_honoured_keys)
+{
+    ob_plugin *pl = load_ok("plain_adamw.so");
+    const ob_plugin_kernel *k = kernel(pl, "plain_adamw");
+    ob_hparams h;
+    ob_hparams_default(k->opt, &h);
+    char err[512];
+    cr_expect_eq(ob_plugin_hparam_set(k, &h, "lr=0.01", err, sizeof err), 0, "%s", err);
+    cr_expect_eq(h.lr, 0.01);
+    cr_expect_eq(ob_plugin_hparam_set(k, &h, "amsgrad=1", err, sizeof err), -1);
+    cr_expect(strstr(err, "plain_adamw does not honour 'amsgrad' (honoured: lr, beta1, beta2, eps, weight_decay)"),
+              "%s", err);
+    cr_expect_eq(h.amsgrad, 0, "a refused key leaves h alone");
+    cr_expect_eq(ob_plugin_hparam_set(k, &h, "beta1=1.5", err, sizeof err), -1, "ranges still apply");
+    cr_expect_eq(ob_plugin_hparams_check(k, &h, err, sizeof err), 0, "%s", err);
+    /* Set around the check: the step refuses it. */
+    h.clip_norm = 1.0;
+    cr_expect_eq(ob_plugin_hparams_check(k, &h, err, sizeof err), -1);
+    cr_expect(strstr(err, "does not honour 'clip_norm'"), "%s", err);
+    float p = 1, g = 1, m = 0, v = 0, *st[3] = {&m, &v, NULL};
+    cr_expect_eq(ob_plugin_step(k, 0, &h, 1, 1, &p, &g, st, err, sizeof err), -1);
+    cr_expect_eq(p, 1.0f, "a refused step touches nothing");
+    h.clip_norm = 0;
+    cr_expect_eq(ob_plugin_step(k, 0, &h, 0, 1, &p, &g, st, err, sizeof err), -1, "t = 0 is refused");
+    cr_expect(strstr(err, "step t must be >= 1"), "%s", err);
+    float *none[3] = {&m, NULL, NULL};
+    cr_expect_eq(ob_plugin_step(k, 0, &h, 1, 1, &p, &g, none, err, sizeof err), -1);
+    cr_expect(strstr(err, "state array 'exp_avg_sq' is needed"), "%s", err);
+    ob_plugin_unload(pl);
+}
+
+/* ---- guarded steps ---------------------------------------------------------- */
+
+static int run_one(const ob_plugin_kernel *k, unsigned flags, size_t n, size_t offset, char *err, size_t errlen,
+                   float *p_after)
+{
+    float *buf = calloc(3 * (n + 16), sizeof(float));
+    float *p = buf + offset, *g = buf + (n + 16) + offset, *mom = buf + 2 * (n + 16) + offset;
+    for (size_t i = 0; i < n; i++) {
+        p[i] = 1.0f;
+        g[i] = 0.5f;
+    }
+    ob_hparams h;
+    ob_hparams_default(k->opt, &h);
+    float *st[1] = {mom};
+    int rc = ob_plugin_step(k, flags, &h, 1, n, p, g, st, err, errlen);
+    if (p_after) *p_after = n ? p[0] : 0;
+    free(buf);
+    return rc;
+}
+
+Test(guard, write_past_the_end_and_before_the_start)
+{
+    ob_plugin *pl = load_ok("crashers.so");
+    static const size_t ns[] = {0, 1, 15, 17, 131};
+    for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++)
+        for (size_t off = 0; off < 3; off++) {
+            char err[512], want[128];
+            float p0 = -1;
+            int rc = run_one(kernel(pl, "past_end"), OB_PLUGIN_GUARDED, ns[i], off, err, sizeof err, &p0);
+            snprintf(want, sizeof want, "past_end: out-of-bounds write at p[n] (n = %zu) at step 1", ns[i]);
+            cr_expect_eq(rc, -1, "n = %zu: the write past the end went unnoticed", ns[i]);
+            cr_expect_str_eq(err, want);
+            if (ns[i]) cr_expect_eq(p0, 1.0f, "p must not come back from a step that wrote out of bounds");
+            rc = run_one(kernel(pl, "before_start"), OB_PLUGIN_GUARDED, ns[i], off, err, sizeof err, NULL);
+            snprintf(want, sizeof want, "before_start: out-of-bounds write at p[-1] (n = %zu) at step 1", ns[i]);
+            cr_expect_eq(rc, -1);
+            cr_expect_str_eq(err, want);
+        }
+    char err[512];
+    cr_expect_eq(run_one(kernel(pl, "writes_g"), OB_PLUGIN_GUARDED, 17, 1, err, sizeof err, NULL), -1);
+    cr_expect_str_eq(err, "writes_g: write to the read-only gradient at g[8] at step 1");
+    cr_expect_eq(run_one(kernel(pl, "fail_at_2"), OB_PLUGIN_GUARDED, 17, 1, err, sizeof err, NULL), 0, "%s", err);
+    ob_plugin_unload(pl);
+}
+
+/* ---- init and free ------------------------------------------------------------ */
+
+Test(lifecycle, init_step_free)
+{
+    ob_plugin *pl = load_ok("lifecycle.so");
+    const ob_plugin_kernel *k = kernel(pl, "with_init");
+    cr_expect_eq(k->desc.threads, 2);
+    ob_hparams h;
+    ob_hparams_default(k->opt, &h);
+    char err[512];
+    float p[5] = {1, 1, 1, 1, 1}, g[5] = {1, 1, 1, 1, 1}, mom[5] = {0}, *st[1] = {mom};
+    for (unsigned flags = 0; flags <= OB_PLUGIN_GUARDED; flags++) {
+        ob_plugin_case *c = ob_plugin_case_open(k, &h, 5, 3, flags, err, sizeof err);
+        cr_assert(c, "%s", err);
+        for (uint64_t t = 1; t <= 3; t++)
+            cr_expect_eq(ob_plugin_case_step(c, &h, t, t == 2 ? 4 : 5, p, g, st, err, sizeof err), 0, "%s", err);
+        cr_expect_eq(ob_plugin_case_step(c, &h, 4, 6, p, g, st, err, sizeof err), -1, "more than opened for");
+        cr_expect(strstr(err, "step on 6 elements in a case opened for 5"), "%s", err);
+        cr_expect_eq(ob_plugin_case_step(c, &h, 9, 5, p, g, st, err, sizeof err), -1);
+        cr_expect_str_eq(err, "with_init: kernel returned 23 at step 9");
+        ob_plugin_case_close(c);
+    }
+    cr_expect(ob_plugin_case_open(kernel(pl, "init_fails"), &h, 5, 0, 0, err, sizeof err) == NULL);
+    cr_expect_str_eq(err, "init_fails: init returned 5");
+    ob_plugin_unload(pl);
+}
+
+/* ---- crash isolation ---------------------------------------------------------- */
+
+typedef struct {
+    const ob_plugin_kernel *k;
+    size_t n;
+    uint64_t steps;
+} case_arg;
+
+/* A whole case in the child: its result is the steps done and p[0]. */
+typedef struct {
+    uint64_t done;
+    float p0;
+} case_result;
+
+static int run_case(void *arg, void *result, size_t len, char *err, size_t errlen)
+{
+    const case_arg *a = arg;
+    case_result *r = result;
+    (void)len;
+    float *p = calloc(a->n + 1, sizeof(float)), *g = calloc(a->n + 1, sizeof(float));
+    float *mom = calloc(a->n + 1, sizeof(float)), *st[1] = {mom};
+    for (size_t i = 0; i < a->n; i++) g[i] = 1.0f;
+    ob_hparams h;
+    ob_hparams_default(a->k->opt, &h);
+    ob_plugin_case *c = ob_plugin_case_open(a->k, &h, a->n, 1, OB_PLUGIN_GUARDED, err, errlen);
+    int rc = c ? 0 : -1;
+    for (uint64_t t = 1; c && rc == 0 && t <= a->steps; t++) {
+        rc = ob_plugin_case_step(c, &h, t, a->n, p, g, st, err, errlen);
+        if (rc == 0) r->done = t;
+    }
+    r->p0 = p[0];
+    ob_plugin_case_close(c);
+    free(p);
+    free(g);
+    free(mom);
+    return rc;
+}
+
+static ob_plugin_outcome isolated(const ob_plugin *pl, const char *name, case_result *r)
+{
+    case_arg a = {kernel(pl, name), 17, 8};
+    ob_plugin_outcome out;
+    memset(r, 0xff, sizeof *r);
+    ob_plugin_isolate(run_case, &a, r, sizeof *r, 60, &out);
+    return out;
+}
+
+Test(isolate, crash_fails_the_case_and_the_caller_survives)
+{
+    ob_plugin *pl = load_ok("crashers.so");
+    case_result before, crash, after;
+    /* A good case, the crash, and another good case: the first result is
+     * kept and the caller goes on. */
+    ob_plugin_outcome o1 = isolated(pl, "fail_at_2", &before);
+    cr_expect_eq(o1.verdict, OB_PLUGIN_FAILED);
+    cr_expect_str_eq(o1.message, "fail_at_2: kernel returned 7 at step 2");
+    cr_expect_eq(before.done, 1, "the step before the failure counts");
+    ob_plugin_outcome o2 = isolated(pl, "segv_at_5", &crash);
+    cr_expect_eq(o2.verdict, OB_PLUGIN_CRASHED);
+    cr_expect_eq(o2.signal, SIGSEGV);
+    cr_expect_eq(o2.step, 5);
+    cr_expect_str_eq(o2.message, "SIGSEGV at step 5");
+    ob_plugin_outcome o3 = isolated(pl, "abort_at_3", &after);
+    cr_expect_eq(o3.signal, SIGABRT);
+    cr_expect_str_eq(o3.message, "SIGABRT at step 3");
+    ob_plugin_outcome o4 = isolated(pl, "trap_at_2", &after);
+    cr_expect_eq(o4.signal, SIGILL);
+    cr_expect_str_eq(o4.message, "SIGILL at step 2");
+    cr_expect_eq(before.done, 1, "an earlier case's result is untouched");
+    ob_plugin_unload(pl);
+    /* A good kernel under isolation: its result comes back. */
+    pl = load_ok("optbench_kernels.so");
+    case_result ok;
+    ob_plugin_outcome o5 = isolated(pl, "optbench.sgd", &ok);
+    cr_expect_eq(o5.verdict, OB_PLUGIN_RAN_OK, "%s", o5.message);
+    cr_expect_eq(ok.done, 8);
+    const ob_optimizer *sgd = ob_optimizer_find("sgd");
+    ob_hparams h;
+    ob_hparams_default(sgd, &h);
+    float p = 0, g = 1, mom = 0, *st[1] = {&mom};
+    char err[256];
+    for (uint64_t t = 1; t <= 8; t++) cr_assert_eq(ob_step(sgd, OB_ISA_SCALAR, &h, t, 1, &p, &g, st, err, sizeof err), 0);
+    cr_expect_eq(ok.p0, p, "the child's result: p0 = %a, ob_step gives %a", (double)ok.p0, (double)p);
+    ob_plugin_unload(pl);
+}
+
+Test(isolate, write_into_the_guard_page_is_decoded)
+{
+    ob_plugin *pl = load_ok("crashers.so");
+    case_result r;
+    ob_plugin_outcome o = isolated(pl, "far_past_end", &r);
+    cr_expect_eq(o.verdict, OB_PLUGIN_CRASHED);
+    cr_expect_eq(o.signal, SIGSEGV);
+    cr_expect(strncmp(o.message, "SIGSEGV at step 1: out-of-bounds write at p[n+", 46) == 0, "%s", o.message);
+    cr_expect(strstr(o.message, "(n = 17)") != NULL, "%s", o.message);
+    ob_plugin_unload(pl);
+}
+
+/* ---- the round trip ------------------------------------------------------------ */
+
+#define RT_STEPS 3
+
+/* STEPS steps of k (through the plugin, guarded or not) and of ob_step on
+ * isa from the same data at the given float offset; 0 if every array is
+ * bit-identical after every step, else the first difference in msg. */
+static int round_trip(const ob_plugin_kernel *k, const ob_hparams *h, ob_isa isa, unsigned flags, size_t n,
+                      size_t off, uint64_t seed, char *msg, size_t len)
+{
+    const size_t na = 1 + k->opt->n_state, stride = n + 8;
+    float *a = calloc(2 * na * stride + stride, sizeof(float)), *g = a + 2 * na * stride + off;
+    float *x[2][1 + OB_MAX_STATE];
+    ob_rng rng;
+    ob_rng_init(&rng, seed);
+    for (size_t j = 0; j < na; j++) {
+        x[0][j] = a + j * stride + off;
+        x[1][j] = a + (na + j) * stride + off;
+        for (size_t i = 0; i < n; i++)
+            x[0][j][i] = x[1][j][i] = ob_rng_normal_float(&rng, j > 0 && ob_state_nonneg(k->opt, j - 1));
+    }
+    char err[256];
+    int bad = 0;
+    ob_plugin_case *c = ob_plugin_case_open(k, h, n, 1, flags, err, sizeof err);
+    if (!c) {
+        snprintf(msg, len, "open: %s", err);
+        bad = 1;
+    }
+    for (uint64_t t = 1; !bad && t <= RT_STEPS; t++) {
+        for (size_t i = 0; i < n; i++) g[i] = ob_rng_special_float(&rng, 0);
+        if (ob_plugin_case_step(c, h, t, n, x[0][0], g, &x[0][1], err, sizeof err) != 0) {
+            snprintf(msg, len, "plugin step %llu: %s", (unsigned long long)t, err);
+            bad = 1;
+        } else if (ob_step(k->opt, isa, h, t, n, x[1][0], g, &x[1][1], err, sizeof err) != 0) {
+            snprintf(msg, len, "ob_step %llu: %s", (unsigned long long)t, err);
+            bad = 1;
+        }
+        for (size_t j = 0; !bad && j < na; j++) {
+            size_t d = ob_first_diff(x[0][j], x[1][j], n);
+            if (d < n) {
+                snprintf(msg, len, "step %llu: %s[%zu] = %a via the plugin, %a via ob_step",
+                         (unsigned long long)t, j ? k->opt->state_names[j - 1] : "p", d, (double)x[0][j][d],
+                         (double)x[1][j][d]);
+                bad = 1;
+            }
+        }
+    }
+    ob_plugin_case_close(c);
+    free(a);
+    return bad;
+}
+
+Test(round_trip, optbench_kernels_bit_identical_to_ob_step, .timeout = 600)
+{
+    ob_plugin *pl = load_ok("optbench_kernels.so");
+    static const size_t ns[] = {0, 1, 15, 16, 17, 131};
+    static const size_t offs[] = {0, 1, 3};
+    const uint64_t seed = ob_test_seed() + 16;
+    size_t runs = 0;
+    for (size_t ki = 0; ki < ob_plugin_kernel_count(pl); ki++) {
+        const ob_plugin_kernel *k = ob_plugin_kernel_at(pl, ki);
+        for (size_t cfg = 0; cfg < ob_hp_config_count(k->opt) + 1; cfg++) {
+            ob_hparams h;
+            if (cfg < ob_hp_config_count(k->opt)) {
+                if (ob_hp_config(k->opt, cfg, &h) != 0) continue;
+            } else {
+                ob_hparams_default(k->opt, &h);
+                h.clip_norm = 0.5;  /* clipping goes through the plugin too */
+            }
+            char name[256];
+            ob_hp_config_name(k->opt, &h, name, sizeof name);
+            for (int isa = 0; isa < OB_ISA_COUNT; isa++) {
+                if (!ob_isa_supported((ob_isa)isa)) continue;
+                for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++)
+                    for (size_t o = 0; o < sizeof offs / sizeof offs[0]; o++)
+                        for (unsigned flags = 0; flags <= OB_PLUGIN_GUARDED; flags++) {
+                            /* Guarded runs on the first ISA only: the copies
+                             * see the same bits whatever ob_step runs on. */
+                            if (flags && isa != OB_ISA_SCALAR) continue;
+                            char msg[512];
+                            int bad = round_trip(k, &h, (ob_isa)isa, flags, ns[i], offs[o], seed + runs, msg,
+                                                 sizeof msg);
+                            cr_assert(!bad, "%s (%s, ob_step on %s, n = %zu, offset %zu%s): %s; seed %#llx",
+                                      k->desc.name, name, ob_isa_name((ob_isa)isa), ns[i], offs[o],
+                                      flags ? ", guarded" : "", msg, (unsigned long long)ob_test_seed());
+                            runs++;
+                        }
+            }
+        }
+    }
+    cr_log_info("round trip: %zu runs of %d steps bit-identical to ob_step (%zu kernels)", runs, RT_STEPS,
+                ob_plugin_kernel_count(pl));
+    ob_plugin_unload(pl);
+}
+
+/* ---- the plain-C AdamW against the double reference ----------------------- */
+
+#define U32 0x1p-24
+
+/* (|fl(beta) - beta| / u) max(1/beta, 1/(1 - beta)): the fp32 constant's
+ * error carried into beta*x + (1 - fl(beta))*y, in units of u S. */
+static double const_error(double beta)
+{
+    /* volatile: gcc 12 -O2 vectorises the two calls in plain_adamw_bound
+     * and folds (double)(float)beta - beta to 0 (seen in the object code:
+     * subpd of a register from itself). */
+    volatile float rounded = (float)beta;
+    double d = fabs((double)rounded - beta) / U32;
+    return d * fmax(1 / beta, 1 / (1 - beta));
+}
+
+/* The relative error of 1 - powf(fl(beta), t) against 1 - beta^t, in
+ * units of u, evaluated exactly as the kernel computes it. */
+static double bc_error(double beta, uint64_t t)
+{
+    const float bc = 1.0f - powf((float)beta, (float)t);
+    const double exact = 1.0 - pow(beta, (double)t);
+    return fabs((double)bc - exact) / exact / U32;
+}
+
+/* examples/plugins/plain_adamw.c: the bound for m, v (state 0, 1) and p
+ * at step t. */
+static void plain_adamw_bound(const ob_hparams *h, uint64_t t, double b[3])
+{
+    const double k1 = const_error(h->beta1), k2 = const_error(h->beta2);
+    b[1] = 3 + k1;
+    b[2] = 4 + k2;
+    b[0] = fmax(fmax(b[1], b[2]), 11 + bc_error(h->beta1, t) + bc_error(h->beta2, t) / 2);
+}
+
+#define AG_N 1031
+#define AG_STEPS 20
+
+/* Worst error per output (p, m, v) as a fraction of the step's bound, and
+ * in u*S. */
+static void plain_adamw_agreement(const ob_plugin_kernel *k, const ob_hparams *h, uint64_t seed, double frac[3],
+                                  double worst[3], char *where, size_t wlen)
+{
+    const size_t n = AG_N;
+    float *f = calloc(5 * n, sizeof(float)), *p = f, *g = f + n, *st[3] = {f + 2 * n, f + 3 * n, f + 4 * n};
+    double *d = calloc(9 * n, sizeof(double)), *pd = d, *gd = d + n, *sd[3] = {d + 2 * n, d + 3 * n, d + 4 * n};
+    double *scale[4] = {d + 5 * n, d + 6 * n, d + 7 * n, d + 8 * n};
+    cr_assert(f && d);
+    ob_rng rng;
+    ob_rng_init(&rng, seed);
+    for (size_t i = 0; i < n; i++) {
+        p[i] = ob_rng_normal_float(&rng, 0);
+        st[0][i] = ob_rng_normal_float(&rng, 0);
+        st[1][i] = ob_rng_normal_float(&rng, 1);
+    }
+    char err[512];
+    ob_plugin_case *c = ob_plugin_case_open(k, h, n, 1, 0, err, sizeof err);
+    cr_assert(c, "%s", err);
+    for (int j = 0; j < 3; j++) frac[j] = worst[j] = 0;
+    for (uint64_t t = 1; t <= AG_STEPS; t++) {
+        for (size_t i = 0; i < n; i++) g[i] = ob_rng_normal_float(&rng, 0);
+        for (size_t i = 0; i < n; i++) {
+            pd[i] = p[i];
+            gd[i] = g[i];
+            sd[0][i] = st[0][i];
+            sd[1][i] = st[1][i];
+            sd[2][i] = 0;
+        }
+        ob_ref_adam_step(h, t, n, pd, gd, sd, scale);
+        cr_assert_eq(ob_plugin_case_step(c, h, t, n, p, g, st, err, sizeof err), 0, "%s", err);
+        double b[3];
+        plain_adamw_bound(h, t, b);
+        for (int j = 0; j < 3; j++) {
+            size_t at;
+            const float *kx = j ? st[j - 1] : p;
+            const double *rx = j ? sd[j - 1] : pd;
+            double e = ob_agree_error(kx, rx, scale[j], n, &at);
+            if (e > worst[j]) worst[j] = e;
+            if (e / b[j] > frac[j]) {
+                frac[j] = e / b[j];
+                snprintf(where, wlen, "step %llu: %s[%zu] = %.9g vs reference %.17g (S = %.6g): %.3f u*S, bound %.3f",
+                         (unsigned long long)t, j ? k->opt->state_names[j - 1] : "p", at, (double)kx[at], rx[at],
+                         scale[j][at], e, b[j]);
+            }
+        }
+    }
+    ob_plugin_case_close(c);
+    free(f);
+    free(d);
+}
+
+Test(plain_adamw, agreement_within_derived_bound, .timeout = 300)
+{
+    ob_plugin *pl = load_ok("plain_adamw.so");
+    const ob_plugin_kernel *k = kernel(pl, "plain_adamw");
+    /* torch's defaults; no weight decay; GPT-style beta2 = 0.95; lr 1e-2. */
+    static const char *const sets[][4] = {
+        {NULL}, {"weight_decay=0", NULL}, {"beta2=0.95", NULL}, {"lr=0.01", "beta1=0.8", "beta2=0.99"},
+    };
+    ob_rng rng;
+    ob_rng_init(&rng, ob_test_seed() + 17);
+    for (size_t s = 0; s < sizeof sets / sizeof sets[0]; s++) {
+        ob_hparams h;
+        ob_hparams_default(k->opt, &h);
+        char err[256], cfg[256];
+        for (size_t i = 0; sets[s][i]; i++)
+            cr_assert_eq(ob_plugin_hparam_set(k, &h, sets[s][i], err, sizeof err), 0, "%s", err);
+        ob_hp_config_name(k->opt, &h, cfg, sizeof cfg);
+        double frac[3], worst[3], b[3], bmax[3] = {0, 0, 0};
+        char where[512] = "";
+        plain_adamw_agreement(k, &h, ob_rng_next(&rng), frac, worst, where, sizeof where);
+        for (uint64_t t = 1; t <= AG_STEPS; t++) {
+            plain_adamw_bound(&h, t, b);
+            for (int j = 0; j < 3; j++) bmax[j] = fmax(bmax[j], b[j]);
+        }
+        for (int j = 0; j < 3; j++)
+            cr_expect(frac[j] <= 1, "%s: %s; seed %#llx", cfg, where, (unsigned long long)ob_test_seed());
+        cr_log_info("plain_adamw %s: max error p %.2f, exp_avg %.2f, exp_avg_sq %.2f u*S (bounds over %d steps: "
+                    "%.1f, %.1f, %.1f; optbench's adamw: %g)",
+                    cfg, worst[0], worst[1], worst[2], AG_STEPS, bmax[0], bmax[1], bmax[2], k->opt->agree_bound);
+    }
+    /* The declared bound covers torch's betas at every step. */
+    ob_hparams h;
+    ob_hparams_default(k->opt, &h);
+    double declared = 0, b[3];
+    for (uint64_t t = 1; t <= 100000; t++) {
+        plain_adamw_bound(&h, t, b);
+        declared = fmax(declared, fmax(b[0], fmax(b[1], b[2])));
+    }
+    cr_expect(k->agree_bound >= declared, "declared %g < derived %g", k->agree_bound, declared);
+    cr_expect(k->agree_bound < declared + 1, "declared %g, derived %g: tighten it", k->agree_bound, declared);
+    ob_plugin_unload(pl);
+}
