@@ -64,11 +64,12 @@ static void csv_row(void *ctx, const ob_engine_row *r)
 
 /* ---- memory ----------------------------------------------------------------- */
 
-/* Bytes a case needs per element: work_alloc's double vectors (x, g, the
+/* Bytes a case needs per element: the engine's double vectors (x, g, the
  * widened copies, the agreement inputs: 6), the reference and agreement
  * state and the error scales (3 per state array + 1), fp32 x, g and state
  * per ISA, SAM's x_hat and gradient (double and per ISA), and about 4
- * doubles the problem keeps (x0, x*, data). */
+ * doubles the problem keeps (x0, x*, data); the engine's fp32 copy of the
+ * lead's x is small enough to leave out. */
 static double bytes_per_element(const ob_case *c)
 {
     double ns = (double)c->opt->n_state, isas = 0;
