@@ -600,7 +600,7 @@ Test(repro_engine, observer_and_probe_see_every_path)
     memset(&seen, 0, sizeof seen);
     ob_repro_opts op = {.short_mode = 1, .paths = all_paths()};
     ob_repro_traj_cfg c;
-    ob_repro_traj_init(&c, &op, ob_optimizer_find("adam"), 200, seen_observe, &seen);
+    ob_repro_traj_init(&c, op.paths, ob_optimizer_find("adam"), 200, seen_observe, &seen);
     c.h.lr = 1e-2;
     c.probe = seen_probe;
     c.probe_every = 25;

@@ -104,12 +104,11 @@ typedef struct ob_repro_traj_cfg {
 } ob_repro_traj_cfg;
 
 /* The usual trajectory of an entry: opt with its defaults for `steps`
- * steps on every path of op, agreement checked on the first 200 steps and
- * every 97th after, observe called with ctx (NULL: none); the entry then
- * sets its hyperparameters (c->h) and whatever else differs. */
-struct ob_repro_opts;
-void ob_repro_traj_init(ob_repro_traj_cfg *c, const struct ob_repro_opts *op, const ob_optimizer *opt,
-                        uint64_t steps, void (*observe)(void *ctx, const ob_repro_step *s), void *ctx);
+ * steps on `paths`, agreement checked on the first 200 steps and every
+ * 97th after, observe called with ctx (NULL: none); the entry then sets
+ * its hyperparameters (c->h) and whatever else differs. */
+void ob_repro_traj_init(ob_repro_traj_cfg *c, unsigned paths, const ob_optimizer *opt, uint64_t steps,
+                        void (*observe)(void *ctx, const ob_repro_step *s), void *ctx);
 
 /* Kernel checks of one fp32 path, accumulated over every trajectory of an
  * entry. */

@@ -331,7 +331,7 @@ static int adamw_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_
             goto done;
         }
         ob_repro_traj_cfg c;
-        ob_repro_traj_init(&c, op, o->opt, T, aw_observe, o);
+        ob_repro_traj_init(&c, op->paths, o->opt, T, aw_observe, o);
         c.h.lr = AW_LR;
         c.h.weight_decay = AW_WD;
         if (ob_state_alloc_f32(o->opt, &c.h, AW_N, o->sa32) || ob_state_alloc_f32(o->opt, &c.h, AW_N, o->sb32) ||

@@ -211,7 +211,7 @@ static int nqm_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_ou
         memset(obs->next, 0, sizeof obs->next);
         ob_repro_objective obj = ob_repro_problem_objective(pb);
         ob_repro_traj_cfg c;
-        ob_repro_traj_init(&c, op, sgd, NQM_T, nqm_observe, obs);
+        ob_repro_traj_init(&c, op->paths, sgd, NQM_T, nqm_observe, obs);
         c.h.lr = NQM_LR;
         /* Agreement on the first seed's every step, then sampled. */
         c.agree_dense = s == 0 ? NQM_T : 0;

@@ -254,7 +254,7 @@ static int online_run(const ob_repro_entry *e, const online_spec *sp, const ob_r
             ob->x[p] = buf + ((size_t)(k * 2 + 1) * OB_REPRO_MAX_PATHS + (size_t)p) * ns;
         }
         ob_repro_traj_cfg c;
-        ob_repro_traj_init(&c, op, o, m.steps, online_observe, ob);
+        ob_repro_traj_init(&c, op->paths, o, m.steps, online_observe, ob);
         c.h.lr = sp->alpha;
         c.h.beta1 = sp->beta1;
         c.h.beta2 = sp->beta2;

@@ -235,7 +235,7 @@ static int rates_kappa(const ob_repro_entry *e, const ob_repro_opts *op, int ki,
         o.gscratch = scratch;
         o.xk = scratch + 100;
         ob_repro_traj_cfg c;
-        ob_repro_traj_init(&c, op, sgd, 0, rate_observe, &o);
+        ob_repro_traj_init(&c, op->paths, sgd, 0, rate_observe, &o);
         rate_setup(&o, r, &c.h, x0n, f0);
         if (r == OB_RATE_HEAVY_BALL) m->hb_constant[ki] = o.C;
         /* GD 1/L's bound is sublinear; it runs as long as GD 2/(L+mu). */

@@ -109,14 +109,14 @@ static void traj_agree(void *ctx, int path, uint64_t t, double err)
     if (!(err <= a->c->opt->agree_bound)) kp->agree_ok = 0;
 }
 
-void ob_repro_traj_init(ob_repro_traj_cfg *c, const ob_repro_opts *op, const ob_optimizer *opt, uint64_t steps,
+void ob_repro_traj_init(ob_repro_traj_cfg *c, unsigned paths, const ob_optimizer *opt, uint64_t steps,
                         void (*observe)(void *ctx, const ob_repro_step *s), void *ctx)
 {
     memset(c, 0, sizeof *c);
     c->opt = opt;
     ob_hparams_default(opt, &c->h);
     c->steps = steps;
-    c->paths = op->paths;
+    c->paths = paths;
     c->agree_dense = 200;
     c->agree_every = 97;
     c->observe = observe;

@@ -378,7 +378,7 @@ static int wilson_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro
             ob->w2[p] = buf + base + 2 * ns;
         }
         ob_repro_traj_cfg c;
-        ob_repro_traj_init(&c, op, o, T, wilson_observe, ob);
+        ob_repro_traj_init(&c, op->paths, o, T, wilson_observe, ob);
         c.h.lr = lr[k];
         ob_repro_log(op, "%s: %s, %llu steps", e->name, method_label[k], (unsigned long long)T);
         if (ob_repro_traj(&obj, &c, &out->kernels, err, errlen) != 0) goto done;
