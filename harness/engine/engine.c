@@ -91,6 +91,7 @@ typedef struct eng {
     ob_engine_result *r;
     size_t n;
     int ref;                             /* the reference path runs */
+    int conv;                            /* convergence is measured: times and gradient norms too */
     int lead;                            /* the lowest fp32 ISA that runs, -1 none */
     double *xr, *gr, *str[OB_MAX_STATE]; /* the reference path */
     double *xhr, *gsr;                   /* its SAM x_hat and gradient */
@@ -172,7 +173,7 @@ static void ref_step(eng *e, const ob_hparams *ht, uint64_t t, int probe)
     ob_engine_path_result *pr = &e->r->p[OB_ENGINE_REF];
     size_t n = e->n;
     if (!e->ref || pr->diverged_at) return;
-    double t0 = now_s();
+    double t0 = e->conv ? now_s() : 0;
     if (c->obs.step) memcpy(e->xprev, e->xr, n * sizeof(double));
     double f = e->obj->eval(e->obj->ctx, e->xr, e->gr, t);
     const double *gstep = e->gr;
@@ -188,7 +189,7 @@ static void ref_step(eng *e, const ob_hparams *ht, uint64_t t, int probe)
     }
     c->opt->reference(ht, t, n, e->xr, gstep, e->str, NULL);
     project64(e->obj, e->xr);
-    pr->time_s += now_s() - t0;
+    if (e->conv) pr->time_s += now_s() - t0;
     pr->steps++;
     if (c->obs.step) {
         ob_engine_step s = {OB_ENGINE_REF, t, n, e->xprev, f, gstep, e->xr, 0, NULL};
@@ -212,7 +213,7 @@ static const float *gradient(eng *e, int i, int glead, const ob_hparams *ht, uin
     } else {
         p->f = e->obj->eval(e->obj->ctx, e->xprev, e->gd, t);
         round32(e->gd, p->g, n);
-        p->gnorm = norm2(e->gd, n);
+        if (e->conv) p->gnorm = norm2(e->gd, n);
     }
     if (glead < 0) memcpy(e->lead_x, p->x, n * sizeof(float));
     if (!p->xhat) return p->g;
@@ -309,7 +310,7 @@ static void fp32_step(eng *e, int i, int glead, const ob_hparams *ht, uint64_t t
     epath *p = &e->p[i];
     ob_engine_path_result *pr = &e->r->p[OB_ENGINE_PATH_ISA(i)];
     size_t n = e->n;
-    double t0 = now_s();
+    double t0 = e->conv ? now_s() : 0;
     const float *gstep = gradient(e, i, glead, ht, t);
     if (probe) {
         ob_engine_probe pb = {OB_ENGINE_PATH_ISA(i), t, n, ht, p->x, gstep, p->st, NULL, NULL, NULL};
@@ -333,7 +334,7 @@ static void fp32_step(eng *e, int i, int glead, const ob_hparams *ht, uint64_t t
                                c->threads);
     }
     project32(e->obj, p->x);
-    p->clock += now_s() - t0;
+    if (e->conv) p->clock += now_s() - t0;
     pr->steps++;
     int same = i != e->lead && same_as_lead(e, i, t, ht);
     if (c->obs.step) {
@@ -498,8 +499,9 @@ int ob_engine_run(const ob_engine_objective *obj, const ob_engine_cfg *c, ob_eng
         r->status = OB_ENGINE_ENOMEM;
         return -1;
     }
-    eng_start(&e, obj, c, r);
     const uint64_t every = obj->loss ? c->sampling.measure_every : 0;
+    e.conv = every != 0;
+    eng_start(&e, obj, c, r);
     int rc = 0;
     for (uint64_t t = 0; t <= c->steps; t++) {
         int sig = c->interruptible ? ob_interrupted() : 0;

@@ -166,7 +166,7 @@ typedef struct ob_engine_path_result {
     uint64_t steps_to_target;       /* 0: target not reached (or no f*) */
     double time_to_target_s;
     uint64_t diverged_at;           /* 0: never; else the step whose loss was NaN/Inf */
-    double time_s;                  /* total wall time of this path */
+    double time_s;                  /* total wall time of this path (timed when convergence is measured) */
     /* fp32 paths only: */
     double max_agree;               /* worst single-step error, in u*S */
     uint64_t max_agree_step;
