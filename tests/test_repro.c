@@ -563,6 +563,65 @@ Test(repro_engine, a_wrong_kernel_is_caught_on_sampled_steps)
     cr_expect(!k->agree_ok && k->max_agree > k->bound, "max %g u*S against the bound %g", k->max_agree, k->bound);
 }
 
+/* What the observer and the probe of a trajectory see. */
+typedef struct traj_seen {
+    uint64_t steps[OB_REPRO_MAX_PATHS], probes[OB_REPRO_MAX_PATHS];
+    uint64_t same;          /* fp32 steps flagged identical to the lead */
+    double max_gap;         /* |x_prev of step t + 1 - x of step t|, per path */
+    double last_x[OB_REPRO_MAX_PATHS];
+} traj_seen;
+
+static void seen_observe(void *ctx, const ob_repro_step *st)
+{
+    traj_seen *s = ctx;
+    cr_assert_eq(st->t, s->steps[st->path] + 1, "path %d: steps in order", st->path);
+    if (st->t > 1) s->max_gap = fmax(s->max_gap, fabs(st->x_prev[0] - s->last_x[st->path]));
+    s->last_x[st->path] = st->x[0];
+    s->steps[st->path] = st->t;
+    s->same += st->same_as_lead;
+    cr_assert((st->path == OB_REPRO_REF) == (st->x_ref == NULL));
+}
+
+static void seen_probe(void *ctx, const ob_repro_probe *p)
+{
+    traj_seen *s = ctx;
+    cr_assert_eq(p->t % 25, 0);
+    cr_assert(p->h && p->h->lr == 1e-2);
+    cr_assert((p->path == OB_REPRO_REF) ? p->x64 && !p->x32 : p->x32 && !p->x64);
+    s->probes[p->path]++;
+}
+
+Test(repro_engine, observer_and_probe_see_every_path)
+{
+    double x0[37];
+    for (size_t i = 0; i < 37; i++) x0[i] = 1.0 + 0.01 * (double)i;
+    ob_repro_objective obj = {37, x0, 0, 0, 0, quad_eval, NULL};
+    traj_seen seen;
+    memset(&seen, 0, sizeof seen);
+    ob_repro_opts op = {.short_mode = 1, .paths = all_paths()};
+    ob_repro_traj_cfg c;
+    ob_repro_traj_init(&c, op.paths, ob_optimizer_find("adam"), 200, seen_observe, &seen);
+    c.h.lr = 1e-2;
+    c.probe = seen_probe;
+    c.probe_every = 25;
+    ob_repro_kernels kc;
+    ob_repro_kernels_init(&kc);
+    char err[256];
+    cr_assert_eq(ob_repro_traj(&obj, &c, &kc, err, sizeof err), 0, "%s", err);
+    cr_expect(ob_repro_kernels_ok(&kc));
+    unsigned fp32 = 0;
+    for (int p = 0; p < OB_REPRO_MAX_PATHS; p++) {
+        if (!((op.paths >> p) & 1u)) continue;
+        fp32 += p != OB_REPRO_REF;
+        cr_expect_eq(seen.steps[p], 200, "path %d", p);
+        cr_expect_eq(seen.probes[p], 8, "path %d", p);
+        cr_expect_eq(kc.p[p].steps, 200);
+        if (p != OB_REPRO_REF) cr_expect_eq(kc.p[p].agree_checked, 200, "the usual policy: dense to 200");
+    }
+    cr_expect_eq(seen.same, 200 * (uint64_t)(fp32 - 1), "every non-lead step identical to the lead");
+    cr_expect(seen.max_gap == 0.0, "each step starts where the last ended");
+}
+
 Test(repro_engine, sample_steps)
 {
     uint64_t n = 0, last = 0;

@@ -323,3 +323,174 @@ Test(run, killed_run_leaves_a_readable_results_set, .timeout = 120)
     cr_assert(cJSON_GetObjectItem(cJSON_GetArrayItem(cases, 0), "ok"));
     cJSON_Delete(j);
 }
+
+/* ---- the trajectory engine (harness/engine/ob_engine.h) ------------------------ */
+
+#include "harness/engine/ob_engine.h"
+
+/* f(x) = sum (i + 1) x_i^2 / 2 from x0 = 1: a small problem every path runs. */
+static double eng_eval(void *ctx, const double *x, double *g, uint64_t t)
+{
+    (void)ctx;
+    (void)t;
+    double f = 0;
+    for (size_t i = 0; i < 13; i++) {
+        g[i] = (double)(i + 1) * x[i];
+        f += 0.5 * (double)(i + 1) * x[i] * x[i];
+    }
+    return f;
+}
+
+static double eng_loss(void *ctx, const double *x, uint64_t t)
+{
+    double g[13];
+    return eng_eval(ctx, x, g, t);
+}
+
+typedef struct eng_seen {
+    uint64_t agree_t[OB_ENGINE_MAX_PATHS][64];
+    size_t n_agree[OB_ENGINE_MAX_PATHS];
+    uint64_t row_t[64];
+    double row_loss[64];
+    size_t n_rows;
+    uint64_t progress_t[64];
+    size_t n_progress;
+    size_t n_probes[OB_ENGINE_MAX_PATHS];
+    uint64_t steps[OB_ENGINE_MAX_PATHS];
+    size_t not_same;  /* non-lead fp32 steps not flagged as identical to the lead */
+} eng_seen;
+
+static void seen_agree(void *ctx, int path, uint64_t t, double err)
+{
+    eng_seen *s = ctx;
+    cr_assert(err <= 4.0, "path %d step %llu: %g", path, (unsigned long long)t, err);
+    if (s->n_agree[path] < 64) s->agree_t[path][s->n_agree[path]++] = t;
+}
+
+static void seen_row(void *ctx, const ob_engine_row *r)
+{
+    eng_seen *s = ctx;
+    if (s->n_rows < 64) {
+        s->row_loss[s->n_rows] = r->loss[OB_ENGINE_REF];
+        s->row_t[s->n_rows++] = r->t;
+    }
+}
+
+static void seen_progress(void *ctx, uint64_t t, uint64_t steps)
+{
+    eng_seen *s = ctx;
+    cr_assert_eq(steps, 40);
+    if (s->n_progress < 64) s->progress_t[s->n_progress++] = t;
+}
+
+static void seen_probe(void *ctx, const ob_engine_probe *p)
+{
+    eng_seen *s = ctx;
+    cr_assert_eq(p->t % 8, 0);
+    cr_assert((p->path == OB_ENGINE_REF) == (p->x64 != NULL));
+    s->n_probes[p->path]++;
+}
+
+static void seen_step(void *ctx, const ob_engine_step *st)
+{
+    eng_seen *s = ctx;
+    cr_assert_eq(st->t, s->steps[st->path] + 1, "path %d steps in order", st->path);
+    s->steps[st->path] = st->t;
+    if (st->path > OB_ENGINE_PATH_ISA(OB_ISA_SCALAR)) {
+        s->not_same += !st->same_as_lead;
+        cr_assert(st->x_ref != NULL);
+    }
+}
+
+static unsigned eng_paths(void)
+{
+    unsigned paths = 1u;
+    char msg[256];
+    for (int i = 0; i < OB_ISA_COUNT; i++) {
+        unsigned p = 1u << OB_ENGINE_PATH_ISA(i);
+        if (ob_engine_check_paths(ob_optimizer_find("adam"), p, msg, sizeof msg) == 0) paths |= p;
+    }
+    return paths;
+}
+
+static int eng_run(eng_seen *s, ob_engine_sampling sp, ob_engine_result *r)
+{
+    static double x0[13];
+    for (size_t i = 0; i < 13; i++) x0[i] = 1.0;
+    ob_engine_objective obj = {13, x0, 0, 0, 0, eng_eval, NULL, eng_loss, 1, 0.0, 1e-6, NULL};
+    ob_engine_cfg c;
+    memset(&c, 0, sizeof c);
+    c.opt = ob_optimizer_find("adam");
+    ob_hparams_default(c.opt, &c.h);
+    c.h.lr = 0.05;
+    c.steps = 40;
+    c.paths = eng_paths();
+    c.threads = 1;
+    c.sampling = sp;
+    c.obs = (ob_engine_observer){s, seen_step, seen_probe, seen_agree, seen_row, seen_progress};
+    char msg[256];
+    int rc = ob_engine_run(&obj, &c, r, msg, sizeof msg);
+    cr_assert_eq(rc, 0, "%s", msg);
+    return rc;
+}
+
+Test(engine, the_sampling_policy_picks_the_checked_measured_and_probed_steps)
+{
+    eng_seen s;
+    memset(&s, 0, sizeof s);
+    ob_engine_sampling sp = {.agree_dense = 5, .agree_every = 10, .measure_every = 7, .probe_every = 8};
+    ob_engine_result r;
+    eng_run(&s, sp, &r);
+    static const uint64_t agree_t[] = {1, 2, 3, 4, 5, 10, 20, 30, 40};
+    static const uint64_t row_t[] = {0, 7, 14, 21, 28, 35, 40};
+    unsigned paths = eng_paths();
+    for (int p = 0; p < OB_ENGINE_MAX_PATHS; p++) {
+        if (!((paths >> p) & 1u)) {
+            cr_assert_eq(r.p[p].ran, 0);
+            continue;
+        }
+        cr_assert(r.p[p].ran);
+        cr_assert_eq(r.p[p].steps, 40);
+        cr_assert_eq(s.steps[p], 40);
+        cr_assert_eq(s.n_probes[p], 5, "path %d: probes at 8, 16, ..., 40", p);
+        if (p == OB_ENGINE_REF) {
+            cr_assert_eq(s.n_agree[p], 0);
+            continue;
+        }
+        cr_assert_eq(r.p[p].agree_checked, 9);
+        cr_assert_eq(s.n_agree[p], 9);
+        for (size_t k = 0; k < 9; k++) cr_assert_eq(s.agree_t[p][k], agree_t[k]);
+        cr_assert(r.p[p].agree_ok && r.p[p].identical);
+    }
+    cr_assert_eq(s.not_same, 0, "the ISAs agree bit for bit");
+    cr_assert_eq(s.n_rows, 7);
+    for (size_t k = 0; k < 7; k++) cr_assert_eq(s.row_t[k], row_t[k]);
+    cr_assert_eq(s.n_progress, 6, "progress after every row but t = 0");
+    cr_assert_eq(s.progress_t[5], 40);
+    cr_assert(s.row_loss[0] == 45.5, "f(x0) = sum (i + 1) / 2 = 45.5, got %g", s.row_loss[0]);
+    cr_assert(s.row_loss[6] < s.row_loss[0]);
+    cr_assert_eq(r.p[OB_ENGINE_REF].final_loss, s.row_loss[6]);
+}
+
+Test(engine, a_policy_without_measurement_writes_no_rows)
+{
+    eng_seen s;
+    memset(&s, 0, sizeof s);
+    ob_engine_sampling sp = {.agree_dense = 0, .agree_every = 0};
+    ob_engine_result r;
+    eng_run(&s, sp, &r);
+    cr_assert_eq(s.n_rows, 0);
+    cr_assert_eq(s.n_progress, 0);
+    cr_assert_eq(r.p[OB_ENGINE_PATH_ISA(OB_ISA_SCALAR)].agree_checked, 0);
+    cr_assert_eq(s.steps[OB_ENGINE_PATH_ISA(OB_ISA_SCALAR)], 40);
+}
+
+Test(engine, the_run_policy_measures_about_a_thousand_or_fifty_steps)
+{
+    ob_engine_sampling a = ob_engine_sampling_convergence(100000, 0);
+    cr_assert_eq(a.measure_every, 100);
+    cr_assert_eq(a.agree_dense, OB_ENGINE_EVERY_STEP);
+    cr_assert_eq(ob_engine_sampling_convergence(500, 0).measure_every, 1);
+    cr_assert_eq(ob_engine_sampling_convergence(500, 1).measure_every, 10);
+    cr_assert_eq(ob_engine_sampling_convergence(40, 1).measure_every, 1);
+}

@@ -118,105 +118,72 @@ static void table_row(FILE *out, const ob_repro_entry *e, const ob_repro_outcome
             ob_repro_kernels_ok(&r->kernels) ? "ok" : "MISMATCH", t, r->summary);
 }
 
-int ob_cmd_repro(int argc, char **argv, FILE *out, FILE *err)
+/* The entries an action names ('all': every one; 'run': the named ones,
+ * each once) into sel; an exit code. */
+static int select_entries(const ob_cmd_spec *c, const ob_args *a, const ob_repro_entry **sel, size_t *nsel, FILE *err)
 {
-    const ob_cmd_spec *c = &ob_cmd_repro_spec;
-    ob_args a;
-    int rc = ob_args_parse(c, argc, argv, &a, out, err);
-    if (rc == OB_ARGS_HELP) return OB_EXIT_OK;
-    if (rc != OB_EXIT_OK) return rc;
-    const char *action = a.pos[0];
-    const ob_repro_entry **sel = NULL;
-    ob_repro_outcome *res = NULL;
-    size_t nsel = 0;
-    if (!strcmp(action, "list")) {
-        rc = list_entries(&a, out, err);
-        goto done;
-    }
+    const char *action = a->pos[0];
     if (!strcmp(action, "all")) {
-        if (a.n_pos > 1) {
-            rc = ob_usage_error(c, err, "'all' takes no names (use 'run NAME...')");
-            goto done;
-        }
-    } else if (!strcmp(action, "run")) {
-        if (a.n_pos < 2) {
-            rc = ob_usage_error(c, err, "'run' needs at least one reproduction name (see optbench repro list)");
-            goto done;
-        }
-    } else {
-        rc = ob_usage_error(c, err, "unknown action '%s' (known: list, run, all)", action);
-        goto done;
+        if (a->n_pos > 1) return ob_usage_error(c, err, "'all' takes no names (use 'run NAME...')");
+        for (size_t i = 0; i < ob_repro_count; i++) sel[(*nsel)++] = ob_repro_table[i];
+        return OB_EXIT_OK;
     }
-    sel = calloc(ob_repro_count, sizeof *sel);
-    res = calloc(ob_repro_count, sizeof *res);
-    if (!sel || !res) {
-        fprintf(err, "optbench repro: out of memory\n");
-        rc = OB_EXIT_FAIL;
-        goto done;
+    if (strcmp(action, "run") != 0) return ob_usage_error(c, err, "unknown action '%s' (known: list, run, all)", action);
+    if (a->n_pos < 2)
+        return ob_usage_error(c, err, "'run' needs at least one reproduction name (see optbench repro list)");
+    for (size_t i = 1; i < a->n_pos; i++) {
+        const ob_repro_entry *e = ob_repro_find(a->pos[i]);
+        if (!e) return unknown_entry(a->pos[i], err);
+        int dup = 0;
+        for (size_t j = 0; j < *nsel; j++) dup |= sel[j] == e;
+        if (dup) return ob_usage_error(c, err, "reproduction '%s' named twice", a->pos[i]);
+        sel[(*nsel)++] = e;
     }
-    if (!strcmp(action, "all")) {
-        for (size_t i = 0; i < ob_repro_count; i++) sel[nsel++] = ob_repro_table[i];
-    } else {
-        for (size_t i = 1; i < a.n_pos; i++) {
-            const ob_repro_entry *e = ob_repro_find(a.pos[i]);
-            if (!e) {
-                rc = unknown_entry(a.pos[i], err);
-                goto done;
-            }
-            int dup = 0;
-            for (size_t j = 0; j < nsel; j++) dup |= sel[j] == e;
-            if (dup) {
-                rc = ob_usage_error(c, err, "reproduction '%s' named twice", a.pos[i]);
-                goto done;
-            }
-            sel[nsel++] = e;
-        }
-    }
-    unsigned paths;
-    if ((rc = parse_paths(&a, &paths, err)) != OB_EXIT_OK) goto done;
-    const char *run_dir = ob_args_get(&a, "run"), *root = ob_args_get(&a, "out");
-    if (run_dir && root) {
-        rc = ob_usage_error(c, err, "--run and --out exclude each other (--run writes into an existing run folder)");
-        goto done;
-    }
-    const char *data_dir = ob_args_get(&a, "data-dir");
+    return OB_EXIT_OK;
+}
+
+/* The folder the entries write to, <run-dir>/repro (created), from --run
+ * or a new run folder under --out; checks --data-dir.  An exit code. */
+static int repro_folder(const ob_cmd_spec *c, const ob_args *a, char *repro_dir, size_t len, FILE *err)
+{
+    const char *run_dir = ob_args_get(a, "run"), *root = ob_args_get(a, "out");
+    if (run_dir && root)
+        return ob_usage_error(c, err, "--run and --out exclude each other (--run writes into an existing run folder)");
+    const char *data_dir = ob_args_get(a, "data-dir");
     struct stat st;
-    if (data_dir && (stat(data_dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
-        rc = ob_usage_error(c, err, "--data-dir %s is not a folder", data_dir);
-        goto done;
-    }
+    if (data_dir && (stat(data_dir, &st) != 0 || !S_ISDIR(st.st_mode)))
+        return ob_usage_error(c, err, "--data-dir %s is not a folder", data_dir);
     char dir[4096], msg[1024];
     if (run_dir) {
-        if (stat(run_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-            rc = ob_usage_error(c, err, "--run %s is not an existing run folder", run_dir);
-            goto done;
-        }
+        if (stat(run_dir, &st) != 0 || !S_ISDIR(st.st_mode))
+            return ob_usage_error(c, err, "--run %s is not an existing run folder", run_dir);
         snprintf(dir, sizeof dir, "%s", run_dir);
     } else if (ob_run_dir_create(root ? root : "results", dir, sizeof dir, msg, sizeof msg) != 0) {
         fprintf(err, "optbench repro: %s\n", msg);
-        rc = OB_EXIT_FAIL;
-        goto done;
+        return OB_EXIT_FAIL;
     }
-    char repro_dir[4200];
-    snprintf(repro_dir, sizeof repro_dir, "%s/repro", dir);
+    snprintf(repro_dir, len, "%s/repro", dir);
     if (ob_mkdirs(repro_dir, msg, sizeof msg) != 0) {
         fprintf(err, "optbench repro: %s\n", msg);
-        rc = OB_EXIT_FAIL;
-        goto done;
+        return OB_EXIT_FAIL;
     }
-    ob_repro_opts o = {ob_args_has(&a, "short"), paths, repro_dir, data_dir, NULL, ob_args_has(&a, "no-figures"),
-                       ob_args_has(&a, "quiet") ? NULL : err};
+    return OB_EXIT_OK;
+}
+
+/* Runs the selected entries, rewriting repro.json after each, and prints
+ * the table; an exit code. */
+static int run_entries(int argc, char **argv, const ob_repro_entry **sel, size_t nsel, const ob_repro_opts *o,
+                       ob_repro_outcome *res, FILE *out, FILE *err)
+{
+    char msg[1024];
     double t0 = now_s();
     int failures = 0, mismatches = 0, figure_failures = 0;
     const ob_repro_entry **done_e = calloc(nsel ? nsel : 1, sizeof *done_e);
     size_t ndone = 0;
-    if (!done_e) {
-        rc = OB_EXIT_FAIL;
-        goto done;
-    }
+    if (!done_e) return OB_EXIT_FAIL;
     for (size_t i = 0; i < nsel; i++) {
         ob_repro_outcome *r = &res[ndone];
-        if (ob_repro_run_entry(sel[i], &o, r, msg, sizeof msg) != 0) {
+        if (ob_repro_run_entry(sel[i], o, r, msg, sizeof msg) != 0) {
             fprintf(err, "optbench repro: %s: %s\n", sel[i]->name, msg);
             failures++;
             continue;
@@ -226,11 +193,11 @@ int ob_cmd_repro(int argc, char **argv, FILE *out, FILE *err)
             figure_failures++;
         }
         if (!ob_repro_kernels_ok(&r->kernels)) mismatches++;
-        if (o.log) fprintf(err, "optbench repro: %s: %s (%.1f s)\n", sel[i]->name, ob_repro_verdict_name(r->verdict),
-                           r->time_s);
+        if (o->log) fprintf(err, "optbench repro: %s: %s (%.1f s)\n", sel[i]->name, ob_repro_verdict_name(r->verdict),
+                            r->time_s);
         done_e[ndone++] = sel[i];
         /* Rewritten after every entry: an interrupted run keeps what finished. */
-        if (ob_repro_write_json(repro_dir, done_e, res, ndone, ob_run_metadata(argc, argv, 0), msg, sizeof msg) != 0) {
+        if (ob_repro_write_json(o->repro_dir, done_e, res, ndone, ob_run_metadata(argc, argv, 0), msg, sizeof msg) != 0) {
             fprintf(err, "optbench repro: %s\n", msg);
             failures++;
             break;
@@ -240,17 +207,48 @@ int ob_cmd_repro(int argc, char **argv, FILE *out, FILE *err)
     table_header(out);
     for (size_t i = 0; i < ndone; i++) table_row(out, done_e[i], &res[i]);
     fprintf(out, "\n%zu reproduction%s in %.1f s (%s mode, paths: reference", ndone, ndone == 1 ? "" : "s",
-            now_s() - t0, o.short_mode ? "short" : "full");
+            now_s() - t0, o->short_mode ? "short" : "full");
     for (int p = 1; p < OB_REPRO_MAX_PATHS; p++)
-        if ((paths >> p) & 1u) fprintf(out, ", %s", ob_repro_path_name(p));
-    fprintf(out, "); results in %s\n", repro_dir);
+        if ((o->paths >> p) & 1u) fprintf(out, ", %s", ob_repro_path_name(p));
+    fprintf(out, "); results in %s\n", o->repro_dir);
     for (size_t i = 0; i < ndone; i++) {
         if (ob_repro_kernels_ok(&res[i].kernels)) continue;
         fprintf(out, "KERNEL CHECK FAILED in %s: see kernels in repro.json\n", done_e[i]->name);
     }
     for (size_t i = 0; i < ndone; i++) ob_repro_outcome_free(&res[i]);
     free(done_e);
-    rc = failures || figure_failures ? OB_EXIT_FAIL : mismatches ? OB_EXIT_AGREEMENT : OB_EXIT_OK;
+    return failures || figure_failures ? OB_EXIT_FAIL : mismatches ? OB_EXIT_AGREEMENT : OB_EXIT_OK;
+}
+
+int ob_cmd_repro(int argc, char **argv, FILE *out, FILE *err)
+{
+    const ob_cmd_spec *c = &ob_cmd_repro_spec;
+    ob_args a;
+    int rc = ob_args_parse(c, argc, argv, &a, out, err);
+    if (rc == OB_ARGS_HELP) return OB_EXIT_OK;
+    if (rc != OB_EXIT_OK) return rc;
+    const ob_repro_entry **sel = NULL;
+    ob_repro_outcome *res = NULL;
+    size_t nsel = 0;
+    if (!strcmp(a.pos[0], "list")) {
+        rc = list_entries(&a, out, err);
+        goto done;
+    }
+    sel = calloc(ob_repro_count, sizeof *sel);
+    res = calloc(ob_repro_count, sizeof *res);
+    if (!sel || !res) {
+        fprintf(err, "optbench repro: out of memory\n");
+        rc = OB_EXIT_FAIL;
+        goto done;
+    }
+    unsigned paths;
+    char repro_dir[4200];
+    if ((rc = select_entries(c, &a, sel, &nsel, err)) != OB_EXIT_OK || (rc = parse_paths(&a, &paths, err)) != OB_EXIT_OK ||
+        (rc = repro_folder(c, &a, repro_dir, sizeof repro_dir, err)) != OB_EXIT_OK)
+        goto done;
+    ob_repro_opts o = {ob_args_has(&a, "short"), paths, repro_dir, ob_args_get(&a, "data-dir"), NULL,
+                       ob_args_has(&a, "no-figures"), ob_args_has(&a, "quiet") ? NULL : err};
+    rc = run_entries(argc, argv, sel, nsel, &o, res, out, err);
 done:
     free(sel);
     free(res);

@@ -14,7 +14,8 @@
  * The check functions (ob_repro_check_*) read nothing but their struct,
  * so the tests feed them figures that contradict a claim and require NOT
  * REPRODUCED.  Every entry runs the fp64 reference and every chosen fp32
- * instruction set through the trajectory engine below, which also checks
+ * instruction set through the trajectory engine (harness/engine/ob_engine.h,
+ * with the sampling policy of ob_repro_traj below), which also checks
  * the kernels (bit-identity across ISAs at every step, agreement with the
  * reference on a sampled subset of steps).
  *
@@ -32,6 +33,7 @@
 
 #include "optbench/optimizers.h"
 #include "harness/core/ob_schedule.h"
+#include "harness/engine/ob_engine.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -76,32 +78,10 @@ struct ob_problem;
 /* A catalog problem as an engine objective: its eval, x0 and box. */
 ob_repro_objective ob_repro_problem_objective(struct ob_problem *pb);
 
-/* What an observer sees after one path took step t. */
-typedef struct ob_repro_step {
-    int path;
-    uint64_t t;
-    size_t n;
-    const double *x_prev;  /* the point where step t's gradient was taken */
-    double f_prev;         /* f_t(x_prev) */
-    const double *g;       /* the gradient the step used (fp32-rounded on fp32 paths) */
-    const double *x;       /* the point after the step (and the projection) */
-    /* fp32 path only: 1 when x and every state array are bit-identical to
-     * the lead fp32 path's (which the observer saw just before), so that
-     * expensive measurements can be copied from it. */
-    int same_as_lead;
-} ob_repro_step;
-
-/* State handed to a probe before the kernel step (one of the two is set). */
-typedef struct ob_repro_probe {
-    int path;
-    uint64_t t;
-    size_t n;
-    const ob_hparams *h;   /* the hyperparameters in force at step t */
-    const float *x32, *g32;
-    float *const *st32;    /* the optimizer's state, must not be modified */
-    const double *x64, *g64;
-    double *const *st64;
-} ob_repro_probe;
+/* What an observer sees after one path took step t, and the state handed
+ * to a probe before the kernel step: the engine's (ob_engine.h). */
+typedef ob_engine_step ob_repro_step;
+typedef ob_engine_probe ob_repro_probe;
 
 typedef struct ob_repro_traj_cfg {
     const ob_optimizer *opt;
@@ -122,6 +102,13 @@ typedef struct ob_repro_traj_cfg {
     /* Test hook: replaces the kernel of an fp32 path (NULL: the table's). */
     ob_kernel_fn kernel_override[OB_ISA_COUNT];
 } ob_repro_traj_cfg;
+
+/* The usual trajectory of an entry: opt with its defaults for `steps`
+ * steps on `paths`, agreement checked on the first 200 steps and every
+ * 97th after, observe called with ctx (NULL: none); the entry then sets
+ * its hyperparameters (c->h) and whatever else differs. */
+void ob_repro_traj_init(ob_repro_traj_cfg *c, unsigned paths, const ob_optimizer *opt, uint64_t steps,
+                        void (*observe)(void *ctx, const ob_repro_step *s), void *ctx);
 
 /* Kernel checks of one fp32 path, accumulated over every trajectory of an
  * entry. */

@@ -1,7 +1,8 @@
 /*
  * repro.c — the table of reproductions, running one entry, repro.json and
- * the figures (gnuplot).  The entries live in repro_<topic>.c, the
- * trajectory loop in repro_engine.c, the subcommand in cmd_repro.c.
+ * the figures (gnuplot).  The entries live in repro_<topic>.c, their
+ * trajectories on the engine in repro_traj.c, the subcommand in
+ * cmd_repro.c.
  */
 #include "ob_repro.h"
 

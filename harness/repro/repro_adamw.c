@@ -218,6 +218,80 @@ static void aw_probe(void *ctx, const ob_repro_probe *pr)
 #define AW_LR 1e-2
 #define AW_SAMPLES 400
 
+static const char *const aw_names[OB_AW_METHODS] = {"adam", "adamw"};
+
+/* The entry's CSV: per sample, each group's mean x / c per method and path. */
+static int adamw_csv(const ob_repro_entry *e, const ob_repro_opts *op, const ob_repro_adamw_measured *m,
+                     const aw_obs *obs, ob_repro_outcome *out, char *err, size_t errlen)
+{
+    const char *const *names = aw_names;
+    ob_repro_csv csv;
+    if (ob_repro_csv_open(&csv, op, e->name, out, err, errlen) != 0) return -1;
+    fprintf(csv.af.f, "step");
+    for (int k = 0; k < OB_AW_METHODS; k++)
+        for (int p = 0; p < OB_REPRO_MAX_PATHS; p++)
+            if ((m->paths >> p) & 1u)
+                fprintf(csv.af.f, ",%s_%s_A,%s_%s_B", names[k], ob_repro_path_name(p), names[k], ob_repro_path_name(p));
+    fputc('\n', csv.af.f);
+    for (size_t i = 0; i < AW_SAMPLES; i++) {
+        fprintf(csv.af.f, "%llu", (unsigned long long)((i + 1) * obs[0].every));
+        for (int k = 0; k < OB_AW_METHODS; k++)
+            for (int p = 0; p < OB_REPRO_MAX_PATHS; p++)
+                if ((m->paths >> p) & 1u)
+                    fprintf(csv.af.f, ",%.9g,%.9g", obs[k].trace[p][OB_AW_A][i], obs[k].trace[p][OB_AW_B][i]);
+        fputc('\n', csv.af.f);
+    }
+    return ob_repro_csv_commit(&csv, err, errlen);
+}
+
+/* The measured figures (JSON) and the summary line. */
+static void adamw_report(const ob_repro_adamw_measured *m, uint64_t T, ob_repro_outcome *out)
+{
+    const char *const *names = aw_names;
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "lr", AW_LR);
+    cJSON_AddNumberToObject(j, "weight_decay", AW_WD);
+    cJSON_AddNumberToObject(j, "steps", (double)T);
+    cJSON_AddNumberToObject(j, "weights_per_group", AW_G);
+    const char *gname[OB_AW_GROUPS] = {"A", "B"};
+    for (int gr = 0; gr < OB_AW_GROUPS; gr++) {
+        cJSON *jg = cJSON_AddObjectToObject(j, gname[gr]);
+        cJSON_AddNumberToObject(jg, "h", m->h[gr]);
+        cJSON_AddNumberToObject(jg, "sigma", m->sigma[gr]);
+        ob_repro_json_num(jg, "sqrt_v_hat", m->rms[gr]);
+        cJSON_AddNumberToObject(jg, "predicted_retained_l2", m->h[gr] / (m->h[gr] + AW_WD));
+        cJSON_AddNumberToObject(jg, "predicted_retained_adamw", m->h[gr] / (m->h[gr] + AW_WD * m->sigma[gr]));
+    }
+    for (int k = 0; k < OB_AW_METHODS; k++) {
+        cJSON *jm = cJSON_AddObjectToObject(j, names[k]);
+        for (int p = 0; p < OB_REPRO_MAX_PATHS; p++) {
+            if (!((m->paths >> p) & 1u)) continue;
+            cJSON *jp = cJSON_AddObjectToObject(jm, ob_repro_path_name(p));
+            ob_repro_json_num(jp, "effective_decay_A", m->decay[k][p][OB_AW_A]);
+            ob_repro_json_num(jp, "effective_decay_B", m->decay[k][p][OB_AW_B]);
+            ob_repro_json_num(jp, "retained_A", m->retained[k][p][OB_AW_A]);
+            ob_repro_json_num(jp, "retained_B", m->retained[k][p][OB_AW_B]);
+        }
+    }
+    out->measured = j;
+    const double *dl = m->decay[OB_AW_L2][OB_REPRO_REF], *dw = m->decay[OB_AW_DECOUPLED][OB_REPRO_REF];
+    const double *rl = m->retained[OB_AW_L2][OB_REPRO_REF], *rw = m->retained[OB_AW_DECOUPLED][OB_REPRO_REF];
+    snprintf(out->summary, sizeof out->summary,
+             "[fp64] effective decay / (lr*wd), A (sqrt(v_hat)=%.3g) vs B (%.3g): L2 %.3g vs %.3g, AdamW %.4g vs "
+             "%.4g; retained x/c A vs B: L2 %.3f vs %.3f (predicted %.3f, %.3f), AdamW %.3f vs %.3f (predicted "
+             "%.3f, %.3f)",
+             m->rms[OB_AW_A], m->rms[OB_AW_B], dl[OB_AW_A], dl[OB_AW_B], dw[OB_AW_A], dw[OB_AW_B], rl[OB_AW_A],
+             rl[OB_AW_B], 1.0 / 1.1, 0.1 / 0.2, rw[OB_AW_A], rw[OB_AW_B], 1.0 / 2.0, 0.1 / 0.11);
+    int f32 = ob_repro_first_fp32(m->paths);
+    if (f32 > 0)
+        ob_repro_appendf(out->summary, sizeof out->summary, "; fp32 %s: decay L2 %.3g/%.3g, AdamW %.4g/%.4g, "
+                         "retained L2 %.3f/%.3f, AdamW %.3f/%.3f", ob_repro_path_name(f32),
+                         m->decay[OB_AW_L2][f32][OB_AW_A], m->decay[OB_AW_L2][f32][OB_AW_B],
+                         m->decay[OB_AW_DECOUPLED][f32][OB_AW_A], m->decay[OB_AW_DECOUPLED][f32][OB_AW_B],
+                         m->retained[OB_AW_L2][f32][OB_AW_A], m->retained[OB_AW_L2][f32][OB_AW_B],
+                         m->retained[OB_AW_DECOUPLED][f32][OB_AW_A], m->retained[OB_AW_DECOUPLED][f32][OB_AW_B]);
+}
+
 static int adamw_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_outcome *out, char *err,
                      size_t errlen)
 {
@@ -240,7 +314,7 @@ static int adamw_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_
     }
     double x0[AW_N] = {0};
     ob_repro_objective obj = {AW_N, x0, 0, 0, 0, aw_eval, &P};
-    const char *names[OB_AW_METHODS] = {"adam", "adamw"};
+    const char *const *names = aw_names;
     aw_obs obs[OB_AW_METHODS];
     double *buf = calloc((size_t)OB_AW_METHODS * OB_REPRO_MAX_PATHS * OB_AW_GROUPS * AW_SAMPLES, sizeof *buf);
     int rc = -1;
@@ -257,9 +331,7 @@ static int adamw_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_
             goto done;
         }
         ob_repro_traj_cfg c;
-        memset(&c, 0, sizeof c);
-        c.opt = o->opt;
-        ob_hparams_default(o->opt, &c.h);
+        ob_repro_traj_init(&c, op->paths, o->opt, T, aw_observe, o);
         c.h.lr = AW_LR;
         c.h.weight_decay = AW_WD;
         if (ob_state_alloc_f32(o->opt, &c.h, AW_N, o->sa32) || ob_state_alloc_f32(o->opt, &c.h, AW_N, o->sb32) ||
@@ -277,14 +349,8 @@ static int adamw_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_
         for (int p = 0; p < OB_REPRO_MAX_PATHS; p++)
             for (int gr = 0; gr < OB_AW_GROUPS; gr++)
                 o->trace[p][gr] = buf + (((size_t)k * OB_REPRO_MAX_PATHS + (size_t)p) * OB_AW_GROUPS + (size_t)gr) * AW_SAMPLES;
-        c.steps = T;
-        c.paths = op->paths;
-        c.agree_dense = 200;
-        c.agree_every = 97;
-        c.observe = aw_observe;
         c.probe = aw_probe;
         c.probe_every = 10;
-        c.ctx = o;
         ob_repro_log(op, "%s: %s with weight_decay %g, %llu steps", e->name, names[k], AW_WD, (unsigned long long)T);
         if (ob_repro_traj(&obj, &c, &out->kernels, err, errlen) != 0) goto done;
         for (int p = 0; p < OB_REPRO_MAX_PATHS; p++) {
@@ -299,68 +365,8 @@ static int adamw_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_
     }
     out->verdict = ob_repro_check_adamw(&m, out->why, sizeof out->why);
 
-    {
-        ob_repro_csv csv;
-        if (ob_repro_csv_open(&csv, op, e->name, out, err, errlen) != 0) goto done;
-        fprintf(csv.af.f, "step");
-        for (int k = 0; k < OB_AW_METHODS; k++)
-            for (int p = 0; p < OB_REPRO_MAX_PATHS; p++)
-                if ((m.paths >> p) & 1u)
-                    fprintf(csv.af.f, ",%s_%s_A,%s_%s_B", names[k], ob_repro_path_name(p), names[k], ob_repro_path_name(p));
-        fputc('\n', csv.af.f);
-        for (size_t i = 0; i < AW_SAMPLES; i++) {
-            fprintf(csv.af.f, "%llu", (unsigned long long)((i + 1) * obs[0].every));
-            for (int k = 0; k < OB_AW_METHODS; k++)
-                for (int p = 0; p < OB_REPRO_MAX_PATHS; p++)
-                    if ((m.paths >> p) & 1u)
-                        fprintf(csv.af.f, ",%.9g,%.9g", obs[k].trace[p][OB_AW_A][i], obs[k].trace[p][OB_AW_B][i]);
-            fputc('\n', csv.af.f);
-        }
-        if (ob_repro_csv_commit(&csv, err, errlen) != 0) goto done;
-    }
-
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddNumberToObject(j, "lr", AW_LR);
-    cJSON_AddNumberToObject(j, "weight_decay", AW_WD);
-    cJSON_AddNumberToObject(j, "steps", (double)T);
-    cJSON_AddNumberToObject(j, "weights_per_group", AW_G);
-    const char *gname[OB_AW_GROUPS] = {"A", "B"};
-    for (int gr = 0; gr < OB_AW_GROUPS; gr++) {
-        cJSON *jg = cJSON_AddObjectToObject(j, gname[gr]);
-        cJSON_AddNumberToObject(jg, "h", m.h[gr]);
-        cJSON_AddNumberToObject(jg, "sigma", m.sigma[gr]);
-        ob_repro_json_num(jg, "sqrt_v_hat", m.rms[gr]);
-        cJSON_AddNumberToObject(jg, "predicted_retained_l2", m.h[gr] / (m.h[gr] + AW_WD));
-        cJSON_AddNumberToObject(jg, "predicted_retained_adamw", m.h[gr] / (m.h[gr] + AW_WD * m.sigma[gr]));
-    }
-    for (int k = 0; k < OB_AW_METHODS; k++) {
-        cJSON *jm = cJSON_AddObjectToObject(j, names[k]);
-        for (int p = 0; p < OB_REPRO_MAX_PATHS; p++) {
-            if (!((m.paths >> p) & 1u)) continue;
-            cJSON *jp = cJSON_AddObjectToObject(jm, ob_repro_path_name(p));
-            ob_repro_json_num(jp, "effective_decay_A", m.decay[k][p][OB_AW_A]);
-            ob_repro_json_num(jp, "effective_decay_B", m.decay[k][p][OB_AW_B]);
-            ob_repro_json_num(jp, "retained_A", m.retained[k][p][OB_AW_A]);
-            ob_repro_json_num(jp, "retained_B", m.retained[k][p][OB_AW_B]);
-        }
-    }
-    out->measured = j;
-    const double *dl = m.decay[OB_AW_L2][OB_REPRO_REF], *dw = m.decay[OB_AW_DECOUPLED][OB_REPRO_REF];
-    const double *rl = m.retained[OB_AW_L2][OB_REPRO_REF], *rw = m.retained[OB_AW_DECOUPLED][OB_REPRO_REF];
-    snprintf(out->summary, sizeof out->summary,
-             "[fp64] effective decay / (lr*wd), A (sqrt(v_hat)=%.3g) vs B (%.3g): L2 %.3g vs %.3g, AdamW %.4g vs "
-             "%.4g; retained x/c A vs B: L2 %.3f vs %.3f (predicted %.3f, %.3f), AdamW %.3f vs %.3f (predicted "
-             "%.3f, %.3f)",
-             m.rms[OB_AW_A], m.rms[OB_AW_B], dl[OB_AW_A], dl[OB_AW_B], dw[OB_AW_A], dw[OB_AW_B], rl[OB_AW_A],
-             rl[OB_AW_B], 1.0 / 1.1, 0.1 / 0.2, rw[OB_AW_A], rw[OB_AW_B], 1.0 / 2.0, 0.1 / 0.11);
-    int f32 = ob_repro_first_fp32(m.paths);
-    if (f32 > 0)
-        ob_repro_appendf(out->summary, sizeof out->summary, "; fp32 %s: decay L2 %.3g/%.3g, AdamW %.4g/%.4g, "
-                         "retained L2 %.3f/%.3f, AdamW %.3f/%.3f", ob_repro_path_name(f32),
-                         m.decay[OB_AW_L2][f32][OB_AW_A], m.decay[OB_AW_L2][f32][OB_AW_B],
-                         m.decay[OB_AW_DECOUPLED][f32][OB_AW_A], m.decay[OB_AW_DECOUPLED][f32][OB_AW_B],
-                         m.retained[OB_AW_L2][f32][OB_AW_A], m.retained[OB_AW_L2][f32][OB_AW_B],
-                         m.retained[OB_AW_DECOUPLED][f32][OB_AW_A], m.retained[OB_AW_DECOUPLED][f32][OB_AW_B]);
+    if (adamw_csv(e, op, &m, obs, out, err, errlen) != 0) goto done;
+    adamw_report(&m, T, out);
     rc = 0;
 done:
     for (int k = 0; k < OB_AW_METHODS; k++) {

@@ -151,13 +151,13 @@ static int ml_run_one(ob_problem *pb, const ml_method *mm, double lr, uint64_t s
 {
     ob_repro_traj_cfg c;
     ob_schedule sched;
-    memset(&c, 0, sizeof c);
-    c.opt = ob_optimizer_find(mm->opt);
-    if (!c.opt) {
+    const ob_optimizer *opt = ob_optimizer_find(mm->opt);
+    if (!opt) {
         snprintf(err, errlen, "optimizer %s missing from the table", mm->opt);
         return -1;
     }
-    ob_hparams_default(c.opt, &c.h);
+    ml_obs o = {pb, every, (unsigned)(steps / every), loss, NAN};
+    ob_repro_traj_init(&c, paths, opt, steps, ml_observe, &o);
     if ((mm->set && ob_hparam_set(c.opt, &c.h, mm->set, err, errlen) != 0) ||
         (mm->set2 && ob_hparam_set(c.opt, &c.h, mm->set2, err, errlen) != 0))
         return -1;
@@ -166,13 +166,7 @@ static int ml_run_one(ob_problem *pb, const ml_method *mm, double lr, uint64_t s
         if (ob_schedule_parse("inv_sqrt", NULL, 0, &sched, err, errlen) != 0) return -1;
         c.sched = &sched;
     }
-    c.steps = steps;
-    c.paths = paths;
     c.agree_dense = 50;
-    c.agree_every = 97;
-    ml_obs o = {pb, every, (unsigned)(steps / every), loss, NAN};
-    c.observe = ml_observe;
-    c.ctx = &o;
     ob_repro_objective obj = ob_repro_problem_objective(pb);
     return ob_repro_traj(&obj, &c, k, err, errlen);
 }

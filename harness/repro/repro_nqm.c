@@ -92,6 +92,90 @@ static void nqm_observe(void *ctx, const ob_repro_step *s)
 #define NQM_T 1000
 #define NQM_ALPHA 0.01   /* family-wise level of the intervals */
 
+/* The entry's CSV: the closed form on a fine grid; the measured means and
+ * intervals at the checkpoints (empty elsewhere). */
+static int nqm_csv(const ob_repro_entry *e, const ob_repro_opts *op, const ob_repro_nqm_measured *m,
+                   ob_repro_outcome *out, char *err, size_t errlen)
+{
+    ob_problem_config cfg = {.n = NQM_N, .seed = 1000, .batch = NQM_BATCH};
+    ob_problem *pb = NULL;
+    if (ob_problem_create("nqm", &cfg, &pb, err, errlen) != 0) return -1;
+    ob_repro_csv csv;
+    if (ob_repro_csv_open(&csv, op, e->name, out, err, errlen) != 0) {
+        ob_problem_destroy(pb);
+        return -1;
+    }
+    fprintf(csv.af.f, "step,expected");
+    for (int p = 0; p < OB_REPRO_MAX_PATHS; p++)
+        if ((m->paths >> p) & 1u)
+            fprintf(csv.af.f, ",%s_mean,%s_lo,%s_hi", ob_repro_path_name(p), ob_repro_path_name(p), ob_repro_path_name(p));
+    fputc('\n', csv.af.f);
+    /* Rows: the union of a fine log grid and the checkpoints. */
+    size_t k = 0;
+    uint64_t fine = 1;
+    while (fine || k < m->n_checkpoints) {
+        uint64_t t = k < m->n_checkpoints && (!fine || m->t[k] <= fine) ? m->t[k] : fine;
+        if (fine == t) fine = ob_repro_next_sample(fine, NQM_T, 60);
+        fprintf(csv.af.f, "%llu,%.9g", (unsigned long long)t, ob_nqm_expected_loss_sgd(pb, NQM_LR, t));
+        int at = k < m->n_checkpoints && m->t[k] == t;
+        for (int p = 0; p < OB_REPRO_MAX_PATHS; p++) {
+            if (!((m->paths >> p) & 1u)) continue;
+            if (at)
+                fprintf(csv.af.f, ",%.9g,%.9g,%.9g", m->mean[p][k], m->mean[p][k] - m->z_crit * m->stderr_[p][k],
+                        m->mean[p][k] + m->z_crit * m->stderr_[p][k]);
+            else
+                fprintf(csv.af.f, ",,,");
+        }
+        fputc('\n', csv.af.f);
+        k += at;
+    }
+    ob_problem_destroy(pb);
+    return ob_repro_csv_commit(&csv, err, errlen);
+}
+
+
+/* The measured figures (JSON) and the summary line. */
+static void nqm_report(const ob_repro_nqm_measured *m, ob_repro_outcome *out)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "dimension", NQM_N);
+    cJSON_AddNumberToObject(j, "batch", NQM_BATCH);
+    cJSON_AddNumberToObject(j, "lr", NQM_LR);
+    cJSON_AddNumberToObject(j, "steps", NQM_T);
+    cJSON_AddNumberToObject(j, "seeds", (double)m->seeds);
+    cJSON_AddNumberToObject(j, "z_crit", m->z_crit);
+    cJSON *jc = cJSON_AddArrayToObject(j, "checkpoints");
+    double zmax = 0;
+    int zpath = OB_REPRO_REF;
+    size_t zat = 0;
+    for (size_t i = 0; i < m->n_checkpoints; i++) {
+        cJSON *ji = cJSON_CreateObject();
+        cJSON_AddNumberToObject(ji, "t", (double)m->t[i]);
+        ob_repro_json_num(ji, "expected", m->expected[i]);
+        for (int p = 0; p < OB_REPRO_MAX_PATHS; p++) {
+            if (!((m->paths >> p) & 1u)) continue;
+            cJSON *jp = cJSON_AddObjectToObject(ji, ob_repro_path_name(p));
+            ob_repro_json_num(jp, "mean", m->mean[p][i]);
+            ob_repro_json_num(jp, "stderr", m->stderr_[p][i]);
+            double z = fabs(m->mean[p][i] - m->expected[i]) / m->stderr_[p][i];
+            if (z > zmax) {
+                zmax = z;
+                zpath = p;
+                zat = i;
+            }
+        }
+        cJSON_AddItemToArray(jc, ji);
+    }
+    out->measured = j;
+    size_t last = m->n_checkpoints - 1;
+    snprintf(out->summary, sizeof out->summary,
+             "%zu seeds, %zu checkpoints: at t=%d mean loss %.5g +- %.2g (fp64) vs closed form %.5g; largest "
+             "deviation %.2f SE (%s, t=%llu) against the %.2f-SE bound",
+             m->seeds, m->n_checkpoints, NQM_T, m->mean[OB_REPRO_REF][last], m->z_crit * m->stderr_[OB_REPRO_REF][last],
+             m->expected[last], zmax, ob_repro_path_name(zpath), (unsigned long long)m->t[zat], m->z_crit);
+}
+
+
 static int nqm_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_outcome *out, char *err,
                    size_t errlen)
 {
@@ -127,17 +211,10 @@ static int nqm_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_ou
         memset(obs->next, 0, sizeof obs->next);
         ob_repro_objective obj = ob_repro_problem_objective(pb);
         ob_repro_traj_cfg c;
-        memset(&c, 0, sizeof c);
-        c.opt = sgd;
-        ob_hparams_default(sgd, &c.h);
+        ob_repro_traj_init(&c, op->paths, sgd, NQM_T, nqm_observe, obs);
         c.h.lr = NQM_LR;
-        c.steps = NQM_T;
-        c.paths = op->paths;
         /* Agreement on the first seed's every step, then sampled. */
         c.agree_dense = s == 0 ? NQM_T : 0;
-        c.agree_every = 97;
-        c.observe = nqm_observe;
-        c.ctx = obs;
         int rc = ob_repro_traj(&obj, &c, &out->kernels, err, errlen);
         ob_problem_destroy(pb);
         if (rc != 0) {
@@ -157,79 +234,8 @@ static int nqm_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_ou
     free(obs);
     out->verdict = ob_repro_check_nqm(&m, out->why, sizeof out->why);
 
-    /* CSV: the closed form on a fine grid; the measured means and
-     * intervals at the checkpoints (empty elsewhere). */
-    ob_problem_config cfg = {.n = NQM_N, .seed = 1000, .batch = NQM_BATCH};
-    ob_problem *pb = NULL;
-    if (ob_problem_create("nqm", &cfg, &pb, err, errlen) != 0) return -1;
-    ob_repro_csv csv;
-    if (ob_repro_csv_open(&csv, op, e->name, out, err, errlen) != 0) {
-        ob_problem_destroy(pb);
-        return -1;
-    }
-    fprintf(csv.af.f, "step,expected");
-    for (int p = 0; p < OB_REPRO_MAX_PATHS; p++)
-        if ((m.paths >> p) & 1u)
-            fprintf(csv.af.f, ",%s_mean,%s_lo,%s_hi", ob_repro_path_name(p), ob_repro_path_name(p), ob_repro_path_name(p));
-    fputc('\n', csv.af.f);
-    /* Rows: the union of a fine log grid and the checkpoints. */
-    size_t k = 0;
-    uint64_t fine = 1;
-    while (fine || k < m.n_checkpoints) {
-        uint64_t t = k < m.n_checkpoints && (!fine || m.t[k] <= fine) ? m.t[k] : fine;
-        if (fine == t) fine = ob_repro_next_sample(fine, NQM_T, 60);
-        fprintf(csv.af.f, "%llu,%.9g", (unsigned long long)t, ob_nqm_expected_loss_sgd(pb, NQM_LR, t));
-        int at = k < m.n_checkpoints && m.t[k] == t;
-        for (int p = 0; p < OB_REPRO_MAX_PATHS; p++) {
-            if (!((m.paths >> p) & 1u)) continue;
-            if (at)
-                fprintf(csv.af.f, ",%.9g,%.9g,%.9g", m.mean[p][k], m.mean[p][k] - m.z_crit * m.stderr_[p][k],
-                        m.mean[p][k] + m.z_crit * m.stderr_[p][k]);
-            else
-                fprintf(csv.af.f, ",,,");
-        }
-        fputc('\n', csv.af.f);
-        k += at;
-    }
-    ob_problem_destroy(pb);
-    if (ob_repro_csv_commit(&csv, err, errlen) != 0) return -1;
-
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddNumberToObject(j, "dimension", NQM_N);
-    cJSON_AddNumberToObject(j, "batch", NQM_BATCH);
-    cJSON_AddNumberToObject(j, "lr", NQM_LR);
-    cJSON_AddNumberToObject(j, "steps", NQM_T);
-    cJSON_AddNumberToObject(j, "seeds", (double)m.seeds);
-    cJSON_AddNumberToObject(j, "z_crit", m.z_crit);
-    cJSON *jc = cJSON_AddArrayToObject(j, "checkpoints");
-    double zmax = 0;
-    int zpath = OB_REPRO_REF;
-    size_t zat = 0;
-    for (size_t i = 0; i < m.n_checkpoints; i++) {
-        cJSON *ji = cJSON_CreateObject();
-        cJSON_AddNumberToObject(ji, "t", (double)m.t[i]);
-        ob_repro_json_num(ji, "expected", m.expected[i]);
-        for (int p = 0; p < OB_REPRO_MAX_PATHS; p++) {
-            if (!((m.paths >> p) & 1u)) continue;
-            cJSON *jp = cJSON_AddObjectToObject(ji, ob_repro_path_name(p));
-            ob_repro_json_num(jp, "mean", m.mean[p][i]);
-            ob_repro_json_num(jp, "stderr", m.stderr_[p][i]);
-            double z = fabs(m.mean[p][i] - m.expected[i]) / m.stderr_[p][i];
-            if (z > zmax) {
-                zmax = z;
-                zpath = p;
-                zat = i;
-            }
-        }
-        cJSON_AddItemToArray(jc, ji);
-    }
-    out->measured = j;
-    size_t last = m.n_checkpoints - 1;
-    snprintf(out->summary, sizeof out->summary,
-             "%zu seeds, %zu checkpoints: at t=%d mean loss %.5g +- %.2g (fp64) vs closed form %.5g; largest "
-             "deviation %.2f SE (%s, t=%llu) against the %.2f-SE bound",
-             m.seeds, m.n_checkpoints, NQM_T, m.mean[OB_REPRO_REF][last], m.z_crit * m.stderr_[OB_REPRO_REF][last],
-             m.expected[last], zmax, ob_repro_path_name(zpath), (unsigned long long)m.t[zat], m.z_crit);
+    if (nqm_csv(e, op, &m, out, err, errlen) != 0) return -1;
+    nqm_report(&m, out);
     return 0;
 }
 

@@ -136,6 +136,74 @@ static void online_observe(void *ctx, const ob_repro_step *s)
     }
 }
 
+static const char *const online_names[2] = {"adam", "amsgrad"};
+
+/* The entry's CSV: step, then <opt>_<path>_regret and <opt>_<path>_x. */
+static int online_csv(const ob_repro_entry *e, const ob_repro_opts *op, const ob_repro_online_measured *m,
+                      const online_obs *obs, const uint64_t *st, size_t ns, ob_repro_outcome *out, char *err,
+                      size_t errlen)
+{
+    const char *const *names = online_names;
+    ob_repro_csv csv;
+    if (ob_repro_csv_open(&csv, op, e->name, out, err, errlen) != 0) return -1;
+    fprintf(csv.af.f, "step");
+    for (int k = 0; k < 2; k++)
+        for (int p = 0; p < OB_REPRO_MAX_PATHS; p++)
+            if ((m->paths >> p) & 1u)
+                fprintf(csv.af.f, ",%s_%s_regret,%s_%s_x", names[k], ob_repro_path_name(p), names[k],
+                        ob_repro_path_name(p));
+    fputc('\n', csv.af.f);
+    for (size_t i = 0; i < ns; i++) {
+        fprintf(csv.af.f, "%llu", (unsigned long long)st[i]);
+        for (int k = 0; k < 2; k++)
+            for (int p = 0; p < OB_REPRO_MAX_PATHS; p++)
+                if ((m->paths >> p) & 1u)
+                    fprintf(csv.af.f, ",%.9g,%.9g", obs[k].regret[p][i], obs[k].x[p][i]);
+        fputc('\n', csv.af.f);
+    }
+    return ob_repro_csv_commit(&csv, err, errlen);
+
+}
+
+/* The measured figures (JSON) and the summary line. */
+static void online_report(const online_spec *sp, const ob_repro_online_measured *m, ob_repro_outcome *out)
+{
+    const char *const *names = online_names;
+    const ob_repro_online_path *const dest[2] = {m->adam, m->amsgrad};
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "steps", (double)m->steps);
+    cJSON_AddNumberToObject(j, "alpha", sp->alpha);
+    cJSON_AddNumberToObject(j, "beta1", sp->beta1);
+    cJSON_AddNumberToObject(j, "beta2", sp->beta2);
+    cJSON_AddNumberToObject(j, "abar", m->abar);
+    for (int k = 0; k < 2; k++) {
+        cJSON *jo = cJSON_AddObjectToObject(j, names[k]);
+        for (int p = 0; p < OB_REPRO_MAX_PATHS; p++) {
+            if (!((m->paths >> p) & 1u)) continue;
+            const ob_repro_online_path *r = &dest[k][p];
+            cJSON *jp = cJSON_AddObjectToObject(jo, ob_repro_path_name(p));
+            ob_repro_json_num(jp, "x_final", r->x_final);
+            ob_repro_json_num(jp, "x_tail_mean", r->x_tail_mean);
+            ob_repro_json_num(jp, "avg_regret_T", r->regret_T);
+            ob_repro_json_num(jp, "avg_regret_T_over_10", r->regret_T10);
+            ob_repro_json_num(jp, "regret_rate_early", r->rate_early);
+            ob_repro_json_num(jp, "regret_rate_late", r->rate_late);
+        }
+    }
+    out->measured = j;
+    int f32 = ob_repro_first_fp32(m->paths);
+    const ob_repro_online_path *ar = &m->adam[OB_REPRO_REF], *mr = &m->amsgrad[OB_REPRO_REF];
+    snprintf(out->summary, sizeof out->summary,
+             "T=%llu [fp64]: Adam x_T=%+.4f, R_T/T=%.4g, late/early regret rate %.3g/%.3g; AMSGrad x_T=%+.4f, "
+             "R_T/T=%.4g, rate %.3g/%.3g",
+             (unsigned long long)m->steps, ar->x_final, ar->regret_T, ar->rate_late, ar->rate_early, mr->x_final,
+             mr->regret_T, mr->rate_late, mr->rate_early);
+    if (f32 > 0)
+        ob_repro_appendf(out->summary, sizeof out->summary, "; fp32 %s: Adam x_T=%+.4f R_T/T=%.4g, AMSGrad x_T=%+.4f R_T/T=%.4g",
+                         ob_repro_path_name(f32), m->adam[f32].x_final, m->adam[f32].regret_T,
+                         m->amsgrad[f32].x_final, m->amsgrad[f32].regret_T);
+}
+
 static int online_run(const ob_repro_entry *e, const online_spec *sp, const ob_repro_opts *op,
                       ob_repro_outcome *out, char *err, size_t errlen)
 {
@@ -143,7 +211,7 @@ static int online_run(const ob_repro_entry *e, const online_spec *sp, const ob_r
     memset(&m, 0, sizeof m);
     m.steps = op->short_mode ? sp->steps_short : sp->steps_full;
     m.paths = op->paths;
-    const char *names[2] = {"adam", "amsgrad"};
+    const char *const *names = online_names;
     ob_repro_online_path *dest[2] = {m.adam, m.amsgrad};
 
     size_t ns = 0;
@@ -186,22 +254,15 @@ static int online_run(const ob_repro_entry *e, const online_spec *sp, const ob_r
             ob->x[p] = buf + ((size_t)(k * 2 + 1) * OB_REPRO_MAX_PATHS + (size_t)p) * ns;
         }
         ob_repro_traj_cfg c;
-        memset(&c, 0, sizeof c);
-        c.opt = o;
-        ob_hparams_default(o, &c.h);
+        ob_repro_traj_init(&c, op->paths, o, m.steps, online_observe, ob);
         c.h.lr = sp->alpha;
         c.h.beta1 = sp->beta1;
         c.h.beta2 = sp->beta2;
         c.sched = &sched;
-        c.steps = m.steps;
-        c.paths = op->paths;
         /* Dense agreement checks over the transient, then a stride of 97:
          * prime, so the sampled steps cycle through every phase of the
          * 3- and 101-step periods. */
         c.agree_dense = 1000;
-        c.agree_every = 97;
-        c.observe = online_observe;
-        c.ctx = ob;
         ob_repro_log(op, "%s: %s, %llu steps", e->name, names[k], (unsigned long long)m.steps);
         int rc = ob_repro_traj(&obj, &c, &out->kernels, err, errlen);
         ob_problem_destroy(pb);
@@ -210,61 +271,8 @@ static int online_run(const ob_repro_entry *e, const online_spec *sp, const ob_r
 
     out->verdict = ob_repro_check_online(&m, out->why, sizeof out->why);
 
-    /* CSV: step, then <opt>_<path>_regret and <opt>_<path>_x. */
-    {
-        ob_repro_csv csv;
-        if (ob_repro_csv_open(&csv, op, e->name, out, err, errlen) != 0) goto fail;
-        fprintf(csv.af.f, "step");
-        for (int k = 0; k < 2; k++)
-            for (int p = 0; p < OB_REPRO_MAX_PATHS; p++)
-                if ((m.paths >> p) & 1u)
-                    fprintf(csv.af.f, ",%s_%s_regret,%s_%s_x", names[k], ob_repro_path_name(p), names[k],
-                            ob_repro_path_name(p));
-        fputc('\n', csv.af.f);
-        for (size_t i = 0; i < ns; i++) {
-            fprintf(csv.af.f, "%llu", (unsigned long long)st[i]);
-            for (int k = 0; k < 2; k++)
-                for (int p = 0; p < OB_REPRO_MAX_PATHS; p++)
-                    if ((m.paths >> p) & 1u)
-                        fprintf(csv.af.f, ",%.9g,%.9g", obs[k].regret[p][i], obs[k].x[p][i]);
-            fputc('\n', csv.af.f);
-        }
-        if (ob_repro_csv_commit(&csv, err, errlen) != 0) goto fail;
-    }
-
-    /* Measured figures and the summary line. */
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddNumberToObject(j, "steps", (double)m.steps);
-    cJSON_AddNumberToObject(j, "alpha", sp->alpha);
-    cJSON_AddNumberToObject(j, "beta1", sp->beta1);
-    cJSON_AddNumberToObject(j, "beta2", sp->beta2);
-    cJSON_AddNumberToObject(j, "abar", m.abar);
-    for (int k = 0; k < 2; k++) {
-        cJSON *jo = cJSON_AddObjectToObject(j, names[k]);
-        for (int p = 0; p < OB_REPRO_MAX_PATHS; p++) {
-            if (!((m.paths >> p) & 1u)) continue;
-            const ob_repro_online_path *r = &dest[k][p];
-            cJSON *jp = cJSON_AddObjectToObject(jo, ob_repro_path_name(p));
-            ob_repro_json_num(jp, "x_final", r->x_final);
-            ob_repro_json_num(jp, "x_tail_mean", r->x_tail_mean);
-            ob_repro_json_num(jp, "avg_regret_T", r->regret_T);
-            ob_repro_json_num(jp, "avg_regret_T_over_10", r->regret_T10);
-            ob_repro_json_num(jp, "regret_rate_early", r->rate_early);
-            ob_repro_json_num(jp, "regret_rate_late", r->rate_late);
-        }
-    }
-    out->measured = j;
-    int f32 = ob_repro_first_fp32(m.paths);
-    const ob_repro_online_path *ar = &m.adam[OB_REPRO_REF], *mr = &m.amsgrad[OB_REPRO_REF];
-    snprintf(out->summary, sizeof out->summary,
-             "T=%llu [fp64]: Adam x_T=%+.4f, R_T/T=%.4g, late/early regret rate %.3g/%.3g; AMSGrad x_T=%+.4f, "
-             "R_T/T=%.4g, rate %.3g/%.3g",
-             (unsigned long long)m.steps, ar->x_final, ar->regret_T, ar->rate_late, ar->rate_early, mr->x_final,
-             mr->regret_T, mr->rate_late, mr->rate_early);
-    if (f32 > 0)
-        ob_repro_appendf(out->summary, sizeof out->summary, "; fp32 %s: Adam x_T=%+.4f R_T/T=%.4g, AMSGrad x_T=%+.4f R_T/T=%.4g",
-                         ob_repro_path_name(f32), m.adam[f32].x_final, m.adam[f32].regret_T,
-                         m.amsgrad[f32].x_final, m.amsgrad[f32].regret_T);
+    if (online_csv(e, op, &m, obs, st, ns, out, err, errlen) != 0) goto fail;
+    online_report(sp, &m, out);
     free(st);
     free(buf);
     return 0;

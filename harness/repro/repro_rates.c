@@ -159,150 +159,142 @@ static uint64_t rate_steps(const rate_obs *o, double floor, uint64_t cap)
 
 static const double kappas[OB_RATE_KAPPAS] = {10, 100, 1000};
 
-static int rates_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_outcome *out, char *err,
-                     size_t errlen)
+/* Method r's hyperparameters (on sgd's defaults in h) and its bound's
+ * constants, for a problem with curvatures in [mu, L], ||x0|| = x0n and
+ * f(x0) = f0. */
+static void rate_setup(rate_obs *o, int r, ob_hparams *h, double x0n, double f0)
 {
-    ob_repro_rates_measured m;
-    memset(&m, 0, sizeof m);
-    m.paths = op->paths;
-    double floor = op->short_mode ? 1e-6 : 1e-12;
-    const ob_optimizer *sgd = ob_optimizer_find("sgd");
-    if (!sgd) {
-        snprintf(err, errlen, "optimizer sgd missing from the table");
-        return -1;
+    const double L = o->L, mu = o->mu, q = o->q;
+    switch (r) {
+    case OB_RATE_GD:
+        h->lr = 2.0 / (L + mu);
+        o->e0 = x0n;
+        break;
+    case OB_RATE_GD_1L:
+        h->lr = 1.0 / L;
+        o->e0 = L * x0n * x0n / 2.0;
+        break;
+    case OB_RATE_HEAVY_BALL:
+        h->lr = 4.0 / ((sqrt(L) + sqrt(mu)) * (sqrt(L) + sqrt(mu)));
+        h->momentum = q * q;
+        o->C = 1.0 + fmax(fabs(1.0 - h->lr * mu), fabs(1.0 - h->lr * L)) / q;
+        o->e0 = x0n;
+        break;
+    default:
+        h->lr = 1.0 / L;
+        h->momentum = q;
+        h->nesterov = 1;
+        o->e0 = f0 - o->pb->fstar + mu * x0n * x0n / 2.0;
+        break;
     }
-    /* Samples on a common log-spaced grid up to the longest run. */
-    const uint64_t cap = 40000;
-    size_t ns = 0;
-    for (uint64_t t = 1; t; t = ob_repro_next_sample(t, cap, 40)) ns++;
-    uint64_t *st = malloc(ns * sizeof *st);
-    size_t per = (size_t)(OB_REPRO_MAX_PATHS + 1) * ns;
-    double *buf = malloc((size_t)OB_RATE_KAPPAS * OB_RATE_METHODS * per * sizeof *buf);
-    double *scratch = malloc(2 * 100 * sizeof *scratch);
-    int rc = -1;
-    if (!st || !buf || !scratch) {
-        snprintf(err, errlen, "out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < (size_t)OB_RATE_KAPPAS * OB_RATE_METHODS * per; i++) buf[i] = NAN;
-    ns = 0;
-    for (uint64_t t = 1; t; t = ob_repro_next_sample(t, cap, 40)) st[ns++] = t;
-    uint64_t kmax = 0;
-    for (int ki = 0; ki < OB_RATE_KAPPAS; ki++) {
-        m.kappa[ki] = kappas[ki];
-        char param[64];
-        snprintf(param, sizeof param, "cond=%g", kappas[ki]);
-        const char *params[1] = {param};
-        ob_problem_config cfg = {.n = 100, .params = params, .n_params = 1};
-        ob_problem *pb = NULL;
-        if (ob_problem_create("quad_diag", &cfg, &pb, err, errlen) != 0) goto done;
-        /* The curvatures, read back as the gradient at x0 = 1. */
-        pb->eval(pb, pb->x0, scratch, 1);
-        double mu = INFINITY, L = 0;
-        for (size_t i = 0; i < pb->n; i++) {
-            mu = fmin(mu, scratch[i] / pb->x0[i]);
-            L = fmax(L, scratch[i] / pb->x0[i]);
-        }
-        double x0n = norm(pb->x0, pb->n), f0 = pb->loss(pb, pb->x0, 0);
-        double q = (sqrt(L) - sqrt(mu)) / (sqrt(L) + sqrt(mu));
-        ob_repro_objective obj = ob_repro_problem_objective(pb);
-        for (int r = 0; r < OB_RATE_METHODS; r++) {
-            rate_obs o;
-            memset(&o, 0, sizeof o);
-            o.pb = pb;
-            o.method = r;
-            o.L = L;
-            o.mu = mu;
-            o.q = q;
-            o.rho = (L - mu) / (L + mu);
-            o.gscratch = scratch;
-            o.xk = scratch + 100;
-            ob_repro_traj_cfg c;
-            memset(&c, 0, sizeof c);
-            c.opt = sgd;
-            ob_hparams_default(sgd, &c.h);
-            switch (r) {
-            case OB_RATE_GD:
-                c.h.lr = 2.0 / (L + mu);
-                o.e0 = x0n;
-                break;
-            case OB_RATE_GD_1L:
-                c.h.lr = 1.0 / L;
-                o.e0 = L * x0n * x0n / 2.0;
-                break;
-            case OB_RATE_HEAVY_BALL:
-                c.h.lr = 4.0 / ((sqrt(L) + sqrt(mu)) * (sqrt(L) + sqrt(mu)));
-                c.h.momentum = q * q;
-                o.C = 1.0 + fmax(fabs(1.0 - c.h.lr * mu), fabs(1.0 - c.h.lr * L)) / q;
-                m.hb_constant[ki] = o.C;
-                o.e0 = x0n;
-                break;
-            default:
-                c.h.lr = 1.0 / L;
-                c.h.momentum = q;
-                c.h.nesterov = 1;
-                o.e0 = f0 - pb->fstar + mu * x0n * x0n / 2.0;
-                break;
-            }
-            o.lr = c.h.lr;
-            /* GD 1/L's bound is sublinear; it runs as long as GD 2/(L+mu). */
-            o.K = r == OB_RATE_GD_1L ? m.steps[ki][OB_RATE_GD] : rate_steps(&o, floor, cap);
-            m.steps[ki][r] = o.K;
-            if (o.K > kmax) kmax = o.K;
-            o.n_samples = ns;
-            o.sample_t = st;
-            double *base = buf + ((size_t)ki * OB_RATE_METHODS + (size_t)r) * per;
-            for (int p = 0; p < OB_REPRO_MAX_PATHS; p++) o.obs[p] = base + (size_t)p * ns;
-            o.bound = base + (size_t)OB_REPRO_MAX_PATHS * ns;
-            c.steps = o.K;
-            c.paths = op->paths;
-            c.agree_dense = 200;
-            c.agree_every = 97;
-            c.observe = rate_observe;
-            c.ctx = &o;
-            ob_repro_log(op, "%s: %s, kappa %g, %llu steps", e->name, rate_label[r], kappas[ki],
-                         (unsigned long long)o.K);
-            if (ob_repro_traj(&obj, &c, &out->kernels, err, errlen) != 0) {
-                ob_problem_destroy(pb);
-                goto done;
-            }
-            for (int p = 0; p < OB_REPRO_MAX_PATHS; p++) m.worst[ki][r][p] = o.worst[p];
-        }
-        ob_problem_destroy(pb);
-    }
-    out->verdict = ob_repro_check_rates(&m, out->why, sizeof out->why);
+    o->lr = h->lr;
+}
 
-    {
-        ob_repro_csv csv;
-        if (ob_repro_csv_open(&csv, op, e->name, out, err, errlen) != 0) goto done;
-        fprintf(csv.af.f, "step");
+/* The samples of the runs: per (kappa, method), one series per path and
+ * the bound, on a common log-spaced grid up to the longest run. */
+typedef struct rate_series {
+    size_t ns;
+    uint64_t *st;
+    size_t per;           /* doubles per (kappa, method) */
+    double *buf;
+    double *scratch;      /* 2 x 100: a gradient and x_k */
+    uint64_t kmax;
+} rate_series;
+
+/* Every method on one kappa (index ki). */
+static int rates_kappa(const ob_repro_entry *e, const ob_repro_opts *op, int ki, double floor, rate_series *rs,
+                       ob_repro_rates_measured *m, ob_repro_outcome *out, char *err, size_t errlen)
+{
+    const ob_optimizer *sgd = ob_optimizer_find("sgd");
+    char param[64];
+    snprintf(param, sizeof param, "cond=%g", kappas[ki]);
+    const char *params[1] = {param};
+    ob_problem_config cfg = {.n = 100, .params = params, .n_params = 1};
+    ob_problem *pb = NULL;
+    if (ob_problem_create("quad_diag", &cfg, &pb, err, errlen) != 0) return -1;
+    /* The curvatures, read back as the gradient at x0 = 1. */
+    double *scratch = rs->scratch;
+    pb->eval(pb, pb->x0, scratch, 1);
+    double mu = INFINITY, L = 0;
+    for (size_t i = 0; i < pb->n; i++) {
+        mu = fmin(mu, scratch[i] / pb->x0[i]);
+        L = fmax(L, scratch[i] / pb->x0[i]);
+    }
+    double x0n = norm(pb->x0, pb->n), f0 = pb->loss(pb, pb->x0, 0);
+    ob_repro_objective obj = ob_repro_problem_objective(pb);
+    int rc = 0;
+    for (int r = 0; r < OB_RATE_METHODS && rc == 0; r++) {
+        rate_obs o;
+        memset(&o, 0, sizeof o);
+        o.pb = pb;
+        o.method = r;
+        o.L = L;
+        o.mu = mu;
+        o.q = (sqrt(L) - sqrt(mu)) / (sqrt(L) + sqrt(mu));
+        o.rho = (L - mu) / (L + mu);
+        o.gscratch = scratch;
+        o.xk = scratch + 100;
+        ob_repro_traj_cfg c;
+        ob_repro_traj_init(&c, op->paths, sgd, 0, rate_observe, &o);
+        rate_setup(&o, r, &c.h, x0n, f0);
+        if (r == OB_RATE_HEAVY_BALL) m->hb_constant[ki] = o.C;
+        /* GD 1/L's bound is sublinear; it runs as long as GD 2/(L+mu). */
+        o.K = r == OB_RATE_GD_1L ? m->steps[ki][OB_RATE_GD] : rate_steps(&o, floor, 40000);
+        m->steps[ki][r] = o.K;
+        if (o.K > rs->kmax) rs->kmax = o.K;
+        o.n_samples = rs->ns;
+        o.sample_t = rs->st;
+        double *base = rs->buf + ((size_t)ki * OB_RATE_METHODS + (size_t)r) * rs->per;
+        for (int p = 0; p < OB_REPRO_MAX_PATHS; p++) o.obs[p] = base + (size_t)p * rs->ns;
+        o.bound = base + (size_t)OB_REPRO_MAX_PATHS * rs->ns;
+        c.steps = o.K;
+        ob_repro_log(op, "%s: %s, kappa %g, %llu steps", e->name, rate_label[r], kappas[ki], (unsigned long long)o.K);
+        rc = ob_repro_traj(&obj, &c, &out->kernels, err, errlen);
+        for (int p = 0; p < OB_REPRO_MAX_PATHS && rc == 0; p++) m->worst[ki][r][p] = o.worst[p];
+    }
+    ob_problem_destroy(pb);
+    return rc;
+}
+
+/* The entry's CSV: per sampled step, observed/e0 per path and the bound,
+ * for every kappa and method (empty past a run's end). */
+static int rates_csv(const ob_repro_entry *e, const ob_repro_opts *op, const ob_repro_rates_measured *m,
+                     const rate_series *rs, ob_repro_outcome *out, char *err, size_t errlen)
+{
+    ob_repro_csv csv;
+    if (ob_repro_csv_open(&csv, op, e->name, out, err, errlen) != 0) return -1;
+    FILE *f = csv.af.f;
+    fprintf(f, "step");
+    for (int ki = 0; ki < OB_RATE_KAPPAS; ki++)
+        for (int r = 0; r < OB_RATE_METHODS; r++) {
+            for (int p = 0; p < OB_REPRO_MAX_PATHS; p++)
+                if ((m->paths >> p) & 1u) fprintf(f, ",k%g_%s_%s", kappas[ki], rate_name[r], ob_repro_path_name(p));
+            fprintf(f, ",k%g_%s_bound", kappas[ki], rate_name[r]);
+        }
+    fputc('\n', f);
+    size_t ns = rs->ns;
+    for (size_t i = 0; i < ns && rs->st[i] <= rs->kmax; i++) {
+        fprintf(f, "%llu", (unsigned long long)rs->st[i]);
         for (int ki = 0; ki < OB_RATE_KAPPAS; ki++)
             for (int r = 0; r < OB_RATE_METHODS; r++) {
+                const double *base = rs->buf + ((size_t)ki * OB_RATE_METHODS + (size_t)r) * rs->per;
+                int in = rs->st[i] <= m->steps[ki][r];
                 for (int p = 0; p < OB_REPRO_MAX_PATHS; p++)
-                    if ((m.paths >> p) & 1u)
-                        fprintf(csv.af.f, ",k%g_%s_%s", kappas[ki], rate_name[r], ob_repro_path_name(p));
-                fprintf(csv.af.f, ",k%g_%s_bound", kappas[ki], rate_name[r]);
+                    if ((m->paths >> p) & 1u) {
+                        if (in) fprintf(f, ",%.9g", base[(size_t)p * ns + i]);
+                        else fputc(',', f);
+                    }
+                if (in) fprintf(f, ",%.9g", base[(size_t)OB_REPRO_MAX_PATHS * ns + i]);
+                else fputc(',', f);
             }
-        fputc('\n', csv.af.f);
-        for (size_t i = 0; i < ns && st[i] <= kmax; i++) {
-            fprintf(csv.af.f, "%llu", (unsigned long long)st[i]);
-            for (int ki = 0; ki < OB_RATE_KAPPAS; ki++)
-                for (int r = 0; r < OB_RATE_METHODS; r++) {
-                    const double *base = buf + ((size_t)ki * OB_RATE_METHODS + (size_t)r) * per;
-                    int in = st[i] <= m.steps[ki][r];
-                    for (int p = 0; p < OB_REPRO_MAX_PATHS; p++)
-                        if ((m.paths >> p) & 1u) {
-                            if (in) fprintf(csv.af.f, ",%.9g", base[(size_t)p * ns + i]);
-                            else fputc(',', csv.af.f);
-                        }
-                    if (in) fprintf(csv.af.f, ",%.9g", base[(size_t)OB_REPRO_MAX_PATHS * ns + i]);
-                    else fputc(',', csv.af.f);
-                }
-            fputc('\n', csv.af.f);
-        }
-        if (ob_repro_csv_commit(&csv, err, errlen) != 0) goto done;
+        fputc('\n', f);
     }
+    return ob_repro_csv_commit(&csv, err, errlen);
+}
 
+/* The measured figures (JSON) and the summary line. */
+static void rates_report(const ob_repro_rates_measured *m, double floor, ob_repro_outcome *out)
+{
     cJSON *j = cJSON_CreateObject();
     cJSON_AddNumberToObject(j, "dimension", 100);
     cJSON_AddNumberToObject(j, "bound_floor", floor);
@@ -311,15 +303,15 @@ static int rates_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_
         char key[32];
         snprintf(key, sizeof key, "kappa_%g", kappas[ki]);
         cJSON *jk = cJSON_AddObjectToObject(j, key);
-        cJSON_AddNumberToObject(jk, "heavy_ball_C", m.hb_constant[ki]);
+        cJSON_AddNumberToObject(jk, "heavy_ball_C", m->hb_constant[ki]);
         for (int r = 0; r < OB_RATE_METHODS; r++) {
             cJSON *jr = cJSON_AddObjectToObject(jk, rate_name[r]);
-            cJSON_AddNumberToObject(jr, "steps", (double)m.steps[ki][r]);
+            cJSON_AddNumberToObject(jr, "steps", (double)m->steps[ki][r]);
             cJSON *jw = cJSON_AddObjectToObject(jr, "worst_ratio");
             for (int p = 0; p < OB_REPRO_MAX_PATHS; p++) {
-                if (!((m.paths >> p) & 1u)) continue;
-                ob_repro_json_num(jw, ob_repro_path_name(p), m.worst[ki][r][p]);
-                if (m.worst[ki][r][p] > worst_all || isnan(m.worst[ki][r][p])) worst_all = m.worst[ki][r][p];
+                if (!((m->paths >> p) & 1u)) continue;
+                ob_repro_json_num(jw, ob_repro_path_name(p), m->worst[ki][r][p]);
+                if (m->worst[ki][r][p] > worst_all || isnan(m->worst[ki][r][p])) worst_all = m->worst[ki][r][p];
             }
         }
     }
@@ -330,16 +322,53 @@ static int rates_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_
         double w = 0;
         for (int ki = 0; ki < OB_RATE_KAPPAS; ki++)
             for (int p = 0; p < OB_REPRO_MAX_PATHS; p++)
-                if (((m.paths >> p) & 1u) && (m.worst[ki][r][p] > w || isnan(m.worst[ki][r][p]))) w = m.worst[ki][r][p];
+                if (((m->paths >> p) & 1u) && (m->worst[ki][r][p] > w || isnan(m->worst[ki][r][p])))
+                    w = m->worst[ki][r][p];
         ob_repro_appendf(out->summary, sizeof out->summary, "%s %s %.3g", r ? "," : "", rate_label[r], w);
     }
     ob_repro_appendf(out->summary, sizeof out->summary, " (heavy-ball C = %.3g, %.3g, %.3g for kappa 10, 100, 1000)",
-                     m.hb_constant[0], m.hb_constant[1], m.hb_constant[2]);
+                     m->hb_constant[0], m->hb_constant[1], m->hb_constant[2]);
+}
+
+static int rates_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_outcome *out, char *err,
+                     size_t errlen)
+{
+    ob_repro_rates_measured m;
+    memset(&m, 0, sizeof m);
+    m.paths = op->paths;
+    double floor = op->short_mode ? 1e-6 : 1e-12;
+    if (!ob_optimizer_find("sgd")) {
+        snprintf(err, errlen, "optimizer sgd missing from the table");
+        return -1;
+    }
+    /* Samples on a common log-spaced grid up to the longest run. */
+    const uint64_t cap = 40000;
+    rate_series rs = {0};
+    for (uint64_t t = 1; t; t = ob_repro_next_sample(t, cap, 40)) rs.ns++;
+    rs.st = malloc(rs.ns * sizeof *rs.st);
+    rs.per = (size_t)(OB_REPRO_MAX_PATHS + 1) * rs.ns;
+    rs.buf = malloc((size_t)OB_RATE_KAPPAS * OB_RATE_METHODS * rs.per * sizeof *rs.buf);
+    rs.scratch = malloc(2 * 100 * sizeof *rs.scratch);
+    int rc = -1;
+    if (!rs.st || !rs.buf || !rs.scratch) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < (size_t)OB_RATE_KAPPAS * OB_RATE_METHODS * rs.per; i++) rs.buf[i] = NAN;
+    rs.ns = 0;
+    for (uint64_t t = 1; t; t = ob_repro_next_sample(t, cap, 40)) rs.st[rs.ns++] = t;
+    for (int ki = 0; ki < OB_RATE_KAPPAS; ki++) {
+        m.kappa[ki] = kappas[ki];
+        if (rates_kappa(e, op, ki, floor, &rs, &m, out, err, errlen) != 0) goto done;
+    }
+    out->verdict = ob_repro_check_rates(&m, out->why, sizeof out->why);
+    if (rates_csv(e, op, &m, &rs, out, err, errlen) != 0) goto done;
+    rates_report(&m, floor, out);
     rc = 0;
 done:
-    free(st);
-    free(buf);
-    free(scratch);
+    free(rs.st);
+    free(rs.buf);
+    free(rs.scratch);
     return rc;
 }
 

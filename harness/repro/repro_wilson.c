@@ -238,6 +238,87 @@ out:
 #define WILSON_TEST 10000
 #define WILSON_SEED 2017
 
+/* The test labels, from the same distribution; returns P(y = -1). */
+static double wilson_test_labels(double *test_y)
+{
+    ob_rng r;
+    ob_rng_init(&r, WILSON_SEED + 1000003);
+    size_t neg = 0;
+    for (size_t i = 0; i < WILSON_TEST; i++) {
+        test_y[i] = ob_rng_uniform(&r) < WILSON_P ? 1.0 : -1.0;
+        neg += test_y[i] < 0;
+    }
+    return (double)neg / WILSON_TEST;
+}
+
+/* The entry's CSV: per sampled step, each method's loss, w1 and w2 per path. */
+static int wilson_csv(const ob_repro_opts *op, const ob_repro_entry *e, const ob_repro_wilson_measured *m,
+                      const wilson_obs *obs, const uint64_t *st, size_t ns, ob_repro_outcome *out, char *err,
+                      size_t errlen)
+{
+    ob_repro_csv csv;
+    if (ob_repro_csv_open(&csv, op, e->name, out, err, errlen) != 0) return -1;
+    fprintf(csv.af.f, "step");
+    for (int k = 0; k < OB_WILSON_METHODS; k++)
+        for (int p = 0; p < OB_REPRO_MAX_PATHS; p++)
+            if ((m->paths >> p) & 1u)
+                fprintf(csv.af.f, ",%s_%s_loss,%s_%s_w1,%s_%s_w2", method_name[k], ob_repro_path_name(p),
+                        method_name[k], ob_repro_path_name(p), method_name[k], ob_repro_path_name(p));
+    fputc('\n', csv.af.f);
+    for (size_t i = 0; i < ns; i++) {
+        /* Row i holds f(w_{t-1}) etc. for step t, i.e. the state after t-1 steps. */
+        fprintf(csv.af.f, "%llu", (unsigned long long)(st[i] - 1));
+        for (int k = 0; k < OB_WILSON_METHODS; k++)
+            for (int p = 0; p < OB_REPRO_MAX_PATHS; p++)
+                if ((m->paths >> p) & 1u)
+                    fprintf(csv.af.f, ",%.9g,%.9g,%.9g", obs[k].loss[p][i], obs[k].w1[p][i], obs[k].w2[p][i]);
+        fputc('\n', csv.af.f);
+    }
+    return ob_repro_csv_commit(&csv, err, errlen);
+}
+
+/* The measured figures (JSON) and the summary line. */
+static void wilson_report(const ob_repro_wilson_measured *m, size_t features, uint64_t T, const double *lr,
+                          ob_repro_outcome *out)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "n_train", (double)m->n_train);
+    cJSON_AddNumberToObject(j, "features", (double)features);
+    cJSON_AddNumberToObject(j, "p_positive", WILSON_P);
+    cJSON_AddNumberToObject(j, "n_test", (double)m->n_test);
+    cJSON_AddNumberToObject(j, "test_negative_fraction", m->test_neg_frac);
+    cJSON_AddNumberToObject(j, "steps", (double)T);
+    for (int k = 0; k < OB_WILSON_METHODS; k++) {
+        cJSON *jm = cJSON_AddObjectToObject(j, method_name[k]);
+        cJSON_AddNumberToObject(jm, "lr", lr[k]);
+        for (int p = 0; p < OB_REPRO_MAX_PATHS; p++) {
+            if (!((m->paths >> p) & 1u)) continue;
+            const ob_repro_wilson_run *r = &m->run[k][p];
+            cJSON *jp = cJSON_AddObjectToObject(jm, ob_repro_path_name(p));
+            ob_repro_json_num(jp, "w1", r->w[0]);
+            ob_repro_json_num(jp, "w2", r->w[1]);
+            ob_repro_json_num(jp, "w3", r->w[2]);
+            ob_repro_json_num(jp, "train_loss", r->train_loss);
+            ob_repro_json_num(jp, "test_error", r->test_error);
+        }
+    }
+    out->measured = j;
+    int f32 = ob_repro_first_fp32(m->paths);
+    snprintf(out->summary, sizeof out->summary, "n=%zu, P(y=-1)=%.3f on the test set [fp64]:", m->n_train,
+             m->test_neg_frac);
+    for (int k = 0; k < OB_WILSON_METHODS; k++) {
+        const ob_repro_wilson_run *r = &m->run[k][OB_REPRO_REF];
+        ob_repro_appendf(out->summary, sizeof out->summary, "%s %s w=(%.3f, %.3f, %.3f) test err %.3f",
+                         k ? ";" : "", method_label[k], r->w[0], r->w[1], r->w[2], r->test_error);
+    }
+    if (f32 > 0) {
+        ob_repro_appendf(out->summary, sizeof out->summary, "; fp32 %s test errors", ob_repro_path_name(f32));
+        for (int k = 0; k < OB_WILSON_METHODS; k++)
+            ob_repro_appendf(out->summary, sizeof out->summary, "%s %s %.3f", k ? "," : "", method_label[k],
+                             m->run[k][f32].test_error);
+    }
+}
+
 static int wilson_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_outcome *out, char *err,
                       size_t errlen)
 {
@@ -255,16 +336,7 @@ static int wilson_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro
         snprintf(err, errlen, "out of memory");
         goto done;
     }
-    {
-        ob_rng r;
-        ob_rng_init(&r, WILSON_SEED + 1000003);
-        size_t neg = 0;
-        for (size_t i = 0; i < WILSON_TEST; i++) {
-            test_y[i] = ob_rng_uniform(&r) < WILSON_P ? 1.0 : -1.0;
-            neg += test_y[i] < 0;
-        }
-        m.test_neg_frac = (double)neg / WILSON_TEST;
-    }
+    m.test_neg_frac = wilson_test_labels(test_y);
     double L = wilson_lipschitz(&D);
     size_t ns = 0;
     for (uint64_t t = 1; t; t = ob_repro_next_sample(t, T, 40)) ns++;
@@ -306,79 +378,14 @@ static int wilson_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro
             ob->w2[p] = buf + base + 2 * ns;
         }
         ob_repro_traj_cfg c;
-        memset(&c, 0, sizeof c);
-        c.opt = o;
-        ob_hparams_default(o, &c.h);
+        ob_repro_traj_init(&c, op->paths, o, T, wilson_observe, ob);
         c.h.lr = lr[k];
-        c.steps = T;
-        c.paths = op->paths;
-        c.agree_dense = 200;
-        c.agree_every = 97;
-        c.observe = wilson_observe;
-        c.ctx = ob;
         ob_repro_log(op, "%s: %s, %llu steps", e->name, method_label[k], (unsigned long long)T);
         if (ob_repro_traj(&obj, &c, &out->kernels, err, errlen) != 0) goto done;
     }
     out->verdict = ob_repro_check_wilson(&m, out->why, sizeof out->why);
-
-    {
-        ob_repro_csv csv;
-        if (ob_repro_csv_open(&csv, op, e->name, out, err, errlen) != 0) goto done;
-        fprintf(csv.af.f, "step");
-        for (int k = 0; k < OB_WILSON_METHODS; k++)
-            for (int p = 0; p < OB_REPRO_MAX_PATHS; p++)
-                if ((m.paths >> p) & 1u)
-                    fprintf(csv.af.f, ",%s_%s_loss,%s_%s_w1,%s_%s_w2", method_name[k], ob_repro_path_name(p),
-                            method_name[k], ob_repro_path_name(p), method_name[k], ob_repro_path_name(p));
-        fputc('\n', csv.af.f);
-        for (size_t i = 0; i < ns; i++) {
-            /* Row i holds f(w_{t-1}) etc. for step t, i.e. the state after t-1 steps. */
-            fprintf(csv.af.f, "%llu", (unsigned long long)(st[i] - 1));
-            for (int k = 0; k < OB_WILSON_METHODS; k++)
-                for (int p = 0; p < OB_REPRO_MAX_PATHS; p++)
-                    if ((m.paths >> p) & 1u)
-                        fprintf(csv.af.f, ",%.9g,%.9g,%.9g", obs[k].loss[p][i], obs[k].w1[p][i], obs[k].w2[p][i]);
-            fputc('\n', csv.af.f);
-        }
-        if (ob_repro_csv_commit(&csv, err, errlen) != 0) goto done;
-    }
-
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddNumberToObject(j, "n_train", (double)m.n_train);
-    cJSON_AddNumberToObject(j, "features", (double)D.d);
-    cJSON_AddNumberToObject(j, "p_positive", WILSON_P);
-    cJSON_AddNumberToObject(j, "n_test", (double)m.n_test);
-    cJSON_AddNumberToObject(j, "test_negative_fraction", m.test_neg_frac);
-    cJSON_AddNumberToObject(j, "steps", (double)T);
-    for (int k = 0; k < OB_WILSON_METHODS; k++) {
-        cJSON *jm = cJSON_AddObjectToObject(j, method_name[k]);
-        cJSON_AddNumberToObject(jm, "lr", lr[k]);
-        for (int p = 0; p < OB_REPRO_MAX_PATHS; p++) {
-            if (!((m.paths >> p) & 1u)) continue;
-            const ob_repro_wilson_run *r = &m.run[k][p];
-            cJSON *jp = cJSON_AddObjectToObject(jm, ob_repro_path_name(p));
-            ob_repro_json_num(jp, "w1", r->w[0]);
-            ob_repro_json_num(jp, "w2", r->w[1]);
-            ob_repro_json_num(jp, "w3", r->w[2]);
-            ob_repro_json_num(jp, "train_loss", r->train_loss);
-            ob_repro_json_num(jp, "test_error", r->test_error);
-        }
-    }
-    out->measured = j;
-    int f32 = ob_repro_first_fp32(m.paths);
-    snprintf(out->summary, sizeof out->summary, "n=%zu, P(y=-1)=%.3f on the test set [fp64]:", m.n_train,
-             m.test_neg_frac);
-    for (int k = 0; k < OB_WILSON_METHODS; k++) {
-        const ob_repro_wilson_run *r = &m.run[k][OB_REPRO_REF];
-        ob_repro_appendf(out->summary, sizeof out->summary, "%s %s w=(%.3f, %.3f, %.3f) test err %.3f",
-                         k ? ";" : "", method_label[k], r->w[0], r->w[1], r->w[2], r->test_error);
-    }
-    if (f32 > 0) {
-        ob_repro_appendf(out->summary, sizeof out->summary, "; fp32 %s test errors", ob_repro_path_name(f32));
-        for (int k = 0; k < OB_WILSON_METHODS; k++)
-            ob_repro_appendf(out->summary, sizeof out->summary, "%s %s %.3f", k ? "," : "", method_label[k],
-                             m.run[k][f32].test_error);
-    }
+    if (wilson_csv(op, e, &m, obs, st, ns, out, err, errlen) != 0) goto done;
+    wilson_report(&m, D.d, T, lr, out);
     rc = 0;
 done:
     wilson_free(&D);

@@ -177,6 +177,207 @@ static int parse_count(const ob_args *a, const char *name, uint64_t lo, uint64_t
     return OB_EXIT_OK;
 }
 
+/* The run's cases from the arguments (a suite file, --problem and its
+ * options, or the default suite) with the overrides that apply to every
+ * case; *seed receives --seed (0 when not given). */
+static int build_suite(const ob_cmd_spec *c, const ob_args *a, ob_suite *s, uint64_t *seed, FILE *err)
+{
+    unsigned isa_mask = 0;
+    for (int i = 0; i < OB_ISA_COUNT; i++)
+        if (ob_isa_supported((ob_isa)i)) isa_mask |= 1u << i;
+    uint64_t steps = 0, threads = 1, n = 0, batch = 0;
+    int has_steps, has_seed, has_threads, has_n, has_batch, rc;
+    char msg[1024];
+    if ((rc = parse_count(a, "steps", 1, &steps, &has_steps, err)) ||
+        (rc = parse_count(a, "seed", 0, seed, &has_seed, err)) ||
+        (rc = parse_count(a, "threads", 1, &threads, &has_threads, err)) ||
+        (rc = parse_count(a, "n", 1, &n, &has_n, err)) || (rc = parse_count(a, "batch", 1, &batch, &has_batch, err)))
+        return rc;
+    if (ob_args_get(a, "isa") && (rc = parse_isa_list(ob_args_get(a, "isa"), &isa_mask, err))) return rc;
+    const char *suite = ob_args_get(a, "suite");
+    if (suite && (ob_args_get(a, "problem") || ob_args_get(a, "opt") || ob_args_has(a, "set") ||
+                  ob_args_get(a, "schedule") || ob_args_has(a, "param")))
+        return ob_usage_error(c, err, "--suite cannot be combined with --opt, --problem, --set, --schedule or --param");
+    if (!ob_args_get(a, "problem") && !suite && (ob_args_get(a, "opt") || ob_args_has(a, "set") || ob_args_has(a, "param")))
+        return ob_usage_error(c, err, "--opt, --set and --param need --problem (or use --suite)");
+    if (suite) {
+        if (ob_suite_load(suite, s, msg, sizeof msg) != 0) return ob_usage_error(c, err, "%s", msg);
+    } else if (ob_args_get(a, "problem")) {
+        if ((rc = cases_from_args(a, s, err)) != OB_EXIT_OK) return rc;
+    } else if (ob_suite_default(s, msg, sizeof msg) != 0) {
+        fprintf(err, "optbench run: %s\n", msg);
+        return OB_EXIT_FAIL;
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        ob_case *cs = &s->cases[i];
+        cs->isa_mask = isa_mask;
+        if (has_steps) cs->steps = steps;
+        if (has_seed) cs->seed = *seed;
+        if (has_threads) cs->threads = (int)threads;
+        if (has_n) cs->n = (size_t)n;
+        if (has_batch) cs->batch = (size_t)batch;
+    }
+    return OB_EXIT_OK;
+}
+
+/* Every case is checked before anything is written, so that a bad
+ * --param, a missing data set or a case too large for memory is an error
+ * with no output, not a results set that is partly missing. */
+static int check_cases(const ob_suite *s, FILE *err)
+{
+    char msg[1024];
+    for (size_t i = 0; i < s->n; i++) {
+        const ob_case *ci = &s->cases[i];
+        int seen = 0, rc;
+        for (size_t j = 0; j < i && !seen; j++) {
+            const ob_case *cj = &s->cases[j];
+            seen = cj->problem == ci->problem && cj->n == ci->n && cj->seed == ci->seed && cj->batch == ci->batch &&
+                   cj->opt->n_state == ci->opt->n_state && cj->n_pparams == ci->n_pparams &&
+                   !memcmp(cj->pparams, ci->pparams, sizeof ci->pparams);
+        }
+        if (!seen && (rc = ob_case_check(ci, msg, sizeof msg)) != OB_EXIT_OK) {
+            fprintf(err, "optbench run: %s.%s: %s\n", ci->problem->name, ci->opt->name, msg);
+            return rc;
+        }
+    }
+    return OB_EXIT_OK;
+}
+
+/* A unique id per case: problem.optimizer[+sam], suffixed when repeated. */
+static void case_ids(const ob_suite *s, char (*ids)[160])
+{
+    for (size_t i = 0; i < s->n; i++) {
+        int dup = 0;
+        ob_case_id(&s->cases[i], ids[i], sizeof ids[i]);
+        for (size_t j = 0; j < i; j++) {
+            char other[sizeof ids[i]];
+            ob_case_id(&s->cases[j], other, sizeof other);
+            dup += !strcmp(other, ids[i]);
+        }
+        if (dup) snprintf(ids[i] + strlen(ids[i]), sizeof ids[i] - strlen(ids[i]), ".%d", dup + 1);
+    }
+}
+
+/* A run in progress: its results document and counts. */
+typedef struct run_state {
+    const char *dir;
+    char json_path[4200];
+    cJSON *doc, *cases, *failed;
+    /* stop: the exit code of an I/O error or a signal that ended the run;
+     * fail_code: that of the first case that failed (bad input, data, memory). */
+    int violations, failures, stop, fail_code;
+    size_t done_cases;
+} run_state;
+
+/* The results document, "running" until the last write: a run killed
+ * outright (SIGKILL, a full disk) never leaves a results.json that claims
+ * to be complete. */
+static void results_doc(run_state *rs, size_t planned, cJSON *meta)
+{
+    rs->doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(rs->doc, "format", OB_RESULTS_FORMAT);
+    cJSON_AddNumberToObject(rs->doc, "version", OB_RESULTS_VERSION);
+    cJSON_AddStringToObject(rs->doc, "status", "running");
+    cJSON_AddNumberToObject(rs->doc, "cases_planned", (double)planned);
+    cJSON_AddItemToObject(rs->doc, "meta", meta);
+    rs->cases = cJSON_AddArrayToObject(rs->doc, "cases");
+    rs->failed = cJSON_AddArrayToObject(rs->doc, "failed_cases");
+    snprintf(rs->json_path, sizeof rs->json_path, "%s/results.json", rs->dir);
+}
+
+/* Runs the cases in turn, rewriting results.json after each. */
+static void run_cases(ob_suite *s, char (*ids)[160], ob_case_result *res, progress_ctx *pc, int plain, run_state *rs,
+                      FILE *err)
+{
+    char msg[1024];
+    for (size_t i = 0; i < s->n && !rs->stop; i++) {
+        ob_case *cs = &s->cases[i];
+        ob_case_result *r = &res[i];
+        const char *id = ids[i];
+        if (ob_interrupted()) {
+            rs->stop = ob_interrupt_exit_code(ob_interrupted());
+            break;
+        }
+        pc->index = i + 1;
+        pc->id = id;
+        cs->progress = show_progress;
+        cs->progress_ctx = pc;
+        if (plain) fprintf(err, "[%zu/%zu] %s (%llu steps)\n", i + 1, s->n, id, (unsigned long long)cs->steps);
+        char csv[4400];
+        snprintf(csv, sizeof csv, "%s/cases/%s.csv", rs->dir, id);
+        if (ob_run_case(cs, csv, r, msg, sizeof msg) != 0) {
+            if (pc->tty) fprintf(stderr, "\n");
+            r->id[0] = '\0';
+            if (r->exit_code >= 128) {
+                fprintf(err, "optbench run: %s; the case is not saved\n", msg);
+                rs->stop = r->exit_code;
+                break;
+            }
+            fprintf(err, "optbench run: %s: %s\n", id, msg);
+            if (r->exit_code == OB_EXIT_IO) {
+                /* A full disk or a vanished folder: the next case would fail too. */
+                rs->stop = OB_EXIT_IO;
+                break;
+            }
+            if (!rs->failures++) rs->fail_code = r->exit_code ? r->exit_code : OB_EXIT_FAIL;
+            cJSON *fc = cJSON_CreateObject();
+            cJSON_AddStringToObject(fc, "id", id);
+            cJSON_AddStringToObject(fc, "error", msg);
+            cJSON_AddItemToArray(rs->failed, fc);
+        } else {
+            snprintf(r->id, sizeof r->id, "%s", id);
+            if (!r->ok) rs->violations++;
+            cJSON_AddItemToArray(rs->cases, ob_case_to_json(cs, r));
+            rs->done_cases++;
+        }
+        /* Rewritten after every case: an interrupted run keeps what finished. */
+        if (ob_json_write(rs->json_path, rs->doc, msg, sizeof msg) != 0) {
+            fprintf(err, "optbench run: %s\n", msg);
+            rs->stop = OB_EXIT_IO;
+        }
+    }
+}
+
+/* The last write of results.json, the latest link, the summary and how the
+ * run ended. */
+static void finish_run(const char *root, const ob_suite *s, const ob_case_result *res, run_state *rs, FILE *out,
+                       FILE *err)
+{
+    char msg[1024];
+    int stop = rs->stop;
+    /* The last write says how the run ended; after an I/O error it is still
+     * tried (it may fit), and if it fails the previous results.json stays,
+     * marked "running". */
+    cJSON_ReplaceItemInObject(rs->doc, "status",
+                              cJSON_CreateString(stop >= 128 ? "interrupted" : stop ? "write_failed" : "complete"));
+    if (stop >= 128) cJSON_AddStringToObject(rs->doc, "interrupted_by", ob_interrupt_name(stop - 128));
+    if (ob_json_write(rs->json_path, rs->doc, msg, sizeof msg) != 0) {
+        if (stop != OB_EXIT_IO) fprintf(err, "optbench run: %s\n", msg);
+        if (stop < 128) stop = OB_EXIT_IO;
+    }
+    rs->stop = stop;
+    /* latest points at complete runs only. */
+    if (!stop && ob_run_dir_mark_latest(root, rs->dir, msg, sizeof msg) != 0) fprintf(err, "optbench run: %s\n", msg);
+    ob_case_summary_header(out);
+    for (size_t i = 0; i < s->n; i++)
+        if (res[i].id[0]) ob_case_summary(out, &s->cases[i], &res[i]);
+    char count[64];
+    size_t done = rs->done_cases;
+    int v = rs->violations, f = rs->failures;
+    if (stop) snprintf(count, sizeof count, "%zu of %zu cases run", done + (size_t)f, s->n);
+    else snprintf(count, sizeof count, "%zu case%s", s->n, s->n == 1 ? "" : "s");
+    fprintf(out, "\n%s, %d agreement violation%s, %d failure%s; results in %s\n", count, v, v == 1 ? "" : "s", f,
+            f == 1 ? "" : "s", rs->dir);
+    if (stop >= 128)
+        fprintf(err, "optbench run: interrupted by %s: saved %zu finished case%s of %zu in %s\n",
+                ob_interrupt_name(stop - 128), done, done == 1 ? "" : "s", s->n, rs->json_path);
+    else if (stop && access(rs->json_path, F_OK) == 0)
+        fprintf(err, "optbench run: stopped: results could not be written; %s keeps the %zu case%s finished before, "
+                "marked as not complete\n", rs->json_path, done, done == 1 ? "" : "s");
+    else if (stop)
+        fprintf(err, "optbench run: stopped: results could not be written; nothing was saved in %s\n", rs->dir);
+}
+
 int ob_cmd_run(int argc, char **argv, FILE *out, FILE *err)
 {
     const ob_cmd_spec *c = &ob_cmd_run_spec;
@@ -185,68 +386,10 @@ int ob_cmd_run(int argc, char **argv, FILE *out, FILE *err)
     if (rc == OB_ARGS_HELP) return OB_EXIT_OK;
     if (rc != OB_EXIT_OK) return rc;
     ob_suite s = {0};
-    unsigned isa_mask = 0;
-    for (int i = 0; i < OB_ISA_COUNT; i++)
-        if (ob_isa_supported((ob_isa)i)) isa_mask |= 1u << i;
-    uint64_t steps = 0, seed = 0, threads = 1, n = 0, batch = 0;
-    int has_steps, has_seed, has_threads, has_n, has_batch;
+    uint64_t seed = 0;
     char msg[1024];
-    if ((rc = parse_count(&a, "steps", 1, &steps, &has_steps, err)) ||
-        (rc = parse_count(&a, "seed", 0, &seed, &has_seed, err)) ||
-        (rc = parse_count(&a, "threads", 1, &threads, &has_threads, err)) ||
-        (rc = parse_count(&a, "n", 1, &n, &has_n, err)) ||
-        (rc = parse_count(&a, "batch", 1, &batch, &has_batch, err)))
+    if ((rc = build_suite(c, &a, &s, &seed, err)) != OB_EXIT_OK || (rc = check_cases(&s, err)) != OB_EXIT_OK)
         goto done;
-    if (ob_args_get(&a, "isa") && (rc = parse_isa_list(ob_args_get(&a, "isa"), &isa_mask, err))) goto done;
-    const char *suite = ob_args_get(&a, "suite");
-    if (suite && (ob_args_get(&a, "problem") || ob_args_get(&a, "opt") || ob_args_has(&a, "set") ||
-                  ob_args_get(&a, "schedule") || ob_args_has(&a, "param"))) {
-        rc = ob_usage_error(c, err, "--suite cannot be combined with --opt, --problem, --set, --schedule or --param");
-        goto done;
-    }
-    if (!ob_args_get(&a, "problem") && !suite &&
-        (ob_args_get(&a, "opt") || ob_args_has(&a, "set") || ob_args_has(&a, "param"))) {
-        rc = ob_usage_error(c, err, "--opt, --set and --param need --problem (or use --suite)");
-        goto done;
-    }
-    if (suite) {
-        if (ob_suite_load(suite, &s, msg, sizeof msg) != 0) {
-            rc = ob_usage_error(c, err, "%s", msg);
-            goto done;
-        }
-    } else if (ob_args_get(&a, "problem")) {
-        if ((rc = cases_from_args(&a, &s, err)) != OB_EXIT_OK) goto done;
-    } else if (ob_suite_default(&s, msg, sizeof msg) != 0) {
-        fprintf(err, "optbench run: %s\n", msg);
-        rc = OB_EXIT_FAIL;
-        goto done;
-    }
-    for (size_t i = 0; i < s.n; i++) {
-        ob_case *cs = &s.cases[i];
-        cs->isa_mask = isa_mask;
-        if (has_steps) cs->steps = steps;
-        if (has_seed) cs->seed = seed;
-        if (has_threads) cs->threads = (int)threads;
-        if (has_n) cs->n = (size_t)n;
-        if (has_batch) cs->batch = (size_t)batch;
-    }
-    /* Every case is checked before anything is written, so that a bad
-     * --param, a missing data set or a case too large for memory is an
-     * error with no output, not a results set that is partly missing. */
-    for (size_t i = 0; i < s.n; i++) {
-        const ob_case *ci = &s.cases[i];
-        int seen = 0;
-        for (size_t j = 0; j < i && !seen; j++) {
-            const ob_case *cj = &s.cases[j];
-            seen = cj->problem == ci->problem && cj->n == ci->n && cj->seed == ci->seed && cj->batch == ci->batch &&
-                   cj->opt->n_state == ci->opt->n_state && cj->n_pparams == ci->n_pparams &&
-                   !memcmp(cj->pparams, ci->pparams, sizeof ci->pparams);
-        }
-        if (!seen && (rc = ob_case_check(ci, msg, sizeof msg)) != OB_EXIT_OK) {
-            fprintf(err, "optbench run: %s.%s: %s\n", ci->problem->name, ci->opt->name, msg);
-            goto done;
-        }
-    }
     const char *root = ob_args_get(&a, "out") ? ob_args_get(&a, "out") : "results";
     char dir[4096];
     /* From here on SIGINT and SIGTERM stop the run between steps, after
@@ -257,21 +400,8 @@ int ob_cmd_run(int argc, char **argv, FILE *out, FILE *err)
         rc = OB_EXIT_IO;
         goto done;
     }
-    cJSON *doc = cJSON_CreateObject();
-    cJSON_AddStringToObject(doc, "format", OB_RESULTS_FORMAT);
-    cJSON_AddNumberToObject(doc, "version", OB_RESULTS_VERSION);
-    /* "running" until the last write: a run killed outright (SIGKILL, a
-     * full disk) never leaves a results.json that claims to be complete. */
-    cJSON_AddStringToObject(doc, "status", "running");
-    cJSON_AddNumberToObject(doc, "cases_planned", (double)s.n);
-    cJSON_AddItemToObject(doc, "meta", ob_run_metadata(argc, argv, (unsigned long long)seed));
-    cJSON *cases = cJSON_AddArrayToObject(doc, "cases");
-    cJSON *failed = cJSON_AddArrayToObject(doc, "failed_cases");
-    char json_path[4200];
-    snprintf(json_path, sizeof json_path, "%s/results.json", dir);
-    /* stop: the exit code of an I/O error or a signal that ended the run;
-     * fail_code: that of the first case that failed (bad input, data, memory). */
-    int violations = 0, failures = 0, stop = 0, fail_code = OB_EXIT_OK;
+    run_state rs = {.dir = dir, .fail_code = OB_EXIT_OK};
+    results_doc(&rs, s.n, ob_run_metadata(argc, argv, (unsigned long long)seed));
     progress_ctx pc = {isatty(fileno(stderr)) && !ob_args_has(&a, "quiet"), 0, s.n, ""};
     int plain = !pc.tty && !ob_args_has(&a, "quiet");
     char (*ids)[160] = calloc(s.n ? s.n : 1, sizeof *ids);
@@ -280,100 +410,18 @@ int ob_cmd_run(int argc, char **argv, FILE *out, FILE *err)
         rc = OB_EXIT_FAIL;
         free(ids);
         free(res);
-        cJSON_Delete(doc);
+        cJSON_Delete(rs.doc);
         goto done;
     }
-    for (size_t i = 0; i < s.n; i++) {
-        /* A unique case id: problem.optimizer[+sam], suffixed when repeated. */
-        int dup = 0;
-        ob_case_id(&s.cases[i], ids[i], sizeof ids[i]);
-        for (size_t j = 0; j < i; j++) {
-            char other[sizeof ids[i]];
-            ob_case_id(&s.cases[j], other, sizeof other);
-            dup += !strcmp(other, ids[i]);
-        }
-        if (dup) snprintf(ids[i] + strlen(ids[i]), sizeof ids[i] - strlen(ids[i]), ".%d", dup + 1);
-    }
-    size_t done_cases = 0;
-    for (size_t i = 0; i < s.n && !stop; i++) {
-        ob_case *cs = &s.cases[i];
-        ob_case_result *r = &res[i];
-        const char *id = ids[i];
-        if (ob_interrupted()) {
-            stop = ob_interrupt_exit_code(ob_interrupted());
-            break;
-        }
-        pc.index = i + 1;
-        pc.id = id;
-        cs->progress = show_progress;
-        cs->progress_ctx = &pc;
-        if (plain) fprintf(err, "[%zu/%zu] %s (%llu steps)\n", i + 1, s.n, id, (unsigned long long)cs->steps);
-        char csv[4400];
-        snprintf(csv, sizeof csv, "%s/cases/%s.csv", dir, id);
-        if (ob_run_case(cs, csv, r, msg, sizeof msg) != 0) {
-            if (pc.tty) fprintf(stderr, "\n");
-            r->id[0] = '\0';
-            if (r->exit_code >= 128) {
-                fprintf(err, "optbench run: %s; the case is not saved\n", msg);
-                stop = r->exit_code;
-                break;
-            }
-            fprintf(err, "optbench run: %s: %s\n", id, msg);
-            if (r->exit_code == OB_EXIT_IO) {
-                /* A full disk or a vanished folder: the next case would fail too. */
-                stop = OB_EXIT_IO;
-                break;
-            }
-            if (!failures++) fail_code = r->exit_code ? r->exit_code : OB_EXIT_FAIL;
-            cJSON *fc = cJSON_CreateObject();
-            cJSON_AddStringToObject(fc, "id", id);
-            cJSON_AddStringToObject(fc, "error", msg);
-            cJSON_AddItemToArray(failed, fc);
-        } else {
-            snprintf(r->id, sizeof r->id, "%s", id);
-            if (!r->ok) violations++;
-            cJSON_AddItemToArray(cases, ob_case_to_json(cs, r));
-            done_cases++;
-        }
-        /* Rewritten after every case: an interrupted run keeps what finished. */
-        if (ob_json_write(json_path, doc, msg, sizeof msg) != 0) {
-            fprintf(err, "optbench run: %s\n", msg);
-            stop = OB_EXIT_IO;
-        }
-    }
+    case_ids(&s, ids);
+    run_cases(&s, ids, res, &pc, plain, &rs, err);
     if (pc.tty) fprintf(stderr, "\r%-80s\r", "");
-    if (!stop && ob_interrupted()) stop = ob_interrupt_exit_code(ob_interrupted());
-    /* The last write says how the run ended; after an I/O error it is still
-     * tried (it may fit), and if it fails the previous results.json stays,
-     * marked "running". */
-    cJSON_ReplaceItemInObject(doc, "status", cJSON_CreateString(stop >= 128 ? "interrupted" : stop ? "write_failed" : "complete"));
-    if (stop >= 128) cJSON_AddStringToObject(doc, "interrupted_by", ob_interrupt_name(stop - 128));
-    if (ob_json_write(json_path, doc, msg, sizeof msg) != 0) {
-        if (stop != OB_EXIT_IO) fprintf(err, "optbench run: %s\n", msg);
-        if (stop < 128) stop = OB_EXIT_IO;
-    }
-    /* latest points at complete runs only. */
-    if (!stop && ob_run_dir_mark_latest(root, dir, msg, sizeof msg) != 0) fprintf(err, "optbench run: %s\n", msg);
-    ob_case_summary_header(out);
-    for (size_t i = 0; i < s.n; i++)
-        if (res[i].id[0]) ob_case_summary(out, &s.cases[i], &res[i]);
-    char count[64];
-    if (stop) snprintf(count, sizeof count, "%zu of %zu cases run", done_cases + (size_t)failures, s.n);
-    else snprintf(count, sizeof count, "%zu case%s", s.n, s.n == 1 ? "" : "s");
-    fprintf(out, "\n%s, %d agreement violation%s, %d failure%s; results in %s\n", count, violations,
-            violations == 1 ? "" : "s", failures, failures == 1 ? "" : "s", dir);
-    if (stop >= 128)
-        fprintf(err, "optbench run: interrupted by %s: saved %zu finished case%s of %zu in %s\n",
-                ob_interrupt_name(stop - 128), done_cases, done_cases == 1 ? "" : "s", s.n, json_path);
-    else if (stop && access(json_path, F_OK) == 0)
-        fprintf(err, "optbench run: stopped: results could not be written; %s keeps the %zu case%s finished before, "
-                "marked as not complete\n", json_path, done_cases, done_cases == 1 ? "" : "s");
-    else if (stop)
-        fprintf(err, "optbench run: stopped: results could not be written; nothing was saved in %s\n", dir);
-    cJSON_Delete(doc);
+    if (!rs.stop && ob_interrupted()) rs.stop = ob_interrupt_exit_code(ob_interrupted());
+    finish_run(root, &s, res, &rs, out, err);
+    cJSON_Delete(rs.doc);
     free(ids);
     free(res);
-    rc = stop ? stop : failures ? fail_code : violations ? OB_EXIT_AGREEMENT : OB_EXIT_OK;
+    rc = rs.stop ? rs.stop : rs.failures ? rs.fail_code : rs.violations ? OB_EXIT_AGREEMENT : OB_EXIT_OK;
 done:
     ob_interrupt_restore();
     ob_suite_free(&s);

@@ -16,6 +16,7 @@
 #include "optbench/optimizers.h"
 #include "optbench/problems.h"
 #include "harness/core/ob_schedule.h"
+#include "harness/engine/ob_engine.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -47,32 +48,11 @@ typedef struct ob_case {
     void *progress_ctx;
 } ob_case;
 
-/* Figures for one path (the reference, or one ISA). */
-typedef struct ob_path_result {
-    int ran;
-    char skipped[32];               /* why an asked-for path did not run ("no avx2 kernel"), else "" */
-    double final_loss;
-    double final_gap;               /* loss - f*, NaN when f* is unknown */
-    double final_dist;              /* ||x - x*||, NaN when x* is unknown */
-    uint64_t steps_to_target;       /* 0: target not reached (or no f*) */
-    double time_to_target_s;
-    uint64_t diverged_at;           /* 0: never; else the step whose loss was NaN/Inf */
-    double time_s;                  /* total wall time of this path */
-    /* fp32 paths only: */
-    double max_agree;               /* worst single-step error, in u*S */
-    uint64_t max_agree_step;
-    size_t max_agree_elem;
-    char max_agree_array[32];
-    int agree_ok;                   /* max_agree <= the optimizer's bound */
-    int identical;                  /* bit-identical to scalar at every step */
-    uint64_t first_diff_step;
-    size_t first_diff_elem;
-    char first_diff_array[32];
-    double max_dev;                 /* max relative deviation from the fp64 trajectory */
-    uint64_t dev_exceeds_step;      /* first step with deviation > OB_DEV_THRESHOLD; 0 never */
-} ob_path_result;
+/* Figures for one path (the reference, or one ISA), as the engine
+ * reports them; bit-identity is against the scalar path. */
+typedef ob_engine_path_result ob_path_result;
 
-#define OB_DEV_THRESHOLD 1e-3
+#define OB_DEV_THRESHOLD OB_ENGINE_DEV_THRESHOLD
 
 typedef struct ob_case_result {
     char id[160];                   /* "<problem>.<opt>[.<n>]" , unique within a run */

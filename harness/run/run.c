@@ -1,259 +1,29 @@
 /*
- * run.c — one case: the fp64 reference path and the fp32 kernel paths,
- * stepped together.
+ * run.c — one case of `optbench run`: the case's problem as an objective
+ * of the trajectory engine (harness/engine/ob_engine.h), which steps the
+ * fp64 reference path and the fp32 kernel paths together with agreement
+ * at every step, bit-identity across ISAs and sampled convergence; this
+ * file writes the engine's rows as the case's CSV and its figures as the
+ * case's record.
  *
- * Per step t, for each fp32 path (one per ISA):
- *   1. the gradient is evaluated in double at the path's own x (widened)
- *      and rounded to fp32 (reused from another path whose x is bitwise
- *      the same, which is every path while the ISAs agree);
- *   2. the reference step is computed from the path's own state, widened
- *      to double, with its error scales, and the kernel step is compared
- *      with it (single-step agreement, README "Agreement bounds");
- *   3. x and every state array are compared bit for bit with the scalar
- *      path, and the first step/element/array that differs is recorded;
- *   4. box constraints are applied (projection after every step).
- * The reference path runs the reference alone from x0 in double; the
- * deviation of each fp32 trajectory from it is recorded over time.
- *
- * With SAM (sam_rho > 0, kernels/framework/ob_sam.h) every path evaluates the
- * gradient twice per step: at x, then at the perturbed point x_hat (the
- * path's own ob_sam_perturb on its ISA, or ob_ref_sam_perturb on the
- * reference path) with the same t, hence the same mini-batch (a problem's
- * sample depends only on (seed, t)); the base step uses the second
- * gradient.  Step 2 then measures the base step with that gradient, and
- * step 3 also compares x_hat bit for bit.  Counts of gradient evaluations
- * are recorded (grad_evals) so runs compare per evaluation.
+ * Bit-identity is reported against the scalar path, so a case that does
+ * not run scalar reports none.  With SAM (sam_rho > 0) every path
+ * evaluates the gradient twice per step, and the counts of gradient
+ * evaluations are recorded (grad_evals) so runs compare per evaluation.
  */
 #include "ob_run.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <sys/resource.h>
 
 #include "kernels/framework/ob_sam.h"
-#include "optbench/reference.h"
-#include "harness/core/ob_agree.h"
 #include "harness/core/ob_args.h"
 #include "harness/core/ob_interrupt.h"
 #include "harness/core/ob_results.h"
-#include "harness/core/ob_state.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double norm2(const double *x, size_t n)
-{
-    double s = 0;
-    for (size_t i = 0; i < n; i++) s += x[i] * x[i];
-    return sqrt(s);
-}
-
-static double dist_to(const double *x, const double *y, size_t n)
-{
-    double s = 0;
-    for (size_t i = 0; i < n; i++) s += (x[i] - y[i]) * (x[i] - y[i]);
-    return sqrt(s);
-}
-
-static void widen(const float *a, double *b, size_t n)
-{
-    for (size_t i = 0; i < n; i++) b[i] = (double)a[i];
-}
-
-/* Box projection of an fp32 path: the same clamp as the reference's. */
-static void project_f32(const ob_problem *pb, float *x, size_t n)
-{
-    if (!pb->has_box) return;
-    const float lo = (float)pb->box_lo, hi = (float)pb->box_hi;
-    for (size_t i = 0; i < n; i++) {
-        if (x[i] < lo) x[i] = lo;
-        else if (x[i] > hi) x[i] = hi;
-    }
-}
-
-/* Per-path working memory and figures. */
-typedef struct path {
-    int active;
-    float *x, *g, *st[OB_MAX_STATE];
-    float *xhat, *gs;                            /* SAM: x_hat, gradient there */
-    double loss, gap, dist, gnorm, agree, dev;  /* at the last recorded step */
-    double clock;                                /* accumulated time */
-} path;
-
-typedef struct work {
-    size_t n;
-    double *xr, *gr, *str[OB_MAX_STATE];         /* reference path */
-    double *xhr, *gsr;                           /* its SAM x_hat and gradient */
-    double *xd, *gd;                             /* widened x, double gradient */
-    double *xa, *ga, *sa[OB_MAX_STATE], *scale[1 + OB_MAX_STATE];  /* agreement */
-    path p[OB_ISA_COUNT];
-} work;
-
-static void work_free(work *w)
-{
-    free(w->xr);
-    free(w->gr);
-    free(w->xd);
-    free(w->gd);
-    free(w->xa);
-    free(w->ga);
-    free(w->xhr);
-    free(w->gsr);
-    ob_state_free_f64(w->str);
-    ob_state_free_f64(w->sa);
-    for (int k = 0; k < 1 + OB_MAX_STATE; k++) free(w->scale[k]);
-    for (int i = 0; i < OB_ISA_COUNT; i++) {
-        free(w->p[i].x);
-        free(w->p[i].g);
-        free(w->p[i].xhat);
-        free(w->p[i].gs);
-        ob_state_free_f32(w->p[i].st);
-    }
-}
-
-static int work_alloc(work *w, const ob_case *c, size_t n)
-{
-    memset(w, 0, sizeof *w);
-    w->n = n;
-    size_t m = n ? n : 1;
-    const ob_optimizer *o = c->opt;
-    int bad = !(w->xr = malloc(m * sizeof(double))) || !(w->gr = calloc(m, sizeof(double))) ||
-              !(w->xd = malloc(m * sizeof(double))) || !(w->gd = calloc(m, sizeof(double))) ||
-              !(w->xa = malloc(m * sizeof(double))) || !(w->ga = malloc(m * sizeof(double))) ||
-              ob_state_alloc_f64(o, &c->h, n, w->str) != 0 || ob_state_alloc_f64(o, &c->h, n, w->sa) != 0;
-    const int sam = ob_sam_active(&c->h);
-    if (!bad && sam) bad = !(w->xhr = malloc(m * sizeof(double))) || !(w->gsr = malloc(m * sizeof(double)));
-    for (size_t k = 0; !bad && k < 1 + o->n_state; k++) bad = !(w->scale[k] = calloc(m, sizeof(double)));
-    for (int i = 0; !bad && i < OB_ISA_COUNT; i++) {
-        if (!((c->isa_mask >> i) & 1u)) continue;
-        path *p = &w->p[i];
-        p->active = 1;
-        bad = !(p->x = malloc(m * sizeof(float))) || !(p->g = calloc(m, sizeof(float))) ||
-              ob_state_alloc_f32(o, &c->h, n, p->st) != 0;
-        if (!bad && sam) bad = !(p->xhat = malloc(m * sizeof(float))) || !(p->gs = malloc(m * sizeof(float)));
-    }
-    if (bad) work_free(w);
-    return bad ? -1 : 0;
-}
-
-/* Records the first element where a and b differ bit for bit (if any) as
- * the path's first difference; returns nonzero if there is one. */
-static int first_diff(const float *a, const float *b, size_t n, uint64_t t, const char *array, ob_path_result *r)
-{
-    for (size_t j = 0; j < n; j++) {
-        if (memcmp(&a[j], &b[j], sizeof(float)) != 0) {
-            r->identical = 0;
-            r->first_diff_step = t;
-            r->first_diff_elem = j;
-            snprintf(r->first_diff_array, sizeof r->first_diff_array, "%s", array);
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* Compares path i's x_hat (with SAM), x and state with the scalar path's,
- * bit for bit. */
-static void check_identical(const ob_case *c, work *w, int i, uint64_t t, ob_path_result *r)
-{
-    const path *a = &w->p[OB_ISA_SCALAR], *b = &w->p[i];
-    if (!r->identical) return;  /* the first difference is what matters */
-    size_t n = w->n;
-    /* The SAM perturbation comes first in the step. */
-    if (a->xhat && first_diff(a->xhat, b->xhat, n, t, "x_hat", r)) return;
-    if (first_diff(a->x, b->x, n, t, "p", r)) return;
-    unsigned mask = c->opt->state_mask(&c->h);
-    for (size_t k = 0; k < c->opt->n_state; k++) {
-        if (!((mask >> k) & 1u)) continue;
-        if (first_diff(a->st[k], b->st[k], n, t, c->opt->state_names[k], r)) return;
-    }
-}
-
-/* One fp32 step of path i, with its agreement check.  Returns the step's
- * worst agreement error (u*S) and where. */
-static double fp32_step(const ob_case *c, ob_problem *pb, work *w, int i, int lead,
-                        const ob_hparams *ht, uint64_t t, size_t *at, const char **array)
-{
-    const ob_optimizer *o = c->opt;
-    path *p = &w->p[i];
-    size_t n = w->n;
-    /* 1. gradient at this path's x, shared with the lead path when equal. */
-    if (lead >= 0 && memcmp(p->x, w->p[lead].x, n * sizeof(float)) == 0) {
-        memcpy(p->g, w->p[lead].g, n * sizeof(float));
-        p->gnorm = w->p[lead].gnorm;
-    } else {
-        widen(p->x, w->xd, n);
-        pb->eval(pb, w->xd, w->gd, t);
-        for (size_t j = 0; j < n; j++) p->g[j] = (float)w->gd[j];
-        p->gnorm = norm2(w->gd, n);
-    }
-    /* 1b. SAM: x_hat on this path's ISA, and the gradient there with the
-     * same t (the same mini-batch), shared like the first.  The keys were
-     * validated and the ISA runs here, so the perturbation cannot fail. */
-    const float *gstep = p->g;
-    if (p->xhat) {
-        if (ob_sam_perturb((ob_isa)i, ht, n, p->x, p->g, p->xhat, c->threads) != 0)
-            memcpy(p->xhat, p->x, n * sizeof(float));
-        if (lead >= 0 && memcmp(p->xhat, w->p[lead].xhat, n * sizeof(float)) == 0) {
-            memcpy(p->gs, w->p[lead].gs, n * sizeof(float));
-        } else {
-            widen(p->xhat, w->xd, n);
-            pb->eval(pb, w->xd, w->gd, t);
-            for (size_t j = 0; j < n; j++) p->gs[j] = (float)w->gd[j];
-        }
-        gstep = p->gs;
-    }
-    /* 2. the reference step from this path's own state. */
-    widen(p->x, w->xa, n);
-    widen(gstep, w->ga, n);
-    for (size_t k = 0; k < o->n_state; k++) widen(p->st[k], w->sa[k], n);
-    o->reference(ht, t, n, w->xa, w->ga, w->sa, w->scale);
-    ob_step_scalars s;
-    o->prepare(ht, t, &s);
-    ob_kernel_fn k = c->kernel_override[i] ? c->kernel_override[i] : ob_optimizer_kernel(o, (ob_isa)i);
-    ob_run_kernel_threaded((ob_isa)i, k, n, p->x, gstep, p->st, o->n_state, &s, c->threads);
-    size_t where = 0;
-    double worst = ob_agree_error(p->x, w->xa, w->scale[0], n, &where);
-    *at = where;
-    *array = "p";
-    unsigned mask = o->state_mask(ht);
-    for (size_t j = 0; j < o->n_state; j++) {
-        if (!((mask >> j) & 1u)) continue;
-        double e = ob_agree_error(p->st[j], w->sa[j], w->scale[1 + j], n, &where);
-        if (e > worst) {
-            worst = e;
-            *at = where;
-            *array = o->state_names[j];
-        }
-    }
-    /* 4. feasibility. */
-    project_f32(pb, p->x, n);
-    return worst;
-}
-
-/* Loss, gap and distance to x* at x (double). */
-static void measure(ob_problem *pb, const double *x, uint64_t t, double *loss, double *gap, double *dist)
-{
-    *loss = pb->loss(pb, x, t);
-    *gap = pb->has_fstar ? *loss - pb->fstar : NAN;
-    *dist = pb->xstar ? dist_to(x, pb->xstar, pb->n) : NAN;
-}
-
-static void track_target(ob_problem *pb, ob_path_result *r, double gap, double loss, uint64_t t, double clock)
-{
-    if (!r->diverged_at && !isfinite(loss)) r->diverged_at = t;
-    if (pb->has_fstar && !r->steps_to_target && gap <= pb->tol && t > 0) {
-        r->steps_to_target = t;
-        r->time_to_target_s = clock;
-    }
-}
+#include "harness/engine/ob_engine.h"
 
 static void csv_header(FILE *f, const ob_case *c, size_t n)
 {
@@ -268,28 +38,38 @@ static void csv_header(FILE *f, const ob_case *c, size_t n)
     fprintf(f, ",grad_evals\n");
 }
 
-static void csv_row(FILE *f, const ob_case *c, const work *w, uint64_t t, double rl, double rg,
-                    double rd, double rn)
+/* What the case's observers write to. */
+typedef struct case_obs {
+    const ob_case *c;
+    FILE *csv;                      /* NULL: no CSV */
+} case_obs;
+
+/* The row observer: one CSV line per measured step. */
+static void csv_row(void *ctx, const ob_engine_row *r)
 {
-    fprintf(f, "%llu,%.9g,%.9g,%.9g,%.9g", (unsigned long long)t, rl, rg, rd, rn);
-    if (w->n == 2) fprintf(f, ",%.9g,%.9g", w->xr[0], w->xr[1]);
+    FILE *f = ((const case_obs *)ctx)->csv;
+    if (!f) return;
+    fprintf(f, "%llu,%.9g,%.9g,%.9g,%.9g", (unsigned long long)r->t, r->loss[0], r->gap[0], r->dist[0], r->gnorm[0]);
+    if (r->n == 2) fprintf(f, ",%.9g,%.9g", r->x_ref[0], r->x_ref[1]);
     for (int i = 0; i < OB_ISA_COUNT; i++) {
-        if (!((c->isa_mask >> i) & 1u)) continue;
-        const path *p = &w->p[i];
-        fprintf(f, ",%.9g,%.9g,%.9g,%.9g,%.9g,%.9g", p->loss, p->gap, p->dist, p->gnorm, p->agree, p->dev);
-        if (w->n == 2) fprintf(f, ",%.9g,%.9g", (double)p->x[0], (double)p->x[1]);
+        int k = OB_ENGINE_PATH_ISA(i);
+        if (!((r->paths >> k) & 1u)) continue;
+        fprintf(f, ",%.9g,%.9g,%.9g,%.9g,%.9g,%.9g", r->loss[k], r->gap[k], r->dist[k], r->gnorm[k], r->agree[k],
+                r->dev[k]);
+        if (r->n == 2) fprintf(f, ",%.9g,%.9g", (double)r->x32[i][0], (double)r->x32[i][1]);
     }
     /* Gradient evaluations of each path up to step t. */
-    fprintf(f, ",%llu\n", (unsigned long long)(t * (w->xhr ? 2 : 1)));
+    fprintf(f, ",%llu\n", (unsigned long long)r->grad_evals);
 }
 
 /* ---- memory ----------------------------------------------------------------- */
 
-/* Bytes a case needs per element: work_alloc's double vectors (x, g, the
+/* Bytes a case needs per element: the engine's double vectors (x, g, the
  * widened copies, the agreement inputs: 6), the reference and agreement
  * state and the error scales (3 per state array + 1), fp32 x, g and state
  * per ISA, SAM's x_hat and gradient (double and per ISA), and about 4
- * doubles the problem keeps (x0, x*, data). */
+ * doubles the problem keeps (x0, x*, data); the engine's fp32 copy of the
+ * lead's x is small enough to leave out. */
 static double bytes_per_element(const ob_case *c)
 {
     double ns = (double)c->opt->n_state, isas = 0;
@@ -400,162 +180,107 @@ void ob_case_id(const ob_case *c, char *buf, size_t len)
     snprintf(buf, len, "%s.%s%s", c->problem->name, c->opt->name, ob_sam_label(c->h.sam_rho, c->h.sam_adaptive));
 }
 
+static double problem_eval(void *ctx, const double *x, double *g, uint64_t t)
+{
+    ob_problem *pb = ctx;
+    return pb->eval(pb, x, g, t);
+}
+
+static double problem_loss(void *ctx, const double *x, uint64_t t)
+{
+    ob_problem *pb = ctx;
+    return pb->loss(pb, x, t);
+}
+
+static void case_progress(void *ctx, uint64_t t, uint64_t steps)
+{
+    const ob_case *c = ((const case_obs *)ctx)->c;
+    if (c->progress) c->progress(c->progress_ctx, t, steps);
+}
+
+/* The engine's configuration for a case: agreement at every step,
+ * convergence sampled; the observers write the CSV and the progress. */
+static void engine_cfg(const ob_case *c, case_obs *obs, ob_engine_cfg *e)
+{
+    memset(e, 0, sizeof *e);
+    e->opt = c->opt;
+    e->h = c->h;
+    e->sched = &c->sched;
+    e->steps = c->steps;
+    e->paths = 1u | (c->isa_mask << 1);
+    e->threads = c->threads;
+    e->interruptible = 1;
+    e->sampling = ob_engine_sampling_convergence(c->steps, c->problem->stochastic);
+    e->obs.ctx = obs;
+    e->obs.row = csv_row;
+    e->obs.progress = case_progress;
+    memcpy(e->kernel_override, c->kernel_override, sizeof e->kernel_override);
+}
+
 int ob_run_case(const ob_case *asked, const char *csv_path, ob_case_result *r, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
     ob_case runnable = *asked;  /* without the paths that have no kernel: SKIPPED */
     const ob_case *c = &runnable;
+    char skipped[OB_ISA_COUNT][32] = {{0}};
     for (int i = 0; i < OB_ISA_COUNT; i++)
         if (((c->isa_mask >> i) & 1u) && !c->kernel_override[i] && !ob_optimizer_kernel(c->opt, (ob_isa)i)) {
             runnable.isa_mask &= ~(1u << i);
-            snprintf(r->isa[i].skipped, sizeof r->isa[i].skipped, "no %s kernel", ob_isa_name((ob_isa)i));
+            snprintf(skipped[i], sizeof skipped[i], "no %s kernel", ob_isa_name((ob_isa)i));
         }
-    const ob_optimizer *o = c->opt;
     ob_problem *pb = NULL;
     if (create_problem(c, &pb, &r->exit_code, err, errlen) != 0) return -1;
-    size_t n = pb->n;
     ob_case_id(c, r->id, sizeof r->id);
-    r->n = n;
+    r->n = pb->n;
     r->fstar = pb->fstar;
     r->has_fstar = pb->has_fstar;
     r->tol = pb->tol;
     r->batch = pb->batch;
     r->grad_evals_per_step = ob_sam_active(&c->h) ? 2 : 1;
-    work w;
-    if (work_alloc(&w, c, n) != 0) {
-        snprintf(err, errlen, "out of memory for %s with n = %zu", r->id, n);
-        r->exit_code = OB_EXIT_FAIL;
-        ob_problem_destroy(pb);
-        return -1;
-    }
     ob_atomic_file csv = {0};
     if (csv_path && ob_atomic_open(&csv, csv_path, err, errlen) != 0) {
         r->exit_code = OB_EXIT_IO;
-        work_free(&w);
         ob_problem_destroy(pb);
         return -1;
     }
-    memcpy(w.xr, pb->x0, n * sizeof(double));
-    for (int i = 0; i < OB_ISA_COUNT; i++) {
-        ob_path_result *pr = &r->isa[i];
-        pr->identical = 1;
-        if (!w.p[i].active) continue;
-        pr->ran = 1;
-        for (size_t j = 0; j < n; j++) w.p[i].x[j] = (float)pb->x0[j];
+    if (csv.f) csv_header(csv.f, c, pb->n);
+    ob_engine_objective obj = {pb->n, pb->x0, pb->has_box, pb->box_lo, pb->box_hi, problem_eval, pb,
+                               problem_loss, pb->has_fstar, pb->fstar, pb->tol, pb->xstar};
+    case_obs obs = {c, csv.f};
+    ob_engine_cfg ec;
+    engine_cfg(c, &obs, &ec);
+    ob_engine_result er;
+    int rc = ob_engine_run(&obj, &ec, &er, err, errlen);
+    if (rc != 0) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", err);
+        if (er.status == OB_ENGINE_EINTR) {
+            snprintf(err, errlen, "%s: %s", r->id, msg);
+            r->exit_code = ob_interrupt_exit_code(er.signal);
+        } else if (er.status == OB_ENGINE_ENOMEM) {
+            snprintf(err, errlen, "out of memory for %s with n = %zu", r->id, r->n);
+            r->exit_code = OB_EXIT_FAIL;
+        } else {
+            r->exit_code = OB_EXIT_USAGE;
+        }
     }
-    r->ref.ran = 1;
-
-    /* Convergence is measured every `every` steps (and at the last one):
-     * a full loss evaluation can cost far more than a step. */
-    uint64_t every = c->steps > 1000 ? c->steps / 1000 : 1;
-    if (c->problem->stochastic && c->steps > 50) every = c->steps / 50;
-    if (csv.f) csv_header(csv.f, c, n);
-    int rc = 0;
-    for (uint64_t t = 0; t <= c->steps; t++) {
-        double rl = NAN, rg = NAN, rd = NAN;
-        int sig = ob_interrupted();
-        if (sig) {
-            snprintf(err, errlen, "%s: interrupted by %s at step %llu of %llu", r->id, ob_interrupt_name(sig),
-                     (unsigned long long)t, (unsigned long long)c->steps);
-            r->exit_code = ob_interrupt_exit_code(sig);
-            rc = -1;
-            break;
-        }
-        if (t > 0) {
-            ob_hparams ht;
-            if (ob_schedule_apply(&c->sched, o, &c->h, t, &ht, err, errlen) != 0 ||
-                ob_validate(o, &ht, err, errlen) != 0) {
-                /* e.g. a onecycle schedule shorter than the run */
-                r->exit_code = OB_EXIT_USAGE;
-                rc = -1;
-                break;
-            }
-            if (!r->ref.diverged_at) {
-                double t0 = now_s();
-                pb->eval(pb, w.xr, w.gr, t);
-                const double *gstep = w.gr;
-                if (w.xhr) {
-                    /* SAM: the gradient at x_hat, same t, same mini-batch. */
-                    ob_ref_sam_perturb(&ht, n, w.xr, w.gr, w.xhr, NULL);
-                    pb->eval(pb, w.xhr, w.gsr, t);
-                    gstep = w.gsr;
-                }
-                o->reference(&ht, t, n, w.xr, gstep, w.str, NULL);
-                ob_problem_project(pb, w.xr);
-                r->ref.time_s += now_s() - t0;
-            }
-            int lead = -1;
-            for (int i = 0; i < OB_ISA_COUNT; i++) {
-                path *p = &w.p[i];
-                ob_path_result *pr = &r->isa[i];
-                if (!p->active || pr->diverged_at) continue;
-                double t0 = now_s();
-                size_t at;
-                const char *array;
-                double e = fp32_step(c, pb, &w, i, lead, &ht, t, &at, &array);
-                p->clock += now_s() - t0;
-                p->agree = e;
-                if (e > pr->max_agree || (isnan(e) && !isnan(pr->max_agree))) {
-                    pr->max_agree = e;
-                    pr->max_agree_step = t;
-                    pr->max_agree_elem = at;
-                    snprintf(pr->max_agree_array, sizeof pr->max_agree_array, "%s", array);
-                }
-                if (i != OB_ISA_SCALAR && w.p[OB_ISA_SCALAR].active) check_identical(c, &w, i, t, pr);
-                if (lead < 0) lead = i;
-            }
-        }
-        if (t % every != 0 && t != c->steps) continue;
-        /* Record convergence at this step. */
-        if (!r->ref.diverged_at || t == r->ref.diverged_at) {
-            measure(pb, w.xr, t, &rl, &rg, &rd);
-            track_target(pb, &r->ref, rg, rl, t, r->ref.time_s);
-            r->ref.final_loss = rl;
-            r->ref.final_gap = rg;
-            r->ref.final_dist = rd;
-        }
-        double xr_norm = norm2(w.xr, n);
-        int lead = -1;
-        for (int i = 0; i < OB_ISA_COUNT; i++) {
-            path *p = &w.p[i];
-            ob_path_result *pr = &r->isa[i];
-            if (!p->active) continue;
-            if (pr->diverged_at && t != pr->diverged_at) {
-                p->loss = p->gap = p->dist = NAN;
-                continue;
-            }
-            if (lead >= 0 && memcmp(p->x, w.p[lead].x, n * sizeof(float)) == 0) {
-                p->loss = w.p[lead].loss;
-                p->gap = w.p[lead].gap;
-                p->dist = w.p[lead].dist;
-                p->dev = w.p[lead].dev;
-            } else {
-                widen(p->x, w.xd, n);
-                measure(pb, w.xd, t, &p->loss, &p->gap, &p->dist);
-                p->dev = dist_to(w.xd, w.xr, n) / (xr_norm > 1e-12 ? xr_norm : 1e-12);
-            }
-            if (lead < 0) lead = i;
-            track_target(pb, pr, p->gap, p->loss, t, p->clock);
-            pr->final_loss = p->loss;
-            pr->final_gap = p->gap;
-            pr->final_dist = p->dist;
-            if (p->dev > pr->max_dev) pr->max_dev = p->dev;
-            if (!pr->dev_exceeds_step && p->dev > OB_DEV_THRESHOLD) pr->dev_exceeds_step = t;
-        }
-        if (csv.f) csv_row(csv.f, c, &w, t, rl, rg, rd, norm2(w.gr, n));
-        if (t > 0 && c->progress) c->progress(c->progress_ctx, t, c->steps);
-    }
+    r->ref = er.p[OB_ENGINE_REF];
     r->ok = 1;
+    const int scalar = (c->isa_mask >> OB_ISA_SCALAR) & 1u;
     for (int i = 0; i < OB_ISA_COUNT; i++) {
         ob_path_result *pr = &r->isa[i];
-        if (!pr->ran) continue;
-        pr->time_s = w.p[i].clock;
-        pr->agree_ok = pr->max_agree <= o->agree_bound;
-        if (!pr->agree_ok || !pr->identical) r->ok = 0;
+        *pr = er.p[OB_ENGINE_PATH_ISA(i)];
+        memcpy(pr->skipped, skipped[i], sizeof pr->skipped);
+        if (!scalar) {  /* nothing to be identical to */
+            pr->identical = 1;
+            pr->first_diff_step = 0;
+            pr->first_diff_elem = 0;
+            pr->first_diff_array[0] = '\0';
+        }
+        if (pr->ran && (!pr->agree_ok || !pr->identical)) r->ok = 0;
     }
     if (rc == 0 && csv.f && (rc = ob_atomic_commit(&csv, err, errlen)) != 0) r->exit_code = OB_EXIT_IO;
     else if (csv.f) ob_atomic_abort(&csv);
-    work_free(&w);
     ob_problem_destroy(pb);
     return rc;
 }

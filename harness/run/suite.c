@@ -106,7 +106,10 @@ static int get_uint(const cJSON *e, const char *key, double lo, double hi, doubl
 #define MAX_SETS 32
 
 /* Expands one entry into cases appended to s. */
-static int expand_entry(const cJSON *e, const char *where, ob_suite *s, char *err, size_t errlen)
+/* The case an entry's keys describe, before its optimizer and
+ * hyperparameters (checks the keys, the problem, its configuration and the
+ * schedule). */
+static int entry_base(const cJSON *e, const char *where, ob_case *base_out, char *err, size_t errlen)
 {
     static const char *const known[] = {"problem", "steps", "optimizers", "lr", "set", "schedule",
                                         "sched_set", "n", "batch", "seed", "params", NULL};
@@ -159,9 +162,15 @@ static int expand_entry(const cJSON *e, const char *where, ob_suite *s, char *er
     char msg[512];
     if (ob_schedule_parse(sn ? sn->valuestring : NULL, ssets, nss, &base.sched, msg, sizeof msg) != 0)
         return fail(err, errlen, "%s: %s", where, msg);
+    *base_out = base;
+    return 0;
+}
 
-    /* Which optimizers. */
-    const ob_optimizer *opts[64];
+/* The entry's optimizers (all when it names none) and the checks of its
+ * "lr" and "set" against them. */
+static int entry_optimizers(const cJSON *e, const char *where, const ob_optimizer **opts, size_t *nopt_out,
+                            char *err, size_t errlen)
+{
     size_t nopt = 0;
     const cJSON *ol = cJSON_GetObjectItemCaseSensitive(e, "optimizers");
     if (ol) {
@@ -193,7 +202,21 @@ static int expand_entry(const cJSON *e, const char *where, ob_suite *s, char *er
                             pass ? "set" : "lr", k->string);
         }
     }
+    *nopt_out = nopt;
+    return 0;
+}
 
+static int expand_entry(const cJSON *e, const char *where, ob_suite *s, char *err, size_t errlen)
+{
+    ob_case base;
+    const ob_optimizer *opts[64];
+    size_t nopt = 0;
+    char msg[512];
+    if (entry_base(e, where, &base, err, errlen) != 0 || entry_optimizers(e, where, opts, &nopt, err, errlen) != 0)
+        return -1;
+    const ob_problem_spec *ps = base.problem;
+    const cJSON *lr = cJSON_GetObjectItemCaseSensitive(e, "lr");
+    const cJSON *set = cJSON_GetObjectItemCaseSensitive(e, "set");
     ob_case *grown = realloc(s->cases, (s->n + nopt) * sizeof *grown);
     if (!grown) return fail(err, errlen, "out of memory");
     s->cases = grown;

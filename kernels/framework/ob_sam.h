@@ -35,7 +35,7 @@
  *   sam_eta       > 0, finite: ASAM's eta (default 0.01, Kwon et al.).
  *
  * ob_step never evaluates gradients, so it ignores these keys: the caller
- * (the harness, harness/run/run.c) computes x_hat with ob_sam_perturb,
+ * (the trajectory engine, harness/engine/engine.c) computes x_hat with ob_sam_perturb,
  * evaluates the gradient there, and passes g_sam to ob_step.  The
  * perturbation uses the raw gradient; clipping (ob_reduce.h), when set,
  * applies to g_sam inside the base step.

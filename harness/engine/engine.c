@@ -1,0 +1,528 @@
+/*
+ * engine.c — the trajectory engine (ob_engine.h): the fp64 reference path
+ * and the fp32 kernel paths stepped together, with bit-identity across
+ * ISAs, sampled agreement with the reference and sampled convergence.
+ */
+#include "ob_engine.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kernels/framework/ob_sam.h"
+#include "optbench/reference.h"
+#include "harness/core/ob_agree.h"
+#include "harness/core/ob_interrupt.h"
+#include "harness/core/ob_state.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double norm2(const double *x, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += x[i] * x[i];
+    return sqrt(s);
+}
+
+static double dist_to(const double *x, const double *y, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += (x[i] - y[i]) * (x[i] - y[i]);
+    return sqrt(s);
+}
+
+static void widen(const float *a, double *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) b[i] = (double)a[i];
+}
+
+static void round32(const double *a, float *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) b[i] = (float)a[i];
+}
+
+ob_engine_sampling ob_engine_sampling_convergence(uint64_t steps, int stochastic)
+{
+    ob_engine_sampling s = {OB_ENGINE_EVERY_STEP, 0, steps > 1000 ? steps / 1000 : 1, 0};
+    if (stochastic && steps > 50) s.measure_every = steps / 50;
+    return s;
+}
+
+ob_kernel_fn ob_engine_kernel(const ob_engine_cfg *c, ob_isa isa)
+{
+    return c->kernel_override[isa] ? c->kernel_override[isa] : ob_optimizer_kernel(c->opt, isa);
+}
+
+int ob_engine_check_paths(const ob_optimizer *o, unsigned paths, char *err, size_t errlen)
+{
+    for (int i = 0; i < OB_ISA_COUNT; i++) {
+        if (!((paths >> OB_ENGINE_PATH_ISA(i)) & 1u)) continue;
+        char why[128];
+        if (!ob_optimizer_runs_on(o, (ob_isa)i, why, sizeof why)) {
+            snprintf(err, errlen, "%s cannot run on %s here: %s", o->name, ob_isa_name((ob_isa)i), why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- working memory ------------------------------------------------------- */
+
+/* One fp32 path. */
+typedef struct epath {
+    int active;
+    float *x, *g, *st[OB_MAX_STATE];
+    float *xhat, *gs;                    /* SAM: x_hat, the gradient there */
+    double f;                            /* f_t at the point of this step's gradient */
+    double loss, gap, dist, gnorm, agree, dev;  /* at the last measured or checked step */
+    double clock;                        /* accumulated time */
+} epath;
+
+typedef struct eng {
+    const ob_engine_objective *obj;
+    const ob_engine_cfg *c;
+    ob_engine_result *r;
+    size_t n;
+    int ref;                             /* the reference path runs */
+    int conv;                            /* convergence is measured: times and gradient norms too */
+    int lead;                            /* the lowest fp32 ISA that runs, -1 none */
+    double *xr, *gr, *str[OB_MAX_STATE]; /* the reference path */
+    double *xhr, *gsr;                   /* its SAM x_hat and gradient */
+    double *xprev, *gd;                  /* an fp32 x widened, its gradient in double */
+    double *gview, *xview;               /* the views a step observer gets (with one) */
+    double *xa, *ga, *sa[OB_MAX_STATE], *scale[1 + OB_MAX_STATE];  /* agreement */
+    float *lead_x;                       /* the first stepped path's x before its step */
+    epath p[OB_ISA_COUNT];
+} eng;
+
+static void eng_free(eng *e)
+{
+    double *d[] = {e->xr, e->gr, e->xhr, e->gsr, e->xprev, e->gd, e->gview, e->xview, e->xa, e->ga};
+    for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) free(d[i]);
+    ob_state_free_f64(e->str);
+    ob_state_free_f64(e->sa);
+    for (int k = 0; k < 1 + OB_MAX_STATE; k++) free(e->scale[k]);
+    free(e->lead_x);
+    for (int i = 0; i < OB_ISA_COUNT; i++) {
+        free(e->p[i].x);
+        free(e->p[i].g);
+        free(e->p[i].xhat);
+        free(e->p[i].gs);
+        ob_state_free_f32(e->p[i].st);
+    }
+}
+
+static int eng_alloc(eng *e, const ob_engine_cfg *c, size_t n)
+{
+    size_t m = n ? n : 1, dsz = m * sizeof(double), fsz = m * sizeof(float);
+    const ob_optimizer *o = c->opt;
+    const int sam = ob_sam_active(&c->h);
+    int bad = !(e->xr = malloc(dsz)) || !(e->gr = calloc(m, sizeof(double))) || !(e->xprev = malloc(dsz)) ||
+              !(e->gd = calloc(m, sizeof(double))) || !(e->xa = malloc(dsz)) || !(e->ga = malloc(dsz)) ||
+              !(e->lead_x = malloc(fsz)) || ob_state_alloc_f64(o, &c->h, n, e->str) != 0 ||
+              ob_state_alloc_f64(o, &c->h, n, e->sa) != 0;
+    if (!bad && sam) bad = !(e->xhr = malloc(dsz)) || !(e->gsr = malloc(dsz));
+    if (!bad && c->obs.step) bad = !(e->gview = malloc(dsz)) || !(e->xview = malloc(dsz));
+    for (size_t k = 0; !bad && k < 1 + o->n_state; k++) bad = !(e->scale[k] = calloc(m, sizeof(double)));
+    for (int i = 0; !bad && i < OB_ISA_COUNT; i++) {
+        if (!((c->paths >> OB_ENGINE_PATH_ISA(i)) & 1u)) continue;
+        epath *p = &e->p[i];
+        p->active = 1;
+        bad = !(p->x = malloc(fsz)) || !(p->g = calloc(m, sizeof(float))) ||
+              ob_state_alloc_f32(o, &c->h, n, p->st) != 0;
+        if (!bad && sam) bad = !(p->xhat = malloc(fsz)) || !(p->gs = malloc(fsz));
+    }
+    if (bad) eng_free(e);
+    return bad ? -1 : 0;
+}
+
+/* ---- one step ---------------------------------------------------------------- */
+
+static void project64(const ob_engine_objective *obj, double *x)
+{
+    if (!obj->has_box) return;
+    /* Comparisons, not fmin/fmax: a NaN iterate stays NaN. */
+    for (size_t i = 0; i < obj->n; i++) {
+        if (x[i] < obj->lo) x[i] = obj->lo;
+        else if (x[i] > obj->hi) x[i] = obj->hi;
+    }
+}
+
+/* The same clamp in fp32 (the box ends rounded to float once). */
+static void project32(const ob_engine_objective *obj, float *x)
+{
+    if (!obj->has_box) return;
+    const float lo = (float)obj->lo, hi = (float)obj->hi;
+    for (size_t i = 0; i < obj->n; i++) {
+        if (x[i] < lo) x[i] = lo;
+        else if (x[i] > hi) x[i] = hi;
+    }
+}
+
+/* The reference path's step t (nothing once it has diverged). */
+static void ref_step(eng *e, const ob_hparams *ht, uint64_t t, int probe)
+{
+    const ob_engine_cfg *c = e->c;
+    ob_engine_path_result *pr = &e->r->p[OB_ENGINE_REF];
+    size_t n = e->n;
+    if (!e->ref || pr->diverged_at) return;
+    double t0 = e->conv ? now_s() : 0;
+    if (c->obs.step) memcpy(e->xprev, e->xr, n * sizeof(double));
+    double f = e->obj->eval(e->obj->ctx, e->xr, e->gr, t);
+    const double *gstep = e->gr;
+    if (e->xhr) {
+        /* SAM: the gradient at x_hat, same t, same mini-batch. */
+        ob_ref_sam_perturb(ht, n, e->xr, e->gr, e->xhr, NULL);
+        e->obj->eval(e->obj->ctx, e->xhr, e->gsr, t);
+        gstep = e->gsr;
+    }
+    if (probe) {
+        ob_engine_probe pb = {OB_ENGINE_REF, t, n, ht, NULL, NULL, NULL, e->xr, gstep, e->str};
+        c->obs.probe(c->obs.ctx, &pb);
+    }
+    c->opt->reference(ht, t, n, e->xr, gstep, e->str, NULL);
+    project64(e->obj, e->xr);
+    if (e->conv) pr->time_s += now_s() - t0;
+    pr->steps++;
+    if (c->obs.step) {
+        ob_engine_step s = {OB_ENGINE_REF, t, n, e->xprev, f, gstep, e->xr, 0, NULL};
+        c->obs.step(c->obs.ctx, &s);
+    }
+}
+
+/* Path i's gradient at its x (e->xprev receives x widened), shared with
+ * path `glead` (the first that stepped at t; -1 none) when its x before
+ * the step was bitwise the same; with SAM also x_hat on the path's ISA and
+ * the gradient there.  Returns the gradient the step uses. */
+static const float *gradient(eng *e, int i, int glead, const ob_hparams *ht, uint64_t t)
+{
+    epath *p = &e->p[i];
+    size_t n = e->n;
+    widen(p->x, e->xprev, n);
+    if (glead >= 0 && memcmp(p->x, e->lead_x, n * sizeof(float)) == 0) {
+        memcpy(p->g, e->p[glead].g, n * sizeof(float));
+        p->gnorm = e->p[glead].gnorm;
+        p->f = e->p[glead].f;
+    } else {
+        p->f = e->obj->eval(e->obj->ctx, e->xprev, e->gd, t);
+        round32(e->gd, p->g, n);
+        if (e->conv) p->gnorm = norm2(e->gd, n);
+    }
+    if (glead < 0) memcpy(e->lead_x, p->x, n * sizeof(float));
+    if (!p->xhat) return p->g;
+    /* The keys were validated and the ISA runs here, so the perturbation
+     * cannot fail. */
+    if (ob_sam_perturb((ob_isa)i, ht, n, p->x, p->g, p->xhat, e->c->threads) != 0)
+        memcpy(p->xhat, p->x, n * sizeof(float));
+    if (glead >= 0 && memcmp(p->xhat, e->p[glead].xhat, n * sizeof(float)) == 0) {
+        memcpy(p->gs, e->p[glead].gs, n * sizeof(float));
+    } else {
+        widen(p->xhat, e->xa, n);
+        e->obj->eval(e->obj->ctx, e->xa, e->gd, t);
+        round32(e->gd, p->gs, n);
+    }
+    return p->gs;
+}
+
+/* The kernel step of path i with the agreement check: the reference step
+ * from the same widened x, gradient and state, with its error scales.
+ * Returns the worst error (u*S) and where. */
+static double checked_step(eng *e, int i, const float *gstep, const ob_hparams *ht, uint64_t t,
+                           const ob_step_scalars *s, size_t *at, const char **array)
+{
+    const ob_optimizer *o = e->c->opt;
+    epath *p = &e->p[i];
+    size_t n = e->n, where = 0;
+    widen(p->x, e->xa, n);
+    widen(gstep, e->ga, n);
+    for (size_t k = 0; k < o->n_state; k++) widen(p->st[k], e->sa[k], n);
+    o->reference(ht, t, n, e->xa, e->ga, e->sa, e->scale);
+    ob_run_kernel_threaded((ob_isa)i, ob_engine_kernel(e->c, (ob_isa)i), n, p->x, gstep, p->st, o->n_state, s, e->c->threads);
+    double worst = ob_agree_error(p->x, e->xa, e->scale[0], n, &where);
+    *at = where;
+    *array = "p";
+    unsigned mask = o->state_mask(ht);
+    for (size_t k = 0; k < o->n_state; k++) {
+        if (!((mask >> k) & 1u)) continue;
+        double err = ob_agree_error(p->st[k], e->sa[k], e->scale[1 + k], n, &where);
+        if (err > worst) {
+            worst = err;
+            *at = where;
+            *array = o->state_names[k];
+        }
+    }
+    return worst;
+}
+
+/* Records the first element where a and b differ bit for bit (if any) as
+ * the path's first difference; returns nonzero if there is one. */
+static int first_diff(const float *a, const float *b, size_t n, uint64_t t, const char *array,
+                      ob_engine_path_result *r)
+{
+    for (size_t j = 0; j < n; j++) {
+        if (memcmp(&a[j], &b[j], sizeof(float)) != 0) {
+            r->identical = 0;
+            r->first_diff_step = t;
+            r->first_diff_elem = j;
+            snprintf(r->first_diff_array, sizeof r->first_diff_array, "%s", array);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* 1 when path i's x_hat (with SAM), x and every state array in use equal
+ * the lead's bit for bit; the first difference of a path identical so far
+ * is recorded. */
+static int same_as_lead(eng *e, int i, uint64_t t, const ob_hparams *ht)
+{
+    const ob_optimizer *o = e->c->opt;
+    const epath *a = &e->p[e->lead], *b = &e->p[i];
+    ob_engine_path_result *r = &e->r->p[OB_ENGINE_PATH_ISA(i)];
+    size_t n = e->n;
+    unsigned mask = o->state_mask(ht);
+    if (r->identical) {
+        /* The SAM perturbation comes first in the step. */
+        if (a->xhat && first_diff(a->xhat, b->xhat, n, t, "x_hat", r)) return 0;
+        if (first_diff(a->x, b->x, n, t, "p", r)) return 0;
+        for (size_t k = 0; k < o->n_state; k++)
+            if (((mask >> k) & 1u) && first_diff(a->st[k], b->st[k], n, t, o->state_names[k], r)) return 0;
+        return 1;
+    }
+    if (memcmp(a->x, b->x, n * sizeof(float)) != 0) return 0;
+    for (size_t k = 0; k < o->n_state; k++)
+        if (((mask >> k) & 1u) && memcmp(a->st[k], b->st[k], n * sizeof(float)) != 0) return 0;
+    return 1;
+}
+
+/* Step t of fp32 path i. */
+static void fp32_step(eng *e, int i, int glead, const ob_hparams *ht, uint64_t t, const ob_step_scalars *s,
+                      int check, int probe)
+{
+    const ob_engine_cfg *c = e->c;
+    epath *p = &e->p[i];
+    ob_engine_path_result *pr = &e->r->p[OB_ENGINE_PATH_ISA(i)];
+    size_t n = e->n;
+    double t0 = e->conv ? now_s() : 0;
+    const float *gstep = gradient(e, i, glead, ht, t);
+    if (probe) {
+        ob_engine_probe pb = {OB_ENGINE_PATH_ISA(i), t, n, ht, p->x, gstep, p->st, NULL, NULL, NULL};
+        c->obs.probe(c->obs.ctx, &pb);
+    }
+    if (check) {
+        size_t at;
+        const char *array;
+        double err = checked_step(e, i, gstep, ht, t, s, &at, &array);
+        p->agree = err;
+        pr->agree_checked++;
+        if (err > pr->max_agree || (isnan(err) && !isnan(pr->max_agree))) {
+            pr->max_agree = err;
+            pr->max_agree_step = t;
+            pr->max_agree_elem = at;
+            snprintf(pr->max_agree_array, sizeof pr->max_agree_array, "%s", array);
+        }
+        if (c->obs.agree) c->obs.agree(c->obs.ctx, OB_ENGINE_PATH_ISA(i), t, err);
+    } else {
+        ob_run_kernel_threaded((ob_isa)i, ob_engine_kernel(c, (ob_isa)i), n, p->x, gstep, p->st, c->opt->n_state, s,
+                               c->threads);
+    }
+    project32(e->obj, p->x);
+    if (e->conv) p->clock += now_s() - t0;
+    pr->steps++;
+    int same = i != e->lead && same_as_lead(e, i, t, ht);
+    if (c->obs.step) {
+        widen(gstep, e->gview, n);
+        widen(p->x, e->xview, n);
+        ob_engine_step st = {OB_ENGINE_PATH_ISA(i), t, n, e->xprev, p->f, e->gview, e->xview, same,
+                             e->ref ? e->xr : NULL};
+        c->obs.step(c->obs.ctx, &st);
+    }
+}
+
+/* ---- convergence --------------------------------------------------------------- */
+
+static void track_target(const ob_engine_objective *obj, ob_engine_path_result *r, double loss, double gap,
+                         double dist, uint64_t t, double clock)
+{
+    if (!r->diverged_at && !isfinite(loss)) r->diverged_at = t;
+    if (obj->has_fstar && !r->steps_to_target && gap <= obj->tol && t > 0) {
+        r->steps_to_target = t;
+        r->time_to_target_s = clock;
+    }
+    r->final_loss = loss;
+    r->final_gap = gap;
+    r->final_dist = dist;
+}
+
+/* Loss, gap and distance to x* at x (double). */
+static void measure(const ob_engine_objective *obj, const double *x, uint64_t t, double *loss, double *gap,
+                    double *dist)
+{
+    *loss = obj->loss(obj->ctx, x, t);
+    *gap = obj->has_fstar ? *loss - obj->fstar : NAN;
+    *dist = obj->xstar ? dist_to(x, obj->xstar, obj->n) : NAN;
+}
+
+/* The fp32 paths' figures at step t: measured once per distinct x. */
+static void measure_fp32(eng *e, uint64_t t)
+{
+    const ob_engine_objective *obj = e->obj;
+    size_t n = e->n;
+    double xr_norm = norm2(e->xr, n);
+    int lead = -1;
+    for (int i = 0; i < OB_ISA_COUNT; i++) {
+        epath *p = &e->p[i];
+        ob_engine_path_result *pr = &e->r->p[OB_ENGINE_PATH_ISA(i)];
+        if (!p->active) continue;
+        if (pr->diverged_at && t != pr->diverged_at) {
+            p->loss = p->gap = p->dist = NAN;
+            continue;
+        }
+        if (lead >= 0 && memcmp(p->x, e->p[lead].x, n * sizeof(float)) == 0) {
+            p->loss = e->p[lead].loss;
+            p->gap = e->p[lead].gap;
+            p->dist = e->p[lead].dist;
+            p->dev = e->p[lead].dev;
+        } else {
+            widen(p->x, e->xprev, n);
+            measure(obj, e->xprev, t, &p->loss, &p->gap, &p->dist);
+            p->dev = e->ref ? dist_to(e->xprev, e->xr, n) / (xr_norm > 1e-12 ? xr_norm : 1e-12) : NAN;
+        }
+        if (lead < 0) lead = i;
+        track_target(obj, pr, p->loss, p->gap, p->dist, t, p->clock);
+        if (p->dev > pr->max_dev) pr->max_dev = p->dev;
+        if (!pr->dev_exceeds_step && p->dev > OB_ENGINE_DEV_THRESHOLD) pr->dev_exceeds_step = t;
+    }
+}
+
+/* Convergence at step t, handed to the row and progress observers. */
+static void measure_step(eng *e, uint64_t t)
+{
+    const ob_engine_cfg *c = e->c;
+    ob_engine_path_result *rr = &e->r->p[OB_ENGINE_REF];
+    ob_engine_row row = {.t = t, .n = e->n, .paths = c->paths, .x_ref = e->xr};
+    row.loss[0] = row.gap[0] = row.dist[0] = row.agree[0] = row.dev[0] = NAN;
+    if (e->ref && (!rr->diverged_at || t == rr->diverged_at)) {
+        measure(e->obj, e->xr, t, &row.loss[0], &row.gap[0], &row.dist[0]);
+        track_target(e->obj, rr, row.loss[0], row.gap[0], row.dist[0], t, rr->time_s);
+    }
+    row.gnorm[0] = norm2(e->gr, e->n);
+    measure_fp32(e, t);
+    for (int i = 0; i < OB_ISA_COUNT; i++) {
+        const epath *p = &e->p[i];
+        int k = OB_ENGINE_PATH_ISA(i);
+        row.x32[i] = p->x;
+        row.loss[k] = p->loss;
+        row.gap[k] = p->gap;
+        row.dist[k] = p->dist;
+        row.gnorm[k] = p->gnorm;
+        row.agree[k] = p->agree;
+        row.dev[k] = p->dev;
+    }
+    row.grad_evals = t * (e->xhr ? 2 : 1);
+    if (c->obs.row) c->obs.row(c->obs.ctx, &row);
+    if (t > 0 && c->obs.progress) c->obs.progress(c->obs.ctx, t, c->steps);
+}
+
+/* ---- the run ---------------------------------------------------------------------- */
+
+static void eng_start(eng *e, const ob_engine_objective *obj, const ob_engine_cfg *c, ob_engine_result *r)
+{
+    size_t n = e->n;
+    e->obj = obj;
+    e->c = c;
+    e->r = r;
+    e->ref = (c->paths & 1u) != 0;
+    e->lead = -1;
+    memcpy(e->xr, obj->x0, n * sizeof(double));
+    r->p[OB_ENGINE_REF].ran = e->ref;
+    for (int i = 0; i < OB_ISA_COUNT; i++) {
+        ob_engine_path_result *pr = &r->p[OB_ENGINE_PATH_ISA(i)];
+        pr->identical = 1;
+        if (!e->p[i].active) continue;
+        pr->ran = 1;
+        if (e->lead < 0) e->lead = i;
+        for (size_t j = 0; j < n; j++) e->p[i].x[j] = (float)obj->x0[j];
+    }
+}
+
+static void eng_finish(eng *e)
+{
+    for (int i = 0; i < OB_ISA_COUNT; i++) {
+        ob_engine_path_result *pr = &e->r->p[OB_ENGINE_PATH_ISA(i)];
+        if (!pr->ran) continue;
+        pr->time_s = e->p[i].clock;
+        pr->agree_ok = pr->max_agree <= e->c->opt->agree_bound;
+    }
+}
+
+/* Step t of every path; -1 with a message when its hyperparameters are bad. */
+static int step_all(eng *e, uint64_t t, char *err, size_t errlen)
+{
+    const ob_engine_cfg *c = e->c;
+    const ob_optimizer *o = c->opt;
+    const ob_engine_sampling *sp = &c->sampling;
+    ob_hparams ht = c->h;
+    if (c->sched && (ob_schedule_apply(c->sched, o, &c->h, t, &ht, err, errlen) != 0 ||
+                     ob_validate(o, &ht, err, errlen) != 0))
+        return -1;  /* e.g. a onecycle schedule shorter than the run */
+    int probe = c->obs.probe && sp->probe_every && t % sp->probe_every == 0;
+    int check = t <= sp->agree_dense || (sp->agree_every && t % sp->agree_every == 0);
+    ref_step(e, &ht, t, probe);
+    ob_step_scalars s;
+    o->prepare(&ht, t, &s);
+    int glead = -1;
+    for (int i = 0; i < OB_ISA_COUNT; i++) {
+        if (!e->p[i].active || e->r->p[OB_ENGINE_PATH_ISA(i)].diverged_at) continue;
+        fp32_step(e, i, glead, &ht, t, &s, check, probe);
+        if (glead < 0) glead = i;
+    }
+    return 0;
+}
+
+int ob_engine_run(const ob_engine_objective *obj, const ob_engine_cfg *c, ob_engine_result *r, char *err,
+                  size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    eng e;
+    memset(&e, 0, sizeof e);
+    e.n = obj->n;
+    if (eng_alloc(&e, c, obj->n) != 0) {
+        snprintf(err, errlen, "out of memory for %s with n = %zu", c->opt->name, obj->n);
+        r->status = OB_ENGINE_ENOMEM;
+        return -1;
+    }
+    const uint64_t every = obj->loss ? c->sampling.measure_every : 0;
+    e.conv = every != 0;
+    eng_start(&e, obj, c, r);
+    int rc = 0;
+    for (uint64_t t = 0; t <= c->steps; t++) {
+        int sig = c->interruptible ? ob_interrupted() : 0;
+        if (sig) {
+            snprintf(err, errlen, "interrupted by %s at step %llu of %llu", ob_interrupt_name(sig),
+                     (unsigned long long)t, (unsigned long long)c->steps);
+            r->status = OB_ENGINE_EINTR;
+            r->signal = sig;
+            r->stopped_at = t;
+            rc = -1;
+            break;
+        }
+        if (t > 0 && step_all(&e, t, err, errlen) != 0) {
+            r->status = OB_ENGINE_EHPARAMS;
+            r->stopped_at = t;
+            rc = -1;
+            break;
+        }
+        if (every && (t % every == 0 || t == c->steps)) measure_step(&e, t);
+    }
+    eng_finish(&e);
+    eng_free(&e);
+    return rc;
+}

@@ -1,0 +1,215 @@
+/*
+ * ob_engine.h — the trajectory engine behind `optbench run` and
+ * `optbench repro`: an optimizer stepped on one objective along the fp64
+ * reference path and the chosen fp32 kernel paths side by side.
+ *
+ * Per step t (1..steps), in path order:
+ *   - the reference path evaluates the gradient at its x (double), takes
+ *     the reference step and is projected onto the box;
+ *   - each fp32 path evaluates the gradient at its own x, widened (shared
+ *     with the first fp32 path that stepped while their x are bitwise the
+ *     same, which is every path while the ISAs agree), steps with its
+ *     ISA's kernel and is projected with the box ends rounded to fp32;
+ *     on the steps the sampling policy picks, the kernel step is compared
+ *     with a reference step from the same widened state (single-step
+ *     agreement, README "Agreement bounds");
+ *   - each fp32 path is compared bit for bit with the lead fp32 path (the
+ *     lowest ISA that runs, scalar when it runs): SAM's x_hat, x and every
+ *     state array in use, and the first difference is recorded.
+ * With SAM (sam_rho > 0, kernels/framework/ob_sam.h) every path evaluates
+ * the gradient twice per step: at x, then at its perturbed point x_hat
+ * with the same t (the same mini-batch); the base step uses the second.
+ *
+ * The sampling policy also picks the steps (and t = 0) at which
+ * convergence is measured when the objective has a loss: loss, f - f*,
+ * ||x - x*||, and each fp32 trajectory's deviation from the reference's;
+ * a path whose loss is not finite there has diverged and stops.
+ *
+ * Observers receive what the callers measure or write: every step of
+ * every path (with the point before and after it), the state before the
+ * kernel step on probed steps, every checked agreement error, a row of
+ * figures at each measured step (the CSV of `optbench run`), and the
+ * progress.
+ */
+#ifndef OB_ENGINE_H
+#define OB_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "optbench/optimizers.h"
+#include "harness/core/ob_schedule.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Path 0 is the fp64 reference; path 1 + isa is the fp32 kernel of isa. */
+#define OB_ENGINE_REF 0
+#define OB_ENGINE_MAX_PATHS (1 + OB_ISA_COUNT)
+#define OB_ENGINE_PATH_ISA(isa) (1 + (int)(isa))
+
+/* A relative deviation from the fp64 trajectory above this is reported
+ * (the first step at which it happens). */
+#define OB_ENGINE_DEV_THRESHOLD 1e-3
+
+/* An objective: f_t and its gradient in double, and optionally a loss to
+ * measure convergence with.  The box, when set, is applied after every
+ * step (projection; comparisons, so a NaN iterate stays NaN). */
+typedef struct ob_engine_objective {
+    size_t n;
+    const double *x0;
+    int has_box;
+    double lo, hi;
+    /* f_t(x); writes the gradient to g (length n). */
+    double (*eval)(void *ctx, const double *x, double *g, uint64_t t);
+    void *ctx;
+    /* The loss measured at the sampled steps (NULL: no measurement). */
+    double (*loss)(void *ctx, const double *x, uint64_t t);
+    int has_fstar;
+    double fstar, tol;        /* the target: f - f* <= tol */
+    const double *xstar;      /* NULL: unknown */
+} ob_engine_objective;
+
+/* How often the engine checks and measures. */
+typedef struct ob_engine_sampling {
+    /* Agreement with the reference on every step <= agree_dense and on
+     * every agree_every-th step after it (0: never after);
+     * OB_ENGINE_EVERY_STEP checks every step. */
+    uint64_t agree_dense, agree_every;
+    /* Convergence at t = 0, every measure_every-th step and the last
+     * (0: never). */
+    uint64_t measure_every;
+    /* Probes before the kernel step on t % probe_every == 0 (0: never). */
+    uint64_t probe_every;
+} ob_engine_sampling;
+
+#define OB_ENGINE_EVERY_STEP UINT64_MAX
+
+/* The policy of `optbench run`: agreement at every step; convergence at
+ * about 1000 evenly spaced steps (50 on stochastic problems, whose loss is
+ * a full pass over the data), since a loss can cost far more than a step. */
+ob_engine_sampling ob_engine_sampling_convergence(uint64_t steps, int stochastic);
+
+/* What a step observer sees after one path took step t. */
+typedef struct ob_engine_step {
+    int path;
+    uint64_t t;
+    size_t n;
+    const double *x_prev;  /* the point where step t's gradient was taken */
+    double f_prev;         /* f_t(x_prev) */
+    const double *g;       /* the gradient the step used (fp32-rounded on fp32 paths) */
+    const double *x;       /* the point after the step (and the projection) */
+    /* fp32 path only: 1 when x and every state array are bit-identical to
+     * the lead fp32 path's (which the observer saw just before), so that
+     * expensive measurements can be copied from it. */
+    int same_as_lead;
+    const double *x_ref;   /* fp32 paths: the reference's x after step t (NULL: no reference) */
+} ob_engine_step;
+
+/* State handed to a probe before the kernel step (one of the two is set). */
+typedef struct ob_engine_probe {
+    int path;
+    uint64_t t;
+    size_t n;
+    const ob_hparams *h;   /* the hyperparameters in force at step t */
+    const float *x32, *g32;
+    float *const *st32;    /* the optimizer's state, must not be modified */
+    const double *x64, *g64;
+    double *const *st64;
+} ob_engine_probe;
+
+/* The figures of a measured step (NaN where not measured). */
+typedef struct ob_engine_row {
+    uint64_t t;
+    size_t n;
+    unsigned paths;
+    double loss[OB_ENGINE_MAX_PATHS], gap[OB_ENGINE_MAX_PATHS], dist[OB_ENGINE_MAX_PATHS];
+    double gnorm[OB_ENGINE_MAX_PATHS];  /* ||g|| of the path's last gradient */
+    double agree[OB_ENGINE_MAX_PATHS];  /* fp32: the last checked agreement error (u*S) */
+    double dev[OB_ENGINE_MAX_PATHS];    /* fp32: ||x - x_ref|| / ||x_ref|| */
+    const double *x_ref;
+    const float *x32[OB_ISA_COUNT];
+    uint64_t grad_evals;                /* per path, up to step t */
+} ob_engine_row;
+
+/* Callbacks (each may be NULL), all with ctx. */
+typedef struct ob_engine_observer {
+    void *ctx;
+    void (*step)(void *ctx, const ob_engine_step *s);
+    void (*probe)(void *ctx, const ob_engine_probe *p);
+    void (*agree)(void *ctx, int path, uint64_t t, double err);
+    void (*row)(void *ctx, const ob_engine_row *r);
+    void (*progress)(void *ctx, uint64_t t, uint64_t steps);  /* after each row, t > 0 */
+} ob_engine_observer;
+
+typedef struct ob_engine_cfg {
+    const ob_optimizer *opt;
+    ob_hparams h;                 /* base hyperparameters (lr before the schedule) */
+    const ob_schedule *sched;     /* NULL: h at every step (validated by the caller) */
+    uint64_t steps;
+    unsigned paths;               /* bit p: run path p (bit 0 the reference) */
+    int threads;                  /* per kernel step (kernels/framework threads) */
+    int interruptible;            /* 1: stop between steps on SIGINT/SIGTERM */
+    ob_engine_sampling sampling;
+    ob_engine_observer obs;
+    /* Test hook: replaces the kernel of an fp32 path (NULL: the table's). */
+    ob_kernel_fn kernel_override[OB_ISA_COUNT];
+} ob_engine_cfg;
+
+/* Figures of one path. */
+typedef struct ob_engine_path_result {
+    int ran;
+    char skipped[32];               /* why an asked-for path did not run ("no avx2 kernel"), else "" */
+    double final_loss;
+    double final_gap;               /* loss - f*, NaN when f* is unknown */
+    double final_dist;              /* ||x - x*||, NaN when x* is unknown */
+    uint64_t steps_to_target;       /* 0: target not reached (or no f*) */
+    double time_to_target_s;
+    uint64_t diverged_at;           /* 0: never; else the step whose loss was NaN/Inf */
+    double time_s;                  /* total wall time of this path (timed when convergence is measured) */
+    /* fp32 paths only: */
+    double max_agree;               /* worst single-step error, in u*S */
+    uint64_t max_agree_step;
+    size_t max_agree_elem;
+    char max_agree_array[32];
+    int agree_ok;                   /* max_agree <= the optimizer's bound */
+    int identical;                  /* bit-identical to the lead fp32 path at every step */
+    uint64_t first_diff_step;
+    size_t first_diff_elem;
+    char first_diff_array[32];
+    double max_dev;                 /* max relative deviation from the fp64 trajectory */
+    uint64_t dev_exceeds_step;      /* first step with deviation > OB_ENGINE_DEV_THRESHOLD; 0 never */
+    uint64_t steps;                 /* steps taken */
+    uint64_t agree_checked;         /* steps whose agreement was checked */
+} ob_engine_path_result;
+
+/* Why a run stopped early. */
+enum { OB_ENGINE_OK, OB_ENGINE_EHPARAMS, OB_ENGINE_ENOMEM, OB_ENGINE_EINTR };
+
+typedef struct ob_engine_result {
+    ob_engine_path_result p[OB_ENGINE_MAX_PATHS];
+    int status;                     /* OB_ENGINE_* */
+    int signal;                     /* OB_ENGINE_EINTR: the signal */
+    uint64_t stopped_at;            /* the step at which it stopped */
+} ob_engine_result;
+
+/* The kernel of an fp32 path: the override, else the table's (NULL when
+ * not built). */
+ob_kernel_fn ob_engine_kernel(const ob_engine_cfg *c, ob_isa isa);
+
+/* 0 when every fp32 path in `paths` has a kernel that runs on this CPU,
+ * else -1 with a message naming the first that does not. */
+int ob_engine_check_paths(const ob_optimizer *o, unsigned paths, char *err, size_t errlen);
+
+/* Runs one trajectory of every path in cfg->paths from obj->x0 (see the
+ * top of this header).  Returns 0, or -1 with a message and r->status: bad
+ * hyperparameters at some step (a schedule), out of memory, or a signal
+ * seen between steps (r->signal; the figures so far are in r). */
+int ob_engine_run(const ob_engine_objective *obj, const ob_engine_cfg *cfg, ob_engine_result *r, char *err,
+                  size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
