@@ -16,13 +16,7 @@
 #include "harness/core/ob_agree.h"
 #include "harness/core/ob_interrupt.h"
 #include "harness/core/ob_state.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "harness/core/ob_util.h"
 
 static double norm2(const double *x, size_t n)
 {
@@ -173,7 +167,7 @@ static void ref_step(eng *e, const ob_hparams *ht, uint64_t t, int probe)
     ob_engine_path_result *pr = &e->r->p[OB_ENGINE_REF];
     size_t n = e->n;
     if (!e->ref || pr->diverged_at) return;
-    double t0 = e->conv ? now_s() : 0;
+    double t0 = e->conv ? ob_now_s() : 0;
     if (c->obs.step) memcpy(e->xprev, e->xr, n * sizeof(double));
     double f = e->obj->eval(e->obj->ctx, e->xr, e->gr, t);
     const double *gstep = e->gr;
@@ -189,7 +183,7 @@ static void ref_step(eng *e, const ob_hparams *ht, uint64_t t, int probe)
     }
     c->opt->reference(ht, t, n, e->xr, gstep, e->str, NULL);
     project64(e->obj, e->xr);
-    if (e->conv) pr->time_s += now_s() - t0;
+    if (e->conv) pr->time_s += ob_now_s() - t0;
     pr->steps++;
     if (c->obs.step) {
         ob_engine_step s = {OB_ENGINE_REF, t, n, e->xprev, f, gstep, e->xr, 0, NULL};
@@ -310,7 +304,7 @@ static void fp32_step(eng *e, int i, int glead, const ob_hparams *ht, uint64_t t
     epath *p = &e->p[i];
     ob_engine_path_result *pr = &e->r->p[OB_ENGINE_PATH_ISA(i)];
     size_t n = e->n;
-    double t0 = e->conv ? now_s() : 0;
+    double t0 = e->conv ? ob_now_s() : 0;
     const float *gstep = gradient(e, i, glead, ht, t);
     if (probe) {
         ob_engine_probe pb = {OB_ENGINE_PATH_ISA(i), t, n, ht, p->x, gstep, p->st, NULL, NULL, NULL};
@@ -334,7 +328,7 @@ static void fp32_step(eng *e, int i, int glead, const ob_hparams *ht, uint64_t t
                                c->threads);
     }
     project32(e->obj, p->x);
-    if (e->conv) p->clock += now_s() - t0;
+    if (e->conv) p->clock += ob_now_s() - t0;
     pr->steps++;
     int same = i != e->lead && same_as_lead(e, i, t, ht);
     if (c->obs.step) {

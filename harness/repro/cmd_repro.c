@@ -12,6 +12,7 @@
 #include "ob_repro.h"
 #include "harness/core/ob_results.h"
 #include "harness/run/ob_run.h"
+#include "harness/core/ob_util.h"
 
 static const ob_opt repro_opts[] = {
     {"isa", "LIST", 0, "fp32 instruction sets, comma-separated (default: every one this CPU runs); the fp64 "
@@ -98,13 +99,6 @@ static int parse_paths(const ob_args *a, unsigned *paths, FILE *err)
     return OB_EXIT_OK;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static void table_header(FILE *out)
 {
     fprintf(out, "%-17s %-15s %-8s %7s  %s\n", "reproduction", "verdict", "kernels", "time", "measured");
@@ -176,7 +170,7 @@ static int run_entries(int argc, char **argv, const ob_repro_entry **sel, size_t
                        ob_repro_outcome *res, FILE *out, FILE *err)
 {
     char msg[1024];
-    double t0 = now_s();
+    double t0 = ob_now_s();
     int failures = 0, mismatches = 0, figure_failures = 0;
     const ob_repro_entry **done_e = calloc(nsel ? nsel : 1, sizeof *done_e);
     size_t ndone = 0;
@@ -207,7 +201,7 @@ static int run_entries(int argc, char **argv, const ob_repro_entry **sel, size_t
     table_header(out);
     for (size_t i = 0; i < ndone; i++) table_row(out, done_e[i], &res[i]);
     fprintf(out, "\n%zu reproduction%s in %.1f s (%s mode, paths: reference", ndone, ndone == 1 ? "" : "s",
-            now_s() - t0, o->short_mode ? "short" : "full");
+            ob_now_s() - t0, o->short_mode ? "short" : "full");
     for (int p = 1; p < OB_REPRO_MAX_PATHS; p++)
         if ((o->paths >> p) & 1u) fprintf(out, ", %s", ob_repro_path_name(p));
     fprintf(out, "); results in %s\n", o->repro_dir);

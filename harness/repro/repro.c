@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "harness/core/ob_results.h"
+#include "harness/core/ob_util.h"
 #include "repro_internal.h"
 
 /* In the order `optbench repro list` shows them and the report lists them. */
@@ -102,12 +103,6 @@ int ob_repro_csv_commit(ob_repro_csv *c, char *err, size_t errlen)
 void ob_repro_csv_abort(ob_repro_csv *c)
 {
     ob_atomic_abort(&c->af);
-}
-
-void ob_repro_json_num(cJSON *obj, const char *key, double v)
-{
-    if (isfinite(v)) cJSON_AddNumberToObject(obj, key, v);
-    else cJSON_AddNullToObject(obj, key);
 }
 
 int ob_repro_first_fp32(unsigned paths)
@@ -261,13 +256,6 @@ int ob_repro_figure(const ob_repro_entry *e, const ob_repro_opts *o, ob_repro_ou
 
 /* ---- one entry ------------------------------------------------------------------------ */
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 int ob_repro_run_entry(const ob_repro_entry *e, const ob_repro_opts *o, ob_repro_outcome *out, char *err,
                        size_t errlen)
 {
@@ -275,7 +263,7 @@ int ob_repro_run_entry(const ob_repro_entry *e, const ob_repro_opts *o, ob_repro
     ob_repro_kernels_init(&out->kernels);
     out->verdict = OB_REPRO_INCONCLUSIVE;
     out->short_mode = o->short_mode;
-    double t0 = now_s();
+    double t0 = ob_now_s();
     if (ob_mkdirs(o->repro_dir, err, errlen) != 0) return -1;
     if (e->run(e, o, out, err, errlen) != 0) {
         ob_repro_outcome_free(out);
@@ -286,7 +274,7 @@ int ob_repro_run_entry(const ob_repro_entry *e, const ob_repro_opts *o, ob_repro
         if (e->figure(e, o, out, out->figure_error, sizeof out->figure_error) != 0 && !out->figure_error[0])
             snprintf(out->figure_error, sizeof out->figure_error, "the figure could not be drawn");
     }
-    out->time_s = now_s() - t0;
+    out->time_s = ob_now_s() - t0;
     return 0;
 }
 
@@ -303,12 +291,12 @@ static cJSON *kernels_json(const ob_repro_kernels *k)
         cJSON_AddNumberToObject(jp, "steps", (double)kp->steps);
         if (p == OB_REPRO_REF) continue;
         cJSON_AddNumberToObject(jp, "agreement_checked_steps", (double)kp->agree_checked);
-        ob_repro_json_num(jp, "agreement_max_u", kp->max_agree);
+        ob_json_add_num(jp, "agreement_max_u", kp->max_agree);
         cJSON_AddNumberToObject(jp, "agreement_bound_u", kp->bound);
         cJSON_AddBoolToObject(jp, "agreement_ok", kp->agree_ok);
         cJSON_AddBoolToObject(jp, "bit_identical", kp->identical);
         if (!kp->identical) cJSON_AddNumberToObject(jp, "first_difference_step", (double)kp->first_diff_step);
-        ob_repro_json_num(jp, "max_deviation_from_fp64", kp->max_dev);
+        ob_json_add_num(jp, "max_deviation_from_fp64", kp->max_dev);
     }
     return j;
 }

@@ -34,6 +34,7 @@
 #include "ob_repro.h"
 #include "harness/core/ob_state.h"
 #include "harness/testkit/ob_testdata.h"
+#include "harness/core/ob_util.h"
 #include "repro_internal.h"
 
 /* ---- the check ------------------------------------------------------------------ */
@@ -258,7 +259,7 @@ static void adamw_report(const ob_repro_adamw_measured *m, uint64_t T, ob_repro_
         cJSON *jg = cJSON_AddObjectToObject(j, gname[gr]);
         cJSON_AddNumberToObject(jg, "h", m->h[gr]);
         cJSON_AddNumberToObject(jg, "sigma", m->sigma[gr]);
-        ob_repro_json_num(jg, "sqrt_v_hat", m->rms[gr]);
+        ob_json_add_num(jg, "sqrt_v_hat", m->rms[gr]);
         cJSON_AddNumberToObject(jg, "predicted_retained_l2", m->h[gr] / (m->h[gr] + AW_WD));
         cJSON_AddNumberToObject(jg, "predicted_retained_adamw", m->h[gr] / (m->h[gr] + AW_WD * m->sigma[gr]));
     }
@@ -267,10 +268,10 @@ static void adamw_report(const ob_repro_adamw_measured *m, uint64_t T, ob_repro_
         for (int p = 0; p < OB_REPRO_MAX_PATHS; p++) {
             if (!((m->paths >> p) & 1u)) continue;
             cJSON *jp = cJSON_AddObjectToObject(jm, ob_repro_path_name(p));
-            ob_repro_json_num(jp, "effective_decay_A", m->decay[k][p][OB_AW_A]);
-            ob_repro_json_num(jp, "effective_decay_B", m->decay[k][p][OB_AW_B]);
-            ob_repro_json_num(jp, "retained_A", m->retained[k][p][OB_AW_A]);
-            ob_repro_json_num(jp, "retained_B", m->retained[k][p][OB_AW_B]);
+            ob_json_add_num(jp, "effective_decay_A", m->decay[k][p][OB_AW_A]);
+            ob_json_add_num(jp, "effective_decay_B", m->decay[k][p][OB_AW_B]);
+            ob_json_add_num(jp, "retained_A", m->retained[k][p][OB_AW_A]);
+            ob_json_add_num(jp, "retained_B", m->retained[k][p][OB_AW_B]);
         }
     }
     out->measured = j;

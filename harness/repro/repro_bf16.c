@@ -27,6 +27,7 @@
 #include "optbench/problems.h"
 #include "ob_repro.h"
 #include "harness/testkit/ob_testdata.h"
+#include "harness/core/ob_util.h"
 #include "repro_internal.h"
 
 /* ---- the check ------------------------------------------------------------------ */
@@ -400,13 +401,13 @@ static int bf16_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_o
     ob_hparams_default(o, &hd);
     for (size_t q = 0; q < m.n_problems; q++) {
         cJSON *jq = cJSON_AddObjectToObject(jp, m.problem[q]);
-        ob_repro_json_num(jq, "gap0", m.gap0[q]);
-        ob_repro_json_num(jq, "gap_fp64", m.gap_fp64[q]);
+        ob_json_add_num(jq, "gap0", m.gap0[q]);
+        ob_json_add_num(jq, "gap_fp64", m.gap_fp64[q]);
         for (int f = 0; f < OB_BF16_FORMATS; f++) {
             cJSON *jf = cJSON_AddObjectToObject(jq, bf16_formats[f]);
             ob_format fmt;
             ob_format_parse(bf16_formats[f], &fmt, err, errlen);
-            ob_repro_json_num(jf, "gap", m.gap[q][f]);
+            ob_json_add_num(jf, "gap", m.gap[q][f]);
             cJSON_AddNumberToObject(jf, "bytes_per_param", (double)ob_mixed_traffic_bytes(o, &hd, &fmt));
             cJSON_AddNumberToObject(jf, "skipped_steps", (double)m.skipped[q][f]);
         }

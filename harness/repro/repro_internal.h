@@ -25,8 +25,6 @@ int ob_repro_csv_open(ob_repro_csv *c, const ob_repro_opts *o, const char *stem,
 int ob_repro_csv_commit(ob_repro_csv *c, char *err, size_t errlen);
 void ob_repro_csv_abort(ob_repro_csv *c);
 
-/* Adds a number, or null when it is not finite (JSON has no NaN). */
-void ob_repro_json_num(cJSON *obj, const char *key, double v);
 /* The first fp32 path in a mask (1 + isa), or -1 when none runs. */
 int ob_repro_first_fp32(unsigned paths);
 

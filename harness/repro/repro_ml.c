@@ -30,6 +30,7 @@
 #include "optbench/problems.h"
 #include "ob_repro.h"
 #include "repro_internal.h"
+#include "harness/core/ob_util.h"
 
 /* ---- checks ----------------------------------------------------------------------- */
 
@@ -252,7 +253,7 @@ static cJSON *tuning_json(const ob_repro_tuning *t)
     for (size_t i = 0; i < t->n; i++) {
         cJSON *e = cJSON_CreateObject();
         cJSON_AddNumberToObject(e, "lr", t->lr[i]);
-        ob_repro_json_num(e, "loss", t->loss[i]);
+        ob_json_add_num(e, "loss", t->loss[i]);
         cJSON_AddItemToArray(g, e);
     }
     return j;
@@ -407,7 +408,7 @@ static int kingma_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro
     cJSON_AddNumberToObject(j, "batch", 128);
     cJSON_AddNumberToObject(j, "epochs", m->epochs);
     cJSON_AddNumberToObject(j, "steps_per_epoch", (double)per_epoch);
-    ob_repro_json_num(j, "initial_loss", loss0);
+    ob_json_add_num(j, "initial_loss", loss0);
     for (int k = 0; k < OB_KB_METHODS; k++) {
         cJSON *jm = cJSON_AddObjectToObject(j, kb_name[k]);
         cJSON_AddItemToObject(jm, "tuning", tuning_json(&m->tuning[k]));
@@ -524,13 +525,13 @@ static int duchi_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_
     cJSON_AddNumberToObject(j, "examples", 10000);
     cJSON_AddNumberToObject(j, "batch", (double)pb->batch);
     cJSON_AddNumberToObject(j, "epochs", epochs);
-    ob_repro_json_num(j, "initial_loss", loss0);
+    ob_json_add_num(j, "initial_loss", loss0);
     for (int k = 0; k < OB_DUCHI_METHODS; k++) {
         cJSON *jm = cJSON_AddObjectToObject(j, duchi_name[k]);
         cJSON_AddItemToObject(jm, "tuning", tuning_json(&m.tuning[k]));
         cJSON *jl = cJSON_AddObjectToObject(jm, "final_loss");
         for (int p = 0; p < OB_REPRO_MAX_PATHS; p++)
-            if ((m.paths >> p) & 1u) ob_repro_json_num(jl, ob_repro_path_name(p), m.loss[k][p]);
+            if ((m.paths >> p) & 1u) ob_json_add_num(jl, ob_repro_path_name(p), m.loss[k][p]);
     }
     out->measured = j;
     const ob_repro_tuning *ta = &m.tuning[OB_DUCHI_ADAGRAD], *ts = &m.tuning[OB_DUCHI_SGD];

@@ -17,6 +17,7 @@
 #include "optbench/problems.h"
 #include "ob_repro.h"
 #include "repro_internal.h"
+#include "harness/core/ob_util.h"
 
 ob_repro_verdict ob_repro_check_nqm(const ob_repro_nqm_measured *m, char *why, size_t len)
 {
@@ -151,12 +152,12 @@ static void nqm_report(const ob_repro_nqm_measured *m, ob_repro_outcome *out)
     for (size_t i = 0; i < m->n_checkpoints; i++) {
         cJSON *ji = cJSON_CreateObject();
         cJSON_AddNumberToObject(ji, "t", (double)m->t[i]);
-        ob_repro_json_num(ji, "expected", m->expected[i]);
+        ob_json_add_num(ji, "expected", m->expected[i]);
         for (int p = 0; p < OB_REPRO_MAX_PATHS; p++) {
             if (!((m->paths >> p) & 1u)) continue;
             cJSON *jp = cJSON_AddObjectToObject(ji, ob_repro_path_name(p));
-            ob_repro_json_num(jp, "mean", m->mean[p][i]);
-            ob_repro_json_num(jp, "stderr", m->stderr_[p][i]);
+            ob_json_add_num(jp, "mean", m->mean[p][i]);
+            ob_json_add_num(jp, "stderr", m->stderr_[p][i]);
             double z = fabs(m->mean[p][i] - m->expected[i]) / m->stderr_[p][i];
             if (z > zmax) {
                 zmax = z;

@@ -17,6 +17,7 @@
 #include "optbench/problems.h"
 #include "ob_repro.h"
 #include "repro_internal.h"
+#include "harness/core/ob_util.h"
 
 /* ---- the check ----------------------------------------------------------------- */
 
@@ -182,12 +183,12 @@ static void online_report(const online_spec *sp, const ob_repro_online_measured 
             if (!((m->paths >> p) & 1u)) continue;
             const ob_repro_online_path *r = &dest[k][p];
             cJSON *jp = cJSON_AddObjectToObject(jo, ob_repro_path_name(p));
-            ob_repro_json_num(jp, "x_final", r->x_final);
-            ob_repro_json_num(jp, "x_tail_mean", r->x_tail_mean);
-            ob_repro_json_num(jp, "avg_regret_T", r->regret_T);
-            ob_repro_json_num(jp, "avg_regret_T_over_10", r->regret_T10);
-            ob_repro_json_num(jp, "regret_rate_early", r->rate_early);
-            ob_repro_json_num(jp, "regret_rate_late", r->rate_late);
+            ob_json_add_num(jp, "x_final", r->x_final);
+            ob_json_add_num(jp, "x_tail_mean", r->x_tail_mean);
+            ob_json_add_num(jp, "avg_regret_T", r->regret_T);
+            ob_json_add_num(jp, "avg_regret_T_over_10", r->regret_T10);
+            ob_json_add_num(jp, "regret_rate_early", r->rate_early);
+            ob_json_add_num(jp, "regret_rate_late", r->rate_late);
         }
     }
     out->measured = j;

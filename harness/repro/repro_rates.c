@@ -50,6 +50,7 @@
 #include "optbench/problems.h"
 #include "ob_repro.h"
 #include "repro_internal.h"
+#include "harness/core/ob_util.h"
 
 static const char *const rate_name[OB_RATE_METHODS] = {"gd", "gd_1L", "heavy_ball", "nesterov"};
 static const char *const rate_label[OB_RATE_METHODS] = {"GD 2/(L+mu)", "GD 1/L", "heavy ball", "Nesterov"};
@@ -310,12 +311,12 @@ static void rates_report(const ob_repro_rates_measured *m, double floor, ob_repr
             cJSON *jw = cJSON_AddObjectToObject(jr, "worst_ratio");
             for (int p = 0; p < OB_REPRO_MAX_PATHS; p++) {
                 if (!((m->paths >> p) & 1u)) continue;
-                ob_repro_json_num(jw, ob_repro_path_name(p), m->worst[ki][r][p]);
+                ob_json_add_num(jw, ob_repro_path_name(p), m->worst[ki][r][p]);
                 if (m->worst[ki][r][p] > worst_all || isnan(m->worst[ki][r][p])) worst_all = m->worst[ki][r][p];
             }
         }
     }
-    ob_repro_json_num(j, "worst_ratio", worst_all);
+    ob_json_add_num(j, "worst_ratio", worst_all);
     out->measured = j;
     snprintf(out->summary, sizeof out->summary, "worst observed/bound over every kappa and path: %.3g;", worst_all);
     for (int r = 0; r < OB_RATE_METHODS; r++) {

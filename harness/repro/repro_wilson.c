@@ -26,6 +26,7 @@
 
 #include "ob_repro.h"
 #include "harness/testkit/ob_testdata.h"
+#include "harness/core/ob_util.h"
 #include "repro_internal.h"
 
 /* ---- the check ------------------------------------------------------------------- */
@@ -295,11 +296,11 @@ static void wilson_report(const ob_repro_wilson_measured *m, size_t features, ui
             if (!((m->paths >> p) & 1u)) continue;
             const ob_repro_wilson_run *r = &m->run[k][p];
             cJSON *jp = cJSON_AddObjectToObject(jm, ob_repro_path_name(p));
-            ob_repro_json_num(jp, "w1", r->w[0]);
-            ob_repro_json_num(jp, "w2", r->w[1]);
-            ob_repro_json_num(jp, "w3", r->w[2]);
-            ob_repro_json_num(jp, "train_loss", r->train_loss);
-            ob_repro_json_num(jp, "test_error", r->test_error);
+            ob_json_add_num(jp, "w1", r->w[0]);
+            ob_json_add_num(jp, "w2", r->w[1]);
+            ob_json_add_num(jp, "w3", r->w[2]);
+            ob_json_add_num(jp, "train_loss", r->train_loss);
+            ob_json_add_num(jp, "test_error", r->test_error);
         }
     }
     out->measured = j;

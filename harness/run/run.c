@@ -24,6 +24,7 @@
 #include "harness/core/ob_interrupt.h"
 #include "harness/core/ob_results.h"
 #include "harness/engine/ob_engine.h"
+#include "harness/core/ob_util.h"
 
 static void csv_header(FILE *f, const ob_case *c, size_t n)
 {
@@ -287,18 +288,12 @@ int ob_run_case(const ob_case *asked, const char *csv_path, ob_case_result *r, c
 
 /* ---- reporting ------------------------------------------------------------ */
 
-static void add_num(cJSON *o, const char *k, double v)
-{
-    if (isfinite(v)) cJSON_AddNumberToObject(o, k, v);
-    else cJSON_AddNullToObject(o, k);
-}
-
 static cJSON *path_json(const ob_path_result *p, int fp32, double bound)
 {
     cJSON *j = cJSON_CreateObject();
-    add_num(j, "final_loss", p->final_loss);
-    add_num(j, "final_gap", p->final_gap);
-    add_num(j, "final_dist", p->final_dist);
+    ob_json_add_num(j, "final_loss", p->final_loss);
+    ob_json_add_num(j, "final_gap", p->final_gap);
+    ob_json_add_num(j, "final_dist", p->final_dist);
     if (p->steps_to_target) {
         cJSON_AddNumberToObject(j, "steps_to_target", (double)p->steps_to_target);
         cJSON_AddNumberToObject(j, "time_to_target_s", p->time_to_target_s);
@@ -311,7 +306,7 @@ static cJSON *path_json(const ob_path_result *p, int fp32, double bound)
     cJSON_AddNumberToObject(j, "time_s", p->time_s);
     if (!fp32) return j;
     cJSON *a = cJSON_AddObjectToObject(j, "agreement");
-    add_num(a, "max_error_u", p->max_agree);
+    ob_json_add_num(a, "max_error_u", p->max_agree);
     cJSON_AddNumberToObject(a, "bound_u", bound);
     cJSON_AddBoolToObject(a, "ok", p->agree_ok);
     cJSON_AddNumberToObject(a, "step", (double)p->max_agree_step);
@@ -326,7 +321,7 @@ static cJSON *path_json(const ob_path_result *p, int fp32, double bound)
     } else {
         cJSON_AddNullToObject(j, "first_difference");
     }
-    add_num(j, "max_deviation", p->max_dev);
+    ob_json_add_num(j, "max_deviation", p->max_dev);
     if (p->dev_exceeds_step) cJSON_AddNumberToObject(j, "deviation_exceeds_at", (double)p->dev_exceeds_step);
     else cJSON_AddNullToObject(j, "deviation_exceeds_at");
     return j;
@@ -371,7 +366,7 @@ cJSON *ob_case_to_json(const ob_case *c, const ob_case_result *r)
     cJSON_AddNumberToObject(j, "grad_evals", (double)r->grad_evals_per_step * (double)c->steps);
     if (r->has_fstar) cJSON_AddNumberToObject(j, "fstar", r->fstar);
     else cJSON_AddNullToObject(j, "fstar");
-    add_num(j, "tol", r->tol);
+    ob_json_add_num(j, "tol", r->tol);
     char csv[256];
     snprintf(csv, sizeof csv, "cases/%s.csv", r->id);
     cJSON_AddStringToObject(j, "csv", csv);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "harness/core/ob_results.h"
+#include "harness/core/ob_util.h"
 
 /* The default suite: every optimizer on a representative set of problems
  * (a valley, a multi-modal function, ill-conditioned and rotated
@@ -64,28 +65,18 @@ const char ob_default_suite_json[] =
     " \"schedule\": \"inv_sqrt\"}"
     "]}";
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 /* An array of strings (or absent); *n = its length. */
 static int string_array(const cJSON *a, const char **out, size_t max, size_t *n, const char *where,
                         const char *key, char *err, size_t errlen)
 {
     *n = 0;
     if (!a) return 0;
-    if (!cJSON_IsArray(a)) return fail(err, errlen, "%s: \"%s\" must be an array of strings", where, key);
+    if (!cJSON_IsArray(a)) return ob_fail(err, errlen, "%s: \"%s\" must be an array of strings", where, key);
     const cJSON *it;
     cJSON_ArrayForEach(it, a)
     {
-        if (!cJSON_IsString(it)) return fail(err, errlen, "%s: \"%s\" must hold strings", where, key);
-        if (*n >= max) return fail(err, errlen, "%s: \"%s\" has more than %zu entries", where, key, max);
+        if (!cJSON_IsString(it)) return ob_fail(err, errlen, "%s: \"%s\" must hold strings", where, key);
+        if (*n >= max) return ob_fail(err, errlen, "%s: \"%s\" has more than %zu entries", where, key, max);
         out[(*n)++] = it->valuestring;
     }
     return 0;
@@ -98,7 +89,7 @@ static int get_uint(const cJSON *e, const char *key, double lo, double hi, doubl
     if (!v) return 0;
     if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble != floor(v->valuedouble) ||
         v->valuedouble < lo || v->valuedouble > hi)
-        return fail(err, errlen, "%s: \"%s\" must be an integer in [%g, %g]", where, key, lo, hi);
+        return ob_fail(err, errlen, "%s: \"%s\" must be an integer in [%g, %g]", where, key, lo, hi);
     *out = v->valuedouble;
     return 1;
 }
@@ -113,20 +104,20 @@ static int entry_base(const cJSON *e, const char *where, ob_case *base_out, char
 {
     static const char *const known[] = {"problem", "steps", "optimizers", "lr", "set", "schedule",
                                         "sched_set", "n", "batch", "seed", "params", NULL};
-    if (!cJSON_IsObject(e)) return fail(err, errlen, "%s: each case must be an object", where);
+    if (!cJSON_IsObject(e)) return ob_fail(err, errlen, "%s: each case must be an object", where);
     for (const cJSON *k = e->child; k; k = k->next) {
         int ok = 0;
         for (size_t i = 0; known[i]; i++) ok |= !strcmp(k->string, known[i]);
-        if (!ok) return fail(err, errlen, "%s: unknown key \"%s\"", where, k->string);
+        if (!ok) return ob_fail(err, errlen, "%s: unknown key \"%s\"", where, k->string);
         /* cJSON keeps duplicate keys and lookups find the first: a second
          * "steps" would be silently ignored. */
         for (const cJSON *d = e->child; d != k; d = d->next)
-            if (!strcmp(d->string, k->string)) return fail(err, errlen, "%s: \"%s\" is given twice", where, k->string);
+            if (!strcmp(d->string, k->string)) return ob_fail(err, errlen, "%s: \"%s\" is given twice", where, k->string);
     }
     const cJSON *pn = cJSON_GetObjectItemCaseSensitive(e, "problem");
-    if (!cJSON_IsString(pn)) return fail(err, errlen, "%s: \"problem\" (a name) is required", where);
+    if (!cJSON_IsString(pn)) return ob_fail(err, errlen, "%s: \"problem\" (a name) is required", where);
     const ob_problem_spec *ps = ob_problem_find(pn->valuestring);
-    if (!ps) return fail(err, errlen, "%s: unknown problem '%s' (see optbench list)", where, pn->valuestring);
+    if (!ps) return ob_fail(err, errlen, "%s: unknown problem '%s' (see optbench list)", where, pn->valuestring);
     ob_case base;
     memset(&base, 0, sizeof base);
     base.problem = ps;
@@ -149,7 +140,7 @@ static int entry_base(const cJSON *e, const char *where, ob_case *base_out, char
         return -1;
     for (size_t k = 0; k < base.n_pparams; k++) {
         if (strlen(pp[k]) >= sizeof base.pparams[k])
-            return fail(err, errlen, "%s: parameter '%.40s...' is too long", where, pp[k]);
+            return ob_fail(err, errlen, "%s: parameter '%.40s...' is too long", where, pp[k]);
         snprintf(base.pparams[k], sizeof base.pparams[k], "%s", pp[k]);
     }
     const char *ssets[MAX_SETS];
@@ -158,10 +149,10 @@ static int entry_base(const cJSON *e, const char *where, ob_case *base_out, char
                      err, errlen) != 0)
         return -1;
     const cJSON *sn = cJSON_GetObjectItemCaseSensitive(e, "schedule");
-    if (sn && !cJSON_IsString(sn)) return fail(err, errlen, "%s: \"schedule\" must be a name", where);
+    if (sn && !cJSON_IsString(sn)) return ob_fail(err, errlen, "%s: \"schedule\" must be a name", where);
     char msg[512];
     if (ob_schedule_parse(sn ? sn->valuestring : NULL, ssets, nss, &base.sched, msg, sizeof msg) != 0)
-        return fail(err, errlen, "%s: %s", where, msg);
+        return ob_fail(err, errlen, "%s: %s", where, msg);
     *base_out = base;
     return 0;
 }
@@ -177,19 +168,19 @@ static int entry_optimizers(const cJSON *e, const char *where, const ob_optimize
         const char *names[64];
         if (string_array(ol, names, 64, &nopt, where, "optimizers", err, errlen) != 0) return -1;
         /* An empty list would expand to no case at all, silently. */
-        if (nopt == 0) return fail(err, errlen, "%s: \"optimizers\" is empty", where);
+        if (nopt == 0) return ob_fail(err, errlen, "%s: \"optimizers\" is empty", where);
         for (size_t i = 0; i < nopt; i++)
             if (!(opts[i] = ob_optimizer_find(names[i])))
-                return fail(err, errlen, "%s: unknown optimizer '%s' (see optbench list)", where, names[i]);
+                return ob_fail(err, errlen, "%s: unknown optimizer '%s' (see optbench list)", where, names[i]);
     } else {
         for (size_t i = 0; i < ob_optimizer_count && i < 64; i++) opts[nopt++] = ob_optimizer_table[i];
     }
     const cJSON *lr = cJSON_GetObjectItemCaseSensitive(e, "lr");
     if (lr && !cJSON_IsNumber(lr) && !cJSON_IsObject(lr))
-        return fail(err, errlen, "%s: \"lr\" must be a number or an object of numbers by optimizer", where);
+        return ob_fail(err, errlen, "%s: \"lr\" must be a number or an object of numbers by optimizer", where);
     const cJSON *set = cJSON_GetObjectItemCaseSensitive(e, "set");
     if (set && !cJSON_IsArray(set) && !cJSON_IsObject(set))
-        return fail(err, errlen, "%s: \"set\" must be an array of key=value or an object of them by optimizer", where);
+        return ob_fail(err, errlen, "%s: \"set\" must be an array of key=value or an object of them by optimizer", where);
     /* Object keys must name optimizers of this entry (or "*"). */
     for (int pass = 0; pass < 2; pass++) {
         const cJSON *obj = pass ? set : lr;
@@ -198,7 +189,7 @@ static int entry_optimizers(const cJSON *e, const char *where, const ob_optimize
             int ok = !strcmp(k->string, "*");
             for (size_t i = 0; i < nopt; i++) ok |= !strcmp(k->string, opts[i]->name);
             if (!ok)
-                return fail(err, errlen, "%s: \"%s\" names '%s', which is not an optimizer of this case", where,
+                return ob_fail(err, errlen, "%s: \"%s\" names '%s', which is not an optimizer of this case", where,
                             pass ? "set" : "lr", k->string);
         }
     }
@@ -218,7 +209,7 @@ static int expand_entry(const cJSON *e, const char *where, ob_suite *s, char *er
     const cJSON *lr = cJSON_GetObjectItemCaseSensitive(e, "lr");
     const cJSON *set = cJSON_GetObjectItemCaseSensitive(e, "set");
     ob_case *grown = realloc(s->cases, (s->n + nopt) * sizeof *grown);
-    if (!grown) return fail(err, errlen, "out of memory");
+    if (!grown) return ob_fail(err, errlen, "out of memory");
     s->cases = grown;
     for (size_t i = 0; i < nopt; i++) {
         ob_case c = base;
@@ -232,7 +223,7 @@ static int expand_entry(const cJSON *e, const char *where, ob_suite *s, char *er
             if (!l) l = cJSON_GetObjectItemCaseSensitive(lr, "*");
         }
         if (l) {
-            if (!cJSON_IsNumber(l)) return fail(err, errlen, "%s: learning rates must be numbers", where);
+            if (!cJSON_IsNumber(l)) return ob_fail(err, errlen, "%s: learning rates must be numbers", where);
             c.h.lr = l->valuedouble;
         }
         const cJSON *sl = NULL;
@@ -246,11 +237,11 @@ static int expand_entry(const cJSON *e, const char *where, ob_suite *s, char *er
         if (string_array(sl, sets, MAX_SETS, &nsets, where, "set", err, errlen) != 0) return -1;
         for (size_t k = 0; k < nsets; k++)
             if (ob_hparam_set(c.opt, &c.h, sets[k], msg, sizeof msg) != 0)
-                return fail(err, errlen, "%s: %s", where, msg);
-        if (ob_validate(c.opt, &c.h, msg, sizeof msg) != 0) return fail(err, errlen, "%s: %s", where, msg);
+                return ob_fail(err, errlen, "%s: %s", where, msg);
+        if (ob_validate(c.opt, &c.h, msg, sizeof msg) != 0) return ob_fail(err, errlen, "%s: %s", where, msg);
         const ob_hparam_spec *key;
         if (ob_schedule_cycled_key(&c.sched, c.opt, &key, msg, sizeof msg) != 0)
-            return fail(err, errlen, "%s: %s", where, msg);
+            return ob_fail(err, errlen, "%s: %s", where, msg);
         s->cases[s->n++] = c;
     }
     return 0;
@@ -261,7 +252,7 @@ int ob_suite_from_json(const cJSON *root, const char *origin, ob_suite *s, char 
     memset(s, 0, sizeof *s);
     const cJSON *cases = cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, "cases") : NULL;
     if (!cJSON_IsArray(cases) || cJSON_GetArraySize(cases) == 0)
-        return fail(err, errlen, "%s: expected an object with a non-empty \"cases\" array", origin);
+        return ob_fail(err, errlen, "%s: expected an object with a non-empty \"cases\" array", origin);
     int idx = 0;
     const cJSON *e;
     cJSON_ArrayForEach(e, cases)
@@ -293,7 +284,7 @@ int ob_suite_default(ob_suite *s, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
     cJSON *root = cJSON_Parse(ob_default_suite_json);
-    if (!root) return fail(err, errlen, "the built-in default suite is not valid JSON");
+    if (!root) return ob_fail(err, errlen, "the built-in default suite is not valid JSON");
     int rc = ob_suite_from_json(root, "default suite", s, err, errlen);
     cJSON_Delete(root);
     return rc;
