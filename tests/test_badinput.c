@@ -109,9 +109,11 @@ static const bad_row rows[] = {
     /* ---- malformed and out-of-range numbers -------------------------------- */
     {.argv = {RUN, "--problem", "booth", "--steps", "0"}, 2, "--steps: '0' is not an integer >= 1"},
     {.argv = {RUN, "--problem", "booth", "--steps", "-3"}, 2, "--steps: '-3' is not an integer"},
-    {.argv = {RUN, "--problem", "booth", "--steps", "1e3"}, 2, "--steps: '1e3' is not an integer"},
+    /* 1e3 is an integer (one rule for --steps, --n and integer keys); 1.5e0 is not */
+    {.argv = {RUN, "--problem", "booth", "--steps", "1.5e0"}, 2, "--steps: '1.5e0' is not an integer"},
+    {.argv = {RUN, "--problem", "booth", "--steps", "1e3 "}, 2, "--steps: '1e3 ' is not an integer"},
     {.argv = {RUN, "--problem", "booth", "--steps", "12abc"}, 2, "--steps: '12abc' is not an integer"},
-    {.argv = {RUN, "--problem", "booth", "--steps", ""}, 2, "--steps: '' is not an integer"},
+    {.argv = {RUN, "--problem", "booth", "--steps", ""}, 2, "option needs a non-empty value: '--steps'"},
     {.argv = {RUN, "--problem", "booth", "--steps", "99999999999999999999999"}, 2, "'99999999999999999999999' is not an integer"},
     {.argv = {RUN, "--problem", "booth", "--seed", "x"}, 2, "--seed: 'x' is not an integer"},
     {.argv = {RUN, "--problem", "booth", "--threads", "0"}, 2, "--threads: '0' is not an integer >= 1"},

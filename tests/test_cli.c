@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "harness/core/ob_util.h"
 #include "harness/ob_cli.h"
 #include "optbench/problems.h"
 
@@ -191,6 +192,57 @@ Test(cli, shared_helpers)
     cJSON_Delete(o);
     double t0 = ob_now_s(), t1 = ob_now_s();
     cr_assert(t0 > 0 && t1 >= t0);
+}
+
+/* One number rule for every entry point: no white space around a value
+ * (KEY=VALUE options: around the key or the value either), integers as
+ * digits or an exactly integral "1e3", and an empty option value is bad
+ * input (exit 2), never a missing folder (exit 4). */
+Test(cli, number_parsing_is_one_rule_everywhere, .timeout = 120)
+{
+    uint64_t u;
+    double d;
+    cr_assert(ob_parse_u64("1e3", &u) == 0 && u == 1000);
+    cr_assert(ob_parse_u64("2.5E+1", &u) == 0 && u == 25);
+    cr_assert_neq(ob_parse_u64("2.5E+0", &u), 0);
+    cr_assert(ob_parse_u64("2.0", &u) == 0 && u == 2);
+    cr_assert_neq(ob_parse_u64("0x10", &u), 0);
+    cr_assert_neq(ob_parse_u64("inf", &u), 0);
+    cr_assert_neq(ob_parse_u64("1e300", &u), 0);
+    cr_assert_neq(ob_parse_u64("1e3 ", &u), 0);
+    cr_assert_neq(ob_parse_u64(" 7", &u), 0);
+    cr_assert_neq(ob_parse_real("0.1 ", &d), 0);
+    cr_assert_neq(ob_parse_real("\v0.1", &d), 0);
+    char dir[] = "/tmp/optbench-num-XXXXXX";
+    cr_assert(mkdtemp(dir));
+#define RUN1(...) ARGV("run", "--problem", "quad_diag", "--opt", "sgd", "--isa", "scalar", "--quiet", "--out", dir, __VA_ARGS__)
+    char *out, *err;
+    /* whitespace: the same answer on either side of the value, for --set and --sched-set */
+    expect(RUN1("--steps", "5", "--set", "lr= 0.1"), 2, "err", MUST("white space"));
+    expect(RUN1("--steps", "5", "--set", "lr=0.1 "), 2, "err", MUST("white space"));
+    expect(RUN1("--steps", "5", "--set", "lr =0.1"), 2, "err", MUST("white space"));
+    expect(RUN1("--steps", "5", "--schedule", "cosine", "--sched-set", "T_max= 4"), 2, "err", MUST("white space"));
+    expect(RUN1("--steps", "5", "--schedule", "cosine", "--sched-set", "T_max=4 "), 2, "err", MUST("white space"));
+    expect(ARGV("schedule", "--schedule", "cosine", "--sched-set", "T_max=4 ", "--lr", "0.1", "--steps", "4"), 2, "err",
+           MUST("white space"));
+    expect(RUN1("--steps", " 5"), 2, "err", MUST("--steps"));
+    expect(RUN1("--steps", "5", "--n", "4 "), 2, "err", MUST("--n"));
+    /* integers: 1e1 wherever an integer is read, as T_max=1e1 always was */
+    run(RUN1("--steps", "1e1", "--n", "1e1", "--schedule", "cosine", "--sched-set", "T_max=1e1"), 0, &out, &err);
+    free(out), free(err);
+    run(ARGV("schedule", "--schedule", "cosine", "--sched-set", "T_max=1e1", "--lr", "0.1", "--steps", "1e1"), 0, &out,
+        &err);
+    cr_assert(strstr(out, "10"), "%s", out);
+    free(out), free(err);
+    expect(RUN1("--steps", "1.5"), 2, "err", MUST("--steps"));
+    expect(RUN1("--steps", "5", "--schedule", "cosine", "--sched-set", "T_max=1.5"), 2, "err", MUST("not an integer"));
+    /* an empty value is bad input */
+    expect(ARGV("run", "--problem", "quad_diag", "--opt", "sgd", "--steps", "5", "--out", ""), 2, "err",
+           MUST("non-empty value", "--out"));
+#undef RUN1
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
 }
 
 Test(cli, unknown_names_are_errors_listing_the_known_ones)

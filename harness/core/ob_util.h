@@ -24,11 +24,14 @@ extern "C" {
 
 /* ---- text values ---------------------------------------------------------- */
 
-/* Value parsers shared by the subcommands, the schedule table, the sweep
- * grid and the report's CSV reader.  Each accepts only a whole string (no
- * leading white space, no trailing characters) and returns 0 or -1. */
+/* Value parsers shared by the subcommands (--steps, --n, --set,
+ * --sched-set, ...), the schedule table, the sweep grid and the report's
+ * CSV reader.  One rule for all: the whole string is the value, with no
+ * white space before or after it and nothing trailing; an integer may be
+ * written as digits or as an exactly integral decimal ("1e3", "2.0", up to
+ * 2^53).  Each returns 0 or -1. */
 int ob_parse_real(const char *s, double *out);      /* strtod syntax */
-int ob_parse_u64(const char *s, uint64_t *out);     /* decimal digits only */
+int ob_parse_u64(const char *s, uint64_t *out);     /* digits, or an integral "1e3" */
 int ob_parse_bool(const char *s, int *out);         /* 0, 1, false, true (any case) */
 
 /* Formats an interval: "[0, 1)", "(0, inf)". */

@@ -4,6 +4,7 @@
  */
 #include "ob_util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -15,10 +16,19 @@
 
 /* ---- text values ---------------------------------------------------------- */
 
+/* The one rule for numbers on the command line and in value files: the
+ * whole string is the number, with no white space before or after it
+ * (strtod would skip leading space and stop before trailing space, so
+ * "lr= 0.1" and "lr=0.1 " used to be treated differently). */
+static int has_space_at_ends(const char *s)
+{
+    size_t n = strlen(s);
+    return n == 0 || isspace((unsigned char)s[0]) || isspace((unsigned char)s[n - 1]);
+}
+
 int ob_parse_real(const char *s, double *out)
 {
-    /* strtod skips leading white space; a value with it is a typo. */
-    if (!s || *s == '\0' || *s == ' ' || *s == '\t' || *s == '\n') return -1;
+    if (!s || has_space_at_ends(s)) return -1;
     char *end = NULL;
     errno = 0;
     double v = strtod(s, &end);
@@ -29,17 +39,48 @@ int ob_parse_real(const char *s, double *out)
     return 0;
 }
 
+/* Plain decimal notation for a non-negative number: digits, an optional
+ * fraction, an optional exponent ("1e3", "2.5E+2"); no sign, no hex, no
+ * inf or nan. */
+static int plain_decimal(const char *s)
+{
+    const char *p = s;
+    size_t digits = 0;
+    while (isdigit((unsigned char)*p)) p++, digits++;
+    if (*p == '.')
+        for (p++; isdigit((unsigned char)*p); p++) digits++;
+    if (!digits) return 0;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-') p++;
+        if (!isdigit((unsigned char)*p)) return 0;
+        while (isdigit((unsigned char)*p)) p++;
+    }
+    return *p == '\0';
+}
+
 int ob_parse_u64(const char *s, uint64_t *out)
 {
-    if (!s || *s == '\0') return -1;
+    if (!s || has_space_at_ends(s)) return -1;
     uint64_t v = 0;
-    for (const char *p = s; *p; p++) {
-        if (*p < '0' || *p > '9') return -1;
+    const char *p = s;
+    for (; *p >= '0' && *p <= '9'; p++) {
         unsigned d = (unsigned)(*p - '0');
         if (v > (UINT64_MAX - d) / 10) return -1;
         v = v * 10 + d;
     }
-    *out = v;
+    if (*p == '\0') {
+        *out = v;
+        return 0;
+    }
+    /* The same integers written in exponent or fraction notation ("1e3",
+     * "2.0") are accepted when exactly integral, as the integer keys of
+     * schedules and problems accept them; up to 2^53, where every integer
+     * is exact in double (larger ones need plain digits). */
+    double x;
+    if (!plain_decimal(s) || ob_parse_real(s, &x) != 0 || !(x >= 0) || x > 9007199254740992.0 || x != floor(x))
+        return -1;
+    *out = (uint64_t)x;
     return 0;
 }
 
