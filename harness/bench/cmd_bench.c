@@ -374,6 +374,32 @@ static cJSON *collect_report(ob_bench_plan *plan, const char *gb_path, FILE *err
     return doc;
 }
 
+/* Benchmarks that Google Benchmark reports as errors (the setup could not
+ * allocate a case's arrays, or a kernel failed): their rows stay empty, so
+ * the run must not pass for a whole one.  Names the first and the count
+ * on err; returns the count. */
+static size_t report_errors(const cJSON *doc, FILE *err)
+{
+    size_t k = 0;
+    const char *first = NULL, *why = NULL;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(doc, "benchmarks"))
+    {
+        if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "error_occurred"))) continue;
+        if (!k++) {
+            first = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "name"));
+            why = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "error_message"));
+        }
+    }
+    if (k)
+        fprintf(err,
+                "optbench bench: %zu benchmark run%s failed, first %s: %s%s; their rows are empty\n", k,
+                k == 1 ? "" : "s", first ? first : "?", why ? why : "error",
+                why && !strcmp(why, "setup failed") ? " (its arrays could not be allocated: out of memory for this size)"
+                                                    : "");
+    return k;
+}
+
 /* Everything after the measured run: the peer (reps repetitions of
  * min_time seconds), the derived figures, bench.json and bench.csv in dir,
  * the tables on out.  OB_EXIT_OK, or OB_EXIT_FAIL when the peer or the
@@ -500,7 +526,9 @@ int ob_cmd_bench(int argc, char **argv, FILE *out, FILE *err)
     unlink(gb_path);
     gb_path[0] = '\0';
     made_dir = 0;  /* it holds the results now */
+    size_t failed_runs = report_errors(doc, err);
     rc = finish_run(&plan, doc, dir, peer, reps, min_time, argc, argv, load_before, load_after, out, err);
+    if (failed_runs && rc == OB_EXIT_OK) rc = OB_EXIT_FAIL;
     cJSON_Delete(doc);
 done:
     if (gb_path[0]) unlink(gb_path);
