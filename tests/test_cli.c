@@ -16,6 +16,7 @@
 
 #include "harness/core/ob_util.h"
 #include "harness/ob_cli.h"
+#include "common/ob_test_proc.h"
 #include "optbench/problems.h"
 
 #define ARGV(...) ((const char *const[]){"optbench", __VA_ARGS__, NULL})
@@ -243,6 +244,38 @@ Test(cli, number_parsing_is_one_rule_everywhere, .timeout = 120)
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     cr_assert_eq(system(cmd), 0);
+}
+
+/* OPTBENCH_ISA and OPTBENCH_LOG_ISA are honoured by the command: an
+ * unknown value is exit 2 with the library's message for every command;
+ * a forced ISA restricts the ISAs run to it and scalar; an --isa that
+ * contradicts it is exit 2; OPTBENCH_LOG_ISA=1 logs the choice. */
+Test(cli, optbench_isa_is_honoured_by_the_command, .timeout = 120)
+{
+    char dir[] = "/tmp/optbench-isaenv-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    char *out, *err;
+    setenv("OPTBENCH_ISA", "bogus", 1);
+    expect(ARGV("run", "--problem", "booth", "--opt", "sgd", "--steps", "5", "--quiet", "--out", dir), 2, "err",
+           MUST("OPTBENCH_ISA=bogus is not an instruction set"));
+    expect(ARGV("ci", "--no-speed"), 2, "err", MUST("OPTBENCH_ISA=bogus"));
+    expect(ARGV("bench", "--opt", "sgd", "--sizes", "1Ki", "--out", dir), 2, "err", MUST("OPTBENCH_ISA=bogus"));
+    setenv("OPTBENCH_ISA", "scalar", 1);
+    run(ARGV("run", "--problem", "booth", "--opt", "sgd", "--steps", "5", "--out", dir), 0, &out, &err);
+    cr_assert(strstr(out, " scalar ") && !strstr(out, " avx2 ") && !strstr(out, " avx512 "), "%s", out);
+    free(out), free(err);
+    expect(ARGV("run", "--problem", "booth", "--opt", "sgd", "--steps", "5", "--isa", "scalar,avx2", "--out", dir), 2,
+           "err", MUST("--isa avx2 contradicts OPTBENCH_ISA=scalar"));
+    unsetenv("OPTBENCH_ISA");
+    char scratch[64];
+    ob_tp_scratch(scratch, sizeof scratch, "isalog");
+    const char *env[] = {"OPTBENCH_LOG_ISA=1", NULL};
+    const char *argv[] = {"list", "isas", NULL};
+    cr_assert_eq(ob_tp_run(argv, env, scratch, &out, &err), 0, "%s", err);
+    cr_assert(strstr(err, "optbench: using ") && strstr(err, " kernels ("), "stderr: %s", err);
+    free(out), free(err);
+    ob_tp_rmtree(scratch);
+    ob_tp_rmtree(dir);
 }
 
 Test(cli, unknown_names_are_errors_listing_the_known_ones)
