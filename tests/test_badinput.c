@@ -634,3 +634,63 @@ Test(badinput, results_of_another_format_version_are_rejected)
     cr_log_info("results readers: %zu files of another format or version rejected", sizeof bad / sizeof bad[0]);
     ob_tp_rmtree(dir);
 }
+
+/* An output folder that cannot be written is exit 4 with a message naming
+ * it, for every command that writes one: run, sweep, bench (--out and
+ * --run), report and repro (--out and --run).  The folder is a read-only
+ * tmpfs holding a finished run (or, where mount is not allowed, a folder
+ * without write permission). */
+Test(badinput, every_command_answers_an_unwritable_folder_with_exit_4, .timeout = 300)
+{
+    char dir[64], mnt[128], run[300];
+    ob_tp_scratch(dir, sizeof dir, "rofolder");
+    snprintf(mnt, sizeof mnt, "%s/fs", dir);
+    cr_assert(mkdir(mnt, 0755) == 0);
+    int mounted = try_mount(mnt, "size=4m", 0) == 0;
+    char *out, *err;
+    const char *mk[] = {"run", "--quiet", "--problem", "booth", "--opt", "sgd", "--isa", "scalar", "--steps", "3",
+                        "--out", mnt, NULL};
+    cr_assert_eq(ob_tp_run(mk, NULL, dir, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    char latest[200];
+    snprintf(latest, sizeof latest, "%s/latest", mnt);
+    char *real = realpath(latest, NULL);
+    cr_assert(real);
+    snprintf(run, sizeof run, "%s", real);
+    free(real);
+    if (mounted) cr_assert(mount("tmpfs", mnt, "tmpfs", MS_REMOUNT | MS_RDONLY, "size=4m") == 0, "%s", strerror(errno));
+    else cr_assert(chmod(run, 0555) == 0 && chmod(mnt, 0555) == 0);
+    if (access(mnt, W_OK) == 0) {
+        ob_tp_rmtree(dir);
+        cr_skip_test("no read-only folder can be made here (root without mount)");
+    }
+    struct {
+        const char *argv[20];
+        const char *folder;
+    } rows[] = {
+        {{"run", "--quiet", "--problem", "booth", "--opt", "sgd", "--steps", "3", "--out", mnt}, mnt},
+        {{"sweep", "--problem", "booth", "--opt", "sgd", "--grid", "lr=0.01,0.1", "--steps", "3", "--out", mnt}, mnt},
+        {{"bench", "--opt", "sgd", "--isa", "scalar", "--sizes", "1Ki", "--threads", "1", "--exact-only", "--out", mnt},
+         mnt},
+        {{"bench", "--opt", "sgd", "--isa", "scalar", "--sizes", "1Ki", "--threads", "1", "--exact-only", "--run", run},
+         run},
+        {{"report", "--quiet", "--run", run}, run},
+        {{"repro", "run", "adamw", "--short", "--quiet", "--out", mnt}, mnt},
+        {{"repro", "run", "adamw", "--short", "--quiet", "--run", run}, run},
+    };
+    size_t bad = 0;
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        int rc = ob_tp_run(rows[i].argv, NULL, dir, &out, &err);
+        if (rc != OB_EXIT_IO || !strstr(err, rows[i].folder)) {
+            cr_log_error("row %zu, optbench %s %s ...: exit %d (expected 4 naming %s); stderr:\n%s", i, rows[i].argv[0],
+                         rows[i].argv[1], rc, rows[i].folder, err);
+            bad++;
+        }
+        free(out), free(err);
+    }
+    if (mounted) umount2(mnt, MNT_DETACH);
+    else chmod(run, 0755), chmod(mnt, 0755);
+    ob_tp_rmtree(dir);
+    cr_assert_eq(bad, 0, "%zu of %zu commands did not answer an unwritable folder with exit 4", bad,
+                 sizeof rows / sizeof rows[0]);
+}

@@ -3,6 +3,7 @@
  * Google Benchmark, with the memory and divider ceilings measured in the
  * same run, peers, and the speed targets (README "Benchmarks").
  */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -335,11 +336,18 @@ static int check_outputs(const ob_cmd_spec *c, const ob_args *a, const char **pe
 }
 
 /* The run folder into dir: --run's, or a new one under --out (default
- * "results"; *made is set).  OB_EXIT_OK or OB_EXIT_FAIL. */
+ * "results"; *made is set).  OB_EXIT_OK, or OB_EXIT_IO (exit 4, as for
+ * every command) with a message naming the folder that cannot be written:
+ * checked before the measurements, which would otherwise run for minutes
+ * and end in Google Benchmark's bare "invalid file name". */
 static int open_run_dir(const ob_args *a, char *dir, size_t dirlen, int *made, FILE *err)
 {
     const char *run_dir = ob_args_get(a, "run");
     if (run_dir) {
+        if (access(run_dir, W_OK) != 0) {
+            fprintf(err, "optbench bench: folder %s is not writable: %s\n", run_dir, strerror(errno));
+            return OB_EXIT_IO;
+        }
         snprintf(dir, dirlen, "%s", run_dir);
         return OB_EXIT_OK;
     }
@@ -347,7 +355,7 @@ static int open_run_dir(const ob_args *a, char *dir, size_t dirlen, int *made, F
     char msg[1024];
     if (ob_run_dir_create(root, dir, dirlen, msg, sizeof msg) != 0) {
         fprintf(err, "optbench bench: %s\n", msg);
-        return OB_EXIT_FAIL;
+        return OB_EXIT_IO;
     }
     *made = 1;
     char cases[4200];

@@ -194,14 +194,14 @@ int ob_cmd_repro(int argc, char **argv, FILE *out, FILE *err)
         snprintf(dir, sizeof dir, "%s", run_dir);
     } else if (ob_run_dir_create(root ? root : "results", dir, sizeof dir, msg, sizeof msg) != 0) {
         fprintf(err, "optbench repro: %s\n", msg);
-        rc = OB_EXIT_FAIL;
+        rc = OB_EXIT_IO;
         goto done;
     }
     char repro_dir[4200];
     snprintf(repro_dir, sizeof repro_dir, "%s/repro", dir);
     if (ob_mkdirs(repro_dir, msg, sizeof msg) != 0) {
         fprintf(err, "optbench repro: %s\n", msg);
-        rc = OB_EXIT_FAIL;
+        rc = OB_EXIT_IO;
         goto done;
     }
     ob_repro_opts o = {ob_args_has(&a, "short"), paths, repro_dir, data_dir, NULL, ob_args_has(&a, "no-figures"),
