@@ -175,7 +175,8 @@ static const bad_row rows[] = {
     {.argv = {RUN, "--suite", "@F"}, 2, "@F: case 1: \"problem\" (a name) is required", "{\"cases\": [{\"steps\": 3}]}"},
     {.argv = {RUN, "--suite", "@F"}, 2, "unknown problem 'nosuch'", "{\"cases\": [{\"problem\": \"nosuch\"}]}"},
     {.argv = {RUN, "--suite", "@F"}, 2, "\"steps\" must be an integer", "{\"cases\": [{\"problem\": \"booth\", \"steps\": 1.5}]}"},
-    {.argv = {RUN, "--suite", "@F"}, 2, "@F: case 1 (booth): \"steps\" is given twice", SUITE(", \"steps\": 7")},
+    /* caught by the JSON reader's duplicate-key check, before the suite reader */
+    {.argv = {RUN, "--suite", "@F"}, 2, "@F: duplicate key \"steps\" in cases[0]", SUITE(", \"steps\": 7")},
     {.argv = {RUN, "--suite", "@F"}, 2, "\"n\" must be an integer", "{\"cases\": [{\"problem\": \"quad_diag\", \"n\": -1}]}"},
     {.argv = {RUN, "--suite", "@F"}, 2, "lr = inf is out of range", SUITE(", \"lr\": 1e999")},
     {.argv = {RUN, "--suite", "@F"}, 2, "\"lr\" must be a number or an object", SUITE(", \"lr\": \"fast\"")},

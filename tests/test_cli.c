@@ -278,6 +278,68 @@ Test(cli, optbench_isa_is_honoured_by_the_command, .timeout = 120)
     ob_tp_rmtree(dir);
 }
 
+/* Duplicate keys are rejected wherever optbench reads JSON (one checker,
+ * called by ob_json_read): unit cases, then a suite file, a results set
+ * given to compare and a CI baseline, each naming the key and the file. */
+Test(cli, duplicate_json_keys_are_rejected_everywhere, .timeout = 120)
+{
+    char msg[512];
+    const char *ok = "{\"a\": {\"x\": 1, \"y\": [ {\"x\": 1}, {\"y\": 2} ]}, \"b\": 2}";
+    cJSON *j = cJSON_Parse(ok);
+    cr_assert_eq(ob_json_check_keys(j, "f.json", msg, sizeof msg), 0, "%s", msg);
+    cJSON_Delete(j);
+    j = cJSON_Parse("{\"cases\": [{\"lr\": {\"sgd\": 0.1, \"sgd\": 0.01}}]}");
+    cr_assert_neq(ob_json_check_keys(j, "f.json", msg, sizeof msg), 0);
+    cr_assert(strstr(msg, "f.json: duplicate key \"sgd\" in cases[0].lr"), "%s", msg);
+    cJSON_Delete(j);
+    j = cJSON_Parse("{\"cases\": [], \"x\": 1, \"cases\": [1]}");
+    cr_assert_neq(ob_json_check_keys(j, "f.json", msg, sizeof msg), 0);
+    cr_assert(strstr(msg, "duplicate key \"cases\" in the top-level object"), "%s", msg);
+    cJSON_Delete(j);
+    /* A large object goes through the sorted path. */
+    cJSON *big = cJSON_CreateObject();
+    for (int k = 0; k < 1000; k++) {
+        char name[16];
+        snprintf(name, sizeof name, "k%d", k);
+        cJSON_AddNumberToObject(big, name, k);
+    }
+    cr_assert_eq(ob_json_check_keys(big, "big.json", msg, sizeof msg), 0, "%s", msg);
+    cJSON_AddNumberToObject(big, "k517", 1);
+    cr_assert_neq(ob_json_check_keys(big, "big.json", msg, sizeof msg), 0);
+    cr_assert(strstr(msg, "\"k517\""), "%s", msg);
+    cJSON_Delete(big);
+
+    char dir[] = "/tmp/optbench-dupkeys-XXXXXX", path[128];
+    cr_assert(mkdtemp(dir));
+    FILE *f;
+    snprintf(path, sizeof path, "%s/suite.json", dir);
+    cr_assert((f = fopen(path, "w")));
+    fputs("{\"cases\": [{\"problem\": \"booth\", \"steps\": 5, \"optimizers\": [\"sgd\"], \"lr\": {\"sgd\": 0.1, "
+          "\"sgd\": 0.01}}]}\n", f);
+    fclose(f);
+    expect(ARGV("run", "--suite", path, "--quiet", "--out", dir), 2, "err",
+           MUST("suite.json", "duplicate key \"sgd\" in cases[0].lr"));
+    cr_assert((f = fopen(path, "w")));
+    fputs("{\"cases\": [{\"problem\": \"booth\", \"steps\": 5}], \"cases\": [{\"problem\": \"rosenbrock\"}]}\n", f);
+    fclose(f);
+    expect(ARGV("run", "--suite", path, "--quiet", "--out", dir), 2, "err", MUST("duplicate key \"cases\""));
+    /* A results set (compare) and a CI baseline. */
+    snprintf(path, sizeof path, "%s/results.json", dir);
+    cr_assert((f = fopen(path, "w")));
+    fputs("{\"format\": \"optbench-results\", \"version\": 1, \"status\": \"complete\", \"cases\": [], "
+          "\"status\": \"interrupted\"}\n", f);
+    fclose(f);
+    expect(ARGV("compare", path, path), 2, "err", MUST("results.json: duplicate key \"status\""));
+    snprintf(path, sizeof path, "%s/baseline.json", dir);
+    cr_assert((f = fopen(path, "w")));
+    fputs("{\"format\": \"x\", \"format\": \"y\"}\n", f);
+    fclose(f);
+    expect(ARGV("ci", "--no-speed", "--baseline", path), 2, "err", MUST("baseline.json: duplicate key \"format\""));
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
 Test(cli, unknown_names_are_errors_listing_the_known_ones)
 {
     expect(ARGV("trace", "--opt", "adamz", "--isa", "reference", "--x0", "x", "--grads", "g"), 2, "err",

@@ -133,6 +133,65 @@ void ob_json_add_num(cJSON *o, const char *key, double v)
     else cJSON_AddNullToObject(o, key);
 }
 
+/* ---- duplicate keys ----------------------------------------------------------- */
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The first key of object o given twice, or NULL.  Small objects (every
+ * hand-written one) are checked pairwise; larger ones through a sorted
+ * copy of their names, so that a huge object stays O(k log k). */
+static const char *duplicate_in(const cJSON *o)
+{
+    size_t n = 0;
+    for (const cJSON *c = o->child; c; c = c->next) n++;
+    if (n < 2) return NULL;
+    if (n <= 32) {
+        for (const cJSON *c = o->child; c; c = c->next)
+            for (const cJSON *d = c->next; d; d = d->next)
+                if (c->string && d->string && !strcmp(c->string, d->string)) return c->string;
+        return NULL;
+    }
+    const char **v = malloc(n * sizeof *v), *dup = NULL;
+    if (!v) return NULL;
+    size_t k = 0;
+    for (const cJSON *c = o->child; c; c = c->next)
+        if (c->string) v[k++] = c->string;
+    qsort(v, k, sizeof *v, cmp_name);
+    for (size_t i = 1; i < k && !dup; i++)
+        if (!strcmp(v[i - 1], v[i])) dup = v[i];
+    free(v);
+    return dup;
+}
+
+/* Depth first; path holds the location of node ("cases[3].lr"). */
+static int check_keys(const cJSON *node, char *path, size_t cap, size_t used, const char *file, char *err,
+                      size_t errlen)
+{
+    if (!cJSON_IsObject(node) && !cJSON_IsArray(node)) return 0;
+    const char *dup = cJSON_IsObject(node) ? duplicate_in(node) : NULL;
+    if (dup)
+        return ob_fail(err, errlen, "%s: duplicate key \"%s\" in %s (JSON readers would silently keep one of the values)",
+                       file, dup, used ? path : "the top-level object");
+    size_t i = 0;
+    for (const cJSON *c = node->child; c; c = c->next, i++) {
+        int w = cJSON_IsObject(node) ? snprintf(path + used, cap - used, "%s%s", used ? "." : "", c->string ? c->string : "")
+                                     : snprintf(path + used, cap - used, "[%zu]", i);
+        size_t u = w < 0 ? used : used + (size_t)w < cap ? used + (size_t)w : cap - 1;
+        if (check_keys(c, path, cap, u, file, err, errlen) != 0) return -1;
+        path[used] = '\0';
+    }
+    return 0;
+}
+
+int ob_json_check_keys(const cJSON *root, const char *file, char *err, size_t errlen)
+{
+    char path[512] = "";
+    return check_keys(root, path, sizeof path, 0, file ? file : "JSON", err, errlen);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
