@@ -476,3 +476,38 @@ Test(ci, compare_improvement_and_regression, .init = cmp_setup, .fini = cmp_tear
     cr_assert(strstr(out, "steps to target 42 -> never"), "%s", out);
     free(out), free(err);
 }
+
+/* Benchmark reports: time per iteration, lower is better.  A significant
+ * speed-up is an improvement (exit 0), the same change the other way a
+ * regression (exit 3). */
+static void write_gb(const char *path, double t)
+{
+    cJSON *d = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(d, "benchmarks");
+    for (int r = 0; r < 9; r++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "name", "kernel/x");
+        cJSON_AddStringToObject(e, "run_name", "kernel/x");
+        cJSON_AddStringToObject(e, "run_type", "iteration");
+        cJSON_AddNumberToObject(e, "repetition_index", r);
+        cJSON_AddNumberToObject(e, "real_time", t * (1 + 0.001 * r));
+        cJSON_AddItemToArray(list, e);
+    }
+    char msg[256];
+    cr_assert_eq(ob_json_write(path, d, msg, sizeof msg), 0, "%s", msg);
+    cJSON_Delete(d);
+}
+
+Test(ci, compare_bench_reports_know_the_direction, .init = cmp_setup, .fini = cmp_teardown, .timeout = 120)
+{
+    char slow[200], fast[200], *out, *err;
+    snprintf(slow, sizeof slow, "%s/slow.json", cmp_dir);
+    snprintf(fast, sizeof fast, "%s/fast.json", cmp_dir);
+    write_gb(slow, 100);
+    write_gb(fast, 50);
+    cr_assert_eq(cmp_run(slow, fast, NULL, &out, &err), 0, "%s%s", out, err);
+    cr_assert(strstr(out, "IMPROVED improvement: 100.4 -> 50.2"), "%s", out);
+    free(out), free(err);
+    cr_assert_eq(cmp_run(fast, slow, NULL, &out, &err), 3, "%s%s", out, err);
+    cr_assert(strstr(out, "FAIL     regression: 50.2 -> 100.4"), "%s", out);
+    free(out), free(err);
+}

@@ -162,8 +162,7 @@ int ob_cmd_compare(int argc, char **argv, FILE *out, FILE *err)
             ob_checks_free(&l);
             goto done;
         }
-    }
-    else if (ka == KIND_BENCH) compare_bench(A, B, &opt, &l);
+    } else if (ka == KIND_BENCH) compare_bench(A, B, &opt, &l);
     else ob_ci_compare(B, A, &opt, &l);
     size_t failed = ob_checks_count(&l, OB_CHECK_FAIL);
     if (!ob_args_has(&a, "markdown")) {
