@@ -51,6 +51,71 @@ static void top_usage(FILE *f)
     fprintf(f, "\nRun 'optbench COMMAND --help' for a command's options.\n");
 }
 
+/* OPTBENCH_ISA and OPTBENCH_LOG_ISA, honoured by the command in this one
+ * place (the library reads them too, for ob_step's dispatch):
+ *   - an unknown value, or one this CPU cannot run, is bad input (exit 2)
+ *     with the library's message, for every command;
+ *   - OPTBENCH_LOG_ISA=1 logs the choice on stderr (the library's line);
+ *   - a command that runs every ISA by default (run, bench, repro: the
+ *     ones with an --isa LIST option) runs only the forced ISA and scalar,
+ *     the reference path every other ISA is compared with: the command
+ *     line gets "--isa scalar,<ISA>" when it has no --isa;
+ *   - an explicit --isa naming a vector ISA other than the forced one
+ *     contradicts it and is bad input.
+ * `ci` keeps its fixed suite over every ISA (the gate and its baseline
+ * cover all of them); sweep runs scalar unless told otherwise.
+ * *new_argv (malloc'd, argc + 2 entries) is set when "--isa" is added. */
+static int cli_isa_env(const ob_cmd_spec *c, int argc, char **argv, char ***new_argv, FILE *err)
+{
+    const char *forced = getenv("OPTBENCH_ISA"), *log = getenv("OPTBENCH_LOG_ISA");
+    int want_log = log && *log && strcmp(log, "0") != 0;
+    if (!(forced && *forced) && !want_log) return OB_EXIT_OK;
+    ob_isa isa;
+    char msg[256];
+    if (ob_isa_select(&isa, msg, sizeof msg) != 0) {
+        fprintf(err, "optbench %s: %s\n", c->name, msg);
+        return OB_EXIT_USAGE;
+    }
+    if (!(forced && *forced)) return OB_EXIT_OK;
+    int list = 0;
+    for (size_t i = 0; i < c->n_opts; i++)
+        if (!strcmp(c->opts[i].name, "isa")) list = c->opts[i].metavar && !strcmp(c->opts[i].metavar, "LIST");
+    int given = 0;
+    for (int k = 1; k < argc && strcmp(argv[k], "--"); k++) {
+        const char *v = NULL;
+        if (!strcmp(argv[k], "--isa") && k + 1 < argc) v = argv[++k];
+        else if (!strncmp(argv[k], "--isa=", 6)) v = argv[k] + 6;
+        if (!v) continue;
+        given = 1;
+        char tok[64];
+        for (const char *p = v; *p;) {
+            size_t n = strcspn(p, ",");
+            snprintf(tok, sizeof tok, "%.*s", (int)(n < sizeof tok ? n : sizeof tok - 1), p);
+            ob_isa t;
+            if (ob_isa_parse(tok, &t) == 0 && t != OB_ISA_SCALAR && t != isa) {
+                fprintf(err, "optbench %s: --isa %s contradicts OPTBENCH_ISA=%s (which allows %s and scalar only); "
+                             "unset one of them\n", c->name, tok, forced, ob_isa_name(isa));
+                return OB_EXIT_USAGE;
+            }
+            p += n + (p[n] == ',');
+        }
+    }
+    if (given || !list) return OB_EXIT_OK;
+    static char isa_list[64];
+    snprintf(isa_list, sizeof isa_list, isa == OB_ISA_SCALAR ? "%s" : "scalar,%s", ob_isa_name(isa));
+    char **v = calloc((size_t)argc + 3, sizeof *v);
+    if (!v) {
+        fprintf(err, "optbench %s: out of memory\n", c->name);
+        return OB_EXIT_FAIL;
+    }
+    v[0] = argv[0];
+    v[1] = (char *)"--isa";
+    v[2] = isa_list;
+    for (int k = 1; k < argc; k++) v[k + 2] = argv[k];
+    *new_argv = v;
+    return OB_EXIT_OK;
+}
+
 int ob_cli_main(int argc, char **argv, FILE *out, FILE *err)
 {
     if (argc < 2) {
@@ -73,6 +138,14 @@ int ob_cli_main(int argc, char **argv, FILE *out, FILE *err)
         fprintf(err, "optbench: unknown %s '%s' (known commands: %s; see optbench --help)\n",
                 cmd[0] == '-' ? "option" : "command", cmd, known);
         return OB_EXIT_USAGE;
+    }
+    char **isa_argv = NULL;
+    int rc = cli_isa_env(c, argc - 1, argv + 1, &isa_argv, err);
+    if (rc != OB_EXIT_OK) return rc;
+    if (isa_argv) {
+        rc = c->run(argc + 1, isa_argv, out, err);
+        free(isa_argv);
+        return rc;
     }
     return c->run(argc - 1, argv + 1, out, err);
 }

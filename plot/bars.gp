@@ -73,18 +73,31 @@ do for [fmt in formats] {
             set title value("ptitle".k) font ",11" noenhanced
             if (k > 1) { unset key }
         }
-        plot for [i=1:ns] data index (k - 1) using ($0 + xoff(i)):(column(word(cols, i))) \
-                with boxes lc rgb scol(word(keys, i)) title spaced(word(titles, i)), \
-             for [i=1:ns] data index (k - 1) \
-                using ($0 + xoff(i)):(column(word(cols, i))):(lab(i, column(word(cols, i)))) \
-                with labels rotate by 90 left offset 0, 0.4 font ",8" tc rgb "#333333" notitle, \
-             data index (k - 1) using ($0 - 0.45):(mark eq "" ? NaN : column(mark)):(0.9):(0) \
-                with vectors nohead lw 2.5 lc rgb "#C00000" title (mark eq "" ? "" : marktitle), \
-             data index (k - 1) \
-                using ($0):(mark eq "" ? NaN : column(mark)):(sprintf("%g", mark eq "" ? 0 : column(mark))) \
-                with labels offset 0, 0.8 font ",9" tc rgb "#C00000" notitle, \
-             data index (k - 1) using ($0):(NaN):xtic(1) notitle, \
-             (ref != 0 ? ref : NaN) with lines dt 2 lw 1.5 lc rgb "#444444" title reftitle
+        # Without a mark its two clauses are left out rather than fed NaN:
+        # gnuplot 5.4 is killed by SIGSEGV drawing a "with labels" clause
+        # whose every point is NaN when the data have a single group (a
+        # bench of one optimizer).
+        if (mark eq "") {
+            plot for [i=1:ns] data index (k - 1) using ($0 + xoff(i)):(column(word(cols, i))) \
+                    with boxes lc rgb scol(word(keys, i)) title spaced(word(titles, i)), \
+                 for [i=1:ns] data index (k - 1) \
+                    using ($0 + xoff(i)):(column(word(cols, i))):(lab(i, column(word(cols, i)))) \
+                    with labels rotate by 90 left offset 0, 0.4 font ",8" tc rgb "#333333" notitle, \
+                 data index (k - 1) using ($0):(NaN):xtic(1) notitle, \
+                 (ref != 0 ? ref : NaN) with lines dt 2 lw 1.5 lc rgb "#444444" title reftitle
+        } else {
+            plot for [i=1:ns] data index (k - 1) using ($0 + xoff(i)):(column(word(cols, i))) \
+                    with boxes lc rgb scol(word(keys, i)) title spaced(word(titles, i)), \
+                 for [i=1:ns] data index (k - 1) \
+                    using ($0 + xoff(i)):(column(word(cols, i))):(lab(i, column(word(cols, i)))) \
+                    with labels rotate by 90 left offset 0, 0.4 font ",8" tc rgb "#333333" notitle, \
+                 data index (k - 1) using ($0 - 0.45):(column(mark)):(0.9):(0) \
+                    with vectors nohead lw 2.5 lc rgb "#C00000" title marktitle, \
+                 data index (k - 1) using ($0):(column(mark)):(sprintf("%g", column(mark))) \
+                    with labels offset 0, 0.8 font ",9" tc rgb "#C00000" notitle, \
+                 data index (k - 1) using ($0):(NaN):xtic(1) notitle, \
+                 (ref != 0 ? ref : NaN) with lines dt 2 lw 1.5 lc rgb "#444444" title reftitle
+        }
     }
     if (panels > 1) { unset multiplot }
     unset output

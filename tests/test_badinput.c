@@ -109,9 +109,11 @@ static const bad_row rows[] = {
     /* ---- malformed and out-of-range numbers -------------------------------- */
     {.argv = {RUN, "--problem", "booth", "--steps", "0"}, 2, "--steps: '0' is not an integer >= 1"},
     {.argv = {RUN, "--problem", "booth", "--steps", "-3"}, 2, "--steps: '-3' is not an integer"},
-    {.argv = {RUN, "--problem", "booth", "--steps", "1e3"}, 2, "--steps: '1e3' is not an integer"},
+    /* 1e3 is an integer (one rule for --steps, --n and integer keys); 1.5e0 is not */
+    {.argv = {RUN, "--problem", "booth", "--steps", "1.5e0"}, 2, "--steps: '1.5e0' is not an integer"},
+    {.argv = {RUN, "--problem", "booth", "--steps", "1e3 "}, 2, "--steps: '1e3 ' is not an integer"},
     {.argv = {RUN, "--problem", "booth", "--steps", "12abc"}, 2, "--steps: '12abc' is not an integer"},
-    {.argv = {RUN, "--problem", "booth", "--steps", ""}, 2, "--steps: '' is not an integer"},
+    {.argv = {RUN, "--problem", "booth", "--steps", ""}, 2, "option needs a non-empty value: '--steps'"},
     {.argv = {RUN, "--problem", "booth", "--steps", "99999999999999999999999"}, 2, "'99999999999999999999999' is not an integer"},
     {.argv = {RUN, "--problem", "booth", "--seed", "x"}, 2, "--seed: 'x' is not an integer"},
     {.argv = {RUN, "--problem", "booth", "--threads", "0"}, 2, "--threads: '0' is not an integer >= 1"},
@@ -173,7 +175,8 @@ static const bad_row rows[] = {
     {.argv = {RUN, "--suite", "@F"}, 2, "@F: case 1: \"problem\" (a name) is required", "{\"cases\": [{\"steps\": 3}]}"},
     {.argv = {RUN, "--suite", "@F"}, 2, "unknown problem 'nosuch'", "{\"cases\": [{\"problem\": \"nosuch\"}]}"},
     {.argv = {RUN, "--suite", "@F"}, 2, "\"steps\" must be an integer", "{\"cases\": [{\"problem\": \"booth\", \"steps\": 1.5}]}"},
-    {.argv = {RUN, "--suite", "@F"}, 2, "@F: case 1 (booth): \"steps\" is given twice", SUITE(", \"steps\": 7")},
+    /* caught by the JSON reader's duplicate-key check, before the suite reader */
+    {.argv = {RUN, "--suite", "@F"}, 2, "@F: duplicate key \"steps\" in cases[0]", SUITE(", \"steps\": 7")},
     {.argv = {RUN, "--suite", "@F"}, 2, "\"n\" must be an integer", "{\"cases\": [{\"problem\": \"quad_diag\", \"n\": -1}]}"},
     {.argv = {RUN, "--suite", "@F"}, 2, "lr = inf is out of range", SUITE(", \"lr\": 1e999")},
     {.argv = {RUN, "--suite", "@F"}, 2, "\"lr\" must be a number or an object", SUITE(", \"lr\": \"fast\"")},
@@ -631,4 +634,64 @@ Test(badinput, results_of_another_format_version_are_rejected)
     cJSON_Delete(j);
     cr_log_info("results readers: %zu files of another format or version rejected", sizeof bad / sizeof bad[0]);
     ob_tp_rmtree(dir);
+}
+
+/* An output folder that cannot be written is exit 4 with a message naming
+ * it, for every command that writes one: run, sweep, bench (--out and
+ * --run), report and repro (--out and --run).  The folder is a read-only
+ * tmpfs holding a finished run (or, where mount is not allowed, a folder
+ * without write permission). */
+Test(badinput, every_command_answers_an_unwritable_folder_with_exit_4, .timeout = 300)
+{
+    char dir[64], mnt[128], run[300];
+    ob_tp_scratch(dir, sizeof dir, "rofolder");
+    snprintf(mnt, sizeof mnt, "%s/fs", dir);
+    cr_assert(mkdir(mnt, 0755) == 0);
+    int mounted = try_mount(mnt, "size=4m", 0) == 0;
+    char *out, *err;
+    const char *mk[] = {"run", "--quiet", "--problem", "booth", "--opt", "sgd", "--isa", "scalar", "--steps", "3",
+                        "--out", mnt, NULL};
+    cr_assert_eq(ob_tp_run(mk, NULL, dir, &out, &err), 0, "%s", err);
+    free(out), free(err);
+    char latest[200];
+    snprintf(latest, sizeof latest, "%s/latest", mnt);
+    char *real = realpath(latest, NULL);
+    cr_assert(real);
+    snprintf(run, sizeof run, "%s", real);
+    free(real);
+    if (mounted) cr_assert(mount("tmpfs", mnt, "tmpfs", MS_REMOUNT | MS_RDONLY, "size=4m") == 0, "%s", strerror(errno));
+    else cr_assert(chmod(run, 0555) == 0 && chmod(mnt, 0555) == 0);
+    if (access(mnt, W_OK) == 0) {
+        ob_tp_rmtree(dir);
+        cr_skip_test("no read-only folder can be made here (root without mount)");
+    }
+    struct {
+        const char *argv[20];
+        const char *folder;
+    } rows[] = {
+        {{"run", "--quiet", "--problem", "booth", "--opt", "sgd", "--steps", "3", "--out", mnt}, mnt},
+        {{"sweep", "--problem", "booth", "--opt", "sgd", "--grid", "lr=0.01,0.1", "--steps", "3", "--out", mnt}, mnt},
+        {{"bench", "--opt", "sgd", "--isa", "scalar", "--sizes", "1Ki", "--threads", "1", "--exact-only", "--out", mnt},
+         mnt},
+        {{"bench", "--opt", "sgd", "--isa", "scalar", "--sizes", "1Ki", "--threads", "1", "--exact-only", "--run", run},
+         run},
+        {{"report", "--quiet", "--run", run}, run},
+        {{"repro", "run", "adamw", "--short", "--quiet", "--out", mnt}, mnt},
+        {{"repro", "run", "adamw", "--short", "--quiet", "--run", run}, run},
+    };
+    size_t bad = 0;
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        int rc = ob_tp_run(rows[i].argv, NULL, dir, &out, &err);
+        if (rc != OB_EXIT_IO || !strstr(err, rows[i].folder)) {
+            cr_log_error("row %zu, optbench %s %s ...: exit %d (expected 4 naming %s); stderr:\n%s", i, rows[i].argv[0],
+                         rows[i].argv[1], rc, rows[i].folder, err);
+            bad++;
+        }
+        free(out), free(err);
+    }
+    if (mounted) umount2(mnt, MNT_DETACH);
+    else chmod(run, 0755), chmod(mnt, 0755);
+    ob_tp_rmtree(dir);
+    cr_assert_eq(bad, 0, "%zu of %zu commands did not answer an unwritable folder with exit 4", bad,
+                 sizeof rows / sizeof rows[0]);
 }

@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -687,5 +690,35 @@ Test(bench, formats_rows_probes_and_json, .timeout = 120)
     }
     cJSON_Delete(j);
     free(out);
+    free(err);
+}
+
+/* A size whose arrays cannot be allocated (the address space capped at
+ * 4 GiB in a child, 512 Gi elements asked for) is a failure, exit 1 with
+ * a message naming the benchmark, even when the other sizes ran: its rows
+ * would otherwise be silently empty under exit 0. */
+Test(bench, an_allocation_failure_exits_1_with_a_message, .timeout = 120)
+{
+    char dir[64];
+    temp_dir(dir, sizeof dir);
+    char errp[128];
+    snprintf(errp, sizeof errp, "%s/stderr", dir);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        struct rlimit rl = {(rlim_t)4 << 30, (rlim_t)4 << 30};
+        if (setrlimit(RLIMIT_AS, &rl) != 0 || !freopen("/dev/null", "w", stdout) || !freopen(errp, "w", stderr)) _exit(99);
+        const char *const argv[] = {"optbench", "bench", "--opt", "sgd", "--isa", "scalar", "--sizes", "4Ki,512Gi",
+                                    "--threads", "1", "--exact-only", "--run", dir, "--benchmark_min_time=0.01",
+                                    "--benchmark_repetitions=1", NULL};
+        int rc = ob_cli_main(15, (char **)(uintptr_t)argv, stdout, stderr);
+        fflush(NULL);
+        _exit(rc);
+    }
+    int st = 0;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    char *err = slurp(errp);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "status %d; stderr:\n%s", st, err);
+    cr_assert(strstr(err, "size:512Gi") && strstr(err, "could not be allocated"), "%s", err);
     free(err);
 }

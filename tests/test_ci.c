@@ -331,34 +331,183 @@ Test(ci_speed, a_slowed_kernel_trips_the_gate_and_another_cpu_skips_it, .timeout
     cJSON_Delete(slow);
 }
 
-/* `optbench compare`: identical results sets pass, a changed trajectory is
- * flagged (exit 3), and two different kinds of file are a usage error. */
-Test(ci, compare_results_sets_and_kinds, .timeout = 120)
+/* `optbench compare` on results sets.  One real run is A; the B sides
+ * are A edited the way an interrupted, partial, faster or slower run
+ * would read, so that each verdict is pinned to one difference. */
+static char cmp_dir[] = "/tmp/optbench-cmp-XXXXXX";
+static char cmp_a[160];
+
+static void cmp_setup(void)
 {
-    char dir[] = "/tmp/optbench-cmp-XXXXXX";
-    cr_assert(mkdtemp(dir));
-    char a[128], b[128];
-    snprintf(a, sizeof a, "%s/a", dir);
-    snprintf(b, sizeof b, "%s/b", dir);
+    cr_assert(mkdtemp(cmp_dir));
+    char a[128];
+    snprintf(a, sizeof a, "%s/a", cmp_dir);
     const char *ra[] = {"optbench", "run", "--problem", "booth", "--opt", "adam", "--steps", "60", "--out", a, "--quiet", NULL};
-    const char *rb[] = {"optbench", "run", "--problem", "booth", "--opt", "adam", "--steps", "80", "--out", b, "--quiet", NULL};
     char *out, *err;
     cr_assert_eq(ob_cli_capture(ra, &out, &err), 0, "%s", err);
     free(out), free(err);
-    cr_assert_eq(ob_cli_capture(rb, &out, &err), 0, "%s", err);
+    snprintf(cmp_a, sizeof cmp_a, "%s/latest/results.json", a);
+}
+
+static void cmp_teardown(void)
+{
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", cmp_dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+/* A copy of A, edited by edit, written to <dir>/<name>.json; returns its path. */
+static const char *cmp_variant(const char *name, void (*edit)(cJSON *doc), char *path, size_t len)
+{
+    char msg[512];
+    cJSON *d = ob_json_read(cmp_a, msg, sizeof msg);
+    cr_assert(d, "%s", msg);
+    edit(d);
+    snprintf(path, len, "%s/%s.json", cmp_dir, name);
+    cr_assert_eq(ob_json_write(path, d, msg, sizeof msg), 0, "%s", msg);
+    cJSON_Delete(d);
+    return path;
+}
+
+static int cmp_run(const char *a, const char *b, const char *extra, char **out, char **err)
+{
+    const char *argv[] = {"optbench", "compare", a, b, extra, NULL};
+    return ob_cli_capture(argv, out, err);
+}
+
+static cJSON *scalar_of(cJSON *doc)
+{
+    cJSON *c = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "cases"), 0);
+    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(c, "isa"), "scalar");
+}
+
+static void edit_interrupted(cJSON *d)
+{
+    cJSON_ReplaceItemInObject(d, "status", cJSON_CreateString("interrupted"));
+    cJSON_ReplaceItemInObject(d, "cases", cJSON_CreateArray());
+}
+static void edit_partial(cJSON *d)
+{
+    cJSON_ReplaceItemInObject(d, "status", cJSON_CreateString("partial"));
+}
+static void edit_drop_scalar(cJSON *d)
+{
+    cJSON *c = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(d, "cases"), 0);
+    cJSON_DeleteItemFromObject(cJSON_GetObjectItemCaseSensitive(c, "isa"), "scalar");
+}
+static void edit_better(cJSON *d)
+{
+    cJSON *s = scalar_of(d);
+    double l = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(s, "final_loss"));
+    cJSON_ReplaceItemInObject(s, "final_loss", cJSON_CreateNumber(l / 2));
+    cJSON_ReplaceItemInObject(s, "steps_to_target", cJSON_CreateNumber(42));
+}
+static void edit_lr(cJSON *d)
+{
+    cJSON *c = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(d, "cases"), 0);
+    cJSON_ReplaceItemInObject(cJSON_GetObjectItemCaseSensitive(c, "hparams"), "lr", cJSON_CreateNumber(0.02));
+}
+
+/* Identical sets pass; two different kinds of file are a usage error. */
+Test(ci, compare_same_and_kinds, .init = cmp_setup, .fini = cmp_teardown, .timeout = 120)
+{
+    char *out, *err;
+    cr_assert_eq(cmp_run(cmp_a, cmp_a, NULL, &out, &err), 0, "%s%s", out, err);
+    cr_assert(strstr(out, "ok:"), "%s", out);
     free(out), free(err);
-    char la[160], lb[160];
-    snprintf(la, sizeof la, "%s/latest", a);
-    snprintf(lb, sizeof lb, "%s/latest", b);
-    const char *same[] = {"optbench", "compare", la, la, NULL};
-    cr_assert_eq(ob_cli_capture(same, &out, &err), 0, "%s%s", out, err);
-    free(out), free(err);
-    const char *diff[] = {"optbench", "compare", la, lb, "--markdown", NULL};
-    cr_assert_eq(ob_cli_capture(diff, &out, &err), 3, "%s%s", out, err);
-    cr_assert(strstr(out, "| convergence | `booth.adam/scalar` | ❌ **FAIL**"), "%s", out);
-    free(out), free(err);
-    const char *kinds[] = {"optbench", "compare", la, "results/baseline/ci-baseline.json", NULL};
-    cr_assert_eq(ob_cli_capture(kinds, &out, &err), 2);
+    cr_assert_eq(cmp_run(cmp_a, "results/baseline/ci-baseline.json", NULL, &out, &err), 2);
     cr_assert(strstr(err, "a results set") && strstr(err, "a CI baseline"), "%s", err);
+    free(out), free(err);
+}
+
+/* A B that is not complete fails, naming its status; an interrupted B
+ * with no cases is not "ok: 0 checks". */
+Test(ci, compare_incomplete_b_fails, .init = cmp_setup, .fini = cmp_teardown, .timeout = 120)
+{
+    char p[200], *out, *err;
+    cr_assert_eq(cmp_run(cmp_a, cmp_variant("int", edit_interrupted, p, sizeof p), NULL, &out, &err), 3, "%s%s", out, err);
+    cr_assert(strstr(out, "B is interrupted, not complete"), "%s", out);
+    cr_assert(strstr(out, "case booth.adam is in A, missing from B"), "%s", out);
+    free(out), free(err);
+    cr_assert_eq(cmp_run(cmp_a, cmp_variant("part", edit_partial, p, sizeof p), NULL, &out, &err), 3, "%s%s", out, err);
+    cr_assert(strstr(out, "B is partial, not complete"), "%s", out);
+    free(out), free(err);
+}
+
+/* An ISA of A missing from B fails. */
+Test(ci, compare_missing_isa_fails, .init = cmp_setup, .fini = cmp_teardown, .timeout = 120)
+{
+    char p[200], *out, *err;
+    cr_assert_eq(cmp_run(cmp_a, cmp_variant("noscalar", edit_drop_scalar, p, sizeof p), NULL, &out, &err), 3, "%s%s", out,
+                 err);
+    cr_assert(strstr(out, "ISA scalar of case booth.adam is in A, missing from B"), "%s", out);
+    free(out), free(err);
+}
+
+/* Different settings for the same case id: exit 2 naming the setting, or
+ * with --allow-different listed and not judged. */
+Test(ci, compare_different_settings, .init = cmp_setup, .fini = cmp_teardown, .timeout = 120)
+{
+    char p[200], *out, *err;
+    cmp_variant("lr", edit_lr, p, sizeof p);
+    cr_assert_eq(cmp_run(cmp_a, p, NULL, &out, &err), 2, "%s%s", out, err);
+    cr_assert(strstr(err, "booth.adam (hparams.lr 0.1 -> 0.02)") && strstr(err, "--allow-different"), "%s", err);
+    free(out), free(err);
+    cr_assert_eq(cmp_run(cmp_a, p, "--allow-different", &out, &err), 0, "%s%s", out, err);
+    cr_assert(strstr(out, "settings differ (hparams.lr 0.1 -> 0.02): not judged"), "%s", out);
+    cr_assert_null(strstr(out, "convergence"), "%s", out);
+    free(out), free(err);
+}
+
+/* Direction: a lower loss and a target now reached are an improvement
+ * (listed, exit 0); the same change the other way round is a regression
+ * (exit 3); a target never reached reads "never". */
+Test(ci, compare_improvement_and_regression, .init = cmp_setup, .fini = cmp_teardown, .timeout = 120)
+{
+    char p[200], *out, *err;
+    cmp_variant("better", edit_better, p, sizeof p);
+    cr_assert_eq(cmp_run(cmp_a, p, NULL, &out, &err), 0, "%s%s", out, err);
+    cr_assert(strstr(out, "IMPROVED improvement: final loss"), "%s", out);
+    cr_assert(strstr(out, "steps to target never -> 42"), "%s", out);
+    cr_assert_null(strstr(out, "nan"), "%s", out);
+    free(out), free(err);
+    cr_assert_eq(cmp_run(p, cmp_a, NULL, &out, &err), 3, "%s%s", out, err);
+    cr_assert(strstr(out, "FAIL     regression: final loss"), "%s", out);
+    cr_assert(strstr(out, "steps to target 42 -> never"), "%s", out);
+    free(out), free(err);
+}
+
+/* Benchmark reports: time per iteration, lower is better.  A significant
+ * speed-up is an improvement (exit 0), the same change the other way a
+ * regression (exit 3). */
+static void write_gb(const char *path, double t)
+{
+    cJSON *d = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(d, "benchmarks");
+    for (int r = 0; r < 9; r++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "name", "kernel/x");
+        cJSON_AddStringToObject(e, "run_name", "kernel/x");
+        cJSON_AddStringToObject(e, "run_type", "iteration");
+        cJSON_AddNumberToObject(e, "repetition_index", r);
+        cJSON_AddNumberToObject(e, "real_time", t * (1 + 0.001 * r));
+        cJSON_AddItemToArray(list, e);
+    }
+    char msg[256];
+    cr_assert_eq(ob_json_write(path, d, msg, sizeof msg), 0, "%s", msg);
+    cJSON_Delete(d);
+}
+
+Test(ci, compare_bench_reports_know_the_direction, .init = cmp_setup, .fini = cmp_teardown, .timeout = 120)
+{
+    char slow[200], fast[200], *out, *err;
+    snprintf(slow, sizeof slow, "%s/slow.json", cmp_dir);
+    snprintf(fast, sizeof fast, "%s/fast.json", cmp_dir);
+    write_gb(slow, 100);
+    write_gb(fast, 50);
+    cr_assert_eq(cmp_run(slow, fast, NULL, &out, &err), 0, "%s%s", out, err);
+    cr_assert(strstr(out, "IMPROVED improvement: 100.4 -> 50.2"), "%s", out);
+    free(out), free(err);
+    cr_assert_eq(cmp_run(fast, slow, NULL, &out, &err), 3, "%s%s", out, err);
+    cr_assert(strstr(out, "FAIL     regression: 50.2 -> 100.4"), "%s", out);
     free(out), free(err);
 }

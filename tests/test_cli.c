@@ -14,7 +14,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "harness/core/ob_util.h"
 #include "harness/ob_cli.h"
+#include "common/ob_test_proc.h"
 #include "optbench/problems.h"
 
 #define ARGV(...) ((const char *const[]){"optbench", __VA_ARGS__, NULL})
@@ -191,6 +193,151 @@ Test(cli, shared_helpers)
     cJSON_Delete(o);
     double t0 = ob_now_s(), t1 = ob_now_s();
     cr_assert(t0 > 0 && t1 >= t0);
+}
+
+/* One number rule for every entry point: no white space around a value
+ * (KEY=VALUE options: around the key or the value either), integers as
+ * digits or an exactly integral "1e3", and an empty option value is bad
+ * input (exit 2), never a missing folder (exit 4). */
+Test(cli, number_parsing_is_one_rule_everywhere, .timeout = 120)
+{
+    uint64_t u;
+    double d;
+    cr_assert(ob_parse_u64("1e3", &u) == 0 && u == 1000);
+    cr_assert(ob_parse_u64("2.5E+1", &u) == 0 && u == 25);
+    cr_assert_neq(ob_parse_u64("2.5E+0", &u), 0);
+    cr_assert(ob_parse_u64("2.0", &u) == 0 && u == 2);
+    cr_assert_neq(ob_parse_u64("0x10", &u), 0);
+    cr_assert_neq(ob_parse_u64("inf", &u), 0);
+    cr_assert_neq(ob_parse_u64("1e300", &u), 0);
+    cr_assert_neq(ob_parse_u64("1e3 ", &u), 0);
+    cr_assert_neq(ob_parse_u64(" 7", &u), 0);
+    cr_assert_neq(ob_parse_real("0.1 ", &d), 0);
+    cr_assert_neq(ob_parse_real("\v0.1", &d), 0);
+    char dir[] = "/tmp/optbench-num-XXXXXX";
+    cr_assert(mkdtemp(dir));
+#define RUN1(...) ARGV("run", "--problem", "quad_diag", "--opt", "sgd", "--isa", "scalar", "--quiet", "--out", dir, __VA_ARGS__)
+    char *out, *err;
+    /* whitespace: the same answer on either side of the value, for --set and --sched-set */
+    expect(RUN1("--steps", "5", "--set", "lr= 0.1"), 2, "err", MUST("white space"));
+    expect(RUN1("--steps", "5", "--set", "lr=0.1 "), 2, "err", MUST("white space"));
+    expect(RUN1("--steps", "5", "--set", "lr =0.1"), 2, "err", MUST("white space"));
+    expect(RUN1("--steps", "5", "--schedule", "cosine", "--sched-set", "T_max= 4"), 2, "err", MUST("white space"));
+    expect(RUN1("--steps", "5", "--schedule", "cosine", "--sched-set", "T_max=4 "), 2, "err", MUST("white space"));
+    expect(ARGV("schedule", "--schedule", "cosine", "--sched-set", "T_max=4 ", "--lr", "0.1", "--steps", "4"), 2, "err",
+           MUST("white space"));
+    expect(RUN1("--steps", " 5"), 2, "err", MUST("--steps"));
+    expect(RUN1("--steps", "5", "--n", "4 "), 2, "err", MUST("--n"));
+    /* integers: 1e1 wherever an integer is read, as T_max=1e1 always was */
+    run(RUN1("--steps", "1e1", "--n", "1e1", "--schedule", "cosine", "--sched-set", "T_max=1e1"), 0, &out, &err);
+    free(out), free(err);
+    run(ARGV("schedule", "--schedule", "cosine", "--sched-set", "T_max=1e1", "--lr", "0.1", "--steps", "1e1"), 0, &out,
+        &err);
+    cr_assert(strstr(out, "10"), "%s", out);
+    free(out), free(err);
+    expect(RUN1("--steps", "1.5"), 2, "err", MUST("--steps"));
+    expect(RUN1("--steps", "5", "--schedule", "cosine", "--sched-set", "T_max=1.5"), 2, "err", MUST("not an integer"));
+    /* an empty value is bad input */
+    expect(ARGV("run", "--problem", "quad_diag", "--opt", "sgd", "--steps", "5", "--out", ""), 2, "err",
+           MUST("non-empty value", "--out"));
+#undef RUN1
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+/* OPTBENCH_ISA and OPTBENCH_LOG_ISA are honoured by the command: an
+ * unknown value is exit 2 with the library's message for every command;
+ * a forced ISA restricts the ISAs run to it and scalar; an --isa that
+ * contradicts it is exit 2; OPTBENCH_LOG_ISA=1 logs the choice. */
+Test(cli, optbench_isa_is_honoured_by_the_command, .timeout = 120)
+{
+    char dir[] = "/tmp/optbench-isaenv-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    char *out, *err;
+    setenv("OPTBENCH_ISA", "bogus", 1);
+    expect(ARGV("run", "--problem", "booth", "--opt", "sgd", "--steps", "5", "--quiet", "--out", dir), 2, "err",
+           MUST("OPTBENCH_ISA=bogus is not an instruction set"));
+    expect(ARGV("ci", "--no-speed"), 2, "err", MUST("OPTBENCH_ISA=bogus"));
+    expect(ARGV("bench", "--opt", "sgd", "--sizes", "1Ki", "--out", dir), 2, "err", MUST("OPTBENCH_ISA=bogus"));
+    setenv("OPTBENCH_ISA", "scalar", 1);
+    run(ARGV("run", "--problem", "booth", "--opt", "sgd", "--steps", "5", "--out", dir), 0, &out, &err);
+    cr_assert(strstr(out, " scalar ") && !strstr(out, " avx2 ") && !strstr(out, " avx512 "), "%s", out);
+    free(out), free(err);
+    expect(ARGV("run", "--problem", "booth", "--opt", "sgd", "--steps", "5", "--isa", "scalar,avx2", "--out", dir), 2,
+           "err", MUST("--isa avx2 contradicts OPTBENCH_ISA=scalar"));
+    unsetenv("OPTBENCH_ISA");
+    char scratch[64];
+    ob_tp_scratch(scratch, sizeof scratch, "isalog");
+    const char *env[] = {"OPTBENCH_LOG_ISA=1", NULL};
+    const char *argv[] = {"list", "isas", NULL};
+    cr_assert_eq(ob_tp_run(argv, env, scratch, &out, &err), 0, "%s", err);
+    cr_assert(strstr(err, "optbench: using ") && strstr(err, " kernels ("), "stderr: %s", err);
+    free(out), free(err);
+    ob_tp_rmtree(scratch);
+    ob_tp_rmtree(dir);
+}
+
+/* Duplicate keys are rejected wherever optbench reads JSON (one checker,
+ * called by ob_json_read): unit cases, then a suite file, a results set
+ * given to compare and a CI baseline, each naming the key and the file. */
+Test(cli, duplicate_json_keys_are_rejected_everywhere, .timeout = 120)
+{
+    char msg[512];
+    const char *ok = "{\"a\": {\"x\": 1, \"y\": [ {\"x\": 1}, {\"y\": 2} ]}, \"b\": 2}";
+    cJSON *j = cJSON_Parse(ok);
+    cr_assert_eq(ob_json_check_keys(j, "f.json", msg, sizeof msg), 0, "%s", msg);
+    cJSON_Delete(j);
+    j = cJSON_Parse("{\"cases\": [{\"lr\": {\"sgd\": 0.1, \"sgd\": 0.01}}]}");
+    cr_assert_neq(ob_json_check_keys(j, "f.json", msg, sizeof msg), 0);
+    cr_assert(strstr(msg, "f.json: duplicate key \"sgd\" in cases[0].lr"), "%s", msg);
+    cJSON_Delete(j);
+    j = cJSON_Parse("{\"cases\": [], \"x\": 1, \"cases\": [1]}");
+    cr_assert_neq(ob_json_check_keys(j, "f.json", msg, sizeof msg), 0);
+    cr_assert(strstr(msg, "duplicate key \"cases\" in the top-level object"), "%s", msg);
+    cJSON_Delete(j);
+    /* A large object goes through the sorted path. */
+    cJSON *big = cJSON_CreateObject();
+    for (int k = 0; k < 1000; k++) {
+        char name[16];
+        snprintf(name, sizeof name, "k%d", k);
+        cJSON_AddNumberToObject(big, name, k);
+    }
+    cr_assert_eq(ob_json_check_keys(big, "big.json", msg, sizeof msg), 0, "%s", msg);
+    cJSON_AddNumberToObject(big, "k517", 1);
+    cr_assert_neq(ob_json_check_keys(big, "big.json", msg, sizeof msg), 0);
+    cr_assert(strstr(msg, "\"k517\""), "%s", msg);
+    cJSON_Delete(big);
+
+    char dir[] = "/tmp/optbench-dupkeys-XXXXXX", path[128];
+    cr_assert(mkdtemp(dir));
+    FILE *f;
+    snprintf(path, sizeof path, "%s/suite.json", dir);
+    cr_assert((f = fopen(path, "w")));
+    fputs("{\"cases\": [{\"problem\": \"booth\", \"steps\": 5, \"optimizers\": [\"sgd\"], \"lr\": {\"sgd\": 0.1, "
+          "\"sgd\": 0.01}}]}\n", f);
+    fclose(f);
+    expect(ARGV("run", "--suite", path, "--quiet", "--out", dir), 2, "err",
+           MUST("suite.json", "duplicate key \"sgd\" in cases[0].lr"));
+    cr_assert((f = fopen(path, "w")));
+    fputs("{\"cases\": [{\"problem\": \"booth\", \"steps\": 5}], \"cases\": [{\"problem\": \"rosenbrock\"}]}\n", f);
+    fclose(f);
+    expect(ARGV("run", "--suite", path, "--quiet", "--out", dir), 2, "err", MUST("duplicate key \"cases\""));
+    /* A results set (compare) and a CI baseline. */
+    snprintf(path, sizeof path, "%s/results.json", dir);
+    cr_assert((f = fopen(path, "w")));
+    fputs("{\"format\": \"optbench-results\", \"version\": 1, \"status\": \"complete\", \"cases\": [], "
+          "\"status\": \"interrupted\"}\n", f);
+    fclose(f);
+    expect(ARGV("compare", path, path), 2, "err", MUST("results.json: duplicate key \"status\""));
+    snprintf(path, sizeof path, "%s/baseline.json", dir);
+    cr_assert((f = fopen(path, "w")));
+    fputs("{\"format\": \"x\", \"format\": \"y\"}\n", f);
+    fclose(f);
+    expect(ARGV("ci", "--no-speed", "--baseline", path), 2, "err", MUST("baseline.json: duplicate key \"format\""));
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
 }
 
 Test(cli, unknown_names_are_errors_listing_the_known_ones)

@@ -554,3 +554,28 @@ Test(report, the_tuned_comparison_renders_sweep_json, .timeout = 120)
     free(err);
     cleanup();
 }
+
+/* A bench of a single optimizer: the speed-up figure has one group and
+ * no mark, which used to kill gnuplot 5.4 with SIGSEGV; it must render. */
+Test(report, a_bench_of_one_optimizer_renders_the_speedup_figure, .timeout = 120)
+{
+    char run[128], path[512];
+    generate_run("sgd", "booth", "10", run, sizeof run);
+    snprintf(path, sizeof path, "%s/bench.csv", run);
+    spit(path, "kind,opt,isa,variant,size,threads,bytes_per_elem,ns_per_elem,elems_per_s,gb_per_s,mem_ceiling_gb_per_s,"
+               "frac_mem_ceiling,div_ceiling_ns_per_elem,frac_div_ceiling,speedup_vs_scalar,bound,frac_bound\n"
+               "kernel,sgd,scalar,exact,4096,1,12,0.9,1.1e+09,13.3,19.0,0.70,,,1,memory,0.70\n"
+               "kernel,sgd,avx2,exact,4096,1,12,0.1,1e+10,120.5,141.8,0.85,,,9,memory,0.85\n"
+               "kernel,sgd,scalar,exact,1048576,1,12,1.1,9.1e+08,10.9,25.0,0.44,,,1,memory,0.44\n"
+               "kernel,sgd,avx2,exact,1048576,1,12,0.55,1.8e+09,21.8,25.0,0.87,,,2,memory,0.87\n");
+    ob_report_summary s;
+    build(run, NULL, NULL, &s);
+    const ob_report_figure *f = find_figure(&s, "throughput-speedup");
+    cr_assert(f, "no speed-up figure planned");
+    cr_assert(f->ok, "speed-up figure not rendered: %s", f->error);
+    cr_assert_eq(s.n_failed, 0, "a figure failed");
+    snprintf(path, sizeof path, "%s/figures/throughput-speedup.png", run);
+    cr_assert_gt(file_size(path), 1000, "%s", path);
+    ob_report_summary_free(&s);
+    cleanup();
+}

@@ -3,6 +3,7 @@
  * Google Benchmark, with the memory and divider ceilings measured in the
  * same run, peers, and the speed targets (README "Benchmarks").
  */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -335,11 +336,18 @@ static int check_outputs(const ob_cmd_spec *c, const ob_args *a, const char **pe
 }
 
 /* The run folder into dir: --run's, or a new one under --out (default
- * "results"; *made is set).  OB_EXIT_OK or OB_EXIT_FAIL. */
+ * "results"; *made is set).  OB_EXIT_OK, or OB_EXIT_IO (exit 4, as for
+ * every command) with a message naming the folder that cannot be written:
+ * checked before the measurements, which would otherwise run for minutes
+ * and end in Google Benchmark's bare "invalid file name". */
 static int open_run_dir(const ob_args *a, char *dir, size_t dirlen, int *made, FILE *err)
 {
     const char *run_dir = ob_args_get(a, "run");
     if (run_dir) {
+        if (access(run_dir, W_OK) != 0) {
+            fprintf(err, "optbench bench: folder %s is not writable: %s\n", run_dir, strerror(errno));
+            return OB_EXIT_IO;
+        }
         snprintf(dir, dirlen, "%s", run_dir);
         return OB_EXIT_OK;
     }
@@ -347,7 +355,7 @@ static int open_run_dir(const ob_args *a, char *dir, size_t dirlen, int *made, F
     char msg[1024];
     if (ob_run_dir_create(root, dir, dirlen, msg, sizeof msg) != 0) {
         fprintf(err, "optbench bench: %s\n", msg);
-        return OB_EXIT_FAIL;
+        return OB_EXIT_IO;
     }
     *made = 1;
     char cases[4200];
@@ -372,6 +380,32 @@ static cJSON *collect_report(ob_bench_plan *plan, const char *gb_path, FILE *err
         return NULL;
     }
     return doc;
+}
+
+/* Benchmarks that Google Benchmark reports as errors (the setup could not
+ * allocate a case's arrays, or a kernel failed): their rows stay empty, so
+ * the run must not pass for a whole one.  Names the first and the count
+ * on err; returns the count. */
+static size_t report_errors(const cJSON *doc, FILE *err)
+{
+    size_t k = 0;
+    const char *first = NULL, *why = NULL;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(doc, "benchmarks"))
+    {
+        if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "error_occurred"))) continue;
+        if (!k++) {
+            first = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "name"));
+            why = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "error_message"));
+        }
+    }
+    if (k)
+        fprintf(err,
+                "optbench bench: %zu benchmark run%s failed, first %s: %s%s; their rows are empty\n", k,
+                k == 1 ? "" : "s", first ? first : "?", why ? why : "error",
+                why && !strcmp(why, "setup failed") ? " (its arrays could not be allocated: out of memory for this size)"
+                                                    : "");
+    return k;
 }
 
 /* Everything after the measured run: the peer (reps repetitions of
@@ -505,7 +539,9 @@ int ob_cmd_bench(int argc, char **argv, FILE *out, FILE *err)
     unlink(gb_path);
     gb_path[0] = '\0';
     made_dir = 0;  /* it holds the results now */
+    size_t failed_runs = report_errors(doc, err);
     rc = finish_run(&plan, doc, dir, peer, reps, min_time, argc, argv, load_before, load_after, out, err);
+    if (failed_runs && rc == OB_EXIT_OK) rc = OB_EXIT_FAIL;
     cJSON_Delete(doc);
 done:
     if (gb_path[0]) unlink(gb_path);

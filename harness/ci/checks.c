@@ -51,26 +51,28 @@ size_t ob_checks_count(const ob_check_list *l, ob_check_status st)
 
 static const char *status_word(ob_check_status s)
 {
-    return s == OB_CHECK_PASS ? "PASS" : s == OB_CHECK_FAIL ? "FAIL" : "SKIP";
+    return s == OB_CHECK_PASS ? "PASS" : s == OB_CHECK_FAIL ? "FAIL" : s == OB_CHECK_SKIP ? "SKIP" : "IMPROVED";
 }
 
 void ob_checks_print_text(const ob_check_list *l, FILE *out, int verbose)
 {
-    static const char *const gates[] = {"exactness", "agreement", "convergence", "speed"};
-    fprintf(out, "%-12s %-44s %-5s %s\n", "gate", "check", "", "detail");
+    static const char *const gates[] = {"completeness", "settings", "exactness", "agreement", "convergence", "speed"};
+    fprintf(out, "%-12s %-44s %-8s %s\n", "gate", "check", "", "detail");
     for (size_t i = 0; i < l->n; i++) {
         const ob_check *c = &l->v[i];
         if (c->status == OB_CHECK_PASS && !verbose) continue;
-        fprintf(out, "%-12s %-44s %-5s %s\n", c->gate, c->name, status_word(c->status), c->detail);
+        fprintf(out, "%-12s %-44s %-8s %s\n", c->gate, c->name, status_word(c->status), c->detail);
     }
     fprintf(out, "\n");
     for (size_t g = 0; g < sizeof gates / sizeof gates[0]; g++) {
-        size_t k[3] = {0, 0, 0};
+        size_t k[4] = {0, 0, 0, 0};
         for (size_t i = 0; i < l->n; i++)
             if (!strcmp(l->v[i].gate, gates[g])) k[l->v[i].status]++;
-        if (k[0] + k[1] + k[2] == 0) continue;
-        fprintf(out, "%-12s %4zu passed, %zu failed, %zu skipped%s\n", gates[g], k[OB_CHECK_PASS],
-                k[OB_CHECK_FAIL], k[OB_CHECK_SKIP], k[OB_CHECK_FAIL] ? "   <-- REGRESSION" : "");
+        if (k[0] + k[1] + k[2] + k[3] == 0) continue;
+        char imp[48] = "";
+        if (k[OB_CHECK_IMPROVED]) snprintf(imp, sizeof imp, ", %zu improved", k[OB_CHECK_IMPROVED]);
+        fprintf(out, "%-12s %4zu passed, %zu failed, %zu skipped%s%s\n", gates[g], k[OB_CHECK_PASS],
+                k[OB_CHECK_FAIL], k[OB_CHECK_SKIP], imp, k[OB_CHECK_FAIL] ? "   <-- REGRESSION" : "");
     }
 }
 
@@ -80,7 +82,10 @@ void ob_checks_print_markdown(const ob_check_list *l, FILE *out)
     for (size_t i = 0; i < l->n; i++) {
         const ob_check *c = &l->v[i];
         fprintf(out, "| %s | `%s` | %s | ", c->gate, c->name,
-                c->status == OB_CHECK_PASS ? "✅ pass" : c->status == OB_CHECK_FAIL ? "❌ **FAIL**" : "⏭ skip");
+                c->status == OB_CHECK_PASS       ? "✅ pass"
+                : c->status == OB_CHECK_FAIL     ? "❌ **FAIL**"
+                : c->status == OB_CHECK_IMPROVED ? "⬆ improvement"
+                                                 : "⏭ skip");
         for (const char *p = c->detail; *p; p++) fputs(*p == '|' ? "\\|" : (char[2]){*p, 0}, out);
         fprintf(out, " |\n");
     }
@@ -109,14 +114,14 @@ int ob_checks_write_junit(const ob_check_list *l, const char *path, char *err, s
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     fprintf(f, "<testsuites name=\"optbench ci\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\">\n", l->n,
             ob_checks_count(l, OB_CHECK_FAIL), ob_checks_count(l, OB_CHECK_SKIP));
-    static const char *const gates[] = {"exactness", "agreement", "convergence", "speed"};
+    static const char *const gates[] = {"completeness", "settings", "exactness", "agreement", "convergence", "speed"};
     for (size_t g = 0; g < sizeof gates / sizeof gates[0]; g++) {
-        size_t k[3] = {0, 0, 0};
+        size_t k[4] = {0, 0, 0, 0};
         for (size_t i = 0; i < l->n; i++)
             if (!strcmp(l->v[i].gate, gates[g])) k[l->v[i].status]++;
-        if (k[0] + k[1] + k[2] == 0) continue;
+        if (k[0] + k[1] + k[2] + k[3] == 0) continue;
         fprintf(f, "  <testsuite name=\"%s\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\">\n", gates[g],
-                k[0] + k[1] + k[2], k[OB_CHECK_FAIL], k[OB_CHECK_SKIP]);
+                k[0] + k[1] + k[2] + k[3], k[OB_CHECK_FAIL], k[OB_CHECK_SKIP]);
         for (size_t i = 0; i < l->n; i++) {
             const ob_check *c = &l->v[i];
             if (strcmp(c->gate, gates[g])) continue;

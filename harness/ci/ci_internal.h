@@ -16,4 +16,12 @@
  * with the message on err. */
 int ci_parse_speed_options(const ob_cmd_spec *c, const ob_args *a, ob_ci_options *opt, FILE *err);
 
+/* `compare` of two results sets A (before) and B (after), checks into out
+ * (compare_results.c).  Returns the number of cases whose settings differ
+ * between A and B, described in diff ("id (hparams.lr 0.01 -> 0.02); ...",
+ * truncated to difflen); with allow_different those are listed as skipped
+ * "settings" checks, otherwise the caller refuses the comparison. */
+size_t ci_compare_results(const cJSON *A, const cJSON *B, int allow_different, ob_check_list *out, char *diff,
+                          size_t difflen);
+
 #endif

@@ -5,7 +5,9 @@
  * benchmark report (bench.json, or any Google Benchmark JSON with
  * repetitions), or a CI baseline / measurement (optbench ci --out).  B is
  * compared against A (A is the "before").  Exit status 3 when something
- * regressed, as for `optbench ci`.
+ * regressed or B is incomplete, as for `optbench ci`; 2 when the two
+ * results sets ran different settings (unless --allow-different).
+ * Results sets are judged in compare_results.c.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -21,6 +23,7 @@
 static const ob_opt compare_opts[] = {
     {"markdown", NULL, OB_OPT_FLAG, "print the table as Markdown"},
     {"verbose", NULL, OB_OPT_FLAG, "list unchanged checks too"},
+    {"allow-different", NULL, OB_OPT_FLAG, "list cases whose settings differ instead of refusing them (not judged)"},
     {"junit", "FILE", 0, "also write JUnit XML"},
     {"speed-alpha", "P", 0, "U-test significance level for benchmark reports (default 0.05)"},
     {"speed-effect", "F", 0, "minimum relative slowdown for benchmark reports (default 0.08)"},
@@ -28,14 +31,19 @@ static const ob_opt compare_opts[] = {
 
 const ob_cmd_spec ob_cmd_compare_spec = {
     "compare",
-    "A B [--markdown] [--verbose] [--junit FILE]",
+    "A B [--markdown] [--verbose] [--junit FILE] [--allow-different]",
     "compare two results sets, benchmark reports or CI baselines",
     "A is the reference (before), B the candidate (after). Both must be of the\n"
     "same kind: results sets (a run folder or results.json: final loss,\n"
     "steps-to-target, agreement and bit-identity per case and ISA), benchmark\n"
     "reports (bench.json or Google Benchmark JSON with repetitions: U test and\n"
     "minimum effect per benchmark), or CI baselines (optbench ci --out).\n"
-    "Exit status: 0 nothing regressed, 3 something did, 2 bad input.",
+    "Lower loss, fewer steps to target and higher speed are improvements,\n"
+    "listed as such; only the worse direction fails. B must be complete and\n"
+    "hold every case and ISA of A; results sets must have run the same\n"
+    "settings per case (else exit 2, or --allow-different: listed, not judged).\n"
+    "Exit status: 0 nothing regressed, 3 something did or B is incomplete,\n"
+    "2 bad input or different settings.",
     compare_opts, sizeof compare_opts / sizeof compare_opts[0], 2, 2, ob_cmd_compare,
 };
 
@@ -68,53 +76,6 @@ static double num(const cJSON *o, const char *k)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
     return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
-/* Results sets: per case and ISA, the deterministic figures must match. */
-static void compare_results(const cJSON *a, const cJSON *b, ob_check_list *out)
-{
-    const cJSON *cb;
-    cJSON_ArrayForEach(cb, cJSON_GetObjectItemCaseSensitive(b, "cases"))
-    {
-        const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cb, "id"));
-        if (!id) continue;
-        const cJSON *ca = NULL, *it;
-        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(a, "cases"))
-        {
-            const char *x = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "id"));
-            if (x && !strcmp(x, id)) ca = it;
-        }
-        if (!ca) {
-            ob_checks_add(out, "convergence", id, OB_CHECK_SKIP, "only in B");
-            continue;
-        }
-        const cJSON *ib = cJSON_GetObjectItemCaseSensitive(cb, "isa"), *pb;
-        cJSON_ArrayForEach(pb, ib)
-        {
-            const cJSON *pa = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ca, "isa"), pb->string);
-            char name[192];
-            snprintf(name, sizeof name, "%s/%s", id, pb->string);
-            if (!pa) {
-                ob_checks_add(out, "convergence", name, OB_CHECK_SKIP, "ISA only in B");
-                continue;
-            }
-            double la = num(pa, "final_loss"), lb = num(pb, "final_loss");
-            double sa = num(pa, "steps_to_target"), sb = num(pb, "steps_to_target");
-            int same = ((isnan(la) && isnan(lb)) || la == lb || fabs(la - lb) <= 1e-12 * fabs(la)) &&
-                       ((isnan(sa) && isnan(sb)) || sa == sb);
-            ob_checks_add(out, "convergence", name, same ? OB_CHECK_PASS : OB_CHECK_FAIL,
-                          "final loss %.9g -> %.9g, steps to target %.0f -> %.0f", la, lb, sa, sb);
-            const cJSON *aa = cJSON_GetObjectItemCaseSensitive(pa, "agreement");
-            const cJSON *ab = cJSON_GetObjectItemCaseSensitive(pb, "agreement");
-            double ea = num(aa, "max_error_u"), eb = num(ab, "max_error_u"), bound = num(ab, "bound_u");
-            int grew = !(eb <= bound) || (isfinite(ea) && eb > ea * (1 + 1e-6) + 1e-12);
-            ob_checks_add(out, "agreement", name, grew ? OB_CHECK_FAIL : OB_CHECK_PASS,
-                          "max error %.4g -> %.4g u*S (bound %g)", ea, eb, bound);
-            int idb = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(pb, "bit_identical"));
-            ob_checks_add(out, "exactness", name, idb ? OB_CHECK_PASS : OB_CHECK_FAIL,
-                          idb ? "bit-identical to scalar" : "not bit-identical to scalar in B");
-        }
-    }
 }
 
 /* Benchmark reports: per benchmark, the per-repetition times of A and B. */
@@ -156,8 +117,12 @@ static void compare_bench(const cJSON *a, const cJSON *b, const ob_ci_options *o
                           na, nb);
             continue;
         }
+        /* Time per iteration: lower is better, so only a significant
+         * slowdown fails and a significant speed-up is an improvement. */
         int bad = p < opt->speed_alpha && slow > opt->speed_effect;
-        ob_checks_add(out, "speed", rn, bad ? OB_CHECK_FAIL : OB_CHECK_PASS, "%.4g -> %.4g (%+.1f%%, U-test p = %.3g)", ma,
+        int better = p < opt->speed_alpha && slow < -opt->speed_effect;
+        ob_checks_add(out, "speed", rn, bad ? OB_CHECK_FAIL : better ? OB_CHECK_IMPROVED : OB_CHECK_PASS,
+                      "%s%.4g -> %.4g (%+.1f%%, U-test p = %.3g)", bad ? "regression: " : better ? "improvement: " : "", ma,
                       mb, 100 * slow, p);
     }
 }
@@ -185,19 +150,39 @@ int ob_cmd_compare(int argc, char **argv, FILE *out, FILE *err)
         goto done;
     }
     ob_check_list l = {0};
-    if (ka == KIND_RESULTS) compare_results(A, B, &l);
-    else if (ka == KIND_BENCH) compare_bench(A, B, &opt, &l);
+    if (ka == KIND_RESULTS) {
+        char diff[2048];
+        int allow = ob_args_has(&a, "allow-different");
+        size_t nd = ci_compare_results(A, B, allow, &l, diff, sizeof diff);
+        if (nd && !allow) {
+            rc = ob_usage_error(c, err,
+                                "%zu case%s ran different settings in %s and %s, so comparing them says nothing about "
+                                "the code: %s (pass --allow-different to list them without judging)",
+                                nd, nd == 1 ? "" : "s", a.pos[0], a.pos[1], diff);
+            ob_checks_free(&l);
+            goto done;
+        }
+    } else if (ka == KIND_BENCH) compare_bench(A, B, &opt, &l);
     else ob_ci_compare(B, A, &opt, &l);
+    size_t failed = ob_checks_count(&l, OB_CHECK_FAIL);
+    if (!ob_args_has(&a, "markdown")) {
+        /* The verdict first, naming the first failure, so that a log's
+         * first line says what happened. */
+        const ob_check *first = NULL;
+        for (size_t i = 0; i < l.n && !first; i++)
+            if (l.v[i].status == OB_CHECK_FAIL) first = &l.v[i];
+        fprintf(out, "%s: %zu checks, %zu failed, %zu improved", failed ? "REGRESSION" : "ok", l.n, failed,
+                ob_checks_count(&l, OB_CHECK_IMPROVED));
+        if (first) fprintf(out, " (first: %s %s: %s)", first->gate, first->name, first->detail);
+        fprintf(out, "\n\n");
+    }
     if (ob_args_has(&a, "markdown")) ob_checks_print_markdown(&l, out);
     else ob_checks_print_text(&l, out, ob_args_has(&a, "verbose"));
-    size_t failed = ob_checks_count(&l, OB_CHECK_FAIL);
     rc = failed ? OB_EXIT_AGREEMENT : OB_EXIT_OK;
     if (ob_args_get(&a, "junit") && ob_checks_write_junit(&l, ob_args_get(&a, "junit"), msg, sizeof msg) != 0) {
         fprintf(err, "optbench compare: %s\n", msg);
         rc = OB_EXIT_FAIL;
     }
-    if (!ob_args_has(&a, "markdown"))
-        fprintf(out, "%s: %zu checks, %zu changed or regressed\n", failed ? "REGRESSION" : "ok", l.n, failed);
     ob_checks_free(&l);
 done:
     cJSON_Delete(A);

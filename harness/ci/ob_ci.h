@@ -39,10 +39,12 @@ extern "C" {
 #define OB_CI_N 67
 #define OB_CI_STEPS 30
 
-typedef enum { OB_CHECK_PASS, OB_CHECK_FAIL, OB_CHECK_SKIP } ob_check_status;
+/* OB_CHECK_IMPROVED: a directional figure (loss, steps-to-target, speed)
+ * moved the good way; it passes and is listed as an improvement. */
+typedef enum { OB_CHECK_PASS, OB_CHECK_FAIL, OB_CHECK_SKIP, OB_CHECK_IMPROVED } ob_check_status;
 
 typedef struct ob_check {
-    char gate[16];          /* exactness | agreement | convergence | speed */
+    char gate[16];          /* completeness | settings | exactness | agreement | convergence | speed */
     char name[192];         /* e.g. "adam{amsgrad=1}/avx512" */
     ob_check_status status;
     char detail[640];       /* what changed, or why skipped */

@@ -9,6 +9,7 @@
  */
 #include "ob_args.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,27 @@ static int parse_error(const ob_cmd_spec *c, ob_args *a, FILE *err, const char *
 {
     ob_args_free(a);
     fprintf(err, "optbench %s: %s '%s' (see optbench %s --help)\n", c->name, what, arg, c->name);
+    return OB_EXIT_USAGE;
+}
+
+/* KEY=VALUE options (--set, --sched-set, --param) hold their values to the
+ * rule of ob_parse_real: no white space around the key or the value.  The
+ * library's hyperparameter parser (strtod) would skip it before a value
+ * and reject it after one, so "lr= 0.1" and "lr=0.1 " were treated
+ * differently; checking here covers every command in one place. */
+static int kv_has_space(const char *kv)
+{
+    const char *eq = strchr(kv, '=');
+    size_t n = strlen(kv), k = eq ? (size_t)(eq - kv) : n;
+    return isspace((unsigned char)kv[0]) || isspace((unsigned char)kv[n - 1]) ||
+           (eq && k > 0 && isspace((unsigned char)kv[k - 1])) || (eq && isspace((unsigned char)eq[1]));
+}
+
+static int kv_space_error(const ob_cmd_spec *c, ob_args *a, FILE *err, const ob_opt *o, const char *val)
+{
+    ob_args_free(a);
+    fprintf(err, "optbench %s: --%s '%s': white space around the key or the value (write KEY=VALUE with none)\n",
+            c->name, o->name, val);
     return OB_EXIT_USAGE;
 }
 
@@ -110,6 +132,11 @@ int ob_args_parse(const ob_cmd_spec *c, int argc, char **argv, ob_args *a, FILE 
             if (k + 1 >= nargs) return parse_error(c, a, err, "option needs a value:", arg);
             val = argv[++k];
         }
+        /* No option means anything by an empty value (--out "" is a
+         * typo, not a folder): bad input, before any command acts on it. */
+        if (*val == '\0') return parse_error(c, a, err, "option needs a non-empty value:", arg);
+        if (o->metavar && !strcmp(o->metavar, "KEY=VALUE") && kv_has_space(val))
+            return kv_space_error(c, a, err, o, val);
         a->values[idx][a->count[idx]++] = val;
     }
 

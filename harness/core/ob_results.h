@@ -71,7 +71,8 @@ int ob_atomic_write(const char *path, const char *data, size_t len, char *err, s
 /* Writes a cJSON tree atomically (pretty-printed). */
 int ob_json_write(const char *path, const cJSON *root, char *err, size_t errlen);
 /* Reads and parses a JSON file; NULL with a message naming the file and,
- * for a syntax error, the line and column.  Files over OB_JSON_MAX_BYTES
+ * for a syntax error, the line and column, or a key given twice in one
+ * object (ob_json_check_keys).  Files over OB_JSON_MAX_BYTES
  * and files with NUL bytes are rejected before parsing. */
 #define OB_JSON_MAX_BYTES ((size_t)1 << 30)
 cJSON *ob_json_read(const char *path, char *err, size_t errlen);

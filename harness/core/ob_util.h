@@ -4,6 +4,7 @@
  *   - text values: parsers for option and file values (a whole string or
  *     nothing), the "known: a, b, c" list of an error message, intervals;
  *   - ob_fail: an error message into a caller's buffer, returning -1;
+ *   - ob_json_check_keys: duplicate keys in a parsed JSON document;
  *   - ob_json_add_num: a JSON number, or null where the value is not finite
  *     (JSON has no NaN or Inf, and cJSON would write them as null anyway,
  *     but silently);
@@ -24,11 +25,14 @@ extern "C" {
 
 /* ---- text values ---------------------------------------------------------- */
 
-/* Value parsers shared by the subcommands, the schedule table, the sweep
- * grid and the report's CSV reader.  Each accepts only a whole string (no
- * leading white space, no trailing characters) and returns 0 or -1. */
+/* Value parsers shared by the subcommands (--steps, --n, --set,
+ * --sched-set, ...), the schedule table, the sweep grid and the report's
+ * CSV reader.  One rule for all: the whole string is the value, with no
+ * white space before or after it and nothing trailing; an integer may be
+ * written as digits or as an exactly integral decimal ("1e3", "2.0", up to
+ * 2^53).  Each returns 0 or -1. */
 int ob_parse_real(const char *s, double *out);      /* strtod syntax */
-int ob_parse_u64(const char *s, uint64_t *out);     /* decimal digits only */
+int ob_parse_u64(const char *s, uint64_t *out);     /* digits, or an integral "1e3" */
 int ob_parse_bool(const char *s, int *out);         /* 0, 1, false, true (any case) */
 
 /* Formats an interval: "[0, 1)", "(0, inf)". */
@@ -48,6 +52,14 @@ int ob_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((forma
 
 /* Adds key: v to object o, or key: null when v is NaN or infinite. */
 void ob_json_add_num(cJSON *o, const char *key, double v);
+
+/* Checks that no object anywhere in root holds a key twice (cJSON keeps
+ * both and every lookup finds the first, so `"lr": {"sgd": 0.1, "sgd":
+ * 0.01}` or a second top-level "cases" would be silently ignored).  0, or
+ * -1 with a message naming the key, where it is ("cases[0].lr") and file.
+ * ob_json_read (ob_results.h), which every reader of a JSON file uses,
+ * calls it. */
+int ob_json_check_keys(const cJSON *root, const char *file, char *err, size_t errlen);
 
 /* Sorts v[0..n) in place (ascending) and returns its median: the middle
  * value, or the mean of the two middle ones; NaN when n == 0.  Callers

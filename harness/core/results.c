@@ -2,6 +2,7 @@
  * results.c — atomic file output, run folders and run metadata.
  */
 #include "ob_results.h"
+#include "ob_util.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -325,6 +326,9 @@ cJSON *ob_json_read(const char *path, char *err, size_t errlen)
             } else col++;
         }
         snprintf(err, errlen, "%s: malformed JSON at line %zu, column %zu", path, line, col);
+    } else if (ob_json_check_keys(root, path, err, errlen) != 0) {
+        cJSON_Delete(root);
+        root = NULL;
     }
     free(buf);
     return root;

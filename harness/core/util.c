@@ -4,6 +4,7 @@
  */
 #include "ob_util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -15,10 +16,19 @@
 
 /* ---- text values ---------------------------------------------------------- */
 
+/* The one rule for numbers on the command line and in value files: the
+ * whole string is the number, with no white space before or after it
+ * (strtod would skip leading space and stop before trailing space, so
+ * "lr= 0.1" and "lr=0.1 " used to be treated differently). */
+static int has_space_at_ends(const char *s)
+{
+    size_t n = strlen(s);
+    return n == 0 || isspace((unsigned char)s[0]) || isspace((unsigned char)s[n - 1]);
+}
+
 int ob_parse_real(const char *s, double *out)
 {
-    /* strtod skips leading white space; a value with it is a typo. */
-    if (!s || *s == '\0' || *s == ' ' || *s == '\t' || *s == '\n') return -1;
+    if (!s || has_space_at_ends(s)) return -1;
     char *end = NULL;
     errno = 0;
     double v = strtod(s, &end);
@@ -29,17 +39,48 @@ int ob_parse_real(const char *s, double *out)
     return 0;
 }
 
+/* Plain decimal notation for a non-negative number: digits, an optional
+ * fraction, an optional exponent ("1e3", "2.5E+2"); no sign, no hex, no
+ * inf or nan. */
+static int plain_decimal(const char *s)
+{
+    const char *p = s;
+    size_t digits = 0;
+    while (isdigit((unsigned char)*p)) p++, digits++;
+    if (*p == '.')
+        for (p++; isdigit((unsigned char)*p); p++) digits++;
+    if (!digits) return 0;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-') p++;
+        if (!isdigit((unsigned char)*p)) return 0;
+        while (isdigit((unsigned char)*p)) p++;
+    }
+    return *p == '\0';
+}
+
 int ob_parse_u64(const char *s, uint64_t *out)
 {
-    if (!s || *s == '\0') return -1;
+    if (!s || has_space_at_ends(s)) return -1;
     uint64_t v = 0;
-    for (const char *p = s; *p; p++) {
-        if (*p < '0' || *p > '9') return -1;
+    const char *p = s;
+    for (; *p >= '0' && *p <= '9'; p++) {
         unsigned d = (unsigned)(*p - '0');
         if (v > (UINT64_MAX - d) / 10) return -1;
         v = v * 10 + d;
     }
-    *out = v;
+    if (*p == '\0') {
+        *out = v;
+        return 0;
+    }
+    /* The same integers written in exponent or fraction notation ("1e3",
+     * "2.0") are accepted when exactly integral, as the integer keys of
+     * schedules and problems accept them; up to 2^53, where every integer
+     * is exact in double (larger ones need plain digits). */
+    double x;
+    if (!plain_decimal(s) || ob_parse_real(s, &x) != 0 || !(x >= 0) || x > 9007199254740992.0 || x != floor(x))
+        return -1;
+    *out = (uint64_t)x;
     return 0;
 }
 
@@ -90,6 +131,65 @@ void ob_json_add_num(cJSON *o, const char *key, double v)
 {
     if (isfinite(v)) cJSON_AddNumberToObject(o, key, v);
     else cJSON_AddNullToObject(o, key);
+}
+
+/* ---- duplicate keys ----------------------------------------------------------- */
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The first key of object o given twice, or NULL.  Small objects (every
+ * hand-written one) are checked pairwise; larger ones through a sorted
+ * copy of their names, so that a huge object stays O(k log k). */
+static const char *duplicate_in(const cJSON *o)
+{
+    size_t n = 0;
+    for (const cJSON *c = o->child; c; c = c->next) n++;
+    if (n < 2) return NULL;
+    if (n <= 32) {
+        for (const cJSON *c = o->child; c; c = c->next)
+            for (const cJSON *d = c->next; d; d = d->next)
+                if (c->string && d->string && !strcmp(c->string, d->string)) return c->string;
+        return NULL;
+    }
+    const char **v = malloc(n * sizeof *v), *dup = NULL;
+    if (!v) return NULL;
+    size_t k = 0;
+    for (const cJSON *c = o->child; c; c = c->next)
+        if (c->string) v[k++] = c->string;
+    qsort(v, k, sizeof *v, cmp_name);
+    for (size_t i = 1; i < k && !dup; i++)
+        if (!strcmp(v[i - 1], v[i])) dup = v[i];
+    free(v);
+    return dup;
+}
+
+/* Depth first; path holds the location of node ("cases[3].lr"). */
+static int check_keys(const cJSON *node, char *path, size_t cap, size_t used, const char *file, char *err,
+                      size_t errlen)
+{
+    if (!cJSON_IsObject(node) && !cJSON_IsArray(node)) return 0;
+    const char *dup = cJSON_IsObject(node) ? duplicate_in(node) : NULL;
+    if (dup)
+        return ob_fail(err, errlen, "%s: duplicate key \"%s\" in %s (JSON readers would silently keep one of the values)",
+                       file, dup, used ? path : "the top-level object");
+    size_t i = 0;
+    for (const cJSON *c = node->child; c; c = c->next, i++) {
+        int w = cJSON_IsObject(node) ? snprintf(path + used, cap - used, "%s%s", used ? "." : "", c->string ? c->string : "")
+                                     : snprintf(path + used, cap - used, "[%zu]", i);
+        size_t u = w < 0 ? used : used + (size_t)w < cap ? used + (size_t)w : cap - 1;
+        if (check_keys(c, path, cap, u, file, err, errlen) != 0) return -1;
+        path[used] = '\0';
+    }
+    return 0;
+}
+
+int ob_json_check_keys(const cJSON *root, const char *file, char *err, size_t errlen)
+{
+    char path[512] = "";
+    return check_keys(root, path, sizeof path, 0, file ? file : "JSON", err, errlen);
 }
 
 static int cmp_double(const void *a, const void *b)

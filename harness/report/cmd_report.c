@@ -2,8 +2,11 @@
  * cmd_report.c — `optbench report`: the figures and the report of a run
  * folder (ob_report.h).
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "harness/ob_cli.h"
 #include "ob_report.h"
@@ -26,8 +29,9 @@ const ob_cmd_spec ob_cmd_report_spec = {
     "CSV) are named in the report, which is still written.\n"
     "Exit status: 0 the report is complete (missing inputs are noted, not\n"
     "errors), 1 some figures could not be rendered (e.g. no gnuplot; the report\n"
-    "is still written and names them) or the report could not be written,\n"
-    "2 bad arguments or no such run folder.",
+    "is still written and names them) or the report could not be written (a\n"
+    "full disk), 2 bad arguments or no such run folder,\n"
+    "4 the run folder cannot be written.",
     report_opts, sizeof report_opts / sizeof report_opts[0], 0, 0, ob_cmd_report,
 };
 
@@ -45,6 +49,15 @@ int ob_cmd_report(int argc, char **argv, FILE *out, FILE *err)
         .no_figures = ob_args_has(&a, "no-figures"),
         .progress = ob_args_has(&a, "quiet") ? NULL : err,
     };
+    /* The report and figures go into the run folder: one that exists but
+     * cannot be written is exit 4, as for every command, before gnuplot
+     * is started (a folder that does not exist is bad input, below). */
+    struct stat st;
+    if (stat(o.run_dir, &st) == 0 && S_ISDIR(st.st_mode) && access(o.run_dir, W_OK) != 0) {
+        fprintf(err, "optbench report: folder %s is not writable: %s\n", o.run_dir, strerror(errno));
+        ob_args_free(&a);
+        return OB_EXIT_IO;
+    }
     ob_report_summary s;
     char msg[2048];
     if (ob_report_build(&o, &s, msg, sizeof msg) != 0) {

@@ -154,12 +154,12 @@ static int repro_folder(const ob_cmd_spec *c, const ob_args *a, char *repro_dir,
         snprintf(dir, sizeof dir, "%s", run_dir);
     } else if (ob_run_dir_create(root ? root : "results", dir, sizeof dir, msg, sizeof msg) != 0) {
         fprintf(err, "optbench repro: %s\n", msg);
-        return OB_EXIT_FAIL;
+        return OB_EXIT_IO;
     }
     snprintf(repro_dir, len, "%s/repro", dir);
     if (ob_mkdirs(repro_dir, msg, sizeof msg) != 0) {
         fprintf(err, "optbench repro: %s\n", msg);
-        return OB_EXIT_FAIL;
+        return OB_EXIT_IO;
     }
     return OB_EXIT_OK;
 }
