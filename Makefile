@@ -1,22 +1,45 @@
 # optbench — build, test and report.
 #
-#   make          build the library, the optbench command and the tests
-#   make test     build and run every Criterion suite
+#   make          build the libraries, the optbench command and the tests
+#   make test     build, run every Criterion suite and check the layering
 #   make report   build, run the default suite and write the report
 #
-# Missing Debian packages are installed first (as root; otherwise the exact
-# apt-get line is printed).  Each instruction set is its own set of
-# translation units with its own -m flags; nothing is built with
-# -march=native.
+# `make test` and `make report` (and test-sanitize, test-valgrind, fuzz)
+# first install missing Debian packages (as root; otherwise the exact
+# apt-get line is printed); `make` itself only builds.  Each instruction
+# set is its own set of translation units with its own -m flags; nothing is
+# built with -march=native.
+#
+# Libraries (each links only what it needs; `make check-layers` proves it):
+#   libob.a           kernels/ (framework and every ISA) + reference/:
+#                     needs only libm and OpenMP
+#   libob_problems.a  problems/: OpenBLAS and zlib, nothing of optbench
+#   libob_testkit.a   harness/testkit/: test data and agreement measures
+#                     shared by tests/, fuzz/ and `optbench ci`
+# The rest of harness/ is the command (main.c + an internal archive, so a
+# test binary pulls in only the areas it calls).
 
 CC = gcc
-CXX = g++
 BUILD = build
 
-# Packages that `make` / `make test` need; the report also needs the data set.
+# The C++ compiler compiles the Google Benchmark shim and links every
+# binary; it follows CC unless CXX is given on the command line (gcc -> g++,
+# gcc-12 -> g++-12, clang -> clang++, clang-14 -> clang++-14, cc -> c++):
+# clang's -fopenmp objects need libomp, which only a clang link brings in.
+CC_NAME := $(notdir $(CC))
+CC_DIR := $(if $(findstring /,$(CC)),$(dir $(CC)))
+ifneq ($(origin CXX),command line)
+CXX := $(CC_DIR)$(if $(findstring clang,$(CC_NAME)),$(subst clang,clang++,$(CC_NAME)),$(if $(findstring gcc,$(CC_NAME)),$(subst gcc,g++,$(CC_NAME)),c++))
+endif
+
+# Packages that `make test` needs; the report also needs the data set.
+# A clang CC adds the compiler and its OpenMP runtime, versioned like CC
+# (clang-14 -> clang-14 libomp-14-dev; clang -> clang libomp-dev).
 DEPS_BUILD = build-essential pkg-config libbenchmark-dev libbenchmark-tools \
   libcriterion-dev gnuplot-nox libcjson-dev libopenblas-dev zlib1g-dev \
-  libgsl-dev liblinear-tools
+  liblinear-tools
+CC_VERSION = $(patsubst clang%,%,$(CC_NAME))
+DEPS_CC = $(if $(findstring clang,$(CC_NAME)),clang$(CC_VERSION) libomp$(CC_VERSION)-dev)
 DEPS_REPORT = dataset-fashion-mnist
 
 # -ffp-contract=off: the compiler must never fuse a multiply and an add on
@@ -28,6 +51,11 @@ CFLAGS_BASE = -std=c11 -O2 -g $(WARN) -ffp-contract=off -fno-fast-math \
 CXXFLAGS_BASE = -std=c++17 -O2 -g $(WARN) -ffp-contract=off -I. -Iinclude
 SANITIZE =
 EXTRA_CFLAGS =
+# Each object also writes its header dependencies, read at the end of this
+# file; they live in BUILD/.deps/, apart from the binaries.
+depfile = $(patsubst $(BUILD)/%,$(BUILD)/.deps/%.d,$(basename $(1)))
+DEPFLAGS = -MMD -MP -MF $(call depfile,$@)
+DEPFLAGS_TEXT = -MMD -MP
 
 # Flags for the scalar kernels: they must stay scalar.
 IS_CLANG := $(shell $(CC) --version 2>/dev/null | grep -qi clang && echo 1)
@@ -63,58 +91,112 @@ endif
 
 CFLAGS = $(CFLAGS_BASE) $(ISA_DEFS) $(SANITIZE) $(EXTRA_CFLAGS)
 CXXFLAGS = $(CXXFLAGS_BASE) $(SANITIZE)
-LDLIBS = -lcjson -lgsl -lopenblas -lz -lm
-LDFLAGS = -fopenmp $(SANITIZE)
+# --as-needed: a binary records only the shared libraries it calls.
+LDFLAGS = -fopenmp -Wl,--as-needed $(SANITIZE)
+# The libraries each layer needs (OpenMP comes with -fopenmp).
+LIBOB_LIBS = -lm
+PROBLEMS_LIBS = -lopenblas -lz -lm
+CMD_LIBS = -lcjson -lbenchmark -lz -lpthread
+TEST_LIBS = -lcriterion
 
 # ---- sources ---------------------------------------------------------------
-LIB_SRCS = $(wildcard kernels/framework/*.c) $(wildcard reference/*.c) $(wildcard problems/*.c)
+# Every folder is globbed: a new file builds without a Makefile edit.
+# kernels/<isa>/*.c get that folder's -m flags (rules below).
+LIBOB_SRCS = $(wildcard kernels/*.c kernels/framework/*.c reference/*.c)
 SCALAR_SRCS = $(wildcard kernels/scalar/*.c)
 AVX2_SRCS = $(if $(HAVE_AVX2),$(wildcard kernels/avx2/*.c))
 AVX512_SRCS = $(if $(HAVE_AVX512),$(wildcard kernels/avx512/*.c))
 AVX512BF16_SRCS = $(if $(HAVE_AVX512BF16),$(wildcard kernels/avx512bf16/*.c))
-HARNESS_SRCS = $(filter-out harness/main.c,$(wildcard harness/*.c harness/*/*.c))
+PROBLEMS_SRCS = $(wildcard problems/*.c)
+TESTKIT_SRCS = $(wildcard harness/testkit/*.c)
 HARNESS_MAIN = $(wildcard harness/main.c)
+CMD_SRCS = $(filter-out $(HARNESS_MAIN) $(TESTKIT_SRCS),$(wildcard harness/*.c harness/*/*.c))
+# The Google Benchmark shim (harness/bench/bench_shim.cc) is the only C++ source.
+CMD_CXX_SRCS = $(wildcard harness/*/*.cc)
 TEST_COMMON = $(wildcard tests/common/*.c)
 TEST_SRCS = $(wildcard tests/test_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
-LIB_OBJS = $(call obj,$(LIB_SRCS) $(SCALAR_SRCS) $(AVX2_SRCS) $(AVX512_SRCS) $(AVX512BF16_SRCS))
-# The Google Benchmark shim (harness/bench/bench_shim.cc) is the only C++ source.
-HARNESS_CXX_SRCS = $(wildcard harness/*/*.cc)
-HARNESS_OBJS = $(call obj,$(HARNESS_SRCS)) $(patsubst %.cc,$(BUILD)/%.o,$(HARNESS_CXX_SRCS))
+LIBOB_OBJS = $(call obj,$(LIBOB_SRCS) $(SCALAR_SRCS) $(AVX2_SRCS) $(AVX512_SRCS) $(AVX512BF16_SRCS))
+PROBLEMS_OBJS = $(call obj,$(PROBLEMS_SRCS))
+TESTKIT_OBJS = $(call obj,$(TESTKIT_SRCS))
+CMD_OBJS = $(call obj,$(CMD_SRCS)) $(patsubst %.cc,$(BUILD)/%.o,$(CMD_CXX_SRCS))
+MAIN_OBJS = $(call obj,$(HARNESS_MAIN))
+TEST_COMMON_OBJS = $(call obj,$(TEST_COMMON))
+TEST_OBJS = $(call obj,$(TEST_SRCS))
 TEST_BINS = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
-LIB = $(BUILD)/libob.a
+
+LIBOB = $(BUILD)/libob.a
+LIBPROBLEMS = $(BUILD)/libob_problems.a
+LIBTESTKIT = $(BUILD)/libob_testkit.a
+# Internal archives (not installed): the command's areas, the tests' helpers.
+LIBCMD = $(BUILD)/harness/libcmd.a
+LIBTESTCOMMON = $(BUILD)/tests/common/libcommon.a
+LIBS_ALL = $(LIBOB) $(LIBPROBLEMS) $(LIBTESTKIT) $(LIBCMD)
 OPTBENCH = $(if $(HARNESS_MAIN),$(BUILD)/optbench)
 
-.PHONY: all deps deps-report test report clean
-all: deps
-	@$(MAKE) --no-print-directory build-all
+# The archives on a link line, callers first: the command's areas call the
+# test kit (ci, the engine's agreement measure), everything calls libob.a,
+# and libob_problems.a and libob.a call nothing above them.
+LINK_ARCHIVES = $(LIBCMD) $(LIBTESTKIT) $(LIBPROBLEMS) $(LIBOB)
+LINK_LIBS = $(CMD_LIBS) $(PROBLEMS_LIBS) $(LIBOB_LIBS)
 
-.PHONY: build-all
-build-all: $(LIB) $(OPTBENCH) $(TEST_BINS)
+.PHONY: all build-all deps deps-report test report clean check-layers
+all: build-all
+
+build-all: $(LIBS_ALL) $(OPTBENCH) $(TEST_BINS)
 
 deps:
-	@scripts/install-deps.sh $(DEPS_BUILD)
+	@scripts/install-deps.sh $(DEPS_BUILD) $(DEPS_CC)
 
 deps-report:
-	@scripts/install-deps.sh $(DEPS_BUILD) $(DEPS_REPORT)
+	@scripts/install-deps.sh $(DEPS_BUILD) $(DEPS_CC) $(DEPS_REPORT)
+
+# ---- stamps ----------------------------------------------------------------
+# Written while the Makefile is read, only when their text changes (and
+# never by `make -n`), so that `make -n` lists real work only.  Every object
+# and binary depends on the flags stamp: another compiler or other flags in
+# the same BUILD folder rebuild everything.  Each archive depends on the
+# list of its objects, so that a source moved or deleted leaves no stale
+# member behind.  The commit is compiled into results.o (run metadata),
+# which is rebuilt only when the commit changes.
+GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
+FLAGS_STAMP = $(BUILD)/flags.stamp
+COMMIT_STAMP = $(BUILD)/git-commit.stamp
+FLAGS_TEXT = $(CC) $(CFLAGS) | $(NOVEC) | $(AVX2_FLAGS) $(F16C_FLAGS) | $(AVX512_FLAGS) | \
+  $(AVX512BF16_FLAGS) | $(CXX) $(CXXFLAGS) | $(DEPFLAGS_TEXT) | $(LDFLAGS) | $(LINK_LIBS) $(TEST_LIBS) | $(FUZZ_DEFS)
+sh_quote = '$(subst ','\'',$(1))'
+write_stamp = $(shell mkdir -p $(dir $(1)) && { printf '%s\n' $(call sh_quote,$(2)) | cmp -s - $(1) || \
+  printf '%s\n' $(call sh_quote,$(2)) > $(1); })
+DRY_RUN := $(findstring n,$(firstword -$(MAKEFLAGS)))
+ifeq ($(DRY_RUN),)
+ifneq ($(if $(MAKECMDGOALS),$(filter-out clean deps deps-report,$(MAKECMDGOALS)),all),)
+$(call write_stamp,$(FLAGS_STAMP),$(FLAGS_TEXT))
+$(call write_stamp,$(COMMIT_STAMP),$(GIT_COMMIT))
+$(call write_stamp,$(LIBOB).objs,$(LIBOB_OBJS))
+$(call write_stamp,$(LIBPROBLEMS).objs,$(PROBLEMS_OBJS))
+$(call write_stamp,$(LIBTESTKIT).objs,$(TESTKIT_OBJS))
+$(call write_stamp,$(LIBCMD).objs,$(CMD_OBJS))
+$(call write_stamp,$(LIBTESTCOMMON).objs,$(TEST_COMMON_OBJS))
+endif
+endif
 
 # ---- compile rules -----------------------------------------------------------
-$(BUILD)/kernels/scalar/%.o: kernels/scalar/%.c
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(NOVEC) -c $< -o $@
+$(BUILD)/kernels/scalar/%.o: kernels/scalar/%.c $(FLAGS_STAMP)
+	@mkdir -p $(@D) $(dir $(call depfile,$@))
+	$(CC) $(CFLAGS) $(NOVEC) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/kernels/avx2/%.o: kernels/avx2/%.c
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(AVX2_FLAGS) -c $< -o $@
+$(BUILD)/kernels/avx2/%.o: kernels/avx2/%.c $(FLAGS_STAMP)
+	@mkdir -p $(@D) $(dir $(call depfile,$@))
+	$(CC) $(CFLAGS) $(AVX2_FLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/kernels/avx512/%.o: kernels/avx512/%.c
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(AVX512_FLAGS) -c $< -o $@
+$(BUILD)/kernels/avx512/%.o: kernels/avx512/%.c $(FLAGS_STAMP)
+	@mkdir -p $(@D) $(dir $(call depfile,$@))
+	$(CC) $(CFLAGS) $(AVX512_FLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/kernels/avx512bf16/%.o: kernels/avx512bf16/%.c
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(AVX512BF16_FLAGS) -c $< -o $@
+$(BUILD)/kernels/avx512bf16/%.o: kernels/avx512bf16/%.c $(FLAGS_STAMP)
+	@mkdir -p $(@D) $(dir $(call depfile,$@))
+	$(CC) $(CFLAGS) $(AVX512BF16_FLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/kernels/avx2/convert.o: AVX2_FLAGS += $(F16C_FLAGS)
 # The scalar bench probes are the portable fallback's ceilings, built with
@@ -122,50 +204,47 @@ $(BUILD)/kernels/avx2/convert.o: AVX2_FLAGS += $(F16C_FLAGS)
 # the divider probe stays scalar by attribute): kernels/scalar/probe.c.
 $(BUILD)/kernels/scalar/probe.o: NOVEC =
 
-$(BUILD)/%.o: %.c
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
+$(BUILD)/%.o: %.c $(FLAGS_STAMP)
+	@mkdir -p $(@D) $(dir $(call depfile,$@))
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/%.o: %.cc
-	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) -c $< -o $@
+$(BUILD)/%.o: %.cc $(FLAGS_STAMP)
+	@mkdir -p $(@D) $(dir $(call depfile,$@))
+	$(CXX) $(CXXFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(LIB): $(LIB_OBJS)
+# Run metadata: the commit and flags are compiled into results.o.
+$(BUILD)/harness/core/results.o: $(COMMIT_STAMP)
+$(BUILD)/harness/core/results.o: CFLAGS += -DOB_GIT_COMMIT='"$(GIT_COMMIT)"' -DOB_BUILD_FLAGS='"$(CFLAGS_BASE)"'
+# Where `optbench bench --peer` finds its scripts (OPTBENCH_PEER_DIR overrides).
+$(BUILD)/harness/bench/bench_peer.o: CFLAGS += -DOB_PEER_DIR='"$(CURDIR)/harness/bench/peers"'
+
+# ---- libraries and binaries ----------------------------------------------------
+$(LIBOB): $(LIBOB_OBJS) $(LIBOB).objs
+$(LIBPROBLEMS): $(PROBLEMS_OBJS) $(LIBPROBLEMS).objs
+$(LIBTESTKIT): $(TESTKIT_OBJS) $(LIBTESTKIT).objs
+$(LIBCMD): $(CMD_OBJS) $(LIBCMD).objs
+$(LIBTESTCOMMON): $(TEST_COMMON_OBJS) $(LIBTESTCOMMON).objs
+$(LIBS_ALL) $(LIBTESTCOMMON):
 	@mkdir -p $(@D)
 	rm -f $@
-	ar rcs $@ $^
+	ar rcs $@ $(filter %.o,$^)
 
-# Header dependencies: every object depends on every header (the tree is
-# small; correctness of incremental builds matters more than speed).
-HEADERS = $(wildcard include/optbench/*.h kernels/*.h kernels/*/*.h reference/*.h problems/*.h harness/*.h harness/*/*.h tests/common/*.h)
-$(LIB_OBJS) $(HARNESS_OBJS) $(call obj,$(HARNESS_MAIN) $(TEST_COMMON) $(TEST_SRCS)): $(HEADERS) Makefile
+$(BUILD)/optbench: $(MAIN_OBJS) $(LIBS_ALL) $(FLAGS_STAMP)
+	$(CXX) $(LDFLAGS) $(filter %.o,$^) $(LINK_ARCHIVES) -o $@ $(LINK_LIBS)
 
-$(BUILD)/optbench: $(call obj,$(HARNESS_MAIN)) $(HARNESS_OBJS) $(LIB)
-	$(CXX) $(LDFLAGS) $^ -o $@ $(LDLIBS) -lbenchmark -lpthread
-
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(call obj,$(TEST_COMMON)) $(HARNESS_OBJS) $(LIB)
-	$(CXX) $(LDFLAGS) $^ -o $@ $(LDLIBS) -lcriterion -lbenchmark -lpthread
+# A static pattern rule: extra objects (fuzz targets below) are added per test.
+$(TEST_BINS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBTESTCOMMON) $(LIBS_ALL) $(FLAGS_STAMP)
+	$(CXX) $(LDFLAGS) $(filter %.o,$^) $(LIBTESTCOMMON) $(LINK_ARCHIVES) -o $@ $(TEST_LIBS) $(LINK_LIBS)
 
 # Keep the test objects (make would delete them as intermediates).
 .SECONDARY:
 
-# Run metadata: the commit and flags are compiled into results.o; the stamp
-# changes (and results.o is rebuilt) only when the commit does.
-GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
-$(BUILD)/git-commit.stamp: FORCE
-	@mkdir -p $(@D)
-	@echo '$(GIT_COMMIT)' | cmp -s - $@ || echo '$(GIT_COMMIT)' > $@
-$(BUILD)/harness/core/results.o: $(BUILD)/git-commit.stamp
-# Where `optbench bench --peer` finds its scripts (OPTBENCH_PEER_DIR overrides).
-$(BUILD)/harness/bench/bench_peer.o: CFLAGS += -DOB_PEER_DIR='"$(CURDIR)/harness/bench/peers"'
-$(BUILD)/harness/core/results.o: CFLAGS += -DOB_GIT_COMMIT='"$(GIT_COMMIT)"' -DOB_BUILD_FLAGS='"$(CFLAGS_BASE)"'
-.PHONY: FORCE
-FORCE:
-
 # ---- test --------------------------------------------------------------------
+# The suites run first, then the layering check; both must pass.
 test: deps
 	@$(MAKE) --no-print-directory build-all
-	@scripts/run-tests.sh $(TEST_BINS)
+	@rc=0; scripts/run-tests.sh $(TEST_BINS) || rc=1; \
+	  $(MAKE) --no-print-directory check-layers || rc=1; exit $$rc
 
 report: deps-report
 	@$(MAKE) --no-print-directory build-all
@@ -173,6 +252,28 @@ report: deps-report
 
 clean:
 	rm -rf $(BUILD)
+
+# ---- layering ------------------------------------------------------------------
+# `make check-layers` (run by `make test`): the include rules between
+# folders (scripts/check-layers.sh), then the library split proved by
+# linking: a kernel user's program (tests/link/ob_step_user.c, public headers
+# only) links libob.a with nothing but -lm and OpenMP and runs, and every
+# object of libob.a does too (--whole-archive); every object of
+# libob_problems.a links with OpenBLAS, zlib and libm alone; every object of
+# libob_testkit.a needs only libob.a.  Every check runs; any failure fails.
+LINK_CHECK = $(CC) -std=c11 $(WARN) -Werror -Iinclude $(SANITIZE)
+whole = -Wl,--whole-archive $(1) -Wl,--no-whole-archive
+# $(call link_check,NAME,COMMAND): runs COMMAND, prints ok or its output.
+link_check = if $(2) >$(BUILD)/link/$(1).log 2>&1; then echo "layers: $(1): ok"; \
+  else echo "layers: $(1): FAILED: $(2)"; sed 's/^/layers:     /' $(BUILD)/link/$(1).log; rc=1; fi;
+check-layers: $(LIBOB) $(LIBPROBLEMS) $(LIBTESTKIT)
+	@mkdir -p $(BUILD)/link; rc=0; \
+	scripts/check-layers.sh || rc=1; \
+	$(call link_check,libob-user,$(LINK_CHECK) -fopenmp tests/link/ob_step_user.c $(LIBOB) -o $(BUILD)/link/ob_step_user $(LIBOB_LIBS) && $(BUILD)/link/ob_step_user) \
+	$(call link_check,libob-whole,$(LINK_CHECK) -fopenmp tests/link/empty_main.c $(call whole,$(LIBOB)) -o $(BUILD)/link/libob_whole $(LIBOB_LIBS)) \
+	$(call link_check,problems-whole,$(LINK_CHECK) tests/link/empty_main.c $(call whole,$(LIBPROBLEMS)) -o $(BUILD)/link/problems_whole $(PROBLEMS_LIBS)) \
+	$(call link_check,testkit-whole,$(LINK_CHECK) -fopenmp tests/link/empty_main.c $(call whole,$(LIBTESTKIT)) $(LIBOB) -o $(BUILD)/link/testkit_whole $(LIBOB_LIBS)) \
+	exit $$rc
 
 # ---- reliability: fuzzing, sanitizers, valgrind --------------------------------
 # README "Sanitizers and fuzzing".  The fuzz targets (fuzz/fuzz_*.c) are
@@ -182,7 +283,6 @@ FUZZ_SRCS = $(wildcard fuzz/*.c)
 FUZZ_OBJS = $(call obj,$(FUZZ_SRCS))
 FUZZ_TARGETS = $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
 $(BUILD)/tests/test_badinput_fuzz: $(FUZZ_OBJS)
-$(FUZZ_OBJS): $(HEADERS) $(wildcard fuzz/*.h) Makefile
 $(BUILD)/fuzz/%.o: CFLAGS += $(FUZZ_DEFS)
 
 # make test-sanitize: everything again with ASan + UBSan in $(SAN_BUILD);
@@ -196,9 +296,9 @@ test-sanitize: deps
 	@$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) SANITIZE="$(SAN_FLAGS)" build-all $(SAN_BUILD)/selfcheck/sanitizers
 	@scripts/run-sanitized-tests.sh $(SAN_BUILD)/selfcheck/sanitizers $(SAN_TESTS)
 
-$(BUILD)/selfcheck/sanitizers: fuzz/selfcheck/sanitizers.c
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $< -o $@ $(LDFLAGS) -lcriterion
+$(BUILD)/selfcheck/sanitizers: fuzz/selfcheck/sanitizers.c $(FLAGS_STAMP)
+	@mkdir -p $(@D) $(dir $(call depfile,$@))
+	$(CC) $(CFLAGS) $(DEPFLAGS) $< -o $@ $(LDFLAGS) $(TEST_LIBS)
 
 # make test-valgrind: the normal build under valgrind (scalar and AVX2 only:
 # valgrind cannot run AVX-512 and hides it from CPU detection).  Slow; not
@@ -222,9 +322,13 @@ fuzz: deps
 	@scripts/run-fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 fuzz-build: $(patsubst %,$(BUILD)/fuzz/bin/%,$(FUZZ_TARGETS))
-$(BUILD)/fuzz/bin/%: $(BUILD)/fuzz/fuzz_%.o $(BUILD)/fuzz/common.o $(HARNESS_OBJS) $(LIB)
+$(BUILD)/fuzz/bin/%: $(BUILD)/fuzz/fuzz_%.o $(BUILD)/fuzz/common.o $(LIBS_ALL) $(FLAGS_STAMP)
 	@mkdir -p $(@D)
-	$(CXX) $(LDFLAGS) -fsanitize=fuzzer $^ -o $@ $(LDLIBS) -lbenchmark -lpthread
+	$(CXX) $(LDFLAGS) -fsanitize=fuzzer $(filter %.o,$^) $(LINK_ARCHIVES) -o $@ $(LINK_LIBS)
+
+# Header dependencies, written by the compiler (DEPFLAGS).
+-include $(wildcard $(call depfile,$(LIBOB_OBJS) $(PROBLEMS_OBJS) $(TESTKIT_OBJS) $(CMD_OBJS) \
+  $(MAIN_OBJS) $(TEST_COMMON_OBJS) $(TEST_OBJS) $(FUZZ_OBJS) $(BUILD)/selfcheck/sanitizers))
 
 # ---- plugins: optbench/plugin.h, examples/plugins/, tests/test_plugin.c ----
 include examples/plugins/plugins.mk

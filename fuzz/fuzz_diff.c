@@ -32,7 +32,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "harness/core/ob_agree.h"
+#include "harness/testkit/ob_agree.h"
 #include "harness/testkit/ob_testdata.h"
 #include "optbench/optimizers.h"
 #include "optbench/reference.h"

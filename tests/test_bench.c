@@ -21,7 +21,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "harness/core/ob_agree.h"
+#include "harness/testkit/ob_agree.h"
 #include "harness/bench/ob_bench.h"
 #include "harness/bench/ob_bench_shim.h"
 #include "harness/ob_cli.h"

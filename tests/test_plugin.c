@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "common/ob_test.h"
-#include "harness/core/ob_agree.h"
+#include "harness/testkit/ob_agree.h"
 #include "harness/plugin/ob_plugin.h"
 #include "harness/testkit/ob_testdata.h"
 #include "optbench/reference.h"

@@ -25,7 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness/core/ob_agree.h"
+#include "harness/testkit/ob_agree.h"
 #include "harness/ob_cli.h"
 #include "harness/core/ob_results.h"
 #include "optbench/optimizers.h"

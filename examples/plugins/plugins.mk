@@ -15,7 +15,8 @@ build-all: $(PLUGINS)
 $(BUILD)/tests/test_plugin: | $(PLUGINS)
 $(BUILD)/tests/test_plugin.o: CFLAGS += -DOB_PLUGIN_DIR='"$(CURDIR)/$(PLUGIN_DIR)"'
 $(PLUGIN_DIR)/optbench_kernels.so: examples/plugins/optbench_kernels.c \
-  $(wildcard kernels/framework/*.c kernels/scalar/*.c reference/*.c) $(HEADERS)
+  $(wildcard kernels/framework/*.c kernels/scalar/*.c reference/*.c) \
+  $(wildcard include/optbench/*.h kernels/*.h kernels/framework/*.h kernels/scalar/*.h reference/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_BASE) $(NOVEC) -fPIC -shared -fvisibility=hidden $(filter %.c,$^) -o $@ -lm
 $(PLUGIN_DIR)/%.so: examples/plugins/%.c include/optbench/plugin.h include/optbench/hparams.h

@@ -13,7 +13,7 @@
 
 #include "kernels/framework/ob_sam.h"
 #include "optbench/reference.h"
-#include "harness/core/ob_agree.h"
+#include "harness/testkit/ob_agree.h"
 #include "harness/core/ob_interrupt.h"
 #include "harness/core/ob_state.h"
 #include "harness/core/ob_util.h"

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/core/ob_agree.h"
+#include "harness/testkit/ob_agree.h"
 
 void ob_rng_init(ob_rng *r, uint64_t seed) { r->s = seed; }
 
