@@ -59,7 +59,10 @@ uint64_t ob_fuzz_u64(ob_fuzz_reader *r)
     return z ^ (z >> 31);
 }
 
-unsigned ob_fuzz_byte(ob_fuzz_reader *r) { return r->i < r->n ? r->d[r->i++] : (unsigned)(ob_fuzz_u64(r) & 0xff); }
+unsigned ob_fuzz_byte(ob_fuzz_reader *r)
+{
+    return r->i < r->n ? r->d[r->i++] : (unsigned)(ob_fuzz_u64(r) & 0xff);
+}
 
 uint32_t ob_fuzz_u32(ob_fuzz_reader *r)
 {
@@ -68,7 +71,10 @@ uint32_t ob_fuzz_u32(ob_fuzz_reader *r)
     return v;
 }
 
-static double unit(ob_fuzz_reader *r) { return (double)ob_fuzz_u32(r) / 4294967296.0; }
+static double unit(ob_fuzz_reader *r)
+{
+    return (double)ob_fuzz_u32(r) / 4294967296.0;
+}
 
 double ob_fuzz_hp_value(ob_fuzz_reader *r, const ob_hparam_spec *sp)
 {
@@ -121,7 +127,8 @@ const ob_optimizer *ob_fuzz_optimizer(ob_fuzz_reader *r, ob_hparams *h)
 {
     const ob_optimizer *o = ob_optimizer_table[ob_fuzz_byte(r) % ob_optimizer_count];
     ob_hparams_default(o, h);
-    for (size_t k = 0; k < o->n_hparams; k++) ob_hparam_put(h, &o->hparams[k], ob_fuzz_hp_value(r, &o->hparams[k]));
+    for (size_t k = 0; k < o->n_hparams; k++)
+        ob_hparam_put(h, &o->hparams[k], ob_fuzz_hp_value(r, &o->hparams[k]));
     char err[512];
     return ob_validate(o, h, err, sizeof err) == 0 ? o : NULL;
 }

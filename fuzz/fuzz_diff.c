@@ -59,8 +59,8 @@ static int in_contract_d(const double *x, size_t n)
 }
 
 /* ob_agree_error over the elements with keep[i] set; *at is the worst. */
-static double agree_kept(const float *k, const double *r, const double *S, const unsigned char *keep, size_t n,
-                         size_t *at)
+static double agree_kept(const float *k, const double *r, const double *S, const unsigned char *keep,
+                         size_t n, size_t *at)
 {
     double worst = 0;
     *at = 0;
@@ -108,7 +108,9 @@ int ob_fuzz_diff(const uint8_t *data, size_t size)
      * the last step seen (ob_ref_nadam_mu_product), so one cold call at
      * t = 2^32 loops 4e9 times (this fuzzer's first timeout, reported). */
     unsigned ts = ob_fuzz_byte(&r) % 8;
-    uint64_t t = ts < 6 ? 1 + ob_fuzz_byte(&r) % 8 : ts == 6 ? 1 + (ob_fuzz_u32(&r) & 0xffff) : 1 + (ob_fuzz_u32(&r) & 0xfffff);
+    uint64_t t = ts < 6    ? 1 + ob_fuzz_byte(&r) % 8
+                 : ts == 6 ? 1 + (ob_fuzz_u32(&r) & 0xffff)
+                           : 1 + (ob_fuzz_u32(&r) & 0xfffff);
     size_t n = (ob_fuzz_byte(&r) | (size_t)ob_fuzz_byte(&r) << 8) % (MAX_N + 1);
     size_t off = ob_fuzz_byte(&r) % 16;
     unsigned steps = 1 + ob_fuzz_byte(&r) % 3;
@@ -185,16 +187,17 @@ int ob_fuzz_diff(const uint8_t *data, size_t size)
             }
             size_t at;
             double e = agree_kept(p[isa], pd, sc[0], keep, n, &at);
-            OB_FUZZ_CHECK(e <= o->agree_bound, "%s t=%llu n=%zu: p[%zu] = %.9g, reference %.17g, S = %g: %.3g u*S > %g",
-                          cfg, (unsigned long long)(t + s), n, at, (double)p[isa][at], pd[at], sc[0][at], e,
+            OB_FUZZ_CHECK(e <= o->agree_bound,
+                          "%s t=%llu n=%zu: p[%zu] = %.9g, reference %.17g, S = %g: %.3g u*S > %g", cfg,
+                          (unsigned long long)(t + s), n, at, (double)p[isa][at], pd[at], sc[0][at], e,
                           o->agree_bound);
             for (size_t k = 0; k < o->n_state; k++) {
                 if (!st[isa][k]) continue;
                 e = agree_kept(st[isa][k], sd[k], sc[1 + k], keep, n, &at);
                 OB_FUZZ_CHECK(e <= o->agree_bound,
                               "%s t=%llu n=%zu: %s[%zu] = %.9g, reference %.17g, S = %g: %.3g u*S > %g", cfg,
-                              (unsigned long long)(t + s), n, o->state_names[k], at, (double)st[isa][k][at], sd[k][at],
-                              sc[1 + k][at], e, o->agree_bound);
+                              (unsigned long long)(t + s), n, o->state_names[k], at, (double)st[isa][k][at],
+                              sd[k][at], sc[1 + k][at], e, o->agree_bound);
             }
         }
         /* Property 1. */
@@ -207,10 +210,10 @@ int ob_fuzz_diff(const uint8_t *data, size_t size)
                           bits_of(p[isa][i]), (double)p[OB_ISA_SCALAR][i], bits_of(p[OB_ISA_SCALAR][i]));
             for (size_t k = 0; k < o->n_state; k++)
                 OB_FUZZ_CHECK(!st[isa][k] || bits_of(st[isa][k][i]) == bits_of(st[OB_ISA_SCALAR][k][i]),
-                              "%s/%s t=%llu n=%zu off=%zu: %s[%zu] = %.9g (0x%08x), scalar %.9g (0x%08x)", cfg,
-                              ob_isa_name((ob_isa)isa), (unsigned long long)t, n, off, o->state_names[k], i,
-                              (double)st[isa][k][i], bits_of(st[isa][k][i]), (double)st[OB_ISA_SCALAR][k][i],
-                              bits_of(st[OB_ISA_SCALAR][k][i]));
+                              "%s/%s t=%llu n=%zu off=%zu: %s[%zu] = %.9g (0x%08x), scalar %.9g (0x%08x)",
+                              cfg, ob_isa_name((ob_isa)isa), (unsigned long long)t, n, off, o->state_names[k],
+                              i, (double)st[isa][k][i], bits_of(st[isa][k][i]),
+                              (double)st[OB_ISA_SCALAR][k][i], bits_of(st[OB_ISA_SCALAR][k][i]));
         }
     }
     for (int isa = 0; isa < OB_ISA_COUNT; isa++) {

@@ -24,7 +24,8 @@ int ob_fuzz_hparam(const uint8_t *data, size_t size)
     memset(err, 0x55, sizeof err);
     if (ob_hparam_set(o, &h, a, err, sizeof err) != 0) {
         ob_fuzz_check_msg(err, sizeof err);
-        OB_FUZZ_CHECK(!memcmp(&h, &before, sizeof h), "%s: a rejected '%s' changed the hyperparameters", o->name, a);
+        OB_FUZZ_CHECK(!memcmp(&h, &before, sizeof h), "%s: a rejected '%s' changed the hyperparameters",
+                      o->name, a);
         free(a);
         return 0;
     }
@@ -35,7 +36,8 @@ int ob_fuzz_hparam(const uint8_t *data, size_t size)
     const ob_hparam_spec *sp = ob_hparam_find(o, key);
     OB_FUZZ_CHECK(sp, "%s: '%s' accepted for an unknown key", o->name, a);
     double v = ob_hparam_get(&h, sp);
-    OB_FUZZ_CHECK(isfinite(v) && (sp->lo_open ? v > sp->lo : v >= sp->lo) && (sp->hi_open ? v < sp->hi : v <= sp->hi),
+    OB_FUZZ_CHECK(isfinite(v) && (sp->lo_open ? v > sp->lo : v >= sp->lo) &&
+                      (sp->hi_open ? v < sp->hi : v <= sp->hi),
                   "%s: '%s' stored %g, outside the range of %s", o->name, a, v, sp->name);
     /* Nothing but the key changed. */
     ob_hparam_put(&h, sp, ob_hparam_get(&before, sp));

@@ -56,7 +56,10 @@ static void put(ob_fuzz_reader *r, ob_dtype d, void *a, size_t i, int nonneg)
     ((uint16_t *)a)[i] = v;
 }
 
-static int f16_finite(uint16_t h) { return (h & 0x7c00) != 0x7c00; }
+static int f16_finite(uint16_t h)
+{
+    return (h & 0x7c00) != 0x7c00;
+}
 
 typedef struct run {
     void *p, *pb, *st[OB_MAX_STATE], *stb[OB_MAX_STATE];
@@ -121,7 +124,8 @@ int ob_fuzz_mixed(const uint8_t *data, size_t size)
         if (pass < 2 * OB_ISA_COUNT) {
             isa = (ob_isa)(pass / 2);
             native = pass % 2;
-            if (!ob_isa_supported(isa) || (native && (isa != OB_ISA_AVX512 || !ob_bf16_native_supported()))) continue;
+            if (!ob_isa_supported(isa) || (native && (isa != OB_ISA_AVX512 || !ob_bf16_native_supported())))
+                continue;
             widest = isa;
         } else {
             isa = widest;
@@ -136,16 +140,17 @@ int ob_fuzz_mixed(const uint8_t *data, size_t size)
             x->st[k] = buf_alloc(&x->stb[k], n, ss, off);
             if (n) memcpy(x->st[k], s0[k], n * ss);
         }
-        int rc = ob_step_mixed(o, isa, &h, t, &f, inv, n, x->p, g, x->st, threads, &x->skipped, err, sizeof err);
+        int rc = ob_step_mixed(o, isa, &h, t, &f, inv, n, x->p, g, x->st, threads, &x->skipped, err,
+                               sizeof err);
         /* clip_norm with 16-bit gradients is the one documented refusal;
          * the generic keys stay 0 here, so every step must run. */
         OB_FUZZ_CHECK(rc == 0, "%s %s on %s: %s", o->name, fmt, ob_isa_name(isa), err);
         OB_FUZZ_CHECK(f.grad != OB_DT_F16 ? !x->skipped : x->skipped == !all_finite,
-                      "%s %s on %s: skipped = %d with %s fp16 gradients", o->name, fmt, ob_isa_name(isa), x->skipped,
-                      all_finite ? "finite" : "non-finite");
+                      "%s %s on %s: skipped = %d with %s fp16 gradients", o->name, fmt, ob_isa_name(isa),
+                      x->skipped, all_finite ? "finite" : "non-finite");
         if (x->skipped) {
-            OB_FUZZ_CHECK(!n || !memcmp(x->p, p0, n * sp), "%s %s on %s: a skipped step wrote p", o->name, fmt,
-                          ob_isa_name(isa));
+            OB_FUZZ_CHECK(!n || !memcmp(x->p, p0, n * sp), "%s %s on %s: a skipped step wrote p", o->name,
+                          fmt, ob_isa_name(isa));
             for (size_t k = 0; k < o->n_state; k++)
                 OB_FUZZ_CHECK(!x->st[k] || !n || !memcmp(x->st[k], s0[k], n * ss),
                               "%s %s on %s: a skipped step wrote %s", o->name, fmt, ob_isa_name(isa),
@@ -154,14 +159,15 @@ int ob_fuzz_mixed(const uint8_t *data, size_t size)
         if (nr > 1) {
             const run *a = &runs[0];
             const char *what = threads > 1 ? "2 threads" : native ? "avx512 (AVX512_BF16)" : ob_isa_name(isa);
-            OB_FUZZ_CHECK(x->skipped == a->skipped, "%s %s t=%llu n=%zu: %s skips differently from scalar", o->name,
-                          fmt, (unsigned long long)t, n, what);
+            OB_FUZZ_CHECK(x->skipped == a->skipped, "%s %s t=%llu n=%zu: %s skips differently from scalar",
+                          o->name, fmt, (unsigned long long)t, n, what);
             for (size_t i = 0; i < n; i++) {
                 OB_FUZZ_CHECK(!memcmp((char *)x->p + i * sp, (char *)a->p + i * sp, sp),
                               "%s %s t=%llu n=%zu: %s differs from scalar at p[%zu]", o->name, fmt,
                               (unsigned long long)t, n, what, i);
                 for (size_t k = 0; k < o->n_state; k++)
-                    OB_FUZZ_CHECK(!x->st[k] || !memcmp((char *)x->st[k] + i * ss, (char *)a->st[k] + i * ss, ss),
+                    OB_FUZZ_CHECK(!x->st[k] ||
+                                      !memcmp((char *)x->st[k] + i * ss, (char *)a->st[k] + i * ss, ss),
                                   "%s %s t=%llu n=%zu: %s differs from scalar at %s[%zu]", o->name, fmt,
                                   (unsigned long long)t, n, what, o->state_names[k], i);
             }

@@ -37,8 +37,8 @@ int ob_fuzz_numfile(const uint8_t *data, size_t size)
     } else {
         ob_numrows r = {0};
         if (ob_numrows_parse(buf, len, "grads", cols, &r, err, sizeof err) == 0) {
-            OB_FUZZ_CHECK(r.rows >= 1 && r.cols >= 1 && (cols == 0 || r.cols == cols), "rows %zu x %zu (asked %u)",
-                          r.rows, r.cols, cols);
+            OB_FUZZ_CHECK(r.rows >= 1 && r.cols >= 1 && (cols == 0 || r.cols == cols),
+                          "rows %zu x %zu (asked %u)", r.rows, r.cols, cols);
             ob_numrows_free(&r);
         } else {
             ob_fuzz_check_msg(err, sizeof err);

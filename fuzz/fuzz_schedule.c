@@ -19,7 +19,8 @@ int ob_fuzz_schedule(const uint8_t *data, size_t size)
     char *text = ob_fuzz_cstr(data, size);
     const char *lines[17];
     size_t n = 0;
-    for (char *p = text, *save = NULL, *tok; n < 17 && (tok = strtok_r(p, "\n", &save)); p = NULL) lines[n++] = tok;
+    for (char *p = text, *save = NULL, *tok; n < 17 && (tok = strtok_r(p, "\n", &save)); p = NULL)
+        lines[n++] = tok;
     const char *name = n ? lines[0] : NULL;
     ob_schedule s, before;
     memset(&s, 0xa5, sizeof s);
@@ -36,9 +37,11 @@ int ob_fuzz_schedule(const uint8_t *data, size_t size)
         double v = s.v[k];
         OB_FUZZ_CHECK(isfinite(v), "%s: %s = %g", s.spec->name, key->name, v);
         if (key->kind == OB_SK_REAL || key->kind == OB_SK_INT)
-            OB_FUZZ_CHECK((key->lo_open ? v > key->lo : v >= key->lo) && (key->hi_open ? v < key->hi : v <= key->hi),
+            OB_FUZZ_CHECK((key->lo_open ? v > key->lo : v >= key->lo) &&
+                              (key->hi_open ? v < key->hi : v <= key->hi),
                           "%s: %s = %g is outside its range", s.spec->name, key->name, v);
-        if (key->kind == OB_SK_INT) OB_FUZZ_CHECK(v == floor(v), "%s: %s = %g is no integer", s.spec->name, key->name, v);
+        if (key->kind == OB_SK_INT)
+            OB_FUZZ_CHECK(v == floor(v), "%s: %s = %g is no integer", s.spec->name, key->name, v);
     }
     static const uint64_t steps[] = {1, 2, 3, 7, 100, 1000, 123457, (uint64_t)1 << 40};
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
@@ -47,7 +50,8 @@ int ob_fuzz_schedule(const uint8_t *data, size_t size)
             ob_fuzz_check_msg(err, sizeof err);
             continue;
         }
-        OB_FUZZ_CHECK(isfinite(pt.lr), "%s at step %llu: lr = %g", s.spec->name, (unsigned long long)steps[i], pt.lr);
+        OB_FUZZ_CHECK(isfinite(pt.lr), "%s at step %llu: lr = %g", s.spec->name, (unsigned long long)steps[i],
+                      pt.lr);
         for (size_t oi = 0; oi < ob_optimizer_count; oi++) {
             const ob_optimizer *o = ob_optimizer_table[oi];
             ob_hparams base, h;

@@ -31,7 +31,8 @@ int ob_fuzz_suite(const uint8_t *data, size_t size)
                       "case %zu is incomplete", i);
         OB_FUZZ_CHECK(ob_validate(c->opt, &c->h, err, sizeof err) == 0, "case %zu: %s", i, err);
         for (size_t k = 0; k < c->n_pparams; k++)
-            OB_FUZZ_CHECK(memchr(c->pparams[k], '\0', sizeof c->pparams[k]), "case %zu: parameter %zu unterminated", i, k);
+            OB_FUZZ_CHECK(memchr(c->pparams[k], '\0', sizeof c->pparams[k]),
+                          "case %zu: parameter %zu unterminated", i, k);
     }
     ob_suite_free(&s);
     close(fd);

@@ -34,15 +34,15 @@ int ob_fuzz_mixed(const uint8_t *data, size_t size);
 
 /* What ob_fuzz_diff did, summed over its calls (for the replay's log). */
 typedef struct ob_fuzz_diff_stats {
-    size_t inputs, valid;        /* inputs; those with valid hyperparameters */
-    size_t isa_compared;         /* vector ISA runs compared bit for bit with scalar */
-    size_t elems_checked;        /* scalar element-steps checked against the reference */
-    size_t elems_outside;        /* scalar element-steps outside the agreement contract */
+    size_t inputs, valid; /* inputs; those with valid hyperparameters */
+    size_t isa_compared;  /* vector ISA runs compared bit for bit with scalar */
+    size_t elems_checked; /* scalar element-steps checked against the reference */
+    size_t elems_outside; /* scalar element-steps outside the agreement contract */
 } ob_fuzz_diff_stats;
 extern ob_fuzz_diff_stats ob_fuzz_diff_counts;
 
 typedef struct ob_fuzz_target {
-    const char *name;   /* the folder names under fuzz/corpus and fuzz/regressions */
+    const char *name; /* the folder names under fuzz/corpus and fuzz/regressions */
     int (*fn)(const uint8_t *data, size_t size);
 } ob_fuzz_target;
 
@@ -54,7 +54,7 @@ extern const size_t ob_fuzz_target_count;
 typedef struct ob_fuzz_reader {
     const uint8_t *d;
     size_t n, i;
-    uint64_t s;   /* splitmix64 state once the input is used up */
+    uint64_t s; /* splitmix64 state once the input is used up */
 } ob_fuzz_reader;
 /* Reads data (seed: the generator's base, mixed with every byte). */
 void ob_fuzz_reader_init(ob_fuzz_reader *r, const uint8_t *data, size_t size, uint64_t seed);
@@ -75,14 +75,14 @@ float ob_fuzz_float(ob_fuzz_reader *r, int nonneg);
 const ob_optimizer *ob_fuzz_optimizer(ob_fuzz_reader *r, ob_hparams *h);
 
 /* A property that must hold: otherwise say which and abort. */
-#define OB_FUZZ_CHECK(cond, ...)                                                   \
-    do {                                                                           \
-        if (!(cond)) {                                                             \
+#define OB_FUZZ_CHECK(cond, ...) \
+    do { \
+        if (!(cond)) { \
             fprintf(stderr, "%s:%d: fuzz property violated: ", __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);                                          \
-            fputc('\n', stderr);                                                   \
-            abort();                                                               \
-        }                                                                          \
+            fprintf(stderr, __VA_ARGS__); \
+            fputc('\n', stderr); \
+            abort(); \
+        } \
     } while (0)
 
 /* A NUL-terminated copy of the input (malloc'd, exactly size + 1 bytes so
@@ -98,7 +98,10 @@ void ob_fuzz_check_msg(const char *msg, size_t len);
 
 #ifdef OB_FUZZ_LIBFUZZER
 #define OB_FUZZ_ENTRY(fn) \
-    int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) { return fn(data, size); }
+    int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) \
+    { \
+        return fn(data, size); \
+    }
 #else
 #define OB_FUZZ_ENTRY(fn)
 #endif

@@ -15,16 +15,8 @@
 #include <string.h>
 
 const ob_cmd_spec *const ob_command_table[] = {
-    &ob_cmd_bench_spec,
-    &ob_cmd_list_spec,
-    &ob_cmd_run_spec,
-    &ob_cmd_report_spec,
-    &ob_cmd_repro_spec,
-    &ob_cmd_ci_spec,
-    &ob_cmd_compare_spec,
-    &ob_cmd_schedule_spec,
-    &ob_cmd_sweep_spec,
-    &ob_cmd_trace_spec,
+    &ob_cmd_bench_spec, &ob_cmd_list_spec,    &ob_cmd_run_spec,      &ob_cmd_report_spec, &ob_cmd_repro_spec,
+    &ob_cmd_ci_spec,    &ob_cmd_compare_spec, &ob_cmd_schedule_spec, &ob_cmd_sweep_spec,  &ob_cmd_trace_spec,
 };
 const size_t ob_command_count = sizeof ob_command_table / sizeof ob_command_table[0];
 
@@ -93,8 +85,11 @@ static int cli_isa_env(const ob_cmd_spec *c, int argc, char **argv, char ***new_
             snprintf(tok, sizeof tok, "%.*s", (int)(n < sizeof tok ? n : sizeof tok - 1), p);
             ob_isa t;
             if (ob_isa_parse(tok, &t) == 0 && t != OB_ISA_SCALAR && t != isa) {
-                fprintf(err, "optbench %s: --isa %s contradicts OPTBENCH_ISA=%s (which allows %s and scalar only); "
-                             "unset one of them\n", c->name, tok, forced, ob_isa_name(isa));
+                fprintf(
+                    err,
+                    "optbench %s: --isa %s contradicts OPTBENCH_ISA=%s (which allows %s and scalar only); "
+                    "unset one of them\n",
+                    c->name, tok, forced, ob_isa_name(isa));
                 return OB_EXIT_USAGE;
             }
             p += n + (p[n] == ',');
@@ -198,8 +193,8 @@ const ob_optimizer *ob_cli_optimizer(const ob_cmd_spec *c, const char *name, FIL
     return o;
 }
 
-int ob_cli_hparams(const ob_cmd_spec *c, const ob_optimizer *o, const char *const *sets,
-                   size_t nsets, ob_hparams *h, FILE *err)
+int ob_cli_hparams(const ob_cmd_spec *c, const ob_optimizer *o, const char *const *sets, size_t nsets,
+                   ob_hparams *h, FILE *err)
 {
     char msg[512];
     ob_hparams_default(o, h);
@@ -210,8 +205,8 @@ int ob_cli_hparams(const ob_cmd_spec *c, const ob_optimizer *o, const char *cons
     return OB_EXIT_OK;
 }
 
-int ob_cli_schedule(const ob_cmd_spec *c, const char *name, const char *const *sets,
-                    size_t nsets, const ob_optimizer *o, ob_schedule *s, FILE *err)
+int ob_cli_schedule(const ob_cmd_spec *c, const char *name, const char *const *sets, size_t nsets,
+                    const ob_optimizer *o, ob_schedule *s, FILE *err)
 {
     char msg[512];
     const ob_hparam_spec *key;
@@ -227,8 +222,8 @@ static const char *isa_name_at(const void *ctx, size_t i)
     return ob_isa_name((ob_isa)i);
 }
 
-int ob_cli_isa(const ob_cmd_spec *c, const char *opt_name, const char *name,
-               int allow_reference, ob_isa *isa, int *is_reference, FILE *err)
+int ob_cli_isa(const ob_cmd_spec *c, const char *opt_name, const char *name, int allow_reference, ob_isa *isa,
+               int *is_reference, FILE *err)
 {
     if (is_reference) *is_reference = 0;
     if (allow_reference && !strcmp(name, "reference")) {

@@ -91,8 +91,8 @@ static void isa_line(FILE *out, ob_isa isa)
 {
     const int ok = ob_isa_supported(isa);
     fprintf(out, "  %-8s %-6zu %-9s %s%s\n", ob_isa_name(isa), ob_isa_width(isa),
-            ob_isa_compiled(isa) ? "yes" : "no", ok ? "yes" : "no: ",
-            ok ? "" : ob_isa_unavailable_reason(isa));
+            ob_isa_compiled(isa) ? "yes" : "no",
+            ok ? "yes" : "no: ", ok ? "" : ob_isa_unavailable_reason(isa));
 }
 
 static const char *isa_name_at(const void *ctx, size_t i)
@@ -135,8 +135,8 @@ static void dimension(const ob_problem_spec *p, char *buf, size_t len)
 static void problems_all(FILE *out)
 {
     fprintf(out, "problems (f*: known minimum at the default configuration)\n");
-    fprintf(out, "  %-24s %-13s %-12s %-10s %-13s %s\n", "name", "family", "n", "stochastic",
-            "f*", "citation");
+    fprintf(out, "  %-24s %-13s %-12s %-10s %-13s %s\n", "name", "family", "n", "stochastic", "f*",
+            "citation");
     for (size_t i = 0; i < ob_problem_count; i++) {
         const ob_problem_spec *p = ob_problem_table[i];
         char n[32], fstar[32] = "-", msg[256];
@@ -182,8 +182,7 @@ static int problems_one(const char *name, FILE *out, FILE *err)
     }
     char n[32], msg[512];
     dimension(p, n, sizeof n);
-    fprintf(out, "%s: %s\ncitation: %s\nfamily: %s\nn: %s\n", p->name, p->title, p->citation,
-            p->family, n);
+    fprintf(out, "%s: %s\ncitation: %s\nfamily: %s\nn: %s\n", p->name, p->title, p->citation, p->family, n);
     if (p->stochastic) fprintf(out, "stochastic: yes (default batch %zu)\n", p->default_batch);
     else fprintf(out, "stochastic: no\n");
     fprintf(out, "config keys: %s\n", p->params_doc && *p->params_doc ? p->params_doc : "none");
@@ -237,11 +236,11 @@ static int schedules_one(const char *name, FILE *out, FILE *err)
     if (!s) {
         ob_schedule tmp;
         char msg[512];
-        ob_schedule_parse(name, NULL, 0, &tmp, msg, sizeof msg);  /* fails: names the known ones */
+        ob_schedule_parse(name, NULL, 0, &tmp, msg, sizeof msg); /* fails: names the known ones */
         return ob_usage_error(self, err, "%s", msg);
     }
-    fprintf(out, "%s: torch.optim.lr_scheduler.%s\nlr at step t (e = t - 1): %s\n", s->name,
-            s->torch, s->formula);
+    fprintf(out, "%s: torch.optim.lr_scheduler.%s\nlr at step t (e = t - 1): %s\n", s->name, s->torch,
+            s->formula);
     fprintf(out, "keys (name, default, valid range, meaning):%s\n", s->n_keys ? "" : " none");
     print_schedule(out, s, "  ");
     return OB_EXIT_OK;
@@ -261,8 +260,9 @@ static size_t adam_bytes(const ob_format *f)
 
 static void formats_all(FILE *out)
 {
-    fprintf(out, "formats (Adam: bytes moved per parameter and step; param/grad/state storage; README \"Mixed "
-                 "precision\")\n");
+    fprintf(out,
+            "formats (Adam: bytes moved per parameter and step; param/grad/state storage; README \"Mixed "
+            "precision\")\n");
     for (size_t i = 0; i < ob_format_preset_count; i++) {
         const ob_format_preset *p = &ob_format_presets[i];
         ob_format f;
@@ -290,9 +290,10 @@ static int formats_one(const char *name, FILE *out, FILE *err)
                 ob_mixed_state_bytes(o, &h, &f));
     }
     fprintf(out, "bf16 conversions: %s\n",
-            ob_bf16_native_supported() ? (ob_bf16_native_enabled() ? "AVX512_BF16 (VCVTNEPS2BF16) on AVX-512"
-                                                                  : "AVX-512F integer code (OPTBENCH_BF16_NATIVE=0)")
-                                       : "integer code (no AVX512_BF16 here)");
+            ob_bf16_native_supported()
+                ? (ob_bf16_native_enabled() ? "AVX512_BF16 (VCVTNEPS2BF16) on AVX-512"
+                                            : "AVX-512F integer code (OPTBENCH_BF16_NATIVE=0)")
+                : "integer code (no AVX512_BF16 here)");
     return OB_EXIT_OK;
 }
 
@@ -303,10 +304,8 @@ static const struct section {
     void (*all)(FILE *out);
     int (*one)(const char *name, FILE *out, FILE *err);
 } sections[] = {
-    {"optimizers", optimizers_all, optimizers_one},
-    {"isas", isas_all, isas_one},
-    {"problems", problems_all, problems_one},
-    {"schedules", schedules_all, schedules_one},
+    {"optimizers", optimizers_all, optimizers_one}, {"isas", isas_all, isas_one},
+    {"problems", problems_all, problems_one},       {"schedules", schedules_all, schedules_one},
     {"formats", formats_all, formats_one},
 };
 #define N_SECTIONS (sizeof sections / sizeof sections[0])
@@ -324,7 +323,10 @@ const ob_cmd_spec ob_cmd_list_spec = {
     "Without arguments, every section.  With a section, that section; with a\n"
     "section and a NAME, that entry in full (e.g. optbench list problems\n"
     "mgh_rosenbrock: its config keys, x0, f(x0), f*, x*, target and box).\n",
-    NULL, 0, 0, 2,
+    NULL,
+    0,
+    0,
+    2,
     ob_cmd_list,
 };
 

@@ -23,7 +23,10 @@ const ob_cmd_spec ob_cmd_schedule_spec = {
     "Adam family, momentum otherwise) when onecycle cycles momentum; one line per\n"
     "step t = 1..N, values with %.17g.  Step t uses the schedule's value after t-1\n"
     "calls of torch's scheduler.step(), so step 1 uses the initial value.\n",
-    schedule_opts, sizeof schedule_opts / sizeof schedule_opts[0], 0, 0,
+    schedule_opts,
+    sizeof schedule_opts / sizeof schedule_opts[0],
+    0,
+    0,
     ob_cmd_schedule,
 };
 
@@ -68,7 +71,7 @@ int ob_cmd_schedule(int argc, char **argv, FILE *out, FILE *err)
             rc = ob_usage_error(c, err, "%s", msg);
             goto done;
         }
-        ob_schedule_cycled_key(&s, o, &key, msg, sizeof msg);  /* checked by ob_cli_schedule */
+        ob_schedule_cycled_key(&s, o, &key, msg, sizeof msg); /* checked by ob_cli_schedule */
         if (key) cycled = key->name;
     }
 

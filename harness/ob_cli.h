@@ -77,20 +77,20 @@ const ob_optimizer *ob_cli_optimizer(const ob_cmd_spec *c, const char *name, FIL
 
 /* o's defaults, then each "key=value" of sets in order, then ob_validate.
  * Returns OB_EXIT_OK or OB_EXIT_USAGE (message printed). */
-int ob_cli_hparams(const ob_cmd_spec *c, const ob_optimizer *o, const char *const *sets,
-                   size_t nsets, ob_hparams *h, FILE *err);
+int ob_cli_hparams(const ob_cmd_spec *c, const ob_optimizer *o, const char *const *sets, size_t nsets,
+                   ob_hparams *h, FILE *err);
 
 /* ob_schedule_parse with the message printed; name NULL means "constant".
  * With o != NULL also checks that the schedule can cycle o's momentum.
  * Returns OB_EXIT_OK or OB_EXIT_USAGE. */
-int ob_cli_schedule(const ob_cmd_spec *c, const char *name, const char *const *sets,
-                    size_t nsets, const ob_optimizer *o, ob_schedule *s, FILE *err);
+int ob_cli_schedule(const ob_cmd_spec *c, const char *name, const char *const *sets, size_t nsets,
+                    const ob_optimizer *o, ob_schedule *s, FILE *err);
 
 /* An instruction set this CPU can run (an unknown name or one the CPU
  * lacks prints an error and returns OB_EXIT_USAGE).  With allow_reference,
  * "reference" is accepted too and gives *is_reference = 1. */
-int ob_cli_isa(const ob_cmd_spec *c, const char *opt_name, const char *name,
-               int allow_reference, ob_isa *isa, int *is_reference, FILE *err);
+int ob_cli_isa(const ob_cmd_spec *c, const char *opt_name, const char *name, int allow_reference, ob_isa *isa,
+               int *is_reference, FILE *err);
 
 #ifdef __cplusplus
 }

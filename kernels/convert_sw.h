@@ -27,9 +27,15 @@ OB_CVT_INLINE float ob_sw_float(uint32_t u)
     return x;
 }
 
-OB_CVT_INLINE float ob_sw_bf16_to_f32(uint16_t b) { return ob_sw_float((uint32_t)b << 16); }
+OB_CVT_INLINE float ob_sw_bf16_to_f32(uint16_t b)
+{
+    return ob_sw_float((uint32_t)b << 16);
+}
 
-OB_CVT_INLINE int ob_sw_is_nan(uint32_t u) { return (u & 0x7fffffffu) > 0x7f800000u; }
+OB_CVT_INLINE int ob_sw_is_nan(uint32_t u)
+{
+    return (u & 0x7fffffffu) > 0x7f800000u;
+}
 
 OB_CVT_INLINE uint16_t ob_sw_f32_to_bf16_rne(float x)
 {
@@ -71,19 +77,19 @@ OB_CVT_INLINE uint16_t ob_sw_f32_to_f16_rne(float x)
     const uint16_t sign = (uint16_t)((u >> 16) & 0x8000u);
     const uint32_t a = u & 0x7fffffffu;
     if (a > 0x7f800000u) return (uint16_t)(sign | 0x7e00u | ((a >> 13) & 0x3ffu));
-    if (a >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u);  /* >= 65520: Inf (and Inf itself) */
+    if (a >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u); /* >= 65520: Inf (and Inf itself) */
     if (a < 0x38800000u) {
         /* Below 2^-14: subnormal f16, m = round(|x| * 2^24), ties to even. */
         const uint32_t e = a >> 23;
-        if (e < 102) return sign;  /* < 2^-25: rounds to 0 (2^-25 itself ties to 0) */
+        if (e < 102) return sign; /* < 2^-25: rounds to 0 (2^-25 itself ties to 0) */
         const uint32_t mant = (a & 0x7fffffu) | 0x800000u;
-        const uint32_t shift = 126 - e;  /* |x| * 2^24 = mant * 2^(e - 150 + 24) */
+        const uint32_t shift = 126 - e; /* |x| * 2^24 = mant * 2^(e - 150 + 24) */
         const uint32_t q = mant >> shift, rem = mant & ((1u << shift) - 1u), half = 1u << (shift - 1);
         const uint32_t r = q + (rem > half || (rem == half && (q & 1u)));
         return (uint16_t)(sign | r);
     }
     /* Normal: rebias the exponent, round the 13 dropped bits to nearest even. */
-    const uint32_t b = a - 0x38000000u;  /* exponent - 112 */
+    const uint32_t b = a - 0x38000000u; /* exponent - 112 */
     return (uint16_t)(sign | ((b + 0xfffu + ((b >> 13) & 1u)) >> 13));
 }
 
@@ -110,7 +116,10 @@ OB_CVT_INLINE uint32_t ob_sw_lowbias32(uint32_t x)
  * high 32 bits `hi` of their index: the step key (ob_sr_key) and hi
  * through splitmix64, once per call, so the per-element hash below needs
  * one lowbias32 round (two 32-bit multiplies) instead of two. */
-OB_CVT_INLINE uint32_t ob_sw_sr_call_key(uint64_t key, uint32_t hi) { return (uint32_t)ob_sw_mix64(key ^ hi); }
+OB_CVT_INLINE uint32_t ob_sw_sr_call_key(uint64_t key, uint32_t hi)
+{
+    return (uint32_t)ob_sw_mix64(key ^ hi);
+}
 
 /* The 16 random bits of the element whose index has low 32 bits lo, with
  * ckey = ob_sw_sr_call_key(key, hi32(index)): one lowbias32 round serves

@@ -12,11 +12,11 @@
 
 #include "kernels/framework/ob_mixed.h"
 
-#define OB_CVT_DECLARE(isa)                                                                                  \
-    void ob_cvt_bf16_to_f32_##isa(size_t n, const uint16_t *src, float *dst);                                \
-    void ob_cvt_f16_to_f32_##isa(size_t n, const uint16_t *src, float *dst, float scale);                    \
-    void ob_cvt_f32_to_bf16_rne_##isa(size_t n, const float *src, uint16_t *dst);                            \
-    void ob_cvt_f32_to_bf16_sr_##isa(size_t n, const float *src, uint16_t *dst, uint32_t key, uint32_t lo);  \
+#define OB_CVT_DECLARE(isa) \
+    void ob_cvt_bf16_to_f32_##isa(size_t n, const uint16_t *src, float *dst); \
+    void ob_cvt_f16_to_f32_##isa(size_t n, const uint16_t *src, float *dst, float scale); \
+    void ob_cvt_f32_to_bf16_rne_##isa(size_t n, const float *src, uint16_t *dst); \
+    void ob_cvt_f32_to_bf16_sr_##isa(size_t n, const float *src, uint16_t *dst, uint32_t key, uint32_t lo); \
     int ob_cvt_f16_all_finite_##isa(size_t n, const uint16_t *src);
 
 OB_CVT_DECLARE(scalar)
@@ -31,7 +31,7 @@ void ob_cvt_f32_to_bf16_rne_avx512bf16(size_t n, const float *src, uint16_t *dst
  *   _bf16params  bf16 parameters, f32 gradients and state (24 B/param);
  *   _fp16grads   f32 parameters and state, fp16 gradients (28 B/param with the finiteness pass;
  *                AVX-512F only: it rounds nothing to bf16). */
-#define OB_FUSED_DECLARE(fn)                                                                                 \
+#define OB_FUSED_DECLARE(fn) \
     void fn(size_t n, void *p, const void *g, void *const *state, const ob_step_scalars *s, float inv_scale, \
             int sr, uint32_t key, uint32_t lo);
 OB_FUSED_DECLARE(ob_adam_step_avx512_bf16state)

@@ -71,16 +71,16 @@ typedef struct ob_isa_probes {
 } ob_isa_probes;
 
 typedef struct ob_isa_table {
-    const char *name;               /* "scalar", "avx2", "avx512", "avx512bf16" */
-    const ob_isa_step *steps;       /* the optimizer steps it has */
+    const char *name;         /* "scalar", "avx2", "avx512", "avx512bf16" */
+    const ob_isa_step *steps; /* the optimizer steps it has */
     size_t n_steps;
-    ob_sumsq_fn sumsq;              /* ob_reduce.h */
-    ob_sam_perturb_fn sam_perturb;  /* ob_sam.h */
+    ob_sumsq_fn sumsq;             /* ob_reduce.h */
+    ob_sam_perturb_fn sam_perturb; /* ob_sam.h */
     ob_sam_tgsq_fn sam_tgsq;
-    const ob_cvt_ops *cvt;          /* ob_mixed.h */
-    const ob_fused_kernel *fused;   /* fused mixed-precision steps */
+    const ob_cvt_ops *cvt;        /* ob_mixed.h */
+    const ob_fused_kernel *fused; /* fused mixed-precision steps */
     size_t n_fused;
-    const ob_isa_probes *probes;    /* NULL: none (the avx512bf16 extension) */
+    const ob_isa_probes *probes; /* NULL: none (the avx512bf16 extension) */
 } ob_isa_table;
 
 /* The folders' tables (kernels/<isa>/table.c).  Referenced by dispatch.c

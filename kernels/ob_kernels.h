@@ -59,13 +59,17 @@ void ob_sgd_step_scalar(size_t n, float *p, const float *g, float *const *state,
 void ob_sgd_step_avx2(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s);
 void ob_sgd_step_avx512(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s);
 
-void ob_adagrad_step_scalar(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s);
+void ob_adagrad_step_scalar(size_t n, float *p, const float *g, float *const *state,
+                            const ob_step_scalars *s);
 void ob_adagrad_step_avx2(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s);
-void ob_adagrad_step_avx512(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s);
+void ob_adagrad_step_avx512(size_t n, float *p, const float *g, float *const *state,
+                            const ob_step_scalars *s);
 
-void ob_rmsprop_step_scalar(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s);
+void ob_rmsprop_step_scalar(size_t n, float *p, const float *g, float *const *state,
+                            const ob_step_scalars *s);
 void ob_rmsprop_step_avx2(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s);
-void ob_rmsprop_step_avx512(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s);
+void ob_rmsprop_step_avx512(size_t n, float *p, const float *g, float *const *state,
+                            const ob_step_scalars *s);
 
 /* One kernel serves adam, adamw and amsgrad: the differences are per-step
  * flags (l2 / decoupled / amsgrad), specialised outside the element loop. */

@@ -63,7 +63,8 @@ static inline __attribute__((always_inline)) void ob_prefetch_block(const float 
  * bf16/fp16) starting at element i of a span OB_PREFETCH_BYTES ahead: two
  * lines, or one.  For the mixed-precision loops, 32 elements per
  * iteration. */
-static inline __attribute__((always_inline)) void ob_prefetch_span32(const void *a, size_t i, const size_t size)
+static inline __attribute__((always_inline)) void ob_prefetch_span32(const void *a, size_t i,
+                                                                     const size_t size)
 {
     const uintptr_t at = (uintptr_t)a + i * size + OB_PREFETCH_BYTES;
     _mm_prefetch((const char *)at, _MM_HINT_T0);

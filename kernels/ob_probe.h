@@ -47,8 +47,8 @@
 
 /* Scalar: the portable fallback (built with the baseline flags, which
  * may vectorise it with SSE2; it is only used on CPUs without AVX2). */
-OB_PROBE_INLINE void mem_scalar_body(size_t n, float *restrict p, const float *restrict g, float *const *state,
-                                     const ob_step_scalars *s, const int k)
+OB_PROBE_INLINE void mem_scalar_body(size_t n, float *restrict p, const float *restrict g,
+                                     float *const *state, const ob_step_scalars *s, const int k)
 {
     const float c = s->lr;
     float *restrict s0 = k > 0 ? state[0] : NULL;
@@ -71,8 +71,8 @@ OB_PROBE_INLINE void mem_scalar_body(size_t n, float *restrict p, const float *r
  * kernels' two patterns for a plain stream: it raised the probes'
  * bandwidth by ~6%, so a ceiling without it could be beaten. */
 /* ob_prefetch_block of p, g and the k state arrays. */
-OB_PROBE_INLINE void prefetch_arrays(size_t i, const float *p, const float *g, const float *s0, const float *s1,
-                                     const float *s2, const float *s3, const int k)
+OB_PROBE_INLINE void prefetch_arrays(size_t i, const float *p, const float *g, const float *s0,
+                                     const float *s1, const float *s2, const float *s3, const int k)
 {
     ob_prefetch_block(p, i);
     ob_prefetch_block(g, i);
@@ -99,7 +99,8 @@ OB_PROBE_INLINE void prefetch_arrays(size_t i, const float *p, const float *g, c
 #define OB_LOOP_SCALAR
 #endif
 
-OB_PROBE_INLINE void div_scalar_body(size_t n, float *q, const float *m, const float *v, const int ns, const int nd)
+OB_PROBE_INLINE void div_scalar_body(size_t n, float *q, const float *m, const float *v, const int ns,
+                                     const int nd)
 {
     OB_LOOP_SCALAR
     for (size_t i = 0; i < n; i++) {
@@ -111,11 +112,12 @@ OB_PROBE_INLINE void div_scalar_body(size_t n, float *q, const float *m, const f
 }
 
 /* One function per combination (the counts are constants inside). */
-#define DIV_PROBE(name, attrs, body, ns, nd)                                                          \
-    attrs static void name(size_t n, float *q, const float *m, float *const *state, const ob_step_scalars *s) \
-    {                                                                                                   \
-        (void)s;                                                                                        \
-        body(n, q, m, state[0], ns, nd);                                                                \
+#define DIV_PROBE(name, attrs, body, ns, nd) \
+    attrs static void name(size_t n, float *q, const float *m, float *const *state, \
+                           const ob_step_scalars *s) \
+    { \
+        (void)s; \
+        body(n, q, m, state[0], ns, nd); \
     }
 
 /* ---- mixed-precision memory probe ------------------------------------------ */
@@ -153,12 +155,14 @@ INL void sc_store(void *a, size_t i, float x, const int half)
 }
 
 /* Elements [i, n) one at a time (the tails of the vector probes too). */
-INL void sc_range(size_t i, size_t n, void *p, const void *g, void *const *st, size_t k, const unsigned half, float c)
+INL void sc_range(size_t i, size_t n, void *p, const void *g, void *const *st, size_t k, const unsigned half,
+                  float c)
 {
     for (; i < n; i++) {
         const float d = sc_load(g, i, half & HALF_G) * c;
         sc_store(p, i, sc_load(p, i, half & HALF_P) + d, half & HALF_P);
-        for (size_t j = 0; j < k; j++) sc_store(st[j], i, sc_load(st[j], i, half & HALF_S) + d, half & HALF_S);
+        for (size_t j = 0; j < k; j++)
+            sc_store(st[j], i, sc_load(st[j], i, half & HALF_S) + d, half & HALF_S);
     }
 }
 

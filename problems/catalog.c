@@ -22,19 +22,16 @@ const size_t ob_problem_count = sizeof ob_problem_table / sizeof ob_problem_tabl
 
 const ob_problem_spec *ob_problem_find(const char *name)
 {
-    if (!name)
-        return NULL;
+    if (!name) return NULL;
     for (size_t i = 0; i < ob_problem_count; i++)
-        if (strcmp(ob_problem_table[i]->name, name) == 0)
-            return ob_problem_table[i];
+        if (strcmp(ob_problem_table[i]->name, name) == 0) return ob_problem_table[i];
     return NULL;
 }
 
-int ob_problem_create(const char *name, const ob_problem_config *cfg,
-                      ob_problem **out, char *err, size_t errlen)
+int ob_problem_create(const char *name, const ob_problem_config *cfg, ob_problem **out, char *err,
+                      size_t errlen)
 {
-    if (!out)
-        return ob_pb_fail(err, errlen, "ob_problem_create: out is NULL");
+    if (!out) return ob_pb_fail(err, errlen, "ob_problem_create: out is NULL");
     *out = NULL;
     const ob_problem_spec *spec = ob_problem_find(name);
     if (!spec) {
@@ -43,7 +40,7 @@ int ob_problem_create(const char *name, const ob_problem_config *cfg,
                           name ? name : "(null)", ob_problem_count);
     }
     ob_pb_set_why(cfg, OB_PROBLEM_OK);
-    errno = 0;  /* a failed malloc leaves ENOMEM here */
+    errno = 0; /* a failed malloc leaves ENOMEM here */
     int rc = spec->create(spec, cfg, out, err, errlen);
     if (rc != 0 && cfg && cfg->why && *cfg->why == OB_PROBLEM_OK)
         *cfg->why = errno == ENOMEM ? OB_PROBLEM_ENOMEM : OB_PROBLEM_ECONFIG;
@@ -57,21 +54,17 @@ void ob_pb_set_why(const ob_problem_config *cfg, ob_problem_error why)
 
 void ob_problem_destroy(ob_problem *pb)
 {
-    if (pb && pb->destroy)
-        pb->destroy(pb);
+    if (pb && pb->destroy) pb->destroy(pb);
 }
 
 void ob_problem_project(const ob_problem *pb, double *x)
 {
-    if (!pb || !pb->has_box)
-        return;
+    if (!pb || !pb->has_box) return;
     /* Comparisons rather than fmin/fmax: a NaN iterate stays NaN, so a
      * diverged run is reported as such instead of being clamped back. */
     for (size_t i = 0; i < pb->n; i++) {
-        if (x[i] < pb->box_lo)
-            x[i] = pb->box_lo;
-        else if (x[i] > pb->box_hi)
-            x[i] = pb->box_hi;
+        if (x[i] < pb->box_lo) x[i] = pb->box_lo;
+        else if (x[i] > pb->box_hi) x[i] = pb->box_hi;
     }
 }
 
@@ -94,21 +87,22 @@ const ob_problem_config *ob_pb_cfg(const ob_problem_config *cfg)
     return cfg ? cfg : &zero;
 }
 
-static int ob_pb_resolve_n(const ob_problem_spec *spec, const ob_problem_config *cfg,
-                           size_t multiple, size_t *n, char *err, size_t errlen)
+static int ob_pb_resolve_n(const ob_problem_spec *spec, const ob_problem_config *cfg, size_t multiple,
+                           size_t *n, char *err, size_t errlen)
 {
     cfg = ob_pb_cfg(cfg);
     if (!spec->n_user) {
         if (cfg->n != 0 && cfg->n != spec->default_n)
-            return ob_pb_fail(err, errlen, "problem '%s' has the fixed dimension n = %zu; n = %zu is not allowed",
+            return ob_pb_fail(err, errlen,
+                              "problem '%s' has the fixed dimension n = %zu; n = %zu is not allowed",
                               spec->name, spec->default_n, cfg->n);
         *n = spec->default_n;
         return 0;
     }
     size_t m = cfg->n ? cfg->n : spec->default_n;
     if (m < spec->min_n)
-        return ob_pb_fail(err, errlen, "problem '%s' needs n >= %zu (got n = %zu)", spec->name,
-                          spec->min_n, m);
+        return ob_pb_fail(err, errlen, "problem '%s' needs n >= %zu (got n = %zu)", spec->name, spec->min_n,
+                          m);
     if (multiple > 1 && m % multiple != 0)
         return ob_pb_fail(err, errlen, "problem '%s' needs n to be a multiple of %zu (got n = %zu)",
                           spec->name, multiple, m);
@@ -119,13 +113,14 @@ static int ob_pb_resolve_n(const ob_problem_spec *spec, const ob_problem_config 
     return 0;
 }
 
-static int ob_pb_resolve_batch(const ob_problem_spec *spec, const ob_problem_config *cfg,
-                               size_t *batch, char *err, size_t errlen)
+static int ob_pb_resolve_batch(const ob_problem_spec *spec, const ob_problem_config *cfg, size_t *batch,
+                               char *err, size_t errlen)
 {
     cfg = ob_pb_cfg(cfg);
     if (!spec->stochastic) {
         if (cfg->batch != 0)
-            return ob_pb_fail(err, errlen, "problem '%s' is deterministic and takes no batch size (got batch = %zu)",
+            return ob_pb_fail(err, errlen,
+                              "problem '%s' is deterministic and takes no batch size (got batch = %zu)",
                               spec->name, cfg->batch);
         *batch = 0;
         return 0;
@@ -138,8 +133,7 @@ static int parse_value(const ob_problem_spec *spec, const ob_pb_param_def *d, co
                        ob_pb_param_val *out, char *err, size_t errlen)
 {
     if (d->kind == OB_PB_STRING) {
-        if (!*v)
-            return ob_pb_fail(err, errlen, "problem '%s': parameter '%s' is empty", spec->name, d->key);
+        if (!*v) return ob_pb_fail(err, errlen, "problem '%s': parameter '%s' is empty", spec->name, d->key);
         out->str = v;
         return 0;
     }
@@ -160,8 +154,8 @@ static int parse_value(const ob_problem_spec *spec, const ob_pb_param_def *d, co
 }
 
 static int ob_pb_params(const ob_problem_spec *spec, const ob_problem_config *cfg,
-                        const ob_pb_param_def *defs, size_t ndefs, ob_pb_param_val *out,
-                        char *err, size_t errlen)
+                        const ob_pb_param_def *defs, size_t ndefs, ob_pb_param_val *out, char *err,
+                        size_t errlen)
 {
     cfg = ob_pb_cfg(cfg);
     for (size_t i = 0; i < ndefs; i++) {
@@ -180,8 +174,7 @@ static int ob_pb_params(const ob_problem_spec *spec, const ob_problem_config *cf
                               spec->name, kv ? kv : "(null)");
         size_t klen = (size_t)(eq - kv);
         size_t i = 0;
-        while (i < ndefs && !(strlen(defs[i].key) == klen && strncmp(defs[i].key, kv, klen) == 0))
-            i++;
+        while (i < ndefs && !(strlen(defs[i].key) == klen && strncmp(defs[i].key, kv, klen) == 0)) i++;
         if (i == ndefs)
             return ob_pb_fail(err, errlen, "problem '%s': unknown parameter '%.*s' (accepted: %s)",
                               spec->name, (int)klen, kv,
@@ -189,8 +182,7 @@ static int ob_pb_params(const ob_problem_spec *spec, const ob_problem_config *cf
         if (out[i].given)
             return ob_pb_fail(err, errlen, "problem '%s': parameter '%s' is given twice", spec->name,
                               defs[i].key);
-        if (parse_value(spec, &defs[i], eq + 1, &out[i], err, errlen) != 0)
-            return -1;
+        if (parse_value(spec, &defs[i], eq + 1, &out[i], err, errlen) != 0) return -1;
         out[i].given = 1;
     }
     return 0;
@@ -201,14 +193,13 @@ int ob_pb_configure(const ob_problem_spec *spec, const ob_problem_config *cfg, s
                     size_t *batch, char *err, size_t errlen)
 {
     if (ob_pb_resolve_n(spec, cfg, multiple, n, err, errlen) ||
-                        ob_pb_resolve_batch(spec, cfg, batch, err, errlen) ||
-                        ob_pb_params(spec, cfg, defs, ndefs, vals, err, errlen))
+        ob_pb_resolve_batch(spec, cfg, batch, err, errlen) ||
+        ob_pb_params(spec, cfg, defs, ndefs, vals, err, errlen))
         return -1;
     return 0;
 }
 
-int ob_pb_check_batch(const ob_problem_spec *spec, size_t batch, size_t examples, char *err,
-                      size_t errlen)
+int ob_pb_check_batch(const ob_problem_spec *spec, size_t batch, size_t examples, char *err, size_t errlen)
 {
     if (batch > examples)
         return ob_pb_fail(err, errlen, "problem '%s': batch = %zu is larger than its %zu examples",
@@ -216,13 +207,12 @@ int ob_pb_check_batch(const ob_problem_spec *spec, size_t batch, size_t examples
     return 0;
 }
 
-ob_problem *ob_pb_new(const ob_problem_spec *spec, const ob_problem_config *cfg,
-                      size_t n, char *err, size_t errlen)
+ob_problem *ob_pb_new(const ob_problem_spec *spec, const ob_problem_config *cfg, size_t n, char *err,
+                      size_t errlen)
 {
     cfg = ob_pb_cfg(cfg);
     ob_problem *pb = calloc(1, sizeof *pb);
-    if (pb)
-        pb->x0 = calloc(n, sizeof *pb->x0);
+    if (pb) pb->x0 = calloc(n, sizeof *pb->x0);
     if (!pb || !pb->x0) {
         free(pb);
         ob_pb_fail(err, errlen, "problem '%s': out of memory for n = %zu", spec->name, n);
@@ -241,8 +231,7 @@ ob_problem *ob_pb_new(const ob_problem_spec *spec, const ob_problem_config *cfg,
 int ob_pb_alloc_xstar(ob_problem *pb, char *err, size_t errlen)
 {
     pb->xstar = calloc(pb->n, sizeof *pb->xstar);
-    if (!pb->xstar)
-        return ob_pb_fail(err, errlen, "problem '%s': out of memory for x*", pb->spec->name);
+    if (!pb->xstar) return ob_pb_fail(err, errlen, "problem '%s': out of memory for x*", pb->spec->name);
     return 0;
 }
 
@@ -251,18 +240,13 @@ int ob_pb_alloc_xstar(ob_problem *pb, char *err, size_t errlen)
  * and non-stationary ones 1e-2 (f(x0) - f*) of the reported loss. */
 static void pb_finish(ob_problem *pb)
 {
-    if (pb->tol > 0)
-        return;
+    if (pb->tol > 0) return;
     const ob_problem_spec *s = pb->spec;
-    int moving = s->stochastic || strcmp(s->family, "online") == 0 ||
-                 strcmp(s->family, "nonstationary") == 0;
+    int moving = s->stochastic || strcmp(s->family, "online") == 0 || strcmp(s->family, "nonstationary") == 0;
     double gap = pb->has_fstar ? pb->loss(pb, pb->x0, 1) - pb->fstar : NAN;
-    if (!(gap > 0))
-        pb->tol = moving ? 1e-2 : 1e-6;
-    else if (moving)
-        pb->tol = 1e-2 * gap;
-    else
-        pb->tol = fmin(1e-6, 1e-3 * gap);
+    if (!(gap > 0)) pb->tol = moving ? 1e-2 : 1e-6;
+    else if (moving) pb->tol = 1e-2 * gap;
+    else pb->tol = fmin(1e-6, 1e-3 * gap);
 }
 
 int ob_pb_done(ob_problem *pb, ob_problem **out)
@@ -274,8 +258,7 @@ int ob_pb_done(ob_problem *pb, ob_problem **out)
 
 void ob_pb_free(ob_problem *pb)
 {
-    if (!pb)
-        return;
+    if (!pb) return;
     free(pb->x0);
     free(pb->xstar);
     free(pb);
@@ -283,8 +266,7 @@ void ob_pb_free(ob_problem *pb)
 
 void ob_pb_destroy_free(ob_problem *pb)
 {
-    if (pb)
-        free(pb->data);
+    if (pb) free(pb->data);
     ob_pb_free(pb);
 }
 
@@ -302,32 +284,26 @@ double ob_pb_log1pexp(double z)
 
 double ob_pb_sigmoid(double z)
 {
-    if (z >= 0)
-        return 1.0 / (1.0 + exp(-z));
+    if (z >= 0) return 1.0 / (1.0 + exp(-z));
     double e = exp(z);
     return e / (1.0 + e);
 }
 
-int ob_pb_join_path(char *out, size_t outlen, const char *dir, const char *name,
-                 char *err, size_t errlen)
+int ob_pb_join_path(char *out, size_t outlen, const char *dir, const char *name, char *err, size_t errlen)
 {
     int k = snprintf(out, outlen, "%s/%s", dir, name);
-    if (k < 0 || (size_t)k >= outlen)
-        return ob_pb_fail(err, errlen, "path '%s/%s' is too long", dir, name);
+    if (k < 0 || (size_t)k >= outlen) return ob_pb_fail(err, errlen, "path '%s/%s' is too long", dir, name);
     return 0;
 }
 
 int ob_pb_create_simple(const ob_problem_spec *spec, const ob_pb_simple_def *def,
-                     const ob_problem_config *cfg, ob_problem **out, char *err,
-                     size_t errlen)
+                        const ob_problem_config *cfg, ob_problem **out, char *err, size_t errlen)
 {
     size_t n, batch;
     *out = NULL;
-    if (ob_pb_configure(spec, cfg, def->multiple, NULL, 0, NULL, &n, &batch, err, errlen))
-        return -1;
+    if (ob_pb_configure(spec, cfg, def->multiple, NULL, 0, NULL, &n, &batch, err, errlen)) return -1;
     ob_problem *pb = ob_pb_new(spec, cfg, n, err, errlen);
-    if (!pb)
-        return -1;
+    if (!pb) return -1;
     if (def->scratch && !(pb->data = malloc(n * sizeof(double)))) {
         ob_pb_free(pb);
         return ob_pb_fail(err, errlen, "problem '%s': out of memory for n = %zu", spec->name, n);
@@ -356,8 +332,7 @@ int ob_pb_xs_zero(double *x, size_t n)
 
 int ob_pb_xs_ones(double *x, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        x[i] = 1.0;
+    for (size_t i = 0; i < n; i++) x[i] = 1.0;
     return 1;
 }
 

@@ -26,8 +26,7 @@ static double eval_booth(ob_problem *pb, const double *x, double *g, uint64_t t)
 }
 static void x0_zero(double *x, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        x[i] = 0.0;
+    for (size_t i = 0; i < n; i++) x[i] = 0.0;
 }
 static int xs_booth(double *x, size_t n)
 {
@@ -67,8 +66,7 @@ static double eval_rastrigin(ob_problem *pb, const double *x, double *g, uint64_
     for (size_t i = 0; i < pb->n; i++) {
         /* (10 - 10 cos) first, so that f(0) is exactly 0. */
         f += x[i] * x[i] + 10.0 * (1.0 - cos(TWO_PI * x[i]));
-        if (g)
-            g[i] = 2.0 * x[i] + 10.0 * TWO_PI * sin(TWO_PI * x[i]);
+        if (g) g[i] = 2.0 * x[i] + 10.0 * TWO_PI * sin(TWO_PI * x[i]);
     }
     return f;
 }
@@ -76,8 +74,7 @@ static double eval_rastrigin(ob_problem *pb, const double *x, double *g, uint64_
  * minima, in no symmetry plane. */
 static void x0_alternating(double *x, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        x[i] = i % 2 ? 3.5 : -2.0;
+    for (size_t i = 0; i < n; i++) x[i] = i % 2 ? 3.5 : -2.0;
 }
 
 /* Ackley with a = 20, b = 0.2, c = 2 pi:
@@ -96,8 +93,7 @@ static double eval_ackley(ob_problem *pb, const double *x, double *g, uint64_t t
     double r = sqrt(sq / nn), e1 = exp(-b * r), e2 = exp(sc / nn);
     if (g) {
         double k1 = r > 0 ? a * b * e1 / (nn * r) : 0.0, k2 = c * e2 / nn;
-        for (size_t i = 0; i < pb->n; i++)
-            g[i] = k1 * x[i] + k2 * sin(c * x[i]);
+        for (size_t i = 0; i < pb->n; i++) g[i] = k1 * x[i] + k2 * sin(c * x[i]);
     }
     /* Grouped so that f(0) = (a - a) + (e - e) = 0 exactly. */
     return (a - a * e1) + (exp(1.0) - e2);
@@ -112,8 +108,7 @@ static double eval_styblinski_tang(ob_problem *pb, const double *x, double *g, u
     for (size_t i = 0; i < pb->n; i++) {
         double xi = x[i], x2 = xi * xi;
         f += x2 * x2 - 16.0 * x2 + 5.0 * xi;
-        if (g)
-            g[i] = 0.5 * (4.0 * x2 * xi - 32.0 * xi + 5.0);
+        if (g) g[i] = 0.5 * (4.0 * x2 * xi - 32.0 * xi + 5.0);
     }
     return 0.5 * f;
 }
@@ -123,11 +118,9 @@ static int xs_styblinski_tang(double *x, size_t n)
     for (int it = 0; it < 100; it++) {
         double step = (4.0 * z * z * z - 32.0 * z + 5.0) / (12.0 * z * z - 32.0);
         z -= step;
-        if (fabs(step) < 1e-16)
-            break;
+        if (fabs(step) < 1e-16) break;
     }
-    for (size_t i = 0; i < n; i++)
-        x[i] = z;
+    for (size_t i = 0; i < n; i++) x[i] = z;
     return 1;
 }
 
@@ -135,28 +128,27 @@ static const ob_pb_simple_def def_booth = {1, 0, eval_booth, x0_zero, xs_booth};
 static const ob_pb_simple_def def_himmelblau = {1, 0, eval_himmelblau, x0_zero, xs_himmelblau};
 static const ob_pb_simple_def def_rastrigin = {1, 0, eval_rastrigin, x0_alternating, ob_pb_xs_zero};
 static const ob_pb_simple_def def_ackley = {1, 0, eval_ackley, x0_alternating, ob_pb_xs_zero};
-static const ob_pb_simple_def def_styblinski_tang = {1, 0, eval_styblinski_tang, x0_zero,
-                                                   xs_styblinski_tang};
+static const ob_pb_simple_def def_styblinski_tang = {1, 0, eval_styblinski_tang, x0_zero, xs_styblinski_tang};
 
-#define CLASSIC(id, title, cite, n, nuser, lr, steps)                                        \
-    static int create_##id(const ob_problem_spec *spec, const ob_problem_config *cfg,        \
-                           ob_problem **out, char *err, size_t errlen)                       \
-    {                                                                                         \
-        return ob_pb_create_simple(spec, &def_##id, cfg, out, err, errlen);                     \
-    }                                                                                         \
-    const ob_problem_spec ob_spec_##id = {#id, title, cite, "classic", n, nuser, nuser ? 1 : n, \
-                                          0, 0, "",                                          \
-                                          lr, steps, create_##id};
+#define CLASSIC(id, title, cite, n, nuser, lr, steps) \
+    static int create_##id(const ob_problem_spec *spec, const ob_problem_config *cfg, ob_problem **out, \
+                           char *err, size_t errlen) \
+    { \
+        return ob_pb_create_simple(spec, &def_##id, cfg, out, err, errlen); \
+    } \
+    const ob_problem_spec ob_spec_##id = {#id, title, cite, "classic", n,     nuser,      nuser ? 1 : n, \
+                                          0,   0,     "",   lr,        steps, create_##id};
 
-CLASSIC(booth, "Booth", "Jamil & Yang, Int. J. Math. Modelling Numer. Optimisation 4(2), 2013, Booth function",
+CLASSIC(booth, "Booth",
+        "Jamil & Yang, Int. J. Math. Modelling Numer. Optimisation 4(2), 2013, Booth function", 2, 0, 1e-1,
+        1000)
+CLASSIC(himmelblau, "Himmelblau (four minima)", "Himmelblau, Applied Nonlinear Programming, McGraw-Hill 1972",
         2, 0, 1e-1, 1000)
-CLASSIC(himmelblau, "Himmelblau (four minima)",
-        "Himmelblau, Applied Nonlinear Programming, McGraw-Hill 1972", 2, 0, 1e-1, 1000)
 CLASSIC(rastrigin, "Rastrigin (many local minima)",
-        "Rastrigin 1974; n-dimensional form of Mühlenbein, Schomisch & Born, Parallel Computing 17, 1991",
-        2, 1, 1e-1, 1000)
+        "Rastrigin 1974; n-dimensional form of Mühlenbein, Schomisch & Born, Parallel Computing 17, 1991", 2,
+        1, 1e-1, 1000)
 CLASSIC(ackley, "Ackley (many local minima; a = 20, b = 0.2, c = 2 pi)",
-        "Ackley, A Connectionist Machine for Genetic Hillclimbing, Kluwer 1987; n-dim form of Bäck 1996",
-        2, 1, 1e-1, 1000)
-CLASSIC(styblinski_tang, "Styblinski-Tang",
-        "Styblinski & Tang, Neural Networks 3(4):467-483, 1990", 2, 1, 1e-1, 1000)
+        "Ackley, A Connectionist Machine for Genetic Hillclimbing, Kluwer 1987; n-dim form of Bäck 1996", 2,
+        1, 1e-1, 1000)
+CLASSIC(styblinski_tang, "Styblinski-Tang", "Styblinski & Tang, Neural Networks 3(4):467-483, 1990", 2, 1,
+        1e-1, 1000)

@@ -32,10 +32,11 @@
 #define FM_CLASSES 10
 #define FM_HIDDEN 256
 #define FM_DEFAULT_DIR "/usr/share/datasets/fashion-mnist"
-#define FM_INSTALL "install it with `apt-get install dataset-fashion-mnist`, or point data_dir / " \
-                   "OPTBENCH_FMNIST_DIR at a folder holding it"
+#define FM_INSTALL \
+    "install it with `apt-get install dataset-fashion-mnist`, or point data_dir / " \
+    "OPTBENCH_FMNIST_DIR at a folder holding it"
 #define FM_MAX_EXAMPLES 10000000u
-#define FM_CHUNK 512   /* rows per BLAS call when evaluating the loss */
+#define FM_CHUNK 512 /* rows per BLAS call when evaluating the loss */
 
 /* ---- IDX loader --------------------------------------------------------- */
 
@@ -46,10 +47,8 @@ static int read_exact(gzFile f, void *buf, size_t len, size_t *got)
     while (*got < len) {
         size_t want = len - *got > (1u << 30) ? (1u << 30) : len - *got;
         int k = gzread(f, p + *got, (unsigned)want);
-        if (k < 0)
-            return -1;
-        if (k == 0)
-            break;
+        if (k < 0) return -1;
+        if (k == 0) break;
         *got += (size_t)k;
     }
     return 0;
@@ -57,16 +56,19 @@ static int read_exact(gzFile f, void *buf, size_t len, size_t *got)
 
 /* Reads exactly len bytes of `what` ("header", "data") or fails with a
  * message naming the file: corrupt (zlib error) or truncated. */
-static int read_part(gzFile f, const char *path, void *buf, size_t len, const char *what,
-                     char *err, size_t errlen)
+static int read_part(gzFile f, const char *path, void *buf, size_t len, const char *what, char *err,
+                     size_t errlen)
 {
     size_t got;
     int zerr;
     if (read_exact(f, buf, len, &got) != 0)
-        return ob_pb_fail(err, errlen, "Fashion-MNIST file '%s' is corrupt (%s): reinstall "
-                          "dataset-fashion-mnist", path, gzerror(f, &zerr));
+        return ob_pb_fail(err, errlen,
+                          "Fashion-MNIST file '%s' is corrupt (%s): reinstall "
+                          "dataset-fashion-mnist",
+                          path, gzerror(f, &zerr));
     if (got < len)
-        return ob_pb_fail(err, errlen, "Fashion-MNIST file '%s' is truncated: %zu of the %zu %s bytes "
+        return ob_pb_fail(err, errlen,
+                          "Fashion-MNIST file '%s' is truncated: %zu of the %zu %s bytes "
                           "that the header promises; reinstall dataset-fashion-mnist",
                           path, got, len, what);
     return 0;
@@ -93,13 +95,13 @@ static int idx_load(const char *path, uint32_t ndims, const uint32_t *want, uint
     }
     unsigned char hdr[16];
     size_t hlen = 4 + 4 * (size_t)ndims, got;
-    if (read_part(f, path, hdr, hlen, "header", err, errlen))
-        goto fail;
+    if (read_part(f, path, hdr, hlen, "header", err, errlen)) goto fail;
     uint32_t magic = be32(hdr), wmagic = 0x00000800u | ndims;
     if (magic != wmagic) {
-        ob_pb_fail(err, errlen, "Fashion-MNIST file '%s' is not an IDX file of %u-dimensional unsigned "
-                   "bytes: magic number 0x%08x, expected 0x%08x", path, (unsigned)ndims,
-                   (unsigned)magic, (unsigned)wmagic);
+        ob_pb_fail(err, errlen,
+                   "Fashion-MNIST file '%s' is not an IDX file of %u-dimensional unsigned "
+                   "bytes: magic number 0x%08x, expected 0x%08x",
+                   path, (unsigned)ndims, (unsigned)magic, (unsigned)wmagic);
         goto fail;
     }
     *count = be32(hdr + 4);
@@ -114,8 +116,8 @@ static int idx_load(const char *path, uint32_t ndims, const uint32_t *want, uint
         per *= d;
     }
     if (*count == 0 || *count > FM_MAX_EXAMPLES) {
-        ob_pb_fail(err, errlen, "Fashion-MNIST file '%s': implausible example count %u in the header",
-                   path, (unsigned)*count);
+        ob_pb_fail(err, errlen, "Fashion-MNIST file '%s': implausible example count %u in the header", path,
+                   (unsigned)*count);
         goto fail;
     }
     size_t bytes = (size_t)*count * per;
@@ -124,12 +126,13 @@ static int idx_load(const char *path, uint32_t ndims, const uint32_t *want, uint
         ob_pb_fail(err, errlen, "Fashion-MNIST file '%s': out of memory for %zu bytes", path, bytes);
         goto fail;
     }
-    if (read_part(f, path, *data, bytes, "data", err, errlen))
-        goto fail;
+    if (read_part(f, path, *data, bytes, "data", err, errlen)) goto fail;
     unsigned char extra;
     if (read_exact(f, &extra, 1, &got) != 0 || got != 0) {
-        ob_pb_fail(err, errlen, "Fashion-MNIST file '%s' is longer than its header says (%zu data "
-                   "bytes) or corrupt", path, bytes);
+        ob_pb_fail(err, errlen,
+                   "Fashion-MNIST file '%s' is longer than its header says (%zu data "
+                   "bytes) or corrupt",
+                   path, bytes);
         goto fail;
     }
     gzclose(f);
@@ -142,21 +145,18 @@ fail:
 }
 
 /* Opens dir/name.gz, or dir/name if only the uncompressed file exists. */
-static int fm_path(char *out, size_t outlen, const char *dir, const char *name, char *err,
-                   size_t errlen)
+static int fm_path(char *out, size_t outlen, const char *dir, const char *name, char *err, size_t errlen)
 {
     char gz[4096];
     snprintf(gz, sizeof gz, "%s.gz", name);
-    if (ob_pb_join_path(out, outlen, dir, gz, err, errlen))
-        return -1;
+    if (ob_pb_join_path(out, outlen, dir, gz, err, errlen)) return -1;
     FILE *f = fopen(out, "rb");
     if (f) {
         fclose(f);
         return 0;
     }
     char plain[4096];
-    if (ob_pb_join_path(plain, sizeof plain, dir, name, err, errlen))
-        return -1;
+    if (ob_pb_join_path(plain, sizeof plain, dir, name, err, errlen)) return -1;
     if ((f = fopen(plain, "rb"))) {
         fclose(f);
         return ob_pb_join_path(out, outlen, dir, name, err, errlen);
@@ -173,22 +173,19 @@ typedef struct fm_set {
 static int fm_load(const ob_problem_config *cfg, fm_set *s, char *err, size_t errlen)
 {
     const char *dir = cfg->data_dir;
-    if (!dir)
-        dir = getenv("OPTBENCH_FMNIST_DIR");
-    if (!dir || !*dir)
-        dir = FM_DEFAULT_DIR;
+    if (!dir) dir = getenv("OPTBENCH_FMNIST_DIR");
+    if (!dir || !*dir) dir = FM_DEFAULT_DIR;
     char pi[4096], pl[4096];
     static const uint32_t wi[3] = {0, 28, 28}, wl[1] = {0};
     uint32_t ni = 0, nl = 0;
     s->img = s->lab = NULL;
     if (fm_path(pi, sizeof pi, dir, "train-images-idx3-ubyte", err, errlen) ||
         fm_path(pl, sizeof pl, dir, "train-labels-idx1-ubyte", err, errlen) ||
-        idx_load(pi, 3, wi, &ni, &s->img, err, errlen) ||
-        idx_load(pl, 1, wl, &nl, &s->lab, err, errlen))
+        idx_load(pi, 3, wi, &ni, &s->img, err, errlen) || idx_load(pl, 1, wl, &nl, &s->lab, err, errlen))
         goto fail;
     if (ni != nl) {
-        ob_pb_fail(err, errlen, "Fashion-MNIST: '%s' has %u images but '%s' has %u labels", pi,
-                   (unsigned)ni, pl, (unsigned)nl);
+        ob_pb_fail(err, errlen, "Fashion-MNIST: '%s' has %u images but '%s' has %u labels", pi, (unsigned)ni,
+                   pl, (unsigned)nl);
         goto fail;
     }
     for (uint32_t i = 0; i < nl; i++)
@@ -217,9 +214,9 @@ typedef struct fm_net {
     fm_set data;
     ob_pb_sampler sampler;
     size_t eval_n;
-    size_t rows;        /* capacity of the buffers below */
-    double *act[3];     /* act[l]: rows x dims[l]; act[0] the input */
-    double *delta[3];   /* delta[l]: rows x dims[l], l >= 1 */
+    size_t rows;      /* capacity of the buffers below */
+    double *act[3];   /* act[l]: rows x dims[l]; act[0] the input */
+    double *delta[3]; /* delta[l]: rows x dims[l], l >= 1 */
 } fm_net;
 
 static void fm_input(const fm_net *net, const uint32_t *idx, size_t first, size_t rows)
@@ -228,28 +225,25 @@ static void fm_input(const fm_net *net, const uint32_t *idx, size_t first, size_
     for (size_t r = 0; r < rows; r++) {
         size_t e = idx ? idx[r] : first + r;
         const unsigned char *p = net->data.img + e * FM_PIX;
-        for (size_t j = 0; j < FM_PIX; j++)
-            X[r * FM_PIX + j] = p[j] / 255.0;
+        for (size_t j = 0; j < FM_PIX; j++) X[r * FM_PIX + j] = p[j] / 255.0;
     }
 }
 
 /* Forward pass on net->act[0] (rows x 784); returns the summed
  * cross-entropy and leaves softmax - onehot in delta[L] when want_delta. */
-static double fm_forward(fm_net *net, const double *w, const uint32_t *idx, size_t first,
-                         size_t rows, int want_delta)
+static double fm_forward(fm_net *net, const double *w, const uint32_t *idx, size_t first, size_t rows,
+                         int want_delta)
 {
     for (int l = 0; l < net->L; l++) {
         size_t in = net->dims[l], out = net->dims[l + 1];
         const double *W = w + net->off_W[l], *b = w + net->off_b[l];
         double *A = net->act[l + 1];
-        for (size_t r = 0; r < rows; r++)
-            memcpy(A + r * out, b, out * sizeof *A);
+        for (size_t r = 0; r < rows; r++) memcpy(A + r * out, b, out * sizeof *A);
         /* A = A_prev W^T + b */
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)out, (int)in, 1.0,
-                    net->act[l], (int)in, W, (int)in, 1.0, A, (int)out);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)out, (int)in, 1.0, net->act[l],
+                    (int)in, W, (int)in, 1.0, A, (int)out);
         if (l + 1 < net->L)
-            for (size_t i = 0; i < rows * out; i++)
-                A[i] = A[i] > 0.0 ? A[i] : 0.0;
+            for (size_t i = 0; i < rows * out; i++) A[i] = A[i] > 0.0 ? A[i] : 0.0;
     }
     const double *Z = net->act[net->L];
     double *D = net->delta[net->L], loss = 0.0;
@@ -257,10 +251,8 @@ static double fm_forward(fm_net *net, const double *w, const uint32_t *idx, size
         const double *z = Z + r * FM_CLASSES;
         size_t y = net->data.lab[idx ? idx[r] : first + r];
         double m = z[0], s = 0.0;
-        for (size_t c = 1; c < FM_CLASSES; c++)
-            m = z[c] > m ? z[c] : m;
-        for (size_t c = 0; c < FM_CLASSES; c++)
-            s += exp(z[c] - m);
+        for (size_t c = 1; c < FM_CLASSES; c++) m = z[c] > m ? z[c] : m;
+        for (size_t c = 0; c < FM_CLASSES; c++) s += exp(z[c] - m);
         loss += m + log(s) - z[y];
         if (want_delta)
             for (size_t c = 0; c < FM_CLASSES; c++)
@@ -276,22 +268,20 @@ static void fm_backward(fm_net *net, const double *w, double *g, size_t rows)
         size_t in = net->dims[l], out = net->dims[l + 1];
         const double *D = net->delta[l + 1];
         /* dW = D^T A_prev (out x in), db = column sums of D */
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)out, (int)in, (int)rows, 1.0, D,
-                    (int)out, net->act[l], (int)in, 0.0, g + net->off_W[l], (int)in);
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)out, (int)in, (int)rows, 1.0, D, (int)out,
+                    net->act[l], (int)in, 0.0, g + net->off_W[l], (int)in);
         double *db = g + net->off_b[l];
         memset(db, 0, out * sizeof *db);
         for (size_t r = 0; r < rows; r++)
-            for (size_t j = 0; j < out; j++)
-                db[j] += D[r * out + j];
+            for (size_t j = 0; j < out; j++) db[j] += D[r * out + j];
         if (l > 0) {
             /* delta_l = (D W) masked by ReLU'(A_l) */
             double *Dp = net->delta[l];
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)in, (int)out,
-                        1.0, D, (int)out, w + net->off_W[l], (int)in, 0.0, Dp, (int)in);
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)in, (int)out, 1.0, D,
+                        (int)out, w + net->off_W[l], (int)in, 0.0, Dp, (int)in);
             const double *A = net->act[l];
             for (size_t i = 0; i < rows * in; i++)
-                if (!(A[i] > 0.0))
-                    Dp[i] = 0.0;
+                if (!(A[i] > 0.0)) Dp[i] = 0.0;
         }
     }
 }
@@ -305,8 +295,7 @@ static double eval_fm(ob_problem *pb, const double *x, double *g, uint64_t t)
     double loss = fm_forward(net, x, idx, 0, B, g != NULL);
     if (g) {
         double *D = net->delta[net->L];
-        for (size_t i = 0; i < B * FM_CLASSES; i++)
-            D[i] /= (double)B;
+        for (size_t i = 0; i < B * FM_CLASSES; i++) D[i] /= (double)B;
         fm_backward(net, x, g, B);
     }
     return loss / (double)B;
@@ -348,8 +337,7 @@ static int create_fm(const ob_problem_spec *spec, const ob_problem_config *cfg, 
     size_t n, batch;
     *out = NULL;
     cfg = ob_pb_cfg(cfg);
-    if (ob_pb_configure(spec, cfg, 1, defs, 1, v, &n, &batch, err, errlen))
-        return -1;
+    if (ob_pb_configure(spec, cfg, 1, defs, 1, v, &n, &batch, err, errlen)) return -1;
     ob_problem *pb = ob_pb_new(spec, cfg, n, err, errlen);
     fm_net *net = calloc(1, sizeof *net);
     if (!pb || !net) {
@@ -412,28 +400,45 @@ static int create_fm(const ob_problem_spec *spec, const ob_problem_config *cfg, 
     return ob_pb_done(pb, out);
 }
 
-static int create_fmnist_logreg(const ob_problem_spec *spec, const ob_problem_config *cfg,
-                                ob_problem **out, char *err, size_t errlen)
+static int create_fmnist_logreg(const ob_problem_spec *spec, const ob_problem_config *cfg, ob_problem **out,
+                                char *err, size_t errlen)
 {
     return create_fm(spec, cfg, 0, 0, out, err, errlen);
 }
 
-static int create_fmnist_mlp(const ob_problem_spec *spec, const ob_problem_config *cfg,
-                             ob_problem **out, char *err, size_t errlen)
+static int create_fmnist_mlp(const ob_problem_spec *spec, const ob_problem_config *cfg, ob_problem **out,
+                             char *err, size_t errlen)
 {
     return create_fm(spec, cfg, 1, 10000, out, err, errlen);
 }
 
 const ob_problem_spec ob_spec_fmnist_logreg = {
-    "fmnist_logreg", "Fashion-MNIST softmax regression (784 -> 10), as DeepOBS fmnist_logreg",
+    "fmnist_logreg",
+    "Fashion-MNIST softmax regression (784 -> 10), as DeepOBS fmnist_logreg",
     "Schneider, Balles & Hennig, DeepOBS, ICLR 2019, §3 (fmnist_logreg); Xiao et al., "
     "arXiv:1708.07747",
-    "ml", FM_PIX * FM_CLASSES + FM_CLASSES, 0, FM_PIX * FM_CLASSES + FM_CLASSES, 1, 128,
-    "eval=0 (examples in the reported loss; 0: all)", 1e-3, 500, create_fmnist_logreg};
+    "ml",
+    FM_PIX *FM_CLASSES + FM_CLASSES,
+    0,
+    FM_PIX *FM_CLASSES + FM_CLASSES,
+    1,
+    128,
+    "eval=0 (examples in the reported loss; 0: all)",
+    1e-3,
+    500,
+    create_fmnist_logreg};
 
 const ob_problem_spec ob_spec_fmnist_mlp = {
-    "fmnist_mlp", "Fashion-MNIST MLP 784-256-10, ReLU, softmax cross-entropy",
+    "fmnist_mlp",
+    "Fashion-MNIST MLP 784-256-10, ReLU, softmax cross-entropy",
     "Xiao, Rasul & Vollgraf, Fashion-MNIST, arXiv:1708.07747, 2017 (data); init as torch.nn.Linear",
-    "ml", FM_PIX * FM_HIDDEN + FM_HIDDEN + FM_HIDDEN * FM_CLASSES + FM_CLASSES, 0,
-    FM_PIX * FM_HIDDEN + FM_HIDDEN + FM_HIDDEN * FM_CLASSES + FM_CLASSES, 1, 128,
-    "eval=10000 (examples in the reported loss; 0: all)", 1e-3, 300, create_fmnist_mlp};
+    "ml",
+    FM_PIX *FM_HIDDEN + FM_HIDDEN + FM_HIDDEN *FM_CLASSES + FM_CLASSES,
+    0,
+    FM_PIX *FM_HIDDEN + FM_HIDDEN + FM_HIDDEN *FM_CLASSES + FM_CLASSES,
+    1,
+    128,
+    "eval=10000 (examples in the reported loss; 0: all)",
+    1e-3,
+    300,
+    create_fmnist_mlp};

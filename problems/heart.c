@@ -32,8 +32,8 @@
 typedef struct heart_data {
     size_t N;
     double l2;
-    double *a;   /* N x 13 */
-    double *y;   /* N, +1 / -1 */
+    double *a; /* N x 13 */
+    double *y; /* N, +1 / -1 */
 } heart_data;
 
 static double eval_heart(ob_problem *pb, const double *x, double *g, uint64_t t)
@@ -41,29 +41,24 @@ static double eval_heart(ob_problem *pb, const double *x, double *g, uint64_t t)
     (void)t;
     const heart_data *d = pb->data;
     double f = 0.0;
-    if (g)
-        memset(g, 0, HEART_N * sizeof *g);
+    if (g) memset(g, 0, HEART_N * sizeof *g);
     for (size_t i = 0; i < d->N; i++) {
         const double *a = d->a + i * HEART_D;
         double z = x[HEART_D];
-        for (size_t j = 0; j < HEART_D; j++)
-            z += x[j] * a[j];
+        for (size_t j = 0; j < HEART_D; j++) z += x[j] * a[j];
         f += ob_pb_log1pexp(-d->y[i] * z);
         if (g) {
             double c = -d->y[i] * ob_pb_sigmoid(-d->y[i] * z);
-            for (size_t j = 0; j < HEART_D; j++)
-                g[j] += c * a[j];
+            for (size_t j = 0; j < HEART_D; j++) g[j] += c * a[j];
             g[HEART_D] += c;
         }
     }
     double inv = 1.0 / (double)d->N, reg = 0.0;
     for (size_t j = 0; j < HEART_D; j++) {
         reg += x[j] * x[j];
-        if (g)
-            g[j] = g[j] * inv + d->l2 * x[j];
+        if (g) g[j] = g[j] * inv + d->l2 * x[j];
     }
-    if (g)
-        g[HEART_D] *= inv;
+    if (g) g[HEART_D] *= inv;
     return f * inv + 0.5 * d->l2 * reg;
 }
 
@@ -71,10 +66,8 @@ static double eval_heart(ob_problem *pb, const double *x, double *g, uint64_t t)
 static int parse_line(char *line, double *label, double *row, char *why, size_t whylen)
 {
     char *p = line, *end;
-    while (*p == ' ' || *p == '\t')
-        p++;
-    if (*p == '\n' || *p == '\r' || *p == '\0')
-        return 1;
+    while (*p == ' ' || *p == '\t') p++;
+    if (*p == '\n' || *p == '\r' || *p == '\0') return 1;
     errno = 0;
     *label = strtod(p, &end);
     if (end == p || (*label != 1.0 && *label != -1.0)) {
@@ -84,10 +77,8 @@ static int parse_line(char *line, double *label, double *row, char *why, size_t 
     memset(row, 0, HEART_D * sizeof *row);
     long last = 0;
     for (p = end;;) {
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (*p == '\n' || *p == '\r' || *p == '\0')
-            return 0;
+        while (*p == ' ' || *p == '\t') p++;
+        if (*p == '\n' || *p == '\r' || *p == '\0') return 0;
         long idx = strtol(p, &end, 10);
         if (end == p || *end != ':' || idx <= last || idx > HEART_D) {
             snprintf(why, whylen, "expected idx:value with increasing idx in 1..%d", HEART_D);
@@ -111,9 +102,10 @@ static int heart_load(const char *path, heart_data *d, char *err, size_t errlen)
     gzFile f = gzopen(path, "rb");
     if (!f) {
         int e = errno;
-        return ob_pb_fail(err, errlen, "heart_scale file '%s' cannot be opened (%s): install it with "
-                          "`apt-get install liblinear-tools`, or pass file=PATH", path,
-                          e ? strerror(e) : "zlib error");
+        return ob_pb_fail(err, errlen,
+                          "heart_scale file '%s' cannot be opened (%s): install it with "
+                          "`apt-get install liblinear-tools`, or pass file=PATH",
+                          path, e ? strerror(e) : "zlib error");
     }
     char line[65536], why[128];
     size_t cap = 0, lineno = 0;
@@ -129,9 +121,9 @@ static int heart_load(const char *path, heart_data *d, char *err, size_t errlen)
         }
         if (d->N == cap) {
             cap = cap ? 2 * cap : 512;
-            double *a = realloc(d->a, cap * HEART_D * sizeof *a), *y = a ? realloc(d->y, cap * sizeof *y) : NULL;
-            if (a)
-                d->a = a;
+            double *a = realloc(d->a, cap * HEART_D * sizeof *a),
+                   *y = a ? realloc(d->y, cap * sizeof *y) : NULL;
+            if (a) d->a = a;
             if (!a || !y) {
                 rc = ob_pb_fail(err, errlen, "heart_scale file '%s': out of memory", path);
                 break;
@@ -143,15 +135,13 @@ static int heart_load(const char *path, heart_data *d, char *err, size_t errlen)
             rc = ob_pb_fail(err, errlen, "heart_scale file '%s', line %zu: %s", path, lineno, why);
             break;
         }
-        if (k == 0)
-            d->N++;
+        if (k == 0) d->N++;
     }
     int zerr;
     const char *zmsg = gzerror(f, &zerr);
     if (rc == 0 && zerr != Z_OK && zerr != Z_STREAM_END)
         rc = ob_pb_fail(err, errlen, "heart_scale file '%s' is corrupt (%s)", path, zmsg);
-    if (rc == 0 && d->N == 0)
-        rc = ob_pb_fail(err, errlen, "heart_scale file '%s' holds no examples", path);
+    if (rc == 0 && d->N == 0) rc = ob_pb_fail(err, errlen, "heart_scale file '%s' holds no examples", path);
     gzclose(f);
     return rc;
 }
@@ -162,28 +152,23 @@ static int cholesky_solve(double *H, double *p, const double *g, size_t n)
 {
     for (size_t j = 0; j < n; j++) {
         double s = H[j * n + j];
-        for (size_t k = 0; k < j; k++)
-            s -= H[j * n + k] * H[j * n + k];
-        if (!(s > 0.0))
-            return -1;
+        for (size_t k = 0; k < j; k++) s -= H[j * n + k] * H[j * n + k];
+        if (!(s > 0.0)) return -1;
         H[j * n + j] = sqrt(s);
         for (size_t i = j + 1; i < n; i++) {
             double v = H[i * n + j];
-            for (size_t k = 0; k < j; k++)
-                v -= H[i * n + k] * H[j * n + k];
+            for (size_t k = 0; k < j; k++) v -= H[i * n + k] * H[j * n + k];
             H[i * n + j] = v / H[j * n + j];
         }
     }
     for (size_t i = 0; i < n; i++) {
         double v = g[i];
-        for (size_t k = 0; k < i; k++)
-            v -= H[i * n + k] * p[k];
+        for (size_t k = 0; k < i; k++) v -= H[i * n + k] * p[k];
         p[i] = v / H[i * n + i];
     }
     for (size_t i = n; i-- > 0;) {
         double v = p[i];
-        for (size_t k = i + 1; k < n; k++)
-            v -= H[k * n + i] * p[k];
+        for (size_t k = i + 1; k < n; k++) v -= H[k * n + i] * p[k];
         p[i] = v / H[i * n + i];
     }
     return 0;
@@ -199,36 +184,27 @@ static int heart_newton(ob_problem *pb, double *x)
     double f = eval_heart(pb, x, g, 1);
     for (int it = 0; it < 100; it++) {
         double gmax = 0.0;
-        for (size_t j = 0; j < HEART_N; j++)
-            gmax = fmax(gmax, fabs(g[j]));
-        if (gmax < 1e-13)
-            return 0;
+        for (size_t j = 0; j < HEART_N; j++) gmax = fmax(gmax, fabs(g[j]));
+        if (gmax < 1e-13) return 0;
         memset(H, 0, sizeof H);
         for (size_t i = 0; i < d->N; i++) {
             double at[HEART_N], z = x[HEART_D];
             memcpy(at, d->a + i * HEART_D, HEART_D * sizeof *at);
             at[HEART_D] = 1.0;
-            for (size_t j = 0; j < HEART_D; j++)
-                z += x[j] * at[j];
+            for (size_t j = 0; j < HEART_D; j++) z += x[j] * at[j];
             double s = ob_pb_sigmoid(z), wgt = s * (1.0 - s) / (double)d->N;
             for (size_t r = 0; r < HEART_N; r++)
-                for (size_t c = 0; c <= r; c++)
-                    H[r * HEART_N + c] += wgt * at[r] * at[c];
+                for (size_t c = 0; c <= r; c++) H[r * HEART_N + c] += wgt * at[r] * at[c];
         }
-        for (size_t j = 0; j < HEART_D; j++)
-            H[j * HEART_N + j] += d->l2;
-        if (cholesky_solve(H, p, g, HEART_N))
-            return -1;
+        for (size_t j = 0; j < HEART_D; j++) H[j * HEART_N + j] += d->l2;
+        if (cholesky_solve(H, p, g, HEART_N)) return -1;
         double step = 1.0, ft = f, gt[HEART_N];
         for (int ls = 0; ls < 60; ls++, step *= 0.5) {
-            for (size_t j = 0; j < HEART_N; j++)
-                xt[j] = x[j] - step * p[j];
+            for (size_t j = 0; j < HEART_N; j++) xt[j] = x[j] - step * p[j];
             ft = eval_heart(pb, xt, gt, 1);
-            if (ft <= f)
-                break;
+            if (ft <= f) break;
         }
-        if (!(ft <= f))
-            return -1;
+        if (!(ft <= f)) return -1;
         memcpy(x, xt, sizeof xt);
         memcpy(g, gt, sizeof gt);
         f = ft;
@@ -246,8 +222,8 @@ static void destroy_heart(ob_problem *pb)
     ob_pb_destroy_free(pb);
 }
 
-static int create_heart(const ob_problem_spec *spec, const ob_problem_config *cfg,
-                        ob_problem **out, char *err, size_t errlen)
+static int create_heart(const ob_problem_spec *spec, const ob_problem_config *cfg, ob_problem **out,
+                        char *err, size_t errlen)
 {
     static const ob_pb_param_def defs[] = {
         {"file", OB_PB_STRING, 0, 0, 0, HEART_FILE},
@@ -256,8 +232,7 @@ static int create_heart(const ob_problem_spec *spec, const ob_problem_config *cf
     ob_pb_param_val v[2];
     size_t n, batch;
     *out = NULL;
-    if (ob_pb_configure(spec, cfg, 1, defs, 2, v, &n, &batch, err, errlen))
-        return -1;
+    if (ob_pb_configure(spec, cfg, 1, defs, 2, v, &n, &batch, err, errlen)) return -1;
     ob_problem *pb = ob_pb_new(spec, cfg, n, err, errlen);
     heart_data *d = calloc(1, sizeof *d);
     if (!pb || !d) {
@@ -290,7 +265,16 @@ static int create_heart(const ob_problem_spec *spec, const ob_problem_config *cf
 }
 
 const ob_problem_spec ob_spec_heart_logreg = {
-    "heart_logreg", "Logistic regression on heart_scale (270 x 13, LIBSVM / liblinear-tools)",
+    "heart_logreg",
+    "Logistic regression on heart_scale (270 x 13, LIBSVM / liblinear-tools)",
     "UCI Statlog (Heart) as LIBSVM's heart_scale; Fan et al., LIBLINEAR, JMLR 9:1871-1874, 2008",
-    "ml", HEART_N, 0, HEART_N, 0, 0, "file=" HEART_FILE ", l2=0 (ridge on w)", 1e-2, 2000,
+    "ml",
+    HEART_N,
+    0,
+    HEART_N,
+    0,
+    0,
+    "file=" HEART_FILE ", l2=0 (ridge on w)",
+    1e-2,
+    2000,
     create_heart};

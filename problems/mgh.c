@@ -23,6 +23,10 @@
 
 #include "pb_internal.h"
 
+/* The residuals' Jacobians are laid out row by row, as matrices, which the
+ * formatter would flatten to one entry a line. */
+/* clang-format off */
+
 #define MGH_CITE(k) "Moré, Garbow & Hillstrom, ACM TOMS 7(1):17-41, 1981, §3 problem (" #k ")"
 
 /* ---- small problems: residuals r (length m) and Jacobian J (m x n,
@@ -759,3 +763,4 @@ static const mgh_big *big_def(const ob_problem_spec *spec)
             return &big_defs[i];
     return NULL; /* unreachable: create_big is only in the specs above */
 }
+/* clang-format on */

@@ -18,8 +18,8 @@ typedef enum { ONLINE_THM1, ONLINE_SEC5, ONLINE_SEC5_STOCH } online_kind;
 
 typedef struct online_data {
     online_kind kind;
-    double C;     /* Theorem 1's C */
-    double abar;  /* average slope: the loss is abar x */
+    double C;    /* Theorem 1's C */
+    double abar; /* average slope: the loss is abar x */
 } online_data;
 
 static double slope(const ob_problem *pb, uint64_t t)
@@ -46,8 +46,7 @@ static double slope(const ob_problem *pb, uint64_t t)
 static double eval_online(ob_problem *pb, const double *x, double *g, uint64_t t)
 {
     double a = slope(pb, t);
-    if (g)
-        g[0] = a;
+    if (g) g[0] = a;
     return a * x[0];
 }
 
@@ -57,8 +56,8 @@ static double loss_online(ob_problem *pb, const double *x, uint64_t t)
     return ((const online_data *)pb->data)->abar * x[0];
 }
 
-static int create_online(const ob_problem_spec *spec, const ob_problem_config *cfg,
-                         online_kind kind, ob_problem **out, char *err, size_t errlen)
+static int create_online(const ob_problem_spec *spec, const ob_problem_config *cfg, online_kind kind,
+                         ob_problem **out, char *err, size_t errlen)
 {
     /* Theorem 1 holds for C > 2 (the average slope (C - 2)/3 is then
      * positive); the paper's experiments use C = 3. */
@@ -82,12 +81,9 @@ static int create_online(const ob_problem_spec *spec, const ob_problem_config *c
     }
     d->kind = kind;
     d->C = v[0].num;
-    if (kind == ONLINE_THM1)
-        d->abar = (d->C - 2.0) / 3.0;
-    else if (kind == ONLINE_SEC5)
-        d->abar = (1010.0 - 100.0 * 10.0) / 101.0;
-    else
-        d->abar = 0.01 * 1010.0 - 0.99 * 10.0;
+    if (kind == ONLINE_THM1) d->abar = (d->C - 2.0) / 3.0;
+    else if (kind == ONLINE_SEC5) d->abar = (1010.0 - 100.0 * 10.0) / 101.0;
+    else d->abar = 0.01 * 1010.0 - 0.99 * 10.0;
     pb->data = d;
     pb->batch = batch;
     pb->eval = eval_online;
@@ -102,22 +98,22 @@ static int create_online(const ob_problem_spec *spec, const ob_problem_config *c
     return ob_pb_done(pb, out);
 }
 
-#define ONLINE(id, kind, title, cite, stoch, lr, steps, doc)                                   \
-    static int create_##id(const ob_problem_spec *spec, const ob_problem_config *cfg,          \
-                           ob_problem **out, char *err, size_t errlen)                         \
-    {                                                                                           \
-        return create_online(spec, cfg, kind, out, err, errlen);                               \
-    }                                                                                           \
-    const ob_problem_spec ob_spec_##id = {#id, title, cite, "online", 1, 0, 1, stoch, stoch,   \
-                                          doc, lr, steps, create_##id};
+#define ONLINE(id, kind, title, cite, stoch, lr, steps, doc) \
+    static int create_##id(const ob_problem_spec *spec, const ob_problem_config *cfg, ob_problem **out, \
+                           char *err, size_t errlen) \
+    { \
+        return create_online(spec, cfg, kind, out, err, errlen); \
+    } \
+    const ob_problem_spec ob_spec_##id = {#id,   title, cite, "online", 1,     0,          1, \
+                                          stoch, stoch, doc,  lr,       steps, create_##id};
 
 ONLINE(amsgrad_thm1, ONLINE_THM1, "AMSGrad Theorem 1: f_t = C x (t mod 3 = 1), else -x, on [-1, 1]",
-       "Reddi, Kale & Kumar, On the Convergence of Adam and Beyond, ICLR 2018, Theorem 1 and §5",
-       0, 0.1, 3000, "C=3 (> 2)")
+       "Reddi, Kale & Kumar, On the Convergence of Adam and Beyond, ICLR 2018, Theorem 1 and §5", 0, 0.1,
+       3000, "C=3 (> 2)")
 ONLINE(amsgrad_online, ONLINE_SEC5, "AMSGrad §5 online: 1010 x (t mod 101 = 1), else -10 x, on [-1, 1]",
-       "Reddi, Kale & Kumar, On the Convergence of Adam and Beyond, ICLR 2018, §5 (synthetic online)",
-       0, 0.5, 2020, "")
+       "Reddi, Kale & Kumar, On the Convergence of Adam and Beyond, ICLR 2018, §5 (synthetic online)", 0, 0.5,
+       2020, "")
 ONLINE(amsgrad_stochastic, ONLINE_SEC5_STOCH,
        "AMSGrad §5 stochastic: 1010 x with probability 0.01, else -10 x, on [-1, 1]",
-       "Reddi, Kale & Kumar, On the Convergence of Adam and Beyond, ICLR 2018, §5 (synthetic stochastic)",
-       1, 0.5, 2000, "")
+       "Reddi, Kale & Kumar, On the Convergence of Adam and Beyond, ICLR 2018, §5 (synthetic stochastic)", 1,
+       0.5, 2000, "")

@@ -15,8 +15,7 @@
 
 /* Writes a message into err (which may be NULL) and returns -1, so that a
  * create() can `return ob_pb_fail(err, errlen, ...)`. */
-int ob_pb_fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int ob_pb_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Records why a create() failed in cfg->why (cfg may be NULL).  Only data
  * loaders need it: ob_problem_create classifies the rest (a failed
@@ -60,15 +59,14 @@ int ob_pb_configure(const ob_problem_spec *spec, const ob_problem_config *cfg, s
                     size_t *batch, char *err, size_t errlen);
 
 /* A mini-batch cannot be larger than the data set it is drawn from. */
-int ob_pb_check_batch(const ob_problem_spec *spec, size_t batch, size_t examples, char *err,
-                      size_t errlen);
+int ob_pb_check_batch(const ob_problem_spec *spec, size_t batch, size_t examples, char *err, size_t errlen);
 
 /* ---- the instance --------------------------------------------------------- */
 
 /* Allocates an instance with x0 zero-filled, no f*, NaN f0_published, no
  * box, loss = eval, destroy = ob_pb_destroy_free. */
-ob_problem *ob_pb_new(const ob_problem_spec *spec, const ob_problem_config *cfg,
-                      size_t n, char *err, size_t errlen);
+ob_problem *ob_pb_new(const ob_problem_spec *spec, const ob_problem_config *cfg, size_t n, char *err,
+                      size_t errlen);
 /* Allocates pb->xstar (zero-filled); -1 with a message if out of memory. */
 int ob_pb_alloc_xstar(ob_problem *pb, char *err, size_t errlen);
 /* Finishes an instance and hands it out (*out = pb; returns 0): sets a
@@ -89,16 +87,15 @@ double ob_pb_loss_from_eval(ob_problem *pb, const double *x, uint64_t t);
  * f(x*), or 0 when x* is not known in closed form (all such problems in the
  * catalog are zero-residual least squares).  No parameters, no batch. */
 typedef struct ob_pb_simple_def {
-    size_t multiple;  /* n must be a multiple of this */
-    int scratch;      /* pb->data gets n doubles of scratch */
+    size_t multiple; /* n must be a multiple of this */
+    int scratch;     /* pb->data gets n doubles of scratch */
     double (*eval)(ob_problem *, const double *, double *, uint64_t);
     void (*x0)(double *x, size_t n);
     int (*xstar)(double *x, size_t n); /* fills the zeroed x*; 0 if unknown */
 } ob_pb_simple_def;
 
 int ob_pb_create_simple(const ob_problem_spec *spec, const ob_pb_simple_def *def,
-                     const ob_problem_config *cfg, ob_problem **out, char *err,
-                     size_t errlen);
+                        const ob_problem_config *cfg, ob_problem **out, char *err, size_t errlen);
 /* xstar() helpers: x* = 0, x* = 1, x* unknown. */
 int ob_pb_xs_zero(double *x, size_t n);
 int ob_pb_xs_ones(double *x, size_t n);
@@ -111,12 +108,12 @@ double ob_pb_log1pexp(double z);
 double ob_pb_sigmoid(double z);
 
 /* Path of a data file: dir + "/" + name, or -1 with a message if too long. */
-int ob_pb_join_path(char *out, size_t outlen, const char *dir, const char *name,
-                 char *err, size_t errlen);
+int ob_pb_join_path(char *out, size_t outlen, const char *dir, const char *name, char *err, size_t errlen);
 
 
 /* ---- the table ---------------------------------------------------------------- */
 
+/* clang-format off */
 /* Every entry, in catalog order.  Each X(name) is defined in its family's
  * file as `const ob_problem_spec ob_spec_<name>`. */
 #define OB_PROBLEM_LIST(X)                                                   \
@@ -131,6 +128,7 @@ int ob_pb_join_path(char *out, size_t outlen, const char *dir, const char *name,
     X(quad_diag) X(quadratic_deep) X(nqm) X(drifting_quadratic)              \
     X(sparse_logreg) X(fmnist_logreg) X(fmnist_mlp) X(heart_logreg)          \
     X(amsgrad_thm1) X(amsgrad_online) X(amsgrad_stochastic)
+/* clang-format on */
 
 #define OB_DECLARE_SPEC(name) extern const ob_problem_spec ob_spec_##name;
 OB_PROBLEM_LIST(OB_DECLARE_SPEC)

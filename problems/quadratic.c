@@ -19,8 +19,7 @@ static double eval_diag(ob_problem *pb, const double *x, double *g, uint64_t t)
     double f = 0.0;
     for (size_t i = 0; i < pb->n; i++) {
         f += h[i] * x[i] * x[i];
-        if (g)
-            g[i] = h[i] * x[i];
+        if (g) g[i] = h[i] * x[i];
     }
     return 0.5 * f;
 }
@@ -30,31 +29,26 @@ static double eval_diag(ob_problem *pb, const double *x, double *g, uint64_t t)
 static void fill_log_spaced(double *h, size_t n, double cond)
 {
     double lc = log(cond);
-    for (size_t i = 0; i < n; i++)
-        h[i] = n > 1 ? exp(lc * (double)i / (double)(n - 1)) : 1.0;
-    if (n > 1)
-        h[n - 1] = cond;
+    for (size_t i = 0; i < n; i++) h[i] = n > 1 ? exp(lc * (double)i / (double)(n - 1)) : 1.0;
+    if (n > 1) h[n - 1] = cond;
 }
 
-static int create_quad_diag(const ob_problem_spec *spec, const ob_problem_config *cfg,
-                            ob_problem **out, char *err, size_t errlen)
+static int create_quad_diag(const ob_problem_spec *spec, const ob_problem_config *cfg, ob_problem **out,
+                            char *err, size_t errlen)
 {
     static const ob_pb_param_def defs[] = {{"cond", OB_PB_REAL, 1e4, 1.0, 1e12, NULL}};
     ob_pb_param_val v[1];
     size_t n, batch;
     *out = NULL;
-    if (ob_pb_configure(spec, cfg, 1, defs, 1, v, &n, &batch, err, errlen))
-        return -1;
+    if (ob_pb_configure(spec, cfg, 1, defs, 1, v, &n, &batch, err, errlen)) return -1;
     ob_problem *pb = ob_pb_new(spec, cfg, n, err, errlen);
-    if (!pb)
-        return -1;
+    if (!pb) return -1;
     if (!(pb->data = malloc(n * sizeof(double))) || ob_pb_alloc_xstar(pb, err, errlen)) {
         ob_pb_destroy_free(pb);
         return ob_pb_fail(err, errlen, "problem '%s': out of memory for n = %zu", spec->name, n);
     }
     fill_log_spaced(pb->data, n, v[0].num);
-    for (size_t i = 0; i < n; i++)
-        pb->x0[i] = 1.0;
+    for (size_t i = 0; i < n; i++) pb->x0[i] = 1.0;
     pb->eval = eval_diag;
     pb->has_fstar = 1;
     pb->fstar = 0.0;
@@ -62,10 +56,19 @@ static int create_quad_diag(const ob_problem_spec *spec, const ob_problem_config
 }
 
 const ob_problem_spec ob_spec_quad_diag = {
-    "quad_diag", "Ill-conditioned diagonal quadratic 1/2 sum h_i x_i^2, h log-spaced in [1, cond]",
+    "quad_diag",
+    "Ill-conditioned diagonal quadratic 1/2 sum h_i x_i^2, h log-spaced in [1, cond]",
     "Nesterov, Introductory Lectures on Convex Optimization, 2004, §2.1 (strongly convex quadratic, "
     "condition number L/mu)",
-    "quadratic", 100, 1, 2, 0, 0, "cond=1e4 (condition number, in [1, 1e12])", 1e-2, 2000,
+    "quadratic",
+    100,
+    1,
+    2,
+    0,
+    0,
+    "cond=1e4 (condition number, in [1, 1e12])",
+    1e-2,
+    2000,
     create_quad_diag};
 
 /* ---- quadratic_deep (DeepOBS) --------------------------------------------- */
@@ -90,8 +93,8 @@ const ob_problem_spec ob_spec_quad_diag = {
 
 typedef struct qdeep {
     double Q[QD_N * QD_N];
-    double P[QD_DATA * QD_N];  /* Q x_b */
-    double c[QD_DATA];         /* x_b^T Q x_b / 2 */
+    double P[QD_DATA * QD_N]; /* Q x_b */
+    double c[QD_DATA];        /* x_b^T Q x_b / 2 */
     double mu[QD_N];
     double fstar;
     double tmp[2 * QD_N];
@@ -104,24 +107,19 @@ typedef struct qdeep {
  * Haar (Mezzadri, Notices AMS 54(5), 2007, §5). */
 static void haar_orthogonal(double *R, size_t n, ob_philox *rng)
 {
-    for (size_t i = 0; i < n * n; i++)
-        R[i] = ob_philox_normal(rng);
-    for (size_t j = 0; j < n; j++) {          /* column j of R (stride n) */
+    for (size_t i = 0; i < n * n; i++) R[i] = ob_philox_normal(rng);
+    for (size_t j = 0; j < n; j++) { /* column j of R (stride n) */
         for (int pass = 0; pass < 2; pass++) {
             for (size_t k = 0; k < j; k++) {
                 double d = 0.0;
-                for (size_t i = 0; i < n; i++)
-                    d += R[i * n + k] * R[i * n + j];
-                for (size_t i = 0; i < n; i++)
-                    R[i * n + j] -= d * R[i * n + k];
+                for (size_t i = 0; i < n; i++) d += R[i * n + k] * R[i * n + j];
+                for (size_t i = 0; i < n; i++) R[i * n + j] -= d * R[i * n + k];
             }
         }
         double nrm = 0.0;
-        for (size_t i = 0; i < n; i++)
-            nrm += R[i * n + j] * R[i * n + j];
+        for (size_t i = 0; i < n; i++) nrm += R[i * n + j] * R[i * n + j];
         nrm = sqrt(nrm);
-        for (size_t i = 0; i < n; i++)
-            R[i * n + j] /= nrm;
+        for (size_t i = 0; i < n; i++) R[i * n + j] /= nrm;
     }
 }
 
@@ -130,8 +128,7 @@ static double qdeep_quad(const qdeep *d, const double *x, double *Qx)
     double s = 0.0;
     for (size_t i = 0; i < QD_N; i++) {
         double r = 0.0;
-        for (size_t j = 0; j < QD_N; j++)
-            r += d->Q[i * QD_N + j] * x[j];
+        for (size_t j = 0; j < QD_N; j++) r += d->Q[i * QD_N + j] * x[j];
         Qx[i] = r;
         s += x[i] * r;
     }
@@ -147,16 +144,14 @@ static double eval_qdeep(ob_problem *pb, const double *x, double *g, uint64_t t)
     memset(pm, 0, QD_N * sizeof *pm);
     for (size_t b = 0; b < pb->batch; b++) {
         const double *P = d->P + (size_t)idx[b] * QD_N;
-        for (size_t i = 0; i < QD_N; i++)
-            pm[i] += P[i];
+        for (size_t i = 0; i < QD_N; i++) pm[i] += P[i];
         cm += d->c[idx[b]];
     }
     double inv = 1.0 / (double)pb->batch, lin = 0.0;
     for (size_t i = 0; i < QD_N; i++) {
         pm[i] *= inv;
         lin += x[i] * pm[i];
-        if (g)
-            g[i] = Qx[i] - pm[i];
+        if (g) g[i] = Qx[i] - pm[i];
     }
     return f - lin + cm * inv;
 }
@@ -166,15 +161,13 @@ static double loss_qdeep(ob_problem *pb, const double *x, uint64_t t)
     (void)t;
     qdeep *d = pb->data;
     double diff[QD_N];
-    for (size_t i = 0; i < QD_N; i++)
-        diff[i] = x[i] - d->mu[i];
+    for (size_t i = 0; i < QD_N; i++) diff[i] = x[i] - d->mu[i];
     return qdeep_quad(d, diff, d->tmp) + d->fstar;
 }
 
 static void destroy_qdeep(ob_problem *pb)
 {
-    if (pb && pb->data)
-        ob_pb_sampler_free(&((qdeep *)pb->data)->sampler);
+    if (pb && pb->data) ob_pb_sampler_free(&((qdeep *)pb->data)->sampler);
     ob_pb_destroy_free(pb);
 }
 
@@ -190,13 +183,11 @@ static void qdeep_build(qdeep *d, double *R, double *X)
     for (size_t i = 0; i < QD_N; i++)
         for (size_t j = 0; j < QD_N; j++) {
             double s = 0.0;
-            for (size_t k = 0; k < QD_N; k++)
-                s += R[k * QD_N + i] * eig[k] * R[k * QD_N + j];
+            for (size_t k = 0; k < QD_N; k++) s += R[k * QD_N + i] * eig[k] * R[k * QD_N + j];
             d->Q[i * QD_N + j] = s;
         }
     for (size_t i = 0; i < QD_N; i++) /* exactly symmetric */
-        for (size_t j = 0; j < i; j++)
-            d->Q[i * QD_N + j] = d->Q[j * QD_N + i];
+        for (size_t j = 0; j < i; j++) d->Q[i * QD_N + j] = d->Q[j * QD_N + i];
     memset(d->mu, 0, sizeof d->mu);
     for (size_t b = 0; b < QD_DATA; b++) {
         double *xb = X + b * QD_N;
@@ -208,30 +199,27 @@ static void qdeep_build(qdeep *d, double *R, double *X)
     }
     double fs = 0.0, diff[QD_N];
     for (size_t b = 0; b < QD_DATA; b++) {
-        for (size_t i = 0; i < QD_N; i++)
-            diff[i] = X[b * QD_N + i] - d->mu[i];
+        for (size_t i = 0; i < QD_N; i++) diff[i] = X[b * QD_N + i] - d->mu[i];
         fs += qdeep_quad(d, diff, d->tmp);
     }
     d->fstar = fs / QD_DATA;
 }
 
-static int create_qdeep(const ob_problem_spec *spec, const ob_problem_config *cfg,
-                        ob_problem **out, char *err, size_t errlen)
+static int create_qdeep(const ob_problem_spec *spec, const ob_problem_config *cfg, ob_problem **out,
+                        char *err, size_t errlen)
 {
     size_t n, batch;
     *out = NULL;
     if (ob_pb_configure(spec, cfg, 1, NULL, 0, NULL, &n, &batch, err, errlen) ||
-                        ob_pb_check_batch(spec, batch, QD_DATA, err, errlen))
+        ob_pb_check_batch(spec, batch, QD_DATA, err, errlen))
         return -1;
     ob_problem *pb = ob_pb_new(spec, cfg, n, err, errlen);
-    if (!pb)
-        return -1;
+    if (!pb) return -1;
     qdeep *d = calloc(1, sizeof *d);
     double *scratch = malloc((QD_N * QD_N + QD_DATA * QD_N) * sizeof(double));
     if (!d || !scratch || ob_pb_sampler_init(&d->sampler, pb->seed, OB_STREAM_BATCH, QD_DATA, batch) ||
         ob_pb_alloc_xstar(pb, err, errlen)) {
-        if (d)
-            ob_pb_sampler_free(&d->sampler);
+        if (d) ob_pb_sampler_free(&d->sampler);
         free(d);
         free(scratch);
         ob_pb_free(pb);
@@ -244,8 +232,7 @@ static int create_qdeep(const ob_problem_spec *spec, const ob_problem_config *cf
     pb->batch = batch;
     pb->eval = eval_qdeep;
     pb->loss = loss_qdeep;
-    for (size_t i = 0; i < n; i++)
-        pb->x0[i] = 1.0;
+    for (size_t i = 0; i < n; i++) pb->x0[i] = 1.0;
     memcpy(pb->xstar, d->mu, sizeof d->mu);
     pb->fstar = d->fstar;
     pb->has_fstar = 1;
@@ -253,9 +240,19 @@ static int create_qdeep(const ob_problem_spec *spec, const ob_problem_config *cf
 }
 
 const ob_problem_spec ob_spec_quadratic_deep = {
-    "quadratic_deep", "DeepOBS quadratic_deep: rotated 100-d quadratic, 90 eigenvalues U(0,1), 10 U(30,60)",
+    "quadratic_deep",
+    "DeepOBS quadratic_deep: rotated 100-d quadratic, 90 eigenvalues U(0,1), 10 U(30,60)",
     "Schneider, Balles & Hennig, DeepOBS, ICLR 2019, §3 (quadratic_deep); data N(0, 0.6^2 I), 1000 points",
-    "quadratic", QD_N, 0, QD_N, 1, 128, "", 1e-2, 2000, create_qdeep};
+    "quadratic",
+    QD_N,
+    0,
+    QD_N,
+    1,
+    128,
+    "",
+    1e-2,
+    2000,
+    create_qdeep};
 
 /* ---- nqm: the noisy quadratic model (Zhang et al. 2019) ----------------- */
 
@@ -279,8 +276,7 @@ static double eval_nqm(ob_problem *pb, const double *x, double *g, uint64_t t)
     for (size_t i = 0; i < pb->n; i++) {
         double e = d->sd[i] * ob_philox_normal(&rng);
         f += 0.5 * d->h[i] * x[i] * x[i] + e * x[i];
-        if (g)
-            g[i] = d->h[i] * x[i] + e;
+        if (g) g[i] = d->h[i] * x[i] + e;
     }
     return f;
 }
@@ -290,21 +286,18 @@ static double loss_nqm(ob_problem *pb, const double *x, uint64_t t)
     (void)t;
     const nqm_data *d = pb->data;
     double f = 0.0;
-    for (size_t i = 0; i < pb->n; i++)
-        f += d->h[i] * x[i] * x[i];
+    for (size_t i = 0; i < pb->n; i++) f += d->h[i] * x[i] * x[i];
     return 0.5 * f;
 }
 
-static int create_nqm(const ob_problem_spec *spec, const ob_problem_config *cfg,
-                      ob_problem **out, char *err, size_t errlen)
+static int create_nqm(const ob_problem_spec *spec, const ob_problem_config *cfg, ob_problem **out, char *err,
+                      size_t errlen)
 {
     size_t n, batch;
     *out = NULL;
-    if (ob_pb_configure(spec, cfg, 1, NULL, 0, NULL, &n, &batch, err, errlen))
-        return -1;
+    if (ob_pb_configure(spec, cfg, 1, NULL, 0, NULL, &n, &batch, err, errlen)) return -1;
     ob_problem *pb = ob_pb_new(spec, cfg, n, err, errlen);
-    if (!pb)
-        return -1;
+    if (!pb) return -1;
     nqm_data *d = malloc(sizeof *d + 2 * n * sizeof(double));
     if (!d || ob_pb_alloc_xstar(pb, err, errlen)) {
         free(d);
@@ -328,14 +321,23 @@ static int create_nqm(const ob_problem_spec *spec, const ob_problem_config *cfg,
 }
 
 const ob_problem_spec ob_spec_nqm = {
-    "nqm", "Noisy quadratic model: h_i = 1/i, gradient noise N(0, H/B)",
+    "nqm",
+    "Noisy quadratic model: h_i = 1/i, gradient noise N(0, H/B)",
     "Zhang et al., Which Algorithmic Choices Matter at Which Batch Sizes?, NeurIPS 2019, §3 (NQM)",
-    "quadratic", 10000, 1, 1, 1, 128, "", 1e-2, 2000, create_nqm};
+    "quadratic",
+    10000,
+    1,
+    1,
+    1,
+    128,
+    "",
+    1e-2,
+    2000,
+    create_nqm};
 
 double ob_nqm_expected_loss_sgd(const ob_problem *pb, double lr, uint64_t t)
 {
-    if (!pb || pb->spec != &ob_spec_nqm)
-        return NAN;
+    if (!pb || pb->spec != &ob_spec_nqm) return NAN;
     /* Per coordinate x <- (1 - a h) x - a eps, so E[x^2] contracts by
      * (1 - a h)^2 and gains a^2 c/B per step; with c = h the loss
      * l_i = h x_i^2 / 2 has
@@ -366,7 +368,7 @@ typedef struct drift_data {
     double *h, *c;
     int jump;
     uint64_t period;
-    uint64_t cached;   /* segment (jump) or step (drift) held in c, +1; 0: none */
+    uint64_t cached; /* segment (jump) or step (drift) held in c, +1; 0: none */
 } drift_data;
 
 static const double *drift_target(ob_problem *pb, uint64_t t)
@@ -378,13 +380,11 @@ static const double *drift_target(ob_problem *pb, uint64_t t)
         if (d->jump) {
             ob_philox rng;
             ob_philox_init(&rng, pb->seed, OB_STREAM_TARGET, key - 1);
-            for (size_t i = 0; i < pb->n; i++)
-                d->c[i] = 2.0 * ob_philox_uniform(&rng) - 1.0;
+            for (size_t i = 0; i < pb->n; i++) d->c[i] = 2.0 * ob_philox_uniform(&rng) - 1.0;
         } else {
             const double tp = 6.283185307179586;
             double phase = (double)(step % d->period) / (double)d->period;
-            for (size_t i = 0; i < pb->n; i++)
-                d->c[i] = sin(tp * (phase + (double)i / (double)pb->n));
+            for (size_t i = 0; i < pb->n; i++) d->c[i] = sin(tp * (phase + (double)i / (double)pb->n));
         }
         d->cached = key;
     }
@@ -399,14 +399,13 @@ static double eval_drift(ob_problem *pb, const double *x, double *g, uint64_t t)
     for (size_t i = 0; i < pb->n; i++) {
         double r = x[i] - c[i];
         f += d->h[i] * r * r;
-        if (g)
-            g[i] = d->h[i] * r;
+        if (g) g[i] = d->h[i] * r;
     }
     return 0.5 * f;
 }
 
-static int create_drift(const ob_problem_spec *spec, const ob_problem_config *cfg,
-                        ob_problem **out, char *err, size_t errlen)
+static int create_drift(const ob_problem_spec *spec, const ob_problem_config *cfg, ob_problem **out,
+                        char *err, size_t errlen)
 {
     static const ob_pb_param_def defs[] = {
         {"mode", OB_PB_STRING, 0, 0, 0, "jump"},
@@ -416,15 +415,13 @@ static int create_drift(const ob_problem_spec *spec, const ob_problem_config *cf
     ob_pb_param_val v[3];
     size_t n, batch;
     *out = NULL;
-    if (ob_pb_configure(spec, cfg, 1, defs, 3, v, &n, &batch, err, errlen))
-        return -1;
+    if (ob_pb_configure(spec, cfg, 1, defs, 3, v, &n, &batch, err, errlen)) return -1;
     int jump = strcmp(v[0].str, "jump") == 0;
     if (!jump && strcmp(v[0].str, "drift") != 0)
-        return ob_pb_fail(err, errlen, "problem '%s': mode must be 'jump' or 'drift' (got '%s')",
-                          spec->name, v[0].str);
+        return ob_pb_fail(err, errlen, "problem '%s': mode must be 'jump' or 'drift' (got '%s')", spec->name,
+                          v[0].str);
     ob_problem *pb = ob_pb_new(spec, cfg, n, err, errlen);
-    if (!pb)
-        return -1;
+    if (!pb) return -1;
     drift_data *d = malloc(sizeof *d + 2 * n * sizeof(double));
     if (!d) {
         ob_pb_free(pb);
@@ -444,8 +441,17 @@ static int create_drift(const ob_problem_spec *spec, const ob_problem_config *cf
 }
 
 const ob_problem_spec ob_spec_drifting_quadratic = {
-    "drifting_quadratic", "Non-stationary quadratic whose minimum jumps (or drifts) every period",
+    "drifting_quadratic",
+    "Non-stationary quadratic whose minimum jumps (or drifts) every period",
     "Kingma & Ba, Adam, ICLR 2015, §1-2 (non-stationary objectives); Tieleman & Hinton 2012, "
     "Lecture 6.5 (RMSProp)",
-    "nonstationary", 10, 1, 1, 0, 0,
-    "mode=jump|drift, period=500 (steps), cond=10 (curvature spread)", 1e-2, 2000, create_drift};
+    "nonstationary",
+    10,
+    1,
+    1,
+    0,
+    0,
+    "mode=jump|drift, period=500 (steps), cond=10 (curvature spread)",
+    1e-2,
+    2000,
+    create_drift};

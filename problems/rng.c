@@ -112,8 +112,7 @@ uint64_t ob_philox_below(ob_philox *r, uint64_t n)
     uint64_t lo, hi = mulhilo64(ob_philox_u64(r), n, &lo);
     if (lo < n) {
         uint64_t threshold = (0 - n) % n;
-        while (lo < threshold)
-            hi = mulhilo64(ob_philox_u64(r), n, &lo);
+        while (lo < threshold) hi = mulhilo64(ob_philox_u64(r), n, &lo);
     }
     return hi;
 }
@@ -144,8 +143,7 @@ const uint32_t *ob_pb_sampler_batch(ob_pb_sampler *s, uint64_t t)
     if (!s->valid || s->epoch != epoch) {
         ob_philox r;
         ob_philox_init(&r, s->seed, s->stream, epoch);
-        for (size_t i = 0; i < s->N; i++)
-            s->perm[i] = (uint32_t)i;
+        for (size_t i = 0; i < s->N; i++) s->perm[i] = (uint32_t)i;
         /* Fisher–Yates (Knuth, TAOCP vol. 2, Algorithm 3.4.2P). */
         for (size_t i = s->N - 1; i > 0; i--) {
             size_t j = (size_t)ob_philox_below(&r, (uint64_t)i + 1);

@@ -21,12 +21,12 @@
 
 /* Stream ids: one per use of randomness in the catalog. */
 enum {
-    OB_STREAM_DATA = 1,    /* synthetic data sets, Hessians, rotations */
-    OB_STREAM_X0 = 2,      /* random starting points (network init) */
-    OB_STREAM_BATCH = 3,   /* mini-batch order (one index per epoch) */
-    OB_STREAM_NOISE = 4,   /* additive gradient noise (one index per step) */
-    OB_STREAM_TARGET = 5,  /* moving targets of non-stationary problems */
-    OB_STREAM_ONLINE = 6   /* per-step draws of online problems */
+    OB_STREAM_DATA = 1,   /* synthetic data sets, Hessians, rotations */
+    OB_STREAM_X0 = 2,     /* random starting points (network init) */
+    OB_STREAM_BATCH = 3,  /* mini-batch order (one index per epoch) */
+    OB_STREAM_NOISE = 4,  /* additive gradient noise (one index per step) */
+    OB_STREAM_TARGET = 5, /* moving targets of non-stationary problems */
+    OB_STREAM_ONLINE = 6  /* per-step draws of online problems */
 };
 
 /* One Philox4x32-10 block: out = bijection_key(ctr). */
@@ -37,10 +37,10 @@ void ob_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out
  * more than any problem draws in one step. */
 typedef struct ob_philox {
     uint32_t key[2];
-    uint32_t ctr[4];   /* ctr[0] block, ctr[1] stream, ctr[2..3] index */
+    uint32_t ctr[4]; /* ctr[0] block, ctr[1] stream, ctr[2..3] index */
     uint32_t buf[4];
-    unsigned avail;    /* unread words left in buf */
-    int has_spare;     /* Box–Muller makes normals in pairs */
+    unsigned avail; /* unread words left in buf */
+    int has_spare;  /* Box–Muller makes normals in pairs */
     double spare;
 } ob_philox;
 

@@ -23,8 +23,8 @@
 
 typedef struct sparse_data {
     size_t N, k;
-    uint32_t *feat;     /* N x k feature indices */
-    signed char *y;     /* +1 / -1 */
+    uint32_t *feat; /* N x k feature indices */
+    signed char *y; /* +1 / -1 */
     ob_pb_sampler sampler;
 } sparse_data;
 
@@ -34,12 +34,10 @@ static double example_loss(const sparse_data *d, size_t e, const double *w, doub
 {
     const uint32_t *f = d->feat + e * d->k;
     double z = 0.0, y = d->y[e];
-    for (size_t j = 0; j < d->k; j++)
-        z += w[f[j]];
+    for (size_t j = 0; j < d->k; j++) z += w[f[j]];
     if (g) {
         double c = -y * ob_pb_sigmoid(-y * z) * scale;
-        for (size_t j = 0; j < d->k; j++)
-            g[f[j]] += c;
+        for (size_t j = 0; j < d->k; j++) g[f[j]] += c;
     }
     return ob_pb_log1pexp(-y * z);
 }
@@ -49,10 +47,8 @@ static double eval_sparse(ob_problem *pb, const double *x, double *g, uint64_t t
     sparse_data *d = pb->data;
     const uint32_t *idx = ob_pb_sampler_batch(&d->sampler, t);
     double inv = 1.0 / (double)pb->batch, f = 0.0;
-    if (g)
-        memset(g, 0, pb->n * sizeof *g);
-    for (size_t b = 0; b < pb->batch; b++)
-        f += example_loss(d, idx[b], x, g, inv);
+    if (g) memset(g, 0, pb->n * sizeof *g);
+    for (size_t b = 0; b < pb->batch; b++) f += example_loss(d, idx[b], x, g, inv);
     return f * inv;
 }
 
@@ -61,8 +57,7 @@ static double loss_sparse(ob_problem *pb, const double *x, uint64_t t)
     (void)t;
     const sparse_data *d = pb->data;
     double f = 0.0;
-    for (size_t e = 0; e < d->N; e++)
-        f += example_loss(d, e, x, NULL, 0.0);
+    for (size_t e = 0; e < d->N; e++) f += example_loss(d, e, x, NULL, 0.0);
     return f / (double)d->N;
 }
 
@@ -81,15 +76,11 @@ static void destroy_sparse(ob_problem *pb)
 static uint32_t power_law_index(ob_philox *r, size_t n, double alpha)
 {
     double u = ob_philox_uniform(r), top = (double)n + 1.0, v;
-    if (fabs(alpha - 1.0) < 1e-12)
-        v = pow(top, u);
-    else
-        v = pow(1.0 + u * (pow(top, 1.0 - alpha) - 1.0), 1.0 / (1.0 - alpha));
-    size_t j = (size_t)v;  /* in [1, n+1] up to rounding */
-    if (j < 1)
-        j = 1;
-    if (j > n)
-        j = n;
+    if (fabs(alpha - 1.0) < 1e-12) v = pow(top, u);
+    else v = pow(1.0 + u * (pow(top, 1.0 - alpha) - 1.0), 1.0 / (1.0 - alpha));
+    size_t j = (size_t)v; /* in [1, n+1] up to rounding */
+    if (j < 1) j = 1;
+    if (j > n) j = n;
     return (uint32_t)(j - 1);
 }
 
@@ -104,8 +95,7 @@ static double truth_weight(uint64_t seed, uint32_t j)
 static int is_new(const uint32_t *f, size_t j, uint32_t c)
 {
     for (size_t i = 0; i < j; i++)
-        if (f[i] == c)
-            return 0;
+        if (f[i] == c) return 0;
     return 1;
 }
 
@@ -118,21 +108,19 @@ static void make_example(sparse_data *d, size_t e, size_t n, double alpha, uint6
         /* Distinct features by rejection; after many rejections (only when
          * nnz is close to n) take the smallest unused index instead. */
         uint32_t c = power_law_index(&r, n, alpha);
-        for (int tries = 0; tries < 1000 && !is_new(f, j, c); tries++)
-            c = power_law_index(&r, n, alpha);
+        for (int tries = 0; tries < 1000 && !is_new(f, j, c); tries++) c = power_law_index(&r, n, alpha);
         if (!is_new(f, j, c))
             for (c = 0; !is_new(f, j, c); c++)
                 ;
         f[j] = c;
     }
     double z = 0.0;
-    for (size_t j = 0; j < d->k; j++)
-        z += truth_weight(seed, f[j]);
+    for (size_t j = 0; j < d->k; j++) z += truth_weight(seed, f[j]);
     d->y[e] = ob_philox_uniform(&r) < ob_pb_sigmoid(z) ? 1 : -1;
 }
 
-static int create_sparse(const ob_problem_spec *spec, const ob_problem_config *cfg,
-                         ob_problem **out, char *err, size_t errlen)
+static int create_sparse(const ob_problem_spec *spec, const ob_problem_config *cfg, ob_problem **out,
+                         char *err, size_t errlen)
 {
     static const ob_pb_param_def defs[] = {
         {"examples", OB_PB_INT, 10000, 1, 1e8, NULL},
@@ -142,18 +130,14 @@ static int create_sparse(const ob_problem_spec *spec, const ob_problem_config *c
     ob_pb_param_val v[3];
     size_t n, batch;
     *out = NULL;
-    if (ob_pb_configure(spec, cfg, 1, defs, 3, v, &n, &batch, err, errlen))
-        return -1;
+    if (ob_pb_configure(spec, cfg, 1, defs, 3, v, &n, &batch, err, errlen)) return -1;
     size_t N = (size_t)v[0].num, k = (size_t)v[1].num;
-    if (ob_pb_check_batch(spec, batch, N, err, errlen))
-        return -1;
+    if (ob_pb_check_batch(spec, batch, N, err, errlen)) return -1;
     if (n > UINT32_MAX)
         return ob_pb_fail(err, errlen, "problem '%s': n = %zu exceeds 2^32 - 1 features", spec->name, n);
-    if (k > n)
-        k = n;
+    if (k > n) k = n;
     ob_problem *pb = ob_pb_new(spec, cfg, n, err, errlen);
-    if (!pb)
-        return -1;
+    if (!pb) return -1;
     sparse_data *d = calloc(1, sizeof *d);
     if (d) {
         d->feat = malloc(N * k * sizeof *d->feat);
@@ -166,8 +150,7 @@ static int create_sparse(const ob_problem_spec *spec, const ob_problem_config *c
     }
     d->N = N;
     d->k = k;
-    for (size_t e = 0; e < N; e++)
-        make_example(d, e, n, v[2].num, pb->seed);
+    for (size_t e = 0; e < N; e++) make_example(d, e, n, v[2].num, pb->seed);
     pb->data = d;
     pb->destroy = destroy_sparse;
     pb->batch = batch;
@@ -177,8 +160,16 @@ static int create_sparse(const ob_problem_spec *spec, const ob_problem_config *c
 }
 
 const ob_problem_spec ob_spec_sparse_logreg = {
-    "sparse_logreg", "Logistic regression, synthetic sparse binary features with power-law frequencies",
+    "sparse_logreg",
+    "Logistic regression, synthetic sparse binary features with power-law frequencies",
     "Duchi, Hazan & Singer, Adaptive Subgradient Methods, JMLR 12:2121-2159, 2011, §1.3, §6",
-    "sparse", 10000, 1, 2, 1, 16,
-    "examples=10000, nnz=10 (features per example), alpha=1.5 (power-law exponent)", 1e-1, 2000,
+    "sparse",
+    10000,
+    1,
+    2,
+    1,
+    16,
+    "examples=10000, nnz=10 (features per example), alpha=1.5 (power-law exponent)",
+    1e-1,
+    2000,
     create_sparse};

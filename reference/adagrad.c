@@ -10,8 +10,8 @@
 #include "ref_clip.h"
 #include "ref_scale.h"
 
-void ob_ref_adagrad_step(const ob_hparams *h, uint64_t t, size_t n, double *p,
-                         const double *g, double *const *state, double *const *scale)
+void ob_ref_adagrad_step(const ob_hparams *h, uint64_t t, size_t n, double *p, const double *g,
+                         double *const *state, double *const *scale)
 {
     const double wd = h->weight_decay, eps = h->eps;
     const double clr = h->lr / (1 + (double)(t - 1) * h->lr_decay);

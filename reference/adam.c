@@ -16,8 +16,8 @@
 #include "ref_clip.h"
 #include "ref_scale.h"
 
-void ob_ref_adam_step(const ob_hparams *h, uint64_t t, size_t n, double *p,
-                      const double *g, double *const *state, double *const *scale)
+void ob_ref_adam_step(const ob_hparams *h, uint64_t t, size_t n, double *p, const double *g,
+                      double *const *state, double *const *scale)
 {
     const double lr = h->lr, b1 = h->beta1, b2 = h->beta2, eps = h->eps;
     const double wd = h->weight_decay;
@@ -51,7 +51,8 @@ void ob_ref_adam_step(const ob_hparams *h, uint64_t t, size_t n, double *p,
         double sq = sm / den + fabs(q) * (1 + ref_root_scale(vhat, sv) / sbc2 / den) + OB_ETA;
         ref_put_scale(scale, 1, i, sm);
         ref_put_scale(scale, 2, i, sv);
-        ref_put_scale(scale, 0, i, fabs(p[i]) + p0 * (h->decoupled_wd ? lr * wd : 0) + step * sq + 2 * OB_ETA);
+        ref_put_scale(scale, 0, i,
+                      fabs(p[i]) + p0 * (h->decoupled_wd ? lr * wd : 0) + step * sq + 2 * OB_ETA);
         p[i] = p[i] - step * q;
     }
 }

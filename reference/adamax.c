@@ -12,8 +12,8 @@
 #include "ref_clip.h"
 #include "ref_scale.h"
 
-void ob_ref_adamax_step(const ob_hparams *h, uint64_t t, size_t n, double *p,
-                        const double *g, double *const *state, double *const *scale)
+void ob_ref_adamax_step(const ob_hparams *h, uint64_t t, size_t n, double *p, const double *g,
+                        double *const *state, double *const *scale)
 {
     const double lr = h->lr, b1 = h->beta1, b2 = h->beta2, eps = h->eps, wd = h->weight_decay;
     const double clr = lr / (1 - pow(b1, (double)t));

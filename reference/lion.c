@@ -18,10 +18,10 @@
 #include "ref_clip.h"
 #include "ref_scale.h"
 
-void ob_ref_lion_step(const ob_hparams *h, uint64_t t, size_t n, double *p,
-                      const double *g, double *const *state, double *const *scale)
+void ob_ref_lion_step(const ob_hparams *h, uint64_t t, size_t n, double *p, const double *g,
+                      double *const *state, double *const *scale)
 {
-    (void)t;  /* Lion has no bias correction */
+    (void)t; /* Lion has no bias correction */
     const double lr = h->lr, b1 = h->beta1, b2 = h->beta2, wd = h->weight_decay;
     double *m = state[0];
     ref_clip clip;

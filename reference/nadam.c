@@ -27,7 +27,11 @@ double ob_ref_nadam_mu_product(double beta1, double momentum_decay, uint64_t t)
 {
     /* The memo only shortens the loop: it resumes the same sequential
      * product P_{k+1} = P_k mu_{k+1} from the last step it saw. */
-    static _Thread_local struct { double beta1, psi, prod; uint64_t t; int valid; } memo;
+    static _Thread_local struct {
+        double beta1, psi, prod;
+        uint64_t t;
+        int valid;
+    } memo;
     uint64_t k = 0;
     double prod = 1.0;
     if (memo.valid && memo.beta1 == beta1 && memo.psi == momentum_decay && memo.t <= t) {
@@ -35,7 +39,7 @@ double ob_ref_nadam_mu_product(double beta1, double momentum_decay, uint64_t t)
         prod = memo.prod;
     }
     for (; k < t && prod != 0.0; k++) prod *= ob_ref_nadam_mu(beta1, momentum_decay, k + 1);
-    if (prod == 0.0) k = t;  /* 0 * mu = 0 for every later factor */
+    if (prod == 0.0) k = t; /* 0 * mu = 0 for every later factor */
     memo.beta1 = beta1;
     memo.psi = momentum_decay;
     memo.prod = prod;
@@ -44,8 +48,8 @@ double ob_ref_nadam_mu_product(double beta1, double momentum_decay, uint64_t t)
     return prod;
 }
 
-void ob_ref_nadam_step(const ob_hparams *h, uint64_t t, size_t n, double *p,
-                       const double *g, double *const *state, double *const *scale)
+void ob_ref_nadam_step(const ob_hparams *h, uint64_t t, size_t n, double *p, const double *g,
+                       double *const *state, double *const *scale)
 {
     const double lr = h->lr, b1 = h->beta1, b2 = h->beta2, eps = h->eps;
     const double wd = h->weight_decay, psi = h->momentum_decay;
@@ -58,8 +62,8 @@ void ob_ref_nadam_step(const ob_hparams *h, uint64_t t, size_t n, double *p,
     ref_clip clip;
     ob_ref_clip_prepare(h, n, g, &clip);
     for (size_t i = 0; i < n; i++) {
-        const ref_moments r =
-            ref_adam_moments(&clip, g[i], lr, wd, h->decoupled_wd, b1, b2, &p[i], &m[i], &v[i]);
+        const ref_moments r = ref_adam_moments(&clip, g[i], lr, wd, h->decoupled_wd, b1, b2, &p[i], &m[i],
+                                               &v[i]);
         const double d = r.d, sd = r.sd, sm = r.sm, sv = r.sv, p0 = r.p0;
         double den = sqrt(v[i] / bc2) + eps;
         double q1 = d / den, q2 = m[i] / den;

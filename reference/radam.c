@@ -31,8 +31,8 @@ double ob_ref_radam_rect(double beta2, uint64_t t)
     return sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t));
 }
 
-void ob_ref_radam_step(const ob_hparams *h, uint64_t t, size_t n, double *p,
-                       const double *g, double *const *state, double *const *scale)
+void ob_ref_radam_step(const ob_hparams *h, uint64_t t, size_t n, double *p, const double *g,
+                       double *const *state, double *const *scale)
 {
     const double lr = h->lr, b1 = h->beta1, b2 = h->beta2, eps = h->eps, wd = h->weight_decay;
     const double bc1 = 1 - pow(b1, (double)t), bc2 = 1 - pow(b2, (double)t);
@@ -43,8 +43,8 @@ void ob_ref_radam_step(const ob_hparams *h, uint64_t t, size_t n, double *p,
     ref_clip clip;
     ob_ref_clip_prepare(h, n, g, &clip);
     for (size_t i = 0; i < n; i++) {
-        const ref_moments rm =
-            ref_adam_moments(&clip, g[i], lr, wd, h->decoupled_wd, b1, b2, &p[i], &m[i], &v[i]);
+        const ref_moments rm = ref_adam_moments(&clip, g[i], lr, wd, h->decoupled_wd, b1, b2, &p[i], &m[i],
+                                                &v[i]);
         const double sm = rm.sm, sv = rm.sv, p0 = rm.p0;
         double mhat = m[i] / bc1, sp;
         ref_put_scale(scale, 1, i, sm);

@@ -35,9 +35,9 @@
 #include "ref_scale.h"
 
 typedef struct ref_clip {
-    int norm, value;      /* which clipping is on */
-    double coef, lim;     /* scale min(max_norm/(norm + 1e-6), 1); clamp limit */
-    double kappa, eta;    /* error scale of the clipped gradient (above) */
+    int norm, value;   /* which clipping is on */
+    double coef, lim;  /* scale min(max_norm/(norm + 1e-6), 1); clamp limit */
+    double kappa, eta; /* error scale of the clipped gradient (above) */
 } ref_clip;
 
 /* Computes the clip coefficient from the n gradients (compensated sum of

@@ -17,15 +17,15 @@
 #include "ref_scale.h"
 
 typedef struct ref_moments {
-    double p0;           /* |theta_{t-1}| before the decay */
-    double d, sd;        /* the gradient after clipping and L2, its scale */
-    double sm, sv;       /* the scales of m_t and v_t */
+    double p0;     /* |theta_{t-1}| before the decay */
+    double d, sd;  /* the gradient after clipping and L2, its scale */
+    double sm, sv; /* the scales of m_t and v_t */
 } ref_moments;
 
 /* Updates *p (decay), *m and *v for one element with gradient g. */
 static inline ref_moments ref_adam_moments(const ref_clip *clip, double g, double lr, double wd,
-                                           int decoupled, double b1, double b2, double *p,
-                                           double *m, double *v)
+                                           int decoupled, double b1, double b2, double *p, double *m,
+                                           double *v)
 {
     ref_moments r;
     const double wl2 = decoupled ? 0 : wd;

@@ -10,8 +10,8 @@
 #include "ref_clip.h"
 #include "ref_scale.h"
 
-void ob_ref_sgd_step(const ob_hparams *h, uint64_t t, size_t n, double *p,
-                     const double *g, double *const *state, double *const *scale)
+void ob_ref_sgd_step(const ob_hparams *h, uint64_t t, size_t n, double *p, const double *g,
+                     double *const *state, double *const *scale)
 {
     const double lr = h->lr, wd = h->weight_decay, mu = h->momentum;
     const double damp = h->dampening;

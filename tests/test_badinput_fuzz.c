@@ -46,11 +46,11 @@ static long replay_dir(const char *dir, int (*fn)(const uint8_t *, size_t))
     struct dirent *e;
     char path[4096];
     while ((e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;  /* ., .., .gitkeep */
+        if (e->d_name[0] == '.') continue; /* ., .., .gitkeep */
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         size_t len = 0;
         char *data = ob_tp_slurp(path, &len);
-        if (!data) continue;  /* a folder */
+        if (!data) continue; /* a folder */
         current = path;
         fn((const uint8_t *)data, len);
         current = NULL;
@@ -78,16 +78,17 @@ ParameterizedTest(size_t *ti, fuzz, replay_corpus_and_regressions, .timeout = 30
     char dir[1024];
     snprintf(dir, sizeof dir, "%s/corpus/%s", root, t->name);
     long corpus = replay_dir(dir, t->fn);
-    cr_assert(corpus > 0, "%s: no seed corpus (run the tests from the repository root, or set OPTBENCH_FUZZ_DIR)",
-              dir);
+    cr_assert(corpus > 0,
+              "%s: no seed corpus (run the tests from the repository root, or set OPTBENCH_FUZZ_DIR)", dir);
     snprintf(dir, sizeof dir, "%s/regressions/%s", root, t->name);
     long regressions = replay_dir(dir, t->fn);
-    cr_log_info("fuzz replay %-8s: %ld corpus inputs, %ld regression inputs, every property held", t->name, corpus,
-                regressions < 0 ? 0 : regressions);
+    cr_log_info("fuzz replay %-8s: %ld corpus inputs, %ld regression inputs, every property held", t->name,
+                corpus, regressions < 0 ? 0 : regressions);
     if (t->fn == ob_fuzz_diff) {
         const ob_fuzz_diff_stats *d = &ob_fuzz_diff_counts;
-        cr_log_info("fuzz replay diff    : %zu valid inputs, %zu vector runs bit-identical to scalar, %zu element-steps "
-                    "of scalar within the bound of the reference (%zu outside the agreement contract)",
-                    d->valid, d->isa_compared, d->elems_checked, d->elems_outside);
+        cr_log_info(
+            "fuzz replay diff    : %zu valid inputs, %zu vector runs bit-identical to scalar, %zu element-steps "
+            "of scalar within the bound of the reference (%zu outside the agreement contract)",
+            d->valid, d->isa_compared, d->elems_checked, d->elems_outside);
     }
 }

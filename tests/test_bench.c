@@ -92,7 +92,9 @@ Test(shim, registered_from_c_reports_its_counters)
     ob_gb_set_setup(b, sum_setup);
     cr_assert_eq(ob_gb_add_counter(b, "answer", 42.0, 0), 0);
     cr_assert_eq(ob_gb_add_counter(b, "per_iter_rate", 10.0, OB_GB_RATE | OB_GB_PER_ITERATION), 0);
-    cr_assert_eq(ob_gb_add_counter(b, "ns_per_item", 256.0 * 1e-9, OB_GB_RATE | OB_GB_PER_ITERATION | OB_GB_INVERT), 0);
+    cr_assert_eq(
+        ob_gb_add_counter(b, "ns_per_item", 256.0 * 1e-9, OB_GB_RATE | OB_GB_PER_ITERATION | OB_GB_INVERT),
+        0);
     ob_gb_set_repetitions(b, 3);
     ob_gb_set_min_time(b, 0.01);
     ob_gb_bench *o = ob_gb_register("shim_test/other", sum_fn, &other, 0, 0);
@@ -101,7 +103,8 @@ Test(shim, registered_from_c_reports_its_counters)
     temp_dir(dir, sizeof dir);
     snprintf(out, sizeof out, "%s/gb.json", dir);
     snprintf(out_flag, sizeof out_flag, "--benchmark_out=%s", out);
-    char *argv[] = {"test_bench", out_flag, "--benchmark_out_format=json", "--benchmark_filter=^shim_test/sum"};
+    char *argv[] = {"test_bench", out_flag, "--benchmark_out_format=json",
+                    "--benchmark_filter=^shim_test/sum"};
     char *errbuf = NULL, *dispbuf = NULL, msg[256];
     size_t errlen = 0, displen = 0;
     FILE *errf = open_memstream(&errbuf, &errlen), *disp = open_memstream(&dispbuf, &displen);
@@ -115,7 +118,8 @@ Test(shim, registered_from_c_reports_its_counters)
     const cJSON *e;
     int reps = 0;
     double iterations = 0;
-    cJSON_ArrayForEach(e, cJSON_GetObjectItem(doc, "benchmarks")) {
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(doc, "benchmarks"))
+    {
         const char *run_type = cJSON_GetStringValue(cJSON_GetObjectItem(e, "run_type"));
         if (!run_type || strcmp(run_type, "iteration")) continue;
         const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(e, "run_name"));
@@ -123,14 +127,15 @@ Test(shim, registered_from_c_reports_its_counters)
         cr_assert(!strncmp(name, "shim_test/sum/", 14) && strstr(name, "/real_time"), "%s", name);
         reps++;
         double it = cJSON_GetNumberValue(cJSON_GetObjectItem(e, "iterations"));
-        double t = cJSON_GetNumberValue(cJSON_GetObjectItem(e, "real_time")) * 1e-9;  /* ns per iteration */
+        double t = cJSON_GetNumberValue(cJSON_GetObjectItem(e, "real_time")) * 1e-9; /* ns per iteration */
         double bps = cJSON_GetNumberValue(cJSON_GetObjectItem(e, "bytes_per_second"));
         double ips = cJSON_GetNumberValue(cJSON_GetObjectItem(e, "items_per_second"));
         double answer = cJSON_GetNumberValue(cJSON_GetObjectItem(e, "answer"));
         double rate = cJSON_GetNumberValue(cJSON_GetObjectItem(e, "per_iter_rate"));
         double nspi = cJSON_GetNumberValue(cJSON_GetObjectItem(e, "ns_per_item"));
         iterations += it;
-        cr_assert(it >= 1 && t > 0 && bps > 0 && ips > 0, "iterations %g time %g bytes/s %g items/s %g", it, t, bps, ips);
+        cr_assert(it >= 1 && t > 0 && bps > 0 && ips > 0, "iterations %g time %g bytes/s %g items/s %g", it,
+                  t, bps, ips);
         cr_assert_eq(answer, 42.0);
         /* Bytes and items per iteration as registered: 1024 and 256. */
         cr_assert(fabs(bps / ips - 4.0) < 1e-9, "bytes/items = %.17g", bps / ips);
@@ -142,8 +147,8 @@ Test(shim, registered_from_c_reports_its_counters)
     cr_assert_eq(reps, 3, "repetitions set in code: %d runs reported", reps);
     cr_assert(ctx.iterations >= iterations, "the C function ran %llu iterations, the report says %g",
               (unsigned long long)ctx.iterations, iterations);
-    cr_assert(ctx.setups >= ctx.calls && ctx.calls >= 3, "setups %llu, calls %llu", (unsigned long long)ctx.setups,
-              (unsigned long long)ctx.calls);
+    cr_assert(ctx.setups >= ctx.calls && ctx.calls >= 3, "setups %llu, calls %llu",
+              (unsigned long long)ctx.setups, (unsigned long long)ctx.calls);
     cJSON_Delete(doc);
     free(errbuf);
     free(dispbuf);
@@ -180,8 +185,12 @@ Test(shim, unknown_flags_and_failing_functions)
     char dir[64], out_flag[160];
     temp_dir(dir, sizeof dir);
     snprintf(out_flag, sizeof out_flag, "--benchmark_out=%s/gb.json", dir);
-    char *argv[] = {"test_bench", out_flag, "--benchmark_out_format=json", "--benchmark_filter=all",
-                    "--benchmark_min_time=0.01", "--benchmark_repetitions=1"};
+    char *argv[] = {"test_bench",
+                    out_flag,
+                    "--benchmark_out_format=json",
+                    "--benchmark_filter=all",
+                    "--benchmark_min_time=0.01",
+                    "--benchmark_repetitions=1"};
     cr_assert_eq(ob_gb_run(6, argv, NULL, NULL, msg, sizeof msg), 1);
     char path[128];
     snprintf(path, sizeof path, "%s/gb.json", dir);
@@ -198,8 +207,12 @@ Test(shim, unknown_flags_and_failing_functions)
 
 Test(bench, size_parsing)
 {
-    static const struct { const char *s; size_t n; } ok[] = {
-        {"1", 1}, {"4096", 4096}, {"4Ki", 4096}, {"64Ki", 65536}, {"1Mi", 1u << 20}, {"16Mi", 16u << 20}, {"1Gi", 1u << 30},
+    static const struct {
+        const char *s;
+        size_t n;
+    } ok[] = {
+        {"1", 1},          {"4096", 4096},      {"4Ki", 4096},     {"64Ki", 65536},
+        {"1Mi", 1u << 20}, {"16Mi", 16u << 20}, {"1Gi", 1u << 30},
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         size_t n = 0;
@@ -210,8 +223,10 @@ Test(bench, size_parsing)
         size_t again;
         cr_assert(ob_bench_parse_size(back, &again) == 0 && again == n, "%s formats as %s", ok[i].s, back);
     }
-    static const char *const bad[] = {"0", "0Ki", "-1", "-4Ki", "+4", "4K", "4ki", "4 Ki", "1.5Mi", "Ki", "", "4Ki ",
-                                      "2Ti", "1100000000000", "99999999999999999999999", "0x10"};
+    static const char *const bad[] = {"0",   "0Ki",  "-1",   "-4Ki",          "+4",
+                                      "4K",  "4ki",  "4 Ki", "1.5Mi",         "Ki",
+                                      "",    "4Ki ", "2Ti",  "1100000000000", "99999999999999999999999",
+                                      "0x10"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         size_t n = 7;
         cr_assert_eq(ob_bench_parse_size(bad[i], &n), -1, "'%s' was accepted as %zu", bad[i], n);
@@ -244,7 +259,8 @@ Test(bench, every_benchmark_name_is_unique)
     for (size_t i = 0; i < plan.n_rows; i++) {
         cr_assert(plan.rows[i].name[0], "row %zu has no name", i);
         for (size_t j = 0; j < i; j++)
-            cr_assert(strcmp(plan.rows[i].name, plan.rows[j].name), "two benchmarks named %s", plan.rows[i].name);
+            cr_assert(strcmp(plan.rows[i].name, plan.rows[j].name), "two benchmarks named %s",
+                      plan.rows[i].name);
     }
     ob_gb_clear();
     ob_bench_plan_free(&plan);
@@ -288,7 +304,8 @@ Test(bench, bad_arguments_exit_2_with_a_message)
     expect_usage(ARGV("--threads", "0"), "--threads: '0' is not an integer");
     expect_usage(ARGV("--threads", "99"), "--threads: '99' is not an integer");
     expect_usage(ARGV("--set", "lr=-1"), "lr = -1 is out of range");
-    expect_usage(ARGV("--opt", "sgd", "--set", "beta1=0.5"), "no chosen optimizer has a hyperparameter 'beta1'");
+    expect_usage(ARGV("--opt", "sgd", "--set", "beta1=0.5"),
+                 "no chosen optimizer has a hyperparameter 'beta1'");
     expect_usage(ARGV("--peer", "jax"), "unknown peer 'jax'");
     expect_usage(ARGV("--peer-optional"), "--peer-optional needs --peer");
     expect_usage(ARGV("--out", "/tmp", "--run", "/tmp"), "--out and --run cannot be combined");
@@ -312,8 +329,8 @@ Test(bench, a_missing_peer_is_an_error_unless_optional)
     setenv("OPTBENCH_PYTHON", "/nonexistent/python3", 1);
     expect_usage(ARGV("--peer", "torch", "--opt", "sgd", "--sizes", "1Ki"), "peer torch is not available");
     char *out, *err;
-    int rc = ob_cli_capture(ARGV("--peer", "torch", "--peer-optional", "--opt", "sgd", "--isa", "scalar", "--sizes",
-                                 "1Ki", "--threads", "1", "--benchmark_list_tests=true"),
+    int rc = ob_cli_capture(ARGV("--peer", "torch", "--peer-optional", "--opt", "sgd", "--isa", "scalar",
+                                 "--sizes", "1Ki", "--threads", "1", "--benchmark_list_tests=true"),
                             &out, &err);
     cr_assert_eq(rc, 0, "stderr: %s", err);
     cr_assert(strstr(err, "warning: peer torch is not available"), "%s", err);
@@ -380,8 +397,8 @@ static char *run_torch_peer(const char *opts, const char *size, char **out, char
 {
     char dir[64];
     temp_dir(dir, sizeof dir);
-    int rc = ob_cli_capture(ARGV("--opt", opts, "--isa", "scalar", "--sizes", size, "--threads", "1", "--exact-only",
-                                 "--peer", "torch", "--run", dir, "--benchmark_min_time=0.01",
+    int rc = ob_cli_capture(ARGV("--opt", opts, "--isa", "scalar", "--sizes", size, "--threads", "1",
+                                 "--exact-only", "--peer", "torch", "--run", dir, "--benchmark_min_time=0.01",
                                  "--benchmark_repetitions=1"),
                             out, err);
     cr_assert_eq(rc, 0, "exit %d; stderr:\n%s", rc, *err);
@@ -443,8 +460,8 @@ Test(bench, a_filter_that_matches_nothing_exits_2)
     temp_dir(dir, sizeof dir);
     /* Not through expect_usage: this one must take the path of a real run. */
     char *out, *err;
-    int rc = ob_cli_capture(ARGV("--opt", "sgd", "--isa", "scalar", "--sizes", "1Ki", "--threads", "1", "--out", dir,
-                                 "--benchmark_filter=no_such_benchmark"),
+    int rc = ob_cli_capture(ARGV("--opt", "sgd", "--isa", "scalar", "--sizes", "1Ki", "--threads", "1",
+                                 "--out", dir, "--benchmark_filter=no_such_benchmark"),
                             &out, &err);
     cr_assert_eq(rc, 2, "exit %d; stderr: %s", rc, err);
     cr_assert(strstr(err, "Failed to match any benchmarks"), "%s", err);
@@ -469,13 +486,16 @@ Test(bench, tiny_run_writes_bench_json_and_csv, .timeout = 120)
                                  "--benchmark_min_time=0.01", "--benchmark_repetitions=2"),
                             &out, &err);
     cr_assert_eq(rc, 0, "exit %d; stderr:\n%s", rc, err);
-    for (const char *must = "summary"; must; must = !strcmp(must, "summary") ? "targets" : !strcmp(must, "targets") ? "memory per parameter" : NULL)
+    for (const char *must = "summary"; must; must = !strcmp(must, "summary")   ? "targets"
+                                                    : !strcmp(must, "targets") ? "memory per parameter"
+                                                                               : NULL)
         cr_assert(strstr(out, must), "stdout lacks '%s':\n%s", must, out);
     cr_assert(strstr(out, "adam     exp_avg, exp_avg_sq"), "memory table:\n%s", out);
     char path[128];
     snprintf(path, sizeof path, "%s/bench.csv", dir);
     char *csv = slurp(path);
-    cr_assert(!strncmp(csv, OB_BENCH_CSV_HEADER "\n", strlen(OB_BENCH_CSV_HEADER) + 1), "header:\n%.300s", csv);
+    cr_assert(!strncmp(csv, OB_BENCH_CSV_HEADER "\n", strlen(OB_BENCH_CSV_HEADER) + 1), "header:\n%.300s",
+              csv);
     cr_assert_str_eq(OB_BENCH_CSV_HEADER,
                      "kind,opt,isa,variant,size,threads,bytes_per_elem,ns_per_elem,elems_per_s,gb_per_s,"
                      "mem_ceiling_gb_per_s,frac_mem_ceiling,div_ceiling_ns_per_elem,frac_div_ceiling,"
@@ -488,8 +508,8 @@ Test(bench, tiny_run_writes_bench_json_and_csv, .timeout = 120)
         size_t size;
         int threads;
         double bpe, ns, eps, gbs;
-        int got = sscanf(line, "%15[^,],%15[^,],%15[^,],%15[^,],%zu,%d,%lf,%lf,%lf,%lf", kind, opt, isa, variant,
-                         &size, &threads, &bpe, &ns, &eps, &gbs);
+        int got = sscanf(line, "%15[^,],%15[^,],%15[^,],%15[^,],%zu,%d,%lf,%lf,%lf,%lf", kind, opt, isa,
+                         variant, &size, &threads, &bpe, &ns, &eps, &gbs);
         if (!strcmp(kind, "kernel")) {
             cr_assert_eq(got, 10, "%s", line);
             cr_assert(ns > 0 && eps > 0 && gbs > 0, "%s", line);
@@ -537,7 +557,8 @@ Test(bench, tiny_run_writes_bench_json_and_csv, .timeout = 120)
 
 static void need_avx512(void)
 {
-    if (!ob_isa_supported(OB_ISA_AVX512)) cr_skip_test("SKIPPED: %s", ob_isa_unavailable_reason(OB_ISA_AVX512));
+    if (!ob_isa_supported(OB_ISA_AVX512))
+        cr_skip_test("SKIPPED: %s", ob_isa_unavailable_reason(OB_ISA_AVX512));
 }
 
 Test(approx, never_the_exact_kernel_and_only_where_documented)
@@ -550,7 +571,8 @@ Test(approx, never_the_exact_kernel_and_only_where_documented)
             cr_assert(!ax || ax != ob_optimizer_kernel(o, (ob_isa)isa));
             if (isa != OB_ISA_AVX512 || !adam_family) cr_assert(ax == NULL, "%s", o->name);
         }
-        if (ob_optimizer_approx_kernel(o, OB_ISA_AVX512)) cr_assert(o->approx_bound > o->agree_bound, "%s", o->name);
+        if (ob_optimizer_approx_kernel(o, OB_ISA_AVX512))
+            cr_assert(o->approx_bound > o->agree_bound, "%s", o->name);
     }
 }
 
@@ -573,13 +595,14 @@ Test(approx, within_its_bound_on_random_states, .timeout = 120)
             uint64_t seed = ob_test_seed() + 31 * oi + c;
             double e = ob_agree_measure(o, &h, approx, seed, 1031, 20, where, sizeof where);
             cr_assert(e >= 0, "out of memory");
-            cr_assert(e <= o->approx_bound, "%s approx: error %.3g u*S exceeds its bound %g: %s; seed %#llx", o->name,
-                      e, o->approx_bound, where, (unsigned long long)ob_test_seed());
+            cr_assert(e <= o->approx_bound, "%s approx: error %.3g u*S exceeds its bound %g: %s; seed %#llx",
+                      o->name, e, o->approx_bound, where, (unsigned long long)ob_test_seed());
             if (e > worst) worst = e;
             configs++;
         }
-        cr_log_info("approx %-8s: max error %.3f u*S over %zu configs x 20 steps x 1031 elements (bound %g; exact %g)",
-                    o->name, worst, configs, o->approx_bound, o->agree_bound);
+        cr_log_info(
+            "approx %-8s: max error %.3f u*S over %zu configs x 20 steps x 1031 elements (bound %g; exact %g)",
+            o->name, worst, configs, o->approx_bound, o->agree_bound);
     }
 }
 
@@ -605,7 +628,7 @@ Test(approx, special_values_follow_the_exact_kernel)
             ob_hparams h;
             if (ob_hp_config(o, c, &h) != 0) continue;
             for (int eps0 = 0; eps0 < 2; eps0++) {
-                if (eps0) h.eps = 0;  /* den = 0 where v = 0: the exact fallback */
+                if (eps0) h.eps = 0; /* den = 0 where v = 0: the exact fallback */
                 static float pa[N], pe[N], g[N], sa[3][N], se[3][N];
                 for (size_t i = 0; i < N; i++) {
                     pa[i] = pe[i] = ob_rng_special_float(&rng, 0);
@@ -619,7 +642,8 @@ Test(approx, special_values_follow_the_exact_kernel)
                 approx(N, pa, g, (float *const[]){sa[0], sa[1], sa[2]}, &s);
                 for (int k = 0; k < 3; k++) {
                     size_t d = ob_first_diff(sa[k], se[k], N);
-                    cr_assert_eq(d, N, "%s: %s[%zu] differs from the exact kernel", o->name, o->state_names[k], d);
+                    cr_assert_eq(d, N, "%s: %s[%zu] differs from the exact kernel", o->name,
+                                 o->state_names[k], d);
                 }
                 for (size_t i = 0; i < N; i++) {
                     const double a = pa[i], e = pe[i];
@@ -630,8 +654,8 @@ Test(approx, special_values_follow_the_exact_kernel)
                     }
                     if (isinf(e) || isinf(a)) {
                         /* Either both overflow, or a result at the edge of the range. */
-                        cr_assert(a == e || fmin(fabs(a), fabs(e)) >= FLT_MAX * (1 - 0x1p-20), "%s: p[%zu] = %g, exact %g",
-                                  o->name, i, a, e);
+                        cr_assert(a == e || fmin(fabs(a), fabs(e)) >= FLT_MAX * (1 - 0x1p-20),
+                                  "%s: p[%zu] = %g, exact %g", o->name, i, a, e);
                         continue;
                     }
                     const double v = s.amsgrad ? se[2][i] : se[1][i];
@@ -641,15 +665,16 @@ Test(approx, special_values_follow_the_exact_kernel)
                     const double err = fabs(a - e) - slack;
                     if (err <= 0) continue;
                     const double ratio = err / (U32 * upd);
-                    cr_assert(ratio <= 8, "%s t=%llu: p[%zu] = %.9g, exact %.9g (update %.3g, %.3g u)", o->name,
-                              (unsigned long long)t, i, a, e, upd, ratio);
+                    cr_assert(ratio <= 8, "%s t=%llu: p[%zu] = %.9g, exact %.9g (update %.3g, %.3g u)",
+                              o->name, (unsigned long long)t, i, a, e, upd, ratio);
                     if (ratio > worst) worst = ratio;
                 }
             }
         }
     }
-    cr_log_info("approx special values: max |p_approx - p_exact| beyond the final rounding %.3f u*|update| (bound 8)",
-                worst);
+    cr_log_info(
+        "approx special values: max |p_approx - p_exact| beyond the final rounding %.3f u*|update| (bound 8)",
+        worst);
 }
 
 /* Mixed formats: rows with the format as the variant and its own bytes,
@@ -661,8 +686,8 @@ Test(bench, formats_rows_probes_and_json, .timeout = 120)
     temp_dir(dir, sizeof dir);
     char *out, *err;
     int rc = ob_cli_capture(ARGV("--opt", "sgd,adam", "--isa", "scalar", "--sizes", "2Ki", "--threads", "1",
-                                 "--format", "bf16,fp16-grads", "--format-opt", "adam", "--exact-only", "--run", dir,
-                                 "--benchmark_min_time=0.01", "--benchmark_repetitions=2"),
+                                 "--format", "bf16,fp16-grads", "--format-opt", "adam", "--exact-only",
+                                 "--run", dir, "--benchmark_min_time=0.01", "--benchmark_repetitions=2"),
                             &out, &err);
     cr_assert_eq(rc, 0, "exit %d; stderr:\n%s", rc, err);
     cr_assert(strstr(out, "formats (medians"), "no formats table:\n%s", out);
@@ -670,7 +695,8 @@ Test(bench, formats_rows_probes_and_json, .timeout = 120)
     snprintf(path, sizeof path, "%s/bench.csv", dir);
     char *csv = slurp(path);
     cr_assert(strstr(csv, "kernel,adam,scalar,bf16,2048,1,14,"), "no bf16 Adam row (14 B):\n%s", csv);
-    cr_assert(strstr(csv, "kernel,adam,scalar,fp16-grads,2048,1,28,"), "no fp16-grads Adam row (28 B: g read twice):\n%s", csv);
+    cr_assert(strstr(csv, "kernel,adam,scalar,fp16-grads,2048,1,28,"),
+              "no fp16-grads Adam row (28 B: g read twice):\n%s", csv);
     cr_assert(strstr(csv, "probe_mem,adam,scalar,bf16,2048,1,14,"), "no bf16 memory probe:\n%s", csv);
     cr_assert(!strstr(csv, "kernel,sgd,scalar,bf16"), "sgd ran the formats despite --format-opt:\n%s", csv);
     free(csv);
@@ -707,10 +733,25 @@ Test(bench, an_allocation_failure_exits_1_with_a_message, .timeout = 120)
     cr_assert(pid >= 0);
     if (pid == 0) {
         struct rlimit rl = {(rlim_t)4 << 30, (rlim_t)4 << 30};
-        if (setrlimit(RLIMIT_AS, &rl) != 0 || !freopen("/dev/null", "w", stdout) || !freopen(errp, "w", stderr)) _exit(99);
-        const char *const argv[] = {"optbench", "bench", "--opt", "sgd", "--isa", "scalar", "--sizes", "4Ki,512Gi",
-                                    "--threads", "1", "--exact-only", "--run", dir, "--benchmark_min_time=0.01",
-                                    "--benchmark_repetitions=1", NULL};
+        if (setrlimit(RLIMIT_AS, &rl) != 0 || !freopen("/dev/null", "w", stdout) ||
+            !freopen(errp, "w", stderr))
+            _exit(99);
+        const char *const argv[] = {"optbench",
+                                    "bench",
+                                    "--opt",
+                                    "sgd",
+                                    "--isa",
+                                    "scalar",
+                                    "--sizes",
+                                    "4Ki,512Gi",
+                                    "--threads",
+                                    "1",
+                                    "--exact-only",
+                                    "--run",
+                                    dir,
+                                    "--benchmark_min_time=0.01",
+                                    "--benchmark_repetitions=1",
+                                    NULL};
         int rc = ob_cli_main(15, (char **)(uintptr_t)argv, stdout, stderr);
         fflush(NULL);
         _exit(rc);

@@ -13,7 +13,7 @@
 #include "harness/ob_cli.h"
 #include "harness/core/ob_results.h"
 
-static cJSON *baseline;  /* measured once per test process, from the unmodified kernels */
+static cJSON *baseline; /* measured once per test process, from the unmodified kernels */
 
 static cJSON *measure(const ob_ci_options *o)
 {
@@ -31,7 +31,10 @@ static void setup(void)
     baseline = measure(&o);
 }
 
-static void teardown(void) { cJSON_Delete(baseline); }
+static void teardown(void)
+{
+    cJSON_Delete(baseline);
+}
 
 static const ob_check *find_fail(const ob_check_list *l, const char *gate, const char *needle)
 {
@@ -53,7 +56,8 @@ Test(ci, an_unchanged_tree_passes)
     ob_check_list l = {0};
     ob_ci_compare(m, baseline, &o, &l);
     cr_assert(l.n > 100, "only %zu checks", l.n);
-    cr_assert_eq(ob_checks_count(&l, OB_CHECK_FAIL), 0, "unchanged tree failed: %s", l.n ? l.v[0].detail : "");
+    cr_assert_eq(ob_checks_count(&l, OB_CHECK_FAIL), 0, "unchanged tree failed: %s",
+                 l.n ? l.v[0].detail : "");
     ob_checks_free(&l);
     cJSON_Delete(m);
 }
@@ -114,7 +118,7 @@ Test(ci, one_ulp_in_scalar_trips_the_baseline_check)
 static void prepare_wrong_bc(const ob_hparams *h, uint64_t t, ob_step_scalars *s)
 {
     ob_optimizer_find("adam")->prepare(h, t, s);
-    s->inv_sqrt_bc2 *= 1.01f;  /* a bias correction that is off */
+    s->inv_sqrt_bc2 *= 1.01f; /* a bias correction that is off */
 }
 
 Test(ci, a_wrong_bias_correction_trips_agreement_and_convergence)
@@ -149,7 +153,9 @@ static char *tmpfile_with(const char *text)
 
 Test(ci, malformed_missing_and_foreign_baselines_are_clear_errors)
 {
-    static const struct { const char *text, *needle; } bad[] = {
+    static const struct {
+        const char *text, *needle;
+    } bad[] = {
         {"", "empty"},
         {"{\"format\": \"optbench-ci-baseline\", \"version\": 1", "malformed JSON"},
         {"{\"format\": \"optbench-results\", \"version\": 1}", "not an optbench CI baseline"},
@@ -228,7 +234,8 @@ Test(ci, junit_has_one_testcase_per_check_and_escapes)
     cr_assert_eq(open_tc, 3);
     cr_assert_eq(close_tc, 3);
     cr_assert(strstr(buf, "<?xml version=\"1.0\""));
-    cr_assert(strstr(buf, "a&lt;b&gt;&amp;&quot;c&quot;") && strstr(buf, "x &lt; y &amp; z &gt; w"), "%s", buf);
+    cr_assert(strstr(buf, "a&lt;b&gt;&amp;&quot;c&quot;") && strstr(buf, "x &lt; y &amp; z &gt; w"), "%s",
+              buf);
     cr_assert(strstr(buf, "<failure ") && strstr(buf, "<skipped "));
     cr_assert(strstr(buf, "tests=\"3\" failures=\"1\" skipped=\"1\""));
     ob_checks_free(&l);
@@ -244,7 +251,9 @@ Test(ci, hashes_are_machine_independent)
      * with a double rounding (scripts/run-valgrind-tests.sh). */
     if (getenv("OPTBENCH_UNDER_VALGRIND"))
         cr_skip_test("golden hashes: SKIPPED under valgrind (its FMA emulation rounds twice)");
-    static const struct { const char *id, *hash; } golden[] = {
+    static const struct {
+        const char *id, *hash;
+    } golden[] = {
         {"sgd{}", "7e5ed6622e9e31aa"},
         {"adam{}", "06b48021fe7c4944"},
         {"rmsprop{centered=1}", "678b2e34f89f458b"},
@@ -252,13 +261,12 @@ Test(ci, hashes_are_machine_independent)
     const cJSON *cases = cJSON_GetObjectItem(cJSON_GetObjectItem(baseline, "exactness"), "cases");
     for (size_t i = 0; i < sizeof golden / sizeof golden[0]; i++) {
         const cJSON *c, *hit = NULL;
-        cJSON_ArrayForEach(c, cases)
-            if (!strcmp(cJSON_GetObjectItem(c, "id")->valuestring, golden[i].id)) hit = c;
+        cJSON_ArrayForEach(c, cases) if (!strcmp(cJSON_GetObjectItem(c, "id")->valuestring, golden[i].id))
+            hit = c;
         cr_assert(hit, "no case %s", golden[i].id);
         const cJSON *isa = cJSON_GetObjectItem(hit, "isa"), *x;
-        cJSON_ArrayForEach(x, isa)
-            cr_assert_str_eq(cJSON_GetObjectItem(x, "hash")->valuestring, golden[i].hash, "%s on %s", golden[i].id,
-                             x->string);
+        cJSON_ArrayForEach(x, isa) cr_assert_str_eq(cJSON_GetObjectItem(x, "hash")->valuestring,
+                                                    golden[i].hash, "%s on %s", golden[i].id, x->string);
     }
 }
 
@@ -269,8 +277,8 @@ Test(ci_speed, mann_whitney_separates_shifted_samples_and_not_equal_ones)
     double a[9] = {1.00, 1.01, 0.99, 1.02, 0.98, 1.00, 1.01, 0.99, 1.00};
     double b[9], c[9];
     for (int i = 0; i < 9; i++) {
-        b[i] = a[i] * 1.10;             /* 10% slower */
-        c[i] = a[(i + 4) % 9];          /* the same distribution */
+        b[i] = a[i] * 1.10;    /* 10% slower */
+        c[i] = a[(i + 4) % 9]; /* the same distribution */
     }
     cr_assert(ob_mann_whitney_p(b, 9, a, 9) < 0.001, "p = %g", ob_mann_whitney_p(b, 9, a, 9));
     cr_assert(ob_mann_whitney_p(c, 9, a, 9) > 0.5, "p = %g", ob_mann_whitney_p(c, 9, a, 9));
@@ -283,7 +291,9 @@ Test(ci_speed, mann_whitney_separates_shifted_samples_and_not_equal_ones)
  * option of the speed gate, injected through ob_ci_options). */
 static void adam_delayed(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s)
 {
-    ob_isa isa = ob_isa_supported(OB_ISA_AVX512) ? OB_ISA_AVX512 : ob_isa_supported(OB_ISA_AVX2) ? OB_ISA_AVX2 : OB_ISA_SCALAR;
+    ob_isa isa = ob_isa_supported(OB_ISA_AVX512) ? OB_ISA_AVX512
+                 : ob_isa_supported(OB_ISA_AVX2) ? OB_ISA_AVX2
+                                                 : OB_ISA_SCALAR;
     ob_optimizer_kernel(ob_optimizer_find("adam"), isa)(n, p, g, st, s);
     for (volatile size_t i = 0; i < n; i++) {
     }
@@ -292,13 +302,16 @@ static void adam_delayed(size_t n, float *p, const float *g, float *const *st, c
 static int speed_fail_for(const ob_check_list *l, const char *needle)
 {
     for (size_t i = 0; i < l->n; i++)
-        if (!strcmp(l->v[i].gate, "speed") && l->v[i].status == OB_CHECK_FAIL && strstr(l->v[i].name, needle)) return 1;
+        if (!strcmp(l->v[i].gate, "speed") && l->v[i].status == OB_CHECK_FAIL && strstr(l->v[i].name, needle))
+            return 1;
     return 0;
 }
 
 Test(ci_speed, a_slowed_kernel_trips_the_gate_and_another_cpu_skips_it, .timeout = 300)
 {
-    ob_isa isa = ob_isa_supported(OB_ISA_AVX512) ? OB_ISA_AVX512 : ob_isa_supported(OB_ISA_AVX2) ? OB_ISA_AVX2 : OB_ISA_SCALAR;
+    ob_isa isa = ob_isa_supported(OB_ISA_AVX512) ? OB_ISA_AVX512
+                 : ob_isa_supported(OB_ISA_AVX2) ? OB_ISA_AVX2
+                                                 : OB_ISA_SCALAR;
     ob_ci_options o;
     ob_ci_options_default(&o);
     o.speed_min_time = 0.01;
@@ -321,7 +334,8 @@ Test(ci_speed, a_slowed_kernel_trips_the_gate_and_another_cpu_skips_it, .timeout
     ob_checks_free(&l);
     /* The same measurement against a baseline from another CPU: skipped,
      * not failed. */
-    cJSON_ReplaceItemInObject(cJSON_GetObjectItem(base, "speed"), "cpu_model", cJSON_CreateString("Another CPU 9000"));
+    cJSON_ReplaceItemInObject(cJSON_GetObjectItem(base, "speed"), "cpu_model",
+                              cJSON_CreateString("Another CPU 9000"));
     ob_ci_compare_speed(slow, base, &o, &l);
     cr_assert_eq(l.n, 1);
     cr_assert_eq(l.v[0].status, OB_CHECK_SKIP, "%s", l.v[0].detail);
@@ -342,7 +356,8 @@ static void cmp_setup(void)
     cr_assert(mkdtemp(cmp_dir));
     char a[128];
     snprintf(a, sizeof a, "%s/a", cmp_dir);
-    const char *ra[] = {"optbench", "run", "--problem", "booth", "--opt", "adam", "--steps", "60", "--out", a, "--quiet", NULL};
+    const char *ra[] = {"optbench", "run", "--problem", "booth", "--opt",   "adam",
+                        "--steps",  "60",  "--out",     a,       "--quiet", NULL};
     char *out, *err;
     cr_assert_eq(ob_cli_capture(ra, &out, &err), 0, "%s", err);
     free(out), free(err);
@@ -425,11 +440,13 @@ Test(ci, compare_same_and_kinds, .init = cmp_setup, .fini = cmp_teardown, .timeo
 Test(ci, compare_incomplete_b_fails, .init = cmp_setup, .fini = cmp_teardown, .timeout = 120)
 {
     char p[200], *out, *err;
-    cr_assert_eq(cmp_run(cmp_a, cmp_variant("int", edit_interrupted, p, sizeof p), NULL, &out, &err), 3, "%s%s", out, err);
+    cr_assert_eq(cmp_run(cmp_a, cmp_variant("int", edit_interrupted, p, sizeof p), NULL, &out, &err), 3,
+                 "%s%s", out, err);
     cr_assert(strstr(out, "B is interrupted, not complete"), "%s", out);
     cr_assert(strstr(out, "case booth.adam is in A, missing from B"), "%s", out);
     free(out), free(err);
-    cr_assert_eq(cmp_run(cmp_a, cmp_variant("part", edit_partial, p, sizeof p), NULL, &out, &err), 3, "%s%s", out, err);
+    cr_assert_eq(cmp_run(cmp_a, cmp_variant("part", edit_partial, p, sizeof p), NULL, &out, &err), 3, "%s%s",
+                 out, err);
     cr_assert(strstr(out, "B is partial, not complete"), "%s", out);
     free(out), free(err);
 }
@@ -438,8 +455,8 @@ Test(ci, compare_incomplete_b_fails, .init = cmp_setup, .fini = cmp_teardown, .t
 Test(ci, compare_missing_isa_fails, .init = cmp_setup, .fini = cmp_teardown, .timeout = 120)
 {
     char p[200], *out, *err;
-    cr_assert_eq(cmp_run(cmp_a, cmp_variant("noscalar", edit_drop_scalar, p, sizeof p), NULL, &out, &err), 3, "%s%s", out,
-                 err);
+    cr_assert_eq(cmp_run(cmp_a, cmp_variant("noscalar", edit_drop_scalar, p, sizeof p), NULL, &out, &err), 3,
+                 "%s%s", out, err);
     cr_assert(strstr(out, "ISA scalar of case booth.adam is in A, missing from B"), "%s", out);
     free(out), free(err);
 }
@@ -451,7 +468,8 @@ Test(ci, compare_different_settings, .init = cmp_setup, .fini = cmp_teardown, .t
     char p[200], *out, *err;
     cmp_variant("lr", edit_lr, p, sizeof p);
     cr_assert_eq(cmp_run(cmp_a, p, NULL, &out, &err), 2, "%s%s", out, err);
-    cr_assert(strstr(err, "booth.adam (hparams.lr 0.1 -> 0.02)") && strstr(err, "--allow-different"), "%s", err);
+    cr_assert(strstr(err, "booth.adam (hparams.lr 0.1 -> 0.02)") && strstr(err, "--allow-different"), "%s",
+              err);
     free(out), free(err);
     cr_assert_eq(cmp_run(cmp_a, p, "--allow-different", &out, &err), 0, "%s%s", out, err);
     cr_assert(strstr(out, "settings differ (hparams.lr 0.1 -> 0.02): not judged"), "%s", out);

@@ -105,7 +105,8 @@ Test(cli, option_parser_forms_and_errors)
     /* --key=value and --key value give the same result. */
     char *a, *b, *e1, *e2;
     run(ARGV("schedule", "--schedule=step", "--sched-set=step_size=2", "--lr=0.5", "--steps=4"), 0, &a, &e1);
-    run(ARGV("schedule", "--schedule", "step", "--sched-set", "step_size=2", "--lr", "0.5", "--steps", "4"), 0, &b, &e2);
+    run(ARGV("schedule", "--schedule", "step", "--sched-set", "step_size=2", "--lr", "0.5", "--steps", "4"),
+        0, &b, &e2);
     cr_assert_str_eq(a, b);
     cr_assert_str_eq(a, "step,lr\n1,0.5\n2,0.5\n3,0.050000000000000003\n4,0.050000000000000003\n");
     free(a);
@@ -216,27 +217,33 @@ Test(cli, number_parsing_is_one_rule_everywhere, .timeout = 120)
     cr_assert_neq(ob_parse_real("\v0.1", &d), 0);
     char dir[] = "/tmp/optbench-num-XXXXXX";
     cr_assert(mkdtemp(dir));
-#define RUN1(...) ARGV("run", "--problem", "quad_diag", "--opt", "sgd", "--isa", "scalar", "--quiet", "--out", dir, __VA_ARGS__)
+#define RUN1(...) \
+    ARGV("run", "--problem", "quad_diag", "--opt", "sgd", "--isa", "scalar", "--quiet", "--out", dir, \
+         __VA_ARGS__)
     char *out, *err;
     /* whitespace: the same answer on either side of the value, for --set and --sched-set */
     expect(RUN1("--steps", "5", "--set", "lr= 0.1"), 2, "err", MUST("white space"));
     expect(RUN1("--steps", "5", "--set", "lr=0.1 "), 2, "err", MUST("white space"));
     expect(RUN1("--steps", "5", "--set", "lr =0.1"), 2, "err", MUST("white space"));
-    expect(RUN1("--steps", "5", "--schedule", "cosine", "--sched-set", "T_max= 4"), 2, "err", MUST("white space"));
-    expect(RUN1("--steps", "5", "--schedule", "cosine", "--sched-set", "T_max=4 "), 2, "err", MUST("white space"));
-    expect(ARGV("schedule", "--schedule", "cosine", "--sched-set", "T_max=4 ", "--lr", "0.1", "--steps", "4"), 2, "err",
+    expect(RUN1("--steps", "5", "--schedule", "cosine", "--sched-set", "T_max= 4"), 2, "err",
            MUST("white space"));
+    expect(RUN1("--steps", "5", "--schedule", "cosine", "--sched-set", "T_max=4 "), 2, "err",
+           MUST("white space"));
+    expect(ARGV("schedule", "--schedule", "cosine", "--sched-set", "T_max=4 ", "--lr", "0.1", "--steps", "4"),
+           2, "err", MUST("white space"));
     expect(RUN1("--steps", " 5"), 2, "err", MUST("--steps"));
     expect(RUN1("--steps", "5", "--n", "4 "), 2, "err", MUST("--n"));
     /* integers: 1e1 wherever an integer is read, as T_max=1e1 always was */
-    run(RUN1("--steps", "1e1", "--n", "1e1", "--schedule", "cosine", "--sched-set", "T_max=1e1"), 0, &out, &err);
-    free(out), free(err);
-    run(ARGV("schedule", "--schedule", "cosine", "--sched-set", "T_max=1e1", "--lr", "0.1", "--steps", "1e1"), 0, &out,
+    run(RUN1("--steps", "1e1", "--n", "1e1", "--schedule", "cosine", "--sched-set", "T_max=1e1"), 0, &out,
         &err);
+    free(out), free(err);
+    run(ARGV("schedule", "--schedule", "cosine", "--sched-set", "T_max=1e1", "--lr", "0.1", "--steps", "1e1"),
+        0, &out, &err);
     cr_assert(strstr(out, "10"), "%s", out);
     free(out), free(err);
     expect(RUN1("--steps", "1.5"), 2, "err", MUST("--steps"));
-    expect(RUN1("--steps", "5", "--schedule", "cosine", "--sched-set", "T_max=1.5"), 2, "err", MUST("not an integer"));
+    expect(RUN1("--steps", "5", "--schedule", "cosine", "--sched-set", "T_max=1.5"), 2, "err",
+           MUST("not an integer"));
     /* an empty value is bad input */
     expect(ARGV("run", "--problem", "quad_diag", "--opt", "sgd", "--steps", "5", "--out", ""), 2, "err",
            MUST("non-empty value", "--out"));
@@ -256,16 +263,18 @@ Test(cli, optbench_isa_is_honoured_by_the_command, .timeout = 120)
     cr_assert(mkdtemp(dir));
     char *out, *err;
     setenv("OPTBENCH_ISA", "bogus", 1);
-    expect(ARGV("run", "--problem", "booth", "--opt", "sgd", "--steps", "5", "--quiet", "--out", dir), 2, "err",
-           MUST("OPTBENCH_ISA=bogus is not an instruction set"));
+    expect(ARGV("run", "--problem", "booth", "--opt", "sgd", "--steps", "5", "--quiet", "--out", dir), 2,
+           "err", MUST("OPTBENCH_ISA=bogus is not an instruction set"));
     expect(ARGV("ci", "--no-speed"), 2, "err", MUST("OPTBENCH_ISA=bogus"));
-    expect(ARGV("bench", "--opt", "sgd", "--sizes", "1Ki", "--out", dir), 2, "err", MUST("OPTBENCH_ISA=bogus"));
+    expect(ARGV("bench", "--opt", "sgd", "--sizes", "1Ki", "--out", dir), 2, "err",
+           MUST("OPTBENCH_ISA=bogus"));
     setenv("OPTBENCH_ISA", "scalar", 1);
     run(ARGV("run", "--problem", "booth", "--opt", "sgd", "--steps", "5", "--out", dir), 0, &out, &err);
     cr_assert(strstr(out, " scalar ") && !strstr(out, " avx2 ") && !strstr(out, " avx512 "), "%s", out);
     free(out), free(err);
-    expect(ARGV("run", "--problem", "booth", "--opt", "sgd", "--steps", "5", "--isa", "scalar,avx2", "--out", dir), 2,
-           "err", MUST("--isa avx2 contradicts OPTBENCH_ISA=scalar"));
+    expect(ARGV("run", "--problem", "booth", "--opt", "sgd", "--steps", "5", "--isa", "scalar,avx2", "--out",
+                dir),
+           2, "err", MUST("--isa avx2 contradicts OPTBENCH_ISA=scalar"));
     unsetenv("OPTBENCH_ISA");
     char scratch[64];
     ob_tp_scratch(scratch, sizeof scratch, "isalog");
@@ -314,27 +323,33 @@ Test(cli, duplicate_json_keys_are_rejected_everywhere, .timeout = 120)
     FILE *f;
     snprintf(path, sizeof path, "%s/suite.json", dir);
     cr_assert((f = fopen(path, "w")));
-    fputs("{\"cases\": [{\"problem\": \"booth\", \"steps\": 5, \"optimizers\": [\"sgd\"], \"lr\": {\"sgd\": 0.1, "
-          "\"sgd\": 0.01}}]}\n", f);
+    fputs(
+        "{\"cases\": [{\"problem\": \"booth\", \"steps\": 5, \"optimizers\": [\"sgd\"], \"lr\": {\"sgd\": 0.1, "
+        "\"sgd\": 0.01}}]}\n",
+        f);
     fclose(f);
     expect(ARGV("run", "--suite", path, "--quiet", "--out", dir), 2, "err",
            MUST("suite.json", "duplicate key \"sgd\" in cases[0].lr"));
     cr_assert((f = fopen(path, "w")));
-    fputs("{\"cases\": [{\"problem\": \"booth\", \"steps\": 5}], \"cases\": [{\"problem\": \"rosenbrock\"}]}\n", f);
+    fputs(
+        "{\"cases\": [{\"problem\": \"booth\", \"steps\": 5}], \"cases\": [{\"problem\": \"rosenbrock\"}]}\n",
+        f);
     fclose(f);
     expect(ARGV("run", "--suite", path, "--quiet", "--out", dir), 2, "err", MUST("duplicate key \"cases\""));
     /* A results set (compare) and a CI baseline. */
     snprintf(path, sizeof path, "%s/results.json", dir);
     cr_assert((f = fopen(path, "w")));
     fputs("{\"format\": \"optbench-results\", \"version\": 1, \"status\": \"complete\", \"cases\": [], "
-          "\"status\": \"interrupted\"}\n", f);
+          "\"status\": \"interrupted\"}\n",
+          f);
     fclose(f);
     expect(ARGV("compare", path, path), 2, "err", MUST("results.json: duplicate key \"status\""));
     snprintf(path, sizeof path, "%s/baseline.json", dir);
     cr_assert((f = fopen(path, "w")));
     fputs("{\"format\": \"x\", \"format\": \"y\"}\n", f);
     fclose(f);
-    expect(ARGV("ci", "--no-speed", "--baseline", path), 2, "err", MUST("baseline.json: duplicate key \"format\""));
+    expect(ARGV("ci", "--no-speed", "--baseline", path), 2, "err",
+           MUST("baseline.json: duplicate key \"format\""));
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     cr_assert_eq(system(cmd), 0);
@@ -351,10 +366,12 @@ Test(cli, unknown_names_are_errors_listing_the_known_ones)
            MUST("unknown schedule 'warmup'", "onecycle"));
     expect(ARGV("trace", "--opt", "adam", "--isa", "sse2", "--x0", "x", "--grads", "g"), 2, "err",
            MUST("sse2", "reference", "scalar", "avx2", "avx512"));
-    expect(ARGV("trace", "--opt", "adam", "--set", "betas=0.9", "--isa", "reference", "--x0", "x", "--grads", "g"),
+    expect(ARGV("trace", "--opt", "adam", "--set", "betas=0.9", "--isa", "reference", "--x0", "x", "--grads",
+                "g"),
            2, "err", MUST("betas", "beta1"));
-    expect(ARGV("trace", "--opt", "adam", "--set", "lr=-1", "--isa", "reference", "--x0", "x", "--grads", "g"),
-           2, "err", MUST("lr", "-1", "valid"));
+    expect(
+        ARGV("trace", "--opt", "adam", "--set", "lr=-1", "--isa", "reference", "--x0", "x", "--grads", "g"),
+        2, "err", MUST("lr", "-1", "valid"));
     expect(ARGV("list", "widgets"), 2, "err", MUST("unknown section 'widgets'", "optimizers", "problems"));
     expect(ARGV("list", "optimizers", "nosuch"), 2, "err", MUST("unknown optimizer 'nosuch'"));
     expect(ARGV("list", "problems", "no_such_problem"), 2, "err", MUST("unknown problem 'no_such_problem'"));
@@ -377,11 +394,11 @@ Test(cli, list_prints_every_optimizer_isa_schedule_and_problem)
         snprintf(line, sizeof line, "  %-8s", ob_isa_name((ob_isa)isa));
         cr_assert(strstr(out, line), "list lacks ISA %s", ob_isa_name((ob_isa)isa));
         /* Unsupported ISAs say why. */
-        if (!ob_isa_supported((ob_isa)isa))
-            cr_assert(strstr(out, ob_isa_unavailable_reason((ob_isa)isa)));
+        if (!ob_isa_supported((ob_isa)isa)) cr_assert(strstr(out, ob_isa_unavailable_reason((ob_isa)isa)));
     }
     for (size_t i = 0; i < ob_schedule_count; i++)
-        cr_assert(strstr(out, ob_schedule_table[i]->name), "list lacks schedule %s", ob_schedule_table[i]->name);
+        cr_assert(strstr(out, ob_schedule_table[i]->name), "list lacks schedule %s",
+                  ob_schedule_table[i]->name);
     for (size_t i = 0; i < ob_problem_count; i++)
         cr_assert(strstr(out, ob_problem_table[i]->name), "list lacks problem %s", ob_problem_table[i]->name);
     free(out);
@@ -398,7 +415,8 @@ Test(cli, list_one_entry_in_full)
     /* The section says which bf16 rounding AVX-512 uses. */
     expect(ARGV("list", "isas"), 0, "out", MUST("bf16 rounding on avx512: "));
     const ob_problem_spec *p = ob_problem_table[0];
-    expect(ARGV("list", "problems", p->name), 0, "out", MUST(p->name, p->citation, "x0", "f*", "box", "config keys"));
+    expect(ARGV("list", "problems", p->name), 0, "out",
+           MUST(p->name, p->citation, "x0", "f*", "box", "config keys"));
     if (ob_problem_find("mgh_rosenbrock"))
         expect(ARGV("list", "problems", "mgh_rosenbrock"), 0, "out", MUST("x0: (-1.2, 1)", "f*: 0"));
 }

@@ -33,7 +33,10 @@
     for (ob_isa isa = OB_ISA_SCALAR; isa < OB_ISA_COUNT; isa = (ob_isa)(isa + 1)) \
         if (ob_isa_supported(isa))
 
-static int same_double(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
+static int same_double(double a, double b)
+{
+    return memcmp(&a, &b, sizeof a) == 0;
+}
 
 /* ---- the reduction ---------------------------------------------------- */
 
@@ -54,7 +57,8 @@ Test(sumsq, bit_identical_across_isas)
                 for (size_t i = 0; i < n; i++)
                     x[i] = special ? ob_rng_special_float(&rng, 0) : ob_rng_normal_float(&rng, 0);
                 const double want = ob_sumsq_scalar(n, x);
-                FOR_EACH_ISA(isa) {
+                FOR_EACH_ISA(isa)
+                {
                     const double got = ob_sumsq_kernel(isa)(n, x);
                     cr_assert(same_double(got, want), "%s sumsq n=%zu off=%zu: %a, scalar %a; seed %#llx",
                               ob_isa_name(isa), n, off, got, want, (unsigned long long)ob_test_seed());
@@ -70,7 +74,8 @@ Test(sumsq, special_values)
     float x[37];
     for (size_t i = 0; i < 37; i++) x[i] = (float)i - 18.0f;
     const double canonical = (double)NAN;
-    FOR_EACH_ISA(isa) {
+    FOR_EACH_ISA(isa)
+    {
         ob_sumsq_fn f = ob_sumsq_kernel(isa);
         cr_assert(same_double(f(0, x), 0.0), "%s: empty sum must be +0", ob_isa_name(isa));
         float y[37];
@@ -100,9 +105,10 @@ Test(sumsq, reads_nothing_past_the_end)
         float *x = ob_guarded_alloc(&gx, ns[k]);
         cr_assert(x != NULL);
         for (size_t i = 0; i < ns[k]; i++) x[i] = (float)i;
-        FOR_EACH_ISA(isa) {
+        FOR_EACH_ISA(isa)
+        {
             double want = 0;
-            for (size_t i = 0; i < ns[k]; i++) want += (double)i * (double)i;  /* exact: integers < 2^53 */
+            for (size_t i = 0; i < ns[k]; i++) want += (double)i * (double)i; /* exact: integers < 2^53 */
             cr_assert_eq(ob_sumsq_kernel(isa)(ns[k], x), want, "%s n=%zu", ob_isa_name(isa), ns[k]);
         }
         ob_guarded_free(&gx);
@@ -125,10 +131,12 @@ Test(sumsq, blocked_and_threaded_is_one_order, .timeout = 120)
     for (size_t lo = 0; lo < n; lo += OB_SUMSQ_BLOCK)
         by_hand = by_hand + ob_sumsq_scalar(n - lo < OB_SUMSQ_BLOCK ? n - lo : OB_SUMSQ_BLOCK, x + lo);
     cr_assert(same_double(want, by_hand));
-    FOR_EACH_ISA(isa) {
+    FOR_EACH_ISA(isa)
+    {
         for (int threads = 1; threads <= 4; threads++) {
             const double got = ob_sumsq(isa, n, x, threads);
-            cr_assert(same_double(got, want), "%s, %d threads: %a vs %a", ob_isa_name(isa), threads, got, want);
+            cr_assert(same_double(got, want), "%s, %d threads: %a vs %a", ob_isa_name(isa), threads, got,
+                      want);
         }
     }
     free(x);
@@ -154,10 +162,12 @@ Test(sumsq, agrees_with_reference_within_gamma_K, .timeout = 120)
         const double per_block = (double)(n < OB_SUMSQ_BLOCK ? n : OB_SUMSQ_BLOCK);
         const double K = ceil(per_block / OB_SUMSQ_LANES) + 4 + ceil((double)n / OB_SUMSQ_BLOCK);
         const double bound = K * 0x1p-53 / (1 - K * 0x1p-53) + 0x1p-53;
-        FOR_EACH_ISA(isa) {
+        FOR_EACH_ISA(isa)
+        {
             const double got = ob_sumsq(isa, n, x, 2);
             const double rel = fabs(got - ref) / ref;
-            cr_assert(rel <= bound, "%s n=%zu: relative error %.3g > gamma_K %.3g", ob_isa_name(isa), n, rel, bound);
+            cr_assert(rel <= bound, "%s n=%zu: relative error %.3g > gamma_K %.3g", ob_isa_name(isa), n, rel,
+                      bound);
             if (rel / bound > worst) worst = rel / bound;
         }
         free(x);
@@ -186,13 +196,15 @@ Test(clip, by_value)
 Test(clip, by_norm_above_and_below_max)
 {
     const ob_optimizer *o = ob_optimizer_find("sgd");
-    FOR_EACH_ISA(isa) {
+    FOR_EACH_ISA(isa)
+    {
         for (int below = 0; below < 2; below++) {
             ob_hparams h;
             char err[256];
             ob_hparams_default(o, &h);
             h.lr = 1;
-            cr_assert_eq(ob_hparam_set(o, &h, below ? "clip_norm=10" : "clip_norm=1", err, sizeof err), 0, "%s", err);
+            cr_assert_eq(ob_hparam_set(o, &h, below ? "clip_norm=10" : "clip_norm=1", err, sizeof err), 0,
+                         "%s", err);
             float p[2] = {0, 0};
             const float g[2] = {3, 4};
             cr_assert_eq(ob_step(o, isa, &h, 1, 2, p, g, NULL, err, sizeof err), 0, "%s", err);
@@ -211,7 +223,8 @@ Test(clip, by_norm_above_and_below_max)
 Test(clip, nonfinite_norm_as_torch)
 {
     const ob_optimizer *o = ob_optimizer_find("sgd");
-    FOR_EACH_ISA(isa) {
+    FOR_EACH_ISA(isa)
+    {
         ob_hparams h;
         char err[256];
         ob_hparams_default(o, &h);
@@ -225,18 +238,18 @@ Test(clip, nonfinite_norm_as_torch)
         float q[3] = {1, 2, 3};
         const float gi[3] = {1, INFINITY, -2};
         cr_assert_eq(ob_step(o, isa, &h, 1, 3, q, gi, NULL, err, sizeof err), 0, "%s", err);
-        cr_assert(q[0] == 1 && q[2] == 3 && isnan(q[1]), "%s: Inf norm: %g %g %g", ob_isa_name(isa), (double)q[0],
-                  (double)q[1], (double)q[2]);
+        cr_assert(q[0] == 1 && q[2] == 3 && isnan(q[1]), "%s: Inf norm: %g %g %g", ob_isa_name(isa),
+                  (double)q[0], (double)q[1], (double)q[2]);
     }
 }
 
 /* ---- every optimizer, every ISA ----------------------------------------- */
 
 static const char *const clip_modes[][2] = {
-    {"clip_norm=1", "clip_value=0"},       /* norm only, always clips */
-    {"clip_norm=0", "clip_value=0.01"},    /* value only */
-    {"clip_norm=0.5", "clip_value=1e-3"},  /* both */
-    {"clip_norm=1e30", "clip_value=0"},    /* norm below max: coefficient 1 */
+    {"clip_norm=1", "clip_value=0"},      /* norm only, always clips */
+    {"clip_norm=0", "clip_value=0.01"},   /* value only */
+    {"clip_norm=0.5", "clip_value=1e-3"}, /* both */
+    {"clip_norm=1e30", "clip_value=0"},   /* norm below max: coefficient 1 */
 };
 #define N_MODES (sizeof clip_modes / sizeof clip_modes[0])
 
@@ -254,7 +267,8 @@ static float *clipped_run(const ob_optimizer *o, const ob_hparams *h, ob_isa isa
                           uint64_t seed)
 {
     const size_t ns = o->n_state;
-    float *out = malloc((1 + ns) * n * sizeof(float)), *g = malloc(n * sizeof(float)), *g0 = malloc(n * sizeof(float));
+    float *out = malloc((1 + ns) * n * sizeof(float)), *g = malloc(n * sizeof(float)),
+          *g0 = malloc(n * sizeof(float));
     cr_assert(out && g && g0);
     float *st[OB_MAX_STATE] = {0};
     for (size_t k = 0; k < ns; k++) st[k] = out + (1 + k) * n;
@@ -269,7 +283,8 @@ static float *clipped_run(const ob_optimizer *o, const ob_hparams *h, ob_isa isa
         /* Mostly ordinary values, so the norm stays finite in most steps
          * and the scaling is exercised; a special value now and then. */
         for (size_t i = 0; i < n; i++)
-            g0[i] = g[i] = ob_rng_next(&rng) % 64 ? ob_rng_normal_float(&rng, 0) : ob_rng_special_float(&rng, 0);
+            g0[i] = g[i] = ob_rng_next(&rng) % 64 ? ob_rng_normal_float(&rng, 0)
+                                                  : ob_rng_special_float(&rng, 0);
         cr_assert_eq(ob_step_threaded(o, isa, h, t, n, out, g, st, threads, err, sizeof err), 0, "%s", err);
         cr_assert(memcmp(g, g0, n * sizeof(float)) == 0, "%s: the caller's gradient was modified", o->name);
     }
@@ -286,7 +301,7 @@ Test(clip, every_optimizer_bit_identical_across_isas, .timeout = 300)
         const ob_optimizer *o = ob_optimizer_table[oi];
         for (size_t mode = 0; mode < N_MODES; mode++) {
             ob_hparams h;
-            ob_hp_config(o, ob_hp_config_count(o) - 1, &h);  /* every option toggled, if valid */
+            ob_hp_config(o, ob_hp_config_count(o) - 1, &h); /* every option toggled, if valid */
             char err[256];
             if (ob_validate(o, &h, err, sizeof err) != 0) ob_hparams_default(o, &h);
             set_clip(o, &h, mode);
@@ -294,11 +309,13 @@ Test(clip, every_optimizer_bit_identical_across_isas, .timeout = 300)
                 const size_t n = ns[k], len = (1 + o->n_state) * n;
                 const uint64_t seed = ob_test_seed() + 1000 * oi + 10 * mode + k;
                 float *want = clipped_run(o, &h, OB_ISA_SCALAR, 1, n, seed);
-                FOR_EACH_ISA(isa) {
+                FOR_EACH_ISA(isa)
+                {
                     if (isa == OB_ISA_SCALAR) continue;
                     float *got = clipped_run(o, &h, isa, 1, n, seed);
                     size_t d = ob_first_diff(want, got, len);
-                    cr_assert_eq(d, len, "%s %s/%s n=%zu: differs from scalar at %zu (array %zu, element %zu)",
+                    cr_assert_eq(d, len,
+                                 "%s %s/%s n=%zu: differs from scalar at %zu (array %zu, element %zu)",
                                  o->name, clip_modes[mode][0], clip_modes[mode][1], n, d, d / n, d % n);
                     free(got);
                     cases++;
@@ -319,12 +336,14 @@ Test(clip, independent_of_thread_count, .timeout = 300)
         ob_hparams_default(o, &h);
         set_clip(o, &h, 2);
         const size_t len = (1 + o->n_state) * n;
-        FOR_EACH_ISA(isa) {
+        FOR_EACH_ISA(isa)
+        {
             float *want = clipped_run(o, &h, isa, 1, n, ob_test_seed() + oi);
             for (int threads = 2; threads <= 4; threads++) {
                 float *got = clipped_run(o, &h, isa, threads, n, ob_test_seed() + oi);
                 size_t d = ob_first_diff(want, got, len);
-                cr_assert_eq(d, len, "%s/%s: %d threads differ from 1 at %zu", o->name, ob_isa_name(isa), threads, d);
+                cr_assert_eq(d, len, "%s/%s: %d threads differ from 1 at %zu", o->name, ob_isa_name(isa),
+                             threads, d);
                 free(got);
             }
             free(want);
@@ -365,17 +384,18 @@ Test(clip, agrees_with_reference_within_bound, .timeout = 300)
                 if (ob_hp_config(o, c, &h) != 0) continue;
                 set_clip(o, &h, mode);
                 char where[512] = "";
-                double e = ob_agree_measure(o, &h, clipped_scalar, ob_rng_next(&rng), 257, 8, where, sizeof where);
+                double e = ob_agree_measure(o, &h, clipped_scalar, ob_rng_next(&rng), 257, 8, where,
+                                            sizeof where);
                 cr_assert(e >= 0, "out of memory");
-                cr_assert(e <= o->agree_bound, "%s %s/%s: error %.3g u*S exceeds the bound %g; seed %#llx", where,
-                          clip_modes[mode][0], clip_modes[mode][1], e, o->agree_bound,
+                cr_assert(e <= o->agree_bound, "%s %s/%s: error %.3g u*S exceeds the bound %g; seed %#llx",
+                          where, clip_modes[mode][0], clip_modes[mode][1], e, o->agree_bound,
                           (unsigned long long)ob_test_seed());
                 if (e > worst) worst = e;
                 configs++;
             }
         }
-        cr_log_info("clip agreement %-8s: max error %.3f u*S over %zu configs (bound %g)", o->name, worst, configs,
-                    o->agree_bound);
+        cr_log_info("clip agreement %-8s: max error %.3f u*S over %zu configs (bound %g)", o->name, worst,
+                    configs, o->agree_bound);
     }
     /* The check can fail: a clip coefficient off by 2^-12. */
     const ob_optimizer *adam = ob_optimizer_find("adam");

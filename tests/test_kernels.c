@@ -28,7 +28,7 @@
 #include "kernels/framework/ob_mixed.h"
 
 #define STEPS 20
-#define CANARY 0x7fc0dead  /* a NaN payload no kernel produces */
+#define CANARY 0x7fc0dead /* a NaN payload no kernel produces */
 
 static void skip_unless_supported(ob_isa isa)
 {
@@ -77,16 +77,15 @@ static void bufset_free(bufset *b)
 
 /* Runs STEPS steps of o/h on the scalar and `isa` kernels from the same
  * random start, comparing everything after each step. */
-static void compare_run(const ob_optimizer *o, const ob_hparams *h, ob_isa isa,
-                        size_t n, size_t off, ob_rng *rng, const char *cfg)
+static void compare_run(const ob_optimizer *o, const ob_hparams *h, ob_isa isa, size_t n, size_t off,
+                        ob_rng *rng, const char *cfg)
 {
     bufset a, b;
     bufset_alloc(&a, n, off);
     bufset_alloc(&b, n, off);
     for (size_t i = 0; i < n; i++) {
         a.p[i] = ob_rng_special_float(rng, 0);
-        for (size_t k = 0; k < o->n_state; k++)
-            a.st[k][i] = ob_rng_special_float(rng, ob_state_nonneg(o, k));
+        for (size_t k = 0; k < o->n_state; k++) a.st[k][i] = ob_rng_special_float(rng, ob_state_nonneg(o, k));
     }
     memcpy(b.p, a.p, n * sizeof(float));
     for (size_t k = 0; k < o->n_state; k++) memcpy(b.st[k], a.st[k], n * sizeof(float));
@@ -101,24 +100,25 @@ static void compare_run(const ob_optimizer *o, const ob_hparams *h, ob_isa isa,
         size_t d = ob_first_diff(a.p, b.p, n);
         if (d < n)
             cr_assert_fail("%s %s n=%zu off=%zu: p differs from scalar at step %llu, element %zu "
-                     "(scalar %a, %s %a); seed %#llx",
-                     ob_isa_name(isa), cfg, n, off, (unsigned long long)t, d, (double)a.p[d],
-                     ob_isa_name(isa), (double)b.p[d], (unsigned long long)ob_test_seed());
+                           "(scalar %a, %s %a); seed %#llx",
+                           ob_isa_name(isa), cfg, n, off, (unsigned long long)t, d, (double)a.p[d],
+                           ob_isa_name(isa), (double)b.p[d], (unsigned long long)ob_test_seed());
         unsigned mask = o->state_mask(h);
         for (size_t k = 0; k < o->n_state; k++) {
             if (!((mask >> k) & 1u)) continue;
             d = ob_first_diff(a.st[k], b.st[k], n);
             if (d < n)
-                cr_assert_fail("%s %s n=%zu off=%zu: state '%s' differs from scalar at step %llu, element %zu "
-                         "(scalar %a, %s %a); seed %#llx",
-                         ob_isa_name(isa), cfg, n, off, o->state_names[k], (unsigned long long)t, d,
-                         (double)a.st[k][d], ob_isa_name(isa), (double)b.st[k][d],
-                         (unsigned long long)ob_test_seed());
+                cr_assert_fail(
+                    "%s %s n=%zu off=%zu: state '%s' differs from scalar at step %llu, element %zu "
+                    "(scalar %a, %s %a); seed %#llx",
+                    ob_isa_name(isa), cfg, n, off, o->state_names[k], (unsigned long long)t, d,
+                    (double)a.st[k][d], ob_isa_name(isa), (double)b.st[k][d],
+                    (unsigned long long)ob_test_seed());
         }
         if (!bufset_canaries_intact(&b, n, off) || !bufset_canaries_intact(&a, n, off))
-            cr_assert_fail("%s %s n=%zu off=%zu: a kernel wrote past the end of an array at step %llu; seed %#llx",
-                     ob_isa_name(isa), cfg, n, off, (unsigned long long)t,
-                     (unsigned long long)ob_test_seed());
+            cr_assert_fail(
+                "%s %s n=%zu off=%zu: a kernel wrote past the end of an array at step %llu; seed %#llx",
+                ob_isa_name(isa), cfg, n, off, (unsigned long long)t, (unsigned long long)ob_test_seed());
     }
     bufset_free(&a);
     bufset_free(&b);
@@ -147,12 +147,18 @@ static void identity_suite(ob_isa isa)
                 }
         }
     }
-    cr_log_info("%s: %zu cases x %d steps bit-identical to scalar (seed %#llx)", ob_isa_name(isa),
-                cases, STEPS, (unsigned long long)ob_test_seed());
+    cr_log_info("%s: %zu cases x %d steps bit-identical to scalar (seed %#llx)", ob_isa_name(isa), cases,
+                STEPS, (unsigned long long)ob_test_seed());
 }
 
-Test(identity, avx2_vs_scalar, .timeout = 300) { identity_suite(OB_ISA_AVX2); }
-Test(identity, avx512_vs_scalar, .timeout = 300) { identity_suite(OB_ISA_AVX512); }
+Test(identity, avx2_vs_scalar, .timeout = 300)
+{
+    identity_suite(OB_ISA_AVX2);
+}
+Test(identity, avx512_vs_scalar, .timeout = 300)
+{
+    identity_suite(OB_ISA_AVX512);
+}
 
 /* Every variant, scalar included, with the end of every array against a
  * PROT_NONE page: an over-read or over-write is a SIGSEGV, i.e. a crash
@@ -196,9 +202,18 @@ static void guard_suite(ob_isa isa)
     }
 }
 
-Test(guard, scalar) { guard_suite(OB_ISA_SCALAR); }
-Test(guard, avx2) { guard_suite(OB_ISA_AVX2); }
-Test(guard, avx512) { guard_suite(OB_ISA_AVX512); }
+Test(guard, scalar)
+{
+    guard_suite(OB_ISA_SCALAR);
+}
+Test(guard, avx2)
+{
+    guard_suite(OB_ISA_AVX2);
+}
+Test(guard, avx512)
+{
+    guard_suite(OB_ISA_AVX512);
+}
 
 /* n = 0 is a no-op: nothing is read or written, NULL pointers are fine. */
 Test(edge, n_zero_is_noop)
@@ -243,7 +258,8 @@ Test(edge, nonfinite_gradient_stays_in_its_element)
                     for (size_t k = 0; k < OB_MAX_STATE; k++) sp[k] = st[r][k];
                     char err[256];
                     for (uint64_t t = 1; t <= 3; t++)
-                        cr_assert_eq(ob_step(o, (ob_isa)isa, &h, t, n, p[r], g[r], sp, err, sizeof err), 0, "%s", err);
+                        cr_assert_eq(ob_step(o, (ob_isa)isa, &h, t, n, p[r], g[r], sp, err, sizeof err), 0,
+                                     "%s", err);
                 }
                 for (size_t i = 0; i < n; i++) {
                     if (i == bad) {
@@ -298,16 +314,17 @@ Test(threads, bit_identical_for_any_thread_count, .timeout = 300)
                 for (size_t k = 0; k < o->n_state; k++) st[k] = calloc(n, sizeof(float));
                 char err[256];
                 for (uint64_t t = 1; t <= 3; t++)
-                    cr_assert_eq(ob_step_threaded(o, (ob_isa)isa, &h, t, n, p, g, st, counts[ci], err, sizeof err), 0,
-                                 "%s", err);
+                    cr_assert_eq(
+                        ob_step_threaded(o, (ob_isa)isa, &h, t, n, p, g, st, counts[ci], err, sizeof err), 0,
+                        "%s", err);
                 if (ci == 0) {
                     ref[0] = p;
                     for (size_t k = 0; k < o->n_state; k++) ref[1 + k] = st[k];
                     continue;
                 }
                 size_t d = ob_first_diff(ref[0], p, n);
-                cr_assert_eq(d, n, "%s/%s: p with %d threads differs from 1 thread at element %zu",
-                             o->name, ob_isa_name((ob_isa)isa), counts[ci], d);
+                cr_assert_eq(d, n, "%s/%s: p with %d threads differs from 1 thread at element %zu", o->name,
+                             ob_isa_name((ob_isa)isa), counts[ci], d);
                 for (size_t k = 0; k < o->n_state; k++) {
                     d = ob_first_diff(ref[1 + k], st[k], n);
                     cr_assert_eq(d, n, "%s/%s: %s with %d threads differs at element %zu", o->name,
@@ -344,7 +361,8 @@ static size_t mem_available_bytes(void)
 Test(edge, n_above_2_pow_31, .timeout = 600)
 {
     const char *skip = getenv("OPTBENCH_SKIP_HUGE");
-    if (skip && *skip && strcmp(skip, "0") != 0) cr_skip_test("n > 2^31: SKIPPED — OPTBENCH_SKIP_HUGE is set");
+    if (skip && *skip && strcmp(skip, "0") != 0)
+        cr_skip_test("n > 2^31: SKIPPED — OPTBENCH_SKIP_HUGE is set");
     const size_t n = ((size_t)1 << 31) + 1003;
     if (mem_available_bytes() < ((size_t)12 << 30))
         cr_skip_test("n > 2^31: SKIPPED — needs 12 GiB of available memory, have %zu MiB",
@@ -368,8 +386,9 @@ Test(edge, n_above_2_pow_31, .timeout = 600)
         char err[256];
         cr_assert_eq(ob_step(o, (ob_isa)isa, &h, 1, n, p, g, NULL, err, sizeof err), 0, "%s", err);
         for (size_t k = 0; k < np; k++)
-            cr_assert_eq(p[probe[k]], 100.0f - 0.5f * (float)(k + 1), "%s: p[%zu] = %g after a step with n = %zu",
-                         ob_isa_name((ob_isa)isa), probe[k], (double)p[probe[k]], n);
+            cr_assert_eq(p[probe[k]], 100.0f - 0.5f * (float)(k + 1),
+                         "%s: p[%zu] = %g after a step with n = %zu", ob_isa_name((ob_isa)isa), probe[k],
+                         (double)p[probe[k]], n);
         cr_assert_eq(p[probe[2] + 2], 0.0f, "%s: an element with g = 0 moved", ob_isa_name((ob_isa)isa));
     }
     munmap(p, bytes);
@@ -412,14 +431,15 @@ Test(scalar_only, steps_on_scalar_and_is_skipped_elsewhere)
         const int runs = ob_optimizer_runs_on(&o, (ob_isa)isa, why, sizeof why);
         if (isa == OB_ISA_SCALAR) {
             cr_assert(runs && rc == 0, "%s", err);
-            cr_assert_eq(ob_step(adamw, OB_ISA_SCALAR, &h, 1, N, want, g, wst, err, sizeof err), 0, "%s", err);
+            cr_assert_eq(ob_step(adamw, OB_ISA_SCALAR, &h, 1, N, want, g, wst, err, sizeof err), 0, "%s",
+                         err);
             cr_assert_eq(ob_first_diff(p, want, N), (size_t)N, "the scalar step is not AdamW's");
             continue;
         }
         cr_assert_null(ob_optimizer_kernel(&o, (ob_isa)isa));
         cr_assert_eq(rc, -1, "%s stepped without a kernel", name);
         cr_assert_eq(runs, 0);
-        if (!ob_isa_supported((ob_isa)isa)) continue;  /* the CPU's reason comes first */
+        if (!ob_isa_supported((ob_isa)isa)) continue; /* the CPU's reason comes first */
         char want_why[64];
         snprintf(want_why, sizeof want_why, "no %s kernel", name);
         cr_assert(strstr(err, want_why), "%s: %s", name, err);
@@ -430,7 +450,8 @@ Test(scalar_only, steps_on_scalar_and_is_skipped_elsewhere)
         cr_assert_eq(ob_format_parse("bf16-state", &f, err, sizeof err), 0, "%s", err);
         uint16_t bm[N] = {0}, bv[N] = {0};
         void *bst[OB_MAX_STATE] = {bm, bv};
-        cr_assert_eq(ob_step_mixed(&o, (ob_isa)isa, &h, 1, &f, 1.0f, N, p, g, bst, 1, NULL, err, sizeof err), -1);
+        cr_assert_eq(ob_step_mixed(&o, (ob_isa)isa, &h, 1, &f, 1.0f, N, p, g, bst, 1, NULL, err, sizeof err),
+                     -1);
         cr_assert(strstr(err, want_why), "%s", err);
         cr_log_info("%s on %s: SKIPPED: %s", o.name, name, why);
     }

@@ -51,18 +51,21 @@ typedef struct kill_cmd {
 
 static const kill_cmd commands[] = {
     {"run",
-     {"run", "--quiet", "--problem", "quad_diag", "--opt", "adam,sgd,rmsprop,adagrad,adamw,amsgrad", "--n", "3000",
-      "--steps", "150", "--out", "@R"},
-     NULL, 1},
+     {"run", "--quiet", "--problem", "quad_diag", "--opt", "adam,sgd,rmsprop,adagrad,adamw,amsgrad", "--n",
+      "3000", "--steps", "150", "--out", "@R"},
+     NULL,
+     1},
     {"ci", {"ci", "--no-speed", "--update-baseline", "--baseline", "@B"}, "@B", 0},
     {"bench",
-     {"bench", "--opt", "sgd", "--sizes", "4Ki", "--threads", "1", "--exact-only", "--benchmark_min_time=0.005",
-      "--benchmark_repetitions=1", "--out", "@R"},
-     NULL, 0},
+     {"bench", "--opt", "sgd", "--sizes", "4Ki", "--threads", "1", "--exact-only",
+      "--benchmark_min_time=0.005", "--benchmark_repetitions=1", "--out", "@R"},
+     NULL,
+     0},
     {"sweep",
      {"sweep", "--problem", "booth", "--opt", "adam,sgd", "--grid", "lr=log:1e-3:1e-1:8", "--steps", "20000",
       "--seeds", "1", "--jobs", "1", "--no-figures", "--quiet", "--out", "@R"},
-     NULL, 1},
+     NULL,
+     1},
 };
 
 static const int signals[] = {SIGINT, SIGTERM, SIGKILL};
@@ -154,7 +157,8 @@ Test(kill, random_kills_never_lose_finished_results, .timeout = 600)
     snprintf(root, sizeof root, "%s/results", dir);
     snprintf(baseline, sizeof baseline, "%s/baseline/ci-baseline.json", root);
     /* The earlier, finished results: a run and a CI baseline. */
-    const char *first[] = {"run", "--quiet", "--problem", "booth", "--opt", "adam", "--steps", "30", "--out", root, NULL};
+    const char *first[] = {"run",     "--quiet", "--problem", "booth", "--opt", "adam",
+                           "--steps", "30",      "--out",     root,    NULL};
     char *out, *err;
     cr_assert_eq(ob_tp_run(first, NULL, dir, &out, &err), 0, "%s", err);
     free(out);
@@ -189,7 +193,8 @@ Test(kill, random_kills_never_lose_finished_results, .timeout = 600)
         double span = INFINITY;
         for (int rep = 0; rep < 3; rep++) {
             double t0 = now_s();
-            cr_assert_eq(ob_tp_run((const char *const *)argv, NULL, dir, &out, &err), 0, "%s: %s", c->name, err);
+            cr_assert_eq(ob_tp_run((const char *const *)argv, NULL, dir, &out, &err), 0, "%s: %s", c->name,
+                         err);
             if (now_s() - t0 < span) span = now_s() - t0;
             free(out);
             free(err);
@@ -223,7 +228,8 @@ Test(kill, random_kills_never_lose_finished_results, .timeout = 600)
                 /* Every results file readable; no temporary file after a
                  * signal that can be caught. */
                 size_t n_res = 0;
-                if (!lost && ob_tp_check_tree(root, sig != SIGKILL, &n_res, NULL, msg, sizeof msg) != 0) lost = 1;
+                if (!lost && ob_tp_check_tree(root, sig != SIGKILL, &n_res, NULL, msg, sizeof msg) != 0)
+                    lost = 1;
                 if (!lost && ob_tp_snapshot_same(&before, msg, sizeof msg) != 0) lost = 1;
                 if (!lost && rewrites) {
                     char m[512];
@@ -235,15 +241,19 @@ Test(kill, random_kills_never_lose_finished_results, .timeout = 600)
                     cJSON_Delete(j);
                 }
                 t.lost += (size_t)lost;
-                cr_expect(!lost, "%s killed by signal %d after %.3f s (kill seed %#llx): %s", c->name, sig, delay,
-                          (unsigned long long)seed, msg);
+                cr_expect(!lost, "%s killed by signal %d after %.3f s (kill seed %#llx): %s", c->name, sig,
+                          delay, (unsigned long long)seed, msg);
                 free(e);
                 nftw(root, remove_tmp, 16, FTW_PHYS);
             }
-            cr_log_info("kill %-4s %-7s: %zu kills over %.2f s: %zu stopped cleanly, %zu died, %zu finished first; "
-                        "%zu lost anything",
-                        c->name, sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGKILL", t.kills, span,
-                        t.caught, t.died, t.finished, t.lost);
+            cr_log_info(
+                "kill %-4s %-7s: %zu kills over %.2f s: %zu stopped cleanly, %zu died, %zu finished first; "
+                "%zu lost anything",
+                c->name,
+                sig == SIGINT    ? "SIGINT"
+                : sig == SIGTERM ? "SIGTERM"
+                                 : "SIGKILL",
+                t.kills, span, t.caught, t.died, t.finished, t.lost);
         }
         ob_tp_snapshot_free(&before);
         for (size_t i = 0; argv[i]; i++) free(argv[i]);
@@ -295,7 +305,8 @@ Test(kill, a_signal_during_an_atomic_write_waits_for_the_rename)
         int st = 0;
         cr_assert(waitpid(pid, &st, 0) == pid);
         cr_expect(WIFSIGNALED(st) && WTERMSIG(st) == sigs[k], "signal %d: the child %s %d", sigs[k],
-                  WIFSIGNALED(st) ? "died of signal" : "exited", WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+                  WIFSIGNALED(st) ? "died of signal" : "exited",
+                  WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
         char *text = ob_tp_slurp(path, NULL);
         cr_expect(text && !strcmp(text, "a,b\n1,2\n"), "signal %d: the file is not whole: %s", sigs[k],
                   text ? text : "(missing)");

@@ -66,9 +66,9 @@ static int use_path(size_t k, const char **why)
     return 1;
 }
 
-#define FOR_EACH_PATH(k)                                                                  \
-    for (size_t k = 0; k < N_PATHS; k++)                                                  \
-        if (!use_path(k, &why_)) cr_log_info("%s: SKIPPED — %s", paths[k].name, why_);    \
+#define FOR_EACH_PATH(k) \
+    for (size_t k = 0; k < N_PATHS; k++) \
+        if (!use_path(k, &why_)) cr_log_info("%s: SKIPPED — %s", paths[k].name, why_); \
         else
 
 static uint32_t bits_of(float x)
@@ -102,8 +102,10 @@ Test(convert, bf16_to_f32_all_inputs)
     const char *why_;
     float *out;
     uint16_t *in = every_half(&out);
-    for (uint32_t i = 0; i < 65536; i++) cr_assert_eq(bits_of(ob_bf16_to_f32((uint16_t)i)), i << 16, "bf16 %#x", i);
-    FOR_EACH_PATH(k) {
+    for (uint32_t i = 0; i < 65536; i++)
+        cr_assert_eq(bits_of(ob_bf16_to_f32((uint16_t)i)), i << 16, "bf16 %#x", i);
+    FOR_EACH_PATH(k)
+    {
         ob_cvt_ops_for(paths[k].isa)->bf16_to_f32(65536, in, out);
         for (uint32_t i = 0; i < 65536; i++)
             cr_assert_eq(bits_of(out[i]), i << 16, "%s: bf16 %#x -> %#x", paths[k].name, i, bits_of(out[i]));
@@ -135,17 +137,19 @@ Test(convert, f16_to_f32_all_inputs)
                           ((u >> 13) & 0x1ffu) == (i & 0x1ffu),
                       "f16 NaN %#x -> %#x", i, u);
         } else {
-            cr_assert((double)f == want && !signbit(f) == !signbit(want), "f16 %#x -> %a, want %a", i, (double)f,
-                      want);
+            cr_assert((double)f == want && !signbit(f) == !signbit(want), "f16 %#x -> %a, want %a", i,
+                      (double)f, want);
             /* And back: f32 -> f16 rounds an f16 value to itself. */
             cr_assert_eq(ob_f32_to_f16_rne(f), (uint16_t)i, "f16 %#x does not survive f32 -> f16", i);
         }
     }
-    FOR_EACH_PATH(k) {
+    FOR_EACH_PATH(k)
+    {
         ob_cvt_ops_for(paths[k].isa)->f16_to_f32(65536, in, out, 1.0f);
         for (uint32_t i = 0; i < 65536; i++)
-            cr_assert_eq(bits_of(out[i]), bits_of(ob_f16_to_f32((uint16_t)i)), "%s: f16 %#x -> %#x, software %#x",
-                         paths[k].name, i, bits_of(out[i]), bits_of(ob_f16_to_f32((uint16_t)i)));
+            cr_assert_eq(bits_of(out[i]), bits_of(ob_f16_to_f32((uint16_t)i)),
+                         "%s: f16 %#x -> %#x, software %#x", paths[k].name, i, bits_of(out[i]),
+                         bits_of(ob_f16_to_f32((uint16_t)i)));
         cr_assert_eq(ob_cvt_ops_for(paths[k].isa)->f16_all_finite(65536, in), 0);
         cr_assert_eq(ob_cvt_ops_for(paths[k].isa)->f16_all_finite(0x7c00, in), 1, "%s", paths[k].name);
         cr_assert_eq(ob_cvt_ops_for(paths[k].isa)->f16_all_finite(0x7c01, in), 0, "%s", paths[k].name);
@@ -187,16 +191,17 @@ Test(convert, f32_to_bf16_rne)
     while (j < n) x[j++] = float_of((uint32_t)ob_rng_next(&rng));
     for (size_t i = 0; i < n; i++) {
         want[i] = ob_f32_to_bf16_rne(x[i]);
-        cr_assert_eq(want[i], bf16_nearest(x[i]), "f32 %#x -> bf16 %#x, nearest %#x; seed %#llx", bits_of(x[i]),
-                     want[i], bf16_nearest(x[i]), SEED);
+        cr_assert_eq(want[i], bf16_nearest(x[i]), "f32 %#x -> bf16 %#x, nearest %#x; seed %#llx",
+                     bits_of(x[i]), want[i], bf16_nearest(x[i]), SEED);
     }
-    FOR_EACH_PATH(k) {
+    FOR_EACH_PATH(k)
+    {
         /* Odd offsets and lengths: the vector bodies and the tails. */
         for (size_t off = 0; off < 3; off++) {
             ob_cvt_ops_for(paths[k].isa)->f32_to_bf16_rne(n - off, x + off, got + off);
             for (size_t i = off; i < n; i++)
-                cr_assert_eq(got[i], want[i], "%s: f32 %#x -> bf16 %#x, software %#x", paths[k].name, bits_of(x[i]),
-                             got[i], want[i]);
+                cr_assert_eq(got[i], want[i], "%s: f32 %#x -> bf16 %#x, software %#x", paths[k].name,
+                             bits_of(x[i]), got[i], want[i]);
         }
     }
     free(x);
@@ -209,7 +214,7 @@ Test(convert, f32_to_f16_rne_matches_nearest)
     ob_rng rng;
     ob_rng_init(&rng, ob_test_seed() + 2);
     for (int i = 0; i < 2000000; i++) {
-        const float x = float_of((uint32_t)ob_rng_next(&rng) & 0xc7ffffffu);  /* |x| < 2^17 or so */
+        const float x = float_of((uint32_t)ob_rng_next(&rng) & 0xc7ffffffu); /* |x| < 2^17 or so */
         const uint16_t h = ob_f32_to_f16_rne(x);
         if (isnan(x)) {
             cr_assert((h & 0x7c00) == 0x7c00 && (h & 0x3ff) && (h & 0x200));
@@ -249,12 +254,14 @@ Test(sr, bits_and_arrays_identical_in_every_isa)
     for (size_t b = 0; b < 4; b++) {
         const uint64_t base = bases[b];
         for (size_t i = 0; i < n; i++) want[i] = ob_f32_to_bf16_sr(x[i], ob_sr_bits(key, base + i));
-        FOR_EACH_PATH(k) {
-            ob_cvt_ops_for(paths[k].isa)->f32_to_bf16_sr(n, x, got, ob_sr_call_key(key, (uint32_t)(base >> 32)),
-                                                        (uint32_t)base);
+        FOR_EACH_PATH(k)
+        {
+            ob_cvt_ops_for(paths[k].isa)
+                ->f32_to_bf16_sr(n, x, got, ob_sr_call_key(key, (uint32_t)(base >> 32)), (uint32_t)base);
             for (size_t i = 0; i < n; i++)
                 cr_assert_eq(got[i], want[i], "%s: SR of %#x at index %llu: %#x, software %#x; seed %#llx",
-                             paths[k].name, bits_of(x[i]), (unsigned long long)(base + i), got[i], want[i], SEED);
+                             paths[k].name, bits_of(x[i]), (unsigned long long)(base + i), got[i], want[i],
+                             SEED);
         }
     }
     /* The definition's edges: NaN stays a quiet NaN, Inf stays Inf, the
@@ -317,14 +324,15 @@ static uint32_t ref_sr_bits(uint64_t seed, uint64_t t, uint64_t i)
 Test(sr, bits_follow_the_documented_hash)
 {
     const uint64_t seeds[] = {0, 1, 12345, ob_test_seed()};
-    const uint64_t idx[] = {0, 1, 2, 15, 16, 1000, 0xffffffffull, 0x100000000ull, 0x100000001ull, 0x123456789abcull};
+    const uint64_t idx[] = {
+        0, 1, 2, 15, 16, 1000, 0xffffffffull, 0x100000000ull, 0x100000001ull, 0x123456789abcull};
     for (size_t a = 0; a < 4; a++)
         for (uint64_t t = 1; t <= 3; t++)
             for (size_t b = 0; b < sizeof idx / sizeof idx[0]; b++) {
                 const uint64_t key = ob_sr_key(seeds[a], t);
                 cr_assert_eq(ob_sr_bits(key, idx[b]), ref_sr_bits(seeds[a], t, idx[b]),
-                             "seed %llu t %llu index %#llx", (unsigned long long)seeds[a], (unsigned long long)t,
-                             (unsigned long long)idx[b]);
+                             "seed %llu t %llu index %#llx", (unsigned long long)seeds[a],
+                             (unsigned long long)t, (unsigned long long)idx[b]);
                 cr_assert_eq(ob_sr_call_key(key, (uint32_t)(idx[b] >> 32)),
                              (uint32_t)ref_mix64(key ^ (idx[b] >> 32)));
             }
@@ -355,22 +363,25 @@ Test(convert, f16_all_finite_finds_every_bad_pattern_anywhere)
     const size_t at[] = {0, 1, 15, 16, 31, 32, 33, 63, 64, 127, 128, 129, 191, 192, 202};
     uint16_t *a = malloc(65536 * 2 + 4);
     cr_assert(a);
-    FOR_EACH_PATH(k) {
+    FOR_EACH_PATH(k)
+    {
         const ob_cvt_ops *cv = ob_cvt_ops_for(paths[k].isa);
         /* Every finite pattern, at both lane parities. */
         size_t m = 0;
         for (uint32_t h = 0; h < 65536; h++)
             if ((h & 0x7c00u) != 0x7c00u) a[1 + m++] = (uint16_t)h;
         a[0] = 0x7bff;
-        cr_assert_eq(cv->f16_all_finite(m + 1, a), 1, "%s: a finite pattern was taken for Inf/NaN", paths[k].name);
-        cr_assert_eq(cv->f16_all_finite(m, a + 1), 1, "%s: a finite pattern was taken for Inf/NaN", paths[k].name);
+        cr_assert_eq(cv->f16_all_finite(m + 1, a), 1, "%s: a finite pattern was taken for Inf/NaN",
+                     paths[k].name);
+        cr_assert_eq(cv->f16_all_finite(m, a + 1), 1, "%s: a finite pattern was taken for Inf/NaN",
+                     paths[k].name);
         for (uint32_t bad = 0x7c00; bad < 0x10000; bad++) {
             if ((bad & 0x7c00u) != 0x7c00u) continue;
             for (size_t w = 0; w < sizeof at / sizeof at[0]; w++) {
                 for (size_t i = 0; i < n; i++) a[i] = (uint16_t)(0x7bff - (i & 0x3ff));
                 a[at[w]] = (uint16_t)bad;
-                cr_assert_eq(cv->f16_all_finite(n, a), 0, "%s: fp16 %#x at %zu of %zu not found", paths[k].name, bad,
-                             at[w], n);
+                cr_assert_eq(cv->f16_all_finite(n, a), 0, "%s: fp16 %#x at %zu of %zu not found",
+                             paths[k].name, bad, at[w], n);
             }
         }
     }
@@ -406,7 +417,8 @@ static void mbuf_alloc(mbuf *b, const ob_format *f, size_t n, size_t off)
 
 static void mbuf_copy(mbuf *dst, const mbuf *src)
 {
-    for (int k = 0; k < 2 + OB_MAX_STATE; k++) memcpy(dst->base[k], src->base[k], (src->n + src->off + 16) * 4);
+    for (int k = 0; k < 2 + OB_MAX_STATE; k++)
+        memcpy(dst->base[k], src->base[k], (src->n + src->off + 16) * 4);
 }
 
 static void mbuf_free(mbuf *b)
@@ -461,16 +473,21 @@ static void fill_state(mbuf *b, const ob_optimizer *o, const ob_format *f, ob_rn
 {
     for (size_t i = 0; i < b->n; i++) {
         put(f->param, b->p, i, ob_rng_special_float(r, 0));
-        for (size_t k = 0; k < o->n_state; k++) put(f->state, b->st[k], i, ob_rng_special_float(r, ob_state_nonneg(o, k)));
+        for (size_t k = 0; k < o->n_state; k++)
+            put(f->state, b->st[k], i, ob_rng_special_float(r, ob_state_nonneg(o, k)));
     }
 }
 
 static void fill_grad(mbuf *b, const ob_format *f, ob_rng *r)
 {
-    for (size_t i = 0; i < b->n; i++) put(f->grad, b->g, i, f->grad == OB_DT_F16 ? f16_special(r) : ob_rng_special_float(r, 0));
+    for (size_t i = 0; i < b->n; i++)
+        put(f->grad, b->g, i, f->grad == OB_DT_F16 ? f16_special(r) : ob_rng_special_float(r, 0));
 }
 
-static float inv_scale_of(const ob_format *f) { return f->grad == OB_DT_F16 ? 0x1p-10f : 1.0f; }
+static float inv_scale_of(const ob_format *f)
+{
+    return f->grad == OB_DT_F16 ? 0x1p-10f : 1.0f;
+}
 
 /* The non-fp32 presets, with a seed for the SR ones. */
 static size_t mixed_formats(ob_format *out)
@@ -512,21 +529,25 @@ static void compare_mixed(const ob_optimizer *o, const ob_hparams *h, const ob_f
                      0, "%s", err);
         cr_assert_eq(skipped, 0);
         ob_bf16_native_set(paths[pk].native);
-        cr_assert_eq(ob_step_mixed(o, paths[pk].isa, h, t, f, inv_scale_of(f), n, b.p, b.g, b.st, threads, &skipped,
-                                   err, sizeof err),
+        cr_assert_eq(ob_step_mixed(o, paths[pk].isa, h, t, f, inv_scale_of(f), n, b.p, b.g, b.st, threads,
+                                   &skipped, err, sizeof err),
                      0, "%s", err);
         for (int k = 0; k < 2 + (int)o->n_state; k++) {
             if (k >= 2 && !((mask >> (k - 2)) & 1u)) continue;
             size_t d = mbuf_diff(&a, &b, k);
             if (d < n)
-                cr_assert_fail("%s %s %s n=%zu off=%zu threads=%d: %s differs from scalar at step %llu, element %zu; "
-                         "seed %#llx",
-                         paths[pk].name, f->name, cfg, n, off, threads,
-                         k == 0 ? "p" : k == 1 ? "g" : o->state_names[k - 2], (unsigned long long)t, d, SEED);
+                cr_assert_fail(
+                    "%s %s %s n=%zu off=%zu threads=%d: %s differs from scalar at step %llu, element %zu; "
+                    "seed %#llx",
+                    paths[pk].name, f->name, cfg, n, off, threads,
+                    k == 0   ? "p"
+                    : k == 1 ? "g"
+                             : o->state_names[k - 2],
+                    (unsigned long long)t, d, SEED);
         }
         if (!mbuf_canaries_intact(&a) || !mbuf_canaries_intact(&b))
-            cr_assert_fail("%s %s %s n=%zu off=%zu: a step wrote outside its arrays; seed %#llx", paths[pk].name, f->name,
-                     cfg, n, off, SEED);
+            cr_assert_fail("%s %s %s n=%zu off=%zu: a step wrote outside its arrays; seed %#llx",
+                           paths[pk].name, f->name, cfg, n, off, SEED);
     }
     mbuf_free(&a);
     mbuf_free(&b);
@@ -558,14 +579,26 @@ static void identity_suite(size_t pk)
             }
         }
     ob_bf16_native_set(1);
-    cr_log_info("%s: %zu cases x %d steps bit-identical to the scalar generic path (seed %#llx)", paths[pk].name,
-                cases, STEPS, SEED);
+    cr_log_info("%s: %zu cases x %d steps bit-identical to the scalar generic path (seed %#llx)",
+                paths[pk].name, cases, STEPS, SEED);
 }
 
-Test(identity, scalar_fused_and_generic, .timeout = 300) { identity_suite(0); }
-Test(identity, avx2, .timeout = 300) { identity_suite(1); }
-Test(identity, avx512, .timeout = 300) { identity_suite(2); }
-Test(identity, avx512_bf16_instructions, .timeout = 300) { identity_suite(3); }
+Test(identity, scalar_fused_and_generic, .timeout = 300)
+{
+    identity_suite(0);
+}
+Test(identity, avx2, .timeout = 300)
+{
+    identity_suite(1);
+}
+Test(identity, avx512, .timeout = 300)
+{
+    identity_suite(2);
+}
+Test(identity, avx512_bf16_instructions, .timeout = 300)
+{
+    identity_suite(3);
+}
 
 /* The fused bf16-params-sr kernel called directly with an odd and an even
  * index base (the step only passes even ones, where one hash serves a
@@ -573,7 +606,8 @@ Test(identity, avx512_bf16_instructions, .timeout = 300) { identity_suite(3); }
  * with the software definition's bits for those indices. */
 Test(sr, fused_kernel_any_index_base)
 {
-    if (!ob_isa_supported(OB_ISA_AVX512)) cr_skip_test("avx512: SKIPPED — %s", ob_isa_unavailable_reason(OB_ISA_AVX512));
+    if (!ob_isa_supported(OB_ISA_AVX512))
+        cr_skip_test("avx512: SKIPPED — %s", ob_isa_unavailable_reason(OB_ISA_AVX512));
     const ob_optimizer *o = ob_optimizer_find("adam");
     ob_hparams h;
     ob_hparams_default(o, &h);
@@ -622,7 +656,8 @@ Test(sr, fused_kernel_any_index_base)
  * exercises them), and the AVX512_BF16 ones are used only when enabled. */
 Test(identity, fused_kernels_are_found)
 {
-    if (!ob_isa_supported(OB_ISA_AVX512)) cr_skip_test("avx512: SKIPPED — %s", ob_isa_unavailable_reason(OB_ISA_AVX512));
+    if (!ob_isa_supported(OB_ISA_AVX512))
+        cr_skip_test("avx512: SKIPPED — %s", ob_isa_unavailable_reason(OB_ISA_AVX512));
     char err[256];
     ob_format f;
     static const char *const names[] = {"adam", "adamw", "amsgrad"};
@@ -630,7 +665,8 @@ Test(identity, fused_kernels_are_found)
     for (int i = 0; i < 3; i++) {
         for (int j = 0; j < 5; j++) {
             cr_assert_eq(ob_format_parse(fused[j], &f, err, sizeof err), 0);
-            const ob_fused_kernel *a = (ob_bf16_native_set(0), ob_fused_find(ob_optimizer_find(names[i]), OB_ISA_AVX512, &f));
+            const ob_fused_kernel *a = (ob_bf16_native_set(0),
+                                        ob_fused_find(ob_optimizer_find(names[i]), OB_ISA_AVX512, &f));
             cr_assert(a && !a->native_bf16, "%s/%s: no fused AVX-512 kernel", names[i], fused[j]);
             if (ob_bf16_native_supported()) {
                 ob_bf16_native_set(1);
@@ -667,8 +703,9 @@ Test(threads, bit_identical_for_any_thread_count, .timeout = 300)
     const size_t nf = mixed_formats(fmts);
     ob_rng rng;
     ob_rng_init(&rng, ob_test_seed() + 5);
-    FOR_EACH_PATH(k) {
-        if (paths[k].isa == OB_ISA_SCALAR) continue;  /* the reference run of compare_mixed */
+    FOR_EACH_PATH(k)
+    {
+        if (paths[k].isa == OB_ISA_SCALAR) continue; /* the reference run of compare_mixed */
         for (size_t fi = 0; fi < nf; fi++)
             for (size_t oi = 0; oi < ob_optimizer_count; oi++) {
                 const ob_optimizer *o = ob_optimizer_table[oi];
@@ -708,13 +745,14 @@ Test(sr, reproducible_from_the_seed)
         mbuf_copy(&b[j], &b[0]);
     }
     for (int j = 0; j < 3; j++)
-        cr_assert_eq(ob_step_mixed(o, OB_ISA_SCALAR, &h, 1, &f[j], 1.0f, n, b[j].p, b[j].g, b[j].st, 1, NULL, err,
-                                   sizeof err),
+        cr_assert_eq(ob_step_mixed(o, OB_ISA_SCALAR, &h, 1, &f[j], 1.0f, n, b[j].p, b[j].g, b[j].st, 1, NULL,
+                                   err, sizeof err),
                      0, "%s", err);
     cr_assert_eq(mbuf_diff(&b[0], &b[1], 0), n, "the same seed gave different parameters");
     size_t differ = 0;
     for (size_t i = 0; i < n; i++) differ += ((uint16_t *)b[0].p)[i] != ((uint16_t *)b[2].p)[i];
-    cr_assert(differ > n / 20, "seeds 1 and 2 gave the same rounding for all but %zu of %zu elements", differ, n);
+    cr_assert(differ > n / 20, "seeds 1 and 2 gave the same rounding for all but %zu of %zu elements", differ,
+              n);
     cr_assert_neq(ob_sr_key(1, 1), ob_sr_key(1, 2));
     cr_assert_neq(ob_sr_key(1, 1), ob_sr_key(2, 1));
     for (int j = 0; j < 3; j++) mbuf_free(&b[j]);
@@ -737,10 +775,10 @@ Test(agreement, every_format_within_its_bound, .timeout = 300)
                 ob_hparams h;
                 if (ob_hp_config(o, c, &h) != 0) continue;
                 char where[512];
-                const double e = ob_mixed_agree_measure(o, &h, &fmts[fi], OB_ISA_SCALAR, ob_rng_next(&rng), 257, 6,
-                                                        where, sizeof where);
-                cr_assert(e >= 0 && e <= 1.0, "%s: error %.3g of the bound at %s; seed %#llx", fmts[fi].name, e,
-                          where, SEED);
+                const double e = ob_mixed_agree_measure(o, &h, &fmts[fi], OB_ISA_SCALAR, ob_rng_next(&rng),
+                                                        257, 6, where, sizeof where);
+                cr_assert(e >= 0 && e <= 1.0, "%s: error %.3g of the bound at %s; seed %#llx", fmts[fi].name,
+                          e, where, SEED);
                 if (e > fmt_worst) {
                     fmt_worst = e;
                     snprintf(fmt_where, sizeof fmt_where, "%s", where);
@@ -766,41 +804,41 @@ Test(fp16, overflow_skips_the_step)
     const uint16_t bad[] = {0x7c00, 0xfc00, 0x7e00, 0x7d01};
     ob_rng rng;
     ob_rng_init(&rng, ob_test_seed() + 8);
-    for (size_t fs = 0; fs < 2; fs++)
-    FOR_EACH_PATH(k) {
-        cr_assert_eq(ob_format_parse(specs[fs], &f, err, sizeof err), 0, "%s", err);
-        for (size_t oi = 0; oi < ob_optimizer_count; oi += 3) {
-            const ob_optimizer *o = ob_optimizer_table[oi];
-            ob_hparams h;
-            ob_hparams_default(o, &h);
-            mbuf a, b;
-            mbuf_alloc(&a, &f, n, 0);
-            mbuf_alloc(&b, &f, n, 0);
-            fill_state(&a, o, &f, &rng);
-            fill_grad(&a, &f, &rng);
-            for (size_t w = 0; w < 4; w++) {
-                mbuf_copy(&b, &a);
-                memcpy((uint16_t *)b.g + where[w], &bad[w], 2);
-                int skipped = 0;
-                cr_assert_eq(ob_step_mixed(o, paths[k].isa, &h, 1, &f, 0x1p-12f, n, b.p, b.g, b.st, 2, &skipped, err,
-                                           sizeof err),
+    for (size_t fs = 0; fs < 2; fs++) FOR_EACH_PATH(k)
+        {
+            cr_assert_eq(ob_format_parse(specs[fs], &f, err, sizeof err), 0, "%s", err);
+            for (size_t oi = 0; oi < ob_optimizer_count; oi += 3) {
+                const ob_optimizer *o = ob_optimizer_table[oi];
+                ob_hparams h;
+                ob_hparams_default(o, &h);
+                mbuf a, b;
+                mbuf_alloc(&a, &f, n, 0);
+                mbuf_alloc(&b, &f, n, 0);
+                fill_state(&a, o, &f, &rng);
+                fill_grad(&a, &f, &rng);
+                for (size_t w = 0; w < 4; w++) {
+                    mbuf_copy(&b, &a);
+                    memcpy((uint16_t *)b.g + where[w], &bad[w], 2);
+                    int skipped = 0;
+                    cr_assert_eq(ob_step_mixed(o, paths[k].isa, &h, 1, &f, 0x1p-12f, n, b.p, b.g, b.st, 2,
+                                               &skipped, err, sizeof err),
+                                 0, "%s", err);
+                    cr_assert_eq(skipped, 1, "%s %s: fp16 %#x at %zu did not skip the step", paths[k].name,
+                                 o->name, bad[w], where[w]);
+                    for (int j = 0; j < 2 + OB_MAX_STATE; j++)
+                        if (j != 1)
+                            cr_assert_eq(mbuf_diff(&a, &b, j), n, "%s %s: a skipped step changed array %d",
+                                         paths[k].name, o->name, j);
+                }
+                int skipped = 1;
+                cr_assert_eq(ob_step_mixed(o, paths[k].isa, &h, 1, &f, 0x1p-12f, n, a.p, a.g, a.st, 2,
+                                           &skipped, err, sizeof err),
                              0, "%s", err);
-                cr_assert_eq(skipped, 1, "%s %s: fp16 %#x at %zu did not skip the step", paths[k].name, o->name,
-                             bad[w], where[w]);
-                for (int j = 0; j < 2 + OB_MAX_STATE; j++)
-                    if (j != 1)
-                        cr_assert_eq(mbuf_diff(&a, &b, j), n, "%s %s: a skipped step changed array %d",
-                                     paths[k].name, o->name, j);
+                cr_assert_eq(skipped, 0);
+                mbuf_free(&a);
+                mbuf_free(&b);
             }
-            int skipped = 1;
-            cr_assert_eq(ob_step_mixed(o, paths[k].isa, &h, 1, &f, 0x1p-12f, n, a.p, a.g, a.st, 2, &skipped, err,
-                                       sizeof err),
-                         0, "%s", err);
-            cr_assert_eq(skipped, 0);
-            mbuf_free(&a);
-            mbuf_free(&b);
         }
-    }
     ob_bf16_native_set(1);
 }
 
@@ -827,10 +865,13 @@ Test(fp16, unscaling_is_exact)
         m[0][i] = m[1][i] = v[0][i] = v[1][i] = 0;
     }
     void *s0[2] = {m[0], v[0]}, *s1[2] = {m[1], v[1]};
-    cr_assert_eq(ob_step_mixed(o, OB_ISA_SCALAR, &h, 1, &f32, 1.0f, n, p[0], g, s0, 1, NULL, err, sizeof err), 0, "%s", err);
-    cr_assert_eq(ob_step_mixed(o, OB_ISA_SCALAR, &h, 1, &f16, 0x1p-16f, n, p[1], gh, s1, 1, NULL, err, sizeof err), 0,
-                 "%s", err);
-    cr_assert(!memcmp(p[0], p[1], sizeof p[0]) && !memcmp(m[0], m[1], sizeof m[0]) && !memcmp(v[0], v[1], sizeof v[0]));
+    cr_assert_eq(ob_step_mixed(o, OB_ISA_SCALAR, &h, 1, &f32, 1.0f, n, p[0], g, s0, 1, NULL, err, sizeof err),
+                 0, "%s", err);
+    cr_assert_eq(
+        ob_step_mixed(o, OB_ISA_SCALAR, &h, 1, &f16, 0x1p-16f, n, p[1], gh, s1, 1, NULL, err, sizeof err), 0,
+        "%s", err);
+    cr_assert(!memcmp(p[0], p[1], sizeof p[0]) && !memcmp(m[0], m[1], sizeof m[0]) &&
+              !memcmp(v[0], v[1], sizeof v[0]));
 }
 
 /* ---- the fp32 format and clipping ------------------------------------------------ */
@@ -857,7 +898,8 @@ Test(format, fp32_is_the_plain_step)
     float *a[3] = {st[0][0], st[0][1], st[0][2]};
     void *b[3] = {st[1][0], st[1][1], st[1][2]};
     cr_assert_eq(ob_step_threaded(o, OB_ISA_SCALAR, &h, 1, N, p[0], g, a, 1, err, sizeof err), 0);
-    cr_assert_eq(ob_step_mixed(o, OB_ISA_SCALAR, &h, 1, &f, 1.0f, N, p[1], g, b, 1, NULL, err, sizeof err), 0);
+    cr_assert_eq(ob_step_mixed(o, OB_ISA_SCALAR, &h, 1, &f, 1.0f, N, p[1], g, b, 1, NULL, err, sizeof err),
+                 0);
     cr_assert(!memcmp(p, p[1], sizeof p[0]) && !memcmp(st[0], st[1], sizeof st[0]));
 }
 
@@ -880,8 +922,8 @@ Test(clip, value_with_every_format_norm_with_f32_gradients)
             mbuf b;
             mbuf_alloc(&b, &fmts[fi], 10, 0);
             char err[256];
-            cr_assert_eq(ob_step_mixed(o, OB_ISA_SCALAR, &h, 1, &fmts[fi], inv_scale_of(&fmts[fi]), 10, b.p, b.g, b.st,
-                                       1, NULL, err, sizeof err),
+            cr_assert_eq(ob_step_mixed(o, OB_ISA_SCALAR, &h, 1, &fmts[fi], inv_scale_of(&fmts[fi]), 10, b.p,
+                                       b.g, b.st, 1, NULL, err, sizeof err),
                          -1);
             cr_assert(strstr(err, "clip_norm needs f32 gradients"), "%s", err);
             mbuf_free(&b);
@@ -894,9 +936,12 @@ Test(clip, value_with_every_format_norm_with_f32_gradients)
 
 Test(format, presets_and_bytes)
 {
-    static const struct { const char *name; size_t adam_bytes; } want[] = {
+    static const struct {
+        const char *name;
+        size_t adam_bytes;
+    } want[] = {
         {"fp32", 28}, {"bf16-state", 20}, {"bf16-params", 24}, {"bf16-params-sr", 24},
-        {"bf16", 14}, {"bf16-sr", 14}, {"fp16-grads", 28},
+        {"bf16", 14}, {"bf16-sr", 14},    {"fp16-grads", 28},
     };
     const ob_optimizer *o = ob_optimizer_find("adam");
     ob_hparams h;
@@ -912,8 +957,8 @@ Test(format, presets_and_bytes)
     }
     ob_format f;
     char err[256], d[128];
-    cr_assert_eq(ob_format_parse("state=bf16,round=sr,param=bf16,grad=f16,seed=0x10", &f, err, sizeof err), 0, "%s",
-                 err);
+    cr_assert_eq(ob_format_parse("state=bf16,round=sr,param=bf16,grad=f16,seed=0x10", &f, err, sizeof err), 0,
+                 "%s", err);
     ob_format_describe(&f, d, sizeof d);
     cr_assert_str_eq(d, "param=bf16,grad=f16,state=bf16,round=sr,seed=16");
     cr_assert_eq(ob_mixed_state_bytes(o, &h, &f), 4);
@@ -924,7 +969,9 @@ Test(format, presets_and_bytes)
 
 Test(format, bad_specs_rejected_with_the_bad_part_named)
 {
-    static const struct { const char *spec, *msg; } bad[] = {
+    static const struct {
+        const char *spec, *msg;
+    } bad[] = {
         {"", "empty format"},
         {"bf17", "unknown preset 'bf17'"},
         {"param=f16", "'param=f16': parameters are stored as f32 or bf16"},
@@ -964,19 +1011,25 @@ Test(format, bad_step_arguments_touch_nothing)
     mbuf_alloc(&c, &f16, 50, 0);
     static const float scales[] = {0.3f, 0.0f, -0.5f, INFINITY, NAN, 0x1p25f, 0x1p-70f};
     for (size_t i = 0; i < sizeof scales / sizeof scales[0]; i++) {
-        cr_assert_eq(ob_step_mixed(o, OB_ISA_SCALAR, &h, 1, &f16, scales[i], 50, b.p, b.g, b.st, 1, NULL, err, sizeof err),
+        cr_assert_eq(ob_step_mixed(o, OB_ISA_SCALAR, &h, 1, &f16, scales[i], 50, b.p, b.g, b.st, 1, NULL, err,
+                                   sizeof err),
                      -1, "inverse loss scale %g accepted", (double)scales[i]);
         cr_assert(strstr(err, "power of two"), "%s", err);
     }
-    cr_assert_eq(ob_step_mixed(o, OB_ISA_SCALAR, &h, 1, &bf, 0.5f, 50, b.p, b.g, b.st, 1, NULL, err, sizeof err), -1);
+    cr_assert_eq(
+        ob_step_mixed(o, OB_ISA_SCALAR, &h, 1, &bf, 0.5f, 50, b.p, b.g, b.st, 1, NULL, err, sizeof err), -1);
     cr_assert(strstr(err, "only used with fp16 gradients"), "%s", err);
     void *missing[3] = {b.st[0], NULL, NULL};
-    cr_assert_eq(ob_step_mixed(o, OB_ISA_SCALAR, &h, 1, &f16, 1.0f, 50, b.p, b.g, missing, 1, NULL, err, sizeof err), -1);
+    cr_assert_eq(
+        ob_step_mixed(o, OB_ISA_SCALAR, &h, 1, &f16, 1.0f, 50, b.p, b.g, missing, 1, NULL, err, sizeof err),
+        -1);
     cr_assert(strstr(err, "exp_avg_sq"), "%s", err);
-    cr_assert_eq(ob_step_mixed(o, OB_ISA_SCALAR, &h, 0, &f16, 1.0f, 50, b.p, b.g, b.st, 1, NULL, err, sizeof err), -1);
+    cr_assert_eq(
+        ob_step_mixed(o, OB_ISA_SCALAR, &h, 0, &f16, 1.0f, 50, b.p, b.g, b.st, 1, NULL, err, sizeof err), -1);
     for (int k = 0; k < 2 + OB_MAX_STATE; k++) cr_assert_eq(mbuf_diff(&b, &c, k), 50);
-    cr_assert_eq(ob_step_mixed(o, OB_ISA_SCALAR, &h, 1, &bf, 1.0f, 0, NULL, NULL, NULL, 1, NULL, err, sizeof err), 0,
-                 "n = 0 must be a no-op: %s", err);
+    cr_assert_eq(
+        ob_step_mixed(o, OB_ISA_SCALAR, &h, 1, &bf, 1.0f, 0, NULL, NULL, NULL, 1, NULL, err, sizeof err), 0,
+        "n = 0 must be a no-op: %s", err);
     mbuf_free(&b);
     mbuf_free(&c);
 }

@@ -19,15 +19,16 @@
  * n elements, from zero state (or `st0`, n per state array, when given),
  * with gradient row t-1 of g at step t, on ISA isa.  p is updated in
  * place; the final state is copied to `st_out` when given. */
-static void run(const char *name, ob_isa isa, const char *const *sets, size_t nsets, uint64_t steps,
-                size_t n, float *p, const float *g, const float *st0, float *st_out)
+static void run(const char *name, ob_isa isa, const char *const *sets, size_t nsets, uint64_t steps, size_t n,
+                float *p, const float *g, const float *st0, float *st_out)
 {
     const ob_optimizer *o = ob_optimizer_find(name);
     cr_assert(o != NULL, "no optimizer %s", name);
     ob_hparams h;
     ob_hparams_default(o, &h);
     char err[256];
-    for (size_t i = 0; i < nsets; i++) cr_assert_eq(ob_hparam_set(o, &h, sets[i], err, sizeof err), 0, "%s", err);
+    for (size_t i = 0; i < nsets; i++)
+        cr_assert_eq(ob_hparam_set(o, &h, sets[i], err, sizeof err), 0, "%s", err);
     float *st[OB_MAX_STATE] = {0};
     for (size_t k = 0; k < o->n_state; k++) {
         st[k] = calloc(n, sizeof(float));
@@ -45,8 +46,7 @@ static void run(const char *name, ob_isa isa, const char *const *sets, size_t ns
     for (ob_isa isa = OB_ISA_SCALAR; isa < OB_ISA_COUNT; isa = (ob_isa)(isa + 1)) \
         if (ob_isa_supported(isa))
 
-#define ULP_CLOSE(got, want, ulps, ...) \
-    cr_assert(ieee_ulp_eq(flt, (got), (float)(want), ulps), __VA_ARGS__)
+#define ULP_CLOSE(got, want, ulps, ...) cr_assert(ieee_ulp_eq(flt, (got), (float)(want), ulps), __VA_ARGS__)
 
 /* ---- Lion (Chen et al. 2023, Alg. 2) ----------------------------------- */
 
@@ -57,12 +57,13 @@ Test(lion, first_step_is_minus_lr_sign_g)
 {
     const float g[7] = {3.0f, -0.5f, 0.0f, -0.0f, 1e-30f, -7e3f, NAN};
     const float p0[7] = {1.0f, 1.0f, -0.0f, 2.0f, -2.0f, 0.0f, 1.0f};
-    FOR_EACH_ISA(isa) {
+    FOR_EACH_ISA(isa)
+    {
         for (int decay = 0; decay < 2; decay++) {
             float p[7], m[7];
             memcpy(p, p0, sizeof p);
-            run("lion", isa, (const char *[]){"lr=0.01", decay ? "weight_decay=0.5" : "weight_decay=0"}, 2, 1, 7,
-                p, g, NULL, m);
+            run("lion", isa, (const char *[]){"lr=0.01", decay ? "weight_decay=0.5" : "weight_decay=0"}, 2, 1,
+                7, p, g, NULL, m);
             for (int i = 0; i < 6; i++) {
                 float sg = g[i] > 0 ? 1.0f : g[i] < 0 ? -1.0f : 0.0f;
                 float want = (decay ? p0[i] * (float)(1 - 0.01 * 0.5) : p0[i]) - 0.01f * sg;
@@ -70,7 +71,8 @@ Test(lion, first_step_is_minus_lr_sign_g)
                           (double)want);
                 ULP_CLOSE(m[i], 0.01 * g[i], 1, "%s lion m[%d] = %a", ob_isa_name(isa), i, (double)m[i]);
             }
-            cr_assert(signbit(p[2]) && p[2] == 0, "%s: sign(0) must leave p = -0 unchanged", ob_isa_name(isa));
+            cr_assert(signbit(p[2]) && p[2] == 0, "%s: sign(0) must leave p = -0 unchanged",
+                      ob_isa_name(isa));
             cr_assert(isnan(p[6]) && isnan(m[6]), "%s: sign(NaN) must propagate NaN", ob_isa_name(isa));
         }
     }
@@ -82,7 +84,8 @@ Test(lion, first_step_is_minus_lr_sign_g)
 Test(lion, sign_of_interpolated_momentum)
 {
     const float g[1] = {-1.0f}, m0[1] = {0.5f};
-    FOR_EACH_ISA(isa) {
+    FOR_EACH_ISA(isa)
+    {
         float p = 0.25f, m;
         run("lion", isa, (const char *[]){"lr=0.125"}, 1, 1, 1, &p, g, m0, &m);
         cr_assert_eq(p, 0.125f, "%s: p = %a", ob_isa_name(isa), (double)p);
@@ -98,7 +101,8 @@ Test(lion, sign_of_interpolated_momentum)
 Test(adamax, first_two_steps)
 {
     const float g[2 * 3] = {2.0f, -1e-3f, 5e4f, 0.5f, 1e-4f, -1.0f};
-    FOR_EACH_ISA(isa) {
+    FOR_EACH_ISA(isa)
+    {
         float p[3] = {0.5f, 0.5f, 0.5f};
         run("adamax", isa, (const char *[]){"lr=0.1", "eps=1e-3"}, 2, 1, 3, p, g, NULL, NULL);
         for (int i = 0; i < 3; i++)
@@ -151,7 +155,8 @@ Test(radam, unrectified_steps_are_sgd_then_rectified)
     enum { T = 6 };
     float g[T];
     for (int t = 0; t < T; t++) g[t] = 0.5f;
-    FOR_EACH_ISA(isa) {
+    FOR_EACH_ISA(isa)
+    {
         for (int t = 1; t <= T; t++) {
             float p = 1.0f;
             run("radam", isa, (const char *[]){"lr=0.01", "eps=0.25"}, 2, (uint64_t)t, 1, &p, g, NULL, NULL);
@@ -162,8 +167,8 @@ Test(radam, unrectified_steps_are_sgd_then_rectified)
                 double adam_eps = 1.0 - 0.01 * 0.5 * 5 - 0.01 * 0.5 * r6 / (0.5 + 0.25);
                 cr_assert(fabs(p - adam_eps) > 1e-4, "eps placed as in Adam");
             }
-            ULP_CLOSE(p, want, 8, "%s radam after %d steps: %.9g, expected %.9g", ob_isa_name(isa), t, (double)p,
-                      want);
+            ULP_CLOSE(p, want, 8, "%s radam after %d steps: %.9g, expected %.9g", ob_isa_name(isa), t,
+                      (double)p, want);
         }
     }
 }
@@ -183,12 +188,13 @@ Test(nadam, first_step_by_hand)
     const double want[2] = {0.9894354824277365, 1.0105645177307312};
     cr_assert(ieee_ulp_eq(dbl, ob_ref_nadam_mu(0.9, 0.004, 1), 0.45007347359129607, 8));
     cr_assert(ieee_ulp_eq(dbl, ob_ref_nadam_mu(0.9, 0.004, 2), 0.4501469351862175, 8));
-    FOR_EACH_ISA(isa) {
+    FOR_EACH_ISA(isa)
+    {
         float p[2] = {1.0f, 1.0f};
         run("nadam", isa, (const char *[]){"lr=0.01"}, 1, 1, 2, p, g, NULL, NULL);
         for (int i = 0; i < 2; i++)
-            ULP_CLOSE(p[i], want[i], 4, "%s nadam p[%d] = %.9g, expected %.17g", ob_isa_name(isa), i, (double)p[i],
-                      want[i]);
+            ULP_CLOSE(p[i], want[i], 4, "%s nadam p[%d] = %.9g, expected %.17g", ob_isa_name(isa), i,
+                      (double)p[i], want[i]);
     }
 }
 
@@ -238,7 +244,7 @@ Test(validation_new, decoupled_decay_factor_must_stay_positive)
         ob_hparams_default(o, &h);
         h.lr = 2;
         h.weight_decay = 1;
-        h.decoupled_wd = 1;  /* Lion's decay is always decoupled */
+        h.decoupled_wd = 1; /* Lion's decay is always decoupled */
         cr_assert_eq(ob_validate(o, &h, err, sizeof err), -1, "%s accepted lr*wd = 2", names[k]);
         cr_assert(strstr(err, "weight_decay") != NULL, "%s", err);
         h.decoupled_wd = 0;

@@ -61,13 +61,15 @@ Test(load, each_bad_plugin_has_its_code_and_message)
         {"not_a_plugin.so", OB_PLUGIN_E_NOT_SO, "not a loadable shared object"},
         {"bad_no_symbol.so", OB_PLUGIN_E_NO_SYMBOL, "no symbol optbench_plugin_register"},
         {"bad_wrong_abi.so", OB_PLUGIN_E_ABI, "built for plugin ABI 2; this optbench implements 1"},
-        {"bad_unknown_optimizer.so", OB_PLUGIN_E_OPTIMIZER, "kernel 'fixture' claims unknown optimizer 'adamx'"},
+        {"bad_unknown_optimizer.so", OB_PLUGIN_E_OPTIMIZER,
+         "kernel 'fixture' claims unknown optimizer 'adamx'"},
         {"bad_bad_layout.so", OB_PLUGIN_E_LAYOUT,
          "kernel 'fixture' declares 2 state arrays; adamw has 3 (exp_avg, exp_avg_sq, max_exp_avg_sq)"},
         {"bad_bad_dtype.so", OB_PLUGIN_E_LAYOUT, "state array 'exp_avg_sq' has dtype 1; only fp32 (0)"},
         {"bad_no_step.so", OB_PLUGIN_E_NO_STEP, "kernel 'fixture' has no step function"},
         {"bad_duplicate.so", OB_PLUGIN_E_DUPLICATE, "two kernels are named 'fixture'"},
-        {"bad_unknown_hparam.so", OB_PLUGIN_E_HPARAM, "kernel 'fixture' honours 'momentum', which adamw does not"},
+        {"bad_unknown_hparam.so", OB_PLUGIN_E_HPARAM,
+         "kernel 'fixture' honours 'momentum', which adamw does not"},
         {"bad_register_fails.so", OB_PLUGIN_E_REGISTER, "optbench_plugin_register returned 3"},
         {"bad_registers_nothing.so", OB_PLUGIN_E_REGISTER, "registered no kernels"},
     };
@@ -75,7 +77,7 @@ Test(load, each_bad_plugin_has_its_code_and_message)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char path[512], err[512] = "";
         snprintf(path, sizeof path, "%s/%s", OB_PLUGIN_DIR, cases[i].file);
-        ob_plugin *pl = (ob_plugin *)&seen;  /* must come back NULL */
+        ob_plugin *pl = (ob_plugin *)&seen; /* must come back NULL */
         int rc = ob_plugin_load(path, &pl, err, sizeof err);
         cr_expect_eq(rc, cases[i].code, "%s: code %d (%s), expected %d (%s); message: %s", cases[i].file, rc,
                      ob_plugin_status_name(rc), cases[i].code, ob_plugin_status_name(cases[i].code), err);
@@ -123,8 +125,9 @@ Test(hparams, only_honoured_keys)
     cr_expect_eq(ob_plugin_hparam_set(k, &h, "lr=0.01", err, sizeof err), 0, "%s", err);
     cr_expect_eq(h.lr, 0.01);
     cr_expect_eq(ob_plugin_hparam_set(k, &h, "amsgrad=1", err, sizeof err), -1);
-    cr_expect(strstr(err, "plain_adamw does not honour 'amsgrad' (honoured: lr, beta1, beta2, eps, weight_decay)"),
-              "%s", err);
+    cr_expect(
+        strstr(err, "plain_adamw does not honour 'amsgrad' (honoured: lr, beta1, beta2, eps, weight_decay)"),
+        "%s", err);
     cr_expect_eq(h.amsgrad, 0, "a refused key leaves h alone");
     cr_expect_eq(ob_plugin_hparam_set(k, &h, "beta1=1.5", err, sizeof err), -1, "ranges still apply");
     cr_expect_eq(ob_plugin_hparams_check(k, &h, err, sizeof err), 0, "%s", err);
@@ -146,8 +149,8 @@ Test(hparams, only_honoured_keys)
 
 /* ---- guarded steps ---------------------------------------------------------- */
 
-static int run_one(const ob_plugin_kernel *k, unsigned flags, size_t n, size_t offset, char *err, size_t errlen,
-                   float *p_after)
+static int run_one(const ob_plugin_kernel *k, unsigned flags, size_t n, size_t offset, char *err,
+                   size_t errlen, float *p_after)
 {
     float *buf = calloc(3 * (n + 16), sizeof(float));
     float *p = buf + offset, *g = buf + (n + 16) + offset, *mom = buf + 2 * (n + 16) + offset;
@@ -178,14 +181,16 @@ Test(guard, write_past_the_end_and_before_the_start)
             cr_expect_str_eq(err, want);
             if (ns[i]) cr_expect_eq(p0, 1.0f, "p must not come back from a step that wrote out of bounds");
             rc = run_one(kernel(pl, "before_start"), OB_PLUGIN_GUARDED, ns[i], off, err, sizeof err, NULL);
-            snprintf(want, sizeof want, "before_start: out-of-bounds write at p[-1] (n = %zu) at step 1", ns[i]);
+            snprintf(want, sizeof want, "before_start: out-of-bounds write at p[-1] (n = %zu) at step 1",
+                     ns[i]);
             cr_expect_eq(rc, -1);
             cr_expect_str_eq(err, want);
         }
     char err[512];
     cr_expect_eq(run_one(kernel(pl, "writes_g"), OB_PLUGIN_GUARDED, 17, 1, err, sizeof err, NULL), -1);
     cr_expect_str_eq(err, "writes_g: write to the read-only gradient at g[8] at step 1");
-    cr_expect_eq(run_one(kernel(pl, "fail_at_2"), OB_PLUGIN_GUARDED, 17, 1, err, sizeof err, NULL), 0, "%s", err);
+    cr_expect_eq(run_one(kernel(pl, "fail_at_2"), OB_PLUGIN_GUARDED, 17, 1, err, sizeof err, NULL), 0, "%s",
+                 err);
     ob_plugin_unload(pl);
 }
 
@@ -204,7 +209,8 @@ Test(lifecycle, init_step_free)
         ob_plugin_case *c = ob_plugin_case_open(k, &h, 5, 3, flags, err, sizeof err);
         cr_assert(c, "%s", err);
         for (uint64_t t = 1; t <= 3; t++)
-            cr_expect_eq(ob_plugin_case_step(c, &h, t, t == 2 ? 4 : 5, p, g, st, err, sizeof err), 0, "%s", err);
+            cr_expect_eq(ob_plugin_case_step(c, &h, t, t == 2 ? 4 : 5, p, g, st, err, sizeof err), 0, "%s",
+                         err);
         cr_expect_eq(ob_plugin_case_step(c, &h, 4, 6, p, g, st, err, sizeof err), -1, "more than opened for");
         cr_expect(strstr(err, "step on 6 elements in a case opened for 5"), "%s", err);
         cr_expect_eq(ob_plugin_case_step(c, &h, 9, 5, p, g, st, err, sizeof err), -1);
@@ -297,7 +303,8 @@ Test(isolate, crash_fails_the_case_and_the_caller_survives)
     ob_hparams_default(sgd, &h);
     float p = 0, g = 1, mom = 0, *st[1] = {&mom};
     char err[256];
-    for (uint64_t t = 1; t <= 8; t++) cr_assert_eq(ob_step(sgd, OB_ISA_SCALAR, &h, t, 1, &p, &g, st, err, sizeof err), 0);
+    for (uint64_t t = 1; t <= 8; t++)
+        cr_assert_eq(ob_step(sgd, OB_ISA_SCALAR, &h, t, 1, &p, &g, st, err, sizeof err), 0);
     cr_expect_eq(ok.p0, p, "the child's result: p0 = %a, ob_step gives %a", (double)ok.p0, (double)p);
     ob_plugin_unload(pl);
 }
@@ -381,7 +388,7 @@ Test(round_trip, optbench_kernels_bit_identical_to_ob_step, .timeout = 600)
                 if (ob_hp_config(k->opt, cfg, &h) != 0) continue;
             } else {
                 ob_hparams_default(k->opt, &h);
-                h.clip_norm = 0.5;  /* clipping goes through the plugin too */
+                h.clip_norm = 0.5; /* clipping goes through the plugin too */
             }
             char name[256];
             ob_hp_config_name(k->opt, &h, name, sizeof name);
@@ -449,12 +456,13 @@ static void plain_adamw_bound(const ob_hparams *h, uint64_t t, double b[3])
 
 /* Worst error per output (p, m, v) as a fraction of the step's bound, and
  * in u*S. */
-static void plain_adamw_agreement(const ob_plugin_kernel *k, const ob_hparams *h, uint64_t seed, double frac[3],
-                                  double worst[3], char *where, size_t wlen)
+static void plain_adamw_agreement(const ob_plugin_kernel *k, const ob_hparams *h, uint64_t seed,
+                                  double frac[3], double worst[3], char *where, size_t wlen)
 {
     const size_t n = AG_N;
     float *f = calloc(5 * n, sizeof(float)), *p = f, *g = f + n, *st[3] = {f + 2 * n, f + 3 * n, f + 4 * n};
-    double *d = calloc(9 * n, sizeof(double)), *pd = d, *gd = d + n, *sd[3] = {d + 2 * n, d + 3 * n, d + 4 * n};
+    double *d = calloc(9 * n, sizeof(double)), *pd = d, *gd = d + n,
+           *sd[3] = {d + 2 * n, d + 3 * n, d + 4 * n};
     double *scale[4] = {d + 5 * n, d + 6 * n, d + 7 * n, d + 8 * n};
     cr_assert(f && d);
     ob_rng rng;
@@ -489,9 +497,10 @@ static void plain_adamw_agreement(const ob_plugin_kernel *k, const ob_hparams *h
             if (e > worst[j]) worst[j] = e;
             if (e / b[j] > frac[j]) {
                 frac[j] = e / b[j];
-                snprintf(where, wlen, "step %llu: %s[%zu] = %.9g vs reference %.17g (S = %.6g): %.3f u*S, bound %.3f",
-                         (unsigned long long)t, j ? k->opt->state_names[j - 1] : "p", at, (double)kx[at], rx[at],
-                         scale[j][at], e, b[j]);
+                snprintf(where, wlen,
+                         "step %llu: %s[%zu] = %.9g vs reference %.17g (S = %.6g): %.3f u*S, bound %.3f",
+                         (unsigned long long)t, j ? k->opt->state_names[j - 1] : "p", at, (double)kx[at],
+                         rx[at], scale[j][at], e, b[j]);
             }
         }
     }
@@ -506,7 +515,10 @@ Test(plain_adamw, agreement_within_derived_bound, .timeout = 300)
     const ob_plugin_kernel *k = kernel(pl, "plain_adamw");
     /* torch's defaults; no weight decay; GPT-style beta2 = 0.95; lr 1e-2. */
     static const char *const sets[][4] = {
-        {NULL}, {"weight_decay=0", NULL}, {"beta2=0.95", NULL}, {"lr=0.01", "beta1=0.8", "beta2=0.99"},
+        {NULL},
+        {"weight_decay=0", NULL},
+        {"beta2=0.95", NULL},
+        {"lr=0.01", "beta1=0.8", "beta2=0.99"},
     };
     ob_rng rng;
     ob_rng_init(&rng, ob_test_seed() + 17);
@@ -526,9 +538,10 @@ Test(plain_adamw, agreement_within_derived_bound, .timeout = 300)
         }
         for (int j = 0; j < 3; j++)
             cr_expect(frac[j] <= 1, "%s: %s; seed %#llx", cfg, where, (unsigned long long)ob_test_seed());
-        cr_log_info("plain_adamw %s: max error p %.2f, exp_avg %.2f, exp_avg_sq %.2f u*S (bounds over %d steps: "
-                    "%.1f, %.1f, %.1f; optbench's adamw: %g)",
-                    cfg, worst[0], worst[1], worst[2], AG_STEPS, bmax[0], bmax[1], bmax[2], k->opt->agree_bound);
+        cr_log_info(
+            "plain_adamw %s: max error p %.2f, exp_avg %.2f, exp_avg_sq %.2f u*S (bounds over %d steps: "
+            "%.1f, %.1f, %.1f; optbench's adamw: %g)",
+            cfg, worst[0], worst[1], worst[2], AG_STEPS, bmax[0], bmax[1], bmax[2], k->opt->agree_bound);
     }
     /* The declared bound covers torch's betas at every step. */
     ob_hparams h;

@@ -37,11 +37,11 @@ static size_t fill_names(void)
 
 /* A test run once per catalog entry (a ParameterizedTest over the names);
  * the body sees the entry as p->name. */
-#define FOR_EACH_ENTRY(test)                                      \
-    ParameterizedTestParameters(catalog, test)                    \
-    {                                                             \
-        return cr_make_param_array(pname, names, fill_names());   \
-    }                                                             \
+#define FOR_EACH_ENTRY(test) \
+    ParameterizedTestParameters(catalog, test) \
+    { \
+        return cr_make_param_array(pname, names, fill_names()); \
+    } \
     ParameterizedTest(pname *p, catalog, test)
 
 /* Creates `name` with the test configuration (generated data where the
@@ -54,8 +54,7 @@ static ob_problem *make(const char *name, pt_config *pc)
     ob_problem *pb = NULL;
     char err[512] = "";
     int rc = ob_problem_create(name, &pc->cfg, &pb, err, sizeof err);
-    cr_assert(rc == 0 && pb, "%s: create failed: %s (seed %llu)", name, err,
-              (unsigned long long)pt_seed());
+    cr_assert(rc == 0 && pb, "%s: create failed: %s (seed %llu)", name, err, (unsigned long long)pt_seed());
     return pb;
 }
 
@@ -71,8 +70,7 @@ static void fd_params(const char *name, double *h, double *tol)
 {
     *h = 1e-3;
     *tol = 1e-6;
-    if (strcmp(name, "fmnist_mlp") == 0)
-        *h = 1e-6;
+    if (strcmp(name, "fmnist_mlp") == 0) *h = 1e-6;
 }
 
 FOR_EACH_ENTRY(gradient_matches_finite_differences)
@@ -90,14 +88,14 @@ FOR_EACH_ENTRY(gradient_matches_finite_differences)
          * least 0.1 absolute so that x0 = 0 entries move too). */
         for (size_t i = 0; i < n; i++) {
             double s = k ? 0.1 * fmax(1.0, fabs(pb->x0[i])) : 0.0;
-            if (strncmp(p->name, "fmnist_", 7) == 0)
-                s *= 0.1;
+            if (strncmp(p->name, "fmnist_", 7) == 0) s *= 0.1;
             x[i] = pb->x0[i] + s * (2.0 * pt_uniform(&r) - 1.0);
         }
         ob_problem_project(pb, x);
         uint64_t t = 1 + (uint64_t)k * 7;
         double e = pt_grad_check(pb, x, t, h, 24, &r, &where);
-        cr_expect(e <= tol, "%s: gradient vs finite differences: relative error %.3g > %.1g at %s, "
+        cr_expect(e <= tol,
+                  "%s: gradient vs finite differences: relative error %.3g > %.1g at %s, "
                   "coordinate %zu, t = %llu (seed %llu)",
                   p->name, e, tol, k ? "a random point" : "x0", where, (unsigned long long)t,
                   (unsigned long long)pt_seed());
@@ -121,15 +119,13 @@ FOR_EACH_ENTRY(entry_is_consistent)
         cr_assert(isfinite(pb->x0[i]), "%s: x0[%zu] = %g", p->name, i, pb->x0[i]);
     if (pb->has_box)
         for (size_t i = 0; i < pb->n; i++)
-            cr_expect(pb->x0[i] >= pb->box_lo && pb->x0[i] <= pb->box_hi, "%s: x0 outside the box",
-                      p->name);
+            cr_expect(pb->x0[i] >= pb->box_lo && pb->x0[i] <= pb->box_hi, "%s: x0 outside the box", p->name);
     double f0 = pb->loss(pb, pb->x0, 1);
     cr_assert(isfinite(f0), "%s: loss(x0) = %g", p->name, f0);
     double *g = malloc(pb->n * sizeof *g);
     double e0 = pb->eval(pb, pb->x0, g, 1), e1 = pb->eval(pb, pb->x0, NULL, 1);
     cr_expect(e0 == e1, "%s: eval with and without a gradient differ: %.17g vs %.17g", p->name, e0, e1);
-    for (size_t i = 0; i < pb->n; i++)
-        cr_assert(isfinite(g[i]), "%s: grad(x0)[%zu] = %g", p->name, i, g[i]);
+    for (size_t i = 0; i < pb->n; i++) cr_assert(isfinite(g[i]), "%s: grad(x0)[%zu] = %g", p->name, i, g[i]);
     if (!s->stochastic && strcmp(s->family, "online") && strcmp(s->family, "nonstationary")) {
         /* Deterministic: t plays no part, and loss == eval. */
         cr_expect(pb->eval(pb, pb->x0, NULL, 12345) == e0, "%s: depends on t", p->name);
@@ -153,8 +149,8 @@ FOR_EACH_ENTRY(entry_is_consistent)
 
 Test(catalog, table_is_well_formed)
 {
-    static const char *families[] = {"mgh", "classic", "quadratic", "nonstationary", "sparse", "ml",
-                                     "online"};
+    static const char *families[] = {"mgh",    "classic", "quadratic", "nonstationary",
+                                     "sparse", "ml",      "online"};
     cr_assert(ob_problem_count >= 38, "only %zu entries", ob_problem_count);
     size_t mgh = 0;
     for (size_t i = 0; i < ob_problem_count; i++) {
@@ -172,17 +168,16 @@ Test(catalog, table_is_well_formed)
         cr_expect(ob_problem_find(s->name) == s, "%s: find", s->name);
         cr_expect(s->default_lr > 0 && s->default_lr <= 1, "%s: default_lr %g", s->name, s->default_lr);
         /* The default suite must be fast. */
-        cr_expect(s->default_steps >= 100 && s->default_steps <= 3030, "%s: default_steps %llu",
-                  s->name, (unsigned long long)s->default_steps);
+        cr_expect(s->default_steps >= 100 && s->default_steps <= 3030, "%s: default_steps %llu", s->name,
+                  (unsigned long long)s->default_steps);
         if (strcmp(s->family, "ml") == 0 && s->stochastic)
             cr_expect(s->default_steps <= 500, "%s: default_steps %llu", s->name,
                       (unsigned long long)s->default_steps);
         cr_expect(s->stochastic ? s->default_batch >= 1 : s->default_batch == 0, "%s: default_batch",
                   s->name);
-        cr_expect(s->min_n >= 1 && s->default_n >= s->min_n, "%s: n %zu min %zu", s->name,
-                  s->default_n, s->min_n);
-        if (!s->n_user)
-            cr_expect(s->min_n == s->default_n, "%s: fixed n but min_n %zu", s->name, s->min_n);
+        cr_expect(s->min_n >= 1 && s->default_n >= s->min_n, "%s: n %zu min %zu", s->name, s->default_n,
+                  s->min_n);
+        if (!s->n_user) cr_expect(s->min_n == s->default_n, "%s: fixed n but min_n %zu", s->name, s->min_n);
     }
     cr_expect(mgh >= 18, "only %zu MGH functions", mgh);
     cr_expect(ob_problem_find("no_such_problem") == NULL);
@@ -192,8 +187,7 @@ Test(catalog, table_is_well_formed)
 FOR_EACH_ENTRY(stochastic_batches_depend_only_on_seed_and_t)
 {
     const ob_problem_spec *s = ob_problem_find(p->name);
-    if (!s->stochastic)
-        return; /* nothing to sample: deterministic entries pass vacuously */
+    if (!s->stochastic) return; /* nothing to sample: deterministic entries pass vacuously */
     pt_config pa, pbc, pc3;
     ob_problem *a = make(p->name, &pa), *b = make(p->name, &pbc);
     pc3 = pa;
@@ -201,14 +195,12 @@ FOR_EACH_ENTRY(stochastic_batches_depend_only_on_seed_and_t)
     double *x = malloc(n * sizeof *x), *ga = malloc(n * sizeof *ga), *gb = malloc(n * sizeof *gb);
     pt_rng r;
     pt_rng_init(&r, pt_seed());
-    for (size_t i = 0; i < n; i++)
-        x[i] = a->x0[i] + 0.01 * (2.0 * pt_uniform(&r) - 1.0);
+    for (size_t i = 0; i < n; i++) x[i] = a->x0[i] + 0.01 * (2.0 * pt_uniform(&r) - 1.0);
     ob_problem_project(a, x);
     /* Sequential on a, out of order (across epochs too) on b: same values. */
     static const uint64_t ts[] = {1, 2, 3, 4, 5, 1000003, 17};
     double fa[7];
-    for (int k = 0; k < 7; k++)
-        fa[k] = a->eval(a, x, NULL, ts[k]);
+    for (int k = 0; k < 7; k++) fa[k] = a->eval(a, x, NULL, ts[k]);
     for (int k = 6; k >= 0; k--) {
         double f = b->eval(b, x, gb, ts[k]);
         a->eval(a, x, ga, ts[k]);
@@ -221,8 +213,7 @@ FOR_EACH_ENTRY(stochastic_batches_depend_only_on_seed_and_t)
     if (strcmp(p->name, "amsgrad_stochastic") != 0) {
         a->eval(a, x, ga, 1);
         a->eval(a, x, gb, 2);
-        cr_expect(memcmp(ga, gb, n * sizeof *ga) != 0, "%s: steps 1 and 2 give the same gradient",
-                  p->name);
+        cr_expect(memcmp(ga, gb, n * sizeof *ga) != 0, "%s: steps 1 and 2 give the same gradient", p->name);
         /* A different seed gives a different sample. */
         ob_problem *c = NULL;
         char err[256];
@@ -251,8 +242,7 @@ static void expect_reject(const char *name, const ob_problem_config *cfg, const 
     cr_expect(rc == -1 && pb == NULL, "%s: a bad configuration was accepted", name);
     cr_expect(strstr(err, need1) != NULL && (!need2 || strstr(err, need2) != NULL),
               "%s: message '%s' lacks '%s' / '%s'", name, err, need1, need2 ? need2 : "");
-    if (rc == 0)
-        ob_problem_destroy(pb);
+    if (rc == 0) ob_problem_destroy(pb);
 }
 
 FOR_EACH_ENTRY(create_rejects_bad_configurations)
@@ -336,28 +326,27 @@ Test(catalog, rejects_bad_values_and_names)
 FOR_EACH_ENTRY(user_dimension_from_min_to_1e7)
 {
     const ob_problem_spec *s = ob_problem_find(p->name);
-    if (!s->n_user)
-        return; /* fixed dimension: covered by the other per-entry tests */
+    if (!s->n_user) return; /* fixed dimension: covered by the other per-entry tests */
     size_t sizes[3] = {s->min_n, 2, 10000000};
     for (int k = 0; k < 3; k++) {
         size_t n = sizes[k];
-        size_t mult = strcmp(p->name, "mgh_ext_powell") == 0 ? 4 : strcmp(p->name, "mgh_ext_rosenbrock") == 0 ? 2 : 1;
-        if (n < s->min_n || n % mult)
-            continue;
+        size_t mult = strcmp(p->name, "mgh_ext_powell") == 0       ? 4
+                      : strcmp(p->name, "mgh_ext_rosenbrock") == 0 ? 2
+                                                                   : 1;
+        if (n < s->min_n || n % mult) continue;
         ob_problem_config cfg = {.n = n, .seed = pt_seed()};
         ob_problem *pb = NULL;
         char err[256] = "";
-        cr_assert(ob_problem_create(p->name, &cfg, &pb, err, sizeof err) == 0, "%s n = %zu: %s",
-                  p->name, n, err);
+        cr_assert(ob_problem_create(p->name, &cfg, &pb, err, sizeof err) == 0, "%s n = %zu: %s", p->name, n,
+                  err);
         cr_assert(pb->n == n);
         double *g = malloc(n * sizeof *g);
         cr_assert(g != NULL);
         double f = pb->eval(pb, pb->x0, g, 3);
         int finite = isfinite(f);
-        for (size_t i = 0; i < n; i++)
-            finite &= isfinite(g[i]) != 0;
-        cr_expect(finite, "%s n = %zu: f(x0) = %g or its gradient is not finite (seed %llu)", p->name,
-                  n, f, (unsigned long long)pt_seed());
+        for (size_t i = 0; i < n; i++) finite &= isfinite(g[i]) != 0;
+        cr_expect(finite, "%s n = %zu: f(x0) = %g or its gradient is not finite (seed %llu)", p->name, n, f,
+                  (unsigned long long)pt_seed());
         if (pb->xstar && n <= 2) {
             double fs = pb->loss(pb, pb->xstar, 3);
             cr_expect(fabs(fs - pb->fstar) <= 1e-12 * fmax(1.0, fabs(pb->fstar)), "%s n = %zu", p->name, n);

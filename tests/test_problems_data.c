@@ -29,15 +29,13 @@ static int fm_create(const char *name, const char *dir, size_t batch, ob_problem
 
 /* Writes images/labels with the given headers; payload sizes follow the
  * headers unless trunc_* >= 0 (bytes kept, header included). */
-static void write_set(const char *dir, uint32_t magic_i, const uint32_t di[3], uint32_t magic_l,
-                      uint32_t nl, long trunc_i, long trunc_l, unsigned char label_max)
+static void write_set(const char *dir, uint32_t magic_i, const uint32_t di[3], uint32_t magic_l, uint32_t nl,
+                      long trunc_i, long trunc_l, unsigned char label_max)
 {
     size_t bi = (size_t)di[0] * di[1] * di[2];
     unsigned char *img = calloc(bi ? bi : 1, 1), *lab = calloc(nl ? nl : 1, 1);
-    for (size_t i = 0; i < bi; i++)
-        img[i] = (unsigned char)(i * 7);
-    for (uint32_t i = 0; i < nl; i++)
-        lab[i] = (unsigned char)(i % (label_max + 1u));
+    for (size_t i = 0; i < bi; i++) img[i] = (unsigned char)(i * 7);
+    for (uint32_t i = 0; i < nl; i++) lab[i] = (unsigned char)(i % (label_max + 1u));
     char p[512];
     snprintf(p, sizeof p, "%s/train-images-idx3-ubyte.gz", dir);
     cr_assert(pt_write_idx(p, magic_i, di, 3, img, bi, trunc_i) == 0);
@@ -74,8 +72,7 @@ Test(fmnist, small_generated_set_loads_and_evaluates)
     double *g = malloc(pb->n * sizeof *g);
     pb->eval(pb, pb->x0, g, 1);
     double sb = 0.0;
-    for (int c = 0; c < 10; c++)
-        sb += g[7840 + c];
+    for (int c = 0; c < 10; c++) sb += g[7840 + c];
     cr_expect(fabs(sb) < 1e-15, "bias gradients sum to %g", sb);
     free(g);
     ob_problem_destroy(pb);
@@ -88,13 +85,12 @@ Test(fmnist, small_generated_set_loads_and_evaluates)
     cr_expect(isfinite(f) && f > 1.0 && f < 5.0, "MLP initial loss %g", f);
     /* torch.nn.Linear's initialisation bound 1/sqrt(784) for layer 1. */
     double m = 0.0;
-    for (size_t i = 0; i < 784 * 256; i++)
-        m = fmax(m, fabs(pb->x0[i]));
+    for (size_t i = 0; i < 784 * 256; i++) m = fmax(m, fabs(pb->x0[i]));
     cr_expect(m <= 1.0 / 28.0 && m > 0.9 / 28.0, "max |W1| = %g", m);
     ob_problem_destroy(pb);
     /* A batch larger than the data set is refused. */
-    cr_expect(fm_create("fmnist_logreg", dir, 301, &pb, err, sizeof err) == -1 && strstr(err, "301"),
-              "%s", err);
+    cr_expect(fm_create("fmnist_logreg", dir, 301, &pb, err, sizeof err) == -1 && strstr(err, "301"), "%s",
+              err);
 }
 
 Test(fmnist, missing_package_names_what_to_install)
@@ -114,7 +110,13 @@ Test(fmnist, bad_headers_are_errors)
         unsigned char label_max;
         const char *need1, *need2;
     } cases[] = {
-        {"image magic", 0x801, {50, 28, 28}, 0x801, 50, 9, "train-images-idx3-ubyte.gz",
+        {"image magic",
+         0x801,
+         {50, 28, 28},
+         0x801,
+         50,
+         9,
+         "train-images-idx3-ubyte.gz",
          "magic number 0x00000801"},
         {"label magic", 0x803, {50, 28, 28}, 0x803, 50, 9, "train-labels-idx1-ubyte.gz", "magic"},
         {"27 rows", 0x803, {50, 27, 28}, 0x801, 50, 9, "dimension 2 is 27", "expected 28"},
@@ -193,8 +195,7 @@ Test(fmnist, real_package_when_installed)
     double *g = malloc(pb->n * sizeof *g), sb[10] = {0};
     for (uint64_t t = 1; t <= 468; t++) {
         pb->eval(pb, pb->x0, g, t);
-        for (int c = 0; c < 10; c++)
-            sb[c] += g[7840 + c] / 468.0;
+        for (int c = 0; c < 10; c++) sb[c] += g[7840 + c] / 468.0;
     }
     for (int c = 0; c < 10; c++)
         cr_expect(fabs(sb[c]) < 96.0 / 59904.0, "class %d: mean bias gradient %g", c, sb[c]);
@@ -241,7 +242,9 @@ Test(heart, parses_libsvm_plain_and_gzipped)
 
 Test(heart, malformed_files_are_errors)
 {
-    static const struct { const char *text, *need; } bad[] = {
+    static const struct {
+        const char *text, *need;
+    } bad[] = {
         {"+1 1:0.5\n2 1:0.1\n", "line 2: the label must be +1 or -1"},
         {"+1 2:0.5 1:0.1\n", "increasing idx"},
         {"+1 14:0.5\n", "increasing idx in 1..13"},
@@ -282,8 +285,7 @@ Test(heart, malformed_files_are_errors)
 
 Test(heart, real_file_when_installed)
 {
-    if (access(HEART_REAL, R_OK) != 0)
-        cr_skip_test("liblinear-tools is not installed");
+    if (access(HEART_REAL, R_OK) != 0) cr_skip_test("liblinear-tools is not installed");
     ob_problem *pb;
     char err[512];
     cr_assert(heart_create(HEART_REAL, NULL, &pb, err, sizeof err) == 0, "%s", err);
@@ -291,8 +293,7 @@ Test(heart, real_file_when_installed)
     cr_assert(pb->has_fstar && pb->xstar);
     double g[14];
     pb->eval(pb, pb->xstar, g, 1);
-    for (int j = 0; j < 14; j++)
-        cr_expect(fabs(g[j]) < 1e-12, "grad f(x*)[%d] = %g", j, g[j]);
+    for (int j = 0; j < 14; j++) cr_expect(fabs(g[j]) < 1e-12, "grad f(x*)[%d] = %g", j, g[j]);
     cr_expect(pb->fstar > 0.2 && pb->fstar < log(2.0), "f* = %g", pb->fstar);
     ob_problem_destroy(pb);
 }

@@ -20,7 +20,9 @@
 static ob_problem *create_n(const char *name, size_t n, const char *param)
 {
     const char *ps[1] = {param};
-    ob_problem_config cfg = {.n = n, .seed = pt_seed(), .params = param ? ps : NULL,
+    ob_problem_config cfg = {.n = n,
+                             .seed = pt_seed(),
+                             .params = param ? ps : NULL,
                              .n_params = param ? 1 : 0};
     ob_problem *pb = NULL;
     char err[256] = "";
@@ -52,7 +54,10 @@ static int agrees_printed(double v, double printed, int sig)
  * the residuals, squared; f0_published holds exactly these. */
 Test(mgh, f_x0_matches_minpack)
 {
-    static const struct { const char *name; double norm; } tab[] = {
+    static const struct {
+        const char *name;
+        double norm;
+    } tab[] = {
         {"mgh_rosenbrock", 4.9193495504995}, /* sqrt(24.2) */
         {"mgh_freudenstein_roth", 20.0124960961895},
         {"mgh_jennrich_sampson", 64.5856498144943},
@@ -66,8 +71,8 @@ Test(mgh, f_x0_matches_minpack)
     for (size_t i = 0; i < sizeof tab / sizeof *tab; i++) {
         ob_problem *pb = create_n(tab[i].name, 0, NULL);
         double f0 = f_at(pb, pb->x0);
-        cr_expect(close_rel(sqrt(f0), tab[i].norm, 1e-13), "%s: |r(x0)| = %.15g, MINPACK %.15g",
-                  tab[i].name, sqrt(f0), tab[i].norm);
+        cr_expect(close_rel(sqrt(f0), tab[i].norm, 1e-13), "%s: |r(x0)| = %.15g, MINPACK %.15g", tab[i].name,
+                  sqrt(f0), tab[i].norm);
         cr_expect(close_rel(pb->f0_published, f0, 1e-13), "%s: f0_published %.15g vs f(x0) %.15g",
                   tab[i].name, pb->f0_published, f0);
         ob_problem_destroy(pb);
@@ -81,7 +86,11 @@ Test(mgh, f_x0_matches_minpack)
 /* f(x0) worked out by hand from MGH's definitions (exact arithmetic). */
 Test(mgh, f_x0_by_hand)
 {
-    static const struct { const char *name; size_t n; double f0; } tab[] = {
+    static const struct {
+        const char *name;
+        size_t n;
+        double f0;
+    } tab[] = {
         /* Wood: 10^2*10^2 + 4^2 + 90*10^2 + 4^2 + 10*4^2 + 0 */
         {"mgh_wood", 0, 19192.0},
         /* Beale: 1.5^2 + 2.25^2 + 2.625^2 */
@@ -104,8 +113,8 @@ Test(mgh, f_x0_by_hand)
     for (size_t i = 0; i < sizeof tab / sizeof *tab; i++) {
         ob_problem *pb = create_n(tab[i].name, tab[i].n, NULL);
         double f0 = f_at(pb, pb->x0);
-        cr_expect(close_rel(f0, tab[i].f0, 1e-13), "%s n = %zu: f(x0) = %.17g, expected %.17g",
-                  tab[i].name, pb->n, f0, tab[i].f0);
+        cr_expect(close_rel(f0, tab[i].f0, 1e-13), "%s n = %zu: f(x0) = %.17g, expected %.17g", tab[i].name,
+                  pb->n, f0, tab[i].f0);
         ob_problem_destroy(pb);
     }
     /* Powell badly scaled: f1 = -1, f2 = e^0 + e^-1 - 1.0001. */
@@ -127,27 +136,26 @@ Test(mgh, f_x0_by_hand)
 /* f* as printed by MGH (6 significant digits) and the minimisers. */
 Test(mgh, published_minima)
 {
-    static const struct { const char *name; size_t n; double fstar; } tab[] = {
-        {"mgh_jennrich_sampson", 0, 124.362},
-        {"mgh_bard", 0, 8.21487e-3},
-        {"mgh_gaussian", 0, 1.12793e-8},
-        {"mgh_kowalik_osborne", 0, 3.07506e-4},
-        {"mgh_brown_dennis", 0, 85822.2},
-        {"mgh_biggs_exp6", 0, 5.65565e-3},
-        {"mgh_penalty1", 4, 2.24997e-5},
-        {"mgh_penalty1", 10, 7.08765e-5},
+    static const struct {
+        const char *name;
+        size_t n;
+        double fstar;
+    } tab[] = {
+        {"mgh_jennrich_sampson", 0, 124.362}, {"mgh_bard", 0, 8.21487e-3},
+        {"mgh_gaussian", 0, 1.12793e-8},      {"mgh_kowalik_osborne", 0, 3.07506e-4},
+        {"mgh_brown_dennis", 0, 85822.2},     {"mgh_biggs_exp6", 0, 5.65565e-3},
+        {"mgh_penalty1", 4, 2.24997e-5},      {"mgh_penalty1", 10, 7.08765e-5},
     };
     for (size_t i = 0; i < sizeof tab / sizeof *tab; i++) {
         ob_problem *pb = create_n(tab[i].name, tab[i].n, NULL);
         double fs = f_at(pb, pb->xstar);
-        cr_expect(agrees_printed(fs, tab[i].fstar, 6), "%s n = %zu: f(x*) = %.10g, MGH print %g",
-                  tab[i].name, pb->n, fs, tab[i].fstar);
+        cr_expect(agrees_printed(fs, tab[i].fstar, 6), "%s n = %zu: f(x*) = %.10g, MGH print %g", tab[i].name,
+                  pb->n, fs, tab[i].fstar);
         /* x* is a stationary point. */
         double g[16];
         pb->eval(pb, pb->xstar, g, 1);
         double gmax = 0.0;
-        for (size_t j = 0; j < pb->n; j++)
-            gmax = fmax(gmax, fabs(g[j]));
+        for (size_t j = 0; j < pb->n; j++) gmax = fmax(gmax, fabs(g[j]));
         cr_expect(gmax < 1e-9 * fmax(1.0, fs), "%s: |grad f(x*)| = %g", tab[i].name, gmax);
         ob_problem_destroy(pb);
     }
@@ -171,8 +179,7 @@ Test(mgh, published_minima)
     /* MINPACK's Bard and Kowalik–Osborne minimisers agree with x*. */
     pb = create_n("mgh_bard", 0, NULL);
     const double bard[3] = {0.0824105765758334, 1.1330366534715, 2.34369463894115};
-    for (int j = 0; j < 3; j++)
-        cr_expect(fabs(pb->xstar[j] - bard[j]) < 1e-5 * (1 + fabs(bard[j])));
+    for (int j = 0; j < 3; j++) cr_expect(fabs(pb->xstar[j] - bard[j]) < 1e-5 * (1 + fabs(bard[j])));
     ob_problem_destroy(pb);
 }
 
@@ -191,8 +198,7 @@ Test(mgh, helical_valley_theta_is_mgh_definition)
 Test(classic, known_minima)
 {
     ob_problem *pb = create_n("himmelblau", 0, NULL);
-    static const double others[3][2] = {{-2.805118, 3.131312}, {-3.779310, -3.283186},
-                                        {3.584428, -1.848126}};
+    static const double others[3][2] = {{-2.805118, 3.131312}, {-3.779310, -3.283186}, {3.584428, -1.848126}};
     for (int k = 0; k < 3; k++)
         cr_expect(f_at(pb, others[k]) < 1e-9, "Himmelblau minimum %d: %g", k, f_at(pb, others[k]));
     cr_expect(f_at(pb, pb->x0) == 170.0, "Himmelblau f(0, 0) = 121 + 49");
@@ -254,8 +260,7 @@ Test(quadratic, deep_spectrum_and_minimum)
     }
     /* 90 eigenvalues in (0, 1), 10 in (30, 60). */
     cr_expect(trace > 300.0 && trace < 690.0, "trace %g", trace);
-    for (int i = 0; i < 100; i++)
-        v[i] = 1.0 / (1.0 + i);
+    for (int i = 0; i < 100; i++) v[i] = 1.0 / (1.0 + i);
     double lam = 0.0;
     for (int it = 0; it < 500; it++) {
         pb->eval(pb, v, hv, 1);
@@ -266,8 +271,7 @@ Test(quadratic, deep_spectrum_and_minimum)
         }
         nrm = sqrt(nrm);
         lam = nrm;
-        for (int i = 0; i < 100; i++)
-            v[i] = hv[i] / nrm;
+        for (int i = 0; i < 100; i++) v[i] = hv[i] / nrm;
     }
     cr_expect(lam > 30.0 && lam < 60.0, "largest eigenvalue %g", lam);
     /* With batch 125 an epoch is the whole data set: the mean gradient at
@@ -275,11 +279,9 @@ Test(quadratic, deep_spectrum_and_minimum)
     double mean_g[100] = {0}, mean_f = 0.0;
     for (uint64_t t = 1; t <= 8; t++) {
         mean_f += pb->eval(pb, pb->xstar, hv, t) / 8.0;
-        for (int i = 0; i < 100; i++)
-            mean_g[i] += hv[i] / 8.0;
+        for (int i = 0; i < 100; i++) mean_g[i] += hv[i] / 8.0;
     }
-    for (int i = 0; i < 100; i++)
-        cr_expect(fabs(mean_g[i]) < 1e-12, "mean gradient[%d] = %g", i, mean_g[i]);
+    for (int i = 0; i < 100; i++) cr_expect(fabs(mean_g[i]) < 1e-12, "mean gradient[%d] = %g", i, mean_g[i]);
     cr_expect(close_rel(mean_f, pb->fstar, 1e-12), "epoch mean %.17g vs f* %.17g", mean_f, pb->fstar);
     ob_problem_destroy(pb);
 }
@@ -303,8 +305,7 @@ Test(quadratic, nqm_matches_closed_form)
         memcpy(x, pb->x0, sizeof x);
         for (uint64_t t = 1, k = 0; t <= T; t++) {
             pb->eval(pb, x, g, t);
-            for (int i = 0; i < N; i++)
-                x[i] -= lr * g[i];
+            for (int i = 0; i < N; i++) x[i] -= lr * g[i];
             if (t == checks[k]) {
                 double l = pb->loss(pb, x, t);
                 sum[k] += l;
@@ -312,8 +313,7 @@ Test(quadratic, nqm_matches_closed_form)
                 k++;
             }
         }
-        if (run + 1 < RUNS)
-            ob_problem_destroy(pb);
+        if (run + 1 < RUNS) ob_problem_destroy(pb);
     }
     for (int k = 0; k < 3; k++) {
         double mean = sum[k] / RUNS, var = (sum2[k] - RUNS * mean * mean) / (RUNS - 1);
@@ -383,14 +383,11 @@ Test(sparse, gradients_are_sparse_and_features_power_law)
     cr_expect(worst <= 160 && worst > 0, "non-zeros per step: %zu (seed %llu)", worst,
               (unsigned long long)pt_seed());
     unsigned head = 0, tail = 0, never = 0;
-    for (size_t i = 0; i < 100; i++)
-        head += hits[i];
-    for (size_t i = n - 100; i < n; i++)
-        tail += hits[i];
-    for (size_t i = 0; i < n; i++)
-        never += hits[i] == 0;
-    cr_expect(head > 20 * (tail + 1), "first 100 features hit %u times, last 100 %u (seed %llu)",
-              head, tail, (unsigned long long)pt_seed());
+    for (size_t i = 0; i < 100; i++) head += hits[i];
+    for (size_t i = n - 100; i < n; i++) tail += hits[i];
+    for (size_t i = 0; i < n; i++) never += hits[i] == 0;
+    cr_expect(head > 20 * (tail + 1), "first 100 features hit %u times, last 100 %u (seed %llu)", head, tail,
+              (unsigned long long)pt_seed());
     cr_expect(never > n / 2, "most features are rare: %u of %zu never seen in 300 steps", never, n);
     free(g);
     free(hits);
@@ -455,8 +452,8 @@ Test(rng, philox_known_answers)
     for (int k = 0; k < 3; k++) {
         uint32_t out[4];
         ob_philox4x32_10(ctr[k], key[k], out);
-        cr_expect(memcmp(out, want[k], sizeof out) == 0, "vector %d: %08x %08x %08x %08x", k, out[0],
-                  out[1], out[2], out[3]);
+        cr_expect(memcmp(out, want[k], sizeof out) == 0, "vector %d: %08x %08x %08x %08x", k, out[0], out[1],
+                  out[2], out[3]);
     }
 }
 
@@ -474,8 +471,8 @@ Test(rng, distributions_and_sampler)
         u += ob_philox_uniform(&r);
         below[ob_philox_below(&r, 7)]++;
     }
-    cr_expect(fabs(s / M) < 4 / sqrt(M) && fabs(s2 / M - 1) < 4 * sqrt(2.0 / M), "normal %g %g",
-              s / M, s2 / M);
+    cr_expect(fabs(s / M) < 4 / sqrt(M) && fabs(s2 / M - 1) < 4 * sqrt(2.0 / M), "normal %g %g", s / M,
+              s2 / M);
     cr_expect(fabs(u / M - 0.5) < 4 * sqrt(1.0 / 12 / M), "uniform mean %g", u / M);
     for (int k = 0; k < 7; k++)
         cr_expect(fabs(below[k] / (double)M - 1.0 / 7) < 4 * sqrt(1.0 / 7 * 6 / 7 / M), "below(7) = %d: %u",
@@ -487,12 +484,10 @@ Test(rng, distributions_and_sampler)
         unsigned seen[10] = {0};
         for (uint64_t k = 0; k < 3; k++) {
             const uint32_t *b = ob_pb_sampler_batch(&sm, 1 + 3 * e + k);
-            for (int j = 0; j < 3; j++)
-                seen[b[j]]++;
+            for (int j = 0; j < 3; j++) seen[b[j]]++;
         }
         unsigned once = 0;
-        for (int i = 0; i < 10; i++)
-            once += seen[i] == 1;
+        for (int i = 0; i < 10; i++) once += seen[i] == 1;
         cr_expect(once == 9, "epoch %llu: %u distinct of 9", (unsigned long long)e, once);
     }
     ob_pb_sampler_free(&sm);

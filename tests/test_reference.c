@@ -106,22 +106,25 @@ Test(agreement, broken_kernels_are_caught)
 
 /* ---- closed forms ------------------------------------------------------ */
 
-static void step_all(const char *name, const char *const *sets, size_t nsets, uint64_t steps,
-                     size_t n, float *p, const float *g_per_step /* steps x n */)
+static void step_all(const char *name, const char *const *sets, size_t nsets, uint64_t steps, size_t n,
+                     float *p, const float *g_per_step /* steps x n */)
 {
     const ob_optimizer *o = ob_optimizer_find(name);
     cr_assert(o != NULL);
     ob_hparams h;
     ob_hparams_default(o, &h);
     char err[256];
-    for (size_t i = 0; i < nsets; i++) cr_assert_eq(ob_hparam_set(o, &h, sets[i], err, sizeof err), 0, "%s", err);
+    for (size_t i = 0; i < nsets; i++)
+        cr_assert_eq(ob_hparam_set(o, &h, sets[i], err, sizeof err), 0, "%s", err);
     float *st[OB_MAX_STATE];
     for (size_t k = 0; k < OB_MAX_STATE; k++) {
         st[k] = calloc(n, sizeof(float));
-        for (size_t i = 0; i < n; i++) st[k][i] = k == 0 && !strcmp(name, "adagrad") ? (float)h.initial_accumulator_value : 0;
+        for (size_t i = 0; i < n; i++)
+            st[k][i] = k == 0 && !strcmp(name, "adagrad") ? (float)h.initial_accumulator_value : 0;
     }
     for (uint64_t t = 1; t <= steps; t++)
-        cr_assert_eq(ob_step(o, OB_ISA_SCALAR, &h, t, n, p, g_per_step + (t - 1) * n, st, err, sizeof err), 0, "%s", err);
+        cr_assert_eq(ob_step(o, OB_ISA_SCALAR, &h, t, n, p, g_per_step + (t - 1) * n, st, err, sizeof err), 0,
+                     "%s", err);
     for (size_t k = 0; k < OB_MAX_STATE; k++) free(st[k]);
 }
 
@@ -135,7 +138,8 @@ Test(closed_form, adam_first_step_is_lr_sign_g)
     step_all("adam", (const char *[]){"lr=0.01"}, 1, 1, 4, p, g);
     for (int i = 0; i < 4; i++) {
         float want = p0[i] - 0.01f * (g[i] > 0 ? 1.0f : -1.0f);
-        cr_assert(ieee_ulp_eq(flt, p[i], want, 4), "adam first step p[%d] = %.9g, expected %.9g", i, p[i], want);
+        cr_assert(ieee_ulp_eq(flt, p[i], want, 4), "adam first step p[%d] = %.9g, expected %.9g", i, p[i],
+                  want);
     }
 }
 
@@ -148,7 +152,8 @@ Test(closed_form, adagrad_first_step)
     step_all("adagrad", (const char *[]){"lr=0.1", "eps=1e-10"}, 2, 1, 3, p, g);
     for (int i = 0; i < 3; i++) {
         double want = 0.5 - 0.1 * g[i] / (fabs(g[i]) + 1e-10);
-        cr_assert(ieee_ulp_eq(flt, p[i], (float)want, 4), "adagrad first step p[%d] = %.9g, expected %.9g", i, p[i], want);
+        cr_assert(ieee_ulp_eq(flt, p[i], (float)want, 4), "adagrad first step p[%d] = %.9g, expected %.9g", i,
+                  p[i], want);
     }
 }
 
@@ -160,7 +165,8 @@ Test(closed_form, rmsprop_first_step_magnitude)
     step_all("rmsprop", (const char *[]){"lr=0.01", "alpha=0.99"}, 2, 1, 3, p, g);
     double want = 0.01 / sqrt(1 - 0.99);
     for (int i = 0; i < 3; i++)
-        cr_assert(ieee_ulp_eq(flt, fabsf(p[i]), (float)want, 8), "rmsprop |first step| = %.9g, expected %.9g", fabsf(p[i]), want);
+        cr_assert(ieee_ulp_eq(flt, fabsf(p[i]), (float)want, 8), "rmsprop |first step| = %.9g, expected %.9g",
+                  fabsf(p[i]), want);
 }
 
 /* SGD, momentum 0.9, constant g = 1, lr = 0.1, worked by hand:
@@ -247,8 +253,10 @@ Test(contract, centered_rmsprop_lost_variance_has_infinite_scale)
     double *state[3] = {sq, buf, ga};
     double *scale[4] = {sp, ssq, sbuf, sga};
     o->reference(&h, 1, 2, p, g, state, scale);
-    cr_assert(isinf(sp[0]) && isinf(sbuf[0]), "lost variance: S_p = %g, S_buf = %g, expected inf", sp[0], sbuf[0]);
-    cr_assert(isfinite(sp[1]) && isfinite(sbuf[1]), "large variance: S_p = %g, S_buf = %g, expected finite", sp[1], sbuf[1]);
+    cr_assert(isinf(sp[0]) && isinf(sbuf[0]), "lost variance: S_p = %g, S_buf = %g, expected inf", sp[0],
+              sbuf[0]);
+    cr_assert(isfinite(sp[1]) && isfinite(sbuf[1]), "large variance: S_p = %g, S_buf = %g, expected finite",
+              sp[1], sbuf[1]);
     /* The same lost variance with an eps that carries the denominator is
      * inside the contract. */
     h.eps = 0.1;

@@ -71,8 +71,8 @@ static void generate_run(const char *opts, const char *problems, const char *ste
 {
     snprintf(root, sizeof root, "/tmp/optbench-test-report-XXXXXX");
     cr_assert(mkdtemp(root) != NULL);
-    const char *argv[] = {"optbench", "run", "--opt", opts, "--problem", problems, "--steps", steps,
-                          "--out", root, "--quiet", NULL};
+    const char *argv[] = {"optbench", "run", "--opt", opts, "--problem", problems,
+                          "--steps",  steps, "--out", root, "--quiet",   NULL};
     char *out = NULL, *err = NULL;
     int rc = ob_cli_capture(argv, &out, &err);
     cr_assert_eq(rc, 0, "optbench run failed (%d): %s", rc, err);
@@ -117,7 +117,8 @@ static void write_bench(const char *run)
 
 /* `optbench report --run <run> <extra...>` in-process, with its exit code
  * checked; *out and *err are the caller's to free. */
-static void report_cli(const char *run, const char *extra1, const char *extra2, int want, char **out, char **err)
+static void report_cli(const char *run, const char *extra1, const char *extra2, int want, char **out,
+                       char **err)
 {
     const char *argv[] = {"optbench", "report", "--run", run, extra1, extra2, NULL};
     int rc = ob_cli_capture(argv, out, err);
@@ -182,8 +183,10 @@ static void check_png(const char *path, int w, int h)
     cr_assert(f, "missing %s", path);
     cr_assert_eq(fread(b, 1, sizeof b, f), sizeof b, "%s is too short", path);
     fclose(f);
-    cr_assert(memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0 && memcmp(b + 12, "IHDR", 4) == 0, "%s is not a PNG", path);
-    int pw = b[16] << 24 | b[17] << 16 | b[18] << 8 | b[19], ph = b[20] << 24 | b[21] << 16 | b[22] << 8 | b[23];
+    cr_assert(memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0 && memcmp(b + 12, "IHDR", 4) == 0, "%s is not a PNG",
+              path);
+    int pw = b[16] << 24 | b[17] << 16 | b[18] << 8 | b[19],
+        ph = b[20] << 24 | b[21] << 16 | b[22] << 8 | b[23];
     cr_assert(pw == w && ph == h, "%s is %dx%d, expected %dx%d", path, pw, ph, w, h);
 }
 
@@ -206,7 +209,8 @@ static void check_scripts(const ob_report_summary *s)
     cr_assert_geq(scripts, 6);
     for (size_t i = 0; i < s->n_figures; i++) {
         int listed = 0;
-        for (const char *const *sc = ob_report_scripts; *sc; sc++) listed |= !strcmp(s->figures[i].script, *sc);
+        for (const char *const *sc = ob_report_scripts; *sc; sc++)
+            listed |= !strcmp(s->figures[i].script, *sc);
         cr_assert(listed, "%s comes from %s, which ob_report_scripts does not list", s->figures[i].name,
                   s->figures[i].script);
     }
@@ -216,16 +220,24 @@ static void check_scripts(const ob_report_summary *s)
  * figures plot. */
 static void check_figure_set(const ob_report_summary *s, const char *run)
 {
-    static const char *const want[] = {"convergence-booth", "convergence-quad_diag", "convergence-sparse_logreg",
-                                       "trajectory-booth", "agreement-error", "agreement-identity",
-                                       "agreement-deviation", "throughput-adam", "throughput-sgd",
-                                       "throughput-speedup", "memory"};
+    static const char *const want[] = {"convergence-booth",
+                                       "convergence-quad_diag",
+                                       "convergence-sparse_logreg",
+                                       "trajectory-booth",
+                                       "agreement-error",
+                                       "agreement-identity",
+                                       "agreement-deviation",
+                                       "throughput-adam",
+                                       "throughput-sgd",
+                                       "throughput-speedup",
+                                       "memory"};
     for (size_t k = 0; k < sizeof want / sizeof want[0]; k++)
         cr_assert(find_figure(s, want[k]), "no figure %s", want[k]);
     cr_assert_null(find_figure(s, "trajectory-quad_diag"), "a 100-d problem got a trajectory figure");
     /* The 1-thread throughput figure draws the peer's 1-thread rows only. */
     char *tp = slurp_in(run, "figures/data/throughput-adam.csv");
-    cr_assert(strstr(tp, "\n4096,9.03\n") && strstr(tp, "\n1048576,9.655\n"), "the peer's rows are missing:\n%s", tp);
+    cr_assert(strstr(tp, "\n4096,9.03\n") && strstr(tp, "\n1048576,9.655\n"),
+              "the peer's rows are missing:\n%s", tp);
     cr_assert_null(strstr(tp, "3.636"), "the 2-thread peer row is in the 1-thread figure:\n%s", tp);
     cr_assert_null(strstr(tp, "23.3"), "the bf16 format is in the fp32 throughput figure:\n%s", tp);
     free(tp);
@@ -261,16 +273,16 @@ static void check_document_links(const ob_report_summary *s, const char *run)
 {
     size_t html_links = check_links(run, s->html, (const char *const[]){"src=\"", "href=\"", NULL});
     size_t md_links = check_links(run, s->md, (const char *const[]){"](", NULL});
-    cr_assert_eq(html_links, 2 * s->n_figures, "HTML: %zu links for %zu figures (img + svg link each)", html_links,
-                 s->n_figures);
+    cr_assert_eq(html_links, 2 * s->n_figures, "HTML: %zu links for %zu figures (img + svg link each)",
+                 html_links, s->n_figures);
     cr_assert_eq(md_links, 2 * s->n_figures);
     char *html = slurp(s->html), *md = slurp(s->md);
     for (size_t i = 0; i < s->n_figures; i++) {
         char src[256];
         snprintf(src, sizeof src, "src=\"figures/%s.png\"", s->figures[i].name);
         cr_assert(strstr(html, src), "report.html does not show %s", s->figures[i].name);
-        cr_assert(strstr(html, s->figures[i].caption) || strstr(md, s->figures[i].name),
-                  "no caption for %s", s->figures[i].name);
+        cr_assert(strstr(html, s->figures[i].caption) || strstr(md, s->figures[i].name), "no caption for %s",
+                  s->figures[i].name);
     }
     cr_assert(strstr(html, "<!DOCTYPE html>") && strstr(html, "</html>"));
     cr_assert_null(strstr(html, "http://"), "the report needs the network");
@@ -300,7 +312,7 @@ static void check_results_tables(const char *run, const char *md)
         const char *id = cJSON_GetObjectItem(c, "id")->valuestring;
         cr_assert(strstr(md, id), "report.md lacks case %s", id);
         cJSON *isa = cJSON_GetObjectItem(c, "isa"), *path_j = NULL, *it;
-        cJSON_ArrayForEach(it, isa) path_j = it;  /* the widest ISA: what the tables show */
+        cJSON_ArrayForEach(it, isa) path_j = it; /* the widest ISA: what the tables show */
         const char *keys[] = {"final_loss", "final_gap"};
         for (size_t k = 0; k < 2; k++) {
             cJSON *v = cJSON_GetObjectItem(path_j, keys[k]);
@@ -335,7 +347,8 @@ static void check_results_tables(const char *run, const char *md)
             cJSON *it;
             cJSON_ArrayForEach(it, cJSON_GetObjectItem(c, "isa"))
             {
-                double e = cJSON_GetObjectItem(cJSON_GetObjectItem(it, "agreement"), "max_error_u")->valuedouble;
+                double e =
+                    cJSON_GetObjectItem(cJSON_GetObjectItem(it, "agreement"), "max_error_u")->valuedouble;
                 if (e > worst) worst = e;
             }
         }
@@ -423,7 +436,8 @@ Test(report, a_partial_run_still_gets_a_report_that_names_what_is_missing, .time
     report_cli(run, "--quiet", NULL, 0, &out, &err);
     cr_assert(strstr(err, "results.json is missing"), "%s", err);
     md = slurp_in(run, "report.md");
-    cr_assert(strstr(md, "results.json is missing") && strstr(md, "## Throughput") && strstr(md, "| adam | avx2 |"));
+    cr_assert(strstr(md, "results.json is missing") && strstr(md, "## Throughput") &&
+              strstr(md, "| adam | avx2 |"));
     free(md);
     free(out);
     free(err);
@@ -436,8 +450,8 @@ Test(report, a_missing_gnuplot_is_named_and_the_report_is_still_written, .timeou
     generate_run("adam", "booth", "10", run, sizeof run);
     char *out, *err;
     report_cli(run, "--gnuplot", "/nonexistent/gnuplot", 1, &out, &err);
-    cr_assert(strstr(err, "cannot run '/nonexistent/gnuplot' (needed for ") && strstr(err, "convergence.gp") &&
-                  strstr(err, "gnuplot-nox"),
+    cr_assert(strstr(err, "cannot run '/nonexistent/gnuplot' (needed for ") &&
+                  strstr(err, "convergence.gp") && strstr(err, "gnuplot-nox"),
               "%s", err);
     char *html = slurp_in(run, "report.html");
     cr_assert(strstr(html, "cannot run") && !strstr(html, "<img"), "the report should name the failure");
@@ -478,7 +492,8 @@ Test(report, a_broken_script_is_named_and_an_earlier_figure_survives, .timeout =
     cr_assert_eq(s.n_failed, 1, "only the broken script may fail");
     cr_assert_eq(file_size(png), before, "the figure rendered before was lost");
     char *md = slurp(s.md);
-    cr_assert(strstr(md, "agreement-identity") && strstr(md, "identity.gp"), "the report should name the script");
+    cr_assert(strstr(md, "agreement-identity") && strstr(md, "identity.gp"),
+              "the report should name the script");
     free(md);
     ob_report_summary_free(&s);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
@@ -504,12 +519,13 @@ Test(report, the_reproductions_hook_renders_repro_json, .timeout = 60)
     snprintf(path, sizeof path, "%s/repro/fig1.png", run);
     spit(path, "\x89PNG\r\n\x1a\n not really");
     snprintf(path, sizeof path, "%s/repro/repro.json", run);
-    spit(path, "{\"summary\": \"1 of 2 claims reproduced.\", \"entries\": ["
-               "{\"name\": \"amsgrad-thm1\", \"citation\": \"Reddi et al. 2018, Thm 1\","
-               " \"claim\": \"Adam converges to the worst point\", \"verdict\": \"reproduced\","
-               " \"figures\": [\"repro/fig1.png\"]},"
-               "{\"name\": \"other\", \"citation\": \"X 2020\", \"claim\": \"c\", \"verdict\": \"not reproduced\","
-               " \"figures\": [\"repro/absent.png\", \"../outside.png\"]}]}");
+    spit(path,
+         "{\"summary\": \"1 of 2 claims reproduced.\", \"entries\": ["
+         "{\"name\": \"amsgrad-thm1\", \"citation\": \"Reddi et al. 2018, Thm 1\","
+         " \"claim\": \"Adam converges to the worst point\", \"verdict\": \"reproduced\","
+         " \"figures\": [\"repro/fig1.png\"]},"
+         "{\"name\": \"other\", \"citation\": \"X 2020\", \"claim\": \"c\", \"verdict\": \"not reproduced\","
+         " \"figures\": [\"repro/absent.png\", \"../outside.png\"]}]}");
     char *out, *err;
     report_cli(run, "--no-figures", "--quiet", 0, &out, &err);
     char *md = slurp_in(run, "report.md");
@@ -518,7 +534,8 @@ Test(report, the_reproductions_hook_renders_repro_json, .timeout = 60)
                          "reproduced |"),
               "%s", md);
     cr_assert(strstr(md, "](repro/fig1.png)"));
-    cr_assert(strstr(md, "repro/absent.png` of other is missing") && strstr(md, "../outside.png` of other is missing"),
+    cr_assert(strstr(md, "repro/absent.png` of other is missing") &&
+                  strstr(md, "../outside.png` of other is missing"),
               "%s", md);
     free(md);
     snprintf(path, sizeof path, "%s/report.html", run);
@@ -534,8 +551,9 @@ Test(report, the_tuned_comparison_renders_sweep_json, .timeout = 120)
 {
     char run[128];
     generate_run("adam", "booth", "10", run, sizeof run);
-    const char *sw[] = {"optbench", "sweep", "--opt", "sgd,adam", "--problem", "booth", "--grid", "lr=0.01,0.1",
-                        "--steps", "50", "--jobs", "1", "--run", run, "--quiet", NULL};
+    const char *sw[] = {"optbench", "sweep",       "--opt",   "sgd,adam", "--problem", "booth",
+                        "--grid",   "lr=0.01,0.1", "--steps", "50",       "--jobs",    "1",
+                        "--run",    run,           "--quiet", NULL};
     char *out, *err;
     int rc = ob_cli_capture(sw, &out, &err);
     cr_assert_eq(rc, 0, "sweep failed (%d): %s", rc, err);
@@ -562,12 +580,14 @@ Test(report, a_bench_of_one_optimizer_renders_the_speedup_figure, .timeout = 120
     char run[128], path[512];
     generate_run("sgd", "booth", "10", run, sizeof run);
     snprintf(path, sizeof path, "%s/bench.csv", run);
-    spit(path, "kind,opt,isa,variant,size,threads,bytes_per_elem,ns_per_elem,elems_per_s,gb_per_s,mem_ceiling_gb_per_s,"
-               "frac_mem_ceiling,div_ceiling_ns_per_elem,frac_div_ceiling,speedup_vs_scalar,bound,frac_bound\n"
-               "kernel,sgd,scalar,exact,4096,1,12,0.9,1.1e+09,13.3,19.0,0.70,,,1,memory,0.70\n"
-               "kernel,sgd,avx2,exact,4096,1,12,0.1,1e+10,120.5,141.8,0.85,,,9,memory,0.85\n"
-               "kernel,sgd,scalar,exact,1048576,1,12,1.1,9.1e+08,10.9,25.0,0.44,,,1,memory,0.44\n"
-               "kernel,sgd,avx2,exact,1048576,1,12,0.55,1.8e+09,21.8,25.0,0.87,,,2,memory,0.87\n");
+    spit(
+        path,
+        "kind,opt,isa,variant,size,threads,bytes_per_elem,ns_per_elem,elems_per_s,gb_per_s,mem_ceiling_gb_per_s,"
+        "frac_mem_ceiling,div_ceiling_ns_per_elem,frac_div_ceiling,speedup_vs_scalar,bound,frac_bound\n"
+        "kernel,sgd,scalar,exact,4096,1,12,0.9,1.1e+09,13.3,19.0,0.70,,,1,memory,0.70\n"
+        "kernel,sgd,avx2,exact,4096,1,12,0.1,1e+10,120.5,141.8,0.85,,,9,memory,0.85\n"
+        "kernel,sgd,scalar,exact,1048576,1,12,1.1,9.1e+08,10.9,25.0,0.44,,,1,memory,0.44\n"
+        "kernel,sgd,avx2,exact,1048576,1,12,0.55,1.8e+09,21.8,25.0,0.87,,,2,memory,0.87\n");
     ob_report_summary s;
     build(run, NULL, NULL, &s);
     const ob_report_figure *f = find_figure(&s, "throughput-speedup");

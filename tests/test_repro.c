@@ -77,15 +77,42 @@ static void expect_short(const char *name, ob_repro_verdict want)
 
 /* ---- every entry in short mode ------------------------------------------------------ */
 
-Test(repro_short, reddi_thm1) { expect_short("reddi_thm1", OB_REPRO_REPRODUCED); }
-Test(repro_short, reddi_online) { expect_short("reddi_online", OB_REPRO_REPRODUCED); }
-Test(repro_short, reddi_stochastic) { expect_short("reddi_stochastic", OB_REPRO_REPRODUCED); }
-Test(repro_short, wilson) { expect_short("wilson", OB_REPRO_REPRODUCED); }
-Test(repro_short, duchi) { expect_short("duchi", OB_REPRO_REPRODUCED); }
-Test(repro_short, adamw) { expect_short("adamw", OB_REPRO_REPRODUCED); }
-Test(repro_short, rates) { expect_short("rates", OB_REPRO_REPRODUCED); }
-Test(repro_short, nqm) { expect_short("nqm", OB_REPRO_REPRODUCED); }
-Test(repro_short, bf16, .timeout = 120) { expect_short("bf16", OB_REPRO_REPRODUCED); }
+Test(repro_short, reddi_thm1)
+{
+    expect_short("reddi_thm1", OB_REPRO_REPRODUCED);
+}
+Test(repro_short, reddi_online)
+{
+    expect_short("reddi_online", OB_REPRO_REPRODUCED);
+}
+Test(repro_short, reddi_stochastic)
+{
+    expect_short("reddi_stochastic", OB_REPRO_REPRODUCED);
+}
+Test(repro_short, wilson)
+{
+    expect_short("wilson", OB_REPRO_REPRODUCED);
+}
+Test(repro_short, duchi)
+{
+    expect_short("duchi", OB_REPRO_REPRODUCED);
+}
+Test(repro_short, adamw)
+{
+    expect_short("adamw", OB_REPRO_REPRODUCED);
+}
+Test(repro_short, rates)
+{
+    expect_short("rates", OB_REPRO_REPRODUCED);
+}
+Test(repro_short, nqm)
+{
+    expect_short("nqm", OB_REPRO_REPRODUCED);
+}
+Test(repro_short, bf16, .timeout = 120)
+{
+    expect_short("bf16", OB_REPRO_REPRODUCED);
+}
 
 /* ---- Kingma & Ba on Fashion-MNIST: missing, and a small generated set ------------------ */
 
@@ -117,7 +144,8 @@ static void write_learnable_set(const char *dir, uint32_t count)
         lab[i] = (unsigned char)c;
         for (int y = 0; y < 28; y++)
             for (int x = 0; x < 28; x++) {
-                double v = 200.0 * pt_uniform(&r) + ((unsigned)y >= 2 * c && (unsigned)y < 2 * c + 6 ? 40.0 : 0.0);
+                double v = 200.0 * pt_uniform(&r) +
+                           ((unsigned)y >= 2 * c && (unsigned)y < 2 * c + 6 ? 40.0 : 0.0);
                 img[(size_t)i * 784 + (size_t)y * 28 + (size_t)x] = (unsigned char)v;
             }
     }
@@ -225,10 +253,10 @@ Test(repro_checks, online_swap_on_a_measured_run)
     memset(&m, 0, sizeof m);
     m.paths = 1u;
     const char *names[2] = {"adam", "amsgrad"};
-    ob_repro_online_path *dst[2] = {&m.amsgrad[0], &m.adam[0]};  /* swapped on purpose */
+    ob_repro_online_path *dst[2] = {&m.amsgrad[0], &m.adam[0]}; /* swapped on purpose */
     for (int k = 0; k < 2; k++) {
-        const cJSON *r = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(out.measured, names[k]),
-                                                          "reference");
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(out.measured, names[k]), "reference");
         cr_assert(r, "no %s.reference in the measured figures", names[k]);
         dst[k]->x_final = cJSON_GetObjectItemCaseSensitive(r, "x_final")->valuedouble;
         dst[k]->x_tail_mean = cJSON_GetObjectItemCaseSensitive(r, "x_tail_mean")->valuedouble;
@@ -421,10 +449,10 @@ Test(repro_checks, nqm)
         m.stderr_[0][i] = 0.01 * m.expected[i];
     }
     cr_expect_eq(ob_repro_check_nqm(&m, why, sizeof why), OB_REPRO_REPRODUCED, "%s", why);
-    m.mean[0][1] = m.expected[1] * 1.05;  /* 5 standard errors off */
+    m.mean[0][1] = m.expected[1] * 1.05; /* 5 standard errors off */
     cr_expect_eq(ob_repro_check_nqm(&m, why, sizeof why), OB_REPRO_NOT_REPRODUCED, "%s", why);
     m.mean[0][1] = m.expected[1];
-    m.stderr_[0][2] = 0.1 * m.expected[2];  /* interval +-30% */
+    m.stderr_[0][2] = 0.1 * m.expected[2]; /* interval +-30% */
     cr_expect_eq(ob_repro_check_nqm(&m, why, sizeof why), OB_REPRO_INCONCLUSIVE, "%s", why);
 }
 
@@ -444,19 +472,19 @@ Test(repro_checks, bf16)
         m.gap[q][OB_BF16_PARAMS_SR] = 1e-6;
     }
     cr_expect_eq(ob_repro_check_bf16(&m, why, sizeof why), OB_REPRO_REPRODUCED, "%s", why);
-    m.gap[1][OB_BF16_PARAMS_RNE] = 1.5e-8;  /* nearest rounding costs nothing */
+    m.gap[1][OB_BF16_PARAMS_RNE] = 1.5e-8; /* nearest rounding costs nothing */
     m.gap[1][OB_BF16_PARAMS_SR] = 1e-9;
     cr_expect_eq(ob_repro_check_bf16(&m, why, sizeof why), OB_REPRO_NOT_REPRODUCED, "%s", why);
     m.gap[1][OB_BF16_PARAMS_RNE] = 1e-2;
-    m.gap[1][OB_BF16_PARAMS_SR] = 0.6e-2;  /* stochastic rounding does not help */
+    m.gap[1][OB_BF16_PARAMS_SR] = 0.6e-2; /* stochastic rounding does not help */
     cr_expect_eq(ob_repro_check_bf16(&m, why, sizeof why), OB_REPRO_NOT_REPRODUCED, "%s", why);
-    m.gap[1][OB_BF16_PARAMS_SR] = 0.2e-2;  /* it helps, not enough */
+    m.gap[1][OB_BF16_PARAMS_SR] = 0.2e-2; /* it helps, not enough */
     cr_expect_eq(ob_repro_check_bf16(&m, why, sizeof why), OB_REPRO_INCONCLUSIVE, "%s", why);
     m.gap[1][OB_BF16_PARAMS_SR] = 1e-6;
-    m.gap[0][OB_BF16_PARAMS_RNE] = 5e-8;   /* 5x: in between */
+    m.gap[0][OB_BF16_PARAMS_RNE] = 5e-8; /* 5x: in between */
     m.gap[0][OB_BF16_PARAMS_SR] = 1e-9;
     cr_expect_eq(ob_repro_check_bf16(&m, why, sizeof why), OB_REPRO_INCONCLUSIVE, "%s", why);
-    m.gap[0][OB_BF16_PARAMS_RNE] = NAN;    /* diverged */
+    m.gap[0][OB_BF16_PARAMS_RNE] = NAN; /* diverged */
     cr_expect_eq(ob_repro_check_bf16(&m, why, sizeof why), OB_REPRO_INCONCLUSIVE, "%s", why);
 }
 
@@ -473,7 +501,8 @@ Test(repro_checks, combine_and_names)
         cr_expect_eq(ob_repro_find(e->name), e);
         char gp[256];
         snprintf(gp, sizeof gp, "plot/%s", e->plot);
-        cr_expect(file_nonempty(gp), "%s: no script %s (run the tests from the repository root)", e->name, gp);
+        cr_expect(file_nonempty(gp), "%s: no script %s (run the tests from the repository root)", e->name,
+                  gp);
     }
 }
 
@@ -560,14 +589,15 @@ Test(repro_engine, a_wrong_kernel_is_caught_on_sampled_steps)
     ob_repro_kernels kc;
     engine_case(OB_ISA_SCALAR, scaled_adam, 97, &kc);
     const ob_repro_kpath *k = &kc.p[OB_REPRO_PATH_ISA(OB_ISA_SCALAR)];
-    cr_expect(!k->agree_ok && k->max_agree > k->bound, "max %g u*S against the bound %g", k->max_agree, k->bound);
+    cr_expect(!k->agree_ok && k->max_agree > k->bound, "max %g u*S against the bound %g", k->max_agree,
+              k->bound);
 }
 
 /* What the observer and the probe of a trajectory see. */
 typedef struct traj_seen {
     uint64_t steps[OB_REPRO_MAX_PATHS], probes[OB_REPRO_MAX_PATHS];
-    uint64_t same;          /* fp32 steps flagged identical to the lead */
-    double max_gap;         /* |x_prev of step t + 1 - x of step t|, per path */
+    uint64_t same;  /* fp32 steps flagged identical to the lead */
+    double max_gap; /* |x_prev of step t + 1 - x of step t|, per path */
     double last_x[OB_REPRO_MAX_PATHS];
 } traj_seen;
 
@@ -663,7 +693,8 @@ Test(repro_cli, list)
     free(out);
     free(err);
     cr_assert_eq(cli(ARGV("repro", "list", "wilson"), &out, &err), 0, "%s", err);
-    cr_expect(strstr(out, "claim:") && strstr(out, "setup:") && strstr(out, "verdict rule:") && strstr(out, "§3.3"));
+    cr_expect(strstr(out, "claim:") && strstr(out, "setup:") && strstr(out, "verdict rule:") &&
+              strstr(out, "§3.3"));
     free(out);
     free(err);
 }
@@ -745,8 +776,8 @@ Test(repro_cli, run_writes_repro_json_and_figures_and_merges)
     j = read_repro_json(run);
     cr_expect(entry_named(j, "rates") && entry_named(j, "adamw"), "the earlier entry was lost");
     /* Table order: adamw before rates. */
-    cr_expect(!strcmp(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "entries"), 0)
-                          ->child->valuestring, "adamw"));
+    cr_expect(!strcmp(
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "entries"), 0)->child->valuestring, "adamw"));
     cJSON_Delete(j);
 }
 
@@ -782,7 +813,8 @@ Test(repro_cli, gnuplot_missing_names_the_script_and_keeps_results)
     char *out, *err;
     int rc = cli(ARGV("repro", "run", "rates", "--short", "--run", run, "--quiet"), &out, &err);
     cr_expect_eq(rc, 1, "exit %d", rc);
-    cr_expect(strstr(err, "repro_rates.gp") && strstr(err, "gnuplot") && strstr(err, "results kept"), "%s", err);
+    cr_expect(strstr(err, "repro_rates.gp") && strstr(err, "gnuplot") && strstr(err, "results kept"), "%s",
+              err);
     cJSON *j = read_repro_json(run);
     const cJSON *e = entry_named(j, "rates");
     cr_assert(e);

@@ -51,8 +51,8 @@ Test(run, small_matrix_writes_the_documented_files)
 {
     char root[64];
     scratch(root, sizeof root);
-    const char *argv[] = {"optbench", "run", "--opt", "adam,sgd", "--problem", "booth,quad_diag", "--steps", "50",
-                          "--out", root, "--quiet", NULL};
+    const char *argv[] = {"optbench", "run", "--opt", "adam,sgd", "--problem", "booth,quad_diag",
+                          "--steps",  "50",  "--out", root,       "--quiet",   NULL};
     char *out, *err;
     int rc = run_cli(argv, &out, &err);
     cr_assert_eq(rc, 0, "run failed (%d): %s\n%s", rc, err, out);
@@ -60,8 +60,9 @@ Test(run, small_matrix_writes_the_documented_files)
     cJSON *j = latest_results(root);
     cr_assert_str_eq(cJSON_GetObjectItem(j, "format")->valuestring, "optbench-results");
     cJSON *meta = cJSON_GetObjectItem(j, "meta");
-    static const char *const meta_keys[] = {"git_commit", "compiler", "build_flags", "cpu_model", "isa_supported",
-                                            "os", "date", "seed", "command_line"};
+    static const char *const meta_keys[] = {"git_commit", "compiler",      "build_flags",
+                                            "cpu_model",  "isa_supported", "os",
+                                            "date",       "seed",          "command_line"};
     for (size_t k = 0; k < sizeof meta_keys / sizeof meta_keys[0]; k++)
         cr_assert(cJSON_GetObjectItem(meta, meta_keys[k]), "meta lacks %s", meta_keys[k]);
     cJSON *cases = cJSON_GetObjectItem(j, "cases");
@@ -69,18 +70,20 @@ Test(run, small_matrix_writes_the_documented_files)
     cJSON *c;
     cJSON_ArrayForEach(c, cases)
     {
-        static const char *const keys[] = {"id", "problem", "optimizer", "hparams", "schedule", "problem_config",
-                                           "steps", "fstar", "tol", "csv", "reference", "isa", "ok"};
+        static const char *const keys[] = {
+            "id",  "problem", "optimizer", "hparams", "schedule", "problem_config", "steps", "fstar",
+            "tol", "csv",     "reference", "isa",     "ok"};
         for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
             cr_assert(cJSON_GetObjectItem(c, keys[k]), "case lacks %s", keys[k]);
         cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(c, "ok")));
         cJSON *isa = cJSON_GetObjectItem(c, "isa");
         for (int i = 0; i < OB_ISA_COUNT; i++) {
             cJSON *p = cJSON_GetObjectItem(isa, ob_isa_name((ob_isa)i));
-            cr_assert_eq(p != NULL, ob_isa_supported((ob_isa)i) != 0, "isa %s presence", ob_isa_name((ob_isa)i));
+            cr_assert_eq(p != NULL, ob_isa_supported((ob_isa)i) != 0, "isa %s presence",
+                         ob_isa_name((ob_isa)i));
             if (!p) continue;
-            static const char *const pk[] = {"final_loss", "steps_to_target", "agreement", "bit_identical",
-                                             "max_deviation", "diverged_at", "time_s"};
+            static const char *const pk[] = {"final_loss",    "steps_to_target", "agreement", "bit_identical",
+                                             "max_deviation", "diverged_at",     "time_s"};
             for (size_t k = 0; k < sizeof pk / sizeof pk[0]; k++)
                 cr_assert(cJSON_GetObjectItem(p, pk[k]), "isa record lacks %s", pk[k]);
             cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(p, "bit_identical")));
@@ -128,7 +131,7 @@ static void adam_flipped(size_t n, float *p, const float *g, float *const *st, c
 static void prepare_wrong_bc(const ob_hparams *h, uint64_t t, ob_step_scalars *s)
 {
     ob_optimizer_find("adam")->prepare(h, t, s);
-    s->step_size *= 1.001f;  /* a bias correction that is slightly off */
+    s->step_size *= 1.001f; /* a bias correction that is slightly off */
 }
 
 static ob_case quad_case(const ob_optimizer *o)
@@ -234,7 +237,9 @@ Test(run, malformed_suite_files_are_named)
 {
     char root[64], path[128];
     scratch(root, sizeof root);
-    static const struct { const char *text, *needle; } bad[] = {
+    static const struct {
+        const char *text, *needle;
+    } bad[] = {
         {"", "empty"},
         {"{\"cases\": [", "line 1"},
         {"{\"cases\": []}", "non-empty"},
@@ -242,7 +247,8 @@ Test(run, malformed_suite_files_are_named)
         {"{\"cases\": [{\"problem\": \"booth\", \"stepz\": 3}]}", "stepz"},
         {"{\"cases\": [{\"problem\": \"booth\", \"steps\": -1}]}", "steps"},
         {"{\"cases\": [{\"problem\": \"booth\", \"lr\": {\"nosuch\": 1}}]}", "nosuch"},
-        {"{\"cases\": [{\"problem\": \"booth\", \"set\": [\"beta1=2\"], \"optimizers\": [\"adam\"]}]}", "beta1"},
+        {"{\"cases\": [{\"problem\": \"booth\", \"set\": [\"beta1=2\"], \"optimizers\": [\"adam\"]}]}",
+         "beta1"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(path, sizeof path, "%s/suite%zu.json", root, i);
@@ -286,8 +292,10 @@ Test(run, killed_run_leaves_a_readable_results_set, .timeout = 120)
     pid_t pid = fork();
     cr_assert(pid >= 0);
     if (pid == 0) {
-        const char *argv[] = {"optbench", "run", "--opt", "adam,sgd,rmsprop,adagrad", "--problem", "quad_diag",
-                              "--n", "20000", "--steps", "400", "--out", root, "--quiet", NULL};
+        const char *argv[] = {"optbench",  "run",       "--opt", "adam,sgd,rmsprop,adagrad",
+                              "--problem", "quad_diag", "--n",   "20000",
+                              "--steps",   "400",       "--out", root,
+                              "--quiet",   NULL};
         char *out, *err;
         _exit(run_cli(argv, &out, &err));
     }
@@ -357,7 +365,7 @@ typedef struct eng_seen {
     size_t n_progress;
     size_t n_probes[OB_ENGINE_MAX_PATHS];
     uint64_t steps[OB_ENGINE_MAX_PATHS];
-    size_t not_same;  /* non-lead fp32 steps not flagged as identical to the lead */
+    size_t not_same; /* non-lead fp32 steps not flagged as identical to the lead */
 } eng_seen;
 
 static void seen_agree(void *ctx, int path, uint64_t t, double err)

@@ -41,7 +41,10 @@
 
 #define SEED ((unsigned long long)ob_test_seed())
 
-static int same_double(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
+static int same_double(double a, double b)
+{
+    return memcmp(&a, &b, sizeof a) == 0;
+}
 
 /* sgd defaults with the SAM keys: rho, adaptive, eta. */
 static ob_hparams sam_hp(double rho, int adaptive, double eta)
@@ -55,7 +58,12 @@ static ob_hparams sam_hp(double rho, int adaptive, double eta)
 }
 
 /* Both modes with their paper-like radii. */
-static const struct { double rho; int adaptive; double eta; const char *name; } modes[] = {
+static const struct {
+    double rho;
+    int adaptive;
+    double eta;
+    const char *name;
+} modes[] = {
     {0.05, 0, 0.01, "SAM rho=0.05"},
     {0.5, 1, 0.01, "ASAM rho=0.5 eta=0.01"},
     {2.0, 1, 1.0, "ASAM rho=2 eta=1"},
@@ -90,7 +98,8 @@ Test(perturb, bit_identical_across_isas)
                 for (size_t off = 0; off < 4; off++) {
                     const size_t n = lengths[li];
                     /* x, g and x_hat at different misalignments. */
-                    float *x = xb + off, *g = gb + (3 - off), *w = want + (off + 1) % 4, *o = got + (off + 2) % 4;
+                    float *x = xb + off, *g = gb + (3 - off), *w = want + (off + 1) % 4,
+                          *o = got + (off + 2) % 4;
                     for (size_t i = 0; i < n; i++) {
                         /* special 0: ordinary; 1: special values in g and x;
                          * 2: mostly ordinary with one special now and then,
@@ -101,13 +110,15 @@ Test(perturb, bit_identical_across_isas)
                     }
                     cr_assert_eq(ob_sam_perturb(OB_ISA_SCALAR, &h, n, x, g, w, 1), 0);
                     const double sum0 = ob_sam_tgsq_scalar(n, x, g, (float)modes[m].eta);
-                    FOR_EACH_ISA(isa) {
+                    FOR_EACH_ISA(isa)
+                    {
                         if (isa == OB_ISA_SCALAR) continue;
                         cr_assert_eq(ob_sam_perturb(isa, &h, n, x, g, o, 1), 0);
                         const size_t d = ob_first_diff(w, o, n);
-                        cr_assert_eq(d, n, "%s %s n=%zu off=%zu special=%d: x_hat[%zu] = %a, scalar %a; seed %#llx",
-                                     ob_isa_name(isa), modes[m].name, n, off, special, d, (double)o[d], (double)w[d],
-                                     SEED);
+                        cr_assert_eq(d, n,
+                                     "%s %s n=%zu off=%zu special=%d: x_hat[%zu] = %a, scalar %a; seed %#llx",
+                                     ob_isa_name(isa), modes[m].name, n, off, special, d, (double)o[d],
+                                     (double)w[d], SEED);
                         const double sum = ob_sam_tgsq_kernel(isa)(n, x, g, (float)modes[m].eta);
                         cr_assert(same_double(sum, sum0), "%s tgsq n=%zu off=%zu: %a, scalar %a; seed %#llx",
                                   ob_isa_name(isa), n, off, sum, sum0, SEED);
@@ -119,7 +130,8 @@ Test(perturb, bit_identical_across_isas)
     free(gb);
     free(want);
     free(got);
-    cr_log_info("sam: %zu perturbation cases (and ASAM sums) bit-identical to scalar; seed %#llx", cases, SEED);
+    cr_log_info("sam: %zu perturbation cases (and ASAM sums) bit-identical to scalar; seed %#llx", cases,
+                SEED);
 }
 
 /* NaNs of both signs and two payloads in the ASAM sum: the canonical NaN. */
@@ -130,10 +142,12 @@ Test(perturb, tgsq_nan_is_canonical)
     const uint32_t bits[2] = {0xffc00000u, 0x7fc12345u};
     memcpy(&g[3], &bits[0], 4);
     memcpy(&x[35], &bits[1], 4);
-    FOR_EACH_ISA(isa) {
+    FOR_EACH_ISA(isa)
+    {
         const double s = ob_sam_tgsq_kernel(isa)(37, x, g, 0.01f);
         cr_assert(same_double(s, (double)NAN), "%s: %a", ob_isa_name(isa), s);
-        cr_assert(same_double(ob_sam_tgsq_kernel(isa)(0, x, g, 0.01f), 0.0), "%s: empty sum", ob_isa_name(isa));
+        cr_assert(same_double(ob_sam_tgsq_kernel(isa)(0, x, g, 0.01f), 0.0), "%s: empty sum",
+                  ob_isa_name(isa));
     }
 }
 
@@ -154,13 +168,14 @@ Test(perturb, independent_of_thread_count, .timeout = 300)
     for (size_t m = 0; m < N_MODES; m++) {
         const ob_hparams h = sam_hp(modes[m].rho, modes[m].adaptive, modes[m].eta);
         cr_assert_eq(ob_sam_perturb(OB_ISA_SCALAR, &h, n, x, g, want, 1), 0);
-        FOR_EACH_ISA(isa) {
+        FOR_EACH_ISA(isa)
+        {
             for (int threads = 1; threads <= 4; threads++) {
                 memset(got, 0, n * sizeof(float));
                 cr_assert_eq(ob_sam_perturb(isa, &h, n, x, g, got, threads), 0);
                 const size_t d = ob_first_diff(want, got, n);
-                cr_assert_eq(d, n, "%s %s, %d threads: differs from scalar at %zu; seed %#llx", ob_isa_name(isa),
-                             modes[m].name, threads, d, SEED);
+                cr_assert_eq(d, n, "%s %s, %d threads: differs from scalar at %zu; seed %#llx",
+                             ob_isa_name(isa), modes[m].name, threads, d, SEED);
             }
         }
     }
@@ -189,7 +204,8 @@ Test(perturb, reads_and_writes_nothing_past_the_end)
             x[i] = (float)i - 3.0f;
             g[i] = 1.0f / (float)(i + 1);
         }
-        FOR_EACH_ISA(isa) {
+        FOR_EACH_ISA(isa)
+        {
             for (int adaptive = 0; adaptive < 2; adaptive++) {
                 const ob_hparams h = sam_hp(0.5, adaptive, 0.01);
                 cr_assert_eq(ob_sam_perturb(isa, &h, n, x, g, xh, 1), 0);
@@ -225,7 +241,7 @@ static void perturb_wrong_scale(const ob_hparams *h, size_t n, const float *x, c
 static void perturb_no_eta(const ob_hparams *h, size_t n, const float *x, const float *g, float *xh)
 {
     ob_hparams w = *h;
-    w.sam_eta = 0x1p-100;  /* > 0 so that the keys stay valid */
+    w.sam_eta = 0x1p-100; /* > 0 so that the keys stay valid */
     cr_assert_eq(ob_sam_perturb(OB_ISA_SCALAR, &w, n, x, g, xh, 1), 0);
 }
 
@@ -270,7 +286,8 @@ Test(perturb, agrees_with_reference_within_bound, .timeout = 120)
                     size_t at;
                     const uint64_t seed = ob_test_seed() + 100 * r + 10 * e + k + 1000 * (uint64_t)adaptive;
                     const double err = measure(perturb_scalar, &h, ns[k], seed, &at);
-                    cr_assert(err <= bound, "%s rho=%g eta=%g n=%zu: x_hat[%zu] off by %.3g u*S > %g; seed %#llx",
+                    cr_assert(err <= bound,
+                              "%s rho=%g eta=%g n=%zu: x_hat[%zu] off by %.3g u*S > %g; seed %#llx",
                               adaptive ? "ASAM" : "SAM", rhos[r], etas[e], ns[k], at, err, bound, SEED);
                     if (err > worst[adaptive]) worst[adaptive] = err;
                     runs++;
@@ -283,7 +300,8 @@ Test(perturb, agrees_with_reference_within_bound, .timeout = 120)
         const ob_hparams h = sam_hp(0.5, adaptive, 0.01);
         const double bound = adaptive ? OB_ASAM_AGREE_BOUND : OB_SAM_AGREE_BOUND;
         const double e = measure(perturb_wrong_scale, &h, 1031, 7, &at);
-        cr_assert(e > bound, "a scale off by 2^-16 went unnoticed (%s, %.3g u*S)", adaptive ? "ASAM" : "SAM", e);
+        cr_assert(e > bound, "a scale off by 2^-16 went unnoticed (%s, %.3g u*S)", adaptive ? "ASAM" : "SAM",
+                  e);
     }
     const ob_hparams h = sam_hp(0.5, 1, 0.01);
     const double e = measure(perturb_no_eta, &h, 1031, 7, &at);
@@ -293,7 +311,10 @@ Test(perturb, agrees_with_reference_within_bound, .timeout = 120)
 /* ---- closed forms ------------------------------------------------------------- */
 
 /* Relative closeness within k fp32 ulps of the value. */
-static int near(float got, double want, double k) { return fabs((double)got - want) <= k * 0x1p-23 * fabs(want); }
+static int near(float got, double want, double k)
+{
+    return fabs((double)got - want) <= k * 0x1p-23 * fabs(want);
+}
 
 /* f = 1/2 x^T A x, A = diag(3, 4), x = (1, 1): g = A x = (3, 4), ||g|| = 5,
  * eps = 0.05 (3, 4) / (5 + 1e-12) = (0.03, 0.04) (the 1e-12 moves it by
@@ -302,7 +323,8 @@ static int near(float got, double want, double k) { return fabs((double)got - wa
 Test(closed_form, sam_on_a_diagonal_quadratic)
 {
     const ob_optimizer *sgd = ob_optimizer_find("sgd");
-    FOR_EACH_ISA(isa) {
+    FOR_EACH_ISA(isa)
+    {
         ob_hparams h;
         char err[256];
         ob_hparams_default(sgd, &h);
@@ -316,8 +338,8 @@ Test(closed_form, sam_on_a_diagonal_quadratic)
                   ob_isa_name(isa), (double)xh[0], (double)xh[1]);
         cr_assert(x[0] == 1 && x[1] == 1 && g[0] == 3 && g[1] == 4, "x or g modified");
         for (int i = 0; i < 2; i++) gs[i] = A[i] * xh[i];
-        cr_assert(near(gs[0], 3.09, 2) && near(gs[1], 4.16, 2), "%s: A x_hat = (%.9g, %.9g)", ob_isa_name(isa),
-                  (double)gs[0], (double)gs[1]);
+        cr_assert(near(gs[0], 3.09, 2) && near(gs[1], 4.16, 2), "%s: A x_hat = (%.9g, %.9g)",
+                  ob_isa_name(isa), (double)gs[0], (double)gs[1]);
         cr_assert_eq(ob_step(sgd, isa, &h, 1, 2, x, gs, NULL, err, sizeof err), 0, "%s", err);
         cr_assert(near(x[0], 0.691, 4) && near(x[1], 0.584, 4), "%s: x1 = (%.9g, %.9g), want (0.691, 0.584)",
                   ob_isa_name(isa), (double)x[0], (double)x[1]);
@@ -334,22 +356,23 @@ Test(closed_form, sam_on_a_diagonal_quadratic)
  * ASAM moves the large weight 13 times as far as the small one. */
 Test(closed_form, asam_on_a_diagonal_quadratic)
 {
-    FOR_EACH_ISA(isa) {
+    FOR_EACH_ISA(isa)
+    {
         const ob_hparams h = sam_hp(0.5, 1, 0.01);
         const float A[2] = {1, 2}, x[2] = {3, -1};
         float g[2], xh[2];
         for (int i = 0; i < 2; i++) g[i] = A[i] * x[i];
         cr_assert_eq(ob_sam_perturb(isa, &h, 2, x, g, xh, 1), 0);
         cr_assert(near(xh[0], 4.468700834026, 4) && near(xh[1], -1.110243207087, 4),
-                  "%s: x_hat = (%.9g, %.9g), want (4.468700834, -1.110243207)", ob_isa_name(isa), (double)xh[0],
-                  (double)xh[1]);
+                  "%s: x_hat = (%.9g, %.9g), want (4.468700834, -1.110243207)", ob_isa_name(isa),
+                  (double)xh[0], (double)xh[1]);
         cr_assert(near(A[1] * xh[1], -2.220486414174, 4), "%s", ob_isa_name(isa));
         /* The reference reads the same. */
         const double xd[2] = {3, -1}, gd[2] = {3, -2};
         double rd[2];
         ob_ref_sam_perturb(&h, 2, xd, gd, rd, NULL);
-        cr_assert(fabs(rd[0] - 4.468700834026) < 1e-11 && fabs(rd[1] + 1.110243207087) < 1e-11, "reference %.15g %.15g",
-                  rd[0], rd[1]);
+        cr_assert(fabs(rd[0] - 4.468700834026) < 1e-11 && fabs(rd[1] + 1.110243207087) < 1e-11,
+                  "reference %.15g %.15g", rd[0], rd[1]);
     }
 }
 
@@ -357,16 +380,18 @@ Test(closed_form, asam_on_a_diagonal_quadratic)
  * -0) is +0).  sam_rho = 0 copies x bit for bit. */
 Test(closed_form, zero_gradient_and_rho_zero)
 {
-    const float x[19] = {1, -2, 0.5f, 0, -0.0f, 1e30f, -1e-30f, 0x1p-140f, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13};
+    const float x[19] = {1, -2, 0.5f, 0, -0.0f, 1e30f, -1e-30f, 0x1p-140f, 3, 4,
+                         5, 6,  7,    8, 9,     10,    11,      12,        13};
     float g[19], xh[19];
     for (int i = 0; i < 19; i++) g[i] = i % 2 ? 0.0f : -0.0f;
-    FOR_EACH_ISA(isa) {
+    FOR_EACH_ISA(isa)
+    {
         for (size_t m = 0; m < N_MODES; m++) {
             const ob_hparams h = sam_hp(modes[m].rho, modes[m].adaptive, modes[m].eta);
             cr_assert_eq(ob_sam_perturb(isa, &h, 19, x, g, xh, 1), 0);
             for (int i = 0; i < 19; i++)
-                cr_assert(xh[i] == x[i], "%s %s: g = 0 moved x[%d] %a to %a", ob_isa_name(isa), modes[m].name, i,
-                          (double)x[i], (double)xh[i]);
+                cr_assert(xh[i] == x[i], "%s %s: g = 0 moved x[%d] %a to %a", ob_isa_name(isa), modes[m].name,
+                          i, (double)x[i], (double)xh[i]);
         }
         const ob_hparams off = sam_hp(0, 1, 0.01);
         float gr[19];
@@ -382,13 +407,15 @@ Test(closed_form, zero_gradient_and_rho_zero)
 Test(closed_form, nonfinite_norms)
 {
     const float x[5] = {1, 2, 3, 4, 5};
-    FOR_EACH_ISA(isa) {
+    FOR_EACH_ISA(isa)
+    {
         for (int adaptive = 0; adaptive < 2; adaptive++) {
             const ob_hparams h = sam_hp(0.05, adaptive, 0.01);
             float xh[5];
             const float gn[5] = {1, NAN, 1, 1, 1};
             cr_assert_eq(ob_sam_perturb(isa, &h, 5, x, gn, xh, 1), 0);
-            for (int i = 0; i < 5; i++) cr_assert(isnan(xh[i]), "%s: NaN norm, x_hat[%d] = %g", ob_isa_name(isa), i, (double)xh[i]);
+            for (int i = 0; i < 5; i++)
+                cr_assert(isnan(xh[i]), "%s: NaN norm, x_hat[%d] = %g", ob_isa_name(isa), i, (double)xh[i]);
             const float gi[5] = {1, -INFINITY, 1, 1, 1};
             cr_assert_eq(ob_sam_perturb(isa, &h, 5, x, gi, xh, 1), 0);
             for (int i = 0; i < 5; i++)
@@ -402,8 +429,10 @@ Test(closed_form, nonfinite_norms)
 
 Test(keys, known_defaulted_and_validated_for_every_optimizer)
 {
-    static const struct { const char *name; double def; } keys[] = {
-        {"sam_rho", 0}, {"sam_adaptive", 0}, {"sam_eta", 0.01}};
+    static const struct {
+        const char *name;
+        double def;
+    } keys[] = {{"sam_rho", 0}, {"sam_adaptive", 0}, {"sam_eta", 0.01}};
     for (size_t oi = 0; oi < ob_optimizer_count; oi++) {
         const ob_optimizer *o = ob_optimizer_table[oi];
         for (size_t k = 0; k < 3; k++) {
@@ -418,18 +447,20 @@ Test(keys, known_defaulted_and_validated_for_every_optimizer)
             cr_assert_eq(ob_hparam_get(&h, sp), 1.0);
             cr_assert_eq(ob_validate(o, &h, err, sizeof err), 0, "%s", err);
         }
-        static const char *const bad[] = {"sam_rho=-0.1", "sam_rho=nan", "sam_rho=inf", "sam_rho=-inf",
-                                          "sam_eta=0",    "sam_eta=-1",  "sam_eta=nan", "sam_eta=inf",
+        static const char *const bad[] = {"sam_rho=-0.1",   "sam_rho=nan",  "sam_rho=inf", "sam_rho=-inf",
+                                          "sam_eta=0",      "sam_eta=-1",   "sam_eta=nan", "sam_eta=inf",
                                           "sam_adaptive=2", "sam_rho=0.05x"};
         for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
             ob_hparams h, before;
             char err[256] = "";
             ob_hparams_default(o, &h);
             before = h;
-            cr_assert_eq(ob_hparam_set(o, &h, bad[b], err, sizeof err), -1, "%s: '%s' accepted", o->name, bad[b]);
+            cr_assert_eq(ob_hparam_set(o, &h, bad[b], err, sizeof err), -1, "%s: '%s' accepted", o->name,
+                         bad[b]);
             char key[16];
             snprintf(key, sizeof key, "%.*s", (int)strcspn(bad[b], "="), bad[b]);
-            cr_assert(strstr(err, key), "%s: message for '%s' does not name %s: %s", o->name, bad[b], key, err);
+            cr_assert(strstr(err, key), "%s: message for '%s' does not name %s: %s", o->name, bad[b], key,
+                      err);
             cr_assert(memcmp(&h, &before, sizeof h) == 0, "'%s' changed the hyperparameters", bad[b]);
         }
         /* Set directly: ob_validate (hence ob_step) rejects with the range,
@@ -464,7 +495,10 @@ static void scratch(char *dir, size_t len)
     cr_assert(mkdtemp(dir) != NULL);
 }
 
-static int cli(const char *const *argv, char **out, char **err) { return ob_cli_capture(argv, out, err); }
+static int cli(const char *const *argv, char **out, char **err)
+{
+    return ob_cli_capture(argv, out, err);
+}
 
 Test(cli, trace_refuses_sam_and_list_shows_the_keys)
 {
@@ -478,8 +512,8 @@ Test(cli, trace_refuses_sam_and_list_shows_the_keys)
     f = fopen(grads, "w");
     fputs("1,1\n", f);
     fclose(f);
-    const char *argv[] = {"optbench", "trace", "--opt", "sgd", "--set", "sam_rho=0.05", "--isa", "scalar",
-                          "--x0", x0, "--grads", grads, NULL};
+    const char *argv[] = {"optbench", "trace", "--opt",   "sgd", "--set", "sam_rho=0.05", "--isa", "scalar",
+                          "--x0",     x0,      "--grads", grads, NULL};
     char *out, *err;
     int rc = cli(argv, &out, &err);
     cr_assert_eq(rc, OB_EXIT_USAGE, "trace with SAM: exit %d, %s", rc, err);
@@ -487,7 +521,7 @@ Test(cli, trace_refuses_sam_and_list_shows_the_keys)
     cr_assert_str_eq(out, "", "nothing may be printed: %s", out);
     free(out);
     free(err);
-    argv[5] = "sam_rho=0";  /* off: the trace runs */
+    argv[5] = "sam_rho=0"; /* off: the trace runs */
     rc = cli(argv, &out, &err);
     cr_assert_eq(rc, 0, "%s", err);
     free(out);
@@ -545,8 +579,14 @@ static cJSON *run_case(const char *root, const char *const *extra, size_t n_extr
     return j;
 }
 
-static const cJSON *first_case(const cJSON *j) { return cJSON_GetArrayItem(cJSON_GetObjectItem(j, "cases"), 0); }
-static double num(const cJSON *o, const char *k) { return cJSON_GetObjectItem(o, k)->valuedouble; }
+static const cJSON *first_case(const cJSON *j)
+{
+    return cJSON_GetArrayItem(cJSON_GetObjectItem(j, "cases"), 0);
+}
+static double num(const cJSON *o, const char *k)
+{
+    return cJSON_GetObjectItem(o, k)->valuedouble;
+}
 
 /* quad_diag with n = 2, cond = 4: h = (1, 4), x0 = (1, 1), g = (1, 4),
  * ||g|| = sqrt(17); eps = 0.05 (1, 4)/sqrt(17) = (0.0121267813, 0.0485071250),
@@ -556,8 +596,8 @@ Test(run, first_step_by_hand_on_every_path)
 {
     char root[64];
     scratch(root, sizeof root);
-    const char *args[] = {"--problem", "quad_diag", "--n", "2", "--param", "cond=4", "--opt", "sgd",
-                          "--set", "lr=0.1", "--set", "sam_rho=0.05", "--steps", "1"};
+    const char *args[] = {"--problem", "quad_diag", "--n",    "2",     "--param",      "cond=4",  "--opt",
+                          "sgd",       "--set",     "lr=0.1", "--set", "sam_rho=0.05", "--steps", "1"};
     cJSON *j = run_case(root, args, sizeof args / sizeof args[0]);
     const double want[2] = {0.8987873218748186, 0.5805971499970981};
     for (int i = -1; i < OB_ISA_COUNT; i++) {
@@ -581,8 +621,8 @@ Test(run, both_gradients_on_the_same_minibatch)
 {
     char root[64];
     scratch(root, sizeof root);
-    const char *args[] = {"--problem", "nqm", "--n", "2", "--seed", "11", "--opt", "sgd",
-                          "--set", "lr=0.5", "--set", "sam_rho=0.5", "--steps", "1"};
+    const char *args[] = {"--problem", "nqm",   "--n",    "2",     "--seed",      "11",      "--opt",
+                          "sgd",       "--set", "lr=0.5", "--set", "sam_rho=0.5", "--steps", "1"};
     cJSON *j = run_case(root, args, sizeof args / sizeof args[0]);
     ob_problem_config cfg = {.n = 2, .seed = 11};
     ob_problem *pb = NULL;
@@ -594,15 +634,15 @@ Test(run, both_gradients_on_the_same_minibatch)
     ob_ref_sam_perturb(&h, 2, pb->x0, g, xh, NULL);
     pb->eval(pb, xh, gs, 1);
     for (int k = 0; k < 2; k++) want[k] = pb->x0[k] - 0.5 * gs[k];
-    pb->eval(pb, xh, gs, 2);  /* another mini-batch */
+    pb->eval(pb, xh, gs, 2); /* another mini-batch */
     for (int k = 0; k < 2; k++) other[k] = pb->x0[k] - 0.5 * gs[k];
     cr_assert(fabs(other[0] - want[0]) + fabs(other[1] - want[1]) > 1e-3, "the draws do not differ");
     for (int k = 0; k < 2; k++) {
         char col[16];
         snprintf(col, sizeof col, "ref_x%d", k + 1);
         const double v = csv_value(root, "nqm.sgd+sam", 1, col);
-        cr_assert(fabs(v - want[k]) <= 1e-8 * (1 + fabs(want[k])), "%s = %.9g, want %.9g (another batch: %.9g)", col,
-                  v, want[k], other[k]);
+        cr_assert(fabs(v - want[k]) <= 1e-8 * (1 + fabs(want[k])),
+                  "%s = %.9g, want %.9g (another batch: %.9g)", col, v, want[k], other[k]);
         snprintf(col, sizeof col, "scalar_x%d", k + 1);
         const double s = csv_value(root, "nqm.sgd+sam", 1, col);
         cr_assert(fabs(s - want[k]) <= 1e-6 * (1 + fabs(want[k])), "%s = %.9g, want %.9g", col, s, want[k]);
@@ -626,8 +666,9 @@ Test(run, sam_and_asam_end_to_end, .timeout = 300)
     for (int v = 0; v < 3; v++) {
         char root[64];
         scratch(root, sizeof root);
-        const char *args[] = {"--problem", "quadratic_deep", "--opt", "adam", "--steps", "60", "--set", "lr=0.05",
-                              variants[v][0], variants[v][1], variants[v][2], variants[v][3]};
+        const char *args[] = {"--problem",    "quadratic_deep", "--opt",   "adam",         "--steps",
+                              "60",           "--set",          "lr=0.05", variants[v][0], variants[v][1],
+                              variants[v][2], variants[v][3]};
         cJSON *j = run_case(root, args, sizeof args / sizeof args[0]);
         const cJSON *c = first_case(j);
         const int sam = v > 0;
@@ -635,18 +676,20 @@ Test(run, sam_and_asam_end_to_end, .timeout = 300)
         cr_assert_eq(num(c, "grad_evals_per_step"), sam ? 2 : 1);
         cr_assert_eq(num(c, "grad_evals"), sam ? 120 : 60);
         /* The case id (and CSV name) says SAM or ASAM. */
-        static const char *const ids[] = {"quadratic_deep.adam", "quadratic_deep.adam+sam", "quadratic_deep.adam+asam"};
+        static const char *const ids[] = {"quadratic_deep.adam", "quadratic_deep.adam+sam",
+                                          "quadratic_deep.adam+asam"};
         cr_assert_str_eq(cJSON_GetObjectItem(c, "id")->valuestring, ids[v]);
         cr_assert_eq(csv_value(root, ids[v], 60, "grad_evals"), sam ? 120 : 60);
         const cJSON *hp = cJSON_GetObjectItem(c, "hparams");
-        cr_assert_eq(cJSON_GetObjectItem(hp, "sam_rho") != NULL, sam, "hparams: %s", cJSON_PrintUnformatted(hp));
+        cr_assert_eq(cJSON_GetObjectItem(hp, "sam_rho") != NULL, sam, "hparams: %s",
+                     cJSON_PrintUnformatted(hp));
         if (sam) cr_assert_eq(num(hp, "sam_adaptive"), v == 2);
         const cJSON *isa = cJSON_GetObjectItem(c, "isa");
         for (int i = 0; i < OB_ISA_COUNT; i++) {
             const cJSON *p = cJSON_GetObjectItem(isa, ob_isa_name((ob_isa)i));
             if (!ob_isa_supported((ob_isa)i)) continue;
-            cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(p, "bit_identical")), "%s not bit-identical (variant %d)",
-                      ob_isa_name((ob_isa)i), v);
+            cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(p, "bit_identical")),
+                      "%s not bit-identical (variant %d)", ob_isa_name((ob_isa)i), v);
             cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(p, "agreement"), "ok")));
         }
         final[v] = num(cJSON_GetObjectItem(c, "reference"), "final_loss");
@@ -654,8 +697,8 @@ Test(run, sam_and_asam_end_to_end, .timeout = 300)
     }
     cr_assert(final[1] != final[0] && final[2] != final[0] && final[1] != final[2],
               "SAM/ASAM runs equal the plain run: %.9g %.9g %.9g", final[0], final[1], final[2]);
-    cr_log_info("quadratic_deep adam 60 steps: final loss plain %.6g, SAM %.6g, ASAM %.6g", final[0], final[1],
-                final[2]);
+    cr_log_info("quadratic_deep adam 60 steps: final loss plain %.6g, SAM %.6g, ASAM %.6g", final[0],
+                final[1], final[2]);
 }
 
 /* sam_rho is a sweep axis like any key. */
@@ -663,8 +706,10 @@ Test(run, sweep_grid_over_sam_rho)
 {
     char root[64];
     scratch(root, sizeof root);
-    const char *argv[] = {"optbench", "sweep", "--problem", "quad_diag", "--opt", "sgd", "--set", "lr=1e-4",
-                          "--grid", "sam_rho=lin:0:0.2:5", "--steps", "20", "--no-figures", "--out", root, "--quiet", NULL};
+    const char *argv[] = {"optbench", "sweep", "--problem",    "quad_diag", "--opt",
+                          "sgd",      "--set", "lr=1e-4",      "--grid",    "sam_rho=lin:0:0.2:5",
+                          "--steps",  "20",    "--no-figures", "--out",     root,
+                          "--quiet",  NULL};
     char *out, *err;
     int rc = cli(argv, &out, &err);
     cr_assert_eq(rc, 0, "sweep failed (%d): %s\n%s", rc, err, out);

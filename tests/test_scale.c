@@ -58,11 +58,11 @@
 #endif
 
 typedef struct aliased {
-    char *base;       /* the whole reservation: guard, then the span */
+    char *base; /* the whole reservation: guard, then the span */
     size_t reserve;
-    float *ptr;       /* element 0; ptr + n ends at the end of the span */
-    float *slots;     /* the M physical slots, mapped once more */
-    size_t s0;        /* element i is slot (s0 + i) mod M */
+    float *ptr;   /* element 0; ptr + n ends at the end of the span */
+    float *slots; /* the M physical slots, mapped once more */
+    size_t s0;    /* element i is slot (s0 + i) mod M */
 } aliased;
 
 static int alias_map(aliased *a, size_t n)
@@ -76,8 +76,8 @@ static int alias_map(aliased *a, size_t n)
     int fd = memfd_create("optbench-scale", 0);
     if (fd < 0 || ftruncate(fd, (off_t)chunk) != 0) return -1;
     for (size_t off = 0; off < span; off += chunk)
-        if (mmap(a->base + GUARD + off, chunk, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED | MAP_POPULATE, fd, 0) ==
-            MAP_FAILED)
+        if (mmap(a->base + GUARD + off, chunk, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED | MAP_POPULATE,
+                 fd, 0) == MAP_FAILED)
             return -1;
     a->slots = mmap(NULL, chunk, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     close(fd);
@@ -107,7 +107,8 @@ static float slot_init(const ob_optimizer *o, size_t k, size_t j)
 static void skip_unless_huge_allowed(void)
 {
     const char *skip = getenv("OPTBENCH_SKIP_HUGE");
-    if (skip && *skip && strcmp(skip, "0") != 0) cr_skip_test("n > 2^31: SKIPPED — OPTBENCH_SKIP_HUGE is set");
+    if (skip && *skip && strcmp(skip, "0") != 0)
+        cr_skip_test("n > 2^31: SKIPPED — OPTBENCH_SKIP_HUGE is set");
     double mib = ob_memory_available() / 1048576.0;
     if (mib < 512) cr_skip_test("n > 2^31: SKIPPED — needs 512 MiB available, have %.0f", mib);
 }
@@ -161,15 +162,17 @@ ParameterizedTest(size_t *oi, scale, every_kernel_above_2_pow_31, .timeout = 120
     const size_t n = N_BIG, arrays = 2 + o->n_state;
     aliased a[2 + OB_MAX_STATE];
     for (size_t k = 0; k < arrays; k++)
-        cr_assert(alias_map(&a[k], n) == 0, "cannot map %zu GiB of address space: %s", (n * 4) >> 30, strerror(errno));
+        cr_assert(alias_map(&a[k], n) == 0, "cannot map %zu GiB of address space: %s", (n * 4) >> 30,
+                  strerror(errno));
     float *st[OB_MAX_STATE] = {NULL};
     for (size_t k = 0; k < o->n_state; k++) st[k] = a[2 + k].ptr;
-    const uint64_t t = 3;  /* not the first step: SGD's buffer is then used, not copied */
+    const uint64_t t = 3; /* not the first step: SGD's buffer is then used, not copied */
     ob_step_scalars s;
     o->prepare(&h, t, &s);
     /* Probe elements: both sides of 2^31, the end, and a spread. */
     size_t probe[40], np = 0;
-    const size_t fixed[] = {0, 1, 17, ((size_t)1 << 31) - 1, (size_t)1 << 31, ((size_t)1 << 31) + 1, n - 17, n - 2, n - 1};
+    const size_t fixed[] = {
+        0, 1, 17, ((size_t)1 << 31) - 1, (size_t)1 << 31, ((size_t)1 << 31) + 1, n - 17, n - 2, n - 1};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) probe[np++] = fixed[i];
     ob_rng rng;
     ob_rng_init(&rng, 0x5ca1e);
@@ -183,7 +186,7 @@ ParameterizedTest(size_t *oi, scale, every_kernel_above_2_pow_31, .timeout = 120
         cr_assert(ob_step(o, (ob_isa)isa, &h, t, n, a[0].ptr, a[1].ptr, st, err, sizeof err) == 0, "%s", err);
         for (size_t q = 0; q < np; q++) {
             size_t j = (a[0].s0 + probe[q]) % M_SLOTS;
-            size_t first = (j + M_SLOTS - a[0].s0) % M_SLOTS;  /* the first element on slot j */
+            size_t first = (j + M_SLOTS - a[0].s0) % M_SLOTS; /* the first element on slot j */
             size_t times = first < n ? (n - 1 - first) / M_SLOTS + 1 : 0;
             /* The expected slot: `times` scalar steps on that one element. */
             float p = slot_init(o, 0, j), g = slot_init(o, 1, j), sv[OB_MAX_STATE] = {0};
@@ -204,8 +207,8 @@ ParameterizedTest(size_t *oi, scale, every_kernel_above_2_pow_31, .timeout = 120
         }
         tested++;
     }
-    cr_log_info("n = 2^31 + 1003: %s correct on %zu ISA%s at %zu probes%s", cfg, tested, tested == 1 ? "" : "s", np,
-                full ? "" : " (OPTBENCH_SCALE=full: every ISA)");
+    cr_log_info("n = 2^31 + 1003: %s correct on %zu ISA%s at %zu probes%s", cfg, tested,
+                tested == 1 ? "" : "s", np, full ? "" : " (OPTBENCH_SCALE=full: every ISA)");
     for (size_t k = 0; k < arrays; k++) alias_unmap(&a[k]);
 }
 
@@ -217,8 +220,9 @@ Test(scale, too_large_for_memory_is_a_clear_error)
     ob_tp_scratch(dir, sizeof dir, "scale");
     char out_dir[128];
     snprintf(out_dir, sizeof out_dir, "%s/out", dir);
-    const char *argv[] = {"run", "--quiet", "--problem", "quad_diag", "--n", "100000000000", "--opt", "adam",
-                          "--steps", "1", "--out", out_dir, NULL};
+    const char *argv[] = {"run",          "--quiet", "--problem", "quad_diag", "--n",
+                          "100000000000", "--opt",   "adam",      "--steps",   "1",
+                          "--out",        out_dir,   NULL};
     char *out, *err;
     int rc = ob_tp_run(argv, NULL, dir, &out, &err);
     cr_expect_eq(rc, OB_EXIT_FAIL, "exit %d: %s", rc, err);
@@ -236,7 +240,7 @@ Test(scale, allocation_failure_is_reported_not_fatal)
     ob_problem *pb = NULL;
     ob_problem_error why = OB_PROBLEM_OK;
     char err[256];
-    ob_problem_config cfg = {.n = (size_t)1 << 45, .why = &why};  /* 256 TiB of x0 */
+    ob_problem_config cfg = {.n = (size_t)1 << 45, .why = &why}; /* 256 TiB of x0 */
     cr_expect_eq(ob_problem_create("quad_diag", &cfg, &pb, err, sizeof err), -1);
     cr_expect(pb == NULL);
     cr_expect_eq(why, OB_PROBLEM_ENOMEM, "why = %d: %s", why, err);
@@ -249,7 +253,8 @@ Test(scale, allocation_failure_is_reported_not_fatal)
 Test(scale, ulimit_v_is_respected)
 {
     if (UNDER_ASAN) cr_skip_test("ulimit -v: SKIPPED — AddressSanitizer reserves terabytes of address space");
-    if (getenv("OPTBENCH_UNDER_VALGRIND")) cr_skip_test("ulimit -v: SKIPPED — valgrind needs the address space");
+    if (getenv("OPTBENCH_UNDER_VALGRIND"))
+        cr_skip_test("ulimit -v: SKIPPED — valgrind needs the address space");
     char dir[64];
     ob_tp_scratch(dir, sizeof dir, "ulimit");
     char out_dir[128];
@@ -266,8 +271,8 @@ Test(scale, ulimit_v_is_respected)
             /* 1.5 GiB of address space in all; the case needs about 4 GiB. */
             struct rlimit rl = {(rlim_t)3 << 29, (rlim_t)3 << 29};
             setrlimit(RLIMIT_AS, &rl);
-            const char *argv[] = {"run", "--quiet", "--problem", "quad_diag", "--n", cases[i].n, "--opt", "adam",
-                                  "--steps", "2", "--out", out_dir, NULL};
+            const char *argv[] = {"run",  "--quiet", "--problem", "quad_diag", "--n",   cases[i].n, "--opt",
+                                  "adam", "--steps", "2",         "--out",     out_dir, NULL};
             char *out, *err;
             int rc = ob_tp_run(argv, NULL, dir, &out, &err);
             int ok = rc == cases[i].rc && strstr(err, cases[i].needle);

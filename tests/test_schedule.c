@@ -35,16 +35,16 @@ static double lr_at(const ob_schedule *s, double base, uint64_t t)
 {
     ob_sched_point p;
     char err[512] = "";
-    cr_assert_eq(ob_schedule_at(s, base, t, &p, err, sizeof err), 0, "t = %llu: %s",
-                 (unsigned long long)t, err);
+    cr_assert_eq(ob_schedule_at(s, base, t, &p, err, sizeof err), 0, "t = %llu: %s", (unsigned long long)t,
+                 err);
     return p.lr;
 }
 
 /* |a - b| <= rel * |b| (+ a tiny absolute floor for values at 0). */
 static void assert_close(double a, double b, double rel, const char *what, uint64_t t)
 {
-    cr_assert(fabs(a - b) <= rel * fabs(b) + 1e-300, "%s at step %llu: got %.17g, expected %.17g",
-              what, (unsigned long long)t, a, b);
+    cr_assert(fabs(a - b) <= rel * fabs(b) + 1e-300, "%s at step %llu: got %.17g, expected %.17g", what,
+              (unsigned long long)t, a, b);
 }
 
 #define SETS(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -65,14 +65,15 @@ Test(schedule, inv_sqrt_matches_closed_form)
     ob_schedule s = parse_ok("inv_sqrt", NULL);
     cr_assert_eq(lr_at(&s, 0.5, 1), 0.5);
     cr_assert_eq(lr_at(&s, 0.5, 4), 0.25);
-    for (uint64_t t = 1; t < 100000; t = t * 3 + 1) assert_close(lr_at(&s, 0.1, t), 0.1 / sqrt((double)t), 1e-15, "inv_sqrt", t);
+    for (uint64_t t = 1; t < 100000; t = t * 3 + 1)
+        assert_close(lr_at(&s, 0.1, t), 0.1 / sqrt((double)t), 1e-15, "inv_sqrt", t);
 }
 
 Test(schedule, step_matches_closed_form_and_recursion)
 {
     ob_schedule s = parse_ok("step", SETS("step_size=3", "gamma=0.5"));
     const double lr = 0.1;
-    double rec = lr;  /* torch's chainable get_lr: multiply by gamma when e % step_size == 0 */
+    double rec = lr; /* torch's chainable get_lr: multiply by gamma when e % step_size == 0 */
     for (uint64_t e = 0; e < 40; e++) {
         if (e > 0 && e % 3 == 0) rec *= 0.5;
         double closed = lr * pow(0.5, (double)(e / 3));
@@ -125,15 +126,16 @@ Test(schedule, cosine_matches_torch_recursive_form)
             if (((long long)e - 1 - (long long)T) % (2 * (long long)T) == 0)
                 cur = cur + (lr - eta_min) * (1 - cos(PI / T)) / 2;
             else
-                cur = (1 + cos(PI * (double)e / T)) / (1 + cos(PI * (double)(e - 1) / T)) * (cur - eta_min) + eta_min;
+                cur = (1 + cos(PI * (double)e / T)) / (1 + cos(PI * (double)(e - 1) / T)) * (cur - eta_min) +
+                      eta_min;
         }
         assert_close(lr_at(&s, lr, e + 1), cur, 1e-12, "cosine vs recursion", e + 1);
     }
 }
 
 /* torch's CosineAnnealingWarmRestarts.step() without an epoch argument. */
-static void restarts_expected(uint64_t T0, uint64_t Tmult, double lr, double eta_min,
-                              uint64_t epochs, double *out)
+static void restarts_expected(uint64_t T0, uint64_t Tmult, double lr, double eta_min, uint64_t epochs,
+                              double *out)
 {
     uint64_t T_i = T0, T_cur = 0;
     for (uint64_t e = 0; e < epochs; e++) {
@@ -150,8 +152,13 @@ static void restarts_expected(uint64_t T0, uint64_t Tmult, double lr, double eta
 
 Test(schedule, cosine_restarts_matches_torch_step)
 {
-    static const struct { const char *t0, *tm; uint64_t T0, Tm; } cases[] = {
-        {"T_0=5", "T_mult=1", 5, 1}, {"T_0=3", "T_mult=2", 3, 2}, {"T_0=1", "T_mult=3", 1, 3},
+    static const struct {
+        const char *t0, *tm;
+        uint64_t T0, Tm;
+    } cases[] = {
+        {"T_0=5", "T_mult=1", 5, 1},
+        {"T_0=3", "T_mult=2", 3, 2},
+        {"T_0=1", "T_mult=3", 1, 3},
     };
     double want[400];
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
@@ -162,7 +169,8 @@ Test(schedule, cosine_restarts_matches_torch_step)
     }
     /* T_0 = 3, T_mult = 2: restarts (back to lr) at e = 3, 9, 21, 45. */
     ob_schedule s = parse_ok("cosine_restarts", SETS("T_0=3", "T_mult=2"));
-    for (uint64_t e = 3; e <= 45; e = 2 * e + 3) assert_close(lr_at(&s, 0.1, e + 1), 0.1, 0, "restart", e + 1);
+    for (uint64_t e = 3; e <= 45; e = 2 * e + 3)
+        assert_close(lr_at(&s, 0.1, e + 1), 0.1, 0, "restart", e + 1);
     /* Huge epochs with a large T_mult: no overflow, still in range. */
     ob_schedule big = parse_ok("cosine_restarts", SETS("T_0=1", "T_mult=1000000"));
     double v = lr_at(&big, 1.0, UINT64_MAX);
@@ -195,12 +203,14 @@ static double cos_anneal(double start, double end, double pct)
     return end + (start - end) / 2 * (cos(PI * pct) + 1);
 }
 
-static double lin_anneal(double start, double end, double pct) { return start + (end - start) * pct; }
+static double lin_anneal(double start, double end, double pct)
+{
+    return start + (end - start) * pct;
+}
 
 /* OneCycleLR written out phase by phase (two-phase or three-phase). */
-static void onecycle_expected(double max_lr, double T, double pct_start, int linear, int three,
-                              double div, double fdiv, double bm, double mm, double e,
-                              double *lr, double *mom)
+static void onecycle_expected(double max_lr, double T, double pct_start, int linear, int three, double div,
+                              double fdiv, double bm, double mm, double e, double *lr, double *mom)
 {
     double (*an)(double, double, double) = linear ? lin_anneal : cos_anneal;
     double init = max_lr / div, min_lr = init / fdiv;
@@ -239,13 +249,13 @@ Test(schedule, onecycle_matches_torch_phases)
         {"anneal_strategy=linear", "three_phase=true", 1, 1},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        ob_schedule s = parse_ok("onecycle", SETS("max_lr=0.5", "total_steps=97", "pct_start=0.25",
-                                                  cases[c].strategy, cases[c].three,
-                                                  "div_factor=10", "final_div_factor=100"));
+        ob_schedule s = parse_ok("onecycle",
+                                 SETS("max_lr=0.5", "total_steps=97", "pct_start=0.25", cases[c].strategy,
+                                      cases[c].three, "div_factor=10", "final_div_factor=100"));
         for (uint64_t e = 0; e < 97; e++) {
             double lr, mom;
-            onecycle_expected(0.5, 97, 0.25, cases[c].linear, cases[c].three_phase, 10, 100, 0.85,
-                              0.95, (double)e, &lr, &mom);
+            onecycle_expected(0.5, 97, 0.25, cases[c].linear, cases[c].three_phase, 10, 100, 0.85, 0.95,
+                              (double)e, &lr, &mom);
             ob_sched_point p;
             char err[256];
             cr_assert_eq(ob_schedule_at(&s, 123.0, e + 1, &p, err, sizeof err), 0, "%s", err);
@@ -285,10 +295,12 @@ Test(schedule, onecycle_past_total_steps_is_an_error)
 
 Test(schedule, onecycle_cycles_beta1_for_adam_family_and_momentum_for_sgd)
 {
-    ob_schedule s = parse_ok("onecycle", SETS("max_lr=0.1", "total_steps=20", "base_momentum=0.8",
-                                              "max_momentum=0.9"));
-    static const struct { const char *opt, *key; } cases[] = {
-        {"adam", "beta1"}, {"adamw", "beta1"}, {"amsgrad", "beta1"},
+    ob_schedule s = parse_ok("onecycle",
+                             SETS("max_lr=0.1", "total_steps=20", "base_momentum=0.8", "max_momentum=0.9"));
+    static const struct {
+        const char *opt, *key;
+    } cases[] = {
+        {"adam", "beta1"},   {"adamw", "beta1"},      {"amsgrad", "beta1"},
         {"sgd", "momentum"}, {"rmsprop", "momentum"},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
@@ -310,7 +322,8 @@ Test(schedule, onecycle_cycles_beta1_for_adam_family_and_momentum_for_sgd)
             ob_hparams expect = base;
             expect.lr = h.lr;
             ob_hparam_put(&expect, key, ob_hparam_get(&h, key));
-            cr_assert(memcmp(&expect, &h, sizeof h) == 0, "%s: only lr and %s may change", cases[c].opt, key->name);
+            cr_assert(memcmp(&expect, &h, sizeof h) == 0, "%s: only lr and %s may change", cases[c].opt,
+                      key->name);
         }
         /* Opposite directions: lr rises while momentum falls in the warm-up. */
         ob_hparams h1, h2;
@@ -329,7 +342,7 @@ Test(schedule, onecycle_without_cycle_momentum_leaves_momentum_alone)
         const ob_optimizer *o = ob_optimizer_find(opts[c]);
         ob_hparams base, h;
         ob_hparams_default(o, &base);
-        base.momentum = 0.5;  /* any value: it must come through unchanged */
+        base.momentum = 0.5; /* any value: it must come through unchanged */
         char err[256] = "";
         for (uint64_t t = 1; t <= 20; t++) {
             cr_assert_eq(ob_schedule_apply(&s, o, &base, t, &h, err, sizeof err), 0, "%s: %s", opts[c], err);
@@ -390,8 +403,8 @@ static void expect_parse_error(const char *name, const char *set, const char *co
     cr_assert_eq(ob_schedule_parse(name, sets, n, &s, err, sizeof err), -1, "%s %s was accepted", name,
                  set ? set : "");
     for (size_t i = 0; must && must[i]; i++)
-        cr_assert(strstr(err, must[i]) != NULL, "%s %s: message '%s' lacks '%s'", name, set ? set : "",
-                  err, must[i]);
+        cr_assert(strstr(err, must[i]) != NULL, "%s %s: message '%s' lacks '%s'", name, set ? set : "", err,
+                  must[i]);
 }
 
 Test(schedule, every_out_of_range_value_is_rejected)
@@ -435,7 +448,7 @@ Test(schedule, named_errors)
     expect_parse_error("step", "step_size=1e300", SETS("step_size"));
     /* Required keys left unset. */
     static const char *const required[][2] = {
-        {"step", "step_size"}, {"exponential", "gamma"}, {"cosine", "T_max"},
+        {"step", "step_size"},      {"exponential", "gamma"}, {"cosine", "T_max"},
         {"cosine_restarts", "T_0"}, {"onecycle", "max_lr"},
     };
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
@@ -470,8 +483,8 @@ Test(schedule, command_prints_every_step)
 {
     char *out = NULL, *err = NULL;
     int rc = ob_cli_capture(SETS("optbench", "schedule", "--schedule", "onecycle", "--sched-set",
-                                 "max_lr=0.1", "--sched-set=total_steps=25", "--lr", "1", "--steps",
-                                 "25", "--opt", "sgd"),
+                                 "max_lr=0.1", "--sched-set=total_steps=25", "--lr", "1", "--steps", "25",
+                                 "--opt", "sgd"),
                             &out, &err);
     cr_assert_eq(rc, 0, "stderr: %s", err);
     ob_schedule s = parse_ok("onecycle", SETS("max_lr=0.1", "total_steps=25"));

@@ -70,8 +70,8 @@ typedef struct outcome {
     char run[512];
 } outcome;
 
-static void sweep_out(const scratch *s, const char *tag, const char *const *args, const char *const *env, int want_rc,
-                      outcome *o)
+static void sweep_out(const scratch *s, const char *tag, const char *const *args, const char *const *env,
+                      int want_rc, outcome *o)
 {
     char root[256];
     const char *argv[64] = {"sweep"};
@@ -146,9 +146,10 @@ Test(sweep, tiny_sweep_records_every_run_and_picks_the_best)
 {
     scratch s;
     scratch_make(&s);
-    const char *args[] = {"--opt", "sgd,rmsprop", "--problem", "quad_diag", "--param", "cond=100", "--n", "10",
-                          "--steps", "100", "--grid", "lr=1e-4,1e-2,1", "--seeds", "2", "--all-seeds", "--jobs", "2",
-                          "--no-figures", NULL};
+    const char *args[] = {"--opt",   "sgd,rmsprop", "--problem",   "quad_diag", "--param", "cond=100",
+                          "--n",     "10",          "--steps",     "100",       "--grid",  "lr=1e-4,1e-2,1",
+                          "--seeds", "2",           "--all-seeds", "--jobs",    "2",       "--no-figures",
+                          NULL};
     outcome o;
     sweep_out(&s, "results", args, NULL, 0, &o);
     const char *run = o.run, *out = o.out;
@@ -183,9 +184,11 @@ Test(sweep, tiny_sweep_records_every_run_and_picks_the_best)
     cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "best")), 2);
     const cJSON *b = find_entry(doc, "best", "quad_diag", "sgd");
     cr_assert(b);
-    cr_assert_eq(num(cJSON_GetObjectItem(b, "hparams"), "lr"), 1e-2, "best sgd lr: %g", num(cJSON_GetObjectItem(b, "hparams"), "lr"));
+    cr_assert_eq(num(cJSON_GetObjectItem(b, "hparams"), "lr"), 1e-2, "best sgd lr: %g",
+                 num(cJSON_GetObjectItem(b, "hparams"), "lr"));
     cr_assert_eq(num(cJSON_GetObjectItem(b, "swept"), "lr"), 1e-2);
-    cr_assert_eq(num(cJSON_GetObjectItem(b, "hparams"), "momentum"), 0, "the full hyperparameters are recorded");
+    cr_assert_eq(num(cJSON_GetObjectItem(b, "hparams"), "momentum"), 0,
+                 "the full hyperparameters are recorded");
     cr_assert_str_eq(cJSON_GetObjectItem(b, "criterion")->valuestring, "loss");
     cr_assert_eq(num(b, "seeds"), 2);
     /* quad_diag does not depend on the seed: the spread is nil. */
@@ -221,8 +224,10 @@ Test(sweep, deterministic_problems_run_one_seed_stochastic_ones_k)
 {
     scratch s;
     scratch_make(&s);
-    const char *args[] = {"--opt", "sgd", "--problem", "quad_diag,nqm", "--n", "10", "--steps", "50", "--grid",
-                          "lr=0.01,0.1", "--seeds", "3", "--jobs", "1", "--no-figures", NULL};
+    const char *args[] = {"--opt",  "sgd",         "--problem",    "quad_diag,nqm",
+                          "--n",    "10",          "--steps",      "50",
+                          "--grid", "lr=0.01,0.1", "--seeds",      "3",
+                          "--jobs", "1",           "--no-figures", NULL};
     outcome o;
     sweep_out(&s, "results", args, NULL, 0, &o);
     cr_assert(strstr(o.err, "quad_diag is deterministic: it runs seed 0 only"), "no note:\n%s", o.err);
@@ -233,7 +238,8 @@ Test(sweep, deterministic_problems_run_one_seed_stochastic_ones_k)
     /* The seeds of a stochastic problem draw different samples. */
     const cJSON *p = find_entry(doc, "points", "nqm", "sgd");
     const cJSON *runs = cJSON_GetObjectItem(p, "runs");
-    double l0 = num(cJSON_GetArrayItem(runs, 0), "final_loss"), l1 = num(cJSON_GetArrayItem(runs, 1), "final_loss");
+    double l0 = num(cJSON_GetArrayItem(runs, 0), "final_loss"),
+           l1 = num(cJSON_GetArrayItem(runs, 1), "final_loss");
     cr_assert(isfinite(l0) && isfinite(l1) && l0 != l1, "seeds 0 and 1 gave %g and %g", l0, l1);
     cr_assert(num(p, "min") < num(p, "max"));
     cJSON_Delete(doc);
@@ -282,9 +288,9 @@ static void assert_same_results(const cJSON *a, const cJSON *b)
     }
 }
 
-#define RESUME_SPEC                                                                                             \
-    "--opt", "sgd,adam", "--problem", "quad_diag,nqm", "--n", "10", "--steps", "60", "--grid", "lr=log:1e-3:1:4", \
-        "--seeds", "2"
+#define RESUME_SPEC \
+    "--opt", "sgd,adam", "--problem", "quad_diag,nqm", "--n", "10", "--steps", "60", "--grid", \
+        "lr=log:1e-3:1:4", "--seeds", "2"
 
 Test(sweep, resume_after_sigkill_redoes_nothing_and_matches_an_uninterrupted_sweep, .timeout = 120)
 {
@@ -370,15 +376,17 @@ Test(sweep, sigint_saves_what_finished_and_the_same_options_resume, .timeout = 1
     free(out);
     free(err);
     /* Different options into the same folder: an error naming the difference. */
-    const char *other[] = {"sweep", "--opt", "sgd,adam", "--problem", "quad_diag,nqm", "--n", "10", "--steps", "60",
-                           "--grid", "lr=log:1e-3:1:5", "--seeds", "2", "--run", dir, NULL};
+    const char *other[] = {"sweep", "--opt",   "sgd,adam", "--problem", "quad_diag,nqm",   "--n",
+                           "10",    "--steps", "60",       "--grid",    "lr=log:1e-3:1:5", "--seeds",
+                           "2",     "--run",   dir,        NULL};
     rc = sweep(&s, other, NULL, &out, &err);
     cr_assert_eq(rc, 2, "a different spec gave %d:\n%s", rc, err);
     cr_assert(strstr(err, "recorded with --grid 'lr=log:1e-3:1:4', now --grid 'lr=log:1e-3:1:5'"), "%s", err);
     free(out);
     free(err);
-    const char *fewer[] = {"sweep", "--opt", "sgd", "--problem", "quad_diag,nqm", "--n", "10", "--steps", "60",
-                           "--grid", "lr=log:1e-3:1:4", "--seeds", "2", "--run", dir, NULL};
+    const char *fewer[] = {"sweep", "--opt",   "sgd", "--problem", "quad_diag,nqm",   "--n",
+                           "10",    "--steps", "60",  "--grid",    "lr=log:1e-3:1:4", "--seeds",
+                           "2",     "--run",   dir,   NULL};
     rc = sweep(&s, fewer, NULL, &out, &err);
     cr_assert_eq(rc, 2);
     cr_assert(strstr(err, "recorded with --opt 'sgd,adam', now --opt 'sgd'"), "%s", err);
@@ -397,7 +405,7 @@ Test(sweep, sigint_saves_what_finished_and_the_same_options_resume, .timeout = 1
 /* ---- bad specifications ------------------------------------------------------------------ */
 
 typedef struct bad_spec {
-    const char *grid, *grid2;  /* grid2: a second --grid, or NULL */
+    const char *grid, *grid2; /* grid2: a second --grid, or NULL */
     const char *message;
 } bad_spec;
 
@@ -449,7 +457,8 @@ Test(sweep, bad_grid_specifications_are_rejected_with_exit_2)
         char *out, *err;
         int rc = sweep(&s, argv, NULL, &out, &err);
         cr_expect_eq(rc, 2, "--grid '%s': exit %d, expected 2:\n%s", b->grid, rc, err);
-        cr_expect(strstr(err, b->message), "--grid '%s': the message lacks \"%s\":\n%s", b->grid, b->message, err);
+        cr_expect(strstr(err, b->message), "--grid '%s': the message lacks \"%s\":\n%s", b->grid, b->message,
+                  err);
         free(out);
         free(err);
     }
@@ -466,8 +475,9 @@ Test(sweep, bad_grid_specifications_are_rejected_with_exit_2)
         {"--set", "lr=0.1", "'lr' is also fixed by --set lr=0.1"},
     };
     for (size_t i = 0; i < sizeof bad_opts / sizeof bad_opts[0]; i++) {
-        const char *argv[] = {"sweep", "--opt", "adam,sgd", "--problem", "quad_diag", "--grid", "lr=0.1,1",
-                              bad_opts[i].opt, bad_opts[i].val, "--out", root, NULL};
+        const char *argv[] = {"sweep",         "--opt",  "adam,sgd", "--problem",
+                              "quad_diag",     "--grid", "lr=0.1,1", bad_opts[i].opt,
+                              bad_opts[i].val, "--out",  root,       NULL};
         char *out, *err;
         int rc = sweep(&s, argv, NULL, &out, &err);
         cr_expect_eq(rc, 2, "%s %s: exit %d:\n%s", bad_opts[i].opt, bad_opts[i].val, rc, err);
@@ -488,9 +498,10 @@ static size_t point_lrs(const cJSON *doc, const char *opt, double *lr, size_t ma
 {
     size_t n = 0;
     const cJSON *p;
-    cJSON_ArrayForEach(p, cJSON_GetObjectItem(doc, "points")) if (
-        !strcmp(cJSON_GetObjectItem(p, "optimizer")->valuestring, opt) && n < max) lr[n++] =
-        num(cJSON_GetObjectItem(p, "hparams"), "lr");
+    cJSON_ArrayForEach(
+        p, cJSON_GetObjectItem(
+               doc, "points")) if (!strcmp(cJSON_GetObjectItem(p, "optimizer")->valuestring, opt) && n < max)
+        lr[n++] = num(cJSON_GetObjectItem(p, "hparams"), "lr");
     return n;
 }
 
@@ -503,9 +514,10 @@ Test(sweep, random_search_is_reproducible_and_stays_in_range)
     for (int k = 0; k < 3; k++) {
         char tag[16];
         snprintf(tag, sizeof tag, "r%d", k);
-        const char *args[] = {"--opt", "adam", "--problem", "quad_diag", "--n", "10", "--steps", "20", "--grid",
-                              "lr=log:1e-4:1e-1:2", "--grid", "beta1=0.5,0.9", "--random", "6", "--seed", seeds[k],
-                              "--no-figures", "--quiet", NULL};
+        const char *args[] = {"--opt",  "adam",          "--problem", "quad_diag", "--n",
+                              "10",     "--steps",       "20",        "--grid",    "lr=log:1e-4:1e-1:2",
+                              "--grid", "beta1=0.5,0.9", "--random",  "6",         "--seed",
+                              seeds[k], "--no-figures",  "--quiet",   NULL};
         outcome o;
         sweep_out(&s, tag, args, NULL, 0, &o);
         cJSON *doc = read_sweep(o.run);
@@ -516,7 +528,8 @@ Test(sweep, random_search_is_reproducible_and_stays_in_range)
             double b1 = num(cJSON_GetObjectItem(p, "hparams"), "beta1");
             cr_assert(b1 == 0.5 || b1 == 0.9, "beta1 %g is not one of the list", b1);
         }
-        for (int i = 0; i < 6; i++) cr_assert(lrs[k][i] >= 1e-4 && lrs[k][i] <= 1e-1, "lr %g out of range", lrs[k][i]);
+        for (int i = 0; i < 6; i++)
+            cr_assert(lrs[k][i] >= 1e-4 && lrs[k][i] <= 1e-1, "lr %g out of range", lrs[k][i]);
         cJSON_Delete(doc);
         outcome_free(&o);
     }
@@ -530,13 +543,16 @@ Test(sweep, keys_apply_to_the_optimizers_that_have_them_and_invalid_points_are_s
     scratch s;
     scratch_make(&s);
     /* momentum = 1 is outside SGD's [0, 1): skipped, with a note. */
-    const char *args[] = {"--opt", "sgd,adam", "--problem", "quad_diag", "--n", "10", "--steps", "20", "--grid",
-                          "lr=log:1e-3:1e-1:3", "--grid", "momentum=0,0.9,1", "--no-figures", NULL};
+    const char *args[] = {"--opt",  "sgd,adam",         "--problem",    "quad_diag", "--n",
+                          "10",     "--steps",          "20",           "--grid",    "lr=log:1e-3:1e-1:3",
+                          "--grid", "momentum=0,0.9,1", "--no-figures", NULL};
     outcome o;
     sweep_out(&s, "results", args, NULL, 0, &o);
     const char *err = o.err;
-    cr_assert(strstr(err, "--grid momentum=0,0.9,1 applies only to the optimizers that have 'momentum' (not to adam)"),
-              "%s", err);
+    cr_assert(
+        strstr(err,
+               "--grid momentum=0,0.9,1 applies only to the optimizers that have 'momentum' (not to adam)"),
+        "%s", err);
     cr_assert(strstr(err, "3 settings outside the valid ranges skipped"), "%s", err);
     cJSON *doc = read_sweep(o.run);
     double lr[16];
@@ -555,7 +571,10 @@ Test(sweep, keys_apply_to_the_optimizers_that_have_them_and_invalid_points_are_s
 
 /* ---- the figure ------------------------------------------------------------------------------- */
 
-static int have_gnuplot(void) { return system("gnuplot --version >/dev/null 2>&1") == 0; }
+static int have_gnuplot(void)
+{
+    return system("gnuplot --version >/dev/null 2>&1") == 0;
+}
 
 Test(sweep, the_sensitivity_figure_renders, .timeout = 120)
 {
@@ -563,8 +582,9 @@ Test(sweep, the_sensitivity_figure_renders, .timeout = 120)
     scratch s;
     scratch_make(&s);
     char path[768];
-    const char *args[] = {"--opt", "sgd,adam", "--problem", "quad_diag", "--param", "cond=100", "--n", "10",
-                          "--steps", "50", "--grid", "lr=log:1e-4:10:6", "--quiet", NULL};
+    const char *args[] = {"--opt",   "sgd,adam", "--problem", "quad_diag", "--param", "cond=100",
+                          "--n",     "10",       "--steps",   "50",        "--grid",  "lr=log:1e-4:10:6",
+                          "--quiet", NULL};
     outcome o;
     sweep_out(&s, "results", args, NULL, 0, &o);
     const char *run = o.run;
@@ -594,8 +614,8 @@ Test(sweep, a_missing_gnuplot_is_named_and_the_results_are_kept)
 {
     scratch s;
     scratch_make(&s);
-    const char *args[] = {"--opt", "sgd", "--problem", "quad_diag", "--n", "10", "--steps", "20", "--grid",
-                          "lr=0.01,0.1", "--quiet", NULL};
+    const char *args[] = {"--opt",   "sgd", "--problem", "quad_diag",   "--n",     "10",
+                          "--steps", "20",  "--grid",    "lr=0.01,0.1", "--quiet", NULL};
     const char *env[] = {"OPTBENCH_GNUPLOT=/nonexistent/gnuplot", NULL};
     outcome o;
     sweep_out(&s, "results", args, env, 1, &o);

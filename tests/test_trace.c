@@ -152,7 +152,7 @@ static void adam_const(int e, double *lr, double *beta1)
 
 static void adam_halving(int e, double *lr, double *beta1)
 {
-    *lr = 0.1 * pow(0.5, e);  /* StepLR(step_size=1, gamma=0.5) */
+    *lr = 0.1 * pow(0.5, e); /* StepLR(step_size=1, gamma=0.5) */
     *beta1 = 0.9;
 }
 
@@ -176,12 +176,30 @@ static void adam_run(const adam_cfg *c, const double (*g)[N], traj out)
     }
 }
 
-static void adam_plain(const double (*g)[N], traj out) { adam_run(&(adam_cfg){0, 0.999, 0, 0, adam_const}, g, out); }
-static void adam_l2(const double (*g)[N], traj out) { adam_run(&(adam_cfg){0.1, 0.999, 0, 0, adam_const}, g, out); }
-static void adam_step_sched(const double (*g)[N], traj out) { adam_run(&(adam_cfg){0, 0.999, 0, 0, adam_halving}, g, out); }
-static void adam_onecycle(const double (*g)[N], traj out) { adam_run(&(adam_cfg){0, 0.999, 0, 0, onecycle3}, g, out); }
-static void adamw(const double (*g)[N], traj out) { adam_run(&(adam_cfg){0.01, 0.999, 1, 0, adam_const}, g, out); }
-static void amsgrad(const double (*g)[N], traj out) { adam_run(&(adam_cfg){0, 0.5, 0, 1, adam_const}, g, out); }
+static void adam_plain(const double (*g)[N], traj out)
+{
+    adam_run(&(adam_cfg){0, 0.999, 0, 0, adam_const}, g, out);
+}
+static void adam_l2(const double (*g)[N], traj out)
+{
+    adam_run(&(adam_cfg){0.1, 0.999, 0, 0, adam_const}, g, out);
+}
+static void adam_step_sched(const double (*g)[N], traj out)
+{
+    adam_run(&(adam_cfg){0, 0.999, 0, 0, adam_halving}, g, out);
+}
+static void adam_onecycle(const double (*g)[N], traj out)
+{
+    adam_run(&(adam_cfg){0, 0.999, 0, 0, onecycle3}, g, out);
+}
+static void adamw(const double (*g)[N], traj out)
+{
+    adam_run(&(adam_cfg){0.01, 0.999, 1, 0, adam_const}, g, out);
+}
+static void amsgrad(const double (*g)[N], traj out)
+{
+    adam_run(&(adam_cfg){0, 0.5, 0, 1, adam_const}, g, out);
+}
 
 /* ---- the cases ------------------------------------------------------------- */
 
@@ -196,16 +214,52 @@ typedef struct tcase {
 
 static const tcase cases[] = {
     {"sgd", "sgd", {"lr=0.1"}, NULL, {NULL}, G, sgd_plain},
-    {"sgd momentum dampening", "sgd", {"lr=0.1", "momentum=0.9", "dampening=0.5"}, NULL, {NULL}, G, sgd_momentum},
-    {"sgd nesterov wd", "sgd", {"lr=0.1", "momentum=0.9", "nesterov=true", "weight_decay=0.1"}, NULL, {NULL}, G, sgd_nesterov},
-    {"sgd onecycle", "sgd", {NULL}, "onecycle", {"max_lr=0.2", "total_steps=3", "anneal_strategy=linear"}, G, sgd_onecycle},
-    {"adagrad", "adagrad", {"lr=0.1", "lr_decay=0.5", "initial_accumulator_value=0.25", "weight_decay=0.1"}, NULL, {NULL}, G, adagrad},
+    {"sgd momentum dampening",
+     "sgd",
+     {"lr=0.1", "momentum=0.9", "dampening=0.5"},
+     NULL,
+     {NULL},
+     G,
+     sgd_momentum},
+    {"sgd nesterov wd",
+     "sgd",
+     {"lr=0.1", "momentum=0.9", "nesterov=true", "weight_decay=0.1"},
+     NULL,
+     {NULL},
+     G,
+     sgd_nesterov},
+    {"sgd onecycle",
+     "sgd",
+     {NULL},
+     "onecycle",
+     {"max_lr=0.2", "total_steps=3", "anneal_strategy=linear"},
+     G,
+     sgd_onecycle},
+    {"adagrad",
+     "adagrad",
+     {"lr=0.1", "lr_decay=0.5", "initial_accumulator_value=0.25", "weight_decay=0.1"},
+     NULL,
+     {NULL},
+     G,
+     adagrad},
     {"rmsprop", "rmsprop", {"lr=0.01", "alpha=0.9"}, NULL, {NULL}, G, rmsprop_plain},
-    {"rmsprop centered momentum wd", "rmsprop", {"lr=0.01", "alpha=0.9", "centered=1", "momentum=0.5", "weight_decay=0.1"}, NULL, {NULL}, G, rmsprop_centered},
+    {"rmsprop centered momentum wd",
+     "rmsprop",
+     {"lr=0.01", "alpha=0.9", "centered=1", "momentum=0.5", "weight_decay=0.1"},
+     NULL,
+     {NULL},
+     G,
+     rmsprop_centered},
     {"adam", "adam", {"lr=0.1"}, NULL, {NULL}, G, adam_plain},
     {"adam l2", "adam", {"lr=0.1", "weight_decay=0.1"}, NULL, {NULL}, G, adam_l2},
     {"adam step schedule", "adam", {"lr=0.1"}, "step", {"step_size=1", "gamma=0.5"}, G, adam_step_sched},
-    {"adam onecycle beta1", "adam", {NULL}, "onecycle", {"max_lr=0.2", "total_steps=3", "anneal_strategy=linear"}, G, adam_onecycle},
+    {"adam onecycle beta1",
+     "adam",
+     {NULL},
+     "onecycle",
+     {"max_lr=0.2", "total_steps=3", "anneal_strategy=linear"},
+     G,
+     adam_onecycle},
     {"adamw", "adamw", {"lr=0.1"}, NULL, {NULL}, G, adamw},
     {"amsgrad", "amsgrad", {"lr=0.1", "beta2=0.5"}, NULL, {NULL}, G_AMS, amsgrad},
     {"adam amsgrad=true", "adam", {"lr=0.1", "beta2=0.5", "amsgrad=true"}, NULL, {NULL}, G_AMS, amsgrad},
@@ -286,7 +340,7 @@ static int run_case(const tcase *c, const char *variant, traj got, char **err_ou
             for (int i = 0; i < N; i++) {
                 got[t][i] = strtod(line, &end);
                 cr_assert(end != line, "%s/%s: bad output '%s'", c->name, variant, out);
-                line = end + 1;  /* past ',' or '\n' */
+                line = end + 1; /* past ',' or '\n' */
             }
             cr_assert_eq(end[0], '\n', "%s/%s: line %d has more than %d numbers", c->name, variant, t + 1, N);
         }
@@ -323,8 +377,8 @@ Test(trace, reference_matches_hand_computed_sequences)
         for (int t = 0; t < STEPS; t++)
             for (int i = 0; i < N; i++)
                 cr_assert(fabs(got[t][i] - want[t][i]) <= 1e-15 * fabs(want[t][i]),
-                          "%s: step %d, p[%d] = %.17g, expected %.17g", cases[c].name, t + 1, i,
-                          got[t][i], want[t][i]);
+                          "%s: step %d, p[%d] = %.17g, expected %.17g", cases[c].name, t + 1, i, got[t][i],
+                          want[t][i]);
     }
 }
 
@@ -366,12 +420,16 @@ Test(trace, fp32_rounds_inputs_and_prints_nine_digits)
     const char *gr = write_file("grads.csv", "1\n");
     char *out, *err;
     cr_assert_eq(ob_cli_capture(SETS("optbench", "trace", "--opt", "sgd", "--set", "lr=0", "--isa", "scalar",
-                                     "--x0", x0, "--grads", gr), &out, &err), 0, "%s", err);
+                                     "--x0", x0, "--grads", gr),
+                                &out, &err),
+                 0, "%s", err);
     cr_assert_str_eq(out, "0.100000001\n");
     free(out);
     free(err);
-    cr_assert_eq(ob_cli_capture(SETS("optbench", "trace", "--opt", "sgd", "--set", "lr=0", "--isa", "reference",
-                                     "--x0", x0, "--grads", gr), &out, &err), 0, "%s", err);
+    cr_assert_eq(ob_cli_capture(SETS("optbench", "trace", "--opt", "sgd", "--set", "lr=0", "--isa",
+                                     "reference", "--x0", x0, "--grads", gr),
+                                &out, &err),
+                 0, "%s", err);
     cr_assert_str_eq(out, "0.10000000000000001\n");
     free(out);
     free(err);
@@ -404,13 +462,12 @@ static void expect_file_error(const char *x0_text, const char *grads_text, const
     const char *x0 = x0_text ? write_file("x0.txt", x0_text) : "/nonexistent/x0.txt";
     const char *gr = grads_text ? write_file("bad.txt", grads_text) : "/nonexistent/grads.csv";
     char *out, *err;
-    int rc = ob_cli_capture(SETS("optbench", "trace", "--opt", "adam", "--isa", "scalar", "--x0", x0,
-                                 "--grads", gr), &out, &err);
+    int rc = ob_cli_capture(
+        SETS("optbench", "trace", "--opt", "adam", "--isa", "scalar", "--x0", x0, "--grads", gr), &out, &err);
     cr_assert_eq(rc, 2, "x0 '%s', grads '%s': exit %d", x0_text ? x0_text : "(missing)",
                  grads_text ? grads_text : "(missing)", rc);
     cr_assert_str_eq(out, "", "no output expected on an error");
-    for (size_t i = 0; must[i]; i++)
-        cr_assert(strstr(err, must[i]), "message '%s' lacks '%s'", err, must[i]);
+    for (size_t i = 0; must[i]; i++) cr_assert(strstr(err, must[i]), "message '%s' lacks '%s'", err, must[i]);
     free(out);
     free(err);
 }
@@ -437,8 +494,9 @@ Test(trace, bad_files_name_file_line_and_column)
     /* A directory opens but cannot be read. */
     char *out, *err;
     const char *x0p = write_file("x0.txt", "1");
-    int rc = ob_cli_capture(SETS("optbench", "trace", "--opt", "adam", "--isa", "reference", "--x0", x0p,
-                                 "--grads", dir), &out, &err);
+    int rc = ob_cli_capture(
+        SETS("optbench", "trace", "--opt", "adam", "--isa", "reference", "--x0", x0p, "--grads", dir), &out,
+        &err);
     cr_assert_eq(rc, 2);
     cr_assert(strstr(err, dir) && strstr(err, "cannot"), "%s", err);
     free(out);
@@ -451,7 +509,7 @@ Test(trace, step_past_onecycle_total_steps_is_an_error_before_any_output)
     for (size_t i = 0; i < N_CASES; i++)
         if (!strcmp(cases[i].name, "adam onecycle beta1")) c = cases[i];
     cr_assert_str_eq(c.ssets[1], "total_steps=3");
-    c.ssets[1] = "total_steps=2";  /* but three gradient lines */
+    c.ssets[1] = "total_steps=2"; /* but three gradient lines */
     char *err;
     traj got;
     cr_assert_eq(run_case(&c, "reference", got, &err), 2);
@@ -480,8 +538,9 @@ static void expect_spellings(const char *const *spellings, const char *want)
 {
     for (size_t i = 0; spellings[i]; i++) {
         int rc;
-        char *o = trace_output((const char *const[]){"--opt", "sgd", "--set", "lr=0.1", "--set", "momentum=0.9",
-                                                      "--set", spellings[i], NULL}, &rc);
+        char *o = trace_output((const char *const[]){"--opt", "sgd", "--set", "lr=0.1", "--set",
+                                                     "momentum=0.9", "--set", spellings[i], NULL},
+                               &rc);
         cr_assert_eq(rc, 0, "%s", spellings[i]);
         cr_assert_str_eq(o, want, "%s", spellings[i]);
         free(o);
@@ -491,7 +550,8 @@ static void expect_spellings(const char *const *spellings, const char *want)
 Test(trace, booleans_accept_0_1_false_true)
 {
     int rc;
-    char *on = trace_output(SETS("--opt", "sgd", "--set", "lr=0.1", "--set", "momentum=0.9", "--set", "nesterov=1"), &rc);
+    char *on = trace_output(
+        SETS("--opt", "sgd", "--set", "lr=0.1", "--set", "momentum=0.9", "--set", "nesterov=1"), &rc);
     cr_assert_eq(rc, 0);
     char *off = trace_output(SETS("--opt", "sgd", "--set", "lr=0.1", "--set", "momentum=0.9"), &rc);
     cr_assert_eq(rc, 0);
@@ -514,7 +574,8 @@ Test(trace, booleans_accept_0_1_false_true)
 static int run_semantics(uint64_t seed, const char *tol, char *out, size_t outlen)
 {
     char cmd[256];
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 harness/bench/peers/torch_semantics.py --seed %llu --tol %s 2>&1",
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 harness/bench/peers/torch_semantics.py --seed %llu --tol %s 2>&1",
              (unsigned long long)seed, tol);
     FILE *p = popen(cmd, "r");
     cr_assert(p != NULL, "%s", cmd);
@@ -527,14 +588,16 @@ static int run_semantics(uint64_t seed, const char *tol, char *out, size_t outle
 Test(trace, the_reference_agrees_with_the_real_torch_optim, .timeout = 300)
 {
     if (access("build/optbench", X_OK) != 0) cr_skip_test("SKIPPED: build/optbench not built");
-    if (access("/usr/bin/python3", X_OK) != 0 || system("/usr/bin/python3 -c 'import torch' 2>/dev/null") != 0)
+    if (access("/usr/bin/python3", X_OK) != 0 ||
+        system("/usr/bin/python3 -c 'import torch' 2>/dev/null") != 0)
         cr_skip_test("SKIPPED: torch.optim is not installed (Debian python3-torch)");
     const uint64_t seed = ob_test_seed() & 0x7fffffff;
     static char out[8192];
     int rc = run_semantics(seed, "1e-12", out, sizeof out);
     cr_assert_eq(rc, 0, "seed %llu: exit %d\n%s", (unsigned long long)seed, rc, out);
     cr_assert(strstr(out, "every case agrees with torch"), "%s", out);
-    cr_assert(strstr(out, "ok   adam ") && strstr(out, "ok   rmsprop ") && strstr(out, "ok   sgd "), "%s", out);
+    cr_assert(strstr(out, "ok   adam ") && strstr(out, "ok   rmsprop ") && strstr(out, "ok   sgd "), "%s",
+              out);
     rc = run_semantics(seed, "1e-300", out, sizeof out);
     cr_assert_eq(rc, 1, "a tolerance below rounding passed (exit %d)\n%s", rc, out);
     cr_assert(strstr(out, "DIFF ") && strstr(out, "differ from torch"), "%s", out);

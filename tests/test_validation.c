@@ -33,7 +33,7 @@ Test(validation, every_out_of_range_value_is_rejected_and_state_untouched)
         const ob_optimizer *o = ob_optimizer_table[oi];
         for (size_t si = 0; si < o->n_hparams; si++) {
             const ob_hparam_spec *sp = &o->hparams[si];
-            if (sp->kind == OB_HP_BOOL) continue;  /* a bool is stored as 0/1 */
+            if (sp->kind == OB_HP_BOOL) continue; /* a bool is stored as 0/1 */
             double bad[4];
             size_t nb = bad_values(sp, bad);
             for (size_t b = 0; b < nb; b++) {
@@ -41,7 +41,10 @@ Test(validation, every_out_of_range_value_is_rejected_and_state_untouched)
                 ob_hparams_default(o, &h);
                 ob_hparam_put(&h, sp, bad[b]);
                 float p[5] = {1, 2, 3, 4, 5}, g[5] = {1, 1, 1, 1, 1};
-                float st[OB_MAX_STATE][5] = {{7, 7, 7, 7, 7}, {7, 7, 7, 7, 7}, {7, 7, 7, 7, 7}, {7, 7, 7, 7, 7}};
+                float st[OB_MAX_STATE][5] = {{7, 7, 7, 7, 7},
+                                             {7, 7, 7, 7, 7},
+                                             {7, 7, 7, 7, 7},
+                                             {7, 7, 7, 7, 7}};
                 float *sp_[OB_MAX_STATE] = {st[0], st[1], st[2], st[3]};
                 char err[256] = "";
                 int rc = ob_step(o, OB_ISA_SCALAR, &h, 1, 5, p, g, sp_, err, sizeof err);
@@ -49,9 +52,11 @@ Test(validation, every_out_of_range_value_is_rejected_and_state_untouched)
                 cr_assert(strstr(err, sp->name) != NULL, "message does not name %s: %s", sp->name, err);
                 cr_assert(strstr(err, "valid") != NULL, "message does not give the valid range: %s", err);
                 for (int i = 0; i < 5; i++) {
-                    cr_assert_eq(p[i], (float)(i + 1), "%s: p touched after a rejected %s", o->name, sp->name);
+                    cr_assert_eq(p[i], (float)(i + 1), "%s: p touched after a rejected %s", o->name,
+                                 sp->name);
                     for (int k = 0; k < OB_MAX_STATE; k++)
-                        cr_assert_eq(st[k][i], 7.0f, "%s: state touched after a rejected %s", o->name, sp->name);
+                        cr_assert_eq(st[k][i], 7.0f, "%s: state touched after a rejected %s", o->name,
+                                     sp->name);
                 }
                 tried++;
             }
@@ -102,11 +107,20 @@ Test(validation, set_parses_and_rejects)
     cr_assert_eq(ob_hparam_set(o, &h, "amsgrad=0", err, sizeof err), 0, "%s", err);
     cr_assert_eq(h.amsgrad, 0);
     before = h;
-    static const struct { const char *in, *needle; } bad[] = {
-        {"beta1=1", "beta1"},          {"beta1=-0.1", "valid"},   {"lr=nan", "lr"},
-        {"lr=inf", "lr"},              {"lr=1e-3x", "not a number"}, {"lr=", "not a number"},
-        {"momentum=0.9", "no hyperparameter 'momentum'"},       {"=3", "key=value"},
-        {"lr", "key=value"},           {"amsgrad=yes", "amsgrad"}, {"eps=-1", "eps"},
+    static const struct {
+        const char *in, *needle;
+    } bad[] = {
+        {"beta1=1", "beta1"},
+        {"beta1=-0.1", "valid"},
+        {"lr=nan", "lr"},
+        {"lr=inf", "lr"},
+        {"lr=1e-3x", "not a number"},
+        {"lr=", "not a number"},
+        {"momentum=0.9", "no hyperparameter 'momentum'"},
+        {"=3", "key=value"},
+        {"lr", "key=value"},
+        {"amsgrad=yes", "amsgrad"},
+        {"eps=-1", "eps"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cr_assert_eq(ob_hparam_set(o, &h, bad[i].in, err, sizeof err), -1, "'%s' was accepted", bad[i].in);
@@ -154,7 +168,9 @@ Test(isa, forced_variant_and_unknown_name)
         setenv("OPTBENCH_ISA", ob_isa_name((ob_isa)i), 1);
         int rc = ob_isa_select(&isa, err, sizeof err);
         if (ob_isa_supported((ob_isa)i)) cr_assert(rc == 0 && isa == (ob_isa)i, "%s", err);
-        else cr_assert(rc == -1 && strstr(err, "cannot run here"), "forcing a missing ISA must be an error: %s", err);
+        else
+            cr_assert(rc == -1 && strstr(err, "cannot run here"),
+                      "forcing a missing ISA must be an error: %s", err);
     }
     unsetenv("OPTBENCH_ISA");
     cr_assert_eq(ob_isa_select(&isa, err, sizeof err), 0);
@@ -175,7 +191,8 @@ Test(table, every_entry_is_complete)
         cr_assert_eq(ob_validate(o, &h, err, sizeof err), 0, "%s defaults are invalid: %s", o->name, err);
         for (int isa = 0; isa < OB_ISA_COUNT; isa++)
             if (ob_isa_compiled((ob_isa)isa))
-                cr_assert(ob_optimizer_kernel(o, (ob_isa)isa), "%s has no %s kernel", o->name, ob_isa_name((ob_isa)isa));
+                cr_assert(ob_optimizer_kernel(o, (ob_isa)isa), "%s has no %s kernel", o->name,
+                          ob_isa_name((ob_isa)isa));
     }
     const ob_optimizer *adam = ob_optimizer_find("adam");
     ob_hparams h;

@@ -30,7 +30,10 @@ Test(selfcheck, leak_passes_in_criterion_but_is_reported)
 
 /* Out of UBSan's reach (its object-size check would report first), so
  * that this proves AddressSanitizer's report. */
-__attribute__((noinline, no_sanitize("undefined"))) static char read_at(const char *p, size_t i) { return p[i]; }
+__attribute__((noinline, no_sanitize("undefined"))) static char read_at(const char *p, size_t i)
+{
+    return p[i];
+}
 
 Test(selfcheck, heap_over_read)
 {

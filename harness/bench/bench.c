@@ -40,13 +40,13 @@
 #include "ob_bench_shim.h"
 
 #define N_ARRAYS (2 + OB_MAX_STATE)
-#define STAGGER 832  /* 13 cache lines */
+#define STAGGER 832 /* 13 cache lines */
 
 /* ---- sizes ----------------------------------------------------------------- */
 
 int ob_bench_parse_size(const char *s, size_t *out)
 {
-    if (!s || *s < '0' || *s > '9') return -1;  /* no sign, no blank */
+    if (!s || *s < '0' || *s > '9') return -1; /* no sign, no blank */
     uint64_t v = 0;
     const char *q = s;
     for (; *q >= '0' && *q <= '9'; q++) {
@@ -87,26 +87,26 @@ const char *ob_bench_kind_name(ob_bench_kind k)
 /* One registered benchmark. */
 typedef struct bench_case {
     ob_bench_plan *plan;
-    size_t row;                   /* index into plan->rows */
+    size_t row; /* index into plan->rows */
     ob_bench_kind kind;
     ob_kernel_fn fn;
     size_t n;
     int threads;
-    int tag;                      /* data layout it needs (-1: any initialised data) */
-    unsigned slots;               /* bit k: state[k] points at a buffer */
-    ob_step_scalars s[2];         /* the step's scalars; lr and step_size negated */
-    float *st[OB_MAX_STATE];      /* set by the setup, the buffers may move */
+    int tag;                 /* data layout it needs (-1: any initialised data) */
+    unsigned slots;          /* bit k: state[k] points at a buffer */
+    ob_step_scalars s[2];    /* the step's scalars; lr and step_size negated */
+    float *st[OB_MAX_STATE]; /* set by the setup, the buffers may move */
     /* Mixed-precision formats (fmt >= 0: index into cfg.formats). */
     int fmt;
     const ob_optimizer *o;
     const ob_hparams *h;
     ob_isa isa;
-    ob_bench_mixed_probe_fn probe;  /* the format's memory probe */
-    size_t probe_k;               /* its number of state arrays */
+    ob_bench_mixed_probe_fn probe; /* the format's memory probe */
+    size_t probe_k;                /* its number of state arrays */
 } bench_case;
 
 struct ob_bench_priv {
-    bench_case **cases;           /* each allocated alone: the shim keeps pointers */
+    bench_case **cases; /* each allocated alone: the shim keeps pointers */
     size_t n_cases, cap_cases;
     /* The shared buffers: p, g and the state arrays, cap elements each. */
     void *mem[N_ARRAYS];
@@ -197,7 +197,7 @@ static float *alloc_array(size_t n, size_t j, void **mem)
     bytes = (bytes + align - 1) / align * align;
     void *m = NULL;
     if (posix_memalign(&m, align, bytes) != 0) return NULL;
-    if (align == huge) madvise(m, bytes, MADV_HUGEPAGE);  /* a hint; failure is harmless */
+    if (align == huge) madvise(m, bytes, MADV_HUGEPAGE); /* a hint; failure is harmless */
     *mem = m;
     return (float *)(void *)((char *)m + j * STAGGER);
 }
@@ -283,7 +283,7 @@ static int ensure_div(ob_bench_priv *pv, int threads)
 
 static size_t plan_arrays(const ob_bench_plan *plan)
 {
-    size_t k = 1;  /* the triad needs one */
+    size_t k = 1; /* the triad needs one */
     for (size_t i = 0; i < plan->cfg.n_opts; i++)
         if (plan->cfg.opts[i]->n_state > k) k = plan->cfg.opts[i]->n_state;
     return 2 + k;
@@ -327,7 +327,9 @@ static void run_mixed_probe(const bench_case *c, void *p, const void *g, float k
 #pragma omp parallel for num_threads((int)nt) schedule(static, 1) reduction(&& : finite) if (nt > 1)
         for (size_t t = 0; t < nt; t++) {
             const size_t lo = t * chunk;
-            if (lo < n) finite = finite && cv->f16_all_finite(n - lo < chunk ? n - lo : chunk, (const uint16_t *)g + lo);
+            if (lo < n)
+                finite = finite &&
+                         cv->f16_all_finite(n - lo < chunk ? n - lo : chunk, (const uint16_t *)g + lo);
         }
     }
 #pragma omp parallel for num_threads((int)nt) schedule(static, 1) if (nt > 1 && finite)
@@ -336,8 +338,8 @@ static void run_mixed_probe(const bench_case *c, void *p, const void *g, float k
         if (lo >= n || !finite) continue;
         void *st[OB_MAX_STATE] = {0};
         for (size_t j = 0; j < c->probe_k; j++) st[j] = (char *)c->st[j] + lo * ss;
-        c->probe(n - lo < chunk ? n - lo : chunk, (char *)p + lo * sp, (const char *)g + lo * sg, st, c->probe_k,
-                 halves, k);
+        c->probe(n - lo < chunk ? n - lo : chunk, (char *)p + lo * sp, (const char *)g + lo * sg, st,
+                 c->probe_k, halves, k);
     }
 }
 
@@ -354,7 +356,9 @@ static int run_case(void *ctx, uint64_t iterations)
         const float inv = f->grad == OB_DT_F16 ? OB_BENCH_INV_LOSS_SCALE : 1.0f;
         for (uint64_t i = 0; i < iterations; i++) {
             if (c->kind == OB_BENCH_PROBE_MEM) run_mixed_probe(c, p, g, c->s[i & 1].lr);
-            else ob_mixed_run(c->o, c->isa, c->h, f, &c->s[i & 1], OB_BENCH_STEP, inv, c->n, p, g, st, c->threads, 1);
+            else
+                ob_mixed_run(c->o, c->isa, c->h, f, &c->s[i & 1], OB_BENCH_STEP, inv, c->n, p, g, st,
+                             c->threads, 1);
         }
     } else {
         for (uint64_t i = 0; i < iterations; i++)
@@ -381,7 +385,8 @@ static int run_div(void *ctx, uint64_t iterations)
         int t = 0;
 #endif
         float *st[OB_MAX_STATE] = {pv->div[t][2]};
-        for (uint64_t i = 0; i < iterations; i++) c->fn(OB_BENCH_DIV_N, pv->div[t][0], pv->div[t][1], st, &c->s[0]);
+        for (uint64_t i = 0; i < iterations; i++)
+            c->fn(OB_BENCH_DIV_N, pv->div[t][0], pv->div[t][1], st, &c->s[0]);
     }
     ob_gb_clobber();
     return 0;
@@ -438,7 +443,7 @@ static int register_case(ob_bench_plan *plan, bench_case *c, double bytes_per_el
                  ob_isa_name((ob_isa)r->isa), r->variant, size, c->threads);
         break;
     case OB_BENCH_PROBE_MEM:
-        if (c->fmt >= 0)  /* a mixed format's probe: its name as the variant */
+        if (c->fmt >= 0) /* a mixed format's probe: its name as the variant */
             snprintf(r->name, sizeof r->name, "probe_mem/%s/%s/%s/size:%s/threads:%d", r->opt->name,
                      ob_isa_name((ob_isa)r->isa), r->variant, size, c->threads);
         else
@@ -506,7 +511,8 @@ static int add_probe_mem(ob_bench_plan *plan, size_t oi, ob_isa isa, size_t n, i
 
 /* A mixed format's kernel (kind kernel) or memory probe (kind probe_mem),
  * with the format's name as the variant. */
-static int add_mixed(ob_bench_plan *plan, ob_bench_kind kind, size_t oi, size_t fi, ob_isa isa, size_t n, int threads)
+static int add_mixed(ob_bench_plan *plan, ob_bench_kind kind, size_t oi, size_t fi, ob_isa isa, size_t n,
+                     int threads)
 {
     const ob_optimizer *o = plan->cfg.opts[oi];
     const ob_hparams *h = &plan->cfg.h[oi];
@@ -598,8 +604,8 @@ static int add_probe_div(ob_bench_plan *plan, ob_isa isa, int threads, int divid
 {
     char variant[24];
     ob_bench_divider_name(divides, variant, sizeof variant);
-    bench_case *c = new_case(plan, OB_BENCH_PROBE_DIV, NULL, isa, variant, (size_t)OB_BENCH_DIV_N * (size_t)threads,
-                             threads);
+    bench_case *c = new_case(plan, OB_BENCH_PROBE_DIV, NULL, isa, variant,
+                             (size_t)OB_BENCH_DIV_N * (size_t)threads, threads);
     if (!c) return -1;
     c->fn = ob_bench_probe_div(isa, OB_DIVIDER_SQRTS(divides), OB_DIVIDER_DIVS(divides));
     if (!c->fn) return -1;
@@ -621,7 +627,7 @@ int ob_bench_plan_register(ob_bench_plan *plan, char *err, size_t errlen)
         for (size_t j = 0; j < n_divs; j++) seen |= divs[j] == d;
         if (!seen) divs[n_divs++] = d;
     }
-    unsigned used = 0;  /* bit t: t threads used by some case */
+    unsigned used = 0; /* bit t: t threads used by some case */
     for (size_t si = 0; si < cfg->n_sizes; si++)
         for (size_t ti = 0; ti < cfg->n_threads; ti++) {
             int t = ob_thread_count(cfg->sizes[si], cfg->threads[ti]);
@@ -643,11 +649,13 @@ int ob_bench_plan_register(ob_bench_plan *plan, char *err, size_t errlen)
             for (size_t ti = 0; ti < cfg->n_threads; ti++) {
                 const int t = cfg->threads[ti];
                 for (int isa = 0; first && isa < OB_ISA_COUNT; isa++)
-                    if (((plan->probe_mask >> isa) & 1u) && add_probe_mem(plan, oi, (ob_isa)isa, n, t) != 0) goto oom;
+                    if (((plan->probe_mask >> isa) & 1u) && add_probe_mem(plan, oi, (ob_isa)isa, n, t) != 0)
+                        goto oom;
                 for (int isa = 0; isa < OB_ISA_COUNT; isa++) {
                     if (!((cfg->isa_mask >> isa) & 1u) || !ob_optimizer_kernel(o, (ob_isa)isa)) continue;
                     if (add_kernel(plan, oi, (ob_isa)isa, 0, n, t) != 0) goto oom;
-                    if (cfg->approx && ob_optimizer_approx_kernel(o, (ob_isa)isa) && add_kernel(plan, oi, (ob_isa)isa, 1, n, t) != 0)
+                    if (cfg->approx && ob_optimizer_approx_kernel(o, (ob_isa)isa) &&
+                        add_kernel(plan, oi, (ob_isa)isa, 1, n, t) != 0)
                         goto oom;
                 }
             }

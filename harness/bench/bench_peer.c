@@ -118,8 +118,13 @@ int ob_bench_peer_check(const char *name, char *msg, size_t msglen)
     char *argv[] = {(char *)python(), path, "--check", NULL};
     int rc = run_lines(argv, keep_line, last, err, sizeof err);
     if (rc == 0) return 0;
-    snprintf(msg, msglen, "peer torch is not available: %s (python3-torch; interpreter %s, set OPTBENCH_PYTHON to choose another)",
-             rc < 0 ? err : last[0] ? last : "the check failed", argv[0]);
+    snprintf(
+        msg, msglen,
+        "peer torch is not available: %s (python3-torch; interpreter %s, set OPTBENCH_PYTHON to choose another)",
+        rc < 0    ? err
+        : last[0] ? last
+                  : "the check failed",
+        argv[0]);
     return -1;
 }
 
@@ -127,7 +132,7 @@ typedef struct peer_ctx {
     ob_bench_plan *plan;
     FILE *err;
     const char *variant;
-    int bad;  /* out of memory or a malformed line */
+    int bad; /* out of memory or a malformed line */
 } peer_ctx;
 
 static void peer_line(void *vctx, const char *line)
@@ -226,7 +231,8 @@ int ob_bench_peer_run(ob_bench_plan *plan, const char *name, int repetitions, do
     int rc = run_lines(argv, peer_line, &c, msg, msglen);
     if (rc < 0) return -1;
     if (rc != 0 || c.bad) {
-        snprintf(msg, msglen, "peer %s failed (exit status %d%s)", name, rc, c.bad ? ", malformed output" : "");
+        snprintf(msg, msglen, "peer %s failed (exit status %d%s)", name, rc,
+                 c.bad ? ", malformed output" : "");
         return -1;
     }
     return 0;

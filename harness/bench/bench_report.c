@@ -67,8 +67,10 @@ size_t ob_bench_collect(ob_bench_plan *plan, const cJSON *gb_report)
         size_t k = 0;
         int have_median = 0;
         const cJSON *e;
-        cJSON_ArrayForEach(e, list) {
-            if (!same_run(str(e, "run_name"), r->name) || cJSON_IsTrue(cJSON_GetObjectItem(e, "error_occurred")))
+        cJSON_ArrayForEach(e, list)
+        {
+            if (!same_run(str(e, "run_name"), r->name) ||
+                cJSON_IsTrue(cJSON_GetObjectItem(e, "error_occurred")))
                 continue;
             if (!strcmp(str(e, "run_type"), "aggregate")) {
                 if (!strcmp(str(e, "aggregate_name"), "median")) {
@@ -112,9 +114,10 @@ static const ob_bench_row *find_mem(const ob_bench_plan *plan, const ob_bench_ro
     const int isa = k->isa;
     for (size_t i = 0; i < plan->n_rows; i++) {
         const ob_bench_row *r = &plan->rows[i];
-        if (r->kind == OB_BENCH_PROBE_MEM && r->opt == k->opt && (isa < 0 || r->isa <= isa) && r->size == k->size &&
-            r->threads == k->threads && r->format == (k->kind == OB_BENCH_PEER ? -1 : k->format) &&
-            isfinite(r->ns_per_elem) && (!best || r->ns_per_elem < best->ns_per_elem))
+        if (r->kind == OB_BENCH_PROBE_MEM && r->opt == k->opt && (isa < 0 || r->isa <= isa) &&
+            r->size == k->size && r->threads == k->threads &&
+            r->format == (k->kind == OB_BENCH_PEER ? -1 : k->format) && isfinite(r->ns_per_elem) &&
+            (!best || r->ns_per_elem < best->ns_per_elem))
             best = r;
     }
     return best;
@@ -122,7 +125,8 @@ static const ob_bench_row *find_mem(const ob_bench_plan *plan, const ob_bench_ro
 
 /* The divider ceiling of optimizer o for `threads_used` threads on `isa`
  * (peers: the widest ISA measured). */
-static const ob_bench_row *find_div(const ob_bench_plan *plan, const ob_optimizer *o, int isa, int threads_used)
+static const ob_bench_row *find_div(const ob_bench_plan *plan, const ob_optimizer *o, int isa,
+                                    int threads_used)
 {
     const ob_bench_row *best = NULL;
     char variant[24];
@@ -154,7 +158,8 @@ static void alias_probes(ob_bench_plan *plan)
         const ob_optimizer *o = plan->cfg.opts[oi];
         for (size_t i = 0; i < n; i++) {
             const ob_bench_row *src = &plan->rows[i];
-            if (src->kind != OB_BENCH_PROBE_MEM || src->opt == o || pattern(plan, src->opt) != pattern(plan, o))
+            if (src->kind != OB_BENCH_PROBE_MEM || src->opt == o ||
+                pattern(plan, src->opt) != pattern(plan, o))
                 continue;
             int own = 0;
             for (size_t j = 0; j < n; j++)
@@ -213,7 +218,8 @@ void ob_bench_derive(ob_bench_plan *plan)
                                              r->format >= 0 ? r->variant : "exact", r->size, r->threads);
         if (sc) r->speedup_vs_scalar = sc->ns_per_elem / ns;
         if (r->format >= 0) {
-            const ob_bench_row *f32 = bn_find_row(plan, OB_BENCH_KERNEL, r->opt, r->isa, "exact", r->size, r->threads);
+            const ob_bench_row *f32 = bn_find_row(plan, OB_BENCH_KERNEL, r->opt, r->isa, "exact", r->size,
+                                                  r->threads);
             if (f32) r->speedup_vs_fp32 = f32->ns_per_elem / ns;
         }
     }
@@ -327,7 +333,8 @@ void ob_bench_print_memory(FILE *out, const ob_bench_plan *plan)
         if (!f) fprintf(out, "\nmemory per parameter by format (state B/param, traffic B/step)\n");
         fprintf(out, "  %-24s", fm->name);
         for (size_t i = 0; i < plan->cfg.n_opts; i++)
-            fprintf(out, " %s %zu/%zu", plan->cfg.opts[i]->name, ob_mixed_state_bytes(plan->cfg.opts[i], &plan->cfg.h[i], fm),
+            fprintf(out, " %s %zu/%zu", plan->cfg.opts[i]->name,
+                    ob_mixed_state_bytes(plan->cfg.opts[i], &plan->cfg.h[i], fm),
                     ob_mixed_traffic_bytes(plan->cfg.opts[i], &plan->cfg.h[i], fm));
         fputc('\n', out);
     }
@@ -370,10 +377,12 @@ void ob_bench_print_summary(FILE *out, const ob_bench_plan *plan)
             isfinite(plan->rows[i].ns_per_elem))
             rows[n++] = &plan->rows[i];
     qsort(rows, n, sizeof *rows, cmp_rows);
-    fprintf(out, "\nsummary (medians; ceilings measured in the same run; bound = the slower ceiling of the case)\n");
-    fprintf(out, "%-8s %-6s %-7s %6s %3s %4s %8s %8s %7s %8s %6s %7s %6s %7s %-7s %6s\n", "opt", "isa", "variant",
-            "size", "thr", "B/el", "ns/elem", "Gelem/s", "GB/s", "memGB/s", "f_mem", "div_ns", "f_div",
-            "xscalar", "bound", "f_bnd");
+    fprintf(
+        out,
+        "\nsummary (medians; ceilings measured in the same run; bound = the slower ceiling of the case)\n");
+    fprintf(out, "%-8s %-6s %-7s %6s %3s %4s %8s %8s %7s %8s %6s %7s %6s %7s %-7s %6s\n", "opt", "isa",
+            "variant", "size", "thr", "B/el", "ns/elem", "Gelem/s", "GB/s", "memGB/s", "f_mem", "div_ns",
+            "f_div", "xscalar", "bound", "f_bnd");
     for (size_t i = 0; i < n; i++) {
         const ob_bench_row *r = rows[i];
         char size[32], bar[11];
@@ -407,7 +416,8 @@ void ob_bench_print_summary(FILE *out, const ob_bench_plan *plan)
 
 static void format_row_json(cJSON *a, const ob_bench_plan *plan, const ob_bench_row *r)
 {
-    const ob_bench_row *f32 = bn_find_row(plan, OB_BENCH_KERNEL, r->opt, r->isa, "exact", r->size, r->threads);
+    const ob_bench_row *f32 = bn_find_row(plan, OB_BENCH_KERNEL, r->opt, r->isa, "exact", r->size,
+                                          r->threads);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "opt", r->opt->name);
     cJSON_AddStringToObject(o, "isa", ob_isa_name((ob_isa)r->isa));
@@ -422,7 +432,8 @@ static void format_row_json(cJSON *a, const ob_bench_plan *plan, const ob_bench_
     cJSON_AddStringToObject(o, "bound", r->bound);
     ob_json_add_num(o, "frac_bound", r->frac_bound);
     ob_json_add_num(o, "byte_ratio", f32 ? f32->bytes_per_elem / r->bytes_per_elem : NAN);
-    if (r->size >= BN_SIZE_LARGE) cJSON_AddBoolToObject(o, "meets_ceiling_target", r->frac_mem_ceiling >= FORMAT_NEED);
+    if (r->size >= BN_SIZE_LARGE)
+        cJSON_AddBoolToObject(o, "meets_ceiling_target", r->frac_mem_ceiling >= FORMAT_NEED);
     cJSON_AddItemToArray(a, o);
 }
 
@@ -442,20 +453,25 @@ cJSON *ob_bench_formats_json(const ob_bench_plan *plan)
 void ob_bench_print_formats(FILE *out, const ob_bench_plan *plan)
 {
     if (!plan->cfg.n_formats) return;
-    fprintf(out, "\nformats (medians; f_mem = fraction of the same-run memory probe with the format's own bytes;\n"
-                 "x fp32 = speed-up over the fp32 kernel, bounded by the byte ratio B(fp32)/B; target f_mem >= %.2f "
-                 "from 16Mi)\n", FORMAT_NEED);
-    fprintf(out, "%-8s %-6s %-16s %6s %3s %4s %8s %8s %6s %7s %6s %-7s %6s %s\n", "opt", "isa", "format", "size", "thr",
-            "B/el", "ns/elem", "memGB/s", "f_mem", "x fp32", "B-rat", "bound", "f_bnd", "target");
+    fprintf(
+        out,
+        "\nformats (medians; f_mem = fraction of the same-run memory probe with the format's own bytes;\n"
+        "x fp32 = speed-up over the fp32 kernel, bounded by the byte ratio B(fp32)/B; target f_mem >= %.2f "
+        "from 16Mi)\n",
+        FORMAT_NEED);
+    fprintf(out, "%-8s %-6s %-16s %6s %3s %4s %8s %8s %6s %7s %6s %-7s %6s %s\n", "opt", "isa", "format",
+            "size", "thr", "B/el", "ns/elem", "memGB/s", "f_mem", "x fp32", "B-rat", "bound", "f_bnd",
+            "target");
     size_t pass = 0, total = 0;
     for (size_t i = 0; i < plan->n_rows; i++) {
         const ob_bench_row *r = &plan->rows[i];
         if (!is_format_row(r)) continue;
-        const ob_bench_row *f32 = bn_find_row(plan, OB_BENCH_KERNEL, r->opt, r->isa, "exact", r->size, r->threads);
+        const ob_bench_row *f32 = bn_find_row(plan, OB_BENCH_KERNEL, r->opt, r->isa, "exact", r->size,
+                                              r->threads);
         char size[32];
         ob_bench_format_size(r->size, size, sizeof size);
-        fprintf(out, "%-8s %-6s %-16.16s %6s %3d", r->opt->name, ob_isa_name((ob_isa)r->isa), r->variant, size,
-                r->threads);
+        fprintf(out, "%-8s %-6s %-16.16s %6s %3d", r->opt->name, ob_isa_name((ob_isa)r->isa), r->variant,
+                size, r->threads);
         bn_cell(out, 5, "%*.0f", r->bytes_per_elem);
         bn_cell(out, 9, "%*.3f", r->ns_per_elem);
         bn_cell(out, 9, "%*.1f", r->mem_ceiling_gb_per_s);
@@ -472,5 +488,6 @@ void ob_bench_print_formats(FILE *out, const ob_bench_plan *plan)
         }
         fputc('\n', out);
     }
-    fprintf(out, "%zu of %zu format cases from 16Mi reach %.2f of their memory ceiling\n", pass, total, FORMAT_NEED);
+    fprintf(out, "%zu of %zu format cases from 16Mi reach %.2f of their memory ceiling\n", pass, total,
+            FORMAT_NEED);
 }

@@ -35,7 +35,8 @@ struct ob_gb_bench {
     benchmark::internal::Benchmark *gb = nullptr;
 };
 
-namespace {
+namespace
+{
 
 // Everything registered since the last ob_gb_clear (the lambdas point here).
 std::vector<std::unique_ptr<ob_gb_bench>> &registry()
@@ -71,16 +72,18 @@ void run_one(benchmark::State &st, ob_gb_bench *b)
     const double iters = static_cast<double>(st.iterations());
     if (b->bytes_per_iter > 0) st.SetBytesProcessed(static_cast<int64_t>(b->bytes_per_iter * iters));
     if (b->items_per_iter > 0) st.SetItemsProcessed(static_cast<int64_t>(b->items_per_iter * iters));
-    for (const ob_gb_counter_def &c : b->counters) st.counters[c.name] = benchmark::Counter(c.value, gb_flags(c.flags));
+    for (const ob_gb_counter_def &c : b->counters)
+        st.counters[c.name] = benchmark::Counter(c.value, gb_flags(c.flags));
 }
 
 // A std::streambuf that writes to a C FILE*, so that the console reporter
 // can print to whatever FILE* the C caller gave (a memstream in the tests).
-class file_buf : public std::streambuf {
-public:
+class file_buf : public std::streambuf
+{
+  public:
     explicit file_buf(FILE *f) : f_(f) {}
 
-protected:
+  protected:
     int_type overflow(int_type c) override
     {
         if (traits_type::eq_int_type(c, traits_type::eof())) return traits_type::not_eof(c);
@@ -92,13 +95,14 @@ protected:
     }
     int sync() override { return std::fflush(f_) == 0 ? 0 : -1; }
 
-private:
+  private:
     FILE *f_;
 };
 
 // A display reporter that prints nothing (for display == NULL).
-class null_reporter : public benchmark::BenchmarkReporter {
-public:
+class null_reporter : public benchmark::BenchmarkReporter
+{
+  public:
     bool ReportContext(const Context &) override { return true; }
     void ReportRuns(const std::vector<Run> &) override {}
 };

@@ -16,9 +16,9 @@ typedef struct target_line {
     const ob_optimizer *opt;
     int isa;
     const char *variant;
-    double ratio;        /* the worst case measured */
+    double ratio; /* the worst case measured */
     double need;
-    char at[48];         /* where the worst case is */
+    char at[48]; /* where the worst case is */
 } target_line;
 
 typedef struct target_list {
@@ -37,7 +37,7 @@ static void worst(target_line *t, double ratio, size_t size, int threads)
 
 static void push(target_list *l, const target_line *t)
 {
-    if (!isfinite(t->ratio)) return;  /* nothing measured for it */
+    if (!isfinite(t->ratio)) return; /* nothing measured for it */
     if (l->n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 32;
         target_line *v = realloc(l->v, cap * sizeof *v);
@@ -70,16 +70,20 @@ static target_list compute_targets(const ob_bench_plan *plan)
                  * memory (SGD, Lion; Adamax, whose one division is faster
                  * than its loads and stores). */
                 target_line small = {"bounding ceiling, size <= 64Ki", o, isa, variants[vi], NAN, 0.9, ""};
-                target_line thr = {"T threads vs 1: ns(1)/ns(T)", o, isa, variants[vi], NAN, THREADS_NEED, ""};
+                target_line thr = {
+                    "T threads vs 1: ns(1)/ns(T)", o, isa, variants[vi], NAN, THREADS_NEED, ""};
                 for (size_t i = 0; i < plan->n_rows; i++) {
                     const ob_bench_row *r = &plan->rows[i];
-                    if (r->kind != OB_BENCH_KERNEL || r->opt != o || r->isa != isa || strcmp(r->variant, variants[vi]))
+                    if (r->kind != OB_BENCH_KERNEL || r->opt != o || r->isa != isa ||
+                        strcmp(r->variant, variants[vi]))
                         continue;
                     if (r->size >= BN_SIZE_LARGE) worst(&mem, r->frac_mem_ceiling, r->size, r->threads);
                     if (r->size <= SIZE_SMALL && vi == 0) worst(&small, r->frac_bound, r->size, r->threads);
                     if (r->threads > 1) {
-                        const ob_bench_row *one = bn_find_row(plan, OB_BENCH_KERNEL, o, isa, r->variant, r->size, 1);
-                        if (one && isfinite(r->ns_per_elem)) worst(&thr, one->ns_per_elem / r->ns_per_elem, r->size, r->threads);
+                        const ob_bench_row *one = bn_find_row(plan, OB_BENCH_KERNEL, o, isa, r->variant,
+                                                              r->size, 1);
+                        if (one && isfinite(r->ns_per_elem))
+                            worst(&thr, one->ns_per_elem / r->ns_per_elem, r->size, r->threads);
                     }
                 }
                 push(&l, &mem);
@@ -91,11 +95,13 @@ static target_list compute_targets(const ob_bench_plan *plan)
         target_line ap = {"approx vs exact AVX-512, size <= 64Ki", o, OB_ISA_AVX512, "approx", NAN, 1.5, ""};
         for (size_t i = 0; i < plan->n_rows; i++) {
             const ob_bench_row *r = &plan->rows[i];
-            if (r->kind != OB_BENCH_KERNEL || r->opt != o || r->isa != OB_ISA_AVX512 || strcmp(r->variant, "approx") ||
-                r->size > SIZE_SMALL)
+            if (r->kind != OB_BENCH_KERNEL || r->opt != o || r->isa != OB_ISA_AVX512 ||
+                strcmp(r->variant, "approx") || r->size > SIZE_SMALL)
                 continue;
-            const ob_bench_row *ex = bn_find_row(plan, OB_BENCH_KERNEL, o, OB_ISA_AVX512, "exact", r->size, r->threads);
-            if (ex && isfinite(r->ns_per_elem)) worst(&ap, ex->ns_per_elem / r->ns_per_elem, r->size, r->threads);
+            const ob_bench_row *ex = bn_find_row(plan, OB_BENCH_KERNEL, o, OB_ISA_AVX512, "exact", r->size,
+                                                 r->threads);
+            if (ex && isfinite(r->ns_per_elem))
+                worst(&ap, ex->ns_per_elem / r->ns_per_elem, r->size, r->threads);
         }
         push(&l, &ap);
     }
@@ -116,12 +122,18 @@ static const double anchor_scalar[5] = {5.3, 5.0, 5.0, 6.0, 5.6};
  * where the worst case is. */
 void ob_bench_print_targets(FILE *out, const ob_bench_plan *plan)
 {
-    static const struct { int isa; const char *variant; } cols[] = {
-        {OB_ISA_SCALAR, "exact"}, {OB_ISA_AVX2, "exact"}, {OB_ISA_AVX512, "exact"}, {OB_ISA_AVX512, "approx"}};
+    static const struct {
+        int isa;
+        const char *variant;
+    } cols[] = {{OB_ISA_SCALAR, "exact"},
+                {OB_ISA_AVX2, "exact"},
+                {OB_ISA_AVX512, "exact"},
+                {OB_ISA_AVX512, "approx"}};
     const size_t ncols = sizeof cols / sizeof cols[0];
     target_list l = compute_targets(plan);
-    fprintf(out, "\ntargets (informational: the exit status does not depend on them); each cell: the worst ratio "
-                 "over the cases, PASS/MISS, the worst case\n");
+    fprintf(out,
+            "\ntargets (informational: the exit status does not depend on them); each cell: the worst ratio "
+            "over the cases, PASS/MISS, the worst case\n");
     fprintf(out, "%-38s %-8s %4s", "target", "opt", "need");
     for (size_t k = 0; k < ncols; k++) {
         char h[32];
@@ -166,27 +178,34 @@ void ob_bench_print_targets(FILE *out, const ob_bench_plan *plan)
         const ob_bench_row *one = NULL;
         for (size_t j = 0; j < plan->n_rows && !one; j++) {
             const ob_bench_row *q = &plan->rows[j];
-            if (q->kind == OB_BENCH_PROBE_DIV && q->threads == 1 && q->isa == r->isa && !strcmp(q->variant, r->variant) &&
-                isfinite(q->ns_per_elem))
+            if (q->kind == OB_BENCH_PROBE_DIV && q->threads == 1 && q->isa == r->isa &&
+                !strcmp(q->variant, r->variant) && isfinite(q->ns_per_elem))
                 one = q;
         }
         if (!one) continue;
         const double scale = one->ns_per_elem / r->ns_per_elem;
-        fprintf(out, "check: the %s %s divider probe ran %.2fx faster on %d threads than on 1 (ideal %dx)%s\n",
+        fprintf(out,
+                "check: the %s %s divider probe ran %.2fx faster on %d threads than on 1 (ideal %dx)%s\n",
                 ob_isa_name((ob_isa)r->isa), r->variant, scale, r->threads, r->threads,
-                scale < 0.75 * r->threads ? ": the cores were not all free, the multi-thread figures are disturbed" : "");
+                scale < 0.75 * r->threads
+                    ? ": the cores were not all free, the multi-thread figures are disturbed"
+                    : "");
     }
     /* Anchors and peers: Adam, 1 thread. */
     const ob_optimizer *adam = ob_optimizer_find("adam");
     int header = 0;
     for (int k = 0; k < 5; k++) {
-        const ob_bench_row *ours = bn_find_row(plan, OB_BENCH_KERNEL, adam, OB_ISA_AVX512, "exact", anchor_sizes[k], 1);
-        const ob_bench_row *sc = bn_find_row(plan, OB_BENCH_KERNEL, adam, OB_ISA_SCALAR, "exact", anchor_sizes[k], 1);
+        const ob_bench_row *ours = bn_find_row(plan, OB_BENCH_KERNEL, adam, OB_ISA_AVX512, "exact",
+                                               anchor_sizes[k], 1);
+        const ob_bench_row *sc = bn_find_row(plan, OB_BENCH_KERNEL, adam, OB_ISA_SCALAR, "exact",
+                                             anchor_sizes[k], 1);
         const ob_bench_row *peer = bn_find_row(plan, OB_BENCH_PEER, adam, -1, NULL, anchor_sizes[k], 1);
         if (!ours && !sc && !peer) continue;
         if (!header) {
-            fprintf(out, "\nAdam, 1 thread, ns/element: anchors from the issue (not this run) and peers (this run);\n"
-                         "ratio = their time / ours (> 1: ours is faster)\n");
+            fprintf(
+                out,
+                "\nAdam, 1 thread, ns/element: anchors from the issue (not this run) and peers (this run);\n"
+                "ratio = their time / ours (> 1: ours is faster)\n");
             fprintf(out, "%6s %10s %10s %6s %10s %10s %6s %10s %6s\n", "size", "avx512", "DeepSpeed", "ratio",
                     "scalar", "plain C", "ratio", "torch", "ratio");
             header = 1;

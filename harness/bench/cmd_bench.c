@@ -55,7 +55,11 @@ const ob_cmd_spec ob_cmd_bench_spec = {
     "Exit status: 0 done (whatever the targets say), 1 failure, 2 bad arguments,\n"
     "a filter that matches no benchmark, or a --peer that is not installed\n"
     "(unless --peer-optional).",
-    bench_opts, sizeof bench_opts / sizeof bench_opts[0], 0, 0, ob_cmd_bench,
+    bench_opts,
+    sizeof bench_opts / sizeof bench_opts[0],
+    0,
+    0,
+    ob_cmd_bench,
 };
 
 static const size_t default_sizes[] = {(size_t)4 << 10, (size_t)64 << 10, (size_t)1 << 20, (size_t)16 << 20,
@@ -70,7 +74,8 @@ typedef struct list_parse {
 
 /* Calls item() on every comma-separated element of `list`; an empty list
  * or element is an error. */
-static int for_each_item(const char *opt, const char *list, int (*item)(list_parse *, const char *), list_parse *lp)
+static int for_each_item(const char *opt, const char *list, int (*item)(list_parse *, const char *),
+                         list_parse *lp)
 {
     char buf[1024];
     if (snprintf(buf, sizeof buf, "%s", list) >= (int)sizeof buf)
@@ -90,7 +95,8 @@ static int opt_item(list_parse *lp, const char *t)
     if (!o) return OB_EXIT_USAGE;
     for (size_t i = 0; i < lp->cfg->n_opts; i++)
         if (lp->cfg->opts[i] == o) return OB_EXIT_OK;
-    if (lp->cfg->n_opts == OB_BENCH_MAX_OPTS) return ob_usage_error(lp->c, lp->err, "--opt: too many optimizers");
+    if (lp->cfg->n_opts == OB_BENCH_MAX_OPTS)
+        return ob_usage_error(lp->c, lp->err, "--opt: too many optimizers");
     lp->cfg->opts[lp->cfg->n_opts++] = o;
     return OB_EXIT_OK;
 }
@@ -131,7 +137,7 @@ static int threads_item(list_parse *lp, const char *t)
 
 static int add_format(list_parse *lp, const ob_format *f)
 {
-    if (ob_format_is_fp32(f)) return OB_EXIT_OK;  /* the fp32 rows always run */
+    if (ob_format_is_fp32(f)) return OB_EXIT_OK; /* the fp32 rows always run */
     for (size_t i = 0; i < lp->cfg->n_formats; i++)
         if (!strcmp(lp->cfg->formats[i].name, f->name)) return OB_EXIT_OK;
     if (lp->cfg->n_formats == OB_BENCH_MAX_FORMATS)
@@ -152,7 +158,8 @@ static int format_item(list_parse *lp, const char *t)
         }
         return OB_EXIT_OK;
     }
-    if (ob_format_parse(t, &f, msg, sizeof msg) != 0) return ob_usage_error(lp->c, lp->err, "--format: %s", msg);
+    if (ob_format_parse(t, &f, msg, sizeof msg) != 0)
+        return ob_usage_error(lp->c, lp->err, "--format: %s", msg);
     return add_format(lp, &f);
 }
 
@@ -187,10 +194,13 @@ static int apply_sets(const ob_cmd_spec *c, const ob_args *a, ob_bench_config *c
             if (ob_hparam_set(cfg->opts[i], &cfg->h[i], sets[k], msg, sizeof msg) != 0)
                 return ob_usage_error(c, err, "--set %s", msg);
         }
-        if (!found) return ob_usage_error(c, err, "--set %s: no chosen optimizer has a hyperparameter '%s'", sets[k], key);
+        if (!found)
+            return ob_usage_error(c, err, "--set %s: no chosen optimizer has a hyperparameter '%s'", sets[k],
+                                  key);
     }
     for (size_t i = 0; i < cfg->n_opts; i++)
-        if (ob_validate(cfg->opts[i], &cfg->h[i], msg, sizeof msg) != 0) return ob_usage_error(c, err, "%s", msg);
+        if (ob_validate(cfg->opts[i], &cfg->h[i], msg, sizeof msg) != 0)
+            return ob_usage_error(c, err, "%s", msg);
     return OB_EXIT_OK;
 }
 
@@ -249,7 +259,8 @@ static int parse_config(const ob_cmd_spec *c, const ob_args *a, int quick, ob_be
         int ncpu = 1;
 #endif
         cfg->threads[cfg->n_threads++] = 1;
-        if (ncpu > 1) cfg->threads[cfg->n_threads++] = ncpu < OB_BENCH_MAX_THREADS ? ncpu : OB_BENCH_MAX_THREADS;
+        if (ncpu > 1)
+            cfg->threads[cfg->n_threads++] = ncpu < OB_BENCH_MAX_THREADS ? ncpu : OB_BENCH_MAX_THREADS;
     }
     if ((rc = parse_formats(a, &lp)) != OB_EXIT_OK) return rc;
     if ((v = ob_args_get(a, "format-opt"))) {
@@ -259,7 +270,8 @@ static int parse_config(const ob_cmd_spec *c, const ob_args *a, int quick, ob_be
             size_t oi = 0;
             while (oi < cfg->n_opts && strcmp(cfg->opts[oi]->name, tok)) oi++;
             if (oi == cfg->n_opts)
-                return ob_usage_error(c, err, "--format-opt: '%s' is not among the benchmarked optimizers (--opt)", tok);
+                return ob_usage_error(
+                    c, err, "--format-opt: '%s' is not among the benchmarked optimizers (--opt)", tok);
             cfg->format_opt_mask |= 1u << oi;
         }
         if (!cfg->format_opt_mask) return ob_usage_error(c, err, "--format-opt: empty list");
@@ -278,7 +290,8 @@ static int write_results(const ob_bench_plan *plan, cJSON *doc, const char *dir,
     cJSON_AddStringToObject(ours, "csv_header", OB_BENCH_CSV_HEADER);
     cJSON *probe_isas = cJSON_AddArrayToObject(ours, "memory_probe_isas");
     for (int i = 0; i < OB_ISA_COUNT; i++)
-        if ((plan->probe_mask >> i) & 1u) cJSON_AddItemToArray(probe_isas, cJSON_CreateString(ob_isa_name((ob_isa)i)));
+        if ((plan->probe_mask >> i) & 1u)
+            cJSON_AddItemToArray(probe_isas, cJSON_CreateString(ob_isa_name((ob_isa)i)));
     cJSON_AddStringToObject(ours, "triad_isa", ob_isa_name(plan->probe_isa));
     cJSON_AddNumberToObject(ours, "thread_min_chunk", (double)OB_THREAD_MIN_CHUNK);
     cJSON_AddNumberToObject(ours, "loadavg_before", isfinite(load_before) ? load_before : -1);
@@ -305,8 +318,10 @@ static int split_gb_flags(const ob_cmd_spec *c, int argc, char **argv, char **ou
     for (int i = 0; i < argc; i++) {
         if (i > 0 && !strncmp(argv[i], "--benchmark_", 12)) {
             if (is_flag(argv[i], "--benchmark_out") || is_flag(argv[i], "--benchmark_out_format"))
-                return ob_usage_error(c, err, "%s: bench writes bench.json itself (use --out or --run)", argv[i]);
-            if (is_flag(argv[i], "--benchmark_list_tests")) *list_only = strcmp(argv[i], "--benchmark_list_tests=false") != 0;
+                return ob_usage_error(c, err, "%s: bench writes bench.json itself (use --out or --run)",
+                                      argv[i]);
+            if (is_flag(argv[i], "--benchmark_list_tests"))
+                *list_only = strcmp(argv[i], "--benchmark_list_tests=false") != 0;
             user[(*n_user)++] = argv[i];
         } else {
             ours[(*n_ours)++] = argv[i];
@@ -326,9 +341,11 @@ static int check_outputs(const ob_cmd_spec *c, const ob_args *a, const char **pe
     struct stat sb;
     if (run_dir && (stat(run_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)))
         return ob_usage_error(c, err, "--run %s: not an existing run folder", run_dir);
-    if (ob_args_has(a, "peer-optional") && !*peer) return ob_usage_error(c, err, "--peer-optional needs --peer");
+    if (ob_args_has(a, "peer-optional") && !*peer)
+        return ob_usage_error(c, err, "--peer-optional needs --peer");
     if (*peer && ob_bench_peer_check(*peer, msg, sizeof msg) != 0) {
-        if (!ob_bench_peer_known(*peer) || !ob_args_has(a, "peer-optional")) return ob_usage_error(c, err, "%s", msg);
+        if (!ob_bench_peer_known(*peer) || !ob_args_has(a, "peer-optional"))
+            return ob_usage_error(c, err, "%s", msg);
         fprintf(err, "optbench bench: warning: %s; skipping it (--peer-optional)\n", msg);
         *peer = NULL;
     }
@@ -360,7 +377,7 @@ static int open_run_dir(const ob_args *a, char *dir, size_t dirlen, int *made, F
     *made = 1;
     char cases[4200];
     snprintf(cases, sizeof cases, "%s/cases", dir);
-    rmdir(cases);  /* bench writes no per-case series */
+    rmdir(cases); /* bench writes no per-case series */
     return OB_EXIT_OK;
 }
 
@@ -400,11 +417,11 @@ static size_t report_errors(const cJSON *doc, FILE *err)
         }
     }
     if (k)
-        fprintf(err,
-                "optbench bench: %zu benchmark run%s failed, first %s: %s%s; their rows are empty\n", k,
+        fprintf(err, "optbench bench: %zu benchmark run%s failed, first %s: %s%s; their rows are empty\n", k,
                 k == 1 ? "" : "s", first ? first : "?", why ? why : "error",
-                why && !strcmp(why, "setup failed") ? " (its arrays could not be allocated: out of memory for this size)"
-                                                    : "");
+                why && !strcmp(why, "setup failed")
+                    ? " (its arrays could not be allocated: out of memory for this size)"
+                    : "");
     return k;
 }
 
@@ -412,8 +429,9 @@ static size_t report_errors(const cJSON *doc, FILE *err)
  * min_time seconds), the derived figures, bench.json and bench.csv in dir,
  * the tables on out.  OB_EXIT_OK, or OB_EXIT_FAIL when the peer or the
  * results failed (the rest is still done). */
-static int finish_run(ob_bench_plan *plan, cJSON *doc, const char *dir, const char *peer, int reps, double min_time,
-                      int argc, char **argv, double load_before, double load_after, FILE *out, FILE *err)
+static int finish_run(ob_bench_plan *plan, cJSON *doc, const char *dir, const char *peer, int reps,
+                      double min_time, int argc, char **argv, double load_before, double load_after,
+                      FILE *out, FILE *err)
 {
     int rc = OB_EXIT_OK;
     char msg[1024];
@@ -451,7 +469,7 @@ int ob_cmd_bench(int argc, char **argv, FILE *out, FILE *err)
     }
     int n_ours = 0;
     size_t n_user = 0;
-    char **user = gb + 8;  /* after the defaults, before --benchmark_out */
+    char **user = gb + 8; /* after the defaults, before --benchmark_out */
     int list_only = 0;
     int rc = split_gb_flags(c, argc, argv, ours, &n_ours, user, &n_user, &list_only, err);
     ob_args a;
@@ -481,7 +499,7 @@ int ob_cmd_bench(int argc, char **argv, FILE *out, FILE *err)
         rc = OB_EXIT_FAIL;
         goto done;
     }
-    for (size_t i = 0; i < cfg.n_opts; i++)  /* what the plan left out */
+    for (size_t i = 0; i < cfg.n_opts; i++) /* what the plan left out */
         for (int k = 0; k < OB_ISA_COUNT; k++)
             if (((cfg.isa_mask >> k) & 1u) && !ob_optimizer_kernel(cfg.opts[i], (ob_isa)k))
                 fprintf(out, "%s/%s: SKIPPED: no %s kernel\n", cfg.opts[i]->name, ob_isa_name((ob_isa)k),
@@ -499,9 +517,14 @@ int ob_cmd_bench(int argc, char **argv, FILE *out, FILE *err)
     snprintf(reps_flag, sizeof reps_flag, "--benchmark_repetitions=%d", quick ? 3 : 5);
     snprintf(time_flag, sizeof time_flag, "--benchmark_min_time=%s", quick ? "0.05" : "0.1");
     snprintf(out_flag, sizeof out_flag, "--benchmark_out=%s", gb_path);
-    char *defaults[8] = {"optbench-bench", reps_flag, time_flag, "--benchmark_display_aggregates_only=true",
-                         "--benchmark_report_aggregates_only=false", "--benchmark_filter=all",
-                         "--benchmark_list_tests=false", "--benchmark_enable_random_interleaving=true"};
+    char *defaults[8] = {"optbench-bench",
+                         reps_flag,
+                         time_flag,
+                         "--benchmark_display_aggregates_only=true",
+                         "--benchmark_report_aggregates_only=false",
+                         "--benchmark_filter=all",
+                         "--benchmark_list_tests=false",
+                         "--benchmark_enable_random_interleaving=true"};
     memcpy(gb, defaults, sizeof defaults);
     size_t n_gb = 8 + n_user;
     if (!list_only) {
@@ -515,8 +538,10 @@ int ob_cmd_bench(int argc, char **argv, FILE *out, FILE *err)
     double load_before = NAN, load_after = NAN, la[1];
     if (getloadavg(la, 1) == 1) load_before = la[0];
     if (!list_only && load_before > 0.5)
-        fprintf(err, "optbench bench: warning: load average %.2f before the run: other processes share the CPUs "
-                     "and may disturb the timings\n", load_before);
+        fprintf(err,
+                "optbench bench: warning: load average %.2f before the run: other processes share the CPUs "
+                "and may disturb the timings\n",
+                load_before);
     long ran = ob_gb_run((int)n_gb, gb, list_only ? out : err, err, msg, sizeof msg);
     if (getloadavg(la, 1) == 1) load_after = la[0];
     if (ran < 0) {
@@ -538,14 +563,14 @@ int ob_cmd_bench(int argc, char **argv, FILE *out, FILE *err)
     }
     unlink(gb_path);
     gb_path[0] = '\0';
-    made_dir = 0;  /* it holds the results now */
+    made_dir = 0; /* it holds the results now */
     size_t failed_runs = report_errors(doc, err);
     rc = finish_run(&plan, doc, dir, peer, reps, min_time, argc, argv, load_before, load_after, out, err);
     if (failed_runs && rc == OB_EXIT_OK) rc = OB_EXIT_FAIL;
     cJSON_Delete(doc);
 done:
     if (gb_path[0]) unlink(gb_path);
-    if (made_dir) rmdir(dir);  /* only if nothing was written into it */
+    if (made_dir) rmdir(dir); /* only if nothing was written into it */
     ob_gb_clear();
     ob_bench_plan_free(&plan);
     ob_args_free(&a);

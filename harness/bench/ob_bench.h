@@ -44,8 +44,8 @@ extern "C" {
 #define OB_BENCH_STEP 10
 
 /* The header of bench.csv, in order (plot/ and the report read it). */
-#define OB_BENCH_CSV_HEADER                                                                           \
-    "kind,opt,isa,variant,size,threads,bytes_per_elem,ns_per_elem,elems_per_s,gb_per_s,"               \
+#define OB_BENCH_CSV_HEADER \
+    "kind,opt,isa,variant,size,threads,bytes_per_elem,ns_per_elem,elems_per_s,gb_per_s," \
     "mem_ceiling_gb_per_s,frac_mem_ceiling,div_ceiling_ns_per_elem,frac_div_ceiling,speedup_vs_scalar," \
     "bound,frac_bound"
 
@@ -62,14 +62,14 @@ const char *ob_bench_kind_name(ob_bench_kind k);
 
 typedef struct ob_bench_config {
     const ob_optimizer *opts[OB_BENCH_MAX_OPTS];
-    ob_hparams h[OB_BENCH_MAX_OPTS];  /* validated hyperparameters per optimizer */
+    ob_hparams h[OB_BENCH_MAX_OPTS]; /* validated hyperparameters per optimizer */
     size_t n_opts;
     unsigned isa_mask;                /* bit 1 << ob_isa: the kernels to run */
     size_t sizes[OB_BENCH_MAX_SIZES]; /* elements */
     size_t n_sizes;
     int threads[OB_BENCH_MAX_THREADS];
     size_t n_threads;
-    int approx;                       /* also run the approximate variants */
+    int approx; /* also run the approximate variants */
     /* Mixed-precision formats besides fp32 (README "Mixed precision"):
      * each adds kernel rows and its own memory probe, with the format's
      * name as the variant.  None: fp32 only. */
@@ -83,33 +83,33 @@ typedef struct ob_bench_config {
  * or NaN when unknown (an empty field in the CSV). */
 typedef struct ob_bench_row {
     ob_bench_kind kind;
-    const ob_optimizer *opt;  /* NULL for probe_div and triad */
-    int isa;                  /* ob_isa, or -1 (peers) */
-    char variant[24];         /* "exact", "approx", a peer's name, or "" */
-    size_t size;              /* elements per step */
-    int threads;              /* threads asked for */
-    int threads_used;         /* threads the step really uses (ob_thread_count) */
+    const ob_optimizer *opt; /* NULL for probe_div and triad */
+    int isa;                 /* ob_isa, or -1 (peers) */
+    char variant[24];        /* "exact", "approx", a peer's name, or "" */
+    size_t size;             /* elements per step */
+    int threads;             /* threads asked for */
+    int threads_used;        /* threads the step really uses (ob_thread_count) */
     double bytes_per_elem;
     double ns_per_elem, elems_per_s, gb_per_s;
     double mem_ceiling_gb_per_s, frac_mem_ceiling;
     double div_ceiling_ns_per_elem, frac_div_ceiling;
     double speedup_vs_scalar;
-    const char *bound;        /* "memory", "divider" or "" */
+    const char *bound; /* "memory", "divider" or "" */
     double frac_bound;
-    int format;               /* index into cfg.formats; -1: fp32 */
-    double speedup_vs_fp32;   /* format rows: the fp32 exact kernel's time / this one's */
-    char name[128];           /* the Google Benchmark name ("" for peers) */
+    int format;             /* index into cfg.formats; -1: fp32 */
+    double speedup_vs_fp32; /* format rows: the fp32 exact kernel's time / this one's */
+    char name[128];         /* the Google Benchmark name ("" for peers) */
 } ob_bench_row;
 
 typedef struct ob_bench_priv ob_bench_priv;
 
 typedef struct ob_bench_plan {
     ob_bench_config cfg;
-    ob_isa probe_isa;         /* the widest ISA probed: the triad's */
-    unsigned probe_mask;      /* the ISAs of the memory probes */
+    ob_isa probe_isa;    /* the widest ISA probed: the triad's */
+    unsigned probe_mask; /* the ISAs of the memory probes */
     ob_bench_row *rows;
     size_t n_rows, cap_rows;
-    ob_bench_priv *priv;      /* benchmark contexts and buffers */
+    ob_bench_priv *priv; /* benchmark contexts and buffers */
 } ob_bench_plan;
 
 /* Parses a size: digits with an optional binary suffix Ki, Mi or Gi

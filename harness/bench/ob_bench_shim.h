@@ -37,10 +37,10 @@ typedef int (*ob_gb_setup_fn)(void *ctx);
 
 /* Counter flags (Google Benchmark's benchmark::Counter::Flags). */
 enum {
-    OB_GB_RATE = 1u,            /* divided by the elapsed seconds */
-    OB_GB_PER_ITERATION = 2u,   /* multiplied by the number of iterations */
-    OB_GB_AVG_ITERATIONS = 4u,  /* divided by the number of iterations */
-    OB_GB_INVERT = 8u           /* 1/value, after the above */
+    OB_GB_RATE = 1u,           /* divided by the elapsed seconds */
+    OB_GB_PER_ITERATION = 2u,  /* multiplied by the number of iterations */
+    OB_GB_AVG_ITERATIONS = 4u, /* divided by the number of iterations */
+    OB_GB_INVERT = 8u          /* 1/value, after the above */
 };
 
 /* Registers benchmark `name` (copied).  Every iteration processes

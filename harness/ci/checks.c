@@ -14,13 +14,13 @@
 
 /* ---- check lists --------------------------------------------------------- */
 
-void ob_checks_add(ob_check_list *l, const char *gate, const char *name, ob_check_status st,
-                   const char *fmt, ...)
+void ob_checks_add(ob_check_list *l, const char *gate, const char *name, ob_check_status st, const char *fmt,
+                   ...)
 {
     if (l->n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 64;
         ob_check *v = realloc(l->v, cap * sizeof *v);
-        if (!v) return;  /* out of memory: the check is lost, never half-written */
+        if (!v) return; /* out of memory: the check is lost, never half-written */
         l->v = v;
         l->cap = cap;
     }
@@ -51,12 +51,16 @@ size_t ob_checks_count(const ob_check_list *l, ob_check_status st)
 
 static const char *status_word(ob_check_status s)
 {
-    return s == OB_CHECK_PASS ? "PASS" : s == OB_CHECK_FAIL ? "FAIL" : s == OB_CHECK_SKIP ? "SKIP" : "IMPROVED";
+    return s == OB_CHECK_PASS   ? "PASS"
+           : s == OB_CHECK_FAIL ? "FAIL"
+           : s == OB_CHECK_SKIP ? "SKIP"
+                                : "IMPROVED";
 }
 
 void ob_checks_print_text(const ob_check_list *l, FILE *out, int verbose)
 {
-    static const char *const gates[] = {"completeness", "settings", "exactness", "agreement", "convergence", "speed"};
+    static const char *const gates[] = {"completeness", "settings",    "exactness",
+                                        "agreement",    "convergence", "speed"};
     fprintf(out, "%-12s %-44s %-8s %s\n", "gate", "check", "", "detail");
     for (size_t i = 0; i < l->n; i++) {
         const ob_check *c = &l->v[i];
@@ -114,7 +118,8 @@ int ob_checks_write_junit(const ob_check_list *l, const char *path, char *err, s
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     fprintf(f, "<testsuites name=\"optbench ci\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\">\n", l->n,
             ob_checks_count(l, OB_CHECK_FAIL), ob_checks_count(l, OB_CHECK_SKIP));
-    static const char *const gates[] = {"completeness", "settings", "exactness", "agreement", "convergence", "speed"};
+    static const char *const gates[] = {"completeness", "settings",    "exactness",
+                                        "agreement",    "convergence", "speed"};
     for (size_t g = 0; g < sizeof gates / sizeof gates[0]; g++) {
         size_t k[4] = {0, 0, 0, 0};
         for (size_t i = 0; i < l->n; i++)

@@ -59,7 +59,8 @@ static void exact_grad(float *g, size_t n, uint64_t t)
 {
     ob_rng r;
     ob_rng_init(&r, EXACT_SEED ^ (t * 0x9e3779b97f4a7c15ull));
-    for (size_t i = 0; i < n; i++) g[i] = i < 8 ? ob_rng_special_float(&r, 0) : (float)(2 * ob_rng_uniform(&r) - 1);
+    for (size_t i = 0; i < n; i++)
+        g[i] = i < 8 ? ob_rng_special_float(&r, 0) : (float)(2 * ob_rng_uniform(&r) - 1);
 }
 
 typedef struct exact_out {
@@ -90,7 +91,10 @@ static int exact_run(const ob_optimizer *o, const ob_hparams *h, ob_kernel_fn k,
     return 0;
 }
 
-static void hex64(char *buf, uint64_t v) { snprintf(buf, 17, "%016llx", (unsigned long long)v); }
+static void hex64(char *buf, uint64_t v)
+{
+    snprintf(buf, 17, "%016llx", (unsigned long long)v);
+}
 
 /* An array as comma-separated 8-digit bit patterns. */
 static cJSON *bits_string(const float *x, size_t n)
@@ -122,7 +126,8 @@ static cJSON *exact_json(const ob_optimizer *o, const exact_out *r, int with_arr
         cJSON *fin = cJSON_AddObjectToObject(j, "final");
         cJSON_AddItemToObject(fin, "p", bits_string(r->final[0], OB_CI_N));
         for (size_t k = 0; k < o->n_state; k++)
-            if ((r->mask >> k) & 1u) cJSON_AddItemToObject(fin, o->state_names[k], bits_string(r->final[1 + k], OB_CI_N));
+            if ((r->mask >> k) & 1u)
+                cJSON_AddItemToObject(fin, o->state_names[k], bits_string(r->final[1 + k], OB_CI_N));
     }
     return j;
 }
@@ -170,10 +175,11 @@ static cJSON *measure_exactness(const ob_ci_options *opt, const ob_optimizer *co
                 if (opt->override_kernel && opt->override_opt && !strcmp(opt->override_opt, o->name) &&
                     opt->override_isa == (ob_isa)i)
                     k = opt->override_kernel;
-                if (!k) {  /* SKIPPED: no kernel for this ISA (ob_ci_compare reports it) */
+                if (!k) { /* SKIPPED: no kernel for this ISA (ob_ci_compare reports it) */
                     char why[32];
                     snprintf(why, sizeof why, "no %s kernel", ob_isa_name((ob_isa)i));
-                    cJSON_AddStringToObject(cJSON_AddObjectToObject(isa, ob_isa_name((ob_isa)i)), "skipped", why);
+                    cJSON_AddStringToObject(cJSON_AddObjectToObject(isa, ob_isa_name((ob_isa)i)), "skipped",
+                                            why);
                     continue;
                 }
                 if (exact_run(o, &h, k, r) != 0) continue;
@@ -274,14 +280,15 @@ static cJSON *measure_convergence(const ob_optimizer *const *opts, size_t nopt, 
         else cJSON_AddNullToObject(j, "steps_to_target");
         char v[64];
         snprintf(v, sizeof v, "%.17g", p->final_loss);
-        cJSON_AddStringToObject(j, "final_loss", v);  /* a string: exact, and NaN-safe */
+        cJSON_AddStringToObject(j, "final_loss", v); /* a string: exact, and NaN-safe */
         cJSON_AddItemToArray(arr, j);
     }
     ob_suite_free(&s);
     return arr;
 }
 
-cJSON *ob_ci_measure(const ob_ci_options *opt, int argc, char **argv, FILE *progress, char *err, size_t errlen)
+cJSON *ob_ci_measure(const ob_ci_options *opt, int argc, char **argv, FILE *progress, char *err,
+                     size_t errlen)
 {
     const ob_optimizer *const *opts = opt->opts ? opt->opts : ob_optimizer_table;
     size_t nopt = opt->opts ? opt->n_opts : ob_optimizer_count;
@@ -289,7 +296,8 @@ cJSON *ob_ci_measure(const ob_ci_options *opt, int argc, char **argv, FILE *prog
     cJSON_AddStringToObject(m, "format", OB_CI_FORMAT);
     cJSON_AddNumberToObject(m, "version", OB_CI_VERSION);
     cJSON_AddItemToObject(m, "meta", ob_run_metadata(argc, argv, 0));
-    if (progress) fprintf(progress, "optbench ci: exactness (%d steps x %d elements per case)\n", OB_CI_STEPS, OB_CI_N);
+    if (progress)
+        fprintf(progress, "optbench ci: exactness (%d steps x %d elements per case)\n", OB_CI_STEPS, OB_CI_N);
     cJSON_AddItemToObject(m, "exactness", measure_exactness(opt, opts, nopt));
     if (progress) fprintf(progress, "optbench ci: agreement\n");
     cJSON_AddItemToObject(m, "agreement", measure_agreement(opts, nopt, opt));
@@ -371,8 +379,11 @@ static void first_elem_diff(const cJSON *a, const cJSON *b, char *buf, size_t le
 
 static void compare_exactness(const cJSON *m, const cJSON *b, ob_check_list *out)
 {
-    const cJSON *mc = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "exactness"), "cases");
-    const cJSON *bc = b ? cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b, "exactness"), "cases") : NULL;
+    const cJSON *mc = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "exactness"),
+                                                       "cases");
+    const cJSON *bc = b ? cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b, "exactness"),
+                                                           "cases")
+                        : NULL;
     const cJSON *c;
     cJSON_ArrayForEach(c, mc)
     {
@@ -396,17 +407,21 @@ static void compare_exactness(const cJSON *m, const cJSON *b, ob_check_list *out
                 char el[160];
                 first_elem_diff(x, sc, el, sizeof el);
                 ob_checks_add(out, "exactness", name, OB_CHECK_FAIL,
-                              "%s differs from scalar: first at step %d; %s", x->string, first_step_diff(x, sc), el);
+                              "%s differs from scalar: first at step %d; %s", x->string,
+                              first_step_diff(x, sc), el);
             }
         }
         if (!bc) continue;
         char name[192];
         snprintf(name, sizeof name, "%s/scalar-vs-baseline", id);
         const cJSON *bcase = find_by(bc, "id", id);
-        const cJSON *bs = bcase ? cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(bcase, "isa"), "scalar") : NULL;
+        const cJSON *bs = bcase ? cJSON_GetObjectItemCaseSensitive(
+                                      cJSON_GetObjectItemCaseSensitive(bcase, "isa"), "scalar")
+                                : NULL;
         if (!bs) {
-            ob_checks_add(out, "exactness", name, OB_CHECK_FAIL,
-                          "no baseline for this case (a new optimizer or option? run optbench ci --update-baseline)");
+            ob_checks_add(
+                out, "exactness", name, OB_CHECK_FAIL,
+                "no baseline for this case (a new optimizer or option? run optbench ci --update-baseline)");
             continue;
         }
         const char *hm = str_of(sc, "hash"), *hb = str_of(bs, "hash");
@@ -416,8 +431,8 @@ static void compare_exactness(const cJSON *m, const cJSON *b, ob_check_list *out
             char el[160];
             first_elem_diff(sc, bs, el, sizeof el);
             ob_checks_add(out, "exactness", name, OB_CHECK_FAIL,
-                          "scalar hash changed (%s, baseline %s): first differs at step %d; %s", hm ? hm : "?",
-                          hb ? hb : "?", first_step_diff(sc, bs), el);
+                          "scalar hash changed (%s, baseline %s): first differs at step %d; %s",
+                          hm ? hm : "?", hb ? hb : "?", first_step_diff(sc, bs), el);
         }
     }
     /* Cases that vanished from the measurement. */
@@ -447,10 +462,12 @@ static void compare_agreement(const cJSON *m, const cJSON *b, ob_check_list *out
         char name[192];
         snprintf(name, sizeof name, "%s/bound", o);
         if (!cJSON_IsNumber(e) || e->valuedouble > bound)
-            ob_checks_add(out, "agreement", name, OB_CHECK_FAIL, "max error %.6g u*S exceeds the bound %g: %s",
+            ob_checks_add(out, "agreement", name, OB_CHECK_FAIL,
+                          "max error %.6g u*S exceeds the bound %g: %s",
                           cJSON_IsNumber(e) ? e->valuedouble : INFINITY, bound, str_of(a, "where"));
         else
-            ob_checks_add(out, "agreement", name, OB_CHECK_PASS, "max error %.3f u*S <= %g", e->valuedouble, bound);
+            ob_checks_add(out, "agreement", name, OB_CHECK_PASS, "max error %.3f u*S <= %g", e->valuedouble,
+                          bound);
         if (!ba) continue;
         snprintf(name, sizeof name, "%s/vs-baseline", o);
         const cJSON *bb = find_by(ba, "optimizer", o);
@@ -497,10 +514,12 @@ static void compare_convergence(const cJSON *m, const cJSON *b, ob_check_list *o
         int same_steps = strcmp(ssm, ssb) == 0;
         int same_loss = (isnan(lm) && isnan(lb)) || lm == lb || fabs(lm - lb) <= LOSS_RTOL * fabs(lb);
         if (same_steps && same_loss)
-            ob_checks_add(out, "convergence", id, OB_CHECK_PASS, "steps to target %s, final loss %.9g", ssm, lm);
+            ob_checks_add(out, "convergence", id, OB_CHECK_PASS, "steps to target %s, final loss %.9g", ssm,
+                          lm);
         else
             ob_checks_add(out, "convergence", id, OB_CHECK_FAIL,
-                          "steps to target %s (baseline %s), final loss %.9g (baseline %.9g)", ssm, ssb, lm, lb);
+                          "steps to target %s (baseline %s), final loss %.9g (baseline %.9g)", ssm, ssb, lm,
+                          lb);
     }
 }
 
@@ -529,16 +548,18 @@ cJSON *ob_ci_baseline_read(const char *path, char *err, size_t errlen)
         return NULL;
     }
     if (!cJSON_IsNumber(ver) || ver->valuedouble != OB_CI_VERSION) {
-        snprintf(err, errlen,
-                 "%s has baseline format version %g; this optbench reads version %d (regenerate it with optbench ci --update-baseline)",
-                 path, cJSON_IsNumber(ver) ? ver->valuedouble : -1.0, OB_CI_VERSION);
+        snprintf(
+            err, errlen,
+            "%s has baseline format version %g; this optbench reads version %d (regenerate it with optbench ci --update-baseline)",
+            path, cJSON_IsNumber(ver) ? ver->valuedouble : -1.0, OB_CI_VERSION);
         cJSON_Delete(b);
         return NULL;
     }
     if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(b, "exactness")) ||
         !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(b, "agreement")) ||
         !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(b, "convergence"))) {
-        snprintf(err, errlen, "%s is malformed: it lacks the exactness, agreement or convergence section", path);
+        snprintf(err, errlen, "%s is malformed: it lacks the exactness, agreement or convergence section",
+                 path);
         cJSON_Delete(b);
         return NULL;
     }

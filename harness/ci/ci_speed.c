@@ -26,7 +26,10 @@
 
 /* ---- Mann-Whitney U ------------------------------------------------------- */
 
-typedef struct { double v; int group; } ranked;
+typedef struct {
+    double v;
+    int group;
+} ranked;
 
 static int cmp_ranked(const void *a, const void *b)
 {
@@ -96,8 +99,9 @@ static size_t samples_of(const cJSON *report, const char *name, double *out, siz
             continue;
         const cJSON *ns = cJSON_GetObjectItemCaseSensitive(b, "ns_per_elem");
         const cJSON *ips = cJSON_GetObjectItemCaseSensitive(b, "items_per_second");
-        double v = cJSON_IsNumber(ns) ? ns->valuedouble
-                   : cJSON_IsNumber(ips) && ips->valuedouble > 0 ? 1e9 / ips->valuedouble : NAN;
+        double v = cJSON_IsNumber(ns)                            ? ns->valuedouble
+                   : cJSON_IsNumber(ips) && ips->valuedouble > 0 ? 1e9 / ips->valuedouble
+                                                                 : NAN;
         if (isfinite(v) && k < max) out[k++] = v;
     }
     return k;
@@ -170,8 +174,10 @@ cJSON *ob_ci_speed_measure(const ob_ci_options *opt, char *err, size_t errlen)
         cJSON_AddStringToObject(c, "id", id);
         cJSON_AddItemToObject(c, "samples_ns_per_elem", cJSON_CreateDoubleArray(s, (int)ns));
         cJSON_AddNumberToObject(c, "median_ns_per_elem", median_of(s, ns));
-        if (isfinite(r->frac_mem_ceiling)) cJSON_AddNumberToObject(c, "frac_mem_ceiling", r->frac_mem_ceiling);
-        if (isfinite(r->speedup_vs_scalar)) cJSON_AddNumberToObject(c, "speedup_vs_scalar", r->speedup_vs_scalar);
+        if (isfinite(r->frac_mem_ceiling))
+            cJSON_AddNumberToObject(c, "frac_mem_ceiling", r->frac_mem_ceiling);
+        if (isfinite(r->speedup_vs_scalar))
+            cJSON_AddNumberToObject(c, "speedup_vs_scalar", r->speedup_vs_scalar);
         cJSON_AddItemToArray(cases, c);
     }
 done:
@@ -188,27 +194,32 @@ static size_t doubles_of(const cJSON *arr, double *out, size_t max)
 {
     size_t k = 0;
     const cJSON *v;
-    cJSON_ArrayForEach(v, arr)
-        if (cJSON_IsNumber(v) && k < max) out[k++] = v->valuedouble;
+    cJSON_ArrayForEach(v, arr) if (cJSON_IsNumber(v) && k < max) out[k++] = v->valuedouble;
     return k;
 }
 
-void ob_ci_compare_speed(const cJSON *measured, const cJSON *baseline, const ob_ci_options *opt, ob_check_list *out)
+void ob_ci_compare_speed(const cJSON *measured, const cJSON *baseline, const ob_ci_options *opt,
+                         ob_check_list *out)
 {
     const cJSON *ms = cJSON_GetObjectItemCaseSensitive(measured, "speed");
     const cJSON *bs = baseline ? cJSON_GetObjectItemCaseSensitive(baseline, "speed") : NULL;
     if (!ms) return;
     if (!baseline) return;
     if (!bs) {
-        ob_checks_add(out, "speed", "all", OB_CHECK_SKIP,
-                      "the baseline has no speed section (record one with optbench ci --update-baseline on this machine class)");
+        ob_checks_add(
+            out, "speed", "all", OB_CHECK_SKIP,
+            "the baseline has no speed section (record one with optbench ci --update-baseline on this machine class)");
         return;
     }
-    const cJSON *mc = cJSON_GetObjectItemCaseSensitive(ms, "cpu_model"), *bc = cJSON_GetObjectItemCaseSensitive(bs, "cpu_model");
+    const cJSON *mc = cJSON_GetObjectItemCaseSensitive(ms, "cpu_model"),
+                *bc = cJSON_GetObjectItemCaseSensitive(bs, "cpu_model");
     if (!cJSON_IsString(mc) || !cJSON_IsString(bc) || strcmp(mc->valuestring, bc->valuestring) != 0) {
-        fprintf(stderr, "optbench ci: warning: the speed baseline was recorded on \"%s\", this is \"%s\"; speed gate skipped\n",
-                cJSON_IsString(bc) ? bc->valuestring : "?", cJSON_IsString(mc) ? mc->valuestring : "?");
-        ob_checks_add(out, "speed", "all", OB_CHECK_SKIP, "CPU model differs from the baseline's (%s): speed gate skipped",
+        fprintf(
+            stderr,
+            "optbench ci: warning: the speed baseline was recorded on \"%s\", this is \"%s\"; speed gate skipped\n",
+            cJSON_IsString(bc) ? bc->valuestring : "?", cJSON_IsString(mc) ? mc->valuestring : "?");
+        ob_checks_add(out, "speed", "all", OB_CHECK_SKIP,
+                      "CPU model differs from the baseline's (%s): speed gate skipped",
                       cJSON_IsString(bc) ? bc->valuestring : "?");
         return;
     }
@@ -239,11 +250,12 @@ void ob_ci_compare_speed(const cJSON *measured, const cJSON *baseline, const ob_
                           ? 1 - fx->valuedouble / fy->valuedouble
                           : NAN;
         int ratio_regressed = isfinite(drop) && drop > 2 * opt->speed_effect;
-        ob_checks_add(out, "speed", id, time_regressed || ratio_regressed ? OB_CHECK_FAIL : OB_CHECK_PASS,
-                      "%.4g ns/elem vs %.4g (%+.1f%%, U-test p = %.3g%s); same-run fraction of the memory ceiling "
-                      "%.3f vs %.3f%s",
-                      mx, my, 100 * slow, p, time_regressed ? ": SLOWER" : "",
-                      cJSON_IsNumber(fx) ? fx->valuedouble : NAN, cJSON_IsNumber(fy) ? fy->valuedouble : NAN,
-                      ratio_regressed ? ": DROPPED" : "");
+        ob_checks_add(
+            out, "speed", id, time_regressed || ratio_regressed ? OB_CHECK_FAIL : OB_CHECK_PASS,
+            "%.4g ns/elem vs %.4g (%+.1f%%, U-test p = %.3g%s); same-run fraction of the memory ceiling "
+            "%.3f vs %.3f%s",
+            mx, my, 100 * slow, p, time_regressed ? ": SLOWER" : "",
+            cJSON_IsNumber(fx) ? fx->valuedouble : NAN, cJSON_IsNumber(fy) ? fy->valuedouble : NAN,
+            ratio_regressed ? ": DROPPED" : "");
     }
 }

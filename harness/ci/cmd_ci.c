@@ -13,7 +13,8 @@
 
 static const ob_opt ci_opts[] = {
     {"baseline", "FILE", 0, "baseline to compare with (default " OB_CI_BASELINE_DEFAULT ")"},
-    {"update-baseline", NULL, OB_OPT_FLAG, "measure and (atomically) rewrite the baseline instead of comparing"},
+    {"update-baseline", NULL, OB_OPT_FLAG,
+     "measure and (atomically) rewrite the baseline instead of comparing"},
     {"junit", "FILE", 0, "also write JUnit XML, one testcase per check"},
     {"markdown", NULL, OB_OPT_FLAG, "print the table as Markdown (for a pull request)"},
     {"no-speed", NULL, OB_OPT_FLAG, "skip the speed gate (shared CI machines)"},
@@ -40,14 +41,19 @@ const ob_cmd_spec ob_cmd_ci_spec = {
     "Exit status: 0 no regression, 3 a regression (the table says what changed),\n"
     "2 bad arguments or a missing/malformed baseline, 1 the suite itself failed,\n"
     "4 the baseline, --out or --junit file could not be written.",
-    ci_opts, sizeof ci_opts / sizeof ci_opts[0], 0, 0, ob_cmd_ci,
+    ci_opts,
+    sizeof ci_opts / sizeof ci_opts[0],
+    0,
+    0,
+    ob_cmd_ci,
 };
 
 /* The baseline keeps the scalar exactness records only: the ISA checks
  * compare ISAs with scalar within one run. */
 static void strip_for_baseline(cJSON *m)
 {
-    cJSON *cases = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "exactness"), "cases");
+    cJSON *cases = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "exactness"),
+                                                    "cases");
     cJSON *c;
     cJSON_ArrayForEach(c, cases)
     {
@@ -88,7 +94,8 @@ int ob_cmd_ci(int argc, char **argv, FILE *out, FILE *err)
     const char *sr = ob_args_get(&a, "speed-reps");
     if ((rc = ci_parse_speed_options(c, &a, &opt, err)) != OB_EXIT_OK) goto done;
     if (sr && (ob_parse_u64(sr, &reps) != 0 || reps < 9 || reps > 60)) {
-        rc = ob_usage_error(c, err, "--speed-reps: '%s' is not an integer in [9, 60] (the U test needs at least 9)", sr);
+        rc = ob_usage_error(
+            c, err, "--speed-reps: '%s' is not an integer in [9, 60] (the U test needs at least 9)", sr);
         goto done;
     }
     if (sr) opt.speed_reps = (int)reps;
@@ -112,7 +119,8 @@ int ob_cmd_ci(int argc, char **argv, FILE *out, FILE *err)
     if (ob_args_has(&a, "markdown")) ob_checks_print_markdown(&checks, out);
     else ob_checks_print_text(&checks, out, ob_args_has(&a, "verbose"));
     size_t failed = ob_checks_count(&checks, OB_CHECK_FAIL);
-    if (ob_args_get(&a, "junit") && ob_checks_write_junit(&checks, ob_args_get(&a, "junit"), msg, sizeof msg) != 0) {
+    if (ob_args_get(&a, "junit") &&
+        ob_checks_write_junit(&checks, ob_args_get(&a, "junit"), msg, sizeof msg) != 0) {
         fprintf(err, "optbench ci: %s\n", msg);
         rc = OB_EXIT_IO;
     } else if (update) {

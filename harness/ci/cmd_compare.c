@@ -23,7 +23,8 @@
 static const ob_opt compare_opts[] = {
     {"markdown", NULL, OB_OPT_FLAG, "print the table as Markdown"},
     {"verbose", NULL, OB_OPT_FLAG, "list unchanged checks too"},
-    {"allow-different", NULL, OB_OPT_FLAG, "list cases whose settings differ instead of refusing them (not judged)"},
+    {"allow-different", NULL, OB_OPT_FLAG,
+     "list cases whose settings differ instead of refusing them (not judged)"},
     {"junit", "FILE", 0, "also write JUnit XML"},
     {"speed-alpha", "P", 0, "U-test significance level for benchmark reports (default 0.05)"},
     {"speed-effect", "F", 0, "minimum relative slowdown for benchmark reports (default 0.08)"},
@@ -44,7 +45,11 @@ const ob_cmd_spec ob_cmd_compare_spec = {
     "settings per case (else exit 2, or --allow-different: listed, not judged).\n"
     "Exit status: 0 nothing regressed, 3 something did or B is incomplete,\n"
     "2 bad input or different settings.",
-    compare_opts, sizeof compare_opts / sizeof compare_opts[0], 2, 2, ob_cmd_compare,
+    compare_opts,
+    sizeof compare_opts / sizeof compare_opts[0],
+    2,
+    2,
+    ob_cmd_compare,
 };
 
 typedef enum { KIND_RESULTS, KIND_BENCH, KIND_CI, KIND_UNKNOWN } doc_kind;
@@ -69,7 +74,10 @@ static doc_kind kind_of(const cJSON *j)
 
 static const char *kind_name(doc_kind k)
 {
-    return k == KIND_RESULTS ? "a results set" : k == KIND_BENCH ? "a benchmark report" : k == KIND_CI ? "a CI baseline" : "unknown";
+    return k == KIND_RESULTS ? "a results set"
+           : k == KIND_BENCH ? "a benchmark report"
+           : k == KIND_CI    ? "a CI baseline"
+                             : "unknown";
 }
 
 static double num(const cJSON *o, const char *k)
@@ -113,17 +121,23 @@ static void compare_bench(const cJSON *a, const cJSON *b, const ob_ci_options *o
         double ma = ob_median(xa, na), mb = ob_median(xb, nb), slow = mb / ma - 1;
         if (na < 9 || nb < 9) {
             ob_checks_add(out, "speed", rn, OB_CHECK_SKIP,
-                          "%+.1f%% (median), but %zu and %zu repetitions: the U test needs at least 9 each", 100 * slow,
-                          na, nb);
+                          "%+.1f%% (median), but %zu and %zu repetitions: the U test needs at least 9 each",
+                          100 * slow, na, nb);
             continue;
         }
         /* Time per iteration: lower is better, so only a significant
          * slowdown fails and a significant speed-up is an improvement. */
         int bad = p < opt->speed_alpha && slow > opt->speed_effect;
         int better = p < opt->speed_alpha && slow < -opt->speed_effect;
-        ob_checks_add(out, "speed", rn, bad ? OB_CHECK_FAIL : better ? OB_CHECK_IMPROVED : OB_CHECK_PASS,
-                      "%s%.4g -> %.4g (%+.1f%%, U-test p = %.3g)", bad ? "regression: " : better ? "improvement: " : "", ma,
-                      mb, 100 * slow, p);
+        ob_checks_add(out, "speed", rn,
+                      bad      ? OB_CHECK_FAIL
+                      : better ? OB_CHECK_IMPROVED
+                               : OB_CHECK_PASS,
+                      "%s%.4g -> %.4g (%+.1f%%, U-test p = %.3g)",
+                      bad      ? "regression: "
+                      : better ? "improvement: "
+                               : "",
+                      ma, mb, 100 * slow, p);
     }
 }
 
@@ -145,8 +159,10 @@ int ob_cmd_compare(int argc, char **argv, FILE *out, FILE *err)
     }
     doc_kind ka = kind_of(A), kb = kind_of(B);
     if (ka == KIND_UNKNOWN || ka != kb) {
-        rc = ob_usage_error(c, err, "%s is %s and %s is %s: compare two results sets, two benchmark reports or two CI baselines",
-                            a.pos[0], kind_name(ka), a.pos[1], kind_name(kb));
+        rc = ob_usage_error(
+            c, err,
+            "%s is %s and %s is %s: compare two results sets, two benchmark reports or two CI baselines",
+            a.pos[0], kind_name(ka), a.pos[1], kind_name(kb));
         goto done;
     }
     ob_check_list l = {0};
@@ -155,10 +171,11 @@ int ob_cmd_compare(int argc, char **argv, FILE *out, FILE *err)
         int allow = ob_args_has(&a, "allow-different");
         size_t nd = ci_compare_results(A, B, allow, &l, diff, sizeof diff);
         if (nd && !allow) {
-            rc = ob_usage_error(c, err,
-                                "%zu case%s ran different settings in %s and %s, so comparing them says nothing about "
-                                "the code: %s (pass --allow-different to list them without judging)",
-                                nd, nd == 1 ? "" : "s", a.pos[0], a.pos[1], diff);
+            rc = ob_usage_error(
+                c, err,
+                "%zu case%s ran different settings in %s and %s, so comparing them says nothing about "
+                "the code: %s (pass --allow-different to list them without judging)",
+                nd, nd == 1 ? "" : "s", a.pos[0], a.pos[1], diff);
             ob_checks_free(&l);
             goto done;
         }
@@ -179,7 +196,8 @@ int ob_cmd_compare(int argc, char **argv, FILE *out, FILE *err)
     if (ob_args_has(&a, "markdown")) ob_checks_print_markdown(&l, out);
     else ob_checks_print_text(&l, out, ob_args_has(&a, "verbose"));
     rc = failed ? OB_EXIT_AGREEMENT : OB_EXIT_OK;
-    if (ob_args_get(&a, "junit") && ob_checks_write_junit(&l, ob_args_get(&a, "junit"), msg, sizeof msg) != 0) {
+    if (ob_args_get(&a, "junit") &&
+        ob_checks_write_junit(&l, ob_args_get(&a, "junit"), msg, sizeof msg) != 0) {
         fprintf(err, "optbench compare: %s\n", msg);
         rc = OB_EXIT_FAIL;
     }

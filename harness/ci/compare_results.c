@@ -86,9 +86,11 @@ static int first_diff(const cJSON *x, const cJSON *y, const char *path, char *bu
 }
 
 /* The settings that make a case id's figures comparable. */
-static int settings_differ(const cJSON *A, const cJSON *B, const cJSON *ca, const cJSON *cb, char *buf, size_t len)
+static int settings_differ(const cJSON *A, const cJSON *B, const cJSON *ca, const cJSON *cb, char *buf,
+                           size_t len)
 {
-    static const char *const keys[] = {"problem", "optimizer", "hparams", "schedule", "steps", "tol", "problem_config"};
+    static const char *const keys[] = {"problem", "optimizer", "hparams",       "schedule",
+                                       "steps",   "tol",       "problem_config"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (first_diff(item(ca, keys[i]), item(cb, keys[i]), keys[i], buf, len)) return 1;
     return first_diff(item(item(A, "meta"), "seed"), item(item(B, "meta"), "seed"), "seed", buf, len);
@@ -98,9 +100,11 @@ static void status_check(const cJSON *doc, const char *which, ob_check_list *out
 {
     const char *st = cJSON_GetStringValue(item(doc, "status"));
     if (st && !strcmp(st, "complete")) return;
-    ob_checks_add(out, "completeness", which, OB_CHECK_FAIL,
-                  "%s is %s, not complete (%d of %.0f planned cases): its figures cannot stand for the whole run", which,
-                  st ? st : "of unknown status", cJSON_GetArraySize(item(doc, "cases")), num(doc, "cases_planned"));
+    ob_checks_add(
+        out, "completeness", which, OB_CHECK_FAIL,
+        "%s is %s, not complete (%d of %.0f planned cases): its figures cannot stand for the whole run",
+        which, st ? st : "of unknown status", cJSON_GetArraySize(item(doc, "cases")),
+        num(doc, "cases_planned"));
 }
 
 /* -1 better, 0 same, +1 worse: for lower-is-better values where NaN (or
@@ -128,14 +132,19 @@ static void judge_isa(const char *name, const cJSON *pa, const cJSON *pb, ob_che
     char ta[24], tb[24];
     steps_text(sa, ta, sizeof ta);
     steps_text(sb, tb, sizeof tb);
-    ob_check_status st = dl > 0 || ds > 0 ? OB_CHECK_FAIL : dl < 0 || ds < 0 ? OB_CHECK_IMPROVED : OB_CHECK_PASS;
+    ob_check_status st = dl > 0 || ds > 0   ? OB_CHECK_FAIL
+                         : dl < 0 || ds < 0 ? OB_CHECK_IMPROVED
+                                            : OB_CHECK_PASS;
     ob_checks_add(out, "convergence", name, st, "%sfinal loss %.9g -> %.9g, steps to target %s -> %s",
-                  st == OB_CHECK_FAIL ? "regression: " : st == OB_CHECK_IMPROVED ? "improvement: " : "", la, lb, ta, tb);
+                  st == OB_CHECK_FAIL       ? "regression: "
+                  : st == OB_CHECK_IMPROVED ? "improvement: "
+                                            : "",
+                  la, lb, ta, tb);
     const cJSON *aa = item(pa, "agreement"), *ab = item(pb, "agreement");
     double ea = num(aa, "max_error_u"), eb = num(ab, "max_error_u"), bound = num(ab, "bound_u");
     int grew = !(eb <= bound) || (isfinite(ea) && eb > ea * (1 + 1e-6) + 1e-12);
-    ob_checks_add(out, "agreement", name, grew ? OB_CHECK_FAIL : OB_CHECK_PASS, "max error %.4g -> %.4g u*S (bound %g)", ea,
-                  eb, bound);
+    ob_checks_add(out, "agreement", name, grew ? OB_CHECK_FAIL : OB_CHECK_PASS,
+                  "max error %.4g -> %.4g u*S (bound %g)", ea, eb, bound);
     int idb = cJSON_IsTrue(item(pb, "bit_identical"));
     ob_checks_add(out, "exactness", name, idb ? OB_CHECK_PASS : OB_CHECK_FAIL,
                   idb ? "bit-identical to scalar" : "not bit-identical to scalar in B");
@@ -149,7 +158,8 @@ static void judge_case(const char *id, const cJSON *ca, const cJSON *cb, ob_chec
     {
         snprintf(name, sizeof name, "%s/%s", id, pa->string);
         if (!(pb = item(item(cb, "isa"), pa->string)))
-            ob_checks_add(out, "completeness", name, OB_CHECK_FAIL, "ISA %s of case %s is in A, missing from B", pa->string, id);
+            ob_checks_add(out, "completeness", name, OB_CHECK_FAIL,
+                          "ISA %s of case %s is in A, missing from B", pa->string, id);
         else judge_isa(name, pa, pb, out);
     }
     cJSON_ArrayForEach(pb, item(cb, "isa")) if (!item(item(ca, "isa"), pb->string))
@@ -191,7 +201,8 @@ size_t ci_compare_results(const cJSON *A, const cJSON *B, int allow_different, o
     cJSON_ArrayForEach(cb, item(B, "cases"))
     {
         const char *id = cJSON_GetStringValue(item(cb, "id"));
-        if (id && !case_by_id(A, id)) ob_checks_add(out, "completeness", id, OB_CHECK_SKIP, "case only in B: not judged");
+        if (id && !case_by_id(A, id))
+            ob_checks_add(out, "completeness", id, OB_CHECK_SKIP, "case only in B: not judged");
     }
     return ndiff;
 }

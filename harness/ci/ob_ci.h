@@ -44,10 +44,10 @@ extern "C" {
 typedef enum { OB_CHECK_PASS, OB_CHECK_FAIL, OB_CHECK_SKIP, OB_CHECK_IMPROVED } ob_check_status;
 
 typedef struct ob_check {
-    char gate[16];          /* completeness | settings | exactness | agreement | convergence | speed */
-    char name[192];         /* e.g. "adam{amsgrad=1}/avx512" */
+    char gate[16];  /* completeness | settings | exactness | agreement | convergence | speed */
+    char name[192]; /* e.g. "adam{amsgrad=1}/avx512" */
     ob_check_status status;
-    char detail[640];       /* what changed, or why skipped */
+    char detail[640]; /* what changed, or why skipped */
 } ob_check;
 
 typedef struct ob_check_list {
@@ -56,24 +56,24 @@ typedef struct ob_check_list {
 } ob_check_list;
 
 /* The check list (checks.c). */
-void ob_checks_add(ob_check_list *l, const char *gate, const char *name, ob_check_status st,
-                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void ob_checks_add(ob_check_list *l, const char *gate, const char *name, ob_check_status st, const char *fmt,
+                   ...) __attribute__((format(printf, 5, 6)));
 void ob_checks_free(ob_check_list *l);
 size_t ob_checks_count(const ob_check_list *l, ob_check_status st);
 
 /* Options of a CI run. */
 typedef struct ob_ci_options {
-    int speed;                      /* run the speed gate */
-    double speed_alpha;             /* U-test significance level (default 0.05) */
-    double speed_effect;            /* minimum relative slowdown (default 0.08) */
-    int speed_reps;                 /* repetitions per speed case (>= 9) */
-    double speed_min_time;          /* seconds per repetition */
+    int speed;             /* run the speed gate */
+    double speed_alpha;    /* U-test significance level (default 0.05) */
+    double speed_effect;   /* minimum relative slowdown (default 0.08) */
+    int speed_reps;        /* repetitions per speed case (>= 9) */
+    double speed_min_time; /* seconds per repetition */
     /* Test hooks: replace one ISA's kernel of one optimizer, or slow every
      * kernel down (OPTBENCH_CI_DELAY_NS per element, test builds only). */
     const char *override_opt;
     ob_isa override_isa;
     ob_kernel_fn override_kernel;
-    const ob_optimizer *const *opts;  /* NULL: the whole table */
+    const ob_optimizer *const *opts; /* NULL: the whole table */
     size_t n_opts;
 } ob_ci_options;
 
@@ -81,18 +81,21 @@ void ob_ci_options_default(ob_ci_options *o);
 
 /* Runs the CI suite and returns its measurements as a baseline-shaped JSON
  * object (the caller owns it), or NULL with a message. */
-cJSON *ob_ci_measure(const ob_ci_options *opt, int argc, char **argv, FILE *progress, char *err, size_t errlen);
+cJSON *ob_ci_measure(const ob_ci_options *opt, int argc, char **argv, FILE *progress, char *err,
+                     size_t errlen);
 
 /* Checks a measurement on its own (every ISA equal to scalar, agreement
  * within bounds) and against a baseline (NULL: no baseline checks). */
-void ob_ci_compare(const cJSON *measured, const cJSON *baseline, const ob_ci_options *opt, ob_check_list *out);
+void ob_ci_compare(const cJSON *measured, const cJSON *baseline, const ob_ci_options *opt,
+                   ob_check_list *out);
 
 /* The speed gate (ci_speed.c): the measurement (baseline-shaped "speed"
  * section, NULL with a message), its comparison, and the two-sided
  * Mann-Whitney U test's p-value (normal approximation with tie and
  * continuity corrections, as scipy's asymptotic method). */
 cJSON *ob_ci_speed_measure(const ob_ci_options *opt, char *err, size_t errlen);
-void ob_ci_compare_speed(const cJSON *measured, const cJSON *baseline, const ob_ci_options *opt, ob_check_list *out);
+void ob_ci_compare_speed(const cJSON *measured, const cJSON *baseline, const ob_ci_options *opt,
+                         ob_check_list *out);
 double ob_mann_whitney_p(const double *a, size_t na, const double *b, size_t nb);
 
 /* Reads a baseline, checking its format and version; NULL with a message. */

@@ -47,8 +47,7 @@ void ob_args_free(ob_args *a)
     memset(a, 0, sizeof *a);
 }
 
-static int parse_error(const ob_cmd_spec *c, ob_args *a, FILE *err, const char *what,
-                       const char *arg)
+static int parse_error(const ob_cmd_spec *c, ob_args *a, FILE *err, const char *what, const char *arg)
 {
     ob_args_free(a);
     fprintf(err, "optbench %s: %s '%s' (see optbench %s --help)\n", c->name, what, arg, c->name);
@@ -71,7 +70,8 @@ static int kv_has_space(const char *kv)
 static int kv_space_error(const ob_cmd_spec *c, ob_args *a, FILE *err, const ob_opt *o, const char *val)
 {
     ob_args_free(a);
-    fprintf(err, "optbench %s: --%s '%s': white space around the key or the value (write KEY=VALUE with none)\n",
+    fprintf(err,
+            "optbench %s: --%s '%s': white space around the key or the value (write KEY=VALUE with none)\n",
             c->name, o->name, val);
     return OB_EXIT_USAGE;
 }
@@ -143,9 +143,8 @@ int ob_args_parse(const ob_cmd_spec *c, int argc, char **argv, ob_args *a, FILE 
     for (size_t i = 0; i < c->n_opts; i++) {
         if ((c->opts[i].flags & OB_OPT_REQUIRED) && a->count[i] == 0) {
             ob_args_free(a);
-            fprintf(err, "optbench %s: missing required option --%s %s (see optbench %s --help)\n",
-                    c->name, c->opts[i].name, c->opts[i].metavar ? c->opts[i].metavar : "",
-                    c->name);
+            fprintf(err, "optbench %s: missing required option --%s %s (see optbench %s --help)\n", c->name,
+                    c->opts[i].name, c->opts[i].metavar ? c->opts[i].metavar : "", c->name);
             return OB_EXIT_USAGE;
         }
     }
@@ -153,11 +152,11 @@ int ob_args_parse(const ob_cmd_spec *c, int argc, char **argv, ob_args *a, FILE 
         const char *first_extra = a->n_pos > c->max_pos ? a->pos[c->max_pos] : NULL;
         ob_args_free(a);
         if (first_extra)
-            fprintf(err, "optbench %s: unexpected argument '%s' (see optbench %s --help)\n",
-                    c->name, first_extra, c->name);
+            fprintf(err, "optbench %s: unexpected argument '%s' (see optbench %s --help)\n", c->name,
+                    first_extra, c->name);
         else
-            fprintf(err, "optbench %s: missing argument (usage: optbench %s %s)\n", c->name,
-                    c->name, c->synopsis);
+            fprintf(err, "optbench %s: missing argument (usage: optbench %s %s)\n", c->name, c->name,
+                    c->synopsis);
         return OB_EXIT_USAGE;
     }
     return OB_EXIT_OK;
@@ -192,7 +191,10 @@ const char *const *ob_args_all(const ob_args *a, const char *name, size_t *n)
     return (const char *const *)a->values[i];
 }
 
-int ob_args_has(const ob_args *a, const char *name) { return a->count[opt_index(a, name)] > 0; }
+int ob_args_has(const ob_args *a, const char *name)
+{
+    return a->count[opt_index(a, name)] > 0;
+}
 
 void ob_args_usage(const ob_cmd_spec *c, FILE *out)
 {
@@ -201,8 +203,7 @@ void ob_args_usage(const ob_cmd_spec *c, FILE *out)
     for (size_t i = 0; i < c->n_opts; i++) {
         const ob_opt *o = &c->opts[i];
         char head[64];
-        snprintf(head, sizeof head, "--%s%s%s", o->name, o->metavar ? " " : "",
-                 o->metavar ? o->metavar : "");
+        snprintf(head, sizeof head, "--%s%s%s", o->name, o->metavar ? " " : "", o->metavar ? o->metavar : "");
         const char *req = (o->flags & OB_OPT_REQUIRED) ? " (required)" : "";
         const char *rep = (o->flags & OB_OPT_REPEAT) ? " (repeatable)" : "";
         fprintf(out, "  %-24s %s%s%s\n", head, o->help, req, rep);

@@ -11,7 +11,10 @@ static volatile sig_atomic_t caught;
 static struct sigaction old_int, old_term;
 static int installed;
 
-static void on_signal(int sig) { caught = sig; }
+static void on_signal(int sig)
+{
+    caught = sig;
+}
 
 void ob_interrupt_install(void)
 {
@@ -37,13 +40,19 @@ void ob_interrupt_restore(void)
     caught = 0;
 }
 
-int ob_interrupted(void) { return caught; }
+int ob_interrupted(void)
+{
+    return caught;
+}
 
 const char *ob_interrupt_name(int sig)
 {
     if (sig == SIGINT) return "SIGINT";
     if (sig == SIGTERM) return "SIGTERM";
-    return "a signal";  /* never installed for others */
+    return "a signal"; /* never installed for others */
 }
 
-int ob_interrupt_exit_code(int sig) { return 128 + sig; }
+int ob_interrupt_exit_code(int sig)
+{
+    return 128 + sig;
+}

@@ -21,8 +21,8 @@ typedef struct pos {
     size_t line, col;
 } pos;
 
-__attribute__((format(printf, 5, 6)))
-static void error_at(char *err, size_t errlen, const char *name, pos p, const char *fmt, ...)
+__attribute__((format(printf, 5, 6))) static void error_at(char *err, size_t errlen, const char *name, pos p,
+                                                           const char *fmt, ...)
 {
     char msg[256];
     va_list ap;
@@ -48,13 +48,12 @@ static const char *quote_token(const char *s, size_t len, char *buf, size_t bufl
 }
 
 /* Parses s[0, len) as one number; 0 or -1 with a message at p. */
-static int parse_token(const char *s, size_t len, const char *name, pos p, double *out,
-                       char *err, size_t errlen)
+static int parse_token(const char *s, size_t len, const char *name, pos p, double *out, char *err,
+                       size_t errlen)
 {
     char tok[OB_NUM_TOKEN_MAX + 1], q[64];
     if (len > OB_NUM_TOKEN_MAX) {
-        error_at(err, errlen, name, p, "'%s' is too long to be a number",
-                 quote_token(s, len, q, sizeof q));
+        error_at(err, errlen, name, p, "'%s' is too long to be a number", quote_token(s, len, q, sizeof q));
         return -1;
     }
     memcpy(tok, s, len);
@@ -91,12 +90,15 @@ static int dvec_push(dvec *d, double x)
     return 0;
 }
 
-static int is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
 
 /* ---- lists ------------------------------------------------------------------ */
 
-int ob_numlist_parse(const char *text, size_t len, const char *name, double **out, size_t *n,
-                     char *err, size_t errlen)
+int ob_numlist_parse(const char *text, size_t len, const char *name, double **out, size_t *n, char *err,
+                     size_t errlen)
 {
     dvec d = {0};
     pos p = {1, 1}, comma = {1, 1};
@@ -161,8 +163,8 @@ fail:
 
 /* Parses one line (without its '\n'), appending its numbers to d: exactly
  * cols of them, or any number when cols == 0.  0, or -1 with a message. */
-static int parse_row(const char *s, size_t len, const char *name, size_t lineno, size_t cols,
-                     dvec *d, char *err, size_t errlen)
+static int parse_row(const char *s, size_t len, const char *name, size_t lineno, size_t cols, dvec *d,
+                     char *err, size_t errlen)
 {
     size_t count = 0, i = 0;
     int blank = 1;
@@ -184,8 +186,7 @@ static int parse_row(const char *s, size_t len, const char *name, size_t lineno,
         pos p = {lineno, start + 1};
         if (i < len && s[i] != ',') {
             /* Two tokens separated only by white space. */
-            error_at(err, errlen, name, (pos){lineno, i + 1}, "%s",
-                     "missing comma between numbers");
+            error_at(err, errlen, name, (pos){lineno, i + 1}, "%s", "missing comma between numbers");
             return -1;
         }
         if (tok_end == start) {
@@ -204,18 +205,18 @@ static int parse_row(const char *s, size_t len, const char *name, size_t lineno,
         }
         count++;
         if (i >= len) break;
-        i++;  /* the comma */
+        i++; /* the comma */
     }
     if (cols && count < cols) {
-        error_at(err, errlen, name, (pos){lineno, len + 1},
-                 "too few numbers: found %zu, expected %zu", count, cols);
+        error_at(err, errlen, name, (pos){lineno, len + 1}, "too few numbers: found %zu, expected %zu", count,
+                 cols);
         return -1;
     }
     return 0;
 }
 
-int ob_numrows_parse(const char *text, size_t len, const char *name, size_t cols,
-                     ob_numrows *out, char *err, size_t errlen)
+int ob_numrows_parse(const char *text, size_t len, const char *name, size_t cols, ob_numrows *out, char *err,
+                     size_t errlen)
 {
     dvec d = {0};
     size_t rows = 0, i = 0, lineno = 1;
@@ -224,7 +225,7 @@ int ob_numrows_parse(const char *text, size_t len, const char *name, size_t cols
         size_t eol = nl ? (size_t)(nl - text) : len;
         size_t before = d.n;
         if (parse_row(text + i, eol - i, name, lineno, cols, &d, err, errlen) < 0) goto fail;
-        if (cols == 0) cols = d.n - before;  /* the first line sets the width */
+        if (cols == 0) cols = d.n - before; /* the first line sets the width */
         rows++;
         lineno++;
         i = eol + 1;
@@ -260,7 +261,8 @@ int ob_read_file(const char *path, char **text, size_t *len, char *err, size_t e
     }
     /* A regular file's size is known: refuse a huge one before reading. */
     struct stat st;
-    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (unsigned long long)st.st_size > OB_READ_FILE_MAX) {
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
+        (unsigned long long)st.st_size > OB_READ_FILE_MAX) {
         snprintf(err, errlen, "%s: too large: %lld bytes (at most %zu MiB)", path, (long long)st.st_size,
                  (size_t)OB_READ_FILE_MAX >> 20);
         fclose(f);
@@ -275,7 +277,8 @@ int ob_read_file(const char *path, char **text, size_t *len, char *err, size_t e
             if (cap >= OB_READ_FILE_MAX) {
                 free(buf);
                 fclose(f);
-                snprintf(err, errlen, "%s: too large: more than %zu MiB", path, (size_t)OB_READ_FILE_MAX >> 20);
+                snprintf(err, errlen, "%s: too large: more than %zu MiB", path,
+                         (size_t)OB_READ_FILE_MAX >> 20);
                 return -1;
             }
             char *b = realloc(buf, cap * 2);

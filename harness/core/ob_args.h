@@ -34,26 +34,26 @@ enum {
 
 /* Option flags. */
 enum {
-    OB_OPT_REQUIRED = 1u,  /* must be given */
-    OB_OPT_REPEAT = 2u,    /* may be given more than once (values kept in order) */
-    OB_OPT_FLAG = 4u       /* takes no value */
+    OB_OPT_REQUIRED = 1u, /* must be given */
+    OB_OPT_REPEAT = 2u,   /* may be given more than once (values kept in order) */
+    OB_OPT_FLAG = 4u      /* takes no value */
 };
 
 typedef struct ob_opt {
-    const char *name;      /* long name without the dashes: "opt" for --opt */
-    const char *metavar;   /* "NAME" in the help; NULL for flags */
+    const char *name;    /* long name without the dashes: "opt" for --opt */
+    const char *metavar; /* "NAME" in the help; NULL for flags */
     unsigned flags;
     const char *help;
 } ob_opt;
 
 typedef struct ob_cmd_spec {
-    const char *name;      /* "trace" */
-    const char *synopsis;  /* what follows "optbench trace" in the usage line */
-    const char *summary;   /* one line, for `optbench --help` */
-    const char *details;   /* further --help text, or NULL */
+    const char *name;     /* "trace" */
+    const char *synopsis; /* what follows "optbench trace" in the usage line */
+    const char *summary;  /* one line, for `optbench --help` */
+    const char *details;  /* further --help text, or NULL */
     const ob_opt *opts;
     size_t n_opts;
-    size_t min_pos, max_pos;  /* how many positional arguments are allowed */
+    size_t min_pos, max_pos; /* how many positional arguments are allowed */
     /* Runs the subcommand; argv[0] is the subcommand's name.  Returns the
      * exit code. */
     int (*run)(int argc, char **argv, FILE *out, FILE *err);
@@ -61,9 +61,9 @@ typedef struct ob_cmd_spec {
 
 typedef struct ob_args {
     const ob_cmd_spec *cmd;
-    size_t *count;            /* per option: how many times it was given */
-    const char ***values;     /* per option: its values, in order */
-    const char **pos;         /* positional arguments */
+    size_t *count;        /* per option: how many times it was given */
+    const char ***values; /* per option: its values, in order */
+    const char **pos;     /* positional arguments */
     size_t n_pos;
 } ob_args;
 

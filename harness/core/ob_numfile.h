@@ -31,8 +31,8 @@ extern "C" {
  * with no number at all.  On success *out (malloc'd, free with free()) has
  * *n >= 1 numbers.  Returns 0 or -1 with a message; `name` is the file
  * name used in messages. */
-int ob_numlist_parse(const char *text, size_t len, const char *name, double **out, size_t *n,
-                     char *err, size_t errlen);
+int ob_numlist_parse(const char *text, size_t len, const char *name, double **out, size_t *n, char *err,
+                     size_t errlen);
 
 /* Rows: one row per line, `cols` numbers separated by commas (spaces and
  * tabs around them are ignored, and so is a '\r' before the '\n').  Every
@@ -42,11 +42,11 @@ int ob_numlist_parse(const char *text, size_t len, const char *name, double **ou
  * line.  A text with no line at all is an error ("empty file"). */
 typedef struct ob_numrows {
     size_t rows, cols;
-    double *v;   /* rows * cols, row-major; free with ob_numrows_free */
+    double *v; /* rows * cols, row-major; free with ob_numrows_free */
 } ob_numrows;
 
-int ob_numrows_parse(const char *text, size_t len, const char *name, size_t cols,
-                     ob_numrows *out, char *err, size_t errlen);
+int ob_numrows_parse(const char *text, size_t len, const char *name, size_t cols, ob_numrows *out, char *err,
+                     size_t errlen);
 void ob_numrows_free(ob_numrows *r);
 
 /* Reads a whole file into a malloc'd buffer (NUL-terminated for

@@ -31,8 +31,8 @@ extern "C" {
 /* An output file being written atomically. */
 typedef struct ob_atomic_file {
     FILE *f;
-    int fd;            /* f's descriptor, for fsync */
-    void *sink;        /* f's write state (results.c): the first write error */
+    int fd;     /* f's descriptor, for fsync */
+    void *sink; /* f's write state (results.c): the first write error */
     char path[4096];
     char tmp[4096];
     /* SIGINT and SIGTERM held back while the temporary exists (set when

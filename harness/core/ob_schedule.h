@@ -36,14 +36,14 @@ extern "C" {
 #endif
 
 typedef enum ob_sched_kind {
-    OB_SK_REAL,   /* a finite double */
-    OB_SK_INT,    /* an integer (stored exactly in the double, <= 2^53) */
-    OB_SK_BOOL,   /* 0, 1, false, true */
-    OB_SK_ENUM    /* one of `choices`; stored as the index */
+    OB_SK_REAL, /* a finite double */
+    OB_SK_INT,  /* an integer (stored exactly in the double, <= 2^53) */
+    OB_SK_BOOL, /* 0, 1, false, true */
+    OB_SK_ENUM  /* one of `choices`; stored as the index */
 } ob_sched_kind;
 
 typedef struct ob_sched_key {
-    const char *name;           /* torch's argument name */
+    const char *name; /* torch's argument name */
     ob_sched_kind kind;
     int required;               /* 1: torch has no default, the user must set it */
     double def;                 /* default (ignored when required) */
@@ -60,14 +60,14 @@ typedef struct ob_schedule ob_schedule;
 /* The value of a schedule at one scheduler epoch. */
 typedef struct ob_sched_point {
     double lr;
-    int cycles_momentum;  /* 1: `momentum` below replaces beta1 / momentum */
+    int cycles_momentum; /* 1: `momentum` below replaces beta1 / momentum */
     double momentum;
 } ob_sched_point;
 
 typedef struct ob_schedule_spec {
-    const char *name;      /* "cosine" */
-    const char *torch;     /* "CosineAnnealingLR" */
-    const char *formula;   /* the closed form, for `optbench list` */
+    const char *name;    /* "cosine" */
+    const char *torch;   /* "CosineAnnealingLR" */
+    const char *formula; /* the closed form, for `optbench list` */
     const ob_sched_key *keys;
     size_t n_keys;
     /* Rules across keys, after every key is in range; 0 or -1 with a
@@ -75,8 +75,8 @@ typedef struct ob_schedule_spec {
     int (*check)(const ob_schedule *s, char *err, size_t errlen);
     /* The value at scheduler epoch e (0-based) for an optimizer lr base_lr;
      * 0, or -1 with a message. */
-    int (*eval)(const ob_schedule *s, double base_lr, uint64_t e, ob_sched_point *out,
-                char *err, size_t errlen);
+    int (*eval)(const ob_schedule *s, double base_lr, uint64_t e, ob_sched_point *out, char *err,
+                size_t errlen);
 } ob_schedule_spec;
 
 /* A parsed schedule: the spec and the value of every key (by index). */
@@ -96,27 +96,27 @@ const ob_schedule_spec *ob_schedule_find(const char *name);
  * numbers (or not integers, booleans, choices), NaN, Inf and out-of-range
  * values are errors naming the key, the value and the valid range; so is a
  * required key left unset.  Returns 0, or -1 with a message (out untouched). */
-int ob_schedule_parse(const char *name, const char *const *sets, size_t nsets,
-                      ob_schedule *out, char *err, size_t errlen);
+int ob_schedule_parse(const char *name, const char *const *sets, size_t nsets, ob_schedule *out, char *err,
+                      size_t errlen);
 
 /* The value of the schedule at the optimizer's step t (1-based), i.e. at
  * scheduler epoch t - 1, for an optimizer lr base_lr.  Errors: t == 0, and
  * t > total_steps for onecycle. */
-int ob_schedule_at(const ob_schedule *s, double base_lr, uint64_t t, ob_sched_point *out,
-                   char *err, size_t errlen);
+int ob_schedule_at(const ob_schedule *s, double base_lr, uint64_t t, ob_sched_point *out, char *err,
+                   size_t errlen);
 
 /* The hyperparameter the schedule cycles for optimizer o ("beta1" or
  * "momentum"), or NULL when it cycles none.  Returns 0, or -1 with a
  * message when the schedule cycles momentum and o has neither key. */
-int ob_schedule_cycled_key(const ob_schedule *s, const ob_optimizer *o,
-                           const ob_hparam_spec **key, char *err, size_t errlen);
+int ob_schedule_cycled_key(const ob_schedule *s, const ob_optimizer *o, const ob_hparam_spec **key, char *err,
+                           size_t errlen);
 
 /* The hyperparameters in force at step t (1-based): *base with lr replaced
  * by the schedule's value and, when onecycle cycles momentum, beta1 or
  * momentum replaced too.  out may alias base.  Returns 0, or -1 with a
  * message (out untouched). */
-int ob_schedule_apply(const ob_schedule *s, const ob_optimizer *o, const ob_hparams *base,
-                      uint64_t t, ob_hparams *out, char *err, size_t errlen);
+int ob_schedule_apply(const ob_schedule *s, const ob_optimizer *o, const ob_hparams *base, uint64_t t,
+                      ob_hparams *out, char *err, size_t errlen);
 
 /* Formats a key's valid range ("(0, inf)", "integer >= 1", "cos | linear",
  * "0, 1, false or true") and its default ("0.1", "cos", "required"). */

@@ -28,10 +28,8 @@ double ob_state_initial(const ob_optimizer *o, const ob_hparams *h, size_t k);
  * slots up to OB_MAX_STATE are NULL.  Returns 0, or -1 (out of memory;
  * nothing left allocated).  n == 0 allocates one element per array so
  * that the pointers are never NULL. */
-int ob_state_alloc_f32(const ob_optimizer *o, const ob_hparams *h, size_t n,
-                       float *state[OB_MAX_STATE]);
-int ob_state_alloc_f64(const ob_optimizer *o, const ob_hparams *h, size_t n,
-                       double *state[OB_MAX_STATE]);
+int ob_state_alloc_f32(const ob_optimizer *o, const ob_hparams *h, size_t n, float *state[OB_MAX_STATE]);
+int ob_state_alloc_f64(const ob_optimizer *o, const ob_hparams *h, size_t n, double *state[OB_MAX_STATE]);
 /* Frees what the allocators returned (and sets the pointers to NULL). */
 void ob_state_free_f32(float *state[OB_MAX_STATE]);
 void ob_state_free_f64(double *state[OB_MAX_STATE]);

@@ -31,9 +31,9 @@ extern "C" {
  * white space before or after it and nothing trailing; an integer may be
  * written as digits or as an exactly integral decimal ("1e3", "2.0", up to
  * 2^53).  Each returns 0 or -1. */
-int ob_parse_real(const char *s, double *out);      /* strtod syntax */
-int ob_parse_u64(const char *s, uint64_t *out);     /* digits, or an integral "1e3" */
-int ob_parse_bool(const char *s, int *out);         /* 0, 1, false, true (any case) */
+int ob_parse_real(const char *s, double *out);  /* strtod syntax */
+int ob_parse_u64(const char *s, uint64_t *out); /* digits, or an integral "1e3" */
+int ob_parse_bool(const char *s, int *out);     /* 0, 1, false, true (any case) */
 
 /* Formats an interval: "[0, 1)", "(0, inf)". */
 void ob_format_interval(double lo, double hi, int lo_open, int hi_open, char *buf, size_t len);
@@ -41,8 +41,8 @@ void ob_format_interval(double lo, double hi, int lo_open, int hi_open, char *bu
 /* Writes the names name_at(ctx, 0) .. name_at(ctx, n-1) joined by ", " into
  * buf (for the "known: ..." part of an error), truncating if buf is too
  * short; "none" when n == 0. */
-void ob_join_names(char *buf, size_t len, const char *(*name_at)(const void *ctx, size_t i),
-                   const void *ctx, size_t n);
+void ob_join_names(char *buf, size_t len, const char *(*name_at)(const void *ctx, size_t i), const void *ctx,
+                   size_t n);
 
 /* ---- messages, JSON, clock ---------------------------------------------------- */
 

@@ -37,8 +37,8 @@ static unsigned long long hook_written;
 
 typedef struct sink {
     int fd;
-    int first_errno;              /* 0 until a write fails */
-    unsigned long long budget;    /* ULLONG_MAX: no hook */
+    int first_errno;           /* 0 until a write fails */
+    unsigned long long budget; /* ULLONG_MAX: no hook */
 } sink;
 
 static ssize_t sink_write(void *cookie, const char *buf, size_t len)
@@ -51,7 +51,7 @@ static ssize_t sink_write(void *cookie, const char *buf, size_t len)
     }
     /* Loop here: stdio drops what a short write leaves, without calling
      * again, so the error that stopped the write would never be seen. */
-    int e = ENOSPC;  /* what the hook's budget ends with */
+    int e = ENOSPC; /* what the hook's budget ends with */
     while (done < allowed) {
         ssize_t w = write(k->fd, buf + done, allowed - done);
         if (w < 0 && errno == EINTR) continue;
@@ -106,7 +106,10 @@ static int hold_depth;
 static struct sigaction hold_old_int, hold_old_term;
 static volatile sig_atomic_t hold_pending;
 
-static void hold_record(int sig) { hold_pending = sig; }
+static void hold_record(int sig)
+{
+    hold_pending = sig;
+}
 
 /* Nonzero if signal sig would terminate the process now (no handler, not
  * ignored). */
@@ -264,7 +267,8 @@ cJSON *ob_json_read(const char *path, char *err, size_t errlen)
     /* A regular file's size is known up front: refuse a huge one before
      * reading a byte of it. */
     struct stat st;
-    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (unsigned long long)st.st_size > OB_JSON_MAX_BYTES) {
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
+        (unsigned long long)st.st_size > OB_JSON_MAX_BYTES) {
         snprintf(err, errlen, "%s is larger than %zu MiB (%lld bytes); not an optbench JSON file", path,
                  OB_JSON_MAX_BYTES >> 20, (long long)st.st_size);
         fclose(f);
@@ -339,20 +343,22 @@ int ob_results_check(const cJSON *root, const char *path, char *err, size_t errl
     const cJSON *fmt = cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, "format") : NULL;
     const cJSON *ver = cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, "version") : NULL;
     if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, OB_RESULTS_FORMAT) != 0) {
-        snprintf(err, errlen, "%s is not an optbench results file (expected \"format\": \"%s\"%s%.40s%s)", path,
-                 OB_RESULTS_FORMAT, cJSON_IsString(fmt) ? ", found \"" : "", cJSON_IsString(fmt) ? fmt->valuestring : "",
-                 cJSON_IsString(fmt) ? "\"" : "");
+        snprintf(err, errlen, "%s is not an optbench results file (expected \"format\": \"%s\"%s%.40s%s)",
+                 path, OB_RESULTS_FORMAT, cJSON_IsString(fmt) ? ", found \"" : "",
+                 cJSON_IsString(fmt) ? fmt->valuestring : "", cJSON_IsString(fmt) ? "\"" : "");
         return -1;
     }
     if (!cJSON_IsNumber(ver)) {
-        snprintf(err, errlen, "%s has no format version (expected \"version\": %d)", path, OB_RESULTS_VERSION);
+        snprintf(err, errlen, "%s has no format version (expected \"version\": %d)", path,
+                 OB_RESULTS_VERSION);
         return -1;
     }
     if (ver->valuedouble != OB_RESULTS_VERSION) {
-        snprintf(err, errlen,
-                 "%s is results format version %g; this optbench reads version %d only (rerun optbench run to "
-                 "regenerate it)",
-                 path, ver->valuedouble, OB_RESULTS_VERSION);
+        snprintf(
+            err, errlen,
+            "%s is results format version %g; this optbench reads version %d only (rerun optbench run to "
+            "regenerate it)",
+            path, ver->valuedouble, OB_RESULTS_VERSION);
         return -1;
     }
     return 0;
@@ -474,7 +480,8 @@ cJSON *ob_run_metadata(int argc, char **argv, unsigned long long seed)
     ob_cpu_model(cpu, sizeof cpu);
     cJSON_AddStringToObject(m, "cpu_model", cpu);
     cJSON *isas = cJSON_AddObjectToObject(m, "isa_supported");
-    for (int i = 0; i < OB_ISA_COUNT; i++) cJSON_AddBoolToObject(isas, ob_isa_name((ob_isa)i), ob_isa_supported((ob_isa)i));
+    for (int i = 0; i < OB_ISA_COUNT; i++)
+        cJSON_AddBoolToObject(isas, ob_isa_name((ob_isa)i), ob_isa_supported((ob_isa)i));
     struct utsname u;
     if (uname(&u) == 0) {
         char os[512];

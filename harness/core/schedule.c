@@ -33,17 +33,36 @@
 
 /* Key constructors: REQ = no default (torch requires the argument). */
 #define REAL(name, def, lo, hi, lo_open, hi_open, doc) \
-    {name, OB_SK_REAL, 0, def, lo, hi, lo_open, hi_open, NULL, doc}
+    { \
+        name, OB_SK_REAL, 0, def, lo, hi, lo_open, hi_open, NULL, doc \
+    }
 #define REAL_REQ(name, lo, hi, lo_open, hi_open, doc) \
-    {name, OB_SK_REAL, 1, 0, lo, hi, lo_open, hi_open, NULL, doc}
-#define INT(name, def, lo, doc) {name, OB_SK_INT, 0, def, lo, INF, 0, 1, NULL, doc}
-#define INT_REQ(name, lo, doc) {name, OB_SK_INT, 1, 0, lo, INF, 0, 1, NULL, doc}
-#define BOOL(name, def, doc) {name, OB_SK_BOOL, 0, def, 0, 1, 0, 0, NULL, doc}
-#define ENUM(name, def, choices, doc) {name, OB_SK_ENUM, 0, def, 0, 0, 0, 0, choices, doc}
+    { \
+        name, OB_SK_REAL, 1, 0, lo, hi, lo_open, hi_open, NULL, doc \
+    }
+#define INT(name, def, lo, doc) \
+    { \
+        name, OB_SK_INT, 0, def, lo, INF, 0, 1, NULL, doc \
+    }
+#define INT_REQ(name, lo, doc) \
+    { \
+        name, OB_SK_INT, 1, 0, lo, INF, 0, 1, NULL, doc \
+    }
+#define BOOL(name, def, doc) \
+    { \
+        name, OB_SK_BOOL, 0, def, 0, 1, 0, 0, NULL, doc \
+    }
+#define ENUM(name, def, choices, doc) \
+    { \
+        name, OB_SK_ENUM, 0, def, 0, 0, 0, 0, choices, doc \
+    }
 #define ETA_MIN REAL("eta_min", 0, 0, INF, 0, 1, "minimum learning rate (added: >= 0)")
 
 /* The value of integer key k as an unsigned integer (exact: <= 2^53). */
-static uint64_t ival(const ob_schedule *s, size_t k) { return (uint64_t)s->v[k]; }
+static uint64_t ival(const ob_schedule *s, size_t k)
+{
+    return (uint64_t)s->v[k];
+}
 
 static void point_lr(ob_sched_point *out, double lr)
 {
@@ -54,8 +73,8 @@ static void point_lr(ob_sched_point *out, double lr)
 
 /* ---- constant ------------------------------------------------------------ */
 
-static int eval_constant(const ob_schedule *s, double base, uint64_t e, ob_sched_point *out,
-                         char *err, size_t errlen)
+static int eval_constant(const ob_schedule *s, double base, uint64_t e, ob_sched_point *out, char *err,
+                         size_t errlen)
 {
     (void)s, (void)e, (void)err, (void)errlen;
     point_lr(out, base);
@@ -68,8 +87,8 @@ static int eval_constant(const ob_schedule *s, double base, uint64_t e, ob_sched
  * AdaGrad, Adam (Kingma & Ba 2015, Thm. 4.1 and §6.1) and AMSGrad (Reddi,
  * Kale & Kumar 2018, Thm. 4).  torch: LambdaLR(lambda e: 1 / sqrt(e + 1));
  * step t is epoch e = t - 1. */
-static int eval_inv_sqrt(const ob_schedule *s, double base, uint64_t e, ob_sched_point *out,
-                         char *err, size_t errlen)
+static int eval_inv_sqrt(const ob_schedule *s, double base, uint64_t e, ob_sched_point *out, char *err,
+                         size_t errlen)
 {
     (void)s, (void)err, (void)errlen;
     point_lr(out, base / sqrt((double)e + 1.0));
@@ -84,8 +103,8 @@ static const ob_sched_key step_keys[] = {
     REAL("gamma", 0.1, 0, INF, 1, 1, "multiplicative decay factor (added: > 0)"),
 };
 
-static int eval_step(const ob_schedule *s, double base, uint64_t e, ob_sched_point *out,
-                     char *err, size_t errlen)
+static int eval_step(const ob_schedule *s, double base, uint64_t e, ob_sched_point *out, char *err,
+                     size_t errlen)
 {
     (void)err, (void)errlen;
     point_lr(out, base * pow(s->v[STEP_GAMMA], (double)(e / ival(s, STEP_SIZE))));
@@ -99,8 +118,8 @@ static const ob_sched_key exp_keys[] = {
     REAL_REQ("gamma", 0, INF, 1, 1, "multiplicative decay factor per step (added: > 0)"),
 };
 
-static int eval_exponential(const ob_schedule *s, double base, uint64_t e, ob_sched_point *out,
-                            char *err, size_t errlen)
+static int eval_exponential(const ob_schedule *s, double base, uint64_t e, ob_sched_point *out, char *err,
+                            size_t errlen)
 {
     (void)err, (void)errlen;
     point_lr(out, base * pow(s->v[EXP_GAMMA], (double)e));
@@ -123,8 +142,8 @@ static const ob_sched_key cosine_keys[] = {
     ETA_MIN,
 };
 
-static int eval_cosine(const ob_schedule *s, double base, uint64_t e, ob_sched_point *out,
-                       char *err, size_t errlen)
+static int eval_cosine(const ob_schedule *s, double base, uint64_t e, ob_sched_point *out, char *err,
+                       size_t errlen)
 {
     (void)err, (void)errlen;
     point_lr(out, cosine_anneal(base, s->v[COS_ETA_MIN], (double)e, s->v[COS_T_MAX]));
@@ -140,8 +159,8 @@ static const ob_sched_key restart_keys[] = {
     ETA_MIN,
 };
 
-static int eval_restarts(const ob_schedule *s, double base, uint64_t e, ob_sched_point *out,
-                         char *err, size_t errlen)
+static int eval_restarts(const ob_schedule *s, double base, uint64_t e, ob_sched_point *out, char *err,
+                         size_t errlen)
 {
     (void)err, (void)errlen;
     /* torch's step(): T_cur += 1; if T_cur >= T_i: T_cur -= T_i, T_i *= T_mult.
@@ -172,8 +191,8 @@ static const ob_sched_key linear_keys[] = {
     INT("total_iters", 5, 1, "steps over which the factor changes (added: >= 1)"),
 };
 
-static int eval_linear(const ob_schedule *s, double base, uint64_t e, ob_sched_point *out,
-                       char *err, size_t errlen)
+static int eval_linear(const ob_schedule *s, double base, uint64_t e, ob_sched_point *out, char *err,
+                       size_t errlen)
 {
     (void)err, (void)errlen;
     /* torch: base_lr * (start_factor + (end_factor - start_factor)
@@ -187,8 +206,18 @@ static int eval_linear(const ob_schedule *s, double base, uint64_t e, ob_sched_p
 
 /* ---- OneCycleLR ------------------------------------------------------------ */
 
-enum { OC_MAX_LR, OC_TOTAL, OC_PCT, OC_ANNEAL, OC_DIV, OC_FINAL_DIV, OC_THREE, OC_CYCLE,
-       OC_BASE_M, OC_MAX_M };
+enum {
+    OC_MAX_LR,
+    OC_TOTAL,
+    OC_PCT,
+    OC_ANNEAL,
+    OC_DIV,
+    OC_FINAL_DIV,
+    OC_THREE,
+    OC_CYCLE,
+    OC_BASE_M,
+    OC_MAX_M
+};
 static const char *const anneal_choices[] = {"cos", "linear", NULL};
 static const ob_sched_key onecycle_keys[] = {
     REAL_REQ("max_lr", 0, INF, 1, 1, "peak learning rate (added: > 0)"),
@@ -221,22 +250,22 @@ static int check_onecycle(const ob_schedule *s, char *err, size_t errlen)
 
 static double anneal(int linear, double start, double end, double pct)
 {
-    if (linear) return (end - start) * pct + start;   /* _annealing_linear */
-    double cos_out = cos(M_PI * pct) + 1;             /* _annealing_cos */
+    if (linear) return (end - start) * pct + start; /* _annealing_linear */
+    double cos_out = cos(M_PI * pct) + 1;           /* _annealing_cos */
     return end + (start - end) / 2.0 * cos_out;
 }
 
-static int eval_onecycle(const ob_schedule *s, double base, uint64_t e, ob_sched_point *out,
-                         char *err, size_t errlen)
+static int eval_onecycle(const ob_schedule *s, double base, uint64_t e, ob_sched_point *out, char *err,
+                         size_t errlen)
 {
-    (void)base;  /* OneCycleLR ignores the optimizer's lr */
+    (void)base; /* OneCycleLR ignores the optimizer's lr */
     const double total = s->v[OC_TOTAL], pct_start = s->v[OC_PCT];
     if ((double)e >= total) {
         /* torch raises ValueError("Tried to step ... times. The specified
          * number of total steps is ...") once scheduler.step() is called the
          * total_steps + 1-th time, i.e. during step total_steps + 1. */
-        snprintf(err, errlen, "onecycle: step %llu is past total_steps = %.0f",
-                 (unsigned long long)e + 1, total);
+        snprintf(err, errlen, "onecycle: step %llu is past total_steps = %.0f", (unsigned long long)e + 1,
+                 total);
         return -1;
     }
     const double max_lr = s->v[OC_MAX_LR];
@@ -245,7 +274,9 @@ static int eval_onecycle(const ob_schedule *s, double base, uint64_t e, ob_sched
     const double bm = s->v[OC_BASE_M], mm = s->v[OC_MAX_M];
     /* torch's _schedule_phases: end_step, (start_lr, end_lr),
      * (start_momentum, end_momentum). */
-    struct phase { double end, lr0, lr1, m0, m1; } ph[3];
+    struct phase {
+        double end, lr0, lr1, m0, m1;
+    } ph[3];
     size_t n;
     if (s->v[OC_THREE] != 0) {
         ph[0] = (struct phase){pct_start * total - 1, initial, max_lr, mm, bm};
@@ -270,7 +301,7 @@ static int eval_onecycle(const ob_schedule *s, double base, uint64_t e, ob_sched
         }
         start = ph[i].end;
     }
-    return -1;  /* unreachable: the last phase always matches */
+    return -1; /* unreachable: the last phase always matches */
 }
 
 /* ---- the table ------------------------------------------------------------- */
@@ -279,44 +310,63 @@ static const ob_schedule_spec sched_constant = {
     "constant", "(none)", "lr", NULL, 0, NULL, eval_constant,
 };
 static const ob_schedule_spec sched_inv_sqrt = {
-    "inv_sqrt", "LambdaLR(lambda e: 1 / sqrt(e + 1))", "lr / sqrt(t), t = e + 1 (Kingma & Ba 2015 §6.1; Reddi et al. 2018)",
-    NULL, 0, NULL, eval_inv_sqrt,
+    "inv_sqrt",
+    "LambdaLR(lambda e: 1 / sqrt(e + 1))",
+    "lr / sqrt(t), t = e + 1 (Kingma & Ba 2015 §6.1; Reddi et al. 2018)",
+    NULL,
+    0,
+    NULL,
+    eval_inv_sqrt,
 };
 static const ob_schedule_spec sched_step = {
-    "step", "StepLR", "lr * gamma^floor(e / step_size)",
-    step_keys, COUNT(step_keys), NULL, eval_step,
+    "step", "StepLR", "lr * gamma^floor(e / step_size)", step_keys, COUNT(step_keys), NULL, eval_step,
 };
 static const ob_schedule_spec sched_exponential = {
-    "exponential", "ExponentialLR", "lr * gamma^e",
-    exp_keys, COUNT(exp_keys), NULL, eval_exponential,
+    "exponential", "ExponentialLR", "lr * gamma^e", exp_keys, COUNT(exp_keys), NULL, eval_exponential,
 };
 static const ob_schedule_spec sched_cosine = {
-    "cosine", "CosineAnnealingLR",
+    "cosine",
+    "CosineAnnealingLR",
     "eta_min + (lr - eta_min) * (1 + cos(pi * e / T_max)) / 2  (not clamped: back to lr at e = 2 T_max)",
-    cosine_keys, COUNT(cosine_keys), NULL, eval_cosine,
+    cosine_keys,
+    COUNT(cosine_keys),
+    NULL,
+    eval_cosine,
 };
 static const ob_schedule_spec sched_restarts = {
-    "cosine_restarts", "CosineAnnealingWarmRestarts",
+    "cosine_restarts",
+    "CosineAnnealingWarmRestarts",
     "eta_min + (lr - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2; restart when T_cur reaches T_i, "
     "then T_i *= T_mult",
-    restart_keys, COUNT(restart_keys), NULL, eval_restarts,
+    restart_keys,
+    COUNT(restart_keys),
+    NULL,
+    eval_restarts,
 };
 static const ob_schedule_spec sched_linear = {
-    "linear", "LinearLR",
+    "linear",
+    "LinearLR",
     "lr * (start_factor + (end_factor - start_factor) * min(e, total_iters) / total_iters)",
-    linear_keys, COUNT(linear_keys), NULL, eval_linear,
+    linear_keys,
+    COUNT(linear_keys),
+    NULL,
+    eval_linear,
 };
 static const ob_schedule_spec sched_onecycle = {
-    "onecycle", "OneCycleLR",
+    "onecycle",
+    "OneCycleLR",
     "max_lr/div_factor -> max_lr over pct_start*total_steps steps, then -> "
     "max_lr/div_factor/final_div_factor (three_phase: back to max_lr/div_factor first); "
     "ignores the optimizer's lr; momentum max_momentum -> base_momentum -> max_momentum",
-    onecycle_keys, COUNT(onecycle_keys), check_onecycle, eval_onecycle,
+    onecycle_keys,
+    COUNT(onecycle_keys),
+    check_onecycle,
+    eval_onecycle,
 };
 
 const ob_schedule_spec *const ob_schedule_table[] = {
-    &sched_constant, &sched_inv_sqrt, &sched_step, &sched_exponential, &sched_cosine,
-    &sched_restarts, &sched_linear, &sched_onecycle,
+    &sched_constant, &sched_inv_sqrt, &sched_step,   &sched_exponential,
+    &sched_cosine,   &sched_restarts, &sched_linear, &sched_onecycle,
 };
 const size_t ob_schedule_count = COUNT(ob_schedule_table);
 
@@ -346,9 +396,7 @@ static const char *key_name_at(const void *ctx, size_t i)
 void ob_sched_key_range(const ob_sched_key *k, char *buf, size_t len)
 {
     switch (k->kind) {
-    case OB_SK_BOOL:
-        snprintf(buf, len, "0, 1, false or true");
-        return;
+    case OB_SK_BOOL: snprintf(buf, len, "0, 1, false or true"); return;
     case OB_SK_ENUM: {
         size_t used = 0;
         buf[0] = '\0';
@@ -359,12 +407,8 @@ void ob_sched_key_range(const ob_sched_key *k, char *buf, size_t len)
         }
         return;
     }
-    case OB_SK_INT:
-        snprintf(buf, len, "integer >= %g", k->lo);
-        return;
-    case OB_SK_REAL:
-        ob_format_interval(k->lo, k->hi, k->lo_open, k->hi_open, buf, len);
-        return;
+    case OB_SK_INT: snprintf(buf, len, "integer >= %g", k->lo); return;
+    case OB_SK_REAL: ob_format_interval(k->lo, k->hi, k->lo_open, k->hi_open, buf, len); return;
     }
 }
 
@@ -376,8 +420,8 @@ void ob_sched_key_default(const ob_sched_key *k, char *buf, size_t len)
 }
 
 /* Parses value `val` of key k into *out; 0 or -1 with a message. */
-static int parse_key(const ob_schedule_spec *sp, const ob_sched_key *k, const char *val,
-                     double *out, char *err, size_t errlen)
+static int parse_key(const ob_schedule_spec *sp, const ob_sched_key *k, const char *val, double *out,
+                     char *err, size_t errlen)
 {
     char range[96];
     ob_sched_key_range(k, range, sizeof range);
@@ -399,20 +443,17 @@ static int parse_key(const ob_schedule_spec *sp, const ob_sched_key *k, const ch
     case OB_SK_INT:
     case OB_SK_REAL:
         if (ob_parse_real(val, &v) != 0) {
-            snprintf(err, errlen, "%s: %s = '%s' is not a number; valid: %s", sp->name, k->name,
-                     val, range);
+            snprintf(err, errlen, "%s: %s = '%s' is not a number; valid: %s", sp->name, k->name, val, range);
             return -1;
         }
         if (k->kind == OB_SK_INT && isfinite(v) && v != floor(v)) {
-            snprintf(err, errlen, "%s: %s = %s is not an integer; valid: %s", sp->name, k->name,
-                     val, range);
+            snprintf(err, errlen, "%s: %s = %s is not an integer; valid: %s", sp->name, k->name, val, range);
             return -1;
         }
         if (!isfinite(v) || (k->lo_open ? !(v > k->lo) : !(v >= k->lo)) ||
-            (k->hi_open ? !(v < k->hi) : !(v <= k->hi)) ||
-            (k->kind == OB_SK_INT && v > INT_MAX_EXACT)) {
-            snprintf(err, errlen, "%s: %s = %s is out of range; valid: %s%s", sp->name, k->name,
-                     val, range, k->kind == OB_SK_INT && v > INT_MAX_EXACT ? " (at most 2^53)" : "");
+            (k->hi_open ? !(v < k->hi) : !(v <= k->hi)) || (k->kind == OB_SK_INT && v > INT_MAX_EXACT)) {
+            snprintf(err, errlen, "%s: %s = %s is out of range; valid: %s%s", sp->name, k->name, val, range,
+                     k->kind == OB_SK_INT && v > INT_MAX_EXACT ? " (at most 2^53)" : "");
             return -1;
         }
         *out = v;
@@ -423,8 +464,8 @@ bad:
     return -1;
 }
 
-int ob_schedule_parse(const char *name, const char *const *sets, size_t nsets,
-                      ob_schedule *out, char *err, size_t errlen)
+int ob_schedule_parse(const char *name, const char *const *sets, size_t nsets, ob_schedule *out, char *err,
+                      size_t errlen)
 {
     if (!name) name = "constant";
     const ob_schedule_spec *sp = ob_schedule_find(name);
@@ -475,8 +516,8 @@ int ob_schedule_parse(const char *name, const char *const *sets, size_t nsets,
 
 /* ---- evaluation -------------------------------------------------------------- */
 
-int ob_schedule_at(const ob_schedule *s, double base_lr, uint64_t t, ob_sched_point *out,
-                   char *err, size_t errlen)
+int ob_schedule_at(const ob_schedule *s, double base_lr, uint64_t t, ob_sched_point *out, char *err,
+                   size_t errlen)
 {
     if (t == 0) {
         snprintf(err, errlen, "%s: step t must be >= 1", s->spec->name);
@@ -494,8 +535,8 @@ int ob_schedule_at(const ob_schedule *s, double base_lr, uint64_t t, ob_sched_po
     return 0;
 }
 
-int ob_schedule_cycled_key(const ob_schedule *s, const ob_optimizer *o,
-                           const ob_hparam_spec **key, char *err, size_t errlen)
+int ob_schedule_cycled_key(const ob_schedule *s, const ob_optimizer *o, const ob_hparam_spec **key, char *err,
+                           size_t errlen)
 {
     *key = NULL;
     size_t i;
@@ -516,8 +557,8 @@ int ob_schedule_cycled_key(const ob_schedule *s, const ob_optimizer *o,
     return 0;
 }
 
-int ob_schedule_apply(const ob_schedule *s, const ob_optimizer *o, const ob_hparams *base,
-                      uint64_t t, ob_hparams *out, char *err, size_t errlen)
+int ob_schedule_apply(const ob_schedule *s, const ob_optimizer *o, const ob_hparams *base, uint64_t t,
+                      ob_hparams *out, char *err, size_t errlen)
 {
     ob_sched_point p;
     const ob_hparam_spec *mk = NULL;

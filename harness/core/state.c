@@ -61,8 +61,7 @@ static int alloc_state(const ob_optimizer *o, const ob_hparams *h, size_t n, siz
     return 0;
 }
 
-int ob_state_alloc_f32(const ob_optimizer *o, const ob_hparams *h, size_t n,
-                       float *state[OB_MAX_STATE])
+int ob_state_alloc_f32(const ob_optimizer *o, const ob_hparams *h, size_t n, float *state[OB_MAX_STATE])
 {
     void *tmp[OB_MAX_STATE];
     if (alloc_state(o, h, n, sizeof(float), fill_f32, tmp) != 0) return -1;
@@ -70,8 +69,7 @@ int ob_state_alloc_f32(const ob_optimizer *o, const ob_hparams *h, size_t n,
     return 0;
 }
 
-int ob_state_alloc_f64(const ob_optimizer *o, const ob_hparams *h, size_t n,
-                       double *state[OB_MAX_STATE])
+int ob_state_alloc_f64(const ob_optimizer *o, const ob_hparams *h, size_t n, double *state[OB_MAX_STATE])
 {
     void *tmp[OB_MAX_STATE];
     if (alloc_state(o, h, n, sizeof(double), fill_f64, tmp) != 0) return -1;

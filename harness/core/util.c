@@ -78,7 +78,8 @@ int ob_parse_u64(const char *s, uint64_t *out)
      * schedules and problems accept them; up to 2^53, where every integer
      * is exact in double (larger ones need plain digits). */
     double x;
-    if (!plain_decimal(s) || ob_parse_real(s, &x) != 0 || !(x >= 0) || x > 9007199254740992.0 || x != floor(x))
+    if (!plain_decimal(s) || ob_parse_real(s, &x) != 0 || !(x >= 0) || x > 9007199254740992.0 ||
+        x != floor(x))
         return -1;
     *out = (uint64_t)x;
     return 0;
@@ -93,8 +94,8 @@ int ob_parse_bool(const char *s, int *out)
     return 0;
 }
 
-void ob_join_names(char *buf, size_t len, const char *(*name_at)(const void *ctx, size_t i),
-                   const void *ctx, size_t n)
+void ob_join_names(char *buf, size_t len, const char *(*name_at)(const void *ctx, size_t i), const void *ctx,
+                   size_t n)
 {
     if (len == 0) return;
     snprintf(buf, len, "%s", n ? "" : "none");
@@ -173,12 +174,14 @@ static int check_keys(const cJSON *node, char *path, size_t cap, size_t used, co
     if (!cJSON_IsObject(node) && !cJSON_IsArray(node)) return 0;
     const char *dup = cJSON_IsObject(node) ? duplicate_in(node) : NULL;
     if (dup)
-        return ob_fail(err, errlen, "%s: duplicate key \"%s\" in %s (JSON readers would silently keep one of the values)",
+        return ob_fail(err, errlen,
+                       "%s: duplicate key \"%s\" in %s (JSON readers would silently keep one of the values)",
                        file, dup, used ? path : "the top-level object");
     size_t i = 0;
     for (const cJSON *c = node->child; c; c = c->next, i++) {
-        int w = cJSON_IsObject(node) ? snprintf(path + used, cap - used, "%s%s", used ? "." : "", c->string ? c->string : "")
-                                     : snprintf(path + used, cap - used, "[%zu]", i);
+        int w = cJSON_IsObject(node)
+                    ? snprintf(path + used, cap - used, "%s%s", used ? "." : "", c->string ? c->string : "")
+                    : snprintf(path + used, cap - used, "[%zu]", i);
         size_t u = w < 0 ? used : used + (size_t)w < cap ? used + (size_t)w : cap - 1;
         if (check_keys(c, path, cap, u, file, err, errlen) != 0) return -1;
         path[used] = '\0';

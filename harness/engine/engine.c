@@ -73,10 +73,10 @@ int ob_engine_check_paths(const ob_optimizer *o, unsigned paths, char *err, size
 typedef struct epath {
     int active;
     float *x, *g, *st[OB_MAX_STATE];
-    float *xhat, *gs;                    /* SAM: x_hat, the gradient there */
-    double f;                            /* f_t at the point of this step's gradient */
-    double loss, gap, dist, gnorm, agree, dev;  /* at the last measured or checked step */
-    double clock;                        /* accumulated time */
+    float *xhat, *gs;                          /* SAM: x_hat, the gradient there */
+    double f;                                  /* f_t at the point of this step's gradient */
+    double loss, gap, dist, gnorm, agree, dev; /* at the last measured or checked step */
+    double clock;                              /* accumulated time */
 } epath;
 
 typedef struct eng {
@@ -91,8 +91,8 @@ typedef struct eng {
     double *xhr, *gsr;                   /* its SAM x_hat and gradient */
     double *xprev, *gd;                  /* an fp32 x widened, its gradient in double */
     double *gview, *xview;               /* the views a step observer gets (with one) */
-    double *xa, *ga, *sa[OB_MAX_STATE], *scale[1 + OB_MAX_STATE];  /* agreement */
-    float *lead_x;                       /* the first stepped path's x before its step */
+    double *xa, *ga, *sa[OB_MAX_STATE], *scale[1 + OB_MAX_STATE]; /* agreement */
+    float *lead_x; /* the first stepped path's x before its step */
     epath p[OB_ISA_COUNT];
 } eng;
 
@@ -238,7 +238,8 @@ static double checked_step(eng *e, int i, const float *gstep, const ob_hparams *
     widen(gstep, e->ga, n);
     for (size_t k = 0; k < o->n_state; k++) widen(p->st[k], e->sa[k], n);
     o->reference(ht, t, n, e->xa, e->ga, e->sa, e->scale);
-    ob_run_kernel_threaded((ob_isa)i, ob_engine_kernel(e->c, (ob_isa)i), n, p->x, gstep, p->st, o->n_state, s, e->c->threads);
+    ob_run_kernel_threaded((ob_isa)i, ob_engine_kernel(e->c, (ob_isa)i), n, p->x, gstep, p->st, o->n_state, s,
+                           e->c->threads);
     double worst = ob_agree_error(p->x, e->xa, e->scale[0], n, &where);
     *at = where;
     *array = "p";
@@ -324,8 +325,8 @@ static void fp32_step(eng *e, int i, int glead, const ob_hparams *ht, uint64_t t
         }
         if (c->obs.agree) c->obs.agree(c->obs.ctx, OB_ENGINE_PATH_ISA(i), t, err);
     } else {
-        ob_run_kernel_threaded((ob_isa)i, ob_engine_kernel(c, (ob_isa)i), n, p->x, gstep, p->st, c->opt->n_state, s,
-                               c->threads);
+        ob_run_kernel_threaded((ob_isa)i, ob_engine_kernel(c, (ob_isa)i), n, p->x, gstep, p->st,
+                               c->opt->n_state, s, c->threads);
     }
     project32(e->obj, p->x);
     if (e->conv) p->clock += ob_now_s() - t0;
@@ -466,7 +467,7 @@ static int step_all(eng *e, uint64_t t, char *err, size_t errlen)
     ob_hparams ht = c->h;
     if (c->sched && (ob_schedule_apply(c->sched, o, &c->h, t, &ht, err, errlen) != 0 ||
                      ob_validate(o, &ht, err, errlen) != 0))
-        return -1;  /* e.g. a onecycle schedule shorter than the run */
+        return -1; /* e.g. a onecycle schedule shorter than the run */
     int probe = c->obs.probe && sp->probe_every && t % sp->probe_every == 0;
     int check = t <= sp->agree_dense || (sp->agree_every && t % sp->agree_every == 0);
     ref_step(e, &ht, t, probe);

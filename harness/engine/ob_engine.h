@@ -67,8 +67,8 @@ typedef struct ob_engine_objective {
     /* The loss measured at the sampled steps (NULL: no measurement). */
     double (*loss)(void *ctx, const double *x, uint64_t t);
     int has_fstar;
-    double fstar, tol;        /* the target: f - f* <= tol */
-    const double *xstar;      /* NULL: unknown */
+    double fstar, tol;   /* the target: f - f* <= tol */
+    const double *xstar; /* NULL: unknown */
 } ob_engine_objective;
 
 /* How often the engine checks and measures. */
@@ -96,15 +96,15 @@ typedef struct ob_engine_step {
     int path;
     uint64_t t;
     size_t n;
-    const double *x_prev;  /* the point where step t's gradient was taken */
-    double f_prev;         /* f_t(x_prev) */
-    const double *g;       /* the gradient the step used (fp32-rounded on fp32 paths) */
-    const double *x;       /* the point after the step (and the projection) */
+    const double *x_prev; /* the point where step t's gradient was taken */
+    double f_prev;        /* f_t(x_prev) */
+    const double *g;      /* the gradient the step used (fp32-rounded on fp32 paths) */
+    const double *x;      /* the point after the step (and the projection) */
     /* fp32 path only: 1 when x and every state array are bit-identical to
      * the lead fp32 path's (which the observer saw just before), so that
      * expensive measurements can be copied from it. */
     int same_as_lead;
-    const double *x_ref;   /* fp32 paths: the reference's x after step t (NULL: no reference) */
+    const double *x_ref; /* fp32 paths: the reference's x after step t (NULL: no reference) */
 } ob_engine_step;
 
 /* State handed to a probe before the kernel step (one of the two is set). */
@@ -112,9 +112,9 @@ typedef struct ob_engine_probe {
     int path;
     uint64_t t;
     size_t n;
-    const ob_hparams *h;   /* the hyperparameters in force at step t */
+    const ob_hparams *h; /* the hyperparameters in force at step t */
     const float *x32, *g32;
-    float *const *st32;    /* the optimizer's state, must not be modified */
+    float *const *st32; /* the optimizer's state, must not be modified */
     const double *x64, *g64;
     double *const *st64;
 } ob_engine_probe;
@@ -125,12 +125,12 @@ typedef struct ob_engine_row {
     size_t n;
     unsigned paths;
     double loss[OB_ENGINE_MAX_PATHS], gap[OB_ENGINE_MAX_PATHS], dist[OB_ENGINE_MAX_PATHS];
-    double gnorm[OB_ENGINE_MAX_PATHS];  /* ||g|| of the path's last gradient */
-    double agree[OB_ENGINE_MAX_PATHS];  /* fp32: the last checked agreement error (u*S) */
-    double dev[OB_ENGINE_MAX_PATHS];    /* fp32: ||x - x_ref|| / ||x_ref|| */
+    double gnorm[OB_ENGINE_MAX_PATHS]; /* ||g|| of the path's last gradient */
+    double agree[OB_ENGINE_MAX_PATHS]; /* fp32: the last checked agreement error (u*S) */
+    double dev[OB_ENGINE_MAX_PATHS];   /* fp32: ||x - x_ref|| / ||x_ref|| */
     const double *x_ref;
     const float *x32[OB_ISA_COUNT];
-    uint64_t grad_evals;                /* per path, up to step t */
+    uint64_t grad_evals; /* per path, up to step t */
 } ob_engine_row;
 
 /* Callbacks (each may be NULL), all with ctx. */
@@ -140,17 +140,17 @@ typedef struct ob_engine_observer {
     void (*probe)(void *ctx, const ob_engine_probe *p);
     void (*agree)(void *ctx, int path, uint64_t t, double err);
     void (*row)(void *ctx, const ob_engine_row *r);
-    void (*progress)(void *ctx, uint64_t t, uint64_t steps);  /* after each row, t > 0 */
+    void (*progress)(void *ctx, uint64_t t, uint64_t steps); /* after each row, t > 0 */
 } ob_engine_observer;
 
 typedef struct ob_engine_cfg {
     const ob_optimizer *opt;
-    ob_hparams h;                 /* base hyperparameters (lr before the schedule) */
-    const ob_schedule *sched;     /* NULL: h at every step (validated by the caller) */
+    ob_hparams h;             /* base hyperparameters (lr before the schedule) */
+    const ob_schedule *sched; /* NULL: h at every step (validated by the caller) */
     uint64_t steps;
-    unsigned paths;               /* bit p: run path p (bit 0 the reference) */
-    int threads;                  /* per kernel step (kernels/framework threads) */
-    int interruptible;            /* 1: stop between steps on SIGINT/SIGTERM */
+    unsigned paths;    /* bit p: run path p (bit 0 the reference) */
+    int threads;       /* per kernel step (kernels/framework threads) */
+    int interruptible; /* 1: stop between steps on SIGINT/SIGTERM */
     ob_engine_sampling sampling;
     ob_engine_observer obs;
     /* Test hook: replaces the kernel of an fp32 path (NULL: the table's). */
@@ -160,28 +160,28 @@ typedef struct ob_engine_cfg {
 /* Figures of one path. */
 typedef struct ob_engine_path_result {
     int ran;
-    char skipped[32];               /* why an asked-for path did not run ("no avx2 kernel"), else "" */
+    char skipped[32]; /* why an asked-for path did not run ("no avx2 kernel"), else "" */
     double final_loss;
-    double final_gap;               /* loss - f*, NaN when f* is unknown */
-    double final_dist;              /* ||x - x*||, NaN when x* is unknown */
-    uint64_t steps_to_target;       /* 0: target not reached (or no f*) */
+    double final_gap;         /* loss - f*, NaN when f* is unknown */
+    double final_dist;        /* ||x - x*||, NaN when x* is unknown */
+    uint64_t steps_to_target; /* 0: target not reached (or no f*) */
     double time_to_target_s;
-    uint64_t diverged_at;           /* 0: never; else the step whose loss was NaN/Inf */
-    double time_s;                  /* total wall time of this path (timed when convergence is measured) */
+    uint64_t diverged_at; /* 0: never; else the step whose loss was NaN/Inf */
+    double time_s;        /* total wall time of this path (timed when convergence is measured) */
     /* fp32 paths only: */
-    double max_agree;               /* worst single-step error, in u*S */
+    double max_agree; /* worst single-step error, in u*S */
     uint64_t max_agree_step;
     size_t max_agree_elem;
     char max_agree_array[32];
-    int agree_ok;                   /* max_agree <= the optimizer's bound */
-    int identical;                  /* bit-identical to the lead fp32 path at every step */
+    int agree_ok;  /* max_agree <= the optimizer's bound */
+    int identical; /* bit-identical to the lead fp32 path at every step */
     uint64_t first_diff_step;
     size_t first_diff_elem;
     char first_diff_array[32];
-    double max_dev;                 /* max relative deviation from the fp64 trajectory */
-    uint64_t dev_exceeds_step;      /* first step with deviation > OB_ENGINE_DEV_THRESHOLD; 0 never */
-    uint64_t steps;                 /* steps taken */
-    uint64_t agree_checked;         /* steps whose agreement was checked */
+    double max_dev;            /* max relative deviation from the fp64 trajectory */
+    uint64_t dev_exceeds_step; /* first step with deviation > OB_ENGINE_DEV_THRESHOLD; 0 never */
+    uint64_t steps;            /* steps taken */
+    uint64_t agree_checked;    /* steps whose agreement was checked */
 } ob_engine_path_result;
 
 /* Why a run stopped early. */
@@ -189,9 +189,9 @@ enum { OB_ENGINE_OK, OB_ENGINE_EHPARAMS, OB_ENGINE_ENOMEM, OB_ENGINE_EINTR };
 
 typedef struct ob_engine_result {
     ob_engine_path_result p[OB_ENGINE_MAX_PATHS];
-    int status;                     /* OB_ENGINE_* */
-    int signal;                     /* OB_ENGINE_EINTR: the signal */
-    uint64_t stopped_at;            /* the step at which it stopped */
+    int status;          /* OB_ENGINE_* */
+    int signal;          /* OB_ENGINE_EINTR: the signal */
+    uint64_t stopped_at; /* the step at which it stopped */
 } ob_engine_result;
 
 /* The kernel of an fp32 path: the override, else the table's (NULL when

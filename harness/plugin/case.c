@@ -25,8 +25,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define OB_RZ 64          /* bytes of canary slack at least, each side */
-#define OB_CANARY 0xA5    /* every slack byte */
+#define OB_RZ 64       /* bytes of canary slack at least, each side */
+#define OB_CANARY 0xA5 /* every slack byte */
 #define OB_NARRAYS (2 + OB_PLUGIN_MAX_STATE)
 
 static volatile uint64_t private_step;
@@ -35,9 +35,9 @@ const ob_plugin_region *volatile ob_plugin_cur_regions;
 volatile size_t ob_plugin_cur_nregions;
 
 typedef struct guard_buf {
-    unsigned char *map;  /* the whole mapping, guard pages included */
+    unsigned char *map; /* the whole mapping, guard pages included */
     size_t map_len;
-    unsigned char *acc;  /* the accessible part */
+    unsigned char *acc; /* the accessible part */
     size_t acc_len;
 } guard_buf;
 
@@ -46,7 +46,7 @@ struct ob_plugin_case {
     size_t nmax;
     unsigned flags;
     void *ctx;
-    guard_buf buf[OB_NARRAYS];  /* p, g, state 0..n_state-1 */
+    guard_buf buf[OB_NARRAYS]; /* p, g, state 0..n_state-1 */
     ob_plugin_region reg[OB_NARRAYS];
 };
 
@@ -63,7 +63,8 @@ static void put_u64(char *buf, size_t len, size_t *at, unsigned long long v)
     char tmp[24];
     size_t i = sizeof tmp;
     tmp[--i] = '\0';
-    do tmp[--i] = (char)('0' + v % 10); while ((v /= 10) && i);
+    do tmp[--i] = (char)('0' + v % 10);
+    while ((v /= 10) && i);
     put_str(buf, len, at, tmp + i);
 }
 
@@ -179,7 +180,7 @@ ob_plugin_case *ob_plugin_case_open(const ob_plugin_kernel *k, const ob_hparams 
         int rc = k->desc.init(&c->ctx, h, n, threads);
         if (rc != 0) {
             snprintf(err, errlen, "%s: init returned %d", k->desc.name, rc);
-            c->k = NULL;  /* no free for a failed init */
+            c->k = NULL; /* no free for a failed init */
             ob_plugin_case_close(c);
             return NULL;
         }
@@ -198,8 +199,8 @@ void ob_plugin_case_close(ob_plugin_case *c)
 
 /* Runs the kernel on guarded copies; p and state come back only when the
  * step succeeded and wrote nothing out of bounds. */
-static int guarded_step(ob_plugin_case *c, const ob_hparams *h, uint64_t t, size_t n, float *p, const float *g,
-                        float *const *state, char *err, size_t errlen)
+static int guarded_step(ob_plugin_case *c, const ob_hparams *h, uint64_t t, size_t n, float *p,
+                        const float *g, float *const *state, char *err, size_t errlen)
 {
     const ob_plugin_kernel *k = c->k;
     const size_t arrays = 2 + k->desc.n_state;
@@ -224,8 +225,8 @@ static int guarded_step(ob_plugin_case *c, const ob_hparams *h, uint64_t t, size
     }
     for (size_t i = 0; g && i < n; i++)
         if (memcmp(&cp[1][i], &g[i], sizeof(float)) != 0) {
-            snprintf(err, errlen, "%s: write to the read-only gradient at g[%zu] at step %llu", k->desc.name, i,
-                     (unsigned long long)t);
+            snprintf(err, errlen, "%s: write to the read-only gradient at g[%zu] at step %llu", k->desc.name,
+                     i, (unsigned long long)t);
             return -1;
         }
     if (rc != 0) {
@@ -238,8 +239,8 @@ static int guarded_step(ob_plugin_case *c, const ob_hparams *h, uint64_t t, size
     return 0;
 }
 
-int ob_plugin_case_step(ob_plugin_case *c, const ob_hparams *h, uint64_t t, size_t n, float *p, const float *g,
-                        float *const *state, char *err, size_t errlen)
+int ob_plugin_case_step(ob_plugin_case *c, const ob_hparams *h, uint64_t t, size_t n, float *p,
+                        const float *g, float *const *state, char *err, size_t errlen)
 {
     const ob_plugin_kernel *k = c->k;
     const ob_optimizer *o = k->opt;

@@ -33,7 +33,7 @@ typedef struct channel {
 
 #define RESULT_OFFSET ((sizeof(channel) + 63) / 64 * 64)
 
-static channel *child_chan;  /* in the child only */
+static channel *child_chan; /* in the child only */
 
 /* Whether the faulting access was a write: the x86 page-fault error code
  * (bit 1) that Linux passes in the signal context.  Elsewhere unknown. */
@@ -113,7 +113,8 @@ static void report(const channel *ch, int status, unsigned timeout_s, ob_plugin_
         out->signal = WTERMSIG(status);
         signal_name(out->signal, name, sizeof name);
         if (out->signal == SIGALRM && timeout_s)
-            snprintf(out->message, sizeof out->message, "timed out after %u s (%s) %s", timeout_s, name, when);
+            snprintf(out->message, sizeof out->message, "timed out after %u s (%s) %s", timeout_s, name,
+                     when);
         else
             snprintf(out->message, sizeof out->message, "%s %s%s%s", name, when, ch->have_fault ? ": " : "",
                      ch->have_fault ? ch->fault : "");
@@ -159,7 +160,8 @@ int ob_plugin_isolate(ob_plugin_body_fn body, void *arg, void *result, size_t re
         _exit(rc ? 1 : 0);
     }
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
     report(ch, status, timeout_s, out);
     if (ch->done && result_len && result) memcpy(result, res, result_len);
     munmap(m, len);

@@ -18,15 +18,24 @@ struct ob_plugin {
     char *path;
     ob_plugin_kernel *k;
     size_t n, cap;
-    int status;     /* the first refusal during registration */
-    char err[512];  /* its message */
+    int status;    /* the first refusal during registration */
+    char err[512]; /* its message */
 };
 
 const char *ob_plugin_status_name(int status)
 {
     static const char *const names[] = {
-        "ok", "no-file", "not-a-shared-object", "no-register-symbol", "abi", "unknown-optimizer",
-        "state-layout", "no-step", "duplicate-name", "unknown-hparam", "register-failed",
+        "ok",
+        "no-file",
+        "not-a-shared-object",
+        "no-register-symbol",
+        "abi",
+        "unknown-optimizer",
+        "state-layout",
+        "no-step",
+        "duplicate-name",
+        "unknown-hparam",
+        "register-failed",
     };
     if (status < 0 || (size_t)status >= sizeof names / sizeof names[0]) return "unknown";
     return names[status];
@@ -73,8 +82,8 @@ static int check_layout(ob_plugin *pl, const ob_plugin_kernel_desc *d, const ob_
             if (k) strncat(names, ", ", sizeof names - strlen(names) - 1);
             strncat(names, o->state_names[k], sizeof names - strlen(names) - 1);
         }
-        return refuse(pl, OB_PLUGIN_E_LAYOUT, "kernel '%s' declares %zu state arrays; %s has %zu (%s)", d->name,
-                      d->n_state, o->name, o->n_state, names);
+        return refuse(pl, OB_PLUGIN_E_LAYOUT, "kernel '%s' declares %zu state arrays; %s has %zu (%s)",
+                      d->name, d->n_state, o->name, o->n_state, names);
     }
     for (size_t k = 0; k < o->n_state; k++)
         if (d->state_dtype[k] != OB_PLUGIN_FP32)
@@ -87,7 +96,8 @@ static int check_layout(ob_plugin *pl, const ob_plugin_kernel_desc *d, const ob_
 static int check_desc(ob_plugin *pl, const ob_plugin_kernel_desc *d, const ob_optimizer **opt)
 {
     if (!valid_name(d->name))
-        return refuse(pl, OB_PLUGIN_E_REGISTER, "a kernel has an invalid name '%s' (letters, digits, '_', '-', '.')",
+        return refuse(pl, OB_PLUGIN_E_REGISTER,
+                      "a kernel has an invalid name '%s' (letters, digits, '_', '-', '.')",
                       d->name ? d->name : "(null)");
     const ob_optimizer *o = ob_optimizer_find(d->optimizer);
     if (!o) {
@@ -196,7 +206,10 @@ void ob_plugin_unload(ob_plugin *pl)
     free(pl);
 }
 
-size_t ob_plugin_kernel_count(const ob_plugin *pl) { return pl ? pl->n : 0; }
+size_t ob_plugin_kernel_count(const ob_plugin *pl)
+{
+    return pl ? pl->n : 0;
+}
 
 const ob_plugin_kernel *ob_plugin_kernel_at(const ob_plugin *pl, size_t i)
 {

@@ -39,17 +39,17 @@ extern "C" {
 /* One code per kind of bad plugin (ob_plugin_load's return value). */
 typedef enum ob_plugin_status {
     OB_PLUGIN_OK = 0,
-    OB_PLUGIN_E_NOFILE = 1,     /* the file does not exist or cannot be read */
-    OB_PLUGIN_E_NOT_SO = 2,     /* dlopen refused it: not a shared object (or a
+    OB_PLUGIN_E_NOFILE = 1,    /* the file does not exist or cannot be read */
+    OB_PLUGIN_E_NOT_SO = 2,    /* dlopen refused it: not a shared object (or a
                                  * dependency is missing; dlerror's text says) */
-    OB_PLUGIN_E_NO_SYMBOL = 3,  /* no optbench_plugin_register */
-    OB_PLUGIN_E_ABI = 4,        /* built for another OPTBENCH_PLUGIN_ABI */
-    OB_PLUGIN_E_OPTIMIZER = 5,  /* claims an optimizer optbench does not have */
-    OB_PLUGIN_E_LAYOUT = 6,     /* state count or dtype not the optimizer's */
-    OB_PLUGIN_E_NO_STEP = 7,    /* a kernel without a step function */
-    OB_PLUGIN_E_DUPLICATE = 8,  /* two kernels with the same name */
-    OB_PLUGIN_E_HPARAM = 9,     /* honours a key the optimizer does not have */
-    OB_PLUGIN_E_REGISTER = 10,  /* registration failed: returned nonzero,
+    OB_PLUGIN_E_NO_SYMBOL = 3, /* no optbench_plugin_register */
+    OB_PLUGIN_E_ABI = 4,       /* built for another OPTBENCH_PLUGIN_ABI */
+    OB_PLUGIN_E_OPTIMIZER = 5, /* claims an optimizer optbench does not have */
+    OB_PLUGIN_E_LAYOUT = 6,    /* state count or dtype not the optimizer's */
+    OB_PLUGIN_E_NO_STEP = 7,   /* a kernel without a step function */
+    OB_PLUGIN_E_DUPLICATE = 8, /* two kernels with the same name */
+    OB_PLUGIN_E_HPARAM = 9,    /* honours a key the optimizer does not have */
+    OB_PLUGIN_E_REGISTER = 10, /* registration failed: returned nonzero,
                                  * registered nothing, or a bad name */
 } ob_plugin_status;
 
@@ -62,9 +62,9 @@ const char *ob_plugin_status_name(int status);
  * resolved.  Valid while its plugin is loaded. */
 typedef struct ob_plugin_kernel {
     ob_plugin_kernel_desc desc;
-    const ob_optimizer *opt;  /* the claimed optimizer */
-    double agree_bound;       /* desc.agree_bound, or opt->agree_bound if 0 */
-    const char *path;         /* the plugin's file */
+    const ob_optimizer *opt; /* the claimed optimizer */
+    double agree_bound;      /* desc.agree_bound, or opt->agree_bound if 0 */
+    const char *path;        /* the plugin's file */
 } ob_plugin_kernel;
 
 typedef struct ob_plugin ob_plugin;
@@ -138,16 +138,16 @@ int ob_plugin_step(const ob_plugin_kernel *k, unsigned flags, const ob_hparams *
 
 /* What ob_plugin_isolate found. */
 typedef enum ob_plugin_verdict {
-    OB_PLUGIN_RAN_OK = 0,   /* body returned 0 */
-    OB_PLUGIN_FAILED = 1,   /* body returned nonzero; message is its err */
-    OB_PLUGIN_CRASHED = 2,  /* killed by a signal (or exited on its own) */
-    OB_PLUGIN_NO_CHILD = 3  /* fork or the shared page failed */
+    OB_PLUGIN_RAN_OK = 0,  /* body returned 0 */
+    OB_PLUGIN_FAILED = 1,  /* body returned nonzero; message is its err */
+    OB_PLUGIN_CRASHED = 2, /* killed by a signal (or exited on its own) */
+    OB_PLUGIN_NO_CHILD = 3 /* fork or the shared page failed */
 } ob_plugin_verdict;
 
 typedef struct ob_plugin_outcome {
     ob_plugin_verdict verdict;
-    int signal;         /* the signal that ended the child, or 0 */
-    uint64_t step;      /* the step running then (0: none had started) */
+    int signal;    /* the signal that ended the child, or 0 */
+    uint64_t step; /* the step running then (0: none had started) */
     /* "SIGSEGV at step 5", "SIGSEGV at step 2: out-of-bounds write at
      * g[-1] (n = 17)", "SIGABRT at step 1", or body's own message. */
     char message[512];

@@ -14,7 +14,7 @@
 /* One guarded array: the whole mapping [lo, hi) (guard pages included) and
  * where the data starts. */
 typedef struct ob_plugin_region {
-    const char *name;  /* "p", "g", or the optimizer's state name */
+    const char *name; /* "p", "g", or the optimizer's state name */
     uintptr_t lo, hi;
     uintptr_t data;
     size_t n;
@@ -31,7 +31,6 @@ extern volatile size_t ob_plugin_cur_nregions;
 /* "out-of-bounds write at p[n+3] (n = 17)" for byte offset off from the
  * data (negative: before it), or "... at g[-1] ...".  Async-signal-safe
  * (no stdio): the fault handler uses it too. */
-void ob_plugin_format_oob(char *buf, size_t len, const char *what, const char *name, long long off,
-                          size_t n);
+void ob_plugin_format_oob(char *buf, size_t len, const char *what, const char *name, long long off, size_t n);
 
 #endif

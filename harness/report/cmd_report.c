@@ -32,7 +32,11 @@ const ob_cmd_spec ob_cmd_report_spec = {
     "is still written and names them) or the report could not be written (a\n"
     "full disk), 2 bad arguments or no such run folder,\n"
     "4 the run folder cannot be written.",
-    report_opts, sizeof report_opts / sizeof report_opts[0], 0, 0, ob_cmd_report,
+    report_opts,
+    sizeof report_opts / sizeof report_opts[0],
+    0,
+    0,
+    ob_cmd_report,
 };
 
 int ob_cmd_report(int argc, char **argv, FILE *out, FILE *err)
@@ -71,7 +75,8 @@ int ob_cmd_report(int argc, char **argv, FILE *out, FILE *err)
     for (size_t i = 0; i < s.n_missing; i++) fprintf(err, "optbench report: note: %s\n", s.missing[i]);
     for (size_t i = 0; i < s.n_figures; i++)
         if (!s.figures[i].ok)
-            fprintf(err, "optbench report: figure %s not rendered: %s\n", s.figures[i].name, s.figures[i].error);
+            fprintf(err, "optbench report: figure %s not rendered: %s\n", s.figures[i].name,
+                    s.figures[i].error);
     fprintf(out, "report: %s\n        %s\n", s.html, s.md);
     fprintf(out, "%zu figure%s rendered, %zu failed, %zu input%s missing\n", s.n_figures - s.n_failed,
             s.n_figures - s.n_failed == 1 ? "" : "s", s.n_failed, s.n_missing, s.n_missing == 1 ? "" : "s");

@@ -37,31 +37,31 @@ extern "C" {
 #endif
 
 typedef struct ob_report_opts {
-    const char *run_dir;   /* the run folder (required) */
-    const char *plot_dir;  /* the gnuplot scripts; NULL: OPTBENCH_PLOT_DIR, ./plot,
+    const char *run_dir;  /* the run folder (required) */
+    const char *plot_dir; /* the gnuplot scripts; NULL: OPTBENCH_PLOT_DIR, ./plot,
                             * or plot/ beside the executable's build folder */
-    const char *gnuplot;   /* the program; NULL: OPTBENCH_GNUPLOT, else "gnuplot" on PATH */
-    int no_figures;        /* 1: tables only (no gnuplot needed) */
-    FILE *progress;        /* one line per step and per figure (NULL: quiet) */
+    const char *gnuplot;  /* the program; NULL: OPTBENCH_GNUPLOT, else "gnuplot" on PATH */
+    int no_figures;       /* 1: tables only (no gnuplot needed) */
+    FILE *progress;       /* one line per step and per figure (NULL: quiet) */
 } ob_report_opts;
 
 typedef struct ob_report_figure {
-    char name[160];        /* file name without extension: "convergence-mgh_rosenbrock" */
-    char script[64];       /* "convergence.gp" */
-    char section[32];      /* "convergence", "trajectories", "agreement", ... */
-    char caption[768];     /* the one sentence shown under it */
-    int width, height;     /* the PNG's size in pixels */
-    int ok;                /* rendered and checked */
-    char error[1024];      /* why not, naming the script */
+    char name[160];    /* file name without extension: "convergence-mgh_rosenbrock" */
+    char script[64];   /* "convergence.gp" */
+    char section[32];  /* "convergence", "trajectories", "agreement", ... */
+    char caption[768]; /* the one sentence shown under it */
+    int width, height; /* the PNG's size in pixels */
+    int ok;            /* rendered and checked */
+    char error[1024];  /* why not, naming the script */
 } ob_report_figure;
 
 typedef struct ob_report_summary {
     ob_report_figure *figures;
     size_t n_figures;
-    size_t n_failed;       /* figures that were not rendered */
-    char **missing;        /* inputs that were missing or unreadable, one line each */
+    size_t n_failed; /* figures that were not rendered */
+    char **missing;  /* inputs that were missing or unreadable, one line each */
     size_t n_missing;
-    char html[4400], md[4400];  /* where the report went */
+    char html[4400], md[4400]; /* where the report went */
 } ob_report_summary;
 
 /* Builds the report of opts->run_dir.  Returns 0 when report.html and

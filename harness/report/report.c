@@ -33,7 +33,10 @@ static void fmt_steps(char *buf, size_t len, double v)
     else snprintf(buf, len, "–");
 }
 
-static const char *isa_label(int i) { return ob_isa_name((ob_isa)i); }
+static const char *isa_label(int i)
+{
+    return ob_isa_name((ob_isa)i);
+}
 
 /* ---- sections ----------------------------------------------------------------------- */
 
@@ -56,12 +59,15 @@ static void section_overview(rp_doc *d, const rp_model *m)
     char isas[128] = "";
     for (int i = 0; i < OB_ISA_COUNT; i++)
         if (m->isa_seen[i])
-            snprintf(isas + strlen(isas), sizeof isas - strlen(isas), "%s%s", isas[0] ? ", " : "", isa_label(i));
+            snprintf(isas + strlen(isas), sizeof isas - strlen(isas), "%s%s", isas[0] ? ", " : "",
+                     isa_label(i));
     if (m->results)
-        rp_doc_para(d, "%zu cases (%zu problems, %zu optimizers), each on the fp64 reference and the fp32 kernels for "
-                       "%s. Run %s, report by optbench %s.",
-                    m->n_cases, m->n_problems, m->n_opts, isas[0] ? isas : "no instruction set",
-                    rp_str(m->meta, "date")[0] ? rp_str(m->meta, "date") : "at an unknown date", OB_VERSION);
+        rp_doc_para(
+            d,
+            "%zu cases (%zu problems, %zu optimizers), each on the fp64 reference and the fp32 kernels for "
+            "%s. Run %s, report by optbench %s.",
+            m->n_cases, m->n_problems, m->n_opts, isas[0] ? isas : "no instruction set",
+            rp_str(m->meta, "date")[0] ? rp_str(m->meta, "date") : "at an unknown date", OB_VERSION);
     size_t bad_agree = 0, bad_ident = 0, parted = 0;
     for (size_t c = 0; c < m->n_cases; c++) {
         const rp_case *rc = &m->cases[c];
@@ -73,23 +79,28 @@ static void section_overview(rp_doc *d, const rp_model *m)
     }
     if (m->n_cases) {
         if (bad_agree)
-            rp_doc_item(d, "%s Agreement: %zu fp32 path%s exceeded the documented bound (see Agreement).", MARK_BAD,
-                        bad_agree, bad_agree == 1 ? "" : "s");
+            rp_doc_item(d, "%s Agreement: %zu fp32 path%s exceeded the documented bound (see Agreement).",
+                        MARK_BAD, bad_agree, bad_agree == 1 ? "" : "s");
         else
-            rp_doc_item(d, "%s Agreement: every fp32 step of every case stayed within its documented bound.", MARK_OK);
+            rp_doc_item(d, "%s Agreement: every fp32 step of every case stayed within its documented bound.",
+                        MARK_OK);
         if (bad_ident)
             rp_doc_item(d, "%s Bit-identity: %zu fp32 path%s differed from scalar (see Agreement).", MARK_BAD,
                         bad_ident, bad_ident == 1 ? "" : "s");
         else
             rp_doc_item(d, "%s Bit-identity: every instruction set matched scalar bit for bit at every step.",
                         MARK_OK);
-        rp_doc_item(d, "fp32 against fp64: in %zu of %zu cases the fp32 trajectory parted from the fp64 reference by "
-                       "more than 1e-3 (expected on chaotic problems; listed under Agreement).", parted, m->n_cases);
+        rp_doc_item(
+            d,
+            "fp32 against fp64: in %zu of %zu cases the fp32 trajectory parted from the fp64 reference by "
+            "more than 1e-3 (expected on chaotic problems; listed under Agreement).",
+            parted, m->n_cases);
     }
     rp_doc_item(d, "Throughput: %s.", m->has_bench ? "measured (bench.csv)" : "not measured in this run");
     if (m->sum->n_missing || m->sum->n_failed)
-        rp_doc_item(d, "This report is incomplete: %zu input%s missing, %zu figure%s not rendered (see the last "
-                       "section).",
+        rp_doc_item(d,
+                    "This report is incomplete: %zu input%s missing, %zu figure%s not rendered (see the last "
+                    "section).",
                     m->sum->n_missing, m->sum->n_missing == 1 ? "" : "s", m->sum->n_failed,
                     m->sum->n_failed == 1 ? "" : "s");
     rp_doc_items_end(d);
@@ -131,8 +142,8 @@ static void section_machine(rp_doc *d, const rp_model *m)
             double lvl = rp_num(it, "level"), size = rp_num(it, "size"), share = rp_num(it, "num_sharing");
             if (!isfinite(lvl) || !isfinite(size)) continue;
             int mib = size >= 1 << 20;
-            snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%sL%.0f %s %.0f %s%s", buf[0] ? ", " : "", lvl,
-                     rp_str(it, "type"), size / (mib ? 1 << 20 : 1 << 10), mib ? "MiB" : "KiB",
+            snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%sL%.0f %s %.0f %s%s", buf[0] ? ", " : "",
+                     lvl, rp_str(it, "type"), size / (mib ? 1 << 20 : 1 << 10), mib ? "MiB" : "KiB",
                      isfinite(share) && share > 1 ? " (shared)" : "");
         }
         if (buf[0]) kv_row(d, "caches (bench.json)", buf);
@@ -144,9 +155,9 @@ static void section_machine(rp_doc *d, const rp_model *m)
     kv_row(d, "date (UTC)", rp_str(meta, "date"));
     kv_row(d, "seed", rp_str(meta, "seed"));
     buf[0] = '\0';
-    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(meta, "command_line"))
-        if (cJSON_IsString(it))
-            snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s", buf[0] ? " " : "optbench ", it->valuestring);
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(meta, "command_line")) if (cJSON_IsString(it))
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s", buf[0] ? " " : "optbench ",
+                 it->valuestring);
     kv_row(d, "command", buf);
     rp_doc_table_end(d);
 }
@@ -160,7 +171,8 @@ static void join_numbers(const cJSON *o, const char *skip, char *buf, size_t len
     {
         if (skip && !strcmp(it->string, skip)) continue;
         if (cJSON_IsNumber(it))
-            snprintf(buf + strlen(buf), len - strlen(buf), "%s%s=%g", buf[0] ? ", " : "", it->string, it->valuedouble);
+            snprintf(buf + strlen(buf), len - strlen(buf), "%s%s=%g", buf[0] ? ", " : "", it->string,
+                     it->valuedouble);
     }
 }
 
@@ -171,8 +183,9 @@ static void section_cases(rp_doc *d, const rp_model *m)
         rp_doc_para(d, "No cases: results.json is missing or empty.");
         return;
     }
-    rp_doc_para(d, "Each problem below was run with every optimizer listed for it; f* is the known minimum and the "
-                   "target is f − f* ≤ tol.");
+    rp_doc_para(
+        d, "Each problem below was run with every optimizer listed for it; f* is the known minimum and the "
+           "target is f − f* ≤ tol.");
     rp_row h = {0};
     rp_cells(&h, "problem", "title", "n", "f*", "target tol", "source", NULL);
     rp_doc_table(d, &h, "llrrrl");
@@ -259,8 +272,9 @@ static void section_convergence(rp_doc *d, const rp_model *m)
         rp_doc_para(d, "No cases to show.");
         return;
     }
-    rp_doc_para(d, "Final f − f* (the loss where f* is unknown) of each optimizer's fp32 kernel, on the widest "
-                   "instruction set that ran (the others are bit-identical to it unless Agreement says otherwise):");
+    rp_doc_para(
+        d, "Final f − f* (the loss where f* is unknown) of each optimizer's fp32 kernel, on the widest "
+           "instruction set that ran (the others are bit-identical to it unless Agreement says otherwise):");
     matrix(d, m, "problem", 0);
     rp_doc_para(d, "Steps until f − f* first fell to the target tol (– : not reached):");
     matrix(d, m, "problem", 1);
@@ -308,9 +322,10 @@ static void section_trajectories(rp_doc *d, const rp_model *m)
  * and whether it stayed within the bound. */
 static void agreement_error_table(rp_doc *d, const rp_model *m)
 {
-    rp_doc_para(d, "Worst single-step error of the fp32 kernel against the fp64 reference, over every step and "
-                   "element of every case, in units of u·S (u = 2^−24, S the per-element error scale; README "
-                   "\"Agreement bounds\"):");
+    rp_doc_para(d,
+                "Worst single-step error of the fp32 kernel against the fp64 reference, over every step and "
+                "element of every case, in units of u·S (u = 2^−24, S the per-element error scale; README "
+                "\"Agreement bounds\"):");
     rp_row h = {0};
     rp_cells(&h, "optimizer", "bound", NULL);
     char align[RP_MAX_COLS + 1] = "lr";
@@ -364,7 +379,8 @@ static void agreement_error_table(rp_doc *d, const rp_model *m)
  * differs, the first case and element that did. */
 static void identity_table(rp_doc *d, const rp_model *m)
 {
-    rp_doc_para(d, "Bit-identity with the scalar kernel (p and every state array, at every step of every case):");
+    rp_doc_para(
+        d, "Bit-identity with the scalar kernel (p and every state array, at every step of every case):");
     rp_row hi = {0};
     rp_cell(&hi, "optimizer");
     for (int i = 0; i < OB_ISA_COUNT; i++)
@@ -393,8 +409,8 @@ static void identity_table(rp_doc *d, const rp_model *m)
                 const rp_case *rc = &m->cases[c];
                 if (strcmp(rc->opt, m->opts[k]) || !case_not_identical(rc, i)) continue;
                 const cJSON *fd = cJSON_GetObjectItemCaseSensitive(rc->isa[i], "first_difference");
-                rp_cell(&r, "%s %s: step %.0f, %s[%.0f]", MARK_BAD, rc->id, rp_num(fd, "step"), rp_str(fd, "array"),
-                        rp_num(fd, "element"));
+                rp_cell(&r, "%s %s: step %.0f, %s[%.0f]", MARK_BAD, rc->id, rp_num(fd, "step"),
+                        rp_str(fd, "array"), rp_num(fd, "element"));
                 break;
             }
         }
@@ -423,9 +439,10 @@ static void deviation_table(rp_doc *d, const rp_model *m)
         }
         if (!isfinite(at)) continue;
         if (!any) {
-            rp_doc_para(d, "fp32 trajectories that parted from their fp64 reference by more than 1e-3 (relative "
-                           "distance). On chaotic or ill-conditioned problems this is expected: rounding differences "
-                           "grow, and the table says when they became visible.");
+            rp_doc_para(
+                d, "fp32 trajectories that parted from their fp64 reference by more than 1e-3 (relative "
+                   "distance). On chaotic or ill-conditioned problems this is expected: rounding differences "
+                   "grow, and the table says when they became visible.");
             rp_doc_table(d, &hd, "llrr");
             any = 1;
         }
@@ -443,8 +460,11 @@ static void deviation_table(rp_doc *d, const rp_model *m)
     else if (largest >= 0) {
         char v[64];
         rp_fmt(v, sizeof v, largest);
-        rp_doc_para(d, "No fp32 trajectory parted from its fp64 reference by more than 1e-3 (the largest relative "
-                       "deviation was %s, on %s).", v, largest_id);
+        rp_doc_para(
+            d,
+            "No fp32 trajectory parted from its fp64 reference by more than 1e-3 (the largest relative "
+            "deviation was %s, on %s).",
+            v, largest_id);
     }
 }
 
@@ -551,8 +571,8 @@ static int find_plot_dir(const char *given, char *out, size_t len, char *err, si
     snprintf(cand[0], sizeof cand[0], "plot");
     snprintf(cand[1], sizeof cand[1], "%s/../plot", exe);
     snprintf(cand[2], sizeof cand[2], "%s/../../plot", exe);
-    const char *try[5] = {given, given ? NULL : env, given || env ? NULL : cand[0], given || env ? NULL : cand[1],
-                          given || env ? NULL : cand[2]};
+    const char *try[5] = {given, given ? NULL : env, given || env ? NULL : cand[0],
+                          given || env ? NULL : cand[1], given || env ? NULL : cand[2]};
     for (size_t i = 0; i < 5; i++) {
         char real[PATH_MAX];
         if (try[i] && has_style(try[i]) && realpath(try[i], real)) {
@@ -561,7 +581,9 @@ static int find_plot_dir(const char *given, char *out, size_t len, char *err, si
         }
     }
     snprintf(err, errlen, "no gnuplot scripts (plot/style.gp) in %s",
-             given ? given : env ? env : "./plot or beside the executable");
+             given ? given
+             : env ? env
+                   : "./plot or beside the executable");
     return -1;
 }
 

@@ -72,7 +72,7 @@ int rp_table_read(const char *path, rp_table *t, char *err, size_t errlen)
         char *e = memchr(s, '\n', (size_t)(end - s));
         if (!e) e = end;
         lineno++;
-        if (e == s || (e == s + 1 && *s == '\r')) {  /* blank lines carry nothing */
+        if (e == s || (e == s + 1 && *s == '\r')) { /* blank lines carry nothing */
             s = e + 1;
             continue;
         }
@@ -251,7 +251,7 @@ static int load_cases(rp_model *m, char *err, size_t errlen)
             rc->isa[i] = cJSON_GetObjectItemCaseSensitive(isa, ob_isa_name((ob_isa)i));
             if (!rc->isa[i]) continue;
             m->isa_seen[i] = 1;
-            rc->shown = i;  /* the widest ISA that ran: what dispatch would pick */
+            rc->shown = i; /* the widest ISA that ran: what dispatch would pick */
         }
         double n = rp_num(cJSON_GetObjectItemCaseSensitive(c, "problem_config"), "n");
         rc->n = isfinite(n) && n > 0 ? (size_t)n : 0;
@@ -264,8 +264,10 @@ static int load_cases(rp_model *m, char *err, size_t errlen)
         snprintf(rc->csv, sizeof rc->csv, "%s/%s", m->dir, rc->csv_rel);
         rc->has_csv = rp_file_exists(rc->csv);
         if (!rc->has_csv)
-            rp_missing(m->sum, "%s: its per-step CSV (%s) is missing; its convergence and trajectory lines are "
-                       "left out", rc->id, rc->csv_rel);
+            rp_missing(m->sum,
+                       "%s: its per-step CSV (%s) is missing; its convergence and trajectory lines are "
+                       "left out",
+                       rc->id, rc->csv_rel);
         if (add_unique(&m->problems, &m->n_problems, rc->problem) != 0) {
             snprintf(err, errlen, "out of memory");
             return -1;
@@ -307,8 +309,10 @@ int rp_model_load(rp_model *m, const char *dir, ob_report_summary *sum, char *er
     }
     snprintf(path, sizeof path, "%s/bench.csv", dir);
     if (!rp_file_exists(path)) {
-        rp_missing(sum, "bench.csv is missing: no throughput figures or tables (add them with "
-                        "`optbench bench --run %s --quick`)", dir);
+        rp_missing(sum,
+                   "bench.csv is missing: no throughput figures or tables (add them with "
+                   "`optbench bench --run %s --quick`)",
+                   dir);
     } else if (rp_table_read(path, &m->bench, msg, sizeof msg) != 0) {
         rp_missing(sum, "bench.csv could not be read (%s)", msg);
     } else {
@@ -428,7 +432,8 @@ int ob_report_grid(const char *problem, const ob_problem_config *cfg, double x0,
              * small delta) spends most levels far from the paths);
              * non-finite values stay blank for gnuplot. */
             double z = isfinite(v) ? log10(1.0 + (v - fmin)) : NAN;
-            fprintf(af.f, "%.9g,%.9g,%.9g,%.6g\n", x0 + (x1 - x0) * i / (nx - 1), y0 + (y1 - y0) * j / (ny - 1), v, z);
+            fprintf(af.f, "%.9g,%.9g,%.9g,%.6g\n", x0 + (x1 - x0) * i / (nx - 1),
+                    y0 + (y1 - y0) * j / (ny - 1), v, z);
         }
         fputc('\n', af.f);
     }

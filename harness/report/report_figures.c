@@ -21,7 +21,7 @@
 #define MAX_PER_PROBLEM 64
 
 const char *const ob_report_scripts[] = {"convergence.gp", "trajectory.gp", "bars.gp", "identity.gp",
-                                         "deviation.gp", "throughput.gp", NULL};
+                                         "deviation.gp",   "throughput.gp", NULL};
 
 /* ---- small helpers ----------------------------------------------------------- */
 
@@ -100,7 +100,8 @@ static int common_isa(const rp_case *const *cs, size_t n)
 }
 
 /* files='cases/a.csv ...', names='adam ...', isa='avx512' for a set of cases. */
-static void assign_cases(rp_job *j, const char *files_var, const char *names_var, const rp_case *const *cs, size_t n)
+static void assign_cases(rp_job *j, const char *files_var, const char *names_var, const rp_case *const *cs,
+                         size_t n)
 {
     rp_sbuf f, o;
     if (rp_sb_open(&f) != 0) return;
@@ -153,7 +154,7 @@ static int plan_convergence(rp_plan *p, const rp_model *m)
         const char *pr = m->problems[k];
         const rp_case *cs[MAX_PER_PROBLEM];
         size_t n = drawable_cases(m, pr, cs);
-        if (n == 0) continue;  /* the missing CSVs are already noted */
+        if (n == 0) continue; /* the missing CSVs are already noted */
         int isa = common_isa(cs, n), gap = 1;
         for (size_t i = 0; i < n; i++) gap &= cs[i]->has_fstar;
         const ob_problem_spec *ps = ob_problem_find(pr);
@@ -164,13 +165,13 @@ static int plan_convergence(rp_plan *p, const rp_model *m)
         char name[160], label[256];
         snprintf(name, sizeof name, "convergence-%s", pr);
         problem_label(pr, 40, label, sizeof label);
-        rp_job *j = rp_plan_add(p, m->sum, "convergence", name, "convergence.gp", 1000, 600,
-                                "%s on %s against the step: each optimizer's fp32 %s kernel (solid) and its fp64 "
-                                "reference (dashed, same colour; hidden where the two coincide), with SGD and Adam as "
-                                "the baselines%s.",
-                                gap ? "f − f* (log scale)"
-                                    : (ps && ps->stochastic ? "The full-data loss" : "The loss"),
-                                label, ob_isa_name((ob_isa)isa), note);
+        rp_job *j = rp_plan_add(
+            p, m->sum, "convergence", name, "convergence.gp", 1000, 600,
+            "%s on %s against the step: each optimizer's fp32 %s kernel (solid) and its fp64 "
+            "reference (dashed, same colour; hidden where the two coincide), with SGD and Adam as "
+            "the baselines%s.",
+            gap ? "f − f* (log scale)" : (ps && ps->stochastic ? "The full-data loss" : "The loss"), label,
+            ob_isa_name((ob_isa)isa), note);
         if (!j) return -1;
         assign_cases(j, "files", "names", cs, n);
         rp_assign(j, "isa", "%s", ob_isa_name((ob_isa)isa));
@@ -327,10 +328,11 @@ static int plan_trajectories(rp_plan *p, const rp_model *m, char *err, size_t er
         box_add(&all, xs, ys);
         char label[256];
         problem_label(pr, 40, label, sizeof label);
-        rp_job *j = rp_plan_add(p, m->sum, "trajectories", name, "trajectory.gp", 1000, 600,
-                                "Log-spaced contour lines of f on %s, with the path of each optimizer's fp32 %s kernel "
-                                "from x0 (black dot)%s.",
-                                label, isa_name, isfinite(xs) ? "; the red star is the minimum x*" : "");
+        rp_job *j = rp_plan_add(
+            p, m->sum, "trajectories", name, "trajectory.gp", 1000, 600,
+            "Log-spaced contour lines of f on %s, with the path of each optimizer's fp32 %s kernel "
+            "from x0 (black dot)%s.",
+            label, isa_name, isfinite(xs) ? "; the red star is the minimum x*" : "");
         if (!j) return -1;
         if (!isfinite(all.x0) || !isfinite(core.x0)) {
             rp_fig_fail(m->sum, j->fig, "%s: no finite point to draw", name);
@@ -399,7 +401,7 @@ static int plan_agreement(rp_plan *p, const rp_model *m, char *err, size_t errle
     isa_columns(d.f, m, "", NULL);
     isa_columns(d.f, m, "_label", &labels);
     fputc('\n', d.f);
-    double top = 0;  /* the largest bound: where a non-finite error's bar stops */
+    double top = 0; /* the largest bound: where a non-finite error's bar stops */
     for (size_t c = 0; c < m->n_cases; c++)
         for (int i = 0; i < OB_ISA_COUNT; i++) {
             double b;
@@ -434,11 +436,12 @@ static int plan_agreement(rp_plan *p, const rp_model *m, char *err, size_t errle
         }
         fputc('\n', d.f);
     }
-    rp_job *j = rp_data_figure(p, m, "agreement.csv", &d, "agreement", "agreement-error", "bars.gp",
-                               "The worst single-step error of each optimizer's fp32 kernel against the fp64 reference "
-                               "over all cases, per instruction set, in units of u·S, with the documented bound (red) "
-                               "that it must stay under; a bar labelled ∞ is a step whose error was not finite.",
-                               err, errlen);
+    rp_job *j = rp_data_figure(
+        p, m, "agreement.csv", &d, "agreement", "agreement-error", "bars.gp",
+        "The worst single-step error of each optimizer's fp32 kernel against the fp64 reference "
+        "over all cases, per instruction set, in units of u·S, with the documented bound (red) "
+        "that it must stay under; a bar labelled ∞ is a step whose error was not finite.",
+        err, errlen);
     if (j) {
         rp_assign(j, "cols", "%s", rp_sb_text(&cols));
         rp_assign(j, "keys", "%s", rp_sb_text(&keys));
@@ -465,7 +468,8 @@ int rp_identity(const rp_model *m, const char *opt, int isa)
         const rp_case *rc = &m->cases[c];
         if (strcmp(rc->opt, opt) != 0 || !rc->isa[isa] || !rc->isa[OB_ISA_SCALAR]) continue;
         ran = 1;
-        same &= isa == OB_ISA_SCALAR || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rc->isa[isa], "bit_identical"));
+        same &= isa == OB_ISA_SCALAR ||
+                cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rc->isa[isa], "bit_identical"));
     }
     return ran ? same : -1;
 }
@@ -490,11 +494,12 @@ static int plan_identity(rp_plan *p, const rp_model *m, char *err, size_t errlen
         }
         fputc('\n', d.f);
     }
-    rp_job *j = rp_data_figure(p, m, "identity.csv", &d, "agreement", "agreement-identity", "identity.gp",
-                               "Bit-identity across instruction sets: ✓ where an ISA's fp32 path (p and every state "
-                               "array) matched the scalar path bit for bit at every step of every case, ✗ where it did "
-                               "not.",
-                               err, errlen);
+    rp_job *j = rp_data_figure(
+        p, m, "identity.csv", &d, "agreement", "agreement-identity", "identity.gp",
+        "Bit-identity across instruction sets: ✓ where an ISA's fp32 path (p and every state "
+        "array) matched the scalar path bit for bit at every step of every case, ✗ where it did "
+        "not.",
+        err, errlen);
     if (j) rp_assign(j, "isas", "%s", rp_sb_text(&cols));
     free(d.s);
     free(cols.s);
@@ -530,11 +535,12 @@ static int plan_deviation(rp_plan *p, const rp_model *m)
         if (np < PANELS) np++;
     }
     if (np == 0) return 0;
-    rp_job *j = rp_plan_add(p, m->sum, "agreement", "agreement-deviation", "deviation.gp", 1000, 600,
-                            "The relative distance between each fp32 trajectory and its fp64 reference over the steps, "
-                            "on the %zu problem%s where it grows largest; the dotted red line is the 1e-3 threshold "
-                            "above which the run reports the paths as having parted.",
-                            np, np == 1 ? "" : "s");
+    rp_job *j = rp_plan_add(
+        p, m->sum, "agreement", "agreement-deviation", "deviation.gp", 1000, 600,
+        "The relative distance between each fp32 trajectory and its fp64 reference over the steps, "
+        "on the %zu problem%s where it grows largest; the dotted red line is the 1e-3 threshold "
+        "above which the run reports the paths as having parted.",
+        np, np == 1 ? "" : "s");
     if (!j) return -1;
     rp_sbuf all;
     if (rp_sb_open(&all) != 0) return -1;
@@ -575,7 +581,8 @@ int rp_plan_figures(rp_plan *p, const rp_model *m, char *err, size_t errlen)
      * does not know, so that each keeps its colour in every figure. */
     size_t used = 0;
     for (size_t k = 0; k < ob_optimizer_count + m->n_opts; k++) {
-        const char *name = k < ob_optimizer_count ? ob_optimizer_table[k]->name : m->opts[k - ob_optimizer_count];
+        const char *name = k < ob_optimizer_count ? ob_optimizer_table[k]->name
+                                                  : m->opts[k - ob_optimizer_count];
         if (k >= ob_optimizer_count && ob_optimizer_find(name)) continue;
         int w = snprintf(p->opt_names + used, sizeof p->opt_names - used, "%s%s", used ? " " : "", name);
         if (w < 0 || (size_t)w >= sizeof p->opt_names - used) break;

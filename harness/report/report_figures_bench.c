@@ -215,12 +215,13 @@ static int plan_throughput_opt(rp_plan *p, const rp_model *m, const char *opt, c
     char file[160], name[160], caption[768];
     snprintf(file, sizeof file, "throughput-%s.csv", opt);
     snprintf(name, sizeof name, "throughput-%s", opt);
-    snprintf(caption, sizeof caption,
-             "Throughput of the %s step in GB/s of memory traffic against the array size, on %g thread%s, one line "
-             "per instruction set%s%s.",
-             opt, threads, threads == 1 ? "" : "s", peers ? " and per peer library" : "",
-             have_ceiling ? ", under the memory bandwidth measured in the same run (grey, the roofline)"
-                          : " (no memory ceiling was measured)");
+    snprintf(
+        caption, sizeof caption,
+        "Throughput of the %s step in GB/s of memory traffic against the array size, on %g thread%s, one line "
+        "per instruction set%s%s.",
+        opt, threads, threads == 1 ? "" : "s", peers ? " and per peer library" : "",
+        have_ceiling ? ", under the memory bandwidth measured in the same run (grey, the roofline)"
+                     : " (no memory ceiling was measured)");
     rp_job *j = rp_data_figure(p, m, file, &d, "throughput", name, "throughput.gp", caption, err, errlen);
     if (j) {
         rp_assign(j, "titles", "%s", rp_sb_text(&titles));
@@ -301,8 +302,9 @@ static int plan_speedup(rp_plan *p, const rp_model *m, char *err, size_t errlen)
                 fputc(',', d.f);
                 for (size_t r = 0; r < m->bench.nrows; r++) {
                     if (!strcmp(B_STR(m, r, kind), "kernel") && !strcmp(B_STR(m, r, opt), opts[o]) &&
-                        !strcmp(B_STR(m, r, isa), cols[c].isa) && !strcmp(B_STR(m, r, variant), cols[c].variant) &&
-                        B_NUM(m, r, size) == at && row_threads(m, r) == threads) {
+                        !strcmp(B_STR(m, r, isa), cols[c].isa) &&
+                        !strcmp(B_STR(m, r, variant), cols[c].variant) && B_NUM(m, r, size) == at &&
+                        row_threads(m, r) == threads) {
                         double v = speedup_of(m, r);
                         if (isfinite(v)) fprintf(d.f, "%.4g", v);
                         break;
@@ -324,14 +326,15 @@ static int plan_speedup(rp_plan *p, const rp_model *m, char *err, size_t errlen)
         rp_sb_word(&cn, w);
     }
     char caption[768];
-    snprintf(caption, sizeof caption,
-             "Speed-up of each vector kernel over the scalar kernel of the same optimizer (%g thread%s)%s; the dashed "
-             "line at 1 is scalar.",
-             threads, threads == 1 ? "" : "s",
-             panels == 2 ? " at the smallest size measured (left, in cache) and the largest (right, memory-bound)"
-                         : "");
-    rp_job *j = rp_data_figure(p, m, "speedup.csv", &d, "throughput", "throughput-speedup", "bars.gp", caption, err,
-                               errlen);
+    snprintf(
+        caption, sizeof caption,
+        "Speed-up of each vector kernel over the scalar kernel of the same optimizer (%g thread%s)%s; the dashed "
+        "line at 1 is scalar.",
+        threads, threads == 1 ? "" : "s",
+        panels == 2 ? " at the smallest size measured (left, in cache) and the largest (right, memory-bound)"
+                    : "");
+    rp_job *j = rp_data_figure(p, m, "speedup.csv", &d, "throughput", "throughput-speedup", "bars.gp",
+                               caption, err, errlen);
     if (j) {
         rp_assign(j, "cols", "%s", rp_sb_text(&cn));
         rp_assign(j, "titles", "%s", rp_sb_text(&names));
@@ -368,10 +371,11 @@ static int plan_memory(rp_plan *p, const rp_model *m, char *err, size_t errlen)
         fprintf(d.f, "%s,%zu,%zu,%zu\n", o->name, ob_state_bytes_per_param(o, &h), o->n_state * sizeof(float),
                 ob_traffic_bytes_per_param(o, &h));
     }
-    rp_job *j = rp_data_figure(p, m, "memory.csv", &d, "memory", "memory", "bars.gp",
-                               "Bytes of optimizer state per parameter (fp32) with torch's defaults and with every state "
-                               "option on, and the bytes one step moves per parameter with the defaults.",
-                               err, errlen);
+    rp_job *j = rp_data_figure(
+        p, m, "memory.csv", &d, "memory", "memory", "bars.gp",
+        "Bytes of optimizer state per parameter (fp32) with torch's defaults and with every state "
+        "option on, and the bytes one step moves per parameter with the defaults.",
+        err, errlen);
     free(d.s);
     if (!j) return -1;
     rp_assign(j, "cols", "state_defaults state_max traffic_defaults");

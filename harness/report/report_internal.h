@@ -18,55 +18,55 @@
 
 typedef struct rp_table {
     size_t ncols, nrows;
-    char **names;   /* ncols column names */
-    char **cells;   /* nrows * ncols, row-major; never NULL ("" when empty) */
-    char *buf;      /* the file's text, which names and cells point into */
+    char **names; /* ncols column names */
+    char **cells; /* nrows * ncols, row-major; never NULL ("" when empty) */
+    char *buf;    /* the file's text, which names and cells point into */
 } rp_table;
 
 int rp_table_read(const char *path, rp_table *t, char *err, size_t errlen);
 void rp_table_free(rp_table *t);
-int rp_table_col(const rp_table *t, const char *name);                 /* -1: absent */
-const char *rp_table_str(const rp_table *t, size_t row, int col);      /* "" if col < 0 */
-double rp_table_num(const rp_table *t, size_t row, int col);           /* NaN: empty/absent */
+int rp_table_col(const rp_table *t, const char *name);            /* -1: absent */
+const char *rp_table_str(const rp_table *t, size_t row, int col); /* "" if col < 0 */
+double rp_table_num(const rp_table *t, size_t row, int col);      /* NaN: empty/absent */
 
 /* ---- the loaded run ---------------------------------------------------- */
 
 typedef struct rp_case {
-    const cJSON *j;                      /* the record in results.json */
-    const char *id, *problem, *opt;      /* opt: the optimizer, or its label below */
-    char label[96];                      /* "adam+sam", "sgd+asam": SAM cases, drawn as their own series */
-    char csv[4400];                      /* the per-step CSV */
-    char csv_rel[300];                   /* the same, relative to the run folder */
-    int has_csv;                         /* it exists */
-    const cJSON *ref;                    /* the fp64 path's record */
-    const cJSON *isa[OB_ISA_COUNT];      /* each fp32 path's record; NULL: not run */
-    int shown;                           /* the ISA the figures draw; -1: none ran */
-    size_t n;                            /* dimension */
+    const cJSON *j;                 /* the record in results.json */
+    const char *id, *problem, *opt; /* opt: the optimizer, or its label below */
+    char label[96];                 /* "adam+sam", "sgd+asam": SAM cases, drawn as their own series */
+    char csv[4400];                 /* the per-step CSV */
+    char csv_rel[300];              /* the same, relative to the run folder */
+    int has_csv;                    /* it exists */
+    const cJSON *ref;               /* the fp64 path's record */
+    const cJSON *isa[OB_ISA_COUNT]; /* each fp32 path's record; NULL: not run */
+    int shown;                      /* the ISA the figures draw; -1: none ran */
+    size_t n;                       /* dimension */
     int has_fstar;
     double fstar, tol;
 } rp_case;
 
 typedef struct rp_model {
-    const char *dir;                     /* the run folder */
-    char run_id[256];                    /* its name (after resolving a link) */
-    cJSON *results;                      /* results.json, NULL if missing */
+    const char *dir;  /* the run folder */
+    char run_id[256]; /* its name (after resolving a link) */
+    cJSON *results;   /* results.json, NULL if missing */
     const cJSON *meta;
     rp_case *cases;
     size_t n_cases;
-    const char **problems;               /* in the order of first appearance */
+    const char **problems; /* in the order of first appearance */
     size_t n_problems;
-    const char **opts;                   /* table order, then any others */
+    const char **opts; /* table order, then any others */
     size_t n_opts;
-    int isa_seen[OB_ISA_COUNT];          /* some case ran this ISA */
-    rp_table bench;                      /* bench.csv */
+    int isa_seen[OB_ISA_COUNT]; /* some case ran this ISA */
+    rp_table bench;             /* bench.csv */
     int has_bench;
-    struct {                             /* its columns (-1: absent) */
+    struct { /* its columns (-1: absent) */
         int kind, opt, isa, variant, size, threads, bytes, ns, gbps, ceil, frac, speedup, bound, frac_bound;
     } bc;
-    cJSON *bench_json;                   /* bench.json, NULL if missing */
-    cJSON *repro;                        /* repro/repro.json, NULL if missing */
-    cJSON *sweep;                        /* sweep/sweep.json, NULL if missing */
-    ob_report_summary *sum;              /* where missing inputs are noted */
+    cJSON *bench_json;      /* bench.json, NULL if missing */
+    cJSON *repro;           /* repro/repro.json, NULL if missing */
+    cJSON *sweep;           /* sweep/sweep.json, NULL if missing */
+    ob_report_summary *sum; /* where missing inputs are noted */
 } rp_model;
 
 int rp_model_load(rp_model *m, const char *dir, ob_report_summary *sum, char *err, size_t errlen);
@@ -85,7 +85,7 @@ int rp_identity(const rp_model *m, const char *opt, int isa);
 double rp_agree_error(const cJSON *path, double *bound);
 /* A number from a JSON object; NaN if absent, null or not a number. */
 double rp_num(const cJSON *o, const char *key);
-const char *rp_str(const cJSON *o, const char *key);  /* "" if absent */
+const char *rp_str(const cJSON *o, const char *key); /* "" if absent */
 /* "%.4g", or "–" for NaN. */
 void rp_fmt(char *buf, size_t len, double v);
 /* 1 when path is an existing regular file. */
@@ -104,8 +104,8 @@ typedef struct rp_doc {
     FILE *md, *html;
     char *md_buf, *html_buf;
     size_t md_len, html_len;
-    size_t ncols;                        /* of the open table */
-    int in_list;                         /* a <ul> is open */
+    size_t ncols; /* of the open table */
+    int in_list;  /* a <ul> is open */
 } rp_doc;
 
 /* Appends a printf-formatted cell to r (text; `code` spans allowed). */
@@ -113,7 +113,7 @@ void rp_cell(rp_row *r, const char *fmt, ...) __attribute__((format(printf, 2, 3
 /* Appends plain cells, up to a NULL (a table's header). */
 void rp_cells(rp_row *r, ...) __attribute__((sentinel));
 int rp_doc_open(rp_doc *d);
-void rp_doc_close(rp_doc *d);            /* frees the buffers */
+void rp_doc_close(rp_doc *d); /* frees the buffers */
 void rp_doc_heading(rp_doc *d, int level, const char *anchor, const char *text);
 /* A paragraph: plain text in which `x` marks code. */
 void rp_doc_para(rp_doc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -135,16 +135,16 @@ void rp_doc_figures(rp_doc *d, const ob_report_summary *s, const char *section);
 
 /* A figure to render: its record in the summary, and how to render it. */
 typedef struct rp_job {
-    size_t fig;                          /* index in sum->figures */
-    char *assign;                        /* gnuplot -e text (malloc'd) */
+    size_t fig;   /* index in sum->figures */
+    char *assign; /* gnuplot -e text (malloc'd) */
     size_t assign_len;
 } rp_job;
 
 typedef struct rp_plan {
     rp_job *jobs;
     size_t n;
-    const char *rundir;                  /* gnuplot runs here; paths are relative to it */
-    char opt_names[1024];                /* every optimizer, in colour order (style.gp) */
+    const char *rundir;   /* gnuplot runs here; paths are relative to it */
+    char opt_names[1024]; /* every optimizer, in colour order (style.gp) */
 } rp_plan;
 
 /* Adds a figure; returns its job to fill with rp_assign*, or NULL when
@@ -175,10 +175,10 @@ typedef struct rp_sbuf {
     size_t len;
 } rp_sbuf;
 
-int rp_sb_open(rp_sbuf *b);                 /* 0, or -1 when out of memory */
+int rp_sb_open(rp_sbuf *b); /* 0, or -1 when out of memory */
 /* Closes the stream; the text stays in b->s (free it). */
 const char *rp_sb_text(rp_sbuf *b);
-void rp_sb_word(rp_sbuf *b, const char *w);  /* appends w, space-separated */
+void rp_sb_word(rp_sbuf *b, const char *w); /* appends w, space-separated */
 /* Writes a figure's data file (figures/data/<file>, in the run folder) and
  * plans the figure with `data` pointing at it.  NULL (message in err) if
  * either fails. */

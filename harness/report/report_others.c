@@ -45,8 +45,8 @@ static void bench_row(rp_doc *d, const rp_model *m, size_t r)
 static void bench_table(rp_doc *d, const rp_model *m, const char *kind_a, const char *kind_b)
 {
     rp_row h = {0};
-    rp_cells(&h, "optimizer", "ISA", "variant", "threads", "n", "ns/elem", "GB/s", "ceiling GB/s", "of ceiling",
-             "speed-up", "bound (fraction)", NULL);
+    rp_cells(&h, "optimizer", "ISA", "variant", "threads", "n", "ns/elem", "GB/s", "ceiling GB/s",
+             "of ceiling", "speed-up", "bound (fraction)", NULL);
     rp_doc_table(d, &h, "lllrrrrrrrl");
     /* The run's optimizers in table order first, then whatever else was measured. */
     for (size_t pass = 0; pass < 2; pass++) {
@@ -74,20 +74,26 @@ void rp_section_throughput(rp_doc *d, const rp_model *m)
 {
     rp_doc_heading(d, 2, "throughput", "Throughput");
     if (!m->has_bench) {
-        rp_doc_para(d, "Not measured: this run folder has no usable bench.csv. Add it with `optbench bench --run %s "
-                       "--quick` and run `optbench report --run %s` again.", m->dir, m->dir);
+        rp_doc_para(
+            d,
+            "Not measured: this run folder has no usable bench.csv. Add it with `optbench bench --run %s "
+            "--quick` and run `optbench report --run %s` again.",
+            m->dir, m->dir);
         return;
     }
-    rp_doc_para(d, "Medians from bench.csv. GB/s counts the memory traffic of a step (p and g read, p and the state "
-                   "read and written); the ceiling is the memory bandwidth measured in the same run at the same size, "
-                   "and \"bound\" says which limit (memory or the divider) the kernel is closest to.");
+    rp_doc_para(
+        d,
+        "Medians from bench.csv. GB/s counts the memory traffic of a step (p and g read, p and the state "
+        "read and written); the ceiling is the memory bandwidth measured in the same run at the same size, "
+        "and \"bound\" says which limit (memory or the divider) the kernel is closest to.");
     bench_table(d, m, "kernel", NULL);
     if (bench_has(m, "peer")) {
         rp_doc_para(d, "Peer implementations measured the same way:");
         bench_table(d, m, "peer", NULL);
     }
     if (bench_has(m, "probe_mem") || bench_has(m, "probe_div") || bench_has(m, "triad")) {
-        rp_doc_para(d, "The probes that set the ceilings (memory bandwidth, divider throughput, STREAM triad):");
+        rp_doc_para(d,
+                    "The probes that set the ceilings (memory bandwidth, divider throughput, STREAM triad):");
         rp_row h = {0};
         rp_cells(&h, "probe", "ISA", "threads", "n", "GB/s", "ns/elem", NULL);
         rp_doc_table(d, &h, "llrrrr");
@@ -125,7 +131,8 @@ void rp_section_memory(rp_doc *d, const rp_model *m)
         ob_hparams_default(o, &hp);
         char arrays[256] = "";
         for (size_t s = 0; s < o->n_state; s++)
-            snprintf(arrays + strlen(arrays), sizeof arrays - strlen(arrays), "%s%s", s ? ", " : "", o->state_names[s]);
+            snprintf(arrays + strlen(arrays), sizeof arrays - strlen(arrays), "%s%s", s ? ", " : "",
+                     o->state_names[s]);
         rp_row r = {0};
         rp_cell(&r, "%s", o->name);
         rp_cell(&r, "%s", arrays[0] ? arrays : "none");
@@ -147,10 +154,12 @@ void rp_section_formats(rp_doc *d, const rp_model *m)
     const ob_optimizer *adam = ob_optimizer_find("adam");
     ob_hparams hp;
     ob_hparams_default(adam, &hp);
-    rp_doc_para(d, "Storage formats (`optbench list formats`): bytes moved per parameter and step by Adam, and "
-                   "bytes of state per parameter. bf16 parameters are the only copy (no fp32 master copy).");
+    rp_doc_para(d,
+                "Storage formats (`optbench list formats`): bytes moved per parameter and step by Adam, and "
+                "bytes of state per parameter. bf16 parameters are the only copy (no fp32 master copy).");
     rp_row h = {0};
-    rp_cells(&h, "format", "param", "grad", "state", "rounding", "traffic B/param", "state B/param", "meaning", NULL);
+    rp_cells(&h, "format", "param", "grad", "state", "rounding", "traffic B/param", "state B/param",
+             "meaning", NULL);
     rp_doc_table(d, &h, "lllllrrl");
     for (size_t i = 0; i < ob_format_preset_count; i++) {
         const ob_format_preset *fp = &ob_format_presets[i];
@@ -162,7 +171,8 @@ void rp_section_formats(rp_doc *d, const rp_model *m)
         rp_cell(&r, "%s", ob_dtype_name(f.param));
         rp_cell(&r, "%s", ob_dtype_name(f.grad));
         rp_cell(&r, "%s", ob_dtype_name(f.state));
-        rp_cell(&r, "%s", f.param == OB_DT_BF16 ? (f.round == OB_ROUND_SR ? "stochastic" : "nearest even") : "–");
+        rp_cell(&r, "%s",
+                f.param == OB_DT_BF16 ? (f.round == OB_ROUND_SR ? "stochastic" : "nearest even") : "–");
         rp_cell(&r, "%zu", ob_mixed_traffic_bytes(adam, &hp, &f));
         rp_cell(&r, "%zu", ob_mixed_state_bytes(adam, &hp, &f));
         rp_cell(&r, "%s", fp->doc);
@@ -172,14 +182,16 @@ void rp_section_formats(rp_doc *d, const rp_model *m)
     const cJSON *ours = cJSON_GetObjectItemCaseSensitive(m->bench_json, "optbench");
     const cJSON *rows = cJSON_GetObjectItemCaseSensitive(ours, "formats"), *x;
     if (!cJSON_IsArray(rows) || cJSON_GetArraySize(rows) == 0) {
-        rp_doc_para(d, "No format was benchmarked in this run (`optbench bench --run DIR --format all --format-opt "
-                       "adam` adds them).");
+        rp_doc_para(
+            d, "No format was benchmarked in this run (`optbench bench --run DIR --format all --format-opt "
+               "adam` adds them).");
         return;
     }
-    rp_doc_para(d, "Measured by `optbench bench --format` (medians): the fraction of the same-run memory probe that "
-                   "moves the format's own bytes (target ≥ 0.95 from 16 Mi elements), the speed-up over the fp32 "
-                   "kernel, bounded by the byte ratio, and the ceiling that bounds the case (memory or the exact "
-                   "sqrt/div units).");
+    rp_doc_para(
+        d, "Measured by `optbench bench --format` (medians): the fraction of the same-run memory probe that "
+           "moves the format's own bytes (target ≥ 0.95 from 16 Mi elements), the speed-up over the fp32 "
+           "kernel, bounded by the byte ratio, and the ceiling that bounds the case (memory or the exact "
+           "sqrt/div units).");
     rp_row hb = {0};
     rp_cells(&hb, "optimizer", "ISA", "format", "n", "threads", "B/elem", "ns/elem", "of memory ceiling",
              "× fp32", "byte ratio", "bound", "of bound", NULL);
@@ -268,15 +280,19 @@ void rp_section_sweep(rp_doc *d, const rp_model *m)
     if (!m->sweep) return;
     rp_doc_heading(d, 2, "tuned", "Tuned comparison");
     const cJSON *best = cJSON_GetObjectItemCaseSensitive(m->sweep, "best"), *b;
-    rp_doc_para(d, "Each optimizer at its best setting found by `optbench sweep` (criterion: %s); "
-                   "median, min and max over seeds. ∞ marks a setting that diverged or never reached the target.",
-                rp_str(m->sweep, "criterion_text")[0] ? rp_str(m->sweep, "criterion_text") : rp_str(m->sweep, "criterion"));
+    rp_doc_para(
+        d,
+        "Each optimizer at its best setting found by `optbench sweep` (criterion: %s); "
+        "median, min and max over seeds. ∞ marks a setting that diverged or never reached the target.",
+        rp_str(m->sweep, "criterion_text")[0] ? rp_str(m->sweep, "criterion_text")
+                                              : rp_str(m->sweep, "criterion"));
     if (!cJSON_IsArray(best) || cJSON_GetArraySize(best) == 0) {
         rp_doc_para(d, "sweep/sweep.json lists no best settings.");
         return;
     }
     rp_row h = {0};
-    rp_cells(&h, "problem", "optimizer", "best setting", "median", "min", "max", "seeds", "steps to target", NULL);
+    rp_cells(&h, "problem", "optimizer", "best setting", "median", "min", "max", "seeds", "steps to target",
+             NULL);
     rp_doc_table(d, &h, "lllrrrrr");
     cJSON_ArrayForEach(b, best)
     {
@@ -288,7 +304,8 @@ void rp_section_sweep(rp_doc *d, const rp_model *m)
         cJSON_ArrayForEach(kv, cJSON_GetObjectItemCaseSensitive(b, "swept"))
         {
             size_t l = strlen(set);
-            snprintf(set + l, sizeof set - l, "%s%s=%.4g", l ? ", " : "", kv->string, cJSON_GetNumberValue(kv));
+            snprintf(set + l, sizeof set - l, "%s%s=%.4g", l ? ", " : "", kv->string,
+                     cJSON_GetNumberValue(kv));
         }
         rp_cell(&r, "%s", set);
         sweep_num(&r, b, "median");
@@ -314,4 +331,3 @@ void rp_section_sweep(rp_doc *d, const rp_model *m)
                       "optimizer, medians with min–max bars over seeds; the chosen setting is circled.");
     }
 }
-

@@ -66,7 +66,8 @@ static void tail_lines(const char *text, size_t len, int lines, char *out, size_
 
 /* The message for a gnuplot that cannot be started: what, for which
  * script, and how to get it. */
-static void missing_gnuplot(char *err, size_t errlen, const char *gnuplot, const char *script, const char *why)
+static void missing_gnuplot(char *err, size_t errlen, const char *gnuplot, const char *script,
+                            const char *why)
 {
     snprintf(err, errlen,
              "cannot run '%.200s' (needed for %.300s): %s. Install gnuplot (Debian: apt-get install "
@@ -161,7 +162,7 @@ static void job_append(rp_job *j, const char *text)
 {
     size_t add = strlen(text);
     char *grown = realloc(j->assign, j->assign_len + add + 1);
-    if (!grown) return;  /* the figure then fails with gnuplot's message */
+    if (!grown) return; /* the figure then fails with gnuplot's message */
     memcpy(grown + j->assign_len, text, add + 1);
     j->assign = grown;
     j->assign_len += add;
@@ -233,7 +234,7 @@ rp_job *rp_plan_add(rp_plan *p, ob_report_summary *s, const char *section, const
 void rp_fig_fail(ob_report_summary *s, size_t f, const char *fmt, ...)
 {
     ob_report_figure *fig = &s->figures[f];
-    if (!fig->ok && fig->error[0]) return;  /* the first reason is the one that matters */
+    if (!fig->ok && fig->error[0]) return; /* the first reason is the one that matters */
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(fig->error, sizeof fig->error, fmt, ap);
@@ -274,7 +275,8 @@ static int render_one(const rp_plan *p, const rp_job *j, ob_report_figure *f, co
         snprintf(msg, sizeof msg, "%.400s exited 0 but wrote no valid PNG (%s.png)", script, f->name);
         rc = -1;
     } else if (rc == 0 && (w != (unsigned)f->width || h != (unsigned)f->height)) {
-        snprintf(msg, sizeof msg, "%.400s wrote a %ux%u PNG, expected %dx%d", script, w, h, f->width, f->height);
+        snprintf(msg, sizeof msg, "%.400s wrote a %ux%u PNG, expected %dx%d", script, w, h, f->width,
+                 f->height);
         rc = -1;
     }
     if (rc == 0 && (rename(png_tmp, png) != 0 || rename(svg_tmp, svg) != 0)) {
@@ -297,7 +299,7 @@ void rp_render(rp_plan *p, ob_report_summary *s, const char *plot_dir, const cha
     int missing_program = 0;
     for (size_t i = 0; i < p->n; i++) {
         ob_report_figure *f = &s->figures[p->jobs[i].fig];
-        if (f->error[0]) continue;  /* its data could not be prepared */
+        if (f->error[0]) continue; /* its data could not be prepared */
         if (missing_program) {
             /* gnuplot is not there: every figure says so, without trying
              * again for each. */
@@ -307,7 +309,8 @@ void rp_render(rp_plan *p, ob_report_summary *s, const char *plot_dir, const cha
             continue;
         }
         if (progress) {
-            fprintf(progress, "[report] figure %zu/%zu: %s (%s/%s)\n", i + 1, p->n, f->name, plot_dir, f->script);
+            fprintf(progress, "[report] figure %zu/%zu: %s (%s/%s)\n", i + 1, p->n, f->name, plot_dir,
+                    f->script);
             fflush(progress);
         }
         int rc = render_one(p, &p->jobs[i], f, plot_dir, gnuplot);

@@ -15,13 +15,15 @@
 #include "harness/core/ob_util.h"
 
 static const ob_opt repro_opts[] = {
-    {"isa", "LIST", 0, "fp32 instruction sets, comma-separated (default: every one this CPU runs); the fp64 "
-                       "reference always runs"},
+    {"isa", "LIST", 0,
+     "fp32 instruction sets, comma-separated (default: every one this CPU runs); the fp64 "
+     "reference always runs"},
     {"out", "DIR", 0, "results root: writes a new run folder <DIR>/<run-id>/repro/ (default: results)"},
     {"run", "DIR", 0, "write into the existing run folder DIR (e.g. results/latest) instead, for the report"},
     {"short", NULL, OB_OPT_FLAG, "short mode: fewer steps, the same verdict logic (what the tests run)"},
-    {"data-dir", "DIR", 0, "folder of the Fashion-MNIST IDX files (default: OPTBENCH_FMNIST_DIR or "
-                           "/usr/share/datasets/fashion-mnist)"},
+    {"data-dir", "DIR", 0,
+     "folder of the Fashion-MNIST IDX files (default: OPTBENCH_FMNIST_DIR or "
+     "/usr/share/datasets/fashion-mnist)"},
     {"no-figures", NULL, OB_OPT_FLAG, "do not draw the figures (no gnuplot)"},
     {"quiet", NULL, OB_OPT_FLAG, "no progress lines"},
 };
@@ -41,7 +43,11 @@ const ob_cmd_spec ob_cmd_repro_spec = {
     "step, agreement with the reference on a sampled subset of steps.\n"
     "Exit status: 0 every entry ran and drew its figure (whatever the verdicts),\n"
     "1 an entry or a figure failed, 2 bad arguments, 3 a kernel check failed.\n",
-    repro_opts, sizeof repro_opts / sizeof repro_opts[0], 1, 64, ob_cmd_repro,
+    repro_opts,
+    sizeof repro_opts / sizeof repro_opts[0],
+    1,
+    64,
+    ob_cmd_repro,
 };
 
 static const char *entry_name_at(const void *ctx, size_t i)
@@ -63,7 +69,8 @@ static int list_entries(const ob_args *a, FILE *out, FILE *err)
     if (a->n_pos == 2) {
         const ob_repro_entry *e = ob_repro_find(a->pos[1]);
         if (!e) return unknown_entry(a->pos[1], err);
-        fprintf(out, "%s — %s\n\ncitation: %s\n\nclaim: %s\n\nsetup: %s\n\nverdict rule: %s\n\nfigure: plot/%s\n",
+        fprintf(out,
+                "%s — %s\n\ncitation: %s\n\nclaim: %s\n\nsetup: %s\n\nverdict rule: %s\n\nfigure: plot/%s\n",
                 e->name, e->title, e->citation, e->claim, e->setup, e->check, e->plot);
         return OB_EXIT_OK;
     }
@@ -91,7 +98,8 @@ static int parse_paths(const ob_args *a, unsigned *paths, FILE *err)
     for (char *sv = NULL, *tok = strtok_r(buf, ",", &sv); tok; tok = strtok_r(NULL, ",", &sv)) {
         ob_isa isa;
         int is_ref = 0;
-        if (ob_cli_isa(&ob_cmd_repro_spec, "isa", tok, 1, &isa, &is_ref, err) != OB_EXIT_OK) return OB_EXIT_USAGE;
+        if (ob_cli_isa(&ob_cmd_repro_spec, "isa", tok, 1, &isa, &is_ref, err) != OB_EXIT_OK)
+            return OB_EXIT_USAGE;
         if (!is_ref) *paths |= 1u << OB_REPRO_PATH_ISA(isa);
         any = 1;
     }
@@ -114,7 +122,8 @@ static void table_row(FILE *out, const ob_repro_entry *e, const ob_repro_outcome
 
 /* The entries an action names ('all': every one; 'run': the named ones,
  * each once) into sel; an exit code. */
-static int select_entries(const ob_cmd_spec *c, const ob_args *a, const ob_repro_entry **sel, size_t *nsel, FILE *err)
+static int select_entries(const ob_cmd_spec *c, const ob_args *a, const ob_repro_entry **sel, size_t *nsel,
+                          FILE *err)
 {
     const char *action = a->pos[0];
     if (!strcmp(action, "all")) {
@@ -122,7 +131,8 @@ static int select_entries(const ob_cmd_spec *c, const ob_args *a, const ob_repro
         for (size_t i = 0; i < ob_repro_count; i++) sel[(*nsel)++] = ob_repro_table[i];
         return OB_EXIT_OK;
     }
-    if (strcmp(action, "run") != 0) return ob_usage_error(c, err, "unknown action '%s' (known: list, run, all)", action);
+    if (strcmp(action, "run") != 0)
+        return ob_usage_error(c, err, "unknown action '%s' (known: list, run, all)", action);
     if (a->n_pos < 2)
         return ob_usage_error(c, err, "'run' needs at least one reproduction name (see optbench repro list)");
     for (size_t i = 1; i < a->n_pos; i++) {
@@ -142,7 +152,8 @@ static int repro_folder(const ob_cmd_spec *c, const ob_args *a, char *repro_dir,
 {
     const char *run_dir = ob_args_get(a, "run"), *root = ob_args_get(a, "out");
     if (run_dir && root)
-        return ob_usage_error(c, err, "--run and --out exclude each other (--run writes into an existing run folder)");
+        return ob_usage_error(
+            c, err, "--run and --out exclude each other (--run writes into an existing run folder)");
     const char *data_dir = ob_args_get(a, "data-dir");
     struct stat st;
     if (data_dir && (stat(data_dir, &st) != 0 || !S_ISDIR(st.st_mode)))
@@ -187,11 +198,13 @@ static int run_entries(int argc, char **argv, const ob_repro_entry **sel, size_t
             figure_failures++;
         }
         if (!ob_repro_kernels_ok(&r->kernels)) mismatches++;
-        if (o->log) fprintf(err, "optbench repro: %s: %s (%.1f s)\n", sel[i]->name, ob_repro_verdict_name(r->verdict),
-                            r->time_s);
+        if (o->log)
+            fprintf(err, "optbench repro: %s: %s (%.1f s)\n", sel[i]->name, ob_repro_verdict_name(r->verdict),
+                    r->time_s);
         done_e[ndone++] = sel[i];
         /* Rewritten after every entry: an interrupted run keeps what finished. */
-        if (ob_repro_write_json(o->repro_dir, done_e, res, ndone, ob_run_metadata(argc, argv, 0), msg, sizeof msg) != 0) {
+        if (ob_repro_write_json(o->repro_dir, done_e, res, ndone, ob_run_metadata(argc, argv, 0), msg,
+                                sizeof msg) != 0) {
             fprintf(err, "optbench repro: %s\n", msg);
             failures++;
             break;
@@ -237,11 +250,17 @@ int ob_cmd_repro(int argc, char **argv, FILE *out, FILE *err)
     }
     unsigned paths;
     char repro_dir[4200];
-    if ((rc = select_entries(c, &a, sel, &nsel, err)) != OB_EXIT_OK || (rc = parse_paths(&a, &paths, err)) != OB_EXIT_OK ||
+    if ((rc = select_entries(c, &a, sel, &nsel, err)) != OB_EXIT_OK ||
+        (rc = parse_paths(&a, &paths, err)) != OB_EXIT_OK ||
         (rc = repro_folder(c, &a, repro_dir, sizeof repro_dir, err)) != OB_EXIT_OK)
         goto done;
-    ob_repro_opts o = {ob_args_has(&a, "short"), paths, repro_dir, ob_args_get(&a, "data-dir"), NULL,
-                       ob_args_has(&a, "no-figures"), ob_args_has(&a, "quiet") ? NULL : err};
+    ob_repro_opts o = {ob_args_has(&a, "short"),
+                       paths,
+                       repro_dir,
+                       ob_args_get(&a, "data-dir"),
+                       NULL,
+                       ob_args_has(&a, "no-figures"),
+                       ob_args_has(&a, "quiet") ? NULL : err};
     rc = run_entries(argc, argv, sel, nsel, &o, res, out, err);
 done:
     free(sel);

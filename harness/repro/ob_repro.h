@@ -85,10 +85,10 @@ typedef ob_engine_probe ob_repro_probe;
 
 typedef struct ob_repro_traj_cfg {
     const ob_optimizer *opt;
-    ob_hparams h;                 /* base hyperparameters (lr before the schedule) */
-    const ob_schedule *sched;     /* NULL: constant lr */
+    ob_hparams h;             /* base hyperparameters (lr before the schedule) */
+    const ob_schedule *sched; /* NULL: constant lr */
     uint64_t steps;
-    unsigned paths;               /* bit p: run path p (bit 0 the reference) */
+    unsigned paths; /* bit p: run path p (bit 0 the reference) */
     /* Agreement with the reference is checked on every step <= agree_dense
      * and on every agree_every-th step after it (0: never after). */
     uint64_t agree_dense, agree_every;
@@ -114,14 +114,14 @@ void ob_repro_traj_init(ob_repro_traj_cfg *c, unsigned paths, const ob_optimizer
  * entry. */
 typedef struct ob_repro_kpath {
     int ran;
-    uint64_t steps;               /* steps taken */
-    uint64_t agree_checked;       /* steps whose agreement was checked */
-    double max_agree;             /* worst single-step error, in u*S */
-    double bound;                 /* the optimizer's bound (largest seen) */
+    uint64_t steps;         /* steps taken */
+    uint64_t agree_checked; /* steps whose agreement was checked */
+    double max_agree;       /* worst single-step error, in u*S */
+    double bound;           /* the optimizer's bound (largest seen) */
     int agree_ok;
-    int identical;                /* bit-identical to the lead fp32 path at every step */
+    int identical; /* bit-identical to the lead fp32 path at every step */
     uint64_t first_diff_step;
-    double max_dev;               /* max |x32 - x64| / max(1, |x64|) over the run */
+    double max_dev; /* max |x32 - x64| / max(1, |x64|) over the run */
 } ob_repro_kpath;
 
 typedef struct ob_repro_kernels {
@@ -139,8 +139,8 @@ int ob_repro_kernels_ok(const ob_repro_kernels *k);
  * and is compared with the lead bit for bit; sampled steps also compare
  * the kernel step with a reference step from the same (widened) state.
  * Returns 0, or -1 with a message (bad hyperparameters, out of memory). */
-int ob_repro_traj(const ob_repro_objective *obj, const ob_repro_traj_cfg *cfg, ob_repro_kernels *k,
-                  char *err, size_t errlen);
+int ob_repro_traj(const ob_repro_objective *obj, const ob_repro_traj_cfg *cfg, ob_repro_kernels *k, char *err,
+                  size_t errlen);
 
 /* Steps at which long runs record a sample: every step up to 10, then
  * about `per_decade` log-spaced steps per decade, and always the last.
@@ -150,43 +150,43 @@ uint64_t ob_repro_next_sample(uint64_t t, uint64_t last, unsigned per_decade);
 /* ---- running entries --------------------------------------------------------- */
 
 typedef struct ob_repro_opts {
-    int short_mode;          /* fewer steps, same verdict logic (tests) */
-    unsigned paths;          /* bit 0 reference (always), bit 1 + isa */
-    const char *repro_dir;   /* <run-dir>/repro, created */
-    const char *data_dir;    /* Fashion-MNIST folder (NULL: the default) */
-    const char *plot_dir;    /* folder of the gnuplot scripts (NULL: found) */
-    int no_figures;          /* 1: skip gnuplot (tests) */
-    FILE *log;               /* progress lines (may be NULL) */
+    int short_mode;        /* fewer steps, same verdict logic (tests) */
+    unsigned paths;        /* bit 0 reference (always), bit 1 + isa */
+    const char *repro_dir; /* <run-dir>/repro, created */
+    const char *data_dir;  /* Fashion-MNIST folder (NULL: the default) */
+    const char *plot_dir;  /* folder of the gnuplot scripts (NULL: found) */
+    int no_figures;        /* 1: skip gnuplot (tests) */
+    FILE *log;             /* progress lines (may be NULL) */
 } ob_repro_opts;
 
 #define OB_REPRO_MAX_FIGURES 4
 
 typedef struct ob_repro_outcome {
     ob_repro_verdict verdict;
-    char summary[1024];      /* one line with the measured figures */
-    char why[1024];          /* the check's reasoning */
-    cJSON *measured;         /* object; owned by the outcome */
-    char figures[OB_REPRO_MAX_FIGURES][256];      /* relative to the run dir */
+    char summary[1024];                      /* one line with the measured figures */
+    char why[1024];                          /* the check's reasoning */
+    cJSON *measured;                         /* object; owned by the outcome */
+    char figures[OB_REPRO_MAX_FIGURES][256]; /* relative to the run dir */
     char figures_svg[OB_REPRO_MAX_FIGURES][256];
     size_t n_figures;
-    char figure_error[512];  /* "" or why a figure could not be drawn */
-    char csv[256];           /* relative to the run dir */
+    char figure_error[512]; /* "" or why a figure could not be drawn */
+    char csv[256];          /* relative to the run dir */
     ob_repro_kernels kernels;
     double time_s;
-    int short_mode;          /* the mode it ran in */
+    int short_mode; /* the mode it ran in */
 } ob_repro_outcome;
 
 void ob_repro_outcome_free(ob_repro_outcome *o);
 
 typedef struct ob_repro_entry ob_repro_entry;
 struct ob_repro_entry {
-    const char *name;        /* "reddi_thm1" */
-    const char *title;       /* short, for the table */
+    const char *name;  /* "reddi_thm1" */
+    const char *title; /* short, for the table */
     const char *citation;
     const char *claim;
     const char *setup;
-    const char *check;       /* the verdict rule in words */
-    const char *plot;        /* gnuplot script under plot/ */
+    const char *check; /* the verdict rule in words */
+    const char *plot;  /* gnuplot script under plot/ */
     /* Runs the setup and fills out (verdict, measured, CSV); the figures
      * are drawn by ob_repro_run_entry.  0, or -1 with a message when the
      * entry could not run (a missing data set is not an error: the verdict
@@ -205,8 +205,8 @@ const ob_repro_entry *ob_repro_find(const char *name);
 /* Runs one entry (setup, check, CSV, figures).  Returns 0 when the entry
  * ran (whatever its verdict; a figure that could not be drawn is reported
  * in out->figure_error), -1 with a message when it could not run. */
-int ob_repro_run_entry(const ob_repro_entry *e, const ob_repro_opts *o, ob_repro_outcome *out,
-                       char *err, size_t errlen);
+int ob_repro_run_entry(const ob_repro_entry *e, const ob_repro_opts *o, ob_repro_outcome *out, char *err,
+                       size_t errlen);
 
 /* Writes <run-dir>/repro/repro.json atomically: the entries of this run,
  * plus those of an earlier repro.json in the same folder that this run did
@@ -249,17 +249,17 @@ ob_repro_verdict ob_repro_combine(ob_repro_verdict a, ob_repro_verdict b);
  * gap between f(+1) and f(-1) is 2*abar per step), so 1 means "stuck at
  * +1" and 0 "at the optimum" on every problem. */
 typedef struct ob_repro_online_path {
-    double x_final;       /* x_{T+1} */
-    double x_tail_mean;   /* mean of x_t over the last 10% of the steps */
-    double regret_T;      /* average regret R_T / T (the paper's plotted figure) */
-    double regret_T10;    /* R_{T/10} / (T/10) */
-    double rate_early;    /* (R_{T/10} - R_{T/20}) / (T/20) / (2 abar) */
-    double rate_late;     /* (R_T - R_{T/2}) / (T/2) / (2 abar) */
+    double x_final;     /* x_{T+1} */
+    double x_tail_mean; /* mean of x_t over the last 10% of the steps */
+    double regret_T;    /* average regret R_T / T (the paper's plotted figure) */
+    double regret_T10;  /* R_{T/10} / (T/10) */
+    double rate_early;  /* (R_{T/10} - R_{T/20}) / (T/20) / (2 abar) */
+    double rate_late;   /* (R_T - R_{T/2}) / (T/2) / (2 abar) */
 } ob_repro_online_path;
 
 typedef struct ob_repro_online_measured {
     uint64_t steps;
-    double abar;          /* mean slope of f_t: f(x) averages abar*x */
+    double abar; /* mean slope of f_t: f(x) averages abar*x */
     unsigned paths;
     ob_repro_online_path adam[OB_REPRO_MAX_PATHS];
     ob_repro_online_path amsgrad[OB_REPRO_MAX_PATHS];
@@ -283,14 +283,14 @@ ob_repro_verdict ob_repro_check_online(const ob_repro_online_measured *m, char *
 enum { OB_WILSON_GD, OB_WILSON_ADAGRAD, OB_WILSON_RMSPROP, OB_WILSON_ADAM, OB_WILSON_METHODS };
 
 typedef struct ob_repro_wilson_run {
-    double w[3];          /* w1, w2, w3, averaged over the last 10% of the steps */
-    double train_loss;    /* mean squared loss / 2 */
-    double test_error;    /* fraction misclassified on the test set */
+    double w[3];       /* w1, w2, w3, averaged over the last 10% of the steps */
+    double train_loss; /* mean squared loss / 2 */
+    double test_error; /* fraction misclassified on the test set */
 } ob_repro_wilson_run;
 
 typedef struct ob_repro_wilson_measured {
     size_t n_train, n_test;
-    double test_neg_frac;  /* P(y = -1) on the test set: the error of "always +1" */
+    double test_neg_frac; /* P(y = -1) on the test set: the error of "always +1" */
     unsigned paths;
     ob_repro_wilson_run run[OB_WILSON_METHODS][OB_REPRO_MAX_PATHS];
 } ob_repro_wilson_measured;
@@ -308,10 +308,10 @@ ob_repro_verdict ob_repro_check_wilson(const ob_repro_wilson_measured *m, char *
 #define OB_REPRO_MAX_GRID 10
 
 typedef struct ob_repro_tuning {
-    size_t n;                          /* grid values tried, increasing */
+    size_t n; /* grid values tried, increasing */
     double lr[OB_REPRO_MAX_GRID];
-    double loss[OB_REPRO_MAX_GRID];    /* final loss of each (fp64 reference) */
-    size_t best;                       /* index of the lowest */
+    double loss[OB_REPRO_MAX_GRID]; /* final loss of each (fp64 reference) */
+    size_t best;                    /* index of the lowest */
 } ob_repro_tuning;
 
 /* 1 when the best value has a grid value on each side (the optimum is
@@ -324,9 +324,9 @@ enum { OB_KB_ADAM, OB_KB_NESTEROV, OB_KB_ADAGRAD, OB_KB_METHODS };
 #define OB_KB_MAX_EPOCHS 16
 
 typedef struct ob_repro_kingma_measured {
-    int data_missing;            /* 1: Fashion-MNIST could not be loaded (reason in `reason`) */
+    int data_missing; /* 1: Fashion-MNIST could not be loaded (reason in `reason`) */
     char reason[512];
-    unsigned epochs;             /* epochs run */
+    unsigned epochs; /* epochs run */
     ob_repro_tuning tuning[OB_KB_METHODS];
     unsigned paths;
     /* Training loss after each epoch, per method and path. */
@@ -350,7 +350,7 @@ enum { OB_DUCHI_ADAGRAD, OB_DUCHI_SGD, OB_DUCHI_METHODS };
 typedef struct ob_repro_duchi_measured {
     ob_repro_tuning tuning[OB_DUCHI_METHODS];
     unsigned paths;
-    double loss[OB_DUCHI_METHODS][OB_REPRO_MAX_PATHS];   /* final loss at the best lr, per path */
+    double loss[OB_DUCHI_METHODS][OB_REPRO_MAX_PATHS]; /* final loss at the best lr, per path */
 } ob_repro_duchi_measured;
 
 /* Claim: on sparse power-law features, tuned AdaGrad reaches a lower loss
@@ -400,7 +400,7 @@ enum { OB_RATE_GD, OB_RATE_GD_1L, OB_RATE_HEAVY_BALL, OB_RATE_NESTEROV, OB_RATE_
 typedef struct ob_repro_rates_measured {
     double kappa[OB_RATE_KAPPAS];
     uint64_t steps[OB_RATE_KAPPAS][OB_RATE_METHODS];
-    double hb_constant[OB_RATE_KAPPAS];   /* C of the heavy-ball bound */
+    double hb_constant[OB_RATE_KAPPAS]; /* C of the heavy-ball bound */
     unsigned paths;
     /* max over k >= 1 of observed / bound */
     double worst[OB_RATE_KAPPAS][OB_RATE_METHODS][OB_REPRO_MAX_PATHS];
@@ -419,11 +419,11 @@ typedef struct ob_repro_nqm_measured {
     size_t seeds;
     size_t n_checkpoints;
     uint64_t t[OB_NQM_MAX_CHECKPOINTS];
-    double expected[OB_NQM_MAX_CHECKPOINTS];                       /* closed form */
+    double expected[OB_NQM_MAX_CHECKPOINTS]; /* closed form */
     unsigned paths;
-    double mean[OB_REPRO_MAX_PATHS][OB_NQM_MAX_CHECKPOINTS];       /* over seeds */
-    double stderr_[OB_REPRO_MAX_PATHS][OB_NQM_MAX_CHECKPOINTS];    /* standard error of the mean */
-    double z_crit;                                                  /* half-width in standard errors */
+    double mean[OB_REPRO_MAX_PATHS][OB_NQM_MAX_CHECKPOINTS];    /* over seeds */
+    double stderr_[OB_REPRO_MAX_PATHS][OB_NQM_MAX_CHECKPOINTS]; /* standard error of the mean */
+    double z_crit;                                              /* half-width in standard errors */
 } ob_repro_nqm_measured;
 
 /* Claim: the mean loss of SGD over seeds matches the closed-form expected
@@ -437,14 +437,20 @@ ob_repro_verdict ob_repro_check_nqm(const ob_repro_nqm_measured *m, char *why, s
 
 /* The formats the entry runs, in this order (harness/repro/repro_bf16.c). */
 enum {
-    OB_BF16_FP32, OB_BF16_STATE, OB_BF16_FP16_GRADS, OB_BF16_PARAMS_RNE, OB_BF16_PARAMS_SR, OB_BF16_ALL_RNE,
-    OB_BF16_ALL_SR, OB_BF16_FORMATS
+    OB_BF16_FP32,
+    OB_BF16_STATE,
+    OB_BF16_FP16_GRADS,
+    OB_BF16_PARAMS_RNE,
+    OB_BF16_PARAMS_SR,
+    OB_BF16_ALL_RNE,
+    OB_BF16_ALL_SR,
+    OB_BF16_FORMATS
 };
 #define OB_BF16_PROBLEMS 2
 
 typedef struct ob_repro_bf16_measured {
     uint64_t steps;
-    unsigned paths;                                      /* the ISAs that ran */
+    unsigned paths; /* the ISAs that ran */
     size_t n_problems;
     char problem[OB_BF16_PROBLEMS][32];
     double gap0[OB_BF16_PROBLEMS];                       /* f(x0) - f* */

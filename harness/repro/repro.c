@@ -162,8 +162,10 @@ int ob_repro_plot(const ob_repro_opts *o, const char *script, const char *stem, 
 {
     char dir[4096], rel[4200], abs_script[PATH_MAX];
     if (find_plot_dir(o, script, dir, sizeof dir) != 0) {
-        snprintf(err, errlen, "gnuplot script plot/%s not found (run from the source tree or set "
-                 "OPTBENCH_PLOT_DIR)", script);
+        snprintf(err, errlen,
+                 "gnuplot script plot/%s not found (run from the source tree or set "
+                 "OPTBENCH_PLOT_DIR)",
+                 script);
         return -1;
     }
     snprintf(rel, sizeof rel, "%s/%s", dir, script);
@@ -222,11 +224,13 @@ int ob_repro_plot(const ob_repro_opts *o, const char *script, const char *stem, 
         if (*p == '\n') *p = ' ';
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-            snprintf(err, errlen, "cannot draw %s with %s: gnuplot is not installed (apt-get install "
-                     "--no-install-recommends gnuplot-nox)", stem, abs_script);
+            snprintf(err, errlen,
+                     "cannot draw %s with %s: gnuplot is not installed (apt-get install "
+                     "--no-install-recommends gnuplot-nox)",
+                     stem, abs_script);
         else
-            snprintf(err, errlen, "gnuplot failed on %s (drawing %s, exit status %d): %.600s", abs_script, stem,
-                     WIFEXITED(status) ? WEXITSTATUS(status) : -1, log);
+            snprintf(err, errlen, "gnuplot failed on %s (drawing %s, exit status %d): %.600s", abs_script,
+                     stem, WIFEXITED(status) ? WEXITSTATUS(status) : -1, log);
         return -1;
     }
     char png[4400], svg[4400];
@@ -249,8 +253,8 @@ int ob_repro_figure(const ob_repro_entry *e, const ob_repro_opts *o, ob_repro_ou
 {
     char args[2048];
     int f32 = ob_repro_first_fp32(o->paths);
-    snprintf(args, sizeof args, "data='%s.csv'; isa='%s'%s%s", e->name, f32 > 0 ? ob_repro_path_name(f32) : "",
-             extra ? "; " : "", extra ? extra : "");
+    snprintf(args, sizeof args, "data='%s.csv'; isa='%s'%s%s", e->name,
+             f32 > 0 ? ob_repro_path_name(f32) : "", extra ? "; " : "", extra ? extra : "");
     return ob_repro_plot(o, e->plot, e->name, args, out, err, errlen);
 }
 
@@ -325,7 +329,8 @@ cJSON *ob_repro_entry_json(const ob_repro_entry *e, const ob_repro_outcome *out)
     cJSON_AddItemToObject(j, "figures_svg", string_array(out->figures_svg, out->n_figures));
     if (out->figure_error[0]) cJSON_AddStringToObject(j, "figure_error", out->figure_error);
     if (out->csv[0]) cJSON_AddStringToObject(j, "csv", out->csv);
-    cJSON_AddItemToObject(j, "measured", out->measured ? cJSON_Duplicate(out->measured, 1) : cJSON_CreateObject());
+    cJSON_AddItemToObject(j, "measured",
+                          out->measured ? cJSON_Duplicate(out->measured, 1) : cJSON_CreateObject());
     cJSON_AddItemToObject(j, "kernels", kernels_json(&out->kernels));
     cJSON_AddNumberToObject(j, "time_s", out->time_s);
     return j;
@@ -338,8 +343,8 @@ static size_t table_index(const char *name)
     return ob_repro_count;
 }
 
-int ob_repro_write_json(const char *repro_dir, const ob_repro_entry *const *entries, const ob_repro_outcome *outs,
-                        size_t n, cJSON *meta, char *err, size_t errlen)
+int ob_repro_write_json(const char *repro_dir, const ob_repro_entry *const *entries,
+                        const ob_repro_outcome *outs, size_t n, cJSON *meta, char *err, size_t errlen)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/repro.json", repro_dir);
@@ -400,10 +405,12 @@ int ob_repro_write_json(const char *repro_dir, const ob_repro_entry *const *entr
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, "verdict");
         total++;
         for (int k = 0; k < 3; k++)
-            if (cJSON_IsString(v) && !strcmp(v->valuestring, ob_repro_verdict_name((ob_repro_verdict)k))) count[k]++;
+            if (cJSON_IsString(v) && !strcmp(v->valuestring, ob_repro_verdict_name((ob_repro_verdict)k)))
+                count[k]++;
     }
     char line[256];
-    snprintf(line, sizeof line, "%d reproduction%s: %d REPRODUCED, %d NOT REPRODUCED, %d INCONCLUSIVE "
+    snprintf(line, sizeof line,
+             "%d reproduction%s: %d REPRODUCED, %d NOT REPRODUCED, %d INCONCLUSIVE "
              "(claims, setups, verdict rules and measured figures per entry; see optbench repro list NAME).",
              total, total == 1 ? "" : "s", count[OB_REPRO_REPRODUCED], count[OB_REPRO_NOT_REPRODUCED],
              count[OB_REPRO_INCONCLUSIVE]);

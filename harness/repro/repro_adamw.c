@@ -54,15 +54,17 @@ ob_repro_verdict ob_repro_check_adamw(const ob_repro_adamw_measured *m, char *wh
         const double *rl = m->retained[OB_AW_L2][p], *rw = m->retained[OB_AW_DECOUPLED][p];
         /* L2: the large-history group A is decayed less than B. */
         if (!(dl[OB_AW_A] < dl[OB_AW_B] / 3)) {
-            v = ob_repro_combine(v, dl[OB_AW_A] >= dl[OB_AW_B] ? OB_REPRO_NOT_REPRODUCED : OB_REPRO_INCONCLUSIVE);
-            ob_repro_appendf(why, len, "%s: with L2, A's effective decay %.3g is not below B's %.3g / 3; ", pn,
-                             dl[OB_AW_A], dl[OB_AW_B]);
+            v = ob_repro_combine(v, dl[OB_AW_A] >= dl[OB_AW_B] ? OB_REPRO_NOT_REPRODUCED
+                                                               : OB_REPRO_INCONCLUSIVE);
+            ob_repro_appendf(why, len, "%s: with L2, A's effective decay %.3g is not below B's %.3g / 3; ",
+                             pn, dl[OB_AW_A], dl[OB_AW_B]);
         }
         /* AdamW: the same decay for every weight, lr*wd per step. */
         double spread = fmax(fabs(dw[OB_AW_A] - 1.0), fabs(dw[OB_AW_B] - 1.0));
         if (!(spread <= 0.01)) {
             double ratio = dw[OB_AW_A] / dw[OB_AW_B];
-            v = ob_repro_combine(v, !(fabs(ratio - 1.0) <= 0.1) ? OB_REPRO_NOT_REPRODUCED : OB_REPRO_INCONCLUSIVE);
+            v = ob_repro_combine(v, !(fabs(ratio - 1.0) <= 0.1) ? OB_REPRO_NOT_REPRODUCED
+                                                                : OB_REPRO_INCONCLUSIVE);
             ob_repro_appendf(why, len, "%s: AdamW's effective decays are %.4g (A) and %.4g (B), not 1; ", pn,
                              dw[OB_AW_A], dw[OB_AW_B]);
         }
@@ -70,21 +72,24 @@ ob_repro_verdict ob_repro_check_adamw(const ob_repro_adamw_measured *m, char *wh
         int l2_order = rl[OB_AW_A] > rl[OB_AW_B], w_order = rw[OB_AW_A] < rw[OB_AW_B];
         if (!(l2_order && w_order)) {
             v = ob_repro_combine(v, OB_REPRO_NOT_REPRODUCED);
-            ob_repro_appendf(why, len, "%s: retained fractions A/B are %.3g/%.3g with L2 and %.3g/%.3g with AdamW "
-                             "(claim: the orderings differ, L2 keeping A more); ", pn, rl[OB_AW_A], rl[OB_AW_B],
-                             rw[OB_AW_A], rw[OB_AW_B]);
+            ob_repro_appendf(why, len,
+                             "%s: retained fractions A/B are %.3g/%.3g with L2 and %.3g/%.3g with AdamW "
+                             "(claim: the orderings differ, L2 keeping A more); ",
+                             pn, rl[OB_AW_A], rl[OB_AW_B], rw[OB_AW_A], rw[OB_AW_B]);
         }
     }
     if (v == OB_REPRO_REPRODUCED)
-        snprintf(why, len, "on every path L2 decays the large-gradient-history weights less than the others "
-                 "(below a third), AdamW decays all by lr*wd (within 1%%), and the two orderings of the retained "
-                 "weights differ");
+        snprintf(
+            why, len,
+            "on every path L2 decays the large-gradient-history weights less than the others "
+            "(below a third), AdamW decays all by lr*wd (within 1%%), and the two orderings of the retained "
+            "weights differ");
     return v;
 }
 
 /* ---- the problem ----------------------------------------------------------------- */
 
-#define AW_G 16            /* weights per group */
+#define AW_G 16 /* weights per group */
 #define AW_N (2 * AW_G)
 #define AW_SEED 2019
 
@@ -109,7 +114,8 @@ static double aw_eval(void *ctx, const double *x, double *g, uint64_t t)
     double f = 0;
     for (size_t i = 0; i < AW_N; i += 2) {
         double u1 = 1.0 - ob_rng_uniform(&r), u2 = ob_rng_uniform(&r);
-        double rad = sqrt(-2.0 * log(u1)), z[2] = {rad * cos(6.283185307179586 * u2), rad * sin(6.283185307179586 * u2)};
+        double rad = sqrt(-2.0 * log(u1)),
+               z[2] = {rad * cos(6.283185307179586 * u2), rad * sin(6.283185307179586 * u2)};
         for (size_t k = 0; k < 2; k++) {
             size_t j = i + k;
             double d = x[j] - P->c;
@@ -159,7 +165,7 @@ static void aw_observe(void *ctx, const ob_repro_step *s)
 static void aw_probe(void *ctx, const ob_repro_probe *pr)
 {
     aw_obs *o = ctx;
-    if (pr->t <= o->T / 2) return;  /* past the transient */
+    if (pr->t <= o->T / 2) return; /* past the transient */
     const ob_optimizer *opt = o->opt;
     ob_hparams h0 = *pr->h;
     h0.weight_decay = 0;
@@ -232,7 +238,8 @@ static int adamw_csv(const ob_repro_entry *e, const ob_repro_opts *op, const ob_
     for (int k = 0; k < OB_AW_METHODS; k++)
         for (int p = 0; p < OB_REPRO_MAX_PATHS; p++)
             if ((m->paths >> p) & 1u)
-                fprintf(csv.af.f, ",%s_%s_A,%s_%s_B", names[k], ob_repro_path_name(p), names[k], ob_repro_path_name(p));
+                fprintf(csv.af.f, ",%s_%s_A,%s_%s_B", names[k], ob_repro_path_name(p), names[k],
+                        ob_repro_path_name(p));
     fputc('\n', csv.af.f);
     for (size_t i = 0; i < AW_SAMPLES; i++) {
         fprintf(csv.af.f, "%llu", (unsigned long long)((i + 1) * obs[0].every));
@@ -277,20 +284,23 @@ static void adamw_report(const ob_repro_adamw_measured *m, uint64_t T, ob_repro_
     out->measured = j;
     const double *dl = m->decay[OB_AW_L2][OB_REPRO_REF], *dw = m->decay[OB_AW_DECOUPLED][OB_REPRO_REF];
     const double *rl = m->retained[OB_AW_L2][OB_REPRO_REF], *rw = m->retained[OB_AW_DECOUPLED][OB_REPRO_REF];
-    snprintf(out->summary, sizeof out->summary,
-             "[fp64] effective decay / (lr*wd), A (sqrt(v_hat)=%.3g) vs B (%.3g): L2 %.3g vs %.3g, AdamW %.4g vs "
-             "%.4g; retained x/c A vs B: L2 %.3f vs %.3f (predicted %.3f, %.3f), AdamW %.3f vs %.3f (predicted "
-             "%.3f, %.3f)",
-             m->rms[OB_AW_A], m->rms[OB_AW_B], dl[OB_AW_A], dl[OB_AW_B], dw[OB_AW_A], dw[OB_AW_B], rl[OB_AW_A],
-             rl[OB_AW_B], 1.0 / 1.1, 0.1 / 0.2, rw[OB_AW_A], rw[OB_AW_B], 1.0 / 2.0, 0.1 / 0.11);
+    snprintf(
+        out->summary, sizeof out->summary,
+        "[fp64] effective decay / (lr*wd), A (sqrt(v_hat)=%.3g) vs B (%.3g): L2 %.3g vs %.3g, AdamW %.4g vs "
+        "%.4g; retained x/c A vs B: L2 %.3f vs %.3f (predicted %.3f, %.3f), AdamW %.3f vs %.3f (predicted "
+        "%.3f, %.3f)",
+        m->rms[OB_AW_A], m->rms[OB_AW_B], dl[OB_AW_A], dl[OB_AW_B], dw[OB_AW_A], dw[OB_AW_B], rl[OB_AW_A],
+        rl[OB_AW_B], 1.0 / 1.1, 0.1 / 0.2, rw[OB_AW_A], rw[OB_AW_B], 1.0 / 2.0, 0.1 / 0.11);
     int f32 = ob_repro_first_fp32(m->paths);
     if (f32 > 0)
-        ob_repro_appendf(out->summary, sizeof out->summary, "; fp32 %s: decay L2 %.3g/%.3g, AdamW %.4g/%.4g, "
-                         "retained L2 %.3f/%.3f, AdamW %.3f/%.3f", ob_repro_path_name(f32),
-                         m->decay[OB_AW_L2][f32][OB_AW_A], m->decay[OB_AW_L2][f32][OB_AW_B],
-                         m->decay[OB_AW_DECOUPLED][f32][OB_AW_A], m->decay[OB_AW_DECOUPLED][f32][OB_AW_B],
-                         m->retained[OB_AW_L2][f32][OB_AW_A], m->retained[OB_AW_L2][f32][OB_AW_B],
-                         m->retained[OB_AW_DECOUPLED][f32][OB_AW_A], m->retained[OB_AW_DECOUPLED][f32][OB_AW_B]);
+        ob_repro_appendf(out->summary, sizeof out->summary,
+                         "; fp32 %s: decay L2 %.3g/%.3g, AdamW %.4g/%.4g, "
+                         "retained L2 %.3f/%.3f, AdamW %.3f/%.3f",
+                         ob_repro_path_name(f32), m->decay[OB_AW_L2][f32][OB_AW_A],
+                         m->decay[OB_AW_L2][f32][OB_AW_B], m->decay[OB_AW_DECOUPLED][f32][OB_AW_A],
+                         m->decay[OB_AW_DECOUPLED][f32][OB_AW_B], m->retained[OB_AW_L2][f32][OB_AW_A],
+                         m->retained[OB_AW_L2][f32][OB_AW_B], m->retained[OB_AW_DECOUPLED][f32][OB_AW_A],
+                         m->retained[OB_AW_DECOUPLED][f32][OB_AW_B]);
 }
 
 static int adamw_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_outcome *out, char *err,
@@ -335,8 +345,10 @@ static int adamw_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_
         ob_repro_traj_init(&c, op->paths, o->opt, T, aw_observe, o);
         c.h.lr = AW_LR;
         c.h.weight_decay = AW_WD;
-        if (ob_state_alloc_f32(o->opt, &c.h, AW_N, o->sa32) || ob_state_alloc_f32(o->opt, &c.h, AW_N, o->sb32) ||
-            ob_state_alloc_f64(o->opt, &c.h, AW_N, o->sa64) || ob_state_alloc_f64(o->opt, &c.h, AW_N, o->sb64)) {
+        if (ob_state_alloc_f32(o->opt, &c.h, AW_N, o->sa32) ||
+            ob_state_alloc_f32(o->opt, &c.h, AW_N, o->sb32) ||
+            ob_state_alloc_f64(o->opt, &c.h, AW_N, o->sa64) ||
+            ob_state_alloc_f64(o->opt, &c.h, AW_N, o->sb64)) {
             snprintf(err, errlen, "out of memory");
             goto done;
         }
@@ -349,10 +361,13 @@ static int adamw_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_
         o->every = T / AW_SAMPLES;
         for (int p = 0; p < OB_REPRO_MAX_PATHS; p++)
             for (int gr = 0; gr < OB_AW_GROUPS; gr++)
-                o->trace[p][gr] = buf + (((size_t)k * OB_REPRO_MAX_PATHS + (size_t)p) * OB_AW_GROUPS + (size_t)gr) * AW_SAMPLES;
+                o->trace[p][gr] = buf +
+                                  (((size_t)k * OB_REPRO_MAX_PATHS + (size_t)p) * OB_AW_GROUPS + (size_t)gr) *
+                                      AW_SAMPLES;
         c.probe = aw_probe;
         c.probe_every = 10;
-        ob_repro_log(op, "%s: %s with weight_decay %g, %llu steps", e->name, names[k], AW_WD, (unsigned long long)T);
+        ob_repro_log(op, "%s: %s with weight_decay %g, %llu steps", e->name, names[k], AW_WD,
+                     (unsigned long long)T);
         if (ob_repro_traj(&obj, &c, &out->kernels, err, errlen) != 0) goto done;
         for (int p = 0; p < OB_REPRO_MAX_PATHS; p++) {
             if (!((m.paths >> p) & 1u)) continue;
@@ -362,7 +377,8 @@ static int adamw_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_
             }
         }
         if (k == OB_AW_L2)
-            for (int gr = 0; gr < OB_AW_GROUPS; gr++) m.rms[gr] = o->rms_count ? o->rms_sum[gr] / (double)o->rms_count : NAN;
+            for (int gr = 0; gr < OB_AW_GROUPS; gr++)
+                m.rms[gr] = o->rms_count ? o->rms_sum[gr] / (double)o->rms_count : NAN;
     }
     out->verdict = ob_repro_check_adamw(&m, out->why, sizeof out->why);
 
@@ -389,7 +405,8 @@ static int adamw_figure(const ob_repro_entry *e, const ob_repro_opts *o, ob_repr
     for (int k = 0; k < 2; k++)
         for (int gr = 0; gr < 2; gr++) {
             const cJSON *jm = cJSON_GetObjectItemCaseSensitive(out->measured, meth[k]);
-            const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(jm, "reference"), key[gr]);
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(jm, "reference"), key[gr]);
             if (cJSON_IsNumber(v)) d[2 * k + gr] = v->valuedouble;
         }
     char extra[256];

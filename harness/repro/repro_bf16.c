@@ -56,18 +56,23 @@ ob_repro_verdict ob_repro_check_bf16(const ob_repro_bf16_measured *m, char *why,
         /* Nearest rounding costs something: at least 10x fp32's gap. */
         if (!(rne >= 10 * f32)) {
             v = ob_repro_combine(v, rne <= 2 * f32 ? OB_REPRO_NOT_REPRODUCED : OB_REPRO_INCONCLUSIVE);
-            ob_repro_appendf(why, len, "%s: bf16 with nearest rounding ends at f - f* = %.3g, fp32 at %.3g "
-                             "(claim: nearest rounding stalls, >= 10x); ", m->problem[p], rne, f32);
+            ob_repro_appendf(why, len,
+                             "%s: bf16 with nearest rounding ends at f - f* = %.3g, fp32 at %.3g "
+                             "(claim: nearest rounding stalls, >= 10x); ",
+                             m->problem[p], rne, f32);
         }
         /* Stochastic rounding recovers it: at most a tenth of RNE's gap. */
         if (!(sr <= 0.1 * rne)) {
             v = ob_repro_combine(v, sr >= 0.5 * rne ? OB_REPRO_NOT_REPRODUCED : OB_REPRO_INCONCLUSIVE);
-            ob_repro_appendf(why, len, "%s: stochastic rounding ends at %.3g against nearest rounding's %.3g "
-                             "(claim: <= 1/10); ", m->problem[p], sr, rne);
+            ob_repro_appendf(why, len,
+                             "%s: stochastic rounding ends at %.3g against nearest rounding's %.3g "
+                             "(claim: <= 1/10); ",
+                             m->problem[p], sr, rne);
         }
     }
     if (v == OB_REPRO_REPRODUCED)
-        snprintf(why, len, "on every problem bf16 parameters with nearest rounding end at least 10x further from "
+        snprintf(why, len,
+                 "on every problem bf16 parameters with nearest rounding end at least 10x further from "
                  "f* than fp32, and stochastic rounding closes at least 90%% of that gap");
     return v;
 }
@@ -109,10 +114,10 @@ typedef struct fpath {
     ob_isa isa;
     void *p, *g;
     void *state[OB_MAX_STATE];
-    double *x;            /* p widened, for the problem */
-    double scale;         /* the loss scale (fp16 gradients) */
-    uint64_t good;        /* steps since the scale last changed */
-    uint64_t t_opt;       /* optimizer steps taken (skipped steps do not count) */
+    double *x;      /* p widened, for the problem */
+    double scale;   /* the loss scale (fp16 gradients) */
+    uint64_t good;  /* steps since the scale last changed */
+    uint64_t t_opt; /* optimizer steps taken (skipped steps do not count) */
     uint64_t skipped;
 } fpath;
 
@@ -128,7 +133,8 @@ static void fpath_free(fpath *f)
 static int fpath_init(fpath *f, ob_isa isa, const ob_format *fmt, const ob_optimizer *o, const ob_problem *pb)
 {
     memset(f, 0, sizeof *f);
-    size_t n = pb->n, np = ob_dtype_size(fmt->param), ng = ob_dtype_size(fmt->grad), ns = ob_dtype_size(fmt->state);
+    size_t n = pb->n, np = ob_dtype_size(fmt->param), ng = ob_dtype_size(fmt->grad),
+           ns = ob_dtype_size(fmt->state);
     f->isa = isa;
     f->scale = fmt->grad == OB_DT_F16 ? LS_INIT : 1.0;
     f->p = calloc(n, np);
@@ -199,9 +205,10 @@ typedef struct bf16_curves {
  * checks: bit-identity with the lead ISA after every step, agreement with
  * the double reference on the first 50 steps and every 97th (in units of
  * the format's bound, README "Mixed precision"). */
-static int run_format(const ob_repro_opts *op, const ob_optimizer *o, const ob_hparams *h, const ob_format *fmt,
-                      ob_problem *pb, uint64_t T, unsigned paths, ob_repro_kernels *k, double *final_gap,
-                      uint64_t *skipped, double *curve, bf16_curves *cv, char *err, size_t errlen)
+static int run_format(const ob_repro_opts *op, const ob_optimizer *o, const ob_hparams *h,
+                      const ob_format *fmt, ob_problem *pb, uint64_t T, unsigned paths, ob_repro_kernels *k,
+                      double *final_gap, uint64_t *skipped, double *curve, bf16_curves *cv, char *err,
+                      size_t errlen)
 {
     fpath fp[OB_ISA_COUNT];
     int isas[OB_ISA_COUNT], np = 0, rc = -1;
@@ -230,8 +237,8 @@ static int run_format(const ob_repro_opts *op, const ob_optimizer *o, const ob_h
                  * reference from the same storage (the format's bound:
                  * ob_mixed_agree_step, in units of that bound). */
                 char where[512];
-                double e = ob_mixed_agree_step(o, h, fmt, f->isa, topt, inv, n, f->p, f->g, f->state, &skip, where,
-                                               sizeof where);
+                double e = ob_mixed_agree_step(o, h, fmt, f->isa, topt, inv, n, f->p, f->g, f->state, &skip,
+                                               where, sizeof where);
                 if (e < 0) goto oom;
                 if (!(e <= 1) && kp->agree_ok) ob_repro_log(op, "bf16: agreement: %s", where);
                 kp->agree_checked++;
@@ -276,8 +283,8 @@ done:
 }
 
 /* The fp64 reference on the same problem: the ideal line of the figure. */
-static int run_reference(const ob_optimizer *o, const ob_hparams *h, ob_problem *pb, uint64_t T, double *curve,
-                         double *final_gap, char *err, size_t errlen)
+static int run_reference(const ob_optimizer *o, const ob_hparams *h, ob_problem *pb, uint64_t T,
+                         double *curve, double *final_gap, char *err, size_t errlen)
 {
     size_t n = pb->n;
     double *x = malloc(n * sizeof *x), *g = malloc(n * sizeof *g), *st[OB_MAX_STATE] = {0};
@@ -375,7 +382,8 @@ static int bf16_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_o
         fprintf(csv.af.f, "step");
         for (size_t q = 0; q < m.n_problems; q++) {
             fprintf(csv.af.f, ",%s_fp64", m.problem[q]);
-            for (int f = 0; f < OB_BF16_FORMATS; f++) fprintf(csv.af.f, ",%s_%s", m.problem[q], bf16_formats[f]);
+            for (int f = 0; f < OB_BF16_FORMATS; f++)
+                fprintf(csv.af.f, ",%s_%s", m.problem[q], bf16_formats[f]);
         }
         fputc('\n', csv.af.f);
         for (size_t s = 0; s < cv->n; s++) {
@@ -438,7 +446,8 @@ static int bf16_figure(const ob_repro_entry *e, const ob_repro_opts *o, ob_repro
         ob_repro_appendf(extra, sizeof extra, "%s%s", nq ? " " : "", q->string);
         nq++;
     }
-    for (int f = 0; f < OB_BF16_FORMATS; f++) ob_repro_appendf(fmts, sizeof fmts, "%s%s", f ? " " : "", bf16_formats[f]);
+    for (int f = 0; f < OB_BF16_FORMATS; f++)
+        ob_repro_appendf(fmts, sizeof fmts, "%s%s", f ? " " : "", bf16_formats[f]);
     ob_repro_appendf(extra, sizeof extra, "'; fmts='%s'", fmts);
     if (!nq) return snprintf(err, errlen, "no problem ran"), -1;
     return ob_repro_figure(e, o, out, extra, err, errlen);

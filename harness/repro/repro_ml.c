@@ -63,28 +63,37 @@ ob_repro_verdict ob_repro_check_kingma(const ob_repro_kingma_measured *m, char *
         return OB_REPRO_INCONCLUSIVE;
     }
     ob_repro_verdict v = OB_REPRO_REPRODUCED;
-    for (int k = 0; k < OB_KB_METHODS; k++) v = ob_repro_combine(v, check_tuning(&m->tuning[k], kb_label[k], why, len));
+    for (int k = 0; k < OB_KB_METHODS; k++)
+        v = ob_repro_combine(v, check_tuning(&m->tuning[k], kb_label[k], why, len));
     unsigned e = m->epochs - 1;
     for (int p = 0; p < OB_REPRO_MAX_PATHS; p++) {
         if (!((m->paths >> p) & 1u)) continue;
         const char *pn = ob_repro_path_name(p);
-        double a = m->loss[OB_KB_ADAM][p][e], n = m->loss[OB_KB_NESTEROV][p][e], g = m->loss[OB_KB_ADAGRAD][p][e];
+        double a = m->loss[OB_KB_ADAM][p][e], n = m->loss[OB_KB_NESTEROV][p][e],
+               g = m->loss[OB_KB_ADAGRAD][p][e];
         double gap = fabs(a - n) / fmin(a, n);
         if (!(gap <= 0.05)) {
-            v = ob_repro_combine(v, gap > 0.10 || isnan(gap) ? OB_REPRO_NOT_REPRODUCED : OB_REPRO_INCONCLUSIVE);
-            ob_repro_appendf(why, len, "%s: Adam's loss %.4f and SGD Nesterov's %.4f differ by %.1f%% (claim: about "
-                             "the same, within 5%%); ", pn, a, n, 100 * gap);
+            v = ob_repro_combine(v,
+                                 gap > 0.10 || isnan(gap) ? OB_REPRO_NOT_REPRODUCED : OB_REPRO_INCONCLUSIVE);
+            ob_repro_appendf(why, len,
+                             "%s: Adam's loss %.4f and SGD Nesterov's %.4f differ by %.1f%% (claim: about "
+                             "the same, within 5%%); ",
+                             pn, a, n, 100 * gap);
         }
         double best = fmax(a, n);
         if (!(g >= 1.01 * best)) {
             v = ob_repro_combine(v, !(g > best) ? OB_REPRO_NOT_REPRODUCED : OB_REPRO_INCONCLUSIVE);
-            ob_repro_appendf(why, len, "%s: AdaGrad's loss %.4f is not above both (Adam %.4f, SGD Nesterov %.4f) "
-                             "by 1%%; ", pn, g, a, n);
+            ob_repro_appendf(why, len,
+                             "%s: AdaGrad's loss %.4f is not above both (Adam %.4f, SGD Nesterov %.4f) "
+                             "by 1%%; ",
+                             pn, g, a, n);
         }
     }
     if (v == OB_REPRO_REPRODUCED)
-        snprintf(why, len, "on every path, after %u epochs, Adam's training loss is within 5%% of SGD Nesterov's and "
-                 "AdaGrad's is more than 1%% above both; every tuned learning rate is inside its grid", m->epochs);
+        snprintf(why, len,
+                 "on every path, after %u epochs, Adam's training loss is within 5%% of SGD Nesterov's and "
+                 "AdaGrad's is more than 1%% above both; every tuned learning rate is inside its grid",
+                 m->epochs);
     return v;
 }
 
@@ -107,7 +116,8 @@ ob_repro_verdict ob_repro_check_duchi(const ob_repro_duchi_measured *m, char *wh
                          ob_repro_path_name(p), a, s);
     }
     if (v == OB_REPRO_REPRODUCED)
-        snprintf(why, len, "on every path tuned AdaGrad's loss is more than 1%% below tuned SGD's, both optima "
+        snprintf(why, len,
+                 "on every path tuned AdaGrad's loss is more than 1%% below tuned SGD's, both optima "
                  "inside their grids");
     return v;
 }
@@ -119,7 +129,7 @@ typedef struct ml_obs {
     ob_problem *pb;
     uint64_t every;
     unsigned n_evals;
-    double (*loss)[OB_KB_MAX_EPOCHS];   /* [path][eval] */
+    double (*loss)[OB_KB_MAX_EPOCHS]; /* [path][eval] */
     double lead_loss;
 } ml_obs;
 
@@ -137,18 +147,19 @@ static void ml_observe(void *ctx, const ob_repro_step *s)
 }
 
 typedef struct ml_method {
-    const char *opt;             /* optimizer table name */
+    const char *opt; /* optimizer table name */
     const char *label;
-    const char *set;             /* one "key=value" besides lr, or NULL */
+    const char *set; /* one "key=value" besides lr, or NULL */
     const char *set2;
-    int inv_sqrt;                /* alpha_t = alpha / sqrt(t) */
-    double lr_center;            /* the middle of the first three grid values */
+    int inv_sqrt;     /* alpha_t = alpha / sqrt(t) */
+    double lr_center; /* the middle of the first three grid values */
 } ml_method;
 
 /* One run of every path in `paths`; fills loss[path][k] after every
  * `every` steps. */
-static int ml_run_one(ob_problem *pb, const ml_method *mm, double lr, uint64_t steps, uint64_t every, unsigned paths,
-                      double (*loss)[OB_KB_MAX_EPOCHS], ob_repro_kernels *k, char *err, size_t errlen)
+static int ml_run_one(ob_problem *pb, const ml_method *mm, double lr, uint64_t steps, uint64_t every,
+                      unsigned paths, double (*loss)[OB_KB_MAX_EPOCHS], ob_repro_kernels *k, char *err,
+                      size_t errlen)
 {
     ob_repro_traj_cfg c;
     ob_schedule sched;
@@ -174,8 +185,8 @@ static int ml_run_one(ob_problem *pb, const ml_method *mm, double lr, uint64_t s
 
 /* The final fp64 loss at one learning rate (NaN, a diverged run, scores
  * worst). */
-static int ml_score(const ob_repro_opts *op, const char *entry, ob_problem *pb, const ml_method *mm, double lr,
-                    uint64_t steps, double *score, char *err, size_t errlen)
+static int ml_score(const ob_repro_opts *op, const char *entry, ob_problem *pb, const ml_method *mm,
+                    double lr, uint64_t steps, double *score, char *err, size_t errlen)
 {
     double loss[OB_REPRO_MAX_PATHS][OB_KB_MAX_EPOCHS];
     ob_repro_kernels scratch;
@@ -195,8 +206,8 @@ static int better(double a, double b)
  * centre, then one more at whichever end holds the best until the best is
  * inside the grid (or the grid is full), then the two quarter-decade
  * values beside the best. */
-static int ml_tune(const ob_repro_opts *op, const char *entry, ob_problem *pb, const ml_method *mm, uint64_t steps,
-                   ob_repro_tuning *t, char *err, size_t errlen)
+static int ml_tune(const ob_repro_opts *op, const char *entry, ob_problem *pb, const ml_method *mm,
+                   uint64_t steps, ob_repro_tuning *t, char *err, size_t errlen)
 {
     const double step = sqrt(10.0);
     memset(t, 0, sizeof *t);
@@ -266,8 +277,8 @@ static cJSON *tuning_json(const ob_repro_tuning *t)
  * gnuplot's `index`), rows "lr,loss". */
 static int ml_write_csv(const ob_repro_opts *op, const char *stem, ob_repro_outcome *out, unsigned paths,
                         const char *const *names, int n_methods, unsigned epochs, double loss0,
-                        double (*loss)[OB_REPRO_MAX_PATHS][OB_KB_MAX_EPOCHS], const ob_repro_tuning *tun, char *err,
-                        size_t errlen)
+                        double (*loss)[OB_REPRO_MAX_PATHS][OB_KB_MAX_EPOCHS], const ob_repro_tuning *tun,
+                        char *err, size_t errlen)
 {
     ob_repro_csv csv;
     if (ob_repro_csv_open(&csv, op, stem, out, err, errlen) != 0) return -1;
@@ -296,14 +307,15 @@ static int ml_write_csv(const ob_repro_opts *op, const char *stem, ob_repro_outc
     return ob_repro_csv_commit(&csv, err, errlen);
 }
 
-static int ml_figure(const ob_repro_entry *e, const ob_repro_opts *o, ob_repro_outcome *out, const char *methods,
-                     const char *const *labels, int n_methods, const char *title, const char *xunit, char *err,
-                     size_t errlen)
+static int ml_figure(const ob_repro_entry *e, const ob_repro_opts *o, ob_repro_outcome *out,
+                     const char *methods, const char *const *labels, int n_methods, const char *title,
+                     const char *xunit, char *err, size_t errlen)
 {
     char extra[1024];
-    snprintf(extra, sizeof extra, "tuning='%s_tuning.csv'; methods='%s'; title='%s'; xunit='%s'", e->name, methods,
-             title, xunit);
-    for (int k = 0; k < n_methods; k++) ob_repro_appendf(extra, sizeof extra, "; label%d='%s'", k + 1, labels[k]);
+    snprintf(extra, sizeof extra, "tuning='%s_tuning.csv'; methods='%s'; title='%s'; xunit='%s'", e->name,
+             methods, title, xunit);
+    for (int k = 0; k < n_methods; k++)
+        ob_repro_appendf(extra, sizeof extra, "; label%d='%s'", k + 1, labels[k]);
     return ob_repro_figure(e, o, out, extra, err, errlen);
 }
 
@@ -361,12 +373,17 @@ static int kingma_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro
     m->paths = op->paths;
     m->epochs = op->short_mode ? 2 : 5;
     const char *params[1] = {KB_EVAL};
-    ob_problem_config cfg = {.seed = 0, .batch = 128, .params = params, .n_params = 1, .data_dir = op->data_dir};
+    ob_problem_config cfg = {.seed = 0,
+                             .batch = 128,
+                             .params = params,
+                             .n_params = 1,
+                             .data_dir = op->data_dir};
     ob_problem *pb = NULL;
     char msg[512];
     int rc = -1;
     uint32_t N = 0;
-    if (ob_problem_create("fmnist_logreg", &cfg, &pb, msg, sizeof msg) != 0 || !(N = fm_train_examples(op->data_dir))) {
+    if (ob_problem_create("fmnist_logreg", &cfg, &pb, msg, sizeof msg) != 0 ||
+        !(N = fm_train_examples(op->data_dir))) {
         /* A missing (or unreadable) data set is a finding, not a failure. */
         if (pb) snprintf(msg, sizeof msg, "the training label file's header cannot be read");
         ob_problem_destroy(pb);
@@ -386,19 +403,20 @@ static int kingma_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro
     int blas_threads = openblas_get_num_threads();
     openblas_set_num_threads(1);
     for (int k = 0; k < OB_KB_METHODS; k++) {
-        ob_repro_log(op, "%s: tuning %s over %u epochs (%llu steps per run)", e->name, kb_methods[k].label, m->epochs,
-                     (unsigned long long)steps);
+        ob_repro_log(op, "%s: tuning %s over %u epochs (%llu steps per run)", e->name, kb_methods[k].label,
+                     m->epochs, (unsigned long long)steps);
         if (ml_tune(op, e->name, pb, &kb_methods[k], steps, &m->tuning[k], err, errlen) != 0) goto done;
     }
     for (int k = 0; k < OB_KB_METHODS; k++) {
         double lr = m->tuning[k].lr[m->tuning[k].best];
         ob_repro_log(op, "%s: %s with alpha %.4g on every path", e->name, kb_methods[k].label, lr);
-        if (ml_run_one(pb, &kb_methods[k], lr, steps, per_epoch, op->paths, loss[k], &out->kernels, err, errlen) != 0)
+        if (ml_run_one(pb, &kb_methods[k], lr, steps, per_epoch, op->paths, loss[k], &out->kernels, err,
+                       errlen) != 0)
             goto done;
     }
     out->verdict = ob_repro_check_kingma(m, out->why, sizeof out->why);
-    if (ml_write_csv(op, e->name, out, m->paths, kb_name, OB_KB_METHODS, m->epochs, loss0, loss, m->tuning, err,
-                     errlen) != 0)
+    if (ml_write_csv(op, e->name, out, m->paths, kb_name, OB_KB_METHODS, m->epochs, loss0, loss, m->tuning,
+                     err, errlen) != 0)
         goto done;
 
     cJSON *j = cJSON_CreateObject();
@@ -416,21 +434,24 @@ static int kingma_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro
             if (!((m->paths >> p) & 1u)) continue;
             cJSON *a = cJSON_AddArrayToObject(jm, ob_repro_path_name(p));
             for (unsigned ep = 0; ep < m->epochs; ep++)
-                cJSON_AddItemToArray(a, isfinite(loss[k][p][ep]) ? cJSON_CreateNumber(loss[k][p][ep]) : cJSON_CreateNull());
+                cJSON_AddItemToArray(a, isfinite(loss[k][p][ep]) ? cJSON_CreateNumber(loss[k][p][ep])
+                                                                 : cJSON_CreateNull());
         }
     }
     out->measured = j;
     unsigned last = m->epochs - 1;
-    snprintf(out->summary, sizeof out->summary, "Fashion-MNIST, training loss after %u epochs [fp64]:", m->epochs);
+    snprintf(out->summary, sizeof out->summary,
+             "Fashion-MNIST, training loss after %u epochs [fp64]:", m->epochs);
     for (int k = 0; k < OB_KB_METHODS; k++)
-        ob_repro_appendf(out->summary, sizeof out->summary, "%s %s %.4f (alpha %.3g)", k ? "," : "", kb_methods[k].label,
-                         loss[k][OB_REPRO_REF][last], m->tuning[k].lr[m->tuning[k].best]);
+        ob_repro_appendf(out->summary, sizeof out->summary, "%s %s %.4f (alpha %.3g)", k ? "," : "",
+                         kb_methods[k].label, loss[k][OB_REPRO_REF][last],
+                         m->tuning[k].lr[m->tuning[k].best]);
     int f32 = ob_repro_first_fp32(m->paths);
     if (f32 > 0) {
         ob_repro_appendf(out->summary, sizeof out->summary, "; fp32 %s:", ob_repro_path_name(f32));
         for (int k = 0; k < OB_KB_METHODS; k++)
-            ob_repro_appendf(out->summary, sizeof out->summary, "%s %s %.4f", k ? "," : "", kb_methods[k].label,
-                             loss[k][f32][last]);
+            ob_repro_appendf(out->summary, sizeof out->summary, "%s %s %.4f", k ? "," : "",
+                             kb_methods[k].label, loss[k][f32][last]);
     }
     rc = 0;
 done:
@@ -504,20 +525,21 @@ static int duchi_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_
         goto done;
     }
     for (int k = 0; k < OB_DUCHI_METHODS; k++) {
-        ob_repro_log(op, "%s: tuning %s over %u epochs (%llu steps per run)", e->name, duchi_methods[k].label, epochs,
-                     (unsigned long long)steps);
+        ob_repro_log(op, "%s: tuning %s over %u epochs (%llu steps per run)", e->name, duchi_methods[k].label,
+                     epochs, (unsigned long long)steps);
         if (ml_tune(op, e->name, pb, &duchi_methods[k], steps, &m.tuning[k], err, errlen) != 0) goto done;
     }
     for (int k = 0; k < OB_DUCHI_METHODS; k++) {
         double lr = m.tuning[k].lr[m.tuning[k].best];
         ob_repro_log(op, "%s: %s with lr %.4g on every path", e->name, duchi_methods[k].label, lr);
-        if (ml_run_one(pb, &duchi_methods[k], lr, steps, per_epoch, op->paths, loss[k], &out->kernels, err, errlen) != 0)
+        if (ml_run_one(pb, &duchi_methods[k], lr, steps, per_epoch, op->paths, loss[k], &out->kernels, err,
+                       errlen) != 0)
             goto done;
         for (int p = 0; p < OB_REPRO_MAX_PATHS; p++) m.loss[k][p] = loss[k][p][epochs - 1];
     }
     out->verdict = ob_repro_check_duchi(&m, out->why, sizeof out->why);
-    if (ml_write_csv(op, e->name, out, m.paths, duchi_name, OB_DUCHI_METHODS, epochs, loss0, loss, m.tuning, err,
-                     errlen) != 0)
+    if (ml_write_csv(op, e->name, out, m.paths, duchi_name, OB_DUCHI_METHODS, epochs, loss0, loss, m.tuning,
+                     err, errlen) != 0)
         goto done;
 
     cJSON *j = cJSON_CreateObject();
@@ -535,14 +557,16 @@ static int duchi_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_
     }
     out->measured = j;
     const ob_repro_tuning *ta = &m.tuning[OB_DUCHI_ADAGRAD], *ts = &m.tuning[OB_DUCHI_SGD];
-    snprintf(out->summary, sizeof out->summary,
-             "training loss after %u epochs [fp64]: AdaGrad %.5f (lr %.3g) vs SGD %.5f (lr %.3g), %.1f%% lower", epochs,
-             m.loss[OB_DUCHI_ADAGRAD][OB_REPRO_REF], ta->lr[ta->best], m.loss[OB_DUCHI_SGD][OB_REPRO_REF],
-             ts->lr[ts->best], 100 * (1 - m.loss[OB_DUCHI_ADAGRAD][OB_REPRO_REF] / m.loss[OB_DUCHI_SGD][OB_REPRO_REF]));
+    snprintf(
+        out->summary, sizeof out->summary,
+        "training loss after %u epochs [fp64]: AdaGrad %.5f (lr %.3g) vs SGD %.5f (lr %.3g), %.1f%% lower",
+        epochs, m.loss[OB_DUCHI_ADAGRAD][OB_REPRO_REF], ta->lr[ta->best], m.loss[OB_DUCHI_SGD][OB_REPRO_REF],
+        ts->lr[ts->best],
+        100 * (1 - m.loss[OB_DUCHI_ADAGRAD][OB_REPRO_REF] / m.loss[OB_DUCHI_SGD][OB_REPRO_REF]));
     int f32 = ob_repro_first_fp32(m.paths);
     if (f32 > 0)
-        ob_repro_appendf(out->summary, sizeof out->summary, "; fp32 %s: %.5f vs %.5f", ob_repro_path_name(f32),
-                         m.loss[OB_DUCHI_ADAGRAD][f32], m.loss[OB_DUCHI_SGD][f32]);
+        ob_repro_appendf(out->summary, sizeof out->summary, "; fp32 %s: %.5f vs %.5f",
+                         ob_repro_path_name(f32), m.loss[OB_DUCHI_ADAGRAD][f32], m.loss[OB_DUCHI_SGD][f32]);
     rc = 0;
 done:
     free(loss);
@@ -554,9 +578,10 @@ static int duchi_figure(const ob_repro_entry *e, const ob_repro_opts *o, ob_repr
                         size_t errlen)
 {
     static const char *const labels[OB_DUCHI_METHODS] = {"AdaGrad", "SGD"};
-    return ml_figure(e, o, out, "adagrad sgd", labels, OB_DUCHI_METHODS,
-                     "Duchi, Hazan and Singer 2011: sparse logistic regression, power-law feature frequencies",
-                     "epoch (passes over the 10000 examples)", err, errlen);
+    return ml_figure(
+        e, o, out, "adagrad sgd", labels, OB_DUCHI_METHODS,
+        "Duchi, Hazan and Singer 2011: sparse logistic regression, power-law feature frequencies",
+        "epoch (passes over the 10000 examples)", err, errlen);
 }
 
 const ob_repro_entry ob_repro_duchi = {

@@ -38,20 +38,24 @@ ob_repro_verdict ob_repro_check_nqm(const ob_repro_nqm_measured *m, char *why, s
             if (w > wmax || isnan(w)) wmax = w;
             if (z > m->z_crit) {
                 v = OB_REPRO_NOT_REPRODUCED;
-                ob_repro_appendf(why, len, "%s: at t = %llu the mean loss %.5g is %.2f standard errors from the "
-                                 "closed form %.5g; ", ob_repro_path_name(p), (unsigned long long)m->t[i],
-                                 m->mean[p][i], z, e);
+                ob_repro_appendf(why, len,
+                                 "%s: at t = %llu the mean loss %.5g is %.2f standard errors from the "
+                                 "closed form %.5g; ",
+                                 ob_repro_path_name(p), (unsigned long long)m->t[i], m->mean[p][i], z, e);
             } else if (!(w <= 0.2) && v == OB_REPRO_REPRODUCED) {
                 v = OB_REPRO_INCONCLUSIVE;
-                ob_repro_appendf(why, len, "%s: at t = %llu the interval is +-%.0f%% of the expected loss (too "
-                                 "few seeds); ", ob_repro_path_name(p), (unsigned long long)m->t[i], 100 * w);
+                ob_repro_appendf(why, len,
+                                 "%s: at t = %llu the interval is +-%.0f%% of the expected loss (too "
+                                 "few seeds); ",
+                                 ob_repro_path_name(p), (unsigned long long)m->t[i], 100 * w);
             }
         }
     }
     if (v == OB_REPRO_REPRODUCED)
-        snprintf(why, len, "at every checkpoint and path the closed form lies within %.2f standard errors of the "
-                 "mean over %zu seeds (largest deviation %.2f; intervals at most +-%.1f%%)", m->z_crit, m->seeds,
-                 zmax, 100 * wmax);
+        snprintf(why, len,
+                 "at every checkpoint and path the closed form lies within %.2f standard errors of the "
+                 "mean over %zu seeds (largest deviation %.2f; intervals at most +-%.1f%%)",
+                 m->z_crit, m->seeds, zmax, 100 * wmax);
     return v;
 }
 
@@ -91,7 +95,7 @@ static void nqm_observe(void *ctx, const ob_repro_step *s)
 #define NQM_BATCH 16
 #define NQM_LR 0.5
 #define NQM_T 1000
-#define NQM_ALPHA 0.01   /* family-wise level of the intervals */
+#define NQM_ALPHA 0.01 /* family-wise level of the intervals */
 
 /* The entry's CSV: the closed form on a fine grid; the measured means and
  * intervals at the checkpoints (empty elsewhere). */
@@ -109,7 +113,8 @@ static int nqm_csv(const ob_repro_entry *e, const ob_repro_opts *op, const ob_re
     fprintf(csv.af.f, "step,expected");
     for (int p = 0; p < OB_REPRO_MAX_PATHS; p++)
         if ((m->paths >> p) & 1u)
-            fprintf(csv.af.f, ",%s_mean,%s_lo,%s_hi", ob_repro_path_name(p), ob_repro_path_name(p), ob_repro_path_name(p));
+            fprintf(csv.af.f, ",%s_mean,%s_lo,%s_hi", ob_repro_path_name(p), ob_repro_path_name(p),
+                    ob_repro_path_name(p));
     fputc('\n', csv.af.f);
     /* Rows: the union of a fine log grid and the checkpoints. */
     size_t k = 0;
@@ -122,10 +127,10 @@ static int nqm_csv(const ob_repro_entry *e, const ob_repro_opts *op, const ob_re
         for (int p = 0; p < OB_REPRO_MAX_PATHS; p++) {
             if (!((m->paths >> p) & 1u)) continue;
             if (at)
-                fprintf(csv.af.f, ",%.9g,%.9g,%.9g", m->mean[p][k], m->mean[p][k] - m->z_crit * m->stderr_[p][k],
+                fprintf(csv.af.f, ",%.9g,%.9g,%.9g", m->mean[p][k],
+                        m->mean[p][k] - m->z_crit * m->stderr_[p][k],
                         m->mean[p][k] + m->z_crit * m->stderr_[p][k]);
-            else
-                fprintf(csv.af.f, ",,,");
+            else fprintf(csv.af.f, ",,,");
         }
         fputc('\n', csv.af.f);
         k += at;
@@ -172,8 +177,9 @@ static void nqm_report(const ob_repro_nqm_measured *m, ob_repro_outcome *out)
     snprintf(out->summary, sizeof out->summary,
              "%zu seeds, %zu checkpoints: at t=%d mean loss %.5g +- %.2g (fp64) vs closed form %.5g; largest "
              "deviation %.2f SE (%s, t=%llu) against the %.2f-SE bound",
-             m->seeds, m->n_checkpoints, NQM_T, m->mean[OB_REPRO_REF][last], m->z_crit * m->stderr_[OB_REPRO_REF][last],
-             m->expected[last], zmax, ob_repro_path_name(zpath), (unsigned long long)m->t[zat], m->z_crit);
+             m->seeds, m->n_checkpoints, NQM_T, m->mean[OB_REPRO_REF][last],
+             m->z_crit * m->stderr_[OB_REPRO_REF][last], m->expected[last], zmax, ob_repro_path_name(zpath),
+             (unsigned long long)m->t[zat], m->z_crit);
 }
 
 
@@ -207,7 +213,8 @@ static int nqm_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_ou
             return -1;
         }
         if (s == 0)
-            for (size_t i = 0; i < m.n_checkpoints; i++) m.expected[i] = ob_nqm_expected_loss_sgd(pb, NQM_LR, m.t[i]);
+            for (size_t i = 0; i < m.n_checkpoints; i++)
+                m.expected[i] = ob_nqm_expected_loss_sgd(pb, NQM_LR, m.t[i]);
         obs->pb = pb;
         memset(obs->next, 0, sizeof obs->next);
         ob_repro_objective obj = ob_repro_problem_objective(pb);

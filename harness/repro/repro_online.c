@@ -38,18 +38,22 @@ static ob_repro_verdict check_path(const char *path, const ob_repro_online_path 
     ob_repro_verdict ar = part(a->rate_late >= 0.5, !(a->rate_late > 0.1));
     /* AMSGrad: at the optimum -1, regret rate decaying to 0. */
     ob_repro_verdict mx = part(m->x_tail_mean <= -0.9, !(m->x_tail_mean < 0.0));
-    ob_repro_verdict mr = part(m->rate_late <= 0.01 || (m->rate_late <= 0.5 && m->rate_late <= 0.5 * m->rate_early),
-                               !(m->rate_late < 0.5) || (m->rate_late >= 0.1 && m->rate_late >= 0.9 * m->rate_early));
+    ob_repro_verdict mr = part(
+        m->rate_late <= 0.01 || (m->rate_late <= 0.5 && m->rate_late <= 0.5 * m->rate_early),
+        !(m->rate_late < 0.5) || (m->rate_late >= 0.1 && m->rate_late >= 0.9 * m->rate_early));
     if (ax != OB_REPRO_REPRODUCED)
         ob_repro_appendf(why, len, "%s: Adam's x ends at %.3g (claim: +1); ", path, a->x_tail_mean);
     if (ar != OB_REPRO_REPRODUCED)
-        ob_repro_appendf(why, len, "%s: Adam's late regret rate is %.3g of the worst point's (claim: bounded "
-                         "away from 0); ", path, a->rate_late);
+        ob_repro_appendf(why, len,
+                         "%s: Adam's late regret rate is %.3g of the worst point's (claim: bounded "
+                         "away from 0); ",
+                         path, a->rate_late);
     if (mx != OB_REPRO_REPRODUCED)
         ob_repro_appendf(why, len, "%s: AMSGrad's x ends at %.3g (claim: -1); ", path, m->x_tail_mean);
     if (mr != OB_REPRO_REPRODUCED)
-        ob_repro_appendf(why, len, "%s: AMSGrad's regret rate %.3g late vs %.3g early (claim: decaying to 0); ",
-                         path, m->rate_late, m->rate_early);
+        ob_repro_appendf(why, len,
+                         "%s: AMSGrad's regret rate %.3g late vs %.3g early (claim: decaying to 0); ", path,
+                         m->rate_late, m->rate_early);
     return ob_repro_combine(ob_repro_combine(ax, ar), ob_repro_combine(mx, mr));
 }
 
@@ -65,7 +69,8 @@ ob_repro_verdict ob_repro_check_online(const ob_repro_online_measured *m, char *
         if ((m->paths >> p) & 1u)
             v = ob_repro_combine(v, check_path(ob_repro_path_name(p), &m->adam[p], &m->amsgrad[p], why, len));
     if (v == OB_REPRO_REPRODUCED)
-        snprintf(why, len, "on every path Adam ends at +1 with regret accruing at a steady rate, AMSGrad at "
+        snprintf(why, len,
+                 "on every path Adam ends at +1 with regret accruing at a steady rate, AMSGrad at "
                  "-1 with a decaying one");
     return v;
 }
@@ -81,7 +86,7 @@ typedef struct online_spec {
     int expected_regret;
     double alpha, beta1, beta2;
     uint64_t steps_full, steps_short;
-    const char *title;     /* figure title */
+    const char *title; /* figure title */
 } online_spec;
 
 /* Per-path accumulators and samples of one optimizer's run. */
@@ -90,11 +95,11 @@ typedef struct online_obs {
     uint64_t T;
     double abar;
     size_t n_samples;
-    const uint64_t *sample_t;   /* shared sample steps */
+    const uint64_t *sample_t; /* shared sample steps */
     double sum_a[OB_REPRO_MAX_PATHS], sum_f[OB_REPRO_MAX_PATHS], tail[OB_REPRO_MAX_PATHS];
     double R20[OB_REPRO_MAX_PATHS], R10[OB_REPRO_MAX_PATHS], R2[OB_REPRO_MAX_PATHS];
     size_t next[OB_REPRO_MAX_PATHS];
-    double *regret[OB_REPRO_MAX_PATHS], *x[OB_REPRO_MAX_PATHS];  /* per sample */
+    double *regret[OB_REPRO_MAX_PATHS], *x[OB_REPRO_MAX_PATHS]; /* per sample */
     ob_repro_online_path *out;
 } online_obs;
 
@@ -163,7 +168,6 @@ static int online_csv(const ob_repro_entry *e, const ob_repro_opts *op, const ob
         fputc('\n', csv.af.f);
     }
     return ob_repro_csv_commit(&csv, err, errlen);
-
 }
 
 /* The measured figures (JSON) and the summary line. */
@@ -194,13 +198,15 @@ static void online_report(const online_spec *sp, const ob_repro_online_measured 
     out->measured = j;
     int f32 = ob_repro_first_fp32(m->paths);
     const ob_repro_online_path *ar = &m->adam[OB_REPRO_REF], *mr = &m->amsgrad[OB_REPRO_REF];
-    snprintf(out->summary, sizeof out->summary,
-             "T=%llu [fp64]: Adam x_T=%+.4f, R_T/T=%.4g, late/early regret rate %.3g/%.3g; AMSGrad x_T=%+.4f, "
-             "R_T/T=%.4g, rate %.3g/%.3g",
-             (unsigned long long)m->steps, ar->x_final, ar->regret_T, ar->rate_late, ar->rate_early, mr->x_final,
-             mr->regret_T, mr->rate_late, mr->rate_early);
+    snprintf(
+        out->summary, sizeof out->summary,
+        "T=%llu [fp64]: Adam x_T=%+.4f, R_T/T=%.4g, late/early regret rate %.3g/%.3g; AMSGrad x_T=%+.4f, "
+        "R_T/T=%.4g, rate %.3g/%.3g",
+        (unsigned long long)m->steps, ar->x_final, ar->regret_T, ar->rate_late, ar->rate_early, mr->x_final,
+        mr->regret_T, mr->rate_late, mr->rate_early);
     if (f32 > 0)
-        ob_repro_appendf(out->summary, sizeof out->summary, "; fp32 %s: Adam x_T=%+.4f R_T/T=%.4g, AMSGrad x_T=%+.4f R_T/T=%.4g",
+        ob_repro_appendf(out->summary, sizeof out->summary,
+                         "; fp32 %s: Adam x_T=%+.4f R_T/T=%.4g, AMSGrad x_T=%+.4f R_T/T=%.4g",
                          ob_repro_path_name(f32), m->adam[f32].x_final, m->adam[f32].regret_T,
                          m->amsgrad[f32].x_final, m->amsgrad[f32].regret_T);
 }
@@ -288,7 +294,8 @@ static int online_figure(const ob_repro_entry *e, const online_spec *sp, const o
 {
     char extra[512];
     snprintf(extra, sizeof extra, "title='%s'; rlabel='%s'", sp->title,
-             sp->expected_regret ? "average expected regret (1/t) Σ F(x_s) - F(-1)" : "average regret R_t / t (loss units)");
+             sp->expected_regret ? "average expected regret (1/t) Σ F(x_s) - F(-1)"
+                                 : "average regret R_t / t (loss units)");
     return ob_repro_figure(e, o, out, extra, err, errlen);
 }
 
@@ -296,36 +303,54 @@ static int online_figure(const ob_repro_entry *e, const online_spec *sp, const o
 
 /* Theorem 1: C = 3, beta1 = 0, beta2 = 1/(1 + C^2) = 0.1, alpha_t = alpha/sqrt(t);
  * alpha = 0.1 (shared/REFERENCES.md; the theorem holds for any alpha). */
-static const online_spec thm1 = {"amsgrad_thm1", 0, 0.1, 0.0, 0.1, 1000000, 30000,
+static const online_spec thm1 = {"amsgrad_thm1",
+                                 0,
+                                 0.1,
+                                 0.0,
+                                 0.1,
+                                 1000000,
+                                 30000,
                                  "Reddi et al. 2018, Theorem 1: f_t = 3x (t mod 3 = 1), else -x"};
 /* §5, online: beta1 = 0.9, beta2 = 0.99, alpha_t = 0.5/sqrt(t) (the paper's
  * 0.5; with 0.1 AMSGrad is too slow to show the effect in 10^6 steps). */
-static const online_spec online = {"amsgrad_online", 0, 0.5, 0.9, 0.99, 1000000, 200000,
+static const online_spec online = {"amsgrad_online",
+                                   0,
+                                   0.5,
+                                   0.9,
+                                   0.99,
+                                   1000000,
+                                   200000,
                                    "Reddi et al. 2018, §5 online: f_t = 1010x (t mod 101 = 1), else -10x"};
-static const online_spec stoch = {"amsgrad_stochastic", 1, 0.5, 0.9, 0.99, 5000000, 2000000,
+static const online_spec stoch = {"amsgrad_stochastic",
+                                  1,
+                                  0.5,
+                                  0.9,
+                                  0.99,
+                                  5000000,
+                                  2000000,
                                   "Reddi et al. 2018, §5 stochastic: f_t = 1010x w.p. 0.01, else -10x"};
 
-#define ONLINE_ENTRY(id, spec)                                                                               \
-    static int run_##id(const ob_repro_entry *e, const ob_repro_opts *o, ob_repro_outcome *out, char *err,   \
-                        size_t errlen)                                                                       \
-    {                                                                                                        \
-        return online_run(e, &spec, o, out, err, errlen);                                                     \
-    }                                                                                                        \
-    static int fig_##id(const ob_repro_entry *e, const ob_repro_opts *o, ob_repro_outcome *out, char *err,   \
-                        size_t errlen)                                                                       \
-    {                                                                                                        \
-        return online_figure(e, &spec, o, out, err, errlen);                                                  \
+#define ONLINE_ENTRY(id, spec) \
+    static int run_##id(const ob_repro_entry *e, const ob_repro_opts *o, ob_repro_outcome *out, char *err, \
+                        size_t errlen) \
+    { \
+        return online_run(e, &spec, o, out, err, errlen); \
+    } \
+    static int fig_##id(const ob_repro_entry *e, const ob_repro_opts *o, ob_repro_outcome *out, char *err, \
+                        size_t errlen) \
+    { \
+        return online_figure(e, &spec, o, out, err, errlen); \
     }
 ONLINE_ENTRY(thm1, thm1)
 ONLINE_ENTRY(online, online)
 ONLINE_ENTRY(stoch, stoch)
 
-#define ONLINE_CHECK                                                                                          \
-    "Regret rates: the regret accrued over [T/2, T] (late) and [T/20, T/10] (early) per step, divided by "       \
-    "2*abar, the rate of sitting at the worst point +1. Per path: Adam reproduces with mean x over the last "    \
-    "10% of steps >= 0.9 and late rate >= 0.5; AMSGrad with mean x <= -0.9 and late rate <= 0.01, or <= 0.5 "   \
-    "and <= 0.5 x its early rate (decaying). NOT REPRODUCED when Adam ends at x <= 0 or its late rate is "      \
-    "<= 0.1, or AMSGrad ends at x >= 0, its late rate is >= 0.5, or >= 0.1 and >= 0.9 x its early rate; "       \
+#define ONLINE_CHECK \
+    "Regret rates: the regret accrued over [T/2, T] (late) and [T/20, T/10] (early) per step, divided by " \
+    "2*abar, the rate of sitting at the worst point +1. Per path: Adam reproduces with mean x over the last " \
+    "10% of steps >= 0.9 and late rate >= 0.5; AMSGrad with mean x <= -0.9 and late rate <= 0.01, or <= 0.5 " \
+    "and <= 0.5 x its early rate (decaying). NOT REPRODUCED when Adam ends at x <= 0 or its late rate is " \
+    "<= 0.1, or AMSGrad ends at x >= 0, its late rate is >= 0.5, or >= 0.1 and >= 0.9 x its early rate; " \
     "INCONCLUSIVE otherwise."
 
 const ob_repro_entry ob_repro_reddi_thm1 = {

@@ -80,8 +80,10 @@ ob_repro_verdict ob_repro_check_rates(const ob_repro_rates_measured *m, char *wh
                                  ob_repro_path_name(p), rate_label[r], m->kappa[k], w);
             }
     if (v == OB_REPRO_REPRODUCED)
-        snprintf(why, len, "every method stays under its bound at every step, for every kappa and path (worst "
-                 "ratio of observed to bound %.3g)", worst);
+        snprintf(why, len,
+                 "every method stays under its bound at every step, for every kappa and path (worst "
+                 "ratio of observed to bound %.3g)",
+                 worst);
     return v;
 }
 
@@ -90,7 +92,7 @@ ob_repro_verdict ob_repro_check_rates(const ob_repro_rates_measured *m, char *wh
 typedef struct rate_obs {
     ob_problem *pb;
     int method;
-    double L, mu, lr, C, q, rho, e0;  /* e0: the bound's initial quantity */
+    double L, mu, lr, C, q, rho, e0; /* e0: the bound's initial quantity */
     uint64_t K;
     double *gscratch, *xk;
     double worst[OB_REPRO_MAX_PATHS];
@@ -98,7 +100,7 @@ typedef struct rate_obs {
     size_t n_samples;
     const uint64_t *sample_t;
     size_t next[OB_REPRO_MAX_PATHS];
-    double *obs[OB_REPRO_MAX_PATHS], *bound;  /* per sample: observed / e0 and bound / e0 */
+    double *obs[OB_REPRO_MAX_PATHS], *bound; /* per sample: observed / e0 and bound / e0 */
 } rate_obs;
 
 static double norm(const double *x, size_t n)
@@ -127,12 +129,8 @@ static void rate_observe(void *ctx, const ob_repro_step *s)
     double e;
     switch (o->method) {
     case OB_RATE_GD:
-    case OB_RATE_HEAVY_BALL:
-        e = norm(s->x, n);
-        break;
-    case OB_RATE_GD_1L:
-        e = o->pb->loss(o->pb, s->x, s->t);
-        break;
+    case OB_RATE_HEAVY_BALL: e = norm(s->x, n); break;
+    case OB_RATE_GD_1L: e = o->pb->loss(o->pb, s->x, s->t); break;
     default:
         /* x_k = y_{k-1} - grad f(y_{k-1}) / L, in double. */
         o->pb->eval(o->pb, s->x_prev, o->gscratch, s->t);
@@ -196,15 +194,16 @@ static void rate_setup(rate_obs *o, int r, ob_hparams *h, double x0n, double f0)
 typedef struct rate_series {
     size_t ns;
     uint64_t *st;
-    size_t per;           /* doubles per (kappa, method) */
+    size_t per; /* doubles per (kappa, method) */
     double *buf;
-    double *scratch;      /* 2 x 100: a gradient and x_k */
+    double *scratch; /* 2 x 100: a gradient and x_k */
     uint64_t kmax;
 } rate_series;
 
 /* Every method on one kappa (index ki). */
-static int rates_kappa(const ob_repro_entry *e, const ob_repro_opts *op, int ki, double floor, rate_series *rs,
-                       ob_repro_rates_measured *m, ob_repro_outcome *out, char *err, size_t errlen)
+static int rates_kappa(const ob_repro_entry *e, const ob_repro_opts *op, int ki, double floor,
+                       rate_series *rs, ob_repro_rates_measured *m, ob_repro_outcome *out, char *err,
+                       size_t errlen)
 {
     const ob_optimizer *sgd = ob_optimizer_find("sgd");
     char param[64];
@@ -249,7 +248,8 @@ static int rates_kappa(const ob_repro_entry *e, const ob_repro_opts *op, int ki,
         for (int p = 0; p < OB_REPRO_MAX_PATHS; p++) o.obs[p] = base + (size_t)p * rs->ns;
         o.bound = base + (size_t)OB_REPRO_MAX_PATHS * rs->ns;
         c.steps = o.K;
-        ob_repro_log(op, "%s: %s, kappa %g, %llu steps", e->name, rate_label[r], kappas[ki], (unsigned long long)o.K);
+        ob_repro_log(op, "%s: %s, kappa %g, %llu steps", e->name, rate_label[r], kappas[ki],
+                     (unsigned long long)o.K);
         rc = ob_repro_traj(&obj, &c, &out->kernels, err, errlen);
         for (int p = 0; p < OB_REPRO_MAX_PATHS && rc == 0; p++) m->worst[ki][r][p] = o.worst[p];
     }
@@ -269,7 +269,8 @@ static int rates_csv(const ob_repro_entry *e, const ob_repro_opts *op, const ob_
     for (int ki = 0; ki < OB_RATE_KAPPAS; ki++)
         for (int r = 0; r < OB_RATE_METHODS; r++) {
             for (int p = 0; p < OB_REPRO_MAX_PATHS; p++)
-                if ((m->paths >> p) & 1u) fprintf(f, ",k%g_%s_%s", kappas[ki], rate_name[r], ob_repro_path_name(p));
+                if ((m->paths >> p) & 1u)
+                    fprintf(f, ",k%g_%s_%s", kappas[ki], rate_name[r], ob_repro_path_name(p));
             fprintf(f, ",k%g_%s_bound", kappas[ki], rate_name[r]);
         }
     fputc('\n', f);
@@ -312,13 +313,15 @@ static void rates_report(const ob_repro_rates_measured *m, double floor, ob_repr
             for (int p = 0; p < OB_REPRO_MAX_PATHS; p++) {
                 if (!((m->paths >> p) & 1u)) continue;
                 ob_json_add_num(jw, ob_repro_path_name(p), m->worst[ki][r][p]);
-                if (m->worst[ki][r][p] > worst_all || isnan(m->worst[ki][r][p])) worst_all = m->worst[ki][r][p];
+                if (m->worst[ki][r][p] > worst_all || isnan(m->worst[ki][r][p]))
+                    worst_all = m->worst[ki][r][p];
             }
         }
     }
     ob_json_add_num(j, "worst_ratio", worst_all);
     out->measured = j;
-    snprintf(out->summary, sizeof out->summary, "worst observed/bound over every kappa and path: %.3g;", worst_all);
+    snprintf(out->summary, sizeof out->summary, "worst observed/bound over every kappa and path: %.3g;",
+             worst_all);
     for (int r = 0; r < OB_RATE_METHODS; r++) {
         double w = 0;
         for (int ki = 0; ki < OB_RATE_KAPPAS; ki++)
@@ -327,8 +330,9 @@ static void rates_report(const ob_repro_rates_measured *m, double floor, ob_repr
                     w = m->worst[ki][r][p];
         ob_repro_appendf(out->summary, sizeof out->summary, "%s %s %.3g", r ? "," : "", rate_label[r], w);
     }
-    ob_repro_appendf(out->summary, sizeof out->summary, " (heavy-ball C = %.3g, %.3g, %.3g for kappa 10, 100, 1000)",
-                     m->hb_constant[0], m->hb_constant[1], m->hb_constant[2]);
+    ob_repro_appendf(out->summary, sizeof out->summary,
+                     " (heavy-ball C = %.3g, %.3g, %.3g for kappa 10, 100, 1000)", m->hb_constant[0],
+                     m->hb_constant[1], m->hb_constant[2]);
 }
 
 static int rates_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_outcome *out, char *err,

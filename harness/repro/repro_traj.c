@@ -123,11 +123,12 @@ void ob_repro_traj_init(ob_repro_traj_cfg *c, unsigned paths, const ob_optimizer
     c->ctx = ctx;
 }
 
-int ob_repro_traj(const ob_repro_objective *obj, const ob_repro_traj_cfg *c, ob_repro_kernels *k,
-                  char *err, size_t errlen)
+int ob_repro_traj(const ob_repro_objective *obj, const ob_repro_traj_cfg *c, ob_repro_kernels *k, char *err,
+                  size_t errlen)
 {
     const ob_optimizer *o = c->opt;
-    if (ob_validate(o, &c->h, err, errlen) != 0 || ob_engine_check_paths(o, c->paths, err, errlen) != 0) return -1;
+    if (ob_validate(o, &c->h, err, errlen) != 0 || ob_engine_check_paths(o, c->paths, err, errlen) != 0)
+        return -1;
     for (int p = 0; p < OB_REPRO_MAX_PATHS; p++) {
         if (!((c->paths >> p) & 1u)) continue;
         ob_repro_kpath *kp = &k->p[p];
@@ -135,8 +136,8 @@ int ob_repro_traj(const ob_repro_objective *obj, const ob_repro_traj_cfg *c, ob_
         if (p != OB_REPRO_REF && o->agree_bound > kp->bound) kp->bound = o->agree_bound;
     }
     traj a = {c, k};
-    ob_engine_objective eo = {obj->n, obj->x0, obj->has_box, obj->lo, obj->hi, obj->eval, obj->ctx,
-                              NULL, 0, 0, 0, NULL};
+    ob_engine_objective eo = {obj->n, obj->x0, obj->has_box, obj->lo, obj->hi, obj->eval, obj->ctx, NULL, 0,
+                              0,      0,       NULL};
     ob_engine_cfg ec;
     memset(&ec, 0, sizeof ec);
     ec.opt = o;

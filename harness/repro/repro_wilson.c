@@ -56,7 +56,8 @@ ob_repro_verdict ob_repro_check_wilson(const ob_repro_wilson_measured *m, char *
             }
             if (k == OB_WILSON_GD) {
                 if (r->test_error == 0.0) continue;
-                ob_repro_verdict part = r->test_error >= neg / 2 ? OB_REPRO_NOT_REPRODUCED : OB_REPRO_INCONCLUSIVE;
+                ob_repro_verdict part = r->test_error >= neg / 2 ? OB_REPRO_NOT_REPRODUCED
+                                                                 : OB_REPRO_INCONCLUSIVE;
                 v = ob_repro_combine(v, part);
                 ob_repro_appendf(why, len, "%s: GD's test error is %.3g (claim: 0); ", pn, r->test_error);
                 continue;
@@ -67,13 +68,17 @@ ob_repro_verdict ob_repro_check_wilson(const ob_repro_wilson_measured *m, char *
             if (equal && constant) continue;
             ob_repro_verdict part = r->test_error < neg / 2 ? OB_REPRO_NOT_REPRODUCED : OB_REPRO_INCONCLUSIVE;
             v = ob_repro_combine(v, part);
-            ob_repro_appendf(why, len, "%s: %s has w = (%.4g, %.4g, %.4g) and test error %.3g (claim: w1 = w2 = "
-                             "w3, error %.3g); ", pn, method_label[k], r->w[0], r->w[1], r->w[2], r->test_error, neg);
+            ob_repro_appendf(why, len,
+                             "%s: %s has w = (%.4g, %.4g, %.4g) and test error %.3g (claim: w1 = w2 = "
+                             "w3, error %.3g); ",
+                             pn, method_label[k], r->w[0], r->w[1], r->w[2], r->test_error, neg);
         }
     }
     if (v == OB_REPRO_REPRODUCED)
-        snprintf(why, len, "on every path AdaGrad, RMSProp and Adam end with w1 = w2 = w3 (within 1%%) and predict "
-                 "+1 everywhere (test error = P(y = -1) = %.3g); GD has test error 0", neg);
+        snprintf(why, len,
+                 "on every path AdaGrad, RMSProp and Adam end with w1 = w2 = w3 (within 1%%) and predict "
+                 "+1 everywhere (test error = P(y = -1) = %.3g); GD has test error 0",
+                 neg);
     return v;
 }
 
@@ -85,8 +90,8 @@ ob_repro_verdict ob_repro_check_wilson(const ob_repro_wilson_measured *m, char *
 #define WILSON_NNZ 8
 typedef struct wilson_data {
     size_t n, d;
-    unsigned *nnz;    /* per row */
-    size_t *idx;      /* n x WILSON_NNZ feature indices (0-based) */
+    unsigned *nnz; /* per row */
+    size_t *idx;   /* n x WILSON_NNZ feature indices (0-based) */
     double *y;
 } wilson_data;
 
@@ -161,14 +166,14 @@ static void wilson_free(wilson_data *D)
 
 typedef struct wilson_obs {
     uint64_t T;
-    ob_repro_wilson_run *run;        /* [path] of the method */
+    ob_repro_wilson_run *run; /* [path] of the method */
     const double *test_y;
     size_t n_test;
     size_t n_samples;
     const uint64_t *sample_t;
     size_t next[OB_REPRO_MAX_PATHS];
-    double wsum[OB_REPRO_MAX_PATHS][3];  /* sum of w1..w3 over the last 10% of steps */
-    double *loss[OB_REPRO_MAX_PATHS];  /* per sample */
+    double wsum[OB_REPRO_MAX_PATHS][3]; /* sum of w1..w3 over the last 10% of steps */
+    double *loss[OB_REPRO_MAX_PATHS];   /* per sample */
     double *w1[OB_REPRO_MAX_PATHS], *w2[OB_REPRO_MAX_PATHS];
     wilson_data *D;
 } wilson_obs;
@@ -179,7 +184,7 @@ static void wilson_observe(void *ctx, const ob_repro_step *s)
     int p = s->path;
     size_t k = o->next[p];
     if (k < o->n_samples && o->sample_t[k] == s->t) {
-        o->loss[p][k] = s->f_prev;  /* f at the point before step t: f(w_{t-1}) */
+        o->loss[p][k] = s->f_prev; /* f at the point before step t: f(w_{t-1}) */
         o->w1[p][k] = s->x_prev[0];
         o->w2[p][k] = s->x_prev[1];
         o->next[p] = k + 1;
@@ -333,7 +338,8 @@ static int wilson_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro
     double *x0 = NULL, *test_y = malloc(WILSON_TEST * sizeof *test_y), *buf = NULL;
     uint64_t *st = NULL;
     int rc = -1;
-    if (!test_y || wilson_build(&D, WILSON_N, WILSON_P, WILSON_SEED) != 0 || !(x0 = calloc(D.d, sizeof *x0))) {
+    if (!test_y || wilson_build(&D, WILSON_N, WILSON_P, WILSON_SEED) != 0 ||
+        !(x0 = calloc(D.d, sizeof *x0))) {
         snprintf(err, errlen, "out of memory");
         goto done;
     }
@@ -406,7 +412,8 @@ static int wilson_figure(const ob_repro_entry *e, const ob_repro_opts *o, ob_rep
         const cJSON *jm = cJSON_GetObjectItemCaseSensitive(out->measured, method_name[k]);
         const cJSON *jr = cJSON_GetObjectItemCaseSensitive(jm, "reference");
         const cJSON *te = cJSON_GetObjectItemCaseSensitive(jr, "test_error");
-        ob_repro_appendf(terr, sizeof terr, "%s%.3f", k ? " " : "", cJSON_IsNumber(te) ? te->valuedouble : NAN);
+        ob_repro_appendf(terr, sizeof terr, "%s%.3f", k ? " " : "",
+                         cJSON_IsNumber(te) ? te->valuedouble : NAN);
     }
     snprintf(extra, sizeof extra, "terr='%s'", terr);
     return ob_repro_figure(e, o, out, extra, err, errlen);

@@ -45,7 +45,11 @@ const ob_cmd_spec ob_cmd_run_spec = {
     "files, 3 an agreement or bit-identity check failed (named in the summary),\n"
     "4 results could not be written, 5 a data set is missing or corrupt,\n"
     "130 / 143 stopped by SIGINT / SIGTERM (the finished cases are saved).",
-    run_opts, sizeof run_opts / sizeof run_opts[0], 0, 0, ob_cmd_run,
+    run_opts,
+    sizeof run_opts / sizeof run_opts[0],
+    0,
+    0,
+    ob_cmd_run,
 };
 
 /* Splits a comma list into a bit mask of names found by `lookup`. */
@@ -57,7 +61,8 @@ static int parse_isa_list(const char *list, unsigned *mask, FILE *err)
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         ob_isa isa;
         int is_ref;
-        if (ob_cli_isa(&ob_cmd_run_spec, "isa", tok, 0, &isa, &is_ref, err) != OB_EXIT_OK) return OB_EXIT_USAGE;
+        if (ob_cli_isa(&ob_cmd_run_spec, "isa", tok, 0, &isa, &is_ref, err) != OB_EXIT_OK)
+            return OB_EXIT_USAGE;
         *mask |= 1u << isa;
     }
     if (!*mask) return ob_usage_error(&ob_cmd_run_spec, err, "--isa: empty list");
@@ -100,7 +105,8 @@ static int cases_from_args(const ob_args *a, ob_suite *s, FILE *err)
     const char *const *sets = ob_args_all(a, "set", &nsets);
     const char *const *ssets = ob_args_all(a, "sched-set", &nss);
     const char *const *pp = ob_args_all(a, "param", &npp);
-    if (npp > OB_MAX_PROBLEM_PARAMS) return ob_usage_error(c, err, "at most %d --param", OB_MAX_PROBLEM_PARAMS);
+    if (npp > OB_MAX_PROBLEM_PARAMS)
+        return ob_usage_error(c, err, "at most %d --param", OB_MAX_PROBLEM_PARAMS);
     for (size_t k = 0; k < npp; k++)
         if (strlen(pp[k]) >= sizeof s->cases[0].pparams[0])
             return ob_usage_error(c, err, "--param '%.40s...' is too long (at most %zu characters)", pp[k],
@@ -111,7 +117,9 @@ static int cases_from_args(const ob_args *a, ob_suite *s, FILE *err)
         snprintf(key, sizeof key, "%.*s", (int)strcspn(sets[k], "="), sets[k]);
         int found = 0;
         for (size_t i = 0; i < nopt; i++) found |= ob_hparam_find(opts[i], key) != NULL;
-        if (!found) return ob_usage_error(c, err, "--set %s: no chosen optimizer has a hyperparameter '%s'", sets[k], key);
+        if (!found)
+            return ob_usage_error(c, err, "--set %s: no chosen optimizer has a hyperparameter '%s'", sets[k],
+                                  key);
     }
     char buf[1024];
     snprintf(buf, sizeof buf, "%s", ob_args_get(a, "problem"));
@@ -152,8 +160,8 @@ static int cases_from_args(const ob_args *a, ob_suite *s, FILE *err)
              * failed ob_validate. */
             int bad_h = ob_validate(cs.opt, &cs.h, msg, sizeof msg) != 0;
             if (bad_h) ob_usage_error(c, err, "%s", msg);
-            if (bad_h ||
-                ob_cli_schedule(c, ob_args_get(a, "schedule"), ssets, nss, cs.opt, &cs.sched, err) != OB_EXIT_OK) {
+            if (bad_h || ob_cli_schedule(c, ob_args_get(a, "schedule"), ssets, nss, cs.opt, &cs.sched, err) !=
+                             OB_EXIT_OK) {
                 ob_suite_free(s);
                 return OB_EXIT_USAGE;
             }
@@ -191,14 +199,17 @@ static int build_suite(const ob_cmd_spec *c, const ob_args *a, ob_suite *s, uint
     if ((rc = parse_count(a, "steps", 1, &steps, &has_steps, err)) ||
         (rc = parse_count(a, "seed", 0, seed, &has_seed, err)) ||
         (rc = parse_count(a, "threads", 1, &threads, &has_threads, err)) ||
-        (rc = parse_count(a, "n", 1, &n, &has_n, err)) || (rc = parse_count(a, "batch", 1, &batch, &has_batch, err)))
+        (rc = parse_count(a, "n", 1, &n, &has_n, err)) ||
+        (rc = parse_count(a, "batch", 1, &batch, &has_batch, err)))
         return rc;
     if (ob_args_get(a, "isa") && (rc = parse_isa_list(ob_args_get(a, "isa"), &isa_mask, err))) return rc;
     const char *suite = ob_args_get(a, "suite");
     if (suite && (ob_args_get(a, "problem") || ob_args_get(a, "opt") || ob_args_has(a, "set") ||
                   ob_args_get(a, "schedule") || ob_args_has(a, "param")))
-        return ob_usage_error(c, err, "--suite cannot be combined with --opt, --problem, --set, --schedule or --param");
-    if (!ob_args_get(a, "problem") && !suite && (ob_args_get(a, "opt") || ob_args_has(a, "set") || ob_args_has(a, "param")))
+        return ob_usage_error(
+            c, err, "--suite cannot be combined with --opt, --problem, --set, --schedule or --param");
+    if (!ob_args_get(a, "problem") && !suite &&
+        (ob_args_get(a, "opt") || ob_args_has(a, "set") || ob_args_has(a, "param")))
         return ob_usage_error(c, err, "--opt, --set and --param need --problem (or use --suite)");
     if (suite) {
         if (ob_suite_load(suite, s, msg, sizeof msg) != 0) return ob_usage_error(c, err, "%s", msg);
@@ -231,9 +242,9 @@ static int check_cases(const ob_suite *s, FILE *err)
         int seen = 0, rc;
         for (size_t j = 0; j < i && !seen; j++) {
             const ob_case *cj = &s->cases[j];
-            seen = cj->problem == ci->problem && cj->n == ci->n && cj->seed == ci->seed && cj->batch == ci->batch &&
-                   cj->opt->n_state == ci->opt->n_state && cj->n_pparams == ci->n_pparams &&
-                   !memcmp(cj->pparams, ci->pparams, sizeof ci->pparams);
+            seen = cj->problem == ci->problem && cj->n == ci->n && cj->seed == ci->seed &&
+                   cj->batch == ci->batch && cj->opt->n_state == ci->opt->n_state &&
+                   cj->n_pparams == ci->n_pparams && !memcmp(cj->pparams, ci->pparams, sizeof ci->pparams);
         }
         if (!seen && (rc = ob_case_check(ci, msg, sizeof msg)) != OB_EXIT_OK) {
             fprintf(err, "optbench run: %s.%s: %s\n", ci->problem->name, ci->opt->name, msg);
@@ -286,8 +297,8 @@ static void results_doc(run_state *rs, size_t planned, cJSON *meta)
 }
 
 /* Runs the cases in turn, rewriting results.json after each. */
-static void run_cases(ob_suite *s, char (*ids)[160], ob_case_result *res, progress_ctx *pc, int plain, run_state *rs,
-                      FILE *err)
+static void run_cases(ob_suite *s, char (*ids)[160], ob_case_result *res, progress_ctx *pc, int plain,
+                      run_state *rs, FILE *err)
 {
     char msg[1024];
     for (size_t i = 0; i < s->n && !rs->stop; i++) {
@@ -302,7 +313,8 @@ static void run_cases(ob_suite *s, char (*ids)[160], ob_case_result *res, progre
         pc->id = id;
         cs->progress = show_progress;
         cs->progress_ctx = pc;
-        if (plain) fprintf(err, "[%zu/%zu] %s (%llu steps)\n", i + 1, s->n, id, (unsigned long long)cs->steps);
+        if (plain)
+            fprintf(err, "[%zu/%zu] %s (%llu steps)\n", i + 1, s->n, id, (unsigned long long)cs->steps);
         char csv[4400];
         snprintf(csv, sizeof csv, "%s/cases/%s.csv", rs->dir, id);
         if (ob_run_case(cs, csv, r, msg, sizeof msg) != 0) {
@@ -340,8 +352,8 @@ static void run_cases(ob_suite *s, char (*ids)[160], ob_case_result *res, progre
 
 /* The last write of results.json, the latest link, the summary and how the
  * run ended. */
-static void finish_run(const char *root, const ob_suite *s, const ob_case_result *res, run_state *rs, FILE *out,
-                       FILE *err)
+static void finish_run(const char *root, const ob_suite *s, const ob_case_result *res, run_state *rs,
+                       FILE *out, FILE *err)
 {
     char msg[1024];
     int stop = rs->stop;
@@ -349,7 +361,9 @@ static void finish_run(const char *root, const ob_suite *s, const ob_case_result
      * tried (it may fit), and if it fails the previous results.json stays,
      * marked "running". */
     cJSON_ReplaceItemInObject(rs->doc, "status",
-                              cJSON_CreateString(stop >= 128 ? "interrupted" : stop ? "write_failed" : "complete"));
+                              cJSON_CreateString(stop >= 128 ? "interrupted"
+                                                 : stop      ? "write_failed"
+                                                             : "complete"));
     if (stop >= 128) cJSON_AddStringToObject(rs->doc, "interrupted_by", ob_interrupt_name(stop - 128));
     if (ob_json_write(rs->json_path, rs->doc, msg, sizeof msg) != 0) {
         if (stop != OB_EXIT_IO) fprintf(err, "optbench run: %s\n", msg);
@@ -357,7 +371,8 @@ static void finish_run(const char *root, const ob_suite *s, const ob_case_result
     }
     rs->stop = stop;
     /* latest points at complete runs only. */
-    if (!stop && ob_run_dir_mark_latest(root, rs->dir, msg, sizeof msg) != 0) fprintf(err, "optbench run: %s\n", msg);
+    if (!stop && ob_run_dir_mark_latest(root, rs->dir, msg, sizeof msg) != 0)
+        fprintf(err, "optbench run: %s\n", msg);
     ob_case_summary_header(out);
     for (size_t i = 0; i < s->n; i++)
         if (res[i].id[0]) ob_case_summary(out, &s->cases[i], &res[i]);
@@ -366,16 +381,20 @@ static void finish_run(const char *root, const ob_suite *s, const ob_case_result
     int v = rs->violations, f = rs->failures;
     if (stop) snprintf(count, sizeof count, "%zu of %zu cases run", done + (size_t)f, s->n);
     else snprintf(count, sizeof count, "%zu case%s", s->n, s->n == 1 ? "" : "s");
-    fprintf(out, "\n%s, %d agreement violation%s, %d failure%s; results in %s\n", count, v, v == 1 ? "" : "s", f,
-            f == 1 ? "" : "s", rs->dir);
+    fprintf(out, "\n%s, %d agreement violation%s, %d failure%s; results in %s\n", count, v, v == 1 ? "" : "s",
+            f, f == 1 ? "" : "s", rs->dir);
     if (stop >= 128)
         fprintf(err, "optbench run: interrupted by %s: saved %zu finished case%s of %zu in %s\n",
                 ob_interrupt_name(stop - 128), done, done == 1 ? "" : "s", s->n, rs->json_path);
     else if (stop && access(rs->json_path, F_OK) == 0)
-        fprintf(err, "optbench run: stopped: results could not be written; %s keeps the %zu case%s finished before, "
-                "marked as not complete\n", rs->json_path, done, done == 1 ? "" : "s");
+        fprintf(
+            err,
+            "optbench run: stopped: results could not be written; %s keeps the %zu case%s finished before, "
+            "marked as not complete\n",
+            rs->json_path, done, done == 1 ? "" : "s");
     else if (stop)
-        fprintf(err, "optbench run: stopped: results could not be written; nothing was saved in %s\n", rs->dir);
+        fprintf(err, "optbench run: stopped: results could not be written; nothing was saved in %s\n",
+                rs->dir);
 }
 
 int ob_cmd_run(int argc, char **argv, FILE *out, FILE *err)
@@ -404,7 +423,7 @@ int ob_cmd_run(int argc, char **argv, FILE *out, FILE *err)
     results_doc(&rs, s.n, ob_run_metadata(argc, argv, (unsigned long long)seed));
     progress_ctx pc = {isatty(fileno(stderr)) && !ob_args_has(&a, "quiet"), 0, s.n, ""};
     int plain = !pc.tty && !ob_args_has(&a, "quiet");
-    char (*ids)[160] = calloc(s.n ? s.n : 1, sizeof *ids);
+    char(*ids)[160] = calloc(s.n ? s.n : 1, sizeof *ids);
     ob_case_result *res = calloc(s.n ? s.n : 1, sizeof *res);
     if (!ids || !res) {
         rc = OB_EXIT_FAIL;

@@ -39,7 +39,10 @@ const ob_cmd_spec ob_cmd_trace_spec = {
     "Everything is checked before the first step: a bad file or a step past a\n"
     "onecycle schedule's total_steps prints an error and nothing else (exit 2).\n"
     "SAM (sam_rho > 0) needs the gradient at a perturbed point and is refused (exit 2).\n",
-    trace_opts, sizeof trace_opts / sizeof trace_opts[0], 0, 0,
+    trace_opts,
+    sizeof trace_opts / sizeof trace_opts[0],
+    0,
+    0,
     ob_cmd_trace,
 };
 
@@ -53,7 +56,7 @@ typedef struct trace_job {
     double *x0;
     size_t n;
     ob_numrows grads;
-    ob_hparams *hp;   /* hyperparameters of every step, hp[t-1] */
+    ob_hparams *hp; /* hyperparameters of every step, hp[t-1] */
 } trace_job;
 
 static void print_row_f64(FILE *out, const double *p, size_t n)
@@ -156,8 +159,8 @@ static int prepare(const ob_args *a, trace_job *j, FILE *err)
     for (size_t t = 1; t <= j->grads.rows; t++) {
         if (ob_schedule_apply(&j->sched, j->o, &j->base, t, &j->hp[t - 1], msg, sizeof msg) != 0 ||
             ob_validate(j->o, &j->hp[t - 1], msg, sizeof msg) != 0)
-            return ob_usage_error(c, err, "step %zu (line %zu of %s): %s", t, t,
-                                  ob_args_get(a, "grads"), msg);
+            return ob_usage_error(c, err, "step %zu (line %zu of %s): %s", t, t, ob_args_get(a, "grads"),
+                                  msg);
     }
     return OB_EXIT_OK;
 }

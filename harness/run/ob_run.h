@@ -30,16 +30,16 @@ extern "C" {
 /* One case of a run. */
 typedef struct ob_case {
     const ob_optimizer *opt;
-    ob_hparams h;                   /* base hyperparameters (lr before the schedule) */
+    ob_hparams h; /* base hyperparameters (lr before the schedule) */
     ob_schedule sched;
     const ob_problem_spec *problem;
-    size_t n;                       /* dimension (0: the problem's default) */
+    size_t n; /* dimension (0: the problem's default) */
     uint64_t seed;
-    size_t batch;                   /* 0: the problem's default */
-    char pparams[OB_MAX_PROBLEM_PARAMS][128];  /* problem "key=value" params */
+    size_t batch;                             /* 0: the problem's default */
+    char pparams[OB_MAX_PROBLEM_PARAMS][128]; /* problem "key=value" params */
     size_t n_pparams;
     uint64_t steps;
-    unsigned isa_mask;              /* bit i: run ob_isa i */
+    unsigned isa_mask; /* bit i: run ob_isa i */
     int threads;
     /* Test hook: replaces the kernel of an fp32 path (NULL: the table's). */
     ob_kernel_fn kernel_override[OB_ISA_COUNT];
@@ -55,7 +55,7 @@ typedef ob_engine_path_result ob_path_result;
 #define OB_DEV_THRESHOLD OB_ENGINE_DEV_THRESHOLD
 
 typedef struct ob_case_result {
-    char id[160];                   /* "<problem>.<opt>[.<n>]" , unique within a run */
+    char id[160]; /* "<problem>.<opt>[.<n>]" , unique within a run */
     size_t n;
     size_t batch;
     double fstar;
@@ -63,8 +63,8 @@ typedef struct ob_case_result {
     double tol;
     ob_path_result ref;
     ob_path_result isa[OB_ISA_COUNT];
-    unsigned grad_evals_per_step;   /* gradient evaluations per step and path: 2 with SAM, else 1 */
-    int ok;                         /* every agreement check passed */
+    unsigned grad_evals_per_step; /* gradient evaluations per step and path: 2 with SAM, else 1 */
+    int ok;                       /* every agreement check passed */
     /* When ob_run_case fails: the exit code of that kind of failure
      * (ob_args.h): OB_EXIT_USAGE a bad configuration, OB_EXIT_DATA a
      * missing or corrupt data set, OB_EXIT_FAIL out of memory or too

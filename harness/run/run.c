@@ -42,7 +42,7 @@ static void csv_header(FILE *f, const ob_case *c, size_t n)
 /* What the case's observers write to. */
 typedef struct case_obs {
     const ob_case *c;
-    FILE *csv;                      /* NULL: no CSV */
+    FILE *csv; /* NULL: no CSV */
 } case_obs;
 
 /* The row observer: one CSV line per measured step. */
@@ -50,13 +50,14 @@ static void csv_row(void *ctx, const ob_engine_row *r)
 {
     FILE *f = ((const case_obs *)ctx)->csv;
     if (!f) return;
-    fprintf(f, "%llu,%.9g,%.9g,%.9g,%.9g", (unsigned long long)r->t, r->loss[0], r->gap[0], r->dist[0], r->gnorm[0]);
+    fprintf(f, "%llu,%.9g,%.9g,%.9g,%.9g", (unsigned long long)r->t, r->loss[0], r->gap[0], r->dist[0],
+            r->gnorm[0]);
     if (r->n == 2) fprintf(f, ",%.9g,%.9g", r->x_ref[0], r->x_ref[1]);
     for (int i = 0; i < OB_ISA_COUNT; i++) {
         int k = OB_ENGINE_PATH_ISA(i);
         if (!((r->paths >> k) & 1u)) continue;
-        fprintf(f, ",%.9g,%.9g,%.9g,%.9g,%.9g,%.9g", r->loss[k], r->gap[k], r->dist[k], r->gnorm[k], r->agree[k],
-                r->dev[k]);
+        fprintf(f, ",%.9g,%.9g,%.9g,%.9g,%.9g,%.9g", r->loss[k], r->gap[k], r->dist[k], r->gnorm[k],
+                r->agree[k], r->dev[k]);
         if (r->n == 2) fprintf(f, ",%.9g,%.9g", (double)r->x32[i][0], (double)r->x32[i][1]);
     }
     /* Gradient evaluations of each path up to step t. */
@@ -75,7 +76,7 @@ static double bytes_per_element(const ob_case *c)
 {
     double ns = (double)c->opt->n_state, isas = 0;
     for (int i = 0; i < OB_ISA_COUNT; i++) isas += (c->isa_mask >> i) & 1u;
-    const double sam = ob_sam_active(&c->h) ? 2 : 0;  /* x_hat and its gradient */
+    const double sam = ob_sam_active(&c->h) ? 2 : 0; /* x_hat and its gradient */
     return 8.0 * (6 + 3 * ns + 1 + 4 + sam) + 4.0 * (2 + ns + sam) * isas;
 }
 
@@ -124,7 +125,8 @@ static int memory_check(const ob_case *c, char *err, size_t errlen)
     char a[32], b[32];
     fmt_bytes(a, sizeof a, need);
     fmt_bytes(b, sizeof b, avail);
-    snprintf(err, errlen, "n = %zu is too large: the case needs about %s of memory, %s are available", n, a, b);
+    snprintf(err, errlen, "n = %zu is too large: the case needs about %s of memory, %s are available", n, a,
+             b);
     return -1;
 }
 
@@ -139,8 +141,12 @@ static int create_problem(const ob_case *c, ob_problem **pb, int *code, char *er
     const char *params[OB_MAX_PROBLEM_PARAMS];
     for (size_t k = 0; k < c->n_pparams; k++) params[k] = c->pparams[k];
     ob_problem_error why = OB_PROBLEM_OK;
-    ob_problem_config cfg = {.n = c->n, .seed = c->seed, .batch = c->batch,
-                             .params = params, .n_params = c->n_pparams, .why = &why};
+    ob_problem_config cfg = {.n = c->n,
+                             .seed = c->seed,
+                             .batch = c->batch,
+                             .params = params,
+                             .n_params = c->n_pparams,
+                             .why = &why};
     if (memory_check(c, err, errlen) != 0) {
         *code = OB_EXIT_FAIL;
         return -1;
@@ -164,7 +170,8 @@ int ob_case_check(const ob_case *c, char *err, size_t errlen)
         char msg[512];
         if (ob_schedule_apply(&c->sched, c->opt, &c->h, ends[k], &ht, msg, sizeof msg) != 0 ||
             ob_validate(c->opt, &ht, msg, sizeof msg) != 0) {
-            snprintf(err, errlen, "step %llu of %llu: %s", (unsigned long long)ends[k], (unsigned long long)c->steps, msg);
+            snprintf(err, errlen, "step %llu of %llu: %s", (unsigned long long)ends[k],
+                     (unsigned long long)c->steps, msg);
             return OB_EXIT_USAGE;
         }
     }
@@ -178,7 +185,8 @@ void ob_case_id(const ob_case *c, char *buf, size_t len)
 {
     /* SAM cases say so ("quad_diag.adam+sam"): the same problem and
      * optimizer usually run without it too. */
-    snprintf(buf, len, "%s.%s%s", c->problem->name, c->opt->name, ob_sam_label(c->h.sam_rho, c->h.sam_adaptive));
+    snprintf(buf, len, "%s.%s%s", c->problem->name, c->opt->name,
+             ob_sam_label(c->h.sam_rho, c->h.sam_adaptive));
 }
 
 static double problem_eval(void *ctx, const double *x, double *g, uint64_t t)
@@ -221,7 +229,7 @@ static void engine_cfg(const ob_case *c, case_obs *obs, ob_engine_cfg *e)
 int ob_run_case(const ob_case *asked, const char *csv_path, ob_case_result *r, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
-    ob_case runnable = *asked;  /* without the paths that have no kernel: SKIPPED */
+    ob_case runnable = *asked; /* without the paths that have no kernel: SKIPPED */
     const ob_case *c = &runnable;
     char skipped[OB_ISA_COUNT][32] = {{0}};
     for (int i = 0; i < OB_ISA_COUNT; i++)
@@ -245,8 +253,8 @@ int ob_run_case(const ob_case *asked, const char *csv_path, ob_case_result *r, c
         return -1;
     }
     if (csv.f) csv_header(csv.f, c, pb->n);
-    ob_engine_objective obj = {pb->n, pb->x0, pb->has_box, pb->box_lo, pb->box_hi, problem_eval, pb,
-                               problem_loss, pb->has_fstar, pb->fstar, pb->tol, pb->xstar};
+    ob_engine_objective obj = {pb->n, pb->x0,       pb->has_box,   pb->box_lo, pb->box_hi, problem_eval,
+                               pb,    problem_loss, pb->has_fstar, pb->fstar,  pb->tol,    pb->xstar};
     case_obs obs = {c, csv.f};
     ob_engine_cfg ec;
     engine_cfg(c, &obs, &ec);
@@ -272,7 +280,7 @@ int ob_run_case(const ob_case *asked, const char *csv_path, ob_case_result *r, c
         ob_path_result *pr = &r->isa[i];
         *pr = er.p[OB_ENGINE_PATH_ISA(i)];
         memcpy(pr->skipped, skipped[i], sizeof pr->skipped);
-        if (!scalar) {  /* nothing to be identical to */
+        if (!scalar) { /* nothing to be identical to */
             pr->identical = 1;
             pr->first_diff_step = 0;
             pr->first_diff_elem = 0;
@@ -405,14 +413,17 @@ static void summary_line(FILE *out, const char *id, const char *path, const ob_p
     else snprintf(tgt, sizeof tgt, "-");
     if (fp32) snprintf(agree, sizeof agree, "%.2f", p->max_agree);
     else agree[0] = '\0';
-    if (fp32 && p->dev_exceeds_step) snprintf(dev, sizeof dev, "step %llu", (unsigned long long)p->dev_exceeds_step);
+    if (fp32 && p->dev_exceeds_step)
+        snprintf(dev, sizeof dev, "step %llu", (unsigned long long)p->dev_exceeds_step);
     else snprintf(dev, sizeof dev, "%s", fp32 ? "never" : "");
     status[0] = '\0';
-    if (p->diverged_at) snprintf(status, sizeof status, "diverged at step %llu ", (unsigned long long)p->diverged_at);
+    if (p->diverged_at)
+        snprintf(status, sizeof status, "diverged at step %llu ", (unsigned long long)p->diverged_at);
     if (fp32 && !p->agree_ok) {
         size_t l = strlen(status);
         snprintf(status + l, sizeof status - l, "AGREEMENT VIOLATION: %.3g u*S > %g at step %llu, %s[%zu] ",
-                 p->max_agree, bound, (unsigned long long)p->max_agree_step, p->max_agree_array, p->max_agree_elem);
+                 p->max_agree, bound, (unsigned long long)p->max_agree_step, p->max_agree_array,
+                 p->max_agree_elem);
     }
     if (fp32 && !p->identical) {
         size_t l = strlen(status);

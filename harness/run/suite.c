@@ -102,8 +102,8 @@ static int get_uint(const cJSON *e, const char *key, double lo, double hi, doubl
  * schedule). */
 static int entry_base(const cJSON *e, const char *where, ob_case *base_out, char *err, size_t errlen)
 {
-    static const char *const known[] = {"problem", "steps", "optimizers", "lr", "set", "schedule",
-                                        "sched_set", "n", "batch", "seed", "params", NULL};
+    static const char *const known[] = {"problem",   "steps", "optimizers", "lr",   "set",    "schedule",
+                                        "sched_set", "n",     "batch",      "seed", "params", NULL};
     if (!cJSON_IsObject(e)) return ob_fail(err, errlen, "%s: each case must be an object", where);
     for (const cJSON *k = e->child; k; k = k->next) {
         int ok = 0;
@@ -112,12 +112,14 @@ static int entry_base(const cJSON *e, const char *where, ob_case *base_out, char
         /* cJSON keeps duplicate keys and lookups find the first: a second
          * "steps" would be silently ignored. */
         for (const cJSON *d = e->child; d != k; d = d->next)
-            if (!strcmp(d->string, k->string)) return ob_fail(err, errlen, "%s: \"%s\" is given twice", where, k->string);
+            if (!strcmp(d->string, k->string))
+                return ob_fail(err, errlen, "%s: \"%s\" is given twice", where, k->string);
     }
     const cJSON *pn = cJSON_GetObjectItemCaseSensitive(e, "problem");
     if (!cJSON_IsString(pn)) return ob_fail(err, errlen, "%s: \"problem\" (a name) is required", where);
     const ob_problem_spec *ps = ob_problem_find(pn->valuestring);
-    if (!ps) return ob_fail(err, errlen, "%s: unknown problem '%s' (see optbench list)", where, pn->valuestring);
+    if (!ps)
+        return ob_fail(err, errlen, "%s: unknown problem '%s' (see optbench list)", where, pn->valuestring);
     ob_case base;
     memset(&base, 0, sizeof base);
     base.problem = ps;
@@ -145,8 +147,8 @@ static int entry_base(const cJSON *e, const char *where, ob_case *base_out, char
     }
     const char *ssets[MAX_SETS];
     size_t nss;
-    if (string_array(cJSON_GetObjectItemCaseSensitive(e, "sched_set"), ssets, MAX_SETS, &nss, where, "sched_set",
-                     err, errlen) != 0)
+    if (string_array(cJSON_GetObjectItemCaseSensitive(e, "sched_set"), ssets, MAX_SETS, &nss, where,
+                     "sched_set", err, errlen) != 0)
         return -1;
     const cJSON *sn = cJSON_GetObjectItemCaseSensitive(e, "schedule");
     if (sn && !cJSON_IsString(sn)) return ob_fail(err, errlen, "%s: \"schedule\" must be a name", where);
@@ -171,16 +173,19 @@ static int entry_optimizers(const cJSON *e, const char *where, const ob_optimize
         if (nopt == 0) return ob_fail(err, errlen, "%s: \"optimizers\" is empty", where);
         for (size_t i = 0; i < nopt; i++)
             if (!(opts[i] = ob_optimizer_find(names[i])))
-                return ob_fail(err, errlen, "%s: unknown optimizer '%s' (see optbench list)", where, names[i]);
+                return ob_fail(err, errlen, "%s: unknown optimizer '%s' (see optbench list)", where,
+                               names[i]);
     } else {
         for (size_t i = 0; i < ob_optimizer_count && i < 64; i++) opts[nopt++] = ob_optimizer_table[i];
     }
     const cJSON *lr = cJSON_GetObjectItemCaseSensitive(e, "lr");
     if (lr && !cJSON_IsNumber(lr) && !cJSON_IsObject(lr))
-        return ob_fail(err, errlen, "%s: \"lr\" must be a number or an object of numbers by optimizer", where);
+        return ob_fail(err, errlen, "%s: \"lr\" must be a number or an object of numbers by optimizer",
+                       where);
     const cJSON *set = cJSON_GetObjectItemCaseSensitive(e, "set");
     if (set && !cJSON_IsArray(set) && !cJSON_IsObject(set))
-        return ob_fail(err, errlen, "%s: \"set\" must be an array of key=value or an object of them by optimizer", where);
+        return ob_fail(err, errlen,
+                       "%s: \"set\" must be an array of key=value or an object of them by optimizer", where);
     /* Object keys must name optimizers of this entry (or "*"). */
     for (int pass = 0; pass < 2; pass++) {
         const cJSON *obj = pass ? set : lr;
@@ -189,8 +194,8 @@ static int entry_optimizers(const cJSON *e, const char *where, const ob_optimize
             int ok = !strcmp(k->string, "*");
             for (size_t i = 0; i < nopt; i++) ok |= !strcmp(k->string, opts[i]->name);
             if (!ok)
-                return ob_fail(err, errlen, "%s: \"%s\" names '%s', which is not an optimizer of this case", where,
-                            pass ? "set" : "lr", k->string);
+                return ob_fail(err, errlen, "%s: \"%s\" names '%s', which is not an optimizer of this case",
+                               where, pass ? "set" : "lr", k->string);
         }
     }
     *nopt_out = nopt;
@@ -203,7 +208,8 @@ static int expand_entry(const cJSON *e, const char *where, ob_suite *s, char *er
     const ob_optimizer *opts[64];
     size_t nopt = 0;
     char msg[512];
-    if (entry_base(e, where, &base, err, errlen) != 0 || entry_optimizers(e, where, opts, &nopt, err, errlen) != 0)
+    if (entry_base(e, where, &base, err, errlen) != 0 ||
+        entry_optimizers(e, where, opts, &nopt, err, errlen) != 0)
         return -1;
     const ob_problem_spec *ps = base.problem;
     const cJSON *lr = cJSON_GetObjectItemCaseSensitive(e, "lr");

@@ -20,7 +20,8 @@
 static const ob_opt sweep_opts[] = {
     {"opt", "LIST", 0, "optimizers, comma-separated (default: all)"},
     {"problem", "LIST", 0, "problems, comma-separated (required unless --resume)"},
-    {"grid", "SPEC", OB_OPT_REPEAT, "KEY=log:LO:HI:N, KEY=lin:LO:HI:N or KEY=V1,V2,...; several make a product"},
+    {"grid", "SPEC", OB_OPT_REPEAT,
+     "KEY=log:LO:HI:N, KEY=lin:LO:HI:N or KEY=V1,V2,...; several make a product"},
     {"random", "N", 0, "random search: N points drawn from the --grid ranges instead of the grid"},
     {"seed", "S", 0, "seed of the random search (default: 1)"},
     {"seeds", "K", 0, "problem seeds 0..K-1 for every setting (default: 3; deterministic problems run 1)"},
@@ -36,7 +37,8 @@ static const ob_opt sweep_opts[] = {
     {"criterion", "loss|steps", 0, "how the best setting is chosen (default: loss)"},
     {"jobs", "N", 0, "runs in parallel (default: the number of online CPUs)"},
     {"out", "DIR", 0, "results root: a new run folder <DIR>/<run-id>/sweep/ (default: results)"},
-    {"run", "DIR", 0, "write into the existing run folder DIR (e.g. results/latest); the same sweep again resumes"},
+    {"run", "DIR", 0,
+     "write into the existing run folder DIR (e.g. results/latest); the same sweep again resumes"},
     {"resume", "DIR", 0, "finish the sweep recorded in run folder DIR, with its recorded options"},
     {"no-figures", NULL, OB_OPT_FLAG, "no sensitivity figures (gnuplot not needed)"},
     {"quiet", NULL, OB_OPT_FLAG, "no progress output"},
@@ -62,7 +64,11 @@ const ob_cmd_spec ob_cmd_sweep_spec = {
     "Exit status: 0 done, 1 a run or a figure failed, 2 bad arguments, 4 results\n"
     "could not be written, 5 a data set is missing, 130 / 143 SIGINT / SIGTERM\n"
     "(finished runs are kept; resume with --resume DIR).\n",
-    sweep_opts, sizeof sweep_opts / sizeof sweep_opts[0], 0, 0, ob_cmd_sweep,
+    sweep_opts,
+    sizeof sweep_opts / sizeof sweep_opts[0],
+    0,
+    0,
+    ob_cmd_sweep,
 };
 
 /* The specification from the command line: the spec options as given. */
@@ -142,7 +148,8 @@ static int prepare_dir(const ob_cmd_spec *c, const ob_args *a, const ob_sweep *s
     struct stat st;
     if (run) {
         if (stat(run, &st) != 0 || !S_ISDIR(st.st_mode))
-            return ob_usage_error(c, err, "--%s %s: not a folder", ob_args_get(a, "run") ? "run" : "resume", run);
+            return ob_usage_error(c, err, "--%s %s: not a folder", ob_args_get(a, "run") ? "run" : "resume",
+                                  run);
         snprintf(dir, dirlen, "%s", run);
     } else {
         const char *root = ob_args_get(a, "out") ? ob_args_get(a, "out") : "results";
@@ -170,10 +177,11 @@ static int prepare_dir(const ob_cmd_spec *c, const ob_args *a, const ob_sweep *s
         int same = ob_sweep_spec_compare(recorded, sw->spec, diff, sizeof diff) == 0;
         cJSON_Delete(recorded);
         if (!same)
-            return ob_usage_error(c, err,
-                                  "the sweep in %s was %s; rerun it with the recorded options (optbench sweep "
-                                  "--resume %s) or write a new one (--out)",
-                                  sweep_dir, diff, dir);
+            return ob_usage_error(
+                c, err,
+                "the sweep in %s was %s; rerun it with the recorded options (optbench sweep "
+                "--resume %s) or write a new one (--out)",
+                sweep_dir, diff, dir);
         return OB_EXIT_OK;
     }
     if (spec_write(spec_path, sw->spec, msg, sizeof msg) != 0) {
@@ -194,7 +202,8 @@ static int check_problems(const ob_sweep *sw, FILE *err)
             if (sw->settings[i].problem != p) continue;
             int rc = ob_case_check(&sw->settings[i].c, msg, sizeof msg);
             if (rc != OB_EXIT_OK) {
-                fprintf(err, "optbench sweep: %s.%s: %s\n", sw->problems[p]->name, sw->settings[i].c.opt->name, msg);
+                fprintf(err, "optbench sweep: %s.%s: %s\n", sw->problems[p]->name,
+                        sw->settings[i].c.opt->name, msg);
                 return rc;
             }
             break;
@@ -204,7 +213,8 @@ static int check_problems(const ob_sweep *sw, FILE *err)
 }
 
 /* The options, the specification and the plan; returns an exit code. */
-static int setup(const ob_cmd_spec *c, const ob_args *a, ob_sweep *sw, int *jobs, ob_sweep_criterion *crit, FILE *err)
+static int setup(const ob_cmd_spec *c, const ob_args *a, ob_sweep *sw, int *jobs, ob_sweep_criterion *crit,
+                 FILE *err)
 {
     char msg[2048];
     const char *resume = ob_args_get(a, "resume");
@@ -214,8 +224,10 @@ static int setup(const ob_cmd_spec *c, const ob_args *a, ob_sweep *sw, int *jobs
     if (resume) {
         for (size_t k = 0; k < ob_sweep_spec_key_count; k++)
             if (ob_args_has(a, ob_sweep_spec_keys[k].name))
-                return ob_usage_error(c, err, "--resume takes the options recorded in %s/sweep/spec.json; --%s "
-                                      "cannot be given with it", resume, ob_sweep_spec_keys[k].name);
+                return ob_usage_error(c, err,
+                                      "--resume takes the options recorded in %s/sweep/spec.json; --%s "
+                                      "cannot be given with it",
+                                      resume, ob_sweep_spec_keys[k].name);
         char path[4400];
         snprintf(path, sizeof path, "%s/sweep/spec.json", resume);
         if (!(spec = spec_read(path, msg, sizeof msg)))
@@ -225,10 +237,12 @@ static int setup(const ob_cmd_spec *c, const ob_args *a, ob_sweep *sw, int *jobs
     }
     int rc = ob_sweep_plan(spec, sw, msg, sizeof msg);
     cJSON_Delete(spec);
-    if (rc != 0) return resume ? ob_usage_error(c, err, "%s/sweep/spec.json: %s", resume, msg)
-                               : ob_usage_error(c, err, "%s", msg);
+    if (rc != 0)
+        return resume ? ob_usage_error(c, err, "%s/sweep/spec.json: %s", resume, msg)
+                      : ob_usage_error(c, err, "%s", msg);
     if (ob_sweep_criterion_parse(ob_args_get(a, "criterion"), crit) != 0)
-        return ob_usage_error(c, err, "--criterion '%s': expected loss or steps", ob_args_get(a, "criterion"));
+        return ob_usage_error(c, err, "--criterion '%s': expected loss or steps",
+                              ob_args_get(a, "criterion"));
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     *jobs = cpus > 0 ? (int)cpus : 1;
     const char *j = ob_args_get(a, "jobs");
@@ -252,17 +266,20 @@ int ob_cmd_sweep(int argc, char **argv, FILE *out, FILE *err)
     ob_sweep_criterion crit;
     char dir[4096], sweep_dir[4200], msg[10000];
     int quiet = ob_args_has(&a, "quiet");
-    if ((rc = setup(c, &a, &sw, &jobs, &crit, err)) != OB_EXIT_OK || (rc = check_problems(&sw, err)) != OB_EXIT_OK)
+    if ((rc = setup(c, &a, &sw, &jobs, &crit, err)) != OB_EXIT_OK ||
+        (rc = check_problems(&sw, err)) != OB_EXIT_OK)
         goto done;
-    if ((rc = prepare_dir(c, &a, &sw, dir, sizeof dir, sweep_dir, sizeof sweep_dir, &lock_fd, err)) != OB_EXIT_OK)
+    if ((rc = prepare_dir(c, &a, &sw, dir, sizeof dir, sweep_dir, sizeof sweep_dir, &lock_fd, err)) !=
+        OB_EXIT_OK)
         goto done;
     size_t found = ob_sweep_load_done(&sw, sweep_dir);
     const cJSON *note;
-    if (!quiet) cJSON_ArrayForEach(note, sw.notes) fprintf(err, "optbench sweep: note: %s\n", note->valuestring);
+    if (!quiet)
+        cJSON_ArrayForEach(note, sw.notes) fprintf(err, "optbench sweep: note: %s\n", note->valuestring);
     if (!quiet) {
-        fprintf(err, "[sweep] %zu optimizer%s x %zu problem%s: %zu settings, %zu runs, %d job%s; %s\n", sw.n_opts,
-                sw.n_opts == 1 ? "" : "s", sw.n_problems, sw.n_problems == 1 ? "" : "s", sw.n_settings, sw.n_runs,
-                jobs, jobs == 1 ? "" : "s", sweep_dir);
+        fprintf(err, "[sweep] %zu optimizer%s x %zu problem%s: %zu settings, %zu runs, %d job%s; %s\n",
+                sw.n_opts, sw.n_opts == 1 ? "" : "s", sw.n_problems, sw.n_problems == 1 ? "" : "s",
+                sw.n_settings, sw.n_runs, jobs, jobs == 1 ? "" : "s", sweep_dir);
         if (found) fprintf(err, "[sweep] resuming: %zu of %zu runs already recorded\n", found, sw.n_runs);
     }
     /* From here on SIGINT and SIGTERM stop the sweep between steps; the
@@ -274,20 +291,28 @@ int ob_cmd_sweep(int argc, char **argv, FILE *out, FILE *err)
     int xrc = ob_sweep_execute(&sw, sweep_dir, &eo, &failed, emsg, sizeof emsg);
     size_t done_runs = 0;
     for (size_t i = 0; i < sw.n_runs; i++) done_runs += sw.runs[i].done;
-    ob_sweep_report_opts ro = {crit, xrc >= 128 ? "interrupted" : done_runs == sw.n_runs ? "complete" : "incomplete",
-                               xrc < 128 && !ob_args_has(&a, "no-figures"), NULL, NULL,
+    ob_sweep_report_opts ro = {crit,
+                               xrc >= 128               ? "interrupted"
+                               : done_runs == sw.n_runs ? "complete"
+                                                        : "incomplete",
+                               xrc < 128 && !ob_args_has(&a, "no-figures"),
+                               NULL,
+                               NULL,
                                ob_run_metadata(argc, argv, (unsigned long long)sw.seed)};
     int rrc = ob_sweep_report(&sw, sweep_dir, &ro, out, msg, sizeof msg);
     fprintf(out, "\n%zu of %zu runs recorded; results in %s/sweep.json\n", done_runs, sw.n_runs, sweep_dir);
     if (xrc >= 128) {
-        fprintf(err, "optbench sweep: %s: %zu of %zu runs are recorded in %s/points; resume with: optbench sweep "
-                "--resume %s\n", emsg, done_runs, sw.n_runs, sweep_dir, dir);
+        fprintf(err,
+                "optbench sweep: %s: %zu of %zu runs are recorded in %s/points; resume with: optbench sweep "
+                "--resume %s\n",
+                emsg, done_runs, sw.n_runs, sweep_dir, dir);
     } else if (xrc == OB_EXIT_IO) {
-        fprintf(err, "optbench sweep: stopped: a record could not be written (%s); %zu of %zu runs are recorded\n",
+        fprintf(err,
+                "optbench sweep: stopped: a record could not be written (%s); %zu of %zu runs are recorded\n",
                 emsg, done_runs, sw.n_runs);
     } else if (xrc != OB_EXIT_OK) {
-        fprintf(err, "optbench sweep: %zu run%s failed (first: %s)\n", failed ? failed : 1, failed == 1 ? "" : "s",
-                emsg);
+        fprintf(err, "optbench sweep: %zu run%s failed (first: %s)\n", failed ? failed : 1,
+                failed == 1 ? "" : "s", emsg);
     }
     if (rrc != OB_EXIT_OK) fprintf(err, "optbench sweep: %s (the results are kept)\n", msg);
     rc = xrc != OB_EXIT_OK ? xrc : rrc;

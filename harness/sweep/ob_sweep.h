@@ -73,10 +73,10 @@ extern "C" {
 #define OB_SWEEP_POINT_FORMAT "optbench-sweep-point"
 
 #define OB_SWEEP_MAX_AXES 16
-#define OB_SWEEP_MAX_LIST 64          /* optimizers, problems */
-#define OB_SWEEP_MAX_VALUES 10000     /* values of one axis */
-#define OB_SWEEP_MAX_RUNS 1000000     /* runs of one sweep */
-#define OB_SWEEP_MAX_SEEDS 1000       /* --seeds */
+#define OB_SWEEP_MAX_LIST 64      /* optimizers, problems */
+#define OB_SWEEP_MAX_VALUES 10000 /* values of one axis */
+#define OB_SWEEP_MAX_RUNS 1000000 /* runs of one sweep */
+#define OB_SWEEP_MAX_SEEDS 1000   /* --seeds */
 
 /* Test hook: "K:SIG" makes the sweep raise signal SIG in itself once it has
  * recorded K runs (e.g. "3:9": SIGKILL after the third), so the tests can
@@ -90,9 +90,9 @@ typedef enum ob_sweep_spacing { OB_SWEEP_LOG, OB_SWEEP_LIN, OB_SWEEP_LIST } ob_s
 typedef struct ob_sweep_axis {
     char key[64];
     ob_sweep_spacing spacing;
-    double lo, hi;           /* log, lin: the range; list: smallest and largest value */
-    size_t n;                /* number of values */
-    double *values;          /* the values in order (malloc'd) */
+    double lo, hi;  /* log, lin: the range; list: smallest and largest value */
+    size_t n;       /* number of values */
+    double *values; /* the values in order (malloc'd) */
 } ob_sweep_axis;
 
 /* Parses one --grid: "key=log:LO:HI:N" (N log-spaced values from LO to HI,
@@ -107,50 +107,50 @@ void ob_sweep_axis_free(ob_sweep_axis *ax);
 
 /* One run: a setting with one problem seed. */
 typedef struct ob_sweep_run {
-    size_t setting;          /* index in ob_sweep.settings */
+    size_t setting; /* index in ob_sweep.settings */
     uint64_t seed;
-    char hash[17];           /* file name: points/<hash>.json */
-    char *key;               /* the canonical text the hash is taken of */
-    int done;                /* recorded (in this invocation or an earlier one) */
-    int resumed;             /* found recorded when the sweep started */
+    char hash[17]; /* file name: points/<hash>.json */
+    char *key;     /* the canonical text the hash is taken of */
+    int done;      /* recorded (in this invocation or an earlier one) */
+    int resumed;   /* found recorded when the sweep started */
     /* From the record (the scored path: ob_sweep.scored): */
-    double final_loss;       /* +inf when the run diverged */
-    uint64_t steps_to_target;/* 0: not reached */
-    uint64_t diverged_at;    /* 0: never */
-    int agree_ok;            /* every fp32 agreement check passed */
+    double final_loss;        /* +inf when the run diverged */
+    uint64_t steps_to_target; /* 0: not reached */
+    uint64_t diverged_at;     /* 0: never */
+    int agree_ok;             /* every fp32 agreement check passed */
     int has_fstar;
     double fstar, tol;
 } ob_sweep_run;
 
 /* One (problem, optimizer, hyperparameters) of the search. */
 typedef struct ob_sweep_setting {
-    size_t problem, opt;     /* indices in ob_sweep.problems / opts */
-    ob_case c;               /* the case (its seed is set per run) */
-    double value[OB_SWEEP_MAX_AXES];  /* the swept values */
-    int has[OB_SWEEP_MAX_AXES];       /* 1: the optimizer has this axis's key */
-    size_t first_run, n_runs;         /* its runs, one per seed */
+    size_t problem, opt;             /* indices in ob_sweep.problems / opts */
+    ob_case c;                       /* the case (its seed is set per run) */
+    double value[OB_SWEEP_MAX_AXES]; /* the swept values */
+    int has[OB_SWEEP_MAX_AXES];      /* 1: the optimizer has this axis's key */
+    size_t first_run, n_runs;        /* its runs, one per seed */
 } ob_sweep_setting;
 
 typedef struct ob_sweep {
-    cJSON *spec;             /* the normalised specification (spec.json's "spec") */
+    cJSON *spec; /* the normalised specification (spec.json's "spec") */
     const ob_optimizer *opts[OB_SWEEP_MAX_LIST];
     size_t n_opts;
     const ob_problem_spec *problems[OB_SWEEP_MAX_LIST];
     size_t n_problems;
-    uint64_t problem_seeds[OB_SWEEP_MAX_LIST];  /* seeds run on each problem */
+    uint64_t problem_seeds[OB_SWEEP_MAX_LIST]; /* seeds run on each problem */
     ob_sweep_axis axes[OB_SWEEP_MAX_AXES];
     size_t n_axes;
-    uint64_t random;         /* random search: number of draws; 0: grid search */
-    uint64_t seed;           /* random search's seed */
-    uint64_t seeds;          /* --seeds K: problem seeds 0..K-1 */
-    unsigned isa_mask;       /* fp32 paths run besides the fp64 reference */
-    int scored;              /* the ISA whose results are scored; -1: the reference */
+    uint64_t random;   /* random search: number of draws; 0: grid search */
+    uint64_t seed;     /* random search's seed */
+    uint64_t seeds;    /* --seeds K: problem seeds 0..K-1 */
+    unsigned isa_mask; /* fp32 paths run besides the fp64 reference */
+    int scored;        /* the ISA whose results are scored; -1: the reference */
     ob_sweep_setting *settings;
     size_t n_settings;
     ob_sweep_run *runs;
     size_t n_runs;
-    cJSON *skipped;          /* [{"problem","optimizer","hparams","reason"}] */
-    cJSON *notes;            /* ["...", ...]: what the user should know */
+    cJSON *skipped; /* [{"problem","optimizer","hparams","reason"}] */
+    cJSON *notes;   /* ["...", ...]: what the user should know */
 } ob_sweep;
 
 /* The specification options (the keys of spec.json's "spec", named as the
@@ -182,11 +182,11 @@ int ob_sweep_spec_compare(const cJSON *recorded, const cJSON *given, char *err, 
 /* ---- running ------------------------------------------------------------ */
 
 typedef struct ob_sweep_exec_opts {
-    int jobs;                /* runs in parallel (worker processes); 1: in this process */
-    FILE *progress;          /* progress output (NULL: none) */
-    FILE *errors;            /* one line per failed run (NULL: none) */
-    int tty;                 /* progress is a terminal: one line rewritten in place */
-    int lock_fd;             /* closed in worker processes (-1: none) */
+    int jobs;       /* runs in parallel (worker processes); 1: in this process */
+    FILE *progress; /* progress output (NULL: none) */
+    FILE *errors;   /* one line per failed run (NULL: none) */
+    int tty;        /* progress is a terminal: one line rewritten in place */
+    int lock_fd;    /* closed in worker processes (-1: none) */
 } ob_sweep_exec_opts;
 
 /* Marks the runs already recorded under sweep_dir/points as done (reading
@@ -201,8 +201,8 @@ size_t ob_sweep_load_done(ob_sweep *sw, const char *sweep_dir);
  * finished is recorded); OB_EXIT_IO when a record cannot be written; or
  * the exit code of the first run that failed (its message in err; the
  * others still run, and *n_failed counts them). */
-int ob_sweep_execute(ob_sweep *sw, const char *sweep_dir, const ob_sweep_exec_opts *o,
-                     size_t *n_failed, char *err, size_t errlen);
+int ob_sweep_execute(ob_sweep *sw, const char *sweep_dir, const ob_sweep_exec_opts *o, size_t *n_failed,
+                     char *err, size_t errlen);
 
 /* ---- results ------------------------------------------------------------- */
 
@@ -213,19 +213,19 @@ int ob_sweep_criterion_parse(const char *s, ob_sweep_criterion *out);
 
 typedef struct ob_sweep_report_opts {
     ob_sweep_criterion criterion;
-    const char *status;      /* "complete", "interrupted", "incomplete" */
-    int figures;             /* 1: render the sensitivity figures */
-    const char *plot_dir;    /* NULL: OPTBENCH_PLOT_DIR, ./plot, or plot/ beside the executable's folder */
-    const char *gnuplot;     /* NULL: OPTBENCH_GNUPLOT, else "gnuplot" */
-    cJSON *meta;             /* run metadata (taken over) */
+    const char *status;   /* "complete", "interrupted", "incomplete" */
+    int figures;          /* 1: render the sensitivity figures */
+    const char *plot_dir; /* NULL: OPTBENCH_PLOT_DIR, ./plot, or plot/ beside the executable's folder */
+    const char *gnuplot;  /* NULL: OPTBENCH_GNUPLOT, else "gnuplot" */
+    cJSON *meta;          /* run metadata (taken over) */
 } ob_sweep_report_opts;
 
 /* Aggregates the recorded runs, writes sweep_dir/sweep.json and the
  * figures, and prints the tuned-comparison table to out.  Returns 0; 1
  * when a figure failed (named in err, sweep.json kept); or OB_EXIT_IO when
  * sweep.json cannot be written. */
-int ob_sweep_report(const ob_sweep *sw, const char *sweep_dir, const ob_sweep_report_opts *o,
-                    FILE *out, char *err, size_t errlen);
+int ob_sweep_report(const ob_sweep *sw, const char *sweep_dir, const ob_sweep_report_opts *o, FILE *out,
+                    char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -19,9 +19,9 @@
 #include "harness/testkit/ob_testdata.h"
 
 const ob_sweep_spec_key ob_sweep_spec_keys[] = {
-    {"opt", 0},   {"problem", 0}, {"grid", 1},  {"random", 0},  {"seed", 0},
-    {"seeds", 0}, {"all-seeds", 2}, {"steps", 0}, {"set", 1},     {"param", 1},
-    {"n", 0},     {"batch", 0},   {"isa", 0},   {"schedule", 0}, {"sched-set", 1},
+    {"opt", 0},   {"problem", 0},   {"grid", 1},  {"random", 0},   {"seed", 0},
+    {"seeds", 0}, {"all-seeds", 2}, {"steps", 0}, {"set", 1},      {"param", 1},
+    {"n", 0},     {"batch", 0},     {"isa", 0},   {"schedule", 0}, {"sched-set", 1},
 };
 const size_t ob_sweep_spec_key_count = sizeof ob_sweep_spec_keys / sizeof ob_sweep_spec_keys[0];
 
@@ -31,7 +31,10 @@ const size_t ob_sweep_spec_key_count = sizeof ob_sweep_spec_keys / sizeof ob_swe
 
 /* ---- reading the specification --------------------------------------------- */
 
-static const cJSON *item(const cJSON *spec, const char *key) { return cJSON_GetObjectItemCaseSensitive(spec, key); }
+static const cJSON *item(const cJSON *spec, const char *key)
+{
+    return cJSON_GetObjectItemCaseSensitive(spec, key);
+}
 
 static const char *sget(const cJSON *spec, const char *key)
 {
@@ -97,7 +100,8 @@ static int name_list(const char *list, const char *what, const void *(*find)(con
 {
     char buf[2048];
     *n = 0;
-    if (snprintf(buf, sizeof buf, "%s", list) >= (int)sizeof buf) return ob_fail(err, errlen, "--%s: list too long", what);
+    if (snprintf(buf, sizeof buf, "%s", list) >= (int)sizeof buf)
+        return ob_fail(err, errlen, "--%s: list too long", what);
     for (char *sv = NULL, *t = strtok_r(buf, ",", &sv); t; t = strtok_r(NULL, ",", &sv)) {
         const void *x = find(t);
         if (!x) {
@@ -110,15 +114,22 @@ static int name_list(const char *list, const char *what, const void *(*find)(con
         }
         for (size_t i = 0; i < *n; i++)
             if (out[i] == x) return ob_fail(err, errlen, "--%s: '%s' is listed twice", what, t);
-        if (*n >= OB_SWEEP_MAX_LIST) return ob_fail(err, errlen, "--%s: more than %d names", what, OB_SWEEP_MAX_LIST);
+        if (*n >= OB_SWEEP_MAX_LIST)
+            return ob_fail(err, errlen, "--%s: more than %d names", what, OB_SWEEP_MAX_LIST);
         out[(*n)++] = x;
     }
     if (*n == 0) return ob_fail(err, errlen, "--%s '%s': empty list", what, list);
     return 0;
 }
 
-static const void *find_opt(const char *name) { return ob_optimizer_find(name); }
-static const void *find_problem(const char *name) { return ob_problem_find(name); }
+static const void *find_opt(const char *name)
+{
+    return ob_optimizer_find(name);
+}
+static const void *find_problem(const char *name)
+{
+    return ob_problem_find(name);
+}
 
 static int parse_isas(ob_sweep *sw, const char *list, char *norm, size_t normlen, char *err, size_t errlen)
 {
@@ -152,12 +163,16 @@ static int parse_isas(ob_sweep *sw, const char *list, char *norm, size_t normlen
     if (!sw->isa_mask) snprintf(norm, normlen, "reference");
     for (int i = 0; i < OB_ISA_COUNT; i++)
         if ((sw->isa_mask >> i) & 1u && used < normlen)
-            used += (size_t)snprintf(norm + used, normlen - used, "%s%s", used ? "," : "", ob_isa_name((ob_isa)i));
+            used += (size_t)snprintf(norm + used, normlen - used, "%s%s", used ? "," : "",
+                                     ob_isa_name((ob_isa)i));
     return 0;
 }
 
 /* The hyperparameter spec of `key` in o (NULL if o lacks it). */
-static const ob_hparam_spec *key_spec(const ob_optimizer *o, const char *key) { return ob_hparam_find(o, key); }
+static const ob_hparam_spec *key_spec(const ob_optimizer *o, const char *key)
+{
+    return ob_hparam_find(o, key);
+}
 
 /* The keys of the chosen optimizers, for the message of an unknown key. */
 static void known_keys(const ob_sweep *sw, char *buf, size_t len)
@@ -179,35 +194,40 @@ static void known_keys(const ob_sweep *sw, char *buf, size_t len)
 /* Checks the --grid keys against the optimizers (see README: a key must
  * belong to at least one chosen optimizer; it applies to those that have
  * it). */
-static int check_axes(ob_sweep *sw, const char *const *grids, const char *const *sets, size_t nsets, char *err,
-                      size_t errlen)
+static int check_axes(ob_sweep *sw, const char *const *grids, const char *const *sets, size_t nsets,
+                      char *err, size_t errlen)
 {
     if (sw->n_axes == 0)
-        return ob_fail(err, errlen, "nothing to sweep: give at least one --grid (e.g. --grid 'lr=log:1e-5:1e1:25')");
+        return ob_fail(err, errlen,
+                       "nothing to sweep: give at least one --grid (e.g. --grid 'lr=log:1e-5:1e1:25')");
     for (size_t a = 0; a < sw->n_axes; a++) {
         const ob_sweep_axis *ax = &sw->axes[a];
         for (size_t b = 0; b < a; b++)
             if (!strcmp(sw->axes[b].key, ax->key))
-                return ob_fail(err, errlen, "--grid '%s': '%s' is already swept by --grid '%s' (one --grid per key)",
+                return ob_fail(err, errlen,
+                               "--grid '%s': '%s' is already swept by --grid '%s' (one --grid per key)",
                                grids[a], ax->key, grids[b]);
         for (size_t k = 0; k < nsets; k++)
             if (!strncmp(sets[k], ax->key, strlen(ax->key)) && sets[k][strlen(ax->key)] == '=')
-                return ob_fail(err, errlen, "--grid '%s': '%s' is also fixed by --set %s", grids[a], ax->key, sets[k]);
+                return ob_fail(err, errlen, "--grid '%s': '%s' is also fixed by --set %s", grids[a], ax->key,
+                               sets[k]);
         const ob_hparam_spec *sp = NULL;
         for (size_t i = 0; i < sw->n_opts && !sp; i++) sp = key_spec(sw->opts[i], ax->key);
         if (!sp) {
             char keys[1024];
             known_keys(sw, keys, sizeof keys);
-            return ob_fail(err, errlen, "--grid '%s': unknown key '%s': no chosen optimizer has it (their keys: %s)",
+            return ob_fail(err, errlen,
+                           "--grid '%s': unknown key '%s': no chosen optimizer has it (their keys: %s)",
                            grids[a], ax->key, keys);
         }
         if (sp->kind != OB_HP_BOOL) continue;
         if (ax->spacing != OB_SWEEP_LIST)
-            return ob_fail(err, errlen, "--grid '%s': %s is a boolean; give a list (%s=0,1)", grids[a], ax->key, ax->key);
+            return ob_fail(err, errlen, "--grid '%s': %s is a boolean; give a list (%s=0,1)", grids[a],
+                           ax->key, ax->key);
         for (size_t i = 0; i < ax->n; i++)
             if (ax->values[i] != 0 && ax->values[i] != 1)
-                return ob_fail(err, errlen, "--grid '%s': %s is a boolean; %g is not 0, 1, false or true", grids[a],
-                               ax->key, ax->values[i]);
+                return ob_fail(err, errlen, "--grid '%s': %s is a boolean; %g is not 0, 1, false or true",
+                               grids[a], ax->key, ax->values[i]);
     }
     return 0;
 }
@@ -241,14 +261,15 @@ static void hparam_text(FILE *f, const ob_sweep *sw, const ob_case *c, const cha
 }
 
 /* The canonical text of a run: everything that determines its result. */
-static char *run_key(const ob_sweep *sw, const ob_case *c, uint64_t seed, const char *const *sets, size_t nsets)
+static char *run_key(const ob_sweep *sw, const ob_case *c, uint64_t seed, const char *const *sets,
+                     size_t nsets)
 {
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     if (!f) return NULL;
-    fprintf(f, "optbench-sweep-run %d\nproblem=%s\nn=%zu\nbatch=%zu\n", OB_SWEEP_VERSION, c->problem->name, c->n,
-            c->batch);
+    fprintf(f, "optbench-sweep-run %d\nproblem=%s\nn=%zu\nbatch=%zu\n", OB_SWEEP_VERSION, c->problem->name,
+            c->n, c->batch);
     for (size_t k = 0; k < c->n_pparams; k++) fprintf(f, "param=%s\n", c->pparams[k]);
     fprintf(f, "optimizer=%s\n", c->opt->name);
     hparam_text(f, sw, c, sets, nsets);
@@ -297,7 +318,7 @@ typedef struct planner {
     ob_sweep *sw;
     const char *const *sets;
     size_t nsets;
-    double *draws;           /* random search: random x n_axes values */
+    double *draws; /* random search: random x n_axes values */
     size_t cap_settings, cap_runs;
 } planner;
 
@@ -329,7 +350,8 @@ static int expand(planner *pl, size_t pi, size_t oi, const ob_case *base, char *
     else
         for (size_t k = 0; k < nm; k++)
             if ((total *= sw->axes[mine[k]].n) > OB_SWEEP_MAX_RUNS)
-                return ob_fail(err, errlen, "the grid has more than %d points for %s", OB_SWEEP_MAX_RUNS, o->name);
+                return ob_fail(err, errlen, "the grid has more than %d points for %s", OB_SWEEP_MAX_RUNS,
+                               o->name);
     size_t first = sw->n_settings, valid = 0;
     uint64_t *seen = malloc((size_t)total * sizeof *seen);
     if (!seen) return ob_fail(err, errlen, "out of memory");
@@ -384,8 +406,8 @@ static int expand(planner *pl, size_t pi, size_t oi, const ob_case *base, char *
     }
     free(seen);
     if (sw->n_settings == first)
-        return ob_fail(err, errlen, "every setting of %s on %s is out of range (e.g. %s)", o->name, sw->problems[pi]->name,
-                       first_reason);
+        return ob_fail(err, errlen, "every setting of %s on %s is out of range (e.g. %s)", o->name,
+                       sw->problems[pi]->name, first_reason);
     return 0;
 }
 
@@ -405,7 +427,8 @@ static int base_case(const ob_sweep *sw, const cJSON *spec, size_t pi, size_t oi
     c->isa_mask = sw->isa_mask;
     c->sched = *sched;
     uint64_t v = 0;
-    if (get_count(spec, "steps", 1, &c->steps, err, errlen) || get_count(spec, "n", 1, &v, err, errlen)) return -1;
+    if (get_count(spec, "steps", 1, &c->steps, err, errlen) || get_count(spec, "n", 1, &v, err, errlen))
+        return -1;
     c->n = (size_t)v;
     v = 0;
     if (get_count(spec, "batch", 1, &v, err, errlen)) return -1;
@@ -473,14 +496,16 @@ static cJSON *normalise(const ob_sweep *sw, const cJSON *spec, const char *isa_n
         if ((!strcmp(key->name, "random") || !strcmp(key->name, "seed")) && !sw->random)
             cJSON_AddNullToObject(n, key->name);
         else if (!strcmp(key->name, "seed") || !strcmp(key->name, "seeds") || !strcmp(key->name, "random")) {
-            snprintf(buf, sizeof buf, "%llu", (unsigned long long)(!strcmp(key->name, "seed")    ? sw->seed
-                                                                   : !strcmp(key->name, "seeds") ? sw->seeds
-                                                                                                 : sw->random));
+            snprintf(buf, sizeof buf, "%llu",
+                     (unsigned long long)(!strcmp(key->name, "seed")    ? sw->seed
+                                          : !strcmp(key->name, "seeds") ? sw->seeds
+                                                                        : sw->random));
             cJSON_AddStringToObject(n, key->name, buf);
         } else if (!strcmp(key->name, "isa")) cJSON_AddStringToObject(n, key->name, isa_norm);
         else if (!strcmp(key->name, "schedule")) cJSON_AddStringToObject(n, key->name, sched_name);
         else if (key->kind == 2) cJSON_AddBoolToObject(n, key->name, cJSON_IsTrue(v));
-        else if (key->kind == 1) cJSON_AddItemToObject(n, key->name, v ? cJSON_Duplicate(v, 1) : cJSON_CreateArray());
+        else if (key->kind == 1)
+            cJSON_AddItemToObject(n, key->name, v ? cJSON_Duplicate(v, 1) : cJSON_CreateArray());
         else if (cJSON_IsString(v)) cJSON_AddStringToObject(n, key->name, v->valuestring);
         else cJSON_AddNullToObject(n, key->name);
     }
@@ -493,8 +518,10 @@ static int draw_points(planner *pl, char *err, size_t errlen)
 {
     ob_sweep *sw = pl->sw;
     if (sw->random > OB_SWEEP_MAX_RUNS)
-        return ob_fail(err, errlen, "--random %llu: at most %d draws", (unsigned long long)sw->random, OB_SWEEP_MAX_RUNS);
-    if (!(pl->draws = malloc((size_t)sw->random * sw->n_axes * sizeof *pl->draws))) return ob_fail(err, errlen, "out of memory");
+        return ob_fail(err, errlen, "--random %llu: at most %d draws", (unsigned long long)sw->random,
+                       OB_SWEEP_MAX_RUNS);
+    if (!(pl->draws = malloc((size_t)sw->random * sw->n_axes * sizeof *pl->draws)))
+        return ob_fail(err, errlen, "out of memory");
     /* One draw is a point of the whole space; each optimizer uses the
      * coordinates of the keys it has, so all share the same lrs. */
     ob_rng r;
@@ -503,9 +530,11 @@ static int draw_points(planner *pl, char *err, size_t errlen)
         for (size_t a = 0; a < sw->n_axes; a++) {
             const ob_sweep_axis *ax = &sw->axes[a];
             double u = ob_rng_uniform(&r), v;
-            if (ax->spacing == OB_SWEEP_LOG) v = pow(10.0, log10(ax->lo) + (log10(ax->hi) - log10(ax->lo)) * u);
+            if (ax->spacing == OB_SWEEP_LOG)
+                v = pow(10.0, log10(ax->lo) + (log10(ax->hi) - log10(ax->lo)) * u);
             else if (ax->spacing == OB_SWEEP_LIN) v = ax->lo + (ax->hi - ax->lo) * u;
-            else v = ax->values[(size_t)(u * (double)ax->n) < ax->n ? (size_t)(u * (double)ax->n) : ax->n - 1];
+            else
+                v = ax->values[(size_t)(u * (double)ax->n) < ax->n ? (size_t)(u * (double)ax->n) : ax->n - 1];
             pl->draws[d * sw->n_axes + a] = v;
         }
     }
@@ -530,7 +559,8 @@ static int add_runs(planner *pl, size_t pi, size_t before, char *err, size_t err
             memset(r, 0, sizeof *r);
             r->setting = s;
             r->seed = seed;
-            if (!(r->key = run_key(sw, &st->c, seed, pl->sets, pl->nsets))) return ob_fail(err, errlen, "out of memory");
+            if (!(r->key = run_key(sw, &st->c, seed, pl->sets, pl->nsets)))
+                return ob_fail(err, errlen, "out of memory");
             sw->n_runs++;
             snprintf(r->hash, sizeof r->hash, "%016llx", (unsigned long long)fnv1a(r->key));
         }
@@ -547,8 +577,9 @@ static void plan_notes(ob_sweep *sw, const cJSON *spec, const char *const *grids
         char lacking[512] = "";
         for (size_t i = 0; i < sw->n_opts; i++) {
             if (key_spec(sw->opts[i], sw->axes[a].key)) users++;
-            else snprintf(lacking + strlen(lacking), sizeof lacking - strlen(lacking), "%s%s", lacking[0] ? ", " : "",
-                          sw->opts[i]->name);
+            else
+                snprintf(lacking + strlen(lacking), sizeof lacking - strlen(lacking), "%s%s",
+                         lacking[0] ? ", " : "", sw->opts[i]->name);
         }
         if (users < sw->n_opts)
             add_note(sw, "--grid %s applies only to the optimizers that have '%s' (not to %s)", grids[a],
@@ -571,20 +602,25 @@ static int plan(const cJSON *spec, ob_sweep *sw, char *err, size_t errlen)
     if (ol) {
         if (name_list(ol, "opt", find_opt, (const void **)sw->opts, &sw->n_opts, err, errlen) != 0) return -1;
     } else {
-        for (size_t i = 0; i < ob_optimizer_count && i < OB_SWEEP_MAX_LIST; i++) sw->opts[sw->n_opts++] = ob_optimizer_table[i];
+        for (size_t i = 0; i < ob_optimizer_count && i < OB_SWEEP_MAX_LIST; i++)
+            sw->opts[sw->n_opts++] = ob_optimizer_table[i];
     }
     const char *pl_s = sget(spec, "problem");
     if (!pl_s) return ob_fail(err, errlen, "--problem LIST is required (see optbench list problems)");
-    if (name_list(pl_s, "problem", find_problem, (const void **)sw->problems, &sw->n_problems, err, errlen) != 0)
+    if (name_list(pl_s, "problem", find_problem, (const void **)sw->problems, &sw->n_problems, err, errlen) !=
+        0)
         return -1;
     sw->seed = DEFAULT_RANDOM_SEED;
     sw->seeds = DEFAULT_SEEDS;
-    if (get_count(spec, "random", 1, &sw->random, err, errlen) || get_count(spec, "seed", 0, &sw->seed, err, errlen) ||
+    if (get_count(spec, "random", 1, &sw->random, err, errlen) ||
+        get_count(spec, "seed", 0, &sw->seed, err, errlen) ||
         get_count(spec, "seeds", 1, &sw->seeds, err, errlen))
         return -1;
-    if (sw->seeds > OB_SWEEP_MAX_SEEDS) return ob_fail(err, errlen, "--seeds: at most %d", OB_SWEEP_MAX_SEEDS);
+    if (sw->seeds > OB_SWEEP_MAX_SEEDS)
+        return ob_fail(err, errlen, "--seeds: at most %d", OB_SWEEP_MAX_SEEDS);
     char isa_norm[128];
-    if (parse_isas(sw, sget(spec, "isa") ? sget(spec, "isa") : "scalar", isa_norm, sizeof isa_norm, err, errlen))
+    if (parse_isas(sw, sget(spec, "isa") ? sget(spec, "isa") : "scalar", isa_norm, sizeof isa_norm, err,
+                   errlen))
         return -1;
     const char *pp[OB_MAX_PROBLEM_PARAMS + 1], *sets[64], *ssets[64], *grids[OB_SWEEP_MAX_AXES + 1];
     size_t npp = sall(spec, "param", pp, OB_MAX_PROBLEM_PARAMS + 1);
@@ -601,7 +637,9 @@ static int plan(const cJSON *spec, ob_sweep *sw, char *err, size_t errlen)
         snprintf(key, sizeof key, "%.*s", (int)strcspn(sets[k], "="), sets[k]);
         int found = 0;
         for (size_t i = 0; i < sw->n_opts; i++) found |= key_spec(sw->opts[i], key) != NULL;
-        if (!found) return ob_fail(err, errlen, "--set %s: no chosen optimizer has a hyperparameter '%s'", sets[k], key);
+        if (!found)
+            return ob_fail(err, errlen, "--set %s: no chosen optimizer has a hyperparameter '%s'", sets[k],
+                           key);
     }
     ob_schedule sched;
     char msg[512];
@@ -620,7 +658,8 @@ static int plan(const cJSON *spec, ob_sweep *sw, char *err, size_t errlen)
         const ob_problem_spec *ps = sw->problems[pi];
         sw->problem_seeds[pi] = ps->stochastic || cJSON_IsTrue(item(spec, "all-seeds")) ? sw->seeds : 1;
         if (sw->problem_seeds[pi] < sw->seeds)
-            add_note(sw, "%s is deterministic: it runs seed 0 only, not %llu seeds (--all-seeds runs them all)",
+            add_note(sw,
+                     "%s is deterministic: it runs seed 0 only, not %llu seeds (--all-seeds runs them all)",
                      ps->name, (unsigned long long)sw->seeds);
         for (size_t oi = 0; oi < sw->n_opts && rc == 0; oi++) {
             ob_case base;
@@ -634,7 +673,8 @@ static int plan(const cJSON *spec, ob_sweep *sw, char *err, size_t errlen)
     free(pl.draws);
     if (rc) return rc;
     plan_notes(sw, spec, grids);
-    if (!(sw->spec = normalise(sw, spec, isa_norm, sched.spec->name))) return ob_fail(err, errlen, "out of memory");
+    if (!(sw->spec = normalise(sw, spec, isa_norm, sched.spec->name)))
+        return ob_fail(err, errlen, "out of memory");
     return 0;
 }
 
@@ -664,7 +704,8 @@ void ob_sweep_describe(const ob_sweep *sw, const ob_sweep_setting *s, char *buf,
     buf[0] = '\0';
     for (size_t a = 0; a < sw->n_axes && used + 1 < len; a++)
         if (s->has[a])
-            used += (size_t)snprintf(buf + used, len - used, "%s%s=%.4g", used ? " " : "", sw->axes[a].key, s->value[a]);
+            used += (size_t)snprintf(buf + used, len - used, "%s%s=%.4g", used ? " " : "", sw->axes[a].key,
+                                     s->value[a]);
 }
 
 /* ---- comparing specifications ------------------------------------------------- */
@@ -681,8 +722,8 @@ static void value_text(const cJSON *v, const char *name, char *buf, size_t len)
         size_t used = 0;
         const cJSON *s;
         buf[0] = '\0';
-        cJSON_ArrayForEach(s, v) if (cJSON_IsString(s) && used + 1 < len) used +=
-            (size_t)snprintf(buf + used, len - used, "%s--%s '%s'", used ? " " : "", name, s->valuestring);
+        cJSON_ArrayForEach(s, v) if (cJSON_IsString(s) && used + 1 < len) used += (size_t)snprintf(
+            buf + used, len - used, "%s--%s '%s'", used ? " " : "", name, s->valuestring);
     }
 }
 

@@ -35,10 +35,11 @@ static int parse_range(const char *text, const char *val, ob_sweep_axis *ax, cha
     if (!strcmp(field[0], "log")) ax->spacing = OB_SWEEP_LOG;
     else if (!strcmp(field[0], "lin")) ax->spacing = OB_SWEEP_LIN;
     else
-        return ob_fail(err, errlen, "--grid '%s': unknown spacing '%s' (expected %s)", text, field[0], grid_syntax);
+        return ob_fail(err, errlen, "--grid '%s': unknown spacing '%s' (expected %s)", text, field[0],
+                       grid_syntax);
     if (nf != 4)
-        return ob_fail(err, errlen, "--grid '%s': expected %s:LO:HI:N (three fields after '%s:')", text, field[0],
-                       field[0]);
+        return ob_fail(err, errlen, "--grid '%s': expected %s:LO:HI:N (three fields after '%s:')", text,
+                       field[0], field[0]);
     uint64_t n;
     if (ob_parse_real(field[1], &ax->lo) != 0 || !isfinite(ax->lo))
         return ob_fail(err, errlen, "--grid '%s': LO '%s' is not a finite number", text, field[1]);
@@ -47,9 +48,10 @@ static int parse_range(const char *text, const char *val, ob_sweep_axis *ax, cha
     if (ob_parse_u64(field[3], &n) != 0 || n < 1)
         return ob_fail(err, errlen, "--grid '%s': N '%s' is not an integer >= 1", text, field[3]);
     if (n > OB_SWEEP_MAX_VALUES)
-        return ob_fail(err, errlen, "--grid '%s': N = %llu is more than %d values", text, (unsigned long long)n,
-                       OB_SWEEP_MAX_VALUES);
-    if (ax->lo > ax->hi) return ob_fail(err, errlen, "--grid '%s': LO = %g is greater than HI = %g", text, ax->lo, ax->hi);
+        return ob_fail(err, errlen, "--grid '%s': N = %llu is more than %d values", text,
+                       (unsigned long long)n, OB_SWEEP_MAX_VALUES);
+    if (ax->lo > ax->hi)
+        return ob_fail(err, errlen, "--grid '%s': LO = %g is greater than HI = %g", text, ax->lo, ax->hi);
     if (ax->spacing == OB_SWEEP_LOG && ax->lo <= 0)
         return ob_fail(err, errlen, "--grid '%s': log spacing needs LO > 0, got %g", text, ax->lo);
     ax->n = (size_t)n;
@@ -59,7 +61,8 @@ static int parse_range(const char *text, const char *val, ob_sweep_axis *ax, cha
     double l0 = log10(ax->lo), l1 = log10(ax->hi);
     for (size_t i = 0; i < ax->n; i++) {
         double f = ax->n > 1 ? (double)i / (double)(ax->n - 1) : 0.0;
-        ax->values[i] = ax->spacing == OB_SWEEP_LOG ? pow(10.0, l0 + (l1 - l0) * f) : ax->lo + (ax->hi - ax->lo) * f;
+        ax->values[i] = ax->spacing == OB_SWEEP_LOG ? pow(10.0, l0 + (l1 - l0) * f)
+                                                    : ax->lo + (ax->hi - ax->lo) * f;
     }
     ax->values[0] = ax->lo;
     if (ax->n > 1) ax->values[ax->n - 1] = ax->hi;
@@ -85,7 +88,8 @@ static int parse_list(const char *text, const char *val, ob_sweep_axis *ax, char
         char *c = strchr(p, ',');
         if (c) *c = '\0';
         double v;
-        if (!*p) rc = ob_fail(err, errlen, "--grid '%s': empty value at position %zu of the list", text, k + 1);
+        if (!*p)
+            rc = ob_fail(err, errlen, "--grid '%s': empty value at position %zu of the list", text, k + 1);
         else if (!strcasecmp(p, "true")) v = 1;
         else if (!strcasecmp(p, "false")) v = 0;
         else if (ob_parse_real(p, &v) != 0 || !isfinite(v))
@@ -112,7 +116,8 @@ int ob_sweep_axis_parse(const char *text, ob_sweep_axis *ax, char *err, size_t e
     ax->key[klen] = '\0';
     const char *val = eq + 1;
     int rc;
-    if (!*val) rc = ob_fail(err, errlen, "--grid '%s': empty list of values (expected %s)", text, grid_syntax);
+    if (!*val)
+        rc = ob_fail(err, errlen, "--grid '%s': empty list of values (expected %s)", text, grid_syntax);
     else if (strchr(val, ':')) rc = parse_range(text, val, ax, err, errlen);
     else rc = parse_list(text, val, ax, err, errlen);
     if (rc) ob_sweep_axis_free(ax);

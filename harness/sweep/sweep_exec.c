@@ -47,7 +47,8 @@ static void point_path(const char *sweep_dir, const ob_sweep_run *r, char *buf, 
     snprintf(buf, len, "%s/points/%s.json", sweep_dir, r->hash);
 }
 
-static cJSON *run_record(const ob_sweep *sw, const ob_sweep_run *r, const ob_case *c, const ob_case_result *res)
+static cJSON *run_record(const ob_sweep *sw, const ob_sweep_run *r, const ob_case *c,
+                         const ob_case_result *res)
 {
     const ob_path_result *p = sw->scored >= 0 ? &res->isa[sw->scored] : &res->ref;
     cJSON *j = cJSON_CreateObject();
@@ -91,8 +92,9 @@ static int apply_record(ob_sweep_run *r, const cJSON *j)
     const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(j, "format");
     const cJSON *key = cJSON_GetObjectItemCaseSensitive(j, "key");
     const cJSON *loss = cJSON_GetObjectItemCaseSensitive(j, "final_loss");
-    if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, OB_SWEEP_POINT_FORMAT) != 0 || !cJSON_IsString(key) ||
-        strcmp(key->valuestring, r->key) != 0 || !(cJSON_IsNumber(loss) || cJSON_IsNull(loss)))
+    if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, OB_SWEEP_POINT_FORMAT) != 0 ||
+        !cJSON_IsString(key) || strcmp(key->valuestring, r->key) != 0 ||
+        !(cJSON_IsNumber(loss) || cJSON_IsNull(loss)))
         return -1;
     const cJSON *v;
     r->final_loss = cJSON_IsNumber(loss) ? loss->valuedouble : INFINITY;
@@ -111,7 +113,10 @@ static int apply_record(ob_sweep_run *r, const cJSON *j)
     return 0;
 }
 
-static void note(ob_sweep *sw, const char *text) { cJSON_AddItemToArray(sw->notes, cJSON_CreateString(text)); }
+static void note(ob_sweep *sw, const char *text)
+{
+    cJSON_AddItemToArray(sw->notes, cJSON_CreateString(text));
+}
 
 size_t ob_sweep_load_done(ob_sweep *sw, const char *sweep_dir)
 {
@@ -175,10 +180,10 @@ typedef struct exec_state {
     const char *dir;
     const ob_sweep_exec_opts *o;
     size_t done, total, failed;
-    size_t recorded_now;     /* by this invocation, for the test hook */
+    size_t recorded_now; /* by this invocation, for the test hook */
     unsigned long hook_after;
     int hook_signal;
-    int stop;                /* exit code that ended the sweep early */
+    int stop; /* exit code that ended the sweep early */
     int first_fail;
     char *err;
     size_t errlen;
@@ -189,7 +194,8 @@ static void run_name(const exec_state *st, const ob_sweep_run *r, char *buf, siz
     const ob_sweep_setting *s = &st->sw->settings[r->setting];
     char desc[512];
     ob_sweep_describe(st->sw, s, desc, sizeof desc);
-    snprintf(buf, len, "%s.%s %s seed %llu", s->c.problem->name, s->c.opt->name, desc, (unsigned long long)r->seed);
+    snprintf(buf, len, "%s.%s %s seed %llu", s->c.problem->name, s->c.opt->name, desc,
+             (unsigned long long)r->seed);
 }
 
 static void show_progress(const exec_state *st, const ob_sweep_run *r, size_t running)
@@ -199,8 +205,8 @@ static void show_progress(const exec_state *st, const ob_sweep_run *r, size_t ru
     char name[700];
     run_name(st, r, name, sizeof name);
     if (st->o->tty)
-        fprintf(f, "\r\033[K[sweep] %zu/%zu runs, %zu running; last: %.60s: loss %.4g", st->done, st->total, running,
-                name, r->final_loss);
+        fprintf(f, "\r\033[K[sweep] %zu/%zu runs, %zu running; last: %.60s: loss %.4g", st->done, st->total,
+                running, name, r->final_loss);
     else
         fprintf(f, "[sweep] %zu/%zu %s: final loss %.6g%s\n", st->done, st->total, name, r->final_loss,
                 r->diverged_at ? " (diverged)" : "");
@@ -209,7 +215,8 @@ static void show_progress(const exec_state *st, const ob_sweep_run *r, size_t ru
 
 /* A run finished with `code`; its record is read from disk (workers) or
  * handed over (in process). */
-static void finished(exec_state *st, ob_sweep_run *r, int code, cJSON *record, const char *msg, size_t running)
+static void finished(exec_state *st, ob_sweep_run *r, int code, cJSON *record, const char *msg,
+                     size_t running)
 {
     char path[4400], rmsg[1024];
     if (code == 0 && !record) {
@@ -270,7 +277,7 @@ static void run_in_process(exec_state *st)
 typedef struct worker {
     pid_t pid;
     size_t run;
-    int fd;                  /* read end of its message pipe */
+    int fd; /* read end of its message pipe */
     char msg[1024];
     size_t len;
 } worker;
@@ -280,7 +287,7 @@ static int launch(exec_state *st, size_t i, worker *w)
 {
     int pfd[2];
     if (pipe(pfd) != 0) return -1;
-    fflush(NULL);  /* nothing buffered may be written twice */
+    fflush(NULL); /* nothing buffered may be written twice */
     pid_t pid = fork();
     if (pid < 0) {
         close(pfd[0]);
@@ -295,7 +302,7 @@ static int launch(exec_state *st, size_t i, worker *w)
         int code = run_one(st->sw, &st->sw->runs[i], st->dir, &record, msg, sizeof msg);
         if (code) {
             ssize_t wr = write(pfd[1], msg, strlen(msg));
-            (void)wr;  /* the parent reports a generic failure without it */
+            (void)wr; /* the parent reports a generic failure without it */
         }
         /* _exit: the parent's atexit handlers and stdio buffers are not
          * this process's to run or flush. */
@@ -350,8 +357,8 @@ static void run_workers(exec_state *st, int jobs)
             while (next < st->sw->n_runs && st->sw->runs[next].done) next++;
             if (next >= st->sw->n_runs) break;
             if (launch(st, next, &w[running]) != 0) {
-                if (running) break;  /* try again when one has finished */
-                run_in_process(st);  /* no process to spare: do it here */
+                if (running) break; /* try again when one has finished */
+                run_in_process(st); /* no process to spare: do it here */
                 free(w);
                 free(pf);
                 return;
@@ -381,8 +388,8 @@ static void run_workers(exec_state *st, int jobs)
     free(pf);
 }
 
-int ob_sweep_execute(ob_sweep *sw, const char *sweep_dir, const ob_sweep_exec_opts *o, size_t *n_failed, char *err,
-                     size_t errlen)
+int ob_sweep_execute(ob_sweep *sw, const char *sweep_dir, const ob_sweep_exec_opts *o, size_t *n_failed,
+                     char *err, size_t errlen)
 {
     exec_state st = {sw, sweep_dir, o, 0, sw->n_runs, 0, 0, 0, 0, 0, 0, err, errlen};
     for (size_t i = 0; i < sw->n_runs; i++) st.done += sw->runs[i].done;

@@ -44,20 +44,20 @@ int ob_sweep_criterion_parse(const char *s, ob_sweep_criterion *out)
 /* ---- aggregation ---------------------------------------------------------------- */
 
 typedef struct agg {
-    size_t done;                         /* runs recorded */
-    double loss[3];                      /* final loss: median, min, max (+inf: diverged) */
-    double steps[3];                     /* steps to target: median, min, max (+inf: not reached) */
+    size_t done;     /* runs recorded */
+    double loss[3];  /* final loss: median, min, max (+inf: diverged) */
+    double steps[3]; /* steps to target: median, min, max (+inf: not reached) */
     size_t reached, diverged;
     int agree_ok;
-    double crit[3];                      /* the criterion's metric: median, min, max */
-    double rank;                         /* what is compared: crit[0], or the target when within it */
-    double tie;                          /* the tie-breaker's median */
+    double crit[3]; /* the criterion's metric: median, min, max */
+    double rank;    /* what is compared: crit[0], or the target when within it */
+    double tie;     /* the tie-breaker's median */
 } agg;
 
 typedef struct pinfo {
     int has_fstar, stochastic;
     double fstar, tol;
-    ob_sweep_criterion crit;             /* the criterion used on this problem */
+    ob_sweep_criterion crit; /* the criterion used on this problem */
 } pinfo;
 
 /* Median, min and max of n values (+inf allowed); sorts v. */
@@ -93,7 +93,8 @@ static void aggregate(const ob_sweep *sw, const ob_sweep_setting *s, const pinfo
     memcpy(a->crit, by_steps ? a->steps : a->loss, sizeof a->crit);
     a->tie = by_steps ? a->loss[0] : a->steps[0];
     a->rank = a->crit[0];
-    if (!by_steps && pi->has_fstar && !pi->stochastic && isfinite(pi->tol) && a->loss[0] - pi->fstar <= pi->tol)
+    if (!by_steps && pi->has_fstar && !pi->stochastic && isfinite(pi->tol) &&
+        a->loss[0] - pi->fstar <= pi->tol)
         a->rank = pi->fstar + pi->tol;
 }
 
@@ -106,10 +107,10 @@ static int better(const agg *a, const agg *b)
 
 typedef struct model {
     const ob_sweep *sw;
-    agg *aggs;                           /* per setting */
+    agg *aggs; /* per setting */
     pinfo info[OB_SWEEP_MAX_LIST];
-    size_t *best;                        /* per problem x optimizer; SIZE_MAX: none complete */
-    size_t *tried;                       /* settings per problem x optimizer */
+    size_t *best;  /* per problem x optimizer; SIZE_MAX: none complete */
+    size_t *tried; /* settings per problem x optimizer */
 } model;
 
 static int model_build(model *m, const ob_sweep *sw, ob_sweep_criterion crit)
@@ -136,14 +137,14 @@ static int model_build(model *m, const ob_sweep *sw, ob_sweep_criterion crit)
         }
     }
     for (size_t p = 0; p < sw->n_problems; p++)
-        if (!m->info[p].has_fstar) m->info[p].crit = OB_SWEEP_BY_LOSS;  /* no target to reach */
+        if (!m->info[p].has_fstar) m->info[p].crit = OB_SWEEP_BY_LOSS; /* no target to reach */
     for (size_t c = 0; c < cells; c++) m->best[c] = SIZE_MAX;
     for (size_t i = 0; i < sw->n_settings; i++) {
         const ob_sweep_setting *s = &sw->settings[i];
         aggregate(sw, s, &m->info[s->problem], &m->aggs[i]);
         size_t cell = s->problem * sw->n_opts + s->opt;
         m->tried[cell]++;
-        if (m->aggs[i].done < s->n_runs) continue;  /* interrupted: not comparable yet */
+        if (m->aggs[i].done < s->n_runs) continue; /* interrupted: not comparable yet */
         if (m->best[cell] == SIZE_MAX || better(&m->aggs[i], &m->aggs[m->best[cell]])) m->best[cell] = i;
     }
     return 0;
@@ -156,18 +157,25 @@ static void model_free(model *m)
     free(m->tried);
 }
 
-static const char *crit_name(ob_sweep_criterion c) { return c == OB_SWEEP_BY_STEPS ? "steps" : "loss"; }
+static const char *crit_name(ob_sweep_criterion c)
+{
+    return c == OB_SWEEP_BY_STEPS ? "steps" : "loss";
+}
 
 static void crit_text(const ob_sweep *sw, ob_sweep_criterion c, char *buf, size_t len)
 {
     const char *path = sw->scored >= 0 ? ob_isa_name((ob_isa)sw->scored) : "fp64 reference";
     if (c == OB_SWEEP_BY_STEPS)
-        snprintf(buf, len, "median over seeds of the steps to reach f - f* <= tol on the %s path (never: +inf); "
-                 "ties: median final loss", path);
-    else
-        snprintf(buf, len, "median over seeds of the final loss on the %s path (diverged: +inf; on deterministic "
-                 "problems, medians within the target f - f* <= tol count as equal); ties: median steps to target",
+        snprintf(buf, len,
+                 "median over seeds of the steps to reach f - f* <= tol on the %s path (never: +inf); "
+                 "ties: median final loss",
                  path);
+    else
+        snprintf(
+            buf, len,
+            "median over seeds of the final loss on the %s path (diverged: +inf; on deterministic "
+            "problems, medians within the target f - f* <= tol count as equal); ties: median steps to target",
+            path);
 }
 
 /* ---- sweep.json ---------------------------------------------------------------------- */
@@ -372,8 +380,8 @@ static size_t envelope(const model *m, size_t p, size_t o, size_t xa, xrow *rows
 /* Writes data/<problem>.<opt>.csv for every optimizer of problem p and the
  * figure's scale; returns the number of files written, or -1. */
 static int figure_data(const model *m, size_t p, size_t xa, const char *sweep_dir, char *files, size_t flen,
-                       char *names, size_t nlen, int *logy, double *ytop, double *ylo, double *ystep, int *floored, int *marks, char *err,
-                       size_t errlen)
+                       char *names, size_t nlen, int *logy, double *ytop, double *ylo, double *ystep,
+                       int *floored, int *marks, char *err, size_t errlen)
 {
     const ob_sweep *sw = m->sw;
     const pinfo *pi = &m->info[p];
@@ -464,16 +472,18 @@ static int render(const model *m, size_t p, const char *sweep_dir, const ob_swee
     size_t xa = x_axis(sw);
     char script[4400], data_dir[4300];
     if (find_script(o->plot_dir, SCRIPT, script, sizeof script) != 0)
-        return snprintf(err, errlen, "gnuplot script %s not found (run from the source tree or set OPTBENCH_PLOT_DIR)",
-                        script), -1;
+        return snprintf(err, errlen,
+                        "gnuplot script %s not found (run from the source tree or set OPTBENCH_PLOT_DIR)",
+                        script),
+               -1;
     snprintf(data_dir, sizeof data_dir, "%s/data", sweep_dir);
     if (ob_mkdirs(data_dir, err, errlen) != 0) return -1;
     char files[8192], names[2048];
     int logy;
     double ytop, ylo, ystep;
     int floored, marks;
-    int nf = figure_data(m, p, xa, sweep_dir, files, sizeof files, names, sizeof names, &logy, &ytop, &ylo, &ystep,
-                         &floored, &marks, err, errlen);
+    int nf = figure_data(m, p, xa, sweep_dir, files, sizeof files, names, sizeof names, &logy, &ytop, &ylo,
+                         &ystep, &floored, &marks, err, errlen);
     if (nf < 0) return -1;
     if (nf == 0) return snprintf(err, errlen, "%s: no finished setting to plot", prob), -1;
     const ob_sweep_axis *ax = &sw->axes[xa];
@@ -484,7 +494,9 @@ static int render(const model *m, size_t p, const char *sweep_dir, const ob_swee
     assign_str(assign, sizeof assign, "files", files);
     assign_str(assign, sizeof assign, "names", names);
     assign_str(assign, sizeof assign, "metric",
-               pi->crit == OB_SWEEP_BY_STEPS ? "steps" : pi->has_fstar ? "gap" : "loss");
+               pi->crit == OB_SWEEP_BY_STEPS ? "steps"
+               : pi->has_fstar               ? "gap"
+                                             : "loss");
     assign_str(assign, sizeof assign, "xkey", ax->key);
     assign_str(assign, sizeof assign, "problem", prob);
     char config[1200] = "";
@@ -493,14 +505,16 @@ static int render(const model *m, size_t p, const char *sweep_dir, const ob_swee
         if (sw->settings[i].problem == p) c0 = &sw->settings[i].c;
     if (c0->n) snprintf(config, sizeof config, "n=%zu", c0->n);
     for (size_t k = 0; k < c0->n_pparams; k++)
-        snprintf(config + strlen(config), sizeof config - strlen(config), "%s%s", config[0] ? ", " : "", c0->pparams[k]);
+        snprintf(config + strlen(config), sizeof config - strlen(config), "%s%s", config[0] ? ", " : "",
+                 c0->pparams[k]);
     if (config[0]) {
         memmove(config + 2, config, strlen(config) + 1);
         memcpy(config, " (", 2);
         strcat(config, ")");
     }
     assign_str(assign, sizeof assign, "config", config);
-    assign_str(assign, sizeof assign, "path", sw->scored >= 0 ? ob_isa_name((ob_isa)sw->scored) : "reference");
+    assign_str(assign, sizeof assign, "path",
+               sw->scored >= 0 ? ob_isa_name((ob_isa)sw->scored) : "reference");
     assign_num(assign, sizeof assign, "logx", logx);
     assign_num(assign, sizeof assign, "logy", logy);
     assign_num(assign, sizeof assign, "ytop", marks ? ytop : 0);
@@ -526,7 +540,8 @@ static int render(const model *m, size_t p, const char *sweep_dir, const ob_swee
         snprintf(err, errlen, "%s exited 0 but wrote no valid PNG for %s", script, prob);
         rc = -1;
     } else if (rc == 0 && (w != FIG_W || h != FIG_H)) {
-        snprintf(err, errlen, "%s wrote a %ux%u PNG for %s, expected %dx%d", script, w, h, prob, FIG_W, FIG_H);
+        snprintf(err, errlen, "%s wrote a %ux%u PNG for %s, expected %dx%d", script, w, h, prob, FIG_W,
+                 FIG_H);
         rc = -1;
     }
     /* Renamed into place only once checked: a failed re-render keeps the
@@ -559,15 +574,16 @@ static void summary(const model *m, FILE *out)
     for (size_t p = 0; p < sw->n_problems; p++) any_steps |= m->info[p].crit == OB_SWEEP_BY_STEPS;
     if (any_steps) crit_text(sw, OB_SWEEP_BY_STEPS, text, sizeof text);
     fprintf(out, "criterion: %s\n\n", text);
-    fprintf(out, "%-22s %-9s %-28s %11s %11s %11s %5s %9s %8s\n", "problem", "optimizer", "best setting", "median",
-            "min", "max", "seeds", "to target", "settings");
+    fprintf(out, "%-22s %-9s %-28s %11s %11s %11s %5s %9s %8s\n", "problem", "optimizer", "best setting",
+            "median", "min", "max", "seeds", "to target", "settings");
     for (size_t p = 0; p < sw->n_problems; p++) {
         for (size_t o = 0; o < sw->n_opts; o++) {
             size_t cell = p * sw->n_opts + o, i = m->best[cell];
             if (i == SIZE_MAX) {
-                int kernels = 1;  /* else left out of the plan (a note says which ISA lacks one) */
+                int kernels = 1; /* else left out of the plan (a note says which ISA lacks one) */
                 for (int k = 0; k < OB_ISA_COUNT; k++)
-                    kernels &= !((sw->isa_mask >> k) & 1u) || ob_optimizer_kernel(sw->opts[o], (ob_isa)k) != NULL;
+                    kernels &= !((sw->isa_mask >> k) & 1u) ||
+                               ob_optimizer_kernel(sw->opts[o], (ob_isa)k) != NULL;
                 fprintf(out, "%-22s %-9s %-28s\n", sw->problems[p]->name, sw->opts[o]->name,
                         kernels ? "(not finished)" : "(SKIPPED: no kernel)");
                 continue;
@@ -578,16 +594,16 @@ static void summary(const model *m, FILE *out)
             for (int k = 0; k < 3; k++) fmt_metric(v[k], sizeof v[k], a->crit[k], m->info[p].crit);
             if (!m->info[p].has_fstar) snprintf(tgt, sizeof tgt, "-");
             else fmt_metric(tgt, sizeof tgt, a->steps[0], OB_SWEEP_BY_STEPS);
-            fprintf(out, "%-22s %-9s %-28s %11s %11s %11s %5zu %9s %8zu\n", sw->problems[p]->name, sw->opts[o]->name,
-                    desc, v[0], v[1], v[2], sw->settings[i].n_runs, tgt, m->tried[cell]);
+            fprintf(out, "%-22s %-9s %-28s %11s %11s %11s %5zu %9s %8zu\n", sw->problems[p]->name,
+                    sw->opts[o]->name, desc, v[0], v[1], v[2], sw->settings[i].n_runs, tgt, m->tried[cell]);
         }
     }
 }
 
 /* ---- the whole report ---------------------------------------------------------------------- */
 
-int ob_sweep_report(const ob_sweep *sw, const char *sweep_dir, const ob_sweep_report_opts *o, FILE *out, char *err,
-                    size_t errlen)
+int ob_sweep_report(const ob_sweep *sw, const char *sweep_dir, const ob_sweep_report_opts *o, FILE *out,
+                    char *err, size_t errlen)
 {
     model m;
     cJSON *meta = o->meta;
@@ -660,8 +676,10 @@ int ob_sweep_report(const ob_sweep *sw, const char *sweep_dir, const ob_sweep_re
     }
     summary(&m, out);
     if (bad_agree)
-        fprintf(out, "\nnote: %zu run%s had an fp32 agreement violation without diverging (see the records; "
-                "optbench run checks a setting in full)\n", bad_agree, bad_agree == 1 ? "" : "s");
+        fprintf(out,
+                "\nnote: %zu run%s had an fp32 agreement violation without diverging (see the records; "
+                "optbench run checks a setting in full)\n",
+                bad_agree, bad_agree == 1 ? "" : "s");
     cJSON_Delete(doc);
     model_free(&m);
     return rc;

@@ -21,7 +21,7 @@ static double bf16_ulp(double x)
 {
     int e;
     if (fabs(x) < 0x1p-126 || !isfinite(x)) return 0x1p-133;
-    frexp(fabs(x), &e);  /* x = f * 2^e, f in [0.5, 1) */
+    frexp(fabs(x), &e); /* x = f * 2^e, f in [0.5, 1) */
     return ldexp(1.0, e - 8);
 }
 
@@ -33,7 +33,7 @@ static double worst_fraction(const double *x, const double *r, const double *S, 
     *at = 0;
     for (size_t i = 0; i < n; i++) {
         double e;
-        if (!(S[i] < INFINITY)) e = 0;  /* outside the contract (reference/ref_clip.h) */
+        if (!(S[i] < INFINITY)) e = 0; /* outside the contract (reference/ref_clip.h) */
         else if (isnan(r[i]) || isnan(x[i])) e = isnan(r[i]) && isnan(x[i]) ? 0 : INFINITY;
         else if (isinf(r[i]) || isinf(x[i])) e = x[i] == r[i] ? 0 : INFINITY;
         else {
@@ -65,9 +65,9 @@ static void store(ob_dtype d, void *a, size_t i, float v)
     else ((uint16_t *)a)[i] = ob_f32_to_f16_rne(v);
 }
 
-double ob_mixed_agree_step(const ob_optimizer *o, const ob_hparams *h, const ob_format *f, ob_isa isa, uint64_t t,
-                           float inv_scale, size_t n, void *p, const void *g, void *const *st, int *skipped,
-                           char *where, size_t wlen)
+double ob_mixed_agree_step(const ob_optimizer *o, const ob_hparams *h, const ob_format *f, ob_isa isa,
+                           uint64_t t, float inv_scale, size_t n, void *p, const void *g, void *const *st,
+                           int *skipped, char *where, size_t wlen)
 {
     const size_t ns = OB_MAX_STATE, m = n ? n : 1;
     double *d = malloc((3 + 2 * ns + 1) * m * sizeof(double));
@@ -102,8 +102,8 @@ double ob_mixed_agree_step(const ob_optimizer *o, const ob_hparams *h, const ob_
             const double e = worst_fraction(out, k ? sd[k - 1] : pd, scale[k], n, o->agree_bound, kulp, &at);
             if (e > worst || (isnan(e) && !isnan(worst))) {
                 worst = e;
-                snprintf(where, wlen, "%s %s step %llu: %s[%zu] = %.9g vs reference %.17g (S = %.6g)", cfg, fmt,
-                         (unsigned long long)t, k ? o->state_names[k - 1] : "p", at, out[at],
+                snprintf(where, wlen, "%s %s step %llu: %s[%zu] = %.9g vs reference %.17g (S = %.6g)", cfg,
+                         fmt, (unsigned long long)t, k ? o->state_names[k - 1] : "p", at, out[at],
                          k ? sd[k - 1][at] : pd[at], scale[k][at]);
             }
         }
@@ -127,7 +127,8 @@ double ob_mixed_agree_measure(const ob_optimizer *o, const ob_hparams *h, const 
     ob_rng_init(&rng, seed);
     for (size_t i = 0; i < n; i++) {
         store(f->param, p, i, ob_rng_normal_float(&rng, 0));
-        for (size_t k = 0; k < ns; k++) store(f->state, st[k], i, ob_rng_normal_float(&rng, ob_state_nonneg(o, k)));
+        for (size_t k = 0; k < ns; k++)
+            store(f->state, st[k], i, ob_rng_normal_float(&rng, ob_state_nonneg(o, k)));
     }
     if (wlen) where[0] = '\0';
     for (uint64_t t = 1; t <= steps; t++) {

@@ -23,10 +23,12 @@ extern "C" {
 
 /* splitmix64 (Steele, Lea & Flood 2014): tiny, seedable, good enough for
  * test data. */
-typedef struct { uint64_t s; } ob_rng;
+typedef struct {
+    uint64_t s;
+} ob_rng;
 void ob_rng_init(ob_rng *r, uint64_t seed);
 uint64_t ob_rng_next(ob_rng *r);
-double ob_rng_uniform(ob_rng *r);               /* [0, 1) */
+double ob_rng_uniform(ob_rng *r); /* [0, 1) */
 /* Log-uniform magnitude in [lo, hi] with a random sign (nonneg: >= 0). */
 double ob_rng_logmag(ob_rng *r, double lo, double hi, int nonneg);
 /* Ordinary values most of the time, otherwise +-0, subnormals, huge
@@ -71,9 +73,9 @@ double ob_mixed_agree_measure(const ob_optimizer *o, const ob_hparams *h, const 
  * state in place (*skipped as it reports).  Returns the worst error as a
  * fraction of the bound (0 when skipped; INFINITY if the step failed, with
  * the message in where), or -1 on allocation failure. */
-double ob_mixed_agree_step(const ob_optimizer *o, const ob_hparams *h, const ob_format *f, ob_isa isa, uint64_t t,
-                           float inv_scale, size_t n, void *p, const void *g, void *const *st, int *skipped,
-                           char *where, size_t wlen);
+double ob_mixed_agree_step(const ob_optimizer *o, const ob_hparams *h, const ob_format *f, ob_isa isa,
+                           uint64_t t, float inv_scale, size_t n, void *p, const void *g, void *const *st,
+                           int *skipped, char *where, size_t wlen);
 
 #ifdef __cplusplus
 }

@@ -10,7 +10,10 @@
 
 #include "harness/testkit/ob_agree.h"
 
-void ob_rng_init(ob_rng *r, uint64_t seed) { r->s = seed; }
+void ob_rng_init(ob_rng *r, uint64_t seed)
+{
+    r->s = seed;
+}
 
 uint64_t ob_rng_next(ob_rng *r)
 {
@@ -20,7 +23,10 @@ uint64_t ob_rng_next(ob_rng *r)
     return z ^ (z >> 31);
 }
 
-double ob_rng_uniform(ob_rng *r) { return (double)(ob_rng_next(r) >> 11) * 0x1p-53; }
+double ob_rng_uniform(ob_rng *r)
+{
+    return (double)(ob_rng_next(r) >> 11) * 0x1p-53;
+}
 
 double ob_rng_logmag(ob_rng *r, double lo, double hi, int nonneg)
 {
@@ -36,8 +42,8 @@ float ob_rng_special_float(ob_rng *r, int nonneg)
     if (k < 70) v = (float)ob_rng_logmag(r, 1e-4, 1e4, 0);
     else if (k < 75) v = 0.0f;
     else if (k < 79) v = -0.0f;
-    else if (k < 85) v = (float)ob_rng_logmag(r, 1e-44, 1e-38, 0);   /* subnormal */
-    else if (k < 91) v = (float)ob_rng_logmag(r, 1e18, 3e38, 0);     /* huge */
+    else if (k < 85) v = (float)ob_rng_logmag(r, 1e-44, 1e-38, 0); /* subnormal */
+    else if (k < 91) v = (float)ob_rng_logmag(r, 1e18, 3e38, 0);   /* huge */
     else if (k < 95) v = NAN;
     else v = (ob_rng_next(r) & 1) ? INFINITY : -INFINITY;
     if (nonneg && !isnan(v)) v = fabsf(v);
@@ -49,7 +55,7 @@ float ob_rng_normal_float(ob_rng *r, int nonneg)
     unsigned k = (unsigned)(ob_rng_next(r) % 100);
     if (k < 3) return 0.0f;
     if (k < 6) return nonneg ? 0.0f : -0.0f;
-    if (k < 10) return (float)ob_rng_logmag(r, 1e-44, 1e-38, nonneg);  /* subnormal */
+    if (k < 10) return (float)ob_rng_logmag(r, 1e-44, 1e-38, nonneg); /* subnormal */
     return (float)ob_rng_logmag(r, 1e-6, 1e6, nonneg);
 }
 
@@ -57,11 +63,21 @@ float ob_rng_normal_float(ob_rng *r, int nonneg)
  * beta1 = 0, to hit the edge where m is just the gradient). */
 double ob_hparam_toggle_value(const ob_hparam_spec *sp)
 {
-    static const struct { const char *key; double v; } alt[] = {
-        {"lr", 0.05}, {"beta1", 0.0}, {"beta2", 0.9}, {"eps", 1e-3},
-        {"weight_decay", 0.1}, {"momentum", 0.9}, {"dampening", 0.25},
-        {"alpha", 0.9}, {"lr_decay", 0.05}, {"initial_accumulator_value", 0.1},
-        {"momentum_decay", 0.0},  /* NAdam: mu_t = beta1/2 at every step */
+    static const struct {
+        const char *key;
+        double v;
+    } alt[] = {
+        {"lr", 0.05},
+        {"beta1", 0.0},
+        {"beta2", 0.9},
+        {"eps", 1e-3},
+        {"weight_decay", 0.1},
+        {"momentum", 0.9},
+        {"dampening", 0.25},
+        {"alpha", 0.9},
+        {"lr_decay", 0.05},
+        {"initial_accumulator_value", 0.1},
+        {"momentum_decay", 0.0}, /* NAdam: mu_t = beta1/2 at every step */
     };
     if (sp->kind == OB_HP_BOOL) return sp->def != 0 ? 0 : 1;
     for (size_t i = 0; i < sizeof alt / sizeof alt[0]; i++)
@@ -69,7 +85,10 @@ double ob_hparam_toggle_value(const ob_hparam_spec *sp)
     return sp->def * 0.5;
 }
 
-size_t ob_hp_config_count(const ob_optimizer *o) { return (size_t)1 << o->n_hparams; }
+size_t ob_hp_config_count(const ob_optimizer *o)
+{
+    return (size_t)1 << o->n_hparams;
+}
 
 int ob_hp_config(const ob_optimizer *o, size_t idx, ob_hparams *h)
 {

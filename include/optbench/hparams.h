@@ -25,7 +25,7 @@ typedef struct ob_hparams {
     double alpha;
     double lr_decay;
     double initial_accumulator_value;
-    double momentum_decay;  /* NAdam: psi in mu_t = beta1 (1 - 0.5 * 0.96^(t psi)) */
+    double momentum_decay; /* NAdam: psi in mu_t = beta1 (1 - 0.5 * 0.96^(t psi)) */
     /* Gradient clipping, a generic option of every optimizer (not part of
      * any optimizer's own key list; kernels/framework/ob_reduce.h).  0 = off.
      * clip_norm: torch.nn.utils.clip_grad_norm_(max_norm=clip_norm);
@@ -38,10 +38,10 @@ typedef struct ob_hparams {
      * et al. 2021, with T = diag(|x| + sam_eta)).  sam_rho = 0: off. */
     double sam_rho;
     double sam_eta;
-    int sam_adaptive;  /* bool */
-    int amsgrad;   /* bool */
-    int nesterov;  /* bool */
-    int centered;  /* bool */
+    int sam_adaptive; /* bool */
+    int amsgrad;      /* bool */
+    int nesterov;     /* bool */
+    int centered;     /* bool */
     /* Which weight decay the Adam family applies: 0 = L2 (Adam:
      * g <- g + wd*p), 1 = decoupled (AdamW: p <- p*(1 - lr*wd)).  Fixed by
      * the defaults of adam/adamw; NAdam and RAdam expose it as torch's

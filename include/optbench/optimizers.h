@@ -23,12 +23,7 @@ extern "C" {
 
 /* ---- instruction sets ------------------------------------------------- */
 
-typedef enum ob_isa {
-    OB_ISA_SCALAR = 0,
-    OB_ISA_AVX2 = 1,
-    OB_ISA_AVX512 = 2,
-    OB_ISA_COUNT
-} ob_isa;
+typedef enum ob_isa { OB_ISA_SCALAR = 0, OB_ISA_AVX2 = 1, OB_ISA_AVX512 = 2, OB_ISA_COUNT } ob_isa;
 
 /* "scalar", "avx2", "avx512". */
 const char *ob_isa_name(ob_isa isa);
@@ -54,12 +49,12 @@ int ob_isa_select(ob_isa *out, char *err, size_t errlen);
 typedef enum ob_hp_kind { OB_HP_REAL, OB_HP_BOOL } ob_hp_kind;
 
 typedef struct ob_hparam_spec {
-    const char *name;        /* torch key: "lr", "beta1", ... */
-    size_t offset;           /* offsetof(ob_hparams, field) */
+    const char *name; /* torch key: "lr", "beta1", ... */
+    size_t offset;    /* offsetof(ob_hparams, field) */
     ob_hp_kind kind;
-    double def;              /* default (torch's) */
-    double lo, hi;           /* valid range */
-    int lo_open, hi_open;    /* 1 if the bound itself is excluded */
+    double def;           /* default (torch's) */
+    double lo, hi;        /* valid range */
+    int lo_open, hi_open; /* 1 if the bound itself is excluded */
     const char *doc;
 } ob_hparam_spec;
 
@@ -69,7 +64,7 @@ typedef struct ob_hparam_spec {
 /* ob_optimizer.divides: n_sqrt square roots and n_div divisions. */
 #define OB_DIVIDER(n_sqrt, n_div) ((n_sqrt) << 4 | (n_div))
 #define OB_DIVIDER_SQRTS(d) ((d) >> 4)
-#define OB_DIVIDER_DIVS(d) ((d) & 15)
+#define OB_DIVIDER_DIVS(d) ((d)&15)
 #define OB_MAX_HPARAMS 12
 
 /* Kernels per ISA (NULL: none), for an entry that brings its own
@@ -81,17 +76,16 @@ typedef struct ob_kernel_set {
     ob_kernel_fn approx[OB_ISA_COUNT];
 } ob_kernel_set;
 
-typedef void (*ob_ref_fn)(const ob_hparams *h, uint64_t t, size_t n,
-                          double *p, const double *g, double *const *state,
-                          double *const *scale);
+typedef void (*ob_ref_fn)(const ob_hparams *h, uint64_t t, size_t n, double *p, const double *g,
+                          double *const *state, double *const *scale);
 
 typedef struct ob_optimizer {
-    const char *name;             /* "adam" */
-    const char *title;            /* "Adam (Kingma & Ba 2015), L2 weight decay" */
-    const char *source;           /* paper and torch class */
+    const char *name;   /* "adam" */
+    const char *title;  /* "Adam (Kingma & Ba 2015), L2 weight decay" */
+    const char *source; /* paper and torch class */
     const ob_hparam_spec *hparams;
     size_t n_hparams;
-    size_t n_state;               /* state arrays the kernel may use */
+    size_t n_state; /* state arrays the kernel may use */
     const char *state_names[OB_MAX_STATE];
     /* Bit k set: state array k is used with these hyperparameters. */
     unsigned (*state_mask)(const ob_hparams *h);
@@ -162,8 +156,7 @@ double ob_hparam_get(const ob_hparams *h, const ob_hparam_spec *spec);
 void ob_hparam_put(ob_hparams *h, const ob_hparam_spec *spec, double v);
 /* Parses "key=value" for this optimizer into h.  Booleans accept 0, 1,
  * false, true.  Returns 0, or -1 with a message (h untouched). */
-int ob_hparam_set(const ob_optimizer *o, ob_hparams *h, const char *assignment,
-                  char *err, size_t errlen);
+int ob_hparam_set(const ob_optimizer *o, ob_hparams *h, const char *assignment, char *err, size_t errlen);
 /* Checks every hyperparameter against its range (NaN and Inf rejected) and
  * the optimizer's extra rules.  The message names the parameter, its value
  * and the valid range.  Returns 0 or -1. */
@@ -185,16 +178,15 @@ size_t ob_traffic_bytes_per_param(const ob_optimizer *o, const ob_hparams *h);
  * every element, as in torch's clip_grad_norm_).  Gradient clipping
  * (h->clip_norm, h->clip_value; kernels/framework/ob_reduce.h) works on a copy: g is
  * never modified. */
-int ob_step(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, uint64_t t,
-            size_t n, float *p, const float *g, float *const *state,
-            char *err, size_t errlen);
+int ob_step(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, uint64_t t, size_t n, float *p,
+            const float *g, float *const *state, char *err, size_t errlen);
 
 /* The checks every step runs before it touches anything: isa supported
  * and o has a kernel for it (ob_optimizer_runs_on), t >= 1, ob_validate,
  * and for n > 0 the arrays (have_pg: p and g are not NULL; bit k of
  * state_present: state[k] is not NULL).  0, or -1 with a message. */
-int ob_step_check(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, uint64_t t, size_t n,
-                  int have_pg, unsigned state_present, char *err, size_t errlen);
+int ob_step_check(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, uint64_t t, size_t n, int have_pg,
+                  unsigned state_present, char *err, size_t errlen);
 
 /* Below this many elements per thread a step runs on one thread, so small
  * tensors never pay for thread start-up. */
@@ -209,8 +201,7 @@ int ob_step_check(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, uint64
  * (ob_run_kernel_clipped, kernels/framework/ob_reduce.h): still
  * bit-identical for any thread count and ISA.  isa must be supported. */
 void ob_run_kernel_threaded(ob_isa isa, ob_kernel_fn k, size_t n, float *p, const float *g,
-                            float *const *state, size_t n_state,
-                            const ob_step_scalars *s, int threads);
+                            float *const *state, size_t n_state, const ob_step_scalars *s, int threads);
 
 /* The number of threads ob_run_kernel_threaded uses for n elements when
  * asked for `threads` (<= 0: OpenMP's default): at most one per
@@ -222,9 +213,8 @@ int ob_thread_count(size_t n, int threads);
 size_t ob_thread_chunk(size_t n, size_t nt);
 
 /* The threaded form of ob_step. */
-int ob_step_threaded(const ob_optimizer *o, ob_isa isa, const ob_hparams *h,
-                     uint64_t t, size_t n, float *p, const float *g,
-                     float *const *state, int threads, char *err, size_t errlen);
+int ob_step_threaded(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, uint64_t t, size_t n, float *p,
+                     const float *g, float *const *state, int threads, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

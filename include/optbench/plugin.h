@@ -73,10 +73,10 @@ extern "C" {
  * others are reserved so that low-precision state can come without
  * renumbering (a kernel declaring them is refused for now). */
 typedef enum ob_plugin_dtype {
-    OB_PLUGIN_FP32 = 0,  /* IEEE binary32 (float) */
-    OB_PLUGIN_BF16 = 1,  /* reserved: bfloat16, stored as uint16_t */
-    OB_PLUGIN_FP16 = 2,  /* reserved: IEEE binary16 */
-    OB_PLUGIN_Q8 = 3     /* reserved: 8-bit blockwise quantised state */
+    OB_PLUGIN_FP32 = 0, /* IEEE binary32 (float) */
+    OB_PLUGIN_BF16 = 1, /* reserved: bfloat16, stored as uint16_t */
+    OB_PLUGIN_FP16 = 2, /* reserved: IEEE binary16 */
+    OB_PLUGIN_Q8 = 3    /* reserved: 8-bit blockwise quantised state */
 } ob_plugin_dtype;
 
 /* One step, in place.  Returns 0, or nonzero to report a failure (optbench
@@ -155,8 +155,8 @@ typedef struct ob_plugin_kernel_desc {
 /* What the host hands the registration function.  Fixed layout in every
  * ABI version, so a plugin can read host->abi before anything else. */
 typedef struct ob_plugin_host {
-    unsigned abi;  /* the host's OPTBENCH_PLUGIN_ABI */
-    void *host_ctx;  /* the host's; pass back unchanged */
+    unsigned abi;   /* the host's OPTBENCH_PLUGIN_ABI */
+    void *host_ctx; /* the host's; pass back unchanged */
     /* Registers one kernel.  abi: the version the plugin was compiled for.
      * Returns 0, or nonzero when the host refuses it (the load then fails
      * with the host's message, whatever the plugin returns). */

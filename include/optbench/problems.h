@@ -23,16 +23,16 @@ typedef struct ob_problem ob_problem;
  * machine's memory (exit 1). */
 typedef enum ob_problem_error {
     OB_PROBLEM_OK = 0,
-    OB_PROBLEM_ECONFIG,   /* bad name, n, batch or parameter */
-    OB_PROBLEM_EDATA,     /* a data file is missing, unreadable or corrupt */
-    OB_PROBLEM_ENOMEM     /* an allocation failed */
+    OB_PROBLEM_ECONFIG, /* bad name, n, batch or parameter */
+    OB_PROBLEM_EDATA,   /* a data file is missing, unreadable or corrupt */
+    OB_PROBLEM_ENOMEM   /* an allocation failed */
 } ob_problem_error;
 
 /* How a problem is built.  Zero fields mean "the spec's default". */
 typedef struct ob_problem_config {
-    size_t n;               /* dimension, for problems where the user picks it */
-    uint64_t seed;          /* data, rotations and mini-batches derive from it */
-    size_t batch;           /* mini-batch size for stochastic problems */
+    size_t n;      /* dimension, for problems where the user picks it */
+    uint64_t seed; /* data, rotations and mini-batches derive from it */
+    size_t batch;  /* mini-batch size for stochastic problems */
     /* Extra problem-specific parameters as "key=value" strings (e.g.
      * "cond=1e4"); unknown keys are an error naming the key. */
     const char *const *params;
@@ -46,38 +46,38 @@ typedef struct ob_problem_config {
 } ob_problem_config;
 
 typedef struct ob_problem_spec {
-    const char *name;        /* "rosenbrock", "mgh_beale", "fmnist_logreg", ... */
-    const char *title;       /* human-readable */
-    const char *citation;    /* paper + equation/table number */
-    const char *family;      /* "mgh", "classic", "quadratic", "nonstationary",
+    const char *name;       /* "rosenbrock", "mgh_beale", "fmnist_logreg", ... */
+    const char *title;      /* human-readable */
+    const char *citation;   /* paper + equation/table number */
+    const char *family;     /* "mgh", "classic", "quadratic", "nonstationary",
                               * "sparse", "ml", "online" */
-    size_t default_n;        /* default dimension */
-    int n_user;              /* 1 if the user may choose n */
-    size_t min_n;            /* smallest valid n when n_user */
-    int stochastic;          /* 1 if the gradient is a mini-batch / noisy */
-    size_t default_batch;    /* for stochastic problems */
-    const char *params_doc;  /* "cond=1e4 (condition number)" or "" */
-    double default_lr;       /* a sensible learning rate for Adam-like methods */
-    uint64_t default_steps;  /* a sensible number of steps for a run */
+    size_t default_n;       /* default dimension */
+    int n_user;             /* 1 if the user may choose n */
+    size_t min_n;           /* smallest valid n when n_user */
+    int stochastic;         /* 1 if the gradient is a mini-batch / noisy */
+    size_t default_batch;   /* for stochastic problems */
+    const char *params_doc; /* "cond=1e4 (condition number)" or "" */
+    double default_lr;      /* a sensible learning rate for Adam-like methods */
+    uint64_t default_steps; /* a sensible number of steps for a run */
     /* Creates an instance; 0, or -1 with a message (no allocation leaked). */
-    int (*create)(const struct ob_problem_spec *spec, const ob_problem_config *cfg,
-                  ob_problem **out, char *err, size_t errlen);
+    int (*create)(const struct ob_problem_spec *spec, const ob_problem_config *cfg, ob_problem **out,
+                  char *err, size_t errlen);
 } ob_problem_spec;
 
 struct ob_problem {
     const ob_problem_spec *spec;
     size_t n;
-    double *x0;               /* starting point (published one where there is one) */
-    double fstar;             /* known minimum value (if has_fstar) */
+    double *x0;   /* starting point (published one where there is one) */
+    double fstar; /* known minimum value (if has_fstar) */
     int has_fstar;
-    double *xstar;            /* a known minimiser, or NULL */
-    double f0_published;      /* f(x0) as published, NaN if not given */
-    double tol;               /* target: f - f* <= tol counts as reached */
-    int has_box;              /* 1: project onto [lo, hi] after every step */
+    double *xstar;       /* a known minimiser, or NULL */
+    double f0_published; /* f(x0) as published, NaN if not given */
+    double tol;          /* target: f - f* <= tol counts as reached */
+    int has_box;         /* 1: project onto [lo, hi] after every step */
     double box_lo, box_hi;
     uint64_t seed;
     size_t batch;
-    void *data;               /* problem-private */
+    void *data; /* problem-private */
     /* The objective at step t (1-based).  For deterministic problems t is
      * ignored.  For stochastic ones the sample depends only on (seed, t).
      * For online/non-stationary ones f_t itself depends on t.
@@ -98,8 +98,8 @@ const ob_problem_spec *ob_problem_find(const char *name);
 /* Creates an instance with a configuration (cfg may be NULL for defaults).
  * Returns 0, or -1 with a message naming what is wrong (and the kind of
  * failure in *cfg->why when given). */
-int ob_problem_create(const char *name, const ob_problem_config *cfg,
-                      ob_problem **out, char *err, size_t errlen);
+int ob_problem_create(const char *name, const ob_problem_config *cfg, ob_problem **out, char *err,
+                      size_t errlen);
 void ob_problem_destroy(ob_problem *pb);
 
 /* Projects x onto the problem's box constraint, if it has one. */

@@ -29,27 +29,27 @@
 extern "C" {
 #endif
 
-void ob_ref_sgd_step(const ob_hparams *h, uint64_t t, size_t n, double *p,
-                     const double *g, double *const *state, double *const *scale);
-void ob_ref_adagrad_step(const ob_hparams *h, uint64_t t, size_t n, double *p,
-                         const double *g, double *const *state, double *const *scale);
-void ob_ref_rmsprop_step(const ob_hparams *h, uint64_t t, size_t n, double *p,
-                         const double *g, double *const *state, double *const *scale);
+void ob_ref_sgd_step(const ob_hparams *h, uint64_t t, size_t n, double *p, const double *g,
+                     double *const *state, double *const *scale);
+void ob_ref_adagrad_step(const ob_hparams *h, uint64_t t, size_t n, double *p, const double *g,
+                         double *const *state, double *const *scale);
+void ob_ref_rmsprop_step(const ob_hparams *h, uint64_t t, size_t n, double *p, const double *g,
+                         double *const *state, double *const *scale);
 /* Adam, AdamW (h->decoupled_wd) and AMSGrad (h->amsgrad). */
-void ob_ref_adam_step(const ob_hparams *h, uint64_t t, size_t n, double *p,
-                      const double *g, double *const *state, double *const *scale);
+void ob_ref_adam_step(const ob_hparams *h, uint64_t t, size_t n, double *p, const double *g,
+                      double *const *state, double *const *scale);
 /* NAdam and NAdamW (h->decoupled_wd), torch.optim.NAdam. */
-void ob_ref_nadam_step(const ob_hparams *h, uint64_t t, size_t n, double *p,
-                       const double *g, double *const *state, double *const *scale);
+void ob_ref_nadam_step(const ob_hparams *h, uint64_t t, size_t n, double *p, const double *g,
+                       double *const *state, double *const *scale);
 /* RAdam and RAdamW (h->decoupled_wd), torch.optim.RAdam. */
-void ob_ref_radam_step(const ob_hparams *h, uint64_t t, size_t n, double *p,
-                       const double *g, double *const *state, double *const *scale);
+void ob_ref_radam_step(const ob_hparams *h, uint64_t t, size_t n, double *p, const double *g,
+                       double *const *state, double *const *scale);
 /* Adamax, torch.optim.Adamax. */
-void ob_ref_adamax_step(const ob_hparams *h, uint64_t t, size_t n, double *p,
-                        const double *g, double *const *state, double *const *scale);
+void ob_ref_adamax_step(const ob_hparams *h, uint64_t t, size_t n, double *p, const double *g,
+                        double *const *state, double *const *scale);
 /* Lion, Chen et al. 2023, Alg. 2. */
-void ob_ref_lion_step(const ob_hparams *h, uint64_t t, size_t n, double *p,
-                      const double *g, double *const *state, double *const *scale);
+void ob_ref_lion_step(const ob_hparams *h, uint64_t t, size_t n, double *p, const double *g,
+                      double *const *state, double *const *scale);
 
 /* NAdam's mu_1 * ... * mu_t, mu_i = beta1 (1 - 0.5 * 0.96^(i psi)), in
  * double, multiplied in order i = 1, 2, ..., t (P_0 = 1).  A pure function

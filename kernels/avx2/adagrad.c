@@ -21,9 +21,8 @@ typedef struct adagrad_consts {
 } adagrad_consts;
 
 /* Elements i .. i+7: the scalar loop body of kernels/scalar/adagrad.c. */
-OB_AVX2_INLINE void adagrad_vec(size_t i, float *p, const float *g, float *sum,
-                                const adagrad_consts *k, __m256i mask,
-                                const int masked, const int l2)
+OB_AVX2_INLINE void adagrad_vec(size_t i, float *p, const float *g, float *sum, const adagrad_consts *k,
+                                __m256i mask, const int masked, const int l2)
 {
     __m256 pi = ob_load8(p + i, mask, masked);
     __m256 d = ob_load8(g + i, mask, masked);
@@ -34,9 +33,8 @@ OB_AVX2_INLINE void adagrad_vec(size_t i, float *p, const float *g, float *sum,
     ob_store8(p + i, _mm256_fmadd_ps(k->neg_clr, _mm256_div_ps(d, den), pi), mask, masked);
 }
 
-OB_AVX2_INLINE void adagrad_body(size_t n, float *restrict p, const float *restrict g,
-                                 float *restrict sum, const ob_step_scalars *s,
-                                 const int l2)
+OB_AVX2_INLINE void adagrad_body(size_t n, float *restrict p, const float *restrict g, float *restrict sum,
+                                 const ob_step_scalars *s, const int l2)
 {
     const adagrad_consts k = {
         .wd = _mm256_set1_ps(s->weight_decay),
@@ -44,14 +42,18 @@ OB_AVX2_INLINE void adagrad_body(size_t n, float *restrict p, const float *restr
         .neg_clr = _mm256_set1_ps(-s->step_size),
     };
 #define VEC(i, mask, masked) adagrad_vec(i, p, g, sum, &k, mask, masked, l2)
-#define PREFETCH(i) do { ob_prefetch_line(p, i); ob_prefetch_line(g, i); ob_prefetch_line(sum, i); } while (0)
+#define PREFETCH(i) \
+    do { \
+        ob_prefetch_line(p, i); \
+        ob_prefetch_line(g, i); \
+        ob_prefetch_line(sum, i); \
+    } while (0)
     OB_AVX2_FOR_EACH_PF(n, VEC, PREFETCH);
 #undef PREFETCH
 #undef VEC
 }
 
-void ob_adagrad_step_avx2(size_t n, float *p, const float *g, float *const *state,
-                          const ob_step_scalars *s)
+void ob_adagrad_step_avx2(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s)
 {
     if (s->l2) adagrad_body(n, p, g, state[0], s, 1);
     else adagrad_body(n, p, g, state[0], s, 0);

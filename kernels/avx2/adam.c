@@ -21,9 +21,8 @@ typedef struct adam_consts {
 } adam_consts;
 
 /* Elements i .. i+7: the scalar loop body of kernels/scalar/adam.c. */
-OB_AVX2_INLINE void adam_vec(size_t i, float *p, const float *g, float *m,
-                             float *v, float *vmax, const adam_consts *k,
-                             __m256i mask, const int masked, const int l2,
+OB_AVX2_INLINE void adam_vec(size_t i, float *p, const float *g, float *m, float *v, float *vmax,
+                             const adam_consts *k, __m256i mask, const int masked, const int l2,
                              const int decoupled, const int amsgrad)
 {
     __m256 pi = ob_load8(p + i, mask, masked);
@@ -43,10 +42,9 @@ OB_AVX2_INLINE void adam_vec(size_t i, float *p, const float *g, float *m,
     ob_store8(p + i, _mm256_fmadd_ps(k->neg_step, _mm256_div_ps(mi, den), pi), mask, masked);
 }
 
-OB_AVX2_INLINE void adam_body(size_t n, float *restrict p, const float *restrict g,
-                              float *restrict m, float *restrict v,
-                              float *restrict vmax, const ob_step_scalars *s,
-                              const int l2, const int decoupled, const int amsgrad)
+OB_AVX2_INLINE void adam_body(size_t n, float *restrict p, const float *restrict g, float *restrict m,
+                              float *restrict v, float *restrict vmax, const ob_step_scalars *s, const int l2,
+                              const int decoupled, const int amsgrad)
 {
     const adam_consts k = {
         .wd = _mm256_set1_ps(s->weight_decay),
@@ -60,21 +58,20 @@ OB_AVX2_INLINE void adam_body(size_t n, float *restrict p, const float *restrict
         .neg_step = _mm256_set1_ps(-s->step_size),
     };
 #define VEC(i, mask, masked) adam_vec(i, p, g, m, v, vmax, &k, mask, masked, l2, decoupled, amsgrad)
-#define PREFETCH(i)                                                 \
-    do {                                                            \
-        ob_prefetch_line(p, i);                                     \
-        ob_prefetch_line(g, i);                                     \
-        ob_prefetch_line(m, i);                                     \
-        ob_prefetch_line(v, i);                                     \
-        if (amsgrad) ob_prefetch_line(vmax, i);                     \
+#define PREFETCH(i) \
+    do { \
+        ob_prefetch_line(p, i); \
+        ob_prefetch_line(g, i); \
+        ob_prefetch_line(m, i); \
+        ob_prefetch_line(v, i); \
+        if (amsgrad) ob_prefetch_line(vmax, i); \
     } while (0)
     OB_AVX2_FOR_EACH_PF(n, VEC, PREFETCH);
 #undef PREFETCH
 #undef VEC
 }
 
-void ob_adam_step_avx2(size_t n, float *p, const float *g, float *const *state,
-                       const ob_step_scalars *s)
+void ob_adam_step_avx2(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s)
 {
     float *m = state[0], *v = state[1], *vmax = state[2];
     const int l2 = s->l2 != 0, dec = s->decoupled != 0, ams = s->amsgrad != 0;

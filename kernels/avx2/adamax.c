@@ -17,13 +17,12 @@
 /* Per-step scalars, broadcast once per call. */
 typedef struct adamax_consts {
     __m256 wd, b1, omb1, b2, eps, neg_step;
-    __m256 sign;  /* -0.0f: ANDNOT with it clears the sign bit, |d| */
+    __m256 sign; /* -0.0f: ANDNOT with it clears the sign bit, |d| */
 } adamax_consts;
 
 /* Elements i .. i+7: the scalar loop body of kernels/scalar/adamax.c. */
-OB_AVX2_INLINE void adamax_vec(size_t i, float *p, const float *g, float *m, float *u,
-                               const adamax_consts *k, __m256i mask, const int masked,
-                               const int l2)
+OB_AVX2_INLINE void adamax_vec(size_t i, float *p, const float *g, float *m, float *u, const adamax_consts *k,
+                               __m256i mask, const int masked, const int l2)
 {
     __m256 pi = ob_load8(p + i, mask, masked);
     __m256 d = ob_load8(g + i, mask, masked);
@@ -37,9 +36,8 @@ OB_AVX2_INLINE void adamax_vec(size_t i, float *p, const float *g, float *m, flo
     ob_store8(p + i, _mm256_fmadd_ps(k->neg_step, _mm256_div_ps(mi, ui), pi), mask, masked);
 }
 
-OB_AVX2_INLINE void adamax_body(size_t n, float *restrict p, const float *restrict g,
-                                float *restrict m, float *restrict u, const ob_step_scalars *s,
-                                const int l2)
+OB_AVX2_INLINE void adamax_body(size_t n, float *restrict p, const float *restrict g, float *restrict m,
+                                float *restrict u, const ob_step_scalars *s, const int l2)
 {
     const adamax_consts k = {
         .wd = _mm256_set1_ps(s->weight_decay),
@@ -51,14 +49,19 @@ OB_AVX2_INLINE void adamax_body(size_t n, float *restrict p, const float *restri
         .sign = _mm256_set1_ps(-0.0f),
     };
 #define VEC(i, mask, masked) adamax_vec(i, p, g, m, u, &k, mask, masked, l2)
-#define PREFETCH(i) do { ob_prefetch_line(p, i); ob_prefetch_line(g, i); ob_prefetch_line(m, i); ob_prefetch_line(u, i); } while (0)
+#define PREFETCH(i) \
+    do { \
+        ob_prefetch_line(p, i); \
+        ob_prefetch_line(g, i); \
+        ob_prefetch_line(m, i); \
+        ob_prefetch_line(u, i); \
+    } while (0)
     OB_AVX2_FOR_EACH_PF(n, VEC, PREFETCH);
 #undef PREFETCH
 #undef VEC
 }
 
-void ob_adamax_step_avx2(size_t n, float *p, const float *g, float *const *state,
-                         const ob_step_scalars *s)
+void ob_adamax_step_avx2(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s)
 {
     if (s->l2) adamax_body(n, p, g, state[0], state[1], s, 1);
     else adamax_body(n, p, g, state[0], state[1], s, 0);

@@ -46,8 +46,7 @@ OB_AVX2_INLINE double ob_lanes16_finish(__m256d a0, __m256d a1, __m256d a2, __m2
 /* Lanes 0 .. rem-1 set (1 <= rem <= 7). */
 OB_AVX2_INLINE __m256i ob_tail_mask8(size_t rem)
 {
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)rem),
-                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)rem), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
 /* The element loop of the kernels (SGD's: the four-vector form below):
@@ -60,21 +59,21 @@ OB_AVX2_INLINE __m256i ob_tail_mask8(size_t rem)
  * (../ob_prefetch.h) for every array the kernel streams. */
 #define OB_AVX2_NO_PREFETCH(i) ((void)(i))
 #define OB_AVX2_FOR_EACH(n, VEC) OB_AVX2_FOR_EACH_PF(n, VEC, OB_AVX2_NO_PREFETCH)
-#define OB_AVX2_FOR_EACH_PF(n, VEC, PREFETCH)                          \
-    do {                                                               \
-        const __m256i all_ = _mm256_setzero_si256(); /* unused */     \
-        const int pf_ = (n) >= OB_PREFETCH_MIN_N;                      \
-        size_t i_ = 0;                                                 \
-        for (; (n) - i_ >= 16; i_ += 16) {                             \
-            if (pf_) PREFETCH(i_);                                     \
-            VEC(i_, all_, 0);                                          \
-            VEC(i_ + 8, all_, 0);                                      \
-        }                                                              \
-        if ((n) - i_ >= 8) {                                           \
-            VEC(i_, all_, 0);                                          \
-            i_ += 8;                                                   \
-        }                                                              \
-        if (i_ < (n)) VEC(i_, ob_tail_mask8((n) - i_), 1);             \
+#define OB_AVX2_FOR_EACH_PF(n, VEC, PREFETCH) \
+    do { \
+        const __m256i all_ = _mm256_setzero_si256(); /* unused */ \
+        const int pf_ = (n) >= OB_PREFETCH_MIN_N; \
+        size_t i_ = 0; \
+        for (; (n)-i_ >= 16; i_ += 16) { \
+            if (pf_) PREFETCH(i_); \
+            VEC(i_, all_, 0); \
+            VEC(i_ + 8, all_, 0); \
+        } \
+        if ((n)-i_ >= 8) { \
+            VEC(i_, all_, 0); \
+            i_ += 8; \
+        } \
+        if (i_ < (n)) VEC(i_, ob_tail_mask8((n)-i_), 1); \
     } while (0)
 
 /* The same with four vectors per iteration, for SGD (purely memory-bound):
@@ -82,28 +81,28 @@ OB_AVX2_INLINE __m256i ob_tail_mask8(size_t rem)
  * ob_prefetch_block when ob_prefetch_due(i)), then up to three whole
  * vectors as straight-line code (as a loop, gcc would turn SGD's
  * first-step copy buf = g into a memcpy call), then the masked tail. */
-#define OB_AVX2_FOR_EACH4_PF(n, VEC, PREFETCH)                         \
-    do {                                                               \
-        const __m256i all_ = _mm256_setzero_si256(); /* unused */     \
-        const int pf_ = (n) >= OB_PREFETCH_MIN_N;                      \
-        size_t i_ = 0;                                                 \
-        for (; (n) - i_ >= 32; i_ += 32) {                             \
-            if (pf_) PREFETCH(i_);                                     \
-            VEC(i_, all_, 0);                                          \
-            VEC(i_ + 8, all_, 0);                                      \
-            VEC(i_ + 16, all_, 0);                                     \
-            VEC(i_ + 24, all_, 0);                                     \
-        }                                                              \
-        if ((n) - i_ >= 16) {                                          \
-            VEC(i_, all_, 0);                                          \
-            VEC(i_ + 8, all_, 0);                                      \
-            i_ += 16;                                                  \
-        }                                                              \
-        if ((n) - i_ >= 8) {                                           \
-            VEC(i_, all_, 0);                                          \
-            i_ += 8;                                                   \
-        }                                                              \
-        if (i_ < (n)) VEC(i_, ob_tail_mask8((n) - i_), 1);             \
+#define OB_AVX2_FOR_EACH4_PF(n, VEC, PREFETCH) \
+    do { \
+        const __m256i all_ = _mm256_setzero_si256(); /* unused */ \
+        const int pf_ = (n) >= OB_PREFETCH_MIN_N; \
+        size_t i_ = 0; \
+        for (; (n)-i_ >= 32; i_ += 32) { \
+            if (pf_) PREFETCH(i_); \
+            VEC(i_, all_, 0); \
+            VEC(i_ + 8, all_, 0); \
+            VEC(i_ + 16, all_, 0); \
+            VEC(i_ + 24, all_, 0); \
+        } \
+        if ((n)-i_ >= 16) { \
+            VEC(i_, all_, 0); \
+            VEC(i_ + 8, all_, 0); \
+            i_ += 16; \
+        } \
+        if ((n)-i_ >= 8) { \
+            VEC(i_, all_, 0); \
+            i_ += 8; \
+        } \
+        if (i_ < (n)) VEC(i_, ob_tail_mask8((n)-i_), 1); \
     } while (0)
 
 /* The Adam family's moment update, shared by the NAdam and RAdam kernels,
@@ -119,8 +118,8 @@ typedef struct ob_moments8 {
 OB_AVX2_INLINE ob_moments8 ob_moments8_of(const ob_step_scalars *s)
 {
     const ob_moments8 k = {_mm256_set1_ps(s->weight_decay), _mm256_set1_ps(s->decay_factor),
-                           _mm256_set1_ps(s->beta1), _mm256_set1_ps(s->one_minus_beta1),
-                           _mm256_set1_ps(s->beta2), _mm256_set1_ps(s->one_minus_beta2)};
+                           _mm256_set1_ps(s->beta1),        _mm256_set1_ps(s->one_minus_beta1),
+                           _mm256_set1_ps(s->beta2),        _mm256_set1_ps(s->one_minus_beta2)};
     return k;
 }
 

@@ -14,7 +14,10 @@
 
 #define INL static inline __attribute__((always_inline))
 
-INL __m128i load8x16(const uint16_t *a) { return _mm_loadu_si128((const __m128i *)(const void *)a); }
+INL __m128i load8x16(const uint16_t *a)
+{
+    return _mm_loadu_si128((const __m128i *)(const void *)a);
+}
 
 /* 8 lanes of values < 2^16 -> 8 packed uint16 (no saturation happens). */
 INL void store_narrow(uint16_t *a, __m256i r)
@@ -46,7 +49,8 @@ void ob_cvt_bf16_to_f32_avx2(size_t n, const uint16_t *src, float *dst)
 {
     size_t i = 0;
     for (; n - i >= 8; i += 8)
-        _mm256_storeu_si256((__m256i *)(void *)(dst + i), _mm256_slli_epi32(_mm256_cvtepu16_epi32(load8x16(src + i)), 16));
+        _mm256_storeu_si256((__m256i *)(void *)(dst + i),
+                            _mm256_slli_epi32(_mm256_cvtepu16_epi32(load8x16(src + i)), 16));
     for (; i < n; i++) dst[i] = ob_sw_bf16_to_f32(src[i]);
 }
 
@@ -54,7 +58,8 @@ void ob_cvt_f16_to_f32_avx2(size_t n, const uint16_t *src, float *dst, float sca
 {
     const __m256 k = _mm256_set1_ps(scale);
     size_t i = 0;
-    for (; n - i >= 8; i += 8) _mm256_storeu_ps(dst + i, _mm256_mul_ps(_mm256_cvtph_ps(load8x16(src + i)), k));
+    for (; n - i >= 8; i += 8)
+        _mm256_storeu_ps(dst + i, _mm256_mul_ps(_mm256_cvtph_ps(load8x16(src + i)), k));
     for (; i < n; i++) dst[i] = ob_sw_f16_to_f32(src[i]) * scale;
 }
 
@@ -64,7 +69,8 @@ void ob_cvt_f32_to_bf16_rne_avx2(size_t n, const float *src, uint16_t *dst)
     for (; n - i >= 8; i += 8) {
         const __m256i u = _mm256_castps_si256(_mm256_loadu_ps(src + i));
         const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
-        const __m256i r = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(u, _mm256_set1_epi32(0x7fff)), lsb), 16);
+        const __m256i r = _mm256_srli_epi32(
+            _mm256_add_epi32(_mm256_add_epi32(u, _mm256_set1_epi32(0x7fff)), lsb), 16);
         store_narrow(dst + i, nan_fix(r, u));
     }
     for (; i < n; i++) dst[i] = ob_sw_f32_to_bf16_rne(src[i]);

@@ -23,9 +23,8 @@ typedef struct lion_consts {
 } lion_consts;
 
 /* Elements i .. i+7: the scalar loop body of kernels/scalar/lion.c. */
-OB_AVX2_INLINE void lion_vec(size_t i, float *p, const float *g, float *m,
-                             const lion_consts *k, __m256i mask, const int masked,
-                             const int decoupled)
+OB_AVX2_INLINE void lion_vec(size_t i, float *p, const float *g, float *m, const lion_consts *k, __m256i mask,
+                             const int masked, const int decoupled)
 {
     __m256 pi = ob_load8(p + i, mask, masked);
     if (decoupled) pi = _mm256_mul_ps(pi, k->decay);
@@ -40,8 +39,8 @@ OB_AVX2_INLINE void lion_vec(size_t i, float *p, const float *g, float *m,
     ob_store8(m + i, _mm256_fmadd_ps(k->omb2, gi, _mm256_mul_ps(k->b2, mi)), mask, masked);
 }
 
-OB_AVX2_INLINE void lion_body(size_t n, float *restrict p, const float *restrict g,
-                              float *restrict m, const ob_step_scalars *s, const int decoupled)
+OB_AVX2_INLINE void lion_body(size_t n, float *restrict p, const float *restrict g, float *restrict m,
+                              const ob_step_scalars *s, const int decoupled)
 {
     const lion_consts k = {
         .decay = _mm256_set1_ps(s->decay_factor),
@@ -56,14 +55,18 @@ OB_AVX2_INLINE void lion_body(size_t n, float *restrict p, const float *restrict
         .nan = _mm256_set1_ps(NAN),
     };
 #define VEC(i, mask, masked) lion_vec(i, p, g, m, &k, mask, masked, decoupled)
-#define PREFETCH(i) do { ob_prefetch_line(p, i); ob_prefetch_line(g, i); ob_prefetch_line(m, i); } while (0)
+#define PREFETCH(i) \
+    do { \
+        ob_prefetch_line(p, i); \
+        ob_prefetch_line(g, i); \
+        ob_prefetch_line(m, i); \
+    } while (0)
     OB_AVX2_FOR_EACH_PF(n, VEC, PREFETCH);
 #undef PREFETCH
 #undef VEC
 }
 
-void ob_lion_step_avx2(size_t n, float *p, const float *g, float *const *state,
-                       const ob_step_scalars *s)
+void ob_lion_step_avx2(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s)
 {
     if (s->decoupled) lion_body(n, p, g, state[0], s, 1);
     else lion_body(n, p, g, state[0], s, 0);

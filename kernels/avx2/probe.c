@@ -12,8 +12,8 @@
 /* The vector probes: straight-line code, four vectors per iteration (a
  * loop over the four, even a constant one, measured ~15% slower in L1
  * than the kernels it is meant to bound), one FMA per array. */
-OB_PROBE_INLINE void mem_vec256(size_t i, float *p, const float *g, float *s0, float *s1, float *s2, float *s3,
-                                __m256 c, const int k)
+OB_PROBE_INLINE void mem_vec256(size_t i, float *p, const float *g, float *s0, float *s1, float *s2,
+                                float *s3, __m256 c, const int k)
 {
     const __m256 d = _mm256_loadu_ps(g + i);
     _mm256_storeu_ps(p + i, _mm256_fmadd_ps(c, d, _mm256_loadu_ps(p + i)));
@@ -23,8 +23,8 @@ OB_PROBE_INLINE void mem_vec256(size_t i, float *p, const float *g, float *s0, f
     if (k > 3) _mm256_storeu_ps(s3 + i, _mm256_fmadd_ps(c, d, _mm256_loadu_ps(s3 + i)));
 }
 
-OB_PROBE_INLINE void mem_body256(size_t n, float *restrict p, const float *restrict g,
-                                 float *const *state, const ob_step_scalars *s, const int k)
+OB_PROBE_INLINE void mem_body256(size_t n, float *restrict p, const float *restrict g, float *const *state,
+                                 const ob_step_scalars *s, const int k)
 {
     const __m256 c = _mm256_set1_ps(s->lr);
     float *restrict s0 = k > 0 ? state[0] : NULL;
@@ -40,14 +40,32 @@ OB_PROBE_INLINE void mem_body256(size_t n, float *restrict p, const float *restr
         mem_vec256(i + 16, p, g, s0, s1, s2, s3, c, k);
         mem_vec256(i + 24, p, g, s0, s1, s2, s3, c, k);
     }
-    mem_scalar_body(n - i, p + i, g + i, (float *const[]){s0 ? s0 + i : NULL, s1 ? s1 + i : NULL, s2 ? s2 + i : NULL, s3 ? s3 + i : NULL}, s, k);
+    mem_scalar_body(
+        n - i, p + i, g + i,
+        (float *const[]){s0 ? s0 + i : NULL, s1 ? s1 + i : NULL, s2 ? s2 + i : NULL, s3 ? s3 + i : NULL}, s,
+        k);
 }
 
-static void mem0_avx2(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s) { mem_body256(n, p, g, st, s, 0); }
-static void mem1_avx2(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s) { mem_body256(n, p, g, st, s, 1); }
-static void mem2_avx2(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s) { mem_body256(n, p, g, st, s, 2); }
-static void mem3_avx2(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s) { mem_body256(n, p, g, st, s, 3); }
-static void mem4_avx2(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s) { mem_body256(n, p, g, st, s, 4); }
+static void mem0_avx2(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s)
+{
+    mem_body256(n, p, g, st, s, 0);
+}
+static void mem1_avx2(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s)
+{
+    mem_body256(n, p, g, st, s, 1);
+}
+static void mem2_avx2(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s)
+{
+    mem_body256(n, p, g, st, s, 2);
+}
+static void mem3_avx2(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s)
+{
+    mem_body256(n, p, g, st, s, 3);
+}
+static void mem4_avx2(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s)
+{
+    mem_body256(n, p, g, st, s, 4);
+}
 
 OB_PROBE_INLINE void triad_vec256(size_t i, float *p, const float *g, const float *b, __m256 c)
 {
@@ -70,7 +88,8 @@ static void triad_avx2(size_t n, float *p, const float *g, float *const *state, 
 
 /* ---- divider probes --------------------------------------------------------- */
 
-OB_PROBE_INLINE void div_vec256(size_t i, float *q, const float *m, const float *v, const int ns, const int nd)
+OB_PROBE_INLINE void div_vec256(size_t i, float *q, const float *m, const float *v, const int ns,
+                                const int nd)
 {
     __m256 den = _mm256_loadu_ps(v + i), x = _mm256_loadu_ps(m + i);
     for (int j = 0; j < ns; j++) den = _mm256_sqrt_ps(den);
@@ -79,7 +98,8 @@ OB_PROBE_INLINE void div_vec256(size_t i, float *q, const float *m, const float 
 }
 
 /* Four independent vectors per iteration: throughput, not latency. */
-OB_PROBE_INLINE void div_body256(size_t n, float *q, const float *m, const float *v, const int ns, const int nd)
+OB_PROBE_INLINE void div_body256(size_t n, float *q, const float *m, const float *v, const int ns,
+                                 const int nd)
 {
     size_t i = 0;
     for (; n - i >= 32; i += 32) {

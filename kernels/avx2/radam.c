@@ -21,9 +21,9 @@ typedef struct radam_consts {
 } radam_consts;
 
 /* Elements i .. i+7: the scalar loop body of kernels/scalar/radam.c. */
-OB_AVX2_INLINE void radam_vec(size_t i, float *p, const float *g, float *m, float *v,
-                              const radam_consts *k, __m256i mask, const int masked,
-                              const int l2, const int decoupled, const int rectified)
+OB_AVX2_INLINE void radam_vec(size_t i, float *p, const float *g, float *m, float *v, const radam_consts *k,
+                              __m256i mask, const int masked, const int l2, const int decoupled,
+                              const int rectified)
 {
     __m256 pi, mi, vi;
     (void)ob_moments8_step(&k->mom, i, p, g, m, v, mask, masked, l2, decoupled, &pi, &mi, &vi);
@@ -32,9 +32,9 @@ OB_AVX2_INLINE void radam_vec(size_t i, float *p, const float *g, float *m, floa
     ob_store8(p + i, _mm256_fmadd_ps(k->neg_step, q, pi), mask, masked);
 }
 
-OB_AVX2_INLINE void radam_body(size_t n, float *restrict p, const float *restrict g,
-                               float *restrict m, float *restrict v, const ob_step_scalars *s,
-                               const int l2, const int decoupled, const int rectified)
+OB_AVX2_INLINE void radam_body(size_t n, float *restrict p, const float *restrict g, float *restrict m,
+                               float *restrict v, const ob_step_scalars *s, const int l2, const int decoupled,
+                               const int rectified)
 {
     const radam_consts k = {
         .mom = ob_moments8_of(s),
@@ -42,14 +42,19 @@ OB_AVX2_INLINE void radam_body(size_t n, float *restrict p, const float *restric
         .neg_step = _mm256_set1_ps(-s->step_size),
     };
 #define VEC(i, mask, masked) radam_vec(i, p, g, m, v, &k, mask, masked, l2, decoupled, rectified)
-#define PREFETCH(i) do { ob_prefetch_line(p, i); ob_prefetch_line(g, i); ob_prefetch_line(m, i); ob_prefetch_line(v, i); } while (0)
+#define PREFETCH(i) \
+    do { \
+        ob_prefetch_line(p, i); \
+        ob_prefetch_line(g, i); \
+        ob_prefetch_line(m, i); \
+        ob_prefetch_line(v, i); \
+    } while (0)
     OB_AVX2_FOR_EACH_PF(n, VEC, PREFETCH);
 #undef PREFETCH
 #undef VEC
 }
 
-void ob_radam_step_avx2(size_t n, float *p, const float *g, float *const *state,
-                        const ob_step_scalars *s)
+void ob_radam_step_avx2(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s)
 {
     float *m = state[0], *v = state[1];
     switch ((s->l2 != 0) | (s->decoupled != 0) << 1 | (s->rectified != 0) << 2) {

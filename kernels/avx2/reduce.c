@@ -18,8 +18,8 @@
 #include "avx2_ops.h"
 
 /* Adds 8 elements x[i .. i+7] into the lanes (lo: first 4, hi: last 4). */
-OB_AVX2_INLINE void sumsq_half(size_t i, const float *x, __m256d *lo, __m256d *hi,
-                               __m256i mask, const int masked)
+OB_AVX2_INLINE void sumsq_half(size_t i, const float *x, __m256d *lo, __m256d *hi, __m256i mask,
+                               const int masked)
 {
     const __m256 v = ob_load8(x + i, mask, masked);
     const __m256d a = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
@@ -37,7 +37,7 @@ double ob_sumsq_avx2(size_t n, const float *x)
         sumsq_half(i, x, &a0, &a1, all, 0);
         sumsq_half(i + 8, x, &a2, &a3, all, 0);
     }
-    const size_t rem = n - i;   /* 0 .. 15 */
+    const size_t rem = n - i; /* 0 .. 15 */
     if (rem >= 8) {
         sumsq_half(i, x, &a0, &a1, all, 0);
         if (rem > 8) sumsq_half(i + 8, x, &a2, &a3, ob_tail_mask8(rem - 8), 1);

@@ -18,13 +18,12 @@
 /* Per-step scalars, broadcast once per call. */
 typedef struct rmsprop_consts {
     __m256 wd, eps, neg_lr, a, oma, mu;
-    __m256 sign;  /* -0.0f: XOR with it is the exact negation -x */
+    __m256 sign; /* -0.0f: XOR with it is the exact negation -x */
 } rmsprop_consts;
 
 /* Elements i .. i+7: the scalar loop body of kernels/scalar/rmsprop.c. */
-OB_AVX2_INLINE void rmsprop_vec(size_t i, float *p, const float *g, float *sq,
-                                float *buf, float *ga, const rmsprop_consts *k,
-                                __m256i mask, const int masked, const int l2,
+OB_AVX2_INLINE void rmsprop_vec(size_t i, float *p, const float *g, float *sq, float *buf, float *ga,
+                                const rmsprop_consts *k, __m256i mask, const int masked, const int l2,
                                 const int centered, const int momentum)
 {
     __m256 pi = ob_load8(p + i, mask, masked);
@@ -49,9 +48,8 @@ OB_AVX2_INLINE void rmsprop_vec(size_t i, float *p, const float *g, float *sq,
     ob_store8(p + i, _mm256_fmadd_ps(k->neg_lr, q, pi), mask, masked);
 }
 
-OB_AVX2_INLINE void rmsprop_body(size_t n, float *restrict p, const float *restrict g,
-                                 float *restrict sq, float *restrict buf,
-                                 float *restrict ga, const ob_step_scalars *s,
+OB_AVX2_INLINE void rmsprop_body(size_t n, float *restrict p, const float *restrict g, float *restrict sq,
+                                 float *restrict buf, float *restrict ga, const ob_step_scalars *s,
                                  const int l2, const int centered, const int momentum)
 {
     const rmsprop_consts k = {
@@ -64,21 +62,20 @@ OB_AVX2_INLINE void rmsprop_body(size_t n, float *restrict p, const float *restr
         .sign = _mm256_set1_ps(-0.0f),
     };
 #define VEC(i, mask, masked) rmsprop_vec(i, p, g, sq, buf, ga, &k, mask, masked, l2, centered, momentum)
-#define PREFETCH(i)                                                 \
-    do {                                                            \
-        ob_prefetch_line(p, i);                                     \
-        ob_prefetch_line(g, i);                                     \
-        ob_prefetch_line(sq, i);                                    \
-        if (momentum) ob_prefetch_line(buf, i);                     \
-        if (centered) ob_prefetch_line(ga, i);                      \
+#define PREFETCH(i) \
+    do { \
+        ob_prefetch_line(p, i); \
+        ob_prefetch_line(g, i); \
+        ob_prefetch_line(sq, i); \
+        if (momentum) ob_prefetch_line(buf, i); \
+        if (centered) ob_prefetch_line(ga, i); \
     } while (0)
     OB_AVX2_FOR_EACH_PF(n, VEC, PREFETCH);
 #undef PREFETCH
 #undef VEC
 }
 
-void ob_rmsprop_step_avx2(size_t n, float *p, const float *g, float *const *state,
-                          const ob_step_scalars *s)
+void ob_rmsprop_step_avx2(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s)
 {
     float *sq = state[0], *buf = state[1], *ga = state[2];
     const int l2 = s->l2 != 0, c = s->centered != 0, m = s->has_momentum != 0;

@@ -14,27 +14,30 @@
 #include "kernels/framework/ob_sam.h"
 #include "avx2_ops.h"
 
-OB_AVX2_INLINE __m256 abs8(__m256 x) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x); }
+OB_AVX2_INLINE __m256 abs8(__m256 x)
+{
+    return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
+}
 
 void ob_sam_perturb_avx2(size_t n, const float *x, const float *g, float *xhat, const ob_sam_scalars *s)
 {
     const __m256 scale = _mm256_set1_ps(s->scale), eta = _mm256_set1_ps(s->eta);
     if (!s->adaptive) {
-#define VEC(i, mask, masked)                                                              \
-    ob_store8(xhat + (i),                                                                 \
+#define VEC(i, mask, masked) \
+    ob_store8(xhat + (i), \
               _mm256_fmadd_ps(scale, ob_load8(g + (i), mask, masked), ob_load8(x + (i), mask, masked)), \
               mask, masked)
         OB_AVX2_FOR_EACH(n, VEC);
 #undef VEC
         return;
     }
-#define VEC(i, mask, masked)                                                              \
-    do {                                                                                  \
-        const __m256 xi = ob_load8(x + (i), mask, masked);                                \
-        const __m256 t = _mm256_add_ps(abs8(xi), eta);                                    \
-        const __m256 q = _mm256_mul_ps(t, ob_load8(g + (i), mask, masked));               \
-        const __m256 e = _mm256_mul_ps(scale, q);                                         \
-        ob_store8(xhat + (i), _mm256_fmadd_ps(e, t, xi), mask, masked);                   \
+#define VEC(i, mask, masked) \
+    do { \
+        const __m256 xi = ob_load8(x + (i), mask, masked); \
+        const __m256 t = _mm256_add_ps(abs8(xi), eta); \
+        const __m256 q = _mm256_mul_ps(t, ob_load8(g + (i), mask, masked)); \
+        const __m256 e = _mm256_mul_ps(scale, q); \
+        ob_store8(xhat + (i), _mm256_fmadd_ps(e, t, xi), mask, masked); \
     } while (0)
     OB_AVX2_FOR_EACH(n, VEC);
 #undef VEC

@@ -22,9 +22,8 @@ typedef struct sgd_consts {
 } sgd_consts;
 
 /* Elements i .. i+7: the scalar loop body of kernels/scalar/sgd.c. */
-OB_AVX2_INLINE void sgd_vec(size_t i, float *p, const float *g, float *buf,
-                            const sgd_consts *k, __m256i mask, const int masked,
-                            const int l2, const int momentum, const int first,
+OB_AVX2_INLINE void sgd_vec(size_t i, float *p, const float *g, float *buf, const sgd_consts *k, __m256i mask,
+                            const int masked, const int l2, const int momentum, const int first,
                             const int nesterov)
 {
     __m256 pi = ob_load8(p + i, mask, masked);
@@ -32,17 +31,15 @@ OB_AVX2_INLINE void sgd_vec(size_t i, float *p, const float *g, float *buf,
     if (l2) d = _mm256_fmadd_ps(k->wd, pi, d);
     if (momentum) {
         __m256 b = first ? d
-                         : _mm256_fmadd_ps(k->mu, ob_load8(buf + i, mask, masked),
-                                           _mm256_mul_ps(k->omd, d));
+                         : _mm256_fmadd_ps(k->mu, ob_load8(buf + i, mask, masked), _mm256_mul_ps(k->omd, d));
         ob_store8(buf + i, b, mask, masked);
         d = nesterov ? _mm256_fmadd_ps(k->mu, b, d) : b;
     }
     ob_store8(p + i, _mm256_fmadd_ps(k->neg_lr, d, pi), mask, masked);
 }
 
-OB_AVX2_INLINE void sgd_body(size_t n, float *restrict p, const float *restrict g,
-                             float *restrict buf, const ob_step_scalars *s,
-                             const int l2, const int momentum, const int first,
+OB_AVX2_INLINE void sgd_body(size_t n, float *restrict p, const float *restrict g, float *restrict buf,
+                             const ob_step_scalars *s, const int l2, const int momentum, const int first,
                              const int nesterov)
 {
     const sgd_consts k = {
@@ -52,21 +49,20 @@ OB_AVX2_INLINE void sgd_body(size_t n, float *restrict p, const float *restrict 
         .neg_lr = _mm256_set1_ps(-s->lr),
     };
 #define VEC(i, mask, masked) sgd_vec(i, p, g, buf, &k, mask, masked, l2, momentum, first, nesterov)
-#define PREFETCH(i)                                                 \
-    do {                                                            \
-        if (ob_prefetch_due(i)) {                                   \
-            ob_prefetch_block(p, i);                                \
-            ob_prefetch_block(g, i);                                \
-            if (momentum) ob_prefetch_block(buf, i);                \
-        }                                                           \
+#define PREFETCH(i) \
+    do { \
+        if (ob_prefetch_due(i)) { \
+            ob_prefetch_block(p, i); \
+            ob_prefetch_block(g, i); \
+            if (momentum) ob_prefetch_block(buf, i); \
+        } \
     } while (0)
     OB_AVX2_FOR_EACH4_PF(n, VEC, PREFETCH);
 #undef PREFETCH
 #undef VEC
 }
 
-void ob_sgd_step_avx2(size_t n, float *p, const float *g, float *const *state,
-                      const ob_step_scalars *s)
+void ob_sgd_step_avx2(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s)
 {
     float *buf = state ? state[0] : NULL;
     /* Specialise on the per-step flags so the element loop has no branch. */

@@ -12,18 +12,17 @@
 
 /* Keys: ob_optimizer.kernel_key (kernels/framework/optimizers.c). */
 static const ob_isa_step steps[] = {
-    {"sgd", ob_sgd_step_avx2, NULL},
-    {"adagrad", ob_adagrad_step_avx2, NULL},
-    {"rmsprop", ob_rmsprop_step_avx2, NULL},
-    {"adam", ob_adam_step_avx2, NULL},
-    {"nadam", ob_nadam_step_avx2, NULL},
-    {"radam", ob_radam_step_avx2, NULL},
-    {"adamax", ob_adamax_step_avx2, NULL},
-    {"lion", ob_lion_step_avx2, NULL},
+    {"sgd", ob_sgd_step_avx2, NULL},         {"adagrad", ob_adagrad_step_avx2, NULL},
+    {"rmsprop", ob_rmsprop_step_avx2, NULL}, {"adam", ob_adam_step_avx2, NULL},
+    {"nadam", ob_nadam_step_avx2, NULL},     {"radam", ob_radam_step_avx2, NULL},
+    {"adamax", ob_adamax_step_avx2, NULL},   {"lion", ob_lion_step_avx2, NULL},
 };
 
-static const ob_cvt_ops cvt = {"avx2", ob_cvt_bf16_to_f32_avx2, ob_cvt_f16_to_f32_avx2,
-                               ob_cvt_f32_to_bf16_rne_avx2, ob_cvt_f32_to_bf16_sr_avx2,
+static const ob_cvt_ops cvt = {"avx2",
+                               ob_cvt_bf16_to_f32_avx2,
+                               ob_cvt_f16_to_f32_avx2,
+                               ob_cvt_f32_to_bf16_rne_avx2,
+                               ob_cvt_f32_to_bf16_sr_avx2,
                                ob_cvt_f16_all_finite_avx2};
 
 const ob_isa_table ob_isa_table_avx2 = {

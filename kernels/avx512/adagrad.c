@@ -21,9 +21,8 @@ typedef struct adagrad_consts {
 } adagrad_consts;
 
 /* Elements i .. i+15: the scalar loop body of kernels/scalar/adagrad.c. */
-OB_AVX512_INLINE void adagrad_vec(size_t i, float *p, const float *g, float *sum,
-                                  const adagrad_consts *k, __mmask16 mask,
-                                  const int masked, const int l2)
+OB_AVX512_INLINE void adagrad_vec(size_t i, float *p, const float *g, float *sum, const adagrad_consts *k,
+                                  __mmask16 mask, const int masked, const int l2)
 {
     __m512 pi = ob_load16(p + i, mask, masked);
     __m512 d = ob_load16(g + i, mask, masked);
@@ -34,9 +33,8 @@ OB_AVX512_INLINE void adagrad_vec(size_t i, float *p, const float *g, float *sum
     ob_store16(p + i, _mm512_fmadd_ps(k->neg_clr, _mm512_div_ps(d, den), pi), mask, masked);
 }
 
-OB_AVX512_INLINE void adagrad_body(size_t n, float *restrict p, const float *restrict g,
-                                   float *restrict sum, const ob_step_scalars *s,
-                                   const int l2)
+OB_AVX512_INLINE void adagrad_body(size_t n, float *restrict p, const float *restrict g, float *restrict sum,
+                                   const ob_step_scalars *s, const int l2)
 {
     const adagrad_consts k = {
         .wd = _mm512_set1_ps(s->weight_decay),
@@ -44,14 +42,18 @@ OB_AVX512_INLINE void adagrad_body(size_t n, float *restrict p, const float *res
         .neg_clr = _mm512_set1_ps(-s->step_size),
     };
 #define VEC(i, mask, masked) adagrad_vec(i, p, g, sum, &k, mask, masked, l2)
-#define PREFETCH(i) do { ob_prefetch_ahead(p, i); ob_prefetch_ahead(g, i); ob_prefetch_ahead(sum, i); } while (0)
+#define PREFETCH(i) \
+    do { \
+        ob_prefetch_ahead(p, i); \
+        ob_prefetch_ahead(g, i); \
+        ob_prefetch_ahead(sum, i); \
+    } while (0)
     OB_AVX512_FOR_EACH_PF(n, VEC, PREFETCH);
 #undef PREFETCH
 #undef VEC
 }
 
-void ob_adagrad_step_avx512(size_t n, float *p, const float *g, float *const *state,
-                            const ob_step_scalars *s)
+void ob_adagrad_step_avx512(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s)
 {
     if (s->l2) adagrad_body(n, p, g, state[0], s, 1);
     else adagrad_body(n, p, g, state[0], s, 0);

@@ -19,9 +19,8 @@
 typedef ob_adam16 adam_consts;
 
 /* Elements i .. i+15: the scalar loop body of kernels/scalar/adam.c. */
-OB_AVX512_INLINE void adam_vec(size_t i, float *p, const float *g, float *m,
-                               float *v, float *vmax, const adam_consts *k,
-                               __mmask16 mask, const int masked, const int l2,
+OB_AVX512_INLINE void adam_vec(size_t i, float *p, const float *g, float *m, float *v, float *vmax,
+                               const adam_consts *k, __mmask16 mask, const int masked, const int l2,
                                const int decoupled, const int amsgrad)
 {
     __m512 pi = ob_load16(p + i, mask, masked);
@@ -41,28 +40,26 @@ OB_AVX512_INLINE void adam_vec(size_t i, float *p, const float *g, float *m,
     ob_store16(p + i, _mm512_fmadd_ps(k->neg_step, _mm512_div_ps(mi, den), pi), mask, masked);
 }
 
-OB_AVX512_INLINE void adam_body(size_t n, float *restrict p, const float *restrict g,
-                                float *restrict m, float *restrict v,
-                                float *restrict vmax, const ob_step_scalars *s,
+OB_AVX512_INLINE void adam_body(size_t n, float *restrict p, const float *restrict g, float *restrict m,
+                                float *restrict v, float *restrict vmax, const ob_step_scalars *s,
                                 const int l2, const int decoupled, const int amsgrad)
 {
     const adam_consts k = ob_adam16_of(s);
 #define VEC(i, mask, masked) adam_vec(i, p, g, m, v, vmax, &k, mask, masked, l2, decoupled, amsgrad)
-#define PREFETCH(i)                                                 \
-    do {                                                            \
-        ob_prefetch_ahead(p, i);                                    \
-        ob_prefetch_ahead(g, i);                                    \
-        ob_prefetch_ahead(m, i);                                    \
-        ob_prefetch_ahead(v, i);                                    \
-        if (amsgrad) ob_prefetch_ahead(vmax, i);                    \
+#define PREFETCH(i) \
+    do { \
+        ob_prefetch_ahead(p, i); \
+        ob_prefetch_ahead(g, i); \
+        ob_prefetch_ahead(m, i); \
+        ob_prefetch_ahead(v, i); \
+        if (amsgrad) ob_prefetch_ahead(vmax, i); \
     } while (0)
     OB_AVX512_FOR_EACH_PF(n, VEC, PREFETCH);
 #undef PREFETCH
 #undef VEC
 }
 
-void ob_adam_step_avx512(size_t n, float *p, const float *g, float *const *state,
-                         const ob_step_scalars *s)
+void ob_adam_step_avx512(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s)
 {
     float *m = state[0], *v = state[1], *vmax = state[2];
     const int l2 = s->l2 != 0, dec = s->decoupled != 0, ams = s->amsgrad != 0;

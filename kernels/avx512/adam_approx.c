@@ -38,7 +38,7 @@
 #include "avx512_ops.h"
 
 typedef struct adam_consts {
-    ob_adam16 a;  /* the exact kernel's scalars (avx512_ops.h) */
+    ob_adam16 a; /* the exact kernel's scalars (avx512_ops.h) */
     __m512 zero, half, one, den_lo, den_hi;
 } adam_consts;
 
@@ -48,7 +48,7 @@ typedef struct adam_consts {
 OB_AVX512_INLINE __m512 approx_quotient(__m512 mi, __m512 vi, const adam_consts *k, __mmask16 active)
 {
     const __mmask16 nz = _mm512_cmp_ps_mask(vi, k->zero, _CMP_NEQ_UQ);
-    const __m512 y = _mm512_maskz_rsqrt14_ps(nz, vi);  /* 0 where v == 0 */
+    const __m512 y = _mm512_maskz_rsqrt14_ps(nz, vi); /* 0 where v == 0 */
     __m512 s = _mm512_mul_ps(vi, y);
     const __m512 h = _mm512_mul_ps(k->half, y);
     s = _mm512_fmadd_ps(s, _mm512_fnmadd_ps(s, h, k->half), s);
@@ -73,7 +73,8 @@ OB_AVX512_INLINE void adam_vec(size_t i, float *p, const float *g, float *m, flo
     __m512 d = ob_load16(g + i, mask, masked);
     if (l2) d = _mm512_fmadd_ps(k->a.wd, pi, d);
     __m512 mi = _mm512_fmadd_ps(k->a.omb1, d, _mm512_mul_ps(k->a.b1, ob_load16(m + i, mask, masked)));
-    __m512 vi = _mm512_fmadd_ps(k->a.omb2, _mm512_mul_ps(d, d), _mm512_mul_ps(k->a.b2, ob_load16(v + i, mask, masked)));
+    __m512 vi = _mm512_fmadd_ps(k->a.omb2, _mm512_mul_ps(d, d),
+                                _mm512_mul_ps(k->a.b2, ob_load16(v + i, mask, masked)));
     ob_store16(m + i, mi, mask, masked);
     ob_store16(v + i, vi, mask, masked);
     if (amsgrad) {
@@ -114,7 +115,8 @@ OB_AVX512_INLINE void adam_body(size_t n, float *restrict p, const float *restri
         adam_vec(i, p, g, m, v, vmax, &k, all, 0, l2, decoupled, amsgrad);
         i += 16;
     }
-    if (i < n) adam_vec(i, p, g, m, v, vmax, &k, (__mmask16)((1u << (n - i)) - 1u), 1, l2, decoupled, amsgrad);
+    if (i < n)
+        adam_vec(i, p, g, m, v, vmax, &k, (__mmask16)((1u << (n - i)) - 1u), 1, l2, decoupled, amsgrad);
 }
 
 void ob_adam_step_avx512_approx(size_t n, float *p, const float *g, float *const *state,

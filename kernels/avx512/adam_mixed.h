@@ -34,13 +34,19 @@
 #define MX_S16 8
 
 typedef struct adam_mixed_consts {
-    ob_adam16 a;      /* kernels/avx512/adam.c's scalars */
-    __m512 scale;     /* fp16 gradients: the inverse loss scale */
-    __m512i key;      /* stochastic rounding's call key (ob_sw_sr_call_key) */
+    ob_adam16 a;  /* kernels/avx512/adam.c's scalars */
+    __m512 scale; /* fp16 gradients: the inverse loss scale */
+    __m512i key;  /* stochastic rounding's call key (ob_sw_sr_call_key) */
 } adam_mixed_consts;
 
-OB_AVX512_INLINE __m256i ld_u16(const uint16_t *a) { return _mm256_loadu_si256((const __m256i *)(const void *)a); }
-OB_AVX512_INLINE void st_u16(uint16_t *a, __m256i x) { _mm256_storeu_si256((__m256i *)(void *)a, x); }
+OB_AVX512_INLINE __m256i ld_u16(const uint16_t *a)
+{
+    return _mm256_loadu_si256((const __m256i *)(const void *)a);
+}
+OB_AVX512_INLINE void st_u16(uint16_t *a, __m256i x)
+{
+    _mm256_storeu_si256((__m256i *)(void *)a, x);
+}
 
 /* 16 elements of an fp32 or bf16 array, widened to fp32. */
 OB_AVX512_INLINE __m512 ld_mx(const void *a, size_t i, const int half)
@@ -59,8 +65,8 @@ OB_AVX512_INLINE void st_mx(void *a, size_t i, __m512 x, const int half)
 /* Elements i .. i+15 in format fmt (MX_*).  r: their stochastic rounding
  * bits (used only with sr). */
 OB_AVX512_INLINE void adam_mixed_vec(size_t i, void *p, const void *g, void *m, void *v, void *vmax,
-                                     const adam_mixed_consts *k, const int fmt, const int l2, const int decoupled,
-                                     const int amsgrad, const int sr, __m512i r)
+                                     const adam_mixed_consts *k, const int fmt, const int l2,
+                                     const int decoupled, const int amsgrad, const int sr, __m512i r)
 {
     const int p16 = fmt & MX_P16, s16 = fmt & MX_S16;
     __m512 pi = ld_mx(p, i, p16);
@@ -87,11 +93,12 @@ OB_AVX512_INLINE void adam_mixed_vec(size_t i, void *p, const void *g, void *m, 
  * stack (AVX-512F has no 16-bit masked loads; zeros are finite in every
  * format), run through the same adam_mixed_vec, and the first rem copied
  * back. */
-OB_AVX512_INLINE void adam_mixed_tail(size_t i, size_t rem, void *p, const void *g, void *m, void *v, void *vmax,
-                                      const adam_mixed_consts *k, const int fmt, const int l2, const int decoupled,
-                                      const int amsgrad, const int sr, uint32_t lo)
+OB_AVX512_INLINE void adam_mixed_tail(size_t i, size_t rem, void *p, const void *g, void *m, void *v,
+                                      void *vmax, const adam_mixed_consts *k, const int fmt, const int l2,
+                                      const int decoupled, const int amsgrad, const int sr, uint32_t lo)
 {
-    const size_t ps = (fmt & MX_P16) ? 2 : 4, gs = (fmt & (MX_GBF | MX_GF16)) ? 2 : 4, ss = (fmt & MX_S16) ? 2 : 4;
+    const size_t ps = (fmt & MX_P16) ? 2 : 4, gs = (fmt & (MX_GBF | MX_GF16)) ? 2 : 4,
+                 ss = (fmt & MX_S16) ? 2 : 4;
     float pt[16] = {0}, gt[16] = {0}, mt[16] = {0}, vt[16] = {0}, xt[16] = {0};
     memcpy(pt, (const char *)p + i * ps, rem * ps);
     memcpy(gt, (const char *)g + i * gs, rem * gs);
@@ -106,13 +113,15 @@ OB_AVX512_INLINE void adam_mixed_tail(size_t i, size_t rem, void *p, const void 
     if (amsgrad) memcpy((char *)vmax + i * ss, xt, rem * ss);
 }
 
-OB_AVX512_INLINE void adam_mixed_body(size_t n, void *p, const void *g, void *const *state, const ob_step_scalars *s,
-                                      const int fmt, const int l2, const int decoupled, const int amsgrad,
-                                      const int sr, float inv_scale, uint32_t key, uint32_t lo)
+OB_AVX512_INLINE void adam_mixed_body(size_t n, void *p, const void *g, void *const *state,
+                                      const ob_step_scalars *s, const int fmt, const int l2,
+                                      const int decoupled, const int amsgrad, const int sr, float inv_scale,
+                                      uint32_t key, uint32_t lo)
 {
     void *m = state[0], *v = state[1], *vmax = amsgrad ? state[2] : NULL;
     const adam_mixed_consts k = {ob_adam16_of(s), _mm512_set1_ps(inv_scale), _mm512_set1_epi32((int)key)};
-    const size_t ps = (fmt & MX_P16) ? 2 : 4, gs = (fmt & (MX_GBF | MX_GF16)) ? 2 : 4, ss = (fmt & MX_S16) ? 2 : 4;
+    const size_t ps = (fmt & MX_P16) ? 2 : 4, gs = (fmt & (MX_GBF | MX_GF16)) ? 2 : 4,
+                 ss = (fmt & MX_S16) ? 2 : 4;
     /* From main memory on, as kernels/avx512/adam.c (ob_prefetch_ahead). */
     const int pf = n >= OB_PREFETCH_MIN_N;
     size_t i = 0;
@@ -141,13 +150,15 @@ OB_AVX512_INLINE void adam_mixed_body(size_t n, void *p, const void *g, void *co
                        sr ? ob512_sr_bits(k.key, lo + (uint32_t)i) : _mm512_setzero_si512());
         i += 16;
     }
-    if (i < n) adam_mixed_tail(i, n - i, p, g, m, v, vmax, &k, fmt, l2, decoupled, amsgrad, sr, lo + (uint32_t)i);
+    if (i < n)
+        adam_mixed_tail(i, n - i, p, g, m, v, vmax, &k, fmt, l2, decoupled, amsgrad, sr, lo + (uint32_t)i);
 }
 
 /* The flags (l2, decoupled, amsgrad) specialised outside the element loop,
  * as in kernels/avx512/adam.c. */
-OB_AVX512_INLINE void adam_mixed_flags(size_t n, void *p, const void *g, void *const *state, const ob_step_scalars *s,
-                                       const int fmt, const int sr, float inv_scale, uint32_t key, uint32_t lo)
+OB_AVX512_INLINE void adam_mixed_flags(size_t n, void *p, const void *g, void *const *state,
+                                       const ob_step_scalars *s, const int fmt, const int sr, float inv_scale,
+                                       uint32_t key, uint32_t lo)
 {
     const int l2 = s->l2 != 0, dec = s->decoupled != 0, ams = s->amsgrad != 0;
     switch (l2 | dec << 1 | ams << 2) {
@@ -174,11 +185,11 @@ OB_AVX512_INLINE void adam_mixed_dispatch(size_t n, void *p, const void *g, void
 
 /* One exported kernel: fn handles format fmt (MX_*), with the signature
  * of ob_fused_fn. */
-#define OB_ADAM_MIXED_KERNEL(fn, fmt)                                                                          \
-    void fn(size_t n, void *p, const void *g, void *const *state, const ob_step_scalars *s, float inv_scale,  \
-            int sr, uint32_t key, uint32_t lo)                                                                 \
-    {                                                                                                          \
-        adam_mixed_dispatch(n, p, g, state, s, fmt, inv_scale, sr, key, lo);                                   \
+#define OB_ADAM_MIXED_KERNEL(fn, fmt) \
+    void fn(size_t n, void *p, const void *g, void *const *state, const ob_step_scalars *s, float inv_scale, \
+            int sr, uint32_t key, uint32_t lo) \
+    { \
+        adam_mixed_dispatch(n, p, g, state, s, fmt, inv_scale, sr, key, lo); \
     }
 
 #endif

@@ -21,8 +21,7 @@ typedef struct adamax_consts {
 
 /* Elements i .. i+15: the scalar loop body of kernels/scalar/adamax.c. */
 OB_AVX512_INLINE void adamax_vec(size_t i, float *p, const float *g, float *m, float *u,
-                                 const adamax_consts *k, __mmask16 mask, const int masked,
-                                 const int l2)
+                                 const adamax_consts *k, __mmask16 mask, const int masked, const int l2)
 {
     __m512 pi = ob_load16(p + i, mask, masked);
     __m512 d = ob_load16(g + i, mask, masked);
@@ -36,9 +35,8 @@ OB_AVX512_INLINE void adamax_vec(size_t i, float *p, const float *g, float *m, f
     ob_store16(p + i, _mm512_fmadd_ps(k->neg_step, _mm512_div_ps(mi, ui), pi), mask, masked);
 }
 
-OB_AVX512_INLINE void adamax_body(size_t n, float *restrict p, const float *restrict g,
-                                  float *restrict m, float *restrict u, const ob_step_scalars *s,
-                                  const int l2)
+OB_AVX512_INLINE void adamax_body(size_t n, float *restrict p, const float *restrict g, float *restrict m,
+                                  float *restrict u, const ob_step_scalars *s, const int l2)
 {
     const adamax_consts k = {
         .wd = _mm512_set1_ps(s->weight_decay),
@@ -49,14 +47,19 @@ OB_AVX512_INLINE void adamax_body(size_t n, float *restrict p, const float *rest
         .neg_step = _mm512_set1_ps(-s->step_size),
     };
 #define VEC(i, mask, masked) adamax_vec(i, p, g, m, u, &k, mask, masked, l2)
-#define PREFETCH(i) do { ob_prefetch_ahead(p, i); ob_prefetch_ahead(g, i); ob_prefetch_ahead(m, i); ob_prefetch_ahead(u, i); } while (0)
+#define PREFETCH(i) \
+    do { \
+        ob_prefetch_ahead(p, i); \
+        ob_prefetch_ahead(g, i); \
+        ob_prefetch_ahead(m, i); \
+        ob_prefetch_ahead(u, i); \
+    } while (0)
     OB_AVX512_FOR_EACH_PF(n, VEC, PREFETCH);
 #undef PREFETCH
 #undef VEC
 }
 
-void ob_adamax_step_avx512(size_t n, float *p, const float *g, float *const *state,
-                           const ob_step_scalars *s)
+void ob_adamax_step_avx512(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s)
 {
     if (s->l2) adamax_body(n, p, g, state[0], state[1], s, 1);
     else adamax_body(n, p, g, state[0], state[1], s, 0);

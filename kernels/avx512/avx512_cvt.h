@@ -34,12 +34,16 @@ OB_AVX512_INLINE __m512i ob512_bf16_rne32(__m512 x)
 {
     const __m512i u = _mm512_castps_si512(x);
     const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
-    const __m512i r = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(u, _mm512_set1_epi32(0x7fff)), lsb), 16);
+    const __m512i r = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(u, _mm512_set1_epi32(0x7fff)), lsb),
+                                        16);
     return ob512_bf16_nan_fix(r, u);
 }
 
 /* 16 lanes -> 16 packed bf16 (vpmovdw, AVX-512F). */
-OB_AVX512_INLINE __m256i ob512_bf16_rne_sw(__m512 x) { return _mm512_cvtepi32_epi16(ob512_bf16_rne32(x)); }
+OB_AVX512_INLINE __m256i ob512_bf16_rne_sw(__m512 x)
+{
+    return _mm512_cvtepi32_epi16(ob512_bf16_rne32(x));
+}
 
 /* The random bits of lanes lo .. lo+15 (ob_sw_sr_bits). */
 OB_AVX512_INLINE __m512i ob512_lowbias32(__m512i x)
@@ -55,8 +59,8 @@ OB_AVX512_INLINE __m512i ob512_lowbias32(__m512i x)
  * call's key broadcast, ob_sw_sr_call_key). */
 OB_AVX512_INLINE __m512i ob512_sr_bits(__m512i key, uint32_t lo)
 {
-    const __m512i idx = _mm512_add_epi32(_mm512_set1_epi32((int)lo),
-                                         _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+    const __m512i idx = _mm512_add_epi32(
+        _mm512_set1_epi32((int)lo), _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
     const __m512i h = ob512_lowbias32(_mm512_xor_si512(_mm512_srli_epi32(idx, 1), key));
     const __m512i shift = _mm512_slli_epi32(_mm512_and_si512(idx, _mm512_set1_epi32(1)), 4);
     return _mm512_and_si512(_mm512_srlv_epi32(h, shift), _mm512_set1_epi32(0xffff));
@@ -68,8 +72,9 @@ OB_AVX512_INLINE __m512i ob512_sr_bits(__m512i key, uint32_t lo)
  * word), which is ob_sw_sr_bits. */
 OB_AVX512_INLINE void ob512_sr_bits32(__m512i key, uint32_t lo, __m512i r[2])
 {
-    const __m512i j = _mm512_add_epi32(_mm512_set1_epi32((int)(lo >> 1)),
-                                       _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+    const __m512i j = _mm512_add_epi32(
+        _mm512_set1_epi32((int)(lo >> 1)),
+        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
     const __m512i h = ob512_lowbias32(_mm512_xor_si512(j, key));
     r[0] = _mm512_cvtepu16_epi32(_mm512_castsi512_si256(h));
     r[1] = _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(h, 1));
@@ -83,6 +88,9 @@ OB_AVX512_INLINE __m256i ob512_bf16_sr(__m512 x, __m512i r)
 }
 
 /* 16 fp16 -> fp32 (VCVTPH2PS: exact, NaN made quiet). */
-OB_AVX512_INLINE __m512 ob512_f16_widen(__m256i h) { return _mm512_cvtph_ps(h); }
+OB_AVX512_INLINE __m512 ob512_f16_widen(__m256i h)
+{
+    return _mm512_cvtph_ps(h);
+}
 
 #endif

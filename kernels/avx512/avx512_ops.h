@@ -67,21 +67,21 @@ OB_AVX512_INLINE __mmask16 ob_tail_mask16(size_t rem)
  * ob_prefetch_ahead for every array the kernel streams. */
 #define OB_AVX512_NO_PREFETCH(i) ((void)(i))
 #define OB_AVX512_FOR_EACH(n, VEC) OB_AVX512_FOR_EACH_PF(n, VEC, OB_AVX512_NO_PREFETCH)
-#define OB_AVX512_FOR_EACH_PF(n, VEC, PREFETCH)                        \
-    do {                                                               \
-        const __mmask16 all_ = 0xFFFF; /* unused when unmasked */      \
-        const int pf_ = (n) >= OB_PREFETCH_MIN_N;                      \
-        size_t i_ = 0;                                                 \
-        for (; (n) - i_ >= 32; i_ += 32) {                             \
-            if (pf_) PREFETCH(i_);                                     \
-            VEC(i_, all_, 0);                                          \
-            VEC(i_ + 16, all_, 0);                                     \
-        }                                                              \
-        if ((n) - i_ >= 16) {                                          \
-            VEC(i_, all_, 0);                                          \
-            i_ += 16;                                                  \
-        }                                                              \
-        if (i_ < (n)) VEC(i_, ob_tail_mask16((n) - i_), 1);            \
+#define OB_AVX512_FOR_EACH_PF(n, VEC, PREFETCH) \
+    do { \
+        const __mmask16 all_ = 0xFFFF; /* unused when unmasked */ \
+        const int pf_ = (n) >= OB_PREFETCH_MIN_N; \
+        size_t i_ = 0; \
+        for (; (n)-i_ >= 32; i_ += 32) { \
+            if (pf_) PREFETCH(i_); \
+            VEC(i_, all_, 0); \
+            VEC(i_ + 16, all_, 0); \
+        } \
+        if ((n)-i_ >= 16) { \
+            VEC(i_, all_, 0); \
+            i_ += 16; \
+        } \
+        if (i_ < (n)) VEC(i_, ob_tail_mask16((n)-i_), 1); \
     } while (0)
 
 /* The same with four vectors per iteration, for SGD (purely memory-bound):
@@ -89,28 +89,28 @@ OB_AVX512_INLINE __mmask16 ob_tail_mask16(size_t rem)
  * there), then up to three whole vectors as straight-line code (as a
  * loop, gcc would turn SGD's first-step copy buf = g into a memcpy call),
  * then the masked tail. */
-#define OB_AVX512_FOR_EACH4_PF(n, VEC, PREFETCH)                       \
-    do {                                                               \
-        const __mmask16 all_ = 0xFFFF; /* unused when unmasked */      \
-        const int pf_ = (n) >= OB_PREFETCH_MIN_N;                      \
-        size_t i_ = 0;                                                 \
-        for (; (n) - i_ >= 64; i_ += 64) {                             \
-            if (pf_) PREFETCH(i_);                                     \
-            VEC(i_, all_, 0);                                          \
-            VEC(i_ + 16, all_, 0);                                     \
-            VEC(i_ + 32, all_, 0);                                     \
-            VEC(i_ + 48, all_, 0);                                     \
-        }                                                              \
-        if ((n) - i_ >= 32) {                                          \
-            VEC(i_, all_, 0);                                          \
-            VEC(i_ + 16, all_, 0);                                     \
-            i_ += 32;                                                  \
-        }                                                              \
-        if ((n) - i_ >= 16) {                                          \
-            VEC(i_, all_, 0);                                          \
-            i_ += 16;                                                  \
-        }                                                              \
-        if (i_ < (n)) VEC(i_, ob_tail_mask16((n) - i_), 1);            \
+#define OB_AVX512_FOR_EACH4_PF(n, VEC, PREFETCH) \
+    do { \
+        const __mmask16 all_ = 0xFFFF; /* unused when unmasked */ \
+        const int pf_ = (n) >= OB_PREFETCH_MIN_N; \
+        size_t i_ = 0; \
+        for (; (n)-i_ >= 64; i_ += 64) { \
+            if (pf_) PREFETCH(i_); \
+            VEC(i_, all_, 0); \
+            VEC(i_ + 16, all_, 0); \
+            VEC(i_ + 32, all_, 0); \
+            VEC(i_ + 48, all_, 0); \
+        } \
+        if ((n)-i_ >= 32) { \
+            VEC(i_, all_, 0); \
+            VEC(i_ + 16, all_, 0); \
+            i_ += 32; \
+        } \
+        if ((n)-i_ >= 16) { \
+            VEC(i_, all_, 0); \
+            i_ += 16; \
+        } \
+        if (i_ < (n)) VEC(i_, ob_tail_mask16((n)-i_), 1); \
     } while (0)
 
 /* The Adam family's moment update, shared by the NAdam and RAdam kernels,
@@ -126,8 +126,8 @@ typedef struct ob_moments16 {
 OB_AVX512_INLINE ob_moments16 ob_moments16_of(const ob_step_scalars *s)
 {
     const ob_moments16 k = {_mm512_set1_ps(s->weight_decay), _mm512_set1_ps(s->decay_factor),
-                            _mm512_set1_ps(s->beta1), _mm512_set1_ps(s->one_minus_beta1),
-                            _mm512_set1_ps(s->beta2), _mm512_set1_ps(s->one_minus_beta2)};
+                            _mm512_set1_ps(s->beta1),        _mm512_set1_ps(s->one_minus_beta1),
+                            _mm512_set1_ps(s->beta2),        _mm512_set1_ps(s->one_minus_beta2)};
     return k;
 }
 

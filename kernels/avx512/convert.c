@@ -10,8 +10,14 @@
 #include "kernels/convert_sw.h"
 #include "avx512_cvt.h"
 
-static inline __m256i load_u16x16(const uint16_t *a) { return _mm256_loadu_si256((const __m256i *)(const void *)a); }
-static inline void store_u16x16(uint16_t *a, __m256i x) { _mm256_storeu_si256((__m256i *)(void *)a, x); }
+static inline __m256i load_u16x16(const uint16_t *a)
+{
+    return _mm256_loadu_si256((const __m256i *)(const void *)a);
+}
+static inline void store_u16x16(uint16_t *a, __m256i x)
+{
+    _mm256_storeu_si256((__m256i *)(void *)a, x);
+}
 
 void ob_cvt_bf16_to_f32_avx512(size_t n, const uint16_t *src, float *dst)
 {
@@ -24,7 +30,8 @@ void ob_cvt_f16_to_f32_avx512(size_t n, const uint16_t *src, float *dst, float s
 {
     const __m512 k = _mm512_set1_ps(scale);
     size_t i = 0;
-    for (; n - i >= 16; i += 16) _mm512_storeu_ps(dst + i, _mm512_mul_ps(ob512_f16_widen(load_u16x16(src + i)), k));
+    for (; n - i >= 16; i += 16)
+        _mm512_storeu_ps(dst + i, _mm512_mul_ps(ob512_f16_widen(load_u16x16(src + i)), k));
     for (; i < n; i++) dst[i] = ob_sw_f16_to_f32(src[i]) * scale;
 }
 

@@ -24,9 +24,8 @@ typedef struct lion_consts {
 } lion_consts;
 
 /* Elements i .. i+15: the scalar loop body of kernels/scalar/lion.c. */
-OB_AVX512_INLINE void lion_vec(size_t i, float *p, const float *g, float *m,
-                               const lion_consts *k, __mmask16 mask, const int masked,
-                               const int decoupled)
+OB_AVX512_INLINE void lion_vec(size_t i, float *p, const float *g, float *m, const lion_consts *k,
+                               __mmask16 mask, const int masked, const int decoupled)
 {
     __m512 pi = ob_load16(p + i, mask, masked);
     if (decoupled) pi = _mm512_mul_ps(pi, k->decay);
@@ -46,8 +45,8 @@ OB_AVX512_INLINE void lion_vec(size_t i, float *p, const float *g, float *m,
     ob_store16(m + i, _mm512_fmadd_ps(k->omb2, gi, _mm512_mul_ps(k->b2, mi)), mask, masked);
 }
 
-OB_AVX512_INLINE void lion_body(size_t n, float *restrict p, const float *restrict g,
-                                float *restrict m, const ob_step_scalars *s, const int decoupled)
+OB_AVX512_INLINE void lion_body(size_t n, float *restrict p, const float *restrict g, float *restrict m,
+                                const ob_step_scalars *s, const int decoupled)
 {
     const lion_consts k = {
         .decay = _mm512_set1_ps(s->decay_factor),
@@ -62,14 +61,18 @@ OB_AVX512_INLINE void lion_body(size_t n, float *restrict p, const float *restri
         .nan = _mm512_set1_ps(NAN),
     };
 #define VEC(i, mask, masked) lion_vec(i, p, g, m, &k, mask, masked, decoupled)
-#define PREFETCH(i) do { ob_prefetch_ahead(p, i); ob_prefetch_ahead(g, i); ob_prefetch_ahead(m, i); } while (0)
+#define PREFETCH(i) \
+    do { \
+        ob_prefetch_ahead(p, i); \
+        ob_prefetch_ahead(g, i); \
+        ob_prefetch_ahead(m, i); \
+    } while (0)
     OB_AVX512_FOR_EACH_PF(n, VEC, PREFETCH);
 #undef PREFETCH
 #undef VEC
 }
 
-void ob_lion_step_avx512(size_t n, float *p, const float *g, float *const *state,
-                         const ob_step_scalars *s)
+void ob_lion_step_avx512(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s)
 {
     if (s->decoupled) lion_body(n, p, g, state[0], s, 1);
     else lion_body(n, p, g, state[0], s, 0);

@@ -21,9 +21,8 @@ typedef struct nadam_consts {
 } nadam_consts;
 
 /* Elements i .. i+15: the scalar loop body of kernels/scalar/nadam.c. */
-OB_AVX512_INLINE void nadam_vec(size_t i, float *p, const float *g, float *m, float *v,
-                                const nadam_consts *k, __mmask16 mask, const int masked,
-                                const int l2, const int decoupled)
+OB_AVX512_INLINE void nadam_vec(size_t i, float *p, const float *g, float *m, float *v, const nadam_consts *k,
+                                __mmask16 mask, const int masked, const int l2, const int decoupled)
 {
     __m512 pi, mi, vi;
     const __m512 d = ob_moments16_step(&k->mom, i, p, g, m, v, mask, masked, l2, decoupled, &pi, &mi, &vi);
@@ -32,9 +31,9 @@ OB_AVX512_INLINE void nadam_vec(size_t i, float *p, const float *g, float *m, fl
     ob_store16(p + i, _mm512_fmadd_ps(k->neg_mstep, _mm512_div_ps(mi, den), pi), mask, masked);
 }
 
-OB_AVX512_INLINE void nadam_body(size_t n, float *restrict p, const float *restrict g,
-                                 float *restrict m, float *restrict v, const ob_step_scalars *s,
-                                 const int l2, const int decoupled)
+OB_AVX512_INLINE void nadam_body(size_t n, float *restrict p, const float *restrict g, float *restrict m,
+                                 float *restrict v, const ob_step_scalars *s, const int l2,
+                                 const int decoupled)
 {
     const nadam_consts k = {
         .mom = ob_moments16_of(s),
@@ -44,14 +43,19 @@ OB_AVX512_INLINE void nadam_body(size_t n, float *restrict p, const float *restr
         .neg_mstep = _mm512_set1_ps(-s->step_size),
     };
 #define VEC(i, mask, masked) nadam_vec(i, p, g, m, v, &k, mask, masked, l2, decoupled)
-#define PREFETCH(i) do { ob_prefetch_ahead(p, i); ob_prefetch_ahead(g, i); ob_prefetch_ahead(m, i); ob_prefetch_ahead(v, i); } while (0)
+#define PREFETCH(i) \
+    do { \
+        ob_prefetch_ahead(p, i); \
+        ob_prefetch_ahead(g, i); \
+        ob_prefetch_ahead(m, i); \
+        ob_prefetch_ahead(v, i); \
+    } while (0)
     OB_AVX512_FOR_EACH_PF(n, VEC, PREFETCH);
 #undef PREFETCH
 #undef VEC
 }
 
-void ob_nadam_step_avx512(size_t n, float *p, const float *g, float *const *state,
-                          const ob_step_scalars *s)
+void ob_nadam_step_avx512(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s)
 {
     float *m = state[0], *v = state[1];
     switch ((s->l2 != 0) | (s->decoupled != 0) << 1) {

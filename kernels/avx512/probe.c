@@ -12,8 +12,8 @@
 /* The vector probes: straight-line code, four vectors per iteration (a
  * loop over the four, even a constant one, measured ~15% slower in L1
  * than the kernels it is meant to bound), one FMA per array. */
-OB_PROBE_INLINE void mem_vec512(size_t i, float *p, const float *g, float *s0, float *s1, float *s2, float *s3,
-                                __m512 c, const int k)
+OB_PROBE_INLINE void mem_vec512(size_t i, float *p, const float *g, float *s0, float *s1, float *s2,
+                                float *s3, __m512 c, const int k)
 {
     const __m512 d = _mm512_loadu_ps(g + i);
     _mm512_storeu_ps(p + i, _mm512_fmadd_ps(c, d, _mm512_loadu_ps(p + i)));
@@ -23,8 +23,8 @@ OB_PROBE_INLINE void mem_vec512(size_t i, float *p, const float *g, float *s0, f
     if (k > 3) _mm512_storeu_ps(s3 + i, _mm512_fmadd_ps(c, d, _mm512_loadu_ps(s3 + i)));
 }
 
-OB_PROBE_INLINE void mem_body512(size_t n, float *restrict p, const float *restrict g,
-                                 float *const *state, const ob_step_scalars *s, const int k)
+OB_PROBE_INLINE void mem_body512(size_t n, float *restrict p, const float *restrict g, float *const *state,
+                                 const ob_step_scalars *s, const int k)
 {
     const __m512 c = _mm512_set1_ps(s->lr);
     float *restrict s0 = k > 0 ? state[0] : NULL;
@@ -41,14 +41,32 @@ OB_PROBE_INLINE void mem_body512(size_t n, float *restrict p, const float *restr
         mem_vec512(i + 48, p, g, s0, s1, s2, s3, c, k);
     }
     for (; n - i >= 16; i += 16) mem_vec512(i, p, g, s0, s1, s2, s3, c, k);
-    mem_scalar_body(n - i, p + i, g + i, (float *const[]){s0 ? s0 + i : NULL, s1 ? s1 + i : NULL, s2 ? s2 + i : NULL, s3 ? s3 + i : NULL}, s, k);
+    mem_scalar_body(
+        n - i, p + i, g + i,
+        (float *const[]){s0 ? s0 + i : NULL, s1 ? s1 + i : NULL, s2 ? s2 + i : NULL, s3 ? s3 + i : NULL}, s,
+        k);
 }
 
-static void mem0_avx512(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s) { mem_body512(n, p, g, st, s, 0); }
-static void mem1_avx512(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s) { mem_body512(n, p, g, st, s, 1); }
-static void mem2_avx512(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s) { mem_body512(n, p, g, st, s, 2); }
-static void mem3_avx512(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s) { mem_body512(n, p, g, st, s, 3); }
-static void mem4_avx512(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s) { mem_body512(n, p, g, st, s, 4); }
+static void mem0_avx512(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s)
+{
+    mem_body512(n, p, g, st, s, 0);
+}
+static void mem1_avx512(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s)
+{
+    mem_body512(n, p, g, st, s, 1);
+}
+static void mem2_avx512(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s)
+{
+    mem_body512(n, p, g, st, s, 2);
+}
+static void mem3_avx512(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s)
+{
+    mem_body512(n, p, g, st, s, 3);
+}
+static void mem4_avx512(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s)
+{
+    mem_body512(n, p, g, st, s, 4);
+}
 
 OB_PROBE_INLINE void triad_vec512(size_t i, float *p, const float *g, const float *b, __m512 c)
 {
@@ -71,7 +89,8 @@ static void triad_avx512(size_t n, float *p, const float *g, float *const *state
 
 /* ---- divider probes --------------------------------------------------------- */
 
-OB_PROBE_INLINE void div_vec512(size_t i, float *q, const float *m, const float *v, const int ns, const int nd)
+OB_PROBE_INLINE void div_vec512(size_t i, float *q, const float *m, const float *v, const int ns,
+                                const int nd)
 {
     __m512 den = _mm512_loadu_ps(v + i), x = _mm512_loadu_ps(m + i);
     for (int j = 0; j < ns; j++) den = _mm512_sqrt_ps(den);
@@ -80,7 +99,8 @@ OB_PROBE_INLINE void div_vec512(size_t i, float *q, const float *m, const float 
 }
 
 /* Four independent vectors per iteration: throughput, not latency. */
-OB_PROBE_INLINE void div_body512(size_t n, float *q, const float *m, const float *v, const int ns, const int nd)
+OB_PROBE_INLINE void div_body512(size_t n, float *q, const float *m, const float *v, const int ns,
+                                 const int nd)
 {
     size_t i = 0;
     for (; n - i >= 64; i += 64) {
@@ -111,8 +131,9 @@ INL __m512 ld512(const void *a, size_t i, const int half)
 INL void st512(void *a, size_t i, __m512 x, const int half)
 {
     if (!half) _mm512_storeu_ps((float *)a + i, x);
-    else _mm256_storeu_si256((__m256i *)(void *)((uint16_t *)a + i),
-                             _mm512_cvtepi32_epi16(_mm512_srli_epi32(_mm512_castps_si512(x), 16)));
+    else
+        _mm256_storeu_si256((__m256i *)(void *)((uint16_t *)a + i),
+                            _mm512_cvtepi32_epi16(_mm512_srli_epi32(_mm512_castps_si512(x), 16)));
 }
 
 INL void body512(size_t n, void *p, const void *g, void *const *st, size_t k, const unsigned half, float c)

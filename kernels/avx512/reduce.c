@@ -18,8 +18,8 @@
 #include "avx512_ops.h"
 
 /* Adds one row of 16 elements, x[i .. i+15], into lanes lo (0-7), hi (8-15). */
-OB_AVX512_INLINE void sumsq_row(size_t i, const float *x, __m512d *lo, __m512d *hi,
-                                __mmask16 mask, const int masked)
+OB_AVX512_INLINE void sumsq_row(size_t i, const float *x, __m512d *lo, __m512d *hi, __mmask16 mask,
+                                const int masked)
 {
     const __m512 v = ob_load16(x + i, mask, masked);
     const __m512d a = _mm512_cvtps_pd(_mm512_castps512_ps256(v));

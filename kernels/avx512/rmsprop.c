@@ -18,13 +18,12 @@
 /* Per-step scalars, broadcast once per call. */
 typedef struct rmsprop_consts {
     __m512 wd, eps, neg_lr, a, oma, mu;
-    __m512i sign;  /* sign bit: XOR with it is the exact negation -x */
+    __m512i sign; /* sign bit: XOR with it is the exact negation -x */
 } rmsprop_consts;
 
 /* Elements i .. i+15: the scalar loop body of kernels/scalar/rmsprop.c. */
-OB_AVX512_INLINE void rmsprop_vec(size_t i, float *p, const float *g, float *sq,
-                                  float *buf, float *ga, const rmsprop_consts *k,
-                                  __mmask16 mask, const int masked, const int l2,
+OB_AVX512_INLINE void rmsprop_vec(size_t i, float *p, const float *g, float *sq, float *buf, float *ga,
+                                  const rmsprop_consts *k, __mmask16 mask, const int masked, const int l2,
                                   const int centered, const int momentum)
 {
     __m512 pi = ob_load16(p + i, mask, masked);
@@ -50,9 +49,8 @@ OB_AVX512_INLINE void rmsprop_vec(size_t i, float *p, const float *g, float *sq,
     ob_store16(p + i, _mm512_fmadd_ps(k->neg_lr, q, pi), mask, masked);
 }
 
-OB_AVX512_INLINE void rmsprop_body(size_t n, float *restrict p, const float *restrict g,
-                                   float *restrict sq, float *restrict buf,
-                                   float *restrict ga, const ob_step_scalars *s,
+OB_AVX512_INLINE void rmsprop_body(size_t n, float *restrict p, const float *restrict g, float *restrict sq,
+                                   float *restrict buf, float *restrict ga, const ob_step_scalars *s,
                                    const int l2, const int centered, const int momentum)
 {
     const rmsprop_consts k = {
@@ -65,21 +63,20 @@ OB_AVX512_INLINE void rmsprop_body(size_t n, float *restrict p, const float *res
         .sign = _mm512_set1_epi32((int)0x80000000u),
     };
 #define VEC(i, mask, masked) rmsprop_vec(i, p, g, sq, buf, ga, &k, mask, masked, l2, centered, momentum)
-#define PREFETCH(i)                                                 \
-    do {                                                            \
-        ob_prefetch_ahead(p, i);                                    \
-        ob_prefetch_ahead(g, i);                                    \
-        ob_prefetch_ahead(sq, i);                                   \
-        if (momentum) ob_prefetch_ahead(buf, i);                    \
-        if (centered) ob_prefetch_ahead(ga, i);                     \
+#define PREFETCH(i) \
+    do { \
+        ob_prefetch_ahead(p, i); \
+        ob_prefetch_ahead(g, i); \
+        ob_prefetch_ahead(sq, i); \
+        if (momentum) ob_prefetch_ahead(buf, i); \
+        if (centered) ob_prefetch_ahead(ga, i); \
     } while (0)
     OB_AVX512_FOR_EACH_PF(n, VEC, PREFETCH);
 #undef PREFETCH
 #undef VEC
 }
 
-void ob_rmsprop_step_avx512(size_t n, float *p, const float *g, float *const *state,
-                            const ob_step_scalars *s)
+void ob_rmsprop_step_avx512(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s)
 {
     float *sq = state[0], *buf = state[1], *ga = state[2];
     const int l2 = s->l2 != 0, c = s->centered != 0, m = s->has_momentum != 0;

@@ -25,21 +25,21 @@ void ob_sam_perturb_avx512(size_t n, const float *x, const float *g, float *xhat
 {
     const __m512 scale = _mm512_set1_ps(s->scale), eta = _mm512_set1_ps(s->eta);
     if (!s->adaptive) {
-#define VEC(i, mask, masked)                                                                \
-    ob_store16(xhat + (i),                                                                  \
+#define VEC(i, mask, masked) \
+    ob_store16(xhat + (i), \
                _mm512_fmadd_ps(scale, ob_load16(g + (i), mask, masked), ob_load16(x + (i), mask, masked)), \
                mask, masked)
         OB_AVX512_FOR_EACH(n, VEC);
 #undef VEC
         return;
     }
-#define VEC(i, mask, masked)                                                                \
-    do {                                                                                    \
-        const __m512 xi = ob_load16(x + (i), mask, masked);                                 \
-        const __m512 t = _mm512_add_ps(abs16(xi), eta);                                     \
-        const __m512 q = _mm512_mul_ps(t, ob_load16(g + (i), mask, masked));                \
-        const __m512 e = _mm512_mul_ps(scale, q);                                           \
-        ob_store16(xhat + (i), _mm512_fmadd_ps(e, t, xi), mask, masked);                    \
+#define VEC(i, mask, masked) \
+    do { \
+        const __m512 xi = ob_load16(x + (i), mask, masked); \
+        const __m512 t = _mm512_add_ps(abs16(xi), eta); \
+        const __m512 q = _mm512_mul_ps(t, ob_load16(g + (i), mask, masked)); \
+        const __m512 e = _mm512_mul_ps(scale, q); \
+        ob_store16(xhat + (i), _mm512_fmadd_ps(e, t, xi), mask, masked); \
     } while (0)
     OB_AVX512_FOR_EACH(n, VEC);
 #undef VEC
@@ -54,9 +54,9 @@ OB_AVX512_INLINE void tgsq_row(size_t i, const float *x, const float *g, __m512 
     const __m512 gv = ob_load16(g + i, mask, masked);
     const __m512d wl = _mm512_mul_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(t)),
                                      _mm512_cvtps_pd(_mm512_castps512_ps256(gv)));
-    const __m512d wh =
-        _mm512_mul_pd(_mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(t), 1))),
-                      _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(gv), 1))));
+    const __m512d wh = _mm512_mul_pd(
+        _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(t), 1))),
+        _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(gv), 1))));
     *lo = _mm512_fmadd_pd(wl, wl, *lo);
     *hi = _mm512_fmadd_pd(wh, wh, *hi);
 }

@@ -22,27 +22,24 @@ typedef struct sgd_consts {
 } sgd_consts;
 
 /* Elements i .. i+15: the scalar loop body of kernels/scalar/sgd.c. */
-OB_AVX512_INLINE void sgd_vec(size_t i, float *p, const float *g, float *buf,
-                              const sgd_consts *k, __mmask16 mask, const int masked,
-                              const int l2, const int momentum, const int first,
-                              const int nesterov)
+OB_AVX512_INLINE void sgd_vec(size_t i, float *p, const float *g, float *buf, const sgd_consts *k,
+                              __mmask16 mask, const int masked, const int l2, const int momentum,
+                              const int first, const int nesterov)
 {
     __m512 pi = ob_load16(p + i, mask, masked);
     __m512 d = ob_load16(g + i, mask, masked);
     if (l2) d = _mm512_fmadd_ps(k->wd, pi, d);
     if (momentum) {
         __m512 b = first ? d
-                         : _mm512_fmadd_ps(k->mu, ob_load16(buf + i, mask, masked),
-                                           _mm512_mul_ps(k->omd, d));
+                         : _mm512_fmadd_ps(k->mu, ob_load16(buf + i, mask, masked), _mm512_mul_ps(k->omd, d));
         ob_store16(buf + i, b, mask, masked);
         d = nesterov ? _mm512_fmadd_ps(k->mu, b, d) : b;
     }
     ob_store16(p + i, _mm512_fmadd_ps(k->neg_lr, d, pi), mask, masked);
 }
 
-OB_AVX512_INLINE void sgd_body(size_t n, float *restrict p, const float *restrict g,
-                               float *restrict buf, const ob_step_scalars *s,
-                               const int l2, const int momentum, const int first,
+OB_AVX512_INLINE void sgd_body(size_t n, float *restrict p, const float *restrict g, float *restrict buf,
+                               const ob_step_scalars *s, const int l2, const int momentum, const int first,
                                const int nesterov)
 {
     const sgd_consts k = {
@@ -52,21 +49,20 @@ OB_AVX512_INLINE void sgd_body(size_t n, float *restrict p, const float *restric
         .neg_lr = _mm512_set1_ps(-s->lr),
     };
 #define VEC(i, mask, masked) sgd_vec(i, p, g, buf, &k, mask, masked, l2, momentum, first, nesterov)
-#define PREFETCH(i)                                                 \
-    do {                                                            \
-        if (ob_prefetch_due(i)) {                                   \
-            ob_prefetch_block(p, i);                                \
-            ob_prefetch_block(g, i);                                \
-            if (momentum) ob_prefetch_block(buf, i);                \
-        }                                                           \
+#define PREFETCH(i) \
+    do { \
+        if (ob_prefetch_due(i)) { \
+            ob_prefetch_block(p, i); \
+            ob_prefetch_block(g, i); \
+            if (momentum) ob_prefetch_block(buf, i); \
+        } \
     } while (0)
     OB_AVX512_FOR_EACH4_PF(n, VEC, PREFETCH);
 #undef PREFETCH
 #undef VEC
 }
 
-void ob_sgd_step_avx512(size_t n, float *p, const float *g, float *const *state,
-                        const ob_step_scalars *s)
+void ob_sgd_step_avx512(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s)
 {
     float *buf = state ? state[0] : NULL;
     /* Specialise on the per-step flags so the element loop has no branch. */

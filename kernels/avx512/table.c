@@ -12,18 +12,17 @@
 
 /* Keys: ob_optimizer.kernel_key (kernels/framework/optimizers.c). */
 static const ob_isa_step steps[] = {
-    {"sgd", ob_sgd_step_avx512, NULL},
-    {"adagrad", ob_adagrad_step_avx512, NULL},
-    {"rmsprop", ob_rmsprop_step_avx512, NULL},
-    {"adam", ob_adam_step_avx512, ob_adam_step_avx512_approx},
-    {"nadam", ob_nadam_step_avx512, NULL},
-    {"radam", ob_radam_step_avx512, NULL},
-    {"adamax", ob_adamax_step_avx512, NULL},
-    {"lion", ob_lion_step_avx512, NULL},
+    {"sgd", ob_sgd_step_avx512, NULL},         {"adagrad", ob_adagrad_step_avx512, NULL},
+    {"rmsprop", ob_rmsprop_step_avx512, NULL}, {"adam", ob_adam_step_avx512, ob_adam_step_avx512_approx},
+    {"nadam", ob_nadam_step_avx512, NULL},     {"radam", ob_radam_step_avx512, NULL},
+    {"adamax", ob_adamax_step_avx512, NULL},   {"lion", ob_lion_step_avx512, NULL},
 };
 
-static const ob_cvt_ops cvt = {"avx512", ob_cvt_bf16_to_f32_avx512, ob_cvt_f16_to_f32_avx512,
-                               ob_cvt_f32_to_bf16_rne_avx512, ob_cvt_f32_to_bf16_sr_avx512,
+static const ob_cvt_ops cvt = {"avx512",
+                               ob_cvt_bf16_to_f32_avx512,
+                               ob_cvt_f16_to_f32_avx512,
+                               ob_cvt_f32_to_bf16_rne_avx512,
+                               ob_cvt_f32_to_bf16_sr_avx512,
                                ob_cvt_f16_all_finite_avx512};
 /* Fused Adam / AdamW / AMSGrad mixed steps (kernels/avx512/adam_mixed.c). */
 static const ob_fused_kernel fused[] = {

@@ -13,16 +13,21 @@
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 /* AVX-512F for everything but round to nearest even. */
-static const ob_cvt_ops cvt = {"avx512bf16", ob_cvt_bf16_to_f32_avx512, ob_cvt_f16_to_f32_avx512,
-                               ob_cvt_f32_to_bf16_rne_avx512bf16, ob_cvt_f32_to_bf16_sr_avx512,
+static const ob_cvt_ops cvt = {"avx512bf16",
+                               ob_cvt_bf16_to_f32_avx512,
+                               ob_cvt_f16_to_f32_avx512,
+                               ob_cvt_f32_to_bf16_rne_avx512bf16,
+                               ob_cvt_f32_to_bf16_sr_avx512,
                                ob_cvt_f16_all_finite_avx512};
 
 /* Fused Adam / AdamW / AMSGrad mixed steps (kernels/avx512bf16/adam_mixed.c);
  * the fp16-gradient format rounds nothing to bf16 and stays AVX-512F's. */
 static const ob_fused_kernel fused[] = {
-    {ob_adam_step_avx512, OB_ISA_AVX512, 1, OB_DT_F32, OB_DT_F32, OB_DT_BF16, ob_adam_step_avx512bf16_bf16state},
+    {ob_adam_step_avx512, OB_ISA_AVX512, 1, OB_DT_F32, OB_DT_F32, OB_DT_BF16,
+     ob_adam_step_avx512bf16_bf16state},
     {ob_adam_step_avx512, OB_ISA_AVX512, 1, OB_DT_BF16, OB_DT_BF16, OB_DT_BF16, ob_adam_step_avx512bf16_bf16},
-    {ob_adam_step_avx512, OB_ISA_AVX512, 1, OB_DT_BF16, OB_DT_F32, OB_DT_F32, ob_adam_step_avx512bf16_bf16params},
+    {ob_adam_step_avx512, OB_ISA_AVX512, 1, OB_DT_BF16, OB_DT_F32, OB_DT_F32,
+     ob_adam_step_avx512bf16_bf16params},
 };
 
 const ob_isa_table ob_isa_table_avx512bf16 = {

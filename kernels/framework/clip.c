@@ -89,7 +89,10 @@ void ob_prepare_clip(const ob_hparams *h, ob_step_scalars *s)
     s->clip_value = h->clip_value;
 }
 
-int ob_clip_active(const ob_step_scalars *s) { return s->clip_norm > 0 || s->clip_value > 0; }
+int ob_clip_active(const ob_step_scalars *s)
+{
+    return s->clip_norm > 0 || s->clip_value > 0;
+}
 
 void ob_clip_grad(size_t n, const float *g, float *out, int scaled, float scale, double clip_value)
 {
@@ -108,8 +111,8 @@ void ob_clip_grad(size_t n, const float *g, float *out, int scaled, float scale,
 /* Runs k on [lo, lo + len) with the gradient clipped block by block into a
  * stack buffer. */
 static void run_clipped_range(ob_kernel_fn k, size_t lo, size_t len, float *p, const float *g,
-                              float *const *state, size_t n_state, const ob_step_scalars *s,
-                              int scaled, float scale)
+                              float *const *state, size_t n_state, const ob_step_scalars *s, int scaled,
+                              float scale)
 {
     float buf[OB_CLIP_BLOCK];
     for (size_t b = lo; b < lo + len; b += OB_CLIP_BLOCK) {
@@ -123,8 +126,7 @@ static void run_clipped_range(ob_kernel_fn k, size_t lo, size_t len, float *p, c
 }
 
 void ob_run_kernel_clipped(ob_isa isa, ob_kernel_fn k, size_t n, float *p, const float *g,
-                           float *const *state, size_t n_state, const ob_step_scalars *s,
-                           int threads)
+                           float *const *state, size_t n_state, const ob_step_scalars *s, int threads)
 {
     if (n == 0) return;
     const int scaled = s->clip_norm > 0;
@@ -136,7 +138,6 @@ void ob_run_kernel_clipped(ob_isa isa, ob_kernel_fn k, size_t n, float *p, const
     for (size_t c = 0; c < nt; c++) {
         const size_t lo = c * chunk;
         if (lo < n)
-            run_clipped_range(k, lo, n - lo < chunk ? n - lo : chunk, p, g, state, n_state, s,
-                              scaled, scale);
+            run_clipped_range(k, lo, n - lo < chunk ? n - lo : chunk, p, g, state, n_state, s, scaled, scale);
     }
 }

@@ -81,7 +81,10 @@ const ob_isa_step *ob_isa_table_step(const ob_isa_table *t, const char *key)
     return NULL;
 }
 
-int ob_isa_compiled(ob_isa isa) { return ob_isa_table_of(isa) != NULL; }
+int ob_isa_compiled(ob_isa isa)
+{
+    return ob_isa_table_of(isa) != NULL;
+}
 
 /* CPU features, detected once.  __builtin_cpu_supports checks CPUID and,
  * for AVX/AVX-512, that the OS saves the wider registers (XGETBV). */
@@ -139,8 +142,7 @@ const char *ob_isa_unavailable_reason(ob_isa isa)
 {
     if ((unsigned)isa >= OB_ISA_COUNT) return "unknown instruction set";
     if (!ob_isa_compiled(isa)) return "not compiled in (the compiler rejected its -m flags)";
-    if (!cpu_has(isa))
-        return isa == OB_ISA_AVX2 ? "this CPU lacks AVX2+FMA+F16C" : "this CPU lacks AVX-512F";
+    if (!cpu_has(isa)) return isa == OB_ISA_AVX2 ? "this CPU lacks AVX2+FMA+F16C" : "this CPU lacks AVX-512F";
     return "";
 }
 
@@ -152,11 +154,13 @@ int ob_isa_select(ob_isa *out, char *err, size_t errlen)
     const char *why = "best supported";
     if (forced && *forced) {
         if (ob_isa_parse(forced, &isa) != 0) {
-            snprintf(err, errlen, "OPTBENCH_ISA=%s is not an instruction set (use scalar, avx2 or avx512)", forced);
+            snprintf(err, errlen, "OPTBENCH_ISA=%s is not an instruction set (use scalar, avx2 or avx512)",
+                     forced);
             return -1;
         }
         if (!ob_isa_supported(isa)) {
-            snprintf(err, errlen, "OPTBENCH_ISA=%s cannot run here: %s", forced, ob_isa_unavailable_reason(isa));
+            snprintf(err, errlen, "OPTBENCH_ISA=%s cannot run here: %s", forced,
+                     ob_isa_unavailable_reason(isa));
             return -1;
         }
         why = "forced by OPTBENCH_ISA";

@@ -26,8 +26,14 @@
 
 static const char *const dtype_names[] = {"f32", "bf16", "f16"};
 
-const char *ob_dtype_name(ob_dtype d) { return (unsigned)d < 3 ? dtype_names[d] : "?"; }
-size_t ob_dtype_size(ob_dtype d) { return d == OB_DT_F32 ? 4 : 2; }
+const char *ob_dtype_name(ob_dtype d)
+{
+    return (unsigned)d < 3 ? dtype_names[d] : "?";
+}
+size_t ob_dtype_size(ob_dtype d)
+{
+    return d == OB_DT_F32 ? 4 : 2;
+}
 
 #define F32 OB_DT_F32
 #define BF16 OB_DT_BF16
@@ -87,8 +93,8 @@ static void preset_names(char *buf, size_t len)
 }
 
 /* One key=value of the explicit form; seen: bit per key already given. */
-static int parse_item(const char *spec, const char *item, int after_preset, ob_format *f, unsigned *seen, char *err,
-                      size_t errlen)
+static int parse_item(const char *spec, const char *item, int after_preset, ob_format *f, unsigned *seen,
+                      char *err, size_t errlen)
 {
     static const char *const keys[] = {"param", "grad", "state", "round", "seed"};
     const char *eq = strchr(item, '=');
@@ -109,7 +115,8 @@ static int parse_item(const char *spec, const char *item, int after_preset, ob_f
         return -1;
     }
     if (after_preset && k < 4) {
-        snprintf(err, errlen, "format '%s': '%s': a preset fixes the storage and rounding (only seed= may follow it)",
+        snprintf(err, errlen,
+                 "format '%s': '%s': a preset fixes the storage and rounding (only seed= may follow it)",
                  spec, item);
         return -1;
     }
@@ -121,10 +128,14 @@ static int parse_item(const char *spec, const char *item, int after_preset, ob_f
     const char *v = eq + 1;
     ob_dtype d = OB_DT_F32;
     switch (k) {
-    case 0: case 1: case 2:
+    case 0:
+    case 1:
+    case 2:
         if (parse_dtype(v, &d) != 0 || (k != 1 && d == OB_DT_F16)) {
             snprintf(err, errlen, "format '%s': '%s': %s are stored as %s", spec, item,
-                     k == 0 ? "parameters" : k == 1 ? "gradients" : "optimizer states",
+                     k == 0   ? "parameters"
+                     : k == 1 ? "gradients"
+                              : "optimizer states",
                      k == 1 ? "f32, bf16 or f16" : "f32 or bf16");
             return -1;
         }
@@ -134,8 +145,8 @@ static int parse_item(const char *spec, const char *item, int after_preset, ob_f
         return 0;
     case 3:
         if (strcmp(v, "rne") && strcmp(v, "sr")) {
-            snprintf(err, errlen, "format '%s': '%s': rounding is rne (to nearest even) or sr (stochastic)", spec,
-                     item);
+            snprintf(err, errlen, "format '%s': '%s': rounding is rne (to nearest even) or sr (stochastic)",
+                     spec, item);
             return -1;
         }
         f->round = strcmp(v, "sr") ? OB_ROUND_RNE : OB_ROUND_SR;
@@ -222,19 +233,43 @@ size_t ob_mixed_traffic_bytes(const ob_optimizer *o, const ob_hparams *h, const 
 
 /* ---- conversions ------------------------------------------------------------ */
 
-float ob_bf16_to_f32(uint16_t b) { return ob_sw_bf16_to_f32(b); }
-uint16_t ob_f32_to_bf16_rne(float x) { return ob_sw_f32_to_bf16_rne(x); }
-uint16_t ob_f32_to_bf16_sr(float x, uint32_t r) { return ob_sw_f32_to_bf16_sr(x, r); }
-float ob_f16_to_f32(uint16_t h) { return ob_sw_f16_to_f32(h); }
-uint16_t ob_f32_to_f16_rne(float x) { return ob_sw_f32_to_f16_rne(x); }
+float ob_bf16_to_f32(uint16_t b)
+{
+    return ob_sw_bf16_to_f32(b);
+}
+uint16_t ob_f32_to_bf16_rne(float x)
+{
+    return ob_sw_f32_to_bf16_rne(x);
+}
+uint16_t ob_f32_to_bf16_sr(float x, uint32_t r)
+{
+    return ob_sw_f32_to_bf16_sr(x, r);
+}
+float ob_f16_to_f32(uint16_t h)
+{
+    return ob_sw_f16_to_f32(h);
+}
+uint16_t ob_f32_to_f16_rne(float x)
+{
+    return ob_sw_f32_to_f16_rne(x);
+}
 
-uint64_t ob_sr_key(uint64_t seed, uint64_t t) { return ob_sw_mix64(seed ^ ob_sw_mix64(t)); }
+uint64_t ob_sr_key(uint64_t seed, uint64_t t)
+{
+    return ob_sw_mix64(seed ^ ob_sw_mix64(t));
+}
 
-uint32_t ob_sr_call_key(uint64_t key, uint32_t hi) { return ob_sw_sr_call_key(key, hi); }
+uint32_t ob_sr_call_key(uint64_t key, uint32_t hi)
+{
+    return ob_sw_sr_call_key(key, hi);
+}
 
-uint32_t ob_sr_bits(uint64_t key, uint64_t i) { return ob_sw_sr_bits(ob_sw_sr_call_key(key, (uint32_t)(i >> 32)), (uint32_t)i); }
+uint32_t ob_sr_bits(uint64_t key, uint64_t i)
+{
+    return ob_sw_sr_bits(ob_sw_sr_call_key(key, (uint32_t)(i >> 32)), (uint32_t)i);
+}
 
-static int native_on = -1;  /* -1: not decided yet (OPTBENCH_BF16_NATIVE) */
+static int native_on = -1; /* -1: not decided yet (OPTBENCH_BF16_NATIVE) */
 
 int ob_bf16_native_enabled(void)
 {
@@ -293,17 +328,23 @@ typedef struct mixed_run {
     ob_kernel_fn kernel;
     ob_fused_fn fused;
     ob_step_scalars s;
-    unsigned mask;          /* state arrays in use */
+    unsigned mask; /* state arrays in use */
     size_t n_state;
-    float inv_scale;        /* fp16 gradients */
-    int clip_value;         /* clamp the widened gradient */
-    int clip_scaled;        /* f32 gradients: scale by clip_scale first */
+    float inv_scale; /* fp16 gradients */
+    int clip_value;  /* clamp the widened gradient */
+    int clip_scaled; /* f32 gradients: scale by clip_scale first */
     float clip_scale;
-    uint64_t key;           /* stochastic rounding */
+    uint64_t key; /* stochastic rounding */
 } mixed_run;
 
-static void *elem(void *a, ob_dtype d, size_t i) { return a ? (char *)a + i * ob_dtype_size(d) : NULL; }
-static const void *celem(const void *a, ob_dtype d, size_t i) { return a ? (const char *)a + i * ob_dtype_size(d) : NULL; }
+static void *elem(void *a, ob_dtype d, size_t i)
+{
+    return a ? (char *)a + i * ob_dtype_size(d) : NULL;
+}
+static const void *celem(const void *a, ob_dtype d, size_t i)
+{
+    return a ? (const char *)a + i * ob_dtype_size(d) : NULL;
+}
 
 /* Splits a stochastic rounding at multiples of 2^32 of the index, where
  * hi32(index) changes (the vector code assumes a constant one). */
@@ -312,7 +353,8 @@ static void round_sr(const mixed_run *r, size_t n, const float *src, uint16_t *d
     while (n) {
         const uint64_t room = (UINT64_C(1) << 32) - (uint32_t)index;
         const size_t m = (uint64_t)n < room ? n : (size_t)room;
-        r->cv->f32_to_bf16_sr(m, src, dst, ob_sw_sr_call_key(r->key, (uint32_t)(index >> 32)), (uint32_t)index);
+        r->cv->f32_to_bf16_sr(m, src, dst, ob_sw_sr_call_key(r->key, (uint32_t)(index >> 32)),
+                              (uint32_t)index);
         n -= m;
         src += m;
         dst += m;
@@ -332,8 +374,7 @@ static void generic_block(const mixed_run *r, size_t lo, size_t m, void *p, cons
     if (f->grad == OB_DT_F32) {
         if (r->clip_value || r->clip_scaled)
             ob_clip_grad(m, (const float *)g + lo, gb, r->clip_scaled, r->clip_scale, r->s.clip_value);
-        else
-            gp = (const float *)g + lo;
+        else gp = (const float *)g + lo;
     } else {
         if (f->grad == OB_DT_BF16) r->cv->bf16_to_f32(m, (const uint16_t *)g + lo, gb);
         else r->cv->f16_to_f32(m, (const uint16_t *)g + lo, gb, r->inv_scale);
@@ -372,8 +413,9 @@ static void run_range(const mixed_run *r, size_t lo, size_t len, void *p, const 
             void *st[OB_MAX_STATE] = {0};
             for (size_t k = 0; k < r->n_state; k++)
                 if ((r->mask >> k) & 1u) st[k] = elem(state[k], f->state, i);
-            r->fused(m, elem(p, f->param, i), celem(g, f->grad, i), st, &r->s, r->inv_scale, f->round == OB_ROUND_SR,
-                     ob_sw_sr_call_key(r->key, (uint32_t)((uint64_t)i >> 32)), (uint32_t)i);
+            r->fused(m, elem(p, f->param, i), celem(g, f->grad, i), st, &r->s, r->inv_scale,
+                     f->round == OB_ROUND_SR, ob_sw_sr_call_key(r->key, (uint32_t)((uint64_t)i >> 32)),
+                     (uint32_t)i);
             done += m;
         }
         return;
@@ -383,7 +425,10 @@ static void run_range(const mixed_run *r, size_t lo, size_t len, void *p, const 
 }
 
 /* The chunks of ob_run_kernel_threaded: multiples of 64 elements. */
-static size_t chunk_of(size_t n, size_t nt) { return nt > 1 ? ((n + nt - 1) / nt + 63) & ~(size_t)63 : n; }
+static size_t chunk_of(size_t n, size_t nt)
+{
+    return nt > 1 ? ((n + nt - 1) / nt + 63) & ~(size_t)63 : n;
+}
 
 static int f16_finite(const ob_cvt_ops *cv, size_t n, const uint16_t *g, int threads)
 {
@@ -414,7 +459,8 @@ static int mixed_step(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, ui
     }
     if (f->param == OB_DT_F16 || f->state == OB_DT_F16 || (unsigned)f->param > 2 || (unsigned)f->grad > 2 ||
         (unsigned)f->state > 2) {
-        snprintf(err, errlen, "%s: format '%s': parameters and state are stored as f32 or bf16", o->name, f->name);
+        snprintf(err, errlen, "%s: format '%s': parameters and state are stored as f32 or bf16", o->name,
+                 f->name);
         return -1;
     }
     if (!is_pow2(inv_loss_scale) || inv_loss_scale < 0x1p-64f || inv_loss_scale > 0x1p24f) {
@@ -424,15 +470,17 @@ static int mixed_step(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, ui
         return -1;
     }
     if (inv_loss_scale != 1.0f && f->grad != OB_DT_F16) {
-        snprintf(err, errlen, "%s: a loss scale is only used with fp16 gradients (grad=f16), got 1/%g with grad=%s",
+        snprintf(err, errlen,
+                 "%s: a loss scale is only used with fp16 gradients (grad=f16), got 1/%g with grad=%s",
                  o->name, 1.0 / inv_loss_scale, ob_dtype_name(f->grad));
         return -1;
     }
     if (h->clip_norm > 0 && f->grad != OB_DT_F32) {
-        snprintf(err, errlen,
-                 "%s: clip_norm needs f32 gradients (format '%s' stores them as %s); clip_value works with every "
-                 "format",
-                 o->name, f->name, ob_dtype_name(f->grad));
+        snprintf(
+            err, errlen,
+            "%s: clip_norm needs f32 gradients (format '%s' stores them as %s); clip_value works with every "
+            "format",
+            o->name, f->name, ob_dtype_name(f->grad));
         return -1;
     }
     unsigned present = 0;

@@ -63,12 +63,12 @@ const char *ob_dtype_name(ob_dtype d);
 size_t ob_dtype_size(ob_dtype d);
 
 typedef struct ob_format {
-    char name[64];        /* the preset's name, or the spec as written */
-    ob_dtype param;       /* f32 or bf16 */
-    ob_dtype grad;        /* f32, bf16 or f16 */
-    ob_dtype state;       /* f32 or bf16 */
-    ob_rounding round;    /* rounding of bf16 parameters */
-    uint64_t seed;        /* stochastic rounding's seed */
+    char name[64];     /* the preset's name, or the spec as written */
+    ob_dtype param;    /* f32 or bf16 */
+    ob_dtype grad;     /* f32, bf16 or f16 */
+    ob_dtype state;    /* f32 or bf16 */
+    ob_rounding round; /* rounding of bf16 parameters */
+    uint64_t seed;     /* stochastic rounding's seed */
 } ob_format;
 
 /* The named formats. */
@@ -76,7 +76,7 @@ typedef struct ob_format_preset {
     const char *name;
     ob_dtype param, grad, state;
     ob_rounding round;
-    const char *doc;      /* one line */
+    const char *doc; /* one line */
 } ob_format_preset;
 
 extern const ob_format_preset ob_format_presets[];
@@ -136,7 +136,7 @@ uint32_t ob_sr_bits(uint64_t key, uint64_t i);
  * caller passes lo = lo32(base) and key = ob_sr_call_key(k, hi32(base)),
  * and guarantees that lo + n does not wrap past 2^32. */
 typedef struct ob_cvt_ops {
-    const char *name;  /* "scalar", "avx2", "avx512", "avx512bf16" */
+    const char *name; /* "scalar", "avx2", "avx512", "avx512bf16" */
     void (*bf16_to_f32)(size_t n, const uint16_t *src, float *dst);
     /* dst = f16_to_f32(src) * scale (one fp32 multiply). */
     void (*f16_to_f32)(size_t n, const uint16_t *src, float *dst, float scale);
@@ -172,11 +172,11 @@ typedef void (*ob_fused_fn)(size_t n, void *p, const void *g, void *const *state
                             float inv_scale, int sr, uint32_t key, uint32_t lo);
 
 typedef struct ob_fused_kernel {
-    ob_kernel_fn base;            /* the fp32 kernel it fuses: every optimizer whose
+    ob_kernel_fn base; /* the fp32 kernel it fuses: every optimizer whose
                                    * ob_optimizer_kernel(o, isa) this is uses it */
     ob_isa isa;
-    int native_bf16;              /* needs AVX512_BF16 (and is used only when enabled) */
-    ob_dtype param, grad, state;  /* the format it handles (either rounding) */
+    int native_bf16;             /* needs AVX512_BF16 (and is used only when enabled) */
+    ob_dtype param, grad, state; /* the format it handles (either rounding) */
     ob_fused_fn fn;
 } ob_fused_kernel;
 

@@ -138,8 +138,7 @@ void ob_clip_grad(size_t n, const float *g, float *out, int scaled, float scale,
  * clipped blocks, chunked across threads like ob_run_kernel_threaded.  g
  * is not modified. */
 void ob_run_kernel_clipped(ob_isa isa, ob_kernel_fn k, size_t n, float *p, const float *g,
-                           float *const *state, size_t n_state, const ob_step_scalars *s,
-                           int threads);
+                           float *const *state, size_t n_state, const ob_step_scalars *s, int threads);
 
 #ifdef __cplusplus
 }

@@ -83,8 +83,8 @@ extern "C" {
 
 /* The fp32 scalars of one perturbation (ob_sam_prepare). */
 typedef struct ob_sam_scalars {
-    float scale;     /* rho / (||g|| + 1e-12) or rho / (||T g|| + 1e-12) */
-    float eta;       /* ASAM: fp32(sam_eta) */
+    float scale; /* rho / (||g|| + 1e-12) or rho / (||T g|| + 1e-12) */
+    float eta;   /* ASAM: fp32(sam_eta) */
     int adaptive;
 } ob_sam_scalars;
 

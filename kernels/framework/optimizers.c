@@ -22,26 +22,39 @@
 #include "optbench/reference.h"
 
 #define HP(key, kind, def, lo, hi, lo_open, hi_open, doc) \
-    {#key, offsetof(ob_hparams, key), kind, def, lo, hi, lo_open, hi_open, doc}
+    { \
+#key, offsetof(ob_hparams, key), kind, def, lo, hi, lo_open, hi_open, doc \
+    }
 #define INF HUGE_VAL
 
 /* ---- per-optimizer rules ---------------------------------------------- */
 
-static unsigned mask_sgd(const ob_hparams *h) { return h->momentum != 0.0 ? 1u : 0u; }
-static unsigned mask_one(const ob_hparams *h) { (void)h; return 1u; }
+static unsigned mask_sgd(const ob_hparams *h)
+{
+    return h->momentum != 0.0 ? 1u : 0u;
+}
+static unsigned mask_one(const ob_hparams *h)
+{
+    (void)h;
+    return 1u;
+}
 static unsigned mask_rmsprop(const ob_hparams *h)
 {
     return 1u | (h->momentum != 0.0 ? 2u : 0u) | (h->centered ? 4u : 0u);
 }
-static unsigned mask_adam(const ob_hparams *h) { return 3u | (h->amsgrad ? 4u : 0u); }
+static unsigned mask_adam(const ob_hparams *h)
+{
+    return 3u | (h->amsgrad ? 4u : 0u);
+}
 
 static int check_sgd(const ob_hparams *h, char *err, size_t errlen)
 {
     /* torch: "Nesterov momentum requires a momentum and zero dampening". */
     if (h->nesterov && (h->momentum <= 0.0 || h->dampening != 0.0)) {
-        snprintf(err, errlen,
-                 "nesterov = true requires momentum > 0 and dampening = 0 (got momentum = %g, dampening = %g)",
-                 h->momentum, h->dampening);
+        snprintf(
+            err, errlen,
+            "nesterov = true requires momentum > 0 and dampening = 0 (got momentum = %g, dampening = %g)",
+            h->momentum, h->dampening);
         return -1;
     }
     return 0;
@@ -57,7 +70,7 @@ static void prepare_sgd(const ob_hparams *h, uint64_t t, ob_step_scalars *s)
     s->one_minus_dampening = (float)(1.0 - h->dampening);
     s->has_momentum = h->momentum != 0.0;
     s->nesterov = h->nesterov != 0;
-    s->first_step = t == 1;  /* torch: the buffer is created as a copy of d */
+    s->first_step = t == 1; /* torch: the buffer is created as a copy of d */
     s->decay_factor = 1.0f;
     ob_prepare_clip(h, s);
 }
@@ -77,7 +90,7 @@ static void prepare_adagrad(const ob_hparams *h, uint64_t t, ob_step_scalars *s)
 
 static void prepare_rmsprop(const ob_hparams *h, uint64_t t, ob_step_scalars *s)
 {
-    (void)t;  /* RMSprop has no bias correction */
+    (void)t; /* RMSprop has no bias correction */
     memset(s, 0, sizeof *s);
     s->lr = (float)h->lr;
     s->alpha = (float)h->alpha;
@@ -120,9 +133,10 @@ static int check_adamw(const ob_hparams *h, char *err, size_t errlen)
     /* Added: a decay factor 1 - lr*wd below 0 flips the sign of every
      * weight each step, which is never what a user meant. */
     if (h->lr * h->weight_decay > 1.0) {
-        snprintf(err, errlen,
-                 "lr * weight_decay = %g exceeds 1: the decoupled decay factor 1 - lr*weight_decay would be negative",
-                 h->lr * h->weight_decay);
+        snprintf(
+            err, errlen,
+            "lr * weight_decay = %g exceeds 1: the decoupled decay factor 1 - lr*weight_decay would be negative",
+            h->lr * h->weight_decay);
         return -1;
     }
     return 0;
@@ -134,7 +148,11 @@ static int check_decoupled(const ob_hparams *h, char *err, size_t errlen)
     return h->decoupled_wd ? check_adamw(h, err, errlen) : 0;
 }
 
-static unsigned mask_two(const ob_hparams *h) { (void)h; return 3u; }
+static unsigned mask_two(const ob_hparams *h)
+{
+    (void)h;
+    return 3u;
+}
 
 /* Per-step scalars shared by NAdam, RAdam, Adamax and Lion: lr, betas,
  * eps, weight decay (L2, or decoupled when h->decoupled_wd) and clipping. */
@@ -189,7 +207,7 @@ static void prepare_adamax(const ob_hparams *h, uint64_t t, ob_step_scalars *s)
 
 static void prepare_lion(const ob_hparams *h, uint64_t t, ob_step_scalars *s)
 {
-    (void)t;  /* no bias correction */
+    (void)t; /* no bias correction */
     prepare_moments(h, s);
     /* Lion's weight decay is always decoupled (Chen et al. 2023, Alg. 2). */
     s->l2 = 0;
@@ -204,11 +222,12 @@ static void prepare_lion(const ob_hparams *h, uint64_t t, ob_step_scalars *s)
 #define EPS(def) HP(eps, OB_HP_REAL, def, 0, INF, 0, 1, "term added to the denominator")
 #define BETAS \
     HP(beta1, OB_HP_REAL, 0.9, 0, 1, 0, 1, "decay of the first moment"), \
-    HP(beta2, OB_HP_REAL, 0.999, 0, 1, 0, 1, "decay of the second moment")
+        HP(beta2, OB_HP_REAL, 0.999, 0, 1, 0, 1, "decay of the second moment")
 #define MOMENTUM HP(momentum, OB_HP_REAL, 0, 0, 1, 0, 1, "momentum factor (added: < 1)")
 
 static const ob_hparam_spec sgd_hp[] = {
-    LR(1e-3), MOMENTUM,
+    LR(1e-3),
+    MOMENTUM,
     HP(dampening, OB_HP_REAL, 0, 0, 1, 0, 1, "dampening for momentum (added: in [0, 1))"),
     HP(nesterov, OB_HP_BOOL, 0, 0, 1, 0, 0, "Nesterov momentum"),
     WD(0),
@@ -221,28 +240,33 @@ static const ob_hparam_spec adagrad_hp[] = {
     EPS(1e-10),
 };
 static const ob_hparam_spec rmsprop_hp[] = {
-    LR(1e-2),
-    HP(alpha, OB_HP_REAL, 0.99, 0, 1, 0, 0, "smoothing constant (added: <= 1)"),
-    EPS(1e-8), WD(0), MOMENTUM,
-    HP(centered, OB_HP_BOOL, 0, 0, 1, 0, 0, "normalise by the estimated variance"),
+    LR(1e-2),  HP(alpha, OB_HP_REAL, 0.99, 0, 1, 0, 0, "smoothing constant (added: <= 1)"),
+    EPS(1e-8), WD(0),
+    MOMENTUM,  HP(centered, OB_HP_BOOL, 0, 0, 1, 0, 0, "normalise by the estimated variance"),
 };
 static const ob_hparam_spec adam_hp[] = {
-    LR(1e-3), BETAS, EPS(1e-8), WD(0),
-    HP(amsgrad, OB_HP_BOOL, 0, 0, 1, 0, 0, "AMSGrad maximum of v"),
+    LR(1e-3), BETAS, EPS(1e-8), WD(0), HP(amsgrad, OB_HP_BOOL, 0, 0, 1, 0, 0, "AMSGrad maximum of v"),
 };
 static const ob_hparam_spec adamw_hp[] = {
-    LR(1e-3), BETAS, EPS(1e-8), WD(1e-2),
-    HP(amsgrad, OB_HP_BOOL, 0, 0, 1, 0, 0, "AMSGrad maximum of v"),
+    LR(1e-3), BETAS, EPS(1e-8), WD(1e-2), HP(amsgrad, OB_HP_BOOL, 0, 0, 1, 0, 0, "AMSGrad maximum of v"),
 };
 static const ob_hparam_spec amsgrad_hp[] = {
-    LR(1e-3), BETAS, EPS(1e-8), WD(0),
+    LR(1e-3),
+    BETAS,
+    EPS(1e-8),
+    WD(0),
 };
 /* torch's key is decoupled_weight_decay; it sets ob_hparams.decoupled_wd. */
 #define DECOUPLED \
-    {"decoupled_weight_decay", offsetof(ob_hparams, decoupled_wd), OB_HP_BOOL, 0, 0, 1, 0, 0, \
-     "AdamW-style weight decay p <- p (1 - lr wd) instead of L2"}
+    { \
+        "decoupled_weight_decay", offsetof(ob_hparams, decoupled_wd), OB_HP_BOOL, 0, 0, 1, 0, 0, \
+            "AdamW-style weight decay p <- p (1 - lr wd) instead of L2" \
+    }
 static const ob_hparam_spec nadam_hp[] = {
-    LR(2e-3), BETAS, EPS(1e-8), WD(0),
+    LR(2e-3),
+    BETAS,
+    EPS(1e-8),
+    WD(0),
     HP(momentum_decay, OB_HP_REAL, 4e-3, 0, INF, 0, 1, "psi in mu_t = beta1 (1 - 0.5 * 0.96^(t psi))"),
     DECOUPLED,
 };
@@ -250,7 +274,10 @@ static const ob_hparam_spec radam_hp[] = {
     LR(1e-3), BETAS, EPS(1e-8), WD(0), DECOUPLED,
 };
 static const ob_hparam_spec adamax_hp[] = {
-    LR(2e-3), BETAS, EPS(1e-8), WD(0),
+    LR(2e-3),
+    BETAS,
+    EPS(1e-8),
+    WD(0),
 };
 static const ob_hparam_spec lion_hp[] = {
     LR(1e-4),
@@ -430,8 +457,8 @@ static const ob_optimizer opt_lion = {
 };
 
 const ob_optimizer *const ob_optimizer_table[] = {
-    &opt_sgd, &opt_adagrad, &opt_rmsprop, &opt_adam, &opt_adamw, &opt_amsgrad,
-    &opt_nadam, &opt_radam, &opt_adamax, &opt_lion,
+    &opt_sgd,     &opt_adagrad, &opt_rmsprop, &opt_adam,   &opt_adamw,
+    &opt_amsgrad, &opt_nadam,   &opt_radam,   &opt_adamax, &opt_lion,
 };
 const size_t ob_optimizer_count = COUNT(ob_optimizer_table);
 
@@ -458,7 +485,10 @@ void ob_hparam_put(ob_hparams *h, const ob_hparam_spec *spec, double v)
     else *(double *)(void *)base = v;
 }
 
-size_t ob_generic_hparam_count(void) { return ob_clip_hparam_count + ob_sam_hparam_count; }
+size_t ob_generic_hparam_count(void)
+{
+    return ob_clip_hparam_count + ob_sam_hparam_count;
+}
 
 const ob_hparam_spec *ob_generic_hparam(size_t i)
 {
@@ -501,8 +531,7 @@ static void format_range(const ob_hparam_spec *sp, char *buf, size_t len)
     snprintf(buf, len, "%c%g, %s%c", sp->lo_open ? '(' : '[', sp->lo, hi, sp->hi_open ? ')' : ']');
 }
 
-static int check_one(const ob_optimizer *o, const ob_hparam_spec *sp, double v,
-                     char *err, size_t errlen)
+static int check_one(const ob_optimizer *o, const ob_hparam_spec *sp, double v, char *err, size_t errlen)
 {
     int ok = isfinite(v) && (sp->lo_open ? v > sp->lo : v >= sp->lo) &&
              (sp->hi_open ? v < sp->hi : v <= sp->hi);
@@ -513,8 +542,7 @@ static int check_one(const ob_optimizer *o, const ob_hparam_spec *sp, double v,
     return -1;
 }
 
-int ob_hparam_set(const ob_optimizer *o, ob_hparams *h, const char *assignment,
-                  char *err, size_t errlen)
+int ob_hparam_set(const ob_optimizer *o, ob_hparams *h, const char *assignment, char *err, size_t errlen)
 {
     const char *eq = assignment ? strchr(assignment, '=') : NULL;
     if (!eq || eq == assignment) {
@@ -565,8 +593,7 @@ int ob_hparam_set(const ob_optimizer *o, ob_hparams *h, const char *assignment,
 int ob_validate(const ob_optimizer *o, const ob_hparams *h, char *err, size_t errlen)
 {
     for (size_t i = 0; i < o->n_hparams; i++)
-        if (check_one(o, &o->hparams[i], ob_hparam_get(h, &o->hparams[i]), err, errlen) != 0)
-            return -1;
+        if (check_one(o, &o->hparams[i], ob_hparam_get(h, &o->hparams[i]), err, errlen) != 0) return -1;
     for (size_t i = 0; i < ob_generic_hparam_count(); i++)
         if (check_one(o, ob_generic_hparam(i), ob_hparam_get(h, ob_generic_hparam(i)), err, errlen) != 0)
             return -1;

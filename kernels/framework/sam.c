@@ -35,14 +35,20 @@ ob_sam_tgsq_fn ob_sam_tgsq_kernel(ob_isa isa)
     return t ? t->sam_tgsq : NULL;
 }
 
-int ob_sam_active(const ob_hparams *h) { return h->sam_rho > 0; }
+int ob_sam_active(const ob_hparams *h)
+{
+    return h->sam_rho > 0;
+}
 
 const char *ob_sam_label(double sam_rho, int sam_adaptive)
 {
     return !(sam_rho > 0) ? "" : sam_adaptive ? "+asam" : "+sam";
 }
 
-double ob_sam_scale(double rho, double sumsq) { return rho / (sqrt(sumsq) + OB_SAM_NORM_EPS); }
+double ob_sam_scale(double rho, double sumsq)
+{
+    return rho / (sqrt(sumsq) + OB_SAM_NORM_EPS);
+}
 
 typedef struct tgsq_ctx {
     ob_sam_tgsq_fn f;

@@ -58,8 +58,8 @@ int ob_optimizer_runs_on(const ob_optimizer *o, ob_isa isa, char *why, size_t le
 
 /* ---- stepping --------------------------------------------------------- */
 
-int ob_step_check(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, uint64_t t, size_t n,
-                  int have_pg, unsigned state_present, char *err, size_t errlen)
+int ob_step_check(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, uint64_t t, size_t n, int have_pg,
+                  unsigned state_present, char *err, size_t errlen)
 {
     if (!ob_isa_supported(isa)) {
         snprintf(err, errlen, "%s kernels cannot run here: %s", ob_isa_name(isa),
@@ -92,18 +92,15 @@ int ob_step_check(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, uint64
 }
 
 void ob_run_kernel_threaded(ob_isa isa, ob_kernel_fn k, size_t n, float *p, const float *g,
-                            float *const *state, size_t n_state,
-                            const ob_step_scalars *s, int threads)
+                            float *const *state, size_t n_state, const ob_step_scalars *s, int threads)
 {
-    if (ob_clip_active(s))  /* gradient clipping: kernels/framework/ob_reduce.h */
+    if (ob_clip_active(s)) /* gradient clipping: kernels/framework/ob_reduce.h */
         ob_run_kernel_clipped(isa, k, n, p, g, state, n_state, s, threads);
-    else
-        ob_run_kernel_chunked(k, n, p, g, state, n_state, s, threads);
+    else ob_run_kernel_chunked(k, n, p, g, state, n_state, s, threads);
 }
 
-int ob_step_threaded(const ob_optimizer *o, ob_isa isa, const ob_hparams *h,
-                     uint64_t t, size_t n, float *p, const float *g,
-                     float *const *state, int threads, char *err, size_t errlen)
+int ob_step_threaded(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, uint64_t t, size_t n, float *p,
+                     const float *g, float *const *state, int threads, char *err, size_t errlen)
 {
     unsigned present = 0, used = o->state_mask(h);
     for (size_t k = 0; state && k < o->n_state; k++)
@@ -116,9 +113,8 @@ int ob_step_threaded(const ob_optimizer *o, ob_isa isa, const ob_hparams *h,
     return 0;
 }
 
-int ob_step(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, uint64_t t,
-            size_t n, float *p, const float *g, float *const *state,
-            char *err, size_t errlen)
+int ob_step(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, uint64_t t, size_t n, float *p,
+            const float *g, float *const *state, char *err, size_t errlen)
 {
     return ob_step_threaded(o, isa, h, t, n, p, g, state, 1, err, errlen);
 }

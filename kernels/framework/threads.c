@@ -16,7 +16,7 @@ int ob_thread_count(size_t n, int threads)
 {
 #ifdef _OPENMP
     size_t nt = threads > 0 ? (size_t)threads : (size_t)omp_get_max_threads();
-    size_t by_size = n / OB_THREAD_MIN_CHUNK;  /* small arrays: one thread */
+    size_t by_size = n / OB_THREAD_MIN_CHUNK; /* small arrays: one thread */
     if (nt > by_size) nt = by_size;
     return nt > 1 ? (int)nt : 1;
 #else

@@ -14,9 +14,8 @@
 #include "kernels/ob_kernels.h"
 #include "scalar_ops.h"
 
-OB_INLINE void adagrad_body(size_t n, float *restrict p, const float *restrict g,
-                            float *restrict sum, const ob_step_scalars *s,
-                            const int l2)
+OB_INLINE void adagrad_body(size_t n, float *restrict p, const float *restrict g, float *restrict sum,
+                            const ob_step_scalars *s, const int l2)
 {
     const float wd = s->weight_decay, eps = s->eps, neg_clr = -s->step_size;
     for (size_t i = 0; i < n; i++) {
@@ -29,8 +28,7 @@ OB_INLINE void adagrad_body(size_t n, float *restrict p, const float *restrict g
     }
 }
 
-void ob_adagrad_step_scalar(size_t n, float *p, const float *g, float *const *state,
-                            const ob_step_scalars *s)
+void ob_adagrad_step_scalar(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s)
 {
     if (s->l2) adagrad_body(n, p, g, state[0], s, 1);
     else adagrad_body(n, p, g, state[0], s, 0);

@@ -25,10 +25,9 @@
 #include "kernels/ob_kernels.h"
 #include "scalar_ops.h"
 
-OB_INLINE void adam_body(size_t n, float *restrict p, const float *restrict g,
-                         float *restrict m, float *restrict v,
-                         float *restrict vmax, const ob_step_scalars *s,
-                         const int l2, const int decoupled, const int amsgrad)
+OB_INLINE void adam_body(size_t n, float *restrict p, const float *restrict g, float *restrict m,
+                         float *restrict v, float *restrict vmax, const ob_step_scalars *s, const int l2,
+                         const int decoupled, const int amsgrad)
 {
     const float wd = s->weight_decay, decay = s->decay_factor;
     const float b1 = s->beta1, omb1 = s->one_minus_beta1;
@@ -52,8 +51,7 @@ OB_INLINE void adam_body(size_t n, float *restrict p, const float *restrict g,
     }
 }
 
-void ob_adam_step_scalar(size_t n, float *p, const float *g, float *const *state,
-                         const ob_step_scalars *s)
+void ob_adam_step_scalar(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s)
 {
     float *m = state[0], *v = state[1], *vmax = state[2];
     const int l2 = s->l2 != 0, dec = s->decoupled != 0, ams = s->amsgrad != 0;

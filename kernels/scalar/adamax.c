@@ -26,9 +26,8 @@
 #include "kernels/ob_kernels.h"
 #include "scalar_ops.h"
 
-OB_INLINE void adamax_body(size_t n, float *restrict p, const float *restrict g,
-                           float *restrict m, float *restrict u, const ob_step_scalars *s,
-                           const int l2)
+OB_INLINE void adamax_body(size_t n, float *restrict p, const float *restrict g, float *restrict m,
+                           float *restrict u, const ob_step_scalars *s, const int l2)
 {
     const float wd = s->weight_decay, eps = s->eps;
     const float b1 = s->beta1, omb1 = s->one_minus_beta1, b2 = s->beta2;
@@ -45,8 +44,7 @@ OB_INLINE void adamax_body(size_t n, float *restrict p, const float *restrict g,
     }
 }
 
-void ob_adamax_step_scalar(size_t n, float *p, const float *g, float *const *state,
-                           const ob_step_scalars *s)
+void ob_adamax_step_scalar(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s)
 {
     if (s->l2) adamax_body(n, p, g, state[0], state[1], s, 1);
     else adamax_body(n, p, g, state[0], state[1], s, 0);

@@ -22,7 +22,8 @@ void ob_cvt_f32_to_bf16_rne_scalar(size_t n, const float *src, uint16_t *dst)
 
 void ob_cvt_f32_to_bf16_sr_scalar(size_t n, const float *src, uint16_t *dst, uint32_t key, uint32_t lo)
 {
-    for (size_t i = 0; i < n; i++) dst[i] = ob_sw_f32_to_bf16_sr(src[i], ob_sw_sr_bits(key, lo + (uint32_t)i));
+    for (size_t i = 0; i < n; i++)
+        dst[i] = ob_sw_f32_to_bf16_sr(src[i], ob_sw_sr_bits(key, lo + (uint32_t)i));
 }
 
 int ob_cvt_f16_all_finite_scalar(size_t n, const uint16_t *src)

@@ -29,8 +29,8 @@
 #include "kernels/ob_kernels.h"
 #include "scalar_ops.h"
 
-OB_INLINE void lion_body(size_t n, float *restrict p, const float *restrict g,
-                         float *restrict m, const ob_step_scalars *s, const int decoupled)
+OB_INLINE void lion_body(size_t n, float *restrict p, const float *restrict g, float *restrict m,
+                         const ob_step_scalars *s, const int decoupled)
 {
     const float decay = s->decay_factor, neg_lr = -s->lr;
     const float b1 = s->beta1, omb1 = s->one_minus_beta1;
@@ -47,8 +47,7 @@ OB_INLINE void lion_body(size_t n, float *restrict p, const float *restrict g,
     }
 }
 
-void ob_lion_step_scalar(size_t n, float *p, const float *g, float *const *state,
-                         const ob_step_scalars *s)
+void ob_lion_step_scalar(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s)
 {
     if (s->decoupled) lion_body(n, p, g, state[0], s, 1);
     else lion_body(n, p, g, state[0], s, 0);

@@ -21,14 +21,14 @@ typedef struct ob_moment_consts {
 
 OB_INLINE ob_moment_consts ob_moment_consts_of(const ob_step_scalars *s)
 {
-    const ob_moment_consts c = {s->weight_decay, s->decay_factor, s->beta1,
-                                s->one_minus_beta1, s->beta2, s->one_minus_beta2};
+    const ob_moment_consts c = {s->weight_decay,    s->decay_factor, s->beta1,
+                                s->one_minus_beta1, s->beta2,        s->one_minus_beta2};
     return c;
 }
 
 /* Updates *p (decay), *m and *v in the order above; returns d. */
-OB_INLINE float ob_moments(const ob_moment_consts *c, float *p, float g, float *m, float *v,
-                           const int l2, const int decoupled)
+OB_INLINE float ob_moments(const ob_moment_consts *c, float *p, float g, float *m, float *v, const int l2,
+                           const int decoupled)
 {
     if (decoupled) *p = *p * c->decay;
     float d = g;

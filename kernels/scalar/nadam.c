@@ -29,9 +29,8 @@
 #include "kernels/ob_kernels.h"
 #include "moments.h"
 
-OB_INLINE void nadam_body(size_t n, float *restrict p, const float *restrict g,
-                          float *restrict m, float *restrict v, const ob_step_scalars *s,
-                          const int l2, const int decoupled)
+OB_INLINE void nadam_body(size_t n, float *restrict p, const float *restrict g, float *restrict m,
+                          float *restrict v, const ob_step_scalars *s, const int l2, const int decoupled)
 {
     const ob_moment_consts c = ob_moment_consts_of(s);
     const float rs = s->inv_sqrt_bc2, eps = s->eps;
@@ -47,8 +46,7 @@ OB_INLINE void nadam_body(size_t n, float *restrict p, const float *restrict g,
     }
 }
 
-void ob_nadam_step_scalar(size_t n, float *p, const float *g, float *const *state,
-                          const ob_step_scalars *s)
+void ob_nadam_step_scalar(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s)
 {
     float *m = state[0], *v = state[1];
     switch ((s->l2 != 0) | (s->decoupled != 0) << 1) {

@@ -9,11 +9,26 @@
  */
 #include "kernels/ob_probe.h"
 
-static void mem0_scalar(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s) { mem_scalar_body(n, p, g, st, s, 0); }
-static void mem1_scalar(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s) { mem_scalar_body(n, p, g, st, s, 1); }
-static void mem2_scalar(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s) { mem_scalar_body(n, p, g, st, s, 2); }
-static void mem3_scalar(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s) { mem_scalar_body(n, p, g, st, s, 3); }
-static void mem4_scalar(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s) { mem_scalar_body(n, p, g, st, s, 4); }
+static void mem0_scalar(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s)
+{
+    mem_scalar_body(n, p, g, st, s, 0);
+}
+static void mem1_scalar(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s)
+{
+    mem_scalar_body(n, p, g, st, s, 1);
+}
+static void mem2_scalar(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s)
+{
+    mem_scalar_body(n, p, g, st, s, 2);
+}
+static void mem3_scalar(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s)
+{
+    mem_scalar_body(n, p, g, st, s, 3);
+}
+static void mem4_scalar(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s)
+{
+    mem_scalar_body(n, p, g, st, s, 4);
+}
 
 static void triad_scalar(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s)
 {

@@ -29,9 +29,9 @@
 #include "kernels/ob_kernels.h"
 #include "moments.h"
 
-OB_INLINE void radam_body(size_t n, float *restrict p, const float *restrict g,
-                          float *restrict m, float *restrict v, const ob_step_scalars *s,
-                          const int l2, const int decoupled, const int rectified)
+OB_INLINE void radam_body(size_t n, float *restrict p, const float *restrict g, float *restrict m,
+                          float *restrict v, const ob_step_scalars *s, const int l2, const int decoupled,
+                          const int rectified)
 {
     const ob_moment_consts c = ob_moment_consts_of(s);
     const float eps = s->eps, neg_step = -s->step_size;
@@ -45,8 +45,7 @@ OB_INLINE void radam_body(size_t n, float *restrict p, const float *restrict g,
     }
 }
 
-void ob_radam_step_scalar(size_t n, float *p, const float *g, float *const *state,
-                          const ob_step_scalars *s)
+void ob_radam_step_scalar(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s)
 {
     float *m = state[0], *v = state[1];
     switch ((s->l2 != 0) | (s->decoupled != 0) << 1 | (s->rectified != 0) << 2) {

@@ -28,10 +28,9 @@
 #include "kernels/ob_kernels.h"
 #include "scalar_ops.h"
 
-OB_INLINE void rmsprop_body(size_t n, float *restrict p, const float *restrict g,
-                            float *restrict sq, float *restrict buf,
-                            float *restrict ga, const ob_step_scalars *s,
-                            const int l2, const int centered, const int momentum)
+OB_INLINE void rmsprop_body(size_t n, float *restrict p, const float *restrict g, float *restrict sq,
+                            float *restrict buf, float *restrict ga, const ob_step_scalars *s, const int l2,
+                            const int centered, const int momentum)
 {
     const float wd = s->weight_decay, eps = s->eps, neg_lr = -s->lr;
     const float a = s->alpha, oma = s->one_minus_alpha, mu = s->momentum;
@@ -44,8 +43,8 @@ OB_INLINE void rmsprop_body(size_t n, float *restrict p, const float *restrict g
         if (centered) {
             float gan = fmaf(oma, d, a * ga[i]);
             ga[i] = gan;
-            float t = fmaf(gan, gan, -sqn);   /* ga^2 - sq */
-            r = fabsf(0.0f < t ? 0.0f : t);   /* |minps(0, t)| = max(0, sq - ga^2) */
+            float t = fmaf(gan, gan, -sqn); /* ga^2 - sq */
+            r = fabsf(0.0f < t ? 0.0f : t); /* |minps(0, t)| = max(0, sq - ga^2) */
         }
         float q = d / (sqrtf(r) + eps);
         if (momentum) {
@@ -56,8 +55,7 @@ OB_INLINE void rmsprop_body(size_t n, float *restrict p, const float *restrict g
     }
 }
 
-void ob_rmsprop_step_scalar(size_t n, float *p, const float *g, float *const *state,
-                            const ob_step_scalars *s)
+void ob_rmsprop_step_scalar(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s)
 {
     float *sq = state[0], *buf = state[1], *ga = state[2];
     const int l2 = s->l2 != 0, c = s->centered != 0, m = s->has_momentum != 0;

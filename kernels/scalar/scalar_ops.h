@@ -17,8 +17,14 @@
 /* MAXPS semantics (vmaxps/_mm512_max_ps): if either operand is NaN, or both
  * are zero, the SECOND operand is returned.  fmaxf() differs (it drops a
  * NaN), so it must not be used where the vector code uses max. */
-OB_INLINE float ob_maxps(float a, float b) { return a > b ? a : b; }
+OB_INLINE float ob_maxps(float a, float b)
+{
+    return a > b ? a : b;
+}
 /* MINPS semantics, likewise: the SECOND operand on NaN or two zeros. */
-OB_INLINE float ob_minps(float a, float b) { return a < b ? a : b; }
+OB_INLINE float ob_minps(float a, float b)
+{
+    return a < b ? a : b;
+}
 
 #endif

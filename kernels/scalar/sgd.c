@@ -16,9 +16,8 @@
 #include "kernels/ob_kernels.h"
 #include "scalar_ops.h"
 
-OB_INLINE void sgd_body(size_t n, float *restrict p, const float *restrict g,
-                        float *restrict buf, const ob_step_scalars *s,
-                        const int l2, const int momentum, const int first,
+OB_INLINE void sgd_body(size_t n, float *restrict p, const float *restrict g, float *restrict buf,
+                        const ob_step_scalars *s, const int l2, const int momentum, const int first,
                         const int nesterov)
 {
     const float wd = s->weight_decay, mu = s->momentum;
@@ -35,8 +34,7 @@ OB_INLINE void sgd_body(size_t n, float *restrict p, const float *restrict g,
     }
 }
 
-void ob_sgd_step_scalar(size_t n, float *p, const float *g, float *const *state,
-                        const ob_step_scalars *s)
+void ob_sgd_step_scalar(size_t n, float *p, const float *g, float *const *state, const ob_step_scalars *s)
 {
     float *buf = state ? state[0] : NULL;
     /* Specialise on the per-step flags so the element loop has no branch. */

@@ -12,18 +12,17 @@
 
 /* Keys: ob_optimizer.kernel_key (kernels/framework/optimizers.c). */
 static const ob_isa_step steps[] = {
-    {"sgd", ob_sgd_step_scalar, NULL},
-    {"adagrad", ob_adagrad_step_scalar, NULL},
-    {"rmsprop", ob_rmsprop_step_scalar, NULL},
-    {"adam", ob_adam_step_scalar, NULL},
-    {"nadam", ob_nadam_step_scalar, NULL},
-    {"radam", ob_radam_step_scalar, NULL},
-    {"adamax", ob_adamax_step_scalar, NULL},
-    {"lion", ob_lion_step_scalar, NULL},
+    {"sgd", ob_sgd_step_scalar, NULL},         {"adagrad", ob_adagrad_step_scalar, NULL},
+    {"rmsprop", ob_rmsprop_step_scalar, NULL}, {"adam", ob_adam_step_scalar, NULL},
+    {"nadam", ob_nadam_step_scalar, NULL},     {"radam", ob_radam_step_scalar, NULL},
+    {"adamax", ob_adamax_step_scalar, NULL},   {"lion", ob_lion_step_scalar, NULL},
 };
 
-static const ob_cvt_ops cvt = {"scalar", ob_cvt_bf16_to_f32_scalar, ob_cvt_f16_to_f32_scalar,
-                               ob_cvt_f32_to_bf16_rne_scalar, ob_cvt_f32_to_bf16_sr_scalar,
+static const ob_cvt_ops cvt = {"scalar",
+                               ob_cvt_bf16_to_f32_scalar,
+                               ob_cvt_f16_to_f32_scalar,
+                               ob_cvt_f32_to_bf16_rne_scalar,
+                               ob_cvt_f32_to_bf16_sr_scalar,
                                ob_cvt_f16_all_finite_scalar};
 
 const ob_isa_table ob_isa_table_scalar = {

@@ -19,7 +19,11 @@ uint64_t ob_test_seed(void);
  * page, so any read or write past the end faults.  The start is therefore
  * aligned however n makes it.  n may be 0 (the pointer is then the guard
  * page's address and must not be dereferenced). */
-typedef struct { void *map; size_t map_len; float *ptr; } ob_guarded;
+typedef struct {
+    void *map;
+    size_t map_len;
+    float *ptr;
+} ob_guarded;
 float *ob_guarded_alloc(ob_guarded *g, size_t n);
 void ob_guarded_free(ob_guarded *g);
 

@@ -29,7 +29,10 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
     return 0;
 }
 
-void ob_tp_rmtree(const char *dir) { nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS); }
+void ob_tp_rmtree(const char *dir)
+{
+    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 char *ob_tp_slurp(const char *path, size_t *len)
 {
@@ -65,8 +68,7 @@ int ob_tp_write(const char *path, const void *data, size_t len)
     return fclose(f) != 0 || bad ? -1 : 0;
 }
 
-pid_t ob_tp_spawn(const char *const *argv, const char *const *env, const char *out_path,
-                  const char *err_path)
+pid_t ob_tp_spawn(const char *const *argv, const char *const *env, const char *out_path, const char *err_path)
 {
     fflush(NULL);
     pid_t pid = fork();
@@ -106,8 +108,7 @@ int ob_tp_wait(pid_t pid)
     return 1000 + WTERMSIG(st);
 }
 
-int ob_tp_run(const char *const *argv, const char *const *env, const char *scratch, char **out,
-              char **err)
+int ob_tp_run(const char *const *argv, const char *const *env, const char *scratch, char **out, char **err)
 {
     char op[4200], ep[4200];
     snprintf(op, sizeof op, "%s/stdout", scratch);

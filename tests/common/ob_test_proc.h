@@ -38,8 +38,7 @@ int ob_tp_wait(pid_t pid);
 
 /* ob_tp_spawn + ob_tp_wait, with the output read back into *out and
  * *err (malloc'd; free them).  Files go to scratch/stdout, scratch/stderr. */
-int ob_tp_run(const char *const *argv, const char *const *env, const char *scratch, char **out,
-              char **err);
+int ob_tp_run(const char *const *argv, const char *const *env, const char *scratch, char **out, char **err);
 
 /* Walks every file under dir and checks what a reader must be able to
  * rely on: every results.json parses and is a results document of this

@@ -14,8 +14,7 @@
 uint64_t pt_seed(void)
 {
     const char *s = getenv("OPTBENCH_SEED");
-    if (s && *s)
-        return strtoull(s, NULL, 0);
+    if (s && *s) return strtoull(s, NULL, 0);
     return 20240611u;
 }
 
@@ -38,21 +37,19 @@ double pt_uniform(pt_rng *r)
 }
 
 /* 5-point central difference of f along v at x, step h. */
-static double fd_dir(ob_problem *pb, const double *x, const double *v, double h, uint64_t t,
-                     double *tmp)
+static double fd_dir(ob_problem *pb, const double *x, const double *v, double h, uint64_t t, double *tmp)
 {
     static const double k[4] = {-2, -1, 1, 2}, w[4] = {1, -8, 8, -1};
     double s = 0.0;
     for (int q = 0; q < 4; q++) {
-        for (size_t i = 0; i < pb->n; i++)
-            tmp[i] = x[i] + k[q] * h * v[i];
+        for (size_t i = 0; i < pb->n; i++) tmp[i] = x[i] + k[q] * h * v[i];
         s += w[q] * pb->eval(pb, tmp, NULL, t);
     }
     return s / (12.0 * h);
 }
 
-double pt_grad_check(ob_problem *pb, const double *x, uint64_t t, double h, size_t coords,
-                     pt_rng *r, size_t *where)
+double pt_grad_check(ob_problem *pb, const double *x, uint64_t t, double h, size_t coords, pt_rng *r,
+                     size_t *where)
 {
     size_t n = pb->n;
     double *g = malloc(n * sizeof *g), *v = calloc(n, sizeof *v), *tmp = malloc(n * sizeof *tmp);
@@ -118,8 +115,7 @@ static void remove_tmpdirs(void)
                 unlink(p);
             }
         }
-        if (d)
-            closedir(d);
+        if (d) closedir(d);
         rmdir(tmpdirs[i]);
     }
     ntmpdirs = 0;
@@ -127,14 +123,11 @@ static void remove_tmpdirs(void)
 
 const char *pt_tmpdir(void)
 {
-    if (ntmpdirs == 64)
-        return NULL;
+    if (ntmpdirs == 64) return NULL;
     char *path = tmpdirs[ntmpdirs];
     snprintf(path, sizeof tmpdirs[0], "/tmp/optbench-problems-XXXXXX");
-    if (!mkdtemp(path))
-        return NULL;
-    if (ntmpdirs++ == 0)
-        atexit(remove_tmpdirs);
+    if (!mkdtemp(path)) return NULL;
+    if (ntmpdirs++ == 0) atexit(remove_tmpdirs);
     return path;
 }
 
@@ -150,19 +143,16 @@ int pt_write_idx(const char *path, uint32_t magic, const uint32_t *dims, int ndi
                  const unsigned char *payload, size_t bytes, long truncate)
 {
     gzFile f = gzopen(path, "wb");
-    if (!f)
-        return -1;
+    if (!f) return -1;
     unsigned char hdr[4 + 4 * 4];
     be32(hdr, magic);
-    for (int i = 0; i < ndims; i++)
-        be32(hdr + 4 + 4 * i, dims[i]);
+    for (int i = 0; i < ndims; i++) be32(hdr + 4 + 4 * i, dims[i]);
     size_t hl = 4 + 4 * (size_t)ndims, total = hl + bytes;
     size_t keep = truncate >= 0 && (size_t)truncate < total ? (size_t)truncate : total;
     int ok = 1;
     size_t hk = keep < hl ? keep : hl;
     ok &= gzwrite(f, hdr, (unsigned)hk) == (int)hk;
-    if (keep > hl && bytes)
-        ok &= gzwrite(f, payload, (unsigned)(keep - hl)) == (int)(keep - hl);
+    if (keep > hl && bytes) ok &= gzwrite(f, payload, (unsigned)(keep - hl)) == (int)(keep - hl);
     return gzclose(f) == Z_OK && ok ? 0 : -1;
 }
 
@@ -172,10 +162,8 @@ int pt_write_fmnist(const char *dir, uint32_t count, uint64_t seed)
     unsigned char *img = malloc(bytes), *lab = malloc(count);
     pt_rng r;
     pt_rng_init(&r, seed);
-    for (size_t i = 0; i < bytes; i++)
-        img[i] = (unsigned char)(pt_uniform(&r) * 256.0);
-    for (uint32_t i = 0; i < count; i++)
-        lab[i] = (unsigned char)(pt_uniform(&r) * 10.0);
+    for (size_t i = 0; i < bytes; i++) img[i] = (unsigned char)(pt_uniform(&r) * 256.0);
+    for (uint32_t i = 0; i < count; i++) lab[i] = (unsigned char)(pt_uniform(&r) * 10.0);
     char p[512];
     uint32_t di[3] = {count, 28, 28}, dl[1] = {count};
     snprintf(p, sizeof p, "%s/train-images-idx3-ubyte.gz", dir);
@@ -192,14 +180,12 @@ int pt_write_text(const char *path, const char *text, int gz)
     size_t len = strlen(text);
     if (gz) {
         gzFile f = gzopen(path, "wb");
-        if (!f)
-            return -1;
+        if (!f) return -1;
         int ok = gzwrite(f, text, (unsigned)len) == (int)len;
         return gzclose(f) == Z_OK && ok ? 0 : -1;
     }
     FILE *f = fopen(path, "wb");
-    if (!f)
-        return -1;
+    if (!f) return -1;
     int ok = fwrite(text, 1, len, f) == len;
     return fclose(f) == 0 && ok ? 0 : -1;
 }

@@ -16,7 +16,9 @@
 uint64_t pt_seed(void);
 
 /* A small deterministic generator for test points (splitmix64). */
-typedef struct pt_rng { uint64_t s; } pt_rng;
+typedef struct pt_rng {
+    uint64_t s;
+} pt_rng;
 void pt_rng_init(pt_rng *r, uint64_t seed);
 double pt_uniform(pt_rng *r); /* [0, 1) */
 
@@ -27,8 +29,8 @@ double pt_uniform(pt_rng *r); /* [0, 1) */
  * relative to the gradient's max-norm (coordinates) or to |g| |v|
  * (directions); *where receives the worst coordinate (or n for a
  * direction). */
-double pt_grad_check(ob_problem *pb, const double *x, uint64_t t, double h, size_t coords,
-                     pt_rng *r, size_t *where);
+double pt_grad_check(ob_problem *pb, const double *x, uint64_t t, double h, size_t coords, pt_rng *r,
+                     size_t *where);
 
 /* A fresh temporary folder under /tmp (created; removed with its files at
  * exit); the path stays valid until then.  NULL if none could be made. */

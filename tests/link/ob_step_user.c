@@ -46,14 +46,11 @@ int main(void)
         return 1;
     }
     for (int threads = 1; threads <= 2; threads++) {
-        for (size_t i = 0; i < N; i++)
-            p[i] = 1.0f, g[i] = 1.0f, buf[i] = 0.0f;
+        for (size_t i = 0; i < N; i++) p[i] = 1.0f, g[i] = 1.0f, buf[i] = 0.0f;
         int rc = threads == 1 ? ob_step(o, isa, &h, 1, N, p, g, state, err, sizeof err)
-                              : ob_step_threaded(o, isa, &h, 1, N, p, g, state, threads, err,
-                                                 sizeof err);
+                              : ob_step_threaded(o, isa, &h, 1, N, p, g, state, threads, err, sizeof err);
         failed |= check(threads == 1 ? "ob_step" : "ob_step_threaded", p, rc, err);
     }
-    if (!failed)
-        printf("ob_step_user: sgd step on %s: ok\n", ob_isa_name(isa));
+    if (!failed) printf("ob_step_user: sgd step on %s: ok\n", ob_isa_name(isa));
     return failed;
 }
