@@ -1,7 +1,8 @@
 /*
  * sweep.c — the specification of a sweep and its plan: the settings of
  * every (problem, optimizer) and their runs (see ob_sweep.h; the --grid
- * axes are parsed in sweep_axis.c).
+ * axes are parsed in sweep_axis.c, a recorded specification is compared
+ * with a resumed one in sweep_spec.c).
  *
  * One parser serves the command line and spec.json: cmd_sweep.c turns the
  * options into the same JSON object that spec.json holds, so a resumed
@@ -706,39 +707,4 @@ void ob_sweep_describe(const ob_sweep *sw, const ob_sweep_setting *s, char *buf,
         if (s->has[a])
             used += (size_t)snprintf(buf + used, len - used, "%s%s=%.4g", used ? " " : "", sw->axes[a].key,
                                      s->value[a]);
-}
-
-/* ---- comparing specifications ------------------------------------------------- */
-
-static void value_text(const cJSON *v, const char *name, char *buf, size_t len)
-{
-    if (!v || cJSON_IsNull(v) || (cJSON_IsArray(v) && cJSON_GetArraySize(v) == 0)) {
-        snprintf(buf, len, "no --%s", name);
-    } else if (cJSON_IsString(v)) {
-        snprintf(buf, len, "--%s '%s'", name, v->valuestring);
-    } else if (cJSON_IsBool(v)) {
-        snprintf(buf, len, "%s--%s", cJSON_IsTrue(v) ? "" : "no ", name);
-    } else {
-        size_t used = 0;
-        const cJSON *s;
-        buf[0] = '\0';
-        cJSON_ArrayForEach(s, v) if (cJSON_IsString(s) && used + 1 < len) used += (size_t)snprintf(
-            buf + used, len - used, "%s--%s '%s'", used ? " " : "", name, s->valuestring);
-    }
-}
-
-int ob_sweep_spec_compare(const cJSON *recorded, const cJSON *given, char *err, size_t errlen)
-{
-    for (size_t k = 0; k < ob_sweep_spec_key_count; k++) {
-        const char *name = ob_sweep_spec_keys[k].name;
-        const cJSON *r = item(recorded, name), *g = item(given, name);
-        int rnull = !r || cJSON_IsNull(r), gnull = !g || cJSON_IsNull(g);
-        if (rnull && gnull) continue;
-        if (!rnull && !gnull && cJSON_Compare(r, g, 1)) continue;
-        char rt[1024], gt[1024];
-        value_text(r, name, rt, sizeof rt);
-        value_text(g, name, gt, sizeof gt);
-        return ob_fail(err, errlen, "recorded with %s, now %s", rt, gt);
-    }
-    return 0;
 }
