@@ -149,7 +149,7 @@ int ob_fuzz_diff(const uint8_t *data, size_t size)
     if (!keep) abort();
     for (size_t i = 0; i < n; i++) gd[i] = g[i];
     for (int isa = 0; isa < OB_ISA_COUNT; isa++) {
-        if (!ob_isa_supported((ob_isa)isa)) continue;
+        if (!ob_optimizer_runs_on(o, (ob_isa)isa, NULL, 0)) continue; /* also: a scalar-only entry */
         p[isa] = buf_alloc(&pb[isa], n, off);
         if (n) memcpy(p[isa], p0, n * sizeof(float));
         for (size_t k = 0; k < o->n_state; k++) {

@@ -124,7 +124,8 @@ int ob_fuzz_mixed(const uint8_t *data, size_t size)
         if (pass < 2 * OB_ISA_COUNT) {
             isa = (ob_isa)(pass / 2);
             native = pass % 2;
-            if (!ob_isa_supported(isa) || (native && (isa != OB_ISA_AVX512 || !ob_bf16_native_supported())))
+            if (!ob_optimizer_runs_on(o, isa, NULL, 0) ||
+                (native && (isa != OB_ISA_AVX512 || !ob_bf16_native_supported())))
                 continue;
             widest = isa;
         } else {

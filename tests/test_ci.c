@@ -213,6 +213,34 @@ Test(ci, update_baseline_writes_atomically_and_round_trips)
     free(msg);
 }
 
+/* --update-baseline --no-speed re-records the exact gates and keeps the
+ * speed section the old baseline was recorded with (another machine's). */
+Test(ci, update_baseline_without_speed_keeps_the_speed_section, .timeout = 300)
+{
+    char dir[] = "/tmp/optbench-ci-keep-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    char path[128], err[512];
+    snprintf(path, sizeof path, "%s/base.json", dir);
+    cJSON *committed = ob_ci_baseline_read(OB_CI_BASELINE_DEFAULT, err, sizeof err);
+    cr_assert(committed != NULL, "%s", err);
+    const cJSON *speed = cJSON_GetObjectItemCaseSensitive(committed, "speed");
+    cr_assert(speed != NULL, "the committed baseline has a speed section");
+    cr_assert_eq(ob_json_write(path, committed, err, sizeof err), 0, "%s", err);
+    char *out = NULL, *msg = NULL;
+    const char *up[] = {"optbench", "ci", "--baseline", path, "--update-baseline", "--no-speed", NULL};
+    cr_assert_eq(ob_cli_capture(up, &out, &msg), 0, "%s\n%s", out, msg);
+    free(out);
+    free(msg);
+    cJSON *b = ob_ci_baseline_read(path, err, sizeof err);
+    cr_assert(b != NULL, "%s", err);
+    cr_assert(cJSON_Compare(cJSON_GetObjectItemCaseSensitive(b, "speed"), speed, 1),
+              "the speed section was dropped or changed by --update-baseline --no-speed");
+    cJSON_Delete(b);
+    cJSON_Delete(committed);
+    unlink(path);
+    rmdir(dir);
+}
+
 Test(ci, junit_has_one_testcase_per_check_and_escapes)
 {
     ob_check_list l = {0};

@@ -134,7 +134,10 @@ static void identity_suite(ob_isa isa)
     size_t cases = 0;
     for (size_t oi = 0; oi < ob_optimizer_count; oi++) {
         const ob_optimizer *o = ob_optimizer_table[oi];
-        cr_assert(ob_optimizer_kernel(o, isa) != NULL, "%s has no %s kernel", o->name, ob_isa_name(isa));
+        if (!ob_optimizer_kernel(o, isa)) { /* a scalar-only entry: SKIPPED on this ISA */
+            cr_log_info("%s on %s: SKIPPED: no %s kernel", o->name, ob_isa_name(isa), ob_isa_name(isa));
+            continue;
+        }
         for (size_t c = 0; c < ob_hp_config_count(o); c++) {
             ob_hparams h;
             if (ob_hp_config(o, c, &h) != 0) continue;
@@ -172,6 +175,7 @@ static void guard_suite(ob_isa isa)
     ob_rng_init(&rng, ob_test_seed() + 17);
     for (size_t oi = 0; oi < ob_optimizer_count; oi++) {
         const ob_optimizer *o = ob_optimizer_table[oi];
+        if (!ob_optimizer_kernel(o, isa)) continue; /* a scalar-only entry: SKIPPED on this ISA */
         for (size_t c = 0; c < ob_hp_config_count(o); c++) {
             ob_hparams h;
             if (ob_hp_config(o, c, &h) != 0) continue;
@@ -223,7 +227,7 @@ Test(edge, n_zero_is_noop)
         ob_hparams h;
         ob_hparams_default(o, &h);
         for (int isa = 0; isa < OB_ISA_COUNT; isa++) {
-            if (!ob_isa_supported((ob_isa)isa)) continue;
+            if (!ob_optimizer_runs_on(o, (ob_isa)isa, NULL, 0)) continue;
             char err[256];
             cr_assert_eq(ob_step(o, (ob_isa)isa, &h, 1, 0, NULL, NULL, NULL, err, sizeof err), 0,
                          "%s/%s: n = 0 must be a no-op, got: %s", o->name, ob_isa_name((ob_isa)isa), err);
@@ -239,7 +243,7 @@ Test(edge, nonfinite_gradient_stays_in_its_element)
     for (size_t oi = 0; oi < ob_optimizer_count; oi++) {
         const ob_optimizer *o = ob_optimizer_table[oi];
         for (int isa = 0; isa < OB_ISA_COUNT; isa++) {
-            if (!ob_isa_supported((ob_isa)isa)) continue;
+            if (!ob_optimizer_runs_on(o, (ob_isa)isa, NULL, 0)) continue;
             for (int which = 0; which < 3; which++) {
                 float special = which == 0 ? NAN : which == 1 ? INFINITY : -INFINITY;
                 ob_hparams h;
@@ -252,6 +256,10 @@ Test(edge, nonfinite_gradient_stays_in_its_element)
                         for (size_t k = 0; k < OB_MAX_STATE; k++) st[r][k][i] = 0.0f;
                     }
                 }
+                /* 0 at `bad` in the finite run: a stateless sign update
+                 * moves p by the same -lr*sign(g) for -Inf as for any
+                 * negative g (and +Inf as any positive one). */
+                g[0][bad] = g[1][bad] = 0.0f;
                 g[1][bad] = special;
                 for (int r = 0; r < 2; r++) {
                     float *sp[OB_MAX_STATE];
@@ -305,7 +313,7 @@ Test(threads, bit_identical_for_any_thread_count, .timeout = 300)
         ob_hp_config(o, ob_hp_config_count(o) - 1, &h);
         if (ob_validate(o, &h, (char[256]){0}, 256) != 0) ob_hparams_default(o, &h);
         for (int isa = 0; isa < OB_ISA_COUNT; isa++) {
-            if (!ob_isa_supported((ob_isa)isa)) continue;
+            if (!ob_optimizer_runs_on(o, (ob_isa)isa, NULL, 0)) continue;
             float *ref[1 + OB_MAX_STATE] = {0};
             for (size_t ci = 0; ci < sizeof counts / sizeof counts[0]; ci++) {
                 float *p = malloc(n * sizeof(float)), *st[OB_MAX_STATE] = {0};

@@ -512,6 +512,7 @@ static size_t mixed_formats(ob_format *out)
 static void compare_mixed(const ob_optimizer *o, const ob_hparams *h, const ob_format *f, size_t pk, size_t n,
                           size_t off, int threads, ob_rng *rng, const char *cfg)
 {
+    if (!ob_optimizer_kernel(o, paths[pk].isa)) return; /* a scalar-only entry: SKIPPED here */
     mbuf a, b;
     mbuf_alloc(&a, f, n, off);
     mbuf_alloc(&b, f, n, off);

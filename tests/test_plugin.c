@@ -393,7 +393,7 @@ Test(round_trip, optbench_kernels_bit_identical_to_ob_step, .timeout = 600)
             char name[256];
             ob_hp_config_name(k->opt, &h, name, sizeof name);
             for (int isa = 0; isa < OB_ISA_COUNT; isa++) {
-                if (!ob_isa_supported((ob_isa)isa)) continue;
+                if (!ob_optimizer_runs_on(k->opt, (ob_isa)isa, NULL, 0)) continue;
                 for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++)
                     for (size_t o = 0; o < sizeof offs / sizeof offs[0]; o++)
                         for (unsigned flags = 0; flags <= OB_PLUGIN_GUARDED; flags++) {

@@ -63,6 +63,20 @@ static void strip_for_baseline(cJSON *m)
     }
 }
 
+/* --update-baseline --no-speed re-records the exact gates only: the speed
+ * section of the baseline being replaced (recorded on its machine, README
+ * "Use in CI") is carried over, not dropped.  A missing or unreadable old
+ * file has none to keep. */
+static void keep_speed_section(const char *path, cJSON *m)
+{
+    char msg[512];
+    cJSON *old = ob_ci_baseline_read(path, msg, sizeof msg);
+    cJSON *sp = old ? cJSON_DetachItemFromObjectCaseSensitive(old, "speed") : NULL;
+    if (sp && !cJSON_GetObjectItemCaseSensitive(m, "speed")) cJSON_AddItemToObject(m, "speed", sp);
+    else cJSON_Delete(sp);
+    cJSON_Delete(old);
+}
+
 int ci_parse_speed_options(const ob_cmd_spec *c, const ob_args *a, ob_ci_options *opt, FILE *err)
 {
     double v;
@@ -130,6 +144,7 @@ int ob_cmd_ci(int argc, char **argv, FILE *out, FILE *err)
             rc = OB_EXIT_AGREEMENT;
         } else {
             strip_for_baseline(m);
+            if (!opt.speed) keep_speed_section(path, m);
             if (ob_json_write(path, m, msg, sizeof msg) != 0) {
                 fprintf(err, "optbench ci: %s\n", msg);
                 rc = OB_EXIT_IO;
