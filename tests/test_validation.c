@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "optbench/optimizers.h"
+#include "harness/core/ob_util.h"
 #include "common/ob_test.h"
 
 /* Values outside each spec's range: just below lo, just above hi (when
@@ -127,6 +128,31 @@ Test(validation, set_parses_and_rejects)
         cr_assert(strstr(err, bad[i].needle), "'%s': message '%s' lacks '%s'", bad[i].in, err, bad[i].needle);
         cr_assert(memcmp(&h, &before, sizeof h) == 0, "'%s' changed the hyperparameters", bad[i].in);
     }
+}
+
+/* A nonzero literal that rounds to 0 in double would silently switch an
+ * option off: refused by --set and by the shared parser (schedule keys,
+ * problem parameters); a subnormal or a written 0 is kept. */
+Test(validation, a_literal_that_underflows_to_zero_is_an_error)
+{
+    const ob_optimizer *o = ob_optimizer_find("adam");
+    ob_hparams h;
+    ob_hparams_default(o, &h);
+    char err[256] = "";
+    cr_assert_neq(ob_hparam_set(o, &h, "lr=1e-400", err, sizeof err), 0, "lr=1e-400 was accepted");
+    cr_assert(strstr(err, "lr") && strstr(err, "underflows to 0"), "%s", err);
+    cr_assert_eq(h.lr, 1e-3, "h was modified by a refused assignment");
+    cr_assert_eq(ob_hparam_set(o, &h, "weight_decay=1e-310", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(h.weight_decay, 1e-310);
+    cr_assert_eq(ob_hparam_set(o, &h, "weight_decay=0e5", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(h.weight_decay, 0.0);
+    double v = -1;
+    cr_assert_neq(ob_parse_real("1e-400", &v), 0, "ob_parse_real accepted 1e-400 (%g)", v);
+    cr_assert_eq(ob_parse_real("-1e-400", &v), -1);
+    cr_assert_eq(ob_parse_real("1e-310", &v), 0);
+    cr_assert_eq(v, 1e-310);
+    cr_assert_eq(ob_parse_real("0.0", &v), 0);
+    cr_assert_eq(v, 0.0);
 }
 
 Test(validation, step_zero_is_rejected)

@@ -31,7 +31,8 @@ extern "C" {
  * white space before or after it and nothing trailing; an integer may be
  * written as digits or as an exactly integral decimal ("1e3", "2.0", up to
  * 2^53).  Each returns 0 or -1. */
-int ob_parse_real(const char *s, double *out);  /* strtod syntax */
+int ob_parse_real(const char *s,
+                  double *out); /* strtod syntax; a nonzero literal that rounds to 0 (1e-400) is refused */
 int ob_parse_u64(const char *s, uint64_t *out); /* digits, or an integral "1e3" */
 int ob_parse_bool(const char *s, int *out);     /* 0, 1, false, true (any case) */
 

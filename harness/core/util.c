@@ -34,7 +34,9 @@ int ob_parse_real(const char *s, double *out)
     double v = strtod(s, &end);
     if (end == s || *end != '\0') return -1;
     /* ERANGE: overflow gives +-HUGE_VAL (caught as Inf by the range
-     * checks); underflow gives a correctly rounded tiny value, kept. */
+     * checks); underflow to a subnormal is kept, but a nonzero literal that
+     * rounds to 0 (1e-400) is refused: it would silently mean 0. */
+    if (errno == ERANGE && v == 0.0) return -1;
     *out = v;
     return 0;
 }

@@ -9,6 +9,7 @@
  * plus the ones torch is missing (marked "added"): NaN and Inf are rejected
  * everywhere, momentum and dampening must lie in [0, 1), alpha in [0, 1].
  */
+#include <errno.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -579,9 +580,17 @@ int ob_hparam_set(const ob_optimizer *o, ob_hparams *h, const char *assignment, 
         }
     } else {
         char *end = NULL;
+        errno = 0;
         v = strtod(val, &end);
         if (*val == '\0' || end == val || *end != '\0') {
             snprintf(err, errlen, "%s: %s = '%s' is not a number", o->name, key, val);
+            return -1;
+        }
+        /* A nonzero literal that rounds to 0 in double (1e-400) would
+         * silently switch the option off. */
+        if (errno == ERANGE && v == 0.0) {
+            snprintf(err, errlen, "%s: %s = '%s' underflows to 0 in double; write 0 if 0 is meant", o->name,
+                     key, val);
             return -1;
         }
     }
