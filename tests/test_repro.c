@@ -541,7 +541,7 @@ static void engine_case(ob_isa isa, ob_kernel_fn k, uint64_t every, ob_repro_ker
 {
     double x0[37];
     for (size_t i = 0; i < 37; i++) x0[i] = 1.0 + 0.01 * (double)i;
-    ob_repro_objective obj = {37, x0, 0, 0, 0, quad_eval, NULL};
+    ob_repro_objective obj = {.n = 37, .x0 = x0, .eval = quad_eval};
     ob_repro_traj_cfg c;
     memset(&c, 0, sizeof c);
     c.opt = ob_optimizer_find("adam");
@@ -625,7 +625,7 @@ Test(repro_engine, observer_and_probe_see_every_path)
 {
     double x0[37];
     for (size_t i = 0; i < 37; i++) x0[i] = 1.0 + 0.01 * (double)i;
-    ob_repro_objective obj = {37, x0, 0, 0, 0, quad_eval, NULL};
+    ob_repro_objective obj = {.n = 37, .x0 = x0, .eval = quad_eval};
     traj_seen seen;
     memset(&seen, 0, sizeof seen);
     ob_repro_opts op = {.short_mode = 1, .paths = all_paths()};
@@ -655,7 +655,7 @@ Test(repro_engine, observer_and_probe_see_every_path)
 Test(repro_engine, sample_steps)
 {
     uint64_t n = 0, last = 0;
-    for (uint64_t t = 1; t; t = ob_repro_next_sample(t, 1000000, 60)) {
+    for (uint64_t t = 1; t; t = ob_engine_next_sample(t, 1000000, 60)) {
         cr_assert(t > last, "not increasing at %llu", (unsigned long long)t);
         if (t <= 10) cr_expect_eq(t, last + 1);
         last = t;
@@ -663,7 +663,7 @@ Test(repro_engine, sample_steps)
     }
     cr_expect_eq(last, 1000000);
     cr_expect(n > 250 && n < 350, "%llu samples", (unsigned long long)n);
-    cr_expect_eq(ob_repro_next_sample(5, 5, 60), 0);
+    cr_expect_eq(ob_engine_next_sample(5, 5, 60), 0);
 }
 
 /* ---- the command line ------------------------------------------------------------------- */

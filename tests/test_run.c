@@ -493,6 +493,124 @@ Test(engine, a_policy_without_measurement_writes_no_rows)
     cr_assert_eq(s.steps[OB_ENGINE_PATH_ISA(OB_ISA_SCALAR)], 40);
 }
 
+/* ---- the engine with a storage format (ob_engine_cfg.format) ---- */
+
+/* The small problem, scaled by ctx (a double: 1e6 makes fp16 gradients
+ * times the loss scale overflow). */
+static double fmt_eval(void *ctx, const double *x, double *g, uint64_t t)
+{
+    const double k = ctx ? *(const double *)ctx : 1.0;
+    double f = eng_eval(NULL, x, g, t);
+    for (size_t i = 0; i < 13; i++) g[i] *= k;
+    return k * f;
+}
+
+static double fmt_loss(void *ctx, const double *x, uint64_t t)
+{
+    double g[13];
+    return fmt_eval(ctx, x, g, t);
+}
+
+/* 40 steps of adam on every ISA path (no reference) in format spec (NULL:
+ * fp32), rows at the log-spaced steps. */
+static int fmt_run(const char *spec, double *scale, int sam, eng_seen *s, ob_engine_result *r, char *msg,
+                   size_t len)
+{
+    static double x0[13];
+    for (size_t i = 0; i < 13; i++) x0[i] = 1.0;
+    ob_engine_objective obj = {.n = 13, .x0 = x0, .eval = fmt_eval, .ctx = scale, .loss = fmt_loss,
+                               .has_fstar = 1};
+    ob_format f;
+    if (spec) cr_assert_eq(ob_format_parse(spec, &f, msg, len), 0, "%s", msg);
+    ob_engine_cfg c;
+    memset(&c, 0, sizeof c);
+    c.opt = ob_optimizer_find("adam");
+    ob_hparams_default(c.opt, &c.h);
+    c.h.lr = 0.05;
+    if (sam) c.h.sam_rho = 0.05;
+    c.steps = 40;
+    c.paths = eng_paths() & ~1u;
+    c.threads = 1;
+    c.sampling = (ob_engine_sampling){.agree_dense = 5, .agree_every = 10, .measure_per_decade = 20};
+    c.obs = (ob_engine_observer){s, NULL, NULL, seen_agree, seen_row, NULL};
+    c.format = spec ? &f : NULL;
+    return ob_engine_run(&obj, &c, r, msg, len);
+}
+
+Test(engine, the_all_fp32_format_steps_exactly_as_the_fp32_paths)
+{
+    eng_seen a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    ob_engine_result ra, rb;
+    char msg[256];
+    cr_assert_eq(fmt_run(NULL, NULL, 0, &a, &ra, msg, sizeof msg), 0, "%s", msg);
+    cr_assert_eq(fmt_run("fp32", NULL, 0, &b, &rb, msg, sizeof msg), 0, "%s", msg);
+    for (int i = 0; i < OB_ISA_COUNT; i++) {
+        const ob_engine_path_result *pa = &ra.p[OB_ENGINE_PATH_ISA(i)], *pb = &rb.p[OB_ENGINE_PATH_ISA(i)];
+        cr_assert_eq(pa->ran, pb->ran);
+        if (!pa->ran) continue;
+        cr_assert(memcmp(&pa->final_loss, &pb->final_loss, sizeof(double)) == 0, "%s: %.17g vs %.17g",
+                  ob_isa_name((ob_isa)i), pa->final_loss, pb->final_loss);
+        cr_assert(pb->identical && pb->agree_ok && pb->agree_checked == 9);
+        cr_assert_eq(pb->skipped_steps, 0);
+        cr_assert_eq(pb->loss_scale, 1.0);
+    }
+    /* Rows at t = 0 and ob_engine_next_sample's steps (every step up to 10,
+     * then 20 a decade, and the last). */
+    size_t k = 0;
+    cr_assert_eq(b.row_t[k++], 0);
+    for (uint64_t t = 1; t; t = ob_engine_next_sample(t, 40, 20)) cr_assert_eq(b.row_t[k++], t);
+    cr_assert_eq(b.n_rows, k);
+    cr_assert_eq(b.row_t[k - 1], 40);
+}
+
+Test(engine, bf16_paths_are_identical_across_isas_and_within_the_format_bound)
+{
+    eng_seen s;
+    memset(&s, 0, sizeof s);
+    ob_engine_result r;
+    char msg[256];
+    cr_assert_eq(fmt_run("bf16-sr", NULL, 0, &s, &r, msg, sizeof msg), 0, "%s", msg);
+    int ran = 0;
+    for (int i = 0; i < OB_ISA_COUNT; i++) {
+        const ob_engine_path_result *p = &r.p[OB_ENGINE_PATH_ISA(i)];
+        if (!p->ran) continue;
+        ran++;
+        cr_assert(p->identical, "%s differs at step %llu in %s", ob_isa_name((ob_isa)i),
+                  (unsigned long long)p->first_diff_step, p->first_diff_array);
+        cr_assert(p->agree_ok, "%s: %g of the bound: %s", ob_isa_name((ob_isa)i), p->max_agree, p->max_agree_where);
+        cr_assert_eq(p->agree_checked, 9);
+        cr_assert(p->final_loss < 45.5 && p->final_loss > 0);
+    }
+    cr_assert(ran >= 1);
+}
+
+Test(engine, an_fp16_gradient_that_overflows_skips_the_step_and_halves_the_loss_scale)
+{
+    eng_seen s;
+    memset(&s, 0, sizeof s);
+    ob_engine_result r;
+    char msg[256];
+    double big = 1e3; /* 13 * 1e3 * 65536 > fp16's largest, 65504 */
+    cr_assert_eq(fmt_run("fp16-grads", &big, 0, &s, &r, msg, sizeof msg), 0, "%s", msg);
+    const ob_engine_path_result *p = &r.p[OB_ENGINE_PATH_ISA(OB_ISA_SCALAR)];
+    cr_assert(p->skipped_steps > 0);
+    cr_assert(p->loss_scale < OB_ENGINE_LOSS_SCALE_INIT, "scale %g", p->loss_scale);
+    cr_assert(p->final_loss < 45.5e3, "it still converges once the scale fits");
+}
+
+Test(engine, a_format_is_refused_with_sam)
+{
+    eng_seen s;
+    memset(&s, 0, sizeof s);
+    ob_engine_result r;
+    char msg[256];
+    cr_assert_eq(fmt_run("bf16", NULL, 1, &s, &r, msg, sizeof msg), -1);
+    cr_assert(strstr(msg, "without SAM"), "%s", msg);
+    cr_assert_eq(r.status, OB_ENGINE_EHPARAMS);
+}
+
 Test(engine, the_run_policy_measures_about_a_thousand_or_fifty_steps)
 {
     ob_engine_sampling a = ob_engine_sampling_convergence(100000, 0);

@@ -3,7 +3,7 @@
  * and the fp32 kernel paths stepped together, with bit-identity across
  * ISAs, sampled agreement with the reference and sampled convergence.
  */
-#include "ob_engine.h"
+#include "engine_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -18,7 +18,7 @@
 #include "harness/core/ob_state.h"
 #include "harness/core/ob_util.h"
 
-static double norm2(const double *x, size_t n)
+double eng_norm2(const double *x, size_t n)
 {
     double s = 0;
     for (size_t i = 0; i < n; i++) s += x[i] * x[i];
@@ -32,7 +32,7 @@ static double dist_to(const double *x, const double *y, size_t n)
     return sqrt(s);
 }
 
-static void widen(const float *a, double *b, size_t n)
+void eng_widen(const float *a, double *b, size_t n)
 {
     for (size_t i = 0; i < n; i++) b[i] = (double)a[i];
 }
@@ -44,9 +44,27 @@ static void round32(const double *a, float *b, size_t n)
 
 ob_engine_sampling ob_engine_sampling_convergence(uint64_t steps, int stochastic)
 {
-    ob_engine_sampling s = {OB_ENGINE_EVERY_STEP, 0, steps > 1000 ? steps / 1000 : 1, 0};
+    ob_engine_sampling s = {OB_ENGINE_EVERY_STEP, 0, steps > 1000 ? steps / 1000 : 1, 0, 0};
     if (stochastic && steps > 50) s.measure_every = steps / 50;
     return s;
+}
+
+uint64_t ob_engine_next_sample(uint64_t t, uint64_t last, unsigned per_decade)
+{
+    if (t >= last) return 0;
+    uint64_t next = t + 1;
+    if (t >= 10 && per_decade > 0) {
+        double c = ceil((double)t * pow(10.0, 1.0 / per_decade));
+        if (c > (double)next) next = c >= (double)last ? last : (uint64_t)c;
+    }
+    return next > last ? last : next;
+}
+
+double ob_engine_agree_bound(const ob_engine_cfg *c)
+{
+    /* Mixed steps are measured in units of their format's bound
+     * (ob_mixed_agree_step). */
+    return c->format ? 1.0 : c->opt->agree_bound;
 }
 
 ob_kernel_fn ob_engine_kernel(const ob_engine_cfg *c, ob_isa isa)
@@ -69,33 +87,6 @@ int ob_engine_check_paths(const ob_optimizer *o, unsigned paths, char *err, size
 
 /* ---- working memory ------------------------------------------------------- */
 
-/* One fp32 path. */
-typedef struct epath {
-    int active;
-    float *x, *g, *st[OB_MAX_STATE];
-    float *xhat, *gs;                          /* SAM: x_hat, the gradient there */
-    double f;                                  /* f_t at the point of this step's gradient */
-    double loss, gap, dist, gnorm, agree, dev; /* at the last measured or checked step */
-    double clock;                              /* accumulated time */
-} epath;
-
-typedef struct eng {
-    const ob_engine_objective *obj;
-    const ob_engine_cfg *c;
-    ob_engine_result *r;
-    size_t n;
-    int ref;                             /* the reference path runs */
-    int conv;                            /* convergence is measured: times and gradient norms too */
-    int lead;                            /* the lowest fp32 ISA that runs, -1 none */
-    double *xr, *gr, *str[OB_MAX_STATE]; /* the reference path */
-    double *xhr, *gsr;                   /* its SAM x_hat and gradient */
-    double *xprev, *gd;                  /* an fp32 x widened, its gradient in double */
-    double *gview, *xview;               /* the views a step observer gets (with one) */
-    double *xa, *ga, *sa[OB_MAX_STATE], *scale[1 + OB_MAX_STATE]; /* agreement */
-    float *lead_x; /* the first stepped path's x before its step */
-    epath p[OB_ISA_COUNT];
-} eng;
-
 static void eng_free(eng *e)
 {
     double *d[] = {e->xr, e->gr, e->xhr, e->gsr, e->xprev, e->gd, e->gview, e->xview, e->xa, e->ga};
@@ -110,6 +101,7 @@ static void eng_free(eng *e)
         free(e->p[i].xhat);
         free(e->p[i].gs);
         ob_state_free_f32(e->p[i].st);
+        eng_mixed_free(&e->p[i]);
     }
 }
 
@@ -130,7 +122,7 @@ static int eng_alloc(eng *e, const ob_engine_cfg *c, size_t n)
         epath *p = &e->p[i];
         p->active = 1;
         bad = !(p->x = malloc(fsz)) || !(p->g = calloc(m, sizeof(float))) ||
-              ob_state_alloc_f32(o, &c->h, n, p->st) != 0;
+              (c->format ? eng_mixed_alloc(c, n, p) : ob_state_alloc_f32(o, &c->h, n, p->st)) != 0;
         if (!bad && sam) bad = !(p->xhat = malloc(fsz)) || !(p->gs = malloc(fsz));
     }
     if (bad) eng_free(e);
@@ -199,7 +191,7 @@ static const float *gradient(eng *e, int i, int glead, const ob_hparams *ht, uin
 {
     epath *p = &e->p[i];
     size_t n = e->n;
-    widen(p->x, e->xprev, n);
+    eng_widen(p->x, e->xprev, n);
     if (glead >= 0 && memcmp(p->x, e->lead_x, n * sizeof(float)) == 0) {
         memcpy(p->g, e->p[glead].g, n * sizeof(float));
         p->gnorm = e->p[glead].gnorm;
@@ -207,7 +199,7 @@ static const float *gradient(eng *e, int i, int glead, const ob_hparams *ht, uin
     } else {
         p->f = e->obj->eval(e->obj->ctx, e->xprev, e->gd, t);
         round32(e->gd, p->g, n);
-        if (e->conv) p->gnorm = norm2(e->gd, n);
+        if (e->conv) p->gnorm = eng_norm2(e->gd, n);
     }
     if (glead < 0) memcpy(e->lead_x, p->x, n * sizeof(float));
     if (!p->xhat) return p->g;
@@ -218,7 +210,7 @@ static const float *gradient(eng *e, int i, int glead, const ob_hparams *ht, uin
     if (glead >= 0 && memcmp(p->xhat, e->p[glead].xhat, n * sizeof(float)) == 0) {
         memcpy(p->gs, e->p[glead].gs, n * sizeof(float));
     } else {
-        widen(p->xhat, e->xa, n);
+        eng_widen(p->xhat, e->xa, n);
         e->obj->eval(e->obj->ctx, e->xa, e->gd, t);
         round32(e->gd, p->gs, n);
     }
@@ -234,9 +226,9 @@ static double checked_step(eng *e, int i, const float *gstep, const ob_hparams *
     const ob_optimizer *o = e->c->opt;
     epath *p = &e->p[i];
     size_t n = e->n, where = 0;
-    widen(p->x, e->xa, n);
-    widen(gstep, e->ga, n);
-    for (size_t k = 0; k < o->n_state; k++) widen(p->st[k], e->sa[k], n);
+    eng_widen(p->x, e->xa, n);
+    eng_widen(gstep, e->ga, n);
+    for (size_t k = 0; k < o->n_state; k++) eng_widen(p->st[k], e->sa[k], n);
     o->reference(ht, t, n, e->xa, e->ga, e->sa, e->scale);
     ob_run_kernel_threaded((ob_isa)i, ob_engine_kernel(e->c, (ob_isa)i), n, p->x, gstep, p->st, o->n_state, s,
                            e->c->threads);
@@ -256,13 +248,12 @@ static double checked_step(eng *e, int i, const float *gstep, const ob_hparams *
     return worst;
 }
 
-/* Records the first element where a and b differ bit for bit (if any) as
- * the path's first difference; returns nonzero if there is one. */
-static int first_diff(const float *a, const float *b, size_t n, uint64_t t, const char *array,
-                      ob_engine_path_result *r)
+int eng_first_diff(const void *a, const void *b, size_t n, size_t esize, uint64_t t, const char *array,
+                   ob_engine_path_result *r)
 {
+    const unsigned char *ca = a, *cb = b;
     for (size_t j = 0; j < n; j++) {
-        if (memcmp(&a[j], &b[j], sizeof(float)) != 0) {
+        if (memcmp(ca + j * esize, cb + j * esize, esize) != 0) {
             r->identical = 0;
             r->first_diff_step = t;
             r->first_diff_elem = j;
@@ -285,16 +276,31 @@ static int same_as_lead(eng *e, int i, uint64_t t, const ob_hparams *ht)
     unsigned mask = o->state_mask(ht);
     if (r->identical) {
         /* The SAM perturbation comes first in the step. */
-        if (a->xhat && first_diff(a->xhat, b->xhat, n, t, "x_hat", r)) return 0;
-        if (first_diff(a->x, b->x, n, t, "p", r)) return 0;
+        if (a->xhat && eng_first_diff(a->xhat, b->xhat, n, sizeof(float), t, "x_hat", r)) return 0;
+        if (eng_first_diff(a->x, b->x, n, sizeof(float), t, "p", r)) return 0;
         for (size_t k = 0; k < o->n_state; k++)
-            if (((mask >> k) & 1u) && first_diff(a->st[k], b->st[k], n, t, o->state_names[k], r)) return 0;
+            if (((mask >> k) & 1u) && eng_first_diff(a->st[k], b->st[k], n, sizeof(float), t, o->state_names[k], r)) return 0;
         return 1;
     }
     if (memcmp(a->x, b->x, n * sizeof(float)) != 0) return 0;
     for (size_t k = 0; k < o->n_state; k++)
         if (((mask >> k) & 1u) && memcmp(a->st[k], b->st[k], n * sizeof(float)) != 0) return 0;
     return 1;
+}
+
+void eng_record_agree(eng *e, int i, uint64_t t, double err, size_t at, const char *array)
+{
+    const ob_engine_cfg *c = e->c;
+    ob_engine_path_result *pr = &e->r->p[OB_ENGINE_PATH_ISA(i)];
+    e->p[i].agree = err;
+    pr->agree_checked++;
+    if (err > pr->max_agree || (isnan(err) && !isnan(pr->max_agree))) {
+        pr->max_agree = err;
+        pr->max_agree_step = t;
+        pr->max_agree_elem = at;
+        snprintf(pr->max_agree_array, sizeof pr->max_agree_array, "%s", array);
+    }
+    if (c->obs.agree) c->obs.agree(c->obs.ctx, OB_ENGINE_PATH_ISA(i), t, err);
 }
 
 /* Step t of fp32 path i. */
@@ -315,15 +321,7 @@ static void fp32_step(eng *e, int i, int glead, const ob_hparams *ht, uint64_t t
         size_t at;
         const char *array;
         double err = checked_step(e, i, gstep, ht, t, s, &at, &array);
-        p->agree = err;
-        pr->agree_checked++;
-        if (err > pr->max_agree || (isnan(err) && !isnan(pr->max_agree))) {
-            pr->max_agree = err;
-            pr->max_agree_step = t;
-            pr->max_agree_elem = at;
-            snprintf(pr->max_agree_array, sizeof pr->max_agree_array, "%s", array);
-        }
-        if (c->obs.agree) c->obs.agree(c->obs.ctx, OB_ENGINE_PATH_ISA(i), t, err);
+        eng_record_agree(e, i, t, err, at, array);
     } else {
         ob_run_kernel_threaded((ob_isa)i, ob_engine_kernel(c, (ob_isa)i), n, p->x, gstep, p->st,
                                c->opt->n_state, s, c->threads);
@@ -333,8 +331,8 @@ static void fp32_step(eng *e, int i, int glead, const ob_hparams *ht, uint64_t t
     pr->steps++;
     int same = i != e->lead && same_as_lead(e, i, t, ht);
     if (c->obs.step) {
-        widen(gstep, e->gview, n);
-        widen(p->x, e->xview, n);
+        eng_widen(gstep, e->gview, n);
+        eng_widen(p->x, e->xview, n);
         ob_engine_step st = {OB_ENGINE_PATH_ISA(i), t, n, e->xprev, p->f, e->gview, e->xview, same,
                              e->ref ? e->xr : NULL};
         c->obs.step(c->obs.ctx, &st);
@@ -370,7 +368,7 @@ static void measure_fp32(eng *e, uint64_t t)
 {
     const ob_engine_objective *obj = e->obj;
     size_t n = e->n;
-    double xr_norm = norm2(e->xr, n);
+    double xr_norm = eng_norm2(e->xr, n);
     int lead = -1;
     for (int i = 0; i < OB_ISA_COUNT; i++) {
         epath *p = &e->p[i];
@@ -386,7 +384,7 @@ static void measure_fp32(eng *e, uint64_t t)
             p->dist = e->p[lead].dist;
             p->dev = e->p[lead].dev;
         } else {
-            widen(p->x, e->xprev, n);
+            eng_widen(p->x, e->xprev, n);
             measure(obj, e->xprev, t, &p->loss, &p->gap, &p->dist);
             p->dev = e->ref ? dist_to(e->xprev, e->xr, n) / (xr_norm > 1e-12 ? xr_norm : 1e-12) : NAN;
         }
@@ -408,7 +406,7 @@ static void measure_step(eng *e, uint64_t t)
         measure(e->obj, e->xr, t, &row.loss[0], &row.gap[0], &row.dist[0]);
         track_target(e->obj, rr, row.loss[0], row.gap[0], row.dist[0], t, rr->time_s);
     }
-    row.gnorm[0] = norm2(e->gr, e->n);
+    row.gnorm[0] = eng_norm2(e->gr, e->n);
     measure_fp32(e, t);
     for (int i = 0; i < OB_ISA_COUNT; i++) {
         const epath *p = &e->p[i];
@@ -444,7 +442,9 @@ static void eng_start(eng *e, const ob_engine_objective *obj, const ob_engine_cf
         if (!e->p[i].active) continue;
         pr->ran = 1;
         if (e->lead < 0) e->lead = i;
-        for (size_t j = 0; j < n; j++) e->p[i].x[j] = (float)obj->x0[j];
+        if (c->format) eng_mixed_start(e, &e->p[i]);
+        else
+            for (size_t j = 0; j < n; j++) e->p[i].x[j] = (float)obj->x0[j];
     }
 }
 
@@ -454,17 +454,19 @@ static void eng_finish(eng *e)
         ob_engine_path_result *pr = &e->r->p[OB_ENGINE_PATH_ISA(i)];
         if (!pr->ran) continue;
         pr->time_s = e->p[i].clock;
-        pr->agree_ok = pr->max_agree <= e->c->opt->agree_bound;
+        pr->agree_ok = pr->max_agree <= ob_engine_agree_bound(e->c);
     }
 }
 
-/* Step t of every path; -1 with a message when its hyperparameters are bad. */
-static int step_all(eng *e, uint64_t t, char *err, size_t errlen)
+/* Step t of every path; -1 with a message and *status when its
+ * hyperparameters are bad (or a mixed step fails). */
+static int step_all(eng *e, uint64_t t, int *status, char *err, size_t errlen)
 {
     const ob_engine_cfg *c = e->c;
     const ob_optimizer *o = c->opt;
     const ob_engine_sampling *sp = &c->sampling;
     ob_hparams ht = c->h;
+    *status = OB_ENGINE_EHPARAMS;
     if (c->sched && (ob_schedule_apply(c->sched, o, &c->h, t, &ht, err, errlen) != 0 ||
                      ob_validate(o, &ht, err, errlen) != 0))
         return -1; /* e.g. a onecycle schedule shorter than the run */
@@ -476,7 +478,8 @@ static int step_all(eng *e, uint64_t t, char *err, size_t errlen)
     int glead = -1;
     for (int i = 0; i < OB_ISA_COUNT; i++) {
         if (!e->p[i].active || e->r->p[OB_ENGINE_PATH_ISA(i)].diverged_at) continue;
-        fp32_step(e, i, glead, &ht, t, &s, check, probe);
+        if (!c->format) fp32_step(e, i, glead, &ht, t, &s, check, probe);
+        else if (eng_mixed_step(e, i, glead, &ht, t, check, status, err, errlen) != 0) return -1;
         if (glead < 0) glead = i;
     }
     return 0;
@@ -486,6 +489,13 @@ int ob_engine_run(const ob_engine_objective *obj, const ob_engine_cfg *c, ob_eng
                   size_t errlen)
 {
     memset(r, 0, sizeof *r);
+    if (c->format && (ob_sam_active(&c->h) || obj->has_box)) {
+        /* The storage formats are for the plain update: SAM's x_hat and a
+         * projection would need their own rounding rules. */
+        snprintf(err, errlen, "a storage format (%s) runs without SAM and without a box", c->format->name);
+        r->status = OB_ENGINE_EHPARAMS;
+        return -1;
+    }
     eng e;
     memset(&e, 0, sizeof e);
     e.n = obj->n;
@@ -495,7 +505,9 @@ int ob_engine_run(const ob_engine_objective *obj, const ob_engine_cfg *c, ob_eng
         return -1;
     }
     const uint64_t every = obj->loss ? c->sampling.measure_every : 0;
-    e.conv = every != 0;
+    const unsigned per_decade = obj->loss && !every ? c->sampling.measure_per_decade : 0;
+    uint64_t next = 0; /* the next log-spaced measurement (measure_per_decade) */
+    e.conv = every != 0 || per_decade != 0;
     eng_start(&e, obj, c, r);
     int rc = 0;
     for (uint64_t t = 0; t <= c->steps; t++) {
@@ -509,13 +521,16 @@ int ob_engine_run(const ob_engine_objective *obj, const ob_engine_cfg *c, ob_eng
             rc = -1;
             break;
         }
-        if (t > 0 && step_all(&e, t, err, errlen) != 0) {
-            r->status = OB_ENGINE_EHPARAMS;
+        if (t > 0 && step_all(&e, t, &r->status, err, errlen) != 0) {
             r->stopped_at = t;
             rc = -1;
             break;
         }
         if (every && (t % every == 0 || t == c->steps)) measure_step(&e, t);
+        if (per_decade && (t == next || t == c->steps)) {
+            measure_step(&e, t);
+            next = ob_engine_next_sample(t, c->steps, per_decade);
+        }
     }
     eng_finish(&e);
     eng_free(&e);

@@ -19,6 +19,10 @@
  * With SAM (sam_rho > 0, kernels/framework/ob_sam.h) every path evaluates
  * the gradient twice per step: at x, then at its perturbed point x_hat
  * with the same t (the same mini-batch); the base step uses the second.
+ * With a storage format (ob_engine_cfg.format: bf16 parameters, fp16
+ * gradients with a loss scale, ...) the kernel paths keep their storage
+ * in that format and step with the mixed-precision kernels instead
+ * (`optbench repro bf16`).
  *
  * The sampling policy also picks the steps (and t = 0) at which
  * convergence is measured when the objective has a loss: loss, f - f*,
@@ -39,6 +43,7 @@
 
 #include "optbench/optimizers.h"
 #include "harness/core/ob_schedule.h"
+#include "kernels/framework/ob_mixed.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -81,7 +86,11 @@ typedef struct ob_engine_sampling {
      * (0: never). */
     uint64_t measure_every;
     /* Probes before the kernel step on t % probe_every == 0 (0: never). */
-    uint64_t probe_every;
+    uint64_t probe_every; /* fp32 paths and the reference only */
+    /* With measure_every 0: convergence at t = 0 and at the steps of
+     * ob_engine_next_sample (log-spaced, per_decade a decade) and the last
+     * (0: never). */
+    unsigned measure_per_decade;
 } ob_engine_sampling;
 
 #define OB_ENGINE_EVERY_STEP UINT64_MAX
@@ -90,6 +99,11 @@ typedef struct ob_engine_sampling {
  * about 1000 evenly spaced steps (50 on stochastic problems, whose loss is
  * a full pass over the data), since a loss can cost far more than a step. */
 ob_engine_sampling ob_engine_sampling_convergence(uint64_t steps, int stochastic);
+
+/* Steps at which long runs record a sample: every step up to 10, then
+ * about `per_decade` log-spaced steps per decade, and always the last.
+ * Usage: for (t = 1; t; t = ob_engine_next_sample(t, T, per_decade)). */
+uint64_t ob_engine_next_sample(uint64_t t, uint64_t last, unsigned per_decade);
 
 /* What a step observer sees after one path took step t. */
 typedef struct ob_engine_step {
@@ -153,14 +167,34 @@ typedef struct ob_engine_cfg {
     int interruptible; /* 1: stop between steps on SIGINT/SIGTERM */
     ob_engine_sampling sampling;
     ob_engine_observer obs;
-    /* Test hook: replaces the kernel of an fp32 path (NULL: the table's). */
+    /* Test hook: replaces the kernel of an fp32 path (NULL: the table's;
+     * not used with a format). */
     ob_kernel_fn kernel_override[OB_ISA_COUNT];
+    /* A storage format (kernels/framework/ob_mixed.h), NULL for fp32.
+     * With one, each kernel path keeps p, g and the state in the format's
+     * element types and steps with ob_step_mixed on its ISA: the gradient
+     * is rounded to the gradient type (fp16: times the loss scale, rounded
+     * to fp32 first), an fp16 step whose gradient overflowed is skipped
+     * and the loss scale follows torch.cuda.amp.GradScaler's defaults
+     * (OB_ENGINE_LOSS_SCALE_*).  Agreement is measured in units of the
+     * format's bound (ob_mixed_agree_step: 1 passes); bit-identity
+     * compares the stored p, every state array and the loss scale.  No SAM
+     * and no box. */
+    const ob_format *format;
 } ob_engine_cfg;
+
+/* torch.cuda.amp.GradScaler's defaults: init_scale 2^16, halved on an
+ * overflow (backoff_factor 0.5), doubled after growth_interval 2000 steps
+ * without one, kept within the range where multiplying by 1/scale is
+ * exact (ob_step_mixed). */
+#define OB_ENGINE_LOSS_SCALE_INIT 65536.0
+#define OB_ENGINE_LOSS_SCALE_MIN 0x1p-24
+#define OB_ENGINE_LOSS_SCALE_MAX 0x1p64
+#define OB_ENGINE_LOSS_SCALE_INTERVAL 2000
 
 /* Figures of one path. */
 typedef struct ob_engine_path_result {
     int ran;
-    char skipped[32]; /* why an asked-for path did not run ("no avx2 kernel"), else "" */
     double final_loss;
     double final_gap;         /* loss - f*, NaN when f* is unknown */
     double final_dist;        /* ||x - x*||, NaN when x* is unknown */
@@ -182,9 +216,16 @@ typedef struct ob_engine_path_result {
     uint64_t dev_exceeds_step; /* first step with deviation > OB_ENGINE_DEV_THRESHOLD; 0 never */
     uint64_t steps;            /* steps taken */
     uint64_t agree_checked;    /* steps whose agreement was checked */
+    /* With a format: steps skipped on an fp16 overflow, the last loss
+     * scale, and where the worst agreement error was (the format's bound
+     * and the element, from ob_mixed_agree_step). */
+    uint64_t skipped_steps;
+    double loss_scale;
+    char max_agree_where[512];
 } ob_engine_path_result;
 
-/* Why a run stopped early. */
+/* Why a run stopped early: bad hyperparameters at some step (or a
+ * refused mixed step), out of memory, a signal. */
 enum { OB_ENGINE_OK, OB_ENGINE_EHPARAMS, OB_ENGINE_ENOMEM, OB_ENGINE_EINTR };
 
 typedef struct ob_engine_result {
@@ -193,6 +234,10 @@ typedef struct ob_engine_result {
     int signal;          /* OB_ENGINE_EINTR: the signal */
     uint64_t stopped_at; /* the step at which it stopped */
 } ob_engine_result;
+
+/* The bound the fp32 paths' agreement errors are judged by: the
+ * optimizer's (u*S), or 1 with a format (units of the format's bound). */
+double ob_engine_agree_bound(const ob_engine_cfg *c);
 
 /* The kernel of an fp32 path: the override, else the table's (NULL when
  * not built). */

@@ -61,21 +61,15 @@ const char *ob_repro_path_name(int path);
 
 /* ---- the trajectory engine ------------------------------------------------ */
 
-/* An objective for the engine: f_t and its gradient in double.  The box,
- * when set, is applied after every step (projection), as in Reddi et al.
- * 2018 (feasible set [-1, 1]). */
-typedef struct ob_repro_objective {
-    size_t n;
-    const double *x0;
-    int has_box;
-    double lo, hi;
-    /* f_t(x); writes the gradient to g (length n). */
-    double (*eval)(void *ctx, const double *x, double *g, uint64_t t);
-    void *ctx;
-} ob_repro_objective;
+/* An objective for the engine (ob_engine.h): f_t and its gradient in
+ * double, the box applied after every step (projection, as in Reddi et al.
+ * 2018, feasible set [-1, 1]), and the loss and f* that runs with
+ * measure_per_decade sample. */
+typedef ob_engine_objective ob_repro_objective;
 
 struct ob_problem;
-/* A catalog problem as an engine objective: its eval, x0 and box. */
+/* A catalog problem as an engine objective: its eval, x0, box, loss and
+ * f* (when known). */
 ob_repro_objective ob_repro_problem_objective(struct ob_problem *pb);
 
 /* What an observer sees after one path took step t, and the state handed
@@ -101,6 +95,15 @@ typedef struct ob_repro_traj_cfg {
     void *ctx;
     /* Test hook: replaces the kernel of an fp32 path (NULL: the table's). */
     ob_kernel_fn kernel_override[OB_ISA_COUNT];
+    /* A storage format for the kernel paths (ob_engine_cfg.format; NULL:
+     * fp32); their agreement is then in units of the format's bound. */
+    const ob_format *format;
+    /* Convergence at t = 0 and about measure_per_decade log-spaced steps a
+     * decade (ob_engine_next_sample), handed to row (0 or NULL: none). */
+    unsigned measure_per_decade;
+    void (*row)(void *ctx, const ob_engine_row *r);
+    /* Where the engine's figures of the run go (NULL: nowhere). */
+    ob_engine_result *result;
 } ob_repro_traj_cfg;
 
 /* The usual trajectory of an entry: opt with its defaults for `steps`
@@ -142,10 +145,6 @@ int ob_repro_kernels_ok(const ob_repro_kernels *k);
 int ob_repro_traj(const ob_repro_objective *obj, const ob_repro_traj_cfg *cfg, ob_repro_kernels *k, char *err,
                   size_t errlen);
 
-/* Steps at which long runs record a sample: every step up to 10, then
- * about `per_decade` log-spaced steps per decade, and always the last.
- * Usage: for (t = 1; t; t = ob_repro_next_sample(t, T, per_decade)). */
-uint64_t ob_repro_next_sample(uint64_t t, uint64_t last, unsigned per_decade);
 
 /* ---- running entries --------------------------------------------------------- */
 

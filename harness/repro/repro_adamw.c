@@ -324,7 +324,7 @@ static int adamw_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_
         P.sigma[i] = m.sigma[group_of(i)];
     }
     double x0[AW_N] = {0};
-    ob_repro_objective obj = {AW_N, x0, 0, 0, 0, aw_eval, &P};
+    ob_repro_objective obj = {.n = AW_N, .x0 = x0, .eval = aw_eval, .ctx = &P};
     const char *const *names = aw_names;
     aw_obs obs[OB_AW_METHODS];
     double *buf = calloc((size_t)OB_AW_METHODS * OB_REPRO_MAX_PATHS * OB_AW_GROUPS * AW_SAMPLES, sizeof *buf);

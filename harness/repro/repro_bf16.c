@@ -26,7 +26,6 @@
 #include "kernels/framework/ob_mixed.h"
 #include "optbench/problems.h"
 #include "ob_repro.h"
-#include "harness/testkit/ob_testdata.h"
 #include "harness/core/ob_util.h"
 #include "repro_internal.h"
 
@@ -99,96 +98,7 @@ static const char *const bf16_formats[OB_BF16_FORMATS] = {
     "fp32", "bf16-state", "fp16-grads", "bf16-params", "bf16-params-sr", "bf16", "bf16-sr",
 };
 
-/* torch.cuda.amp.GradScaler's defaults (init_scale 2^16, growth_factor 2,
- * backoff_factor 0.5, growth_interval 2000), within the range where
- * multiplying by 1/scale is exact (ob_step_mixed). */
-#define LS_INIT 65536.0
-#define LS_MIN 0x1p-24
-#define LS_MAX 0x1p64
-#define LS_INTERVAL 2000
-
 #define SR_SEED 20151
-
-/* One path of one format: the storage, in the format's element types. */
-typedef struct fpath {
-    ob_isa isa;
-    void *p, *g;
-    void *state[OB_MAX_STATE];
-    double *x;      /* p widened, for the problem */
-    double scale;   /* the loss scale (fp16 gradients) */
-    uint64_t good;  /* steps since the scale last changed */
-    uint64_t t_opt; /* optimizer steps taken (skipped steps do not count) */
-    uint64_t skipped;
-} fpath;
-
-static void fpath_free(fpath *f)
-{
-    free(f->p);
-    free(f->g);
-    for (int k = 0; k < OB_MAX_STATE; k++) free(f->state[k]);
-    free(f->x);
-    memset(f, 0, sizeof *f);
-}
-
-static int fpath_init(fpath *f, ob_isa isa, const ob_format *fmt, const ob_optimizer *o, const ob_problem *pb)
-{
-    memset(f, 0, sizeof *f);
-    size_t n = pb->n, np = ob_dtype_size(fmt->param), ng = ob_dtype_size(fmt->grad),
-           ns = ob_dtype_size(fmt->state);
-    f->isa = isa;
-    f->scale = fmt->grad == OB_DT_F16 ? LS_INIT : 1.0;
-    f->p = calloc(n, np);
-    f->g = calloc(n, ng);
-    f->x = calloc(n, sizeof(double));
-    int ok = f->p && f->g && f->x;
-    for (size_t k = 0; k < o->n_state && ok; k++) ok = (f->state[k] = calloc(n, ns)) != NULL;
-    if (!ok) return -1;
-    for (size_t i = 0; i < n; i++) {
-        if (fmt->param == OB_DT_BF16) ((uint16_t *)f->p)[i] = ob_f32_to_bf16_rne((float)pb->x0[i]);
-        else ((float *)f->p)[i] = (float)pb->x0[i];
-    }
-    return 0;
-}
-
-static void widen(const ob_format *fmt, const fpath *f, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        f->x[i] = fmt->param == OB_DT_BF16 ? (double)ob_bf16_to_f32(((const uint16_t *)f->p)[i])
-                                           : (double)((const float *)f->p)[i];
-}
-
-/* Stores the gradient g (double) in the format's gradient type: fp16
- * gradients are the loss scale times g, rounded to fp32 and then to fp16
- * (overflow gives Inf, which the step detects). */
-static void store_grad(const ob_format *fmt, fpath *f, const double *g, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (fmt->grad == OB_DT_F16) ((uint16_t *)f->g)[i] = ob_f32_to_f16_rne((float)(g[i] * f->scale));
-        else if (fmt->grad == OB_DT_BF16) ((uint16_t *)f->g)[i] = ob_f32_to_bf16_rne((float)g[i]);
-        else ((float *)f->g)[i] = (float)g[i];
-    }
-}
-
-/* The GradScaler update after a step (skipped or not). */
-static void update_scale(fpath *f, int skipped)
-{
-    if (skipped) {
-        f->skipped++;
-        f->good = 0;
-        if (f->scale * 0.5 >= LS_MIN) f->scale *= 0.5;
-    } else if (++f->good >= LS_INTERVAL) {
-        f->good = 0;
-        if (f->scale * 2 <= LS_MAX) f->scale *= 2;
-    }
-}
-
-static int same_storage(const ob_format *fmt, const ob_optimizer *o, const fpath *a, const fpath *b, size_t n)
-{
-    if (memcmp(a->p, b->p, n * ob_dtype_size(fmt->param)) != 0) return 0;
-    for (size_t k = 0; k < o->n_state; k++)
-        if (memcmp(a->state[k], b->state[k], n * ob_dtype_size(fmt->state)) != 0) return 0;
-    return a->scale == b->scale;
-}
 
 /* Samples of f - f* per (problem, format) at the shared sample steps. */
 #define BF16_MAX_SAMPLES 256
@@ -200,119 +110,118 @@ typedef struct bf16_curves {
     double gap[OB_BF16_PROBLEMS][1 + OB_BF16_FORMATS][BF16_MAX_SAMPLES];
 } bf16_curves;
 
-/* One format on one problem, every ISA of `paths` in lockstep.  Fills the
- * final gap (lead ISA), the skip count and the curve, and the kernel
- * checks: bit-identity with the lead ISA after every step, agreement with
- * the double reference on the first 50 steps and every 97th (in units of
- * the format's bound, README "Mixed precision"). */
-static int run_format(const ob_repro_opts *op, const ob_optimizer *o, const ob_hparams *h,
-                      const ob_format *fmt, ob_problem *pb, uint64_t T, unsigned paths, ob_repro_kernels *k,
-                      double *final_gap, uint64_t *skipped, double *curve, bf16_curves *cv, char *err,
-                      size_t errlen)
+/* The row observer: f - f* of one path at the sampled steps after t = 0
+ * (ob_engine_next_sample, 20 a decade, and the last). */
+typedef struct bf16_rows {
+    bf16_curves *cv;
+    double *curve;
+    int path;
+    size_t s;
+} bf16_rows;
+
+static void bf16_row(void *ctx, const ob_engine_row *r)
 {
-    fpath fp[OB_ISA_COUNT];
-    int isas[OB_ISA_COUNT], np = 0, rc = -1;
-    size_t n = pb->n;
-    double *g = malloc(n * sizeof *g);
-    memset(fp, 0, sizeof fp);
-    for (int i = 0; i < OB_ISA_COUNT; i++)
-        if ((paths >> OB_REPRO_PATH_ISA(i)) & 1u) isas[np++] = i;
-    if (!g) goto oom;
-    for (int j = 0; j < np; j++)
-        if (fpath_init(&fp[j], (ob_isa)isas[j], fmt, o, pb) != 0) goto oom;
-    size_t s = 0;
-    uint64_t next = 1;
-    for (uint64_t t = 1; t <= T; t++) {
-        for (int j = 0; j < np; j++) {
-            fpath *f = &fp[j];
-            widen(fmt, f, n);
-            pb->eval(pb, f->x, g, t);
-            store_grad(fmt, f, g, n);
-            int skip = 0;
-            uint64_t topt = f->t_opt + 1;
-            const float inv = (float)(1.0 / f->scale);
-            ob_repro_kpath *kp = &k->p[OB_REPRO_PATH_ISA(f->isa)];
-            if (t <= 50 || t % 97 == 0) {
-                /* Sampled steps: the same step, checked against the double
-                 * reference from the same storage (the format's bound:
-                 * ob_mixed_agree_step, in units of that bound). */
-                char where[512];
-                double e = ob_mixed_agree_step(o, h, fmt, f->isa, topt, inv, n, f->p, f->g, f->state, &skip,
-                                               where, sizeof where);
-                if (e < 0) goto oom;
-                if (!(e <= 1) && kp->agree_ok) ob_repro_log(op, "bf16: agreement: %s", where);
-                kp->agree_checked++;
-                kp->bound = 1;
-                if (e > kp->max_agree || isnan(e)) kp->max_agree = e;
-                if (!(e <= 1)) kp->agree_ok = 0;
-            } else if (ob_step_mixed(o, f->isa, h, topt, fmt, inv, n, f->p, f->g, f->state, 1, &skip, err,
-                                     errlen) != 0) {
-                goto done;
-            }
-            if (!skip) f->t_opt = topt;
-            if (fmt->grad == OB_DT_F16) update_scale(f, skip);
-            kp->ran = 1;
-            kp->steps++;
-            if (j > 0 && kp->identical && !same_storage(fmt, o, &fp[0], f, n)) {
-                kp->identical = 0;
-                kp->first_diff_step = t;
-            }
-        }
-        if (t == next || t == T) {
-            widen(fmt, &fp[0], n);
-            double gap = pb->loss(pb, fp[0].x, t) - pb->fstar;
-            if (s < BF16_MAX_SAMPLES) {
-                cv->step[s] = t;
-                curve[s] = gap;
-                s++;
-            }
-            *final_gap = gap;
-            next = ob_repro_next_sample(t, T, 20);
-        }
+    bf16_rows *b = ctx;
+    if (r->t == 0 || b->s >= BF16_MAX_SAMPLES) return;
+    b->cv->step[b->s] = r->t;
+    b->curve[b->s++] = r->gap[b->path];
+}
+
+/* One trajectory of adam on pb for T steps on `paths`: the fp64
+ * reference alone (fmt NULL) or every chosen ISA in the storage format
+ * fmt, in lockstep on the engine (bit-identity with the lead ISA after
+ * every step, agreement with the double reference on the first 50 steps
+ * and every 97th, in units of the format's bound: README "Mixed
+ * precision").  Fills the curve of the lead path, its final gap and skip
+ * count; the kernel checks go to k. */
+static int run_traj(const ob_repro_opts *op, const ob_optimizer *o, const ob_hparams *h, const ob_format *fmt,
+                    ob_problem *pb, uint64_t T, unsigned paths, ob_repro_kernels *k, double *curve,
+                    bf16_curves *cv, double *final_gap, uint64_t *skipped, char *err, size_t errlen)
+{
+    ob_repro_objective obj = ob_repro_problem_objective(pb);
+    /* The gap is always against the problem's f* (both problems know it). */
+    obj.has_fstar = 1;
+    obj.fstar = pb->fstar;
+    int lead = OB_REPRO_REF;
+    for (int i = OB_ISA_COUNT - 1; fmt && i >= 0; i--)
+        if ((paths >> OB_REPRO_PATH_ISA(i)) & 1u) lead = OB_REPRO_PATH_ISA(i);
+    bf16_rows rows = {cv, curve, lead, 0};
+    ob_repro_traj_cfg c;
+    ob_repro_traj_init(&c, fmt ? paths : 1u, o, T, NULL, &rows);
+    c.h = *h;
+    c.agree_dense = 50;
+    c.format = fmt;
+    c.measure_per_decade = 20;
+    c.row = bf16_row;
+    ob_engine_result *r = malloc(sizeof *r);
+    if (!r) return snprintf(err, errlen, "out of memory (bf16)"), -1;
+    c.result = r;
+    int rc = ob_repro_traj(&obj, &c, k, err, errlen);
+    if (rc == 0) {
+        cv->n = rows.s;
+        *final_gap = r->p[lead].final_gap;
+        *skipped = r->p[lead].skipped_steps;
+        for (int p = 1; p < OB_REPRO_MAX_PATHS; p++)
+            if (r->p[p].ran && !r->p[p].agree_ok)
+                ob_repro_log(op, "bf16: agreement: %s: %s", ob_repro_path_name(p), r->p[p].max_agree_where);
     }
-    cv->n = s;
-    *skipped = fp[0].skipped;
-    rc = 0;
-    goto done;
-oom:
-    snprintf(err, errlen, "out of memory (bf16, %s, n = %zu)", fmt->name, n);
-done:
-    for (int j = 0; j < np; j++) fpath_free(&fp[j]);
-    free(g);
+    free(r);
     return rc;
 }
 
-/* The fp64 reference on the same problem: the ideal line of the figure. */
-static int run_reference(const ob_optimizer *o, const ob_hparams *h, ob_problem *pb, uint64_t T,
-                         double *curve, double *final_gap, char *err, size_t errlen)
+/* bf16.csv: f - f* of the reference and every format per problem, at
+ * the sampled steps. */
+static int write_csv(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_outcome *out,
+                     const ob_repro_bf16_measured *m, const bf16_curves *cv, char *err, size_t errlen)
 {
-    size_t n = pb->n;
-    double *x = malloc(n * sizeof *x), *g = malloc(n * sizeof *g), *st[OB_MAX_STATE] = {0};
-    int rc = -1, ok = x && g;
-    for (size_t k = 0; k < o->n_state && ok; k++) ok = (st[k] = calloc(n, sizeof(double))) != NULL;
-    if (!ok) {
-        snprintf(err, errlen, "out of memory (bf16 reference, n = %zu)", n);
-        goto done;
+    ob_repro_csv csv;
+    if (ob_repro_csv_open(&csv, op, e->name, out, err, errlen) != 0) return -1;
+    fprintf(csv.af.f, "step");
+    for (size_t q = 0; q < m->n_problems; q++) {
+        fprintf(csv.af.f, ",%s_fp64", m->problem[q]);
+        for (int f = 0; f < OB_BF16_FORMATS; f++)
+            fprintf(csv.af.f, ",%s_%s", m->problem[q], bf16_formats[f]);
     }
-    memcpy(x, pb->x0, n * sizeof *x);
-    size_t s = 0;
-    uint64_t next = 1;
-    for (uint64_t t = 1; t <= T; t++) {
-        pb->eval(pb, x, g, t);
-        o->reference(h, t, n, x, g, st, NULL);
-        if (t == next || t == T) {
-            double gap = pb->loss(pb, x, t) - pb->fstar;
-            if (s < BF16_MAX_SAMPLES) curve[s++] = gap;
-            *final_gap = gap;
-            next = ob_repro_next_sample(t, T, 20);
+    fputc('\n', csv.af.f);
+    for (size_t s = 0; s < cv->n; s++) {
+        fprintf(csv.af.f, "%llu", (unsigned long long)cv->step[s]);
+        for (size_t q = 0; q < m->n_problems; q++)
+            for (int f = 0; f <= OB_BF16_FORMATS; f++) {
+                double v = cv->gap[q][f][s];
+                if (isfinite(v)) fprintf(csv.af.f, ",%.9g", v);
+                else fputc(',', csv.af.f);
+            }
+        fputc('\n', csv.af.f);
+    }
+    return ob_repro_csv_commit(&csv, err, errlen);
+}
+
+/* repro.json's "measured" of the entry. */
+static cJSON *measured_json(const ob_optimizer *o, const ob_repro_bf16_measured *m, uint64_t T)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "optimizer", "adam");
+    cJSON_AddNumberToObject(j, "steps", (double)T);
+    cJSON_AddNumberToObject(j, "sr_seed", SR_SEED);
+    cJSON_AddNumberToObject(j, "loss_scale_init", OB_ENGINE_LOSS_SCALE_INIT);
+    cJSON *jp = cJSON_AddObjectToObject(j, "problems");
+    ob_hparams hd;
+    ob_hparams_default(o, &hd);
+    for (size_t q = 0; q < m->n_problems; q++) {
+        cJSON *jq = cJSON_AddObjectToObject(jp, m->problem[q]);
+        ob_json_add_num(jq, "gap0", m->gap0[q]);
+        ob_json_add_num(jq, "gap_fp64", m->gap_fp64[q]);
+        for (int f = 0; f < OB_BF16_FORMATS; f++) {
+            cJSON *jf = cJSON_AddObjectToObject(jq, bf16_formats[f]);
+            ob_format fmt;
+            char msg[256];
+            ob_format_parse(bf16_formats[f], &fmt, msg, sizeof msg);
+            ob_json_add_num(jf, "gap", m->gap[q][f]);
+            cJSON_AddNumberToObject(jf, "bytes_per_param", (double)ob_mixed_traffic_bytes(o, &hd, &fmt));
+            cJSON_AddNumberToObject(jf, "skipped_steps", (double)m->skipped[q][f]);
         }
     }
-    rc = 0;
-done:
-    for (int k = 0; k < OB_MAX_STATE; k++) free(st[k]);
-    free(x);
-    free(g);
-    return rc;
+    return j;
 }
 
 static int bf16_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_outcome *out, char *err,
@@ -361,14 +270,19 @@ static int bf16_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_o
         m.gap0[q] = pb->loss(pb, pb->x0, 0) - pb->fstar;
         ob_repro_log(op, "%s: %s, %llu steps of adam, lr %g, fp64 reference", e->name, bp->name,
                      (unsigned long long)T, bp->lr);
-        if (run_reference(o, &h, pb, T, cv->gap[q][0], &m.gap_fp64[q], err, errlen) != 0) goto done;
+        ob_repro_kernels ref_k; /* the reference is no kernel: its checks are not reported */
+        ob_repro_kernels_init(&ref_k);
+        uint64_t none;
+        if (run_traj(op, o, &h, NULL, pb, T, 1u, &ref_k, cv->gap[q][0], cv, &m.gap_fp64[q], &none, err, errlen) !=
+            0)
+            goto done;
         for (int f = 0; f < OB_BF16_FORMATS; f++) {
             ob_format fmt;
             if (ob_format_parse(bf16_formats[f], &fmt, err, errlen) != 0) goto done;
             fmt.seed = SR_SEED;
             ob_repro_log(op, "%s: %s, format %s", e->name, bp->name, bf16_formats[f]);
-            if (run_format(op, o, &h, &fmt, pb, T, m.paths, &out->kernels, &m.gap[q][f], &m.skipped[q][f],
-                           cv->gap[q][1 + f], cv, err, errlen) != 0)
+            if (run_traj(op, o, &h, &fmt, pb, T, m.paths, &out->kernels, cv->gap[q][1 + f], cv, &m.gap[q][f],
+                         &m.skipped[q][f], err, errlen) != 0)
                 goto done;
         }
         ob_problem_destroy(pb);
@@ -376,51 +290,8 @@ static int bf16_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_o
     }
     out->verdict = ob_repro_check_bf16(&m, out->why, sizeof out->why);
 
-    {
-        ob_repro_csv csv;
-        if (ob_repro_csv_open(&csv, op, e->name, out, err, errlen) != 0) goto done;
-        fprintf(csv.af.f, "step");
-        for (size_t q = 0; q < m.n_problems; q++) {
-            fprintf(csv.af.f, ",%s_fp64", m.problem[q]);
-            for (int f = 0; f < OB_BF16_FORMATS; f++)
-                fprintf(csv.af.f, ",%s_%s", m.problem[q], bf16_formats[f]);
-        }
-        fputc('\n', csv.af.f);
-        for (size_t s = 0; s < cv->n; s++) {
-            fprintf(csv.af.f, "%llu", (unsigned long long)cv->step[s]);
-            for (size_t q = 0; q < m.n_problems; q++)
-                for (int f = 0; f <= OB_BF16_FORMATS; f++) {
-                    double v = cv->gap[q][f][s];
-                    if (isfinite(v)) fprintf(csv.af.f, ",%.9g", v);
-                    else fputc(',', csv.af.f);
-                }
-            fputc('\n', csv.af.f);
-        }
-        if (ob_repro_csv_commit(&csv, err, errlen) != 0) goto done;
-    }
-
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "optimizer", "adam");
-    cJSON_AddNumberToObject(j, "steps", (double)T);
-    cJSON_AddNumberToObject(j, "sr_seed", SR_SEED);
-    cJSON_AddNumberToObject(j, "loss_scale_init", LS_INIT);
-    cJSON *jp = cJSON_AddObjectToObject(j, "problems");
-    ob_hparams hd;
-    ob_hparams_default(o, &hd);
-    for (size_t q = 0; q < m.n_problems; q++) {
-        cJSON *jq = cJSON_AddObjectToObject(jp, m.problem[q]);
-        ob_json_add_num(jq, "gap0", m.gap0[q]);
-        ob_json_add_num(jq, "gap_fp64", m.gap_fp64[q]);
-        for (int f = 0; f < OB_BF16_FORMATS; f++) {
-            cJSON *jf = cJSON_AddObjectToObject(jq, bf16_formats[f]);
-            ob_format fmt;
-            ob_format_parse(bf16_formats[f], &fmt, err, errlen);
-            ob_json_add_num(jf, "gap", m.gap[q][f]);
-            cJSON_AddNumberToObject(jf, "bytes_per_param", (double)ob_mixed_traffic_bytes(o, &hd, &fmt));
-            cJSON_AddNumberToObject(jf, "skipped_steps", (double)m.skipped[q][f]);
-        }
-    }
-    out->measured = j;
+    if (write_csv(e, op, out, &m, cv, err, errlen) != 0) goto done;
+    out->measured = measured_json(o, &m, T);
     for (size_t q = 0; q < m.n_problems; q++) {
         ob_repro_appendf(out->summary, sizeof out->summary, "%s%s f-f* after %llu steps:", q ? "; " : "",
                          m.problem[q], (unsigned long long)T);

@@ -121,7 +121,7 @@ static int nqm_csv(const ob_repro_entry *e, const ob_repro_opts *op, const ob_re
     uint64_t fine = 1;
     while (fine || k < m->n_checkpoints) {
         uint64_t t = k < m->n_checkpoints && (!fine || m->t[k] <= fine) ? m->t[k] : fine;
-        if (fine == t) fine = ob_repro_next_sample(fine, NQM_T, 60);
+        if (fine == t) fine = ob_engine_next_sample(fine, NQM_T, 60);
         fprintf(csv.af.f, "%llu,%.9g", (unsigned long long)t, ob_nqm_expected_loss_sgd(pb, NQM_LR, t));
         int at = k < m->n_checkpoints && m->t[k] == t;
         for (int p = 0; p < OB_REPRO_MAX_PATHS; p++) {
@@ -190,7 +190,7 @@ static int nqm_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_ou
     memset(&m, 0, sizeof m);
     m.paths = op->paths;
     m.seeds = op->short_mode ? 128 : 400;
-    for (uint64_t t = 1; t && m.n_checkpoints < OB_NQM_MAX_CHECKPOINTS; t = ob_repro_next_sample(t, NQM_T, 8))
+    for (uint64_t t = 1; t && m.n_checkpoints < OB_NQM_MAX_CHECKPOINTS; t = ob_engine_next_sample(t, NQM_T, 8))
         m.t[m.n_checkpoints++] = t;
     m.z_crit = normal_quantile(1.0 - NQM_ALPHA / (2.0 * (double)m.n_checkpoints));
     const ob_optimizer *sgd = ob_optimizer_find("sgd");

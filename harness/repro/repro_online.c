@@ -222,7 +222,7 @@ static int online_run(const ob_repro_entry *e, const online_spec *sp, const ob_r
     ob_repro_online_path *dest[2] = {m.adam, m.amsgrad};
 
     size_t ns = 0;
-    for (uint64_t t = 1; t; t = ob_repro_next_sample(t, m.steps, 60)) ns++;
+    for (uint64_t t = 1; t; t = ob_engine_next_sample(t, m.steps, 60)) ns++;
     uint64_t *st = malloc(ns * sizeof *st);
     double *buf = calloc(2 * 2 * OB_REPRO_MAX_PATHS * ns, sizeof *buf);
     if (!st || !buf) {
@@ -232,7 +232,7 @@ static int online_run(const ob_repro_entry *e, const online_spec *sp, const ob_r
         return -1;
     }
     ns = 0;
-    for (uint64_t t = 1; t; t = ob_repro_next_sample(t, m.steps, 60)) st[ns++] = t;
+    for (uint64_t t = 1; t; t = ob_engine_next_sample(t, m.steps, 60)) st[ns++] = t;
 
     ob_schedule sched;
     if (ob_schedule_parse("inv_sqrt", NULL, 0, &sched, err, errlen) != 0) goto fail;

@@ -349,7 +349,7 @@ static int rates_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_
     /* Samples on a common log-spaced grid up to the longest run. */
     const uint64_t cap = 40000;
     rate_series rs = {0};
-    for (uint64_t t = 1; t; t = ob_repro_next_sample(t, cap, 40)) rs.ns++;
+    for (uint64_t t = 1; t; t = ob_engine_next_sample(t, cap, 40)) rs.ns++;
     rs.st = malloc(rs.ns * sizeof *rs.st);
     rs.per = (size_t)(OB_REPRO_MAX_PATHS + 1) * rs.ns;
     rs.buf = malloc((size_t)OB_RATE_KAPPAS * OB_RATE_METHODS * rs.per * sizeof *rs.buf);
@@ -361,7 +361,7 @@ static int rates_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_
     }
     for (size_t i = 0; i < (size_t)OB_RATE_KAPPAS * OB_RATE_METHODS * rs.per; i++) rs.buf[i] = NAN;
     rs.ns = 0;
-    for (uint64_t t = 1; t; t = ob_repro_next_sample(t, cap, 40)) rs.st[rs.ns++] = t;
+    for (uint64_t t = 1; t; t = ob_engine_next_sample(t, cap, 40)) rs.st[rs.ns++] = t;
     for (int ki = 0; ki < OB_RATE_KAPPAS; ki++) {
         m.kappa[ki] = kappas[ki];
         if (rates_kappa(e, op, ki, floor, &rs, &m, out, err, errlen) != 0) goto done;

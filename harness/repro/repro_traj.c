@@ -53,21 +53,31 @@ static double problem_eval(void *ctx, const double *x, double *g, uint64_t t)
     return pb->eval(pb, x, g, t);
 }
 
+static double problem_loss(void *ctx, const double *x, uint64_t t)
+{
+    ob_problem *pb = ctx;
+    return pb->loss(pb, x, t);
+}
+
 ob_repro_objective ob_repro_problem_objective(ob_problem *pb)
 {
-    ob_repro_objective obj = {pb->n, pb->x0, pb->has_box, pb->box_lo, pb->box_hi, problem_eval, pb};
+    ob_repro_objective obj = {.n = pb->n,
+                              .x0 = pb->x0,
+                              .has_box = pb->has_box,
+                              .lo = pb->box_lo,
+                              .hi = pb->box_hi,
+                              .eval = problem_eval,
+                              .ctx = pb,
+                              .loss = problem_loss,
+                              .has_fstar = pb->has_fstar,
+                              .fstar = pb->fstar};
     return obj;
 }
 
-uint64_t ob_repro_next_sample(uint64_t t, uint64_t last, unsigned per_decade)
+/* The bound a kernel path's agreement errors are judged by. */
+static double traj_bound(const ob_repro_traj_cfg *c)
 {
-    if (t >= last) return 0;
-    uint64_t next = t + 1;
-    if (t >= 10 && per_decade > 0) {
-        double c = ceil((double)t * pow(10.0, 1.0 / per_decade));
-        if (c > (double)next) next = c >= (double)last ? last : (uint64_t)c;
-    }
-    return next > last ? last : next;
+    return c->format ? 1.0 : c->opt->agree_bound;
 }
 
 /* The entry's trajectory as the engine's observers see it: the kernel
@@ -99,6 +109,12 @@ static void traj_probe(void *ctx, const ob_engine_probe *p)
     a->c->probe(a->c->ctx, p);
 }
 
+static void traj_row(void *ctx, const ob_engine_row *r)
+{
+    traj *a = ctx;
+    if (a->c->row) a->c->row(a->c->ctx, r);
+}
+
 static void traj_agree(void *ctx, int path, uint64_t t, double err)
 {
     (void)t;
@@ -106,7 +122,7 @@ static void traj_agree(void *ctx, int path, uint64_t t, double err)
     ob_repro_kpath *kp = &a->k->p[path];
     kp->agree_checked++;
     if (!(err <= kp->max_agree)) kp->max_agree = err;
-    if (!(err <= a->c->opt->agree_bound)) kp->agree_ok = 0;
+    if (!(err <= traj_bound(a->c))) kp->agree_ok = 0;
 }
 
 void ob_repro_traj_init(ob_repro_traj_cfg *c, unsigned paths, const ob_optimizer *opt, uint64_t steps,
@@ -133,11 +149,9 @@ int ob_repro_traj(const ob_repro_objective *obj, const ob_repro_traj_cfg *c, ob_
         if (!((c->paths >> p) & 1u)) continue;
         ob_repro_kpath *kp = &k->p[p];
         kp->ran = 1;
-        if (p != OB_REPRO_REF && o->agree_bound > kp->bound) kp->bound = o->agree_bound;
+        if (p != OB_REPRO_REF && traj_bound(c) > kp->bound) kp->bound = traj_bound(c);
     }
     traj a = {c, k};
-    ob_engine_objective eo = {obj->n, obj->x0, obj->has_box, obj->lo, obj->hi, obj->eval, obj->ctx, NULL, 0,
-                              0,      0,       NULL};
     ob_engine_cfg ec;
     memset(&ec, 0, sizeof ec);
     ec.opt = o;
@@ -146,17 +160,22 @@ int ob_repro_traj(const ob_repro_objective *obj, const ob_repro_traj_cfg *c, ob_
     ec.steps = c->steps;
     ec.paths = c->paths;
     ec.threads = 1;
-    ec.sampling = (ob_engine_sampling){c->agree_dense, c->agree_every, 0, c->probe ? c->probe_every : 0};
-    ec.obs = (ob_engine_observer){&a, traj_step, c->probe ? traj_probe : NULL, traj_agree, NULL, NULL};
+    ec.sampling = (ob_engine_sampling){c->agree_dense, c->agree_every, 0, c->probe ? c->probe_every : 0,
+                                       c->row ? c->measure_per_decade : 0};
+    ec.obs = (ob_engine_observer){&a, traj_step, c->probe ? traj_probe : NULL, traj_agree, traj_row, NULL};
     memcpy(ec.kernel_override, c->kernel_override, sizeof ec.kernel_override);
-    ob_engine_result r;
-    int rc = ob_engine_run(&eo, &ec, &r, err, errlen);
+    ec.format = c->format;
+    ob_engine_result own, *r = c->result ? c->result : &own;
+    /* Without a row observer the loss is never sampled (nor timed). */
+    ob_engine_objective eo = *obj;
+    if (!c->row) eo.loss = NULL;
+    int rc = ob_engine_run(&eo, &ec, r, err, errlen);
     for (int p = 0; p < OB_REPRO_MAX_PATHS; p++) {
         ob_repro_kpath *kp = &k->p[p];
-        kp->steps += r.p[p].steps;
-        if (p != OB_REPRO_REF && !r.p[p].identical && kp->identical) {
+        kp->steps += r->p[p].steps;
+        if (p != OB_REPRO_REF && !r->p[p].identical && kp->identical) {
             kp->identical = 0;
-            kp->first_diff_step = r.p[p].first_diff_step;
+            kp->first_diff_step = r->p[p].first_diff_step;
         }
     }
     return rc;

@@ -346,7 +346,7 @@ static int wilson_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro
     m.test_neg_frac = wilson_test_labels(test_y);
     double L = wilson_lipschitz(&D);
     size_t ns = 0;
-    for (uint64_t t = 1; t; t = ob_repro_next_sample(t, T, 40)) ns++;
+    for (uint64_t t = 1; t; t = ob_engine_next_sample(t, T, 40)) ns++;
     st = malloc(ns * sizeof *st);
     buf = calloc((size_t)3 * OB_WILSON_METHODS * OB_REPRO_MAX_PATHS * ns, sizeof *buf);
     if (!st || !buf) {
@@ -354,8 +354,8 @@ static int wilson_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro
         goto done;
     }
     ns = 0;
-    for (uint64_t t = 1; t; t = ob_repro_next_sample(t, T, 40)) st[ns++] = t;
-    ob_repro_objective obj = {D.d, x0, 0, 0, 0, wilson_eval, &D};
+    for (uint64_t t = 1; t; t = ob_engine_next_sample(t, T, 40)) st[ns++] = t;
+    ob_repro_objective obj = {.n = D.d, .x0 = x0, .eval = wilson_eval, .ctx = &D};
     /* Learning rates: GD 1/L (the largest step with monotone descent);
      * AdaGrad and Adam at their torch defaults (1e-2, 1e-3), RMSprop at
      * 1e-3 rather than its default 1e-2: without a decay its normalised

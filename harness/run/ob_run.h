@@ -63,6 +63,7 @@ typedef struct ob_case_result {
     double tol;
     ob_path_result ref;
     ob_path_result isa[OB_ISA_COUNT];
+    char skipped[OB_ISA_COUNT][32]; /* why an asked-for ISA did not run ("no avx2 kernel"), else "" */
     unsigned grad_evals_per_step; /* gradient evaluations per step and path: 2 with SAM, else 1 */
     int ok;                       /* every agreement check passed */
     /* When ob_run_case fails: the exit code of that kind of failure
@@ -83,7 +84,7 @@ void ob_case_id(const ob_case *c, char *buf, size_t len);
  * failure, or a SIGINT/SIGTERM seen between steps: the CSV is then
  * abandoned, never left half-written).  An asked-for ISA on which the
  * optimizer has no kernel (ob_optimizer_kernel NULL, no override) is not
- * run: r->isa[i].skipped says why ("no avx2 kernel"). */
+ * run: r->skipped[i] says why ("no avx2 kernel"). */
 int ob_run_case(const ob_case *c, const char *csv_path, ob_case_result *r, char *err, size_t errlen);
 
 /* Memory this process may still use, in bytes: MemAvailable + SwapFree,

@@ -231,11 +231,10 @@ int ob_run_case(const ob_case *asked, const char *csv_path, ob_case_result *r, c
     memset(r, 0, sizeof *r);
     ob_case runnable = *asked; /* without the paths that have no kernel: SKIPPED */
     const ob_case *c = &runnable;
-    char skipped[OB_ISA_COUNT][32] = {{0}};
     for (int i = 0; i < OB_ISA_COUNT; i++)
         if (((c->isa_mask >> i) & 1u) && !c->kernel_override[i] && !ob_optimizer_kernel(c->opt, (ob_isa)i)) {
             runnable.isa_mask &= ~(1u << i);
-            snprintf(skipped[i], sizeof skipped[i], "no %s kernel", ob_isa_name((ob_isa)i));
+            snprintf(r->skipped[i], sizeof r->skipped[i], "no %s kernel", ob_isa_name((ob_isa)i));
         }
     ob_problem *pb = NULL;
     if (create_problem(c, &pb, &r->exit_code, err, errlen) != 0) return -1;
@@ -279,7 +278,6 @@ int ob_run_case(const ob_case *asked, const char *csv_path, ob_case_result *r, c
     for (int i = 0; i < OB_ISA_COUNT; i++) {
         ob_path_result *pr = &r->isa[i];
         *pr = er.p[OB_ENGINE_PATH_ISA(i)];
-        memcpy(pr->skipped, skipped[i], sizeof pr->skipped);
         if (!scalar) { /* nothing to be identical to */
             pr->identical = 1;
             pr->first_diff_step = 0;
@@ -384,8 +382,8 @@ cJSON *ob_case_to_json(const ob_case *c, const ob_case_result *r)
     for (int i = 0; i < OB_ISA_COUNT; i++) {
         if (r->isa[i].ran)
             cJSON_AddItemToObject(isa, ob_isa_name((ob_isa)i), path_json(&r->isa[i], 1, c->opt->agree_bound));
-        else if (r->isa[i].skipped[0] && (skipped || (skipped = cJSON_AddObjectToObject(j, "skipped"))))
-            cJSON_AddStringToObject(skipped, ob_isa_name((ob_isa)i), r->isa[i].skipped);
+        else if (r->skipped[i][0] && (skipped || (skipped = cJSON_AddObjectToObject(j, "skipped"))))
+            cJSON_AddStringToObject(skipped, ob_isa_name((ob_isa)i), r->skipped[i]);
     }
     cJSON_AddBoolToObject(j, "ok", r->ok);
     return j;
@@ -440,7 +438,7 @@ void ob_case_summary(FILE *out, const ob_case *c, const ob_case_result *r)
     summary_line(out, r->id, "reference", &r->ref, 0, 0);
     for (int i = 0; i < OB_ISA_COUNT; i++) {
         if (r->isa[i].ran) summary_line(out, "", ob_isa_name((ob_isa)i), &r->isa[i], 1, c->opt->agree_bound);
-        else if (r->isa[i].skipped[0])
-            fprintf(out, "%-34s %-9s SKIPPED: %s\n", "", ob_isa_name((ob_isa)i), r->isa[i].skipped);
+        else if (r->skipped[i][0])
+            fprintf(out, "%-34s %-9s SKIPPED: %s\n", "", ob_isa_name((ob_isa)i), r->skipped[i]);
     }
 }

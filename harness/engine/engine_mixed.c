@@ -1,0 +1,165 @@
+/*
+ * engine_mixed.c — the trajectory engine's kernel paths in a storage
+ * format (ob_engine_cfg.format, kernels/framework/ob_mixed.h): p, g and
+ * the state kept in the format's element types, stepped with
+ * ob_step_mixed, with torch.cuda.amp.GradScaler's dynamic loss scale for
+ * fp16 gradients (Micikevicius et al., "Mixed Precision Training", ICLR
+ * 2018, §3.2).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_internal.h"
+#include "harness/testkit/ob_testdata.h"
+#include "harness/core/ob_util.h"
+
+int eng_mixed_alloc(const ob_engine_cfg *c, size_t n, epath *p)
+{
+    const ob_format *f = c->format;
+    size_t m = n ? n : 1;
+    int ok = (p->mp = calloc(m, ob_dtype_size(f->param))) && (p->mg = calloc(m, ob_dtype_size(f->grad)));
+    /* Every state array, used with these hyperparameters or not, as the
+     * mixed step may be handed all of them. */
+    for (size_t k = 0; k < c->opt->n_state && ok; k++)
+        ok = (p->mst[k] = calloc(m, ob_dtype_size(f->state))) != NULL;
+    return ok ? 0 : -1;
+}
+
+void eng_mixed_free(epath *p)
+{
+    free(p->mp);
+    free(p->mg);
+    for (int k = 0; k < OB_MAX_STATE; k++) free(p->mst[k]);
+    p->mp = p->mg = NULL;
+    memset(p->mst, 0, sizeof p->mst);
+}
+
+/* The stored parameters as fp32 (bf16 widens exactly). */
+static void load_x(const ob_format *f, epath *p, size_t n)
+{
+    if (f->param == OB_DT_BF16)
+        for (size_t i = 0; i < n; i++) p->x[i] = ob_bf16_to_f32(((const uint16_t *)p->mp)[i]);
+    else memcpy(p->x, p->mp, n * sizeof(float));
+}
+
+void eng_mixed_start(eng *e, epath *p)
+{
+    const ob_format *f = e->c->format;
+    for (size_t i = 0; i < e->n; i++) {
+        const float v = (float)e->obj->x0[i];
+        if (f->param == OB_DT_BF16) ((uint16_t *)p->mp)[i] = ob_f32_to_bf16_rne(v);
+        else ((float *)p->mp)[i] = v;
+    }
+    load_x(f, p, e->n);
+    p->loss_scale = f->grad == OB_DT_F16 ? OB_ENGINE_LOSS_SCALE_INIT : 1.0;
+}
+
+/* The gradient g (double) in the format's gradient type: fp16 gradients
+ * are the loss scale times g, rounded to fp32 and then to fp16 (an
+ * overflow gives Inf, which the step detects and skips). */
+static void store_grad(const ob_format *f, epath *p, const double *g, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (f->grad == OB_DT_F16) ((uint16_t *)p->mg)[i] = ob_f32_to_f16_rne((float)(g[i] * p->loss_scale));
+        else if (f->grad == OB_DT_BF16) ((uint16_t *)p->mg)[i] = ob_f32_to_bf16_rne((float)g[i]);
+        else ((float *)p->mg)[i] = (float)g[i];
+    }
+}
+
+/* GradScaler's update after a step, skipped or not. */
+static void update_scale(epath *p, int skipped)
+{
+    if (skipped) {
+        p->good = 0;
+        if (p->loss_scale * 0.5 >= OB_ENGINE_LOSS_SCALE_MIN) p->loss_scale *= 0.5;
+    } else if (++p->good >= OB_ENGINE_LOSS_SCALE_INTERVAL) {
+        p->good = 0;
+        if (p->loss_scale * 2 <= OB_ENGINE_LOSS_SCALE_MAX) p->loss_scale *= 2;
+    }
+}
+
+/* Path i against the lead, as same_as_lead does for fp32 paths: the
+ * stored p, every state array and the loss scale. */
+static void compare_with_lead(eng *e, int i, uint64_t t)
+{
+    const ob_format *f = e->c->format;
+    const ob_optimizer *o = e->c->opt;
+    const epath *a = &e->p[e->lead], *b = &e->p[i];
+    ob_engine_path_result *r = &e->r->p[OB_ENGINE_PATH_ISA(i)];
+    if (!r->identical) return;
+    if (eng_first_diff(a->mp, b->mp, e->n, ob_dtype_size(f->param), t, "p", r)) return;
+    for (size_t k = 0; k < o->n_state; k++)
+        if (eng_first_diff(a->mst[k], b->mst[k], e->n, ob_dtype_size(f->state), t, o->state_names[k], r))
+            return;
+    if (a->loss_scale != b->loss_scale) {
+        r->identical = 0;
+        r->first_diff_step = t;
+        snprintf(r->first_diff_array, sizeof r->first_diff_array, "loss_scale");
+    }
+}
+
+int eng_mixed_step(eng *e, int i, int glead, const ob_hparams *ht, uint64_t t, int check, int *status,
+                   char *err, size_t errlen)
+{
+    const ob_engine_cfg *c = e->c;
+    const ob_format *f = c->format;
+    epath *p = &e->p[i];
+    ob_engine_path_result *pr = &e->r->p[OB_ENGINE_PATH_ISA(i)];
+    size_t n = e->n;
+    double t0 = e->conv ? ob_now_s() : 0;
+    /* The gradient in double at the stored parameters, shared with the
+     * first path of this step (kept in e->ga, which only fp32 paths use
+     * otherwise) while the parameters are bitwise the same. */
+    const double *g = e->gd;
+    eng_widen(p->x, e->xprev, n);
+    if (glead >= 0 && memcmp(p->x, e->lead_x, n * sizeof(float)) == 0) {
+        g = e->ga;
+        p->f = e->p[glead].f;
+        p->gnorm = e->p[glead].gnorm;
+    } else {
+        p->f = e->obj->eval(e->obj->ctx, e->xprev, e->gd, t);
+        if (e->conv) p->gnorm = eng_norm2(e->gd, n);
+    }
+    if (glead < 0) {
+        memcpy(e->lead_x, p->x, n * sizeof(float));
+        memcpy(e->ga, e->gd, n * sizeof(double));
+    }
+    store_grad(f, p, g, n);
+    const uint64_t topt = p->t_opt + 1;
+    const float inv = (float)(1.0 / p->loss_scale);
+    int skipped = 0;
+    if (check) {
+        /* The same step, against the double reference from the same
+         * storage (ob_mixed_agree_step: in units of the format's bound). */
+        char where[512];
+        double a = ob_mixed_agree_step(c->opt, ht, f, (ob_isa)i, topt, inv, n, p->mp, p->mg, p->mst, &skipped,
+                                       where, sizeof where);
+        if (a < 0) {
+            snprintf(err, errlen, "out of memory for the agreement check (%s, n = %zu)", f->name, n);
+            *status = OB_ENGINE_ENOMEM;
+            return -1;
+        }
+        eng_record_agree(e, i, t, a, 0, "");
+        if (pr->max_agree_step == t && memcmp(&pr->max_agree, &a, sizeof a) == 0)
+            snprintf(pr->max_agree_where, sizeof pr->max_agree_where, "%s", where);
+    } else if (ob_step_mixed(c->opt, (ob_isa)i, ht, topt, f, inv, n, p->mp, p->mg, p->mst, c->threads, &skipped,
+                             err, errlen) != 0) {
+        *status = OB_ENGINE_EHPARAMS;
+        return -1;
+    }
+    if (!skipped) p->t_opt = topt;
+    else pr->skipped_steps++;
+    if (f->grad == OB_DT_F16) update_scale(p, skipped);
+    pr->loss_scale = p->loss_scale;
+    load_x(f, p, n);
+    if (e->conv) p->clock += ob_now_s() - t0;
+    pr->steps++;
+    if (i != e->lead) compare_with_lead(e, i, t);
+    if (c->obs.step) {
+        eng_widen(p->x, e->xview, n);
+        ob_engine_step st = {OB_ENGINE_PATH_ISA(i), t, n, e->xprev, p->f, g, e->xview, 0, e->ref ? e->xr : NULL};
+        c->obs.step(c->obs.ctx, &st);
+    }
+    return 0;
+}
