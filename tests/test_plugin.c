@@ -555,3 +555,127 @@ Test(plain_adamw, agreement_within_derived_bound, .timeout = 300)
     cr_expect(k->agree_bound < declared + 1, "declared %g, derived %g: tighten it", k->agree_bound, declared);
     ob_plugin_unload(pl);
 }
+
+/* ---- plugin kernels as paths of a case of `optbench run` (harness/run/) ---- */
+
+#include "harness/run/ob_run.h"
+
+static ob_case plugin_case(const char *opt, const char *problem, uint64_t steps)
+{
+    ob_case c;
+    memset(&c, 0, sizeof c);
+    c.opt = ob_optimizer_find(opt);
+    cr_assert(c.opt);
+    ob_hparams_default(c.opt, &c.h);
+    char msg[256];
+    cr_assert_eq(ob_schedule_parse(NULL, NULL, 0, &c.sched, msg, sizeof msg), 0, "%s", msg);
+    c.problem = ob_problem_find(problem);
+    cr_assert(c.problem);
+    c.n = 37;
+    c.steps = steps;
+    c.threads = 1;
+    c.isa_mask = 1u << OB_ISA_SCALAR;
+    return c;
+}
+
+Test(run_plugin, the_round_trip_is_bit_identical_to_the_scalar_path)
+{
+    ob_plugin *pl = load_ok("optbench_kernels.so");
+    ob_case c = plugin_case("adamw", "quad_diag", 200);
+    c.plugin[c.n_plugins++] = kernel(pl, "optbench.adamw");
+    ob_case_result r;
+    char err[512];
+    cr_assert_eq(ob_run_case(&c, NULL, &r, err, sizeof err), 0, "%s", err);
+    const ob_path_result *s = &r.isa[OB_ISA_SCALAR], *p = &r.plugin[0];
+    cr_assert(p->ran && !p->failed[0], "%s", p->failed);
+    cr_assert_eq(p->steps, 200);
+    cr_assert(p->identical, "first difference at step %llu in %s", (unsigned long long)p->first_diff_step,
+              p->first_diff_array);
+    cr_assert(memcmp(&p->final_loss, &s->final_loss, sizeof(double)) == 0);
+    cr_assert(memcmp(&p->max_agree, &s->max_agree, sizeof(double)) == 0, "the same error, %g vs %g",
+              p->max_agree, s->max_agree);
+    cr_assert(r.ok);
+    /* The record and the summary name the plugin's kernel. */
+    cJSON *j = ob_case_to_json(&c, &r);
+    const cJSON *pj = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "plugins"),
+                                                       "optbench.adamw");
+    cr_assert(pj && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(pj, "ok")));
+    cr_assert(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(pj, "bit_identical")));
+    cJSON_Delete(j);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ob_case_summary(f, &c, &r);
+    fclose(f);
+    cr_assert(strstr(buf, "plugin:optbench.adamw"), "%s", buf);
+    free(buf);
+    ob_plugin_unload(pl);
+}
+
+Test(run_plugin, plain_adamw_is_judged_by_its_bound_and_its_identity_is_information)
+{
+    ob_plugin *pl = load_ok("plain_adamw.so");
+    ob_case c = plugin_case("adamw", "quad_diag", 300);
+    c.plugin[c.n_plugins++] = kernel(pl, "plain_adamw");
+    ob_case_result r;
+    char err[512];
+    cr_assert_eq(ob_run_case(&c, NULL, &r, err, sizeof err), 0, "%s", err);
+    const ob_path_result *p = &r.plugin[0];
+    cr_assert(p->ran && !p->failed[0], "%s", p->failed);
+    cr_assert_eq(p->agree_checked, 300, "agreement at every step");
+    cr_assert(p->max_agree > c.opt->agree_bound, "plain_adamw (%g u*S) is outside optbench's bound", p->max_agree);
+    cr_assert(p->agree_ok && r.plugin_bound[0] == kernel(pl, "plain_adamw")->agree_bound);
+    cr_assert(!p->identical, "fp32 powf bias corrections differ from optbench's scalar kernel");
+    cr_assert(r.ok, "identity is not judged for a plugin");
+    cr_log_info("plain_adamw in run: %.1f u*S over 300 steps of quad_diag (its bound %g; optbench's adamw %.2f)",
+                p->max_agree, r.plugin_bound[0], r.isa[OB_ISA_SCALAR].max_agree);
+    /* --plugin-bound below what it reaches fails the case. */
+    c.plugin_bound = 1;
+    cr_assert_eq(ob_run_case(&c, NULL, &r, err, sizeof err), 0, "%s", err);
+    cr_assert(!r.plugin[0].agree_ok && !r.ok);
+    ob_plugin_unload(pl);
+}
+
+Test(run_plugin, a_kernel_that_segfaults_at_step_5_fails_its_path_and_the_case_finishes)
+{
+    ob_plugin *pl = load_ok("crashers.so");
+    ob_case c = plugin_case("sgd", "quad_diag", 20);
+    c.plugin[c.n_plugins++] = kernel(pl, "segv_at_5");
+    char dir[] = "/tmp/ob_run_plugin_XXXXXX", csv[600];
+    cr_assert(mkdtemp(dir));
+    snprintf(csv, sizeof csv, "%s/case.csv", dir);
+    ob_case_result r;
+    char err[512];
+    cr_assert_eq(ob_run_case(&c, csv, &r, err, sizeof err), 0, "%s", err);
+    cr_assert(strstr(r.plugin[0].failed, "SIGSEGV at step 5"), "%s", r.plugin[0].failed);
+    cr_assert_eq(r.plugin[0].failed_at, 5);
+    cr_assert_eq(r.isa[OB_ISA_SCALAR].steps, 20, "optbench's own path finished");
+    cr_assert(!r.ok);
+    /* The case's CSV is whole, and no temporary is left. */
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "test $(ls %s | wc -l) -eq 1 && test $(wc -l < %s) -eq 22", dir, csv);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    /* The caller goes on: the next case runs. */
+    c.plugin[0] = kernel(pl, "fail_at_2");
+    cr_assert_eq(ob_run_case(&c, NULL, &r, err, sizeof err), 0, "%s", err);
+    cr_assert(strstr(r.plugin[0].failed, "kernel returned 7 at step 2"), "%s", r.plugin[0].failed);
+    cr_assert_eq(r.plugin[0].failed_at, 2);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+    ob_plugin_unload(pl);
+}
+
+Test(run_plugin, a_write_past_the_end_is_named_and_stops_only_that_path)
+{
+    ob_plugin *pl = load_ok("crashers.so");
+    ob_case c = plugin_case("sgd", "quad_diag", 20);
+    c.plugin[c.n_plugins++] = kernel(pl, "past_end");
+    ob_case_result r;
+    char err[512];
+    cr_assert_eq(ob_run_case(&c, NULL, &r, err, sizeof err), 0, "%s", err);
+    cr_assert(strstr(r.plugin[0].failed, "out-of-bounds write at p[n"), "%s", r.plugin[0].failed);
+    cr_assert_eq(r.plugin[0].failed_at, 1);
+    cr_assert_eq(r.isa[OB_ISA_SCALAR].steps, 20);
+    cr_assert(!r.ok);
+    ob_plugin_unload(pl);
+}

@@ -60,11 +60,49 @@ uint64_t ob_engine_next_sample(uint64_t t, uint64_t last, unsigned per_decade)
     return next > last ? last : next;
 }
 
-double ob_engine_agree_bound(const ob_engine_cfg *c)
+double ob_engine_agree_bound(const ob_engine_cfg *c, int i)
 {
     /* Mixed steps are measured in units of their format's bound
      * (ob_mixed_agree_step). */
-    return c->format ? 1.0 : c->opt->agree_bound;
+    if (c->format) return 1.0;
+    if (i >= OB_ISA_COUNT && c->extra[i - OB_ISA_COUNT].agree_bound > 0)
+        return c->extra[i - OB_ISA_COUNT].agree_bound;
+    return c->opt->agree_bound;
+}
+
+/* Nonzero if kernel path i runs: its ISA is in paths, or its extra path
+ * is given. */
+static int kpath_runs(const ob_engine_cfg *c, int i)
+{
+    if (i < OB_ISA_COUNT) return (c->paths >> OB_ENGINE_PATH_ISA(i)) & 1u;
+    return (size_t)(i - OB_ISA_COUNT) < c->n_extra;
+}
+
+/* The ISA whose helpers (SAM's perturbation) path i uses: its own, or
+ * scalar for an extra path. */
+static ob_isa kpath_isa(int i)
+{
+    return i < OB_ISA_COUNT ? (ob_isa)i : OB_ISA_SCALAR;
+}
+
+/* The kernel step of path i: the ISA's kernel with the prepared scalars,
+ * or the extra path's callback with the raw hyperparameters.  0, or -1
+ * with a message naming the kernel and the step. */
+static int kernel_step(eng *e, int i, const ob_hparams *ht, uint64_t t, const ob_step_scalars *s,
+                       const float *gstep, char *err, size_t errlen)
+{
+    const ob_engine_cfg *c = e->c;
+    epath *p = &e->p[i];
+    if (i < OB_ISA_COUNT) {
+        ob_run_kernel_threaded((ob_isa)i, ob_engine_kernel(c, (ob_isa)i), e->n, p->x, gstep, p->st,
+                               c->opt->n_state, s, c->threads);
+        return 0;
+    }
+    const ob_engine_kernel_path *k = &c->extra[i - OB_ISA_COUNT];
+    if (errlen) err[0] = '\0';
+    if (k->step(k->ctx, ht, t, e->n, p->x, gstep, p->st, err, errlen) == 0) return 0;
+    if (errlen && !err[0]) snprintf(err, errlen, "%s: step %llu failed", k->name, (unsigned long long)t);
+    return -1;
 }
 
 ob_kernel_fn ob_engine_kernel(const ob_engine_cfg *c, ob_isa isa)
@@ -95,7 +133,7 @@ static void eng_free(eng *e)
     ob_state_free_f64(e->sa);
     for (int k = 0; k < 1 + OB_MAX_STATE; k++) free(e->scale[k]);
     free(e->lead_x);
-    for (int i = 0; i < OB_ISA_COUNT; i++) {
+    for (int i = 0; i < OB_ENGINE_KPATHS; i++) {
         free(e->p[i].x);
         free(e->p[i].g);
         free(e->p[i].xhat);
@@ -117,8 +155,8 @@ static int eng_alloc(eng *e, const ob_engine_cfg *c, size_t n)
     if (!bad && sam) bad = !(e->xhr = malloc(dsz)) || !(e->gsr = malloc(dsz));
     if (!bad && c->obs.step) bad = !(e->gview = malloc(dsz)) || !(e->xview = malloc(dsz));
     for (size_t k = 0; !bad && k < 1 + o->n_state; k++) bad = !(e->scale[k] = calloc(m, sizeof(double)));
-    for (int i = 0; !bad && i < OB_ISA_COUNT; i++) {
-        if (!((c->paths >> OB_ENGINE_PATH_ISA(i)) & 1u)) continue;
+    for (int i = 0; !bad && i < OB_ENGINE_KPATHS; i++) {
+        if (!kpath_runs(c, i)) continue;
         epath *p = &e->p[i];
         p->active = 1;
         bad = !(p->x = malloc(fsz)) || !(p->g = calloc(m, sizeof(float))) ||
@@ -205,7 +243,7 @@ static const float *gradient(eng *e, int i, int glead, const ob_hparams *ht, uin
     if (!p->xhat) return p->g;
     /* The keys were validated and the ISA runs here, so the perturbation
      * cannot fail. */
-    if (ob_sam_perturb((ob_isa)i, ht, n, p->x, p->g, p->xhat, e->c->threads) != 0)
+    if (ob_sam_perturb(kpath_isa(i), ht, n, p->x, p->g, p->xhat, e->c->threads) != 0)
         memcpy(p->xhat, p->x, n * sizeof(float));
     if (glead >= 0 && memcmp(p->xhat, e->p[glead].xhat, n * sizeof(float)) == 0) {
         memcpy(p->gs, e->p[glead].gs, n * sizeof(float));
@@ -219,9 +257,10 @@ static const float *gradient(eng *e, int i, int glead, const ob_hparams *ht, uin
 
 /* The kernel step of path i with the agreement check: the reference step
  * from the same widened x, gradient and state, with its error scales.
- * Returns the worst error (u*S) and where. */
+ * Returns the worst error (u*S) and where, or -1 with a message when the
+ * step failed. */
 static double checked_step(eng *e, int i, const float *gstep, const ob_hparams *ht, uint64_t t,
-                           const ob_step_scalars *s, size_t *at, const char **array)
+                           const ob_step_scalars *s, size_t *at, const char **array, char *err, size_t errlen)
 {
     const ob_optimizer *o = e->c->opt;
     epath *p = &e->p[i];
@@ -230,8 +269,7 @@ static double checked_step(eng *e, int i, const float *gstep, const ob_hparams *
     eng_widen(gstep, e->ga, n);
     for (size_t k = 0; k < o->n_state; k++) eng_widen(p->st[k], e->sa[k], n);
     o->reference(ht, t, n, e->xa, e->ga, e->sa, e->scale);
-    ob_run_kernel_threaded((ob_isa)i, ob_engine_kernel(e->c, (ob_isa)i), n, p->x, gstep, p->st, o->n_state, s,
-                           e->c->threads);
+    if (kernel_step(e, i, ht, t, s, gstep, err, errlen) != 0) return -1;
     double worst = ob_agree_error(p->x, e->xa, e->scale[0], n, &where);
     *at = where;
     *array = "p";
@@ -303,9 +341,9 @@ void eng_record_agree(eng *e, int i, uint64_t t, double err, size_t at, const ch
     if (c->obs.agree) c->obs.agree(c->obs.ctx, OB_ENGINE_PATH_ISA(i), t, err);
 }
 
-/* Step t of fp32 path i. */
-static void fp32_step(eng *e, int i, int glead, const ob_hparams *ht, uint64_t t, const ob_step_scalars *s,
-                      int check, int probe)
+/* Step t of fp32 path i; -1 with a message when its kernel failed. */
+static int fp32_step(eng *e, int i, int glead, const ob_hparams *ht, uint64_t t, const ob_step_scalars *s,
+                     int check, int probe, char *err, size_t errlen)
 {
     const ob_engine_cfg *c = e->c;
     epath *p = &e->p[i];
@@ -320,11 +358,11 @@ static void fp32_step(eng *e, int i, int glead, const ob_hparams *ht, uint64_t t
     if (check) {
         size_t at;
         const char *array;
-        double err = checked_step(e, i, gstep, ht, t, s, &at, &array);
-        eng_record_agree(e, i, t, err, at, array);
-    } else {
-        ob_run_kernel_threaded((ob_isa)i, ob_engine_kernel(c, (ob_isa)i), n, p->x, gstep, p->st,
-                               c->opt->n_state, s, c->threads);
+        double a = checked_step(e, i, gstep, ht, t, s, &at, &array, err, errlen);
+        if (a < 0) return -1;
+        eng_record_agree(e, i, t, a, at, array);
+    } else if (kernel_step(e, i, ht, t, s, gstep, err, errlen) != 0) {
+        return -1;
     }
     project32(e->obj, p->x);
     if (e->conv) p->clock += ob_now_s() - t0;
@@ -337,6 +375,7 @@ static void fp32_step(eng *e, int i, int glead, const ob_hparams *ht, uint64_t t
                              e->ref ? e->xr : NULL};
         c->obs.step(c->obs.ctx, &st);
     }
+    return 0;
 }
 
 /* ---- convergence --------------------------------------------------------------- */
@@ -370,7 +409,7 @@ static void measure_fp32(eng *e, uint64_t t)
     size_t n = e->n;
     double xr_norm = eng_norm2(e->xr, n);
     int lead = -1;
-    for (int i = 0; i < OB_ISA_COUNT; i++) {
+    for (int i = 0; i < OB_ENGINE_KPATHS; i++) {
         epath *p = &e->p[i];
         ob_engine_path_result *pr = &e->r->p[OB_ENGINE_PATH_ISA(i)];
         if (!p->active) continue;
@@ -408,7 +447,7 @@ static void measure_step(eng *e, uint64_t t)
     }
     row.gnorm[0] = eng_norm2(e->gr, e->n);
     measure_fp32(e, t);
-    for (int i = 0; i < OB_ISA_COUNT; i++) {
+    for (int i = 0; i < OB_ENGINE_KPATHS; i++) {
         const epath *p = &e->p[i];
         int k = OB_ENGINE_PATH_ISA(i);
         row.x32[i] = p->x;
@@ -436,7 +475,7 @@ static void eng_start(eng *e, const ob_engine_objective *obj, const ob_engine_cf
     e->lead = -1;
     memcpy(e->xr, obj->x0, n * sizeof(double));
     r->p[OB_ENGINE_REF].ran = e->ref;
-    for (int i = 0; i < OB_ISA_COUNT; i++) {
+    for (int i = 0; i < OB_ENGINE_KPATHS; i++) {
         ob_engine_path_result *pr = &r->p[OB_ENGINE_PATH_ISA(i)];
         pr->identical = 1;
         if (!e->p[i].active) continue;
@@ -450,12 +489,17 @@ static void eng_start(eng *e, const ob_engine_objective *obj, const ob_engine_cf
 
 static void eng_finish(eng *e)
 {
-    for (int i = 0; i < OB_ISA_COUNT; i++) {
+    for (int i = 0; i < OB_ENGINE_KPATHS; i++) {
         ob_engine_path_result *pr = &e->r->p[OB_ENGINE_PATH_ISA(i)];
         if (!pr->ran) continue;
         pr->time_s = e->p[i].clock;
-        pr->agree_ok = pr->max_agree <= ob_engine_agree_bound(e->c);
+        pr->agree_ok = pr->max_agree <= ob_engine_agree_bound(e->c, i);
     }
+}
+
+static char *pr_failed(eng *e, int i)
+{
+    return e->r->p[OB_ENGINE_PATH_ISA(i)].failed;
 }
 
 /* Step t of every path; -1 with a message and *status when its
@@ -476,10 +520,17 @@ static int step_all(eng *e, uint64_t t, int *status, char *err, size_t errlen)
     ob_step_scalars s;
     o->prepare(&ht, t, &s);
     int glead = -1;
-    for (int i = 0; i < OB_ISA_COUNT; i++) {
+    for (int i = 0; i < OB_ENGINE_KPATHS; i++) {
         if (!e->p[i].active || e->r->p[OB_ENGINE_PATH_ISA(i)].diverged_at) continue;
-        if (!c->format) fp32_step(e, i, glead, &ht, t, &s, check, probe);
-        else if (eng_mixed_step(e, i, glead, &ht, t, check, status, err, errlen) != 0) return -1;
+        if (c->format) {
+            if (eng_mixed_step(e, i, glead, &ht, t, check, status, err, errlen) != 0) return -1;
+        } else if (fp32_step(e, i, glead, &ht, t, &s, check, probe, pr_failed(e, i), OB_ENGINE_MSG) != 0) {
+            /* Only an extra path's step can fail: that path stops, the
+             * others go on. */
+            e->p[i].active = 0;
+            e->r->p[OB_ENGINE_PATH_ISA(i)].failed_at = t;
+            continue;
+        }
         if (glead < 0) glead = i;
     }
     return 0;
@@ -489,6 +540,12 @@ int ob_engine_run(const ob_engine_objective *obj, const ob_engine_cfg *c, ob_eng
                   size_t errlen)
 {
     memset(r, 0, sizeof *r);
+    if (c->n_extra > OB_ENGINE_MAX_EXTRA || (c->n_extra && c->format)) {
+        snprintf(err, errlen, "%zu extra kernel paths%s: at most %d, in fp32", c->n_extra,
+                 c->format ? " with a storage format" : "", OB_ENGINE_MAX_EXTRA);
+        r->status = OB_ENGINE_EHPARAMS;
+        return -1;
+    }
     if (c->format && (ob_sam_active(&c->h) || obj->has_box)) {
         /* The storage formats are for the plain update: SAM's x_hat and a
          * projection would need their own rounding rules. */

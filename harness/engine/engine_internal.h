@@ -43,7 +43,7 @@ typedef struct eng {
     double *gview, *xview;               /* the views a step observer gets (with one) */
     double *xa, *ga, *sa[OB_MAX_STATE], *scale[1 + OB_MAX_STATE]; /* agreement */
     float *lead_x; /* the first stepped path's x before its step */
-    epath p[OB_ISA_COUNT];
+    epath p[OB_ENGINE_KPATHS]; /* the ISAs, then the extra paths */
 } eng;
 
 /* The Euclidean norm of x. */

@@ -49,10 +49,16 @@
 extern "C" {
 #endif
 
-/* Path 0 is the fp64 reference; path 1 + isa is the fp32 kernel of isa. */
+/* Path 0 is the fp64 reference; path 1 + isa is the fp32 kernel of isa;
+ * path 1 + OB_ISA_COUNT + j is the fp32 kernel of extra path j (a kernel
+ * that is not optbench's, ob_engine_kernel_path). */
+#define OB_ENGINE_MSG 512
 #define OB_ENGINE_REF 0
-#define OB_ENGINE_MAX_PATHS (1 + OB_ISA_COUNT)
+#define OB_ENGINE_MAX_EXTRA 4
+#define OB_ENGINE_KPATHS (OB_ISA_COUNT + OB_ENGINE_MAX_EXTRA)
+#define OB_ENGINE_MAX_PATHS (1 + OB_ENGINE_KPATHS)
 #define OB_ENGINE_PATH_ISA(isa) (1 + (int)(isa))
+#define OB_ENGINE_PATH_EXTRA(j) (1 + OB_ISA_COUNT + (int)(j))
 
 /* A relative deviation from the fp64 trajectory above this is reported
  * (the first step at which it happens). */
@@ -143,7 +149,7 @@ typedef struct ob_engine_row {
     double agree[OB_ENGINE_MAX_PATHS]; /* fp32: the last checked agreement error (u*S) */
     double dev[OB_ENGINE_MAX_PATHS];   /* fp32: ||x - x_ref|| / ||x_ref|| */
     const double *x_ref;
-    const float *x32[OB_ISA_COUNT];
+    const float *x32[OB_ENGINE_KPATHS]; /* by kernel path: ISA, then extra */
     uint64_t grad_evals; /* per path, up to step t */
 } ob_engine_row;
 
@@ -156,6 +162,22 @@ typedef struct ob_engine_observer {
     void (*row)(void *ctx, const ob_engine_row *r);
     void (*progress)(void *ctx, uint64_t t, uint64_t steps); /* after each row, t > 0 */
 } ob_engine_observer;
+
+/* A kernel path that is not one of optbench's ISAs (a plugin's kernel):
+ * an fp32 path like the ISA paths, stepped by a callback that gets the
+ * raw hyperparameters in force at step t (not optbench's prepared
+ * scalars: such a kernel computes its own bias corrections).  step
+ * returns 0, or nonzero with a message: that path then stops
+ * (failed_at, failed) and the others go on.  Its agreement is judged by agree_bound (u*S; 0:
+ * the optimizer's); its bit-identity with the lead ISA path is reported,
+ * not required. */
+typedef struct ob_engine_kernel_path {
+    const char *name;
+    double agree_bound;
+    int (*step)(void *ctx, const ob_hparams *h, uint64_t t, size_t n, float *p, const float *g,
+                float *const *state, char *err, size_t errlen);
+    void *ctx;
+} ob_engine_kernel_path;
 
 typedef struct ob_engine_cfg {
     const ob_optimizer *opt;
@@ -181,6 +203,10 @@ typedef struct ob_engine_cfg {
      * compares the stored p, every state array and the loss scale.  No SAM
      * and no box. */
     const ob_format *format;
+    /* Kernel paths beyond the ISAs (at most OB_ENGINE_MAX_EXTRA; fp32
+     * only, no format), run whenever given. */
+    const ob_engine_kernel_path *extra;
+    size_t n_extra;
 } ob_engine_cfg;
 
 /* torch.cuda.amp.GradScaler's defaults: init_scale 2^16, halved on an
@@ -221,7 +247,12 @@ typedef struct ob_engine_path_result {
      * and the element, from ob_mixed_agree_step). */
     uint64_t skipped_steps;
     double loss_scale;
-    char max_agree_where[512];
+    char max_agree_where[OB_ENGINE_MSG];
+    /* An extra path whose step failed stops there (the others go on):
+     * the step and the kernel's message ("...: out-of-bounds write at
+     * p[n+3] (n = 17) at step 2"); 0 and "" otherwise. */
+    uint64_t failed_at;
+    char failed[OB_ENGINE_MSG];
 } ob_engine_path_result;
 
 /* Why a run stopped early: bad hyperparameters at some step (or a
@@ -235,9 +266,10 @@ typedef struct ob_engine_result {
     uint64_t stopped_at; /* the step at which it stopped */
 } ob_engine_result;
 
-/* The bound the fp32 paths' agreement errors are judged by: the
- * optimizer's (u*S), or 1 with a format (units of the format's bound). */
-double ob_engine_agree_bound(const ob_engine_cfg *c);
+/* The bound the agreement errors of kernel path i (an ISA, or
+ * OB_ISA_COUNT + j for extra path j) are judged by: the optimizer's (u*S)
+ * or the extra path's, or 1 with a format (units of the format's bound). */
+double ob_engine_agree_bound(const ob_engine_cfg *c, int i);
 
 /* The kernel of an fp32 path: the override, else the table's (NULL when
  * not built). */

@@ -17,6 +17,7 @@
 #include "optbench/problems.h"
 #include "harness/core/ob_schedule.h"
 #include "harness/engine/ob_engine.h"
+#include "harness/plugin/ob_plugin.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -46,6 +47,16 @@ typedef struct ob_case {
     /* Called after each recorded step (may be NULL). */
     void (*progress)(void *ctx, uint64_t t, uint64_t steps);
     void *progress_ctx;
+    /* Plugin kernels (optbench/plugin.h) that claim this case's optimizer:
+     * more fp32 paths beside the ISAs, stepped with the raw
+     * hyperparameters on guarded copies (an out-of-bounds write fails the
+     * path), the whole case in a child process (a crash fails the plugin
+     * paths, not the run).  Their agreement is judged by plugin_bound
+     * (u*S) when > 0, else by the kernel's own bound, else the
+     * optimizer's; bit-identity with scalar is information. */
+    const ob_plugin_kernel *plugin[OB_ENGINE_MAX_EXTRA];
+    size_t n_plugins;
+    double plugin_bound;
 } ob_case;
 
 /* Figures for one path (the reference, or one ISA), as the engine
@@ -63,6 +74,8 @@ typedef struct ob_case_result {
     double tol;
     ob_path_result ref;
     ob_path_result isa[OB_ISA_COUNT];
+    ob_path_result plugin[OB_ENGINE_MAX_EXTRA]; /* by ob_case.plugin (failed: why a path stopped) */
+    double plugin_bound[OB_ENGINE_MAX_EXTRA];   /* the bound each was judged by (u*S) */
     char skipped[OB_ISA_COUNT][32]; /* why an asked-for ISA did not run ("no avx2 kernel"), else "" */
     unsigned grad_evals_per_step; /* gradient evaluations per step and path: 2 with SAM, else 1 */
     int ok;                       /* every agreement check passed */

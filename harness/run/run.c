@@ -11,7 +11,7 @@
  * evaluates the gradient twice per step, and the counts of gradient
  * evaluations are recorded (grad_evals) so runs compare per evaluation.
  */
-#include "ob_run.h"
+#include "run_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -26,29 +26,44 @@
 #include "harness/engine/ob_engine.h"
 #include "harness/core/ob_util.h"
 
-static void csv_header(FILE *f, const ob_case *c, size_t n)
+/* What the case's observers write to. */
+typedef struct case_obs {
+    const ob_case *c;
+    FILE *csv;               /* NULL: no CSV */
+    const run_plugins *plug; /* the plugin paths, after the ISAs */
+} case_obs;
+
+static void csv_path_header(FILE *f, const char *nm, size_t n)
 {
+    fprintf(f, ",%s_loss,%s_gap,%s_dist,%s_gnorm,%s_agree,%s_dev", nm, nm, nm, nm, nm, nm);
+    if (n == 2) fprintf(f, ",%s_x1,%s_x2", nm, nm);
+}
+
+static void csv_header(FILE *f, const case_obs *obs, size_t n)
+{
+    const ob_case *c = obs->c;
     fprintf(f, "step,ref_loss,ref_gap,ref_dist,ref_gnorm");
     if (n == 2) fprintf(f, ",ref_x1,ref_x2");
     for (int i = 0; i < OB_ISA_COUNT; i++) {
         if (!((c->isa_mask >> i) & 1u)) continue;
-        const char *nm = ob_isa_name((ob_isa)i);
-        fprintf(f, ",%s_loss,%s_gap,%s_dist,%s_gnorm,%s_agree,%s_dev", nm, nm, nm, nm, nm, nm);
-        if (n == 2) fprintf(f, ",%s_x1,%s_x2", nm, nm);
+        csv_path_header(f, ob_isa_name((ob_isa)i), n);
     }
+    for (size_t e = 0; e < obs->plug->n; e++) csv_path_header(f, obs->plug->name[e], n);
     fprintf(f, ",grad_evals\n");
 }
 
-/* What the case's observers write to. */
-typedef struct case_obs {
-    const ob_case *c;
-    FILE *csv; /* NULL: no CSV */
-} case_obs;
+static void csv_path_row(FILE *f, const ob_engine_row *r, int k, int x32)
+{
+    fprintf(f, ",%.9g,%.9g,%.9g,%.9g,%.9g,%.9g", r->loss[k], r->gap[k], r->dist[k], r->gnorm[k], r->agree[k],
+            r->dev[k]);
+    if (r->n == 2) fprintf(f, ",%.9g,%.9g", (double)r->x32[x32][0], (double)r->x32[x32][1]);
+}
 
 /* The row observer: one CSV line per measured step. */
 static void csv_row(void *ctx, const ob_engine_row *r)
 {
-    FILE *f = ((const case_obs *)ctx)->csv;
+    const case_obs *obs = ctx;
+    FILE *f = obs->csv;
     if (!f) return;
     fprintf(f, "%llu,%.9g,%.9g,%.9g,%.9g", (unsigned long long)r->t, r->loss[0], r->gap[0], r->dist[0],
             r->gnorm[0]);
@@ -56,10 +71,10 @@ static void csv_row(void *ctx, const ob_engine_row *r)
     for (int i = 0; i < OB_ISA_COUNT; i++) {
         int k = OB_ENGINE_PATH_ISA(i);
         if (!((r->paths >> k) & 1u)) continue;
-        fprintf(f, ",%.9g,%.9g,%.9g,%.9g,%.9g,%.9g", r->loss[k], r->gap[k], r->dist[k], r->gnorm[k],
-                r->agree[k], r->dev[k]);
-        if (r->n == 2) fprintf(f, ",%.9g,%.9g", (double)r->x32[i][0], (double)r->x32[i][1]);
+        csv_path_row(f, r, k, i);
     }
+    for (size_t e = 0; e < obs->plug->n; e++)
+        csv_path_row(f, r, OB_ENGINE_PATH_EXTRA(e), OB_ISA_COUNT + (int)e);
     /* Gradient evaluations of each path up to step t. */
     fprintf(f, ",%llu\n", (unsigned long long)r->grad_evals);
 }
@@ -226,7 +241,14 @@ static void engine_cfg(const ob_case *c, case_obs *obs, ob_engine_cfg *e)
     memcpy(e->kernel_override, c->kernel_override, sizeof e->kernel_override);
 }
 
-int ob_run_case(const ob_case *asked, const char *csv_path, ob_case_result *r, char *err, size_t errlen)
+int ob_run_case(const ob_case *c, const char *csv_path, ob_case_result *r, char *err, size_t errlen)
+{
+    if (c->n_plugins) return run_case_isolated(c, csv_path, r, err, errlen);
+    return run_case(c, csv_path, 0, r, err, errlen);
+}
+
+int run_case(const ob_case *asked, const char *csv_path, int with_plugins, ob_case_result *r, char *err,
+             size_t errlen)
 {
     memset(r, 0, sizeof *r);
     ob_case runnable = *asked; /* without the paths that have no kernel: SKIPPED */
@@ -251,12 +273,16 @@ int ob_run_case(const ob_case *asked, const char *csv_path, ob_case_result *r, c
         ob_problem_destroy(pb);
         return -1;
     }
-    if (csv.f) csv_header(csv.f, c, pb->n);
+    run_plugins plug = {0};
+    if (with_plugins) run_plugins_open(c, pb->n, &plug, r);
+    case_obs obs = {c, csv.f, &plug};
+    if (csv.f) csv_header(csv.f, &obs, pb->n);
     ob_engine_objective obj = {pb->n, pb->x0,       pb->has_box,   pb->box_lo, pb->box_hi, problem_eval,
                                pb,    problem_loss, pb->has_fstar, pb->fstar,  pb->tol,    pb->xstar};
-    case_obs obs = {c, csv.f};
     ob_engine_cfg ec;
     engine_cfg(c, &obs, &ec);
+    ec.extra = plug.extra;
+    ec.n_extra = plug.n;
     ob_engine_result er;
     int rc = ob_engine_run(&obj, &ec, &er, err, errlen);
     if (rc != 0) {
@@ -286,6 +312,8 @@ int ob_run_case(const ob_case *asked, const char *csv_path, ob_case_result *r, c
         }
         if (pr->ran && (!pr->agree_ok || !pr->identical)) r->ok = 0;
     }
+    run_plugins_collect(c, &plug, &er, r);
+    run_plugins_close(&plug);
     if (rc == 0 && csv.f && (rc = ob_atomic_commit(&csv, err, errlen)) != 0) r->exit_code = OB_EXIT_IO;
     else if (csv.f) ob_atomic_abort(&csv);
     ob_problem_destroy(pb);
@@ -294,7 +322,7 @@ int ob_run_case(const ob_case *asked, const char *csv_path, ob_case_result *r, c
 
 /* ---- reporting ------------------------------------------------------------ */
 
-static cJSON *path_json(const ob_path_result *p, int fp32, double bound)
+cJSON *run_path_json(const ob_path_result *p, int fp32, double bound)
 {
     cJSON *j = cJSON_CreateObject();
     ob_json_add_num(j, "final_loss", p->final_loss);
@@ -376,15 +404,17 @@ cJSON *ob_case_to_json(const ob_case *c, const ob_case_result *r)
     char csv[256];
     snprintf(csv, sizeof csv, "cases/%s.csv", r->id);
     cJSON_AddStringToObject(j, "csv", csv);
-    cJSON_AddItemToObject(j, "reference", path_json(&r->ref, 0, 0));
+    cJSON_AddItemToObject(j, "reference", run_path_json(&r->ref, 0, 0));
     cJSON *isa = cJSON_AddObjectToObject(j, "isa");
     cJSON *skipped = NULL;
     for (int i = 0; i < OB_ISA_COUNT; i++) {
         if (r->isa[i].ran)
-            cJSON_AddItemToObject(isa, ob_isa_name((ob_isa)i), path_json(&r->isa[i], 1, c->opt->agree_bound));
+            cJSON_AddItemToObject(isa, ob_isa_name((ob_isa)i), run_path_json(&r->isa[i], 1, c->opt->agree_bound));
         else if (r->skipped[i][0] && (skipped || (skipped = cJSON_AddObjectToObject(j, "skipped"))))
             cJSON_AddStringToObject(skipped, ob_isa_name((ob_isa)i), r->skipped[i]);
     }
+    cJSON *plugins = run_plugins_json(c, r);
+    if (plugins) cJSON_AddItemToObject(j, "plugins", plugins);
     cJSON_AddBoolToObject(j, "ok", r->ok);
     return j;
 }
@@ -401,8 +431,8 @@ static void fmt_g(char *buf, size_t len, double v)
     else snprintf(buf, len, "%.4g", v);
 }
 
-static void summary_line(FILE *out, const char *id, const char *path, const ob_path_result *p, int fp32,
-                         double bound)
+void run_summary_line(FILE *out, const char *id, const char *path, const ob_path_result *p, int fp32, int plugin,
+                      double bound)
 {
     char loss[32], gap[32], tgt[32], agree[32], dev[32], status[160];
     fmt_g(loss, sizeof loss, p->final_loss);
@@ -423,22 +453,28 @@ static void summary_line(FILE *out, const char *id, const char *path, const ob_p
                  p->max_agree, bound, (unsigned long long)p->max_agree_step, p->max_agree_array,
                  p->max_agree_elem);
     }
-    if (fp32 && !p->identical) {
+    if (fp32 && !p->identical && !plugin) {
         size_t l = strlen(status);
         snprintf(status + l, sizeof status - l, "NOT BIT-IDENTICAL to scalar: step %llu, %s[%zu]",
                  (unsigned long long)p->first_diff_step, p->first_diff_array, p->first_diff_elem);
     }
     if (!status[0]) snprintf(status, sizeof status, "ok");
+    if (plugin) { /* identity is information for a kernel that is not optbench's */
+        size_t l = strlen(status);
+        snprintf(status + l, sizeof status - l, " (bound %g u*S; bit-identity with scalar not judged)", bound);
+    }
     fprintf(out, "%-34s %-9s %12s %11s %9s %9s %-10s %10s  %s\n", id, path, loss, gap, tgt, agree,
-            fp32 ? (p->identical ? "yes" : "NO") : "", dev, status);
+            fp32 ? (p->identical ? "yes" : plugin ? "no" : "NO") : "", dev, status);
 }
 
 void ob_case_summary(FILE *out, const ob_case *c, const ob_case_result *r)
 {
-    summary_line(out, r->id, "reference", &r->ref, 0, 0);
+    run_summary_line(out, r->id, "reference", &r->ref, 0, 0, 0);
     for (int i = 0; i < OB_ISA_COUNT; i++) {
-        if (r->isa[i].ran) summary_line(out, "", ob_isa_name((ob_isa)i), &r->isa[i], 1, c->opt->agree_bound);
+        if (r->isa[i].ran)
+            run_summary_line(out, "", ob_isa_name((ob_isa)i), &r->isa[i], 1, 0, c->opt->agree_bound);
         else if (r->skipped[i][0])
             fprintf(out, "%-34s %-9s SKIPPED: %s\n", "", ob_isa_name((ob_isa)i), r->skipped[i]);
     }
+    run_plugins_summary(out, c, r);
 }
