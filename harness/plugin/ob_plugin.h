@@ -184,14 +184,15 @@ int ob_plugin_isolate(ob_plugin_body_fn body, void *arg, void *result, size_t re
 /* The options every command that takes plugins declares: splice this
  * into the command's ob_opt array (one line), then call
  * ob_plugin_set_load with the parsed arguments. */
-#define OB_PLUGIN_OPTIONS                                                                                       \
-    {"plugin", "PATH.so", OB_OPT_REPEAT,                                                                      \
-     "load a kernel plugin (optbench/plugin.h); repeatable: its kernels run beside optbench's own as "         \
-     "plugin:<kernel>"},                                                                                      \
-    {                                                                                                         \
-        "plugin-bound", "U", 0,                                                                               \
-            "agreement bound in u*S for every plugin kernel, instead of the one each declares (needs --plugin)" \
+#define OB_PLUGIN_OPTIONS \
+    {"plugin", "PATH.so", OB_OPT_REPEAT, OB_PLUGIN_HELP}, \
+    { \
+        "plugin-bound", "U", 0, OB_PLUGIN_BOUND_HELP \
     }
+#define OB_PLUGIN_HELP \
+    "load a kernel plugin (optbench/plugin.h); repeatable: its kernels run beside optbench's own as plugin:<kernel>"
+#define OB_PLUGIN_BOUND_HELP \
+    "agreement bound in u*S for every plugin kernel, instead of the one each declares (needs --plugin)"
 
 /* The kernels of every --plugin file of a command line, in the order given
  * (each file's kernels in its registration order), with names unique
