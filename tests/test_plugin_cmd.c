@@ -26,6 +26,7 @@
 
 #include "harness/ob_cli.h"
 #include "harness/core/ob_results.h"
+#include "common/ob_test_proc.h"
 
 #ifndef OB_PLUGIN_DIR
 #define OB_PLUGIN_DIR "build/plugins"
@@ -41,8 +42,7 @@
 
 static void temp_dir(char *buf, size_t len)
 {
-    snprintf(buf, len, "/tmp/ob_test_plugin_cmd_XXXXXX");
-    cr_assert(mkdtemp(buf) != NULL);
+    ob_tp_scratch(buf, len, "plugin-cmd");
 }
 
 static int run(const char *const *argv, char **out, char **err)
@@ -59,18 +59,14 @@ static int is_empty_dir(const char *dir)
     return system(cmd) == 0;
 }
 
-static char *slurp(const char *path)
+/* dir/bench.csv, which must be there. */
+static char *bench_csv(const char *dir)
 {
-    FILE *f = fopen(path, "rb");
-    cr_assert(f != NULL, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    cr_assert(s && fread(s, 1, (size_t)n, f) == (size_t)n);
-    s[n] = '\0';
-    fclose(f);
-    return s;
+    char path[128];
+    snprintf(path, sizeof path, "%s/bench.csv", dir);
+    char *csv = ob_tp_slurp(path, NULL);
+    cr_assert(csv != NULL, "cannot read %s", path);
+    return csv;
 }
 
 /* ---- list ----------------------------------------------------------------------- */
@@ -181,6 +177,7 @@ Test(bad, each_bad_plugin_exits_2_with_its_message_and_writes_nothing, .timeout 
                              "--plugin", path),
                        bad[i].msg, dir);
     }
+    ob_tp_rmtree(dir);
 }
 
 Test(bad, two_files_with_a_kernel_of_the_same_name)
@@ -197,6 +194,8 @@ Test(bad, two_files_with_a_kernel_of_the_same_name)
     expect_refused(BENCH("--opt", "adamw", QUICK, "--out", out_dir, "--plugin", PLUGIN("plain_adamw.so"),
                          "--plugin", copy),
                    must, out_dir);
+    ob_tp_rmtree(dir);
+    ob_tp_rmtree(out_dir);
 }
 
 Test(bad, plugin_options_checked)
@@ -214,6 +213,7 @@ Test(bad, plugin_options_checked)
     expect_refused(BENCH("--opt", "adamw", QUICK, "--out", dir, "--set", "amsgrad=1", "--plugin",
                          PLUGIN("plain_adamw.so")),
                    "plain_adamw does not honour 'amsgrad'", dir);
+    ob_tp_rmtree(dir);
 }
 
 /* ---- bench ------------------------------------------------------------------------- */
@@ -266,9 +266,7 @@ Test(bench, plugin_kernels_beside_optbench_kernels, .timeout = 300)
     cr_assert(
         strstr(out, "plugin kernels SKIPPED (their optimizer is not among --opt): plugin:optbench.sgd (sgd)"),
         "%s", out);
-    char path[128];
-    snprintf(path, sizeof path, "%s/bench.csv", dir);
-    char *csv = slurp(path);
+    char *csv = bench_csv(dir);
     cr_assert(strstr(csv, "\nkernel,adamw,scalar,exact,4096,1,28,"), "%s", csv);
     cr_assert(strstr(csv, "\nkernel,adamw,,plugin:optbench.adamw,4096,1,28,"), "%s", csv);
     cr_assert(strstr(csv, "\nkernel,adamw,,plugin:plain_adamw,4096,1,28,"), "%s", csv);
@@ -288,6 +286,7 @@ Test(bench, plugin_kernels_beside_optbench_kernels, .timeout = 300)
     cr_assert(strstr(out, "plugin:plain_adamw           plain_adamw.so"), "%s", out);
     free(out);
     free(err);
+    ob_tp_rmtree(dir);
 }
 
 /* A kernel with init runs at every thread count, told each one. */
@@ -306,9 +305,7 @@ Test(bench, a_kernel_with_init_at_every_thread_count, .timeout = 300)
                      "plugin:init_fails (lifecycle.so) FAILED its check and is not benchmarked: init_fails: "
                      "init returned 5"),
               "%s", err);
-    char path[128];
-    snprintf(path, sizeof path, "%s/bench.csv", dir);
-    char *csv = slurp(path);
+    char *csv = bench_csv(dir);
     cr_assert(strstr(csv, "\nkernel,sgd,,plugin:with_init,4096,1,"), "%s", csv);
     cr_assert(strstr(csv, "\nkernel,sgd,,plugin:with_init,4096,2,"), "%s", csv);
     cr_assert(!strstr(csv, "init_fails"), "%s", csv);
@@ -316,6 +313,7 @@ Test(bench, a_kernel_with_init_at_every_thread_count, .timeout = 300)
     cr_assert_eq(check_plugins_json(dir), 2);
     free(out);
     free(err);
+    ob_tp_rmtree(dir);
 }
 
 /* Kernels that write out of bounds or crash fail their check with the
@@ -337,12 +335,11 @@ Test(bench, crashing_kernels_fail_their_target_and_bench_survives, .timeout = 30
     };
     for (size_t i = 0; i < sizeof must / sizeof must[0]; i++)
         cr_assert(strstr(err, must[i]), "lacks '%s':\n%s", must[i], err);
-    char path[128];
-    snprintf(path, sizeof path, "%s/bench.csv", dir);
-    char *csv = slurp(path);
+    char *csv = bench_csv(dir);
     cr_assert(strstr(csv, "\nkernel,sgd,scalar,exact,4096,1,12,"), "%s", csv);
     cr_assert(!strstr(csv, "plugin:"), "%s", csv);
     free(csv);
     free(out);
     free(err);
+    ob_tp_rmtree(dir);
 }
