@@ -25,6 +25,8 @@
  *    MADV_HUGEPAGE when large (fewer TLB misses, for probes and kernels
  *    alike), and staggered by 832 bytes so that the arrays do not share
  *    their offset within a 4 KiB page (4K aliasing of loads and stores).
+ *  - Plugin kernels (--plugin) are cases of the same plan, on the same
+ *    buffers; what differs for them is in bench_plugin.c.
  */
 #include "ob_bench.h"
 #include "bench_internal.h"
@@ -244,7 +246,7 @@ static size_t plan_arrays(const ob_bench_plan *plan)
 }
 
 /* Untimed, before every batch: buffers of the right size holding the data
- * this case expects. */
+ * this case expects (bench_internal.h). */
 int bn_setup_case(void *ctx)
 {
     bn_case *c = ctx;
@@ -348,6 +350,7 @@ static int run_div(void *ctx, uint64_t iterations)
 
 /* ---- registration ------------------------------------------------------------ */
 
+/* A case and its row (bench_internal.h). */
 bn_case *bn_new_case(ob_bench_plan *plan, ob_bench_kind kind, const ob_optimizer *o, int isa,
                      const char *variant, size_t n, int threads)
 {
@@ -383,6 +386,7 @@ bn_case *bn_new_case(ob_bench_plan *plan, ob_bench_kind kind, const ob_optimizer
     return c;
 }
 
+/* Registers c with the shim (bench_internal.h). */
 int bn_register_case(ob_bench_plan *plan, bn_case *c, double bytes_per_elem)
 {
     ob_bench_row *r = &plan->rows[c->row];
@@ -430,7 +434,8 @@ int bn_register_case(ob_bench_plan *plan, bn_case *c, double bytes_per_elem)
     return 0;
 }
 
-void bn_prepare_pair(const ob_optimizer *o, const ob_hparams *h, ob_step_scalars s[2])
+/* The step's scalars and their sign-flipped twin (see the top comment). */
+static void prepare_pair(const ob_optimizer *o, const ob_hparams *h, ob_step_scalars s[2])
 {
     o->prepare(h, OB_BENCH_STEP, &s[0]);
     s[1] = s[0];
@@ -447,7 +452,7 @@ static int add_kernel(ob_bench_plan *plan, size_t oi, ob_isa isa, int approx, si
     c->fn = approx ? ob_optimizer_approx_kernel(o, isa) : ob_optimizer_kernel(o, isa);
     c->tag = (int)oi;
     c->slots = o->state_mask(h);
-    bn_prepare_pair(o, h, c->s);
+    prepare_pair(o, h, c->s);
     return bn_register_case(plan, c, (double)ob_traffic_bytes_per_param(o, h));
 }
 
@@ -492,7 +497,7 @@ static int add_mixed(ob_bench_plan *plan, ob_bench_kind kind, size_t oi, size_t 
         if (!c->probe) return -1;
     } else {
         c->slots = o->state_mask(h);
-        bn_prepare_pair(o, h, c->s);
+        prepare_pair(o, h, c->s);
     }
     return bn_register_case(plan, c, (double)ob_mixed_traffic_bytes(o, h, f));
 }

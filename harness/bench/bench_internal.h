@@ -84,8 +84,6 @@ int bn_register_case(ob_bench_plan *plan, bn_case *c, double bytes_per_elem);
 /* The untimed setup of a kernel or probe case: buffers of the right size
  * holding the data it expects (p refilled for kernels). */
 int bn_setup_case(void *ctx);
-/* The step's scalars and their sign-flipped twin (bench.c's top comment). */
-void bn_prepare_pair(const ob_optimizer *o, const ob_hparams *h, ob_step_scalars s[2]);
 
 /* ---- plugin cases (bench_plugin.c) ----------------------------------------- */
 

@@ -310,14 +310,17 @@ static int plugin_threads(const ob_cmd_spec *c, const ob_plugin_kernel *k, ob_be
     return OB_EXIT_OK;
 }
 
-/* The plugin kernels of ps into cfg: those whose optimizer is benchmarked
- * (the others are named as skipped on out), each after its guarded check
- * (ob_bench_plugin_check; a failure is named on err and counted in
- * *failed).  OB_EXIT_OK, or OB_EXIT_USAGE for a --set key a kernel does
- * not honour or a thread count bench cannot run. */
-static int add_plugins(const ob_cmd_spec *c, const ob_plugin_set *ps, ob_bench_config *cfg, size_t *failed,
-                       FILE *out, FILE *err)
+/* Loads the --plugin files into ps (ob_plugin_set_load) and their kernels
+ * into cfg: those whose optimizer is benchmarked (the others are named as
+ * skipped on out), each after its guarded check (ob_bench_plugin_check; a
+ * failure is named on err and counted in *failed).  OB_EXIT_OK, or
+ * OB_EXIT_USAGE for a bad plugin, a --set key a kernel does not honour or
+ * a thread count bench cannot run. */
+static int add_plugins(const ob_cmd_spec *c, const ob_args *a, ob_plugin_set *ps, ob_bench_config *cfg,
+                       size_t *failed, FILE *out, FILE *err)
 {
+    int rc = ob_plugin_set_load(ps, c, a, err);
+    if (rc != OB_EXIT_OK) return rc;
     size_t smallest = SIZE_MAX, skipped = 0;
     for (size_t i = 0; i < cfg->n_sizes; i++)
         if (cfg->sizes[i] < smallest) smallest = cfg->sizes[i];
@@ -335,8 +338,7 @@ static int add_plugins(const ob_cmd_spec *c, const ob_plugin_set *ps, ob_bench_c
         }
         if (ob_plugin_hparams_check(k, &cfg->h[oi], msg, sizeof msg) != 0)
             return ob_usage_error(c, err, "--plugin %s: %s", k->path, msg);
-        int rc = plugin_threads(c, k, cfg, err);
-        if (rc != OB_EXIT_OK) return rc;
+        if ((rc = plugin_threads(c, k, cfg, err)) != OB_EXIT_OK) return rc;
         if (cfg->n_plugins == OB_BENCH_MAX_PLUGINS)
             return ob_usage_error(c, err, "--plugin: at most %d plugin kernels", OB_BENCH_MAX_PLUGINS);
         /* The check runs with the most threads the kernel will be given. */
@@ -351,6 +353,16 @@ static int add_plugins(const ob_cmd_spec *c, const ob_plugin_set *ps, ob_bench_c
     }
     if (skipped) fputc('\n', out);
     return OB_EXIT_OK;
+}
+
+/* What the plan leaves out: the ISAs an optimizer has no kernel for. */
+static void print_skipped(const ob_bench_config *cfg, FILE *out)
+{
+    for (size_t i = 0; i < cfg->n_opts; i++)
+        for (int k = 0; k < OB_ISA_COUNT; k++)
+            if (((cfg->isa_mask >> k) & 1u) && !ob_optimizer_kernel(cfg->opts[i], (ob_isa)k))
+                fprintf(out, "%s/%s: SKIPPED: no %s kernel\n", cfg->opts[i]->name, ob_isa_name((ob_isa)k),
+                        ob_isa_name((ob_isa)k));
 }
 
 /* bench.json (Google Benchmark's report `doc` plus an "optbench" object)
@@ -560,16 +572,13 @@ int ob_cmd_bench(int argc, char **argv, FILE *out, FILE *err)
     memset(&plan, 0, sizeof plan);
     char dir[4096] = "", gb_path[4200] = "", msg[1024];
     int made_dir = 0;
-    ob_plugin_set ps;
-    memset(&ps, 0, sizeof ps);
+    ob_plugin_set ps = {0};
     size_t failed_plugins = 0;
     if ((rc = parse_config(c, &a, quick, &cfg, err)) != OB_EXIT_OK) goto done;
     const char *peer = ob_args_get(&a, "peer");
     if ((rc = check_outputs(c, &a, &peer, err)) != OB_EXIT_OK) goto done;
     /* Plugins before the run folder: a bad one leaves nothing behind. */
-    if ((rc = ob_plugin_set_load(&ps, c, &a, err)) != OB_EXIT_OK ||
-        (rc = add_plugins(c, &ps, &cfg, &failed_plugins, out, err)) != OB_EXIT_OK)
-        goto done;
+    if ((rc = add_plugins(c, &a, &ps, &cfg, &failed_plugins, out, err)) != OB_EXIT_OK) goto done;
     /* The run folder and Google Benchmark's own report inside it. */
     if (!list_only) {
         if ((rc = open_run_dir(&a, dir, sizeof dir, &made_dir, err)) != OB_EXIT_OK) goto done;
@@ -581,11 +590,7 @@ int ob_cmd_bench(int argc, char **argv, FILE *out, FILE *err)
         rc = OB_EXIT_FAIL;
         goto done;
     }
-    for (size_t i = 0; i < cfg.n_opts; i++) /* what the plan left out */
-        for (int k = 0; k < OB_ISA_COUNT; k++)
-            if (((cfg.isa_mask >> k) & 1u) && !ob_optimizer_kernel(cfg.opts[i], (ob_isa)k))
-                fprintf(out, "%s/%s: SKIPPED: no %s kernel\n", cfg.opts[i]->name, ob_isa_name((ob_isa)k),
-                        ob_isa_name((ob_isa)k));
+    print_skipped(&cfg, out);
     /* Defaults first: later flags win, so the user's override them.
      * Random interleaving spreads every benchmark's repetitions over the
      * whole run, so the medians of a kernel and of its probes sample the
