@@ -1,11 +1,13 @@
 /*
  * cmd_list.c — `optbench list`: what this build knows — optimizers,
  * instruction sets (and whether this CPU runs them), problems, schedules —
- * each printed straight from its table.
+ * each printed straight from its table; with --plugin, the plugins'
+ * kernels too, as more variants of the optimizer each claims.
  */
 #include <math.h>
 #include <string.h>
 
+#include "harness/plugin/ob_plugin.h"
 #include "kernels/framework/ob_mixed.h"
 #include "optbench/problems.h"
 #include "ob_cli.h"
@@ -47,7 +49,25 @@ static void state_bytes(const ob_optimizer *o, size_t *def, size_t *max)
     *max = o->n_state * sizeof(float);
 }
 
-static void optimizers_all(FILE *out)
+/* The plugin kernels claiming o, as more variants: " plugin:k (file.so)". */
+static void plugin_variants(FILE *out, const ob_plugin_set *ps, const ob_optimizer *o)
+{
+    for (size_t i = 0; ps && i < ps->n; i++) {
+        if (ps->k[i]->opt != o) continue;
+        char label[96];
+        ob_plugin_label(ps->k[i], label, sizeof label);
+        fprintf(out, " %s(%s)", label, ob_plugin_file(ps->k[i]));
+    }
+}
+
+static int has_plugin(const ob_plugin_set *ps, const ob_optimizer *o)
+{
+    for (size_t i = 0; ps && i < ps->n; i++)
+        if (ps->k[i]->opt == o) return 1;
+    return 0;
+}
+
+static void optimizers_all(FILE *out, const ob_plugin_set *ps)
 {
     fprintf(out, "optimizers (state: fp32 bytes per parameter with the defaults / at most)\n");
     for (size_t i = 0; i < ob_optimizer_count; i++) {
@@ -55,13 +75,18 @@ static void optimizers_all(FILE *out)
         size_t def, max;
         state_bytes(o, &def, &max);
         fprintf(out, "  %-10s state %zu/%zu B  %s\n", o->name, def, max, o->title);
+        if (has_plugin(ps, o)) {
+            fprintf(out, "      plugin kernels:");
+            plugin_variants(out, ps, o);
+            fputc('\n', out);
+        }
         print_hparams(out, o, "      ");
     }
     fprintf(out, "generic keys (every optimizer; README \"Gradient clipping\", \"SAM and ASAM\")\n");
     print_generic_hparams(out, "      ");
 }
 
-static int optimizers_one(const char *name, FILE *out, FILE *err)
+static int optimizers_one(const char *name, const ob_plugin_set *ps, FILE *out, FILE *err)
 {
     const ob_optimizer *o = ob_cli_optimizer(self, name, err);
     if (!o) return OB_EXIT_USAGE;
@@ -81,6 +106,7 @@ static int optimizers_one(const char *name, FILE *out, FILE *err)
         else if (!ob_optimizer_kernel(o, (ob_isa)isa)) fprintf(out, " %s(SKIPPED: no %s kernel)", name, name);
         else fprintf(out, " %s", name);
     }
+    plugin_variants(out, ps, o);
     fprintf(out, "\nagreement bound vs reference: %g u * scale (u = 2^-24)\n", o->agree_bound);
     return OB_EXIT_OK;
 }
@@ -101,8 +127,9 @@ static const char *isa_name_at(const void *ctx, size_t i)
     return ob_isa_name((ob_isa)i);
 }
 
-static void isas_all(FILE *out)
+static void isas_all(FILE *out, const ob_plugin_set *ps)
 {
+    (void)ps;
     fprintf(out, "instruction sets\n  %-8s %-6s %-9s %s\n", "name", "lanes", "compiled", "runs on this CPU");
     for (int isa = 0; isa < OB_ISA_COUNT; isa++) isa_line(out, (ob_isa)isa);
     /* The mixed-precision conversions (README "Mixed precision"). */
@@ -112,8 +139,9 @@ static void isas_all(FILE *out)
                                         : "AVX-512F integer code (OPTBENCH_BF16_NATIVE=0)");
 }
 
-static int isas_one(const char *name, FILE *out, FILE *err)
+static int isas_one(const char *name, const ob_plugin_set *ps, FILE *out, FILE *err)
 {
+    (void)ps;
     ob_isa isa;
     if (ob_isa_parse(name, &isa) != 0) {
         char known[128];
@@ -132,8 +160,9 @@ static void dimension(const ob_problem_spec *p, char *buf, size_t len)
     else snprintf(buf, len, "%zu", p->default_n);
 }
 
-static void problems_all(FILE *out)
+static void problems_all(FILE *out, const ob_plugin_set *ps)
 {
+    (void)ps;
     fprintf(out, "problems (f*: known minimum at the default configuration)\n");
     fprintf(out, "  %-24s %-13s %-12s %-10s %-13s %s\n", "name", "family", "n", "stochastic", "f*",
             "citation");
@@ -172,8 +201,9 @@ static const char *problem_name_at(const void *ctx, size_t i)
     return ob_problem_table[i]->name;
 }
 
-static int problems_one(const char *name, FILE *out, FILE *err)
+static int problems_one(const char *name, const ob_plugin_set *ps, FILE *out, FILE *err)
 {
+    (void)ps;
     const ob_problem_spec *p = ob_problem_find(name);
     if (!p) {
         char known[2048];
@@ -220,8 +250,9 @@ static void print_schedule(FILE *out, const ob_schedule_spec *s, const char *ind
     }
 }
 
-static void schedules_all(FILE *out)
+static void schedules_all(FILE *out, const ob_plugin_set *ps)
 {
+    (void)ps;
     fprintf(out, "schedules (e = step - 1; keys: name, default, valid range, meaning)\n");
     for (size_t i = 0; i < ob_schedule_count; i++) {
         const ob_schedule_spec *s = ob_schedule_table[i];
@@ -230,8 +261,9 @@ static void schedules_all(FILE *out)
     }
 }
 
-static int schedules_one(const char *name, FILE *out, FILE *err)
+static int schedules_one(const char *name, const ob_plugin_set *ps, FILE *out, FILE *err)
 {
+    (void)ps;
     const ob_schedule_spec *s = ob_schedule_find(name);
     if (!s) {
         ob_schedule tmp;
@@ -258,8 +290,9 @@ static size_t adam_bytes(const ob_format *f)
     return ob_mixed_traffic_bytes(o, &h, f);
 }
 
-static void formats_all(FILE *out)
+static void formats_all(FILE *out, const ob_plugin_set *ps)
 {
+    (void)ps;
     fprintf(out,
             "formats (Adam: bytes moved per parameter and step; param/grad/state storage; README \"Mixed "
             "precision\")\n");
@@ -275,8 +308,9 @@ static void formats_all(FILE *out)
                  "a preset may be followed by ,seed=N\n");
 }
 
-static int formats_one(const char *name, FILE *out, FILE *err)
+static int formats_one(const char *name, const ob_plugin_set *ps, FILE *out, FILE *err)
 {
+    (void)ps;
     ob_format f;
     char msg[512], d[128];
     if (ob_format_parse(name, &f, msg, sizeof msg) != 0) return ob_usage_error(self, err, "%s", msg);
@@ -297,16 +331,82 @@ static int formats_one(const char *name, FILE *out, FILE *err)
     return OB_EXIT_OK;
 }
 
+/* ---- plugins (--plugin) -------------------------------------------------------------- */
+
+/* One plugin kernel in full: what optbench knows of it from its
+ * descriptor (optbench/plugin.h) and what a command will hold it to. */
+static void plugin_kernel(FILE *out, const ob_plugin_set *ps, const ob_plugin_kernel *k, const char *indent)
+{
+    char label[96];
+    ob_plugin_label(k, label, sizeof label);
+    fprintf(out, "%s%s\n", indent, label);
+    fprintf(out, "%s    file:       %s (%s)\n", indent, ob_plugin_file(k), k->path);
+    fprintf(out, "%s    optimizer:  %s (%s)\n", indent, k->opt->name, k->opt->title);
+    fprintf(out, "%s    honours:   ", indent);
+    size_t nh = 0;
+    for (; k->desc.hparams && k->desc.hparams[nh]; nh++)
+        fprintf(out, "%s %s", nh ? "," : "", k->desc.hparams[nh]);
+    fprintf(out, "%s\n", nh ? "" : " none (every key must keep its default)");
+    fprintf(out, "%s    state:     ", indent);
+    for (size_t j = 0; j < k->opt->n_state; j++)
+        fprintf(out, "%s %s %s", j ? "," : "", k->opt->state_names[j],
+                ob_plugin_dtype_name(k->desc.state_dtype[j]));
+    fprintf(out, "%s\n", k->opt->n_state ? "" : " none");
+    if (k->desc.init)
+        fprintf(out, "%s    threads:    as a case asks (init receives the count; default %d)\n", indent,
+                ob_plugin_threads(k, 0));
+    else
+        fprintf(out, "%s    threads:    %d (no init: the kernel cannot be told a count)\n", indent,
+                ob_plugin_threads(k, 0));
+    fprintf(out, "%s    init/free:  %s/%s\n", indent, k->desc.init ? "yes" : "no",
+            k->desc.free ? "yes" : "no");
+    const double b = ob_plugin_set_bound(ps, k);
+    fprintf(out, "%s    bound:      %g u*S (%s; optbench's own %s kernels: %g)\n", indent, b,
+            ps->bound > 0             ? "--plugin-bound"
+            : k->desc.agree_bound > 0 ? "declared by the plugin"
+                                      : "the optimizer's",
+            k->opt->name, k->opt->agree_bound);
+}
+
+static void plugins_all(FILE *out, const ob_plugin_set *ps)
+{
+    if (!ps->n) {
+        fprintf(out, "plugin kernels: none loaded (load them with --plugin PATH.so)\n");
+        return;
+    }
+    fprintf(out, "plugin kernels (--plugin; each a variant of the optimizer it claims, beside scalar/avx2/"
+                 "avx512)\n");
+    for (size_t i = 0; i < ps->n; i++) plugin_kernel(out, ps, ps->k[i], "  ");
+}
+
+static int plugins_one(const char *name, const ob_plugin_set *ps, FILE *out, FILE *err)
+{
+    /* By kernel name, with or without the "plugin:" of its label. */
+    const char *bare = strncmp(name, "plugin:", 7) ? name : name + 7;
+    for (size_t i = 0; i < ps->n; i++)
+        if (!strcmp(ps->k[i]->desc.name, bare)) {
+            plugin_kernel(out, ps, ps->k[i], "");
+            return OB_EXIT_OK;
+        }
+    if (!ps->n) return ob_usage_error(self, err, "unknown plugin kernel '%s' (no --plugin given)", name);
+    char known[512] = "";
+    for (size_t i = 0; i < ps->n; i++) {
+        if (i) strncat(known, ", ", sizeof known - strlen(known) - 1);
+        strncat(known, ps->k[i]->desc.name, sizeof known - strlen(known) - 1);
+    }
+    return ob_usage_error(self, err, "unknown plugin kernel '%s' (loaded: %s)", name, known);
+}
+
 /* ---- the sections ------------------------------------------------------------------- */
 
 static const struct section {
     const char *name;
-    void (*all)(FILE *out);
-    int (*one)(const char *name, FILE *out, FILE *err);
+    void (*all)(FILE *out, const ob_plugin_set *ps);
+    int (*one)(const char *name, const ob_plugin_set *ps, FILE *out, FILE *err);
 } sections[] = {
     {"optimizers", optimizers_all, optimizers_one}, {"isas", isas_all, isas_one},
     {"problems", problems_all, problems_one},       {"schedules", schedules_all, schedules_one},
-    {"formats", formats_all, formats_one},
+    {"formats", formats_all, formats_one},          {"plugins", plugins_all, plugins_one},
 };
 #define N_SECTIONS (sizeof sections / sizeof sections[0])
 
@@ -316,19 +416,51 @@ static const char *section_name_at(const void *ctx, size_t i)
     return sections[i].name;
 }
 
+static const ob_opt list_opts[] = {OB_PLUGIN_OPTIONS};
+
 const ob_cmd_spec ob_cmd_list_spec = {
     "list",
-    "[optimizers|isas|problems|schedules|formats [NAME]]",
-    "list optimizers, instruction sets, problems, schedules and mixed-precision formats",
+    "[optimizers|isas|problems|schedules|formats|plugins [NAME]] [--plugin PATH.so]... [--plugin-bound U]",
+    "list optimizers, instruction sets, problems, schedules, mixed-precision formats and plugin kernels",
     "Without arguments, every section.  With a section, that section; with a\n"
     "section and a NAME, that entry in full (e.g. optbench list problems\n"
-    "mgh_rosenbrock: its config keys, x0, f(x0), f*, x*, target and box).\n",
-    NULL,
-    0,
+    "mgh_rosenbrock: its config keys, x0, f(x0), f*, x*, target and box).\n"
+    "With --plugin, the plugins' kernels are listed as more variants of the\n"
+    "optimizer each claims, and the plugins section shows each in full:\n"
+    "plugin file, claimed optimizer, hyperparameters honoured, state arrays\n"
+    "with dtypes, threads and agreement bound.  A bad plugin exits 2.\n",
+    list_opts,
+    sizeof list_opts / sizeof list_opts[0],
     0,
     2,
     ob_cmd_list,
 };
+
+static int list_sections(const ob_args *a, const ob_plugin_set *ps, FILE *out, FILE *err)
+{
+    if (a->n_pos == 0) {
+        for (size_t i = 0; i < N_SECTIONS; i++) {
+            /* Without --plugin there is nothing to say about plugins. */
+            if (!ps->n && sections[i].all == plugins_all) continue;
+            if (i) fputc('\n', out);
+            sections[i].all(out, ps);
+        }
+        return OB_EXIT_OK;
+    }
+    size_t i;
+    for (i = 0; i < N_SECTIONS; i++)
+        if (!strcmp(sections[i].name, a->pos[0])) break;
+    if (i == N_SECTIONS) {
+        char known[128];
+        ob_join_names(known, sizeof known, section_name_at, NULL, N_SECTIONS);
+        return ob_usage_error(self, err, "unknown section '%s' (known: %s)", a->pos[0], known);
+    }
+    if (a->n_pos == 1) {
+        sections[i].all(out, ps);
+        return OB_EXIT_OK;
+    }
+    return sections[i].one(a->pos[1], ps, out, err);
+}
 
 int ob_cmd_list(int argc, char **argv, FILE *out, FILE *err)
 {
@@ -336,26 +468,10 @@ int ob_cmd_list(int argc, char **argv, FILE *out, FILE *err)
     int rc = ob_args_parse(self, argc, argv, &a, out, err);
     if (rc == OB_ARGS_HELP) return OB_EXIT_OK;
     if (rc != OB_EXIT_OK) return rc;
-    if (a.n_pos == 0) {
-        for (size_t i = 0; i < N_SECTIONS; i++) {
-            if (i) fputc('\n', out);
-            sections[i].all(out);
-        }
-        ob_args_free(&a);
-        return OB_EXIT_OK;
-    }
-    size_t i;
-    for (i = 0; i < N_SECTIONS; i++)
-        if (!strcmp(sections[i].name, a.pos[0])) break;
-    if (i == N_SECTIONS) {
-        char known[128];
-        ob_join_names(known, sizeof known, section_name_at, NULL, N_SECTIONS);
-        rc = ob_usage_error(self, err, "unknown section '%s' (known: %s)", a.pos[0], known);
-    } else if (a.n_pos == 1) {
-        sections[i].all(out);
-    } else {
-        rc = sections[i].one(a.pos[1], out, err);
-    }
+    ob_plugin_set ps;
+    rc = ob_plugin_set_load(&ps, self, &a, err);
+    if (rc == OB_EXIT_OK) rc = list_sections(&a, &ps, out, err);
+    ob_plugin_set_free(&ps);
     ob_args_free(&a);
     return rc;
 }

@@ -1,6 +1,6 @@
 # plugins.mk — included by the Makefile: builds the example plugins
-# (optbench/plugin.h) as shared objects and makes tests/test_plugin.c wait
-# for them.
+# (optbench/plugin.h) as shared objects and makes tests/test_plugin.c and
+# tests/test_plugin_cmd.c wait for them.
 # Shared objects in $(BUILD)/plugins.  optbench_kernels.so carries its own
 # -fPIC copy of the framework, the scalar kernels and the reference (libob.a
 # is not -fPIC; examples/plugins/optbench_kernels.c says why this way);
@@ -12,8 +12,8 @@ PLUGIN_BAD = no_symbol wrong_abi unknown_optimizer bad_layout bad_dtype no_step 
 PLUGINS = $(addprefix $(PLUGIN_DIR)/,optbench_kernels.so plain_adamw.so crashers.so lifecycle.so not_a_plugin.so \
   $(PLUGIN_BAD:%=bad_%.so))
 build-all: $(PLUGINS)
-$(BUILD)/tests/test_plugin: | $(PLUGINS)
-$(BUILD)/tests/test_plugin.o: CFLAGS += -DOB_PLUGIN_DIR='"$(CURDIR)/$(PLUGIN_DIR)"'
+$(BUILD)/tests/test_plugin $(BUILD)/tests/test_plugin_cmd: | $(PLUGINS)
+$(BUILD)/tests/test_plugin.o $(BUILD)/tests/test_plugin_cmd.o: CFLAGS += -DOB_PLUGIN_DIR='"$(CURDIR)/$(PLUGIN_DIR)"'
 $(PLUGIN_DIR)/optbench_kernels.so: examples/plugins/optbench_kernels.c \
   $(wildcard kernels/framework/*.c kernels/scalar/*.c reference/*.c) \
   $(wildcard include/optbench/*.h kernels/*.h kernels/framework/*.h kernels/scalar/*.h reference/*.h)

@@ -25,8 +25,11 @@
  *    MADV_HUGEPAGE when large (fewer TLB misses, for probes and kernels
  *    alike), and staggered by 832 bytes so that the arrays do not share
  *    their offset within a 4 KiB page (4K aliasing of loads and stores).
+ *  - Plugin kernels (--plugin) are cases of the same plan, on the same
+ *    buffers; what differs for them is in bench_plugin.c.
  */
 #include "ob_bench.h"
+#include "bench_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -39,7 +42,6 @@
 
 #include "ob_bench_shim.h"
 
-#define N_ARRAYS (2 + OB_MAX_STATE)
 #define STAGGER 832 /* 13 cache lines */
 
 /* ---- sizes ----------------------------------------------------------------- */
@@ -84,42 +86,6 @@ const char *ob_bench_kind_name(ob_bench_kind k)
 
 /* ---- plan ------------------------------------------------------------------ */
 
-/* One registered benchmark. */
-typedef struct bench_case {
-    ob_bench_plan *plan;
-    size_t row; /* index into plan->rows */
-    ob_bench_kind kind;
-    ob_kernel_fn fn;
-    size_t n;
-    int threads;
-    int tag;                 /* data layout it needs (-1: any initialised data) */
-    unsigned slots;          /* bit k: state[k] points at a buffer */
-    ob_step_scalars s[2];    /* the step's scalars; lr and step_size negated */
-    float *st[OB_MAX_STATE]; /* set by the setup, the buffers may move */
-    /* Mixed-precision formats (fmt >= 0: index into cfg.formats). */
-    int fmt;
-    const ob_optimizer *o;
-    const ob_hparams *h;
-    ob_isa isa;
-    ob_bench_mixed_probe_fn probe; /* the format's memory probe */
-    size_t probe_k;                /* its number of state arrays */
-} bench_case;
-
-struct ob_bench_priv {
-    bench_case **cases; /* each allocated alone: the shim keeps pointers */
-    size_t n_cases, cap_cases;
-    /* The shared buffers: p, g and the state arrays, cap elements each. */
-    void *mem[N_ARRAYS];
-    float *a[N_ARRAYS];
-    size_t cap;
-    size_t init_n;
-    int init_tag;
-    /* The divider probe's per-thread L1 arrays: q, m, v. */
-    void *div_mem[OB_BENCH_MAX_THREADS];
-    float *div[OB_BENCH_MAX_THREADS][3];
-    int div_threads;
-};
-
 void ob_bench_plan_init(ob_bench_plan *plan, const ob_bench_config *cfg)
 {
     memset(plan, 0, sizeof *plan);
@@ -142,7 +108,7 @@ void ob_bench_plan_init(ob_bench_plan *plan, const ob_bench_config *cfg)
 
 static void free_buffers(ob_bench_priv *pv)
 {
-    for (size_t j = 0; j < N_ARRAYS; j++) {
+    for (size_t j = 0; j < BN_ARRAYS; j++) {
         free(pv->mem[j]);
         pv->mem[j] = NULL;
         pv->a[j] = NULL;
@@ -154,6 +120,7 @@ static void free_buffers(ob_bench_priv *pv)
 void ob_bench_plan_free(ob_bench_plan *plan)
 {
     if (plan->priv) {
+        bn_plugin_close(plan->priv);
         free_buffers(plan->priv);
         for (int t = 0; t < OB_BENCH_MAX_THREADS; t++) free(plan->priv->div_mem[t]);
         for (size_t i = 0; i < plan->priv->n_cases; i++) free(plan->priv->cases[i]);
@@ -192,7 +159,7 @@ ob_bench_row *ob_bench_plan_add(ob_bench_plan *plan, ob_bench_kind kind)
 static float *alloc_array(size_t n, size_t j, void **mem)
 {
     const size_t huge = (size_t)2 << 20;
-    size_t bytes = n * sizeof(float) + N_ARRAYS * STAGGER + 64;
+    size_t bytes = n * sizeof(float) + BN_ARRAYS * STAGGER + 64;
     size_t align = bytes >= 2 * huge ? huge : 4096;
     bytes = (bytes + align - 1) / align * align;
     void *m = NULL;
@@ -200,17 +167,6 @@ static float *alloc_array(size_t n, size_t j, void **mem)
     if (align == huge) madvise(m, bytes, MADV_HUGEPAGE); /* a hint; failure is harmless */
     *mem = m;
     return (float *)(void *)((char *)m + j * STAGGER);
-}
-
-/* A float in [0, 1) from (stream, i): a hash, so that any thread count
- * fills the same values (splitmix64's finaliser, Steele et al. 2014). */
-static inline float unit_hash(uint64_t stream, uint64_t i)
-{
-    uint64_t z = i * UINT64_C(0x9E3779B97F4A7C15) + stream * UINT64_C(0xD1B54A32D192ED03);
-    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-    z ^= z >> 31;
-    return (float)(z >> 40) * 0x1p-24f;
 }
 
 /* Stores v as element i of an array of type d (a mixed format's arrays
@@ -236,12 +192,12 @@ static void fill(ob_bench_priv *pv, size_t n, int only_p, const ob_format *f)
     const ptrdiff_t nn = (ptrdiff_t)n;
 #pragma omp parallel for schedule(static)
     for (ptrdiff_t i = 0; i < nn; i++) {
-        put_elem(p, dp, i, 2.0f * unit_hash(1, (uint64_t)i) - 1.0f);
+        put_elem(p, dp, i, 2.0f * bn_unit_hash(1, (uint64_t)i) - 1.0f);
         if (only_p) continue;
-        float u = unit_hash(2, (uint64_t)i);
-        put_elem(g, dg, i, gs * (u < 0.5f ? -1.0f : 1.0f) * (0.01f + 0.09f * unit_hash(3, (uint64_t)i)));
-        for (size_t j = 2; j < N_ARRAYS; j++)
-            if (pv->a[j]) put_elem(pv->a[j], ds, i, 1e-4f + 1e-2f * unit_hash(4 + j, (uint64_t)i));
+        float u = bn_unit_hash(2, (uint64_t)i);
+        put_elem(g, dg, i, gs * (u < 0.5f ? -1.0f : 1.0f) * (0.01f + 0.09f * bn_unit_hash(3, (uint64_t)i)));
+        for (size_t j = 2; j < BN_ARRAYS; j++)
+            if (pv->a[j]) put_elem(pv->a[j], ds, i, 1e-4f + 1e-2f * bn_unit_hash(4 + j, (uint64_t)i));
     }
 }
 
@@ -270,7 +226,7 @@ static int ensure_div(ob_bench_priv *pv, int threads)
             float *a = (float *)(void *)((char *)m + (size_t)j * (OB_BENCH_DIV_N * sizeof(float) + STAGGER));
             pv->div[t][j] = a;
             for (size_t i = 0; i < OB_BENCH_DIV_N; i++) {
-                float u = unit_hash(16 + (uint64_t)j, i + (size_t)t * OB_BENCH_DIV_N);
+                float u = bn_unit_hash(16 + (uint64_t)j, i + (size_t)t * OB_BENCH_DIV_N);
                 a[i] = j == 1 ? (u < 0.5f ? -1.0f : 1.0f) * (0.5f + u) : 0.25f + 4.0f * u;
             }
         }
@@ -290,10 +246,10 @@ static size_t plan_arrays(const ob_bench_plan *plan)
 }
 
 /* Untimed, before every batch: buffers of the right size holding the data
- * this case expects. */
-static int setup_case(void *ctx)
+ * this case expects (bench_internal.h). */
+int bn_setup_case(void *ctx)
 {
-    bench_case *c = ctx;
+    bn_case *c = ctx;
     ob_bench_priv *pv = c->plan->priv;
     if (c->kind == OB_BENCH_PROBE_DIV) return ensure_div(pv, c->threads);
     if (ensure_buffers(pv, c->n, plan_arrays(c->plan)) != 0) return -1;
@@ -311,7 +267,7 @@ static int setup_case(void *ctx)
 
 /* A mixed format's memory probe over the chunks ob_run_kernel_threaded
  * would use (multiples of 64 elements). */
-static void run_mixed_probe(const bench_case *c, void *p, const void *g, float k)
+static void run_mixed_probe(const bn_case *c, void *p, const void *g, float k)
 {
     const size_t n = c->n, nt = (size_t)ob_thread_count(n, c->threads);
     const size_t chunk = nt > 1 ? ((n + nt - 1) / nt + 63) & ~(size_t)63 : n;
@@ -345,7 +301,7 @@ static void run_mixed_probe(const bench_case *c, void *p, const void *g, float k
 
 static int run_case(void *ctx, uint64_t iterations)
 {
-    bench_case *c = ctx;
+    bn_case *c = ctx;
     ob_bench_priv *pv = c->plan->priv;
     float *p = pv->a[0];
     const float *g = pv->a[1];
@@ -373,7 +329,7 @@ static int run_case(void *ctx, uint64_t iterations)
  * that many cores, without fork/join costs. */
 static int run_div(void *ctx, uint64_t iterations)
 {
-    bench_case *c = ctx;
+    bn_case *c = ctx;
     ob_bench_priv *pv = c->plan->priv;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(c->threads) if (c->threads > 1)
@@ -394,18 +350,19 @@ static int run_div(void *ctx, uint64_t iterations)
 
 /* ---- registration ------------------------------------------------------------ */
 
-static bench_case *new_case(ob_bench_plan *plan, ob_bench_kind kind, const ob_optimizer *o, int isa,
-                            const char *variant, size_t n, int threads)
+/* A case and its row (bench_internal.h). */
+bn_case *bn_new_case(ob_bench_plan *plan, ob_bench_kind kind, const ob_optimizer *o, int isa,
+                     const char *variant, size_t n, int threads)
 {
     ob_bench_priv *pv = plan->priv;
     if (pv->n_cases == pv->cap_cases) {
         size_t cap = pv->cap_cases ? 2 * pv->cap_cases : 64;
-        bench_case **cs = realloc(pv->cases, cap * sizeof *cs);
+        bn_case **cs = realloc(pv->cases, cap * sizeof *cs);
         if (!cs) return NULL;
         pv->cases = cs;
         pv->cap_cases = cap;
     }
-    bench_case *c = calloc(1, sizeof *c);
+    bn_case *c = calloc(1, sizeof *c);
     ob_bench_row *r = c ? ob_bench_plan_add(plan, kind) : NULL;
     if (!r) {
         free(c);
@@ -429,9 +386,8 @@ static bench_case *new_case(ob_bench_plan *plan, ob_bench_kind kind, const ob_op
     return c;
 }
 
-/* Registers c (its row is the last one) with the shim: name, bytes and
- * items per iteration, counters. */
-static int register_case(ob_bench_plan *plan, bench_case *c, double bytes_per_elem)
+/* Registers c with the shim (bench_internal.h). */
+int bn_register_case(ob_bench_plan *plan, bn_case *c, double bytes_per_elem)
 {
     ob_bench_row *r = &plan->rows[c->row];
     r->bytes_per_elem = bytes_per_elem;
@@ -439,8 +395,12 @@ static int register_case(ob_bench_plan *plan, bench_case *c, double bytes_per_el
     ob_bench_format_size(c->n, size, sizeof size);
     switch (c->kind) {
     case OB_BENCH_KERNEL:
-        snprintf(r->name, sizeof r->name, "kernel/%s/%s/%s/size:%s/threads:%d", r->opt->name,
-                 ob_isa_name((ob_isa)r->isa), r->variant, size, c->threads);
+        if (c->pk) /* a plugin kernel: no ISA, its label as the variant */
+            snprintf(r->name, sizeof r->name, "kernel/%s/%s/size:%s/threads:%d", r->opt->name, r->variant,
+                     size, c->threads);
+        else
+            snprintf(r->name, sizeof r->name, "kernel/%s/%s/%s/size:%s/threads:%d", r->opt->name,
+                     ob_isa_name((ob_isa)r->isa), r->variant, size, c->threads);
         break;
     case OB_BENCH_PROBE_MEM:
         if (c->fmt >= 0) /* a mixed format's probe: its name as the variant */
@@ -460,10 +420,13 @@ static int register_case(ob_bench_plan *plan, bench_case *c, double bytes_per_el
         break;
     }
     const double n = (double)c->n;
-    ob_gb_bench *b = ob_gb_register(r->name, c->kind == OB_BENCH_PROBE_DIV ? run_div : run_case, c,
-                                    bytes_per_elem * n, n);
+    ob_gb_bench *b = ob_gb_register(r->name,
+                                    c->pk                           ? bn_plugin_run
+                                    : c->kind == OB_BENCH_PROBE_DIV ? run_div
+                                                                    : run_case,
+                                    c, bytes_per_elem * n, n);
     if (!b) return -1;
-    ob_gb_set_setup(b, setup_case);
+    ob_gb_set_setup(b, c->pk ? bn_plugin_setup : bn_setup_case);
     if (ob_gb_add_counter(b, "ns_per_elem", n * 1e-9, OB_GB_RATE | OB_GB_PER_ITERATION | OB_GB_INVERT) != 0 ||
         ob_gb_add_counter(b, "bytes_per_elem", bytes_per_elem, 0) != 0 ||
         ob_gb_add_counter(b, "threads_used", r->threads_used, 0) != 0)
@@ -484,13 +447,13 @@ static int add_kernel(ob_bench_plan *plan, size_t oi, ob_isa isa, int approx, si
 {
     const ob_optimizer *o = plan->cfg.opts[oi];
     const ob_hparams *h = &plan->cfg.h[oi];
-    bench_case *c = new_case(plan, OB_BENCH_KERNEL, o, isa, approx ? "approx" : "exact", n, threads);
+    bn_case *c = bn_new_case(plan, OB_BENCH_KERNEL, o, isa, approx ? "approx" : "exact", n, threads);
     if (!c) return -1;
     c->fn = approx ? ob_optimizer_approx_kernel(o, isa) : ob_optimizer_kernel(o, isa);
     c->tag = (int)oi;
     c->slots = o->state_mask(h);
     prepare_pair(o, h, c->s);
-    return register_case(plan, c, (double)ob_traffic_bytes_per_param(o, h));
+    return bn_register_case(plan, c, (double)ob_traffic_bytes_per_param(o, h));
 }
 
 static int add_probe_mem(ob_bench_plan *plan, size_t oi, ob_isa isa, size_t n, int threads)
@@ -498,7 +461,7 @@ static int add_probe_mem(ob_bench_plan *plan, size_t oi, ob_isa isa, size_t n, i
     const ob_optimizer *o = plan->cfg.opts[oi];
     const ob_hparams *h = &plan->cfg.h[oi];
     const size_t k = ob_state_count(o, h);
-    bench_case *c = new_case(plan, OB_BENCH_PROBE_MEM, o, isa, "", n, threads);
+    bn_case *c = bn_new_case(plan, OB_BENCH_PROBE_MEM, o, isa, "", n, threads);
     if (!c) return -1;
     c->fn = ob_bench_probe_mem(isa, k);
     c->tag = (int)oi;
@@ -506,7 +469,7 @@ static int add_probe_mem(ob_bench_plan *plan, size_t oi, ob_isa isa, size_t n, i
     c->s[0].lr = 1e-3f;
     c->s[1].lr = -1e-3f;
     if (!c->fn) return -1;
-    return register_case(plan, c, (double)ob_traffic_bytes_per_param(o, h));
+    return bn_register_case(plan, c, (double)ob_traffic_bytes_per_param(o, h));
 }
 
 /* A mixed format's kernel (kind kernel) or memory probe (kind probe_mem),
@@ -517,7 +480,7 @@ static int add_mixed(ob_bench_plan *plan, ob_bench_kind kind, size_t oi, size_t 
     const ob_optimizer *o = plan->cfg.opts[oi];
     const ob_hparams *h = &plan->cfg.h[oi];
     const ob_format *f = &plan->cfg.formats[fi];
-    bench_case *c = new_case(plan, kind, o, isa, f->name, n, threads);
+    bn_case *c = bn_new_case(plan, kind, o, isa, f->name, n, threads);
     if (!c) return -1;
     plan->rows[c->row].format = (int)fi;
     c->fmt = (int)fi;
@@ -536,7 +499,7 @@ static int add_mixed(ob_bench_plan *plan, ob_bench_kind kind, size_t oi, size_t 
         c->slots = o->state_mask(h);
         prepare_pair(o, h, c->s);
     }
-    return register_case(plan, c, (double)ob_mixed_traffic_bytes(o, h, f));
+    return bn_register_case(plan, c, (double)ob_mixed_traffic_bytes(o, h, f));
 }
 
 /* Nonzero if optimizer oi runs the mixed formats (--format-opt). */
@@ -585,14 +548,14 @@ static int add_formats(ob_bench_plan *plan, size_t n)
 
 static int add_triad(ob_bench_plan *plan, size_t n, int threads)
 {
-    bench_case *c = new_case(plan, OB_BENCH_TRIAD, NULL, plan->probe_isa, "", n, threads);
+    bn_case *c = bn_new_case(plan, OB_BENCH_TRIAD, NULL, plan->probe_isa, "", n, threads);
     if (!c) return -1;
     c->fn = ob_bench_probe_triad(plan->probe_isa);
     c->slots = 1u;
     c->s[0].lr = c->s[1].lr = 0.5f;
     if (!c->fn) return -1;
     /* STREAM's count: two arrays read, one written (no write-allocate). */
-    return register_case(plan, c, 3.0 * sizeof(float));
+    return bn_register_case(plan, c, 3.0 * sizeof(float));
 }
 
 void ob_bench_divider_name(int divides, char *buf, size_t len)
@@ -604,12 +567,12 @@ static int add_probe_div(ob_bench_plan *plan, ob_isa isa, int threads, int divid
 {
     char variant[24];
     ob_bench_divider_name(divides, variant, sizeof variant);
-    bench_case *c = new_case(plan, OB_BENCH_PROBE_DIV, NULL, isa, variant,
+    bn_case *c = bn_new_case(plan, OB_BENCH_PROBE_DIV, NULL, isa, variant,
                              (size_t)OB_BENCH_DIV_N * (size_t)threads, threads);
     if (!c) return -1;
     c->fn = ob_bench_probe_div(isa, OB_DIVIDER_SQRTS(divides), OB_DIVIDER_DIVS(divides));
     if (!c->fn) return -1;
-    return register_case(plan, c, 3.0 * sizeof(float));
+    return bn_register_case(plan, c, 3.0 * sizeof(float));
 }
 
 int ob_bench_plan_register(ob_bench_plan *plan, char *err, size_t errlen)
@@ -658,6 +621,7 @@ int ob_bench_plan_register(ob_bench_plan *plan, char *err, size_t errlen)
                         add_kernel(plan, oi, (ob_isa)isa, 1, n, t) != 0)
                         goto oom;
                 }
+                if (bn_add_plugins(plan, oi, n, t) != 0) goto oom;
             }
         }
         if (add_formats(plan, n) != 0) goto oom;

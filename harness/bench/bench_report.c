@@ -283,6 +283,7 @@ cJSON *ob_bench_rows_json(const ob_bench_plan *plan)
         cJSON_AddStringToObject(o, "bound", r->bound);
         ob_json_add_num(o, "frac_bound", r->frac_bound);
         if (r->format >= 0) ob_json_add_num(o, "speedup_vs_fp32", r->speedup_vs_fp32);
+        if (r->plugin) cJSON_AddStringToObject(o, "plugin_file", r->plugin->path);
         cJSON_AddStringToObject(o, "benchmark", r->name);
         cJSON_AddItemToArray(a, o);
     }
@@ -357,7 +358,9 @@ static int cmp_rows(const void *a, const void *b)
     if (x->size != y->size) return x->size < y->size ? -1 : 1;
     if (x->threads != y->threads) return x->threads < y->threads ? -1 : 1;
     if (x->kind != y->kind) return x->kind < y->kind ? -1 : 1;
-    if (x->isa != y->isa) return x->isa < y->isa ? -1 : 1;
+    /* Rows without an ISA (plugin kernels) after every ISA's. */
+    const int ix = x->isa < 0 ? OB_ISA_COUNT : x->isa, iy = y->isa < 0 ? OB_ISA_COUNT : y->isa;
+    if (ix != iy) return ix < iy ? -1 : 1;
     return strcmp(x->variant, y->variant);
 }
 
@@ -377,10 +380,13 @@ void ob_bench_print_summary(FILE *out, const ob_bench_plan *plan)
             isfinite(plan->rows[i].ns_per_elem))
             rows[n++] = &plan->rows[i];
     qsort(rows, n, sizeof *rows, cmp_rows);
+    int vw = 7; /* the variant column: wider for plugin kernels' names */
+    for (size_t i = 0; i < n; i++)
+        if ((int)strlen(rows[i]->variant) > vw) vw = (int)strlen(rows[i]->variant);
     fprintf(
         out,
         "\nsummary (medians; ceilings measured in the same run; bound = the slower ceiling of the case)\n");
-    fprintf(out, "%-8s %-6s %-7s %6s %3s %4s %8s %8s %7s %8s %6s %7s %6s %7s %-7s %6s\n", "opt", "isa",
+    fprintf(out, "%-8s %-6s %-*s %6s %3s %4s %8s %8s %7s %8s %6s %7s %6s %7s %-7s %6s\n", "opt", "isa", vw,
             "variant", "size", "thr", "B/el", "ns/elem", "Gelem/s", "GB/s", "memGB/s", "f_mem", "div_ns",
             "f_div", "xscalar", "bound", "f_bnd");
     for (size_t i = 0; i < n; i++) {
@@ -390,8 +396,8 @@ void ob_bench_print_summary(FILE *out, const ob_bench_plan *plan)
         int fill = isfinite(r->frac_bound) ? (int)lround(r->frac_bound * 10) : 0;
         for (int k = 0; k < 10; k++) bar[k] = k < fill ? '#' : '.';
         bar[10] = '\0';
-        fprintf(out, "%-8s %-6s %-7s %6s %3d", r->opt->name, r->isa >= 0 ? ob_isa_name((ob_isa)r->isa) : "-",
-                r->variant, size, r->threads);
+        fprintf(out, "%-8s %-6s %-*s %6s %3d", r->opt->name, r->isa >= 0 ? ob_isa_name((ob_isa)r->isa) : "-",
+                vw, r->variant, size, r->threads);
         bn_cell(out, 5, "%*.0f", r->bytes_per_elem);
         bn_cell(out, 9, "%*.3f", r->ns_per_elem);
         bn_cell(out, 9, "%*.3f", r->elems_per_s * 1e-9);

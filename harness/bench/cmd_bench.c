@@ -4,6 +4,7 @@
  * same run, peers, and the speed targets (README "Benchmarks").
  */
 #include <errno.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,12 +36,13 @@ static const ob_opt bench_opts[] = {
     {"format-opt", "LIST", 0, "the optimizers that run the --format rows (default: every --opt)"},
     {"peer", "NAME", 0, "also time a peer on the same cases: torch"},
     {"peer-optional", NULL, OB_OPT_FLAG, "skip a peer that is not installed (a warning) instead of failing"},
+    OB_PLUGIN_OPTIONS,
 };
 
 const ob_cmd_spec ob_cmd_bench_spec = {
     "bench",
     "[--opt LIST] [--isa LIST] [--sizes LIST] [--threads LIST] [--format LIST]... [--out DIR | --run DIR] "
-    "[--quick] [--peer torch] [--benchmark_*=VALUE]...",
+    "[--quick] [--peer torch] [--plugin PATH.so]... [--benchmark_*=VALUE]...",
     "throughput of the kernels against same-run memory and divider ceilings",
     "Every optimizer x ISA x size x thread count (and the approximate variants)\n"
     "runs through Google Benchmark, beside a memory probe with the optimizer's\n"
@@ -52,9 +54,14 @@ const ob_cmd_spec ob_cmd_bench_spec = {
     "--benchmark_enable_random_interleaving=true); its per-run lines go\n"
     "to stderr, the tables to stdout. Writes <out>/<run-id>/bench.json (Google\n"
     "Benchmark's JSON plus an \"optbench\" section) and bench.csv.\n"
-    "Exit status: 0 done (whatever the targets say), 1 failure, 2 bad arguments,\n"
-    "a filter that matches no benchmark, or a --peer that is not installed\n"
-    "(unless --peer-optional).",
+    "With --plugin, each plugin kernel runs beside the kernels of the optimizer\n"
+    "it claims (which must be among --opt), as the variant plugin:<kernel>, after\n"
+    "a guarded check of 10 steps in a child process; a table gives its ratio to\n"
+    "optbench's fastest and scalar kernels measured in the same run.\n"
+    "Exit status: 0 done (whatever the targets say), 1 failure (also: a plugin\n"
+    "kernel failed its check; the rest still runs), 2 bad arguments, a bad\n"
+    "plugin, a filter that matches no benchmark, or a --peer that is not\n"
+    "installed (unless --peer-optional).",
     bench_opts,
     sizeof bench_opts / sizeof bench_opts[0],
     0,
@@ -280,6 +287,84 @@ static int parse_config(const ob_cmd_spec *c, const ob_args *a, int quick, ob_be
     return apply_sets(c, a, cfg, err);
 }
 
+/* The thread count a plugin kernel without init runs (it cannot be told
+ * another): added to cfg's when missing, so that it has ceilings and
+ * optbench's kernels beside it at that count.  OB_EXIT_OK or
+ * OB_EXIT_USAGE. */
+static int plugin_threads(const ob_cmd_spec *c, const ob_plugin_kernel *k, ob_bench_config *cfg, FILE *err)
+{
+    if (k->desc.init) return OB_EXIT_OK;
+    const int t = ob_plugin_threads(k, 0);
+    for (size_t i = 0; i < cfg->n_threads; i++)
+        if (cfg->threads[i] == t) return OB_EXIT_OK;
+    if (t > OB_BENCH_MAX_THREADS || cfg->n_threads == OB_BENCH_MAX_THREADS)
+        return ob_usage_error(
+            c, err, "--plugin: kernel '%s' runs %d threads; bench runs at most %d counts of 1 to %d",
+            k->desc.name, t, OB_BENCH_MAX_THREADS, OB_BENCH_MAX_THREADS);
+    cfg->threads[cfg->n_threads++] = t;
+    fprintf(
+        err,
+        "optbench bench: plugin:%s runs %d thread%s (it has no init to be told another count): %d added to "
+        "the thread counts\n",
+        k->desc.name, t, t == 1 ? "" : "s", t);
+    return OB_EXIT_OK;
+}
+
+/* Loads the --plugin files into ps (ob_plugin_set_load) and their kernels
+ * into cfg: those whose optimizer is benchmarked (the others are named as
+ * skipped on out), each after its guarded check (ob_bench_plugin_check; a
+ * failure is named on err and counted in *failed).  OB_EXIT_OK, or
+ * OB_EXIT_USAGE for a bad plugin, a --set key a kernel does not honour or
+ * a thread count bench cannot run. */
+static int add_plugins(const ob_cmd_spec *c, const ob_args *a, ob_plugin_set *ps, ob_bench_config *cfg,
+                       size_t *failed, FILE *out, FILE *err)
+{
+    int rc = ob_plugin_set_load(ps, c, a, err);
+    if (rc != OB_EXIT_OK) return rc;
+    size_t smallest = SIZE_MAX, skipped = 0;
+    for (size_t i = 0; i < cfg->n_sizes; i++)
+        if (cfg->sizes[i] < smallest) smallest = cfg->sizes[i];
+    const size_t check_n = smallest < ((size_t)64 << 10) ? smallest : (size_t)64 << 10;
+    char msg[1024];
+    for (size_t i = 0; i < ps->n; i++) {
+        const ob_plugin_kernel *k = ps->k[i];
+        size_t oi = 0;
+        while (oi < cfg->n_opts && cfg->opts[oi] != k->opt) oi++;
+        if (oi == cfg->n_opts) {
+            fprintf(out, "%s plugin:%s (%s)",
+                    skipped++ ? "," : "plugin kernels SKIPPED (their optimizer is not among --opt):",
+                    k->desc.name, k->opt->name);
+            continue;
+        }
+        if (ob_plugin_hparams_check(k, &cfg->h[oi], msg, sizeof msg) != 0)
+            return ob_usage_error(c, err, "--plugin %s: %s", k->path, msg);
+        if ((rc = plugin_threads(c, k, cfg, err)) != OB_EXIT_OK) return rc;
+        if (cfg->n_plugins == OB_BENCH_MAX_PLUGINS)
+            return ob_usage_error(c, err, "--plugin: at most %d plugin kernels", OB_BENCH_MAX_PLUGINS);
+        /* The check runs with the most threads the kernel will be given. */
+        const int t = ob_plugin_threads(k, cfg->threads[cfg->n_threads - 1]);
+        if (ob_bench_plugin_check(k, &cfg->h[oi], check_n, t, msg, sizeof msg) != 0) {
+            fprintf(err, "optbench bench: plugin:%s (%s) FAILED its check and is not benchmarked: %s\n",
+                    k->desc.name, ob_plugin_file(k), msg);
+            ++*failed;
+            continue;
+        }
+        cfg->plugins[cfg->n_plugins++] = k;
+    }
+    if (skipped) fputc('\n', out);
+    return OB_EXIT_OK;
+}
+
+/* What the plan leaves out: the ISAs an optimizer has no kernel for. */
+static void print_skipped(const ob_bench_config *cfg, FILE *out)
+{
+    for (size_t i = 0; i < cfg->n_opts; i++)
+        for (int k = 0; k < OB_ISA_COUNT; k++)
+            if (((cfg->isa_mask >> k) & 1u) && !ob_optimizer_kernel(cfg->opts[i], (ob_isa)k))
+                fprintf(out, "%s/%s: SKIPPED: no %s kernel\n", cfg->opts[i]->name, ob_isa_name((ob_isa)k),
+                        ob_isa_name((ob_isa)k));
+}
+
 /* bench.json (Google Benchmark's report `doc` plus an "optbench" object)
  * and bench.csv in dir.  0, or -1 with a message. */
 static int write_results(const ob_bench_plan *plan, cJSON *doc, const char *dir, int argc, char **argv,
@@ -300,6 +385,7 @@ static int write_results(const ob_bench_plan *plan, cJSON *doc, const char *dir,
     cJSON_AddItemToObject(ours, "rows", ob_bench_rows_json(plan));
     cJSON_AddItemToObject(ours, "targets", ob_bench_targets_json(plan));
     if (plan->cfg.n_formats) cJSON_AddItemToObject(ours, "formats", ob_bench_formats_json(plan));
+    if (plan->cfg.n_plugins) cJSON_AddItemToObject(ours, "plugins", ob_bench_plugins_json(plan));
     cJSON_AddItemToObject(doc, "optbench", ours);
     char json_path[4200], csv_path[4200];
     snprintf(json_path, sizeof json_path, "%s/bench.json", dir);
@@ -452,6 +538,7 @@ static int finish_run(ob_bench_plan *plan, cJSON *doc, const char *dir, const ch
     ob_bench_print_summary(out, plan);
     ob_bench_print_targets(out, plan);
     ob_bench_print_formats(out, plan);
+    ob_bench_print_plugins(out, plan);
     fprintf(out, "\nload average (1 min) before the run %.2f, after %.2f\n", load_before, load_after);
     fprintf(out, "results in %s (bench.json, bench.csv)\n", dir);
     return rc;
@@ -485,9 +572,13 @@ int ob_cmd_bench(int argc, char **argv, FILE *out, FILE *err)
     memset(&plan, 0, sizeof plan);
     char dir[4096] = "", gb_path[4200] = "", msg[1024];
     int made_dir = 0;
+    ob_plugin_set ps = {0};
+    size_t failed_plugins = 0;
     if ((rc = parse_config(c, &a, quick, &cfg, err)) != OB_EXIT_OK) goto done;
     const char *peer = ob_args_get(&a, "peer");
     if ((rc = check_outputs(c, &a, &peer, err)) != OB_EXIT_OK) goto done;
+    /* Plugins before the run folder: a bad one leaves nothing behind. */
+    if ((rc = add_plugins(c, &a, &ps, &cfg, &failed_plugins, out, err)) != OB_EXIT_OK) goto done;
     /* The run folder and Google Benchmark's own report inside it. */
     if (!list_only) {
         if ((rc = open_run_dir(&a, dir, sizeof dir, &made_dir, err)) != OB_EXIT_OK) goto done;
@@ -499,11 +590,7 @@ int ob_cmd_bench(int argc, char **argv, FILE *out, FILE *err)
         rc = OB_EXIT_FAIL;
         goto done;
     }
-    for (size_t i = 0; i < cfg.n_opts; i++) /* what the plan left out */
-        for (int k = 0; k < OB_ISA_COUNT; k++)
-            if (((cfg.isa_mask >> k) & 1u) && !ob_optimizer_kernel(cfg.opts[i], (ob_isa)k))
-                fprintf(out, "%s/%s: SKIPPED: no %s kernel\n", cfg.opts[i]->name, ob_isa_name((ob_isa)k),
-                        ob_isa_name((ob_isa)k));
+    print_skipped(&cfg, out);
     /* Defaults first: later flags win, so the user's override them.
      * Random interleaving spreads every benchmark's repetitions over the
      * whole run, so the medians of a kernel and of its probes sample the
@@ -566,13 +653,14 @@ int ob_cmd_bench(int argc, char **argv, FILE *out, FILE *err)
     made_dir = 0; /* it holds the results now */
     size_t failed_runs = report_errors(doc, err);
     rc = finish_run(&plan, doc, dir, peer, reps, min_time, argc, argv, load_before, load_after, out, err);
-    if (failed_runs && rc == OB_EXIT_OK) rc = OB_EXIT_FAIL;
+    if ((failed_runs || failed_plugins) && rc == OB_EXIT_OK) rc = OB_EXIT_FAIL;
     cJSON_Delete(doc);
 done:
     if (gb_path[0]) unlink(gb_path);
     if (made_dir) rmdir(dir); /* only if nothing was written into it */
     ob_gb_clear();
-    ob_bench_plan_free(&plan);
+    ob_bench_plan_free(&plan); /* before the plugins: it may hold a case of one */
+    ob_plugin_set_free(&ps);
     ob_args_free(&a);
     free(ours);
     free(gb);

@@ -26,6 +26,7 @@
 #include "kernels/framework/ob_mixed.h"
 #include "optbench/optimizers.h"
 #include "harness/bench/ob_bench_shim.h"
+#include "harness/plugin/ob_plugin.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -35,6 +36,7 @@ extern "C" {
 #define OB_BENCH_MAX_SIZES 16
 #define OB_BENCH_MAX_THREADS 8
 #define OB_BENCH_MAX_FORMATS 16
+#define OB_BENCH_MAX_PLUGINS 64
 /* fp16 gradients in the benchmarks carry a loss scale of 2^10. */
 #define OB_BENCH_INV_LOSS_SCALE 0x1p-10f
 /* Elements per thread of the divider probe: 3 arrays of 2048 floats
@@ -77,6 +79,16 @@ typedef struct ob_bench_config {
     size_t n_formats;
     /* Bit oi: optimizer opts[oi] runs the formats (0: every one). */
     unsigned format_opt_mask;
+    /* Plugin kernels (--plugin), each benchmarked beside the kernels of
+     * the optimizer it claims (which must be among opts; its hyperparameters
+     * are that optimizer's h) at every size, and at every thread count
+     * it can be told (ob_plugin_threads: a kernel without init only at its
+     * own count, which must be among threads).  Rows: kind kernel, isa -1,
+     * variant "plugin:<name>" (ob_plugin_label), `plugin` set.  Check each
+     * with ob_bench_plugin_check first: the benchmark calls its step
+     * directly, unguarded. */
+    const ob_plugin_kernel *plugins[OB_BENCH_MAX_PLUGINS];
+    size_t n_plugins;
 } ob_bench_config;
 
 /* One row of bench.csv.  Every double is a median over the repetitions,
@@ -84,8 +96,8 @@ typedef struct ob_bench_config {
 typedef struct ob_bench_row {
     ob_bench_kind kind;
     const ob_optimizer *opt; /* NULL for probe_div and triad */
-    int isa;                 /* ob_isa, or -1 (peers) */
-    char variant[24];        /* "exact", "approx", a peer's name, or "" */
+    int isa;                 /* ob_isa, or -1 (peers, plugin kernels) */
+    char variant[64];        /* "exact", "approx", a format's, a peer's or a plugin kernel's name, or "" */
     size_t size;             /* elements per step */
     int threads;             /* threads asked for */
     int threads_used;        /* threads the step really uses (ob_thread_count) */
@@ -96,9 +108,10 @@ typedef struct ob_bench_row {
     double speedup_vs_scalar;
     const char *bound; /* "memory", "divider" or "" */
     double frac_bound;
-    int format;             /* index into cfg.formats; -1: fp32 */
-    double speedup_vs_fp32; /* format rows: the fp32 exact kernel's time / this one's */
-    char name[128];         /* the Google Benchmark name ("" for peers) */
+    int format;                     /* index into cfg.formats; -1: fp32 */
+    double speedup_vs_fp32;         /* format rows: the fp32 exact kernel's time / this one's */
+    char name[192];                 /* the Google Benchmark name ("" for peers) */
+    const ob_plugin_kernel *plugin; /* a plugin kernel's row: the kernel; else NULL */
 } ob_bench_row;
 
 typedef struct ob_bench_priv ob_bench_priv;
@@ -164,6 +177,25 @@ void ob_bench_print_targets(FILE *out, const ob_bench_plan *plan);
  * and the byte ratio that bounds it; and its JSON. */
 void ob_bench_print_formats(FILE *out, const ob_bench_plan *plan);
 cJSON *ob_bench_formats_json(const ob_bench_plan *plan);
+
+/* ---- plugin kernels (bench_plugin.c) --------------------------------------- */
+
+/* The check a plugin kernel passes before it is benchmarked unguarded:
+ * steps 1 .. OB_BENCH_STEP of one case on n elements of benchmark-like
+ * data with `threads` (as ob_plugin_case_open), every step guarded
+ * (OB_PLUGIN_GUARDED) and the whole case in a forked child
+ * (ob_plugin_isolate), then p and the state must be finite.  0, or -1
+ * with the reason ("SIGSEGV at step 5", "plain: out-of-bounds write at
+ * p[n] (n = 4096) at step 1", "plain: non-finite p[7] after step 10"). */
+int ob_bench_plugin_check(const ob_plugin_kernel *k, const ob_hparams *h, size_t n, int threads, char *msg,
+                          size_t msglen);
+/* Per plugin row of a derived plan: its throughput against optbench's own
+ * kernels of the same optimizer, size and threads measured in the same
+ * run, as ratios of ns/element (optbench's / the plugin's: 1 = as fast,
+ * > 1 faster): to the fastest exact ISA and to scalar.  The table and its
+ * JSON (bench.json "plugins"). */
+void ob_bench_print_plugins(FILE *out, const ob_bench_plan *plan);
+cJSON *ob_bench_plugins_json(const ob_bench_plan *plan);
 
 /* ---- probes (kernels/<isa>/probe.c, found by bench_probe.c) -------------- */
 

@@ -274,3 +274,9 @@ int ob_plugin_step(const ob_plugin_kernel *k, unsigned flags, const ob_hparams *
     ob_plugin_case_close(c);
     return rc;
 }
+
+ob_plugin_step_fn ob_plugin_case_direct(const ob_plugin_case *c, void **ctx)
+{
+    *ctx = c->ctx;
+    return c->k->desc.step;
+}

@@ -20,13 +20,18 @@
  *    forked child, so a crash of a plugin kernel (SIGSEGV, SIGILL, abort,
  *    ...) fails that case as "SIGSEGV at step 5" and the caller survives
  *    with its finished cases and results.
+ *  - ob_plugin_set_*: the repeatable --plugin PATH.so option (and
+ *    --plugin-bound) that the commands share: every file loaded in order,
+ *    kernel names unique across them, a bad plugin an exit-2 error.
  */
 #ifndef OB_PLUGIN_HOST_H
 #define OB_PLUGIN_HOST_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
+#include "harness/core/ob_args.h"
 #include "optbench/optimizers.h"
 #include "optbench/plugin.h"
 
@@ -169,6 +174,69 @@ typedef int (*ob_plugin_body_fn)(void *arg, void *result, size_t result_len, cha
  * with atexit runs in it. */
 int ob_plugin_isolate(ob_plugin_body_fn body, void *arg, void *result, size_t result_len, unsigned timeout_s,
                       ob_plugin_outcome *out);
+
+/* ---- the --plugin option of the commands (set.c) ------------------------ */
+
+/* The longest kernel name a command accepts (tables, bench.csv's variant
+ * column and the Google Benchmark names have room for this much). */
+#define OB_PLUGIN_NAME_MAX 56
+
+/* The options every command that takes plugins declares: splice this
+ * into the command's ob_opt array (one line), then call
+ * ob_plugin_set_load with the parsed arguments. */
+#define OB_PLUGIN_OPTIONS \
+    {"plugin", "PATH.so", OB_OPT_REPEAT, OB_PLUGIN_HELP}, \
+    { \
+        "plugin-bound", "U", 0, OB_PLUGIN_BOUND_HELP \
+    }
+#define OB_PLUGIN_HELP \
+    "load a kernel plugin (optbench/plugin.h); repeatable: its kernels run beside optbench's own as plugin:<kernel>"
+#define OB_PLUGIN_BOUND_HELP \
+    "agreement bound in u*S for every plugin kernel, instead of the one each declares (needs --plugin)"
+
+/* The kernels of every --plugin file of a command line, in the order given
+ * (each file's kernels in its registration order), with names unique
+ * across files. */
+typedef struct ob_plugin_set {
+    ob_plugin **pl; /* the loaded plugins */
+    size_t n_pl;
+    const ob_plugin_kernel **k; /* every kernel */
+    size_t n;
+    double bound; /* --plugin-bound, or 0 when not given */
+} ob_plugin_set;
+
+/* Loads every --plugin of a (parsed against a spec holding
+ * OB_PLUGIN_OPTIONS) into *s, zeroed first, and reads --plugin-bound.
+ * Returns OB_EXIT_OK (no --plugin: an empty set), or OB_EXIT_USAGE with
+ * "optbench <cmd>: <the loader's message>" on err and nothing loaded: a
+ * bad plugin (ob_plugin_load's message, naming the file and the kernel),
+ * a kernel name used by two files or longer than OB_PLUGIN_NAME_MAX,
+ * --plugin-bound not a finite number > 0, or given without --plugin.
+ * OB_EXIT_FAIL when out of memory.  A command calls it before it writes
+ * anything, so a bad plugin leaves nothing behind. */
+int ob_plugin_set_load(ob_plugin_set *s, const ob_cmd_spec *c, const ob_args *a, FILE *err);
+/* Unloads every plugin of s; its kernels become invalid.  Idempotent. */
+void ob_plugin_set_free(ob_plugin_set *s);
+/* The agreement bound k is held to: --plugin-bound when given, else the
+ * kernel's own (ob_plugin_kernel.agree_bound). */
+double ob_plugin_set_bound(const ob_plugin_set *s, const ob_plugin_kernel *k);
+/* The name a plugin kernel goes by in tables, bench.csv's variant column,
+ * figures and results: "plugin:<kernel name>" (unique in a set). */
+void ob_plugin_label(const ob_plugin_kernel *k, char *buf, size_t len);
+/* "fp32", "bf16", "fp16", "q8" ("?" for anything else). */
+const char *ob_plugin_dtype_name(ob_plugin_dtype d);
+/* The plugin's file name without its folders ("plain_adamw.so"). */
+const char *ob_plugin_file(const ob_plugin_kernel *k);
+/* Threads the kernel runs with when a case asks for `threads`: a kernel
+ * with an init is told the case's count and is taken to use it; one
+ * without cannot be told, so it runs its declared desc.threads (0: one). */
+int ob_plugin_threads(const ob_plugin_kernel *k, int threads);
+
+/* The step of an open case for calling it directly, unchecked and
+ * unguarded, with the context its init made: for throughput runs, where
+ * the per-step checks and guarded copies of ob_plugin_case_step would be
+ * timed with the kernel.  Run checked steps first. */
+ob_plugin_step_fn ob_plugin_case_direct(const ob_plugin_case *c, void **ctx);
 
 #ifdef __cplusplus
 }

@@ -79,12 +79,20 @@ static void free_series(series *s, size_t n)
     free(s);
 }
 
-/* Nonzero for the variants of the fp32 kernels ("exact", "approx"); the
- * other variants are mixed-precision formats, whose throughput and
- * speed-up (over fp32) have their own section (section_formats). */
+/* A plugin kernel's row (optbench bench --plugin): no ISA, its label
+ * "plugin:<kernel>" as the variant. */
+static int plugin_variant(const char *variant)
+{
+    return !strncmp(variant, "plugin:", 7);
+}
+
+/* Nonzero for the variants of the fp32 kernels ("exact", "approx", and
+ * plugin kernels, fp32 by the plugin ABI); the other variants are
+ * mixed-precision formats, whose throughput and speed-up (over fp32) have
+ * their own section (section_formats). */
 static int fp32_variant(const char *variant)
 {
-    return !strcmp(variant, "exact") || !strcmp(variant, "approx");
+    return !strcmp(variant, "exact") || !strcmp(variant, "approx") || plugin_variant(variant);
 }
 
 /* Groups the fp32 kernel (and peer) rows of opt at `threads` threads into
@@ -148,13 +156,16 @@ static double ceiling_at(const rp_model *m, const char *opt, double size, double
 static void series_title(const series *s, char *buf, size_t len)
 {
     if (s->peer) snprintf(buf, len, "peer:%s", s->variant[0] ? s->variant : "peer");
+    else if (plugin_variant(s->variant)) snprintf(buf, len, "%s", s->variant);
     else if (!s->variant[0] || !strcmp(s->variant, "exact")) snprintf(buf, len, "%s", s->isa);
     else snprintf(buf, len, "%s/%s", s->isa, s->variant);
 }
 
+/* peer_no: the series' number among the peers and plugin kernels (each
+ * gets a colour of its own). */
 static void series_key(const series *s, int peer_no, char *buf, size_t len)
 {
-    if (s->peer) snprintf(buf, len, "peer:%d", peer_no);
+    if (s->peer || plugin_variant(s->variant)) snprintf(buf, len, "peer:%d", peer_no);
     else snprintf(buf, len, "%s:%s", !s->variant[0] || !strcmp(s->variant, "exact") ? "isa" : "isa~", s->isa);
 }
 
@@ -169,17 +180,19 @@ static int plan_throughput_opt(rp_plan *p, const rp_model *m, const char *opt, c
         free_series(s, ns);
         return -1;
     }
-    int peers = 0;
+    int peers = 0, plugins = 0;
     double sizes[256];
     size_t nsz = 0;
     for (size_t i = 0; i < ns; i++) {
         char t[128], k[128];
+        const int plugin = plugin_variant(s[i].variant);
         peers += s[i].peer;
+        plugins += plugin;
         series_title(&s[i], t, sizeof t);
-        series_key(&s[i], peers, k, sizeof k);
+        series_key(&s[i], peers + plugins, k, sizeof k);
         rp_sb_word(&titles, t);
         rp_sb_word(&keys, k);
-        rp_sb_word(&styles, s[i].peer ? "peer" : (strcmp(t, s[i].isa) ? "approx" : "exact"));
+        rp_sb_word(&styles, s[i].peer ? "peer" : (!plugin && strcmp(t, s[i].isa) ? "approx" : "exact"));
         fprintf(d.f, "%ssize,gb_per_s\n", i ? "\n\n" : "");
         for (size_t r = 0; r < s[i].n; r++) {
             double sz = B_NUM(m, s[i].rows[r], size);
@@ -218,8 +231,9 @@ static int plan_throughput_opt(rp_plan *p, const rp_model *m, const char *opt, c
     snprintf(
         caption, sizeof caption,
         "Throughput of the %s step in GB/s of memory traffic against the array size, on %g thread%s, one line "
-        "per instruction set%s%s.",
-        opt, threads, threads == 1 ? "" : "s", peers ? " and per peer library" : "",
+        "per instruction set%s%s%s.",
+        opt, threads, threads == 1 ? "" : "s", plugins ? " and per plugin kernel (plugin:<kernel>)" : "",
+        peers ? " and per peer library" : "",
         have_ceiling ? ", under the memory bandwidth measured in the same run (grey, the roofline)"
                      : " (no memory ceiling was measured)");
     rp_job *j = rp_data_figure(p, m, file, &d, "throughput", name, "throughput.gp", caption, err, errlen);
@@ -319,7 +333,7 @@ static int plan_speedup(rp_plan *p, const rp_model *m, char *err, size_t errlen)
     for (size_t c = 0; c < nc; c++) {
         char t[128], k[128], w[32];
         series_title(&cols[c], t, sizeof t);
-        series_key(&cols[c], 0, k, sizeof k);
+        series_key(&cols[c], (int)c + 1, k, sizeof k);
         snprintf(w, sizeof w, "c%zu", c + 1);
         rp_sb_word(&names, t);
         rp_sb_word(&keys, k);
