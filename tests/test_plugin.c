@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/ob_test.h"
 #include "harness/testkit/ob_agree.h"
@@ -607,7 +608,7 @@ Test(run_plugin, the_round_trip_is_bit_identical_to_the_scalar_path)
     FILE *f = open_memstream(&buf, &len);
     ob_case_summary(f, &c, &r);
     fclose(f);
-    cr_assert(strstr(buf, "plugin:optbench.adamw"), "%s", buf);
+    cr_assert(strstr(buf, "  plugin:optbench.adamw  "), "%s", buf);
     free(buf);
     ob_plugin_unload(pl);
 }
@@ -678,4 +679,60 @@ Test(run_plugin, a_write_past_the_end_is_named_and_stops_only_that_path)
     cr_assert_eq(r.isa[OB_ISA_SCALAR].steps, 20);
     cr_assert(!r.ok);
     ob_plugin_unload(pl);
+}
+
+/* ---- optbench run --plugin, as a user runs it ---- */
+
+#include "common/ob_test_proc.h"
+#include <cjson/cJSON.h>
+
+Test(run_plugin, the_command_runs_plugin_kernels_beside_the_isas_and_survives_their_crashes, .timeout = 300)
+{
+    char dir[256], out[400], so[600], so2[600];
+    ob_tp_scratch(dir, sizeof dir, "run-plugin");
+    snprintf(out, sizeof out, "%s/results", dir);
+    snprintf(so, sizeof so, "%s/crashers.so", OB_PLUGIN_DIR);
+    snprintf(so2, sizeof so2, "%s/plain_adamw.so", OB_PLUGIN_DIR);
+    char *o = NULL, *e = NULL;
+    const char *crash[] = {"run",     "--plugin", so,        "--opt", "sgd", "--problem", "quad_diag", "--set",
+                           "lr=1e-3", "--steps",  "20",      "--out", out,   "--quiet",   NULL};
+    int rc = ob_tp_run(crash, NULL, dir, &o, &e);
+    cr_assert_eq(rc, 3, "a failed plugin path is a failed check: exit %d\n%s%s", rc, o, e);
+    cr_assert(strstr(o, "plugin:segv_at_5") && strstr(o, "FAILED: SIGSEGV at step 5"), "%s", o);
+    cr_assert(strstr(o, "FAILED: SIGABRT at step 3") && strstr(o, "out-of-bounds write at p[n]"), "%s", o);
+    size_t nres = 0, ncomplete = 0;
+    char msg[512];
+    cr_assert_eq(ob_tp_check_tree(out, 1, &nres, &ncomplete, msg, sizeof msg), 0, "%s", msg);
+    cr_assert(nres == 1 && ncomplete == 1);
+    char path[700];
+    snprintf(path, sizeof path, "%s/latest/results.json", out);
+    char *js = ob_tp_slurp(path, NULL);
+    cJSON *doc = cJSON_Parse(js);
+    const cJSON *cs = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "cases"), 0);
+    const cJSON *seg = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(cs, "plugins"), "segv_at_5");
+    cr_assert(seg && !strcmp(cJSON_GetObjectItemCaseSensitive(seg, "failed")->valuestring, "SIGSEGV at step 5"));
+    cr_assert(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(cs, "isa"), "scalar"));
+    cJSON_Delete(doc);
+    free(js);
+    free(o);
+    free(e);
+    /* A plugin whose kernels claim an optimizer no case runs: exit 2, nothing written. */
+    char out2[400];
+    snprintf(out2, sizeof out2, "%s/none", dir);
+    const char *none[] = {"run", "--plugin", so2, "--opt", "sgd", "--problem", "quad_diag", "--out", out2, NULL};
+    rc = ob_tp_run(none, NULL, dir, &o, &e);
+    cr_assert_eq(rc, 2, "%s", e);
+    cr_assert(strstr(e, "no case of this run has an optimizer its kernels claim"), "%s", e);
+    cr_assert(access(out2, F_OK) != 0, "nothing written");
+    free(o);
+    free(e);
+    /* A --set key the kernel does not honour: exit 2. */
+    const char *key[] = {"run",   "--plugin",           so2,     "--opt", "adamw", "--problem", "quad_diag",
+                         "--set", "amsgrad=1", "--out", out2, NULL};
+    rc = ob_tp_run(key, NULL, dir, &o, &e);
+    cr_assert_eq(rc, 2, "%s", e);
+    cr_assert(strstr(e, "amsgrad"), "%s", e);
+    free(o);
+    free(e);
+    ob_tp_rmtree(dir);
 }

@@ -54,7 +54,7 @@ extern "C" {
  * that is not optbench's, ob_engine_kernel_path). */
 #define OB_ENGINE_MSG 512
 #define OB_ENGINE_REF 0
-#define OB_ENGINE_MAX_EXTRA 4
+#define OB_ENGINE_MAX_EXTRA 8
 #define OB_ENGINE_KPATHS (OB_ISA_COUNT + OB_ENGINE_MAX_EXTRA)
 #define OB_ENGINE_MAX_PATHS (1 + OB_ENGINE_KPATHS)
 #define OB_ENGINE_PATH_ISA(isa) (1 + (int)(isa))

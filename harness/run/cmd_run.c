@@ -29,17 +29,22 @@ static const ob_opt run_opts[] = {
     {"suite", "FILE", 0, "run the cases of a JSON suite file"},
     {"out", "DIR", 0, "results folder (default: results)"},
     {"quiet", NULL, OB_OPT_FLAG, "no progress output"},
+    OB_PLUGIN_OPTIONS,
 };
 
 const ob_cmd_spec ob_cmd_run_spec = {
     "run",
-    "[--opt LIST] [--isa LIST] [--problem LIST] [--set KEY=VALUE]... [--steps N] [--suite FILE] ...",
+    "[--opt LIST] [--isa LIST] [--problem LIST] [--set KEY=VALUE]... [--steps N] [--suite FILE] "
+    "[--plugin PATH.so]... ...",
     "run optimizers on problems against the reference; write a results set",
     "With no --problem and no --suite, runs the built-in default suite: every\n"
     "optimizer on every available ISA on a representative set of problems.\n"
     "Each case runs the fp64 reference and the fp32 kernels side by side,\n"
     "checks single-step agreement with the reference and bit-identity across\n"
-    "ISAs at every step, and records convergence. Writes\n"
+    "ISAs at every step, and records convergence. With --plugin, each plugin\n"
+    "kernel runs as one more path (plugin:<kernel>) of every case of the\n"
+    "optimizer it claims: agreement at every step against its bound, identity\n"
+    "with scalar as information, guarded and crash-isolated. Writes\n"
     "<out>/<run-id>/results.json and cases/<case>.csv; <out>/latest points at it.\n"
     "Exit status: 0 all checks passed, 1 failure, 2 bad arguments or input\n"
     "files, 3 an agreement or bit-identity check failed (named in the summary),\n"
@@ -254,6 +259,49 @@ static int check_cases(const ob_suite *s, FILE *err)
     return OB_EXIT_OK;
 }
 
+/* Attaches each plugin kernel to every case of the optimizer it claims
+ * (a plugin may export kernels for optimizers the run does not choose;
+ * only plugins none of whose kernels can run are an error).  A case whose
+ * hyperparameters the kernel does not honour is an error when the command
+ * line set them (--problem with --set), and is run without that kernel,
+ * with a note, when a suite did. */
+static int attach_plugins(const ob_args *a, const ob_plugin_set *ps, ob_suite *s, FILE *err)
+{
+    const ob_cmd_spec *c = &ob_cmd_run_spec;
+    const int from_args = ob_args_get(a, "problem") != NULL;
+    const char *unused = NULL; /* a plugin file none of whose kernels ran so far */
+    for (size_t k = 0; k < ps->n; k++) {
+        const ob_plugin_kernel *pk = ps->k[k];
+        if (k == 0 || ps->k[k - 1]->path != pk->path) {
+            if (unused) break;
+            unused = pk->path;
+        }
+        for (size_t i = 0; i < s->n; i++) {
+            ob_case *cs = &s->cases[i];
+            if (cs->opt != pk->opt) continue;
+            char msg[512], id[160];
+            ob_case_id(cs, id, sizeof id);
+            if (ob_plugin_hparams_check(pk, &cs->h, msg, sizeof msg) != 0) {
+                if (from_args) return ob_usage_error(c, err, "--plugin: %s: %s", id, msg);
+                fprintf(err, "optbench run: note: plugin:%s does not run %s: %s\n", pk->desc.name, id, msg);
+                continue;
+            }
+            if (cs->n_plugins == OB_ENGINE_MAX_EXTRA)
+                return ob_usage_error(c, err, "--plugin: at most %d plugin kernels per optimizer",
+                                      OB_ENGINE_MAX_EXTRA);
+            cs->plugin[cs->n_plugins++] = pk;
+            cs->plugin_bound = ps->bound;
+            unused = NULL;
+        }
+    }
+    if (unused)
+        return ob_usage_error(c, err,
+                              "--plugin %s: no case of this run has an optimizer its kernels claim, or "
+                              "hyperparameters they honour (see optbench list --plugin %s)",
+                              unused, unused);
+    return OB_EXIT_OK;
+}
+
 /* A unique id per case: problem.optimizer[+sam], suffixed when repeated. */
 static void case_ids(const ob_suite *s, char (*ids)[160])
 {
@@ -405,9 +453,11 @@ int ob_cmd_run(int argc, char **argv, FILE *out, FILE *err)
     if (rc == OB_ARGS_HELP) return OB_EXIT_OK;
     if (rc != OB_EXIT_OK) return rc;
     ob_suite s = {0};
+    ob_plugin_set ps = {0};
     uint64_t seed = 0;
     char msg[1024];
-    if ((rc = build_suite(c, &a, &s, &seed, err)) != OB_EXIT_OK || (rc = check_cases(&s, err)) != OB_EXIT_OK)
+    if ((rc = build_suite(c, &a, &s, &seed, err)) != OB_EXIT_OK || (rc = check_cases(&s, err)) != OB_EXIT_OK ||
+        (rc = ob_plugin_set_load(&ps, c, &a, err)) != OB_EXIT_OK || (rc = attach_plugins(&a, &ps, &s, err)))
         goto done;
     const char *root = ob_args_get(&a, "out") ? ob_args_get(&a, "out") : "results";
     char dir[4096];
@@ -444,6 +494,7 @@ int ob_cmd_run(int argc, char **argv, FILE *out, FILE *err)
 done:
     ob_interrupt_restore();
     ob_suite_free(&s);
+    ob_plugin_set_free(&ps);
     ob_args_free(&a);
     return rc;
 }

@@ -37,6 +37,8 @@ void run_plugins_close(run_plugins *rp);
 /* Copies the plugin paths' figures from the engine and judges them:
  * r->ok falls when one failed or broke its bound. */
 void run_plugins_collect(const ob_case *c, const run_plugins *rp, const ob_engine_result *er, ob_case_result *r);
+/* r->ok falls when a plugin path failed or broke its bound. */
+void run_plugins_judge(const ob_case *c, ob_case_result *r);
 /* The case with plugin paths, in a child process; on a crash the case is
  * rerun here without them and their paths say "SIGSEGV at step 5". */
 int run_case_isolated(const ob_case *c, const char *csv_path, ob_case_result *r, char *err, size_t errlen);

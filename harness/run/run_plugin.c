@@ -69,6 +69,11 @@ void run_plugins_collect(const ob_case *c, const run_plugins *rp, const ob_engin
         *pr = er->p[OB_ENGINE_PATH_EXTRA(e)];
         if (!scalar) pr->identical = 1; /* nothing to compare with */
     }
+    run_plugins_judge(c, r);
+}
+
+void run_plugins_judge(const ob_case *c, ob_case_result *r)
+{
     for (size_t j = 0; j < c->n_plugins; j++) {
         const ob_path_result *pr = &r->plugin[j];
         if (pr->failed[0] || (pr->ran && !pr->agree_ok)) r->ok = 0;
@@ -111,6 +116,29 @@ static void remove_temporaries(const char *csv_path)
     globfree(&g);
 }
 
+/* Plugin kernel j of c alone beside the reference, in a child: what its
+ * path is after the whole case crashed. */
+static void rerun_alone(const ob_case *c, size_t j, iso_result *o, ob_case_result *r)
+{
+    ob_case one = *c;
+    one.isa_mask = 0;
+    one.plugin[0] = c->plugin[j];
+    one.n_plugins = 1;
+    iso_arg a = {&one, NULL};
+    ob_plugin_outcome out;
+    ob_path_result *pr = &r->plugin[j];
+    r->plugin_bound[j] = plugin_bound(c, c->plugin[j]);
+    memset(o, 0, sizeof *o);
+    if (ob_plugin_isolate(iso_body, &a, o, sizeof *o, 0, &out) == OB_PLUGIN_RAN_OK && o->rc == 0) {
+        *pr = o->r.plugin[0];
+        return;
+    }
+    memset(pr, 0, sizeof *pr);
+    pr->ran = 1;
+    pr->failed_at = out.step;
+    snprintf(pr->failed, sizeof pr->failed, "%.500s", out.verdict == OB_PLUGIN_CRASHED ? out.message : o->err);
+}
+
 int run_case_isolated(const ob_case *c, const char *csv_path, ob_case_result *r, char *err, size_t errlen)
 {
     iso_arg a = {c, csv_path};
@@ -129,19 +157,14 @@ int run_case_isolated(const ob_case *c, const char *csv_path, ob_case_result *r,
         rc = -1;
     } else {
         /* The child died in a plugin kernel (optbench's own paths do not
-         * crash): the case again without the plugins, whose paths fail
-         * with the signal and the step. */
+         * crash): the case again without the plugins, then each plugin
+         * kernel alone beside the reference, so that the one that crashed
+         * fails with its signal and step and the others keep their
+         * figures. */
         if (csv_path) remove_temporaries(csv_path);
         rc = run_case(c, csv_path, 0, r, err, errlen);
-        for (size_t j = 0; j < c->n_plugins; j++) {
-            ob_path_result *pr = &r->plugin[j];
-            pr->ran = 1;
-            pr->failed_at = out.step;
-            snprintf(pr->failed, sizeof pr->failed, "%.460s%s", out.message,
-                     c->n_plugins > 1 ? " (in one of this case's plugin kernels)" : "");
-            r->plugin_bound[j] = plugin_bound(c, c->plugin[j]);
-        }
-        r->ok = 0;
+        for (size_t j = 0; rc == 0 && j < c->n_plugins; j++) rerun_alone(c, j, o, r);
+        run_plugins_judge(c, r);
     }
     free(o);
     return rc;
@@ -176,11 +199,13 @@ cJSON *run_plugins_json(const ob_case *c, const ob_case_result *r)
 
 void run_plugins_summary(FILE *out, const ob_case *c, const ob_case_result *r)
 {
+    /* The kernel's name in the case column (empty on a path's line), so
+     * that the path column keeps its width. */
     for (size_t k = 0; k < c->n_plugins; k++) {
         char name[96];
-        snprintf(name, sizeof name, "plugin:%s", c->plugin[k]->desc.name);
+        snprintf(name, sizeof name, "  plugin:%s", c->plugin[k]->desc.name);
         const ob_path_result *pr = &r->plugin[k];
-        if (pr->failed[0]) fprintf(out, "%-34s %-9s FAILED: %s\n", "", name, pr->failed);
-        else run_summary_line(out, "", name, pr, 1, 1, r->plugin_bound[k]);
+        if (pr->failed[0]) fprintf(out, "%-34s %-9s FAILED: %s\n", name, "plugin", pr->failed);
+        else run_summary_line(out, name, "plugin", pr, 1, 1, r->plugin_bound[k]);
     }
 }
