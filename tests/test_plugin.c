@@ -716,6 +716,19 @@ Test(run_plugin, the_command_runs_plugin_kernels_beside_the_isas_and_survives_th
     free(js);
     free(o);
     free(e);
+    /* The report's table of plugin kernels names the failure. */
+    char run[500];
+    snprintf(run, sizeof run, "%s/latest", out);
+    const char *rep[] = {"report", "--run", run, "--no-figures", "--quiet", NULL};
+    rc = ob_tp_run(rep, NULL, dir, &o, &e);
+    cr_assert_eq(rc, 0, "%s", e);
+    snprintf(path, sizeof path, "%s/report.md", run);
+    char *md = ob_tp_slurp(path, NULL);
+    cr_assert(md && strstr(md, "| plugin:segv_at_5 | ") && strstr(md, "quad_diag.sgd: SIGSEGV at step 5"), "%s",
+              md ? md : "no report.md");
+    free(md);
+    free(o);
+    free(e);
     /* A plugin whose kernels claim an optimizer no case runs: exit 2, nothing written. */
     char out2[400];
     snprintf(out2, sizeof out2, "%s/none", dir);

@@ -21,8 +21,8 @@
 #include "harness/core/ob_results.h"
 #include "report_internal.h"
 
-static const char *const MARK_OK = "✓";
-static const char *const MARK_BAD = "✗";
+static const char *const MARK_OK = RP_MARK_OK;
+static const char *const MARK_BAD = RP_MARK_BAD;
 
 /* ---- small formatting helpers -------------------------------------------------- */
 
@@ -477,6 +477,7 @@ static void section_agreement(rp_doc *d, const rp_model *m)
     }
     agreement_error_table(d, m);
     identity_table(d, m);
+    rp_plugin_table(d, m);
     rp_doc_figures(d, m->sum, "agreement");
     deviation_table(d, m);
 }

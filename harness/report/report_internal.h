@@ -29,6 +29,10 @@ int rp_table_col(const rp_table *t, const char *name);            /* -1: absent 
 const char *rp_table_str(const rp_table *t, size_t row, int col); /* "" if col < 0 */
 double rp_table_num(const rp_table *t, size_t row, int col);      /* NaN: empty/absent */
 
+/* The marks of the report's tables: passed, failed. */
+#define RP_MARK_OK "✓"
+#define RP_MARK_BAD "✗"
+
 /* ---- the loaded run ---------------------------------------------------- */
 
 typedef struct rp_case {
@@ -195,6 +199,8 @@ void rp_section_throughput(rp_doc *d, const rp_model *m);
 void rp_section_memory(rp_doc *d, const rp_model *m);
 void rp_section_formats(rp_doc *d, const rp_model *m);
 void rp_section_repro(rp_doc *d, const rp_model *m);
+/* The plugin kernels of `run --plugin` (nothing when none ran). */
+void rp_plugin_table(rp_doc *d, const rp_model *m);
 void rp_section_sweep(rp_doc *d, const rp_model *m);
 
 #endif

@@ -331,3 +331,102 @@ void rp_section_sweep(rp_doc *d, const rp_model *m)
                       "optimizer, medians with min–max bars over seeds; the chosen setting is circled.");
     }
 }
+
+/* ---- plugin kernels (`optbench run --plugin`) ---------------------------------- */
+
+/* One plugin kernel over every case it ran in. */
+typedef struct rp_plugin_row {
+    const char *kernel, *file, *opt;
+    double bound, worst, scalar_worst;
+    const char *worst_case;
+    double worst_step;
+    size_t cases, failed, identical, reached, scalar_reached;
+    const char *first_failure, *first_failure_msg;
+} rp_plugin_row;
+
+#define RP_MAX_PLUGIN_ROWS 32
+
+static rp_plugin_row *plugin_row(rp_plugin_row *rows, size_t *n, const char *kernel)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (!strcmp(rows[i].kernel, kernel)) return &rows[i];
+    if (*n == RP_MAX_PLUGIN_ROWS) return NULL;
+    rp_plugin_row *r = &rows[(*n)++];
+    memset(r, 0, sizeof *r);
+    r->kernel = kernel;
+    r->worst = r->scalar_worst = -1;
+    return r;
+}
+
+static void plugin_add(rp_plugin_row *r, const rp_case *rc, const cJSON *p)
+{
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(p, "agreement");
+    const cJSON *sa = cJSON_GetObjectItemCaseSensitive(rc->isa[OB_ISA_SCALAR], "agreement");
+    r->file = rp_str(p, "plugin");
+    r->opt = rc->opt;
+    r->cases++;
+    r->bound = rp_num(a, "bound_u");
+    if (rp_str(p, "failed")[0]) {
+        if (!r->failed++) {
+            r->first_failure = rc->id;
+            r->first_failure_msg = rp_str(p, "failed");
+        }
+        return;
+    }
+    double e = rp_num(a, "max_error_u"), se = rp_num(sa, "max_error_u");
+    if (isfinite(e) && e > r->worst) {
+        r->worst = e;
+        r->worst_case = rc->id;
+        r->worst_step = rp_num(a, "step");
+    }
+    if (isfinite(se) && se > r->scalar_worst) r->scalar_worst = se;
+    r->identical += cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "bit_identical"));
+    r->reached += isfinite(rp_num(p, "steps_to_target"));
+    r->scalar_reached += isfinite(rp_num(rc->isa[OB_ISA_SCALAR], "steps_to_target"));
+}
+
+void rp_plugin_table(rp_doc *d, const rp_model *m)
+{
+    rp_plugin_row rows[RP_MAX_PLUGIN_ROWS];
+    size_t n = 0;
+    for (size_t c = 0; c < m->n_cases; c++) {
+        const rp_case *rc = &m->cases[c];
+        const cJSON *p;
+        cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(rc->j, "plugins"))
+        {
+            rp_plugin_row *r = p->string ? plugin_row(rows, &n, p->string) : NULL;
+            if (r) plugin_add(r, rc, p);
+        }
+    }
+    if (!n) return;
+    rp_doc_para(d,
+                "Plugin kernels (`optbench run --plugin`), judged by their own agreement bound; bit-identity "
+                "with optbench's scalar kernel is information, not a check:");
+    rp_row h = {0};
+    rp_cells(&h, "kernel", "plugin", "optimizer", "cases", "bound (u·S)", "worst (u·S)", "optbench scalar",
+             "identical to scalar", "reached target (scalar)", "failed", NULL);
+    rp_doc_table(d, &h, "lllrrrrrrl");
+    for (size_t i = 0; i < n; i++) {
+        const rp_plugin_row *r = &rows[i];
+        rp_row row = {0};
+        char b[64], w[64], s[64];
+        rp_fmt(b, sizeof b, r->bound);
+        rp_fmt(w, sizeof w, r->worst >= 0 ? r->worst : NAN);
+        rp_fmt(s, sizeof s, r->scalar_worst >= 0 ? r->scalar_worst : NAN);
+        rp_cell(&row, "plugin:%s", r->kernel);
+        rp_cell(&row, "%s", r->file);
+        rp_cell(&row, "%s", r->opt);
+        rp_cell(&row, "%zu", r->cases);
+        rp_cell(&row, "%s", b);
+        if (r->worst_case) rp_cell(&row, "%s (%s, step %.0f)", w, r->worst_case, r->worst_step);
+        else rp_cell(&row, "%s", w);
+        rp_cell(&row, "%s", s);
+        rp_cell(&row, "%zu of %zu", r->identical, r->cases - r->failed);
+        rp_cell(&row, "%zu (%zu)", r->reached, r->scalar_reached);
+        if (r->failed)
+            rp_cell(&row, "%s %zu (first: %s: %s)", RP_MARK_BAD, r->failed, r->first_failure, r->first_failure_msg);
+        else rp_cell(&row, "%s", RP_MARK_OK);
+        rp_doc_row(d, &row);
+    }
+    rp_doc_table_end(d);
+}
