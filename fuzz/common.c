@@ -3,6 +3,7 @@
  */
 #include "ob_fuzz.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -76,19 +77,46 @@ static double unit(ob_fuzz_reader *r)
     return (double)ob_fuzz_u32(r) / 4294967296.0;
 }
 
+/* A value at an edge of what fp32 represents, inside [lo, hi] (hi finite:
+ * the [0, 1) and [0, 1] keys; otherwise up to FLT_MAX, which validation
+ * allows): double subnormals (0 in fp32), fp32 subnormals, FLT_MIN, and
+ * either 1 - 2^-k or huge values up to FLT_MAX. */
+static double fp32_edge(ob_fuzz_reader *r, double lo, double hi)
+{
+    unsigned k = ob_fuzz_byte(r);
+    switch (k % 6) {
+    case 0: return 0x1p-1074 * (double)(1 + ob_fuzz_u32(r) % 1000); /* double subnormal */
+    case 1: return 0x1p-149 * (double)(1 + ob_fuzz_u32(r) % 0x7fffff); /* fp32 subnormal */
+    case 2: return ldexp(1.0, -126 - (int)(ob_fuzz_byte(r) % 24)) * (1 + unit(r)); /* near FLT_MIN */
+    case 3: return isfinite(hi) ? 1 - ldexp(1.0, -1 - (int)(ob_fuzz_byte(r) % 53)) : FLT_MAX;
+    case 4: return isfinite(hi) ? hi : ldexp(1.0, 64 + (int)(ob_fuzz_byte(r) % 64)) * (1 + 0.99 * unit(r));
+    default: return lo;
+    }
+}
+
 double ob_fuzz_hp_value(ob_fuzz_reader *r, const ob_hparam_spec *sp)
 {
     if (sp->kind == OB_HP_BOOL) return ob_fuzz_byte(r) & 1;
     double lo = sp->lo, hi = sp->hi, v;
     switch (ob_fuzz_byte(r) % 8) {
     case 0: v = sp->lo_open ? nextafter(lo, INFINITY) : lo; break;
-    case 1: v = isinf(hi) ? 1e4 : sp->hi_open ? nextafter(hi, -INFINITY) : hi; break;
+    /* The top of the accepted range: validation refuses real values past
+     * FLT_MAX (the kernels receive them in fp32). */
+    case 1: v = isinf(hi) ? FLT_MAX : sp->hi_open ? nextafter(hi, -INFINITY) : hi; break;
     case 2: v = sp->def; break;
     case 3: v = ob_hparam_toggle_value(sp); break;
+    case 4: v = fp32_edge(r, lo, hi); break;
+    case 5:
+        /* Log-spread over the whole accepted range, 2^-1074 .. FLT_MAX (or
+         * .. hi): every binade as likely as every other. */
+        v = isfinite(hi) ? lo + (hi - lo) * ldexp(1.0, -(int)(ob_fuzz_u32(r) % 1075))
+                         : ldexp(1.0 + unit(r), (int)(ob_fuzz_u32(r) % 1202) - 1074);
+        break;
     default:
         if (isfinite(hi)) v = lo + (hi - lo) * unit(r);
         else v = exp(log(1e-8) + (log(1e4) - log(1e-8)) * unit(r)) + (lo > 0 ? lo : 0);
     }
+    if (isinf(hi) && v > FLT_MAX) v = FLT_MAX;
     if (sp->lo_open && !(v > lo)) v = nextafter(lo, INFINITY);
     if (sp->hi_open && !(v < hi)) v = nextafter(hi, -INFINITY);
     return v;

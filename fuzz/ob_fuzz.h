@@ -61,8 +61,10 @@ void ob_fuzz_reader_init(ob_fuzz_reader *r, const uint8_t *data, size_t size, ui
 uint64_t ob_fuzz_u64(ob_fuzz_reader *r);
 unsigned ob_fuzz_byte(ob_fuzz_reader *r);
 uint32_t ob_fuzz_u32(ob_fuzz_reader *r);
-/* A value of a hyperparameter inside [lo, hi] with its open ends excluded
- * (the bounds, the default, the toggle value, or a log-spread draw). */
+/* A value of a hyperparameter inside its accepted range: [lo, hi] with its
+ * open ends excluded and, for an unbounded key, up to FLT_MAX (the bounds,
+ * the default, the toggle value, fp32's edges: double and fp32 subnormals,
+ * FLT_MIN, 1 - 2^-k, huge values; or a log-spread draw over every binade). */
 double ob_fuzz_hp_value(ob_fuzz_reader *r, const ob_hparam_spec *sp);
 /* An fp32 value: log-uniform in [1e-6, 1e6] mostly, +-0, subnormals, NaN,
  * +-Inf, huge and tiny normals, small integers or any bit pattern; |v|

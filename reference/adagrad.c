@@ -21,14 +21,16 @@ void ob_ref_adagrad_step(const ob_hparams *h, uint64_t t, size_t n, double *p, c
     for (size_t i = 0; i < n; i++) {
         double sg, gi = ref_clip_grad(&clip, g[i], &sg);
         double d = gi + wd * p[i];
-        double sd = sg + wd * fabs(p[i]) + OB_ETA;
-        double ssum = fabs(sum[i]) + sd * sd + OB_ETA;
+        double sd = ref_d_scale(sg + ref_hp(wd) * fabs(p[i]) + OB_ETA);
+        double ssum = ref_fp32_scale(fabs(sum[i]) + sd * sd + OB_ETA);
         sum[i] = sum[i] + d * d;
         double den = sqrt(sum[i]) + eps;
         double q = d / den;
-        double sq = sd / den + fabs(q) * (1 + ref_root_scale(sum[i], ssum) / den) + OB_ETA;
+        double sden = ref_root_scale(sum[i], ssum) + (ref_hp(eps) - eps);
+        double sq = ref_fp32_scale(sd / den + fabs(q) * (1 + sden / den) + OB_ETA);
+        if (ref_den_indeterminate(den, sden)) sq = INFINITY;
         ref_put_scale(scale, 1, i, ssum);
-        ref_put_scale(scale, 0, i, fabs(p[i]) + clr * sq + OB_ETA);
+        ref_put_scale(scale, 0, i, fabs(p[i]) + ref_hp(clr) * sq + OB_ETA);
         p[i] = p[i] - clr * q;
     }
 }

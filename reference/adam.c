@@ -32,9 +32,9 @@ void ob_ref_adam_step(const ob_hparams *h, uint64_t t, size_t n, double *p, cons
         double wl2 = h->decoupled_wd ? 0 : wd;
         double sg, gi = ref_clip_grad(&clip, g[i], &sg);
         double d = gi + wl2 * p[i];
-        double sd = sg + wl2 * fabs(p[i]) + OB_ETA;
-        double sm = b1 * fabs(m[i]) + (1 - b1) * sd + OB_ETA;
-        double sv = b2 * fabs(v[i]) + (1 - b2) * sd * sd + OB_ETA;
+        double sd = ref_d_scale(sg + ref_hp(wl2) * fabs(p[i]) + OB_ETA);
+        double sm = ref_fp32_scale(ref_hp(b1) * fabs(m[i]) + ref_hp(1 - b1) * sd + OB_ETA);
+        double sv = ref_fp32_scale(ref_hp(b2) * fabs(v[i]) + ref_hp(1 - b2) * sd * sd + OB_ETA);
         m[i] = b1 * m[i] + (1 - b1) * d;
         v[i] = b2 * v[i] + (1 - b2) * d * d;
         double vhat = v[i];
@@ -48,11 +48,13 @@ void ob_ref_adam_step(const ob_hparams *h, uint64_t t, size_t n, double *p, cons
         }
         double den = sqrt(vhat) / sbc2 + eps;
         double q = m[i] / den;
-        double sq = sm / den + fabs(q) * (1 + ref_root_scale(vhat, sv) / sbc2 / den) + OB_ETA;
+        double sden = ref_root_scale(vhat, sv) / sbc2 + (ref_hp(eps) - eps);
+        double sq = ref_fp32_scale(sm / den + fabs(q) * (1 + sden / den) + OB_ETA);
+        if (ref_den_indeterminate(den, sden)) sq = INFINITY;
         ref_put_scale(scale, 1, i, sm);
         ref_put_scale(scale, 2, i, sv);
         ref_put_scale(scale, 0, i,
-                      fabs(p[i]) + p0 * (h->decoupled_wd ? lr * wd : 0) + step * sq + 2 * OB_ETA);
+                      fabs(p[i]) + p0 * (h->decoupled_wd ? lr * wd : 0) + ref_hp(step) * sq + 2 * OB_ETA);
         p[i] = p[i] - step * q;
     }
 }

@@ -23,18 +23,19 @@ void ob_ref_adamax_step(const ob_hparams *h, uint64_t t, size_t n, double *p, co
     for (size_t i = 0; i < n; i++) {
         double sg, gi = ref_clip_grad(&clip, g[i], &sg);
         double d = gi + wd * p[i];
-        double sd = sg + wd * fabs(p[i]) + OB_ETA;
-        double sm = b1 * fabs(m[i]) + (1 - b1) * sd + OB_ETA;
+        double sd = ref_d_scale(sg + ref_hp(wd) * fabs(p[i]) + OB_ETA);
+        double sm = ref_fp32_scale(ref_hp(b1) * fabs(m[i]) + ref_hp(1 - b1) * sd + OB_ETA);
         double b = b2 * u[i], a = fabs(d) + eps;
-        double sb = b2 * fabs(u[i]) + OB_ETA, sa = sd + eps + OB_ETA;
-        double su = (sb > sa ? sb : sa) + OB_ETA;
+        double sb = ref_hp(b2) * fabs(u[i]) + OB_ETA, sa = sd + ref_hp(eps) + OB_ETA;
+        double su = ref_fp32_scale((sb > sa ? sb : sa) + OB_ETA);
         m[i] = b1 * m[i] + (1 - b1) * d;
         u[i] = b > a ? b : a;
         double q = m[i] / u[i];
-        double sq = sm / u[i] + fabs(q) * (1 + su / u[i]) + OB_ETA;
+        double sq = ref_fp32_scale(sm / u[i] + fabs(q) * (1 + su / u[i]) + OB_ETA);
+        if (ref_den_indeterminate(u[i], su)) sq = INFINITY;
         ref_put_scale(scale, 1, i, sm);
         ref_put_scale(scale, 2, i, su);
-        ref_put_scale(scale, 0, i, fabs(p[i]) + clr * sq + OB_ETA);
+        ref_put_scale(scale, 0, i, fabs(p[i]) + ref_hp(clr) * sq + OB_ETA);
         p[i] = p[i] - clr * q;
     }
 }

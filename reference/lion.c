@@ -31,13 +31,13 @@ void ob_ref_lion_step(const ob_hparams *h, uint64_t t, size_t n, double *p, cons
         p[i] = p[i] * (1 - lr * wd);
         double sg, gi = ref_clip_grad(&clip, g[i], &sg);
         double c = b1 * m[i] + (1 - b1) * gi;
-        double sc = b1 * fabs(m[i]) + (1 - b1) * sg + OB_ETA;
+        double sc = ref_hp(b1) * fabs(m[i]) + ref_hp(1 - b1) * sg + OB_ETA;
         double sign = c > 0 ? 1 : c < 0 ? -1 : c == 0 ? 0 : c;
         int unsure = fabs(c) <= 3 * OB_U32 * sc;
-        double sm = b2 * fabs(m[i]) + (1 - b2) * sg + OB_ETA;
+        double sm = ref_hp(b2) * fabs(m[i]) + ref_hp(1 - b2) * sg + OB_ETA;
         m[i] = b2 * m[i] + (1 - b2) * gi;
         ref_put_scale(scale, 1, i, sm);
-        ref_put_scale(scale, 0, i, fabs(p[i]) + p0 * lr * wd + lr * (unsure ? 2 / OB_U32 : 1) + 2 * OB_ETA);
+        ref_put_scale(scale, 0, i, fabs(p[i]) + p0 * lr * wd + ref_hp(lr) * (unsure ? 2 / OB_U32 : 1) + 2 * OB_ETA);
         p[i] = p[i] - lr * sign;
     }
 }

@@ -67,12 +67,13 @@ void ob_ref_nadam_step(const ob_hparams *h, uint64_t t, size_t n, double *p, con
         const double d = r.d, sd = r.sd, sm = r.sm, sv = r.sv, p0 = r.p0;
         double den = sqrt(v[i] / bc2) + eps;
         double q1 = d / den, q2 = m[i] / den;
-        double rho = ref_root_scale(v[i], sv) / sbc2 / den;
-        double sq1 = sd / den + fabs(q1) * (1 + rho) + OB_ETA;
-        double sq2 = sm / den + fabs(q2) * (1 + rho) + OB_ETA;
+        double sden = ref_root_scale(v[i], sv) / sbc2 + (ref_hp(eps) - eps), rho = sden / den;
+        double sq1 = ref_fp32_scale(sd / den + fabs(q1) * (1 + rho) + OB_ETA);
+        double sq2 = ref_fp32_scale(sm / den + fabs(q2) * (1 + rho) + OB_ETA);
+        if (ref_den_indeterminate(den, sden)) sq1 = sq2 = INFINITY;
         ref_put_scale(scale, 1, i, sm);
         ref_put_scale(scale, 2, i, sv);
-        ref_put_scale(scale, 0, i, fabs(p[i]) + p0 * wdec + cg * sq1 + cm * sq2 + 3 * OB_ETA);
+        ref_put_scale(scale, 0, i, fabs(p[i]) + p0 * wdec + ref_hp(cg) * sq1 + ref_hp(cm) * sq2 + 3 * OB_ETA);
         p[i] = p[i] - cg * q1 - cm * q2;
     }
 }

@@ -51,11 +51,13 @@ void ob_ref_radam_step(const ob_hparams *h, uint64_t t, size_t n, double *p, con
         ref_put_scale(scale, 2, i, sv);
         if (rectified) {
             double den = sqrt(v[i]) + eps, l = sqrt(bc2) / den, q = m[i] / den;
-            double sq = sm / den + fabs(q) * (1 + ref_root_scale(v[i], sv) / den) + OB_ETA;
-            sp = fabs(p[i]) + p0 * wdec + lr * r * sqrt(bc2) / bc1 * sq + 2 * OB_ETA;
+            double sden = ref_root_scale(v[i], sv) + (ref_hp(eps) - eps);
+            double sq = ref_fp32_scale(sm / den + fabs(q) * (1 + sden / den) + OB_ETA);
+            if (ref_den_indeterminate(den, sden)) sq = INFINITY;
+            sp = fabs(p[i]) + p0 * wdec + ref_hp(lr * r * sqrt(bc2) / bc1) * sq + 2 * OB_ETA;
             p[i] = p[i] - lr * mhat * r * l;
         } else {
-            sp = fabs(p[i]) + p0 * wdec + lr / bc1 * sm + 2 * OB_ETA;
+            sp = fabs(p[i]) + p0 * wdec + ref_hp(lr / bc1) * sm + 2 * OB_ETA;
             p[i] = p[i] - lr * mhat;
         }
         ref_put_scale(scale, 0, i, sp);

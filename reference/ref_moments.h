@@ -33,9 +33,9 @@ static inline ref_moments ref_adam_moments(const ref_clip *clip, double g, doubl
     if (decoupled) *p = *p * (1 - lr * wd);
     double sg, gi = ref_clip_grad(clip, g, &sg);
     r.d = gi + wl2 * *p;
-    r.sd = sg + wl2 * fabs(*p) + OB_ETA;
-    r.sm = b1 * fabs(*m) + (1 - b1) * r.sd + OB_ETA;
-    r.sv = b2 * fabs(*v) + (1 - b2) * r.sd * r.sd + OB_ETA;
+    r.sd = ref_d_scale(sg + ref_hp(wl2) * fabs(*p) + OB_ETA);
+    r.sm = ref_fp32_scale(ref_hp(b1) * fabs(*m) + ref_hp(1 - b1) * r.sd + OB_ETA);
+    r.sv = ref_fp32_scale(ref_hp(b2) * fabs(*v) + ref_hp(1 - b2) * r.sd * r.sd + OB_ETA);
     *m = b1 * *m + (1 - b1) * r.d;
     *v = b2 * *v + (1 - b2) * r.d * r.d;
     return r;

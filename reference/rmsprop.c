@@ -26,13 +26,13 @@ void ob_ref_rmsprop_step(const ob_hparams *h, uint64_t t, size_t n, double *p, c
     for (size_t i = 0; i < n; i++) {
         double sg, gi = ref_clip_grad(&clip, g[i], &sg);
         double d = gi + wd * p[i];
-        double sd = sg + wd * fabs(p[i]) + OB_ETA;
-        double ssq = a * fabs(sqa[i]) + (1 - a) * sd * sd + OB_ETA;
+        double sd = ref_d_scale(sg + ref_hp(wd) * fabs(p[i]) + OB_ETA);
+        double ssq = ref_fp32_scale(ref_hp(a) * fabs(sqa[i]) + ref_hp(1 - a) * sd * sd + OB_ETA);
         sqa[i] = a * sqa[i] + (1 - a) * d * d;
         ref_put_scale(scale, 1, i, ssq);
         double r = sqa[i], sr = ssq;
         if (h->centered) {
-            double sga = a * fabs(ga[i]) + (1 - a) * sd + OB_ETA;
+            double sga = ref_fp32_scale(ref_hp(a) * fabs(ga[i]) + ref_hp(1 - a) * sd + OB_ETA);
             ga[i] = a * ga[i] + (1 - a) * d;
             ref_put_scale(scale, 3, i, sga);
             r = sqa[i] - ga[i] * ga[i];
@@ -41,7 +41,8 @@ void ob_ref_rmsprop_step(const ob_hparams *h, uint64_t t, size_t n, double *p, c
         }
         double den = sqrt(r) + eps;
         double q = d / den;
-        double sq = sd / den + fabs(q) * (1 + ref_root_scale(r, sr) / den) + OB_ETA;
+        double sden = ref_root_scale(r, sr) + (ref_hp(eps) - eps);
+        double sq = ref_fp32_scale(sd / den + fabs(q) * (1 + sden / den) + OB_ETA);
         /* The scale above is first order in den's error.  Centered, the
          * variance sq - ga^2 can lie within its own rounding error (at most
          * B u S_r, B = 10 as for the whole step) of zero while eps is too
@@ -50,15 +51,15 @@ void ob_ref_rmsprop_step(const ob_hparams *h, uint64_t t, size_t n, double *p, c
          * determined by fp32 arithmetic at all.  Such elements are outside
          * the contract: an infinite scale accepts any value (README,
          * "Agreement bounds"). */
-        int indeterminate = h->centered && 10 * OB_U32 * sr > 0.25 * den * den;
+        int indeterminate = (h->centered && 10 * OB_U32 * sr > 0.25 * den * den) || ref_den_indeterminate(den, sden);
         if (indeterminate) sq = INFINITY;
         if (mu != 0) {
-            sq = mu * fabs(buf[i]) + sq + OB_ETA;
+            sq = ref_fp32_scale(ref_hp(mu) * fabs(buf[i]) + sq + OB_ETA);
             buf[i] = mu * buf[i] + q;
             ref_put_scale(scale, 2, i, sq);
             q = buf[i];
         }
-        ref_put_scale(scale, 0, i, indeterminate ? INFINITY : fabs(p[i]) + lr * sq + OB_ETA);
+        ref_put_scale(scale, 0, i, indeterminate ? INFINITY : fabs(p[i]) + ref_hp(lr) * sq + OB_ETA);
         p[i] = p[i] - lr * q;
     }
 }

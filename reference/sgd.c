@@ -21,26 +21,26 @@ void ob_ref_sgd_step(const ob_hparams *h, uint64_t t, size_t n, double *p, const
     for (size_t i = 0; i < n; i++) {
         double sg, gi = ref_clip_grad(&clip, g[i], &sg);
         double d = gi + wd * p[i];
-        double sd = sg + wd * fabs(p[i]) + OB_ETA;
+        double sd = ref_d_scale(sg + ref_hp(wd) * fabs(p[i]) + OB_ETA);
         if (mu != 0) {
             double sb;
             if (t == 1) {
                 buf[i] = d;
                 sb = sd;
             } else {
-                sb = mu * fabs(buf[i]) + (1 - damp) * sd + OB_ETA;
+                sb = ref_fp32_scale(ref_hp(mu) * fabs(buf[i]) + ref_hp(1 - damp) * sd + OB_ETA);
                 buf[i] = mu * buf[i] + (1 - damp) * d;
             }
             ref_put_scale(scale, 1, i, sb);
             if (h->nesterov) {
                 d = d + mu * buf[i];
-                sd = sd + mu * sb + OB_ETA;
+                sd = sd + ref_hp(mu) * sb + OB_ETA;
             } else {
                 d = buf[i];
                 sd = sb;
             }
         }
-        ref_put_scale(scale, 0, i, fabs(p[i]) + lr * sd + OB_ETA);
+        ref_put_scale(scale, 0, i, fabs(p[i]) + ref_hp(lr) * sd + OB_ETA);
         p[i] = p[i] - lr * d;
     }
 }

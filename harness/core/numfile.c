@@ -219,7 +219,10 @@ int ob_numrows_parse(const char *text, size_t len, const char *name, size_t cols
                      size_t errlen)
 {
     dvec d = {0};
-    size_t rows = 0, i = 0, lineno = 1;
+    size_t rows = 0, i = 0, lineno = 1, all = len;
+    /* Blank lines after the last row are not rows (an editor's final empty
+     * line, a "\r\n" pair): the text ends with the last non-space byte. */
+    while (len > 0 && is_space(text[len - 1])) len--;
     while (i < len) {
         const char *nl = memchr(text + i, '\n', len - i);
         size_t eol = nl ? (size_t)(nl - text) : len;
@@ -231,7 +234,8 @@ int ob_numrows_parse(const char *text, size_t len, const char *name, size_t cols
         i = eol + 1;
     }
     if (rows == 0) {
-        error_at(err, errlen, name, (pos){1, 1}, "%s", "empty file: expected one line per step");
+        error_at(err, errlen, name, (pos){1, 1}, "%s",
+                 all ? "only blank lines: expected one line per step" : "empty file: expected one line per step");
         goto fail;
     }
     out->rows = rows;
@@ -252,19 +256,40 @@ void ob_numrows_free(ob_numrows *r)
 
 /* ---- files -------------------------------------------------------------------- */
 
+/* Why a file of mode m is not read, for the message. */
+static const char *not_read_because(mode_t m)
+{
+    return S_ISDIR(m)    ? strerror(EISDIR)
+           : S_ISCHR(m)  ? "a character device, not a regular file or a pipe"
+           : S_ISBLK(m)  ? "a block device, not a regular file or a pipe"
+           : S_ISSOCK(m) ? "a socket, not a regular file or a pipe"
+                         : "not a regular file or a pipe";
+}
+
 int ob_read_file(const char *path, char **text, size_t *len, char *err, size_t errlen)
 {
+    return ob_read_file_max(path, OB_READ_FILE_MAX, text, len, err, errlen);
+}
+
+int ob_read_file_max(const char *path, size_t max, char **text, size_t *len, char *err, size_t errlen)
+{
+    /* The type first, without opening: opening a FIFO waits for a writer,
+     * and a device may never end (/dev/urandom would be read up to the
+     * cap before its bytes were found not to be numbers). */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+        snprintf(err, errlen, "%s: cannot read: %s", path, not_read_because(st.st_mode));
+        return -1;
+    }
     FILE *f = fopen(path, "rb");
     if (!f) {
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return -1;
     }
     /* A regular file's size is known: refuse a huge one before reading. */
-    struct stat st;
-    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
-        (unsigned long long)st.st_size > OB_READ_FILE_MAX) {
-        snprintf(err, errlen, "%s: too large: %lld bytes (at most %zu MiB)", path, (long long)st.st_size,
-                 (size_t)OB_READ_FILE_MAX >> 20);
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (unsigned long long)st.st_size > max) {
+        snprintf(err, errlen, "%s: too large: %lld bytes (at most %zu %s)", path, (long long)st.st_size,
+                 max % ((size_t)1 << 20) ? max : max >> 20, max % ((size_t)1 << 20) ? "bytes" : "MiB");
         fclose(f);
         return -1;
     }
@@ -272,21 +297,26 @@ int ob_read_file(const char *path, char **text, size_t *len, char *err, size_t e
     char *buf = malloc(cap);
     if (!buf) goto oom;
     for (;;) {
+        /* Pipes have no size (and a regular file may grow): never read more
+         * than max + 1 bytes, and refuse the file once it holds more. */
+        if (n > max) {
+            free(buf);
+            fclose(f);
+            if (max % ((size_t)1 << 20) == 0)
+                snprintf(err, errlen, "%s: too large: more than %zu MiB", path, max >> 20);
+            else
+                snprintf(err, errlen, "%s: too large: more than %zu bytes", path, max);
+            return -1;
+        }
         if (cap - n < 2) {
-            /* Devices and pipes have no size: stop at the same limit. */
-            if (cap >= OB_READ_FILE_MAX) {
-                free(buf);
-                fclose(f);
-                snprintf(err, errlen, "%s: too large: more than %zu MiB", path,
-                         (size_t)OB_READ_FILE_MAX >> 20);
-                return -1;
-            }
             char *b = realloc(buf, cap * 2);
             if (!b) goto oom;
             buf = b;
             cap *= 2;
         }
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        size_t want = cap - n - 1;
+        if (want > max + 1 - n) want = max + 1 - n;
+        size_t got = fread(buf + n, 1, want, f);
         n += got;
         if (got == 0) break;
     }
@@ -313,7 +343,7 @@ int ob_numlist_read(const char *path, double **out, size_t *n, char *err, size_t
 {
     char *text;
     size_t len;
-    if (ob_read_file(path, &text, &len, err, errlen) != 0) return -1;
+    if (ob_read_file_max(path, OB_NUMFILE_MAX, &text, &len, err, errlen) != 0) return -1;
     int rc = ob_numlist_parse(text, len, path, out, n, err, errlen);
     free(text);
     return rc;
@@ -323,7 +353,7 @@ int ob_numrows_read(const char *path, size_t cols, ob_numrows *out, char *err, s
 {
     char *text;
     size_t len;
-    if (ob_read_file(path, &text, &len, err, errlen) != 0) return -1;
+    if (ob_read_file_max(path, OB_NUMFILE_MAX, &text, &len, err, errlen) != 0) return -1;
     int rc = ob_numrows_parse(text, len, path, cols, out, err, errlen);
     free(text);
     return rc;

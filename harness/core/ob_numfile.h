@@ -9,8 +9,9 @@
  * 1-based lines and 1-based byte columns.
  *
  * Numbers are what strtod accepts as a whole token in the C locale: decimal
- * and hexadecimal floating point, and inf / nan (gradients with NaN or Inf
- * are legitimate test input: the kernels keep them element-local).
+ * and hexadecimal floating point, and inf / nan in any case and with a
+ * sign ("inf", "-Infinity", "nan", "-nan", "NAN(123)"; gradients with NaN
+ * or Inf are legitimate test input: the kernels keep them element-local).
  */
 #ifndef OB_NUMFILE_H
 #define OB_NUMFILE_H
@@ -35,11 +36,15 @@ int ob_numlist_parse(const char *text, size_t len, const char *name, double **ou
                      size_t errlen);
 
 /* Rows: one row per line, `cols` numbers separated by commas (spaces and
- * tabs around them are ignored, and so is a '\r' before the '\n').  Every
- * line is a row: an empty line, a line with the wrong number of values, an
+ * tabs around them are ignored, and so is a '\r' before the '\n': CRLF
+ * files read as LF files).  Every line up to the last one holding a number
+ * is a row: an empty or blank (white space only) line among them, a line
+ * with the wrong number of values (a truncated last line included), an
  * empty field ("1,,2") or a non-number is an error naming line and column.
- * The last line needs no '\n'.  cols == 0 takes the count from the first
- * line.  A text with no line at all is an error ("empty file"). */
+ * Blank lines after the last row are ignored (editors add them), and the
+ * last row needs no '\n'.  cols == 0 takes the count from the first line.
+ * A text with no row at all is an error ("empty file", "only blank
+ * lines"). */
 typedef struct ob_numrows {
     size_t rows, cols;
     double *v; /* rows * cols, row-major; free with ob_numrows_free */
@@ -52,12 +57,21 @@ void ob_numrows_free(ob_numrows *r);
 /* Reads a whole file into a malloc'd buffer (NUL-terminated for
  * convenience; *len excludes that NUL).  Errors name the file and the
  * system's reason ("x0.txt: cannot open: No such file or directory").
- * Files larger than OB_READ_FILE_MAX bytes are refused ("too large"),
- * before reading when the file's size is known. */
+ * Only regular files and pipes (FIFOs, `<(...)`, a piped stdin) are read:
+ * a device (/dev/urandom, /dev/zero, a terminal), a directory or a socket
+ * is refused before reading anything, since it may never end.  A regular
+ * file larger than max bytes is refused before reading (its size is
+ * known); a pipe is read up to max bytes and refused once it holds more.
+ * ob_read_file uses max = OB_READ_FILE_MAX. */
 #define OB_READ_FILE_MAX ((size_t)1 << 30)
 int ob_read_file(const char *path, char **text, size_t *len, char *err, size_t errlen);
+int ob_read_file_max(const char *path, size_t max, char **text, size_t *len, char *err, size_t errlen);
 
-/* ob_read_file + ob_numlist_parse / ob_numrows_parse. */
+/* The cap on a number file (`optbench trace --x0/--grads`): 256 MiB, about
+ * ten million numbers, far beyond a replay anyone reads step by step. */
+#define OB_NUMFILE_MAX ((size_t)256 << 20)
+
+/* ob_read_file_max(OB_NUMFILE_MAX) + ob_numlist_parse / ob_numrows_parse. */
 int ob_numlist_read(const char *path, double **out, size_t *n, char *err, size_t errlen);
 int ob_numrows_read(const char *path, size_t cols, ob_numrows *out, char *err, size_t errlen);
 

@@ -10,6 +10,7 @@
  * initial state (ob_state.h) and take the hyperparameters of step t from the
  * schedule (ob_schedule_apply), computed in double once per step.
  */
+#include <math.h>
 #include <stdlib.h>
 
 #include "kernels/framework/ob_sam.h"
@@ -38,7 +39,10 @@ const ob_cmd_spec ob_cmd_trace_spec = {
     "as in torch: zero, except Adagrad's sum = initial_accumulator_value.\n"
     "Everything is checked before the first step: a bad file or a step past a\n"
     "onecycle schedule's total_steps prints an error and nothing else (exit 2).\n"
-    "SAM (sam_rho > 0) needs the gradient at a perturbed point and is refused (exit 2).\n",
+    "SAM (sam_rho > 0) needs the gradient at a perturbed point and is refused (exit 2).\n"
+    "Files: CRLF and a missing final newline are fine, blank lines after the last row\n"
+    "are ignored; regular files over 256 MiB and devices (/dev/urandom) are refused\n"
+    "before reading, pipes once they hold more than 256 MiB.  NaN prints as nan.\n",
     trace_opts,
     sizeof trace_opts / sizeof trace_opts[0],
     0,
@@ -59,15 +63,25 @@ typedef struct trace_job {
     ob_hparams *hp; /* hyperparameters of every step, hp[t-1] */
 } trace_job;
 
+/* One value: NaN as "nan" whatever its sign bit (printf writes "-nan" for
+ * a NaN with the sign set, e.g. 0 * inf; the sign of a NaN means nothing
+ * and torch prints nan), infinities as "inf" / "-inf". */
+static void print_value(FILE *out, int first, const char *fmt, double v)
+{
+    if (!first) fputc(',', out);
+    if (isnan(v)) fputs("nan", out);
+    else fprintf(out, fmt, v);
+}
+
 static void print_row_f64(FILE *out, const double *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++) fprintf(out, "%s%.17g", i ? "," : "", p[i]);
+    for (size_t i = 0; i < n; i++) print_value(out, i == 0, "%.17g", p[i]);
     fputc('\n', out);
 }
 
 static void print_row_f32(FILE *out, const float *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++) fprintf(out, "%s%.9g", i ? "," : "", (double)p[i]);
+    for (size_t i = 0; i < n; i++) print_value(out, i == 0, "%.9g", (double)p[i]);
     fputc('\n', out);
 }
 

@@ -8,6 +8,7 @@
  * B·u·S; one stored in bf16 adds the final rounding: half a bf16 ulp of the
  * stored value for round-to-nearest, one ulp for stochastic rounding.
  */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +34,7 @@ static double worst_fraction(const double *x, const double *r, const double *S, 
     *at = 0;
     for (size_t i = 0; i < n; i++) {
         double e;
-        if (!(S[i] < INFINITY)) e = 0; /* outside the contract (reference/ref_clip.h) */
+        if (!(S[i] <= FLT_MAX)) e = 0; /* outside the contract (ob_agree.h, reference/ref_scale.h) */
         else if (isnan(r[i]) || isnan(x[i])) e = isnan(r[i]) && isnan(x[i]) ? 0 : INFINITY;
         else if (isinf(r[i]) || isinf(x[i])) e = x[i] == r[i] ? 0 : INFINITY;
         else {

@@ -15,8 +15,9 @@ extern "C" {
  * output), in units of u*S with u = 2^-24 and S the reference's per-element
  * error scale.  NaN must meet NaN and an infinity the same infinity
  * (otherwise +inf); where S is 0 the values must be equal; where S is
- * +inf (the reference's mark for inputs outside the contract, README
- * "Agreement bounds") anything is accepted.  *at receives the worst
+ * past FLT_MAX, +inf or NaN (the reference's mark for inputs outside the
+ * contract, README "Agreement bounds": an fp32 intermediate may overflow
+ * there) anything is accepted.  *at receives the worst
  * element (0 when n == 0). */
 double ob_agree_error(const float *k, const double *r, const double *S, size_t n, size_t *at);
 

@@ -7,9 +7,12 @@
  * kernels/ob_isa.h).  Defaults and key names
  * are torch.optim's (torch 2.x).  Valid ranges follow torch's own checks,
  * plus the ones torch is missing (marked "added"): NaN and Inf are rejected
- * everywhere, momentum and dampening must lie in [0, 1), alpha in [0, 1].
+ * everywhere, momentum and dampening must lie in [0, 1), alpha in [0, 1],
+ * and no real value may round to infinity in fp32, i.e. exceed FLT_MAX by
+ * half an ulp or more (the kernels receive it in fp32).
  */
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -536,6 +539,16 @@ static int check_one(const ob_optimizer *o, const ob_hparam_spec *sp, double v, 
 {
     int ok = isfinite(v) && (sp->lo_open ? v > sp->lo : v >= sp->lo) &&
              (sp->hi_open ? v < sp->hi : v <= sp->hi);
+    if (ok && sp->kind == OB_HP_REAL && isinf((float)v)) {
+        /* Inside torch's range but past what fp32 holds, where the kernels
+         * receive it: it rounds to infinity there (README "Agreement
+         * bounds"). */
+        snprintf(err, errlen,
+                 "%s: %s = %g exceeds the largest fp32 value %g: the kernels compute in fp32, where it "
+                 "would be infinite",
+                 o->name, sp->name, v, (double)FLT_MAX);
+        return -1;
+    }
     if (ok) return 0;
     char range[64];
     format_range(sp, range, sizeof range);
