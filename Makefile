@@ -3,6 +3,8 @@
 #   make          build the libraries, the optbench command and the tests
 #   make test     build, run every Criterion suite and check the layering
 #   make report   build, run the default suite and write the report
+#   make install  install the command, headers, libob and optbench.pc
+#                 (PREFIX=/usr/local, DESTDIR; `make uninstall` undoes it)
 #
 # `make test` and `make report` (and test-sanitize, test-valgrind, fuzz)
 # first install missing Debian packages (as root; otherwise the exact
@@ -12,7 +14,8 @@
 #
 # Libraries (each links only what it needs; `make check-layers` proves it):
 #   libob.a           kernels/ (framework and every ISA) + reference/:
-#                     needs only libm and OpenMP
+#                     needs only libm and OpenMP; libob.so.<version> is
+#                     the same built -fPIC (objects in $(BUILD)/pic/)
 #   libob_problems.a  problems/: OpenBLAS and zlib, nothing of optbench
 #   libob_testkit.a   harness/testkit/: test data and agreement measures
 #                     shared by tests/, fuzz/ and `optbench ci`
@@ -141,7 +144,7 @@ OPTBENCH = $(if $(HARNESS_MAIN),$(BUILD)/optbench)
 LINK_ARCHIVES = $(LIBCMD) $(LIBTESTKIT) $(LIBPROBLEMS) $(LIBOB)
 LINK_LIBS = $(CMD_LIBS) $(PROBLEMS_LIBS) $(LIBOB_LIBS)
 
-.PHONY: all build-all deps deps-report test report clean check-layers
+.PHONY: all build-all deps deps-report test report clean check-layers install uninstall
 all: build-all
 
 build-all: $(LIBS_ALL) $(OPTBENCH) $(TEST_BINS)
@@ -170,7 +173,7 @@ write_stamp = $(shell mkdir -p $(dir $(1)) && { printf '%s\n' $(call sh_quote,$(
   printf '%s\n' $(call sh_quote,$(2)) > $(1); })
 DRY_RUN := $(findstring n,$(firstword -$(MAKEFLAGS)))
 ifeq ($(DRY_RUN),)
-ifneq ($(if $(MAKECMDGOALS),$(filter-out clean deps deps-report,$(MAKECMDGOALS)),all),)
+ifneq ($(if $(MAKECMDGOALS),$(filter-out clean deps deps-report uninstall,$(MAKECMDGOALS)),all),)
 $(call write_stamp,$(FLAGS_STAMP),$(FLAGS_TEXT))
 $(call write_stamp,$(COMMIT_STAMP),$(GIT_COMMIT))
 $(call write_stamp,$(LIBOB).objs,$(LIBOB_OBJS))
@@ -182,31 +185,31 @@ endif
 endif
 
 # ---- compile rules -----------------------------------------------------------
-$(BUILD)/kernels/scalar/%.o: kernels/scalar/%.c $(FLAGS_STAMP)
-	@mkdir -p $(@D) $(dir $(call depfile,$@))
-	$(CC) $(CFLAGS) $(NOVEC) $(DEPFLAGS) -c $< -o $@
+# $(call compile_rules,SRCDIR/,FLAGS): SRCDIR/x.c -> $(BUILD)/SRCDIR/x.o with
+# FLAGS (an instruction set's -m flags), and the same with -fPIC into
+# $(BUILD)/pic/SRCDIR/x.o for the shared libob.so (`make install`).  The
+# shortest stem wins, so kernels/avx2/ takes its own rule before the plain
+# one (SRCDIR empty).
+define compile_rules
+$(BUILD)/$(1)%.o: $(1)%.c $$(FLAGS_STAMP)
+	@mkdir -p $$(@D) $$(dir $$(call depfile,$$@))
+	$$(CC) $$(CFLAGS) $(2) $$(DEPFLAGS) -c $$< -o $$@
 
-$(BUILD)/kernels/avx2/%.o: kernels/avx2/%.c $(FLAGS_STAMP)
-	@mkdir -p $(@D) $(dir $(call depfile,$@))
-	$(CC) $(CFLAGS) $(AVX2_FLAGS) $(DEPFLAGS) -c $< -o $@
+$(BUILD)/pic/$(1)%.o: $(1)%.c $$(FLAGS_STAMP)
+	@mkdir -p $$(@D) $$(dir $$(call depfile,$$@))
+	$$(CC) $$(CFLAGS) $(2) -fPIC $$(DEPFLAGS) -c $$< -o $$@
+endef
+$(eval $(call compile_rules,kernels/scalar/,$$(NOVEC)))
+$(eval $(call compile_rules,kernels/avx2/,$$(AVX2_FLAGS)))
+$(eval $(call compile_rules,kernels/avx512/,$$(AVX512_FLAGS)))
+$(eval $(call compile_rules,kernels/avx512bf16/,$$(AVX512BF16_FLAGS)))
+$(eval $(call compile_rules,,))
 
-$(BUILD)/kernels/avx512/%.o: kernels/avx512/%.c $(FLAGS_STAMP)
-	@mkdir -p $(@D) $(dir $(call depfile,$@))
-	$(CC) $(CFLAGS) $(AVX512_FLAGS) $(DEPFLAGS) -c $< -o $@
-
-$(BUILD)/kernels/avx512bf16/%.o: kernels/avx512bf16/%.c $(FLAGS_STAMP)
-	@mkdir -p $(@D) $(dir $(call depfile,$@))
-	$(CC) $(CFLAGS) $(AVX512BF16_FLAGS) $(DEPFLAGS) -c $< -o $@
-
-$(BUILD)/kernels/avx2/convert.o: AVX2_FLAGS += $(F16C_FLAGS)
+$(BUILD)/kernels/avx2/convert.o $(BUILD)/pic/kernels/avx2/convert.o: AVX2_FLAGS += $(F16C_FLAGS)
 # The scalar bench probes are the portable fallback's ceilings, built with
 # the baseline flags as they always were (the memory probe may use SSE2;
 # the divider probe stays scalar by attribute): kernels/scalar/probe.c.
-$(BUILD)/kernels/scalar/probe.o: NOVEC =
-
-$(BUILD)/%.o: %.c $(FLAGS_STAMP)
-	@mkdir -p $(@D) $(dir $(call depfile,$@))
-	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+$(BUILD)/kernels/scalar/probe.o $(BUILD)/pic/kernels/scalar/probe.o: NOVEC =
 
 $(BUILD)/%.o: %.cc $(FLAGS_STAMP)
 	@mkdir -p $(@D) $(dir $(call depfile,$@))
@@ -240,11 +243,14 @@ $(TEST_BINS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBTESTCOMMON) $(LIBS_ALL) 
 .SECONDARY:
 
 # ---- test --------------------------------------------------------------------
-# The suites run first, then the layering check; both must pass.
+# The suites run first, then the layering check, then the install test
+# (scripts/test-install.sh: `make install` into a temporary prefix and the
+# README's "Test your own kernel" built against it); all must pass.
 test: deps
 	@$(MAKE) --no-print-directory build-all
 	@rc=0; scripts/run-tests.sh $(TEST_BINS) || rc=1; \
-	  $(MAKE) --no-print-directory check-layers || rc=1; exit $$rc
+	  $(MAKE) --no-print-directory check-layers || rc=1; \
+	  MAKE="$(MAKE)" scripts/test-install.sh || rc=1; exit $$rc
 
 report: deps-report
 	@$(MAKE) --no-print-directory build-all
@@ -252,6 +258,64 @@ report: deps-report
 
 clean:
 	rm -rf $(BUILD)
+
+# ---- install ---------------------------------------------------------------------
+# README "Install".  `make install [PREFIX=/usr/local] [DESTDIR=]` copies the
+# command, the public headers, libob (static, and shared with a soname),
+# the run-time files the command finds beside its prefix (plot/ scripts,
+# bench peer scripts: harness/core/ob_datadir.h) and optbench.pc;
+# `make uninstall` removes exactly those, and the optbench folders once
+# empty.  Nothing here needs root when PREFIX is writable.
+PREFIX = /usr/local
+DESTDIR =
+BINDIR = $(PREFIX)/bin
+INCLUDEDIR = $(PREFIX)/include
+LIBDIR = $(PREFIX)/lib
+DATADIR = $(PREFIX)/share/optbench
+PKGCONFIGDIR = $(LIBDIR)/pkgconfig
+INSTALL = install
+OB_VERSION := $(shell sed -n 's/^\#define OB_VERSION "\(.*\)"$$/\1/p' harness/ob_cli.h)
+# libob.so.<version> with the soname libob.so.<major>: a new major when
+# the library's ABI changes.
+SO_MAJOR = $(firstword $(subst ., ,$(OB_VERSION)))
+LIBOB_SO = $(BUILD)/libob.so.$(OB_VERSION)
+LIBOB_PIC_OBJS = $(patsubst $(BUILD)/%,$(BUILD)/pic/%,$(LIBOB_OBJS))
+build-all: $(LIBOB_SO)
+INSTALL_HEADERS = $(wildcard include/optbench/*.h)
+INSTALL_PLOT = $(wildcard plot/*.gp)
+INSTALL_PEERS = $(wildcard harness/bench/peers/*.py)
+DEST = $(DESTDIR)
+INSTALLED = $(DEST)$(BINDIR)/optbench $(addprefix $(DEST)$(INCLUDEDIR)/optbench/,$(notdir $(INSTALL_HEADERS))) \
+  $(addprefix $(DEST)$(LIBDIR)/,libob.a libob.so libob.so.$(SO_MAJOR) libob.so.$(OB_VERSION)) \
+  $(DEST)$(PKGCONFIGDIR)/optbench.pc $(addprefix $(DEST)$(DATADIR)/plot/,$(notdir $(INSTALL_PLOT))) \
+  $(addprefix $(DEST)$(DATADIR)/peers/,$(notdir $(INSTALL_PEERS)))
+
+$(LIBOB_SO): $(LIBOB_PIC_OBJS) $(FLAGS_STAMP)
+	$(CC) -shared $(LDFLAGS) -Wl,-soname,libob.so.$(SO_MAJOR) $(LIBOB_PIC_OBJS) -o $@ $(LIBOB_LIBS)
+
+# The pkg-config file: optbench.pc.in with the folders (relative to
+# ${prefix} where they are under it) and the version filled in.
+pc_dir = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
+
+install: $(OPTBENCH) $(LIBOB) $(LIBOB_SO)
+	$(INSTALL) -d $(DEST)$(BINDIR) $(DEST)$(INCLUDEDIR)/optbench $(DEST)$(LIBDIR) $(DEST)$(PKGCONFIGDIR) \
+	  $(DEST)$(DATADIR)/plot $(DEST)$(DATADIR)/peers
+	$(INSTALL) -m 755 $(OPTBENCH) $(DEST)$(BINDIR)/optbench
+	$(INSTALL) -m 644 $(INSTALL_HEADERS) $(DEST)$(INCLUDEDIR)/optbench/
+	$(INSTALL) -m 644 $(LIBOB) $(DEST)$(LIBDIR)/libob.a
+	$(INSTALL) -m 755 $(LIBOB_SO) $(DEST)$(LIBDIR)/libob.so.$(OB_VERSION)
+	ln -sf libob.so.$(OB_VERSION) $(DEST)$(LIBDIR)/libob.so.$(SO_MAJOR)
+	ln -sf libob.so.$(SO_MAJOR) $(DEST)$(LIBDIR)/libob.so
+	$(INSTALL) -m 644 $(INSTALL_PLOT) $(DEST)$(DATADIR)/plot/
+	$(INSTALL) -m 644 $(INSTALL_PEERS) $(DEST)$(DATADIR)/peers/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(call pc_dir,$(LIBDIR))|' -e 's|@INCLUDEDIR@|$(call pc_dir,$(INCLUDEDIR))|' \
+	  -e 's|@VERSION@|$(OB_VERSION)|' optbench.pc.in > $(DEST)$(PKGCONFIGDIR)/optbench.pc
+	chmod 644 $(DEST)$(PKGCONFIGDIR)/optbench.pc
+
+uninstall:
+	rm -f $(INSTALLED)
+	@for d in $(DEST)$(DATADIR)/plot $(DEST)$(DATADIR)/peers $(DEST)$(DATADIR) $(DEST)$(INCLUDEDIR)/optbench; do \
+	  if [ -d "$$d" ]; then rmdir "$$d" 2>/dev/null || echo "uninstall: $$d is not empty, kept"; fi; done
 
 # ---- layering ------------------------------------------------------------------
 # `make check-layers` (run by `make test`): the include rules between
@@ -327,7 +391,7 @@ $(BUILD)/fuzz/bin/%: $(BUILD)/fuzz/fuzz_%.o $(BUILD)/fuzz/common.o $(LIBS_ALL) $
 	$(CXX) $(LDFLAGS) -fsanitize=fuzzer $(filter %.o,$^) $(LINK_ARCHIVES) -o $@ $(LINK_LIBS)
 
 # Header dependencies, written by the compiler (DEPFLAGS).
--include $(wildcard $(call depfile,$(LIBOB_OBJS) $(PROBLEMS_OBJS) $(TESTKIT_OBJS) $(CMD_OBJS) \
+-include $(wildcard $(call depfile,$(LIBOB_OBJS) $(LIBOB_PIC_OBJS) $(PROBLEMS_OBJS) $(TESTKIT_OBJS) $(CMD_OBJS) \
   $(MAIN_OBJS) $(TEST_COMMON_OBJS) $(TEST_OBJS) $(FUZZ_OBJS) $(BUILD)/selfcheck/sanitizers))
 
 # ---- plugins: optbench/plugin.h, examples/plugins/, tests/test_plugin.c ----

@@ -7,19 +7,23 @@
  * Debian's python3-torch.  The interpreter is OPTBENCH_PYTHON, else
  * /usr/bin/python3 (Debian's packages are installed for it; a `python3`
  * earlier on PATH may be another interpreter without them), else python3
- * from PATH.  The scripts are found in OPTBENCH_PEER_DIR, else in the
- * source tree the binary was built from (OB_PEER_DIR, set by the
- * Makefile).  They run without a shell (fork + exec), so no argument is
- * ever parsed as shell syntax.
+ * from PATH.  The scripts are found in OPTBENCH_PEER_DIR, else in
+ * <prefix>/share/optbench/peers beside an installed binary (`make
+ * install`), else in the source tree the binary was built from
+ * (OB_PEER_DIR, set by the Makefile).  They run without a shell (fork +
+ * exec), so no argument is ever parsed as shell syntax.
  */
 #include "ob_bench.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "harness/core/ob_datadir.h"
 
 #ifndef OB_PEER_DIR
 #define OB_PEER_DIR "harness/bench/peers"
@@ -37,10 +41,20 @@ static const char *python(void)
     return access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
 }
 
+/* OPTBENCH_PEER_DIR, else <prefix>/share/optbench/peers beside an
+ * installed binary, else the source tree (ob_find_data_dir).  Where none
+ * holds the script, the path it would have is kept, so that the peer's
+ * failure names it. */
 static void script(char *buf, size_t len)
 {
-    const char *env = getenv("OPTBENCH_PEER_DIR");
-    snprintf(buf, len, "%s/torch_optim.py", env && *env ? env : OB_PEER_DIR);
+    static const char *const source_tree[] = {OB_PEER_DIR, NULL};
+    static const ob_data_dir peers = {"peers", "peer scripts", NULL, "OPTBENCH_PEER_DIR", source_tree, NULL};
+    char dir[PATH_MAX - sizeof "/torch_optim.py"], msg[512];
+    if (ob_find_data_dir(&peers, NULL, "torch_optim.py", dir, sizeof dir, msg, sizeof msg) != 0) {
+        const char *env = getenv("OPTBENCH_PEER_DIR");
+        snprintf(dir, sizeof dir, "%s", env && *env ? env : OB_PEER_DIR);
+    }
+    snprintf(buf, len, "%s/torch_optim.py", dir);
 }
 
 typedef void (*line_fn)(void *ctx, const char *line);

@@ -8,12 +8,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "harness/core/ob_datadir.h"
 #include "harness/ob_cli.h"
 #include "ob_report.h"
 
 static const ob_opt report_opts[] = {
     {"run", "DIR", 0, "the run folder (default: results/latest)"},
-    {"plot-dir", "DIR", 0, "the gnuplot scripts (default: OPTBENCH_PLOT_DIR, ./plot, or beside the build)"},
+    {"plot-dir", "DIR", 0, OB_PLOT_DIR_HELP},
     {"gnuplot", "PROGRAM", 0, "the gnuplot to run (default: OPTBENCH_GNUPLOT, else gnuplot on PATH)"},
     {"no-figures", NULL, OB_OPT_FLAG, "tables only; gnuplot is not needed"},
     {"quiet", NULL, OB_OPT_FLAG, "no progress output"},

@@ -38,8 +38,7 @@ extern "C" {
 
 typedef struct ob_report_opts {
     const char *run_dir;  /* the run folder (required) */
-    const char *plot_dir; /* the gnuplot scripts; NULL: OPTBENCH_PLOT_DIR, ./plot,
-                            * or plot/ beside the executable's build folder */
+    const char *plot_dir; /* the gnuplot scripts; NULL: found (ob_find_plot_dir) */
     const char *gnuplot;  /* the program; NULL: OPTBENCH_GNUPLOT, else "gnuplot" on PATH */
     int no_figures;       /* 1: tables only (no gnuplot needed) */
     FILE *progress;       /* one line per step and per figure (NULL: quiet) */

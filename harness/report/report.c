@@ -18,6 +18,7 @@
 
 #include "optbench/problems.h"
 #include "harness/ob_cli.h"
+#include "harness/core/ob_datadir.h"
 #include "harness/core/ob_results.h"
 #include "report_internal.h"
 
@@ -548,46 +549,6 @@ int rp_write_documents(const rp_model *m, char *err, size_t errlen)
 
 /* ---- the whole report ------------------------------------------------------------- */
 
-static int has_style(const char *dir)
-{
-    char p[4400];
-    snprintf(p, sizeof p, "%s/style.gp", dir);
-    return rp_file_exists(p);
-}
-
-/* The plot scripts: --plot-dir, OPTBENCH_PLOT_DIR, ./plot, or plot/ beside
- * the build folder the executable sits in (build/optbench, or
- * build/tests/test_x).  Made absolute, because gnuplot runs in the run
- * folder. */
-static int find_plot_dir(const char *given, char *out, size_t len, char *err, size_t errlen)
-{
-    char exe[PATH_MAX] = "", cand[3][PATH_MAX + 32];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash) *slash = '\0';
-    }
-    const char *env = getenv("OPTBENCH_PLOT_DIR");
-    snprintf(cand[0], sizeof cand[0], "plot");
-    snprintf(cand[1], sizeof cand[1], "%s/../plot", exe);
-    snprintf(cand[2], sizeof cand[2], "%s/../../plot", exe);
-    const char *try[5] = {given, given ? NULL : env, given || env ? NULL : cand[0],
-                          given || env ? NULL : cand[1], given || env ? NULL : cand[2]};
-    for (size_t i = 0; i < 5; i++) {
-        char real[PATH_MAX];
-        if (try[i] && has_style(try[i]) && realpath(try[i], real)) {
-            snprintf(out, len, "%s", real);
-            return 0;
-        }
-    }
-    snprintf(err, errlen, "no gnuplot scripts (plot/style.gp) in %s",
-             given ? given
-             : env ? env
-                   : "./plot or beside the executable");
-    return -1;
-}
-
 int ob_report_build(const ob_report_opts *o, ob_report_summary *s, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
@@ -606,7 +567,8 @@ int ob_report_build(const ob_report_opts *o, ob_report_summary *s, char *err, si
          * render. */
         if (rp_plan_figures(&plan, &m, msg, sizeof msg) != 0)
             rp_missing(s, "some figures could not be prepared: %s", msg);
-        if (find_plot_dir(o->plot_dir, plot_dir, sizeof plot_dir, msg, sizeof msg) != 0) {
+        /* Absolute, because gnuplot runs in the run folder. */
+        if (ob_find_plot_dir(o->plot_dir, "style.gp", plot_dir, sizeof plot_dir, msg, sizeof msg) != 0) {
             for (size_t i = 0; i < s->n_figures; i++) rp_fig_fail(s, i, "%s", msg);
         } else {
             const char *gp = o->gnuplot ? o->gnuplot : getenv("OPTBENCH_GNUPLOT");

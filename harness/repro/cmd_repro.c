@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "harness/core/ob_datadir.h"
 #include "harness/ob_cli.h"
 #include "ob_repro.h"
 #include "harness/core/ob_results.h"
@@ -25,6 +26,7 @@ static const ob_opt repro_opts[] = {
      "folder of the Fashion-MNIST IDX files (default: OPTBENCH_FMNIST_DIR or "
      "/usr/share/datasets/fashion-mnist)"},
     {"no-figures", NULL, OB_OPT_FLAG, "do not draw the figures (no gnuplot)"},
+    {"plot-dir", "DIR", 0, OB_PLOT_DIR_HELP},
     {"quiet", NULL, OB_OPT_FLAG, "no progress lines"},
 };
 
@@ -258,7 +260,7 @@ int ob_cmd_repro(int argc, char **argv, FILE *out, FILE *err)
                        paths,
                        repro_dir,
                        ob_args_get(&a, "data-dir"),
-                       NULL,
+                       ob_args_get(&a, "plot-dir"),
                        ob_args_has(&a, "no-figures"),
                        ob_args_has(&a, "quiet") ? NULL : err};
     rc = run_entries(argc, argv, sel, nsel, &o, res, out, err);

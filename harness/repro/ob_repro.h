@@ -153,7 +153,7 @@ typedef struct ob_repro_opts {
     unsigned paths;        /* bit 0 reference (always), bit 1 + isa */
     const char *repro_dir; /* <run-dir>/repro, created */
     const char *data_dir;  /* Fashion-MNIST folder (NULL: the default) */
-    const char *plot_dir;  /* folder of the gnuplot scripts (NULL: found) */
+    const char *plot_dir;  /* folder of the gnuplot scripts (NULL: ob_find_plot_dir) */
     int no_figures;        /* 1: skip gnuplot (tests) */
     FILE *log;             /* progress lines (may be NULL) */
 } ob_repro_opts;

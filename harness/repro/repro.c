@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "harness/core/ob_datadir.h"
 #include "harness/core/ob_results.h"
 #include "harness/core/ob_util.h"
 #include "repro_internal.h"
@@ -120,59 +121,12 @@ static int file_nonempty(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
 }
 
-/* The folder holding the gnuplot scripts: o->plot_dir, OPTBENCH_PLOT_DIR,
- * ./plot, or plot/ beside the folder of the executable (build/../plot). */
-static int find_plot_dir(const ob_repro_opts *o, const char *script, char *dir, size_t len)
-{
-    char probe[4096];
-    const char *env = getenv("OPTBENCH_PLOT_DIR");
-    const char *cand[2] = {o->plot_dir, env && *env ? env : NULL};
-    for (int i = 0; i < 2; i++) {
-        if (!cand[i]) continue;
-        snprintf(dir, len, "%s", cand[i]);
-        return 0;
-    }
-    snprintf(probe, sizeof probe, "plot/%s", script);
-    if (file_nonempty(probe)) {
-        snprintf(dir, len, "plot");
-        return 0;
-    }
-    char exe[1024];
-    ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (k > 0) {
-        exe[k] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = '\0';
-            char up[1100];
-            snprintf(up, sizeof up, "%s/../plot", exe);
-            snprintf(probe, sizeof probe, "%s/%s", up, script);
-            if (file_nonempty(probe)) {
-                snprintf(dir, len, "%s", up);
-                return 0;
-            }
-        }
-    }
-    snprintf(dir, len, "plot");
-    return -1;
-}
-
 int ob_repro_plot(const ob_repro_opts *o, const char *script, const char *stem, const char *args,
                   ob_repro_outcome *out, char *err, size_t errlen)
 {
-    char dir[4096], rel[4200], abs_script[PATH_MAX];
-    if (find_plot_dir(o, script, dir, sizeof dir) != 0) {
-        snprintf(err, errlen,
-                 "gnuplot script plot/%s not found (run from the source tree or set "
-                 "OPTBENCH_PLOT_DIR)",
-                 script);
-        return -1;
-    }
-    snprintf(rel, sizeof rel, "%s/%s", dir, script);
-    if (!realpath(rel, abs_script)) {
-        snprintf(err, errlen, "gnuplot script %s: %s", rel, strerror(errno));
-        return -1;
-    }
+    char dir[PATH_MAX], abs_script[PATH_MAX + 256];
+    if (ob_find_plot_dir(o->plot_dir, script, dir, sizeof dir, err, errlen) != 0) return -1;
+    snprintf(abs_script, sizeof abs_script, "%s/%s", dir, script);
     char expr[4096];
     snprintf(expr, sizeof expr, "out='%s'; formats='png svg'; %s", stem, args ? args : "");
     int pfd[2];

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "harness/core/ob_datadir.h"
 #include "harness/ob_cli.h"
 #include "harness/core/ob_interrupt.h"
 #include "harness/core/ob_results.h"
@@ -41,6 +42,7 @@ static const ob_opt sweep_opts[] = {
      "write into the existing run folder DIR (e.g. results/latest); the same sweep again resumes"},
     {"resume", "DIR", 0, "finish the sweep recorded in run folder DIR, with its recorded options"},
     {"no-figures", NULL, OB_OPT_FLAG, "no sensitivity figures (gnuplot not needed)"},
+    {"plot-dir", "DIR", 0, OB_PLOT_DIR_HELP},
     {"quiet", NULL, OB_OPT_FLAG, "no progress output"},
 };
 
@@ -296,7 +298,7 @@ int ob_cmd_sweep(int argc, char **argv, FILE *out, FILE *err)
                                : done_runs == sw.n_runs ? "complete"
                                                         : "incomplete",
                                xrc < 128 && !ob_args_has(&a, "no-figures"),
-                               NULL,
+                               ob_args_get(&a, "plot-dir"),
                                NULL,
                                ob_run_metadata(argc, argv, (unsigned long long)sw.seed)};
     int rrc = ob_sweep_report(&sw, sweep_dir, &ro, out, msg, sizeof msg);

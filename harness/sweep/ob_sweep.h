@@ -215,7 +215,7 @@ typedef struct ob_sweep_report_opts {
     ob_sweep_criterion criterion;
     const char *status;   /* "complete", "interrupted", "incomplete" */
     int figures;          /* 1: render the sensitivity figures */
-    const char *plot_dir; /* NULL: OPTBENCH_PLOT_DIR, ./plot, or plot/ beside the executable's folder */
+    const char *plot_dir; /* the gnuplot scripts; NULL: found (ob_find_plot_dir) */
     const char *gnuplot;  /* NULL: OPTBENCH_GNUPLOT, else "gnuplot" */
     cJSON *meta;          /* run metadata (taken over) */
 } ob_sweep_report_opts;

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "harness/core/ob_args.h"
+#include "harness/core/ob_datadir.h"
 #include "harness/core/ob_util.h"
 #include "harness/report/ob_report.h"
 #include "harness/core/ob_results.h"
@@ -280,35 +281,6 @@ static cJSON *axes_json(const ob_sweep *sw)
 
 /* ---- figures --------------------------------------------------------------------------- */
 
-/* The folder of the gnuplot scripts: OPTBENCH_PLOT_DIR, ./plot, or plot/
- * beside the executable's folder (build/../plot), as an absolute path
- * (gnuplot runs in the sweep folder). */
-static int find_script(const char *plot_dir, const char *script, char *out, size_t len)
-{
-    char cand[3][4200] = {"", "", ""}, exe[2048];
-    const char *env = getenv("OPTBENCH_PLOT_DIR");
-    if (plot_dir) snprintf(cand[0], sizeof cand[0], "%s/%s", plot_dir, script);
-    else if (env && *env) snprintf(cand[0], sizeof cand[0], "%s/%s", env, script);
-    else {
-        snprintf(cand[1], sizeof cand[1], "plot/%s", script);
-        ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
-        if (k > 0) {
-            exe[k] = '\0';
-            char *slash = strrchr(exe, '/');
-            if (slash) *slash = '\0';
-            snprintf(cand[2], sizeof cand[2], "%s/../plot/%s", exe, script);
-        }
-    }
-    char abs_path[PATH_MAX];
-    for (int i = 0; i < 3; i++)
-        if (cand[i][0] && realpath(cand[i], abs_path)) {
-            snprintf(out, len, "%s", abs_path);
-            return 0;
-        }
-    snprintf(out, len, "%s", cand[0][0] ? cand[0] : cand[1]);
-    return -1;
-}
-
 /* Appends name='value' (a gnuplot string: a quote is doubled) to buf. */
 static void assign_str(char *buf, size_t len, const char *name, const char *value)
 {
@@ -470,12 +442,10 @@ static int render(const model *m, size_t p, const char *sweep_dir, const ob_swee
     const pinfo *pi = &m->info[p];
     const char *prob = sw->problems[p]->name;
     size_t xa = x_axis(sw);
-    char script[4400], data_dir[4300];
-    if (find_script(o->plot_dir, SCRIPT, script, sizeof script) != 0)
-        return snprintf(err, errlen,
-                        "gnuplot script %s not found (run from the source tree or set OPTBENCH_PLOT_DIR)",
-                        script),
-               -1;
+    char plot_dir[PATH_MAX], script[PATH_MAX + 64], data_dir[4300];
+    /* Absolute, because gnuplot runs in the sweep folder. */
+    if (ob_find_plot_dir(o->plot_dir, SCRIPT, plot_dir, sizeof plot_dir, err, errlen) != 0) return -1;
+    snprintf(script, sizeof script, "%s/%s", plot_dir, SCRIPT);
     snprintf(data_dir, sizeof data_dir, "%s/data", sweep_dir);
     if (ob_mkdirs(data_dir, err, errlen) != 0) return -1;
     char files[8192], names[2048];
