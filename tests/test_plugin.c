@@ -749,3 +749,42 @@ Test(run_plugin, the_command_runs_plugin_kernels_beside_the_isas_and_survives_th
     free(e);
     ob_tp_rmtree(dir);
 }
+
+/* ---- optbench trace --isa plugin:<kernel> ---- */
+
+Test(trace_plugin, replays_a_plugin_kernel_and_stops_at_its_crash)
+{
+    char dir[256], x0[300], g[300], so[600], cr[600];
+    ob_tp_scratch(dir, sizeof dir, "trace-plugin");
+    snprintf(x0, sizeof x0, "%s/x0", dir);
+    snprintf(g, sizeof g, "%s/g", dir);
+    snprintf(so, sizeof so, "%s/optbench_kernels.so", OB_PLUGIN_DIR);
+    snprintf(cr, sizeof cr, "%s/crashers.so", OB_PLUGIN_DIR);
+    const char *gs = "0.1,0.2,0.3\n0.1,-0.2,0.3\n0.5,0.5,0.5\n1,1,1\n2,2,2\n3,3,3\n";
+    cr_assert_eq(ob_tp_write(x0, "1,2,3\n", 6), 0);
+    cr_assert_eq(ob_tp_write(g, gs, strlen(gs)), 0);
+    char *o1, *e1, *o2, *e2;
+    const char *scalar[] = {"trace", "--opt", "adam", "--set", "lr=0.1", "--isa", "scalar", "--x0", x0, "--grads",
+                            g,       NULL};
+    const char *plug[] = {"trace", "--opt",  "adam", "--set", "lr=0.1", "--isa",   "plugin:optbench.adam",
+                          "--plugin", so, "--x0",  x0,      "--grads", g,     NULL};
+    cr_assert_eq(ob_tp_run(scalar, NULL, dir, &o1, &e1), 0, "%s", e1);
+    cr_assert_eq(ob_tp_run(plug, NULL, dir, &o2, &e2), 0, "%s", e2);
+    cr_assert_str_eq(o1, o2, "the round trip replays bit for bit");
+    free(o1), free(e1), free(o2), free(e2);
+    const char *segv[] = {"trace",    "--opt", "sgd", "--set", "lr=0.1", "--isa",   "plugin:segv_at_5",
+                          "--plugin", cr,      "--x0", x0,     "--grads", g,        NULL};
+    cr_assert_eq(ob_tp_run(segv, NULL, dir, &o1, &e1), 1, "%s", e1);
+    cr_assert(strstr(e1, "plugin:segv_at_5: SIGSEGV at step 5"), "%s", e1);
+    size_t rows = 0;
+    for (const char *s = o1; *s; s++) rows += *s == '\n';
+    cr_assert_eq(rows, 4, "the rows before the crash are out:\n%s", o1);
+    free(o1), free(e1);
+    const char *other[] = {"trace",    "--opt", "adam", "--isa", "plugin:segv_at_5", "--plugin",
+                           cr,         "--x0",  x0,     "--grads", g,                NULL};
+    cr_assert_eq(ob_tp_run(other, NULL, dir, &o1, &e1), 2);
+    cr_assert(strstr(e1, "claims sgd, not adam"), "%s", e1);
+    cr_assert_eq(o1[0], '\0', "nothing printed");
+    free(o1), free(e1);
+    ob_tp_rmtree(dir);
+}

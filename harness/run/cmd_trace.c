@@ -12,26 +12,29 @@
  */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "kernels/framework/ob_sam.h"
 #include "harness/ob_cli.h"
 #include "harness/core/ob_numfile.h"
 #include "harness/core/ob_state.h"
+#include "harness/plugin/ob_plugin.h"
 
 static const ob_opt trace_opts[] = {
     {"opt", "NAME", OB_OPT_REQUIRED, "optimizer (see optbench list optimizers)"},
     {"set", "KEY=VALUE", OB_OPT_REPEAT, "set a hyperparameter (booleans: 0, 1, false, true)"},
     {"schedule", "NAME", 0, "learning-rate schedule (default: constant)"},
     {"sched-set", "KEY=VALUE", OB_OPT_REPEAT, "set a schedule key"},
-    {"isa", "VARIANT", OB_OPT_REQUIRED, "reference (double), scalar, avx2 or avx512 (fp32)"},
+    {"isa", "VARIANT", OB_OPT_REQUIRED, "reference (double), scalar, avx2 or avx512 (fp32), or plugin:<kernel>"},
     {"x0", "FILE", OB_OPT_REQUIRED, "starting point: n numbers separated by commas or white space"},
     {"grads", "FILE", OB_OPT_REQUIRED, "one line per step, n comma-separated numbers"},
+    OB_PLUGIN_OPTIONS,
 };
 
 const ob_cmd_spec ob_cmd_trace_spec = {
     "trace",
     "--opt NAME [--set KEY=VALUE]... [--schedule NAME [--sched-set KEY=VALUE]...]\n"
-    "       --isa reference|scalar|avx2|avx512 --x0 FILE --grads FILE",
+    "       --isa reference|scalar|avx2|avx512|plugin:KERNEL [--plugin PATH.so]... --x0 FILE --grads FILE",
     "replay a gradient stream and print the parameters after every step",
     "Output: one line per step (line t of --grads is the gradient of step t), the\n"
     "n parameters after that step, comma-separated: %.17g for reference, %.9g for\n"
@@ -42,7 +45,11 @@ const ob_cmd_spec ob_cmd_trace_spec = {
     "SAM (sam_rho > 0) needs the gradient at a perturbed point and is refused (exit 2).\n"
     "Files: CRLF and a missing final newline are fine, blank lines after the last row\n"
     "are ignored; regular files over 256 MiB and devices (/dev/urandom) are refused\n"
-    "before reading, pipes once they hold more than 256 MiB.  NaN prints as nan.\n",
+    "before reading, pipes once they hold more than 256 MiB.  NaN prints as nan.\n"
+    "--isa plugin:KERNEL replays a kernel of a --plugin file (it must claim --opt;\n"
+    "keys it does not honour are an error): each step guarded, in a child process;\n"
+    "a write out of bounds or a crash ends the trace with its step (exit 1) after\n"
+    "the rows before it.\n",
     trace_opts,
     sizeof trace_opts / sizeof trace_opts[0],
     0,
@@ -61,6 +68,8 @@ typedef struct trace_job {
     size_t n;
     ob_numrows grads;
     ob_hparams *hp; /* hyperparameters of every step, hp[t-1] */
+    ob_plugin_set plugins;
+    const ob_plugin_kernel *kernel; /* --isa plugin:<kernel>, else NULL */
 } trace_job;
 
 /* One value: NaN as "nan" whatever its sign bit (printf writes "-nan" for
@@ -131,6 +140,71 @@ static int run_fp32(const trace_job *j, FILE *out, FILE *err)
     return rc;
 }
 
+/* --isa: reference, an ISA, or plugin:<kernel> of a --plugin file (which
+ * must claim --opt). */
+static int choose_variant(const ob_args *a, trace_job *j, FILE *err)
+{
+    const ob_cmd_spec *c = &ob_cmd_trace_spec;
+    const char *v = ob_args_get(a, "isa");
+    if (strncmp(v, "plugin:", 7) != 0) return ob_cli_isa(c, "isa", v, 1, &j->isa, &j->reference, err);
+    for (size_t k = 0; k < j->plugins.n; k++)
+        if (!strcmp(j->plugins.k[k]->desc.name, v + 7)) j->kernel = j->plugins.k[k];
+    if (!j->kernel)
+        return ob_usage_error(c, err, "--isa %s: no such kernel in the --plugin files%s", v,
+                              j->plugins.n ? "" : " (none given)");
+    if (j->kernel->opt != j->o)
+        return ob_usage_error(c, err, "--isa %s claims %s, not %s", v, j->kernel->opt->name, j->o->name);
+    return OB_EXIT_OK;
+}
+
+/* The plugin kernel's trace, in the child of ob_plugin_isolate: every
+ * step guarded, every row flushed, so that the rows before a crash are
+ * out. */
+typedef struct plugin_trace {
+    const trace_job *j;
+    FILE *out;
+} plugin_trace;
+
+static int plugin_body(void *arg, void *result, size_t len, char *err, size_t errlen)
+{
+    (void)result;
+    (void)len;
+    const plugin_trace *pt = arg;
+    const trace_job *j = pt->j;
+    float *p = malloc(j->n * sizeof *p), *g = malloc(j->n * sizeof *g), *st[OB_MAX_STATE] = {0};
+    ob_plugin_case *pc = NULL;
+    int rc = -1;
+    if (!p || !g || ob_state_alloc_f32(j->o, &j->base, j->n, st) != 0) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    if (!(pc = ob_plugin_case_open(j->kernel, &j->base, j->n, 0, OB_PLUGIN_GUARDED, err, errlen))) goto done;
+    for (size_t i = 0; i < j->n; i++) p[i] = (float)j->x0[i];
+    for (size_t t = 1; t <= j->grads.rows; t++) {
+        const double *gd = j->grads.v + (t - 1) * j->n;
+        for (size_t i = 0; i < j->n; i++) g[i] = (float)gd[i];
+        if (ob_plugin_case_step(pc, &j->hp[t - 1], t, j->n, p, g, st, err, errlen) != 0) goto done;
+        print_row_f32(pt->out, p, j->n);
+        fflush(pt->out);
+    }
+    rc = 0;
+done:
+    ob_plugin_case_close(pc);
+    ob_state_free_f32(st);
+    free(p);
+    free(g);
+    return rc;
+}
+
+static int run_plugin(const trace_job *j, FILE *out, FILE *err)
+{
+    plugin_trace pt = {j, out};
+    ob_plugin_outcome o;
+    if (ob_plugin_isolate(plugin_body, &pt, NULL, 0, 0, &o) == OB_PLUGIN_RAN_OK) return OB_EXIT_OK;
+    fprintf(err, "optbench trace: plugin:%s: %s\n", j->kernel->desc.name, o.message);
+    return OB_EXIT_FAIL;
+}
+
 /* Checks the options and loads the files into j; OB_EXIT_OK or an exit code
  * with the message printed. */
 static int prepare(const ob_args *a, trace_job *j, FILE *err)
@@ -153,9 +227,10 @@ static int prepare(const ob_args *a, trace_job *j, FILE *err)
                               j->base.sam_rho);
     rc = ob_cli_schedule(c, ob_args_get(a, "schedule"), ssets, nsched, j->o, &j->sched, err);
     if (rc != OB_EXIT_OK) return rc;
-    rc = ob_cli_isa(c, "isa", ob_args_get(a, "isa"), 1, &j->isa, &j->reference, err);
-    if (rc != OB_EXIT_OK) return rc;
-    if (!j->reference && !ob_optimizer_kernel(j->o, j->isa))
+    if ((rc = ob_plugin_set_load(&j->plugins, c, a, err)) != OB_EXIT_OK) return rc;
+    if (j->plugins.bound > 0) return ob_usage_error(c, err, "--plugin-bound: a trace measures no agreement");
+    if ((rc = choose_variant(a, j, err)) != OB_EXIT_OK) return rc;
+    if (!j->kernel && !j->reference && !ob_optimizer_kernel(j->o, j->isa))
         return ob_usage_error(c, err, "--isa %s: SKIPPED: no %s kernel for %s", ob_isa_name(j->isa),
                               ob_isa_name(j->isa), j->o->name);
 
@@ -172,7 +247,8 @@ static int prepare(const ob_args *a, trace_job *j, FILE *err)
     }
     for (size_t t = 1; t <= j->grads.rows; t++) {
         if (ob_schedule_apply(&j->sched, j->o, &j->base, t, &j->hp[t - 1], msg, sizeof msg) != 0 ||
-            ob_validate(j->o, &j->hp[t - 1], msg, sizeof msg) != 0)
+            ob_validate(j->o, &j->hp[t - 1], msg, sizeof msg) != 0 ||
+            (j->kernel && ob_plugin_hparams_check(j->kernel, &j->hp[t - 1], msg, sizeof msg) != 0))
             return ob_usage_error(c, err, "step %zu (line %zu of %s): %s", t, t, ob_args_get(a, "grads"),
                                   msg);
     }
@@ -188,7 +264,9 @@ int ob_cmd_trace(int argc, char **argv, FILE *out, FILE *err)
 
     trace_job j = {0};
     rc = prepare(&a, &j, err);
-    if (rc == OB_EXIT_OK) rc = j.reference ? run_reference(&j, out, err) : run_fp32(&j, out, err);
+    if (rc == OB_EXIT_OK)
+        rc = j.kernel ? run_plugin(&j, out, err) : j.reference ? run_reference(&j, out, err) : run_fp32(&j, out, err);
+    ob_plugin_set_free(&j.plugins);
     free(j.hp);
     free(j.x0);
     ob_numrows_free(&j.grads);
