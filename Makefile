@@ -280,7 +280,9 @@ OB_VERSION := $(shell sed -n 's/^\#define OB_VERSION "\(.*\)"$$/\1/p' harness/ob
 SO_MAJOR = $(firstword $(subst ., ,$(OB_VERSION)))
 LIBOB_SO = $(BUILD)/libob.so.$(OB_VERSION)
 LIBOB_PIC_OBJS = $(patsubst $(BUILD)/%,$(BUILD)/pic/%,$(LIBOB_OBJS))
-build-all: $(LIBOB_SO)
+# `make` builds the shared library too, except in sanitizer builds
+# (test-sanitize runs the suites only; `make install` builds it anyway).
+build-all: $(if $(SANITIZE),,$(LIBOB_SO))
 INSTALL_HEADERS = $(wildcard include/optbench/*.h)
 INSTALL_PLOT = $(wildcard plot/*.gp)
 INSTALL_PEERS = $(wildcard harness/bench/peers/*.py)
