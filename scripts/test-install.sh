@@ -73,6 +73,7 @@ EOS
 (cd "$work" && prefix=$prefix sh -x ./run.sh) >"$log" 2>&1 || fail "the README's commands (README.md, example commands)"
 grep -q '^  my_adamw .* u\*S (bound 221)$' "$log" || fail "check_plugin printed no agreement line for my_adamw"
 sed -n '/(claims /,/bit-identical/s/^/install test:     /p' "$log"
+grep -q '^  plugin:my_adamw  .* ok (bound 221 u\*S' "$log" || fail "the installed optbench run --plugin printed no ok line for plugin:my_adamw"
 echo "install test: the README's example: ok"
 ldd "$work/check_plugin" | grep -q "libob.so.0 => $prefix/lib/libob.so.0" || fail "check_plugin does not use $prefix/lib/libob.so.0"
 readelf -d "$work/my_adamw.so" | grep -q 'NEEDED.*libob' && fail "my_adamw.so needs libob (a plugin needs only the header)"
