@@ -159,7 +159,7 @@ Test(ci, malformed_missing_and_foreign_baselines_are_clear_errors)
         {"", "empty"},
         {"{\"format\": \"optbench-ci-baseline\", \"version\": 1", "malformed JSON"},
         {"{\"format\": \"optbench-results\", \"version\": 1}", "not an optbench CI baseline"},
-        {"{\"format\": \"optbench-ci-baseline\", \"version\": 2}", "version 2"},
+        {"{\"format\": \"optbench-ci-baseline\", \"version\": 3}", "version 3"},
         {"{\"format\": \"optbench-ci-baseline\", \"version\": 1}", "lacks"},
     };
     char err[512];

@@ -315,7 +315,8 @@ cJSON *ob_ci_measure(const ob_ci_options *opt, int argc, char **argv, FILE *prog
             cJSON_Delete(m);
             return NULL;
         }
-        cJSON_AddItemToObject(m, "speed", sp);
+        cJSON *speed = cJSON_AddObjectToObject(m, "speed");
+        cJSON_AddItemToArray(cJSON_AddArrayToObject(speed, "sections"), sp);
     }
     return m;
 }
@@ -547,10 +548,11 @@ cJSON *ob_ci_baseline_read(const char *path, char *err, size_t errlen)
         cJSON_Delete(b);
         return NULL;
     }
-    if (!cJSON_IsNumber(ver) || ver->valuedouble != OB_CI_VERSION) {
+    /* Version 1 differs only in its speed part (ob_ci.h). */
+    if (!cJSON_IsNumber(ver) || (ver->valuedouble != 1 && ver->valuedouble != OB_CI_VERSION)) {
         snprintf(
             err, errlen,
-            "%s has baseline format version %g; this optbench reads version %d (regenerate it with optbench ci --update-baseline)",
+            "%s has baseline format version %g; this optbench reads versions 1 and %d (regenerate it with optbench ci --update-baseline)",
             path, cJSON_IsNumber(ver) ? ver->valuedouble : -1.0, OB_CI_VERSION);
         cJSON_Delete(b);
         return NULL;
@@ -562,6 +564,10 @@ cJSON *ob_ci_baseline_read(const char *path, char *err, size_t errlen)
                  path);
         cJSON_Delete(b);
         return NULL;
+    }
+    if (ver->valuedouble == 1) {
+        ob_ci_speed_upgrade(b);
+        cJSON_ReplaceItemInObjectCaseSensitive(b, "version", cJSON_CreateNumber(OB_CI_VERSION));
     }
     return b;
 }
