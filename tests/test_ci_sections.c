@@ -82,8 +82,9 @@ Test(ci_sections, the_gate_picks_the_matching_section_and_names_it)
     ob_checks_free(&l);
     /* Posing as the Intel machine picks the Intel section, which this
      * measurement is 10 times slower than. */
-    cJSON_ReplaceItemInObject(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(meas, "speed"), "sections"), 0),
-                              "cpu_model", cJSON_CreateString(INTEL));
+    cJSON_ReplaceItemInObject(
+        cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(meas, "speed"), "sections"), 0),
+        "cpu_model", cJSON_CreateString(INTEL));
     ob_ci_compare_speed(meas, base, &o, &l);
     cr_assert(strstr(find(&l, "section")->detail, INTEL));
     cr_assert_eq(find(&l, "adam/scalar/64Ki")->status, OB_CHECK_FAIL);
@@ -132,7 +133,8 @@ Test(ci_sections, merging_replaces_in_place_and_keeps_the_others)
     cJSON *m1 = ob_ci_speed_merged(sp, nb), *m2 = ob_ci_speed_merged(m1, nc);
     cJSON *arr = cJSON_GetObjectItem(m2, "sections");
     cr_assert_eq(cJSON_GetArraySize(arr), 3);
-    cr_assert(cJSON_Compare(cJSON_GetArrayItem(arr, 0), cJSON_GetArrayItem(cJSON_GetObjectItem(sp, "sections"), 0), 1));
+    cr_assert(cJSON_Compare(cJSON_GetArrayItem(arr, 0),
+                            cJSON_GetArrayItem(cJSON_GetObjectItem(sp, "sections"), 0), 1));
     cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 1), "recorded")->valuestring, "3");
     cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 2), "cpu_model")->valuestring, "C");
     cJSON *m0 = ob_ci_speed_merged(NULL, nc);
@@ -298,8 +300,8 @@ Test(ci_sections, speed_only_needs_update_baseline_and_the_speed_gate)
 {
     /* A path that cannot be written: nothing is touched if a check fails. */
     const char *a1[] = {"optbench", "ci", "--baseline", "/nonexistent/b.json", "--speed-only", NULL};
-    const char *a2[] = {"optbench",      "ci",           "--baseline", "/nonexistent/b.json", "--update-baseline",
-                        "--speed-only", "--no-speed", NULL};
+    const char *a2[] = {"optbench",          "ci",           "--baseline", "/nonexistent/b.json",
+                        "--update-baseline", "--speed-only", "--no-speed", NULL};
     const char *const *argvs[] = {a1, a2};
     for (int i = 0; i < 2; i++) {
         char *out = NULL, *msg = NULL;

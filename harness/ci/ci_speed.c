@@ -131,7 +131,8 @@ static const cJSON *section_at(const cJSON *speed, int k)
  * run (a section without the set, written by hand, matches on the model). */
 static int same_class(const cJSON *a, const cJSON *b)
 {
-    const char *ca = cJSON_GetStringValue(get(a, "cpu_model")), *cb = cJSON_GetStringValue(get(b, "cpu_model"));
+    const char *ca = cJSON_GetStringValue(get(a, "cpu_model")),
+               *cb = cJSON_GetStringValue(get(b, "cpu_model"));
     if (!ca || !cb || strcmp(ca, cb) != 0) return 0;
     const cJSON *ia = get(a, "isa_supported"), *ib = get(b, "isa_supported");
     return !ia || !ib || cJSON_Compare(ia, ib, 1);
@@ -316,7 +317,8 @@ void ob_ci_compare_speed(const cJSON *measured, const cJSON *baseline, const ob_
         snprintf(there + l, sizeof there - l, "%s%s", l ? "; " : "", d);
     }
     if (!bs) {
-        fprintf(stderr, "optbench ci: warning: no speed baseline for this machine class %s; speed gate skipped\n",
+        fprintf(stderr,
+                "optbench ci: warning: no speed baseline for this machine class %s; speed gate skipped\n",
                 here);
         ob_checks_add(out, "speed", "all", OB_CHECK_SKIP,
                       "no speed section for this machine class %s in the baseline (it has: %s); record one "

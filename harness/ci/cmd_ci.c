@@ -22,6 +22,8 @@ static const ob_opt ci_opts[] = {
      "with --update-baseline: add or replace this machine's speed section only, keeping the rest"},
     {"verbose", NULL, OB_OPT_FLAG, "list passing checks too"},
     {"out", "FILE", 0, "also write the measurement (baseline format) to FILE"},
+    {"repro-dir", "DIR", 0,
+     "where an exactness failure's trace line finds its inputs (default " OB_CI_REPRO_DIR ")"},
     {"speed-alpha", "P", 0, "significance level of the speed gate's U test (default 0.05)"},
     {"speed-effect", "F", 0, "minimum relative slowdown that counts (default 0.08 = 8%)"},
     {"speed-reps", "N", 0, "repetitions per speed case, >= 9 (default 9)"},
@@ -47,7 +49,11 @@ const ob_cmd_spec ob_cmd_ci_spec = {
     "this machine's speed section.\n"
     "Exit status: 0 no regression, 3 a regression (the table says what changed),\n"
     "2 bad arguments or a missing/malformed baseline, 1 the suite itself failed,\n"
-    "4 the baseline, --out or --junit file could not be written.",
+    "4 the baseline, --out or --junit file could not be written.\n"
+    "A failure names the kernel file and block (unrolled loop, single vector,\n"
+    "masked tail) that computed the first differing element, and a command line\n"
+    "that reproduces it; an exactness failure's `optbench trace` line reads the\n"
+    "gate's inputs, written to --repro-dir when one fails.",
     ci_opts,
     sizeof ci_opts / sizeof ci_opts[0],
     0,
@@ -107,9 +113,24 @@ static cJSON *speed_only_document(const cJSON *baseline, const cJSON *m, const o
     const cJSON *mine = cJSON_GetArrayItem(
         cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "speed"), "sections"), 0);
     cJSON *merged = ob_ci_speed_merged(cJSON_GetObjectItemCaseSensitive(doc, "speed"), mine);
-    if (cJSON_GetObjectItemCaseSensitive(doc, "speed")) cJSON_ReplaceItemInObjectCaseSensitive(doc, "speed", merged);
+    if (cJSON_GetObjectItemCaseSensitive(doc, "speed"))
+        cJSON_ReplaceItemInObjectCaseSensitive(doc, "speed", merged);
     else cJSON_AddItemToObject(doc, "speed", merged);
     return doc;
+}
+
+/* The inputs the failing exactness checks' trace lines read.  A folder
+ * that cannot be written only costs the reproduction: a warning, and the
+ * verdict stands. */
+static void write_repro_inputs(const ob_check_list *checks, const char *dir, FILE *err)
+{
+    char msg[512];
+    for (size_t i = 0; i < checks->n; i++) {
+        if (checks->v[i].status != OB_CHECK_FAIL || strcmp(checks->v[i].gate, "exactness") != 0) continue;
+        if (ob_ci_write_inputs(dir, msg, sizeof msg) != 0)
+            fprintf(err, "optbench ci: warning: the inputs of the reproducing command: %s\n", msg);
+        return;
+    }
 }
 
 int ci_parse_speed_options(const ob_cmd_spec *c, const ob_args *a, ob_ci_options *opt, FILE *err)
@@ -164,9 +185,11 @@ int ob_cmd_ci(int argc, char **argv, FILE *out, FILE *err)
         goto done;
     }
     ob_check_list checks = {0};
+    opt.repro_dir = ob_args_get(&a, "repro-dir") ? ob_args_get(&a, "repro-dir") : OB_CI_REPRO_DIR;
     /* Even when updating, a run whose ISAs disagree or that breaks a bound
      * must not become the new baseline. */
     ob_ci_compare(m, baseline, &opt, &checks);
+    write_repro_inputs(&checks, opt.repro_dir, err);
     /* A file that cannot be written is exit 4 (README "Exit codes"). */
     int out_failed = ob_args_get(&a, "out") && ob_json_write(ob_args_get(&a, "out"), m, msg, sizeof msg) != 0;
     if (out_failed) fprintf(err, "optbench ci: %s\n", msg);

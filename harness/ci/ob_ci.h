@@ -43,7 +43,8 @@ extern "C" {
 #define OB_CI_VERSION 2
 
 /* Exactness inputs: OB_CI_N elements (8W+3 for AVX2, 4W+3 for AVX-512:
- * unrolled loops, single vectors and a masked tail), OB_CI_STEPS steps. */
+ * unrolled loops and a masked tail of 3; 67 reaches no ISA's
+ * single-vector block), OB_CI_STEPS steps. */
 #define OB_CI_N 67
 #define OB_CI_STEPS 30
 
@@ -55,7 +56,7 @@ typedef struct ob_check {
     char gate[16];  /* completeness | settings | exactness | agreement | convergence | speed */
     char name[192]; /* e.g. "adam{amsgrad=1}/avx512" */
     ob_check_status status;
-    char detail[640]; /* what changed, or why skipped */
+    char detail[1024]; /* what changed, or why skipped */
 } ob_check;
 
 typedef struct ob_check_list {
@@ -83,7 +84,18 @@ typedef struct ob_ci_options {
     ob_kernel_fn override_kernel;
     const ob_optimizer *const *opts; /* NULL: the whole table */
     size_t n_opts;
+    /* Where the exactness inputs for a failure's `optbench trace` line are
+     * written (NULL: OB_CI_REPRO_DIR; the command writes them when an
+     * exactness check fails, ob_ci_write_inputs). */
+    const char *repro_dir;
 } ob_ci_options;
+
+#define OB_CI_REPRO_DIR "results/ci-repro"
+
+/* Writes the exactness gate's inputs as `optbench trace` reads them:
+ * dir/x0.txt (one line of OB_CI_N numbers) and dir/grads.txt (one line
+ * per step); 0, or -1 with a message. */
+int ob_ci_write_inputs(const char *dir, char *err, size_t errlen);
 
 void ob_ci_options_default(ob_ci_options *o);
 
