@@ -37,11 +37,21 @@ extern "C" {
 
 /* One optimizer step of the ISA: the kernel every entry whose kernel_key is
  * `key` runs (adam, adamw and amsgrad share "adam"), and its approximate
- * variant (README "The approximate variant"; NULL where there is none). */
+ * variant (README "The approximate variant"; NULL where there is none).
+ *
+ * unroll: the exact kernel's block structure, which element i of n falls
+ * into (`optbench ci` names the block where a difference was computed).
+ * With W = ob_isa_width(isa) lanes, the element loop takes unroll whole
+ * vectors per iteration while at least unroll*W elements remain, then one
+ * straight-line block of unroll/2, unroll/4, ..., 1 vectors each where that
+ * many remain, then one masked tail of the last n mod W elements: the
+ * FOR_EACH macros of kernels/avx2/avx2_ops.h and kernels/avx512/avx512_ops.h
+ * (OB_*_FOR_EACH_PF: 2, OB_*_FOR_EACH4_PF: 4).  1 for the scalar loop. */
 typedef struct ob_isa_step {
     const char *key;
     ob_kernel_fn exact;
     ob_kernel_fn approx;
+    unsigned unroll;
 } ob_isa_step;
 
 /* Bits of a mixed probe's `halves`: the array is 16-bit (else fp32). */

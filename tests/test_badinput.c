@@ -414,8 +414,8 @@ static const bad_row rows[] = {
     /* ---- baselines of another format version ---------------------------------- */
     {.argv = {"ci", "--no-speed", "--baseline", "@F"},
      2,
-     "@F has baseline format version 2; this optbench reads version 1",
-     "{\"format\": \"optbench-ci-baseline\", \"version\": 2}"},
+     "@F has baseline format version 3; this optbench reads versions 1 and 2",
+     "{\"format\": \"optbench-ci-baseline\", \"version\": 3}"},
     {.argv = {"ci", "--no-speed", "--baseline", "@F"},
      2,
      "@F is not an optbench CI baseline",

@@ -134,8 +134,16 @@ Test(ci, a_wrong_bias_correction_trips_agreement_and_convergence)
     cJSON *m = measure(&o);
     ob_check_list l = {0};
     ob_ci_compare(m, baseline, &o, &l);
-    cr_assert(find_fail(&l, "agreement", "adam/bound"), "agreement gate missed it");
-    cr_assert(find_fail(&l, "convergence", "adam"), "convergence gate missed it");
+    const ob_check *a = find_fail(&l, "agreement", "adam/bound"), *c = find_fail(&l, "convergence", "adam");
+    cr_assert(a, "agreement gate missed it");
+    cr_assert(c, "convergence gate missed it");
+    /* Each names the scalar kernel file and a command line (README "Use in CI"). */
+    cr_assert(strstr(a->detail, "computed in kernels/scalar/adam.c, element loop (element ") &&
+                  strstr(a->detail, "reproduce on a problem: OPTBENCH_ISA=scalar optbench run --opt adam"),
+              "%s", a->detail);
+    cr_assert(strstr(c->detail, "the scalar path: kernels/scalar/adam.c") &&
+                  strstr(c->detail, "reproduce: OPTBENCH_ISA=scalar optbench run --opt adam --set lr="),
+              "%s", c->detail);
     ob_checks_free(&l);
     cJSON_Delete(m);
 }
@@ -159,7 +167,7 @@ Test(ci, malformed_missing_and_foreign_baselines_are_clear_errors)
         {"", "empty"},
         {"{\"format\": \"optbench-ci-baseline\", \"version\": 1", "malformed JSON"},
         {"{\"format\": \"optbench-results\", \"version\": 1}", "not an optbench CI baseline"},
-        {"{\"format\": \"optbench-ci-baseline\", \"version\": 2}", "version 2"},
+        {"{\"format\": \"optbench-ci-baseline\", \"version\": 3}", "version 3"},
         {"{\"format\": \"optbench-ci-baseline\", \"version\": 1}", "lacks"},
     };
     char err[512];

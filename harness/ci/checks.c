@@ -75,8 +75,14 @@ void ob_checks_print_text(const ob_check_list *l, FILE *out, int verbose)
         if (k[0] + k[1] + k[2] + k[3] == 0) continue;
         char imp[48] = "";
         if (k[OB_CHECK_IMPROVED]) snprintf(imp, sizeof imp, ", %zu improved", k[OB_CHECK_IMPROVED]);
-        fprintf(out, "%-12s %4zu passed, %zu failed, %zu skipped%s%s\n", gates[g], k[OB_CHECK_PASS],
-                k[OB_CHECK_FAIL], k[OB_CHECK_SKIP], imp, k[OB_CHECK_FAIL] ? "   <-- REGRESSION" : "");
+        /* A gate's "section" check says what it compared with (the speed
+         * gate's baseline section): shown even when it passed. */
+        const char *with = NULL;
+        for (size_t i = 0; i < l->n; i++)
+            if (!strcmp(l->v[i].gate, gates[g]) && !strcmp(l->v[i].name, "section")) with = l->v[i].detail;
+        fprintf(out, "%-12s %4zu passed, %zu failed, %zu skipped%s%s%s%s\n", gates[g], k[OB_CHECK_PASS],
+                k[OB_CHECK_FAIL], k[OB_CHECK_SKIP], imp, with ? "; " : "", with ? with : "",
+                k[OB_CHECK_FAIL] ? "   <-- REGRESSION" : "");
     }
 }
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ci_internal.h"
 #include "harness/core/ob_results.h"
 #include "harness/run/ob_run.h"
 #include "harness/core/ob_state.h"
@@ -43,25 +44,9 @@ static uint64_t fnv1a(uint64_t h, const float *x, size_t n)
 }
 
 #define FNV_OFFSET 0xcbf29ce484222325ull
-#define EXACT_SEED 0x0c1e0c1e0c1e0ull
 
-/* Fixed inputs: x0 in [-2, 2); the gradient of step t in [-1, 1), with
- * special values (+-0, subnormals, huge, NaN, Inf) in the first 8 elements
- * so their paths are covered by the hashes too. */
-static void exact_x0(float *p, size_t n)
-{
-    ob_rng r;
-    ob_rng_init(&r, EXACT_SEED);
-    for (size_t i = 0; i < n; i++) p[i] = (float)(4 * ob_rng_uniform(&r) - 2);
-}
-
-static void exact_grad(float *g, size_t n, uint64_t t)
-{
-    ob_rng r;
-    ob_rng_init(&r, EXACT_SEED ^ (t * 0x9e3779b97f4a7c15ull));
-    for (size_t i = 0; i < n; i++)
-        g[i] = i < 8 ? ob_rng_special_float(&r, 0) : (float)(2 * ob_rng_uniform(&r) - 1);
-}
+/* The inputs (fixed x0 and gradients, special values in the first 8
+ * elements) are ci_where.c's ci_exact_x0 and ci_exact_grad. */
 
 typedef struct exact_out {
     uint64_t step_hash[OB_CI_STEPS];
@@ -73,10 +58,10 @@ static int exact_run(const ob_optimizer *o, const ob_hparams *h, ob_kernel_fn k,
 {
     float p[OB_CI_N], g[OB_CI_N], *st[OB_MAX_STATE];
     if (ob_state_alloc_f32(o, h, OB_CI_N, st) != 0) return -1;
-    exact_x0(p, OB_CI_N);
+    ci_exact_x0(p, OB_CI_N);
     r->mask = o->state_mask(h);
     for (uint64_t t = 1; t <= OB_CI_STEPS; t++) {
-        exact_grad(g, OB_CI_N, t);
+        ci_exact_grad(g, OB_CI_N, t);
         ob_step_scalars s;
         o->prepare(h, t, &s);
         k(OB_CI_N, p, g, st, &s);
@@ -169,6 +154,8 @@ static cJSON *measure_exactness(const ob_ci_options *opt, const ob_optimizer *co
             cJSON_AddStringToObject(cj, "optimizer", o->name);
             cJSON_AddNumberToObject(cj, "config", (double)idx[c]);
             cJSON *isa = cJSON_AddObjectToObject(cj, "isa");
+            ob_kernel_fn kscalar = NULL;
+            uint64_t hscalar = 0;
             for (int i = 0; i < OB_ISA_COUNT; i++) {
                 if (!ob_isa_supported((ob_isa)i)) continue;
                 ob_kernel_fn k = ob_optimizer_kernel(o, (ob_isa)i);
@@ -183,7 +170,16 @@ static cJSON *measure_exactness(const ob_ci_options *opt, const ob_optimizer *co
                     continue;
                 }
                 if (exact_run(o, &h, k, r) != 0) continue;
-                cJSON_AddItemToObject(isa, ob_isa_name((ob_isa)i), exact_json(o, r, 1));
+                cJSON *xj = exact_json(o, r, 1);
+                uint64_t hh = r->step_hash[OB_CI_STEPS - 1];
+                if (i == OB_ISA_SCALAR) {
+                    kscalar = k;
+                    hscalar = hh;
+                } else if (kscalar && hh != hscalar) { /* where it first differs, for the report */
+                    cJSON *d = ci_exact_locate(o, &h, kscalar, k);
+                    if (d) cJSON_AddItemToObject(xj, "first_diff", d);
+                }
+                cJSON_AddItemToObject(isa, ob_isa_name((ob_isa)i), xj);
             }
             cJSON_AddItemToArray(cases, cj);
         }
@@ -206,6 +202,7 @@ static cJSON *measure_agreement(const ob_optimizer *const *opts, size_t nopt, co
         size_t idx[OB_MAX_HPARAMS + 2];
         size_t nc = ci_configs(o, idx, sizeof idx / sizeof idx[0]);
         double worst = 0;
+        size_t worst_cfg = 0;
         char where[512] = "", w[512];
         ob_kernel_fn k = NULL;
         if (opt->override_kernel && opt->override_opt && !strcmp(opt->override_opt, o->name) &&
@@ -217,6 +214,7 @@ static cJSON *measure_agreement(const ob_optimizer *const *opts, size_t nopt, co
             double e = ob_agree_measure(o, &h, k, AGREE_SEED + c, AGREE_N, AGREE_STEPS, w, sizeof w);
             if (e > worst || isnan(e)) {
                 worst = e;
+                worst_cfg = idx[c];
                 snprintf(where, sizeof where, "%s", w);
             }
         }
@@ -226,6 +224,7 @@ static cJSON *measure_agreement(const ob_optimizer *const *opts, size_t nopt, co
         else cJSON_AddNullToObject(j, "max_error_u");
         cJSON_AddNumberToObject(j, "bound_u", o->agree_bound);
         cJSON_AddStringToObject(j, "where", where);
+        cJSON_AddNumberToObject(j, "config", (double)worst_cfg); /* of "where" (ob_hp_config) */
         cJSON_AddItemToArray(arr, j);
     }
     return arr;
@@ -281,6 +280,10 @@ static cJSON *measure_convergence(const ob_optimizer *const *opts, size_t nopt, 
         char v[64];
         snprintf(v, sizeof v, "%.17g", p->final_loss);
         cJSON_AddStringToObject(j, "final_loss", v); /* a string: exact, and NaN-safe */
+        cJSON_AddStringToObject(j, "optimizer", c->opt->name);
+        char line[1024];
+        ci_run_line(c, line, sizeof line);
+        cJSON_AddStringToObject(j, "repro", line);
         cJSON_AddItemToArray(arr, j);
     }
     ob_suite_free(&s);
@@ -315,7 +318,8 @@ cJSON *ob_ci_measure(const ob_ci_options *opt, int argc, char **argv, FILE *prog
             cJSON_Delete(m);
             return NULL;
         }
-        cJSON_AddItemToObject(m, "speed", sp);
+        cJSON *speed = cJSON_AddObjectToObject(m, "speed");
+        cJSON_AddItemToArray(cJSON_AddArrayToObject(speed, "sections"), sp);
     }
     return m;
 }
@@ -352,13 +356,21 @@ static int first_step_diff(const cJSON *a, const cJSON *b)
     return na == nb ? 0 : (na < nb ? na : nb) + 1;
 }
 
-/* Names the first element that differs between two final-state records:
- * "p[3] = 3f800001 (was 3f800000)". */
-static void first_elem_diff(const cJSON *a, const cJSON *b, char *buf, size_t len)
+/* The first element that differs between two final-state records: its
+ * array and index, and both bit patterns (got from a, want from b).
+ * Returns 1 if found; 0 with *array "" when none differs or nothing was
+ * recorded. */
+typedef struct elem_diff {
+    char array[64];
+    size_t index;
+    char got[9], want[9];
+} elem_diff;
+
+static int first_elem_diff(const cJSON *a, const cJSON *b, elem_diff *d)
 {
     const cJSON *fa = cJSON_GetObjectItemCaseSensitive(a, "final");
     const cJSON *fb = cJSON_GetObjectItemCaseSensitive(b, "final");
-    snprintf(buf, len, "final state not recorded");
+    memset(d, 0, sizeof *d);
     const cJSON *arr;
     cJSON_ArrayForEach(arr, fa)
     {
@@ -367,17 +379,20 @@ static void first_elem_diff(const cJSON *a, const cJSON *b, char *buf, size_t le
         if (!x || !y) continue;
         for (size_t i = 0; *x && *y; i++) {
             if (strncmp(x, y, 8) != 0) {
-                snprintf(buf, len, "%s[%zu] = %.8s (expected %.8s)", arr->string, i, x, y);
-                return;
+                snprintf(d->array, sizeof d->array, "%s", arr->string);
+                d->index = i;
+                snprintf(d->got, sizeof d->got, "%.8s", x);
+                snprintf(d->want, sizeof d->want, "%.8s", y);
+                return 1;
             }
             x += x[8] == ',' ? 9 : 8;
             y += y[8] == ',' ? 9 : 8;
         }
     }
-    snprintf(buf, len, "final arrays equal");
+    return 0;
 }
 
-static void compare_exactness(const cJSON *m, const cJSON *b, ob_check_list *out)
+static void compare_exactness(const cJSON *m, const cJSON *b, const char *dir, ob_check_list *out)
 {
     const cJSON *mc = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "exactness"),
                                                        "cases");
@@ -390,6 +405,12 @@ static void compare_exactness(const cJSON *m, const cJSON *b, ob_check_list *out
         const char *id = str_of(c, "id");
         const cJSON *isa = cJSON_GetObjectItemCaseSensitive(c, "isa");
         const cJSON *sc = cJSON_GetObjectItemCaseSensitive(isa, "scalar");
+        const cJSON *bcase = bc ? find_by(bc, "id", id) : NULL;
+        const cJSON *bs = bcase ? cJSON_GetObjectItemCaseSensitive(
+                                      cJSON_GetObjectItemCaseSensitive(bcase, "isa"), "scalar")
+                                : NULL;
+        const char *hm = str_of(sc, "hash"), *hb = str_of(bs, "hash");
+        int scalar_changed = bs && !(hm && hb && !strcmp(hm, hb));
         const cJSON *x;
         cJSON_ArrayForEach(x, isa)
         {
@@ -404,35 +425,41 @@ static void compare_exactness(const cJSON *m, const cJSON *b, ob_check_list *out
             if (hx && hs && !strcmp(hx, hs)) {
                 ob_checks_add(out, "exactness", name, OB_CHECK_PASS, "bit-identical to scalar (hash %s)", hx);
             } else {
-                char el[160];
-                first_elem_diff(x, sc, el, sizeof el);
-                ob_checks_add(out, "exactness", name, OB_CHECK_FAIL,
-                              "%s differs from scalar: first at step %d; %s", x->string,
-                              first_step_diff(x, sc), el);
+                char detail[1024];
+                ci_isa_diff_detail(c, x->string, cJSON_GetObjectItemCaseSensitive(x, "first_diff"),
+                                   first_step_diff(x, sc), dir, detail, sizeof detail);
+                /* Which side is wrong: the baseline check says whether scalar moved. */
+                ob_checks_add(out, "exactness", name, OB_CHECK_FAIL, "%s%s", detail,
+                              scalar_changed ? " [the scalar kernel changed too: see scalar-vs-baseline]"
+                                             : "");
             }
         }
         if (!bc) continue;
         char name[192];
         snprintf(name, sizeof name, "%s/scalar-vs-baseline", id);
-        const cJSON *bcase = find_by(bc, "id", id);
-        const cJSON *bs = bcase ? cJSON_GetObjectItemCaseSensitive(
-                                      cJSON_GetObjectItemCaseSensitive(bcase, "isa"), "scalar")
-                                : NULL;
         if (!bs) {
             ob_checks_add(
                 out, "exactness", name, OB_CHECK_FAIL,
                 "no baseline for this case (a new optimizer or option? run optbench ci --update-baseline)");
             continue;
         }
-        const char *hm = str_of(sc, "hash"), *hb = str_of(bs, "hash");
-        if (hm && hb && !strcmp(hm, hb)) {
+        if (!scalar_changed) {
             ob_checks_add(out, "exactness", name, OB_CHECK_PASS, "hash %s unchanged", hm);
         } else {
-            char el[160];
-            first_elem_diff(sc, bs, el, sizeof el);
-            ob_checks_add(out, "exactness", name, OB_CHECK_FAIL,
-                          "scalar hash changed (%s, baseline %s): first differs at step %d; %s",
-                          hm ? hm : "?", hb ? hb : "?", first_step_diff(sc, bs), el);
+            char detail[1024];
+            elem_diff d;
+            snprintf(detail, sizeof detail,
+                     "scalar hash changed (%s, baseline %s): first differs at step %d; ", hm ? hm : "?",
+                     hb ? hb : "?", first_step_diff(sc, bs));
+            size_t k = strlen(detail);
+            if (!first_elem_diff(sc, bs, &d))
+                snprintf(detail + k, sizeof detail - k, "final arrays equal or not recorded");
+            else {
+                snprintf(detail + k, sizeof detail - k, "final %s[%zu] = %s (expected %s)", d.array, d.index,
+                         d.got, d.want);
+                ci_baseline_diff_detail(c, d.array, d.index, d.got, d.want, dir, detail, sizeof detail);
+            }
+            ob_checks_add(out, "exactness", name, OB_CHECK_FAIL, "%s", detail);
         }
     }
     /* Cases that vanished from the measurement. */
@@ -461,10 +488,12 @@ static void compare_agreement(const cJSON *m, const cJSON *b, ob_check_list *out
         double bound = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(a, "bound_u"));
         char name[192];
         snprintf(name, sizeof name, "%s/bound", o);
+        char more[768] = "";
+        ci_agreement_detail(a, AGREE_N, AGREE_STEPS, more, sizeof more);
         if (!cJSON_IsNumber(e) || e->valuedouble > bound)
             ob_checks_add(out, "agreement", name, OB_CHECK_FAIL,
-                          "max error %.6g u*S exceeds the bound %g: %s",
-                          cJSON_IsNumber(e) ? e->valuedouble : INFINITY, bound, str_of(a, "where"));
+                          "max error %.6g u*S exceeds the bound %g: %s%s",
+                          cJSON_IsNumber(e) ? e->valuedouble : INFINITY, bound, str_of(a, "where"), more);
         else
             ob_checks_add(out, "agreement", name, OB_CHECK_PASS, "max error %.3f u*S <= %g", e->valuedouble,
                           bound);
@@ -475,8 +504,9 @@ static void compare_agreement(const cJSON *m, const cJSON *b, ob_check_list *out
         if (!cJSON_IsNumber(be)) {
             ob_checks_add(out, "agreement", name, OB_CHECK_FAIL, "no baseline value for %s", o);
         } else if (!cJSON_IsNumber(e) || e->valuedouble > be->valuedouble * (1 + AGREE_MARGIN) + 1e-12) {
-            ob_checks_add(out, "agreement", name, OB_CHECK_FAIL, "max error grew from %.6g to %.6g u*S: %s",
-                          be->valuedouble, cJSON_IsNumber(e) ? e->valuedouble : INFINITY, str_of(a, "where"));
+            ob_checks_add(out, "agreement", name, OB_CHECK_FAIL, "max error grew from %.6g to %.6g u*S: %s%s",
+                          be->valuedouble, cJSON_IsNumber(e) ? e->valuedouble : INFINITY, str_of(a, "where"),
+                          more);
         } else {
             ob_checks_add(out, "agreement", name, OB_CHECK_PASS, "%.6g u*S (baseline %.6g)", e->valuedouble,
                           be->valuedouble);
@@ -516,16 +546,19 @@ static void compare_convergence(const cJSON *m, const cJSON *b, ob_check_list *o
         if (same_steps && same_loss)
             ob_checks_add(out, "convergence", id, OB_CHECK_PASS, "steps to target %s, final loss %.9g", ssm,
                           lm);
-        else
+        else {
+            char more[768] = "";
+            ci_convergence_detail(c, more, sizeof more);
             ob_checks_add(out, "convergence", id, OB_CHECK_FAIL,
-                          "steps to target %s (baseline %s), final loss %.9g (baseline %.9g)", ssm, ssb, lm,
-                          lb);
+                          "steps to target %s (baseline %s), final loss %.9g (baseline %.9g)%s", ssm, ssb, lm,
+                          lb, more);
+        }
     }
 }
 
 void ob_ci_compare(const cJSON *measured, const cJSON *baseline, const ob_ci_options *opt, ob_check_list *out)
 {
-    compare_exactness(measured, baseline, out);
+    compare_exactness(measured, baseline, opt && opt->repro_dir ? opt->repro_dir : OB_CI_REPRO_DIR, out);
     compare_agreement(measured, baseline, out);
     compare_convergence(measured, baseline, out);
     ob_ci_compare_speed(measured, baseline, opt, out);
@@ -547,10 +580,11 @@ cJSON *ob_ci_baseline_read(const char *path, char *err, size_t errlen)
         cJSON_Delete(b);
         return NULL;
     }
-    if (!cJSON_IsNumber(ver) || ver->valuedouble != OB_CI_VERSION) {
+    /* Version 1 differs only in its speed part (ob_ci.h). */
+    if (!cJSON_IsNumber(ver) || (ver->valuedouble != 1 && ver->valuedouble != OB_CI_VERSION)) {
         snprintf(
             err, errlen,
-            "%s has baseline format version %g; this optbench reads version %d (regenerate it with optbench ci --update-baseline)",
+            "%s has baseline format version %g; this optbench reads versions 1 and %d (regenerate it with optbench ci --update-baseline)",
             path, cJSON_IsNumber(ver) ? ver->valuedouble : -1.0, OB_CI_VERSION);
         cJSON_Delete(b);
         return NULL;
@@ -562,6 +596,10 @@ cJSON *ob_ci_baseline_read(const char *path, char *err, size_t errlen)
                  path);
         cJSON_Delete(b);
         return NULL;
+    }
+    if (ver->valuedouble == 1) {
+        ob_ci_speed_upgrade(b);
+        cJSON_ReplaceItemInObjectCaseSensitive(b, "version", cJSON_CreateNumber(OB_CI_VERSION));
     }
     return b;
 }

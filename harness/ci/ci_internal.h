@@ -1,14 +1,17 @@
 /*
- * ci_internal.h — what the ci area's command files (cmd_ci.c,
- * cmd_compare.c) share beyond ob_ci.h.  Not part of the public API (that
- * is ob_ci.h).
+ * ci_internal.h — what the ci area's files share beyond ob_ci.h: the
+ * command files' option parsing and `compare` of results sets, and
+ * ci_where.c's locating of failures for ci.c.  Not part of the public API
+ * (that is ob_ci.h).
  */
 #ifndef OB_CI_INTERNAL_H
 #define OB_CI_INTERNAL_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "harness/core/ob_args.h"
+#include "harness/run/ob_run.h"
 #include "ob_ci.h"
 
 /* --speed-alpha and --speed-effect, which `ci` and `compare` both take,
@@ -23,5 +26,44 @@ int ci_parse_speed_options(const ob_cmd_spec *c, const ob_args *a, ob_ci_options
  * "settings" checks, otherwise the caller refuses the comparison. */
 size_t ci_compare_results(const cJSON *A, const cJSON *B, int allow_different, ob_check_list *out, char *diff,
                           size_t difflen);
+
+/* ---- ci_where.c: where a failure was computed, and how to reproduce it ---- */
+
+/* The exactness gate's fixed inputs (ob_ci_write_inputs writes them):
+ * x0 in [-2, 2); the gradient of step t in [-1, 1), with special values
+ * (+-0, subnormals, huge, NaN, Inf) in the first 8 elements. */
+#define CI_EXACT_SEED 0x0c1e0c1e0c1e0ull
+void ci_exact_x0(float *p, size_t n);
+void ci_exact_grad(float *g, size_t n, uint64_t t);
+
+/* "kernels/avx512/adam.c, single vector (elements 32..47; element 41 of
+ * 67)": the source file of o's kernel for isa and the block of it that
+ * computes element i of n (ob_isa_step.unroll, kernels/ob_isa.h). */
+void ci_kernel_where(const ob_optimizer *o, ob_isa isa, size_t n, size_t i, char *buf, size_t len);
+/* " --set key=value" for every hyperparameter of h that is not o's
+ * default, each value exact ("" when none). */
+void ci_set_args(const ob_optimizer *o, const ob_hparams *h, char *buf, size_t len);
+
+/* Runs ref and k side by side on the exactness inputs: the first
+ * difference after any step (lowest step, then lowest element, p before
+ * the state arrays) as {step, array, index, value, expected} and the first
+ * in p, which `optbench trace` prints, as {p_step, p_index, p_value,
+ * p_expected}; values are bit patterns.  NULL when they agree. */
+cJSON *ci_exact_locate(const ob_optimizer *o, const ob_hparams *h, ob_kernel_fn ref, ob_kernel_fn k);
+
+/* The failure details (buf is written, or appended to where it says so):
+ * an ISA that differs from scalar (case c of the measurement, d its
+ * ci_exact_locate record or NULL, hash_step the first step whose hash
+ * differs); what to append to a scalar-vs-baseline difference in the
+ * final arrays; to an agreement violation (a the measured record, n and
+ * steps the gate's); to a convergence change (m the measured record). */
+void ci_isa_diff_detail(const cJSON *c, const char *isa_name, const cJSON *d, int hash_step, const char *dir,
+                        char *buf, size_t len);
+void ci_baseline_diff_detail(const cJSON *c, const char *array, size_t index, const char *got,
+                             const char *want, const char *dir, char *buf, size_t len);
+void ci_agreement_detail(const cJSON *a, size_t n, uint64_t steps, char *buf, size_t len);
+void ci_convergence_detail(const cJSON *m, char *buf, size_t len);
+/* The `optbench run` line of a convergence case (scalar path). */
+void ci_run_line(const ob_case *c, char *buf, size_t len);
 
 #endif

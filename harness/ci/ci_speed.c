@@ -11,12 +11,15 @@
  * memory ceiling (kernel over an optimizer-shaped memory probe measured in
  * the same process) is compared too: it is the stable signal on a shared
  * machine, and it gates when it drops by more than twice the effect.
- * Timings only compare on the machine class they were recorded on, so a
- * different CPU model skips the gate with a warning instead of failing.
+ * Timings only compare on the machine class they were recorded on: the
+ * baseline holds one section per class (CPU model and the set of ISAs it
+ * runs), the gate uses this machine's and names it, and a class without
+ * one skips the gate, saying how to record it (README "Use in CI").
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness/bench/ob_bench.h"
@@ -78,6 +81,108 @@ static double median_of(const double *x, size_t n)
     double m = ob_median(c, n);
     free(c);
     return m;
+}
+
+/* ---- machine classes and sections ----------------------------------------- */
+
+static const cJSON *get(const cJSON *o, const char *key)
+{
+    return cJSON_GetObjectItemCaseSensitive(o, key);
+}
+
+cJSON *ob_ci_machine_section(void)
+{
+    cJSON *s = cJSON_CreateObject();
+    char cpu[256];
+    /* Test hook (README "Use in CI"): pose as another CPU model, so that
+     * the choice among sections can be tested on one machine. */
+    const char *fake = getenv("OPTBENCH_CI_CPU_MODEL");
+    if (fake && *fake) snprintf(cpu, sizeof cpu, "%s", fake);
+    else ob_cpu_model(cpu, sizeof cpu);
+    cJSON_AddStringToObject(s, "cpu_model", cpu);
+    cJSON *isas = cJSON_AddObjectToObject(s, "isa_supported");
+    for (int i = 0; i < OB_ISA_COUNT; i++)
+        cJSON_AddBoolToObject(isas, ob_isa_name((ob_isa)i), ob_isa_supported((ob_isa)i));
+    time_t now = time(NULL);
+    struct tm tm;
+    char date[64];
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    cJSON_AddStringToObject(s, "recorded", date);
+    return s;
+}
+
+/* The sections of a speed object: its "sections" array, or a version-1
+ * object {cpu_model, cases} (a measurement file written before sections)
+ * read as its only section. */
+static int n_sections(const cJSON *speed)
+{
+    const cJSON *s = get(speed, "sections");
+    return cJSON_IsArray(s) ? cJSON_GetArraySize(s) : get(speed, "cases") ? 1 : 0;
+}
+
+static const cJSON *section_at(const cJSON *speed, int k)
+{
+    const cJSON *s = get(speed, "sections");
+    return cJSON_IsArray(s) ? cJSON_GetArrayItem(s, k) : k == 0 ? speed : NULL;
+}
+
+/* Same machine class: the same CPU model string and the same set of ISAs
+ * run (a section without the set, written by hand, matches on the model). */
+static int same_class(const cJSON *a, const cJSON *b)
+{
+    const char *ca = cJSON_GetStringValue(get(a, "cpu_model")),
+               *cb = cJSON_GetStringValue(get(b, "cpu_model"));
+    if (!ca || !cb || strcmp(ca, cb) != 0) return 0;
+    const cJSON *ia = get(a, "isa_supported"), *ib = get(b, "isa_supported");
+    return !ia || !ib || cJSON_Compare(ia, ib, 1);
+}
+
+/* "\"Intel(R) Xeon(R) Processor\" (scalar avx2 avx512, recorded 2026-11-28T12:10:38Z)",
+ * without the date when dated is 0. */
+static void describe(const cJSON *sec, int dated, char *buf, size_t len)
+{
+    char isas[128] = "";
+    size_t k = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, get(sec, "isa_supported")) if (cJSON_IsTrue(it) && k < sizeof isas)
+        k += (size_t)snprintf(isas + k, sizeof isas - k, "%s%s", k ? " " : "", it->string);
+    const char *cpu = cJSON_GetStringValue(get(sec, "cpu_model"));
+    const char *rec = cJSON_GetStringValue(get(sec, "recorded"));
+    if (!dated) snprintf(buf, len, "\"%s\" (%s)", cpu ? cpu : "?", isas);
+    else
+        snprintf(buf, len, "\"%s\" (%s%srecorded %s)", cpu ? cpu : "?", isas, isas[0] ? ", " : "",
+                 rec ? rec : "at an unknown date");
+}
+
+void ob_ci_speed_upgrade(cJSON *doc)
+{
+    cJSON *sp = cJSON_GetObjectItemCaseSensitive(doc, "speed");
+    if (!cJSON_IsObject(sp) || get(sp, "sections")) return;
+    const cJSON *meta = get(doc, "meta");
+    cJSON *sec = cJSON_CreateObject();
+    const cJSON *cpu = get(sp, "cpu_model"), *isas = get(meta, "isa_supported"), *date = get(meta, "date");
+    if (cJSON_IsString(cpu)) cJSON_AddStringToObject(sec, "cpu_model", cpu->valuestring);
+    if (cJSON_IsObject(isas)) cJSON_AddItemToObject(sec, "isa_supported", cJSON_Duplicate(isas, 1));
+    if (cJSON_IsString(date)) cJSON_AddStringToObject(sec, "recorded", date->valuestring);
+    cJSON *cases = cJSON_DetachItemFromObjectCaseSensitive(sp, "cases");
+    cJSON_AddItemToObject(sec, "cases", cases ? cases : cJSON_CreateArray());
+    cJSON *up = cJSON_CreateObject();
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(up, "sections"), sec);
+    cJSON_ReplaceItemInObjectCaseSensitive(doc, "speed", up);
+}
+
+cJSON *ob_ci_speed_merged(const cJSON *old_speed, const cJSON *section)
+{
+    cJSON *out = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(out, "sections");
+    int placed = 0;
+    for (int k = 0; k < n_sections(old_speed); k++) {
+        const cJSON *s = section_at(old_speed, k);
+        if (!same_class(s, section)) cJSON_AddItemToArray(arr, cJSON_Duplicate(s, 1));
+        else if (!placed++) cJSON_AddItemToArray(arr, cJSON_Duplicate(section, 1)); /* in its place */
+    }
+    if (!placed) cJSON_AddItemToArray(arr, cJSON_Duplicate(section, 1));
+    return out;
 }
 
 /* ---- measurement ---------------------------------------------------------- */
@@ -156,10 +261,7 @@ cJSON *ob_ci_speed_measure(const ob_ci_options *opt, char *err, size_t errlen)
     if (!(report = ob_json_read(path, err, errlen))) goto done;
     ob_bench_collect(&plan, report);
     ob_bench_derive(&plan);
-    out = cJSON_CreateObject();
-    char cpu[256];
-    ob_cpu_model(cpu, sizeof cpu);
-    cJSON_AddStringToObject(out, "cpu_model", cpu);
+    out = ob_ci_machine_section();
     cJSON *cases = cJSON_AddArrayToObject(out, "cases");
     for (size_t i = 0; i < plan.n_rows; i++) {
         const ob_bench_row *r = &plan.rows[i];
@@ -201,34 +303,37 @@ static size_t doubles_of(const cJSON *arr, double *out, size_t max)
 void ob_ci_compare_speed(const cJSON *measured, const cJSON *baseline, const ob_ci_options *opt,
                          ob_check_list *out)
 {
-    const cJSON *ms = cJSON_GetObjectItemCaseSensitive(measured, "speed");
-    const cJSON *bs = baseline ? cJSON_GetObjectItemCaseSensitive(baseline, "speed") : NULL;
-    if (!ms) return;
-    if (!baseline) return;
+    const cJSON *ms = section_at(get(measured, "speed"), 0);
+    const cJSON *bspeed = baseline ? get(baseline, "speed") : NULL;
+    if (!ms || !baseline) return;
+    const cJSON *bs = NULL;
+    char here[256], there[1024] = "", d[256];
+    describe(ms, 0, here, sizeof here);
+    for (int k = 0; k < n_sections(bspeed); k++) {
+        const cJSON *s = section_at(bspeed, k);
+        if (same_class(s, ms)) bs = s;
+        describe(s, 1, d, sizeof d);
+        size_t l = strlen(there);
+        snprintf(there + l, sizeof there - l, "%s%s", l ? "; " : "", d);
+    }
     if (!bs) {
-        ob_checks_add(
-            out, "speed", "all", OB_CHECK_SKIP,
-            "the baseline has no speed section (record one with optbench ci --update-baseline on this machine class)");
-        return;
-    }
-    const cJSON *mc = cJSON_GetObjectItemCaseSensitive(ms, "cpu_model"),
-                *bc = cJSON_GetObjectItemCaseSensitive(bs, "cpu_model");
-    if (!cJSON_IsString(mc) || !cJSON_IsString(bc) || strcmp(mc->valuestring, bc->valuestring) != 0) {
-        fprintf(
-            stderr,
-            "optbench ci: warning: the speed baseline was recorded on \"%s\", this is \"%s\"; speed gate skipped\n",
-            cJSON_IsString(bc) ? bc->valuestring : "?", cJSON_IsString(mc) ? mc->valuestring : "?");
+        fprintf(stderr,
+                "optbench ci: warning: no speed baseline for this machine class %s; speed gate skipped\n",
+                here);
         ob_checks_add(out, "speed", "all", OB_CHECK_SKIP,
-                      "CPU model differs from the baseline's (%s): speed gate skipped",
-                      cJSON_IsString(bc) ? bc->valuestring : "?");
+                      "no speed section for this machine class %s in the baseline (it has: %s); record one "
+                      "on a quiet machine of this class with: optbench ci --update-baseline --speed-only",
+                      here, there[0] ? there : "none");
         return;
     }
+    describe(bs, 1, d, sizeof d);
+    ob_checks_add(out, "speed", "section", OB_CHECK_PASS, "baseline section %s", d);
     const cJSON *c;
     cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(ms, "cases"))
     {
         const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "id"));
         const cJSON *b = NULL, *it;
-        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(bs, "cases"))
+        cJSON_ArrayForEach(it, get(bs, "cases"))
         {
             const char *bid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "id"));
             if (bid && id && !strcmp(bid, id)) b = it;

@@ -18,8 +18,12 @@ static const ob_opt ci_opts[] = {
     {"junit", "FILE", 0, "also write JUnit XML, one testcase per check"},
     {"markdown", NULL, OB_OPT_FLAG, "print the table as Markdown (for a pull request)"},
     {"no-speed", NULL, OB_OPT_FLAG, "skip the speed gate (shared CI machines)"},
+    {"speed-only", NULL, OB_OPT_FLAG,
+     "with --update-baseline: add or replace this machine's speed section only, keeping the rest"},
     {"verbose", NULL, OB_OPT_FLAG, "list passing checks too"},
     {"out", "FILE", 0, "also write the measurement (baseline format) to FILE"},
+    {"repro-dir", "DIR", 0,
+     "where an exactness failure's trace line finds its inputs (default " OB_CI_REPRO_DIR ")"},
     {"speed-alpha", "P", 0, "significance level of the speed gate's U test (default 0.05)"},
     {"speed-effect", "F", 0, "minimum relative slowdown that counts (default 0.08 = 8%)"},
     {"speed-reps", "N", 0, "repetitions per speed case, >= 9 (default 9)"},
@@ -27,7 +31,7 @@ static const ob_opt ci_opts[] = {
 
 const ob_cmd_spec ob_cmd_ci_spec = {
     "ci",
-    "[--baseline FILE] [--update-baseline] [--junit FILE] [--markdown] [--no-speed]",
+    "[--baseline FILE] [--update-baseline [--speed-only]] [--junit FILE] [--markdown] [--no-speed]",
     "regression check of the kernels against a committed baseline",
     "Runs a fixed, fast suite and compares it with the baseline:\n"
     "  exactness    hash of parameters and state after 30 steps on fixed inputs,\n"
@@ -36,11 +40,20 @@ const ob_cmd_spec ob_cmd_ci_spec = {
     "  agreement    worst single-step error against the reference: within the\n"
     "               documented bound and not above the baseline's;\n"
     "  convergence  steps-to-target and final loss on the CI problems: unchanged;\n"
-    "  speed        throughput: Mann-Whitney U test plus a minimum effect, only on\n"
-    "               the CPU model the baseline was recorded on.\n"
+    "  speed        throughput: Mann-Whitney U test plus a minimum effect, against\n"
+    "               the baseline's section for this machine class (CPU model and\n"
+    "               ISA set); skipped, saying how to record one, where it has none.\n"
+    "--update-baseline re-records everything but the other machine classes' speed\n"
+    "sections (with --no-speed: every speed section is kept); --update-baseline\n"
+    "--speed-only checks the tree against the baseline and only adds or replaces\n"
+    "this machine's speed section.\n"
     "Exit status: 0 no regression, 3 a regression (the table says what changed),\n"
     "2 bad arguments or a missing/malformed baseline, 1 the suite itself failed,\n"
-    "4 the baseline, --out or --junit file could not be written.",
+    "4 the baseline, --out or --junit file could not be written.\n"
+    "A failure names the kernel file and block (unrolled loop, single vector,\n"
+    "masked tail) that computed the first differing element, and a command line\n"
+    "that reproduces it; an exactness failure's `optbench trace` line reads the\n"
+    "gate's inputs, written to --repro-dir when one fails.",
     ci_opts,
     sizeof ci_opts / sizeof ci_opts[0],
     0,
@@ -63,18 +76,61 @@ static void strip_for_baseline(cJSON *m)
     }
 }
 
-/* --update-baseline --no-speed re-records the exact gates only: the speed
- * section of the baseline being replaced (recorded on its machine, README
- * "Use in CI") is carried over, not dropped.  A missing or unreadable old
+/* The speed part of the baseline being replaced (README "Use in CI"):
+ * --update-baseline --no-speed carries all its sections over untouched;
+ * with the speed gate, this machine's new section replaces its class's
+ * and the other classes' sections are kept.  A missing or unreadable old
  * file has none to keep. */
-static void keep_speed_section(const char *path, cJSON *m)
+static void merge_speed_sections(const char *path, cJSON *m)
 {
     char msg[512];
     cJSON *old = ob_ci_baseline_read(path, msg, sizeof msg);
-    cJSON *sp = old ? cJSON_DetachItemFromObjectCaseSensitive(old, "speed") : NULL;
-    if (sp && !cJSON_GetObjectItemCaseSensitive(m, "speed")) cJSON_AddItemToObject(m, "speed", sp);
-    else cJSON_Delete(sp);
+    cJSON *oldsp = old ? cJSON_GetObjectItemCaseSensitive(old, "speed") : NULL;
+    cJSON *mine = cJSON_GetArrayItem(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "speed"), "sections"), 0);
+    if (mine) {
+        cJSON_ReplaceItemInObjectCaseSensitive(m, "speed", ob_ci_speed_merged(oldsp, mine));
+    } else if (oldsp) {
+        cJSON_DeleteItemFromObjectCaseSensitive(m, "speed");
+        cJSON_AddItemToObject(m, "speed", cJSON_DetachItemFromObjectCaseSensitive(old, "speed"));
+    }
     cJSON_Delete(old);
+}
+
+/* --update-baseline --speed-only: the tree must still match the baseline
+ * (any failure outside the speed gate refuses); the new document is the
+ * old baseline with this machine's speed section added or replaced, so
+ * nothing else in the file changes.  Returns the document (owned), or NULL
+ * with the failures counted in *failed. */
+static cJSON *speed_only_document(const cJSON *baseline, const cJSON *m, const ob_check_list *checks,
+                                  size_t *failed)
+{
+    *failed = 0;
+    for (size_t i = 0; i < checks->n; i++)
+        *failed += checks->v[i].status == OB_CHECK_FAIL && strcmp(checks->v[i].gate, "speed") != 0;
+    if (*failed) return NULL;
+    cJSON *doc = cJSON_Duplicate(baseline, 1);
+    const cJSON *mine = cJSON_GetArrayItem(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "speed"), "sections"), 0);
+    cJSON *merged = ob_ci_speed_merged(cJSON_GetObjectItemCaseSensitive(doc, "speed"), mine);
+    if (cJSON_GetObjectItemCaseSensitive(doc, "speed"))
+        cJSON_ReplaceItemInObjectCaseSensitive(doc, "speed", merged);
+    else cJSON_AddItemToObject(doc, "speed", merged);
+    return doc;
+}
+
+/* The inputs the failing exactness checks' trace lines read.  A folder
+ * that cannot be written only costs the reproduction: a warning, and the
+ * verdict stands. */
+static void write_repro_inputs(const ob_check_list *checks, const char *dir, FILE *err)
+{
+    char msg[512];
+    for (size_t i = 0; i < checks->n; i++) {
+        if (checks->v[i].status != OB_CHECK_FAIL || strcmp(checks->v[i].gate, "exactness") != 0) continue;
+        if (ob_ci_write_inputs(dir, msg, sizeof msg) != 0)
+            fprintf(err, "optbench ci: warning: the inputs of the reproducing command: %s\n", msg);
+        return;
+    }
 }
 
 int ci_parse_speed_options(const ob_cmd_spec *c, const ob_args *a, ob_ci_options *opt, FILE *err)
@@ -113,7 +169,12 @@ int ob_cmd_ci(int argc, char **argv, FILE *out, FILE *err)
         goto done;
     }
     if (sr) opt.speed_reps = (int)reps;
-    if (!update && !(baseline = ob_ci_baseline_read(path, msg, sizeof msg))) {
+    int speed_only = ob_args_has(&a, "speed-only");
+    if (speed_only && (!update || !opt.speed)) {
+        rc = ob_usage_error(c, err, "--speed-only goes with --update-baseline, and not with --no-speed");
+        goto done;
+    }
+    if ((!update || speed_only) && !(baseline = ob_ci_baseline_read(path, msg, sizeof msg))) {
         rc = ob_usage_error(c, err, "%s", msg);
         goto done;
     }
@@ -124,9 +185,11 @@ int ob_cmd_ci(int argc, char **argv, FILE *out, FILE *err)
         goto done;
     }
     ob_check_list checks = {0};
+    opt.repro_dir = ob_args_get(&a, "repro-dir") ? ob_args_get(&a, "repro-dir") : OB_CI_REPRO_DIR;
     /* Even when updating, a run whose ISAs disagree or that breaks a bound
      * must not become the new baseline. */
     ob_ci_compare(m, baseline, &opt, &checks);
+    write_repro_inputs(&checks, opt.repro_dir, err);
     /* A file that cannot be written is exit 4 (README "Exit codes"). */
     int out_failed = ob_args_get(&a, "out") && ob_json_write(ob_args_get(&a, "out"), m, msg, sizeof msg) != 0;
     if (out_failed) fprintf(err, "optbench ci: %s\n", msg);
@@ -138,14 +201,20 @@ int ob_cmd_ci(int argc, char **argv, FILE *out, FILE *err)
         fprintf(err, "optbench ci: %s\n", msg);
         rc = OB_EXIT_IO;
     } else if (update) {
+        cJSON *doc = NULL;
+        if (speed_only) doc = speed_only_document(baseline, m, &checks, &failed);
         if (failed) {
             fprintf(err, "optbench ci: not updating %s: %zu check%s failed within this run\n", path, failed,
                     failed == 1 ? "" : "s");
             rc = OB_EXIT_AGREEMENT;
         } else {
-            strip_for_baseline(m);
-            if (!opt.speed) keep_speed_section(path, m);
-            if (ob_json_write(path, m, msg, sizeof msg) != 0) {
+            if (!doc) {
+                strip_for_baseline(m);
+                merge_speed_sections(path, m);
+            }
+            int wrc = ob_json_write(path, doc ? doc : m, msg, sizeof msg);
+            cJSON_Delete(doc);
+            if (wrc != 0) {
                 fprintf(err, "optbench ci: %s\n", msg);
                 rc = OB_EXIT_IO;
             } else {

@@ -10,12 +10,14 @@
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Keys: ob_optimizer.kernel_key (kernels/framework/optimizers.c). */
+/* Keys: ob_optimizer.kernel_key (kernels/framework/optimizers.c); the last
+ * field is the block structure (ob_isa_step.unroll): the vectors per loop
+ * iteration, OB_AVX2_FOR_EACH_PF's 2 or OB_AVX2_FOR_EACH4_PF's 4 (sgd.c). */
 static const ob_isa_step steps[] = {
-    {"sgd", ob_sgd_step_avx2, NULL},         {"adagrad", ob_adagrad_step_avx2, NULL},
-    {"rmsprop", ob_rmsprop_step_avx2, NULL}, {"adam", ob_adam_step_avx2, NULL},
-    {"nadam", ob_nadam_step_avx2, NULL},     {"radam", ob_radam_step_avx2, NULL},
-    {"adamax", ob_adamax_step_avx2, NULL},   {"lion", ob_lion_step_avx2, NULL},
+    {"sgd", ob_sgd_step_avx2, NULL, 4},         {"adagrad", ob_adagrad_step_avx2, NULL, 2},
+    {"rmsprop", ob_rmsprop_step_avx2, NULL, 2}, {"adam", ob_adam_step_avx2, NULL, 2},
+    {"nadam", ob_nadam_step_avx2, NULL, 2},     {"radam", ob_radam_step_avx2, NULL, 2},
+    {"adamax", ob_adamax_step_avx2, NULL, 2},   {"lion", ob_lion_step_avx2, NULL, 2},
 };
 
 static const ob_cvt_ops cvt = {"avx2",

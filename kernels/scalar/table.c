@@ -10,12 +10,13 @@
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Keys: ob_optimizer.kernel_key (kernels/framework/optimizers.c). */
+/* Keys: ob_optimizer.kernel_key (kernels/framework/optimizers.c); the last
+ * field is the block structure (ob_isa_step.unroll): one plain loop. */
 static const ob_isa_step steps[] = {
-    {"sgd", ob_sgd_step_scalar, NULL},         {"adagrad", ob_adagrad_step_scalar, NULL},
-    {"rmsprop", ob_rmsprop_step_scalar, NULL}, {"adam", ob_adam_step_scalar, NULL},
-    {"nadam", ob_nadam_step_scalar, NULL},     {"radam", ob_radam_step_scalar, NULL},
-    {"adamax", ob_adamax_step_scalar, NULL},   {"lion", ob_lion_step_scalar, NULL},
+    {"sgd", ob_sgd_step_scalar, NULL, 1},         {"adagrad", ob_adagrad_step_scalar, NULL, 1},
+    {"rmsprop", ob_rmsprop_step_scalar, NULL, 1}, {"adam", ob_adam_step_scalar, NULL, 1},
+    {"nadam", ob_nadam_step_scalar, NULL, 1},     {"radam", ob_radam_step_scalar, NULL, 1},
+    {"adamax", ob_adamax_step_scalar, NULL, 1},   {"lion", ob_lion_step_scalar, NULL, 1},
 };
 
 static const ob_cvt_ops cvt = {"scalar",
