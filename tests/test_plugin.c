@@ -788,3 +788,39 @@ Test(trace_plugin, replays_a_plugin_kernel_and_stops_at_its_crash)
     free(o1), free(e1);
     ob_tp_rmtree(dir);
 }
+
+/* ---- optbench ci --plugin, against the kernel's own baseline ---- */
+
+Test(ci_plugin, a_one_ulp_change_in_a_plugin_kernel_is_caught_against_its_own_baseline, .timeout = 300)
+{
+    char dir[256], base[400], so[600], cr[600];
+    ob_tp_scratch(dir, sizeof dir, "ci-plugin");
+    snprintf(base, sizeof base, "%s/mykernel-baseline.json", dir);
+    snprintf(so, sizeof so, "%s/nudged.so", OB_PLUGIN_DIR);
+    snprintf(cr, sizeof cr, "%s/crashers.so", OB_PLUGIN_DIR);
+    char *o, *e;
+    const char *rec[] = {"ci", "--plugin", so, "--baseline", base, "--update-baseline", "--no-speed", NULL};
+    cr_assert_eq(ob_tp_run(rec, NULL, dir, &o, &e), 0, "%s%s", o, e);
+    free(o), free(e);
+    const char *check[] = {"ci", "--plugin", so, "--baseline", base, "--no-speed", NULL};
+    cr_assert_eq(ob_tp_run(check, NULL, dir, &o, &e), 0, "unchanged: %s%s", o, e);
+    cr_assert(strstr(o, "ok: "), "%s", o);
+    free(o), free(e);
+    const char *nudge[] = {"OB_TEST_NUDGE=1", NULL};
+    cr_assert_eq(ob_tp_run(check, nudge, dir, &o, &e), 3, "one ulp: %s%s", o, e);
+    cr_assert(strstr(o, "plugin:nudged_sgd/sgd{}") && strstr(o, "first differ after step 1 of 30"), "%s", o);
+    cr_assert(strstr(o, "REGRESSION"), "%s", o);
+    free(o), free(e);
+    /* A kernel that crashes fails its checks; the command finishes. */
+    const char *crash[] = {"ci", "--plugin", cr, "--baseline", base, "--update-baseline", "--no-speed", NULL};
+    cr_assert_eq(ob_tp_run(crash, NULL, dir, &o, &e), 3, "%s%s", o, e);
+    cr_assert(strstr(o, "plugin:segv_at_5") && strstr(o, "SIGSEGV at step"), "%s", o);
+    cr_assert(strstr(e, "not updating"), "a failing kernel is no baseline: %s", e);
+    free(o), free(e);
+    /* optbench's own baseline is not the plugin's. */
+    const char *nobase[] = {"ci", "--plugin", so, "--no-speed", NULL};
+    cr_assert_eq(ob_tp_run(nobase, NULL, dir, &o, &e), 2);
+    cr_assert(strstr(e, "--plugin needs --baseline FILE"), "%s", e);
+    free(o), free(e);
+    ob_tp_rmtree(dir);
+}

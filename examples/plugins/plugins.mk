@@ -9,7 +9,7 @@ PLUGIN_DIR = $(BUILD)/plugins
 PLUGIN_CFLAGS = -std=c11 -O2 -g $(WARN) -ffp-contract=off -fPIC -shared -fvisibility=hidden -Iinclude
 PLUGIN_BAD = no_symbol wrong_abi unknown_optimizer bad_layout bad_dtype no_step duplicate unknown_hparam \
   register_fails registers_nothing
-PLUGINS = $(addprefix $(PLUGIN_DIR)/,optbench_kernels.so plain_adamw.so crashers.so lifecycle.so not_a_plugin.so \
+PLUGINS = $(addprefix $(PLUGIN_DIR)/,optbench_kernels.so plain_adamw.so crashers.so lifecycle.so nudged.so not_a_plugin.so \
   $(PLUGIN_BAD:%=bad_%.so))
 build-all: $(PLUGINS)
 $(BUILD)/tests/test_plugin $(BUILD)/tests/test_plugin_cmd: | $(PLUGINS)

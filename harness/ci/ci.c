@@ -30,7 +30,7 @@ void ob_ci_options_default(ob_ci_options *o)
 
 /* FNV-1a, 64-bit, over the little-endian bytes of fp32 values: a hash of
  * exact bit patterns, identical on every machine. */
-static uint64_t fnv1a(uint64_t h, const float *x, size_t n)
+uint64_t ci_hash_f32(uint64_t h, const float *x, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         uint32_t b;
@@ -43,7 +43,6 @@ static uint64_t fnv1a(uint64_t h, const float *x, size_t n)
     return h;
 }
 
-#define FNV_OFFSET 0xcbf29ce484222325ull
 
 /* The inputs (fixed x0 and gradients, special values in the first 8
  * elements) are ci_where.c's ci_exact_x0 and ci_exact_grad. */
@@ -65,9 +64,9 @@ static int exact_run(const ob_optimizer *o, const ob_hparams *h, ob_kernel_fn k,
         ob_step_scalars s;
         o->prepare(h, t, &s);
         k(OB_CI_N, p, g, st, &s);
-        uint64_t hh = fnv1a(FNV_OFFSET, p, OB_CI_N);
+        uint64_t hh = ci_hash_f32(CI_HASH_OFFSET, p, OB_CI_N);
         for (size_t j = 0; j < o->n_state; j++)
-            if ((r->mask >> j) & 1u) hh = fnv1a(hh, st[j], OB_CI_N);
+            if ((r->mask >> j) & 1u) hh = ci_hash_f32(hh, st[j], OB_CI_N);
         r->step_hash[t - 1] = hh;
     }
     memcpy(r->final[0], p, sizeof p);
@@ -119,7 +118,7 @@ static cJSON *exact_json(const ob_optimizer *o, const exact_out *r, int with_arr
 
 /* The option sets of the exactness and agreement gates: the defaults, each
  * option toggled alone, and all of them toggled (when valid). */
-static size_t ci_configs(const ob_optimizer *o, size_t *idx, size_t max)
+size_t ci_configs(const ob_optimizer *o, size_t *idx, size_t max)
 {
     size_t n = 0, all = ob_hp_config_count(o) - 1;
     ob_hparams h;
@@ -190,9 +189,6 @@ static cJSON *measure_exactness(const ob_ci_options *opt, const ob_optimizer *co
 
 /* ---- agreement and convergence --------------------------------------------- */
 
-#define AGREE_N 1031
-#define AGREE_STEPS 20
-#define AGREE_SEED 0xa9eeull
 
 static cJSON *measure_agreement(const ob_optimizer *const *opts, size_t nopt, const ob_ci_options *opt)
 {
@@ -211,7 +207,7 @@ static cJSON *measure_agreement(const ob_optimizer *const *opts, size_t nopt, co
         for (size_t c = 0; c < nc; c++) {
             ob_hparams h;
             ob_hp_config(o, idx[c], &h);
-            double e = ob_agree_measure(o, &h, k, AGREE_SEED + c, AGREE_N, AGREE_STEPS, w, sizeof w);
+            double e = ob_agree_measure(o, &h, k, CI_AGREE_SEED + c, CI_AGREE_N, CI_AGREE_STEPS, w, sizeof w);
             if (e > worst || isnan(e)) {
                 worst = e;
                 worst_cfg = idx[c];
@@ -233,7 +229,7 @@ static cJSON *measure_agreement(const ob_optimizer *const *opts, size_t nopt, co
 /* The CI problems: cheap, deterministic, and free of transcendental
  * functions in f, so the double-precision gradients (and hence every fp32
  * step) are the same with any libm. */
-static const char ci_convergence_suite[] =
+static const char ci_convergence_suite_json[] =
     "{\"cases\": ["
     "{\"problem\": \"mgh_rosenbrock\", \"steps\": 400,"
     " \"lr\": {\"sgd\": 1e-3, \"adagrad\": 0.5, \"rmsprop\": 1e-3, \"*\": 0.02},"
@@ -244,14 +240,19 @@ static const char ci_convergence_suite[] =
     " \"lr\": {\"sgd\": 0.02, \"adagrad\": 0.5, \"rmsprop\": 0.01, \"*\": 0.05}}"
     "]}";
 
+int ci_convergence_suite(ob_suite *s, char *err, size_t errlen)
+{
+    cJSON *root = cJSON_Parse(ci_convergence_suite_json);
+    int rc = root ? ob_suite_from_json(root, "CI convergence suite", s, err, errlen) : -1;
+    cJSON_Delete(root);
+    return rc;
+}
+
 static cJSON *measure_convergence(const ob_optimizer *const *opts, size_t nopt, const ob_ci_options *opt,
                                   char *err, size_t errlen)
 {
-    cJSON *root = cJSON_Parse(ci_convergence_suite);
     ob_suite s;
-    int rc = root ? ob_suite_from_json(root, "CI convergence suite", &s, err, errlen) : -1;
-    cJSON_Delete(root);
-    if (rc != 0) return NULL;
+    if (ci_convergence_suite(&s, err, errlen) != 0) return NULL;
     cJSON *arr = cJSON_CreateArray();
     for (size_t i = 0; i < s.n; i++) {
         ob_case *c = &s.cases[i];
@@ -290,6 +291,22 @@ static cJSON *measure_convergence(const ob_optimizer *const *opts, size_t nopt, 
     return arr;
 }
 
+/* The speed gate's section of this machine into m (with opt->speed);
+ * m, or NULL (m freed) when it failed. */
+static cJSON *ci_add_speed(cJSON *m, const ob_ci_options *opt, FILE *progress, char *err, size_t errlen)
+{
+    if (!opt->speed) return m;
+    if (progress) fprintf(progress, "optbench ci: speed (%d repetitions per case)\n", opt->speed_reps);
+    cJSON *sp = ob_ci_speed_measure(opt, err, errlen);
+    if (!sp) {
+        cJSON_Delete(m);
+        return NULL;
+    }
+    cJSON *speed = cJSON_AddObjectToObject(m, "speed");
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(speed, "sections"), sp);
+    return m;
+}
+
 cJSON *ob_ci_measure(const ob_ci_options *opt, int argc, char **argv, FILE *progress, char *err,
                      size_t errlen)
 {
@@ -299,6 +316,16 @@ cJSON *ob_ci_measure(const ob_ci_options *opt, int argc, char **argv, FILE *prog
     cJSON_AddStringToObject(m, "format", OB_CI_FORMAT);
     cJSON_AddNumberToObject(m, "version", OB_CI_VERSION);
     cJSON_AddItemToObject(m, "meta", ob_run_metadata(argc, argv, 0));
+    if (opt->n_plugins) {
+        /* The user's kernels only (ci_plugin.c), and their speed; optbench's
+         * own gates are there, empty, so that the file reads as any
+         * baseline. */
+        cJSON_AddArrayToObject(cJSON_AddObjectToObject(m, "exactness"), "cases");
+        cJSON_AddArrayToObject(m, "agreement");
+        cJSON_AddArrayToObject(m, "convergence");
+        cJSON_AddItemToObject(m, "plugins", ci_plugin_measure(opt, progress));
+        return ci_add_speed(m, opt, progress, err, errlen);
+    }
     if (progress)
         fprintf(progress, "optbench ci: exactness (%d steps x %d elements per case)\n", OB_CI_STEPS, OB_CI_N);
     cJSON_AddItemToObject(m, "exactness", measure_exactness(opt, opts, nopt));
@@ -311,17 +338,7 @@ cJSON *ob_ci_measure(const ob_ci_options *opt, int argc, char **argv, FILE *prog
         return NULL;
     }
     cJSON_AddItemToObject(m, "convergence", conv);
-    if (opt->speed) {
-        if (progress) fprintf(progress, "optbench ci: speed (%d repetitions per case)\n", opt->speed_reps);
-        cJSON *sp = ob_ci_speed_measure(opt, err, errlen);
-        if (!sp) {
-            cJSON_Delete(m);
-            return NULL;
-        }
-        cJSON *speed = cJSON_AddObjectToObject(m, "speed");
-        cJSON_AddItemToArray(cJSON_AddArrayToObject(speed, "sections"), sp);
-    }
-    return m;
+    return ci_add_speed(m, opt, progress, err, errlen);
 }
 
 /* ---- comparison -------------------------------------------------------------- */
@@ -489,7 +506,7 @@ static void compare_agreement(const cJSON *m, const cJSON *b, ob_check_list *out
         char name[192];
         snprintf(name, sizeof name, "%s/bound", o);
         char more[768] = "";
-        ci_agreement_detail(a, AGREE_N, AGREE_STEPS, more, sizeof more);
+        ci_agreement_detail(a, CI_AGREE_N, CI_AGREE_STEPS, more, sizeof more);
         if (!cJSON_IsNumber(e) || e->valuedouble > bound)
             ob_checks_add(out, "agreement", name, OB_CHECK_FAIL,
                           "max error %.6g u*S exceeds the bound %g: %s%s",
@@ -561,6 +578,7 @@ void ob_ci_compare(const cJSON *measured, const cJSON *baseline, const ob_ci_opt
     compare_exactness(measured, baseline, opt && opt->repro_dir ? opt->repro_dir : OB_CI_REPRO_DIR, out);
     compare_agreement(measured, baseline, out);
     compare_convergence(measured, baseline, out);
+    ci_plugin_compare(measured, baseline, out);
     ob_ci_compare_speed(measured, baseline, opt, out);
 }
 

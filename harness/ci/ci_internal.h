@@ -12,6 +12,7 @@
 
 #include "harness/core/ob_args.h"
 #include "harness/run/ob_run.h"
+#include "harness/run/ob_suite.h"
 #include "ob_ci.h"
 
 /* --speed-alpha and --speed-effect, which `ci` and `compare` both take,
@@ -26,6 +27,31 @@ int ci_parse_speed_options(const ob_cmd_spec *c, const ob_args *a, ob_ci_options
  * "settings" checks, otherwise the caller refuses the comparison. */
 size_t ci_compare_results(const cJSON *A, const cJSON *B, int allow_different, ob_check_list *out, char *diff,
                           size_t difflen);
+
+/* ---- shared by ci.c and ci_plugin.c ---- */
+
+/* FNV-1a, 64-bit, over the little-endian bytes of fp32 values: a hash of
+ * exact bit patterns, identical on every machine. */
+#define CI_HASH_OFFSET 0xcbf29ce484222325ull
+uint64_t ci_hash_f32(uint64_t h, const float *x, size_t n);
+/* The option sets of the exactness and agreement gates: the defaults, each
+ * option toggled alone, and all of them toggled (when valid). */
+size_t ci_configs(const ob_optimizer *o, size_t *idx, size_t max);
+/* The agreement gate's inputs (ob_agree_measure). */
+#define CI_AGREE_N 1031
+#define CI_AGREE_STEPS 20
+#define CI_AGREE_SEED 0xa9eeull
+/* The convergence gate's cases (the CI problems), parsed. */
+int ci_convergence_suite(ob_suite *s, char *err, size_t errlen);
+
+/* ---- ci_plugin.c: ci --plugin ---- */
+
+/* Per plugin kernel of opt: exactness, agreement and convergence records
+ * (measured in a child; a crash is recorded as "failed"). */
+cJSON *ci_plugin_measure(const ob_ci_options *opt, FILE *progress);
+/* The plugin kernels' checks against the baseline's (NULL: only the
+ * bound and failures). */
+void ci_plugin_compare(const cJSON *measured, const cJSON *baseline, ob_check_list *out);
 
 /* ---- ci_where.c: where a failure was computed, and how to reproduce it ---- */
 

@@ -212,6 +212,31 @@ static size_t samples_of(const cJSON *report, const char *name, double *out, siz
     return k;
 }
 
+/* ci --plugin: the plugin kernels that pass bench's guarded check, each
+ * beside optbench's kernels of the optimizer it claims (cfg.opts). */
+static void plugin_config(const ob_ci_options *opt, ob_bench_config *cfg)
+{
+    for (size_t i = 0; i < opt->n_plugins && cfg->n_plugins < OB_BENCH_MAX_PLUGINS; i++) {
+        const ob_plugin_kernel *k = opt->plugins[i];
+        ob_hparams h;
+        char msg[512];
+        ob_hparams_default(k->opt, &h);
+        if (ob_bench_plugin_check(k, &h, 4096, 1, msg, sizeof msg) != 0) {
+            /* Its own checks (ci_plugin.c) say why. */
+            fprintf(stderr, "optbench ci: plugin:%s is not timed: %s\n", k->desc.name, msg);
+            continue;
+        }
+        size_t o = 0;
+        while (o < cfg->n_opts && cfg->opts[o] != k->opt) o++;
+        if (o == cfg->n_opts && o < OB_BENCH_MAX_OPTS) {
+            cfg->opts[o] = k->opt;
+            cfg->h[o] = h;
+            cfg->n_opts++;
+        }
+        if (o < cfg->n_opts) cfg->plugins[cfg->n_plugins++] = k;
+    }
+}
+
 cJSON *ob_ci_speed_measure(const ob_ci_options *opt, char *err, size_t errlen)
 {
     static const char *const names[] = {"adam", "sgd"};
@@ -219,7 +244,7 @@ cJSON *ob_ci_speed_measure(const ob_ci_options *opt, char *err, size_t errlen)
     ob_kernel_set hooked[2];
     ob_bench_config cfg;
     memset(&cfg, 0, sizeof cfg);
-    for (size_t i = 0; i < 2; i++) {
+    for (size_t i = 0; i < 2 && !opt->n_plugins; i++) {
         copies[i] = *ob_optimizer_find(names[i]);
         /* Test hook: a slowed-down kernel (tests/test_ci.c). */
         if (opt->override_kernel && opt->override_opt && !strcmp(opt->override_opt, names[i])) {
@@ -230,7 +255,8 @@ cJSON *ob_ci_speed_measure(const ob_ci_options *opt, char *err, size_t errlen)
         cfg.opts[i] = &copies[i];
         ob_hparams_default(&copies[i], &cfg.h[i]);
     }
-    cfg.n_opts = 2;
+    cfg.n_opts = opt->n_plugins ? 0 : 2;
+    if (opt->n_plugins) plugin_config(opt, &cfg);
     ob_isa best = OB_ISA_SCALAR;
     for (int i = 0; i < OB_ISA_COUNT; i++)
         if (ob_isa_supported((ob_isa)i)) best = (ob_isa)i;
@@ -265,13 +291,17 @@ cJSON *ob_ci_speed_measure(const ob_ci_options *opt, char *err, size_t errlen)
     cJSON *cases = cJSON_AddArrayToObject(out, "cases");
     for (size_t i = 0; i < plan.n_rows; i++) {
         const ob_bench_row *r = &plan.rows[i];
-        if (r->kind != OB_BENCH_KERNEL || strcmp(r->variant, "exact") != 0 || !r->opt) continue;
+        /* ci --plugin times the plugin kernels; optbench's own rows are
+         * there for the ceilings and the tables of bench. */
+        const int wanted = opt->n_plugins ? r->plugin != NULL : !strcmp(r->variant, "exact");
+        if (r->kind != OB_BENCH_KERNEL || !wanted || !r->opt) continue;
         double s[64];
         size_t ns = samples_of(report, r->name, s, 64);
         if (ns == 0) continue;
         char id[160], sz[32];
         ob_bench_format_size(r->size, sz, sizeof sz);
-        snprintf(id, sizeof id, "%s/%s/%s", r->opt->name, ob_isa_name((ob_isa)r->isa), sz);
+        if (r->plugin) snprintf(id, sizeof id, "%s/%s", r->variant, sz);
+        else snprintf(id, sizeof id, "%s/%s/%s", r->opt->name, ob_isa_name((ob_isa)r->isa), sz);
         cJSON *c = cJSON_CreateObject();
         cJSON_AddStringToObject(c, "id", id);
         cJSON_AddItemToObject(c, "samples_ns_per_elem", cJSON_CreateDoubleArray(s, (int)ns));

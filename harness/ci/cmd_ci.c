@@ -9,6 +9,7 @@
 #include "ci_internal.h"
 #include "harness/ob_cli.h"
 #include "harness/core/ob_results.h"
+#include "harness/plugin/ob_plugin.h"
 #include "harness/run/ob_run.h"
 
 static const ob_opt ci_opts[] = {
@@ -27,11 +28,13 @@ static const ob_opt ci_opts[] = {
     {"speed-alpha", "P", 0, "significance level of the speed gate's U test (default 0.05)"},
     {"speed-effect", "F", 0, "minimum relative slowdown that counts (default 0.08 = 8%)"},
     {"speed-reps", "N", 0, "repetitions per speed case, >= 9 (default 9)"},
+    OB_PLUGIN_OPTIONS,
 };
 
 const ob_cmd_spec ob_cmd_ci_spec = {
     "ci",
-    "[--baseline FILE] [--update-baseline [--speed-only]] [--junit FILE] [--markdown] [--no-speed]",
+    "[--baseline FILE] [--update-baseline [--speed-only]] [--junit FILE] [--markdown] [--no-speed]\n"
+    "       [--plugin PATH.so --baseline FILE]...",
     "regression check of the kernels against a committed baseline",
     "Runs a fixed, fast suite and compares it with the baseline:\n"
     "  exactness    hash of parameters and state after 30 steps on fixed inputs,\n"
@@ -53,7 +56,11 @@ const ob_cmd_spec ob_cmd_ci_spec = {
     "A failure names the kernel file and block (unrolled loop, single vector,\n"
     "masked tail) that computed the first differing element, and a command line\n"
     "that reproduces it; an exactness failure's `optbench trace` line reads the\n"
-    "gate's inputs, written to --repro-dir when one fails.",
+    "gate's inputs, written to --repro-dir when one fails.\n"
+    "With --plugin (and a --baseline of your own), only the plugin kernels are\n"
+    "checked, each in a child process: the hashes of the exactness gate's 30\n"
+    "steps for every option set it honours, its agreement (within its bound, not\n"
+    "above the baseline's), convergence on the CI problems, and its speed.",
     ci_opts,
     sizeof ci_opts / sizeof ci_opts[0],
     0,
@@ -161,6 +168,17 @@ int ob_cmd_ci(int argc, char **argv, FILE *out, FILE *err)
     cJSON *baseline = NULL;
     char msg[1024];
     uint64_t reps;
+    ob_plugin_set ps = {0};
+    if ((rc = ob_plugin_set_load(&ps, c, &a, err)) != OB_EXIT_OK) goto done;
+    if (ps.n && !ob_args_get(&a, "baseline")) {
+        /* optbench's own baseline records optbench's kernels. */
+        rc = ob_usage_error(c, err, "--plugin needs --baseline FILE: the plugin kernels' own baseline (record it "
+                                    "with --update-baseline)");
+        goto done;
+    }
+    opt.plugins = (const struct ob_plugin_kernel *const *)ps.k;
+    opt.n_plugins = ps.n;
+    opt.plugin_bound = ps.bound;
     const char *sr = ob_args_get(&a, "speed-reps");
     if ((rc = ci_parse_speed_options(c, &a, &opt, err)) != OB_EXIT_OK) goto done;
     if (sr && (ob_parse_u64(sr, &reps) != 0 || reps < 9 || reps > 60)) {
@@ -232,6 +250,7 @@ int ob_cmd_ci(int argc, char **argv, FILE *out, FILE *err)
     cJSON_Delete(m);
 done:
     cJSON_Delete(baseline);
+    ob_plugin_set_free(&ps);
     ob_args_free(&a);
     return rc;
 }

@@ -88,6 +88,12 @@ typedef struct ob_ci_options {
      * written (NULL: OB_CI_REPRO_DIR; the command writes them when an
      * exactness check fails, ob_ci_write_inputs). */
     const char *repro_dir;
+    /* ci --plugin: only these kernels are measured (and their speed),
+     * against the user's own baseline; plugin_bound > 0 replaces their
+     * agreement bounds (u*S). */
+    const struct ob_plugin_kernel *const *plugins;
+    size_t n_plugins;
+    double plugin_bound;
 } ob_ci_options;
 
 #define OB_CI_REPRO_DIR "results/ci-repro"

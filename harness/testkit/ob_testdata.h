@@ -59,6 +59,15 @@ int ob_state_nonneg(const ob_optimizer *o, size_t k);
 double ob_agree_measure(const ob_optimizer *o, const ob_hparams *h, ob_kernel_fn kernel, uint64_t seed,
                         size_t n, uint64_t steps, char *where, size_t wlen);
 
+/* A step with the raw hyperparameters and t (a plugin kernel's shape,
+ * optbench/plugin.h): 0, or nonzero when it failed. */
+typedef int (*ob_agree_step_fn)(void *ctx, const ob_hparams *h, uint64_t t, size_t n, float *p, const float *g,
+                                float *const *state);
+/* ob_agree_measure for such a step: the same inputs and measure; -1 on
+ * allocation failure, -2 when the step failed (where says at which). */
+double ob_agree_measure_step(const ob_optimizer *o, const ob_hparams *h, ob_agree_step_fn step, void *ctx,
+                             uint64_t seed, size_t n, uint64_t steps, char *where, size_t wlen);
+
 /* The same for one mixed-precision step of format f on isa (harness/
  * mixed_agree.c): fp32 outputs must meet B·u·S, bf16 outputs B·u·S plus
  * half a bf16 ulp of the stored value (round to nearest) or one ulp

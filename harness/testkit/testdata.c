@@ -122,8 +122,31 @@ int ob_state_nonneg(const ob_optimizer *o, size_t k)
            !strcmp(n, "max_exp_avg_sq") || !strcmp(n, "exp_inf");
 }
 
+/* ob_agree_measure's step: a table kernel with its prepared scalars. */
+typedef struct kernel_ctx {
+    const ob_optimizer *o;
+    ob_kernel_fn k;
+} kernel_ctx;
+
+static int kernel_step(void *ctx, const ob_hparams *h, uint64_t t, size_t n, float *p, const float *g,
+                       float *const *state)
+{
+    const kernel_ctx *kc = ctx;
+    ob_step_scalars s;
+    kc->o->prepare(h, t, &s);
+    kc->k(n, p, g, state, &s);
+    return 0;
+}
+
 double ob_agree_measure(const ob_optimizer *o, const ob_hparams *h, ob_kernel_fn kernel, uint64_t seed,
                         size_t n, uint64_t steps, char *where, size_t wlen)
+{
+    kernel_ctx kc = {o, kernel ? kernel : ob_optimizer_kernel(o, OB_ISA_SCALAR)};
+    return ob_agree_measure_step(o, h, kernel_step, &kc, seed, n, steps, where, wlen);
+}
+
+double ob_agree_measure_step(const ob_optimizer *o, const ob_hparams *h, ob_agree_step_fn step, void *ctx,
+                             uint64_t seed, size_t n, uint64_t steps, char *where, size_t wlen)
 {
     const size_t ns = OB_MAX_STATE, m = n ? n : 1;
     float *f = malloc((2 + ns) * m * sizeof(float));
@@ -146,7 +169,6 @@ double ob_agree_measure(const ob_optimizer *o, const ob_hparams *h, ob_kernel_fn
         p[i] = ob_rng_normal_float(&rng, 0);
         for (size_t k = 0; k < ns; k++) st[k][i] = ob_rng_normal_float(&rng, ob_state_nonneg(o, k));
     }
-    if (!kernel) kernel = ob_optimizer_kernel(o, OB_ISA_SCALAR);
     unsigned mask = o->state_mask(h);
     double worst = 0;
     char cfg[256];
@@ -160,9 +182,11 @@ double ob_agree_measure(const ob_optimizer *o, const ob_hparams *h, ob_kernel_fn
             for (size_t k = 0; k < ns; k++) sd[k][i] = st[k][i];
         }
         o->reference(h, t, n, pd, gd, sd, scale);
-        ob_step_scalars s;
-        o->prepare(h, t, &s);
-        kernel(n, p, g, st, &s);
+        if (step(ctx, h, t, n, p, g, st) != 0) {
+            snprintf(where, wlen, "%s step %llu: the kernel failed", cfg, (unsigned long long)t);
+            worst = -2;
+            break;
+        }
         /* Index 0 is p; 1 + k is state array k. */
         for (size_t k = 0; k <= o->n_state; k++) {
             if (k > 0 && !((mask >> (k - 1)) & 1u)) continue;
