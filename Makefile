@@ -263,7 +263,7 @@ clean:
 # README "Install".  `make install [PREFIX=/usr/local] [DESTDIR=]` copies the
 # command, the public headers, libob (static, and shared with a soname),
 # the run-time files the command finds beside its prefix (plot/ scripts,
-# bench peer scripts: harness/core/ob_datadir.h) and optbench.pc;
+# bench peer scripts: harness/core/ob_core.h) and optbench.pc;
 # `make uninstall` removes exactly those, and the optbench folders once
 # empty.  Nothing here needs root when PREFIX is writable.
 PREFIX = /usr/local

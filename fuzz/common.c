@@ -9,7 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "harness/testkit/ob_testdata.h"
+#include "harness/testkit/ob_testkit.h"
 #include "optbench/optimizers.h"
 
 char *ob_fuzz_cstr(const uint8_t *data, size_t size)

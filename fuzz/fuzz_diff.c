@@ -34,8 +34,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "harness/testkit/ob_agree.h"
-#include "harness/testkit/ob_testdata.h"
+#include "harness/testkit/ob_testkit.h"
 #include "optbench/optimizers.h"
 #include "optbench/reference.h"
 #include "ob_fuzz.h"

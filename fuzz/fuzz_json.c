@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "harness/ci/ob_ci.h"
-#include "harness/core/ob_results.h"
+#include "harness/core/ob_core.h"
 #include "harness/run/ob_suite.h"
 #include "ob_fuzz.h"
 

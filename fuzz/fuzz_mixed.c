@@ -22,7 +22,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "harness/testkit/ob_testdata.h"
+#include "harness/testkit/ob_testkit.h"
 #include "kernels/framework/ob_mixed.h"
 #include "ob_fuzz.h"
 

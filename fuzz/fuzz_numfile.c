@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness/core/ob_numfile.h"
+#include "harness/core/ob_core.h"
 #include "ob_fuzz.h"
 
 int ob_fuzz_numfile(const uint8_t *data, size_t size)

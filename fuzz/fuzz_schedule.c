@@ -11,7 +11,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "harness/core/ob_schedule.h"
+#include "harness/core/ob_core.h"
 #include "ob_fuzz.h"
 
 int ob_fuzz_schedule(const uint8_t *data, size_t size)

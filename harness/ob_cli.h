@@ -6,7 +6,7 @@
  * Every subcommand is `int ob_cmd_<name>(int argc, char **argv, FILE *out,
  * FILE *err)` with argv[0] the subcommand's name, returning the exit code:
  * 0 success, 1 the work failed, 2 bad options, values, names or input
- * files (ob_args.h).  Each is described by an ob_cmd_spec (options, help
+ * files (ob_core.h).  Each is described by an ob_cmd_spec (options, help
  * text) listed in ob_command_table (cli.c).
  */
 #ifndef OB_CLI_H
@@ -15,9 +15,7 @@
 #include <stdio.h>
 
 #include "optbench/optimizers.h"
-#include "harness/core/ob_args.h"
-#include "harness/core/ob_util.h"
-#include "harness/core/ob_schedule.h"
+#include "harness/core/ob_core.h"
 
 #ifdef __cplusplus
 extern "C" {

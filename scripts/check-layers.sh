@@ -13,12 +13,29 @@
 #      area B whose includes lead back into A.  Areas: kernels, reference,
 #      problems, include, fuzz, tests, harness (its top-level files: main.c,
 #      cli.c, ob_cli.h, ...) and each harness/<area>.
+#   6. Each harness/<area> has one public header, ob_*.h, and at most one
+#      internal header, <area>_internal.h, and no other header.
 #
 # Includes resolve as the compiler does with -I. -Iinclude: "x" next to the
 # including file first, then from the root, then from include/; <x> from the
 # root or include/ if such a file exists, else it is a system header.
 # Usage: scripts/check-layers.sh [ROOT]   (default: the repository root)
 cd "${1:-$(dirname "$0")/..}" || exit 2
+headers_bad=0
+for d in harness/*/; do
+    a=$(basename "$d")
+    n_pub=0
+    for h in "$d"*.h; do
+        [ -e "$h" ] || continue
+        case $(basename "$h") in
+        ob_*.h) n_pub=$((n_pub + 1)) ;;
+        "${a}_internal.h") ;;
+        *) echo "layers: $h: a header that is neither the area's public ob_*.h nor ${a}_internal.h (rule 6)"
+           headers_bad=1 ;;
+        esac
+    done
+    [ "$n_pub" -eq 1 ] || { echo "layers: $d has $n_pub public headers (ob_*.h), not one (rule 6)"; headers_bad=1; }
+done
 tmp=$(mktemp -d) || exit 2
 trap 'rm -rf "$tmp"' EXIT
 find kernels reference problems include harness tests fuzz -type f \
@@ -113,4 +130,5 @@ END {
     n = 0; for (f in known) n++
     if (bad) { printf "layers: %d violation(s) in %d files\n", bad, n; exit 1 }
     printf "layers: include rules hold (%d files)\n", n
-}' "$tmp/includes"
+}' "$tmp/includes" || exit 1
+[ "$headers_bad" -eq 0 ] || exit 1

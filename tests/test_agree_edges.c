@@ -24,7 +24,7 @@
 #include <string.h>
 
 #include "harness/ob_cli.h"
-#include "harness/testkit/ob_testdata.h"
+#include "harness/testkit/ob_testkit.h"
 #include "optbench/optimizers.h"
 #include "common/ob_test.h"
 #include "common/ob_test_proc.h"

@@ -35,8 +35,7 @@
 #include <unistd.h>
 
 #include "harness/ob_cli.h"
-#include "harness/core/ob_results.h"
-#include "harness/core/ob_schedule.h"
+#include "harness/core/ob_core.h"
 #include "common/ob_test_proc.h"
 
 #define F_HUGE ((size_t)-1) /* @F is a sparse file of 2 GiB */

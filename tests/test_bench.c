@@ -21,12 +21,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "harness/testkit/ob_agree.h"
+#include "harness/testkit/ob_testkit.h"
 #include "harness/bench/ob_bench.h"
-#include "harness/bench/ob_bench_shim.h"
 #include "harness/ob_cli.h"
-#include "harness/core/ob_results.h"
-#include "harness/testkit/ob_testdata.h"
+#include "harness/core/ob_core.h"
 #include "optbench/optimizers.h"
 #include "kernels/ob_kernels.h"
 #include "common/ob_test.h"

@@ -11,7 +11,7 @@
 
 #include "harness/ci/ob_ci.h"
 #include "harness/ob_cli.h"
-#include "harness/core/ob_results.h"
+#include "harness/core/ob_core.h"
 
 static cJSON *baseline; /* measured once per test process, from the unmodified kernels */
 

@@ -23,7 +23,7 @@
 
 #include "harness/ci/ci_internal.h"
 #include "harness/ci/ob_ci.h"
-#include "harness/core/ob_results.h"
+#include "harness/core/ob_core.h"
 #include "harness/ob_cli.h"
 #include "kernels/ob_kernels.h"
 

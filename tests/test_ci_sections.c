@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "harness/ci/ob_ci.h"
-#include "harness/core/ob_results.h"
+#include "harness/core/ob_core.h"
 #include "harness/ob_cli.h"
 
 #define INTEL "Intel(R) Xeon(R) Processor"

@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "harness/core/ob_util.h"
+#include "harness/core/ob_core.h"
 #include "harness/ob_cli.h"
 #include "common/ob_test_proc.h"
 #include "optbench/problems.h"
@@ -161,7 +161,7 @@ Test(cli, args_parser_directly)
     fclose(devnull);
 }
 
-/* The shared helpers of ob_util.h: whole-string value parsers, intervals,
+/* The shared helpers of ob_core.h: whole-string value parsers, intervals,
  * ob_fail, JSON numbers and the clock (ob_join_names is exercised by the
  * "known: ..." messages below). */
 Test(cli, shared_helpers)

@@ -22,9 +22,9 @@
 #include "optbench/optimizers.h"
 #include "common/ob_test.h"
 #include "harness/ci/ob_ci.h"
-#include "harness/core/ob_schedule.h"
+#include "harness/core/ob_core.h"
 #include "harness/run/ob_run.h"
-#include "harness/testkit/ob_testdata.h"
+#include "harness/testkit/ob_testkit.h"
 #include "kernels/framework/ob_mixed.h"
 
 #define STEPS 20

@@ -33,7 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness/core/ob_results.h"
+#include "harness/core/ob_core.h"
 #include "common/ob_test.h"
 #include "common/ob_test_proc.h"
 

@@ -23,9 +23,8 @@
 #include <unistd.h>
 
 #include "common/ob_test.h"
-#include "harness/testkit/ob_agree.h"
+#include "harness/testkit/ob_testkit.h"
 #include "harness/plugin/ob_plugin.h"
-#include "harness/testkit/ob_testdata.h"
 #include "optbench/reference.h"
 
 #ifndef OB_PLUGIN_DIR

@@ -25,7 +25,7 @@
 #include <cjson/cJSON.h>
 
 #include "harness/ob_cli.h"
-#include "harness/core/ob_results.h"
+#include "harness/core/ob_core.h"
 #include "common/ob_test_proc.h"
 
 #ifndef OB_PLUGIN_DIR

@@ -19,8 +19,7 @@
 
 #include "optbench/optimizers.h"
 #include "common/ob_test.h"
-#include "harness/testkit/ob_testdata.h"
-#include "harness/testkit/ob_agree.h"
+#include "harness/testkit/ob_testkit.h"
 
 #define U32 0x1p-24
 #define N 1031

@@ -21,7 +21,7 @@
 
 #include "harness/ob_cli.h"
 #include "harness/report/ob_report.h"
-#include "harness/core/ob_results.h"
+#include "harness/core/ob_core.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 

@@ -18,7 +18,7 @@
 #include "harness/ob_cli.h"
 #include "harness/repro/ob_repro.h"
 #include "kernels/ob_kernels.h"
-#include "harness/core/ob_results.h"
+#include "harness/core/ob_core.h"
 #include "common/problems_testutil.h"
 
 #define ARGV(...) ((const char *const[]){"optbench", __VA_ARGS__, NULL})

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "harness/ob_cli.h"
-#include "harness/core/ob_results.h"
+#include "harness/core/ob_core.h"
 #include "harness/run/ob_run.h"
 #include "harness/run/ob_suite.h"
 #include "common/ob_test.h"

@@ -25,9 +25,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness/testkit/ob_agree.h"
+#include "harness/testkit/ob_testkit.h"
 #include "harness/ob_cli.h"
-#include "harness/core/ob_results.h"
+#include "harness/core/ob_core.h"
 #include "optbench/optimizers.h"
 #include "kernels/framework/ob_reduce.h"
 #include "kernels/framework/ob_sam.h"

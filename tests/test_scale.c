@@ -36,9 +36,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "harness/core/ob_args.h"
+#include "harness/core/ob_core.h"
 #include "harness/run/ob_run.h"
-#include "harness/testkit/ob_testdata.h"
+#include "harness/testkit/ob_testkit.h"
 #include "optbench/problems.h"
 #include "common/ob_test_proc.h"
 

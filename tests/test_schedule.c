@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "harness/ob_cli.h"
-#include "harness/core/ob_schedule.h"
+#include "harness/core/ob_core.h"
 
 static const double PI = 3.14159265358979323846;
 

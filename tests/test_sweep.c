@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "harness/report/ob_report.h"
-#include "harness/core/ob_results.h"
+#include "harness/core/ob_core.h"
 #include "harness/sweep/ob_sweep.h"
 #include "common/ob_test_proc.h"
 

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "harness/ob_cli.h"
-#include "harness/core/ob_numfile.h"
+#include "harness/core/ob_core.h"
 #include "common/ob_test.h"
 
 #define N 2

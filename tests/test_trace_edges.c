@@ -1,6 +1,6 @@
 /*
  * test_trace_edges.c — what `optbench trace` does with the edge cases of
- * its number files (README "optbench trace", harness/core/ob_numfile.h):
+ * its number files (README "optbench trace", harness/core/ob_core.h):
  * blank and white-space lines (ignored after the last row, an error
  * between rows), CRLF line endings, a missing final newline, a truncated
  * last line, every spelling of NaN and Inf (and "nan" printed for a NaN
@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "harness/ob_cli.h"
-#include "harness/core/ob_numfile.h"
+#include "harness/core/ob_core.h"
 
 #define SETS(...) ((const char *const[]){__VA_ARGS__, NULL})
 

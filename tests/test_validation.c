@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "optbench/optimizers.h"
-#include "harness/core/ob_util.h"
+#include "harness/core/ob_core.h"
 #include "common/ob_test.h"
 
 /* Values outside each spec's range: just below lo, just above hi (when

@@ -40,7 +40,6 @@
 #include <omp.h>
 #endif
 
-#include "ob_bench_shim.h"
 
 #define STAGGER 832 /* 13 cache lines */
 

@@ -23,7 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "harness/core/ob_datadir.h"
+#include "harness/core/ob_core.h"
 
 #ifndef OB_PEER_DIR
 #define OB_PEER_DIR "harness/bench/peers"

@@ -38,7 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/core/ob_util.h"
+#include "harness/core/ob_core.h"
 
 /* ---- registration and the timed loop ----------------------------------------- */
 

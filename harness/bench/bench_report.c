@@ -11,8 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/core/ob_results.h"
-#include "harness/core/ob_util.h"
+#include "harness/core/ob_core.h"
 
 /* ---- collecting medians ------------------------------------------------------ */
 

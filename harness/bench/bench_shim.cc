@@ -1,4 +1,4 @@
-// bench_shim.cc — the pure-C API of ob_bench_shim.h over Google Benchmark.
+// bench_shim.cc — the pure-C API of ob_bench.h's shim section over Google Benchmark.
 //
 // The only C++ file in the project (ARCHITECTURE.md).  It keeps no C++
 // types in its interface: C registers a function pointer and a context;
@@ -6,7 +6,7 @@
 // batch (KeepRunningBatch(state.max_iterations)) to the C function, which
 // loops over it itself (Google Benchmark 1.7.1: RegisterBenchmark takes a
 // lambda, KeepRunningBatch a batch size).
-#include "ob_bench_shim.h"
+#include "ob_bench.h"
 
 #include <benchmark/benchmark.h>
 

@@ -12,9 +12,8 @@
 #include <unistd.h>
 
 #include "ob_bench.h"
-#include "ob_bench_shim.h"
 #include "harness/ob_cli.h"
-#include "harness/core/ob_results.h"
+#include "harness/core/ob_core.h"
 
 #ifdef _OPENMP
 #include <omp.h>

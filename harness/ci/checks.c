@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/core/ob_results.h"
+#include "harness/core/ob_core.h"
 
 /* ---- check lists --------------------------------------------------------- */
 

@@ -10,11 +10,10 @@
 #include <string.h>
 
 #include "ci_internal.h"
-#include "harness/core/ob_results.h"
+#include "harness/core/ob_core.h"
 #include "harness/run/ob_run.h"
-#include "harness/core/ob_state.h"
 #include "harness/run/ob_suite.h"
-#include "harness/testkit/ob_testdata.h"
+#include "harness/testkit/ob_testkit.h"
 
 void ob_ci_options_default(ob_ci_options *o)
 {

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "harness/core/ob_args.h"
+#include "harness/core/ob_core.h"
 #include "harness/run/ob_run.h"
 #include "harness/run/ob_suite.h"
 #include "ob_ci.h"

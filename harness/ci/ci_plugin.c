@@ -23,10 +23,10 @@
 #include <string.h>
 
 #include "ci_internal.h"
-#include "harness/core/ob_state.h"
+#include "harness/core/ob_core.h"
 #include "harness/plugin/ob_plugin.h"
 #include "harness/run/ob_suite.h"
-#include "harness/testkit/ob_testdata.h"
+#include "harness/testkit/ob_testkit.h"
 
 /* The JSON a child hands back through shared memory. */
 #define CI_PLUGIN_JSON_MAX ((size_t)1 << 20)

@@ -24,8 +24,7 @@
 
 #include "harness/bench/ob_bench.h"
 #include "ob_ci.h"
-#include "harness/core/ob_results.h"
-#include "harness/core/ob_util.h"
+#include "harness/core/ob_core.h"
 
 /* ---- Mann-Whitney U ------------------------------------------------------- */
 

@@ -17,9 +17,8 @@
 #include <string.h>
 
 #include "ci_internal.h"
-#include "harness/core/ob_results.h"
-#include "harness/core/ob_state.h"
-#include "harness/testkit/ob_testdata.h"
+#include "harness/core/ob_core.h"
+#include "harness/testkit/ob_testkit.h"
 #include "kernels/ob_isa.h"
 
 /* The table step of o's kernel for isa (its file is kernels/<isa>/<key>.c);

@@ -8,7 +8,7 @@
 #include "ob_ci.h"
 #include "ci_internal.h"
 #include "harness/ob_cli.h"
-#include "harness/core/ob_results.h"
+#include "harness/core/ob_core.h"
 #include "harness/plugin/ob_plugin.h"
 #include "harness/run/ob_run.h"
 

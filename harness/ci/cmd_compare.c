@@ -17,7 +17,7 @@
 #include "ob_ci.h"
 #include "ci_internal.h"
 #include "harness/ob_cli.h"
-#include "harness/core/ob_results.h"
+#include "harness/core/ob_core.h"
 #include "harness/run/ob_run.h"
 
 static const ob_opt compare_opts[] = {

@@ -1,13 +1,13 @@
 /*
  * args.c — the shared option parser of the `optbench` subcommands (see
- * ob_args.h; the value parsers they share are in ob_util.h).
+ * ob_core.h; the value parsers they share are in ob_core.h).
  *
  * Why not getopt_long: it permutes argv, prints its own messages in its own
  * words, knows nothing of required or repeatable options and would be
  * repeated in every subcommand.  This parser is table-driven instead: one
  * ob_cmd_spec per subcommand gives both the parsing and the --help text.
  */
-#include "ob_args.h"
+#include "harness/core/ob_core.h"
 
 #include <ctype.h>
 #include <stdarg.h>

@@ -1,9 +1,9 @@
 /*
- * datadir.c — the search for the command's run-time files (ob_datadir.h):
+ * datadir.c — the search for the command's run-time files (ob_core.h):
  * gnuplot scripts and peer scripts, found beside the install prefix of the
  * running binary before the source-tree fallbacks.
  */
-#include "ob_datadir.h"
+#include "harness/core/ob_core.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -12,7 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ob_util.h"
 
 /* The folder of the running executable (Linux: /proc/self/exe, which is
  * the real file, so a symlink in PATH leads to the install prefix); "" if

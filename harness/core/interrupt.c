@@ -1,7 +1,7 @@
 /*
- * interrupt.c — SIGINT/SIGTERM as a request to stop (see ob_interrupt.h).
+ * interrupt.c — SIGINT/SIGTERM as a request to stop (see ob_core.h).
  */
-#include "ob_interrupt.h"
+#include "harness/core/ob_core.h"
 
 #include <signal.h>
 #include <string.h>

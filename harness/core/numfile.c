@@ -1,12 +1,12 @@
 /*
- * numfile.c — parsers for number lists and row files (see ob_numfile.h).
+ * numfile.c — parsers for number lists and row files (see ob_core.h).
  *
  * Written to be fuzzed: everything is bounded by the buffer length, tokens
  * are copied into a bounded NUL-terminated buffer before strtod sees them
  * (so an embedded NUL or a missing terminator cannot make it read on), all
  * size arithmetic is checked for overflow, and no error leaks memory.
  */
-#include "ob_numfile.h"
+#include "harness/core/ob_core.h"
 
 #include <errno.h>
 #include <stdarg.h>

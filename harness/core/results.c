@@ -1,8 +1,7 @@
 /*
  * results.c — atomic file output, run folders and run metadata.
  */
-#include "ob_results.h"
-#include "ob_util.h"
+#include "harness/core/ob_core.h"
 
 #include <errno.h>
 #include <limits.h>

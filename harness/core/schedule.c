@@ -1,5 +1,5 @@
 /*
- * schedule.c — the table of learning-rate schedules (see ob_schedule.h).
+ * schedule.c — the table of learning-rate schedules (see ob_core.h).
  *
  * Every formula is torch.optim.lr_scheduler's (torch 2.x,
  * torch/optim/lr_scheduler.py), written in the same operation order so that
@@ -14,13 +14,12 @@
  * zero or a negative learning rate).
  */
 #define _USE_MATH_DEFINES
-#include "ob_schedule.h"
+#include "harness/core/ob_core.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "ob_util.h"
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846

@@ -1,8 +1,8 @@
 /*
  * state.c — allocation and torch's initial values of the state arrays
- * (see ob_state.h).
+ * (see ob_core.h).
  */
-#include "ob_state.h"
+#include "harness/core/ob_core.h"
 
 #include <stdint.h>
 #include <stdlib.h>

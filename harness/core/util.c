@@ -1,8 +1,8 @@
 /*
  * util.c — the small helpers every area of the harness shares (see
- * ob_util.h): text values, messages, JSON numbers and the clock.
+ * ob_core.h): text values, messages, JSON numbers and the clock.
  */
-#include "ob_util.h"
+#include "harness/core/ob_core.h"
 
 #include <ctype.h>
 #include <errno.h>

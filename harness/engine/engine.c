@@ -13,10 +13,8 @@
 
 #include "kernels/framework/ob_sam.h"
 #include "optbench/reference.h"
-#include "harness/testkit/ob_agree.h"
-#include "harness/core/ob_interrupt.h"
-#include "harness/core/ob_state.h"
-#include "harness/core/ob_util.h"
+#include "harness/testkit/ob_testkit.h"
+#include "harness/core/ob_core.h"
 
 double eng_norm2(const double *x, size_t n)
 {

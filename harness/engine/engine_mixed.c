@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "engine_internal.h"
-#include "harness/testkit/ob_testdata.h"
-#include "harness/core/ob_util.h"
+#include "harness/testkit/ob_testkit.h"
+#include "harness/core/ob_core.h"
 
 int eng_mixed_alloc(const ob_engine_cfg *c, size_t n, epath *p)
 {

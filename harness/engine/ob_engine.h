@@ -42,7 +42,7 @@
 #include <stdint.h>
 
 #include "optbench/optimizers.h"
-#include "harness/core/ob_schedule.h"
+#include "harness/core/ob_core.h"
 #include "kernels/framework/ob_mixed.h"
 
 #ifdef __cplusplus

@@ -31,7 +31,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "harness/core/ob_args.h"
+#include "harness/core/ob_core.h"
 #include "optbench/optimizers.h"
 #include "optbench/plugin.h"
 

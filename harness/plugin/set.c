@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/core/ob_util.h"
+#include "harness/core/ob_core.h"
 
 void ob_plugin_label(const ob_plugin_kernel *k, char *buf, size_t len)
 {

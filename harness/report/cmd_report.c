@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "harness/core/ob_datadir.h"
+#include "harness/core/ob_core.h"
 #include "harness/ob_cli.h"
 #include "ob_report.h"
 

@@ -18,8 +18,7 @@
 
 #include "optbench/problems.h"
 #include "harness/ob_cli.h"
-#include "harness/core/ob_datadir.h"
-#include "harness/core/ob_results.h"
+#include "harness/core/ob_core.h"
 #include "report_internal.h"
 
 static const char *const MARK_OK = RP_MARK_OK;

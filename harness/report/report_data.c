@@ -15,9 +15,7 @@
 
 #include "kernels/framework/ob_sam.h"
 #include "optbench/problems.h"
-#include "harness/core/ob_util.h"
-#include "harness/core/ob_numfile.h"
-#include "harness/core/ob_results.h"
+#include "harness/core/ob_core.h"
 #include "report_internal.h"
 
 /* ---- CSV tables ------------------------------------------------------------ */

@@ -15,7 +15,7 @@
 #include <strings.h>
 
 #include "optbench/problems.h"
-#include "harness/core/ob_results.h"
+#include "harness/core/ob_core.h"
 #include "report_internal.h"
 
 #define MAX_PER_PROBLEM 64

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "report_internal.h"
-#include "harness/core/ob_util.h"
+#include "harness/core/ob_core.h"
 
 extern char **environ;
 

@@ -8,12 +8,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "harness/core/ob_datadir.h"
+#include "harness/core/ob_core.h"
 #include "harness/ob_cli.h"
 #include "ob_repro.h"
-#include "harness/core/ob_results.h"
 #include "harness/run/ob_run.h"
-#include "harness/core/ob_util.h"
 
 static const ob_opt repro_opts[] = {
     {"isa", "LIST", 0,

@@ -32,7 +32,7 @@
 #include <cjson/cJSON.h>
 
 #include "optbench/optimizers.h"
-#include "harness/core/ob_schedule.h"
+#include "harness/core/ob_core.h"
 #include "harness/engine/ob_engine.h"
 
 #ifdef __cplusplus

@@ -17,9 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness/core/ob_datadir.h"
-#include "harness/core/ob_results.h"
-#include "harness/core/ob_util.h"
+#include "harness/core/ob_core.h"
 #include "repro_internal.h"
 
 /* In the order `optbench repro list` shows them and the report lists them. */

@@ -32,9 +32,8 @@
 #include <string.h>
 
 #include "ob_repro.h"
-#include "harness/core/ob_state.h"
-#include "harness/testkit/ob_testdata.h"
-#include "harness/core/ob_util.h"
+#include "harness/core/ob_core.h"
+#include "harness/testkit/ob_testkit.h"
 #include "repro_internal.h"
 
 /* ---- the check ------------------------------------------------------------------ */

@@ -26,7 +26,7 @@
 #include "kernels/framework/ob_mixed.h"
 #include "optbench/problems.h"
 #include "ob_repro.h"
-#include "harness/core/ob_util.h"
+#include "harness/core/ob_core.h"
 #include "repro_internal.h"
 
 /* ---- the check ------------------------------------------------------------------ */

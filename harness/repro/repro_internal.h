@@ -10,7 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "ob_repro.h"
-#include "harness/core/ob_results.h"
+#include "harness/core/ob_core.h"
 
 /* A progress line "optbench repro: ..." on o->log (nothing when NULL). */
 void ob_repro_log(const ob_repro_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

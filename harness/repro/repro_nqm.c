@@ -17,7 +17,7 @@
 #include "optbench/problems.h"
 #include "ob_repro.h"
 #include "repro_internal.h"
-#include "harness/core/ob_util.h"
+#include "harness/core/ob_core.h"
 
 ob_repro_verdict ob_repro_check_nqm(const ob_repro_nqm_measured *m, char *why, size_t len)
 {

@@ -17,7 +17,7 @@
 #include "optbench/problems.h"
 #include "ob_repro.h"
 #include "repro_internal.h"
-#include "harness/core/ob_util.h"
+#include "harness/core/ob_core.h"
 
 /* ---- the check ----------------------------------------------------------------- */
 

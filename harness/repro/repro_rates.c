@@ -50,7 +50,7 @@
 #include "optbench/problems.h"
 #include "ob_repro.h"
 #include "repro_internal.h"
-#include "harness/core/ob_util.h"
+#include "harness/core/ob_core.h"
 
 static const char *const rate_name[OB_RATE_METHODS] = {"gd", "gd_1L", "heavy_ball", "nesterov"};
 static const char *const rate_label[OB_RATE_METHODS] = {"GD 2/(L+mu)", "GD 1/L", "heavy ball", "Nesterov"};

@@ -25,8 +25,8 @@
 #include <string.h>
 
 #include "ob_repro.h"
-#include "harness/testkit/ob_testdata.h"
-#include "harness/core/ob_util.h"
+#include "harness/testkit/ob_testkit.h"
+#include "harness/core/ob_core.h"
 #include "repro_internal.h"
 
 /* ---- the check ------------------------------------------------------------------- */

@@ -8,8 +8,7 @@
 #include <unistd.h>
 
 #include "harness/ob_cli.h"
-#include "harness/core/ob_interrupt.h"
-#include "harness/core/ob_results.h"
+#include "harness/core/ob_core.h"
 #include "ob_run.h"
 #include "ob_suite.h"
 

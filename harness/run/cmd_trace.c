@@ -7,7 +7,7 @@
  * The reference path runs o->reference in double on double state; the fp32
  * paths round x0 and the gradients to float once and run ob_step (which
  * validates) on the requested instruction set.  Both start from torch's
- * initial state (ob_state.h) and take the hyperparameters of step t from the
+ * initial state (ob_core.h) and take the hyperparameters of step t from the
  * schedule (ob_schedule_apply), computed in double once per step.
  */
 #include <math.h>
@@ -16,8 +16,7 @@
 
 #include "kernels/framework/ob_sam.h"
 #include "harness/ob_cli.h"
-#include "harness/core/ob_numfile.h"
-#include "harness/core/ob_state.h"
+#include "harness/core/ob_core.h"
 #include "harness/plugin/ob_plugin.h"
 
 static const ob_opt trace_opts[] = {

@@ -15,7 +15,7 @@
 
 #include "optbench/optimizers.h"
 #include "optbench/problems.h"
-#include "harness/core/ob_schedule.h"
+#include "harness/core/ob_core.h"
 #include "harness/engine/ob_engine.h"
 #include "harness/plugin/ob_plugin.h"
 
@@ -80,10 +80,10 @@ typedef struct ob_case_result {
     unsigned grad_evals_per_step; /* gradient evaluations per step and path: 2 with SAM, else 1 */
     int ok;                       /* every agreement check passed */
     /* When ob_run_case fails: the exit code of that kind of failure
-     * (ob_args.h): OB_EXIT_USAGE a bad configuration, OB_EXIT_DATA a
+     * (ob_core.h): OB_EXIT_USAGE a bad configuration, OB_EXIT_DATA a
      * missing or corrupt data set, OB_EXIT_FAIL out of memory or too
      * large, OB_EXIT_IO the CSV could not be written, 128 + signal when
-     * interrupted (ob_interrupt.h). */
+     * interrupted (ob_core.h). */
     int exit_code;
 } ob_case_result;
 

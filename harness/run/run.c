@@ -20,11 +20,8 @@
 #include <sys/resource.h>
 
 #include "kernels/framework/ob_sam.h"
-#include "harness/core/ob_args.h"
-#include "harness/core/ob_interrupt.h"
-#include "harness/core/ob_results.h"
+#include "harness/core/ob_core.h"
 #include "harness/engine/ob_engine.h"
-#include "harness/core/ob_util.h"
 
 /* What the case's observers write to. */
 typedef struct case_obs {

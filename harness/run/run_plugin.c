@@ -18,8 +18,7 @@
 #include <unistd.h>
 
 #include "run_internal.h"
-#include "harness/core/ob_args.h"
-#include "harness/core/ob_util.h"
+#include "harness/core/ob_core.h"
 
 static int plugin_step(void *ctx, const ob_hparams *h, uint64_t t, size_t n, float *p, const float *g,
                        float *const *state, char *err, size_t errlen)

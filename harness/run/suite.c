@@ -9,8 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/core/ob_results.h"
-#include "harness/core/ob_util.h"
+#include "harness/core/ob_core.h"
 
 /* The default suite: every optimizer on a representative set of problems
  * (a valley, a multi-modal function, ill-conditioned and rotated

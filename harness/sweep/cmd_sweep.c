@@ -12,10 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "harness/core/ob_datadir.h"
+#include "harness/core/ob_core.h"
 #include "harness/ob_cli.h"
-#include "harness/core/ob_interrupt.h"
-#include "harness/core/ob_results.h"
 #include "ob_sweep.h"
 
 static const ob_opt sweep_opts[] = {

@@ -16,8 +16,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "harness/core/ob_util.h"
-#include "harness/testkit/ob_testdata.h"
+#include "harness/core/ob_core.h"
+#include "harness/testkit/ob_testkit.h"
 
 const ob_sweep_spec_key ob_sweep_spec_keys[] = {
     {"opt", 0},   {"problem", 0},   {"grid", 1},  {"random", 0},   {"seed", 0},

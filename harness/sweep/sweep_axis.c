@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/core/ob_util.h"
+#include "harness/core/ob_core.h"
 
 /* ---- axes ------------------------------------------------------------------ */
 

@@ -29,10 +29,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "harness/core/ob_args.h"
-#include "harness/core/ob_util.h"
-#include "harness/core/ob_interrupt.h"
-#include "harness/core/ob_results.h"
+#include "harness/core/ob_core.h"
 
 /* ---- records ------------------------------------------------------------------ */
 

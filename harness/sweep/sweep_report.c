@@ -28,11 +28,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "harness/core/ob_args.h"
-#include "harness/core/ob_datadir.h"
-#include "harness/core/ob_util.h"
+#include "harness/core/ob_core.h"
 #include "harness/report/ob_report.h"
-#include "harness/core/ob_results.h"
 
 int ob_sweep_criterion_parse(const char *s, ob_sweep_criterion *out)
 {

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "harness/core/ob_util.h"
+#include "harness/core/ob_core.h"
 
 static void value_text(const cJSON *v, const char *name, char *buf, size_t len)
 {

@@ -1,4 +1,4 @@
-#include "ob_agree.h"
+#include "harness/testkit/ob_testkit.h"
 
 #include <float.h>
 #include <math.h>

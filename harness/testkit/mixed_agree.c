@@ -1,6 +1,6 @@
 /*
  * mixed_agree.c — single-step agreement of a mixed-precision step with the
- * double reference (ob_testdata.h, README "Mixed precision").
+ * double reference (ob_testkit.h, README "Mixed precision").
  *
  * The reference runs in double on the inputs exactly as the kernel sees
  * them (bf16 and fp16 values widened, fp16 gradients unscaled, which is
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ob_testdata.h"
+#include "harness/testkit/ob_testkit.h"
 
 /* Unit in the last place of a bf16 value (8 significant bits): 2^(e-7)
  * in its binade, 2^-133 below the normal range. */
@@ -34,7 +34,7 @@ static double worst_fraction(const double *x, const double *r, const double *S, 
     *at = 0;
     for (size_t i = 0; i < n; i++) {
         double e;
-        if (!(S[i] <= FLT_MAX)) e = 0; /* outside the contract (ob_agree.h, reference/ref_scale.h) */
+        if (!(S[i] <= FLT_MAX)) e = 0; /* outside the contract (ob_testkit.h, reference/ref_scale.h) */
         else if (isnan(r[i]) || isnan(x[i])) e = isnan(r[i]) && isnan(x[i]) ? 0 : INFINITY;
         else if (isinf(r[i]) || isinf(x[i])) e = x[i] == r[i] ? 0 : INFINITY;
         else {

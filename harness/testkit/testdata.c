@@ -1,14 +1,13 @@
 /*
- * testdata.c — deterministic test data (ob_testdata.h).
+ * testdata.c — deterministic test data (ob_testkit.h).
  */
-#include "ob_testdata.h"
+#include "harness/testkit/ob_testkit.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/testkit/ob_agree.h"
 
 void ob_rng_init(ob_rng *r, uint64_t seed)
 {

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "harness/testkit/ob_testdata.h"
+#include "harness/testkit/ob_testkit.h"
 
 /* The suites' fixed seed: OPTBENCH_SEED if set (decimal or 0x hex), else a
  * constant.  Every failure message prints it so a failure can be replayed

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "harness/ob_cli.h"
-#include "harness/core/ob_results.h"
+#include "harness/core/ob_core.h"
 
 void ob_tp_scratch(char *dir, size_t len, const char *tag)
 {

@@ -1,15 +1,11 @@
 /*
- * ob_testdata.h — deterministic test data shared by the test suites, the
- * CI regression suite and the fuzzers: a small seedable RNG, floats that
- * exercise special values, and the hyperparameter combinations that toggle
- * every option of an optimizer.
- *
- * Everything here is integer arithmetic or exactly rounded conversions, so
- * the same seed gives the same bytes on every machine (the CI baseline
- * hashes depend on that).
+ * ob_testkit.h — what the tests, the fuzz targets and `optbench ci` share
+ * to check kernels: the single-step agreement measure of the numeric
+ * contract, and deterministic test data (random numbers, hyperparameter
+ * combinations, agreement measured along trajectories).
  */
-#ifndef OB_TESTDATA_H
-#define OB_TESTDATA_H
+#ifndef OB_TESTKIT_H
+#define OB_TESTKIT_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -20,6 +16,36 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ==== the agreement measure ============================================================= */
+
+/*
+ * the single-step agreement measure of the numeric contract:
+ * |x_fp32 - x_ref| <= B * u * S  (README "Agreement bounds").
+ */
+
+/* Worst error of k (fp32 kernel output) against r (double reference
+ * output), in units of u*S with u = 2^-24 and S the reference's per-element
+ * error scale.  NaN must meet NaN and an infinity the same infinity
+ * (otherwise +inf); where S is 0 the values must be equal; where S is
+ * past FLT_MAX, +inf or NaN (the reference's mark for inputs outside the
+ * contract, README "Agreement bounds": an fp32 intermediate may overflow
+ * there) anything is accepted.  *at receives the worst
+ * element (0 when n == 0). */
+double ob_agree_error(const float *k, const double *r, const double *S, size_t n, size_t *at);
+
+/* ==== test data ========================================================================= */
+
+/*
+ * deterministic test data shared by the test suites, the
+ * CI regression suite and the fuzzers: a small seedable RNG, floats that
+ * exercise special values, and the hyperparameter combinations that toggle
+ * every option of an optimizer.
+ *
+ * Everything here is integer arithmetic or exactly rounded conversions, so
+ * the same seed gives the same bytes on every machine (the CI baseline
+ * hashes depend on that).
+ */
 
 /* splitmix64 (Steele, Lea & Flood 2014): tiny, seedable, good enough for
  * test data. */
