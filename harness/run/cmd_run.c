@@ -3,6 +3,7 @@
  * writes a results set (README "Results").
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -235,27 +236,103 @@ static int build_suite(const ob_cmd_spec *c, const ob_args *a, ob_suite *s, uint
     return OB_EXIT_OK;
 }
 
+/* ---- linear-time duplicate detection ----------------------------------------- */
+
+/* An open-addressing table of case indices keyed by a hash and an equality
+ * test, so that finding the first earlier case with the same key is O(1)
+ * expected: the duplicate checks below were scans of every earlier case,
+ * O(n^2) (30 000 cases took minutes, with Ctrl-C ignored meanwhile). */
+typedef struct first_index {
+    size_t *slot; /* index + 1; 0 = empty */
+    size_t mask;
+} first_index;
+
+static int first_index_init(first_index *t, size_t n)
+{
+    size_t cap = 16;
+    while (cap < 2 * n) cap *= 2;
+    t->mask = cap - 1;
+    t->slot = calloc(cap, sizeof *t->slot);
+    return t->slot ? 0 : -1;
+}
+
+/* The first index stored with a key equal to i's (eq), or i itself, which
+ * is then stored. */
+static size_t first_index_of(first_index *t, uint64_t h, size_t i, int (*eq)(const void *, size_t, size_t),
+                             const void *ctx)
+{
+    for (size_t k = (size_t)h & t->mask;; k = (k + 1) & t->mask) {
+        if (!t->slot[k]) {
+            t->slot[k] = i + 1;
+            return i;
+        }
+        if (eq(ctx, t->slot[k] - 1, i)) return t->slot[k] - 1;
+    }
+}
+
+/* FNV-1a over len bytes, continuing from h. */
+static uint64_t fnv1a(uint64_t h, const void *p, size_t len)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < len; i++) h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
+#define FNV_START 0xcbf29ce484222325ull
+
+/* Two cases that ob_case_check would judge alike: the same problem
+ * instance and the same memory need. */
+static int same_check(const void *ctx, size_t a, size_t b)
+{
+    const ob_case *ca = &((const ob_suite *)ctx)->cases[a], *cb = &((const ob_suite *)ctx)->cases[b];
+    return ca->problem == cb->problem && ca->n == cb->n && ca->seed == cb->seed && ca->batch == cb->batch &&
+           ca->opt->n_state == cb->opt->n_state && ca->n_pparams == cb->n_pparams &&
+           !memcmp(ca->pparams, cb->pparams, sizeof ca->pparams);
+}
+
+static uint64_t check_hash(const ob_case *c)
+{
+    uint64_t h = fnv1a(FNV_START, &c->problem, sizeof c->problem);
+    h = fnv1a(h, &c->n, sizeof c->n);
+    h = fnv1a(h, &c->seed, sizeof c->seed);
+    h = fnv1a(h, &c->batch, sizeof c->batch);
+    h = fnv1a(h, &c->opt->n_state, sizeof c->opt->n_state);
+    h = fnv1a(h, &c->n_pparams, sizeof c->n_pparams);
+    for (size_t k = 0; k < c->n_pparams; k++) h = fnv1a(h, c->pparams[k], strlen(c->pparams[k]));
+    return h;
+}
+
+/* The exit code of a command interrupted before anything was written, with
+ * its message; OB_EXIT_OK when no signal came. */
+static int stopped_before_writing(const char *what, FILE *err)
+{
+    int sig = ob_interrupted();
+    if (!sig) return OB_EXIT_OK;
+    fprintf(err, "optbench run: interrupted by %s while %s; nothing was written\n", ob_interrupt_name(sig), what);
+    return ob_interrupt_exit_code(sig);
+}
+
 /* Every case is checked before anything is written, so that a bad
  * --param, a missing data set or a case too large for memory is an error
- * with no output, not a results set that is partly missing. */
+ * with no output, not a results set that is partly missing.  Cases alike
+ * for ob_case_check (same_check) are checked once. */
 static int check_cases(const ob_suite *s, FILE *err)
 {
     char msg[1024];
-    for (size_t i = 0; i < s->n; i++) {
-        const ob_case *ci = &s->cases[i];
-        int seen = 0, rc;
-        for (size_t j = 0; j < i && !seen; j++) {
-            const ob_case *cj = &s->cases[j];
-            seen = cj->problem == ci->problem && cj->n == ci->n && cj->seed == ci->seed &&
-                   cj->batch == ci->batch && cj->opt->n_state == ci->opt->n_state &&
-                   cj->n_pparams == ci->n_pparams && !memcmp(cj->pparams, ci->pparams, sizeof ci->pparams);
-        }
-        if (!seen && (rc = ob_case_check(ci, msg, sizeof msg)) != OB_EXIT_OK) {
-            fprintf(err, "optbench run: %s.%s: %s\n", ci->problem->name, ci->opt->name, msg);
-            return rc;
-        }
+    first_index t;
+    if (first_index_init(&t, s->n) != 0) {
+        fprintf(err, "optbench run: out of memory checking %zu cases\n", s->n);
+        return OB_EXIT_FAIL;
     }
-    return OB_EXIT_OK;
+    int rc = OB_EXIT_OK;
+    for (size_t i = 0; i < s->n && rc == OB_EXIT_OK; i++) {
+        const ob_case *ci = &s->cases[i];
+        if ((rc = stopped_before_writing("checking the cases", err)) != OB_EXIT_OK) break;
+        if (first_index_of(&t, check_hash(ci), i, same_check, s) != i) continue;
+        if ((rc = ob_case_check(ci, msg, sizeof msg)) != OB_EXIT_OK)
+            fprintf(err, "optbench run: %s.%s: %s\n", ci->problem->name, ci->opt->name, msg);
+    }
+    free(t.slot);
+    return rc;
 }
 
 /* Attaches each plugin kernel to every case of the optimizer it claims
@@ -301,19 +378,35 @@ static int attach_plugins(const ob_args *a, const ob_plugin_set *ps, ob_suite *s
     return OB_EXIT_OK;
 }
 
-/* A unique id per case: problem.optimizer[+sam], suffixed when repeated. */
-static void case_ids(const ob_suite *s, char (*ids)[160])
+static int same_id(const void *ctx, size_t a, size_t b)
 {
-    for (size_t i = 0; i < s->n; i++) {
-        int dup = 0;
-        ob_case_id(&s->cases[i], ids[i], sizeof ids[i]);
-        for (size_t j = 0; j < i; j++) {
-            char other[sizeof ids[i]];
-            ob_case_id(&s->cases[j], other, sizeof other);
-            dup += !strcmp(other, ids[i]);
-        }
-        if (dup) snprintf(ids[i] + strlen(ids[i]), sizeof ids[i] - strlen(ids[i]), ".%d", dup + 1);
+    const char(*ids)[160] = ctx;
+    return !strcmp(ids[a], ids[b]);
+}
+
+/* A unique id per case: problem.optimizer[+sam], suffixed ".k" for the
+ * k-th case with the same id.  0, or -1 when out of memory. */
+static int case_ids(const ob_suite *s, char (*ids)[160])
+{
+    first_index t;
+    size_t *count = calloc(s->n ? s->n : 1, sizeof *count);
+    if (!count || first_index_init(&t, s->n) != 0) {
+        free(count);
+        return -1;
     }
+    for (size_t i = 0; i < s->n; i++) {
+        ob_case_id(&s->cases[i], ids[i], sizeof ids[i]);
+        size_t first = first_index_of(&t, fnv1a(FNV_START, ids[i], strlen(ids[i])), i, same_id, ids);
+        if (first == i) {
+            count[i] = 1;
+            continue;
+        }
+        size_t len = strlen(ids[i]);
+        snprintf(ids[i] + len, sizeof ids[i] - len, ".%zu", ++count[first]);
+    }
+    free(t.slot);
+    free(count);
+    return 0;
 }
 
 /* A run in progress: its results document and counts. */
@@ -455,14 +548,30 @@ int ob_cmd_run(int argc, char **argv, FILE *out, FILE *err)
     ob_plugin_set ps = {0};
     uint64_t seed = 0;
     char msg[1024];
-    if ((rc = build_suite(c, &a, &s, &seed, err)) != OB_EXIT_OK || (rc = check_cases(&s, err)) != OB_EXIT_OK ||
+    char(*ids)[160] = NULL;
+    /* From here on SIGINT and SIGTERM stop the command: while the suite is
+     * expanded and checked, before anything is written (exit 130/143 and
+     * nothing on disk); later between steps, after saving the finished
+     * cases. */
+    ob_interrupt_install();
+    rc = build_suite(c, &a, &s, &seed, err);
+    if (rc != OB_EXIT_OK && ob_interrupted()) {
+        /* build_suite's message says where the expansion stopped. */
+        rc = ob_interrupt_exit_code(ob_interrupted());
+        fprintf(err, "optbench run: nothing was written\n");
+    }
+    if (rc != OB_EXIT_OK || (rc = check_cases(&s, err)) != OB_EXIT_OK ||
         (rc = ob_plugin_set_load(&ps, c, &a, err)) != OB_EXIT_OK || (rc = attach_plugins(&a, &ps, &s, err)))
         goto done;
+    ids = calloc(s.n ? s.n : 1, sizeof *ids);
+    if (!ids || case_ids(&s, ids) != 0) {
+        fprintf(err, "optbench run: out of memory for %zu case ids\n", s.n);
+        rc = OB_EXIT_FAIL;
+        goto done;
+    }
+    if ((rc = stopped_before_writing("preparing the cases", err)) != OB_EXIT_OK) goto done;
     const char *root = ob_args_get(&a, "out") ? ob_args_get(&a, "out") : "results";
     char dir[4096];
-    /* From here on SIGINT and SIGTERM stop the run between steps, after
-     * saving the finished cases. */
-    ob_interrupt_install();
     if (ob_run_dir_create(root, dir, sizeof dir, msg, sizeof msg) != 0) {
         fprintf(err, "optbench run: %s\n", msg);
         rc = OB_EXIT_IO;
@@ -472,25 +581,21 @@ int ob_cmd_run(int argc, char **argv, FILE *out, FILE *err)
     results_doc(&rs, s.n, ob_run_metadata(argc, argv, (unsigned long long)seed));
     progress_ctx pc = {isatty(fileno(stderr)) && !ob_args_has(&a, "quiet"), 0, s.n, ""};
     int plain = !pc.tty && !ob_args_has(&a, "quiet");
-    char(*ids)[160] = calloc(s.n ? s.n : 1, sizeof *ids);
     ob_case_result *res = calloc(s.n ? s.n : 1, sizeof *res);
-    if (!ids || !res) {
+    if (!res) {
         rc = OB_EXIT_FAIL;
-        free(ids);
-        free(res);
         cJSON_Delete(rs.doc);
         goto done;
     }
-    case_ids(&s, ids);
     run_cases(&s, ids, res, &pc, plain, &rs, err);
     if (pc.tty) fprintf(stderr, "\r%-80s\r", "");
     if (!rs.stop && ob_interrupted()) rs.stop = ob_interrupt_exit_code(ob_interrupted());
     finish_run(root, &s, res, &rs, out, err);
     cJSON_Delete(rs.doc);
-    free(ids);
     free(res);
     rc = rs.stop ? rs.stop : rs.failures ? rs.fail_code : rs.violations ? OB_EXIT_AGREEMENT : OB_EXIT_OK;
 done:
+    free(ids);
     ob_interrupt_restore();
     ob_suite_free(&s);
     ob_plugin_set_free(&ps);

@@ -10,7 +10,10 @@
  *      "schedule": "cosine", "sched_set": ["T_max=2000"],
  *      "n": 10, "batch": 32, "seed": 1, "params": ["cond=100"]}]}
  * Each entry expands to one case per optimizer.  Every error names the
- * file, the entry and the key.
+ * file, the entry and the key.  Expansion is linear in the number of cases,
+ * stops between entries on SIGINT/SIGTERM (once the command has installed
+ * ob_interrupt's handlers: an error saying so, nothing allocated), and a
+ * suite of more than OB_SUITE_MAX_CASES cases is refused.
  */
 #ifndef OB_SUITE_H
 #define OB_SUITE_H
@@ -24,6 +27,12 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The most cases one suite may expand to.  A run rewrites results.json
+ * after every case and keeps every case's record in memory (about 2.6 KB
+ * each), so far larger suites are better split into several runs (README
+ * "Suite files"). */
+#define OB_SUITE_MAX_CASES 10000
 
 typedef struct ob_suite {
     ob_case *cases;

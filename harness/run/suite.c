@@ -196,7 +196,27 @@ static int entry_optimizers(const cJSON *e, const char *where, const ob_optimize
     return 0;
 }
 
-static int expand_entry(const cJSON *e, const char *where, ob_suite *s, char *err, size_t errlen)
+/* Room for `more` cases after the s->n there are: the capacity doubles, so
+ * a suite of n cases costs O(n) copying in all, not one realloc per entry;
+ * and a suite past OB_SUITE_MAX_CASES is refused before it is allocated. */
+static int reserve(ob_suite *s, size_t *cap, size_t more, const char *where, char *err, size_t errlen)
+{
+    if (more > OB_SUITE_MAX_CASES - s->n)
+        return ob_fail(err, errlen,
+                       "%s: the suite expands to more than %d cases (%zu so far, this entry adds %zu); split it "
+                       "into several runs",
+                       where, OB_SUITE_MAX_CASES, s->n, more);
+    if (s->n + more <= *cap) return 0;
+    size_t c = *cap ? *cap : 64;
+    while (c < s->n + more) c *= 2;
+    ob_case *grown = realloc(s->cases, c * sizeof *grown);
+    if (!grown) return ob_fail(err, errlen, "%s: out of memory for %zu cases", where, c);
+    s->cases = grown;
+    *cap = c;
+    return 0;
+}
+
+static int expand_entry(const cJSON *e, const char *where, ob_suite *s, size_t *cap, char *err, size_t errlen)
 {
     ob_case base;
     const ob_optimizer *opts[64];
@@ -208,9 +228,7 @@ static int expand_entry(const cJSON *e, const char *where, ob_suite *s, char *er
     const ob_problem_spec *ps = base.problem;
     const cJSON *lr = cJSON_GetObjectItemCaseSensitive(e, "lr");
     const cJSON *set = cJSON_GetObjectItemCaseSensitive(e, "set");
-    ob_case *grown = realloc(s->cases, (s->n + nopt) * sizeof *grown);
-    if (!grown) return ob_fail(err, errlen, "out of memory");
-    s->cases = grown;
+    if (reserve(s, cap, nopt, where, err, errlen) != 0) return -1;
     for (size_t i = 0; i < nopt; i++) {
         ob_case c = base;
         c.opt = opts[i];
@@ -254,14 +272,22 @@ int ob_suite_from_json(const cJSON *root, const char *origin, ob_suite *s, char 
     if (!cJSON_IsArray(cases) || cJSON_GetArraySize(cases) == 0)
         return ob_fail(err, errlen, "%s: expected an object with a non-empty \"cases\" array", origin);
     int idx = 0;
+    size_t cap = 0;
     const cJSON *e;
     cJSON_ArrayForEach(e, cases)
     {
         char where[512];
+        /* SIGINT / SIGTERM (when the command has installed the handlers,
+         * ob_interrupt.h) stop a long expansion between entries. */
+        if (ob_interrupted()) {
+            ob_suite_free(s);
+            return ob_fail(err, errlen, "%s: interrupted by %s while expanding the suite (at entry %d)", origin,
+                           ob_interrupt_name(ob_interrupted()), idx + 1);
+        }
         const cJSON *pn = cJSON_IsObject(e) ? cJSON_GetObjectItemCaseSensitive(e, "problem") : NULL;
         snprintf(where, sizeof where, "%s: case %d%s%s%s", origin, idx + 1, cJSON_IsString(pn) ? " (" : "",
                  cJSON_IsString(pn) ? pn->valuestring : "", cJSON_IsString(pn) ? ")" : "");
-        if (expand_entry(e, where, s, err, errlen) != 0) {
+        if (expand_entry(e, where, s, &cap, err, errlen) != 0) {
             ob_suite_free(s);
             return -1;
         }
