@@ -12,7 +12,7 @@
 
 #include "harness/ci/ob_ci.h"
 #include "harness/core/ob_core.h"
-#include "harness/run/ob_suite.h"
+#include "harness/run/ob_run.h"
 #include "ob_fuzz.h"
 
 static void read_results(const char *path, const cJSON *root)

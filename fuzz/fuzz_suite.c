@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness/run/ob_suite.h"
+#include "harness/run/ob_run.h"
 #include "ob_fuzz.h"
 
 int ob_fuzz_suite(const uint8_t *data, size_t size)

@@ -16,7 +16,6 @@
 #include "harness/ob_cli.h"
 #include "harness/core/ob_core.h"
 #include "harness/run/ob_run.h"
-#include "harness/run/ob_suite.h"
 #include "common/ob_test.h"
 
 /* A fresh scratch folder per test. */

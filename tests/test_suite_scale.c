@@ -16,7 +16,7 @@
 
 #include "harness/ob_cli.h"
 #include "harness/core/ob_core.h"
-#include "harness/run/ob_suite.h"
+#include "harness/run/ob_run.h"
 #include "common/ob_test_proc.h"
 
 /* A suite file of `entries` entries of every optimizer on himmelblau (10

@@ -12,7 +12,6 @@
 #include "ci_internal.h"
 #include "harness/core/ob_core.h"
 #include "harness/run/ob_run.h"
-#include "harness/run/ob_suite.h"
 #include "harness/testkit/ob_testkit.h"
 
 void ob_ci_options_default(ob_ci_options *o)

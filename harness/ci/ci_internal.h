@@ -12,7 +12,6 @@
 
 #include "harness/core/ob_core.h"
 #include "harness/run/ob_run.h"
-#include "harness/run/ob_suite.h"
 #include "ob_ci.h"
 
 /* --speed-alpha and --speed-effect, which `ci` and `compare` both take,

@@ -25,7 +25,7 @@
 #include "ci_internal.h"
 #include "harness/core/ob_core.h"
 #include "harness/plugin/ob_plugin.h"
-#include "harness/run/ob_suite.h"
+#include "harness/run/ob_run.h"
 #include "harness/testkit/ob_testkit.h"
 
 /* The JSON a child hands back through shared memory. */

@@ -11,7 +11,6 @@
 #include "harness/ob_cli.h"
 #include "harness/core/ob_core.h"
 #include "ob_run.h"
-#include "ob_suite.h"
 
 static const ob_opt run_opts[] = {
     {"opt", "LIST", 0, "optimizers, comma-separated (default: all)"},

@@ -1,7 +1,7 @@
 /*
  * suite.c — suite files and the default suite (both JSON, one parser).
  */
-#include "ob_suite.h"
+#include "ob_run.h"
 
 #include <math.h>
 #include <stdarg.h>
