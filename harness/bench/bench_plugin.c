@@ -84,7 +84,13 @@ int bn_plugin_setup(void *ctx)
     bn_plugin_close(pv);
     char err[512];
     c->pc = ob_plugin_case_open(c->pk, c->h, c->n, c->threads, 0, err, sizeof err);
-    if (!c->pc) return -1; /* the check ran the same open: not expected */
+    if (!c->pc) {
+        /* The check opened the same case at a smaller size, so this is an
+         * init that refuses the size.  The shim can only say "setup failed"
+         * (and bench then blames memory): the reason goes to stderr. */
+        fprintf(stderr, "optbench bench: plugin:%s at n = %zu: %s\n", c->pk->desc.name, c->n, err);
+        return -1;
+    }
     c->t = 1;
     pv->open_plugin = c;
     return 0;
@@ -100,6 +106,7 @@ int bn_plugin_run(void *ctx, uint64_t iterations)
     for (size_t k = 0; k < c->o->n_state && k < OB_PLUGIN_MAX_STATE; k++) st[k] = c->st[k];
     float *p = pv->a[0];
     const float *g = pv->a[1];
+    /* A nonzero return fails the benchmark ("benchmark function failed"). */
     for (uint64_t i = 0; i < iterations; i++)
         if (step(kctx, c->h, c->t++, c->n, p, g, st) != 0) return -1;
     ob_gb_clobber();
