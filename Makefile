@@ -249,6 +249,7 @@ $(TEST_BINS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBTESTCOMMON) $(LIBS_ALL) 
 test: deps
 	@$(MAKE) --no-print-directory build-all
 	@rc=0; scripts/run-tests.sh $(TEST_BINS) || rc=1; \
+	  scripts/test-readme-examples.sh README.md $(BUILD)/optbench || rc=1; \
 	  $(MAKE) --no-print-directory check-layers || rc=1; \
 	  MAKE="$(MAKE)" scripts/test-install.sh || rc=1; exit $$rc
 

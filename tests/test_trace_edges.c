@@ -20,6 +20,7 @@
 
 #include "harness/ob_cli.h"
 #include "harness/core/ob_core.h"
+#include "common/ob_test_proc.h"
 
 #define SETS(...) ((const char *const[]){__VA_ARGS__, NULL})
 
@@ -40,23 +41,15 @@ static void cleanup_dir(void)
 
 TestSuite(trace_edges, .init = make_dir, .fini = cleanup_dir);
 
-/* dir/name holding len bytes of text; the path (static, one of four). */
-static const char *write_bytes(const char *name, const char *text, size_t len)
+/* dir/name holding text; the path (static, one of four). */
+static const char *write_text(const char *name, const char *text)
 {
     static char paths[4][128];
     static int next;
     char *path = paths[next++ % 4];
     snprintf(path, 128, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    cr_assert_not_null(f, "cannot write %s", path);
-    fwrite(text, 1, len, f);
-    fclose(f);
+    cr_assert_eq(ob_tp_write(path, text, strlen(text)), 0, "cannot write %s", path);
     return path;
-}
-
-static const char *write_text(const char *name, const char *text)
-{
-    return write_bytes(name, text, strlen(text));
 }
 
 /* `optbench trace --opt OPT --isa ISA --x0 "1,-2" --grads PATH`: the exit
