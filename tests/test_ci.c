@@ -219,6 +219,8 @@ Test(ci, update_baseline_writes_atomically_and_round_trips)
     cr_assert(strstr(out, "ok:"), "%s", out);
     free(out);
     free(msg);
+    unlink(path);
+    rmdir(dir);
 }
 
 /* --update-baseline --no-speed re-records the exact gates and keeps the
