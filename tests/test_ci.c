@@ -219,6 +219,8 @@ Test(ci, update_baseline_writes_atomically_and_round_trips)
     cr_assert(strstr(out, "ok:"), "%s", out);
     free(out);
     free(msg);
+    unlink(path);
+    rmdir(dir);
 }
 
 /* --update-baseline --no-speed re-records the exact gates and keeps the
@@ -343,6 +345,33 @@ static int speed_fail_for(const ob_check_list *l, const char *needle)
     return 0;
 }
 
+/* A base and a slowed measurement ({"speed": section} each), compared. */
+static int slowed_is_caught(ob_isa isa, cJSON **base, cJSON **slow, ob_check_list *l)
+{
+    ob_ci_options o;
+    ob_ci_options_default(&o);
+    o.speed_min_time = 0.01;
+    char err[512];
+    *base = cJSON_CreateObject();
+    *slow = cJSON_CreateObject();
+    cJSON *sb = ob_ci_speed_measure(&o, err, sizeof err);
+    cr_assert(sb != NULL, "%s", err);
+    cJSON_AddItemToObject(*base, "speed", sb);
+    o.override_opt = "adam";
+    o.override_isa = isa;
+    o.override_kernel = adam_delayed;
+    cJSON *ss = ob_ci_speed_measure(&o, err, sizeof err);
+    cr_assert(ss != NULL, "%s", err);
+    cJSON_AddItemToObject(*slow, "speed", ss);
+    ob_ci_compare_speed(*slow, *base, &o, l);
+    char name[64];
+    snprintf(name, sizeof name, "adam/%s/64Ki", ob_isa_name(isa));
+    return speed_fail_for(l, name);
+}
+
+/* Timings on a shared machine: a load spike during the base measurement
+ * can hide even a several-fold slowdown once, so the pair is measured up
+ * to three times and must be caught in one of them. */
 Test(ci_speed, a_slowed_kernel_trips_the_gate_and_another_cpu_skips_it, .timeout = 300)
 {
     ob_isa isa = ob_isa_supported(OB_ISA_AVX512) ? OB_ISA_AVX512
@@ -350,23 +379,16 @@ Test(ci_speed, a_slowed_kernel_trips_the_gate_and_another_cpu_skips_it, .timeout
                                                  : OB_ISA_SCALAR;
     ob_ci_options o;
     ob_ci_options_default(&o);
-    o.speed_min_time = 0.01;
-    char err[512];
-    cJSON *base = cJSON_CreateObject(), *slow = cJSON_CreateObject();
-    cJSON *sb = ob_ci_speed_measure(&o, err, sizeof err);
-    cr_assert(sb != NULL, "%s", err);
-    cJSON_AddItemToObject(base, "speed", sb);
-    o.override_opt = "adam";
-    o.override_isa = isa;
-    o.override_kernel = adam_delayed;
-    cJSON *ss = ob_ci_speed_measure(&o, err, sizeof err);
-    cr_assert(ss != NULL, "%s", err);
-    cJSON_AddItemToObject(slow, "speed", ss);
+    cJSON *base = NULL, *slow = NULL;
     ob_check_list l = {0};
-    ob_ci_compare_speed(slow, base, &o, &l);
-    char name[64];
-    snprintf(name, sizeof name, "adam/%s/64Ki", ob_isa_name(isa));
-    cr_assert(speed_fail_for(&l, name), "the speed gate missed a kernel slowed down several times over");
+    int caught = 0;
+    for (int attempt = 0; attempt < 3 && !caught; attempt++) {
+        cJSON_Delete(base);
+        cJSON_Delete(slow);
+        ob_checks_free(&l);
+        caught = slowed_is_caught(isa, &base, &slow, &l);
+    }
+    cr_assert(caught, "the speed gate missed a kernel slowed down several times over, three times");
     ob_checks_free(&l);
     /* The same measurement against a baseline from another CPU: skipped,
      * not failed. */

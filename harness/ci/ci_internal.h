@@ -88,6 +88,10 @@ void ci_baseline_diff_detail(const cJSON *c, const char *array, size_t index, co
                              const char *want, const char *dir, char *buf, size_t len);
 void ci_agreement_detail(const cJSON *a, size_t n, uint64_t steps, char *buf, size_t len);
 void ci_convergence_detail(const cJSON *m, char *buf, size_t len);
+/* ob_ci_write_inputs(dir) when a check of checks is a failing exactness
+ * check, whose trace line reads them.  A folder that cannot be written
+ * only costs the reproduction: a warning on err, and the verdict stands. */
+void ci_write_repro_inputs(const ob_check_list *checks, const char *dir, FILE *err);
 /* The `optbench run` line of a convergence case (scalar path). */
 void ci_run_line(const ob_case *c, char *buf, size_t len);
 

@@ -156,6 +156,18 @@ int ob_ci_write_inputs(const char *dir, char *err, size_t errlen)
     return write_rows(path, OB_CI_STEPS, 1, err, errlen);
 }
 
+/* The inputs the failing exactness checks' trace lines read (ci_internal.h). */
+void ci_write_repro_inputs(const ob_check_list *checks, const char *dir, FILE *err)
+{
+    char msg[512];
+    for (size_t i = 0; i < checks->n; i++) {
+        if (checks->v[i].status != OB_CHECK_FAIL || strcmp(checks->v[i].gate, "exactness") != 0) continue;
+        if (ob_ci_write_inputs(dir, msg, sizeof msg) != 0)
+            fprintf(err, "optbench: warning: the inputs of the reproducing command: %s\n", msg);
+        return;
+    }
+}
+
 /* ---- the first differing element ----------------------------------------- */
 
 static uint32_t bits(float x)
@@ -281,6 +293,10 @@ void ci_isa_diff_detail(const cJSON *c, const char *isa_name, const cJSON *d, in
     ob_hparams h;
     const ob_optimizer *o = case_config(c, &h);
     ob_isa isa;
+    if (!d && hash_step == 0) { /* a record edited or cut short: nothing to locate */
+        snprintf(buf, len, "%s differs from scalar: its final hash (every step's hash agrees)", isa_name);
+        return;
+    }
     snprintf(buf, len, "%s differs from scalar: first at step %d", isa_name,
              d ? (int)num(d, "step") : hash_step);
     if (!d) return;

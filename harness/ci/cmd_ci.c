@@ -126,20 +126,6 @@ static cJSON *speed_only_document(const cJSON *baseline, const cJSON *m, const o
     return doc;
 }
 
-/* The inputs the failing exactness checks' trace lines read.  A folder
- * that cannot be written only costs the reproduction: a warning, and the
- * verdict stands. */
-static void write_repro_inputs(const ob_check_list *checks, const char *dir, FILE *err)
-{
-    char msg[512];
-    for (size_t i = 0; i < checks->n; i++) {
-        if (checks->v[i].status != OB_CHECK_FAIL || strcmp(checks->v[i].gate, "exactness") != 0) continue;
-        if (ob_ci_write_inputs(dir, msg, sizeof msg) != 0)
-            fprintf(err, "optbench ci: warning: the inputs of the reproducing command: %s\n", msg);
-        return;
-    }
-}
-
 int ci_parse_speed_options(const ob_cmd_spec *c, const ob_args *a, ob_ci_options *opt, FILE *err)
 {
     double v;
@@ -207,7 +193,7 @@ int ob_cmd_ci(int argc, char **argv, FILE *out, FILE *err)
     /* Even when updating, a run whose ISAs disagree or that breaks a bound
      * must not become the new baseline. */
     ob_ci_compare(m, baseline, &opt, &checks);
-    write_repro_inputs(&checks, opt.repro_dir, err);
+    ci_write_repro_inputs(&checks, opt.repro_dir, err);
     /* A file that cannot be written is exit 4 (README "Exit codes"). */
     int out_failed = ob_args_get(&a, "out") && ob_json_write(ob_args_get(&a, "out"), m, msg, sizeof msg) != 0;
     if (out_failed) fprintf(err, "optbench ci: %s\n", msg);

@@ -180,7 +180,11 @@ int ob_cmd_compare(int argc, char **argv, FILE *out, FILE *err)
             goto done;
         }
     } else if (ka == KIND_BENCH) compare_bench(A, B, &opt, &l);
-    else ob_ci_compare(B, A, &opt, &l);
+    else {
+        opt.repro_dir = OB_CI_REPRO_DIR;
+        ob_ci_compare(B, A, &opt, &l);
+        ci_write_repro_inputs(&l, opt.repro_dir, err);
+    }
     size_t failed = ob_checks_count(&l, OB_CHECK_FAIL);
     if (!ob_args_has(&a, "markdown")) {
         /* The verdict first, naming the first failure, so that a log's
