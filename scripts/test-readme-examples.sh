@@ -46,6 +46,8 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/bin" "$work/build" "$work/results/baseline"
 ln -s "$bin" "$work/bin/optbench"
 ln -s "$bin" "$work/build/optbench"
+# The example plugins beside the binary (build/plugins), as in a checkout.
+[ -d "$(dirname "$bin")/plugins" ] && ln -s "$(dirname "$bin")/plugins" "$work/build/plugins"
 cp "$root/results/baseline/ci-baseline.json" "$work/results/baseline/"
 ln -s "$root/plot" "$work/plot"
 
@@ -54,6 +56,7 @@ ln -s "$root/plot" "$work/plot"
 extract() {
   awk '
     function emit(kind, text) { printf "%s\t%d\t%s\n", kind, NR, text }
+    function emit_at(kind, text, at) { printf "%s\t%d\t%s\n", kind, at, text }
     /<!-- readme-test: save [^ ]+ -->/ { match($0, /save [^ ]+/); save = substr($0, RSTART + 5, RLENGTH - 5); next }
     /^```/ {
       if (fenced) { fenced = 0; save = ""; next }
@@ -69,7 +72,11 @@ extract() {
       if (save != "") { emit("save:" save, $0); next }
       if (fenced && lang != "" && lang != "sh") next
       line = $0; sub(/^[ \t]+/, "", line)
-      if (line ~ /^((\.\/build\/)?optbench|gnuplot)( |$)/) emit("run", line)
+      # A command continued with a backslash is one command (reported at
+      # its first line).
+      if (cont != "") { line = cont " " line; cont = "" } else first = NR
+      if (line ~ /\\$/) { cont = substr(line, 1, length(line) - 1); sub(/[ \t]+$/, "", cont); next }
+      if (line ~ /^((\.\/build\/)?optbench|gnuplot)( |$)/) emit_at("run", line, first)
       else if (line ~ /^printf /) emit("setup", line)
       else if (line ~ /^cd [^ ]+$/) emit("cd", substr(line, 4))
     }
