@@ -67,3 +67,5 @@ $(PLUGIN_DIR)/deepspeed_adam.so: $(DEEPSPEED_OBJ)/deepspeed_adam.o $(DEEPSPEED_O
 	$(CXX) -shared -fopenmp $^ -o $@
 endif
 $(BUILD)/tests/test_deepspeed.o: CFLAGS += -DOB_PLUGIN_DIR='"$(CURDIR)/$(PLUGIN_DIR)"'
+# `bench --peer deepspeed` loads the adapter this build makes (bench_peer.c).
+$(BUILD)/harness/bench/bench_peer.o: CFLAGS += -DOB_DEEPSPEED_PLUGIN='"$(CURDIR)/$(PLUGIN_DIR)/deepspeed_adam.so"'
