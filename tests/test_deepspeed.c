@@ -296,3 +296,76 @@ Test(deepspeed, run_judges_it_by_its_bound_and_it_converges, .timeout = 120)
     }
     ob_plugin_unload(pl);
 }
+
+/* ---- optbench bench --peer deepspeed ------------------------------------------- */
+
+#include "common/ob_test_proc.h"
+#include "harness/ob_cli.h"
+
+#define BENCH(...) ((const char *const[]){"optbench", "bench", __VA_ARGS__, NULL})
+/* The shortest bench there is: one size, scalar, one short repetition. */
+#define QUICK \
+    "--opt", "adamw", "--sizes", "4Ki", "--threads", "1", "--isa", "scalar", "--exact-only", \
+        "--benchmark_min_time=0.01", "--benchmark_repetitions=1"
+
+/* Runs without the adapter's prerequisites, so it runs everywhere: the
+ * peer is missing as a missing torch is (exit 2, nothing written; a
+ * warning with --peer-optional), and the message names DEEPSPEED_HOME. */
+Test(bench_peer, without_deepspeed_home_the_peer_is_skipped_naming_it, .timeout = 120)
+{
+    unsetenv("DEEPSPEED_HOME");
+    char dir[256];
+    ob_tp_scratch(dir, sizeof dir, "deepspeed-peer");
+    char *out, *err;
+    int rc = ob_cli_capture(BENCH(QUICK, "--run", dir, "--peer", "deepspeed"), &out, &err);
+    cr_assert_eq(rc, 2, "exit %d; stderr:\n%s", rc, err);
+    cr_assert(strstr(err, "peer deepspeed is not available: DEEPSPEED_HOME is not set"), "%s", err);
+    char csv[300];
+    snprintf(csv, sizeof csv, "%s/bench.csv", dir);
+    cr_assert(access(csv, F_OK) != 0, "nothing written");
+    free(out);
+    free(err);
+    rc = ob_cli_capture(BENCH(QUICK, "--run", dir, "--peer", "deepspeed", "--peer-optional"), &out, &err);
+    cr_assert_eq(rc, 0, "exit %d; stderr:\n%s", rc, err);
+    cr_assert(strstr(err, "warning: peer deepspeed is not available: DEEPSPEED_HOME is not set") &&
+                  strstr(err, "skipping it (--peer-optional)"),
+              "%s", err);
+    cr_assert(!strstr(out, "plugin:deepspeed"), "%s", out);
+    free(out);
+    free(err);
+    ob_tp_rmtree(dir);
+}
+
+/* With the adapter: its kernel is timed in the same run, as a plugin
+ * kernel beside optbench's, in bench.csv and the ratios table. */
+Test(bench_peer, deepspeed_is_timed_in_the_same_run, .timeout = 300)
+{
+    ob_plugin_unload(load_deepspeed());
+    char so[512];
+    snprintf(so, sizeof so, "%s/deepspeed_adam.so", OB_PLUGIN_DIR);
+    if (!getenv("DEEPSPEED_HOME")) setenv("DEEPSPEED_HOME", "(the tree the adapter was built from)", 1);
+    setenv("OPTBENCH_DEEPSPEED_PLUGIN", so, 1);
+    char dir[256];
+    ob_tp_scratch(dir, sizeof dir, "deepspeed-peer");
+    char *out, *err;
+    int rc = ob_cli_capture(BENCH(QUICK, "--run", dir, "--peer", "deepspeed"), &out, &err);
+    cr_assert_eq(rc, 0, "exit %d; stderr:\n%s", rc, err);
+    /* deepspeed.adam claims adam, which is not benchmarked here. */
+    cr_assert(strstr(out, "plugin kernels SKIPPED (their optimizer is not among --opt): plugin:deepspeed.adam "),
+              "%s", out);
+    cr_assert(strstr(out, "adamw    -      plugin:deepspeed.adamw"), "%s", out);
+    cr_assert(strstr(out, "plugin:deepspeed.adamw       deepspeed_adam.so"), "%s", out);
+    char path[300];
+    snprintf(path, sizeof path, "%s/bench.csv", dir);
+    char *csv = ob_tp_slurp(path, NULL);
+    cr_assert(csv && strstr(csv, "\nkernel,adamw,,plugin:deepspeed.adamw,4096,1,28,"), "%s", csv ? csv : path);
+    free(csv);
+    free(out);
+    free(err);
+    /* Given also as --plugin: loaded once, not refused as a duplicate. */
+    rc = ob_cli_capture(BENCH(QUICK, "--run", dir, "--peer", "deepspeed", "--plugin", so), &out, &err);
+    cr_assert_eq(rc, 0, "exit %d; stderr:\n%s", rc, err);
+    free(out);
+    free(err);
+    ob_tp_rmtree(dir);
+}
