@@ -3,7 +3,7 @@
  * the same sizes and thread counts, reported beside ours as kind=peer
  * (README "Benchmarks").
  *
- * The only peer is torch.optim, through harness/bench/peers/torch_optim.py and
+ * torch.optim runs through harness/bench/peers/torch_optim.py and
  * Debian's python3-torch.  The interpreter is OPTBENCH_PYTHON, else
  * /usr/bin/python3 (Debian's packages are installed for it; a `python3`
  * earlier on PATH may be another interpreter without them), else python3
@@ -12,6 +12,14 @@
  * install`), else in the source tree the binary was built from
  * (OB_PEER_DIR, set by the Makefile).  They run without a shell (fork +
  * exec), so no argument is ever parsed as shell syntax.
+ *
+ * DeepSpeed's CPU Adam is a plugin peer: its adapter
+ * (examples/plugins/deepspeed_adam.cc, built with DEEPSPEED_HOME) is
+ * loaded as one more --plugin (cmd_bench.c), so the measured run itself
+ * times it beside optbench's kernels, with the same sizes, threads and
+ * ceilings (bench_plugin.c), rather than a second timing path.  The
+ * adapter is OPTBENCH_DEEPSPEED_PLUGIN, else the one the build made
+ * (OB_DEEPSPEED_PLUGIN, set by examples/plugins/plugins.mk).
  */
 #include "ob_bench.h"
 
@@ -28,10 +36,46 @@
 #ifndef OB_PEER_DIR
 #define OB_PEER_DIR "harness/bench/peers"
 #endif
+#ifndef OB_DEEPSPEED_PLUGIN
+#define OB_DEEPSPEED_PLUGIN "build/plugins/deepspeed_adam.so"
+#endif
 
 int ob_bench_peer_known(const char *name)
 {
-    return name && !strcmp(name, "torch");
+    return name && (!strcmp(name, "torch") || !strcmp(name, "deepspeed"));
+}
+
+static const char *deepspeed_plugin(void)
+{
+    const char *env = getenv("OPTBENCH_DEEPSPEED_PLUGIN");
+    return env && *env ? env : OB_DEEPSPEED_PLUGIN;
+}
+
+int ob_bench_peer_plugin(const char *name, char *path, size_t len)
+{
+    if (!name || strcmp(name, "deepspeed") != 0) return 0;
+    if (path) snprintf(path, len, "%s", deepspeed_plugin());
+    return 1;
+}
+
+/* DEEPSPEED_HOME set and the adapter built.  0, or -1 with a message. */
+static int deepspeed_check(char *msg, size_t msglen)
+{
+    const char *home = getenv("DEEPSPEED_HOME"), *so = deepspeed_plugin();
+    if (!home || !*home) {
+        snprintf(msg, msglen,
+                 "peer deepspeed is not available: DEEPSPEED_HOME is not set (point it at a DeepSpeed source "
+                 "tree and build the adapter: make DEEPSPEED_HOME=/path/to/DeepSpeed build-all)");
+        return -1;
+    }
+    if (access(so, R_OK) != 0) {
+        snprintf(msg, msglen,
+                 "peer deepspeed is not available: its adapter %s: %s (DEEPSPEED_HOME=%s; build it with make "
+                 "DEEPSPEED_HOME=%s build-all, or set OPTBENCH_DEEPSPEED_PLUGIN)",
+                 so, strerror(errno), home, home);
+        return -1;
+    }
+    return 0;
 }
 
 static const char *python(void)
@@ -120,9 +164,10 @@ static void keep_line(void *ctx, const char *line)
 int ob_bench_peer_check(const char *name, char *msg, size_t msglen)
 {
     if (!ob_bench_peer_known(name)) {
-        snprintf(msg, msglen, "unknown peer '%s' (known: torch)", name ? name : "");
+        snprintf(msg, msglen, "unknown peer '%s' (known: torch, deepspeed)", name ? name : "");
         return -1;
     }
+    if (!strcmp(name, "deepspeed")) return deepspeed_check(msg, msglen);
     char path[4096], last[512] = "", err[256];
     script(path, sizeof path);
     if (access(path, R_OK) != 0) {
@@ -199,6 +244,7 @@ int ob_bench_peer_run(ob_bench_plan *plan, const char *name, int repetitions, do
                       char *msg, size_t msglen)
 {
     if (ob_bench_peer_check(name, msg, msglen) != 0) return -1;
+    if (ob_bench_peer_plugin(name, NULL, 0)) return 0; /* timed in the measured run */
     const ob_bench_config *cfg = &plan->cfg;
     char path[4096], sizes[1024] = "", threads[256] = "", reps[32], mt[32];
     script(path, sizeof path);

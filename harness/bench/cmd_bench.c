@@ -4,6 +4,7 @@
  * same run, peers, and the speed targets (README "Benchmarks").
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <math.h>
 #include <stdlib.h>
@@ -33,7 +34,7 @@ static const ob_opt bench_opts[] = {
      "mixed-precision formats besides fp32: preset names, comma-separated, or all; or one explicit format "
      "(param=..,grad=..,state=..[,round=..,seed=..]) per --format (optbench list formats)"},
     {"format-opt", "LIST", 0, "the optimizers that run the --format rows (default: every --opt)"},
-    {"peer", "NAME", 0, "also time a peer on the same cases: torch"},
+    {"peer", "NAME", 0, "also time a peer on the same cases: torch, or deepspeed (DEEPSPEED_HOME)"},
     {"peer-optional", NULL, OB_OPT_FLAG, "skip a peer that is not installed (a warning) instead of failing"},
     OB_PLUGIN_OPTIONS,
 };
@@ -41,7 +42,7 @@ static const ob_opt bench_opts[] = {
 const ob_cmd_spec ob_cmd_bench_spec = {
     "bench",
     "[--opt LIST] [--isa LIST] [--sizes LIST] [--threads LIST] [--format LIST]... [--out DIR | --run DIR] "
-    "[--quick] [--peer torch] [--plugin PATH.so]... [--benchmark_*=VALUE]...",
+    "[--quick] [--peer torch|deepspeed] [--plugin PATH.so]... [--benchmark_*=VALUE]...",
     "throughput of the kernels against same-run memory and divider ceilings",
     "Every optimizer x ISA x size x thread count (and the approximate variants)\n"
     "runs through Google Benchmark, beside a memory probe with the optimizer's\n"
@@ -57,6 +58,8 @@ const ob_cmd_spec ob_cmd_bench_spec = {
     "it claims (which must be among --opt), as the variant plugin:<kernel>, after\n"
     "a guarded check of 10 steps in a child process; a table gives its ratio to\n"
     "optbench's fastest and scalar kernels measured in the same run.\n"
+    "--peer deepspeed runs DeepSpeed's CPU Adam that way (its adapter\n"
+    "build/plugins/deepspeed_adam.so, built with DEEPSPEED_HOME set).\n"
     "Exit status: 0 done (whatever the targets say), 1 failure (also: a plugin\n"
     "kernel failed its check; the rest still runs), 2 bad arguments, a bad\n"
     "plugin, a filter that matches no benchmark, or a --peer that is not\n"
@@ -437,6 +440,28 @@ static int check_outputs(const ob_cmd_spec *c, const ob_args *a, const char **pe
     return OB_EXIT_OK;
 }
 
+/* A plugin peer (--peer deepspeed, ob_bench_peer_plugin) that check_outputs
+ * found available: its adapter goes into ours as one more --plugin (unless
+ * one names that file already) and *a is parsed again, so the plugin
+ * machinery times it in the measured run; *peer becomes NULL (nothing is
+ * left to run after it).  ours has room for two more words.  OB_EXIT_OK,
+ * or ob_args_parse's code. */
+static int peer_as_plugin(const ob_cmd_spec *c, ob_args *a, const char **peer, char **ours, int *n_ours,
+                          char *path, size_t len, FILE *out, FILE *err)
+{
+    if (!*peer || !ob_bench_peer_plugin(*peer, path, len)) return OB_EXIT_OK;
+    *peer = NULL;
+    char want[PATH_MAX], have[PATH_MAX];
+    size_t n;
+    const char *const *given = ob_args_all(a, "plugin", &n);
+    for (size_t i = 0; i < n; i++)
+        if (realpath(given[i], have) && realpath(path, want) && !strcmp(have, want)) return OB_EXIT_OK;
+    ours[(*n_ours)++] = "--plugin";
+    ours[(*n_ours)++] = path;
+    ob_args_free(a);
+    return ob_args_parse(c, *n_ours, ours, a, out, err);
+}
+
 /* The run folder into dir: --run's, or a new one under --out (default
  * "results"; *made is set).  OB_EXIT_OK, or OB_EXIT_IO (exit 4, as for
  * every command) with a message naming the folder that cannot be written:
@@ -547,7 +572,7 @@ int ob_cmd_bench(int argc, char **argv, FILE *out, FILE *err)
 {
     const ob_cmd_spec *c = &ob_cmd_bench_spec;
     /* Google Benchmark's flags go to it untouched; everything else is ours. */
-    char **ours = calloc((size_t)argc + 1, sizeof *ours), **gb = calloc((size_t)argc + 16, sizeof *gb);
+    char **ours = calloc((size_t)argc + 3, sizeof *ours), **gb = calloc((size_t)argc + 16, sizeof *gb);
     if (!ours || !gb) {
         free(ours);
         free(gb);
@@ -573,9 +598,12 @@ int ob_cmd_bench(int argc, char **argv, FILE *out, FILE *err)
     int made_dir = 0;
     ob_plugin_set ps = {0};
     size_t failed_plugins = 0;
-    if ((rc = parse_config(c, &a, quick, &cfg, err)) != OB_EXIT_OK) goto done;
     const char *peer = ob_args_get(&a, "peer");
+    char peer_so[4096];
     if ((rc = check_outputs(c, &a, &peer, err)) != OB_EXIT_OK) goto done;
+    if ((rc = peer_as_plugin(c, &a, &peer, ours, &n_ours, peer_so, sizeof peer_so, out, err)) != OB_EXIT_OK)
+        goto done;
+    if ((rc = parse_config(c, &a, quick, &cfg, err)) != OB_EXIT_OK) goto done;
     /* Plugins before the run folder: a bad one leaves nothing behind. */
     if ((rc = add_plugins(c, &a, &ps, &cfg, &failed_plugins, out, err)) != OB_EXIT_OK) goto done;
     /* The run folder and Google Benchmark's own report inside it. */

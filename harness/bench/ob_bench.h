@@ -305,14 +305,19 @@ unsigned ob_bench_probe_halves(const ob_format *f);
 
 /* ---- peers (bench_peer.c) ------------------------------------------------ */
 
-/* Known peers: "torch" (torch.optim through harness/bench/peers/torch_optim.py). */
+/* Known peers: "torch" (torch.optim through harness/bench/peers/torch_optim.py)
+ * and "deepspeed" (DeepSpeed's CPU Adam, a plugin peer). */
 int ob_bench_peer_known(const char *name);
 /* 0 if the peer can run here, else -1 with the reason in msg (e.g. "torch
- * is not installed for /usr/bin/python3"). */
+ * is not installed for /usr/bin/python3", "DEEPSPEED_HOME is not set"). */
 int ob_bench_peer_check(const char *name, char *msg, size_t msglen);
+/* 1 if the peer is a plugin (optbench/plugin.h) that the command loads as
+ * one more --plugin, so that the measured run times its kernels, with its
+ * path in path (when path is not NULL); 0 for a peer of its own process. */
+int ob_bench_peer_plugin(const char *name, char *path, size_t len);
 /* Runs the peer on the plan's optimizers, sizes and thread counts and
  * appends kind=peer rows.  Its progress and messages go to err.  Returns
- * 0, or -1 with a message. */
+ * 0, or -1 with a message.  A plugin peer has nothing to run here (0). */
 int ob_bench_peer_run(ob_bench_plan *plan, const char *name, int repetitions, double min_time, FILE *err,
                       char *msg, size_t msglen);
 
