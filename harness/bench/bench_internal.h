@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "ob_bench.h"
+#include "harness/core/ob_core.h"
 
 #define BN_ARRAYS (2 + OB_MAX_STATE)
 
@@ -106,5 +107,14 @@ static inline float bn_unit_hash(uint64_t stream, uint64_t i)
     z ^= z >> 31;
     return (float)(z >> 40) * 0x1p-24f;
 }
+
+/* bench --plugin (bench_plugin.c): loads the --plugin files into ps
+ * (ob_plugin_set_load) and their kernels into cfg: those whose optimizer
+ * is benchmarked (the others are named as skipped on out), each after its
+ * guarded check (ob_bench_plugin_check; a failure is named on err and
+ * counted in *failed).  OB_EXIT_OK, or OB_EXIT_USAGE for a bad plugin, a
+ * --set key a kernel does not honour or a thread count bench cannot run. */
+int bn_load_plugins(const ob_cmd_spec *c, const ob_args *a, ob_plugin_set *ps, ob_bench_config *cfg,
+                   size_t *failed, FILE *out, FILE *err);
 
 #endif

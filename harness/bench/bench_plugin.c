@@ -244,3 +244,73 @@ cJSON *ob_bench_plugins_json(const ob_bench_plan *plan)
     }
     return a;
 }
+
+/* ---- the command's --plugin (cmd_bench.c) ---------------------------------- */
+
+/* The thread count a plugin kernel without init runs (it cannot be told
+ * another): added to cfg's when missing, so that it has ceilings and
+ * optbench's kernels beside it at that count.  OB_EXIT_OK or
+ * OB_EXIT_USAGE. */
+static int plugin_threads(const ob_cmd_spec *c, const ob_plugin_kernel *k, ob_bench_config *cfg, FILE *err)
+{
+    if (k->desc.init) return OB_EXIT_OK;
+    const int t = ob_plugin_threads(k, 0);
+    for (size_t i = 0; i < cfg->n_threads; i++)
+        if (cfg->threads[i] == t) return OB_EXIT_OK;
+    if (t > OB_BENCH_MAX_THREADS || cfg->n_threads == OB_BENCH_MAX_THREADS)
+        return ob_usage_error(
+            c, err, "--plugin: kernel '%s' runs %d threads; bench runs at most %d counts of 1 to %d",
+            k->desc.name, t, OB_BENCH_MAX_THREADS, OB_BENCH_MAX_THREADS);
+    cfg->threads[cfg->n_threads++] = t;
+    fprintf(
+        err,
+        "optbench bench: plugin:%s runs %d thread%s (it has no init to be told another count): %d added to "
+        "the thread counts\n",
+        k->desc.name, t, t == 1 ? "" : "s", t);
+    return OB_EXIT_OK;
+}
+
+/* Loads the --plugin files into ps (ob_plugin_set_load) and their kernels
+ * into cfg: those whose optimizer is benchmarked (the others are named as
+ * skipped on out), each after its guarded check (ob_bench_plugin_check; a
+ * failure is named on err and counted in *failed).  OB_EXIT_OK, or
+ * OB_EXIT_USAGE for a bad plugin, a --set key a kernel does not honour or
+ * a thread count bench cannot run. */
+int bn_load_plugins(const ob_cmd_spec *c, const ob_args *a, ob_plugin_set *ps, ob_bench_config *cfg,
+                   size_t *failed, FILE *out, FILE *err)
+{
+    int rc = ob_plugin_set_load(ps, c, a, err);
+    if (rc != OB_EXIT_OK) return rc;
+    size_t smallest = SIZE_MAX, skipped = 0;
+    for (size_t i = 0; i < cfg->n_sizes; i++)
+        if (cfg->sizes[i] < smallest) smallest = cfg->sizes[i];
+    const size_t check_n = smallest < ((size_t)64 << 10) ? smallest : (size_t)64 << 10;
+    char msg[1024];
+    for (size_t i = 0; i < ps->n; i++) {
+        const ob_plugin_kernel *k = ps->k[i];
+        size_t oi = 0;
+        while (oi < cfg->n_opts && cfg->opts[oi] != k->opt) oi++;
+        if (oi == cfg->n_opts) {
+            fprintf(out, "%s plugin:%s (%s)",
+                    skipped++ ? "," : "plugin kernels SKIPPED (their optimizer is not among --opt):",
+                    k->desc.name, k->opt->name);
+            continue;
+        }
+        if (ob_plugin_hparams_check(k, &cfg->h[oi], msg, sizeof msg) != 0)
+            return ob_usage_error(c, err, "--plugin %s: %s", k->path, msg);
+        if ((rc = plugin_threads(c, k, cfg, err)) != OB_EXIT_OK) return rc;
+        if (cfg->n_plugins == OB_BENCH_MAX_PLUGINS)
+            return ob_usage_error(c, err, "--plugin: at most %d plugin kernels", OB_BENCH_MAX_PLUGINS);
+        /* The check runs with the most threads the kernel will be given. */
+        const int t = ob_plugin_threads(k, cfg->threads[cfg->n_threads - 1]);
+        if (ob_bench_plugin_check(k, &cfg->h[oi], check_n, t, msg, sizeof msg) != 0) {
+            fprintf(err, "optbench bench: plugin:%s (%s) FAILED its check and is not benchmarked: %s\n",
+                    k->desc.name, ob_plugin_file(k), msg);
+            ++*failed;
+            continue;
+        }
+        cfg->plugins[cfg->n_plugins++] = k;
+    }
+    if (skipped) fputc('\n', out);
+    return OB_EXIT_OK;
+}

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ob_bench.h"
+#include "bench_internal.h"
 #include "harness/ob_cli.h"
 #include "harness/core/ob_core.h"
 
@@ -289,74 +290,6 @@ static int parse_config(const ob_cmd_spec *c, const ob_args *a, int quick, ob_be
     return apply_sets(c, a, cfg, err);
 }
 
-/* The thread count a plugin kernel without init runs (it cannot be told
- * another): added to cfg's when missing, so that it has ceilings and
- * optbench's kernels beside it at that count.  OB_EXIT_OK or
- * OB_EXIT_USAGE. */
-static int plugin_threads(const ob_cmd_spec *c, const ob_plugin_kernel *k, ob_bench_config *cfg, FILE *err)
-{
-    if (k->desc.init) return OB_EXIT_OK;
-    const int t = ob_plugin_threads(k, 0);
-    for (size_t i = 0; i < cfg->n_threads; i++)
-        if (cfg->threads[i] == t) return OB_EXIT_OK;
-    if (t > OB_BENCH_MAX_THREADS || cfg->n_threads == OB_BENCH_MAX_THREADS)
-        return ob_usage_error(
-            c, err, "--plugin: kernel '%s' runs %d threads; bench runs at most %d counts of 1 to %d",
-            k->desc.name, t, OB_BENCH_MAX_THREADS, OB_BENCH_MAX_THREADS);
-    cfg->threads[cfg->n_threads++] = t;
-    fprintf(
-        err,
-        "optbench bench: plugin:%s runs %d thread%s (it has no init to be told another count): %d added to "
-        "the thread counts\n",
-        k->desc.name, t, t == 1 ? "" : "s", t);
-    return OB_EXIT_OK;
-}
-
-/* Loads the --plugin files into ps (ob_plugin_set_load) and their kernels
- * into cfg: those whose optimizer is benchmarked (the others are named as
- * skipped on out), each after its guarded check (ob_bench_plugin_check; a
- * failure is named on err and counted in *failed).  OB_EXIT_OK, or
- * OB_EXIT_USAGE for a bad plugin, a --set key a kernel does not honour or
- * a thread count bench cannot run. */
-static int add_plugins(const ob_cmd_spec *c, const ob_args *a, ob_plugin_set *ps, ob_bench_config *cfg,
-                       size_t *failed, FILE *out, FILE *err)
-{
-    int rc = ob_plugin_set_load(ps, c, a, err);
-    if (rc != OB_EXIT_OK) return rc;
-    size_t smallest = SIZE_MAX, skipped = 0;
-    for (size_t i = 0; i < cfg->n_sizes; i++)
-        if (cfg->sizes[i] < smallest) smallest = cfg->sizes[i];
-    const size_t check_n = smallest < ((size_t)64 << 10) ? smallest : (size_t)64 << 10;
-    char msg[1024];
-    for (size_t i = 0; i < ps->n; i++) {
-        const ob_plugin_kernel *k = ps->k[i];
-        size_t oi = 0;
-        while (oi < cfg->n_opts && cfg->opts[oi] != k->opt) oi++;
-        if (oi == cfg->n_opts) {
-            fprintf(out, "%s plugin:%s (%s)",
-                    skipped++ ? "," : "plugin kernels SKIPPED (their optimizer is not among --opt):",
-                    k->desc.name, k->opt->name);
-            continue;
-        }
-        if (ob_plugin_hparams_check(k, &cfg->h[oi], msg, sizeof msg) != 0)
-            return ob_usage_error(c, err, "--plugin %s: %s", k->path, msg);
-        if ((rc = plugin_threads(c, k, cfg, err)) != OB_EXIT_OK) return rc;
-        if (cfg->n_plugins == OB_BENCH_MAX_PLUGINS)
-            return ob_usage_error(c, err, "--plugin: at most %d plugin kernels", OB_BENCH_MAX_PLUGINS);
-        /* The check runs with the most threads the kernel will be given. */
-        const int t = ob_plugin_threads(k, cfg->threads[cfg->n_threads - 1]);
-        if (ob_bench_plugin_check(k, &cfg->h[oi], check_n, t, msg, sizeof msg) != 0) {
-            fprintf(err, "optbench bench: plugin:%s (%s) FAILED its check and is not benchmarked: %s\n",
-                    k->desc.name, ob_plugin_file(k), msg);
-            ++*failed;
-            continue;
-        }
-        cfg->plugins[cfg->n_plugins++] = k;
-    }
-    if (skipped) fputc('\n', out);
-    return OB_EXIT_OK;
-}
-
 /* What the plan leaves out: the ISAs an optimizer has no kernel for. */
 static void print_skipped(const ob_bench_config *cfg, FILE *out)
 {
@@ -568,6 +501,49 @@ static int finish_run(ob_bench_plan *plan, cJSON *doc, const char *dir, const ch
     return rc;
 }
 
+/* Google Benchmark's argv: our defaults first (later flags win, so the
+ * user's, already at gb + 8, override them), then the report file. */
+typedef struct gb_flags {
+    char reps[64], time[64], out[4300];
+} gb_flags;
+
+static size_t gb_argv(gb_flags *fl, char **gb, size_t n_user, int quick, int list_only, const char *gb_path)
+{
+    snprintf(fl->reps, sizeof fl->reps, "--benchmark_repetitions=%d", quick ? 3 : 5);
+    snprintf(fl->time, sizeof fl->time, "--benchmark_min_time=%s", quick ? "0.05" : "0.1");
+    snprintf(fl->out, sizeof fl->out, "--benchmark_out=%s", gb_path);
+    char *defaults[8] = {"optbench-bench",
+                         fl->reps,
+                         fl->time,
+                         "--benchmark_display_aggregates_only=true",
+                         "--benchmark_report_aggregates_only=false",
+                         "--benchmark_filter=all",
+                         "--benchmark_list_tests=false",
+                         "--benchmark_enable_random_interleaving=true"};
+    memcpy(gb, defaults, sizeof defaults);
+    size_t n_gb = 8 + n_user;
+    if (!list_only) {
+        gb[n_gb++] = fl->out;
+        gb[n_gb++] = "--benchmark_out_format=json";
+    }
+    return n_gb;
+}
+
+/* The load average before the run.  Other processes on the same cores
+ * disturb every timing, the 2-thread ones most (a step waits for a
+ * descheduled thread): say so. */
+static double load_warning(int list_only, FILE *err)
+{
+    double la[1], load = NAN;
+    if (getloadavg(la, 1) == 1) load = la[0];
+    if (!list_only && load > 0.5)
+        fprintf(err,
+                "optbench bench: warning: load average %.2f before the run: other processes share the CPUs "
+                "and may disturb the timings\n",
+                load);
+    return load;
+}
+
 int ob_cmd_bench(int argc, char **argv, FILE *out, FILE *err)
 {
     const ob_cmd_spec *c = &ob_cmd_bench_spec;
@@ -605,7 +581,7 @@ int ob_cmd_bench(int argc, char **argv, FILE *out, FILE *err)
         goto done;
     if ((rc = parse_config(c, &a, quick, &cfg, err)) != OB_EXIT_OK) goto done;
     /* Plugins before the run folder: a bad one leaves nothing behind. */
-    if ((rc = add_plugins(c, &a, &ps, &cfg, &failed_plugins, out, err)) != OB_EXIT_OK) goto done;
+    if ((rc = bn_load_plugins(c, &a, &ps, &cfg, &failed_plugins, out, err)) != OB_EXIT_OK) goto done;
     /* The run folder and Google Benchmark's own report inside it. */
     if (!list_only) {
         if ((rc = open_run_dir(&a, dir, sizeof dir, &made_dir, err)) != OB_EXIT_OK) goto done;
@@ -627,35 +603,11 @@ int ob_cmd_bench(int argc, char **argv, FILE *out, FILE *err)
      * (median 4.3%) back to back, 10% (median 1.6%) interleaved; cells
      * under 0.95: 13 and 19 of 80 against 8 and 6.  It costs time: the full
      * default run took 11.7 min instead of 8.9. */
-    char reps_flag[64], time_flag[64], out_flag[4300];
-    snprintf(reps_flag, sizeof reps_flag, "--benchmark_repetitions=%d", quick ? 3 : 5);
-    snprintf(time_flag, sizeof time_flag, "--benchmark_min_time=%s", quick ? "0.05" : "0.1");
-    snprintf(out_flag, sizeof out_flag, "--benchmark_out=%s", gb_path);
-    char *defaults[8] = {"optbench-bench",
-                         reps_flag,
-                         time_flag,
-                         "--benchmark_display_aggregates_only=true",
-                         "--benchmark_report_aggregates_only=false",
-                         "--benchmark_filter=all",
-                         "--benchmark_list_tests=false",
-                         "--benchmark_enable_random_interleaving=true"};
-    memcpy(gb, defaults, sizeof defaults);
-    size_t n_gb = 8 + n_user;
-    if (!list_only) {
-        gb[n_gb++] = out_flag;
-        gb[n_gb++] = "--benchmark_out_format=json";
-    }
+    gb_flags fl;
+    size_t n_gb = gb_argv(&fl, gb, n_user, quick, list_only, gb_path);
     const int reps = (int)flag_value(user, n_user, "--benchmark_repetitions", quick ? 3 : 5);
     const double min_time = flag_value(user, n_user, "--benchmark_min_time", quick ? 0.05 : 0.1);
-    /* Other processes on the same cores disturb every timing, the 2-thread
-     * ones most (a step waits for a descheduled thread): say so. */
-    double load_before = NAN, load_after = NAN, la[1];
-    if (getloadavg(la, 1) == 1) load_before = la[0];
-    if (!list_only && load_before > 0.5)
-        fprintf(err,
-                "optbench bench: warning: load average %.2f before the run: other processes share the CPUs "
-                "and may disturb the timings\n",
-                load_before);
+    double load_before = load_warning(list_only, err), load_after = NAN, la[1];
     long ran = ob_gb_run((int)n_gb, gb, list_only ? out : err, err, msg, sizeof msg);
     if (getloadavg(la, 1) == 1) load_after = la[0];
     if (ran < 0) {
