@@ -718,13 +718,20 @@ Test(run_plugin, the_command_runs_plugin_kernels_beside_the_isas_and_survives_th
     /* The report's table of plugin kernels names the failure. */
     char run[500];
     snprintf(run, sizeof run, "%s/latest", out);
-    const char *rep[] = {"report", "--run", run, "--no-figures", "--quiet", NULL};
+    const char *rep[] = {"report", "--run", run, "--no-figures", "--quiet", "--plugin", so, "--plugin", so2, NULL};
     rc = ob_tp_run(rep, NULL, dir, &o, &e);
     cr_assert_eq(rc, 0, "%s", e);
     snprintf(path, sizeof path, "%s/report.md", run);
     char *md = ob_tp_slurp(path, NULL);
     cr_assert(md && strstr(md, "| plugin:segv_at_5 | ") && strstr(md, "quad_diag.sgd: SIGSEGV at step 5"), "%s",
               md ? md : "no report.md");
+    /* --plugin adds the declarations, and names a kernel the run has no
+     * results of. */
+    cr_assert(strstr(md, "| plugin:segv_at_5 | crashers.so | sgd | lr | momentum_buffer: fp32 | 1 | the "
+                         "optimizer's | run |"),
+              "%s", md);
+    cr_assert(strstr(md, "| plugin:plain_adamw | plain_adamw.so | adamw |") && strstr(md, "no results: `optbench run"),
+              "%s", md);
     free(md);
     free(o);
     free(e);

@@ -10,6 +10,7 @@
 
 #include "harness/core/ob_core.h"
 #include "harness/ob_cli.h"
+#include "harness/plugin/ob_plugin.h"
 #include "ob_report.h"
 
 static const ob_opt report_opts[] = {
@@ -18,16 +19,20 @@ static const ob_opt report_opts[] = {
     {"gnuplot", "PROGRAM", 0, "the gnuplot to run (default: OPTBENCH_GNUPLOT, else gnuplot on PATH)"},
     {"no-figures", NULL, OB_OPT_FLAG, "tables only; gnuplot is not needed"},
     {"quiet", NULL, OB_OPT_FLAG, "no progress output"},
+    OB_PLUGIN_OPTIONS,
 };
 
 const ob_cmd_spec ob_cmd_report_spec = {
     "report",
-    "[--run DIR] [--plot-dir DIR] [--gnuplot PROGRAM] [--no-figures] [--quiet]",
+    "[--run DIR] [--plot-dir DIR] [--gnuplot PROGRAM] [--no-figures] [--quiet] [--plugin PATH.so]...",
     "render the figures of a run and write its report (report.html, report.md)",
     "Renders every figure with the gnuplot scripts in plot/ (PNG and SVG under\n"
     "<run>/figures/) and writes <run>/report.html and <run>/report.md, which open\n"
     "straight from disk. Inputs that are missing (no bench.csv yet, a lost case\n"
     "CSV) are named in the report, which is still written.\n"
+    "The kernels of `run --plugin` and `bench --plugin` are in the run's results\n"
+    "and reported without options; --plugin adds each kernel's declaration\n"
+    "(keys, state, threads, bound) and names the kernels the run has no results for.\n"
     "Exit status: 0 the report is complete (missing inputs are noted, not\n"
     "errors), 1 some figures could not be rendered (e.g. no gnuplot; the report\n"
     "is still written and names them) or the report could not be written (a\n"
@@ -47,12 +52,24 @@ int ob_cmd_report(int argc, char **argv, FILE *out, FILE *err)
     int rc = ob_args_parse(c, argc, argv, &a, out, err);
     if (rc == OB_ARGS_HELP) return OB_EXIT_OK;
     if (rc != OB_EXIT_OK) return rc;
+    ob_plugin_set ps = {0};
+    if ((rc = ob_plugin_set_load(&ps, c, &a, err)) != OB_EXIT_OK) {
+        ob_args_free(&a);
+        return rc;
+    }
+    if (ps.bound > 0) {
+        ob_plugin_set_free(&ps);
+        ob_args_free(&a);
+        return ob_usage_error(c, err, "--plugin-bound: the report shows the bounds the run judged by");
+    }
     ob_report_opts o = {
         .run_dir = ob_args_get(&a, "run") ? ob_args_get(&a, "run") : "results/latest",
         .plot_dir = ob_args_get(&a, "plot-dir"),
         .gnuplot = ob_args_get(&a, "gnuplot"),
         .no_figures = ob_args_has(&a, "no-figures"),
         .progress = ob_args_has(&a, "quiet") ? NULL : err,
+        .plugins = (const struct ob_plugin_kernel *const *)ps.k,
+        .n_plugins = ps.n,
     };
     /* The report and figures go into the run folder: one that exists but
      * cannot be written is exit 4, as for every command, before gnuplot
@@ -60,6 +77,7 @@ int ob_cmd_report(int argc, char **argv, FILE *out, FILE *err)
     struct stat st;
     if (stat(o.run_dir, &st) == 0 && S_ISDIR(st.st_mode) && access(o.run_dir, W_OK) != 0) {
         fprintf(err, "optbench report: folder %s is not writable: %s\n", o.run_dir, strerror(errno));
+        ob_plugin_set_free(&ps);
         ob_args_free(&a);
         return OB_EXIT_IO;
     }
@@ -70,6 +88,7 @@ int ob_cmd_report(int argc, char **argv, FILE *out, FILE *err)
         int usage = strncmp(msg, "no run folder", 13) == 0;
         fprintf(err, "optbench report: %s\n", msg);
         ob_report_summary_free(&s);
+        ob_plugin_set_free(&ps);
         ob_args_free(&a);
         return usage ? OB_EXIT_USAGE : OB_EXIT_FAIL;
     }
@@ -83,6 +102,7 @@ int ob_cmd_report(int argc, char **argv, FILE *out, FILE *err)
             s.n_figures - s.n_failed == 1 ? "" : "s", s.n_failed, s.n_missing, s.n_missing == 1 ? "" : "s");
     rc = s.n_failed ? OB_EXIT_FAIL : OB_EXIT_OK;
     ob_report_summary_free(&s);
+    ob_plugin_set_free(&ps);
     ob_args_free(&a);
     return rc;
 }

@@ -42,6 +42,11 @@ typedef struct ob_report_opts {
     const char *gnuplot;  /* the program; NULL: OPTBENCH_GNUPLOT, else "gnuplot" on PATH */
     int no_figures;       /* 1: tables only (no gnuplot needed) */
     FILE *progress;       /* one line per step and per figure (NULL: quiet) */
+    /* report --plugin: the kernels under test, whose declarations (keys,
+     * state, threads, bound) the report lists beside what the run measured
+     * of them, naming those it has no results for. */
+    const struct ob_plugin_kernel *const *plugins;
+    size_t n_plugins;
 } ob_report_opts;
 
 typedef struct ob_report_figure {

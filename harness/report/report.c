@@ -559,6 +559,8 @@ int ob_report_build(const ob_report_opts *o, ob_report_summary *s, char *err, si
         rp_model_free(&m);
         return -1;
     }
+    m.plugins = o->plugins;
+    m.n_plugins = o->n_plugins;
     rp_plan plan = {0};
     char msg[1024] = "", plot_dir[PATH_MAX];
     if (!o->no_figures) {

@@ -71,6 +71,8 @@ typedef struct rp_model {
     cJSON *repro;           /* repro/repro.json, NULL if missing */
     cJSON *sweep;           /* sweep/sweep.json, NULL if missing */
     ob_report_summary *sum; /* where missing inputs are noted */
+    const struct ob_plugin_kernel *const *plugins; /* report --plugin */
+    size_t n_plugins;
 } rp_model;
 
 int rp_model_load(rp_model *m, const char *dir, ob_report_summary *sum, char *err, size_t errlen);

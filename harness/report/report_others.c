@@ -6,10 +6,13 @@
  * on the run's own results and assembles the documents.
  */
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kernels/framework/ob_mixed.h"
+#include "harness/plugin/ob_plugin.h"
 #include "report_internal.h"
 
 /* One bench.csv row as a throughput table row. */
@@ -385,6 +388,63 @@ static void plugin_add(rp_plugin_row *r, const rp_case *rc, const cJSON *p)
     r->scalar_reached += isfinite(rp_num(rc->isa[OB_ISA_SCALAR], "steps_to_target"));
 }
 
+static void appendf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void appendf(char *buf, size_t len, const char *fmt, ...)
+{
+    size_t l = strlen(buf);
+    if (l + 1 >= len) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + l, len - l, fmt, ap);
+    va_end(ap);
+}
+
+/* report --plugin: each kernel's declaration, and whether the run has
+ * results of it (run --plugin, bench --plugin). */
+static void plugin_declarations(rp_doc *d, const rp_model *m, const rp_plugin_row *rows, size_t n)
+{
+    rp_doc_para(d, "The plugin kernels given to `optbench report --plugin`, as they declare themselves:");
+    rp_row h = {0};
+    rp_cells(&h, "kernel", "plugin", "optimizer", "honoured keys", "state", "threads", "declared bound (u·S)",
+             "in this run", NULL);
+    rp_doc_table(d, &h, "llllllrl");
+    for (size_t i = 0; i < m->n_plugins; i++) {
+        const ob_plugin_kernel *k = m->plugins[i];
+        char keys[512] = "", state[256] = "", bound[64];
+        for (size_t j = 0; k->desc.hparams && k->desc.hparams[j]; j++)
+            appendf(keys, sizeof keys, "%s%s", j ? ", " : "", k->desc.hparams[j]);
+        for (size_t j = 0; j < k->desc.n_state; j++)
+            appendf(state, sizeof state, "%s%s: %s", j ? ", " : "", k->opt->state_names[j],
+                       ob_plugin_dtype_name(k->desc.state_dtype[j]));
+        rp_fmt(bound, sizeof bound, k->desc.agree_bound > 0 ? k->desc.agree_bound : NAN);
+        size_t cases = 0;
+        for (size_t r = 0; r < n; r++)
+            if (!strcmp(rows[r].kernel, k->desc.name)) cases = rows[r].cases;
+        int benched = 0;
+        const cJSON *pl;
+        char label[96];
+        ob_plugin_label(k, label, sizeof label);
+        cJSON_ArrayForEach(pl, cJSON_GetObjectItemCaseSensitive(
+                                   cJSON_GetObjectItemCaseSensitive(m->bench_json, "optbench"), "plugins"))
+            benched |= !strcmp(rp_str(pl, "variant"), label) || !strcmp(rp_str(pl, "kernel"), k->desc.name);
+        rp_row r = {0};
+        rp_cell(&r, "%s", label);
+        rp_cell(&r, "%s", ob_plugin_file(k));
+        rp_cell(&r, "%s", k->opt->name);
+        rp_cell(&r, "%s", keys[0] ? keys : "none");
+        rp_cell(&r, "%s", state[0] ? state : "none");
+        rp_cell(&r, "%d", ob_plugin_threads(k, 0));
+        rp_cell(&r, "%s", k->desc.agree_bound > 0 ? bound : "the optimizer's");
+        if (cases || benched)
+            rp_cell(&r, "%s%s%s", cases ? "run" : "", cases && benched ? ", " : "", benched ? "bench" : "");
+        else
+            rp_cell(&r, "%s no results: `optbench run --plugin %s` or `bench --plugin` into this run", RP_MARK_BAD,
+                    k->path);
+        rp_doc_row(d, &r);
+    }
+    rp_doc_table_end(d);
+}
+
 void rp_plugin_table(rp_doc *d, const rp_model *m)
 {
     rp_plugin_row rows[RP_MAX_PLUGIN_ROWS];
@@ -398,6 +458,7 @@ void rp_plugin_table(rp_doc *d, const rp_model *m)
             if (r) plugin_add(r, rc, p);
         }
     }
+    if (m->n_plugins) plugin_declarations(d, m, rows, n);
     if (!n) return;
     rp_doc_para(d,
                 "Plugin kernels (`optbench run --plugin`), judged by their own agreement bound; bit-identity "
