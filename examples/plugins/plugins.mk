@@ -2,8 +2,9 @@
 # (optbench/plugin.h) as shared objects and makes tests/test_plugin.c and
 # tests/test_plugin_cmd.c wait for them.
 # Shared objects in $(BUILD)/plugins.  optbench_kernels.so carries its own
-# -fPIC copy of the framework, the scalar kernels and the reference (libob.a
-# is not -fPIC; examples/plugins/optbench_kernels.c says why this way);
+# copy of libob: the -fPIC objects libob.so is made of (every ISA, each with
+# its folder's flags), exporting only the registration function
+# (plugin.map; examples/plugins/optbench_kernels.c says why this way);
 # plain_adamw.so and the fixtures need nothing of optbench but its header.
 PLUGIN_DIR = $(BUILD)/plugins
 PLUGIN_CFLAGS = -std=c11 -O2 -g $(WARN) -ffp-contract=off -fPIC -shared -fvisibility=hidden -Iinclude
@@ -14,11 +15,11 @@ PLUGINS = $(addprefix $(PLUGIN_DIR)/,optbench_kernels.so plain_adamw.so crashers
 build-all: $(PLUGINS)
 $(BUILD)/tests/test_plugin $(BUILD)/tests/test_plugin_cmd: | $(PLUGINS)
 $(BUILD)/tests/test_plugin.o $(BUILD)/tests/test_plugin_cmd.o: CFLAGS += -DOB_PLUGIN_DIR='"$(CURDIR)/$(PLUGIN_DIR)"'
-$(PLUGIN_DIR)/optbench_kernels.so: examples/plugins/optbench_kernels.c \
-  $(wildcard kernels/framework/*.c kernels/scalar/*.c reference/*.c) \
-  $(wildcard include/optbench/*.h kernels/*.h kernels/framework/*.h kernels/scalar/*.h reference/*.h)
+$(PLUGIN_DIR)/optbench_kernels.so: examples/plugins/optbench_kernels.c examples/plugins/plugin.map $(LIBOB_PIC_OBJS) \
+  $(wildcard include/optbench/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_BASE) $(NOVEC) -fPIC -shared -fvisibility=hidden $(filter %.c,$^) -o $@ -lm
+	$(CC) $(CFLAGS) -fPIC -shared -fvisibility=hidden $< $(LIBOB_PIC_OBJS) \
+	  -Wl,--version-script=examples/plugins/plugin.map -o $@ $(LDFLAGS) $(LIBOB_LIBS)
 $(PLUGIN_DIR)/%.so: examples/plugins/%.c include/optbench/plugin.h include/optbench/hparams.h
 	@mkdir -p $(@D)
 	$(CC) $(PLUGIN_CFLAGS) $< -o $@ -lm
