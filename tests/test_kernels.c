@@ -4,9 +4,12 @@
  * Order: the scalar kernel is checked against the reference first
  * (test_reference.c); here each vector ISA must reproduce scalar exactly,
  * in p and every state array, for every optimizer, every combination of
- * options, lengths relative to the vector width (0, 1, W-1, W, W+1, 8W+3,
- * 1000, 4099), start offsets of 0..3 floats, random states with +-0,
- * subnormals, huge values, NaN and Inf, over 20 steps.  ISAs the CPU lacks
+ * options, every length ob_cover_lengths derives from the kernel's block
+ * structure (the unrolled loop zero, one and two times, every straight-line
+ * block, every tail remainder, n = 0 and 1: each block of each kernel runs)
+ * plus 1000 and 4099 (the prefetching loop), start offsets of 0..3 floats,
+ * random states with +-0, subnormals, huge values, NaN and Inf, over 20
+ * steps.  ISAs the CPU lacks
  * are reported as SKIPPED with the reason.  An entry with a scalar kernel
  * only steps on scalar and is SKIPPED ("no <isa> kernel") everywhere else,
  * in ob_step, the run engine and ci, without a crash or a stray file.
@@ -124,13 +127,17 @@ static void compare_run(const ob_optimizer *o, const ob_hparams *h, ob_isa isa, 
     bufset_free(&b);
 }
 
-static void identity_suite(ob_isa isa)
+/* Every optimizer and option set of isa against scalar: at the lengths
+ * that run every block of its kernel (`blocks`; each length at one start
+ * offset, cycling through 0..3, which keeps this fast enough to run per
+ * mutant: scripts/test-mutants.sh), else at the long lengths, each at
+ * every offset. */
+static void identity_suite(ob_isa isa, int blocks)
 {
     skip_unless_supported(isa);
-    const size_t W = ob_isa_width(isa);
-    const size_t lengths[] = {0, 1, W - 1, W, W + 1, 8 * W + 3, 1000, 4099};
+    static const size_t long_lengths[] = {1000, 4099};
     ob_rng rng;
-    ob_rng_init(&rng, ob_test_seed() ^ (uint64_t)isa);
+    ob_rng_init(&rng, ob_test_seed() ^ (uint64_t)isa ^ (blocks ? 0 : 0x1009ull));
     size_t cases = 0;
     for (size_t oi = 0; oi < ob_optimizer_count; oi++) {
         const ob_optimizer *o = ob_optimizer_table[oi];
@@ -138,14 +145,19 @@ static void identity_suite(ob_isa isa)
             cr_log_info("%s on %s: SKIPPED: no %s kernel", o->name, ob_isa_name(isa), ob_isa_name(isa));
             continue;
         }
+        size_t len[OB_COVER_MAX], nl = ob_cover_lengths(o, isa, len, OB_COVER_MAX);
+        if (!blocks) {
+            nl = sizeof long_lengths / sizeof long_lengths[0];
+            memcpy(len, long_lengths, sizeof long_lengths);
+        }
         for (size_t c = 0; c < ob_hp_config_count(o); c++) {
             ob_hparams h;
             if (ob_hp_config(o, c, &h) != 0) continue;
             char cfg[256];
             ob_hp_config_name(o, &h, cfg, sizeof cfg);
-            for (size_t li = 0; li < sizeof lengths / sizeof lengths[0]; li++)
-                for (size_t off = 0; off < 4; off++) {
-                    compare_run(o, &h, isa, lengths[li], off, &rng, cfg);
+            for (size_t li = 0; li < nl; li++)
+                for (size_t off = blocks ? li % 4 : 0; off < (blocks ? li % 4 + 1 : 4); off++) {
+                    compare_run(o, &h, isa, len[li], off, &rng, cfg);
                     cases++;
                 }
         }
@@ -154,13 +166,21 @@ static void identity_suite(ob_isa isa)
                 STEPS, (unsigned long long)ob_test_seed());
 }
 
-Test(identity, avx2_vs_scalar, .timeout = 300)
+Test(identity, avx2_every_block, .timeout = 300)
 {
-    identity_suite(OB_ISA_AVX2);
+    identity_suite(OB_ISA_AVX2, 1);
 }
-Test(identity, avx512_vs_scalar, .timeout = 300)
+Test(identity, avx512_every_block, .timeout = 300)
 {
-    identity_suite(OB_ISA_AVX512);
+    identity_suite(OB_ISA_AVX512, 1);
+}
+Test(identity, avx2_long, .timeout = 300)
+{
+    identity_suite(OB_ISA_AVX2, 0);
+}
+Test(identity, avx512_long, .timeout = 300)
+{
+    identity_suite(OB_ISA_AVX512, 0);
 }
 
 /* Every variant, scalar included, with the end of every array against a

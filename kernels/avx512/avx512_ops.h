@@ -57,6 +57,31 @@ OB_AVX512_INLINE __mmask16 ob_tail_mask16(size_t rem)
     return (__mmask16)((1u << rem) - 1u);
 }
 
+/* ---- mutation hooks (scripts/test-mutants.sh, `make test-mutants`) ----
+ * Compiled in only when one kernel file is built with -DOB_MUTANT_BLOCK=b
+ * or -DOB_MUTANT_OP=1 for a mutant: without them every hook below expands
+ * to exactly the production code (the script checks that the objects are
+ * identical).  OB_MUTANT_BLOCK puts one wrong operation in one block of the
+ * element loop: the last lane of one vector is left unprocessed (a mask
+ * one lane short) in block b = 1 the unrolled loop (its last vector),
+ * 2 the two-vector block (the four-vector loop only), 3 the single vector,
+ * 4 the masked tail.  OB_MUTANT_OP swaps every fused multiply-add of the
+ * file for a multiply and an add (two roundings). */
+#ifdef OB_MUTANT_BLOCK
+#define OB_AVX512_MUT_VEC(blk, VEC, i) \
+    do { \
+        if (OB_MUTANT_BLOCK == (blk)) VEC(i, ob_tail_mask16(15), 1); \
+        else VEC(i, all_, 0); \
+    } while (0)
+#define OB_AVX512_MUT_TAIL(rem) ((rem) - (OB_MUTANT_BLOCK == 4))
+#else
+#define OB_AVX512_MUT_VEC(blk, VEC, i) VEC(i, all_, 0)
+#define OB_AVX512_MUT_TAIL(rem) (rem)
+#endif
+#ifdef OB_MUTANT_OP
+#define _mm512_fmadd_ps(a, b, c) _mm512_add_ps(_mm512_mul_ps((a), (b)), (c))
+#endif
+
 /* The element loop of the kernels (SGD's: the four-vector form below):
  * VEC(i, mask, masked) handles elements i .. i+15.  Two vectors per
  * iteration, then one, then the last n % 16 elements through the same
@@ -75,13 +100,13 @@ OB_AVX512_INLINE __mmask16 ob_tail_mask16(size_t rem)
         for (; (n)-i_ >= 32; i_ += 32) { \
             if (pf_) PREFETCH(i_); \
             VEC(i_, all_, 0); \
-            VEC(i_ + 16, all_, 0); \
+            OB_AVX512_MUT_VEC(1, VEC, i_ + 16); \
         } \
         if ((n)-i_ >= 16) { \
-            VEC(i_, all_, 0); \
+            OB_AVX512_MUT_VEC(3, VEC, i_); \
             i_ += 16; \
         } \
-        if (i_ < (n)) VEC(i_, ob_tail_mask16((n)-i_), 1); \
+        if (i_ < (n)) VEC(i_, ob_tail_mask16(OB_AVX512_MUT_TAIL((n)-i_)), 1); \
     } while (0)
 
 /* The same with four vectors per iteration, for SGD (purely memory-bound):
@@ -99,18 +124,18 @@ OB_AVX512_INLINE __mmask16 ob_tail_mask16(size_t rem)
             VEC(i_, all_, 0); \
             VEC(i_ + 16, all_, 0); \
             VEC(i_ + 32, all_, 0); \
-            VEC(i_ + 48, all_, 0); \
+            OB_AVX512_MUT_VEC(1, VEC, i_ + 48); \
         } \
         if ((n)-i_ >= 32) { \
             VEC(i_, all_, 0); \
-            VEC(i_ + 16, all_, 0); \
+            OB_AVX512_MUT_VEC(2, VEC, i_ + 16); \
             i_ += 32; \
         } \
         if ((n)-i_ >= 16) { \
-            VEC(i_, all_, 0); \
+            OB_AVX512_MUT_VEC(3, VEC, i_); \
             i_ += 16; \
         } \
-        if (i_ < (n)) VEC(i_, ob_tail_mask16((n)-i_), 1); \
+        if (i_ < (n)) VEC(i_, ob_tail_mask16(OB_AVX512_MUT_TAIL((n)-i_)), 1); \
     } while (0)
 
 /* The Adam family's moment update, shared by the NAdam and RAdam kernels,
