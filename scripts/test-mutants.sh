@@ -87,7 +87,7 @@ results="$scratch/results"
 : >"$results"
 rc=0
 for isa in $isas; do
-    for src in kernels/$isa/*.c; do
+    for src in kernels/"$isa"/*.c; do
         key=$(basename "$src" .c)
         grep -q "^void ob_${key}_step_${isa}(" "$src" || continue
         [ "$MUTANTS" = short ] && [ "$key" != adam ] && [ "$key" != sgd ] && continue
@@ -114,8 +114,9 @@ for isa in $isas; do
                 continue
             fi
             relink "$scratch/obj/$member" "$BUILD/kernels/$isa/$member" || exit 2
-            "$scratch/test_kernels" --filter "identity/${isa}_every_block" >"$scratch/test.log" 2>&1
-            if [ $? -ne 0 ]; then t=caught; else t=SURVIVED; fi
+            if "$scratch/test_kernels" --filter "identity/${isa}_every_block" >"$scratch/test.log" 2>&1; then
+                t=SURVIVED
+            else t=caught; fi
             "$scratch/optbench" ci --no-speed --repro-dir "$scratch/repro" >"$scratch/ci.log" 2>&1
             if [ $? -eq 3 ]; then c=caught; else c=SURVIVED; fi
             gates=$(awk '$3 == "FAIL" { print $1 }' "$scratch/ci.log" | sort -u | paste -sd, -)
