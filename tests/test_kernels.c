@@ -575,3 +575,95 @@ Test(scalar_only, ci_reports_the_vector_isas_as_skipped)
     ob_checks_free(&l);
     cJSON_Delete(m);
 }
+
+/* The widest vector ISA the CPU runs (scalar when none). */
+static ob_isa widest_isa(void)
+{
+    return ob_isa_supported(OB_ISA_AVX512) ? OB_ISA_AVX512
+           : ob_isa_supported(OB_ISA_AVX2) ? OB_ISA_AVX2
+                                           : OB_ISA_SCALAR;
+}
+
+/* That ISA's Adam, one ulp off in the last lane of its single-vector block
+ * (after the loop of two vectors), which the exactness gate's 67 elements
+ * never reach. */
+static void adam_single_block_off(size_t n, float *p, const float *g, float *const *st,
+                                  const ob_step_scalars *s)
+{
+    ob_isa isa = widest_isa();
+    ob_optimizer_kernel(ob_optimizer_find("adam"), isa)(n, p, g, st, s);
+    size_t w = ob_isa_width(isa), pos = n / (2 * w) * (2 * w);
+    if (n - pos >= w) {
+        uint32_t b;
+        memcpy(&b, &p[pos + w - 1], 4);
+        b += 1;
+        memcpy(&p[pos + w - 1], &b, 4);
+    }
+}
+
+/* ci's coverage gate runs every block (ob_cover_lengths): a kernel broken
+ * in one block alone fails it, naming the block, where exactness passes. */
+Test(coverage, a_kernel_broken_in_its_single_vector_block_fails_the_coverage_gate)
+{
+    ob_isa isa = widest_isa();
+    if (isa == OB_ISA_SCALAR) cr_skip_test("no vector ISA on this CPU: SKIPPED");
+    const ob_optimizer *opts[] = {ob_optimizer_find("adam")};
+    ob_ci_options opt;
+    ob_ci_options_default(&opt);
+    opt.speed = 0;
+    opt.opts = opts;
+    opt.n_opts = 1;
+    opt.override_opt = "adam";
+    opt.override_isa = isa;
+    opt.override_kernel = adam_single_block_off;
+    char err[512], name[64];
+    cJSON *m = ob_ci_measure(&opt, 0, NULL, NULL, err, sizeof err);
+    cr_assert(m != NULL, "%s", err);
+    ob_check_list l = {0};
+    ob_ci_compare(m, NULL, &opt, &l);
+    snprintf(name, sizeof name, "adam/%s", ob_isa_name(isa));
+    int found = 0;
+    for (size_t k = 0; k < l.n; k++) {
+        const ob_check *c = &l.v[k];
+        if (!strcmp(c->gate, "exactness"))
+            cr_assert_neq(c->status, OB_CHECK_FAIL, "exactness reaches the block after all: %s", c->detail);
+        if (strcmp(c->gate, "coverage") || strcmp(c->name, name)) continue;
+        found = 1;
+        cr_assert_eq(c->status, OB_CHECK_FAIL, "the coverage gate missed it: %s", c->detail);
+        char file[64];
+        snprintf(file, sizeof file, "kernels/%s/adam.c, single vector", ob_isa_name(isa));
+        cr_assert(strstr(c->detail, file), "detail: %s", c->detail);
+    }
+    cr_assert(found, "no coverage check %s", name);
+    ob_checks_free(&l);
+    cJSON_Delete(m);
+}
+
+/* The derived lengths: every block of every kernel, n = 0 and 1. */
+Test(coverage, the_derived_lengths_run_every_block)
+{
+    for (size_t oi = 0; oi < ob_optimizer_count; oi++) {
+        const ob_optimizer *o = ob_optimizer_table[oi];
+        for (int i = 0; i < OB_ISA_COUNT; i++) {
+            size_t len[OB_COVER_MAX], nl = ob_cover_lengths(o, (ob_isa)i, len, OB_COVER_MAX);
+            size_t w = ob_isa_width((ob_isa)i), u = ob_cover_unroll(o, (ob_isa)i);
+            cr_assert(nl >= 3 && len[0] == 0 && len[1] == 1, "%s/%s", o->name, ob_isa_name((ob_isa)i));
+            /* Bit k of s: the block of 2^k vectors after the loop; r: the tail. */
+            unsigned seen_tail[64] = {0}, seen_s[8] = {0}, iters = 0;
+            for (size_t j = 0; j < nl; j++) {
+                if (j) cr_assert_gt(len[j], len[j - 1]);
+                size_t n = len[j], k = n / (u * w), s = n % (u * w) / w, r = n % w;
+                seen_tail[r] = 1;
+                seen_s[s] = 1;
+                if (k > iters) iters = (unsigned)k;
+            }
+            for (size_t r = 0; r < w; r++)
+                cr_assert(seen_tail[r], "%s/%s: no tail of %zu", o->name, ob_isa_name((ob_isa)i), r);
+            for (size_t s = 0; s < u; s++)
+                cr_assert(seen_s[s], "%s/%s: no %zu whole vectors after the loop", o->name,
+                          ob_isa_name((ob_isa)i), s);
+            cr_assert_geq(iters, w > 1 ? 2u : 1u, "%s/%s: the loop runs at most %u times", o->name,
+                          ob_isa_name((ob_isa)i), iters);
+        }
+    }
+}

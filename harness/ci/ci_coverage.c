@@ -60,8 +60,8 @@ static uint32_t bits(float x)
  * their allocations; a record of the first difference (step, then p
  * before the state arrays, then element), NULL when none; *oom on
  * allocation failure. */
-static cJSON *cover_run(const ob_optimizer *o, const ob_hparams *h, ob_kernel_fn ref, ob_kernel_fn k, size_t n,
-                        size_t off, int *oom)
+static cJSON *cover_run(const ob_optimizer *o, const ob_hparams *h, ob_kernel_fn ref, ob_kernel_fn k,
+                        size_t n, size_t off, int *oom)
 {
     cover_bufs b;
     if (bufs_alloc(o, h, n, &b) != 0) {
