@@ -6,7 +6,8 @@
 # For each ISA folder (avx2, avx512) and each optimizer kernel file
 # kernels/<isa>/<key>.c (the files defining ob_<key>_step_<isa>), one
 # mutant per block of its element loop and one per operation class, each
-# built from that one file with a hook of kernels/<isa>/<isa>_ops.h:
+# built from that one file with a hook of kernels/ob_mutant.h (used by
+# the loop macros of kernels/<isa>/<isa>_ops.h):
 #   loop, 2-vector, single, tail   -DOB_MUTANT_BLOCK=1..4: the last lane of
 #                                  one vector of that block is left out
 #                                  (the 2-vector block: the four-vector

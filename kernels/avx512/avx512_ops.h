@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "kernels/ob_kernels.h"
+#include "kernels/ob_mutant.h"
 #include "kernels/ob_prefetch.h"
 #include "kernels/framework/ob_reduce.h"
 
@@ -57,30 +58,14 @@ OB_AVX512_INLINE __mmask16 ob_tail_mask16(size_t rem)
     return (__mmask16)((1u << rem) - 1u);
 }
 
-/* ---- mutation hooks (scripts/test-mutants.sh, `make test-mutants`) ----
- * Compiled in only when one kernel file is built with -DOB_MUTANT_BLOCK=b
- * or -DOB_MUTANT_OP=1 for a mutant: without them every hook below expands
- * to exactly the production code (the script checks that the objects are
- * identical).  OB_MUTANT_BLOCK puts one wrong operation in one block of the
- * element loop: the last lane of one vector is left unprocessed (a mask
- * one lane short) in block b = 1 the unrolled loop (its last vector),
- * 2 the two-vector block (the four-vector loop only), 3 the single vector,
- * 4 the masked tail.  OB_MUTANT_OP swaps every fused multiply-add of the
- * file for a multiply and an add (two roundings). */
-#ifdef OB_MUTANT_BLOCK
-#define OB_AVX512_MUT_VEC(blk, VEC, i) \
-    do { \
-        if (OB_MUTANT_BLOCK == (blk)) VEC(i, ob_tail_mask16(15), 1); \
-        else VEC(i, all_, 0); \
-    } while (0)
-#define OB_AVX512_MUT_TAIL(rem) ((rem) - (OB_MUTANT_BLOCK == 4))
-#else
-#define OB_AVX512_MUT_VEC(blk, VEC, i) VEC(i, all_, 0)
-#define OB_AVX512_MUT_TAIL(rem) (rem)
-#endif
+/* The mutation check's hooks (kernels/ob_mutant.h): OB_AVX512_MUT_VEC is
+ * VEC(i, all_, 0) outside a mutant build; the operation mutant
+ * (-DOB_MUTANT_OP) makes every fused multiply-add of the file a multiply
+ * and an add (two roundings). */
 #ifdef OB_MUTANT_OP
 #define _mm512_fmadd_ps(a, b, c) _mm512_add_ps(_mm512_mul_ps((a), (b)), (c))
 #endif
+#define OB_AVX512_MUT_VEC(blk, VEC, i) OB_MUTANT_VEC(blk, VEC, i, all_, ob_tail_mask16(15))
 
 /* The element loop of the kernels (SGD's: the four-vector form below):
  * VEC(i, mask, masked) handles elements i .. i+15.  Two vectors per
@@ -106,7 +91,7 @@ OB_AVX512_INLINE __mmask16 ob_tail_mask16(size_t rem)
             OB_AVX512_MUT_VEC(3, VEC, i_); \
             i_ += 16; \
         } \
-        if (i_ < (n)) VEC(i_, ob_tail_mask16(OB_AVX512_MUT_TAIL((n)-i_)), 1); \
+        if (i_ < (n)) VEC(i_, ob_tail_mask16(OB_MUTANT_TAIL((n)-i_)), 1); \
     } while (0)
 
 /* The same with four vectors per iteration, for SGD (purely memory-bound):
@@ -135,7 +120,7 @@ OB_AVX512_INLINE __mmask16 ob_tail_mask16(size_t rem)
             OB_AVX512_MUT_VEC(3, VEC, i_); \
             i_ += 16; \
         } \
-        if (i_ < (n)) VEC(i_, ob_tail_mask16(OB_AVX512_MUT_TAIL((n)-i_)), 1); \
+        if (i_ < (n)) VEC(i_, ob_tail_mask16(OB_MUTANT_TAIL((n)-i_)), 1); \
     } while (0)
 
 /* The Adam family's moment update, shared by the NAdam and RAdam kernels,
