@@ -189,17 +189,20 @@ Test(identity, avx512_long, .timeout = 300)
 static void guard_suite(ob_isa isa)
 {
     skip_unless_supported(isa);
-    const size_t W = ob_isa_width(isa);
-    const size_t lengths[] = {1, 2, 3, W - 1, W, W + 1, 2 * W - 1, 8 * W + 3, 1000, 4099};
     ob_rng rng;
     ob_rng_init(&rng, ob_test_seed() + 17);
     for (size_t oi = 0; oi < ob_optimizer_count; oi++) {
         const ob_optimizer *o = ob_optimizer_table[oi];
         if (!ob_optimizer_kernel(o, isa)) continue; /* a scalar-only entry: SKIPPED on this ISA */
+        /* Every block of the kernel ends at a guard page once (n = 0 is
+         * edge/n_zero_is_noop's), and the prefetching loop's lengths. */
+        size_t lengths[OB_COVER_MAX + 2], nl = ob_cover_lengths(o, isa, lengths, OB_COVER_MAX);
+        lengths[nl++] = 1000;
+        lengths[nl++] = 4099;
         for (size_t c = 0; c < ob_hp_config_count(o); c++) {
             ob_hparams h;
             if (ob_hp_config(o, c, &h) != 0) continue;
-            for (size_t li = 0; li < sizeof lengths / sizeof lengths[0]; li++) {
+            for (size_t li = 1; li < nl; li++) {
                 size_t n = lengths[li];
                 ob_guarded gp, gg, gs[OB_MAX_STATE];
                 float *p = ob_guarded_alloc(&gp, n), *g = ob_guarded_alloc(&gg, n);

@@ -47,7 +47,8 @@ extern "C" {
 
 /* Exactness inputs: OB_CI_N elements (8W+3 for AVX2, 4W+3 for AVX-512:
  * unrolled loops and a masked tail of 3; 67 reaches no ISA's
- * single-vector block), OB_CI_STEPS steps. */
+ * single-vector block: the coverage gate runs every block), OB_CI_STEPS
+ * steps. */
 #define OB_CI_N 67
 #define OB_CI_STEPS 30
 
