@@ -203,7 +203,7 @@ Test(ci_sections, a_version_1_baseline_still_reads, .timeout = 120)
     char *out = NULL, *msg = NULL;
     const char *argv[] = {"optbench", "ci", "--baseline", path, "--no-speed", NULL};
     cr_assert_eq(ob_cli_capture(argv, &out, &msg), 0, "%s%s", out, msg);
-    cr_assert(strstr(out, "ok: 269 checks"), "%s", out);
+    cr_assert(strstr(out, "ok: 289 checks"), "%s", out);
     free(out);
     free(msg);
     cleanup(dir, path);

@@ -4,9 +4,12 @@
  * Order: the scalar kernel is checked against the reference first
  * (test_reference.c); here each vector ISA must reproduce scalar exactly,
  * in p and every state array, for every optimizer, every combination of
- * options, lengths relative to the vector width (0, 1, W-1, W, W+1, 8W+3,
- * 1000, 4099), start offsets of 0..3 floats, random states with +-0,
- * subnormals, huge values, NaN and Inf, over 20 steps.  ISAs the CPU lacks
+ * options, every length ob_cover_lengths derives from the kernel's block
+ * structure (the unrolled loop zero, one and two times, every straight-line
+ * block, every tail remainder, n = 0 and 1: each block of each kernel runs)
+ * plus 1000 and 4099 (the prefetching loop), start offsets of 0..3 floats,
+ * random states with +-0, subnormals, huge values, NaN and Inf, over 20
+ * steps.  ISAs the CPU lacks
  * are reported as SKIPPED with the reason.  An entry with a scalar kernel
  * only steps on scalar and is SKIPPED ("no <isa> kernel") everywhere else,
  * in ob_step, the run engine and ci, without a crash or a stray file.
@@ -124,13 +127,17 @@ static void compare_run(const ob_optimizer *o, const ob_hparams *h, ob_isa isa, 
     bufset_free(&b);
 }
 
-static void identity_suite(ob_isa isa)
+/* Every optimizer and option set of isa against scalar: at the lengths
+ * that run every block of its kernel (`blocks`; each length at one start
+ * offset, cycling through 0..3, which keeps this fast enough to run per
+ * mutant: scripts/test-mutants.sh), else at the long lengths, each at
+ * every offset. */
+static void identity_suite(ob_isa isa, int blocks)
 {
     skip_unless_supported(isa);
-    const size_t W = ob_isa_width(isa);
-    const size_t lengths[] = {0, 1, W - 1, W, W + 1, 8 * W + 3, 1000, 4099};
+    static const size_t long_lengths[] = {1000, 4099};
     ob_rng rng;
-    ob_rng_init(&rng, ob_test_seed() ^ (uint64_t)isa);
+    ob_rng_init(&rng, ob_test_seed() ^ (uint64_t)isa ^ (blocks ? 0 : 0x1009ull));
     size_t cases = 0;
     for (size_t oi = 0; oi < ob_optimizer_count; oi++) {
         const ob_optimizer *o = ob_optimizer_table[oi];
@@ -138,14 +145,19 @@ static void identity_suite(ob_isa isa)
             cr_log_info("%s on %s: SKIPPED: no %s kernel", o->name, ob_isa_name(isa), ob_isa_name(isa));
             continue;
         }
+        size_t len[OB_COVER_MAX], nl = ob_cover_lengths(o, isa, len, OB_COVER_MAX);
+        if (!blocks) {
+            nl = sizeof long_lengths / sizeof long_lengths[0];
+            memcpy(len, long_lengths, sizeof long_lengths);
+        }
         for (size_t c = 0; c < ob_hp_config_count(o); c++) {
             ob_hparams h;
             if (ob_hp_config(o, c, &h) != 0) continue;
             char cfg[256];
             ob_hp_config_name(o, &h, cfg, sizeof cfg);
-            for (size_t li = 0; li < sizeof lengths / sizeof lengths[0]; li++)
-                for (size_t off = 0; off < 4; off++) {
-                    compare_run(o, &h, isa, lengths[li], off, &rng, cfg);
+            for (size_t li = 0; li < nl; li++)
+                for (size_t off = blocks ? li % 4 : 0; off < (blocks ? li % 4 + 1 : 4); off++) {
+                    compare_run(o, &h, isa, len[li], off, &rng, cfg);
                     cases++;
                 }
         }
@@ -154,13 +166,21 @@ static void identity_suite(ob_isa isa)
                 STEPS, (unsigned long long)ob_test_seed());
 }
 
-Test(identity, avx2_vs_scalar, .timeout = 300)
+Test(identity, avx2_every_block, .timeout = 300)
 {
-    identity_suite(OB_ISA_AVX2);
+    identity_suite(OB_ISA_AVX2, 1);
 }
-Test(identity, avx512_vs_scalar, .timeout = 300)
+Test(identity, avx512_every_block, .timeout = 300)
 {
-    identity_suite(OB_ISA_AVX512);
+    identity_suite(OB_ISA_AVX512, 1);
+}
+Test(identity, avx2_long, .timeout = 300)
+{
+    identity_suite(OB_ISA_AVX2, 0);
+}
+Test(identity, avx512_long, .timeout = 300)
+{
+    identity_suite(OB_ISA_AVX512, 0);
 }
 
 /* Every variant, scalar included, with the end of every array against a
@@ -169,17 +189,20 @@ Test(identity, avx512_vs_scalar, .timeout = 300)
 static void guard_suite(ob_isa isa)
 {
     skip_unless_supported(isa);
-    const size_t W = ob_isa_width(isa);
-    const size_t lengths[] = {1, 2, 3, W - 1, W, W + 1, 2 * W - 1, 8 * W + 3, 1000, 4099};
     ob_rng rng;
     ob_rng_init(&rng, ob_test_seed() + 17);
     for (size_t oi = 0; oi < ob_optimizer_count; oi++) {
         const ob_optimizer *o = ob_optimizer_table[oi];
         if (!ob_optimizer_kernel(o, isa)) continue; /* a scalar-only entry: SKIPPED on this ISA */
+        /* Every block of the kernel ends at a guard page once (n = 0 is
+         * edge/n_zero_is_noop's), and the prefetching loop's lengths. */
+        size_t lengths[OB_COVER_MAX + 2], nl = ob_cover_lengths(o, isa, lengths, OB_COVER_MAX);
+        lengths[nl++] = 1000;
+        lengths[nl++] = 4099;
         for (size_t c = 0; c < ob_hp_config_count(o); c++) {
             ob_hparams h;
             if (ob_hp_config(o, c, &h) != 0) continue;
-            for (size_t li = 0; li < sizeof lengths / sizeof lengths[0]; li++) {
+            for (size_t li = 1; li < nl; li++) {
                 size_t n = lengths[li];
                 ob_guarded gp, gg, gs[OB_MAX_STATE];
                 float *p = ob_guarded_alloc(&gp, n), *g = ob_guarded_alloc(&gg, n);
@@ -554,4 +577,96 @@ Test(scalar_only, ci_reports_the_vector_isas_as_skipped)
     cr_assert_eq(skipped > 0, vector > 0, "%zu skipped checks for %zu vector ISAs", skipped, vector);
     ob_checks_free(&l);
     cJSON_Delete(m);
+}
+
+/* The widest vector ISA the CPU runs (scalar when none). */
+static ob_isa widest_isa(void)
+{
+    return ob_isa_supported(OB_ISA_AVX512) ? OB_ISA_AVX512
+           : ob_isa_supported(OB_ISA_AVX2) ? OB_ISA_AVX2
+                                           : OB_ISA_SCALAR;
+}
+
+/* That ISA's Adam, one ulp off in the last lane of its single-vector block
+ * (after the loop of two vectors), which the exactness gate's 67 elements
+ * never reach. */
+static void adam_single_block_off(size_t n, float *p, const float *g, float *const *st,
+                                  const ob_step_scalars *s)
+{
+    ob_isa isa = widest_isa();
+    ob_optimizer_kernel(ob_optimizer_find("adam"), isa)(n, p, g, st, s);
+    size_t w = ob_isa_width(isa), pos = n / (2 * w) * (2 * w);
+    if (n - pos >= w) {
+        uint32_t b;
+        memcpy(&b, &p[pos + w - 1], 4);
+        b += 1;
+        memcpy(&p[pos + w - 1], &b, 4);
+    }
+}
+
+/* ci's coverage gate runs every block (ob_cover_lengths): a kernel broken
+ * in one block alone fails it, naming the block, where exactness passes. */
+Test(coverage, a_kernel_broken_in_its_single_vector_block_fails_the_coverage_gate)
+{
+    ob_isa isa = widest_isa();
+    if (isa == OB_ISA_SCALAR) cr_skip_test("no vector ISA on this CPU: SKIPPED");
+    const ob_optimizer *opts[] = {ob_optimizer_find("adam")};
+    ob_ci_options opt;
+    ob_ci_options_default(&opt);
+    opt.speed = 0;
+    opt.opts = opts;
+    opt.n_opts = 1;
+    opt.override_opt = "adam";
+    opt.override_isa = isa;
+    opt.override_kernel = adam_single_block_off;
+    char err[512], name[64];
+    cJSON *m = ob_ci_measure(&opt, 0, NULL, NULL, err, sizeof err);
+    cr_assert(m != NULL, "%s", err);
+    ob_check_list l = {0};
+    ob_ci_compare(m, NULL, &opt, &l);
+    snprintf(name, sizeof name, "adam/%s", ob_isa_name(isa));
+    int found = 0;
+    for (size_t k = 0; k < l.n; k++) {
+        const ob_check *c = &l.v[k];
+        if (!strcmp(c->gate, "exactness"))
+            cr_assert_neq(c->status, OB_CHECK_FAIL, "exactness reaches the block after all: %s", c->detail);
+        if (strcmp(c->gate, "coverage") || strcmp(c->name, name)) continue;
+        found = 1;
+        cr_assert_eq(c->status, OB_CHECK_FAIL, "the coverage gate missed it: %s", c->detail);
+        char file[64];
+        snprintf(file, sizeof file, "kernels/%s/adam.c, single vector", ob_isa_name(isa));
+        cr_assert(strstr(c->detail, file), "detail: %s", c->detail);
+    }
+    cr_assert(found, "no coverage check %s", name);
+    ob_checks_free(&l);
+    cJSON_Delete(m);
+}
+
+/* The derived lengths: every block of every kernel, n = 0 and 1. */
+Test(coverage, the_derived_lengths_run_every_block)
+{
+    for (size_t oi = 0; oi < ob_optimizer_count; oi++) {
+        const ob_optimizer *o = ob_optimizer_table[oi];
+        for (int i = 0; i < OB_ISA_COUNT; i++) {
+            size_t len[OB_COVER_MAX], nl = ob_cover_lengths(o, (ob_isa)i, len, OB_COVER_MAX);
+            size_t w = ob_isa_width((ob_isa)i), u = ob_cover_unroll(o, (ob_isa)i);
+            cr_assert(nl >= 3 && len[0] == 0 && len[1] == 1, "%s/%s", o->name, ob_isa_name((ob_isa)i));
+            /* Bit k of s: the block of 2^k vectors after the loop; r: the tail. */
+            unsigned seen_tail[64] = {0}, seen_s[8] = {0}, iters = 0;
+            for (size_t j = 0; j < nl; j++) {
+                if (j) cr_assert_gt(len[j], len[j - 1]);
+                size_t n = len[j], k = n / (u * w), s = n % (u * w) / w, r = n % w;
+                seen_tail[r] = 1;
+                seen_s[s] = 1;
+                if (k > iters) iters = (unsigned)k;
+            }
+            for (size_t r = 0; r < w; r++)
+                cr_assert(seen_tail[r], "%s/%s: no tail of %zu", o->name, ob_isa_name((ob_isa)i), r);
+            for (size_t s = 0; s < u; s++)
+                cr_assert(seen_s[s], "%s/%s: no %zu whole vectors after the loop", o->name,
+                          ob_isa_name((ob_isa)i), s);
+            cr_assert_geq(iters, w > 1 ? 2u : 1u, "%s/%s: the loop runs at most %u times", o->name,
+                          ob_isa_name((ob_isa)i), iters);
+        }
+    }
 }

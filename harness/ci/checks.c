@@ -59,7 +59,7 @@ static const char *status_word(ob_check_status s)
 
 void ob_checks_print_text(const ob_check_list *l, FILE *out, int verbose)
 {
-    static const char *const gates[] = {"completeness", "settings",    "exactness",
+    static const char *const gates[] = {"completeness", "settings",    "exactness", "coverage",
                                         "agreement",    "convergence", "speed"};
     fprintf(out, "%-12s %-44s %-8s %s\n", "gate", "check", "", "detail");
     for (size_t i = 0; i < l->n; i++) {
@@ -124,7 +124,7 @@ int ob_checks_write_junit(const ob_check_list *l, const char *path, char *err, s
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     fprintf(f, "<testsuites name=\"optbench ci\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\">\n", l->n,
             ob_checks_count(l, OB_CHECK_FAIL), ob_checks_count(l, OB_CHECK_SKIP));
-    static const char *const gates[] = {"completeness", "settings",    "exactness",
+    static const char *const gates[] = {"completeness", "settings",    "exactness", "coverage",
                                         "agreement",    "convergence", "speed"};
     for (size_t g = 0; g < sizeof gates / sizeof gates[0]; g++) {
         size_t k[4] = {0, 0, 0, 0};

@@ -327,6 +327,8 @@ cJSON *ob_ci_measure(const ob_ci_options *opt, int argc, char **argv, FILE *prog
     if (progress)
         fprintf(progress, "optbench ci: exactness (%d steps x %d elements per case)\n", OB_CI_STEPS, OB_CI_N);
     cJSON_AddItemToObject(m, "exactness", measure_exactness(opt, opts, nopt));
+    if (progress) fprintf(progress, "optbench ci: coverage (every block of every kernel)\n");
+    cJSON_AddItemToObject(m, "coverage", ci_coverage_measure(opt, opts, nopt));
     if (progress) fprintf(progress, "optbench ci: agreement\n");
     cJSON_AddItemToObject(m, "agreement", measure_agreement(opts, nopt, opt));
     if (progress) fprintf(progress, "optbench ci: convergence\n");
@@ -574,6 +576,7 @@ static void compare_convergence(const cJSON *m, const cJSON *b, ob_check_list *o
 void ob_ci_compare(const cJSON *measured, const cJSON *baseline, const ob_ci_options *opt, ob_check_list *out)
 {
     compare_exactness(measured, baseline, opt && opt->repro_dir ? opt->repro_dir : OB_CI_REPRO_DIR, out);
+    ci_coverage_compare(measured, out);
     compare_agreement(measured, baseline, out);
     compare_convergence(measured, baseline, out);
     ci_plugin_compare(measured, baseline, out);

@@ -52,6 +52,15 @@ cJSON *ci_plugin_measure(const ob_ci_options *opt, FILE *progress);
  * bound and failures). */
 void ci_plugin_compare(const cJSON *measured, const cJSON *baseline, ob_check_list *out);
 
+/* ---- ci_coverage.c: the coverage gate ---- */
+
+/* Per optimizer and vector ISA the CPU has: its kernel against scalar at
+ * every length ob_cover_lengths derives, every option set of ci_configs
+ * (records with the first difference, where it was computed); and their
+ * checks (gate "coverage"), from the measurement alone. */
+cJSON *ci_coverage_measure(const ob_ci_options *opt, const ob_optimizer *const *opts, size_t nopt);
+void ci_coverage_compare(const cJSON *measured, ob_check_list *out);
+
 /* ---- ci_where.c: where a failure was computed, and how to reproduce it ---- */
 
 /* The exactness gate's fixed inputs (ob_ci_write_inputs writes them):

@@ -2,11 +2,14 @@
  * ob_ci.h — the CI regression suite: measure, compare with a committed
  * baseline, report.
  *
- * Four gates (README "Use in CI"):
+ * Five gates (README "Use in CI"):
  *   exactness    hashes of the final parameters and state after a fixed
  *                number of steps on fixed inputs, per optimizer, option set
  *                and ISA: every ISA equal to scalar, scalar equal to the
  *                baseline (exact: every operation is IEEE);
+ *   coverage     every ISA equal to scalar at the lengths that run every
+ *                block of its kernel (ob_cover_lengths), per optimizer and
+ *                ISA: a comparison within the run, nothing from the baseline;
  *   agreement    the worst single-step error against the reference, per
  *                optimizer: within the documented bound and not above the
  *                baseline's value;
@@ -44,7 +47,8 @@ extern "C" {
 
 /* Exactness inputs: OB_CI_N elements (8W+3 for AVX2, 4W+3 for AVX-512:
  * unrolled loops and a masked tail of 3; 67 reaches no ISA's
- * single-vector block), OB_CI_STEPS steps. */
+ * single-vector block: the coverage gate runs every block), OB_CI_STEPS
+ * steps. */
 #define OB_CI_N 67
 #define OB_CI_STEPS 30
 
@@ -53,7 +57,7 @@ extern "C" {
 typedef enum { OB_CHECK_PASS, OB_CHECK_FAIL, OB_CHECK_SKIP, OB_CHECK_IMPROVED } ob_check_status;
 
 typedef struct ob_check {
-    char gate[16];  /* completeness | settings | exactness | agreement | convergence | speed */
+    char gate[16];  /* completeness | settings | exactness | coverage | agreement | convergence | speed */
     char name[192]; /* e.g. "adam{amsgrad=1}/avx512" */
     ob_check_status status;
     char detail[1024]; /* what changed, or why skipped */

@@ -77,6 +77,18 @@ double ob_hparam_toggle_value(const ob_hparam_spec *sp);
 /* Whether state array k holds non-negative values (v, sums of squares). */
 int ob_state_nonneg(const ob_optimizer *o, size_t k);
 
+/* ==== coverage by construction (cover.c) ============================================== */
+
+/* The lengths that run every block of o's kernel on isa: the unrolled
+ * loop zero, one and two times, every combination of the straight-line
+ * blocks after it, and the masked tail of every remainder 0 .. W-1 (n = 0
+ * and 1 included), ascending, at most max of them (OB_COVER_MAX always
+ * suffices).  ob_cover_unroll: the kernel's vectors per loop iteration
+ * (ob_isa_step.unroll; 1 on scalar). */
+#define OB_COVER_MAX 256
+size_t ob_cover_lengths(const ob_optimizer *o, ob_isa isa, size_t *n, size_t max);
+size_t ob_cover_unroll(const ob_optimizer *o, ob_isa isa);
+
 /* Single-step agreement of o's scalar kernel (or `kernel` when not NULL)
  * with its reference along a `steps`-step trajectory of n elements from
  * random states (ob_rng_normal_float, seeded): the worst error in units of

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "kernels/ob_kernels.h"
+#include "kernels/ob_mutant.h"
 #include "kernels/ob_prefetch.h"
 #include "kernels/framework/ob_reduce.h"
 
@@ -49,6 +50,15 @@ OB_AVX2_INLINE __m256i ob_tail_mask8(size_t rem)
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)rem), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
+/* The mutation check's hooks (kernels/ob_mutant.h): OB_AVX2_MUT_VEC is
+ * VEC(i, all_, 0) outside a mutant build; the operation mutant
+ * (-DOB_MUTANT_OP) makes every fused multiply-add of the file a multiply
+ * and an add (two roundings). */
+#ifdef OB_MUTANT_OP
+#define _mm256_fmadd_ps(a, b, c) _mm256_add_ps(_mm256_mul_ps((a), (b)), (c))
+#endif
+#define OB_AVX2_MUT_VEC(blk, VEC, i) OB_MUTANT_VEC(blk, VEC, i, all_, ob_tail_mask8(7))
+
 /* The element loop of the kernels (SGD's: the four-vector form below):
  * VEC(i, mask, masked) handles elements i .. i+7.  Two vectors per
  * iteration, then one, then the last n % 8 elements through the same VEC
@@ -67,13 +77,13 @@ OB_AVX2_INLINE __m256i ob_tail_mask8(size_t rem)
         for (; (n)-i_ >= 16; i_ += 16) { \
             if (pf_) PREFETCH(i_); \
             VEC(i_, all_, 0); \
-            VEC(i_ + 8, all_, 0); \
+            OB_AVX2_MUT_VEC(1, VEC, i_ + 8); \
         } \
         if ((n)-i_ >= 8) { \
-            VEC(i_, all_, 0); \
+            OB_AVX2_MUT_VEC(3, VEC, i_); \
             i_ += 8; \
         } \
-        if (i_ < (n)) VEC(i_, ob_tail_mask8((n)-i_), 1); \
+        if (i_ < (n)) VEC(i_, ob_tail_mask8(OB_MUTANT_TAIL((n)-i_)), 1); \
     } while (0)
 
 /* The same with four vectors per iteration, for SGD (purely memory-bound):
@@ -91,18 +101,18 @@ OB_AVX2_INLINE __m256i ob_tail_mask8(size_t rem)
             VEC(i_, all_, 0); \
             VEC(i_ + 8, all_, 0); \
             VEC(i_ + 16, all_, 0); \
-            VEC(i_ + 24, all_, 0); \
+            OB_AVX2_MUT_VEC(1, VEC, i_ + 24); \
         } \
         if ((n)-i_ >= 16) { \
             VEC(i_, all_, 0); \
-            VEC(i_ + 8, all_, 0); \
+            OB_AVX2_MUT_VEC(2, VEC, i_ + 8); \
             i_ += 16; \
         } \
         if ((n)-i_ >= 8) { \
-            VEC(i_, all_, 0); \
+            OB_AVX2_MUT_VEC(3, VEC, i_); \
             i_ += 8; \
         } \
-        if (i_ < (n)) VEC(i_, ob_tail_mask8((n)-i_), 1); \
+        if (i_ < (n)) VEC(i_, ob_tail_mask8(OB_MUTANT_TAIL((n)-i_)), 1); \
     } while (0)
 
 /* The Adam family's moment update, shared by the NAdam and RAdam kernels,

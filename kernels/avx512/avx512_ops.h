@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "kernels/ob_kernels.h"
+#include "kernels/ob_mutant.h"
 #include "kernels/ob_prefetch.h"
 #include "kernels/framework/ob_reduce.h"
 
@@ -57,6 +58,15 @@ OB_AVX512_INLINE __mmask16 ob_tail_mask16(size_t rem)
     return (__mmask16)((1u << rem) - 1u);
 }
 
+/* The mutation check's hooks (kernels/ob_mutant.h): OB_AVX512_MUT_VEC is
+ * VEC(i, all_, 0) outside a mutant build; the operation mutant
+ * (-DOB_MUTANT_OP) makes every fused multiply-add of the file a multiply
+ * and an add (two roundings). */
+#ifdef OB_MUTANT_OP
+#define _mm512_fmadd_ps(a, b, c) _mm512_add_ps(_mm512_mul_ps((a), (b)), (c))
+#endif
+#define OB_AVX512_MUT_VEC(blk, VEC, i) OB_MUTANT_VEC(blk, VEC, i, all_, ob_tail_mask16(15))
+
 /* The element loop of the kernels (SGD's: the four-vector form below):
  * VEC(i, mask, masked) handles elements i .. i+15.  Two vectors per
  * iteration, then one, then the last n % 16 elements through the same
@@ -75,13 +85,13 @@ OB_AVX512_INLINE __mmask16 ob_tail_mask16(size_t rem)
         for (; (n)-i_ >= 32; i_ += 32) { \
             if (pf_) PREFETCH(i_); \
             VEC(i_, all_, 0); \
-            VEC(i_ + 16, all_, 0); \
+            OB_AVX512_MUT_VEC(1, VEC, i_ + 16); \
         } \
         if ((n)-i_ >= 16) { \
-            VEC(i_, all_, 0); \
+            OB_AVX512_MUT_VEC(3, VEC, i_); \
             i_ += 16; \
         } \
-        if (i_ < (n)) VEC(i_, ob_tail_mask16((n)-i_), 1); \
+        if (i_ < (n)) VEC(i_, ob_tail_mask16(OB_MUTANT_TAIL((n)-i_)), 1); \
     } while (0)
 
 /* The same with four vectors per iteration, for SGD (purely memory-bound):
@@ -99,18 +109,18 @@ OB_AVX512_INLINE __mmask16 ob_tail_mask16(size_t rem)
             VEC(i_, all_, 0); \
             VEC(i_ + 16, all_, 0); \
             VEC(i_ + 32, all_, 0); \
-            VEC(i_ + 48, all_, 0); \
+            OB_AVX512_MUT_VEC(1, VEC, i_ + 48); \
         } \
         if ((n)-i_ >= 32) { \
             VEC(i_, all_, 0); \
-            VEC(i_ + 16, all_, 0); \
+            OB_AVX512_MUT_VEC(2, VEC, i_ + 16); \
             i_ += 32; \
         } \
         if ((n)-i_ >= 16) { \
-            VEC(i_, all_, 0); \
+            OB_AVX512_MUT_VEC(3, VEC, i_); \
             i_ += 16; \
         } \
-        if (i_ < (n)) VEC(i_, ob_tail_mask16((n)-i_), 1); \
+        if (i_ < (n)) VEC(i_, ob_tail_mask16(OB_MUTANT_TAIL((n)-i_)), 1); \
     } while (0)
 
 /* The Adam family's moment update, shared by the NAdam and RAdam kernels,
