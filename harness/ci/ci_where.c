@@ -276,17 +276,6 @@ static int trace_line(const ob_optimizer *o, const ob_hparams *h, const char *is
                     isa, o->name, sets, isa, dir, dir);
 }
 
-static void append(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void append(char *buf, size_t len, const char *fmt, ...)
-{
-    size_t k = strlen(buf);
-    if (k + 1 >= len) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf + k, len - k, fmt, ap);
-    va_end(ap);
-}
-
 void ci_isa_diff_detail(const cJSON *c, const char *isa_name, const cJSON *d, int hash_step, const char *dir,
                         char *buf, size_t len)
 {
@@ -300,19 +289,19 @@ void ci_isa_diff_detail(const cJSON *c, const char *isa_name, const cJSON *d, in
     snprintf(buf, len, "%s differs from scalar: first at step %d", isa_name,
              d ? (int)num(d, "step") : hash_step);
     if (!d) return;
-    append(buf, len, "; %s[%zu] = %s (scalar %s)", str(d, "array"), (size_t)num(d, "index"), str(d, "value"),
+    ob_appendf(buf, len, "; %s[%zu] = %s (scalar %s)", str(d, "array"), (size_t)num(d, "index"), str(d, "value"),
            str(d, "expected"));
     if (!o || ob_isa_parse(isa_name, &isa) != 0) return;
     char where[256];
     ci_kernel_where(o, isa, OB_CI_N, (size_t)num(d, "index"), where, sizeof where);
-    append(buf, len, ", computed in %s", where);
+    ob_appendf(buf, len, ", computed in %s", where);
     trace_line(o, &h, isa_name, dir, buf + strlen(buf), len - strlen(buf));
     if (cJSON_GetObjectItemCaseSensitive(d, "p_step"))
-        append(buf, len, " (line %d, value %zu: %.9g; %.9g with --isa scalar)", (int)num(d, "p_step"),
+        ob_appendf(buf, len, " (line %d, value %zu: %.9g; %.9g with --isa scalar)", (int)num(d, "p_step"),
                (size_t)num(d, "p_index") + 1, (double)hexf(str(d, "p_value")),
                (double)hexf(str(d, "p_expected")));
     else
-        append(buf, len, " (prints p, which agrees at every step: the difference is in %s only)",
+        ob_appendf(buf, len, " (prints p, which agrees at every step: the difference is in %s only)",
                str(d, "array"));
 }
 
@@ -324,12 +313,12 @@ void ci_baseline_diff_detail(const cJSON *c, const char *array, size_t index, co
     if (!o) return;
     char where[256];
     ci_kernel_where(o, OB_ISA_SCALAR, OB_CI_N, index, where, sizeof where);
-    append(buf, len, ", computed in %s", where);
+    ob_appendf(buf, len, ", computed in %s", where);
     trace_line(o, &h, "scalar", dir, buf + strlen(buf), len - strlen(buf));
     if (!strcmp(array, "p"))
-        append(buf, len, " (line %d, value %zu: %.9g; the baseline's %.9g)", OB_CI_STEPS, index + 1,
+        ob_appendf(buf, len, " (line %d, value %zu: %.9g; the baseline's %.9g)", OB_CI_STEPS, index + 1,
                (double)hexf(got), (double)hexf(want));
-    else append(buf, len, " (prints p; the final difference is in %s)", array);
+    else ob_appendf(buf, len, " (prints p; the final difference is in %s)", array);
 }
 
 void ci_agreement_detail(const cJSON *a, size_t n, uint64_t steps, char *buf, size_t len)
@@ -343,12 +332,12 @@ void ci_agreement_detail(const cJSON *a, size_t n, uint64_t steps, char *buf, si
     char where[256], sets[512];
     if (br) {
         ci_kernel_where(o, OB_ISA_SCALAR, n, (size_t)strtoull(br + 1, NULL, 10), where, sizeof where);
-        append(buf, len, ", computed in %s", where);
+        ob_appendf(buf, len, ", computed in %s", where);
     }
     /* The gate's data (random states, subnormals, ...) is not a command's
      * input: the closest line is run's own agreement check on a problem. */
     ci_set_args(o, &h, sets, sizeof sets);
-    append(
+    ob_appendf(
         buf, len,
         "; reproduce on a problem: OPTBENCH_ISA=scalar optbench run --opt %s%s --problem quad_diag --n %zu "
         "--steps %llu --seed 0",
@@ -361,9 +350,9 @@ void ci_run_line(const ob_case *c, char *buf, size_t len)
     ci_set_args(c->opt, &c->h, sets, sizeof sets);
     snprintf(buf, len, "OPTBENCH_ISA=scalar optbench run --opt %s%s --problem %s", c->opt->name, sets,
              c->problem->name);
-    if (c->n) append(buf, len, " --n %zu", c->n);
-    for (size_t k = 0; k < c->n_pparams; k++) append(buf, len, " --param %s", c->pparams[k]);
-    append(buf, len, " --steps %llu --seed %llu", (unsigned long long)c->steps, (unsigned long long)c->seed);
+    if (c->n) ob_appendf(buf, len, " --n %zu", c->n);
+    for (size_t k = 0; k < c->n_pparams; k++) ob_appendf(buf, len, " --param %s", c->pparams[k]);
+    ob_appendf(buf, len, " --steps %llu --seed %llu", (unsigned long long)c->steps, (unsigned long long)c->seed);
 }
 
 void ci_convergence_detail(const cJSON *m, char *buf, size_t len)
@@ -374,7 +363,7 @@ void ci_convergence_detail(const cJSON *m, char *buf, size_t len)
         char file[256];
         kernel_file(o, OB_ISA_SCALAR, file, sizeof file);
         /* The file only: a trajectory records no element. */
-        append(buf, len, "; the scalar path: %s (its one element loop) and the step's scalars", file);
+        ob_appendf(buf, len, "; the scalar path: %s (its one element loop) and the step's scalars", file);
     }
-    if (line) append(buf, len, "; reproduce: %s", line);
+    if (line) ob_appendf(buf, len, "; reproduce: %s", line);
 }

@@ -150,6 +150,9 @@ void ob_join_names(char *buf, size_t len, const char *(*name_at)(const void *ctx
 
 /* ---- messages, JSON, clock ---------------------------------------------------- */
 
+/* Appends printf-style text to the NUL-terminated buf of len bytes,
+ * truncating (never past buf + len); nothing when it is already full. */
+void ob_appendf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Formats a message into err (errlen bytes, truncated) and returns -1, so
  * that a function reporting through (err, errlen) can `return ob_fail(...)`. */
 int ob_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

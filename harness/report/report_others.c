@@ -6,12 +6,11 @@
  * on the run's own results and assembles the documents.
  */
 #include <math.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kernels/framework/ob_mixed.h"
+#include "harness/core/ob_core.h"
 #include "harness/plugin/ob_plugin.h"
 #include "report_internal.h"
 
@@ -388,17 +387,6 @@ static void plugin_add(rp_plugin_row *r, const rp_case *rc, const cJSON *p)
     r->scalar_reached += isfinite(rp_num(rc->isa[OB_ISA_SCALAR], "steps_to_target"));
 }
 
-static void appendf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void appendf(char *buf, size_t len, const char *fmt, ...)
-{
-    size_t l = strlen(buf);
-    if (l + 1 >= len) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf + l, len - l, fmt, ap);
-    va_end(ap);
-}
-
 /* report --plugin: each kernel's declaration, and whether the run has
  * results of it (run --plugin, bench --plugin). */
 static void plugin_declarations(rp_doc *d, const rp_model *m, const rp_plugin_row *rows, size_t n)
@@ -412,9 +400,9 @@ static void plugin_declarations(rp_doc *d, const rp_model *m, const rp_plugin_ro
         const ob_plugin_kernel *k = m->plugins[i];
         char keys[512] = "", state[256] = "", bound[64];
         for (size_t j = 0; k->desc.hparams && k->desc.hparams[j]; j++)
-            appendf(keys, sizeof keys, "%s%s", j ? ", " : "", k->desc.hparams[j]);
+            ob_appendf(keys, sizeof keys, "%s%s", j ? ", " : "", k->desc.hparams[j]);
         for (size_t j = 0; j < k->desc.n_state; j++)
-            appendf(state, sizeof state, "%s%s: %s", j ? ", " : "", k->opt->state_names[j],
+            ob_appendf(state, sizeof state, "%s%s: %s", j ? ", " : "", k->opt->state_names[j],
                        ob_plugin_dtype_name(k->desc.state_dtype[j]));
         rp_fmt(bound, sizeof bound, k->desc.agree_bound > 0 ? k->desc.agree_bound : NAN);
         size_t cases = 0;

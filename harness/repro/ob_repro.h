@@ -233,9 +233,6 @@ int ob_repro_figure(const ob_repro_entry *e, const ob_repro_opts *o, ob_repro_ou
 
 /* ---- helpers the entries share ----------------------------------------------- */
 
-/* Appends to a fixed buffer (printf style); never overflows. */
-void ob_repro_appendf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
 /* Combines per-part verdicts: any NOT REPRODUCED wins, then INCONCLUSIVE. */
 ob_repro_verdict ob_repro_combine(ob_repro_verdict a, ob_repro_verdict b);
 

@@ -53,16 +53,6 @@ ob_repro_verdict ob_repro_combine(ob_repro_verdict a, ob_repro_verdict b)
     return OB_REPRO_REPRODUCED;
 }
 
-void ob_repro_appendf(char *buf, size_t len, const char *fmt, ...)
-{
-    size_t used = strnlen(buf, len);
-    if (used + 1 >= len) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf + used, len - used, fmt, ap);
-    va_end(ap);
-}
-
 void ob_repro_outcome_free(ob_repro_outcome *o)
 {
     cJSON_Delete(o->measured);

@@ -55,7 +55,7 @@ ob_repro_verdict ob_repro_check_adamw(const ob_repro_adamw_measured *m, char *wh
         if (!(dl[OB_AW_A] < dl[OB_AW_B] / 3)) {
             v = ob_repro_combine(v, dl[OB_AW_A] >= dl[OB_AW_B] ? OB_REPRO_NOT_REPRODUCED
                                                                : OB_REPRO_INCONCLUSIVE);
-            ob_repro_appendf(why, len, "%s: with L2, A's effective decay %.3g is not below B's %.3g / 3; ",
+            ob_appendf(why, len, "%s: with L2, A's effective decay %.3g is not below B's %.3g / 3; ",
                              pn, dl[OB_AW_A], dl[OB_AW_B]);
         }
         /* AdamW: the same decay for every weight, lr*wd per step. */
@@ -64,14 +64,14 @@ ob_repro_verdict ob_repro_check_adamw(const ob_repro_adamw_measured *m, char *wh
             double ratio = dw[OB_AW_A] / dw[OB_AW_B];
             v = ob_repro_combine(v, !(fabs(ratio - 1.0) <= 0.1) ? OB_REPRO_NOT_REPRODUCED
                                                                 : OB_REPRO_INCONCLUSIVE);
-            ob_repro_appendf(why, len, "%s: AdamW's effective decays are %.4g (A) and %.4g (B), not 1; ", pn,
+            ob_appendf(why, len, "%s: AdamW's effective decays are %.4g (A) and %.4g (B), not 1; ", pn,
                              dw[OB_AW_A], dw[OB_AW_B]);
         }
         /* The orderings of what the two groups retain differ. */
         int l2_order = rl[OB_AW_A] > rl[OB_AW_B], w_order = rw[OB_AW_A] < rw[OB_AW_B];
         if (!(l2_order && w_order)) {
             v = ob_repro_combine(v, OB_REPRO_NOT_REPRODUCED);
-            ob_repro_appendf(why, len,
+            ob_appendf(why, len,
                              "%s: retained fractions A/B are %.3g/%.3g with L2 and %.3g/%.3g with AdamW "
                              "(claim: the orderings differ, L2 keeping A more); ",
                              pn, rl[OB_AW_A], rl[OB_AW_B], rw[OB_AW_A], rw[OB_AW_B]);
@@ -292,7 +292,7 @@ static void adamw_report(const ob_repro_adamw_measured *m, uint64_t T, ob_repro_
         rl[OB_AW_B], 1.0 / 1.1, 0.1 / 0.2, rw[OB_AW_A], rw[OB_AW_B], 1.0 / 2.0, 0.1 / 0.11);
     int f32 = ob_repro_first_fp32(m->paths);
     if (f32 > 0)
-        ob_repro_appendf(out->summary, sizeof out->summary,
+        ob_appendf(out->summary, sizeof out->summary,
                          "; fp32 %s: decay L2 %.3g/%.3g, AdamW %.4g/%.4g, "
                          "retained L2 %.3f/%.3f, AdamW %.3f/%.3f",
                          ob_repro_path_name(f32), m->decay[OB_AW_L2][f32][OB_AW_A],

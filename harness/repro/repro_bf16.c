@@ -49,13 +49,13 @@ ob_repro_verdict ob_repro_check_bf16(const ob_repro_bf16_measured *m, char *why,
         if (!isfinite(m->gap[p][OB_BF16_FP32]) || !isfinite(m->gap[p][OB_BF16_PARAMS_RNE]) ||
             !isfinite(m->gap[p][OB_BF16_PARAMS_SR])) {
             v = ob_repro_combine(v, OB_REPRO_INCONCLUSIVE);
-            ob_repro_appendf(why, len, "%s: a run diverged; ", m->problem[p]);
+            ob_appendf(why, len, "%s: a run diverged; ", m->problem[p]);
             continue;
         }
         /* Nearest rounding costs something: at least 10x fp32's gap. */
         if (!(rne >= 10 * f32)) {
             v = ob_repro_combine(v, rne <= 2 * f32 ? OB_REPRO_NOT_REPRODUCED : OB_REPRO_INCONCLUSIVE);
-            ob_repro_appendf(why, len,
+            ob_appendf(why, len,
                              "%s: bf16 with nearest rounding ends at f - f* = %.3g, fp32 at %.3g "
                              "(claim: nearest rounding stalls, >= 10x); ",
                              m->problem[p], rne, f32);
@@ -63,7 +63,7 @@ ob_repro_verdict ob_repro_check_bf16(const ob_repro_bf16_measured *m, char *why,
         /* Stochastic rounding recovers it: at most a tenth of RNE's gap. */
         if (!(sr <= 0.1 * rne)) {
             v = ob_repro_combine(v, sr >= 0.5 * rne ? OB_REPRO_NOT_REPRODUCED : OB_REPRO_INCONCLUSIVE);
-            ob_repro_appendf(why, len,
+            ob_appendf(why, len,
                              "%s: stochastic rounding ends at %.3g against nearest rounding's %.3g "
                              "(claim: <= 1/10); ",
                              m->problem[p], sr, rne);
@@ -257,7 +257,7 @@ static int bf16_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_o
         if (ob_problem_create(bp->name, &cfg, &pb, err, errlen) != 0) {
             if (why == OB_PROBLEM_EDATA) {
                 /* heart_scale is a Debian package: without it, say so. */
-                ob_repro_appendf(out->summary, sizeof out->summary, "%s not run (%s); ", bp->name, err);
+                ob_appendf(out->summary, sizeof out->summary, "%s not run (%s); ", bp->name, err);
                 continue;
             }
             goto done;
@@ -293,10 +293,10 @@ static int bf16_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_o
     if (write_csv(e, op, out, &m, cv, err, errlen) != 0) goto done;
     out->measured = measured_json(o, &m, T);
     for (size_t q = 0; q < m.n_problems; q++) {
-        ob_repro_appendf(out->summary, sizeof out->summary, "%s%s f-f* after %llu steps:", q ? "; " : "",
+        ob_appendf(out->summary, sizeof out->summary, "%s%s f-f* after %llu steps:", q ? "; " : "",
                          m.problem[q], (unsigned long long)T);
         for (int f = 0; f < OB_BF16_FORMATS; f++)
-            ob_repro_appendf(out->summary, sizeof out->summary, " %s %.2g%s", bf16_formats[f], m.gap[q][f],
+            ob_appendf(out->summary, sizeof out->summary, " %s %.2g%s", bf16_formats[f], m.gap[q][f],
                              m.skipped[q][f] ? " (skips)" : "");
     }
     rc = 0;
@@ -314,12 +314,12 @@ static int bf16_figure(const ob_repro_entry *e, const ob_repro_opts *o, ob_repro
     int nq = 0;
     cJSON_ArrayForEach(q, jp)
     {
-        ob_repro_appendf(extra, sizeof extra, "%s%s", nq ? " " : "", q->string);
+        ob_appendf(extra, sizeof extra, "%s%s", nq ? " " : "", q->string);
         nq++;
     }
     for (int f = 0; f < OB_BF16_FORMATS; f++)
-        ob_repro_appendf(fmts, sizeof fmts, "%s%s", f ? " " : "", bf16_formats[f]);
-    ob_repro_appendf(extra, sizeof extra, "'; fmts='%s'", fmts);
+        ob_appendf(fmts, sizeof fmts, "%s%s", f ? " " : "", bf16_formats[f]);
+    ob_appendf(extra, sizeof extra, "'; fmts='%s'", fmts);
     if (!nq) return snprintf(err, errlen, "no problem ran"), -1;
     return ob_repro_figure(e, o, out, extra, err, errlen);
 }

@@ -46,7 +46,7 @@ int ob_repro_tuning_bracketed(const ob_repro_tuning *t)
 static ob_repro_verdict check_tuning(const ob_repro_tuning *t, const char *label, char *why, size_t len)
 {
     if (ob_repro_tuning_bracketed(t)) return OB_REPRO_REPRODUCED;
-    ob_repro_appendf(why, len, "%s's best learning rate %g is at an end of its grid (not bracketed); ", label,
+    ob_appendf(why, len, "%s's best learning rate %g is at an end of its grid (not bracketed); ", label,
                      t->n && t->best < t->n ? t->lr[t->best] : NAN);
     return OB_REPRO_INCONCLUSIVE;
 }
@@ -75,7 +75,7 @@ ob_repro_verdict ob_repro_check_kingma(const ob_repro_kingma_measured *m, char *
         if (!(gap <= 0.05)) {
             v = ob_repro_combine(v,
                                  gap > 0.10 || isnan(gap) ? OB_REPRO_NOT_REPRODUCED : OB_REPRO_INCONCLUSIVE);
-            ob_repro_appendf(why, len,
+            ob_appendf(why, len,
                              "%s: Adam's loss %.4f and SGD Nesterov's %.4f differ by %.1f%% (claim: about "
                              "the same, within 5%%); ",
                              pn, a, n, 100 * gap);
@@ -83,7 +83,7 @@ ob_repro_verdict ob_repro_check_kingma(const ob_repro_kingma_measured *m, char *
         double best = fmax(a, n);
         if (!(g >= 1.01 * best)) {
             v = ob_repro_combine(v, !(g > best) ? OB_REPRO_NOT_REPRODUCED : OB_REPRO_INCONCLUSIVE);
-            ob_repro_appendf(why, len,
+            ob_appendf(why, len,
                              "%s: AdaGrad's loss %.4f is not above both (Adam %.4f, SGD Nesterov %.4f) "
                              "by 1%%; ",
                              pn, g, a, n);
@@ -112,7 +112,7 @@ ob_repro_verdict ob_repro_check_duchi(const ob_repro_duchi_measured *m, char *wh
         double a = m->loss[OB_DUCHI_ADAGRAD][p], s = m->loss[OB_DUCHI_SGD][p];
         if (a <= 0.99 * s) continue;
         v = ob_repro_combine(v, !(a < s) ? OB_REPRO_NOT_REPRODUCED : OB_REPRO_INCONCLUSIVE);
-        ob_repro_appendf(why, len, "%s: tuned AdaGrad's loss %.5f is not 1%% below tuned SGD's %.5f; ",
+        ob_appendf(why, len, "%s: tuned AdaGrad's loss %.5f is not 1%% below tuned SGD's %.5f; ",
                          ob_repro_path_name(p), a, s);
     }
     if (v == OB_REPRO_REPRODUCED)
@@ -315,7 +315,7 @@ static int ml_figure(const ob_repro_entry *e, const ob_repro_opts *o, ob_repro_o
     snprintf(extra, sizeof extra, "tuning='%s_tuning.csv'; methods='%s'; title='%s'; xunit='%s'", e->name,
              methods, title, xunit);
     for (int k = 0; k < n_methods; k++)
-        ob_repro_appendf(extra, sizeof extra, "; label%d='%s'", k + 1, labels[k]);
+        ob_appendf(extra, sizeof extra, "; label%d='%s'", k + 1, labels[k]);
     return ob_repro_figure(e, o, out, extra, err, errlen);
 }
 
@@ -443,14 +443,14 @@ static int kingma_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro
     snprintf(out->summary, sizeof out->summary,
              "Fashion-MNIST, training loss after %u epochs [fp64]:", m->epochs);
     for (int k = 0; k < OB_KB_METHODS; k++)
-        ob_repro_appendf(out->summary, sizeof out->summary, "%s %s %.4f (alpha %.3g)", k ? "," : "",
+        ob_appendf(out->summary, sizeof out->summary, "%s %s %.4f (alpha %.3g)", k ? "," : "",
                          kb_methods[k].label, loss[k][OB_REPRO_REF][last],
                          m->tuning[k].lr[m->tuning[k].best]);
     int f32 = ob_repro_first_fp32(m->paths);
     if (f32 > 0) {
-        ob_repro_appendf(out->summary, sizeof out->summary, "; fp32 %s:", ob_repro_path_name(f32));
+        ob_appendf(out->summary, sizeof out->summary, "; fp32 %s:", ob_repro_path_name(f32));
         for (int k = 0; k < OB_KB_METHODS; k++)
-            ob_repro_appendf(out->summary, sizeof out->summary, "%s %s %.4f", k ? "," : "",
+            ob_appendf(out->summary, sizeof out->summary, "%s %s %.4f", k ? "," : "",
                              kb_methods[k].label, loss[k][f32][last]);
     }
     rc = 0;
@@ -565,7 +565,7 @@ static int duchi_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_
         100 * (1 - m.loss[OB_DUCHI_ADAGRAD][OB_REPRO_REF] / m.loss[OB_DUCHI_SGD][OB_REPRO_REF]));
     int f32 = ob_repro_first_fp32(m.paths);
     if (f32 > 0)
-        ob_repro_appendf(out->summary, sizeof out->summary, "; fp32 %s: %.5f vs %.5f",
+        ob_appendf(out->summary, sizeof out->summary, "; fp32 %s: %.5f vs %.5f",
                          ob_repro_path_name(f32), m.loss[OB_DUCHI_ADAGRAD][f32], m.loss[OB_DUCHI_SGD][f32]);
     rc = 0;
 done:

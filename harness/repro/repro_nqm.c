@@ -38,13 +38,13 @@ ob_repro_verdict ob_repro_check_nqm(const ob_repro_nqm_measured *m, char *why, s
             if (w > wmax || isnan(w)) wmax = w;
             if (z > m->z_crit) {
                 v = OB_REPRO_NOT_REPRODUCED;
-                ob_repro_appendf(why, len,
+                ob_appendf(why, len,
                                  "%s: at t = %llu the mean loss %.5g is %.2f standard errors from the "
                                  "closed form %.5g; ",
                                  ob_repro_path_name(p), (unsigned long long)m->t[i], m->mean[p][i], z, e);
             } else if (!(w <= 0.2) && v == OB_REPRO_REPRODUCED) {
                 v = OB_REPRO_INCONCLUSIVE;
-                ob_repro_appendf(why, len,
+                ob_appendf(why, len,
                                  "%s: at t = %llu the interval is +-%.0f%% of the expected loss (too "
                                  "few seeds); ",
                                  ob_repro_path_name(p), (unsigned long long)m->t[i], 100 * w);

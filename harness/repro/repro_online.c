@@ -42,16 +42,16 @@ static ob_repro_verdict check_path(const char *path, const ob_repro_online_path 
         m->rate_late <= 0.01 || (m->rate_late <= 0.5 && m->rate_late <= 0.5 * m->rate_early),
         !(m->rate_late < 0.5) || (m->rate_late >= 0.1 && m->rate_late >= 0.9 * m->rate_early));
     if (ax != OB_REPRO_REPRODUCED)
-        ob_repro_appendf(why, len, "%s: Adam's x ends at %.3g (claim: +1); ", path, a->x_tail_mean);
+        ob_appendf(why, len, "%s: Adam's x ends at %.3g (claim: +1); ", path, a->x_tail_mean);
     if (ar != OB_REPRO_REPRODUCED)
-        ob_repro_appendf(why, len,
+        ob_appendf(why, len,
                          "%s: Adam's late regret rate is %.3g of the worst point's (claim: bounded "
                          "away from 0); ",
                          path, a->rate_late);
     if (mx != OB_REPRO_REPRODUCED)
-        ob_repro_appendf(why, len, "%s: AMSGrad's x ends at %.3g (claim: -1); ", path, m->x_tail_mean);
+        ob_appendf(why, len, "%s: AMSGrad's x ends at %.3g (claim: -1); ", path, m->x_tail_mean);
     if (mr != OB_REPRO_REPRODUCED)
-        ob_repro_appendf(why, len,
+        ob_appendf(why, len,
                          "%s: AMSGrad's regret rate %.3g late vs %.3g early (claim: decaying to 0); ", path,
                          m->rate_late, m->rate_early);
     return ob_repro_combine(ob_repro_combine(ax, ar), ob_repro_combine(mx, mr));
@@ -205,7 +205,7 @@ static void online_report(const online_spec *sp, const ob_repro_online_measured 
         (unsigned long long)m->steps, ar->x_final, ar->regret_T, ar->rate_late, ar->rate_early, mr->x_final,
         mr->regret_T, mr->rate_late, mr->rate_early);
     if (f32 > 0)
-        ob_repro_appendf(out->summary, sizeof out->summary,
+        ob_appendf(out->summary, sizeof out->summary,
                          "; fp32 %s: Adam x_T=%+.4f R_T/T=%.4g, AMSGrad x_T=%+.4f R_T/T=%.4g",
                          ob_repro_path_name(f32), m->adam[f32].x_final, m->adam[f32].regret_T,
                          m->amsgrad[f32].x_final, m->amsgrad[f32].regret_T);

@@ -76,7 +76,7 @@ ob_repro_verdict ob_repro_check_rates(const ob_repro_rates_measured *m, char *wh
                 if (w > worst || isnan(w)) worst = w;
                 if (w <= 1.0 + RATE_SLACK) continue;
                 v = OB_REPRO_NOT_REPRODUCED;
-                ob_repro_appendf(why, len, "%s: %s at kappa %g exceeds its bound (worst ratio %.6g); ",
+                ob_appendf(why, len, "%s: %s at kappa %g exceeds its bound (worst ratio %.6g); ",
                                  ob_repro_path_name(p), rate_label[r], m->kappa[k], w);
             }
     if (v == OB_REPRO_REPRODUCED)
@@ -328,9 +328,9 @@ static void rates_report(const ob_repro_rates_measured *m, double floor, ob_repr
             for (int p = 0; p < OB_REPRO_MAX_PATHS; p++)
                 if (((m->paths >> p) & 1u) && (m->worst[ki][r][p] > w || isnan(m->worst[ki][r][p])))
                     w = m->worst[ki][r][p];
-        ob_repro_appendf(out->summary, sizeof out->summary, "%s %s %.3g", r ? "," : "", rate_label[r], w);
+        ob_appendf(out->summary, sizeof out->summary, "%s %s %.3g", r ? "," : "", rate_label[r], w);
     }
-    ob_repro_appendf(out->summary, sizeof out->summary,
+    ob_appendf(out->summary, sizeof out->summary,
                      " (heavy-ball C = %.3g, %.3g, %.3g for kappa 10, 100, 1000)", m->hb_constant[0],
                      m->hb_constant[1], m->hb_constant[2]);
 }

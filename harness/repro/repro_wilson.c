@@ -50,7 +50,7 @@ ob_repro_verdict ob_repro_check_wilson(const ob_repro_wilson_measured *m, char *
             const ob_repro_wilson_run *r = &m->run[k][p];
             if (!(r->train_loss <= 1e-3)) {
                 v = ob_repro_combine(v, OB_REPRO_INCONCLUSIVE);
-                ob_repro_appendf(why, len, "%s: %s did not fit the training set (loss %.3g); ", pn,
+                ob_appendf(why, len, "%s: %s did not fit the training set (loss %.3g); ", pn,
                                  method_label[k], r->train_loss);
                 continue;
             }
@@ -59,7 +59,7 @@ ob_repro_verdict ob_repro_check_wilson(const ob_repro_wilson_measured *m, char *
                 ob_repro_verdict part = r->test_error >= neg / 2 ? OB_REPRO_NOT_REPRODUCED
                                                                  : OB_REPRO_INCONCLUSIVE;
                 v = ob_repro_combine(v, part);
-                ob_repro_appendf(why, len, "%s: GD's test error is %.3g (claim: 0); ", pn, r->test_error);
+                ob_appendf(why, len, "%s: GD's test error is %.3g (claim: 0); ", pn, r->test_error);
                 continue;
             }
             double spread = fmax(fabs(r->w[1] - r->w[0]), fabs(r->w[2] - r->w[0])) / fabs(r->w[0]);
@@ -68,7 +68,7 @@ ob_repro_verdict ob_repro_check_wilson(const ob_repro_wilson_measured *m, char *
             if (equal && constant) continue;
             ob_repro_verdict part = r->test_error < neg / 2 ? OB_REPRO_NOT_REPRODUCED : OB_REPRO_INCONCLUSIVE;
             v = ob_repro_combine(v, part);
-            ob_repro_appendf(why, len,
+            ob_appendf(why, len,
                              "%s: %s has w = (%.4g, %.4g, %.4g) and test error %.3g (claim: w1 = w2 = "
                              "w3, error %.3g); ",
                              pn, method_label[k], r->w[0], r->w[1], r->w[2], r->test_error, neg);
@@ -314,13 +314,13 @@ static void wilson_report(const ob_repro_wilson_measured *m, size_t features, ui
              m->test_neg_frac);
     for (int k = 0; k < OB_WILSON_METHODS; k++) {
         const ob_repro_wilson_run *r = &m->run[k][OB_REPRO_REF];
-        ob_repro_appendf(out->summary, sizeof out->summary, "%s %s w=(%.3f, %.3f, %.3f) test err %.3f",
+        ob_appendf(out->summary, sizeof out->summary, "%s %s w=(%.3f, %.3f, %.3f) test err %.3f",
                          k ? ";" : "", method_label[k], r->w[0], r->w[1], r->w[2], r->test_error);
     }
     if (f32 > 0) {
-        ob_repro_appendf(out->summary, sizeof out->summary, "; fp32 %s test errors", ob_repro_path_name(f32));
+        ob_appendf(out->summary, sizeof out->summary, "; fp32 %s test errors", ob_repro_path_name(f32));
         for (int k = 0; k < OB_WILSON_METHODS; k++)
-            ob_repro_appendf(out->summary, sizeof out->summary, "%s %s %.3f", k ? "," : "", method_label[k],
+            ob_appendf(out->summary, sizeof out->summary, "%s %s %.3f", k ? "," : "", method_label[k],
                              m->run[k][f32].test_error);
     }
 }
@@ -412,7 +412,7 @@ static int wilson_figure(const ob_repro_entry *e, const ob_repro_opts *o, ob_rep
         const cJSON *jm = cJSON_GetObjectItemCaseSensitive(out->measured, method_name[k]);
         const cJSON *jr = cJSON_GetObjectItemCaseSensitive(jm, "reference");
         const cJSON *te = cJSON_GetObjectItemCaseSensitive(jr, "test_error");
-        ob_repro_appendf(terr, sizeof terr, "%s%.3f", k ? " " : "",
+        ob_appendf(terr, sizeof terr, "%s%.3f", k ? " " : "",
                          cJSON_IsNumber(te) ? te->valuedouble : NAN);
     }
     snprintf(extra, sizeof extra, "terr='%s'", terr);
