@@ -401,12 +401,12 @@ $(BUILD)/fuzz/bin/%: $(BUILD)/fuzz/fuzz_%.o $(BUILD)/fuzz/common.o $(LIBS_ALL) $
 include examples/plugins/plugins.mk
 
 # ---- mutation check: scripts/test-mutants.sh, README "Tests" ------------------
-# make test-mutants [MUTANTS=short]: one mutant per block of every vector
+# make test-mutants [MUTANTS=short]: one mutant per block of every
 # kernel (Adam's and SGD's only with short, as .ci/run does), each of which
 # the tests and `optbench ci` must catch.
 MUTANTS = all
 .PHONY: test-mutants
 test-mutants: build-all
-	@CC="$(CC)" CXX="$(CXX)" CFLAGS="$(CFLAGS)" AVX2_FLAGS="$(AVX2_FLAGS)" AVX512_FLAGS="$(AVX512_FLAGS)" \
+	@CC="$(CC)" CXX="$(CXX)" CFLAGS="$(CFLAGS)" NOVEC="$(NOVEC)" AVX2_FLAGS="$(AVX2_FLAGS)" AVX512_FLAGS="$(AVX512_FLAGS)" \
 	  LDFLAGS="$(LDFLAGS)" LINK_LIBS="$(LINK_LIBS)" TEST_LIBS="$(TEST_LIBS)" BUILD="$(BUILD)" \
 	  MUTANTS="$(MUTANTS)" scripts/test-mutants.sh

@@ -13,6 +13,11 @@
  * 2 the two-vector block (the four-vector loop only), 3 the single vector,
  * 4 the masked tail.  (-DOB_MUTANT_OP=1, the other mutant, swaps each fused
  * multiply-add for a multiply and an add in the ISA's ops header.)
+ *
+ * The scalar kernels' one block, the element loop, runs to
+ * OB_MUTANT_ELEMENTS(n): with OB_MUTANT_BLOCK=4 it leaves the last element
+ * unprocessed.  -DOB_MUTANT_SCALAR_OP=1 makes each fmaf of a scalar kernel
+ * a multiply and an add (this header comes after <math.h> there).
  */
 #ifndef OB_MUTANT_H
 #define OB_MUTANT_H
@@ -27,9 +32,18 @@
     } while (0)
 /* The tail's element count (the tail mutant: one short). */
 #define OB_MUTANT_TAIL(rem) ((rem) - (OB_MUTANT_BLOCK == 4))
+/* A scalar element loop's count (its mutant: the last element left out). */
+#define OB_MUTANT_ELEMENTS(n) ((n) - ((n) > 0 && OB_MUTANT_BLOCK == 4))
 #else
 #define OB_MUTANT_VEC(blk, VEC, i, all, short_mask) VEC(i, all, 0)
 #define OB_MUTANT_TAIL(rem) (rem)
+#define OB_MUTANT_ELEMENTS(n) (n)
+#endif
+
+#ifdef OB_MUTANT_SCALAR_OP
+#include <math.h>
+#undef fmaf
+#define fmaf(a, b, c) ((a) * (b) + (c))
 #endif
 
 #endif

@@ -1,9 +1,9 @@
 #!/bin/sh
 # The mutation check (README "Tests", `make test-mutants`): proves that the
 # tests and `optbench ci` catch a wrong operation in every block of every
-# vector kernel.
+# kernel.
 #
-# For each ISA folder (avx2, avx512) and each optimizer kernel file
+# For each ISA folder (scalar, avx2, avx512) and each optimizer kernel file
 # kernels/<isa>/<key>.c (the files defining ob_<key>_step_<isa>), one
 # mutant per block of its element loop and one per operation class, each
 # built from that one file with a hook of kernels/ob_mutant.h (used by
@@ -15,11 +15,17 @@
 #   fma                            -DOB_MUTANT_OP=1: every fused
 #                                  multiply-add of the file becomes a
 #                                  multiply and an add
+# and for a scalar kernel (one block, its element loop):
+#   element                        -DOB_MUTANT_BLOCK=4: the last element
+#                                  is left out (OB_MUTANT_ELEMENTS)
+#   fma                            -DOB_MUTANT_SCALAR_OP=1: every fmaf a
+#                                  multiply and an add
 # The mutant object replaces the real one in a copy of libob.a; build/
 # optbench and build/tests/test_kernels are relinked against the copy in a
 # scratch folder (build/ is not touched).  A mutant is caught by the tests
 # when test_kernels' identity/<isa>_every_block fails (every optimizer on
-# that ISA against scalar at the lengths that run every block), and by ci
+# that ISA against scalar at the lengths that run every block; for a scalar
+# mutant, that of any vector ISA), and by ci
 # when `optbench ci --no-speed` exits 3.  A mutant whose object is the
 # production object's (no such block or operation in that file) is
 # "equivalent" and not counted.  First the production build is checked to
@@ -69,7 +75,7 @@ disasm() { objdump -d --no-show-raw-insn "$1" | tail -n +3; }
 compile() {
     i=$1 src=$2 out=$3
     shift 3
-    if [ "$i" = avx2 ]; then mflags=$AVX2_FLAGS; else mflags=$AVX512_FLAGS; fi
+    case $i in avx2) mflags=$AVX2_FLAGS ;; avx512) mflags=$AVX512_FLAGS ;; *) mflags=$NOVEC ;; esac
     # shellcheck disable=SC2086  # the flag lists are word lists
     $CC $CFLAGS $mflags "$@" -c "$src" -o "$out"
 }
@@ -92,6 +98,10 @@ relink() {
 results="$scratch/results"
 : >"$results"
 rc=0
+# scalar is checked against the vector ISAs (its mutants make them differ
+# from it) and against the baseline (ci's scalar-vs-baseline hashes).
+vector_isas=$isas
+isas="scalar $isas"
 for isa in $isas; do
     for src in kernels/"$isa"/*.c; do
         key=$(basename "$src" .c)
@@ -105,9 +115,13 @@ for isa in $isas; do
             rc=1
             continue
         fi
-        if grep -q "FOR_EACH4" "$src"; then blocks="1 2 3 4"; else blocks="1 3 4"; fi
+        if [ "$isa" = scalar ]; then blocks=4; elif grep -q "FOR_EACH4" "$src"; then blocks="1 2 3 4"; else blocks="1 3 4"; fi
         for m in $blocks fma; do
-            case $m in
+            case $isa$m in
+            scalar4) name=element flag=-DOB_MUTANT_BLOCK=4 ;;
+            scalarfma) name=fma flag=-DOB_MUTANT_SCALAR_OP=1 ;;
+            esac
+            [ "$isa" = scalar ] || case $m in
             1) name=loop flag=-DOB_MUTANT_BLOCK=1 ;;
             2) name=2-vector flag=-DOB_MUTANT_BLOCK=2 ;;
             3) name=single flag=-DOB_MUTANT_BLOCK=3 ;;
@@ -120,9 +134,14 @@ for isa in $isas; do
                 continue
             fi
             relink "$scratch/obj/$member" "$BUILD/kernels/$isa/$member" || exit 2
-            if "$scratch/test_kernels" --filter "identity/${isa}_every_block" >"$scratch/test.log" 2>&1; then
-                t=SURVIVED
-            else t=caught; fi
+            t=SURVIVED
+            if [ "$isa" = scalar ]; then
+                for v in $vector_isas; do
+                    "$scratch/test_kernels" --filter "identity/${v}_every_block" >"$scratch/test.log" 2>&1 || t=caught
+                done
+            elif ! "$scratch/test_kernels" --filter "identity/${isa}_every_block" >"$scratch/test.log" 2>&1; then
+                t=caught
+            fi
             "$scratch/optbench" ci --no-speed --repro-dir "$scratch/repro" >"$scratch/ci.log" 2>&1
             if [ $? -eq 3 ]; then c=caught; else c=SURVIVED; fi
             gates=$(awk '$3 == "FAIL" { print $1 }' "$scratch/ci.log" | sort -u | paste -sd, -)

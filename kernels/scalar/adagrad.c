@@ -12,13 +12,14 @@
  *   p = fma(-clr, d / den, p)
  */
 #include "kernels/ob_kernels.h"
+#include "kernels/ob_mutant.h"
 #include "scalar_ops.h"
 
 OB_INLINE void adagrad_body(size_t n, float *restrict p, const float *restrict g, float *restrict sum,
                             const ob_step_scalars *s, const int l2)
 {
     const float wd = s->weight_decay, eps = s->eps, neg_clr = -s->step_size;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < OB_MUTANT_ELEMENTS(n); i++) {
         float d = g[i];
         if (l2) d = fmaf(wd, p[i], d);
         float acc = fmaf(d, d, sum[i]);

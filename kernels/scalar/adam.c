@@ -23,6 +23,7 @@
  * sqrt(bc2) leaves one correctly rounded sqrt and one division per element.
  */
 #include "kernels/ob_kernels.h"
+#include "kernels/ob_mutant.h"
 #include "scalar_ops.h"
 
 OB_INLINE void adam_body(size_t n, float *restrict p, const float *restrict g, float *restrict m,
@@ -33,7 +34,7 @@ OB_INLINE void adam_body(size_t n, float *restrict p, const float *restrict g, f
     const float b1 = s->beta1, omb1 = s->one_minus_beta1;
     const float b2 = s->beta2, omb2 = s->one_minus_beta2;
     const float rs = s->inv_sqrt_bc2, eps = s->eps, neg_step = -s->step_size;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < OB_MUTANT_ELEMENTS(n); i++) {
         float pi = p[i];
         if (decoupled) pi = pi * decay;
         float d = g[i];

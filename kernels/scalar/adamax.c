@@ -24,6 +24,7 @@
  *   u = maxps(beta2*u, |d| + eps);  p = fma(-lr/bc1, m/u, p)
  */
 #include "kernels/ob_kernels.h"
+#include "kernels/ob_mutant.h"
 #include "scalar_ops.h"
 
 OB_INLINE void adamax_body(size_t n, float *restrict p, const float *restrict g, float *restrict m,
@@ -32,7 +33,7 @@ OB_INLINE void adamax_body(size_t n, float *restrict p, const float *restrict g,
     const float wd = s->weight_decay, eps = s->eps;
     const float b1 = s->beta1, omb1 = s->one_minus_beta1, b2 = s->beta2;
     const float neg_step = -s->step_size;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < OB_MUTANT_ELEMENTS(n); i++) {
         float pi = p[i];
         float d = g[i];
         if (l2) d = fmaf(wd, pi, d);

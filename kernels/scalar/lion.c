@@ -27,6 +27,7 @@
  *   m = fma(1-beta2, g, beta2*m)
  */
 #include "kernels/ob_kernels.h"
+#include "kernels/ob_mutant.h"
 #include "scalar_ops.h"
 
 OB_INLINE void lion_body(size_t n, float *restrict p, const float *restrict g, float *restrict m,
@@ -35,7 +36,7 @@ OB_INLINE void lion_body(size_t n, float *restrict p, const float *restrict g, f
     const float decay = s->decay_factor, neg_lr = -s->lr;
     const float b1 = s->beta1, omb1 = s->one_minus_beta1;
     const float b2 = s->beta2, omb2 = s->one_minus_beta2;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < OB_MUTANT_ELEMENTS(n); i++) {
         float pi = p[i];
         if (decoupled) pi = pi * decay;
         const float gi = g[i], mi = m[i];

@@ -27,6 +27,7 @@
  *   otherwise:   p = fma(-step_size, m, p)   with step_size = lr / bc1
  */
 #include "kernels/ob_kernels.h"
+#include "kernels/ob_mutant.h"
 #include "moments.h"
 
 OB_INLINE void radam_body(size_t n, float *restrict p, const float *restrict g, float *restrict m,
@@ -35,7 +36,7 @@ OB_INLINE void radam_body(size_t n, float *restrict p, const float *restrict g, 
 {
     const ob_moment_consts c = ob_moment_consts_of(s);
     const float eps = s->eps, neg_step = -s->step_size;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < OB_MUTANT_ELEMENTS(n); i++) {
         float pi = p[i], mi = m[i], vi = v[i];
         (void)ob_moments(&c, &pi, g[i], &mi, &vi, l2, decoupled);
         m[i] = mi;

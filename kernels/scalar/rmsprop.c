@@ -26,6 +26,7 @@
  *   buf = fma(momentum, buf, q); p = fma(-lr, buf, p)   or   p = fma(-lr, q, p)
  */
 #include "kernels/ob_kernels.h"
+#include "kernels/ob_mutant.h"
 #include "scalar_ops.h"
 
 OB_INLINE void rmsprop_body(size_t n, float *restrict p, const float *restrict g, float *restrict sq,
@@ -34,7 +35,7 @@ OB_INLINE void rmsprop_body(size_t n, float *restrict p, const float *restrict g
 {
     const float wd = s->weight_decay, eps = s->eps, neg_lr = -s->lr;
     const float a = s->alpha, oma = s->one_minus_alpha, mu = s->momentum;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < OB_MUTANT_ELEMENTS(n); i++) {
         float d = g[i];
         if (l2) d = fmaf(wd, p[i], d);
         float sqn = fmaf(oma, d * d, a * sq[i]);

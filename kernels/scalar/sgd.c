@@ -14,6 +14,7 @@
  *   d = fma(momentum, buf, d) [nesterov]; p = fma(-lr, d, p)
  */
 #include "kernels/ob_kernels.h"
+#include "kernels/ob_mutant.h"
 #include "scalar_ops.h"
 
 OB_INLINE void sgd_body(size_t n, float *restrict p, const float *restrict g, float *restrict buf,
@@ -22,7 +23,7 @@ OB_INLINE void sgd_body(size_t n, float *restrict p, const float *restrict g, fl
 {
     const float wd = s->weight_decay, mu = s->momentum;
     const float omd = s->one_minus_dampening, neg_lr = -s->lr;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < OB_MUTANT_ELEMENTS(n); i++) {
         float d = g[i];
         if (l2) d = fmaf(wd, p[i], d);
         if (momentum) {
