@@ -186,7 +186,8 @@ static void cleanup(const char *dir, const char *path)
 }
 
 /* A version-1 file reads as one section (its ISA set and date from meta)
- * equal to the committed version-2 file, and ci passes against it. */
+ * equal to the committed version-2 file's first, and ci passes against
+ * it. */
 Test(ci_sections, a_version_1_baseline_still_reads, .timeout = 120)
 {
     char dir[] = "/tmp/optbench-ci-v1-XXXXXX", path[128], err[512];
@@ -197,6 +198,9 @@ Test(ci_sections, a_version_1_baseline_still_reads, .timeout = 120)
     cr_assert(v1, "%s", err);
     cJSON *v2 = ob_ci_baseline_read(OB_CI_BASELINE_DEFAULT, err, sizeof err);
     cr_assert(v2, "%s", err);
+    /* The version-1 file holds the committed file's first section only. */
+    cJSON *secs = cJSON_GetObjectItem(cJSON_GetObjectItem(v2, "speed"), "sections");
+    while (cJSON_GetArraySize(secs) > 1) cJSON_DeleteItemFromArray(secs, 1);
     cr_assert(cJSON_Compare(v1, v2, 1), "the version-1 file reads differently from its version-2 form");
     cJSON_Delete(v1);
     cJSON_Delete(v2);
