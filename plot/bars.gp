@@ -50,13 +50,21 @@ set boxwidth bw
 set grid noxtics ytics
 set key noenhanced
 
+# The key's entries and rows (four a row) in the two-panel layout.
+keyentries = ns + (reftitle ne "" ? 1 : 0) + (mark ne "" ? 1 : 0)
+keyrows = int((keyentries + 3) / 4)
+keyrows = keyrows < 1 ? 1 : keyrows
+
 do for [fmt in formats] {
     eval term(fmt)
     set output out.".".fmt
     if (panels > 1) {
-        # One key for both panels, between the title and the panels.
+        # One key for both panels, between the title and the panels: two
+        # rows, as many columns as it takes, the panels lowered by a row
+        # for each row past the first (plugin kernels add entries).
         set multiplot title title font ",13" noenhanced
-        set key at screen 0.5, 0.905 center top horizontal Left reverse samplen 1.5 width 2 box lc rgb "#BBBBBB"
+        set key at screen 0.5, 0.905 center top vertical maxrows keyrows Left reverse samplen 1.5 width 2 \
+            box lc rgb "#BBBBBB"
         set xtics rotate by 30 right
     } else {
         set title title font ",13" noenhanced
@@ -68,7 +76,7 @@ do for [fmt in formats] {
         if (panels > 1) {
             set lmargin at screen 0.07 + (k - 1) * 0.48
             set rmargin at screen 0.07 + (k - 1) * 0.48 + 0.41
-            set tmargin at screen 0.78
+            set tmargin at screen 0.78 - 0.045 * (keyrows - 1)
             set bmargin at screen 0.16
             set title value("ptitle".k) font ",11" noenhanced
             if (k > 1) { unset key }
