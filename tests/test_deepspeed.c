@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "common/ob_test.h"
+#include "common/plugin_agree.h"
 #include "harness/plugin/ob_plugin.h"
 #include "harness/run/ob_run.h"
 #include "harness/testkit/ob_testkit.h"
@@ -92,65 +93,16 @@ static void ds_bound(const ob_hparams *h, int l2, double e1, double e2, double b
 
 #define AG_STEPS 20
 
-typedef struct ag_result {
-    double worst[3]; /* u*S, p, exp_avg, exp_avg_sq */
-    double frac;     /* worst error / bound */
-    char where[512];
-} ag_result;
-
-static void agreement(const ob_plugin_kernel *k, const ob_hparams *h, size_t n, int threads, uint64_t seed,
-                      ag_result *res)
-{
-    float *f = calloc(5 * n + 1, sizeof(float)), *p = f, *g = f + n;
-    float *st[3] = {f + 2 * n, f + 3 * n, f + 4 * n};
-    double *d = calloc(9 * n + 1, sizeof(double)), *pd = d, *gd = d + n;
-    double *sd[3] = {d + 2 * n, d + 3 * n, d + 4 * n}, *scale[4] = {d + 5 * n, d + 6 * n, d + 7 * n, d + 8 * n};
-    cr_assert(f && d);
-    ob_rng rng;
-    ob_rng_init(&rng, seed);
-    for (size_t i = 0; i < n; i++) {
-        p[i] = ob_rng_normal_float(&rng, 0);
-        st[0][i] = ob_rng_normal_float(&rng, 0);
-        st[1][i] = ob_rng_normal_float(&rng, 1);
-    }
+/* ds_bound at step t, from the running products' errors (ctx: e1, e2). */
+typedef struct ds_errors {
     double e1[AG_STEPS + 1], e2[AG_STEPS + 1];
-    bc_errors(h->beta1, AG_STEPS, e1);
-    bc_errors(h->beta2, AG_STEPS, e2);
-    char err[512];
-    ob_plugin_case *c = ob_plugin_case_open(k, h, n, threads, OB_PLUGIN_GUARDED, err, sizeof err);
-    cr_assert(c, "%s", err);
-    memset(res, 0, sizeof *res);
-    for (uint64_t t = 1; t <= AG_STEPS; t++) {
-        for (size_t i = 0; i < n; i++) {
-            g[i] = ob_rng_normal_float(&rng, 0);
-            pd[i] = p[i];
-            gd[i] = g[i];
-            sd[0][i] = st[0][i];
-            sd[1][i] = st[1][i];
-            sd[2][i] = 0;
-        }
-        ob_ref_adam_step(h, t, n, pd, gd, sd, scale);
-        cr_assert_eq(ob_plugin_case_step(c, h, t, n, p, g, st, err, sizeof err), 0, "%s", err);
-        double b[3];
-        ds_bound(h, !k->opt->decoupled_wd, e1[t], e2[t], b);
-        for (int j = 0; j < 3; j++) {
-            size_t at = 0;
-            const float *kx = j ? st[j - 1] : p;
-            const double *rx = j ? sd[j - 1] : pd;
-            const double e = n ? ob_agree_error(kx, rx, scale[j], n, &at) : 0;
-            res->worst[j] = fmax(res->worst[j], e);
-            if (e / b[j] > res->frac) {
-                res->frac = e / b[j];
-                snprintf(res->where, sizeof res->where,
-                         "n %zu, %d threads, step %llu: %s[%zu] = %.9g vs reference %.17g: %.3f u*S, bound %.3f", n,
-                         threads, (unsigned long long)t, j ? k->opt->state_names[j - 1] : "p", at, (double)kx[at],
-                         rx[at], e, b[j]);
-            }
-        }
-    }
-    ob_plugin_case_close(c);
-    free(f);
-    free(d);
+    int l2;
+} ds_errors;
+
+static void ds_bound_of(const void *ctx, const ob_hparams *h, uint64_t t, double b[3])
+{
+    const ds_errors *e = ctx;
+    ds_bound(h, e->l2, e->e1[t], e->e2[t], b);
 }
 
 Test(deepspeed, agreement_within_derived_bound, .timeout = 300)
@@ -181,9 +133,15 @@ Test(deepspeed, agreement_within_derived_bound, .timeout = 300)
             double worst[3] = {0, 0, 0};
             for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++)
                 for (int threads = 1; threads <= 2; threads++) {
-                    ag_result r;
-                    agreement(k, &h, lens[l], threads, ob_rng_next(&rng), &r);
-                    cr_expect(r.frac <= 1, "%s %s: %s; seed %#llx", names[kn], cfg, r.where,
+                    ds_errors de;
+                    bc_errors(h.beta1, AG_STEPS, de.e1);
+                    bc_errors(h.beta2, AG_STEPS, de.e2);
+                    de.l2 = !k->opt->decoupled_wd;
+                    ob_test_adam_agreement r;
+                    ob_test_adam_agreement_walk(k, &h, lens[l], threads, OB_PLUGIN_GUARDED, ob_rng_next(&rng),
+                                                AG_STEPS, ds_bound_of, &de, &r);
+                    const double frac = fmax(r.frac[0], fmax(r.frac[1], r.frac[2]));
+                    cr_expect(frac <= 1, "%s %s: %s; seed %#llx", names[kn], cfg, r.where,
                               (unsigned long long)ob_test_seed());
                     for (int j = 0; j < 3; j++) worst[j] = fmax(worst[j], r.worst[j]);
                 }

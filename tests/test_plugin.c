@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "common/ob_test.h"
+#include "common/plugin_agree.h"
 #include "harness/testkit/ob_testkit.h"
 #include "harness/plugin/ob_plugin.h"
 #include "optbench/reference.h"
@@ -454,59 +455,10 @@ static void plain_adamw_bound(const ob_hparams *h, uint64_t t, double b[3])
 #define AG_N 1031
 #define AG_STEPS 20
 
-/* Worst error per output (p, m, v) as a fraction of the step's bound, and
- * in u*S. */
-static void plain_adamw_agreement(const ob_plugin_kernel *k, const ob_hparams *h, uint64_t seed,
-                                  double frac[3], double worst[3], char *where, size_t wlen)
+static void plain_adamw_bound_of(const void *ctx, const ob_hparams *h, uint64_t t, double b[3])
 {
-    const size_t n = AG_N;
-    float *f = calloc(5 * n, sizeof(float)), *p = f, *g = f + n, *st[3] = {f + 2 * n, f + 3 * n, f + 4 * n};
-    double *d = calloc(9 * n, sizeof(double)), *pd = d, *gd = d + n,
-           *sd[3] = {d + 2 * n, d + 3 * n, d + 4 * n};
-    double *scale[4] = {d + 5 * n, d + 6 * n, d + 7 * n, d + 8 * n};
-    cr_assert(f && d);
-    ob_rng rng;
-    ob_rng_init(&rng, seed);
-    for (size_t i = 0; i < n; i++) {
-        p[i] = ob_rng_normal_float(&rng, 0);
-        st[0][i] = ob_rng_normal_float(&rng, 0);
-        st[1][i] = ob_rng_normal_float(&rng, 1);
-    }
-    char err[512];
-    ob_plugin_case *c = ob_plugin_case_open(k, h, n, 1, 0, err, sizeof err);
-    cr_assert(c, "%s", err);
-    for (int j = 0; j < 3; j++) frac[j] = worst[j] = 0;
-    for (uint64_t t = 1; t <= AG_STEPS; t++) {
-        for (size_t i = 0; i < n; i++) g[i] = ob_rng_normal_float(&rng, 0);
-        for (size_t i = 0; i < n; i++) {
-            pd[i] = p[i];
-            gd[i] = g[i];
-            sd[0][i] = st[0][i];
-            sd[1][i] = st[1][i];
-            sd[2][i] = 0;
-        }
-        ob_ref_adam_step(h, t, n, pd, gd, sd, scale);
-        cr_assert_eq(ob_plugin_case_step(c, h, t, n, p, g, st, err, sizeof err), 0, "%s", err);
-        double b[3];
-        plain_adamw_bound(h, t, b);
-        for (int j = 0; j < 3; j++) {
-            size_t at;
-            const float *kx = j ? st[j - 1] : p;
-            const double *rx = j ? sd[j - 1] : pd;
-            double e = ob_agree_error(kx, rx, scale[j], n, &at);
-            if (e > worst[j]) worst[j] = e;
-            if (e / b[j] > frac[j]) {
-                frac[j] = e / b[j];
-                snprintf(where, wlen,
-                         "step %llu: %s[%zu] = %.9g vs reference %.17g (S = %.6g): %.3f u*S, bound %.3f",
-                         (unsigned long long)t, j ? k->opt->state_names[j - 1] : "p", at, (double)kx[at],
-                         rx[at], scale[j][at], e, b[j]);
-            }
-        }
-    }
-    ob_plugin_case_close(c);
-    free(f);
-    free(d);
+    (void)ctx;
+    plain_adamw_bound(h, t, b);
 }
 
 Test(plain_adamw, agreement_within_derived_bound, .timeout = 300)
@@ -529,15 +481,16 @@ Test(plain_adamw, agreement_within_derived_bound, .timeout = 300)
         for (size_t i = 0; sets[s][i]; i++)
             cr_assert_eq(ob_plugin_hparam_set(k, &h, sets[s][i], err, sizeof err), 0, "%s", err);
         ob_hp_config_name(k->opt, &h, cfg, sizeof cfg);
-        double frac[3], worst[3], b[3], bmax[3] = {0, 0, 0};
-        char where[512] = "";
-        plain_adamw_agreement(k, &h, ob_rng_next(&rng), frac, worst, where, sizeof where);
+        double b[3], bmax[3] = {0, 0, 0};
+        ob_test_adam_agreement r;
+        ob_test_adam_agreement_walk(k, &h, AG_N, 1, 0, ob_rng_next(&rng), AG_STEPS, plain_adamw_bound_of, NULL, &r);
+        const double *worst = r.worst;
         for (uint64_t t = 1; t <= AG_STEPS; t++) {
             plain_adamw_bound(&h, t, b);
             for (int j = 0; j < 3; j++) bmax[j] = fmax(bmax[j], b[j]);
         }
         for (int j = 0; j < 3; j++)
-            cr_expect(frac[j] <= 1, "%s: %s; seed %#llx", cfg, where, (unsigned long long)ob_test_seed());
+            cr_expect(r.frac[j] <= 1, "%s: %s; seed %#llx", cfg, r.where, (unsigned long long)ob_test_seed());
         cr_log_info(
             "plain_adamw %s: max error p %.2f, exp_avg %.2f, exp_avg_sq %.2f u*S (bounds over %d steps: "
             "%.1f, %.1f, %.1f; optbench's adamw: %g)",
