@@ -116,6 +116,16 @@ static cJSON *exact_json(const ob_optimizer *o, const exact_out *r, int with_arr
 
 /* The option sets of the exactness and agreement gates: the defaults, each
  * option toggled alone, and all of them toggled (when valid). */
+int ci_agree_grew(double measured, double baseline)
+{
+    return measured > baseline * (1 + CI_AGREE_MARGIN) + 1e-12;
+}
+
+int ci_loss_equal(double a, double b)
+{
+    return (isnan(a) && isnan(b)) || a == b || fabs(a - b) <= CI_LOSS_RTOL * fabs(b);
+}
+
 size_t ci_configs(const ob_optimizer *o, size_t *idx, size_t max)
 {
     size_t n = 0, all = ob_hp_config_count(o) - 1;
@@ -488,11 +498,6 @@ static void compare_exactness(const cJSON *m, const cJSON *b, const char *dir, o
     }
 }
 
-/* The agreement gate allows the measured error to exceed the baseline's by
- * this relative margin: the reference computes pow() for bias corrections,
- * and libm's pow may differ by an ulp between machines. */
-#define AGREE_MARGIN 1e-6
-
 static void compare_agreement(const cJSON *m, const cJSON *b, ob_check_list *out)
 {
     const cJSON *ma = cJSON_GetObjectItemCaseSensitive(m, "agreement");
@@ -520,7 +525,7 @@ static void compare_agreement(const cJSON *m, const cJSON *b, ob_check_list *out
         const cJSON *be = bb ? cJSON_GetObjectItemCaseSensitive(bb, "max_error_u") : NULL;
         if (!cJSON_IsNumber(be)) {
             ob_checks_add(out, "agreement", name, OB_CHECK_FAIL, "no baseline value for %s", o);
-        } else if (!cJSON_IsNumber(e) || e->valuedouble > be->valuedouble * (1 + AGREE_MARGIN) + 1e-12) {
+        } else if (!cJSON_IsNumber(e) || ci_agree_grew(e->valuedouble, be->valuedouble)) {
             ob_checks_add(out, "agreement", name, OB_CHECK_FAIL, "max error grew from %.6g to %.6g u*S: %s%s",
                           be->valuedouble, cJSON_IsNumber(e) ? e->valuedouble : INFINITY, str_of(a, "where"),
                           more);
@@ -530,12 +535,6 @@ static void compare_agreement(const cJSON *m, const cJSON *b, ob_check_list *out
         }
     }
 }
-
-/* Convergence on the CI problems is deterministic (see the suite above),
- * so steps-to-target must match exactly; the final loss is compared to a
- * relative 1e-12, which leaves room only for libm differences in the
- * double-precision evaluation of f, never for a changed trajectory. */
-#define LOSS_RTOL 1e-12
 
 static void compare_convergence(const cJSON *m, const cJSON *b, ob_check_list *out)
 {
@@ -559,7 +558,7 @@ static void compare_convergence(const cJSON *m, const cJSON *b, ob_check_list *o
         snprintf(ssm, sizeof ssm, cJSON_IsNumber(sm) ? "%.0f" : "never", cJSON_GetNumberValue(sm));
         snprintf(ssb, sizeof ssb, cJSON_IsNumber(sb) ? "%.0f" : "never", cJSON_GetNumberValue(sb));
         int same_steps = strcmp(ssm, ssb) == 0;
-        int same_loss = (isnan(lm) && isnan(lb)) || lm == lb || fabs(lm - lb) <= LOSS_RTOL * fabs(lb);
+        int same_loss = ci_loss_equal(lm, lb);
         if (same_steps && same_loss)
             ob_checks_add(out, "convergence", id, OB_CHECK_PASS, "steps to target %s, final loss %.9g", ssm,
                           lm);

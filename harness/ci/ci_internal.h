@@ -36,6 +36,18 @@ uint64_t ci_hash_f32(uint64_t h, const float *x, size_t n);
 /* The option sets of the exactness and agreement gates: the defaults, each
  * option toggled alone, and all of them toggled (when valid). */
 size_t ci_configs(const ob_optimizer *o, size_t *idx, size_t max);
+/* The agreement gate allows the measured error to exceed the baseline's by
+ * this relative margin: the reference computes pow() for bias corrections,
+ * and libm's pow may differ by an ulp between machines.  Nonzero when
+ * measured exceeds baseline by more. */
+#define CI_AGREE_MARGIN 1e-6
+int ci_agree_grew(double measured, double baseline);
+/* Convergence on the CI problems is deterministic, so steps-to-target must
+ * match exactly; final losses are equal within a relative 1e-12, room only
+ * for libm differences in the double-precision evaluation of f, never for
+ * a changed trajectory (NaN equals NaN). */
+#define CI_LOSS_RTOL 1e-12
+int ci_loss_equal(double a, double b);
 /* The agreement gate's inputs (ob_agree_measure). */
 #define CI_AGREE_N 1031
 #define CI_AGREE_STEPS 20

@@ -297,10 +297,6 @@ static void compare_exactness(const char *kname, const cJSON *m, const cJSON *b,
     }
 }
 
-/* As the built-in gate (ci.c): a relative margin for libm's pow in the
- * reference. */
-#define AGREE_MARGIN 1e-6
-#define LOSS_RTOL 1e-12
 
 static void compare_agreement(const char *kname, const cJSON *m, const cJSON *b, ob_check_list *out)
 {
@@ -318,7 +314,7 @@ static void compare_agreement(const char *kname, const cJSON *m, const cJSON *b,
     if (!b) return;
     if (!cJSON_IsNumber(be))
         ob_checks_add(out, "agreement", name, OB_CHECK_FAIL, "no baseline value");
-    else if (v > be->valuedouble * (1 + AGREE_MARGIN) + 1e-12)
+    else if (ci_agree_grew(v, be->valuedouble))
         ob_checks_add(out, "agreement", name, OB_CHECK_FAIL, "max error grew from %.6g to %.6g u*S: %s",
                       be->valuedouble, v, str(a, "where"));
     else
@@ -348,7 +344,7 @@ static void compare_convergence(const char *kname, const cJSON *m, const cJSON *
         double lb = strtod(str(bc, "final_loss")[0] ? str(bc, "final_loss") : "nan", NULL);
         int same_steps = cJSON_IsNumber(sm) == cJSON_IsNumber(sb) &&
                          (!cJSON_IsNumber(sm) || sm->valuedouble == sb->valuedouble);
-        int same_loss = (isnan(lm) && isnan(lb)) || lm == lb || fabs(lm - lb) <= LOSS_RTOL * fabs(lb);
+        int same_loss = ci_loss_equal(lm, lb);
         char ssm[32], ssb[32];
         snprintf(ssm, sizeof ssm, cJSON_IsNumber(sm) ? "%.0f" : "never", cJSON_GetNumberValue(sm));
         snprintf(ssb, sizeof ssb, cJSON_IsNumber(sb) ? "%.0f" : "never", cJSON_GetNumberValue(sb));

@@ -24,9 +24,6 @@
 #include "ci_internal.h"
 #include "ob_ci.h"
 
-/* The relative margin under which two final losses count as equal: room
- * for libm differences in the double-precision evaluation of f only. */
-#define LOSS_RTOL 1e-12
 
 static const cJSON *item(const cJSON *o, const char *k)
 {
@@ -128,7 +125,7 @@ static void judge_isa(const char *name, const cJSON *pa, const cJSON *pb, ob_che
 {
     double la = num(pa, "final_loss"), lb = num(pb, "final_loss");
     double sa = num(pa, "steps_to_target"), sb = num(pb, "steps_to_target");
-    int dl = direction(la, lb, LOSS_RTOL), ds = direction(sa, sb, 0);
+    int dl = direction(la, lb, CI_LOSS_RTOL), ds = direction(sa, sb, 0);
     char ta[24], tb[24];
     steps_text(sa, ta, sizeof ta);
     steps_text(sb, tb, sizeof tb);
