@@ -121,6 +121,52 @@ int ob_engine_check_paths(const ob_optimizer *o, unsigned paths, char *err, size
     return 0;
 }
 
+/* ---- the test hook (ob_engine.h, test section) ------------------------------ */
+
+static ob_engine_mistake g_mistake; /* OB_ENGINE_MISTAKE_NONE unless a test sets it */
+
+void ob_engine_set_mistake(ob_engine_mistake m)
+{
+    g_mistake = m;
+}
+
+ob_engine_mistake ob_engine_get_mistake(void)
+{
+    return g_mistake;
+}
+
+const char *ob_engine_mistake_name(ob_engine_mistake_kind k)
+{
+    static const char *const names[OB_ENGINE_MISTAKE_COUNT] = {
+        "none", "no_nesterov", "lr_scale", "beta2", "no_amsgrad", "l2_decay", "no_bias_correction"};
+    return (int)k >= 0 && k < OB_ENGINE_MISTAKE_COUNT ? names[k] : NULL;
+}
+
+void ob_engine_apply_mistake(const ob_engine_mistake *m, const ob_optimizer *o, uint64_t t, ob_hparams *h)
+{
+    switch (m->kind) {
+    case OB_ENGINE_MISTAKE_NO_NESTEROV: h->nesterov = 0; break;
+    case OB_ENGINE_MISTAKE_LR_SCALE: h->lr *= m->value; break;
+    case OB_ENGINE_MISTAKE_BETA2: h->beta2 = m->value; break;
+    case OB_ENGINE_MISTAKE_NO_AMSGRAD: h->amsgrad = 0; break;
+    case OB_ENGINE_MISTAKE_L2_DECAY: h->decoupled_wd = 0; break;
+    case OB_ENGINE_MISTAKE_NO_BIAS_CORRECTION: {
+        /* torch's Adam steps by (lr/bc1) m / (sqrt(v)/sqrt(bc2) + eps);
+         * with lr' = lr bc1/sqrt(bc2) and eps' = eps/sqrt(bc2) that is
+         * lr m / (sqrt(v) + eps), Adam without bias correction, and
+         * wd' = wd lr/lr' keeps the decoupled decay lr wd. */
+        if (!o->kernel_key || strcmp(o->kernel_key, "adam") != 0) break;
+        double bc1 = 1.0 - pow(h->beta1, (double)t), rbc2 = sqrt(1.0 - pow(h->beta2, (double)t));
+        double lr = h->lr;
+        h->lr = lr * bc1 / rbc2;
+        h->eps /= rbc2;
+        if (h->decoupled_wd && h->lr > 0) h->weight_decay *= lr / h->lr;
+        break;
+    }
+    default: break;
+    }
+}
+
 /* ---- working memory ------------------------------------------------------- */
 
 static void eng_free(eng *e)
@@ -512,6 +558,7 @@ static int step_all(eng *e, uint64_t t, int *status, char *err, size_t errlen)
     if (c->sched && (ob_schedule_apply(c->sched, o, &c->h, t, &ht, err, errlen) != 0 ||
                      ob_validate(o, &ht, err, errlen) != 0))
         return -1; /* e.g. a onecycle schedule shorter than the run */
+    if (e->mistake.kind != OB_ENGINE_MISTAKE_NONE) ob_engine_apply_mistake(&e->mistake, o, t, &ht);
     int probe = c->obs.probe && sp->probe_every && t % sp->probe_every == 0;
     int check = t <= sp->agree_dense || (sp->agree_every && t % sp->agree_every == 0);
     ref_step(e, &ht, t, probe);
@@ -554,6 +601,7 @@ int ob_engine_run(const ob_engine_objective *obj, const ob_engine_cfg *c, ob_eng
     eng e;
     memset(&e, 0, sizeof e);
     e.n = obj->n;
+    e.mistake = g_mistake;
     if (eng_alloc(&e, c, obj->n) != 0) {
         snprintf(err, errlen, "out of memory for %s with n = %zu", c->opt->name, obj->n);
         r->status = OB_ENGINE_ENOMEM;

@@ -43,6 +43,7 @@ typedef struct eng {
     double *gview, *xview;               /* the views a step observer gets (with one) */
     double *xa, *ga, *sa[OB_MAX_STATE], *scale[1 + OB_MAX_STATE]; /* agreement */
     float *lead_x; /* the first stepped path's x before its step */
+    ob_engine_mistake mistake; /* the test hook's, read once at the start (NONE in production) */
     epath p[OB_ENGINE_KPATHS]; /* the ISAs, then the extra paths */
 } eng;
 

@@ -286,6 +286,51 @@ int ob_engine_check_paths(const ob_optimizer *o, unsigned paths, char *err, size
 int ob_engine_run(const ob_engine_objective *obj, const ob_engine_cfg *cfg, ob_engine_result *r, char *err,
                   size_t errlen);
 
+/* ---- test section: a mistake injected into every run ---------------------
+ *
+ * The reproductions' power tests (tests/test_repro_power.c, README
+ * "Reproductions") run each plausible mistake end to end through the real
+ * entry and require that its verdict flips.  The engine applies the mistake
+ * where it forms the hyperparameters of step t (after the schedule), so the
+ * reference path, every kernel path and every probe see the same wrong
+ * optimizer, as they would if the optimizer itself were wrong; the checks
+ * are not touched.
+ *
+ * Why a setter and not an environment variable or a build flag: a variable
+ * would be read by the production binary, so a stray one in a user's
+ * environment could change results silently; a test-only build would test
+ * objects other than the ones the CLI runs.  Nothing outside tests/ calls
+ * ob_engine_set_mistake (the default is OB_ENGINE_MISTAKE_NONE, which
+ * changes nothing), so production results cannot depend on it, while the
+ * tests link the very objects `optbench repro` runs.  It is process-wide:
+ * set it only while no run is in flight (each run reads it once, at its
+ * start). */
+typedef enum ob_engine_mistake_kind {
+    OB_ENGINE_MISTAKE_NONE = 0,
+    OB_ENGINE_MISTAKE_NO_NESTEROV,     /* plain (heavy-ball) momentum for Nesterov: nesterov = 0 */
+    OB_ENGINE_MISTAKE_LR_SCALE,        /* lr times value (a wrong GD step, a 2-5% wrong lr) */
+    OB_ENGINE_MISTAKE_BETA2,           /* beta2 forced to value (beta2 ignored or replaced) */
+    OB_ENGINE_MISTAKE_NO_AMSGRAD,      /* the AMSGrad max dropped: amsgrad = 0 */
+    OB_ENGINE_MISTAKE_L2_DECAY,        /* L2 in place of decoupled decay: decoupled_wd = 0 */
+    OB_ENGINE_MISTAKE_NO_BIAS_CORRECTION, /* Adam family: m and v used without bias correction */
+    OB_ENGINE_MISTAKE_COUNT
+} ob_engine_mistake_kind;
+
+typedef struct ob_engine_mistake {
+    ob_engine_mistake_kind kind;
+    double value; /* LR_SCALE: the factor; BETA2: the value; unused otherwise */
+} ob_engine_mistake;
+
+/* Test only: the mistake every later run applies ({OB_ENGINE_MISTAKE_NONE}
+ * restores the optimizer). */
+void ob_engine_set_mistake(ob_engine_mistake m);
+ob_engine_mistake ob_engine_get_mistake(void);
+/* "no_nesterov", "lr_scale", ... (NULL for an unknown kind). */
+const char *ob_engine_mistake_name(ob_engine_mistake_kind k);
+/* Applies m to the hyperparameters h of optimizer o at step t (what the
+ * engine does with the mistake in force). */
+void ob_engine_apply_mistake(const ob_engine_mistake *m, const ob_optimizer *o, uint64_t t, ob_hparams *h);
+
 #ifdef __cplusplus
 }
 #endif
