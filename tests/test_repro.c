@@ -431,6 +431,14 @@ Test(repro_checks, rates)
     cr_expect(strstr(why, "heavy ball") && strstr(why, "1000") && strstr(why, "scalar"), "%s", why);
     m.worst[2][OB_RATE_HEAVY_BALL][1] = NAN;
     cr_expect_eq(ob_repro_check_rates(&m, why, sizeof why), OB_REPRO_NOT_REPRODUCED, "%s", why);
+    /* Under the bound but not the method's trajectory (plain momentum for
+     * Nesterov, a wrong step): NOT REPRODUCED. */
+    m.worst[2][OB_RATE_HEAVY_BALL][1] = 0.5;
+    m.exact_dev[0][OB_RATE_NESTEROV][0] = OB_REPRO_RATE_EXACT_TOL;
+    cr_expect_eq(ob_repro_check_rates(&m, why, sizeof why), OB_REPRO_REPRODUCED, "%s", why);
+    m.exact_dev[0][OB_RATE_NESTEROV][0] = 2 * OB_REPRO_RATE_EXACT_TOL;
+    cr_expect_eq(ob_repro_check_rates(&m, why, sizeof why), OB_REPRO_NOT_REPRODUCED, "%s", why);
+    cr_expect(strstr(why, "Nesterov") && strstr(why, "not the method's trajectory"), "%s", why);
 }
 
 Test(repro_checks, nqm)
