@@ -197,7 +197,7 @@ Test(repro_kingma, short_mode_on_fashion_mnist, .timeout = 120)
 
 static ob_repro_online_path opath(double x, double late, double early)
 {
-    ob_repro_online_path p = {x, x, 0.5 * late, 0.5 * early, early, late};
+    ob_repro_online_path p = {x, x, 0.5 * late, 0.5 * early, early, late, 0.1, 0};
     return p;
 }
 
@@ -238,6 +238,14 @@ Test(repro_checks, online)
     m = online_ok();
     m.amsgrad[0].x_tail_mean = -0.5;
     cr_expect_eq(ob_repro_check_online(&m, why, sizeof why), OB_REPRO_INCONCLUSIVE, "%s", why);
+    /* Every end point right, but Adam's steps are not the stated
+     * algorithm's (beta2 replaced, say). */
+    m = online_ok();
+    m.adam[1].step_err = 1.5;
+    m.adam[1].step_err_at = 7;
+    cr_expect_eq(ob_repro_check_online(&m, why, sizeof why), OB_REPRO_NOT_REPRODUCED, "%s", why);
+    cr_expect(strstr(why, "scalar: Adam's step 7"), "%s", why);
+    m = online_ok();
     m.paths = 0;
     cr_expect_eq(ob_repro_check_online(&m, why, sizeof why), OB_REPRO_INCONCLUSIVE);
 }

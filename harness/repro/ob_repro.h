@@ -251,6 +251,14 @@ typedef struct ob_repro_online_path {
     double regret_T10;  /* R_{T/10} / (T/10) */
     double rate_early;  /* (R_{T/10} - R_{T/20}) / (T/20) / (2 abar) */
     double rate_late;   /* (R_T - R_{T/2}) / (T/2) / (2 abar) */
+    /* The worst deviation of a step from the stated algorithm (Adam or
+     * AMSGrad in torch's form with the entry's alpha_t, beta1, beta2 and
+     * eps, m and v recomputed in double from the path's own gradients and
+     * its x before the step), in units of the step's tolerance
+     * 1e-3 |delta| + 2^-22 (fp32 rounding is below 1e-2 of it), and the
+     * step where it happened. */
+    double step_err;
+    uint64_t step_err_at;
 } ob_repro_online_path;
 
 typedef struct ob_repro_online_measured {
@@ -271,7 +279,13 @@ typedef struct ob_repro_online_measured {
  *   AMSGrad reproduces with tail mean x <= -0.9 and a late rate <= 0.01, or
  *   <= 0.5 and <= 0.5 x the early rate; it contradicts with x >= 0, a late
  *   rate >= 0.5, or >= 0.1 and >= 0.9 x the early rate.
- * Anything else is INCONCLUSIVE (not converged yet). */
+ * Anything else is INCONCLUSIVE (not converged yet).  Either optimizer
+ * whose steps are not the stated algorithm's (step_err > 1: beta2 ignored
+ * or replaced, the AMSGrad max dropped, no bias correction, a wrong
+ * alpha) contradicts: the theorem is about that algorithm with those
+ * constants, and its conclusion (Adam at +1) also holds for other,
+ * shorter-memory normalisers (beta2 = 0), so the end point alone cannot
+ * tell them apart. */
 ob_repro_verdict ob_repro_check_online(const ob_repro_online_measured *m, char *why, size_t len);
 
 /* -- 3: Wilson et al. 2017 §3.3 ---------------------------------------------- */

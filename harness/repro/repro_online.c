@@ -54,7 +54,20 @@ static ob_repro_verdict check_path(const char *path, const ob_repro_online_path 
         ob_appendf(why, len,
                          "%s: AMSGrad's regret rate %.3g late vs %.3g early (claim: decaying to 0); ", path,
                          m->rate_late, m->rate_early);
-    return ob_repro_combine(ob_repro_combine(ax, ar), ob_repro_combine(mx, mr));
+    /* Both: every step is the stated algorithm's. */
+    ob_repro_verdict as = part(a->step_err <= 1.0, 1), ms = part(m->step_err <= 1.0, 1);
+    if (as != OB_REPRO_REPRODUCED)
+        ob_appendf(why, len,
+                   "%s: Adam's step %llu is off the stated algorithm's by %.3g x its tolerance (not Adam with "
+                   "the stated alpha_t, beta1, beta2); ",
+                   path, (unsigned long long)a->step_err_at, a->step_err);
+    if (ms != OB_REPRO_REPRODUCED)
+        ob_appendf(why, len,
+                   "%s: AMSGrad's step %llu is off the stated algorithm's by %.3g x its tolerance (not AMSGrad "
+                   "with the stated alpha_t, beta1, beta2); ",
+                   path, (unsigned long long)m->step_err_at, m->step_err);
+    return ob_repro_combine(ob_repro_combine(ob_repro_combine(ax, ar), ob_repro_combine(mx, mr)),
+                            ob_repro_combine(as, ms));
 }
 
 ob_repro_verdict ob_repro_check_online(const ob_repro_online_measured *m, char *why, size_t len)
@@ -70,8 +83,8 @@ ob_repro_verdict ob_repro_check_online(const ob_repro_online_measured *m, char *
             v = ob_repro_combine(v, check_path(ob_repro_path_name(p), &m->adam[p], &m->amsgrad[p], why, len));
     if (v == OB_REPRO_REPRODUCED)
         snprintf(why, len,
-                 "on every path Adam ends at +1 with regret accruing at a steady rate, AMSGrad at "
-                 "-1 with a decaying one");
+                 "on every path every step is the stated algorithm's, Adam ends at +1 with regret accruing "
+                 "at a steady rate, AMSGrad at -1 with a decaying one");
     return v;
 }
 
@@ -101,13 +114,48 @@ typedef struct online_obs {
     size_t next[OB_REPRO_MAX_PATHS];
     double *regret[OB_REPRO_MAX_PATHS], *x[OB_REPRO_MAX_PATHS]; /* per sample */
     ob_repro_online_path *out;
+    /* The stated algorithm (online_expect): its constants and, per path,
+     * m, v and AMSGrad's max of v in double. */
+    double alpha, beta1, beta2, eps;
+    int amsgrad;
+    double m[OB_REPRO_MAX_PATHS], v[OB_REPRO_MAX_PATHS], vmax[OB_REPRO_MAX_PATHS];
+    double b1t[OB_REPRO_MAX_PATHS], b2t[OB_REPRO_MAX_PATHS]; /* beta1^t, beta2^t (a product per step) */
 } online_obs;
+
+/* Step t of the stated algorithm from the path's x before it and its
+ * gradient g: torch's Adam (AMSGrad: the max of the raw v, then bias
+ * corrected) with alpha_t = alpha/sqrt(t), projected onto [-1, 1].
+ * Records the deviation of the path's x after the step, in units of the
+ * tolerance 1e-3 |delta| + 2^-22: 2^-22 is 8 half-ulps of fp32 on [-1, 1]
+ * and the fp32 state's rounding moves delta by about 1e-6 of itself,
+ * while beta2 = 0.5 for 0.1, no bias correction or a 3% wrong alpha move
+ * it by several percent. */
+static void online_expect(online_obs *o, const ob_repro_step *s)
+{
+    int p = s->path;
+    double t = (double)s->t, g = s->g[0], b1 = o->beta1, b2 = o->beta2;
+    if (s->t == 1) o->b1t[p] = o->b2t[p] = 1.0;
+    o->b1t[p] *= b1;
+    o->b2t[p] *= b2;
+    o->m[p] = b1 * o->m[p] + (1 - b1) * g;
+    o->v[p] = b2 * o->v[p] + (1 - b2) * g * g;
+    double vh = o->v[p];
+    if (o->amsgrad) vh = o->vmax[p] = fmax(o->vmax[p], o->v[p]);
+    double delta = -(o->alpha / sqrt(t)) / (1 - o->b1t[p]) * o->m[p] / (sqrt(vh) / sqrt(1 - o->b2t[p]) + o->eps);
+    double x = fmin(1.0, fmax(-1.0, s->x_prev[0] + delta));
+    double err = fabs(s->x[0] - x) / (1e-3 * fabs(delta) + 0x1p-22);
+    if (err > o->out[p].step_err || isnan(err)) {
+        o->out[p].step_err = err;
+        o->out[p].step_err_at = s->t;
+    }
+}
 
 static void online_observe(void *ctx, const ob_repro_step *s)
 {
     online_obs *o = ctx;
     int p = s->path;
     uint64_t t = s->t, T = o->T;
+    online_expect(o, s);
     /* f_t(x) = a_t x: the gradient is a_t (1010, -10, 3, -1: exact in fp32). */
     double R;
     if (o->expected) {
@@ -193,6 +241,7 @@ static void online_report(const online_spec *sp, const ob_repro_online_measured 
             ob_json_add_num(jp, "avg_regret_T_over_10", r->regret_T10);
             ob_json_add_num(jp, "regret_rate_early", r->rate_early);
             ob_json_add_num(jp, "regret_rate_late", r->rate_late);
+            ob_json_add_num(jp, "step_error", r->step_err);
         }
     }
     out->measured = j;
@@ -256,6 +305,10 @@ static int online_run(const ob_repro_entry *e, const online_spec *sp, const ob_r
         ob->n_samples = ns;
         ob->sample_t = st;
         ob->out = dest[k];
+        ob->alpha = sp->alpha;
+        ob->beta1 = sp->beta1;
+        ob->beta2 = sp->beta2;
+        ob->amsgrad = o->amsgrad;
         for (int p = 0; p < OB_REPRO_MAX_PATHS; p++) {
             ob->regret[p] = buf + ((size_t)(k * 2) * OB_REPRO_MAX_PATHS + (size_t)p) * ns;
             ob->x[p] = buf + ((size_t)(k * 2 + 1) * OB_REPRO_MAX_PATHS + (size_t)p) * ns;
@@ -265,6 +318,7 @@ static int online_run(const ob_repro_entry *e, const online_spec *sp, const ob_r
         c.h.lr = sp->alpha;
         c.h.beta1 = sp->beta1;
         c.h.beta2 = sp->beta2;
+        ob->eps = c.h.eps;
         c.sched = &sched;
         /* Dense agreement checks over the transient, then a stride of 97:
          * prime, so the sampled steps cycle through every phase of the
@@ -351,7 +405,11 @@ ONLINE_ENTRY(stoch, stoch)
     "10% of steps >= 0.9 and late rate >= 0.5; AMSGrad with mean x <= -0.9 and late rate <= 0.01, or <= 0.5 " \
     "and <= 0.5 x its early rate (decaying). NOT REPRODUCED when Adam ends at x <= 0 or its late rate is " \
     "<= 0.1, or AMSGrad ends at x >= 0, its late rate is >= 0.5, or >= 0.1 and >= 0.9 x its early rate; " \
-    "INCONCLUSIVE otherwise."
+    "INCONCLUSIVE otherwise. Every step of both must also be the stated algorithm's (torch's Adam or " \
+    "AMSGrad with the stated alpha_t, beta1, beta2 and eps, m and v recomputed in double from the path's own " \
+    "gradients and x before the step, projected): within 1e-3 of the step plus 2^-22, else NOT REPRODUCED. " \
+    "The end points alone pass any short-memory normaliser (beta2 = 0 or 0.5 also leaves Adam at +1), while " \
+    "the theorem is about these constants."
 
 const ob_repro_entry ob_repro_reddi_thm1 = {
     "reddi_thm1",
