@@ -412,6 +412,13 @@ Test(repro_checks, adamw)
         m.retained[OB_AW_DECOUPLED][0][g] = r;
     }
     cr_expect_eq(ob_repro_check_adamw(&m, why, sizeof why), OB_REPRO_NOT_REPRODUCED, "%s", why);
+    /* AdamW decaying every weight alike, but not by lr*wd (a 3% wrong lr);
+     * 1.5% off is in between. */
+    m = adamw_ok();
+    m.decay[OB_AW_DECOUPLED][0][OB_AW_A] = m.decay[OB_AW_DECOUPLED][0][OB_AW_B] = 0.97;
+    cr_expect_eq(ob_repro_check_adamw(&m, why, sizeof why), OB_REPRO_NOT_REPRODUCED, "%s", why);
+    m.decay[OB_AW_DECOUPLED][0][OB_AW_A] = m.decay[OB_AW_DECOUPLED][0][OB_AW_B] = 0.985;
+    cr_expect_eq(ob_repro_check_adamw(&m, why, sizeof why), OB_REPRO_INCONCLUSIVE, "%s", why);
     /* Same ordering under both. */
     m = adamw_ok();
     m.retained[OB_AW_DECOUPLED][0][OB_AW_A] = 0.95;

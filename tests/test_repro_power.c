@@ -75,64 +75,66 @@ Test(repro_power, hook_is_inert_by_default)
     cr_assert_eq(ob_engine_get_mistake().kind, OB_ENGINE_MISTAKE_NONE);
 }
 
+/* The rows of the README's table (README "Reproductions"), by entry. */
+#define BETA2 OB_ENGINE_MISTAKE_BETA2
+#define LR OB_ENGINE_MISTAKE_LR_SCALE
+#define NO_AMS OB_ENGINE_MISTAKE_NO_AMSGRAD
+#define NO_BC OB_ENGINE_MISTAKE_NO_BIAS_CORRECTION
+
 Test(repro_power, reddi_thm1)
 {
-    CASES({"reddi_thm1", OB_ENGINE_MISTAKE_BETA2, 0.0, 0}, {"reddi_thm1", OB_ENGINE_MISTAKE_BETA2, 0.5, 0},
-          {"reddi_thm1", OB_ENGINE_MISTAKE_NO_AMSGRAD, 0, 0}, {"reddi_thm1", OB_ENGINE_MISTAKE_LR_SCALE, 0.97, 0},
-          {"reddi_thm1", OB_ENGINE_MISTAKE_NO_BIAS_CORRECTION, 0, 0});
+    CASES({"reddi_thm1", BETA2, 0.0, 0}, {"reddi_thm1", BETA2, 0.5, 0}, {"reddi_thm1", NO_AMS, 0, 0},
+          {"reddi_thm1", LR, 0.97, 0}, {"reddi_thm1", NO_BC, 0, 0});
 }
 
 Test(repro_power, reddi_online)
 {
-    CASES({"reddi_online", OB_ENGINE_MISTAKE_BETA2, 0.0, 0}, {"reddi_online", OB_ENGINE_MISTAKE_BETA2, 0.5, 0},
-          {"reddi_online", OB_ENGINE_MISTAKE_NO_AMSGRAD, 0, 0},
-          {"reddi_online", OB_ENGINE_MISTAKE_LR_SCALE, 0.97, 0},
-          {"reddi_online", OB_ENGINE_MISTAKE_NO_BIAS_CORRECTION, 0, 0});
+    CASES({"reddi_online", BETA2, 0.0, 0}, {"reddi_online", BETA2, 0.5, 0}, {"reddi_online", NO_AMS, 0, 0},
+          {"reddi_online", LR, 0.97, 0}, {"reddi_online", NO_BC, 0, 0});
 }
 
 Test(repro_power, reddi_stochastic)
 {
-    CASES({"reddi_stochastic", OB_ENGINE_MISTAKE_BETA2, 0.0, 0},
-          {"reddi_stochastic", OB_ENGINE_MISTAKE_BETA2, 0.5, 0},
-          {"reddi_stochastic", OB_ENGINE_MISTAKE_NO_AMSGRAD, 0, 0},
-          {"reddi_stochastic", OB_ENGINE_MISTAKE_LR_SCALE, 0.97, 0},
-          {"reddi_stochastic", OB_ENGINE_MISTAKE_NO_BIAS_CORRECTION, 0, 0});
+    CASES({"reddi_stochastic", BETA2, 0.0, 0}, {"reddi_stochastic", BETA2, 0.5, 0},
+          {"reddi_stochastic", NO_AMS, 0, 0}, {"reddi_stochastic", LR, 0.97, 0},
+          {"reddi_stochastic", NO_BC, 0, 0});
 }
 
+/* The normaliser dropped (eps = 1) turns the adaptive methods towards GD's
+ * solution, but too slowly to fit the training set in the budget: the
+ * check's training gate holds the verdict at INCONCLUSIVE.  beta2 = 0
+ * (Adam as sign descent with momentum) leaves Adam's w unequal on the
+ * scalar path and unfitted on the reference: INCONCLUSIVE too. */
 Test(repro_power, wilson)
 {
-    CASES({"wilson", OB_ENGINE_MISTAKE_EPS, 1e3, 0});
+    CASES({"wilson", OB_ENGINE_MISTAKE_EPS, 1.0, 1}, {"wilson", BETA2, 0.0, 1});
 }
 
 Test(repro_power, duchi)
 {
-    CASES({"duchi", OB_ENGINE_MISTAKE_EPS, 1e3, 1});
+    CASES({"duchi", OB_ENGINE_MISTAKE_EPS, 1e3, 0});
 }
 
 Test(repro_power, adamw)
 {
-    CASES({"adamw", OB_ENGINE_MISTAKE_L2_DECAY, 0, 0}, {"adamw", OB_ENGINE_MISTAKE_LR_SCALE, 0.97, 0},
-          {"adamw", OB_ENGINE_MISTAKE_NO_BIAS_CORRECTION, 0, 0});
+    CASES({"adamw", OB_ENGINE_MISTAKE_L2_DECAY, 0, 0}, {"adamw", LR, 0.97, 0});
 }
 
 Test(repro_power, rates)
 {
-    CASES({"rates", OB_ENGINE_MISTAKE_NO_NESTEROV, 0, 0}, {"rates", OB_ENGINE_MISTAKE_LR_SCALE, 0.5, 0},
-          {"rates", OB_ENGINE_MISTAKE_LR_SCALE, 0.98, 0}, {"rates", OB_ENGINE_MISTAKE_LR_SCALE, 1.02, 0});
+    CASES({"rates", OB_ENGINE_MISTAKE_NO_NESTEROV, 0, 0}, {"rates", LR, 0.5, 0}, {"rates", LR, 0.98, 0},
+          {"rates", LR, 1.02, 0});
 }
 
 Test(repro_power, nqm)
 {
-    CASES({"nqm", OB_ENGINE_MISTAKE_LR_SCALE, 0.95, 0}, {"nqm", OB_ENGINE_MISTAKE_LR_SCALE, 1.05, 0});
+    CASES({"nqm", LR, 0.95, 0}, {"nqm", LR, 1.05, 0});
 }
 
-Test(repro_power, bf16)
+Test(repro_power, kingma, .timeout = 120)
 {
-    CASES({"bf16", OB_ENGINE_MISTAKE_EPS, 1e3, 1});
-}
-
-Test(repro_power, kingma, .timeout = 300)
-{
-    CASES({"kingma", OB_ENGINE_MISTAKE_NO_BIAS_CORRECTION, 0, 1}, {"kingma", OB_ENGINE_MISTAKE_BETA2, 0.0, 1},
-          {"kingma", OB_ENGINE_MISTAKE_NO_NESTEROV, 0, 1});
+    if (access("/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz", R_OK) != 0 &&
+        !getenv("OPTBENCH_FMNIST_DIR"))
+        cr_skip_test("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): SKIPPED");
+    CASES({"kingma", BETA2, 0.0, 0});
 }

@@ -398,8 +398,9 @@ typedef struct ob_repro_adamw_measured {
  * A is below 1/3 of B's; AdamW's are equal within 1% (and equal 1); and
  * the ordering of the retained fractions differs: under L2 A keeps more
  * than B, under AdamW less.  NOT REPRODUCED when L2 decays A at least as
- * much as B, AdamW's decays differ by more than 10%, or the orderings
- * agree; INCONCLUSIVE otherwise. */
+ * much as B, AdamW's decays differ by more than 10% from each other or
+ * by more than 2% from 1 (not lr*wd: a wrong lr), or the orderings agree;
+ * INCONCLUSIVE otherwise. */
 ob_repro_verdict ob_repro_check_adamw(const ob_repro_adamw_measured *m, char *why, size_t len);
 
 /* -- 7: rates on strongly convex quadratics --------------------------------------- */
