@@ -25,6 +25,11 @@ int ob_repro_csv_open(ob_repro_csv *c, const ob_repro_opts *o, const char *stem,
 int ob_repro_csv_commit(ob_repro_csv *c, char *err, size_t errlen);
 void ob_repro_csv_abort(ob_repro_csv *c);
 
+/* A macro's value as a string literal: the entries' setup texts state the
+ * constants their code runs with, spelled from the same macros. */
+#define OB_REPRO_STR_(x) #x
+#define OB_REPRO_STR(x) OB_REPRO_STR_(x)
+
 /* The first fp32 path in a mask (1 + isa), or -1 when none runs. */
 int ob_repro_first_fp32(unsigned paths);
 
