@@ -56,6 +56,57 @@ static void run_short(const char *name, const char *data_dir, char *dir, size_t 
     cr_assert(ob_repro_kernels_ok(&out->kernels), "%s: a kernel check failed", name);
 }
 
+/* The setup text states what the entry ran: the number before " in short
+ * mode" and the numbers after the given phrases equal the measured values
+ * of the given keys (README "Reproductions": setups spelled from the
+ * constants the code runs). */
+static const struct {
+    const char *entry, *short_key;
+    const char *phrase[3], *key[3];
+} setup_facts[] = {
+    {"reddi_thm1", "steps", {"lr = ", "beta1 = ", "beta2 = "}, {"alpha", "beta1", "beta2"}},
+    {"reddi_online", "steps", {"lr = ", "beta1 = ", "beta2 = "}, {"alpha", "beta1", "beta2"}},
+    {"reddi_stochastic", "steps", {"lr = ", "beta1 = ", "beta2 = "}, {"alpha", "beta1", "beta2"}},
+    {"wilson", "steps", {"n = ", "probability "}, {"n_train", "p_positive"}},
+    {"kingma", "epochs", {"batch "}, {"batch"}},
+    {"duchi", "epochs", {"mini-batches of "}, {"batch"}},
+    {"adamw", "steps", {"lr = ", "weight_decay = "}, {"lr", "weight_decay"}},
+    {"rates", "bound_floor", {"n = "}, {"dimension"}},
+    {"nqm", "seeds", {"lr = ", "batch B = ", "n = "}, {"lr", "batch", "dimension"}},
+    {"bf16", "steps", {"lr "}, {NULL}},
+};
+
+static double measured_num(const ob_repro_outcome *out, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(out->measured, key);
+    cr_assert(cJSON_IsNumber(v), "no measured number %s", key);
+    return v->valuedouble;
+}
+
+static void expect_setup_states_the_run(const char *name, const ob_repro_outcome *out)
+{
+    const char *setup = ob_repro_find(name)->setup;
+    for (size_t i = 0; i < sizeof setup_facts / sizeof setup_facts[0]; i++) {
+        if (strcmp(setup_facts[i].entry, name) != 0) continue;
+        const char *at = strstr(setup, " in short mode");
+        cr_assert(at, "%s: the setup does not state the short run: %s", name, setup);
+        while (at > setup && at[-1] != '(') at--;
+        double want = measured_num(out, setup_facts[i].short_key);
+        cr_expect_eq(strtod(at, NULL), want, "%s: the setup says %.12g in short mode, the run used %s = %.12g",
+                     name, strtod(at, NULL), setup_facts[i].short_key, want);
+        for (int k = 0; k < 3 && setup_facts[i].key[k]; k++) {
+            const char *ph = strstr(setup, setup_facts[i].phrase[k]);
+            cr_assert(ph, "%s: no \"%s\" in the setup", name, setup_facts[i].phrase[k]);
+            double said = strtod(ph + strlen(setup_facts[i].phrase[k]), NULL);
+            want = measured_num(out, setup_facts[i].key[k]);
+            cr_expect_eq(said, want, "%s: the setup says %s%.12g, the run used %s = %.12g", name,
+                         setup_facts[i].phrase[k], said, setup_facts[i].key[k], want);
+        }
+        return;
+    }
+    cr_assert_fail("%s: no row in setup_facts", name);
+}
+
 static void expect_short(const char *name, ob_repro_verdict want)
 {
     char dir[64], csv[256];
@@ -65,6 +116,7 @@ static void expect_short(const char *name, ob_repro_verdict want)
                  ob_repro_verdict_name(want), out.summary, out.why);
     snprintf(csv, sizeof csv, "%s/%s.csv", dir, name);
     cr_expect(file_nonempty(csv), "%s: no CSV", name);
+    expect_setup_states_the_run(name, &out);
     /* Every fp32 ISA ran, and the fp32 paths were checked against the reference. */
     for (int i = 0; i < OB_ISA_COUNT; i++) {
         if (!ob_isa_supported((ob_isa)i)) continue;
@@ -190,6 +242,7 @@ Test(repro_kingma, short_mode_on_fashion_mnist, .timeout = 120)
     ob_repro_outcome out;
     run_short("kingma", NULL, dir, sizeof dir, &out);
     cr_expect_eq(out.verdict, OB_REPRO_REPRODUCED, "%s | %s", out.summary, out.why);
+    expect_setup_states_the_run("kingma", &out);
     ob_repro_outcome_free(&out);
 }
 

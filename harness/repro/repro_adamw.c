@@ -226,6 +226,8 @@ static void aw_probe(void *ctx, const ob_repro_probe *pr)
 #define AW_WD 0.1
 #define AW_LR 1e-2
 #define AW_SAMPLES 400
+#define AW_STEPS 40000
+#define AW_STEPS_SHORT 10000
 
 static const char *const aw_names[OB_AW_METHODS] = {"adam", "adamw"};
 
@@ -317,7 +319,7 @@ static int adamw_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_
     m.sigma[OB_AW_A] = 10.0;
     m.h[OB_AW_B] = 0.1;
     m.sigma[OB_AW_B] = 0.1;
-    uint64_t T = op->short_mode ? 10000 : 40000;
+    uint64_t T = op->short_mode ? AW_STEPS_SHORT : AW_STEPS;
     aw_problem P;
     P.c = 1.0;
     P.seed = AW_SEED;
@@ -427,8 +429,13 @@ const ob_repro_entry ob_repro_adamw = {
     "differ.",
     "Stochastic quadratic (ours): 32 weights, g_i = h_i (x_i - 1) + sigma_i xi, xi ~ N(0, 1) keyed by (seed "
     "2019, t); group A (16 weights) h = 1, sigma = 10 (large gradient history), group B h = 0.1, sigma = 0.1; "
-    "x0 = 0. adam (L2, torch weight_decay) and adamw (decoupled), lr = 1e-2, weight_decay = 0.1, betas (0.9, "
-    "0.999), eps 1e-8; 4*10^4 steps (10^4 in short mode). Effective decay per weight: every 10th step of the "
+    "x0 = 0. adam (L2, torch weight_decay) and adamw (decoupled), lr = " OB_REPRO_STR(AW_LR) ", weight_decay = "
+    OB_REPRO_STR(AW_WD) ", betas (0.9, 0.999), eps 1e-8, constant lr; " OB_REPRO_STR(AW_STEPS) " steps ("
+    OB_REPRO_STR(AW_STEPS_SHORT) " in short mode). Deviation: adamw decays as torch does, p <- p (1 - lr wd); "
+    "Loshchilov & Hutter's Algorithm 2 decays by eta_t lambda, the schedule multiplier times lambda, "
+    "independent of alpha. With a constant schedule the two are one constant per step for every weight "
+    "(lambda = lr wd), which is all this claim uses; their separability of lr and wd (Fig. 2) rests on "
+    "eta_t lambda and is not checked here. Effective decay per weight: every 10th step of the "
     "second half, one kernel step with and one without weight_decay from the same state and gradient, "
     "difference / (lr*wd*p), scaled for L2 by bc1/(1 - beta1) to count the share that reaches p through the "
     "momentum buffer on later steps. Retained fraction: mean x/1 over the second half. Predicted (noise-"

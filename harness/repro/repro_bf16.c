@@ -224,11 +224,14 @@ static cJSON *measured_json(const ob_optimizer *o, const ob_repro_bf16_measured 
     return j;
 }
 
+#define BF16_STEPS 10000
+#define BF16_STEPS_SHORT 3000
+
 static int bf16_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_outcome *out, char *err,
                     size_t errlen)
 {
     const ob_optimizer *o = ob_optimizer_find("adam");
-    const uint64_t T = op->short_mode ? 3000 : 10000;
+    const uint64_t T = op->short_mode ? BF16_STEPS_SHORT : BF16_STEPS;
     ob_repro_bf16_measured m;
     memset(&m, 0, sizeof m);
     bf16_curves *cv = calloc(1, sizeof *cv);
@@ -334,8 +337,8 @@ const ob_repro_entry ob_repro_bf16 = {
     "than half a bf16 ULP of the weight, so training stalls short of what fp32 reaches; stochastic rounding "
     "keeps those updates in expectation and recovers (most of) the fp32 result. Beside the verdict the run "
     "measures what every storage format costs on the same problems.",
-    "Adam (torch defaults, lr 1e-3: about 1e-3 per step, below half a bf16 ULP once |p| >= 0.5) for 10^4 steps "
-    "(3000 in short mode) on quad_diag (n = 100, cond = 100, x0 = 1) and heart_logreg (x* up to 2.2), in the "
+    "Adam (torch defaults, lr 1e-3: about 1e-3 per step, below half a bf16 ULP once |p| >= 0.5) for " OB_REPRO_STR(BF16_STEPS) " "
+    "steps (" OB_REPRO_STR(BF16_STEPS_SHORT) " in short mode) on quad_diag (n = 100, cond = 100, x0 = 1) and heart_logreg (x* up to 2.2), in the "
     "formats fp32, bf16-state, fp16-grads (dynamic loss scale: GradScaler's defaults 2^16, x0.5 on overflow, "
     "x2 after 2000 good steps), bf16-params (nearest), bf16-params-sr, bf16 and bf16-sr (stochastic rounding "
     "seed 20151), and the fp64 reference; every chosen ISA in lockstep, checked bit-identical after every step.",

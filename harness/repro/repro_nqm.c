@@ -183,13 +183,16 @@ static void nqm_report(const ob_repro_nqm_measured *m, ob_repro_outcome *out)
 }
 
 
+#define NQM_SEEDS 400
+#define NQM_SEEDS_SHORT 128
+
 static int nqm_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_outcome *out, char *err,
                    size_t errlen)
 {
     ob_repro_nqm_measured m;
     memset(&m, 0, sizeof m);
     m.paths = op->paths;
-    m.seeds = op->short_mode ? 128 : 400;
+    m.seeds = op->short_mode ? NQM_SEEDS_SHORT : NQM_SEEDS;
     for (uint64_t t = 1; t && m.n_checkpoints < OB_NQM_MAX_CHECKPOINTS; t = ob_engine_next_sample(t, NQM_T, 8))
         m.t[m.n_checkpoints++] = t;
     m.z_crit = normal_quantile(1.0 - NQM_ALPHA / (2.0 * (double)m.n_checkpoints));
@@ -265,8 +268,9 @@ const ob_repro_entry ob_repro_nqm = {
     "On the noisy quadratic model (h_i = 1/i, gradient noise N(0, H/B)), the expected loss of SGD with step a "
     "after t steps is sum_i (1 - a h_i)^{2t} l_i(0) + a h_i (1 - (1 - a h_i)^{2t}) / (2B (2 - a h_i)); the "
     "measured mean loss over independent runs matches it within its confidence interval.",
-    "Problem nqm, n = 100, batch B = 16, x0 = 1; sgd (no momentum) with lr = 0.5, 1000 steps, seeds 1000.."
-    "1399 (400 runs; 128 in short mode), each a fresh noise sequence. Mean loss and its standard error over the "
+    "Problem nqm, n = " OB_REPRO_STR(NQM_N) ", batch B = " OB_REPRO_STR(NQM_BATCH) ", x0 = 1; sgd (no momentum) "
+    "with lr = " OB_REPRO_STR(NQM_LR) ", " OB_REPRO_STR(NQM_T) " steps, " OB_REPRO_STR(NQM_SEEDS) " runs (" OB_REPRO_STR(NQM_SEEDS_SHORT) " in "
+    "short mode) with seeds 1000, 1001, ..., each a fresh noise sequence. Mean loss and its standard error over the "
     "seeds at 26 log-spaced checkpoints (every step to 10, then 8 per decade), against "
     "ob_nqm_expected_loss_sgd. Interval: z_crit standard errors, z_crit the Bonferroni quantile for a 1% "
     "family-wise level over the checkpoints (3.55). fp64 reference and every fp32 ISA (the same seeds).",

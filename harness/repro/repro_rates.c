@@ -170,6 +170,12 @@ static uint64_t rate_steps(const rate_obs *o, double floor, uint64_t cap)
 
 static const double kappas[OB_RATE_KAPPAS] = {10, 100, 1000};
 
+/* Each run lasts until its bound falls below the floor, at most RATES_CAP
+ * steps (the setup text spells these). */
+#define RATES_FLOOR 1e-12
+#define RATES_FLOOR_SHORT 1e-6
+#define RATES_CAP 40000
+
 /* Method r's hyperparameters (on sgd's defaults in h) and its bound's
  * constants, for a problem with curvatures in [mu, L], ||x0|| = x0n and
  * f(x0) = f0. */
@@ -287,7 +293,7 @@ static int rates_kappa(const ob_repro_entry *e, const ob_repro_opts *op, int ki,
         rate_setup(&o, r, &c.h, x0n, f0);
         if (r == OB_RATE_HEAVY_BALL) m->hb_constant[ki] = o.C;
         /* GD 1/L's bound is sublinear; it runs as long as GD 2/(L+mu). */
-        o.K = r == OB_RATE_GD_1L ? m->steps[ki][OB_RATE_GD] : rate_steps(&o, floor, 40000);
+        o.K = r == OB_RATE_GD_1L ? m->steps[ki][OB_RATE_GD] : rate_steps(&o, floor, RATES_CAP);
         m->steps[ki][r] = o.K;
         if (o.K > rs->kmax) rs->kmax = o.K;
         rate_exact(r, c.h.lr, c.h.momentum, L, curv, pb->x0, pb->n, o.K, rs->exact, scratch + 300);
@@ -399,13 +405,13 @@ static int rates_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_
     ob_repro_rates_measured m;
     memset(&m, 0, sizeof m);
     m.paths = op->paths;
-    double floor = op->short_mode ? 1e-6 : 1e-12;
+    double floor = op->short_mode ? RATES_FLOOR_SHORT : RATES_FLOOR;
     if (!ob_optimizer_find("sgd")) {
         snprintf(err, errlen, "optimizer sgd missing from the table");
         return -1;
     }
     /* Samples on a common log-spaced grid up to the longest run. */
-    const uint64_t cap = 40000;
+    const uint64_t cap = RATES_CAP;
     rate_series rs = {0};
     for (uint64_t t = 1; t; t = ob_engine_next_sample(t, cap, 40)) rs.ns++;
     rs.st = malloc(rs.ns * sizeof *rs.st);
@@ -461,14 +467,14 @@ const ob_repro_entry ob_repro_rates = {
     "heavy ball as momentum = beta, lr = alpha (torch's buffer with lr outside it is exactly Polyak's "
     "recursion, x_k = p_{k+1}); Nesterov as nesterov = 1, lr = 1/L, momentum = q (torch's form tracks the "
     "look-ahead point y_k of scheme (2.2.19), so x_k = y_{k-1} - grad f(y_{k-1})/L is rebuilt in double for the "
-    "bound). Each runs until its bound falls below 1e-12 (1e-6 in short mode; GD 1/L as long as GD 2/(L+mu); "
-    "at most 40000 steps), fp64 reference and every fp32 ISA; the ratio observed/bound is checked at every step, "
+    "bound). Each runs until its bound falls below " OB_REPRO_STR(RATES_FLOOR) " (" OB_REPRO_STR(RATES_FLOOR_SHORT) " in short mode; GD 1/L as long as GD 2/(L+mu); "
+    "at most " OB_REPRO_STR(RATES_CAP) " steps), fp64 reference and every fp32 ISA; the ratio observed/bound is checked at every step, "
     "and so is observed/exact, exact being the method's own trajectory on this quadratic computed in double "
     "per curvature from the theorem's recursion (GD; Polyak's x_{k+1} = x_k - alpha grad + beta (x_k - "
     "x_{k-1}); scheme (2.2.19)) with the theorem's step and momentum.",
     "REPRODUCED when the worst ratio of observed to bound, over every step k >= 1, kappa, method and path, is "
     "<= 1 (+1e-9 for the rounding of the ratio itself) and every trajectory is the method's: |observed/exact "
-    "- 1| <= 1e-2 at every step (fp32 rounding stays below 3e-3; a bound alone passes a faster method, e.g. "
+    "- 1| <= " OB_REPRO_STR(OB_REPRO_RATE_EXACT_TOL) " at every step (fp32 rounding stays below 3e-3; a bound alone passes a faster method, e.g. "
     "plain momentum in place of Nesterov's or GD at 0.5/L under the 1/L bound); NOT REPRODUCED otherwise.",
     "repro_rates.gp",
     rates_run,
