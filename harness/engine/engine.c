@@ -142,7 +142,8 @@ const char *ob_engine_mistake_name(ob_engine_mistake_kind k)
     return (int)k >= 0 && k < OB_ENGINE_MISTAKE_COUNT ? names[k] : NULL;
 }
 
-void ob_engine_apply_mistake(const ob_engine_mistake *m, const ob_optimizer *o, uint64_t t, ob_hparams *h)
+/* Applies m to the hyperparameters h of optimizer o at step t. */
+static void apply_mistake(const ob_engine_mistake *m, const ob_optimizer *o, uint64_t t, ob_hparams *h)
 {
     switch (m->kind) {
     case OB_ENGINE_MISTAKE_NO_NESTEROV: h->nesterov = 0; break;
@@ -559,7 +560,7 @@ static int step_all(eng *e, uint64_t t, int *status, char *err, size_t errlen)
     if (c->sched && (ob_schedule_apply(c->sched, o, &c->h, t, &ht, err, errlen) != 0 ||
                      ob_validate(o, &ht, err, errlen) != 0))
         return -1; /* e.g. a onecycle schedule shorter than the run */
-    if (e->mistake.kind != OB_ENGINE_MISTAKE_NONE) ob_engine_apply_mistake(&e->mistake, o, t, &ht);
+    if (e->mistake.kind != OB_ENGINE_MISTAKE_NONE) apply_mistake(&e->mistake, o, t, &ht);
     int probe = c->obs.probe && sp->probe_every && t % sp->probe_every == 0;
     int check = t <= sp->agree_dense || (sp->agree_every && t % sp->agree_every == 0);
     ref_step(e, &ht, t, probe);

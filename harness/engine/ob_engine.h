@@ -328,9 +328,6 @@ void ob_engine_set_mistake(ob_engine_mistake m);
 ob_engine_mistake ob_engine_get_mistake(void);
 /* "no_nesterov", "lr_scale", ... (NULL for an unknown kind). */
 const char *ob_engine_mistake_name(ob_engine_mistake_kind k);
-/* Applies m to the hyperparameters h of optimizer o at step t (what the
- * engine does with the mistake in force). */
-void ob_engine_apply_mistake(const ob_engine_mistake *m, const ob_optimizer *o, uint64_t t, ob_hparams *h);
 
 #ifdef __cplusplus
 }
