@@ -59,6 +59,13 @@ static void top_usage(FILE *f)
  * *new_argv (malloc'd, argc + 2 entries) is set when "--isa" is added. */
 static int cli_isa_env(const ob_cmd_spec *c, int argc, char **argv, char ***new_argv, FILE *err)
 {
+    /* OPTBENCH_PREFETCH (ob_cpu_tuning): the library ignores a value other
+     * than on or off; the command refuses it. */
+    const char *pf = getenv("OPTBENCH_PREFETCH");
+    if (pf && *pf && strcmp(pf, "on") && strcmp(pf, "off")) {
+        fprintf(err, "optbench %s: OPTBENCH_PREFETCH=%s is neither on nor off\n", c->name, pf);
+        return OB_EXIT_USAGE;
+    }
     const char *forced = getenv("OPTBENCH_ISA"), *log = getenv("OPTBENCH_LOG_ISA");
     int want_log = log && *log && strcmp(log, "0") != 0;
     if (!(forced && *forced) && !want_log) return OB_EXIT_OK;

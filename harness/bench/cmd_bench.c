@@ -31,6 +31,11 @@ static const ob_opt bench_opts[] = {
     {"run", "DIR", 0, "add bench.json and bench.csv to this existing run folder instead"},
     {"quick", NULL, OB_OPT_FLAG, "sizes 4Ki,64Ki,16Mi and 3 repetitions of >= 0.05 s"},
     {"exact-only", NULL, OB_OPT_FLAG, "leave out the approximate variants"},
+    {"approx", NULL, OB_OPT_FLAG,
+     "run the approximate variants even where this CPU class does not offer them (to measure why)"},
+    {"prefetch-check", NULL, OB_OPT_FLAG,
+     "also time each vector exact kernel at sizes >= 16Mi with the software prefetch forced against this "
+     "CPU class's choice"},
     {"format", "LIST", OB_OPT_REPEAT,
      "mixed-precision formats besides fp32: preset names, comma-separated, or all; or one explicit format "
      "(param=..,grad=..,state=..[,round=..,seed=..]) per --format (optbench list formats)"},
@@ -237,7 +242,10 @@ static double flag_value(char **args, size_t n, const char *flag, double def)
 static int parse_config(const ob_cmd_spec *c, const ob_args *a, int quick, ob_bench_config *cfg, FILE *err)
 {
     memset(cfg, 0, sizeof *cfg);
-    cfg->approx = !ob_args_has(a, "exact-only");
+    if (ob_args_has(a, "exact-only") && ob_args_has(a, "approx"))
+        return ob_usage_error(c, err, "--exact-only and --approx contradict each other");
+    cfg->approx = ob_args_has(a, "exact-only") ? 0 : ob_args_has(a, "approx") ? 2 : 1;
+    cfg->prefetch_check = ob_args_has(a, "prefetch-check");
     list_parse lp = {c, cfg, err};
     const char *v;
     int rc;
@@ -314,6 +322,13 @@ static int write_results(const ob_bench_plan *plan, cJSON *doc, const char *dir,
             cJSON_AddItemToArray(probe_isas, cJSON_CreateString(ob_isa_name((ob_isa)i)));
     cJSON_AddStringToObject(ours, "triad_isa", ob_isa_name(plan->probe_isa));
     cJSON_AddNumberToObject(ours, "thread_min_chunk", (double)OB_THREAD_MIN_CHUNK);
+    const ob_cpu_tuning *tu = ob_cpu_tuning_get();
+    cJSON *tj = cJSON_AddObjectToObject(ours, "cpu_tuning");
+    cJSON_AddStringToObject(tj, "cpu_class", tu->cpu_class);
+    cJSON_AddBoolToObject(tj, "prefetch", tu->prefetch);
+    cJSON_AddBoolToObject(tj, "prefetch_forced", tu->prefetch_forced);
+    cJSON_AddBoolToObject(tj, "approx_offered", tu->approx);
+    cJSON_AddStringToObject(tj, "why", tu->why);
     cJSON_AddNumberToObject(ours, "loadavg_before", isfinite(load_before) ? load_before : -1);
     cJSON_AddNumberToObject(ours, "loadavg_after", isfinite(load_after) ? load_after : -1);
     cJSON_AddItemToObject(ours, "memory", ob_bench_memory_json(plan));
@@ -494,6 +509,7 @@ static int finish_run(ob_bench_plan *plan, cJSON *doc, const char *dir, const ch
     ob_bench_print_memory(out, plan);
     ob_bench_print_summary(out, plan);
     ob_bench_print_targets(out, plan);
+    ob_bench_print_prefetch_check(out, plan);
     ob_bench_print_formats(out, plan);
     ob_bench_print_plugins(out, plan);
     fprintf(out, "\nload average (1 min) before the run %.2f, after %.2f\n", load_before, load_after);

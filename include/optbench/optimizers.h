@@ -44,6 +44,26 @@ const char *ob_isa_unavailable_reason(ob_isa isa);
  * choice is logged to stderr once. */
 int ob_isa_select(ob_isa *out, char *err, size_t errlen);
 
+/* ---- per-CPU-class code paths ----------------------------------------- */
+
+/* Choices that change speed, never a result (kernels/framework/tuning.c
+ * has the table, keyed by CPUID vendor and family, and the measurements
+ * behind each entry; README "Per-CPU code paths"). */
+typedef struct ob_cpu_tuning {
+    const char *cpu_class; /* the table entry: "AMD family 0x19", "Intel family 6", "other" */
+    int prefetch;          /* the vector kernels prefetch from main-memory sizes on */
+    int approx;            /* the approximate variant is offered (bench runs it by default) */
+    const char *why;       /* the measurement behind the entry */
+    int prefetch_forced;   /* OPTBENCH_PREFETCH=on|off overrode the table */
+} ob_cpu_tuning;
+/* This CPU's entry (with OPTBENCH_PREFETCH applied), looked up once. */
+const ob_cpu_tuning *ob_cpu_tuning_get(void);
+/* Switches the kernels' software prefetch on or off for this process, for
+ * benchmarks that measure both (`optbench bench --prefetch-check`);
+ * ob_cpu_tuning_get()->prefetch stays the class's choice, to restore it
+ * with.  Call only while no kernel runs. */
+void ob_cpu_tuning_set_prefetch(int on);
+
 /* ---- hyperparameter specs --------------------------------------------- */
 
 typedef enum ob_hp_kind { OB_HP_REAL, OB_HP_BOOL } ob_hp_kind;
