@@ -220,6 +220,7 @@ $(BUILD)/harness/core/results.o: $(COMMIT_STAMP)
 $(BUILD)/harness/core/results.o: CFLAGS += -DOB_GIT_COMMIT='"$(GIT_COMMIT)"' -DOB_BUILD_FLAGS='"$(CFLAGS_BASE)"'
 # Where `optbench bench --peer` finds its scripts (OPTBENCH_PEER_DIR overrides).
 $(BUILD)/harness/bench/bench_peer.o: CFLAGS += -DOB_PEER_DIR='"$(CURDIR)/harness/bench/peers"'
+$(BUILD)/harness/bench/bench_model.o: CFLAGS += -DOB_MODEL_DIR='"$(CURDIR)/harness/bench/models"'
 
 # ---- libraries and binaries ----------------------------------------------------
 $(LIBOB): $(LIBOB_OBJS) $(LIBOB).objs
@@ -287,11 +288,13 @@ build-all: $(if $(SANITIZE),,$(LIBOB_SO))
 INSTALL_HEADERS = $(wildcard include/optbench/*.h)
 INSTALL_PLOT = $(wildcard plot/*.gp)
 INSTALL_PEERS = $(wildcard harness/bench/peers/*.py)
+INSTALL_MODELS = $(wildcard harness/bench/models/*.shapes)
 DEST = $(DESTDIR)
 INSTALLED = $(DEST)$(BINDIR)/optbench $(addprefix $(DEST)$(INCLUDEDIR)/optbench/,$(notdir $(INSTALL_HEADERS))) \
   $(addprefix $(DEST)$(LIBDIR)/,libob.a libob.so libob.so.$(SO_MAJOR) libob.so.$(OB_VERSION)) \
   $(DEST)$(PKGCONFIGDIR)/optbench.pc $(addprefix $(DEST)$(DATADIR)/plot/,$(notdir $(INSTALL_PLOT))) \
-  $(addprefix $(DEST)$(DATADIR)/peers/,$(notdir $(INSTALL_PEERS)))
+  $(addprefix $(DEST)$(DATADIR)/peers/,$(notdir $(INSTALL_PEERS))) \
+  $(addprefix $(DEST)$(DATADIR)/models/,$(notdir $(INSTALL_MODELS)))
 
 $(LIBOB_SO): $(LIBOB_PIC_OBJS) $(FLAGS_STAMP)
 	$(CC) -shared $(LDFLAGS) -Wl,-soname,libob.so.$(SO_MAJOR) $(LIBOB_PIC_OBJS) -o $@ $(LIBOB_LIBS)
@@ -302,7 +305,7 @@ pc_dir = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
 
 install: $(OPTBENCH) $(LIBOB) $(LIBOB_SO)
 	$(INSTALL) -d $(DEST)$(BINDIR) $(DEST)$(INCLUDEDIR)/optbench $(DEST)$(LIBDIR) $(DEST)$(PKGCONFIGDIR) \
-	  $(DEST)$(DATADIR)/plot $(DEST)$(DATADIR)/peers
+	  $(DEST)$(DATADIR)/plot $(DEST)$(DATADIR)/peers $(DEST)$(DATADIR)/models
 	$(INSTALL) -m 755 $(OPTBENCH) $(DEST)$(BINDIR)/optbench
 	$(INSTALL) -m 644 $(INSTALL_HEADERS) $(DEST)$(INCLUDEDIR)/optbench/
 	$(INSTALL) -m 644 $(LIBOB) $(DEST)$(LIBDIR)/libob.a
@@ -311,13 +314,14 @@ install: $(OPTBENCH) $(LIBOB) $(LIBOB_SO)
 	ln -sf libob.so.$(SO_MAJOR) $(DEST)$(LIBDIR)/libob.so
 	$(INSTALL) -m 644 $(INSTALL_PLOT) $(DEST)$(DATADIR)/plot/
 	$(INSTALL) -m 644 $(INSTALL_PEERS) $(DEST)$(DATADIR)/peers/
+	$(INSTALL) -m 644 $(INSTALL_MODELS) $(DEST)$(DATADIR)/models/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(call pc_dir,$(LIBDIR))|' -e 's|@INCLUDEDIR@|$(call pc_dir,$(INCLUDEDIR))|' \
 	  -e 's|@VERSION@|$(OB_VERSION)|' optbench.pc.in > $(DEST)$(PKGCONFIGDIR)/optbench.pc
 	chmod 644 $(DEST)$(PKGCONFIGDIR)/optbench.pc
 
 uninstall:
 	rm -f $(INSTALLED)
-	@for d in $(DEST)$(DATADIR)/plot $(DEST)$(DATADIR)/peers $(DEST)$(DATADIR) $(DEST)$(INCLUDEDIR)/optbench; do \
+	@for d in $(DEST)$(DATADIR)/plot $(DEST)$(DATADIR)/peers $(DEST)$(DATADIR)/models $(DEST)$(DATADIR) $(DEST)$(INCLUDEDIR)/optbench; do \
 	  if [ -d "$$d" ]; then rmdir "$$d" 2>/dev/null || echo "uninstall: $$d is not empty, kept"; fi; done
 
 # ---- layering ------------------------------------------------------------------

@@ -305,6 +305,40 @@ int ob_bench_plugin_check(const ob_plugin_kernel *k, const ob_hparams *h, size_t
 void ob_bench_print_plugins(FILE *out, const ob_bench_plan *plan);
 cJSON *ob_bench_plugins_json(const ob_bench_plan *plan);
 
+/* ---- whole models (bench_model.c; bench --model) --------------------------- */
+
+/* A model's parameter list from a shape file, its buffers and its
+ * benchmarks: the list stepped as one flat array, through
+ * ob_run_kernel_multi and one call per tensor (README "Whole models: the
+ * multi-tensor step"). */
+typedef struct ob_bench_model {
+    char name[128];
+    size_t n, total; /* tensors, parameters */
+    size_t *len;     /* elements per tensor */
+    void *mem[2 + OB_MAX_STATE];
+    ob_tensor *tensors, *ovh; /* the model's list; the per-tensor overhead list */
+    const ob_optimizer *opt;
+    ob_isa isa;
+    void *cases;
+    size_t n_cases;
+} ob_bench_model;
+
+/* Reads harness/bench/models/<name>.shapes (OPTBENCH_MODEL_DIR, the
+ * install's share/optbench/models, the source tree), or the file `name`
+ * when it holds a '/' or ends in .shapes: "# comment" lines and one
+ * "name d1xd2x..." per tensor.  0, or -1 with a message naming the file
+ * and line. */
+int ob_bench_model_load(const char *name, ob_bench_model *m, char *err, size_t errlen);
+/* Allocates and fills the arrays and registers the benchmarks for
+ * cfg->opts[0] on the widest ISA of cfg->isa_mask it has a kernel for, at
+ * every thread count.  0, or -1 with a message. */
+int ob_bench_model_register(ob_bench_model *m, const ob_bench_config *cfg, char *err, size_t errlen);
+/* Reads the medians from Google Benchmark's report, prints the table and
+ * writes model.json and model.csv into dir.  0, or -1 with a message. */
+int ob_bench_model_finish(ob_bench_model *m, const cJSON *report, const char *dir, int argc, char **argv,
+                          FILE *out, char *err, size_t errlen);
+void ob_bench_model_free(ob_bench_model *m);
+
 /* ---- probes (kernels/<isa>/probe.c, found by bench_probe.c) -------------- */
 
 /* Memory probe with k state arrays (0 <= k <= OB_MAX_STATE): p += c*g and
