@@ -40,7 +40,8 @@ endif
 # (clang-14 -> clang-14 libomp-14-dev; clang -> clang libomp-dev).
 DEPS_BUILD = build-essential pkg-config libbenchmark-dev libbenchmark-tools \
   libcriterion-dev gnuplot-nox libcjson-dev libopenblas-dev zlib1g-dev \
-  liblinear-tools
+  liblinear-tools protobuf-c-compiler libprotobuf-c-dev libisal-dev \
+  protobuf-compiler python3-protobuf python3-crc32c
 CC_VERSION = $(patsubst clang%,%,$(CC_NAME))
 DEPS_CC = $(if $(findstring clang,$(CC_NAME)),clang$(CC_VERSION) libomp$(CC_VERSION)-dev)
 DEPS_REPORT = dataset-fashion-mnist
@@ -50,7 +51,7 @@ DEPS_REPORT = dataset-fashion-mnist
 # bit-identical.
 WARN = -Wall -Wextra
 CFLAGS_BASE = -std=c11 -O2 -g $(WARN) -ffp-contract=off -fno-fast-math \
-  -D_GNU_SOURCE -fopenmp -I. -Iinclude
+  -D_GNU_SOURCE -fopenmp -I. -Iinclude -I$(BUILD)/gen
 CXXFLAGS_BASE = -std=c++17 -O2 -g $(WARN) -ffp-contract=off -I. -Iinclude
 SANITIZE =
 EXTRA_CFLAGS =
@@ -99,7 +100,7 @@ LDFLAGS = -fopenmp -Wl,--as-needed $(SANITIZE)
 # The libraries each layer needs (OpenMP comes with -fopenmp).
 LIBOB_LIBS = -lm
 PROBLEMS_LIBS = -lopenblas -lz -lm
-CMD_LIBS = -lcjson -lbenchmark -lz -lpthread
+CMD_LIBS = -lcjson -lbenchmark -lprotobuf-c -lisal -lz -lpthread
 TEST_LIBS = -lcriterion
 
 # ---- sources ---------------------------------------------------------------
@@ -123,7 +124,12 @@ obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 LIBOB_OBJS = $(call obj,$(LIBOB_SRCS) $(SCALAR_SRCS) $(AVX2_SRCS) $(AVX512_SRCS) $(AVX512BF16_SRCS))
 PROBLEMS_OBJS = $(call obj,$(PROBLEMS_SRCS))
 TESTKIT_OBJS = $(call obj,$(TESTKIT_SRCS))
-CMD_OBJS = $(call obj,$(CMD_SRCS)) $(patsubst %.cc,$(BUILD)/%.o,$(CMD_CXX_SRCS))
+# TensorBoard's event messages: C from harness/tb/tb_event.proto by
+# protoc-c, generated into $(BUILD)/gen (never committed).
+TB_PROTO = harness/tb/tb_event.proto
+TB_GEN_C = $(BUILD)/gen/harness/tb/tb_event.pb-c.c
+TB_GEN_H = $(TB_GEN_C:.c=.h)
+CMD_OBJS = $(call obj,$(CMD_SRCS)) $(patsubst %.cc,$(BUILD)/%.o,$(CMD_CXX_SRCS)) $(TB_GEN_C:.c=.o)
 MAIN_OBJS = $(call obj,$(HARNESS_MAIN))
 TEST_COMMON_OBJS = $(call obj,$(TEST_COMMON))
 TEST_OBJS = $(call obj,$(TEST_SRCS))
@@ -221,6 +227,11 @@ $(BUILD)/harness/core/results.o: CFLAGS += -DOB_GIT_COMMIT='"$(GIT_COMMIT)"' -DO
 # Where `optbench bench --peer` finds its scripts (OPTBENCH_PEER_DIR overrides).
 $(BUILD)/harness/bench/bench_peer.o: CFLAGS += -DOB_PEER_DIR='"$(CURDIR)/harness/bench/peers"'
 $(BUILD)/harness/bench/bench_model.o: CFLAGS += -DOB_MODEL_DIR='"$(CURDIR)/harness/bench/models"'
+$(TB_GEN_C): $(TB_PROTO)
+	@mkdir -p $(BUILD)/gen
+	protoc-c --c_out=$(BUILD)/gen $(TB_PROTO)
+$(TB_GEN_H): $(TB_GEN_C)
+$(BUILD)/harness/tb/tb.o $(TB_GEN_C:.c=.o): $(TB_GEN_H)
 
 # ---- libraries and binaries ----------------------------------------------------
 $(LIBOB): $(LIBOB_OBJS) $(LIBOB).objs
