@@ -40,7 +40,8 @@ endif
 # (clang-14 -> clang-14 libomp-14-dev; clang -> clang libomp-dev).
 DEPS_BUILD = build-essential pkg-config libbenchmark-dev libbenchmark-tools \
   libcriterion-dev gnuplot-nox libcjson-dev libopenblas-dev zlib1g-dev \
-  liblinear-tools
+  liblinear-tools protobuf-c-compiler libprotobuf-c-dev libisal-dev \
+  protobuf-compiler python3-protobuf python3-crc32c
 CC_VERSION = $(patsubst clang%,%,$(CC_NAME))
 DEPS_CC = $(if $(findstring clang,$(CC_NAME)),clang$(CC_VERSION) libomp$(CC_VERSION)-dev)
 DEPS_REPORT = dataset-fashion-mnist
@@ -50,7 +51,7 @@ DEPS_REPORT = dataset-fashion-mnist
 # bit-identical.
 WARN = -Wall -Wextra
 CFLAGS_BASE = -std=c11 -O2 -g $(WARN) -ffp-contract=off -fno-fast-math \
-  -D_GNU_SOURCE -fopenmp -I. -Iinclude
+  -D_GNU_SOURCE -fopenmp -I. -Iinclude -I$(BUILD)/gen
 CXXFLAGS_BASE = -std=c++17 -O2 -g $(WARN) -ffp-contract=off -I. -Iinclude
 SANITIZE =
 EXTRA_CFLAGS =
@@ -99,7 +100,7 @@ LDFLAGS = -fopenmp -Wl,--as-needed $(SANITIZE)
 # The libraries each layer needs (OpenMP comes with -fopenmp).
 LIBOB_LIBS = -lm
 PROBLEMS_LIBS = -lopenblas -lz -lm
-CMD_LIBS = -lcjson -lbenchmark -lz -lpthread
+CMD_LIBS = -lcjson -lbenchmark -lprotobuf-c -lisal -lz -lpthread
 TEST_LIBS = -lcriterion
 
 # ---- sources ---------------------------------------------------------------
@@ -123,7 +124,12 @@ obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 LIBOB_OBJS = $(call obj,$(LIBOB_SRCS) $(SCALAR_SRCS) $(AVX2_SRCS) $(AVX512_SRCS) $(AVX512BF16_SRCS))
 PROBLEMS_OBJS = $(call obj,$(PROBLEMS_SRCS))
 TESTKIT_OBJS = $(call obj,$(TESTKIT_SRCS))
-CMD_OBJS = $(call obj,$(CMD_SRCS)) $(patsubst %.cc,$(BUILD)/%.o,$(CMD_CXX_SRCS))
+# TensorBoard's event messages: C from harness/tb/tb_event.proto by
+# protoc-c, generated into $(BUILD)/gen (never committed).
+TB_PROTO = harness/tb/tb_event.proto
+TB_GEN_C = $(BUILD)/gen/harness/tb/tb_event.pb-c.c
+TB_GEN_H = $(TB_GEN_C:.c=.h)
+CMD_OBJS = $(call obj,$(CMD_SRCS)) $(patsubst %.cc,$(BUILD)/%.o,$(CMD_CXX_SRCS)) $(TB_GEN_C:.c=.o)
 MAIN_OBJS = $(call obj,$(HARNESS_MAIN))
 TEST_COMMON_OBJS = $(call obj,$(TEST_COMMON))
 TEST_OBJS = $(call obj,$(TEST_SRCS))
@@ -220,6 +226,12 @@ $(BUILD)/harness/core/results.o: $(COMMIT_STAMP)
 $(BUILD)/harness/core/results.o: CFLAGS += -DOB_GIT_COMMIT='"$(GIT_COMMIT)"' -DOB_BUILD_FLAGS='"$(CFLAGS_BASE)"'
 # Where `optbench bench --peer` finds its scripts (OPTBENCH_PEER_DIR overrides).
 $(BUILD)/harness/bench/bench_peer.o: CFLAGS += -DOB_PEER_DIR='"$(CURDIR)/harness/bench/peers"'
+$(BUILD)/harness/bench/bench_model.o: CFLAGS += -DOB_MODEL_DIR='"$(CURDIR)/harness/bench/models"'
+$(TB_GEN_C): $(TB_PROTO)
+	@mkdir -p $(BUILD)/gen
+	protoc-c --c_out=$(BUILD)/gen $(TB_PROTO)
+$(TB_GEN_H): $(TB_GEN_C)
+$(BUILD)/harness/tb/tb.o $(TB_GEN_C:.c=.o): $(TB_GEN_H)
 
 # ---- libraries and binaries ----------------------------------------------------
 $(LIBOB): $(LIBOB_OBJS) $(LIBOB).objs
@@ -287,11 +299,13 @@ build-all: $(if $(SANITIZE),,$(LIBOB_SO))
 INSTALL_HEADERS = $(wildcard include/optbench/*.h)
 INSTALL_PLOT = $(wildcard plot/*.gp)
 INSTALL_PEERS = $(wildcard harness/bench/peers/*.py)
+INSTALL_MODELS = $(wildcard harness/bench/models/*.shapes)
 DEST = $(DESTDIR)
 INSTALLED = $(DEST)$(BINDIR)/optbench $(addprefix $(DEST)$(INCLUDEDIR)/optbench/,$(notdir $(INSTALL_HEADERS))) \
   $(addprefix $(DEST)$(LIBDIR)/,libob.a libob.so libob.so.$(SO_MAJOR) libob.so.$(OB_VERSION)) \
   $(DEST)$(PKGCONFIGDIR)/optbench.pc $(addprefix $(DEST)$(DATADIR)/plot/,$(notdir $(INSTALL_PLOT))) \
-  $(addprefix $(DEST)$(DATADIR)/peers/,$(notdir $(INSTALL_PEERS)))
+  $(addprefix $(DEST)$(DATADIR)/peers/,$(notdir $(INSTALL_PEERS))) \
+  $(addprefix $(DEST)$(DATADIR)/models/,$(notdir $(INSTALL_MODELS)))
 
 $(LIBOB_SO): $(LIBOB_PIC_OBJS) $(FLAGS_STAMP)
 	$(CC) -shared $(LDFLAGS) -Wl,-soname,libob.so.$(SO_MAJOR) $(LIBOB_PIC_OBJS) -o $@ $(LIBOB_LIBS)
@@ -302,7 +316,7 @@ pc_dir = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
 
 install: $(OPTBENCH) $(LIBOB) $(LIBOB_SO)
 	$(INSTALL) -d $(DEST)$(BINDIR) $(DEST)$(INCLUDEDIR)/optbench $(DEST)$(LIBDIR) $(DEST)$(PKGCONFIGDIR) \
-	  $(DEST)$(DATADIR)/plot $(DEST)$(DATADIR)/peers
+	  $(DEST)$(DATADIR)/plot $(DEST)$(DATADIR)/peers $(DEST)$(DATADIR)/models
 	$(INSTALL) -m 755 $(OPTBENCH) $(DEST)$(BINDIR)/optbench
 	$(INSTALL) -m 644 $(INSTALL_HEADERS) $(DEST)$(INCLUDEDIR)/optbench/
 	$(INSTALL) -m 644 $(LIBOB) $(DEST)$(LIBDIR)/libob.a
@@ -311,13 +325,14 @@ install: $(OPTBENCH) $(LIBOB) $(LIBOB_SO)
 	ln -sf libob.so.$(SO_MAJOR) $(DEST)$(LIBDIR)/libob.so
 	$(INSTALL) -m 644 $(INSTALL_PLOT) $(DEST)$(DATADIR)/plot/
 	$(INSTALL) -m 644 $(INSTALL_PEERS) $(DEST)$(DATADIR)/peers/
+	$(INSTALL) -m 644 $(INSTALL_MODELS) $(DEST)$(DATADIR)/models/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(call pc_dir,$(LIBDIR))|' -e 's|@INCLUDEDIR@|$(call pc_dir,$(INCLUDEDIR))|' \
 	  -e 's|@VERSION@|$(OB_VERSION)|' optbench.pc.in > $(DEST)$(PKGCONFIGDIR)/optbench.pc
 	chmod 644 $(DEST)$(PKGCONFIGDIR)/optbench.pc
 
 uninstall:
 	rm -f $(INSTALLED)
-	@for d in $(DEST)$(DATADIR)/plot $(DEST)$(DATADIR)/peers $(DEST)$(DATADIR) $(DEST)$(INCLUDEDIR)/optbench; do \
+	@for d in $(DEST)$(DATADIR)/plot $(DEST)$(DATADIR)/peers $(DEST)$(DATADIR)/models $(DEST)$(DATADIR) $(DEST)$(INCLUDEDIR)/optbench; do \
 	  if [ -d "$$d" ]; then rmdir "$$d" 2>/dev/null || echo "uninstall: $$d is not empty, kept"; fi; done
 
 # ---- layering ------------------------------------------------------------------

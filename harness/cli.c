@@ -17,6 +17,7 @@
 const ob_cmd_spec *const ob_command_table[] = {
     &ob_cmd_bench_spec, &ob_cmd_list_spec,    &ob_cmd_run_spec,      &ob_cmd_report_spec, &ob_cmd_repro_spec,
     &ob_cmd_ci_spec,    &ob_cmd_compare_spec, &ob_cmd_schedule_spec, &ob_cmd_sweep_spec,  &ob_cmd_trace_spec,
+    &ob_cmd_tensorboard_spec,
 };
 const size_t ob_command_count = sizeof ob_command_table / sizeof ob_command_table[0];
 
@@ -59,6 +60,13 @@ static void top_usage(FILE *f)
  * *new_argv (malloc'd, argc + 2 entries) is set when "--isa" is added. */
 static int cli_isa_env(const ob_cmd_spec *c, int argc, char **argv, char ***new_argv, FILE *err)
 {
+    /* OPTBENCH_PREFETCH (ob_cpu_tuning): the library ignores a value other
+     * than on or off; the command refuses it. */
+    const char *pf = getenv("OPTBENCH_PREFETCH");
+    if (pf && *pf && strcmp(pf, "on") && strcmp(pf, "off")) {
+        fprintf(err, "optbench %s: OPTBENCH_PREFETCH=%s is neither on nor off\n", c->name, pf);
+        return OB_EXIT_USAGE;
+    }
     const char *forced = getenv("OPTBENCH_ISA"), *log = getenv("OPTBENCH_LOG_ISA");
     int want_log = log && *log && strcmp(log, "0") != 0;
     if (!(forced && *forced) && !want_log) return OB_EXIT_OK;

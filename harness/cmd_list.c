@@ -137,6 +137,15 @@ static void isas_all(FILE *out, const ob_plugin_set *ps)
             !ob_bf16_native_supported() ? "AVX-512F integer code (no AVX512_BF16 here)"
             : ob_bf16_native_enabled()  ? "AVX512_BF16 vcvtneps2bf16 (OPTBENCH_BF16_NATIVE=0 turns it off)"
                                         : "AVX-512F integer code (OPTBENCH_BF16_NATIVE=0)");
+    /* The per-CPU-class code paths (README "Per-CPU code paths"). */
+    const ob_cpu_tuning *tu = ob_cpu_tuning_get();
+    fprintf(out, "  code paths for this CPU class (%s): software prefetch %s, approximate variant %s\n",
+            tu->cpu_class,
+            tu->prefetch_forced ? (tu->prefetch ? "on (OPTBENCH_PREFETCH=on)" : "off (OPTBENCH_PREFETCH=off)")
+            : tu->prefetch      ? "on (OPTBENCH_PREFETCH=off turns it off)"
+                                : "off (OPTBENCH_PREFETCH=on turns it on)",
+            tu->approx ? "offered" : "not offered");
+    fprintf(out, "    measured: %s\n", tu->why);
 }
 
 static int isas_one(const char *name, const ob_plugin_set *ps, FILE *out, FILE *err)

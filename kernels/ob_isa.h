@@ -74,7 +74,9 @@ typedef void (*ob_probe_mixed_fn)(size_t n, void *p, const void *g, void *const 
  *                      exact kernel (ob_optimizer.divides);
  *   mem_mixed          the memory probe of a mixed format. */
 typedef struct ob_isa_probes {
-    ob_kernel_fn mem[OB_MAX_STATE + 1];
+    ob_kernel_fn mem[OB_MAX_STATE + 1];       /* with software prefetch (OB_PROBE_PREFETCH) */
+    ob_kernel_fn mem_plain[OB_MAX_STATE + 1]; /* without (OB_PROBE_PLAIN) */
+    ob_kernel_fn mem_nt[OB_MAX_STATE + 1];    /* streaming stores (OB_PROBE_NT); NULL: none */
     ob_kernel_fn triad;
     ob_kernel_fn div[3][2];
     ob_probe_mixed_fn mem_mixed;

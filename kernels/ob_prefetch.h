@@ -6,8 +6,10 @@
  *
  * From main memory the hardware prefetchers alone left the AVX-512 Adam
  * loop ~6% below the bandwidth it reaches with a software prefetch
- * (16Mi elements, `optbench bench`); in cache it is not needed, so loops
- * issue it from OB_PREFETCH_MIN_N elements up.  A prefetch never faults
+ * (16Mi elements, `optbench bench`, Intel Xeon); in cache it is not
+ * needed, so loops issue it from OB_PREFETCH_MIN_N elements up.  On an AMD
+ * EPYC (Zen 4) the same prefetch made the loop ~20% slower, so whether it
+ * is issued at all is chosen per CPU class (ob_prefetch_from below).  A prefetch never faults
  * and changes no result, so running past the end is harmless; the address
  * is formed as an integer (no pointer past the array).  _mm_prefetch is
  * SSE, part of every x86-64 target.
@@ -21,6 +23,13 @@
 
 #define OB_PREFETCH_BYTES 2048
 #define OB_PREFETCH_MIN_N ((size_t)1 << 18)
+
+/* Where the kernels start prefetching: OB_PREFETCH_MIN_N on the CPU
+ * classes where the prefetch was measured to pay, SIZE_MAX (never) on the
+ * others.  Set before main from the table of per-CPU-class code paths
+ * (kernels/framework/tuning.c, ob_cpu_tuning); the memory probes of
+ * `optbench bench` do not read it: they measure each pattern explicitly. */
+extern size_t ob_prefetch_from;
 
 /* Two ways to issue them, chosen per kernel by A/B runs (alternated, 16Mi
  * and 64Mi elements, 1 and 2 threads):

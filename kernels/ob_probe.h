@@ -65,11 +65,47 @@ OB_PROBE_INLINE void mem_scalar_body(size_t n, float *restrict p, const float *r
     }
 }
 
-/* From main memory on (OB_PREFETCH_MIN_N, where the kernels start), a
- * software prefetch of four lines per array every 64 elements
- * (ob_prefetch_block, kernels/ob_prefetch.h), the faster of the
- * kernels' two patterns for a plain stream: it raised the probes'
- * bandwidth by ~6%, so a ceiling without it could be beaten. */
+/* The memory probe comes in three patterns (README "The honest memory
+ * ceiling"); bench takes the fastest of them, and STREAM's triad scaled to
+ * the optimizer's bytes, as the ceiling, so that no pattern the kernels
+ * happen to use (or a prefetch tuned on another CPU) can lower it:
+ *   OB_PROBE_PLAIN     loads, FMAs and stores only: the hardware
+ *                      prefetchers alone;
+ *   OB_PROBE_PREFETCH  from main memory on (OB_PREFETCH_MIN_N) a software
+ *                      prefetch of four lines per array every 64 elements
+ *                      (ob_prefetch_block, kernels/ob_prefetch.h), whatever
+ *                      this CPU's kernels do: on an Intel Xeon it raised
+ *                      the probes' bandwidth by ~6%;
+ *   OB_PROBE_NT        non-temporal (streaming) stores, where the arrays
+ *                      are 64-byte aligned (else plain stores): the write
+ *                      back bypasses the caches. */
+enum { OB_PROBE_PLAIN = 0, OB_PROBE_PREFETCH = 1, OB_PROBE_NT = 2 };
+
+/* The five memory probes (k = 0..4 state arrays) of one pattern, as
+ * name0 .. name4 calling body(n, p, g, state, s, k, mode); and their list
+ * for ob_isa_probes. */
+#define OB_PROBE_MEM_FN(name, body, mode, k) \
+    static void name##k(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s) \
+    { \
+        body(n, p, g, st, s, k, mode); \
+    }
+#define OB_PROBE_MEM_SET(name, body, mode) \
+    OB_PROBE_MEM_FN(name, body, mode, 0) \
+    OB_PROBE_MEM_FN(name, body, mode, 1) \
+    OB_PROBE_MEM_FN(name, body, mode, 2) \
+    OB_PROBE_MEM_FN(name, body, mode, 3) \
+    OB_PROBE_MEM_FN(name, body, mode, 4)
+#define OB_PROBE_MEM_LIST(name) {name##0, name##1, name##2, name##3, name##4}
+
+/* Nonzero if p, g and the k state arrays are all 64-byte aligned (the
+ * streaming stores' requirement). */
+OB_PROBE_INLINE int probe_aligned64(const float *p, const float *g, float *const *state, const int k)
+{
+    uintptr_t bits = (uintptr_t)p | (uintptr_t)g;
+    for (int j = 0; j < k; j++) bits |= (uintptr_t)state[j];
+    return (bits & 63u) == 0;
+}
+
 /* ob_prefetch_block of p, g and the k state arrays. */
 OB_PROBE_INLINE void prefetch_arrays(size_t i, const float *p, const float *g, const float *s0,
                                      const float *s1, const float *s2, const float *s3, const int k)

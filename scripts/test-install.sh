@@ -57,7 +57,8 @@ step "make install DESTDIR" $MAKE --no-print-directory install PREFIX="$prefix" 
 step "make uninstall DESTDIR" $MAKE --no-print-directory uninstall PREFIX="$prefix" DESTDIR="$tmp/stage"
 [ -z "$(find "$tmp/stage" ! -type d)" ] || fail "make uninstall DESTDIR left files in $tmp/stage"
 for f in bin/optbench include/optbench/plugin.h include/optbench/optimizers.h lib/libob.a lib/libob.so \
-    lib/libob.so.0 lib/pkgconfig/optbench.pc share/optbench/plot/style.gp share/optbench/peers/torch_optim.py; do
+    lib/libob.so.0 lib/pkgconfig/optbench.pc share/optbench/plot/style.gp share/optbench/peers/torch_optim.py \
+    share/optbench/models/gpt2-small.shapes share/optbench/models/resnet18.shapes; do
     [ -e "$prefix/$f" ] || fail "make install did not install $f"
 done
 readelf -d "$prefix/lib/libob.so" | grep -q 'SONAME.*\[libob\.so\.0\]' || fail "libob.so has no soname libob.so.0"

@@ -316,8 +316,10 @@ static int run_case(void *ctx, uint64_t iterations)
                              c->threads, 1);
         }
     } else {
+        if (c->prefetch >= 0) ob_cpu_tuning_set_prefetch(c->prefetch);
         for (uint64_t i = 0; i < iterations; i++)
             ob_run_kernel_threaded(c->isa, c->fn, c->n, p, g, c->st, OB_MAX_STATE, &c->s[i & 1], c->threads);
+        if (c->prefetch >= 0) ob_cpu_tuning_set_prefetch(ob_cpu_tuning_get()->prefetch);
     }
     ob_gb_clobber();
     return 0;
@@ -375,6 +377,7 @@ bn_case *bn_new_case(ob_bench_plan *plan, ob_bench_kind kind, const ob_optimizer
     c->threads = threads;
     c->tag = -1;
     c->fmt = -1;
+    c->prefetch = -1;
     c->isa = (ob_isa)isa;
     r->opt = o;
     r->isa = isa;
@@ -402,12 +405,9 @@ int bn_register_case(ob_bench_plan *plan, bn_case *c, double bytes_per_elem)
                      ob_isa_name((ob_isa)r->isa), r->variant, size, c->threads);
         break;
     case OB_BENCH_PROBE_MEM:
-        if (c->fmt >= 0) /* a mixed format's probe: its name as the variant */
-            snprintf(r->name, sizeof r->name, "probe_mem/%s/%s/%s/size:%s/threads:%d", r->opt->name,
-                     ob_isa_name((ob_isa)r->isa), r->variant, size, c->threads);
-        else
-            snprintf(r->name, sizeof r->name, "probe_mem/%s/%s/size:%s/threads:%d", r->opt->name,
-                     ob_isa_name((ob_isa)r->isa), size, c->threads);
+        /* The variant: the fp32 probe's pattern, or a mixed format's name. */
+        snprintf(r->name, sizeof r->name, "probe_mem/%s/%s/%s/size:%s/threads:%d", r->opt->name,
+                 ob_isa_name((ob_isa)r->isa), r->variant, size, c->threads);
         break;
     case OB_BENCH_PROBE_DIV:
         snprintf(r->name, sizeof r->name, "probe_div/%s/%s/size:%s/threads:%d", ob_isa_name((ob_isa)r->isa),
@@ -442,33 +442,57 @@ static void prepare_pair(const ob_optimizer *o, const ob_hparams *h, ob_step_sca
     s[1].step_size = -s[0].step_size;
 }
 
+/* The variant name of the exact kernels' rows with the software prefetch
+ * forced against the CPU class's choice (--prefetch-check). */
+const char *ob_bench_prefetch_check_variant(void)
+{
+    return ob_cpu_tuning_get()->prefetch ? "exact-noprefetch" : "exact+prefetch";
+}
+
+/* approx: 1 the approximate variant; 2 the exact kernel with the
+ * software prefetch forced against the CPU class's choice. */
 static int add_kernel(ob_bench_plan *plan, size_t oi, ob_isa isa, int approx, size_t n, int threads)
 {
     const ob_optimizer *o = plan->cfg.opts[oi];
     const ob_hparams *h = &plan->cfg.h[oi];
-    bn_case *c = bn_new_case(plan, OB_BENCH_KERNEL, o, isa, approx ? "approx" : "exact", n, threads);
+    const char *variant = approx == 1 ? "approx" : approx == 2 ? ob_bench_prefetch_check_variant() : "exact";
+    bn_case *c = bn_new_case(plan, OB_BENCH_KERNEL, o, isa, variant, n, threads);
     if (!c) return -1;
-    c->fn = approx ? ob_optimizer_approx_kernel(o, isa) : ob_optimizer_kernel(o, isa);
+    if (approx == 2) c->prefetch = !ob_cpu_tuning_get()->prefetch;
+    c->fn = approx == 1 ? ob_optimizer_approx_kernel(o, isa) : ob_optimizer_kernel(o, isa);
     c->tag = (int)oi;
     c->slots = o->state_mask(h);
     prepare_pair(o, h, c->s);
     return bn_register_case(plan, c, (double)ob_traffic_bytes_per_param(o, h));
 }
 
+/* The fp32 memory probes of optimizer oi's access pattern: one row per
+ * pattern the ISA has (ob_bench_probe_patterns; the scalar ISA has no
+ * streaming one), the pattern as the variant. */
 static int add_probe_mem(ob_bench_plan *plan, size_t oi, ob_isa isa, size_t n, int threads)
 {
     const ob_optimizer *o = plan->cfg.opts[oi];
     const ob_hparams *h = &plan->cfg.h[oi];
     const size_t k = ob_state_count(o, h);
-    bn_case *c = bn_new_case(plan, OB_BENCH_PROBE_MEM, o, isa, "", n, threads);
-    if (!c) return -1;
-    c->fn = ob_bench_probe_mem(isa, k);
-    c->tag = (int)oi;
-    c->slots = (1u << k) - 1u;
-    c->s[0].lr = 1e-3f;
-    c->s[1].lr = -1e-3f;
-    if (!c->fn) return -1;
-    return bn_register_case(plan, c, (double)ob_traffic_bytes_per_param(o, h));
+    for (size_t pi = 0; pi < sizeof ob_bench_probe_patterns / sizeof *ob_bench_probe_patterns; pi++) {
+        const char *pattern = ob_bench_probe_patterns[pi];
+        const ob_kernel_fn fn = ob_bench_probe_mem(isa, k, pattern);
+        if (!fn) continue;
+        bn_case *c = bn_new_case(plan, OB_BENCH_PROBE_MEM, o, isa, pattern, n, threads);
+        if (!c) return -1;
+        c->fn = fn;
+        c->tag = (int)oi;
+        c->slots = (1u << k) - 1u;
+        c->s[0].lr = 1e-3f;
+        c->s[1].lr = -1e-3f;
+        if (bn_register_case(plan, c, (double)ob_traffic_bytes_per_param(o, h)) != 0) return -1;
+    }
+    return 0;
+}
+
+int ob_bench_runs_approx(const ob_bench_config *cfg)
+{
+    return cfg->approx == 2 || (cfg->approx == 1 && ob_cpu_tuning_get()->approx);
 }
 
 /* A mixed format's kernel (kind kernel) or memory probe (kind probe_mem),
@@ -616,8 +640,12 @@ int ob_bench_plan_register(ob_bench_plan *plan, char *err, size_t errlen)
                 for (int isa = 0; isa < OB_ISA_COUNT; isa++) {
                     if (!((cfg->isa_mask >> isa) & 1u) || !ob_optimizer_kernel(o, (ob_isa)isa)) continue;
                     if (add_kernel(plan, oi, (ob_isa)isa, 0, n, t) != 0) goto oom;
-                    if (cfg->approx && ob_optimizer_approx_kernel(o, (ob_isa)isa) &&
+                    if (ob_bench_runs_approx(cfg) && ob_optimizer_approx_kernel(o, (ob_isa)isa) &&
                         add_kernel(plan, oi, (ob_isa)isa, 1, n, t) != 0)
+                        goto oom;
+                    /* Only the vector kernels prefetch, only from main-memory sizes on. */
+                    if (cfg->prefetch_check && isa != OB_ISA_SCALAR && n >= BN_SIZE_LARGE &&
+                        add_kernel(plan, oi, (ob_isa)isa, 2, n, t) != 0)
                         goto oom;
                 }
                 if (bn_add_plugins(plan, oi, n, t) != 0) goto oom;

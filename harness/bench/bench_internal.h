@@ -23,6 +23,10 @@
 
 /* The measured row of that case; with isa < 0, the fastest of any ISA.
  * NULL when none was measured. */
+/* The peers of the run (torch, plugin peers such as DeepSpeed) against
+ * optbench's fastest exact kernel, every size and thread count
+ * (bench_targets.c). */
+void bn_print_peers(FILE *out, const ob_bench_plan *plan);
 const ob_bench_row *bn_find_row(const ob_bench_plan *plan, ob_bench_kind kind, const ob_optimizer *o, int isa,
                                 const char *variant, size_t size, int threads);
 /* A table cell: v printed with fmt ("%*.3f": width, then v), or "-" in
@@ -56,6 +60,9 @@ typedef struct bn_case {
     const ob_plugin_kernel *pk;
     ob_plugin_case *pc;
     uint64_t t;
+    /* The kernels' software prefetch for this case: -1 as the CPU class
+     * says (ob_cpu_tuning), 0 or 1 forced (bench --prefetch-check). */
+    int prefetch;
 } bn_case;
 
 struct ob_bench_priv {

@@ -103,10 +103,12 @@ const ob_bench_row *bn_find_row(const ob_bench_plan *plan, ob_bench_kind kind, c
     return best;
 }
 
-/* The memory ceiling of a case: the fastest memory probe of an ISA that
- * code for `isa` may use (that ISA or a narrower one; peers: any), with
- * the case's access pattern: a mixed format's rows (format >= 0) have
- * their format's probes (same variant), the fp32 rows the fp32 ones. */
+/* The memory ceiling of a case (README "The honest memory ceiling"): the
+ * fastest memory probe of an ISA that code for `isa` may use (that ISA or
+ * a narrower one; peers: any), in any pattern (plain, prefetch, streaming
+ * stores), with the case's access pattern: a mixed format's rows (format
+ * >= 0) have their format's probes (same variant), the fp32 rows the fp32
+ * ones. */
 static const ob_bench_row *find_mem(const ob_bench_plan *plan, const ob_bench_row *k)
 {
     const ob_bench_row *best = NULL;
@@ -120,6 +122,21 @@ static const ob_bench_row *find_mem(const ob_bench_plan *plan, const ob_bench_ro
             best = r;
     }
     return best;
+}
+
+/* STREAM's triad at the case's size and thread count: its bandwidth over
+ * the case's bytes is a ceiling too (a case moving B bytes per element
+ * cannot beat B / the triad's GB/s), and one that shares no code with the
+ * kernels at all.  NaN if there is no triad row. */
+static double triad_ns(const ob_bench_plan *plan, const ob_bench_row *k)
+{
+    for (size_t i = 0; i < plan->n_rows; i++) {
+        const ob_bench_row *r = &plan->rows[i];
+        if (r->kind == OB_BENCH_TRIAD && r->size == k->size && r->threads == k->threads &&
+            isfinite(r->gb_per_s) && r->gb_per_s > 0)
+            return k->bytes_per_elem / r->gb_per_s;
+    }
+    return NAN;
 }
 
 /* The divider ceiling of optimizer o for `threads_used` threads on `isa`
@@ -193,7 +210,16 @@ void ob_bench_derive(ob_bench_plan *plan)
         double mem_ns = NAN, div_ns = NAN;
         if (mem) {
             mem_ns = mem->ns_per_elem;
-            r->mem_ceiling_gb_per_s = mem->gb_per_s;
+            snprintf(r->mem_ceiling_probe, sizeof r->mem_ceiling_probe, "%s/%s", mem->variant,
+                     ob_isa_name((ob_isa)mem->isa));
+        }
+        const double tri = triad_ns(plan, r);
+        if (tri < mem_ns || (isfinite(tri) && !isfinite(mem_ns))) {
+            mem_ns = tri;
+            snprintf(r->mem_ceiling_probe, sizeof r->mem_ceiling_probe, "triad");
+        }
+        if (isfinite(mem_ns)) {
+            r->mem_ceiling_gb_per_s = r->bytes_per_elem / mem_ns;
             r->frac_mem_ceiling = mem_ns / ns;
         }
         /* The approximate variants do not use the divider. */
@@ -252,6 +278,7 @@ int ob_bench_write_csv(const ob_bench_plan *plan, const char *path, char *err, s
         put_num(af.f, r->speedup_vs_scalar);
         fprintf(af.f, ",%s", r->bound);
         put_num(af.f, r->frac_bound);
+        fprintf(af.f, ",%s", r->mem_ceiling_probe);
         fputc('\n', af.f);
     }
     return ob_atomic_commit(&af, err, errlen);
@@ -276,6 +303,7 @@ cJSON *ob_bench_rows_json(const ob_bench_plan *plan)
         ob_json_add_num(o, "gb_per_s", r->gb_per_s);
         ob_json_add_num(o, "mem_ceiling_gb_per_s", r->mem_ceiling_gb_per_s);
         ob_json_add_num(o, "frac_mem_ceiling", r->frac_mem_ceiling);
+        cJSON_AddStringToObject(o, "mem_ceiling_probe", r->mem_ceiling_probe);
         ob_json_add_num(o, "div_ceiling_ns_per_elem", r->div_ceiling_ns_per_elem);
         ob_json_add_num(o, "frac_div_ceiling", r->frac_div_ceiling);
         ob_json_add_num(o, "speedup_vs_scalar", r->speedup_vs_scalar);
@@ -385,9 +413,9 @@ void ob_bench_print_summary(FILE *out, const ob_bench_plan *plan)
     fprintf(
         out,
         "\nsummary (medians; ceilings measured in the same run; bound = the slower ceiling of the case)\n");
-    fprintf(out, "%-8s %-6s %-*s %6s %3s %4s %8s %8s %7s %8s %6s %7s %6s %7s %-7s %6s\n", "opt", "isa", vw,
-            "variant", "size", "thr", "B/el", "ns/elem", "Gelem/s", "GB/s", "memGB/s", "f_mem", "div_ns",
-            "f_div", "xscalar", "bound", "f_bnd");
+    fprintf(out, "%-8s %-6s %-*s %6s %3s %4s %8s %8s %7s %8s %6s %-15s %7s %6s %7s %-7s %6s\n", "opt", "isa",
+            vw, "variant", "size", "thr", "B/el", "ns/elem", "Gelem/s", "GB/s", "memGB/s", "f_mem", "mem probe",
+            "div_ns", "f_div", "xscalar", "bound", "f_bnd");
     for (size_t i = 0; i < n; i++) {
         const ob_bench_row *r = rows[i];
         char size[32], bar[11];
@@ -403,6 +431,7 @@ void ob_bench_print_summary(FILE *out, const ob_bench_plan *plan)
         bn_cell(out, 8, "%*.1f", r->gb_per_s);
         bn_cell(out, 9, "%*.1f", r->mem_ceiling_gb_per_s);
         bn_cell(out, 7, "%*.2f", r->frac_mem_ceiling);
+        fprintf(out, " %-15s", r->mem_ceiling_probe[0] ? r->mem_ceiling_probe : "-");
         bn_cell(out, 8, "%*.3f", r->div_ceiling_ns_per_elem);
         bn_cell(out, 7, "%*.2f", r->frac_div_ceiling);
         bn_cell(out, 8, "%*.1f", r->speedup_vs_scalar);

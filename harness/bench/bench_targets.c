@@ -1,8 +1,9 @@
 /*
  * bench_targets.c — the speed targets of `optbench bench` (README
  * "Benchmarks"): each kernel's worst ratio to its ceilings against the
- * ratio it needs, as a table and in bench.json, with published anchors
- * beside them for orientation.
+ * ratio it needs, as a table and in bench.json, and the peers measured in
+ * the same run beside optbench's kernels (never figures from another
+ * machine or another run).
  */
 #include "ob_bench.h"
 #include "bench_internal.h"
@@ -108,14 +109,46 @@ static target_list compute_targets(const ob_bench_plan *plan)
     return l;
 }
 
-/* Anchors measured on this machine type (the issue's figures, 1 thread,
- * ns/element for an Adam step at 4Ki, 64Ki, 1Mi, 16Mi, 64Mi): DeepSpeed
- * cpu_adam AVX-512 and a plain scalar C loop.  Not measured in this run:
- * informational only. */
-static const size_t anchor_sizes[5] = {(size_t)4 << 10, (size_t)64 << 10, (size_t)1 << 20, (size_t)16 << 20,
-                                       (size_t)64 << 20};
-static const double anchor_deepspeed[5] = {0.56, 0.57, 0.83, 1.47, 1.29};
-static const double anchor_scalar[5] = {5.3, 5.0, 5.0, 6.0, 5.6};
+/* The peers timed in this run (plugin peers such as DeepSpeed's cpu_adam,
+ * and torch), each against optbench's fastest exact kernel of the same
+ * optimizer at every size and thread count: ratio = the peer's ns/elem /
+ * optbench's, >= 1.00 meets the target (optbench at least as fast). */
+static int is_peer_row(const ob_bench_row *r)
+{
+    return (r->kind == OB_BENCH_PEER || (r->kind == OB_BENCH_KERNEL && r->plugin)) && isfinite(r->ns_per_elem);
+}
+
+void bn_print_peers(FILE *out, const ob_bench_plan *plan)
+{
+    int header = 0;
+    size_t met = 0, total = 0;
+    for (size_t i = 0; i < plan->n_rows; i++) {
+        const ob_bench_row *r = &plan->rows[i];
+        if (!is_peer_row(r)) continue;
+        const ob_bench_row *ours = bn_find_row(plan, OB_BENCH_KERNEL, r->opt, -1, "exact", r->size, r->threads);
+        if (!ours) continue;
+        if (!header) {
+            fprintf(out, "\npeers, same run (medians): ratio = the peer's ns/elem / optbench's fastest exact "
+                         "kernel's; target >= 1.00\n");
+            fprintf(out, "%-28s %-8s %6s %3s %8s %-7s %8s %6s\n", "peer", "opt", "size", "thr", "ns/elem",
+                    "ours", "ns/elem", "ratio");
+            header = 1;
+        }
+        char size[32];
+        ob_bench_format_size(r->size, size, sizeof size);
+        const double ratio = r->ns_per_elem / ours->ns_per_elem;
+        fprintf(out, "%-28s %-8s %6s %3d", r->variant, r->opt->name, size,
+                r->threads);
+        bn_cell(out, 9, "%*.3f", r->ns_per_elem);
+        fprintf(out, " %-7s", ob_isa_name((ob_isa)ours->isa));
+        bn_cell(out, 9, "%*.3f", ours->ns_per_elem);
+        bn_cell(out, 7, "%*.3f", ratio);
+        fprintf(out, " %s\n", ratio >= 1.0 ? "PASS" : "MISS");
+        met += ratio >= 1.0;
+        total++;
+    }
+    if (total) fprintf(out, "%zu of %zu peer cases at least as fast\n", met, total);
+}
 
 /* The targets as a matrix: one line per target and optimizer, one column
  * per ISA and variant; each cell is the worst ratio, PASS or MISS, and
@@ -191,40 +224,43 @@ void ob_bench_print_targets(FILE *out, const ob_bench_plan *plan)
                     ? ": the cores were not all free, the multi-thread figures are disturbed"
                     : "");
     }
-    /* Anchors and peers: Adam, 1 thread. */
-    const ob_optimizer *adam = ob_optimizer_find("adam");
+    bn_print_peers(out, plan);
+}
+
+void ob_bench_print_prefetch_check(FILE *out, const ob_bench_plan *plan)
+{
+    const ob_cpu_tuning *tu = ob_cpu_tuning_get();
+    fprintf(out, "\ncode paths for this CPU class (%s): software prefetch %s%s, approximate variant %s (%s)\n",
+            tu->cpu_class, tu->prefetch ? "on" : "off", tu->prefetch_forced ? " (forced by OPTBENCH_PREFETCH)" : "",
+            tu->approx ? "offered" : "not offered", tu->why);
+    const char *other = ob_bench_prefetch_check_variant();
     int header = 0;
-    for (int k = 0; k < 5; k++) {
-        const ob_bench_row *ours = bn_find_row(plan, OB_BENCH_KERNEL, adam, OB_ISA_AVX512, "exact",
-                                               anchor_sizes[k], 1);
-        const ob_bench_row *sc = bn_find_row(plan, OB_BENCH_KERNEL, adam, OB_ISA_SCALAR, "exact",
-                                             anchor_sizes[k], 1);
-        const ob_bench_row *peer = bn_find_row(plan, OB_BENCH_PEER, adam, -1, NULL, anchor_sizes[k], 1);
-        if (!ours && !sc && !peer) continue;
+    size_t held = 0, total = 0;
+    for (size_t i = 0; i < plan->n_rows; i++) {
+        const ob_bench_row *r = &plan->rows[i];
+        if (r->kind != OB_BENCH_KERNEL || strcmp(r->variant, other) || !isfinite(r->ns_per_elem)) continue;
+        const ob_bench_row *ex = bn_find_row(plan, OB_BENCH_KERNEL, r->opt, r->isa, "exact", r->size, r->threads);
+        if (!ex) continue;
         if (!header) {
-            fprintf(
-                out,
-                "\nAdam, 1 thread, ns/element: anchors from the issue (not this run) and peers (this run);\n"
-                "ratio = their time / ours (> 1: ours is faster)\n");
-            fprintf(out, "%6s %10s %10s %6s %10s %10s %6s %10s %6s\n", "size", "avx512", "DeepSpeed", "ratio",
-                    "scalar", "plain C", "ratio", "torch", "ratio");
+            fprintf(out, "prefetch check: ratio = ns/elem with the prefetch %s / with the class's choice "
+                         "(>= 1.00: the choice holds)\n",
+                    tu->prefetch ? "off" : "on");
+            fprintf(out, "%-8s %-6s %6s %3s %8s %8s %6s\n", "opt", "isa", "size", "thr", "choice", "other",
+                    "ratio");
             header = 1;
         }
-        char s[32];
-        ob_bench_format_size(anchor_sizes[k], s, sizeof s);
-        double o_ns = ours ? ours->ns_per_elem : NAN, s_ns = sc ? sc->ns_per_elem : NAN;
-        double t_ns = peer ? peer->ns_per_elem : NAN;
-        fprintf(out, "%6s", s);
-        bn_cell(out, 11, "%*.3f", o_ns);
-        bn_cell(out, 11, "%*.2f", anchor_deepspeed[k]);
-        bn_cell(out, 7, "%*.2f", anchor_deepspeed[k] / o_ns);
-        bn_cell(out, 11, "%*.3f", s_ns);
-        bn_cell(out, 11, "%*.2f", anchor_scalar[k]);
-        bn_cell(out, 7, "%*.2f", anchor_scalar[k] / s_ns);
-        bn_cell(out, 11, "%*.3f", t_ns);
-        bn_cell(out, 7, "%*.2f", t_ns / o_ns);
+        char size[32];
+        ob_bench_format_size(r->size, size, sizeof size);
+        const double ratio = r->ns_per_elem / ex->ns_per_elem;
+        fprintf(out, "%-8s %-6s %6s %3d", r->opt->name, ob_isa_name((ob_isa)r->isa), size, r->threads);
+        bn_cell(out, 9, "%*.3f", ex->ns_per_elem);
+        bn_cell(out, 9, "%*.3f", r->ns_per_elem);
+        bn_cell(out, 7, "%*.3f", ratio);
         fputc('\n', out);
+        held += ratio >= 1.0;
+        total++;
     }
+    if (total) fprintf(out, "the choice held in %zu of %zu cases\n", held, total);
 }
 
 cJSON *ob_bench_targets_json(const ob_bench_plan *plan)

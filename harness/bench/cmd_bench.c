@@ -31,6 +31,14 @@ static const ob_opt bench_opts[] = {
     {"run", "DIR", 0, "add bench.json and bench.csv to this existing run folder instead"},
     {"quick", NULL, OB_OPT_FLAG, "sizes 4Ki,64Ki,16Mi and 3 repetitions of >= 0.05 s"},
     {"exact-only", NULL, OB_OPT_FLAG, "leave out the approximate variants"},
+    {"approx", NULL, OB_OPT_FLAG,
+     "run the approximate variants even where this CPU class does not offer them (to measure why)"},
+    {"model", "NAME", 0,
+     "benchmark a model's parameter list instead (gpt2-small, resnet18, or a .shapes file): one flat array, the "
+     "multi-tensor step, one call per tensor (one optimizer; default adam)"},
+    {"prefetch-check", NULL, OB_OPT_FLAG,
+     "also time each vector exact kernel at sizes >= 16Mi with the software prefetch forced against this "
+     "CPU class's choice"},
     {"format", "LIST", OB_OPT_REPEAT,
      "mixed-precision formats besides fp32: preset names, comma-separated, or all; or one explicit format "
      "(param=..,grad=..,state=..[,round=..,seed=..]) per --format (optbench list formats)"},
@@ -237,7 +245,10 @@ static double flag_value(char **args, size_t n, const char *flag, double def)
 static int parse_config(const ob_cmd_spec *c, const ob_args *a, int quick, ob_bench_config *cfg, FILE *err)
 {
     memset(cfg, 0, sizeof *cfg);
-    cfg->approx = !ob_args_has(a, "exact-only");
+    if (ob_args_has(a, "exact-only") && ob_args_has(a, "approx"))
+        return ob_usage_error(c, err, "--exact-only and --approx contradict each other");
+    cfg->approx = ob_args_has(a, "exact-only") ? 0 : ob_args_has(a, "approx") ? 2 : 1;
+    cfg->prefetch_check = ob_args_has(a, "prefetch-check");
     list_parse lp = {c, cfg, err};
     const char *v;
     int rc;
@@ -314,6 +325,13 @@ static int write_results(const ob_bench_plan *plan, cJSON *doc, const char *dir,
             cJSON_AddItemToArray(probe_isas, cJSON_CreateString(ob_isa_name((ob_isa)i)));
     cJSON_AddStringToObject(ours, "triad_isa", ob_isa_name(plan->probe_isa));
     cJSON_AddNumberToObject(ours, "thread_min_chunk", (double)OB_THREAD_MIN_CHUNK);
+    const ob_cpu_tuning *tu = ob_cpu_tuning_get();
+    cJSON *tj = cJSON_AddObjectToObject(ours, "cpu_tuning");
+    cJSON_AddStringToObject(tj, "cpu_class", tu->cpu_class);
+    cJSON_AddBoolToObject(tj, "prefetch", tu->prefetch);
+    cJSON_AddBoolToObject(tj, "prefetch_forced", tu->prefetch_forced);
+    cJSON_AddBoolToObject(tj, "approx_offered", tu->approx);
+    cJSON_AddStringToObject(tj, "why", tu->why);
     cJSON_AddNumberToObject(ours, "loadavg_before", isfinite(load_before) ? load_before : -1);
     cJSON_AddNumberToObject(ours, "loadavg_after", isfinite(load_after) ? load_after : -1);
     cJSON_AddItemToObject(ours, "memory", ob_bench_memory_json(plan));
@@ -494,6 +512,7 @@ static int finish_run(ob_bench_plan *plan, cJSON *doc, const char *dir, const ch
     ob_bench_print_memory(out, plan);
     ob_bench_print_summary(out, plan);
     ob_bench_print_targets(out, plan);
+    ob_bench_print_prefetch_check(out, plan);
     ob_bench_print_formats(out, plan);
     ob_bench_print_plugins(out, plan);
     fprintf(out, "\nload average (1 min) before the run %.2f, after %.2f\n", load_before, load_after);
@@ -544,6 +563,44 @@ static double load_warning(int list_only, FILE *err)
     return load;
 }
 
+/* The model benchmark's results from Google Benchmark's report at
+ * gb_path (removed once read).  OB_EXIT_OK or OB_EXIT_FAIL. */
+static int model_results(ob_bench_model *m, const char *gb_path, const char *dir, int argc, char **argv, FILE *out,
+                         FILE *err)
+{
+    char msg[1024];
+    cJSON *doc = ob_json_read(gb_path, msg, sizeof msg);
+    if (!doc) {
+        fprintf(err, "optbench bench: Google Benchmark's report: %s\n", msg);
+        return OB_EXIT_FAIL;
+    }
+    unlink(gb_path);
+    int rc = ob_bench_model_finish(m, doc, dir, argc, argv, out, msg, sizeof msg);
+    cJSON_Delete(doc);
+    if (rc != 0) fprintf(err, "optbench bench: %s\n", msg);
+    return rc == 0 ? OB_EXIT_OK : OB_EXIT_FAIL;
+}
+
+/* --model: the shape file, and the configuration it runs with (one
+ * optimizer, adam unless --opt names another; no sizes, formats, peers or
+ * plugins, which apply to the kernel benchmarks).  OB_EXIT_OK, or
+ * OB_EXIT_USAGE with a message. */
+static int model_args(const ob_cmd_spec *c, const ob_args *a, ob_bench_config *cfg, ob_bench_model *m, FILE *err)
+{
+    static const char *const not_with[] = {"sizes", "format", "peer", "plugin", "prefetch-check", "approx"};
+    for (size_t i = 0; i < sizeof not_with / sizeof *not_with; i++)
+        if (ob_args_has(a, not_with[i])) return ob_usage_error(c, err, "--%s does not apply with --model", not_with[i]);
+    if (!ob_args_get(a, "opt")) {
+        cfg->opts[0] = ob_optimizer_find("adam");
+        cfg->n_opts = 1;
+    }
+    if (cfg->n_opts != 1) return ob_usage_error(c, err, "--model takes one optimizer (--opt NAME)");
+    char msg[1024];
+    if (ob_bench_model_load(ob_args_get(a, "model"), m, msg, sizeof msg) != 0)
+        return ob_usage_error(c, err, "--model: %s", msg);
+    return OB_EXIT_OK;
+}
+
 int ob_cmd_bench(int argc, char **argv, FILE *out, FILE *err)
 {
     const ob_cmd_spec *c = &ob_cmd_bench_spec;
@@ -574,12 +631,16 @@ int ob_cmd_bench(int argc, char **argv, FILE *out, FILE *err)
     int made_dir = 0;
     ob_plugin_set ps = {0};
     size_t failed_plugins = 0;
+    const char *model_name = ob_args_get(&a, "model");
+    ob_bench_model model;
+    memset(&model, 0, sizeof model);
     const char *peer = ob_args_get(&a, "peer");
     char peer_so[4096];
     if ((rc = check_outputs(c, &a, &peer, err)) != OB_EXIT_OK) goto done;
     if ((rc = peer_as_plugin(c, &a, &peer, ours, &n_ours, peer_so, sizeof peer_so, out, err)) != OB_EXIT_OK)
         goto done;
     if ((rc = parse_config(c, &a, quick, &cfg, err)) != OB_EXIT_OK) goto done;
+    if (model_name && (rc = model_args(c, &a, &cfg, &model, err)) != OB_EXIT_OK) goto done;
     /* Plugins before the run folder: a bad one leaves nothing behind. */
     if ((rc = bn_load_plugins(c, &a, &ps, &cfg, &failed_plugins, out, err)) != OB_EXIT_OK) goto done;
     /* The run folder and Google Benchmark's own report inside it. */
@@ -588,7 +649,8 @@ int ob_cmd_bench(int argc, char **argv, FILE *out, FILE *err)
         snprintf(gb_path, sizeof gb_path, "%s/.bench-gb-%ld.json.tmp", dir, (long)getpid());
     }
     ob_bench_plan_init(&plan, &cfg);
-    if (ob_bench_plan_register(&plan, msg, sizeof msg) != 0) {
+    if (model_name ? ob_bench_model_register(&model, &cfg, msg, sizeof msg) != 0
+                   : ob_bench_plan_register(&plan, msg, sizeof msg) != 0) {
         fprintf(err, "optbench bench: %s\n", msg);
         rc = OB_EXIT_FAIL;
         goto done;
@@ -622,6 +684,11 @@ int ob_cmd_bench(int argc, char **argv, FILE *out, FILE *err)
         rc = OB_EXIT_OK;
         goto done;
     }
+    if (model_name) {
+        rc = model_results(&model, gb_path, dir, argc, argv, out, err);
+        if (rc == OB_EXIT_OK) made_dir = 0;
+        goto done;
+    }
     cJSON *doc = collect_report(&plan, gb_path, err);
     if (!doc) {
         rc = OB_EXIT_FAIL;
@@ -639,6 +706,7 @@ done:
     if (made_dir) rmdir(dir); /* only if nothing was written into it */
     ob_gb_clear();
     ob_bench_plan_free(&plan); /* before the plugins: it may hold a case of one */
+    ob_bench_model_free(&model);
     ob_plugin_set_free(&ps);
     ob_args_free(&a);
     free(ours);

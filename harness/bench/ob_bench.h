@@ -134,7 +134,7 @@ static inline void ob_gb_clobber(void)
 #define OB_BENCH_CSV_HEADER \
     "kind,opt,isa,variant,size,threads,bytes_per_elem,ns_per_elem,elems_per_s,gb_per_s," \
     "mem_ceiling_gb_per_s,frac_mem_ceiling,div_ceiling_ns_per_elem,frac_div_ceiling,speedup_vs_scalar," \
-    "bound,frac_bound"
+    "bound,frac_bound,mem_ceiling_probe"
 
 typedef enum ob_bench_kind {
     OB_BENCH_KERNEL,
@@ -156,7 +156,14 @@ typedef struct ob_bench_config {
     size_t n_sizes;
     int threads[OB_BENCH_MAX_THREADS];
     size_t n_threads;
-    int approx; /* also run the approximate variants */
+    /* The approximate variants: 0 never, 1 where the CPU class offers
+     * them (ob_cpu_tuning; the default), 2 always (--approx, to measure
+     * why a class does not offer them). */
+    int approx;
+    /* Also time every vector exact kernel at sizes >= 16Mi with the
+     * software prefetch forced against the CPU class's choice, as the
+     * variant ob_bench_prefetch_check_variant() (--prefetch-check). */
+    int prefetch_check;
     /* Mixed-precision formats besides fp32 (README "Mixed precision"):
      * each adds kernel rows and its own memory probe, with the format's
      * name as the variant.  None: fp32 only. */
@@ -182,13 +189,19 @@ typedef struct ob_bench_row {
     ob_bench_kind kind;
     const ob_optimizer *opt; /* NULL for probe_div and triad */
     int isa;                 /* ob_isa, or -1 (peers, plugin kernels) */
-    char variant[64];        /* "exact", "approx", a format's, a peer's or a plugin kernel's name, or "" */
+    char variant[64];        /* "exact", "approx", a format's, a peer's or a plugin kernel's name; probe_mem:
+                              * its pattern (plain, prefetch, nt) or its format's name; else "" */
     size_t size;             /* elements per step */
     int threads;             /* threads asked for */
     int threads_used;        /* threads the step really uses (ob_thread_count) */
     double bytes_per_elem;
     double ns_per_elem, elems_per_s, gb_per_s;
     double mem_ceiling_gb_per_s, frac_mem_ceiling;
+    /* The probe that set the memory ceiling (README "The honest memory
+     * ceiling"): "<pattern>/<isa>" of the fastest memory probe (pattern
+     * plain, prefetch or nt; a format's name for its probe), or "triad"
+     * (STREAM's triad bandwidth over this case's bytes). */
+    char mem_ceiling_probe[80];
     double div_ceiling_ns_per_elem, frac_div_ceiling;
     double speedup_vs_scalar;
     const char *bound; /* "memory", "divider" or "" */
@@ -209,6 +222,12 @@ typedef struct ob_bench_plan {
     size_t n_rows, cap_rows;
     ob_bench_priv *priv; /* benchmark contexts and buffers */
 } ob_bench_plan;
+
+/* Nonzero if the plan runs the approximate variants (cfg->approx and the
+ * CPU class, ob_cpu_tuning). */
+int ob_bench_runs_approx(const ob_bench_config *cfg);
+/* "exact-noprefetch" where the CPU class prefetches, else "exact+prefetch". */
+const char *ob_bench_prefetch_check_variant(void);
 
 /* Parses a size: digits with an optional binary suffix Ki, Mi or Gi
  * ("4Ki" = 4096).  Returns 0, or -1 for anything else, including 0,
@@ -257,6 +276,10 @@ cJSON *ob_bench_memory_json(const ob_bench_plan *plan);
 void ob_bench_print_memory(FILE *out, const ob_bench_plan *plan);
 void ob_bench_print_summary(FILE *out, const ob_bench_plan *plan);
 void ob_bench_print_targets(FILE *out, const ob_bench_plan *plan);
+/* The CPU class's code-path choices (ob_cpu_tuning) and, with
+ * --prefetch-check, each exact kernel against itself with the prefetch
+ * forced the other way: whether the class's table entry holds here. */
+void ob_bench_print_prefetch_check(FILE *out, const ob_bench_plan *plan);
 /* The formats table (when cfg.n_formats > 0): per format row, bytes per
  * element, the fraction of its own memory ceiling, the speed-up over fp32
  * and the byte ratio that bounds it; and its JSON. */
@@ -282,11 +305,50 @@ int ob_bench_plugin_check(const ob_plugin_kernel *k, const ob_hparams *h, size_t
 void ob_bench_print_plugins(FILE *out, const ob_bench_plan *plan);
 cJSON *ob_bench_plugins_json(const ob_bench_plan *plan);
 
+/* ---- whole models (bench_model.c; bench --model) --------------------------- */
+
+/* A model's parameter list from a shape file, its buffers and its
+ * benchmarks: the list stepped as one flat array, through
+ * ob_run_kernel_multi and one call per tensor (README "Whole models: the
+ * multi-tensor step"). */
+typedef struct ob_bench_model {
+    char name[128];
+    size_t n, total; /* tensors, parameters */
+    size_t *len;     /* elements per tensor */
+    void *mem[2 + OB_MAX_STATE];
+    ob_tensor *tensors, *ovh; /* the model's list; the per-tensor overhead list */
+    const ob_optimizer *opt;
+    ob_isa isa;
+    void *cases;
+    size_t n_cases;
+} ob_bench_model;
+
+/* Reads harness/bench/models/<name>.shapes (OPTBENCH_MODEL_DIR, the
+ * install's share/optbench/models, the source tree), or the file `name`
+ * when it holds a '/' or ends in .shapes: "# comment" lines and one
+ * "name d1xd2x..." per tensor.  0, or -1 with a message naming the file
+ * and line. */
+int ob_bench_model_load(const char *name, ob_bench_model *m, char *err, size_t errlen);
+/* Allocates and fills the arrays and registers the benchmarks for
+ * cfg->opts[0] on the widest ISA of cfg->isa_mask it has a kernel for, at
+ * every thread count.  0, or -1 with a message. */
+int ob_bench_model_register(ob_bench_model *m, const ob_bench_config *cfg, char *err, size_t errlen);
+/* Reads the medians from Google Benchmark's report, prints the table and
+ * writes model.json and model.csv into dir.  0, or -1 with a message. */
+int ob_bench_model_finish(ob_bench_model *m, const cJSON *report, const char *dir, int argc, char **argv,
+                          FILE *out, char *err, size_t errlen);
+void ob_bench_model_free(ob_bench_model *m);
+
 /* ---- probes (kernels/<isa>/probe.c, found by bench_probe.c) -------------- */
 
 /* Memory probe with k state arrays (0 <= k <= OB_MAX_STATE): p += c*g and
- * state[j] += c*g, c = s->lr.  NULL if the ISA is not compiled in. */
-ob_kernel_fn ob_bench_probe_mem(ob_isa isa, size_t k);
+ * state[j] += c*g, c = s->lr, in one of the patterns of
+ * ob_bench_probe_patterns (kernels/ob_probe.h says what each does).  NULL
+ * if the ISA is not compiled in or has no such pattern. */
+ob_kernel_fn ob_bench_probe_mem(ob_isa isa, size_t k, const char *pattern);
+/* "plain", "prefetch", "nt": the memory probes' patterns, in the order
+ * they are registered. */
+extern const char *const ob_bench_probe_patterns[3];
 /* STREAM triad: p = g + c*state[0]. */
 ob_kernel_fn ob_bench_probe_triad(ob_isa isa);
 /* Divider probe: p = g / den (n_div times), den = n_sqrt square roots of

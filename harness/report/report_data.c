@@ -330,6 +330,7 @@ int rp_model_load(rp_model *m, const char *dir, ob_report_summary *sum, char *er
         m->bc.speedup = rp_table_col(b, "speedup_vs_scalar");
         m->bc.bound = rp_table_col(b, "bound");
         m->bc.frac_bound = rp_table_col(b, "frac_bound");
+        m->bc.ceil_probe = rp_table_col(b, "mem_ceiling_probe");
         m->has_bench = 1;
         for (size_t k = 0; k < sizeof need / sizeof need[0]; k++) {
             if (rp_table_col(&m->bench, need[k]) < 0) {

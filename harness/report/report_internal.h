@@ -65,7 +65,8 @@ typedef struct rp_model {
     rp_table bench;             /* bench.csv */
     int has_bench;
     struct { /* its columns (-1: absent) */
-        int kind, opt, isa, variant, size, threads, bytes, ns, gbps, ceil, frac, speedup, bound, frac_bound;
+        int kind, opt, isa, variant, size, threads, bytes, ns, gbps, ceil, frac, speedup, bound, frac_bound,
+            ceil_probe; /* -1 in files written before the column existed */
     } bc;
     cJSON *bench_json;      /* bench.json, NULL if missing */
     cJSON *repro;           /* repro/repro.json, NULL if missing */

@@ -30,6 +30,8 @@ static void bench_row(rp_doc *d, const rp_model *m, size_t r)
         rp_fmt(v, sizeof v, rp_table_num(b, r, num_cols[k]));
         rp_cell(&row, "%s", v);
     }
+    const char *probe = rp_table_str(b, r, m->bc.ceil_probe);
+    rp_cell(&row, "%s", probe[0] ? probe : "–");
     double frac = rp_table_num(b, r, m->bc.frac);
     if (isnan(frac)) frac = rp_table_num(b, r, m->bc.gbps) / rp_table_num(b, r, m->bc.ceil);
     if (isfinite(frac)) rp_cell(&row, "%.0f%%", 100 * frac);
@@ -48,8 +50,8 @@ static void bench_table(rp_doc *d, const rp_model *m, const char *kind_a, const 
 {
     rp_row h = {0};
     rp_cells(&h, "optimizer", "ISA", "variant", "threads", "n", "ns/elem", "GB/s", "ceiling GB/s",
-             "of ceiling", "speed-up", "bound (fraction)", NULL);
-    rp_doc_table(d, &h, "lllrrrrrrrl");
+             "ceiling set by", "of ceiling", "speed-up", "bound (fraction)", NULL);
+    rp_doc_table(d, &h, "lllrrrrrlrrl");
     /* The run's optimizers in table order first, then whatever else was measured. */
     for (size_t pass = 0; pass < 2; pass++) {
         for (size_t r = 0; r < m->bench.nrows; r++) {
@@ -86,8 +88,10 @@ void rp_section_throughput(rp_doc *d, const rp_model *m)
     rp_doc_para(
         d,
         "Medians from bench.csv. GB/s counts the memory traffic of a step (p and g read, p and the state "
-        "read and written); the ceiling is the memory bandwidth measured in the same run at the same size, "
-        "and \"bound\" says which limit (memory or the divider) the kernel is closest to.");
+        "read and written); the ceiling is the memory bandwidth measured in the same run at the same size: "
+        "the fastest of the memory probes (plain, with software prefetch, with streaming stores) and STREAM's "
+        "triad over the case's bytes, named in \"ceiling set by\"; \"bound\" says which limit (memory or the "
+        "divider) the kernel is closest to.");
     bench_table(d, m, "kernel", NULL);
     if (bench_has(m, "peer")) {
         rp_doc_para(d, "Peer implementations measured the same way:");
@@ -97,8 +101,8 @@ void rp_section_throughput(rp_doc *d, const rp_model *m)
         rp_doc_para(d,
                     "The probes that set the ceilings (memory bandwidth, divider throughput, STREAM triad):");
         rp_row h = {0};
-        rp_cells(&h, "probe", "ISA", "threads", "n", "GB/s", "ns/elem", NULL);
-        rp_doc_table(d, &h, "llrrrr");
+        rp_cells(&h, "probe", "pattern", "ISA", "threads", "n", "GB/s", "ns/elem", NULL);
+        rp_doc_table(d, &h, "lllrrrr");
         for (size_t r = 0; r < m->bench.nrows; r++) {
             const char *kind = rp_table_str(&m->bench, r, m->bc.kind);
             if (strcmp(kind, "probe_mem") && strcmp(kind, "probe_div") && strcmp(kind, "triad")) continue;
@@ -107,6 +111,7 @@ void rp_section_throughput(rp_doc *d, const rp_model *m)
             rp_fmt(g, sizeof g, rp_table_num(&m->bench, r, m->bc.gbps));
             rp_fmt(n, sizeof n, rp_table_num(&m->bench, r, m->bc.ns));
             rp_cell(&row, "%s", kind);
+            rp_cell(&row, "%s", rp_table_str(&m->bench, r, m->bc.variant));
             rp_cell(&row, "%s", rp_table_str(&m->bench, r, m->bc.isa));
             rp_cell(&row, "%s", rp_table_str(&m->bench, r, m->bc.threads));
             rp_cell(&row, "%s", rp_table_str(&m->bench, r, m->bc.size));

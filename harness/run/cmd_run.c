@@ -10,6 +10,7 @@
 
 #include "harness/ob_cli.h"
 #include "harness/core/ob_core.h"
+#include "harness/tb/ob_tb.h"
 #include "ob_run.h"
 
 static const ob_opt run_opts[] = {
@@ -28,6 +29,7 @@ static const ob_opt run_opts[] = {
     {"suite", "FILE", 0, "run the cases of a JSON suite file"},
     {"out", "DIR", 0, "results folder (default: results)"},
     {"quiet", NULL, OB_OPT_FLAG, "no progress output"},
+    {"tensorboard", "DIR", 0, "also write every case's series as TensorBoard event files under DIR"},
     OB_PLUGIN_OPTIONS,
 };
 
@@ -593,6 +595,15 @@ int ob_cmd_run(int argc, char **argv, FILE *out, FILE *err)
     cJSON_Delete(rs.doc);
     free(res);
     rc = rs.stop ? rs.stop : rs.failures ? rs.fail_code : rs.violations ? OB_EXIT_AGREEMENT : OB_EXIT_OK;
+    /* The event files from the case CSVs just written (harness/tb/). */
+    const char *tb = ob_args_get(&a, "tensorboard");
+    size_t tb_files, tb_events;
+    if (tb && rs.done_cases && ob_tb_from_run(dir, tb, &tb_files, &tb_events, msg, sizeof msg) != 0) {
+        fprintf(err, "optbench run: --tensorboard: %s\n", msg);
+        if (rc == OB_EXIT_OK) rc = OB_EXIT_IO;
+    } else if (tb && rs.done_cases) {
+        fprintf(out, "TensorBoard: %zu event files, %zu scalars in %s\n", tb_files, tb_events, tb);
+    }
 done:
     free(ids);
     ob_interrupt_restore();

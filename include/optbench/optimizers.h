@@ -44,6 +44,26 @@ const char *ob_isa_unavailable_reason(ob_isa isa);
  * choice is logged to stderr once. */
 int ob_isa_select(ob_isa *out, char *err, size_t errlen);
 
+/* ---- per-CPU-class code paths ----------------------------------------- */
+
+/* Choices that change speed, never a result (kernels/framework/tuning.c
+ * has the table, keyed by CPUID vendor and family, and the measurements
+ * behind each entry; README "Per-CPU code paths"). */
+typedef struct ob_cpu_tuning {
+    const char *cpu_class; /* the table entry: "AMD family 0x19", "Intel family 6", "other" */
+    int prefetch;          /* the vector kernels prefetch from main-memory sizes on */
+    int approx;            /* the approximate variant is offered (bench runs it by default) */
+    const char *why;       /* the measurement behind the entry */
+    int prefetch_forced;   /* OPTBENCH_PREFETCH=on|off overrode the table */
+} ob_cpu_tuning;
+/* This CPU's entry (with OPTBENCH_PREFETCH applied), looked up once. */
+const ob_cpu_tuning *ob_cpu_tuning_get(void);
+/* Switches the kernels' software prefetch on or off for this process, for
+ * benchmarks that measure both (`optbench bench --prefetch-check`);
+ * ob_cpu_tuning_get()->prefetch stays the class's choice, to restore it
+ * with.  Call only while no kernel runs. */
+void ob_cpu_tuning_set_prefetch(int on);
+
 /* ---- hyperparameter specs --------------------------------------------- */
 
 typedef enum ob_hp_kind { OB_HP_REAL, OB_HP_BOOL } ob_hp_kind;
@@ -211,6 +231,31 @@ int ob_thread_count(size_t n, int threads);
  * a multiple of 64 floats (256 bytes, so no two threads write the same
  * cache line); n when nt <= 1. */
 size_t ob_thread_chunk(size_t n, size_t nt);
+
+/* ---- the multi-tensor step (kernels/framework/multi.c) ------------------ */
+
+/* One tensor of a parameter list: n elements of p, g and the optimizer's
+ * state arrays (those its hyperparameters use must not be NULL when n > 0). */
+typedef struct ob_tensor {
+    size_t n;
+    float *p;
+    const float *g;
+    float *state[OB_MAX_STATE];
+} ob_tensor;
+
+/* Steps every tensor of the list in one call, bit-identical to ob_step on
+ * each tensor alone.  With threads > 1 the threads split the total work
+ * (the tensors end to end, in ob_thread_chunk chunks, inside one parallel
+ * region), so many small tensors pay one fork/join, not one each.  The
+ * checks of ob_step for every tensor, before anything is touched; -1 with
+ * a message naming the tensor.  Gradient clipping (h->clip_norm,
+ * h->clip_value) is refused: clip the list's gradients first. */
+int ob_step_multi(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, uint64_t t, const ob_tensor *tensors,
+                  size_t n_tensors, int threads, char *err, size_t errlen);
+/* The same with a prepared kernel and scalars, unchecked (the benchmarks'
+ * entry; s must not ask for clipping). */
+void ob_run_kernel_multi(ob_kernel_fn k, const ob_tensor *tensors, size_t n_tensors, const ob_step_scalars *s,
+                         int threads);
 
 /* The threaded form of ob_step. */
 int ob_step_threaded(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, uint64_t t, size_t n, float *p,

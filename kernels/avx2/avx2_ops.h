@@ -64,7 +64,8 @@ OB_AVX2_INLINE __m256i ob_tail_mask8(size_t rem)
  * iteration, then one, then the last n % 8 elements through the same VEC
  * with a masked load/store, so the tail performs exactly the operations
  * of the main loop.  PREFETCH(i) runs once per iteration (16 floats: one
- * cache line per array) from OB_PREFETCH_MIN_N elements up:
+ * cache line per array) from ob_prefetch_from elements up (OB_PREFETCH_MIN_N
+ * on the CPU classes that prefetch, never on the others):
  * OB_AVX2_NO_PREFETCH, or a macro calling ob_prefetch_line
  * (../ob_prefetch.h) for every array the kernel streams. */
 #define OB_AVX2_NO_PREFETCH(i) ((void)(i))
@@ -72,7 +73,7 @@ OB_AVX2_INLINE __m256i ob_tail_mask8(size_t rem)
 #define OB_AVX2_FOR_EACH_PF(n, VEC, PREFETCH) \
     do { \
         const __m256i all_ = _mm256_setzero_si256(); /* unused */ \
-        const int pf_ = (n) >= OB_PREFETCH_MIN_N; \
+        const int pf_ = (n) >= ob_prefetch_from; \
         size_t i_ = 0; \
         for (; (n)-i_ >= 16; i_ += 16) { \
             if (pf_) PREFETCH(i_); \
@@ -94,7 +95,7 @@ OB_AVX2_INLINE __m256i ob_tail_mask8(size_t rem)
 #define OB_AVX2_FOR_EACH4_PF(n, VEC, PREFETCH) \
     do { \
         const __m256i all_ = _mm256_setzero_si256(); /* unused */ \
-        const int pf_ = (n) >= OB_PREFETCH_MIN_N; \
+        const int pf_ = (n) >= ob_prefetch_from; \
         size_t i_ = 0; \
         for (; (n)-i_ >= 32; i_ += 32) { \
             if (pf_) PREFETCH(i_); \

@@ -13,59 +13,46 @@
  * loop over the four, even a constant one, measured ~15% slower in L1
  * than the kernels it is meant to bound), one FMA per array. */
 OB_PROBE_INLINE void mem_vec256(size_t i, float *p, const float *g, float *s0, float *s1, float *s2,
-                                float *s3, __m256 c, const int k)
+                                float *s3, __m256 c, const int k, const int nt)
 {
+#define ST(a, x) (nt ? _mm256_stream_ps((a), (x)) : _mm256_storeu_ps((a), (x)))
     const __m256 d = _mm256_loadu_ps(g + i);
-    _mm256_storeu_ps(p + i, _mm256_fmadd_ps(c, d, _mm256_loadu_ps(p + i)));
-    if (k > 0) _mm256_storeu_ps(s0 + i, _mm256_fmadd_ps(c, d, _mm256_loadu_ps(s0 + i)));
-    if (k > 1) _mm256_storeu_ps(s1 + i, _mm256_fmadd_ps(c, d, _mm256_loadu_ps(s1 + i)));
-    if (k > 2) _mm256_storeu_ps(s2 + i, _mm256_fmadd_ps(c, d, _mm256_loadu_ps(s2 + i)));
-    if (k > 3) _mm256_storeu_ps(s3 + i, _mm256_fmadd_ps(c, d, _mm256_loadu_ps(s3 + i)));
+    ST(p + i, _mm256_fmadd_ps(c, d, _mm256_loadu_ps(p + i)));
+    if (k > 0) ST(s0 + i, _mm256_fmadd_ps(c, d, _mm256_loadu_ps(s0 + i)));
+    if (k > 1) ST(s1 + i, _mm256_fmadd_ps(c, d, _mm256_loadu_ps(s1 + i)));
+    if (k > 2) ST(s2 + i, _mm256_fmadd_ps(c, d, _mm256_loadu_ps(s2 + i)));
+    if (k > 3) ST(s3 + i, _mm256_fmadd_ps(c, d, _mm256_loadu_ps(s3 + i)));
+#undef ST
 }
 
 OB_PROBE_INLINE void mem_body256(size_t n, float *restrict p, const float *restrict g, float *const *state,
-                                 const ob_step_scalars *s, const int k)
+                                 const ob_step_scalars *s, const int k, const int mode)
 {
     const __m256 c = _mm256_set1_ps(s->lr);
     float *restrict s0 = k > 0 ? state[0] : NULL;
     float *restrict s1 = k > 1 ? state[1] : NULL;
     float *restrict s2 = k > 2 ? state[2] : NULL;
     float *restrict s3 = k > 3 ? state[3] : NULL;
-    const int pf = n >= OB_PREFETCH_MIN_N;
+    const int pf = mode == OB_PROBE_PREFETCH && n >= OB_PREFETCH_MIN_N;
+    const int nt = mode == OB_PROBE_NT && probe_aligned64(p, g, state, k);
     size_t i = 0;
     for (; n - i >= 32; i += 32) {
         if (pf && ob_prefetch_due(i)) prefetch_arrays(i, p, g, s0, s1, s2, s3, k);
-        mem_vec256(i, p, g, s0, s1, s2, s3, c, k);
-        mem_vec256(i + 8, p, g, s0, s1, s2, s3, c, k);
-        mem_vec256(i + 16, p, g, s0, s1, s2, s3, c, k);
-        mem_vec256(i + 24, p, g, s0, s1, s2, s3, c, k);
+        mem_vec256(i, p, g, s0, s1, s2, s3, c, k, nt);
+        mem_vec256(i + 8, p, g, s0, s1, s2, s3, c, k, nt);
+        mem_vec256(i + 16, p, g, s0, s1, s2, s3, c, k, nt);
+        mem_vec256(i + 24, p, g, s0, s1, s2, s3, c, k, nt);
     }
     mem_scalar_body(
         n - i, p + i, g + i,
         (float *const[]){s0 ? s0 + i : NULL, s1 ? s1 + i : NULL, s2 ? s2 + i : NULL, s3 ? s3 + i : NULL}, s,
         k);
+    if (nt) _mm_sfence(); /* streaming stores are weakly ordered: drain them before the caller returns */
 }
 
-static void mem0_avx2(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s)
-{
-    mem_body256(n, p, g, st, s, 0);
-}
-static void mem1_avx2(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s)
-{
-    mem_body256(n, p, g, st, s, 1);
-}
-static void mem2_avx2(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s)
-{
-    mem_body256(n, p, g, st, s, 2);
-}
-static void mem3_avx2(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s)
-{
-    mem_body256(n, p, g, st, s, 3);
-}
-static void mem4_avx2(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s)
-{
-    mem_body256(n, p, g, st, s, 4);
-}
+OB_PROBE_MEM_SET(mem_pf_avx2_, mem_body256, OB_PROBE_PREFETCH)
+OB_PROBE_MEM_SET(mem_plain_avx2_, mem_body256, OB_PROBE_PLAIN)
+OB_PROBE_MEM_SET(mem_nt_avx2_, mem_body256, OB_PROBE_NT)
 
 OB_PROBE_INLINE void triad_vec256(size_t i, float *p, const float *g, const float *b, __m256 c)
 {
@@ -174,7 +161,9 @@ static void probe_avx2(size_t n, void *p, const void *g, void *const *st, size_t
 }
 
 const ob_isa_probes ob_isa_probes_avx2 = {
-    .mem = {mem0_avx2, mem1_avx2, mem2_avx2, mem3_avx2, mem4_avx2},
+    .mem = OB_PROBE_MEM_LIST(mem_pf_avx2_),
+    .mem_plain = OB_PROBE_MEM_LIST(mem_plain_avx2_),
+    .mem_nt = OB_PROBE_MEM_LIST(mem_nt_avx2_),
     .triad = triad_avx2,
     .div = {{div01_avx2, div02_avx2}, {div11_avx2, div12_avx2}, {div21_avx2, div22_avx2}},
     .mem_mixed = probe_avx2,

@@ -99,7 +99,7 @@ OB_AVX512_INLINE void adam_body(size_t n, float *restrict p, const float *restri
     };
     const __mmask16 all = 0xFFFF;
     size_t i = 0;
-    const int pf = n >= OB_PREFETCH_MIN_N;
+    const int pf = n >= ob_prefetch_from;
     for (; n - i >= 32; i += 32) {
         if (pf) {
             ob_prefetch_ahead(p, i);

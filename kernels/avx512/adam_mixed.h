@@ -123,7 +123,7 @@ OB_AVX512_INLINE void adam_mixed_body(size_t n, void *p, const void *g, void *co
     const size_t ps = (fmt & MX_P16) ? 2 : 4, gs = (fmt & (MX_GBF | MX_GF16)) ? 2 : 4,
                  ss = (fmt & MX_S16) ? 2 : 4;
     /* From main memory on, as kernels/avx512/adam.c (ob_prefetch_ahead). */
-    const int pf = n >= OB_PREFETCH_MIN_N;
+    const int pf = n >= ob_prefetch_from;
     size_t i = 0;
     for (; n - i >= 32; i += 32) {
         if (pf) {

@@ -73,14 +73,15 @@ OB_AVX512_INLINE __mmask16 ob_tail_mask16(size_t rem)
  * VEC with a masked load/store, so the tail performs exactly the
  * operations of the main loop.  PREFETCH(i) is called once per 32
  * elements (the two cache lines of each array) when n is at least
- * OB_PREFETCH_MIN_N: OB_AVX512_NO_PREFETCH, or a macro that calls
+ * ob_prefetch_from (kernels/ob_prefetch.h: OB_PREFETCH_MIN_N on the CPU
+ * classes that prefetch, never on the others): OB_AVX512_NO_PREFETCH, or a macro that calls
  * ob_prefetch_ahead for every array the kernel streams. */
 #define OB_AVX512_NO_PREFETCH(i) ((void)(i))
 #define OB_AVX512_FOR_EACH(n, VEC) OB_AVX512_FOR_EACH_PF(n, VEC, OB_AVX512_NO_PREFETCH)
 #define OB_AVX512_FOR_EACH_PF(n, VEC, PREFETCH) \
     do { \
         const __mmask16 all_ = 0xFFFF; /* unused when unmasked */ \
-        const int pf_ = (n) >= OB_PREFETCH_MIN_N; \
+        const int pf_ = (n) >= ob_prefetch_from; \
         size_t i_ = 0; \
         for (; (n)-i_ >= 32; i_ += 32) { \
             if (pf_) PREFETCH(i_); \
@@ -102,7 +103,7 @@ OB_AVX512_INLINE __mmask16 ob_tail_mask16(size_t rem)
 #define OB_AVX512_FOR_EACH4_PF(n, VEC, PREFETCH) \
     do { \
         const __mmask16 all_ = 0xFFFF; /* unused when unmasked */ \
-        const int pf_ = (n) >= OB_PREFETCH_MIN_N; \
+        const int pf_ = (n) >= ob_prefetch_from; \
         size_t i_ = 0; \
         for (; (n)-i_ >= 64; i_ += 64) { \
             if (pf_) PREFETCH(i_); \

@@ -13,60 +13,47 @@
  * loop over the four, even a constant one, measured ~15% slower in L1
  * than the kernels it is meant to bound), one FMA per array. */
 OB_PROBE_INLINE void mem_vec512(size_t i, float *p, const float *g, float *s0, float *s1, float *s2,
-                                float *s3, __m512 c, const int k)
+                                float *s3, __m512 c, const int k, const int nt)
 {
+#define ST(a, x) (nt ? _mm512_stream_ps((a), (x)) : _mm512_storeu_ps((a), (x)))
     const __m512 d = _mm512_loadu_ps(g + i);
-    _mm512_storeu_ps(p + i, _mm512_fmadd_ps(c, d, _mm512_loadu_ps(p + i)));
-    if (k > 0) _mm512_storeu_ps(s0 + i, _mm512_fmadd_ps(c, d, _mm512_loadu_ps(s0 + i)));
-    if (k > 1) _mm512_storeu_ps(s1 + i, _mm512_fmadd_ps(c, d, _mm512_loadu_ps(s1 + i)));
-    if (k > 2) _mm512_storeu_ps(s2 + i, _mm512_fmadd_ps(c, d, _mm512_loadu_ps(s2 + i)));
-    if (k > 3) _mm512_storeu_ps(s3 + i, _mm512_fmadd_ps(c, d, _mm512_loadu_ps(s3 + i)));
+    ST(p + i, _mm512_fmadd_ps(c, d, _mm512_loadu_ps(p + i)));
+    if (k > 0) ST(s0 + i, _mm512_fmadd_ps(c, d, _mm512_loadu_ps(s0 + i)));
+    if (k > 1) ST(s1 + i, _mm512_fmadd_ps(c, d, _mm512_loadu_ps(s1 + i)));
+    if (k > 2) ST(s2 + i, _mm512_fmadd_ps(c, d, _mm512_loadu_ps(s2 + i)));
+    if (k > 3) ST(s3 + i, _mm512_fmadd_ps(c, d, _mm512_loadu_ps(s3 + i)));
+#undef ST
 }
 
 OB_PROBE_INLINE void mem_body512(size_t n, float *restrict p, const float *restrict g, float *const *state,
-                                 const ob_step_scalars *s, const int k)
+                                 const ob_step_scalars *s, const int k, const int mode)
 {
     const __m512 c = _mm512_set1_ps(s->lr);
     float *restrict s0 = k > 0 ? state[0] : NULL;
     float *restrict s1 = k > 1 ? state[1] : NULL;
     float *restrict s2 = k > 2 ? state[2] : NULL;
     float *restrict s3 = k > 3 ? state[3] : NULL;
-    const int pf = n >= OB_PREFETCH_MIN_N;
+    const int pf = mode == OB_PROBE_PREFETCH && n >= OB_PREFETCH_MIN_N;
+    const int nt = mode == OB_PROBE_NT && probe_aligned64(p, g, state, k);
     size_t i = 0;
     for (; n - i >= 64; i += 64) {
         if (pf && ob_prefetch_due(i)) prefetch_arrays(i, p, g, s0, s1, s2, s3, k);
-        mem_vec512(i, p, g, s0, s1, s2, s3, c, k);
-        mem_vec512(i + 16, p, g, s0, s1, s2, s3, c, k);
-        mem_vec512(i + 32, p, g, s0, s1, s2, s3, c, k);
-        mem_vec512(i + 48, p, g, s0, s1, s2, s3, c, k);
+        mem_vec512(i, p, g, s0, s1, s2, s3, c, k, nt);
+        mem_vec512(i + 16, p, g, s0, s1, s2, s3, c, k, nt);
+        mem_vec512(i + 32, p, g, s0, s1, s2, s3, c, k, nt);
+        mem_vec512(i + 48, p, g, s0, s1, s2, s3, c, k, nt);
     }
-    for (; n - i >= 16; i += 16) mem_vec512(i, p, g, s0, s1, s2, s3, c, k);
+    for (; n - i >= 16; i += 16) mem_vec512(i, p, g, s0, s1, s2, s3, c, k, nt);
     mem_scalar_body(
         n - i, p + i, g + i,
         (float *const[]){s0 ? s0 + i : NULL, s1 ? s1 + i : NULL, s2 ? s2 + i : NULL, s3 ? s3 + i : NULL}, s,
         k);
+    if (nt) _mm_sfence(); /* streaming stores are weakly ordered: drain them before the caller returns */
 }
 
-static void mem0_avx512(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s)
-{
-    mem_body512(n, p, g, st, s, 0);
-}
-static void mem1_avx512(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s)
-{
-    mem_body512(n, p, g, st, s, 1);
-}
-static void mem2_avx512(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s)
-{
-    mem_body512(n, p, g, st, s, 2);
-}
-static void mem3_avx512(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s)
-{
-    mem_body512(n, p, g, st, s, 3);
-}
-static void mem4_avx512(size_t n, float *p, const float *g, float *const *st, const ob_step_scalars *s)
-{
-    mem_body512(n, p, g, st, s, 4);
-}
+OB_PROBE_MEM_SET(mem_pf_avx512_, mem_body512, OB_PROBE_PREFETCH)
+OB_PROBE_MEM_SET(mem_plain_avx512_, mem_body512, OB_PROBE_PLAIN)
+OB_PROBE_MEM_SET(mem_nt_avx512_, mem_body512, OB_PROBE_NT)
 
 OB_PROBE_INLINE void triad_vec512(size_t i, float *p, const float *g, const float *b, __m512 c)
 {
@@ -172,7 +159,9 @@ static void probe_avx512(size_t n, void *p, const void *g, void *const *st, size
 }
 
 const ob_isa_probes ob_isa_probes_avx512 = {
-    .mem = {mem0_avx512, mem1_avx512, mem2_avx512, mem3_avx512, mem4_avx512},
+    .mem = OB_PROBE_MEM_LIST(mem_pf_avx512_),
+    .mem_plain = OB_PROBE_MEM_LIST(mem_plain_avx512_),
+    .mem_nt = OB_PROBE_MEM_LIST(mem_nt_avx512_),
     .triad = triad_avx512,
     .div = {{div01_avx512, div02_avx512}, {div11_avx512, div12_avx512}, {div21_avx512, div22_avx512}},
     .mem_mixed = probe_avx512,

@@ -50,6 +50,8 @@ static void probe_scalar(size_t n, void *p, const void *g, void *const *st, size
 
 const ob_isa_probes ob_isa_probes_scalar = {
     .mem = {mem0_scalar, mem1_scalar, mem2_scalar, mem3_scalar, mem4_scalar},
+    /* The scalar probes issue no prefetch: the same loops. */
+    .mem_plain = {mem0_scalar, mem1_scalar, mem2_scalar, mem3_scalar, mem4_scalar},
     .triad = triad_scalar,
     .div = {{div01_scalar, div02_scalar}, {div11_scalar, div12_scalar}, {div21_scalar, div22_scalar}},
     .mem_mixed = probe_scalar,

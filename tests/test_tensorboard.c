@@ -1,0 +1,243 @@
+/*
+ * test_tensorboard.c — TensorBoard event files (harness/tb/): CRC-32C and
+ * its mask against published values; `optbench run --tensorboard` read
+ * back value for value by an independent decoder (scripts/tb-read.py:
+ * Python's protobuf package on the same .proto compiled by protoc, record
+ * CRCs by the crc32c package); a corrupted record caught by that reader;
+ * bad input refused with a message.  The Python parts are SKIPPED where
+ * python3-protobuf, python3-crc32c or protoc are not installed.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness/ob_cli.h"
+#include "harness/tb/ob_tb.h"
+
+Test(tb, crc32c_and_its_mask)
+{
+    /* The CRC-32C check value (RFC 3720 B.4 lists it as the iSCSI CRC). */
+    cr_assert_eq(ob_tb_crc32c("123456789", 9), 0xe3069283u);
+    cr_assert_eq(ob_tb_crc32c("", 0), 0u);
+    /* 32 bytes of zeros: RFC 3720 B.4's first vector, 0x8a9136aa. */
+    unsigned char z[32] = {0};
+    cr_assert_eq(ob_tb_crc32c(z, sizeof z), 0x8a9136aau);
+    /* TensorFlow's mask: rotate right by 15, add 0xa282ead8. */
+    const uint32_t c = 0xe3069283u;
+    cr_assert_eq(ob_tb_masked_crc("123456789", 9), ((c >> 15) | (c << 17)) + 0xa282ead8u);
+}
+
+static void temp_dir(char *buf, size_t len)
+{
+    snprintf(buf, len, "/tmp/ob-tb-XXXXXX");
+    cr_assert_not_null(mkdtemp(buf));
+}
+
+/* The single file under dir/<case>/ (find). */
+static void event_file(const char *dir, char *path, size_t len)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "find %s -name 'events.out.tfevents.*' -type f", dir);
+    FILE *f = popen(cmd, "r");
+    cr_assert_not_null(f);
+    cr_assert_not_null(fgets(path, (int)len, f), "no event file under %s", dir);
+    path[strcspn(path, "\n")] = '\0';
+    pclose(f);
+}
+
+/* scripts/tb-read.py FILE: its stdout, and the exit status in *rc (2:
+ * a tool is missing). */
+static char *tb_read(const char *file, int *rc)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 scripts/tb-read.py '%s' 2>&1", file);
+    FILE *f = popen(cmd, "r");
+    cr_assert_not_null(f);
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    cr_assert_not_null(buf);
+    size_t got;
+    while ((got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += got;
+        if (cap - n < 4096) {
+            cap *= 2;
+            cr_assert_not_null(buf = realloc(buf, cap));
+        }
+    }
+    buf[n] = '\0';
+    const int st = pclose(f);
+    *rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return buf;
+}
+
+static void skip_without_reader(void)
+{
+    if (access("/usr/bin/python3", X_OK) != 0 || system("/usr/bin/python3 -c 'import google.protobuf, crc32c' "
+                                                       ">/dev/null 2>&1 && command -v protoc >/dev/null") != 0)
+        cr_skip_test("SKIPPED: the independent reader needs python3-protobuf, python3-crc32c and protoc");
+}
+
+#define ARGV(...) ((const char *const[]){"optbench", __VA_ARGS__, NULL})
+
+/* A 40-step Adam run on Rosenbrock (every ISA), with --tensorboard. */
+static void small_run(const char *dir, char *csv, size_t csv_len, char *tb, size_t tb_len)
+{
+    char out_dir[128];
+    snprintf(out_dir, sizeof out_dir, "%s/results", dir);
+    snprintf(tb, tb_len, "%s/tb", dir);
+    char *out, *err;
+    int rc = ob_cli_capture(ARGV("run", "--problem", "mgh_rosenbrock", "--opt", "adam", "--steps", "40", "--out",
+                                 out_dir, "--tensorboard", tb, "--quiet"),
+                            &out, &err);
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, err);
+    cr_assert(strstr(out, "TensorBoard: 1 event files"), "%s", out);
+    free(out);
+    free(err);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "ls %s/*/cases/mgh_rosenbrock.adam.csv", out_dir);
+    FILE *f = popen(cmd, "r");
+    cr_assert_not_null(f);
+    cr_assert_not_null(fgets(csv, (int)csv_len, f));
+    csv[strcspn(csv, "\n")] = '\0';
+    pclose(f);
+}
+
+Test(tb, every_value_read_back_by_an_independent_decoder, .timeout = 120)
+{
+    skip_without_reader();
+    char dir[64], csv[512], tb[128], file[1024];
+    temp_dir(dir, sizeof dir);
+    small_run(dir, csv, sizeof csv, tb, sizeof tb);
+    event_file(tb, file, sizeof file);
+    cr_assert(strstr(file, "/mgh_rosenbrock.adam/events.out.tfevents."), "%s", file);
+    int rc;
+    char *got = tb_read(file, &rc);
+    cr_assert_eq(rc, 0, "tb-read: %s", got);
+    cr_assert(!strncmp(got, "file_version brain.Event:2\n", 27), "%.200s", got);
+    /* Walk the CSV: every non-empty cell must be the next scalar, with
+     * its step, its tag (<metric>/<path>) and its value rounded to fp32. */
+    FILE *f = fopen(csv, "r");
+    cr_assert_not_null(f);
+    char line[8192], header[8192], *cols[256];
+    cr_assert_not_null(fgets(header, sizeof header, f));
+    header[strcspn(header, "\n")] = '\0';
+    size_t ncol = 0;
+    for (char *s = strtok(header, ","); s && ncol < 256; s = strtok(NULL, ",")) cols[ncol++] = s;
+    const char *at = got + 27;
+    size_t checked = 0;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        char *sv = NULL, *cell = strtok_r(line, ",", &sv);
+        const long long step = strtoll(cell, NULL, 10);
+        for (size_t k = 1; k < ncol && (cell = strtok_r(NULL, ",", &sv)); k++) {
+            char tag[128];
+            const char *us = strrchr(cols[k], '_');
+            if (us && strcmp(cols[k], "grad_evals"))
+                snprintf(tag, sizeof tag, "%s/%.*s", us + 1, (int)(us - cols[k]), cols[k]);
+            else snprintf(tag, sizeof tag, "%s", cols[k]);
+            const float want = (float)strtod(cell, NULL);
+            long long s2;
+            char t2[128];
+            double v2;
+            int used = 0;
+            cr_assert_eq(sscanf(at, "%lld\t%127[^\t]\t%lf\n%n", &s2, t2, &v2, &used), 3, "reader output ends early: %.80s", at);
+            cr_assert_eq(s2, step, "step %lld, read %lld (%s)", step, s2, tag);
+            cr_assert_str_eq(t2, tag, "step %lld", step);
+            cr_assert((isnan(want) && isnan(v2)) || v2 == (double)want, "step %lld %s: wrote %a, read %a", step, tag,
+                      (double)want, v2);
+            at += used;
+            checked++;
+        }
+    }
+    fclose(f);
+    cr_assert_eq(*at, '\0', "the reader found more scalars than the CSV has: %.80s", at);
+    cr_assert(checked > 1000, "%zu values", checked);
+    cr_log_info("%zu scalars read back by scripts/tb-read.py", checked);
+    free(got);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+/* Flips one bit at byte `at` of a copy of the file; the reader must say
+ * which check failed. */
+static void corrupt_and_read(const char *file, long at, const char *must)
+{
+    char copy[1100];
+    snprintf(copy, sizeof copy, "%s.bad", file);
+    FILE *in = fopen(file, "rb"), *out = fopen(copy, "wb");
+    cr_assert(in && out);
+    int ch;
+    long i = 0;
+    while ((ch = fgetc(in)) != EOF) fputc(i++ == at ? ch ^ 0x10 : ch, out);
+    fclose(in);
+    fclose(out);
+    int rc;
+    char *got = tb_read(copy, &rc);
+    cr_assert_eq(rc, 1, "the reader accepted a file corrupted at byte %ld: %.200s", at, got);
+    cr_assert(strstr(got, must), "byte %ld: %s", at, got);
+    free(got);
+    unlink(copy);
+}
+
+Test(tb, a_corrupted_record_fails_its_crc, .timeout = 120)
+{
+    skip_without_reader();
+    char dir[64], csv[512], tb[128], file[1024];
+    temp_dir(dir, sizeof dir);
+    small_run(dir, csv, sizeof csv, tb, sizeof tb);
+    event_file(tb, file, sizeof file);
+    corrupt_and_read(file, 2, "bad length CRC");   /* the first record's length */
+    corrupt_and_read(file, 14, "bad data CRC");    /* inside its data */
+    corrupt_and_read(file, 200, "CRC");            /* somewhere in a later record */
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+Test(tb, bad_input_is_refused)
+{
+    char dir[64], p[128];
+    temp_dir(dir, sizeof dir);
+    char *out, *err;
+    /* Arguments. */
+    int rc = ob_cli_capture(ARGV("tensorboard", dir), &out, &err);
+    cr_assert_eq(rc, 2, "%s", err);
+    free(out);
+    free(err);
+    /* Not a run folder. */
+    snprintf(p, sizeof p, "%s/tb", dir);
+    rc = ob_cli_capture(ARGV("tensorboard", dir, p), &out, &err);
+    cr_assert_eq(rc, 1, "%s", err);
+    cr_assert(strstr(err, "no cases folder"), "%s", err);
+    free(out);
+    free(err);
+    /* A malformed CSV names its line, and nothing is written for it. */
+    snprintf(p, sizeof p, "%s/cases", dir);
+    cr_assert_eq(mkdir(p, 0755), 0);
+    snprintf(p, sizeof p, "%s/cases/x.csv", dir);
+    FILE *f = fopen(p, "w");
+    fputs("step,ref_loss\n0,1.5\n1,abc\n", f);
+    fclose(f);
+    char msg[512];
+    size_t ev;
+    snprintf(p, sizeof p, "%s/cases/x.csv", dir);
+    char outdir[128];
+    snprintf(outdir, sizeof outdir, "%s/tbx", dir);
+    cr_assert_eq(ob_tb_from_csv(p, outdir, 0, &ev, msg, sizeof msg), -1);
+    cr_assert(strstr(msg, "x.csv:3: 'abc' in column ref_loss is not a number"), "%s", msg);
+    cr_assert_neq(access(outdir, F_OK), 0, "a folder was made for a refused file");
+    f = fopen(p, "w");
+    fputs("loss,step\n1,2\n", f);
+    fclose(f);
+    cr_assert_eq(ob_tb_from_csv(p, outdir, 0, &ev, msg, sizeof msg), -1);
+    cr_assert(strstr(msg, "not a case CSV"), "%s", msg);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+}
