@@ -96,6 +96,32 @@ int ob_parse_bool(const char *s, int *out)
     return 0;
 }
 
+int ob_shard_parse(const char *text, ob_shard *sh, char *err, size_t errlen)
+{
+    char i[32], n[32];
+    size_t cut = text ? strcspn(text, "/") : 0;
+    if (!text || !text[cut] || cut >= sizeof i || strlen(text + cut + 1) >= sizeof n)
+        return ob_fail(err, errlen, "--shard '%s': expected I/N (shard I of N shards, 0 <= I < N), e.g. 0/4",
+                       text ? text : "");
+    snprintf(i, sizeof i, "%.*s", (int)cut, text);
+    snprintf(n, sizeof n, "%s", text + cut + 1);
+    /* Plain digits only: "1e0/4" would be the same shard under another name. */
+    if (!i[0] || !n[0] || i[strspn(i, "0123456789")] || n[strspn(n, "0123456789")] || ob_parse_u64(i, &sh->index) != 0 ||
+        ob_parse_u64(n, &sh->count) != 0)
+        return ob_fail(err, errlen, "--shard '%s': expected I/N (shard I of N shards, 0 <= I < N), e.g. 0/4",
+                       text);
+    if (sh->count == 0) return ob_fail(err, errlen, "--shard '%s': N must be at least 1", text);
+    if (sh->index >= sh->count)
+        return ob_fail(err, errlen, "--shard '%s': I must be below N (the shards are numbered 0..%llu)", text,
+                       (unsigned long long)(sh->count - 1));
+    return 0;
+}
+
+int ob_shard_owns(const ob_shard *sh, size_t k)
+{
+    return sh->count == 0 || (uint64_t)k % sh->count == sh->index;
+}
+
 void ob_join_names(char *buf, size_t len, const char *(*name_at)(const void *ctx, size_t i), const void *ctx,
                    size_t n)
 {
