@@ -338,3 +338,82 @@ Test(merge, every_bad_input_is_exit_2_naming_its_folder_and_partial_records_it, 
     free(merge(&s, "x", nothing, NULL, 2, "none of the folders given holds a shard"));
     scratch_free(&s);
 }
+
+/* ---- runs ----------------------------------------------------------------------- */
+
+/* A case record without its measured times (the only values that differ
+ * between two runs of the same case). */
+static void strip_times(cJSON *o)
+{
+    if (!o) return;
+    cJSON_DeleteItemFromObjectCaseSensitive(o, "time_s");
+    cJSON_DeleteItemFromObjectCaseSensitive(o, "time_to_target_s");
+    for (cJSON *c = o->child; c; c = c->next) strip_times(c);
+}
+
+/* optbench run ARGS --out <dir>/<name> [--shard I/N]: the run folder. */
+static void run_into(const scratch *s, const char *name, const char *shard, int want_rc, const char *want_msg)
+{
+    char root[256];
+    path_of(root, sizeof root, s, name);
+    const char *argv[24] = {"run", "--steps", "5", "--isa", "scalar", "--quiet", "--out", root};
+    size_t n = 8;
+    if (shard) argv[n++] = "--shard", argv[n++] = shard;
+    argv[n] = NULL;
+    free(expect(s, argv, want_rc, want_msg));
+}
+
+Test(merge, sharded_and_merged_default_suite_equals_the_unsharded_run, .timeout = 120)
+{
+    scratch s;
+    scratch_make(&s);
+    run_into(&s, "whole", NULL, 0, NULL);
+    run_into(&s, "r0", "0/2", 0, NULL);
+    run_into(&s, "r1", "1/2", 0, NULL);
+    static const char *const both[] = {"r1/latest", "r0/latest", NULL};
+    free(merge(&s, "merged", both, NULL, 0, NULL));
+    char a[256], b[256];
+    path_of(a, sizeof a, &s, "whole/latest");
+    path_of(b, sizeof b, &s, "merged");
+    cJSON *x = read_json(a, "results.json"), *y = read_json(b, "results.json");
+    cJSON *cx = cJSON_GetObjectItem(x, "cases"), *cy = cJSON_GetObjectItem(y, "cases");
+    cr_assert_gt(cJSON_GetArraySize(cx), 100);
+    strip_times(cx);
+    strip_times(cy);
+    cr_assert(cJSON_Compare(cx, cy, 1), "the merged cases differ from the unsharded run's");
+    cr_assert_str_eq(cJSON_GetObjectItem(y, "status")->valuestring, "complete");
+    cr_assert(cJSON_Compare(cJSON_GetObjectItem(x, "cases_planned"), cJSON_GetObjectItem(y, "cases_planned"), 1));
+    /* Every case's CSV, byte for byte. */
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cx)
+    {
+        char pa[600], pb[600];
+        snprintf(pa, sizeof pa, "%s/cases/%s.csv", a, cJSON_GetObjectItem(c, "id")->valuestring);
+        snprintf(pb, sizeof pb, "%s/cases/%s.csv", b, cJSON_GetObjectItem(c, "id")->valuestring);
+        char *u = ob_tp_slurp(pa, NULL), *v = ob_tp_slurp(pb, NULL);
+        cr_assert(u && v && !strcmp(u, v), "%s differs from %s", pb, pa);
+        free(u);
+        free(v);
+    }
+    cJSON_Delete(x);
+    cJSON_Delete(y);
+    /* compare reads the merged folder like any run. */
+    const char *cmp[] = {"compare", a, b, NULL};
+    free(expect(&s, cmp, 0, NULL));
+    /* A shard missing; a shard of another command line; bench results. */
+    static const char *const one[] = {"r0/latest", NULL};
+    free(merge(&s, "bad", one, NULL, 2, "shard 1/2: missing: no folder given holds it"));
+    char root[256];
+    path_of(root, sizeof root, &s, "other");
+    const char *argv[] = {"run", "--steps", "6", "--isa", "scalar", "--quiet", "--out", root, "--shard", "1/2", NULL};
+    free(expect(&s, argv, 0, NULL));
+    static const char *const other[] = {"r0/latest", "other/latest", NULL};
+    free(merge(&s, "bad", other, NULL, 2, "other/latest: a different run than"));
+    char bench[600];
+    snprintf(bench, sizeof bench, "%s/r1/latest/bench.json", s.dir);
+    cr_assert(ob_tp_write(bench, "{}", 2) == 0);
+    free(merge(&s, "bad", both, NULL, 2, "holds bench results: timings are per machine and are never merged"));
+    const char *bad[] = {"run", "--steps", "5", "--shard", "2/2", "--out", root, NULL};
+    free(expect(&s, bad, 2, "--shard '2/2': I must be below N"));
+    scratch_free(&s);
+}

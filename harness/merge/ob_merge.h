@@ -1,7 +1,8 @@
 /*
  * ob_merge.h — `optbench merge OUT DIR...` (README "Scaling out"): the
- * folders of the shards of one sweep (each made with --shard I/N)
- * combined into one run folder that report reads like any other.
+ * folders of the shards of one sweep or run (each made with --shard I/N)
+ * combined into one run folder that report and compare read like any
+ * other.
  *
  * What is checked, each problem named with its folder: every shard 0..N-1
  * given once; the same specification, the same N, the same optbench
@@ -18,14 +19,14 @@
  * merge.json beside the records it ran.
  *
  * OUT/merge.json:
- *   {"format": "optbench-merge", "version": 1, "kind": "sweep",
+ *   {"format": "optbench-merge", "version": 1, "kind": "sweep" | "run",
  *    "status": "complete" | "partial", "count": N,
  *    "shards": [{"dir", "index", "expected", "recorded", "cpu_model",
  *                "optbench_version", "git_commit"}],
  *    "problems": ["<folder>: <what>", ...]}
  *
  * Split over merge.c (the checks, merge.json, copying), merge_sweep.c
- * (sweeps) and cmd_merge.c (the command).
+ * (sweeps), merge_run.c (runs) and cmd_merge.c (the command).
  */
 #ifndef OB_MERGE_H
 #define OB_MERGE_H
@@ -69,6 +70,14 @@ typedef struct ob_merge {
  * be written; 1 when a figure failed. */
 int ob_merge_sweep(const char *out_dir, const char *const *dirs, size_t n, const ob_merge_opts *o, FILE *out,
                    char *err, size_t errlen);
+
+/* Merges the folders of `optbench run --shard I/N` (each with a
+ * results.json holding "shard", ob_run.h) into out_dir/results.json and
+ * out_dir/cases/, the cases in the order of the unsharded run.  A folder
+ * with bench results is a problem: timings are per machine.  Returns as
+ * ob_merge_sweep. */
+int ob_merge_run(const char *out_dir, const char *const *dirs, size_t n, const ob_merge_opts *o, FILE *out,
+                 char *err, size_t errlen);
 
 /* ---- shared by the kinds ------------------------------------------------ */
 
