@@ -417,3 +417,78 @@ Test(merge, sharded_and_merged_default_suite_equals_the_unsharded_run, .timeout 
     free(expect(&s, bad, 2, "--shard '2/2': I must be below N"));
     scratch_free(&s);
 }
+
+/* ---- reproductions --------------------------------------------------------------- */
+
+#define REPRO_SUBSET "reddi_thm1", "reddi_online", "wilson", "adamw", "rates"
+
+static void repro_into(const scratch *s, const char *name, const char *shard)
+{
+    char root[256];
+    path_of(root, sizeof root, s, name);
+    const char *argv[24] = {"repro", "run", REPRO_SUBSET, "--short", "--isa", "scalar", "--no-figures", "--quiet",
+                            "--out", root};
+    size_t n = 0;
+    while (argv[n]) n++;
+    if (shard) argv[n++] = "--shard", argv[n++] = shard;
+    argv[n] = NULL;
+    free(expect(s, argv, 0, NULL));
+}
+
+/* The one run folder under <dir>/<name>. */
+static void only_run(const scratch *s, const char *name, char *buf, size_t len)
+{
+    char root[256];
+    path_of(root, sizeof root, s, name);
+    DIR *d = opendir(root);
+    cr_assert(d);
+    for (struct dirent *e; (e = readdir(d));)
+        if (e->d_name[0] != '.' && strcmp(e->d_name, "latest")) snprintf(buf, len, "%s/%s", root, e->d_name);
+    closedir(d);
+}
+
+/* The cheap entries (short mode, under a second each) stand for `repro
+ * all`: the same selection code shards both. */
+Test(merge, sharded_and_merged_reproductions_equal_the_unsharded_ones, .timeout = 120)
+{
+    scratch s;
+    scratch_make(&s);
+    repro_into(&s, "whole", NULL);
+    repro_into(&s, "p0", "0/2");
+    repro_into(&s, "p1", "1/2");
+    char a[512], b[512], c[512], d[512];
+    only_run(&s, "whole", a, sizeof a);
+    only_run(&s, "p0", b, sizeof b);
+    only_run(&s, "p1", c, sizeof c);
+    path_of(d, sizeof d, &s, "merged");
+    const char *argv[] = {"merge", d, c, b, NULL};
+    free(expect(&s, argv, 0, NULL));
+    char ra[600], rb[600];
+    snprintf(ra, sizeof ra, "%s/repro", a);
+    snprintf(rb, sizeof rb, "%s/repro", d);
+    cJSON *x = read_json(ra, "repro.json"), *y = read_json(rb, "repro.json");
+    cr_assert(cJSON_Compare(cJSON_GetObjectItem(x, "summary"), cJSON_GetObjectItem(y, "summary"), 1));
+    cJSON *ex = cJSON_GetObjectItem(x, "entries"), *ey = cJSON_GetObjectItem(y, "entries");
+    cr_assert_eq(cJSON_GetArraySize(ex), 5);
+    strip_times(ex);
+    strip_times(ey);
+    cr_assert(cJSON_Compare(ex, ey, 1), "the merged entries differ from the unsharded ones");
+    static const char *const names[] = {REPRO_SUBSET};
+    for (size_t k = 0; k < 5; k++) {
+        char pa[700], pb[700];
+        snprintf(pa, sizeof pa, "%s/%s.csv", ra, names[k]);
+        snprintf(pb, sizeof pb, "%s/%s.csv", rb, names[k]);
+        char *u = ob_tp_slurp(pa, NULL), *v = ob_tp_slurp(pb, NULL);
+        cr_assert(u && v && !strcmp(u, v), "%s differs from %s", pb, pa);
+        free(u);
+        free(v);
+    }
+    cJSON_Delete(x);
+    cJSON_Delete(y);
+    path_of(d, sizeof d, &s, "bad");
+    const char *half[] = {"merge", d, b, NULL};
+    free(expect(&s, half, 2, "shard 1/2: missing: no folder given holds it"));
+    const char *bad[] = {"repro", "all", "--shard", "0/0", NULL};
+    free(expect(&s, bad, 2, "--shard '0/0': N must be at least 1"));
+    scratch_free(&s);
+}

@@ -25,11 +25,11 @@ static const ob_opt merge_opts[] = {
 const ob_cmd_spec ob_cmd_merge_spec = {
     "merge",
     "OUT DIR... [--partial] [--no-figures]",
-    "combine the folders of a sharded sweep or run (--shard I/N) into one run folder",
-    "Each DIR is the run folder of one shard: `optbench sweep --shard I/N` or\n"
-    "`optbench run --shard I/N`.  OUT (a new folder) gets the merged sweep/, or\n"
-    "results.json and cases/, which report and compare read like any other run\n"
-    "folder, and\n"
+    "combine the folders of a sharded sweep, run or repro (--shard I/N) into one run folder",
+    "Each DIR is the run folder of one shard: `optbench sweep --shard I/N`,\n"
+    "`optbench run --shard I/N` or `optbench repro all --shard I/N`.  OUT (a new\n"
+    "folder) gets the merged sweep/, results.json and cases/, or repro/, which\n"
+    "report and compare read like any other run folder, and\n"
     "merge.json: the shards, the CPU each ran on and any problem.  The records\n"
     "are copied unchanged: merged shards equal an unsharded run bit for bit,\n"
     "apart from measured times, which stay with the machine that measured them.\n"
@@ -46,14 +46,17 @@ const ob_cmd_spec ob_cmd_merge_spec = {
     ob_cmd_merge,
 };
 
-/* What the folders hold: "sweep" when any has sweep/shard.json, else
- * "run" when any has a results.json; NULL when none is a shard folder. */
+/* What the folders hold: "sweep" or "repro" when any has sweep/shard.json
+ * or repro/shard.json, else "run" when any has a results.json; NULL when
+ * none is a shard folder. */
 static const char *merge_kind(const char *const *dirs, size_t n)
 {
     char path[4400];
     for (size_t k = 0; k < n; k++) {
         snprintf(path, sizeof path, "%s/sweep/shard.json", dirs[k]);
         if (access(path, F_OK) == 0) return "sweep";
+        snprintf(path, sizeof path, "%s/repro/shard.json", dirs[k]);
+        if (access(path, F_OK) == 0) return "repro";
     }
     for (size_t k = 0; k < n; k++) {
         snprintf(path, sizeof path, "%s/results.json", dirs[k]);
@@ -79,8 +82,8 @@ int ob_cmd_merge(int argc, char **argv, FILE *out, FILE *err)
         rc = ob_usage_error(c, err, "--criterion '%s': expected loss or steps", ob_args_get(&a, "criterion"));
     } else if (!kind) {
         rc = ob_usage_error(c, err,
-                            "none of the folders given holds a shard (sweep/shard.json or results.json; made by "
-                            "optbench sweep or run --shard I/N)");
+                            "none of the folders given holds a shard (sweep/shard.json, repro/shard.json or "
+                            "results.json; made by optbench sweep, run or repro --shard I/N)");
     } else {
         for (size_t k = 0; k < n && rc == OB_EXIT_OK; k++)
             if (stat(dirs[k], &st) != 0 || !S_ISDIR(st.st_mode))
@@ -94,8 +97,9 @@ int ob_cmd_merge(int argc, char **argv, FILE *out, FILE *err)
     ob_merge_opts o = {ob_args_has(&a, "partial"), !ob_args_has(&a, "no-figures"), ob_args_get(&a, "plot-dir"),
                        (int)crit, meta, err};
     char msg[8192] = "";
-    rc = !strcmp(kind, "sweep") ? ob_merge_sweep(out_dir, dirs, n, &o, out, msg, sizeof msg)
-                                : ob_merge_run(out_dir, dirs, n, &o, out, msg, sizeof msg);
+    rc = !strcmp(kind, "sweep")   ? ob_merge_sweep(out_dir, dirs, n, &o, out, msg, sizeof msg)
+         : !strcmp(kind, "repro") ? ob_merge_repro(out_dir, dirs, n, &o, out, msg, sizeof msg)
+                                  : ob_merge_run(out_dir, dirs, n, &o, out, msg, sizeof msg);
     if (rc != OB_EXIT_OK && msg[0]) fprintf(err, "optbench merge: %s\n", msg);
     cJSON_Delete(meta);
     ob_args_free(&a);

@@ -1,27 +1,49 @@
 /*
- * merge_run.c — the shards of one `optbench run --shard I/N` into one run
- * folder (see ob_merge.h): results.json with every case record in the
- * order of the unsharded run, and the cases' CSVs.
+ * merge_run.c — the shards of one `optbench run --shard I/N` or `optbench
+ * repro all|run ... --shard I/N` into one run folder (see ob_merge.h):
+ * results.json with every case record in the order of the unsharded run
+ * and the cases' CSVs, or repro/repro.json with every entry in table order
+ * and the entries' files.
  *
- * Each shard's results.json carries "shard" (ob_run.h): the ids of the
- * whole suite in order and the command line the shards share, which is
- * how a folder of another run is told apart.  The records are copied
- * unchanged; each keeps the wall times its own machine measured, and the
- * merged meta names every shard's CPU ("cpu_model" says "mixed" when they
- * differ), so no time is read as one machine's.
+ * Each shard records ob_shard_record (ob_core.h: the ids of the whole list
+ * in order and the command line the shards share, which is how a folder of
+ * another job is told apart): results.json's "shard", or repro/shard.json.
+ * The records are copied unchanged; each keeps the wall times its own
+ * machine measured, and the merged meta names every shard's CPU
+ * ("cpu_model" says "mixed" when they differ), so no time is read as one
+ * machine's.
  */
 #include "ob_merge.h"
 
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "harness/core/ob_core.h"
+#include "harness/repro/ob_repro.h"
+
+/* Where a kind keeps its records and its shard record. */
+typedef struct list_kind {
+    const char *name;       /* merge.json's "kind" */
+    const char *doc;        /* the results document, relative to the folder */
+    const char *format;     /* its "format" */
+    const char *shard_file; /* the shard record's file; NULL: "shard" in the document */
+    const char *array, *key; /* the records and their id */
+    const char *what;       /* "case", "entry" */
+    const char *made_by;    /* the command that makes shards */
+} list_kind;
+
+static const list_kind run_kind = {"run",   "results.json", OB_RESULTS_FORMAT, NULL, "cases", "id", "case",
+                                   "optbench run --shard I/N"};
+static const list_kind repro_kind = {"repro", "repro/repro.json", "optbench-repro", "repro/shard.json",
+                                     "entries", "name", "entry", "optbench repro all --shard I/N"};
 
 typedef struct run_dir {
     const char *dir;
-    cJSON *doc;         /* results.json */
-    const cJSON *shard; /* its "shard" */
+    cJSON *doc;         /* the results document */
+    cJSON *shard_doc;   /* the shard record's own file, if the kind has one */
+    const cJSON *shard; /* the shard record */
     unsigned long long index, count;
     size_t recorded;
     int use; /* merged (readable, and of the same run as the first such) */
@@ -38,8 +60,9 @@ static const char *str(const cJSON *o, const char *k)
     return v ? v : "unknown";
 }
 
-/* Reads dir/results.json and its shard record; 0, or -1 after noting the problem. */
-static int read_run(ob_merge *m, run_dir *d)
+/* Reads dir's results document and its shard record; 0, or -1 after
+ * noting the problem. */
+static int read_run(ob_merge *m, const list_kind *kind, run_dir *d)
 {
     char path[4400], msg[4600];
     snprintf(path, sizeof path, "%s/bench.json", d->dir);
@@ -48,18 +71,27 @@ static int read_run(ob_merge *m, run_dir *d)
                                     "(compare them with optbench compare)");
         return -1;
     }
-    snprintf(path, sizeof path, "%s/results.json", d->dir);
-    if (!(d->doc = ob_results_read(path, msg, sizeof msg))) {
+    snprintf(path, sizeof path, "%s/%s", d->dir, kind->doc);
+    if (!(d->doc = ob_json_read(path, msg, sizeof msg))) {
         ob_merge_problem(m, d->dir, "%s", msg);
         return -1;
     }
-    d->shard = item(d->doc, "shard");
+    if (strcmp(str(d->doc, "format"), kind->format)) {
+        ob_merge_problem(m, d->dir, "%s is not a document of format %s", kind->doc, kind->format);
+        return -1;
+    }
+    if (kind->shard_file) {
+        snprintf(path, sizeof path, "%s/%s", d->dir, kind->shard_file);
+        d->shard = d->shard_doc = access(path, F_OK) == 0 ? ob_json_read(path, msg, sizeof msg) : NULL;
+    } else {
+        d->shard = item(d->doc, "shard");
+    }
     const cJSON *i = item(d->shard, "index"), *n = item(d->shard, "count");
     if (!cJSON_IsNumber(i) || !cJSON_IsNumber(n) || !cJSON_IsArray(item(d->shard, "ids")) ||
         !cJSON_IsArray(item(d->shard, "spec")) || n->valuedouble < 1 || i->valuedouble < 0 ||
         i->valuedouble >= n->valuedouble) {
-        ob_merge_problem(m, d->dir, "not a run shard (results.json has no \"shard\"; shards are made by "
-                                    "optbench run --shard I/N)");
+        ob_merge_problem(m, d->dir, "not a %s shard (no shard record in %s; shards are made by %s)", kind->name,
+                         kind->shard_file ? kind->shard_file : kind->doc, kind->made_by);
         return -1;
     }
     d->index = (unsigned long long)i->valuedouble;
@@ -67,13 +99,13 @@ static int read_run(ob_merge *m, run_dir *d)
     return 0;
 }
 
-static int same_run(ob_merge *m, const run_dir *ref, const run_dir *d)
+static int same_run(ob_merge *m, const list_kind *kind, const run_dir *ref, const run_dir *d)
 {
     if (!cJSON_Compare(item(ref->shard, "spec"), item(d->shard, "spec"), 1) ||
         !cJSON_Compare(item(ref->shard, "ids"), item(d->shard, "ids"), 1)) {
         char *a = cJSON_PrintUnformatted(item(d->shard, "spec")), *b = cJSON_PrintUnformatted(item(ref->shard, "spec"));
-        ob_merge_problem(m, d->dir, "a different run than %s's: command line %s here, %s there (or other cases)",
-                         ref->dir, a ? a : "?", b ? b : "?");
+        ob_merge_problem(m, d->dir, "a different %s than %s's: command line %s here, %s there (or other %s)",
+                         kind->name, ref->dir, a ? a : "?", b ? b : "?", kind->array);
         free(a);
         free(b);
         return 0;
@@ -93,22 +125,23 @@ static int same_run(ob_merge *m, const run_dir *ref, const run_dir *d)
 }
 
 /* Claims d's case records for their places in the whole run (at[j]). */
-static void claim_cases(ob_merge *m, run_dir *dirs, size_t k, const cJSON *ids, size_t total, const cJSON **at,
-                        size_t *from)
+static void claim_cases(ob_merge *m, const list_kind *kind, run_dir *dirs, size_t k, const cJSON *ids,
+                        size_t total, const cJSON **at, size_t *from)
 {
     run_dir *d = &dirs[k];
     const cJSON *c;
-    cJSON_ArrayForEach(c, item(d->doc, "cases"))
+    const char *what = kind->what;
+    cJSON_ArrayForEach(c, item(d->doc, kind->array))
     {
-        const char *id = str(c, "id");
+        const char *id = str(c, kind->key);
         size_t j = 0;
         for (const cJSON *x = ids->child; x && strcmp(x->valuestring, id); x = x->next) j++;
         if (j >= total) {
-            ob_merge_problem(m, d->dir, "case %s is not a case of this run", id);
+            ob_merge_problem(m, d->dir, "%s %s is not one of this %s", what, id, kind->name);
         } else if (at[j]) {
-            ob_merge_problem(m, d->dir, "case %s is also in %s (a duplicated case)", id, dirs[from[j]].dir);
+            ob_merge_problem(m, d->dir, "%s %s is also in %s (a duplicated %s)", what, id, dirs[from[j]].dir, what);
         } else if (j % d->count != d->index) {
-            ob_merge_problem(m, d->dir, "case %s is a case of shard %llu/%llu, not of this shard %llu/%llu", id,
+            ob_merge_problem(m, d->dir, "%s %s is one of shard %llu/%llu, not of this shard %llu/%llu", what, id,
                              (unsigned long long)(j % d->count), d->count, d->index, d->count);
         } else {
             at[j] = c;
@@ -119,8 +152,8 @@ static void claim_cases(ob_merge *m, run_dir *dirs, size_t k, const cJSON *ids, 
     size_t expected = 0;
     for (size_t j = 0; j < total; j++) expected += j % d->count == d->index;
     if (d->recorded < expected)
-        ob_merge_problem(m, d->dir, "shard %llu/%llu has %zu of its %zu cases recorded (status %s)", d->index,
-                         d->count, d->recorded, expected, str(d->doc, "status"));
+        ob_merge_problem(m, d->dir, "shard %llu/%llu has %zu of its %zu %s recorded", d->index, d->count,
+                         d->recorded, expected, kind->array);
     const cJSON *meta = item(d->doc, "meta");
     ob_merge_shard(m, d->dir, d->index, expected, d->recorded, str(meta, "cpu_model"),
                    str(d->shard, "optbench_version"), str(meta, "git_commit"));
@@ -176,8 +209,54 @@ static int write_merged(const ob_merge *m, const run_dir *dirs, const run_dir *r
     return rc;
 }
 
-int ob_merge_run(const char *out_dir, const char *const *dirs_in, size_t n, const ob_merge_opts *o, FILE *out,
-                 char *err, size_t errlen)
+/* Copies every file of d's repro/ folder but the documents into out_repro. */
+static int copy_repro_files(const run_dir *d, const char *out_repro, char *err, size_t errlen)
+{
+    char dir[4400], src[4700], dst[4700];
+    snprintf(dir, sizeof dir, "%s/repro", d->dir);
+    DIR *dh = opendir(dir);
+    if (!dh) return ob_fail(err, errlen, "%s: cannot open", dir);
+    int rc = 0;
+    for (struct dirent *e; rc == 0 && (e = readdir(dh));) {
+        if (e->d_name[0] == '.' || strstr(e->d_name, ".tmp.") || !strcmp(e->d_name, "repro.json") ||
+            !strcmp(e->d_name, "shard.json"))
+            continue;
+        snprintf(src, sizeof src, "%s/%s", dir, e->d_name);
+        snprintf(dst, sizeof dst, "%s/%s", out_repro, e->d_name);
+        rc = ob_merge_copy(src, dst, err, errlen);
+    }
+    closedir(dh);
+    return rc;
+}
+
+/* Writes out_dir/repro/: the entries' files and repro.json, the entries in
+ * table order with repro's own summary line (ob_repro_write_json rewrites
+ * the document it finds); an exit code. */
+static int write_repro(const ob_merge *m, const run_dir *dirs, const run_dir *ref, const cJSON **at, size_t total,
+                       const char *out_dir, char *err, size_t errlen)
+{
+    int rc = ob_merge_make_dir(out_dir, "repro", err, errlen);
+    if (rc != OB_EXIT_OK) return rc;
+    char repro_dir[4400], path[4500];
+    snprintf(repro_dir, sizeof repro_dir, "%s/repro", out_dir);
+    for (const run_dir *d = dirs; d->dir; d++)
+        if (d->use && copy_repro_files(d, repro_dir, err, errlen) != 0) return OB_EXIT_IO;
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "format", repro_kind.format);
+    cJSON *arr = cJSON_AddArrayToObject(doc, "entries");
+    for (size_t j = 0; j < total; j++)
+        if (at[j]) cJSON_AddItemToArray(arr, cJSON_Duplicate(at[j], 1));
+    snprintf(path, sizeof path, "%s/repro.json", repro_dir);
+    rc = ob_json_write(path, doc, err, errlen) != 0 ||
+                 ob_repro_write_json(repro_dir, NULL, NULL, 0, merged_meta(m, ref), err, errlen) != 0
+             ? OB_EXIT_IO
+             : OB_EXIT_OK;
+    cJSON_Delete(doc);
+    return rc;
+}
+
+static int merge_list(const list_kind *kind, const char *out_dir, const char *const *dirs_in, size_t n,
+                      const ob_merge_opts *o, FILE *out, char *err, size_t errlen)
 {
     ob_merge m;
     run_dir *dirs = calloc(n + 1, sizeof *dirs); /* ends with dir == NULL */
@@ -192,14 +271,14 @@ int ob_merge_run(const char *out_dir, const char *const *dirs_in, size_t n, cons
     const run_dir *ref = NULL;
     for (size_t k = 0; k < n; k++) {
         dirs[k].dir = dirs_in[k];
-        use[k] = read_run(&m, &dirs[k]) == 0 && (!ref || same_run(&m, ref, &dirs[k]));
+        use[k] = read_run(&m, kind, &dirs[k]) == 0 && (!ref || same_run(&m, kind, ref, &dirs[k]));
         if (use[k] && !ref) ref = &dirs[k];
         index[k] = dirs[k].index;
     }
     const cJSON **at = NULL;
     size_t *from = NULL;
     if (!ref) {
-        snprintf(err, errlen, "none of the folders given is a readable run shard");
+        snprintf(err, errlen, "none of the folders given is a readable %s shard", kind->name);
         rc = OB_EXIT_USAGE;
         goto done;
     }
@@ -215,24 +294,38 @@ int ob_merge_run(const char *out_dir, const char *const *dirs_in, size_t n, cons
     }
     for (size_t k = 0; k < n; k++) {
         dirs[k].use = use[k]; /* ob_merge_check_cover drops a repeated shard */
-        if (use[k]) claim_cases(&m, dirs, k, ids, total, at, from);
+        if (use[k]) claim_cases(&m, kind, dirs, k, ids, total, at, from);
     }
     if ((rc = ob_merge_verdict(&m, err, errlen)) != OB_EXIT_OK) goto done;
-    if ((rc = write_merged(&m, dirs, ref, at, from, total, out_dir, err, errlen)) != OB_EXIT_OK) goto done;
+    rc = kind == &run_kind ? write_merged(&m, dirs, ref, at, from, total, out_dir, err, errlen)
+                           : write_repro(&m, dirs, ref, at, total, out_dir, err, errlen);
+    if (rc != OB_EXIT_OK) goto done;
     size_t done_cases = 0;
     for (size_t j = 0; j < total; j++) done_cases += at[j] != NULL;
-    fprintf(out, "merged %zu shard folder%s: %zu of %zu cases; results in %s/results.json\n", n, n == 1 ? "" : "s",
-            done_cases, total, out_dir);
+    fprintf(out, "merged %zu shard folder%s: %zu of %zu %s; results in %s/%s\n", n, n == 1 ? "" : "s", done_cases,
+            total, kind->array, out_dir, kind->doc);
     char msg[4600];
-    if (ob_merge_write_record(&m, out_dir, "run", msg, sizeof msg) != 0) {
+    if (ob_merge_write_record(&m, out_dir, kind->name, msg, sizeof msg) != 0) {
         snprintf(err, errlen, "%s", msg);
         rc = OB_EXIT_IO;
     }
 done:
     free(at);
     free(from);
-    for (size_t k = 0; k < n; k++) cJSON_Delete(dirs[k].doc);
+    for (size_t k = 0; k < n; k++) cJSON_Delete(dirs[k].doc), cJSON_Delete(dirs[k].shard_doc);
     ob_merge_end(&m);
     free(dirs), free(use), free(index);
     return rc;
+}
+
+int ob_merge_run(const char *out_dir, const char *const *dirs, size_t n, const ob_merge_opts *o, FILE *out,
+                 char *err, size_t errlen)
+{
+    return merge_list(&run_kind, out_dir, dirs, n, o, out, err, errlen);
+}
+
+int ob_merge_repro(const char *out_dir, const char *const *dirs, size_t n, const ob_merge_opts *o, FILE *out,
+                   char *err, size_t errlen)
+{
+    return merge_list(&repro_kind, out_dir, dirs, n, o, out, err, errlen);
 }

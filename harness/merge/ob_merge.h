@@ -1,6 +1,6 @@
 /*
  * ob_merge.h — `optbench merge OUT DIR...` (README "Scaling out"): the
- * folders of the shards of one sweep or run (each made with --shard I/N)
+ * folders of the shards of one sweep, run or repro (each made with --shard I/N)
  * combined into one run folder that report and compare read like any
  * other.
  *
@@ -19,14 +19,14 @@
  * merge.json beside the records it ran.
  *
  * OUT/merge.json:
- *   {"format": "optbench-merge", "version": 1, "kind": "sweep" | "run",
+ *   {"format": "optbench-merge", "version": 1, "kind": "sweep" | "run" | "repro",
  *    "status": "complete" | "partial", "count": N,
  *    "shards": [{"dir", "index", "expected", "recorded", "cpu_model",
  *                "optbench_version", "git_commit"}],
  *    "problems": ["<folder>: <what>", ...]}
  *
  * Split over merge.c (the checks, merge.json, copying), merge_sweep.c
- * (sweeps), merge_run.c (runs) and cmd_merge.c (the command).
+ * (sweeps), merge_run.c (runs and repro) and cmd_merge.c (the command).
  */
 #ifndef OB_MERGE_H
 #define OB_MERGE_H
@@ -78,6 +78,13 @@ int ob_merge_sweep(const char *out_dir, const char *const *dirs, size_t n, const
  * ob_merge_sweep. */
 int ob_merge_run(const char *out_dir, const char *const *dirs, size_t n, const ob_merge_opts *o, FILE *out,
                  char *err, size_t errlen);
+
+/* Merges the folders of `optbench repro all|run NAME... --shard I/N` (each
+ * with repro/repro.json and repro/shard.json) into out_dir/repro/: the
+ * entries in table order with repro's summary line, and their files.
+ * Returns as ob_merge_sweep. */
+int ob_merge_repro(const char *out_dir, const char *const *dirs, size_t n, const ob_merge_opts *o, FILE *out,
+                   char *err, size_t errlen);
 
 /* ---- shared by the kinds ------------------------------------------------ */
 

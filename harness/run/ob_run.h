@@ -173,9 +173,9 @@ void ob_suite_free(ob_suite *s);
  * when k % N == I), compacting s->cases and ids (computed over the whole
  * suite before, so that each case keeps the id it has in the unsharded
  * run).  Returns the "shard" object results.json records, which `optbench
- * merge` checks and interleaves by: {"index", "count", "cases_total",
- * "optbench_version", "ids": [the id of every case of the whole suite, in order], "spec": [the
- * command line without --shard, --out and --quiet]}; NULL when not
+ * merge` checks and interleaves by: ob_shard_record's (ob_core.h: index,
+ * count, the ids of the whole suite in order, the command line without
+ * --shard, --out and --quiet) and "optbench_version"; NULL when not
  * sharded (nothing changes) or out of memory. */
 cJSON *ob_run_shard_select(ob_suite *s, char (*ids)[160], const ob_shard *sh, int argc, char **argv);
 

@@ -13,34 +13,19 @@
 #include "harness/core/ob_core.h"
 #include "harness/ob_cli.h"
 
-/* Whether argv[k] is an option the shards of one run may differ in (the
- * shard, where it writes, how much it prints); *skip: its arguments. */
-static int local_option(const char *arg, int *skip)
+static const char *id_at(const void *ctx, size_t k)
 {
-    static const char *const with_value[] = {"--shard", "--out"};
-    *skip = 1;
-    if (!strcmp(arg, "--quiet")) return 1;
-    for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++) {
-        size_t len = strlen(with_value[k]);
-        if (!strncmp(arg, with_value[k], len) && arg[len] == '=') return 1;
-        if (!strcmp(arg, with_value[k])) return *skip = 2, 1;
-    }
-    return 0;
+    return ((const char(*)[160])ctx)[k];
 }
 
 cJSON *ob_run_shard_select(ob_suite *s, char (*ids)[160], const ob_shard *sh, int argc, char **argv)
 {
     if (!sh->count) return NULL;
-    cJSON *rec = cJSON_CreateObject();
+    /* What the shards of one run may differ in: the shard, where it writes, what it prints. */
+    static const char *const with_value[] = {"--shard", "--out", NULL}, *const flags[] = {"--quiet", NULL};
+    cJSON *rec = ob_shard_record(sh, id_at, ids, s->n, argc, argv, with_value, flags);
     if (!rec) return NULL;
-    cJSON_AddNumberToObject(rec, "index", (double)sh->index);
-    cJSON_AddNumberToObject(rec, "count", (double)sh->count);
-    cJSON_AddNumberToObject(rec, "cases_total", (double)s->n);
     cJSON_AddStringToObject(rec, "optbench_version", OB_VERSION);
-    cJSON *all = cJSON_AddArrayToObject(rec, "ids"), *spec = cJSON_AddArrayToObject(rec, "spec");
-    for (size_t i = 0; i < s->n; i++) cJSON_AddItemToArray(all, cJSON_CreateString(ids[i]));
-    for (int k = 1, skip = 1; k < argc; k += skip)
-        if (!local_option(argv[k], &skip)) cJSON_AddItemToArray(spec, cJSON_CreateString(argv[k]));
     size_t kept = 0;
     for (size_t i = 0; i < s->n; i++) {
         if (!ob_shard_owns(sh, i)) continue;
