@@ -149,6 +149,18 @@ static size_t assert_same_points(const char *a, const char *b)
     return n;
 }
 
+/* dir_a/name and dir_b/name hold the same bytes. */
+static void assert_same_file(const char *dir_a, const char *dir_b, const char *name)
+{
+    char pa[1024], pb[1024];
+    snprintf(pa, sizeof pa, "%s/%s", dir_a, name);
+    snprintf(pb, sizeof pb, "%s/%s", dir_b, name);
+    char *u = ob_tp_slurp(pa, NULL), *v = ob_tp_slurp(pb, NULL);
+    cr_assert(u && v && !strcmp(u, v), "%s differs from %s", pb, pa);
+    free(u);
+    free(v);
+}
+
 static void assert_same_sweep(const char *a, const char *b)
 {
     char pa[512], pb[512];
@@ -164,12 +176,7 @@ static void assert_same_sweep(const char *a, const char *b)
     }
     cJSON_Delete(x);
     cJSON_Delete(y);
-    snprintf(pa, sizeof pa, "%s/sweep/spec.json", a);
-    snprintf(pb, sizeof pb, "%s/sweep/spec.json", b);
-    char *sa = ob_tp_slurp(pa, NULL), *sb = ob_tp_slurp(pb, NULL);
-    cr_assert(sa && sb && !strcmp(sa, sb), "spec.json differs");
-    free(sa);
-    free(sb);
+    assert_same_file(a, b, "sweep/spec.json");
     cr_assert_eq(assert_same_points(a, b), 24);
 }
 
@@ -387,13 +394,9 @@ Test(merge, sharded_and_merged_default_suite_equals_the_unsharded_run, .timeout 
     const cJSON *c;
     cJSON_ArrayForEach(c, cx)
     {
-        char pa[600], pb[600];
-        snprintf(pa, sizeof pa, "%s/cases/%s.csv", a, cJSON_GetObjectItem(c, "id")->valuestring);
-        snprintf(pb, sizeof pb, "%s/cases/%s.csv", b, cJSON_GetObjectItem(c, "id")->valuestring);
-        char *u = ob_tp_slurp(pa, NULL), *v = ob_tp_slurp(pb, NULL);
-        cr_assert(u && v && !strcmp(u, v), "%s differs from %s", pb, pa);
-        free(u);
-        free(v);
+        char name[300];
+        snprintf(name, sizeof name, "cases/%s.csv", cJSON_GetObjectItem(c, "id")->valuestring);
+        assert_same_file(a, b, name);
     }
     cJSON_Delete(x);
     cJSON_Delete(y);
@@ -475,13 +478,9 @@ Test(merge, sharded_and_merged_reproductions_equal_the_unsharded_ones, .timeout 
     cr_assert(cJSON_Compare(ex, ey, 1), "the merged entries differ from the unsharded ones");
     static const char *const names[] = {REPRO_SUBSET};
     for (size_t k = 0; k < 5; k++) {
-        char pa[700], pb[700];
-        snprintf(pa, sizeof pa, "%s/%s.csv", ra, names[k]);
-        snprintf(pb, sizeof pb, "%s/%s.csv", rb, names[k]);
-        char *u = ob_tp_slurp(pa, NULL), *v = ob_tp_slurp(pb, NULL);
-        cr_assert(u && v && !strcmp(u, v), "%s differs from %s", pb, pa);
-        free(u);
-        free(v);
+        char name[300];
+        snprintf(name, sizeof name, "%s.csv", names[k]);
+        assert_same_file(ra, rb, name);
     }
     cJSON_Delete(x);
     cJSON_Delete(y);

@@ -42,34 +42,48 @@ void ob_merge_problem(ob_merge *m, const char *dir, const char *fmt, ...)
     if (m->o->errors) fprintf(m->o->errors, "optbench merge: %s\n", line);
 }
 
-void ob_merge_shard(ob_merge *m, const char *dir, unsigned long long index, size_t expected, size_t recorded,
-                    const char *cpu, const char *version, const char *commit)
+void ob_merge_shard(ob_merge *m, const ob_merge_shard_id *id, size_t expected, size_t recorded)
 {
     cJSON *s = cJSON_CreateObject();
-    cJSON_AddStringToObject(s, "dir", dir);
-    cJSON_AddNumberToObject(s, "index", (double)index);
+    cJSON_AddStringToObject(s, "dir", id->dir);
+    cJSON_AddNumberToObject(s, "index", (double)id->index);
     cJSON_AddNumberToObject(s, "expected", (double)expected);
     cJSON_AddNumberToObject(s, "recorded", (double)recorded);
-    cJSON_AddStringToObject(s, "cpu_model", cpu);
-    cJSON_AddStringToObject(s, "optbench_version", version);
-    cJSON_AddStringToObject(s, "git_commit", commit);
+    cJSON_AddStringToObject(s, "cpu_model", id->cpu);
+    cJSON_AddStringToObject(s, "optbench_version", id->version);
+    cJSON_AddStringToObject(s, "git_commit", id->commit);
     cJSON_AddItemToArray(m->shards, s);
 }
 
-void ob_merge_check_cover(ob_merge *m, const char *const *dirs, const unsigned long long *index, int *use,
-                          size_t n)
+/* The same N and the same optbench as the reference folder. */
+static int same_build(ob_merge *m, const ob_merge_shard_id *ref, const ob_merge_shard_id *d)
+{
+    if (d->count != ref->count) {
+        ob_merge_problem(m, d->dir, "one of %llu shards, but %s is one of %llu", d->count, ref->dir, ref->count);
+        return 0;
+    }
+    if (strcmp(d->version, ref->version) || strcmp(d->commit, ref->commit)) {
+        ob_merge_problem(m, d->dir, "run by optbench %s (commit %s), but %s by optbench %s (commit %s)", d->version,
+                         d->commit, ref->dir, ref->version, ref->commit);
+        return 0;
+    }
+    return 1;
+}
+
+/* Every shard 0..count-1 given once. */
+static void check_cover(ob_merge *m, ob_merge_shard_id *ids, size_t n)
 {
     for (unsigned long long i = 0; i < m->count; i++) {
         size_t first = n;
         for (size_t k = 0; k < n; k++) {
-            if (!use[k] || index[k] != i) continue;
+            if (!ids[k].use || ids[k].index != i) continue;
             if (first == n) {
                 first = k;
                 continue;
             }
-            ob_merge_problem(m, dirs[k], "shard %llu/%llu again (also %s): its results would be duplicated", i,
-                             m->count, dirs[first]);
-            use[k] = 0;
+            ob_merge_problem(m, ids[k].dir, "shard %llu/%llu again (also %s): its results would be duplicated", i,
+                             m->count, ids[first].dir);
+            ids[k].use = 0;
         }
         if (first == n) {
             char what[64];
@@ -77,6 +91,22 @@ void ob_merge_check_cover(ob_merge *m, const char *const *dirs, const unsigned l
             ob_merge_problem(m, what, "missing: no folder given holds it");
         }
     }
+}
+
+size_t ob_merge_read_shards(ob_merge *m, ob_merge_shard_id *ids, const char *const *dirs, size_t n,
+                            ob_merge_read_fn read, ob_merge_same_fn same, void *ctx)
+{
+    size_t ref = n;
+    for (size_t k = 0; k < n; k++) {
+        ids[k].dir = dirs[k];
+        ids[k].use = read(m, ctx, k, &ids[k]) == 0 &&
+                     (ref == n || (same(m, ctx, ref, k) && same_build(m, &ids[ref], &ids[k])));
+        if (ids[k].use && ref == n) ref = k;
+    }
+    if (ref == n) return n;
+    m->count = ids[ref].count;
+    check_cover(m, ids, n);
+    return ref;
 }
 
 int ob_merge_verdict(const ob_merge *m, char *err, size_t errlen)

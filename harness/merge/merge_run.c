@@ -44,9 +44,9 @@ typedef struct run_dir {
     cJSON *doc;         /* the results document */
     cJSON *shard_doc;   /* the shard record's own file, if the kind has one */
     const cJSON *shard; /* the shard record */
-    unsigned long long index, count;
+    const list_kind *kind;
+    ob_merge_shard_id *id;
     size_t recorded;
-    int use; /* merged (readable, and of the same run as the first such) */
 } run_dir;
 
 static const cJSON *item(const cJSON *o, const char *k)
@@ -60,10 +60,11 @@ static const char *str(const cJSON *o, const char *k)
     return v ? v : "unknown";
 }
 
-/* Reads dir's results document and its shard record; 0, or -1 after
- * noting the problem. */
-static int read_run(ob_merge *m, const list_kind *kind, run_dir *d)
+/* Reads folder k's results document and its shard record (ob_merge_read_fn). */
+static int read_run(ob_merge *m, void *ctx, size_t k, ob_merge_shard_id *id)
 {
+    run_dir *d = &((run_dir *)ctx)[k];
+    const list_kind *kind = d->kind;
     char path[4400], msg[4600];
     snprintf(path, sizeof path, "%s/bench.json", d->dir);
     if (access(path, F_OK) == 0) {
@@ -94,34 +95,28 @@ static int read_run(ob_merge *m, const list_kind *kind, run_dir *d)
                          kind->shard_file ? kind->shard_file : kind->doc, kind->made_by);
         return -1;
     }
-    d->index = (unsigned long long)i->valuedouble;
-    d->count = (unsigned long long)n->valuedouble;
+    id->index = (unsigned long long)i->valuedouble;
+    id->count = (unsigned long long)n->valuedouble;
+    const cJSON *meta = item(d->doc, "meta");
+    snprintf(id->version, sizeof id->version, "%s", str(d->shard, "optbench_version"));
+    snprintf(id->commit, sizeof id->commit, "%s", str(meta, "git_commit"));
+    snprintf(id->cpu, sizeof id->cpu, "%s", str(meta, "cpu_model"));
     return 0;
 }
 
-static int same_run(ob_merge *m, const list_kind *kind, const run_dir *ref, const run_dir *d)
+/* Folder k is a shard of the same job as folder ref (ob_merge_same_fn). */
+static int same_run(ob_merge *m, void *ctx, size_t ref, size_t k)
 {
-    if (!cJSON_Compare(item(ref->shard, "spec"), item(d->shard, "spec"), 1) ||
-        !cJSON_Compare(item(ref->shard, "ids"), item(d->shard, "ids"), 1)) {
-        char *a = cJSON_PrintUnformatted(item(d->shard, "spec")), *b = cJSON_PrintUnformatted(item(ref->shard, "spec"));
-        ob_merge_problem(m, d->dir, "a different %s than %s's: command line %s here, %s there (or other %s)",
-                         kind->name, ref->dir, a ? a : "?", b ? b : "?", kind->array);
-        free(a);
-        free(b);
-        return 0;
-    }
-    if (d->count != ref->count) {
-        ob_merge_problem(m, d->dir, "one of %llu shards, but %s is one of %llu", d->count, ref->dir, ref->count);
-        return 0;
-    }
-    const char *vd = str(d->shard, "optbench_version"), *vr = str(ref->shard, "optbench_version");
-    const char *cd = str(item(d->doc, "meta"), "git_commit"), *cr = str(item(ref->doc, "meta"), "git_commit");
-    if (strcmp(vd, vr) || strcmp(cd, cr)) {
-        ob_merge_problem(m, d->dir, "run by optbench %s (commit %s), but %s by optbench %s (commit %s)", vd, cd,
-                         ref->dir, vr, cr);
-        return 0;
-    }
-    return 1;
+    const run_dir *r = &((run_dir *)ctx)[ref], *d = &((run_dir *)ctx)[k];
+    if (cJSON_Compare(item(r->shard, "spec"), item(d->shard, "spec"), 1) &&
+        cJSON_Compare(item(r->shard, "ids"), item(d->shard, "ids"), 1))
+        return 1;
+    char *a = cJSON_PrintUnformatted(item(d->shard, "spec")), *b = cJSON_PrintUnformatted(item(r->shard, "spec"));
+    ob_merge_problem(m, d->dir, "a different %s than %s's: command line %s here, %s there (or other %s)",
+                     d->kind->name, r->dir, a ? a : "?", b ? b : "?", d->kind->array);
+    free(a);
+    free(b);
+    return 0;
 }
 
 /* Claims d's case records for their places in the whole run (at[j]). */
@@ -129,6 +124,7 @@ static void claim_cases(ob_merge *m, const list_kind *kind, run_dir *dirs, size_
                         size_t total, const cJSON **at, size_t *from)
 {
     run_dir *d = &dirs[k];
+    const unsigned long long index = d->id->index, count = d->id->count;
     const cJSON *c;
     const char *what = kind->what;
     cJSON_ArrayForEach(c, item(d->doc, kind->array))
@@ -140,9 +136,9 @@ static void claim_cases(ob_merge *m, const list_kind *kind, run_dir *dirs, size_
             ob_merge_problem(m, d->dir, "%s %s is not one of this %s", what, id, kind->name);
         } else if (at[j]) {
             ob_merge_problem(m, d->dir, "%s %s is also in %s (a duplicated %s)", what, id, dirs[from[j]].dir, what);
-        } else if (j % d->count != d->index) {
+        } else if (j % count != index) {
             ob_merge_problem(m, d->dir, "%s %s is one of shard %llu/%llu, not of this shard %llu/%llu", what, id,
-                             (unsigned long long)(j % d->count), d->count, d->index, d->count);
+                             (unsigned long long)(j % count), count, index, count);
         } else {
             at[j] = c;
             from[j] = k;
@@ -150,13 +146,11 @@ static void claim_cases(ob_merge *m, const list_kind *kind, run_dir *dirs, size_
         }
     }
     size_t expected = 0;
-    for (size_t j = 0; j < total; j++) expected += j % d->count == d->index;
+    for (size_t j = 0; j < total; j++) expected += j % count == index;
     if (d->recorded < expected)
-        ob_merge_problem(m, d->dir, "shard %llu/%llu has %zu of its %zu %s recorded", d->index, d->count,
-                         d->recorded, expected, kind->array);
-    const cJSON *meta = item(d->doc, "meta");
-    ob_merge_shard(m, d->dir, d->index, expected, d->recorded, str(meta, "cpu_model"),
-                   str(d->shard, "optbench_version"), str(meta, "git_commit"));
+        ob_merge_problem(m, d->dir, "shard %llu/%llu has %zu of its %zu %s recorded", index, count, d->recorded,
+                         expected, kind->array);
+    ob_merge_shard(m, d->id, expected, d->recorded);
 }
 
 /* The merged meta: the reference shard's (its seed and settings, which
@@ -200,7 +194,7 @@ static int write_merged(const ob_merge *m, const run_dir *dirs, const run_dir *r
     }
     for (const run_dir *d = dirs; d->dir; d++) {
         const cJSON *f;
-        if (d->use)
+        if (d->id->use)
             cJSON_ArrayForEach(f, item(d->doc, "failed_cases")) cJSON_AddItemToArray(failed, cJSON_Duplicate(f, 1));
     }
     snprintf(dst, sizeof dst, "%s/results.json", out_dir);
@@ -240,7 +234,7 @@ static int write_repro(const ob_merge *m, const run_dir *dirs, const run_dir *re
     char repro_dir[4400], path[4500];
     snprintf(repro_dir, sizeof repro_dir, "%s/repro", out_dir);
     for (const run_dir *d = dirs; d->dir; d++)
-        if (d->use && copy_repro_files(d, repro_dir, err, errlen) != 0) return OB_EXIT_IO;
+        if (d->id->use && copy_repro_files(d, repro_dir, err, errlen) != 0) return OB_EXIT_IO;
     cJSON *doc = cJSON_CreateObject();
     cJSON_AddStringToObject(doc, "format", repro_kind.format);
     cJSON *arr = cJSON_AddArrayToObject(doc, "entries");
@@ -260,21 +254,16 @@ static int merge_list(const list_kind *kind, const char *out_dir, const char *co
 {
     ob_merge m;
     run_dir *dirs = calloc(n + 1, sizeof *dirs); /* ends with dir == NULL */
-    int *use = calloc(n ? n : 1, sizeof *use);
-    unsigned long long *index = calloc(n ? n : 1, sizeof *index);
+    ob_merge_shard_id *sid = calloc(n ? n : 1, sizeof *sid);
     int rc = OB_EXIT_FAIL;
-    if (!dirs || !use || !index || ob_merge_begin(&m, o) != 0) {
+    if (!dirs || !sid || ob_merge_begin(&m, o) != 0) {
         snprintf(err, errlen, "out of memory");
-        free(dirs), free(use), free(index);
+        free(dirs), free(sid);
         return rc;
     }
-    const run_dir *ref = NULL;
-    for (size_t k = 0; k < n; k++) {
-        dirs[k].dir = dirs_in[k];
-        use[k] = read_run(&m, kind, &dirs[k]) == 0 && (!ref || same_run(&m, kind, ref, &dirs[k]));
-        if (use[k] && !ref) ref = &dirs[k];
-        index[k] = dirs[k].index;
-    }
+    for (size_t k = 0; k < n; k++) dirs[k] = (run_dir){.dir = dirs_in[k], .kind = kind, .id = &sid[k]};
+    size_t r = ob_merge_read_shards(&m, sid, dirs_in, n, read_run, same_run, dirs);
+    const run_dir *ref = r < n ? &dirs[r] : NULL;
     const cJSON **at = NULL;
     size_t *from = NULL;
     if (!ref) {
@@ -282,8 +271,6 @@ static int merge_list(const list_kind *kind, const char *out_dir, const char *co
         rc = OB_EXIT_USAGE;
         goto done;
     }
-    m.count = ref->count;
-    ob_merge_check_cover(&m, dirs_in, index, use, n);
     const cJSON *ids = item(ref->shard, "ids");
     size_t total = (size_t)cJSON_GetArraySize(ids);
     at = calloc(total + 1, sizeof *at);
@@ -292,10 +279,8 @@ static int merge_list(const list_kind *kind, const char *out_dir, const char *co
         snprintf(err, errlen, "out of memory");
         goto done;
     }
-    for (size_t k = 0; k < n; k++) {
-        dirs[k].use = use[k]; /* ob_merge_check_cover drops a repeated shard */
-        if (use[k]) claim_cases(&m, kind, dirs, k, ids, total, at, from);
-    }
+    for (size_t k = 0; k < n; k++)
+        if (sid[k].use) claim_cases(&m, kind, dirs, k, ids, total, at, from);
     if ((rc = ob_merge_verdict(&m, err, errlen)) != OB_EXIT_OK) goto done;
     rc = kind == &run_kind ? write_merged(&m, dirs, ref, at, from, total, out_dir, err, errlen)
                            : write_repro(&m, dirs, ref, at, total, out_dir, err, errlen);
@@ -314,7 +299,7 @@ done:
     free(from);
     for (size_t k = 0; k < n; k++) cJSON_Delete(dirs[k].doc), cJSON_Delete(dirs[k].shard_doc);
     ob_merge_end(&m);
-    free(dirs), free(use), free(index);
+    free(dirs), free(sid);
     return rc;
 }
 

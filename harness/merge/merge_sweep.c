@@ -29,9 +29,10 @@ typedef struct shard_dir {
     size_t recorded;
 } shard_dir;
 
-/* Reads dir's shard.json and spec.json; 0, or -1 after noting the problem. */
-static int read_shard(ob_merge *m, shard_dir *d)
+/* Reads folder k's shard.json and spec.json (ob_merge_read_fn). */
+static int read_shard(ob_merge *m, void *ctx, size_t k, ob_merge_shard_id *id)
 {
+    shard_dir *d = &((shard_dir *)ctx)[k];
     char msg[4600], path[4400];
     snprintf(d->sweep_dir, sizeof d->sweep_dir, "%s/sweep", d->dir);
     int r = ob_sweep_shard_read(d->sweep_dir, &d->info, msg, sizeof msg);
@@ -49,29 +50,22 @@ static int read_shard(ob_merge *m, shard_dir *d)
         ob_merge_problem(m, d->dir, "%s", msg);
         return -1;
     }
+    id->index = d->info.shard.index;
+    id->count = d->info.shard.count;
+    snprintf(id->version, sizeof id->version, "%s", d->info.version);
+    snprintf(id->commit, sizeof id->commit, "%s", d->info.commit);
+    snprintf(id->cpu, sizeof id->cpu, "%s", d->info.cpu);
     return 0;
 }
 
-/* The folder agrees with the reference folder ref (the first readable one). */
-static int same_sweep(ob_merge *m, const shard_dir *ref, const shard_dir *d)
+/* Folder k is a shard of the same sweep as folder ref (ob_merge_same_fn). */
+static int same_sweep(ob_merge *m, void *ctx, size_t ref, size_t k)
 {
+    const shard_dir *r = &((shard_dir *)ctx)[ref], *d = &((shard_dir *)ctx)[k];
     char diff[2600];
-    if (ob_sweep_spec_compare(ref->spec, d->spec, diff, sizeof diff) != 0) {
-        ob_merge_problem(m, d->dir, "a different sweep than %s's: %s here", ref->dir, diff);
-        return 0;
-    }
-    if (d->info.shard.count != ref->info.shard.count) {
-        ob_merge_problem(m, d->dir, "one of %llu shards, but %s is one of %llu",
-                         (unsigned long long)d->info.shard.count, ref->dir,
-                         (unsigned long long)ref->info.shard.count);
-        return 0;
-    }
-    if (strcmp(d->info.version, ref->info.version) || strcmp(d->info.commit, ref->info.commit)) {
-        ob_merge_problem(m, d->dir, "run by optbench %s (commit %s), but %s by optbench %s (commit %s)",
-                         d->info.version, d->info.commit, ref->dir, ref->info.version, ref->info.commit);
-        return 0;
-    }
-    return 1;
+    if (ob_sweep_spec_compare(r->spec, d->spec, diff, sizeof diff) == 0) return 1;
+    ob_merge_problem(m, d->dir, "a different sweep than %s's: %s here", r->dir, diff);
+    return 0;
 }
 
 static const ob_sweep *sort_sw; /* qsort has no context argument */
@@ -134,13 +128,13 @@ static void claim_points(ob_merge *m, const ob_sweep *sw, const size_t *order, s
 }
 
 /* Notes each usable shard's missing records; returns the runs recorded nowhere. */
-static size_t check_missing(ob_merge *m, const ob_sweep *sw, shard_dir *dirs, const int *use, size_t n,
-                            const size_t *src)
+static size_t check_missing(ob_merge *m, const ob_sweep *sw, shard_dir *dirs, const ob_merge_shard_id *ids,
+                            size_t n, const size_t *src)
 {
     size_t missing = 0;
     for (size_t r = 0; r < sw->n_runs; r++) missing += src[r] == SIZE_MAX;
     for (size_t k = 0; k < n; k++) {
-        if (!use[k]) continue;
+        if (!ids[k].use) continue;
         shard_dir *d = &dirs[k];
         ob_shard sh = d->info.shard;
         size_t expected = 0;
@@ -150,7 +144,7 @@ static size_t check_missing(ob_merge *m, const ob_sweep *sw, shard_dir *dirs, co
                              "shard %llu/%llu has %zu of its %zu runs recorded; finish it with optbench sweep "
                              "--resume %s",
                              (unsigned long long)sh.index, m->count, d->recorded, expected, d->dir);
-        ob_merge_shard(m, d->dir, sh.index, expected, d->recorded, d->info.cpu, d->info.version, d->info.commit);
+        ob_merge_shard(m, &ids[k], expected, d->recorded);
     }
     return missing;
 }
@@ -175,8 +169,8 @@ static int place(const ob_sweep *sw, const shard_dir *dirs, const shard_dir *ref
 }
 
 /* Plans the sweep, claims every folder's records and checks what is
- * missing; then places and reports.  dirs[k] usable where use[k]. */
-static int merge_planned(ob_merge *m, shard_dir *dirs, int *use, size_t n, const shard_dir *ref,
+ * missing; then places and reports.  dirs[k] usable where ids[k].use. */
+static int merge_planned(ob_merge *m, shard_dir *dirs, const ob_merge_shard_id *ids, size_t n, const shard_dir *ref,
                          const char *out_dir, FILE *out, char *err, size_t errlen)
 {
     ob_sweep sw;
@@ -193,13 +187,13 @@ static int merge_planned(ob_merge *m, shard_dir *dirs, int *use, size_t n, const
     sort_sw = &sw;
     qsort(order, sw.n_runs, sizeof *order, by_hash);
     for (size_t k = 0; k < n; k++)
-        if (use[k]) {
+        if (ids[k].use) {
             if (dirs[k].info.runs_total != sw.n_runs)
                 ob_merge_problem(m, dirs[k].dir, "recorded as %llu runs, but the sweep plans %zu",
                                  (unsigned long long)dirs[k].info.runs_total, sw.n_runs);
             claim_points(m, &sw, order, dirs, k, src);
         }
-    size_t missing = check_missing(m, &sw, dirs, use, n, src);
+    size_t missing = check_missing(m, &sw, dirs, ids, n, src);
     if ((rc = ob_merge_verdict(m, err, errlen)) != OB_EXIT_OK) goto done;
     if ((rc = place(&sw, dirs, ref, src, out_dir, err, errlen)) != OB_EXIT_OK) goto done;
     char sweep_dir[4200];
@@ -239,31 +233,23 @@ int ob_merge_sweep(const char *out_dir, const char *const *dirs_in, size_t n, co
 {
     ob_merge m;
     shard_dir *dirs = calloc(n ? n : 1, sizeof *dirs);
-    int *use = calloc(n ? n : 1, sizeof *use);
-    unsigned long long *index = calloc(n ? n : 1, sizeof *index);
+    ob_merge_shard_id *ids = calloc(n ? n : 1, sizeof *ids);
     int rc = OB_EXIT_FAIL;
-    if (!dirs || !use || !index || ob_merge_begin(&m, o) != 0) {
+    if (!dirs || !ids || ob_merge_begin(&m, o) != 0) {
         snprintf(err, errlen, "out of memory");
-        free(dirs), free(use), free(index);
+        free(dirs), free(ids);
         return rc;
     }
-    const shard_dir *ref = NULL;
-    for (size_t k = 0; k < n; k++) {
-        dirs[k].dir = dirs_in[k];
-        use[k] = read_shard(&m, &dirs[k]) == 0 && (!ref || same_sweep(&m, ref, &dirs[k]));
-        if (use[k] && !ref) ref = &dirs[k];
-        index[k] = dirs[k].info.shard.index;
-    }
-    if (!ref) {
+    for (size_t k = 0; k < n; k++) dirs[k].dir = dirs_in[k];
+    size_t ref = ob_merge_read_shards(&m, ids, dirs_in, n, read_shard, same_sweep, dirs);
+    if (ref == n) {
         snprintf(err, errlen, "none of the folders given is a readable sweep shard");
         rc = OB_EXIT_USAGE;
     } else {
-        m.count = ref->info.shard.count;
-        ob_merge_check_cover(&m, dirs_in, index, use, n);
-        rc = merge_planned(&m, dirs, use, n, ref, out_dir, out, err, errlen);
+        rc = merge_planned(&m, dirs, ids, n, &dirs[ref], out_dir, out, err, errlen);
     }
     for (size_t k = 0; k < n; k++) cJSON_Delete(dirs[k].spec);
     ob_merge_end(&m);
-    free(dirs), free(use), free(index);
+    free(dirs), free(ids);
     return rc;
 }

@@ -93,14 +93,31 @@ int ob_merge_begin(ob_merge *m, const ob_merge_opts *o);
 void ob_merge_end(ob_merge *m);
 /* Records a problem "<dir>: <text>" and prints it to o->errors. */
 void ob_merge_problem(ob_merge *m, const char *dir, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* Notes shard `index` of folder dir with its record counts for merge.json. */
-void ob_merge_shard(ob_merge *m, const char *dir, unsigned long long index, size_t expected, size_t recorded,
-                    const char *cpu, const char *version, const char *commit);
-/* Checks that the folders' shard indexes cover 0..count-1 once each:
- * index[k] of dirs[k] (UINT64 max: not usable, left out); a shard given
- * twice or missing is a problem.  use[k] is cleared for a repeated one. */
-void ob_merge_check_cover(ob_merge *m, const char *const *dirs, const unsigned long long *index, int *use,
-                          size_t n);
+
+/* What a shard folder says of itself, whatever the kind. */
+typedef struct ob_merge_shard_id {
+    const char *dir;
+    unsigned long long index, count;
+    char version[64], commit[128], cpu[256];
+    int use; /* merged: readable, of the same job as the first such, its shard not given before */
+} ob_merge_shard_id;
+
+/* A kind's reading of folder k: fills id (all but dir and use); 0, or -1
+ * after noting the problem. */
+typedef int (*ob_merge_read_fn)(ob_merge *m, void *ctx, size_t k, ob_merge_shard_id *id);
+/* Whether folder k holds the same job as folder ref (specification, list
+ * of work); notes the difference. */
+typedef int (*ob_merge_same_fn)(ob_merge *m, void *ctx, size_t ref, size_t k);
+
+/* Reads every folder and checks it against the first usable one (the same
+ * job, N, optbench version and commit), then that the shards cover
+ * 0..N-1 once each (a missing or repeated shard is a problem; a repeated
+ * one is not used).  Sets m->count.  Returns the first usable folder's k,
+ * or n when none is usable. */
+size_t ob_merge_read_shards(ob_merge *m, ob_merge_shard_id *ids, const char *const *dirs, size_t n,
+                            ob_merge_read_fn read, ob_merge_same_fn same, void *ctx);
+/* Notes a merged shard with its record counts for merge.json. */
+void ob_merge_shard(ob_merge *m, const ob_merge_shard_id *id, size_t expected, size_t recorded);
 /* The verdict before anything is written: OB_EXIT_OK, or OB_EXIT_USAGE
  * with a message when there are problems and no --partial. */
 int ob_merge_verdict(const ob_merge *m, char *err, size_t errlen);
