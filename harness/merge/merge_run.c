@@ -131,7 +131,8 @@ static void claim_cases(ob_merge *m, const list_kind *kind, run_dir *dirs, size_
     {
         const char *id = str(c, kind->key);
         size_t j = 0;
-        for (const cJSON *x = ids->child; x && strcmp(x->valuestring, id); x = x->next) j++;
+        for (const cJSON *x = ids->child; x && !(cJSON_IsString(x) && !strcmp(x->valuestring, id)); x = x->next)
+            j++;
         if (j >= total) {
             ob_merge_problem(m, d->dir, "%s %s is not one of this %s", what, id, kind->name);
         } else if (at[j]) {
@@ -190,7 +191,9 @@ static int write_merged(const ob_merge *m, const run_dir *dirs, const run_dir *r
         cJSON_AddItemToArray(cases, cJSON_Duplicate(at[j], 1));
         snprintf(src, sizeof src, "%s/cases/%s.csv", dirs[from[j]].dir, str(at[j], "id"));
         snprintf(dst, sizeof dst, "%s/cases/%s.csv", out_dir, str(at[j], "id"));
-        if (access(src, F_OK) == 0 && ob_merge_copy(src, dst, err, errlen) != 0) rc = OB_EXIT_IO;
+        /* An id is a file name (ob_case_id); one with a '/' is not, and is not followed. */
+        if (!strchr(str(at[j], "id"), '/') && access(src, F_OK) == 0 && ob_merge_copy(src, dst, err, errlen) != 0)
+            rc = OB_EXIT_IO;
     }
     for (const run_dir *d = dirs; d->dir; d++) {
         const cJSON *f;
