@@ -425,3 +425,19 @@ test-mutants: build-all
 	@CC="$(CC)" CXX="$(CXX)" CFLAGS="$(CFLAGS)" NOVEC="$(NOVEC)" AVX2_FLAGS="$(AVX2_FLAGS)" AVX512_FLAGS="$(AVX512_FLAGS)" \
 	  LDFLAGS="$(LDFLAGS)" LINK_LIBS="$(LINK_LIBS)" TEST_LIBS="$(TEST_LIBS)" BUILD="$(BUILD)" \
 	  MUTANTS="$(MUTANTS)" scripts/test-mutants.sh
+
+# ---- scaling out: README "Scaling out" ------------------------------------------
+# make test-slurm: a sharded sweep as a Slurm job array on a single-node
+# cluster started for the test (munged, slurmctld, slurmd; stopped after;
+# SKIP where they cannot run), merged by a dependent job, equal bit for bit
+# to the unsharded sweep.  make test-parallel: the same through GNU parallel
+# on localhost, with a failed shard rerun by --resume-failed.
+DEPS_SLURM = slurm-wlm munge
+DEPS_PARALLEL = parallel
+.PHONY: test-slurm test-parallel
+test-slurm: deps $(OPTBENCH)
+	@scripts/install-deps.sh $(DEPS_SLURM)
+	@scripts/test-slurm.sh $(OPTBENCH)
+test-parallel: deps $(OPTBENCH)
+	@scripts/install-deps.sh $(DEPS_PARALLEL)
+	@scripts/test-parallel.sh $(OPTBENCH)

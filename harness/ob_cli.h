@@ -40,6 +40,7 @@ extern const ob_cmd_spec ob_cmd_ci_spec;
 extern const ob_cmd_spec ob_cmd_compare_spec;
 extern const ob_cmd_spec ob_cmd_sweep_spec;
 extern const ob_cmd_spec ob_cmd_tensorboard_spec;
+extern const ob_cmd_spec ob_cmd_merge_spec;
 
 int ob_cmd_list(int argc, char **argv, FILE *out, FILE *err);
 int ob_cmd_schedule(int argc, char **argv, FILE *out, FILE *err);
@@ -51,6 +52,7 @@ int ob_cmd_ci(int argc, char **argv, FILE *out, FILE *err);
 int ob_cmd_compare(int argc, char **argv, FILE *out, FILE *err);
 int ob_cmd_tensorboard(int argc, char **argv, FILE *out, FILE *err);
 int ob_cmd_sweep(int argc, char **argv, FILE *out, FILE *err);
+int ob_cmd_merge(int argc, char **argv, FILE *out, FILE *err);
 
 /* The table of subcommands, in the order `optbench --help` lists them. */
 extern const ob_cmd_spec *const ob_command_table[];

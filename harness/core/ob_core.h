@@ -139,6 +139,26 @@ int ob_parse_real(const char *s,
 int ob_parse_u64(const char *s, uint64_t *out); /* digits, or an integral "1e3" */
 int ob_parse_bool(const char *s, int *out);     /* 0, 1, false, true (any case) */
 
+/* A shard of a work list, "I/N" (--shard of sweep, run and repro all):
+ * shard I of N takes the items whose index k in the planned order has
+ * k % N == I (round robin, as COCO's batch=i/n).  count 0: not sharded
+ * (every item).  ob_shard_parse accepts exactly "I/N" with 0 <= I < N;
+ * anything else is -1 with a message quoting the text (a usage error). */
+typedef struct ob_shard {
+    uint64_t index, count;
+} ob_shard;
+int ob_shard_parse(const char *text, ob_shard *sh, char *err, size_t errlen);
+/* Whether item k of the planned order is the shard's (always when not sharded). */
+int ob_shard_owns(const ob_shard *sh, size_t k);
+/* The record a shard keeps for `optbench merge` (ob_merge.h): {"index",
+ * "count", "total", "ids": [id_at(ctx, k) for every item k of the whole
+ * list], "spec": [argv[1..] without the options that shards of one job may
+ * differ in: `with_value` (e.g. "--out") and `flags` (e.g. "--quiet"),
+ * NULL-terminated lists]}.  NULL when out of memory. */
+cJSON *ob_shard_record(const ob_shard *sh, const char *(*id_at)(const void *ctx, size_t k), const void *ctx,
+                       size_t total, int argc, char **argv, const char *const *with_value,
+                       const char *const *flags);
+
 /* Formats an interval: "[0, 1)", "(0, inf)". */
 void ob_format_interval(double lo, double hi, int lo_open, int hi_open, char *buf, size_t len);
 

@@ -96,6 +96,64 @@ int ob_parse_bool(const char *s, int *out)
     return 0;
 }
 
+int ob_shard_parse(const char *text, ob_shard *sh, char *err, size_t errlen)
+{
+    char i[32], n[32];
+    size_t cut = text ? strcspn(text, "/") : 0;
+    if (!text || !text[cut] || cut >= sizeof i || strlen(text + cut + 1) >= sizeof n)
+        return ob_fail(err, errlen, "--shard '%s': expected I/N (shard I of N shards, 0 <= I < N), e.g. 0/4",
+                       text ? text : "");
+    snprintf(i, sizeof i, "%.*s", (int)cut, text);
+    snprintf(n, sizeof n, "%s", text + cut + 1);
+    /* Plain digits only: "1e0/4" would be the same shard under another name. */
+    if (!i[0] || !n[0] || i[strspn(i, "0123456789")] || n[strspn(n, "0123456789")] || ob_parse_u64(i, &sh->index) != 0 ||
+        ob_parse_u64(n, &sh->count) != 0)
+        return ob_fail(err, errlen, "--shard '%s': expected I/N (shard I of N shards, 0 <= I < N), e.g. 0/4",
+                       text);
+    if (sh->count == 0) return ob_fail(err, errlen, "--shard '%s': N must be at least 1", text);
+    if (sh->index >= sh->count)
+        return ob_fail(err, errlen, "--shard '%s': I must be below N (the shards are numbered 0..%llu)", text,
+                       (unsigned long long)(sh->count - 1));
+    return 0;
+}
+
+int ob_shard_owns(const ob_shard *sh, size_t k)
+{
+    return sh->count == 0 || (uint64_t)k % sh->count == sh->index;
+}
+
+/* Whether arg is one of the options a shard may differ in; *skip: how many
+ * arguments it takes up. */
+static int shard_local(const char *arg, const char *const *with_value, const char *const *flags, int *skip)
+{
+    *skip = 1;
+    for (size_t k = 0; flags && flags[k]; k++)
+        if (!strcmp(arg, flags[k])) return 1;
+    for (size_t k = 0; with_value && with_value[k]; k++) {
+        size_t len = strlen(with_value[k]);
+        if (!strncmp(arg, with_value[k], len) && arg[len] == '=') return 1;
+        if (!strcmp(arg, with_value[k])) return *skip = 2, 1;
+    }
+    return 0;
+}
+
+cJSON *ob_shard_record(const ob_shard *sh, const char *(*id_at)(const void *ctx, size_t k), const void *ctx,
+                       size_t total, int argc, char **argv, const char *const *with_value,
+                       const char *const *flags)
+{
+    cJSON *rec = cJSON_CreateObject();
+    if (!rec) return NULL;
+    cJSON_AddNumberToObject(rec, "index", (double)sh->index);
+    cJSON_AddNumberToObject(rec, "count", (double)sh->count);
+    cJSON_AddNumberToObject(rec, "total", (double)total);
+    cJSON *ids = cJSON_AddArrayToObject(rec, "ids"), *spec = cJSON_AddArrayToObject(rec, "spec");
+    for (size_t k = 0; k < total; k++) cJSON_AddItemToArray(ids, cJSON_CreateString(id_at(ctx, k)));
+    for (int k = 1, skip = 1; k < argc; k += skip)
+        if (!shard_local(argv[k], with_value, flags, &skip))
+            cJSON_AddItemToArray(spec, cJSON_CreateString(argv[k]));
+    return rec;
+}
+
 void ob_join_names(char *buf, size_t len, const char *(*name_at)(const void *ctx, size_t i), const void *ctx,
                    size_t n)
 {

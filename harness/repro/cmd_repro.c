@@ -26,6 +26,7 @@ static const ob_opt repro_opts[] = {
     {"no-figures", NULL, OB_OPT_FLAG, "do not draw the figures (no gnuplot)"},
     {"plot-dir", "DIR", 0, OB_PLOT_DIR_HELP},
     {"quiet", NULL, OB_OPT_FLAG, "no progress lines"},
+    {"shard", "I/N", 0, "run only shard I of N of the selected entries (round robin); combine with optbench merge"},
 };
 
 const ob_cmd_spec ob_cmd_repro_spec = {
@@ -42,7 +43,10 @@ const ob_cmd_spec ob_cmd_repro_spec = {
     "The kernels are checked on the way: bit-identity across ISAs at every\n"
     "step, agreement with the reference on a sampled subset of steps.\n"
     "Exit status: 0 every entry ran and drew its figure (whatever the verdicts),\n"
-    "1 an entry or a figure failed, 2 bad arguments, 3 a kernel check failed.\n",
+    "1 an entry or a figure failed, 2 bad arguments, 3 a kernel check failed.\n"
+    "--shard I/N runs every N-th selected entry from the I-th (0 <= I < N) and\n"
+    "records it in repro/shard.json; 'optbench merge OUT DIR...' combines the N\n"
+    "run folders into one (README \"Scaling out\").\n",
     repro_opts,
     sizeof repro_opts / sizeof repro_opts[0],
     1,
@@ -227,6 +231,29 @@ static int run_entries(int argc, char **argv, const ob_repro_entry **sel, size_t
     return failures || figure_failures ? OB_EXIT_FAIL : mismatches ? OB_EXIT_AGREEMENT : OB_EXIT_OK;
 }
 
+static const char *sel_name_at(const void *ctx, size_t k)
+{
+    return ((const ob_repro_entry *const *)ctx)[k]->name;
+}
+
+/* --shard: keeps the shard's entries of sel, round robin in table order,
+ * and returns the record repro/shard.json keeps for `optbench merge`
+ * (ob_shard_record, the optbench version); NULL when not sharded. */
+static cJSON *shard_select(const ob_shard *sh, const ob_repro_entry **sel, size_t *nsel, int argc, char **argv)
+{
+    if (!sh->count) return NULL;
+    static const char *const with_value[] = {"--shard", "--out", "--run", "--plot-dir", NULL};
+    static const char *const flags[] = {"--quiet", "--no-figures", NULL};
+    cJSON *rec = ob_shard_record(sh, sel_name_at, sel, *nsel, argc, argv, with_value, flags);
+    cJSON_AddStringToObject(rec, "format", "optbench-repro-shard");
+    cJSON_AddStringToObject(rec, "optbench_version", OB_VERSION);
+    size_t kept = 0;
+    for (size_t i = 0; i < *nsel; i++)
+        if (ob_shard_owns(sh, i)) sel[kept++] = sel[i];
+    *nsel = kept;
+    return rec;
+}
+
 int ob_cmd_repro(int argc, char **argv, FILE *out, FILE *err)
 {
     const ob_cmd_spec *c = &ob_cmd_repro_spec;
@@ -237,6 +264,13 @@ int ob_cmd_repro(int argc, char **argv, FILE *out, FILE *err)
     const ob_repro_entry **sel = NULL;
     ob_repro_outcome *res = NULL;
     size_t nsel = 0;
+    ob_shard shard = {0, 0};
+    cJSON *shard_rec = NULL;
+    char msg[4400];
+    if (ob_args_get(&a, "shard") && ob_shard_parse(ob_args_get(&a, "shard"), &shard, msg, sizeof msg) != 0) {
+        rc = ob_usage_error(c, err, "%s", msg);
+        goto done;
+    }
     if (!strcmp(a.pos[0], "list")) {
         rc = list_entries(&a, out, err);
         goto done;
@@ -251,9 +285,19 @@ int ob_cmd_repro(int argc, char **argv, FILE *out, FILE *err)
     unsigned paths;
     char repro_dir[4200];
     if ((rc = select_entries(c, &a, sel, &nsel, err)) != OB_EXIT_OK ||
-        (rc = parse_paths(&a, &paths, err)) != OB_EXIT_OK ||
-        (rc = repro_folder(c, &a, repro_dir, sizeof repro_dir, err)) != OB_EXIT_OK)
+        (rc = parse_paths(&a, &paths, err)) != OB_EXIT_OK)
         goto done;
+    shard_rec = shard_select(&shard, sel, &nsel, argc, argv);
+    if ((rc = repro_folder(c, &a, repro_dir, sizeof repro_dir, err)) != OB_EXIT_OK) goto done;
+    if (shard_rec) {
+        char path[4400];
+        snprintf(path, sizeof path, "%s/shard.json", repro_dir);
+        if (ob_json_write(path, shard_rec, msg, sizeof msg) != 0) {
+            fprintf(err, "optbench repro: %s\n", msg);
+            rc = OB_EXIT_IO;
+            goto done;
+        }
+    }
     ob_repro_opts o = {ob_args_has(&a, "short"),
                        paths,
                        repro_dir,
@@ -263,6 +307,7 @@ int ob_cmd_repro(int argc, char **argv, FILE *out, FILE *err)
                        ob_args_has(&a, "quiet") ? NULL : err};
     rc = run_entries(argc, argv, sel, nsel, &o, res, out, err);
 done:
+    cJSON_Delete(shard_rec);
     free(sel);
     free(res);
     ob_args_free(&a);

@@ -29,6 +29,7 @@ static const ob_opt run_opts[] = {
     {"suite", "FILE", 0, "run the cases of a JSON suite file"},
     {"out", "DIR", 0, "results folder (default: results)"},
     {"quiet", NULL, OB_OPT_FLAG, "no progress output"},
+    {"shard", "I/N", 0, "run only shard I of N of the cases (round robin); combine with optbench merge"},
     {"tensorboard", "DIR", 0, "also write every case's series as TensorBoard event files under DIR"},
     OB_PLUGIN_OPTIONS,
 };
@@ -50,7 +51,10 @@ const ob_cmd_spec ob_cmd_run_spec = {
     "Exit status: 0 all checks passed, 1 failure, 2 bad arguments or input\n"
     "files, 3 an agreement or bit-identity check failed (named in the summary),\n"
     "4 results could not be written, 5 a data set is missing or corrupt,\n"
-    "130 / 143 stopped by SIGINT / SIGTERM (the finished cases are saved).",
+    "130 / 143 stopped by SIGINT / SIGTERM (the finished cases are saved).\n"
+    "--shard I/N runs every N-th case from the I-th (0 <= I < N), recorded in\n"
+    "results.json's \"shard\"; 'optbench merge OUT DIR...' combines the N run\n"
+    "folders into one (README \"Scaling out\").",
     run_opts,
     sizeof run_opts / sizeof run_opts[0],
     0,
@@ -550,6 +554,13 @@ int ob_cmd_run(int argc, char **argv, FILE *out, FILE *err)
     uint64_t seed = 0;
     char msg[1024];
     char(*ids)[160] = NULL;
+    ob_shard shard = {0, 0};
+    cJSON *shard_rec = NULL;
+    if (ob_args_get(&a, "shard") && ob_shard_parse(ob_args_get(&a, "shard"), &shard, msg, sizeof msg) != 0) {
+        rc = ob_usage_error(c, err, "%s", msg);
+        ob_args_free(&a);
+        return rc;
+    }
     /* From here on SIGINT and SIGTERM stop the command: while the suite is
      * expanded and checked, before anything is written (exit 130/143 and
      * nothing on disk); later between steps, after saving the finished
@@ -570,6 +581,7 @@ int ob_cmd_run(int argc, char **argv, FILE *out, FILE *err)
         rc = OB_EXIT_FAIL;
         goto done;
     }
+    shard_rec = ob_run_shard_select(&s, ids, &shard, argc, argv);
     if ((rc = stopped_before_writing("preparing the cases", err)) != OB_EXIT_OK) goto done;
     const char *root = ob_args_get(&a, "out") ? ob_args_get(&a, "out") : "results";
     char dir[4096];
@@ -580,6 +592,8 @@ int ob_cmd_run(int argc, char **argv, FILE *out, FILE *err)
     }
     run_state rs = {.dir = dir, .fail_code = OB_EXIT_OK};
     results_doc(&rs, s.n, ob_run_metadata(argc, argv, (unsigned long long)seed));
+    if (shard_rec) cJSON_AddItemToObject(rs.doc, "shard", shard_rec);
+    shard_rec = NULL;
     progress_ctx pc = {isatty(fileno(stderr)) && !ob_args_has(&a, "quiet"), 0, s.n, ""};
     int plain = !pc.tty && !ob_args_has(&a, "quiet");
     ob_case_result *res = calloc(s.n ? s.n : 1, sizeof *res);
@@ -605,6 +619,7 @@ int ob_cmd_run(int argc, char **argv, FILE *out, FILE *err)
         fprintf(out, "TensorBoard: %zu event files, %zu scalars in %s\n", tb_files, tb_events, tb);
     }
 done:
+    cJSON_Delete(shard_rec);
     free(ids);
     ob_interrupt_restore();
     ob_suite_free(&s);

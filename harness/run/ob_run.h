@@ -167,6 +167,18 @@ int ob_suite_load(const char *path, ob_suite *s, char *err, size_t errlen);
 int ob_suite_default(ob_suite *s, char *err, size_t errlen);
 void ob_suite_free(ob_suite *s);
 
+/* ---- shards (run --shard I/N, README "Scaling out") ------------------------ */
+
+/* Keeps the cases of shard sh, round robin over the suite's order (case k
+ * when k % N == I), compacting s->cases and ids (computed over the whole
+ * suite before, so that each case keeps the id it has in the unsharded
+ * run).  Returns the "shard" object results.json records, which `optbench
+ * merge` checks and interleaves by: ob_shard_record's (ob_core.h: index,
+ * count, the ids of the whole suite in order, the command line without
+ * --shard, --out and --quiet) and "optbench_version"; NULL when not
+ * sharded (nothing changes) or out of memory. */
+cJSON *ob_run_shard_select(ob_suite *s, char (*ids)[160], const ob_shard *sh, int argc, char **argv);
+
 #ifdef __cplusplus
 }
 #endif

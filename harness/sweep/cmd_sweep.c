@@ -35,6 +35,7 @@ static const ob_opt sweep_opts[] = {
     {"sched-set", "KEY=VALUE", OB_OPT_REPEAT, "schedule parameter"},
     {"criterion", "loss|steps", 0, "how the best setting is chosen (default: loss)"},
     {"jobs", "N", 0, "runs in parallel (default: the number of online CPUs)"},
+    {"shard", "I/N", 0, "run only shard I of N (round robin over the runs); combine with optbench merge"},
     {"out", "DIR", 0, "results root: a new run folder <DIR>/<run-id>/sweep/ (default: results)"},
     {"run", "DIR", 0,
      "write into the existing run folder DIR (e.g. results/latest); the same sweep again resumes"},
@@ -63,7 +64,10 @@ const ob_cmd_spec ob_cmd_sweep_spec = {
     "already recorded; different options are an error naming the difference.\n"
     "Exit status: 0 done, 1 a run or a figure failed, 2 bad arguments, 4 results\n"
     "could not be written, 5 a data set is missing, 130 / 143 SIGINT / SIGTERM\n"
-    "(finished runs are kept; resume with --resume DIR).\n",
+    "(finished runs are kept; resume with --resume DIR).\n"
+    "--shard I/N runs every N-th run from the I-th (0 <= I < N) into its own\n"
+    "folder, recorded in sweep/shard.json; 'optbench merge OUT DIR...' combines\n"
+    "the N folders into one (README \"Scaling out\").\n",
     sweep_opts,
     sizeof sweep_opts / sizeof sweep_opts[0],
     0,
@@ -91,36 +95,6 @@ static cJSON *spec_from_args(const ob_args *a)
     return spec;
 }
 
-/* The specification recorded in DIR/sweep/spec.json (NULL with a message). */
-static cJSON *spec_read(const char *path, char *err, size_t errlen)
-{
-    cJSON *root = ob_json_read(path, err, errlen);
-    if (!root) return NULL;
-    const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(root, "format");
-    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(root, "version");
-    cJSON *spec = cJSON_DetachItemFromObjectCaseSensitive(root, "spec");
-    if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, OB_SWEEP_SPEC_FORMAT) != 0 || !cJSON_IsNumber(ver) ||
-        ver->valuedouble != OB_SWEEP_VERSION || !cJSON_IsObject(spec)) {
-        snprintf(err, errlen, "%s is not a sweep specification of version %d (\"format\": \"%s\")", path,
-                 OB_SWEEP_VERSION, OB_SWEEP_SPEC_FORMAT);
-        cJSON_Delete(spec);
-        spec = NULL;
-    }
-    cJSON_Delete(root);
-    return spec;
-}
-
-static int spec_write(const char *path, const cJSON *spec, char *err, size_t errlen)
-{
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "format", OB_SWEEP_SPEC_FORMAT);
-    cJSON_AddNumberToObject(root, "version", OB_SWEEP_VERSION);
-    cJSON_AddItemToObject(root, "spec", cJSON_Duplicate(spec, 1));
-    int rc = ob_json_write(path, root, err, errlen);
-    cJSON_Delete(root);
-    return rc;
-}
-
 /* The sweep folder's lock: two sweeps writing one folder would redo each
  * other's runs and race on sweep.json.  Held until the process ends. */
 static int lock_dir(const char *sweep_dir, int *fd, char *err, size_t errlen)
@@ -138,12 +112,59 @@ static int lock_dir(const char *sweep_dir, int *fd, char *err, size_t errlen)
     return 0;
 }
 
+static void shard_text(const ob_shard *sh, char *buf, size_t len)
+{
+    if (sh->count) snprintf(buf, len, "--shard %llu/%llu", (unsigned long long)sh->index,
+                            (unsigned long long)sh->count);
+    else snprintf(buf, len, "no --shard");
+}
+
+/* A folder holds one shard for good: the shard recorded in
+ * sweep_dir/shard.json (or none: an unsharded sweep) must be the one
+ * given, or the folder would mix the runs of two shards. */
+static int shard_check(const ob_cmd_spec *c, const char *sweep_dir, const char *dir, const ob_shard *given,
+                       FILE *err)
+{
+    char msg[4600], was[64], now[64];
+    ob_sweep_shard_info info;
+    int r = ob_sweep_shard_read(sweep_dir, &info, msg, sizeof msg);
+    if (r < 0) return ob_usage_error(c, err, "%s", msg);
+    if (r == 0 && !given->count) return OB_EXIT_OK;
+    if (r == 1 && given->count && info.shard.index == given->index && info.shard.count == given->count)
+        return OB_EXIT_OK;
+    shard_text(&info.shard, was, sizeof was);
+    shard_text(given, now, sizeof now);
+    return ob_usage_error(c, err,
+                          "the sweep in %s was recorded with %s, now %s; rerun it with the recorded options "
+                          "(optbench sweep --resume %s) or write a new one (--out)",
+                          sweep_dir, was, now, dir);
+}
+
+/* --shard, or with --resume the shard recorded in the folder (which a
+ * --shard given beside it must equal).  Returns an exit code. */
+static int shard_setup(const ob_cmd_spec *c, const ob_args *a, ob_shard *shard, FILE *err)
+{
+    char msg[4600];
+    memset(shard, 0, sizeof *shard);
+    const char *text = ob_args_get(a, "shard"), *resume = ob_args_get(a, "resume");
+    if (text && ob_shard_parse(text, shard, msg, sizeof msg) != 0) return ob_usage_error(c, err, "%s", msg);
+    if (!resume) return OB_EXIT_OK;
+    char sweep_dir[4200];
+    snprintf(sweep_dir, sizeof sweep_dir, "%s/sweep", resume);
+    ob_sweep_shard_info info;
+    int r = ob_sweep_shard_read(sweep_dir, &info, msg, sizeof msg);
+    if (r < 0) return ob_usage_error(c, err, "--resume %s: %s", resume, msg);
+    if (r == 1 && !text) *shard = info.shard;
+    return shard_check(c, sweep_dir, resume, shard, err);
+}
+
 /* The run folder and its sweep/ subfolder, with the specification checked
  * against (or recorded as) spec.json.  Returns an exit code. */
-static int prepare_dir(const ob_cmd_spec *c, const ob_args *a, const ob_sweep *sw, char *dir, size_t dirlen,
-                       char *sweep_dir, size_t slen, int *lock_fd, FILE *err)
+static int prepare_dir(const ob_cmd_spec *c, const ob_args *a, const ob_sweep *sw, const ob_shard *shard,
+                       char *dir, size_t dirlen, char *sweep_dir, size_t slen, int *lock_fd, FILE *err)
 {
     char msg[9000];
+    int rc;
     const char *run = ob_args_get(a, "run") ? ob_args_get(a, "run") : ob_args_get(a, "resume");
     struct stat st;
     if (run) {
@@ -171,7 +192,8 @@ static int prepare_dir(const ob_cmd_spec *c, const ob_args *a, const ob_sweep *s
         return OB_EXIT_FAIL;
     }
     if (access(spec_path, F_OK) == 0) {
-        cJSON *recorded = spec_read(spec_path, msg, sizeof msg);
+        if ((rc = shard_check(c, sweep_dir, dir, shard, err)) != OB_EXIT_OK) return rc;
+        cJSON *recorded = ob_sweep_spec_read(spec_path, msg, sizeof msg);
         if (!recorded) return ob_usage_error(c, err, "%s", msg);
         char diff[2600];
         int same = ob_sweep_spec_compare(recorded, sw->spec, diff, sizeof diff) == 0;
@@ -184,7 +206,8 @@ static int prepare_dir(const ob_cmd_spec *c, const ob_args *a, const ob_sweep *s
                 sweep_dir, diff, dir);
         return OB_EXIT_OK;
     }
-    if (spec_write(spec_path, sw->spec, msg, sizeof msg) != 0) {
+    if (ob_sweep_spec_write(spec_path, sw->spec, msg, sizeof msg) != 0 ||
+        (shard->count && ob_sweep_shard_write(sweep_dir, sw, shard, msg, sizeof msg) != 0)) {
         fprintf(err, "optbench sweep: %s\n", msg);
         return OB_EXIT_IO;
     }
@@ -230,7 +253,7 @@ static int setup(const ob_cmd_spec *c, const ob_args *a, ob_sweep *sw, int *jobs
                                       resume, ob_sweep_spec_keys[k].name);
         char path[4400];
         snprintf(path, sizeof path, "%s/sweep/spec.json", resume);
-        if (!(spec = spec_read(path, msg, sizeof msg)))
+        if (!(spec = ob_sweep_spec_read(path, msg, sizeof msg)))
             return ob_usage_error(c, err, "--resume %s: %s", resume, msg);
     } else if (!(spec = spec_from_args(a))) {
         return OB_EXIT_FAIL;
@@ -263,13 +286,15 @@ int ob_cmd_sweep(int argc, char **argv, FILE *out, FILE *err)
     ob_sweep sw;
     memset(&sw, 0, sizeof sw);
     int jobs = 1, lock_fd = -1;
+    ob_shard shard;
     ob_sweep_criterion crit;
     char dir[4096], sweep_dir[4200], msg[10000];
     int quiet = ob_args_has(&a, "quiet");
     if ((rc = setup(c, &a, &sw, &jobs, &crit, err)) != OB_EXIT_OK ||
-        (rc = check_problems(&sw, err)) != OB_EXIT_OK)
+        (rc = shard_setup(c, &a, &shard, err)) != OB_EXIT_OK || (rc = check_problems(&sw, err)) != OB_EXIT_OK)
         goto done;
-    if ((rc = prepare_dir(c, &a, &sw, dir, sizeof dir, sweep_dir, sizeof sweep_dir, &lock_fd, err)) !=
+    size_t own = ob_sweep_select_shard(&sw, &shard);
+    if ((rc = prepare_dir(c, &a, &sw, &shard, dir, sizeof dir, sweep_dir, sizeof sweep_dir, &lock_fd, err)) !=
         OB_EXIT_OK)
         goto done;
     size_t found = ob_sweep_load_done(&sw, sweep_dir);
@@ -280,7 +305,7 @@ int ob_cmd_sweep(int argc, char **argv, FILE *out, FILE *err)
         fprintf(err, "[sweep] %zu optimizer%s x %zu problem%s: %zu settings, %zu runs, %d job%s; %s\n",
                 sw.n_opts, sw.n_opts == 1 ? "" : "s", sw.n_problems, sw.n_problems == 1 ? "" : "s",
                 sw.n_settings, sw.n_runs, jobs, jobs == 1 ? "" : "s", sweep_dir);
-        if (found) fprintf(err, "[sweep] resuming: %zu of %zu runs already recorded\n", found, sw.n_runs);
+        if (found) fprintf(err, "[sweep] resuming: %zu of %zu runs already recorded\n", found, own);
     }
     /* From here on SIGINT and SIGTERM stop the sweep between steps; the
      * finished runs are on disk already. */
@@ -293,23 +318,24 @@ int ob_cmd_sweep(int argc, char **argv, FILE *out, FILE *err)
     for (size_t i = 0; i < sw.n_runs; i++) done_runs += sw.runs[i].done;
     ob_sweep_report_opts ro = {crit,
                                xrc >= 128               ? "interrupted"
-                               : done_runs == sw.n_runs ? "complete"
+                               : done_runs == own       ? "complete"
                                                         : "incomplete",
-                               xrc < 128 && !ob_args_has(&a, "no-figures"),
+                               /* A shard's figures would show a part; the merge draws them. */
+                               xrc < 128 && !ob_args_has(&a, "no-figures") && !shard.count,
                                ob_args_get(&a, "plot-dir"),
                                NULL,
                                ob_run_metadata(argc, argv, (unsigned long long)sw.seed)};
     int rrc = ob_sweep_report(&sw, sweep_dir, &ro, out, msg, sizeof msg);
-    fprintf(out, "\n%zu of %zu runs recorded; results in %s/sweep.json\n", done_runs, sw.n_runs, sweep_dir);
+    fprintf(out, "\n%zu of %zu runs recorded; results in %s/sweep.json\n", done_runs, own, sweep_dir);
     if (xrc >= 128) {
         fprintf(err,
                 "optbench sweep: %s: %zu of %zu runs are recorded in %s/points; resume with: optbench sweep "
                 "--resume %s\n",
-                emsg, done_runs, sw.n_runs, sweep_dir, dir);
+                emsg, done_runs, own, sweep_dir, dir);
     } else if (xrc == OB_EXIT_IO) {
         fprintf(err,
                 "optbench sweep: stopped: a record could not be written (%s); %zu of %zu runs are recorded\n",
-                emsg, done_runs, sw.n_runs);
+                emsg, done_runs, own);
     } else if (xrc != OB_EXIT_OK) {
         fprintf(err, "optbench sweep: %zu run%s failed (first: %s)\n", failed ? failed : 1,
                 failed == 1 ? "" : "s", emsg);

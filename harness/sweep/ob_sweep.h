@@ -48,8 +48,14 @@
  * steps to target), over its seeds; null stands for +inf (diverged, never
  * reached) and for unknown values.
  *
+ * A shard (--shard I/N, README "Scaling out") runs the runs whose index
+ * in the plan is I modulo N, in a folder of its own that also holds
+ * shard.json; `optbench merge` (ob_merge.h) combines the shards' folders
+ * into one sweep folder.
+ *
  * Split over sweep_axis.c (one --grid axis), sweep.c (specification and
- * plan), sweep_exec.c (running, recording, resuming) and sweep_report.c
+ * plan), sweep_spec.c (spec.json), sweep_shard.c (shards, shard.json),
+ * sweep_exec.c (running, recording, resuming) and sweep_report.c
  * (aggregation, sweep.json, figures, the summary table).
  */
 #ifndef OB_SWEEP_H
@@ -113,6 +119,7 @@ typedef struct ob_sweep_run {
     char *key;     /* the canonical text the hash is taken of */
     int done;      /* recorded (in this invocation or an earlier one) */
     int resumed;   /* found recorded when the sweep started */
+    int other_shard; /* another shard's run (--shard): not run, loaded or counted here */
     /* From the record (the scored path: ob_sweep.scored): */
     double final_loss;        /* +inf when the run diverged */
     uint64_t steps_to_target; /* 0: not reached */
@@ -179,6 +186,35 @@ void ob_sweep_describe(const ob_sweep *sw, const ob_sweep_setting *s, char *buf,
  * message naming the first option that differs and both values. */
 int ob_sweep_spec_compare(const cJSON *recorded, const cJSON *given, char *err, size_t errlen);
 
+/* spec.json: {"format": OB_SWEEP_SPEC_FORMAT, "version", "spec": {...}}.
+ * The reader returns the "spec" object (NULL with a message naming the
+ * file when it is not one of this version). */
+cJSON *ob_sweep_spec_read(const char *path, char *err, size_t errlen);
+int ob_sweep_spec_write(const char *path, const cJSON *spec, char *err, size_t errlen);
+
+/* ---- shards ------------------------------------------------------------- */
+
+#define OB_SWEEP_SHARD_FORMAT "optbench-sweep-shard"
+
+/* What a shard's folder records in sweep/shard.json: which shard, how many
+ * of the sweep's runs are its, and the optbench that ran it (a merge
+ * refuses to mix versions or commits). */
+typedef struct ob_sweep_shard_info {
+    ob_shard shard;
+    uint64_t runs, runs_total;
+    char version[64], commit[128], cpu[256];
+} ob_sweep_shard_info;
+
+/* Marks the runs that are not sh's as other_shard (nothing when not
+ * sharded) and notes which shard this is; returns the shard's run count. */
+size_t ob_sweep_select_shard(ob_sweep *sw, const ob_shard *sh);
+/* Writes sweep_dir/shard.json for shard sh of sw; 0 or -1 with a message. */
+int ob_sweep_shard_write(const char *sweep_dir, const ob_sweep *sw, const ob_shard *sh, char *err,
+                         size_t errlen);
+/* Reads sweep_dir/shard.json: 1 read, 0 absent (an unsharded sweep), -1
+ * malformed (message naming the file). */
+int ob_sweep_shard_read(const char *sweep_dir, ob_sweep_shard_info *info, char *err, size_t errlen);
+
 /* ---- running ------------------------------------------------------------ */
 
 typedef struct ob_sweep_exec_opts {
@@ -190,13 +226,13 @@ typedef struct ob_sweep_exec_opts {
 } ob_sweep_exec_opts;
 
 /* Marks the runs already recorded under sweep_dir/points as done (reading
- * their results); a record that cannot be read or belongs to another run
+ * their results; another shard's runs are not looked for); a record that cannot be read or belongs to another run
  * is noted and redone.  Removes temporary files an interrupted write left
  * there (the caller holds the sweep's lock).  Returns the number of runs
  * found. */
 size_t ob_sweep_load_done(ob_sweep *sw, const char *sweep_dir);
 
-/* Runs every run not done yet, recording each as it finishes.  Returns
+/* Runs every run not done yet (and not another shard's), recording each as it finishes.  Returns
  * OB_EXIT_OK; 128 + signal when interrupted by SIGINT/SIGTERM (what
  * finished is recorded); OB_EXIT_IO when a record cannot be written; or
  * the exit code of the first run that failed (its message in err; the

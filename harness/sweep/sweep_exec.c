@@ -132,7 +132,7 @@ size_t ob_sweep_load_done(ob_sweep *sw, const char *sweep_dir)
     for (size_t i = 0; i < sw->n_runs; i++) {
         ob_sweep_run *r = &sw->runs[i];
         point_path(sweep_dir, r, path, sizeof path);
-        if (access(path, F_OK) != 0) continue;
+        if (r->other_shard || access(path, F_OK) != 0) continue;
         cJSON *j = ob_json_read(path, msg, sizeof msg);
         if (!j || apply_record(r, j) != 0) {
             char text[6000];
@@ -258,7 +258,7 @@ static void run_in_process(exec_state *st)
 {
     for (size_t i = 0; i < st->sw->n_runs && !st->stop; i++) {
         ob_sweep_run *r = &st->sw->runs[i];
-        if (r->done) continue;
+        if (r->done || r->other_shard) continue;
         int sig = ob_interrupted();
         if (sig) {
             st->stop = ob_interrupt_exit_code(sig);
@@ -351,7 +351,7 @@ static void run_workers(exec_state *st, int jobs)
             signalled = 1;
         }
         while (!st->stop && running < (size_t)jobs) {
-            while (next < st->sw->n_runs && st->sw->runs[next].done) next++;
+            while (next < st->sw->n_runs && (st->sw->runs[next].done || st->sw->runs[next].other_shard)) next++;
             if (next >= st->sw->n_runs) break;
             if (launch(st, next, &w[running]) != 0) {
                 if (running) break; /* try again when one has finished */
@@ -388,8 +388,11 @@ static void run_workers(exec_state *st, int jobs)
 int ob_sweep_execute(ob_sweep *sw, const char *sweep_dir, const ob_sweep_exec_opts *o, size_t *n_failed,
                      char *err, size_t errlen)
 {
-    exec_state st = {sw, sweep_dir, o, 0, sw->n_runs, 0, 0, 0, 0, 0, 0, err, errlen};
-    for (size_t i = 0; i < sw->n_runs; i++) st.done += sw->runs[i].done;
+    exec_state st = {sw, sweep_dir, o, 0, 0, 0, 0, 0, 0, 0, 0, err, errlen};
+    for (size_t i = 0; i < sw->n_runs; i++) {
+        st.done += sw->runs[i].done;
+        st.total += !sw->runs[i].other_shard;
+    }
     const char *hook = getenv(OB_SWEEP_TEST_SIGNAL_ENV);
     if (hook && sscanf(hook, "%lu:%d", &st.hook_after, &st.hook_signal) != 2) st.hook_after = 0;
     if (o->jobs > 1) run_workers(&st, o->jobs);
