@@ -34,6 +34,7 @@
 #include "optbench/problems.h"
 #include "optbench/reference.h"
 #include "common/ob_test.h"
+#include "common/ob_test_proc.h"
 
 #define FOR_EACH_ISA(isa) \
     for (ob_isa isa = OB_ISA_SCALAR; isa < OB_ISA_COUNT; isa = (ob_isa)(isa + 1)) \
@@ -539,24 +540,10 @@ Test(cli, trace_refuses_sam_and_list_shows_the_keys)
 /* One value of a case CSV: column `name` at the row of `step`. */
 static double csv_value(const char *root, const char *id, uint64_t step, const char *name)
 {
-    char path[512], line[8192];
+    char path[512], why[600];
     snprintf(path, sizeof path, "%s/latest/cases/%s.csv", root, id);
-    FILE *f = fopen(path, "r");
-    cr_assert(f != NULL, "no %s", path);
-    cr_assert(fgets(line, sizeof line, f));
-    int col = -1, k = 0;
-    for (char *save = NULL, *tok = strtok_r(line, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save), k++)
-        if (!strcmp(tok, name)) col = k;
-    cr_assert(col >= 0, "%s has no column %s", path, name);
-    double v = NAN;
-    while (fgets(line, sizeof line, f)) {
-        char *save = NULL, *tok = strtok_r(line, ",\n", &save);
-        if (!tok || strtoull(tok, NULL, 10) != step) continue;
-        for (k = 1; k <= col && tok; k++) tok = strtok_r(NULL, ",\n", &save);
-        cr_assert(tok, "short row");
-        v = strtod(tok, NULL);
-    }
-    fclose(f);
+    const double v = ob_tp_csv_value(path, step, name, why, sizeof why);
+    cr_assert(v != -INFINITY, "%s", why);
     return v;
 }
 

@@ -175,6 +175,7 @@ static void eng_free(eng *e)
 {
     double *d[] = {e->xr, e->gr, e->xhr, e->gsr, e->xprev, e->gd, e->gview, e->xview, e->xa, e->ga};
     for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) free(d[i]);
+    eng_monitor_free(e);
     ob_state_free_f64(e->str);
     ob_state_free_f64(e->sa);
     for (int k = 0; k < 1 + OB_MAX_STATE; k++) free(e->scale[k]);
@@ -200,6 +201,7 @@ static int eng_alloc(eng *e, const ob_engine_cfg *c, size_t n)
               ob_state_alloc_f64(o, &c->h, n, e->sa) != 0;
     if (!bad && sam) bad = !(e->xhr = malloc(dsz)) || !(e->gsr = malloc(dsz));
     if (!bad && c->obs.step) bad = !(e->gview = malloc(dsz)) || !(e->xview = malloc(dsz));
+    if (!bad && c->monitor) bad = eng_monitor_alloc(e, n) != 0;
     for (size_t k = 0; !bad && k < 1 + o->n_state; k++) bad = !(e->scale[k] = calloc(m, sizeof(double)));
     for (int i = 0; !bad && i < OB_ENGINE_KPATHS; i++) {
         if (!kpath_runs(c, i)) continue;
@@ -257,8 +259,10 @@ static void ref_step(eng *e, const ob_hparams *ht, uint64_t t, int probe)
         ob_engine_probe pb = {OB_ENGINE_REF, t, n, ht, NULL, NULL, NULL, e->xr, gstep, e->str};
         c->obs.probe(c->obs.ctx, &pb);
     }
+    if (e->mon_due) eng_monitor_before(e);
     c->opt->reference(ht, t, n, e->xr, gstep, e->str, NULL);
     project64(e->obj, e->xr);
+    if (e->mon_due) eng_monitor_after(e, ht, t, gstep);
     if (e->conv) pr->time_s += ob_now_s() - t0;
     pr->steps++;
     if (c->obs.step) {
@@ -505,6 +509,7 @@ static void measure_step(eng *e, uint64_t t)
         row.dev[k] = p->dev;
     }
     row.grad_evals = t * (e->xhr ? 2 : 1);
+    row.mon = e->mon;
     if (c->obs.row) c->obs.row(c->obs.ctx, &row);
     if (t > 0 && c->obs.progress) c->obs.progress(c->obs.ctx, t, c->steps);
 }
@@ -626,6 +631,10 @@ int ob_engine_run(const ob_engine_objective *obj, const ob_engine_cfg *c, ob_eng
             rc = -1;
             break;
         }
+        /* Measured at t: the reference step keeps what the monitor needs. */
+        e.mon_due = c->monitor && e.ref && ((every && (t % every == 0 || t == c->steps)) ||
+                                            (per_decade && (t == next || t == c->steps)));
+        if (e.mon_due || t == 0) eng_monitor_reset(&e.mon); /* NaN unless the reference steps */
         if (t > 0 && step_all(&e, t, &r->status, err, errlen) != 0) {
             r->stopped_at = t;
             rc = -1;

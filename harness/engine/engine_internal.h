@@ -44,6 +44,11 @@ typedef struct eng {
     double *xa, *ga, *sa[OB_MAX_STATE], *scale[1 + OB_MAX_STATE]; /* agreement */
     float *lead_x; /* the first stepped path's x before its step */
     ob_engine_mistake mistake; /* the test hook's, read once at the start (NONE in production) */
+    /* Monitoring (engine_monitor.c): whether step t will be measured, the
+     * reference's x before it, the effective learning rates, the result. */
+    int mon_due;
+    double *xmon, *effbuf;
+    ob_engine_monitor mon;
     epath p[OB_ENGINE_KPATHS]; /* the ISAs, then the extra paths */
 } eng;
 
@@ -61,6 +66,16 @@ int eng_first_diff(const void *a, const void *b, size_t n, size_t esize, uint64_
 /* Records an agreement error of path i at step t in its result and tells
  * the agreement observer. */
 void eng_record_agree(eng *e, int i, uint64_t t, double err, size_t at, const char *array);
+
+/* Monitoring (engine_monitor.c, ob_engine_cfg.monitor): the buffers (-1
+ * when out of memory), then around the reference step of a measured step:
+ * before it (keeps x), after it (fills e->mon from x, the gradient the
+ * step used, the state and the hyperparameters in force). */
+int eng_monitor_alloc(eng *e, size_t n);
+void eng_monitor_free(eng *e);
+void eng_monitor_before(eng *e);
+void eng_monitor_reset(ob_engine_monitor *m);
+void eng_monitor_after(eng *e, const ob_hparams *ht, uint64_t t, const double *g);
 
 /* Mixed paths (engine_mixed.c): the storage of path p (-1 when out of
  * memory), its start from x0, its release, and step t (0, or -1 with a

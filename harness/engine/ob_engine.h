@@ -140,6 +140,21 @@ typedef struct ob_engine_probe {
 } ob_engine_probe;
 
 /* The figures of a measured step (NaN where not measured). */
+/* Diagnostics of the reference path at a measured step t (README
+ * "Monitoring"; ob_engine_cfg.monitor), NaN where they do not apply:
+ * the update ||x_t - x_{t-1}|| and its ratio to ||x_{t-1}||, the learning
+ * rate in force and the cycled beta1 (Adam family) or momentum (onecycle
+ * cycles it; else the constant), the min, median and max over the
+ * coordinates of an adaptive method's effective learning rate
+ * (ob_optimizer.monitor), its bias-correction factors, and the fraction
+ * of the gradient's elements that clipping changed (clip_value: |g_i| >
+ * c; clip_norm: all of them when ||g|| > max_norm, else none). */
+typedef struct ob_engine_monitor {
+    double upd_norm, upd_ratio, lr, cycled;
+    double eff_min, eff_med, eff_max, bc1, bc2;
+    double clipped;
+} ob_engine_monitor;
+
 typedef struct ob_engine_row {
     uint64_t t;
     size_t n;
@@ -151,6 +166,7 @@ typedef struct ob_engine_row {
     const double *x_ref;
     const float *x32[OB_ENGINE_KPATHS]; /* by kernel path: ISA, then extra */
     uint64_t grad_evals; /* per path, up to step t */
+    ob_engine_monitor mon; /* with ob_engine_cfg.monitor and the reference path; else all NaN */
 } ob_engine_row;
 
 /* Callbacks (each may be NULL), all with ctx. */
@@ -187,6 +203,7 @@ typedef struct ob_engine_cfg {
     unsigned paths;    /* bit p: run path p (bit 0 the reference) */
     int threads;       /* per kernel step (kernels/framework threads) */
     int interruptible; /* 1: stop between steps on SIGINT/SIGTERM */
+    int monitor;       /* 1: fill ob_engine_row.mon at every measured step */
     ob_engine_sampling sampling;
     ob_engine_observer obs;
     /* Test hook: replaces the kernel of an fp32 path (NULL: the table's;

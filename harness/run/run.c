@@ -46,7 +46,8 @@ static void csv_header(FILE *f, const case_obs *obs, size_t n)
         csv_path_header(f, ob_isa_name((ob_isa)i), n);
     }
     for (size_t e = 0; e < obs->plug->n; e++) csv_path_header(f, obs->plug->name[e], n);
-    fprintf(f, ",grad_evals\n");
+    /* Then the reference path's diagnostics (README "Monitoring"). */
+    fprintf(f, ",grad_evals,upd_norm,upd_ratio,lr,cycled,eff_lr_min,eff_lr_med,eff_lr_max,bc1,bc2,clipped\n");
 }
 
 static void csv_path_row(FILE *f, const ob_engine_row *r, int k, int x32)
@@ -72,8 +73,11 @@ static void csv_row(void *ctx, const ob_engine_row *r)
     }
     for (size_t e = 0; e < obs->plug->n; e++)
         csv_path_row(f, r, OB_ENGINE_PATH_EXTRA(e), OB_ISA_COUNT + (int)e);
-    /* Gradient evaluations of each path up to step t. */
-    fprintf(f, ",%llu\n", (unsigned long long)r->grad_evals);
+    /* Gradient evaluations of each path up to step t, the diagnostics. */
+    const ob_engine_monitor *m = &r->mon;
+    fprintf(f, ",%llu,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", (unsigned long long)r->grad_evals,
+            m->upd_norm, m->upd_ratio, m->lr, m->cycled, m->eff_min, m->eff_med, m->eff_max, m->bc1, m->bc2,
+            m->clipped);
 }
 
 /* ---- memory ----------------------------------------------------------------- */
@@ -231,6 +235,7 @@ static void engine_cfg(const ob_case *c, case_obs *obs, ob_engine_cfg *e)
     e->paths = 1u | (c->isa_mask << 1);
     e->threads = c->threads;
     e->interruptible = 1;
+    e->monitor = 1;
     e->sampling = ob_engine_sampling_convergence(c->steps, c->problem->stochastic);
     e->obs.ctx = obs;
     e->obs.row = csv_row;

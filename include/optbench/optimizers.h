@@ -96,6 +96,12 @@ typedef struct ob_kernel_set {
     ob_kernel_fn approx[OB_ISA_COUNT];
 } ob_kernel_set;
 
+/* Monitoring (README "Monitoring"): after step t, from the double state
+ * of the reference, each coordinate's effective learning rate into eff
+ * (when not NULL) and the bias-correction factors 1 - beta1^t and
+ * 1 - beta2^t into bc (NaN where the method has none); reference/monitor.c. */
+typedef void (*ob_monitor_fn)(const ob_hparams *h, uint64_t t, size_t n, double *const *state, double *eff,
+                              double bc[2]);
 typedef void (*ob_ref_fn)(const ob_hparams *h, uint64_t t, size_t n, double *p, const double *g,
                           double *const *state, double *const *scale);
 
@@ -143,6 +149,10 @@ typedef struct ob_optimizer {
      * switches them off.  An entry copied from AdamW keeps AdamW's rule. */
     int decoupled_wd;
     int amsgrad;
+    /* The adaptive methods' monitor (effective per-coordinate learning
+     * rate, bias corrections); NULL for one learning rate for every
+     * coordinate (SGD, Lion). */
+    ob_monitor_fn monitor;
 } ob_optimizer;
 
 extern const ob_optimizer *const ob_optimizer_table[];

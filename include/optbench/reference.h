@@ -51,6 +51,23 @@ void ob_ref_adamax_step(const ob_hparams *h, uint64_t t, size_t n, double *p, co
 void ob_ref_lion_step(const ob_hparams *h, uint64_t t, size_t n, double *p, const double *g,
                       double *const *state, double *const *scale);
 
+/* Monitoring (reference/monitor.c; ob_optimizer.monitor): after step t,
+ * from the method's double state, the effective learning rate of each
+ * coordinate into eff (when not NULL) and the bias-correction factors
+ * 1 - beta1^t, 1 - beta2^t into bc (NaN where the method has none). */
+void ob_ref_adagrad_monitor(const ob_hparams *h, uint64_t t, size_t n, double *const *state, double *eff,
+                            double bc[2]);
+void ob_ref_rmsprop_monitor(const ob_hparams *h, uint64_t t, size_t n, double *const *state, double *eff,
+                            double bc[2]);
+void ob_ref_adam_monitor(const ob_hparams *h, uint64_t t, size_t n, double *const *state, double *eff,
+                         double bc[2]);
+void ob_ref_nadam_monitor(const ob_hparams *h, uint64_t t, size_t n, double *const *state, double *eff,
+                          double bc[2]);
+void ob_ref_radam_monitor(const ob_hparams *h, uint64_t t, size_t n, double *const *state, double *eff,
+                          double bc[2]);
+void ob_ref_adamax_monitor(const ob_hparams *h, uint64_t t, size_t n, double *const *state, double *eff,
+                           double bc[2]);
+
 /* NAdam's mu_1 * ... * mu_t, mu_i = beta1 (1 - 0.5 * 0.96^(i psi)), in
  * double, multiplied in order i = 1, 2, ..., t (P_0 = 1).  A pure function
  * of its arguments; a per-thread memo of the last (beta1, psi, t) makes

@@ -322,6 +322,7 @@ static const ob_optimizer opt_adagrad = {
     .reference = ob_ref_adagrad_step,
     .agree_bound = 8,
     .divides = OB_DIVIDER(1, 1),
+    .monitor = ob_ref_adagrad_monitor,
 };
 static const ob_optimizer opt_rmsprop = {
     .name = "rmsprop",
@@ -337,6 +338,7 @@ static const ob_optimizer opt_rmsprop = {
     .reference = ob_ref_rmsprop_step,
     .agree_bound = 10,
     .divides = OB_DIVIDER(1, 1),
+    .monitor = ob_ref_rmsprop_monitor,
 };
 static const ob_optimizer opt_adam = {
     .name = "adam",
@@ -353,6 +355,7 @@ static const ob_optimizer opt_adam = {
     .agree_bound = 10,
     .divides = OB_DIVIDER(1, 1),
     .approx_bound = 12, /* README "The approximate variant" */
+    .monitor = ob_ref_adam_monitor,
 };
 /* AdamW and AMSGrad are Adam's kernel with a fixed flag: the entry's
  * decoupled_wd / amsgrad field, not a user option (no hyperparameter key
@@ -374,6 +377,7 @@ static const ob_optimizer opt_adamw = {
     .divides = OB_DIVIDER(1, 1),
     .approx_bound = 12, /* README "The approximate variant" */
     .decoupled_wd = 1,
+    .monitor = ob_ref_adam_monitor,
 };
 static const ob_optimizer opt_amsgrad = {
     .name = "amsgrad",
@@ -391,6 +395,7 @@ static const ob_optimizer opt_amsgrad = {
     .divides = OB_DIVIDER(1, 1),
     .approx_bound = 12, /* README "The approximate variant" */
     .amsgrad = 1,
+    .monitor = ob_ref_adam_monitor,
 };
 
 /* Bounds B: README "Agreement bounds" (NAdam: Adam's path with a second
@@ -411,6 +416,7 @@ static const ob_optimizer opt_nadam = {
     .reference = ob_ref_nadam_step,
     .agree_bound = 10,
     .divides = OB_DIVIDER(1, 2),
+    .monitor = ob_ref_nadam_monitor,
 };
 static const ob_optimizer opt_radam = {
     .name = "radam",
@@ -427,6 +433,7 @@ static const ob_optimizer opt_radam = {
     .reference = ob_ref_radam_step,
     .agree_bound = 9,
     .divides = OB_DIVIDER(1, 1),
+    .monitor = ob_ref_radam_monitor,
 };
 static const ob_optimizer opt_adamax = {
     .name = "adamax",
@@ -442,6 +449,7 @@ static const ob_optimizer opt_adamax = {
     .reference = ob_ref_adamax_step,
     .agree_bound = 6,
     .divides = OB_DIVIDER(0, 1),
+    .monitor = ob_ref_adamax_monitor,
 };
 static const ob_optimizer opt_lion = {
     .name = "lion",

@@ -1,6 +1,7 @@
 #include "ob_test_proc.h"
 
 #include <fcntl.h>
+#include <math.h>
 #include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
@@ -228,4 +229,32 @@ void ob_tp_snapshot_free(ob_tp_snapshot *s)
     free(s->data);
     free(s->len);
     memset(s, 0, sizeof *s);
+}
+
+double ob_tp_csv_value(const char *path, uint64_t step, const char *name, char *why, size_t why_len)
+{
+    char line[16384];
+    FILE *f = fopen(path, "r");
+    if (!f || !fgets(line, sizeof line, f)) {
+        if (why) snprintf(why, why_len, "cannot read %s", path);
+        if (f) fclose(f);
+        return -INFINITY;
+    }
+    int col = -1, k = 0;
+    for (char *save = NULL, *tok = strtok_r(line, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save), k++)
+        if (!strcmp(tok, name)) col = k;
+    if (col < 0) {
+        if (why) snprintf(why, why_len, "%s has no column %s", path, name);
+        fclose(f);
+        return -INFINITY;
+    }
+    double v = NAN;
+    while (fgets(line, sizeof line, f)) {
+        char *save = NULL, *tok = strtok_r(line, ",\n", &save);
+        if (!tok || strtoull(tok, NULL, 10) != step) continue;
+        for (k = 1; k <= col && tok; k++) tok = strtok_r(NULL, ",\n", &save);
+        v = tok ? strtod(tok, NULL) : NAN;
+    }
+    fclose(f);
+    return v;
 }

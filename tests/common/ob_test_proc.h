@@ -14,6 +14,7 @@
 #define OB_TEST_PROC_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* A fresh folder "/tmp/optbench-<tag>-XXXXXX" (Criterion ignores TMPDIR,
@@ -39,6 +40,12 @@ int ob_tp_wait(pid_t pid);
 /* ob_tp_spawn + ob_tp_wait, with the output read back into *out and
  * *err (malloc'd; free them).  Files go to scratch/stdout, scratch/stderr. */
 int ob_tp_run(const char *const *argv, const char *const *env, const char *scratch, char **out, char **err);
+
+/* The value in column `name` of the row whose first column (the step) is
+ * `step` of a case CSV (the last such row); NaN when no row has that
+ * step; -INFINITY when the file or the column is missing (with a message
+ * in why, if not NULL). */
+double ob_tp_csv_value(const char *path, uint64_t step, const char *name, char *why, size_t why_len);
 
 /* Walks every file under dir and checks what a reader must be able to
  * rely on: every results.json parses and is a results document of this
