@@ -22,7 +22,11 @@ static const ob_opt sweep_opts[] = {
     {"grid", "SPEC", OB_OPT_REPEAT,
      "KEY=log:LO:HI:N, KEY=lin:LO:HI:N or KEY=V1,V2,...; several make a product"},
     {"random", "N", 0, "random search: N points drawn from the --grid ranges instead of the grid"},
-    {"seed", "S", 0, "seed of the random search (default: 1)"},
+    {"seed", "S", 0, "seed of the random search (default: 1; --search: 0, the sequence unshifted)"},
+    {"search", "KIND", 0, "sobol, halton (quasi-random) or bayes (GP, expected improvement) over the --grid ranges"},
+    {"budget", "N", 0, "--search: settings per optimizer and problem"},
+    {"proposals", "Q", 0, "--search bayes: settings proposed per round (default: --jobs)"},
+    {"compare-search", NULL, OB_OPT_FLAG, "compare grid, random, Sobol and Bayesian search (README)"},
     {"seeds", "K", 0, "problem seeds 0..K-1 for every setting (default: 3; deterministic problems run 1)"},
     {"all-seeds", NULL, OB_OPT_FLAG, "run all K seeds on deterministic problems too"},
     {"steps", "N", 0, "steps per run (default: each problem's)"},
@@ -52,7 +56,10 @@ const ob_cmd_spec ob_cmd_sweep_spec = {
     "'momentum=lin:0:0.9:4', 'amsgrad=0,1' (a list); several --grid make their\n"
     "product.  A key must belong to at least one chosen optimizer and applies to\n"
     "those that have it.  --random N draws N points from the same ranges instead\n"
-    "(log-uniform, uniform, uniform choice), from --seed.  Settings outside the\n"
+    "(log-uniform, uniform, uniform choice), from --seed; --search sobol|halton\n"
+    "--budget N takes N points of GSL's low-discrepancy sequence, --search bayes\n"
+    "--budget N a Gaussian process with expected improvement, --proposals per\n"
+    "round (README \"Search strategies\").  Settings outside the\n"
     "valid ranges are skipped with a note.  Each setting runs problem seeds\n"
     "0..K-1 (deterministic problems: seed 0).  Best setting per optimizer and\n"
     "problem: the smallest median over seeds of the final loss (diverged: +inf),\n"
@@ -235,6 +242,24 @@ static int setup(const ob_cmd_spec *c, const ob_args *a, ob_sweep *sw, int *jobs
     } else if (!(spec = spec_from_args(a))) {
         return OB_EXIT_FAIL;
     }
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    *jobs = cpus > 0 ? (int)cpus : 1;
+    const char *j = ob_args_get(a, "jobs");
+    uint64_t v;
+    if (j && (ob_parse_u64(j, &v) != 0 || v < 1 || v > 1024)) {
+        cJSON_Delete(spec);
+        return ob_usage_error(c, err, "--jobs: '%s' is not an integer in [1, 1024]", j);
+    }
+    if (j) *jobs = (int)v;
+    /* A Bayesian search proposes --jobs settings per round unless told; the
+     * number is recorded, since the rounds depend on it. */
+    const cJSON *search = cJSON_GetObjectItemCaseSensitive(spec, "search");
+    if (!resume && cJSON_IsString(search) && !strcmp(search->valuestring, "bayes") &&
+        !cJSON_GetObjectItemCaseSensitive(spec, "proposals")) {
+        char q[32];
+        snprintf(q, sizeof q, "%d", *jobs);
+        cJSON_AddStringToObject(spec, "proposals", q);
+    }
     int rc = ob_sweep_plan(spec, sw, msg, sizeof msg);
     cJSON_Delete(spec);
     if (rc != 0)
@@ -243,13 +268,6 @@ static int setup(const ob_cmd_spec *c, const ob_args *a, ob_sweep *sw, int *jobs
     if (ob_sweep_criterion_parse(ob_args_get(a, "criterion"), crit) != 0)
         return ob_usage_error(c, err, "--criterion '%s': expected loss or steps",
                               ob_args_get(a, "criterion"));
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    *jobs = cpus > 0 ? (int)cpus : 1;
-    const char *j = ob_args_get(a, "jobs");
-    uint64_t v;
-    if (j && (ob_parse_u64(j, &v) != 0 || v < 1 || v > 1024))
-        return ob_usage_error(c, err, "--jobs: '%s' is not an integer in [1, 1024]", j);
-    if (j) *jobs = (int)v;
     return OB_EXIT_OK;
 }
 
@@ -288,7 +306,7 @@ int ob_cmd_sweep(int argc, char **argv, FILE *out, FILE *err)
     ob_sweep_exec_opts eo = {jobs, quiet ? NULL : err, err, !quiet && isatty(fileno(err)), lock_fd};
     size_t failed = 0;
     char emsg[2048] = "";
-    int xrc = ob_sweep_execute(&sw, sweep_dir, &eo, &failed, emsg, sizeof emsg);
+    int xrc = ob_sweep_run_search(&sw, sweep_dir, &eo, &failed, emsg, sizeof emsg);
     size_t done_runs = 0;
     for (size_t i = 0; i < sw.n_runs; i++) done_runs += sw.runs[i].done;
     ob_sweep_report_opts ro = {crit,

@@ -1,7 +1,8 @@
 /*
  * ob_sweep.h — hyperparameter sweeps (`optbench sweep`, README
  * "Hyperparameter sweeps"): grid or random search over any optimizer
- * hyperparameters, several problem seeds per setting, the best setting of
+ * hyperparameters (or quasi-random or Bayesian search), several problem
+ * seeds per setting, the best setting of
  * each optimizer on each problem, and DeepOBS-style sensitivity figures
  * (Schneider, Balles & Hennig 2019).
  *
@@ -49,8 +50,11 @@
  * reached) and for unknown values.
  *
  * Split over sweep_axis.c (one --grid axis), sweep.c (specification and
- * plan), sweep_exec.c (running, recording, resuming) and sweep_report.c
- * (aggregation, sweep.json, figures, the summary table).
+ * plan), sweep_exec.c (running, recording, resuming), sweep_report.c
+ * (aggregation, sweep.json, figures, the summary table), sweep_search.c
+ * (Sobol and Halton points), sweep_bayes.c (the Gaussian process and the
+ * rounds of the Bayesian search) and sweep_compare.c (--compare-search);
+ * sweep_internal.h holds what they share.
  */
 #ifndef OB_SWEEP_H
 #define OB_SWEEP_H
@@ -105,6 +109,17 @@ void ob_sweep_axis_free(ob_sweep_axis *ax);
 
 /* ---- the plan --------------------------------------------------------- */
 
+/* The search: the grid, --random N, or --search sobol|halton|bayes with
+ * --budget N settings per (problem, optimizer) (README "Search
+ * strategies"). */
+typedef enum ob_sweep_search_kind {
+    OB_SWEEP_SEARCH_GRID,
+    OB_SWEEP_SEARCH_RANDOM,
+    OB_SWEEP_SEARCH_SOBOL,
+    OB_SWEEP_SEARCH_HALTON,
+    OB_SWEEP_SEARCH_BAYES,
+} ob_sweep_search_kind;
+
 /* One run: a setting with one problem seed. */
 typedef struct ob_sweep_run {
     size_t setting; /* index in ob_sweep.settings */
@@ -151,6 +166,10 @@ typedef struct ob_sweep {
     size_t n_runs;
     cJSON *skipped; /* [{"problem","optimizer","hparams","reason"}] */
     cJSON *notes;   /* ["...", ...]: what the user should know */
+    ob_sweep_search_kind search; /* --random keeps `random` above as well */
+    uint64_t budget;             /* --budget: settings per (problem, optimizer) */
+    uint64_t proposals;          /* Bayesian search: settings proposed per round */
+    ob_case *bases;              /* per problem x optimizer: the base case (opt NULL: left out) */
 } ob_sweep;
 
 /* The specification options (the keys of spec.json's "spec", named as the
@@ -203,6 +222,14 @@ size_t ob_sweep_load_done(ob_sweep *sw, const char *sweep_dir);
  * others still run, and *n_failed counts them). */
 int ob_sweep_execute(ob_sweep *sw, const char *sweep_dir, const ob_sweep_exec_opts *o, size_t *n_failed,
                      char *err, size_t errlen);
+
+/* Runs the sweep (ob_sweep_execute); a Bayesian search then proposes
+ * rounds of sw->proposals settings per (problem, optimizer) from what is
+ * recorded and runs them, until each has sw->budget settings.  A round
+ * depends only on the recorded results and the seed, so a resumed search
+ * replays the same rounds.  Returns as ob_sweep_execute. */
+int ob_sweep_run_search(ob_sweep *sw, const char *sweep_dir, const ob_sweep_exec_opts *o, size_t *n_failed,
+                        char *err, size_t errlen);
 
 /* ---- results ------------------------------------------------------------- */
 
