@@ -27,6 +27,7 @@ static const ob_opt sweep_opts[] = {
     {"budget", "N", 0, "--search: settings per optimizer and problem"},
     {"proposals", "Q", 0, "--search bayes: settings proposed per round (default: --jobs)"},
     {"compare-search", NULL, OB_OPT_FLAG, "compare grid, random, Sobol and Bayesian search (README)"},
+    {"search-seeds", "K", 0, "--compare-search: search seeds 1..K of each search but the grid (default: 5)"},
     {"seeds", "K", 0, "problem seeds 0..K-1 for every setting (default: 3; deterministic problems run 1)"},
     {"all-seeds", NULL, OB_OPT_FLAG, "run all K seeds on deterministic problems too"},
     {"steps", "N", 0, "steps per run (default: each problem's)"},
@@ -219,6 +220,52 @@ static int check_problems(const ob_sweep *sw, FILE *err)
     return OB_EXIT_OK;
 }
 
+/* --jobs (default: the online CPUs); an exit code. */
+static int parse_jobs(const ob_cmd_spec *c, const ob_args *a, int *jobs, FILE *err)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    *jobs = cpus > 0 ? (int)cpus : 1;
+    const char *j = ob_args_get(a, "jobs");
+    uint64_t v;
+    if (j && (ob_parse_u64(j, &v) != 0 || v < 1 || v > 1024))
+        return ob_usage_error(c, err, "--jobs: '%s' is not an integer in [1, 1024]", j);
+    if (j) *jobs = (int)v;
+    return OB_EXIT_OK;
+}
+
+/* `sweep --compare-search`: the run folder, then ob_sweep_compare. */
+static int compare_searches(const ob_cmd_spec *c, const ob_args *a, FILE *out, FILE *err)
+{
+    ob_sweep_compare_opts o = {NULL, 5, 1, ob_args_has(a, "quiet") ? NULL : err, err, -1,
+                               !ob_args_has(a, "no-figures"), ob_args_get(a, "plot-dir")};
+    char dir[4096], msg[10000];
+    const char *k = ob_args_get(a, "search-seeds");
+    if (ob_args_get(a, "resume"))
+        return ob_usage_error(c, err, "--compare-search resumes with --run DIR (the same options again)");
+    if (k && (ob_parse_u64(k, &o.search_seeds) != 0 || o.search_seeds < 1 || o.search_seeds > 1000))
+        return ob_usage_error(c, err, "--search-seeds: '%s' is not an integer in [1, 1000]", k);
+    int rc = parse_jobs(c, a, &o.jobs, err);
+    if (rc != OB_EXIT_OK) return rc;
+    if (ob_args_get(a, "run")) snprintf(dir, sizeof dir, "%s", ob_args_get(a, "run"));
+    else if (ob_run_dir_create(ob_args_get(a, "out") ? ob_args_get(a, "out") : "results", dir, sizeof dir, msg,
+                               sizeof msg) != 0)
+        return fprintf(err, "optbench sweep: %s\n", msg), OB_EXIT_IO;
+    char cdir[4200];
+    snprintf(cdir, sizeof cdir, "%s/sweep-compare", dir);
+    if (ob_mkdirs(cdir, msg, sizeof msg) != 0) return fprintf(err, "optbench sweep: %s\n", msg), OB_EXIT_IO;
+    if (lock_dir(cdir, &o.lock_fd, msg, sizeof msg) != 0)
+        return fprintf(err, "optbench sweep: %s\n", msg), OB_EXIT_FAIL;
+    cJSON *spec = spec_from_args(a);
+    o.run_dir = dir;
+    ob_interrupt_install();
+    rc = spec ? ob_sweep_compare(spec, &o, out, msg, sizeof msg) : OB_EXIT_FAIL;
+    ob_interrupt_restore();
+    if (rc != OB_EXIT_OK) fprintf(err, "optbench sweep: --compare-search: %s\n", msg);
+    cJSON_Delete(spec);
+    close(o.lock_fd);
+    return rc;
+}
+
 /* The options, the specification and the plan; returns an exit code. */
 static int setup(const ob_cmd_spec *c, const ob_args *a, ob_sweep *sw, int *jobs, ob_sweep_criterion *crit,
                  FILE *err)
@@ -242,15 +289,10 @@ static int setup(const ob_cmd_spec *c, const ob_args *a, ob_sweep *sw, int *jobs
     } else if (!(spec = spec_from_args(a))) {
         return OB_EXIT_FAIL;
     }
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    *jobs = cpus > 0 ? (int)cpus : 1;
-    const char *j = ob_args_get(a, "jobs");
-    uint64_t v;
-    if (j && (ob_parse_u64(j, &v) != 0 || v < 1 || v > 1024)) {
+    if (parse_jobs(c, a, jobs, err) != OB_EXIT_OK) {
         cJSON_Delete(spec);
-        return ob_usage_error(c, err, "--jobs: '%s' is not an integer in [1, 1024]", j);
+        return OB_EXIT_USAGE;
     }
-    if (j) *jobs = (int)v;
     /* A Bayesian search proposes --jobs settings per round unless told; the
      * number is recorded, since the rounds depend on it. */
     const cJSON *search = cJSON_GetObjectItemCaseSensitive(spec, "search");
@@ -278,6 +320,11 @@ int ob_cmd_sweep(int argc, char **argv, FILE *out, FILE *err)
     int rc = ob_args_parse(c, argc, argv, &a, out, err);
     if (rc == OB_ARGS_HELP) return OB_EXIT_OK;
     if (rc != OB_EXIT_OK) return rc;
+    if (ob_args_has(&a, "compare-search")) {
+        rc = compare_searches(c, &a, out, err);
+        ob_args_free(&a);
+        return rc;
+    }
     ob_sweep sw;
     memset(&sw, 0, sizeof sw);
     int jobs = 1, lock_fd = -1;

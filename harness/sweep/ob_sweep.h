@@ -231,6 +231,29 @@ int ob_sweep_execute(ob_sweep *sw, const char *sweep_dir, const ob_sweep_exec_op
 int ob_sweep_run_search(ob_sweep *sw, const char *sweep_dir, const ob_sweep_exec_opts *o, size_t *n_failed,
                         char *err, size_t errlen);
 
+/* ---- comparing the searches (--compare-search) ----------------------------- */
+
+#define OB_SWEEP_COMPARE_FORMAT "optbench-search-compare"
+
+typedef struct ob_sweep_compare_opts {
+    const char *run_dir;   /* writes <run_dir>/sweep-compare/ */
+    uint64_t search_seeds; /* seeds of random, Sobol and Bayesian search (1..K) */
+    int jobs;
+    FILE *progress, *errors;
+    int lock_fd;          /* closed in worker processes (-1: none) */
+    int figures;          /* 1: render compare.png/.svg */
+    const char *plot_dir; /* NULL: found (ob_find_plot_dir) */
+} ob_sweep_compare_opts;
+
+/* Runs the grid of the specification (defaults: problems mgh_rosenbrock
+ * and quad_diag, --grid lr=log:1e-4:1:33, 1000 steps, every optimizer),
+ * then random, Sobol and Bayesian search (--budget: default half the
+ * grid; --proposals: default 2) with each search seed, all recorded in
+ * <run_dir>/sweep-compare/points; writes compare.json, compare.md,
+ * curves.csv, data/<search>.csv and compare.png/.svg there and prints the
+ * table.  Returns an exit code (err: the message). */
+int ob_sweep_compare(const cJSON *spec, const ob_sweep_compare_opts *o, FILE *out, char *err, size_t errlen);
+
 /* ---- results ------------------------------------------------------------- */
 
 typedef enum ob_sweep_criterion { OB_SWEEP_BY_LOSS, OB_SWEEP_BY_STEPS } ob_sweep_criterion;

@@ -326,47 +326,57 @@ void ob_gp_free(ob_gp *gp)
 #define CAND_PER_DIM 256
 #define CAND_MAX 4096
 
-/* The criterion of each setting of (pi, oi) as the GP's target (see the
- * top of the file), their unit coordinates, and how many; -1 when one is
- * not finished (a failed run) or out of memory. */
+double ob_sweep_setting_gap(const ob_sweep *sw, size_t i, int *has_fstar)
+{
+    const ob_sweep_setting *s = &sw->settings[i];
+    double loss[OB_SWEEP_MAX_SEEDS], fstar = 0, tol = NAN;
+    *has_fstar = 0;
+    for (size_t r = 0; r < s->n_runs && r < OB_SWEEP_MAX_SEEDS; r++) {
+        const ob_sweep_run *run = &sw->runs[s->first_run + r];
+        if (!run->done) return NAN;
+        loss[r] = isfinite(run->final_loss) ? run->final_loss : INFINITY;
+        if (run->has_fstar) {
+            *has_fstar = 1;
+            fstar = run->fstar;
+            tol = run->tol;
+        }
+    }
+    double m = ob_median(loss, s->n_runs);
+    if (!*has_fstar || !isfinite(m)) return m;
+    double floor_v = !sw->problems[s->problem]->stochastic && isfinite(tol) && tol > 0 ? tol : -INFINITY;
+    return m - fstar > floor_v ? m - fstar : floor_v;
+}
+
+/* The GP's targets for the settings of (pi, oi) (see the top of the
+ * file), their unit coordinates, and how many; -1 when a run is missing
+ * (it failed) or out of memory. */
 static long pair_data(const ob_sweep *sw, size_t pi, size_t oi, const size_t *axes, size_t d, double **xo,
                       double **yo)
 {
     size_t n = 0;
     for (size_t i = 0; i < sw->n_settings; i++) n += sw->settings[i].problem == pi && sw->settings[i].opt == oi;
     double *x = malloc((n ? n : 1) * d * sizeof *x), *y = malloc((n ? n : 1) * sizeof *y);
-    if (!x || !y) goto fail;
-    int has_fstar = 0, all_pos = 1, stochastic = sw->problems[pi]->stochastic;
-    double fstar = 0, tol = 0;
+    int has_fstar = 0, all_pos = 1;
     size_t k = 0;
-    for (size_t i = 0; i < sw->n_settings; i++) {
+    for (size_t i = 0; x && y && i < sw->n_settings; i++) {
         const ob_sweep_setting *s = &sw->settings[i];
         if (s->problem != pi || s->opt != oi) continue;
-        double loss[OB_SWEEP_MAX_SEEDS];
-        for (size_t r = 0; r < s->n_runs; r++) {
-            const ob_sweep_run *run = &sw->runs[s->first_run + r];
-            if (!run->done) goto fail;
-            loss[r] = isfinite(run->final_loss) ? run->final_loss : INFINITY;
-            if (run->has_fstar && !has_fstar) {
-                has_fstar = 1;
-                fstar = run->fstar;
-                tol = run->tol;
-            }
-        }
-        y[k] = ob_median(loss, s->n_runs);
-        all_pos &= !(y[k] <= 0);
+        y[k] = ob_sweep_setting_gap(sw, i, &has_fstar);
+        if (isnan(y[k])) break;
+        all_pos &= y[k] > 0;
         for (size_t a = 0; a < d; a++) x[k * d + a] = ob_sweep_axis_unit(&sw->axes[axes[a]], s->value[axes[a]]);
         k++;
+    }
+    if (!x || !y || k < n) {
+        free(x);
+        free(y);
+        return -1;
     }
     double worst = -INFINITY;
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(y[i])) continue;
-        if (has_fstar) {
-            double floor_v = !stochastic && isfinite(tol) && tol > 0 ? tol : 1e-300, g = y[i] - fstar;
-            y[i] = log10(g > floor_v ? g : floor_v);
-        } else if (all_pos) {
-            y[i] = log10(y[i]);
-        }
+        if (has_fstar) y[i] = log10(y[i] > 1e-300 ? y[i] : 1e-300);
+        else if (all_pos) y[i] = log10(y[i]);
         worst = fmax(worst, y[i]);
     }
     for (size_t i = 0; i < n; i++)
@@ -374,10 +384,6 @@ static long pair_data(const ob_sweep *sw, size_t pi, size_t oi, const size_t *ax
     *xo = x;
     *yo = y;
     return (long)n;
-fail:
-    free(x);
-    free(y);
-    return -1;
 }
 
 /* Proposes up to q settings for (pi, oi) and adds them; returns how many

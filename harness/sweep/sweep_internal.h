@@ -73,6 +73,13 @@ size_t ob_sweep_pair_axes(const ob_sweep *sw, size_t oi, size_t *axes);
 
 /* ---- the Gaussian process (sweep_bayes.c) --------------------------------------- */
 
+/* The criterion of setting i as the searches compare it: the median over
+ * its seeds of the final loss (+inf: diverged), minus f* where known
+ * (*has_fstar), floored at the target tol on deterministic problems (the
+ * ranking counts everything within it as equal); NaN while a run is
+ * missing. */
+double ob_sweep_setting_gap(const ob_sweep *sw, size_t i, int *has_fstar);
+
 /* A GP on [0, 1]^d with a constant mean (the data's), a Matérn-5/2 kernel
  * with one length scale per axis, a signal variance and a noise variance
  * (Rasmussen & Williams 2006, eq. 4.17 and ch. 5), on standardised
