@@ -10,6 +10,7 @@
  * <= 60 steps), so the file takes a few seconds.
  */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -339,6 +340,75 @@ Test(search, bad_search_options_exit_2_with_a_message)
     cr_expect_eq(sweep_in(&s, "bad", lists, NULL, &err), 2);
     cr_expect(strstr(err, "--search bayes needs a range to search"), "%s", err);
     free(err);
+    ob_tp_rmtree(s.dir);
+    ob_tp_rmtree(s.io);
+}
+
+/* ---- --compare-search ------------------------------------------------------------ */
+
+/* A tiny comparison in a run folder: every search's curve, the measure
+ * in compare.json and compare.md, and the report's section with it. */
+Test(search, compare_search_measures_every_search_and_the_report_shows_it, .timeout = 120)
+{
+    scratch s;
+    ob_tp_scratch(s.dir, sizeof s.dir, "test-search");
+    ob_tp_scratch(s.io, sizeof s.io, "test-search-io");
+    char root[256], run[512] = "", path[768], *out, *err;
+    snprintf(root, sizeof root, "%s/results", s.dir);
+    const char *r[] = {"run", "--opt", "adam", "--problem", "booth", "--steps", "10", "--out", root, NULL};
+    cr_assert_eq(ob_tp_run(r, NULL, s.io, &out, &err), 0, "%s", err);
+    free(out);
+    free(err);
+    DIR *d = opendir(root);
+    cr_assert(d);
+    for (struct dirent *e; (e = readdir(d));)
+        if (e->d_name[0] != '.' && strcmp(e->d_name, "latest")) snprintf(run, sizeof run, "%s/%s", root, e->d_name);
+    closedir(d);
+    cr_assert(run[0], "no run folder in %s", root);
+    const char *c[] = {"sweep",   "--compare-search", "--opt",  "sgd,adam",       "--problem",      "quad_diag,booth",
+                       "--steps", "40",               "--grid", "lr=log:1e-4:1:12", "--search-seeds", "2",
+                       "--run",   run,                "--jobs", "2",              "--quiet",        NULL};
+    cr_assert_eq(ob_tp_run(c, NULL, s.io, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "| bayes | 2 | 6 |"), "%s", out);
+    free(out);
+    free(err);
+    snprintf(path, sizeof path, "%s/sweep-compare/compare.json", run);
+    char msg[256];
+    cJSON *doc = ob_json_read(path, msg, sizeof msg);
+    cr_assert(doc, "%s", msg);
+    cr_assert_str_eq(cJSON_GetObjectItem(doc, "format")->valuestring, OB_SWEEP_COMPARE_FORMAT);
+    cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(doc, "pairs")), 4);
+    cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(doc, "budget")), 6, "default budget: half the grid");
+    const cJSON *row;
+    int n = 0;
+    cJSON_ArrayForEach(row, cJSON_GetObjectItem(doc, "summary"))
+    {
+        double share = cJSON_GetNumberValue(cJSON_GetObjectItem(row, "quarter_share_pairs"));
+        cr_assert(share >= 0 && share <= 1);
+        /* The full grid is its own reference. */
+        if (!strcmp(cJSON_GetObjectItem(row, "method")->valuestring, "grid"))
+            cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(row, "final_share_cases")), 1);
+        n++;
+    }
+    cr_assert_eq(n, 4);
+    cJSON_Delete(doc);
+    /* curves.csv: the grid's 12 settings per pair, 6 for each seed of the others. */
+    snprintf(path, sizeof path, "%s/sweep-compare/curves.csv", run);
+    char *csv = ob_tp_slurp(path, NULL);
+    size_t lines = 0;
+    for (const char *p = csv; p && *p; p++) lines += *p == '\n';
+    cr_assert_eq(lines, 1 + 4 * 12 + 3 * 2 * 4 * 6, "%zu lines", lines);
+    free(csv);
+    const char *rep[] = {"report", "--run", run, "--quiet", "--no-figures", NULL};
+    cr_assert_eq(ob_tp_run(rep, NULL, s.io, &out, &err), 0, "%s", err);
+    free(out);
+    free(err);
+    snprintf(path, sizeof path, "%s/report.md", run);
+    char *md = ob_tp_slurp(path, NULL);
+    cr_assert(md && strstr(md, "### Search strategies") && strstr(md, "Bayesian search came within 10% of the full "
+                                                                      "grid's best on"),
+              "%s", md ? md : path);
+    free(md);
     ob_tp_rmtree(s.dir);
     ob_tp_rmtree(s.io);
 }

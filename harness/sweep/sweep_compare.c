@@ -247,7 +247,7 @@ static int write_markdown(cmp *c, const cJSON *summary, const char *dir, double 
     snprintf(path, sizeof path, "%s/compare.md", dir);
     if (ob_atomic_open(&af, path, err, errlen) != 0) return -1;
     fprintf(af.f, "# Search strategies against the full grid\n\n%zu (problem, optimizer) pairs; the grid's best per "
-                  "pair is the reference; %zu search seeds; %.0f s.\n\n",
+                  "pair is the reference; %zu search seeds; %.1f s.\n\n",
             c->n_pairs, c->seeds, seconds);
     fprintf(af.f, "| search | seeds | settings | pairs within 10%% at G/4 (median seed) | (pair, seed) within 10%% at "
                   "G/4 | median best/grid at G/4 | (pair, seed) within 10%% at the end | median best/grid at the end "
