@@ -51,8 +51,8 @@ static const ob_opt sweep_opts[] = {
 
 const ob_cmd_spec ob_cmd_sweep_spec = {
     "sweep",
-    "--problem LIST --grid KEY=SPEC... [--opt LIST] [--random N] [--seeds K] [--out DIR | --run DIR | --resume DIR] ...",
-    "tune hyperparameters: grid or random search with seeds; best settings and sensitivity figures",
+    "--problem LIST --grid KEY=SPEC... [--opt LIST] [--random N | --search KIND --budget N] [--seeds K] [--out DIR | --run DIR | --resume DIR] ...",
+    "tune hyperparameters: grid, random, quasi-random or Bayesian search with seeds; best settings and sensitivity figures",
     "Grid: --grid 'lr=log:1e-5:1e1:25' (25 log-spaced values, ends included),\n"
     "'momentum=lin:0:0.9:4', 'amsgrad=0,1' (a list); several --grid make their\n"
     "product.  A key must belong to at least one chosen optimizer and applies to\n"
@@ -60,8 +60,9 @@ const ob_cmd_spec ob_cmd_sweep_spec = {
     "(log-uniform, uniform, uniform choice), from --seed; --search sobol|halton\n"
     "--budget N takes N points of GSL's low-discrepancy sequence, --search bayes\n"
     "--budget N a Gaussian process with expected improvement, --proposals per\n"
-    "round (README \"Search strategies\").  Settings outside the\n"
-    "valid ranges are skipped with a note.  Each setting runs problem seeds\n"
+    "round (README \"Search strategies\"); --compare-search runs grid, random,\n"
+    "Sobol and Bayesian search against each other into <run>/sweep-compare/.\n"
+    "Settings outside the valid ranges are skipped with a note.  Each setting runs problem seeds\n"
     "0..K-1 (deterministic problems: seed 0).  Best setting per optimizer and\n"
     "problem: the smallest median over seeds of the final loss (diverged: +inf),\n"
     "ties by median steps to target; --criterion steps puts steps to target\n"
