@@ -322,6 +322,9 @@ Test(search, bad_search_options_exit_2_with_a_message)
         {{"--search", "sobol", "--budget", "4", "--random", "3"}, "give either --random N or --search sobol"},
         {{"--search", "sobol", "--budget", "4", "--proposals", "2"}, "--proposals is for --search bayes only"},
         {{"--search", "bayes", "--budget", "4", "--proposals", "0"}, "--proposals: '0' is not an integer >= 1"},
+        {{"--search-seeds", "3"}, "--search-seeds is for --compare-search"},
+        {{"--compare-search", "--search", "sobol"}, "--compare-search runs every search itself; --search cannot"},
+        {{"--compare-search", "--search-seeds", "0"}, "--search-seeds: '0' is not an integer in [1, 1000]"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *args[16] = {"--opt", "adam", "--problem", "quad_diag", "--grid", "lr=log:1e-3:1:4"};

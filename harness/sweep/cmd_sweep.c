@@ -321,8 +321,10 @@ int ob_cmd_sweep(int argc, char **argv, FILE *out, FILE *err)
     int rc = ob_args_parse(c, argc, argv, &a, out, err);
     if (rc == OB_ARGS_HELP) return OB_EXIT_OK;
     if (rc != OB_EXIT_OK) return rc;
-    if (ob_args_has(&a, "compare-search")) {
-        rc = compare_searches(c, &a, out, err);
+    if (ob_args_has(&a, "compare-search") || ob_args_get(&a, "search-seeds")) {
+        rc = ob_args_has(&a, "compare-search")
+                 ? compare_searches(c, &a, out, err)
+                 : ob_usage_error(c, err, "--search-seeds is for --compare-search (--seed S seeds one search)");
         ob_args_free(&a);
         return rc;
     }

@@ -658,6 +658,12 @@ static void plan_notes(ob_sweep *sw, const cJSON *spec, const char *const *grids
     if (sw->search == OB_SWEEP_SEARCH_GRID && sget(spec, "seed"))
         add_note(sw, "--seed %s has no effect without --random or --search (the grid is not drawn)",
                  sget(spec, "seed"));
+    if (sw->search == OB_SWEEP_SEARCH_BAYES)
+        add_note(sw,
+                 "Bayesian search: %llu Sobol starting points per optimizer and problem, then rounds of %llu "
+                 "proposals until %llu settings",
+                 (unsigned long long)ob_sweep_first_points(sw), (unsigned long long)sw->proposals,
+                 (unsigned long long)sw->budget);
     if (cJSON_GetArraySize(sw->skipped) > 0)
         add_note(sw, "%d setting%s outside the valid ranges skipped (listed in sweep.json \"skipped\")",
                  cJSON_GetArraySize(sw->skipped), cJSON_GetArraySize(sw->skipped) == 1 ? "" : "s");

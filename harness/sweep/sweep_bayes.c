@@ -255,15 +255,21 @@ double ob_gp_ei(const ob_gp *gp, const double *x)
     return (gp->best - mu) * gsl_cdf_ugaussian_P(z) + sd * gsl_ran_ugaussian_pdf(z);
 }
 
+/* The point z of the simplex, clamped into the box [0, 1]^d. */
+static void clamped(const gsl_vector *z, size_t d, double *x)
+{
+    for (size_t k = 0; k < d; k++) {
+        double v = gsl_vector_get(z, k);
+        x[k] = v < 0 ? 0 : v > 1 ? 1 : v;
+    }
+}
+
 /* -EI at a point clamped into the box (the refinement's objective). */
 static double neg_ei(const gsl_vector *z, void *ctx)
 {
     const ob_gp *gp = ctx;
     double x[OB_SWEEP_MAX_AXES];
-    for (size_t k = 0; k < gp->d; k++) {
-        double v = gsl_vector_get(z, k);
-        x[k] = v < 0 ? 0 : v > 1 ? 1 : v;
-    }
+    clamped(z, gp->d, x);
     return -ob_gp_ei(gp, x);
 }
 
@@ -299,10 +305,7 @@ int ob_gp_argmax_ei(const ob_gp *gp, const double *cand, size_t m, double *x, si
         double f = -simplex_min(&fn, z, 0.02, 200);
         if (f > best) {
             best = f;
-            for (size_t k = 0; k < gp->d; k++) {
-                double v = gsl_vector_get(z, k);
-                x[k] = v < 0 ? 0 : v > 1 ? 1 : v;
-            }
+            clamped(z, gp->d, x);
         }
     }
     free(s);
