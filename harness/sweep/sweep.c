@@ -542,36 +542,6 @@ static cJSON *normalise(const ob_sweep *sw, const cJSON *spec, const char *isa_n
     return n;
 }
 
-/* The points the search starts from, pl->n_draws of the whole space into
- * pl->draws: --random's uniform draws, the Sobol or Halton points of
- * --search sobol|halton, or the Sobol initial design of --search bayes.
- * 0, or -1 with a message. */
-static int draw_points(planner *pl, char *err, size_t errlen)
-{
-    ob_sweep *sw = pl->sw;
-    const char *what = sw->search == OB_SWEEP_SEARCH_RANDOM ? "--random" : "--budget";
-    if (pl->n_draws > OB_SWEEP_MAX_RUNS)
-        return ob_fail(err, errlen, "%s %llu: at most %d points", what, (unsigned long long)pl->n_draws,
-                       OB_SWEEP_MAX_RUNS);
-    if (!(pl->draws = malloc((size_t)pl->n_draws * sw->n_axes * sizeof *pl->draws)))
-        return ob_fail(err, errlen, "out of memory");
-    if (sw->search != OB_SWEEP_SEARCH_RANDOM) {
-        ob_sweep_search_kind k = sw->search == OB_SWEEP_SEARCH_HALTON ? OB_SWEEP_SEARCH_HALTON : OB_SWEEP_SEARCH_SOBOL;
-        if (ob_sweep_qrng_points(k, sw->n_axes, pl->n_draws, sw->seed, pl->draws, err, errlen) != 0) return -1;
-    }
-    /* One draw is a point of the whole space; each optimizer uses the
-     * coordinates of the keys it has, so all share the same lrs. */
-    ob_rng r;
-    ob_rng_init(&r, sw->seed);
-    for (uint64_t d = 0; d < pl->n_draws; d++) {
-        for (size_t a = 0; a < sw->n_axes; a++) {
-            double *v = &pl->draws[d * sw->n_axes + a];
-            *v = ob_sweep_axis_at(&sw->axes[a], sw->search == OB_SWEEP_SEARCH_RANDOM ? ob_rng_uniform(&r) : *v);
-        }
-    }
-    return 0;
-}
-
 /* The runs of settings [before, n_settings) of problem pi: one per seed,
  * each with its key and hash.  0, or -1 with a message. */
 static int add_runs(planner *pl, size_t pi, size_t before, char *err, size_t errlen)
@@ -737,7 +707,7 @@ static int plan(const cJSON *spec, ob_sweep *sw, char *err, size_t errlen)
         return ob_fail(err, errlen, "out of memory");
 
     planner pl = {sw, sets, nsets, NULL, ob_sweep_first_points(sw), 0, 0};
-    if (pl.n_draws && draw_points(&pl, err, errlen) != 0) return -1;
+    if (pl.n_draws && ob_sweep_draw_points(sw, pl.n_draws, &pl.draws, err, errlen) != 0) return -1;
     int rc = 0;
     for (size_t pi = 0; pi < sw->n_problems && rc == 0; pi++) {
         const ob_problem_spec *ps = sw->problems[pi];

@@ -54,6 +54,12 @@ int ob_sweep_search_parse(const cJSON *spec, ob_sweep *sw, char *err, size_t err
 void ob_sweep_search_normalise(cJSON *n, const ob_sweep *sw, const char *name);
 uint64_t ob_sweep_first_points(const ob_sweep *sw);
 
+/* The points a search starts from, n of the whole space (every axis) into
+ * *draws (malloc'd): --random's uniform draws from --seed, the Sobol or
+ * Halton points of --search sobol|halton, or the Sobol start of --search
+ * bayes, mapped to the axes.  0, or -1 with a message. */
+int ob_sweep_draw_points(const ob_sweep *sw, uint64_t n, double **draws, char *err, size_t errlen);
+
 /* ---- growing a planned sweep (sweep.c) ---------------------------------------- */
 
 /* An integer option >= lo of a specification (*v unchanged when absent);

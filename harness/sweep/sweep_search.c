@@ -55,6 +55,34 @@ int ob_sweep_qrng_points(ob_sweep_search_kind kind, size_t dim, uint64_t n, uint
     return 0;
 }
 
+int ob_sweep_draw_points(const ob_sweep *sw, uint64_t n, double **draws, char *err, size_t errlen)
+{
+    const char *what = sw->search == OB_SWEEP_SEARCH_RANDOM ? "--random" : "--budget";
+    *draws = NULL;
+    if (n > OB_SWEEP_MAX_RUNS)
+        return ob_fail(err, errlen, "%s %llu: at most %d points", what, (unsigned long long)n, OB_SWEEP_MAX_RUNS);
+    double *d = malloc((size_t)n * sw->n_axes * sizeof *d);
+    if (!d) return ob_fail(err, errlen, "out of memory");
+    ob_sweep_search_kind k = sw->search == OB_SWEEP_SEARCH_HALTON ? OB_SWEEP_SEARCH_HALTON : OB_SWEEP_SEARCH_SOBOL;
+    if (sw->search != OB_SWEEP_SEARCH_RANDOM && ob_sweep_qrng_points(k, sw->n_axes, n, sw->seed, d, err, errlen) != 0) {
+        free(d);
+        return -1;
+    }
+    /* One draw is a point of the whole space; each optimizer uses the
+     * coordinates of the keys it has, so all share the same lrs.  Random
+     * search draws in the order it always did: point by point, axis by
+     * axis, from --seed. */
+    ob_rng r;
+    ob_rng_init(&r, sw->seed);
+    for (uint64_t i = 0; i < n; i++)
+        for (size_t a = 0; a < sw->n_axes; a++) {
+            double *v = &d[i * sw->n_axes + a];
+            *v = ob_sweep_axis_at(&sw->axes[a], sw->search == OB_SWEEP_SEARCH_RANDOM ? ob_rng_uniform(&r) : *v);
+        }
+    *draws = d;
+    return 0;
+}
+
 /* ---- the options ----------------------------------------------------------------- */
 
 static const char *sget(const cJSON *spec, const char *key)
