@@ -25,6 +25,16 @@
  *                      reads it; format in README)
  *   <problem>.png/.svg the sensitivity figure; data/<problem>.<opt>.csv
  *                      what it plots
+ * and of `sweep --compare-search`, under <run-dir>/sweep-compare/:
+ *   points/<hash>.json every search's runs (the same records, shared)
+ *   compare.json       {"format": "optbench-search-compare", "version": 1,
+ *                      "pairs", "search_seeds", "budget", "seconds",
+ *                      "summary": [{"method", "seeds", "settings",
+ *                      "quarter_share_pairs", "quarter_share_cases",
+ *                      "quarter_reached_pairs", "quarter_median_ratio",
+ *                      "final_share_cases", "final_median_ratio"}],
+ *                      "table", "figure"} (the report reads it)
+ *   compare.md, curves.csv, data/<search>.csv, compare.png/.svg
  *
  * sweep.json (OB_SWEEP_FORMAT, version OB_SWEEP_VERSION; README has the
  * full table):
