@@ -7,7 +7,7 @@
 #   3. optbench repro   every paper reproduction into the same run folder
 #   4. optbench sweep   a small learning-rate sweep (the tuned comparison),
 #                       then --compare-search (grid, random, Sobol and
-#                       Bayesian search against each other; ~25 s on 2 cores)
+#                       Bayesian search against each other; 25-65 s on 2 cores)
 #   5. optbench report  the figures and report.html / report.md
 # and then where the report is.  A step that fails is named with its exit
 # status; nothing an earlier step wrote is removed, and the report is still
