@@ -40,7 +40,7 @@ endif
 # (clang-14 -> clang-14 libomp-14-dev; clang -> clang libomp-dev).
 DEPS_BUILD = build-essential pkg-config libbenchmark-dev libbenchmark-tools \
   libcriterion-dev gnuplot-nox libcjson-dev libopenblas-dev zlib1g-dev \
-  liblinear-tools protobuf-c-compiler libprotobuf-c-dev libisal-dev \
+  liblinear-tools libgsl-dev protobuf-c-compiler libprotobuf-c-dev libisal-dev \
   protobuf-compiler python3-protobuf python3-crc32c
 CC_VERSION = $(patsubst clang%,%,$(CC_NAME))
 DEPS_CC = $(if $(findstring clang,$(CC_NAME)),clang$(CC_VERSION) libomp$(CC_VERSION)-dev)
@@ -100,7 +100,7 @@ LDFLAGS = -fopenmp -Wl,--as-needed $(SANITIZE)
 # The libraries each layer needs (OpenMP comes with -fopenmp).
 LIBOB_LIBS = -lm
 PROBLEMS_LIBS = -lopenblas -lz -lm
-CMD_LIBS = -lcjson -lbenchmark -lprotobuf-c -lisal -lz -lpthread
+CMD_LIBS = -lcjson -lbenchmark -lgsl -lprotobuf-c -lisal -lz -lpthread
 TEST_LIBS = -lcriterion
 
 # ---- sources ---------------------------------------------------------------

@@ -5,7 +5,9 @@
 #                       folder (with Adam in every mixed-precision format),
 #                       if this build has the bench command
 #   3. optbench repro   every paper reproduction into the same run folder
-#   4. optbench sweep   a small learning-rate sweep (the tuned comparison)
+#   4. optbench sweep   a small learning-rate sweep (the tuned comparison),
+#                       then --compare-search (grid, random, Sobol and
+#                       Bayesian search against each other; 25-65 s on 2 cores)
 #   5. optbench report  the figures and report.html / report.md
 # and then where the report is.  A step that fails is named with its exit
 # status; nothing an earlier step wrote is removed, and the report is still
@@ -79,11 +81,17 @@ if [ "$rc" != 0 ]; then
 fi
 
 # ---- 4. a small learning-rate sweep -----------------------------------------------
-step 4 "optbench sweep --run $dir (learning rate, every optimizer, two problems)"
+step 4 "optbench sweep --run $dir (learning rate, every optimizer, two problems; then --compare-search)"
 "$OPTBENCH" sweep --problem mgh_rosenbrock,quad_diag --grid 'lr=log:1e-4:1:9' --steps 1000 --run "$dir"
 rc=$?
 if [ "$rc" != 0 ]; then
     failed 4 "optbench sweep" "$rc" "finished points are kept; the report shows what there is"
+    [ "$status" = 0 ] && status=1
+fi
+"$OPTBENCH" sweep --compare-search --run "$dir" --quiet
+rc=$?
+if [ "$rc" != 0 ]; then
+    failed 4 "optbench sweep --compare-search" "$rc" "finished runs are kept; the same command resumes it"
     [ "$status" = 0 ] && status=1
 fi
 

@@ -348,6 +348,9 @@ int rp_model_load(rp_model *m, const char *dir, ob_report_summary *sum, char *er
     snprintf(path, sizeof path, "%s/sweep/sweep.json", dir);
     if (rp_file_exists(path) && !(m->sweep = ob_json_read(path, msg, sizeof msg)))
         rp_missing(sum, "sweep/sweep.json could not be read (%s)", msg);
+    snprintf(path, sizeof path, "%s/sweep-compare/compare.json", dir);
+    if (rp_file_exists(path) && !(m->search_compare = ob_json_read(path, msg, sizeof msg)))
+        rp_missing(sum, "sweep-compare/compare.json could not be read (%s)", msg);
     return 0;
 }
 
@@ -357,6 +360,7 @@ void rp_model_free(rp_model *m)
     cJSON_Delete(m->bench_json);
     cJSON_Delete(m->repro);
     cJSON_Delete(m->sweep);
+    cJSON_Delete(m->search_compare);
     rp_table_free(&m->bench);
     free(m->cases);
     free(m->problems);

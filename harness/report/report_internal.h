@@ -71,6 +71,7 @@ typedef struct rp_model {
     cJSON *bench_json;      /* bench.json, NULL if missing */
     cJSON *repro;           /* repro/repro.json, NULL if missing */
     cJSON *sweep;           /* sweep/sweep.json, NULL if missing */
+    cJSON *search_compare;  /* sweep-compare/compare.json, NULL if missing */
     ob_report_summary *sum; /* where missing inputs are noted */
     const struct ob_plugin_kernel *const *plugins; /* report --plugin */
     size_t n_plugins;

@@ -22,7 +22,12 @@ static const ob_opt sweep_opts[] = {
     {"grid", "SPEC", OB_OPT_REPEAT,
      "KEY=log:LO:HI:N, KEY=lin:LO:HI:N or KEY=V1,V2,...; several make a product"},
     {"random", "N", 0, "random search: N points drawn from the --grid ranges instead of the grid"},
-    {"seed", "S", 0, "seed of the random search (default: 1)"},
+    {"seed", "S", 0, "seed of the random search (default: 1; --search: 0, the sequence unshifted)"},
+    {"search", "KIND", 0, "sobol, halton (quasi-random) or bayes (GP, expected improvement) over the --grid ranges"},
+    {"budget", "N", 0, "--search: settings per optimizer and problem"},
+    {"proposals", "Q", 0, "--search bayes: settings proposed per round (default: --jobs)"},
+    {"compare-search", NULL, OB_OPT_FLAG, "compare grid, random, Sobol and Bayesian search (README)"},
+    {"search-seeds", "K", 0, "--compare-search: search seeds 1..K of each search but the grid (default: 5)"},
     {"seeds", "K", 0, "problem seeds 0..K-1 for every setting (default: 3; deterministic problems run 1)"},
     {"all-seeds", NULL, OB_OPT_FLAG, "run all K seeds on deterministic problems too"},
     {"steps", "N", 0, "steps per run (default: each problem's)"},
@@ -47,14 +52,18 @@ static const ob_opt sweep_opts[] = {
 
 const ob_cmd_spec ob_cmd_sweep_spec = {
     "sweep",
-    "--problem LIST --grid KEY=SPEC... [--opt LIST] [--random N] [--seeds K] [--out DIR | --run DIR | --resume DIR] ...",
-    "tune hyperparameters: grid or random search with seeds; best settings and sensitivity figures",
+    "--problem LIST --grid KEY=SPEC... [--opt LIST] [--random N | --search KIND --budget N] [--seeds K] [--out DIR | --run DIR | --resume DIR] ...",
+    "tune hyperparameters: grid, random, quasi-random or Bayesian search with seeds; best settings and sensitivity figures",
     "Grid: --grid 'lr=log:1e-5:1e1:25' (25 log-spaced values, ends included),\n"
     "'momentum=lin:0:0.9:4', 'amsgrad=0,1' (a list); several --grid make their\n"
     "product.  A key must belong to at least one chosen optimizer and applies to\n"
     "those that have it.  --random N draws N points from the same ranges instead\n"
-    "(log-uniform, uniform, uniform choice), from --seed.  Settings outside the\n"
-    "valid ranges are skipped with a note.  Each setting runs problem seeds\n"
+    "(log-uniform, uniform, uniform choice), from --seed; --search sobol|halton\n"
+    "--budget N takes N points of GSL's low-discrepancy sequence, --search bayes\n"
+    "--budget N a Gaussian process with expected improvement, --proposals per\n"
+    "round (README \"Search strategies\"); --compare-search runs grid, random,\n"
+    "Sobol and Bayesian search against each other into <run>/sweep-compare/.\n"
+    "Settings outside the valid ranges are skipped with a note.  Each setting runs problem seeds\n"
     "0..K-1 (deterministic problems: seed 0).  Best setting per optimizer and\n"
     "problem: the smallest median over seeds of the final loss (diverged: +inf),\n"
     "ties by median steps to target; --criterion steps puts steps to target\n"
@@ -235,6 +244,52 @@ static int check_problems(const ob_sweep *sw, FILE *err)
     return OB_EXIT_OK;
 }
 
+/* --jobs (default: the online CPUs); an exit code. */
+static int parse_jobs(const ob_cmd_spec *c, const ob_args *a, int *jobs, FILE *err)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    *jobs = cpus > 0 ? (int)cpus : 1;
+    const char *j = ob_args_get(a, "jobs");
+    uint64_t v;
+    if (j && (ob_parse_u64(j, &v) != 0 || v < 1 || v > 1024))
+        return ob_usage_error(c, err, "--jobs: '%s' is not an integer in [1, 1024]", j);
+    if (j) *jobs = (int)v;
+    return OB_EXIT_OK;
+}
+
+/* `sweep --compare-search`: the run folder, then ob_sweep_compare. */
+static int compare_searches(const ob_cmd_spec *c, const ob_args *a, FILE *out, FILE *err)
+{
+    ob_sweep_compare_opts o = {NULL, 5, 1, ob_args_has(a, "quiet") ? NULL : err, err, -1,
+                               !ob_args_has(a, "no-figures"), ob_args_get(a, "plot-dir")};
+    char dir[4096], msg[10000];
+    const char *k = ob_args_get(a, "search-seeds");
+    if (ob_args_get(a, "resume"))
+        return ob_usage_error(c, err, "--compare-search resumes with --run DIR (the same options again)");
+    if (k && (ob_parse_u64(k, &o.search_seeds) != 0 || o.search_seeds < 1 || o.search_seeds > 1000))
+        return ob_usage_error(c, err, "--search-seeds: '%s' is not an integer in [1, 1000]", k);
+    int rc = parse_jobs(c, a, &o.jobs, err);
+    if (rc != OB_EXIT_OK) return rc;
+    if (ob_args_get(a, "run")) snprintf(dir, sizeof dir, "%s", ob_args_get(a, "run"));
+    else if (ob_run_dir_create(ob_args_get(a, "out") ? ob_args_get(a, "out") : "results", dir, sizeof dir, msg,
+                               sizeof msg) != 0)
+        return fprintf(err, "optbench sweep: %s\n", msg), OB_EXIT_IO;
+    char cdir[4200];
+    snprintf(cdir, sizeof cdir, "%s/sweep-compare", dir);
+    if (ob_mkdirs(cdir, msg, sizeof msg) != 0) return fprintf(err, "optbench sweep: %s\n", msg), OB_EXIT_IO;
+    if (lock_dir(cdir, &o.lock_fd, msg, sizeof msg) != 0)
+        return fprintf(err, "optbench sweep: %s\n", msg), OB_EXIT_FAIL;
+    cJSON *spec = spec_from_args(a);
+    o.run_dir = dir;
+    ob_interrupt_install();
+    rc = spec ? ob_sweep_compare(spec, &o, out, msg, sizeof msg) : OB_EXIT_FAIL;
+    ob_interrupt_restore();
+    if (rc != OB_EXIT_OK) fprintf(err, "optbench sweep: --compare-search: %s\n", msg);
+    cJSON_Delete(spec);
+    close(o.lock_fd);
+    return rc;
+}
+
 /* The options, the specification and the plan; returns an exit code. */
 static int setup(const ob_cmd_spec *c, const ob_args *a, ob_sweep *sw, int *jobs, ob_sweep_criterion *crit,
                  FILE *err)
@@ -258,6 +313,19 @@ static int setup(const ob_cmd_spec *c, const ob_args *a, ob_sweep *sw, int *jobs
     } else if (!(spec = spec_from_args(a))) {
         return OB_EXIT_FAIL;
     }
+    if (parse_jobs(c, a, jobs, err) != OB_EXIT_OK) {
+        cJSON_Delete(spec);
+        return OB_EXIT_USAGE;
+    }
+    /* A Bayesian search proposes --jobs settings per round unless told; the
+     * number is recorded, since the rounds depend on it. */
+    const cJSON *search = cJSON_GetObjectItemCaseSensitive(spec, "search");
+    if (!resume && cJSON_IsString(search) && !strcmp(search->valuestring, "bayes") &&
+        !cJSON_GetObjectItemCaseSensitive(spec, "proposals")) {
+        char q[32];
+        snprintf(q, sizeof q, "%d", *jobs);
+        cJSON_AddStringToObject(spec, "proposals", q);
+    }
     int rc = ob_sweep_plan(spec, sw, msg, sizeof msg);
     cJSON_Delete(spec);
     if (rc != 0)
@@ -266,13 +334,6 @@ static int setup(const ob_cmd_spec *c, const ob_args *a, ob_sweep *sw, int *jobs
     if (ob_sweep_criterion_parse(ob_args_get(a, "criterion"), crit) != 0)
         return ob_usage_error(c, err, "--criterion '%s': expected loss or steps",
                               ob_args_get(a, "criterion"));
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    *jobs = cpus > 0 ? (int)cpus : 1;
-    const char *j = ob_args_get(a, "jobs");
-    uint64_t v;
-    if (j && (ob_parse_u64(j, &v) != 0 || v < 1 || v > 1024))
-        return ob_usage_error(c, err, "--jobs: '%s' is not an integer in [1, 1024]", j);
-    if (j) *jobs = (int)v;
     return OB_EXIT_OK;
 }
 
@@ -283,6 +344,13 @@ int ob_cmd_sweep(int argc, char **argv, FILE *out, FILE *err)
     int rc = ob_args_parse(c, argc, argv, &a, out, err);
     if (rc == OB_ARGS_HELP) return OB_EXIT_OK;
     if (rc != OB_EXIT_OK) return rc;
+    if (ob_args_has(&a, "compare-search") || ob_args_get(&a, "search-seeds")) {
+        rc = ob_args_has(&a, "compare-search")
+                 ? compare_searches(c, &a, out, err)
+                 : ob_usage_error(c, err, "--search-seeds is for --compare-search (--seed S seeds one search)");
+        ob_args_free(&a);
+        return rc;
+    }
     ob_sweep sw;
     memset(&sw, 0, sizeof sw);
     int jobs = 1, lock_fd = -1;
@@ -313,7 +381,7 @@ int ob_cmd_sweep(int argc, char **argv, FILE *out, FILE *err)
     ob_sweep_exec_opts eo = {jobs, quiet ? NULL : err, err, !quiet && isatty(fileno(err)), lock_fd};
     size_t failed = 0;
     char emsg[2048] = "";
-    int xrc = ob_sweep_execute(&sw, sweep_dir, &eo, &failed, emsg, sizeof emsg);
+    int xrc = ob_sweep_run_search(&sw, sweep_dir, &eo, &failed, emsg, sizeof emsg);
     size_t done_runs = 0;
     for (size_t i = 0; i < sw.n_runs; i++) done_runs += sw.runs[i].done;
     ob_sweep_report_opts ro = {crit,

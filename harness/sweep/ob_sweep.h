@@ -1,7 +1,8 @@
 /*
  * ob_sweep.h — hyperparameter sweeps (`optbench sweep`, README
  * "Hyperparameter sweeps"): grid or random search over any optimizer
- * hyperparameters, several problem seeds per setting, the best setting of
+ * hyperparameters (or quasi-random or Bayesian search), several problem
+ * seeds per setting, the best setting of
  * each optimizer on each problem, and DeepOBS-style sensitivity figures
  * (Schneider, Balles & Hennig 2019).
  *
@@ -24,6 +25,16 @@
  *                      reads it; format in README)
  *   <problem>.png/.svg the sensitivity figure; data/<problem>.<opt>.csv
  *                      what it plots
+ * and of `sweep --compare-search`, under <run-dir>/sweep-compare/:
+ *   points/<hash>.json every search's runs (the same records, shared)
+ *   compare.json       {"format": "optbench-search-compare", "version": 1,
+ *                      "pairs", "search_seeds", "budget", "seconds",
+ *                      "summary": [{"method", "seeds", "settings",
+ *                      "quarter_share_pairs", "quarter_share_cases",
+ *                      "quarter_reached_pairs", "quarter_median_ratio",
+ *                      "final_share_cases", "final_median_ratio"}],
+ *                      "table", "figure"} (the report reads it)
+ *   compare.md, curves.csv, data/<search>.csv, compare.png/.svg
  *
  * sweep.json (OB_SWEEP_FORMAT, version OB_SWEEP_VERSION; README has the
  * full table):
@@ -55,8 +66,11 @@
  *
  * Split over sweep_axis.c (one --grid axis), sweep.c (specification and
  * plan), sweep_spec.c (spec.json), sweep_shard.c (shards, shard.json),
- * sweep_exec.c (running, recording, resuming) and sweep_report.c
- * (aggregation, sweep.json, figures, the summary table).
+ * sweep_exec.c (running, recording, resuming), sweep_report.c
+ * (aggregation, sweep.json, figures, the summary table), sweep_search.c
+ * (Sobol and Halton points), sweep_bayes.c (the Gaussian process and the
+ * rounds of the Bayesian search) and sweep_compare.c (--compare-search);
+ * sweep_internal.h holds what they share.
  */
 #ifndef OB_SWEEP_H
 #define OB_SWEEP_H
@@ -111,6 +125,17 @@ void ob_sweep_axis_free(ob_sweep_axis *ax);
 
 /* ---- the plan --------------------------------------------------------- */
 
+/* The search: the grid, --random N, or --search sobol|halton|bayes with
+ * --budget N settings per (problem, optimizer) (README "Search
+ * strategies"). */
+typedef enum ob_sweep_search_kind {
+    OB_SWEEP_SEARCH_GRID,
+    OB_SWEEP_SEARCH_RANDOM,
+    OB_SWEEP_SEARCH_SOBOL,
+    OB_SWEEP_SEARCH_HALTON,
+    OB_SWEEP_SEARCH_BAYES,
+} ob_sweep_search_kind;
+
 /* One run: a setting with one problem seed. */
 typedef struct ob_sweep_run {
     size_t setting; /* index in ob_sweep.settings */
@@ -158,6 +183,10 @@ typedef struct ob_sweep {
     size_t n_runs;
     cJSON *skipped; /* [{"problem","optimizer","hparams","reason"}] */
     cJSON *notes;   /* ["...", ...]: what the user should know */
+    ob_sweep_search_kind search; /* --random keeps `random` above as well */
+    uint64_t budget;             /* --budget: settings per (problem, optimizer) */
+    uint64_t proposals;          /* Bayesian search: settings proposed per round */
+    ob_case *bases;              /* per problem x optimizer: the base case (opt NULL: left out) */
 } ob_sweep;
 
 /* The specification options (the keys of spec.json's "spec", named as the
@@ -239,6 +268,37 @@ size_t ob_sweep_load_done(ob_sweep *sw, const char *sweep_dir);
  * others still run, and *n_failed counts them). */
 int ob_sweep_execute(ob_sweep *sw, const char *sweep_dir, const ob_sweep_exec_opts *o, size_t *n_failed,
                      char *err, size_t errlen);
+
+/* Runs the sweep (ob_sweep_execute); a Bayesian search then proposes
+ * rounds of sw->proposals settings per (problem, optimizer) from what is
+ * recorded and runs them, until each has sw->budget settings.  A round
+ * depends only on the recorded results and the seed, so a resumed search
+ * replays the same rounds.  Returns as ob_sweep_execute. */
+int ob_sweep_run_search(ob_sweep *sw, const char *sweep_dir, const ob_sweep_exec_opts *o, size_t *n_failed,
+                        char *err, size_t errlen);
+
+/* ---- comparing the searches (--compare-search) ----------------------------- */
+
+#define OB_SWEEP_COMPARE_FORMAT "optbench-search-compare"
+
+typedef struct ob_sweep_compare_opts {
+    const char *run_dir;   /* writes <run_dir>/sweep-compare/ */
+    uint64_t search_seeds; /* seeds of random, Sobol and Bayesian search (1..K) */
+    int jobs;
+    FILE *progress, *errors;
+    int lock_fd;          /* closed in worker processes (-1: none) */
+    int figures;          /* 1: render compare.png/.svg */
+    const char *plot_dir; /* NULL: found (ob_find_plot_dir) */
+} ob_sweep_compare_opts;
+
+/* Runs the grid of the specification (defaults: problems mgh_rosenbrock
+ * and quad_diag, --grid lr=log:1e-4:1:33, 1000 steps, every optimizer),
+ * then random, Sobol and Bayesian search (--budget: default half the
+ * grid; --proposals: default 2) with each search seed, all recorded in
+ * <run_dir>/sweep-compare/points; writes compare.json, compare.md,
+ * curves.csv, data/<search>.csv and compare.png/.svg there and prints the
+ * table.  Returns an exit code (err: the message). */
+int ob_sweep_compare(const cJSON *spec, const ob_sweep_compare_opts *o, FILE *out, char *err, size_t errlen);
 
 /* ---- results ------------------------------------------------------------- */
 

@@ -8,7 +8,7 @@
  * options into the same JSON object that spec.json holds, so a resumed
  * sweep is planned by exactly the code that planned it first.
  */
-#include "ob_sweep.h"
+#include "sweep_internal.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -23,6 +23,7 @@ const ob_sweep_spec_key ob_sweep_spec_keys[] = {
     {"opt", 0},   {"problem", 0},   {"grid", 1},  {"random", 0},   {"seed", 0},
     {"seeds", 0}, {"all-seeds", 2}, {"steps", 0}, {"set", 1},      {"param", 1},
     {"n", 0},     {"batch", 0},     {"isa", 0},   {"schedule", 0}, {"sched-set", 1},
+    {"search", 0}, {"budget", 0}, {"proposals", 0},
 };
 const size_t ob_sweep_spec_key_count = sizeof ob_sweep_spec_keys / sizeof ob_sweep_spec_keys[0];
 
@@ -80,6 +81,11 @@ static int get_count(const cJSON *spec, const char *key, uint64_t lo, uint64_t *
     if (ob_parse_u64(s, v) != 0 || *v < lo)
         return ob_fail(err, errlen, "--%s: '%s' is not an integer >= %llu", key, s, (unsigned long long)lo);
     return 0;
+}
+
+int ob_sweep_spec_count(const cJSON *spec, const char *key, uint64_t lo, uint64_t *v, char *err, size_t errlen)
+{
+    return get_count(spec, key, lo, v, err, errlen);
 }
 
 static const char *opt_name_at(const void *ctx, size_t i)
@@ -319,7 +325,8 @@ typedef struct planner {
     ob_sweep *sw;
     const char *const *sets;
     size_t nsets;
-    double *draws; /* random search: random x n_axes values */
+    double *draws;    /* random and quasi-random search: n_draws x n_axes values */
+    uint64_t n_draws; /* 0: the grid */
     size_t cap_settings, cap_runs;
 } planner;
 
@@ -336,18 +343,42 @@ static void note_skip(ob_sweep *sw, const ob_sweep_setting *s, const char *reaso
     cJSON_AddItemToArray(sw->skipped, j);
 }
 
+/* What identifies a setting of a (problem, optimizer): the hash of its
+ * hyperparameters' text.  0, or -1 (out of memory). */
+static int setting_hash(const ob_sweep *sw, const ob_case *c, const char *const *sets, size_t nsets,
+                        uint64_t *h)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (f) {
+        hparam_text(f, sw, c, sets, nsets);
+        fclose(f);
+    }
+    if (!text) return -1;
+    *h = fnv1a(text);
+    free(text);
+    return 0;
+}
+
+size_t ob_sweep_pair_axes(const ob_sweep *sw, size_t oi, size_t *axes)
+{
+    size_t n = 0;
+    for (size_t a = 0; a < sw->n_axes; a++)
+        if (key_spec(sw->opts[oi], sw->axes[a].key)) axes[n++] = a;
+    return n;
+}
+
 /* The settings of one (problem, optimizer): the grid's product (first
- * --grid slowest) or the random draws, restricted to the axes the optimizer
+ * --grid slowest) or the drawn points, restricted to the axes the optimizer
  * has, without repeats and without invalid points. */
 static int expand(planner *pl, size_t pi, size_t oi, const ob_case *base, char *err, size_t errlen)
 {
     ob_sweep *sw = pl->sw;
     const ob_optimizer *o = sw->opts[oi];
-    size_t mine[OB_SWEEP_MAX_AXES], nm = 0;
-    for (size_t a = 0; a < sw->n_axes; a++)
-        if (key_spec(o, sw->axes[a].key)) mine[nm++] = a;
+    size_t mine[OB_SWEEP_MAX_AXES], nm = ob_sweep_pair_axes(sw, oi, mine);
     uint64_t total = 1;
-    if (sw->random) total = sw->random;
+    if (pl->n_draws) total = pl->n_draws;
     else
         for (size_t k = 0; k < nm; k++)
             if ((total *= sw->axes[mine[k]].n) > OB_SWEEP_MAX_RUNS)
@@ -367,7 +398,7 @@ static int expand(planner *pl, size_t pi, size_t oi, const ob_case *base, char *
         for (size_t k = nm; k-- > 0;) {
             const ob_sweep_axis *ax = &sw->axes[mine[k]];
             double v;
-            if (sw->random) v = pl->draws[idx * sw->n_axes + mine[k]];
+            if (pl->n_draws) v = pl->draws[idx * sw->n_axes + mine[k]];
             else {
                 v = ax->values[rest % ax->n];
                 rest /= ax->n;
@@ -382,19 +413,11 @@ static int expand(planner *pl, size_t pi, size_t oi, const ob_case *base, char *
             note_skip(sw, &s, msg);
             continue;
         }
-        char *text = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&text, &len);
-        if (f) {
-            hparam_text(f, sw, &s.c, pl->sets, pl->nsets);
-            fclose(f);
-        }
-        if (!text) {
+        uint64_t h;
+        if (setting_hash(sw, &s.c, pl->sets, pl->nsets, &h) != 0) {
             free(seen);
             return ob_fail(err, errlen, "out of memory");
         }
-        uint64_t h = fnv1a(text);
-        free(text);
         int dup = 0;
         for (size_t k = 0; k < valid && !dup; k++) dup = seen[k] == h;
         if (dup) continue;
@@ -493,8 +516,14 @@ static cJSON *normalise(const ob_sweep *sw, const cJSON *spec, const char *isa_n
         const ob_sweep_spec_key *key = &ob_sweep_spec_keys[k];
         if (!strcmp(key->name, "opt") || !strcmp(key->name, "problem")) continue;
         const cJSON *v = item(spec, key->name);
-        /* --random and --seed mean nothing to a grid search. */
-        if ((!strcmp(key->name, "random") || !strcmp(key->name, "seed")) && !sw->random)
+        /* --random and --seed mean nothing to a grid search; --search and
+         * its options are left out of a grid or random search's
+         * specification altogether, which stays as it was before they
+         * existed. */
+        if (ob_sweep_search_key(key->name)) {
+            if (sw->search >= OB_SWEEP_SEARCH_SOBOL) ob_sweep_search_normalise(n, sw, key->name);
+        } else if ((!strcmp(key->name, "random") && sw->search != OB_SWEEP_SEARCH_RANDOM) ||
+                   (!strcmp(key->name, "seed") && sw->search == OB_SWEEP_SEARCH_GRID))
             cJSON_AddNullToObject(n, key->name);
         else if (!strcmp(key->name, "seed") || !strcmp(key->name, "seeds") || !strcmp(key->name, "random")) {
             snprintf(buf, sizeof buf, "%llu",
@@ -511,35 +540,6 @@ static cJSON *normalise(const ob_sweep *sw, const cJSON *spec, const char *isa_n
         else cJSON_AddNullToObject(n, key->name);
     }
     return n;
-}
-
-/* Random search: sw->random points of the whole space into pl->draws.
- * 0, or -1 with a message. */
-static int draw_points(planner *pl, char *err, size_t errlen)
-{
-    ob_sweep *sw = pl->sw;
-    if (sw->random > OB_SWEEP_MAX_RUNS)
-        return ob_fail(err, errlen, "--random %llu: at most %d draws", (unsigned long long)sw->random,
-                       OB_SWEEP_MAX_RUNS);
-    if (!(pl->draws = malloc((size_t)sw->random * sw->n_axes * sizeof *pl->draws)))
-        return ob_fail(err, errlen, "out of memory");
-    /* One draw is a point of the whole space; each optimizer uses the
-     * coordinates of the keys it has, so all share the same lrs. */
-    ob_rng r;
-    ob_rng_init(&r, sw->seed);
-    for (uint64_t d = 0; d < sw->random; d++) {
-        for (size_t a = 0; a < sw->n_axes; a++) {
-            const ob_sweep_axis *ax = &sw->axes[a];
-            double u = ob_rng_uniform(&r), v;
-            if (ax->spacing == OB_SWEEP_LOG)
-                v = pow(10.0, log10(ax->lo) + (log10(ax->hi) - log10(ax->lo)) * u);
-            else if (ax->spacing == OB_SWEEP_LIN) v = ax->lo + (ax->hi - ax->lo) * u;
-            else
-                v = ax->values[(size_t)(u * (double)ax->n) < ax->n ? (size_t)(u * (double)ax->n) : ax->n - 1];
-            pl->draws[d * sw->n_axes + a] = v;
-        }
-    }
-    return 0;
 }
 
 /* The runs of settings [before, n_settings) of problem pi: one per seed,
@@ -569,6 +569,45 @@ static int add_runs(planner *pl, size_t pi, size_t before, char *err, size_t err
     return 0;
 }
 
+int ob_sweep_add_point(ob_sweep *sw, size_t pi, size_t oi, const double *value, int note_invalid, char *err,
+                       size_t errlen)
+{
+    const char *sets[64];
+    size_t nsets = sall(sw->spec, "set", sets, 64);
+    const ob_optimizer *o = sw->opts[oi];
+    ob_sweep_setting s;
+    memset(&s, 0, sizeof s);
+    s.problem = pi;
+    s.opt = oi;
+    s.c = sw->bases[pi * sw->n_opts + oi];
+    for (size_t a = 0; a < sw->n_axes; a++) {
+        const ob_hparam_spec *sp = key_spec(o, sw->axes[a].key);
+        if (!sp) continue;
+        s.value[a] = value[a];
+        s.has[a] = 1;
+        ob_hparam_put(&s.c.h, sp, value[a]);
+    }
+    char msg[512];
+    if (!setting_valid(&s.c, msg, sizeof msg)) {
+        if (note_invalid) note_skip(sw, &s, msg);
+        return 0;
+    }
+    uint64_t h, ht;
+    if (setting_hash(sw, &s.c, sets, nsets, &h) != 0) return ob_fail(err, errlen, "out of memory");
+    for (size_t i = 0; i < sw->n_settings; i++) {
+        const ob_sweep_setting *t = &sw->settings[i];
+        if (t->problem != pi || t->opt != oi) continue;
+        if (setting_hash(sw, &t->c, sets, nsets, &ht) != 0) return ob_fail(err, errlen, "out of memory");
+        if (ht == h) return 0;
+    }
+    /* The arrays hold at least their counts: grow from there. */
+    planner pl = {sw, sets, nsets, NULL, 0, sw->n_settings, sw->n_runs};
+    if (grow((void **)&sw->settings, &pl.cap_settings, sw->n_settings + 1, sizeof *sw->settings) != 0)
+        return ob_fail(err, errlen, "out of memory");
+    sw->settings[sw->n_settings++] = s;
+    return add_runs(&pl, pi, sw->n_settings - 1, err, errlen) != 0 ? -1 : 1;
+}
+
 /* The notes of a planned sweep: grid axes that some optimizers lack,
  * --seed without --random, skipped settings. */
 static void plan_notes(ob_sweep *sw, const cJSON *spec, const char *const *grids)
@@ -586,8 +625,15 @@ static void plan_notes(ob_sweep *sw, const cJSON *spec, const char *const *grids
             add_note(sw, "--grid %s applies only to the optimizers that have '%s' (not to %s)", grids[a],
                      sw->axes[a].key, lacking);
     }
-    if (!sw->random && sget(spec, "seed"))
-        add_note(sw, "--seed %s has no effect without --random (the grid is not drawn)", sget(spec, "seed"));
+    if (sw->search == OB_SWEEP_SEARCH_GRID && sget(spec, "seed"))
+        add_note(sw, "--seed %s has no effect without --random or --search (the grid is not drawn)",
+                 sget(spec, "seed"));
+    if (sw->search == OB_SWEEP_SEARCH_BAYES)
+        add_note(sw,
+                 "Bayesian search: %llu Sobol starting points per optimizer and problem, then rounds of %llu "
+                 "proposals until %llu settings",
+                 (unsigned long long)ob_sweep_first_points(sw), (unsigned long long)sw->proposals,
+                 (unsigned long long)sw->budget);
     if (cJSON_GetArraySize(sw->skipped) > 0)
         add_note(sw, "%d setting%s outside the valid ranges skipped (listed in sweep.json \"skipped\")",
                  cJSON_GetArraySize(sw->skipped), cJSON_GetArraySize(sw->skipped) == 1 ? "" : "s");
@@ -615,7 +661,7 @@ static int plan(const cJSON *spec, ob_sweep *sw, char *err, size_t errlen)
     sw->seeds = DEFAULT_SEEDS;
     if (get_count(spec, "random", 1, &sw->random, err, errlen) ||
         get_count(spec, "seed", 0, &sw->seed, err, errlen) ||
-        get_count(spec, "seeds", 1, &sw->seeds, err, errlen))
+        get_count(spec, "seeds", 1, &sw->seeds, err, errlen) || ob_sweep_search_parse(spec, sw, err, errlen))
         return -1;
     if (sw->seeds > OB_SWEEP_MAX_SEEDS)
         return ob_fail(err, errlen, "--seeds: at most %d", OB_SWEEP_MAX_SEEDS);
@@ -651,9 +697,17 @@ static int plan(const cJSON *spec, ob_sweep *sw, char *err, size_t errlen)
         sw->n_axes++;
     }
     if (check_axes(sw, grids, sets, nsets, err, errlen) != 0) return -1;
+    int ranges = 0;
+    for (size_t a = 0; a < sw->n_axes; a++) ranges |= sw->axes[a].spacing != OB_SWEEP_LIST;
+    if (sw->search == OB_SWEEP_SEARCH_BAYES && !ranges)
+        return ob_fail(err, errlen,
+                       "--search bayes needs a range to search: at least one --grid KEY=log:LO:HI:N or "
+                       "KEY=lin:LO:HI:N (lists alone leave nothing to model)");
+    if (!(sw->bases = calloc(sw->n_problems * sw->n_opts, sizeof *sw->bases)))
+        return ob_fail(err, errlen, "out of memory");
 
-    planner pl = {sw, sets, nsets, NULL, 0, 0};
-    if (sw->random && draw_points(&pl, err, errlen) != 0) return -1;
+    planner pl = {sw, sets, nsets, NULL, ob_sweep_first_points(sw), 0, 0};
+    if (pl.n_draws && ob_sweep_draw_points(sw, pl.n_draws, &pl.draws, err, errlen) != 0) return -1;
     int rc = 0;
     for (size_t pi = 0; pi < sw->n_problems && rc == 0; pi++) {
         const ob_problem_spec *ps = sw->problems[pi];
@@ -667,6 +721,7 @@ static int plan(const cJSON *spec, ob_sweep *sw, char *err, size_t errlen)
             size_t before = sw->n_settings;
             if (!has_kernels(sw, sw->opts[oi], pi)) continue;
             rc = base_case(sw, spec, pi, oi, &sched, sets, nsets, pp, npp, &base, err, errlen);
+            if (rc == 0) sw->bases[pi * sw->n_opts + oi] = base;
             if (rc == 0) rc = expand(&pl, pi, oi, &base, err, errlen);
             if (rc == 0) rc = add_runs(&pl, pi, before, err, errlen);
         }
@@ -693,6 +748,7 @@ void ob_sweep_free(ob_sweep *sw)
     for (size_t i = 0; i < sw->n_runs; i++) free(sw->runs[i].key);
     free(sw->runs);
     free(sw->settings);
+    free(sw->bases);
     cJSON_Delete(sw->spec);
     cJSON_Delete(sw->skipped);
     cJSON_Delete(sw->notes);

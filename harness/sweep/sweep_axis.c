@@ -1,9 +1,11 @@
 /*
  * sweep_axis.c — one --grid axis (see ob_sweep.h): KEY=log:LO:HI:N and
  * KEY=lin:LO:HI:N (N values, both ends included) or KEY=V1,V2,...
- * (the values as given).
+ * (the values as given); and the map between an axis and [0, 1] that
+ * random, quasi-random and Bayesian search draw in (log ranges in log
+ * space).
  */
-#include "ob_sweep.h"
+#include "sweep_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -129,4 +131,41 @@ void ob_sweep_axis_free(ob_sweep_axis *ax)
     free(ax->values);
     ax->values = NULL;
     ax->n = 0;
+}
+
+/* ---- the unit interval ----------------------------------------------------------- */
+
+double ob_sweep_axis_at(const ob_sweep_axis *ax, double u)
+{
+    if (ax->spacing == OB_SWEEP_LOG) return pow(10.0, log10(ax->lo) + (log10(ax->hi) - log10(ax->lo)) * u);
+    if (ax->spacing == OB_SWEEP_LIN) return ax->lo + (ax->hi - ax->lo) * u;
+    size_t i = (size_t)(u * (double)ax->n);
+    return ax->values[i < ax->n ? i : ax->n - 1];
+}
+
+double ob_sweep_axis_unit(const ob_sweep_axis *ax, double v)
+{
+    if (ax->spacing == OB_SWEEP_LIST) {
+        for (size_t i = 0; i < ax->n; i++)
+            if (ax->values[i] == v) return ((double)i + 0.5) / (double)ax->n;
+        return 0.5;
+    }
+    double lo = ax->lo, hi = ax->hi, x = v;
+    if (ax->spacing == OB_SWEEP_LOG) {
+        lo = log10(lo);
+        hi = log10(hi);
+        x = log10(v);
+    }
+    if (!(hi > lo)) return 0.5;
+    double u = (x - lo) / (hi - lo);
+    return u < 0 ? 0 : u > 1 ? 1 : u;
+}
+
+double ob_sweep_axis_snap(const ob_sweep_axis *ax, double u)
+{
+    u = u < 0 ? 0 : u > 1 ? 1 : u;
+    if (ax->spacing != OB_SWEEP_LIST) return u;
+    size_t i = (size_t)(u * (double)ax->n);
+    if (i >= ax->n) i = ax->n - 1;
+    return ((double)i + 0.5) / (double)ax->n;
 }
