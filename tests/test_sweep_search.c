@@ -325,6 +325,8 @@ Test(search, bad_search_options_exit_2_with_a_message)
         {{"--search-seeds", "3"}, "--search-seeds is for --compare-search"},
         {{"--compare-search", "--search", "sobol"}, "--compare-search runs every search itself; --search cannot"},
         {{"--compare-search", "--search-seeds", "0"}, "--search-seeds: '0' is not an integer in [1, 1000]"},
+        {{"--search", "bayes", "--budget", "4", "--shard", "0/2"}, "--shard does not apply to --search bayes"},
+        {{"--compare-search", "--shard", "1/2"}, "--shard does not apply to --compare-search"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *args[16] = {"--opt", "adam", "--problem", "quad_diag", "--grid", "lr=log:1e-3:1:4"};

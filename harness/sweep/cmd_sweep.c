@@ -344,6 +344,18 @@ int ob_cmd_sweep(int argc, char **argv, FILE *out, FILE *err)
     int rc = ob_args_parse(c, argc, argv, &a, out, err);
     if (rc == OB_ARGS_HELP) return OB_EXIT_OK;
     if (rc != OB_EXIT_OK) return rc;
+    /* A Bayesian search is sequential (each round is proposed from every
+     * earlier result), and the comparison runs one: neither splits into
+     * independent shards.  Grid, random and quasi-random points do. */
+    const char *search = ob_args_get(&a, "search");
+    if (ob_args_get(&a, "shard") && (ob_args_has(&a, "compare-search") || (search && !strcmp(search, "bayes")))) {
+        rc = ob_usage_error(c, err,
+                            "--shard does not apply to %s: each round of a Bayesian search needs every earlier "
+                            "result (shard the problems or optimizers into separate sweeps instead)",
+                            ob_args_has(&a, "compare-search") ? "--compare-search" : "--search bayes");
+        ob_args_free(&a);
+        return rc;
+    }
     if (ob_args_has(&a, "compare-search") || ob_args_get(&a, "search-seeds")) {
         rc = ob_args_has(&a, "compare-search")
                  ? compare_searches(c, &a, out, err)
