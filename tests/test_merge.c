@@ -196,6 +196,11 @@ Test(merge, sharded_and_merged_sweep_equals_the_unsharded_one_bit_for_bit, .time
     cr_assert_str_eq(cJSON_GetObjectItem(rec, "status")->valuestring, "complete");
     cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(rec, "shards")), 4);
     cJSON_Delete(rec);
+    /* The unsharded sweep on one job (it aggregates what it holds in
+     * memory, the others what they read back): the same bits. */
+    sweep_into(&s, "whole1", NULL, "1");
+    path_of(b, sizeof b, &s, "whole1");
+    assert_same_sweep(a, b);
     /* More shards than runs of a problem, and one shard of one: same result. */
     sweep_into(&s, "only", "0/1", "2");
     static const char *const one[] = {"only", NULL};

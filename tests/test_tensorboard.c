@@ -135,11 +135,14 @@ Test(tb, every_value_read_back_by_an_independent_decoder, .timeout = 120)
         char *sv = NULL, *cell = strtok_r(line, ",", &sv);
         const long long step = strtoll(cell, NULL, 10);
         for (size_t k = 1; k < ncol && (cell = strtok_r(NULL, ",", &sv)); k++) {
+            /* The README's rule: a per-path column <path>_<metric> is
+             * tagged <metric>/<path>; any other keeps its name. */
+            static const char *const metrics[] = {"loss", "gap", "dist", "gnorm", "agree", "dev", "x1", "x2"};
             char tag[128];
             const char *us = strrchr(cols[k], '_');
-            if (us && strcmp(cols[k], "grad_evals"))
-                snprintf(tag, sizeof tag, "%s/%.*s", us + 1, (int)(us - cols[k]), cols[k]);
-            else snprintf(tag, sizeof tag, "%s", cols[k]);
+            snprintf(tag, sizeof tag, "%s", cols[k]);
+            for (size_t mi = 0; us && mi < sizeof metrics / sizeof *metrics; mi++)
+                if (!strcmp(us + 1, metrics[mi])) snprintf(tag, sizeof tag, "%s/%.*s", us + 1, (int)(us - cols[k]), cols[k]);
             const float want = (float)strtod(cell, NULL);
             long long s2;
             char t2[128];
@@ -147,7 +150,7 @@ Test(tb, every_value_read_back_by_an_independent_decoder, .timeout = 120)
             int used = 0;
             cr_assert_eq(sscanf(at, "%lld\t%127[^\t]\t%lf\n%n", &s2, t2, &v2, &used), 3, "reader output ends early: %.80s", at);
             cr_assert_eq(s2, step, "step %lld, read %lld (%s)", step, s2, tag);
-            cr_assert_str_eq(t2, tag, "step %lld", step);
+            cr_assert_str_eq(t2, tag, "step %lld, column %s", step, cols[k]);
             cr_assert((isnan(want) && isnan(v2)) || v2 == (double)want, "step %lld %s: wrote %a, read %a", step, tag,
                       (double)want, v2);
             at += used;

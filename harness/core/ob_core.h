@@ -179,6 +179,10 @@ int ob_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((forma
 
 /* Adds key: v to object o, or key: null when v is NaN or infinite. */
 void ob_json_add_num(cJSON *o, const char *key, double v);
+/* The same with 17 significant digits, so that reading the file back gives
+ * v exactly (cJSON's own printing may drop the last ulp): for values that
+ * are aggregated again after a read (a sweep's point records). */
+void ob_json_add_exact(cJSON *o, const char *key, double v);
 
 /* Checks that no object anywhere in root holds a key twice (cJSON keeps
  * both and every lookup finds the first, so `"lr": {"sgd": 0.1, "sgd":

@@ -194,6 +194,20 @@ void ob_json_add_num(cJSON *o, const char *key, double v)
     else cJSON_AddNullToObject(o, key);
 }
 
+void ob_json_add_exact(cJSON *o, const char *key, double v)
+{
+    /* cJSON prints 15 significant digits whenever they read back within
+     * DBL_EPSILON of the value, so a number can come back one ulp off;
+     * 17 digits always read back exactly (IEEE 754 binary64). */
+    char buf[40];
+    if (!isfinite(v)) {
+        cJSON_AddNullToObject(o, key);
+        return;
+    }
+    snprintf(buf, sizeof buf, "%.17g", v);
+    cJSON_AddRawToObject(o, key, buf);
+}
+
 /* ---- duplicate keys ----------------------------------------------------------- */
 
 static int cmp_name(const void *a, const void *b)

@@ -58,11 +58,11 @@ static cJSON *run_record(const ob_sweep *sw, const ob_sweep_run *r, const ob_cas
     cJSON_AddNumberToObject(j, "seed", (double)r->seed);
     cJSON_AddNumberToObject(j, "steps", (double)c->steps);
     cJSON_AddStringToObject(j, "path", sw->scored >= 0 ? ob_isa_name((ob_isa)sw->scored) : "reference");
-    ob_json_add_num(j, "final_loss", p->final_loss);
-    ob_json_add_num(j, "final_gap", p->final_gap);
+    ob_json_add_exact(j, "final_loss", p->final_loss);
+    ob_json_add_exact(j, "final_gap", p->final_gap);
     add_count(j, "steps_to_target", p->steps_to_target);
     add_count(j, "diverged_at", p->diverged_at);
-    ob_json_add_num(j, "reference_final_loss", res->ref.final_loss);
+    ob_json_add_exact(j, "reference_final_loss", res->ref.final_loss);
     int agree = 1, identical = 1;
     double time_s = res->ref.time_s;
     for (int i = 0; i < OB_ISA_COUNT; i++) {
@@ -166,7 +166,11 @@ static int run_one(const ob_sweep *sw, ob_sweep_run *r, const char *sweep_dir, c
         cJSON_Delete(j);
         return OB_EXIT_IO;
     }
-    *record = j;
+    /* The record is read back from disk, as the workers' are: every
+     * sweep, on any number of jobs, resumed or merged, aggregates the same
+     * values. */
+    cJSON_Delete(j);
+    *record = NULL;
     return 0;
 }
 
@@ -210,8 +214,8 @@ static void show_progress(const exec_state *st, const ob_sweep_run *r, size_t ru
     fflush(f);
 }
 
-/* A run finished with `code`; its record is read from disk (workers) or
- * handed over (in process). */
+/* A run finished with `code`; its record is read back from disk (in
+ * process and in the workers alike, unless one is handed over). */
 static void finished(exec_state *st, ob_sweep_run *r, int code, cJSON *record, const char *msg,
                      size_t running)
 {
