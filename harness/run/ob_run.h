@@ -37,6 +37,7 @@ typedef struct ob_case {
     const ob_problem_spec *problem;
     size_t n; /* dimension (0: the problem's default) */
     uint64_t seed;
+    uint64_t instance; /* problem instance (ob_problem_config.instance; 0: the problem as published) */
     size_t batch;                             /* 0: the problem's default */
     char pparams[OB_MAX_PROBLEM_PARAMS][128]; /* problem "key=value" params */
     size_t n_pparams;
@@ -89,7 +90,8 @@ typedef struct ob_case_result {
 } ob_case_result;
 
 /* The case's id: "<problem>.<optimizer>", with "+sam" or "+asam" when
- * SAM is on (a run makes repeated ids unique with ".2", ".3", ...). */
+ * SAM is on and ".i<k>" for instance k >= 1 (a run makes repeated ids
+ * unique with ".2", ".3", ...). */
 void ob_case_id(const ob_case *c, char *buf, size_t len);
 
 /* Runs one case, writing the per-step series to csv_path (atomically; NULL
@@ -166,6 +168,10 @@ int ob_suite_load(const char *path, ob_suite *s, char *err, size_t errlen);
 /* The default suite. */
 int ob_suite_default(ob_suite *s, char *err, size_t errlen);
 void ob_suite_free(ob_suite *s);
+/* Replaces each case by its instances 0..k-1 (adjacent, in that order;
+ * problems that offer none keep instance 0 only, optbench/problems.h
+ * ob_instance_kind).  0, or -1 with a message (s unchanged). */
+int ob_suite_instances(ob_suite *s, uint64_t k, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -155,6 +155,7 @@ static int create_problem(const ob_case *c, ob_problem **pb, int *code, char *er
     ob_problem_error why = OB_PROBLEM_OK;
     ob_problem_config cfg = {.n = c->n,
                              .seed = c->seed,
+                             .instance = c->instance,
                              .batch = c->batch,
                              .params = params,
                              .n_params = c->n_pparams,
@@ -197,8 +198,10 @@ void ob_case_id(const ob_case *c, char *buf, size_t len)
 {
     /* SAM cases say so ("quad_diag.adam+sam"): the same problem and
      * optimizer usually run without it too. */
-    snprintf(buf, len, "%s.%s%s", c->problem->name, c->opt->name,
-             ob_sam_label(c->h.sam_rho, c->h.sam_adaptive));
+    int k = snprintf(buf, len, "%s.%s%s", c->problem->name, c->opt->name,
+                     ob_sam_label(c->h.sam_rho, c->h.sam_adaptive));
+    if (c->instance && k >= 0 && (size_t)k < len)
+        snprintf(buf + k, len - (size_t)k, ".i%llu", (unsigned long long)c->instance);
 }
 
 static double problem_eval(void *ctx, const double *x, double *g, uint64_t t)
@@ -388,6 +391,7 @@ cJSON *ob_case_to_json(const ob_case *c, const ob_case_result *r)
     cJSON *pc = cJSON_AddObjectToObject(j, "problem_config");
     cJSON_AddNumberToObject(pc, "n", (double)r->n);
     cJSON_AddNumberToObject(pc, "seed", (double)c->seed);
+    cJSON_AddNumberToObject(pc, "instance", (double)c->instance);
     cJSON_AddNumberToObject(pc, "batch", (double)r->batch);
     cJSON *pp = cJSON_AddArrayToObject(pc, "params");
     for (size_t k = 0; k < c->n_pparams; k++) cJSON_AddItemToArray(pp, cJSON_CreateString(c->pparams[k]));

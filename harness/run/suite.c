@@ -325,3 +325,28 @@ void ob_suite_free(ob_suite *s)
     s->cases = NULL;
     s->n = 0;
 }
+
+int ob_suite_instances(ob_suite *s, uint64_t k, char *err, size_t errlen)
+{
+    if (k <= 1) return 0;
+    size_t total = 0;
+    for (size_t i = 0; i < s->n; i++)
+        total += ob_problem_instance_kind(s->cases[i].problem) == OB_INSTANCE_NONE ? 1 : (size_t)k;
+    if (k > OB_SUITE_MAX_CASES || total > OB_SUITE_MAX_CASES)
+        return ob_fail(err, errlen, "--instances %llu: %zu cases, more than the %d one run may hold",
+                       (unsigned long long)k, total, OB_SUITE_MAX_CASES);
+    ob_case *all = calloc(total, sizeof *all);
+    if (!all) return ob_fail(err, errlen, "out of memory for %zu cases", total);
+    size_t m = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        uint64_t kk = ob_problem_instance_kind(s->cases[i].problem) == OB_INSTANCE_NONE ? 1 : k;
+        for (uint64_t j = 0; j < kk; j++) {
+            all[m] = s->cases[i];
+            all[m++].instance = j;
+        }
+    }
+    free(s->cases);
+    s->cases = all;
+    s->n = total;
+    return 0;
+}
