@@ -61,6 +61,35 @@ typedef struct ob_case {
     double plugin_bound;
 } ob_case;
 
+/* Runtimes to targets (README "Results", runtimes): the first iterate
+ * x_s of a path with f(x_s) - f* <= target_j, for the OB_RUNTIME_TARGETS
+ * targets 10^(2 - j/5), j = 0..50 (10^2 down to 10^-8, five a decade:
+ * cocopp's bbob targets).  On deterministic problems every iterate is
+ * seen (the value each gradient evaluation returns anyway, ob_engine's
+ * fval observer); on stochastic, online and non-stationary ones, whose
+ * step value is not the reported loss, the iterates where convergence is
+ * sampled.  Problems without f* keep a trace of (step, loss) instead, from
+ * which `optbench profile` takes Moré & Wild's relative decrease against
+ * the best loss any optimizer reached. */
+#define OB_RUNTIME_TARGETS 51
+#define OB_RUNTIME_TRACE 64
+#define OB_RUNTIME_NEVER UINT64_MAX
+
+/* Target j (0-based): 10^(2 - j/5). */
+double ob_runtime_target(size_t j);
+
+typedef struct ob_runtimes {
+    uint64_t steps[OB_RUNTIME_TARGETS]; /* OB_RUNTIME_NEVER: not reached */
+    size_t next;                        /* the first target not reached yet */
+    /* Without f*: sampled (step, loss), thinned to every stride-th sample
+     * when full. */
+    uint64_t trace_step[OB_RUNTIME_TRACE];
+    double trace_loss[OB_RUNTIME_TRACE];
+    size_t n_trace, seen, stride;
+    uint64_t last_step; /* the last sample, always written */
+    double last_loss;
+} ob_runtimes;
+
 /* Figures for one path (the reference, or one ISA), as the engine
  * reports them; bit-identity is against the scalar path. */
 typedef ob_engine_path_result ob_path_result;
@@ -80,6 +109,8 @@ typedef struct ob_case_result {
     double plugin_bound[OB_ENGINE_MAX_EXTRA];   /* the bound each was judged by (u*S) */
     char skipped[OB_ISA_COUNT][32]; /* why an asked-for ISA did not run ("no avx2 kernel"), else "" */
     unsigned grad_evals_per_step; /* gradient evaluations per step and path: 2 with SAM, else 1 */
+    ob_runtimes rt[1 + OB_ISA_COUNT]; /* the reference, then by ISA */
+    int rt_every_step;                /* 1: every iterate was seen (deterministic problems) */
     int ok;                       /* every agreement check passed */
     /* When ob_run_case fails: the exit code of that kind of failure
      * (ob_core.h): OB_EXIT_USAGE a bad configuration, OB_EXIT_DATA a

@@ -28,6 +28,7 @@ typedef struct case_obs {
     const ob_case *c;
     FILE *csv;               /* NULL: no CSV */
     const run_plugins *plug; /* the plugin paths, after the ISAs */
+    ob_case_result *r;       /* receives the runtimes to targets */
 } case_obs;
 
 static void csv_path_header(FILE *f, const char *nm, size_t n)
@@ -74,6 +75,23 @@ static void csv_row(void *ctx, const ob_engine_row *r)
         csv_path_row(f, r, OB_ENGINE_PATH_EXTRA(e), OB_ISA_COUNT + (int)e);
     /* Gradient evaluations of each path up to step t. */
     fprintf(f, ",%llu\n", (unsigned long long)r->grad_evals);
+}
+
+/* The engine's value at every iterate (deterministic problems only: on
+ * the others it is a mini-batch's or step t's, not the reported loss). */
+static void see_fval(void *ctx, int path, uint64_t t, double f)
+{
+    case_obs *obs = ctx;
+    run_runtimes_see(obs->r, path, t - 1, f);
+}
+
+/* The row observer: the sampled losses to the runtimes, then the CSV. */
+static void see_row(void *ctx, const ob_engine_row *r)
+{
+    case_obs *obs = ctx;
+    for (int p = 0; p <= OB_ISA_COUNT; p++)
+        if ((r->paths >> p) & 1u) run_runtimes_see(obs->r, p, r->t, r->loss[p]);
+    csv_row(ctx, r);
 }
 
 /* ---- memory ----------------------------------------------------------------- */
@@ -236,7 +254,7 @@ static void engine_cfg(const ob_case *c, case_obs *obs, ob_engine_cfg *e)
     e->interruptible = 1;
     e->sampling = ob_engine_sampling_convergence(c->steps, c->problem->stochastic);
     e->obs.ctx = obs;
-    e->obs.row = csv_row;
+    e->obs.row = see_row;
     e->obs.progress = case_progress;
     memcpy(e->kernel_override, c->kernel_override, sizeof e->kernel_override);
 }
@@ -267,6 +285,11 @@ int run_case(const ob_case *asked, const char *csv_path, int with_plugins, ob_ca
     r->tol = pb->tol;
     r->batch = pb->batch;
     r->grad_evals_per_step = ob_sam_active(&c->h) ? 2 : 1;
+    run_runtimes_start(r);
+    /* Every iterate's value is the reported loss only where f does not
+     * depend on a sample or on t. */
+    r->rt_every_step = !c->problem->stochastic && strcmp(c->problem->family, "online") != 0 &&
+                       strcmp(c->problem->family, "nonstationary") != 0;
     ob_atomic_file csv = {0};
     if (csv_path && ob_atomic_open(&csv, csv_path, err, errlen) != 0) {
         r->exit_code = OB_EXIT_IO;
@@ -275,12 +298,13 @@ int run_case(const ob_case *asked, const char *csv_path, int with_plugins, ob_ca
     }
     run_plugins plug = {0};
     if (with_plugins) run_plugins_open(c, pb->n, &plug, r);
-    case_obs obs = {c, csv.f, &plug};
+    case_obs obs = {c, csv.f, &plug, r};
     if (csv.f) csv_header(csv.f, &obs, pb->n);
     ob_engine_objective obj = {pb->n, pb->x0,       pb->has_box,   pb->box_lo, pb->box_hi, problem_eval,
                                pb,    problem_loss, pb->has_fstar, pb->fstar,  pb->tol,    pb->xstar};
     ob_engine_cfg ec;
     engine_cfg(c, &obs, &ec);
+    if (r->rt_every_step) ec.fval = see_fval;
     ec.extra = plug.extra;
     ec.n_extra = plug.n;
     ob_engine_result er;
@@ -402,16 +426,21 @@ cJSON *ob_case_to_json(const ob_case *c, const ob_case_result *r)
     if (r->has_fstar) cJSON_AddNumberToObject(j, "fstar", r->fstar);
     else cJSON_AddNullToObject(j, "fstar");
     ob_json_add_num(j, "tol", r->tol);
+    cJSON_AddItemToObject(j, "targets", run_targets_json(r));
     char csv[256];
     snprintf(csv, sizeof csv, "cases/%s.csv", r->id);
     cJSON_AddStringToObject(j, "csv", csv);
-    cJSON_AddItemToObject(j, "reference", run_path_json(&r->ref, 0, 0));
+    cJSON *ref = run_path_json(&r->ref, 0, 0);
+    run_runtimes_json(ref, r, 0);
+    cJSON_AddItemToObject(j, "reference", ref);
     cJSON *isa = cJSON_AddObjectToObject(j, "isa");
     cJSON *skipped = NULL;
     for (int i = 0; i < OB_ISA_COUNT; i++) {
-        if (r->isa[i].ran)
-            cJSON_AddItemToObject(isa, ob_isa_name((ob_isa)i), run_path_json(&r->isa[i], 1, c->opt->agree_bound));
-        else if (r->skipped[i][0] && (skipped || (skipped = cJSON_AddObjectToObject(j, "skipped"))))
+        if (r->isa[i].ran) {
+            cJSON *pj = run_path_json(&r->isa[i], 1, c->opt->agree_bound);
+            run_runtimes_json(pj, r, 1 + i);
+            cJSON_AddItemToObject(isa, ob_isa_name((ob_isa)i), pj);
+        } else if (r->skipped[i][0] && (skipped || (skipped = cJSON_AddObjectToObject(j, "skipped"))))
             cJSON_AddStringToObject(skipped, ob_isa_name((ob_isa)i), r->skipped[i]);
     }
     cJSON *plugins = run_plugins_json(c, r);
