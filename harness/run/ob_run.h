@@ -81,6 +81,7 @@ double ob_runtime_target(size_t j);
 typedef struct ob_runtimes {
     uint64_t steps[OB_RUNTIME_TARGETS]; /* OB_RUNTIME_NEVER: not reached */
     size_t next;                        /* the first target not reached yet */
+    double f0;                          /* the loss at x0 (NaN until seen) */
     /* Without f*: sampled (step, loss), thinned to every stride-th sample
      * when full. */
     uint64_t trace_step[OB_RUNTIME_TRACE];

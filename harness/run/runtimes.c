@@ -22,6 +22,7 @@ void run_runtimes_start(ob_case_result *r)
         ob_runtimes *rt = &r->rt[p];
         for (size_t j = 0; j < OB_RUNTIME_TARGETS; j++) rt->steps[j] = OB_RUNTIME_NEVER;
         rt->next = rt->n_trace = rt->seen = 0;
+        rt->f0 = NAN;
         rt->stride = 1;
     }
 }
@@ -60,6 +61,7 @@ void run_runtimes_see(ob_case_result *r, int p, uint64_t s, double f)
 {
     if (p < 0 || p > OB_ISA_COUNT) return; /* extra paths: not kept */
     ob_runtimes *rt = &r->rt[p];
+    if (s == 0 && isnan(rt->f0)) rt->f0 = f;
     if (!r->has_fstar) {
         trace_add(rt, s, f);
         return;
@@ -80,6 +82,7 @@ void run_runtimes_json(cJSON *path, const ob_case_result *r, int p)
         return;
     }
     cJSON *o = cJSON_AddObjectToObject(path, "runtimes");
+    ob_json_add_num(o, "f0", rt->f0);
     cJSON *st = cJSON_AddArrayToObject(o, "steps"), *ev = cJSON_AddArrayToObject(o, "evals");
     for (size_t j = 0; j < OB_RUNTIME_TARGETS; j++) {
         if (rt->steps[j] == OB_RUNTIME_NEVER) {
