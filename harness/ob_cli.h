@@ -39,6 +39,7 @@ extern const ob_cmd_spec ob_cmd_bench_spec;
 extern const ob_cmd_spec ob_cmd_ci_spec;
 extern const ob_cmd_spec ob_cmd_compare_spec;
 extern const ob_cmd_spec ob_cmd_sweep_spec;
+extern const ob_cmd_spec ob_cmd_profile_spec;
 
 int ob_cmd_list(int argc, char **argv, FILE *out, FILE *err);
 int ob_cmd_schedule(int argc, char **argv, FILE *out, FILE *err);
@@ -48,6 +49,7 @@ int ob_cmd_report(int argc, char **argv, FILE *out, FILE *err);
 int ob_cmd_bench(int argc, char **argv, FILE *out, FILE *err);
 int ob_cmd_ci(int argc, char **argv, FILE *out, FILE *err);
 int ob_cmd_compare(int argc, char **argv, FILE *out, FILE *err);
+int ob_cmd_profile(int argc, char **argv, FILE *out, FILE *err);
 int ob_cmd_sweep(int argc, char **argv, FILE *out, FILE *err);
 
 /* The table of subcommands, in the order `optbench --help` lists them. */

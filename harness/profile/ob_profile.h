@@ -96,8 +96,6 @@ typedef struct ob_profile_opts {
  * failed, the files are written); OB_EXIT_IO. */
 int ob_profile_build(const ob_profile_opts *o, char *err, size_t errlen);
 
-int ob_cmd_profile(int argc, char **argv, FILE *out, FILE *err);
-
 #ifdef __cplusplus
 }
 #endif
