@@ -520,6 +520,7 @@ int rp_write_documents(const rp_model *m, char *err, size_t errlen)
     section_machine(&d, m);
     section_cases(&d, m);
     section_convergence(&d, m);
+    rp_section_profile(&d, m);
     section_trajectories(&d, m);
     section_agreement(&d, m);
     rp_section_throughput(&d, m);

@@ -70,6 +70,11 @@ typedef struct rp_model {
     cJSON *bench_json;      /* bench.json, NULL if missing */
     cJSON *repro;           /* repro/repro.json, NULL if missing */
     cJSON *sweep;           /* sweep/sweep.json, NULL if missing */
+    cJSON *profile;         /* profile/profile.json (`optbench profile`), NULL if missing */
+    /* Cases on problem instances >= 1 (run --instances): not drawn per
+     * problem, counted for the aggregate section. */
+    size_t inst_cases, inst_bad;
+    double max_instance;
     ob_report_summary *sum; /* where missing inputs are noted */
     const struct ob_plugin_kernel *const *plugins; /* report --plugin */
     size_t n_plugins;
@@ -204,5 +209,8 @@ void rp_section_repro(rp_doc *d, const rp_model *m);
 /* The plugin kernels of `run --plugin` (nothing when none ran). */
 void rp_plugin_table(rp_doc *d, const rp_model *m);
 void rp_section_sweep(rp_doc *d, const rp_model *m);
+/* The aggregate comparison: profile/profile.json's ranking and figures
+ * (report_profile.c). */
+void rp_section_profile(rp_doc *d, const rp_model *m);
 
 #endif
