@@ -114,3 +114,76 @@ Test(profile, bootstrap_is_seeded_and_by_hand)
     cr_assert_eq(ob_prof_boot_ecdf(T, 4, 2, 1, grp, 2, &b, 1, 3, 400, &elo2, &ehi2), 0);
     cr_assert(elo == elo2 && ehi == ehi2);
 }
+
+/* ---- the command on a constructed run ------------------------------------------ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness/core/ob_core.h"
+
+Test(profile, command_on_constructed_runs)
+{
+    char dir[] = "/tmp/ob_profile_XXXXXX", path[256], msg[1024];
+    cr_assert(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/results.json", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fprintf(f, "{\"format\": \"optbench-results\", \"version\": 1, \"status\": \"complete\", "
+               "\"meta\": {\"command_line\": [\"run\", \"--problem\", \"x\"]}, \"cases\": [\n");
+    /* quad_diag (f* = 0, f0 = 150): tau = 1e-3 asks f - f* <= 0.15, rounded
+     * down to the grid: target 15 (0.1).  A 11, B 22 evaluations. */
+    const char *opts[2] = {"A", "B"};
+    const double e[2] = {11, 22};
+    for (int s = 0; s < 2; s++) {
+        fprintf(f, "{\"id\": \"quad_diag.%s\", \"problem\": \"quad_diag\", \"optimizer\": \"%s\", "
+                   "\"problem_config\": {\"n\": 9, \"instance\": 0}, \"grad_evals_per_step\": 1, \"fstar\": 0, "
+                   "\"isa\": {\"scalar\": {\"runtimes\": {\"f0\": 150, \"evals\": [",
+                opts[s], opts[s]);
+        for (int j = 0; j < 51; j++) {
+            if (j == 15) fprintf(f, "%s%g", j ? "," : "", e[s]);
+            else fprintf(f, "%snull", j ? "," : "");
+        }
+        fprintf(f, "]}}}},\n");
+    }
+    /* C ran only quad_diag: left out. */
+    fprintf(f, "{\"id\": \"quad_diag.C\", \"problem\": \"quad_diag\", \"optimizer\": \"C\", "
+               "\"problem_config\": {\"n\": 9}, \"fstar\": 0, \"isa\": {\"scalar\": {\"runtimes\": {\"f0\": 150, "
+               "\"evals\": [1");
+    for (int j = 1; j < 51; j++) fprintf(f, ",1");
+    fprintf(f, "]}}}},\n");
+    /* sparse_logreg (no f*): f_L = 0.1 (B's), the test asks loss <= 0.1 + 1e-3 (1 - 0.1):
+     * A never, B at step 10 (11 evaluations). */
+    fprintf(f, "{\"id\": \"sparse_logreg.A\", \"problem\": \"sparse_logreg\", \"optimizer\": \"A\", "
+               "\"problem_config\": {\"n\": 99}, \"grad_evals_per_step\": 1, \"fstar\": null, "
+               "\"isa\": {\"scalar\": {\"loss_trace\": [[0, 1.0], [10, 0.5], [20, 0.2]]}}},\n");
+    fprintf(f, "{\"id\": \"sparse_logreg.B\", \"problem\": \"sparse_logreg\", \"optimizer\": \"B\", "
+               "\"problem_config\": {\"n\": 99}, \"grad_evals_per_step\": 1, \"fstar\": null, "
+               "\"isa\": {\"scalar\": {\"loss_trace\": [[0, 1.0], [5, 0.3], [10, 0.1]]}}}\n]}\n");
+    fclose(f);
+    const char *runs[1] = {dir};
+    ob_profile_opts o = {.runs = runs, .n_runs = 1, .tau = 1e-3, .rmax = 4, .reps = 100, .seed = 1,
+                         .no_figures = 1};
+    cr_assert_eq(ob_profile_build(&o, msg, sizeof msg), 0, "%s", msg);
+    snprintf(path, sizeof path, "%s/profile/profile.json", dir);
+    cJSON *j = ob_json_read(path, msg, sizeof msg);
+    cr_assert(j, "%s", msg);
+    cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(j, "left_out")), "C");
+    cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(j, "source")), "command-line cases");
+    cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(j, "instances")), 2);
+    /* T = {A 11, B 22; A inf, B 11}: B (2/3 + 1) / 2, A (1 + 0) / 2. */
+    const cJSON *s0 = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "scores"), 0);
+    const cJSON *s1 = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "scores"), 1);
+    cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(s0, "optimizer")), "B");
+    cr_assert_float_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(s0, "score")), 5.0 / 6.0, 1e-12);
+    cr_assert_float_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(s1, "score")), 0.5, 1e-12);
+    cr_assert_float_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(s1, "solved")), 0.5, 1e-12);
+    cJSON_Delete(j);
+    snprintf(path, sizeof path, "%s/profile/data/profile_perf.csv", dir);
+    cr_assert_eq(access(path, F_OK), 0);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+}
