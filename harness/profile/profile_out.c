@@ -65,23 +65,6 @@ static double finite_max(const pf_rows *r, size_t ns, int what)
     return m;
 }
 
-static void assign_str(char *buf, size_t len, const char *name, const char *value)
-{
-    size_t used = strlen(buf);
-    used += (size_t)snprintf(buf + used, used < len ? len - used : 0, "%s='", name);
-    for (const char *p = value; *p && used + 4 < len; p++) {
-        if (*p == '\'') buf[used++] = '\'';
-        buf[used++] = *p;
-    }
-    if (used + 4 < len) snprintf(buf + used, len - used, "'; ");
-}
-
-static void assign_num(char *buf, size_t len, const char *name, double v)
-{
-    size_t used = strlen(buf);
-    if (used < len) snprintf(buf + used, len - used, "%s=%.17g; ", name, isfinite(v) ? v : 0.0);
-}
-
 /* Renders figures/<name> with script and the assignments (gnuplot runs in
  * the profile folder), checked and renamed into place; the outcome goes
  * into profile.json's figure list. */
@@ -96,16 +79,16 @@ static void render(pf_out *po, const char *script, const char *name, const char 
     snprintf(path, sizeof path, "%s/%s", po->plot_dir, script);
     snprintf(tmp, sizeof tmp, "figures/.tmp-%ld-%s", (long)getpid(), name);
     snprintf(all, sizeof all, "%s", assign);
-    assign_str(all, sizeof all, "out", tmp);
+    ob_gnuplot_assign_str(all, sizeof all, "out", tmp);
     /* The optimizer table's order: each optimizer keeps the colour it has
      * in every other figure (style.gp). */
     char opt_names[2048] = "";
     for (size_t i = 0; i < ob_optimizer_count; i++)
         snprintf(opt_names + strlen(opt_names), sizeof opt_names - strlen(opt_names), "%s%s", i ? " " : "",
                  ob_optimizer_table[i]->name);
-    assign_str(all, sizeof all, "opt_names", opt_names);
-    assign_num(all, sizeof all, "width", FIG_W);
-    assign_num(all, sizeof all, "height", FIG_H);
+    ob_gnuplot_assign_str(all, sizeof all, "opt_names", opt_names);
+    ob_gnuplot_assign_num(all, sizeof all, "width", FIG_W);
+    ob_gnuplot_assign_num(all, sizeof all, "height", FIG_H);
     const char *gp = po->o->gnuplot ? po->o->gnuplot : getenv("OPTBENCH_GNUPLOT");
     int rc = ob_gnuplot_run(gp && *gp ? gp : "gnuplot", po->dir, path, all, 120, msg, sizeof msg);
     unsigned w = 0, h = 0;
@@ -194,11 +177,11 @@ static int ecdf_figure(pf_out *po, size_t f, char *err, size_t errlen)
     snprintf(title, sizeof title, "Runtime ECDF: %s (%zu problem instances, %zu (instance, target) pairs)",
              f ? t->families[f] : "every problem with f*", r->ngroups, r->n);
     snprintf(assign, sizeof assign, "file='data/%s'; ", file);
-    assign_str(assign, sizeof assign, "names", names);
-    assign_str(assign, sizeof assign, "title", title);
-    assign_str(assign, sizeof assign, "xlabel", "gradient evaluations");
-    assign_str(assign, sizeof assign, "ylabel", "share of (instance, target) pairs reached");
-    assign_num(assign, sizeof assign, "bands", 1);
+    ob_gnuplot_assign_str(assign, sizeof assign, "names", names);
+    ob_gnuplot_assign_str(assign, sizeof assign, "title", title);
+    ob_gnuplot_assign_str(assign, sizeof assign, "xlabel", "gradient evaluations");
+    ob_gnuplot_assign_str(assign, sizeof assign, "ylabel", "share of (instance, target) pairs reached");
+    ob_gnuplot_assign_num(assign, sizeof assign, "bands", 1);
     snprintf(cap, sizeof cap,
              "Runtime ECDF (%s): the share of (problem instance, target f − f* ≤ 10^(2−j/5)) pairs each "
              "optimizer reached within a budget of gradient evaluations (targets the start already meets left "
@@ -228,16 +211,16 @@ static int profile_figure(pf_out *po, int data, char *err, size_t errlen)
     char assign[4096] = "", names[2048], title[256], cap[768];
     names_of(t, names, sizeof names);
     snprintf(assign, sizeof assign, "file='data/%s'; ", file);
-    assign_str(assign, sizeof assign, "names", names);
+    ob_gnuplot_assign_str(assign, sizeof assign, "names", names);
     snprintf(title, sizeof title, "%s (%zu problem instances, tolerance %g)",
              data ? "Data profile (Moré & Wild)" : "Performance profile (Dolan & Moré)", r->n, po->o->tau);
-    assign_str(assign, sizeof assign, "title", title);
-    assign_str(assign, sizeof assign, "xlabel",
+    ob_gnuplot_assign_str(assign, sizeof assign, "title", title);
+    ob_gnuplot_assign_str(assign, sizeof assign, "xlabel",
                data ? "α: gradient evaluations / (n + 1)" : "τ: gradient evaluations / the best optimizer's");
-    assign_str(assign, sizeof assign, "ylabel", "share of problem instances solved");
+    ob_gnuplot_assign_str(assign, sizeof assign, "ylabel", "share of problem instances solved");
     if (!data) {
-        assign_num(assign, sizeof assign, "vline", po->o->rmax);
-        assign_str(assign, sizeof assign, "vlabel", "r_max (score)");
+        ob_gnuplot_assign_num(assign, sizeof assign, "vline", po->o->rmax);
+        ob_gnuplot_assign_str(assign, sizeof assign, "vlabel", "r_max (score)");
     }
     if (data)
         snprintf(cap, sizeof cap,
@@ -291,10 +274,10 @@ static int score_figure(pf_out *po, const pf_score *sc, char *err, size_t errlen
     snprintf(path, sizeof path, "%s/data/profile_score.csv", po->dir);
     if (used >= sizeof buf || ob_atomic_write(path, buf, used, err, errlen) != 0) return -1;
     snprintf(assign, sizeof assign, "file='data/profile_score.csv'; ");
-    assign_str(assign, sizeof assign, "names", names);
+    ob_gnuplot_assign_str(assign, sizeof assign, "names", names);
     snprintf(title, sizeof title, "Score: area under the performance profile up to r_max = %g (%zu instances)",
              po->o->rmax, t->mw.n);
-    assign_str(assign, sizeof assign, "title", title);
+    ob_gnuplot_assign_str(assign, sizeof assign, "title", title);
     snprintf(cap, sizeof cap,
              "AlgoPerf-style score (Dahl et al. 2023): the area under each optimizer's performance profile from "
              "τ = 1 to r_max = %g, divided by r_max − 1 (1: the fastest on every instance); bars: bootstrapped "
