@@ -1,7 +1,7 @@
 #!/bin/sh
 # `make report`: the suite's main job.
-#   1. optbench run     the default suite on 5 instances of every problem
-#                       that offers them (progress on stderr)
+#   1. optbench run     the default suite on 5 instances of every
+#                       deterministic problem (progress on stderr)
 #   2. optbench bench   a short throughput benchmark into the same run
 #                       folder (with Adam in every mixed-precision format),
 #                       if this build has the bench command
@@ -16,10 +16,13 @@
 #
 # Environment: OPTBENCH (the binary, default ./build/optbench),
 # OPTBENCH_RESULTS (the results folder, default results), OPTBENCH_INSTANCES
-# (problem instances per case, default 5).
+# (problem instances per case, default 5), OPTBENCH_DATA_INSTANCES (those of
+# stochastic problems, whose instances are data seeds, default 1: they are
+# noisy already, and nqm alone would otherwise take most of the time).
 OPTBENCH=${OPTBENCH:-./build/optbench}
 RESULTS=${OPTBENCH_RESULTS:-results}
 INSTANCES=${OPTBENCH_INSTANCES:-5}
+DATA_INSTANCES=${OPTBENCH_DATA_INSTANCES:-1}
 status=0
 start=$(date +%s)
 
@@ -36,13 +39,13 @@ command -v gnuplot >/dev/null 2>&1 ||
     echo "make report: warning: gnuplot is not on PATH; the figures will fail (apt-get install --no-install-recommends gnuplot-nox)" >&2
 
 # ---- 1. the default suite ----------------------------------------------------
-step 1 "optbench run --out $RESULTS --instances $INSTANCES (the default suite)"
+step 1 "optbench run --out $RESULTS --instances $INSTANCES --data-instances $DATA_INSTANCES (the default suite)"
 log=$(mktemp) || exit 1
 rcfile=$(mktemp) || exit 1
 trap 'rm -f "$log" "$rcfile"' EXIT
 # The summary goes to the terminal and to $log, from which the run folder is
 # read: results/latest could be moved by another run at the same time.
-{ "$OPTBENCH" run --out "$RESULTS" --instances "$INSTANCES"; echo $? >"$rcfile"; } | tee "$log"
+{ "$OPTBENCH" run --out "$RESULTS" --instances "$INSTANCES" --data-instances "$DATA_INSTANCES"; echo $? >"$rcfile"; } | tee "$log"
 rc=$(cat "$rcfile")
 dir=$(sed -n 's/.*; results in \(.*\)$/\1/p' "$log" | tail -n 1)
 case "$rc" in

@@ -25,6 +25,7 @@ static const ob_opt run_opts[] = {
     {"steps", "N", 0, "steps per case (default: the problem's or the suite's)"},
     {"seed", "S", 0, "seed for problems and mini-batches (default: 0)"},
     {"instances", "K", 0, "run problem instances 0..K-1 of every case (default: 1; README \"Problem instances\")"},
+    {"data-instances", "K", 0, "instances of problems whose instances are data seeds (default: --instances)"},
     {"threads", "T", 0, "threads per kernel step (default: 1)"},
     {"suite", "FILE", 0, "run the cases of a JSON suite file"},
     {"out", "DIR", 0, "results folder (default: results)"},
@@ -233,10 +234,13 @@ static int build_suite(const ob_cmd_spec *c, const ob_args *a, ob_suite *s, uint
         if (has_n) cs->n = (size_t)n;
         if (has_batch) cs->batch = (size_t)batch;
     }
-    uint64_t instances = 1;
-    int has_instances;
-    if ((rc = parse_count(a, "instances", 1, &instances, &has_instances, err))) return rc;
-    if (ob_suite_instances(s, instances, msg, sizeof msg) != 0) return ob_usage_error(c, err, "%s", msg);
+    uint64_t inst = 1, inst_data = 0;
+    int has_inst, has_data;
+    if ((rc = parse_count(a, "instances", 1, &inst, &has_inst, err)) ||
+        (rc = parse_count(a, "data-instances", 1, &inst_data, &has_data, err)))
+        return rc;
+    if (ob_suite_instances(s, inst, has_data ? inst_data : inst, msg, sizeof msg) != 0)
+        return ob_usage_error(c, err, "%s", msg);
     return OB_EXIT_OK;
 }
 

@@ -200,10 +200,12 @@ int ob_suite_load(const char *path, ob_suite *s, char *err, size_t errlen);
 /* The default suite. */
 int ob_suite_default(ob_suite *s, char *err, size_t errlen);
 void ob_suite_free(ob_suite *s);
-/* Replaces each case by its instances 0..k-1 (adjacent, in that order;
- * problems that offer none keep instance 0 only, optbench/problems.h
- * ob_instance_kind).  0, or -1 with a message (s unchanged). */
-int ob_suite_instances(ob_suite *s, uint64_t k, char *err, size_t errlen);
+/* Replaces each case by its instances 0..k-1 (adjacent, in that order),
+ * 0..k_data-1 on problems whose instances are data seeds (stochastic
+ * ones, often far costlier per case); problems that offer none keep
+ * instance 0 only (optbench/problems.h ob_instance_kind).  0, or -1 with
+ * a message (s unchanged). */
+int ob_suite_instances(ob_suite *s, uint64_t k, uint64_t k_data, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }
