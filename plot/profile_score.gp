@@ -1,6 +1,7 @@
 # profile_score.gp — the AlgoPerf-style score of each optimizer (the area
 # under its performance profile up to r_max, normalised to [0, 1]) with
-# its bootstrapped 95% interval, best first.
+# its bootstrapped 95% interval (drawn over a white halo, so that it shows
+# on the black SGD bar too), best first.
 #
 # Parameters (besides out/formats/width/height, see style.gp):
 #   file    the CSV: rank,solver,score,lo,hi,solved (sorted by rank)
@@ -22,6 +23,7 @@ do for [fmt in formats] {
     set output out.".".fmt
     plot for [k=1:words(names)] file every ::k-1::k-1 using 1:3:xtic(2) with boxes \
              lc rgb ocol(word(names, k)) notitle, \
+         file using 1:3:4:5 with yerrorbars lc rgb "#FFFFFF" pt 0 lw 4 notitle, \
          file using 1:3:4:5 with yerrorbars lc rgb "#222222" pt 0 lw 1.5 notitle
     unset output
 }

@@ -50,9 +50,10 @@ static void log_grid(double lo, double hi, double *x, size_t n)
 
 enum { RAW, RATIO, PER_DIM };
 
-/* The largest finite runtime (RAW), ratio (RATIO) or runtime / (n + 1)
- * (PER_DIM) over the table; 0 when none is finite. */
-static double finite_max(const pf_rows *r, size_t ns, int what)
+/* The largest (or, with lowest, smallest) finite runtime (RAW), ratio
+ * (RATIO) or runtime / (n + 1) (PER_DIM) over the table; 0 when none is
+ * finite. */
+static double finite_ext(const pf_rows *r, size_t ns, int what, int lowest)
 {
     double m = 0;
     for (size_t p = 0; p < r->n; p++)
@@ -60,9 +61,14 @@ static double finite_max(const pf_rows *r, size_t ns, int what)
             double v = what == RATIO     ? ob_prof_ratio(r->t, ns, p, s)
                        : what == PER_DIM ? r->t[p * ns + s] / (r->dim[p] + 1)
                                          : r->t[p * ns + s];
-            if (isfinite(v) && v > m) m = v;
+            if (isfinite(v) && (m == 0 || (lowest ? v < m : v > m))) m = v;
         }
     return m;
+}
+
+static double finite_max(const pf_rows *r, size_t ns, int what)
+{
+    return finite_ext(r, ns, what, 0);
 }
 
 /* Renders figures/<name> with script and the assignments (gnuplot runs in
@@ -199,7 +205,8 @@ static int profile_figure(pf_out *po, int data, char *err, size_t errlen)
     size_t ns = t->ns, n = GRID;
     double x[GRID], *v = malloc(ns * n * sizeof *v);
     if (!v) return ob_fail(err, errlen, "out of memory");
-    if (data) log_grid(0.1, fmax(1, finite_max(r, ns, PER_DIM)) * 1.2, x, n);
+    if (data) /* from just below the cheapest solve (nqm's n is 10^4) */
+        log_grid(fmin(0.1, finite_ext(r, ns, PER_DIM, 1) / 1.2), fmax(1, finite_max(r, ns, PER_DIM)) * 1.2, x, n);
     else log_grid(1, fmax(po->o->rmax * 1.5, fmin(1e4, finite_max(r, ns, RATIO) * 1.2)), x, n);
     for (size_t s = 0; s < ns; s++)
         for (size_t i = 0; i < n; i++)
