@@ -11,6 +11,8 @@
 #   xlabel, ylabel, title
 #   vline   an x to mark with a dotted line (0: none), e.g. r_max
 #   vlabel  its label
+#   runs    overlay: the runs' labels; a name "<opt>@<label>" is drawn in
+#           the optimizer's colour with the label's dash pattern
 _d = ""; do for [_k=1:strlen(ARG0)] { if (ARG0[_k:_k] eq "/") { _d = ARG0[1:_k] } }
 load _d."style.gp"
 if (!exists("bands")) bands = 0
@@ -32,18 +34,22 @@ if (vline > 0) {
     set arrow 1 from first vline, graph 0 to first vline, graph 1 nohead lc rgb "#888888" dt 3 lw 1 back
     set label 1 vlabel at first vline, graph 0.04 left offset 0.5, 0 tc rgb "#666666" font ",9" noenhanced
 }
+if (!exists("runs")) runs = ""
 n = words(names)
+at(s) = strstrt(s, "@")
+base(s) = at(s) > 0 ? s[1:at(s) - 1] : s
+dtk(s) = at(s) > 0 && index_of(runs, s[at(s) + 1:]) > 0 ? index_of(runs, s[at(s) + 1:]) : 1
 do for [fmt in formats] {
     eval term(fmt)
     set output out.".".fmt
     if (bands) {
         plot for [k=1:n] file using 1:(column(word(names, k)."_lo")):(column(word(names, k)."_hi")) \
-                 with filledcurves fs transparent solid 0.08 noborder lc rgb ocol(word(names, k)) notitle, \
+                 with filledcurves fs transparent solid 0.08 noborder lc rgb ocol(base(word(names, k))) notitle, \
              for [k=1:n] file using 1:(column(word(names, k))) with steps lw 2 \
-                 lc rgb ocol(word(names, k)) title word(names, k)
+                 lc rgb ocol(base(word(names, k))) dt dtk(word(names, k)) title word(names, k)
     } else {
         plot for [k=1:n] file using 1:(column(word(names, k))) with steps lw 2 \
-                 lc rgb ocol(word(names, k)) title word(names, k)
+                 lc rgb ocol(base(word(names, k))) dt dtk(word(names, k)) title word(names, k)
     }
     unset output
 }

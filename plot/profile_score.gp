@@ -5,11 +5,14 @@
 #
 # Parameters (besides out/formats/width/height, see style.gp):
 #   file    the CSV: rank,solver,score,lo,hi,solved (sorted by rank)
-#   names   the solvers in the file's order (for their colours)
+#   names   the solvers in the file's order (for their colours;
+#           "<opt>@<run>" in an overlay: the optimizer's colour)
 #   title
 _d = ""; do for [_k=1:strlen(ARG0)] { if (ARG0[_k:_k] eq "/") { _d = ARG0[1:_k] } }
 load _d."style.gp"
 if (!exists("title")) title = "Score"
+at(s) = strstrt(s, "@")
+base(s) = at(s) > 0 ? s[1:at(s) - 1] : s
 set title title font ",13" noenhanced
 set ylabel "score (area under the performance profile, 1 = always fastest)"
 set yrange [0:1.05]
@@ -22,7 +25,7 @@ do for [fmt in formats] {
     eval term(fmt)
     set output out.".".fmt
     plot for [k=1:words(names)] file every ::k-1::k-1 using 1:3:xtic(2) with boxes \
-             lc rgb ocol(word(names, k)) notitle, \
+             lc rgb ocol(base(word(names, k))) notitle, \
          file using 1:3:4:5 with yerrorbars lc rgb "#FFFFFF" pt 0 lw 4 notitle, \
          file using 1:3:4:5 with yerrorbars lc rgb "#222222" pt 0 lw 1.5 notitle
     unset output

@@ -183,7 +183,42 @@ Test(profile, command_on_constructed_runs)
     cJSON_Delete(j);
     snprintf(path, sizeof path, "%s/profile/data/profile_perf.csv", dir);
     cr_assert_eq(access(path, F_OK), 0);
+    /* Overlay of the run with itself: every optimizer twice, same scores. */
+    const char *two[2] = {dir, dir}, *labels[2] = {"x", "y"};
+    o.runs = two;
+    o.n_runs = 2;
+    o.overlay = 1;
+    o.labels = labels;
+    cr_assert_eq(ob_profile_build(&o, msg, sizeof msg), 0, "%s", msg);
+    snprintf(path, sizeof path, "%s/profile/profile.json", dir);
+    j = ob_json_read(path, msg, sizeof msg);
+    cr_assert(j, "%s", msg);
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(j, "scores")), 4);
+    s0 = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "scores"), 0);
+    cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(s0, "optimizer")), "B@x");
+    cr_assert_float_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(s0, "score")), 5.0 / 6.0, 1e-12);
+    cJSON_Delete(j);
+    /* A run without sparse_logreg differs: an error, or with intersect one instance. */
+    char dir2[] = "/tmp/ob_profile_XXXXXX";
+    cr_assert(mkdtemp(dir2));
+    snprintf(path, sizeof path, "%s/results.json", dir2);
+    f = fopen(path, "w");
+    fprintf(f, "{\"format\": \"optbench-results\", \"version\": 1, \"cases\": [{\"id\": \"quad_diag.A\", "
+               "\"problem\": \"quad_diag\", \"optimizer\": \"A\", \"problem_config\": {\"n\": 9}, "
+               "\"fstar\": 0, \"isa\": {\"scalar\": {\"runtimes\": {\"f0\": 150, \"evals\": [1");
+    for (int k = 1; k < 51; k++) fprintf(f, ",1");
+    fprintf(f, "]}}}}]}\n");
+    fclose(f);
+    two[1] = dir2;
+    cr_assert_eq(ob_profile_build(&o, msg, sizeof msg), OB_EXIT_USAGE);
+    cr_assert(strstr(msg, "sparse_logreg") && strstr(msg, "--intersect"), "%s", msg);
+    o.intersect = 1;
+    cr_assert_eq(ob_profile_build(&o, msg, sizeof msg), 0, "%s", msg);
+    snprintf(path, sizeof path, "%s/profile/profile.json", dir);
+    j = ob_json_read(path, msg, sizeof msg);
+    cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(j, "instances")), 1);
+    cJSON_Delete(j);
     char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    snprintf(cmd, sizeof cmd, "rm -rf %s %s", dir, dir2);
     cr_assert_eq(system(cmd), 0);
 }

@@ -20,6 +20,9 @@ static const ob_opt profile_opts[] = {
     {"plot-dir", "DIR", 0, OB_PLOT_DIR_HELP},
     {"gnuplot", "PROGRAM", 0, "the gnuplot to run (default: OPTBENCH_GNUPLOT, else gnuplot on PATH)"},
     {"no-figures", NULL, OB_OPT_FLAG, "CSV and tables only; gnuplot is not needed"},
+    {"overlay", NULL, OB_OPT_FLAG, "each run's optimizers as their own series, <opt>@<label>, in one set of figures"},
+    {"label", "NAME", OB_OPT_REPEAT, "overlay: the label of each run, in order (default: the run folder's name)"},
+    {"intersect", NULL, OB_OPT_FLAG, "overlay: compare the problem instances every run has (default: runs that differ are an error)"},
     {"quiet", NULL, OB_OPT_FLAG, "no progress output"},
 };
 
@@ -35,7 +38,8 @@ const ob_cmd_spec ob_cmd_profile_spec = {
     "profile up to r_max, normalised) with a bootstrap interval and a ranking;\n"
     "figures/*.png/.svg, data/*.csv (what the figures plot), profile.json and\n"
     "profile.md. Only optimizers that ran every problem instance are compared\n"
-    "(the others are named). Runs are combined; a case in two runs is an error.\n"
+    "(the others are named). Runs are combined (a case in two runs is an error),\n"
+    "or with --overlay drawn side by side: adam@A against adam@B.\n"
     "Exit status: 0 done, 1 a figure failed (the rest is written), 2 bad\n"
     "arguments or runs without runtimes, 4 the output cannot be written.",
     profile_opts,
@@ -64,7 +68,19 @@ int ob_cmd_profile(int argc, char **argv, FILE *out, FILE *err)
                          .path = ob_args_get(&a, "path"), .source = ob_args_get(&a, "source"), .tau = 1e-3,
                          .rmax = 4, .reps = 1000, .seed = 1, .plot_dir = ob_args_get(&a, "plot-dir"),
                          .gnuplot = ob_args_get(&a, "gnuplot"), .no_figures = ob_args_has(&a, "no-figures"),
-                         .progress = ob_args_has(&a, "quiet") ? NULL : err};
+                         .progress = ob_args_has(&a, "quiet") ? NULL : err,
+                         .overlay = ob_args_has(&a, "overlay"), .intersect = ob_args_has(&a, "intersect")};
+    size_t n_labels = 0;
+    o.labels = ob_args_all(&a, "label", &n_labels);
+    if (n_labels && (!o.overlay || n_labels != o.n_runs)) {
+        rc = ob_usage_error(c, err, "--label: one per run, with --overlay (%zu labels, %zu runs)", n_labels, o.n_runs);
+        goto done;
+    }
+    if (!n_labels) o.labels = NULL;
+    if (o.intersect && !o.overlay) {
+        rc = ob_usage_error(c, err, "--intersect goes with --overlay");
+        goto done;
+    }
     uint64_t reps = o.reps;
     const char *b = ob_args_get(&a, "bootstrap"), *sd = ob_args_get(&a, "seed");
     if ((rc = real_opt(&a, "tau", 0, &o.tau, err)) || (rc = real_opt(&a, "rmax", 1, &o.rmax, err))) goto done;

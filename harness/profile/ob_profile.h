@@ -87,6 +87,13 @@ typedef struct ob_profile_opts {
     const char *gnuplot;  /* NULL: OPTBENCH_GNUPLOT, else gnuplot */
     int no_figures;
     FILE *progress; /* NULL: quiet */
+    /* Overlay: each run's optimizers are their own series, "<opt>@<label>"
+     * (labels[r], NULL: the run folder's name), drawn in the optimizer's
+     * colour with a dash pattern per run; the runs must hold the same
+     * problem instances (an error names what differs) unless intersect,
+     * which keeps the instances every run has. */
+    int overlay, intersect;
+    const char *const *labels;
 } ob_profile_opts;
 
 /* Reads the runs, writes <out>/profile.json, profile.md, data/<name>.csv

@@ -15,7 +15,9 @@ typedef struct pf_case {
     char problem[64]; /* "mgh_rosenbrock" */
     char key[160];    /* the problem instance: "mgh_rosenbrock.i2" */
     char family[32];
-    char solver[64]; /* "adam", "adam+sam" */
+    char solver[64]; /* "adam", "adam+sam"; overlaid: "adam@<label>" */
+    size_t run;      /* which run folder */
+    int skip;        /* overlay with intersect: an instance not every run has */
     double dim;
     double gpe; /* gradient evaluations per step */
     int has_fstar;
@@ -29,6 +31,9 @@ typedef struct pf_model {
     pf_case *c;
     size_t n;
     char source[160]; /* what the runs are */
+    char labels[512]; /* overlay: the runs' labels, space-separated */
+    size_t n_runs;
+    int intersect;
     char path[16];    /* the path profiled: "fp32" or "reference" */
 } pf_model;
 
@@ -63,7 +68,8 @@ typedef struct pf_tables {
     size_t nf;
 } pf_tables;
 
-int pf_tables_build(const pf_model *m, double tau, pf_tables *t, char *err, size_t errlen);
+/* Overlay: checks (or, with intersect, marks) the instances the runs share. */
+int pf_tables_build(pf_model *m, double tau, pf_tables *t, char *err, size_t errlen);
 void pf_tables_free(pf_tables *t);
 
 /* Writes the CSVs, figures, profile.json and profile.md (profile_out.c). */

@@ -39,6 +39,7 @@ typedef struct pf_out {
     char plot_dir[PATH_MAX];
     cJSON *figs; /* [{name, caption, ok, error}] */
     int failed;
+    const char *labels; /* overlay: the runs' labels ("" none) */
 } pf_out;
 
 /* Log-spaced grid from lo to hi (n points). */
@@ -93,6 +94,7 @@ static void render(pf_out *po, const char *script, const char *name, const char 
         snprintf(opt_names + strlen(opt_names), sizeof opt_names - strlen(opt_names), "%s%s", i ? " " : "",
                  ob_optimizer_table[i]->name);
     ob_gnuplot_assign_str(all, sizeof all, "opt_names", opt_names);
+    ob_gnuplot_assign_str(all, sizeof all, "runs", po->labels);
     ob_gnuplot_assign_num(all, sizeof all, "width", FIG_W);
     ob_gnuplot_assign_num(all, sizeof all, "height", FIG_H);
     const char *gp = po->o->gnuplot ? po->o->gnuplot : getenv("OPTBENCH_GNUPLOT");
@@ -305,6 +307,7 @@ static cJSON *summary_json(const pf_out *po, const pf_model *m, const pf_score *
     cJSON *runs = cJSON_AddArrayToObject(j, "runs");
     for (size_t r = 0; r < po->o->n_runs; r++) cJSON_AddItemToArray(runs, cJSON_CreateString(po->o->runs[r]));
     cJSON_AddStringToObject(j, "path", m->path);
+    cJSON_AddStringToObject(j, "overlay", m->labels);
     cJSON_AddNumberToObject(j, "tau", po->o->tau);
     cJSON_AddNumberToObject(j, "rmax", po->o->rmax);
     cJSON_AddNumberToObject(j, "bootstrap_reps", (double)po->o->reps);
@@ -358,7 +361,7 @@ static int write_md(const pf_out *po, const pf_model *m, const pf_score *sc, cha
 int pf_write(const ob_profile_opts *o, const pf_model *m, const pf_tables *t, const char *out, char *err,
              size_t errlen)
 {
-    pf_out po = {o, t, out, "", cJSON_CreateArray(), 0};
+    pf_out po = {o, t, out, "", cJSON_CreateArray(), 0, m->labels};
     char sub[4400];
     pf_score *sc = calloc(t->ns, sizeof *sc);
     int rc = !sc || !po.figs ? ob_fail(err, errlen, "out of memory") : 0;

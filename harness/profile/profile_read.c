@@ -118,6 +118,21 @@ static void source_of(const cJSON *doc, char *out, size_t len)
                                 : "the default suite (its settings, not tuned)");
 }
 
+/* The label of run r: given, else the folder's name. */
+static void run_label(const ob_profile_opts *o, size_t r, char *out, size_t len)
+{
+    const char *l = o->labels && o->labels[r] ? o->labels[r] : NULL;
+    if (!l) {
+        size_t n = strlen(o->runs[r]);
+        while (n > 1 && o->runs[r][n - 1] == '/') n--;
+        const char *end = o->runs[r] + n, *b = end;
+        while (b > o->runs[r] && b[-1] != '/') b--;
+        snprintf(out, len, "%.*s", (int)(end - b), b);
+        return;
+    }
+    snprintf(out, len, "%s", l);
+}
+
 static int read_run(const char *dir, const char *path, pf_model *m, char *src, size_t srclen, char *err,
                     size_t errlen)
 {
@@ -141,6 +156,12 @@ static int read_run(const char *dir, const char *path, pf_model *m, char *src, s
             cJSON_Delete(doc);
             return ob_fail(err, errlen, "%s: %s", file, msg);
         }
+        m->c[m->n].run = m->n_runs;
+        if (m->labels[0]) { /* overlay: "<solver>@<label>" */
+            const char *lab = strrchr(m->labels, ' ') ? strrchr(m->labels, ' ') + 1 : m->labels;
+            size_t l = strlen(m->c[m->n].solver);
+            snprintf(m->c[m->n].solver + l, sizeof m->c[m->n].solver - l, "@%s", lab);
+        }
         for (size_t i = 0; i + 1 <= m->n; i++)
             if (!strcmp(m->c[i].key, m->c[m->n].key) && !strcmp(m->c[i].solver, m->c[m->n].solver)) {
                 cJSON_Delete(doc);
@@ -162,11 +183,20 @@ int pf_read(const ob_profile_opts *o, pf_model *m, char *err, size_t errlen)
         return ob_fail(err, errlen, "--path '%s': fp32 or reference", m->path), OB_EXIT_USAGE;
     char src[160] = "";
     for (size_t r = 0; r < o->n_runs; r++) {
-        char s[160];
+        char s[160], lab[128];
+        if (o->overlay) {
+            run_label(o, r, lab, sizeof lab);
+            if (!lab[0] || strpbrk(lab, " @'\"")) return ob_fail(err, errlen, "run label '%s': empty, or with a space, @ or quote", lab), OB_EXIT_USAGE;
+            size_t l = strlen(m->labels);
+            snprintf(m->labels + l, sizeof m->labels - l, "%s%s", l ? " " : "", lab);
+        }
+        m->n_runs = r;
         if (read_run(o->runs[r], m->path, m, s, sizeof s, err, errlen) != 0) return OB_EXIT_USAGE;
         if (r == 0) snprintf(src, sizeof src, "%s", s);
         else if (strcmp(src, s)) snprintf(src, sizeof src, "several kinds of runs");
     }
+    m->n_runs = o->n_runs;
+    m->intersect = o->intersect;
     snprintf(m->source, sizeof m->source, "%s", o->source ? o->source : src);
     if (!m->n) return ob_fail(err, errlen, "the runs hold no cases"), OB_EXIT_USAGE;
     return OB_EXIT_OK;

@@ -70,6 +70,32 @@ static size_t find_name(const char (*names)[64], size_t n, const char *s)
     return n;
 }
 
+/* Overlay: every run must hold the same problem instances; with
+ * intersect, the instances some run lacks are skipped instead. */
+static int match_runs(pf_model *m, char *err, size_t errlen)
+{
+    if (!m->labels[0]) return 0;
+    size_t missing = 0, first = 0, in_run = 0;
+    for (size_t i = 0; i < m->n; i++)
+        for (size_t r = 0; r < m->n_runs; r++) {
+            int found = 0;
+            for (size_t k = 0; k < m->n && !found; k++)
+                found = m->c[k].run == r && !strcmp(m->c[k].key, m->c[i].key);
+            if (found) continue;
+            if (!missing++) first = i, in_run = r;
+            m->c[i].skip = 1;
+        }
+    if (!missing || m->intersect) return 0;
+    char lab[128] = "";
+    const char *p = m->labels;
+    for (size_t r = 0; r < in_run && p; r++) p = strchr(p, ' ') ? strchr(p, ' ') + 1 : NULL;
+    snprintf(lab, sizeof lab, "%.*s", p ? (int)strcspn(p, " ") : 0, p ? p : "");
+    return ob_fail(err, errlen,
+                   "the runs hold different problem instances: %s (of %s) is not in run %s, and %zu more "
+                   "differences; --intersect compares the instances every run has",
+                   m->c[first].key, m->c[first].solver, lab, missing - 1);
+}
+
 /* Solvers and problem instances, and which case ran each pair. */
 static int index_cases(const pf_model *m, pf_tables *t, const pf_case ***grid, char *err, size_t errlen)
 {
@@ -79,6 +105,7 @@ static int index_cases(const pf_model *m, pf_tables *t, const pf_case ***grid, c
     size_t ns = 0;
     if (!sv || !t->keys || !t->fam_of) return free(sv), ob_fail(err, errlen, "out of memory");
     for (size_t i = 0; i < m->n; i++) {
+        if (m->c[i].skip) continue;
         if (find_name((const char(*)[64])sv, ns, m->c[i].solver) == ns) snprintf(sv[ns++], 64, "%s", m->c[i].solver);
         size_t k = 0;
         while (k < t->np && strcmp(t->keys[k], m->c[i].key)) k++;
@@ -90,6 +117,7 @@ static int index_cases(const pf_model *m, pf_tables *t, const pf_case ***grid, c
     const pf_case **g = calloc(t->np * ns, sizeof *g);
     if (!g) return free(sv), ob_fail(err, errlen, "out of memory");
     for (size_t i = 0; i < m->n; i++) {
+        if (m->c[i].skip) continue;
         size_t k = 0;
         while (strcmp(t->keys[k], m->c[i].key)) k++;
         g[k * ns + find_name((const char(*)[64])sv, ns, m->c[i].solver)] = &m->c[i];
@@ -153,9 +181,10 @@ static size_t family_index(pf_tables *t, const char *fam)
     return t->nf++;
 }
 
-int pf_tables_build(const pf_model *m, double tau, pf_tables *t, char *err, size_t errlen)
+int pf_tables_build(pf_model *m, double tau, pf_tables *t, char *err, size_t errlen)
 {
     memset(t, 0, sizeof *t);
+    if (match_runs(m, err, errlen) != 0) return -1;
     const pf_case **grid = NULL;
     if (index_cases(m, t, &grid, err, errlen) != 0) return free(grid), -1;
     size_t ns = t->ns;
