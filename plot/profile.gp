@@ -11,6 +11,8 @@
 #   xlabel, ylabel, title
 #   vline   an x to mark with a dotted line (0: none), e.g. r_max
 #   vlabel  its label
+#   formats may add "isvg": gnuplot's interactive SVG (<out>-interactive.svg:
+#           hovering shows coordinates, clicking a key entry toggles its line)
 #   runs    overlay: the runs' labels; a name "<opt>@<label>" is drawn in
 #           the optimizer's colour with the label's dash pattern
 _d = ""; do for [_k=1:strlen(ARG0)] { if (ARG0[_k:_k] eq "/") { _d = ARG0[1:_k] } }
@@ -40,8 +42,13 @@ at(s) = strstrt(s, "@")
 base(s) = at(s) > 0 ? s[1:at(s) - 1] : s
 dtk(s) = at(s) > 0 && index_of(runs, s[at(s) + 1:]) > 0 ? index_of(runs, s[at(s) + 1:]) : 1
 do for [fmt in formats] {
-    eval term(fmt)
-    set output out.".".fmt
+    if (fmt eq "isvg") {
+        set terminal svg size width, height mouse standalone enhanced font font_spec linewidth 1 background rgb 'white'
+        set output out."-interactive.svg"
+    } else {
+        eval term(fmt)
+        set output out.".".fmt
+    }
     if (bands) {
         plot for [k=1:n] file using 1:(column(word(names, k)."_lo")):(column(word(names, k)."_hi")) \
                  with filledcurves fs transparent solid 0.08 noborder lc rgb ocol(base(word(names, k))) notitle, \

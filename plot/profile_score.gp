@@ -7,6 +7,7 @@
 #   file    the CSV: rank,solver,score,lo,hi,solved (sorted by rank)
 #   names   the solvers in the file's order (for their colours;
 #           "<opt>@<run>" in an overlay: the optimizer's colour)
+#   formats may add "isvg" (<out>-interactive.svg, as in profile.gp)
 #   title
 _d = ""; do for [_k=1:strlen(ARG0)] { if (ARG0[_k:_k] eq "/") { _d = ARG0[1:_k] } }
 load _d."style.gp"
@@ -22,8 +23,13 @@ set boxwidth 0.7
 set xtics rotate by -35 noenhanced
 set style fill solid 0.85 border rgb "#333333"
 do for [fmt in formats] {
-    eval term(fmt)
-    set output out.".".fmt
+    if (fmt eq "isvg") {
+        set terminal svg size width, height mouse standalone enhanced font font_spec linewidth 1 background rgb 'white'
+        set output out."-interactive.svg"
+    } else {
+        eval term(fmt)
+        set output out.".".fmt
+    }
     plot for [k=1:words(names)] file every ::k-1::k-1 using 1:3:xtic(2) with boxes \
              lc rgb ocol(base(word(names, k))) notitle, \
          file using 1:3:4:5 with yerrorbars lc rgb "#FFFFFF" pt 0 lw 4 notitle, \

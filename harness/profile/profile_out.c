@@ -95,6 +95,7 @@ static void render(pf_out *po, const char *script, const char *name, const char 
                  ob_optimizer_table[i]->name);
     ob_gnuplot_assign_str(all, sizeof all, "opt_names", opt_names);
     ob_gnuplot_assign_str(all, sizeof all, "runs", po->labels);
+    ob_gnuplot_assign_str(all, sizeof all, "formats", "png svg isvg");
     ob_gnuplot_assign_num(all, sizeof all, "width", FIG_W);
     ob_gnuplot_assign_num(all, sizeof all, "height", FIG_H);
     const char *gp = po->o->gnuplot ? po->o->gnuplot : getenv("OPTBENCH_GNUPLOT");
@@ -105,14 +106,16 @@ static void render(pf_out *po, const char *script, const char *name, const char 
         snprintf(msg, sizeof msg, "%s wrote no %dx%d PNG for %s", script, FIG_W, FIG_H, name);
         rc = -1;
     }
-    for (int k = 0; k < 2 && rc == 0; k++) {
-        const char *ext = k ? "svg" : "png";
-        snprintf(a, sizeof a, "%s/%s.%s", po->dir, tmp, ext);
-        snprintf(b, sizeof b, "%s/figures/%s.%s", po->dir, name, ext);
+    /* The PNG, the SVG and gnuplot's interactive SVG (linked from the
+     * report), each renamed into place once the PNG is checked. */
+    static const char *const ext[3] = {".png", ".svg", "-interactive.svg"};
+    for (int k = 0; k < 3 && rc == 0; k++) {
+        snprintf(a, sizeof a, "%s/%s%s", po->dir, tmp, ext[k]);
+        snprintf(b, sizeof b, "%s/figures/%s%s", po->dir, name, ext[k]);
         if (rename(a, b) != 0) snprintf(msg, sizeof msg, "%.1000s: %s", b, strerror(errno)), rc = -1;
     }
-    for (int k = 0; k < 2; k++) {
-        snprintf(a, sizeof a, "%s/%s.%s", po->dir, tmp, k ? "svg" : "png");
+    for (int k = 0; k < 3; k++) {
+        snprintf(a, sizeof a, "%s/%s%s", po->dir, tmp, ext[k]);
         unlink(a);
     }
     cJSON_AddBoolToObject(f, "ok", rc == 0);

@@ -83,7 +83,11 @@ void rp_section_profile(rp_doc *d, const rp_model *m)
         const char *name = rp_str(f, "name");
         char img[400], svg[400], path[4800];
         snprintf(img, sizeof img, "profile/figures/%s.png", name);
-        snprintf(svg, sizeof svg, "profile/figures/%s.svg", name);
+        /* The image links to gnuplot's interactive SVG (coordinates on
+         * hover, series toggled from the key), else the plain SVG. */
+        snprintf(svg, sizeof svg, "profile/figures/%s-interactive.svg", name);
+        snprintf(path, sizeof path, "%s/%s", m->dir, svg);
+        if (!rp_file_exists(path)) snprintf(svg, sizeof svg, "profile/figures/%s.svg", name);
         snprintf(path, sizeof path, "%s/%s", m->dir, img);
         if (strchr(name, '/') || strstr(name, "..") || !rp_file_exists(path)) {
             rp_doc_para(d, "Figure `%s` of the profile is missing%s%s.", name,
