@@ -117,6 +117,9 @@ typedef struct rp_doc {
     size_t md_len, html_len;
     size_t ncols; /* of the open table */
     int in_list;  /* a <ul> is open */
+    /* The level-2 headings written, for a table of contents. */
+    char toc_anchor[24][48], toc_text[24][96];
+    size_t n_toc;
 } rp_doc;
 
 /* Appends a printf-formatted cell to r (text; `code` spans allowed). */
@@ -126,6 +129,8 @@ void rp_cells(rp_row *r, ...) __attribute__((sentinel));
 int rp_doc_open(rp_doc *d);
 void rp_doc_close(rp_doc *d); /* frees the buffers */
 void rp_doc_heading(rp_doc *d, int level, const char *anchor, const char *text);
+/* A table of contents of `of`'s level-2 headings, written into d. */
+void rp_doc_toc(rp_doc *d, const rp_doc *of);
 /* A paragraph: plain text in which `x` marks code. */
 void rp_doc_para(rp_doc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void rp_doc_item(rp_doc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -212,5 +217,8 @@ void rp_section_sweep(rp_doc *d, const rp_model *m);
 /* The aggregate comparison: profile/profile.json's ranking and figures
  * (report_profile.c). */
 void rp_section_profile(rp_doc *d, const rp_model *m);
+/* The findings at the top: the score ranking and its figure (nothing
+ * without a profile). */
+void rp_profile_findings(rp_doc *d, const rp_model *m);
 
 #endif

@@ -97,3 +97,26 @@ void rp_section_profile(rp_doc *d, const rp_model *m)
         rp_doc_figure(d, img, svg, name, rp_str(f, "caption"));
     }
 }
+
+void rp_profile_findings(rp_doc *d, const rp_model *m)
+{
+    const cJSON *p = m->profile, *s;
+    if (!p) return;
+    char line[2048] = "";
+    int k = 0;
+    cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(p, "scores"))
+    {
+        if (k++ == 5) break;
+        snprintf(line + strlen(line), sizeof line - strlen(line), "%s%.0f. %s %.3f [%.3f, %.3f]", k > 1 ? "; " : "",
+                 jnum(s, "rank"), rp_str(s, "optimizer"), jnum(s, "score"), jnum(s, "lo"), jnum(s, "hi"));
+    }
+    rp_doc_para(d,
+                "Ranking by the aggregate score (area under the performance profile up to r_max = %g, 95%% "
+                "bootstrap interval; %.0f problem instances of %s; see Aggregate comparison): %s.",
+                jnum(p, "rmax"), jnum(p, "instances"), rp_str(p, "source"), line);
+    char path[4600];
+    snprintf(path, sizeof path, "%s/profile/figures/profile_score.png", m->dir);
+    if (rp_file_exists(path))
+        rp_doc_figure(d, "profile/figures/profile_score.png", "profile/figures/profile_score-interactive.svg",
+                      "score", "The score of each optimizer with its 95% interval (details under Aggregate comparison).");
+}
