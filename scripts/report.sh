@@ -9,7 +9,9 @@
 #   4. optbench sweep   a small learning-rate sweep (the tuned comparison)
 #   5. optbench profile runtime ECDFs, performance and data profiles and
 #                       the score of each optimizer (the aggregate section)
-#   6. optbench report  the figures and report.html / report.md
+#   6. optbench report  the figures and report.html / report.md, then, where
+#                       chromium is installed, the page in a browser
+#                       (scripts/check-report-browser.sh)
 # and then where the report is.  A step that fails is named with its exit
 # status; nothing an earlier step wrote is removed, and the report is still
 # written from whatever the run folder holds (it names what is missing).
@@ -111,6 +113,14 @@ rc=$?
 if [ "$rc" != 0 ]; then
     failed 6 "optbench report" "$rc" "see the messages above (the report is still written if it could be)"
     [ "$status" = 0 ] && status=1
+fi
+
+# The page in a real browser where Debian's chromium is installed (make
+# test-browser installs it): every image loaded, no console message, and a
+# screenshot beside the report.
+if [ -f "$dir/report.html" ] && { command -v chromium || command -v chromium-browser; } >/dev/null 2>&1; then
+    scripts=$(dirname "$0")
+    "$scripts/check-report-browser.sh" "$dir" || { echo "make report: the browser check failed (above)" >&2; [ "$status" = 0 ] && status=1; }
 fi
 
 end=$(date +%s)
