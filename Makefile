@@ -45,6 +45,9 @@ DEPS_BUILD = build-essential pkg-config libbenchmark-dev libbenchmark-tools \
 CC_VERSION = $(patsubst clang%,%,$(CC_NAME))
 DEPS_CC = $(if $(findstring clang,$(CC_NAME)),clang$(CC_VERSION) libomp$(CC_VERSION)-dev)
 DEPS_REPORT = dataset-fashion-mnist
+# The report's browser check (large, so only `make test-browser` installs it;
+# `make report` runs the check where it is installed).
+DEPS_BROWSER = chromium
 
 # -ffp-contract=off: the compiler must never fuse a multiply and an add on
 # its own; every FMA is written out, which is what keeps the ISAs
@@ -160,6 +163,16 @@ deps:
 
 deps-report:
 	@scripts/install-deps.sh $(DEPS_BUILD) $(DEPS_CC) $(DEPS_REPORT)
+
+deps-browser:
+	@scripts/install-deps.sh $(DEPS_BROWSER)
+
+# report.html of RUN (default results/latest) in headless Chromium: every
+# image loads (checked in the DOM), no console message, and a screenshot
+# kept as RUN/report-screenshot.png (scripts/check-report-browser.sh).
+.PHONY: deps-browser test-browser
+test-browser: deps-browser
+	@scripts/check-report-browser.sh $(or $(RUN),results/latest); rc=$$?; [ $$rc = 77 ] || exit $$rc
 
 # ---- stamps ----------------------------------------------------------------
 # Written while the Makefile is read, only when their text changes (and

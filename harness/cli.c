@@ -17,7 +17,7 @@
 const ob_cmd_spec *const ob_command_table[] = {
     &ob_cmd_bench_spec, &ob_cmd_list_spec,    &ob_cmd_run_spec,      &ob_cmd_report_spec, &ob_cmd_repro_spec,
     &ob_cmd_ci_spec,    &ob_cmd_compare_spec, &ob_cmd_schedule_spec, &ob_cmd_sweep_spec,  &ob_cmd_merge_spec,
-    &ob_cmd_trace_spec, &ob_cmd_tensorboard_spec,
+    &ob_cmd_trace_spec, &ob_cmd_tensorboard_spec, &ob_cmd_profile_spec,
 };
 const size_t ob_command_count = sizeof ob_command_table / sizeof ob_command_table[0];
 

@@ -172,9 +172,10 @@ static void dimension(const ob_problem_spec *p, char *buf, size_t len)
 static void problems_all(FILE *out, const ob_plugin_set *ps)
 {
     (void)ps;
-    fprintf(out, "problems (f*: known minimum at the default configuration)\n");
-    fprintf(out, "  %-24s %-13s %-12s %-10s %-13s %s\n", "name", "family", "n", "stochastic", "f*",
-            "citation");
+    fprintf(out, "problems (f*: known minimum at the default configuration; instances: how run --instances\n"
+                 "derives instances 1..K-1, README \"Problem instances\")\n");
+    fprintf(out, "  %-24s %-13s %-12s %-10s %-13s %-13s %s\n", "name", "family", "n", "stochastic", "f*",
+            "instances", "citation");
     for (size_t i = 0; i < ob_problem_count; i++) {
         const ob_problem_spec *p = ob_problem_table[i];
         char n[32], fstar[32] = "-", msg[256];
@@ -185,8 +186,9 @@ static void problems_all(FILE *out, const ob_plugin_set *ps)
         if (p->create(p, NULL, &pb, msg, sizeof msg) != 0) snprintf(fstar, sizeof fstar, "?");
         else if (pb->has_fstar) snprintf(fstar, sizeof fstar, "%.6g", pb->fstar);
         ob_problem_destroy(pb);
-        fprintf(out, "  %-24s %-13s %-12s %-10s %-13s %s\n", p->name, p->family, n,
-                p->stochastic ? "yes" : "no", fstar, p->citation);
+        fprintf(out, "  %-24s %-13s %-12s %-10s %-13s %-13s %s\n", p->name, p->family, n,
+                p->stochastic ? "yes" : "no", fstar, ob_instance_kind_name(ob_problem_instance_kind(p)),
+                p->citation);
     }
 }
 
@@ -224,6 +226,7 @@ static int problems_one(const char *name, const ob_plugin_set *ps, FILE *out, FI
     fprintf(out, "%s: %s\ncitation: %s\nfamily: %s\nn: %s\n", p->name, p->title, p->citation, p->family, n);
     if (p->stochastic) fprintf(out, "stochastic: yes (default batch %zu)\n", p->default_batch);
     else fprintf(out, "stochastic: no\n");
+    fprintf(out, "instances: %s\n", ob_instance_kind_name(ob_problem_instance_kind(p)));
     fprintf(out, "config keys: %s\n", p->params_doc && *p->params_doc ? p->params_doc : "none");
     fprintf(out, "defaults for a run: lr %g, %llu steps\n", p->default_lr,
             (unsigned long long)p->default_steps);

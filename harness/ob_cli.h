@@ -41,6 +41,7 @@ extern const ob_cmd_spec ob_cmd_compare_spec;
 extern const ob_cmd_spec ob_cmd_sweep_spec;
 extern const ob_cmd_spec ob_cmd_tensorboard_spec;
 extern const ob_cmd_spec ob_cmd_merge_spec;
+extern const ob_cmd_spec ob_cmd_profile_spec;
 
 int ob_cmd_list(int argc, char **argv, FILE *out, FILE *err);
 int ob_cmd_schedule(int argc, char **argv, FILE *out, FILE *err);
@@ -51,6 +52,7 @@ int ob_cmd_bench(int argc, char **argv, FILE *out, FILE *err);
 int ob_cmd_ci(int argc, char **argv, FILE *out, FILE *err);
 int ob_cmd_compare(int argc, char **argv, FILE *out, FILE *err);
 int ob_cmd_tensorboard(int argc, char **argv, FILE *out, FILE *err);
+int ob_cmd_profile(int argc, char **argv, FILE *out, FILE *err);
 int ob_cmd_sweep(int argc, char **argv, FILE *out, FILE *err);
 int ob_cmd_merge(int argc, char **argv, FILE *out, FILE *err);
 

@@ -41,7 +41,14 @@ int ob_problem_create(const char *name, const ob_problem_config *cfg, ob_problem
     }
     ob_pb_set_why(cfg, OB_PROBLEM_OK);
     errno = 0; /* a failed malloc leaves ENOMEM here */
+    ob_problem_config seeded;
+    if (cfg && cfg->instance && ob_problem_instance_kind(spec) == OB_INSTANCE_SEED) {
+        seeded = *cfg; /* instance k of a stochastic problem: data seed + k */
+        seeded.seed += cfg->instance;
+        cfg = &seeded;
+    }
     int rc = spec->create(spec, cfg, out, err, errlen);
+    if (rc == 0 && cfg && cfg->instance) rc = ob_pb_make_instance(cfg, out, err, errlen);
     if (rc != 0 && cfg && cfg->why && *cfg->why == OB_PROBLEM_OK)
         *cfg->why = errno == ENOMEM ? OB_PROBLEM_ENOMEM : OB_PROBLEM_ECONFIG;
     return rc;

@@ -107,6 +107,14 @@ int ob_pb_xs_unknown(double *x, size_t n);
 double ob_pb_log1pexp(double z);
 double ob_pb_sigmoid(double z);
 
+/* A Haar-random n x n orthogonal matrix (row-major) from rng. */
+void ob_pb_haar_orthogonal(double *R, size_t n, ob_philox *rng);
+
+/* Wraps a created instance 0 into instance cfg->instance (instance.c);
+ * *pb is replaced (and the base owned by the wrapper) or destroyed on
+ * failure. */
+int ob_pb_make_instance(const ob_problem_config *cfg, ob_problem **pb, char *err, size_t errlen);
+
 /* Path of a data file: dir + "/" + name, or -1 with a message if too long. */
 int ob_pb_join_path(char *out, size_t outlen, const char *dir, const char *name, char *err, size_t errlen);
 

@@ -104,8 +104,9 @@ typedef struct qdeep {
 /* Haar-distributed orthogonal matrix: Gram–Schmidt (done twice, which keeps
  * the columns orthogonal to rounding) of a matrix of i.i.d. normals; the
  * implied R factor has a positive diagonal, which is what makes the result
- * Haar (Mezzadri, Notices AMS 54(5), 2007, §5). */
-static void haar_orthogonal(double *R, size_t n, ob_philox *rng)
+ * Haar (Mezzadri, Notices AMS 54(5), 2007, §5).  Also the rotation of
+ * problem instances (instance.c). */
+void ob_pb_haar_orthogonal(double *R, size_t n, ob_philox *rng)
 {
     for (size_t i = 0; i < n * n; i++) R[i] = ob_philox_normal(rng);
     for (size_t j = 0; j < n; j++) { /* column j of R (stride n) */
@@ -178,7 +179,7 @@ static void qdeep_build(qdeep *d, double *R, double *X)
     double eig[QD_N];
     for (size_t i = 0; i < QD_N; i++)
         eig[i] = i < 90 ? ob_philox_uniform(&rng) : 30.0 + 30.0 * ob_philox_uniform(&rng);
-    haar_orthogonal(R, QD_N, &rng);
+    ob_pb_haar_orthogonal(R, QD_N, &rng);
     /* Q = R^T D R */
     for (size_t i = 0; i < QD_N; i++)
         for (size_t j = 0; j < QD_N; j++) {

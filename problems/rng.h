@@ -26,7 +26,8 @@ enum {
     OB_STREAM_BATCH = 3,  /* mini-batch order (one index per epoch) */
     OB_STREAM_NOISE = 4,  /* additive gradient noise (one index per step) */
     OB_STREAM_TARGET = 5, /* moving targets of non-stationary problems */
-    OB_STREAM_ONLINE = 6  /* per-step draws of online problems */
+    OB_STREAM_ONLINE = 6,  /* per-step draws of online problems */
+    OB_STREAM_INSTANCE = 7 /* rotations, shifts and starts of instances (one index per instance) */
 };
 
 /* One Philox4x32-10 block: out = bijection_key(ctr). */

@@ -248,6 +248,7 @@ static void ref_step(eng *e, const ob_hparams *ht, uint64_t t, int probe)
     double t0 = e->conv ? ob_now_s() : 0;
     if (c->obs.step) memcpy(e->xprev, e->xr, n * sizeof(double));
     double f = e->obj->eval(e->obj->ctx, e->xr, e->gr, t);
+    if (c->fval) c->fval(c->obs.ctx, OB_ENGINE_REF, t, f);
     const double *gstep = e->gr;
     if (e->xhr) {
         /* SAM: the gradient at x_hat, same t, same mini-batch. */
@@ -401,6 +402,7 @@ static int fp32_step(eng *e, int i, int glead, const ob_hparams *ht, uint64_t t,
     size_t n = e->n;
     double t0 = e->conv ? ob_now_s() : 0;
     const float *gstep = gradient(e, i, glead, ht, t);
+    if (c->fval) c->fval(c->obs.ctx, OB_ENGINE_PATH_ISA(i), t, p->f);
     if (probe) {
         ob_engine_probe pb = {OB_ENGINE_PATH_ISA(i), t, n, ht, p->x, gstep, p->st, NULL, NULL, NULL};
         c->obs.probe(c->obs.ctx, &pb);

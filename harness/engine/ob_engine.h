@@ -224,6 +224,12 @@ typedef struct ob_engine_cfg {
      * only, no format), run whenever given. */
     const ob_engine_kernel_path *extra;
     size_t n_extra;
+    /* Optional observer (with obs.ctx): f_t at the point where step t's
+     * gradient was taken (the iterate before step t), for every step of
+     * the reference and the fp32 paths (not mixed ones): the value the
+     * evaluation returned anyway, so runtimes to targets cost no extra
+     * evaluation. */
+    void (*fval)(void *ctx, int path, uint64_t t, double f);
 } ob_engine_cfg;
 
 /* torch.cuda.amp.GradScaler's defaults: init_scale 2^16, halved on an

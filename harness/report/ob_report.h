@@ -95,6 +95,13 @@ int ob_png_size(const char *path, unsigned *width, unsigned *height);
 int ob_gnuplot_run(const char *gnuplot, const char *cwd, const char *script, const char *assignments,
                    int timeout_s, char *err, size_t errlen);
 
+/* Append an assignment for ob_gnuplot_run to the assignments in buf (len
+ * bytes; what does not fit is left out): name='value'; (a gnuplot string,
+ * in which a quote is doubled) or name=<number>; (0, the scripts' "none",
+ * for NaN and Inf). */
+void ob_gnuplot_assign_str(char *buf, size_t len, const char *name, const char *value);
+void ob_gnuplot_assign_num(char *buf, size_t len, const char *name, double v);
+
 /* Evaluates a 2-D problem, configured as the case was (cfg; its n is taken
  * as 2), on an nx x ny grid over [x0,x1] x [y0,y1] and writes "x,y,f,z"
  * rows (a blank line after each x) for gnuplot's contours, with

@@ -508,18 +508,23 @@ static const char html_head[] =
     "figcaption{font-size:.9em;color:#444;margin-top:.3em}\n"
     "</style>\n</head>\n<body>\n";
 
+/* The report leads with its findings (the overview: checks, the score
+ * ranking and its figure), then a table of contents, then the sections;
+ * the configuration (machine, every case's settings) is an appendix,
+ * collapsed in the HTML.  The Markdown has the same order. */
 int rp_write_documents(const rp_model *m, char *err, size_t errlen)
 {
-    rp_doc d;
-    if (rp_doc_open(&d) != 0) {
+    rp_doc top, d;
+    if (rp_doc_open(&top) != 0 || rp_doc_open(&d) != 0) {
+        rp_doc_close(&top);
         snprintf(err, errlen, "out of memory writing the report");
         return -1;
     }
-    rp_doc_html(&d, html_head, m->run_id);
-    section_overview(&d, m);
-    section_machine(&d, m);
-    section_cases(&d, m);
+    rp_doc_html(&top, html_head, m->run_id);
+    section_overview(&top, m);
+    rp_profile_findings(&top, m);
     section_convergence(&d, m);
+    rp_section_profile(&d, m);
     section_trajectories(&d, m);
     section_agreement(&d, m);
     rp_section_throughput(&d, m);
@@ -527,21 +532,40 @@ int rp_write_documents(const rp_model *m, char *err, size_t errlen)
     rp_section_formats(&d, m);
     rp_section_repro(&d, m);
     rp_section_sweep(&d, m);
+    rp_doc_html(&d, "<details><summary>Appendix: machine and build, and every case's settings</summary>\n");
+    section_machine(&d, m);
+    section_cases(&d, m);
+    rp_doc_html(&d, "</details>\n");
     section_missing(&d, m);
     rp_doc_html(&d, "</body>\n</html>\n");
+    rp_doc_toc(&top, &d);
+    fflush(top.md);
+    fflush(top.html);
     fflush(d.md);
     fflush(d.html);
     char md[4400], html[4400];
     snprintf(md, sizeof md, "%s/report.md", m->dir);
     snprintf(html, sizeof html, "%s/report.html", m->dir);
-    int rc = ob_atomic_write(md, d.md_buf, d.md_len, err, errlen) != 0 ||
-                     ob_atomic_write(html, d.html_buf, d.html_len, err, errlen) != 0
-                 ? -1
-                 : 0;
+    int rc = 0;
+    for (int k = 0; k < 2 && rc == 0; k++) {
+        const char *a = k ? top.html_buf : top.md_buf, *b = k ? d.html_buf : d.md_buf;
+        size_t la = k ? top.html_len : top.md_len, lb = k ? d.html_len : d.md_len;
+        char *all = malloc(la + lb + 1);
+        if (!all) {
+            snprintf(err, errlen, "out of memory writing the report");
+            rc = -1;
+            break;
+        }
+        memcpy(all, a, la);
+        memcpy(all + la, b, lb);
+        rc = ob_atomic_write(k ? html : md, all, la + lb, err, errlen) != 0 ? -1 : 0;
+        free(all);
+    }
     if (rc == 0) {
         snprintf(m->sum->md, sizeof m->sum->md, "%s", md);
         snprintf(m->sum->html, sizeof m->sum->html, "%s", html);
     }
+    rp_doc_close(&top);
     rp_doc_close(&d);
     return rc;
 }

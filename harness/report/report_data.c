@@ -238,6 +238,15 @@ static int load_cases(rp_model *m, char *err, size_t errlen)
             snprintf(rc->label, sizeof rc->label, "%s%s", rc->opt, sam);
             rc->opt = rc->label;
         }
+        /* Instances >= 1 feed the aggregate section (profile/), not the
+         * per-problem figures and tables. */
+        double inst = rp_num(cJSON_GetObjectItemCaseSensitive(c, "problem_config"), "instance");
+        if (inst > 0) {
+            m->inst_cases++;
+            m->inst_bad += !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "ok"));
+            if (inst > m->max_instance) m->max_instance = inst;
+            continue;
+        }
         if (!rc->id[0] || !rc->problem[0] || !rc->opt[0]) {
             rp_missing(m->sum, "results.json: a case record without id, problem or optimizer was skipped");
             continue;
@@ -345,6 +354,9 @@ int rp_model_load(rp_model *m, const char *dir, ob_report_summary *sum, char *er
     snprintf(path, sizeof path, "%s/repro/repro.json", dir);
     if (rp_file_exists(path) && !(m->repro = ob_json_read(path, msg, sizeof msg)))
         rp_missing(sum, "repro/repro.json could not be read (%s)", msg);
+    snprintf(path, sizeof path, "%s/profile/profile.json", dir);
+    if (rp_file_exists(path) && !(m->profile = ob_json_read(path, msg, sizeof msg)))
+        rp_missing(sum, "profile/profile.json could not be read (%s)", msg);
     snprintf(path, sizeof path, "%s/sweep/sweep.json", dir);
     if (rp_file_exists(path) && !(m->sweep = ob_json_read(path, msg, sizeof msg)))
         rp_missing(sum, "sweep/sweep.json could not be read (%s)", msg);
@@ -361,6 +373,7 @@ void rp_model_free(rp_model *m)
     cJSON_Delete(m->repro);
     cJSON_Delete(m->sweep);
     cJSON_Delete(m->search_compare);
+    cJSON_Delete(m->profile);
     rp_table_free(&m->bench);
     free(m->cases);
     free(m->problems);

@@ -6,6 +6,7 @@
  * that each format renders its own way.  Both go to memory first and are
  * written atomically at the end (report.c).
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,10 @@ static void html_attr(FILE *f, const char *s)
 
 void rp_doc_heading(rp_doc *d, int level, const char *anchor, const char *text)
 {
+    if (level == 2 && anchor && d->n_toc < sizeof d->toc_anchor / sizeof d->toc_anchor[0]) {
+        snprintf(d->toc_anchor[d->n_toc], sizeof d->toc_anchor[0], "%s", anchor);
+        snprintf(d->toc_text[d->n_toc++], sizeof d->toc_text[0], "%s", text);
+    }
     fprintf(d->md, "\n%.*s ", level, "######");
     md_text(d->md, text, 0);
     fputs("\n\n", d->md);
@@ -105,6 +110,36 @@ void rp_doc_heading(rp_doc *d, int level, const char *anchor, const char *text)
     fputs("\">", d->html);
     html_text(d->html, text);
     fprintf(d->html, "</h%d>\n", level);
+}
+
+/* GitHub's anchor of a Markdown heading: lower case, spaces to '-', other
+ * punctuation dropped. */
+static void md_slug(const char *text, char *out, size_t len)
+{
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p && o + 1 < len; p++) {
+        if (*p == ' ' || *p == '-') out[o++] = '-';
+        else if (isalnum(*p) || *p >= 0x80) out[o++] = (char)tolower(*p);
+    }
+    out[o] = '\0';
+}
+
+void rp_doc_toc(rp_doc *d, const rp_doc *of)
+{
+    if (!of->n_toc) return;
+    fputs("\n**Contents**\n\n", d->md);
+    fputs("<nav><p><strong>Contents</strong></p>\n<ul>\n", d->html);
+    for (size_t i = 0; i < of->n_toc; i++) {
+        char slug[128];
+        md_slug(of->toc_text[i], slug, sizeof slug);
+        fprintf(d->md, "- [%s](#%s)\n", of->toc_text[i], slug);
+        fputs("<li><a href=\"#", d->html);
+        html_attr(d->html, of->toc_anchor[i]);
+        fputs("\">", d->html);
+        html_text(d->html, of->toc_text[i]);
+        fputs("</a></li>\n", d->html);
+    }
+    fputs("</ul></nav>\n", d->html);
 }
 
 static void vpara(rp_doc *d, const char *md_pre, const char *html_open, const char *html_close,

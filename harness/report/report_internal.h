@@ -72,6 +72,11 @@ typedef struct rp_model {
     cJSON *repro;           /* repro/repro.json, NULL if missing */
     cJSON *sweep;           /* sweep/sweep.json, NULL if missing */
     cJSON *search_compare;  /* sweep-compare/compare.json, NULL if missing */
+    cJSON *profile;         /* profile/profile.json (`optbench profile`), NULL if missing */
+    /* Cases on problem instances >= 1 (run --instances): not drawn per
+     * problem, counted for the aggregate section. */
+    size_t inst_cases, inst_bad;
+    double max_instance;
     ob_report_summary *sum; /* where missing inputs are noted */
     const struct ob_plugin_kernel *const *plugins; /* report --plugin */
     size_t n_plugins;
@@ -114,6 +119,9 @@ typedef struct rp_doc {
     size_t md_len, html_len;
     size_t ncols; /* of the open table */
     int in_list;  /* a <ul> is open */
+    /* The level-2 headings written, for a table of contents. */
+    char toc_anchor[24][48], toc_text[24][96];
+    size_t n_toc;
 } rp_doc;
 
 /* Appends a printf-formatted cell to r (text; `code` spans allowed). */
@@ -123,6 +131,8 @@ void rp_cells(rp_row *r, ...) __attribute__((sentinel));
 int rp_doc_open(rp_doc *d);
 void rp_doc_close(rp_doc *d); /* frees the buffers */
 void rp_doc_heading(rp_doc *d, int level, const char *anchor, const char *text);
+/* A table of contents of `of`'s level-2 headings, written into d. */
+void rp_doc_toc(rp_doc *d, const rp_doc *of);
 /* A paragraph: plain text in which `x` marks code. */
 void rp_doc_para(rp_doc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void rp_doc_item(rp_doc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -206,5 +216,11 @@ void rp_section_repro(rp_doc *d, const rp_model *m);
 /* The plugin kernels of `run --plugin` (nothing when none ran). */
 void rp_plugin_table(rp_doc *d, const rp_model *m);
 void rp_section_sweep(rp_doc *d, const rp_model *m);
+/* The aggregate comparison: profile/profile.json's ranking and figures
+ * (report_profile.c). */
+void rp_section_profile(rp_doc *d, const rp_model *m);
+/* The findings at the top: the score ranking and its figure (nothing
+ * without a profile). */
+void rp_profile_findings(rp_doc *d, const rp_model *m);
 
 #endif

@@ -42,6 +42,25 @@ int ob_png_size(const char *path, unsigned *width, unsigned *height)
     return 0;
 }
 
+/* ob_report.h: assignments for ob_gnuplot_run (a quote in a gnuplot string is doubled). */
+void ob_gnuplot_assign_str(char *buf, size_t len, const char *name, const char *value)
+{
+    size_t used = strlen(buf);
+    used += (size_t)snprintf(buf + used, used < len ? len - used : 0, "%s='", name);
+    for (const char *p = value; *p && used + 4 < len; p++) {
+        if (*p == '\'') buf[used++] = '\'';
+        buf[used++] = *p;
+    }
+    if (used + 4 < len) snprintf(buf + used, len - used, "'; ");
+}
+
+void ob_gnuplot_assign_num(char *buf, size_t len, const char *name, double v)
+{
+    size_t used = strlen(buf);
+    if (used < len) snprintf(buf + used, len - used, "%s=%.17g; ", name, isfinite(v) ? v : 0.0);
+}
+
+
 /* ---- running gnuplot --------------------------------------------------------- */
 
 /* The last `lines` lines of text, on one line ("a | b | c"). */

@@ -25,6 +25,8 @@ static const ob_opt run_opts[] = {
     {"batch", "B", 0, "mini-batch size, for stochastic problems"},
     {"steps", "N", 0, "steps per case (default: the problem's or the suite's)"},
     {"seed", "S", 0, "seed for problems and mini-batches (default: 0)"},
+    {"instances", "K", 0, "run problem instances 0..K-1 of every case (default: 1; README \"Problem instances\")"},
+    {"data-instances", "K", 0, "instances of problems whose instances are data seeds (default: --instances)"},
     {"threads", "T", 0, "threads per kernel step (default: 1)"},
     {"suite", "FILE", 0, "run the cases of a JSON suite file"},
     {"out", "DIR", 0, "results folder (default: results)"},
@@ -238,6 +240,13 @@ static int build_suite(const ob_cmd_spec *c, const ob_args *a, ob_suite *s, uint
         if (has_n) cs->n = (size_t)n;
         if (has_batch) cs->batch = (size_t)batch;
     }
+    uint64_t inst = 1, inst_data = 0;
+    int has_inst, has_data;
+    if ((rc = parse_count(a, "instances", 1, &inst, &has_inst, err)) ||
+        (rc = parse_count(a, "data-instances", 1, &inst_data, &has_data, err)))
+        return rc;
+    if (ob_suite_instances(s, inst, has_data ? inst_data : inst, msg, sizeof msg) != 0)
+        return ob_usage_error(c, err, "%s", msg);
     return OB_EXIT_OK;
 }
 
@@ -290,6 +299,7 @@ static int same_check(const void *ctx, size_t a, size_t b)
 {
     const ob_case *ca = &((const ob_suite *)ctx)->cases[a], *cb = &((const ob_suite *)ctx)->cases[b];
     return ca->problem == cb->problem && ca->n == cb->n && ca->seed == cb->seed && ca->batch == cb->batch &&
+           ca->instance == cb->instance &&
            ca->opt->n_state == cb->opt->n_state && ca->n_pparams == cb->n_pparams &&
            !memcmp(ca->pparams, cb->pparams, sizeof ca->pparams);
 }
@@ -299,6 +309,7 @@ static uint64_t check_hash(const ob_case *c)
     uint64_t h = fnv1a(FNV_START, &c->problem, sizeof c->problem);
     h = fnv1a(h, &c->n, sizeof c->n);
     h = fnv1a(h, &c->seed, sizeof c->seed);
+    h = fnv1a(h, &c->instance, sizeof c->instance);
     h = fnv1a(h, &c->batch, sizeof c->batch);
     h = fnv1a(h, &c->opt->n_state, sizeof c->opt->n_state);
     h = fnv1a(h, &c->n_pparams, sizeof c->n_pparams);

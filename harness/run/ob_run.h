@@ -37,6 +37,7 @@ typedef struct ob_case {
     const ob_problem_spec *problem;
     size_t n; /* dimension (0: the problem's default) */
     uint64_t seed;
+    uint64_t instance; /* problem instance (ob_problem_config.instance; 0: the problem as published) */
     size_t batch;                             /* 0: the problem's default */
     char pparams[OB_MAX_PROBLEM_PARAMS][128]; /* problem "key=value" params */
     size_t n_pparams;
@@ -60,6 +61,36 @@ typedef struct ob_case {
     double plugin_bound;
 } ob_case;
 
+/* Runtimes to targets (README "Results", runtimes): the first iterate
+ * x_s of a path with f(x_s) - f* <= target_j, for the OB_RUNTIME_TARGETS
+ * targets 10^(2 - j/5), j = 0..50 (10^2 down to 10^-8, five a decade:
+ * cocopp's bbob targets).  On deterministic problems every iterate is
+ * seen (the value each gradient evaluation returns anyway, ob_engine's
+ * fval observer); on stochastic, online and non-stationary ones, whose
+ * step value is not the reported loss, the iterates where convergence is
+ * sampled.  Problems without f* keep a trace of (step, loss) instead, from
+ * which `optbench profile` takes Moré & Wild's relative decrease against
+ * the best loss any optimizer reached. */
+#define OB_RUNTIME_TARGETS 51
+#define OB_RUNTIME_TRACE 64
+#define OB_RUNTIME_NEVER UINT64_MAX
+
+/* Target j (0-based): 10^(2 - j/5). */
+double ob_runtime_target(size_t j);
+
+typedef struct ob_runtimes {
+    uint64_t steps[OB_RUNTIME_TARGETS]; /* OB_RUNTIME_NEVER: not reached */
+    size_t next;                        /* the first target not reached yet */
+    double f0;                          /* the loss at x0 (NaN until seen) */
+    /* Without f*: sampled (step, loss), thinned to every stride-th sample
+     * when full. */
+    uint64_t trace_step[OB_RUNTIME_TRACE];
+    double trace_loss[OB_RUNTIME_TRACE];
+    size_t n_trace, seen, stride;
+    uint64_t last_step; /* the last sample, always written */
+    double last_loss;
+} ob_runtimes;
+
 /* Figures for one path (the reference, or one ISA), as the engine
  * reports them; bit-identity is against the scalar path. */
 typedef ob_engine_path_result ob_path_result;
@@ -79,6 +110,8 @@ typedef struct ob_case_result {
     double plugin_bound[OB_ENGINE_MAX_EXTRA];   /* the bound each was judged by (u*S) */
     char skipped[OB_ISA_COUNT][32]; /* why an asked-for ISA did not run ("no avx2 kernel"), else "" */
     unsigned grad_evals_per_step; /* gradient evaluations per step and path: 2 with SAM, else 1 */
+    ob_runtimes rt[1 + OB_ISA_COUNT]; /* the reference, then by ISA */
+    int rt_every_step;                /* 1: every iterate was seen (deterministic problems) */
     int ok;                       /* every agreement check passed */
     /* When ob_run_case fails: the exit code of that kind of failure
      * (ob_core.h): OB_EXIT_USAGE a bad configuration, OB_EXIT_DATA a
@@ -89,7 +122,8 @@ typedef struct ob_case_result {
 } ob_case_result;
 
 /* The case's id: "<problem>.<optimizer>", with "+sam" or "+asam" when
- * SAM is on (a run makes repeated ids unique with ".2", ".3", ...). */
+ * SAM is on and ".i<k>" for instance k >= 1 (a run makes repeated ids
+ * unique with ".2", ".3", ...). */
 void ob_case_id(const ob_case *c, char *buf, size_t len);
 
 /* Runs one case, writing the per-step series to csv_path (atomically; NULL
@@ -166,6 +200,12 @@ int ob_suite_load(const char *path, ob_suite *s, char *err, size_t errlen);
 /* The default suite. */
 int ob_suite_default(ob_suite *s, char *err, size_t errlen);
 void ob_suite_free(ob_suite *s);
+/* Replaces each case by its instances 0..k-1 (adjacent, in that order),
+ * 0..k_data-1 on problems whose instances are data seeds (stochastic
+ * ones, often far costlier per case); problems that offer none keep
+ * instance 0 only (optbench/problems.h ob_instance_kind).  0, or -1 with
+ * a message (s unchanged). */
+int ob_suite_instances(ob_suite *s, uint64_t k, uint64_t k_data, char *err, size_t errlen);
 
 /* ---- shards (run --shard I/N, README "Scaling out") ------------------------ */
 

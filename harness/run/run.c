@@ -28,6 +28,7 @@ typedef struct case_obs {
     const ob_case *c;
     FILE *csv;               /* NULL: no CSV */
     const run_plugins *plug; /* the plugin paths, after the ISAs */
+    ob_case_result *r;       /* receives the runtimes to targets */
 } case_obs;
 
 static void csv_path_header(FILE *f, const char *nm, size_t n)
@@ -78,6 +79,23 @@ static void csv_row(void *ctx, const ob_engine_row *r)
     fprintf(f, ",%llu,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", (unsigned long long)r->grad_evals,
             m->upd_norm, m->upd_ratio, m->lr, m->cycled, m->eff_min, m->eff_med, m->eff_max, m->bc1, m->bc2,
             m->clipped);
+}
+
+/* The engine's value at every iterate (deterministic problems only: on
+ * the others it is a mini-batch's or step t's, not the reported loss). */
+static void see_fval(void *ctx, int path, uint64_t t, double f)
+{
+    case_obs *obs = ctx;
+    run_runtimes_see(obs->r, path, t - 1, f);
+}
+
+/* The row observer: the sampled losses to the runtimes, then the CSV. */
+static void see_row(void *ctx, const ob_engine_row *r)
+{
+    case_obs *obs = ctx;
+    for (int p = 0; p <= OB_ISA_COUNT; p++)
+        if ((r->paths >> p) & 1u) run_runtimes_see(obs->r, p, r->t, r->loss[p]);
+    csv_row(ctx, r);
 }
 
 /* ---- memory ----------------------------------------------------------------- */
@@ -159,6 +177,7 @@ static int create_problem(const ob_case *c, ob_problem **pb, int *code, char *er
     ob_problem_error why = OB_PROBLEM_OK;
     ob_problem_config cfg = {.n = c->n,
                              .seed = c->seed,
+                             .instance = c->instance,
                              .batch = c->batch,
                              .params = params,
                              .n_params = c->n_pparams,
@@ -201,8 +220,10 @@ void ob_case_id(const ob_case *c, char *buf, size_t len)
 {
     /* SAM cases say so ("quad_diag.adam+sam"): the same problem and
      * optimizer usually run without it too. */
-    snprintf(buf, len, "%s.%s%s", c->problem->name, c->opt->name,
-             ob_sam_label(c->h.sam_rho, c->h.sam_adaptive));
+    int k = snprintf(buf, len, "%s.%s%s", c->problem->name, c->opt->name,
+                     ob_sam_label(c->h.sam_rho, c->h.sam_adaptive));
+    if (c->instance && k >= 0 && (size_t)k < len)
+        snprintf(buf + k, len - (size_t)k, ".i%llu", (unsigned long long)c->instance);
 }
 
 static double problem_eval(void *ctx, const double *x, double *g, uint64_t t)
@@ -238,7 +259,7 @@ static void engine_cfg(const ob_case *c, case_obs *obs, ob_engine_cfg *e)
     e->monitor = 1;
     e->sampling = ob_engine_sampling_convergence(c->steps, c->problem->stochastic);
     e->obs.ctx = obs;
-    e->obs.row = csv_row;
+    e->obs.row = see_row;
     e->obs.progress = case_progress;
     memcpy(e->kernel_override, c->kernel_override, sizeof e->kernel_override);
 }
@@ -269,6 +290,11 @@ int run_case(const ob_case *asked, const char *csv_path, int with_plugins, ob_ca
     r->tol = pb->tol;
     r->batch = pb->batch;
     r->grad_evals_per_step = ob_sam_active(&c->h) ? 2 : 1;
+    run_runtimes_start(r);
+    /* Every iterate's value is the reported loss only where f does not
+     * depend on a sample or on t. */
+    r->rt_every_step = !c->problem->stochastic && strcmp(c->problem->family, "online") != 0 &&
+                       strcmp(c->problem->family, "nonstationary") != 0;
     ob_atomic_file csv = {0};
     if (csv_path && ob_atomic_open(&csv, csv_path, err, errlen) != 0) {
         r->exit_code = OB_EXIT_IO;
@@ -277,12 +303,13 @@ int run_case(const ob_case *asked, const char *csv_path, int with_plugins, ob_ca
     }
     run_plugins plug = {0};
     if (with_plugins) run_plugins_open(c, pb->n, &plug, r);
-    case_obs obs = {c, csv.f, &plug};
+    case_obs obs = {c, csv.f, &plug, r};
     if (csv.f) csv_header(csv.f, &obs, pb->n);
     ob_engine_objective obj = {pb->n, pb->x0,       pb->has_box,   pb->box_lo, pb->box_hi, problem_eval,
                                pb,    problem_loss, pb->has_fstar, pb->fstar,  pb->tol,    pb->xstar};
     ob_engine_cfg ec;
     engine_cfg(c, &obs, &ec);
+    if (r->rt_every_step) ec.fval = see_fval;
     ec.extra = plug.extra;
     ec.n_extra = plug.n;
     ob_engine_result er;
@@ -393,6 +420,7 @@ cJSON *ob_case_to_json(const ob_case *c, const ob_case_result *r)
     cJSON *pc = cJSON_AddObjectToObject(j, "problem_config");
     cJSON_AddNumberToObject(pc, "n", (double)r->n);
     cJSON_AddNumberToObject(pc, "seed", (double)c->seed);
+    cJSON_AddNumberToObject(pc, "instance", (double)c->instance);
     cJSON_AddNumberToObject(pc, "batch", (double)r->batch);
     cJSON *pp = cJSON_AddArrayToObject(pc, "params");
     for (size_t k = 0; k < c->n_pparams; k++) cJSON_AddItemToArray(pp, cJSON_CreateString(c->pparams[k]));
@@ -403,16 +431,21 @@ cJSON *ob_case_to_json(const ob_case *c, const ob_case_result *r)
     if (r->has_fstar) cJSON_AddNumberToObject(j, "fstar", r->fstar);
     else cJSON_AddNullToObject(j, "fstar");
     ob_json_add_num(j, "tol", r->tol);
+    cJSON_AddItemToObject(j, "targets", run_targets_json(r));
     char csv[256];
     snprintf(csv, sizeof csv, "cases/%s.csv", r->id);
     cJSON_AddStringToObject(j, "csv", csv);
-    cJSON_AddItemToObject(j, "reference", run_path_json(&r->ref, 0, 0));
+    cJSON *ref = run_path_json(&r->ref, 0, 0);
+    run_runtimes_json(ref, r, 0);
+    cJSON_AddItemToObject(j, "reference", ref);
     cJSON *isa = cJSON_AddObjectToObject(j, "isa");
     cJSON *skipped = NULL;
     for (int i = 0; i < OB_ISA_COUNT; i++) {
-        if (r->isa[i].ran)
-            cJSON_AddItemToObject(isa, ob_isa_name((ob_isa)i), run_path_json(&r->isa[i], 1, c->opt->agree_bound));
-        else if (r->skipped[i][0] && (skipped || (skipped = cJSON_AddObjectToObject(j, "skipped"))))
+        if (r->isa[i].ran) {
+            cJSON *pj = run_path_json(&r->isa[i], 1, c->opt->agree_bound);
+            run_runtimes_json(pj, r, 1 + i);
+            cJSON_AddItemToObject(isa, ob_isa_name((ob_isa)i), pj);
+        } else if (r->skipped[i][0] && (skipped || (skipped = cJSON_AddObjectToObject(j, "skipped"))))
             cJSON_AddStringToObject(skipped, ob_isa_name((ob_isa)i), r->skipped[i]);
     }
     cJSON *plugins = run_plugins_json(c, r);

@@ -47,4 +47,13 @@ cJSON *run_plugins_json(const ob_case *c, const ob_case_result *r);
 /* The plugin paths' summary lines. */
 void run_plugins_summary(FILE *out, const ob_case *c, const ob_case_result *r);
 
+/* Runtimes to targets (runtimes.c): starts them (nothing reached), and
+ * feeds path p (0 the reference, 1 + isa) the loss f at iterate s. */
+void run_runtimes_start(ob_case_result *r);
+void run_runtimes_see(ob_case_result *r, int p, uint64_t s, double f);
+/* A path's "runtimes" (or, without f*, "loss_trace") in results.json. */
+void run_runtimes_json(cJSON *path, const ob_case_result *r, int p);
+/* The case's "targets" object. */
+cJSON *run_targets_json(const ob_case_result *r);
+
 #endif

@@ -325,3 +325,37 @@ void ob_suite_free(ob_suite *s)
     s->cases = NULL;
     s->n = 0;
 }
+
+/* How many instances a case gets. */
+static uint64_t instances_of(const ob_case *c, uint64_t k, uint64_t k_data)
+{
+    ob_instance_kind kind = ob_problem_instance_kind(c->problem);
+    return kind == OB_INSTANCE_NONE ? 1 : kind == OB_INSTANCE_SEED ? k_data : k;
+}
+
+int ob_suite_instances(ob_suite *s, uint64_t k, uint64_t k_data, char *err, size_t errlen)
+{
+    if (k <= 1 && k_data <= 1) return 0;
+    size_t total = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        uint64_t m = instances_of(&s->cases[i], k, k_data);
+        if (m > OB_SUITE_MAX_CASES || total + m > OB_SUITE_MAX_CASES)
+            return ob_fail(err, errlen, "--instances %llu: more than the %d cases one run may hold",
+                           (unsigned long long)(k > k_data ? k : k_data), OB_SUITE_MAX_CASES);
+        total += (size_t)m;
+    }
+    ob_case *all = calloc(total, sizeof *all);
+    if (!all) return ob_fail(err, errlen, "out of memory for %zu cases", total);
+    size_t m = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        uint64_t kk = instances_of(&s->cases[i], k, k_data);
+        for (uint64_t j = 0; j < kk; j++) {
+            all[m] = s->cases[i];
+            all[m++].instance = j;
+        }
+    }
+    free(s->cases);
+    s->cases = all;
+    s->n = total;
+    return 0;
+}

@@ -278,24 +278,6 @@ static cJSON *axes_json(const ob_sweep *sw)
 
 /* ---- figures --------------------------------------------------------------------------- */
 
-/* Appends name='value' (a gnuplot string: a quote is doubled) to buf. */
-static void assign_str(char *buf, size_t len, const char *name, const char *value)
-{
-    size_t used = strlen(buf);
-    used += (size_t)snprintf(buf + used, used < len ? len - used : 0, "%s='", name);
-    for (const char *p = value; *p && used + 4 < len; p++) {
-        if (*p == '\'') buf[used++] = '\'';
-        buf[used++] = *p;
-    }
-    if (used + 4 < len) snprintf(buf + used, len - used, "'; ");
-}
-
-static void assign_num(char *buf, size_t len, const char *name, double v)
-{
-    size_t used = strlen(buf);
-    if (used < len) snprintf(buf + used, len - used, "%s=%.17g; ", name, isfinite(v) ? v : 0.0);
-}
-
 /* The x axis of the figures: lr when it is swept, else the first axis. */
 static size_t x_axis(const ob_sweep *sw)
 {
@@ -457,15 +439,15 @@ static int render(const model *m, size_t p, const char *sweep_dir, const ob_swee
     int logx = ax->spacing == OB_SWEEP_LOG || (ax->lo > 0 && ax->hi >= 100 * ax->lo);
     char tmp[256], assign[16384] = "";
     snprintf(tmp, sizeof tmp, ".tmp-%ld-%s", (long)getpid(), prob);
-    assign_str(assign, sizeof assign, "out", tmp);
-    assign_str(assign, sizeof assign, "files", files);
-    assign_str(assign, sizeof assign, "names", names);
-    assign_str(assign, sizeof assign, "metric",
+    ob_gnuplot_assign_str(assign, sizeof assign, "out", tmp);
+    ob_gnuplot_assign_str(assign, sizeof assign, "files", files);
+    ob_gnuplot_assign_str(assign, sizeof assign, "names", names);
+    ob_gnuplot_assign_str(assign, sizeof assign, "metric",
                pi->crit == OB_SWEEP_BY_STEPS ? "steps"
                : pi->has_fstar               ? "gap"
                                              : "loss");
-    assign_str(assign, sizeof assign, "xkey", ax->key);
-    assign_str(assign, sizeof assign, "problem", prob);
+    ob_gnuplot_assign_str(assign, sizeof assign, "xkey", ax->key);
+    ob_gnuplot_assign_str(assign, sizeof assign, "problem", prob);
     char config[1200] = "";
     const ob_case *c0 = NULL;
     for (size_t i = 0; i < sw->n_settings && !c0; i++)
@@ -479,21 +461,21 @@ static int render(const model *m, size_t p, const char *sweep_dir, const ob_swee
         memcpy(config, " (", 2);
         strcat(config, ")");
     }
-    assign_str(assign, sizeof assign, "config", config);
-    assign_str(assign, sizeof assign, "path",
+    ob_gnuplot_assign_str(assign, sizeof assign, "config", config);
+    ob_gnuplot_assign_str(assign, sizeof assign, "path",
                sw->scored >= 0 ? ob_isa_name((ob_isa)sw->scored) : "reference");
-    assign_num(assign, sizeof assign, "logx", logx);
-    assign_num(assign, sizeof assign, "logy", logy);
-    assign_num(assign, sizeof assign, "ytop", marks ? ytop : 0);
-    assign_num(assign, sizeof assign, "ylo", ylo);
-    assign_num(assign, sizeof assign, "ystep", ystep);
-    assign_num(assign, sizeof assign, "floored", floored);
-    assign_num(assign, sizeof assign, "tol", pi->tol);
-    assign_num(assign, sizeof assign, "steps", (double)c0->steps);
-    assign_num(assign, sizeof assign, "seeds", (double)sw->problem_seeds[p]);
-    assign_num(assign, sizeof assign, "others", sw->n_axes > 1);
-    assign_num(assign, sizeof assign, "width", FIG_W);
-    assign_num(assign, sizeof assign, "height", FIG_H);
+    ob_gnuplot_assign_num(assign, sizeof assign, "logx", logx);
+    ob_gnuplot_assign_num(assign, sizeof assign, "logy", logy);
+    ob_gnuplot_assign_num(assign, sizeof assign, "ytop", marks ? ytop : 0);
+    ob_gnuplot_assign_num(assign, sizeof assign, "ylo", ylo);
+    ob_gnuplot_assign_num(assign, sizeof assign, "ystep", ystep);
+    ob_gnuplot_assign_num(assign, sizeof assign, "floored", floored);
+    ob_gnuplot_assign_num(assign, sizeof assign, "tol", pi->tol);
+    ob_gnuplot_assign_num(assign, sizeof assign, "steps", (double)c0->steps);
+    ob_gnuplot_assign_num(assign, sizeof assign, "seeds", (double)sw->problem_seeds[p]);
+    ob_gnuplot_assign_num(assign, sizeof assign, "others", sw->n_axes > 1);
+    ob_gnuplot_assign_num(assign, sizeof assign, "width", FIG_W);
+    ob_gnuplot_assign_num(assign, sizeof assign, "height", FIG_H);
     const char *gnuplot = o->gnuplot ? o->gnuplot : getenv("OPTBENCH_GNUPLOT");
     if (!gnuplot || !*gnuplot) gnuplot = "gnuplot";
     int rc = ob_gnuplot_run(gnuplot, sweep_dir, script, assign, 120, err, errlen);

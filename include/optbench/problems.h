@@ -43,6 +43,11 @@ typedef struct ob_problem_config {
     /* Optional: receives why ob_problem_create failed (OB_PROBLEM_OK on
      * success).  NULL: not reported. */
     ob_problem_error *why;
+    /* Which instance (README "Problem instances"): 0 is the problem as
+     * published; k >= 1 is derived from (seed, k) the way
+     * ob_problem_instance_kind says.  Asking for k >= 1 of a problem that
+     * offers none is a configuration error. */
+    uint64_t instance;
 } ob_problem_config;
 
 typedef struct ob_problem_spec {
@@ -101,6 +106,37 @@ const ob_problem_spec *ob_problem_find(const char *name);
 int ob_problem_create(const char *name, const ob_problem_config *cfg, ob_problem **out, char *err,
                       size_t errlen);
 void ob_problem_destroy(ob_problem *pb);
+
+/* How instances k >= 1 of a problem are derived (COCO's bbob instances,
+ * Hansen et al., Optim. Methods Softw. 36(1), 2021, §3, where the problem
+ * allows it):
+ *  - ROTATE: deterministic problems with a known or fixed f*: a
+ *    Haar-random rotation Q and a shift s ~ U(-1, 1)^n, both from (seed, k),
+ *    with the start moved by the same shift:
+ *      f_k(y) = f(x0 + Q (y - y0)),  y0 = x0 + s,  grad f_k(y) = Q^T grad f(x),
+ *    so f_k(y0) = f(x0), f*_k = f* and y*_k = y0 + Q^T (x* - x0);
+ *  - X0: deterministic data-driven problems (a fixed data set, where a
+ *    rotation would mix its features): the start perturbed,
+ *    y0 = x0 + 0.5 N(0, I) from (seed, k); f, f* and x* unchanged;
+ *  - SEED: stochastic and non-stationary problems: another data and noise
+ *    seed, seed + k (f* is that seed's, known where it was known);
+ *  - NONE: the online counterexamples (their meaning is the exact
+ *    sequence and the box): instance 0 only. */
+typedef enum ob_instance_kind {
+    OB_INSTANCE_NONE = 0,
+    OB_INSTANCE_ROTATE,
+    OB_INSTANCE_X0,
+    OB_INSTANCE_SEED
+} ob_instance_kind;
+
+ob_instance_kind ob_problem_instance_kind(const ob_problem_spec *spec);
+/* "rotate+shift", "perturbed x0", "data seed", "none". */
+const char *ob_instance_kind_name(ob_instance_kind k);
+
+/* The base problem's point x = x0 + Q (y - y0) of point y of a rotated
+ * instance (x = y for every other instance), so that f, its gradient and
+ * f* of an instance can be checked against the base problem. */
+void ob_problem_instance_point(const ob_problem *pb, const double *y, double *x);
 
 /* Projects x onto the problem's box constraint, if it has one. */
 void ob_problem_project(const ob_problem *pb, double *x);
