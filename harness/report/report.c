@@ -96,7 +96,10 @@ static void section_overview(rp_doc *d, const rp_model *m)
             "more than 1e-3 (expected on chaotic problems; listed under Agreement).",
             parted, m->n_cases);
     }
-    rp_doc_item(d, "Throughput: %s.", m->has_bench ? "measured (bench.csv)" : "not measured in this run");
+    char thr[512] = "";
+    if (m->has_bench) rp_throughput_finding(m, thr, sizeof thr);
+    rp_doc_item(d, "Throughput: %s (same run; see Throughput).",
+                !m->has_bench ? "not measured in this run" : thr[0] ? thr : "measured (bench.csv)");
     if (m->sum->n_missing || m->sum->n_failed)
         rp_doc_item(d,
                     "This report is incomplete: %zu input%s missing, %zu figure%s not rendered (see the last "

@@ -210,6 +210,12 @@ int rp_write_documents(const rp_model *m, char *err, size_t errlen);
  * order rp_write_documents writes them; each writes nothing (or a note)
  * when its input is missing. */
 void rp_section_throughput(rp_doc *d, const rp_model *m);
+/* The throughput line of the findings (report_others.c): the exact
+ * kernels of the widest ISA measured against the memory ceiling at the
+ * largest size and the bounding ceiling at the smallest, and every peer
+ * against optbench's fastest exact kernel; "" when bench.csv has no
+ * kernel row. */
+void rp_throughput_finding(const rp_model *m, char *buf, size_t len);
 void rp_section_memory(rp_doc *d, const rp_model *m);
 void rp_section_formats(rp_doc *d, const rp_model *m);
 void rp_section_repro(rp_doc *d, const rp_model *m);

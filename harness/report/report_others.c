@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "kernels/framework/ob_mixed.h"
+#include "harness/bench/ob_bench.h"
 #include "harness/core/ob_core.h"
 #include "harness/plugin/ob_plugin.h"
 #include "report_internal.h"
@@ -72,6 +73,78 @@ static int bench_has(const rp_model *m, const char *kind)
     for (size_t r = 0; r < m->bench.nrows; r++)
         if (!strcmp(rp_table_str(&m->bench, r, m->bc.kind), kind)) return 1;
     return 0;
+}
+
+/* min and max of v over calls (NaN ignored). */
+typedef struct span {
+    double lo, hi;
+    size_t n;
+} span;
+
+static void span_add(span *s, double v)
+{
+    if (!isfinite(v)) return;
+    if (!s->n || v < s->lo) s->lo = v;
+    if (!s->n || v > s->hi) s->hi = v;
+    s->n++;
+}
+
+/* optbench's fastest exact kernel of opt at (size, threads), NaN if none. */
+static double fastest_exact(const rp_model *m, const char *opt, double size, const char *threads)
+{
+    double best = NAN;
+    for (size_t r = 0; r < m->bench.nrows; r++) {
+        const double ns = rp_table_num(&m->bench, r, m->bc.ns);
+        if (!strcmp(rp_table_str(&m->bench, r, m->bc.kind), "kernel") &&
+            !strcmp(rp_table_str(&m->bench, r, m->bc.variant), "exact") &&
+            !strcmp(rp_table_str(&m->bench, r, m->bc.opt), opt) &&
+            rp_table_num(&m->bench, r, m->bc.size) == size &&
+            !strcmp(rp_table_str(&m->bench, r, m->bc.threads), threads) && isfinite(ns) && !(ns >= best))
+            best = ns;
+    }
+    return best;
+}
+
+void rp_throughput_finding(const rp_model *m, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    const rp_table *b = &m->bench;
+    int widest = -1;
+    double smin = INFINITY, smax = 0;
+    for (size_t r = 0; r < b->nrows; r++) {
+        if (strcmp(rp_table_str(b, r, m->bc.kind), "kernel") || strcmp(rp_table_str(b, r, m->bc.variant), "exact"))
+            continue;
+        ob_isa isa;
+        if (ob_isa_parse(rp_table_str(b, r, m->bc.isa), &isa) == 0 && (int)isa > widest) widest = (int)isa;
+        const double size = rp_table_num(b, r, m->bc.size);
+        if (size < smin) smin = size;
+        if (size > smax) smax = size;
+    }
+    if (widest < 0) return;
+    span mem = {0}, bound = {0}, peer = {0};
+    for (size_t r = 0; r < b->nrows; r++) {
+        const char *kind = rp_table_str(b, r, m->bc.kind), *variant = rp_table_str(b, r, m->bc.variant);
+        const double size = rp_table_num(b, r, m->bc.size);
+        if (!strcmp(kind, "kernel") && !strcmp(variant, "exact") &&
+            !strcmp(rp_table_str(b, r, m->bc.isa), ob_isa_name((ob_isa)widest))) {
+            if (size == smax) span_add(&mem, rp_table_num(b, r, m->bc.frac));
+            if (size == smin) span_add(&bound, rp_table_num(b, r, m->bc.frac_bound));
+        } else if (!strcmp(kind, "peer") || (!strcmp(kind, "kernel") && !strncmp(variant, "plugin:", 7))) {
+            const double ours = fastest_exact(m, rp_table_str(b, r, m->bc.opt), size,
+                                              rp_table_str(b, r, m->bc.threads));
+            span_add(&peer, rp_table_num(b, r, m->bc.ns) / ours);
+        }
+    }
+    char n1[32], n2[32];
+    ob_bench_format_size((size_t)smax, n1, sizeof n1);
+    ob_bench_format_size((size_t)smin, n2, sizeof n2);
+    size_t at = (size_t)snprintf(buf, len,
+                                 "the exact %s kernels at %.2f–%.2f of the memory ceiling at %s and %.2f–%.2f of "
+                                 "their bounding ceiling at %s",
+                                 ob_isa_name((ob_isa)widest), mem.lo, mem.hi, n1, bound.lo, bound.hi, n2);
+    if (peer.n && at < len)
+        snprintf(buf + at, len - at, "; peers took %.2f–%.2f× optbench's time (%zu cases; > 1: optbench faster)",
+                 peer.lo, peer.hi, peer.n);
 }
 
 void rp_section_throughput(rp_doc *d, const rp_model *m)
