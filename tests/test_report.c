@@ -413,7 +413,8 @@ Test(report, every_script_renders_and_the_report_links_every_figure, .timeout = 
     check_bench_tables(md);
     /* The Monitoring section: in the contents, with a row of final values
      * per case (SGD's effective lr and bias corrections: none). */
-    cr_assert(strstr(md, "- [Monitoring](#monitoring)") && strstr(md, "## Monitoring"), "no Monitoring section");
+    cr_assert(strstr(md, "- [Monitoring](#monitoring)") && strstr(md, "## Monitoring"),
+              "no Monitoring section");
     const char *mon = strstr(md, "## Monitoring");
     cr_assert(strstr(mon, "| booth.sgd | ") && strstr(mon, " | – | – | – | – | – | 0 |"),
               "the monitoring table:\n%s", mon);

@@ -20,8 +20,8 @@
 
 #define MAX_PER_PROBLEM 64
 
-const char *const ob_report_scripts[] = {"convergence.gp", "trajectory.gp", "bars.gp", "identity.gp",
-                                         "deviation.gp",   "throughput.gp", "monitor.gp",  NULL};
+const char *const ob_report_scripts[] = {"convergence.gp", "trajectory.gp", "bars.gp",    "identity.gp",
+                                         "deviation.gp",   "throughput.gp", "monitor.gp", NULL};
 
 /* ---- small helpers ----------------------------------------------------------- */
 

@@ -24,14 +24,28 @@ static const char *const monitor_problems[] = {"mgh_rosenbrock", "quad_diag"};
 #define N_MONITOR_PROBLEMS (sizeof monitor_problems / sizeof monitor_problems[0])
 
 /* The columns the figure and the table use, in the CSV's names. */
-enum { C_LOSS, C_GNORM, C_RATIO, C_LR, C_CYCLED, C_EFF_MIN, C_EFF_MED, C_EFF_MAX, C_BC1, C_BC2, C_CLIP, N_COLS };
-static const char *const col_names[N_COLS] = {"ref_loss", "ref_gnorm", "upd_ratio", "lr", "cycled", "eff_lr_min",
-                                              "eff_lr_med", "eff_lr_max", "bc1", "bc2", "clipped"};
+enum {
+    C_LOSS,
+    C_GNORM,
+    C_RATIO,
+    C_LR,
+    C_CYCLED,
+    C_EFF_MIN,
+    C_EFF_MED,
+    C_EFF_MAX,
+    C_BC1,
+    C_BC2,
+    C_CLIP,
+    N_COLS
+};
+static const char *const col_names[N_COLS] = {"ref_loss", "ref_gnorm",  "upd_ratio",  "lr",
+                                              "cycled",   "eff_lr_min", "eff_lr_med", "eff_lr_max",
+                                              "bc1",      "bc2",        "clipped"};
 
 /* What a case CSV holds: per column, whether any value is finite (and, for
  * the clipped fraction, nonzero), the last finite value, and a few ranges. */
 typedef struct mon_stats {
-    int ok;             /* the CSV was read and has the monitoring columns */
+    int ok; /* the CSV was read and has the monitoring columns */
     int has[N_COLS];
     double last[N_COLS];
     double xmax, lrmax;
@@ -111,9 +125,9 @@ static int plan_case(rp_plan *p, const rp_model *m, const rp_case *c)
     static const struct {
         const char *var;
         int col;
-    } flags[] = {{"has_loss", C_LOSS},     {"has_gnorm", C_GNORM}, {"has_ratio", C_RATIO},
-                 {"has_lr", C_LR},         {"has_cycled", C_CYCLED}, {"has_eff", C_EFF_MED},
-                 {"has_bc1", C_BC1},       {"has_bc2", C_BC2},     {"has_clip", C_CLIP}};
+    } flags[] = {{"has_loss", C_LOSS}, {"has_gnorm", C_GNORM},   {"has_ratio", C_RATIO},
+                 {"has_lr", C_LR},     {"has_cycled", C_CYCLED}, {"has_eff", C_EFF_MED},
+                 {"has_bc1", C_BC1},   {"has_bc2", C_BC2},       {"has_clip", C_CLIP}};
     for (size_t k = 0; k < sizeof flags / sizeof flags[0]; k++)
         rp_assign_num(j, flags[k].var, st.has[flags[k].col]);
     return 0;
@@ -149,16 +163,16 @@ void rp_section_monitoring(rp_doc *d, const rp_model *m)
     rp_doc_heading(d, 2, "monitoring", "Monitoring");
     const char *probs[N_MONITOR_PROBLEMS + 1];
     size_t np = drawn_problems(m, probs);
-    rp_doc_para(d,
-                "The diagnostics practitioners watch while an optimizer trains, computed on the fp64 reference "
-                "path at every measured step (README, section Monitoring). Each figure stacks, on one step "
-                "axis: the loss and the gradient norm ‖g‖₂; the update-to-weight ratio ‖Δp‖₂/‖p‖₂ (about "
-                "1e-3 per step is the usual rule of thumb for training networks; a spike means ‖p‖ passed near "
-                "0); the learning rate in force after the schedule, with the cycled β1 or momentum; for the "
-                "adaptive methods, the spread of the effective per-coordinate learning rate (min–max band and "
-                "median; SGD and Lion have none, and the panel is left out); the bias corrections 1 − β1ᵗ and "
-                "1 − β2ᵗ where the method divides by them, and the fraction of gradient elements clipping "
-                "changed when clipping is on.");
+    rp_doc_para(
+        d, "The diagnostics practitioners watch while an optimizer trains, computed on the fp64 reference "
+           "path at every measured step (README, section Monitoring). Each figure stacks, on one step "
+           "axis: the loss and the gradient norm ‖g‖₂; the update-to-weight ratio ‖Δp‖₂/‖p‖₂ (about "
+           "1e-3 per step is the usual rule of thumb for training networks; a spike means ‖p‖ passed near "
+           "0); the learning rate in force after the schedule, with the cycled β1 or momentum; for the "
+           "adaptive methods, the spread of the effective per-coordinate learning rate (min–max band and "
+           "median; SGD and Lion have none, and the panel is left out); the bias corrections 1 − β1ᵗ and "
+           "1 − β2ᵗ where the method divides by them, and the fraction of gradient elements clipping "
+           "changed when clipping is on.");
     rp_doc_para(d,
                 "A figure is drawn for every case on %s%s%s (instance 0); the table gives every case's last "
                 "recorded value of each diagnostic (– : none).",
@@ -167,8 +181,8 @@ void rp_section_monitoring(rp_doc *d, const rp_model *m)
     rp_cells(&h, "case", "‖g‖₂", "‖Δp‖/‖p‖", "lr", "β1 / mom.", "eff. lr min", "median", "max", "bc1", "bc2",
              "clipped", NULL);
     rp_doc_table(d, &h, "lrrrrrrrrrr");
-    static const int shown[] = {C_GNORM, C_RATIO, C_LR, C_CYCLED, C_EFF_MIN, C_EFF_MED, C_EFF_MAX,
-                                C_BC1,   C_BC2,   C_CLIP};
+    static const int shown[] = {C_GNORM,   C_RATIO,   C_LR,  C_CYCLED, C_EFF_MIN,
+                                C_EFF_MED, C_EFF_MAX, C_BC1, C_BC2,    C_CLIP};
     for (size_t i = 0; i < m->n_cases; i++) {
         if (!all[i].ok) continue;
         rp_row r = {0};
