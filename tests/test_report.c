@@ -241,6 +241,15 @@ static void check_figure_set(const ob_report_summary *s, const char *run)
     for (size_t k = 0; k < sizeof want / sizeof want[0]; k++)
         cr_assert(find_figure(s, want[k]), "no figure %s", want[k]);
     cr_assert_null(find_figure(s, "trajectory-quad_diag"), "a 100-d problem got a trajectory figure");
+    /* Monitor figures: every case of quad_diag (a chosen problem), none of
+     * booth's (the rest are in the table only).  SGD has no effective lr
+     * and no bias correction: its figure has three panels, Adam's five. */
+    const ob_report_figure *ma = find_figure(s, "monitor-quad_diag.adam"),
+                           *ms = find_figure(s, "monitor-quad_diag.sgd");
+    cr_assert(ma && ms, "no monitor figure for adam or sgd on quad_diag");
+    cr_assert_null(find_figure(s, "monitor-booth.adam"), "booth is not a monitored problem");
+    cr_assert_eq(ma->height, 70 + 190 * 5, "adam's monitor figure: %d px high", ma->height);
+    cr_assert_eq(ms->height, 70 + 190 * 3, "sgd's monitor figure: %d px high", ms->height);
     /* The 1-thread throughput figure draws the peer's 1-thread rows only. */
     char *tp = slurp_in(run, "figures/data/throughput-adam.csv");
     cr_assert(strstr(tp, "\n4096,9.03\n") && strstr(tp, "\n1048576,9.655\n"),
@@ -263,13 +272,14 @@ static void check_figure_files(const ob_report_summary *s, const char *run)
         snprintf(svg, sizeof svg, "%s/figures/%s.svg", run, s->figures[i].name);
         check_png(png, s->figures[i].width, s->figures[i].height);
         cr_assert_eq(s->figures[i].width, 1000);
-        cr_assert_eq(s->figures[i].height, 600);
+        /* A monitor figure's height follows its panels (report_monitor.c). */
+        if (strncmp(s->figures[i].name, "monitor-", 8) != 0) cr_assert_eq(s->figures[i].height, 600);
         char *t = slurp(svg);
         cr_assert(strstr(t, "<svg"), "%s is not an SVG", svg);
         free(t);
         unsigned w, h;
         cr_assert_eq(ob_png_size(png, &w, &h), 0);
-        cr_assert(w == 1000 && h == 600);
+        cr_assert(w == 1000 && h == (unsigned)s->figures[i].height);
     }
     cr_assert_neq(ob_png_size(s->html, &(unsigned){0}, &(unsigned){0}), 0, "an HTML file passed as a PNG");
 }
@@ -408,6 +418,13 @@ Test(report, every_script_renders_and_the_report_links_every_figure, .timeout = 
     char *md = slurp(s.md);
     check_results_tables(run, md);
     check_bench_tables(md);
+    /* The Monitoring section: in the contents, with a row of final values
+     * per case (SGD's effective lr and bias corrections: none). */
+    cr_assert(strstr(md, "- [Monitoring](#monitoring)") && strstr(md, "## Monitoring"),
+              "no Monitoring section");
+    const char *mon = strstr(md, "## Monitoring");
+    cr_assert(strstr(mon, "| booth.sgd | ") && strstr(mon, " | – | – | – | – | – | 0 |"),
+              "the monitoring table:\n%s", mon);
     free(md);
 
     /* The command line gives the same result, with progress on stderr. */

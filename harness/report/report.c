@@ -530,6 +530,7 @@ int rp_write_documents(const rp_model *m, char *err, size_t errlen)
     rp_section_profile(&d, m);
     section_trajectories(&d, m);
     section_agreement(&d, m);
+    rp_section_monitoring(&d, m);
     rp_section_throughput(&d, m);
     rp_section_memory(&d, m);
     rp_section_formats(&d, m);

@@ -20,8 +20,8 @@
 
 #define MAX_PER_PROBLEM 64
 
-const char *const ob_report_scripts[] = {"convergence.gp", "trajectory.gp", "bars.gp", "identity.gp",
-                                         "deviation.gp",   "throughput.gp", NULL};
+const char *const ob_report_scripts[] = {"convergence.gp", "trajectory.gp", "bars.gp",    "identity.gp",
+                                         "deviation.gp",   "throughput.gp", "monitor.gp", NULL};
 
 /* ---- small helpers ----------------------------------------------------------- */
 
@@ -589,7 +589,7 @@ int rp_plan_figures(rp_plan *p, const rp_model *m, char *err, size_t errlen)
         used += (size_t)w;
     }
     if (plan_convergence(p, m) || plan_trajectories(p, m, err, errlen) || plan_agreement(p, m, err, errlen) ||
-        plan_identity(p, m, err, errlen) || plan_deviation(p, m))
+        plan_identity(p, m, err, errlen) || plan_deviation(p, m) || rp_plan_monitor(p, m))
         goto fail;
     if (rp_plan_bench_figures(p, m, err, errlen) != 0) goto fail;
     return 0;

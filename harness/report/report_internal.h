@@ -203,6 +203,9 @@ void rp_sb_word(rp_sbuf *b, const char *w); /* appends w, space-separated */
 rp_job *rp_data_figure(rp_plan *p, const rp_model *m, const char *file, rp_sbuf *data, const char *section,
                        const char *name, const char *script, const char *caption, char *err, size_t errlen);
 void rp_plan_free(rp_plan *p);
+/* The monitor figures (report_monitor.c): one per case of the chosen
+ * problems, planned by rp_plan_figures.  0, or -1 when out of memory. */
+int rp_plan_monitor(rp_plan *p, const rp_model *m);
 
 /* Writes the report documents for the run and the rendered figures. */
 int rp_write_documents(const rp_model *m, char *err, size_t errlen);
@@ -222,6 +225,9 @@ void rp_section_repro(rp_doc *d, const rp_model *m);
 /* The plugin kernels of `run --plugin` (nothing when none ran). */
 void rp_plugin_table(rp_doc *d, const rp_model *m);
 void rp_section_sweep(rp_doc *d, const rp_model *m);
+/* The per-step diagnostics: a table of final values and the monitor
+ * figures (nothing for a run written before the columns existed). */
+void rp_section_monitoring(rp_doc *d, const rp_model *m);
 /* The aggregate comparison: profile/profile.json's ranking and figures
  * (report_profile.c). */
 void rp_section_profile(rp_doc *d, const rp_model *m);

@@ -1,0 +1,126 @@
+# monitor.gp — one case: the diagnostics of its fp64 reference path
+# (README "Monitoring") against the step, in panels stacked on one shared
+# step axis:
+#   1. the loss (left axis) and ‖g‖₂ (right axis, log)
+#   2. the update-to-weight ratio ‖Δp‖₂/‖p‖₂ (log)
+#   3. the learning rate in force (left) and the cycled β1 / momentum (right)
+#   4. the effective per-coordinate learning rate: the min–max band and the
+#      median (log); only with has_eff (SGD and Lion have none)
+#   5. the bias corrections 1 − β1ᵗ, 1 − β2ᵗ and the clipped fraction, all
+#      in [0, 1]; only with has_bc1, has_bc2 or has_clip
+# A column that is NaN at every step would stop gnuplot ("all points
+# undefined"), so optbench report reads the CSV first and passes a flag per
+# column; a panel with none of its columns says so instead of plotting.
+#
+# Parameters (besides out/formats/width/height, see style.gp):
+#   file     the case CSV (cases/<case>.csv)
+#   opt      its optimizer (the colour)
+#   title    the figure title
+#   xmax     the last step (the shared x range)
+#   logloss  1: the loss is > 0 at every step, drawn on a log axis
+#   lrmax    the largest lr in force (the top of its axis; 0: autoscale)
+#   has_loss, has_gnorm, has_ratio, has_lr, has_cycled,
+#   has_eff, has_bc1, has_bc2, has_clip   1: the column has a finite value
+_d = ""; do for [_k=1:strlen(ARG0)] { if (ARG0[_k:_k] eq "/") { _d = ARG0[1:_k] } }
+load _d."style.gp"
+if (!exists("opt")) opt = ""
+if (!exists("title")) title = "Monitoring"
+if (!exists("xmax")) xmax = 0
+if (!exists("logloss")) logloss = 0
+if (!exists("lrmax")) lrmax = 0
+do for [_v in "has_loss has_gnorm has_ratio has_lr has_cycled has_eff has_bc1 has_bc2 has_clip"] {
+    eval sprintf("if (!exists('%s')) { %s = 0 }", _v, _v)
+}
+
+# Values a log axis cannot show leave a gap instead of an error.
+pos(y) = (y > 1e-300) ? y : NaN
+c_main = ocol(opt)
+npanels = 3 + (has_eff ? 1 : 0) + ((has_bc1 || has_bc2 || has_clip) ? 1 : 0)
+
+# An empty panel: a frame with a note, from a function drawn below the
+# y range (a plot with no defined point at all is an error in gnuplot).
+empty_panel(msg) = sprintf("set label 9 '%s' at graph 0.5, graph 0.5 center tc rgb '#777777' font ',10'; " \
+    . "unset logscale y; set yrange [0:1]; set ytics ('' 0); plot -1 notitle; unset label 9; set ytics auto", msg)
+
+do for [fmt in formats] {
+    eval term(fmt)
+    set output out.".".fmt
+    set multiplot layout npanels, 1 title title font ",13" noenhanced
+    if (xmax > 0) { set xrange [0:xmax] } else { set xrange [0:*] }
+    set lmargin 12; set rmargin 12
+    set key inside top right Left reverse samplen 2 spacing 1.0 box lc rgb "#BBBBBB" opaque font ",9"
+    set format x ""; unset xlabel
+
+    # 1. loss and ‖g‖₂
+    unset y2tics; unset logscale y2; set y2range [*:*]
+    if (logloss) { set logscale y; set format y "10^{%L}" } else { unset logscale y; set format y "%g" }
+    set yrange [*:*]
+    set ylabel "loss f(x_t)" font ",10"
+    if (has_gnorm) {
+        set y2tics nomirror out scale 0.6; set logscale y2; set format y2 "10^{%L}"
+        set y2label "‖g‖₂" font ",10"
+    } else { unset y2label }
+    if (has_loss && has_gnorm) {
+        plot file using "step":(logloss ? pos(column("ref_loss")) : column("ref_loss")) \
+                with lines lw 2 lc rgb c_main title "loss", \
+             file using "step":(pos(column("ref_gnorm"))) axes x1y2 \
+                with lines lw 1.3 dt (6,3) lc rgb "#555555" title "‖g‖₂ (right)"
+    } else { if (has_loss) {
+        plot file using "step":(logloss ? pos(column("ref_loss")) : column("ref_loss")) \
+                with lines lw 2 lc rgb c_main title "loss"
+    } else { eval empty_panel("no loss recorded") } }
+    unset y2tics; unset y2label; unset logscale y2
+
+    # 2. update-to-weight ratio
+    set logscale y; set format y "10^{%L}"; set yrange [*:*]
+    set ylabel "‖Δp‖₂ / ‖p‖₂" font ",10"
+    if (has_ratio) {
+        plot file using "step":(pos(column("upd_ratio"))) with lines lw 1.6 lc rgb c_main title "update / weight"
+    } else { eval empty_panel("no update-to-weight ratio (‖p‖ = 0 or no update)") }
+
+    # 3. learning rate in force, cycled β1 / momentum
+    # From 0, so that a constant lr (no schedule) is a line, not an empty
+    # range; β1 and the momentum lie in [0, 1).
+    unset logscale y; set format y "%g"
+    if (lrmax > 0) { set yrange [0:lrmax * 1.6] } else { set yrange [0:*] }
+    set ylabel "lr in force" font ",10"
+    if (has_cycled) {
+        set y2tics nomirror out scale 0.6; set format y2 "%g"; set y2range [0:1.05]
+        set y2label "β1 / momentum" font ",10"
+    }
+    if (!has_eff && !(has_bc1 || has_bc2 || has_clip)) { set format x "%g"; set xlabel "step t (iterations)" }
+    if (has_lr && has_cycled) {
+        plot file using "step":"lr" with lines lw 1.8 lc rgb c_main title "lr", \
+             file using "step":"cycled" axes x1y2 with lines lw 1.3 dt (6,3) lc rgb "#555555" \
+                title "β1 / momentum (right)"
+    } else { if (has_lr) {
+        plot file using "step":"lr" with lines lw 1.8 lc rgb c_main title "lr"
+    } else { eval empty_panel("no learning rate recorded") } }
+    unset y2tics; unset y2label
+
+    # 4. effective per-coordinate learning rate
+    if (has_eff) {
+        set logscale y; set format y "10^{%L}"; set yrange [*:*]
+        set ylabel "effective lr" font ",10"
+        if (!(has_bc1 || has_bc2 || has_clip)) { set format x "%g"; set xlabel "step t (iterations)" }
+        plot file using "step":(pos(column("eff_lr_min"))):(pos(column("eff_lr_max"))) \
+                with filledcurves fs transparent solid 0.25 noborder lc rgb c_main title "min–max over coordinates", \
+             file using "step":(pos(column("eff_lr_med"))) with lines lw 1.8 lc rgb c_main title "median"
+    }
+
+    # 5. bias corrections and the clipped fraction
+    if (has_bc1 || has_bc2 || has_clip) {
+        unset logscale y; set format y "%g"; set yrange [0:1.05]
+        set ylabel "factor / fraction" font ",10"
+        set format x "%g"; set xlabel "step t (iterations)"
+        # Only the columns present go into the plot command (a file with
+        # no defined point stops gnuplot).
+        _p = ""
+        if (has_bc1) { _p = _p . ", file using 'step':'bc1' with lines lw 1.6 lc rgb '#0072B2' title 'bc1 = 1 − β1^t'" }
+        if (has_bc2) { _p = _p . ", file using 'step':'bc2' with lines lw 1.6 lc rgb '#009E73' title 'bc2 = 1 − β2^t'" }
+        if (has_clip) { _p = _p . ", file using 'step':'clipped' with lines lw 1.6 lc rgb '#CC79A7' title 'clipped fraction'" }
+        eval "plot " . _p[3:]
+    }
+    unset multiplot
+    unset output
+}
