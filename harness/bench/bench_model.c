@@ -52,6 +52,7 @@ void ob_bench_model_free(ob_bench_model *m)
     for (size_t j = 0; j < BN_ARRAYS; j++) free(m->mem[j]);
     free(m->tensors);
     free(m->ovh);
+    free(m->cases);
     memset(m, 0, sizeof *m);
 }
 

@@ -64,7 +64,10 @@ static ssize_t sink_write(void *cookie, const char *buf, size_t len)
     if (done == len) return (ssize_t)len;
     if (!k->first_errno) k->first_errno = e;
     errno = e;
-    return done ? (ssize_t)done : -1;
+    /* 0, never -1, when nothing was written: fopencookie(3) says the write
+     * function "must not return a negative value"; glibc's fwrite takes
+     * the count as unsigned, and -1 made it copy past the caller's data. */
+    return (ssize_t)done;
 }
 
 static int sink_close(void *cookie)
