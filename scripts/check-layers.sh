@@ -15,6 +15,10 @@
 #      cli.c, ob_cli.h, ...) and each harness/<area>.
 #   6. Each harness/<area> has one public header, ob_*.h, and at most one
 #      internal header, <area>_internal.h, and no other header.
+#   7. The engine's mistake hook (ob_engine_set_mistake), which makes every
+#      path run a deliberately wrong optimizer for the repro power tests, is
+#      called only from tests/: a command that reaches it would publish
+#      wrong results as real ones.
 #
 # Includes resolve as the compiler does with -I. -Iinclude: "x" next to the
 # including file first, then from the root, then from include/; <x> from the
@@ -35,6 +39,16 @@ for d in harness/*/; do
         esac
     done
     [ "$n_pub" -eq 1 ] || { echo "layers: $d has $n_pub public headers (ob_*.h), not one (rule 6)"; headers_bad=1; }
+done
+# Rule 7: outside tests/, the hook appears only where it is declared and
+# defined.
+hook_bad=0
+for f in $(grep -rl 'ob_engine_set_mistake' kernels reference problems include harness fuzz 2>/dev/null); do
+    case $f in
+    harness/engine/ob_engine.h | harness/engine/engine.c) ;;
+    *) grep -Hn 'ob_engine_set_mistake' "$f" | sed 's/^/layers: /; s/$/ (rule 7: the mistake hook is for tests only)/'
+       hook_bad=1 ;;
+    esac
 done
 tmp=$(mktemp -d) || exit 2
 trap 'rm -rf "$tmp"' EXIT
@@ -131,4 +145,4 @@ END {
     if (bad) { printf "layers: %d violation(s) in %d files\n", bad, n; exit 1 }
     printf "layers: include rules hold (%d files)\n", n
 }' "$tmp/includes" || exit 1
-[ "$headers_bad" -eq 0 ] || exit 1
+[ "$headers_bad" -eq 0 ] && [ "$hook_bad" -eq 0 ] || exit 1
