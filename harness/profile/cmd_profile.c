@@ -124,3 +124,28 @@ int ob_profile_build(const ob_profile_opts *o, char *err, size_t errlen)
     pf_free(&m);
     return rc;
 }
+
+/* The overlaid profiles of `optbench report --run A --run B ...`
+ * (ob_cli.h): the report is handed this function rather than including
+ * this area, which draws with the report's gnuplot helpers. */
+int ob_overlay_profile(const char *const *runs, size_t n_runs, const char *const *labels, int intersect,
+                       const char *out, const char *plot_dir, const char *gnuplot, int no_figures, char *err,
+                       size_t errlen)
+{
+    /* `optbench profile`'s defaults. */
+    ob_profile_opts po = {.runs = runs,
+                          .n_runs = n_runs,
+                          .out = out,
+                          .tau = 1e-3,
+                          .rmax = 4,
+                          .reps = 1000,
+                          .seed = 1,
+                          .plot_dir = plot_dir,
+                          .gnuplot = gnuplot,
+                          .no_figures = no_figures,
+                          .overlay = 1,
+                          .intersect = intersect,
+                          .match_cases = 1,
+                          .labels = labels};
+    return ob_profile_build(&po, err, errlen);
+}

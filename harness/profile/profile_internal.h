@@ -33,7 +33,7 @@ typedef struct pf_model {
     char source[160]; /* what the runs are */
     char labels[512]; /* overlay: the runs' labels, space-separated */
     size_t n_runs;
-    int intersect;
+    int intersect, match_cases;
     char path[16];    /* the path profiled: "fp32" or "reference" */
 } pf_model;
 

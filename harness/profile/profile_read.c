@@ -197,6 +197,7 @@ int pf_read(const ob_profile_opts *o, pf_model *m, char *err, size_t errlen)
     }
     m->n_runs = o->n_runs;
     m->intersect = o->intersect;
+    m->match_cases = o->match_cases;
     snprintf(m->source, sizeof m->source, "%s", o->source ? o->source : src);
     if (!m->n) return ob_fail(err, errlen, "the runs hold no cases"), OB_EXIT_USAGE;
     return OB_EXIT_OK;
