@@ -5,7 +5,10 @@
  * the best setting is the one with the smallest median over all its runs
  * (seeds and instances); instance 0's records are those of a sweep without
  * --instances (same keys, same files); a resumed sweep redoes nothing and
- * a different K is refused; two shards merge into the same sweep.
+ * a different K is refused; two shards merge into the same sweep.  And the
+ * tuned comparison built from it (`run --from-sweep`, README "Tuned
+ * comparisons"): the best settings rerun on the same instances give the
+ * sweep's losses, and the profile says they are tuned.
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -145,6 +148,58 @@ Test(sweep_instances, every_setting_on_every_instance_ranked_by_the_median_over_
     const char *a4[] = {"sweep", SPEC, "--instances", "2", "--no-figures", "--run", inst, NULL};
     cr_assert_eq(cmd(a4, &err), 2);
     cr_assert(strstr(err, "--instances"), "%s", err);
+    free(err);
+
+    /* The tuned comparison: `run --from-sweep` runs the best setting on
+     * the same instances and reproduces the sweep's losses bit for bit;
+     * the profile says where its settings come from. */
+    char tuned[300], run[400];
+    snprintf(tuned, sizeof tuned, "%s/tuned", root);
+    const char *a7[] = {"run",    "--from-sweep", inst,  "--instances", "3", "--isa",
+                        "scalar", "--out",        tuned, "--quiet",     NULL};
+    cr_assert_eq(cmd(a7, &err), 0, "%s", err);
+    free(err);
+    snprintf(run, sizeof run, "%s/latest", tuned);
+    snprintf(path, sizeof path, "%s/results.json", run);
+    cJSON *res = ob_json_read(path, msg, sizeof msg);
+    cr_assert(res, "%s", msg);
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(res, "cases")), 3);
+    const cJSON *bruns = NULL;
+    cJSON_ArrayForEach(p, cJSON_GetObjectItem(doc, "points"))
+    {
+        if (cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(p, "hparams"), "lr")) == best_lr)
+            bruns = cJSON_GetObjectItem(p, "runs");
+    }
+    cr_assert(bruns);
+    for (int k = 0; k < 3; k++) {
+        const cJSON *c = cJSON_GetArrayItem(cJSON_GetObjectItem(res, "cases"), k);
+        cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "hparams"), "lr")),
+                     best_lr);
+        cr_assert_eq(
+            cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "problem_config"), "instance")),
+            k);
+        double fl = cJSON_GetNumberValue(
+            cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "isa"), "scalar"), "final_loss"));
+        cr_assert_eq(fl,
+                     cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(bruns, k), "final_loss")),
+                     "instance %d", k);
+    }
+    cJSON_Delete(res);
+    const char *a8[] = {"profile", run, "--no-figures", "--quiet", NULL};
+    cr_assert_eq(cmd(a8, &err), 0, "%s", err);
+    free(err);
+    snprintf(path, sizeof path, "%s/profile/profile.json", run);
+    cJSON *prof = ob_json_read(path, msg, sizeof msg);
+    cr_assert(prof, "%s", msg);
+    cr_assert(strstr(cJSON_GetStringValue(cJSON_GetObjectItem(prof, "source")),
+                     "tuned: the best settings of sweep"));
+    cJSON_Delete(prof);
+    const char *a9[] = {"run", "--from-sweep", inst, "--problem", "quad_diag", "--quiet", NULL};
+    cr_assert_eq(cmd(a9, &err), 2);
+    free(err);
+    const char *a10[] = {"run", "--from-sweep", io, "--quiet", NULL};
+    cr_assert_eq(cmd(a10, &err), 2);
+    cr_assert(strstr(err, "no sweep.json"), "%s", err);
     free(err);
 
     /* Two shards merged: the same points and best settings. */

@@ -99,23 +99,32 @@ void pf_free(pf_model *m)
 }
 
 /* What the run is, from its command line (an array of arguments): the
- * default suite, a suite file or a command line's cases. */
+ * tuned comparison (`run --from-sweep DIR`: each optimizer at the best
+ * setting of the sweep in DIR), the default suite, a suite file or a
+ * command line's cases. */
 static void source_of(const cJSON *doc, char *out, size_t len)
 {
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(doc, "meta"), *arg;
     const cJSON *cl = cJSON_GetObjectItemCaseSensitive(meta, "command_line");
     int suite = 0, problem = 0;
+    const char *sweep = NULL;
     cJSON_ArrayForEach(arg, cl)
     {
         const char *v = cJSON_GetStringValue(arg);
         suite |= v && !strncmp(v, "--suite", 7);
         problem |= v && !strncmp(v, "--problem", 9);
+        if (v && !strcmp(v, "--from-sweep") && arg->next) sweep = cJSON_GetStringValue(arg->next);
+        else if (v && !strncmp(v, "--from-sweep=", 13)) sweep = v + 13;
+    }
+    if (sweep) {
+        snprintf(out, len, "tuned: the best settings of sweep %.100s", sweep);
+        return;
     }
     snprintf(out, len, "%s",
              !cJSON_IsArray(cl) ? "runs"
              : suite            ? "a suite file"
              : problem          ? "command-line cases"
-                                : "the default suite (its settings, not tuned)");
+                                : "the default suite (default hyperparameters, not tuned)");
 }
 
 /* The label of run r: given, else the folder's name. */
