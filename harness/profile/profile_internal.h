@@ -30,7 +30,7 @@ typedef struct pf_case {
 typedef struct pf_model {
     pf_case *c;
     size_t n;
-    char source[160]; /* what the runs are */
+    char source[640]; /* what the runs are (overlaid: each run's, "label: ...; ...") */
     char labels[512]; /* overlay: the runs' labels, space-separated */
     size_t n_runs;
     int intersect, match_cases;

@@ -190,9 +190,9 @@ int pf_read(const ob_profile_opts *o, pf_model *m, char *err, size_t errlen)
     snprintf(m->path, sizeof m->path, "%s", o->path ? o->path : "fp32");
     if (strcmp(m->path, "fp32") && strcmp(m->path, "reference"))
         return ob_fail(err, errlen, "--path '%s': fp32 or reference", m->path), OB_EXIT_USAGE;
-    char src[160] = "";
+    char src[sizeof m->source] = "";
     for (size_t r = 0; r < o->n_runs; r++) {
-        char s[160], lab[128];
+        char s[160], lab[128] = "";
         if (o->overlay) {
             run_label(o, r, lab, sizeof lab);
             if (!lab[0] || strpbrk(lab, " @'\"")) return ob_fail(err, errlen, "run label '%s': empty, or with a space, @ or quote", lab), OB_EXIT_USAGE;
@@ -201,7 +201,10 @@ int pf_read(const ob_profile_opts *o, pf_model *m, char *err, size_t errlen)
         }
         m->n_runs = r;
         if (read_run(o->runs[r], m->path, m, s, sizeof s, err, errlen) != 0) return OB_EXIT_USAGE;
-        if (r == 0) snprintf(src, sizeof src, "%s", s);
+        if (o->overlay) { /* each run's own: "A: tuned: ...; B: the default suite ..." */
+            size_t l = strlen(src);
+            snprintf(src + l, sizeof src - l, "%s%s: %s", l ? "; " : "", lab, s);
+        } else if (r == 0) snprintf(src, sizeof src, "%s", s);
         else if (strcmp(src, s)) snprintf(src, sizeof src, "several kinds of runs");
     }
     m->n_runs = o->n_runs;
