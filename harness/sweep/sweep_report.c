@@ -477,6 +477,8 @@ static int render(const model *m, size_t p, const char *sweep_dir, const ob_swee
     ob_gnuplot_assign_num(assign, sizeof assign, "tol", pi->tol);
     ob_gnuplot_assign_num(assign, sizeof assign, "steps", (double)c0->steps);
     ob_gnuplot_assign_num(assign, sizeof assign, "seeds", (double)sw->problem_seeds[p]);
+    if (sw->problem_instances[p] > 1)
+        ob_gnuplot_assign_num(assign, sizeof assign, "instances", (double)sw->problem_instances[p]);
     ob_gnuplot_assign_num(assign, sizeof assign, "others", sw->n_axes > 1);
     ob_gnuplot_assign_num(assign, sizeof assign, "width", FIG_W);
     ob_gnuplot_assign_num(assign, sizeof assign, "height", FIG_H);
