@@ -56,6 +56,13 @@ int ob_cmd_profile(int argc, char **argv, FILE *out, FILE *err);
 int ob_cmd_sweep(int argc, char **argv, FILE *out, FILE *err);
 int ob_cmd_merge(int argc, char **argv, FILE *out, FILE *err);
 
+/* The overlaid profiles of `report --run A --run B ...` (profile/cmd_profile.c;
+ * ob_report_overlay_opts.profile): `optbench profile --overlay` of the
+ * runs, matched case by case, into out. */
+int ob_overlay_profile(const char *const *runs, size_t n_runs, const char *const *labels, int intersect,
+                       const char *out, const char *plot_dir, const char *gnuplot, int no_figures, char *err,
+                       size_t errlen);
+
 /* The table of subcommands, in the order `optbench --help` lists them. */
 extern const ob_cmd_spec *const ob_command_table[];
 extern const size_t ob_command_count;

@@ -21,6 +21,7 @@
 #   ylo      the smallest value drawn (0: unknown)
 #   floored  1: some values were <= 0 (f* reached to rounding) and are drawn at ylo
 #   problem, config, path, steps, seeds, tol, others   for the title and labels
+#   instances  problem instances per setting (sweep --instances; default 1)
 #            (config: " (n=10, cond=100)" or ""; path: "scalar", ..., "reference")
 _d = ""; do for [_k=1:strlen(ARG0)] { if (ARG0[_k:_k] eq "/") { _d = ARG0[1:_k] } }
 load _d."style.gp"
@@ -36,6 +37,7 @@ if (!exists("problem")) problem = ""
 if (!exists("path")) path = "scalar"
 if (!exists("steps")) steps = 0
 if (!exists("seeds")) seeds = 1
+if (!exists("instances")) instances = 1
 if (!exists("tol")) tol = 0
 if (!exists("others")) others = 0
 if (!exists("config")) config = ""
@@ -44,7 +46,9 @@ what = (metric eq "steps") ? sprintf("steps to reach f − f* ≤ %g", tol) \
      : (metric eq "gap") ? sprintf("final f − f* after %d steps", steps) \
      : sprintf("final loss after %d steps", steps)
 xname = (xkey eq "lr") ? "learning rate" : xkey
-spread = (seeds > 1) ? sprintf("median over %d seeds, bars: min–max", seeds) : "1 seed"
+spread = (instances > 1) ? sprintf("median over %d seed%s × %d problem instances, bars: min–max", seeds, \
+                                   seeds > 1 ? "s" : "", instances) \
+       : (seeds > 1) ? sprintf("median over %d seeds, bars: min–max", seeds) : "1 seed"
 pathname = (path eq "reference") ? "the fp64 reference" : sprintf("the fp32 %s kernel", path)
 set title sprintf("%s%s: %s against the %s\n%s; %s%s", problem, config, what, xname, spread, pathname, \
                   others ? "; best of the other swept hyperparameters at each point" : "") noenhanced

@@ -12,7 +12,7 @@
 static const ob_opt profile_opts[] = {
     {"out", "DIR", 0, "output folder (default: RUN_DIR/profile of the first run)"},
     {"path", "fp32|reference", 0, "the path profiled: the fp32 kernel (scalar, else the first ISA; default) or the fp64 reference"},
-    {"source", "TEXT", 0, "what the runs are, for the report (default: read from the runs, e.g. \"the default suite\"; say \"tuned\" for runs of the sweep's best settings)"},
+    {"source", "TEXT", 0, "what the runs are, for the report (default: read from the runs: \"tuned: the best settings of sweep DIR\" for `run --from-sweep DIR`, else e.g. \"the default suite (default hyperparameters, not tuned)\")"},
     {"tau", "T", 0, "Moré-Wild tolerance of the performance and data profiles and the score (default 1e-3)"},
     {"rmax", "R", 0, "the score's r_max (default 4)"},
     {"bootstrap", "B", 0, "bootstrap replicates (default 1000)"},
@@ -123,4 +123,29 @@ int ob_profile_build(const ob_profile_opts *o, char *err, size_t errlen)
     pf_tables_free(&t);
     pf_free(&m);
     return rc;
+}
+
+/* The overlaid profiles of `optbench report --run A --run B ...`
+ * (ob_cli.h): the report is handed this function rather than including
+ * this area, which draws with the report's gnuplot helpers. */
+int ob_overlay_profile(const char *const *runs, size_t n_runs, const char *const *labels, int intersect,
+                       const char *out, const char *plot_dir, const char *gnuplot, int no_figures, char *err,
+                       size_t errlen)
+{
+    /* `optbench profile`'s defaults. */
+    ob_profile_opts po = {.runs = runs,
+                          .n_runs = n_runs,
+                          .out = out,
+                          .tau = 1e-3,
+                          .rmax = 4,
+                          .reps = 1000,
+                          .seed = 1,
+                          .plot_dir = plot_dir,
+                          .gnuplot = gnuplot,
+                          .no_figures = no_figures,
+                          .overlay = 1,
+                          .intersect = intersect,
+                          .match_cases = 1,
+                          .labels = labels};
+    return ob_profile_build(&po, err, errlen);
 }

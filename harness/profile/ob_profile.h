@@ -91,8 +91,10 @@ typedef struct ob_profile_opts {
      * (labels[r], NULL: the run folder's name), drawn in the optimizer's
      * colour with a dash pattern per run; the runs must hold the same
      * problem instances (an error names what differs) unless intersect,
-     * which keeps the instances every run has. */
-    int overlay, intersect;
+     * which keeps the instances every run has.  match_cases: the runs
+     * are matched on cases (problem instance and optimizer), as `report
+     * --run A --run B` does, not on problem instances alone. */
+    int overlay, intersect, match_cases;
     const char *const *labels;
 } ob_profile_opts;
 

@@ -30,10 +30,10 @@ typedef struct pf_case {
 typedef struct pf_model {
     pf_case *c;
     size_t n;
-    char source[160]; /* what the runs are */
+    char source[640]; /* what the runs are (overlaid: each run's, "label: ...; ...") */
     char labels[512]; /* overlay: the runs' labels, space-separated */
     size_t n_runs;
-    int intersect;
+    int intersect, match_cases;
     char path[16];    /* the path profiled: "fp32" or "reference" */
 } pf_model;
 

@@ -99,23 +99,32 @@ void pf_free(pf_model *m)
 }
 
 /* What the run is, from its command line (an array of arguments): the
- * default suite, a suite file or a command line's cases. */
+ * tuned comparison (`run --from-sweep DIR`: each optimizer at the best
+ * setting of the sweep in DIR), the default suite, a suite file or a
+ * command line's cases. */
 static void source_of(const cJSON *doc, char *out, size_t len)
 {
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(doc, "meta"), *arg;
     const cJSON *cl = cJSON_GetObjectItemCaseSensitive(meta, "command_line");
     int suite = 0, problem = 0;
+    const char *sweep = NULL;
     cJSON_ArrayForEach(arg, cl)
     {
         const char *v = cJSON_GetStringValue(arg);
         suite |= v && !strncmp(v, "--suite", 7);
         problem |= v && !strncmp(v, "--problem", 9);
+        if (v && !strcmp(v, "--from-sweep") && arg->next) sweep = cJSON_GetStringValue(arg->next);
+        else if (v && !strncmp(v, "--from-sweep=", 13)) sweep = v + 13;
+    }
+    if (sweep) {
+        snprintf(out, len, "tuned: the best settings of sweep %.100s", sweep);
+        return;
     }
     snprintf(out, len, "%s",
              !cJSON_IsArray(cl) ? "runs"
              : suite            ? "a suite file"
              : problem          ? "command-line cases"
-                                : "the default suite (its settings, not tuned)");
+                                : "the default suite (default hyperparameters, not tuned)");
 }
 
 /* The label of run r: given, else the folder's name. */
@@ -181,9 +190,9 @@ int pf_read(const ob_profile_opts *o, pf_model *m, char *err, size_t errlen)
     snprintf(m->path, sizeof m->path, "%s", o->path ? o->path : "fp32");
     if (strcmp(m->path, "fp32") && strcmp(m->path, "reference"))
         return ob_fail(err, errlen, "--path '%s': fp32 or reference", m->path), OB_EXIT_USAGE;
-    char src[160] = "";
+    char src[sizeof m->source] = "";
     for (size_t r = 0; r < o->n_runs; r++) {
-        char s[160], lab[128];
+        char s[160], lab[128] = "";
         if (o->overlay) {
             run_label(o, r, lab, sizeof lab);
             if (!lab[0] || strpbrk(lab, " @'\"")) return ob_fail(err, errlen, "run label '%s': empty, or with a space, @ or quote", lab), OB_EXIT_USAGE;
@@ -192,11 +201,15 @@ int pf_read(const ob_profile_opts *o, pf_model *m, char *err, size_t errlen)
         }
         m->n_runs = r;
         if (read_run(o->runs[r], m->path, m, s, sizeof s, err, errlen) != 0) return OB_EXIT_USAGE;
-        if (r == 0) snprintf(src, sizeof src, "%s", s);
+        if (o->overlay) { /* each run's own: "A: tuned: ...; B: the default suite ..." */
+            size_t l = strlen(src);
+            snprintf(src + l, sizeof src - l, "%s%s: %s", l ? "; " : "", lab, s);
+        } else if (r == 0) snprintf(src, sizeof src, "%s", s);
         else if (strcmp(src, s)) snprintf(src, sizeof src, "several kinds of runs");
     }
     m->n_runs = o->n_runs;
     m->intersect = o->intersect;
+    m->match_cases = o->match_cases;
     snprintf(m->source, sizeof m->source, "%s", o->source ? o->source : src);
     if (!m->n) return ob_fail(err, errlen, "the runs hold no cases"), OB_EXIT_USAGE;
     return OB_EXIT_OK;

@@ -70,8 +70,16 @@ static size_t find_name(const char (*names)[64], size_t n, const char *s)
     return n;
 }
 
-/* Overlay: every run must hold the same problem instances; with
- * intersect, the instances some run lacks are skipped instead. */
+/* The same solver, its run's "@<label>" aside. */
+static int same_base(const char *a, const char *b)
+{
+    size_t la = strcspn(a, "@"), lb = strcspn(b, "@");
+    return la == lb && !strncmp(a, b, la);
+}
+
+/* Overlay: every run must hold the same problem instances (with
+ * match_cases, the same cases: instance and solver); with intersect, what
+ * some run lacks is skipped instead. */
 static int match_runs(pf_model *m, char *err, size_t errlen)
 {
     if (!m->labels[0]) return 0;
@@ -80,7 +88,8 @@ static int match_runs(pf_model *m, char *err, size_t errlen)
         for (size_t r = 0; r < m->n_runs; r++) {
             int found = 0;
             for (size_t k = 0; k < m->n && !found; k++)
-                found = m->c[k].run == r && !strcmp(m->c[k].key, m->c[i].key);
+                found = m->c[k].run == r && !strcmp(m->c[k].key, m->c[i].key) &&
+                        (!m->match_cases || same_base(m->c[k].solver, m->c[i].solver));
             if (found) continue;
             if (!missing++) first = i, in_run = r;
             m->c[i].skip = 1;
@@ -91,9 +100,11 @@ static int match_runs(pf_model *m, char *err, size_t errlen)
     for (size_t r = 0; r < in_run && p; r++) p = strchr(p, ' ') ? strchr(p, ' ') + 1 : NULL;
     snprintf(lab, sizeof lab, "%.*s", p ? (int)strcspn(p, " ") : 0, p ? p : "");
     return ob_fail(err, errlen,
-                   "the runs hold different problem instances: %s (of %s) is not in run %s, and %zu more "
-                   "differences; --intersect compares the instances every run has",
-                   m->c[first].key, m->c[first].solver, lab, missing - 1);
+                   "the runs hold different %s: %s (of %s) is not in run %s, and %zu more "
+                   "differences; --intersect compares the %s every run has",
+                   m->match_cases ? "cases" : "problem instances",
+                   m->c[first].key, m->c[first].solver, lab, missing - 1,
+                   m->match_cases ? "cases" : "instances");
 }
 
 /* Solvers and problem instances, and which case ran each pair. */

@@ -75,6 +75,48 @@ typedef struct ob_report_summary {
 int ob_report_build(const ob_report_opts *opts, ob_report_summary *s, char *err, size_t errlen);
 void ob_report_summary_free(ob_report_summary *s);
 
+/* ---- reports across runs (README "Reports across runs") ------------------
+ * `optbench report --run A --run B ...`: one report overlaying several run
+ * folders, written to its own folder (the runs are only read):
+ *   <out>/profile/         the overlaid profiles (`optbench profile
+ *                          --overlay`, runs matched case by case): the
+ *                          score table and figures, <opt>@<label> each
+ *   <out>/figures/convergence-<problem>.png/.svg   per problem (instance
+ *                          0), one line per optimizer and run: the
+ *                          optimizer's colour, the run's dash pattern
+ *   <out>/figures/data/convergence-<problem>.<opt>@<label>.csv   the
+ *                          plotted (step, value) of each line
+ *   <out>/report.html, report.md
+ * The runs must hold the same cases (ids, instances included); otherwise
+ * the build fails with a message naming what is only in which run, unless
+ * intersect, which keeps the cases every run has and names the others in
+ * the report. */
+typedef struct ob_report_overlay_opts {
+    const char *const *runs; /* run folders, >= 2 */
+    size_t n_runs;
+    const char *const *labels; /* one per run; NULL: each folder's run id */
+    const char *out;           /* the overlay report's folder (required) */
+    int intersect;
+    const char *plot_dir, *gnuplot;
+    int no_figures;
+    FILE *progress;
+    /* Builds the overlaid profiles into `out` (`optbench profile
+     * --overlay`, the runs matched case by case), handed in by the command
+     * (ob_overlay_profile, harness/profile): that area draws with this area's
+     * gnuplot helpers, so this area does not call it itself.  NULL: the
+     * report says there are no profiles.  Returns an exit code (ob_core.h)
+     * with a message. */
+    int (*profile)(const char *const *runs, size_t n_runs, const char *const *labels, int intersect,
+                   const char *out, const char *plot_dir, const char *gnuplot, int no_figures, char *err,
+                   size_t errlen);
+} ob_report_overlay_opts;
+
+/* Returns an exit code (ob_core.h): OB_EXIT_OK; OB_EXIT_FAIL (figures not
+ * rendered, the report written); OB_EXIT_USAGE with a message (no such
+ * run, labels that clash, cases that differ, `out` inside a run);
+ * OB_EXIT_IO (out cannot be written).  Always free s. */
+int ob_report_overlay(const ob_report_overlay_opts *o, ob_report_summary *s, char *err, size_t errlen);
+
 /* The plot/ scripts the report renders with (NULL-terminated); plot/ may
  * hold others (e.g. the reproductions' own). */
 extern const char *const ob_report_scripts[];

@@ -496,7 +496,7 @@ static void section_missing(rp_doc *d, const rp_model *m)
     rp_doc_items_end(d);
 }
 
-static const char html_head[] =
+const char rp_html_head[] =
     "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>optbench report: %s</title>\n"
     "<style>\n"
@@ -511,6 +511,40 @@ static const char html_head[] =
     "figcaption{font-size:.9em;color:#444;margin-top:.3em}\n"
     "</style>\n</head>\n<body>\n";
 
+/* The findings (top), a table of contents of d's sections, then d: into
+ * <dir>/report.md and report.html, each written atomically. */
+int rp_docs_write(rp_doc *top, rp_doc *d, const char *dir, ob_report_summary *sum, char *err, size_t errlen)
+{
+    rp_doc_toc(top, d);
+    fflush(top->md);
+    fflush(top->html);
+    fflush(d->md);
+    fflush(d->html);
+    char md[4400], html[4400];
+    snprintf(md, sizeof md, "%s/report.md", dir);
+    snprintf(html, sizeof html, "%s/report.html", dir);
+    int rc = 0;
+    for (int k = 0; k < 2 && rc == 0; k++) {
+        const char *a = k ? top->html_buf : top->md_buf, *b = k ? d->html_buf : d->md_buf;
+        size_t la = k ? top->html_len : top->md_len, lb = k ? d->html_len : d->md_len;
+        char *all = malloc(la + lb + 1);
+        if (!all) {
+            snprintf(err, errlen, "out of memory writing the report");
+            rc = -1;
+            break;
+        }
+        memcpy(all, a, la);
+        memcpy(all + la, b, lb);
+        rc = ob_atomic_write(k ? html : md, all, la + lb, err, errlen) != 0 ? -1 : 0;
+        free(all);
+    }
+    if (rc == 0) {
+        snprintf(sum->md, sizeof sum->md, "%s", md);
+        snprintf(sum->html, sizeof sum->html, "%s", html);
+    }
+    return rc;
+}
+
 /* The report leads with its findings (the overview: checks, the score
  * ranking and its figure), then a table of contents, then the sections;
  * the configuration (machine, every case's settings) is an appendix,
@@ -523,7 +557,7 @@ int rp_write_documents(const rp_model *m, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory writing the report");
         return -1;
     }
-    rp_doc_html(&top, html_head, m->run_id);
+    rp_doc_html(&top, rp_html_head, m->run_id);
     section_overview(&top, m);
     rp_profile_findings(&top, m);
     section_convergence(&d, m);
@@ -542,33 +576,7 @@ int rp_write_documents(const rp_model *m, char *err, size_t errlen)
     rp_doc_html(&d, "</details>\n");
     section_missing(&d, m);
     rp_doc_html(&d, "</body>\n</html>\n");
-    rp_doc_toc(&top, &d);
-    fflush(top.md);
-    fflush(top.html);
-    fflush(d.md);
-    fflush(d.html);
-    char md[4400], html[4400];
-    snprintf(md, sizeof md, "%s/report.md", m->dir);
-    snprintf(html, sizeof html, "%s/report.html", m->dir);
-    int rc = 0;
-    for (int k = 0; k < 2 && rc == 0; k++) {
-        const char *a = k ? top.html_buf : top.md_buf, *b = k ? d.html_buf : d.md_buf;
-        size_t la = k ? top.html_len : top.md_len, lb = k ? d.html_len : d.md_len;
-        char *all = malloc(la + lb + 1);
-        if (!all) {
-            snprintf(err, errlen, "out of memory writing the report");
-            rc = -1;
-            break;
-        }
-        memcpy(all, a, la);
-        memcpy(all + la, b, lb);
-        rc = ob_atomic_write(k ? html : md, all, la + lb, err, errlen) != 0 ? -1 : 0;
-        free(all);
-    }
-    if (rc == 0) {
-        snprintf(m->sum->md, sizeof m->sum->md, "%s", md);
-        snprintf(m->sum->html, sizeof m->sum->html, "%s", html);
-    }
+    int rc = rp_docs_write(&top, &d, m->dir, m->sum, err, errlen);
     rp_doc_close(&top);
     rp_doc_close(&d);
     return rc;

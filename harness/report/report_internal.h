@@ -207,6 +207,12 @@ void rp_plan_free(rp_plan *p);
  * problems, planned by rp_plan_figures.  0, or -1 when out of memory. */
 int rp_plan_monitor(rp_plan *p, const rp_model *m);
 
+/* The HTML head of a report (printf format: one %s, the title's run). */
+extern const char rp_html_head[];
+/* Writes top, a table of contents of d's level-2 headings, then d into
+ * <dir>/report.md and <dir>/report.html (atomically); notes both paths in
+ * sum.  0, or -1 with a message. */
+int rp_docs_write(rp_doc *top, rp_doc *d, const char *dir, ob_report_summary *sum, char *err, size_t errlen);
 /* Writes the report documents for the run and the rendered figures. */
 int rp_write_documents(const rp_model *m, char *err, size_t errlen);
 /* The sections on the other commands' outputs (report_others.c), in the

@@ -59,8 +59,8 @@ void rp_section_profile(rp_doc *d, const rp_model *m)
     const cJSON *scores = cJSON_GetObjectItemCaseSensitive(p, "scores");
     const cJSON *best = cJSON_GetArrayItem(scores, 0), *second = cJSON_GetArrayItem(scores, 1);
     rp_doc_para(d,
-                "These profiles come from %s (profiles of the sweep's best settings, `optbench profile "
-                "--source tuned`, say \"tuned\" here), over %.0f problem instances, on the %s path; an "
+                "These profiles come from %s (a tuned comparison, each optimizer at its best setting from a "
+                "sweep, is `optbench run --from-sweep DIR`), over %.0f problem instances, on the %s path; an "
                 "instance counts as solved when f(x0) − f ≥ (1 − τ)(f(x0) − f_L), "
                 "τ = %g (Moré & Wild 2009), f_L = f* where known, else the lowest loss any optimizer reached. "
                 "Bootstrap: %.0f replicates, seed %.0f.",

@@ -29,6 +29,7 @@ static const ob_opt run_opts[] = {
     {"data-instances", "K", 0, "instances of problems whose instances are data seeds (default: --instances)"},
     {"threads", "T", 0, "threads per kernel step (default: 1)"},
     {"suite", "FILE", 0, "run the cases of a JSON suite file"},
+    {"from-sweep", "DIR", 0, "the tuned comparison: each optimizer with its best setting per problem from the finished sweep in DIR"},
     {"out", "DIR", 0, "results folder (default: results)"},
     {"quiet", NULL, OB_OPT_FLAG, "no progress output"},
     {"shard", "I/N", 0, "run only shard I of N of the cases (round robin); combine with optbench merge"},
@@ -215,7 +216,12 @@ static int build_suite(const ob_cmd_spec *c, const ob_args *a, ob_suite *s, uint
         (rc = parse_count(a, "batch", 1, &batch, &has_batch, err)))
         return rc;
     if (ob_args_get(a, "isa") && (rc = parse_isa_list(ob_args_get(a, "isa"), &isa_mask, err))) return rc;
-    const char *suite = ob_args_get(a, "suite");
+    const char *suite = ob_args_get(a, "suite"), *sweep = ob_args_get(a, "from-sweep");
+    if (sweep && (suite || ob_args_get(a, "problem") || ob_args_get(a, "opt") || ob_args_has(a, "set") ||
+                  ob_args_get(a, "schedule") || ob_args_has(a, "param") || has_steps || has_n || has_batch))
+        return ob_usage_error(c, err,
+                              "--from-sweep runs the sweep's settings: no --suite, --problem, --opt, --set, "
+                              "--schedule, --param, --steps, --n or --batch");
     if (suite && (ob_args_get(a, "problem") || ob_args_get(a, "opt") || ob_args_has(a, "set") ||
                   ob_args_get(a, "schedule") || ob_args_has(a, "param")))
         return ob_usage_error(
@@ -223,7 +229,9 @@ static int build_suite(const ob_cmd_spec *c, const ob_args *a, ob_suite *s, uint
     if (!ob_args_get(a, "problem") && !suite &&
         (ob_args_get(a, "opt") || ob_args_has(a, "set") || ob_args_has(a, "param")))
         return ob_usage_error(c, err, "--opt, --set and --param need --problem (or use --suite)");
-    if (suite) {
+    if (sweep) {
+        if (ob_suite_from_sweep(sweep, s, msg, sizeof msg) != 0) return ob_usage_error(c, err, "%s", msg);
+    } else if (suite) {
         if (ob_suite_load(suite, s, msg, sizeof msg) != 0) return ob_usage_error(c, err, "%s", msg);
     } else if (ob_args_get(a, "problem")) {
         if ((rc = cases_from_args(a, s, err)) != OB_EXIT_OK) return rc;

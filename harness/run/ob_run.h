@@ -199,6 +199,12 @@ int ob_suite_from_json(const cJSON *root, const char *origin, ob_suite *s, char 
 int ob_suite_load(const char *path, ob_suite *s, char *err, size_t errlen);
 /* The default suite. */
 int ob_suite_default(ob_suite *s, char *err, size_t errlen);
+/* The tuned comparison (`run --from-sweep DIR`, suite_sweep.c): one case
+ * per best setting of the finished sweep in DIR (DIR/sweep/sweep.json or
+ * DIR/sweep.json), with every hyperparameter of that setting and the
+ * sweep's problem configuration, schedule and steps.  0, or -1 with a
+ * message. */
+int ob_suite_from_sweep(const char *dir, ob_suite *s, char *err, size_t errlen);
 void ob_suite_free(ob_suite *s);
 /* Replaces each case by its instances 0..k-1 (adjacent, in that order),
  * 0..k_data-1 on problems whose instances are data seeds (stochastic

@@ -29,6 +29,7 @@ static const ob_opt sweep_opts[] = {
     {"compare-search", NULL, OB_OPT_FLAG, "compare grid, random, Sobol and Bayesian search (README)"},
     {"search-seeds", "K", 0, "--compare-search: search seeds 1..K of each search but the grid (default: 5)"},
     {"seeds", "K", 0, "problem seeds 0..K-1 for every setting (default: 3; deterministic problems run 1)"},
+    {"instances", "K", 0, "problem instances 0..K-1 for every setting, each with every seed; ranked by the median over all (default: 1; README \"Problem instances\")"},
     {"all-seeds", NULL, OB_OPT_FLAG, "run all K seeds on deterministic problems too"},
     {"steps", "N", 0, "steps per run (default: each problem's)"},
     {"set", "KEY=VALUE", OB_OPT_REPEAT, "fixed hyperparameter for every optimizer that has the key"},
@@ -64,8 +65,9 @@ const ob_cmd_spec ob_cmd_sweep_spec = {
     "round (README \"Search strategies\"); --compare-search runs grid, random,\n"
     "Sobol and Bayesian search against each other into <run>/sweep-compare/.\n"
     "Settings outside the valid ranges are skipped with a note.  Each setting runs problem seeds\n"
-    "0..K-1 (deterministic problems: seed 0).  Best setting per optimizer and\n"
-    "problem: the smallest median over seeds of the final loss (diverged: +inf),\n"
+    "0..K-1 (deterministic problems: seed 0), with --instances K on each of\n"
+    "problem instances 0..K-1.  Best setting per optimizer and problem: the\n"
+    "smallest median over seeds (and instances) of the final loss (diverged: +inf),\n"
     "ties by median steps to target; --criterion steps puts steps to target\n"
     "first where the problem has f*.  Writes <run>/sweep/: points/<hash>.json\n"
     "(one per finished run), sweep.json, <problem>.png/.svg.  Running the same\n"

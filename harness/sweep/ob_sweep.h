@@ -140,6 +140,7 @@ typedef enum ob_sweep_search_kind {
 typedef struct ob_sweep_run {
     size_t setting; /* index in ob_sweep.settings */
     uint64_t seed;
+    uint64_t instance; /* problem instance (--instances; 0: the problem as published) */
     char hash[17]; /* file name: points/<hash>.json */
     char *key;     /* the canonical text the hash is taken of */
     int done;      /* recorded (in this invocation or an earlier one) */
@@ -170,11 +171,13 @@ typedef struct ob_sweep {
     const ob_problem_spec *problems[OB_SWEEP_MAX_LIST];
     size_t n_problems;
     uint64_t problem_seeds[OB_SWEEP_MAX_LIST]; /* seeds run on each problem */
+    uint64_t problem_instances[OB_SWEEP_MAX_LIST]; /* instances 0..k-1 run on each problem */
     ob_sweep_axis axes[OB_SWEEP_MAX_AXES];
     size_t n_axes;
     uint64_t random;   /* random search: number of draws; 0: grid search */
     uint64_t seed;     /* random search's seed */
     uint64_t seeds;    /* --seeds K: problem seeds 0..K-1 */
+    uint64_t instances; /* --instances K: problem instances 0..K-1 (1: none) */
     unsigned isa_mask; /* fp32 paths run besides the fp64 reference */
     int scored;        /* the ISA whose results are scored; -1: the reference */
     ob_sweep_setting *settings;

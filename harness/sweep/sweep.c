@@ -23,7 +23,7 @@ const ob_sweep_spec_key ob_sweep_spec_keys[] = {
     {"opt", 0},   {"problem", 0},   {"grid", 1},  {"random", 0},   {"seed", 0},
     {"seeds", 0}, {"all-seeds", 2}, {"steps", 0}, {"set", 1},      {"param", 1},
     {"n", 0},     {"batch", 0},     {"isa", 0},   {"schedule", 0}, {"sched-set", 1},
-    {"search", 0}, {"budget", 0}, {"proposals", 0},
+    {"search", 0}, {"budget", 0}, {"proposals", 0}, {"instances", 0},
 };
 const size_t ob_sweep_spec_key_count = sizeof ob_sweep_spec_keys / sizeof ob_sweep_spec_keys[0];
 
@@ -268,8 +268,8 @@ static void hparam_text(FILE *f, const ob_sweep *sw, const ob_case *c, const cha
 }
 
 /* The canonical text of a run: everything that determines its result. */
-static char *run_key(const ob_sweep *sw, const ob_case *c, uint64_t seed, const char *const *sets,
-                     size_t nsets)
+static char *run_key(const ob_sweep *sw, const ob_case *c, uint64_t seed, uint64_t instance,
+                     const char *const *sets, size_t nsets)
 {
     char *text = NULL;
     size_t len = 0;
@@ -285,6 +285,9 @@ static char *run_key(const ob_sweep *sw, const ob_case *c, uint64_t seed, const 
         fprintf(f, "schedule.%s=%.17g\n", c->sched.spec->keys[k].name, c->sched.v[k]);
     fprintf(f, "steps=%llu\nseed=%llu\nisa=%u\n", (unsigned long long)c->steps, (unsigned long long)seed,
             c->isa_mask);
+    /* Instance 0 adds nothing: the keys (and hashes) of sweeps without
+     * --instances stay what they were, so their records resume. */
+    if (instance) fprintf(f, "instance=%llu\n", (unsigned long long)instance);
     if (fclose(f) != 0) {
         free(text);
         return NULL;
@@ -520,7 +523,14 @@ static cJSON *normalise(const ob_sweep *sw, const cJSON *spec, const char *isa_n
          * its options are left out of a grid or random search's
          * specification altogether, which stays as it was before they
          * existed. */
-        if (ob_sweep_search_key(key->name)) {
+        if (!strcmp(key->name, "instances")) {
+            /* Left out at 1, so that a sweep without instances keeps the
+             * specification it had before they existed. */
+            if (sw->instances > 1) {
+                snprintf(buf, sizeof buf, "%llu", (unsigned long long)sw->instances);
+                cJSON_AddStringToObject(n, key->name, buf);
+            }
+        } else if (ob_sweep_search_key(key->name)) {
             if (sw->search >= OB_SWEEP_SEARCH_SOBOL) ob_sweep_search_normalise(n, sw, key->name);
         } else if ((!strcmp(key->name, "random") && sw->search != OB_SWEEP_SEARCH_RANDOM) ||
                    (!strcmp(key->name, "seed") && sw->search == OB_SWEEP_SEARCH_GRID))
@@ -542,25 +552,27 @@ static cJSON *normalise(const ob_sweep *sw, const cJSON *spec, const char *isa_n
     return n;
 }
 
-/* The runs of settings [before, n_settings) of problem pi: one per seed,
- * each with its key and hash.  0, or -1 with a message. */
+/* The runs of settings [before, n_settings) of problem pi: one per seed
+ * and problem instance (instance-major), each with its key and hash.  0,
+ * or -1 with a message. */
 static int add_runs(planner *pl, size_t pi, size_t before, char *err, size_t errlen)
 {
     ob_sweep *sw = pl->sw;
     for (size_t s = before; s < sw->n_settings; s++) {
         ob_sweep_setting *st = &sw->settings[s];
         st->first_run = sw->n_runs;
-        st->n_runs = (size_t)sw->problem_seeds[pi];
+        st->n_runs = (size_t)(sw->problem_seeds[pi] * sw->problem_instances[pi]);
         if (sw->n_runs + st->n_runs > OB_SWEEP_MAX_RUNS)
             return ob_fail(err, errlen, "the sweep has more than %d runs", OB_SWEEP_MAX_RUNS);
         if (grow((void **)&sw->runs, &pl->cap_runs, sw->n_runs + st->n_runs, sizeof *sw->runs) != 0)
             return ob_fail(err, errlen, "out of memory");
-        for (uint64_t seed = 0; seed < st->n_runs; seed++) {
+        for (uint64_t k = 0; k < st->n_runs; k++) {
             ob_sweep_run *r = &sw->runs[sw->n_runs];
             memset(r, 0, sizeof *r);
             r->setting = s;
-            r->seed = seed;
-            if (!(r->key = run_key(sw, &st->c, seed, pl->sets, pl->nsets)))
+            r->seed = k % sw->problem_seeds[pi];
+            r->instance = k / sw->problem_seeds[pi];
+            if (!(r->key = run_key(sw, &st->c, r->seed, r->instance, pl->sets, pl->nsets)))
                 return ob_fail(err, errlen, "out of memory");
             sw->n_runs++;
             snprintf(r->hash, sizeof r->hash, "%016llx", (unsigned long long)fnv1a(r->key));
@@ -659,12 +671,14 @@ static int plan(const cJSON *spec, ob_sweep *sw, char *err, size_t errlen)
         return -1;
     sw->seed = DEFAULT_RANDOM_SEED;
     sw->seeds = DEFAULT_SEEDS;
+    sw->instances = 1;
     if (get_count(spec, "random", 1, &sw->random, err, errlen) ||
+        get_count(spec, "instances", 1, &sw->instances, err, errlen) ||
         get_count(spec, "seed", 0, &sw->seed, err, errlen) ||
         get_count(spec, "seeds", 1, &sw->seeds, err, errlen) || ob_sweep_search_parse(spec, sw, err, errlen))
         return -1;
-    if (sw->seeds > OB_SWEEP_MAX_SEEDS)
-        return ob_fail(err, errlen, "--seeds: at most %d", OB_SWEEP_MAX_SEEDS);
+    if (sw->seeds > OB_SWEEP_MAX_SEEDS || sw->instances > OB_SWEEP_MAX_SEEDS / sw->seeds)
+        return ob_fail(err, errlen, "--seeds times --instances: at most %d runs per setting", OB_SWEEP_MAX_SEEDS);
     char isa_norm[128];
     if (parse_isas(sw, sget(spec, "isa") ? sget(spec, "isa") : "scalar", isa_norm, sizeof isa_norm, err,
                    errlen))
@@ -716,6 +730,12 @@ static int plan(const cJSON *spec, ob_sweep *sw, char *err, size_t errlen)
             add_note(sw,
                      "%s is deterministic: it runs seed 0 only, not %llu seeds (--all-seeds runs them all)",
                      ps->name, (unsigned long long)sw->seeds);
+        /* As `run --instances`: problems without instances run instance 0. */
+        int inst = ob_problem_instance_kind(ps) != OB_INSTANCE_NONE;
+        sw->problem_instances[pi] = inst ? sw->instances : 1;
+        if (!inst && sw->instances > 1)
+            add_note(sw, "%s has no problem instances (optbench list problems): it runs instance 0 only",
+                     ps->name);
         for (size_t oi = 0; oi < sw->n_opts && rc == 0; oi++) {
             ob_case base;
             size_t before = sw->n_settings;

@@ -56,6 +56,7 @@ static cJSON *run_record(const ob_sweep *sw, const ob_sweep_run *r, const ob_cas
     cJSON_AddStringToObject(j, "optimizer", c->opt->name);
     cJSON_AddItemToObject(j, "hparams", ob_hparams_json(c->opt, &c->h));
     cJSON_AddNumberToObject(j, "seed", (double)r->seed);
+    if (r->instance) cJSON_AddNumberToObject(j, "instance", (double)r->instance);
     cJSON_AddNumberToObject(j, "steps", (double)c->steps);
     cJSON_AddStringToObject(j, "path", sw->scored >= 0 ? ob_isa_name((ob_isa)sw->scored) : "reference");
     ob_json_add_exact(j, "final_loss", p->final_loss);
@@ -156,6 +157,7 @@ static int run_one(const ob_sweep *sw, ob_sweep_run *r, const char *sweep_dir, c
 {
     ob_case c = sw->settings[r->setting].c;
     c.seed = r->seed;
+    c.instance = r->instance;
     ob_case_result res;
     if (ob_run_case(&c, NULL, &res, err, errlen) != 0) return res.exit_code ? res.exit_code : OB_EXIT_FAIL;
     cJSON *j = run_record(sw, r, &c, &res);
@@ -195,8 +197,10 @@ static void run_name(const exec_state *st, const ob_sweep_run *r, char *buf, siz
     const ob_sweep_setting *s = &st->sw->settings[r->setting];
     char desc[512];
     ob_sweep_describe(st->sw, s, desc, sizeof desc);
-    snprintf(buf, len, "%s.%s %s seed %llu", s->c.problem->name, s->c.opt->name, desc,
-             (unsigned long long)r->seed);
+    char inst[40] = "";
+    if (r->instance) snprintf(inst, sizeof inst, " instance %llu", (unsigned long long)r->instance);
+    snprintf(buf, len, "%s.%s %s seed %llu%s", s->c.problem->name, s->c.opt->name, desc,
+             (unsigned long long)r->seed, inst);
 }
 
 static void show_progress(const exec_state *st, const ob_sweep_run *r, size_t running)

@@ -163,17 +163,20 @@ static const char *crit_name(ob_sweep_criterion c)
 static void crit_text(const ob_sweep *sw, ob_sweep_criterion c, char *buf, size_t len)
 {
     const char *path = sw->scored >= 0 ? ob_isa_name((ob_isa)sw->scored) : "fp64 reference";
+    /* With --instances the median is over every run of the setting: each
+     * seed on each problem instance. */
+    const char *over = sw->instances > 1 ? "seeds and problem instances" : "seeds";
     if (c == OB_SWEEP_BY_STEPS)
         snprintf(buf, len,
-                 "median over seeds of the steps to reach f - f* <= tol on the %s path (never: +inf); "
+                 "median over %s of the steps to reach f - f* <= tol on the %s path (never: +inf); "
                  "ties: median final loss",
-                 path);
+                 over, path);
     else
         snprintf(
             buf, len,
-            "median over seeds of the final loss on the %s path (diverged: +inf; on deterministic "
+            "median over %s of the final loss on the %s path (diverged: +inf; on deterministic "
             "problems, medians within the target f - f* <= tol count as equal); ties: median steps to target",
-            path);
+            over, path);
 }
 
 /* ---- sweep.json ---------------------------------------------------------------------- */
@@ -222,6 +225,7 @@ static cJSON *point_json(const model *m, size_t i)
         char file[64];
         snprintf(file, sizeof file, "sweep/points/%s.json", r->hash);
         cJSON_AddNumberToObject(rj, "seed", (double)r->seed);
+        if (sw->instances > 1) cJSON_AddNumberToObject(rj, "instance", (double)r->instance);
         cJSON_AddStringToObject(rj, "file", file);
         cJSON_AddBoolToObject(rj, "done", r->done);
         ob_json_add_num(rj, "final_loss", r->done ? r->final_loss : NAN);
@@ -473,6 +477,8 @@ static int render(const model *m, size_t p, const char *sweep_dir, const ob_swee
     ob_gnuplot_assign_num(assign, sizeof assign, "tol", pi->tol);
     ob_gnuplot_assign_num(assign, sizeof assign, "steps", (double)c0->steps);
     ob_gnuplot_assign_num(assign, sizeof assign, "seeds", (double)sw->problem_seeds[p]);
+    if (sw->problem_instances[p] > 1)
+        ob_gnuplot_assign_num(assign, sizeof assign, "instances", (double)sw->problem_instances[p]);
     ob_gnuplot_assign_num(assign, sizeof assign, "others", sw->n_axes > 1);
     ob_gnuplot_assign_num(assign, sizeof assign, "width", FIG_W);
     ob_gnuplot_assign_num(assign, sizeof assign, "height", FIG_H);
@@ -587,6 +593,7 @@ int ob_sweep_report(const ob_sweep *sw, const char *sweep_dir, const ob_sweep_re
         cJSON *j = cJSON_CreateObject();
         cJSON_AddStringToObject(j, "problem", sw->problems[p]->name);
         cJSON_AddNumberToObject(j, "seeds", (double)sw->problem_seeds[p]);
+        if (sw->instances > 1) cJSON_AddNumberToObject(j, "instances", (double)sw->problem_instances[p]);
         cJSON_AddBoolToObject(j, "stochastic", sw->problems[p]->stochastic);
         if (m.info[p].has_fstar) cJSON_AddNumberToObject(j, "fstar", m.info[p].fstar);
         else cJSON_AddNullToObject(j, "fstar");
