@@ -102,7 +102,7 @@ static int get_uint(const cJSON *e, const char *key, double lo, double hi, doubl
 static int entry_base(const cJSON *e, const char *where, ob_case *base_out, char *err, size_t errlen)
 {
     static const char *const known[] = {"problem",   "steps", "optimizers", "lr",   "set",    "schedule",
-                                        "sched_set", "n",     "batch",      "seed", "params", NULL};
+                                        "sched_set", "n",     "batch",      "seed", "params", "format", NULL};
     if (!cJSON_IsObject(e)) return ob_fail(err, errlen, "%s: each case must be an object", where);
     for (const cJSON *k = e->child; k; k = k->next) {
         int ok = 0;
@@ -148,6 +148,11 @@ static int entry_base(const cJSON *e, const char *where, ob_case *base_out, char
     if (sn && !cJSON_IsString(sn)) return ob_fail(err, errlen, "%s: \"schedule\" must be a name", where);
     char msg[512];
     if (ob_schedule_parse(sn ? sn->valuestring : NULL, ssets, nss, &base.sched, msg, sizeof msg) != 0)
+        return ob_fail(err, errlen, "%s: %s", where, msg);
+    const cJSON *fm = cJSON_GetObjectItemCaseSensitive(e, "format");
+    if (fm && !cJSON_IsString(fm))
+        return ob_fail(err, errlen, "%s: \"format\" must be a storage format's name", where);
+    if (fm && ob_format_parse(fm->valuestring, &base.format, msg, sizeof msg) != 0)
         return ob_fail(err, errlen, "%s: %s", where, msg);
     *base_out = base;
     return 0;
