@@ -29,6 +29,8 @@ typedef struct case_obs {
     FILE *csv;               /* NULL: no CSV */
     const run_plugins *plug; /* the plugin paths, after the ISAs */
     ob_case_result *r;       /* receives the runtimes to targets */
+    ob_problem *pb;          /* its held-out evaluation, if it offers one */
+    uint64_t rows;           /* rows written so far */
 } case_obs;
 
 static void csv_path_header(FILE *f, const char *nm, size_t n)
@@ -48,7 +50,8 @@ static void csv_header(FILE *f, const case_obs *obs, size_t n)
     }
     for (size_t e = 0; e < obs->plug->n; e++) csv_path_header(f, obs->plug->name[e], n);
     /* Then the reference path's diagnostics (README "Monitoring"). */
-    fprintf(f, ",grad_evals,upd_norm,upd_ratio,lr,cycled,eff_lr_min,eff_lr_med,eff_lr_max,bc1,bc2,clipped");
+    fprintf(f, ",grad_evals,upd_norm,upd_ratio,lr,cycled,eff_lr_min,eff_lr_med,eff_lr_max,bc1,bc2,clipped,"
+               "heldout_loss,heldout_acc");
     /* With a storage format, its loss scale and skipped steps. */
     if (!ob_format_is_fp32(&c->format)) fprintf(f, ",loss_scale,skipped");
     fprintf(f, "\n");
@@ -64,7 +67,7 @@ static void csv_path_row(FILE *f, const ob_engine_row *r, int k, int x32)
 /* The row observer: one CSV line per measured step. */
 static void csv_row(void *ctx, const ob_engine_row *r)
 {
-    const case_obs *obs = ctx;
+    case_obs *obs = ctx;
     FILE *f = obs->csv;
     if (!f) return;
     fprintf(f, "%llu,%.9g,%.9g,%.9g,%.9g", (unsigned long long)r->t, r->loss[0], r->gap[0], r->dist[0],
@@ -82,8 +85,21 @@ static void csv_row(void *ctx, const ob_engine_row *r)
     fprintf(f, ",%llu,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g", (unsigned long long)r->grad_evals,
             m->upd_norm, m->upd_ratio, m->lr, m->cycled, m->eff_min, m->eff_med, m->eff_max, m->bc1, m->bc2,
             m->clipped);
+    /* The held-out loss and accuracy at the reference's x, on the
+     * problem's schedule (ob_problem.heldout_every) and at the last step;
+     * empty elsewhere and where the problem offers none. */
+    const ob_problem *pb = obs->pb;
+    const uint64_t every = pb->heldout_every ? pb->heldout_every : 1;
+    if (pb->heldout && (obs->rows % every == 0 || r->t == obs->c->steps)) {
+        double hl, ha;
+        pb->heldout(obs->pb, r->x_ref, &hl, &ha);
+        fprintf(f, ",%.9g,%.9g", hl, ha);
+    } else {
+        fprintf(f, ",,");
+    }
     if (!ob_format_is_fp32(&obs->c->format)) fprintf(f, ",%.9g,%.9g", r->loss_scale, r->skipped);
     fprintf(f, "\n");
+    obs->rows++;
 }
 
 /* The engine's value at every iterate (deterministic problems only: on
@@ -332,7 +348,7 @@ int run_case(const ob_case *asked, const char *csv_path, int with_plugins, ob_ca
     }
     run_plugins plug = {0};
     if (with_plugins) run_plugins_open(c, pb->n, &plug, r);
-    case_obs obs = {c, csv.f, &plug, r};
+    case_obs obs = {c, csv.f, &plug, r, pb, 0};
     if (csv.f) csv_header(csv.f, &obs, pb->n);
     ob_engine_objective obj = {pb->n, pb->x0,       pb->has_box,   pb->box_lo, pb->box_hi, problem_eval,
                                pb,    problem_loss, pb->has_fstar, pb->fstar,  pb->tol,    pb->xstar};
