@@ -136,17 +136,19 @@ do for [fmt in formats] {
     if (has_heldout) {
         unset logscale y; set format y "%g"; set yrange [*:*]
         set ylabel "loss" font ",10"
-        set y2tics nomirror out scale 0.6; set format y2 "%g"; set y2range [0:1.05]
+        # Headroom above the curves for the key, in one row at the top.
+        set offsets 0, 0, graph 0.3, 0
+        set key horizontal maxrows 1 inside top center
+        set y2tics 0, 0.2, 1 nomirror out scale 0.6; set format y2 "%g"; set y2range [0:1.45]
         set y2label "held-out accuracy" font ",10"
         if (!has_scale) { set format x "%g"; set xlabel "step t (iterations)" }
-        set key inside center right
         plot file using "step":"ref_loss" with lines lw 2 lc rgb c_main title "training loss", \
              file using "step":"heldout_loss" with linespoints lw 1.4 pt 7 ps 0.45 lc rgb "#222222" \
                 title "held-out loss", \
              file using "step":"heldout_acc" axes x1y2 with linespoints lw 1.3 dt (6,3) pt 6 ps 0.45 \
                 lc rgb "#555555" title "held-out accuracy (right)"
-        set key inside top right
-        unset y2tics; unset y2label
+        unset y2tics; unset y2label; set offsets 0, 0, 0, 0
+        set key vertical maxrows auto inside top right
     }
 
     # 7. loss scale and skipped steps (a storage format with fp16 gradients)
