@@ -273,4 +273,16 @@ Test(monitor, format_lists)
     char id[160];
     ob_case_id(&c, id, sizeof id);
     cr_assert_str_eq(id, "quad_diag.adam@param=bf16+grad=f16");
+    /* A suite entry's "format". */
+    ob_suite su;
+    cJSON *j = cJSON_Parse("{\"cases\": [{\"problem\": \"quad_diag\", \"optimizers\": [\"adam\"],"
+                           " \"format\": \"fp16-grads\"}]}");
+    cr_assert_eq(ob_suite_from_json(j, "t", &su, err, sizeof err), 0, "%s", err);
+    cr_assert(su.n == 1 && su.cases[0].format.grad == OB_DT_F16 && !strcmp(su.cases[0].format.name, "fp16-grads"));
+    ob_suite_free(&su);
+    cJSON_Delete(j);
+    j = cJSON_Parse("{\"cases\": [{\"problem\": \"quad_diag\", \"format\": \"fp8\"}]}");
+    cr_assert_eq(ob_suite_from_json(j, "t", &su, err, sizeof err), -1);
+    cr_assert(strstr(err, "unknown preset 'fp8'"), "%s", err);
+    cJSON_Delete(j);
 }
