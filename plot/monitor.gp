@@ -8,6 +8,12 @@
 #      median (log); only with has_eff (SGD and Lion have none)
 #   5. the bias corrections 1 − β1ᵗ, 1 − β2ᵗ and the clipped fraction, all
 #      in [0, 1]; only with has_bc1, has_bc2 or has_clip
+#   6. the held-out loss beside the training loss (left) and the held-out
+#      accuracy (right, in [0, 1]); only with has_heldout (data-driven
+#      problems; the held-out columns are empty between the steps where
+#      they are evaluated, so those curves are drawn with points)
+#   7. a storage format's loss scale (log2, left) and the cumulative
+#      skipped steps (right); only with has_scale (run --format)
 # A column that is NaN at every step would stop gnuplot ("all points
 # undefined"), so optbench report reads the CSV first and passes a flag per
 # column; a panel with none of its columns says so instead of plotting.
@@ -19,8 +25,10 @@
 #   xmax     the last step (the shared x range)
 #   logloss  1: the loss is > 0 at every step, drawn on a log axis
 #   lrmax    the largest lr in force (the top of its axis; 0: autoscale)
+#   skipmax  the last cumulative count of skipped steps (the top of its axis)
 #   has_loss, has_gnorm, has_ratio, has_lr, has_cycled,
-#   has_eff, has_bc1, has_bc2, has_clip   1: the column has a finite value
+#   has_eff, has_bc1, has_bc2, has_clip, has_heldout, has_scale
+#            1: the column (or the pair) has a finite value
 _d = ""; do for [_k=1:strlen(ARG0)] { if (ARG0[_k:_k] eq "/") { _d = ARG0[1:_k] } }
 load _d."style.gp"
 if (!exists("opt")) opt = ""
@@ -28,14 +36,16 @@ if (!exists("title")) title = "Monitoring"
 if (!exists("xmax")) xmax = 0
 if (!exists("logloss")) logloss = 0
 if (!exists("lrmax")) lrmax = 0
-do for [_v in "has_loss has_gnorm has_ratio has_lr has_cycled has_eff has_bc1 has_bc2 has_clip"] {
+if (!exists("skipmax")) skipmax = 0
+do for [_v in "has_loss has_gnorm has_ratio has_lr has_cycled has_eff has_bc1 has_bc2 has_clip has_heldout has_scale"] {
     eval sprintf("if (!exists('%s')) { %s = 0 }", _v, _v)
 }
 
 # Values a log axis cannot show leave a gap instead of an error.
 pos(y) = (y > 1e-300) ? y : NaN
 c_main = ocol(opt)
-npanels = 3 + (has_eff ? 1 : 0) + ((has_bc1 || has_bc2 || has_clip) ? 1 : 0)
+more = has_heldout || has_scale  # panels 6 and 7 follow: the step axis goes below the last
+npanels = 3 + (has_eff ? 1 : 0) + ((has_bc1 || has_bc2 || has_clip) ? 1 : 0) + has_heldout + has_scale
 
 # An empty panel: a frame with a note, from a function drawn below the
 # y range (a plot with no defined point at all is an error in gnuplot).
@@ -88,7 +98,7 @@ do for [fmt in formats] {
         set y2tics nomirror out scale 0.6; set format y2 "%g"; set y2range [0:1.05]
         set y2label "β1 / momentum" font ",10"
     }
-    if (!has_eff && !(has_bc1 || has_bc2 || has_clip)) { set format x "%g"; set xlabel "step t (iterations)" }
+    if (!has_eff && !(has_bc1 || has_bc2 || has_clip) && !more) { set format x "%g"; set xlabel "step t (iterations)" }
     if (has_lr && has_cycled) {
         plot file using "step":"lr" with lines lw 1.8 lc rgb c_main title "lr", \
              file using "step":"cycled" axes x1y2 with lines lw 1.3 dt (6,3) lc rgb "#555555" \
@@ -102,7 +112,7 @@ do for [fmt in formats] {
     if (has_eff) {
         set logscale y; set format y "10^{%L}"; set yrange [*:*]
         set ylabel "effective lr" font ",10"
-        if (!(has_bc1 || has_bc2 || has_clip)) { set format x "%g"; set xlabel "step t (iterations)" }
+        if (!(has_bc1 || has_bc2 || has_clip) && !more) { set format x "%g"; set xlabel "step t (iterations)" }
         plot file using "step":(pos(column("eff_lr_min"))):(pos(column("eff_lr_max"))) \
                 with filledcurves fs transparent solid 0.25 noborder lc rgb c_main title "min–max over coordinates", \
              file using "step":(pos(column("eff_lr_med"))) with lines lw 1.8 lc rgb c_main title "median"
@@ -112,7 +122,7 @@ do for [fmt in formats] {
     if (has_bc1 || has_bc2 || has_clip) {
         unset logscale y; set format y "%g"; set yrange [0:1.05]
         set ylabel "factor / fraction" font ",10"
-        set format x "%g"; set xlabel "step t (iterations)"
+        if (!more) { set format x "%g"; set xlabel "step t (iterations)" }
         # Only the columns present go into the plot command (a file with
         # no defined point stops gnuplot).
         _p = ""
@@ -120,6 +130,40 @@ do for [fmt in formats] {
         if (has_bc2) { _p = _p . ", file using 'step':'bc2' with lines lw 1.6 lc rgb '#009E73' title 'bc2 = 1 − β2^t'" }
         if (has_clip) { _p = _p . ", file using 'step':'clipped' with lines lw 1.6 lc rgb '#CC79A7' title 'clipped fraction'" }
         eval "plot " . _p[3:]
+    }
+
+    # 6. held-out loss and accuracy beside the training loss
+    if (has_heldout) {
+        unset logscale y; set format y "%g"; set yrange [*:*]
+        set ylabel "loss" font ",10"
+        # Headroom above the curves for the key, in one row at the top.
+        set offsets 0, 0, graph 0.3, 0
+        set key horizontal maxrows 1 inside top center
+        set y2tics 0, 0.2, 1 nomirror out scale 0.6; set format y2 "%g"; set y2range [0:1.45]
+        set y2label "held-out accuracy" font ",10"
+        if (!has_scale) { set format x "%g"; set xlabel "step t (iterations)" }
+        plot file using "step":"ref_loss" with lines lw 2 lc rgb c_main title "training loss", \
+             file using "step":"heldout_loss" with linespoints lw 1.4 pt 7 ps 0.45 lc rgb "#222222" \
+                title "held-out loss", \
+             file using "step":"heldout_acc" axes x1y2 with linespoints lw 1.3 dt (6,3) pt 6 ps 0.45 \
+                lc rgb "#555555" title "held-out accuracy (right)"
+        unset y2tics; unset y2label; set offsets 0, 0, 0, 0
+        set key vertical maxrows auto inside top right
+    }
+
+    # 7. loss scale and skipped steps (a storage format with fp16 gradients)
+    if (has_scale) {
+        # Offsets keep the lowest and highest scale off the frame.
+        set logscale y 2; set format y "2^{%L}"; set yrange [*:*]; set offsets 0, 0, graph 0.08, graph 0.08
+        set ylabel "loss scale" font ",10"
+        set y2tics nomirror out scale 0.6; set format y2 "%g"
+        if (skipmax > 0) { set y2range [0:skipmax * 1.15] } else { set y2range [0:1] }
+        set y2label "skipped steps (cumulative)" font ",10"
+        set format x "%g"; set xlabel "step t (iterations)"
+        plot file using "step":"loss_scale" with steps lw 2 lc rgb c_main title "loss scale in force", \
+             file using "step":"skipped" axes x1y2 with steps lw 1.3 dt (6,3) lc rgb "#555555" \
+                title "skipped steps (right)"
+        unset y2tics; unset y2label; unset logscale y; set offsets 0, 0, 0, 0
     }
     unset multiplot
     unset output

@@ -12,6 +12,14 @@
  * not separable, so the minimiser is finite: create() finds it by Newton's
  * method with backtracking and records x* and f* (to ~1e-15).
  *
+ * Held-out (ob_problem.heldout), with holdout=K >= 2: examples K, 2K,
+ * 3K, ... of the file (1-based) are moved out of the objective (and of
+ * x*, f*): their mean logistic loss (no ridge term) and accuracy, the
+ * prediction being +1 where w.a + b >= 0, at every measured step.
+ * heart_scale has no published test split, and holdout=0 (the default)
+ * keeps the problem as published, with all 270 examples and no held-out
+ * figures.
+ *
  * The file is in LIBSVM's sparse text format, "label idx:val idx:val ...",
  * with 1-based increasing indices; it is read through zlib so a gzipped copy
  * works too.  Malformed lines are errors naming the file and the line.
@@ -30,11 +38,50 @@
 #define HEART_FILE "/usr/share/doc/liblinear-tools/examples/heart_scale"
 
 typedef struct heart_data {
-    size_t N;
+    size_t N, M;
     double l2;
     double *a; /* N x 13 */
     double *y; /* N, +1 / -1 */
+    double *ha, *hy; /* the M held-out examples (holdout=K) */
 } heart_data;
+
+static void heldout_heart(ob_problem *pb, const double *x, double *loss, double *acc)
+{
+    const heart_data *d = pb->data;
+    double f = 0.0;
+    size_t right = 0;
+    for (size_t i = 0; i < d->M; i++) {
+        const double *a = d->ha + i * HEART_D;
+        double z = x[HEART_D];
+        for (size_t j = 0; j < HEART_D; j++) z += x[j] * a[j];
+        f += ob_pb_log1pexp(-d->hy[i] * z);
+        right += (z >= 0.0 ? 1.0 : -1.0) == d->hy[i];
+    }
+    *loss = f / (double)d->M;
+    *acc = (double)right / (double)d->M;
+}
+
+/* Moves examples K, 2K, ... (1-based) to the held-out arrays; -1 when
+ * out of memory or when nothing would be left to train on. */
+static int heart_split(heart_data *d, size_t K, char *err, size_t errlen)
+{
+    size_t M = d->N / K;
+    if (d->N - M == 0) return ob_pb_fail(err, errlen, "heart_logreg: holdout=%zu leaves no training example", K);
+    d->ha = malloc((M ? M : 1) * HEART_D * sizeof *d->ha);
+    d->hy = malloc((M ? M : 1) * sizeof *d->hy);
+    if (!d->ha || !d->hy) return ob_pb_fail(err, errlen, "heart_logreg: out of memory");
+    size_t kept = 0, out = 0;
+    for (size_t i = 0; i < d->N; i++) {
+        const int held = (i + 1) % K == 0;
+        double *a = held ? d->ha + out * HEART_D : d->a + kept * HEART_D;
+        memmove(a, d->a + i * HEART_D, HEART_D * sizeof *a);
+        if (held) d->hy[out++] = d->y[i];
+        else d->y[kept++] = d->y[i];
+    }
+    d->N = kept;
+    d->M = out;
+    return 0;
+}
 
 static double eval_heart(ob_problem *pb, const double *x, double *g, uint64_t t)
 {
@@ -218,6 +265,8 @@ static void destroy_heart(ob_problem *pb)
         heart_data *d = pb->data;
         free(d->a);
         free(d->y);
+        free(d->ha);
+        free(d->hy);
     }
     ob_pb_destroy_free(pb);
 }
@@ -228,11 +277,15 @@ static int create_heart(const ob_problem_spec *spec, const ob_problem_config *cf
     static const ob_pb_param_def defs[] = {
         {"file", OB_PB_STRING, 0, 0, 0, HEART_FILE},
         {"l2", OB_PB_REAL, 0.0, 0.0, 1e6, NULL},
+        {"holdout", OB_PB_INT, 0, 0, 1e9, NULL},
     };
-    ob_pb_param_val v[2];
+    ob_pb_param_val v[3];
     size_t n, batch;
     *out = NULL;
-    if (ob_pb_configure(spec, cfg, 1, defs, 2, v, &n, &batch, err, errlen)) return -1;
+    if (ob_pb_configure(spec, cfg, 1, defs, 3, v, &n, &batch, err, errlen)) return -1;
+    if (v[2].num == 1)
+        return ob_pb_fail(err, errlen, "problem '%s': holdout=1 would hold out every example (0: none; K >= 2)",
+                          spec->name);
     ob_problem *pb = ob_pb_new(spec, cfg, n, err, errlen);
     heart_data *d = calloc(1, sizeof *d);
     if (!pb || !d) {
@@ -248,6 +301,14 @@ static int create_heart(const ob_problem_spec *spec, const ob_problem_config *cf
         ob_pb_set_why(cfg, OB_PROBLEM_EDATA);
         destroy_heart(pb);
         return -1;
+    }
+    if (v[2].num >= 2 && heart_split(d, (size_t)v[2].num, err, errlen)) {
+        destroy_heart(pb);
+        return -1;
+    }
+    if (d->M) {
+        pb->heldout = heldout_heart;
+        pb->heldout_every = 1;
     }
     if (ob_pb_alloc_xstar(pb, err, errlen)) {
         destroy_heart(pb);
@@ -274,7 +335,7 @@ const ob_problem_spec ob_spec_heart_logreg = {
     HEART_N,
     0,
     0,
-    "file=" HEART_FILE ", l2=0 (ridge on w)",
+    "file=" HEART_FILE ", l2=0 (ridge on w), holdout=0 (K >= 2: every K-th example held out)",
     1e-2,
     2000,
     create_heart};

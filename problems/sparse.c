@@ -14,6 +14,13 @@
  * mini-batch, so its gradient is non-zero only on the <= batch*nnz features
  * that the batch contains.  x0 = 0; f* is not known (a feature seen only
  * with one label has no finite optimum), so the entry has none.
+ *
+ * Held-out (ob_problem.heldout): `heldout` more examples (default 2000)
+ * from the same generator, examples N .. N+heldout-1 of the same seed (so
+ * the training examples are the same with any heldout=), never in a
+ * mini-batch: their mean logistic loss and accuracy, the prediction being
+ * +1 where w.a >= 0.  It costs a fifth of the training loss by default,
+ * so it is evaluated at every measured step.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -22,8 +29,8 @@
 #include "pb_internal.h"
 
 typedef struct sparse_data {
-    size_t N, k;
-    uint32_t *feat; /* N x k feature indices */
+    size_t N, k, M;
+    uint32_t *feat; /* (N + M) x k feature indices: training, then held-out */
     signed char *y; /* +1 / -1 */
     ob_pb_sampler sampler;
 } sparse_data;
@@ -59,6 +66,22 @@ static double loss_sparse(ob_problem *pb, const double *x, uint64_t t)
     double f = 0.0;
     for (size_t e = 0; e < d->N; e++) f += example_loss(d, e, x, NULL, 0.0);
     return f / (double)d->N;
+}
+
+static void heldout_sparse(ob_problem *pb, const double *x, double *loss, double *acc)
+{
+    const sparse_data *d = pb->data;
+    double f = 0.0;
+    size_t right = 0;
+    for (size_t e = d->N; e < d->N + d->M; e++) {
+        f += example_loss(d, e, x, NULL, 0.0);
+        const uint32_t *ft = d->feat + e * d->k;
+        double z = 0.0;
+        for (size_t j = 0; j < d->k; j++) z += x[ft[j]];
+        right += (z >= 0.0 ? 1 : -1) == d->y[e];
+    }
+    *loss = f / (double)d->M;
+    *acc = (double)right / (double)d->M;
 }
 
 static void destroy_sparse(ob_problem *pb)
@@ -126,12 +149,13 @@ static int create_sparse(const ob_problem_spec *spec, const ob_problem_config *c
         {"examples", OB_PB_INT, 10000, 1, 1e8, NULL},
         {"nnz", OB_PB_INT, 10, 1, 1e4, NULL},
         {"alpha", OB_PB_REAL, 1.5, 0.0, 10.0, NULL},
+        {"heldout", OB_PB_INT, 2000, 0, 1e8, NULL},
     };
-    ob_pb_param_val v[3];
+    ob_pb_param_val v[4];
     size_t n, batch;
     *out = NULL;
-    if (ob_pb_configure(spec, cfg, 1, defs, 3, v, &n, &batch, err, errlen)) return -1;
-    size_t N = (size_t)v[0].num, k = (size_t)v[1].num;
+    if (ob_pb_configure(spec, cfg, 1, defs, 4, v, &n, &batch, err, errlen)) return -1;
+    size_t N = (size_t)v[0].num, k = (size_t)v[1].num, M = (size_t)v[3].num;
     if (ob_pb_check_batch(spec, batch, N, err, errlen)) return -1;
     if (n > UINT32_MAX)
         return ob_pb_fail(err, errlen, "problem '%s': n = %zu exceeds 2^32 - 1 features", spec->name, n);
@@ -140,8 +164,8 @@ static int create_sparse(const ob_problem_spec *spec, const ob_problem_config *c
     if (!pb) return -1;
     sparse_data *d = calloc(1, sizeof *d);
     if (d) {
-        d->feat = malloc(N * k * sizeof *d->feat);
-        d->y = malloc(N);
+        d->feat = malloc((N + M) * k * sizeof *d->feat);
+        d->y = malloc(N + M);
     }
     if (!d || !d->feat || !d->y || ob_pb_sampler_init(&d->sampler, pb->seed, OB_STREAM_BATCH, N, batch)) {
         pb->data = d;
@@ -150,12 +174,17 @@ static int create_sparse(const ob_problem_spec *spec, const ob_problem_config *c
     }
     d->N = N;
     d->k = k;
-    for (size_t e = 0; e < N; e++) make_example(d, e, n, v[2].num, pb->seed);
+    d->M = M;
+    for (size_t e = 0; e < N + M; e++) make_example(d, e, n, v[2].num, pb->seed);
     pb->data = d;
     pb->destroy = destroy_sparse;
     pb->batch = batch;
     pb->eval = eval_sparse;
     pb->loss = loss_sparse;
+    if (M) {
+        pb->heldout = heldout_sparse;
+        pb->heldout_every = 1;
+    }
     return ob_pb_done(pb, out);
 }
 
@@ -169,7 +198,8 @@ const ob_problem_spec ob_spec_sparse_logreg = {
     2,
     1,
     16,
-    "examples=10000, nnz=10 (features per example), alpha=1.5 (power-law exponent)",
+    "examples=10000, nnz=10 (features per example), alpha=1.5 (power-law exponent), heldout=2000 (held-out "
+    "examples; 0: none)",
     1e-1,
     2000,
     create_sparse};

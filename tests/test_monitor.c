@@ -172,3 +172,117 @@ Test(monitor, the_case_csv_columns, .timeout = 60)
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     cr_assert_eq(system(cmd), 0);
 }
+
+/* ---- storage formats: the loss scale and skipped steps ----------------------------- */
+
+#include "harness/run/ob_run.h"
+
+static char *run_capture(const char *const *argv, int want_rc)
+{
+    char *out, *err;
+    int rc = ob_cli_capture(argv, &out, &err);
+    cr_assert_eq(rc, want_rc, "exit %d (want %d): %s", rc, want_rc, err);
+    free(out);
+    return err;
+}
+
+/* quad_diag (n = 100, cond = 100, x0 = 1): the largest gradient element
+ * is 100, so with GradScaler's initial scale 2^16 every fp16 gradient
+ * overflows until the scale is 2^9 (100 * 2^10 > 65504 >= 100 * 2^9): the
+ * steps 1..7 are skipped, the scale halving after each, and step 8 on
+ * use 2^9 (no growth before 2000 good steps). */
+Test(monitor, fp16_loss_scale_and_skipped_steps, .timeout = 60)
+{
+    char dir[] = "/tmp/ob-monfmt-XXXXXX", csv[700], why[600];
+    cr_assert_not_null(mkdtemp(dir));
+    char out1[600], out2[600];
+    snprintf(out1, sizeof out1, "%s/a", dir);
+    snprintf(out2, sizeof out2, "%s/b", dir);
+#define QD "--problem", "quad_diag", "--n", "100", "--param", "cond=100", "--opt", "adam", "--set", "lr=0.05", \
+           "--steps", "12", "--isa", "scalar", "--quiet"
+    free(run_capture((const char *const[]){"optbench", "run", QD, "--format", "fp32,fp16-grads", "--out", out1, NULL},
+                     0));
+    snprintf(csv, sizeof csv, "%s/latest/cases/quad_diag.adam@fp16-grads.csv", out1);
+    for (uint64_t t = 0; t <= 12; t++) {
+        const double scale = t == 0 ? 65536 : t <= 8 ? 65536.0 / (double)(1u << (t - 1)) : 512;
+        const double skipped = t < 7 ? (double)t : 7;
+        cr_assert_eq(ob_tp_csv_value(csv, t, "loss_scale", why, sizeof why), scale, "step %llu: %s",
+                     (unsigned long long)t, why);
+        cr_assert_eq(ob_tp_csv_value(csv, t, "skipped", why, sizeof why), skipped, "step %llu",
+                     (unsigned long long)t);
+    }
+    /* The record names the format and its totals. */
+    char path[700], msg[256];
+    snprintf(path, sizeof path, "%s/latest/results.json", out1);
+    cJSON *res = ob_json_read(path, msg, sizeof msg);
+    cr_assert_not_null(res, "%s", msg);
+    const cJSON *c1 = cJSON_GetArrayItem(cJSON_GetObjectItem(res, "cases"), 1);
+    cr_assert_str_eq(cJSON_GetObjectItem(c1, "id")->valuestring, "quad_diag.adam@fp16-grads");
+    const cJSON *fj = cJSON_GetObjectItem(c1, "format");
+    cr_assert(fj && cJSON_GetObjectItem(fj, "skipped_steps")->valuedouble == 7 &&
+              cJSON_GetObjectItem(fj, "loss_scale")->valuedouble == 512);
+    cr_assert_null(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(res, "cases"), 0), "format"));
+    cJSON_Delete(res);
+    /* fp32 is the plain kernels: no format columns, and the same CSV as
+     * without --format, byte for byte. */
+    snprintf(csv, sizeof csv, "%s/latest/cases/quad_diag.adam.csv", out1);
+    cr_assert_eq(ob_tp_csv_value(csv, 1, "loss_scale", why, sizeof why), -INFINITY, "fp32 has a loss_scale");
+    free(run_capture((const char *const[]){"optbench", "run", QD, "--out", out2, NULL}, 0));
+    char csv2[700];
+    snprintf(csv2, sizeof csv2, "%s/latest/cases/quad_diag.adam.csv", out2);
+    size_t l1, l2;
+    char *a = ob_tp_slurp(csv, &l1), *b = ob_tp_slurp(csv2, &l2);
+    cr_assert(a && b && l1 == l2 && memcmp(a, b, l1) == 0, "--format fp32 changed the CSV");
+    free(a);
+    free(b);
+    /* Bad formats: exit 2 with the presets listed; a boxed problem. */
+    char *err = run_capture((const char *const[]){"optbench", "run", QD, "--format", "fp8", "--out", out2, NULL}, 2);
+    cr_assert(strstr(err, "unknown preset 'fp8'") && strstr(err, "known: fp32") && strstr(err, "fp16-grads"), "%s",
+              err);
+    free(err);
+    err = run_capture((const char *const[]){"optbench", "run", "--problem", "amsgrad_thm1", "--opt", "adam",
+                                            "--format", "fp16-grads", "--out", out2, "--quiet", NULL},
+                      2);
+    cr_assert(strstr(err, "box constraint"), "%s", err);
+    free(err);
+#undef QD
+    snprintf(path, sizeof path, "rm -rf %s", dir);
+    cr_assert_eq(system(path), 0);
+}
+
+Test(monitor, format_lists)
+{
+    ob_format f[4];
+    char err[512];
+    cr_assert_eq(ob_format_list_parse("fp32,bf16-sr,seed=7,fp16-grads", f, 4, err, sizeof err), 3, "%s", err);
+    cr_assert(ob_format_is_fp32(&f[0]) && f[1].round == OB_ROUND_SR && f[1].seed == 7 && f[2].grad == OB_DT_F16);
+    cr_assert_str_eq(f[1].name, "bf16-sr,seed=7");
+    cr_assert_eq(ob_format_list_parse("param=bf16,grad=f16", f, 4, err, sizeof err), 1, "%s", err);
+    cr_assert(f[0].param == OB_DT_BF16 && f[0].grad == OB_DT_F16);
+    cr_assert_eq(ob_format_list_parse("fp32,fp32", f, 4, err, sizeof err), -1);
+    cr_assert(strstr(err, "same format"), "%s", err);
+    cr_assert_eq(ob_format_list_parse("", f, 4, err, sizeof err), -1);
+    cr_assert_eq(ob_format_list_parse("fp32,bf16,fp16-grads", f, 2, err, sizeof err), -1);
+    cr_assert(strstr(err, "more than 2"), "%s", err);
+    /* The case id: "@" and the format, with an explicit spec's commas as '+'. */
+    ob_case c;
+    memset(&c, 0, sizeof c);
+    c.opt = ob_optimizer_find("adam");
+    c.problem = ob_problem_find("quad_diag");
+    cr_assert_eq(ob_format_parse("param=bf16,grad=f16", &c.format, err, sizeof err), 0);
+    char id[160];
+    ob_case_id(&c, id, sizeof id);
+    cr_assert_str_eq(id, "quad_diag.adam@param=bf16+grad=f16");
+    /* A suite entry's "format". */
+    ob_suite su;
+    cJSON *j = cJSON_Parse("{\"cases\": [{\"problem\": \"quad_diag\", \"optimizers\": [\"adam\"],"
+                           " \"format\": \"fp16-grads\"}]}");
+    cr_assert_eq(ob_suite_from_json(j, "t", &su, err, sizeof err), 0, "%s", err);
+    cr_assert(su.n == 1 && su.cases[0].format.grad == OB_DT_F16 && !strcmp(su.cases[0].format.name, "fp16-grads"));
+    ob_suite_free(&su);
+    cJSON_Delete(j);
+    j = cJSON_Parse("{\"cases\": [{\"problem\": \"quad_diag\", \"format\": \"fp8\"}]}");
+    cr_assert_eq(ob_suite_from_json(j, "t", &su, err, sizeof err), -1);
+    cr_assert(strstr(err, "unknown preset 'fp8'"), "%s", err);
+    cJSON_Delete(j);
+}

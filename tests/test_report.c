@@ -241,15 +241,21 @@ static void check_figure_set(const ob_report_summary *s, const char *run)
     for (size_t k = 0; k < sizeof want / sizeof want[0]; k++)
         cr_assert(find_figure(s, want[k]), "no figure %s", want[k]);
     cr_assert_null(find_figure(s, "trajectory-quad_diag"), "a 100-d problem got a trajectory figure");
-    /* Monitor figures: every case of quad_diag (a chosen problem), none of
-     * booth's (the rest are in the table only).  SGD has no effective lr
-     * and no bias correction: its figure has three panels, Adam's five. */
+    /* Monitor figures for every case: shown for quad_diag (a chosen
+     * problem) and sparse_logreg (held-out data), linked for booth.  SGD
+     * has no effective lr and no bias correction: its figure has three
+     * panels, Adam's five; sparse_logreg adds the held-out panel. */
     const ob_report_figure *ma = find_figure(s, "monitor-quad_diag.adam"),
-                           *ms = find_figure(s, "monitor-quad_diag.sgd");
-    cr_assert(ma && ms, "no monitor figure for adam or sgd on quad_diag");
-    cr_assert_null(find_figure(s, "monitor-booth.adam"), "booth is not a monitored problem");
+                           *ms = find_figure(s, "monitor-quad_diag.sgd"),
+                           *mb = find_figure(s, "monitor-booth.adam"),
+                           *mh = find_figure(s, "monitor-sparse_logreg.adam");
+    cr_assert(ma && ms && mb && mh, "a monitor figure is missing");
+    cr_assert_str_eq(ma->section, "monitoring");
+    cr_assert_str_eq(mh->section, "monitoring");
+    cr_assert_str_eq(mb->section, "monitoring-linked", "booth is not a chosen problem: linked, not shown");
     cr_assert_eq(ma->height, 70 + 190 * 5, "adam's monitor figure: %d px high", ma->height);
     cr_assert_eq(ms->height, 70 + 190 * 3, "sgd's monitor figure: %d px high", ms->height);
+    cr_assert_eq(mh->height, 70 + 190 * 6, "adam's held-out monitor figure: %d px high", mh->height);
     /* The 1-thread throughput figure draws the peer's 1-thread rows only. */
     char *tp = slurp_in(run, "figures/data/throughput-adam.csv");
     cr_assert(strstr(tp, "\n4096,9.03\n") && strstr(tp, "\n1048576,9.655\n"),
@@ -290,12 +296,21 @@ static void check_document_links(const ob_report_summary *s, const char *run)
 {
     size_t html_links = check_links(run, s->html, (const char *const[]){"src=\"", "href=\"", NULL});
     size_t md_links = check_links(run, s->md, (const char *const[]){"](", NULL});
-    cr_assert_eq(html_links, 2 * s->n_figures, "HTML: %zu links for %zu figures (img + svg link each)",
-                 html_links, s->n_figures);
-    cr_assert_eq(md_links, 2 * s->n_figures);
+    /* Monitor figures not shown are linked once each (report_monitor.c). */
+    size_t linked = 0;
+    for (size_t i = 0; i < s->n_figures; i++) linked += !strcmp(s->figures[i].section, "monitoring-linked");
+    cr_assert_eq(html_links, 2 * (s->n_figures - linked) + linked,
+                 "HTML: %zu links for %zu figures (img + svg link each, %zu linked only)", html_links,
+                 s->n_figures, linked);
+    cr_assert_eq(md_links, 2 * (s->n_figures - linked) + linked);
     char *html = slurp(s->html), *md = slurp(s->md);
     for (size_t i = 0; i < s->n_figures; i++) {
         char src[256];
+        if (!strcmp(s->figures[i].section, "monitoring-linked")) {
+            snprintf(src, sizeof src, "href=\"figures/%s.png\"", s->figures[i].name);
+            cr_assert(strstr(html, src), "report.html does not link %s", s->figures[i].name);
+            continue;
+        }
         snprintf(src, sizeof src, "src=\"figures/%s.png\"", s->figures[i].name);
         cr_assert(strstr(html, src), "report.html does not show %s", s->figures[i].name);
         cr_assert(strstr(html, s->figures[i].caption) || strstr(md, s->figures[i].name), "no caption for %s",
@@ -423,8 +438,11 @@ Test(report, every_script_renders_and_the_report_links_every_figure, .timeout = 
     cr_assert(strstr(md, "- [Monitoring](#monitoring)") && strstr(md, "## Monitoring"),
               "no Monitoring section");
     const char *mon = strstr(md, "## Monitoring");
-    cr_assert(strstr(mon, "| booth.sgd | ") && strstr(mon, " | – | – | – | – | – | 0 |"),
+    cr_assert(strstr(mon, "| booth.sgd | ") && strstr(mon, " | – | – | – | – | – | 0 | – | – |"),
               "the monitoring table:\n%s", mon);
+    /* sparse_logreg's held-out columns are in the table. */
+    const char *sp = strstr(mon, "| sparse_logreg.adam | ");
+    cr_assert(sp && strstr(sp, " / 0.") && strstr(sp, " | – |\n"), "the held-out cells:\n%s", mon);
     free(md);
 
     /* The command line gives the same result, with progress on stderr. */

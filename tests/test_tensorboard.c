@@ -107,20 +107,13 @@ static void small_run(const char *dir, char *csv, size_t csv_len, char *tb, size
     pclose(f);
 }
 
-Test(tb, every_value_read_back_by_an_independent_decoder, .timeout = 120)
+/* Walks the CSV: every non-empty cell must be the next scalar of the
+ * reader's output `got` (after its file_version line), with its step, its
+ * tag (<metric>/<path>, then "/<setting>" when setting is given) and its
+ * value rounded to fp32.  Returns the number of values checked. */
+static size_t walk_csv(const char *csv, const char *got, const char *setting)
 {
-    skip_without_reader();
-    char dir[64], csv[512], tb[128], file[1024];
-    temp_dir(dir, sizeof dir);
-    small_run(dir, csv, sizeof csv, tb, sizeof tb);
-    event_file(tb, file, sizeof file);
-    cr_assert(strstr(file, "/mgh_rosenbrock.adam/events.out.tfevents."), "%s", file);
-    int rc;
-    char *got = tb_read(file, &rc);
-    cr_assert_eq(rc, 0, "tb-read: %s", got);
     cr_assert(!strncmp(got, "file_version brain.Event:2\n", 27), "%.200s", got);
-    /* Walk the CSV: every non-empty cell must be the next scalar, with
-     * its step, its tag (<metric>/<path>) and its value rounded to fp32. */
     FILE *f = fopen(csv, "r");
     cr_assert_not_null(f);
     char line[8192], header[8192], *cols[256];
@@ -132,23 +125,30 @@ Test(tb, every_value_read_back_by_an_independent_decoder, .timeout = 120)
     size_t checked = 0;
     while (fgets(line, sizeof line, f)) {
         line[strcspn(line, "\n")] = '\0';
-        char *sv = NULL, *cell = strtok_r(line, ",", &sv);
+        /* Cell by cell: an empty cell (no held-out value) writes nothing. */
+        char *cell = line;
         const long long step = strtoll(cell, NULL, 10);
-        for (size_t k = 1; k < ncol && (cell = strtok_r(NULL, ",", &sv)); k++) {
+        for (size_t k = 1; k < ncol && (cell = strchr(cell, ',')); k++) {
+            cell++;
+            if (*cell == ',' || !*cell) continue;
             /* The README's rule: a per-path column <path>_<metric> is
              * tagged <metric>/<path>; any other keeps its name. */
             static const char *const metrics[] = {"loss", "gap", "dist", "gnorm", "agree", "dev", "x1", "x2"};
-            char tag[128];
+            char tag[256];
             const char *us = strrchr(cols[k], '_');
             snprintf(tag, sizeof tag, "%s", cols[k]);
             for (size_t mi = 0; us && mi < sizeof metrics / sizeof *metrics; mi++)
                 if (!strcmp(us + 1, metrics[mi])) snprintf(tag, sizeof tag, "%s/%.*s", us + 1, (int)(us - cols[k]), cols[k]);
+            if (setting) {
+                size_t l = strlen(tag);
+                snprintf(tag + l, sizeof tag - l, "/%s", setting);
+            }
             const float want = (float)strtod(cell, NULL);
             long long s2;
-            char t2[128];
+            char t2[256];
             double v2;
             int used = 0;
-            cr_assert_eq(sscanf(at, "%lld\t%127[^\t]\t%lf\n%n", &s2, t2, &v2, &used), 3, "reader output ends early: %.80s", at);
+            cr_assert_eq(sscanf(at, "%lld\t%255[^\t]\t%lf\n%n", &s2, t2, &v2, &used), 3, "reader output ends early: %.80s", at);
             cr_assert_eq(s2, step, "step %lld, read %lld (%s)", step, s2, tag);
             cr_assert_str_eq(t2, tag, "step %lld, column %s", step, cols[k]);
             cr_assert((isnan(want) && isnan(v2)) || v2 == (double)want, "step %lld %s: wrote %a, read %a", step, tag,
@@ -159,8 +159,65 @@ Test(tb, every_value_read_back_by_an_independent_decoder, .timeout = 120)
     }
     fclose(f);
     cr_assert_eq(*at, '\0', "the reader found more scalars than the CSV has: %.80s", at);
+    return checked;
+}
+
+Test(tb, every_value_read_back_by_an_independent_decoder, .timeout = 120)
+{
+    skip_without_reader();
+    char dir[64], csv[512], tb[128], file[1024];
+    temp_dir(dir, sizeof dir);
+    small_run(dir, csv, sizeof csv, tb, sizeof tb);
+    event_file(tb, file, sizeof file);
+    cr_assert(strstr(file, "/mgh_rosenbrock.adam/events.out.tfevents."), "%s", file);
+    int rc;
+    char *got = tb_read(file, &rc);
+    cr_assert_eq(rc, 0, "tb-read: %s", got);
+    const size_t checked = walk_csv(csv, got, NULL);
     cr_assert(checked > 1000, "%zu values", checked);
     cr_log_info("%zu scalars read back by scripts/tb-read.py", checked);
+    free(got);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+/* sweep --tensorboard: one event file per run, its tags ending in the
+ * setting; the values are those of the same case run by `optbench run`
+ * (the sweep's runs step the scalar path with the same seed). */
+Test(tb, sweep_runs_read_back_with_their_setting, .timeout = 120)
+{
+    skip_without_reader();
+    char dir[64], sw[128], tb[128], rd[128];
+    temp_dir(dir, sizeof dir);
+    snprintf(sw, sizeof sw, "%s/sweep", dir);
+    snprintf(tb, sizeof tb, "%s/tb", dir);
+    snprintf(rd, sizeof rd, "%s/run", dir);
+    char *out, *err;
+    int rc = ob_cli_capture(ARGV("sweep", "--problem", "mgh_rosenbrock", "--opt", "adam", "--grid", "lr=0.01,0.02",
+                                 "--steps", "30", "--jobs", "2", "--no-figures", "--quiet", "--out", sw,
+                                 "--tensorboard", tb),
+                            &out, &err);
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, err);
+    free(out);
+    free(err);
+    rc = ob_cli_capture(ARGV("run", "--problem", "mgh_rosenbrock", "--opt", "adam", "--set", "lr=0.02", "--steps", "30",
+                             "--isa", "scalar", "--quiet", "--out", rd),
+                        &out, &err);
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, err);
+    free(out);
+    free(err);
+    char sub[256], file[1024], csv[512];
+    snprintf(sub, sizeof sub, "%s/mgh_rosenbrock.adam/lr=0.01_seed=0", tb);
+    event_file(sub, file, sizeof file);
+    snprintf(sub, sizeof sub, "%s/mgh_rosenbrock.adam/lr=0.02_seed=0", tb);
+    event_file(sub, file, sizeof file);
+    snprintf(csv, sizeof csv, "%s/latest/cases/mgh_rosenbrock.adam.csv", rd);
+    int rrc;
+    char *got = tb_read(file, &rrc);
+    cr_assert_eq(rrc, 0, "tb-read: %s", got);
+    const size_t checked = walk_csv(csv, got, "lr=0.02 seed=0");
+    cr_assert(checked > 300, "%zu values", checked);
     free(got);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

@@ -512,6 +512,8 @@ static void measure_step(eng *e, uint64_t t)
     }
     row.grad_evals = t * (e->xhr ? 2 : 1);
     row.mon = e->mon;
+    row.loss_scale = row.skipped = NAN;
+    if (c->format) eng_mixed_row(e, &row);
     if (c->obs.row) c->obs.row(c->obs.ctx, &row);
     if (t > 0 && c->obs.progress) c->obs.progress(c->obs.ctx, t, c->steps);
 }

@@ -25,7 +25,7 @@ typedef struct epath {
      * the optimizer steps taken (a skipped step does not count: t of the
      * update and of stochastic rounding is this plus one). */
     void *mp, *mg, *mst[OB_MAX_STATE];
-    double loss_scale;
+    double loss_scale, scale_used; /* scale_used: the one the last step's gradient had */
     uint64_t good, t_opt;
 } epath;
 
@@ -83,6 +83,8 @@ void eng_monitor_after(eng *e, const ob_hparams *ht, uint64_t t, const double *g
 int eng_mixed_alloc(const ob_engine_cfg *c, size_t n, epath *p);
 void eng_mixed_start(eng *e, epath *p);
 void eng_mixed_free(epath *p);
+/* A measured row's loss scale and skipped steps (those of the lead path). */
+void eng_mixed_row(const eng *e, ob_engine_row *row);
 int eng_mixed_step(eng *e, int i, int glead, const ob_hparams *ht, uint64_t t, int check, int *status,
                    char *err, size_t errlen);
 

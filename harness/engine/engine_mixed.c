@@ -53,6 +53,14 @@ void eng_mixed_start(eng *e, epath *p)
     }
     load_x(f, p, e->n);
     p->loss_scale = f->grad == OB_DT_F16 ? OB_ENGINE_LOSS_SCALE_INIT : 1.0;
+    p->scale_used = p->loss_scale;
+}
+
+void eng_mixed_row(const eng *e, ob_engine_row *row)
+{
+    if (e->lead < 0) return;
+    row->loss_scale = e->p[e->lead].scale_used;
+    row->skipped = (double)e->r->p[OB_ENGINE_PATH_ISA(e->lead)].skipped_steps;
 }
 
 /* The gradient g (double) in the format's gradient type: fp16 gradients
@@ -148,6 +156,7 @@ int eng_mixed_step(eng *e, int i, int glead, const ob_hparams *ht, uint64_t t, i
         *status = OB_ENGINE_EHPARAMS;
         return -1;
     }
+    p->scale_used = p->loss_scale;
     if (!skipped) p->t_opt = topt;
     else pr->skipped_steps++;
     if (f->grad == OB_DT_F16) update_scale(p, skipped);

@@ -167,6 +167,11 @@ typedef struct ob_engine_row {
     const float *x32[OB_ENGINE_KPATHS]; /* by kernel path: ISA, then extra */
     uint64_t grad_evals; /* per path, up to step t */
     ob_engine_monitor mon; /* with ob_engine_cfg.monitor and the reference path; else all NaN */
+    /* With a format (ob_engine_cfg.format), of the lead kernel path: the
+     * loss scale step t's gradient was multiplied by (fp16 gradients; 1
+     * otherwise; at t = 0 the initial one) and the steps skipped up to and
+     * including t.  NaN without a format. */
+    double loss_scale, skipped;
 } ob_engine_row;
 
 /* Callbacks (each may be NULL), all with ctx. */

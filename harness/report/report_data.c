@@ -238,6 +238,14 @@ static int load_cases(rp_model *m, char *err, size_t errlen)
             snprintf(rc->label, sizeof rc->label, "%s%s", rc->opt, sam);
             rc->opt = rc->label;
         }
+        /* So is a case in a storage format (run --format): "adam@fp16-grads". */
+        const char *fmt = rp_str(cJSON_GetObjectItemCaseSensitive(c, "format"), "name");
+        if (rc->opt[0] && fmt[0]) {
+            char base[96];
+            snprintf(base, sizeof base, "%s", rc->opt);
+            snprintf(rc->label, sizeof rc->label, "%.40s@%.50s", base, fmt);
+            rc->opt = rc->label;
+        }
         /* Instances >= 1 feed the aggregate section (profile/), not the
          * per-problem figures and tables. */
         double inst = rp_num(cJSON_GetObjectItemCaseSensitive(c, "problem_config"), "instance");

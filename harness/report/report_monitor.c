@@ -1,15 +1,18 @@
 /*
  * report_monitor.c — the Monitoring section: the per-step diagnostics that
  * `optbench run` writes at the end of every case CSV (README "Monitoring",
- * harness/run/run.c), drawn by plot/monitor.gp as one figure per case for
- * the cases of a few chosen problems, and as a table of final values for
- * every case.
+ * harness/run/run.c), drawn by plot/monitor.gp as one figure per case
+ * (instance 0 of every problem: the cases the report's model holds), and
+ * a table of final values for every case.
  *
- * Why a subset: one figure is one gnuplot process (PNG and SVG, ~0.3 s),
- * and the default suite's 112 cases would add half a minute and a very
- * long section; the problems below cover a curved valley and an
- * ill-conditioned quadratic, where the diagnostics differ most between
- * methods.  The table keeps every case's last values in view.
+ * Shown in the section: the cases of a few chosen problems (a curved
+ * valley and an ill-conditioned quadratic, where the diagnostics differ
+ * most between methods), every case in a storage format (its loss scale)
+ * and every case with held-out figures.  The other figures are drawn too
+ * and linked from a list under the table: one figure is one gnuplot
+ * process (PNG and SVG, about 0.2 s), so the default suite's 113 cases
+ * cost about 25 s of `make report`, and a page with all of them inline
+ * would bury the rest of the report.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -36,11 +39,16 @@ enum {
     C_BC1,
     C_BC2,
     C_CLIP,
+    C_HLOSS,
+    C_HACC,
+    C_SCALE,
+    C_SKIP,
     N_COLS
 };
-static const char *const col_names[N_COLS] = {"ref_loss", "ref_gnorm",  "upd_ratio",  "lr",
-                                              "cycled",   "eff_lr_min", "eff_lr_med", "eff_lr_max",
-                                              "bc1",      "bc2",        "clipped"};
+static const char *const col_names[N_COLS] = {
+    "ref_loss", "ref_gnorm", "upd_ratio", "lr",           "cycled",      "eff_lr_min", "eff_lr_med",
+    "eff_lr_max", "bc1",     "bc2",       "clipped",      "heldout_loss", "heldout_acc", "loss_scale",
+    "skipped"};
 
 /* What a case CSV holds: per column, whether any value is finite (and, for
  * the clipped fraction, nonzero), the last finite value, and a few ranges. */
@@ -75,8 +83,10 @@ static void mon_read(const rp_case *c, mon_stats *st)
             if (k == C_LR && v > st->lrmax) st->lrmax = v;
         }
     }
-    /* The band needs both edges. */
+    /* The band needs both edges; the held-out panel both series. */
     st->has[C_EFF_MIN] = st->has[C_EFF_MED] = st->has[C_EFF_MIN] && st->has[C_EFF_MAX] && st->has[C_EFF_MED];
+    st->has[C_HLOSS] = st->has[C_HACC] = st->has[C_HLOSS] && st->has[C_HACC] && st->has[C_LOSS];
+    st->has[C_SCALE] = st->has[C_SKIP] = st->has[C_SCALE] && st->has[C_SKIP];
     rp_table_free(&t);
 }
 
@@ -97,37 +107,56 @@ static size_t drawn_problems(const rp_model *m, const char **out)
     return n;
 }
 
+/* Whether case c's figure is shown in the section (else only linked). */
+static int shown_inline(const rp_model *m, const rp_case *c, const mon_stats *st)
+{
+    const char *probs[N_MONITOR_PROBLEMS + 1];
+    size_t np = drawn_problems(m, probs);
+    for (size_t k = 0; k < np; k++)
+        if (!strcmp(c->problem, probs[k])) return 1;
+    return st->has[C_SCALE] || st->has[C_HLOSS];
+}
+
 static int plan_case(rp_plan *p, const rp_model *m, const rp_case *c)
 {
     mon_stats st;
     mon_read(c, &st);
     if (!st.ok) return 0;
     int extra = (st.has[C_BC1] || st.has[C_BC2] || st.has[C_CLIP]);
-    int panels = 3 + st.has[C_EFF_MED] + extra, height = 70 + 190 * panels;
+    int panels = 3 + st.has[C_EFF_MED] + extra + st.has[C_HLOSS] + st.has[C_SCALE], height = 70 + 190 * panels;
     char name[200];
     snprintf(name, sizeof name, "monitor-%s", c->id);
-    rp_job *j = rp_plan_add(p, m->sum, "monitoring", name, "monitor.gp", 1000, height,
+    rp_job *j = rp_plan_add(p, m->sum, shown_inline(m, c, &st) ? "monitoring" : "monitoring-linked", name,
+                            "monitor.gp", 1000, height,
                             "%s on %s, fp64 reference: the loss and ‖g‖₂; the update-to-weight ratio; the lr "
-                            "in force and the cycled β1 or momentum%s%s.",
+                            "in force and the cycled β1 or momentum%s%s%s%s.",
                             c->opt, c->problem,
                             st.has[C_EFF_MED] ? "; the effective per-coordinate lr (min–max band, median)"
                                               : " (no effective lr: the method has none)",
                             extra ? (st.has[C_CLIP] ? "; the bias corrections and the clipped fraction"
                                                     : "; the bias corrections")
-                                  : "");
+                                  : "",
+                            st.has[C_HLOSS] ? "; the held-out loss beside the training loss, and the held-out "
+                                              "accuracy"
+                                            : "",
+                            st.has[C_SCALE] ? "; the kernels' loss scale in force and the cumulative skipped "
+                                              "steps (fp16 gradients skip a step whose gradient overflowed)"
+                                            : "");
     if (!j) return -1;
     rp_assign(j, "file", "%s", c->csv_rel);
     rp_assign(j, "opt", "%s", c->opt);
     rp_assign(j, "title", "Monitoring: %s on %s", c->opt, c->problem);
     rp_assign_num(j, "xmax", st.xmax);
     rp_assign_num(j, "lrmax", st.lrmax);
+    rp_assign_num(j, "skipmax", st.has[C_SKIP] ? st.last[C_SKIP] : 0);
     rp_assign_num(j, "logloss", st.has[C_LOSS] && st.loss_positive);
     static const struct {
         const char *var;
         int col;
     } flags[] = {{"has_loss", C_LOSS}, {"has_gnorm", C_GNORM},   {"has_ratio", C_RATIO},
                  {"has_lr", C_LR},     {"has_cycled", C_CYCLED}, {"has_eff", C_EFF_MED},
-                 {"has_bc1", C_BC1},   {"has_bc2", C_BC2},       {"has_clip", C_CLIP}};
+                 {"has_bc1", C_BC1},   {"has_bc2", C_BC2},       {"has_clip", C_CLIP},
+                 {"has_heldout", C_HLOSS}, {"has_scale", C_SCALE}};
     for (size_t k = 0; k < sizeof flags / sizeof flags[0]; k++)
         rp_assign_num(j, flags[k].var, st.has[flags[k].col]);
     return 0;
@@ -135,15 +164,38 @@ static int plan_case(rp_plan *p, const rp_model *m, const rp_case *c)
 
 int rp_plan_monitor(rp_plan *p, const rp_model *m)
 {
-    const char *probs[N_MONITOR_PROBLEMS + 1];
-    size_t np = drawn_problems(m, probs);
-    for (size_t k = 0; k < np; k++) {
+    for (size_t k = 0; k < m->n_problems; k++) {
         const rp_case *cs[MON_MAX_CASES];
-        size_t n = rp_problem_cases(m, probs[k], cs, MON_MAX_CASES);
+        size_t n = rp_problem_cases(m, m->problems[k], cs, MON_MAX_CASES);
         for (size_t i = 0; i < n; i++)
             if (plan_case(p, m, cs[i]) != 0) return -1;
     }
     return 0;
+}
+
+/* The figures not shown inline, as one paragraph of links (both formats). */
+static void linked_figures(rp_doc *d, const ob_report_summary *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->n_figures; i++) n += !strcmp(s->figures[i].section, "monitoring-linked");
+    if (!n) return;
+    rp_doc_para(d, "The monitor figures of the other %zu cases (PNG; the SVG beside each):", n);
+    fputs("<p class=\"links\">", d->html);
+    for (size_t i = 0, k = 0; i < s->n_figures; i++) {
+        const ob_report_figure *f = &s->figures[i];
+        if (strcmp(f->section, "monitoring-linked") != 0) continue;
+        const char *id = f->name + strlen("monitor-");
+        const char *sep = k++ ? " · " : "";
+        if (f->ok) {
+            fprintf(d->md, "%s[%s](figures/%s.png)", sep, id, f->name);
+            fprintf(d->html, "%s<a href=\"figures/%s.png\">%s</a>", sep, f->name, id);
+        } else {
+            fprintf(d->md, "%s%s (missing)", sep, id);
+            fprintf(d->html, "%s%s (missing)", sep, id);
+        }
+    }
+    fputs("\n\n", d->md);
+    fputs("</p>\n", d->html);
 }
 
 void rp_section_monitoring(rp_doc *d, const rp_model *m)
@@ -172,15 +224,19 @@ void rp_section_monitoring(rp_doc *d, const rp_model *m)
            "adaptive methods, the spread of the effective per-coordinate learning rate (min–max band and "
            "median; SGD and Lion have none, and the panel is left out); the bias corrections 1 − β1ᵗ and "
            "1 − β2ᵗ where the method divides by them, and the fraction of gradient elements clipping "
-           "changed when clipping is on.");
+           "changed when clipping is on; on the data-driven problems that offer held-out data, the "
+           "held-out loss beside the training loss and the held-out accuracy (the generalisation gap); in "
+           "a storage format with fp16 gradients, the loss scale in force and the skipped steps.");
     rp_doc_para(d,
-                "A figure is drawn for every case on %s%s%s (instance 0); the table gives every case's last "
-                "recorded value of each diagnostic (– : none).",
+                "Every case (instance 0) has a figure. Shown below: the cases on %s%s%s, those in a storage "
+                "format and those with held-out data; the others are linked under the table. The table gives "
+                "every case's last recorded value of each diagnostic (– : none; held-out and loss-scale "
+                "columns as loss / accuracy and scale / skipped steps).",
                 np ? probs[0] : "no problem", np > 1 ? " and " : "", np > 1 ? probs[1] : "");
     rp_row h = {0};
     rp_cells(&h, "case", "‖g‖₂", "‖Δp‖/‖p‖", "lr", "β1 / mom.", "eff. lr min", "median", "max", "bc1", "bc2",
-             "clipped", NULL);
-    rp_doc_table(d, &h, "lrrrrrrrrrr");
+             "clipped", "held-out loss / acc.", "loss scale / skipped", NULL);
+    rp_doc_table(d, &h, "lrrrrrrrrrrrr");
     static const int shown[] = {C_GNORM,   C_RATIO,   C_LR,  C_CYCLED, C_EFF_MIN,
                                 C_EFF_MED, C_EFF_MAX, C_BC1, C_BC2,    C_CLIP};
     for (size_t i = 0; i < m->n_cases; i++) {
@@ -192,9 +248,18 @@ void rp_section_monitoring(rp_doc *d, const rp_model *m)
             rp_fmt(v, sizeof v, all[i].last[shown[k]]);
             rp_cell(&r, "%s", v);
         }
+        static const int pairs[2][2] = {{C_HLOSS, C_HACC}, {C_SCALE, C_SKIP}};
+        for (int k = 0; k < 2; k++) {
+            char a[64], b[64];
+            rp_fmt(a, sizeof a, all[i].last[pairs[k][0]]);
+            rp_fmt(b, sizeof b, all[i].last[pairs[k][1]]);
+            if (all[i].has[pairs[k][0]]) rp_cell(&r, "%s / %s", a, b);
+            else rp_cell(&r, "–");
+        }
         rp_doc_row(d, &r);
     }
     rp_doc_table_end(d);
+    linked_figures(d, m->sum);
     free(all);
     rp_doc_figures(d, m->sum, "monitoring");
 }

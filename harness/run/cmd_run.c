@@ -28,6 +28,8 @@ static const ob_opt run_opts[] = {
     {"instances", "K", 0, "run problem instances 0..K-1 of every case (default: 1; README \"Problem instances\")"},
     {"data-instances", "K", 0, "instances of problems whose instances are data seeds (default: --instances)"},
     {"threads", "T", 0, "threads per kernel step (default: 1)"},
+    {"format", "LIST", 0,
+     "storage formats of the kernel paths, comma-separated (default: fp32; see optbench list formats)"},
     {"suite", "FILE", 0, "run the cases of a JSON suite file"},
     {"from-sweep", "DIR", 0, "the tuned comparison: each optimizer with its best setting per problem from the finished sweep in DIR"},
     {"out", "DIR", 0, "results folder (default: results)"},
@@ -57,7 +59,10 @@ const ob_cmd_spec ob_cmd_run_spec = {
     "130 / 143 stopped by SIGINT / SIGTERM (the finished cases are saved).\n"
     "--shard I/N runs every N-th case from the I-th (0 <= I < N), recorded in\n"
     "results.json's \"shard\"; 'optbench merge OUT DIR...' combines the N run\n"
-    "folders into one (README \"Scaling out\").",
+    "folders into one (README \"Scaling out\").\n"
+    "--format fp16-grads,bf16,... runs every case once per storage format\n"
+    "(ids <problem>.<opt>@<format>; fp32 is the plain kernels): the kernels\n"
+    "keep their arrays in that format, and the CSV gains loss_scale and skipped.",
     run_opts,
     sizeof run_opts / sizeof run_opts[0],
     0,
@@ -216,6 +221,11 @@ static int build_suite(const ob_cmd_spec *c, const ob_args *a, ob_suite *s, uint
         (rc = parse_count(a, "batch", 1, &batch, &has_batch, err)))
         return rc;
     if (ob_args_get(a, "isa") && (rc = parse_isa_list(ob_args_get(a, "isa"), &isa_mask, err))) return rc;
+    ob_format formats[OB_RUN_MAX_FORMATS];
+    int nformats = 0;
+    if (ob_args_get(a, "format") &&
+        (nformats = ob_format_list_parse(ob_args_get(a, "format"), formats, OB_RUN_MAX_FORMATS, msg, sizeof msg)) < 0)
+        return ob_usage_error(c, err, "--format: %s", msg);
     const char *suite = ob_args_get(a, "suite"), *sweep = ob_args_get(a, "from-sweep");
     if (sweep && (suite || ob_args_get(a, "problem") || ob_args_get(a, "opt") || ob_args_has(a, "set") ||
                   ob_args_get(a, "schedule") || ob_args_has(a, "param") || has_steps || has_n || has_batch))
@@ -248,6 +258,8 @@ static int build_suite(const ob_cmd_spec *c, const ob_args *a, ob_suite *s, uint
         if (has_n) cs->n = (size_t)n;
         if (has_batch) cs->batch = (size_t)batch;
     }
+    if (nformats > 0 && ob_suite_formats(s, formats, (size_t)nformats, msg, sizeof msg) != 0)
+        return ob_usage_error(c, err, "%s", msg);
     uint64_t inst = 1, inst_data = 0;
     int has_inst, has_data;
     if ((rc = parse_count(a, "instances", 1, &inst, &has_inst, err)) ||
@@ -306,6 +318,8 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t len)
 static int same_check(const void *ctx, size_t a, size_t b)
 {
     const ob_case *ca = &((const ob_suite *)ctx)->cases[a], *cb = &((const ob_suite *)ctx)->cases[b];
+    /* A storage format adds checks of its own (SAM, a box): never shared. */
+    if (!ob_format_is_fp32(&ca->format) || !ob_format_is_fp32(&cb->format)) return 0;
     return ca->problem == cb->problem && ca->n == cb->n && ca->seed == cb->seed && ca->batch == cb->batch &&
            ca->instance == cb->instance &&
            ca->opt->n_state == cb->opt->n_state && ca->n_pparams == cb->n_pparams &&
@@ -378,7 +392,8 @@ static int attach_plugins(const ob_args *a, const ob_plugin_set *ps, ob_suite *s
         }
         for (size_t i = 0; i < s->n; i++) {
             ob_case *cs = &s->cases[i];
-            if (cs->opt != pk->opt) continue;
+            /* Plugin kernels step fp32 arrays only. */
+            if (cs->opt != pk->opt || !ob_format_is_fp32(&cs->format)) continue;
             char msg[512], id[160];
             ob_case_id(cs, id, sizeof id);
             if (ob_plugin_hparams_check(pk, &cs->h, msg, sizeof msg) != 0) {

@@ -44,6 +44,13 @@ typedef struct ob_case {
     uint64_t steps;
     unsigned isa_mask; /* bit i: run ob_isa i */
     int threads;
+    /* The storage format of the kernel paths (kernels/framework/ob_mixed.h;
+     * `run --format`, a suite entry's "format").  All-f32 (a zeroed
+     * struct) is the plain fp32 kernels, exactly as without a format;
+     * another steps with the mixed-precision kernels (ob_engine_cfg.format:
+     * no SAM, no box, no plugin paths) and adds the loss scale and skipped
+     * steps to the CSV. */
+    ob_format format;
     /* Test hook: replaces the kernel of an fp32 path (NULL: the table's). */
     ob_kernel_fn kernel_override[OB_ISA_COUNT];
     /* Called after each recorded step (may be NULL). */
@@ -122,8 +129,10 @@ typedef struct ob_case_result {
 } ob_case_result;
 
 /* The case's id: "<problem>.<optimizer>", with "+sam" or "+asam" when
- * SAM is on and ".i<k>" for instance k >= 1 (a run makes repeated ids
- * unique with ".2", ".3", ...). */
+ * SAM is on, "@<format>" with a storage format other than fp32 (its name,
+ * with characters other than letters, digits, '-', '_' and '=' made '+')
+ * and ".i<k>" for instance k >= 1 (a run makes repeated ids unique with
+ * ".2", ".3", ...). */
 void ob_case_id(const ob_case *c, char *buf, size_t len);
 
 /* Runs one case, writing the per-step series to csv_path (atomically; NULL
@@ -212,6 +221,22 @@ void ob_suite_free(ob_suite *s);
  * instance 0 only (optbench/problems.h ob_instance_kind).  0, or -1 with
  * a message (s unchanged). */
 int ob_suite_instances(ob_suite *s, uint64_t k, uint64_t k_data, char *err, size_t errlen);
+
+/* ---- storage formats (run --format LIST) ------------------------------------ */
+
+#define OB_RUN_MAX_FORMATS 16
+
+/* Parses a comma list of formats, each one as ob_format_parse reads it: a
+ * preset of ob_format_presets ("fp32,fp16-grads,bf16") with its options
+ * ("bf16-sr,seed=7": a part with '=' continues the format before it) or,
+ * at the start, the explicit form ("param=bf16,grad=f16").  Returns the
+ * count (1..max), or -1 with ob_format_parse's message (which lists the
+ * presets) or one about an empty list, a repeat or too many. */
+int ob_format_list_parse(const char *list, ob_format *out, size_t max, char *err, size_t errlen);
+
+/* Replaces each case by one case per format (adjacent, in the list's
+ * order).  0, or -1 with a message (s unchanged). */
+int ob_suite_formats(ob_suite *s, const ob_format *f, size_t nf, char *err, size_t errlen);
 
 /* ---- shards (run --shard I/N, README "Scaling out") ------------------------ */
 

@@ -29,6 +29,8 @@ typedef struct case_obs {
     FILE *csv;               /* NULL: no CSV */
     const run_plugins *plug; /* the plugin paths, after the ISAs */
     ob_case_result *r;       /* receives the runtimes to targets */
+    ob_problem *pb;          /* its held-out evaluation, if it offers one */
+    uint64_t rows;           /* rows written so far */
 } case_obs;
 
 static void csv_path_header(FILE *f, const char *nm, size_t n)
@@ -48,7 +50,11 @@ static void csv_header(FILE *f, const case_obs *obs, size_t n)
     }
     for (size_t e = 0; e < obs->plug->n; e++) csv_path_header(f, obs->plug->name[e], n);
     /* Then the reference path's diagnostics (README "Monitoring"). */
-    fprintf(f, ",grad_evals,upd_norm,upd_ratio,lr,cycled,eff_lr_min,eff_lr_med,eff_lr_max,bc1,bc2,clipped\n");
+    fprintf(f, ",grad_evals,upd_norm,upd_ratio,lr,cycled,eff_lr_min,eff_lr_med,eff_lr_max,bc1,bc2,clipped,"
+               "heldout_loss,heldout_acc");
+    /* With a storage format, its loss scale and skipped steps. */
+    if (!ob_format_is_fp32(&c->format)) fprintf(f, ",loss_scale,skipped");
+    fprintf(f, "\n");
 }
 
 static void csv_path_row(FILE *f, const ob_engine_row *r, int k, int x32)
@@ -61,7 +67,7 @@ static void csv_path_row(FILE *f, const ob_engine_row *r, int k, int x32)
 /* The row observer: one CSV line per measured step. */
 static void csv_row(void *ctx, const ob_engine_row *r)
 {
-    const case_obs *obs = ctx;
+    case_obs *obs = ctx;
     FILE *f = obs->csv;
     if (!f) return;
     fprintf(f, "%llu,%.9g,%.9g,%.9g,%.9g", (unsigned long long)r->t, r->loss[0], r->gap[0], r->dist[0],
@@ -76,9 +82,24 @@ static void csv_row(void *ctx, const ob_engine_row *r)
         csv_path_row(f, r, OB_ENGINE_PATH_EXTRA(e), OB_ISA_COUNT + (int)e);
     /* Gradient evaluations of each path up to step t, the diagnostics. */
     const ob_engine_monitor *m = &r->mon;
-    fprintf(f, ",%llu,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", (unsigned long long)r->grad_evals,
+    fprintf(f, ",%llu,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g", (unsigned long long)r->grad_evals,
             m->upd_norm, m->upd_ratio, m->lr, m->cycled, m->eff_min, m->eff_med, m->eff_max, m->bc1, m->bc2,
             m->clipped);
+    /* The held-out loss and accuracy at the reference's x, on the
+     * problem's schedule (ob_problem.heldout_every) and at the last step;
+     * empty elsewhere and where the problem offers none. */
+    const ob_problem *pb = obs->pb;
+    const uint64_t every = pb->heldout_every ? pb->heldout_every : 1;
+    if (pb->heldout && (obs->rows % every == 0 || r->t == obs->c->steps)) {
+        double hl, ha;
+        pb->heldout(obs->pb, r->x_ref, &hl, &ha);
+        fprintf(f, ",%.9g,%.9g", hl, ha);
+    } else {
+        fprintf(f, ",,");
+    }
+    if (!ob_format_is_fp32(&obs->c->format)) fprintf(f, ",%.9g,%.9g", r->loss_scale, r->skipped);
+    fprintf(f, "\n");
+    obs->rows++;
 }
 
 /* The engine's value at every iterate (deterministic problems only: on
@@ -210,9 +231,20 @@ int ob_case_check(const ob_case *c, char *err, size_t errlen)
             return OB_EXIT_USAGE;
         }
     }
+    const int mixed = !ob_format_is_fp32(&c->format);
+    if (mixed && ob_sam_active(&c->h)) {
+        snprintf(err, errlen, "format %s: the storage formats run without SAM", c->format.name);
+        return OB_EXIT_USAGE;
+    }
     ob_problem *pb = NULL;
     int code = OB_EXIT_OK;
-    if (create_problem(c, &pb, &code, err, errlen) == 0) ob_problem_destroy(pb);
+    if (create_problem(c, &pb, &code, err, errlen) != 0) return code;
+    if (mixed && pb->has_box) {
+        snprintf(err, errlen, "format %s: %s has a box constraint, and the storage formats run without one",
+                 c->format.name, c->problem->name);
+        code = OB_EXIT_USAGE;
+    }
+    ob_problem_destroy(pb);
     return code;
 }
 
@@ -222,6 +254,18 @@ void ob_case_id(const ob_case *c, char *buf, size_t len)
      * optimizer usually run without it too. */
     int k = snprintf(buf, len, "%s.%s%s", c->problem->name, c->opt->name,
                      ob_sam_label(c->h.sam_rho, c->h.sam_adaptive));
+    if (!ob_format_is_fp32(&c->format) && k >= 0 && (size_t)k + 1 < len) {
+        /* "@fp16-grads"; an explicit spec's ',' (and anything a file name
+         * or the id's '.' fields would trip on) becomes '+'. */
+        buf[k++] = '@';
+        for (const char *p = c->format.name; *p && (size_t)k + 1 < len; p++) {
+            const char ch = *p;
+            const int keep = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                             ch == '-' || ch == '_' || ch == '=';
+            buf[k++] = keep ? ch : '+';
+        }
+        buf[k] = '\0';
+    }
     if (c->instance && k >= 0 && (size_t)k < len)
         snprintf(buf + k, len - (size_t)k, ".i%llu", (unsigned long long)c->instance);
 }
@@ -262,6 +306,7 @@ static void engine_cfg(const ob_case *c, case_obs *obs, ob_engine_cfg *e)
     e->obs.row = see_row;
     e->obs.progress = case_progress;
     memcpy(e->kernel_override, c->kernel_override, sizeof e->kernel_override);
+    if (!ob_format_is_fp32(&c->format)) e->format = &c->format;
 }
 
 int ob_run_case(const ob_case *c, const char *csv_path, ob_case_result *r, char *err, size_t errlen)
@@ -303,7 +348,7 @@ int run_case(const ob_case *asked, const char *csv_path, int with_plugins, ob_ca
     }
     run_plugins plug = {0};
     if (with_plugins) run_plugins_open(c, pb->n, &plug, r);
-    case_obs obs = {c, csv.f, &plug, r};
+    case_obs obs = {c, csv.f, &plug, r, pb, 0};
     if (csv.f) csv_header(csv.f, &obs, pb->n);
     ob_engine_objective obj = {pb->n, pb->x0,       pb->has_box,   pb->box_lo, pb->box_hi, problem_eval,
                                pb,    problem_loss, pb->has_fstar, pb->fstar,  pb->tol,    pb->xstar};
@@ -450,6 +495,22 @@ cJSON *ob_case_to_json(const ob_case *c, const ob_case_result *r)
     }
     cJSON *plugins = run_plugins_json(c, r);
     if (plugins) cJSON_AddItemToObject(j, "plugins", plugins);
+    if (!ob_format_is_fp32(&c->format)) {
+        /* The storage format and, of the first kernel path that ran (all
+         * are bit-identical, the loss scale included), its skipped steps
+         * and last loss scale. */
+        cJSON *fj = cJSON_AddObjectToObject(j, "format");
+        char desc[160];
+        ob_format_describe(&c->format, desc, sizeof desc);
+        cJSON_AddStringToObject(fj, "name", c->format.name);
+        cJSON_AddStringToObject(fj, "spec", desc);
+        for (int i = 0; i < OB_ISA_COUNT; i++)
+            if (r->isa[i].ran) {
+                cJSON_AddNumberToObject(fj, "skipped_steps", (double)r->isa[i].skipped_steps);
+                cJSON_AddNumberToObject(fj, "loss_scale", r->isa[i].loss_scale);
+                break;
+            }
+    }
     cJSON_AddBoolToObject(j, "ok", r->ok);
     return j;
 }

@@ -16,7 +16,9 @@
  * quadratics, a noisy quadratic, a drifting optimum, sparse logistic
  * regression, a real data set and the AMSGrad counterexample), plus SGD
  * and Adam with SAM (rho = 0.05) beside their plain runs on the DeepOBS
- * quadratic.  Learning rates are per optimizer where one rate does not
+ * quadratic, and Adam with fp16 gradients on the diagonal quadratic
+ * (its gradients of up to 100 overflow fp16 at the initial loss scale
+ * 2^16: the first 7 steps are skipped while the scale falls to 2^9).  Learning rates are per optimizer where one rate does not
  * suit all. */
 const char ob_default_suite_json[] =
     "{\"cases\": ["
@@ -37,6 +39,8 @@ const char ob_default_suite_json[] =
     " \"lr\": {\"sgd\": 0.009, \"adagrad\": 0.5, \"rmsprop\": 0.01, \"*\": 0.05,"
     "          \"nadam\": 0.03, \"radam\": 0.03, \"adamax\": 0.03, \"lion\": 0.01},"
     " \"set\": {\"sgd\": [\"momentum=0.9\"]}},"
+    "{\"problem\": \"quad_diag\", \"steps\": 2000, \"n\": 100, \"params\": [\"cond=100\"],"
+    " \"optimizers\": [\"adam\"], \"lr\": 0.05, \"format\": \"fp16-grads\"},"
     "{\"problem\": \"quadratic_deep\", \"steps\": 1000,"
     " \"lr\": {\"sgd\": 0.01, \"adagrad\": 0.5, \"rmsprop\": 0.01, \"*\": 0.05,"
     "          \"nadam\": 0.03, \"radam\": 0.03, \"adamax\": 0.1, \"lion\": 3e-3}},"
@@ -102,7 +106,7 @@ static int get_uint(const cJSON *e, const char *key, double lo, double hi, doubl
 static int entry_base(const cJSON *e, const char *where, ob_case *base_out, char *err, size_t errlen)
 {
     static const char *const known[] = {"problem",   "steps", "optimizers", "lr",   "set",    "schedule",
-                                        "sched_set", "n",     "batch",      "seed", "params", NULL};
+                                        "sched_set", "n",     "batch",      "seed", "params", "format", NULL};
     if (!cJSON_IsObject(e)) return ob_fail(err, errlen, "%s: each case must be an object", where);
     for (const cJSON *k = e->child; k; k = k->next) {
         int ok = 0;
@@ -148,6 +152,11 @@ static int entry_base(const cJSON *e, const char *where, ob_case *base_out, char
     if (sn && !cJSON_IsString(sn)) return ob_fail(err, errlen, "%s: \"schedule\" must be a name", where);
     char msg[512];
     if (ob_schedule_parse(sn ? sn->valuestring : NULL, ssets, nss, &base.sched, msg, sizeof msg) != 0)
+        return ob_fail(err, errlen, "%s: %s", where, msg);
+    const cJSON *fm = cJSON_GetObjectItemCaseSensitive(e, "format");
+    if (fm && !cJSON_IsString(fm))
+        return ob_fail(err, errlen, "%s: \"format\" must be a storage format's name", where);
+    if (fm && ob_format_parse(fm->valuestring, &base.format, msg, sizeof msg) != 0)
         return ob_fail(err, errlen, "%s: %s", where, msg);
     *base_out = base;
     return 0;

@@ -49,6 +49,8 @@ static const ob_opt sweep_opts[] = {
     {"no-figures", NULL, OB_OPT_FLAG, "no sensitivity figures (gnuplot not needed)"},
     {"plot-dir", "DIR", 0, OB_PLOT_DIR_HELP},
     {"quiet", NULL, OB_OPT_FLAG, "no progress output"},
+    {"tensorboard", "DIR", 0,
+     "also write each run's series as a TensorBoard event file under DIR/<problem>.<opt>/<setting>"},
 };
 
 const ob_cmd_spec ob_cmd_sweep_spec = {
@@ -392,7 +394,8 @@ int ob_cmd_sweep(int argc, char **argv, FILE *out, FILE *err)
     /* From here on SIGINT and SIGTERM stop the sweep between steps; the
      * finished runs are on disk already. */
     ob_interrupt_install();
-    ob_sweep_exec_opts eo = {jobs, quiet ? NULL : err, err, !quiet && isatty(fileno(err)), lock_fd};
+    ob_sweep_exec_opts eo = {jobs, quiet ? NULL : err, err, !quiet && isatty(fileno(err)), lock_fd,
+                             ob_args_get(&a, "tensorboard")};
     size_t failed = 0;
     char emsg[2048] = "";
     int xrc = ob_sweep_run_search(&sw, sweep_dir, &eo, &failed, emsg, sizeof emsg);

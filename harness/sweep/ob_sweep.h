@@ -255,6 +255,11 @@ typedef struct ob_sweep_exec_opts {
     FILE *errors;   /* one line per failed run (NULL: none) */
     int tty;        /* progress is a terminal: one line rewritten in place */
     int lock_fd;    /* closed in worker processes (-1: none) */
+    /* --tensorboard DIR (NULL: none): each run run now also writes its
+     * per-step series as an event file in DIR/<problem>.<opt>/<setting>
+     * seed=<k>/, tags "<metric>/<path>/<setting> seed=<k>" (harness/tb;
+     * runs found recorded are not run again and get none). */
+    const char *tensorboard;
 } ob_sweep_exec_opts;
 
 /* Marks the runs already recorded under sweep_dir/points as done (reading

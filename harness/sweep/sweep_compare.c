@@ -389,7 +389,7 @@ int ob_sweep_compare(const cJSON *given, const ob_sweep_compare_opts *o, FILE *o
     cmp c = {0};
     c.seeds = o->search_seeds;
     double t0 = ob_now_s();
-    ob_sweep_exec_opts eo = {o->jobs, o->progress, o->errors, 0, o->lock_fd};
+    ob_sweep_exec_opts eo = {o->jobs, o->progress, o->errors, 0, o->lock_fd, NULL};
     int rc = run_all(&c, spec, dir, &eo, err, errlen);
     cJSON_Delete(spec);
     double seconds = ob_now_s() - t0;

@@ -27,9 +27,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness/core/ob_core.h"
+#include "harness/tb/ob_tb.h"
 
 /* ---- records ------------------------------------------------------------------ */
 
@@ -151,15 +153,39 @@ size_t ob_sweep_load_done(ob_sweep *sw, const char *sweep_dir)
 
 /* ---- running one ------------------------------------------------------------------- */
 
-/* Runs r and writes its record; 0, or an exit code with a message. */
-static int run_one(const ob_sweep *sw, ob_sweep_run *r, const char *sweep_dir, cJSON **record, char *err,
-                   size_t errlen)
+/* With --tensorboard: the run's CSV (written beside its record, then
+ * removed) as an event file in tb/<problem>.<opt>/<setting> seed=<k>/. */
+static int run_events(const ob_sweep *sw, const ob_sweep_run *r, const ob_case *c, const char *csv,
+                      const char *tb, char *err, size_t errlen)
+{
+    char setting[600], dir[5000];
+    ob_sweep_describe(sw, &sw->settings[r->setting], setting, sizeof setting);
+    size_t l = strlen(setting);
+    snprintf(setting + l, sizeof setting - l, "%sseed=%llu", l ? " " : "", (unsigned long long)r->seed);
+    int k = snprintf(dir, sizeof dir, "%s/%s.%s/", tb, c->problem->name, c->opt->name);
+    /* The folder name: the setting with its spaces (and any '/') as '_'. */
+    for (const char *p = setting; *p && k > 0 && (size_t)k + 1 < sizeof dir; p++)
+        dir[k++] = *p == ' ' || *p == '/' ? '_' : *p;
+    dir[k > 0 && (size_t)k < sizeof dir ? k : 0] = '\0';
+    size_t events;
+    int rc = ob_tb_from_csv_setting(csv, dir, setting, (double)time(NULL), &events, err, errlen);
+    unlink(csv);
+    return rc == 0 ? 0 : OB_EXIT_IO;
+}
+
+/* Runs r and writes its record (with tb, its event file too); 0, or an
+ * exit code with a message. */
+static int run_one(const ob_sweep *sw, ob_sweep_run *r, const char *sweep_dir, const char *tb, cJSON **record,
+                   char *err, size_t errlen)
 {
     ob_case c = sw->settings[r->setting].c;
     c.seed = r->seed;
     c.instance = r->instance;
     ob_case_result res;
-    if (ob_run_case(&c, NULL, &res, err, errlen) != 0) return res.exit_code ? res.exit_code : OB_EXIT_FAIL;
+    char csv[4400];
+    snprintf(csv, sizeof csv, "%s/points/%s.csv", sweep_dir, r->hash);
+    if (ob_run_case(&c, tb ? csv : NULL, &res, err, errlen) != 0) return res.exit_code ? res.exit_code : OB_EXIT_FAIL;
+    if (tb && run_events(sw, r, &c, csv, tb, err, errlen) != 0) return OB_EXIT_IO;
     cJSON *j = run_record(sw, r, &c, &res);
     char path[4400];
     point_path(sweep_dir, r, path, sizeof path);
@@ -274,7 +300,7 @@ static void run_in_process(exec_state *st)
         }
         char msg[1024] = "";
         cJSON *record = NULL;
-        int code = run_one(st->sw, r, st->dir, &record, msg, sizeof msg);
+        int code = run_one(st->sw, r, st->dir, st->o->tensorboard, &record, msg, sizeof msg);
         finished(st, r, code, record, msg, 0);
     }
 }
@@ -304,7 +330,7 @@ static int launch(exec_state *st, size_t i, worker *w)
         if (st->o->lock_fd >= 0) close(st->o->lock_fd);
         char msg[1024] = "";
         cJSON *record = NULL;
-        int code = run_one(st->sw, &st->sw->runs[i], st->dir, &record, msg, sizeof msg);
+        int code = run_one(st->sw, &st->sw->runs[i], st->dir, st->o->tensorboard, &record, msg, sizeof msg);
         if (code) {
             ssize_t wr = write(pfd[1], msg, strlen(msg));
             (void)wr; /* the parent reports a generic failure without it */

@@ -49,6 +49,11 @@ void ob_tb_free(ob_tb_file *f);
  * scalars written.  0, or -1 with a message. */
 int ob_tb_from_csv(const char *csv_path, const char *dir, double wall_time, size_t *events, char *err,
                    size_t errlen);
+/* The same with every tag followed by "/<setting>" ("loss/ref/lr=0.01
+ * seed=0"; setting NULL: none), for `sweep --tensorboard`, whose runs of
+ * one (problem, optimizer) differ by their setting. */
+int ob_tb_from_csv_setting(const char *csv_path, const char *dir, const char *setting, double wall_time,
+                           size_t *events, char *err, size_t errlen);
 /* Every case CSV of run folder run_dir into out_dir (one folder per
  * case).  *files, *events: counts.  0, or -1 with a message. */
 int ob_tb_from_run(const char *run_dir, const char *out_dir, size_t *files, size_t *events, char *err,

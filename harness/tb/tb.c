@@ -166,18 +166,21 @@ int ob_tb_write(ob_tb_file *f, const char *dir, double wall_time, char *err, siz
 #define TB_MAX_COLS 256
 
 /* "<path>_<metric>" -> "<metric>/<path>" (at the last '_' whose metric is
- * one of the CSV's per-path metrics); other columns keep their name. */
-static void tag_of(const char *col, char *tag, size_t len)
+ * one of the CSV's per-path metrics); other columns keep their name.  With
+ * a setting, "/<setting>" follows (ob_tb_from_csv_setting). */
+static void tag_of(const char *col, const char *setting, char *tag, size_t len)
 {
     static const char *const metrics[] = {"loss", "gap", "dist", "gnorm", "agree", "dev", "x1", "x2"};
     const char *us = strrchr(col, '_');
+    const char *sep = setting ? "/" : "", *set = setting ? setting : "";
+    /* heldout_loss becomes loss/heldout, beside loss/ref in one chart. */
     if (us && us != col)
         for (size_t i = 0; i < sizeof metrics / sizeof *metrics; i++)
             if (!strcmp(us + 1, metrics[i])) {
-                snprintf(tag, len, "%s/%.*s", metrics[i], (int)(us - col), col);
+                snprintf(tag, len, "%s/%.*s%s%s", metrics[i], (int)(us - col), col, sep, set);
                 return;
             }
-    snprintf(tag, len, "%s", col);
+    snprintf(tag, len, "%s%s%s", col, sep, set);
 }
 
 /* Splits a CSV line in place at commas (no quoting: the case CSVs have
@@ -199,10 +202,16 @@ static size_t split(char *line, char **fields, size_t max)
 int ob_tb_from_csv(const char *csv_path, const char *dir, double wall_time, size_t *events, char *err,
                    size_t errlen)
 {
+    return ob_tb_from_csv_setting(csv_path, dir, NULL, wall_time, events, err, errlen);
+}
+
+int ob_tb_from_csv_setting(const char *csv_path, const char *dir, const char *setting, double wall_time,
+                           size_t *events, char *err, size_t errlen)
+{
     FILE *in = fopen(csv_path, "r");
     if (!in) return ob_fail(err, errlen, "cannot read %s: %s", csv_path, strerror(errno));
     char *line = NULL, *header = NULL, *cols[TB_MAX_COLS], *vals[TB_MAX_COLS];
-    char tags[TB_MAX_COLS][96];
+    char tags[TB_MAX_COLS][256];
     size_t cap = 0, ncol = 0, lineno = 0;
     int rc = 0;
     ob_tb_file f;
@@ -215,7 +224,7 @@ int ob_tb_from_csv(const char *csv_path, const char *dir, double wall_time, size
             if (!header) rc = ob_fail(err, errlen, "out of memory");
             else if ((ncol = split(header, cols, TB_MAX_COLS)) < 2 || strcmp(cols[0], "step"))
                 rc = ob_fail(err, errlen, "%s: not a case CSV (its first column is not 'step')", csv_path);
-            for (size_t k = 0; rc == 0 && k < ncol; k++) tag_of(cols[k], tags[k], sizeof tags[k]);
+            for (size_t k = 0; rc == 0 && k < ncol; k++) tag_of(cols[k], setting, tags[k], sizeof tags[k]);
             continue;
         }
         const size_t nv = split(line, vals, TB_MAX_COLS);

@@ -92,6 +92,20 @@ struct ob_problem {
      * to report convergence; for deterministic problems the same as eval. */
     double (*loss)(ob_problem *pb, const double *x, uint64_t t);
     void (*destroy)(ob_problem *pb);
+    /* Optional, NULL where not offered: the loss and the accuracy (the
+     * share of examples classified right) at x on held-out examples, data
+     * the objective never trains on, so that a run shows the
+     * generalisation gap (README "Monitoring").  The loss is the data term
+     * of the same kind as loss() (mean cross-entropy or logistic loss,
+     * without any regulariser).  Offered by fmnist_logreg and fmnist_mlp
+     * (the t10k test set, when its files are beside the training files),
+     * sparse_logreg (heldout= examples more from the same generator) and
+     * heart_logreg with holdout=K (every K-th example held out).  The
+     * harness evaluates it at every heldout_every-th measured step and at
+     * the last (0 counts as 1): the problems set it so that it costs at
+     * most about what the training loss at those steps costs. */
+    void (*heldout)(ob_problem *pb, const double *x, double *loss, double *acc);
+    unsigned heldout_every;
 };
 
 extern const ob_problem_spec *const ob_problem_table[];

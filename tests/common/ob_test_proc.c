@@ -250,10 +250,16 @@ double ob_tp_csv_value(const char *path, uint64_t step, const char *name, char *
     }
     double v = NAN;
     while (fgets(line, sizeof line, f)) {
-        char *save = NULL, *tok = strtok_r(line, ",\n", &save);
-        if (!tok || strtoull(tok, NULL, 10) != step) continue;
-        for (k = 1; k <= col && tok; k++) tok = strtok_r(NULL, ",\n", &save);
-        v = tok ? strtod(tok, NULL) : NAN;
+        line[strcspn(line, "\n")] = '\0';
+        if (strtoull(line, NULL, 10) != step) continue;
+        /* Cell by cell (an empty cell, such as heldout_loss where none is
+         * evaluated, is NaN and keeps the columns in place). */
+        char *cell = line;
+        for (k = 0; k < col && cell; k++) {
+            cell = strchr(cell, ',');
+            if (cell) cell++;
+        }
+        v = cell && *cell && *cell != ',' ? strtod(cell, NULL) : NAN;
     }
     fclose(f);
     return v;
