@@ -6,7 +6,8 @@
  * Input: an optimizer (inputs whose optimizer does not offer q8 check the
  * refusal and stop), a q8 format (f32 or bf16 parameters, f32, bf16 or f16
  * gradients, block 64, 128, 256 or 2048), t, n <= 600, a start offset,
- * the stored p and g, and the q8 state as raw bytes: any codes and any
+ * the stored p and g (off elements into their allocations; the state off
+ * bytes), and the q8 state as raw bytes: any codes and any
  * 32-bit absmax patterns (NaN, Inf, negative, subnormal included).
  * Properties, for every input:
  *   1. every ISA this CPU runs, and two threads on the widest one, give
@@ -88,7 +89,7 @@ int ob_fuzz_q8(const uint8_t *data, size_t size)
         return 0;
     }
     void *p0b, *gb, *s0b[OB_MAX_STATE] = {NULL};
-    void *p0 = q8_buf(&p0b, n * sp, 0), *g = q8_buf(&gb, n * sg, off), *s0[OB_MAX_STATE] = {NULL};
+    void *p0 = q8_buf(&p0b, n * sp, 0), *g = q8_buf(&gb, n * sg, off * sg), *s0[OB_MAX_STATE] = {NULL};
     for (size_t i = 0; i < n; i++) {
         put_pg(&r, f.param, p0, i);
         put_pg(&r, f.grad, g, i);
@@ -105,7 +106,7 @@ int ob_fuzz_q8(const uint8_t *data, size_t size)
         const int threads = pass < OB_ISA_COUNT ? 1 : 2;
         if (pass < OB_ISA_COUNT && !ob_optimizer_runs_on(o, isa, NULL, 0)) continue;
         if (pass < OB_ISA_COUNT) widest = isa;
-        void *p = q8_buf(&bases[nb++], n * sp, off), *st[OB_MAX_STATE] = {NULL};
+        void *p = q8_buf(&bases[nb++], n * sp, off * sp), *st[OB_MAX_STATE] = {NULL};
         if (n) memcpy(p, p0, n * sp);
         for (size_t k = 0; k < o->n_state; k++) {
             if (!((mask >> k) & 1u)) continue;

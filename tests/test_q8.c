@@ -144,11 +144,12 @@ Test(ops, bit_identical_in_every_isa)
 typedef struct qbuf {
     unsigned char *base[2 + 2];
     void *p, *g, *st[OB_MAX_STATE];
-    size_t bytes[4];
+    size_t bytes[4], off[4];
 } qbuf;
 
-/* p, g and two state arrays of n elements in format f, `off` bytes into
- * allocations that end right after them. */
+/* p, g and two state arrays of n elements in format f, p and g `off`
+ * elements and the state `off` bytes into allocations that end right
+ * after them. */
 static void qbuf_alloc(qbuf *b, const ob_format *f, size_t n, size_t off)
 {
     memset(b, 0, sizeof *b);
@@ -157,9 +158,10 @@ static void qbuf_alloc(qbuf *b, const ob_format *f, size_t n, size_t off)
     b->bytes[2] = b->bytes[3] = ob_mixed_state_array_bytes(f, n);
     void **dst[4] = {&b->p, &b->g, &b->st[0], &b->st[1]};
     for (int k = 0; k < 4; k++) {
-        b->base[k] = malloc(b->bytes[k] + off + 1);
+        b->off[k] = k == 0 ? off * ob_dtype_size(f->param) : k == 1 ? off * ob_dtype_size(f->grad) : off;
+        b->base[k] = malloc(b->bytes[k] + b->off[k] + 1);
         cr_assert(b->base[k]);
-        *dst[k] = b->base[k] + off;
+        *dst[k] = b->base[k] + b->off[k];
     }
 }
 
@@ -209,7 +211,7 @@ static void step_identity(const ob_format *f, size_t n, size_t off, int specials
             for (int threads = 1; threads <= 2; threads++) {
                 if (!ob_isa_supported(isas[k])) continue;
                 qbuf_alloc(&b, f, n, off);
-                for (int j = 0; j < 4; j++) memcpy(b.base[j] + off, a.base[j], a.bytes[j]);
+                for (int j = 0; j < 4; j++) memcpy(b.base[j] + b.off[j], a.base[j], a.bytes[j]);
                 qbuf s;
                 qbuf_alloc(&s, f, n, 0);
                 for (int j = 0; j < 4; j++) memcpy(s.base[j], a.base[j], a.bytes[j]);
@@ -222,7 +224,7 @@ static void step_identity(const ob_format *f, size_t n, size_t off, int specials
                                                sizeof err),
                                  0, "%s", err);
                     for (int j = 0; j < 4; j++)
-                        cr_assert(!memcmp(s.base[j], b.base[j] + off, s.bytes[j]),
+                        cr_assert(!memcmp(s.base[j], b.base[j] + b.off[j], s.bytes[j]),
                                   "%s %s %s n=%zu off=%zu threads=%d step %llu: array %d differs from scalar",
                                   f->name, o->name, ob_isa_name(isas[k]), n, off, threads, (unsigned long long)t,
                                   j);

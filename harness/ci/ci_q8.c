@@ -28,7 +28,7 @@ static void q8_hparams(const ob_optimizer *o, ob_hparams *h)
 }
 
 /* Q8_STEPS steps of o in f on scalar and on isa at length n, arrays `off`
- * bytes into their allocations; 0 if every byte agrees, 1 if not (what
+ * elements into their allocations; 0 if every byte agrees, 1 if not (what
  * names the first array), -1 on failure (message in what). */
 static int q8_run(const ob_optimizer *o, const ob_hparams *h, const ob_format *f, ob_isa isa, size_t n,
                   size_t off, char *what, size_t wlen)
@@ -37,8 +37,11 @@ static int q8_run(const ob_optimizer *o, const ob_hparams *h, const ob_format *f
     unsigned char *mem[2][4] = {{NULL}};
     int rc = 0;
     float *g = malloc((n ? n : 1) * sizeof(float)), *x0 = malloc((n ? n : 1) * sizeof(float));
+    /* p starts off elements, the state arrays off bytes into their
+     * allocations. */
+    const size_t po = off * sp;
     for (int s = 0; s < 2; s++)
-        for (int a = 0; a < 4; a++) mem[s][a] = calloc(off + (a == 0 ? n * sp : ss) + 1, 1);
+        for (int a = 0; a < 4; a++) mem[s][a] = calloc(off * 4 + (a == 0 ? n * sp : ss) + 1, 1);
     for (int s = 0; s < 2 && g && x0; s++)
         for (int a = 0; a < 4; a++) rc |= !mem[s][a];
     if (rc || !g || !x0) {
@@ -49,22 +52,22 @@ static int q8_run(const ob_optimizer *o, const ob_hparams *h, const ob_format *f
     ci_exact_x0(x0, n);
     for (int s = 0; s < 2; s++)
         for (size_t i = 0; i < n; i++) {
-            if (f->param == OB_DT_BF16) ((uint16_t *)(void *)(mem[s][0] + off))[i] = ob_f32_to_bf16_rne(x0[i]);
-            else memcpy(mem[s][0] + off + 4 * i, &x0[i], 4);
+            if (f->param == OB_DT_BF16) ((uint16_t *)(void *)(mem[s][0] + po))[i] = ob_f32_to_bf16_rne(x0[i]);
+            else memcpy(mem[s][0] + po + 4 * i, &x0[i], 4);
         }
     for (uint64_t t = 1; t <= Q8_STEPS && !rc; t++) {
         ci_exact_grad(g, n, t);
         for (int s = 0; s < 2 && rc >= 0; s++) {
             void *st[OB_MAX_STATE] = {mem[s][1] + off, mem[s][2] + off, mem[s][3] + off, NULL};
             char err[256];
-            if (ob_step_mixed(o, s ? isa : OB_ISA_SCALAR, h, t, f, 1.0f, n, mem[s][0] + off, g, st, 1, NULL, err,
+            if (ob_step_mixed(o, s ? isa : OB_ISA_SCALAR, h, t, f, 1.0f, n, mem[s][0] + po, g, st, 1, NULL, err,
                               sizeof err) != 0) {
                 snprintf(what, wlen, "%s", err);
                 rc = -1;
             }
         }
         for (int a = 0; a < 4 && !rc; a++)
-            if (memcmp(mem[0][a] + off, mem[1][a] + off, a == 0 ? n * sp : ss)) {
+            if (memcmp(mem[0][a] + (a ? off : po), mem[1][a] + (a ? off : po), a == 0 ? n * sp : ss)) {
                 snprintf(what, wlen, "step %llu: %s", (unsigned long long)t,
                          a == 0 ? "p" : o->state_names[a - 1] ? o->state_names[a - 1] : "state");
                 rc = 1;
@@ -111,7 +114,7 @@ cJSON *ci_q8_measure(const ob_optimizer *const *opts, size_t nopt)
                     const int rc = q8_run(o, &h, ff, (ob_isa)i, len[li], len[li] & 3u, what, sizeof what);
                     if (rc) {
                         char d[400];
-                        snprintf(d, sizeof d, "%s at n = %zu (block %u, %zu bytes off alignment): %s",
+                        snprintf(d, sizeof d, "%s at n = %zu (block %u, arrays %zu elements off alignment): %s",
                                  rc < 0 ? "failed" : "differs from scalar", len[li], (unsigned)ff->block,
                                  len[li] & 3u, what);
                         cJSON_AddStringToObject(r, "first_diff", d);
