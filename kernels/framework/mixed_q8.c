@@ -158,7 +158,9 @@ int ob_q8_offered(const ob_optimizer *o, const ob_hparams *h, char *err, size_t 
 
 /* Block b = [lo, lo + m) of every array: dequantize the state into fp32
  * buffers, widen p and g as the generic path does, run the fp32 kernel,
- * round p back, quantize the state. */
+ * round p back, quantize the state.  At most two state arrays are in use:
+ * ob_q8_offered admits no optimizer with more (ob_step_mixed checks it;
+ * ob_mixed_run's callers, the benchmarks, filter with it too). */
 static void q8_block(const ob_mixed_ctx *r, size_t n, size_t lo, size_t m, void *p, const void *g,
                      void *const *state)
 {
@@ -167,7 +169,7 @@ static void q8_block(const ob_mixed_ctx *r, size_t n, size_t lo, size_t m, void 
     float *st[OB_MAX_STATE] = {0};
     size_t used = 0;
     for (size_t k = 0; k < r->n_state; k++) {
-        if (!((r->mask >> k) & 1u)) continue;
+        if (!((r->mask >> k) & 1u) || used == 2) continue;
         st[k] = sb[used++];
         const int u = ob_q8_state_unsigned(r->o, k);
         cv->q8_dequant(m, (const uint8_t *)state[k] + lo, ob_q8_absmax_get(state[k], n, lo / r->f->block),
