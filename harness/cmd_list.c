@@ -314,7 +314,7 @@ static void formats_all(FILE *out, const ob_plugin_set *ps)
         char err[256], d[128];
         if (ob_format_parse(p->name, &f, err, sizeof err) != 0) continue;
         ob_format_describe(&f, d, sizeof d);
-        fprintf(out, "  %-15s %2zu B  %-44s %s\n", p->name, adam_bytes(&f), d, p->doc);
+        fprintf(out, "  %-20s %2zu B  %-50s %s\n", p->name, adam_bytes(&f), d, p->doc);
     }
     fprintf(out, "  explicit: param=f32|bf16,grad=f32|bf16|f16,state=f32|bf16|q8[,round=rne|sr][,seed=N][,block=N]; "
                  "a preset may be followed by ,seed=N or ,block=N (q8: README \"8-bit state\")\n");
