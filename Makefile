@@ -386,6 +386,12 @@ $(BUILD)/fuzz/%.o: CFLAGS += $(FUZZ_DEFS)
 SAN_BUILD = build-san
 SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 SAN_TESTS = $(patsubst $(BUILD)/%,$(SAN_BUILD)/%,$(TEST_BINS))
+# make q8-convergence: 8-bit state against fp32 on Fashion-MNIST (logistic
+# regression and the MLP; README "8-bit state"), too slow for make test.
+.PHONY: q8-convergence
+q8-convergence: $(BUILD)/tests/test_q8_convergence
+	OPTBENCH_Q8_FULL=1 scripts/run-tests.sh $(BUILD)/tests/test_q8_convergence
+
 .PHONY: test-sanitize test-valgrind fuzz fuzz-build
 test-sanitize: deps
 	@$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) SANITIZE="$(SAN_FLAGS)" build-all $(SAN_BUILD)/selfcheck/sanitizers

@@ -31,6 +31,7 @@ int ob_fuzz_numfile(const uint8_t *data, size_t size);
 int ob_fuzz_json(const uint8_t *data, size_t size);
 int ob_fuzz_diff(const uint8_t *data, size_t size);
 int ob_fuzz_mixed(const uint8_t *data, size_t size);
+int ob_fuzz_q8(const uint8_t *data, size_t size);
 
 /* What ob_fuzz_diff did, summed over its calls (for the replay's log). */
 typedef struct ob_fuzz_diff_stats {

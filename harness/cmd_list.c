@@ -314,10 +314,10 @@ static void formats_all(FILE *out, const ob_plugin_set *ps)
         char err[256], d[128];
         if (ob_format_parse(p->name, &f, err, sizeof err) != 0) continue;
         ob_format_describe(&f, d, sizeof d);
-        fprintf(out, "  %-15s %2zu B  %-44s %s\n", p->name, adam_bytes(&f), d, p->doc);
+        fprintf(out, "  %-20s %2zu B  %-50s %s\n", p->name, adam_bytes(&f), d, p->doc);
     }
-    fprintf(out, "  explicit: param=f32|bf16,grad=f32|bf16|f16,state=f32|bf16[,round=rne|sr][,seed=N]; "
-                 "a preset may be followed by ,seed=N\n");
+    fprintf(out, "  explicit: param=f32|bf16,grad=f32|bf16|f16,state=f32|bf16|q8[,round=rne|sr][,seed=N][,block=N]; "
+                 "a preset may be followed by ,seed=N or ,block=N (q8: README \"8-bit state\")\n");
 }
 
 static int formats_one(const char *name, const ob_plugin_set *ps, FILE *out, FILE *err)
@@ -332,6 +332,11 @@ static int formats_one(const char *name, const ob_plugin_set *ps, FILE *out, FIL
         const ob_optimizer *o = ob_optimizer_table[i];
         ob_hparams h;
         ob_hparams_default(o, &h);
+        char why[160];
+        if (f.state == OB_DT_Q8 && !ob_q8_offered(o, &h, why, sizeof why)) {
+            fprintf(out, "  %-10s   –    (%s)\n", o->name, why);
+            continue;
+        }
         fprintf(out, "  %-10s %3zu B  (%zu B of state)\n", o->name, ob_mixed_traffic_bytes(o, &h, &f),
                 ob_mixed_state_bytes(o, &h, &f));
     }

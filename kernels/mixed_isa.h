@@ -17,7 +17,10 @@
     void ob_cvt_f16_to_f32_##isa(size_t n, const uint16_t *src, float *dst, float scale); \
     void ob_cvt_f32_to_bf16_rne_##isa(size_t n, const float *src, uint16_t *dst); \
     void ob_cvt_f32_to_bf16_sr_##isa(size_t n, const float *src, uint16_t *dst, uint32_t key, uint32_t lo); \
-    int ob_cvt_f16_all_finite_##isa(size_t n, const uint16_t *src);
+    int ob_cvt_f16_all_finite_##isa(size_t n, const uint16_t *src); \
+    void ob_q8_dequant_##isa(size_t n, const uint8_t *code, float a, const float *tab, float *dst); \
+    float ob_q8_absmax_##isa(size_t n, const float *src, int *nonfinite); \
+    void ob_q8_quant_##isa(size_t n, const float *src, float r, const float *mid, uint8_t *code);
 
 OB_CVT_DECLARE(scalar)
 OB_CVT_DECLARE(avx2)

@@ -495,7 +495,8 @@ static size_t mixed_formats(ob_format *out)
     size_t n = 0;
     for (size_t i = 0; i < ob_format_preset_count; i++) {
         char err[256], spec[64];
-        if (!strcmp(ob_format_presets[i].name, "fp32")) continue;
+        /* 8-bit state has its own suite (tests/test_q8.c). */
+        if (!strcmp(ob_format_presets[i].name, "fp32") || ob_format_presets[i].state == OB_DT_Q8) continue;
         snprintf(spec, sizeof spec, "%s%s", ob_format_presets[i].name,
                  ob_format_presets[i].round == OB_ROUND_SR ? ",seed=12345" : "");
         cr_assert_eq(ob_format_parse(spec, &out[n], err, sizeof err), 0, "%s", err);
@@ -942,7 +943,8 @@ Test(format, presets_and_bytes)
         size_t adam_bytes;
     } want[] = {
         {"fp32", 28}, {"bf16-state", 20}, {"bf16-params", 24}, {"bf16-params-sr", 24},
-        {"bf16", 14}, {"bf16-sr", 14},    {"fp16-grads", 28},
+        {"bf16", 14}, {"bf16-sr", 14},    {"fp16-grads", 28}, {"q8-state", 16}, {"q8-state-b256", 16},
+        {"q8-state-bf16-params", 12},
     };
     const ob_optimizer *o = ob_optimizer_find("adam");
     ob_hparams h;
@@ -976,7 +978,7 @@ Test(format, bad_specs_rejected_with_the_bad_part_named)
         {"", "empty format"},
         {"bf17", "unknown preset 'bf17'"},
         {"param=f16", "'param=f16': parameters are stored as f32 or bf16"},
-        {"state=f16", "optimizer states are stored as f32 or bf16"},
+        {"state=f16", "optimizer states are stored as f32, bf16 or q8"},
         {"grad=f64", "gradients are stored as f32, bf16 or f16"},
         {"param=bf16,round=nearest", "rounding is rne"},
         {"param=bf16,colour=red", "unknown key 'colour'"},

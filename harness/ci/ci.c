@@ -339,6 +339,8 @@ cJSON *ob_ci_measure(const ob_ci_options *opt, int argc, char **argv, FILE *prog
     cJSON_AddItemToObject(m, "exactness", measure_exactness(opt, opts, nopt));
     if (progress) fprintf(progress, "optbench ci: coverage (every block of every kernel)\n");
     cJSON_AddItemToObject(m, "coverage", ci_coverage_measure(opt, opts, nopt));
+    if (progress) fprintf(progress, "optbench ci: 8-bit state (q8 formats against scalar and the reference)\n");
+    cJSON_AddItemToObject(m, "q8", ci_q8_measure(opts, nopt));
     if (progress) fprintf(progress, "optbench ci: agreement\n");
     cJSON_AddItemToObject(m, "agreement", measure_agreement(opts, nopt, opt));
     if (progress) fprintf(progress, "optbench ci: convergence\n");
@@ -576,6 +578,7 @@ void ob_ci_compare(const cJSON *measured, const cJSON *baseline, const ob_ci_opt
 {
     compare_exactness(measured, baseline, opt && opt->repro_dir ? opt->repro_dir : OB_CI_REPRO_DIR, out);
     ci_coverage_compare(measured, out);
+    ci_q8_compare(measured, out);
     compare_agreement(measured, baseline, out);
     compare_convergence(measured, baseline, out);
     ci_plugin_compare(measured, baseline, out);

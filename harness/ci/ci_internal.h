@@ -73,6 +73,16 @@ void ci_plugin_compare(const cJSON *measured, const cJSON *baseline, ob_check_li
 cJSON *ci_coverage_measure(const ob_ci_options *opt, const ob_optimizer *const *opts, size_t nopt);
 void ci_coverage_compare(const cJSON *measured, ob_check_list *out);
 
+/* ---- ci_q8.c: 8-bit block-wise state ---- */
+
+/* Per q8 preset, optimizer of opts that offers it and vector ISA: the q8
+ * step against scalar at lengths around the vector widths and block
+ * boundaries; per preset and optimizer the q8 agreement contract.  Their
+ * checks ("coverage" and "agreement"), judged from the measurement alone
+ * (nothing in the baseline). */
+cJSON *ci_q8_measure(const ob_optimizer *const *opts, size_t nopt);
+void ci_q8_compare(const cJSON *measured, ob_check_list *out);
+
 /* ---- ci_where.c: where a failure was computed, and how to reproduce it ---- */
 
 /* The exactness gate's fixed inputs (ob_ci_write_inputs writes them):

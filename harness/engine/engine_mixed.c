@@ -4,7 +4,8 @@
  * the state kept in the format's element types, stepped with
  * ob_step_mixed, with torch.cuda.amp.GradScaler's dynamic loss scale for
  * fp16 gradients (Micikevicius et al., "Mixed Precision Training", ICLR
- * 2018, §3.2).
+ * 2018, §3.2).  8-bit state (q8) arrays hold their codes and per-block
+ * absmax values (ob_mixed_state_array_bytes), compared byte for byte.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,7 @@ int eng_mixed_alloc(const ob_engine_cfg *c, size_t n, epath *p)
     /* Every state array, used with these hyperparameters or not, as the
      * mixed step may be handed all of them. */
     for (size_t k = 0; k < c->opt->n_state && ok; k++)
-        ok = (p->mst[k] = calloc(m, ob_dtype_size(f->state))) != NULL;
+        ok = (p->mst[k] = calloc(ob_mixed_state_array_bytes(f, m), 1)) != NULL;
     return ok ? 0 : -1;
 }
 
@@ -98,7 +99,10 @@ static void compare_with_lead(eng *e, int i, uint64_t t)
     if (!r->identical) return;
     if (eng_first_diff(a->mp, b->mp, e->n, ob_dtype_size(f->param), t, "p", r)) return;
     for (size_t k = 0; k < o->n_state; k++)
-        if (eng_first_diff(a->mst[k], b->mst[k], e->n, ob_dtype_size(f->state), t, o->state_names[k], r))
+        if (f->state == OB_DT_Q8 ? eng_first_diff(a->mst[k], b->mst[k], ob_mixed_state_array_bytes(f, e->n), 1, t,
+                                                  o->state_names[k], r)
+                                 : eng_first_diff(a->mst[k], b->mst[k], e->n, ob_dtype_size(f->state), t,
+                                                  o->state_names[k], r))
             return;
     if (a->loss_scale != b->loss_scale) {
         r->identical = 0;

@@ -7,6 +7,18 @@
  * exact).  An output kept in fp32 must meet the optimizer's fp32 bound
  * B·u·S; one stored in bf16 adds the final rounding: half a bf16 ulp of the
  * stored value for round-to-nearest, one ulp for stochastic rounding.
+ *
+ * 8-bit state (q8, ob_mixed.h) is judged code by code (ob_q8_agree_array):
+ * the reference dequantizes the stored state exactly, updates it in double
+ * and quantizes the result with the same codebook in exact arithmetic (its
+ * own absmax a_r, y = x / a_r, the nearest code, exact midpoints).  The
+ * kernel's absmax must lie within B·u·max S of a_r (the block's fp32
+ * error); a kernel code must equal the reference's, or be its neighbour
+ * when y lies within d of the midpoint between the two, where
+ *     d = (B·u·S_i + |y|·B·u·max S) / a_r + 2^-22
+ * covers the element's fp32 error, the absmax error, the fp32 rounding of
+ * 1/a and of x·(1/a) (2^-24 each, |y| <= 1) and of the stored midpoint
+ * (2^-25), with margin.  Two codes apart never passes.
  */
 #include <float.h>
 #include <math.h>
@@ -49,6 +61,64 @@ static double worst_fraction(const double *x, const double *r, const double *S, 
     return worst;
 }
 
+/* A q8 array's values (exact: Q[c] * a in fp32). */
+static void q8_widen(const ob_format *f, int u, const void *a, size_t n, double *out)
+{
+    const float *q = ob_q8_codebook(u);
+    for (size_t i = 0; i < n; i++)
+        out[i] = q[((const uint8_t *)a)[i]] * ob_q8_absmax_get(a, n, i / f->block);
+}
+
+double ob_q8_agree_array(const ob_format *f, int u, size_t n, const void *stored, const double *r,
+                         const double *S, double B, size_t *at)
+{
+    const float *q = ob_q8_codebook(u);
+    const size_t bs = f->block;
+    double worst = 0;
+    *at = 0;
+    for (size_t lo = 0; lo < n; lo += bs) {
+        const size_t m = n - lo < bs ? n - lo : bs;
+        double ar = 0, smax = 0;
+        int bad = 0, outside = 0;
+        for (size_t i = lo; i < lo + m; i++) {
+            bad |= !isfinite(r[i]);
+            outside |= !(S[i] <= FLT_MAX);
+            ar = fabs(r[i]) > ar ? fabs(r[i]) : ar;
+            smax = S[i] > smax ? S[i] : smax;
+        }
+        if (outside) continue; /* outside the contract, as for fp32 outputs */
+        const float ak = ob_q8_absmax_get(stored, n, lo / bs);
+        const double ba = B * 0x1p-24 * smax;
+        double e;
+        if (bad || isnan(ak)) e = bad && isnan(ak) ? 0 : INFINITY;
+        else if (ak == 0 && ar < 0x1p-126 + ba) e = 0; /* the flush to zero */
+        else e = ba > 0 ? fabs(ak - ar) / ba : (ak == ar ? 0 : INFINITY);
+        for (size_t i = lo; i < lo + m && !bad && ak > 0 && ar > 0; i++) {
+            const double y = r[i] / ar;
+            int cr = 0; /* the nearest code in exact arithmetic, ties low */
+            for (int j = 0; j < 255; j++)
+                if (y > ((double)q[j] + (double)q[j + 1]) / 2) cr = j + 1;
+            const int ck = ((const uint8_t *)stored)[i];
+            double ei = 0;
+            if (ck != cr) {
+                const int lo_c = ck < cr ? ck : cr;
+                const double mid = ((double)q[lo_c] + (double)q[lo_c + 1]) / 2;
+                const double d = (B * 0x1p-24 * S[i] + fabs(y) * ba) / ar + 0x1p-22;
+                ei = abs(ck - cr) == 1 ? fabs(y - mid) / d : INFINITY;
+            }
+            if (ei > e) {
+                e = ei;
+                if (e > worst) *at = i;
+            }
+        }
+        if (e > worst) {
+            worst = e;
+            if (*at < lo) *at = lo;
+        }
+    }
+    return worst;
+}
+
 /* A stored array: n elements of type d, with the values widened to double. */
 static void widen(ob_dtype d, const void *a, size_t n, double scale, double *out)
 {
@@ -85,7 +155,8 @@ double ob_mixed_agree_step(const ob_optimizer *o, const ob_hparams *h, const ob_
     widen(f->param, p, n, 1, pd);
     widen(f->grad, g, n, inv_scale, gd);
     for (size_t k = 0; k < ns; k++)
-        if (k < o->n_state && st[k]) widen(f->state, st[k], n, 1, sd[k]);
+        if (k < o->n_state && st[k] && f->state == OB_DT_Q8) q8_widen(f, ob_q8_state_unsigned(o, k), st[k], n, sd[k]);
+        else if (k < o->n_state && st[k]) widen(f->state, st[k], n, 1, sd[k]);
         else memset(sd[k], 0, m * sizeof(double));
     o->reference(h, t, n, pd, gd, sd, scale);
     char err[256];
@@ -98,9 +169,16 @@ double ob_mixed_agree_step(const ob_optimizer *o, const ob_hparams *h, const ob_
             if (k > 0 && !((mask >> (k - 1)) & 1u)) continue;
             const ob_dtype dt = k ? f->state : f->param;
             const double kulp = dt == OB_DT_F32 ? 0 : k == 0 && f->round == OB_ROUND_SR ? 1.0 : 0.5;
-            widen(dt, k ? st[k - 1] : p, n, 1, out);
             size_t at = 0;
-            const double e = worst_fraction(out, k ? sd[k - 1] : pd, scale[k], n, o->agree_bound, kulp, &at);
+            double e;
+            if (dt == OB_DT_Q8) {
+                e = ob_q8_agree_array(f, ob_q8_state_unsigned(o, k - 1), n, st[k - 1], sd[k - 1], scale[k], o->agree_bound,
+                                      &at);
+                q8_widen(f, ob_q8_state_unsigned(o, k - 1), st[k - 1], n, out);
+            } else {
+                widen(dt, k ? st[k - 1] : p, n, 1, out);
+                e = worst_fraction(out, k ? sd[k - 1] : pd, scale[k], n, o->agree_bound, kulp, &at);
+            }
             if (e > worst || (isnan(e) && !isnan(worst))) {
                 worst = e;
                 snprintf(where, wlen, "%s %s step %llu: %s[%zu] = %.9g vs reference %.17g (S = %.6g)", cfg,
@@ -111,6 +189,25 @@ double ob_mixed_agree_step(const ob_optimizer *o, const ob_hparams *h, const ob_
     }
     free(d);
     return worst;
+}
+
+/* Quantizes the fp32 values each q8 state array holds (in place: the
+ * values are read block by block before the codes overwrite them). */
+static void q8_store_all(const ob_optimizer *o, const ob_format *f, size_t n, void *const *st)
+{
+    float x[OB_Q8_BLOCK_MAX];
+    for (size_t k = 0; k < OB_MAX_STATE; k++) {
+        float *v = malloc((n ? n : 1) * sizeof(float));
+        if (!v) continue;
+        memcpy(v, st[k], n * sizeof(float));
+        for (size_t lo = 0; lo < n; lo += f->block) {
+            const size_t m = n - lo < f->block ? n - lo : f->block;
+            memcpy(x, v + lo, m * sizeof(float));
+            ob_q8_absmax_set(st[k], n, lo / f->block,
+                             ob_q8_quantize_block(m, x, (uint8_t *)st[k] + lo, ob_q8_state_unsigned(o, k)));
+        }
+        free(v);
+    }
 }
 
 double ob_mixed_agree_measure(const ob_optimizer *o, const ob_hparams *h, const ob_format *f, ob_isa isa,
@@ -129,8 +226,10 @@ double ob_mixed_agree_measure(const ob_optimizer *o, const ob_hparams *h, const 
     for (size_t i = 0; i < n; i++) {
         store(f->param, p, i, ob_rng_normal_float(&rng, 0));
         for (size_t k = 0; k < ns; k++)
-            store(f->state, st[k], i, ob_rng_normal_float(&rng, ob_state_nonneg(o, k)));
+            if (f->state == OB_DT_Q8) ((float *)st[k])[i] = ob_rng_normal_float(&rng, ob_state_nonneg(o, k));
+            else store(f->state, st[k], i, ob_rng_normal_float(&rng, ob_state_nonneg(o, k)));
     }
+    if (f->state == OB_DT_Q8) q8_store_all(o, f, n, st);
     if (wlen) where[0] = '\0';
     for (uint64_t t = 1; t <= steps; t++) {
         for (size_t i = 0; i < n; i++) {

@@ -115,6 +115,14 @@ double ob_agree_measure_step(const ob_optimizer *o, const ob_hparams *h, ob_agre
 double ob_mixed_agree_measure(const ob_optimizer *o, const ob_hparams *h, const ob_format *f, ob_isa isa,
                               uint64_t seed, size_t n, uint64_t steps, char *where, size_t wlen);
 
+/* The q8 judgement (harness/testkit/mixed_agree.c; README "8-bit state"):
+ * a stored q8 array of n elements (unsigned code or not) against the
+ * reference values r with scales S and bound B: the worst fraction of the
+ * allowance over the absmax values and codes (<= 1 passes; a code two
+ * apart, or one apart away from a midpoint, gives more), *at where. */
+double ob_q8_agree_array(const ob_format *f, int u, size_t n, const void *stored, const double *r,
+                         const double *S, double B, size_t *at);
+
 /* One such step from the caller's storage: the reference runs on p, g and
  * state widened (g times inv_scale), then ob_step_mixed updates p and
  * state in place (*skipped as it reports).  Returns the worst error as a

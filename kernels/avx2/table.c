@@ -25,7 +25,10 @@ static const ob_cvt_ops cvt = {"avx2",
                                ob_cvt_f16_to_f32_avx2,
                                ob_cvt_f32_to_bf16_rne_avx2,
                                ob_cvt_f32_to_bf16_sr_avx2,
-                               ob_cvt_f16_all_finite_avx2};
+                               ob_cvt_f16_all_finite_avx2,
+                               ob_q8_dequant_avx2,
+                               ob_q8_absmax_avx2,
+                               ob_q8_quant_avx2};
 
 const ob_isa_table ob_isa_table_avx2 = {
     .name = "avx2",

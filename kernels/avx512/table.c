@@ -29,7 +29,10 @@ static const ob_cvt_ops cvt = {"avx512",
                                ob_cvt_f16_to_f32_avx512,
                                ob_cvt_f32_to_bf16_rne_avx512,
                                ob_cvt_f32_to_bf16_sr_avx512,
-                               ob_cvt_f16_all_finite_avx512};
+                               ob_cvt_f16_all_finite_avx512,
+                               ob_q8_dequant_avx512,
+                               ob_q8_absmax_avx512,
+                               ob_q8_quant_avx512};
 /* Fused Adam / AdamW / AMSGrad mixed steps (kernels/avx512/adam_mixed.c). */
 static const ob_fused_kernel fused[] = {
     {ob_adam_step_avx512, OB_ISA_AVX512, 0, OB_DT_F32, OB_DT_F32, OB_DT_BF16, ob_adam_step_avx512_bf16state},

@@ -18,7 +18,10 @@ static const ob_cvt_ops cvt = {"avx512bf16",
                                ob_cvt_f16_to_f32_avx512,
                                ob_cvt_f32_to_bf16_rne_avx512bf16,
                                ob_cvt_f32_to_bf16_sr_avx512,
-                               ob_cvt_f16_all_finite_avx512};
+                               ob_cvt_f16_all_finite_avx512,
+                               ob_q8_dequant_avx512,
+                               ob_q8_absmax_avx512,
+                               ob_q8_quant_avx512};
 
 /* Fused Adam / AdamW / AMSGrad mixed steps (kernels/avx512bf16/adam_mixed.c);
  * the fp16-gradient format rounds nothing to bf16 and stays AVX-512F's. */

@@ -16,6 +16,7 @@
 
 #include "kernels/ob_isa.h"
 #include "kernels/convert_sw.h"
+#include "ob_mixed_internal.h"
 #include "ob_reduce.h"
 
 #ifdef _OPENMP
@@ -24,31 +25,38 @@
 
 /* ---- formats ------------------------------------------------------------ */
 
-static const char *const dtype_names[] = {"f32", "bf16", "f16"};
+static const char *const dtype_names[] = {"f32", "bf16", "f16", "q8"};
 
 const char *ob_dtype_name(ob_dtype d)
 {
-    return (unsigned)d < 3 ? dtype_names[d] : "?";
+    return (unsigned)d < 4 ? dtype_names[d] : "?";
 }
 size_t ob_dtype_size(ob_dtype d)
 {
-    return d == OB_DT_F32 ? 4 : 2;
+    return d == OB_DT_F32 ? 4 : d == OB_DT_Q8 ? 1 : 2;
 }
 
 #define F32 OB_DT_F32
 #define BF16 OB_DT_BF16
 #define F16 OB_DT_F16
+#define Q8 OB_DT_Q8
 const ob_format_preset ob_format_presets[] = {
-    {"fp32", F32, F32, F32, OB_ROUND_RNE, "every array fp32 (the plain kernels)"},
-    {"bf16-state", F32, F32, BF16, OB_ROUND_RNE, "bf16 optimizer state; fp32 parameters and gradients"},
+    {"fp32", F32, F32, F32, OB_ROUND_RNE, "every array fp32 (the plain kernels)", 0},
+    {"bf16-state", F32, F32, BF16, OB_ROUND_RNE, "bf16 optimizer state; fp32 parameters and gradients", 0},
     {"bf16-params", BF16, F32, F32, OB_ROUND_RNE,
-     "bf16 parameters, no fp32 master copy, rounded to nearest even; fp32 gradients and state"},
+     "bf16 parameters, no fp32 master copy, rounded to nearest even; fp32 gradients and state", 0},
     {"bf16-params-sr", BF16, F32, F32, OB_ROUND_SR,
-     "bf16 parameters, no fp32 master copy, stochastic rounding; fp32 gradients and state"},
-    {"bf16", BF16, BF16, BF16, OB_ROUND_RNE, "bf16 parameters, gradients and state; round to nearest even"},
-    {"bf16-sr", BF16, BF16, BF16, OB_ROUND_SR, "bf16 parameters, gradients and state; stochastic rounding"},
+     "bf16 parameters, no fp32 master copy, stochastic rounding; fp32 gradients and state", 0},
+    {"bf16", BF16, BF16, BF16, OB_ROUND_RNE, "bf16 parameters, gradients and state; round to nearest even", 0},
+    {"bf16-sr", BF16, BF16, BF16, OB_ROUND_SR, "bf16 parameters, gradients and state; stochastic rounding", 0},
     {"fp16-grads", F32, F16, F32, OB_ROUND_RNE,
-     "fp16 gradients with a loss scale (step skipped on Inf/NaN); fp32 parameters and state"},
+     "fp16 gradients with a loss scale (step skipped on Inf/NaN); fp32 parameters and state", 0},
+    {"q8-state", F32, F32, Q8, OB_ROUND_RNE,
+     "8-bit block-wise state (Dettmers et al. 2022), blocks of 2048; fp32 parameters and gradients", 2048},
+    {"q8-state-b256", F32, F32, Q8, OB_ROUND_RNE,
+     "8-bit block-wise state, blocks of 256; fp32 parameters and gradients", 256},
+    {"q8-state-bf16-params", BF16, F32, Q8, OB_ROUND_RNE,
+     "8-bit block-wise state, blocks of 2048; bf16 parameters (nearest even), fp32 gradients", 2048},
 };
 const size_t ob_format_preset_count = sizeof ob_format_presets / sizeof ob_format_presets[0];
 
@@ -70,12 +78,14 @@ void ob_format_describe(const ob_format *f, char *buf, size_t len)
     if (f->param == OB_DT_BF16 && w > 0 && (size_t)w < len)
         w += snprintf(buf + w, len - (size_t)w, ",round=%s", f->round == OB_ROUND_SR ? "sr" : "rne");
     if (f->round == OB_ROUND_SR && w > 0 && (size_t)w < len)
-        snprintf(buf + w, len - (size_t)w, ",seed=%llu", (unsigned long long)f->seed);
+        w += snprintf(buf + w, len - (size_t)w, ",seed=%llu", (unsigned long long)f->seed);
+    if (f->state == OB_DT_Q8 && w > 0 && (size_t)w < len)
+        snprintf(buf + w, len - (size_t)w, ",block=%u", (unsigned)f->block);
 }
 
 static int parse_dtype(const char *v, ob_dtype *out)
 {
-    for (int d = 0; d < 3; d++)
+    for (int d = 0; d < 4; d++)
         if (!strcmp(v, dtype_names[d])) {
             *out = (ob_dtype)d;
             return 0;
@@ -96,11 +106,11 @@ static void preset_names(char *buf, size_t len)
 static int parse_item(const char *spec, const char *item, int after_preset, ob_format *f, unsigned *seen,
                       char *err, size_t errlen)
 {
-    static const char *const keys[] = {"param", "grad", "state", "round", "seed"};
+    static const char *const keys[] = {"param", "grad", "state", "round", "seed", "block"};
     const char *eq = strchr(item, '=');
     size_t klen = eq ? (size_t)(eq - item) : strlen(item);
     int k = -1;
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < 6; i++)
         if (strlen(keys[i]) == klen && !strncmp(item, keys[i], klen)) k = i;
     if (!eq || k < 0) {
         char known[256];
@@ -110,13 +120,13 @@ static int parse_item(const char *spec, const char *item, int after_preset, ob_f
                      "format '%s': '%s' is neither a preset (%s; only as the first part) nor key=value", spec,
                      item, known);
         else
-            snprintf(err, errlen, "format '%s': unknown key '%.*s' (known: param, grad, state, round, seed)",
+            snprintf(err, errlen, "format '%s': unknown key '%.*s' (known: param, grad, state, round, seed, block)",
                      spec, (int)klen, item);
         return -1;
     }
     if (after_preset && k < 4) {
         snprintf(err, errlen,
-                 "format '%s': '%s': a preset fixes the storage and rounding (only seed= may follow it)",
+                 "format '%s': '%s': a preset fixes the storage and rounding (only seed= or block= may follow it)",
                  spec, item);
         return -1;
     }
@@ -131,12 +141,12 @@ static int parse_item(const char *spec, const char *item, int after_preset, ob_f
     case 0:
     case 1:
     case 2:
-        if (parse_dtype(v, &d) != 0 || (k != 1 && d == OB_DT_F16)) {
+        if (parse_dtype(v, &d) != 0 || (k != 1 && d == OB_DT_F16) || (k != 2 && d == OB_DT_Q8)) {
             snprintf(err, errlen, "format '%s': '%s': %s are stored as %s", spec, item,
                      k == 0   ? "parameters"
                      : k == 1 ? "gradients"
                               : "optimizer states",
-                     k == 1 ? "f32, bf16 or f16" : "f32 or bf16");
+                     k == 0 ? "f32 or bf16" : k == 1 ? "f32, bf16 or f16" : "f32, bf16 or q8");
             return -1;
         }
         if (k == 0) f->param = d;
@@ -151,6 +161,18 @@ static int parse_item(const char *spec, const char *item, int after_preset, ob_f
         }
         f->round = strcmp(v, "sr") ? OB_ROUND_RNE : OB_ROUND_SR;
         return 0;
+    case 5: {
+        char *end = NULL;
+        errno = 0;
+        unsigned long long b = strtoull(v, &end, 10);
+        if (!*v || *v == '-' || *end || errno || b < OB_Q8_BLOCK_MIN || b > OB_Q8_BLOCK_MAX || (b & (b - 1))) {
+            snprintf(err, errlen, "format '%s': '%s': the q8 block is a power of two in [%u, %u]", spec, item,
+                     OB_Q8_BLOCK_MIN, OB_Q8_BLOCK_MAX);
+            return -1;
+        }
+        f->block = (uint32_t)b;
+        return 0;
+    }
     default: {
         char *end = NULL;
         errno = 0;
@@ -199,6 +221,7 @@ int ob_format_parse(const char *spec, ob_format *out, char *err, size_t errlen)
             f.grad = p->grad;
             f.state = p->state;
             f.round = p->round;
+            f.block = p->block;
             preset = 1;
             continue;
         }
@@ -212,6 +235,11 @@ int ob_format_parse(const char *spec, ob_format *out, char *err, size_t errlen)
         snprintf(err, errlen, "format '%s': seed= is only used with stochastic rounding (round=sr)", spec);
         return -1;
     }
+    if (((seen >> 5) & 1u) && f.state != OB_DT_Q8) {
+        snprintf(err, errlen, "format '%s': block= is only used with 8-bit state (state=q8)", spec);
+        return -1;
+    }
+    if (f.state == OB_DT_Q8 && !f.block) f.block = OB_Q8_BLOCK_DEFAULT;
     snprintf(f.name, sizeof f.name, "%s", spec);
     *out = f;
     return 0;
@@ -220,6 +248,25 @@ int ob_format_parse(const char *spec, ob_format *out, char *err, size_t errlen)
 size_t ob_mixed_state_bytes(const ob_optimizer *o, const ob_hparams *h, const ob_format *f)
 {
     return ob_state_count(o, h) * ob_dtype_size(f->state);
+}
+
+double ob_mixed_state_bytes_exact(const ob_optimizer *o, const ob_hparams *h, const ob_format *f)
+{
+    const double absmax = f->state == OB_DT_Q8 && f->block ? 4.0 / f->block : 0;
+    return (double)ob_state_count(o, h) * ((double)ob_dtype_size(f->state) + absmax);
+}
+
+double ob_mixed_traffic_bytes_exact(const ob_optimizer *o, const ob_hparams *h, const ob_format *f)
+{
+    return (double)ob_mixed_traffic_bytes(o, h, f) +
+           2 * (ob_mixed_state_bytes_exact(o, h, f) - (double)ob_mixed_state_bytes(o, h, f));
+}
+
+size_t ob_mixed_state_array_bytes(const ob_format *f, size_t n)
+{
+    if (f->state != OB_DT_Q8) return n * ob_dtype_size(f->state);
+    const size_t b = f->block ? f->block : OB_Q8_BLOCK_DEFAULT;
+    return n + 4 * ((n + b - 1) / b);
 }
 
 size_t ob_mixed_traffic_bytes(const ob_optimizer *o, const ob_hparams *h, const ob_format *f)
@@ -322,20 +369,6 @@ const ob_fused_kernel *ob_fused_find(const ob_optimizer *o, ob_isa isa, const ob
 
 /* ---- the step ----------------------------------------------------------------- */
 
-typedef struct mixed_run {
-    const ob_format *f;
-    const ob_cvt_ops *cv;
-    ob_kernel_fn kernel;
-    ob_fused_fn fused;
-    ob_step_scalars s;
-    unsigned mask; /* state arrays in use */
-    size_t n_state;
-    float inv_scale; /* fp16 gradients */
-    int clip_value;  /* clamp the widened gradient */
-    int clip_scaled; /* f32 gradients: scale by clip_scale first */
-    float clip_scale;
-    uint64_t key; /* stochastic rounding */
-} mixed_run;
 
 static void *elem(void *a, ob_dtype d, size_t i)
 {
@@ -348,7 +381,7 @@ static const void *celem(const void *a, ob_dtype d, size_t i)
 
 /* Splits a stochastic rounding at multiples of 2^32 of the index, where
  * hi32(index) changes (the vector code assumes a constant one). */
-static void round_sr(const mixed_run *r, size_t n, const float *src, uint16_t *dst, uint64_t index)
+static void round_sr(const ob_mixed_ctx *r, size_t n, const float *src, uint16_t *dst, uint64_t index)
 {
     while (n) {
         const uint64_t room = (UINT64_C(1) << 32) - (uint32_t)index;
@@ -362,11 +395,11 @@ static void round_sr(const mixed_run *r, size_t n, const float *src, uint16_t *d
     }
 }
 
-/* Elements [lo, lo + m) through the generic path: widen, fp32 kernel,
- * round back (m <= OB_MIXED_BLOCK). */
-static void generic_block(const mixed_run *r, size_t lo, size_t m, void *p, const void *g, void *const *state)
+/* Elements [lo, lo + m) with the state already fp32 at st (m <=
+ * OB_MIXED_BLOCK): widen p and g, the fp32 kernel, round p back. */
+static void block_pg(const ob_mixed_ctx *r, size_t lo, size_t m, void *p, const void *g, float **st)
 {
-    float pb[OB_MIXED_BLOCK], gb[OB_MIXED_BLOCK], sb[OB_MAX_STATE][OB_MIXED_BLOCK];
+    float pb[OB_MIXED_BLOCK], gb[OB_MIXED_BLOCK];
     const ob_format *f = r->f;
     float *pp = f->param == OB_DT_F32 ? (float *)p + lo : pb;
     if (f->param == OB_DT_BF16) r->cv->bf16_to_f32(m, (const uint16_t *)p + lo, pb);
@@ -380,6 +413,28 @@ static void generic_block(const mixed_run *r, size_t lo, size_t m, void *p, cons
         else r->cv->f16_to_f32(m, (const uint16_t *)g + lo, gb, r->inv_scale);
         if (r->clip_value) ob_clip_grad(m, gb, gb, 0, 1.0f, r->s.clip_value);
     }
+    r->kernel(m, pp, gp, st, &r->s);
+    if (f->param == OB_DT_BF16) {
+        if (f->round == OB_ROUND_SR) round_sr(r, m, pb, (uint16_t *)p + lo, lo);
+        else r->cv->f32_to_bf16_rne(m, pb, (uint16_t *)p + lo);
+    }
+}
+
+void ob_mixed_block_step(const ob_mixed_ctx *r, size_t lo, size_t m, void *p, const void *g, float *const *st)
+{
+    for (size_t d = 0; d < m; d += OB_MIXED_BLOCK) {
+        float *sd[OB_MAX_STATE] = {0};
+        for (size_t k = 0; k < OB_MAX_STATE; k++) sd[k] = st[k] ? st[k] + d : NULL;
+        block_pg(r, lo + d, m - d < OB_MIXED_BLOCK ? m - d : OB_MIXED_BLOCK, p, g, sd);
+    }
+}
+
+/* Elements [lo, lo + m) through the generic path: widen, fp32 kernel,
+ * round back (m <= OB_MIXED_BLOCK). */
+static void generic_block(const ob_mixed_ctx *r, size_t lo, size_t m, void *p, const void *g, void *const *state)
+{
+    float sb[OB_MAX_STATE][OB_MIXED_BLOCK];
+    const ob_format *f = r->f;
     float *st[OB_MAX_STATE] = {0};
     for (size_t k = 0; k < r->n_state; k++) {
         if (!((r->mask >> k) & 1u)) continue;
@@ -390,18 +445,14 @@ static void generic_block(const mixed_run *r, size_t lo, size_t m, void *p, cons
             r->cv->bf16_to_f32(m, (const uint16_t *)state[k] + lo, sb[k]);
         }
     }
-    r->kernel(m, pp, gp, st, &r->s);
-    if (f->param == OB_DT_BF16) {
-        if (f->round == OB_ROUND_SR) round_sr(r, m, pb, (uint16_t *)p + lo, lo);
-        else r->cv->f32_to_bf16_rne(m, pb, (uint16_t *)p + lo);
-    }
+    block_pg(r, lo, m, p, g, st);
     if (f->state == OB_DT_BF16)
         for (size_t k = 0; k < r->n_state; k++)
             if ((r->mask >> k) & 1u) r->cv->f32_to_bf16_rne(m, sb[k], (uint16_t *)state[k] + lo);
 }
 
 /* Elements [lo, lo + len): one thread's chunk. */
-static void run_range(const mixed_run *r, size_t lo, size_t len, void *p, const void *g, void *const *state)
+static void run_range(const ob_mixed_ctx *r, size_t lo, size_t len, void *p, const void *g, void *const *state)
 {
     if (r->fused) {
         const ob_format *f = r->f;
@@ -458,10 +509,19 @@ static int mixed_step(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, ui
         return -1;
     }
     if (f->param == OB_DT_F16 || f->state == OB_DT_F16 || (unsigned)f->param > 2 || (unsigned)f->grad > 2 ||
-        (unsigned)f->state > 2) {
-        snprintf(err, errlen, "%s: format '%s': parameters and state are stored as f32 or bf16", o->name,
-                 f->name);
+        (unsigned)f->state > 3) {
+        snprintf(err, errlen, "%s: format '%s': parameters are stored as f32 or bf16, state as f32, bf16 or q8",
+                 o->name, f->name);
         return -1;
+    }
+    if (f->state == OB_DT_Q8) {
+        const uint32_t b = f->block;
+        if (b < OB_Q8_BLOCK_MIN || b > OB_Q8_BLOCK_MAX || (b & (b - 1))) {
+            snprintf(err, errlen, "%s: format '%s': the q8 block %u is not a power of two in [%u, %u]", o->name,
+                     f->name, (unsigned)b, OB_Q8_BLOCK_MIN, OB_Q8_BLOCK_MAX);
+            return -1;
+        }
+        if (!ob_q8_offered(o, h, err, errlen)) return -1;
     }
     if (!is_pow2(inv_loss_scale) || inv_loss_scale < 0x1p-64f || inv_loss_scale > 0x1p24f) {
         snprintf(err, errlen,
@@ -509,8 +569,9 @@ int ob_mixed_run(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, const o
         ob_run_kernel_threaded(isa, ob_optimizer_kernel(o, isa), n, p, g, st, o->n_state, s, threads);
         return 0;
     }
-    mixed_run r;
+    ob_mixed_ctx r;
     memset(&r, 0, sizeof r);
+    r.o = o;
     r.f = f;
     r.cv = ob_cvt_ops_for(isa);
     r.kernel = ob_optimizer_kernel(o, isa);
@@ -528,6 +589,10 @@ int ob_mixed_run(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, const o
     if (r.s.clip_norm > 0) {
         r.clip_scaled = 1;
         r.clip_scale = (float)ob_clip_coef(r.s.clip_norm, ob_sumsq(isa, n, g, threads));
+    }
+    if (f->state == OB_DT_Q8) {
+        ob_mixed_q8_run(&r, n, p, g, state, threads);
+        return 0;
     }
     const ob_fused_kernel *fk = allow_fused && !ob_clip_active(&r.s) ? ob_fused_find(o, isa, f) : NULL;
     r.fused = fk ? fk->fn : NULL;

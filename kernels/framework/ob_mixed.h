@@ -13,8 +13,10 @@
  *                         scale (Micikevicius et al. 2018): the step
  *                         multiplies them by inv_loss_scale and is skipped
  *                         (nothing written) when any is Inf or NaN.
- *   state  f32 | bf16     every state array of the optimizer, rounded to
- *                         nearest even when stored.
+ *   state  f32 | bf16 | q8   every state array of the optimizer, rounded
+ *                         to nearest even when stored (bf16), or quantized
+ *                         block-wise to 8 bits (q8, Dettmers et al. 2022:
+ *                         "8-bit block-wise state" below; state only).
  *
  * The arithmetic is always the fp32 kernel's: inputs are widened to fp32
  * (exactly), the optimizer's fp32 kernel of the chosen ISA computes the
@@ -55,10 +57,13 @@
 extern "C" {
 #endif
 
-typedef enum ob_dtype { OB_DT_F32 = 0, OB_DT_BF16 = 1, OB_DT_F16 = 2 } ob_dtype;
+/* OB_DT_Q8 (state only): 8-bit block-wise quantized state, the same value
+ * as optbench/plugin.h's OB_PLUGIN_Q8. */
+typedef enum ob_dtype { OB_DT_F32 = 0, OB_DT_BF16 = 1, OB_DT_F16 = 2, OB_DT_Q8 = 3 } ob_dtype;
 typedef enum ob_rounding { OB_ROUND_RNE = 0, OB_ROUND_SR = 1 } ob_rounding;
 
-/* "f32", "bf16", "f16"; bytes per element (4 or 2). */
+/* "f32", "bf16", "f16", "q8"; bytes per element (4, 2 or 1: q8's codes,
+ * without the per-block absmax, see ob_mixed_state_array_bytes). */
 const char *ob_dtype_name(ob_dtype d);
 size_t ob_dtype_size(ob_dtype d);
 
@@ -69,6 +74,7 @@ typedef struct ob_format {
     ob_dtype state;    /* f32 or bf16 */
     ob_rounding round; /* rounding of bf16 parameters */
     uint64_t seed;     /* stochastic rounding's seed */
+    uint32_t block;    /* q8 state: elements per quantization block; 0 otherwise */
 } ob_format;
 
 /* The named formats. */
@@ -77,6 +83,7 @@ typedef struct ob_format_preset {
     ob_dtype param, grad, state;
     ob_rounding round;
     const char *doc; /* one line */
+    uint32_t block;  /* q8 state: elements per block (0 otherwise) */
 } ob_format_preset;
 
 extern const ob_format_preset ob_format_presets[];
@@ -85,14 +92,16 @@ extern const size_t ob_format_preset_count;
 /* Parses a preset name ("bf16-sr"), a preset with options
  * ("bf16-sr,seed=7") or the explicit form
  * "param=bf16,grad=f16,state=bf16,round=sr,seed=7" (keys in any order;
- * absent keys: f32, rne, seed 0).  Returns 0, or -1 with a message that
+ * absent keys: f32, rne, seed 0), or with 8-bit state
+ * "state=q8,block=256" (block: a power of two in [OB_Q8_BLOCK_MIN,
+ * OB_Q8_BLOCK_MAX], default OB_Q8_BLOCK_DEFAULT; only with state=q8).  Returns 0, or -1 with a message that
  * names the offending part. */
 int ob_format_parse(const char *spec, ob_format *out, char *err, size_t errlen);
 /* The fp32 format (every role f32). */
 void ob_format_fp32(ob_format *out);
 /* Nonzero if every role is f32 (ob_step_mixed is then ob_step_threaded). */
 int ob_format_is_fp32(const ob_format *f);
-/* "param=bf16,grad=f32,state=bf16,round=sr,seed=7" */
+/* "param=bf16,grad=f32,state=bf16,round=sr,seed=7" (",block=N" with q8) */
 void ob_format_describe(const ob_format *f, char *buf, size_t len);
 
 /* Bytes of state per parameter (the arrays in use at the format's state
@@ -101,6 +110,84 @@ void ob_format_describe(const ob_format *f, char *buf, size_t len);
  * step — each state array read and written). */
 size_t ob_mixed_state_bytes(const ob_optimizer *o, const ob_hparams *h, const ob_format *f);
 size_t ob_mixed_traffic_bytes(const ob_optimizer *o, const ob_hparams *h, const ob_format *f);
+/* The same two counts with q8's per-block absmax included (4 bytes per
+ * block and state array, read and written): fractional bytes per element.
+ * Equal to the integer counts for the other state types. */
+double ob_mixed_state_bytes_exact(const ob_optimizer *o, const ob_hparams *h, const ob_format *f);
+double ob_mixed_traffic_bytes_exact(const ob_optimizer *o, const ob_hparams *h, const ob_format *f);
+/* Bytes of one state array of n elements in format f: n * 4 or n * 2, or
+ * for q8 n code bytes followed by ceil(n / block) fp32 absmax values. */
+size_t ob_mixed_state_array_bytes(const ob_format *f, size_t n);
+
+/* ---- 8-bit block-wise state (q8) ------------------------------------------
+ *
+ * Dettmers, Lewis, Shleifer & Zettlemoyer, "8-bit Optimizers via Block-wise
+ * Quantization", ICLR 2022, Sec. 2.  A q8 state array of n elements is
+ * split into blocks of f->block elements (the last one may be shorter),
+ * counted from element 0 of the array.  Each block stores one fp32 absmax
+ * a and one 8-bit code c per element; the element's value is
+ *     x = Q[c] * a          (one fp32 multiply)
+ * with Q the 256-entry dynamic tree code: signed for state that can be
+ * negative (Adam's m, Lion's m, SGD's momentum), unsigned for state that
+ * cannot (Adam's v; ob_state_nonneg).  Memory: codes at bytes [0, n),
+ * then the ceil(n / block) absmax values as native fp32 at byte n (no
+ * alignment is assumed anywhere).  An all-zero buffer is a zero state.
+ *
+ * The codebook (ob_q8_codebook), generated here from its definition (the
+ * dynamic tree code of Dettmers 2016, "8-Bit Approximations for
+ * Parallelism in Deep Learning", as bitsandbytes' create_dynamic_map
+ * builds it for 8 bits, 7 exponent levels): for level i = 0..6 and
+ * K = 2^i (signed) or 2^(i+1) (unsigned, the sign bit becomes a fraction
+ * bit), the K values
+ *     10^(i-6) * (0.1 + 0.9 * (j + 1/2) / K),   j = 0..K-1
+ * (the centres of K equal bins of [0.1, 1] scaled to the decade
+ * [10^(i-7), 10^(i-6)]), their negatives when signed, and 0 and 1: 256
+ * values, each computed in double and rounded once to fp32, sorted
+ * ascending.  Signed: codes 0..126 negative, 127 zero, 128..255 positive,
+ * 255 = 1; unsigned: 0 = zero, 255 = 1.
+ *
+ * Quantization of a block of fp32 values x (after the optimizer's fp32
+ * update):
+ *   a = max |x_i|; if some x_i is Inf or NaN the block cannot be coded: a
+ *       is stored as NaN (0x7fc00000) and every code as the zero code,
+ *       so the whole block reads back as NaN (a non-finite state value
+ *       spreads to its block);
+ *   if a < 2^-126 (all zero, or only fp32 subnormals): a = 0 and every
+ *       code the zero code (the block flushes to zero; 1/a would overflow);
+ *   else r = 1/a (one fp32 division), y_i = x_i * r (one fp32 multiply),
+ *       c_i = #{ j in 0..254 : y_i > M[j] } with M the 255 midpoints
+ *       M[j] = fp32((Q[j] + Q[j+1]) / 2) (ob_q8_midpoints; the exact
+ *       midpoint rounded once to nearest): the nearest code, and a value
+ *       equal to a midpoint takes the LOWER code (strict >).
+ * Every ISA performs these operations, so q8 steps are bit-identical in
+ * every ISA and for every thread count (threads split at block
+ * boundaries). */
+#define OB_Q8_BLOCK_DEFAULT 2048u /* the paper's block size */
+#define OB_Q8_BLOCK_MIN 64u
+#define OB_Q8_BLOCK_MAX 4096u
+
+/* The 256 codebook values ascending, and the 255 midpoints (followed by
+ * one +Inf pad, so M has 256 entries): signed (unsigned_ = 0) or unsigned. */
+const float *ob_q8_codebook(int unsigned_);
+const float *ob_q8_midpoints(int unsigned_);
+/* The code of zero: 127 (signed) or 0 (unsigned). */
+uint8_t ob_q8_zero_code(int unsigned_);
+/* The code of y (y = x * r above) by the definition: #{j : y > M[j]}. */
+uint8_t ob_q8_code_of(float y, int unsigned_);
+/* Quantizes one block of m values (the rules above, in scalar code) and
+ * returns the absmax to store; dequantizes one. */
+float ob_q8_quantize_block(size_t m, const float *x, uint8_t *code, int unsigned_);
+void ob_q8_dequantize_block(size_t m, const uint8_t *code, float absmax, float *x, int unsigned_);
+/* Reads / writes absmax number b of a q8 array of n elements. */
+float ob_q8_absmax_get(const void *array, size_t n, size_t b);
+void ob_q8_absmax_set(void *array, size_t n, size_t b, float a);
+/* Nonzero if q8 state is offered for o with h (Adam and AdamW without
+ * AMSGrad, Lion, SGD); else 0 with a message
+ * "format q8 not offered for OPT". */
+int ob_q8_offered(const ob_optimizer *o, const ob_hparams *h, char *err, size_t errlen);
+/* Nonzero if o's state array k uses the unsigned code (it is never
+ * negative: Adam's exp_avg_sq), else the signed one. */
+int ob_q8_state_unsigned(const ob_optimizer *o, size_t k);
 
 /* ---- conversions -------------------------------------------------------- */
 
@@ -144,6 +231,12 @@ typedef struct ob_cvt_ops {
     void (*f32_to_bf16_sr)(size_t n, const float *src, uint16_t *dst, uint32_t key, uint32_t lo);
     /* Nonzero if no element is Inf or NaN. */
     int (*f16_all_finite)(size_t n, const uint16_t *src);
+    /* q8 (above): dst[i] = tab[code[i]] * a. */
+    void (*q8_dequant)(size_t n, const uint8_t *code, float a, const float *tab, float *dst);
+    /* q8: max |src[i]| (NaN ignored); *nonfinite = some element Inf or NaN. */
+    float (*q8_absmax)(size_t n, const float *src, int *nonfinite);
+    /* q8: code[i] = #{j : src[i] * r > mid[j]}, mid with 256 entries. */
+    void (*q8_quant)(size_t n, const float *src, float r, const float *mid, uint8_t *code);
 } ob_cvt_ops;
 
 /* The conversions an ISA uses: on AVX-512, the AVX512_BF16 instructions

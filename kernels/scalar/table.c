@@ -24,7 +24,10 @@ static const ob_cvt_ops cvt = {"scalar",
                                ob_cvt_f16_to_f32_scalar,
                                ob_cvt_f32_to_bf16_rne_scalar,
                                ob_cvt_f32_to_bf16_sr_scalar,
-                               ob_cvt_f16_all_finite_scalar};
+                               ob_cvt_f16_all_finite_scalar,
+                               ob_q8_dequant_scalar,
+                               ob_q8_absmax_scalar,
+                               ob_q8_quant_scalar};
 
 const ob_isa_table ob_isa_table_scalar = {
     .name = "scalar",

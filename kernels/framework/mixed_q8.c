@@ -1,0 +1,205 @@
+/*
+ * mixed_q8.c — 8-bit block-wise optimizer state (ob_mixed.h "8-bit
+ * block-wise state", README "8-bit state"): the dynamic tree codebook, the
+ * quantization rules in scalar code, and the q8 part of the mixed step.
+ *
+ * Dettmers, Lewis, Shleifer & Zettlemoyer, "8-bit Optimizers via
+ * Block-wise Quantization", ICLR 2022, Sec. 2 (block-wise quantization,
+ * dynamic tree quantization); the codebook follows Dettmers 2016 and
+ * bitsandbytes' create_dynamic_map(signed, max_exponent_bits = 7,
+ * total_bits = 8), computed in double and rounded once to fp32.
+ */
+#include <float.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/ob_isa.h"
+#include "ob_mixed_internal.h"
+
+/* ---- the codebook --------------------------------------------------------- */
+
+static float book[2][256], mids[2][256];
+static pthread_once_t book_once = PTHREAD_ONCE_INIT;
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void book_build(void)
+{
+    /* 10^(i-6) for the 7 decades, as double literals. */
+    static const double decade[7] = {1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1e0};
+    for (int u = 0; u < 2; u++) {
+        double v[256];
+        size_t n = 0;
+        for (int i = 0; i < 7; i++) {
+            const unsigned K = u ? 2u << i : 1u << i;
+            for (unsigned j = 0; j < K; j++) {
+                const double x = decade[i] * (0.1 + 0.9 * ((double)j + 0.5) / (double)K);
+                v[n++] = x;
+                if (!u) v[n++] = -x;
+            }
+        }
+        v[n++] = 0;
+        v[n++] = 1;
+        qsort(v, n, sizeof v[0], cmp_double);
+        for (size_t k = 0; k < 256; k++) book[u][k] = (float)v[k];
+        /* Midpoints of the fp32 values, exact in double, rounded once. */
+        for (size_t k = 0; k < 255; k++) mids[u][k] = (float)(((double)book[u][k] + (double)book[u][k + 1]) / 2);
+        mids[u][255] = INFINITY;
+    }
+}
+
+const float *ob_q8_codebook(int unsigned_)
+{
+    pthread_once(&book_once, book_build);
+    return book[unsigned_ != 0];
+}
+
+const float *ob_q8_midpoints(int unsigned_)
+{
+    pthread_once(&book_once, book_build);
+    return mids[unsigned_ != 0];
+}
+
+uint8_t ob_q8_zero_code(int unsigned_)
+{
+    return unsigned_ ? 0 : 127;
+}
+
+uint8_t ob_q8_code_of(float y, int unsigned_)
+{
+    const float *m = ob_q8_midpoints(unsigned_);
+    /* Branch-free binary search: steps of 128, 64, ..., 1 over the 255
+     * sorted midpoints; idx counts the midpoints below y. */
+    unsigned idx = 0;
+    for (unsigned s = 128; s; s >>= 1) idx += y > m[idx + s - 1] ? s : 0;
+    return (uint8_t)idx;
+}
+
+/* The stored absmax for a block whose largest |x| is a (NaN ignored) and
+ * that holds a non-finite value or not: NaN, 0 (flush) or a itself. */
+static float stored_absmax(float a, int nonfinite)
+{
+    if (nonfinite) {
+        const uint32_t qnan = 0x7fc00000u;
+        float x;
+        memcpy(&x, &qnan, 4);
+        return x;
+    }
+    return a < FLT_MIN ? 0.0f : a;
+}
+
+float ob_q8_quantize_block(size_t m, const float *x, uint8_t *code, int unsigned_)
+{
+    float a = 0;
+    int nonfinite = 0;
+    for (size_t i = 0; i < m; i++) {
+        const float v = fabsf(x[i]);
+        a = v > a ? v : a;
+        nonfinite |= !(v <= FLT_MAX);
+    }
+    a = stored_absmax(a, nonfinite);
+    if (!(a > 0)) {
+        memset(code, ob_q8_zero_code(unsigned_), m);
+        return a;
+    }
+    const float r = 1.0f / a;
+    for (size_t i = 0; i < m; i++) code[i] = ob_q8_code_of(x[i] * r, unsigned_);
+    return a;
+}
+
+void ob_q8_dequantize_block(size_t m, const uint8_t *code, float absmax, float *x, int unsigned_)
+{
+    const float *q = ob_q8_codebook(unsigned_);
+    for (size_t i = 0; i < m; i++) x[i] = q[code[i]] * absmax;
+}
+
+float ob_q8_absmax_get(const void *array, size_t n, size_t b)
+{
+    float a;
+    memcpy(&a, (const char *)array + n + 4 * b, 4);
+    return a;
+}
+
+void ob_q8_absmax_set(void *array, size_t n, size_t b, float a)
+{
+    memcpy((char *)array + n + 4 * b, &a, 4);
+}
+
+int ob_q8_state_unsigned(const ob_optimizer *o, size_t k)
+{
+    return k < o->n_state && o->state_names[k] && !strcmp(o->state_names[k], "exp_avg_sq");
+}
+
+int ob_q8_offered(const ob_optimizer *o, const ob_hparams *h, char *err, size_t errlen)
+{
+    static const char *const names[] = {"adam", "adamw", "lion", "sgd"};
+    int named = 0;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) named |= !strcmp(o->name, names[i]);
+    if (!named) {
+        snprintf(err, errlen, "format q8 not offered for %s (q8 state: adam, adamw, lion, sgd)", o->name);
+        return 0;
+    }
+    if ((o->state_mask(h) >> 2) & 1u) {
+        snprintf(err, errlen, "format q8 not offered for %s with amsgrad (q8 state: adam, adamw, lion, sgd)",
+                 o->name);
+        return 0;
+    }
+    return 1;
+}
+
+/* ---- the q8 step ------------------------------------------------------------ */
+
+/* Block b = [lo, lo + m) of every array: dequantize the state into fp32
+ * buffers, widen p and g as the generic path does, run the fp32 kernel,
+ * round p back, quantize the state.  At most two state arrays are in use:
+ * ob_q8_offered admits no optimizer with more (ob_step_mixed checks it;
+ * ob_mixed_run's callers, the benchmarks, filter with it too). */
+static void q8_block(const ob_mixed_ctx *r, size_t n, size_t lo, size_t m, void *p, const void *g,
+                     void *const *state)
+{
+    float sb[2][OB_Q8_BLOCK_MAX];
+    const ob_cvt_ops *cv = r->cv;
+    float *st[OB_MAX_STATE] = {0};
+    size_t used = 0;
+    for (size_t k = 0; k < r->n_state; k++) {
+        if (!((r->mask >> k) & 1u) || used == 2) continue;
+        st[k] = sb[used++];
+        const int u = ob_q8_state_unsigned(r->o, k);
+        cv->q8_dequant(m, (const uint8_t *)state[k] + lo, ob_q8_absmax_get(state[k], n, lo / r->f->block),
+                       ob_q8_codebook(u), st[k]);
+    }
+    ob_mixed_block_step(r, lo, m, p, g, st);
+    for (size_t k = 0; k < r->n_state; k++) {
+        if (!st[k]) continue;
+        const int u = ob_q8_state_unsigned(r->o, k);
+        int nonfinite = 0;
+        const float amax = cv->q8_absmax(m, st[k], &nonfinite); /* sets nonfinite first */
+        const float a = stored_absmax(amax, nonfinite);
+        uint8_t *code = (uint8_t *)state[k] + lo;
+        if (a > 0) cv->q8_quant(m, st[k], 1.0f / a, ob_q8_midpoints(u), code);
+        else memset(code, ob_q8_zero_code(u), m);
+        ob_q8_absmax_set(state[k], n, lo / r->f->block, a);
+    }
+}
+
+void ob_mixed_q8_run(const ob_mixed_ctx *r, size_t n, void *p, const void *g, void *const *state, int threads)
+{
+    const size_t B = r->f->block, nb = (n + B - 1) / B;
+    size_t nt = (size_t)ob_thread_count(n, threads);
+    if (nt > nb) nt = nb;
+    /* Threads take whole blocks: a block's absmax needs all of it. */
+    const size_t per = (nb + nt - 1) / nt;
+#pragma omp parallel for num_threads((int)nt) schedule(static, 1) if (nt > 1)
+    for (size_t c = 0; c < nt; c++)
+        for (size_t b = c * per; b < (c + 1) * per && b < nb; b++) {
+            const size_t lo = b * B;
+            q8_block(r, n, lo, n - lo < B ? n - lo : B, p, g, state);
+        }
+}
