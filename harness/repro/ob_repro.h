@@ -493,6 +493,33 @@ typedef struct ob_repro_bf16_measured {
  * diverged. */
 ob_repro_verdict ob_repro_check_bf16(const ob_repro_bf16_measured *m, char *why, size_t len);
 
+/* -- sgdr: Loshchilov & Hutter 2017 (warm restarts) ------------------------------ */
+
+/* The schedules (harness/repro/repro_sgdr.c), in this order. */
+enum { OB_SGDR_RESTARTS, OB_SGDR_CONSTANT, OB_SGDR_STEP, OB_SGDR_SCHEDULES };
+#define OB_SGDR_MAX_EPOCHS 160
+/* SGDR must reach the target in at most this fraction of the better
+ * baseline's epochs (the paper's "2-4x fewer": its lower end). */
+#define OB_SGDR_RATIO 0.5
+
+typedef struct ob_repro_sgdr_measured {
+    unsigned epochs;
+    ob_repro_tuning tuning[OB_SGDR_SCHEDULES];
+    unsigned paths;
+    /* f - f* after every epoch, per schedule and path (tuned lr). */
+    double gap[OB_SGDR_SCHEDULES][OB_REPRO_MAX_PATHS][OB_SGDR_MAX_EPOCHS];
+    double target[OB_REPRO_MAX_PATHS];                    /* the baselines' best final f - f* */
+    unsigned to_target[OB_SGDR_SCHEDULES][OB_REPRO_MAX_PATHS]; /* first epoch at or below it; 0 never */
+} ob_repro_sgdr_measured;
+
+/* Claim: warm restarts reach the baselines' final loss in fewer epochs.
+ * Per path, target = min(final gap of constant, of step); epochs-to-target
+ * = the first epoch at or below it.  REPRODUCED when SGDR's <=
+ * OB_SGDR_RATIO x the better baseline's; NOT REPRODUCED when SGDR's >= the
+ * better baseline's or SGDR never gets there; INCONCLUSIVE in between, or
+ * when a tuned lr is at an end of its grid. */
+ob_repro_verdict ob_repro_check_sgdr(const ob_repro_sgdr_measured *m, char *why, size_t len);
+
 /* The subcommand (its spec, ob_cmd_repro_spec, is in ob_cli.h's list). */
 int ob_cmd_repro(int argc, char **argv, FILE *out, FILE *err);
 
@@ -508,6 +535,8 @@ extern const ob_repro_entry ob_repro_adamw;
 extern const ob_repro_entry ob_repro_rates;
 extern const ob_repro_entry ob_repro_nqm;
 extern const ob_repro_entry ob_repro_bf16;
+/* dynamics: schedules, bias correction, batch sizes */
+extern const ob_repro_entry ob_repro_sgdr;
 
 #ifdef __cplusplus
 }
