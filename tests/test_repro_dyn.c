@@ -143,3 +143,79 @@ Test(repro_checks_dyn, sgdr)
     cr_expect_eq(ob_repro_check_sgdr(m, why, sizeof why), OB_REPRO_REPRODUCED, "%s", why);
     free(m);
 }
+
+/* ---- kingma_bias ----------------------------------------------------------------------- */
+
+static int have_fmnist(void)
+{
+    return access("/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz", R_OK) == 0 ||
+           getenv("OPTBENCH_FMNIST_DIR");
+}
+
+/* Short mode (60 steps, 30 runs of fmnist_logreg: about 5 s of CPU). */
+Test(repro_dyn, kingma_bias_short, .timeout = 120)
+{
+    if (!have_fmnist())
+        cr_skip_test("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): SKIPPED");
+    ob_repro_outcome out;
+    run_short("kingma_bias", OB_REPRO_REPRODUCED, &out);
+    static const char *const ph[] = {"batch ", "beta1 = "};
+    static const char *const key[] = {"batch", "beta1"};
+    expect_setup("kingma_bias", &out, "steps", ph, key, 2);
+    ob_repro_outcome_free(&out);
+}
+
+/* Steps of 1.1 lr with the correction, `unc` lr without (at the first
+ * lr; the bounds are 3.16 and 10 lr); early losses 1 with it, `loss`
+ * without (at the last lr). */
+static void kbb_fill(ob_repro_kingma_bias_measured *m, double unc, double loss)
+{
+    memset(m, 0, sizeof *m);
+    m->paths = 3u;
+    m->n_lr = 3;
+    m->steps = 60;
+    m->beta1 = 0.9;
+    m->beta2[0] = 0.99;
+    m->beta2[1] = 0.999;
+    m->beta2[2] = 0.9999;
+    for (int b = 0; b < OB_KBB_BETA2S; b++)
+        for (size_t l = 0; l < 3; l++)
+            for (int p = 0; p < 2; p++) {
+                m->max_step[b][OB_KBB_CORRECTED][l][p] = 1.1;
+                m->max_step[b][OB_KBB_UNCORRECTED][l][p] = l == 0 ? unc : 1.0;
+                m->max_loss[b][OB_KBB_CORRECTED][l][p] = 1.0;
+                m->max_loss[b][OB_KBB_UNCORRECTED][l][p] = l == 2 ? loss : 0.9;
+            }
+}
+
+Test(repro_checks_dyn, kingma_bias)
+{
+    char why[2048];
+    ob_repro_kingma_bias_measured *m = malloc(sizeof *m);
+    cr_assert(m);
+    cr_expect(fabs(ob_repro_kingma_bias_bound(0.9, 0.999) - 3.16227766) < 1e-8);
+    cr_expect_eq(ob_repro_kingma_bias_bound(0.9, 0.99), 1.0);
+    kbb_fill(m, 20.0, 3.0);
+    cr_expect_eq(ob_repro_check_kingma_bias(m, why, sizeof why), OB_REPRO_REPRODUCED, "%s", why);
+    kbb_fill(m, 20.0, 3.0);
+    m->max_step[1][OB_KBB_CORRECTED][1][1] = 6.0; /* the corrected arm is not corrected (bound 3.16) */
+    cr_expect_eq(ob_repro_check_kingma_bias(m, why, sizeof why), OB_REPRO_NOT_REPRODUCED, "%s", why);
+    kbb_fill(m, 20.0, 3.0);
+    m->max_step[2][OB_KBB_CORRECTED][1][1] = 9.9; /* within 0.9999's bound of 10 lr */
+    cr_expect_eq(ob_repro_check_kingma_bias(m, why, sizeof why), OB_REPRO_REPRODUCED, "%s", why);
+    kbb_fill(m, 6.0, 3.0); /* beyond 0.999's bound, within 0.9999's */
+    cr_expect_eq(ob_repro_check_kingma_bias(m, why, sizeof why), OB_REPRO_NOT_REPRODUCED, "%s", why);
+    kbb_fill(m, 1.2, 3.0); /* no large uncorrected step */
+    cr_expect_eq(ob_repro_check_kingma_bias(m, why, sizeof why), OB_REPRO_NOT_REPRODUCED, "%s", why);
+    kbb_fill(m, 20.0, 1.0); /* no loss spike anywhere */
+    cr_expect_eq(ob_repro_check_kingma_bias(m, why, sizeof why), OB_REPRO_NOT_REPRODUCED, "%s", why);
+    kbb_fill(m, 20.0, 1.1);
+    cr_expect_eq(ob_repro_check_kingma_bias(m, why, sizeof why), OB_REPRO_INCONCLUSIVE, "%s", why);
+    kbb_fill(m, 20.0, 3.0);
+    for (size_t l = 0; l < 3; l++) m->max_step[0][OB_KBB_UNCORRECTED][l][0] = 1.0; /* beta2 0.99: not judged */
+    cr_expect_eq(ob_repro_check_kingma_bias(m, why, sizeof why), OB_REPRO_REPRODUCED, "%s", why);
+    kbb_fill(m, 20.0, 3.0);
+    m->data_missing = 1;
+    cr_expect_eq(ob_repro_check_kingma_bias(m, why, sizeof why), OB_REPRO_INCONCLUSIVE, "%s", why);
+    free(m);
+}

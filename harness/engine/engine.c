@@ -567,7 +567,13 @@ static int step_all(eng *e, uint64_t t, int *status, char *err, size_t errlen)
     if (c->sched && (ob_schedule_apply(c->sched, o, &c->h, t, &ht, err, errlen) != 0 ||
                      ob_validate(o, &ht, err, errlen) != 0))
         return -1; /* e.g. a onecycle schedule shorter than the run */
+    /* A test's mistake changes the optimizer's own hyperparameters, so
+     * it comes before the caller's adjustment, which reads them. */
     if (e->mistake.kind != OB_ENGINE_MISTAKE_NONE) apply_mistake(&e->mistake, o, t, &ht);
+    if (c->adjust) {
+        c->adjust(c->adjust_ctx, t, &ht);
+        if (ob_validate(o, &ht, err, errlen) != 0) return -1;
+    }
     int probe = c->obs.probe && sp->probe_every && t % sp->probe_every == 0;
     int check = t <= sp->agree_dense || (sp->agree_every && t % sp->agree_every == 0);
     ref_step(e, &ht, t, probe);

@@ -230,6 +230,12 @@ typedef struct ob_engine_cfg {
      * evaluation returned anyway, so runtimes to targets cost no extra
      * evaluation. */
     void (*fval)(void *ctx, int path, uint64_t t, double f);
+    /* Optional (with adjust_ctx): changes the hyperparameters in force at
+     * step t, after the schedule (and a test's mistake), for every path alike; e.g. Adam without
+     * bias correction as torch's Adam with lr bc1/sqrt(bc2) and eps/sqrt(bc2)
+     * (`optbench repro kingma_bias`).  The result is validated. */
+    void (*adjust)(void *ctx, uint64_t t, ob_hparams *h);
+    void *adjust_ctx;
 } ob_engine_cfg;
 
 /* torch.cuda.amp.GradScaler's defaults: init_scale 2^16, halved on an

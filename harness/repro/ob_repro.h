@@ -104,6 +104,10 @@ typedef struct ob_repro_traj_cfg {
     void (*row)(void *ctx, const ob_engine_row *r);
     /* Where the engine's figures of the run go (NULL: nowhere). */
     ob_engine_result *result;
+    /* The engine's per-step change of the hyperparameters
+     * (ob_engine_cfg.adjust, with adjust_ctx; NULL: none). */
+    void (*adjust)(void *ctx, uint64_t t, ob_hparams *h);
+    void *adjust_ctx;
 } ob_repro_traj_cfg;
 
 /* The usual trajectory of an entry: opt with its defaults for `steps`
@@ -520,6 +524,47 @@ typedef struct ob_repro_sgdr_measured {
  * when a tuned lr is at an end of its grid. */
 ob_repro_verdict ob_repro_check_sgdr(const ob_repro_sgdr_measured *m, char *why, size_t len);
 
+/* -- kingma_bias: Kingma & Ba 2015 §3, Figure 4 (bias correction) -------------------- */
+
+enum { OB_KBB_CORRECTED, OB_KBB_UNCORRECTED, OB_KBB_ARMS };
+#define OB_KBB_BETA2S 3 /* 0.99, 0.999, 0.9999 */
+#define OB_KBB_MAX_LR 8
+/* Adam's step bound (§2.1): |Delta| <= lr max(1, (1 - beta1)/sqrt(1 -
+ * beta2)) with bias correction (3.16 lr at beta2 0.999, 10 lr at 0.9999;
+ * the second case is reached by a weight whose gradient turns on after a
+ * run of zeros, a rare pixel).  Without the correction a steady gradient's
+ * ratio (1 - beta1^t)/sqrt(1 - beta2^t) peaks at 6.6 and 21, beyond it.
+ * The largest early loss without the correction must also reach 1.2x the
+ * corrected one's at some lr. */
+#define OB_KBB_LOSS_RATIO 1.2
+
+typedef struct ob_repro_kingma_bias_measured {
+    int data_missing; /* 1: Fashion-MNIST could not be loaded (reason) */
+    char reason[512];
+    uint64_t steps;
+    double beta1, beta2[OB_KBB_BETA2S]; /* the stated ones (0.9; 0.99, 0.999, 0.9999) */
+    size_t n_lr;
+    double lr[OB_KBB_MAX_LR];
+    unsigned paths;
+    /* [beta2][arm][lr][path]: the largest |x_t,i - x_t-1,i| / lr over the
+     * steps and weights, and the largest loss sampled over the steps. */
+    double max_step[OB_KBB_BETA2S][OB_KBB_ARMS][OB_KBB_MAX_LR][OB_REPRO_MAX_PATHS];
+    double max_loss[OB_KBB_BETA2S][OB_KBB_ARMS][OB_KBB_MAX_LR][OB_REPRO_MAX_PATHS];
+} ob_repro_kingma_bias_measured;
+
+/* Claim: without bias correction, beta2 close to 1 makes the early steps
+ * large and the early loss spike; with it the steps stay within Adam's
+ * bound.  Per path, for beta2 = 0.999 and 0.9999 (index 1, 2), with
+ * bound = max(1, (1 - beta1)/sqrt(1 - beta2)) lr: REPRODUCED when every
+ * corrected step is within the bound, the largest uncorrected step
+ * exceeds it, and max over lr of (uncorrected / corrected largest early
+ * loss) >= OB_KBB_LOSS_RATIO; NOT REPRODUCED when a corrected step
+ * exceeds the bound, no uncorrected step does, or the loss ratio is <= 1
+ * at every lr; INCONCLUSIVE in between or without the data set. */
+ob_repro_verdict ob_repro_check_kingma_bias(const ob_repro_kingma_bias_measured *m, char *why, size_t len);
+/* Adam's step bound in units of lr (§2.1): max(1, (1 - beta1)/sqrt(1 - beta2)). */
+double ob_repro_kingma_bias_bound(double beta1, double beta2);
+
 /* The subcommand (its spec, ob_cmd_repro_spec, is in ob_cli.h's list). */
 int ob_cmd_repro(int argc, char **argv, FILE *out, FILE *err);
 
@@ -537,6 +582,7 @@ extern const ob_repro_entry ob_repro_nqm;
 extern const ob_repro_entry ob_repro_bf16;
 /* dynamics: schedules, bias correction, batch sizes */
 extern const ob_repro_entry ob_repro_sgdr;
+extern const ob_repro_entry ob_repro_kingma_bias;
 
 #ifdef __cplusplus
 }

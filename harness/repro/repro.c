@@ -28,6 +28,7 @@ const ob_repro_entry *const ob_repro_table[] = {
     &ob_repro_bf16,
     /* dynamics: schedules, bias correction, batch sizes */
     &ob_repro_sgdr,
+    &ob_repro_kingma_bias,
 };
 const size_t ob_repro_count = sizeof ob_repro_table / sizeof ob_repro_table[0];
 
