@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "harness/repro/ob_repro.h"
+#include "optbench/problems.h"
 
 static unsigned all_paths(void)
 {
@@ -217,5 +218,98 @@ Test(repro_checks_dyn, kingma_bias)
     kbb_fill(m, 20.0, 3.0);
     m->data_missing = 1;
     cr_expect_eq(ob_repro_check_kingma_bias(m, why, sizeof why), OB_REPRO_INCONCLUSIVE, "%s", why);
+    free(m);
+}
+
+/* ---- nqm_batch ------------------------------------------------------------------------- */
+
+Test(repro_dyn, nqm_batch_short)
+{
+    ob_repro_outcome out;
+    run_short("nqm_batch", OB_REPRO_REPRODUCED, &out);
+    static const char *const ph[] = {"n = ", "target E[l] = ", "mu = ", "p = "};
+    static const char *const key[] = {"dimension", "target", "momentum", "power"};
+    expect_setup("nqm_batch", &out, "seeds", ph, key, 4);
+    ob_repro_outcome_free(&out);
+}
+
+/* With mu = 0 and p = 0 the moment recurrences are §3.1's closed form. */
+Test(repro_checks_dyn, nqm_batch_recurrence_is_sgds_closed_form)
+{
+    static const double lrs[] = {0.01, 0.3, 1.0, 1.9};
+    static const size_t Bs[] = {1, 16, 1024};
+    for (size_t b = 0; b < 3; b++) {
+        ob_problem_config cfg = {.n = 100, .seed = 1, .batch = Bs[b]};
+        ob_problem *pb = NULL;
+        char err[256];
+        cr_assert_eq(ob_problem_create("nqm", &cfg, &pb, err, sizeof err), 0, "%s", err);
+        for (size_t i = 0; i < 4; i++)
+            for (uint64_t t = 1; t <= 1000; t *= 10) {
+                double want = ob_nqm_expected_loss_sgd(pb, lrs[i], t);
+                double got = ob_repro_nqm_batch_expected(OB_NQMB_SGD, lrs[i], (double)Bs[b], t);
+                cr_expect(fabs(got - want) <= 1e-12 * want, "B %zu lr %g t %llu: %.17g vs %.17g", Bs[b], lrs[i],
+                          (unsigned long long)t, got, want);
+            }
+        ob_problem_destroy(pb);
+    }
+    /* Momentum at small lr is SGD at lr / (1 - mu) in the long run; the
+     * preconditioned loss at p = 0.5 differs from SGD's. */
+    double m = ob_repro_nqm_batch_expected(OB_NQMB_MOMENTUM, 0.001, 1, 20000),
+           s = ob_repro_nqm_batch_expected(OB_NQMB_SGD, 0.01, 1, 20000);
+    cr_expect(fabs(m / s - 1) < 0.02, "momentum %g vs SGD at lr/(1-mu) %g", m, s);
+}
+
+static void nqmb_fill(ob_repro_nqm_batch_measured *m)
+{
+    memset(m, 0, sizeof *m);
+    m->n_batch = 12;
+    m->paths = 1u;
+    m->seeds = 100;
+    m->n_check = 1;
+    m->z_crit = 3;
+    static const size_t crit[OB_NQMB_CONFIGS] = {3, 4, 5};
+    for (int k = 0; k < OB_NQMB_CONFIGS; k++) {
+        m->crit[k] = crit[k];
+        for (size_t b = 0; b < 12; b++) {
+            m->batch[b] = ldexp(1.0, (int)b);
+            /* 1/B up to B*, then flat */
+            m->steps[k][b] = (uint64_t)(4096 >> (b < crit[k] ? b : crit[k]));
+            m->best_lr[k][b] = 0.1;
+        }
+        m->expected[k][0] = 1.0;
+        m->mean[k][0][0] = 1.01;
+        m->se[k][0][0] = 0.01;
+    }
+}
+
+Test(repro_checks_dyn, nqm_batch)
+{
+    char why[2048];
+    ob_repro_nqm_batch_measured *m = malloc(sizeof *m);
+    cr_assert(m);
+    nqmb_fill(m);
+    cr_expect_eq(ob_repro_check_nqm_batch(m, why, sizeof why), OB_REPRO_REPRODUCED, "%s", why);
+    nqmb_fill(m);
+    m->crit[OB_NQMB_MOMENTUM] = 3; /* momentum no better than SGD */
+    cr_expect_eq(ob_repro_check_nqm_batch(m, why, sizeof why), OB_REPRO_NOT_REPRODUCED, "%s", why);
+    nqmb_fill(m);
+    m->steps[OB_NQMB_SGD][1] = 4096; /* B = 2 no faster: no perfect scaling */
+    cr_expect_eq(ob_repro_check_nqm_batch(m, why, sizeof why), OB_REPRO_NOT_REPRODUCED, "%s", why);
+    nqmb_fill(m);
+    m->steps[OB_NQMB_PRECOND][11] = 1; /* still falling at the largest batch */
+    cr_expect_eq(ob_repro_check_nqm_batch(m, why, sizeof why), OB_REPRO_NOT_REPRODUCED, "%s", why);
+    nqmb_fill(m);
+    m->mean[OB_NQMB_MOMENTUM][0][0] = 1.05; /* 5 standard errors: the kernel is not the recurrence */
+    cr_expect_eq(ob_repro_check_nqm_batch(m, why, sizeof why), OB_REPRO_NOT_REPRODUCED, "%s", why);
+    nqmb_fill(m);
+    m->se[OB_NQMB_SGD][0][0] = 0.1; /* +-30% */
+    cr_expect_eq(ob_repro_check_nqm_batch(m, why, sizeof why), OB_REPRO_INCONCLUSIVE, "%s", why);
+    nqmb_fill(m);
+    m->lr_edge[OB_NQMB_SGD][2] = 1;
+    cr_expect_eq(ob_repro_check_nqm_batch(m, why, sizeof why), OB_REPRO_INCONCLUSIVE, "%s", why);
+    nqmb_fill(m);
+    m->crit[OB_NQMB_PRECOND] = 8; /* the grid ends 8x beyond */
+    for (size_t b = 0; b < 12; b++) m->steps[OB_NQMB_PRECOND][b] = (uint64_t)(4096 >> (b < 8 ? b : 8));
+    cr_expect_eq(ob_repro_check_nqm_batch(m, why, sizeof why), OB_REPRO_INCONCLUSIVE, "%s", why);
     free(m);
 }

@@ -153,3 +153,10 @@ Test(repro_power, kingma_bias, .timeout = 240)
         cr_skip_test("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): SKIPPED");
     CASES({"kingma_bias", NO_BC, 0, 0}, {"kingma_bias", BETA2, 0.9, 0});
 }
+
+/* Momentum dropped, a 5% wrong lr: the kernels' mean loss leaves the
+ * recurrences' intervals. */
+Test(repro_power, nqm_batch)
+{
+    CASES({"nqm_batch", OB_ENGINE_MISTAKE_MOMENTUM, 0.0, 0}, {"nqm_batch", LR, 0.95, 0}, {"nqm_batch", LR, 1.05, 0});
+}

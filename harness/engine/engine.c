@@ -138,7 +138,7 @@ ob_engine_mistake ob_engine_get_mistake(void)
 const char *ob_engine_mistake_name(ob_engine_mistake_kind k)
 {
     static const char *const names[OB_ENGINE_MISTAKE_COUNT] = {
-        "none", "no_nesterov", "lr_scale", "beta2", "no_amsgrad", "l2_decay", "no_bias_correction", "eps"};
+        "none", "no_nesterov", "lr_scale", "beta2", "no_amsgrad", "l2_decay", "no_bias_correction", "eps", "momentum"};
     return (int)k >= 0 && k < OB_ENGINE_MISTAKE_COUNT ? names[k] : NULL;
 }
 
@@ -152,6 +152,7 @@ static void apply_mistake(const ob_engine_mistake *m, const ob_optimizer *o, uin
     case OB_ENGINE_MISTAKE_NO_AMSGRAD: h->amsgrad = 0; break;
     case OB_ENGINE_MISTAKE_L2_DECAY: h->decoupled_wd = 0; break;
     case OB_ENGINE_MISTAKE_EPS: h->eps = m->value; break;
+    case OB_ENGINE_MISTAKE_MOMENTUM: h->momentum = m->value; break;
     case OB_ENGINE_MISTAKE_NO_BIAS_CORRECTION: {
         /* torch's Adam steps by (lr/bc1) m / (sqrt(v)/sqrt(bc2) + eps);
          * with lr' = lr bc1/sqrt(bc2) and eps' = eps/sqrt(bc2) that is

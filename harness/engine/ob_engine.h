@@ -343,12 +343,13 @@ typedef enum ob_engine_mistake_kind {
     OB_ENGINE_MISTAKE_L2_DECAY,        /* L2 in place of decoupled decay: decoupled_wd = 0 */
     OB_ENGINE_MISTAKE_NO_BIAS_CORRECTION, /* Adam family: m and v used without bias correction */
     OB_ENGINE_MISTAKE_EPS,             /* eps forced to value (a huge one: the normaliser dropped) */
+    OB_ENGINE_MISTAKE_MOMENTUM,        /* SGD's momentum forced to value (0: momentum dropped) */
     OB_ENGINE_MISTAKE_COUNT
 } ob_engine_mistake_kind;
 
 typedef struct ob_engine_mistake {
     ob_engine_mistake_kind kind;
-    double value; /* LR_SCALE: the factor; BETA2, EPS: the value; unused otherwise */
+    double value; /* LR_SCALE: the factor; BETA2, EPS, MOMENTUM: the value; unused otherwise */
 } ob_engine_mistake;
 
 /* Test only: the mistake every later run applies ({OB_ENGINE_MISTAKE_NONE}

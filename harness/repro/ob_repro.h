@@ -565,6 +565,49 @@ ob_repro_verdict ob_repro_check_kingma_bias(const ob_repro_kingma_bias_measured 
 /* Adam's step bound in units of lr (§2.1): max(1, (1 - beta1)/sqrt(1 - beta2)). */
 double ob_repro_kingma_bias_bound(double beta1, double beta2);
 
+/* -- nqm_batch: Zhang et al. 2019 §3-4 (critical batch sizes) ------------------------ */
+
+enum { OB_NQMB_SGD, OB_NQMB_MOMENTUM, OB_NQMB_PRECOND, OB_NQMB_CONFIGS };
+#define OB_NQMB_MAX_B 20
+#define OB_NQMB_CHECKS 4 /* simulation checkpoints per configuration */
+
+typedef struct ob_repro_nqm_batch_measured {
+    size_t n_batch;
+    double batch[OB_NQMB_MAX_B]; /* increasing, batch[0] the reference batch */
+    /* Closed form, per configuration and batch: the fewest steps to the
+     * target over the lr grid (0: never), that lr, and whether it is at an
+     * end of the grid. */
+    uint64_t steps[OB_NQMB_CONFIGS][OB_NQMB_MAX_B];
+    double best_lr[OB_NQMB_CONFIGS][OB_NQMB_MAX_B];
+    int lr_edge[OB_NQMB_CONFIGS][OB_NQMB_MAX_B];
+    size_t crit[OB_NQMB_CONFIGS]; /* index of the critical batch size */
+    /* Simulation with the kernels at each configuration's critical batch
+     * size and tuned lr: mean and standard error of the loss over the
+     * seeds at the checkpoints, and the recurrence's expectation. */
+    unsigned paths;
+    size_t seeds, n_check;
+    double sim_batch[OB_NQMB_CONFIGS], sim_lr[OB_NQMB_CONFIGS];
+    uint64_t sim_t[OB_NQMB_CONFIGS][OB_NQMB_CHECKS];
+    double expected[OB_NQMB_CONFIGS][OB_NQMB_CHECKS];
+    double mean[OB_NQMB_CONFIGS][OB_REPRO_MAX_PATHS][OB_NQMB_CHECKS];
+    double se[OB_NQMB_CONFIGS][OB_REPRO_MAX_PATHS][OB_NQMB_CHECKS];
+    double z_crit;
+} ob_repro_nqm_batch_measured;
+
+/* Claim: perfect scaling up to a critical batch size B*, flat beyond, B*
+ * larger with momentum and with preconditioning.  REPRODUCED when for
+ * every configuration B x steps at B* / 4 is within 1.1x of its value at
+ * batch[0], the steps at the largest batch are >= 1/4 of those at B*,
+ * B*(momentum) > B*(SGD) and B*(precond) > B*(SGD), and every simulated
+ * mean is within z_crit standard errors of the recurrence; NOT REPRODUCED
+ * when one fails; INCONCLUSIVE when a tuned lr up to the batch after B*
+ * is at an end of its grid, the grid ends less than 16x beyond B*, B* <
+ * 4 batch[0], or an interval is wider than 20% of the expected loss. */
+ob_repro_verdict ob_repro_check_nqm_batch(const ob_repro_nqm_batch_measured *m, char *why, size_t len);
+/* The recurrences' E[l_t] for configuration k (SGD, momentum 0.9,
+ * preconditioned p = 0.5) at lr, batch B, step t >= 1. */
+double ob_repro_nqm_batch_expected(int k, double lr, double B, uint64_t t);
+
 /* The subcommand (its spec, ob_cmd_repro_spec, is in ob_cli.h's list). */
 int ob_cmd_repro(int argc, char **argv, FILE *out, FILE *err);
 
@@ -583,6 +626,7 @@ extern const ob_repro_entry ob_repro_bf16;
 /* dynamics: schedules, bias correction, batch sizes */
 extern const ob_repro_entry ob_repro_sgdr;
 extern const ob_repro_entry ob_repro_kingma_bias;
+extern const ob_repro_entry ob_repro_nqm_batch;
 
 #ifdef __cplusplus
 }

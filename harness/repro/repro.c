@@ -29,6 +29,7 @@ const ob_repro_entry *const ob_repro_table[] = {
     /* dynamics: schedules, bias correction, batch sizes */
     &ob_repro_sgdr,
     &ob_repro_kingma_bias,
+    &ob_repro_nqm_batch,
 };
 const size_t ob_repro_count = sizeof ob_repro_table / sizeof ob_repro_table[0];
 
