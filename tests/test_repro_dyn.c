@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "harness/core/ob_core.h"
 #include "harness/repro/ob_repro.h"
 #include "optbench/problems.h"
 
@@ -45,8 +46,8 @@ static void expect_setup(const char *name, const ob_repro_outcome *out, const ch
     cr_assert(at, "%s: the setup does not state the short run: %s", name, setup);
     while (at > setup && at[-1] != '(') at--;
     double want = measured_num(out, short_key);
-    cr_expect_eq(strtod(at, NULL), want, "%s: the setup says %.12g in short mode, the run used %s = %.12g", name,
-                 strtod(at, NULL), short_key, want);
+    cr_expect_eq(strtod(at, NULL), want, "%s: the setup says %.12g in short mode, the run used %s = %.12g",
+                 name, strtod(at, NULL), short_key, want);
     for (int k = 0; k < n; k++) {
         const char *ph = strstr(setup, phrase[k]);
         cr_assert(ph, "%s: no \"%s\" in the setup", name, phrase[k]);
@@ -71,8 +72,8 @@ static void run_short(const char *name, ob_repro_verdict want, ob_repro_outcome 
     cr_assert_eq(ob_repro_run_entry(e, &o, out, err, sizeof err), 0, "%s: %s", name, err);
     cr_assert(out->summary[0] && out->why[0], "%s: no summary or reasoning", name);
     cr_assert(ob_repro_kernels_ok(&out->kernels), "%s: a kernel check failed", name);
-    cr_expect_eq(out->verdict, want, "%s: %s, expected %s: %s | %s", name, ob_repro_verdict_name(out->verdict),
-                 ob_repro_verdict_name(want), out->summary, out->why);
+    cr_expect_eq(out->verdict, want, "%s: %s, expected %s: %s | %s", name,
+                 ob_repro_verdict_name(out->verdict), ob_repro_verdict_name(want), out->summary, out->why);
     snprintf(csv, sizeof csv, "%s/%s.csv", dir, name);
     struct stat st;
     cr_expect(stat(csv, &st) == 0 && st.st_size > 0, "%s: no CSV", name);
@@ -82,6 +83,14 @@ static void run_short(const char *name, ob_repro_verdict want, ob_repro_outcome 
         cr_expect(k->ran && k->steps > 0 && k->agree_checked > 0, "%s: %s not run or not checked", name,
                   ob_isa_name((ob_isa)i));
     }
+    /* Its record in repro.json reads back (no duplicate keys). */
+    const ob_repro_entry *one[1] = {e};
+    cr_assert_eq(ob_repro_write_json(dir, one, out, 1, NULL, err, sizeof err), 0, "%s", err);
+    char path[128], msg[512];
+    snprintf(path, sizeof path, "%s/repro.json", dir);
+    cJSON *doc = ob_json_read(path, msg, sizeof msg);
+    cr_expect(doc != NULL, "%s: repro.json does not read back: %s", name, msg);
+    cJSON_Delete(doc);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     cr_expect_eq(system(cmd), 0);
@@ -213,7 +222,8 @@ Test(repro_checks_dyn, kingma_bias)
     kbb_fill(m, 20.0, 1.1);
     cr_expect_eq(ob_repro_check_kingma_bias(m, why, sizeof why), OB_REPRO_INCONCLUSIVE, "%s", why);
     kbb_fill(m, 20.0, 3.0);
-    for (size_t l = 0; l < 3; l++) m->max_step[0][OB_KBB_UNCORRECTED][l][0] = 1.0; /* beta2 0.99: not judged */
+    for (size_t l = 0; l < 3; l++)
+        m->max_step[0][OB_KBB_UNCORRECTED][l][0] = 1.0; /* beta2 0.99: not judged */
     cr_expect_eq(ob_repro_check_kingma_bias(m, why, sizeof why), OB_REPRO_REPRODUCED, "%s", why);
     kbb_fill(m, 20.0, 3.0);
     m->data_missing = 1;
@@ -228,7 +238,7 @@ Test(repro_dyn, nqm_batch_short)
     ob_repro_outcome out;
     run_short("nqm_batch", OB_REPRO_REPRODUCED, &out);
     static const char *const ph[] = {"n = ", "target E[l] = ", "mu = ", "p = "};
-    static const char *const key[] = {"dimension", "target", "momentum", "power"};
+    static const char *const key[] = {"dimension", "target", "mu", "power"};
     expect_setup("nqm_batch", &out, "seeds", ph, key, 4);
     ob_repro_outcome_free(&out);
 }
@@ -247,8 +257,8 @@ Test(repro_checks_dyn, nqm_batch_recurrence_is_sgds_closed_form)
             for (uint64_t t = 1; t <= 1000; t *= 10) {
                 double want = ob_nqm_expected_loss_sgd(pb, lrs[i], t);
                 double got = ob_repro_nqm_batch_expected(OB_NQMB_SGD, lrs[i], (double)Bs[b], t);
-                cr_expect(fabs(got - want) <= 1e-12 * want, "B %zu lr %g t %llu: %.17g vs %.17g", Bs[b], lrs[i],
-                          (unsigned long long)t, got, want);
+                cr_expect(fabs(got - want) <= 1e-12 * want, "B %zu lr %g t %llu: %.17g vs %.17g", Bs[b],
+                          lrs[i], (unsigned long long)t, got, want);
             }
         ob_problem_destroy(pb);
     }

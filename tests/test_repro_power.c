@@ -158,5 +158,6 @@ Test(repro_power, kingma_bias, .timeout = 240)
  * recurrences' intervals. */
 Test(repro_power, nqm_batch)
 {
-    CASES({"nqm_batch", OB_ENGINE_MISTAKE_MOMENTUM, 0.0, 0}, {"nqm_batch", LR, 0.95, 0}, {"nqm_batch", LR, 1.05, 0});
+    CASES({"nqm_batch", OB_ENGINE_MISTAKE_MOMENTUM, 0.0, 0}, {"nqm_batch", LR, 0.95, 0},
+          {"nqm_batch", LR, 1.05, 0});
 }

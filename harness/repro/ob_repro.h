@@ -512,7 +512,7 @@ typedef struct ob_repro_sgdr_measured {
     unsigned paths;
     /* f - f* after every epoch, per schedule and path (tuned lr). */
     double gap[OB_SGDR_SCHEDULES][OB_REPRO_MAX_PATHS][OB_SGDR_MAX_EPOCHS];
-    double target[OB_REPRO_MAX_PATHS];                    /* the baselines' best final f - f* */
+    double target[OB_REPRO_MAX_PATHS];                         /* the baselines' best final f - f* */
     unsigned to_target[OB_SGDR_SCHEDULES][OB_REPRO_MAX_PATHS]; /* first epoch at or below it; 0 never */
 } ob_repro_sgdr_measured;
 

@@ -56,7 +56,8 @@ ob_repro_verdict ob_repro_check_kingma_bias(const ob_repro_kingma_bias_measured 
         for (int b = 1; b < OB_KBB_BETA2S; b++) {
             double rc = 0, ru = 0, q = 0, bound = ob_repro_kingma_bias_bound(m->beta1, m->beta2[b]);
             for (size_t l = 0; l < m->n_lr; l++) {
-                double c = m->max_step[b][OB_KBB_CORRECTED][l][p], u = m->max_step[b][OB_KBB_UNCORRECTED][l][p];
+                double c = m->max_step[b][OB_KBB_CORRECTED][l][p],
+                       u = m->max_step[b][OB_KBB_UNCORRECTED][l][p];
                 if (!(c <= rc)) rc = c;
                 if (!(u <= ru)) ru = u;
                 double lq = m->max_loss[b][OB_KBB_UNCORRECTED][l][p] / m->max_loss[b][OB_KBB_CORRECTED][l][p];
@@ -67,33 +68,37 @@ ob_repro_verdict ob_repro_check_kingma_bias(const ob_repro_kingma_bias_measured 
             if (!(q >= least_q)) least_q = q;
             if (!(rc <= bound)) {
                 v = ob_repro_combine(v, OB_REPRO_NOT_REPRODUCED);
-                ob_appendf(why, len,
-                           "%s, beta2 = %g: with bias correction a step reaches %.2f lr, beyond Adam's bound %.2f lr; ",
-                           pn, m->beta2[b], rc, bound);
+                ob_appendf(
+                    why, len,
+                    "%s, beta2 = %g: with bias correction a step reaches %.2f lr, beyond Adam's bound %.2f lr; ",
+                    pn, m->beta2[b], rc, bound);
             }
             if (!(ru > bound)) {
                 v = ob_repro_combine(v, OB_REPRO_NOT_REPRODUCED);
-                ob_appendf(why, len,
-                           "%s, beta2 = %g: without bias correction the largest step is %.2f lr, within the bound %.2f "
-                           "lr; ",
-                           pn, m->beta2[b], ru, bound);
+                ob_appendf(
+                    why, len,
+                    "%s, beta2 = %g: without bias correction the largest step is %.2f lr, within the bound %.2f "
+                    "lr; ",
+                    pn, m->beta2[b], ru, bound);
             }
             if (!(q >= OB_KBB_LOSS_RATIO)) {
                 v = ob_repro_combine(v, q <= 1 ? OB_REPRO_NOT_REPRODUCED : OB_REPRO_INCONCLUSIVE);
-                ob_appendf(why, len,
-                           "%s, beta2 = %g: the largest early loss without correction is at most %.2fx the corrected "
-                           "one's at every lr (claim: >= %.1fx at some lr); ",
-                           pn, m->beta2[b], q, OB_KBB_LOSS_RATIO);
+                ob_appendf(
+                    why, len,
+                    "%s, beta2 = %g: the largest early loss without correction is at most %.2fx the corrected "
+                    "one's at every lr (claim: >= %.1fx at some lr); ",
+                    pn, m->beta2[b], q, OB_KBB_LOSS_RATIO);
             }
         }
     }
     if (v == OB_REPRO_REPRODUCED)
-        snprintf(why, len,
-                 "on every path, for beta2 = 0.999 and 0.9999: with bias correction every step is within Adam's bound "
-                 "max(1, (1 - beta1)/sqrt(1 - beta2)) lr (at most %.2f of it), without it the largest step exceeds the "
-                 "bound (%.2fx it or more), and at some lr its largest early loss is %.2fx the corrected one's or "
-                 "more (>= %.1f)",
-                 worst_c, least_u, least_q, OB_KBB_LOSS_RATIO);
+        snprintf(
+            why, len,
+            "on every path, for beta2 = 0.999 and 0.9999: with bias correction every step is within Adam's bound "
+            "max(1, (1 - beta1)/sqrt(1 - beta2)) lr (at most %.2f of it), without it the largest step exceeds the "
+            "bound (%.2fx it or more), and at some lr its largest early loss is %.2fx the corrected one's or "
+            "more (>= %.1f)",
+            worst_c, least_u, least_q, OB_KBB_LOSS_RATIO);
     return v;
 }
 
@@ -101,9 +106,9 @@ ob_repro_verdict ob_repro_check_kingma_bias(const ob_repro_kingma_bias_measured 
 
 #define KBB_STEPS 200
 #define KBB_STEPS_SHORT 60
-#define KBB_EVERY 10      /* the loss every 10 steps */
+#define KBB_EVERY 10         /* the loss every 10 steps */
 #define KBB_EVAL "eval=2000" /* the loss on the first 2000 training examples */
-#define KBB_LR_N 5        /* lr = 10^(k/2), k = -7..-3: 3.2e-4 .. 0.032 */
+#define KBB_LR_N 5           /* lr = 10^(k/2), k = -7..-3: 3.2e-4 .. 0.032 */
 
 /* torch's Adam with lr bc1/sqrt(bc2) and eps/sqrt(bc2): Adam without bias
  * correction. */
@@ -139,8 +144,9 @@ static void kbb_observe(void *ctx, const ob_repro_step *s)
     if (!(l <= o->max_loss[s->path])) o->max_loss[s->path] = l;
 }
 
-static int kbb_run_one(ob_problem *pb, double beta2, int uncorrected, double lr, uint64_t steps, unsigned paths,
-                       double *max_step, double *max_loss, ob_repro_kernels *k, char *err, size_t errlen)
+static int kbb_run_one(ob_problem *pb, double beta2, int uncorrected, double lr, uint64_t steps,
+                       unsigned paths, double *max_step, double *max_loss, ob_repro_kernels *k, char *err,
+                       size_t errlen)
 {
     const ob_optimizer *adam = ob_optimizer_find("adam");
     if (!adam) {
@@ -173,15 +179,17 @@ static int kbb_csv(const ob_repro_entry *e, const ob_repro_opts *op, const ob_re
     fprintf(csv.af.f, "lr");
     for (int b = 0; b < OB_KBB_BETA2S; b++)
         for (int a = 0; a < OB_KBB_ARMS; a++)
-            fprintf(csv.af.f, ",step_%s_%s,loss_%s_%s,step_%s_%s_fp32,loss_%s_%s_fp32", b2[b], arm[a], b2[b], arm[a],
-                    b2[b], arm[a], b2[b], arm[a]);
+            fprintf(csv.af.f, ",step_%s_%s,loss_%s_%s,step_%s_%s_fp32,loss_%s_%s_fp32", b2[b], arm[a], b2[b],
+                    arm[a], b2[b], arm[a], b2[b], arm[a]);
     fputc('\n', csv.af.f);
     for (size_t l = 0; l < m->n_lr; l++) {
         fprintf(csv.af.f, "%.9g", m->lr[l]);
         for (int b = 0; b < OB_KBB_BETA2S; b++)
             for (int a = 0; a < OB_KBB_ARMS; a++) {
-                fprintf(csv.af.f, ",%.9g,%.9g", m->max_step[b][a][l][OB_REPRO_REF], m->max_loss[b][a][l][OB_REPRO_REF]);
-                if (f32 > 0) fprintf(csv.af.f, ",%.9g,%.9g", m->max_step[b][a][l][f32], m->max_loss[b][a][l][f32]);
+                fprintf(csv.af.f, ",%.9g,%.9g", m->max_step[b][a][l][OB_REPRO_REF],
+                        m->max_loss[b][a][l][OB_REPRO_REF]);
+                if (f32 > 0)
+                    fprintf(csv.af.f, ",%.9g,%.9g", m->max_step[b][a][l][f32], m->max_loss[b][a][l][f32]);
                 else fprintf(csv.af.f, ",,");
             }
         fputc('\n', csv.af.f);
@@ -210,20 +218,24 @@ static void kbb_report(const ob_repro_kingma_bias_measured *m, double loss0, ob_
             for (int p = 0; p < OB_REPRO_MAX_PATHS; p++) {
                 if (!((m->paths >> p) & 1u)) continue;
                 cJSON *jp = cJSON_AddObjectToObject(ja, ob_repro_path_name(p));
-                cJSON *s = cJSON_AddArrayToObject(jp, "max_step_over_lr"), *L = cJSON_AddArrayToObject(jp, "max_early_loss");
+                cJSON *s = cJSON_AddArrayToObject(jp, "max_step_over_lr"),
+                      *L = cJSON_AddArrayToObject(jp, "max_early_loss");
                 for (size_t l = 0; l < m->n_lr; l++) {
-                    cJSON_AddItemToArray(s, isfinite(m->max_step[b][a][l][p]) ? cJSON_CreateNumber(m->max_step[b][a][l][p])
-                                                                              : cJSON_CreateNull());
-                    cJSON_AddItemToArray(L, isfinite(m->max_loss[b][a][l][p]) ? cJSON_CreateNumber(m->max_loss[b][a][l][p])
-                                                                              : cJSON_CreateNull());
+                    cJSON_AddItemToArray(s, isfinite(m->max_step[b][a][l][p])
+                                                ? cJSON_CreateNumber(m->max_step[b][a][l][p])
+                                                : cJSON_CreateNull());
+                    cJSON_AddItemToArray(L, isfinite(m->max_loss[b][a][l][p])
+                                                ? cJSON_CreateNumber(m->max_loss[b][a][l][p])
+                                                : cJSON_CreateNull());
                 }
             }
         }
     }
     out->measured = j;
     const int R = OB_REPRO_REF;
-    snprintf(out->summary, sizeof out->summary, "first %llu steps [fp64], largest step / lr corrected vs uncorrected:",
-             (unsigned long long)m->steps);
+    snprintf(
+        out->summary, sizeof out->summary,
+        "first %llu steps [fp64], largest step / lr corrected vs uncorrected:", (unsigned long long)m->steps);
     for (int b = 0; b < OB_KBB_BETA2S; b++) {
         double c = 0, u = 0, q = 0;
         for (size_t l = 0; l < m->n_lr; l++) {
@@ -231,8 +243,8 @@ static void kbb_report(const ob_repro_kingma_bias_measured *m, double loss0, ob_
             u = fmax(u, m->max_step[b][OB_KBB_UNCORRECTED][l][R]);
             q = fmax(q, m->max_loss[b][OB_KBB_UNCORRECTED][l][R] / m->max_loss[b][OB_KBB_CORRECTED][l][R]);
         }
-        ob_appendf(out->summary, sizeof out->summary, "%s beta2 %g: %.2f vs %.2f (early loss up to %.2fx)", b ? ";" : "",
-                   kbb_beta2[b], c, u, q);
+        ob_appendf(out->summary, sizeof out->summary, "%s beta2 %g: %.2f vs %.2f (early loss up to %.2fx)",
+                   b ? ";" : "", kbb_beta2[b], c, u, q);
     }
 }
 
@@ -247,7 +259,11 @@ static int kbb_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_ou
     m->paths = op->paths;
     m->steps = op->short_mode ? KBB_STEPS_SHORT : KBB_STEPS;
     const char *params[1] = {KBB_EVAL};
-    ob_problem_config cfg = {.seed = 0, .batch = 128, .params = params, .n_params = 1, .data_dir = op->data_dir};
+    ob_problem_config cfg = {.seed = 0,
+                             .batch = 128,
+                             .params = params,
+                             .n_params = 1,
+                             .data_dir = op->data_dir};
     ob_problem *pb = NULL;
     char msg[512];
     if (ob_problem_create("fmnist_logreg", &cfg, &pb, msg, sizeof msg) != 0) {
@@ -274,8 +290,8 @@ static int kbb_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_ou
                 if (kbb_run_one(pb, kbb_beta2[b], a == OB_KBB_UNCORRECTED, m->lr[l], m->steps, op->paths,
                                 m->max_step[b][a][l], m->max_loss[b][a][l], &out->kernels, err, errlen) != 0)
                     goto done;
-                ob_repro_log(op, "%s: beta2 %g, %s, lr %.3g: largest step %.3g lr, largest early loss %.4g", e->name,
-                             kbb_beta2[b], a ? "uncorrected" : "corrected", m->lr[l],
+                ob_repro_log(op, "%s: beta2 %g, %s, lr %.3g: largest step %.3g lr, largest early loss %.4g",
+                             e->name, kbb_beta2[b], a ? "uncorrected" : "corrected", m->lr[l],
                              m->max_step[b][a][l][OB_REPRO_REF], m->max_loss[b][a][l][OB_REPRO_REF]);
             }
     out->verdict = ob_repro_check_kingma_bias(m, out->why, sizeof out->why);
@@ -308,14 +324,17 @@ const ob_repro_entry ob_repro_kingma_bias = {
     "Without bias correction, Adam with beta2 close to 1 (0.999, 0.9999) takes steps far larger than alpha early in "
     "training and its loss spikes (instability), while with the correction its steps stay about alpha.",
     "Problem fmnist_logreg (softmax regression on Fashion-MNIST, weights 0 at the start), batch 128, mini-batch "
-    "order from seed 0, the first " OB_REPRO_STR(KBB_STEPS) " steps (" OB_REPRO_STR(KBB_STEPS_SHORT) " in short "
-    "mode). adam with beta1 = " OB_REPRO_STR(KBB_BETA1) ", eps 1e-8, beta2 in {0.99, 0.999, 0.9999}, lr = 10^(k/2) "
-    "for k = -7..-3 (3.2e-4 .. 0.032), each with torch's bias correction and without it (run as torch's Adam with "
-    "lr bc1/sqrt(bc2) and eps/sqrt(bc2) at step t, the uncorrected update exactly); reference and every fp32 ISA. "
-    "Measured per run: the largest |x_t,i - x_t-1,i| / lr over the steps and weights, and the largest loss (mean "
-    "cross-entropy on the first 2000 training examples) every " OB_REPRO_STR(KBB_EVERY) " steps. Deviations: "
-    "the paper's VAE and its loss after 10 and 100 epochs are replaced by these first steps on softmax regression; "
-    "beta1 = 0 is not run.",
+    "order from seed 0, the first " OB_REPRO_STR(KBB_STEPS) " steps (" OB_REPRO_STR(
+        KBB_STEPS_SHORT) " in short "
+                         "mode). adam with beta1 = " OB_REPRO_STR(
+                             KBB_BETA1) ", eps 1e-8, beta2 in {0.99, 0.999, 0.9999}, lr = 10^(k/2) "
+                                        "for k = -7..-3 (3.2e-4 .. 0.032), each with torch's bias correction and without it (run as torch's Adam with "
+                                        "lr bc1/sqrt(bc2) and eps/sqrt(bc2) at step t, the uncorrected update exactly); reference and every fp32 ISA. "
+                                        "Measured per run: the largest |x_t,i - x_t-1,i| / lr over the steps and weights, and the largest loss (mean "
+                                        "cross-entropy on the first 2000 training examples) every " OB_REPRO_STR(
+                                            KBB_EVERY) " steps. Deviations: "
+                                                       "the paper's VAE and its loss after 10 and 100 epochs are replaced by these first steps on softmax regression; "
+                                                       "beta1 = 0 is not run.",
     "Per path, for beta2 = 0.999 and 0.9999 (0.99 is shown, not judged), with Adam's step bound (§2.1) "
     "max(1, (1 - beta1)/sqrt(1 - beta2)) lr = 3.16 lr and 10 lr: REPRODUCED when with the correction every step is "
     "within the bound at every lr of the grid, without it the largest step exceeds it (the predicted peaks of "

@@ -38,7 +38,8 @@
 #include "harness/core/ob_core.h"
 
 static const char *const nqmb_name[OB_NQMB_CONFIGS] = {"sgd", "momentum", "precond"};
-static const char *const nqmb_label[OB_NQMB_CONFIGS] = {"SGD", "heavy-ball momentum 0.9", "preconditioned, p = 0.5"};
+static const char *const nqmb_label[OB_NQMB_CONFIGS] = {"SGD", "heavy-ball momentum 0.9",
+                                                        "preconditioned, p = 0.5"};
 
 #define NQMB_N 100
 #define NQMB_TARGET 0.1 /* E[l] to reach; l(x0) = 2.59 */
@@ -76,7 +77,8 @@ ob_repro_verdict ob_repro_check_nqm_batch(const ob_repro_nqm_batch_measured *m, 
         for (size_t b = 0; b < m->n_batch; b++)
             if (m->lr_edge[k][b] && b <= c + 1) {
                 v = ob_repro_combine(v, OB_REPRO_INCONCLUSIVE);
-                ob_appendf(why, len, "%s: at B = %g the best lr is at an end of the grid; ", lab, m->batch[b]);
+                ob_appendf(why, len, "%s: at B = %g the best lr is at an end of the grid; ", lab,
+                           m->batch[b]);
             }
         /* Perfect scaling below the critical batch size: at B* / 4 the
          * product B x steps is within 10% of its value at B = 1. */
@@ -84,8 +86,10 @@ ob_repro_verdict ob_repro_check_nqm_batch(const ob_repro_nqm_batch_measured *m, 
             double r = m->batch[c - 2] * (double)m->steps[k][c - 2] / (m->batch[0] * (double)m->steps[k][0]);
             if (!(r <= 1.1)) {
                 v = ob_repro_combine(v, OB_REPRO_NOT_REPRODUCED);
-                ob_appendf(why, len, "%s: at B* / 4 = %g, B x steps is %.2fx its value at B = 1 (claim: perfect "
-                           "scaling, <= 1.1x); ", lab, m->batch[c - 2], r);
+                ob_appendf(why, len,
+                           "%s: at B* / 4 = %g, B x steps is %.2fx its value at B = 1 (claim: perfect "
+                           "scaling, <= 1.1x); ",
+                           lab, m->batch[c - 2], r);
             }
         } else {
             v = ob_repro_combine(v, OB_REPRO_INCONCLUSIVE);
@@ -100,16 +104,16 @@ ob_repro_verdict ob_repro_check_nqm_batch(const ob_repro_nqm_batch_measured *m, 
                        m->batch[c]);
         } else if (!(m->steps[k][last] && 4.0 * (double)m->steps[k][last] >= (double)m->steps[k][c])) {
             v = ob_repro_combine(v, OB_REPRO_NOT_REPRODUCED);
-            ob_appendf(why, len, "%s: the steps do not flatten: %llu at B = %g against %llu at B* = %g; ", lab,
-                       (unsigned long long)m->steps[k][last], m->batch[last], (unsigned long long)m->steps[k][c],
-                       m->batch[c]);
+            ob_appendf(why, len, "%s: the steps do not flatten: %llu at B = %g against %llu at B* = %g; ",
+                       lab, (unsigned long long)m->steps[k][last], m->batch[last],
+                       (unsigned long long)m->steps[k][c], m->batch[c]);
         }
     }
     for (int k = OB_NQMB_MOMENTUM; k < OB_NQMB_CONFIGS; k++)
         if (!(m->crit[k] > m->crit[OB_NQMB_SGD])) {
             v = ob_repro_combine(v, OB_REPRO_NOT_REPRODUCED);
-            ob_appendf(why, len, "the critical batch size of %s (%g) is not above SGD's (%g); ", nqmb_label[k],
-                       m->batch[m->crit[k]], m->batch[m->crit[OB_NQMB_SGD]]);
+            ob_appendf(why, len, "the critical batch size of %s (%g) is not above SGD's (%g); ",
+                       nqmb_label[k], m->batch[m->crit[k]], m->batch[m->crit[OB_NQMB_SGD]]);
         }
     /* The simulation with the kernels against the recurrences. */
     double zmax = 0;
@@ -123,25 +127,28 @@ ob_repro_verdict ob_repro_check_nqm_batch(const ob_repro_nqm_batch_measured *m, 
                 if (!(z <= zmax)) zmax = z;
                 if (!(z <= m->z_crit)) {
                     v = ob_repro_combine(v, OB_REPRO_NOT_REPRODUCED);
-                    ob_appendf(why, len,
-                               "%s, %s: at t = %llu (B = %g) the mean loss %.5g is %.2f standard errors from the "
-                               "recurrence's %.5g; ",
-                               nqmb_label[k], ob_repro_path_name(p), (unsigned long long)m->sim_t[k][i],
-                               m->sim_batch[k], m->mean[k][p][i], z, e);
+                    ob_appendf(
+                        why, len,
+                        "%s, %s: at t = %llu (B = %g) the mean loss %.5g is %.2f standard errors from the "
+                        "recurrence's %.5g; ",
+                        nqmb_label[k], ob_repro_path_name(p), (unsigned long long)m->sim_t[k][i],
+                        m->sim_batch[k], m->mean[k][p][i], z, e);
                 } else if (!(w <= 0.2)) {
                     v = ob_repro_combine(v, OB_REPRO_INCONCLUSIVE);
                     ob_appendf(why, len, "%s, %s: at t = %llu the interval is +-%.0f%% (too few seeds); ",
-                               nqmb_label[k], ob_repro_path_name(p), (unsigned long long)m->sim_t[k][i], 100 * w);
+                               nqmb_label[k], ob_repro_path_name(p), (unsigned long long)m->sim_t[k][i],
+                               100 * w);
                 }
             }
         }
     if (v == OB_REPRO_REPRODUCED)
-        snprintf(why, len,
-                 "perfect scaling (B x steps within 10%% at B* / 4) up to critical batch sizes %g (SGD), %g "
-                 "(momentum), %g (preconditioned), flattening beyond; momentum's and preconditioning's above "
-                 "SGD's; the kernels' mean loss over the seeds within %.2f standard errors of the recurrences at "
-                 "every checkpoint (largest %.2f)",
-                 m->batch[m->crit[0]], m->batch[m->crit[1]], m->batch[m->crit[2]], m->z_crit, zmax);
+        snprintf(
+            why, len,
+            "perfect scaling (B x steps within 10%% at B* / 4) up to critical batch sizes %g (SGD), %g "
+            "(momentum), %g (preconditioned), flattening beyond; momentum's and preconditioning's above "
+            "SGD's; the kernels' mean loss over the seeds within %.2f standard errors of the recurrences at "
+            "every checkpoint (largest %.2f)",
+            m->batch[m->crit[0]], m->batch[m->crit[1]], m->batch[m->crit[2]], m->z_crit, zmax);
     return v;
 }
 
@@ -263,7 +270,8 @@ static void nqmb_observe(void *ctx, const ob_repro_step *s)
 
 /* The kernels at config k's critical batch size and tuned lr, over the
  * seeds, at its checkpoints. */
-static int nqmb_simulate(int k, ob_repro_nqm_batch_measured *m, ob_repro_kernels *kc, char *err, size_t errlen)
+static int nqmb_simulate(int k, ob_repro_nqm_batch_measured *m, ob_repro_kernels *kc, char *err,
+                         size_t errlen)
 {
     const ob_optimizer *sgd = ob_optimizer_find("sgd");
     if (!sgd) {
@@ -337,7 +345,8 @@ static int nqmb_csv(const ob_repro_entry *e, const ob_repro_opts *op, const ob_r
     if (ob_repro_csv_open(&csv, op, e->name, out, err, errlen) != 0) return -1;
     fprintf(csv.af.f, "batch");
     for (int k = 0; k < OB_NQMB_CONFIGS; k++)
-        fprintf(csv.af.f, ",%s_steps,%s_rel,%s_lr,%s_crit", nqmb_name[k], nqmb_name[k], nqmb_name[k], nqmb_name[k]);
+        fprintf(csv.af.f, ",%s_steps,%s_rel,%s_lr,%s_crit", nqmb_name[k], nqmb_name[k], nqmb_name[k],
+                nqmb_name[k]);
     fputc('\n', csv.af.f);
     for (size_t b = 0; b < m->n_batch; b++) {
         fprintf(csv.af.f, "%g", m->batch[b]);
@@ -366,7 +375,7 @@ static void nqmb_report(const ob_repro_nqm_batch_measured *m, ob_repro_outcome *
     cJSON *j = cJSON_CreateObject();
     cJSON_AddNumberToObject(j, "dimension", NQMB_N);
     cJSON_AddNumberToObject(j, "target", NQMB_TARGET);
-    cJSON_AddNumberToObject(j, "momentum", NQMB_MU);
+    cJSON_AddNumberToObject(j, "mu", NQMB_MU);
     cJSON_AddNumberToObject(j, "power", NQMB_P);
     cJSON_AddNumberToObject(j, "delta", NQMB_DELTA);
     cJSON_AddNumberToObject(j, "seeds", (double)m->seeds);
@@ -400,15 +409,16 @@ static void nqmb_report(const ob_repro_nqm_batch_measured *m, ob_repro_outcome *
         }
     }
     out->measured = j;
-    snprintf(out->summary, sizeof out->summary,
-             "critical batch size (B x steps within %.1fx of B = 1, lr tuned per B): SGD %g, momentum %g, "
-             "preconditioned %g; steps at B = 1: %llu, %llu, %llu; at B = %g: %llu, %llu, %llu; kernels at each "
-             "B* (%zu seeds): largest deviation from the recurrences %.2f standard errors (bound %.2f)",
-             1 + NQMB_DELTA, m->batch[m->crit[0]], m->batch[m->crit[1]], m->batch[m->crit[2]],
-             (unsigned long long)m->steps[0][0], (unsigned long long)m->steps[1][0],
-             (unsigned long long)m->steps[2][0], m->batch[m->n_batch - 1],
-             (unsigned long long)m->steps[0][m->n_batch - 1], (unsigned long long)m->steps[1][m->n_batch - 1],
-             (unsigned long long)m->steps[2][m->n_batch - 1], m->seeds, zmax, m->z_crit);
+    snprintf(
+        out->summary, sizeof out->summary,
+        "critical batch size (B x steps within %.1fx of B = 1, lr tuned per B): SGD %g, momentum %g, "
+        "preconditioned %g; steps at B = 1: %llu, %llu, %llu; at B = %g: %llu, %llu, %llu; kernels at each "
+        "B* (%zu seeds): largest deviation from the recurrences %.2f standard errors (bound %.2f)",
+        1 + NQMB_DELTA, m->batch[m->crit[0]], m->batch[m->crit[1]], m->batch[m->crit[2]],
+        (unsigned long long)m->steps[0][0], (unsigned long long)m->steps[1][0],
+        (unsigned long long)m->steps[2][0], m->batch[m->n_batch - 1],
+        (unsigned long long)m->steps[0][m->n_batch - 1], (unsigned long long)m->steps[1][m->n_batch - 1],
+        (unsigned long long)m->steps[2][m->n_batch - 1], m->seeds, zmax, m->z_crit);
 }
 
 static int nqmb_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_outcome *out, char *err,
@@ -430,7 +440,8 @@ static int nqmb_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_o
          * exceeds (1 + delta) x its value at B = 1. */
         m->crit[k] = 0;
         for (size_t b = 1; b < m->n_batch; b++) {
-            double r = m->steps[k][b] ? m->batch[b] * (double)m->steps[k][b] / (double)m->steps[k][0] : INFINITY;
+            double r = m->steps[k][b] ? m->batch[b] * (double)m->steps[k][b] / (double)m->steps[k][0]
+                                      : INFINITY;
             if (!(r <= 1 + NQMB_DELTA)) break;
             m->crit[k] = b;
         }
@@ -452,10 +463,12 @@ static int nqmb_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_o
             m->sim_t[k][i] = t ? t : 1;
             m->expected[k][i] = ob_repro_nqm_batch_expected(k, m->sim_lr[k], m->sim_batch[k], m->sim_t[k][i]);
         }
-        ob_repro_log(op, "%s: %s on the kernels: B = %g, lr %.4g, %zu seeds x %llu steps", e->name, nqmb_name[k],
-                     m->sim_batch[k], m->sim_lr[k], m->seeds, (unsigned long long)ts);
+        ob_repro_log(op, "%s: %s on the kernels: B = %g, lr %.4g, %zu seeds x %llu steps", e->name,
+                     nqmb_name[k], m->sim_batch[k], m->sim_lr[k], m->seeds, (unsigned long long)ts);
         if (!ts || nqmb_simulate(k, m, &out->kernels, err, errlen) != 0) {
-            if (!ts) snprintf(err, errlen, "%s: the target is not reached at its critical batch size", nqmb_name[k]);
+            if (!ts)
+                snprintf(err, errlen, "%s: the target is not reached at its critical batch size",
+                         nqmb_name[k]);
             goto done;
         }
     }
@@ -483,17 +496,21 @@ const ob_repro_entry ob_repro_nqm_batch = {
     "On the noisy quadratic model, with the learning rate tuned for every batch size, the steps to a target loss "
     "fall like 1/B (perfect scaling) up to a critical batch size and then flatten; the critical batch size is "
     "larger with momentum and with preconditioning (P = H^p) than with plain SGD.",
-    "Noisy quadratic model, n = " OB_REPRO_STR(NQMB_N) ", h_i = 1/i, noise N(0, H/B), x0 = 1 (l(x0) = 2.59); "
-    "target E[l] = " OB_REPRO_STR(NQMB_TARGET) ". Closed form: the per-dimension moment recurrences (E[x^2], "
-    "E[xv], E[v^2]) of SGD, heavy-ball momentum mu = " OB_REPRO_STR(NQMB_MU) " (torch's SGD momentum; fixed: "
-    "deviation, the paper tunes it) and SGD preconditioned by H^p, p = " OB_REPRO_STR(NQMB_P) " (Adam-like "
-    "diagonal preconditioning), stepped to the target for B = 1, 2, 4, ..., 2^14, each B with its lr tuned "
-    "over 10^(k/8) from 1e-3 to 4.2 (the fewest steps). Critical batch size B* = the last B before B x steps "
-    "exceeds 1.5x its value at B = 1. Simulation: the sgd kernel (momentum 0.9, or on the nqm problem in the "
-    "variables y = H^(p/2) x) at each B* with its tuned lr, " OB_REPRO_STR(NQMB_SEEDS) " seeds (" OB_REPRO_STR(
-        NQMB_SEEDS_SHORT) " in short mode, 2000, 2001, ...), mean loss at t* / 8, t* / 4, t* / 2 and t* (t* the steps to "
-    "the target) against the recurrences, with Bonferroni 99% intervals over the 12 comparisons; reference and "
-    "every fp32 ISA. Deviations: n = 100 (the paper's model is larger), one target, powers-of-2 batch sizes.",
+    "Noisy quadratic model, n = " OB_REPRO_STR(
+        NQMB_N) ", h_i = 1/i, noise N(0, H/B), x0 = 1 (l(x0) = 2.59); "
+                "target E[l] = " OB_REPRO_STR(
+                    NQMB_TARGET) ". Closed form: the per-dimension moment recurrences (E[x^2], "
+                                 "E[xv], E[v^2]) of SGD, heavy-ball momentum mu = " OB_REPRO_STR(
+                                     NQMB_MU) " (torch's SGD momentum; fixed: "
+                                              "deviation, the paper tunes it) and SGD preconditioned by H^p, p = " OB_REPRO_STR(
+                                                  NQMB_P) " (Adam-like "
+                                                          "diagonal preconditioning), stepped to the target for B = 1, 2, 4, ..., 2^14, each B with its lr tuned "
+                                                          "over 10^(k/8) from 1e-3 to 4.2 (the fewest steps). Critical batch size B* = the last B before B x steps "
+                                                          "exceeds 1.5x its value at B = 1. Simulation: the sgd kernel (momentum 0.9, or on the nqm problem in the "
+                                                          "variables y = H^(p/2) x) at each B* with its tuned lr, " OB_REPRO_STR(
+                                                              NQMB_SEEDS) " seeds (" OB_REPRO_STR(NQMB_SEEDS_SHORT) " in short mode, 2000, 2001, ...), mean loss at t* / 8, t* / 4, t* / 2 and t* (t* the steps to "
+                                                                                                                    "the target) against the recurrences, with Bonferroni 99% intervals over the 12 comparisons; reference and "
+                                                                                                                    "every fp32 ISA. Deviations: n = 100 (the paper's model is larger), one target, powers-of-2 batch sizes.",
     "REPRODUCED when, for each of SGD, momentum and preconditioning, B x steps at B* / 4 is within 1.1x of its "
     "value at B = 1 (perfect scaling), the steps at B = 2^14 are at least a quarter of those at B* (flattening), "
     "momentum's and preconditioning's B* exceed SGD's, and every simulated mean lies within z_crit standard "

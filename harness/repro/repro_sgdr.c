@@ -74,32 +74,35 @@ ob_repro_verdict ob_repro_check_sgdr(const ob_repro_sgdr_measured *m, char *why,
         if (ratio <= OB_SGDR_RATIO) continue;
         v = ob_repro_combine(v, ratio >= 1 ? OB_REPRO_NOT_REPRODUCED : OB_REPRO_INCONCLUSIVE);
         if (er)
-            ob_appendf(why, len,
-                       "%s: SGDR reaches the baselines' best final gap %.4g at epoch %u, the best baseline at "
-                       "epoch %u (ratio %.2f; claim: at most %.2f); ",
-                       pn, target, er, base, ratio, OB_SGDR_RATIO);
+            ob_appendf(
+                why, len,
+                "%s: SGDR reaches the baselines' best final gap %.4g at epoch %u, the best baseline at "
+                "epoch %u (ratio %.2f; claim: at most %.2f); ",
+                pn, target, er, base, ratio, OB_SGDR_RATIO);
         else
-            ob_appendf(why, len, "%s: SGDR never reaches the baselines' best final gap %.4g (baseline: epoch %u); ",
-                       pn, target, base);
+            ob_appendf(why, len,
+                       "%s: SGDR never reaches the baselines' best final gap %.4g (baseline: epoch %u); ", pn,
+                       target, base);
     }
     if (v == OB_REPRO_REPRODUCED)
-        snprintf(why, len,
-                 "on every path SGDR reaches the best baseline's final loss gap in at most %.2f of the epochs the "
-                 "best baseline needs (largest ratio %.2f); every tuned lr is inside the grid",
-                 OB_SGDR_RATIO, worst);
+        snprintf(
+            why, len,
+            "on every path SGDR reaches the best baseline's final loss gap in at most %.2f of the epochs the "
+            "best baseline needs (largest ratio %.2f); every tuned lr is inside the grid",
+            OB_SGDR_RATIO, worst);
     return v;
 }
 
 /* ---- the setup -------------------------------------------------------------------- */
 
 #define SGDR_PROBLEM "quadratic_deep"
-#define SGDR_BATCH 20      /* 1000 points: 50 steps an epoch */
-#define SGDR_EPOCHS 150    /* the paper's cycles 10, 30, 70, 150 of its 200 epochs */
+#define SGDR_BATCH 20   /* 1000 points: 50 steps an epoch */
+#define SGDR_EPOCHS 150 /* the paper's cycles 10, 30, 70, 150 of its 200 epochs */
 #define SGDR_EPOCHS_SHORT 30
-#define SGDR_T0 10         /* epochs (2 in short mode: budget / 15) */
+#define SGDR_T0 10 /* epochs (2 in short mode: budget / 15) */
 #define SGDR_TMULT 2
-#define SGDR_STEP_AT 0.3   /* StepLR's step_size as a fraction of the budget */
-#define SGDR_GAMMA 0.2     /* the paper's baseline divides by 5 */
+#define SGDR_STEP_AT 0.3 /* StepLR's step_size as a fraction of the budget */
+#define SGDR_GAMMA 0.2   /* the paper's baseline divides by 5 */
 #define SGDR_MOMENTUM 0.9
 /* The lr grid of every schedule: 10^(k/4) for k = -17..-8 (i = k + 17), 5.6e-5 .. 0.01 (0.0316 diverges). */
 #define SGDR_GRID_N 10
@@ -269,7 +272,8 @@ static void sgdr_report(const ob_repro_sgdr_measured *m, double gap0, ob_repro_o
              "%u epochs, target = the baselines' best final f - f* %.4g [fp64]: reached at epoch %u by SGDR "
              "(lr %.3g), %u by constant (lr %.3g), %u by step (lr %.3g) (0: never)",
              m->epochs, m->target[R], m->to_target[OB_SGDR_RESTARTS][R],
-             m->tuning[OB_SGDR_RESTARTS].lr[m->tuning[OB_SGDR_RESTARTS].best], m->to_target[OB_SGDR_CONSTANT][R],
+             m->tuning[OB_SGDR_RESTARTS].lr[m->tuning[OB_SGDR_RESTARTS].best],
+             m->to_target[OB_SGDR_CONSTANT][R],
              m->tuning[OB_SGDR_CONSTANT].lr[m->tuning[OB_SGDR_CONSTANT].best], m->to_target[OB_SGDR_STEP][R],
              m->tuning[OB_SGDR_STEP].lr[m->tuning[OB_SGDR_STEP].best]);
     int f32 = ob_repro_first_fp32(m->paths);
@@ -300,12 +304,15 @@ static int sgdr_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_o
     for (int k = 0; k < OB_SGDR_SCHEDULES; k++) {
         double lr = m->tuning[k].lr[m->tuning[k].best];
         ob_repro_log(op, "%s: %s with lr %.4g on every path", e->name, sgdr_name[k], lr);
-        if (sgdr_run_one(pb, k, lr, m->epochs, op->paths, m->gap[k], &out->kernels, err, errlen) != 0) goto done;
+        if (sgdr_run_one(pb, k, lr, m->epochs, op->paths, m->gap[k], &out->kernels, err, errlen) != 0)
+            goto done;
     }
     for (int p = 0; p < OB_REPRO_MAX_PATHS; p++) {
         if (!((m->paths >> p) & 1u)) continue;
-        m->target[p] = fmin(m->gap[OB_SGDR_CONSTANT][p][m->epochs - 1], m->gap[OB_SGDR_STEP][p][m->epochs - 1]);
-        for (int k = 0; k < OB_SGDR_SCHEDULES; k++) m->to_target[k][p] = first_at(m->gap[k][p], m->epochs, m->target[p]);
+        m->target[p] = fmin(m->gap[OB_SGDR_CONSTANT][p][m->epochs - 1],
+                            m->gap[OB_SGDR_STEP][p][m->epochs - 1]);
+        for (int k = 0; k < OB_SGDR_SCHEDULES; k++)
+            m->to_target[k][p] = first_at(m->gap[k][p], m->epochs, m->target[p]);
     }
     out->verdict = ob_repro_check_sgdr(m, out->why, sizeof out->why);
     if (sgdr_csv(e, op, m, gap0, out, err, errlen) != 0) goto done;
@@ -335,15 +342,17 @@ const ob_repro_entry ob_repro_sgdr = {
     "Cosine annealing with warm restarts (T_0 = budget/20 of the paper's 200 epochs, i.e. 10, and T_mult = 2) "
     "reaches the final loss of the baseline schedules in fewer epochs than they need on the same budget: the "
     "paper reports 2-4x fewer than the default step schedule.",
-    "Problem " SGDR_PROBLEM " (100-d rotated quadratic, 1000 data points, seed 0), mini-batches of " OB_REPRO_STR(
-        SGDR_BATCH) " (50 steps an epoch), x0 = 1; sgd with momentum = " OB_REPRO_STR(SGDR_MOMENTUM) " and nesterov "
-    "= 1 (the paper's optimizer; no weight decay). Budget " OB_REPRO_STR(SGDR_EPOCHS) " epochs (" OB_REPRO_STR(
-        SGDR_EPOCHS_SHORT) " in short mode). Schedules, stepped every batch: cosine_restarts with T_0 = budget/15 "
-    "epochs (" OB_REPRO_STR(SGDR_T0) "; 2 in short mode), T_mult = " OB_REPRO_STR(SGDR_TMULT) ", eta_min = 0 (cycles "
-    "end after 10, 30, 70 and 150 epochs, the paper's); constant; step (StepLR, gamma = " OB_REPRO_STR(SGDR_GAMMA)
-    " every 30% of the budget: deviation, the paper's baseline drops at 60, 120 and 160 of 200 epochs). Each "
-    "schedule's lr tuned on the fp64 reference over the grid 10^(k/4), k = -17..-8 (5.6e-5 .. 0.01), by the final "
-    "f - f*; the best then runs on the reference and every fp32 ISA. f - f* measured after every epoch.",
+    "Problem " SGDR_PROBLEM
+    " (100-d rotated quadratic, 1000 data points, seed 0), mini-batches of " OB_REPRO_STR(SGDR_BATCH) " (50 steps an epoch), x0 = 1; sgd with momentum = " OB_REPRO_STR(
+        SGDR_MOMENTUM) " and nesterov "
+                       "= 1 (the paper's optimizer; no weight decay). Budget " OB_REPRO_STR(SGDR_EPOCHS) " epochs (" OB_REPRO_STR(
+                           SGDR_EPOCHS_SHORT) " in short mode). Schedules, stepped every batch: cosine_restarts with T_0 = budget/15 "
+                                              "epochs (" OB_REPRO_STR(SGDR_T0) "; 2 in short mode), T_mult = " OB_REPRO_STR(
+                                                  SGDR_TMULT) ", eta_min = 0 (cycles "
+                                                              "end after 10, 30, 70 and 150 epochs, the paper's); constant; step (StepLR, gamma = " OB_REPRO_STR(
+                                                                  SGDR_GAMMA) " every 30% of the budget: deviation, the paper's baseline drops at 60, 120 and 160 of 200 epochs). Each "
+                                                                              "schedule's lr tuned on the fp64 reference over the grid 10^(k/4), k = -17..-8 (5.6e-5 .. 0.01), by the final "
+                                                                              "f - f*; the best then runs on the reference and every fp32 ISA. f - f* measured after every epoch.",
     "Per path, target = the smaller final f - f* of the two baselines; epochs-to-target = the first epoch whose "
     "f - f* is at or below it. REPRODUCED when SGDR's epochs-to-target <= 0.5 x the better baseline's (the "
     "paper's 2x); NOT REPRODUCED when SGDR needs as many epochs as the better baseline or never reaches the "
