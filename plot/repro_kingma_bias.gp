@@ -1,8 +1,9 @@
 # repro_kingma_bias.gp — Kingma & Ba 2015 §3 / Figure 4, scaled down: Adam
 # with (solid) and without (dashed) bias correction, beta2 = 0.99, 0.999,
 # 0.9999, over the lr grid.  Left: the largest step of a weight in units
-# of lr over the first steps (the grey line: 1, Adam's |Delta| <~ alpha of
-# §2.1).  Right: the largest loss sampled over those steps.  fp64 lines,
+# of lr over the first steps, with Adam's step bound of §2.1,
+# max(1, (1 - beta1)/sqrt(1 - beta2)): 1 (grey), 3.16 and 10 (dotted, in the
+# colour of beta2 = 0.999 and 0.9999).  Right: the largest loss sampled over those steps.  fp64 lines,
 # one fp32 ISA as points on top.
 #
 # Parameters (besides out/formats/data, see repro_style.gp):
@@ -40,7 +41,9 @@ do for [fmt in formats] {
             lw 2 dt adt(a) pt 7 ps 0.6 lc rgb bcol(b) title sprintf("β2 %s, %s", word(b2l,b), alab(a)), \
          for [b=1:3] for [a=1:2] data using "lr":(isa eq "" ? NaN : column("step_".word(b2s,b)."_".word(arms,a)."_fp32")) \
             with points pt 6 ps 1.2 lc rgb bcol(b) notitle, \
-         1 with lines lw 1 lc rgb "#999999" notitle
+         1 with lines lw 1 lc rgb "#999999" notitle, \
+         sqrt(1000.0) * 0.1 with lines lw 1 dt 3 lc rgb bcol(2) notitle, \
+         10 with lines lw 1 dt 3 lc rgb bcol(3) notitle
     set lmargin at screen 0.58
     set rmargin at screen 0.98
     set ylabel "largest loss over the steps (cross-entropy, nats)"

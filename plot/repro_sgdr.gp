@@ -21,10 +21,10 @@ from1(y) = column("epoch") >= 1 ? y : NaN
 do for [fmt in formats] {
     eval term(fmt)
     set output out.".".fmt
-    set multiplot title sprintf("SGDR (Loshchilov and Hutter 2017), scaled: quadratic\\_deep, SGD Nesterov 0.9, %d epochs, lr tuned per schedule", epochs) font ",13"
+    set multiplot title sprintf("SGDR (Loshchilov and Hutter 2017), scaled:\nquadratic\\_deep, SGD Nesterov 0.9, %d epochs, lr tuned per schedule", epochs) font ",13"
     set lmargin at screen 0.1
     set rmargin at screen 0.97
-    set tmargin at screen 0.9
+    set tmargin at screen 0.87
     set bmargin at screen 0.42
     set logscale y
     set format y "10^{%L}"
