@@ -138,3 +138,26 @@ Test(repro_power, kingma, .timeout = 120)
         cr_skip_test("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): SKIPPED");
     CASES({"kingma", BETA2, 0.0, 0});
 }
+
+/* ---- the dynamics entries (sgdr, kingma_bias, nqm_batch) --------------------------------
+ * sgdr has no row: it is NOT REPRODUCED without a mistake (README). */
+
+/* No bias correction reaches both arms: the corrected one's steps grow
+ * to the uncorrected ones' (6.6 lr at beta2 0.999, 21 at 0.9999).  beta2
+ * = 0.9 for both 0.999 and 0.9999: the uncorrected ratio (1 - beta1^t) /
+ * sqrt(1 - beta2^t) stays below 1, the effect vanishes. */
+Test(repro_power, kingma_bias, .timeout = 240)
+{
+    if (access("/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz", R_OK) != 0 &&
+        !getenv("OPTBENCH_FMNIST_DIR"))
+        cr_skip_test("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): SKIPPED");
+    CASES({"kingma_bias", NO_BC, 0, 0}, {"kingma_bias", BETA2, 0.9, 0});
+}
+
+/* Momentum dropped, a 5% wrong lr: the kernels' mean loss leaves the
+ * recurrences' intervals. */
+Test(repro_power, nqm_batch)
+{
+    CASES({"nqm_batch", OB_ENGINE_MISTAKE_MOMENTUM, 0.0, 0}, {"nqm_batch", LR, 0.95, 0},
+          {"nqm_batch", LR, 1.05, 0});
+}

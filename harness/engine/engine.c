@@ -138,7 +138,8 @@ ob_engine_mistake ob_engine_get_mistake(void)
 const char *ob_engine_mistake_name(ob_engine_mistake_kind k)
 {
     static const char *const names[OB_ENGINE_MISTAKE_COUNT] = {
-        "none", "no_nesterov", "lr_scale", "beta2", "no_amsgrad", "l2_decay", "no_bias_correction", "eps"};
+        "none",     "no_nesterov",        "lr_scale", "beta2",   "no_amsgrad",
+        "l2_decay", "no_bias_correction", "eps",      "momentum"};
     return (int)k >= 0 && k < OB_ENGINE_MISTAKE_COUNT ? names[k] : NULL;
 }
 
@@ -152,6 +153,7 @@ static void apply_mistake(const ob_engine_mistake *m, const ob_optimizer *o, uin
     case OB_ENGINE_MISTAKE_NO_AMSGRAD: h->amsgrad = 0; break;
     case OB_ENGINE_MISTAKE_L2_DECAY: h->decoupled_wd = 0; break;
     case OB_ENGINE_MISTAKE_EPS: h->eps = m->value; break;
+    case OB_ENGINE_MISTAKE_MOMENTUM: h->momentum = m->value; break;
     case OB_ENGINE_MISTAKE_NO_BIAS_CORRECTION: {
         /* torch's Adam steps by (lr/bc1) m / (sqrt(v)/sqrt(bc2) + eps);
          * with lr' = lr bc1/sqrt(bc2) and eps' = eps/sqrt(bc2) that is
@@ -569,7 +571,13 @@ static int step_all(eng *e, uint64_t t, int *status, char *err, size_t errlen)
     if (c->sched && (ob_schedule_apply(c->sched, o, &c->h, t, &ht, err, errlen) != 0 ||
                      ob_validate(o, &ht, err, errlen) != 0))
         return -1; /* e.g. a onecycle schedule shorter than the run */
+    /* A test's mistake changes the optimizer's own hyperparameters, so
+     * it comes before the caller's adjustment, which reads them. */
     if (e->mistake.kind != OB_ENGINE_MISTAKE_NONE) apply_mistake(&e->mistake, o, t, &ht);
+    if (c->adjust) {
+        c->adjust(c->adjust_ctx, t, &ht);
+        if (ob_validate(o, &ht, err, errlen) != 0) return -1;
+    }
     int probe = c->obs.probe && sp->probe_every && t % sp->probe_every == 0;
     int check = t <= sp->agree_dense || (sp->agree_every && t % sp->agree_every == 0);
     ref_step(e, &ht, t, probe);

@@ -235,6 +235,12 @@ typedef struct ob_engine_cfg {
      * evaluation returned anyway, so runtimes to targets cost no extra
      * evaluation. */
     void (*fval)(void *ctx, int path, uint64_t t, double f);
+    /* Optional (with adjust_ctx): changes the hyperparameters in force at
+     * step t, after the schedule (and a test's mistake), for every path alike; e.g. Adam without
+     * bias correction as torch's Adam with lr bc1/sqrt(bc2) and eps/sqrt(bc2)
+     * (`optbench repro kingma_bias`).  The result is validated. */
+    void (*adjust)(void *ctx, uint64_t t, ob_hparams *h);
+    void *adjust_ctx;
 } ob_engine_cfg;
 
 /* torch.cuda.amp.GradScaler's defaults: init_scale 2^16, halved on an
@@ -342,12 +348,13 @@ typedef enum ob_engine_mistake_kind {
     OB_ENGINE_MISTAKE_L2_DECAY,        /* L2 in place of decoupled decay: decoupled_wd = 0 */
     OB_ENGINE_MISTAKE_NO_BIAS_CORRECTION, /* Adam family: m and v used without bias correction */
     OB_ENGINE_MISTAKE_EPS,             /* eps forced to value (a huge one: the normaliser dropped) */
+    OB_ENGINE_MISTAKE_MOMENTUM,        /* SGD's momentum forced to value (0: momentum dropped) */
     OB_ENGINE_MISTAKE_COUNT
 } ob_engine_mistake_kind;
 
 typedef struct ob_engine_mistake {
     ob_engine_mistake_kind kind;
-    double value; /* LR_SCALE: the factor; BETA2, EPS: the value; unused otherwise */
+    double value; /* LR_SCALE: the factor; BETA2, EPS, MOMENTUM: the value; unused otherwise */
 } ob_engine_mistake;
 
 /* Test only: the mistake every later run applies ({OB_ENGINE_MISTAKE_NONE}

@@ -104,6 +104,10 @@ typedef struct ob_repro_traj_cfg {
     void (*row)(void *ctx, const ob_engine_row *r);
     /* Where the engine's figures of the run go (NULL: nowhere). */
     ob_engine_result *result;
+    /* The engine's per-step change of the hyperparameters
+     * (ob_engine_cfg.adjust, with adjust_ctx; NULL: none). */
+    void (*adjust)(void *ctx, uint64_t t, ob_hparams *h);
+    void *adjust_ctx;
 } ob_repro_traj_cfg;
 
 /* The usual trajectory of an entry: opt with its defaults for `steps`
@@ -493,6 +497,117 @@ typedef struct ob_repro_bf16_measured {
  * diverged. */
 ob_repro_verdict ob_repro_check_bf16(const ob_repro_bf16_measured *m, char *why, size_t len);
 
+/* -- sgdr: Loshchilov & Hutter 2017 (warm restarts) ------------------------------ */
+
+/* The schedules (harness/repro/repro_sgdr.c), in this order. */
+enum { OB_SGDR_RESTARTS, OB_SGDR_CONSTANT, OB_SGDR_STEP, OB_SGDR_SCHEDULES };
+#define OB_SGDR_MAX_EPOCHS 160
+/* SGDR must reach the target in at most this fraction of the better
+ * baseline's epochs (the paper's "2-4x fewer": its lower end). */
+#define OB_SGDR_RATIO 0.5
+
+typedef struct ob_repro_sgdr_measured {
+    unsigned epochs;
+    ob_repro_tuning tuning[OB_SGDR_SCHEDULES];
+    unsigned paths;
+    /* f - f* after every epoch, per schedule and path (tuned lr). */
+    double gap[OB_SGDR_SCHEDULES][OB_REPRO_MAX_PATHS][OB_SGDR_MAX_EPOCHS];
+    double target[OB_REPRO_MAX_PATHS];                         /* the baselines' best final f - f* */
+    unsigned to_target[OB_SGDR_SCHEDULES][OB_REPRO_MAX_PATHS]; /* first epoch at or below it; 0 never */
+} ob_repro_sgdr_measured;
+
+/* Claim: warm restarts reach the baselines' final loss in fewer epochs.
+ * Per path, target = min(final gap of constant, of step); epochs-to-target
+ * = the first epoch at or below it.  REPRODUCED when SGDR's <=
+ * OB_SGDR_RATIO x the better baseline's; NOT REPRODUCED when SGDR's >= the
+ * better baseline's or SGDR never gets there; INCONCLUSIVE in between, or
+ * when a tuned lr is at an end of its grid. */
+ob_repro_verdict ob_repro_check_sgdr(const ob_repro_sgdr_measured *m, char *why, size_t len);
+
+/* -- kingma_bias: Kingma & Ba 2015 §3, Figure 4 (bias correction) -------------------- */
+
+enum { OB_KBB_CORRECTED, OB_KBB_UNCORRECTED, OB_KBB_ARMS };
+#define OB_KBB_BETA2S 3 /* 0.99, 0.999, 0.9999 */
+#define OB_KBB_MAX_LR 8
+/* Adam's step bound (§2.1): |Delta| <= lr max(1, (1 - beta1)/sqrt(1 -
+ * beta2)) with bias correction (3.16 lr at beta2 0.999, 10 lr at 0.9999;
+ * the second case is reached by a weight whose gradient turns on after a
+ * run of zeros, a rare pixel).  Without the correction a steady gradient's
+ * ratio (1 - beta1^t)/sqrt(1 - beta2^t) peaks at 6.6 and 21, beyond it.
+ * The largest early loss without the correction must also reach 1.2x the
+ * corrected one's at some lr. */
+#define OB_KBB_LOSS_RATIO 1.2
+
+typedef struct ob_repro_kingma_bias_measured {
+    int data_missing; /* 1: Fashion-MNIST could not be loaded (reason) */
+    char reason[512];
+    uint64_t steps;
+    double beta1, beta2[OB_KBB_BETA2S]; /* the stated ones (0.9; 0.99, 0.999, 0.9999) */
+    size_t n_lr;
+    double lr[OB_KBB_MAX_LR];
+    unsigned paths;
+    /* [beta2][arm][lr][path]: the largest |x_t,i - x_t-1,i| / lr over the
+     * steps and weights, and the largest loss sampled over the steps. */
+    double max_step[OB_KBB_BETA2S][OB_KBB_ARMS][OB_KBB_MAX_LR][OB_REPRO_MAX_PATHS];
+    double max_loss[OB_KBB_BETA2S][OB_KBB_ARMS][OB_KBB_MAX_LR][OB_REPRO_MAX_PATHS];
+} ob_repro_kingma_bias_measured;
+
+/* Claim: without bias correction, beta2 close to 1 makes the early steps
+ * large and the early loss spike; with it the steps stay within Adam's
+ * bound.  Per path, for beta2 = 0.999 and 0.9999 (index 1, 2), with
+ * bound = max(1, (1 - beta1)/sqrt(1 - beta2)) lr: REPRODUCED when every
+ * corrected step is within the bound, the largest uncorrected step
+ * exceeds it, and max over lr of (uncorrected / corrected largest early
+ * loss) >= OB_KBB_LOSS_RATIO; NOT REPRODUCED when a corrected step
+ * exceeds the bound, no uncorrected step does, or the loss ratio is <= 1
+ * at every lr; INCONCLUSIVE in between or without the data set. */
+ob_repro_verdict ob_repro_check_kingma_bias(const ob_repro_kingma_bias_measured *m, char *why, size_t len);
+/* Adam's step bound in units of lr (§2.1): max(1, (1 - beta1)/sqrt(1 - beta2)). */
+double ob_repro_kingma_bias_bound(double beta1, double beta2);
+
+/* -- nqm_batch: Zhang et al. 2019 §3-4 (critical batch sizes) ------------------------ */
+
+enum { OB_NQMB_SGD, OB_NQMB_MOMENTUM, OB_NQMB_PRECOND, OB_NQMB_CONFIGS };
+#define OB_NQMB_MAX_B 20
+#define OB_NQMB_CHECKS 4 /* simulation checkpoints per configuration */
+
+typedef struct ob_repro_nqm_batch_measured {
+    size_t n_batch;
+    double batch[OB_NQMB_MAX_B]; /* increasing, batch[0] the reference batch */
+    /* Closed form, per configuration and batch: the fewest steps to the
+     * target over the lr grid (0: never), that lr, and whether it is at an
+     * end of the grid. */
+    uint64_t steps[OB_NQMB_CONFIGS][OB_NQMB_MAX_B];
+    double best_lr[OB_NQMB_CONFIGS][OB_NQMB_MAX_B];
+    int lr_edge[OB_NQMB_CONFIGS][OB_NQMB_MAX_B];
+    size_t crit[OB_NQMB_CONFIGS]; /* index of the critical batch size */
+    /* Simulation with the kernels at each configuration's critical batch
+     * size and tuned lr: mean and standard error of the loss over the
+     * seeds at the checkpoints, and the recurrence's expectation. */
+    unsigned paths;
+    size_t seeds, n_check;
+    double sim_batch[OB_NQMB_CONFIGS], sim_lr[OB_NQMB_CONFIGS];
+    uint64_t sim_t[OB_NQMB_CONFIGS][OB_NQMB_CHECKS];
+    double expected[OB_NQMB_CONFIGS][OB_NQMB_CHECKS];
+    double mean[OB_NQMB_CONFIGS][OB_REPRO_MAX_PATHS][OB_NQMB_CHECKS];
+    double se[OB_NQMB_CONFIGS][OB_REPRO_MAX_PATHS][OB_NQMB_CHECKS];
+    double z_crit;
+} ob_repro_nqm_batch_measured;
+
+/* Claim: perfect scaling up to a critical batch size B*, flat beyond, B*
+ * larger with momentum and with preconditioning.  REPRODUCED when for
+ * every configuration B x steps at B* / 4 is within 1.1x of its value at
+ * batch[0], the steps at the largest batch are >= 1/4 of those at B*,
+ * B*(momentum) > B*(SGD) and B*(precond) > B*(SGD), and every simulated
+ * mean is within z_crit standard errors of the recurrence; NOT REPRODUCED
+ * when one fails; INCONCLUSIVE when a tuned lr up to the batch after B*
+ * is at an end of its grid, the grid ends less than 16x beyond B*, B* <
+ * 4 batch[0], or an interval is wider than 20% of the expected loss. */
+ob_repro_verdict ob_repro_check_nqm_batch(const ob_repro_nqm_batch_measured *m, char *why, size_t len);
+/* The recurrences' E[l_t] for configuration k (SGD, momentum 0.9,
+ * preconditioned p = 0.5) at lr, batch B, step t >= 1. */
+double ob_repro_nqm_batch_expected(int k, double lr, double B, uint64_t t);
+
 /* The subcommand (its spec, ob_cmd_repro_spec, is in ob_cli.h's list). */
 int ob_cmd_repro(int argc, char **argv, FILE *out, FILE *err);
 
@@ -508,6 +623,10 @@ extern const ob_repro_entry ob_repro_adamw;
 extern const ob_repro_entry ob_repro_rates;
 extern const ob_repro_entry ob_repro_nqm;
 extern const ob_repro_entry ob_repro_bf16;
+/* dynamics: schedules, bias correction, batch sizes */
+extern const ob_repro_entry ob_repro_sgdr;
+extern const ob_repro_entry ob_repro_kingma_bias;
+extern const ob_repro_entry ob_repro_nqm_batch;
 
 #ifdef __cplusplus
 }

@@ -26,6 +26,10 @@ const ob_repro_entry *const ob_repro_table[] = {
     &ob_repro_wilson,     &ob_repro_kingma,       &ob_repro_duchi,
     &ob_repro_adamw,      &ob_repro_rates,        &ob_repro_nqm,
     &ob_repro_bf16,
+    /* dynamics: schedules, bias correction, batch sizes */
+    &ob_repro_sgdr,
+    &ob_repro_kingma_bias,
+    &ob_repro_nqm_batch,
 };
 const size_t ob_repro_count = sizeof ob_repro_table / sizeof ob_repro_table[0];
 

@@ -165,6 +165,8 @@ int ob_repro_traj(const ob_repro_objective *obj, const ob_repro_traj_cfg *c, ob_
     ec.obs = (ob_engine_observer){&a, traj_step, c->probe ? traj_probe : NULL, traj_agree, traj_row, NULL};
     memcpy(ec.kernel_override, c->kernel_override, sizeof ec.kernel_override);
     ec.format = c->format;
+    ec.adjust = c->adjust;
+    ec.adjust_ctx = c->adjust_ctx;
     ob_engine_result own, *r = c->result ? c->result : &own;
     /* Without a row observer the loss is never sampled (nor timed). */
     ob_engine_objective eo = *obj;
