@@ -11,7 +11,10 @@
  * <prefix>/share/optbench/peers beside an installed binary (`make
  * install`), else in the source tree the binary was built from
  * (OB_PEER_DIR, set by the Makefile).  They run without a shell (fork +
- * exec), so no argument is ever parsed as shell syntax.
+ * exec), so no argument is ever parsed as shell syntax.  For `bench
+ * --model` the same script times torch.optim's foreach=True and
+ * single-tensor paths over the model's tensor list (ob_bench_peer_model);
+ * there an interpreter without torch is "not installed", not a failure.
  *
  * DeepSpeed's CPU Adam is a plugin peer: its adapter
  * (examples/plugins/deepspeed_adam.cc, built with DEEPSPEED_HOME) is
