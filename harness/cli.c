@@ -39,8 +39,14 @@ static void top_usage(FILE *f)
     fprintf(f, "usage: optbench COMMAND [OPTIONS]...\n"
                "       optbench --help | --version\n\n"
                "Tests and benchmarks of optimizer update kernels.\n\ncommands:\n");
+    /* The summaries line up one space after the longest command name. */
+    int width = 0;
+    for (size_t i = 0; i < ob_command_count; i++) {
+        const int len = (int)strlen(ob_command_table[i]->name);
+        if (len > width) width = len;
+    }
     for (size_t i = 0; i < ob_command_count; i++)
-        fprintf(f, "  %-10s %s\n", ob_command_table[i]->name, ob_command_table[i]->summary);
+        fprintf(f, "  %-*s %s\n", width, ob_command_table[i]->name, ob_command_table[i]->summary);
     fprintf(f, "\nRun 'optbench COMMAND --help' for a command's options.\n");
 }
 

@@ -55,8 +55,21 @@ Test(cli, help_and_version)
 {
     char *out, *err;
     run(ARGV("--help"), 0, &out, &err);
-    for (size_t i = 0; i < ob_command_count; i++)
-        cr_assert(strstr(out, ob_command_table[i]->name), "--help lacks %s", ob_command_table[i]->name);
+    /* Every command's line, its summary in one column for all of them. */
+    long column = -1;
+    for (size_t i = 0; i < ob_command_count; i++) {
+        char line[128];
+        snprintf(line, sizeof line, "\n  %s ", ob_command_table[i]->name);
+        const char *at = strstr(out, line);
+        cr_assert(at, "--help lacks %s", ob_command_table[i]->name);
+        at += strlen(line);
+        while (*at == ' ') at++;
+        const char *nl = at;
+        while (nl > out && nl[-1] != '\n') nl--;
+        if (column < 0) column = at - nl;
+        cr_assert_eq(at - nl, column, "the summary of %s starts at column %ld, not %ld:\n%s",
+                     ob_command_table[i]->name, (long)(at - nl), column, out);
+    }
     free(out);
     free(err);
     expect(ARGV("-h"), 0, "out", MUST("usage: optbench"));

@@ -24,21 +24,9 @@
     "--opt", "sgd,adam", "--problem", "quad_diag,nqm", "--n", "10", "--steps", "60", "--grid",            \
         "lr=log:1e-3:1:4", "--seeds", "2", "--no-figures", "--quiet"
 
-typedef struct scratch {
-    char dir[128], io[128];
-} scratch;
-
-static void scratch_make(scratch *s)
-{
-    ob_tp_scratch(s->dir, sizeof s->dir, "test-merge");
-    ob_tp_scratch(s->io, sizeof s->io, "test-merge-io");
-}
-
-static void scratch_free(scratch *s)
-{
-    ob_tp_rmtree(s->dir);
-    ob_tp_rmtree(s->io);
-}
+/* A scratch folder for one test, and one for the captured output
+ * (ob_tp_dirs). */
+typedef ob_tp_dirs scratch;
 
 /* Runs optbench argv; asserts the exit status and, if want_msg, that
  * stderr holds it; returns stderr (free it). */
@@ -183,7 +171,7 @@ static void assert_same_sweep(const char *a, const char *b)
 Test(merge, sharded_and_merged_sweep_equals_the_unsharded_one_bit_for_bit, .timeout = 120)
 {
     scratch s;
-    scratch_make(&s);
+    ob_tp_dirs_make(&s, "test-merge");
     sweep_into(&s, "whole", NULL, "2");
     four_shards(&s);
     static const char *const all[] = {"s2", "s0", "s3", "s1", NULL};
@@ -207,13 +195,13 @@ Test(merge, sharded_and_merged_sweep_equals_the_unsharded_one_bit_for_bit, .time
     free(merge(&s, "merged1", one, NULL, 0, NULL));
     path_of(b, sizeof b, &s, "merged1");
     assert_same_sweep(a, b);
-    scratch_free(&s);
+    ob_tp_dirs_free(&s);
 }
 
 Test(merge, bad_shards_are_exit_2_with_a_message)
 {
     scratch s;
-    scratch_make(&s);
+    ob_tp_dirs_make(&s, "test-merge");
     static const struct {
         const char *shard, *msg;
     } bad[] = {
@@ -249,7 +237,7 @@ Test(merge, bad_shards_are_exit_2_with_a_message)
     /* --resume takes the recorded shard. */
     const char *ok[] = {"sweep", "--resume", dir, "--no-figures", NULL};
     free(expect(&s, ok, 0, "resuming: 6 of 6 runs already recorded"));
-    scratch_free(&s);
+    ob_tp_dirs_free(&s);
 }
 
 /* Rewrites key in <dir>/sweep/shard.json to the string value. */
@@ -284,7 +272,7 @@ static void first_point(const scratch *s, const char *name, char *buf, size_t le
 Test(merge, every_bad_input_is_exit_2_naming_its_folder_and_partial_records_it, .timeout = 120)
 {
     scratch s;
-    scratch_make(&s);
+    ob_tp_dirs_make(&s, "test-merge");
     four_shards(&s);
     char cmd[1024], p[600], q[700];
     /* Copies of shards to spoil. */
@@ -348,7 +336,7 @@ Test(merge, every_bad_input_is_exit_2_naming_its_folder_and_partial_records_it, 
     free(merge(&s, "part", good, NULL, 2, "exists already; merge into a new folder"));
     static const char *const nothing[] = {"empty", NULL};
     free(merge(&s, "x", nothing, NULL, 2, "none of the folders given holds a shard"));
-    scratch_free(&s);
+    ob_tp_dirs_free(&s);
 }
 
 /* ---- runs ----------------------------------------------------------------------- */
@@ -378,7 +366,7 @@ static void run_into(const scratch *s, const char *name, const char *shard, int 
 Test(merge, sharded_and_merged_default_suite_equals_the_unsharded_run, .timeout = 120)
 {
     scratch s;
-    scratch_make(&s);
+    ob_tp_dirs_make(&s, "test-merge");
     run_into(&s, "whole", NULL, 0, NULL);
     run_into(&s, "r0", "0/2", 0, NULL);
     run_into(&s, "r1", "1/2", 0, NULL);
@@ -423,7 +411,7 @@ Test(merge, sharded_and_merged_default_suite_equals_the_unsharded_run, .timeout 
     free(merge(&s, "bad", both, NULL, 2, "holds bench results: timings are per machine and are never merged"));
     const char *bad[] = {"run", "--steps", "5", "--shard", "2/2", "--out", root, NULL};
     free(expect(&s, bad, 2, "--shard '2/2': I must be below N"));
-    scratch_free(&s);
+    ob_tp_dirs_free(&s);
 }
 
 /* ---- reproductions --------------------------------------------------------------- */
@@ -460,7 +448,7 @@ static void only_run(const scratch *s, const char *name, char *buf, size_t len)
 Test(merge, sharded_and_merged_reproductions_equal_the_unsharded_ones, .timeout = 120)
 {
     scratch s;
-    scratch_make(&s);
+    ob_tp_dirs_make(&s, "test-merge");
     repro_into(&s, "whole", NULL);
     repro_into(&s, "p0", "0/2");
     repro_into(&s, "p1", "1/2");
@@ -494,5 +482,5 @@ Test(merge, sharded_and_merged_reproductions_equal_the_unsharded_ones, .timeout 
     free(expect(&s, half, 2, "shard 1/2: missing: no folder given holds it"));
     const char *bad[] = {"repro", "all", "--shard", "0/0", NULL};
     free(expect(&s, bad, 2, "--shard '0/0': N must be at least 1"));
-    scratch_free(&s);
+    ob_tp_dirs_free(&s);
 }

@@ -649,3 +649,46 @@ Test(report, a_bench_of_one_optimizer_renders_the_speedup_figure, .timeout = 120
     ob_report_summary_free(&s);
     cleanup();
 }
+
+/* model.json (`bench --model`) renders as the whole-models table: the
+ * figures, the torch columns and, without torch, the reason in them. */
+Test(report, the_model_table_renders_model_json, .timeout = 60)
+{
+    snprintf(root, sizeof root, "/tmp/optbench-test-report-XXXXXX");
+    cr_assert(mkdtemp(root) != NULL);
+    char path[512];
+    snprintf(path, sizeof path, "%s/model.json", root);
+    static const char head[] =
+        "{\"model\": \"resnet18\", \"tensors\": 62, \"parameters\": 11689512, \"opt\": \"adam\", \"isa\": "
+        "\"avx512\", \"overhead_list_tensors\": 4096, \"overhead_list_length\": 64, ";
+    static const char measured[] =
+        "\"torch\": {\"status\": \"measured\", \"detail\": \"same list\"}, \"rows\": [{\"threads\": 1, "
+        "\"flat_ms\": 6.06, \"multi_ms\": 6.11, \"loop_ms\": 6.17, \"flat_over_multi\": 0.992, "
+        "\"multi_ns_per_tensor\": 1.3, \"loop_ns_per_tensor\": 5.1, \"torch_foreach_ms\": 146.5, "
+        "\"torch_single_ms\": 83.3, \"torch_foreach_over_multi\": 23.98, \"torch\": \"measured\"}]}";
+    static const char absent[] =
+        "\"torch\": {\"status\": \"not installed\", \"detail\": \"no torch\"}, \"rows\": [{\"threads\": 2, "
+        "\"flat_ms\": 5.23, \"multi_ms\": 5.14, \"loop_ms\": 5.4, \"flat_over_multi\": 1.018, "
+        "\"multi_ns_per_tensor\": 1.8, \"loop_ns_per_tensor\": 14.5, \"torch_foreach_ms\": null, "
+        "\"torch_single_ms\": null, \"torch_foreach_over_multi\": null, \"torch\": \"not installed\"}]}";
+    const char *const bodies[] = {measured, absent};
+    const char *const want[] = {"| 1 | 6.06 | 6.11 | 6.17 | 0.992 | 1.3 | 5.1 | 146.5 | 83.3 | 24.0 |",
+                                "| 2 | 5.23 | 5.14 | 5.4 | 1.018 | 1.8 | 14.5 | not installed | not installed | "
+                                "not installed |"};
+    for (int k = 0; k < 2; k++) {
+        char json[2048];
+        snprintf(json, sizeof json, "%s%s", head, bodies[k]);
+        spit(path, json);
+        char *out, *err;
+        report_cli(root, "--no-figures", "--quiet", 0, &out, &err);
+        char *md = slurp_in(root, "report.md");
+        cr_assert(strstr(md, "## Whole models: the multi-tensor step") &&
+                      strstr(md, "`optbench bench --model resnet18`: 62 tensors, 11689512 parameters"),
+                  "%s", md);
+        cr_assert(strstr(md, want[k]), "expected '%s' in:\n%s", want[k], md);
+        free(md);
+        free(out);
+        free(err);
+    }
+    cleanup();
+}

@@ -24,23 +24,9 @@
 #include "harness/sweep/ob_sweep.h"
 #include "common/ob_test_proc.h"
 
-/* A scratch folder for one test, and one for the captured output (so that
- * stdout/stderr files never land in a folder whose files are counted). */
-typedef struct scratch {
-    char dir[128], io[128];
-} scratch;
-
-static void scratch_make(scratch *s)
-{
-    ob_tp_scratch(s->dir, sizeof s->dir, "test-sweep");
-    ob_tp_scratch(s->io, sizeof s->io, "test-sweep-io");
-}
-
-static void scratch_free(scratch *s)
-{
-    ob_tp_rmtree(s->dir);
-    ob_tp_rmtree(s->io);
-}
+/* A scratch folder for one test, and one for the captured output
+ * (ob_tp_dirs). */
+typedef ob_tp_dirs scratch;
 
 static int sweep(const scratch *s, const char *const *argv, const char *const *env, char **out, char **err)
 {
@@ -145,7 +131,7 @@ static double num(const cJSON *o, const char *k)
 Test(sweep, tiny_sweep_records_every_run_and_picks_the_best)
 {
     scratch s;
-    scratch_make(&s);
+    ob_tp_dirs_make(&s, "test-sweep");
     const char *args[] = {"--opt",   "sgd,rmsprop", "--problem",   "quad_diag", "--param", "cond=100",
                           "--n",     "10",          "--steps",     "100",       "--grid",  "lr=1e-4,1e-2,1",
                           "--seeds", "2",           "--all-seeds", "--jobs",    "2",       "--no-figures",
@@ -217,13 +203,13 @@ Test(sweep, tiny_sweep_records_every_run_and_picks_the_best)
     cr_assert(strstr(out, line), "summary lacks %s:\n%s", line, out);
     cJSON_Delete(doc);
     outcome_free(&o);
-    scratch_free(&s);
+    ob_tp_dirs_free(&s);
 }
 
 Test(sweep, deterministic_problems_run_one_seed_stochastic_ones_k)
 {
     scratch s;
-    scratch_make(&s);
+    ob_tp_dirs_make(&s, "test-sweep");
     const char *args[] = {"--opt",  "sgd",         "--problem",    "quad_diag,nqm",
                           "--n",    "10",          "--steps",      "50",
                           "--grid", "lr=0.01,0.1", "--seeds",      "3",
@@ -244,7 +230,7 @@ Test(sweep, deterministic_problems_run_one_seed_stochastic_ones_k)
     cr_assert(num(p, "min") < num(p, "max"));
     cJSON_Delete(doc);
     outcome_free(&o);
-    scratch_free(&s);
+    ob_tp_dirs_free(&s);
 }
 
 /* ---- resuming ---------------------------------------------------------------------- */
@@ -295,7 +281,7 @@ static void assert_same_results(const cJSON *a, const cJSON *b)
 Test(sweep, resume_after_sigkill_redoes_nothing_and_matches_an_uninterrupted_sweep, .timeout = 120)
 {
     scratch s;
-    scratch_make(&s);
+    ob_tp_dirs_make(&s, "test-sweep");
     char cut[512];
     snprintf(cut, sizeof cut, "%s/cut", s.dir);
     cr_assert(mkdir(cut, 0755) == 0);
@@ -344,13 +330,13 @@ Test(sweep, resume_after_sigkill_redoes_nothing_and_matches_an_uninterrupted_swe
     outcome_free(&whole);
     cJSON_Delete(x);
     cJSON_Delete(y);
-    scratch_free(&s);
+    ob_tp_dirs_free(&s);
 }
 
 Test(sweep, sigint_saves_what_finished_and_the_same_options_resume, .timeout = 120)
 {
     scratch s;
-    scratch_make(&s);
+    ob_tp_dirs_make(&s, "test-sweep");
     char dir[256];
     snprintf(dir, sizeof dir, "%s/run", s.dir);
     cr_assert(mkdir(dir, 0755) == 0);
@@ -399,7 +385,7 @@ Test(sweep, sigint_saves_what_finished_and_the_same_options_resume, .timeout = 1
     cr_assert(strstr(err, "--grid cannot be given with it"), "%s", err);
     free(out);
     free(err);
-    scratch_free(&s);
+    ob_tp_dirs_free(&s);
 }
 
 /* ---- bad specifications ------------------------------------------------------------------ */
@@ -438,7 +424,7 @@ static const bad_spec bad_specs[] = {
 Test(sweep, bad_grid_specifications_are_rejected_with_exit_2)
 {
     scratch s;
-    scratch_make(&s);
+    ob_tp_dirs_make(&s, "test-sweep");
     char root[256];
     snprintf(root, sizeof root, "%s/results", s.dir);
     for (size_t i = 0; i < sizeof bad_specs / sizeof bad_specs[0]; i++) {
@@ -488,7 +474,7 @@ Test(sweep, bad_grid_specifications_are_rejected_with_exit_2)
     }
     /* A rejected specification writes nothing. */
     cr_expect(access(root, F_OK) != 0, "%s was created for a rejected sweep", root);
-    scratch_free(&s);
+    ob_tp_dirs_free(&s);
 }
 
 /* ---- search spaces ---------------------------------------------------------------------------- */
@@ -508,7 +494,7 @@ static size_t point_lrs(const cJSON *doc, const char *opt, double *lr, size_t ma
 Test(sweep, random_search_is_reproducible_and_stays_in_range)
 {
     scratch s;
-    scratch_make(&s);
+    ob_tp_dirs_make(&s, "test-sweep");
     double lrs[3][16];
     const char *seeds[3] = {"7", "7", "8"};
     for (int k = 0; k < 3; k++) {
@@ -535,13 +521,13 @@ Test(sweep, random_search_is_reproducible_and_stays_in_range)
     }
     cr_assert(!memcmp(lrs[0], lrs[1], 6 * sizeof(double)), "the same --seed drew different points");
     cr_assert(memcmp(lrs[0], lrs[2], 6 * sizeof(double)), "another --seed drew the same points");
-    scratch_free(&s);
+    ob_tp_dirs_free(&s);
 }
 
 Test(sweep, keys_apply_to_the_optimizers_that_have_them_and_invalid_points_are_skipped)
 {
     scratch s;
-    scratch_make(&s);
+    ob_tp_dirs_make(&s, "test-sweep");
     /* momentum = 1 is outside SGD's [0, 1): skipped, with a note. */
     const char *args[] = {"--opt",  "sgd,adam",         "--problem",    "quad_diag", "--n",
                           "10",     "--steps",          "20",           "--grid",    "lr=log:1e-3:1e-1:3",
@@ -566,7 +552,7 @@ Test(sweep, keys_apply_to_the_optimizers_that_have_them_and_invalid_points_are_s
               cJSON_GetObjectItem(sk, "reason")->valuestring);
     cJSON_Delete(doc);
     outcome_free(&o);
-    scratch_free(&s);
+    ob_tp_dirs_free(&s);
 }
 
 /* ---- the figure ------------------------------------------------------------------------------- */
@@ -580,7 +566,7 @@ Test(sweep, the_sensitivity_figure_renders, .timeout = 120)
 {
     if (!have_gnuplot()) cr_skip_test("gnuplot is not installed");
     scratch s;
-    scratch_make(&s);
+    ob_tp_dirs_make(&s, "test-sweep");
     char path[768];
     const char *args[] = {"--opt",   "sgd,adam", "--problem", "quad_diag", "--param", "cond=100",
                           "--n",     "10",       "--steps",   "50",        "--grid",  "lr=log:1e-4:10:6",
@@ -607,13 +593,13 @@ Test(sweep, the_sensitivity_figure_renders, .timeout = 120)
     cr_assert_str_eq(cJSON_GetArrayItem(figs, 0)->valuestring, "sweep/quad_diag.png");
     cJSON_Delete(doc);
     outcome_free(&o);
-    scratch_free(&s);
+    ob_tp_dirs_free(&s);
 }
 
 Test(sweep, a_missing_gnuplot_is_named_and_the_results_are_kept)
 {
     scratch s;
-    scratch_make(&s);
+    ob_tp_dirs_make(&s, "test-sweep");
     const char *args[] = {"--opt",   "sgd", "--problem", "quad_diag",   "--n",     "10",
                           "--steps", "20",  "--grid",    "lr=0.01,0.1", "--quiet", NULL};
     const char *env[] = {"OPTBENCH_GNUPLOT=/nonexistent/gnuplot", NULL};
@@ -629,5 +615,5 @@ Test(sweep, a_missing_gnuplot_is_named_and_the_results_are_kept)
     cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "figure_errors")), 1);
     cJSON_Delete(doc);
     outcome_free(&o);
-    scratch_free(&s);
+    ob_tp_dirs_free(&s);
 }

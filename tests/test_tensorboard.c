@@ -18,6 +18,7 @@
 
 #include "harness/ob_cli.h"
 #include "harness/tb/ob_tb.h"
+#include "common/ob_test_proc.h"
 
 Test(tb, crc32c_and_its_mask)
 {
@@ -30,12 +31,6 @@ Test(tb, crc32c_and_its_mask)
     /* TensorFlow's mask: rotate right by 15, add 0xa282ead8. */
     const uint32_t c = 0xe3069283u;
     cr_assert_eq(ob_tb_masked_crc("123456789", 9), ((c >> 15) | (c << 17)) + 0xa282ead8u);
-}
-
-static void temp_dir(char *buf, size_t len)
-{
-    snprintf(buf, len, "/tmp/ob-tb-XXXXXX");
-    cr_assert_not_null(mkdtemp(buf));
 }
 
 /* The single file under dir/<case>/ (find). */
@@ -84,27 +79,44 @@ static void skip_without_reader(void)
 
 #define ARGV(...) ((const char *const[]){"optbench", __VA_ARGS__, NULL})
 
-/* A 40-step Adam run on Rosenbrock (every ISA), with --tensorboard. */
-static void small_run(const char *dir, char *csv, size_t csv_len, char *tb, size_t tb_len)
+/* optbench argv in this process: asserts the exit status and, where must
+ * is not NULL, that stderr holds it; returns stdout (free it). */
+static char *expect_exit(const char *const *argv, int want, const char *must)
 {
-    char out_dir[128];
-    snprintf(out_dir, sizeof out_dir, "%s/results", dir);
-    snprintf(tb, tb_len, "%s/tb", dir);
     char *out, *err;
-    int rc = ob_cli_capture(ARGV("run", "--problem", "mgh_rosenbrock", "--opt", "adam", "--steps", "40", "--out",
-                                 out_dir, "--tensorboard", tb, "--quiet"),
-                            &out, &err);
-    cr_assert_eq(rc, 0, "exit %d: %s", rc, err);
+    int rc = ob_cli_capture(argv, &out, &err);
+    cr_assert_eq(rc, want, "exit %d, expected %d: %s", rc, want, err);
+    if (must) cr_assert(strstr(err, must), "%s", err);
+    free(err);
+    return out;
+}
+
+/* A 40-step Adam run on Rosenbrock (every ISA) with --tensorboard, in a
+ * scratch folder: its case CSV and its one event file. */
+typedef struct tb_run {
+    char dir[64], csv[512], tb[128], file[1024];
+} tb_run;
+
+static void small_run(tb_run *r)
+{
+    skip_without_reader();
+    ob_tp_scratch(r->dir, sizeof r->dir, "tb");
+    char out_dir[128];
+    snprintf(out_dir, sizeof out_dir, "%s/results", r->dir);
+    snprintf(r->tb, sizeof r->tb, "%s/tb", r->dir);
+    char *out = expect_exit(ARGV("run", "--problem", "mgh_rosenbrock", "--opt", "adam", "--steps", "40", "--out",
+                                 out_dir, "--tensorboard", r->tb, "--quiet"),
+                            0, NULL);
     cr_assert(strstr(out, "TensorBoard: 1 event files"), "%s", out);
     free(out);
-    free(err);
     char cmd[512];
     snprintf(cmd, sizeof cmd, "ls %s/*/cases/mgh_rosenbrock.adam.csv", out_dir);
     FILE *f = popen(cmd, "r");
     cr_assert_not_null(f);
-    cr_assert_not_null(fgets(csv, (int)csv_len, f));
-    csv[strcspn(csv, "\n")] = '\0';
+    cr_assert_not_null(fgets(r->csv, (int)sizeof r->csv, f));
+    r->csv[strcspn(r->csv, "\n")] = '\0';
     pclose(f);
+    event_file(r->tb, r->file, sizeof r->file);
 }
 
 /* Walks the CSV: every non-empty cell must be the next scalar of the
@@ -164,22 +176,17 @@ static size_t walk_csv(const char *csv, const char *got, const char *setting)
 
 Test(tb, every_value_read_back_by_an_independent_decoder, .timeout = 120)
 {
-    skip_without_reader();
-    char dir[64], csv[512], tb[128], file[1024];
-    temp_dir(dir, sizeof dir);
-    small_run(dir, csv, sizeof csv, tb, sizeof tb);
-    event_file(tb, file, sizeof file);
-    cr_assert(strstr(file, "/mgh_rosenbrock.adam/events.out.tfevents."), "%s", file);
+    tb_run r;
+    small_run(&r);
+    cr_assert(strstr(r.file, "/mgh_rosenbrock.adam/events.out.tfevents."), "%s", r.file);
     int rc;
-    char *got = tb_read(file, &rc);
+    char *got = tb_read(r.file, &rc);
     cr_assert_eq(rc, 0, "tb-read: %s", got);
-    const size_t checked = walk_csv(csv, got, NULL);
+    const size_t checked = walk_csv(r.csv, got, NULL);
     cr_assert(checked > 1000, "%zu values", checked);
     cr_log_info("%zu scalars read back by scripts/tb-read.py", checked);
     free(got);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_assert_eq(system(cmd), 0);
+    ob_tp_rmtree(r.dir);
 }
 
 /* sweep --tensorboard: one event file per run, its tags ending in the
@@ -189,24 +196,16 @@ Test(tb, sweep_runs_read_back_with_their_setting, .timeout = 120)
 {
     skip_without_reader();
     char dir[64], sw[128], tb[128], rd[128];
-    temp_dir(dir, sizeof dir);
+    ob_tp_scratch(dir, sizeof dir, "tb");
     snprintf(sw, sizeof sw, "%s/sweep", dir);
     snprintf(tb, sizeof tb, "%s/tb", dir);
     snprintf(rd, sizeof rd, "%s/run", dir);
-    char *out, *err;
-    int rc = ob_cli_capture(ARGV("sweep", "--problem", "mgh_rosenbrock", "--opt", "adam", "--grid", "lr=0.01,0.02",
-                                 "--steps", "30", "--jobs", "2", "--no-figures", "--quiet", "--out", sw,
-                                 "--tensorboard", tb),
-                            &out, &err);
-    cr_assert_eq(rc, 0, "exit %d: %s", rc, err);
-    free(out);
-    free(err);
-    rc = ob_cli_capture(ARGV("run", "--problem", "mgh_rosenbrock", "--opt", "adam", "--set", "lr=0.02", "--steps", "30",
-                             "--isa", "scalar", "--quiet", "--out", rd),
-                        &out, &err);
-    cr_assert_eq(rc, 0, "exit %d: %s", rc, err);
-    free(out);
-    free(err);
+    free(expect_exit(ARGV("sweep", "--problem", "mgh_rosenbrock", "--opt", "adam", "--grid", "lr=0.01,0.02", "--steps",
+                          "30", "--jobs", "2", "--no-figures", "--quiet", "--out", sw, "--tensorboard", tb),
+                     0, NULL));
+    free(expect_exit(ARGV("run", "--problem", "mgh_rosenbrock", "--opt", "adam", "--set", "lr=0.02", "--steps", "30",
+                          "--isa", "scalar", "--quiet", "--out", rd),
+                     0, NULL));
     char sub[256], file[1024], csv[512];
     snprintf(sub, sizeof sub, "%s/mgh_rosenbrock.adam/lr=0.01_seed=0", tb);
     event_file(sub, file, sizeof file);
@@ -219,9 +218,7 @@ Test(tb, sweep_runs_read_back_with_their_setting, .timeout = 120)
     const size_t checked = walk_csv(csv, got, "lr=0.02 seed=0");
     cr_assert(checked > 300, "%zu values", checked);
     free(got);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_assert_eq(system(cmd), 0);
+    ob_tp_rmtree(dir);
 }
 
 /* Flips one bit at byte `at` of a copy of the file; the reader must say
@@ -247,36 +244,23 @@ static void corrupt_and_read(const char *file, long at, const char *must)
 
 Test(tb, a_corrupted_record_fails_its_crc, .timeout = 120)
 {
-    skip_without_reader();
-    char dir[64], csv[512], tb[128], file[1024];
-    temp_dir(dir, sizeof dir);
-    small_run(dir, csv, sizeof csv, tb, sizeof tb);
-    event_file(tb, file, sizeof file);
-    corrupt_and_read(file, 2, "bad length CRC");   /* the first record's length */
-    corrupt_and_read(file, 14, "bad data CRC");    /* inside its data */
-    corrupt_and_read(file, 200, "CRC");            /* somewhere in a later record */
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_assert_eq(system(cmd), 0);
+    tb_run r;
+    small_run(&r);
+    corrupt_and_read(r.file, 2, "bad length CRC");   /* the first record's length */
+    corrupt_and_read(r.file, 14, "bad data CRC");    /* inside its data */
+    corrupt_and_read(r.file, 200, "CRC");            /* somewhere in a later record */
+    ob_tp_rmtree(r.dir);
 }
 
 Test(tb, bad_input_is_refused)
 {
     char dir[64], p[128];
-    temp_dir(dir, sizeof dir);
-    char *out, *err;
+    ob_tp_scratch(dir, sizeof dir, "tb");
     /* Arguments. */
-    int rc = ob_cli_capture(ARGV("tensorboard", dir), &out, &err);
-    cr_assert_eq(rc, 2, "%s", err);
-    free(out);
-    free(err);
+    free(expect_exit(ARGV("tensorboard", dir), 2, NULL));
     /* Not a run folder. */
     snprintf(p, sizeof p, "%s/tb", dir);
-    rc = ob_cli_capture(ARGV("tensorboard", dir, p), &out, &err);
-    cr_assert_eq(rc, 1, "%s", err);
-    cr_assert(strstr(err, "no cases folder"), "%s", err);
-    free(out);
-    free(err);
+    free(expect_exit(ARGV("tensorboard", dir, p), 1, "no cases folder"));
     /* A malformed CSV names its line, and nothing is written for it. */
     snprintf(p, sizeof p, "%s/cases", dir);
     cr_assert_eq(mkdir(p, 0755), 0);
@@ -297,7 +281,5 @@ Test(tb, bad_input_is_refused)
     fclose(f);
     cr_assert_eq(ob_tb_from_csv(p, outdir, 0, &ev, msg, sizeof msg), -1);
     cr_assert(strstr(msg, "not a case CSV"), "%s", msg);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_assert_eq(system(cmd), 0);
+    ob_tp_rmtree(dir);
 }

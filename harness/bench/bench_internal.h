@@ -32,6 +32,9 @@ const ob_bench_row *bn_find_row(const ob_bench_plan *plan, ob_bench_kind kind, c
 /* A table cell: v printed with fmt ("%*.3f": width, then v), or "-" in
  * `width` columns when v is not finite. */
 void bn_cell(FILE *out, int width, const char *fmt, double v);
+/* A CSV field: "," then v (%.6g), or a bare "," (empty = unknown) when v
+ * is not finite. */
+void bn_csv_num(FILE *f, double v);
 
 
 /* ---- registered cases (bench.c) ----------------------------------------- */

@@ -104,6 +104,7 @@ int ob_bench_model_load(const char *name, ob_bench_model *m, char *err, size_t e
     FILE *f = fopen(path, "r");
     if (!f) return ob_fail(err, errlen, "cannot read model file %s", path);
     snprintf(m->name, sizeof m->name, "%s", name);
+    snprintf(m->path, sizeof m->path, "%s", path);
     char line[512];
     size_t lineno = 0, cap = 0;
     int rc = 0;
@@ -237,6 +238,12 @@ int ob_bench_model_register(ob_bench_model *m, const ob_bench_config *cfg, char 
     if (model_alloc(m, o->n_state, err, errlen) != 0) return -1;
     m->opt = o;
     m->isa = isa;
+    m->n_threads = cfg->n_threads;
+    for (size_t ti = 0; ti < cfg->n_threads; ti++) {
+        m->threads[ti] = cfg->threads[ti];
+        m->torch_ns[ti][0] = m->torch_ns[ti][1] = NAN;
+    }
+    snprintf(m->torch, sizeof m->torch, "not measured");
     m->n_cases = 0;
     m->cases = calloc(6 * cfg->n_threads, sizeof(model_case));
     if (!m->cases) return ob_fail(err, errlen, "out of memory");
@@ -305,11 +312,141 @@ static const model_case *way(const ob_bench_model *m, int threads, int ovh, int 
     return NULL;
 }
 
+int ob_bench_model_peer(ob_bench_model *m, const ob_bench_config *cfg, int reps, double min_time, FILE *err)
+{
+    char msg[1024];
+    fprintf(err, "optbench bench: running peer torch on the model's list (foreach=True and single-tensor), "
+                 "where it is installed\n");
+    const int rc = ob_bench_peer_model(m->path, m->opt, &cfg->h[0], m->threads, m->n_threads, reps, min_time,
+                                       m->torch_ns, err, msg, sizeof msg);
+    if (rc > 0) {
+        snprintf(m->torch, sizeof m->torch, "not installed");
+        snprintf(m->torch_why, sizeof m->torch_why, "%s", msg);
+        return 0;
+    }
+    if (rc < 0) {
+        snprintf(m->torch, sizeof m->torch, "failed");
+        snprintf(m->torch_why, sizeof m->torch_why, "%s", msg);
+        fprintf(err, "optbench bench: %s\n", msg);
+        return -1;
+    }
+    int any = 0;
+    for (size_t i = 0; i < m->n_threads; i++) any |= isfinite(m->torch_ns[i][0]) || isfinite(m->torch_ns[i][1]);
+    snprintf(m->torch, sizeof m->torch, any ? "measured" : "not offered");
+    snprintf(m->torch_why, sizeof m->torch_why, "%s",
+             any ? "torch.optim, same list and hyperparameters, this run"
+                 : "torch.optim has no implementation of this optimizer (see the peer's messages)");
+    return 0;
+}
+
+/* One thread count's figures, ns per step (per tensor for the overheads). */
+typedef struct model_row {
+    int threads;
+    double flat, multi, loop, per_multi, per_loop, torch_fe, torch_single;
+} model_row;
+
+static model_row row_at(const ob_bench_model *m, size_t ti)
+{
+    const int t = m->threads[ti];
+    const double of = way(m, t, 1, 0)->ns_per_step;
+    return (model_row){t,
+                       way(m, t, 0, 0)->ns_per_step,
+                       way(m, t, 0, 1)->ns_per_step,
+                       way(m, t, 0, 2)->ns_per_step,
+                       (way(m, t, 1, 1)->ns_per_step - of) / OVH_TENSORS,
+                       (way(m, t, 1, 2)->ns_per_step - of) / OVH_TENSORS,
+                       m->torch_ns[ti][0],
+                       m->torch_ns[ti][1]};
+}
+
+/* A torch cell: the figure, or the peer's status where it has none. */
+static void torch_cell(FILE *out, const ob_bench_model *m, int width, const char *fmt, double v)
+{
+    if (isfinite(v)) fprintf(out, fmt, width, v);
+    else fprintf(out, "%*s", width, strcmp(m->torch, "measured") ? m->torch : "-");
+}
+
+static void print_tables(FILE *out, const ob_bench_model *m, const model_row *r)
+{
+    fprintf(out,
+            "\nmodel %s: %zu tensors, %zu parameters; %s on %s; median ms per step (same run)\n"
+            "flat/multi >= 0.95: the list as fast as one array of its size; per-tensor overhead from %d "
+            "tensors of %d elements: (t_list - t_flat) / %d\n",
+            m->name, m->n, m->total, m->opt->name, ob_isa_name(m->isa), OVH_TENSORS, OVH_LEN, OVH_TENSORS);
+    fprintf(out, "%3s %10s %10s %10s %10s %10s %14s %14s\n", "thr", "flat ms", "multi ms", "loop ms", "flat/multi",
+            "flat/loop", "multi ns/tens", "loop ns/tens");
+    for (size_t i = 0; i < m->n_threads; i++) {
+        fprintf(out, "%3d", r[i].threads);
+        bn_cell(out, 11, "%*.2f", r[i].flat * 1e-6);
+        bn_cell(out, 11, "%*.2f", r[i].multi * 1e-6);
+        bn_cell(out, 11, "%*.2f", r[i].loop * 1e-6);
+        bn_cell(out, 11, "%*.3f", r[i].flat / r[i].multi);
+        bn_cell(out, 11, "%*.3f", r[i].flat / r[i].loop);
+        bn_cell(out, 15, "%*.1f", r[i].per_multi);
+        bn_cell(out, 15, "%*.1f", r[i].per_loop);
+        fputc('\n', out);
+    }
+    fprintf(out,
+            "\ntorch.optim on the same list (%s: %s); median ms per step, torch.set_num_threads(thr);\n"
+            "foreach/multi = torch foreach=True time / optbench multi time (target >= 5)\n",
+            m->torch, m->torch_why);
+    fprintf(out, "%3s %16s %16s %14s %14s\n", "thr", "foreach ms", "single ms", "foreach/multi", "single/multi");
+    for (size_t i = 0; i < m->n_threads; i++) {
+        fprintf(out, "%3d", r[i].threads);
+        torch_cell(out, m, 17, "%*.2f", r[i].torch_fe * 1e-6);
+        torch_cell(out, m, 17, "%*.2f", r[i].torch_single * 1e-6);
+        torch_cell(out, m, 15, "%*.2f", r[i].torch_fe / r[i].multi);
+        torch_cell(out, m, 15, "%*.2f", r[i].torch_single / r[i].multi);
+        fputc('\n', out);
+    }
+}
+
+#define MODEL_CSV_HEADER                                                                                     \
+    "threads,flat_ms,multi_ms,loop_ms,flat_over_multi,flat_over_loop,multi_ns_per_tensor,loop_ns_per_tensor," \
+    "torch_foreach_ms,torch_single_ms,torch_foreach_over_multi,torch_single_over_multi,torch"
+
+static void csv_row(FILE *f, const ob_bench_model *m, const model_row *r)
+{
+    fprintf(f, "%d", r->threads);
+    const double v[] = {r->flat * 1e-6,     r->multi * 1e-6,       r->loop * 1e-6,
+                        r->flat / r->multi, r->flat / r->loop,     r->per_multi,
+                        r->per_loop,        r->torch_fe * 1e-6,    r->torch_single * 1e-6,
+                        r->torch_fe / r->multi, r->torch_single / r->multi};
+    for (size_t k = 0; k < sizeof v / sizeof *v; k++) bn_csv_num(f, v[k]);
+    fprintf(f, ",%s\n", m->torch);
+}
+
+static cJSON *json_row(const ob_bench_model *m, const model_row *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "threads", r->threads);
+    ob_json_add_num(o, "flat_ms", r->flat * 1e-6);
+    ob_json_add_num(o, "multi_ms", r->multi * 1e-6);
+    ob_json_add_num(o, "loop_ms", r->loop * 1e-6);
+    ob_json_add_num(o, "flat_over_multi", r->flat / r->multi);
+    ob_json_add_num(o, "flat_over_loop", r->flat / r->loop);
+    ob_json_add_num(o, "multi_ns_per_tensor", r->per_multi);
+    ob_json_add_num(o, "loop_ns_per_tensor", r->per_loop);
+    cJSON_AddBoolToObject(o, "multi_within_095_of_flat", r->flat / r->multi >= 0.95);
+    cJSON_AddBoolToObject(o, "multi_overhead_below_50ns", r->per_multi < 50);
+    ob_json_add_num(o, "torch_foreach_ms", r->torch_fe * 1e-6);
+    ob_json_add_num(o, "torch_single_ms", r->torch_single * 1e-6);
+    ob_json_add_num(o, "torch_foreach_over_multi", r->torch_fe / r->multi);
+    ob_json_add_num(o, "torch_single_over_multi", r->torch_single / r->multi);
+    cJSON_AddStringToObject(o, "torch", m->torch);
+    if (isfinite(r->torch_fe / r->multi))
+        cJSON_AddBoolToObject(o, "multi_at_least_5x_torch_foreach", r->torch_fe / r->multi >= 5);
+    return o;
+}
+
 int ob_bench_model_finish(ob_bench_model *m, const cJSON *report, const char *dir, int argc, char **argv,
                           FILE *out, char *err, size_t errlen)
 {
     model_case *cs = m->cases;
     for (size_t i = 0; i < m->n_cases; i++) cs[i].ns_per_step = case_median(&cs[i], report);
+    model_row r[OB_BENCH_MAX_THREADS];
+    for (size_t i = 0; i < m->n_threads; i++) r[i] = row_at(m, i);
+    print_tables(out, m, r);
     cJSON *doc = cJSON_CreateObject(), *rows = cJSON_CreateArray();
     cJSON_AddItemToObject(doc, "meta", ob_run_metadata(argc, argv, 0));
     cJSON_AddStringToObject(doc, "model", m->name);
@@ -319,6 +456,11 @@ int ob_bench_model_finish(ob_bench_model *m, const cJSON *report, const char *di
     cJSON_AddStringToObject(doc, "isa", ob_isa_name(m->isa));
     cJSON_AddNumberToObject(doc, "overhead_list_tensors", OVH_TENSORS);
     cJSON_AddNumberToObject(doc, "overhead_list_length", OVH_LEN);
+    ob_json_add_num(doc, "loadavg_before", m->load_before);
+    ob_json_add_num(doc, "loadavg_after", m->load_after);
+    cJSON *peer = cJSON_AddObjectToObject(doc, "torch");
+    cJSON_AddStringToObject(peer, "status", m->torch);
+    cJSON_AddStringToObject(peer, "detail", m->torch_why);
     cJSON_AddItemToObject(doc, "rows", rows);
     char csv_path[4200], json_path[4200];
     snprintf(csv_path, sizeof csv_path, "%s/model.csv", dir);
@@ -328,49 +470,15 @@ int ob_bench_model_finish(ob_bench_model *m, const cJSON *report, const char *di
         cJSON_Delete(doc);
         return -1;
     }
-    fprintf(af.f, "threads,flat_ms,multi_ms,loop_ms,flat_over_multi,flat_over_loop,multi_ns_per_tensor,"
-                  "loop_ns_per_tensor\n");
-    fprintf(out,
-            "\nmodel %s: %zu tensors, %zu parameters; %s on %s; median ms per step (same run)\n"
-            "flat/multi >= 0.95: the list as fast as one array of its size; per-tensor overhead from %d "
-            "tensors of %d elements: (t_list - t_flat) / %d\n",
-            m->name, m->n, m->total, m->opt->name, ob_isa_name(m->isa), OVH_TENSORS, OVH_LEN, OVH_TENSORS);
-    fprintf(out, "%3s %10s %10s %10s %10s %10s %14s %14s\n", "thr", "flat ms", "multi ms", "loop ms", "flat/multi",
-            "flat/loop", "multi ns/tens", "loop ns/tens");
-    for (size_t i = 0; i < m->n_cases; i++) {
-        if (cs[i].way != 0 || cs[i].ovh) continue;
-        const int t = cs[i].threads;
-        const double f = cs[i].ns_per_step, mu = way(m, t, 0, 1)->ns_per_step, lo = way(m, t, 0, 2)->ns_per_step;
-        const double of = way(m, t, 1, 0)->ns_per_step, om = way(m, t, 1, 1)->ns_per_step,
-                     ol = way(m, t, 1, 2)->ns_per_step;
-        const double per_m = (om - of) / OVH_TENSORS, per_l = (ol - of) / OVH_TENSORS;
-        fprintf(out, "%3d", t);
-        bn_cell(out, 11, "%*.2f", f * 1e-6);
-        bn_cell(out, 11, "%*.2f", mu * 1e-6);
-        bn_cell(out, 11, "%*.2f", lo * 1e-6);
-        bn_cell(out, 11, "%*.3f", f / mu);
-        bn_cell(out, 11, "%*.3f", f / lo);
-        bn_cell(out, 15, "%*.1f", per_m);
-        bn_cell(out, 15, "%*.1f", per_l);
-        fputc('\n', out);
-        fprintf(af.f, "%d,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n", t, f * 1e-6, mu * 1e-6, lo * 1e-6, f / mu, f / lo,
-                per_m, per_l);
-        cJSON *r = cJSON_CreateObject();
-        cJSON_AddNumberToObject(r, "threads", t);
-        ob_json_add_num(r, "flat_ms", f * 1e-6);
-        ob_json_add_num(r, "multi_ms", mu * 1e-6);
-        ob_json_add_num(r, "loop_ms", lo * 1e-6);
-        ob_json_add_num(r, "flat_over_multi", f / mu);
-        ob_json_add_num(r, "flat_over_loop", f / lo);
-        ob_json_add_num(r, "multi_ns_per_tensor", per_m);
-        ob_json_add_num(r, "loop_ns_per_tensor", per_l);
-        cJSON_AddBoolToObject(r, "multi_within_095_of_flat", f / mu >= 0.95);
-        cJSON_AddBoolToObject(r, "multi_overhead_below_50ns", per_m < 50);
-        cJSON_AddItemToArray(rows, r);
+    fprintf(af.f, "%s\n", MODEL_CSV_HEADER);
+    for (size_t i = 0; i < m->n_threads; i++) {
+        csv_row(af.f, m, &r[i]);
+        cJSON_AddItemToArray(rows, json_row(m, &r[i]));
     }
     int rc = ob_atomic_commit(&af, err, errlen);
     if (rc == 0) rc = ob_json_write(json_path, doc, err, errlen);
     cJSON_Delete(doc);
+    fprintf(out, "\nload average (1 min) before the run %.2f, after %.2f\n", m->load_before, m->load_after);
     if (rc == 0) fprintf(out, "model results in %s (model.json, model.csv)\n", dir);
     return rc;
 }

@@ -11,7 +11,10 @@
  * <prefix>/share/optbench/peers beside an installed binary (`make
  * install`), else in the source tree the binary was built from
  * (OB_PEER_DIR, set by the Makefile).  They run without a shell (fork +
- * exec), so no argument is ever parsed as shell syntax.
+ * exec), so no argument is ever parsed as shell syntax.  For `bench
+ * --model` the same script times torch.optim's foreach=True and
+ * single-tensor paths over the model's tensor list (ob_bench_peer_model);
+ * there an interpreter without torch is "not installed", not a failure.
  *
  * DeepSpeed's CPU Adam is a plugin peer: its adapter
  * (examples/plugins/deepspeed_adam.cc, built with DEEPSPEED_HOME) is
@@ -101,6 +104,23 @@ static void script(char *buf, size_t len)
     snprintf(buf, len, "%s/torch_optim.py", dir);
 }
 
+/* The script's path, and whether it can be read: 0, or -1 with a message. */
+static int torch_script(char *path, size_t len, char *msg, size_t msglen)
+{
+    script(path, len);
+    if (access(path, R_OK) == 0) return 0;
+    snprintf(msg, msglen, "peer torch: cannot read %s: %s", path, strerror(errno));
+    return -1;
+}
+
+static void torch_unavailable(char *msg, size_t msglen, const char *why)
+{
+    snprintf(
+        msg, msglen,
+        "peer torch is not available: %s (python3-torch; interpreter %s, set OPTBENCH_PYTHON to choose another)",
+        why, python());
+}
+
 typedef void (*line_fn)(void *ctx, const char *line);
 
 /* Runs argv with stdout and stderr on one pipe, calling on_line for each
@@ -169,21 +189,11 @@ int ob_bench_peer_check(const char *name, char *msg, size_t msglen)
     }
     if (!strcmp(name, "deepspeed")) return deepspeed_check(msg, msglen);
     char path[4096], last[512] = "", err[256];
-    script(path, sizeof path);
-    if (access(path, R_OK) != 0) {
-        snprintf(msg, msglen, "peer torch: cannot read %s: %s", path, strerror(errno));
-        return -1;
-    }
+    if (torch_script(path, sizeof path, msg, msglen) != 0) return -1;
     char *argv[] = {(char *)python(), path, "--check", NULL};
     int rc = run_lines(argv, keep_line, last, err, sizeof err);
     if (rc == 0) return 0;
-    snprintf(
-        msg, msglen,
-        "peer torch is not available: %s (python3-torch; interpreter %s, set OPTBENCH_PYTHON to choose another)",
-        rc < 0    ? err
-        : last[0] ? last
-                  : "the check failed",
-        argv[0]);
+    torch_unavailable(msg, msglen, rc < 0 ? err : last[0] ? last : "the check failed");
     return -1;
 }
 
@@ -240,24 +250,43 @@ static void append(char *buf, size_t len, const char *text)
     snprintf(buf + used, len - used, "%s%s", used ? "," : "", text);
 }
 
+/* The thread counts as "1,2,...". */
+static void thread_list(const int *threads, size_t n, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        char s[32];
+        snprintf(s, sizeof s, "%d", threads[i]);
+        append(buf, len, s);
+    }
+}
+
+/* The script's "--opt" value: "name:key=value,..." with every hyperparameter. */
+static void opt_spec(const ob_optimizer *o, const ob_hparams *h, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s:", o->name);
+    for (size_t j = 0; j < o->n_hparams; j++) {
+        char kv[96];
+        snprintf(kv, sizeof kv, "%s%s=%.17g", j ? "," : "", o->hparams[j].name,
+                 ob_hparam_get(h, &o->hparams[j]));
+        strncat(buf, kv, len - strlen(buf) - 1);
+    }
+}
+
 int ob_bench_peer_run(ob_bench_plan *plan, const char *name, int repetitions, double min_time, FILE *err,
                       char *msg, size_t msglen)
 {
     if (ob_bench_peer_check(name, msg, msglen) != 0) return -1;
     if (ob_bench_peer_plugin(name, NULL, 0)) return 0; /* timed in the measured run */
     const ob_bench_config *cfg = &plan->cfg;
-    char path[4096], sizes[1024] = "", threads[256] = "", reps[32], mt[32];
+    char path[4096], sizes[1024] = "", threads[256], reps[32], mt[32];
     script(path, sizeof path);
     for (size_t i = 0; i < cfg->n_sizes; i++) {
         char s[32];
         snprintf(s, sizeof s, "%zu", cfg->sizes[i]);
         append(sizes, sizeof sizes, s);
     }
-    for (size_t i = 0; i < cfg->n_threads; i++) {
-        char s[32];
-        snprintf(s, sizeof s, "%d", cfg->threads[i]);
-        append(threads, sizeof threads, s);
-    }
+    thread_list(cfg->threads, cfg->n_threads, threads, sizeof threads);
     snprintf(reps, sizeof reps, "%d", repetitions);
     snprintf(mt, sizeof mt, "%g", min_time);
     /* argv: python script (--opt spec)* --sizes --threads --reps --min-time */
@@ -267,14 +296,7 @@ int ob_bench_peer_run(ob_bench_plan *plan, const char *name, int repetitions, do
     argv[k++] = (char *)python();
     argv[k++] = path;
     for (size_t i = 0; i < cfg->n_opts; i++) {
-        const ob_optimizer *o = cfg->opts[i];
-        snprintf(specs[i], sizeof specs[i], "%s:", o->name);
-        for (size_t j = 0; j < o->n_hparams; j++) {
-            char kv[96];
-            snprintf(kv, sizeof kv, "%s%s=%.17g", j ? "," : "", o->hparams[j].name,
-                     ob_hparam_get(&cfg->h[i], &o->hparams[j]));
-            strncat(specs[i], kv, sizeof specs[i] - strlen(specs[i]) - 1);
-        }
+        opt_spec(cfg->opts[i], &cfg->h[i], specs[i], sizeof specs[i]);
         argv[k++] = "--opt";
         argv[k++] = specs[i];
     }
@@ -292,6 +314,68 @@ int ob_bench_peer_run(ob_bench_plan *plan, const char *name, int repetitions, do
     if (rc < 0) return -1;
     if (rc != 0 || c.bad) {
         snprintf(msg, msglen, "peer %s failed (exit status %d%s)", name, rc,
+                 c.bad ? ", malformed output" : "");
+        return -1;
+    }
+    return 0;
+}
+
+typedef struct model_peer_ctx {
+    const int *threads;
+    size_t n_threads;
+    double (*ns)[2];
+    FILE *err;
+    int bad;        /* a malformed line */
+    char last[512]; /* the last other line: why torch is not available */
+} model_peer_ctx;
+
+/* "MODEL,<opt>,<foreach|single>,<threads>,<ns per step>" into ns[thread
+ * index][0 foreach, 1 single]; every other line goes to err. */
+static void model_peer_line(void *vctx, const char *line)
+{
+    model_peer_ctx *c = vctx;
+    if (strncmp(line, "MODEL,", 6) != 0) {
+        fprintf(c->err, "%s\n", line);
+        keep_line(c->last, line);
+        return;
+    }
+    char opt[64], impl[16];
+    int threads;
+    double ns;
+    if (sscanf(line + 6, "%63[^,],%15[^,],%d,%lf", opt, impl, &threads, &ns) != 4 ||
+        (strcmp(impl, "foreach") && strcmp(impl, "single")) || !(ns > 0)) {
+        fprintf(c->err, "peer: malformed line '%s'\n", line);
+        c->bad = 1;
+        return;
+    }
+    for (size_t i = 0; i < c->n_threads; i++)
+        if (c->threads[i] == threads) c->ns[i][strcmp(impl, "foreach") != 0] = ns;
+}
+
+int ob_bench_peer_model(const char *shapes, const ob_optimizer *o, const ob_hparams *h, const int *threads,
+                        size_t n_threads, int repetitions, double min_time, double (*ns)[2], FILE *err,
+                        char *msg, size_t msglen)
+{
+    for (size_t i = 0; i < n_threads; i++) ns[i][0] = ns[i][1] = NAN;
+    char path[4096], spec[1024], thr[256], reps[32], mt[32];
+    if (torch_script(path, sizeof path, msg, msglen) != 0) return 1;
+    opt_spec(o, h, spec, sizeof spec);
+    thread_list(threads, n_threads, thr, sizeof thr);
+    snprintf(reps, sizeof reps, "%d", repetitions);
+    snprintf(mt, sizeof mt, "%g", min_time);
+    char *argv[] = {
+        (char *)python(), path, "--model", (char *)shapes, "--opt", spec, "--threads", thr, "--reps", reps,
+        "--min-time",     mt,   NULL};
+    model_peer_ctx c = {threads, n_threads, ns, err, 0, ""};
+    int rc = run_lines(argv, model_peer_line, &c, msg, msglen);
+    if (rc < 0) return -1;
+    /* 3: the script could not import torch; 127: no interpreter. */
+    if ((rc == 3 || rc == 127) && !c.bad) {
+        torch_unavailable(msg, msglen, c.last[0] ? c.last : "the interpreter failed");
+        return 1;
+    }
+    if (rc != 0 || c.bad) {
+        snprintf(msg, msglen, "peer torch failed on the model's list (exit status %d%s)", rc,
                  c.bad ? ", malformed output" : "");
         return -1;
     }

@@ -252,7 +252,7 @@ void ob_bench_derive(ob_bench_plan *plan)
 
 /* ---- bench.csv and JSON -------------------------------------------------------- */
 
-static void put_num(FILE *f, double v)
+void bn_csv_num(FILE *f, double v)
 {
     if (isfinite(v)) fprintf(f, ",%.6g", v);
     else fputc(',', f);
@@ -267,17 +267,17 @@ int ob_bench_write_csv(const ob_bench_plan *plan, const char *path, char *err, s
         const ob_bench_row *r = &plan->rows[i];
         fprintf(af.f, "%s,%s,%s,%s,%zu,%d", ob_bench_kind_name(r->kind), r->opt ? r->opt->name : "",
                 r->isa >= 0 ? ob_isa_name((ob_isa)r->isa) : "", r->variant, r->size, r->threads);
-        put_num(af.f, r->bytes_per_elem);
-        put_num(af.f, r->ns_per_elem);
-        put_num(af.f, r->elems_per_s);
-        put_num(af.f, r->gb_per_s);
-        put_num(af.f, r->mem_ceiling_gb_per_s);
-        put_num(af.f, r->frac_mem_ceiling);
-        put_num(af.f, r->div_ceiling_ns_per_elem);
-        put_num(af.f, r->frac_div_ceiling);
-        put_num(af.f, r->speedup_vs_scalar);
+        bn_csv_num(af.f, r->bytes_per_elem);
+        bn_csv_num(af.f, r->ns_per_elem);
+        bn_csv_num(af.f, r->elems_per_s);
+        bn_csv_num(af.f, r->gb_per_s);
+        bn_csv_num(af.f, r->mem_ceiling_gb_per_s);
+        bn_csv_num(af.f, r->frac_mem_ceiling);
+        bn_csv_num(af.f, r->div_ceiling_ns_per_elem);
+        bn_csv_num(af.f, r->frac_div_ceiling);
+        bn_csv_num(af.f, r->speedup_vs_scalar);
         fprintf(af.f, ",%s", r->bound);
-        put_num(af.f, r->frac_bound);
+        bn_csv_num(af.f, r->frac_bound);
         fprintf(af.f, ",%s", r->mem_ceiling_probe);
         fputc('\n', af.f);
     }

@@ -35,7 +35,8 @@ static const ob_opt bench_opts[] = {
      "run the approximate variants even where this CPU class does not offer them (to measure why)"},
     {"model", "NAME", 0,
      "benchmark a model's parameter list instead (gpt2-small, resnet18, or a .shapes file): one flat array, the "
-     "multi-tensor step, one call per tensor (one optimizer; default adam)"},
+     "multi-tensor step, one call per tensor (one optimizer; default adam), and torch.optim's foreach=True and "
+     "single-tensor paths where torch is installed (--peer torch: required)"},
     {"prefetch-check", NULL, OB_OPT_FLAG,
      "also time each vector exact kernel at sizes >= 16Mi with the software prefetch forced against this "
      "CPU class's choice"},
@@ -382,6 +383,8 @@ static int check_outputs(const ob_cmd_spec *c, const ob_args *a, const char **pe
         return ob_usage_error(c, err, "--run %s: not an existing run folder", run_dir);
     if (ob_args_has(a, "peer-optional") && !*peer)
         return ob_usage_error(c, err, "--peer-optional needs --peer");
+    if (*peer && ob_args_get(a, "model") && strcmp(*peer, "torch") != 0)
+        return ob_usage_error(c, err, "--peer %s does not apply with --model (only torch)", *peer);
     if (*peer && ob_bench_peer_check(*peer, msg, sizeof msg) != 0) {
         if (!ob_bench_peer_known(*peer) || !ob_args_has(a, "peer-optional"))
             return ob_usage_error(c, err, "%s", msg);
@@ -582,12 +585,13 @@ static int model_results(ob_bench_model *m, const char *gb_path, const char *dir
 }
 
 /* --model: the shape file, and the configuration it runs with (one
- * optimizer, adam unless --opt names another; no sizes, formats, peers or
- * plugins, which apply to the kernel benchmarks).  OB_EXIT_OK, or
- * OB_EXIT_USAGE with a message. */
+ * optimizer, adam unless --opt names another; no sizes, formats, plugins
+ * or peers other than torch, which apply to the kernel benchmarks).
+ * torch runs wherever it is installed; --peer torch makes it required.
+ * OB_EXIT_OK, or OB_EXIT_USAGE with a message. */
 static int model_args(const ob_cmd_spec *c, const ob_args *a, ob_bench_config *cfg, ob_bench_model *m, FILE *err)
 {
-    static const char *const not_with[] = {"sizes", "format", "peer", "plugin", "prefetch-check", "approx"};
+    static const char *const not_with[] = {"sizes", "format", "plugin", "prefetch-check", "approx"};
     for (size_t i = 0; i < sizeof not_with / sizeof *not_with; i++)
         if (ob_args_has(a, not_with[i])) return ob_usage_error(c, err, "--%s does not apply with --model", not_with[i]);
     if (!ob_args_get(a, "opt")) {
@@ -685,8 +689,13 @@ int ob_cmd_bench(int argc, char **argv, FILE *out, FILE *err)
         goto done;
     }
     if (model_name) {
+        const int peer_failed = ob_bench_model_peer(&model, &cfg, reps > 0 ? reps : 1,
+                                                    min_time > 0 ? min_time : 0.1, err) != 0;
+        model.load_before = load_before;
+        model.load_after = getloadavg(la, 1) == 1 ? la[0] : NAN; /* after torch too */
         rc = model_results(&model, gb_path, dir, argc, argv, out, err);
         if (rc == OB_EXIT_OK) made_dir = 0;
+        if (peer_failed) rc = OB_EXIT_FAIL;
         goto done;
     }
     cJSON *doc = collect_report(&plan, gb_path, err);

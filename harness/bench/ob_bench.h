@@ -313,6 +313,7 @@ cJSON *ob_bench_plugins_json(const ob_bench_plan *plan);
  * multi-tensor step"). */
 typedef struct ob_bench_model {
     char name[128];
+    char path[4096]; /* the shape file read */
     size_t n, total; /* tensors, parameters */
     size_t *len;     /* elements per tensor */
     void *mem[2 + OB_MAX_STATE];
@@ -321,6 +322,19 @@ typedef struct ob_bench_model {
     ob_isa isa;
     void *cases;
     size_t n_cases;
+    /* torch.optim over the same list (ob_bench_model_peer), per thread
+     * count threads[i]: ns per step of foreach=True ([i][0]) and of the
+     * single-tensor path ([i][1]), NAN where not measured; torch is
+     * "measured", "not installed", "not offered" (torch lacks the
+     * optimizer) or "failed", torch_why the reason. */
+    int threads[OB_BENCH_MAX_THREADS];
+    size_t n_threads;
+    double torch_ns[OB_BENCH_MAX_THREADS][2];
+    char torch[32], torch_why[1024];
+    /* The 1-minute load average before and after the timed runs (set by
+     * the command; NAN if unknown): other work on the same cores disturbs
+     * every figure. */
+    double load_before, load_after;
 } ob_bench_model;
 
 /* Reads harness/bench/models/<name>.shapes (OPTBENCH_MODEL_DIR, the
@@ -333,8 +347,15 @@ int ob_bench_model_load(const char *name, ob_bench_model *m, char *err, size_t e
  * cfg->opts[0] on the widest ISA of cfg->isa_mask it has a kernel for, at
  * every thread count.  0, or -1 with a message. */
 int ob_bench_model_register(ob_bench_model *m, const ob_bench_config *cfg, char *err, size_t errlen);
-/* Reads the medians from Google Benchmark's report, prints the table and
- * writes model.json and model.csv into dir.  0, or -1 with a message. */
+/* Times torch.optim over the model's list (ob_bench_peer_model) at the
+ * thread counts of ob_bench_model_register, with reps repetitions of
+ * min_time seconds, into m->torch_ns.  Without torch, m->torch says "not
+ * installed" and nothing fails.  0, or -1 when torch is there but the
+ * peer failed (m->torch "failed"; the reason on err and in torch_why). */
+int ob_bench_model_peer(ob_bench_model *m, const ob_bench_config *cfg, int reps, double min_time, FILE *err);
+/* Reads the medians from Google Benchmark's report, prints the tables
+ * (with torch's, or why it is missing) and writes model.json and
+ * model.csv into dir.  0, or -1 with a message. */
 int ob_bench_model_finish(ob_bench_model *m, const cJSON *report, const char *dir, int argc, char **argv,
                           FILE *out, char *err, size_t errlen);
 void ob_bench_model_free(ob_bench_model *m);
@@ -382,6 +403,17 @@ int ob_bench_peer_plugin(const char *name, char *path, size_t len);
  * 0, or -1 with a message.  A plugin peer has nothing to run here (0). */
 int ob_bench_peer_run(ob_bench_plan *plan, const char *name, int repetitions, double min_time, FILE *err,
                       char *msg, size_t msglen);
+/* torch.optim over a model's tensor list (bench --model): the shape file
+ * `shapes`, read by torch_optim.py --model itself, stepped by optimizer o
+ * with h at every thread count, with the timing protocol of
+ * ob_bench_peer_run: the median ns per step of foreach=True in ns[i][0]
+ * and of the single-tensor path in ns[i][1] (NAN where the script gave
+ * none, e.g. an optimizer torch lacks).  Progress goes to err.  0; 1
+ * when torch is not available (the script cannot import it, or there is
+ * no interpreter or script; msg says why); -1 when the script failed. */
+int ob_bench_peer_model(const char *shapes, const ob_optimizer *o, const ob_hparams *h, const int *threads,
+                        size_t n_threads, int repetitions, double min_time, double (*ns)[2], FILE *err, char *msg,
+                        size_t msglen);
 
 #ifdef __cplusplus
 }

@@ -566,6 +566,7 @@ int rp_write_documents(const rp_model *m, char *err, size_t errlen)
     section_agreement(&d, m);
     rp_section_monitoring(&d, m);
     rp_section_throughput(&d, m);
+    rp_section_models(&d, m);
     rp_section_memory(&d, m);
     rp_section_formats(&d, m);
     rp_section_repro(&d, m);

@@ -365,6 +365,9 @@ int rp_model_load(rp_model *m, const char *dir, ob_report_summary *sum, char *er
     snprintf(path, sizeof path, "%s/profile/profile.json", dir);
     if (rp_file_exists(path) && !(m->profile = ob_json_read(path, msg, sizeof msg)))
         rp_missing(sum, "profile/profile.json could not be read (%s)", msg);
+    snprintf(path, sizeof path, "%s/model.json", dir);
+    if (rp_file_exists(path) && !(m->model_bench = ob_json_read(path, msg, sizeof msg)))
+        rp_missing(sum, "model.json could not be read (%s)", msg);
     snprintf(path, sizeof path, "%s/sweep/sweep.json", dir);
     if (rp_file_exists(path) && !(m->sweep = ob_json_read(path, msg, sizeof msg)))
         rp_missing(sum, "sweep/sweep.json could not be read (%s)", msg);
@@ -382,6 +385,7 @@ void rp_model_free(rp_model *m)
     cJSON_Delete(m->sweep);
     cJSON_Delete(m->search_compare);
     cJSON_Delete(m->profile);
+    cJSON_Delete(m->model_bench);
     rp_table_free(&m->bench);
     free(m->cases);
     free(m->problems);

@@ -73,6 +73,7 @@ typedef struct rp_model {
     cJSON *sweep;           /* sweep/sweep.json, NULL if missing */
     cJSON *search_compare;  /* sweep-compare/compare.json, NULL if missing */
     cJSON *profile;         /* profile/profile.json (`optbench profile`), NULL if missing */
+    cJSON *model_bench;     /* model.json (`optbench bench --model`), NULL if missing */
     /* Cases on problem instances >= 1 (run --instances): not drawn per
      * problem, counted for the aggregate section. */
     size_t inst_cases, inst_bad;
@@ -231,6 +232,10 @@ void rp_section_repro(rp_doc *d, const rp_model *m);
 /* The plugin kernels of `run --plugin` (nothing when none ran). */
 void rp_plugin_table(rp_doc *d, const rp_model *m);
 void rp_section_sweep(rp_doc *d, const rp_model *m);
+/* model.json's table (bench --model): the list against one flat array,
+ * the per-tensor overheads and torch.optim's foreach and single-tensor
+ * paths.  Nothing without model.json. */
+void rp_section_models(rp_doc *d, const rp_model *m);
 /* The per-step diagnostics: a table of final values and the monitor
  * figures (nothing for a run written before the columns existed). */
 void rp_section_monitoring(rp_doc *d, const rp_model *m);

@@ -353,6 +353,57 @@ static void sweep_num(rp_row *r, const cJSON *o, const char *key)
     else rp_cell(r, "∞");
 }
 
+/* A model.json figure: the number, else `absent` (a torch column says why
+ * it has none: "not installed", ...). */
+static void model_num(rp_row *r, const cJSON *row, const char *key, const char *fmt, const char *absent)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, key);
+    if (cJSON_IsNumber(v)) rp_cell(r, fmt, v->valuedouble);
+    else rp_cell(r, "%s", absent);
+}
+
+void rp_section_models(rp_doc *d, const rp_model *m)
+{
+    const cJSON *mj = m->model_bench, *row;
+    if (!mj) return;
+    rp_doc_heading(d, 2, "models", "Whole models: the multi-tensor step");
+    const cJSON *torch = cJSON_GetObjectItemCaseSensitive(mj, "torch");
+    const char *status = torch ? rp_str(torch, "status") : "";
+    rp_doc_para(d,
+                "`optbench bench --model %s`: %.0f tensors, %.0f parameters, %s on %s; median ms per step. "
+                "flat/multi ≥ 0.95: the list steps as fast as one array of its size. The per-tensor overheads "
+                "come from a list of %.0f tensors of %.0f elements. torch.optim on the same list: %s%s%s "
+                "(foreach/multi: torch's foreach=True time over optbench's multi-tensor time; target ≥ 5).",
+                rp_str(mj, "model"), rp_num(mj, "tensors"), rp_num(mj, "parameters"), rp_str(mj, "opt"),
+                rp_str(mj, "isa"), rp_num(mj, "overhead_list_tensors"), rp_num(mj, "overhead_list_length"),
+                status[0] ? status : "not measured", torch ? ", " : "", torch ? rp_str(torch, "detail") : "");
+    if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(mj, "loadavg_before")))
+        rp_doc_para(d, "Load average (1 min) %.2f before the run, %.2f after: other work on the same cores "
+                       "disturbs every figure.",
+                    rp_num(mj, "loadavg_before"), rp_num(mj, "loadavg_after"));
+    rp_row h = {0};
+    rp_cells(&h, "threads", "flat ms", "multi ms", "loop ms", "flat/multi", "multi ns/tensor", "loop ns/tensor",
+             "torch foreach ms", "torch single ms", "foreach/multi", NULL);
+    rp_doc_table(d, &h, "rrrrrrrrrr");
+    const char *why = status[0] && strcmp(status, "measured") ? status : "–";
+    cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(mj, "rows"))
+    {
+        rp_row r = {0};
+        rp_cell(&r, "%.0f", rp_num(row, "threads"));
+        model_num(&r, row, "flat_ms", "%.4g", "–");
+        model_num(&r, row, "multi_ms", "%.4g", "–");
+        model_num(&r, row, "loop_ms", "%.4g", "–");
+        model_num(&r, row, "flat_over_multi", "%.3f", "–");
+        model_num(&r, row, "multi_ns_per_tensor", "%.1f", "–");
+        model_num(&r, row, "loop_ns_per_tensor", "%.1f", "–");
+        model_num(&r, row, "torch_foreach_ms", "%.4g", why);
+        model_num(&r, row, "torch_single_ms", "%.4g", why);
+        model_num(&r, row, "torch_foreach_over_multi", "%.1f", why);
+        rp_doc_row(d, &r);
+    }
+    rp_doc_table_end(d);
+}
+
 /* The search strategies against the full grid (`optbench sweep
  * --compare-search --run DIR`): the measured share, the table, the figure. */
 static void search_compare(rp_doc *d, const rp_model *m)

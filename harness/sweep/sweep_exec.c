@@ -175,8 +175,8 @@ static int run_events(const ob_sweep *sw, const ob_sweep_run *r, const ob_case *
 
 /* Runs r and writes its record (with tb, its event file too); 0, or an
  * exit code with a message. */
-static int run_one(const ob_sweep *sw, ob_sweep_run *r, const char *sweep_dir, const char *tb, cJSON **record,
-                   char *err, size_t errlen)
+static int run_one(const ob_sweep *sw, ob_sweep_run *r, const char *sweep_dir, const char *tb, char *err,
+                   size_t errlen)
 {
     ob_case c = sw->settings[r->setting].c;
     c.seed = r->seed;
@@ -194,11 +194,10 @@ static int run_one(const ob_sweep *sw, ob_sweep_run *r, const char *sweep_dir, c
         cJSON_Delete(j);
         return OB_EXIT_IO;
     }
-    /* The record is read back from disk, as the workers' are: every
-     * sweep, on any number of jobs, resumed or merged, aggregates the same
-     * values. */
+    /* The record is read back from disk (finished), as the workers' are:
+     * every sweep, on any number of jobs, resumed or merged, aggregates the
+     * same values. */
     cJSON_Delete(j);
-    *record = NULL;
     return 0;
 }
 
@@ -245,12 +244,12 @@ static void show_progress(const exec_state *st, const ob_sweep_run *r, size_t ru
 }
 
 /* A run finished with `code`; its record is read back from disk (in
- * process and in the workers alike, unless one is handed over). */
-static void finished(exec_state *st, ob_sweep_run *r, int code, cJSON *record, const char *msg,
-                     size_t running)
+ * process and in the workers alike). */
+static void finished(exec_state *st, ob_sweep_run *r, int code, const char *msg, size_t running)
 {
     char path[4400], rmsg[1024];
-    if (code == 0 && !record) {
+    cJSON *record = NULL;
+    if (code == 0) {
         point_path(st->dir, r, path, sizeof path);
         if (!(record = ob_json_read(path, rmsg, sizeof rmsg))) {
             code = OB_EXIT_IO;
@@ -299,9 +298,8 @@ static void run_in_process(exec_state *st)
             break;
         }
         char msg[1024] = "";
-        cJSON *record = NULL;
-        int code = run_one(st->sw, r, st->dir, st->o->tensorboard, &record, msg, sizeof msg);
-        finished(st, r, code, record, msg, 0);
+        int code = run_one(st->sw, r, st->dir, st->o->tensorboard, msg, sizeof msg);
+        finished(st, r, code, msg, 0);
     }
 }
 
@@ -329,8 +327,7 @@ static int launch(exec_state *st, size_t i, worker *w)
         close(pfd[0]);
         if (st->o->lock_fd >= 0) close(st->o->lock_fd);
         char msg[1024] = "";
-        cJSON *record = NULL;
-        int code = run_one(st->sw, &st->sw->runs[i], st->dir, st->o->tensorboard, &record, msg, sizeof msg);
+        int code = run_one(st->sw, &st->sw->runs[i], st->dir, st->o->tensorboard, msg, sizeof msg);
         if (code) {
             ssize_t wr = write(pfd[1], msg, strlen(msg));
             (void)wr; /* the parent reports a generic failure without it */
@@ -360,7 +357,7 @@ static void reap(exec_state *st, worker *w, size_t running)
         /* The SIGTERM we sent to stop it is an interruption, not a failure. */
         code = st->stop && WTERMSIG(status) == SIGTERM ? 128 + SIGTERM : OB_EXIT_FAIL;
     }
-    finished(st, &st->sw->runs[w->run], code, NULL, w->msg, running);
+    finished(st, &st->sw->runs[w->run], code, w->msg, running);
 }
 
 static void run_workers(exec_state *st, int jobs)

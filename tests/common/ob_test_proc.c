@@ -35,6 +35,20 @@ void ob_tp_rmtree(const char *dir)
     nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+void ob_tp_dirs_make(ob_tp_dirs *s, const char *tag)
+{
+    char io[96];
+    snprintf(io, sizeof io, "%s-io", tag);
+    ob_tp_scratch(s->dir, sizeof s->dir, tag);
+    ob_tp_scratch(s->io, sizeof s->io, io);
+}
+
+void ob_tp_dirs_free(ob_tp_dirs *s)
+{
+    ob_tp_rmtree(s->dir);
+    ob_tp_rmtree(s->io);
+}
+
 char *ob_tp_slurp(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");

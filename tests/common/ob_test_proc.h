@@ -22,6 +22,16 @@
 void ob_tp_scratch(char *dir, size_t len, const char *tag);
 /* rm -rf; silent about what is already gone. */
 void ob_tp_rmtree(const char *dir);
+/* A test's scratch folder, dir, and a second one, io, for the captured
+ * output of its commands (ob_tp_run), so that the stdout/stderr files
+ * never land in a folder whose files are counted: "<tag>" and "<tag>-io"
+ * made by ob_tp_scratch. */
+typedef struct ob_tp_dirs {
+    char dir[128], io[128];
+} ob_tp_dirs;
+void ob_tp_dirs_make(ob_tp_dirs *s, const char *tag);
+/* Removes both folders and all they hold. */
+void ob_tp_dirs_free(ob_tp_dirs *s);
 /* A whole file, NUL-terminated (NULL if it cannot be read); *len if given. */
 char *ob_tp_slurp(const char *path, size_t *len);
 /* Writes len bytes; 0 or -1. */

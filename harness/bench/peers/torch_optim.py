@@ -8,15 +8,26 @@ hyperparameters as optbench and the same protocol: a warm-up step that
 creates the state, a batch of steps long enough for --min-time seconds,
 --reps batches, the median.  The gradient stays fixed, as in optbench.
 
+With --model FILE (`optbench bench --model`), the parameters are instead a
+model's tensor list, read from its shape file (one "name d1xd2x..." line
+per tensor, '#' comments; the format of harness/bench/models/*.shapes,
+parsed here on its own), one fp32 tensor of each shape, stepped by one
+optimizer two ways: foreach=True (torch's multi-tensor path, one
+torch._foreach_* call per operation over the whole list) and foreach=False
+(the single-tensor path, one set of ops per tensor).
+
 Usage:
   torch_optim.py --check
   torch_optim.py --opt NAME:key=value,... [--opt ...] --sizes N,... --threads T,...
                  [--reps R] [--min-time S]
+  torch_optim.py --model FILE --opt NAME:key=value,... --threads T,... [--reps R] [--min-time S]
 
 Output: one line per case on stdout,
   ROW,<opt>,<size>,<threads>,<ns per element and step, median>
-progress lines start with '#'.  Exit status: 0 done, 2 bad arguments,
-3 torch is not available (the message says why).
+or with --model
+  MODEL,<opt>,<foreach|single>,<threads>,<ns per step, median>
+progress lines start with '#'.  Exit status: 0 done, 2 bad arguments or
+model file, 3 torch is not available (the message says why).
 """
 import argparse
 import inspect
@@ -42,15 +53,20 @@ CLASSES = {
 }
 
 
-def make_optimizer(torch, name, hp, params):
+def make_optimizer(torch, name, hp, params, foreach=None):
     """The torch optimizer with optbench's hyperparameters (same names; beta1
-    and beta2 become betas).  Returns (optimizer, None) or (None, why)."""
+    and beta2 become betas), and foreach= where it is not None.  Returns
+    (optimizer, None) or (None, why)."""
     if name not in CLASSES or not hasattr(torch.optim, CLASSES[name][0]):
         return None, f"torch {torch.__version__} has no optimizer for '{name}'"
     cls_name, fixed = CLASSES[name]
     cls = getattr(torch.optim, cls_name)
     accepted = inspect.signature(cls.__init__).parameters
     kw = dict(fixed)
+    if foreach is not None:
+        if "foreach" not in accepted:
+            return None, f"torch {torch.__version__} {cls_name} has no foreach option"
+        kw["foreach"] = foreach
     hp = dict(hp)
     if "beta1" in hp:
         kw["betas"] = (hp.pop("beta1"), hp.pop("beta2"))
@@ -63,7 +79,8 @@ def make_optimizer(torch, name, hp, params):
     return cls(params, **kw), None
 
 
-def measure(opt, n, reps, min_time):
+def measure(opt, reps, min_time):
+    """The median seconds per step."""
     opt.step()  # creates the state
     k = 1
     while True:
@@ -79,8 +96,59 @@ def measure(opt, n, reps, min_time):
         t0 = time.perf_counter()
         for _ in range(k):
             opt.step()
-        samples.append((time.perf_counter() - t0) / k / n * 1e9)
+        samples.append((time.perf_counter() - t0) / k)
     return statistics.median(samples)
+
+
+def read_shapes(path):
+    """The shapes of a model's tensors, in file order."""
+    shapes = []
+    with open(path) as f:
+        for lineno, line in enumerate(f, 1):
+            words = line.split()
+            if not words or words[0].startswith("#"):
+                continue
+            try:
+                if len(words) != 2:
+                    raise ValueError("expected a name and a shape")
+                dims = [int(d) for d in words[1].split("x")]
+                if min(dims) <= 0:
+                    raise ValueError("a zero dimension")
+            except ValueError as e:
+                raise ValueError(f"{path}:{lineno}: {e}") from None
+            shapes.append(dims)
+    if not shapes:
+        raise ValueError(f"{path} lists no tensor")
+    return shapes
+
+
+def model_params(torch, shapes):
+    """One fp32 parameter of each shape, with a fixed gradient (filled as
+    optbench fills its arrays: p in [-1, 1), |g| in [0.01, 0.1))."""
+    params = []
+    for dims in shapes:
+        p = torch.nn.Parameter(torch.rand(*dims) * 2 - 1)
+        p.grad = torch.rand(*dims) * 0.09 + 0.01
+        params.append(p)
+    return params
+
+
+def run_model(torch, shapes, opts, threads, reps, min_time):
+    """--model: every optimizer over the model's list, foreach and single."""
+    for name, hp in opts:
+        for t in threads:
+            torch.set_num_threads(t)
+            for impl, foreach in (("foreach", True), ("single", False)):
+                opt, why = make_optimizer(torch, name, hp, model_params(torch, shapes), foreach)
+                if why:
+                    print(f"# skipped: {why}", flush=True)
+                    break
+                ns = measure(opt, reps, min_time) * 1e9
+                print(f"# torch {name} {impl} {len(shapes)} tensors threads {t}: {ns * 1e-6:.3f} ms/step",
+                      flush=True)
+                print(f"MODEL,{name},{impl},{t},{ns:.6g}", flush=True)
+                del opt
+    return 0
 
 
 def main():
@@ -91,6 +159,7 @@ def main():
     ap.add_argument("--threads", default="1")
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--min-time", type=float, default=0.1)
+    ap.add_argument("--model", help="a shape file: step its tensor list, foreach and single")
     a = ap.parse_args()
     try:
         import torch
@@ -107,6 +176,13 @@ def main():
     except ValueError as e:
         print(f"bad argument: {e}", file=sys.stderr)
         return 2
+    if a.model:
+        try:
+            shapes = read_shapes(a.model)
+        except (OSError, ValueError) as e:
+            print(f"bad model file: {e}", file=sys.stderr)
+            return 2
+        return run_model(torch, shapes, opts, threads, a.reps, a.min_time)
     for name, hp in opts:
         _, why = make_optimizer(torch, name, hp, [torch.nn.Parameter(torch.rand(1))])
         if why:
@@ -118,7 +194,7 @@ def main():
                 p = torch.nn.Parameter(torch.rand(n) * 2 - 1)
                 p.grad = torch.rand(n) * 0.09 + 0.01
                 opt, _ = make_optimizer(torch, name, hp, [p])
-                ns = measure(opt, n, a.reps, a.min_time)
+                ns = measure(opt, a.reps, a.min_time) / n * 1e9
                 print(f"# torch {name} size {n} threads {t}: {ns:.3f} ns/element", flush=True)
                 print(f"ROW,{name},{n},{t},{ns:.6g}", flush=True)
                 del opt, p
