@@ -493,6 +493,97 @@ typedef struct ob_repro_bf16_measured {
  * diverged. */
 ob_repro_verdict ob_repro_check_bf16(const ob_repro_bf16_measured *m, char *why, size_t len);
 
+/* ===== lr x wd grids on Fashion-MNIST (repro_grid.c): lh_heatmap, lion_lr_wd ===== */
+
+#define OB_REPRO_GRID_MAX 9
+
+/* One method's grid: score[i][j] is the test loss (mean cross-entropy on
+ * the 10000 test images, fp64 reference) after a run at lr[i] and
+ * weight decay wd[j]; NaN when the run diverged.  lr and wd increase in
+ * equal log steps. */
+typedef struct ob_repro_grid {
+    size_t n_lr, n_wd;
+    double lr[OB_REPRO_GRID_MAX], wd[OB_REPRO_GRID_MAX];
+    double score[OB_REPRO_GRID_MAX][OB_REPRO_GRID_MAX];
+} ob_repro_grid;
+
+/* What a grid says about where its optimum lies. */
+typedef struct ob_repro_grid_fit {
+    size_t best_i, best_j; /* the lowest score */
+    double best;
+    /* Per lr row: the best wd, from the parabola in log wd through the
+     * row's minimum and its two neighbours (so it is not limited to the
+     * grid's values); row_state 1 = used in the fit, 0 = not in the good
+     * region (its minimum more than `good` above the grid's best, relative),
+     * -1 = its minimum lies at an end of the wd axis (not bracketed). */
+    double best_wd[OB_REPRO_GRID_MAX];
+    int row_state[OB_REPRO_GRID_MAX];
+    size_t rows_used, rows_edge;
+    /* Least-squares slope of log10(best wd) on log10(lr) over the used
+     * rows (NaN with fewer than 2), and its correlation. */
+    double slope, corr;
+} ob_repro_grid_fit;
+
+/* Fits g (a pure function of the scores): `good` is the relative margin
+ * of the good region (a row is in it when its minimum is <= best (1 +
+ * good)). */
+void ob_repro_grid_fit_of(const ob_repro_grid *g, double good, ob_repro_grid_fit *f);
+
+/* -- 11: Loshchilov & Hutter 2019, Fig. 2 (lr x wd heatmaps) -------------------- */
+
+enum { OB_LH_ADAM_L2, OB_LH_ADAMW, OB_LH_METHODS };
+
+/* Rows whose minimum is within this relative margin of the grid's best
+ * form the good region whose shape is measured. */
+#define OB_LH_GOOD 0.25
+
+typedef struct ob_repro_lh_measured {
+    int data_missing; /* 1: Fashion-MNIST could not be loaded (reason) */
+    char reason[512];
+    ob_repro_grid grid[OB_LH_METHODS];
+    unsigned paths;
+    /* The test loss of each method's best cell, rerun on every path. */
+    double best_loss[OB_LH_METHODS][OB_REPRO_MAX_PATHS];
+} ob_repro_lh_measured;
+
+/* Claim: the best weight decay does not depend on the learning rate for
+ * AdamW with the paper's decay eta_t*lambda (the good region is
+ * axis-aligned), while for Adam with L2 it falls as the learning rate
+ * grows (a diagonal region).  On the slopes s of log10(best wd) against
+ * log10(lr) over each grid's good rows (OB_LH_GOOD): REPRODUCED when
+ * s_L2 <= -0.5, |s_W| <= 0.3 and each fit has >= 3 rows; NOT REPRODUCED
+ * when s_W <= -0.5, |s_W| >= 0.5, s_L2 >= -0.2 or s_W - s_L2 < 0.3 (no
+ * more separable than L2); INCONCLUSIVE otherwise, with fewer than 3
+ * rows, or without the data set. */
+ob_repro_verdict ob_repro_check_lh(const ob_repro_lh_measured *m, char *why, size_t len);
+
+/* The best value along one axis of a grid (axis 0: lr, 1: wd): the
+ * profile min over the other axis, its argmin refined by the parabola in
+ * log through its neighbours.  Returns NaN with *edge = 1 when the argmin
+ * is at an end of the axis (not bracketed). */
+double ob_repro_grid_best_along(const ob_repro_grid *g, int axis, int *edge);
+
+/* -- 12: Chen et al. 2023 (Lion's lr and wd against AdamW's) --------------------- */
+
+enum { OB_LION_LION, OB_LION_ADAMW, OB_LION_METHODS };
+
+typedef struct ob_repro_lion_measured {
+    int data_missing; /* 1: Fashion-MNIST could not be loaded (reason) */
+    char reason[512];
+    ob_repro_grid grid[OB_LION_METHODS];
+    unsigned paths;
+    double best_loss[OB_LION_METHODS][OB_REPRO_MAX_PATHS]; /* the best cells rerun on every path */
+} ob_repro_lion_measured;
+
+/* Claim: Lion's best lr is 3-10x smaller than AdamW's and its best
+ * weight decay 3-10x larger.  With the best lr and wd of each grid
+ * (ob_repro_grid_best_along): r_lr = lr_adamw / lr_lion, r_wd = wd_lion /
+ * wd_adamw.  REPRODUCED when both lie in [3, 10]; NOT REPRODUCED when
+ * either lies outside [2, 15]; INCONCLUSIVE in between (the grid's
+ * resolution, a half decade, refined by a parabola), when a best value is
+ * at an end of its axis, or without the data set. */
+ob_repro_verdict ob_repro_check_lion(const ob_repro_lion_measured *m, char *why, size_t len);
+
 /* The subcommand (its spec, ob_cmd_repro_spec, is in ob_cli.h's list). */
 int ob_cmd_repro(int argc, char **argv, FILE *out, FILE *err);
 
@@ -508,6 +599,9 @@ extern const ob_repro_entry ob_repro_adamw;
 extern const ob_repro_entry ob_repro_rates;
 extern const ob_repro_entry ob_repro_nqm;
 extern const ob_repro_entry ob_repro_bf16;
+/* lr x wd grids (repro_lh.c, repro_lion.c) */
+extern const ob_repro_entry ob_repro_lh_heatmap;
+extern const ob_repro_entry ob_repro_lion_lr_wd;
 
 #ifdef __cplusplus
 }
