@@ -5,7 +5,8 @@
  * contradict it and sit in between; a missing data set; and each entry
  * run end to end in short mode on Fashion-MNIST (when installed) with its
  * verdict, the setup text's numbers against the values it ran, and every
- * ISA checked.  The mistakes are test_repro_power.c's.
+ * ISA checked; the same for the tuned comparison (repro_schmidt.c).  The
+ * mistakes are test_repro_power.c's.
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -222,6 +223,68 @@ Test(repro_grids, missing_data_set_is_inconclusive)
         cr_expect(strstr(out.why, "not available"), "%s", out.why);
         ob_repro_outcome_free(&out);
     }
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+/* ---- Schmidt et al. 2021: the tuned comparison ----------------------------------------- */
+
+static ob_repro_schmidt_measured schmidt_with(double adam_lo, double adam_hi)
+{
+    ob_repro_schmidt_measured m;
+    memset(&m, 0, sizeof m);
+    m.n_rows = 4;
+    for (size_t p = 0; p < 4; p++)
+        for (int s = 0; s < OB_SCH_OPTS; s++)
+            m.t[p][s] = (double)(100 + 10 * ((p + (size_t)s) % OB_SCH_OPTS));
+    for (int s = 0; s < OB_SCH_OPTS; s++) {
+        m.score[s] = 0.5;
+        m.score_lo[s] = 0.3;
+        m.score_hi[s] = 0.7;
+    }
+    m.score[OB_SCH_SGD] = 0.6;
+    m.score_lo[OB_SCH_ADAM] = adam_lo;
+    m.score_hi[OB_SCH_ADAM] = adam_hi;
+    return m;
+}
+
+Test(repro_grids, check_schmidt)
+{
+    char why[1024];
+    ob_repro_schmidt_measured m = schmidt_with(0.3, 0.7);
+    cr_expect_eq(ob_repro_check_schmidt(&m, why, sizeof why), OB_REPRO_REPRODUCED, "%s", why);
+    m = schmidt_with(0.2, 0.55); /* Adam's interval below the top score 0.6 */
+    cr_expect_eq(ob_repro_check_schmidt(&m, why, sizeof why), OB_REPRO_NOT_REPRODUCED, "%s", why);
+    m = schmidt_with(0.3, 0.7);
+    for (size_t p = 0; p < 4; p++) m.t[p][OB_SCH_RMSPROP] = 50; /* RMSProp fastest everywhere */
+    cr_expect_eq(ob_repro_check_schmidt(&m, why, sizeof why), OB_REPRO_NOT_REPRODUCED, "%s", why);
+    cr_expect(strstr(why, "dominates"), "%s", why);
+    m = schmidt_with(0.3, 0.7);
+    for (size_t p = 0; p < 3; p++)
+        for (int s = 0; s < OB_SCH_OPTS; s++) m.t[p][s] = INFINITY; /* 1 of 4 solved */
+    cr_expect_eq(ob_repro_check_schmidt(&m, why, sizeof why), OB_REPRO_INCONCLUSIVE, "%s", why);
+}
+
+Test(repro_grids, schmidt_short, .timeout = 300)
+{
+    char dir[64], err[1024];
+    snprintf(dir, sizeof dir, "/tmp/optbench-test-grids-XXXXXX");
+    cr_assert(mkdtemp(dir) != NULL);
+    const ob_repro_entry *e = ob_repro_find("schmidt");
+    ob_repro_opts o = {1, all_paths(), dir, NULL, NULL, 1, NULL};
+    ob_repro_outcome out;
+    cr_assert_eq(ob_repro_run_entry(e, &o, &out, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(out.verdict, OB_REPRO_REPRODUCED, "%s | %s", out.summary, out.why);
+    cr_expect(ob_repro_kernels_ok(&out.kernels));
+    const char *at = strstr(e->setup, " in short mode");
+    cr_assert(at);
+    while (at > e->setup && at[-1] != '(') at--;
+    cr_expect_eq(strtod(at, NULL), measured(out.measured, "steps"));
+    expect_said(e->setup, "its first ", out.measured, "instances");
+    expect_said(e->setup, "log10 lr from ", out.measured, "log10_lr_first");
+    expect_said(e->setup, "r_max = ", out.measured, "r_max");
+    ob_repro_outcome_free(&out);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     cr_assert_eq(system(cmd), 0);

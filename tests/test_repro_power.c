@@ -193,14 +193,16 @@ Test(repro_power, lh_heatmap, .timeout = 600)
 {
     if (!have_fmnist_test_set()) cr_skip_test("Fashion-MNIST is not installed: SKIPPED");
     double s[2];
-    ob_repro_verdict v = run_grid_with("lh_heatmap", (ob_engine_mistake){OB_ENGINE_MISTAKE_L2_LAMBDA, 0, NULL},
-                                       "adam_l2", "slope_log_wd_on_log_lr", "adamw", "slope_log_wd_on_log_lr", s);
+    ob_repro_verdict v = run_grid_with("lh_heatmap",
+                                       (ob_engine_mistake){OB_ENGINE_MISTAKE_L2_LAMBDA, 0, NULL}, "adam_l2",
+                                       "slope_log_wd_on_log_lr", "adamw", "slope_log_wd_on_log_lr", s);
     cr_expect_eq(v, OB_REPRO_NOT_REPRODUCED);
     cr_expect(fabs(s[0] - s[1]) < 1e-9, "L2 in AdamW's arm: slopes %g and %g differ", s[0], s[1]);
     v = run_grid_with("lh_heatmap", (ob_engine_mistake){OB_ENGINE_MISTAKE_WD_TIMES_LR, 0, NULL}, "adamw",
                       "best_weight_decay", "adamw", "rows_fitted", s);
     cr_expect(v == OB_REPRO_INCONCLUSIVE || v == OB_REPRO_NOT_REPRODUCED, "%s", ob_repro_verdict_name(v));
-    cr_expect(s[0] >= 0.3 && s[1] < 3, "torch's lr*lambda: AdamW's best lambda %g, %g rows fitted", s[0], s[1]);
+    cr_expect(s[0] >= 0.3 && s[1] < 3, "torch's lr*lambda: AdamW's best lambda %g, %g rows fitted", s[0],
+              s[1]);
 }
 
 /* Each mistake made in one of the two optimizers (the same one in both
@@ -223,5 +225,21 @@ Test(repro_power, lion_lr_wd, .timeout = 600)
         cr_expect(v == OB_REPRO_NOT_REPRODUCED || (cs[i].inconclusive_ok && v == OB_REPRO_INCONCLUSIVE),
                   "lion_lr_wd with %s in %s: %s (ratios %g, %g)", ob_engine_mistake_name(cs[i].m.kind),
                   cs[i].m.only, ob_repro_verdict_name(v), r[0], r[1]);
+    }
+}
+
+/* Schmidt et al.: Adam's mistakes must take it out of the best (its
+ * interval below the top score). */
+Test(repro_power, schmidt, .timeout = 600)
+{
+    static const ob_engine_mistake cs[] = {
+        {OB_ENGINE_MISTAKE_BETA2, 0.0, "adam"},
+        {OB_ENGINE_MISTAKE_LR_SCALE, 0.1, "adam"},
+    };
+    for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
+        double r[2];
+        ob_repro_verdict v = run_grid_with("schmidt", cs[i], NULL, "steps", NULL, "instances", r);
+        cr_expect_eq(v, OB_REPRO_NOT_REPRODUCED, "schmidt with %s %g in adam: %s",
+                     ob_engine_mistake_name(cs[i].kind), cs[i].value, ob_repro_verdict_name(v));
     }
 }

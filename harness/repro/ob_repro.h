@@ -584,6 +584,33 @@ typedef struct ob_repro_lion_measured {
  * at an end of its axis, or without the data set. */
 ob_repro_verdict ob_repro_check_lion(const ob_repro_lion_measured *m, char *why, size_t len);
 
+/* -- 13: Schmidt, Schneider & Hennig 2021 (a tuned comparison, profiles) ------------ */
+
+enum { OB_SCH_SGD, OB_SCH_ADAM, OB_SCH_RMSPROP, OB_SCH_ADAGRAD, OB_SCH_OPTS };
+#define OB_SCH_MAX_ROWS 32
+#define OB_SCH_TAUS 64
+
+typedef struct ob_repro_schmidt_measured {
+    size_t n_rows; /* problem instances */
+    /* Tuned runtime: the fewest gradient evaluations to f - f* <= tol over
+     * the lr grid (fp64 reference); INFINITY when no lr reached it. */
+    double t[OB_SCH_MAX_ROWS][OB_SCH_OPTS];
+    double best_lr[OB_SCH_MAX_ROWS][OB_SCH_OPTS];
+    /* The AlgoPerf-style score (ob_prof_score, r_max 4) and its bootstrap
+     * 95% interval over the rows. */
+    double score[OB_SCH_OPTS], score_lo[OB_SCH_OPTS], score_hi[OB_SCH_OPTS];
+    double tau[OB_SCH_TAUS], profile[OB_SCH_TAUS][OB_SCH_OPTS]; /* Dolan-Moré rho_s(tau) */
+} ob_repro_schmidt_measured;
+
+/* Claim: no optimizer dominates, and a tuned Adam is among the best.
+ * REPRODUCED when every optimizer is slower than the fastest (r_ps > 1) on
+ * at least one solved problem instance, and Adam's 95% interval reaches
+ * the top score (hi_adam >= max_s score_s); NOT REPRODUCED when an
+ * optimizer is the fastest on every solved instance, or Adam's interval
+ * stays below the top score; INCONCLUSIVE when fewer than half the
+ * instances were solved by any optimizer. */
+ob_repro_verdict ob_repro_check_schmidt(const ob_repro_schmidt_measured *m, char *why, size_t len);
+
 /* The subcommand (its spec, ob_cmd_repro_spec, is in ob_cli.h's list). */
 int ob_cmd_repro(int argc, char **argv, FILE *out, FILE *err);
 
@@ -602,6 +629,8 @@ extern const ob_repro_entry ob_repro_bf16;
 /* lr x wd grids (repro_lh.c, repro_lion.c) */
 extern const ob_repro_entry ob_repro_lh_heatmap;
 extern const ob_repro_entry ob_repro_lion_lr_wd;
+/* a tuned comparison judged by performance profiles (repro_schmidt.c) */
+extern const ob_repro_entry ob_repro_schmidt;
 
 #ifdef __cplusplus
 }
