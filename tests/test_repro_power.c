@@ -12,6 +12,7 @@
  * engine forms at each step), and the ISAs' agreement is test_repro's.
  */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +42,7 @@ static ob_repro_verdict run_with(const char *name, ob_engine_mistake m, char *li
     char err[1024];
     ob_engine_set_mistake(m);
     int rc = ob_repro_run_entry(e, &o, &out, err, sizeof err);
-    ob_engine_set_mistake((ob_engine_mistake){OB_ENGINE_MISTAKE_NONE, 0});
+    ob_engine_set_mistake((ob_engine_mistake){OB_ENGINE_MISTAKE_NONE, 0, NULL});
     cr_assert_eq(rc, 0, "%s: %s", name, err);
     ob_repro_verdict v = out.verdict;
     snprintf(line, len, "%s with %s %g: %s | %s | %s", name, ob_engine_mistake_name(m.kind), m.value,
@@ -57,7 +58,8 @@ static void expect_caught(const power_case *cs, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         char line[3000];
-        ob_repro_verdict v = run_with(cs[i].entry, (ob_engine_mistake){cs[i].kind, cs[i].value}, line, sizeof line);
+        ob_repro_verdict v = run_with(cs[i].entry, (ob_engine_mistake){cs[i].kind, cs[i].value, NULL}, line,
+                                      sizeof line);
         if (getenv("OPTBENCH_POWER_VERBOSE")) fprintf(stderr, "power: %s\n", line);
         cr_expect(v == OB_REPRO_NOT_REPRODUCED || (cs[i].inconclusive_ok && v == OB_REPRO_INCONCLUSIVE),
                   "not caught: %s", line);
@@ -160,4 +162,107 @@ Test(repro_power, nqm_batch)
 {
     CASES({"nqm_batch", OB_ENGINE_MISTAKE_MOMENTUM, 0.0, 0}, {"nqm_batch", LR, 0.95, 0},
           {"nqm_batch", LR, 1.05, 0});
+}
+
+/* ---- the lr x wd grids on Fashion-MNIST (lh_heatmap, lion_lr_wd) ---------------------- */
+
+static int have_fmnist_test_set(void)
+{
+    return access("/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz", R_OK) == 0 ||
+           getenv("OPTBENCH_FMNIST_DIR");
+}
+
+/* Runs entry `name` in short mode (reference only: the grids are fp64)
+ * with mistake m; returns its verdict and, in s[0] and s[1], the measured
+ * numbers key0 and key1 of the objects obj0 and obj1 (NULL: top level). */
+static ob_repro_verdict run_grid_with(const char *name, ob_engine_mistake m, const char *obj0,
+                                      const char *key0, const char *obj1, const char *key1, double s[2])
+{
+    char dir[64], err[1024];
+    snprintf(dir, sizeof dir, "/tmp/optbench-test-power-XXXXXX");
+    cr_assert(mkdtemp(dir) != NULL);
+    ob_repro_opts o = {1, 1u, dir, NULL, NULL, 1, NULL};
+    ob_repro_outcome out;
+    ob_engine_set_mistake(m);
+    int rc = ob_repro_run_entry(ob_repro_find(name), &o, &out, err, sizeof err);
+    ob_engine_set_mistake((ob_engine_mistake){OB_ENGINE_MISTAKE_NONE, 0, NULL});
+    cr_assert_eq(rc, 0, "%s: %s", name, err);
+    const char *objs[2] = {obj0, obj1}, *keys[2] = {key0, key1};
+    for (int k = 0; k < 2; k++) {
+        const cJSON *j = objs[k] ? cJSON_GetObjectItemCaseSensitive(out.measured, objs[k]) : out.measured;
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, keys[k]);
+        s[k] = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+    }
+    if (getenv("OPTBENCH_POWER_VERBOSE"))
+        fprintf(stderr, "power: %s with %s%s%s: %s | %s | %s\n", name, ob_engine_mistake_name(m.kind),
+                m.only ? " in " : "", m.only ? m.only : "", ob_repro_verdict_name(out.verdict), out.summary,
+                out.why);
+    ob_repro_verdict v = out.verdict;
+    ob_repro_outcome_free(&out);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+    return v;
+}
+
+/* The entry's verdict is NOT REPRODUCED without a mistake (README: on a
+ * convex model AdamW's best lambda grows with alpha, L2's stays), so each
+ * mistake is also judged by what it does to the measurement: L2 in
+ * AdamW's arm makes the two grids one (equal slopes); torch's lr_t*lambda
+ * shrinks AdamW's decay by alpha (1e-3 .. 0.3 here), so its best lambda
+ * leaves the grid at the top (baseline: best cell lambda 0.03; the fit
+ * then has too few rows: INCONCLUSIVE). */
+Test(repro_power, lh_heatmap, .timeout = 600)
+{
+    if (!have_fmnist_test_set()) cr_skip_test("Fashion-MNIST is not installed: SKIPPED");
+    double s[2];
+    ob_repro_verdict v = run_grid_with("lh_heatmap",
+                                       (ob_engine_mistake){OB_ENGINE_MISTAKE_L2_LAMBDA, 0, NULL}, "adam_l2",
+                                       "slope_log_wd_on_log_lr", "adamw", "slope_log_wd_on_log_lr", s);
+    cr_expect_eq(v, OB_REPRO_NOT_REPRODUCED);
+    cr_expect(fabs(s[0] - s[1]) < 1e-9, "L2 in AdamW's arm: slopes %g and %g differ", s[0], s[1]);
+    v = run_grid_with("lh_heatmap", (ob_engine_mistake){OB_ENGINE_MISTAKE_WD_TIMES_LR, 0, NULL}, "adamw",
+                      "best_weight_decay", "adamw", "rows_fitted", s);
+    cr_expect(v == OB_REPRO_INCONCLUSIVE || v == OB_REPRO_NOT_REPRODUCED, "%s", ob_repro_verdict_name(v));
+    cr_expect(s[0] >= 0.3 && s[1] < 3, "torch's lr*lambda: AdamW's best lambda %g, %g rows fitted", s[0],
+              s[1]);
+}
+
+/* Each mistake made in one of the two optimizers (the same one in both
+ * would cancel in the ratios). */
+Test(repro_power, lion_lr_wd, .timeout = 600)
+{
+    if (!have_fmnist_test_set()) cr_skip_test("Fashion-MNIST is not installed: SKIPPED");
+    static const struct {
+        ob_engine_mistake m;
+        int inconclusive_ok;
+    } cs[] = {
+        {{OB_ENGINE_MISTAKE_LR_SCALE, 10.0, "lion"}, 0},
+        {{OB_ENGINE_MISTAKE_WD_OVER_LR, 0, "lion"}, 1},
+        {{OB_ENGINE_MISTAKE_L2_DECAY, 0, "adamw"}, 0},
+    };
+    for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
+        double r[2];
+        ob_repro_verdict v = run_grid_with("lion_lr_wd", cs[i].m, NULL, "lr_ratio_adamw_over_lion", NULL,
+                                           "wd_ratio_lion_over_adamw", r);
+        cr_expect(v == OB_REPRO_NOT_REPRODUCED || (cs[i].inconclusive_ok && v == OB_REPRO_INCONCLUSIVE),
+                  "lion_lr_wd with %s in %s: %s (ratios %g, %g)", ob_engine_mistake_name(cs[i].m.kind),
+                  cs[i].m.only, ob_repro_verdict_name(v), r[0], r[1]);
+    }
+}
+
+/* Schmidt et al.: Adam's mistakes must take it out of the best (its
+ * interval below the top score). */
+Test(repro_power, schmidt, .timeout = 600)
+{
+    static const ob_engine_mistake cs[] = {
+        {OB_ENGINE_MISTAKE_BETA2, 0.0, "adam"},
+        {OB_ENGINE_MISTAKE_LR_SCALE, 0.1, "adam"},
+    };
+    for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
+        double r[2];
+        ob_repro_verdict v = run_grid_with("schmidt", cs[i], NULL, "steps", NULL, "instances", r);
+        cr_expect_eq(v, OB_REPRO_NOT_REPRODUCED, "schmidt with %s %g in adam: %s",
+                     ob_engine_mistake_name(cs[i].kind), cs[i].value, ob_repro_verdict_name(v));
+    }
 }

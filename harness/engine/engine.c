@@ -138,14 +138,18 @@ ob_engine_mistake ob_engine_get_mistake(void)
 const char *ob_engine_mistake_name(ob_engine_mistake_kind k)
 {
     static const char *const names[OB_ENGINE_MISTAKE_COUNT] = {
-        "none",     "no_nesterov",        "lr_scale", "beta2",   "no_amsgrad",
-        "l2_decay", "no_bias_correction", "eps",      "momentum"};
+        "none",        "no_nesterov", "lr_scale",  "beta2",     "no_amsgrad", "l2_decay",
+        "no_bias_correction", "eps", "momentum", "wd_times_lr", "l2_lambda", "wd_over_lr"};
     return (int)k >= 0 && k < OB_ENGINE_MISTAKE_COUNT ? names[k] : NULL;
 }
 
-/* Applies m to the hyperparameters h of optimizer o at step t. */
-static void apply_mistake(const ob_engine_mistake *m, const ob_optimizer *o, uint64_t t, ob_hparams *h)
+/* Applies m to the hyperparameters h of optimizer o at step t (base_lr:
+ * the lr before the schedule). */
+static void apply_mistake(const ob_engine_mistake *m, const ob_optimizer *o, uint64_t t, double base_lr,
+                          ob_hparams *h)
 {
+    if (m->only && strcmp(m->only, o->name) != 0) return;
+    const int decoupled = h->decoupled_wd || (o->kernel_key && strcmp(o->kernel_key, "lion") == 0);
     switch (m->kind) {
     case OB_ENGINE_MISTAKE_NO_NESTEROV: h->nesterov = 0; break;
     case OB_ENGINE_MISTAKE_LR_SCALE: h->lr *= m->value; break;
@@ -154,6 +158,18 @@ static void apply_mistake(const ob_engine_mistake *m, const ob_optimizer *o, uin
     case OB_ENGINE_MISTAKE_L2_DECAY: h->decoupled_wd = 0; break;
     case OB_ENGINE_MISTAKE_EPS: h->eps = m->value; break;
     case OB_ENGINE_MISTAKE_MOMENTUM: h->momentum = m->value; break;
+    case OB_ENGINE_MISTAKE_WD_TIMES_LR:
+        if (decoupled) h->weight_decay *= base_lr;
+        break;
+    case OB_ENGINE_MISTAKE_L2_LAMBDA:
+        if (h->decoupled_wd) {
+            h->decoupled_wd = 0;
+            h->weight_decay *= base_lr;
+        }
+        break;
+    case OB_ENGINE_MISTAKE_WD_OVER_LR:
+        if (decoupled && h->lr > 0) h->weight_decay /= h->lr;
+        break;
     case OB_ENGINE_MISTAKE_NO_BIAS_CORRECTION: {
         /* torch's Adam steps by (lr/bc1) m / (sqrt(v)/sqrt(bc2) + eps);
          * with lr' = lr bc1/sqrt(bc2) and eps' = eps/sqrt(bc2) that is
@@ -573,7 +589,7 @@ static int step_all(eng *e, uint64_t t, int *status, char *err, size_t errlen)
         return -1; /* e.g. a onecycle schedule shorter than the run */
     /* A test's mistake changes the optimizer's own hyperparameters, so
      * it comes before the caller's adjustment, which reads them. */
-    if (e->mistake.kind != OB_ENGINE_MISTAKE_NONE) apply_mistake(&e->mistake, o, t, &ht);
+    if (e->mistake.kind != OB_ENGINE_MISTAKE_NONE) apply_mistake(&e->mistake, o, t, c->h.lr, &ht);
     if (c->adjust) {
         c->adjust(c->adjust_ctx, t, &ht);
         if (ob_validate(o, &ht, err, errlen) != 0) return -1;

@@ -349,12 +349,24 @@ typedef enum ob_engine_mistake_kind {
     OB_ENGINE_MISTAKE_NO_BIAS_CORRECTION, /* Adam family: m and v used without bias correction */
     OB_ENGINE_MISTAKE_EPS,             /* eps forced to value (a huge one: the normaliser dropped) */
     OB_ENGINE_MISTAKE_MOMENTUM,        /* SGD's momentum forced to value (0: momentum dropped) */
+    /* Decoupled decay only (h->decoupled_wd, or Lion, whose decay is always
+     * decoupled): an entry that runs Loshchilov & Hutter's eta_t*lambda as
+     * torch's lr_t*wd with wd = lambda/lr (repro lh_heatmap) ... */
+    OB_ENGINE_MISTAKE_WD_TIMES_LR, /* ... given torch's lr_t*lambda instead: wd times the base lr */
+    OB_ENGINE_MISTAKE_L2_LAMBDA,   /* ... given L2 with the paper's lambda (Alg. 2 line 6 for line 12):
+                                    * decoupled_wd = 0, wd times the base lr */
+    OB_ENGINE_MISTAKE_WD_OVER_LR, /* decay by wd alone, not lr_t*wd (eta_t*lambda read as lambda): wd / lr_t */
     OB_ENGINE_MISTAKE_COUNT
 } ob_engine_mistake_kind;
 
 typedef struct ob_engine_mistake {
     ob_engine_mistake_kind kind;
     double value; /* LR_SCALE: the factor; BETA2, EPS, MOMENTUM: the value; unused otherwise */
+    /* The optimizer (table name) the mistake is made in; NULL: every one.
+     * An entry that compares two optimizers tuned side by side (repro
+     * lion_lr_wd) needs the mistake in one of them: the same wrong lr in
+     * both would cancel in their ratio. */
+    const char *only;
 } ob_engine_mistake;
 
 /* Test only: the mistake every later run applies ({OB_ENGINE_MISTAKE_NONE}

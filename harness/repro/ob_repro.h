@@ -607,6 +607,123 @@ ob_repro_verdict ob_repro_check_nqm_batch(const ob_repro_nqm_batch_measured *m, 
 /* The recurrences' E[l_t] for configuration k (SGD, momentum 0.9,
  * preconditioned p = 0.5) at lr, batch B, step t >= 1. */
 double ob_repro_nqm_batch_expected(int k, double lr, double B, uint64_t t);
+/* ===== lr x wd grids on Fashion-MNIST (repro_grid.c): lh_heatmap, lion_lr_wd ===== */
+
+#define OB_REPRO_GRID_MAX 9
+
+/* One method's grid: score[i][j] is the test loss (mean cross-entropy on
+ * the 10000 test images, fp64 reference) after a run at lr[i] and
+ * weight decay wd[j]; NaN when the run diverged.  lr and wd increase in
+ * equal log steps. */
+typedef struct ob_repro_grid {
+    size_t n_lr, n_wd;
+    double lr[OB_REPRO_GRID_MAX], wd[OB_REPRO_GRID_MAX];
+    double score[OB_REPRO_GRID_MAX][OB_REPRO_GRID_MAX];
+} ob_repro_grid;
+
+/* What a grid says about where its optimum lies. */
+typedef struct ob_repro_grid_fit {
+    size_t best_i, best_j; /* the lowest score */
+    double best;
+    /* Per lr row: the best wd, from the parabola in log wd through the
+     * row's minimum and its two neighbours (so it is not limited to the
+     * grid's values); row_state 1 = used in the fit, 0 = not in the good
+     * region (its minimum more than `good` above the grid's best, relative),
+     * -1 = its minimum lies at an end of the wd axis (not bracketed). */
+    double best_wd[OB_REPRO_GRID_MAX];
+    int row_state[OB_REPRO_GRID_MAX];
+    size_t rows_used, rows_edge;
+    /* Least-squares slope of log10(best wd) on log10(lr) over the used
+     * rows (NaN with fewer than 2), and its correlation. */
+    double slope, corr;
+} ob_repro_grid_fit;
+
+/* Fits g (a pure function of the scores): `good` is the relative margin
+ * of the good region (a row is in it when its minimum is <= best (1 +
+ * good)). */
+void ob_repro_grid_fit_of(const ob_repro_grid *g, double good, ob_repro_grid_fit *f);
+
+/* -- 11: Loshchilov & Hutter 2019, Fig. 2 (lr x wd heatmaps) -------------------- */
+
+enum { OB_LH_ADAM_L2, OB_LH_ADAMW, OB_LH_METHODS };
+
+/* Rows whose minimum is within this relative margin of the grid's best
+ * form the good region whose shape is measured. */
+#define OB_LH_GOOD 0.25
+
+typedef struct ob_repro_lh_measured {
+    int data_missing; /* 1: Fashion-MNIST could not be loaded (reason) */
+    char reason[512];
+    ob_repro_grid grid[OB_LH_METHODS];
+    unsigned paths;
+    /* The test loss of each method's best cell, rerun on every path. */
+    double best_loss[OB_LH_METHODS][OB_REPRO_MAX_PATHS];
+} ob_repro_lh_measured;
+
+/* Claim: the best weight decay does not depend on the learning rate for
+ * AdamW with the paper's decay eta_t*lambda (the good region is
+ * axis-aligned), while for Adam with L2 it falls as the learning rate
+ * grows (a diagonal region).  On the slopes s of log10(best wd) against
+ * log10(lr) over each grid's good rows (OB_LH_GOOD): REPRODUCED when
+ * s_L2 <= -0.5, |s_W| <= 0.3 and each fit has >= 3 rows; NOT REPRODUCED
+ * when s_W <= -0.5, |s_W| >= 0.5, s_L2 >= -0.2 or s_W - s_L2 < 0.3 (no
+ * more separable than L2); INCONCLUSIVE otherwise, with fewer than 3
+ * rows, or without the data set. */
+ob_repro_verdict ob_repro_check_lh(const ob_repro_lh_measured *m, char *why, size_t len);
+
+/* The best value along one axis of a grid (axis 0: lr, 1: wd): the
+ * profile min over the other axis, its argmin refined by the parabola in
+ * log through its neighbours.  Returns NaN with *edge = 1 when the argmin
+ * is at an end of the axis (not bracketed). */
+double ob_repro_grid_best_along(const ob_repro_grid *g, int axis, int *edge);
+
+/* -- 12: Chen et al. 2023 (Lion's lr and wd against AdamW's) --------------------- */
+
+enum { OB_LION_LION, OB_LION_ADAMW, OB_LION_METHODS };
+
+typedef struct ob_repro_lion_measured {
+    int data_missing; /* 1: Fashion-MNIST could not be loaded (reason) */
+    char reason[512];
+    ob_repro_grid grid[OB_LION_METHODS];
+    unsigned paths;
+    double best_loss[OB_LION_METHODS][OB_REPRO_MAX_PATHS]; /* the best cells rerun on every path */
+} ob_repro_lion_measured;
+
+/* Claim: Lion's best lr is 3-10x smaller than AdamW's and its best
+ * weight decay 3-10x larger.  With the best lr and wd of each grid
+ * (ob_repro_grid_best_along): r_lr = lr_adamw / lr_lion, r_wd = wd_lion /
+ * wd_adamw.  REPRODUCED when both lie in [3, 10]; NOT REPRODUCED when
+ * either lies outside [2, 15]; INCONCLUSIVE in between (the grid's
+ * resolution, a half decade, refined by a parabola), when a best value is
+ * at an end of its axis, or without the data set. */
+ob_repro_verdict ob_repro_check_lion(const ob_repro_lion_measured *m, char *why, size_t len);
+
+/* -- 13: Schmidt, Schneider & Hennig 2021 (a tuned comparison, profiles) ------------ */
+
+enum { OB_SCH_SGD, OB_SCH_ADAM, OB_SCH_RMSPROP, OB_SCH_ADAGRAD, OB_SCH_OPTS };
+#define OB_SCH_MAX_ROWS 32
+#define OB_SCH_TAUS 64
+
+typedef struct ob_repro_schmidt_measured {
+    size_t n_rows; /* problem instances */
+    /* Tuned runtime: the fewest gradient evaluations to f - f* <= tol over
+     * the lr grid (fp64 reference); INFINITY when no lr reached it. */
+    double t[OB_SCH_MAX_ROWS][OB_SCH_OPTS];
+    double best_lr[OB_SCH_MAX_ROWS][OB_SCH_OPTS];
+    /* The AlgoPerf-style score (ob_prof_score, r_max 4) and its bootstrap
+     * 95% interval over the rows. */
+    double score[OB_SCH_OPTS], score_lo[OB_SCH_OPTS], score_hi[OB_SCH_OPTS];
+    double tau[OB_SCH_TAUS], profile[OB_SCH_TAUS][OB_SCH_OPTS]; /* Dolan-Moré rho_s(tau) */
+} ob_repro_schmidt_measured;
+
+/* Claim: no optimizer dominates, and a tuned Adam is among the best.
+ * REPRODUCED when every optimizer is slower than the fastest (r_ps > 1) on
+ * at least one solved problem instance, and Adam's 95% interval reaches
+ * the top score (hi_adam >= max_s score_s); NOT REPRODUCED when an
+ * optimizer is the fastest on every solved instance, or Adam's interval
+ * stays below the top score; INCONCLUSIVE when fewer than half the
+ * instances were solved by any optimizer. */
+ob_repro_verdict ob_repro_check_schmidt(const ob_repro_schmidt_measured *m, char *why, size_t len);
 
 /* The subcommand (its spec, ob_cmd_repro_spec, is in ob_cli.h's list). */
 int ob_cmd_repro(int argc, char **argv, FILE *out, FILE *err);
@@ -627,6 +744,11 @@ extern const ob_repro_entry ob_repro_bf16;
 extern const ob_repro_entry ob_repro_sgdr;
 extern const ob_repro_entry ob_repro_kingma_bias;
 extern const ob_repro_entry ob_repro_nqm_batch;
+/* lr x wd grids (repro_lh.c, repro_lion.c) */
+extern const ob_repro_entry ob_repro_lh_heatmap;
+extern const ob_repro_entry ob_repro_lion_lr_wd;
+/* a tuned comparison judged by performance profiles (repro_schmidt.c) */
+extern const ob_repro_entry ob_repro_schmidt;
 
 #ifdef __cplusplus
 }

@@ -30,6 +30,10 @@ const ob_repro_entry *const ob_repro_table[] = {
     &ob_repro_sgdr,
     &ob_repro_kingma_bias,
     &ob_repro_nqm_batch,
+    /* lr x wd grids on Fashion-MNIST (repro_lh.c, repro_lion.c) */
+    &ob_repro_lh_heatmap, &ob_repro_lion_lr_wd,
+    /* a tuned comparison judged by performance profiles (repro_schmidt.c) */
+    &ob_repro_schmidt,
 };
 const size_t ob_repro_count = sizeof ob_repro_table / sizeof ob_repro_table[0];
 

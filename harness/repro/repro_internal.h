@@ -33,4 +33,40 @@ void ob_repro_csv_abort(ob_repro_csv *c);
 /* The first fp32 path in a mask (1 + isa), or -1 when none runs. */
 int ob_repro_first_fp32(unsigned paths);
 
+/* ---- Fashion-MNIST grids (repro_grid.c; lh_heatmap, lion_lr_wd) ---- */
+
+struct ob_problem;
+/* Softmax regression trained on a fixed subset of Fashion-MNIST and
+ * scored on its test set: the training set is the catalog problem
+ * fmnist_logreg's mini-batches t = 1..batches (batch 128, seed 0),
+ * cycled; the test problem is fmnist_logreg over the 10000 test images
+ * (the t10k files linked under <repro_dir>/<stem>_testset/ with the
+ * training files' names, so the catalog's loader and loss serve
+ * unchanged; the links go once the images are loaded). */
+typedef struct ob_repro_fmgrid {
+    struct ob_problem *train, *test;
+    uint64_t batches;
+    double loss0; /* test loss at x0 */
+} ob_repro_fmgrid;
+
+/* 0, or -1 with the reason when the data set cannot be loaded. */
+int ob_repro_fmgrid_open(const ob_repro_opts *op, const char *stem, size_t batch, uint64_t batches,
+                         ob_repro_fmgrid *g, char *why, size_t len);
+void ob_repro_fmgrid_close(ob_repro_fmgrid *g);
+
+/* One run of opt with hyperparameters h (and sched, may be NULL) for
+ * `steps` steps on `paths`; test_loss[path] after the last step (NaN on
+ * a diverged run).  Kernel checks accumulate in k. */
+int ob_repro_fmgrid_cell(ob_repro_fmgrid *g, const ob_optimizer *opt, const ob_hparams *h,
+                         const ob_schedule *sched, uint64_t steps, unsigned paths,
+                         double test_loss[OB_REPRO_MAX_PATHS], ob_repro_kernels *k, char *err, size_t errlen);
+
+/* Two methods' grids as the CSV of plot/repro_grid.gp: gnuplot `index`
+ * 0 and 1 the grids, rows "lr,wd,score" with a blank line after each lr;
+ * 2 and 3 the fits (ob_repro_grid_fit_of with margin good), "lr,best wd"
+ * of the rows used; 4 and 5 the best cells. */
+void ob_repro_grids_csv(FILE *f, const char *const *labels, const ob_repro_grid *g, double good);
+/* The grid and its fit as JSON. */
+cJSON *ob_repro_grid_json(const ob_repro_grid *g, const ob_repro_grid_fit *fit);
+
 #endif
