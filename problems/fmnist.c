@@ -14,7 +14,9 @@
  * checked; gzip is read with zlib (plain files are read as well).
  *
  * Parameters: a vector of n doubles holds, layer by layer, W (out x in,
- * row-major) then b (out).  loss() is the mean cross-entropy over the first
+ * row-major) then b (out).  The MLP takes hidden=H (hidden width, 256 by
+ * default) and subset=N (only the first N training examples, all by
+ * default), to scale it down.  loss() is the mean cross-entropy over the first
  * `eval` training examples (all of them for the softmax regression by
  * default, 10000 for the MLP, whose full-data loss costs ~25 GFLOP).
  *
@@ -40,6 +42,7 @@
 #define FM_PIX 784
 #define FM_CLASSES 10
 #define FM_HIDDEN 256
+#define FM_MAX_HIDDEN 4096
 #define FM_DEFAULT_DIR "/usr/share/datasets/fashion-mnist"
 #define FM_INSTALL \
     "install it with `apt-get install dataset-fashion-mnist`, or point data_dir / " \
@@ -388,12 +391,18 @@ static void destroy_fm(ob_problem *pb)
 static int create_fm(const ob_problem_spec *spec, const ob_problem_config *cfg, int hidden,
                      double eval_default, ob_problem **out, char *err, size_t errlen)
 {
-    static const ob_pb_param_def defs[] = {{"eval", OB_PB_INT, 0, 0, FM_MAX_EXAMPLES, NULL}};
-    ob_pb_param_val v[1];
+    /* hidden and subset (the MLP only) scale it down for cheap runs
+     * (repro kingma_mlp); their defaults are the catalog's problem. */
+    static const ob_pb_param_def defs[] = {{"eval", OB_PB_INT, 0, 0, FM_MAX_EXAMPLES, NULL},
+                                           {"hidden", OB_PB_INT, FM_HIDDEN, 1, FM_MAX_HIDDEN, NULL},
+                                           {"subset", OB_PB_INT, 0, 0, FM_MAX_EXAMPLES, NULL}};
+    ob_pb_param_val v[3];
     size_t n, batch;
     *out = NULL;
     cfg = ob_pb_cfg(cfg);
-    if (ob_pb_configure(spec, cfg, 1, defs, 1, v, &n, &batch, err, errlen)) return -1;
+    if (ob_pb_configure(spec, cfg, 1, defs, hidden ? 3 : 1, v, &n, &batch, err, errlen)) return -1;
+    size_t width = hidden && v[1].given ? (size_t)v[1].num : FM_HIDDEN;
+    if (hidden) n = FM_PIX * width + width + width * FM_CLASSES + FM_CLASSES;
     ob_problem *pb = ob_pb_new(spec, cfg, n, err, errlen);
     fm_net *net = calloc(1, sizeof *net);
     if (!pb || !net) {
@@ -405,7 +414,7 @@ static int create_fm(const ob_problem_spec *spec, const ob_problem_config *cfg, 
     pb->destroy = destroy_fm;
     net->L = hidden ? 2 : 1;
     net->dims[0] = FM_PIX;
-    net->dims[1] = hidden ? FM_HIDDEN : FM_CLASSES;
+    net->dims[1] = hidden ? width : FM_CLASSES;
     net->dims[2] = FM_CLASSES;
     size_t off = 0;
     for (int l = 0; l < net->L; l++) {
@@ -414,12 +423,22 @@ static int create_fm(const ob_problem_spec *spec, const ob_problem_config *cfg, 
         net->off_b[l] = off;
         off += net->dims[l + 1];
     }
-    /* off == n by construction of the specs' default_n */
+    /* off == n: the spec's default_n, or the width's n computed above */
     if (fm_load(cfg, "train", &net->data, err, errlen) ||
         (fm_has_test(cfg) && fm_load(cfg, "t10k", &net->test, err, errlen))) {
         ob_pb_set_why(cfg, OB_PROBLEM_EDATA);
         destroy_fm(pb);
         return -1;
+    }
+    /* subset = N: the first N training examples are the whole data set
+     * (mini-batches and the reported loss). */
+    if (hidden && v[2].given && v[2].num > 0) {
+        if ((size_t)v[2].num > net->data.N) {
+            destroy_fm(pb);
+            return ob_pb_fail(err, errlen, "problem '%s': subset = %.0f is larger than its %u examples",
+                              spec->name, v[2].num, (unsigned)net->data.N);
+        }
+        net->data.N = (uint32_t)v[2].num;
     }
     if (ob_pb_check_batch(spec, batch, net->data.N, err, errlen)) {
         destroy_fm(pb);
@@ -499,7 +518,8 @@ const ob_problem_spec ob_spec_fmnist_mlp = {
     FM_PIX *FM_HIDDEN + FM_HIDDEN + FM_HIDDEN *FM_CLASSES + FM_CLASSES,
     1,
     128,
-    "eval=10000 (examples in the reported loss; 0: all)",
+    "eval=10000 (examples in the reported loss; 0: all), hidden=256 (hidden units; n = 795 hidden + 10), "
+    "subset=0 (train on the first N examples only; 0: all)",
     1e-3,
     300,
     create_fmnist_mlp};
