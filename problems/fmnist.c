@@ -15,8 +15,9 @@
  *
  * Parameters: a vector of n doubles holds, layer by layer, W (out x in,
  * row-major) then b (out).  The MLP takes hidden=H (hidden width, 256 by
- * default) and subset=N (only the first N training examples, all by
- * default), to scale it down.  loss() is the mean cross-entropy over the first
+ * default), subset=N (only the first N training examples, all by
+ * default) and dropout=p (inverted dropout on the hidden units of the
+ * training mini-batches, 0 by default).  loss() is the mean cross-entropy over the first
  * `eval` training examples (all of them for the softmax regression by
  * default, 10000 for the MLP, whose full-data loss costs ~25 GFLOP).
  *
@@ -235,6 +236,14 @@ typedef struct fm_net {
     fm_set test; /* t10k, img NULL when not there */
     ob_pb_sampler sampler;
     size_t eval_n;
+    /* dropout= (the MLP only): the hidden units of a training mini-batch
+     * are zeroed with probability dropout, the rest scaled by 1/(1 -
+     * dropout) (inverted dropout, Srivastava et al., JMLR 15, 2014); the
+     * masks come from (seed, OB_STREAM_NOISE, t).  drop_on is set only
+     * inside eval(); loss() and the held-out set see the whole network. */
+    double dropout;
+    int drop_on;
+    uint64_t drop_t;
     size_t rows;      /* capacity of the buffers below */
     double *act[3];   /* act[l]: rows x dims[l]; act[0] the input */
     double *delta[3]; /* delta[l]: rows x dims[l], l >= 1 */
@@ -265,6 +274,13 @@ static double fm_forward(fm_net *net, const fm_set *set, const double *w, const 
                     (int)in, W, (int)in, 1.0, A, (int)out);
         if (l + 1 < net->L)
             for (size_t i = 0; i < rows * out; i++) A[i] = A[i] > 0.0 ? A[i] : 0.0;
+        if (l + 1 < net->L && net->drop_on) {
+            ob_philox rng;
+            ob_philox_init(&rng, net->sampler.seed, OB_STREAM_NOISE, net->drop_t);
+            double scale = 1.0 / (1.0 - net->dropout);
+            uint64_t thr = (uint64_t)(net->dropout * 4294967296.0);
+            for (size_t i = 0; i < rows * out; i++) A[i] = ob_philox_u32(&rng) >= thr ? A[i] * scale : 0.0;
+        }
     }
     const double *Z = net->act[net->L];
     double *D = net->delta[net->L], loss = 0.0;
@@ -301,8 +317,10 @@ static void fm_backward(fm_net *net, const double *w, double *g, size_t rows)
             cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)in, (int)out, 1.0, D,
                         (int)out, w + net->off_W[l], (int)in, 0.0, Dp, (int)in);
             const double *A = net->act[l];
-            for (size_t i = 0; i < rows * in; i++)
-                if (!(A[i] > 0.0)) Dp[i] = 0.0;
+            /* A > 0 exactly where the unit is active and kept; a kept
+             * unit's output was scaled by 1/(1 - dropout). */
+            double scale = net->drop_on ? 1.0 / (1.0 - net->dropout) : 1.0;
+            for (size_t i = 0; i < rows * in; i++) Dp[i] = A[i] > 0.0 ? Dp[i] * scale : 0.0;
         }
     }
 }
@@ -313,12 +331,15 @@ static double eval_fm(ob_problem *pb, const double *x, double *g, uint64_t t)
     const uint32_t *idx = ob_pb_sampler_batch(&net->sampler, t);
     size_t B = pb->batch;
     fm_input(net, &net->data, idx, 0, B);
+    net->drop_on = net->dropout > 0.0;
+    net->drop_t = t;
     double loss = fm_forward(net, &net->data, x, idx, 0, B, g != NULL);
     if (g) {
         double *D = net->delta[net->L];
         for (size_t i = 0; i < B * FM_CLASSES; i++) D[i] /= (double)B;
         fm_backward(net, x, g, B);
     }
+    net->drop_on = 0;
     return loss / (double)B;
 }
 
@@ -391,16 +412,17 @@ static void destroy_fm(ob_problem *pb)
 static int create_fm(const ob_problem_spec *spec, const ob_problem_config *cfg, int hidden,
                      double eval_default, ob_problem **out, char *err, size_t errlen)
 {
-    /* hidden and subset (the MLP only) scale it down for cheap runs
-     * (repro kingma_mlp); their defaults are the catalog's problem. */
+    /* hidden, subset and dropout (the MLP only) for the scaled-down network
+     * of repro kingma_mlp; their defaults are the catalog's problem. */
     static const ob_pb_param_def defs[] = {{"eval", OB_PB_INT, 0, 0, FM_MAX_EXAMPLES, NULL},
                                            {"hidden", OB_PB_INT, FM_HIDDEN, 1, FM_MAX_HIDDEN, NULL},
-                                           {"subset", OB_PB_INT, 0, 0, FM_MAX_EXAMPLES, NULL}};
-    ob_pb_param_val v[3];
+                                           {"subset", OB_PB_INT, 0, 0, FM_MAX_EXAMPLES, NULL},
+                                           {"dropout", OB_PB_REAL, 0, 0, 0.9, NULL}};
+    ob_pb_param_val v[4];
     size_t n, batch;
     *out = NULL;
     cfg = ob_pb_cfg(cfg);
-    if (ob_pb_configure(spec, cfg, 1, defs, hidden ? 3 : 1, v, &n, &batch, err, errlen)) return -1;
+    if (ob_pb_configure(spec, cfg, 1, defs, hidden ? 4 : 1, v, &n, &batch, err, errlen)) return -1;
     size_t width = hidden && v[1].given ? (size_t)v[1].num : FM_HIDDEN;
     if (hidden) n = FM_PIX * width + width + width * FM_CLASSES + FM_CLASSES;
     ob_problem *pb = ob_pb_new(spec, cfg, n, err, errlen);
@@ -447,6 +469,7 @@ static int create_fm(const ob_problem_spec *spec, const ob_problem_config *cfg, 
     double ev = v[0].given ? v[0].num : eval_default;
     net->eval_n = ev > 0 && ev < net->data.N ? (size_t)ev : net->data.N;
     net->rows = batch > FM_CHUNK ? batch : FM_CHUNK;
+    net->dropout = hidden && v[3].given ? v[3].num : 0.0;
     int oom = ob_pb_sampler_init(&net->sampler, pb->seed, OB_STREAM_BATCH, net->data.N, batch);
     for (int l = 0; l <= net->L; l++) {
         net->act[l] = malloc(net->rows * net->dims[l] * sizeof(double));
@@ -519,7 +542,8 @@ const ob_problem_spec ob_spec_fmnist_mlp = {
     1,
     128,
     "eval=10000 (examples in the reported loss; 0: all), hidden=256 (hidden units; n = 795 hidden + 10), "
-    "subset=0 (train on the first N examples only; 0: all)",
+    "subset=0 (train on the first N examples only; 0: all), dropout=0 (hidden units dropped in training "
+    "mini-batches)",
     1e-3,
     300,
     create_fmnist_mlp};
