@@ -161,3 +161,15 @@ Test(repro_power, nqm_batch)
     CASES({"nqm_batch", OB_ENGINE_MISTAKE_MOMENTUM, 0.0, 0}, {"nqm_batch", LR, 0.95, 0},
           {"nqm_batch", LR, 1.05, 0});
 }
+
+/* ---- kingma_mlp (Kingma & Ba 2015 §6.2, scaled) ------------------------------------------
+ * NOT REPRODUCED without a mistake (tuned SGD Nesterov ends below Adam,
+ * README), so no mistake can flip it to a false NOT REPRODUCED; Adam's
+ * beta2 = 0 (sign-like steps) must keep it there, never pass it. */
+Test(repro_power, kingma_mlp, .timeout = 240)
+{
+    if (access("/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz", R_OK) != 0 &&
+        !getenv("OPTBENCH_FMNIST_DIR"))
+        cr_skip_test("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): SKIPPED");
+    CASES({"kingma_mlp", BETA2, 0.0, 0});
+}

@@ -30,6 +30,8 @@ const ob_repro_entry *const ob_repro_table[] = {
     &ob_repro_sgdr,
     &ob_repro_kingma_bias,
     &ob_repro_nqm_batch,
+    /* Kingma & Ba 2015 §6.2: the multilayer network */
+    &ob_repro_kingma_mlp,
 };
 const size_t ob_repro_count = sizeof ob_repro_table / sizeof ob_repro_table[0];
 
