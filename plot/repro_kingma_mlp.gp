@@ -2,7 +2,7 @@
 # methods on a multilayer network at tuned learning rates.  Left: the
 # training loss at every sample step at each method's best learning rate
 # (fp64 wide and light, one fp32 ISA thin on top), from the first sample
-# (step 0 is the same start for all), log-scaled loss.  Right: the tuning, the final loss of every
+# (step 0 is the same start for all).  Right: the tuning, the final loss of every
 # learning rate tried (fp64), the chosen one circled.
 #
 # Parameters (besides out/formats/data, see repro_style.gp):
@@ -37,9 +37,8 @@ do for [fmt in formats] {
     set tmargin at screen 0.88
     set bmargin at screen 0.22
     set xlabel xunit
-    set ylabel "training loss (mean cross-entropy, nats; log scale)"
+    set ylabel "training loss (mean cross-entropy, nats)"
     set format y "%g"
-    set logscale y
     set offsets 0, 0, graph 0.05, graph 0.05
     set key at screen 0.5, 0.06 center center vertical maxrows 2 samplen 2.5 width 1 spacing 1.1
     from1(y) = column("step") >= 1 ? y : NaN
@@ -49,7 +48,6 @@ do for [fmt in formats] {
             lw 1.2 lc rgb ocol(word(methods,i)) notitle, \
          NaN with lines lw 5 lc rgb "#99777777" title "fp64 reference (wide)", \
          NaN with lines lw 1.2 lc rgb "#777777" title (isa eq "" ? "" : "fp32 ".isa." (thin)")
-    unset logscale y
     set offsets 0, 0, graph 0.05, graph 0.05
     set lmargin at screen 0.62
     set rmargin at screen 0.98

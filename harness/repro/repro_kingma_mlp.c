@@ -406,8 +406,8 @@ static int kmlp_figure(const ob_repro_entry *e, const ob_repro_opts *o, ob_repro
     if (!out->csv[0]) return 0; /* not run: no data set */
     char extra[1024];
     snprintf(extra, sizeof extra,
-             "tuning='%s_tuning.csv'; methods='adam adagrad rmsprop nesterov'; title='Kingma and Ba 2015, §6.2, "
-             "scaled: MLP 784-" OB_REPRO_STR(KMLP_HIDDEN) "-10 (ReLU, dropout " OB_REPRO_STR(KMLP_DROPOUT) "), " OB_REPRO_STR(KMLP_SUBSET)
+             "tuning='%s_tuning.csv'; methods='adam adagrad rmsprop nesterov'; title='Kingma and Ba 2015, §6.2, scaled: MLP "
+             "784-" OB_REPRO_STR(KMLP_HIDDEN) "-10, dropout " OB_REPRO_STR(KMLP_DROPOUT) ", " OB_REPRO_STR(KMLP_SUBSET)
              " Fashion-MNIST examples, batch " OB_REPRO_STR(KMLP_BATCH) "'; xunit='step'",
              e->name);
     for (int k = 0; k < OB_KMLP_METHODS; k++) ob_appendf(extra, sizeof extra, "; label%d='%s'", k + 1, kmlp_label[k]);
