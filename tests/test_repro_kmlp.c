@@ -34,7 +34,7 @@ static double measured_num(const ob_repro_outcome *out, const char *key)
 /* Short mode on the reference and scalar (320 steps, 27 tuning runs:
  * about 26 s of CPU).  The verdict is NOT REPRODUCED: tuned SGD Nesterov
  * ends below Adam (README). */
-Test(repro_kmlp, short_run_and_setup, .timeout = 240)
+Test(repro_kmlp, short_run_and_setup, .timeout = 480)
 {
     if (!have_fmnist())
         cr_skip_test("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): SKIPPED");

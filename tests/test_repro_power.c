@@ -166,7 +166,7 @@ Test(repro_power, nqm_batch)
  * NOT REPRODUCED without a mistake (tuned SGD Nesterov ends below Adam,
  * README), so no mistake can flip it to a false NOT REPRODUCED; Adam's
  * beta2 = 0 (sign-like steps) must keep it there, never pass it. */
-Test(repro_power, kingma_mlp, .timeout = 240)
+Test(repro_power, kingma_mlp, .timeout = 480)
 {
     if (access("/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz", R_OK) != 0 &&
         !getenv("OPTBENCH_FMNIST_DIR"))
