@@ -14,7 +14,10 @@
  * checked; gzip is read with zlib (plain files are read as well).
  *
  * Parameters: a vector of n doubles holds, layer by layer, W (out x in,
- * row-major) then b (out).  loss() is the mean cross-entropy over the first
+ * row-major) then b (out).  The MLP takes hidden=H (hidden width, 256 by
+ * default), subset=N (only the first N training examples, all by
+ * default) and dropout=p (inverted dropout on the hidden units of the
+ * training mini-batches, 0 by default).  loss() is the mean cross-entropy over the first
  * `eval` training examples (all of them for the softmax regression by
  * default, 10000 for the MLP, whose full-data loss costs ~25 GFLOP).
  *
@@ -40,6 +43,7 @@
 #define FM_PIX 784
 #define FM_CLASSES 10
 #define FM_HIDDEN 256
+#define FM_MAX_HIDDEN 4096
 #define FM_DEFAULT_DIR "/usr/share/datasets/fashion-mnist"
 #define FM_INSTALL \
     "install it with `apt-get install dataset-fashion-mnist`, or point data_dir / " \
@@ -232,6 +236,14 @@ typedef struct fm_net {
     fm_set test; /* t10k, img NULL when not there */
     ob_pb_sampler sampler;
     size_t eval_n;
+    /* dropout= (the MLP only): the hidden units of a training mini-batch
+     * are zeroed with probability dropout, the rest scaled by 1/(1 -
+     * dropout) (inverted dropout, Srivastava et al., JMLR 15, 2014); the
+     * masks come from (seed, OB_STREAM_NOISE, t).  drop_on is set only
+     * inside eval(); loss() and the held-out set see the whole network. */
+    double dropout;
+    int drop_on;
+    uint64_t drop_t;
     size_t rows;      /* capacity of the buffers below */
     double *act[3];   /* act[l]: rows x dims[l]; act[0] the input */
     double *delta[3]; /* delta[l]: rows x dims[l], l >= 1 */
@@ -262,6 +274,13 @@ static double fm_forward(fm_net *net, const fm_set *set, const double *w, const 
                     (int)in, W, (int)in, 1.0, A, (int)out);
         if (l + 1 < net->L)
             for (size_t i = 0; i < rows * out; i++) A[i] = A[i] > 0.0 ? A[i] : 0.0;
+        if (l + 1 < net->L && net->drop_on) {
+            ob_philox rng;
+            ob_philox_init(&rng, net->sampler.seed, OB_STREAM_NOISE, net->drop_t);
+            double scale = 1.0 / (1.0 - net->dropout);
+            uint64_t thr = (uint64_t)(net->dropout * 4294967296.0);
+            for (size_t i = 0; i < rows * out; i++) A[i] = ob_philox_u32(&rng) >= thr ? A[i] * scale : 0.0;
+        }
     }
     const double *Z = net->act[net->L];
     double *D = net->delta[net->L], loss = 0.0;
@@ -298,8 +317,10 @@ static void fm_backward(fm_net *net, const double *w, double *g, size_t rows)
             cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)in, (int)out, 1.0, D,
                         (int)out, w + net->off_W[l], (int)in, 0.0, Dp, (int)in);
             const double *A = net->act[l];
-            for (size_t i = 0; i < rows * in; i++)
-                if (!(A[i] > 0.0)) Dp[i] = 0.0;
+            /* A > 0 exactly where the unit is active and kept; a kept
+             * unit's output was scaled by 1/(1 - dropout). */
+            double scale = net->drop_on ? 1.0 / (1.0 - net->dropout) : 1.0;
+            for (size_t i = 0; i < rows * in; i++) Dp[i] = A[i] > 0.0 ? Dp[i] * scale : 0.0;
         }
     }
 }
@@ -310,12 +331,15 @@ static double eval_fm(ob_problem *pb, const double *x, double *g, uint64_t t)
     const uint32_t *idx = ob_pb_sampler_batch(&net->sampler, t);
     size_t B = pb->batch;
     fm_input(net, &net->data, idx, 0, B);
+    net->drop_on = net->dropout > 0.0;
+    net->drop_t = t;
     double loss = fm_forward(net, &net->data, x, idx, 0, B, g != NULL);
     if (g) {
         double *D = net->delta[net->L];
         for (size_t i = 0; i < B * FM_CLASSES; i++) D[i] /= (double)B;
         fm_backward(net, x, g, B);
     }
+    net->drop_on = 0;
     return loss / (double)B;
 }
 
@@ -388,12 +412,19 @@ static void destroy_fm(ob_problem *pb)
 static int create_fm(const ob_problem_spec *spec, const ob_problem_config *cfg, int hidden,
                      double eval_default, ob_problem **out, char *err, size_t errlen)
 {
-    static const ob_pb_param_def defs[] = {{"eval", OB_PB_INT, 0, 0, FM_MAX_EXAMPLES, NULL}};
-    ob_pb_param_val v[1];
+    /* hidden, subset and dropout (the MLP only) for the scaled-down network
+     * of repro kingma_mlp; their defaults are the catalog's problem. */
+    static const ob_pb_param_def defs[] = {{"eval", OB_PB_INT, 0, 0, FM_MAX_EXAMPLES, NULL},
+                                           {"hidden", OB_PB_INT, FM_HIDDEN, 1, FM_MAX_HIDDEN, NULL},
+                                           {"subset", OB_PB_INT, 0, 0, FM_MAX_EXAMPLES, NULL},
+                                           {"dropout", OB_PB_REAL, 0, 0, 0.9, NULL}};
+    ob_pb_param_val v[4];
     size_t n, batch;
     *out = NULL;
     cfg = ob_pb_cfg(cfg);
-    if (ob_pb_configure(spec, cfg, 1, defs, 1, v, &n, &batch, err, errlen)) return -1;
+    if (ob_pb_configure(spec, cfg, 1, defs, hidden ? 4 : 1, v, &n, &batch, err, errlen)) return -1;
+    size_t width = hidden && v[1].given ? (size_t)v[1].num : FM_HIDDEN;
+    if (hidden) n = FM_PIX * width + width + width * FM_CLASSES + FM_CLASSES;
     ob_problem *pb = ob_pb_new(spec, cfg, n, err, errlen);
     fm_net *net = calloc(1, sizeof *net);
     if (!pb || !net) {
@@ -405,7 +436,7 @@ static int create_fm(const ob_problem_spec *spec, const ob_problem_config *cfg, 
     pb->destroy = destroy_fm;
     net->L = hidden ? 2 : 1;
     net->dims[0] = FM_PIX;
-    net->dims[1] = hidden ? FM_HIDDEN : FM_CLASSES;
+    net->dims[1] = hidden ? width : FM_CLASSES;
     net->dims[2] = FM_CLASSES;
     size_t off = 0;
     for (int l = 0; l < net->L; l++) {
@@ -414,12 +445,22 @@ static int create_fm(const ob_problem_spec *spec, const ob_problem_config *cfg, 
         net->off_b[l] = off;
         off += net->dims[l + 1];
     }
-    /* off == n by construction of the specs' default_n */
+    /* off == n: the spec's default_n, or the width's n computed above */
     if (fm_load(cfg, "train", &net->data, err, errlen) ||
         (fm_has_test(cfg) && fm_load(cfg, "t10k", &net->test, err, errlen))) {
         ob_pb_set_why(cfg, OB_PROBLEM_EDATA);
         destroy_fm(pb);
         return -1;
+    }
+    /* subset = N: the first N training examples are the whole data set
+     * (mini-batches and the reported loss). */
+    if (hidden && v[2].given && v[2].num > 0) {
+        if ((size_t)v[2].num > net->data.N) {
+            destroy_fm(pb);
+            return ob_pb_fail(err, errlen, "problem '%s': subset = %.0f is larger than its %u examples",
+                              spec->name, v[2].num, (unsigned)net->data.N);
+        }
+        net->data.N = (uint32_t)v[2].num;
     }
     if (ob_pb_check_batch(spec, batch, net->data.N, err, errlen)) {
         destroy_fm(pb);
@@ -428,6 +469,7 @@ static int create_fm(const ob_problem_spec *spec, const ob_problem_config *cfg, 
     double ev = v[0].given ? v[0].num : eval_default;
     net->eval_n = ev > 0 && ev < net->data.N ? (size_t)ev : net->data.N;
     net->rows = batch > FM_CHUNK ? batch : FM_CHUNK;
+    net->dropout = hidden && v[3].given ? v[3].num : 0.0;
     int oom = ob_pb_sampler_init(&net->sampler, pb->seed, OB_STREAM_BATCH, net->data.N, batch);
     for (int l = 0; l <= net->L; l++) {
         net->act[l] = malloc(net->rows * net->dims[l] * sizeof(double));
@@ -499,7 +541,9 @@ const ob_problem_spec ob_spec_fmnist_mlp = {
     FM_PIX *FM_HIDDEN + FM_HIDDEN + FM_HIDDEN *FM_CLASSES + FM_CLASSES,
     1,
     128,
-    "eval=10000 (examples in the reported loss; 0: all)",
+    "eval=10000 (examples in the reported loss; 0: all), hidden=256 (hidden units; n = 795 hidden + 10), "
+    "subset=0 (train on the first N examples only; 0: all), dropout=0 (hidden units dropped in training "
+    "mini-batches)",
     1e-3,
     300,
     create_fmnist_mlp};

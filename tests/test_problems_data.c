@@ -297,3 +297,66 @@ Test(heart, real_file_when_installed)
     cr_expect(pb->fstar > 0.2 && pb->fstar < log(2.0), "f* = %g", pb->fstar);
     ob_problem_destroy(pb);
 }
+
+/* fmnist_mlp's hidden=, subset= and dropout= (the scaled-down network of
+ * repro kingma_mlp): n = 795 H + 10, the gradient of each width (and with
+ * dropout) against finite differences (h = 1e-6 as the catalog test takes
+ * for the ReLU network), subset=N the same as the first N examples,
+ * dropout only in the mini-batch loss, bad values refused. */
+Test(fmnist, mlp_width_and_subset)
+{
+    const char *dir = pt_tmpdir();
+    cr_assert(pt_write_fmnist(dir, 300, pt_seed()) == 0);
+    char err[512];
+    static const char *const widths[4] = {"hidden=1", "hidden=8", "hidden=64", "hidden=64"};
+    static const size_t H[4] = {1, 8, 64, 64};
+    pt_rng r;
+    pt_rng_init(&r, pt_seed() ^ 0x3d1);
+    for (int w = 0; w < 4; w++) {
+        /* The last: with dropout, whose mask is fixed by (seed, t). */
+        const char *ps[3] = {widths[w], "eval=0", "dropout=0.5"};
+        ob_problem_config cfg = {.seed = pt_seed(), .data_dir = dir, .params = ps, .n_params = w == 3 ? 3 : 2};
+        ob_problem *pb = NULL;
+        cr_assert(ob_problem_create("fmnist_mlp", &cfg, &pb, err, sizeof err) == 0, "%s", err);
+        cr_expect(pb->n == 795 * H[w] + 10, "%s: n = %zu", widths[w], pb->n);
+        double *x = malloc(pb->n * sizeof *x);
+        for (int k = 0; k < 3; k++) {
+            for (size_t i = 0; i < pb->n; i++) x[i] = pb->x0[i] + (k ? 0.01 * (2.0 * pt_uniform(&r) - 1.0) : 0.0);
+            size_t where;
+            double e = pt_grad_check(pb, x, 1 + (uint64_t)k, 1e-6, 24, &r, &where);
+            cr_expect(e <= 1e-6, "%s: gradient vs finite differences: relative error %.3g at coordinate %zu",
+                      widths[w], e, where);
+        }
+        free(x);
+        ob_problem_destroy(pb);
+    }
+    /* subset=200 with the whole-subset loss is the loss on the first 200. */
+    const char *pa[2] = {"hidden=8", "subset=200"}, *pb_[2] = {"hidden=8", "eval=200"};
+    ob_problem_config ca = {.seed = pt_seed(), .data_dir = dir, .params = pa, .n_params = 2},
+                      cb = {.seed = pt_seed(), .data_dir = dir, .params = pb_, .n_params = 2};
+    ob_problem *a = NULL, *b = NULL;
+    cr_assert(ob_problem_create("fmnist_mlp", &ca, &a, err, sizeof err) == 0, "%s", err);
+    cr_assert(ob_problem_create("fmnist_mlp", &cb, &b, err, sizeof err) == 0, "%s", err);
+    cr_expect(a->loss(a, a->x0, 1) == b->loss(b, b->x0, 1), "subset=200 and eval=200 differ");
+    ob_problem_destroy(a);
+    /* Dropout changes the mini-batch loss, not loss(). */
+    const char *pd[3] = {"hidden=8", "eval=200", "dropout=0.5"};
+    ob_problem_config cd = {.seed = pt_seed(), .data_dir = dir, .params = pd, .n_params = 3};
+    cr_assert(ob_problem_create("fmnist_mlp", &cd, &a, err, sizeof err) == 0, "%s", err);
+    cr_expect(a->loss(a, a->x0, 1) == b->loss(b, b->x0, 1), "dropout changed loss()");
+    cr_expect(a->eval(a, a->x0, NULL, 1) != b->eval(b, b->x0, NULL, 1), "dropout left the mini-batch loss");
+    ob_problem_destroy(a);
+    ob_problem_destroy(b);
+    /* Refused: a subset beyond the data, one below the batch, a width of
+     * 0, the keys on the softmax regression, a dropout of 1. */
+    static const char *const bad[5] = {"subset=301", "subset=100", "hidden=0", "hidden=8", "dropout=1"};
+    static const char *const name[5] = {"fmnist_mlp", "fmnist_mlp", "fmnist_mlp", "fmnist_logreg", "fmnist_mlp"};
+    for (int i = 0; i < 5; i++) {
+        const char *ps[1] = {bad[i]};
+        ob_problem_config cfg = {.seed = pt_seed(), .data_dir = dir, .params = ps, .n_params = 1,
+                                 .batch = i == 1 ? 128 : 0};
+        ob_problem *pb = NULL;
+        cr_expect(ob_problem_create(name[i], &cfg, &pb, err, sizeof err) == -1 && !pb, "%s %s accepted",
+                  name[i], bad[i]);
+    }
+}

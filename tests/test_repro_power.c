@@ -266,3 +266,15 @@ Test(repro_power, schmidt, .timeout = 600)
                      ob_engine_mistake_name(cs[i].kind), cs[i].value, ob_repro_verdict_name(v));
     }
 }
+
+/* ---- kingma_mlp (Kingma & Ba 2015 §6.2, scaled) ------------------------------------------
+ * NOT REPRODUCED without a mistake (tuned SGD Nesterov ends below Adam,
+ * README), so no mistake can flip it to a false NOT REPRODUCED; Adam's
+ * beta2 = 0 (sign-like steps) must keep it there, never pass it. */
+Test(repro_power, kingma_mlp, .timeout = 480)
+{
+    if (access("/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz", R_OK) != 0 &&
+        !getenv("OPTBENCH_FMNIST_DIR"))
+        cr_skip_test("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): SKIPPED");
+    CASES({"kingma_mlp", BETA2, 0.0, 0});
+}

@@ -725,6 +725,39 @@ typedef struct ob_repro_schmidt_measured {
  * instances were solved by any optimizer. */
 ob_repro_verdict ob_repro_check_schmidt(const ob_repro_schmidt_measured *m, char *why, size_t len);
 
+/* -- kingma_mlp: Kingma & Ba 2015 §6.2, Figure 2 (multilayer network) ---------------- */
+
+enum { OB_KMLP_ADAM, OB_KMLP_ADAGRAD, OB_KMLP_RMSPROP, OB_KMLP_NESTEROV, OB_KMLP_METHODS };
+#define OB_KMLP_MOMENTA 2 /* SGD Nesterov's momentum grid: 0.9, 0.99 */
+#define OB_KMLP_MAX_EVALS 24
+#define OB_KMLP_LAST 3 /* the score: the mean of the last 3 loss samples */
+/* Adam's score must be at most (1 - margin) x every competitor's. */
+#define OB_KMLP_MARGIN 0.05
+
+typedef struct ob_repro_kingma_mlp_measured {
+    int data_missing; /* 1: Fashion-MNIST could not be loaded (reason) */
+    char reason[512];
+    unsigned n_evals; /* loss samples per run, every steps / n_evals steps */
+    unsigned paths;
+    /* Per method the lr tuning (for SGD Nesterov at its best momentum) and,
+     * for SGD Nesterov, the tuning at each momentum of the grid. */
+    ob_repro_tuning tuning[OB_KMLP_METHODS];
+    double momentum[OB_KMLP_MOMENTA];
+    ob_repro_tuning nesterov_tuning[OB_KMLP_MOMENTA];
+    size_t best_momentum;
+    /* Training loss samples of the tuned runs, [method][path][sample]. */
+    double loss[OB_KMLP_METHODS][OB_REPRO_MAX_PATHS][OB_KMLP_MAX_EVALS];
+} ob_repro_kingma_mlp_measured;
+
+/* The score of a run: the mean of its last OB_KMLP_LAST loss samples. */
+double ob_repro_kingma_mlp_score(const double *loss, unsigned n_evals);
+/* Claim: Adam's training loss is the lowest.  Per path, with S the score:
+ * REPRODUCED when S_adam <= (1 - OB_KMLP_MARGIN) S_k for every other
+ * method k; NOT REPRODUCED when some S_k <= S_adam (or S_adam is not
+ * finite); INCONCLUSIVE in between, when a tuned lr is at an end of its
+ * grid, or without the data set. */
+ob_repro_verdict ob_repro_check_kingma_mlp(const ob_repro_kingma_mlp_measured *m, char *why, size_t len);
+
 /* The subcommand (its spec, ob_cmd_repro_spec, is in ob_cli.h's list). */
 int ob_cmd_repro(int argc, char **argv, FILE *out, FILE *err);
 
@@ -749,6 +782,8 @@ extern const ob_repro_entry ob_repro_lh_heatmap;
 extern const ob_repro_entry ob_repro_lion_lr_wd;
 /* a tuned comparison judged by performance profiles (repro_schmidt.c) */
 extern const ob_repro_entry ob_repro_schmidt;
+/* Kingma & Ba 2015 §6.2: the multilayer network */
+extern const ob_repro_entry ob_repro_kingma_mlp;
 
 #ifdef __cplusplus
 }

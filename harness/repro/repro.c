@@ -34,6 +34,8 @@ const ob_repro_entry *const ob_repro_table[] = {
     &ob_repro_lh_heatmap, &ob_repro_lion_lr_wd,
     /* a tuned comparison judged by performance profiles (repro_schmidt.c) */
     &ob_repro_schmidt,
+    /* Kingma & Ba 2015 §6.2: the multilayer network */
+    &ob_repro_kingma_mlp,
 };
 const size_t ob_repro_count = sizeof ob_repro_table / sizeof ob_repro_table[0];
 
