@@ -342,6 +342,11 @@ typedef enum ob_engine_mistake_kind {
     OB_ENGINE_MISTAKE_L2_DECAY,        /* L2 in place of decoupled decay: decoupled_wd = 0 */
     OB_ENGINE_MISTAKE_NO_BIAS_CORRECTION, /* Adam family: m and v used without bias correction */
     OB_ENGINE_MISTAKE_EPS,             /* eps forced to value (a huge one: the normaliser dropped) */
+    /* 8-bit state (q8 formats only; engine_mixed.c emulates the q8 step
+     * with the mistaken quantizer around the fp32 kernel): */
+    OB_ENGINE_MISTAKE_Q8_PER_TENSOR,   /* one absmax per state array instead of one per block */
+    OB_ENGINE_MISTAKE_Q8_LINEAR_CODE,  /* a linear code (linspace(-1|0, 1, 256)) for the dynamic tree code */
+    OB_ENGINE_MISTAKE_Q8_SIGNED_V,     /* Adam's v with the signed code (one bit fewer for magnitudes) */
     OB_ENGINE_MISTAKE_COUNT
 } ob_engine_mistake_kind;
 

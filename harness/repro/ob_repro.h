@@ -493,6 +493,32 @@ typedef struct ob_repro_bf16_measured {
  * diverged. */
 ob_repro_verdict ob_repro_check_bf16(const ob_repro_bf16_measured *m, char *why, size_t len);
 
+/* -- 11: 8-bit block-wise Adam (Dettmers, Lewis, Shleifer & Zettlemoyer 2022) -- */
+
+#define OB_DETTMERS_PROBLEMS 4
+/* |rel| within MATCH: matches; beyond MISMATCH: does not (the check). */
+#define OB_DETTMERS_MATCH 0.05
+#define OB_DETTMERS_MISMATCH 0.20
+
+typedef struct ob_repro_dettmers_measured {
+    uint64_t steps;
+    unsigned paths; /* the ISAs that ran */
+    size_t n_problems;
+    char problem[OB_DETTMERS_PROBLEMS][32];
+    double lr[OB_DETTMERS_PROBLEMS];
+    size_t batch[OB_DETTMERS_PROBLEMS], dim[OB_DETTMERS_PROBLEMS];
+    double loss0[OB_DETTMERS_PROBLEMS];     /* the training loss at x0 */
+    double loss_fp32[OB_DETTMERS_PROBLEMS]; /* final training loss, fp32 Adam (lead ISA) */
+    double loss_q8[OB_DETTMERS_PROBLEMS];   /* final training loss, 8-bit block-wise Adam */
+} ob_repro_dettmers_measured;
+
+/* Claim: 8-bit block-wise Adam ends where fp32 Adam does.  Per problem,
+ * rel = (loss_q8 - loss_fp32) / (loss0 - loss_fp32): REPRODUCED when every
+ * |rel| <= OB_DETTMERS_MATCH; NOT REPRODUCED when some |rel| >
+ * OB_DETTMERS_MISMATCH or is not finite; INCONCLUSIVE in between or when
+ * fp32 did not decrease the loss. */
+ob_repro_verdict ob_repro_check_dettmers(const ob_repro_dettmers_measured *m, char *why, size_t len);
+
 /* The subcommand (its spec, ob_cmd_repro_spec, is in ob_cli.h's list). */
 int ob_cmd_repro(int argc, char **argv, FILE *out, FILE *err);
 
@@ -508,6 +534,7 @@ extern const ob_repro_entry ob_repro_adamw;
 extern const ob_repro_entry ob_repro_rates;
 extern const ob_repro_entry ob_repro_nqm;
 extern const ob_repro_entry ob_repro_bf16;
+extern const ob_repro_entry ob_repro_dettmers;
 
 #ifdef __cplusplus
 }

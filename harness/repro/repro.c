@@ -26,6 +26,7 @@ const ob_repro_entry *const ob_repro_table[] = {
     &ob_repro_wilson,     &ob_repro_kingma,       &ob_repro_duchi,
     &ob_repro_adamw,      &ob_repro_rates,        &ob_repro_nqm,
     &ob_repro_bf16,
+    &ob_repro_dettmers,
 };
 const size_t ob_repro_count = sizeof ob_repro_table / sizeof ob_repro_table[0];
 
