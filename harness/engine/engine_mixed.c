@@ -182,8 +182,10 @@ static int q8_mistake_step(eng *e, int i, epath *p, const ob_hparams *ht, uint64
     ob_format f32s = *e->c->format;
     f32s.state = OB_DT_F32;
     f32s.block = 0;
-    if (ob_step_mixed(o, (ob_isa)i, ht, topt, &f32s, inv, n, p->mp, p->mg, (void *const *)st, e->c->threads,
-                      skipped, err, errlen) != 0)
+    void *sv[OB_MAX_STATE];
+    for (size_t k = 0; k < OB_MAX_STATE; k++) sv[k] = st[k];
+    if (ob_step_mixed(o, (ob_isa)i, ht, topt, &f32s, inv, n, p->mp, p->mg, sv, e->c->threads, skipped, err,
+                      errlen) != 0)
         goto out;
     for (size_t k = 0; k < o->n_state; k++) {
         const size_t B = q8_scheme(e, k, qb, mb, &q, &mid);
