@@ -74,6 +74,10 @@ static const struct {
     {"rates", "bound_floor", {"n = "}, {"dimension"}},
     {"nqm", "seeds", {"lr = ", "batch B = ", "n = "}, {"lr", "batch", "dimension"}},
     {"bf16", "steps", {"lr "}, {NULL}},
+    {"dettmers",
+     "steps",
+     {"blocks of ", "eval=", "parameters, batch 128, lr 1e-3, loss over the first eval="},
+     {"block", "logreg_eval", "mlp_eval"}},
 };
 
 static double measured_num(const ob_repro_outcome *out, const char *key)
@@ -164,6 +168,15 @@ Test(repro_short, nqm)
 Test(repro_short, bf16, .timeout = 120)
 {
     expect_short("bf16", OB_REPRO_REPRODUCED);
+}
+
+/* dettmers: two of its four problems are Fashion-MNIST's (15 s of CPU). */
+Test(repro_short, dettmers, .timeout = 180)
+{
+    if (access("/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz", R_OK) != 0 &&
+        !getenv("OPTBENCH_FMNIST_DIR"))
+        cr_skip_test("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): SKIPPED");
+    expect_short("dettmers", OB_REPRO_REPRODUCED);
 }
 
 /* ---- Kingma & Ba on Fashion-MNIST: missing, and a small generated set ------------------ */
@@ -562,6 +575,34 @@ Test(repro_checks, bf16)
     cr_expect_eq(ob_repro_check_bf16(&m, why, sizeof why), OB_REPRO_INCONCLUSIVE, "%s", why);
     m.gap[0][OB_BF16_PARAMS_RNE] = NAN; /* diverged */
     cr_expect_eq(ob_repro_check_bf16(&m, why, sizeof why), OB_REPRO_INCONCLUSIVE, "%s", why);
+}
+
+/* dettmers: q8's final loss within 5% of fp32's decrease on every
+ * problem; beyond 20% (or not finite) on one is NOT REPRODUCED. */
+Test(repro_checks, dettmers)
+{
+    char why[1024];
+    ob_repro_dettmers_measured m;
+    memset(&m, 0, sizeof m);
+    cr_expect_eq(ob_repro_check_dettmers(&m, why, sizeof why), OB_REPRO_INCONCLUSIVE, "no problem: %s", why);
+    m.n_problems = 3;
+    for (int q = 0; q < 3; q++) {
+        m.loss0[q] = 2.0;
+        m.loss_fp32[q] = 1.0;
+        m.loss_q8[q] = 1.04; /* +4% of the decrease */
+    }
+    cr_expect_eq(ob_repro_check_dettmers(&m, why, sizeof why), OB_REPRO_REPRODUCED, "%s", why);
+    m.loss_q8[1] = 0.96; /* better by 4%: still a match */
+    cr_expect_eq(ob_repro_check_dettmers(&m, why, sizeof why), OB_REPRO_REPRODUCED, "%s", why);
+    m.loss_q8[1] = 1.1; /* +10%: in between */
+    cr_expect_eq(ob_repro_check_dettmers(&m, why, sizeof why), OB_REPRO_INCONCLUSIVE, "%s", why);
+    m.loss_q8[2] = 1.25; /* +25% on another problem */
+    cr_expect_eq(ob_repro_check_dettmers(&m, why, sizeof why), OB_REPRO_NOT_REPRODUCED, "%s", why);
+    m.loss_q8[2] = NAN; /* q8 diverged */
+    cr_expect_eq(ob_repro_check_dettmers(&m, why, sizeof why), OB_REPRO_NOT_REPRODUCED, "%s", why);
+    m.loss_q8[1] = m.loss_q8[2] = 1.0;
+    m.loss_fp32[0] = 2.5; /* fp32 did not decrease the loss: nothing to compare against */
+    cr_expect_eq(ob_repro_check_dettmers(&m, why, sizeof why), OB_REPRO_INCONCLUSIVE, "%s", why);
 }
 
 Test(repro_checks, combine_and_names)

@@ -139,7 +139,8 @@ const char *ob_engine_mistake_name(ob_engine_mistake_kind k)
 {
     static const char *const names[OB_ENGINE_MISTAKE_COUNT] = {
         "none",        "no_nesterov", "lr_scale",  "beta2",     "no_amsgrad", "l2_decay",
-        "no_bias_correction", "eps", "momentum", "wd_times_lr", "l2_lambda", "wd_over_lr"};
+        "no_bias_correction", "eps", "momentum", "wd_times_lr", "l2_lambda", "wd_over_lr",
+        "q8_per_tensor", "q8_linear_code", "q8_signed_v"};
     return (int)k >= 0 && k < OB_ENGINE_MISTAKE_COUNT ? names[k] : NULL;
 }
 

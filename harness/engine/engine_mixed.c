@@ -7,6 +7,7 @@
  * 2018, §3.2).  8-bit state (q8) arrays hold their codes and per-block
  * absmax values (ob_mixed_state_array_bytes), compared byte for byte.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,99 @@ static void compare_with_lead(eng *e, int i, uint64_t t)
     }
 }
 
+/* ---- test hook: a mistaken 8-bit quantizer (ob_engine.h, test section) ----
+ *
+ * The q8 mistakes of the reproductions' power tests (README
+ * "Reproductions", dettmers): the step is emulated as the q8 step is
+ * defined (ob_mixed.h "8-bit block-wise state": dequantize, the fp32
+ * kernel, quantize) with the state held in fp32 for the kernel, and the
+ * quantizer replaced by the mistaken one.  The codes and absmax values
+ * keep the q8 array's layout; with one absmax per tensor the whole array
+ * is one block (absmax slot 0).  Never reached in production: the mistake
+ * is OB_ENGINE_MISTAKE_NONE unless a test sets it. */
+
+static int q8_mistake(const eng *e)
+{
+    const ob_engine_mistake_kind k = e->mistake.kind;
+    return e->c->format->state == OB_DT_Q8 &&
+           (k == OB_ENGINE_MISTAKE_Q8_PER_TENSOR || k == OB_ENGINE_MISTAKE_Q8_LINEAR_CODE ||
+            k == OB_ENGINE_MISTAKE_Q8_SIGNED_V);
+}
+
+/* The linear code: linspace(-1, 1, 256) signed, linspace(0, 1, 256)
+ * unsigned (bitsandbytes' create_linear_map), with its midpoints. */
+static void linear_code(int u, float *q, float *mid)
+{
+    for (int j = 0; j < 256; j++) q[j] = u ? (float)(j / 255.0) : (float)(-1.0 + 2.0 * j / 255.0);
+    for (int j = 0; j < 255; j++) mid[j] = (float)(((double)q[j] + (double)q[j + 1]) / 2);
+    mid[255] = INFINITY;
+}
+
+/* The mistaken scheme of state array k: block length, codebook, midpoints. */
+static size_t q8_scheme(const eng *e, size_t k, float *qbuf, float *mbuf, const float **q, const float **mid)
+{
+    const ob_engine_mistake_kind kind = e->mistake.kind;
+    const int u = ob_q8_state_unsigned(e->c->opt, k) && kind != OB_ENGINE_MISTAKE_Q8_SIGNED_V;
+    if (kind == OB_ENGINE_MISTAKE_Q8_LINEAR_CODE) {
+        linear_code(u, qbuf, mbuf);
+        *q = qbuf;
+        *mid = mbuf;
+    } else {
+        *q = ob_q8_codebook(u);
+        *mid = ob_q8_midpoints(u);
+    }
+    return kind == OB_ENGINE_MISTAKE_Q8_PER_TENSOR ? e->n : e->c->format->block;
+}
+
+static uint8_t code_in(const float *mid, float y)
+{
+    unsigned idx = 0;
+    for (unsigned s = 128; s; s >>= 1) idx += y > mid[idx + s - 1] ? s : 0;
+    return (uint8_t)idx;
+}
+
+/* One step of path p with the mistaken quantizer; 0, or -1 (bad
+ * hyperparameters, out of memory) with a message. */
+static int q8_mistake_step(eng *e, int i, epath *p, const ob_hparams *ht, uint64_t topt, float inv, int *skipped,
+                           char *err, size_t errlen)
+{
+    const ob_optimizer *o = e->c->opt;
+    const size_t n = e->n, m = n ? n : 1;
+    float *st[OB_MAX_STATE] = {0}, qb[256], mb[256];
+    const float *q, *mid;
+    int rc = -1;
+    for (size_t k = 0; k < o->n_state; k++) {
+        if (!(st[k] = malloc(m * sizeof(float)))) goto out;
+        const size_t B = q8_scheme(e, k, qb, mb, &q, &mid);
+        for (size_t j = 0; j < n; j++)
+            st[k][j] = q[((const uint8_t *)p->mst[k])[j]] * ob_q8_absmax_get(p->mst[k], n, j / B);
+    }
+    ob_format f32s = *e->c->format;
+    f32s.state = OB_DT_F32;
+    f32s.block = 0;
+    void *sv[OB_MAX_STATE];
+    for (size_t k = 0; k < OB_MAX_STATE; k++) sv[k] = st[k];
+    if (ob_step_mixed(o, (ob_isa)i, ht, topt, &f32s, inv, n, p->mp, p->mg, sv, e->c->threads, skipped, err,
+                      errlen) != 0)
+        goto out;
+    for (size_t k = 0; k < o->n_state; k++) {
+        const size_t B = q8_scheme(e, k, qb, mb, &q, &mid);
+        uint8_t *code = p->mst[k];
+        for (size_t lo = 0; lo < n; lo += B) {
+            const size_t len = n - lo < B ? n - lo : B;
+            const float a = ob_q8_quantize_block(len, st[k] + lo, code + lo, 0); /* the absmax rule */
+            const float r = 1.0f / a;
+            for (size_t j = lo; j < lo + len; j++) code[j] = a > 0 ? code_in(mid, st[k][j] * r) : code_in(mid, 0);
+            ob_q8_absmax_set(p->mst[k], n, lo / B, a);
+        }
+    }
+    rc = 0;
+out:
+    for (size_t k = 0; k < OB_MAX_STATE; k++) free(st[k]);
+    if (rc && !err[0]) snprintf(err, errlen, "out of memory (q8 test hook, n = %zu)", n);
+    return rc;
+}
+
 int eng_mixed_step(eng *e, int i, int glead, const ob_hparams *ht, uint64_t t, int check, int *status,
                    char *err, size_t errlen)
 {
@@ -141,7 +235,13 @@ int eng_mixed_step(eng *e, int i, int glead, const ob_hparams *ht, uint64_t t, i
     const uint64_t topt = p->t_opt + 1;
     const float inv = (float)(1.0 / p->loss_scale);
     int skipped = 0;
-    if (check) {
+    if (q8_mistake(e)) {
+        err[0] = '\0';
+        if (q8_mistake_step(e, i, p, ht, topt, inv, &skipped, err, errlen) != 0) {
+            *status = OB_ENGINE_EHPARAMS;
+            return -1;
+        }
+    } else if (check) {
         /* The same step, against the double reference from the same
          * storage (ob_mixed_agree_step: in units of the format's bound). */
         char where[512];

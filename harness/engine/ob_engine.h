@@ -356,6 +356,11 @@ typedef enum ob_engine_mistake_kind {
     OB_ENGINE_MISTAKE_L2_LAMBDA,   /* ... given L2 with the paper's lambda (Alg. 2 line 6 for line 12):
                                     * decoupled_wd = 0, wd times the base lr */
     OB_ENGINE_MISTAKE_WD_OVER_LR, /* decay by wd alone, not lr_t*wd (eta_t*lambda read as lambda): wd / lr_t */
+    /* 8-bit state (q8 formats only; engine_mixed.c emulates the q8 step
+     * with the mistaken quantizer around the fp32 kernel): */
+    OB_ENGINE_MISTAKE_Q8_PER_TENSOR,   /* one absmax per state array instead of one per block */
+    OB_ENGINE_MISTAKE_Q8_LINEAR_CODE,  /* a linear code (linspace(-1|0, 1, 256)) for the dynamic tree code */
+    OB_ENGINE_MISTAKE_Q8_SIGNED_V,     /* Adam's v with the signed code (one bit fewer for magnitudes) */
     OB_ENGINE_MISTAKE_COUNT
 } ob_engine_mistake_kind;
 

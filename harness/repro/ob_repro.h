@@ -757,6 +757,31 @@ double ob_repro_kingma_mlp_score(const double *loss, unsigned n_evals);
  * finite); INCONCLUSIVE in between, when a tuned lr is at an end of its
  * grid, or without the data set. */
 ob_repro_verdict ob_repro_check_kingma_mlp(const ob_repro_kingma_mlp_measured *m, char *why, size_t len);
+/* -- 11: 8-bit block-wise Adam (Dettmers, Lewis, Shleifer & Zettlemoyer 2022) -- */
+
+#define OB_DETTMERS_PROBLEMS 4
+/* |rel| within MATCH: matches; beyond MISMATCH: does not (the check). */
+#define OB_DETTMERS_MATCH 0.05
+#define OB_DETTMERS_MISMATCH 0.20
+
+typedef struct ob_repro_dettmers_measured {
+    uint64_t steps;
+    unsigned paths; /* the ISAs that ran */
+    size_t n_problems;
+    char problem[OB_DETTMERS_PROBLEMS][32];
+    double lr[OB_DETTMERS_PROBLEMS];
+    size_t batch[OB_DETTMERS_PROBLEMS], dim[OB_DETTMERS_PROBLEMS];
+    double loss0[OB_DETTMERS_PROBLEMS];     /* the training loss at x0 */
+    double loss_fp32[OB_DETTMERS_PROBLEMS]; /* final training loss, fp32 Adam (lead ISA) */
+    double loss_q8[OB_DETTMERS_PROBLEMS];   /* final training loss, 8-bit block-wise Adam */
+} ob_repro_dettmers_measured;
+
+/* Claim: 8-bit block-wise Adam ends where fp32 Adam does.  Per problem,
+ * rel = (loss_q8 - loss_fp32) / (loss0 - loss_fp32): REPRODUCED when every
+ * |rel| <= OB_DETTMERS_MATCH; NOT REPRODUCED when some |rel| >
+ * OB_DETTMERS_MISMATCH or is not finite; INCONCLUSIVE in between or when
+ * fp32 did not decrease the loss. */
+ob_repro_verdict ob_repro_check_dettmers(const ob_repro_dettmers_measured *m, char *why, size_t len);
 
 /* The subcommand (its spec, ob_cmd_repro_spec, is in ob_cli.h's list). */
 int ob_cmd_repro(int argc, char **argv, FILE *out, FILE *err);
@@ -784,6 +809,7 @@ extern const ob_repro_entry ob_repro_lion_lr_wd;
 extern const ob_repro_entry ob_repro_schmidt;
 /* Kingma & Ba 2015 §6.2: the multilayer network */
 extern const ob_repro_entry ob_repro_kingma_mlp;
+extern const ob_repro_entry ob_repro_dettmers;
 
 #ifdef __cplusplus
 }

@@ -36,6 +36,7 @@ const ob_repro_entry *const ob_repro_table[] = {
     &ob_repro_schmidt,
     /* Kingma & Ba 2015 §6.2: the multilayer network */
     &ob_repro_kingma_mlp,
+    &ob_repro_dettmers,
 };
 const size_t ob_repro_count = sizeof ob_repro_table / sizeof ob_repro_table[0];
 
