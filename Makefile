@@ -392,6 +392,12 @@ SAN_TESTS = $(patsubst $(BUILD)/%,$(SAN_BUILD)/%,$(TEST_BINS))
 q8-convergence: $(BUILD)/tests/test_q8_convergence
 	OPTBENCH_Q8_FULL=1 scripts/run-tests.sh $(BUILD)/tests/test_q8_convergence
 
+# make q8-exhaustive: the q8 bucket quantizer of every ISA against the
+# definition on all 2^32 fp32 bit patterns (tests/test_q8_bucket.c; ~1 min).
+.PHONY: q8-exhaustive
+q8-exhaustive: $(BUILD)/tests/test_q8_bucket
+	OPTBENCH_Q8_EXHAUSTIVE=1 scripts/run-tests.sh $(BUILD)/tests/test_q8_bucket
+
 .PHONY: test-sanitize test-valgrind fuzz fuzz-build
 test-sanitize: deps
 	@$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) SANITIZE="$(SAN_FLAGS)" build-all $(SAN_BUILD)/selfcheck/sanitizers

@@ -20,7 +20,7 @@
     int ob_cvt_f16_all_finite_##isa(size_t n, const uint16_t *src); \
     void ob_q8_dequant_##isa(size_t n, const uint8_t *code, float a, const float *tab, float *dst); \
     float ob_q8_absmax_##isa(size_t n, const float *src, int *nonfinite); \
-    void ob_q8_quant_##isa(size_t n, const float *src, float r, const float *mid, uint8_t *code);
+    void ob_q8_quant_##isa(size_t n, const float *src, float r, const ob_q8_qtab *t, uint8_t *code);
 
 OB_CVT_DECLARE(scalar)
 OB_CVT_DECLARE(avx2)

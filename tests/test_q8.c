@@ -113,7 +113,7 @@ Test(ops, bit_identical_in_every_isa)
                 int bad0 = 0;
                 const float a0 = s->q8_absmax(n, x + off, &bad0);
                 s->q8_dequant(n, c + off, 0.37f, ob_q8_codebook(u), d0 + off);
-                s->q8_quant(n, x + off, 1.7f, ob_q8_midpoints(u), c0 + off);
+                s->q8_quant(n, x + off, 1.7f, ob_q8_quant_table(u), c0 + off);
                 for (size_t k = 1; k < 3; k++) {
                     if (!ob_isa_supported(isas[k])) continue;
                     const ob_cvt_ops *v = ob_cvt_ops_for(isas[k]);
@@ -126,7 +126,7 @@ Test(ops, bit_identical_in_every_isa)
                     cr_assert(!memcmp(d0 + off, d1 + off, n * 4), "%s dequant n=%zu off=%zu", v->name, n, off);
                     cr_assert_eq(((uint32_t *)(void *)d1)[off + n], 0x55555555u, "%s wrote past n", v->name);
                     memset(c1, 0x55, 1100);
-                    v->q8_quant(n, x + off, 1.7f, ob_q8_midpoints(u), c1 + off);
+                    v->q8_quant(n, x + off, 1.7f, ob_q8_quant_table(u), c1 + off);
                     cr_assert(!memcmp(c0 + off, c1 + off, n), "%s quant n=%zu off=%zu", v->name, n, off);
                     cr_assert_eq(c1[off + n], 0x55, "%s wrote past n", v->name);
                 }
