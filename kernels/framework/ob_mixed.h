@@ -285,6 +285,14 @@ int ob_bf16_native_supported(void);
  * Not thread-safe: switch it between steps. */
 int ob_bf16_native_enabled(void);
 int ob_bf16_native_set(int on);
+/* Whether the AVX-512 q8 dequantization uses AVX512-VBMI byte permutes
+ * (kernels/avx512/q8_vbmi.c): where this binary has the code and the CPU
+ * has AVX512-VBMI and AVX512BW, unless switched off (ob_q8_vbmi_set, for
+ * tests comparing both paths; returns the previous setting; not
+ * thread-safe).  Else a 16-lane gather.  The result is the same bits. */
+int ob_q8_vbmi_supported(void);
+int ob_q8_vbmi_enabled(void);
+int ob_q8_vbmi_set(int on);
 
 /* ---- the mixed step ------------------------------------------------------- */
 
