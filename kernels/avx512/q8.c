@@ -8,7 +8,7 @@
  * Quantization computes the same count #{j : y > M[j]} from the bucket
  * table (ob_mixed.h "ob_q8_qtab"): one gather and one integer compare per
  * element instead of an 8-step search; dequantization gathers from the
- * codebook.  Both tables are L1-resident (1 KB, 6-12 KB); on an AMD EPYC
+ * codebook.  Both tables are L1-resident (1 KB; 5.5 and 11.3 KB); on an AMD EPYC
  * (Zen 4) these gathers measured faster than the register-permute
  * lookups they replace.
  *
