@@ -1,10 +1,11 @@
 /*
  * q8.c — 8-bit block-wise state, AVX2 (ob_mixed.h "8-bit block-wise
  * state", ob_cvt_ops.q8_*), 8 elements per vector; the operations of
- * kernels/scalar/q8.c (the same multiplies, the same strict comparisons
- * against the same midpoints, an exact maximum), so bit-identical to it.
- * The binary search's candidates and the codebook values are gathered;
- * the last n % 8 elements run the scalar code.
+ * kernels/scalar/q8.c (the same multiplies, the same count of midpoints
+ * below each value, an exact maximum), so bit-identical to it.  The codes
+ * come from the bucket table (ob_mixed.h "ob_q8_qtab": one gather of the
+ * entry and one integer compare, as kernels/avx512/q8.c) and the codebook
+ * values are gathered; the last n % 8 elements run the scalar code.
  *
  * Required ISA: AVX2 (built with -mavx2 -mfma -ffp-contract=off).
  */
