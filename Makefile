@@ -225,6 +225,10 @@ $(eval $(call compile_rules,kernels/avx512bf16/,$$(AVX512BF16_FLAGS)))
 $(eval $(call compile_rules,,))
 
 $(BUILD)/kernels/avx2/convert.o $(BUILD)/pic/kernels/avx2/convert.o: AVX2_FLAGS += $(F16C_FLAGS)
+# AVX512-VBMI byte permutes for the q8 dequantization, used only on CPUs
+# that have them (ob_q8_vbmi_supported, kernels/framework/dispatch.c).
+AVX512VBMI_FLAGS = -mavx512bw -mavx512vbmi
+$(BUILD)/kernels/avx512/q8_vbmi.o $(BUILD)/pic/kernels/avx512/q8_vbmi.o: AVX512_FLAGS += $(AVX512VBMI_FLAGS)
 # The scalar bench probes are the portable fallback's ceilings, built with
 # the baseline flags as they always were (the memory probe may use SSE2;
 # the divider probe stays scalar by attribute): kernels/scalar/probe.c.
@@ -391,6 +395,12 @@ SAN_TESTS = $(patsubst $(BUILD)/%,$(SAN_BUILD)/%,$(TEST_BINS))
 .PHONY: q8-convergence
 q8-convergence: $(BUILD)/tests/test_q8_convergence
 	OPTBENCH_Q8_FULL=1 scripts/run-tests.sh $(BUILD)/tests/test_q8_convergence
+
+# make q8-exhaustive: the q8 bucket quantizer of every ISA against the
+# definition on all 2^32 fp32 bit patterns (tests/test_q8_bucket.c; ~1 min).
+.PHONY: q8-exhaustive
+q8-exhaustive: $(BUILD)/tests/test_q8_bucket
+	OPTBENCH_Q8_EXHAUSTIVE=1 scripts/run-tests.sh $(BUILD)/tests/test_q8_bucket
 
 .PHONY: test-sanitize test-valgrind fuzz fuzz-build
 test-sanitize: deps

@@ -20,12 +20,16 @@
     int ob_cvt_f16_all_finite_##isa(size_t n, const uint16_t *src); \
     void ob_q8_dequant_##isa(size_t n, const uint8_t *code, float a, const float *tab, float *dst); \
     float ob_q8_absmax_##isa(size_t n, const float *src, int *nonfinite); \
-    void ob_q8_quant_##isa(size_t n, const float *src, float r, const float *mid, uint8_t *code);
+    void ob_q8_quant_##isa(size_t n, const float *src, float r, const ob_q8_qtab *t, uint8_t *code);
 
 OB_CVT_DECLARE(scalar)
 OB_CVT_DECLARE(avx2)
 OB_CVT_DECLARE(avx512)
 void ob_cvt_f32_to_bf16_rne_avx512bf16(size_t n, const float *src, uint16_t *dst);
+/* q8 dequantization by AVX512-VBMI byte permutes, whole groups of 64
+ * (n a multiple of 64; kernels/avx512/q8_vbmi.c, built with
+ * -mavx512bw -mavx512vbmi): only where ob_q8_vbmi_enabled(). */
+void ob_q8_dequant_avx512vbmi(size_t n, const uint8_t *code, float a, const float *tab, float *dst);
 
 /* Fused AVX-512 Adam / AdamW / AMSGrad (kernels/avx512/adam_mixed.c and,
  * with VCVTNEPS2BF16, kernels/avx512bf16/adam_mixed.c), ob_fused_fn:

@@ -180,3 +180,33 @@ int ob_isa_select(ob_isa *out, char *err, size_t errlen)
     *out = isa;
     return 0;
 }
+
+int ob_q8_vbmi_supported(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    static int known = 0, yes = 0;
+    if (!known) {
+        __builtin_cpu_init();
+        yes = ob_isa_supported(OB_ISA_AVX512) && __builtin_cpu_supports("avx512vbmi") &&
+              __builtin_cpu_supports("avx512bw");
+        known = 1;
+    }
+    return yes;
+#else
+    return 0;
+#endif
+}
+
+static int q8_vbmi_off;
+
+int ob_q8_vbmi_enabled(void)
+{
+    return !q8_vbmi_off && ob_q8_vbmi_supported();
+}
+
+int ob_q8_vbmi_set(int on)
+{
+    const int was = ob_q8_vbmi_enabled();
+    q8_vbmi_off = !on;
+    return was;
+}

@@ -24,6 +24,55 @@
 static float book[2][256], mids[2][256];
 static pthread_once_t book_once = PTHREAD_ONCE_INIT;
 
+/* The bucket tables (ob_mixed.h "ob_q8_qtab"): at most 2^(23 - shift)
+ * buckets per binade over the 23 binades from the smallest midpoint to 1,
+ * so 2^7 * 24 entries bound them (shift >= 16 is checked below). */
+#define BUCKETS_MAX (24u << 7)
+static uint32_t buckets[2][BUCKETS_MAX];
+static ob_q8_qtab qtabs[2];
+
+static uint32_t bits_of(float x)
+{
+    uint32_t b;
+    memcpy(&b, &x, 4);
+    return b;
+}
+
+static void q8_fail(const char *what)
+{
+    fprintf(stderr, "q8 codebook: %s\n", what);
+    abort();
+}
+
+/* The bucket table of one codebook from its positive midpoints pos[0..np)
+ * (ascending); the largest shift that gives every bucket at most one. */
+static void qtab_build(int u, const float *pos, size_t np)
+{
+    uint32_t shift = 23;
+    for (;; shift--) {
+        int ok = 1;
+        for (size_t j = 1; j < np; j++) ok &= (bits_of(pos[j]) >> shift) > (bits_of(pos[j - 1]) >> shift);
+        if (ok) break;
+        if (shift == 16) q8_fail("midpoints closer than 2^-7 of their binade");
+    }
+    ob_q8_qtab *t = &qtabs[u];
+    t->mid = mids[u];
+    t->bucket = buckets[u];
+    t->shift = shift;
+    t->first = (bits_of(pos[0]) >> shift) - 1; /* bucket 0: below every midpoint */
+    t->last = (bits_of(1.0f) >> shift) - t->first; /* from 1.0 up: above every one */
+    t->unsigned_ = u;
+    if (t->last + 1 > BUCKETS_MAX || !(pos[np - 1] < 1.0f)) q8_fail("bucket table out of range");
+    size_t j = 0;
+    for (uint32_t k = 0; k <= t->last; k++) {
+        const uint32_t key = k + t->first;
+        while (j < np && (bits_of(pos[j]) >> shift) < key) j++; /* j: midpoints below the bucket */
+        uint32_t low = 1u << shift;
+        if (j < np && (bits_of(pos[j]) >> shift) == key) low = bits_of(pos[j]) & ((1u << shift) - 1);
+        buckets[u][k] = (uint32_t)j | low << 8;
+    }
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     const double x = *(const double *)a, y = *(const double *)b;
@@ -52,7 +101,34 @@ static void book_build(void)
         /* Midpoints of the fp32 values, exact in double, rounded once. */
         for (size_t k = 0; k < 255; k++) mids[u][k] = (float)(((double)book[u][k] + (double)book[u][k + 1]) / 2);
         mids[u][255] = INFINITY;
+        /* The signed code is symmetric (the vector quantizers rely on
+         * it): M[126 - k] = -M[127 + k]. */
+        if (!u)
+            for (int k = 0; k < 127; k++)
+                if (mids[0][126 - k] != -mids[0][127 + k]) q8_fail("signed midpoints not symmetric");
+        qtab_build(u, mids[u] + (u ? 0 : 127), u ? 255 : 128);
     }
+}
+
+const ob_q8_qtab *ob_q8_quant_table(int unsigned_)
+{
+    pthread_once(&book_once, book_build);
+    return &qtabs[unsigned_ != 0];
+}
+
+uint8_t ob_q8_code_bucket(float y, const ob_q8_qtab *t)
+{
+    const uint32_t yb = bits_of(y), b = yb & 0x7fffffffu;
+    if (b > 0x7f800000u) return 0; /* NaN */
+    uint32_t key = b >> t->shift;
+    key = key < t->first ? 0 : key - t->first;
+    key = key > t->last ? t->last : key;
+    const uint32_t e = t->bucket[key], base = e & 0xff, lm = e >> 8, lo = b & ((1u << t->shift) - 1);
+    const int neg = (int)(yb >> 31);
+    if (t->unsigned_) return neg || !b ? 0 : (uint8_t)(base + (lo > lm));
+    if (!neg) return (uint8_t)(127 + base + (lo > lm));
+    const int c = 127 - (int)base - (lo >= lm);
+    return (uint8_t)(c < 0 ? 0 : c);
 }
 
 const float *ob_q8_codebook(int unsigned_)
@@ -183,7 +259,7 @@ static void q8_block(const ob_mixed_ctx *r, size_t n, size_t lo, size_t m, void 
         const float amax = cv->q8_absmax(m, st[k], &nonfinite); /* sets nonfinite first */
         const float a = stored_absmax(amax, nonfinite);
         uint8_t *code = (uint8_t *)state[k] + lo;
-        if (a > 0) cv->q8_quant(m, st[k], 1.0f / a, ob_q8_midpoints(u), code);
+        if (a > 0) cv->q8_quant(m, st[k], 1.0f / a, ob_q8_quant_table(u), code);
         else memset(code, ob_q8_zero_code(u), m);
         ob_q8_absmax_set(state[k], n, lo / r->f->block, a);
     }

@@ -170,6 +170,38 @@ size_t ob_mixed_state_array_bytes(const ob_format *f, size_t n);
  * one +Inf pad, so M has 256 entries): signed (unsigned_ = 0) or unsigned. */
 const float *ob_q8_codebook(int unsigned_);
 const float *ob_q8_midpoints(int unsigned_);
+/* The quantizer's bucket table (README "8-bit state"), which the vector
+ * ISAs use to compute c = #{j : y > M[j]} without a search.  Let b be the
+ * bit pattern of |y| and key = (b >> shift) - first, clamped to
+ * [0, last]: positive fp32 values order as their bit patterns, so bucket
+ * key holds the magnitudes whose top bits (exponent and 23 - shift
+ * mantissa bits) are equal.  shift is the largest for which every bucket
+ * holds at most one positive midpoint; bucket 0 and bucket last (from
+ * 1.0 up) hold none, so the clamp is exact.  Entry bucket[key]:
+ *   bits 0-7   base: the positive midpoints below the bucket's start
+ *              (signed: among M[127..254]; unsigned: among all 255);
+ *   bits 8-31  the low shift bits of the midpoint inside the bucket, or
+ *              1 << shift (more than any low bits) if it holds none.
+ * With lo = b & ((1 << shift) - 1) and e = bucket[key]:
+ *   unsigned: c = y > 0 (y not NaN) ? base + (lo > e >> 8) : 0;
+ *   signed:   y >= +0: c = 127 + base + (lo > e >> 8);
+ *             y <= -0: c = max(127 - base - (lo >= e >> 8), 0) (the
+ *             signed midpoints are symmetric, M[126 - k] = -M[127 + k],
+ *             and a negative value on a midpoint takes the lower code);
+ *   NaN: c = 0.  Checked when the table is built (the symmetry, at most
+ * one midpoint per bucket) and against the definition in tests/test_q8.c
+ * and tests/test_q8_exhaustive.c. */
+typedef struct ob_q8_qtab {
+    const float *mid;       /* ob_q8_midpoints */
+    const uint32_t *bucket; /* last + 1 entries */
+    uint32_t shift, first, last;
+    int unsigned_;
+} ob_q8_qtab;
+const ob_q8_qtab *ob_q8_quant_table(int unsigned_);
+/* The code of y by the bucket table, one element (what the vector ISAs
+ * compute per lane). */
+uint8_t ob_q8_code_bucket(float y, const ob_q8_qtab *t);
+
 /* The code of zero: 127 (signed) or 0 (unsigned). */
 uint8_t ob_q8_zero_code(int unsigned_);
 /* The code of y (y = x * r above) by the definition: #{j : y > M[j]}. */
@@ -235,8 +267,9 @@ typedef struct ob_cvt_ops {
     void (*q8_dequant)(size_t n, const uint8_t *code, float a, const float *tab, float *dst);
     /* q8: max |src[i]| (NaN ignored); *nonfinite = some element Inf or NaN. */
     float (*q8_absmax)(size_t n, const float *src, int *nonfinite);
-    /* q8: code[i] = #{j : src[i] * r > mid[j]}, mid with 256 entries. */
-    void (*q8_quant)(size_t n, const float *src, float r, const float *mid, uint8_t *code);
+    /* q8: code[i] = #{j : src[i] * r > t->mid[j]} (scalar searches
+     * t->mid; the vector ISAs use t->bucket). */
+    void (*q8_quant)(size_t n, const float *src, float r, const ob_q8_qtab *t, uint8_t *code);
 } ob_cvt_ops;
 
 /* The conversions an ISA uses: on AVX-512, the AVX512_BF16 instructions
@@ -252,6 +285,14 @@ int ob_bf16_native_supported(void);
  * Not thread-safe: switch it between steps. */
 int ob_bf16_native_enabled(void);
 int ob_bf16_native_set(int on);
+/* Whether the AVX-512 q8 dequantization uses AVX512-VBMI byte permutes
+ * (kernels/avx512/q8_vbmi.c): where this binary has the code and the CPU
+ * has AVX512-VBMI and AVX512BW, unless switched off (ob_q8_vbmi_set, for
+ * tests comparing both paths; returns the previous setting; not
+ * thread-safe).  Else a 16-lane gather.  The result is the same bits. */
+int ob_q8_vbmi_supported(void);
+int ob_q8_vbmi_enabled(void);
+int ob_q8_vbmi_set(int on);
 
 /* ---- the mixed step ------------------------------------------------------- */
 

@@ -25,8 +25,9 @@ float ob_q8_absmax_scalar(size_t n, const float *src, int *nonfinite)
     return a;
 }
 
-void ob_q8_quant_scalar(size_t n, const float *src, float r, const float *mid, uint8_t *code)
+void ob_q8_quant_scalar(size_t n, const float *src, float r, const ob_q8_qtab *t, uint8_t *code)
 {
+    const float *mid = t->mid;
     for (size_t i = 0; i < n; i++) {
         const float y = src[i] * r;
         unsigned idx = 0;
