@@ -29,6 +29,10 @@
 #   has_loss, has_gnorm, has_ratio, has_lr, has_cycled,
 #   has_eff, has_bc1, has_bc2, has_clip, has_heldout, has_scale
 #            1: the column (or the pair) has a finite value
+#   kloss    (a storage-format case only) the first kernel path's loss
+#            column, drawn beside the reference's loss: the diagnostics come
+#            from the fp64 reference, which the format does not touch
+#   kfmt     the format's name, for that line's key
 _d = ""; do for [_k=1:strlen(ARG0)] { if (ARG0[_k:_k] eq "/") { _d = ARG0[1:_k] } }
 load _d."style.gp"
 if (!exists("opt")) opt = ""
@@ -37,6 +41,8 @@ if (!exists("xmax")) xmax = 0
 if (!exists("logloss")) logloss = 0
 if (!exists("lrmax")) lrmax = 0
 if (!exists("skipmax")) skipmax = 0
+if (!exists("kloss")) kloss = ""
+if (!exists("kfmt")) kfmt = ""
 do for [_v in "has_loss has_gnorm has_ratio has_lr has_cycled has_eff has_bc1 has_bc2 has_clip has_heldout has_scale"] {
     eval sprintf("if (!exists('%s')) { %s = 0 }", _v, _v)
 }
@@ -70,7 +76,14 @@ do for [fmt in formats] {
         set y2tics nomirror out scale 0.6; set logscale y2; set format y2 "10^{%L}"
         set y2label "‖g‖₂" font ",10"
     } else { unset y2label }
-    if (has_loss && has_gnorm) {
+    if (has_loss && has_gnorm && kloss ne "") {
+        plot file using "step":(logloss ? pos(column("ref_loss")) : column("ref_loss")) \
+                with lines lw 2 lc rgb c_main title "loss (fp64 reference)", \
+             file using "step":(logloss ? pos(column(kloss)) : column(kloss)) \
+                with lines lw 1.2 lc rgb "#000000" title sprintf("loss (%s kernels, %s)", kloss[1:strlen(kloss)-5], kfmt), \
+             file using "step":(pos(column("ref_gnorm"))) axes x1y2 \
+                with lines lw 1.3 dt (6,3) lc rgb "#555555" title "‖g‖₂ (right)"
+    } else { if (has_loss && has_gnorm) {
         plot file using "step":(logloss ? pos(column("ref_loss")) : column("ref_loss")) \
                 with lines lw 2 lc rgb c_main title "loss", \
              file using "step":(pos(column("ref_gnorm"))) axes x1y2 \
@@ -78,7 +91,7 @@ do for [fmt in formats] {
     } else { if (has_loss) {
         plot file using "step":(logloss ? pos(column("ref_loss")) : column("ref_loss")) \
                 with lines lw 2 lc rgb c_main title "loss"
-    } else { eval empty_panel("no loss recorded") } }
+    } else { eval empty_panel("no loss recorded") } } }
     unset y2tics; unset y2label; unset logscale y2
 
     # 2. update-to-weight ratio

@@ -58,6 +58,11 @@ typedef struct mon_stats {
     double last[N_COLS];
     double xmax, lrmax;
     int loss_positive; /* every finite loss > 0: a log axis */
+    /* A case in a storage format (run --format): its first kernel path's
+     * loss column (e.g. scalar_loss), drawn beside the reference's, since
+     * the diagnostics come from the fp64 reference, which does not see the
+     * format; "" for fp32 cases or when that path has no finite loss. */
+    char kloss[64];
 } mon_stats;
 
 static void mon_read(const rp_case *c, mon_stats *st)
@@ -71,7 +76,21 @@ static void mon_read(const rp_case *c, mon_stats *st)
     for (int k = 0; k < N_COLS; k++) col[k] = rp_table_col(&t, col_names[k]);
     st->ok = col[C_RATIO] >= 0 && col[C_LR] >= 0; /* a run written before the columns existed: none */
     st->loss_positive = 1;
+    int kcol = -1;
+    if (rp_table_col(&t, "loss_scale") >= 0)
+        for (size_t k = 0; k < t.ncols && kcol < 0; k++) {
+            const char *nm = t.names[k];
+            size_t l = strlen(nm);
+            if (l > 5 && !strcmp(nm + l - 5, "_loss") && strcmp(nm, "ref_loss") && strcmp(nm, "heldout_loss"))
+                kcol = (int)k;
+        }
+    int kfinite = 0;
     for (size_t r = 0; r < t.nrows && st->ok; r++) {
+        double kv = rp_table_num(&t, r, kcol);
+        if (isfinite(kv)) {
+            kfinite = 1;
+            if (!(kv > 0)) st->loss_positive = 0;
+        }
         double s = rp_table_num(&t, r, step);
         if (isfinite(s) && s > st->xmax) st->xmax = s;
         for (int k = 0; k < N_COLS; k++) {
@@ -87,6 +106,7 @@ static void mon_read(const rp_case *c, mon_stats *st)
     st->has[C_EFF_MIN] = st->has[C_EFF_MED] = st->has[C_EFF_MIN] && st->has[C_EFF_MAX] && st->has[C_EFF_MED];
     st->has[C_HLOSS] = st->has[C_HACC] = st->has[C_HLOSS] && st->has[C_HACC] && st->has[C_LOSS];
     st->has[C_SCALE] = st->has[C_SKIP] = st->has[C_SCALE] && st->has[C_SKIP];
+    if (kcol >= 0 && kfinite && st->has[C_LOSS]) snprintf(st->kloss, sizeof st->kloss, "%s", t.names[kcol]);
     rp_table_free(&t);
 }
 
@@ -128,9 +148,10 @@ static int plan_case(rp_plan *p, const rp_model *m, const rp_case *c)
     snprintf(name, sizeof name, "monitor-%s", c->id);
     rp_job *j = rp_plan_add(p, m->sum, shown_inline(m, c, &st) ? "monitoring" : "monitoring-linked", name,
                             "monitor.gp", 1000, height,
-                            "%s on %s, fp64 reference: the loss and ‖g‖₂; the update-to-weight ratio; the lr "
+                            "%s on %s, fp64 reference: the loss%s and ‖g‖₂; the update-to-weight ratio; the lr "
                             "in force and the cycled β1 or momentum%s%s%s%s.",
                             c->opt, c->problem,
+                            st.kloss[0] ? " (and the storage format's own loss on its first kernel path)" : "",
                             st.has[C_EFF_MED] ? "; the effective per-coordinate lr (min–max band, median)"
                                               : " (no effective lr: the method has none)",
                             extra ? (st.has[C_CLIP] ? "; the bias corrections and the clipped fraction"
@@ -150,6 +171,10 @@ static int plan_case(rp_plan *p, const rp_model *m, const rp_case *c)
     rp_assign_num(j, "lrmax", st.lrmax);
     rp_assign_num(j, "skipmax", st.has[C_SKIP] ? st.last[C_SKIP] : 0);
     rp_assign_num(j, "logloss", st.has[C_LOSS] && st.loss_positive);
+    if (st.kloss[0]) {
+        rp_assign(j, "kloss", "%s", st.kloss);
+        rp_assign(j, "kfmt", "%s", strchr(c->id, '@') ? strchr(c->id, '@') + 1 : "");
+    }
     static const struct {
         const char *var;
         int col;
