@@ -192,7 +192,7 @@ Test(sweep_instances, every_setting_on_every_instance_ranked_by_the_median_over_
     cJSON *prof = ob_json_read(path, msg, sizeof msg);
     cr_assert(prof, "%s", msg);
     cr_assert(strstr(cJSON_GetStringValue(cJSON_GetObjectItem(prof, "source")),
-                     "tuned: the best settings of sweep"));
+                     "tuned, the best settings of sweep"));
     cJSON_Delete(prof);
     const char *a9[] = {"run", "--from-sweep", inst, "--problem", "quad_diag", "--quiet", NULL};
     cr_assert_eq(cmd(a9, &err), 2);

@@ -12,7 +12,7 @@
 static const ob_opt profile_opts[] = {
     {"out", "DIR", 0, "output folder (default: RUN_DIR/profile of the first run)"},
     {"path", "fp32|reference", 0, "the path profiled: the fp32 kernel (scalar, else the first ISA; default) or the fp64 reference"},
-    {"source", "TEXT", 0, "what the runs are, for the report (default: read from the runs: \"tuned: the best settings of sweep DIR\" for `run --from-sweep DIR`, else e.g. \"the default suite (default hyperparameters, not tuned)\")"},
+    {"source", "TEXT", 0, "what the runs are, for the report (default: read from the runs: \"tuned, the best settings of sweep DIR\" for `run --from-sweep DIR`, else e.g. \"the default suite (default hyperparameters, not tuned)\")"},
     {"tau", "T", 0, "Moré-Wild tolerance of the performance and data profiles and the score (default 1e-3)"},
     {"rmax", "R", 0, "the score's r_max (default 4)"},
     {"bootstrap", "B", 0, "bootstrap replicates (default 1000)"},

@@ -117,7 +117,7 @@ static void source_of(const cJSON *doc, char *out, size_t len)
         else if (v && !strncmp(v, "--from-sweep=", 13)) sweep = v + 13;
     }
     if (sweep) {
-        snprintf(out, len, "tuned: the best settings of sweep %.100s", sweep);
+        snprintf(out, len, "tuned, the best settings of sweep %.100s", sweep);
         return;
     }
     snprintf(out, len, "%s",
