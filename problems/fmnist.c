@@ -456,9 +456,11 @@ static int create_fm(const ob_problem_spec *spec, const ob_problem_config *cfg, 
      * (mini-batches and the reported loss). */
     if (hidden && v[2].given && v[2].num > 0) {
         if ((size_t)v[2].num > net->data.N) {
+            /* The message first: destroy_fm frees net (and may free v). */
+            ob_pb_fail(err, errlen, "problem '%s': subset = %.0f is larger than its %u examples", spec->name,
+                       v[2].num, (unsigned)net->data.N);
             destroy_fm(pb);
-            return ob_pb_fail(err, errlen, "problem '%s': subset = %.0f is larger than its %u examples",
-                              spec->name, v[2].num, (unsigned)net->data.N);
+            return -1;
         }
         net->data.N = (uint32_t)v[2].num;
     }
