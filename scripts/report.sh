@@ -82,8 +82,10 @@ else
 fi
 
 # ---- 3. paper reproductions -------------------------------------------------------
-step 3 "optbench repro all --run $dir (paper reproductions)"
-"$OPTBENCH" repro all --run "$dir"
+# Short mode: the full mode of the 18 entries takes about 6 minutes on 2
+# cores, more than the rest of the report (README "Reproductions").
+step 3 "optbench repro all --short --run $dir (paper reproductions, short mode)"
+"$OPTBENCH" repro all --short --run "$dir"
 rc=$?
 if [ "$rc" != 0 ]; then
     failed 3 "optbench repro" "$rc" "the entries that ran are kept; the report shows them"

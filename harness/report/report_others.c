@@ -318,7 +318,10 @@ void rp_section_repro(rp_doc *d, const rp_model *m)
         rp_cell(&r, "%s", rp_str(e, "name"));
         rp_cell(&r, "%s", rp_str(e, "citation"));
         rp_cell(&r, "%s", rp_str(e, "claim"));
-        rp_cell(&r, "%s", rp_str(e, "verdict"));
+        /* Short-mode verdicts can differ from the full mode's (README
+         * "Reproductions"), so the cell says which mode gave it. */
+        const char *mode = rp_str(e, "mode");
+        rp_cell(&r, "%s%s%s%s", rp_str(e, "verdict"), mode[0] ? " (" : "", mode, mode[0] ? " mode)" : "");
         rp_cell(&r, "%s", rp_str(e, "summary"));
         rp_doc_row(d, &r);
     }
