@@ -372,3 +372,10 @@ int ob_repro_write_json(const char *repro_dir, const ob_repro_entry *const *entr
     cJSON_Delete(doc);
     return rc;
 }
+
+void ob_repro_fmnist_missing(ob_repro_outcome *out, const char *why)
+{
+    out->measured = cJSON_CreateObject();
+    cJSON_AddStringToObject(out->measured, "data_missing", why);
+    snprintf(out->summary, sizeof out->summary, "not run: Fashion-MNIST could not be loaded (%s)", why);
+}

@@ -69,4 +69,9 @@ void ob_repro_grids_csv(FILE *f, const char *const *labels, const ob_repro_grid 
 /* The grid and its fit as JSON. */
 cJSON *ob_repro_grid_json(const ob_repro_grid *g, const ob_repro_grid_fit *fit);
 
+/* The outcome of an entry that could not load Fashion-MNIST (a finding,
+ * not a failure: its check gives INCONCLUSIVE): measured says why, and so
+ * does the summary line. */
+void ob_repro_fmnist_missing(ob_repro_outcome *out, const char *why);
+
 #endif

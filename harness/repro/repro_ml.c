@@ -392,9 +392,7 @@ static int kingma_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro
         m->data_missing = 1;
         snprintf(m->reason, sizeof m->reason, "%s", msg);
         out->verdict = ob_repro_check_kingma(m, out->why, sizeof out->why);
-        out->measured = cJSON_CreateObject();
-        cJSON_AddStringToObject(out->measured, "data_missing", msg);
-        snprintf(out->summary, sizeof out->summary, "not run: Fashion-MNIST could not be loaded (%s)", msg);
+        ob_repro_fmnist_missing(out, msg);
         free(m);
         return 0;
     }
