@@ -30,6 +30,14 @@ void ob_cvt_f32_to_bf16_rne_avx512bf16(size_t n, const float *src, uint16_t *dst
  * (n a multiple of 64; kernels/avx512/q8_vbmi.c, built with
  * -mavx512bw -mavx512vbmi): only where ob_q8_vbmi_enabled(). */
 void ob_q8_dequant_avx512vbmi(size_t n, const uint8_t *code, float a, const float *tab, float *dst);
+/* The fused first pass of a q8 Adam / AdamW block (ob_q8_fused_fn; same
+ * file and flags): f32 or bf16 parameters, f32 gradients. */
+void ob_q8_adam_pass_avx512vbmi(size_t m, void *p, const float *g, const uint8_t *const *code, const float *a,
+                                const float *const *tab, float *const *st, const ob_step_scalars *s, float *amax,
+                                int *nonfinite);
+void ob_q8_adam_pass_avx512vbmi_bf16params(size_t m, void *p, const float *g, const uint8_t *const *code,
+                                           const float *a, const float *const *tab, float *const *st,
+                                           const ob_step_scalars *s, float *amax, int *nonfinite);
 
 /* Fused AVX-512 Adam / AdamW / AMSGrad (kernels/avx512/adam_mixed.c and,
  * with VCVTNEPS2BF16, kernels/avx512bf16/adam_mixed.c), ob_fused_fn:

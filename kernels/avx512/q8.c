@@ -124,16 +124,85 @@ INL __m512i code16_signed(__m512 y, const q8_bk *k)
     return _mm512_maskz_mov_epi32(_mm512_cmple_epu32_mask(b, k->nan), c); /* NaN: 0 */
 }
 
+/* The arithmetic count (ob_mixed.h "ob_q8_arith"; ob_q8_count_arith is
+ * the same per lane): the region from two 32-entry permutes by binade
+ * and one compare, the region's line from 16-entry permutes, one FMA and
+ * a ceiling.  No gather: on an AMD EPYC (Zen 4) a 16-lane gather from the
+ * bucket table costs more than this whole count.  Lanes within rounding
+ * of a midpoint are flagged; a vector with one goes to the bucket table. */
+typedef struct q8_ar {
+    __m512i rlo, rhi, blo, bhi, base, xmin, xmax, one, near;
+    __m512 a, b, h;
+} q8_ar;
+
+INL void ar_make(const ob_q8_arith *t, q8_ar *k)
+{
+    k->rlo = _mm512_loadu_si512(t->region_of_binade);
+    k->rhi = _mm512_loadu_si512(t->region_of_binade + 16);
+    k->blo = _mm512_loadu_si512(t->bound_of_binade);
+    k->bhi = _mm512_loadu_si512(t->bound_of_binade + 16);
+    k->base = _mm512_loadu_si512(t->base);
+    k->a = _mm512_loadu_ps(t->a);
+    k->b = _mm512_loadu_ps(t->b);
+    k->h = _mm512_loadu_ps(t->h);
+    k->xmin = _mm512_set1_epi32(0x30000000);
+    k->xmax = _mm512_set1_epi32(0x3f800000);
+    k->one = _mm512_set1_epi32(1);
+    k->near = _mm512_set1_epi32(0xffc);
+}
+
+/* #{positive midpoints < x} for 16 magnitudes (bit patterns xb); *amb:
+ * the lanes within rounding of a midpoint. */
+INL __m512i ar_count(__m512i xb, const q8_ar *k, __mmask16 *amb)
+{
+    xb = _mm512_min_epu32(_mm512_max_epu32(xb, k->xmin), k->xmax);
+    const __m512i e = _mm512_srli_epi32(xb, 23); /* vpermi2d uses e & 31 */
+    const __m512i r0 = _mm512_permutex2var_epi32(k->rlo, e, k->rhi);
+    const __m512i bd = _mm512_permutex2var_epi32(k->blo, e, k->bhi);
+    const __m512i r = _mm512_mask_add_epi32(r0, _mm512_cmpgt_epu32_mask(xb, bd), r0, k->one);
+    __m512 t = _mm512_fmadd_ps(_mm512_castsi512_ps(xb), _mm512_permutexvar_ps(r, k->a), _mm512_permutexvar_ps(r, k->b));
+    t = _mm512_min_ps(t, _mm512_permutexvar_ps(r, k->h));
+    const __m512i i = _mm512_cvt_roundps_epi32(t, _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC);
+    *amb = _mm512_testn_epi32_mask(_mm512_add_epi32(i, k->one), k->near);
+    return _mm512_srli_epi32(_mm512_add_epi32(i, _mm512_permutexvar_epi32(r, k->base)), 12);
+}
+
+/* The codes of 16 values y (the rules of ob_q8_code_bucket), by the
+ * arithmetic count, or by the bucket table where a lane is ambiguous. */
+INL __m512i ar_code16_unsigned(__m512 y, const q8_ar *k, const q8_bk *bk)
+{
+    const __m512i yb = _mm512_castps_si512(y);
+    __mmask16 amb;
+    const __m512i G = ar_count(yb, k, &amb);
+    if (__builtin_expect(amb != 0, 0)) return code16_unsigned(y, bk);
+    /* Negative, -0 or NaN: code 0 (+0 counts no midpoint either). */
+    return _mm512_maskz_mov_epi32(_mm512_cmple_epu32_mask(yb, bk->nan), G);
+}
+
+INL __m512i ar_code16_signed(__m512 y, const q8_ar *k, const q8_bk *bk)
+{
+    const __m512i yb = _mm512_castps_si512(y), b = _mm512_and_si512(yb, bk->absm);
+    const __mmask16 neg = _mm512_cmplt_epi32_mask(yb, _mm512_setzero_si512());
+    /* A negative value on a midpoint takes the lower code: count the
+     * midpoints <= |y|, i.e. those below the next float up. */
+    __mmask16 amb;
+    const __m512i G = ar_count(_mm512_mask_add_epi32(b, neg, b, k->one), k, &amb);
+    if (__builtin_expect(amb != 0, 0)) return code16_signed(y, bk);
+    const __m512i negc = _mm512_max_epi32(_mm512_sub_epi32(bk->c127, G), _mm512_setzero_si512());
+    const __m512i c = _mm512_mask_blend_epi32(neg, _mm512_add_epi32(bk->c127, G), negc);
+    return _mm512_maskz_mov_epi32(_mm512_cmple_epu32_mask(b, bk->nan), c); /* NaN: 0 */
+}
+
 #define Q8_QUANT_LOOP(CODE16) \
     do { \
         size_t i = 0; \
         for (; n - i >= 16; i += 16) { \
-            const __m512i c = CODE16(_mm512_mul_ps(_mm512_loadu_ps(src + i), vr), &k); \
+            const __m512i c = CODE16(_mm512_mul_ps(_mm512_loadu_ps(src + i), vr), &ar, &k); \
             _mm_storeu_si128((__m128i *)(void *)(code + i), _mm512_cvtepi32_epi8(c)); \
         } \
         if (i < n) { \
             const __mmask16 m = (__mmask16)((1u << (n - i)) - 1); \
-            const __m512i c = CODE16(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, src + i), vr), &k); \
+            const __m512i c = CODE16(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, src + i), vr), &ar, &k); \
             uint8_t tail[16]; \
             _mm_storeu_si128((__m128i *)(void *)tail, _mm512_cvtepi32_epi8(c)); \
             memcpy(code + i, tail, n - i); \
@@ -143,8 +212,10 @@ INL __m512i code16_signed(__m512 y, const q8_bk *k)
 void ob_q8_quant_avx512(size_t n, const float *src, float r, const ob_q8_qtab *t, uint8_t *code)
 {
     q8_bk k;
+    q8_ar ar;
     bk_make(t, &k);
+    ar_make(&t->ar, &ar);
     const __m512 vr = _mm512_set1_ps(r);
-    if (t->unsigned_) Q8_QUANT_LOOP(code16_unsigned);
-    else Q8_QUANT_LOOP(code16_signed);
+    if (t->unsigned_) Q8_QUANT_LOOP(ar_code16_unsigned);
+    else Q8_QUANT_LOOP(ar_code16_signed);
 }

@@ -17,8 +17,10 @@
  * Required ISA: AVX-512F + AVX512BW + AVX512-VBMI (built with
  * -mavx512f -mavx512bw -mavx512vbmi -ffp-contract=off).
  */
+#include <float.h>
 #include <immintrin.h>
 
+#include "avx512_cvt.h"
 #include "kernels/mixed_isa.h"
 
 /* The pre-permutation: unpacked register j, 128-bit lane L, dword t
@@ -75,6 +77,24 @@ static void planes(const float *tab, __m512i pl[4][4])
     }
 }
 
+/* The codebook values of 64 codes (raw fp32, in order) by the planes. */
+static inline __attribute__((always_inline)) void lookup64(const __m512i pl[4][4], const __m512i perm,
+                                                           const uint8_t *code, __m512 out[4])
+{
+    const __m512i c = _mm512_permutexvar_epi8(perm, _mm512_loadu_si512(code));
+    const __mmask64 top = _mm512_movepi8_mask(c);
+    __m512i b[4];
+    for (int q = 0; q < 4; q++)
+        b[q] = _mm512_mask_blend_epi8(top, _mm512_permutex2var_epi8(pl[q][0], c, pl[q][1]),
+                                      _mm512_permutex2var_epi8(pl[q][2], c, pl[q][3]));
+    const __m512i w0 = _mm512_unpacklo_epi8(b[0], b[1]), w1 = _mm512_unpackhi_epi8(b[0], b[1]);
+    const __m512i w2 = _mm512_unpacklo_epi8(b[2], b[3]), w3 = _mm512_unpackhi_epi8(b[2], b[3]);
+    out[0] = _mm512_castsi512_ps(_mm512_unpacklo_epi16(w0, w2));
+    out[1] = _mm512_castsi512_ps(_mm512_unpackhi_epi16(w0, w2));
+    out[2] = _mm512_castsi512_ps(_mm512_unpacklo_epi16(w1, w3));
+    out[3] = _mm512_castsi512_ps(_mm512_unpackhi_epi16(w1, w3));
+}
+
 void ob_q8_dequant_avx512vbmi(size_t n, const uint8_t *code, float a, const float *tab, float *dst)
 {
     __m512i pl[4][4];
@@ -82,16 +102,96 @@ void ob_q8_dequant_avx512vbmi(size_t n, const uint8_t *code, float a, const floa
     const __m512i perm = _mm512_loadu_si512(pre_idx);
     const __m512 va = _mm512_set1_ps(a);
     for (size_t i = 0; i + 64 <= n; i += 64) {
-        const __m512i c = _mm512_permutexvar_epi8(perm, _mm512_loadu_si512(code + i));
-        const __mmask64 top = _mm512_movepi8_mask(c);
-        __m512i b[4];
-        for (int q = 0; q < 4; q++)
-            b[q] = _mm512_mask_blend_epi8(top, _mm512_permutex2var_epi8(pl[q][0], c, pl[q][1]),
-                                          _mm512_permutex2var_epi8(pl[q][2], c, pl[q][3]));
-        const __m512i w0 = _mm512_unpacklo_epi8(b[0], b[1]), w1 = _mm512_unpackhi_epi8(b[0], b[1]);
-        const __m512i w2 = _mm512_unpacklo_epi8(b[2], b[3]), w3 = _mm512_unpackhi_epi8(b[2], b[3]);
-        const __m512i r[4] = {_mm512_unpacklo_epi16(w0, w2), _mm512_unpackhi_epi16(w0, w2),
-                              _mm512_unpacklo_epi16(w1, w3), _mm512_unpackhi_epi16(w1, w3)};
-        for (int j = 0; j < 4; j++) _mm512_storeu_ps(dst + i + 16 * j, _mm512_mul_ps(_mm512_castsi512_ps(r[j]), va));
+        __m512 q[4];
+        lookup64(pl, perm, code + i, q);
+        for (int j = 0; j < 4; j++) _mm512_storeu_ps(dst + i + 16 * j, _mm512_mul_ps(q[j], va));
     }
 }
+
+/* ---- the fused first pass of a q8 Adam block ----------------------------- */
+
+/* The running max |x| of a new state (ob_q8_absmax_avx512's operations:
+ * MAXPS keeps acc for a NaN x, so NaN is ignored; any order is exact). */
+typedef struct q8_amax {
+    __m512 acc;
+    __mmask16 bad;
+} q8_amax;
+
+static inline __attribute__((always_inline)) void amax_add(q8_amax *m, __m512 x)
+{
+    const __m512 v = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(0x7fffffff)));
+    m->acc = _mm512_max_ps(v, m->acc);
+    m->bad |= _mm512_cmp_ps_mask(v, _mm512_set1_ps(FLT_MAX), _CMP_NLE_UQ);
+}
+
+/* Elements i .. i+63: dequantize m and v (x absmax, as
+ * ob_q8_dequant_avx512), then kernels/avx512/adam.c's operations on each
+ * 16 (adam_vec: the same FMAs, multiplies, correctly rounded sqrt and
+ * division, in the same order), on p widened from bf16 where p16. */
+static inline __attribute__((always_inline)) void adam64(size_t i, void *p, const float *g, const uint8_t *cm,
+                                                         const uint8_t *cv, float *mb, float *vb,
+                                                         const __m512i pm[4][4], const __m512i pv[4][4],
+                                                         __m512i perm, __m512 am, __m512 av, const ob_adam16 *k,
+                                                         q8_amax *xm, q8_amax *xv, const int p16, const int l2,
+                                                         const int decoupled)
+{
+    __m512 m4[4], v4[4];
+    lookup64(pm, perm, cm + i, m4);
+    lookup64(pv, perm, cv + i, v4);
+    for (int j = 0; j < 4; j++) {
+        const size_t e = i + 16 * (size_t)j;
+        __m512 pi = p16 ? ob512_bf16_widen(_mm256_loadu_si256((const __m256i *)(const void *)((uint16_t *)p + e)))
+                        : _mm512_loadu_ps((float *)p + e);
+        if (decoupled) pi = _mm512_mul_ps(pi, k->decay);
+        __m512 d = _mm512_loadu_ps(g + e);
+        if (l2) d = _mm512_fmadd_ps(k->wd, pi, d);
+        const __m512 mi = _mm512_fmadd_ps(k->omb1, d, _mm512_mul_ps(k->b1, _mm512_mul_ps(m4[j], am)));
+        const __m512 vi =
+            _mm512_fmadd_ps(k->omb2, _mm512_mul_ps(d, d), _mm512_mul_ps(k->b2, _mm512_mul_ps(v4[j], av)));
+        _mm512_storeu_ps(mb + e, mi);
+        _mm512_storeu_ps(vb + e, vi);
+        amax_add(xm, mi);
+        amax_add(xv, vi);
+        const __m512 den = _mm512_fmadd_ps(_mm512_sqrt_ps(vi), k->rs, k->eps);
+        const __m512 pn = _mm512_fmadd_ps(k->neg_step, _mm512_div_ps(mi, den), pi);
+        if (p16) _mm256_storeu_si256((__m256i *)(void *)((uint16_t *)p + e), ob512_bf16_rne_sw(pn));
+        else _mm512_storeu_ps((float *)p + e, pn);
+    }
+}
+
+static inline __attribute__((always_inline)) void adam_pass(size_t m, void *p, const float *g,
+                                                            const uint8_t *const *code, const float *a,
+                                                            const float *const *tab, float *const *st,
+                                                            const ob_step_scalars *s, float *amax, int *nonfinite,
+                                                            const int p16, const int l2, const int decoupled)
+{
+    __m512i pm[4][4], pv[4][4];
+    planes(tab[0], pm);
+    planes(tab[1], pv);
+    const __m512i perm = _mm512_loadu_si512(pre_idx);
+    const __m512 am = _mm512_set1_ps(a[0]), av = _mm512_set1_ps(a[1]);
+    const ob_adam16 k = ob_adam16_of(s);
+    q8_amax xm = {_mm512_setzero_ps(), 0}, xv = {_mm512_setzero_ps(), 0};
+    for (size_t i = 0; i + 64 <= m; i += 64)
+        adam64(i, p, g, code[0], code[1], st[0], st[1], pm, pv, perm, am, av, &k, &xm, &xv, p16, l2, decoupled);
+    amax[0] = _mm512_reduce_max_ps(xm.acc);
+    amax[1] = _mm512_reduce_max_ps(xv.acc);
+    nonfinite[0] = xm.bad != 0;
+    nonfinite[1] = xv.bad != 0;
+}
+
+/* The flags (l2, decoupled) specialised outside the loop, as adam.c. */
+#define Q8_ADAM_PASS(name, p16) \
+    void name(size_t m, void *p, const float *g, const uint8_t *const *code, const float *a, \
+              const float *const *tab, float *const *st, const ob_step_scalars *s, float *amax, int *nonfinite) \
+    { \
+        switch ((s->l2 != 0) | (s->decoupled != 0) << 1) { \
+        case 0: adam_pass(m, p, g, code, a, tab, st, s, amax, nonfinite, p16, 0, 0); break; \
+        case 1: adam_pass(m, p, g, code, a, tab, st, s, amax, nonfinite, p16, 1, 0); break; \
+        case 2: adam_pass(m, p, g, code, a, tab, st, s, amax, nonfinite, p16, 0, 1); break; \
+        default: adam_pass(m, p, g, code, a, tab, st, s, amax, nonfinite, p16, 1, 1); break; \
+        } \
+    }
+
+Q8_ADAM_PASS(ob_q8_adam_pass_avx512vbmi, 0)
+Q8_ADAM_PASS(ob_q8_adam_pass_avx512vbmi_bf16params, 1)

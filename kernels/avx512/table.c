@@ -35,10 +35,15 @@ static const ob_cvt_ops cvt = {"avx512",
                                ob_q8_quant_avx512};
 /* Fused Adam / AdamW / AMSGrad mixed steps (kernels/avx512/adam_mixed.c). */
 static const ob_fused_kernel fused[] = {
-    {ob_adam_step_avx512, OB_ISA_AVX512, 0, OB_DT_F32, OB_DT_F32, OB_DT_BF16, ob_adam_step_avx512_bf16state},
-    {ob_adam_step_avx512, OB_ISA_AVX512, 0, OB_DT_BF16, OB_DT_BF16, OB_DT_BF16, ob_adam_step_avx512_bf16},
-    {ob_adam_step_avx512, OB_ISA_AVX512, 0, OB_DT_BF16, OB_DT_F32, OB_DT_F32, ob_adam_step_avx512_bf16params},
-    {ob_adam_step_avx512, OB_ISA_AVX512, 0, OB_DT_F32, OB_DT_F16, OB_DT_F32, ob_adam_step_avx512_fp16grads},
+    {ob_adam_step_avx512, OB_ISA_AVX512, 0, OB_DT_F32, OB_DT_F32, OB_DT_BF16, ob_adam_step_avx512_bf16state, NULL, 0},
+    {ob_adam_step_avx512, OB_ISA_AVX512, 0, OB_DT_BF16, OB_DT_BF16, OB_DT_BF16, ob_adam_step_avx512_bf16, NULL, 0},
+    {ob_adam_step_avx512, OB_ISA_AVX512, 0, OB_DT_BF16, OB_DT_F32, OB_DT_F32, ob_adam_step_avx512_bf16params, NULL, 0},
+    {ob_adam_step_avx512, OB_ISA_AVX512, 0, OB_DT_F32, OB_DT_F16, OB_DT_F32, ob_adam_step_avx512_fp16grads, NULL, 0},
+    /* The q8 first pass (kernels/avx512/q8_vbmi.c), where the CPU has
+     * AVX512-VBMI. */
+    {ob_adam_step_avx512, OB_ISA_AVX512, 0, OB_DT_F32, OB_DT_F32, OB_DT_Q8, NULL, ob_q8_adam_pass_avx512vbmi, 1},
+    {ob_adam_step_avx512, OB_ISA_AVX512, 0, OB_DT_BF16, OB_DT_F32, OB_DT_Q8, NULL,
+     ob_q8_adam_pass_avx512vbmi_bf16params, 1},
 };
 
 const ob_isa_table ob_isa_table_avx512 = {

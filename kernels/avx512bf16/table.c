@@ -27,10 +27,10 @@ static const ob_cvt_ops cvt = {"avx512bf16",
  * the fp16-gradient format rounds nothing to bf16 and stays AVX-512F's. */
 static const ob_fused_kernel fused[] = {
     {ob_adam_step_avx512, OB_ISA_AVX512, 1, OB_DT_F32, OB_DT_F32, OB_DT_BF16,
-     ob_adam_step_avx512bf16_bf16state},
-    {ob_adam_step_avx512, OB_ISA_AVX512, 1, OB_DT_BF16, OB_DT_BF16, OB_DT_BF16, ob_adam_step_avx512bf16_bf16},
+     ob_adam_step_avx512bf16_bf16state, NULL, 0},
+    {ob_adam_step_avx512, OB_ISA_AVX512, 1, OB_DT_BF16, OB_DT_BF16, OB_DT_BF16, ob_adam_step_avx512bf16_bf16, NULL, 0},
     {ob_adam_step_avx512, OB_ISA_AVX512, 1, OB_DT_BF16, OB_DT_F32, OB_DT_F32,
-     ob_adam_step_avx512bf16_bf16params},
+     ob_adam_step_avx512bf16_bf16params, NULL, 0},
 };
 
 const ob_isa_table ob_isa_table_avx512bf16 = {

@@ -591,6 +591,10 @@ int ob_mixed_run(const ob_optimizer *o, ob_isa isa, const ob_hparams *h, const o
         r.clip_scale = (float)ob_clip_coef(r.s.clip_norm, ob_sumsq(isa, n, g, threads));
     }
     if (f->state == OB_DT_Q8) {
+        /* The fused first pass rounds bf16 parameters to nearest even. */
+        const int fusable = allow_fused && !ob_clip_active(&r.s) && (f->param != OB_DT_BF16 || f->round != OB_ROUND_SR);
+        const ob_fused_kernel *fk = fusable ? ob_fused_find(o, isa, f) : NULL;
+        r.q8_fused = fk && fk->q8 && (!fk->needs_vbmi || ob_q8_vbmi_enabled()) ? fk->q8 : NULL;
         ob_mixed_q8_run(&r, n, p, g, state, threads);
         return 0;
     }

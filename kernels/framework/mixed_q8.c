@@ -73,6 +73,84 @@ static void qtab_build(int u, const float *pos, size_t np)
     }
 }
 
+static float float_of(uint32_t b)
+{
+    float x;
+    memcpy(&x, &b, 4);
+    return x;
+}
+
+/* The arithmetic count (ob_mixed.h "ob_q8_arith"): the lower clamp of
+ * |x| (2^-31: every binade the table covers has e in [96, 127]) and the
+ * upper one (1.0, above every midpoint). */
+#define ARITH_XMIN 0x30000000u
+#define ARITH_XMAX 0x3f800000u
+
+uint32_t ob_q8_count_arith(uint32_t xb, const ob_q8_arith *a, int *ambiguous)
+{
+    xb = xb < ARITH_XMIN ? ARITH_XMIN : xb > ARITH_XMAX ? ARITH_XMAX : xb;
+    const uint32_t k = (xb >> 23) & 31, r = a->region_of_binade[k] + (xb > a->bound_of_binade[k]);
+    float t = fmaf(float_of(xb), a->a[r], a->b[r]);
+    t = t > a->h[r] ? a->h[r] : t;
+    const uint32_t i = (uint32_t)(int32_t)ceilf(t); /* t > 0: the table build checks it */
+    *ambiguous = ((i + 1) & 0xffcu) == 0;
+    return (i + (uint32_t)a->base[r]) >> 12;
+}
+
+/* The arithmetic count's tables for the positive midpoints pos[0..np)
+ * of code u, and its proof: at every inner midpoint P and the next float
+ * above it, and at both ends of every region, the count is the
+ * definition's or the lane is flagged ambiguous. */
+static void arith_build(int u, const float *pos, size_t np)
+{
+    static const double decade[7] = {1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1e0};
+    ob_q8_arith *a = &qtabs[u].ar;
+    uint32_t bound[8];     /* the region boundaries' indices into pos */
+    size_t S = 1;
+    bound[0] = 0;
+    memset(a, 0, sizeof *a);
+    /* Regions 0 and 8 hold no inner midpoint: t = 1/2, ceil 1. */
+    a->b[0] = a->b[8] = a->h[0] = a->h[8] = 0x1p11f;
+    a->base[0] = 4095 - 4096;
+    a->base[8] = 4095 + ((int32_t)np - 1) * 4096;
+    for (int d = 0; d < 7; d++) {
+        const unsigned K = u ? 2u << d : 1u << d;
+        a->a[1 + d] = (float)(4096 * (K / (0.9 * decade[d])));
+        a->b[1 + d] = (float)(4096 * (-0.1 * K / 0.9));
+        a->h[1 + d] = 4096 * ((float)K - 0.5f);
+        a->base[1 + d] = 4095 + ((int32_t)S - 1) * 4096;
+        S += K;
+        bound[1 + d] = (uint32_t)S - 1;
+    }
+    if (S != np) q8_fail("arithmetic count: decades do not cover the midpoints");
+    for (uint32_t k = 0; k < 32; k++) {
+        const uint32_t e = 96 + k, lo = e << 23;
+        a->bound_of_binade[k] = 0x7fffffffu;
+        for (int j = 0; j < 8; j++) {
+            const uint32_t bb = bits_of(pos[bound[j]]);
+            a->region_of_binade[k] += bb < lo;
+            if (bb >> 23 == e) {
+                if (a->bound_of_binade[k] != 0x7fffffffu) q8_fail("arithmetic count: two boundaries in a binade");
+                a->bound_of_binade[k] = bb;
+            }
+        }
+    }
+    /* The proof points: every midpoint and the float above it (the
+     * region ends are among them: the boundaries are midpoints). */
+    for (size_t j = 0; j < np; j++)
+        for (uint32_t x = bits_of(pos[j]); x <= bits_of(pos[j]) + 1; x++) {
+            int amb;
+            const uint32_t G = ob_q8_count_arith(x, a, &amb);
+            const uint32_t want = (uint32_t)j + (x > bits_of(pos[j]));
+            if (!amb && G != want) q8_fail("arithmetic count differs from the definition at a midpoint");
+        }
+    /* t > 0 from the first float of every decade region on (no lower
+     * clamp; t grows with x). */
+    for (int d = 0; d < 7; d++)
+        if (!(fmaf(float_of(bits_of(pos[bound[d]]) + 1), a->a[1 + d], a->b[1 + d]) > 0))
+            q8_fail("arithmetic count: t <= 0 inside a region");
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     const double x = *(const double *)a, y = *(const double *)b;
@@ -107,6 +185,7 @@ static void book_build(void)
             for (int k = 0; k < 127; k++)
                 if (mids[0][126 - k] != -mids[0][127 + k]) q8_fail("signed midpoints not symmetric");
         qtab_build(u, mids[u] + (u ? 0 : 127), u ? 255 : 128);
+        arith_build(u, mids[u] + (u ? 0 : 127), u ? 255 : 128);
     }
 }
 
@@ -236,32 +315,54 @@ int ob_q8_offered(const ob_optimizer *o, const ob_hparams *h, char *err, size_t 
  * buffers, widen p and g as the generic path does, run the fp32 kernel,
  * round p back, quantize the state.  At most two state arrays are in use:
  * ob_q8_offered admits no optimizer with more (ob_step_mixed checks it;
- * ob_mixed_run's callers, the benchmarks, filter with it too). */
+ * ob_mixed_run's callers, the benchmarks, filter with it too).  With a
+ * fused first pass (ob_q8_fused_fn), its whole groups of 64 replace the
+ * dequantization, the kernel and the absmax of the block's start; the
+ * rest of the block goes the generic way. */
 static void q8_block(const ob_mixed_ctx *r, size_t n, size_t lo, size_t m, void *p, const void *g,
                      void *const *state)
 {
     float sb[2][OB_Q8_BLOCK_MAX];
     const ob_cvt_ops *cv = r->cv;
-    float *st[OB_MAX_STATE] = {0};
+    float *st[OB_MAX_STATE] = {0}, *buf[2];
+    const uint8_t *code[2];
+    const float *tab[2];
+    float a[2], amax[2] = {0, 0};
+    int nonfinite[2] = {0, 0};
     size_t used = 0;
     for (size_t k = 0; k < r->n_state; k++) {
         if (!((r->mask >> k) & 1u) || used == 2) continue;
-        st[k] = sb[used++];
-        const int u = ob_q8_state_unsigned(r->o, k);
-        cv->q8_dequant(m, (const uint8_t *)state[k] + lo, ob_q8_absmax_get(state[k], n, lo / r->f->block),
-                       ob_q8_codebook(u), st[k]);
+        buf[used] = st[k] = sb[used];
+        code[used] = (const uint8_t *)state[k] + lo;
+        a[used] = ob_q8_absmax_get(state[k], n, lo / r->f->block);
+        tab[used] = ob_q8_codebook(ob_q8_state_unsigned(r->o, k));
+        used++;
     }
-    ob_mixed_block_step(r, lo, m, p, g, st);
-    for (size_t k = 0; k < r->n_state; k++) {
+    const size_t m64 = r->q8_fused ? m & ~(size_t)63 : 0;
+    if (m64)
+        r->q8_fused(m64, (char *)p + lo * ob_dtype_size(r->f->param), (const float *)g + lo, code, a, tab, buf, &r->s,
+                    amax, nonfinite);
+    if (m64 < m) {
+        float *rest[OB_MAX_STATE] = {0};
+        for (size_t k = 0, j = 0; k < r->n_state; k++) {
+            if (!st[k]) continue;
+            rest[k] = st[k] + m64;
+            cv->q8_dequant(m - m64, code[j] + m64, a[j], tab[j], rest[k]);
+            j++;
+        }
+        ob_mixed_block_step(r, lo + m64, m - m64, p, g, rest);
+    }
+    for (size_t k = 0, j = 0; k < r->n_state; k++) {
         if (!st[k]) continue;
         const int u = ob_q8_state_unsigned(r->o, k);
-        int nonfinite = 0;
-        const float amax = cv->q8_absmax(m, st[k], &nonfinite); /* sets nonfinite first */
-        const float a = stored_absmax(amax, nonfinite);
-        uint8_t *code = (uint8_t *)state[k] + lo;
-        if (a > 0) cv->q8_quant(m, st[k], 1.0f / a, ob_q8_quant_table(u), code);
-        else memset(code, ob_q8_zero_code(u), m);
-        ob_q8_absmax_set(state[k], n, lo / r->f->block, a);
+        int nf = 0;
+        const float rest = cv->q8_absmax(m - m64, st[k] + m64, &nf); /* sets nf first */
+        const float am = stored_absmax(rest > amax[j] ? rest : amax[j], nf | nonfinite[j]);
+        uint8_t *out = (uint8_t *)state[k] + lo;
+        if (am > 0) cv->q8_quant(m, st[k], 1.0f / am, ob_q8_quant_table(u), out);
+        else memset(out, ob_q8_zero_code(u), m);
+        ob_q8_absmax_set(state[k], n, lo / r->f->block, am);
+        j++;
     }
 }
 

@@ -191,16 +191,47 @@ const float *ob_q8_midpoints(int unsigned_);
  *   NaN: c = 0.  Checked when the table is built (the symmetry, at most
  * one midpoint per bucket) and against the definition in tests/test_q8.c
  * and tests/test_q8_exhaustive.c. */
+/* The arithmetic count (the vector ISAs' fast path; README "8-bit
+ * state").  Within one decade d of the dynamic tree code the positive
+ * values are 10^(d-6) (0.1 + 0.9 (j + 0.5) / K_d), so its inner midpoints
+ * sit near t = 1, 2, ..., K_d - 1 of t = (x / 10^(d-6) - 0.1) K_d / 0.9.
+ * The 8 region boundaries (the first positive midpoint and the 7 between
+ * decades) split the magnitudes into 9 regions; at most one boundary lies
+ * in any binade, so the region of x (clamped to [2^-31, 1]) is
+ * region_of_binade[e & 31] plus one if x > bound_of_binade[e & 31] (e the
+ * biased exponent; bit patterns).  Then, with r the region and t in
+ * fixed point (2^12 t: the tables are scaled by 2^12, which commutes with
+ * rounding),
+ *   i = ceil(min(fmaf(x, a[r], b[r]), h[r])),
+ *   G = (i + base[r]) >> 12   (= #{positive midpoints < x}),
+ * unless i mod 2^12 is 4095, 0, 1 or 2, i.e. t is within 2^-11 of an
+ * integer: such an x is within rounding of an inner midpoint, and the
+ * lane is decided by the bucket table instead.  The table build proves
+ * this at every midpoint and the float above it (fmaf is monotone in x,
+ * so between them the count cannot be wrong), and make q8-exhaustive
+ * checks it on all 2^32 patterns. */
+typedef struct ob_q8_arith {
+    uint32_t region_of_binade[32], bound_of_binade[32];
+    float a[16], b[16], h[16];
+    int32_t base[16];
+} ob_q8_arith;
+
 typedef struct ob_q8_qtab {
     const float *mid;       /* ob_q8_midpoints */
     const uint32_t *bucket; /* last + 1 entries */
     uint32_t shift, first, last;
     int unsigned_;
+    ob_q8_arith ar;
 } ob_q8_qtab;
 const ob_q8_qtab *ob_q8_quant_table(int unsigned_);
 /* The code of y by the bucket table, one element (what the vector ISAs
  * compute per lane). */
 uint8_t ob_q8_code_bucket(float y, const ob_q8_qtab *t);
+/* G = #{positive midpoints < x} for a magnitude x (its bit pattern xb,
+ * at most 0x7f800000) by the arithmetic count, one element (what the
+ * vector ISAs compute per lane); *ambiguous = 1 where the count is not
+ * decided (then G is not to be used). */
+uint32_t ob_q8_count_arith(uint32_t xb, const ob_q8_arith *a, int *ambiguous);
 
 /* The code of zero: 127 (signed) or 0 (unsigned). */
 uint8_t ob_q8_zero_code(int unsigned_);
@@ -305,13 +336,29 @@ int ob_q8_vbmi_set(int on);
 typedef void (*ob_fused_fn)(size_t n, void *p, const void *g, void *const *state, const ob_step_scalars *s,
                             float inv_scale, int sr, uint32_t key, uint32_t lo);
 
+/* The fused first pass of one q8 block (state = q8; mixed_q8.c runs it,
+ * then quantizes): for m elements (a multiple of 64) it dequantizes the
+ * state arrays in use (codes code[k] with absmax a[k] and codebook tab[k],
+ * in state order, at most 2), performs the fp32 kernel's step on them,
+ * writes p (rounded to nearest even if bf16) and the new fp32 state into
+ * st[k], and returns each new state's max |x| (NaN ignored) in amax[k]
+ * and whether it holds an Inf or NaN in nonfinite[k]: the operations of
+ * dequantize, the fp32 kernel and q8_absmax, so the block's result is
+ * bit-identical to the generic path. */
+typedef void (*ob_q8_fused_fn)(size_t m, void *p, const float *g, const uint8_t *const *code, const float *a,
+                               const float *const *tab, float *const *st, const ob_step_scalars *s, float *amax,
+                               int *nonfinite);
+
 typedef struct ob_fused_kernel {
     ob_kernel_fn base; /* the fp32 kernel it fuses: every optimizer whose
                                    * ob_optimizer_kernel(o, isa) this is uses it */
     ob_isa isa;
     int native_bf16;             /* needs AVX512_BF16 (and is used only when enabled) */
-    ob_dtype param, grad, state; /* the format it handles (either rounding) */
-    ob_fused_fn fn;
+    ob_dtype param, grad, state; /* the format it handles (either rounding, except
+                                  * q8: nearest even only) */
+    ob_fused_fn fn;              /* state f32 or bf16 */
+    ob_q8_fused_fn q8;           /* state q8 (fn NULL) */
+    int needs_vbmi;              /* used only where ob_q8_vbmi_enabled() */
 } ob_fused_kernel;
 
 /* The fused kernels are listed in the ISA tables (kernels/<isa>/table.c,

@@ -14,6 +14,7 @@ typedef struct ob_mixed_ctx {
     const ob_cvt_ops *cv;
     ob_kernel_fn kernel;
     ob_fused_fn fused;
+    ob_q8_fused_fn q8_fused; /* q8 state: the fused first pass, or NULL */
     ob_step_scalars s;
     unsigned mask; /* state arrays in use */
     size_t n_state;
