@@ -19,6 +19,7 @@
  */
 #include <float.h>
 #include <immintrin.h>
+#include <math.h>
 
 #include "avx512_cvt.h"
 #include "kernels/mixed_isa.h"
@@ -195,3 +196,66 @@ static inline __attribute__((always_inline)) void adam_pass(size_t m, void *p, c
 
 Q8_ADAM_PASS(ob_q8_adam_pass_avx512vbmi, 0)
 Q8_ADAM_PASS(ob_q8_adam_pass_avx512vbmi_bf16params, 1)
+
+/* ---- the fused first pass of a q8 Lion block ----------------------------- */
+
+/* Elements i .. i+63: dequantize m, then kernels/avx512/lion.c's
+ * operations on each 16 (lion_vec: the same FMAs, the sign from bits,
+ * NaN for an unordered c). */
+static inline __attribute__((always_inline)) void lion64(size_t i, void *p, const float *g, const uint8_t *cm,
+                                                         float *mb, const __m512i pm[4][4], __m512i perm, __m512 am,
+                                                         const ob_step_scalars *s, q8_amax *xm, const int p16,
+                                                         const int decoupled)
+{
+    const __m512 decay = _mm512_set1_ps(s->decay_factor), neg_lr = _mm512_set1_ps(-s->lr);
+    const __m512 b1 = _mm512_set1_ps(s->beta1), omb1 = _mm512_set1_ps(s->one_minus_beta1);
+    const __m512 b2 = _mm512_set1_ps(s->beta2), omb2 = _mm512_set1_ps(s->one_minus_beta2);
+    const __m512i sign = _mm512_set1_epi32((int)0x80000000u), one = _mm512_castps_si512(_mm512_set1_ps(1.0f));
+    __m512 m4[4];
+    lookup64(pm, perm, cm + i, m4);
+    for (int j = 0; j < 4; j++) {
+        const size_t e = i + 16 * (size_t)j;
+        __m512 pi = p16 ? ob512_bf16_widen(_mm256_loadu_si256((const __m256i *)(const void *)((uint16_t *)p + e)))
+                        : _mm512_loadu_ps((float *)p + e);
+        if (decoupled) pi = _mm512_mul_ps(pi, decay);
+        const __m512 gi = _mm512_loadu_ps(g + e), mi = _mm512_mul_ps(m4[j], am);
+        const __m512 c = _mm512_fmadd_ps(omb1, gi, _mm512_mul_ps(b1, mi));
+        const __mmask16 nonzero = _mm512_cmp_ps_mask(c, _mm512_setzero_ps(), _CMP_NEQ_OQ);
+        const __m512 sg =
+            _mm512_castsi512_ps(_mm512_maskz_ternarylogic_epi32(nonzero, _mm512_castps_si512(c), sign, one, 0xEA));
+        __m512 pn = _mm512_fmadd_ps(neg_lr, sg, pi);
+        pn = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(c, c, _CMP_UNORD_Q), pn, _mm512_set1_ps(NAN));
+        if (p16) _mm256_storeu_si256((__m256i *)(void *)((uint16_t *)p + e), ob512_bf16_rne_sw(pn));
+        else _mm512_storeu_ps((float *)p + e, pn);
+        const __m512 mn = _mm512_fmadd_ps(omb2, gi, _mm512_mul_ps(b2, mi));
+        _mm512_storeu_ps(mb + e, mn);
+        amax_add(xm, mn);
+    }
+}
+
+static inline __attribute__((always_inline)) void lion_pass(size_t m, void *p, const float *g,
+                                                            const uint8_t *const *code, const float *a,
+                                                            const float *const *tab, float *const *st,
+                                                            const ob_step_scalars *s, float *amax, int *nonfinite,
+                                                            const int p16, const int decoupled)
+{
+    __m512i pm[4][4];
+    planes(tab[0], pm);
+    const __m512i perm = _mm512_loadu_si512(pre_idx);
+    const __m512 am = _mm512_set1_ps(a[0]);
+    q8_amax xm = {_mm512_setzero_ps(), 0};
+    for (size_t i = 0; i + 64 <= m; i += 64) lion64(i, p, g, code[0], st[0], pm, perm, am, s, &xm, p16, decoupled);
+    amax[0] = _mm512_reduce_max_ps(xm.acc);
+    nonfinite[0] = xm.bad != 0;
+}
+
+#define Q8_LION_PASS(name, p16) \
+    void name(size_t m, void *p, const float *g, const uint8_t *const *code, const float *a, \
+              const float *const *tab, float *const *st, const ob_step_scalars *s, float *amax, int *nonfinite) \
+    { \
+        if (s->decoupled) lion_pass(m, p, g, code, a, tab, st, s, amax, nonfinite, p16, 1); \
+        else lion_pass(m, p, g, code, a, tab, st, s, amax, nonfinite, p16, 0); \
+    }
+
+Q8_LION_PASS(ob_q8_lion_pass_avx512vbmi, 0)
+Q8_LION_PASS(ob_q8_lion_pass_avx512vbmi_bf16params, 1)

@@ -33,7 +33,8 @@ static const ob_cvt_ops cvt = {"avx512",
                                ob_q8_dequant_avx512,
                                ob_q8_absmax_avx512,
                                ob_q8_quant_avx512};
-/* Fused Adam / AdamW / AMSGrad mixed steps (kernels/avx512/adam_mixed.c). */
+/* Fused Adam / AdamW / AMSGrad mixed steps (kernels/avx512/adam_mixed.c),
+ * and the q8 first passes. */
 static const ob_fused_kernel fused[] = {
     {ob_adam_step_avx512, OB_ISA_AVX512, 0, OB_DT_F32, OB_DT_F32, OB_DT_BF16, ob_adam_step_avx512_bf16state, NULL, 0},
     {ob_adam_step_avx512, OB_ISA_AVX512, 0, OB_DT_BF16, OB_DT_BF16, OB_DT_BF16, ob_adam_step_avx512_bf16, NULL, 0},
@@ -44,6 +45,9 @@ static const ob_fused_kernel fused[] = {
     {ob_adam_step_avx512, OB_ISA_AVX512, 0, OB_DT_F32, OB_DT_F32, OB_DT_Q8, NULL, ob_q8_adam_pass_avx512vbmi, 1},
     {ob_adam_step_avx512, OB_ISA_AVX512, 0, OB_DT_BF16, OB_DT_F32, OB_DT_Q8, NULL,
      ob_q8_adam_pass_avx512vbmi_bf16params, 1},
+    {ob_lion_step_avx512, OB_ISA_AVX512, 0, OB_DT_F32, OB_DT_F32, OB_DT_Q8, NULL, ob_q8_lion_pass_avx512vbmi, 1},
+    {ob_lion_step_avx512, OB_ISA_AVX512, 0, OB_DT_BF16, OB_DT_F32, OB_DT_Q8, NULL,
+     ob_q8_lion_pass_avx512vbmi_bf16params, 1},
 };
 
 const ob_isa_table ob_isa_table_avx512 = {
