@@ -205,11 +205,14 @@ static const char *const q8_opts[] = {"adam", "adamw", "lion", "sgd"};
 
 static void step_identity(const ob_format *f, size_t n, size_t off, int specials, ob_rng *rng)
 {
-    for (size_t oi = 0; oi < 4; oi++) {
-        const ob_optimizer *o = ob_optimizer_find(q8_opts[oi]);
+    /* The four optimizers, then SGD with Nesterov momentum (each flag of
+     * the fused passes, kernels/avx512/q8_vbmi.c, is on somewhere). */
+    for (size_t oi = 0; oi < 5; oi++) {
+        const ob_optimizer *o = ob_optimizer_find(q8_opts[oi < 4 ? oi : 3]);
         ob_hparams h;
         ob_hparams_default(o, &h);
         if (!strcmp(o->name, "sgd")) h.momentum = 0.9;
+        h.nesterov = oi == 4;
         h.weight_decay = 0.01;
         qbuf a, b;
         qbuf_alloc(&a, f, n, 0);

@@ -259,3 +259,73 @@ static inline __attribute__((always_inline)) void lion_pass(size_t m, void *p, c
 
 Q8_LION_PASS(ob_q8_lion_pass_avx512vbmi, 0)
 Q8_LION_PASS(ob_q8_lion_pass_avx512vbmi_bf16params, 1)
+
+/* ---- the fused first pass of a q8 SGD-with-momentum block --------------- */
+
+/* Elements i .. i+63: dequantize the momentum buffer, then
+ * kernels/avx512/sgd.c's operations with momentum on each 16 (sgd_vec:
+ * the buffer is g itself at the first step, then mu buf + (1 - dampening)
+ * g; Nesterov adds mu buf to g). */
+static inline __attribute__((always_inline)) void sgd64(size_t i, void *p, const float *g, const uint8_t *cb,
+                                                        float *bb, const __m512i pm[4][4], __m512i perm, __m512 ab,
+                                                        const ob_step_scalars *s, q8_amax *xb, const int p16,
+                                                        const int l2, const int first, const int nesterov)
+{
+    const __m512 wd = _mm512_set1_ps(s->weight_decay), mu = _mm512_set1_ps(s->momentum);
+    const __m512 omd = _mm512_set1_ps(s->one_minus_dampening), neg_lr = _mm512_set1_ps(-s->lr);
+    __m512 b4[4];
+    if (!first) lookup64(pm, perm, cb + i, b4);
+    for (int j = 0; j < 4; j++) {
+        const size_t e = i + 16 * (size_t)j;
+        const __m512 pi = p16 ? ob512_bf16_widen(_mm256_loadu_si256((const __m256i *)(const void *)((uint16_t *)p + e)))
+                              : _mm512_loadu_ps((float *)p + e);
+        __m512 d = _mm512_loadu_ps(g + e);
+        if (l2) d = _mm512_fmadd_ps(wd, pi, d);
+        const __m512 b = first ? d : _mm512_fmadd_ps(mu, _mm512_mul_ps(b4[j], ab), _mm512_mul_ps(omd, d));
+        _mm512_storeu_ps(bb + e, b);
+        amax_add(xb, b);
+        d = nesterov ? _mm512_fmadd_ps(mu, b, d) : b;
+        const __m512 pn = _mm512_fmadd_ps(neg_lr, d, pi);
+        if (p16) _mm256_storeu_si256((__m256i *)(void *)((uint16_t *)p + e), ob512_bf16_rne_sw(pn));
+        else _mm512_storeu_ps((float *)p + e, pn);
+    }
+}
+
+static inline __attribute__((always_inline)) void sgd_pass(size_t m, void *p, const float *g,
+                                                           const uint8_t *const *code, const float *a,
+                                                           const float *const *tab, float *const *st,
+                                                           const ob_step_scalars *s, float *amax, int *nonfinite,
+                                                           const int p16, const int l2, const int first,
+                                                           const int nesterov)
+{
+    __m512i pm[4][4];
+    planes(tab[0], pm);
+    const __m512i perm = _mm512_loadu_si512(pre_idx);
+    const __m512 ab = _mm512_set1_ps(a[0]);
+    q8_amax xb = {_mm512_setzero_ps(), 0};
+    for (size_t i = 0; i + 64 <= m; i += 64)
+        sgd64(i, p, g, code[0], st[0], pm, perm, ab, s, &xb, p16, l2, first, nesterov);
+    amax[0] = _mm512_reduce_max_ps(xb.acc);
+    nonfinite[0] = xb.bad != 0;
+}
+
+/* With momentum only (without it SGD has no state, and q8_block does
+ * not call a pass). */
+#define Q8_SGD_PASS(name, p16) \
+    void name(size_t m, void *p, const float *g, const uint8_t *const *code, const float *a, \
+              const float *const *tab, float *const *st, const ob_step_scalars *s, float *amax, int *nonfinite) \
+    { \
+        switch ((s->l2 != 0) | (s->first_step != 0) << 1 | (s->nesterov != 0) << 2) { \
+        case 0: sgd_pass(m, p, g, code, a, tab, st, s, amax, nonfinite, p16, 0, 0, 0); break; \
+        case 1: sgd_pass(m, p, g, code, a, tab, st, s, amax, nonfinite, p16, 1, 0, 0); break; \
+        case 2: sgd_pass(m, p, g, code, a, tab, st, s, amax, nonfinite, p16, 0, 1, 0); break; \
+        case 3: sgd_pass(m, p, g, code, a, tab, st, s, amax, nonfinite, p16, 1, 1, 0); break; \
+        case 4: sgd_pass(m, p, g, code, a, tab, st, s, amax, nonfinite, p16, 0, 0, 1); break; \
+        case 5: sgd_pass(m, p, g, code, a, tab, st, s, amax, nonfinite, p16, 1, 0, 1); break; \
+        case 6: sgd_pass(m, p, g, code, a, tab, st, s, amax, nonfinite, p16, 0, 1, 1); break; \
+        default: sgd_pass(m, p, g, code, a, tab, st, s, amax, nonfinite, p16, 1, 1, 1); break; \
+        } \
+    }
+
+Q8_SGD_PASS(ob_q8_sgd_pass_avx512vbmi, 0)
+Q8_SGD_PASS(ob_q8_sgd_pass_avx512vbmi_bf16params, 1)

@@ -48,6 +48,9 @@ static const ob_fused_kernel fused[] = {
     {ob_lion_step_avx512, OB_ISA_AVX512, 0, OB_DT_F32, OB_DT_F32, OB_DT_Q8, NULL, ob_q8_lion_pass_avx512vbmi, 1},
     {ob_lion_step_avx512, OB_ISA_AVX512, 0, OB_DT_BF16, OB_DT_F32, OB_DT_Q8, NULL,
      ob_q8_lion_pass_avx512vbmi_bf16params, 1},
+    {ob_sgd_step_avx512, OB_ISA_AVX512, 0, OB_DT_F32, OB_DT_F32, OB_DT_Q8, NULL, ob_q8_sgd_pass_avx512vbmi, 1},
+    {ob_sgd_step_avx512, OB_ISA_AVX512, 0, OB_DT_BF16, OB_DT_F32, OB_DT_Q8, NULL,
+     ob_q8_sgd_pass_avx512vbmi_bf16params, 1},
 };
 
 const ob_isa_table ob_isa_table_avx512 = {

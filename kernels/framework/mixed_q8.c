@@ -338,7 +338,7 @@ static void q8_block(const ob_mixed_ctx *r, size_t n, size_t lo, size_t m, void 
         tab[used] = ob_q8_codebook(ob_q8_state_unsigned(r->o, k));
         used++;
     }
-    const size_t m64 = r->q8_fused ? m & ~(size_t)63 : 0;
+    const size_t m64 = r->q8_fused && used ? m & ~(size_t)63 : 0;
     if (m64)
         r->q8_fused(m64, (char *)p + lo * ob_dtype_size(r->f->param), (const float *)g + lo, code, a, tab, buf, &r->s,
                     amax, nonfinite);
