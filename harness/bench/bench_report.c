@@ -393,8 +393,13 @@ static int cmp_rows(const void *a, const void *b)
 
 void bn_cell(FILE *out, int width, const char *fmt, double v)
 {
-    if (isfinite(v)) fprintf(out, fmt, width, v);
-    else fprintf(out, "%*s", width, "-");
+    char buf[64];
+    if (isfinite(v)) snprintf(buf, sizeof buf, fmt, width, v);
+    else snprintf(buf, sizeof buf, "%*s", width, "-");
+    /* A value wider than its column still gets a space before it (a
+     * disturbed 2-thread run can take thousands of ns per element). */
+    if (buf[0] != ' ') fputc(' ', out);
+    fputs(buf, out);
 }
 
 void ob_bench_print_summary(FILE *out, const ob_bench_plan *plan)
