@@ -3,7 +3,7 @@
  * run folder, with the machine, the cases, the summary tables and the
  * figures, each figure under one sentence that says what it shows.  The
  * sections on the run's own results are here; those on what bench, repro
- * and sweep left in the folder are report_others.c.
+ * and sweep left in the folder are report_throughput.c and report_others.c.
  *
  * The report is built from whatever the folder holds.  A missing input (no
  * bench.csv yet, a lost case CSV) or a figure gnuplot could not render is
@@ -96,7 +96,7 @@ static void section_overview(rp_doc *d, const rp_model *m)
             "more than 1e-3 (expected on chaotic problems; listed under Agreement).",
             parted, m->n_cases);
     }
-    char thr[512] = "";
+    char thr[2048] = "";
     if (m->has_bench) rp_throughput_finding(m, thr, sizeof thr);
     rp_doc_item(d, "Throughput: %s (same run; see Throughput).",
                 !m->has_bench ? "not measured in this run" : thr[0] ? thr : "measured (bench.csv)");

@@ -216,15 +216,17 @@ extern const char rp_html_head[];
 int rp_docs_write(rp_doc *top, rp_doc *d, const char *dir, ob_report_summary *sum, char *err, size_t errlen);
 /* Writes the report documents for the run and the rendered figures. */
 int rp_write_documents(const rp_model *m, char *err, size_t errlen);
-/* The sections on the other commands' outputs (report_others.c), in the
- * order rp_write_documents writes them; each writes nothing (or a note)
- * when its input is missing. */
+/* The sections on the other commands' outputs (report_throughput.c,
+ * report_others.c), in the order rp_write_documents writes them; each
+ * writes nothing (or a note) when its input is missing. */
 void rp_section_throughput(rp_doc *d, const rp_model *m);
-/* The throughput line of the findings (report_others.c): the exact
+/* The throughput line of the findings (report_throughput.c): the exact
  * kernels of the widest ISA measured against the memory ceiling at the
- * largest size and the bounding ceiling at the smallest, and every peer
- * against optbench's fastest exact kernel; "" when bench.csv has no
- * kernel row. */
+ * largest size and the bounding ceiling at the smallest, and each peer
+ * against optbench's fastest exact fp32 kernel of the same optimizer,
+ * size and thread count, one range per peer and thread count (with the
+ * load average where other work left a multi-thread case short of
+ * cores); "" when bench.csv has no kernel row. */
 void rp_throughput_finding(const rp_model *m, char *buf, size_t len);
 void rp_section_memory(rp_doc *d, const rp_model *m);
 void rp_section_formats(rp_doc *d, const rp_model *m);

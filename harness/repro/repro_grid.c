@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cblas.h>
 
 #include "optbench/problems.h"
 #include "ob_repro.h"
@@ -109,6 +110,29 @@ void ob_repro_fmgrid_close(ob_repro_fmgrid *g)
     ob_problem_destroy(g->train);
     ob_problem_destroy(g->test);
     g->train = g->test = NULL;
+}
+
+int ob_repro_fmgrid_begin(const ob_repro_opts *op, const char *stem, size_t batch, uint64_t batches,
+                          uint64_t steps, ob_repro_fmgrid *g, ob_schedule *sched, int *blas_threads,
+                          char *why, size_t whylen, char *err, size_t errlen)
+{
+    if (ob_repro_fmgrid_open(op, stem, batch, batches, g, why, whylen) != 0) return 1;
+    char tmax[64];
+    snprintf(tmax, sizeof tmax, "T_max=%llu", (unsigned long long)steps);
+    const char *sets[1] = {tmax};
+    if (ob_schedule_parse("cosine", sets, 1, sched, err, errlen) != 0) {
+        ob_repro_fmgrid_close(g);
+        return -1;
+    }
+    *blas_threads = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    return 0;
+}
+
+void ob_repro_fmgrid_end(ob_repro_fmgrid *g, int blas_threads)
+{
+    openblas_set_num_threads(blas_threads);
+    ob_repro_fmgrid_close(g);
 }
 
 /* The training objective: mini-batch ((t - 1) mod K) + 1 of the problem. */

@@ -33,6 +33,29 @@ void ob_repro_csv_abort(ob_repro_csv *c);
 /* The first fp32 path in a mask (1 + isa), or -1 when none runs. */
 int ob_repro_first_fp32(unsigned paths);
 
+/* The standard normal quantile by bisection on erfc (to 1e-12;
+ * repro_nqm.c): the two-sided z of a family-wise level alpha over k
+ * comparisons (Bonferroni) is ob_repro_normal_quantile(1 - alpha / (2k)). */
+double ob_repro_normal_quantile(double p);
+
+/* ---- learning-rate tuning on the fp64 reference (repro_ml.c; kingma, duchi, kingma_mlp) ---- */
+
+/* a scores better than b: lower, and any number beats NaN (a diverged run). */
+int ob_repro_better(double a, double b);
+/* The score of one learning rate (the final fp64 loss; NaN: diverged).
+ * 0, or -1 with err. */
+typedef int (*ob_repro_score_fn)(void *ctx, double lr, double *score, char *err, size_t errlen);
+/* Grid search: lr0 * sqrt(10)^i for i = first, first + 1, first + 2; then
+ * one more half-decade value at whichever end holds the best, until the
+ * best lies inside the grid or the grid holds max_n values; then, when
+ * bracketed, the two quarter-decade values beside the best.  t->lr
+ * increases; t->best is the lowest score (ob_repro_better; the first of
+ * equals).  0, or -1 with err (from score). */
+int ob_repro_tune(double lr0, int first, size_t max_n, ob_repro_score_fn score, void *ctx, ob_repro_tuning *t,
+                  char *err, size_t errlen);
+/* The tuning as JSON: best_lr, bracketed, grid [{lr, loss}]. */
+cJSON *ob_repro_tuning_json(const ob_repro_tuning *t);
+
 /* ---- Fashion-MNIST grids (repro_grid.c; lh_heatmap, lion_lr_wd) ---- */
 
 struct ob_problem;
@@ -53,6 +76,18 @@ typedef struct ob_repro_fmgrid {
 int ob_repro_fmgrid_open(const ob_repro_opts *op, const char *stem, size_t batch, uint64_t batches,
                          ob_repro_fmgrid *g, char *why, size_t len);
 void ob_repro_fmgrid_close(ob_repro_fmgrid *g);
+
+/* The opening of a grid entry (lh_heatmap, lion_lr_wd): the data set
+ * (ob_repro_fmgrid_open), the cosine schedule over `steps` steps
+ * (T_max = steps) and OpenBLAS on one thread (the products are small:
+ * 128 x 784 x 10; its threads only contend), *blas_threads keeping its
+ * count for ob_repro_fmgrid_end.  0; 1 with why when the data set cannot
+ * be loaded (the entry's finding, not a failure); -1 with err. */
+int ob_repro_fmgrid_begin(const ob_repro_opts *op, const char *stem, size_t batch, uint64_t batches,
+                          uint64_t steps, ob_repro_fmgrid *g, ob_schedule *sched, int *blas_threads,
+                          char *why, size_t whylen, char *err, size_t errlen);
+/* Gives OpenBLAS its thread count back and closes the grid. */
+void ob_repro_fmgrid_end(ob_repro_fmgrid *g, int blas_threads);
 
 /* One run of opt with hyperparameters h (and sched, may be NULL) for
  * `steps` steps on `paths`; test_loss[path] after the last step (NaN on

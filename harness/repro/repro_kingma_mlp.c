@@ -160,59 +160,28 @@ static int kmlp_score(const ob_repro_opts *op, const kmlp_run *r, int k, double 
     return 0;
 }
 
-static int better(double a, double b)
-{
-    return a < b || (isnan(b) && !isnan(a));
-}
+/* kmlp_score as an ob_repro_score_fn. */
+typedef struct kmlp_tune_ctx {
+    const ob_repro_opts *op;
+    const kmlp_run *r;
+    int k;
+    double mom;
+} kmlp_tune_ctx;
 
-static void pick_best(ob_repro_tuning *t)
+static int kmlp_tune_score(void *vctx, double lr, double *score, char *err, size_t errlen)
 {
-    t->best = 0;
-    for (size_t i = 1; i < t->n; i++)
-        if (better(t->loss[i], t->loss[t->best])) t->best = i;
+    const kmlp_tune_ctx *c = vctx;
+    return kmlp_score(c->op, c->r, c->k, lr, c->mom, score, err, errlen);
 }
 
 /* Three half-decade values from lr_lo up, then one more at the end that
  * holds the best until it is inside the grid (at most KMLP_GRID_MAX),
- * then the two quarter-decade values beside the best. */
+ * then the two quarter-decade values beside the best (ob_repro_tune). */
 static int kmlp_tune(const ob_repro_opts *op, const kmlp_run *r, int k, double lr_lo, double mom,
                      ob_repro_tuning *t, char *err, size_t errlen)
 {
-    const double step = sqrt(10.0);
-    memset(t, 0, sizeof *t);
-    for (; t->n < 3; t->n++) {
-        t->lr[t->n] = lr_lo * pow(step, (double)t->n);
-        if (kmlp_score(op, r, k, t->lr[t->n], mom, &t->loss[t->n], err, errlen) != 0) return -1;
-    }
-    for (pick_best(t); !ob_repro_tuning_bracketed(t) && t->n < KMLP_GRID_MAX; pick_best(t)) {
-        if (t->best == 0) {
-            memmove(t->lr + 1, t->lr, t->n * sizeof *t->lr);
-            memmove(t->loss + 1, t->loss, t->n * sizeof *t->loss);
-            t->lr[0] = t->lr[1] / step;
-            if (kmlp_score(op, r, k, t->lr[0], mom, &t->loss[0], err, errlen) != 0) return -1;
-        } else {
-            t->lr[t->n] = t->lr[t->n - 1] * step;
-            if (kmlp_score(op, r, k, t->lr[t->n], mom, &t->loss[t->n], err, errlen) != 0) return -1;
-        }
-        t->n++;
-    }
-    if (!ob_repro_tuning_bracketed(t)) return 0;
-    /* Refine: the quarter-decade neighbours of the best, kept in order. */
-    size_t b = t->best;
-    double lo = t->lr[b] / pow(10.0, 0.25), hi = t->lr[b] * pow(10.0, 0.25), llo, lhi;
-    if (kmlp_score(op, r, k, lo, mom, &llo, err, errlen) != 0 || kmlp_score(op, r, k, hi, mom, &lhi, err, errlen) != 0)
-        return -1;
-    memmove(t->lr + b + 3, t->lr + b + 1, (t->n - b - 1) * sizeof *t->lr);
-    memmove(t->loss + b + 3, t->loss + b + 1, (t->n - b - 1) * sizeof *t->loss);
-    t->lr[b + 1] = t->lr[b];
-    t->loss[b + 1] = t->loss[b];
-    t->lr[b] = lo;
-    t->loss[b] = llo;
-    t->lr[b + 2] = hi;
-    t->loss[b + 2] = lhi;
-    t->n += 2;
-    pick_best(t);
-    return 0;
+    kmlp_tune_ctx c = {op, r, k, mom};
+    return ob_repro_tune(lr_lo, 0, KMLP_GRID_MAX, kmlp_tune_score, &c, t, err, errlen);
 }
 
 /* Tunes every method (SGD Nesterov at each momentum), then runs the best
@@ -233,7 +202,7 @@ static int kmlp_measure(const ob_repro_opts *op, const kmlp_run *r, ob_repro_kin
                       kmlp_momenta[j], t, err, errlen) != 0)
             return -1;
         const ob_repro_tuning *b = &m->nesterov_tuning[m->best_momentum];
-        if (better(t->loss[t->best], b->loss[b->best])) m->best_momentum = j;
+        if (ob_repro_better(t->loss[t->best], b->loss[b->best])) m->best_momentum = j;
     }
     m->tuning[OB_KMLP_NESTEROV] = m->nesterov_tuning[m->best_momentum];
     for (int k = 0; k < OB_KMLP_METHODS; k++) {
@@ -282,21 +251,6 @@ static int kmlp_write_csv(const ob_repro_opts *op, const kmlp_run *r, const ob_r
     return 0;
 }
 
-static cJSON *kmlp_tuning_json(const ob_repro_tuning *t)
-{
-    cJSON *j = cJSON_CreateObject();
-    ob_json_add_num(j, "best_lr", t->n ? t->lr[t->best] : NAN);
-    cJSON_AddBoolToObject(j, "bracketed", ob_repro_tuning_bracketed(t));
-    cJSON *g = cJSON_AddArrayToObject(j, "grid");
-    for (size_t i = 0; i < t->n; i++) {
-        cJSON *e = cJSON_CreateObject();
-        cJSON_AddNumberToObject(e, "lr", t->lr[i]);
-        ob_json_add_num(e, "loss", t->loss[i]);
-        cJSON_AddItemToArray(g, e);
-    }
-    return j;
-}
-
 static cJSON *kmlp_json(const kmlp_run *r, const ob_repro_kingma_mlp_measured *m, double loss0)
 {
     cJSON *j = cJSON_CreateObject();
@@ -314,12 +268,12 @@ static cJSON *kmlp_json(const kmlp_run *r, const ob_repro_kingma_mlp_measured *m
         if (k == OB_KMLP_NESTEROV) {
             cJSON *a = cJSON_AddArrayToObject(jm, "tuning_per_momentum");
             for (size_t i = 0; i < OB_KMLP_MOMENTA; i++) {
-                cJSON *t = kmlp_tuning_json(&m->nesterov_tuning[i]);
+                cJSON *t = ob_repro_tuning_json(&m->nesterov_tuning[i]);
                 cJSON_AddNumberToObject(t, "momentum", m->momentum[i]);
                 cJSON_AddItemToArray(a, t);
             }
         }
-        cJSON_AddItemToObject(jm, "tuning", kmlp_tuning_json(&m->tuning[k]));
+        cJSON_AddItemToObject(jm, "tuning", ob_repro_tuning_json(&m->tuning[k]));
         cJSON *sc = cJSON_AddObjectToObject(jm, "score");
         for (int p = 0; p < OB_REPRO_MAX_PATHS; p++) {
             if (!((m->paths >> p) & 1u)) continue;

@@ -26,7 +26,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cblas.h>
 
 #include "optbench/problems.h"
 #include "ob_repro.h"
@@ -176,9 +175,18 @@ static int lh_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_out
         return -1;
     }
     m->paths = op->paths;
+    const uint64_t steps = op->short_mode ? LH_STEPS_SHORT : LH_STEPS;
     ob_repro_fmgrid g;
+    ob_schedule sched;
+    int blas_threads;
     char msg[512];
-    if (ob_repro_fmgrid_open(op, e->name, LH_BATCH, LH_BATCHES, &g, msg, sizeof msg) != 0) {
+    const int opened = ob_repro_fmgrid_begin(op, e->name, LH_BATCH, LH_BATCHES, steps, &g, &sched,
+                                             &blas_threads, msg, sizeof msg, err, errlen);
+    if (opened < 0) {
+        free(m);
+        return -1;
+    }
+    if (opened > 0) {
         m->data_missing = 1;
         snprintf(m->reason, sizeof m->reason, "%s", msg);
         out->verdict = ob_repro_check_lh(m, out->why, sizeof out->why);
@@ -186,15 +194,7 @@ static int lh_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_out
         free(m);
         return 0;
     }
-    uint64_t steps = op->short_mode ? LH_STEPS_SHORT : LH_STEPS;
-    ob_schedule sched;
-    char tmax[64];
-    snprintf(tmax, sizeof tmax, "T_max=%llu", (unsigned long long)steps);
-    const char *sets[1] = {tmax};
     int rc = -1;
-    if (ob_schedule_parse("cosine", sets, 1, &sched, err, errlen) != 0) goto done;
-    int blas_threads = openblas_get_num_threads();
-    openblas_set_num_threads(1);
     double loss[OB_REPRO_MAX_PATHS];
     ob_repro_kernels scratch;
     ob_repro_kernels_init(&scratch);
@@ -226,9 +226,7 @@ static int lh_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_out
     lh_report(m, steps, g.loss0, out);
     rc = 0;
 restore:
-    openblas_set_num_threads(blas_threads);
-done:
-    ob_repro_fmgrid_close(&g);
+    ob_repro_fmgrid_end(&g, blas_threads);
     free(m);
     return rc;
 }

@@ -197,39 +197,63 @@ static int ml_score(const ob_repro_opts *op, const char *entry, ob_problem *pb, 
     return 0;
 }
 
-static int better(double a, double b)
+/* ml_score as an ob_repro_score_fn. */
+typedef struct ml_tune_ctx {
+    const ob_repro_opts *op;
+    const char *entry;
+    ob_problem *pb;
+    const ml_method *mm;
+    uint64_t steps;
+} ml_tune_ctx;
+
+static int ml_tune_score(void *vctx, double lr, double *score, char *err, size_t errlen)
+{
+    const ml_tune_ctx *c = vctx;
+    return ml_score(c->op, c->entry, c->pb, c->mm, lr, c->steps, score, err, errlen);
+}
+
+/* Grid search on the fp64 reference (ob_repro_tune): three half-decade
+ * values around the method's centre, at most OB_REPRO_MAX_GRID with the
+ * two refined ones. */
+static int ml_tune(const ob_repro_opts *op, const char *entry, ob_problem *pb, const ml_method *mm,
+                   uint64_t steps, ob_repro_tuning *t, char *err, size_t errlen)
+{
+    ml_tune_ctx c = {op, entry, pb, mm, steps};
+    return ob_repro_tune(mm->lr_center, -1, OB_REPRO_MAX_GRID - 2, ml_tune_score, &c, t, err, errlen);
+}
+
+/* ---- learning-rate tuning (repro_internal.h; also kingma_mlp's) ---------------------- */
+
+int ob_repro_better(double a, double b)
 {
     return a < b || (isnan(b) && !isnan(a));
 }
 
-/* Grid search on the fp64 reference: three half-decade values around the
- * centre, then one more at whichever end holds the best until the best is
- * inside the grid (or the grid is full), then the two quarter-decade
- * values beside the best. */
-static int ml_tune(const ob_repro_opts *op, const char *entry, ob_problem *pb, const ml_method *mm,
-                   uint64_t steps, ob_repro_tuning *t, char *err, size_t errlen)
+static void pick_best(ob_repro_tuning *t)
+{
+    t->best = 0;
+    for (size_t i = 1; i < t->n; i++)
+        if (ob_repro_better(t->loss[i], t->loss[t->best])) t->best = i;
+}
+
+int ob_repro_tune(double lr0, int first, size_t max_n, ob_repro_score_fn score, void *ctx, ob_repro_tuning *t,
+                  char *err, size_t errlen)
 {
     const double step = sqrt(10.0);
     memset(t, 0, sizeof *t);
-    for (int i = -1; i <= 1; i++) {
-        t->lr[t->n] = mm->lr_center * pow(step, i);
-        if (ml_score(op, entry, pb, mm, t->lr[t->n], steps, &t->loss[t->n], err, errlen) != 0) return -1;
-        t->n++;
+    for (int i = first; i < first + 3; i++, t->n++) {
+        t->lr[t->n] = lr0 * pow(step, (double)i);
+        if (score(ctx, t->lr[t->n], &t->loss[t->n], err, errlen) != 0) return -1;
     }
-    for (;;) {
-        t->best = 0;
-        for (size_t i = 1; i < t->n; i++)
-            if (better(t->loss[i], t->loss[t->best])) t->best = i;
-        if (ob_repro_tuning_bracketed(t) || t->n + 2 >= OB_REPRO_MAX_GRID) break;
-        double lr;
+    for (pick_best(t); !ob_repro_tuning_bracketed(t) && t->n < max_n; pick_best(t)) {
         if (t->best == 0) {
             memmove(t->lr + 1, t->lr, t->n * sizeof *t->lr);
             memmove(t->loss + 1, t->loss, t->n * sizeof *t->loss);
-            lr = t->lr[0] = t->lr[1] / step;
-            if (ml_score(op, entry, pb, mm, lr, steps, &t->loss[0], err, errlen) != 0) return -1;
+            t->lr[0] = t->lr[1] / step;
+            if (score(ctx, t->lr[0], &t->loss[0], err, errlen) != 0) return -1;
         } else {
-            lr = t->lr[t->n] = t->lr[t->n - 1] * step;
-            if (ml_score(op, entry, pb, mm, lr, steps, &t->loss[t->n], err, errlen) != 0) return -1;
+            t->lr[t->n] = t->lr[t->n - 1] * step;
+            if (score(ctx, t->lr[t->n], &t->loss[t->n], err, errlen) != 0) return -1;
         }
         t->n++;
     }
@@ -237,28 +261,24 @@ static int ml_tune(const ob_repro_opts *op, const char *entry, ob_problem *pb, c
     /* Refine: the quarter-decade neighbours of the best, kept in order. */
     size_t b = t->best;
     double lo = t->lr[b] / pow(10.0, 0.25), hi = t->lr[b] * pow(10.0, 0.25), llo, lhi;
-    if (ml_score(op, entry, pb, mm, lo, steps, &llo, err, errlen) != 0 ||
-        ml_score(op, entry, pb, mm, hi, steps, &lhi, err, errlen) != 0)
-        return -1;
+    if (score(ctx, lo, &llo, err, errlen) != 0 || score(ctx, hi, &lhi, err, errlen) != 0) return -1;
     memmove(t->lr + b + 3, t->lr + b + 1, (t->n - b - 1) * sizeof *t->lr);
     memmove(t->loss + b + 3, t->loss + b + 1, (t->n - b - 1) * sizeof *t->loss);
-    memmove(t->lr + b + 1, t->lr + b, sizeof *t->lr);
-    memmove(t->loss + b + 1, t->loss + b, sizeof *t->loss);
+    t->lr[b + 1] = t->lr[b];
+    t->loss[b + 1] = t->loss[b];
     t->lr[b] = lo;
     t->loss[b] = llo;
     t->lr[b + 2] = hi;
     t->loss[b + 2] = lhi;
     t->n += 2;
-    t->best = b + 1;
-    if (better(t->loss[b], t->loss[t->best])) t->best = b;
-    if (better(t->loss[b + 2], t->loss[t->best])) t->best = b + 2;
+    pick_best(t);
     return 0;
 }
 
-static cJSON *tuning_json(const ob_repro_tuning *t)
+cJSON *ob_repro_tuning_json(const ob_repro_tuning *t)
 {
     cJSON *j = cJSON_CreateObject();
-    cJSON_AddNumberToObject(j, "best_lr", t->n ? t->lr[t->best] : NAN);
+    ob_json_add_num(j, "best_lr", t->n ? t->lr[t->best] : NAN);
     cJSON_AddBoolToObject(j, "bracketed", ob_repro_tuning_bracketed(t));
     cJSON *g = cJSON_AddArrayToObject(j, "grid");
     for (size_t i = 0; i < t->n; i++) {
@@ -429,7 +449,7 @@ static int kingma_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro
     ob_json_add_num(j, "initial_loss", loss0);
     for (int k = 0; k < OB_KB_METHODS; k++) {
         cJSON *jm = cJSON_AddObjectToObject(j, kb_name[k]);
-        cJSON_AddItemToObject(jm, "tuning", tuning_json(&m->tuning[k]));
+        cJSON_AddItemToObject(jm, "tuning", ob_repro_tuning_json(&m->tuning[k]));
         for (int p = 0; p < OB_REPRO_MAX_PATHS; p++) {
             if (!((m->paths >> p) & 1u)) continue;
             cJSON *a = cJSON_AddArrayToObject(jm, ob_repro_path_name(p));
@@ -554,7 +574,7 @@ static int duchi_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_
     ob_json_add_num(j, "initial_loss", loss0);
     for (int k = 0; k < OB_DUCHI_METHODS; k++) {
         cJSON *jm = cJSON_AddObjectToObject(j, duchi_name[k]);
-        cJSON_AddItemToObject(jm, "tuning", tuning_json(&m.tuning[k]));
+        cJSON_AddItemToObject(jm, "tuning", ob_repro_tuning_json(&m.tuning[k]));
         cJSON *jl = cJSON_AddObjectToObject(jm, "final_loss");
         for (int p = 0; p < OB_REPRO_MAX_PATHS; p++)
             if ((m.paths >> p) & 1u) ob_json_add_num(jl, ob_repro_path_name(p), m.loss[k][p]);

@@ -59,10 +59,7 @@ ob_repro_verdict ob_repro_check_nqm(const ob_repro_nqm_measured *m, char *why, s
     return v;
 }
 
-/* The standard normal quantile by bisection on erfc (to 1e-12): the
- * two-sided z of a family-wise level alpha over k comparisons
- * (Bonferroni) is quantile(1 - alpha / (2k)). */
-static double normal_quantile(double p)
+double ob_repro_normal_quantile(double p)
 {
     double lo = -40, hi = 40;
     for (int i = 0; i < 200; i++) {
@@ -195,7 +192,7 @@ static int nqm_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_ou
     m.seeds = op->short_mode ? NQM_SEEDS_SHORT : NQM_SEEDS;
     for (uint64_t t = 1; t && m.n_checkpoints < OB_NQM_MAX_CHECKPOINTS; t = ob_engine_next_sample(t, NQM_T, 8))
         m.t[m.n_checkpoints++] = t;
-    m.z_crit = normal_quantile(1.0 - NQM_ALPHA / (2.0 * (double)m.n_checkpoints));
+    m.z_crit = ob_repro_normal_quantile(1.0 - NQM_ALPHA / (2.0 * (double)m.n_checkpoints));
     const ob_optimizer *sgd = ob_optimizer_find("sgd");
     if (!sgd) {
         snprintf(err, errlen, "optimizer sgd missing from the table");

@@ -323,18 +323,6 @@ done:
     return rc;
 }
 
-/* The standard normal quantile by bisection on erfc (as repro_nqm.c). */
-static double nqmb_quantile(double p)
-{
-    double lo = -40, hi = 40;
-    for (int i = 0; i < 200; i++) {
-        double mid = 0.5 * (lo + hi);
-        if (0.5 * erfc(-mid / sqrt(2.0)) < p) lo = mid;
-        else hi = mid;
-    }
-    return 0.5 * (lo + hi);
-}
-
 /* ---- output ------------------------------------------------------------------------- */
 
 /* CSV: batch, then per config steps, B x steps / (steps at B = 1), lr. */
@@ -451,7 +439,7 @@ static int nqmb_run(const ob_repro_entry *e, const ob_repro_opts *op, ob_repro_o
     /* Simulation at each config's critical batch size and tuned lr, at
      * t* / 8, t* / 4, t* / 2 and t* (t* the steps to the target there). */
     m->n_check = OB_NQMB_CHECKS;
-    m->z_crit = nqmb_quantile(1.0 - NQMB_ALPHA / (2.0 * OB_NQMB_CONFIGS * OB_NQMB_CHECKS));
+    m->z_crit = ob_repro_normal_quantile(1.0 - NQMB_ALPHA / (2.0 * OB_NQMB_CONFIGS * OB_NQMB_CHECKS));
     int rc = -1;
     for (int k = 0; k < OB_NQMB_CONFIGS; k++) {
         size_t c = m->crit[k];
