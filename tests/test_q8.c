@@ -263,6 +263,28 @@ Test(step, bit_identical_in_every_isa_and_thread_count, .timeout = 300)
     }
 }
 
+/* The fused first passes (kernels/avx512/q8_vbmi.c) are what the AVX-512
+ * step runs where the CPU has VBMI, for every q8 optimizer and both
+ * parameter types, so the identity test above compares them with scalar;
+ * the generic path stays for stochastic rounding and other ISAs. */
+Test(step, the_fused_passes_are_found)
+{
+    if (!ob_q8_vbmi_supported()) {
+        cr_log_warn("SKIPPED: this CPU has no AVX512-VBMI (no fused q8 pass)");
+        return;
+    }
+    static const char *const fmts[] = {"q8-state", "q8-state-bf16-params"};
+    for (size_t oi = 0; oi < 4; oi++)
+        for (size_t fi = 0; fi < 2; fi++) {
+            ob_format f;
+            char err[256];
+            cr_assert_eq(ob_format_parse(fmts[fi], &f, err, sizeof err), 0, "%s", err);
+            const ob_fused_kernel *k = ob_fused_find(ob_optimizer_find(q8_opts[oi]), OB_ISA_AVX512, &f);
+            cr_assert(k && k->q8 && !k->fn && k->needs_vbmi, "%s/%s: no fused q8 pass", q8_opts[oi], fmts[fi]);
+            cr_assert_null(ob_fused_find(ob_optimizer_find(q8_opts[oi]), OB_ISA_AVX2, &f));
+        }
+}
+
 Test(step, special_blocks)
 {
     ob_format f;
