@@ -324,10 +324,10 @@ static void q8_block(const ob_mixed_ctx *r, size_t n, size_t lo, size_t m, void 
 {
     float sb[2][OB_Q8_BLOCK_MAX];
     const ob_cvt_ops *cv = r->cv;
-    float *st[OB_MAX_STATE] = {0}, *buf[2];
-    const uint8_t *code[2];
-    const float *tab[2];
-    float a[2], amax[2] = {0, 0};
+    float *st[OB_MAX_STATE] = {0}, *buf[2] = {0};
+    const uint8_t *code[2] = {0};
+    const float *tab[2] = {0};
+    float a[2] = {0, 0}, amax[2] = {0, 0};
     int nonfinite[2] = {0, 0};
     size_t used = 0;
     for (size_t k = 0; k < r->n_state; k++) {
