@@ -30,22 +30,19 @@ void ob_cvt_f32_to_bf16_rne_avx512bf16(size_t n, const float *src, uint16_t *dst
  * (n a multiple of 64; kernels/avx512/q8_vbmi.c, built with
  * -mavx512bw -mavx512vbmi): only where ob_q8_vbmi_enabled(). */
 void ob_q8_dequant_avx512vbmi(size_t n, const uint8_t *code, float a, const float *tab, float *dst);
-/* The fused first passes of q8 Adam / AdamW, Lion and SGD blocks
- * (ob_q8_fused_fn; same file and flags): f32 or bf16 parameters, f32
- * gradients. */
-void ob_q8_adam_pass_avx512vbmi(size_t m, void *p, const float *g, const uint8_t *const *code, const float *a,
-                                const float *const *tab, float *const *st, const ob_step_scalars *s, float *amax,
-                                int *nonfinite);
+/* The fused first passes of q8 Adam / AdamW, Lion and SGD-with-momentum
+ * blocks (ob_q8_fused_fn; same file and flags): f32 or bf16 parameters,
+ * f32 gradients.  OB_Q8_PASS_DECLARE(name) is the function head (no
+ * semicolon: q8_vbmi.c defines them with it). */
 #define OB_Q8_PASS_DECLARE(name) \
     void name(size_t m, void *p, const float *g, const uint8_t *const *code, const float *a, \
-              const float *const *tab, float *const *st, const ob_step_scalars *s, float *amax, int *nonfinite);
-OB_Q8_PASS_DECLARE(ob_q8_lion_pass_avx512vbmi)
-OB_Q8_PASS_DECLARE(ob_q8_lion_pass_avx512vbmi_bf16params)
-OB_Q8_PASS_DECLARE(ob_q8_sgd_pass_avx512vbmi)
-OB_Q8_PASS_DECLARE(ob_q8_sgd_pass_avx512vbmi_bf16params)
-void ob_q8_adam_pass_avx512vbmi_bf16params(size_t m, void *p, const float *g, const uint8_t *const *code,
-                                           const float *a, const float *const *tab, float *const *st,
-                                           const ob_step_scalars *s, float *amax, int *nonfinite);
+              const float *const *tab, float *const *st, const ob_step_scalars *s, float *amax, int *nonfinite)
+OB_Q8_PASS_DECLARE(ob_q8_adam_pass_avx512vbmi);
+OB_Q8_PASS_DECLARE(ob_q8_adam_pass_avx512vbmi_bf16params);
+OB_Q8_PASS_DECLARE(ob_q8_lion_pass_avx512vbmi);
+OB_Q8_PASS_DECLARE(ob_q8_lion_pass_avx512vbmi_bf16params);
+OB_Q8_PASS_DECLARE(ob_q8_sgd_pass_avx512vbmi);
+OB_Q8_PASS_DECLARE(ob_q8_sgd_pass_avx512vbmi_bf16params);
 
 /* Fused AVX-512 Adam / AdamW / AMSGrad (kernels/avx512/adam_mixed.c and,
  * with VCVTNEPS2BF16, kernels/avx512bf16/adam_mixed.c), ob_fused_fn:

@@ -24,6 +24,8 @@
 #include "avx512_cvt.h"
 #include "kernels/mixed_isa.h"
 
+#define INL static inline __attribute__((always_inline))
+
 /* The pre-permutation: unpacked register j, 128-bit lane L, dword t
  * holds position 16L + 4j + t of the permuted codes; it must be code
  * 16j + 4L + t.  (Constants, so no per-call set-up: a block is only
@@ -79,8 +81,7 @@ static void planes(const float *tab, __m512i pl[4][4])
 }
 
 /* The codebook values of 64 codes (raw fp32, in order) by the planes. */
-static inline __attribute__((always_inline)) void lookup64(const __m512i pl[4][4], const __m512i perm,
-                                                           const uint8_t *code, __m512 out[4])
+INL void lookup64(const __m512i pl[4][4], const __m512i perm, const uint8_t *code, __m512 out[4])
 {
     const __m512i c = _mm512_permutexvar_epi8(perm, _mm512_loadu_si512(code));
     const __mmask64 top = _mm512_movepi8_mask(c);
@@ -109,7 +110,8 @@ void ob_q8_dequant_avx512vbmi(size_t n, const uint8_t *code, float a, const floa
     }
 }
 
-/* ---- the fused first pass of a q8 Adam block ----------------------------- */
+/* ---- the fused first passes (ob_q8_fused_fn) ------------------------------ */
+
 
 /* The running max |x| of a new state (ob_q8_absmax_avx512's operations:
  * MAXPS keeps acc for a NaN x, so NaN is ignored; any order is exact). */
@@ -118,214 +120,199 @@ typedef struct q8_amax {
     __mmask16 bad;
 } q8_amax;
 
-static inline __attribute__((always_inline)) void amax_add(q8_amax *m, __m512 x)
-{
-    const __m512 v = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(0x7fffffff)));
-    m->acc = _mm512_max_ps(v, m->acc);
-    m->bad |= _mm512_cmp_ps_mask(v, _mm512_set1_ps(FLT_MAX), _CMP_NLE_UQ);
-}
+/* What every pass shares, per state array in use (1 or 2, in state
+ * order): its codebook's byte planes, codes, absmax, fp32 output buffer
+ * and running max. */
+typedef struct q8_pass {
+    __m512i pl[2][4][4];
+    __m512i perm;
+    __m512 a[2];
+    const uint8_t *code[2];
+    float *st[2];
+    q8_amax x[2];
+    size_t n;
+} q8_pass;
 
-/* Elements i .. i+63: dequantize m and v (x absmax, as
- * ob_q8_dequant_avx512), then kernels/avx512/adam.c's operations on each
- * 16 (adam_vec: the same FMAs, multiplies, correctly rounded sqrt and
- * division, in the same order), on p widened from bf16 where p16. */
-static inline __attribute__((always_inline)) void adam64(size_t i, void *p, const float *g, const uint8_t *cm,
-                                                         const uint8_t *cv, float *mb, float *vb,
-                                                         const __m512i pm[4][4], const __m512i pv[4][4],
-                                                         __m512i perm, __m512 am, __m512 av, const ob_adam16 *k,
-                                                         q8_amax *xm, q8_amax *xv, const int p16, const int l2,
-                                                         const int decoupled)
+INL void pass_begin(q8_pass *q, size_t n, const uint8_t *const *code, const float *a, const float *const *tab,
+                    float *const *st)
 {
-    __m512 m4[4], v4[4];
-    lookup64(pm, perm, cm + i, m4);
-    lookup64(pv, perm, cv + i, v4);
-    for (int j = 0; j < 4; j++) {
-        const size_t e = i + 16 * (size_t)j;
-        __m512 pi = p16 ? ob512_bf16_widen(_mm256_loadu_si256((const __m256i *)(const void *)((uint16_t *)p + e)))
-                        : _mm512_loadu_ps((float *)p + e);
-        if (decoupled) pi = _mm512_mul_ps(pi, k->decay);
-        __m512 d = _mm512_loadu_ps(g + e);
-        if (l2) d = _mm512_fmadd_ps(k->wd, pi, d);
-        const __m512 mi = _mm512_fmadd_ps(k->omb1, d, _mm512_mul_ps(k->b1, _mm512_mul_ps(m4[j], am)));
-        const __m512 vi =
-            _mm512_fmadd_ps(k->omb2, _mm512_mul_ps(d, d), _mm512_mul_ps(k->b2, _mm512_mul_ps(v4[j], av)));
-        _mm512_storeu_ps(mb + e, mi);
-        _mm512_storeu_ps(vb + e, vi);
-        amax_add(xm, mi);
-        amax_add(xv, vi);
-        const __m512 den = _mm512_fmadd_ps(_mm512_sqrt_ps(vi), k->rs, k->eps);
-        const __m512 pn = _mm512_fmadd_ps(k->neg_step, _mm512_div_ps(mi, den), pi);
-        if (p16) _mm256_storeu_si256((__m256i *)(void *)((uint16_t *)p + e), ob512_bf16_rne_sw(pn));
-        else _mm512_storeu_ps((float *)p + e, pn);
+    q->n = n;
+    q->perm = _mm512_loadu_si512(pre_idx);
+    for (size_t k = 0; k < n; k++) {
+        planes(tab[k], q->pl[k]);
+        q->a[k] = _mm512_set1_ps(a[k]);
+        q->code[k] = code[k];
+        q->st[k] = st[k];
+        q->x[k].acc = _mm512_setzero_ps();
+        q->x[k].bad = 0;
     }
 }
 
-static inline __attribute__((always_inline)) void adam_pass(size_t m, void *p, const float *g,
-                                                            const uint8_t *const *code, const float *a,
-                                                            const float *const *tab, float *const *st,
-                                                            const ob_step_scalars *s, float *amax, int *nonfinite,
-                                                            const int p16, const int l2, const int decoupled)
+/* State array k at elements i .. i+63, dequantized: Q[c] * absmax, as
+ * ob_q8_dequant_avx512. */
+INL void pass_state64(const q8_pass *q, size_t k, size_t i, __m512 out[4])
 {
-    __m512i pm[4][4], pv[4][4];
-    planes(tab[0], pm);
-    planes(tab[1], pv);
-    const __m512i perm = _mm512_loadu_si512(pre_idx);
-    const __m512 am = _mm512_set1_ps(a[0]), av = _mm512_set1_ps(a[1]);
+    lookup64(q->pl[k], q->perm, q->code[k] + i, out);
+    for (int j = 0; j < 4; j++) out[j] = _mm512_mul_ps(out[j], q->a[k]);
+}
+
+/* The new value of state array k at element e: into its buffer and its
+ * running max. */
+INL void pass_keep(q8_pass *q, size_t k, size_t e, __m512 x)
+{
+    _mm512_storeu_ps(q->st[k] + e, x);
+    const __m512 v = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(0x7fffffff)));
+    q->x[k].acc = _mm512_max_ps(v, q->x[k].acc);
+    q->x[k].bad |= _mm512_cmp_ps_mask(v, _mm512_set1_ps(FLT_MAX), _CMP_NLE_UQ);
+}
+
+INL void pass_end(const q8_pass *q, float *amax, int *nonfinite)
+{
+    for (size_t k = 0; k < q->n; k++) {
+        amax[k] = _mm512_reduce_max_ps(q->x[k].acc);
+        nonfinite[k] = q->x[k].bad != 0;
+    }
+}
+
+/* 16 parameters, widened from bf16 where p16; and stored back, rounded
+ * to nearest even where p16 (the generic path's cv->f32_to_bf16_rne). */
+INL __m512 ld_p(const void *p, size_t e, const int p16)
+{
+    return p16 ? ob512_bf16_widen(_mm256_loadu_si256((const __m256i *)(const void *)((const uint16_t *)p + e)))
+               : _mm512_loadu_ps((const float *)p + e);
+}
+
+INL void st_p(void *p, size_t e, __m512 x, const int p16)
+{
+    if (p16) _mm256_storeu_si256((__m256i *)(void *)((uint16_t *)p + e), ob512_bf16_rne_sw(x));
+    else _mm512_storeu_ps((float *)p + e, x);
+}
+
+/* Adam / AdamW: kernels/avx512/adam.c's operations on each 16 (adam_vec:
+ * the same FMAs, multiplies, correctly rounded sqrt and division, in the
+ * same order). */
+INL void adam_run(size_t m, void *p, const float *g, const ob_step_scalars *s, q8_pass *q, const int p16,
+                  const int l2, const int decoupled)
+{
     const ob_adam16 k = ob_adam16_of(s);
-    q8_amax xm = {_mm512_setzero_ps(), 0}, xv = {_mm512_setzero_ps(), 0};
-    for (size_t i = 0; i + 64 <= m; i += 64)
-        adam64(i, p, g, code[0], code[1], st[0], st[1], pm, pv, perm, am, av, &k, &xm, &xv, p16, l2, decoupled);
-    amax[0] = _mm512_reduce_max_ps(xm.acc);
-    amax[1] = _mm512_reduce_max_ps(xv.acc);
-    nonfinite[0] = xm.bad != 0;
-    nonfinite[1] = xv.bad != 0;
+    for (size_t i = 0; i + 64 <= m; i += 64) {
+        __m512 m4[4], v4[4];
+        pass_state64(q, 0, i, m4);
+        pass_state64(q, 1, i, v4);
+        for (int j = 0; j < 4; j++) {
+            const size_t e = i + 16 * (size_t)j;
+            __m512 pi = ld_p(p, e, p16);
+            if (decoupled) pi = _mm512_mul_ps(pi, k.decay);
+            __m512 d = _mm512_loadu_ps(g + e);
+            if (l2) d = _mm512_fmadd_ps(k.wd, pi, d);
+            const __m512 mi = _mm512_fmadd_ps(k.omb1, d, _mm512_mul_ps(k.b1, m4[j]));
+            const __m512 vi = _mm512_fmadd_ps(k.omb2, _mm512_mul_ps(d, d), _mm512_mul_ps(k.b2, v4[j]));
+            pass_keep(q, 0, e, mi);
+            pass_keep(q, 1, e, vi);
+            const __m512 den = _mm512_fmadd_ps(_mm512_sqrt_ps(vi), k.rs, k.eps);
+            st_p(p, e, _mm512_fmadd_ps(k.neg_step, _mm512_div_ps(mi, den), pi), p16);
+        }
+    }
 }
 
 /* The flags (l2, decoupled) specialised outside the loop, as adam.c. */
-#define Q8_ADAM_PASS(name, p16) \
-    void name(size_t m, void *p, const float *g, const uint8_t *const *code, const float *a, \
-              const float *const *tab, float *const *st, const ob_step_scalars *s, float *amax, int *nonfinite) \
-    { \
-        switch ((s->l2 != 0) | (s->decoupled != 0) << 1) { \
-        case 0: adam_pass(m, p, g, code, a, tab, st, s, amax, nonfinite, p16, 0, 0); break; \
-        case 1: adam_pass(m, p, g, code, a, tab, st, s, amax, nonfinite, p16, 1, 0); break; \
-        case 2: adam_pass(m, p, g, code, a, tab, st, s, amax, nonfinite, p16, 0, 1); break; \
-        default: adam_pass(m, p, g, code, a, tab, st, s, amax, nonfinite, p16, 1, 1); break; \
-        } \
+INL void adam_pass(size_t m, void *p, const float *g, const ob_step_scalars *s, q8_pass *q, const int p16)
+{
+    switch ((s->l2 != 0) | (s->decoupled != 0) << 1) {
+    case 0: adam_run(m, p, g, s, q, p16, 0, 0); break;
+    case 1: adam_run(m, p, g, s, q, p16, 1, 0); break;
+    case 2: adam_run(m, p, g, s, q, p16, 0, 1); break;
+    default: adam_run(m, p, g, s, q, p16, 1, 1); break;
     }
+}
 
-Q8_ADAM_PASS(ob_q8_adam_pass_avx512vbmi, 0)
-Q8_ADAM_PASS(ob_q8_adam_pass_avx512vbmi_bf16params, 1)
-
-/* ---- the fused first pass of a q8 Lion block ----------------------------- */
-
-/* Elements i .. i+63: dequantize m, then kernels/avx512/lion.c's
- * operations on each 16 (lion_vec: the same FMAs, the sign from bits,
- * NaN for an unordered c). */
-static inline __attribute__((always_inline)) void lion64(size_t i, void *p, const float *g, const uint8_t *cm,
-                                                         float *mb, const __m512i pm[4][4], __m512i perm, __m512 am,
-                                                         const ob_step_scalars *s, q8_amax *xm, const int p16,
-                                                         const int decoupled)
+/* Lion: kernels/avx512/lion.c's operations on each 16 (lion_vec: the
+ * same FMAs, the sign from bits, NaN for an unordered c). */
+INL void lion_run(size_t m, void *p, const float *g, const ob_step_scalars *s, q8_pass *q, const int p16,
+                  const int decoupled)
 {
     const __m512 decay = _mm512_set1_ps(s->decay_factor), neg_lr = _mm512_set1_ps(-s->lr);
     const __m512 b1 = _mm512_set1_ps(s->beta1), omb1 = _mm512_set1_ps(s->one_minus_beta1);
     const __m512 b2 = _mm512_set1_ps(s->beta2), omb2 = _mm512_set1_ps(s->one_minus_beta2);
     const __m512i sign = _mm512_set1_epi32((int)0x80000000u), one = _mm512_castps_si512(_mm512_set1_ps(1.0f));
-    __m512 m4[4];
-    lookup64(pm, perm, cm + i, m4);
-    for (int j = 0; j < 4; j++) {
-        const size_t e = i + 16 * (size_t)j;
-        __m512 pi = p16 ? ob512_bf16_widen(_mm256_loadu_si256((const __m256i *)(const void *)((uint16_t *)p + e)))
-                        : _mm512_loadu_ps((float *)p + e);
-        if (decoupled) pi = _mm512_mul_ps(pi, decay);
-        const __m512 gi = _mm512_loadu_ps(g + e), mi = _mm512_mul_ps(m4[j], am);
-        const __m512 c = _mm512_fmadd_ps(omb1, gi, _mm512_mul_ps(b1, mi));
-        const __mmask16 nonzero = _mm512_cmp_ps_mask(c, _mm512_setzero_ps(), _CMP_NEQ_OQ);
-        const __m512 sg =
-            _mm512_castsi512_ps(_mm512_maskz_ternarylogic_epi32(nonzero, _mm512_castps_si512(c), sign, one, 0xEA));
-        __m512 pn = _mm512_fmadd_ps(neg_lr, sg, pi);
-        pn = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(c, c, _CMP_UNORD_Q), pn, _mm512_set1_ps(NAN));
-        if (p16) _mm256_storeu_si256((__m256i *)(void *)((uint16_t *)p + e), ob512_bf16_rne_sw(pn));
-        else _mm512_storeu_ps((float *)p + e, pn);
-        const __m512 mn = _mm512_fmadd_ps(omb2, gi, _mm512_mul_ps(b2, mi));
-        _mm512_storeu_ps(mb + e, mn);
-        amax_add(xm, mn);
+    for (size_t i = 0; i + 64 <= m; i += 64) {
+        __m512 m4[4];
+        pass_state64(q, 0, i, m4);
+        for (int j = 0; j < 4; j++) {
+            const size_t e = i + 16 * (size_t)j;
+            __m512 pi = ld_p(p, e, p16);
+            if (decoupled) pi = _mm512_mul_ps(pi, decay);
+            const __m512 gi = _mm512_loadu_ps(g + e);
+            const __m512 c = _mm512_fmadd_ps(omb1, gi, _mm512_mul_ps(b1, m4[j]));
+            const __mmask16 nonzero = _mm512_cmp_ps_mask(c, _mm512_setzero_ps(), _CMP_NEQ_OQ);
+            const __m512 sg = _mm512_castsi512_ps(
+                _mm512_maskz_ternarylogic_epi32(nonzero, _mm512_castps_si512(c), sign, one, 0xEA));
+            const __m512 pn = _mm512_fmadd_ps(neg_lr, sg, pi);
+            st_p(p, e, _mm512_mask_blend_ps(_mm512_cmp_ps_mask(c, c, _CMP_UNORD_Q), pn, _mm512_set1_ps(NAN)), p16);
+            pass_keep(q, 0, e, _mm512_fmadd_ps(omb2, gi, _mm512_mul_ps(b2, m4[j])));
+        }
     }
 }
 
-static inline __attribute__((always_inline)) void lion_pass(size_t m, void *p, const float *g,
-                                                            const uint8_t *const *code, const float *a,
-                                                            const float *const *tab, float *const *st,
-                                                            const ob_step_scalars *s, float *amax, int *nonfinite,
-                                                            const int p16, const int decoupled)
+INL void lion_pass(size_t m, void *p, const float *g, const ob_step_scalars *s, q8_pass *q, const int p16)
 {
-    __m512i pm[4][4];
-    planes(tab[0], pm);
-    const __m512i perm = _mm512_loadu_si512(pre_idx);
-    const __m512 am = _mm512_set1_ps(a[0]);
-    q8_amax xm = {_mm512_setzero_ps(), 0};
-    for (size_t i = 0; i + 64 <= m; i += 64) lion64(i, p, g, code[0], st[0], pm, perm, am, s, &xm, p16, decoupled);
-    amax[0] = _mm512_reduce_max_ps(xm.acc);
-    nonfinite[0] = xm.bad != 0;
+    if (s->decoupled) lion_run(m, p, g, s, q, p16, 1);
+    else lion_run(m, p, g, s, q, p16, 0);
 }
 
-#define Q8_LION_PASS(name, p16) \
-    void name(size_t m, void *p, const float *g, const uint8_t *const *code, const float *a, \
-              const float *const *tab, float *const *st, const ob_step_scalars *s, float *amax, int *nonfinite) \
-    { \
-        if (s->decoupled) lion_pass(m, p, g, code, a, tab, st, s, amax, nonfinite, p16, 1); \
-        else lion_pass(m, p, g, code, a, tab, st, s, amax, nonfinite, p16, 0); \
-    }
-
-Q8_LION_PASS(ob_q8_lion_pass_avx512vbmi, 0)
-Q8_LION_PASS(ob_q8_lion_pass_avx512vbmi_bf16params, 1)
-
-/* ---- the fused first pass of a q8 SGD-with-momentum block --------------- */
-
-/* Elements i .. i+63: dequantize the momentum buffer, then
- * kernels/avx512/sgd.c's operations with momentum on each 16 (sgd_vec:
- * the buffer is g itself at the first step, then mu buf + (1 - dampening)
- * g; Nesterov adds mu buf to g). */
-static inline __attribute__((always_inline)) void sgd64(size_t i, void *p, const float *g, const uint8_t *cb,
-                                                        float *bb, const __m512i pm[4][4], __m512i perm, __m512 ab,
-                                                        const ob_step_scalars *s, q8_amax *xb, const int p16,
-                                                        const int l2, const int first, const int nesterov)
+/* SGD with momentum (without it SGD has no state, and q8_block calls no
+ * pass): kernels/avx512/sgd.c's operations on each 16 (sgd_vec: the
+ * buffer is g itself at the first step, then mu buf + (1 - dampening) g;
+ * Nesterov adds mu buf to g). */
+INL void sgd_run(size_t m, void *p, const float *g, const ob_step_scalars *s, q8_pass *q, const int p16,
+                 const int l2, const int first, const int nesterov)
 {
     const __m512 wd = _mm512_set1_ps(s->weight_decay), mu = _mm512_set1_ps(s->momentum);
     const __m512 omd = _mm512_set1_ps(s->one_minus_dampening), neg_lr = _mm512_set1_ps(-s->lr);
-    __m512 b4[4];
-    if (!first) lookup64(pm, perm, cb + i, b4);
-    for (int j = 0; j < 4; j++) {
-        const size_t e = i + 16 * (size_t)j;
-        const __m512 pi = p16 ? ob512_bf16_widen(_mm256_loadu_si256((const __m256i *)(const void *)((uint16_t *)p + e)))
-                              : _mm512_loadu_ps((float *)p + e);
-        __m512 d = _mm512_loadu_ps(g + e);
-        if (l2) d = _mm512_fmadd_ps(wd, pi, d);
-        const __m512 b = first ? d : _mm512_fmadd_ps(mu, _mm512_mul_ps(b4[j], ab), _mm512_mul_ps(omd, d));
-        _mm512_storeu_ps(bb + e, b);
-        amax_add(xb, b);
-        d = nesterov ? _mm512_fmadd_ps(mu, b, d) : b;
-        const __m512 pn = _mm512_fmadd_ps(neg_lr, d, pi);
-        if (p16) _mm256_storeu_si256((__m256i *)(void *)((uint16_t *)p + e), ob512_bf16_rne_sw(pn));
-        else _mm512_storeu_ps((float *)p + e, pn);
+    for (size_t i = 0; i + 64 <= m; i += 64) {
+        __m512 b4[4];
+        if (!first) pass_state64(q, 0, i, b4);
+        for (int j = 0; j < 4; j++) {
+            const size_t e = i + 16 * (size_t)j;
+            const __m512 pi = ld_p(p, e, p16);
+            __m512 d = _mm512_loadu_ps(g + e);
+            if (l2) d = _mm512_fmadd_ps(wd, pi, d);
+            const __m512 b = first ? d : _mm512_fmadd_ps(mu, b4[j], _mm512_mul_ps(omd, d));
+            pass_keep(q, 0, e, b);
+            d = nesterov ? _mm512_fmadd_ps(mu, b, d) : b;
+            st_p(p, e, _mm512_fmadd_ps(neg_lr, d, pi), p16);
+        }
     }
 }
 
-static inline __attribute__((always_inline)) void sgd_pass(size_t m, void *p, const float *g,
-                                                           const uint8_t *const *code, const float *a,
-                                                           const float *const *tab, float *const *st,
-                                                           const ob_step_scalars *s, float *amax, int *nonfinite,
-                                                           const int p16, const int l2, const int first,
-                                                           const int nesterov)
+INL void sgd_pass(size_t m, void *p, const float *g, const ob_step_scalars *s, q8_pass *q, const int p16)
 {
-    __m512i pm[4][4];
-    planes(tab[0], pm);
-    const __m512i perm = _mm512_loadu_si512(pre_idx);
-    const __m512 ab = _mm512_set1_ps(a[0]);
-    q8_amax xb = {_mm512_setzero_ps(), 0};
-    for (size_t i = 0; i + 64 <= m; i += 64)
-        sgd64(i, p, g, code[0], st[0], pm, perm, ab, s, &xb, p16, l2, first, nesterov);
-    amax[0] = _mm512_reduce_max_ps(xb.acc);
-    nonfinite[0] = xb.bad != 0;
+    switch ((s->l2 != 0) | (s->first_step != 0) << 1 | (s->nesterov != 0) << 2) {
+    case 0: sgd_run(m, p, g, s, q, p16, 0, 0, 0); break;
+    case 1: sgd_run(m, p, g, s, q, p16, 1, 0, 0); break;
+    case 2: sgd_run(m, p, g, s, q, p16, 0, 1, 0); break;
+    case 3: sgd_run(m, p, g, s, q, p16, 1, 1, 0); break;
+    case 4: sgd_run(m, p, g, s, q, p16, 0, 0, 1); break;
+    case 5: sgd_run(m, p, g, s, q, p16, 1, 0, 1); break;
+    case 6: sgd_run(m, p, g, s, q, p16, 0, 1, 1); break;
+    default: sgd_run(m, p, g, s, q, p16, 1, 1, 1); break;
+    }
 }
 
-/* With momentum only (without it SGD has no state, and q8_block does
- * not call a pass). */
-#define Q8_SGD_PASS(name, p16) \
-    void name(size_t m, void *p, const float *g, const uint8_t *const *code, const float *a, \
-              const float *const *tab, float *const *st, const ob_step_scalars *s, float *amax, int *nonfinite) \
+/* The exported passes (kernels/mixed_isa.h): fp32 and bf16 parameters of
+ * each optimizer, with its number of state arrays. */
+#define Q8_PASS_EXPORT(opt, n_state, suffix, p16) \
+    OB_Q8_PASS_DECLARE(ob_q8_##opt##_pass_avx512vbmi##suffix) \
     { \
-        switch ((s->l2 != 0) | (s->first_step != 0) << 1 | (s->nesterov != 0) << 2) { \
-        case 0: sgd_pass(m, p, g, code, a, tab, st, s, amax, nonfinite, p16, 0, 0, 0); break; \
-        case 1: sgd_pass(m, p, g, code, a, tab, st, s, amax, nonfinite, p16, 1, 0, 0); break; \
-        case 2: sgd_pass(m, p, g, code, a, tab, st, s, amax, nonfinite, p16, 0, 1, 0); break; \
-        case 3: sgd_pass(m, p, g, code, a, tab, st, s, amax, nonfinite, p16, 1, 1, 0); break; \
-        case 4: sgd_pass(m, p, g, code, a, tab, st, s, amax, nonfinite, p16, 0, 0, 1); break; \
-        case 5: sgd_pass(m, p, g, code, a, tab, st, s, amax, nonfinite, p16, 1, 0, 1); break; \
-        case 6: sgd_pass(m, p, g, code, a, tab, st, s, amax, nonfinite, p16, 0, 1, 1); break; \
-        default: sgd_pass(m, p, g, code, a, tab, st, s, amax, nonfinite, p16, 1, 1, 1); break; \
-        } \
+        q8_pass q; \
+        pass_begin(&q, n_state, code, a, tab, st); \
+        opt##_pass(m, p, g, s, &q, p16); \
+        pass_end(&q, amax, nonfinite); \
     }
 
-Q8_SGD_PASS(ob_q8_sgd_pass_avx512vbmi, 0)
-Q8_SGD_PASS(ob_q8_sgd_pass_avx512vbmi_bf16params, 1)
+Q8_PASS_EXPORT(adam, 2, , 0)
+Q8_PASS_EXPORT(adam, 2, _bf16params, 1)
+Q8_PASS_EXPORT(lion, 1, , 0)
+Q8_PASS_EXPORT(lion, 1, _bf16params, 1)
+Q8_PASS_EXPORT(sgd, 1, , 0)
+Q8_PASS_EXPORT(sgd, 1, _bf16params, 1)
