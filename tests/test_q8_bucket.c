@@ -8,6 +8,8 @@
  *    special values, through ob_q8_code_bucket and every vector ISA's
  *    q8_quant (r = 1, so y is the pattern itself): equal to the
  *    definition (ob_q8_code_of);
+ *  - the arithmetic count (ob_q8_count_arith) against the definition
+ *    wherever it decides, and how often it does not;
  *  - with OPTBENCH_Q8_EXHAUSTIVE=1 (make q8-exhaustive; ~1 min): all 2^32
  *    bit patterns, both codebooks, against the count kept by a walk over
  *    the sorted midpoints.
@@ -128,6 +130,40 @@ Test(bucket, sampled_patterns_and_midpoints)
 /* All 2^32 patterns of one sign (neg = 0: 0x00000000..0x7fffffff, else
  * 0x80000000..0xffffffff), the expected code kept by a walk: positive
  * patterns ascend in value (NaNs last), negative ones descend. */
+/* The arithmetic count (ob_mixed.h "ob_q8_arith"; ob_q8_count_arith is
+ * what each AVX-512 lane computes): wherever it does not flag a lane, it
+ * is the definition's #{positive midpoints < x}: at every midpoint +-3
+ * ulp, and on every 97th magnitude in [0, 1] against a walk over the
+ * sorted midpoints; and it flags few lanes (the vectors holding one go to
+ * the bucket table, so a rule that flagged everything would be exact and
+ * slow). */
+Test(arith, the_count_where_decided_and_how_often)
+{
+    for (int u = 0; u < 2; u++) {
+        const ob_q8_qtab *t = ob_q8_quant_table(u);
+        const float *pos = ob_q8_midpoints(u) + (u ? 0 : 127);
+        const uint32_t np = u ? 255 : 128;
+        for (uint32_t j = 0; j < np; j++)
+            for (int d = -3; d <= 3; d++) {
+                const uint32_t x = to_bits(pos[j]) + (uint32_t)d;
+                int amb;
+                const uint32_t G = ob_q8_count_arith(x, &t->ar, &amb);
+                const uint32_t want = j + (d > 0);
+                if (!amb) cr_assert_eq(G, want, "u=%d: midpoint %u %+d ulp: count %u, the definition %u", u, j, d, G, want);
+            }
+        uint32_t j = 0, n = 0, flagged = 0;
+        for (uint32_t x = 0; x <= 0x3f800000u; x += 97) {
+            while (j < np && to_bits(pos[j]) < x) j++; /* positive floats order as their bits */
+            int amb;
+            const uint32_t G = ob_q8_count_arith(x, &t->ar, &amb);
+            n++;
+            flagged += amb != 0;
+            if (!amb && G != j) cr_assert_fail("u=%d: |y| = %a: count %u, the definition %u", u, (double)from_bits(x), G, j);
+        }
+        cr_assert(flagged < n / 1000, "u=%d: %u of %u magnitudes flagged", u, flagged, n);
+    }
+}
+
 static void exhaustive_sign(int u, int neg, float *x, uint8_t *want, uint8_t *got, size_t N)
 {
     const float *m = ob_q8_midpoints(u);
